@@ -1,0 +1,127 @@
+// Region: a mapped, persistent byte range and the primitives that make
+// stores to it durable. The engine sees only this interface; it never learns
+// (or cares) whether the bytes live on device-dax, an fsdax file mapped with
+// MAP_SYNC, an ordinary page-cache file, or the crash simulator in tests.
+//
+// Durability model (the contract every implementation keeps):
+//  - Stores to data() reach the medium only after Flush() of the range
+//    followed by Drain() on the same thread, or Persist() (= both).
+//  - Copy()/Set() without kMemNoFlush flush what they write; without
+//    kMemNoDrain they also drain, so the bytes are durable on return.
+//  - On page-granularity backings (ordinary files) Flush is msync(2):
+//    honest, slower, and reported as such in info().persistence.
+//  - Until persisted, a store may or may not survive a power failure, at
+//    cache-line granularity (8-byte aligned stores are never torn).
+//
+// Thread-safety: Persist/Flush/Drain/Copy/Set may be called concurrently on
+// disjoint ranges. Drain() orders only the calling thread's flushes. Grow()
+// requires external synchronisation with every other call.
+#ifndef DAXKV_DAX_REGION_H_
+#define DAXKV_DAX_REGION_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "base/status.h"
+#include "base/statusor.h"
+
+namespace daxkv::dax {
+
+enum class BackingKind {
+  kDevDax,     // character device /dev/daxX.Y
+  kFsDax,      // file on a filesystem mounted with -o dax (MAP_SYNC)
+  kFile,       // ordinary file on a block-backed filesystem (page cache)
+  kTmpfs,      // file on tmpfs/shmem (/dev/shm): DRAM, lost at reboot
+  kSimulated,  // test-only crash simulator (tests/engine)
+};
+
+// The unit in which stores become durable (libpmem2's store granularity).
+enum class Granularity {
+  kByte,       // eADR / CPU caches are in the persistence domain
+  kCacheLine,  // stores must be flushed from the CPU cache (clwb) + fenced
+  kPage,       // stores must be written back by msync(2)
+};
+
+const char* BackingKindName(BackingKind kind);   // "devdax", "fsdax", ...
+const char* GranularityName(Granularity g);      // "byte", "cache-line", ...
+
+struct RegionInfo {
+  std::string path;
+  BackingKind kind = BackingKind::kFile;
+  size_t size = 0;       // bytes mapped and usable, a multiple of alignment
+  size_t alignment = 0;  // mapping alignment the source requires
+  Granularity granularity = Granularity::kPage;
+  bool map_sync = false;  // MAP_SYNC is in effect (fsdax)
+  int numa_node = -1;     // -1 when unknown
+  bool read_only = false;
+  // One line for people: "cache-line flush + drain (libpmem2)", "msync(2)".
+  std::string persistence;
+};
+
+// Flags for Copy()/Set(); they map 1:1 onto PMEM2_F_MEM_*.
+enum MemFlags : unsigned {
+  kMemDefault = 0,
+  kMemNoDrain = 1u << 0,      // flush but do not fence; call Drain() later
+  kMemNoFlush = 1u << 1,      // plain stores; caller flushes + drains later
+  kMemNonTemporal = 1u << 2,  // prefer streaming stores (large values)
+  kMemTemporal = 1u << 3,     // prefer cached stores + clwb (small values)
+};
+
+class Region {
+ public:
+  virtual ~Region() = default;
+  Region(const Region&) = delete;
+  Region& operator=(const Region&) = delete;
+
+  virtual const RegionInfo& info() const = 0;
+
+  // Base address of the mapping. Stable for the Region's lifetime, Grow()
+  // included.
+  virtual char* data() const = 0;
+  virtual size_t size() const = 0;
+
+  // REQUIRES: [addr, addr + len) lies inside [data(), data() + size()).
+  virtual void Persist(const void* addr, size_t len) = 0;
+  virtual void Flush(const void* addr, size_t len) = 0;
+  virtual void Drain() = 0;
+  virtual void Copy(void* dst, const void* src, size_t len,
+                    unsigned flags = kMemDefault) = 0;
+  virtual void Set(void* dst, int c, size_t len,
+                   unsigned flags = kMemDefault) = 0;
+
+  // Flushes the range through the memory controller's write-pending queues
+  // (pmem2_deep_flush). NotSupported where the backing has no such notion.
+  virtual Status DeepFlush(void* addr, size_t len) = 0;
+
+  // Extends the region to at least `new_size` bytes, keeping data() fixed.
+  // Works on files (fsdax, ordinary, tmpfs); NotSupported on devdax, whose
+  // size is the device's. The new bytes read as zero.
+  virtual Status Grow(size_t new_size) = 0;
+
+ protected:
+  Region() = default;
+};
+
+struct OpenOptions {
+  // Create the file when missing, with this size (bytes, > 0).
+  bool create_if_missing = false;
+  size_t create_size = 0;
+  // Refuse page-granularity persistence (ordinary files): the caller wants
+  // DAX. The error says why and how to fix it (mount -o dax, 4 KiB blocks).
+  bool require_dax = false;
+  bool read_only = false;
+  // Address space reserved up front so Grow() never moves data(); 0 picks a
+  // default (the larger of 4x the size and 64 GiB of address space).
+  size_t reserve_size = 0;
+};
+
+// Opens (or creates) the persistent region at `path`: /dev/daxX.Y, a file
+// on an fsdax mount (mapped MAP_SYNC), or an ordinary/tmpfs file.
+StatusOr<std::unique_ptr<Region>> OpenRegion(const std::string& path,
+                                             const OpenOptions& options);
+
+}  // namespace daxkv::dax
+
+#endif  // DAXKV_DAX_REGION_H_

@@ -1,0 +1,192 @@
+// DB: daxkv's crash-consistent, concurrent, log-structured key-value engine
+// on a dax::Region. See docs/durability.md for the durability contract and
+// docs/format.md for the media format.
+//
+// Durability: a write that returns OK with WriteOptions::sync = true (the
+// default) survives a power failure. With sync = false the write is applied
+// and visible, but durable only once Sync() returns on the same thread
+// (group commit).
+//
+// Thread-safety: every method may be called from any number of threads at
+// once. Readers never block on writers of other keys.
+//
+// Expiry times are absolute Unix times in milliseconds; 0 means "no expiry".
+// An expired key is invisible to every read and is reclaimed in the
+// background.
+#ifndef DAXKV_ENGINE_DB_H_
+#define DAXKV_ENGINE_DB_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "base/statusor.h"
+#include "dax/region.h"
+
+namespace daxkv::engine {
+
+inline constexpr size_t kMaxKeySize = 64 * 1024;
+inline constexpr size_t kMaxValueSize = 512ull * 1024 * 1024;
+
+struct Options {
+  // Format the region when it holds no daxkv pool (all-zero superblocks).
+  // A region holding something else is never formatted over.
+  bool create_if_missing = true;
+  // Geometry for a new pool; ignored when opening an existing one.
+  size_t segment_size = 4u << 20;
+  // 0 = std::thread::hardware_concurrency().
+  int recovery_threads = 0;
+  // Called from Open() while recovering: (bytes scanned, bytes total).
+  std::function<void(uint64_t, uint64_t)> recovery_progress;
+  // On damaged records: false = refuse to open (Corruption, naming them);
+  // true = drop only the damaged records, report them in Stats, and open.
+  bool repair = false;
+  // Background work; tests switch these off and drive it by hand.
+  bool background_compaction = true;
+  bool background_expiry = true;
+  // Time source for expiry (ms since the Unix epoch); null = system clock.
+  std::function<int64_t()> now_ms;
+};
+
+struct WriteOptions {
+  bool sync = true;
+};
+
+struct ReadResult {
+  std::string value;
+  int64_t expire_at_ms = 0;
+  // Changes on every write of the key; WATCH-style optimistic checks use it.
+  uint64_t version = 0;
+};
+
+// An atomic group of writes: after a crash either all of them or none are
+// present. Preconditions are checked atomically with the commit.
+class WriteBatch {
+ public:
+  void Put(std::string_view key, std::string_view value,
+           int64_t expire_at_ms = 0);
+  void Delete(std::string_view key);
+  // Fail the whole batch with Aborted unless `key`'s version is `version`
+  // (0 = the key must be absent) at commit time.
+  void RequireVersion(std::string_view key, uint64_t version);
+  void Clear();
+  size_t Count() const { return ops_.size(); }
+  bool empty() const { return ops_.empty(); }
+
+  enum class OpType : uint8_t { kPut, kDelete };
+  struct Op {
+    OpType type;
+    std::string key;
+    std::string value;
+    int64_t expire_at_ms = 0;
+  };
+  struct Precondition {
+    std::string key;
+    uint64_t version;
+  };
+  const std::vector<Op>& ops() const { return ops_; }
+  const std::vector<Precondition>& preconditions() const { return pre_; }
+
+ private:
+  std::vector<Op> ops_;
+  std::vector<Precondition> pre_;
+};
+
+enum class PutMode {
+  kUpsert,
+  kIfAbsent,   // fails with AlreadyExists when the key is live
+  kIfPresent,  // fails with NotFound when the key is absent
+};
+
+// Read-modify-write callback. `old` is null when the key is absent. Set
+// *out to the new value, or leave it empty (nullopt) to delete the key. A
+// non-OK return aborts the update and is returned by Update().
+struct UpdateInput {
+  const std::string* old = nullptr;
+  int64_t old_expire_at_ms = 0;
+};
+struct UpdateOutput {
+  std::optional<std::string> value;
+  int64_t expire_at_ms = 0;
+};
+using UpdateFn = std::function<Status(const UpdateInput&, UpdateOutput*)>;
+
+struct Stats {
+  uint64_t keys = 0;
+  uint64_t expiring_keys = 0;
+  uint64_t pool_bytes = 0;
+  uint64_t used_bytes = 0;  // bytes in segments holding records
+  uint64_t live_bytes = 0;
+  uint64_t segments = 0;
+  uint64_t free_segments = 0;
+  uint64_t persists = 0;  // Persist/Drain calls issued since open
+  uint64_t compactions = 0;
+  uint64_t expired_reclaimed = 0;
+  uint64_t recovery_ms = 0;
+  uint64_t recovered_records = 0;
+  uint64_t dropped_records = 0;  // damaged records dropped by repair
+  bool clean_shutdown = false;   // the last close was clean
+  uint64_t index_bytes = 0;      // DRAM held by the index
+};
+
+class DB {
+ public:
+  // Opens the pool on `region`, recovering from any crash. Formats the
+  // region when it is blank and options.create_if_missing.
+  static StatusOr<std::unique_ptr<DB>> Open(std::unique_ptr<dax::Region> region,
+                                            const Options& options);
+  virtual ~DB() = default;
+
+  // Errors: InvalidArgument (sizes), NoSpace (pool full; nothing
+  // acknowledged is lost), AlreadyExists / NotFound for PutIf conditions.
+  virtual Status Put(std::string_view key, std::string_view value,
+                     int64_t expire_at_ms = 0,
+                     const WriteOptions& opts = {}) = 0;
+  virtual Status PutIf(PutMode mode, std::string_view key,
+                       std::string_view value, int64_t expire_at_ms = 0,
+                       const WriteOptions& opts = {}) = 0;
+  // NotFound when the key is absent or expired.
+  virtual StatusOr<ReadResult> Get(std::string_view key) const = 0;
+  // Sets *existed (may be null); OK whether or not the key existed.
+  virtual Status Delete(std::string_view key, bool* existed = nullptr,
+                        const WriteOptions& opts = {}) = 0;
+  virtual bool Exists(std::string_view key) const = 0;
+  // Live (unexpired) keys.
+  virtual uint64_t Count() const = 0;
+  virtual Status Write(const WriteBatch& batch,
+                       const WriteOptions& opts = {}) = 0;
+  // Atomic w.r.t. every other writer of `key`.
+  virtual Status Update(std::string_view key, const UpdateFn& fn,
+                        const WriteOptions& opts = {}) = 0;
+  // Sets or clears (0) the expiry of a live key; NotFound when absent.
+  virtual Status SetExpiry(std::string_view key, int64_t expire_at_ms,
+                           const WriteOptions& opts = {}) = 0;
+
+  // Cursor scan like Redis SCAN: start with cursor 0, stop when the returned
+  // cursor is 0. Every key live for the whole scan is returned at least
+  // once; keys may repeat.
+  struct ScanPage {
+    std::vector<std::string> keys;
+    uint64_t next_cursor = 0;
+  };
+  virtual StatusOr<ScanPage> Scan(uint64_t cursor, size_t count) const = 0;
+
+  // Drops every key, durably.
+  virtual Status Flush() = 0;
+  // Makes every write this thread issued with sync = false durable.
+  virtual Status Sync() = 0;
+  // Extends the pool (file backings). NotSupported on devdax.
+  virtual Status Grow(size_t new_size) = 0;
+
+  virtual Stats GetStats() const = 0;
+  virtual const dax::RegionInfo& region_info() const = 0;
+};
+
+}  // namespace daxkv::engine
+
+#endif  // DAXKV_ENGINE_DB_H_
