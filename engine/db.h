@@ -4,8 +4,13 @@
 //
 // Durability: a write that returns OK with WriteOptions::sync = true (the
 // default) survives a power failure. With sync = false the write is applied
-// and visible, but durable only once Sync() returns on the same thread
-// (group commit).
+// and visible, but durable only once a later Sync() (from any thread)
+// returns: group commit, for callers such as the server that persist a whole
+// event-loop round before replying.
+//
+// Visibility rule: a write becomes visible to readers only once it is durable
+// or is covered by the next Sync() call of any thread. So a server that calls
+// Sync() before sending replies never replies with data a crash could lose.
 //
 // Thread-safety: every method may be called from any number of threads at
 // once. Readers never block on writers of other keys.
@@ -178,7 +183,8 @@ class DB {
 
   // Drops every key, durably.
   virtual Status Flush() = 0;
-  // Makes every write this thread issued with sync = false durable.
+  // Makes durable every write, from any thread, that was visible when Sync()
+  // was called (in particular every write that had returned).
   virtual Status Sync() = 0;
   // Extends the pool (file backings). NotSupported on devdax.
   virtual Status Grow(size_t new_size) = 0;
