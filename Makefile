@@ -34,8 +34,32 @@ test: build
 serve: build
 	bash scripts/serve.sh $(BUILD) $(POOL) $(POOL_SIZE) $(PORT)
 
+# daxkv-server vs redis-server (no persistence, AOF everysec, AOF always on
+# disk and on tmpfs) with redis-benchmark; BENCH_N, BENCH_ROUNDS, ... in the
+# script's header. Table on stdout, JSON in $(BUILD)/bench/server.json.
+bench-server: build
+	bash scripts/bench_server.sh $(BUILD)
+
+# The QEMU DAX lab alone (real devdax/fsdax in a guest, power-cut test);
+# results and the summary table under $(BUILD)/lab/. LAB_ALLOW_MISSING=1
+# reports unbuilt binaries without failing.
+lab: build
+	bash tests/lab/run.sh $(BUILD)
+
 clean:
 	rm -rf $(BUILD)
 
 format:
 	clang-format -i $$(git ls-files '*.h' '*.cc')
+
+# Engine benchmark: daxkv vs LMDB and RocksDB (bench/engine/), medians of 3,
+# on a /dev/shm pool with cache-line persistence. BENCH_ENGINE_FLAGS passes
+# flags (--keys=10000000, --pool=/dev/dax0.0 --peer_dir=...). JSON in
+# $(BUILD)/bench/engine.json, then the side-by-side table.
+.PHONY: bench-engine
+bench: bench-engine
+bench-engine: build
+	mkdir -p $(BUILD)/bench
+	$(BUILD)/bin/daxkv-bench --benchmark_out=$(BUILD)/bench/engine.json \
+	  --benchmark_out_format=json $(BENCH_ENGINE_FLAGS)
+	python3 bench/engine/summary.py $(BUILD)/bench/engine.json

@@ -53,9 +53,14 @@ struct RegionInfo {
   size_t size = 0;       // bytes mapped and usable, a multiple of alignment
   size_t alignment = 0;  // mapping alignment the source requires
   Granularity granularity = Granularity::kPage;
-  bool map_sync = false;  // MAP_SYNC is in effect (fsdax)
+  // MAP_SYNC is in effect (kernel VmFlags "sf"): fsdax, and devdax where
+  // the kernel honours MAP_SYNC there too.
+  bool map_sync = false;
   int numa_node = -1;     // -1 when unknown
   bool read_only = false;
+  // A read-only open found the region locked exclusively by another process
+  // (e.g. a running server); the bytes may change underneath the reader.
+  bool in_use_elsewhere = false;
   // One line for people: "cache-line flush + drain (libpmem2)", "msync(2)".
   std::string persistence;
 };
@@ -83,6 +88,8 @@ class Region {
   virtual size_t size() const = 0;
 
   // REQUIRES: [addr, addr + len) lies inside [data(), data() + size()).
+  // REQUIRES (Persist/Flush/Copy/Set): not info().read_only; a read-only
+  // region is mapped PROT_READ and a store through it faults.
   virtual void Persist(const void* addr, size_t len) = 0;
   virtual void Flush(const void* addr, size_t len) = 0;
   virtual void Drain() = 0;
@@ -119,6 +126,10 @@ struct OpenOptions {
 
 // Opens (or creates) the persistent region at `path`: /dev/daxX.Y, a file
 // on an fsdax mount (mapped MAP_SYNC), or an ordinary/tmpfs file.
+// Implemented in dax/pmem2_region.cc, which documents the errors: NotFound
+// (missing path), InvalidArgument (directory, non-dax device, too small),
+// NoSpace (create/Grow), Busy (held by another read-write opener),
+// NotSupported (require_dax on a page-cache backing).
 StatusOr<std::unique_ptr<Region>> OpenRegion(const std::string& path,
                                              const OpenOptions& options);
 

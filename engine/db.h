@@ -42,7 +42,9 @@ struct Options {
   // Format the region when it holds no daxkv pool (all-zero superblocks).
   // A region holding something else is never formatted over.
   bool create_if_missing = true;
-  // Geometry for a new pool; ignored when opening an existing one.
+  // Geometry for a new pool; ignored when opening an existing one. A
+  // record (key + value + 40 bytes) must fit in one segment (minus its
+  // 128-byte header): larger values need a larger segment_size (<= 1 GiB).
   size_t segment_size = 4u << 20;
   // 0 = std::thread::hardware_concurrency().
   int recovery_threads = 0;
@@ -191,6 +193,18 @@ class DB {
 
   virtual Stats GetStats() const = 0;
   virtual const dax::RegionInfo& region_info() const = 0;
+
+  // Maintenance the background threads normally do (tests switch those off
+  // with Options::background_* and call these). Compact() compacts up to
+  // `max_segments` segments holding dead bytes and returns how many it
+  // freed; ReclaimExpired() durably deletes expired keys and returns how
+  // many.
+  virtual StatusOr<uint64_t> Compact(size_t max_segments) {
+    return NotSupportedError("Compact");
+  }
+  virtual StatusOr<uint64_t> ReclaimExpired() {
+    return NotSupportedError("ReclaimExpired");
+  }
 };
 
 }  // namespace daxkv::engine

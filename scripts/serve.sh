@@ -5,11 +5,12 @@ set -euo pipefail
 BUILD=$1 POOL=$2 POOL_SIZE=$3 PORT=$4
 SERVER="$BUILD/bin/daxkv-server"
 if [ ! -x "$SERVER" ]; then
-  echo "daxkv-server has not been built yet: the server is not implemented in this revision." >&2
-  echo "What exists today: the dax/ layer (see $BUILD/bin/ for tools)." >&2
+  echo "daxkv-server is missing from $BUILD/bin: run 'make build' and check its output." >&2
   exit 1
 fi
 mkdir -p "$(dirname "$POOL")"
-echo "Starting daxkv-server on $POOL ($POOL_SIZE), port $PORT."
-echo "Connect with:  redis-cli -p $PORT"
+echo "Starting daxkv-server on $POOL (created with $POOL_SIZE if missing), port $PORT."
+echo "It prints the backing, its durability mode and the recovery time, then"
+echo "'Ready to accept connections'. Connect with:  redis-cli -p $PORT"
+echo "Stop it with Ctrl-C or 'redis-cli -p $PORT shutdown' (clean close)."
 exec "$SERVER" --pool "$POOL" --pool_size "$POOL_SIZE" --port "$PORT"

@@ -1,0 +1,288 @@
+// daxkv-bench: the engine against LMDB and RocksDB, same workloads, same
+// process, same medium, each at its own per-operation durability.
+//
+// Benchmarks (Google Benchmark, JSON with --benchmark_out):
+//   <Op>/<engine>/value:<n>/threads:<t>   Op in Put, Get, Mixed, YCSB-A/B/C
+//   Recovery/<engine>/keys:<n>            close + open of a loaded store
+// Counters: items_per_second is wall-clock throughput summed over threads
+// (each thread's operations over its own wall time); per_thread is the
+// average per thread. Recovery adds recovery_ms and, for daxkv,
+// dram_bytes_per_key (Stats::index_bytes / keys).
+//
+// By default the pool is a file in /dev/shm and libpmem2 is told to persist
+// with cache-line flushes (PMEM2_FORCE_GRANULARITY=CACHE_LINE): DAX-style
+// persistence on DRAM. --pool takes a devdax/fsdax path instead; the peers'
+// directories go next to the pool (or in --peer_dir).
+#include <benchmark/benchmark.h>
+#include <gflags/gflags.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "bench/engine/kv_store.h"
+#include "bench/engine/workload.h"
+
+DEFINE_string(pool, "/dev/shm/daxkv-bench/daxkv.pool",
+              "daxkv pool: a file (created), an fsdax file or /dev/daxX.Y");
+DEFINE_string(peer_dir, "",
+              "directory for the LMDB and RocksDB stores (default: the "
+              "pool's directory; must be on the same medium)");
+DEFINE_uint64(keys, 1000000,
+              "keys loaded before measuring (10000000 for "
+              "the 10M runs)");
+DEFINE_string(engines, "daxkv,lmdb,rocksdb", "engines to run, comma-separated");
+DEFINE_string(values, "100,1024", "value sizes in bytes, comma-separated");
+DEFINE_string(threads, "1,2", "thread counts, comma-separated");
+DEFINE_string(granularity, "CACHE_LINE",
+              "PMEM2_FORCE_GRANULARITY for the pool (empty: let libpmem2 "
+              "detect it, as on real DAX hardware)");
+DEFINE_bool(keep_files, false, "keep the stores' files after the run");
+
+namespace daxkv::bench {
+namespace {
+
+enum class Op { kPut, kGet, kMixed, kYcsbA, kYcsbB, kYcsbC };
+
+struct OpSpec {
+  Op op;
+  const char* name;
+  unsigned read_percent;
+  bool zipfian;
+};
+constexpr OpSpec kOps[] = {
+    {Op::kPut, "Put", 0, false},      {Op::kGet, "Get", 100, false},
+    {Op::kMixed, "Mixed", 50, false}, {Op::kYcsbA, "YCSB-A", 50, true},
+    {Op::kYcsbB, "YCSB-B", 95, true}, {Op::kYcsbC, "YCSB-C", 100, true},
+};
+
+std::vector<std::string> Split(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  for (std::string item; std::getline(in, item, ',');) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+uint64_t Align8(uint64_t n) { return (n + 7) & ~uint64_t{7}; }
+
+// The store under test: one (engine, value size) at a time, loaded with
+// FLAGS_keys keys. Switching closes the previous store and deletes its files.
+class Bench {
+ public:
+  // REQUIRES: no benchmark thread is using the current store.
+  Status Prepare(const std::string& engine, size_t value_size) {
+    if (store_ != nullptr && engine == engine_ && value_size == value_size_) {
+      return OkStatus();
+    }
+    Close();
+    StoreConfig config;
+    config.path = PathFor(engine);
+    uint64_t record = Align8(40 + kKeySize + value_size);
+    // Headroom for overwrites (log-structured daxkv, copy-on-write LMDB),
+    // rounded to 2 MiB as pool files must be page multiples.
+    config.capacity = std::max<uint64_t>(256ull << 20, 4 * FLAGS_keys * record);
+    config.capacity =
+        (config.capacity + (2ull << 20) - 1) & ~((2ull << 20) - 1);
+    StatusOr<std::unique_ptr<KvStore>> store =
+        engine == "daxkv"  ? OpenDaxkvStore(config)
+        : engine == "lmdb" ? OpenLmdbStore(config)
+        : engine == "rocksdb"
+            ? OpenRocksdbStore(config)
+            : StatusOr<std::unique_ptr<KvStore>>(
+                  InvalidArgumentError("unknown engine '" + engine + "'"));
+    if (!store.ok()) return store.status().WithContext("opening " + engine);
+    store_ = std::move(store).value();
+    engine_ = engine;
+    value_size_ = value_size;
+    if (zipf_ == nullptr) zipf_ = std::make_unique<Zipfian>(FLAGS_keys);
+    ValueSource values(value_size, 42);
+    std::fprintf(stderr, "[daxkv-bench] loading %llu keys into %s (%zu B)\n",
+                 static_cast<unsigned long long>(FLAGS_keys), engine.c_str(),
+                 value_size);
+    return store_->BulkLoad(
+        FLAGS_keys,
+        [](uint64_t i, std::string* k) {
+          k->resize(kKeySize);
+          FormatKey(i, k->data());
+        },
+        [&values](uint64_t i, std::string* v) { v->assign(values.Next(i)); });
+  }
+
+  KvStore* store() const { return store_.get(); }
+  const Zipfian* zipf() const { return zipf_.get(); }
+
+  void Close() {
+    if (store_ == nullptr) return;
+    store_.reset();
+    if (!FLAGS_keep_files) RemoveFiles(engine_);
+  }
+
+  static std::string PeerDir() {
+    if (!FLAGS_peer_dir.empty()) return FLAGS_peer_dir;
+    return std::filesystem::path(FLAGS_pool).parent_path().string();
+  }
+
+ private:
+  static std::string PathFor(const std::string& engine) {
+    if (engine == "daxkv") {
+      std::error_code ec;
+      std::filesystem::create_directories(
+          std::filesystem::path(FLAGS_pool).parent_path(), ec);
+      return FLAGS_pool;
+    }
+    return PeerDir() + "/" + engine;
+  }
+
+  static void RemoveFiles(const std::string& engine) {
+    std::error_code ec;
+    std::string path = PathFor(engine);
+    // A device (devdax) is never removed; daxkv's Flush() empties it.
+    if (std::filesystem::is_directory(path, ec) ||
+        std::filesystem::is_regular_file(path, ec)) {
+      std::filesystem::remove_all(path, ec);
+    }
+  }
+
+  std::unique_ptr<KvStore> store_;
+  std::string engine_;
+  size_t value_size_ = 0;
+  std::unique_ptr<Zipfian> zipf_;
+};
+
+Bench& TheBench() {
+  static Bench* bench = new Bench();
+  return *bench;
+}
+
+void RunOps(benchmark::State& state, std::string engine, size_t value_size,
+            OpSpec spec) {
+  const int t = state.thread_index();
+  if (t == 0) {
+    Status s = TheBench().Prepare(engine, value_size);
+    if (!s.ok()) state.SkipWithError(s.ToString().c_str());
+  }
+  KvStore* store = nullptr;  // read after the start barrier
+  KeyChooser chooser(FLAGS_keys, nullptr, 0);
+  ValueSource values(value_size, 1000 + t);
+  char key[kKeySize];
+  std::string out;
+  uint64_t ops = 0;
+  std::chrono::steady_clock::time_point start;
+  for (auto _ : state) {
+    if (store == nullptr) {
+      store = TheBench().store();
+      chooser = KeyChooser(FLAGS_keys, TheBench().zipf(),
+                           0x5eed + t * 7919 + state.iterations());
+      start = std::chrono::steady_clock::now();
+    }
+    uint64_t id = spec.zipfian ? chooser.Zipf() : chooser.Uniform();
+    FormatKey(id, key);
+    std::string_view k(key, kKeySize);
+    bool read = spec.read_percent == 100 ||
+                (spec.read_percent > 0 && chooser.Chance(spec.read_percent));
+    Status s =
+        read ? store->Get(t, k, &out) : store->Put(t, k, values.Next(ops));
+    if (!s.ok()) {
+      state.SkipWithError(s.ToString().c_str());
+      break;
+    }
+    ++ops;
+  }
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
+  if (ops > 0 && seconds > 0) {
+    state.counters["items_per_second"] = benchmark::Counter(ops / seconds);
+    state.counters["per_thread"] =
+        benchmark::Counter(ops / seconds, benchmark::Counter::kAvgThreads);
+  }
+}
+
+void RunRecovery(benchmark::State& state, std::string engine,
+                 size_t value_size) {
+  Status s = TheBench().Prepare(engine, value_size);
+  if (!s.ok()) state.SkipWithError(s.ToString().c_str());
+  KvStore* store = TheBench().store();
+  double total_ms = 0, engine_ms = 0;
+  for (auto _ : state) {
+    auto start = std::chrono::steady_clock::now();
+    s = store->Reopen();
+    total_ms += std::chrono::duration<double, std::milli>(
+                    std::chrono::steady_clock::now() - start)
+                    .count();
+    if (!s.ok()) {
+      state.SkipWithError(s.ToString().c_str());
+      break;
+    }
+    engine_ms += store->RecoveryMs();
+  }
+  const double n = static_cast<double>(state.iterations());
+  if (n == 0) return;
+  state.counters["recovery_ms"] = total_ms / n;
+  if (engine == "daxkv") {
+    state.counters["engine_recovery_ms"] = engine_ms / n;
+    state.counters["dram_bytes_per_key"] =
+        static_cast<double>(store->IndexBytes()) / FLAGS_keys;
+  }
+}
+
+void RegisterAll() {
+  const std::vector<std::string> values = Split(FLAGS_values);
+  for (const std::string& engine : Split(FLAGS_engines)) {
+    for (const std::string& v : values) {
+      size_t value_size = std::stoul(v);
+      for (const OpSpec& spec : kOps) {
+        std::string name =
+            std::string(spec.name) + "/" + engine + "/value:" + v;
+        auto* b = benchmark::RegisterBenchmark(name.c_str(), RunOps, engine,
+                                               value_size, spec);
+        for (const std::string& t : Split(FLAGS_threads)) {
+          b->Threads(std::stoi(t));
+        }
+      }
+      if (v != values.front()) continue;
+      std::string name =
+          "Recovery/" + engine + "/keys:" + std::to_string(FLAGS_keys);
+      benchmark::RegisterBenchmark(name.c_str(), RunRecovery, engine,
+                                   value_size)
+          ->Unit(benchmark::kMillisecond);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace daxkv::bench
+
+int main(int argc, char** argv) {
+  // Defaults first so the command line overrides them: medians of 3.
+  std::vector<char*> args = {argv[0]};
+  std::string reps = "--benchmark_repetitions=3";
+  std::string aggregates = "--benchmark_report_aggregates_only=true";
+  args.push_back(reps.data());
+  args.push_back(aggregates.data());
+  for (int i = 1; i < argc; ++i) args.push_back(argv[i]);
+  int n = static_cast<int>(args.size());
+  char** av = args.data();
+  benchmark::Initialize(&n, av);
+  gflags::ParseCommandLineFlags(&n, &av, true);
+  if (!FLAGS_granularity.empty()) {
+    // Must be set before libpmem2 maps the pool.
+    setenv("PMEM2_FORCE_GRANULARITY", FLAGS_granularity.c_str(), 1);
+  }
+  benchmark::AddCustomContext("daxkv_pool", FLAGS_pool);
+  benchmark::AddCustomContext("peer_dir", daxkv::bench::Bench::PeerDir());
+  benchmark::AddCustomContext("pmem2_force_granularity", FLAGS_granularity);
+  benchmark::AddCustomContext("keys", std::to_string(FLAGS_keys));
+  daxkv::bench::RegisterAll();
+  benchmark::RunSpecifiedBenchmarks();
+  daxkv::bench::TheBench().Close();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -1,0 +1,76 @@
+// daxkv: the engine on a dax::Region, durable on return (WriteOptions
+// default). The pool file is created by the dax layer.
+#include <string>
+
+#include "bench/engine/kv_store.h"
+#include "dax/region.h"
+#include "engine/db.h"
+
+namespace daxkv::bench {
+namespace {
+
+class DaxkvStore final : public KvStore {
+ public:
+  explicit DaxkvStore(const StoreConfig& config) : config_(config) {}
+
+  Status Open() {
+    dax::OpenOptions ro;
+    ro.create_if_missing = true;
+    ro.create_size = config_.capacity;
+    DAXKV_ASSIGN_OR_RETURN(std::unique_ptr<dax::Region> region,
+                           dax::OpenRegion(config_.path, ro));
+    engine::Options options;
+    DAXKV_ASSIGN_OR_RETURN(db_, engine::DB::Open(std::move(region), options));
+    return OkStatus();
+  }
+
+  const char* name() const override { return "daxkv"; }
+  const engine::DB& db() const { return *db_; }
+
+  Status Put(int thread, std::string_view key,
+             std::string_view value) override {
+    return db_->Put(key, value);
+  }
+
+  Status Get(int thread, std::string_view key, std::string* value) override {
+    DAXKV_ASSIGN_OR_RETURN(engine::ReadResult r, db_->Get(key));
+    *value = std::move(r.value);
+    return OkStatus();
+  }
+
+  Status BulkLoad(uint64_t n, const KeyFn& key_fn,
+                  const KeyFn& value_fn) override {
+    std::string key, value;
+    engine::WriteOptions group;  // group commit: one Sync() per 4096 puts
+    group.sync = false;
+    for (uint64_t i = 0; i < n; ++i) {
+      key_fn(i, &key);
+      value_fn(i, &value);
+      DAXKV_RETURN_IF_ERROR(db_->Put(key, value, 0, group));
+      if (i % 4096 == 4095) DAXKV_RETURN_IF_ERROR(db_->Sync());
+    }
+    return db_->Sync();
+  }
+
+  Status Reopen() override {
+    db_.reset();
+    return Open();
+  }
+
+  uint64_t IndexBytes() const override { return db_->GetStats().index_bytes; }
+  uint64_t RecoveryMs() const override { return db_->GetStats().recovery_ms; }
+
+ private:
+  StoreConfig config_;
+  std::unique_ptr<engine::DB> db_;
+};
+
+}  // namespace
+
+StatusOr<std::unique_ptr<KvStore>> OpenDaxkvStore(const StoreConfig& config) {
+  auto store = std::make_unique<DaxkvStore>(config);
+  DAXKV_RETURN_IF_ERROR(store->Open());
+  return std::unique_ptr<KvStore>(std::move(store));
+}
+
+}  // namespace daxkv::bench

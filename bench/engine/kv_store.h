@@ -1,0 +1,65 @@
+// KvStore: the one interface daxkv-bench drives, so every engine runs the
+// same workload code in the same process on the same medium, each at its
+// own per-operation durability (daxkv durable-on-return, LMDB one commit per
+// write, RocksDB WriteOptions::sync = true).
+//
+// Thread-safety: Put/Get may be called from up to kMaxThreads threads at
+// once, each passing its own `thread` slot in [0, kMaxThreads). BulkLoad and
+// Reopen require that nothing else runs.
+#ifndef DAXKV_BENCH_ENGINE_KV_STORE_H_
+#define DAXKV_BENCH_ENGINE_KV_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+#include "base/statusor.h"
+
+namespace daxkv::bench {
+
+struct StoreConfig {
+  // daxkv: the pool (file in /dev/shm, fsdax file or /dev/daxX.Y).
+  // Peers: a directory on the same filesystem.
+  std::string path;
+  // Bytes the store should be able to hold (pool size, LMDB map size).
+  uint64_t capacity = 0;
+};
+
+inline constexpr int kMaxThreads = 64;
+
+class KvStore {
+ public:
+  virtual ~KvStore() = default;
+  virtual const char* name() const = 0;
+
+  // Durable when it returns OK.
+  virtual Status Put(int thread, std::string_view key,
+                     std::string_view value) = 0;
+  // NotFound when absent. `value` is overwritten.
+  virtual Status Get(int thread, std::string_view key, std::string* value) = 0;
+
+  // Setup only (not measured): writes keys [0, n) with `key_fn`/`value_fn`
+  // using the store's fastest safe bulk path, then makes them durable.
+  using KeyFn = std::function<void(uint64_t, std::string*)>;
+  virtual Status BulkLoad(uint64_t n, const KeyFn& key_fn,
+                          const KeyFn& value_fn) = 0;
+
+  // Closes and reopens the store (recovery); the time is what Open takes.
+  virtual Status Reopen() = 0;
+
+  // DRAM the store's index holds (0 when the store cannot say).
+  virtual uint64_t IndexBytes() const { return 0; }
+  // daxkv's own recovery duration from its stats (0 for peers).
+  virtual uint64_t RecoveryMs() const { return 0; }
+};
+
+StatusOr<std::unique_ptr<KvStore>> OpenDaxkvStore(const StoreConfig& config);
+StatusOr<std::unique_ptr<KvStore>> OpenLmdbStore(const StoreConfig& config);
+StatusOr<std::unique_ptr<KvStore>> OpenRocksdbStore(const StoreConfig& config);
+
+}  // namespace daxkv::bench
+
+#endif  // DAXKV_BENCH_ENGINE_KV_STORE_H_

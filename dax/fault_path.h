@@ -1,0 +1,79 @@
+// Which DAX fault path the running kernel uses.
+//
+//  - Legacy (every kernel before the refcounted ZONE_DEVICE DAX series,
+//    e.g. Debian's 6.1): DAX faults insert special/devmap PTEs and PMDs
+//    (vmf_insert_pfn*). DAX pages get no refcount or mapcount, so smaps
+//    counts a PMD-mapped page as private however many processes map it
+//    (Pss = Rss, Private_Clean = Rss, Shared_Clean = 0) and does not count
+//    PTE-mapped DAX pages at all (Rss 0).
+//  - Refcounted (Linux 6.15+): vmf_insert_page_mkwrite /
+//    vmf_insert_folio_pmd take a reference and a mapcount like page-cache
+//    pages, so the same pages mapped by two processes show as Shared and
+//    Pss = Rss / 2.
+//
+// DetectFaultPath() decides from evidence when it can map a DAX device or
+// fsdax file (two processes read the same range, the parent's smaps tells),
+// and from the kernel release otherwise; the report says which.
+//
+// Thread-safety: DetectFaultPath() forks; call it where fork() is safe (the
+// child only reads memory, uses pipes and _exits).
+#ifndef DAXKV_DAX_FAULT_PATH_H_
+#define DAXKV_DAX_FAULT_PATH_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "base/status.h"
+#include "base/statusor.h"
+#include "dax/page_state.h"
+
+namespace daxkv::dax {
+
+enum class DaxFaultPath { kLegacy, kRefcounted, kUnknown };
+enum class FaultPathSource { kEvidence, kKernelRelease };
+
+const char* DaxFaultPathName(DaxFaultPath p);        // "legacy", ...
+const char* FaultPathSourceName(FaultPathSource s);  // "evidence", ...
+
+// Reads every page of [data, data + length) here and in a forked child
+// (fork copies no PTEs of shared file VMAs, so the child faults its own),
+// and returns this process's smaps totals for the VMA while both hold it.
+// Works on any shared mapping (tests use tmpfs, whose pages always carry a
+// mapcount). REQUIRES: data is the start of a VMA of at least `length`.
+StatusOr<SmapsVma> MeasureTwoProcessRead(const char* data, size_t length);
+
+// Reads the counters of a mapping of `touched_bytes` that two processes
+// read; kUnknown when they fit neither path. `why` gets one sentence.
+DaxFaultPath ClassifySmaps(const SmapsVma& c, size_t touched_bytes,
+                           std::string* why);
+
+// The documented fallback: 6.15 and later -> refcounted, earlier -> legacy,
+// unparsable -> unknown.
+DaxFaultPath FaultPathFromRelease(const std::string& release);
+
+struct FaultPathOptions {
+  // /dev/daxX.Y (mapped read-only) or a directory on an fsdax mount (a
+  // scratch file is written there and removed). Empty: the first devdax
+  // device discovery finds, else the kernel release.
+  std::string evidence_path;
+  size_t length = size_t{8} << 20;
+};
+
+struct FaultPathReport {
+  DaxFaultPath path = DaxFaultPath::kUnknown;
+  FaultPathSource source = FaultPathSource::kKernelRelease;
+  std::string kernel_release;
+  std::string evidence_path;  // what was mapped; empty for kKernelRelease
+  size_t mapped_bytes = 0;
+  SmapsVma parent;        // meaningful for kEvidence
+  std::string reasoning;  // for people: why this verdict
+};
+
+// Errors when an evidence path was given and cannot serve (missing, not
+// DAX, too small); never for "no DAX on this machine".
+StatusOr<FaultPathReport> DetectFaultPath(const FaultPathOptions& options);
+
+}  // namespace daxkv::dax
+
+#endif  // DAXKV_DAX_FAULT_PATH_H_

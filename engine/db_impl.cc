@@ -1,0 +1,298 @@
+// DBImpl: open (format or recover), superblock updates and close.
+#include "engine/db_impl.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <random>
+#include <string>
+
+namespace daxkv::engine {
+
+namespace {
+
+uint64_t NextPow2(uint64_t v) {
+  uint64_t p = 1;
+  while (p < v) p <<= 1;
+  return p;
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<DB>> DB::Open(std::unique_ptr<dax::Region> region,
+                                       const Options& options) {
+  if (region == nullptr) return InvalidArgumentError("DB::Open: null region");
+  if (region->info().read_only) {
+    return InvalidArgumentError("DB::Open: region " + region->info().path +
+                                " is read-only (use InspectPool to read it)");
+  }
+  auto db = std::make_unique<DBImpl>(std::move(region), options);
+  DAXKV_RETURN_IF_ERROR(db->Init());
+  return std::unique_ptr<DB>(std::move(db));
+}
+
+DBImpl::DBImpl(std::unique_ptr<dax::Region> region, const Options& options)
+    : region_(std::move(region)),
+      options_(options),
+      base_(region_->data()),
+      stripes_(new std::mutex[kStripes]) {
+  compaction_head_.for_compaction = true;
+}
+
+DBImpl::~DBImpl() { Close(); }
+
+int64_t DBImpl::NowMs() const {
+  if (options_.now_ms) return options_.now_ms();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Status DBImpl::Init() {
+  SuperBlockRead read;
+  DAXKV_RETURN_IF_ERROR(ReadSuperBlocks(base_, region_->size(), &read)
+                            .WithContext(region_->info().path));
+  if (read.blank) {
+    if (!options_.create_if_missing) {
+      return NotFoundError("no daxkv pool in " + region_->info().path +
+                           " (blank region; set create_if_missing)");
+    }
+    DAXKV_RETURN_IF_ERROR(Format());
+    DAXKV_RETURN_IF_ERROR(ReadSuperBlocks(base_, region_->size(), &read));
+  }
+  sb_ = read.sb;
+  segment_size_ = sb_.segment_size;
+  segment_count_ = sb_.segment_count;
+  seg_capacity_ = std::max<uint64_t>(sb_.segment_count, 1u << 16);
+  segs_.reset(new SegMeta[seg_capacity_]);
+  // One dead-put counter per 4 KiB of pool: collisions only keep
+  // tombstones longer than needed.
+  uint64_t counters = std::clamp<uint64_t>(NextPow2(region_->size() / 4096),
+                                           4096, uint64_t{1} << 22);
+  dead_.reset(new std::atomic<uint32_t>[counters]);
+  for (uint64_t i = 0; i < counters; ++i) dead_[i] = 0;
+  dead_mask_ = counters - 1;
+  index_ = std::make_unique<Index>(base_);
+
+  int heads = static_cast<int>(std::thread::hardware_concurrency());
+  heads = std::clamp(heads, 1, 16);
+  int64_t spare = static_cast<int64_t>(sb_.segment_count - reserve_ - 1);
+  heads = static_cast<int>(std::clamp<int64_t>(spare / 2, 1, heads));
+  for (int i = 0; i < heads; ++i) heads_.push_back(std::make_unique<LogHead>());
+
+  DAXKV_RETURN_IF_ERROR(Recover());
+  opened_ = true;
+  if (options_.background_compaction || options_.background_expiry) {
+    bg_thread_ = std::thread([this] { BackgroundLoop(); });
+  }
+  return OkStatus();
+}
+
+Status DBImpl::Format() {
+  const uint64_t seg = options_.segment_size;
+  if (seg < format::kMinSegmentSize || seg > format::kMaxSegmentSize ||
+      seg % 4096 != 0) {
+    return InvalidArgumentError(
+        "segment_size " + std::to_string(seg) +
+        " must be a multiple of 4096 in [64 KiB, 1 GiB]");
+  }
+  uint64_t size = std::min<uint64_t>(region_->size(), format::kMaxPoolBytes);
+  uint64_t count = (size - format::kDataOffset) / seg;
+  if (count < 4) {
+    return InvalidArgumentError("region " + region_->info().path + " of " +
+                                std::to_string(region_->size()) +
+                                " bytes holds fewer than 4 segments of " +
+                                std::to_string(seg) + " bytes");
+  }
+  format::SuperBlock sb{};
+  std::memcpy(sb.magic, format::kPoolMagic, 8);
+  sb.format_version = format::kFormatVersion;
+  sb.superblock_size = format::kSuperBlockSize;
+  std::random_device rd;
+  for (int i = 0; i < 16; i += 4) {
+    uint32_t r = rd();
+    std::memcpy(sb.uuid + i, &r, 4);
+  }
+  sb.segment_size = seg;
+  sb.segment_count = count;
+  sb.data_offset = format::kDataOffset;
+  sb.created_ms = NowMs();
+  sb.clean_shutdown = 1;
+  sb.generation = 1;
+  sb.crc = format::SuperBlockCrc(sb);
+  sb_ = sb;
+  format::SuperBlock body = sb;
+  std::memset(body.magic, 0, 8);
+  for (uint64_t off :
+       {format::kSuperBlockOffsetA, format::kSuperBlockOffsetB}) {
+    std::memcpy(base_ + off, &body, sizeof(body));
+    // Durability: without its magic a copy reads as "format interrupted"
+    // (blank), so a crash here leaves a region that is formatted again.
+    region_->Persist(base_ + off, sizeof(body));
+  }
+  for (uint64_t off :
+       {format::kSuperBlockOffsetA, format::kSuperBlockOffsetB}) {
+    std::memcpy(base_ + off, sb.magic, 8);
+    // Durability: one 8-byte store turns each copy valid; A first, so a
+    // crash leaves A valid and B "interrupted" (healed on open) or neither.
+    region_->Persist(base_ + off, 8);
+  }
+  misc_persists_ += 4;
+  return OkStatus();
+}
+
+Status DBImpl::WriteSuperBlock() {
+  std::lock_guard<std::mutex> l(sb_mu_);
+  sb_.generation++;
+  sb_.crc = format::SuperBlockCrc(sb_);
+  for (uint64_t off :
+       {format::kSuperBlockOffsetA, format::kSuperBlockOffsetB}) {
+    // Durability: copy A is complete and durable before copy B is touched,
+    // so a crash leaves at least one valid copy (the higher generation wins).
+    std::memcpy(base_ + off, &sb_, sizeof(sb_));
+    region_->Persist(base_ + off, sizeof(sb_));
+    misc_persists_++;
+  }
+  return OkStatus();
+}
+
+Status DBImpl::Recover() {
+  auto start = std::chrono::steady_clock::now();
+  ScanOptions so;
+  so.threads = options_.recovery_threads > 0
+                   ? options_.recovery_threads
+                   : std::max(1u, std::thread::hardware_concurrency());
+  so.progress = options_.recovery_progress;
+  so.on_dead_put = [this](uint64_t h) {
+    dead_[(h >> 20) & dead_mask_].fetch_add(1, std::memory_order_relaxed);
+  };
+  PoolScan scan;
+  ScanPool(base_, sb_, index_.get(), so, &scan);
+  // Superblock copies are healed silently (WriteSuperBlock below); any
+  // damage inside segments needs the caller's consent to drop records.
+  const bool damaged = !scan.problems.empty();
+  if (damaged && !options_.repair) {
+    std::string msg = std::to_string(scan.problems.size()) +
+                      " damaged structure(s) in " + region_->info().path + ":";
+    for (size_t i = 0; i < scan.problems.size() && i < 8; ++i) {
+      msg += " [" + format::HexOffset(scan.problems[i].offset) + ": " +
+             scan.problems[i].what + "]";
+    }
+    msg += "; open with Options::repair to drop the damaged records";
+    return CorruptionError(msg);
+  }
+  if (damaged) DAXKV_RETURN_IF_ERROR(ApplyRepairs(&scan));
+  AdoptSegments(scan);
+  last_seq_ = std::max(scan.max_seq, sb_.flush_seq);
+  flush_seq_ = sb_.flush_seq;
+  last_epoch_ = scan.max_epoch;
+  recovered_records_ = scan.records;
+  recovery_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::steady_clock::now() - start)
+                     .count();
+  clean_shutdown_ = sb_.clean_shutdown != 0;
+  if (!clean_shutdown_) sb_.crash_recoveries++;
+  sb_.clean_shutdown = 0;
+  sb_.open_count++;
+  sb_.last_open_ms = NowMs();
+  sb_.last_recovery_ms = recovery_ms_;
+  // Also rewrites a damaged superblock copy from the one in force.
+  return WriteSuperBlock();
+}
+
+Status DBImpl::ApplyRepairs(PoolScan* scan) {
+  for (uint64_t i = 0; i < scan->segments.size(); ++i) {
+    SegmentScan& seg = scan->segments[i];
+    char* sp = SegBase(static_cast<int64_t>(i));
+    if (seg.state == SegmentState::kDamaged) {
+      // Durability: zero the records first, then the header lines. Until the
+      // header is zero the segment still reads as damaged (repair repeats);
+      // after it, no byte of the segment can verify under any future epoch.
+      region_->Set(sp + format::kSegmentHeaderSize, 0,
+                   segment_size_ - format::kSegmentHeaderSize);
+      region_->Set(sp, 0, format::kSegmentHeaderSize);
+      misc_persists_ += 2;
+      seg.state = SegmentState::kUnused;
+      scan->dropped_records++;
+      continue;
+    }
+    for (auto [from, to] : seg.damaged) {
+      if (to - from < format::kRecordHeaderSize) {
+        return CorruptionError(
+            "damaged range at " +
+            format::HexOffset(format::kDataOffset + i * segment_size_ + from) +
+            " is too short to repair");
+      }
+      format::EntryHeader pad{};
+      pad.type = format::kPadding;
+      pad.value_len = to - from - format::kRecordHeaderSize;
+      pad.epoch_lo = static_cast<uint32_t>(seg.epoch);
+      char* r = sp + from;
+      std::memcpy(r + 8, &pad, sizeof(pad));
+      format::SealRecordCrcs(r, seg.seed);
+      // Durability: a padding record covering the damaged bytes; until it
+      // persists, the next open finds (and repairs) the same damage.
+      region_->Persist(r, format::kRecordHeaderSize);
+    }
+    if (seg.state_damaged) {
+      uint64_t zero = format::kStateInUse;
+      std::memcpy(sp + format::kStateWordOffset, &zero, 8);
+      // Durability: 8-byte store, never torn.
+      region_->Persist(sp + format::kStateWordOffset, 8);
+    }
+  }
+  dropped_records_ = scan->dropped_records;
+  return OkStatus();
+}
+
+void DBImpl::AdoptSegments(const PoolScan& scan) {
+  for (uint64_t i = 0; i < scan.segments.size(); ++i) {
+    const SegmentScan& seg = scan.segments[i];
+    SegMeta& m = segs_[i];
+    if (seg.state != SegmentState::kInUse) {
+      m.use = SegUse::kFree;
+      free_list_.push_back(static_cast<int64_t>(i));
+      continue;
+    }
+    m.epoch = seg.epoch;
+    m.seed = seg.seed;
+    m.tail = seg.tail;
+    m.live = scan.live_bytes[i].load();
+    m.use = SegUse::kSealed;
+    if (!seg.sealed) {
+      char* sp = SegBase(static_cast<int64_t>(i));
+      uint64_t w = format::SealWord(seg.seed, seg.tail);
+      std::memcpy(sp + format::kSealWordOffset, &w, 8);
+      // Durability: sealing at the last valid record means later appends
+      // never land after torn bytes; 8-byte store, never torn.
+      region_->Persist(sp + format::kSealWordOffset, 8);
+      misc_persists_++;
+    }
+  }
+  // Allocate low segments first: keeps a young pool compact.
+  std::reverse(free_list_.begin(), free_list_.end());
+}
+
+void DBImpl::Close() {
+  if (!opened_) return;
+  {
+    std::lock_guard<std::mutex> l(bg_mu_);
+    stop_ = true;
+  }
+  bg_cv_.notify_all();
+  if (bg_thread_.joinable()) bg_thread_.join();
+  for (auto& h : heads_) {
+    std::lock_guard<std::mutex> l(h->mu);
+    SealHead(*h);
+  }
+  {
+    std::lock_guard<std::mutex> l(compaction_head_.mu);
+    SealHead(compaction_head_);
+  }
+  sb_.clean_shutdown = 1;
+  sb_.last_close_ms = NowMs();
+  WriteSuperBlock().IgnoreError();
+  opened_ = false;
+}
+
+}  // namespace daxkv::engine

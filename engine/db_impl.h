@@ -1,0 +1,218 @@
+// DBImpl: the log-structured engine behind engine/db.h.
+//
+// Write path: a writer takes its key's stripe mutex (serialising writers of
+// one key, never readers), appends a record to its thread's log head (one
+// persist per record), then publishes the new location in the index under
+// the shard lock. Readers take only the shard lock, shared, for the probe
+// and the value copy, so they never wait for a persist.
+//
+// Lock order: compaction_mu_ < stripes (ascending) < user heads < the
+// compaction head < alloc_mu_ < index shard locks < sb_mu_.
+#ifndef DAXKV_ENGINE_DB_IMPL_H_
+#define DAXKV_ENGINE_DB_IMPL_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "engine/db.h"
+#include "engine/format.h"
+#include "engine/index.h"
+#include "engine/key_hash.h"
+#include "engine/pool_scan.h"
+
+namespace daxkv::engine {
+
+class DBImpl final : public DB {
+ public:
+  DBImpl(std::unique_ptr<dax::Region> region, const Options& options);
+  ~DBImpl() override;
+
+  // Formats or recovers the pool; call once before anything else.
+  Status Init();
+
+  Status Put(std::string_view key, std::string_view value, int64_t expire_at_ms,
+             const WriteOptions& opts) override;
+  Status PutIf(PutMode mode, std::string_view key, std::string_view value,
+               int64_t expire_at_ms, const WriteOptions& opts) override;
+  StatusOr<ReadResult> Get(std::string_view key) const override;
+  Status Delete(std::string_view key, bool* existed,
+                const WriteOptions& opts) override;
+  bool Exists(std::string_view key) const override;
+  uint64_t Count() const override;
+  Status Write(const WriteBatch& batch, const WriteOptions& opts) override;
+  Status Update(std::string_view key, const UpdateFn& fn,
+                const WriteOptions& opts) override;
+  Status SetExpiry(std::string_view key, int64_t expire_at_ms,
+                   const WriteOptions& opts) override;
+  StatusOr<ScanPage> Scan(uint64_t cursor, size_t count) const override;
+  Status Flush() override;
+  Status Sync() override;
+  Status Grow(size_t new_size) override;
+  Stats GetStats() const override;
+  const dax::RegionInfo& region_info() const override {
+    return region_->info();
+  }
+  StatusOr<uint64_t> Compact(size_t max_segments) override;
+  StatusOr<uint64_t> ReclaimExpired() override;
+
+ private:
+  enum class SegUse : uint8_t { kFree, kActive, kSealed };
+  struct SegMeta {
+    std::atomic<uint64_t> live{0};  // bytes of indexed entries
+    std::atomic<uint32_t> tail{0};  // end of records (segment offset)
+    std::atomic<SegUse> use{SegUse::kFree};
+    uint64_t epoch = 0;
+    uint32_t seed = 0;
+  };
+  struct alignas(64) LogHead {
+    std::mutex mu;
+    int64_t seg = -1;
+    uint32_t tail = 0;       // next append offset within the segment
+    uint32_t persisted = 0;  // [header, persisted) is durable
+    bool for_compaction = false;
+    std::atomic<uint64_t> persists{0};
+  };
+  // What one appended entry looks like to the index.
+  struct Placed {
+    uint64_t loc = 0;  // pool offset of the entry header
+    uint64_t seq = 0;
+  };
+  // The visible state of a key, read under its stripe.
+  struct Current {
+    uint64_t loc = 0;  // 0 = absent (or expired, when live == false)
+    bool live = false;
+    format::EntryHeader entry{};
+  };
+
+  // --- open / close (db_impl.cc) ---
+  Status Format();
+  Status Recover();
+  Status ApplyRepairs(PoolScan* scan);
+  void AdoptSegments(const PoolScan& scan);
+  Status WriteSuperBlock();
+  void Close();
+
+  // --- log (log.cc) ---
+  char* SegBase(int64_t seg) const {
+    return base_ + format::kDataOffset + seg * segment_size_;
+  }
+  uint64_t SegOf(uint64_t loc) const {
+    return (loc - format::kDataOffset) / segment_size_;
+  }
+  LogHead& MyHead();
+  // Appends one put/tombstone record; REQUIRES the key's stripe.
+  Status AppendEntry(LogHead& head, uint8_t type, std::string_view key,
+                     std::string_view value, int64_t expire_at_ms, uint64_t seq,
+                     bool sync, Placed* out);
+  // Appends a prebuilt record image (batch records).
+  Status AppendImage(LogHead& head, std::string* image, bool sync,
+                     uint64_t* rec_off);
+  Status Reserve(LogHead& head, uint64_t size, bool tombstone);
+  void PersistPending(LogHead& head);
+  void SealHead(LogHead& head);
+  // Fails with NoSpace unless more than `keep_free` segments are free.
+  StatusOr<int64_t> AllocSegment(uint64_t keep_free);
+  void FreeSegment(int64_t seg);
+  void CountPersist(LogHead& head) {
+    head.persists.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  // --- writes (write.cc) ---
+  std::mutex& Stripe(const KeyHash& kh) {
+    return stripes_[kh.low() & (kStripes - 1)];
+  }
+  int64_t NowMs() const;
+  Status CheckSizes(std::string_view key, std::string_view value) const;
+  Current Lookup(const KeyHash& kh, std::string_view key) const;
+  Status WriteEntry(const KeyHash& kh, uint8_t type, std::string_view key,
+                    std::string_view value, int64_t expire_at_ms, bool sync,
+                    const Current& cur);
+  // Points the index at the entry at `loc` (or erases the key for a
+  // tombstone) unless a concurrent Flush() voided the entry (`seq`).
+  void Publish(const KeyHash& kh, std::string_view key, uint64_t loc,
+               uint64_t seq, bool tombstone);
+  void NoteDeadPut(const KeyHash& kh) {
+    dead_[(kh.low() >> 20) & dead_mask_].fetch_add(1,
+                                                   std::memory_order_relaxed);
+  }
+  uint32_t DeadPuts(const KeyHash& kh) const {
+    return dead_[(kh.low() >> 20) & dead_mask_].load(std::memory_order_relaxed);
+  }
+  void ForgetDeadPut(const KeyHash& kh);
+  template <typename Fn>
+  Status RetryOnNoSpace(Fn&& fn);
+  template <typename Fn>
+  Status KeyedWrite(std::string_view key, bool lookup, Fn&& fn);
+  Status WriteBatchLocked(const WriteBatch& batch, bool sync);
+
+  // --- space (space.cc) ---
+  int64_t PickVictim(double max_live_ratio) const;
+  Status CompactSegment(int64_t seg);
+  Status RelocateEntry(uint64_t loc, const format::EntryHeader& e);
+  bool CompactForSpace();
+  void BackgroundLoop();
+  uint64_t FreeSegments() const;
+
+  std::unique_ptr<dax::Region> region_;
+  Options options_;
+  char* base_;
+  uint64_t segment_size_ = 0;
+  std::atomic<uint64_t> segment_count_{0};
+  uint64_t reserve_ = 2;
+  format::SuperBlock sb_{};
+  std::mutex sb_mu_;
+
+  std::unique_ptr<Index> index_;
+  std::unique_ptr<SegMeta[]> segs_;
+  uint64_t seg_capacity_ = 0;
+  std::vector<std::unique_ptr<LogHead>> heads_;
+  LogHead compaction_head_;
+  std::mutex alloc_mu_;
+  std::vector<int64_t> free_list_;
+
+  static constexpr size_t kStripes = 4096;
+  std::unique_ptr<std::mutex[]> stripes_;
+  std::unique_ptr<std::atomic<uint32_t>[]> dead_;
+  uint64_t dead_mask_ = 0;
+
+  std::atomic<uint64_t> last_seq_{0};
+  std::atomic<uint64_t> flush_seq_{0};  // entries with seq <= it are void
+  std::atomic<uint64_t> last_epoch_{0};
+  std::mutex compaction_mu_;
+
+  // Stats.
+  std::atomic<uint64_t> compactions_{0};
+  std::atomic<uint64_t> expired_reclaimed_{0};
+  std::atomic<uint64_t> misc_persists_{0};
+  uint64_t recovery_ms_ = 0;
+  uint64_t recovered_records_ = 0;
+  uint64_t dropped_records_ = 0;
+  bool clean_shutdown_ = false;
+
+  std::mutex bg_mu_;
+  std::condition_variable bg_cv_;
+  bool stop_ = false;
+  std::thread bg_thread_;
+  bool opened_ = false;
+};
+
+template <typename Fn>
+inline Status DBImpl::RetryOnNoSpace(Fn&& fn) {
+  for (int attempt = 0;; ++attempt) {
+    Status s = fn();
+    if (s.code() != StatusCode::kNoSpace || attempt >= 3) return s;
+    // Compaction takes stripe locks, so it runs with none of ours held.
+    if (!CompactForSpace()) return s;
+  }
+}
+
+}  // namespace daxkv::engine
+
+#endif  // DAXKV_ENGINE_DB_IMPL_H_

@@ -1,0 +1,119 @@
+// Index: the DRAM hash index from key to the log location of its newest
+// entry. It stores no keys: an 8-byte slot holds the key's 24-bit position
+// (hash bits; also its scan order), a tombstone bit (used only while
+// recovering) and the entry's pool offset / 8. Keys are compared against the
+// entry in the log, so the index costs ~11-21 bytes per key (load 0.375 -
+// 0.75), plus ~64 bytes per key that has an expiry (the expiry set).
+//
+// The index is split into kShardCount shards, each an open-addressing table
+// with linear probing in position order (home slot = top bits of the
+// position), so that a scan by position range is stable across inserts,
+// deletes (backward-shift, no tombstones) and table growth.
+//
+// Thread-safety: every Shard method REQUIRES the shard's `mu` held (shared
+// for const methods, exclusive otherwise). Entry bytes referenced by slots
+// must stay readable while the lock is held (the DB frees a log segment only
+// after no slot points into it).
+#ifndef DAXKV_ENGINE_INDEX_H_
+#define DAXKV_ENGINE_INDEX_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <set>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "engine/key_hash.h"
+#include "engine/rw_spin_lock.h"
+
+namespace daxkv::engine {
+
+struct IndexHit {
+  uint64_t loc = 0;  // 0 = absent
+  bool tombstone = false;
+};
+
+class Index {
+ public:
+  // `base` is the pool's first byte; locations are offsets from it.
+  explicit Index(const char* base);
+
+  struct alignas(64) Shard {
+    mutable RwSpinLock mu;
+    std::vector<uint64_t> slots;
+    uint32_t bits = 0;
+    uint64_t used = 0;
+    uint64_t tombstones = 0;
+    // (expire_at_ms, loc) of every indexed entry with an expiry.
+    std::set<std::pair<int64_t, uint64_t>> expiring;
+  };
+
+  Shard& shard(const KeyHash& kh) { return shards_[kh.shard()]; }
+  const Shard& shard(const KeyHash& kh) const { return shards_[kh.shard()]; }
+  Shard& shard_at(uint32_t i) { return shards_[i]; }
+  const Shard& shard_at(uint32_t i) const { return shards_[i]; }
+
+  IndexHit Find(const Shard& s, const KeyHash& kh, std::string_view key) const;
+  // Points `key` at `loc`; returns what it pointed at before.
+  IndexHit Upsert(Shard& s, const KeyHash& kh, std::string_view key,
+                  uint64_t loc, bool tombstone);
+  IndexHit Erase(Shard& s, const KeyHash& kh, std::string_view key);
+  // Moves `key` from `expect` to `loc`; false (no change) if it has moved.
+  bool Relocate(Shard& s, const KeyHash& kh, std::string_view key,
+                uint64_t expect, uint64_t loc);
+
+  // Recovery: keeps whichever of the indexed entry and `loc` has the higher
+  // sequence number (ties keep the indexed one). Returns the loser's
+  // location (0 when the key was new) and sets *inserted when `loc` won.
+  uint64_t InsertNewest(Shard& s, const KeyHash& kh, std::string_view key,
+                        uint64_t loc, bool tombstone, bool* inserted);
+  // Recovery: removes every tombstone slot of `s`.
+  void DropTombstones(Shard& s);
+
+  // Calls fn(loc) for each live (non-tombstone) slot of `s` whose position
+  // lies in [lo, hi) where hi is the returned end of the covered range
+  // (chosen so that ~`count` slots are visited; 1 << kPosBits at the end).
+  uint32_t ScanRange(const Shard& s, uint32_t lo, size_t count,
+                     const std::function<void(uint64_t)>& fn) const;
+
+  // Calls fn(loc, tombstone) for every slot of `s`.
+  void ForEach(const Shard& s,
+               const std::function<void(uint64_t, bool)>& fn) const;
+
+  void Clear(Shard& s);
+  // DRAM bytes held by the index (slots and expiry sets).
+  uint64_t MemoryBytes() const;
+
+ private:
+  static constexpr int kLocBits = 39;
+  static constexpr uint64_t kLocMask = (1ull << kLocBits) - 1;
+  static constexpr uint64_t kTombBit = 1ull << kLocBits;
+
+  static uint64_t MakeSlot(uint32_t pos, uint64_t loc, bool tomb) {
+    return uint64_t{pos} << 40 | (tomb ? kTombBit : 0) | (loc >> 3);
+  }
+  static uint32_t SlotPos(uint64_t s) { return static_cast<uint32_t>(s >> 40); }
+  static uint64_t SlotLoc(uint64_t s) { return (s & kLocMask) << 3; }
+  static bool SlotTomb(uint64_t s) { return (s & kTombBit) != 0; }
+  static size_t Home(const Shard& s, uint32_t pos) {
+    return pos >> (kPosBits - s.bits);
+  }
+
+  // Slot index holding `key`, or -1.
+  int64_t Probe(const Shard& s, const KeyHash& kh, std::string_view key) const;
+  bool KeyAt(uint64_t loc, std::string_view key) const;
+  void InsertSlot(Shard& s, uint64_t slot);
+  void EraseAt(Shard& s, size_t i);
+  void Grow(Shard& s);
+  void TrackExpiry(Shard& s, uint64_t old_loc, bool old_tomb, uint64_t new_loc,
+                   bool new_tomb);
+
+  const char* base_;
+  std::unique_ptr<Shard[]> shards_;
+};
+
+}  // namespace daxkv::engine
+
+#endif  // DAXKV_ENGINE_INDEX_H_

@@ -1,0 +1,213 @@
+#include "engine/pool_inspect.h"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <thread>
+
+#include "engine/borrowed_region.h"
+#include "engine/db.h"
+#include "engine/format.h"
+#include "engine/index.h"
+
+namespace daxkv::engine {
+
+namespace {
+
+const char* StateName(SegmentState s) {
+  switch (s) {
+    case SegmentState::kUnused:
+      return "unused";
+    case SegmentState::kFree:
+      return "free";
+    case SegmentState::kInUse:
+      return "in-use";
+    case SegmentState::kDamaged:
+      return "damaged";
+  }
+  return "?";
+}
+
+void FillSuperBlock(const SuperBlockRead& read, PoolReport* r) {
+  const format::SuperBlock& sb = read.sb;
+  r->format_version = sb.format_version;
+  r->supported_format_version = format::kFormatVersion;
+  r->uuid = format::UuidToString(sb.uuid);
+  r->segment_size = sb.segment_size;
+  r->segment_count = sb.segment_count;
+  r->data_offset = sb.data_offset;
+  r->generation = sb.generation;
+  r->superblock_a_valid = read.valid_a;
+  r->superblock_b_valid = read.valid_b;
+  r->clean_shutdown = sb.clean_shutdown != 0;
+  r->open_count = sb.open_count;
+  r->crash_recoveries = sb.crash_recoveries;
+  r->created_ms = sb.created_ms;
+  r->last_open_ms = sb.last_open_ms;
+  r->last_close_ms = sb.last_close_ms;
+  r->last_recovery_ms = sb.last_recovery_ms;
+  r->flush_seq = sb.flush_seq;
+}
+
+// Invariants beyond checksums, checked on every valid record.
+void VerifyRecords(const char* base, const format::SuperBlock& sb,
+                   const PoolScan& scan, std::vector<PoolProblem>* problems) {
+  std::map<uint64_t, uint64_t> epochs;  // epoch -> segment
+  for (uint64_t i = 0; i < scan.segments.size(); ++i) {
+    const SegmentScan& seg = scan.segments[i];
+    if (seg.state != SegmentState::kInUse) continue;
+    const uint64_t seg_off = SegmentOffset(sb, i);
+    auto [it, fresh] = epochs.emplace(seg.epoch, i);
+    if (!fresh) {
+      problems->push_back({seg_off, 64, false,
+                           "segment " + std::to_string(i) + " repeats epoch " +
+                               std::to_string(seg.epoch) + " of segment " +
+                               std::to_string(it->second)});
+    }
+    if (scan.live_bytes[i].load() > seg.tail) {
+      problems->push_back({seg_off, 0, false,
+                           "segment " + std::to_string(i) +
+                               " live bytes exceed its used bytes"});
+    }
+    const char* sp = base + seg_off;
+    size_t d = 0;
+    for (uint32_t off = format::kSegmentHeaderSize; off < seg.tail;) {
+      if (d < seg.damaged.size() && seg.damaged[d].first == off) {
+        off = seg.damaged[d++].second;
+        continue;
+      }
+      uint64_t n = 0;
+      if (format::CheckRecord(sp + off, seg.tail - off, seg.seed, seg.epoch,
+                              &n) != format::RecordCheck::kValid) {
+        break;  // already reported by the scan
+      }
+      format::ForEachEntry(
+          sp + off, [&](uint64_t o, const format::EntryHeader& e) {
+            std::string bad;
+            if (e.key_len == 0 || e.key_len > kMaxKeySize) bad = "key length";
+            if (e.seq == 0 || e.seq > scan.max_seq) bad = "sequence number";
+            if (e.expire_at_ms < 0) bad = "expiry time";
+            if (e.type == format::kTombstone && e.value_len != 0) {
+              bad = "tombstone with a value";
+            }
+            if (!bad.empty()) {
+              problems->push_back({seg_off + off + o, format::kEntryHeaderSize,
+                                   false, "entry with an invalid " + bad});
+            }
+            return true;
+          });
+      off += static_cast<uint32_t>(n);
+    }
+  }
+}
+
+}  // namespace
+
+StatusOr<PoolReport> InspectPool(const dax::Region& region,
+                                 const InspectOptions& options) {
+  auto start = std::chrono::steady_clock::now();
+  const char* base = region.data();
+  SuperBlockRead read;
+  DAXKV_RETURN_IF_ERROR(ReadSuperBlocks(base, region.size(), &read)
+                            .WithContext(region.info().path));
+  if (read.blank) {
+    return NotFoundError("no daxkv pool in " + region.info().path +
+                         " (blank region)");
+  }
+  PoolReport r;
+  r.path = region.info().path;
+  r.region_bytes = region.size();
+  FillSuperBlock(read, &r);
+
+  Index index(base);
+  ScanOptions so;
+  so.threads = options.threads > 0
+                   ? options.threads
+                   : std::max(1u, std::thread::hardware_concurrency());
+  so.progress = options.progress;
+  PoolScan scan;
+  ScanPool(base, read.sb, &index, so, &scan);
+  r.max_seq = scan.max_seq;
+  r.records = scan.records;
+
+  const int64_t now =
+      options.now_ms != 0
+          ? options.now_ms
+          : std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::system_clock::now().time_since_epoch())
+                .count();
+  for (uint32_t s = 0; s < kShardCount; ++s) {
+    const Index::Shard& sh = index.shard_at(s);
+    r.keys += sh.used;
+    r.expiring_keys += sh.expiring.size();
+    for (const auto& [exp, loc] : sh.expiring) {
+      if (exp > now) break;
+      ++r.expired_keys;
+    }
+  }
+  r.index_bytes = index.MemoryBytes();
+
+  for (uint64_t i = 0; i < scan.segments.size(); ++i) {
+    const SegmentScan& seg = scan.segments[i];
+    SegmentReport sr;
+    sr.index = i;
+    sr.offset = SegmentOffset(read.sb, i);
+    sr.state = StateName(seg.state);
+    sr.sealed = seg.sealed;
+    sr.torn_tail = seg.torn_tail;
+    sr.epoch = seg.epoch;
+    sr.records = seg.records;
+    sr.tombstones = seg.tombstones;
+    if (seg.state == SegmentState::kInUse) {
+      sr.used_bytes = seg.tail - format::kSegmentHeaderSize;
+      sr.live_bytes = scan.live_bytes[i].load();
+      sr.dead_bytes = sr.used_bytes - std::min(sr.used_bytes, sr.live_bytes);
+      r.used_bytes += sr.used_bytes;
+      r.live_bytes += sr.live_bytes;
+      r.dead_bytes += sr.dead_bytes;
+      r.free_bytes += read.sb.segment_size - seg.tail;
+    } else if (seg.state != SegmentState::kDamaged) {
+      ++r.free_segments;
+      r.free_bytes += read.sb.segment_size;
+    }
+    r.segments.push_back(std::move(sr));
+  }
+
+  r.problems = read.problems;
+  r.problems.insert(r.problems.end(), scan.problems.begin(),
+                    scan.problems.end());
+  if (options.verify) VerifyRecords(base, read.sb, scan, &r.problems);
+  std::sort(r.problems.begin(), r.problems.end(),
+            [](const PoolProblem& a, const PoolProblem& b) {
+              return a.offset < b.offset;
+            });
+  for (const PoolProblem& p : r.problems) {
+    (p.repairable ? r.repairable_problems : r.unrecoverable_problems)++;
+  }
+  if (!options.verify) r.problems.clear();
+  r.scan_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                  std::chrono::steady_clock::now() - start)
+                  .count();
+  return r;
+}
+
+StatusOr<RepairReport> RepairPool(dax::Region& region) {
+  InspectOptions io;
+  io.verify = true;
+  DAXKV_ASSIGN_OR_RETURN(PoolReport before, InspectPool(region, io));
+  RepairReport rep;
+  for (const PoolProblem& p : before.problems) {
+    (p.repairable ? rep.repaired : rep.unrecoverable).push_back(p);
+  }
+  Options o;
+  o.create_if_missing = false;
+  o.repair = true;
+  o.background_compaction = false;
+  o.background_expiry = false;
+  auto db = DB::Open(std::make_unique<BorrowedRegion>(region), o);
+  if (!db.ok()) return db.status().WithContext("repair");
+  rep.dropped_records = (*db)->GetStats().dropped_records;
+  return rep;
+}
+
+}  // namespace daxkv::engine

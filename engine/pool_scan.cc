@@ -1,0 +1,371 @@
+#include "engine/pool_scan.h"
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "engine/db.h"
+#include "engine/key_hash.h"
+
+namespace daxkv::engine {
+
+using format::SuperBlock;
+
+namespace {
+
+bool AllZero(const void* p, size_t n) {
+  const char* c = static_cast<const char*>(p);
+  for (size_t i = 0; i < n; ++i) {
+    if (c[i] != 0) return false;
+  }
+  return true;
+}
+
+// True for a superblock slot that holds no pool: all zero, or left by a
+// Format() that crashed before storing the magic (stored last, one 8-byte
+// store per copy). Such a slot has a zero magic, zeros past the 256-byte
+// superblock, and line 0 either zero or carrying this format's version and
+// size; anything else is somebody's data and is never formatted over.
+bool Unformatted(const char* slot) {
+  if (!AllZero(slot, 8) || !AllZero(slot + format::kSuperBlockSize,
+                                    4096 - format::kSuperBlockSize)) {
+    return false;
+  }
+  if (AllZero(slot + 8, 56)) return true;
+  return format::Load32(slot + 8) == format::kFormatVersion &&
+         format::Load32(slot + 12) == format::kSuperBlockSize;
+}
+
+// Validates one superblock copy; sets *newer for a newer format version.
+bool ValidCopy(const SuperBlock& sb, bool* newer) {
+  if (std::memcmp(sb.magic, format::kPoolMagic, 8) != 0) return false;
+  if (sb.format_version > format::kFormatVersion) {
+    *newer = true;
+    return false;
+  }
+  return sb.crc == format::SuperBlockCrc(sb) && sb.format_version >= 1;
+}
+
+}  // namespace
+
+Status ReadSuperBlocks(const char* base, size_t size, SuperBlockRead* out) {
+  if (size < format::kDataOffset + format::kMinSegmentSize) {
+    return InvalidArgumentError("region of " + std::to_string(size) +
+                                " bytes is too small for a daxkv pool");
+  }
+  SuperBlock a, b;
+  std::memcpy(&a, base + format::kSuperBlockOffsetA, sizeof(a));
+  std::memcpy(&b, base + format::kSuperBlockOffsetB, sizeof(b));
+  if (Unformatted(base + format::kSuperBlockOffsetA) &&
+      Unformatted(base + format::kSuperBlockOffsetB)) {
+    out->blank = true;
+    return OkStatus();
+  }
+  bool newer = false;
+  out->valid_a = ValidCopy(a, &newer);
+  out->valid_b = ValidCopy(b, &newer);
+  if (newer) {
+    uint32_t v = std::max(a.format_version, b.format_version);
+    return NotSupportedError(
+        "pool format version " + std::to_string(v) +
+        " is newer than this daxkv build supports (version " +
+        std::to_string(format::kFormatVersion) + "); use a newer daxkv");
+  }
+  if (!out->valid_a && !out->valid_b) {
+    return CorruptionError(
+        "no valid daxkv superblock at offsets 0x0 and 0x1000 (not a daxkv "
+        "pool, or both copies damaged)");
+  }
+  if (!out->valid_a) {
+    out->problems.push_back({format::kSuperBlockOffsetA,
+                             format::kSuperBlockSize, true,
+                             "superblock copy A damaged"});
+  }
+  if (!out->valid_b) {
+    out->problems.push_back({format::kSuperBlockOffsetB,
+                             format::kSuperBlockSize, true,
+                             "superblock copy B damaged"});
+  }
+  out->sb =
+      (out->valid_a && (!out->valid_b || a.generation >= b.generation)) ? a : b;
+  const SuperBlock& sb = out->sb;
+  if (sb.segment_size < format::kMinSegmentSize ||
+      sb.segment_size > format::kMaxSegmentSize || sb.segment_size % 4096 ||
+      sb.data_offset != format::kDataOffset || sb.segment_count == 0) {
+    return CorruptionError("superblock geometry is invalid (segment size " +
+                           std::to_string(sb.segment_size) + ", count " +
+                           std::to_string(sb.segment_count) + ")");
+  }
+  uint64_t need = sb.data_offset + sb.segment_count * sb.segment_size;
+  if (need > size) {
+    return CorruptionError("pool needs " + std::to_string(need) +
+                           " bytes but the region has only " +
+                           std::to_string(size) + " (truncated?)");
+  }
+  return OkStatus();
+}
+
+namespace {
+
+class Scanner {
+ public:
+  Scanner(const char* base, const SuperBlock& sb, Index* index,
+          const ScanOptions& options, PoolScan* out)
+      : base_(base), sb_(sb), index_(index), options_(options), out_(out) {}
+
+  void Run();
+
+ private:
+  void ScanSegment(uint64_t i);
+  void ClassifySegment(uint64_t i, SegmentScan* seg);
+  void ScanRecords(uint64_t i, SegmentScan* seg);
+  uint32_t Resync(const char* seg_base, const SegmentScan& seg, uint32_t from,
+                  uint32_t end) const;
+  bool FeedRecord(uint64_t rec_off, const char* rec);
+  void AddProblem(PoolProblem p) {
+    std::lock_guard<std::mutex> l(mu_);
+    out_->problems.push_back(std::move(p));
+  }
+
+  const char* base_;
+  const SuperBlock& sb_;
+  Index* index_;
+  const ScanOptions& options_;
+  PoolScan* out_;
+  std::mutex mu_;
+  std::atomic<uint64_t> next_segment_{0};
+  std::atomic<uint64_t> bytes_done_{0};
+  std::atomic<uint64_t> max_seq_{0};
+  std::atomic<uint64_t> max_epoch_{0};
+  std::atomic<uint64_t> records_{0};
+  std::atomic<uint64_t> entries_{0};
+};
+
+void Scanner::ClassifySegment(uint64_t i, SegmentScan* seg) {
+  const char* p = base_ + SegmentOffset(sb_, i);
+  format::SegmentHeader h;
+  std::memcpy(&h, p, sizeof(h));
+  uint64_t state = format::Load64(p + format::kStateWordOffset);
+  uint8_t tag = static_cast<uint8_t>(state);
+  if (tag == format::kStateFreedTag || tag == format::kStateAllocatingTag) {
+    uint64_t e = state >> 8;
+    uint64_t cur = max_epoch_.load();
+    while (e > cur && !max_epoch_.compare_exchange_weak(cur, e)) {
+    }
+  }
+  if (std::memcmp(h.magic, format::kSegmentMagic, 8) != 0 ||
+      std::memcmp(h.uuid, sb_.uuid, 16) != 0) {
+    seg->state = SegmentState::kUnused;
+    return;
+  }
+  bool crc_ok = h.crc == format::SegmentHeaderCrc(h);
+  if (crc_ok) {
+    uint64_t cur = max_epoch_.load();
+    while (h.epoch > cur && !max_epoch_.compare_exchange_weak(cur, h.epoch)) {
+    }
+  }
+  if (tag == format::kStateAllocatingTag ||
+      (crc_ok && state == format::FreedState(h.epoch))) {
+    seg->state = SegmentState::kFree;
+    return;
+  }
+  if (!crc_ok) {
+    seg->state = SegmentState::kDamaged;
+    AddProblem({SegmentOffset(sb_, i), 64, true,
+                "segment " + std::to_string(i) +
+                    " header checksum mismatch; its records cannot be "
+                    "verified (repair frees the segment, losing them)"});
+    return;
+  }
+  seg->state = SegmentState::kInUse;
+  seg->epoch = h.epoch;
+  seg->seed = format::SegmentSeed(sb_.uuid, h.epoch);
+  if (state != format::kStateInUse) {
+    seg->state_damaged = true;
+    AddProblem({SegmentOffset(sb_, i) + format::kStateWordOffset, 8, true,
+                "segment " + std::to_string(i) +
+                    " state word damaged; treated as in use"});
+  }
+}
+
+uint32_t Scanner::Resync(const char* seg_base, const SegmentScan& seg,
+                         uint32_t from, uint32_t end) const {
+  for (uint32_t p = format::Align8(from); p + format::kRecordHeaderSize <= end;
+       p += 8) {
+    const char* r = seg_base + p;
+    uint8_t type = static_cast<uint8_t>(r[8]);
+    if (type < format::kPut || type > format::kPadding ||
+        format::Load32(r + 28) != static_cast<uint32_t>(seg.epoch)) {
+      continue;
+    }
+    uint64_t n;
+    if (format::CheckRecord(r, end - p, seg.seed, seg.epoch, &n) ==
+        format::RecordCheck::kValid) {
+      return p;
+    }
+  }
+  return end;
+}
+
+bool Scanner::FeedRecord(uint64_t rec_off, const char* rec) {
+  bool consistent = format::ForEachEntry(
+      rec, [](uint64_t, const format::EntryHeader&) { return true; });
+  if (!consistent) return false;
+  format::ForEachEntry(rec, [&](uint64_t off, const format::EntryHeader& e) {
+    entries_.fetch_add(1, std::memory_order_relaxed);
+    if (e.seq <= sb_.flush_seq) return true;
+    uint64_t cur = max_seq_.load(std::memory_order_relaxed);
+    while (e.seq > cur && !max_seq_.compare_exchange_weak(cur, e.seq)) {
+    }
+    uint64_t loc = rec_off + off;
+    std::string_view key(base_ + loc + format::kEntryHeaderSize, e.key_len);
+    KeyHash kh(key);
+    Index::Shard& s = index_->shard(kh);
+    bool tomb = e.type == format::kTombstone;
+    bool inserted;
+    uint64_t loser;
+    {
+      std::lock_guard<RwSpinLock> l(s.mu);
+      loser = index_->InsertNewest(s, kh, key, loc, tomb, &inserted);
+    }
+    if (inserted && !tomb) {
+      out_->live_bytes[(loc - sb_.data_offset) / sb_.segment_size] +=
+          format::IndexedEntryBytes(e);
+    }
+    if (loser != 0) {
+      format::EntryHeader le = format::LoadEntry(base_ + loser);
+      if (le.type == format::kPut) {
+        if (inserted) {
+          out_->live_bytes[(loser - sb_.data_offset) / sb_.segment_size] -=
+              format::IndexedEntryBytes(le);
+        }
+        if (options_.on_dead_put) options_.on_dead_put(kh.low());
+      }
+    }
+    return true;
+  });
+  return true;
+}
+
+void Scanner::ScanRecords(uint64_t i, SegmentScan* seg) {
+  const uint64_t seg_off = SegmentOffset(sb_, i);
+  const char* sp = base_ + seg_off;
+  uint32_t sealed_tail = 0;
+  uint64_t seal = format::Load64(sp + format::kSealWordOffset);
+  seg->sealed = format::DecodeSealWord(seal, seg->seed, &sealed_tail) &&
+                sealed_tail >= format::kSegmentHeaderSize &&
+                sealed_tail <= sb_.segment_size;
+  if (seal != 0 && !seg->sealed) {
+    seg->seal_damaged = true;
+    AddProblem({seg_off + format::kSealWordOffset, 8, true,
+                "segment " + std::to_string(i) +
+                    " seal word damaged; scanned as unsealed"});
+  }
+  const uint32_t end =
+      seg->sealed ? sealed_tail : static_cast<uint32_t>(sb_.segment_size);
+  uint32_t off = format::kSegmentHeaderSize;
+  while (off + format::kRecordHeaderSize <= end || (seg->sealed && off < end)) {
+    uint64_t n = 0;
+    auto check =
+        format::CheckRecord(sp + off, end - off, seg->seed, seg->epoch, &n);
+    if (check == format::RecordCheck::kValid) {
+      if (!FeedRecord(seg_off + off, sp + off)) {
+        seg->damaged.push_back({off, static_cast<uint32_t>(off + n)});
+        AddProblem({seg_off + off, n, true,
+                    "batch record with a valid checksum but inconsistent "
+                    "sub-entries"});
+      }
+      ++seg->records;
+      if (sp[off + 8] == format::kTombstone) ++seg->tombstones;
+      off += static_cast<uint32_t>(n);
+      continue;
+    }
+    uint32_t skip = check == format::RecordCheck::kBadData
+                        ? off + static_cast<uint32_t>(n)
+                        : off + 8;
+    uint32_t next = Resync(sp, *seg, skip, end);
+    bool prefix_durable =
+        next < end && (sp[next + 9] & format::kFlagPrefixDurable);
+    if (!seg->sealed && !prefix_durable) {
+      // A crash mid-append: nothing after this point was acknowledged.
+      seg->torn_tail = !AllZero(sp + off, std::min<uint32_t>(end - off, 40));
+      break;
+    }
+    seg->damaged.push_back({off, next});
+    AddProblem({seg_off + off, next - off, true,
+                std::string(check == format::RecordCheck::kBadData
+                                ? "record checksum mismatch"
+                                : "record header damaged") +
+                    " in segment " + std::to_string(i) + " at " +
+                    format::HexOffset(seg_off + off) + " (" +
+                    std::to_string(next - off) + " bytes dropped on repair)"});
+    off = next;
+  }
+  seg->tail = off;
+  records_.fetch_add(seg->records, std::memory_order_relaxed);
+}
+
+void Scanner::ScanSegment(uint64_t i) {
+  SegmentScan* seg = &out_->segments[i];
+  ClassifySegment(i, seg);
+  if (seg->state == SegmentState::kInUse) ScanRecords(i, seg);
+  bytes_done_.fetch_add(sb_.segment_size, std::memory_order_relaxed);
+}
+
+void Scanner::Run() {
+  const uint64_t n = sb_.segment_count;
+  out_->segments.assign(n, SegmentScan{});
+  out_->live_bytes.reset(new std::atomic<uint64_t>[n]);
+  for (uint64_t i = 0; i < n; ++i) out_->live_bytes[i] = 0;
+  int threads = std::max(1, std::min<int>(options_.threads, n));
+  std::atomic<int> running{threads};
+  std::mutex done_mu;
+  std::condition_variable done_cv;
+  auto work = [&] {
+    for (uint64_t i; (i = next_segment_.fetch_add(1)) < n;) ScanSegment(i);
+    std::lock_guard<std::mutex> l(done_mu);
+    running--;
+    done_cv.notify_all();
+  };
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) pool.emplace_back(work);
+  const uint64_t total = n * sb_.segment_size;
+  {
+    std::unique_lock<std::mutex> l(done_mu);
+    while (running > 0) {
+      done_cv.wait_for(l, std::chrono::milliseconds(50));
+      if (options_.progress) {
+        l.unlock();
+        options_.progress(bytes_done_.load(), total);
+        l.lock();
+      }
+    }
+  }
+  for (auto& t : pool) t.join();
+  if (options_.progress) options_.progress(total, total);
+  for (uint32_t s = 0; s < kShardCount; ++s) {
+    Index::Shard& sh = index_->shard_at(s);
+    std::lock_guard<RwSpinLock> l(sh.mu);
+    index_->DropTombstones(sh);
+  }
+  out_->max_seq = max_seq_.load();
+  out_->max_epoch = max_epoch_.load();
+  out_->records = records_.load();
+  out_->entries = entries_.load();
+  for (const SegmentScan& s : out_->segments) {
+    out_->dropped_records += s.damaged.size();
+  }
+}
+
+}  // namespace
+
+void ScanPool(const char* base, const SuperBlock& sb, Index* index,
+              const ScanOptions& options, PoolScan* out) {
+  Scanner(base, sb, index, options, out).Run();
+}
+
+}  // namespace daxkv::engine

@@ -1,0 +1,100 @@
+// Pool scanning shared by recovery (DB::Open) and inspection
+// (InspectPool): superblock selection, segment classification, record
+// verification and the parallel rebuild of the index. Nothing here writes to
+// the pool; recovery applies its decisions afterwards.
+//
+// Thread-safety: ScanPool runs its own worker threads; the caller must keep
+// the pool bytes stable (no writers) for the duration.
+#ifndef DAXKV_ENGINE_POOL_SCAN_H_
+#define DAXKV_ENGINE_POOL_SCAN_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "engine/format.h"
+#include "engine/index.h"
+
+namespace daxkv::engine {
+
+struct PoolProblem {
+  uint64_t offset = 0;  // pool offset of the damage
+  uint64_t length = 0;  // bytes affected (0 = unknown)
+  bool repairable = true;
+  std::string what;
+};
+
+struct SuperBlockRead {
+  bool blank = false;  // both copies all-zero: no pool here
+  bool valid_a = false;
+  bool valid_b = false;
+  format::SuperBlock sb{};  // the copy in force (highest valid generation)
+  std::vector<PoolProblem> problems;
+};
+
+// Reads both superblock copies. Errors: NotSupported for a newer format
+// version, Corruption when neither copy is valid (and not blank),
+// InvalidArgument when the region is too small or the geometry is
+// inconsistent with it.
+Status ReadSuperBlocks(const char* base, size_t size, SuperBlockRead* out);
+
+enum class SegmentState : uint8_t {
+  kUnused,   // never allocated (or belongs to another pool)
+  kFree,     // freed by compaction or flush
+  kInUse,    // holds records; scanned
+  kDamaged,  // header checksum mismatch: its records cannot be verified
+};
+
+struct SegmentScan {
+  SegmentState state = SegmentState::kUnused;
+  uint64_t epoch = 0;
+  uint32_t seed = 0;
+  bool sealed = false;
+  bool torn_tail = false;  // an unsealed segment ended in a torn record
+  uint32_t tail = 0;       // segment offset just past the last valid record
+  uint64_t records = 0;
+  uint64_t tombstones = 0;
+  // Segment-relative [offset, end) ranges of damaged bytes.
+  std::vector<std::pair<uint32_t, uint32_t>> damaged;
+  bool seal_damaged = false;
+  bool state_damaged = false;
+};
+
+struct PoolScan {
+  std::vector<SegmentScan> segments;
+  std::vector<PoolProblem> problems;
+  uint64_t max_epoch = 0;
+  uint64_t max_seq = 0;
+  uint64_t records = 0;
+  uint64_t entries = 0;
+  uint64_t dropped_records = 0;  // damaged records (each damaged range = 1)
+  // Per segment: bytes of indexed (winning, non-tombstone) entries.
+  std::unique_ptr<std::atomic<uint64_t>[]> live_bytes;
+};
+
+struct ScanOptions {
+  int threads = 1;
+  std::function<void(uint64_t, uint64_t)> progress;
+  // Per dead put entry found (lost to a newer entry of its key): its key
+  // hash. Used by the DB to know which tombstones are still needed.
+  std::function<void(uint64_t)> on_dead_put;
+};
+
+// Scans every segment of the pool described by `sb`, feeding each valid
+// entry to `index` (newest sequence wins), then drops tombstones from the
+// index. Damage is reported in out->problems; never fails.
+void ScanPool(const char* base, const format::SuperBlock& sb, Index* index,
+              const ScanOptions& options, PoolScan* out);
+
+// Offset of segment `i` from the pool base.
+inline uint64_t SegmentOffset(const format::SuperBlock& sb, uint64_t i) {
+  return sb.data_offset + i * sb.segment_size;
+}
+
+}  // namespace daxkv::engine
+
+#endif  // DAXKV_ENGINE_POOL_SCAN_H_

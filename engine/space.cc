@@ -1,0 +1,277 @@
+// DBImpl: compaction, expiry reclaim, Flush, Grow and the background thread.
+//
+// Tombstones and compaction: a tombstone must stay on the medium while any
+// older put of its key can still be found by recovery. dead_ counts, per
+// key-hash bucket, the put entries on the medium that are no longer the
+// indexed one (overwritten, deleted or relocated); compaction drops a
+// tombstone only when its key has a newer indexed entry or its bucket
+// counts no dead puts. Counts are decremented only after the segment holding
+// those puts is durably freed, so the test is conservative at every instant.
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <shared_mutex>
+
+#include "engine/db_impl.h"
+
+namespace daxkv::engine {
+
+uint64_t DBImpl::FreeSegments() const {
+  std::lock_guard<std::mutex> l(const_cast<std::mutex&>(alloc_mu_));
+  return free_list_.size();
+}
+
+int64_t DBImpl::PickVictim(double max_live_ratio) const {
+  int64_t best = -1;
+  double best_ratio = max_live_ratio;
+  const uint64_t n = segment_count_.load();
+  for (uint64_t i = 0; i < n; ++i) {
+    const SegMeta& m = segs_[i];
+    if (m.use.load() != SegUse::kSealed) continue;
+    uint64_t used = m.tail.load() - format::kSegmentHeaderSize;
+    double ratio = used == 0 ? 0.0 : double(m.live.load()) / double(used);
+    if (ratio <= best_ratio) {
+      best_ratio = ratio;
+      best = static_cast<int64_t>(i);
+    }
+  }
+  return best;
+}
+
+Status DBImpl::RelocateEntry(uint64_t loc, const format::EntryHeader& e) {
+  std::string_view key(base_ + loc + format::kEntryHeaderSize, e.key_len);
+  KeyHash kh(key);
+  std::lock_guard<std::mutex> l(Stripe(kh));
+  Index::Shard& s = index_->shard(kh);
+  IndexHit hit;
+  {
+    std::shared_lock<RwSpinLock> rl(s.mu);
+    hit = index_->Find(s, kh, key);
+  }
+  Placed placed;
+  if (e.type == format::kPut) {
+    if (hit.loc != loc) return OkStatus();  // dead: already counted
+    std::string_view value(key.data() + key.size(), e.value_len);
+    DAXKV_RETURN_IF_ERROR(AppendEntry(compaction_head_, format::kPut, key,
+                                      value, e.expire_at_ms, e.seq, true,
+                                      &placed));
+    {
+      std::lock_guard<RwSpinLock> wl(s.mu);
+      index_->Relocate(s, kh, key, loc, placed.loc);
+    }
+    uint64_t bytes = format::IndexedEntryBytes(e);
+    segs_[SegOf(loc)].live.fetch_sub(bytes, std::memory_order_relaxed);
+    segs_[SegOf(placed.loc)].live.fetch_add(
+        format::IndexedEntryBytes(format::LoadEntry(base_ + placed.loc)),
+        std::memory_order_relaxed);
+    NoteDeadPut(kh);  // the copy left behind until the segment is freed
+    return OkStatus();
+  }
+  // A newer put shadows every older record; without dead puts in the
+  // bucket there is nothing older left for the tombstone to shadow.
+  if (hit.loc != 0 || DeadPuts(kh) == 0) return OkStatus();
+  return AppendEntry(compaction_head_, format::kTombstone, key, {}, 0, e.seq,
+                     true, &placed);
+}
+
+Status DBImpl::CompactSegment(int64_t seg) {
+  SegMeta& m = segs_[seg];
+  if (m.use.load() != SegUse::kSealed) {
+    return FailedPreconditionError("segment " + std::to_string(seg) +
+                                   " is not sealed");
+  }
+  const char* sp = SegBase(seg);
+  const uint64_t seg_off = static_cast<uint64_t>(sp - base_);
+  const uint32_t tail = m.tail.load();
+  std::vector<KeyHash> puts;
+  Status status;
+  for (uint32_t off = format::kSegmentHeaderSize; off < tail;) {
+    const char* rec = sp + off;
+    format::EntryHeader re = format::LoadEntry(rec + 8);
+    format::ForEachEntry(rec, [&](uint64_t o, const format::EntryHeader& e) {
+      if (e.seq <= flush_seq_.load()) return true;
+      status = RelocateEntry(seg_off + off + o, e);
+      if (e.type == format::kPut) {
+        puts.emplace_back(
+            std::string_view(rec + o + format::kEntryHeaderSize, e.key_len));
+      }
+      return status.ok();
+    });
+    DAXKV_RETURN_IF_ERROR(status);
+    off += static_cast<uint32_t>(format::RecordSize(re.key_len, re.value_len));
+  }
+  // Durability: every live entry was re-appended and persisted above
+  // before the segment is freed.
+  FreeSegment(seg);
+  for (const KeyHash& kh : puts) ForgetDeadPut(kh);
+  compactions_++;
+  return OkStatus();
+}
+
+bool DBImpl::CompactForSpace() {
+  std::lock_guard<std::mutex> l(compaction_mu_);
+  if (FreeSegments() > reserve_) return true;  // someone else made room
+  int64_t victim = PickVictim(0.97);
+  return victim >= 0 && CompactSegment(victim).ok();
+}
+
+StatusOr<uint64_t> DBImpl::Compact(size_t max_segments) {
+  uint64_t freed = 0;
+  std::lock_guard<std::mutex> l(compaction_mu_);
+  while (freed < max_segments) {
+    int64_t victim = PickVictim(0.97);
+    if (victim < 0) break;
+    DAXKV_RETURN_IF_ERROR(CompactSegment(victim));
+    ++freed;
+  }
+  return freed;
+}
+
+StatusOr<uint64_t> DBImpl::ReclaimExpired() {
+  const int64_t now = NowMs();
+  uint64_t n = 0;
+  for (uint32_t i = 0; i < kShardCount; ++i) {
+    Index::Shard& s = index_->shard_at(i);
+    std::vector<std::pair<std::string, uint64_t>> due;
+    {
+      std::shared_lock<RwSpinLock> l(s.mu);
+      for (auto it = s.expiring.begin();
+           it != s.expiring.end() && it->first <= now && due.size() < 1024;
+           ++it) {
+        const char* p = base_ + it->second;
+        due.emplace_back(
+            std::string(p + format::kEntryHeaderSize, format::Load32(p + 4)),
+            it->second);
+      }
+    }
+    for (auto& [key, loc] : due) {
+      KeyHash kh(key);
+      std::lock_guard<std::mutex> l(Stripe(kh));
+      Current cur = Lookup(kh, key);
+      if (cur.loc != loc || cur.live) continue;  // rewritten meanwhile
+      DAXKV_RETURN_IF_ERROR(
+          WriteEntry(kh, format::kTombstone, key, {}, 0, true, cur));
+      ++n;
+    }
+  }
+  expired_reclaimed_ += n;
+  return n;
+}
+
+void DBImpl::BackgroundLoop() {
+  std::unique_lock<std::mutex> l(bg_mu_);
+  auto last_expiry = std::chrono::steady_clock::now();
+  while (!stop_) {
+    bg_cv_.wait_for(l, std::chrono::milliseconds(20));
+    if (stop_) break;
+    l.unlock();
+    if (options_.background_compaction) {
+      for (int i = 0; i < 8; ++i) {
+        std::lock_guard<std::mutex> cl(compaction_mu_);
+        bool tight = FreeSegments() <= reserve_ + heads_.size() + 1;
+        int64_t victim = PickVictim(tight ? 0.9 : 0.5);
+        if (victim < 0 || !CompactSegment(victim).ok()) break;
+      }
+    }
+    auto now = std::chrono::steady_clock::now();
+    if (options_.background_expiry &&
+        now - last_expiry > std::chrono::milliseconds(100)) {
+      last_expiry = now;
+      ReclaimExpired().status().IgnoreError();
+    }
+    l.lock();
+  }
+}
+
+Status DBImpl::Flush() {
+  // Writers are not stopped (holding every stripe would be 4096 locks):
+  // with the heads held nothing is appended, and a writer that appended
+  // before is linearised before the Flush: Publish() drops entries with
+  // seq <= flush_seq_, and recovery voids them.
+  std::lock_guard<std::mutex> cl(compaction_mu_);
+  std::vector<std::unique_lock<std::mutex>> locks;
+  for (auto& h : heads_) locks.emplace_back(h->mu);
+  locks.emplace_back(compaction_head_.mu);
+  flush_seq_ = last_seq_.load();
+  sb_.flush_seq = flush_seq_;
+  // Durability: once the superblock with flush_seq is durable, every record
+  // written so far is void; freeing the segments below is then only space
+  // reclamation (a crash midway leaves void records that compaction frees).
+  DAXKV_RETURN_IF_ERROR(WriteSuperBlock());
+  for (uint32_t i = 0; i < kShardCount; ++i) {
+    Index::Shard& s = index_->shard_at(i);
+    std::lock_guard<RwSpinLock> l(s.mu);
+    index_->Clear(s);
+  }
+  for (auto& h : heads_) h->seg = -1;
+  compaction_head_.seg = -1;
+  const uint64_t n = segment_count_.load();
+  for (uint64_t i = 0; i < n; ++i) {
+    if (segs_[i].use.load() != SegUse::kFree) FreeSegment(i);
+  }
+  for (uint64_t i = 0; i <= dead_mask_; ++i) dead_[i] = 0;
+  return OkStatus();
+}
+
+Status DBImpl::Grow(size_t new_size) {
+  std::lock_guard<std::mutex> cl(compaction_mu_);
+  std::vector<std::unique_lock<std::mutex>> locks;
+  for (auto& h : heads_) locks.emplace_back(h->mu);
+  locks.emplace_back(compaction_head_.mu);
+  if (new_size <= region_->size()) {
+    return InvalidArgumentError("Grow(" + std::to_string(new_size) +
+                                "): pool is already " +
+                                std::to_string(region_->size()) + " bytes");
+  }
+  uint64_t usable = std::min<uint64_t>(new_size, format::kMaxPoolBytes);
+  uint64_t count = (usable - format::kDataOffset) / segment_size_;
+  if (count > seg_capacity_) {
+    return NotSupportedError("Grow beyond " + std::to_string(seg_capacity_) +
+                             " segments needs a reopen");
+  }
+  DAXKV_RETURN_IF_ERROR(region_->Grow(new_size));
+  const uint64_t old = segment_count_.load();
+  {
+    std::lock_guard<std::mutex> l(alloc_mu_);
+    for (uint64_t i = old; i < count; ++i) {
+      segs_[i].use = SegUse::kFree;
+      free_list_.insert(free_list_.begin(), static_cast<int64_t>(i));
+    }
+  }
+  segment_count_ = count;
+  sb_.segment_count = count;
+  // Durability: the new segments exist (zeroed) before the superblock that
+  // counts them; a crash in between leaves the old, consistent geometry.
+  return WriteSuperBlock();
+}
+
+Stats DBImpl::GetStats() const {
+  Stats st;
+  st.keys = Count();
+  for (uint32_t i = 0; i < kShardCount; ++i) {
+    const Index::Shard& s = index_->shard_at(i);
+    std::shared_lock<RwSpinLock> l(s.mu);
+    st.expiring_keys += s.expiring.size();
+  }
+  st.pool_bytes = region_->size();
+  st.segments = segment_count_.load();
+  st.free_segments = FreeSegments();
+  for (uint64_t i = 0; i < st.segments; ++i) {
+    const SegMeta& m = segs_[i];
+    if (m.use.load() == SegUse::kFree) continue;
+    st.used_bytes += m.tail.load();
+    st.live_bytes += m.live.load();
+  }
+  st.persists = misc_persists_.load() + compaction_head_.persists.load();
+  for (auto& h : heads_) st.persists += h->persists.load();
+  st.compactions = compactions_.load();
+  st.expired_reclaimed = expired_reclaimed_.load();
+  st.recovery_ms = recovery_ms_;
+  st.recovered_records = recovered_records_;
+  st.dropped_records = dropped_records_;
+  st.clean_shutdown = clean_shutdown_;
+  st.index_bytes = index_->MemoryBytes();
+  return st;
+}
+
+}  // namespace daxkv::engine

@@ -1,0 +1,245 @@
+// DBImpl: reads and single-key writes.
+#include <cstring>
+#include <mutex>
+#include <shared_mutex>
+
+#include "engine/db_impl.h"
+
+namespace daxkv::engine {
+
+namespace {
+
+bool Expired(const format::EntryHeader& e, int64_t now) {
+  return e.expire_at_ms != 0 && e.expire_at_ms <= now;
+}
+
+}  // namespace
+
+Status DBImpl::CheckSizes(std::string_view key, std::string_view value) const {
+  if (key.empty() || key.size() > kMaxKeySize) {
+    return InvalidArgumentError("key of " + std::to_string(key.size()) +
+                                " bytes (must be 1.." +
+                                std::to_string(kMaxKeySize) + ")");
+  }
+  if (value.size() > kMaxValueSize) {
+    return InvalidArgumentError("value of " + std::to_string(value.size()) +
+                                " bytes exceeds the maximum of " +
+                                std::to_string(kMaxValueSize));
+  }
+  return OkStatus();
+}
+
+DBImpl::Current DBImpl::Lookup(const KeyHash& kh, std::string_view key) const {
+  Current cur;
+  const Index::Shard& s = index_->shard(kh);
+  std::shared_lock<RwSpinLock> l(s.mu);
+  IndexHit hit = index_->Find(s, kh, key);
+  if (hit.loc == 0) return cur;
+  cur.loc = hit.loc;
+  cur.entry = format::LoadEntry(base_ + hit.loc);
+  cur.live = !Expired(cur.entry, cur.entry.expire_at_ms ? NowMs() : 0);
+  return cur;
+}
+
+void DBImpl::ForgetDeadPut(const KeyHash& kh) {
+  std::atomic<uint32_t>& c = dead_[(kh.low() >> 20) & dead_mask_];
+  uint32_t v = c.load(std::memory_order_relaxed);
+  while (v > 0 && !c.compare_exchange_weak(v, v - 1)) {
+  }
+}
+
+void DBImpl::Publish(const KeyHash& kh, std::string_view key, uint64_t loc,
+                     uint64_t seq, bool tombstone) {
+  Index::Shard& s = index_->shard(kh);
+  IndexHit prev;
+  uint64_t prev_bytes = 0;
+  {
+    std::lock_guard<RwSpinLock> l(s.mu);
+    if (seq <= flush_seq_.load()) return;
+    prev = tombstone ? index_->Erase(s, kh, key)
+                     : index_->Upsert(s, kh, key, loc, false);
+    if (prev.loc != 0) {
+      prev_bytes =
+          format::IndexedEntryBytes(format::LoadEntry(base_ + prev.loc));
+    }
+  }
+  if (prev.loc != 0) {
+    segs_[SegOf(prev.loc)].live.fetch_sub(prev_bytes,
+                                          std::memory_order_relaxed);
+    NoteDeadPut(kh);
+  }
+  if (!tombstone) {
+    segs_[SegOf(loc)].live.fetch_add(
+        format::IndexedEntryBytes(format::LoadEntry(base_ + loc)),
+        std::memory_order_relaxed);
+  }
+}
+
+Status DBImpl::WriteEntry(const KeyHash& kh, uint8_t type, std::string_view key,
+                          std::string_view value, int64_t expire_at_ms,
+                          bool sync, const Current& cur) {
+  // A tombstone for a key with no entry would shadow nothing.
+  if (type == format::kTombstone && cur.loc == 0) return OkStatus();
+  Placed placed;
+  uint64_t seq = ++last_seq_;
+  DAXKV_RETURN_IF_ERROR(AppendEntry(MyHead(), type, key, value, expire_at_ms,
+                                    seq, sync, &placed));
+  Publish(kh, key, placed.loc, seq, type == format::kTombstone);
+  return OkStatus();
+}
+
+// Runs fn(kh, current state) under the key's stripe, retrying after
+// compaction when the pool is full. `lookup` false skips reading the
+// current state (plain upserts learn the old entry in Publish()).
+template <typename Fn>
+Status DBImpl::KeyedWrite(std::string_view key, bool lookup, Fn&& fn) {
+  DAXKV_RETURN_IF_ERROR(CheckSizes(key, {}));
+  KeyHash kh(key);
+  return RetryOnNoSpace([&]() -> Status {
+    std::lock_guard<std::mutex> l(Stripe(kh));
+    return fn(kh, lookup ? Lookup(kh, key) : Current());
+  });
+}
+
+Status DBImpl::Put(std::string_view key, std::string_view value,
+                   int64_t expire_at_ms, const WriteOptions& opts) {
+  return PutIf(PutMode::kUpsert, key, value, expire_at_ms, opts);
+}
+
+Status DBImpl::PutIf(PutMode mode, std::string_view key, std::string_view value,
+                     int64_t expire_at_ms, const WriteOptions& opts) {
+  DAXKV_RETURN_IF_ERROR(CheckSizes(key, value));
+  return KeyedWrite(key, mode != PutMode::kUpsert,
+                    [&](const KeyHash& kh, const Current& cur) -> Status {
+                      if (mode == PutMode::kIfAbsent && cur.live) {
+                        return AlreadyExistsError("key exists");
+                      }
+                      if (mode == PutMode::kIfPresent && !cur.live) {
+                        return NotFoundError("key not found");
+                      }
+                      return WriteEntry(kh, format::kPut, key, value,
+                                        expire_at_ms, opts.sync, cur);
+                    });
+}
+
+StatusOr<ReadResult> DBImpl::Get(std::string_view key) const {
+  KeyHash kh(key);
+  const Index::Shard& s = index_->shard(kh);
+  ReadResult r;
+  {
+    std::shared_lock<RwSpinLock> l(s.mu);
+    IndexHit hit = index_->Find(s, kh, key);
+    if (hit.loc == 0) return NotFoundError("key not found");
+    const char* p = base_ + hit.loc;
+    format::EntryHeader e = format::LoadEntry(p);
+    if (e.expire_at_ms != 0 && e.expire_at_ms <= NowMs()) {
+      return NotFoundError("key expired");
+    }
+    r.value.assign(p + format::kEntryHeaderSize + e.key_len, e.value_len);
+    r.expire_at_ms = e.expire_at_ms;
+    r.version = e.seq;
+  }
+  return r;
+}
+
+bool DBImpl::Exists(std::string_view key) const {
+  KeyHash kh(key);
+  return Lookup(kh, key).live;
+}
+
+uint64_t DBImpl::Count() const {
+  uint64_t n = 0;
+  int64_t now = -1;
+  for (uint32_t i = 0; i < kShardCount; ++i) {
+    const Index::Shard& s = index_->shard_at(i);
+    std::shared_lock<RwSpinLock> l(s.mu);
+    n += s.used;
+    if (s.expiring.empty()) continue;
+    if (now < 0) now = NowMs();
+    for (auto it = s.expiring.begin();
+         it != s.expiring.end() && it->first <= now; ++it) {
+      --n;
+    }
+  }
+  return n;
+}
+
+Status DBImpl::Delete(std::string_view key, bool* existed,
+                      const WriteOptions& opts) {
+  if (existed) *existed = false;
+  return KeyedWrite(key, true, [&](const KeyHash& kh, const Current& cur) {
+    if (existed) *existed = cur.live;
+    return WriteEntry(kh, format::kTombstone, key, {}, 0, opts.sync, cur);
+  });
+}
+
+Status DBImpl::Update(std::string_view key, const UpdateFn& fn,
+                      const WriteOptions& opts) {
+  return KeyedWrite(key, true, [&](const KeyHash& kh, const Current& cur) {
+    std::string old;
+    UpdateInput in;
+    if (cur.live) {
+      const char* p = base_ + cur.loc + format::kEntryHeaderSize;
+      old.assign(p + cur.entry.key_len, cur.entry.value_len);
+      in.old = &old;
+      in.old_expire_at_ms = cur.entry.expire_at_ms;
+    }
+    UpdateOutput out;
+    DAXKV_RETURN_IF_ERROR(fn(in, &out));
+    if (!out.value) {
+      return WriteEntry(kh, format::kTombstone, key, {}, 0, opts.sync, cur);
+    }
+    DAXKV_RETURN_IF_ERROR(CheckSizes(key, *out.value));
+    return WriteEntry(kh, format::kPut, key, *out.value, out.expire_at_ms,
+                      opts.sync, cur);
+  });
+}
+
+Status DBImpl::SetExpiry(std::string_view key, int64_t expire_at_ms,
+                         const WriteOptions& opts) {
+  return KeyedWrite(key, true, [&](const KeyHash& kh, const Current& cur) {
+    if (!cur.live) return NotFoundError("key not found");
+    // The stripe keeps the old entry in place (compaction takes it too).
+    std::string_view value(
+        base_ + cur.loc + format::kEntryHeaderSize + cur.entry.key_len,
+        cur.entry.value_len);
+    return WriteEntry(kh, format::kPut, key, value, expire_at_ms, opts.sync,
+                      cur);
+  });
+}
+
+StatusOr<DB::ScanPage> DBImpl::Scan(uint64_t cursor, size_t count) const {
+  uint64_t shard = cursor >> kPosBits;
+  uint32_t lo = static_cast<uint32_t>(cursor & ((1u << kPosBits) - 1));
+  if (shard >= kShardCount) {
+    return InvalidArgumentError("scan cursor " + std::to_string(cursor) +
+                                " is out of range");
+  }
+  count = std::max<size_t>(count, 1);
+  ScanPage page;
+  const int64_t now = NowMs();
+  while (shard < kShardCount && page.keys.size() < count) {
+    const Index::Shard& s = index_->shard_at(static_cast<uint32_t>(shard));
+    uint32_t hi;
+    {
+      std::shared_lock<RwSpinLock> l(s.mu);
+      hi =
+          index_->ScanRange(s, lo, count - page.keys.size(), [&](uint64_t loc) {
+            const char* p = base_ + loc;
+            format::EntryHeader e = format::LoadEntry(p);
+            if (Expired(e, now)) return;
+            page.keys.emplace_back(p + format::kEntryHeaderSize, e.key_len);
+          });
+    }
+    if (hi >= (1u << kPosBits)) {
+      ++shard;
+      lo = 0;
+    } else {
+      lo = hi;
+    }
+  }
+  page.next_cursor = shard >= kShardCount ? 0 : (shard << kPosBits | lo);
+  return page;
+}
+
+}  // namespace daxkv::engine

@@ -1,0 +1,68 @@
+// Client: the protocol-level state of one connection (authentication, RESP
+// version, MULTI queue, WATCHed keys, name), independent of sockets so the
+// in-process executor in tests drives it the same way the server does.
+//
+// Thread-safety: owned by one I/O thread. Fields read by other threads
+// (CLIENT LIST, CLIENT KILL, INFO) are atomics or guarded by info_mu.
+#ifndef DAXKV_KV_CLIENT_H_
+#define DAXKV_KV_CLIENT_H_
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace daxkv::kv {
+
+struct CommandSpec;
+
+struct Client {
+  uint64_t id = 0;
+  std::atomic<int> resp{2};
+  bool authenticated = false;
+  int fd = -1;
+  std::string addr = "127.0.0.1:0";   // peer ip:port
+  std::string laddr = "127.0.0.1:0";  // local ip:port
+  int64_t created_ms = 0;
+  std::atomic<int64_t> last_interaction_ms{0};
+
+  // MULTI state.
+  bool in_multi = false;
+  bool multi_error = false;  // a queued command was rejected: EXECABORT
+  std::vector<std::vector<std::string>> queued;
+  // WATCHed keys with the version seen (0 = absent).
+  std::vector<std::pair<std::string, uint64_t>> watched;
+
+  // Set by handlers; the connection acts on them after the reply is queued.
+  bool close_after_reply = false;
+  // Set by a command that read or wrote the engine: the round must
+  // DB::Sync() before its replies leave.
+  bool touched_db = false;
+  // Set by CLIENT KILL from any thread.
+  std::atomic<bool> kill_requested{false};
+
+  // The I/O thread's shared hold on the server's exec lock during a round
+  // (null outside the server, e.g. in tests). EXEC trades it for an
+  // exclusive hold.
+  std::shared_lock<std::shared_mutex>* round_lock = nullptr;
+
+  // Read by CLIENT LIST / INFO from other threads.
+  mutable std::mutex info_mu;
+  std::string name;
+  std::string last_subcommand;  // for container commands ("client|list")
+  std::atomic<const CommandSpec*> last_command{nullptr};
+  std::atomic<uint64_t> query_buffer_bytes{0};
+  std::atomic<uint64_t> output_buffer_bytes{0};
+
+  std::string GetName() const {
+    std::lock_guard<std::mutex> l(info_mu);
+    return name;
+  }
+};
+
+}  // namespace daxkv::kv
+
+#endif  // DAXKV_KV_CLIENT_H_

@@ -1,0 +1,208 @@
+// COMMAND, COMMAND COUNT / INFO / DOCS / LIST / GETKEYS / HELP, in Redis
+// 7.0's reply shapes (what redis-cli and client libraries read).
+#include <string>
+#include <vector>
+
+#include "kv/command.h"
+
+namespace daxkv::kv {
+namespace {
+
+std::vector<std::string_view> FlagNames(uint32_t f) {
+  std::vector<std::string_view> v;
+  if (f & kCmdWrite) v.push_back("write");
+  if (f & kCmdReadOnly) v.push_back("readonly");
+  if (f & kCmdWrite) v.push_back("denyoom");
+  if (f & kCmdAdmin) v.push_back("admin");
+  if (f & kCmdNoAuth) v.push_back("no_auth");
+  if (f & kCmdFast) v.push_back("fast");
+  if (f & kCmdLoading) v.push_back("loading");
+  if (f & kCmdStale) v.push_back("stale");
+  return v;
+}
+
+std::vector<std::string> AclCategories(const CommandSpec& c) {
+  std::vector<std::string> v;
+  if (c.flags & kCmdKeyspace) v.push_back("@keyspace");
+  if (c.flags & kCmdWrite) v.push_back("@write");
+  if (c.flags & kCmdReadOnly) v.push_back("@read");
+  if (c.flags & kCmdAdmin) v.push_back("@admin");
+  if (c.flags & kCmdFast) v.push_back("@fast");
+  if (!(c.flags & kCmdFast)) v.push_back("@slow");
+  if (c.group == "string") v.push_back("@string");
+  if (c.group == "connection") v.push_back("@connection");
+  if (c.group == "transactions") v.push_back("@transaction");
+  return v;
+}
+
+void ReplyKeySpecs(const CommandSpec& c, ReplyWriter& out) {
+  if (c.first_key == 0) {
+    out.ArrayHeader(0);
+    return;
+  }
+  out.ArrayHeader(1);
+  out.MapHeader(4);
+  out.Bulk("flags");
+  out.SetHeader(1);
+  out.Simple((c.flags & kCmdWrite) ? "RW" : "RO");
+  out.Bulk("begin_search");
+  out.MapHeader(2);
+  out.Bulk("type");
+  out.Bulk("index");
+  out.Bulk("spec");
+  out.MapHeader(1);
+  out.Bulk("index");
+  out.Integer(c.first_key);
+  out.Bulk("find_keys");
+  out.MapHeader(2);
+  out.Bulk("type");
+  out.Bulk("range");
+  out.Bulk("spec");
+  out.MapHeader(3);
+  out.Bulk("lastkey");
+  out.Integer(c.last_key < 0 ? -1 : c.last_key - c.first_key);
+  out.Bulk("keystep");
+  out.Integer(c.step);
+  out.Bulk("limit");
+  out.Integer(0);
+  out.Bulk("notes");
+  out.Bulk("");
+}
+
+void ReplyInfo(const CommandSpec& c, ReplyWriter& out) {
+  out.ArrayHeader(10);
+  out.Bulk(c.name);
+  out.Integer(c.arity);
+  auto flags = FlagNames(c.flags);
+  out.SetHeader(flags.size());
+  for (auto f : flags) out.Simple(f);
+  out.Integer(c.first_key);
+  out.Integer(c.last_key);
+  out.Integer(c.step);
+  auto acl = AclCategories(c);
+  out.SetHeader(acl.size());
+  for (const auto& a : acl) out.Simple(a);
+  out.SetHeader(0);  // tips
+  ReplyKeySpecs(c, out);
+  out.ArrayHeader(0);  // subcommands
+}
+
+void ReplyDocs(const CommandSpec& c, ReplyWriter& out) {
+  out.Bulk(c.name);
+  out.MapHeader(3);
+  out.Bulk("summary");
+  out.Bulk(c.summary);
+  out.Bulk("since");
+  out.Bulk(c.since);
+  out.Bulk("group");
+  out.Bulk(c.group);
+}
+
+void CommandDocs(CommandContext& ctx, const CommandTable& table) {
+  std::vector<const CommandSpec*> specs;
+  if (ctx.argv.size() == 2) {
+    for (const auto& c : table.all()) specs.push_back(&c);
+  } else {
+    for (size_t j = 2; j < ctx.argv.size(); ++j) {
+      if (const CommandSpec* c = table.Find(ctx.argv[j])) specs.push_back(c);
+    }
+  }
+  ctx.out.MapHeader(specs.size());
+  for (const auto* c : specs) ReplyDocs(*c, ctx.out);
+}
+
+void CommandGetKeys(CommandContext& ctx, const CommandTable& table) {
+  const CommandSpec* c = table.Find(ctx.argv[2]);
+  if (c == nullptr) {
+    ctx.out.Error("ERR Invalid command specified");
+    return;
+  }
+  int argc = static_cast<int>(ctx.argv.size()) - 2;
+  if ((c->arity >= 0 && argc != c->arity) || argc < -c->arity) {
+    ctx.out.Error("ERR Invalid number of arguments specified for command");
+    return;
+  }
+  if (c->first_key == 0) {
+    ctx.out.Error("ERR The command has no key arguments");
+    return;
+  }
+  int last = c->last_key < 0 ? argc + c->last_key : c->last_key;
+  std::vector<std::string_view> keys;
+  for (int i = c->first_key; i <= last && i < argc; i += c->step) {
+    keys.push_back(ctx.argv[2 + i]);
+  }
+  ctx.out.ArrayHeader(keys.size());
+  for (auto k : keys) ctx.out.Bulk(k);
+}
+
+void CommandHelp(CommandContext& ctx) {
+  static constexpr std::string_view kLines[] = {
+      "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+      "(no subcommand)",
+      "    Return details about all Redis commands.",
+      "COUNT",
+      "    Return the total number of commands in this Redis server.",
+      "LIST",
+      "    Return a list of all commands in this Redis server.",
+      "INFO [<command-name> ...]",
+      "    Return details about multiple Redis commands.",
+      "DOCS [<command-name> ...]",
+      "    Return documentation details about multiple Redis commands.",
+      "GETKEYS <full-command>",
+      "    Return the keys from a full Redis command.",
+      "HELP",
+      "    Print this help."};
+  ReplyHelp(ctx, kLines);
+}
+
+void CommandCommand(CommandContext& ctx) {
+  const CommandTable& table = CommandTable::Default();
+  if (ctx.argv.size() == 1) {
+    ctx.out.ArrayHeader(table.all().size());
+    for (const auto& c : table.all()) ReplyInfo(c, ctx.out);
+    return;
+  }
+  std::string sub = ToLower(ctx.argv[1]);
+  if (sub == "count" && ctx.argv.size() == 2) {
+    ctx.out.Integer(static_cast<int64_t>(table.all().size()));
+  } else if (sub == "list" && ctx.argv.size() == 2) {
+    ctx.out.ArrayHeader(table.all().size());
+    for (const auto& c : table.all()) ctx.out.Bulk(c.name);
+  } else if (sub == "info") {
+    if (ctx.argv.size() == 2) {
+      ctx.out.ArrayHeader(table.all().size());
+      for (const auto& c : table.all()) ReplyInfo(c, ctx.out);
+      return;
+    }
+    ctx.out.ArrayHeader(ctx.argv.size() - 2);
+    for (size_t j = 2; j < ctx.argv.size(); ++j) {
+      const CommandSpec* c = table.Find(ctx.argv[j]);
+      if (c == nullptr) {
+        ctx.out.NullArray();
+      } else {
+        ReplyInfo(*c, ctx.out);
+      }
+    }
+  } else if (sub == "docs") {
+    CommandDocs(ctx, table);
+  } else if (sub == "getkeys" && ctx.argv.size() >= 4) {
+    CommandGetKeys(ctx, table);
+  } else if (sub == "help" && ctx.argv.size() == 2) {
+    CommandHelp(ctx);
+  } else if (sub == "count" || sub == "list" || sub == "getkeys" ||
+             sub == "help") {
+    ReplyWrongArity(ctx, "command|" + sub);
+  } else {
+    ReplyUnknownSubcommand(ctx);
+  }
+}
+
+}  // namespace
+
+void RegisterIntrospectionCommands(CommandTable* t) {
+  t->Add({"command", -1, kCmdLoading | kCmdStale | kCmdContainer,
+          CommandCommand, 0, 0, 0, "server",
+          "Get array of Redis command details", "2.8.13"});
+}
+
+}  // namespace daxkv::kv

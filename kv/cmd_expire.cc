@@ -1,0 +1,178 @@
+// Expiry commands: EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT (NX/XX/GT/LT), TTL,
+// PTTL, EXPIRETIME, PEXPIRETIME, PERSIST. Expiry times are absolute Unix ms
+// in the engine, so they survive restarts.
+#include <limits>
+#include <string>
+
+#include "kv/command.h"
+#include "kv/expire_args.h"
+
+namespace daxkv::kv {
+namespace {
+
+enum ExpireFlag { kNx = 1, kXx = 2, kGt = 4, kLt = 8 };
+
+bool ParseExpireFlags(CommandContext& ctx, int* flags) {
+  for (size_t j = 3; j < ctx.argv.size(); ++j) {
+    std::string_view opt = ctx.argv[j];
+    if (EqualsIgnoreCase(opt, "nx")) {
+      *flags |= kNx;
+    } else if (EqualsIgnoreCase(opt, "xx")) {
+      *flags |= kXx;
+    } else if (EqualsIgnoreCase(opt, "gt")) {
+      *flags |= kGt;
+    } else if (EqualsIgnoreCase(opt, "lt")) {
+      *flags |= kLt;
+    } else {
+      ctx.out.Error("ERR Unsupported option " + std::string(opt));
+      return false;
+    }
+  }
+  if ((*flags & kNx) && (*flags & (kXx | kGt | kLt))) {
+    ctx.out.Error(
+        "ERR NX and XX, GT or LT options at the same time are not compatible");
+    return false;
+  }
+  if ((*flags & kGt) && (*flags & kLt)) {
+    ctx.out.Error("ERR GT and LT options at the same time are not compatible");
+    return false;
+  }
+  return true;
+}
+
+// Whether the flags allow replacing `current` (0 = none) by `when`.
+bool FlagsAllow(int flags, int64_t current, int64_t when) {
+  if ((flags & kNx) && current != 0) return false;
+  if ((flags & kXx) && current == 0) return false;
+  if ((flags & kGt) && (current == 0 || when <= current)) return false;
+  if ((flags & kLt) && current != 0 && when >= current) return false;
+  return true;
+}
+
+void ExpireGeneric(CommandContext& ctx, ExpireUnit unit, bool absolute,
+                   std::string_view name) {
+  int flags = 0;
+  if (!ParseExpireFlags(ctx, &flags)) return;
+  int64_t when = 0;
+  if (!ParseIntArg(ctx, ctx.argv[2], &when)) return;
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+  if (unit == ExpireUnit::kSeconds) {
+    if (when > kMax / 1000 || when < kMin / 1000) {
+      ReplyInvalidExpire(ctx, name);
+      return;
+    }
+    when *= 1000;
+  }
+  int64_t now = ctx.server.NowMs();
+  int64_t base = absolute ? 0 : now;
+  if (when > kMax - base) {
+    ReplyInvalidExpire(ctx, name);
+    return;
+  }
+  when += base;
+  bool found = false, allowed = false;
+  Status s = ctx.store.Update(ctx.argv[1], [&](const engine::UpdateInput& in,
+                                               engine::UpdateOutput* out) {
+    if (in.old == nullptr) return AbortedError("absent");
+    found = true;
+    allowed = FlagsAllow(flags, in.old_expire_at_ms, when);
+    if (!allowed) return AbortedError("flags");
+    // An expiry in the past deletes the key (out->value stays empty).
+    if (when > now) {
+      out->value = *in.old;
+      out->expire_at_ms = when;
+    }
+    return OkStatus();
+  });
+  if (!found || !allowed) {
+    ctx.out.Integer(0);
+  } else if (!s.ok()) {
+    ReplyEngineError(ctx, s);
+  } else {
+    ctx.out.Integer(1);
+  }
+}
+
+void ExpireCommand(CommandContext& ctx) {
+  ExpireGeneric(ctx, ExpireUnit::kSeconds, false, "expire");
+}
+void PExpireCommand(CommandContext& ctx) {
+  ExpireGeneric(ctx, ExpireUnit::kMilliseconds, false, "pexpire");
+}
+void ExpireAtCommand(CommandContext& ctx) {
+  ExpireGeneric(ctx, ExpireUnit::kSeconds, true, "expireat");
+}
+void PExpireAtCommand(CommandContext& ctx) {
+  ExpireGeneric(ctx, ExpireUnit::kMilliseconds, true, "pexpireat");
+}
+
+// Redis's ttlGenericCommand.
+void TtlGeneric(CommandContext& ctx, bool output_ms, bool output_abs) {
+  auto r = ctx.store.Get(ctx.argv[1]);
+  if (!r.ok()) {
+    ctx.out.Integer(-2);
+    return;
+  }
+  if (r->expire_at_ms == 0) {
+    ctx.out.Integer(-1);
+    return;
+  }
+  int64_t ttl =
+      output_abs ? r->expire_at_ms : r->expire_at_ms - ctx.server.NowMs();
+  if (ttl < 0) ttl = 0;
+  ctx.out.Integer(output_ms ? ttl : (ttl + 500) / 1000);
+}
+
+void TtlCommand(CommandContext& ctx) { TtlGeneric(ctx, false, false); }
+void PTtlCommand(CommandContext& ctx) { TtlGeneric(ctx, true, false); }
+void ExpireTimeCommand(CommandContext& ctx) { TtlGeneric(ctx, false, true); }
+void PExpireTimeCommand(CommandContext& ctx) { TtlGeneric(ctx, true, true); }
+
+void PersistCommand(CommandContext& ctx) {
+  auto r = ctx.store.Get(ctx.argv[1]);
+  if (!r.ok() || r->expire_at_ms == 0) {
+    ctx.out.Integer(0);
+    return;
+  }
+  Status s = ctx.store.SetExpiry(ctx.argv[1], 0);
+  if (s.code() == StatusCode::kNotFound) {
+    ctx.out.Integer(0);
+  } else if (!s.ok()) {
+    ReplyEngineError(ctx, s);
+  } else {
+    ctx.out.Integer(1);
+  }
+}
+
+constexpr uint32_t kW = kCmdWrite | kCmdKeyspace | kCmdFast;
+constexpr uint32_t kR = kCmdReadOnly | kCmdKeyspace | kCmdFast;
+
+}  // namespace
+
+void RegisterExpireCommands(CommandTable* t) {
+  const std::string_view g = "generic";
+  t->Add({"expire", -3, kW, ExpireCommand, 1, 1, 1, g,
+          "Set a key's time to live in seconds", "1.0.0"});
+  t->Add({"pexpire", -3, kW, PExpireCommand, 1, 1, 1, g,
+          "Set a key's time to live in milliseconds", "2.6.0"});
+  t->Add({"expireat", -3, kW, ExpireAtCommand, 1, 1, 1, g,
+          "Set the expiration for a key as a UNIX timestamp", "1.2.0"});
+  t->Add({"pexpireat", -3, kW, PExpireAtCommand, 1, 1, 1, g,
+          "Set the expiration for a key as a UNIX timestamp specified in "
+          "milliseconds",
+          "2.6.0"});
+  t->Add({"ttl", 2, kR, TtlCommand, 1, 1, 1, g,
+          "Get the time to live for a key in seconds", "1.0.0"});
+  t->Add({"pttl", 2, kR, PTtlCommand, 1, 1, 1, g,
+          "Get the time to live for a key in milliseconds", "2.6.0"});
+  t->Add({"expiretime", 2, kR, ExpireTimeCommand, 1, 1, 1, g,
+          "Get the expiration Unix timestamp for a key", "7.0.0"});
+  t->Add({"pexpiretime", 2, kR, PExpireTimeCommand, 1, 1, 1, g,
+          "Get the expiration Unix timestamp for a key in milliseconds",
+          "7.0.0"});
+  t->Add({"persist", 2, kW, PersistCommand, 1, 1, 1, g,
+          "Remove the expiration from a key", "2.2.0"});
+}
+
+}  // namespace daxkv::kv

@@ -1,0 +1,235 @@
+// Per-key generic commands: DEL, UNLINK, EXISTS, TYPE, RENAME, RENAMENX,
+// COPY, OBJECT.
+#include <string>
+
+#include "kv/command.h"
+
+namespace daxkv::kv {
+namespace {
+
+// Bounded retries for optimistic multi-key writes racing other writers.
+constexpr int kMaxAttempts = 1000;
+
+void DelCommand(CommandContext& ctx) {
+  int64_t n = 0;
+  for (size_t i = 1; i < ctx.argv.size(); ++i) {
+    bool existed = false;
+    Status s = ctx.store.Delete(ctx.argv[i], &existed);
+    if (!s.ok()) {
+      ReplyEngineError(ctx, s);
+      return;
+    }
+    n += existed ? 1 : 0;
+  }
+  ctx.out.Integer(n);
+}
+
+void ExistsCommand(CommandContext& ctx) {
+  int64_t n = 0;
+  for (size_t i = 1; i < ctx.argv.size(); ++i) {
+    n += ctx.store.Exists(ctx.argv[i]) ? 1 : 0;
+  }
+  ctx.out.Integer(n);
+}
+
+void TypeCommand(CommandContext& ctx) {
+  ctx.out.Simple(ctx.store.Exists(ctx.argv[1]) ? "string" : "none");
+}
+
+// Moves src to dst atomically (one batch guarded by both versions).
+// Returns the reply to send: "ok", "nokey", "exists".
+std::string_view RenameOnce(CommandContext& ctx, bool nx, Status* s) {
+  std::string_view src = ctx.argv[1], dst = ctx.argv[2];
+  auto from = ctx.store.Get(src);
+  if (!from.ok()) {
+    *s = from.status().code() == StatusCode::kNotFound ? OkStatus()
+                                                       : from.status();
+    return "nokey";
+  }
+  if (src == dst) return "ok";
+  auto to = ctx.store.Get(dst);
+  if (to.ok() && nx) return "exists";
+  engine::WriteBatch batch;
+  batch.RequireVersion(src, from->version);
+  batch.RequireVersion(dst, to.ok() ? to->version : 0);
+  batch.Delete(src);
+  batch.Put(dst, from->value, from->expire_at_ms);
+  *s = ctx.store.Write(batch);
+  return "ok";
+}
+
+void RenameGeneric(CommandContext& ctx, bool nx) {
+  for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+    Status s;
+    std::string_view result = RenameOnce(ctx, nx, &s);
+    if (s.code() == StatusCode::kAborted) continue;
+    if (!s.ok()) {
+      ReplyEngineError(ctx, s);
+    } else if (result == "nokey") {
+      ctx.out.Error("ERR no such key");
+    } else if (result == "exists") {
+      ctx.out.Integer(0);
+    } else if (nx) {
+      ctx.out.Integer(ctx.argv[1] == ctx.argv[2] ? 0 : 1);
+    } else {
+      ctx.out.Ok();
+    }
+    return;
+  }
+  ctx.out.Error("ERR daxkv: too much contention on the keys");
+}
+
+void RenameCommand(CommandContext& ctx) { RenameGeneric(ctx, false); }
+void RenameNxCommand(CommandContext& ctx) { RenameGeneric(ctx, true); }
+
+// COPY's options; replies and returns false on error.
+bool ParseCopyOptions(CommandContext& ctx, bool* replace) {
+  for (size_t j = 3; j < ctx.argv.size(); ++j) {
+    if (EqualsIgnoreCase(ctx.argv[j], "replace")) {
+      *replace = true;
+    } else if (EqualsIgnoreCase(ctx.argv[j], "db") && j + 1 < ctx.argv.size()) {
+      int64_t db = 0;
+      if (!ParseIntArg(ctx, ctx.argv[++j], &db)) return false;
+      if (db != 0) {
+        ctx.out.Error("ERR DB index is out of range");
+        return false;
+      }
+    } else {
+      ReplySyntaxError(ctx);
+      return false;
+    }
+  }
+  if (ctx.argv[1] == ctx.argv[2]) {
+    ctx.out.Error("ERR source and destination objects are the same");
+    return false;
+  }
+  return true;
+}
+
+void CopyCommand(CommandContext& ctx) {
+  bool replace = false;
+  if (!ParseCopyOptions(ctx, &replace)) return;
+  for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+    auto from = ctx.store.Get(ctx.argv[1]);
+    if (!from.ok()) {
+      ctx.out.Integer(0);
+      return;
+    }
+    auto to = ctx.store.Get(ctx.argv[2]);
+    if (to.ok() && !replace) {
+      ctx.out.Integer(0);
+      return;
+    }
+    engine::WriteBatch batch;
+    batch.RequireVersion(ctx.argv[1], from->version);
+    batch.RequireVersion(ctx.argv[2], to.ok() ? to->version : 0);
+    batch.Put(ctx.argv[2], from->value, from->expire_at_ms);
+    Status s = ctx.store.Write(batch);
+    if (s.code() == StatusCode::kAborted) continue;
+    if (!s.ok()) {
+      ReplyEngineError(ctx, s);
+    } else {
+      ctx.out.Integer(1);
+    }
+    return;
+  }
+  ctx.out.Error("ERR daxkv: too much contention on the keys");
+}
+
+// Redis's encoding choice for a string value.
+std::string_view StringEncoding(std::string_view v) {
+  int64_t n = 0;
+  if (v.size() <= 20 && ParseInt64(v, &n)) return "int";
+  return v.size() <= 44 ? "embstr" : "raw";
+}
+
+void ObjectHelp(CommandContext& ctx) {
+  static constexpr std::string_view kLines[] = {
+      "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+      "ENCODING <key>",
+      "    Return the kind of internal representation used in order to store "
+      "the value",
+      "    associated with a <key>.",
+      "FREQ <key>",
+      "    Return the access frequency index of the <key>. The returned "
+      "integer is",
+      "    proportional to the logarithm of the recent access frequency of the "
+      "key.",
+      "IDLETIME <key>",
+      "    Return the idle time of the <key>, that is the approximated number "
+      "of",
+      "    seconds elapsed since the last access to the key.",
+      "REFCOUNT <key>",
+      "    Return the number of references of the value associated with the "
+      "specified",
+      "    <key>.",
+      "HELP",
+      "    Prints this help."};
+  ReplyHelp(ctx, kLines);
+}
+
+void ObjectCommand(CommandContext& ctx) {
+  std::string sub = ToLower(ctx.argv[1]);
+  if (sub == "help") {
+    if (ctx.argv.size() == 2) {
+      ObjectHelp(ctx);
+    } else {
+      ReplyWrongArity(ctx, "object|help");
+    }
+    return;
+  }
+  bool known = sub == "encoding" || sub == "refcount" || sub == "idletime" ||
+               sub == "freq";
+  if (!known) {
+    ReplyUnknownSubcommand(ctx);
+    return;
+  }
+  if (ctx.argv.size() != 3) {
+    ReplyWrongArity(ctx, "object|" + sub);
+    return;
+  }
+  auto r = ctx.store.Get(ctx.argv[2]);
+  if (!r.ok()) {
+    ctx.out.Null();
+  } else if (sub == "encoding") {
+    ctx.out.Bulk(StringEncoding(r->value));
+  } else if (sub == "refcount") {
+    // Redis shares the integers 0..9999 (refcount INT_MAX).
+    int64_t n = 0;
+    bool shared = ParseInt64(r->value, &n) && n >= 0 && n < 10000;
+    ctx.out.Integer(shared ? 2147483647 : 1);
+  } else if (sub == "idletime") {
+    ctx.out.Integer(0);  // daxkv does not track access times
+  } else {
+    ctx.out.Error(
+        "ERR An LFU maxmemory policy is not selected, access frequency not "
+        "tracked. Please note that when switching between policies at "
+        "runtime LRU and LFU data will take some time to adjust.");
+  }
+}
+
+constexpr uint32_t kW = kCmdWrite | kCmdKeyspace;
+constexpr uint32_t kR = kCmdReadOnly | kCmdKeyspace;
+
+}  // namespace
+
+void RegisterKeyCommands(CommandTable* t) {
+  const std::string_view g = "generic";
+  t->Add({"del", -2, kW, DelCommand, 1, -1, 1, g, "Delete a key", "1.0.0"});
+  t->Add({"unlink", -2, kW | kCmdFast, DelCommand, 1, -1, 1, g,
+          "Delete a key asynchronously in another thread. Otherwise it is just "
+          "as DEL, but non blocking.",
+          "4.0.0"});
+  t->Add({"exists", -2, kR | kCmdFast, ExistsCommand, 1, -1, 1, g,
+          "Determine if a key exists", "1.0.0"});
+  t->Add({"type", 2, kR | kCmdFast, TypeCommand, 1, 1, 1, g,
+          "Determine the type stored at key", "1.0.0"});
+  t->Add({"rename", 3, kW, RenameCommand, 1, 2, 1, g, "Rename a key", "1.0.0"});
+  t->Add({"renamenx", 3, kW | kCmdFast, RenameNxCommand, 1, 2, 1, g,
+          "Rename a key, only if the new key does not exist", "1.0.0"});
+  t->Add({"copy", -3, kW, CopyCommand, 1, 2, 1, g, "Copy a key", "6.2.0"});
+  t->Add({"object", -2, kR | kCmdContainer, ObjectCommand, 2, 2, 1, g,
+          "A container for object introspection commands", "2.2.3"});
+}
+
+}  // namespace daxkv::kv

@@ -1,0 +1,135 @@
+// Server commands: TIME, LASTSAVE, SAVE, BGSAVE, SHUTDOWN, DEBUG.
+//
+// SAVE and BGSAVE only acknowledge: every acknowledged write is already
+// durable on the pool, there is no snapshot to take.
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <string>
+#include <thread>
+
+#include "kv/command.h"
+
+namespace daxkv::kv {
+namespace {
+
+void TimeCommand(CommandContext& ctx) {
+  auto now = std::chrono::system_clock::now().time_since_epoch();
+  int64_t us =
+      std::chrono::duration_cast<std::chrono::microseconds>(now).count();
+  ctx.out.ArrayHeader(2);
+  ctx.out.Bulk(std::to_string(us / 1000000));
+  ctx.out.Bulk(std::to_string(us % 1000000));
+}
+
+void LastSaveCommand(CommandContext& ctx) {
+  ctx.out.Integer(ctx.server.last_save_s().load());
+}
+
+void SaveCommand(CommandContext& ctx) {
+  ctx.server.last_save_s().store(ctx.server.NowMs() / 1000);
+  ctx.out.Ok();
+}
+
+void BgSaveCommand(CommandContext& ctx) {
+  if (ctx.argv.size() > 2 ||
+      (ctx.argv.size() == 2 && !EqualsIgnoreCase(ctx.argv[1], "schedule"))) {
+    ReplySyntaxError(ctx);
+    return;
+  }
+  ctx.server.last_save_s().store(ctx.server.NowMs() / 1000);
+  ctx.out.Simple("Background saving started");
+}
+
+void ShutdownCommand(CommandContext& ctx) {
+  bool abort = false;
+  for (size_t j = 1; j < ctx.argv.size(); ++j) {
+    std::string_view a = ctx.argv[j];
+    if (EqualsIgnoreCase(a, "abort")) {
+      abort = true;
+    } else if (!EqualsIgnoreCase(a, "nosave") && !EqualsIgnoreCase(a, "save") &&
+               !EqualsIgnoreCase(a, "now") && !EqualsIgnoreCase(a, "force")) {
+      ReplySyntaxError(ctx);
+      return;
+    }
+  }
+  if (abort) {
+    ctx.out.Error("ERR No shutdown in progress.");
+    return;
+  }
+  if (!ctx.server.RequestShutdown()) {
+    ctx.out.Error("ERR Errors trying to SHUTDOWN. Check logs.");
+    return;
+  }
+  // Like Redis: no reply; the connection closes as the server drains.
+  ctx.client.close_after_reply = true;
+}
+
+void DebugHelp(CommandContext& ctx) {
+  static constexpr std::string_view kLines[] = {
+      "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+      "SET-ACTIVE-EXPIRE <0|1>",
+      "    Setting it to 0 disables expiring keys in background when they are "
+      "not",
+      "    accessed (otherwise the Redis behavior). Setting it to 1 reenables "
+      "back the",
+      "    default.",
+      "SLEEP <seconds>",
+      "    Stop the server for <seconds>. Decimals allowed.",
+      "HELP",
+      "    Prints this help."};
+  ReplyHelp(ctx, kLines);
+}
+
+void DebugCommand(CommandContext& ctx) {
+  std::string sub = ToLower(ctx.argv[1]);
+  if (sub == "help" && ctx.argv.size() == 2) {
+    DebugHelp(ctx);
+  } else if (sub == "sleep" && ctx.argv.size() == 3) {
+    std::string arg(ctx.argv[2]);
+    char* end = nullptr;
+    double secs = std::strtod(arg.c_str(), &end);
+    if (*end != '\0' || !(secs >= 0) || std::isinf(secs)) {
+      ctx.out.Error("ERR value is not a valid float");
+      return;
+    }
+    // Blocks this I/O thread only (Redis blocks its single thread).
+    std::this_thread::sleep_for(std::chrono::duration<double>(secs));
+    ctx.out.Ok();
+  } else if (sub == "set-active-expire" && ctx.argv.size() == 3) {
+    // The engine reclaims expired keys in the background; reads never see
+    // them either way, so this switch only records the setting.
+    ctx.server.settings().active_expire.store(ctx.argv[2] != "0");
+    ctx.out.Ok();
+  } else {
+    std::string cmd = "DEBUG";
+    ctx.out.Error("ERR unknown subcommand or wrong number of arguments for '" +
+                  std::string(ctx.argv[1].substr(0, 128)) + "'. Try " + cmd +
+                  " HELP.");
+  }
+}
+
+}  // namespace
+
+void RegisterServerCommands(CommandTable* t) {
+  const std::string_view g = "server";
+  t->Add({"time", 1, kCmdFast | kCmdLoading | kCmdStale, TimeCommand, 0, 0, 0,
+          g, "Return the current server time", "2.6.0"});
+  t->Add({"lastsave", 1, kCmdFast | kCmdLoading | kCmdStale, LastSaveCommand, 0,
+          0, 0, g,
+          "Get the UNIX time stamp of the last successful save to disk",
+          "1.0.0"});
+  t->Add({"save", 1, kCmdAdmin, SaveCommand, 0, 0, 0, g,
+          "Synchronously save the dataset to disk", "1.0.0"});
+  t->Add({"bgsave", -1, kCmdAdmin, BgSaveCommand, 0, 0, 0, g,
+          "Asynchronously save the dataset to disk", "1.0.0"});
+  t->Add(
+      {"shutdown", -1, kCmdAdmin | kCmdLoading | kCmdStale, ShutdownCommand, 0,
+       0, 0, g,
+       "Synchronously save the dataset to disk and then shut down the server",
+       "1.0.0"});
+  t->Add({"debug", -2, kCmdAdmin | kCmdLoading | kCmdStale, DebugCommand, 0, 0,
+          0, g, "A container for debugging commands", "1.0.0"});
+}
+
+}  // namespace daxkv::kv

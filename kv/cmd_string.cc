@@ -1,0 +1,331 @@
+// GET/SET family: GET, SET, SETNX, SETEX, PSETEX, GETSET, GETDEL, GETEX,
+// MGET, MSET, MSETNX, STRLEN.
+#include <optional>
+#include <string>
+
+#include "kv/command.h"
+#include "kv/expire_args.h"
+
+namespace daxkv::kv {
+namespace {
+
+using engine::PutMode;
+using engine::UpdateInput;
+using engine::UpdateOutput;
+
+void GetCommand(CommandContext& ctx) {
+  auto r = ctx.store.Get(ctx.argv[1]);
+  CountLookup(ctx, r.ok());
+  if (r.ok()) {
+    ctx.out.Bulk(r->value);
+  } else if (r.status().code() == StatusCode::kNotFound) {
+    ctx.out.Null();
+  } else {
+    ReplyEngineError(ctx, r.status());
+  }
+}
+
+struct SetOptions {
+  bool nx = false, xx = false, get = false, keepttl = false;
+  int64_t expire_at_ms = 0;  // 0 = none
+};
+
+// Parses SET's options from argv[3..] like Redis's
+// parseExtendedStringArgumentsOrReply; replies on error.
+bool IsExpireOption(std::string_view opt) {
+  return EqualsIgnoreCase(opt, "ex") || EqualsIgnoreCase(opt, "px") ||
+         EqualsIgnoreCase(opt, "exat") || EqualsIgnoreCase(opt, "pxat");
+}
+
+bool ParseSetOptions(CommandContext& ctx, SetOptions* o) {
+  size_t expire_idx = 0;  // index of the last EX/PX/EXAT/PXAT option
+  for (size_t j = 3; j < ctx.argv.size(); ++j) {
+    std::string_view opt = ctx.argv[j];
+    bool has_next = j + 1 < ctx.argv.size();
+    if (EqualsIgnoreCase(opt, "nx") && !o->xx) {
+      o->nx = true;
+    } else if (EqualsIgnoreCase(opt, "xx") && !o->nx) {
+      o->xx = true;
+    } else if (EqualsIgnoreCase(opt, "get")) {
+      o->get = true;
+    } else if (EqualsIgnoreCase(opt, "keepttl") && expire_idx == 0) {
+      o->keepttl = true;
+    } else if (!o->keepttl && has_next && IsExpireOption(opt) &&
+               (expire_idx == 0 ||
+                EqualsIgnoreCase(ctx.argv[expire_idx], opt))) {
+      expire_idx = j++;
+    } else {
+      ReplySyntaxError(ctx);
+      return false;
+    }
+  }
+  if (expire_idx == 0) return true;
+  // As Redis: the expiry value is checked only once every option parsed.
+  std::string_view opt = ctx.argv[expire_idx];
+  ExpireUnit unit = (opt[0] == 'e' || opt[0] == 'E')
+                        ? ExpireUnit::kSeconds
+                        : ExpireUnit::kMilliseconds;
+  return ParseExpireArg(ctx, "set", ctx.argv[expire_idx + 1], unit,
+                        opt.size() == 4, &o->expire_at_ms);
+}
+
+// SET with GET or KEEPTTL needs the old record: one atomic Update.
+void SetWithUpdate(CommandContext& ctx, const SetOptions& o, bool expired) {
+  std::optional<std::string> old;
+  bool condition_failed = false;
+  std::string_view value = ctx.argv[2];
+  Status s = ctx.store.Update(
+      ctx.argv[1], [&](const UpdateInput& in, UpdateOutput* out) {
+        if (in.old != nullptr) old = *in.old;
+        if ((o.nx && in.old != nullptr) || (o.xx && in.old == nullptr)) {
+          condition_failed = true;
+          return AbortedError("condition");
+        }
+        if (!expired) {
+          out->value = std::string(value);
+          out->expire_at_ms = o.keepttl ? in.old_expire_at_ms : o.expire_at_ms;
+        }
+        return OkStatus();
+      });
+  if (!s.ok() && !condition_failed) {
+    ReplyEngineError(ctx, s);
+    return;
+  }
+  if (o.get) {
+    if (old) {
+      ctx.out.Bulk(*old);
+    } else {
+      ctx.out.Null();
+    }
+  } else if (condition_failed) {
+    ctx.out.Null();
+  } else {
+    ctx.out.Ok();
+  }
+}
+
+void SetGeneric(CommandContext& ctx, const SetOptions& o) {
+  // An expiry already in the past deletes the key instead (as Redis).
+  bool expired = o.expire_at_ms != 0 && o.expire_at_ms <= ctx.server.NowMs();
+  if (o.get || o.keepttl || expired) {
+    SetWithUpdate(ctx, o, expired);
+    return;
+  }
+  PutMode mode = o.nx ? PutMode::kIfAbsent
+                      : (o.xx ? PutMode::kIfPresent : PutMode::kUpsert);
+  Status s = ctx.store.Put(ctx.argv[1], ctx.argv[2], o.expire_at_ms, mode);
+  if (s.ok()) {
+    ctx.out.Ok();
+  } else if (s.code() == StatusCode::kAlreadyExists ||
+             (s.code() == StatusCode::kNotFound && o.xx)) {
+    ctx.out.Null();
+  } else {
+    ReplyEngineError(ctx, s);
+  }
+}
+
+void SetCommand(CommandContext& ctx) {
+  SetOptions o;
+  if (!ParseSetOptions(ctx, &o)) return;
+  SetGeneric(ctx, o);
+}
+
+void SetNxCommand(CommandContext& ctx) {
+  Status s = ctx.store.Put(ctx.argv[1], ctx.argv[2], 0, PutMode::kIfAbsent);
+  if (s.ok()) {
+    ctx.out.Integer(1);
+  } else if (s.code() == StatusCode::kAlreadyExists) {
+    ctx.out.Integer(0);
+  } else {
+    ReplyEngineError(ctx, s);
+  }
+}
+
+void SetExGeneric(CommandContext& ctx, ExpireUnit unit, std::string_view name) {
+  SetOptions o;
+  if (!ParseExpireArg(ctx, name, ctx.argv[2], unit, false, &o.expire_at_ms)) {
+    return;
+  }
+  Status s =
+      ctx.store.Put(ctx.argv[1], ctx.argv[3], o.expire_at_ms, PutMode::kUpsert);
+  if (s.ok()) {
+    ctx.out.Ok();
+  } else {
+    ReplyEngineError(ctx, s);
+  }
+}
+
+void SetExCommand(CommandContext& ctx) {
+  SetExGeneric(ctx, ExpireUnit::kSeconds, "setex");
+}
+void PSetExCommand(CommandContext& ctx) {
+  SetExGeneric(ctx, ExpireUnit::kMilliseconds, "psetex");
+}
+
+// Replaces (value given) or deletes (nullopt) a key, replying with the old
+// value: GETSET and GETDEL.
+void GetAndReplace(CommandContext& ctx, std::optional<std::string_view> value) {
+  std::optional<std::string> old;
+  Status s = ctx.store.Update(ctx.argv[1],
+                              [&](const UpdateInput& in, UpdateOutput* out) {
+                                if (in.old != nullptr) old = *in.old;
+                                if (value) out->value = std::string(*value);
+                                return OkStatus();
+                              });
+  if (!s.ok()) {
+    ReplyEngineError(ctx, s);
+  } else if (old) {
+    ctx.out.Bulk(*old);
+  } else {
+    ctx.out.Null();
+  }
+}
+
+void GetSetCommand(CommandContext& ctx) { GetAndReplace(ctx, ctx.argv[2]); }
+void GetDelCommand(CommandContext& ctx) { GetAndReplace(ctx, std::nullopt); }
+
+// GETEX's options, accepted as Redis's parseExtendedStringArgumentsOrReply
+// does: returns false after replying on error. *expire_idx is the index of
+// the EX/PX/EXAT/PXAT option (0 if none); *persist for PERSIST.
+bool ParseGetExSyntax(CommandContext& ctx, size_t* expire_idx, bool* persist) {
+  *expire_idx = 0;
+  *persist = false;
+  for (size_t j = 2; j < ctx.argv.size(); ++j) {
+    std::string_view opt = ctx.argv[j];
+    bool has_next = j + 1 < ctx.argv.size();
+    if (EqualsIgnoreCase(opt, "persist") && *expire_idx == 0) {
+      *persist = true;
+    } else if (!*persist && has_next && IsExpireOption(opt) &&
+               (*expire_idx == 0 ||
+                EqualsIgnoreCase(ctx.argv[*expire_idx], opt))) {
+      *expire_idx = j++;
+    } else {
+      ReplySyntaxError(ctx);
+      return false;
+    }
+  }
+  return true;
+}
+
+void GetExCommand(CommandContext& ctx) {
+  size_t expire_idx = 0;
+  bool persist = false;
+  if (!ParseGetExSyntax(ctx, &expire_idx, &persist)) return;
+  auto r = ctx.store.Get(ctx.argv[1]);
+  CountLookup(ctx, r.ok());
+  if (!r.ok()) {
+    if (r.status().code() == StatusCode::kNotFound) {
+      ctx.out.Null();
+    } else {
+      ReplyEngineError(ctx, r.status());
+    }
+    return;
+  }
+  int64_t expire_at_ms = persist ? 0 : -1;  // -1 = unchanged
+  if (expire_idx != 0) {
+    std::string_view opt = ctx.argv[expire_idx];
+    ExpireUnit unit = (opt[0] == 'e' || opt[0] == 'E')
+                          ? ExpireUnit::kSeconds
+                          : ExpireUnit::kMilliseconds;
+    if (!ParseExpireArg(ctx, "getex", ctx.argv[expire_idx + 1], unit,
+                        opt.size() == 4, &expire_at_ms)) {
+      return;
+    }
+  }
+  Status s;
+  if (expire_at_ms > 0 && expire_at_ms <= ctx.server.NowMs()) {
+    s = ctx.store.Delete(ctx.argv[1], nullptr);
+  } else if (expire_at_ms >= 0 && expire_at_ms != r->expire_at_ms) {
+    s = ctx.store.SetExpiry(ctx.argv[1], expire_at_ms);
+    if (s.code() == StatusCode::kNotFound) s = OkStatus();
+  }
+  if (!s.ok()) {
+    ReplyEngineError(ctx, s);
+    return;
+  }
+  ctx.out.Bulk(r->value);
+}
+
+void MGetCommand(CommandContext& ctx) {
+  ctx.out.ArrayHeader(ctx.argv.size() - 1);
+  for (size_t i = 1; i < ctx.argv.size(); ++i) {
+    auto r = ctx.store.Get(ctx.argv[i]);
+    CountLookup(ctx, r.ok());
+    if (r.ok()) {
+      ctx.out.Bulk(r->value);
+    } else {
+      ctx.out.Null();
+    }
+  }
+}
+
+void MSetGeneric(CommandContext& ctx, bool nx) {
+  if (ctx.argv.size() % 2 == 0) {
+    ReplyWrongArity(ctx, nx ? "msetnx" : "mset");
+    return;
+  }
+  engine::WriteBatch batch;
+  for (size_t i = 1; i < ctx.argv.size(); i += 2) {
+    if (nx) batch.RequireVersion(ctx.argv[i], 0);
+  }
+  for (size_t i = 1; i < ctx.argv.size(); i += 2) {
+    batch.Put(ctx.argv[i], ctx.argv[i + 1]);
+  }
+  Status s = ctx.store.Write(batch);
+  if (s.ok()) {
+    if (nx) {
+      ctx.out.Integer(1);
+    } else {
+      ctx.out.Ok();
+    }
+  } else if (nx && s.code() == StatusCode::kAborted) {
+    ctx.out.Integer(0);
+  } else {
+    ReplyEngineError(ctx, s);
+  }
+}
+
+void MSetCommand(CommandContext& ctx) { MSetGeneric(ctx, false); }
+void MSetNxCommand(CommandContext& ctx) { MSetGeneric(ctx, true); }
+
+void StrLenCommand(CommandContext& ctx) {
+  auto r = ctx.store.Get(ctx.argv[1]);
+  ctx.out.Integer(r.ok() ? static_cast<int64_t>(r->value.size()) : 0);
+}
+
+constexpr uint32_t kW = kCmdWrite | kCmdKeyspace;
+constexpr uint32_t kR = kCmdReadOnly | kCmdKeyspace;
+
+}  // namespace
+
+void RegisterStringCommands(CommandTable* t) {
+  const std::string_view g = "string";
+  t->Add({"get", 2, kR | kCmdFast, GetCommand, 1, 1, 1, g,
+          "Get the value of a key", "1.0.0"});
+  t->Add({"set", -3, kW, SetCommand, 1, 1, 1, g,
+          "Set the string value of a key", "1.0.0"});
+  t->Add({"setnx", 3, kW | kCmdFast, SetNxCommand, 1, 1, 1, g,
+          "Set the value of a key, only if the key does not exist", "1.0.0"});
+  t->Add({"setex", 4, kW, SetExCommand, 1, 1, 1, g,
+          "Set the value and expiration of a key", "2.0.0"});
+  t->Add({"psetex", 4, kW, PSetExCommand, 1, 1, 1, g,
+          "Set the value and expiration in milliseconds of a key", "2.6.0"});
+  t->Add({"getset", 3, kW | kCmdFast, GetSetCommand, 1, 1, 1, g,
+          "Set the string value of a key and return its old value", "1.0.0"});
+  t->Add({"getdel", 2, kW | kCmdFast, GetDelCommand, 1, 1, 1, g,
+          "Get the value of a key and delete the key", "6.2.0"});
+  t->Add({"getex", -2, kW | kCmdFast, GetExCommand, 1, 1, 1, g,
+          "Get the value of a key and optionally set its expiration", "6.2.0"});
+  t->Add({"mget", -2, kR | kCmdFast, MGetCommand, 1, -1, 1, g,
+          "Get the values of all the given keys", "1.0.0"});
+  t->Add({"mset", -3, kW, MSetCommand, 1, -1, 2, g,
+          "Set multiple keys to multiple values", "1.0.1"});
+  t->Add(
+      {"msetnx", -3, kW, MSetNxCommand, 1, -1, 2, g,
+       "Set multiple keys to multiple values, only if none of the keys exist",
+       "1.0.1"});
+  t->Add({"strlen", 2, kR | kCmdFast, StrLenCommand, 1, 1, 1, g,
+          "Get the length of the value stored in a key", "2.2.0"});
+}
+
+}  // namespace daxkv::kv

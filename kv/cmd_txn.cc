@@ -1,0 +1,156 @@
+// Transactions: MULTI, EXEC, DISCARD, WATCH, UNWATCH.
+//
+// EXEC runs its block under the server's exclusive exec lock (no other
+// command runs meanwhile: Redis's isolation) against a TxnStore, and
+// commits all of its writes as one engine batch, so after a crash either the
+// whole block is there or none of it.
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "kv/command.h"
+#include "kv/executor.h"
+
+namespace daxkv::kv {
+namespace {
+
+void ClearMulti(Client& c) {
+  c.in_multi = false;
+  c.multi_error = false;
+  c.queued.clear();
+  c.watched.clear();
+}
+
+void MultiCommand(CommandContext& ctx) {
+  if (ctx.client.in_multi) {
+    ctx.out.Error("ERR MULTI calls can not be nested");
+    return;
+  }
+  ctx.client.in_multi = true;
+  ctx.out.Ok();
+}
+
+void DiscardCommand(CommandContext& ctx) {
+  if (!ctx.client.in_multi) {
+    ctx.out.Error("ERR DISCARD without MULTI");
+    return;
+  }
+  ClearMulti(ctx.client);
+  ctx.out.Ok();
+}
+
+uint64_t CurrentVersion(ServerState& server, std::string_view key) {
+  auto r = server.db().Get(key);
+  return r.ok() ? r->version : 0;
+}
+
+void WatchCommand(CommandContext& ctx) {
+  if (ctx.client.in_multi) {
+    ctx.out.Error("ERR WATCH inside MULTI is not allowed");
+    return;
+  }
+  for (size_t i = 1; i < ctx.argv.size(); ++i) {
+    bool known = false;
+    for (const auto& [k, v] : ctx.client.watched) known |= (k == ctx.argv[i]);
+    if (!known) {
+      ctx.client.watched.emplace_back(std::string(ctx.argv[i]),
+                                      CurrentVersion(ctx.server, ctx.argv[i]));
+    }
+  }
+  ctx.out.Ok();
+}
+
+void UnwatchCommand(CommandContext& ctx) {
+  ctx.client.watched.clear();
+  ctx.out.Ok();
+}
+
+// Runs the queued commands against `txn`, replying into ctx.out.
+void RunQueued(CommandContext& ctx, TxnStore& txn) {
+  const CommandTable& table = CommandTable::Default();
+  std::vector<std::string_view> argv;
+  ctx.out.ArrayHeader(ctx.client.queued.size());
+  for (const auto& q : ctx.client.queued) {
+    argv.assign(q.begin(), q.end());
+    const CommandSpec* spec = table.Find(argv[0]);
+    CommandContext sub{ctx.server, ctx.client, txn, ctx.out, argv, true};
+    RunCommand(*spec, sub);
+  }
+}
+
+// Holds the exec lock exclusively, trading in the round's shared hold.
+class ExclusiveSection {
+ public:
+  explicit ExclusiveSection(CommandContext& ctx) : ctx_(ctx) {
+    if (ctx_.client.round_lock != nullptr) ctx_.client.round_lock->unlock();
+    lock_ = std::unique_lock<std::shared_mutex>(ctx_.server.exec_lock());
+  }
+  ~ExclusiveSection() {
+    lock_.unlock();
+    if (ctx_.client.round_lock != nullptr) ctx_.client.round_lock->lock();
+  }
+
+ private:
+  CommandContext& ctx_;
+  std::unique_lock<std::shared_mutex> lock_;
+};
+
+void ExecCommand(CommandContext& ctx) {
+  Client& c = ctx.client;
+  if (!c.in_multi) {
+    ctx.out.Error("ERR EXEC without MULTI");
+    return;
+  }
+  if (c.multi_error) {
+    ClearMulti(c);
+    ctx.out.Error(
+        "EXECABORT Transaction discarded because of previous errors.");
+    return;
+  }
+  c.touched_db = true;
+  ExclusiveSection section(ctx);
+  for (const auto& [key, version] : c.watched) {
+    if (CurrentVersion(ctx.server, key) != version) {
+      ClearMulti(c);
+      ctx.out.NullArray();
+      return;
+    }
+  }
+  TxnStore txn(&ctx.server.db(), ctx.server.clock());
+  for (const auto& [key, version] : c.watched) txn.Require(key, version);
+  std::string* buf = ctx.out.buffer();
+  size_t mark = buf->size();
+  RunQueued(ctx, txn);
+  Status s = txn.Commit();
+  if (!s.ok()) {
+    // Nothing of the block was applied: replace its replies.
+    buf->resize(mark);
+    if (s.code() == StatusCode::kAborted) {
+      ctx.out.NullArray();
+    } else {
+      ReplyEngineError(ctx, s);
+    }
+  }
+  ClearMulti(c);
+}
+
+}  // namespace
+
+void RegisterTxnCommands(CommandTable* t) {
+  const std::string_view g = "transactions";
+  const uint32_t f = kCmdNoQueue | kCmdFast | kCmdLoading | kCmdStale;
+  t->Add({"multi", 1, f, MultiCommand, 0, 0, 0, g,
+          "Mark the start of a transaction block", "1.2.0"});
+  t->Add({"exec", 1, kCmdNoQueue | kCmdLoading | kCmdStale, ExecCommand, 0, 0,
+          0, g, "Execute all commands issued after MULTI", "1.2.0"});
+  t->Add({"discard", 1, f, DiscardCommand, 0, 0, 0, g,
+          "Discard all commands issued after MULTI", "2.0.0"});
+  t->Add({"watch", -2, f | kCmdKeyspace, WatchCommand, 1, -1, 1, g,
+          "Watch the given keys to determine execution of the MULTI/EXEC block",
+          "2.2.0"});
+  t->Add({"unwatch", 1, f, UnwatchCommand, 0, 0, 0, g,
+          "Forget about all watched keys", "2.2.0"});
+}
+
+}  // namespace daxkv::kv

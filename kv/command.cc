@@ -1,0 +1,105 @@
+#include "kv/command.h"
+
+#include <cctype>
+
+namespace daxkv::kv {
+
+const CommandTable& CommandTable::Default() {
+  static const CommandTable* table = [] {
+    auto* t = new CommandTable;
+    RegisterStringCommands(t);
+    RegisterStringEditCommands(t);
+    RegisterKeyCommands(t);
+    RegisterExpireCommands(t);
+    RegisterKeyspaceCommands(t);
+    RegisterConnectionCommands(t);
+    RegisterClientCommands(t);
+    RegisterServerCommands(t);
+    RegisterConfigCommands(t);
+    RegisterInfoCommands(t);
+    RegisterIntrospectionCommands(t);
+    RegisterTxnCommands(t);
+    return t;
+  }();
+  return *table;
+}
+
+void CommandTable::Add(const CommandSpec& spec) {
+  index_[std::string(spec.name)] = specs_.size();
+  specs_.push_back(spec);
+}
+
+const CommandSpec* CommandTable::Find(std::string_view name) const {
+  char buf[32];
+  if (name.size() >= sizeof(buf)) return nullptr;
+  for (size_t i = 0; i < name.size(); ++i) {
+    buf[i] =
+        static_cast<char>(std::tolower(static_cast<unsigned char>(name[i])));
+  }
+  // Lookups are by std::string; short names stay in the SSO buffer, so the
+  // hot path does not allocate.
+  auto it = index_.find(std::string(buf, name.size()));
+  return it == index_.end() ? nullptr : &specs_[it->second];
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string ToLower(std::string_view s) {
+  std::string r(s);
+  for (char& c : r)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return r;
+}
+
+void ReplyWrongArity(CommandContext& ctx, std::string_view full_name) {
+  ctx.out.Error("ERR wrong number of arguments for '" + ToLower(full_name) +
+                "' command");
+}
+
+void ReplySyntaxError(CommandContext& ctx) { ctx.out.Error(kErrSyntax); }
+
+void ReplyNotInteger(CommandContext& ctx) { ctx.out.Error(kErrNotInteger); }
+
+void ReplyEngineError(CommandContext& ctx, const Status& s) {
+  if (s.code() == StatusCode::kNoSpace) {
+    ctx.out.Error("OOM daxkv pool is full: " + std::string(s.message()));
+  } else {
+    ctx.out.Error("ERR daxkv engine: " + s.ToString());
+  }
+}
+
+void ReplyUnknownSubcommand(CommandContext& ctx) {
+  std::string sub(ctx.argv[1].substr(0, 128));
+  std::string cmd(ctx.argv[0]);
+  for (char& c : cmd)
+    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  ctx.out.Error("ERR unknown subcommand '" + sub + "'. Try " + cmd + " HELP.");
+}
+
+void ReplyHelp(CommandContext& ctx, std::span<const std::string_view> lines) {
+  ctx.out.ArrayHeader(lines.size());
+  for (auto l : lines) ctx.out.Simple(l);
+}
+
+bool ParseIntArg(CommandContext& ctx, std::string_view s, int64_t* out) {
+  if (ParseInt64(s, out)) return true;
+  ReplyNotInteger(ctx);
+  return false;
+}
+
+void CountLookup(CommandContext& ctx, bool hit) {
+  auto& stats = ctx.server.stats();
+  (hit ? stats.keyspace_hits : stats.keyspace_misses)
+      .fetch_add(1, std::memory_order_relaxed);
+}
+
+}  // namespace daxkv::kv

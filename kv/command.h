@@ -1,0 +1,117 @@
+// The command table: one CommandSpec per Redis command daxkv implements,
+// registered by one file per command family (cmd_*.cc), and the context a
+// handler runs in.
+//
+// A handler writes exactly one reply through ctx.out. It reads and writes
+// keys only through ctx.store, so the same handler runs directly against the
+// engine or inside a MULTI/EXEC block.
+#ifndef DAXKV_KV_COMMAND_H_
+#define DAXKV_KV_COMMAND_H_
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "base/status.h"
+#include "kv/client.h"
+#include "kv/resp_parser.h"
+#include "kv/resp_writer.h"
+#include "kv/server_state.h"
+#include "kv/store.h"
+
+namespace daxkv::kv {
+
+struct CommandContext {
+  ServerState& server;
+  Client& client;
+  Store& store;
+  ReplyWriter& out;
+  std::span<const std::string_view> argv;
+  bool in_exec = false;
+};
+
+using CommandFn = void (*)(CommandContext&);
+
+enum CommandFlag : uint32_t {
+  kCmdWrite = 1u << 0,
+  kCmdReadOnly = 1u << 1,
+  kCmdAdmin = 1u << 2,
+  kCmdNoAuth = 1u << 3,  // allowed before AUTH
+  kCmdFast = 1u << 4,
+  kCmdNoQueue = 1u << 5,   // runs at once even inside MULTI (EXEC, ...)
+  kCmdKeyspace = 1u << 6,  // reads or writes the engine: Sync before reply
+  kCmdLoading = 1u << 7,
+  kCmdStale = 1u << 8,
+  kCmdContainer = 1u << 9,  // has subcommands: CLIENT LIST is "client|list"
+};
+
+struct CommandSpec {
+  std::string_view name;  // lower case
+  int arity;              // Redis convention: -N means at least N
+  uint32_t flags;
+  CommandFn fn;
+  int first_key = 0;
+  int last_key = 0;
+  int step = 0;
+  std::string_view group = "generic";
+  std::string_view summary = "";
+  std::string_view since = "1.0.0";
+  std::string_view acl = "";  // "@string @fast ..." for COMMAND INFO
+};
+
+class CommandTable {
+ public:
+  // The process-wide table with every family registered.
+  static const CommandTable& Default();
+
+  void Add(const CommandSpec& spec);
+  // Case-insensitive; null when unknown.
+  const CommandSpec* Find(std::string_view name) const;
+  const std::vector<CommandSpec>& all() const { return specs_; }
+
+ private:
+  std::vector<CommandSpec> specs_;
+  std::unordered_map<std::string, size_t> index_;
+};
+
+void RegisterStringCommands(CommandTable* table);
+void RegisterStringEditCommands(CommandTable* table);
+void RegisterKeyCommands(CommandTable* table);
+void RegisterExpireCommands(CommandTable* table);
+void RegisterKeyspaceCommands(CommandTable* table);
+void RegisterConnectionCommands(CommandTable* table);
+void RegisterClientCommands(CommandTable* table);
+void RegisterServerCommands(CommandTable* table);
+void RegisterConfigCommands(CommandTable* table);
+void RegisterInfoCommands(CommandTable* table);
+void RegisterIntrospectionCommands(CommandTable* table);
+void RegisterTxnCommands(CommandTable* table);
+
+// Shared helpers for handlers.
+bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+std::string ToLower(std::string_view s);
+void ReplyWrongArity(CommandContext& ctx, std::string_view full_name);
+void ReplySyntaxError(CommandContext& ctx);
+void ReplyNotInteger(CommandContext& ctx);
+// An engine failure the command cannot express in Redis terms.
+void ReplyEngineError(CommandContext& ctx, const Status& s);
+// "ERR unknown subcommand 'x'. Try CONFIG HELP."
+void ReplyUnknownSubcommand(CommandContext& ctx);
+bool ParseIntArg(CommandContext& ctx, std::string_view s, int64_t* out);
+// CLIENT SETNAME / HELLO SETNAME: printable, no spaces.
+bool IsValidClientName(std::string_view name);
+// A HELP subcommand's reply: one simple string per line.
+void ReplyHelp(CommandContext& ctx, std::span<const std::string_view> lines);
+// Counts a keyspace hit or miss for INFO stats.
+void CountLookup(CommandContext& ctx, bool hit);
+
+inline constexpr std::string_view kErrSyntax = "ERR syntax error";
+inline constexpr std::string_view kErrNotInteger =
+    "ERR value is not an integer or out of range";
+
+}  // namespace daxkv::kv
+
+#endif  // DAXKV_KV_COMMAND_H_

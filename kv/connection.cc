@@ -1,0 +1,199 @@
+#include "kv/connection.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "kv/executor.h"
+
+namespace daxkv::kv {
+namespace {
+
+constexpr size_t kReadChunk = 16 * 1024;
+// Stop reading from a client whose unsent replies exceed this (it is not
+// reading them); resume once they drain.
+constexpr size_t kOutputBackpressure = 64ull << 20;
+
+}  // namespace
+
+Connection::Connection(ServerState& server, ConnectionOwner& owner, int fd,
+                       std::string addr, std::string laddr)
+    : server_(server), owner_(owner), parser_(limits_), writer_(&out_, 2) {
+  client_.id = server.NextClientId();
+  client_.fd = fd;
+  client_.addr = std::move(addr);
+  client_.laddr = std::move(laddr);
+  client_.created_ms = server.NowMs();
+  client_.last_interaction_ms = client_.created_ms;
+  client_.authenticated = !server.settings().auth_required();
+}
+
+Connection::~Connection() {
+  if (!closed_) Close();
+}
+
+Status Connection::Start() {
+  interest_ = EPOLLIN;
+  DAXKV_RETURN_IF_ERROR(owner_.loop().Add(client_.fd, interest_, this));
+  registered_ = true;
+  EventLoop* loop = &owner_.loop();
+  server_.Register(&client_, [loop] { loop->Wake(); });
+  return OkStatus();
+}
+
+void Connection::Close() {
+  if (closed_) return;
+  closed_ = true;
+  if (registered_) {
+    owner_.loop().Remove(client_.fd);
+    server_.Unregister(&client_);
+  }
+  close(client_.fd);
+  owner_.MarkClosed(this);
+}
+
+int64_t Connection::idle_ms(int64_t now_ms) const {
+  return now_ms - client_.last_interaction_ms.load(std::memory_order_relaxed);
+}
+
+void Connection::OnEvent(uint32_t events) {
+  if (closed_) return;
+  if (events & EPOLLOUT) {
+    if (!WriteOutput()) return;
+  }
+  if (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) ReadInput();
+}
+
+void Connection::EnsureReadSpace() {
+  size_t want = kReadChunk;
+  size_t pending = parser_.pending_bulk_bytes(in_end_ - in_start_);
+  if (pending > want) want = pending;
+  if (in_start_ > 0 && (in_start_ == in_end_ || in_cap_ - in_end_ < want)) {
+    std::memmove(in_.get(), in_.get() + in_start_, in_end_ - in_start_);
+    in_end_ -= in_start_;
+    in_start_ = 0;
+  }
+  if (in_cap_ - in_end_ >= want) return;
+  size_t cap = in_cap_ == 0 ? kReadChunk : in_cap_;
+  while (cap - in_end_ < want) cap *= 2;
+  std::unique_ptr<char[]> bigger(new char[cap]);
+  if (in_end_ > 0) std::memcpy(bigger.get(), in_.get(), in_end_);
+  in_ = std::move(bigger);
+  in_cap_ = cap;
+}
+
+void Connection::ReadInput() {
+  EnsureReadSpace();
+  ssize_t n = read(client_.fd, in_.get() + in_end_, in_cap_ - in_end_);
+  if (n == 0) {
+    Close();
+    return;
+  }
+  if (n < 0) {
+    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) Close();
+    return;
+  }
+  in_end_ += static_cast<size_t>(n);
+  server_.stats().net_input_bytes.fetch_add(static_cast<uint64_t>(n),
+                                            std::memory_order_relaxed);
+  client_.last_interaction_ms.store(server_.NowMs(), std::memory_order_relaxed);
+  ProcessInput();
+}
+
+void Connection::ProcessInput() {
+  limits_.max_bulk =
+      static_cast<int64_t>(server_.settings().proto_max_bulk_len.load());
+  size_t before = out_.size();
+  while (in_start_ < in_end_ && !client_.close_after_reply) {
+    bool authed = client_.authenticated || !server_.settings().auth_required();
+    auto r = parser_.Parse(in_.get() + in_start_, in_end_ - in_start_, authed);
+    if (r == RequestParser::Result::kIncomplete) break;
+    if (r == RequestParser::Result::kError) {
+      writer_.Error(parser_.error());
+      client_.close_after_reply = true;
+      break;
+    }
+    const auto& argv = parser_.args();
+    if (!argv.empty()) ExecuteCommand(server_, client_, argv, writer_);
+    in_start_ += parser_.consumed();
+    parser_.Reset();
+    if (client_.kill_requested.load(std::memory_order_relaxed)) {
+      client_.close_after_reply = true;
+    }
+  }
+  if (in_start_ == in_end_) in_start_ = in_end_ = 0;
+  size_t qbuf = in_end_ - in_start_;
+  client_.query_buffer_bytes.store(qbuf, std::memory_order_relaxed);
+  if (qbuf > server_.config().client_query_buffer_limit) {
+    Close();  // like Redis: "closing client that reached max query buffer"
+    return;
+  }
+  if ((out_.size() != before || client_.close_after_reply) && !pending_) {
+    pending_ = true;
+    owner_.MarkPending(this);
+  }
+}
+
+void Connection::FlushReplies() {
+  pending_ = false;
+  if (closed_) return;
+  out_ready_ = out_.size();
+  client_.output_buffer_bytes.store(out_.size() - out_sent_,
+                                    std::memory_order_relaxed);
+  uint64_t limit = server_.settings().client_output_limit.load();
+  if (limit != 0 && out_.size() - out_sent_ > limit) {
+    server_.stats().client_output_limit_disconnects.fetch_add(1);
+    Close();
+    return;
+  }
+  WriteOutput();
+}
+
+// Writes released replies; returns false when the connection was closed.
+bool Connection::WriteOutput() {
+  while (out_sent_ < out_ready_) {
+    ssize_t n =
+        write(client_.fd, out_.data() + out_sent_, out_ready_ - out_sent_);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      Close();
+      return false;
+    }
+    out_sent_ += static_cast<size_t>(n);
+    server_.stats().net_output_bytes.fetch_add(static_cast<uint64_t>(n),
+                                               std::memory_order_relaxed);
+  }
+  if (out_sent_ == out_.size()) {
+    out_sent_ = out_ready_ = 0;
+    if (out_.capacity() > (1u << 20)) {
+      std::string().swap(out_);
+    } else {
+      out_.clear();
+    }
+    if (client_.close_after_reply) {
+      Close();
+      return false;
+    }
+  }
+  client_.output_buffer_bytes.store(out_.size() - out_sent_,
+                                    std::memory_order_relaxed);
+  UpdateInterest();
+  return true;
+}
+
+void Connection::UpdateInterest() {
+  size_t unsent = out_.size() - out_sent_;
+  uint32_t want = 0;
+  if (unsent < kOutputBackpressure && !client_.close_after_reply)
+    want |= EPOLLIN;
+  if (out_sent_ < out_ready_) want |= EPOLLOUT;
+  if (want == interest_) return;
+  interest_ = want;
+  Status s = owner_.loop().Modify(client_.fd, want, this);
+  if (!s.ok()) Close();
+}
+
+}  // namespace daxkv::kv

@@ -1,0 +1,80 @@
+// Connection: one client socket on an I/O thread: reads requests, runs them
+// through the executor, and holds their replies until the round's DB::Sync()
+// has made the writes durable (FlushReplies).
+//
+// Thread-safety: used only by the owning I/O thread.
+#ifndef DAXKV_KV_CONNECTION_H_
+#define DAXKV_KV_CONNECTION_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "kv/client.h"
+#include "kv/event_loop.h"
+#include "kv/resp_parser.h"
+#include "kv/resp_writer.h"
+#include "kv/server_state.h"
+
+namespace daxkv::kv {
+
+class Connection;
+
+// What a connection needs from the thread that owns it.
+class ConnectionOwner {
+ public:
+  virtual ~ConnectionOwner() = default;
+  virtual EventLoop& loop() = 0;
+  // The connection has replies waiting for the end of the round.
+  virtual void MarkPending(Connection* c) = 0;
+  // The connection is finished; the owner deletes it after the round.
+  virtual void MarkClosed(Connection* c) = 0;
+};
+
+class Connection final : public EventLoop::Handler {
+ public:
+  Connection(ServerState& server, ConnectionOwner& owner, int fd,
+             std::string addr, std::string laddr);
+  ~Connection() override;
+
+  // Registers with the owner's loop and the server's client registry.
+  Status Start();
+  void OnEvent(uint32_t events) override;
+
+  // Durability: REQUIRES that every write of the round is durable (the
+  // owner called DB::Sync()); only then are the round's replies released.
+  void FlushReplies();
+  // Closes now (unregisters; the owner frees the object after the round).
+  void Close();
+
+  bool closed() const { return closed_; }
+  Client& client() { return client_; }
+  int64_t idle_ms(int64_t now_ms) const;
+
+ private:
+  void ReadInput();
+  void ProcessInput();
+  bool WriteOutput();
+  void UpdateInterest();
+  void EnsureReadSpace();
+
+  ServerState& server_;
+  ConnectionOwner& owner_;
+  Client client_;
+  ParserLimits limits_;
+  RequestParser parser_;
+  std::string out_;
+  ReplyWriter writer_;
+  size_t out_sent_ = 0;
+  size_t out_ready_ = 0;  // bytes of out_ covered by a completed Sync
+  std::unique_ptr<char[]> in_;
+  size_t in_cap_ = 0, in_start_ = 0, in_end_ = 0;
+  uint32_t interest_ = 0;
+  bool pending_ = false;
+  bool closed_ = false;
+  bool registered_ = false;
+};
+
+}  // namespace daxkv::kv
+
+#endif  // DAXKV_KV_CONNECTION_H_

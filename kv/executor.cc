@@ -1,0 +1,111 @@
+#include "kv/executor.h"
+
+#include <cstdio>
+
+namespace daxkv::kv {
+namespace {
+
+void ReplyUnknownCommand(std::span<const std::string_view> argv,
+                         ReplyWriter& out) {
+  // Same text as Redis 7.0: each argument quoted, at most ~128 characters.
+  std::string args;
+  for (size_t i = 1; i < argv.size() && args.size() < 128; ++i) {
+    size_t room = 128 - args.size();
+    args += "'";
+    args.append(argv[i].substr(0, room));
+    args += "' ";
+  }
+  std::string msg = "ERR unknown command '";
+  msg.append(argv[0].substr(0, 128));
+  msg += "', with args beginning with: ";
+  msg += args;
+  out.Error(msg);
+}
+
+bool ArityOk(const CommandSpec& spec, size_t argc) {
+  int n = static_cast<int>(argc);
+  return spec.arity >= 0 ? n == spec.arity : n >= -spec.arity;
+}
+
+void Queue(Client& client, std::span<const std::string_view> argv,
+           ReplyWriter& out) {
+  auto& q = client.queued.emplace_back();
+  q.reserve(argv.size());
+  for (auto a : argv) q.emplace_back(a);
+  out.Simple("QUEUED");
+}
+
+// Redis's rejectCommand: a rejected EXEC discards the transaction; any
+// rejection inside MULTI dooms the block (EXECABORT).
+void Reject(const CommandSpec& spec, Client& client, std::string msg,
+            ReplyWriter& out) {
+  if (spec.name == "exec") {
+    client.in_multi = false;
+    client.multi_error = false;
+    client.queued.clear();
+    client.watched.clear();
+    std::string_view text = msg;
+    if (text.substr(0, 4) == "ERR ") text.remove_prefix(4);
+    out.Error("EXECABORT Transaction discarded because of: " +
+              std::string(text));
+    return;
+  }
+  if (client.in_multi) client.multi_error = true;
+  out.Error(msg);
+}
+
+}  // namespace
+
+void RunCommand(const CommandSpec& spec, CommandContext& ctx) {
+  if (spec.flags & kCmdKeyspace) ctx.client.touched_db = true;
+  ctx.server.stats().commands_processed.fetch_add(1, std::memory_order_relaxed);
+  spec.fn(ctx);
+}
+
+void ExecuteCommand(ServerState& server, Client& client,
+                    std::span<const std::string_view> argv, ReplyWriter& out) {
+  if (argv.empty()) return;
+  const CommandSpec* spec = CommandTable::Default().Find(argv[0]);
+  if (spec == nullptr) {
+    ReplyUnknownCommand(argv, out);
+    if (client.in_multi) client.multi_error = true;
+    return;
+  }
+  if (!ArityOk(*spec, argv.size())) {
+    Reject(*spec, client,
+           "ERR wrong number of arguments for '" + std::string(spec->name) +
+               "' command",
+           out);
+    return;
+  }
+  if (!client.authenticated && !(spec->flags & kCmdNoAuth) &&
+      server.settings().auth_required()) {
+    Reject(*spec, client, "NOAUTH Authentication required.", out);
+    return;
+  }
+  client.last_command.store(spec, std::memory_order_relaxed);
+  if ((spec->flags & kCmdContainer) && argv.size() > 1) {
+    std::lock_guard<std::mutex> l(client.info_mu);
+    client.last_subcommand = ToLower(argv[1]);
+  }
+  if (client.in_multi && !(spec->flags & kCmdNoQueue)) {
+    Queue(client, argv, out);
+    return;
+  }
+  DirectStore store(&server.db());
+  CommandContext ctx{server, client, store, out, argv};
+  RunCommand(*spec, ctx);
+}
+
+bool SyncRound(ServerState& server) {
+  server.stats().syncs.fetch_add(1, std::memory_order_relaxed);
+  Status s = server.db().Sync();
+  if (!s.ok()) {
+    std::fprintf(stderr, "daxkv-server: DB::Sync failed: %s\n",
+                 s.ToString().c_str());
+    return false;
+  }
+  return true;
+}
+
+}  // namespace daxkv::kv

@@ -1,0 +1,230 @@
+#include "kv/io_thread.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "kv/executor.h"
+
+namespace daxkv::kv {
+namespace {
+
+constexpr int kHousekeepingMs = 1000;
+
+std::string FormatAddr(const sockaddr_storage& ss) {
+  char ip[INET6_ADDRSTRLEN] = "?";
+  int port = 0;
+  if (ss.ss_family == AF_INET) {
+    auto* a = reinterpret_cast<const sockaddr_in*>(&ss);
+    inet_ntop(AF_INET, &a->sin_addr, ip, sizeof(ip));
+    port = ntohs(a->sin_port);
+  } else if (ss.ss_family == AF_INET6) {
+    auto* a = reinterpret_cast<const sockaddr_in6*>(&ss);
+    inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof(ip));
+    port = ntohs(a->sin6_port);
+  }
+  return std::string(ip) + ":" + std::to_string(port);
+}
+
+bool IsLoopback(const std::string& ip) {
+  return ip.rfind("127.", 0) == 0 || ip == "::1" ||
+         ip.rfind("::ffff:127.", 0) == 0;
+}
+
+constexpr std::string_view kDenied =
+    "-DENIED daxkv is running in protected mode because protected mode is "
+    "enabled and no password is set for the default user. In this mode "
+    "connections are only accepted from the loopback interface. To accept "
+    "other connections, set a password with --requirepass, or disable "
+    "protected mode with --protected_mode=no (only if the port is not "
+    "reachable from untrusted networks).\r\n";
+
+}  // namespace
+
+class IoThread::Listener final : public EventLoop::Handler {
+ public:
+  Listener(IoThread& owner, int fd) : owner_(owner), fd_(fd) {}
+  ~Listener() override { close(fd_); }
+  void OnEvent(uint32_t) override { owner_.Accept(fd_); }
+  int fd() const { return fd_; }
+
+ private:
+  IoThread& owner_;
+  int fd_;
+};
+
+StatusOr<std::unique_ptr<IoThread>> IoThread::Create(
+    ServerState& server, std::vector<int> listen_fds) {
+  auto loop = EventLoop::Create();
+  if (!loop.ok()) {
+    for (int fd : listen_fds) close(fd);
+    return loop.status();
+  }
+  std::unique_ptr<IoThread> t(new IoThread(server, std::move(*loop)));
+  for (int fd : listen_fds) {
+    t->listeners_.push_back(std::make_unique<Listener>(*t, fd));
+    DAXKV_RETURN_IF_ERROR(
+        t->loop_->Add(fd, EPOLLIN, t->listeners_.back().get()));
+  }
+  return t;
+}
+
+IoThread::IoThread(ServerState& server, std::unique_ptr<EventLoop> loop)
+    : server_(server),
+      loop_(std::move(loop)),
+      round_lock_(server.exec_lock(), std::defer_lock) {}
+
+IoThread::~IoThread() {
+  Stop();
+  Join();
+  for (Connection* c : conns_) delete c;
+}
+
+void IoThread::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
+
+void IoThread::Stop() {
+  stop_.store(true);
+  loop_->Wake();
+}
+
+void IoThread::Join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void IoThread::MarkPending(Connection* c) { pending_.push_back(c); }
+void IoThread::MarkClosed(Connection* c) { closed_.push_back(c); }
+
+void IoThread::Run() {
+  while (!stop_.load()) Round(100);
+  Drain();
+}
+
+void IoThread::Round(int timeout_ms) {
+  int n = loop_->Wait(timeout_ms);
+  bool woken = false;
+  if (n > 0) {
+    round_lock_.lock();
+    woken = loop_->Dispatch();
+    round_lock_.unlock();
+  }
+  FinishRound();
+  int64_t now = server_.NowMs();
+  if (woken || now - last_housekeeping_ms_ >= kHousekeepingMs) {
+    last_housekeeping_ms_ = now;
+    Housekeeping();
+    FinishRound();
+  }
+}
+
+// Durability: one Sync covers every write (sync=false) applied in the
+// round by this thread, and any other thread's write a read here observed;
+// a crash before it returns loses only writes nobody was told about.
+void IoThread::FinishRound() {
+  bool touched = false;
+  for (Connection* c : pending_) {
+    if (!c->closed() && c->client().touched_db) {
+      touched = true;
+      c->client().touched_db = false;
+    }
+  }
+  if (touched) {
+    if (!SyncRound(server_)) {
+      // Not durable: no reply may claim otherwise. Drop these clients.
+      for (Connection* c : pending_) c->Close();
+      pending_.clear();
+    }
+  }
+  for (size_t i = 0; i < pending_.size(); ++i) pending_[i]->FlushReplies();
+  pending_.clear();
+  for (Connection* c : closed_) {
+    conns_.erase(c);
+    delete c;
+  }
+  closed_.clear();
+}
+
+void IoThread::Accept(int listen_fd) {
+  for (int i = 0; i < 64; ++i) {
+    sockaddr_storage peer{};
+    socklen_t len = sizeof(peer);
+    int fd = accept4(listen_fd, reinterpret_cast<sockaddr*>(&peer), &len,
+                     SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) return;  // EAGAIN: another thread took it, or none left
+    server_.stats().connections_received.fetch_add(1);
+    std::string addr = FormatAddr(peer);
+    std::string ip = addr.substr(0, addr.rfind(':'));
+    if (!Admit(fd, ip)) continue;
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    sockaddr_storage local{};
+    len = sizeof(local);
+    getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len);
+    auto* c = new Connection(server_, *this, fd, addr, FormatAddr(local));
+    c->client().round_lock = &round_lock_;
+    conns_.insert(c);
+    Status s = c->Start();
+    if (!s.ok()) {
+      std::fprintf(stderr, "daxkv-server: %s\n", s.ToString().c_str());
+      c->Close();
+    }
+  }
+}
+
+// Protected mode and maxclients, with Redis's replies; false = rejected.
+bool IoThread::Admit(int fd, const std::string& peer_ip) {
+  RuntimeSettings& s = server_.settings();
+  std::string_view reject;
+  if (s.protected_mode.load() && !s.auth_required() && !IsLoopback(peer_ip)) {
+    reject = kDenied;
+  } else if (server_.ClientCount() >=
+             static_cast<size_t>(s.maxclients.load())) {
+    reject = "-ERR max number of clients reached\r\n";
+  }
+  if (reject.empty()) return true;
+  server_.stats().rejected_connections.fetch_add(1);
+  ssize_t r = write(fd, reject.data(), reject.size());
+  (void)r;
+  close(fd);
+  return false;
+}
+
+// Idle timeouts and CLIENT KILL requests from other threads.
+void IoThread::Housekeeping() {
+  int64_t now = server_.NowMs();
+  server_.SampleOps(now);
+  int64_t timeout_ms =
+      static_cast<int64_t>(server_.settings().timeout.load()) * 1000;
+  std::vector<Connection*> victims;
+  for (Connection* c : conns_) {
+    if (c->closed()) continue;
+    if (c->client().kill_requested.load() ||
+        (timeout_ms > 0 && c->idle_ms(now) > timeout_ms)) {
+      victims.push_back(c);
+    }
+  }
+  for (Connection* c : victims) c->Close();
+}
+
+void IoThread::Drain() {
+  for (auto& l : listeners_) loop_->Remove(l->fd());
+  listeners_.clear();
+  // Requests already read are answered; then every client is closed.
+  round_lock_.lock();
+  loop_->Wait(0);
+  loop_->Dispatch();
+  round_lock_.unlock();
+  FinishRound();
+  std::vector<Connection*> all(conns_.begin(), conns_.end());
+  for (Connection* c : all) c->Close();
+  FinishRound();
+}
+
+}  // namespace daxkv::kv

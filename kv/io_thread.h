@@ -1,0 +1,68 @@
+// IoThread: one event loop serving a share of the clients. Each round it
+// waits for events, runs every complete request read in the round under a
+// shared hold of the server's exec lock, calls DB::Sync() once if any of them
+// touched the engine (group commit), and only then sends the replies.
+//
+// Thread-safety: Start/Stop/Join from the controlling thread; everything
+// else runs on the I/O thread itself.
+#ifndef DAXKV_KV_IO_THREAD_H_
+#define DAXKV_KV_IO_THREAD_H_
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <unordered_set>
+#include <vector>
+
+#include "kv/connection.h"
+#include "kv/event_loop.h"
+#include "kv/server_state.h"
+
+namespace daxkv::kv {
+
+class IoThread final : public ConnectionOwner {
+ public:
+  // `listen_fds` are this thread's listening sockets (SO_REUSEPORT copies);
+  // the thread owns and closes them.
+  static StatusOr<std::unique_ptr<IoThread>> Create(
+      ServerState& server, std::vector<int> listen_fds);
+  ~IoThread() override;
+
+  void Start();
+  // Asks the thread to drain: stop accepting, finish the round, flush
+  // replies, close every client. Join() waits for it.
+  void Stop();
+  void Join();
+
+  EventLoop& loop() override { return *loop_; }
+  void MarkPending(Connection* c) override;
+  void MarkClosed(Connection* c) override;
+
+ private:
+  class Listener;
+  IoThread(ServerState& server, std::unique_ptr<EventLoop> loop);
+
+  void Run();
+  void Round(int timeout_ms);
+  void FinishRound();
+  void Accept(int listen_fd);
+  bool Admit(int fd, const std::string& peer_ip);
+  void Housekeeping();
+  void Drain();
+
+  ServerState& server_;
+  std::unique_ptr<EventLoop> loop_;
+  std::vector<std::unique_ptr<Listener>> listeners_;
+  std::unordered_set<Connection*> conns_;
+  std::vector<Connection*> pending_;
+  std::vector<Connection*> closed_;
+  std::shared_lock<std::shared_mutex> round_lock_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+  int64_t last_housekeeping_ms_ = 0;
+};
+
+}  // namespace daxkv::kv
+
+#endif  // DAXKV_KV_IO_THREAD_H_

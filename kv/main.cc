@@ -1,0 +1,105 @@
+// daxkv-server: a Redis-protocol key-value server whose every acknowledged
+// write is durable on persistent memory.
+#include <gflags/gflags.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <thread>
+
+#include "kv/server.h"
+#include "kv/server_config.h"
+
+DEFINE_string(config, "",
+              "Config file: one 'key value' per line, same keys as the flags");
+DEFINE_string(pool, "./data/daxkv.pool",
+              "Pool: /dev/daxX.Y, a file on an fsdax mount (MAP_SYNC), or an "
+              "ordinary file (created when missing)");
+DEFINE_string(pool_size, "1G",
+              "Size of a pool file created on first use (e.g. 256M, 4G)");
+DEFINE_int32(port, 6379, "TCP port");
+DEFINE_string(bind, "127.0.0.1", "Addresses to listen on, space separated");
+DEFINE_int32(threads, 0, "I/O threads (0 = one per core)");
+DEFINE_string(requirepass, "",
+              "Password clients must AUTH with (default user)");
+DEFINE_int32(maxclients, 10000, "Maximum number of connected clients");
+DEFINE_int32(timeout, 0, "Close clients idle this many seconds (0 = never)");
+DEFINE_bool(protected_mode, true,
+            "Without a password, accept only loopback clients");
+DEFINE_string(proto_max_bulk_len, "512M", "Largest accepted argument");
+DEFINE_string(client_output_limit, "0",
+              "Close a client whose unsent replies exceed this (0 = no limit)");
+DEFINE_string(client_query_buffer_limit, "1G",
+              "Close a client whose unparsed input exceeds this");
+DEFINE_string(segment_size, "0",
+              "Engine segment size for a new pool; the largest value must fit "
+              "in one (0 = pool_size/32 within [4M, 64M])");
+DEFINE_bool(require_dax, false,
+            "Refuse page-granularity (msync) backings: the pool must be DAX");
+
+namespace {
+
+using daxkv::Status;
+
+// Applies every flag given on the command line over `c` (so they win over
+// the config file).
+Status ApplyFlags(daxkv::kv::ServerConfig* c) {
+  std::vector<gflags::CommandLineFlagInfo> flags;
+  gflags::GetAllFlags(&flags);
+  for (const auto& f : flags) {
+    if (f.is_default || f.name == "config") continue;
+    if (f.filename.find("kv/main.cc") == std::string::npos) continue;
+    std::string value = f.current_value;
+    if (f.type == "bool") value = value == "true" ? "yes" : "no";
+    DAXKV_RETURN_IF_ERROR(daxkv::kv::ApplySetting(f.name, value, c));
+  }
+  return daxkv::OkStatus();
+}
+
+Status BuildConfig(daxkv::kv::ServerConfig* c) {
+  c->threads = static_cast<int>(std::thread::hardware_concurrency());
+  if (c->threads <= 0) c->threads = 1;
+  if (!FLAGS_config.empty()) {
+    DAXKV_RETURN_IF_ERROR(daxkv::kv::LoadConfigFile(FLAGS_config, c));
+  }
+  DAXKV_RETURN_IF_ERROR(ApplyFlags(c));
+  if (c->threads == 0)
+    c->threads = static_cast<int>(std::thread::hardware_concurrency());
+  return daxkv::OkStatus();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  gflags::SetUsageMessage(
+      "daxkv-server --pool PATH [--pool_size SIZE] [--port 6379] "
+      "[--bind 127.0.0.1] [--threads N] [--requirepass PASS] [--config FILE]");
+  gflags::ParseCommandLineFlags(&argc, &argv, true);
+  daxkv::kv::ServerConfig config;
+  Status s = BuildConfig(&config);
+  if (!s.ok()) {
+    std::fprintf(stderr, "daxkv-server: %s\n", s.ToString().c_str());
+    return 2;
+  }
+  // Signals: SIGTERM/SIGINT are taken by Server::Run via sigwait.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  std::printf("daxkv-server 0.1.0 (Redis protocol, 7.0 command set), pid %d\n",
+              static_cast<int>(getpid()));
+  auto server = daxkv::kv::Server::Open(config);
+  if (!server.ok()) {
+    std::fprintf(stderr, "daxkv-server: %s\n",
+                 server.status().ToString().c_str());
+    return 1;
+  }
+  s = (*server)->Run();
+  if (!s.ok()) {
+    std::fprintf(stderr, "daxkv-server: %s\n", s.ToString().c_str());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,207 @@
+#include "kv/server.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+#include <sstream>
+#include <string>
+
+#include "dax/region.h"
+
+namespace daxkv::kv {
+namespace {
+
+std::string HumanBytes(uint64_t b) {
+  char buf[32];
+  if (b >= (1ull << 30)) {
+    std::snprintf(buf, sizeof(buf), "%.2f GiB",
+                  static_cast<double>(b) / (1ull << 30));
+  } else {
+    std::snprintf(buf, sizeof(buf), "%.2f MiB",
+                  static_cast<double>(b) / (1ull << 20));
+  }
+  return buf;
+}
+
+void PrintBacking(const dax::RegionInfo& r) {
+  std::printf("pool: %s (%s, %s)\n", r.path.c_str(),
+              dax::BackingKindName(r.kind), HumanBytes(r.size).c_str());
+  std::printf("backing: %s, granularity: %s, MAP_SYNC: %s\n",
+              dax::BackingKindName(r.kind), dax::GranularityName(r.granularity),
+              r.map_sync ? "yes" : "no");
+  std::printf(
+      "durability: every acknowledged write is persisted before its "
+      "reply (group commit per event-loop round) via %s\n",
+      r.persistence.c_str());
+  if (r.granularity == dax::Granularity::kPage) {
+    std::printf(
+        "note: page-granularity backing: persistence is msync(2), "
+        "honest but slower than DAX; use /dev/daxX.Y or an fsdax "
+        "file for cache-line persistence\n");
+  }
+}
+
+// Recovery progress for large pools: at most one line per second.
+std::function<void(uint64_t, uint64_t)> ProgressPrinter() {
+  auto last = std::make_shared<std::atomic<int64_t>>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::steady_clock::now().time_since_epoch())
+          .count());
+  return [last](uint64_t done, uint64_t total) {
+    int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now().time_since_epoch())
+                      .count();
+    int64_t prev = last->load();
+    if (now - prev < 1000 || !last->compare_exchange_strong(prev, now)) return;
+    std::printf(
+        "recovery: %.0f%% (%s of %s scanned)\n",
+        total ? 100.0 * static_cast<double>(done) / static_cast<double>(total)
+              : 100.0,
+        HumanBytes(done).c_str(), HumanBytes(total).c_str());
+    std::fflush(stdout);
+  };
+}
+
+StatusOr<int> ListenSocket(const std::string& host, int port) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST;
+  addrinfo* res = nullptr;
+  std::string port_s = std::to_string(port);
+  int rc = getaddrinfo(host.c_str(), port_s.c_str(), &hints, &res);
+  if (rc != 0) {
+    return InvalidArgumentError("bind address '" + host +
+                                "': " + gai_strerror(rc));
+  }
+  int fd =
+      socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  int one = 1;
+  if (fd >= 0) {
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+  }
+  if (fd < 0 || bind(fd, res->ai_addr, res->ai_addrlen) != 0 ||
+      listen(fd, 511) != 0) {
+    std::string err = std::strerror(errno);
+    if (fd >= 0) close(fd);
+    freeaddrinfo(res);
+    return IOError("cannot listen on " + host + ":" + port_s + ": " + err);
+  }
+  freeaddrinfo(res);
+  return fd;
+}
+
+std::vector<std::string> SplitBind(const std::string& bind) {
+  std::vector<std::string> out;
+  std::istringstream in(bind);
+  std::string h;
+  while (in >> h) out.push_back(h);
+  return out;
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<Server>> Server::Open(const ServerConfig& config) {
+  std::unique_ptr<Server> s(new Server);
+  s->config_ = config;
+  dax::OpenOptions ro;
+  ro.create_if_missing = true;
+  ro.create_size = config.pool_size;
+  ro.require_dax = config.require_dax;
+  auto region = dax::OpenRegion(config.pool, ro);
+  if (!region.ok())
+    return region.status().WithContext("opening pool " + config.pool);
+  PrintBacking((*region)->info());
+  engine::Options eo;
+  eo.recovery_progress = ProgressPrinter();
+  eo.segment_size = EffectiveSegmentSize(config);
+  auto start = std::chrono::steady_clock::now();
+  auto db = engine::DB::Open(std::move(*region), eo);
+  if (!db.ok())
+    return db.status().WithContext("opening the daxkv pool " + config.pool);
+  s->db_ = std::move(*db);
+  int64_t ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::steady_clock::now() - start)
+                   .count();
+  engine::Stats st = s->db_->GetStats();
+  std::printf("recovery: %lld ms, %llu records, %llu keys (last shutdown %s)\n",
+              static_cast<long long>(ms),
+              static_cast<unsigned long long>(st.recovered_records),
+              static_cast<unsigned long long>(st.keys),
+              st.clean_shutdown ? "clean" : "not clean: crash recovery ran");
+  s->state_ = std::make_unique<ServerState>(s->db_.get(), config);
+  s->state_->recovery_ms = ms;
+  s->state_->set_shutdown_handler([] { kill(getpid(), SIGTERM); });
+  DAXKV_RETURN_IF_ERROR(s->Listen());
+  return s;
+}
+
+Status Server::Listen() {
+  std::vector<std::string> hosts = SplitBind(config_.bind);
+  if (hosts.empty()) return InvalidArgumentError("--bind names no address");
+  for (int t = 0; t < config_.threads; ++t) {
+    std::vector<int> fds;
+    for (const auto& h : hosts) {
+      auto fd = ListenSocket(h, config_.port);
+      if (!fd.ok()) {
+        for (int f : fds) close(f);
+        return fd.status();
+      }
+      fds.push_back(*fd);
+    }
+    DAXKV_ASSIGN_OR_RETURN(auto thread,
+                           IoThread::Create(*state_, std::move(fds)));
+    threads_.push_back(std::move(thread));
+  }
+  return OkStatus();
+}
+
+Server::~Server() {
+  threads_.clear();
+  state_.reset();
+  db_.reset();
+}
+
+Status Server::Run() {
+  for (auto& t : threads_) t->Start();
+  std::printf("listening on %s port %d with %d I/O thread%s\n",
+              config_.bind.c_str(), config_.port, config_.threads,
+              config_.threads == 1 ? "" : "s");
+  if (config_.protected_mode && config_.requirepass.empty()) {
+    std::printf(
+        "protected mode: only loopback clients are accepted (no "
+        "password set)\n");
+  }
+  std::printf("Ready to accept connections\n");
+  std::fflush(stdout);
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  int sig = 0;
+  sigwait(&set, &sig);
+  std::printf("received %s: draining clients and closing the pool\n",
+              sig == SIGINT ? "SIGINT" : "SIGTERM");
+  std::fflush(stdout);
+  for (auto& t : threads_) t->Stop();
+  for (auto& t : threads_) t->Join();
+  threads_.clear();
+  Status s = db_->Sync();
+  db_.reset();
+  std::printf("daxkv-server stopped%s\n", s.ok() ? " cleanly" : "");
+  std::fflush(stdout);
+  return s;
+}
+
+}  // namespace daxkv::kv

@@ -1,0 +1,168 @@
+#include "kv/server_config.h"
+
+#include <cctype>
+#include <charconv>
+#include <fstream>
+#include <string>
+
+#include "kv/resp_parser.h"
+
+namespace daxkv::kv {
+
+bool ParseByteSize(std::string_view s, uint64_t* out) {
+  uint64_t v = 0;
+  auto res = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (res.ec != std::errc() || res.ptr == s.data()) return false;
+  std::string suffix(res.ptr, s.data() + s.size());
+  for (char& c : suffix) c = static_cast<char>(std::tolower(c));
+  uint64_t mult = 1;
+  if (suffix.empty() || suffix == "b") {
+    mult = 1;
+  } else if (suffix == "k" || suffix == "kb" || suffix == "kib") {
+    mult = 1ull << 10;
+  } else if (suffix == "m" || suffix == "mb" || suffix == "mib") {
+    mult = 1ull << 20;
+  } else if (suffix == "g" || suffix == "gb" || suffix == "gib") {
+    mult = 1ull << 30;
+  } else if (suffix == "t" || suffix == "tb" || suffix == "tib") {
+    mult = 1ull << 40;
+  } else {
+    return false;
+  }
+  if (v > UINT64_MAX / mult) return false;
+  *out = v * mult;
+  return true;
+}
+
+namespace {
+
+bool ParseBool(std::string_view v, bool* out) {
+  if (v == "yes" || v == "true" || v == "1") {
+    *out = true;
+  } else if (v == "no" || v == "false" || v == "0") {
+    *out = false;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+bool ParseInt(std::string_view v, int lo, int hi, int* out) {
+  int64_t n = 0;
+  if (!ParseInt64(v, &n) || n < lo || n > hi) return false;
+  *out = static_cast<int>(n);
+  return true;
+}
+
+std::string Normalize(std::string_view key) {
+  std::string k(key);
+  for (char& c : k) c = c == '-' ? '_' : static_cast<char>(std::tolower(c));
+  return k;
+}
+
+}  // namespace
+
+Status ApplySetting(std::string_view key, std::string_view value,
+                    ServerConfig* c) {
+  std::string k = Normalize(key);
+  bool ok = true;
+  if (k == "pool") {
+    c->pool = std::string(value);
+  } else if (k == "pool_size") {
+    ok = ParseByteSize(value, &c->pool_size) && c->pool_size > 0;
+  } else if (k == "port") {
+    ok = ParseInt(value, 0, 65535, &c->port);
+  } else if (k == "bind") {
+    c->bind = std::string(value);
+  } else if (k == "threads" || k == "io_threads") {
+    ok = ParseInt(value, 1, 128, &c->threads);
+  } else if (k == "requirepass") {
+    c->requirepass = std::string(value);
+  } else if (k == "maxclients") {
+    ok = ParseInt(value, 1, 1000000, &c->maxclients);
+  } else if (k == "timeout") {
+    ok = ParseInt(value, 0, 1 << 30, &c->timeout);
+  } else if (k == "protected_mode") {
+    ok = ParseBool(value, &c->protected_mode);
+  } else if (k == "proto_max_bulk_len") {
+    ok = ParseByteSize(value, &c->proto_max_bulk_len) &&
+         c->proto_max_bulk_len >= 1024;
+  } else if (k == "client_output_limit") {
+    ok = ParseByteSize(value, &c->client_output_limit);
+  } else if (k == "client_query_buffer_limit") {
+    ok = ParseByteSize(value, &c->client_query_buffer_limit) &&
+         c->client_query_buffer_limit >= 1024 * 1024;
+  } else if (k == "segment_size") {
+    ok = ParseByteSize(value, &c->segment_size) &&
+         (c->segment_size == 0 || c->segment_size % 4096 == 0);
+  } else if (k == "require_dax") {
+    ok = ParseBool(value, &c->require_dax);
+  } else {
+    return InvalidArgumentError("unknown setting '" + std::string(key) + "'");
+  }
+  if (!ok) {
+    return InvalidArgumentError("invalid value '" + std::string(value) +
+                                "' for setting '" + std::string(key) + "'");
+  }
+  return OkStatus();
+}
+
+uint64_t EffectiveSegmentSize(const ServerConfig& config) {
+  if (config.segment_size != 0) return config.segment_size;
+  uint64_t seg = 4ull << 20;
+  while (seg * 2 <= (64ull << 20) && seg * 2 <= config.pool_size / 32) seg *= 2;
+  return seg;
+}
+
+Status LoadConfigFile(const std::string& path, ServerConfig* config) {
+  std::ifstream in(path);
+  if (!in) return IOError("cannot open config file " + path);
+  std::string line;
+  int lineno = 0;
+  while (std::getline(in, line)) {
+    ++lineno;
+    size_t b = line.find_first_not_of(" \t\r");
+    if (b == std::string::npos || line[b] == '#') continue;
+    size_t e = line.find_last_not_of(" \t\r");
+    std::string_view body(line.data() + b, e - b + 1);
+    size_t sp = body.find_first_of(" \t=");
+    std::string_view key = body.substr(0, sp);
+    std::string_view value;
+    if (sp != std::string_view::npos) {
+      value = body.substr(sp + 1);
+      size_t vb = value.find_first_not_of(" \t=");
+      value =
+          vb == std::string_view::npos ? std::string_view() : value.substr(vb);
+      if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+        value = value.substr(1, value.size() - 2);
+      }
+    }
+    Status s = ApplySetting(key, value, config);
+    if (!s.ok()) {
+      return s.WithContext(path + ":" + std::to_string(lineno));
+    }
+  }
+  return OkStatus();
+}
+
+RuntimeSettings::RuntimeSettings(const ServerConfig& c)
+    : maxclients(c.maxclients),
+      timeout(c.timeout),
+      protected_mode(c.protected_mode),
+      proto_max_bulk_len(c.proto_max_bulk_len),
+      client_output_limit(c.client_output_limit),
+      requirepass_(c.requirepass),
+      auth_required_(!c.requirepass.empty()) {}
+
+std::string RuntimeSettings::requirepass() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return requirepass_;
+}
+
+void RuntimeSettings::set_requirepass(std::string p) {
+  std::lock_guard<std::mutex> l(mu_);
+  auth_required_.store(!p.empty());
+  requirepass_ = std::move(p);
+}
+
+}  // namespace daxkv::kv

@@ -1,0 +1,76 @@
+// ServerConfig: every setting of daxkv-server, from flags and/or a config
+// file with the same keys ("port 6380", "pool ./data/x.pool").
+//
+// Thread-safety: a ServerConfig value is immutable once the server starts;
+// settings that CONFIG SET may change live in RuntimeSettings (atomics).
+#ifndef DAXKV_KV_SERVER_CONFIG_H_
+#define DAXKV_KV_SERVER_CONFIG_H_
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+
+namespace daxkv::kv {
+
+struct ServerConfig {
+  std::string pool = "./data/daxkv.pool";
+  uint64_t pool_size = 1ull << 30;
+  int port = 6379;
+  std::string bind = "127.0.0.1";
+  int threads = 2;
+  std::string requirepass;
+  int maxclients = 10000;
+  int timeout = 0;  // idle seconds before closing a client; 0 = never
+  bool protected_mode = true;
+  uint64_t proto_max_bulk_len = 512ull << 20;
+  // Output buffer hard limit per normal client; 0 = none (Redis default).
+  uint64_t client_output_limit = 0;
+  uint64_t client_query_buffer_limit = 1ull << 30;
+  bool require_dax = false;
+  // Engine segment size for a new pool (the largest value must fit in
+  // one); 0 = pool_size / 32 clamped to [4 MiB, 64 MiB].
+  uint64_t segment_size = 0;
+};
+
+// The segment size a new pool of `config` is formatted with.
+uint64_t EffectiveSegmentSize(const ServerConfig& config);
+
+// Parses "64M", "1G", "4096", "2k" (binary multiples).
+bool ParseByteSize(std::string_view s, uint64_t* out);
+
+// Applies one "key value" setting (the flag names, '-' and '_' alike).
+Status ApplySetting(std::string_view key, std::string_view value,
+                    ServerConfig* config);
+
+// Reads a config file: one "key value" per line, '#' comments.
+Status LoadConfigFile(const std::string& path, ServerConfig* config);
+
+// Settings CONFIG SET may change while the server runs.
+class RuntimeSettings {
+ public:
+  explicit RuntimeSettings(const ServerConfig& c);
+
+  std::string requirepass() const;
+  void set_requirepass(std::string p);
+  bool auth_required() const { return auth_required_.load(); }
+
+  std::atomic<int> maxclients;
+  std::atomic<int> timeout;
+  std::atomic<bool> protected_mode;
+  std::atomic<uint64_t> proto_max_bulk_len;
+  std::atomic<uint64_t> client_output_limit;
+  std::atomic<bool> active_expire{true};
+
+ private:
+  mutable std::mutex mu_;
+  std::string requirepass_;
+  std::atomic<bool> auth_required_;
+};
+
+}  // namespace daxkv::kv
+
+#endif  // DAXKV_KV_SERVER_CONFIG_H_

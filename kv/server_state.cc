@@ -1,0 +1,103 @@
+#include "kv/server_state.h"
+
+#include <chrono>
+
+namespace daxkv::kv {
+
+namespace {
+int64_t SystemNowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+void ShardedCounter::fetch_add(uint64_t n, std::memory_order order) {
+  static std::atomic<int> next_slot{0};
+  thread_local int slot = next_slot.fetch_add(1) % kSlots;
+  slots_[slot].v.fetch_add(n, order);
+}
+
+uint64_t ShardedCounter::load() const {
+  uint64_t sum = 0;
+  for (const Slot& s : slots_) sum += s.v.load(std::memory_order_relaxed);
+  return sum;
+}
+
+void ShardedCounter::Reset() {
+  for (Slot& s : slots_) s.v.store(0, std::memory_order_relaxed);
+}
+
+void ServerStats::Reset() {
+  connections_received.Reset();
+  rejected_connections.Reset();
+  commands_processed.Reset();
+  net_input_bytes.Reset();
+  net_output_bytes.Reset();
+  keyspace_hits.Reset();
+  keyspace_misses.Reset();
+  syncs.Reset();
+  client_output_limit_disconnects.Reset();
+}
+
+ServerState::ServerState(engine::DB* db, const ServerConfig& config)
+    : db_(db),
+      config_(config),
+      settings_(config),
+      clock_(SystemNowMs),
+      start_ms_(SystemNowMs()),
+      last_save_s_(SystemNowMs() / 1000) {}
+
+int64_t ServerState::NowMs() const { return clock_(); }
+
+void ServerState::Register(Client* c, std::function<void()> wake) {
+  std::lock_guard<std::mutex> l(clients_mu_);
+  clients_[c->id] = Entry{c, std::move(wake)};
+}
+
+void ServerState::Unregister(Client* c) {
+  std::lock_guard<std::mutex> l(clients_mu_);
+  clients_.erase(c->id);
+}
+
+size_t ServerState::ClientCount() const {
+  std::lock_guard<std::mutex> l(clients_mu_);
+  return clients_.size();
+}
+
+void ServerState::ForEachClient(const std::function<void(Client&)>& fn) const {
+  std::lock_guard<std::mutex> l(clients_mu_);
+  for (const auto& [id, e] : clients_) fn(*e.client);
+}
+
+int ServerState::KillClients(const std::function<bool(const Client&)>& select) {
+  std::lock_guard<std::mutex> l(clients_mu_);
+  int n = 0;
+  for (const auto& [id, e] : clients_) {
+    if (!select(*e.client)) continue;
+    e.client->kill_requested.store(true);
+    if (e.wake) e.wake();
+    ++n;
+  }
+  return n;
+}
+
+void ServerState::SampleOps(int64_t now_ms) {
+  std::lock_guard<std::mutex> l(sample_mu_);
+  if (now_ms - sample_ms_ < 1000) return;
+  uint64_t ops = stats_.commands_processed.load();
+  if (sample_ms_ != 0 && ops >= sample_ops_) {
+    ops_per_sec_.store((ops - sample_ops_) * 1000 /
+                       static_cast<uint64_t>(now_ms - sample_ms_));
+  }
+  sample_ms_ = now_ms;
+  sample_ops_ = ops;
+}
+
+bool ServerState::RequestShutdown() {
+  if (!shutdown_handler_) return false;
+  shutdown_handler_();
+  return true;
+}
+
+}  // namespace daxkv::kv

@@ -1,0 +1,129 @@
+// ServerState: what command handlers share across connections and threads:
+// the engine, runtime settings, statistics, the client registry and the lock
+// that gives EXEC blocks Redis's isolation.
+//
+// Thread-safety: all members are safe to use from any thread as documented
+// per member.
+#ifndef DAXKV_KV_SERVER_STATE_H_
+#define DAXKV_KV_SERVER_STATE_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+
+#include "engine/db.h"
+#include "kv/client.h"
+#include "kv/server_config.h"
+
+namespace daxkv::kv {
+
+// A statistics counter bumped on every request by every I/O thread: one
+// cache line per thread slot, so threads do not bounce a shared line.
+class ShardedCounter {
+ public:
+  void fetch_add(uint64_t n,
+                 std::memory_order order = std::memory_order_relaxed);
+  uint64_t load() const;
+  void Reset();
+
+ private:
+  static constexpr int kSlots = 16;
+  struct alignas(64) Slot {
+    std::atomic<uint64_t> v{0};
+  };
+  Slot slots_[kSlots];
+};
+
+struct ServerStats {
+  ShardedCounter connections_received;
+  ShardedCounter rejected_connections;
+  ShardedCounter commands_processed;
+  ShardedCounter net_input_bytes;
+  ShardedCounter net_output_bytes;
+  ShardedCounter keyspace_hits;
+  ShardedCounter keyspace_misses;
+  ShardedCounter syncs;
+  ShardedCounter client_output_limit_disconnects;
+
+  void Reset();
+};
+
+class ServerState {
+ public:
+  // REQUIRES: `db` outlives the state.
+  ServerState(engine::DB* db, const ServerConfig& config);
+
+  engine::DB& db() { return *db_; }
+  const ServerConfig& config() const { return config_; }
+  RuntimeSettings& settings() { return settings_; }
+  ServerStats& stats() { return stats_; }
+
+  // Wall-clock milliseconds (the engine's expiry clock); tests may replace.
+  int64_t NowMs() const;
+  void set_clock(std::function<int64_t()> now_ms) {
+    clock_ = std::move(now_ms);
+  }
+  const std::function<int64_t()>& clock() const { return clock_; }
+
+  int64_t start_time_ms() const { return start_ms_; }
+  std::atomic<int64_t>& last_save_s() { return last_save_s_; }
+
+  // Shared by every I/O thread round; exclusive while an EXEC block runs.
+  std::shared_mutex& exec_lock() { return exec_lock_; }
+
+  // Client registry (CLIENT LIST/KILL, INFO clients).
+  uint64_t NextClientId() { return next_client_id_.fetch_add(1) + 1; }
+  void Register(Client* c, std::function<void()> wake);
+  void Unregister(Client* c);
+  size_t ClientCount() const;
+  // Calls fn for each client under the registry lock.
+  void ForEachClient(const std::function<void(Client&)>& fn) const;
+  // Sets kill_requested on each client fn selects and wakes its thread.
+  int KillClients(const std::function<bool(const Client&)>& select);
+
+  // SHUTDOWN: the server installs the action (tests leave it unset).
+  void set_shutdown_handler(std::function<void()> fn) {
+    shutdown_handler_ = std::move(fn);
+  }
+  bool RequestShutdown();
+
+  // Samples total_commands_processed (called about once a second by the
+  // I/O threads); InstantaneousOps() is the rate over the last sample.
+  void SampleOps(int64_t now_ms);
+  uint64_t InstantaneousOps() const { return ops_per_sec_.load(); }
+
+  // Time Server::Open spent opening the region and recovering the pool
+  // (INFO daxkv open_ms).
+  int64_t recovery_ms = 0;
+
+ private:
+  struct Entry {
+    Client* client;
+    std::function<void()> wake;
+  };
+
+  engine::DB* db_;
+  ServerConfig config_;
+  RuntimeSettings settings_;
+  ServerStats stats_;
+  std::function<int64_t()> clock_;
+  int64_t start_ms_;
+  std::atomic<int64_t> last_save_s_;
+  std::shared_mutex exec_lock_;
+  std::atomic<uint64_t> next_client_id_{0};
+  mutable std::mutex clients_mu_;
+  std::map<uint64_t, Entry> clients_;
+  std::function<void()> shutdown_handler_;
+  std::mutex sample_mu_;
+  int64_t sample_ms_ = 0;
+  uint64_t sample_ops_ = 0;
+  std::atomic<uint64_t> ops_per_sec_{0};
+};
+
+}  // namespace daxkv::kv
+
+#endif  // DAXKV_KV_SERVER_STATE_H_

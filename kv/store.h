@@ -1,0 +1,108 @@
+// Store: the key-value operations command handlers run against. Two
+// implementations: DirectStore applies each operation to the engine at once
+// (WriteOptions{sync=false}; the I/O thread calls DB::Sync() before it sends
+// the replies of a round), and TxnStore buffers the writes of a MULTI/EXEC
+// block in one engine WriteBatch so the block is durable all-or-nothing.
+//
+// Thread-safety: a Store object is used by one thread at a time.
+#ifndef DAXKV_KV_STORE_H_
+#define DAXKV_KV_STORE_H_
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+#include "base/statusor.h"
+#include "engine/db.h"
+
+namespace daxkv::kv {
+
+class Store {
+ public:
+  virtual ~Store() = default;
+  // NotFound when absent or expired.
+  virtual StatusOr<engine::ReadResult> Get(std::string_view key) = 0;
+  virtual bool Exists(std::string_view key) = 0;
+  virtual Status Put(std::string_view key, std::string_view value,
+                     int64_t expire_at_ms,
+                     engine::PutMode mode = engine::PutMode::kUpsert) = 0;
+  virtual Status Delete(std::string_view key, bool* existed) = 0;
+  // NotFound when the key is absent.
+  virtual Status SetExpiry(std::string_view key, int64_t expire_at_ms) = 0;
+  virtual Status Update(std::string_view key, const engine::UpdateFn& fn) = 0;
+  // Aborted when a precondition fails; nothing is applied then.
+  virtual Status Write(const engine::WriteBatch& batch) = 0;
+  virtual Status Flush() = 0;
+  // Keyspace-wide reads (KEYS, SCAN, DBSIZE) go to the engine directly.
+  virtual engine::DB& db() = 0;
+};
+
+class DirectStore final : public Store {
+ public:
+  // REQUIRES: `db` outlives the store.
+  explicit DirectStore(engine::DB* db) : db_(db) {}
+
+  StatusOr<engine::ReadResult> Get(std::string_view key) override;
+  bool Exists(std::string_view key) override;
+  Status Put(std::string_view key, std::string_view value, int64_t expire_at_ms,
+             engine::PutMode mode) override;
+  Status Delete(std::string_view key, bool* existed) override;
+  Status SetExpiry(std::string_view key, int64_t expire_at_ms) override;
+  Status Update(std::string_view key, const engine::UpdateFn& fn) override;
+  Status Write(const engine::WriteBatch& batch) override;
+  Status Flush() override;
+  engine::DB& db() override { return *db_; }
+
+ private:
+  engine::DB* db_;
+};
+
+// Overlay of uncommitted writes over the engine. Reads see the block's own
+// writes. Commit() writes the whole block as one atomic batch.
+// REQUIRES: no other writer runs while the block executes (EXEC holds the
+// server's exclusive lock), so reads of the engine stay valid until Commit.
+class TxnStore final : public Store {
+ public:
+  TxnStore(engine::DB* db, std::function<int64_t()> now_ms)
+      : db_(db), now_ms_(std::move(now_ms)) {}
+
+  StatusOr<engine::ReadResult> Get(std::string_view key) override;
+  bool Exists(std::string_view key) override;
+  Status Put(std::string_view key, std::string_view value, int64_t expire_at_ms,
+             engine::PutMode mode) override;
+  Status Delete(std::string_view key, bool* existed) override;
+  Status SetExpiry(std::string_view key, int64_t expire_at_ms) override;
+  Status Update(std::string_view key, const engine::UpdateFn& fn) override;
+  Status Write(const engine::WriteBatch& batch) override;
+  Status Flush() override;
+  engine::DB& db() override { return *db_; }
+
+  // Adds a WATCH-style precondition checked atomically with the commit.
+  void Require(std::string_view key, uint64_t version);
+  // Durability: one engine batch with sync=false; the caller's Sync()
+  // before replying makes it durable, and a crash before that leaves
+  // either the whole block or none of it.
+  Status Commit();
+
+ private:
+  struct Pending {
+    std::optional<std::string> value;  // nullopt = deleted
+    int64_t expire_at_ms = 0;
+    uint64_t version = 0;
+  };
+  void Stage(std::string_view key, std::optional<std::string> value,
+             int64_t expire_at_ms);
+
+  engine::DB* db_;
+  std::function<int64_t()> now_ms_;
+  std::map<std::string, Pending, std::less<>> overlay_;
+  bool flushed_ = false;
+  uint64_t next_version_ = 1;
+  engine::WriteBatch batch_;
+};
+
+}  // namespace daxkv::kv
+
+#endif  // DAXKV_KV_STORE_H_

@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# The body of `make bench-server`: redis-benchmark with identical flags
+# against daxkv-server (every write durable before its reply; /dev/shm pool
+# persisted with cache-line flushes) and against Debian's redis-server in
+# its persistence modes, SET and GET, 100-byte values, -c 50, -P 1 and -P 16.
+# Rounds run alternately (the order of the servers rotates each round) and
+# the table reports the MEDIAN of the rounds and the ratio against
+# redis-server without persistence measured in the same run.
+#
+# Usage: scripts/bench_server.sh [BUILD_DIR]
+# Knobs (environment): BENCH_N (requests per run, 200000), BENCH_ROUNDS (3),
+#   BENCH_CLIENTS (50), BENCH_PIPELINES ("1 16"), BENCH_KEYSPACE (100000),
+#   BENCH_CONFIGS (subset of the names below), BENCH_OUT (JSON path).
+set -euo pipefail
+
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${1:-build}
+case "$BUILD" in /*) ;; *) BUILD="$REPO/$BUILD" ;; esac
+N=${BENCH_N:-200000}
+ROUNDS=${BENCH_ROUNDS:-3}
+CLIENTS=${BENCH_CLIENTS:-50}
+PIPELINES=${BENCH_PIPELINES:-"1 16"}
+KEYSPACE=${BENCH_KEYSPACE:-100000}
+OUT=${BENCH_OUT:-$BUILD/bench/server.json}
+CONFIGS=${BENCH_CONFIGS:-"daxkv redis-nopersist redis-aof-everysec-disk redis-aof-always-disk redis-aof-always-tmpfs"}
+DAXKV=$BUILD/bin/daxkv-server
+
+if [ "$ROUNDS" -lt 3 ]; then
+  echo "bench-server: BENCH_ROUNDS must be >= 3 (medians)" >&2
+  exit 2
+fi
+for tool in redis-server redis-benchmark redis-cli python3; do
+  command -v "$tool" >/dev/null || { echo "bench-server: $tool missing (make deps)" >&2; exit 2; }
+done
+if [[ " $CONFIGS " == *" daxkv "* ]] && [ ! -x "$DAXKV" ]; then
+  echo "bench-server: $DAXKV not built (make build)" >&2
+  exit 2
+fi
+
+SHM_DIR=$(mktemp -d /dev/shm/daxkv-bench.XXXXXX)
+DISK_DIR="$BUILD/bench/aof-disk"
+RAW="${OUT%.json}-raw.csv"
+mkdir -p "$BUILD/bench" "$(dirname "$OUT")"
+rm -rf "$DISK_DIR" && mkdir -p "$DISK_DIR"
+declare -A PORT PID
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+cleanup() {
+  for name in "${!PID[@]}"; do
+    kill "${PID[$name]}" 2>/dev/null || true
+  done
+  wait 2>/dev/null || true
+  rm -rf "$SHM_DIR" "$DISK_DIR"
+}
+trap cleanup EXIT
+
+start_server() {
+  local name=$1 port dir
+  port=$(free_port)
+  PORT[$name]=$port
+  local redis=(redis-server --port "$port" --bind 127.0.0.1 --save ""
+    --daemonize no --protected-mode no --logfile "")
+  case $name in
+    daxkv)
+      PMEM2_FORCE_GRANULARITY=CACHE_LINE "$DAXKV" --pool "$SHM_DIR/daxkv.pool" \
+        --pool_size 2G --port "$port" --bind 127.0.0.1 \
+        >"$BUILD/bench/daxkv-server.log" 2>&1 &
+      ;;
+    redis-nopersist)
+      "${redis[@]}" --appendonly no --dir "$SHM_DIR" >/dev/null &
+      ;;
+    redis-aof-everysec-disk)
+      dir="$DISK_DIR/everysec"; mkdir -p "$dir"
+      "${redis[@]}" --appendonly yes --appendfsync everysec --dir "$dir" >/dev/null &
+      ;;
+    redis-aof-always-disk)
+      dir="$DISK_DIR/always"; mkdir -p "$dir"
+      "${redis[@]}" --appendonly yes --appendfsync always --dir "$dir" >/dev/null &
+      ;;
+    redis-aof-always-tmpfs)
+      dir="$SHM_DIR/always"; mkdir -p "$dir"
+      "${redis[@]}" --appendonly yes --appendfsync always --dir "$dir" >/dev/null &
+      ;;
+    *) echo "bench-server: unknown config $name" >&2; exit 2 ;;
+  esac
+  PID[$name]=$!
+  for _ in $(seq 1 600); do
+    if [ "$(redis-cli -p "$port" PING 2>/dev/null)" = "PONG" ]; then return; fi
+    kill -0 "${PID[$name]}" 2>/dev/null || { echo "bench-server: $name exited at start-up" >&2; exit 1; }
+    sleep 0.1
+  done
+  echo "bench-server: $name not ready" >&2
+  exit 1
+}
+
+read -r -a configs <<<"$CONFIGS"
+for name in "${configs[@]}"; do start_server "$name"; done
+
+echo "bench-server: $N requests/run, -c $CLIENTS, -d 100, -r $KEYSPACE, pipelines: $PIPELINES, $ROUNDS rounds"
+echo "config,pipeline,test,round,rps" >"$RAW"
+count=${#configs[@]}
+for ((round = 0; round < ROUNDS; round++)); do
+  for ((i = 0; i < count; i++)); do
+    name=${configs[$(((i + round) % count))]}
+    for p in $PIPELINES; do
+      csv=$(redis-benchmark -p "${PORT[$name]}" -t set,get -n "$N" \
+        -c "$CLIENTS" -P "$p" -d 100 -r "$KEYSPACE" --csv 2>/dev/null)
+      if grep -q ERR <<<"$csv"; then
+        echo "bench-server: $name -P $p returned errors" >&2
+        exit 1
+      fi
+      while IFS=, read -r test rps _; do
+        test=${test//\"/}; rps=${rps//\"/}
+        [ "$test" = "test" ] && continue
+        echo "$name,$p,$test,$round,$rps" >>"$RAW"
+        printf '  round %d  %-24s -P %-2s %-3s %12s ops/s\n' "$round" "$name" "$p" "$test" "$rps"
+      done <<<"$csv"
+    done
+  done
+done
+
+python3 - "$RAW" "$OUT" "$N" "$CLIENTS" "$ROUNDS" <<'EOF'
+import csv, json, statistics, sys, time
+raw, out, n, clients, rounds = sys.argv[1:6]
+runs = {}
+for row in csv.DictReader(open(raw)):
+    key = (row["config"], int(row["pipeline"]), row["test"])
+    runs.setdefault(key, []).append(float(row["rps"]))
+med = {k: statistics.median(v) for k, v in runs.items()}
+configs = list(dict.fromkeys(k[0] for k in runs))
+cols = sorted({(k[1], k[2]) for k in runs}, key=lambda c: (c[1] != "SET", c[0]))
+base = "redis-nopersist"
+head = "%-26s" % "config" + "".join("%22s" % ("%s -P %d" % (t, p)) for p, t in cols)
+print("\nmedian ops/s (ratio vs %s, same run)" % base)
+print(head)
+print("-" * len(head))
+result = []
+for c in configs:
+    cells = []
+    for p, t in cols:
+        v = med.get((c, p, t))
+        b = med.get((base, p, t))
+        ratio = v / b if v and b else None
+        cells.append("%12.0f (%5.2fx)" % (v, ratio) if ratio else "%12.0f        " % v)
+        result.append({"config": c, "pipeline": p, "test": t, "median_rps": v,
+                       "runs_rps": runs[(c, p, t)], "ratio_vs_" + base.replace("-", "_"): ratio})
+    print("%-26s" % c + "".join("%22s" % x for x in cells))
+spread = max(max(v) / min(v) for v in runs.values() if min(v) > 0)
+print("\nnoise: the widest cell's fastest round is %.2fx its slowest "
+      "(load average %.1f)" % (spread, __import__("os").getloadavg()[0]))
+json.dump({"benchmark": "daxkv-server vs redis-server (redis-benchmark)",
+           "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+           "requests_per_run": int(n), "clients": int(clients), "value_size": 100,
+           "rounds": int(rounds), "baseline": base, "max_round_spread": spread,
+           "results": result},
+          open(out, "w"), indent=2)
+print("\nsaved %s (raw runs: %s)" % (out, raw))
+EOF

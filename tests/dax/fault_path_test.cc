@@ -1,0 +1,126 @@
+#include "dax/fault_path.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <string>
+
+#include "dax/features.h"
+#include "dax/mapping.h"
+
+namespace daxkv::dax {
+namespace {
+
+constexpr size_t kLength = size_t{8} << 20;
+
+const char* Env(const char* name) {
+  const char* v = std::getenv(name);
+  return (v != nullptr && *v != '\0') ? v : nullptr;
+}
+
+SmapsVma Counters(uint64_t rss, uint64_t pss, uint64_t shared_clean,
+                  uint64_t private_clean) {
+  SmapsVma c;
+  c.rss_kb = rss;
+  c.pss_kb = pss;
+  c.shared_clean_kb = shared_clean;
+  c.private_clean_kb = private_clean;
+  return c;
+}
+
+TEST(FaultPathTest, ClassifiesTheLabsLegacyCounters) {
+  // Debian 6.1 guest, devdax 2 MiB align, two readers of 8 MiB.
+  std::string why;
+  EXPECT_EQ(ClassifySmaps(Counters(8192, 8192, 0, 8192), kLength, &why),
+            DaxFaultPath::kLegacy);
+  EXPECT_NE(why.find("no mapcount"), std::string::npos) << why;
+  // PTE-mapped devmap entries are invisible to smaps (the lab's fsdax on
+  // 6.1 showed Rss 16 kB after both processes read 8 MiB).
+  EXPECT_EQ(ClassifySmaps(Counters(0, 0, 0, 0), kLength, &why),
+            DaxFaultPath::kLegacy);
+  EXPECT_EQ(ClassifySmaps(Counters(16, 16, 0, 16), kLength, &why),
+            DaxFaultPath::kLegacy);
+  EXPECT_NE(why.find("counts only Rss 16 kB"), std::string::npos) << why;
+}
+
+TEST(FaultPathTest, ClassifiesSharedPagesAsRefcounted) {
+  std::string why;
+  EXPECT_EQ(ClassifySmaps(Counters(8192, 4096, 8192, 0), kLength, &why),
+            DaxFaultPath::kRefcounted);
+  EXPECT_EQ(ClassifySmaps(Counters(8192, 8000, 100, 4000), kLength, &why),
+            DaxFaultPath::kUnknown);
+}
+
+TEST(FaultPathTest, ReleaseFallback) {
+  EXPECT_EQ(FaultPathFromRelease("6.1.0-27-amd64"), DaxFaultPath::kLegacy);
+  EXPECT_EQ(FaultPathFromRelease("6.14.11"), DaxFaultPath::kLegacy);
+  EXPECT_EQ(FaultPathFromRelease("6.15.0"), DaxFaultPath::kRefcounted);
+  EXPECT_EQ(FaultPathFromRelease("7.0.1"), DaxFaultPath::kRefcounted);
+  EXPECT_EQ(FaultPathFromRelease("???"), DaxFaultPath::kUnknown);
+}
+
+// The measurement itself, on pages that certainly carry a mapcount: tmpfs
+// page-cache pages read by two processes must count as shared.
+TEST(FaultPathTest, TwoProcessMeasurementSeesSharingOnTmpfs) {
+  MappingOptions options;
+  options.backing = MappingBacking::kShmemFile;
+  options.size = kLength;
+  options.read_only = true;
+  StatusOr<std::unique_ptr<Mapping>> map = Mapping::Create(options);
+  ASSERT_TRUE(map.ok()) << map.status().ToString();
+  StatusOr<SmapsVma> c = MeasureTwoProcessRead((*map)->data(), kLength);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->rss_kb, 8192u);
+  // The zero-filled tmpfs pages are dirty: shared either way.
+  EXPECT_EQ(c->shared_clean_kb + c->shared_dirty_kb, 8192u);
+  EXPECT_EQ(c->private_clean_kb + c->private_dirty_kb, 0u);
+  EXPECT_EQ(c->pss_kb, 4096u);
+  std::string why;
+  EXPECT_EQ(ClassifySmaps(*c, kLength, &why), DaxFaultPath::kRefcounted);
+}
+
+TEST(FaultPathTest, NoDeviceFallsBackToTheRelease) {
+  if (Env("DAXKV_TEST_DEVDAX") != nullptr) {
+    GTEST_SKIP() << "a dax device is present; see the evidence tests";
+  }
+  StatusOr<FaultPathReport> r = DetectFaultPath({});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  if (r->source == FaultPathSource::kEvidence) {
+    GTEST_SKIP() << "discovery found " << r->evidence_path;
+  }
+  EXPECT_EQ(r->path, FaultPathFromRelease(KernelRelease()));
+  EXPECT_FALSE(r->reasoning.empty());
+}
+
+TEST(FaultPathTest, NonDaxEvidenceIsRefusedClearly) {
+  StatusOr<FaultPathReport> r = DetectFaultPath({"/dev/shm", kLength});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().ToString().find("not on a DAX filesystem"),
+            std::string::npos)
+      << r.status().ToString();
+  EXPECT_EQ(DetectFaultPath({"/nonexistent", kLength}).status().code(),
+            StatusCode::kNotFound);
+}
+
+// Lab: the guest's 6.1 kernel must show the legacy path from evidence.
+void ExpectLabVerdict(const char* path) {
+  StatusOr<FaultPathReport> r = DetectFaultPath({path, kLength});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->source, FaultPathSource::kEvidence);
+  EXPECT_EQ(r->path, FaultPathFromRelease(r->kernel_release)) << r->reasoning;
+}
+
+TEST(FaultPathTest, DevDaxEvidenceMatchesTheKernel) {
+  const char* dev = Env("DAXKV_TEST_DEVDAX");
+  if (dev == nullptr) GTEST_SKIP() << "DAXKV_TEST_DEVDAX is not set";
+  ExpectLabVerdict(dev);
+}
+
+TEST(FaultPathTest, FsDaxEvidenceMatchesTheKernel) {
+  const char* dir = Env("DAXKV_TEST_FSDAX_DIR");
+  if (dir == nullptr) GTEST_SKIP() << "DAXKV_TEST_FSDAX_DIR is not set";
+  ExpectLabVerdict(dir);
+}
+
+}  // namespace
+}  // namespace daxkv::dax

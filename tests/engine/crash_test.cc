@@ -1,0 +1,399 @@
+// Crash-point tests: every persist point of put / delete / batch /
+// compaction / expiry workloads is a simulated power failure (several seeds
+// each); every image must recover to a state the contract allows. See
+// tests/engine/crash_harness.h for the contract checked and the environment
+// variables (DAXKV_CRASH_LONG=1 for the long mode).
+#include <gtest/gtest-spi.h>
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <map>
+#include <optional>
+#include <random>
+#include <string>
+
+#include "tests/engine/crash_harness.h"
+
+namespace daxkv::engine::crash {
+namespace {
+
+// Default-run minimum per workload; the five together exceed 10,000.
+constexpr uint64_t kMinPointsPerWorkload = 2000;
+
+class CrashTest : public ::testing::Test {
+ protected:
+  void SetUp() override { config_ = CrashConfig::FromEnv(); }
+
+  void Report(const CrashHarness& h,
+              uint64_t min_points = kMinPointsPerWorkload) {
+    std::printf("[crash] %s: %llu crash points, %llu images recovered\n",
+                ::testing::UnitTest::GetInstance()->current_test_info()->name(),
+                static_cast<unsigned long long>(h.points()),
+                static_cast<unsigned long long>(h.images_checked()));
+    RecordProperty("crash_points", static_cast<int>(h.points()));
+    RecordProperty("images_checked", static_cast<int>(h.images_checked()));
+    if (config_.full_run()) {
+      EXPECT_GE(h.points(), min_points);
+    }
+  }
+
+  static bool Live(const Model& m, const std::string& key, int64_t now) {
+    auto it = m.find(key);
+    return it != m.end() &&
+           (it->second.expire_at_ms == 0 || it->second.expire_at_ms > now);
+  }
+
+  std::string Key(std::mt19937_64& rng, int keys) {
+    char buf[16];
+    std::snprintf(buf, sizeof(buf), "key%03d",
+                  static_cast<int>(rng() % static_cast<uint64_t>(keys)));
+    return buf;
+  }
+
+  // Mostly small values, sometimes a few KiB (the non-temporal copy path).
+  static size_t ValueLen(std::mt19937_64& rng) {
+    static constexpr size_t kLens[] = {1, 8, 24, 60, 100, 130, 250, 400, 2100};
+    return kLens[rng() % std::size(kLens)];
+  }
+
+  CrashConfig config_;
+};
+
+// A crash while the very first open formats the pool: the create never
+// returned, so the region must open again (blank or empty), not refuse.
+TEST_F(CrashTest, FormatWorkload) {
+  CrashHarness h({.workload = "format"}, config_);
+  ASSERT_NO_FATAL_FAILURE(h.Open(/*check_format=*/true));
+  EXPECT_GT(h.points(), 0u);
+}
+
+TEST_F(CrashTest, PutWorkload) {
+  CrashHarness h({.workload = "put"}, config_);
+  ASSERT_NO_FATAL_FAILURE(h.Open());
+  std::mt19937_64 rng(1);
+  const int ops = config_.Ops(2200);
+  for (int op = 0; op < ops && !HasFailure(); ++op) {
+    std::string key = Key(rng, 40);
+    std::string value = MakeValue(key, op, ValueLen(rng));
+    int kind = rng() % 10;
+    bool live = Live(h.model(), key, h.clock().load());
+    PutMode mode = kind == 0   ? PutMode::kIfAbsent
+                   : kind == 1 ? PutMode::kIfPresent
+                               : PutMode::kUpsert;
+    bool applies =
+        mode == PutMode::kUpsert || (mode == PutMode::kIfAbsent ? !live : live);
+    Status s = h.Step(
+        "put " + key, [&](DB* db) { return db->PutIf(mode, key, value); },
+        [&](Model* m) {
+          if (applies) (*m)[key] = {value, 0};
+        });
+    if (applies) {
+      ASSERT_TRUE(s.ok()) << "op " << op << ": " << s.ToString();
+    } else {
+      ASSERT_FALSE(s.ok()) << "op " << op << ": conditional put applied";
+    }
+    if (op % 700 == 699) {
+      ASSERT_NO_FATAL_FAILURE(h.Reopen());
+    }
+  }
+  Report(h);
+}
+
+TEST_F(CrashTest, DeleteWorkload) {
+  CrashHarness h({.workload = "delete"}, config_);
+  ASSERT_NO_FATAL_FAILURE(h.Open());
+  std::mt19937_64 rng(2);
+  const int ops = config_.Ops(2700);
+  for (int op = 0; op < ops && !HasFailure(); ++op) {
+    std::string key = Key(rng, 24);
+    int kind = rng() % 100;
+    Status s;
+    if (kind < 50) {
+      std::string value = MakeValue(key, op, ValueLen(rng));
+      s = h.Step(
+          "put " + key, [&](DB* db) { return db->Put(key, value); },
+          [&](Model* m) {
+            (*m)[key] = {value, 0};
+          });
+    } else if (kind < 92) {
+      bool expect_existed = Live(h.model(), key, h.clock().load());
+      bool existed = !expect_existed;
+      s = h.Step(
+          "delete " + key, [&](DB* db) { return db->Delete(key, &existed); },
+          [&](Model* m) { m->erase(key); });
+      EXPECT_EQ(existed, expect_existed) << "op " << op;
+    } else if (kind < 99) {
+      // Read-modify-write: append one byte, or delete when long enough.
+      const Model& m = h.model();
+      bool live = Live(m, key, h.clock().load());
+      std::string old = live ? m.at(key).value : "";
+      bool erase = old.size() > 300;
+      std::string next = old + static_cast<char>('a' + op % 26);
+      s = h.Step(
+          "update " + key,
+          [&](DB* db) {
+            return db->Update(
+                key, [&](const UpdateInput& in, UpdateOutput* out) {
+                  if (!erase)
+                    out->value = (in.old ? *in.old : "") + next.back();
+                  return OkStatus();
+                });
+          },
+          [&](Model* m) {
+            if (erase) {
+              m->erase(key);
+            } else {
+              (*m)[key] = {next, 0};
+            }
+          });
+    } else {
+      s = h.Step(
+          "flush", [](DB* db) { return db->Flush(); },
+          [](Model* m) { m->clear(); });
+    }
+    ASSERT_TRUE(s.ok()) << "op " << op << ": " << s.ToString();
+    if (op % 800 == 799) {
+      ASSERT_NO_FATAL_FAILURE(h.Reopen());
+    }
+  }
+  Report(h);
+}
+
+TEST_F(CrashTest, BatchWorkload) {
+  CrashHarness h({.workload = "batch"}, config_);
+  ASSERT_NO_FATAL_FAILURE(h.Open());
+  std::mt19937_64 rng(3);
+  const int ops = config_.Ops(2000);
+  for (int op = 0; op < ops && !HasFailure(); ++op) {
+    WriteBatch batch;
+    Model delta_model = h.model();
+    std::set<std::string> used;
+    int n = 2 + rng() % 5;
+    bool guarded = rng() % 8 == 0;
+    bool guard_holds = true;
+    for (int i = 0; i < n; ++i) {
+      std::string key = Key(rng, 32);
+      if (!used.insert(key).second) continue;  // one op per key per batch
+      if (guarded && i == 0) {
+        batch.RequireVersion(key, 0);  // must be absent at commit
+        guard_holds = !Live(h.model(), key, h.clock().load());
+      }
+      if (rng() % 4 == 0) {
+        batch.Delete(key);
+        delta_model.erase(key);
+      } else {
+        std::string value = MakeValue(key, op * 8 + i, ValueLen(rng) / 2 + 1);
+        batch.Put(key, value);
+        delta_model[key] = {value, 0};
+      }
+    }
+    Status s = h.Step(
+        "batch of " + std::to_string(batch.Count()),
+        [&](DB* db) { return db->Write(batch); },
+        [&](Model* m) {
+          if (guard_holds) *m = delta_model;
+        });
+    if (guard_holds) {
+      ASSERT_TRUE(s.ok()) << "op " << op << ": " << s.ToString();
+    } else {
+      ASSERT_EQ(s.code(), StatusCode::kAborted) << "op " << op;
+    }
+    if (op % 600 == 599) {
+      ASSERT_NO_FATAL_FAILURE(h.Reopen());
+    }
+  }
+  Report(h);
+}
+
+TEST_F(CrashTest, CompactionWorkload) {
+  // A small pool of small segments: overwrites leave dead bytes everywhere
+  // and compaction must run often, both by hand and when space runs out.
+  CrashHarness h({.workload = "compaction", .segments = 10}, config_);
+  ASSERT_NO_FATAL_FAILURE(h.Open());
+  std::mt19937_64 rng(4);
+  const int rounds = config_.Ops(60);
+  uint64_t freed = 0;
+  for (int round = 0; round < rounds && !HasFailure(); ++round) {
+    for (int i = 0; i < 40; ++i) {
+      std::string key = Key(rng, 20);
+      std::string value = MakeValue(key, round * 100 + i, 300 + rng() % 900);
+      Status s = h.Step(
+          "put " + key, [&](DB* db) { return db->Put(key, value); },
+          [&](Model* m) {
+            (*m)[key] = {value, 0};
+          });
+      ASSERT_TRUE(s.ok()) << "round " << round << ": " << s.ToString();
+    }
+    if (round % 3 == 0) {
+      std::string key = Key(rng, 20);
+      ASSERT_TRUE(h.Step(
+                       "delete " + key, [&](DB* db) { return db->Delete(key); },
+                       [&](Model* m) { m->erase(key); })
+                      .ok());
+    }
+    uint64_t n = 0;
+    Status s = h.Step(
+        "compact",
+        [&](DB* db) {
+          auto r = db->Compact(2);
+          if (r.ok()) n = *r;
+          return r.status();
+        },
+        [](Model*) {});
+    ASSERT_TRUE(s.ok()) << "round " << round << ": " << s.ToString();
+    freed += n;
+    if (round % 20 == 19) {
+      ASSERT_NO_FATAL_FAILURE(h.Reopen());
+    }
+  }
+  EXPECT_GT(freed, 0u) << "compaction never freed a segment";
+  Report(h);
+}
+
+TEST_F(CrashTest, ExpiryWorkload) {
+  CrashHarness h({.workload = "expiry"}, config_);
+  ASSERT_NO_FATAL_FAILURE(h.Open());
+  std::mt19937_64 rng(5);
+  const int ops = config_.Ops(2400);
+  uint64_t reclaimed = 0;
+  for (int op = 0; op < ops && !HasFailure(); ++op) {
+    std::string key = Key(rng, 32);
+    const int64_t now = h.clock().load();
+    int kind = rng() % 10;
+    Status s;
+    if (kind < 6) {
+      int64_t expire = rng() % 3 == 0 ? 0 : now + 1 + rng() % 60;
+      std::string value = MakeValue(key, op, ValueLen(rng) / 2 + 1);
+      s = h.Step(
+          "put-with-expiry " + key,
+          [&](DB* db) { return db->Put(key, value, expire); },
+          [&](Model* m) {
+            (*m)[key] = {value, expire};
+          });
+    } else if (kind < 8) {
+      int64_t expire = rng() % 4 == 0 ? 0 : now + 1 + rng() % 60;
+      bool live = Live(h.model(), key, now);
+      s = h.Step(
+          "set-expiry " + key,
+          [&](DB* db) { return db->SetExpiry(key, expire); },
+          [&](Model* m) {
+            if (live) (*m)[key].expire_at_ms = expire;
+          });
+      if (!live) {
+        ASSERT_EQ(s.code(), StatusCode::kNotFound) << "op " << op;
+        s = OkStatus();
+      }
+    } else {
+      uint64_t n = 0;
+      s = h.Step(
+          "reclaim-expired",
+          [&](DB* db) {
+            auto r = db->ReclaimExpired();
+            if (r.ok()) n = *r;
+            return r.status();
+          },
+          [now](Model* m) {
+            std::erase_if(*m, [now](const auto& kv) {
+              return kv.second.expire_at_ms != 0 &&
+                     kv.second.expire_at_ms <= now;
+            });
+          });
+      reclaimed += n;
+    }
+    ASSERT_TRUE(s.ok()) << "op " << op << ": " << s.ToString();
+    h.clock() += static_cast<int64_t>(rng() % 8);
+    if (op % 800 == 799) {
+      ASSERT_NO_FATAL_FAILURE(h.Reopen());
+    }
+  }
+  EXPECT_GT(reclaimed, 0u) << "no expired key was ever reclaimed";
+  Report(h);
+}
+
+// Group commit: unsynced writes to distinct keys, then one Sync(). Until
+// Sync() returns each key may independently hold its old or new value.
+TEST_F(CrashTest, GroupCommitWorkload) {
+  CrashHarness h({.workload = "group-commit"}, config_);
+  ASSERT_NO_FATAL_FAILURE(h.Open());
+  std::mt19937_64 rng(6);
+  WriteOptions unsynced;
+  unsynced.sync = false;
+  const int groups = config_.Ops(1000);
+  for (int g = 0; g < groups && !HasFailure(); ++g) {
+    std::map<std::string, std::optional<std::string>> writes;
+    int n = 2 + rng() % 6;
+    for (int i = 0; i < n; ++i) {
+      std::string key = Key(rng, 32);
+      writes[key] = rng() % 5 == 0 ? std::nullopt
+                                   : std::optional<std::string>(MakeValue(
+                                         key, g * 8 + i, ValueLen(rng)));
+    }
+    Status s = h.Step(
+        "group of " + std::to_string(writes.size()) + " + Sync",
+        [&](DB* db) {
+          for (const auto& [key, value] : writes) {
+            Status w = value ? db->Put(key, *value, 0, unsynced)
+                             : db->Delete(key, nullptr, unsynced);
+            if (!w.ok()) return w;
+          }
+          return db->Sync();
+        },
+        [&](Model* m) {
+          for (const auto& [key, value] : writes) {
+            if (value) {
+              (*m)[key] = {*value, 0};
+            } else {
+              m->erase(key);
+            }
+          }
+        },
+        /*atomic=*/false);
+    ASSERT_TRUE(s.ok()) << "group " << g << ": " << s.ToString();
+    if (g % 400 == 399) {
+      ASSERT_NO_FATAL_FAILURE(h.Reopen());
+    }
+  }
+  Report(h, 1000);
+}
+
+// The harness itself: a model that disagrees with what the engine durably
+// wrote must be reported, or every green run above would prove nothing.
+void RunWithALyingModel() {
+  CrashConfig config;
+  config.seeds_per_point = 4;
+  CrashHarness h({.workload = "self-test"}, config);
+  h.Open();
+  auto put = [](std::string k, std::string v) {
+    return [k, v](DB* db) { return db->Put(k, v); };
+  };
+  h.Step("put a", put("a", "1"), [](Model* m) {
+     (*m)["a"] = {"1", 0};
+   }).IgnoreError();
+  // The model records a value the engine is never asked to write.
+  h.Step("put b", put("b", "2"), [](Model* m) {
+     (*m)["b"] = {"X", 0};
+   }).IgnoreError();
+  h.Step("put c", put("c", "3"), [](Model* m) {
+     (*m)["c"] = {"3", 0};
+   }).IgnoreError();
+}
+
+TEST_F(CrashTest, HarnessReportsAStateTheModelDoesNotAllow) {
+  ::testing::TestPartResultArray reported;
+  {
+    ::testing::ScopedFakeTestPartResultReporter intercept(
+        ::testing::ScopedFakeTestPartResultReporter::
+            INTERCEPT_ONLY_CURRENT_THREAD,
+        &reported);
+    RunWithALyingModel();
+  }
+  ASSERT_GT(reported.size(), 0) << "the lying model went unnoticed";
+  for (int i = 0; i < reported.size(); ++i) {
+    std::string message = reported.GetTestPartResult(i).message();
+    EXPECT_NE(message.find("matches neither"), std::string::npos) << message;
+    EXPECT_NE(message.find("DAXKV_CRASH_POINT="), std::string::npos) << message;
+  }
+}
+
+}  // namespace
+}  // namespace daxkv::engine::crash

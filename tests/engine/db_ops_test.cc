@@ -1,0 +1,242 @@
+// Batches, conditional writes, Update, expiry, Scan, Flush, Sync and stats.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "engine/db.h"
+#include "tests/engine/engine_test_util.h"
+
+namespace daxkv::engine {
+namespace {
+
+TEST(DbOpsTest, BatchAppliesAllOpsAndLastOpOnAKeyWins) {
+  EngineFixture f;
+  ASSERT_TRUE(f.Open().ok());
+  ASSERT_TRUE(f.db->Put("gone", "x").ok());
+  WriteBatch b;
+  b.Put("a", "1");
+  b.Put("b", "2");
+  b.Delete("gone");
+  b.Put("a", "3");
+  b.Delete("never-existed");
+  ASSERT_TRUE(f.db->Write(b).ok());
+  EXPECT_EQ(f.db->Get("a")->value, "3");
+  EXPECT_EQ(f.db->Get("b")->value, "2");
+  EXPECT_FALSE(f.db->Exists("gone"));
+  EXPECT_EQ(f.db->Get("a")->version, f.db->Get("b")->version);
+  ASSERT_TRUE(f.Reopen().ok());
+  EXPECT_EQ(f.db->Get("a")->value, "3");
+  EXPECT_FALSE(f.db->Exists("gone"));
+  EXPECT_EQ(f.db->Count(), 2u);
+}
+
+TEST(DbOpsTest, BatchPreconditionsAbortAtomically) {
+  EngineFixture f;
+  ASSERT_TRUE(f.Open().ok());
+  ASSERT_TRUE(f.db->Put("w", "1").ok());
+  uint64_t v = f.db->Get("w")->version;
+  WriteBatch b;
+  b.RequireVersion("w", v);
+  b.RequireVersion("absent", 0);
+  b.Put("w", "2");
+  b.Put("x", "1");
+  ASSERT_TRUE(f.db->Write(b).ok());
+  EXPECT_EQ(f.db->Get("w")->value, "2");
+  // Same batch again: "w" has a new version now.
+  EXPECT_EQ(f.db->Write(b).code(), StatusCode::kAborted);
+  EXPECT_EQ(f.db->Get("w")->value, "2");
+  EXPECT_EQ(f.db->Get("x")->version, f.db->Get("w")->version);
+}
+
+TEST(DbOpsTest, PutIfModes) {
+  EngineFixture f;
+  ASSERT_TRUE(f.Open().ok());
+  EXPECT_EQ(f.db->PutIf(PutMode::kIfPresent, "k", "v").code(),
+            StatusCode::kNotFound);
+  ASSERT_TRUE(f.db->PutIf(PutMode::kIfAbsent, "k", "v1").ok());
+  EXPECT_EQ(f.db->PutIf(PutMode::kIfAbsent, "k", "v2").code(),
+            StatusCode::kAlreadyExists);
+  ASSERT_TRUE(f.db->PutIf(PutMode::kIfPresent, "k", "v3").ok());
+  EXPECT_EQ(f.db->Get("k")->value, "v3");
+}
+
+TEST(DbOpsTest, UpdateIsAtomicAcrossThreads) {
+  EngineFixture f;
+  ASSERT_TRUE(f.Open().ok());
+  auto incr = [](const UpdateInput& in, UpdateOutput* out) {
+    long v = in.old ? std::stol(*in.old) : 0;
+    out->value = std::to_string(v + 1);
+    return OkStatus();
+  };
+  std::vector<std::thread> ts;
+  for (int t = 0; t < 4; ++t) {
+    ts.emplace_back([&] {
+      for (int i = 0; i < 500; ++i) ASSERT_TRUE(f.db->Update("ctr", incr).ok());
+    });
+  }
+  for (auto& t : ts) t.join();
+  EXPECT_EQ(f.db->Get("ctr")->value, "2000");
+  // Abort leaves the value; nullopt deletes.
+  EXPECT_EQ(
+      f.db->Update("ctr", [](const UpdateInput&,
+                             UpdateOutput*) { return AbortedError("no"); })
+          .code(),
+      StatusCode::kAborted);
+  EXPECT_EQ(f.db->Get("ctr")->value, "2000");
+  ASSERT_TRUE(f.db->Update("ctr", [](const UpdateInput&,
+                                     UpdateOutput*) { return OkStatus(); })
+                  .ok());
+  EXPECT_FALSE(f.db->Exists("ctr"));
+}
+
+TEST(DbOpsTest, ExpiryWithInjectedClockSurvivesRestart) {
+  EngineFixture f;
+  auto now = std::make_shared<std::atomic<int64_t>>(1000000);
+  f.options.now_ms = [now] { return now->load(); };
+  ASSERT_TRUE(f.Open().ok());
+  ASSERT_TRUE(f.db->Put("short", "s", 1000500).ok());
+  ASSERT_TRUE(f.db->Put("long", "l", 9000000).ok());
+  ASSERT_TRUE(f.db->Put("plain", "p").ok());
+  EXPECT_EQ(f.db->Get("short")->expire_at_ms, 1000500);
+  EXPECT_EQ(f.db->Count(), 3u);
+  EXPECT_EQ(f.db->GetStats().expiring_keys, 2u);
+  *now = 1000600;
+  EXPECT_FALSE(f.db->Exists("short"));
+  EXPECT_EQ(f.db->Get("short").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(f.db->Count(), 2u);
+  // An expired key is absent for conditional puts.
+  ASSERT_TRUE(f.db->PutIf(PutMode::kIfAbsent, "short", "again", 1000700).ok());
+  *now = 1000800;
+  EXPECT_EQ(*f.db->ReclaimExpired(), 1u);
+  EXPECT_EQ(f.db->GetStats().expired_reclaimed, 1u);
+  ASSERT_TRUE(f.db->SetExpiry("plain", 1000900).ok());
+  ASSERT_TRUE(f.db->SetExpiry("long", 0).ok());
+  EXPECT_EQ(f.db->SetExpiry("short", 5).code(), StatusCode::kNotFound);
+  EXPECT_EQ(f.db->Get("long")->expire_at_ms, 0);
+  *now = 1001000;
+  ASSERT_TRUE(f.Reopen().ok());
+  EXPECT_FALSE(f.db->Exists("short"));
+  EXPECT_FALSE(f.db->Exists("plain"));  // expired, not yet reclaimed
+  EXPECT_EQ(f.db->Get("long")->value, "l");
+  EXPECT_EQ(f.db->Count(), 1u);
+  EXPECT_EQ(*f.db->ReclaimExpired(), 1u);
+  *now = 1;  // even with the clock set back, reclaimed keys stay gone
+  ASSERT_TRUE(f.Reopen().ok());
+  EXPECT_FALSE(f.db->Exists("short"));
+  EXPECT_FALSE(f.db->Exists("plain"));
+}
+
+TEST(DbOpsTest, ScanReturnsEveryKeyOnce) {
+  EngineFixture f;
+  ASSERT_TRUE(f.Open().ok());
+  for (int i = 0; i < 3000; ++i) {
+    ASSERT_TRUE(f.db->Put("s" + std::to_string(i), "v").ok());
+  }
+  std::multiset<std::string> seen;
+  uint64_t cursor = 0;
+  int pages = 0;
+  do {
+    auto page = f.db->Scan(cursor, 100);
+    ASSERT_TRUE(page.ok());
+    seen.insert(page->keys.begin(), page->keys.end());
+    cursor = page->next_cursor;
+    ASSERT_LT(++pages, 100000);
+  } while (cursor != 0);
+  EXPECT_EQ(seen.size(), 3000u);
+  std::set<std::string> unique(seen.begin(), seen.end());
+  EXPECT_EQ(unique.size(), 3000u);
+  EXPECT_FALSE(f.db->Scan(uint64_t{1} << 40, 10).ok());
+}
+
+TEST(DbOpsTest, ScanIsStableUnderConcurrentWrites) {
+  EngineFixture f;
+  ASSERT_TRUE(f.Open().ok());
+  for (int i = 0; i < 2000; ++i) {
+    ASSERT_TRUE(f.db->Put("stable" + std::to_string(i), "v").ok());
+  }
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {
+    // Inserts and deletes other keys, growing and shrinking the tables.
+    for (int round = 0; round < 50 && !stop; ++round) {
+      for (int i = 0; i < 400; ++i) {
+        std::string k = "churn" + std::to_string(round * 400 + i);
+        ASSERT_TRUE(f.db->Put(k, "x").ok());
+        if (i % 2) {
+          ASSERT_TRUE(f.db->Delete(k).ok());
+        }
+      }
+    }
+  });
+  std::set<std::string> seen;
+  uint64_t cursor = 0;
+  do {
+    auto page = f.db->Scan(cursor, 10);
+    ASSERT_TRUE(page.ok());
+    seen.insert(page->keys.begin(), page->keys.end());
+    cursor = page->next_cursor;
+  } while (cursor != 0);
+  stop = true;
+  writer.join();
+  for (int i = 0; i < 2000; ++i) {
+    ASSERT_TRUE(seen.count("stable" + std::to_string(i))) << i;
+  }
+}
+
+TEST(DbOpsTest, FlushDropsEverythingDurably) {
+  EngineFixture f;
+  ASSERT_TRUE(f.Open().ok());
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(f.db->Put("f" + std::to_string(i), "v").ok());
+  }
+  ASSERT_TRUE(f.db->Flush().ok());
+  EXPECT_EQ(f.db->Count(), 0u);
+  ASSERT_TRUE(f.db->Put("after", "flush").ok());
+  auto image = f.Snapshot();
+  f.db.reset();
+  f.buffer = image;
+  ASSERT_TRUE(f.Open().ok());
+  EXPECT_EQ(f.db->Count(), 1u);
+  EXPECT_EQ(f.db->Get("after")->value, "flush");
+  EXPECT_FALSE(f.db->Exists("f1"));
+}
+
+TEST(DbOpsTest, UnsyncedWritesAreVisibleAndDurableAfterSync) {
+  EngineFixture f;
+  ASSERT_TRUE(f.Open().ok());
+  WriteOptions lazy;
+  lazy.sync = false;
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(f.db->Put("u" + std::to_string(i), "v", 0, lazy).ok());
+  }
+  EXPECT_TRUE(f.db->Exists("u99"));
+  uint64_t before = f.db->GetStats().persists;
+  ASSERT_TRUE(f.db->Sync().ok());
+  uint64_t after = f.db->GetStats().persists;
+  EXPECT_LE(after - before, 16u);  // one group commit per log head
+  ASSERT_TRUE(f.Reopen().ok());
+  EXPECT_EQ(f.db->Count(), 100u);
+}
+
+TEST(DbOpsTest, StatsAreConsistent) {
+  EngineFixture f;
+  ASSERT_TRUE(f.Open().ok());
+  for (int i = 0; i < 1000; ++i) {
+    ASSERT_TRUE(
+        f.db->Put("st" + std::to_string(i), std::string(100, 'v')).ok());
+  }
+  Stats st = f.db->GetStats();
+  EXPECT_EQ(st.keys, 1000u);
+  EXPECT_EQ(st.pool_bytes, 32u << 20);
+  EXPECT_EQ(st.segments, 31u);
+  EXPECT_GE(st.persists, 1000u);
+  EXPECT_GE(st.used_bytes, st.live_bytes);
+  EXPECT_GE(st.live_bytes, 1000u * (40 + 3 + 100));
+  EXPECT_GT(st.index_bytes, 0u);
+  EXPECT_EQ(st.segments - st.free_segments, 1u);
+}
+
+}  // namespace
+}  // namespace daxkv::engine

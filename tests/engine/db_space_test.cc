@@ -1,0 +1,282 @@
+// Compaction, tombstones across compaction, NoSpace, Grow, corruption and
+// repair, and a bounded multi-threaded stress run.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <map>
+#include <random>
+#include <string>
+#include <thread>
+
+#include "engine/db.h"
+#include "engine/pool_inspect.h"
+#include "tests/engine/engine_test_util.h"
+
+namespace daxkv::engine {
+namespace {
+
+std::string Key(int i) { return "key" + std::to_string(i); }
+
+TEST(DbSpaceTest, CompactionKeepsLiveDataAndFreesSegments) {
+  EngineFixture f(8 << 20, 256 << 10);
+  ASSERT_TRUE(f.Open().ok());
+  std::string v(200, 'v');
+  for (int round = 0; round < 20; ++round) {
+    for (int i = 0; i < 300; ++i) {
+      ASSERT_TRUE(f.db->Put(Key(i), v + std::to_string(round)).ok());
+    }
+  }
+  uint64_t free_before = f.db->GetStats().free_segments;
+  auto freed = f.db->Compact(1000);
+  ASSERT_TRUE(freed.ok());
+  EXPECT_GT(*freed, 0u);
+  EXPECT_GT(f.db->GetStats().free_segments, free_before);
+  for (int i = 0; i < 300; ++i) EXPECT_EQ(f.db->Get(Key(i))->value, v + "19");
+  ASSERT_TRUE(f.Reopen().ok());
+  EXPECT_EQ(f.db->Count(), 300u);
+  for (int i = 0; i < 300; ++i) EXPECT_EQ(f.db->Get(Key(i))->value, v + "19");
+}
+
+TEST(DbSpaceTest, DeletedKeysStayDeletedAcrossCompactionAndCrash) {
+  EngineFixture f(8 << 20, 128 << 10);
+  ASSERT_TRUE(f.Open().ok());
+  std::string v(100, 'x');
+  for (int i = 0; i < 400; ++i) ASSERT_TRUE(f.db->Put(Key(i), v).ok());
+  for (int i = 0; i < 400; i += 2) ASSERT_TRUE(f.db->Delete(Key(i)).ok());
+  // Churn so segments holding the tombstones and the old puts get compacted
+  // in various orders.
+  for (int round = 0; round < 10; ++round) {
+    for (int i = 1000; i < 1200; ++i) ASSERT_TRUE(f.db->Put(Key(i), v).ok());
+    ASSERT_TRUE(f.db->Compact(3).ok());
+  }
+  ASSERT_TRUE(f.db->Compact(1000).ok());
+  auto image = f.Snapshot();
+  f.db.reset();
+  f.buffer = image;
+  ASSERT_TRUE(f.Open().ok());
+  for (int i = 0; i < 400; ++i) {
+    EXPECT_EQ(f.db->Exists(Key(i)), i % 2 == 1) << i;
+  }
+  EXPECT_EQ(f.db->Count(), 200u + 200u);
+}
+
+TEST(DbSpaceTest, FullPoolReturnsNoSpaceAndKeepsAcknowledgedWrites) {
+  EngineFixture f(2 << 20, 128 << 10);
+  ASSERT_TRUE(f.Open().ok());
+  std::string v(1000, 'n');
+  int acked = 0;
+  Status s;
+  for (int i = 0; i < 100000; ++i) {
+    s = f.db->Put(Key(i), v);
+    if (!s.ok()) break;
+    acked = i + 1;
+  }
+  EXPECT_EQ(s.code(), StatusCode::kNoSpace) << s.ToString();
+  EXPECT_GT(acked, 100);
+  // Deletes may dip into the compaction reserve, so a full pool can always
+  // be emptied again.
+  ASSERT_TRUE(f.Reopen().ok());
+  EXPECT_EQ(f.db->Count(), static_cast<uint64_t>(acked));
+  for (int i = 0; i < acked; ++i) ASSERT_TRUE(f.db->Exists(Key(i))) << i;
+  for (int i = 0; i < acked / 2; ++i) {
+    ASSERT_TRUE(f.db->Delete(Key(i)).ok()) << i;
+  }
+  ASSERT_TRUE(f.db->Compact(1000).ok());
+  Status again = f.db->Put("fits-again", v);
+  EXPECT_TRUE(again.ok()) << again.ToString();
+}
+
+TEST(DbSpaceTest, GrowAddsSegmentsDurably) {
+  EngineFixture f(1 << 20, 64 << 10, 4 << 20);
+  ASSERT_TRUE(f.Open().ok());
+  uint64_t before = f.db->GetStats().segments;
+  std::string v(1000, 'g');
+  int i = 0;
+  while (f.db->Put(Key(i), v).ok()) ++i;
+  ASSERT_TRUE(f.db->Grow(4 << 20).ok());
+  EXPECT_GT(f.db->GetStats().segments, before);
+  ASSERT_TRUE(f.db->Put(Key(i), v).ok());
+  EXPECT_EQ(f.db->Grow(1 << 20).code(), StatusCode::kInvalidArgument);
+  ASSERT_TRUE(f.Reopen().ok());
+  EXPECT_EQ(f.db->GetStats().segments, (uint64_t{4 << 20} - 8192) / (64 << 10));
+  EXPECT_EQ(f.db->Count(), static_cast<uint64_t>(i + 1));
+}
+
+// Offset of the first record of the first in-use segment.
+uint64_t FirstRecordOffset(const dax::Region& r) {
+  auto rep = InspectPool(r, InspectOptions());
+  for (const auto& s : rep->segments) {
+    if (s.state == "in-use" && s.records > 0) return s.offset + 128;
+  }
+  return 0;
+}
+
+TEST(DbSpaceTest, CorruptRecordIsRefusedThenRepaired) {
+  EngineFixture f;
+  ASSERT_TRUE(f.Open().ok());
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(f.db->Put(Key(i), "value").ok());
+  f.db.reset();  // clean close: every segment sealed
+  testing::HeapRegion region(f.buffer);
+  uint64_t rec = FirstRecordOffset(region);
+  ASSERT_NE(rec, 0u);
+  (*f.buffer)[rec + 45] ^= 0x01;  // inside the first record's key
+  auto refused =
+      DB::Open(std::make_unique<testing::HeapRegion>(f.buffer), f.options);
+  ASSERT_EQ(refused.status().code(), StatusCode::kCorruption);
+  char off[32];
+  std::snprintf(off, sizeof(off), "0x%llx", (unsigned long long)rec);
+  EXPECT_NE(refused.status().message().find(off), std::string::npos)
+      << refused.status().ToString();
+
+  InspectOptions io;
+  io.verify = true;
+  auto report = InspectPool(region, io);
+  ASSERT_TRUE(report.ok());
+  ASSERT_EQ(report->problems.size(), 1u);
+  EXPECT_EQ(report->problems[0].offset, rec);
+  EXPECT_TRUE(report->problems[0].repairable);
+  EXPECT_EQ(report->keys, 49u);
+
+  f.options.repair = true;
+  ASSERT_TRUE(f.Open().ok());
+  EXPECT_EQ(f.db->GetStats().dropped_records, 1u);
+  EXPECT_EQ(f.db->Count(), 49u);
+  EXPECT_FALSE(f.db->Exists(Key(0)));
+  EXPECT_EQ(f.db->Get(Key(1))->value, "value");
+  f.db.reset();
+  f.options.repair = false;
+  ASSERT_TRUE(f.Open().ok());  // repaired for good
+  EXPECT_EQ(f.db->Count(), 49u);
+}
+
+TEST(DbSpaceTest, RepairPoolReportsWhatItFixed) {
+  EngineFixture f;
+  ASSERT_TRUE(f.Open().ok());
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(f.db->Put(Key(i), "value").ok());
+  f.db.reset();
+  testing::HeapRegion region(f.buffer);
+  uint64_t rec = FirstRecordOffset(region);
+  (*f.buffer)[rec + 20] ^= 0x40;  // record header
+  std::vector<char> before(*f.buffer);
+  InspectOptions io;
+  io.verify = true;
+  ASSERT_TRUE(InspectPool(region, io).ok());
+  EXPECT_EQ(before, *f.buffer);  // inspection never writes
+  auto rep = RepairPool(region);
+  ASSERT_TRUE(rep.ok()) << rep.status().ToString();
+  EXPECT_EQ(rep->repaired.size(), 1u);
+  EXPECT_EQ(rep->dropped_records, 1u);
+  EXPECT_TRUE(rep->unrecoverable.empty());
+  auto after = InspectPool(region, io);
+  EXPECT_TRUE(after->problems.empty());
+  EXPECT_TRUE(after->clean_shutdown);
+}
+
+TEST(DbSpaceTest, TornTailAfterCrashIsSilentlyIgnored) {
+  EngineFixture f;
+  ASSERT_TRUE(f.Open().ok());
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(f.db->Put(Key(i), "v").ok());
+  auto image = f.Snapshot();
+  f.db.reset();
+  // Fake a write in flight: garbage where the next record would go.
+  testing::HeapRegion region(image);
+  auto rep = InspectPool(region, InspectOptions());
+  uint64_t tail = 0;
+  for (const auto& s : rep->segments) {
+    if (s.state == "in-use" && s.records > 0)
+      tail = s.offset + 128 + s.used_bytes;
+  }
+  ASSERT_NE(tail, 0u);
+  std::memset(image->data() + tail, 0x33, 60);
+  f.buffer = image;
+  ASSERT_TRUE(f.Open().ok());
+  EXPECT_EQ(f.db->Count(), 20u);
+  EXPECT_EQ(f.db->GetStats().dropped_records, 0u);
+}
+
+TEST(DbSpaceTest, ConcurrentStressMatchesModel) {
+  EngineFixture f(16 << 20, 256 << 10);
+  f.options.background_compaction = true;
+  f.options.background_expiry = true;
+  ASSERT_TRUE(f.Open().ok());
+  constexpr int kThreads = 4, kOps = 4000, kKeys = 200;
+  // Each thread owns keys t, t + kThreads, ... so the final value is known.
+  std::vector<std::map<std::string, std::string>> models(kThreads);
+  std::vector<std::thread> ts;
+  for (int t = 0; t < kThreads; ++t) {
+    ts.emplace_back([&, t] {
+      std::mt19937 rng(t);
+      auto& model = models[t];
+      for (int i = 0; i < kOps; ++i) {
+        std::string k = Key((rng() % kKeys) * kThreads + t);
+        int op = rng() % 10;
+        if (op < 6) {
+          std::string v(rng() % 300, 'a' + t);
+          ASSERT_TRUE(f.db->Put(k, v).ok());
+          model[k] = v;
+        } else if (op < 8) {
+          ASSERT_TRUE(f.db->Delete(k).ok());
+          model.erase(k);
+        } else {
+          auto r = f.db->Get(k);
+          auto it = model.find(k);
+          ASSERT_EQ(r.ok(), it != model.end()) << k;
+          if (r.ok()) {
+            ASSERT_EQ(r->value, it->second);
+          }
+        }
+      }
+    });
+  }
+  for (auto& t : ts) t.join();
+  auto check = [&] {
+    size_t total = 0;
+    for (auto& m : models) {
+      total += m.size();
+      for (auto& [k, v] : m) ASSERT_EQ(f.db->Get(k)->value, v) << k;
+    }
+    EXPECT_EQ(f.db->Count(), total);
+  };
+  check();
+  ASSERT_TRUE(f.db->Compact(1000).ok());
+  check();
+  ASSERT_TRUE(f.Reopen().ok());
+  check();
+}
+
+}  // namespace
+}  // namespace daxkv::engine
+
+namespace daxkv::engine {
+namespace {
+
+// The same engine on the real dax::Region over a tmpfs file (the backing
+// daxkv-bench uses), including Grow() of the file.
+TEST(DbRealRegionTest, PutReopenGrowOnTmpfsFile) {
+  std::string path = "/dev/shm/daxkv-engine-test-" + std::to_string(getpid());
+  dax::OpenOptions oo;
+  oo.create_if_missing = true;
+  oo.create_size = 4 << 20;
+  auto region = dax::OpenRegion(path, oo);
+  if (!region.ok()) GTEST_SKIP() << region.status().ToString();
+  Options o;
+  o.segment_size = 256 << 10;
+  o.background_compaction = false;
+  auto db = DB::Open(std::move(region).value(), o);
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE((*db)->Put(Key(i), "v").ok());
+  Status g = (*db)->Grow(8 << 20);
+  ASSERT_TRUE(g.ok()) << g.ToString();
+  EXPECT_EQ((*db)->GetStats().segments, ((8u << 20) - 8192) / (256 << 10));
+  db->reset();
+  auto again = DB::Open(std::move(dax::OpenRegion(path, {})).value(), o);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ((*again)->Count(), 100u);
+  EXPECT_EQ((*again)->GetStats().segments, ((8u << 20) - 8192) / (256 << 10));
+  again->reset();
+  std::remove(path.c_str());
+}
+
+}  // namespace
+}  // namespace daxkv::engine

@@ -1,0 +1,48 @@
+// Shared helpers for engine tests: a pool on a HeapRegion that can be
+// reopened or "crashed" (reopened from a byte snapshot).
+#ifndef DAXKV_TESTS_ENGINE_ENGINE_TEST_UTIL_H_
+#define DAXKV_TESTS_ENGINE_ENGINE_TEST_UTIL_H_
+
+#include <memory>
+
+#include "engine/db.h"
+#include "tests/engine/heap_region.h"
+
+namespace daxkv::engine {
+
+struct EngineFixture {
+  explicit EngineFixture(size_t size = 32 << 20, size_t segment = 1 << 20,
+                         size_t capacity = 0)
+      : buffer(testing::HeapRegion::NewBuffer(size, capacity)) {
+    options.segment_size = segment;
+    options.background_compaction = false;
+    options.background_expiry = false;
+    options.recovery_threads = 2;
+  }
+
+  Status Open() {
+    db.reset();
+    auto r = DB::Open(std::make_unique<testing::HeapRegion>(buffer), options);
+    if (!r.ok()) return r.status();
+    db = std::move(r).value();
+    return OkStatus();
+  }
+  Status Reopen() { return Open(); }
+
+  // A copy of the pool bytes now, as a power failure would leave them on a
+  // byte-granularity medium.
+  testing::HeapRegion::Buffer Snapshot() const {
+    auto b = std::make_shared<std::vector<char>>();
+    b->reserve(buffer->capacity());
+    *b = *buffer;
+    return b;
+  }
+
+  testing::HeapRegion::Buffer buffer;
+  Options options;
+  std::unique_ptr<DB> db;
+};
+
+}  // namespace daxkv::engine
+
+#endif  // DAXKV_TESTS_ENGINE_ENGINE_TEST_UTIL_H_

@@ -1,0 +1,288 @@
+"""Server and connection commands: PING/ECHO/QUIT/RESET/SELECT, AUTH and
+requirepass, HELLO, CLIENT, COMMAND, CONFIG, INFO, TIME, SAVE, OBJECT,
+unknown commands."""
+
+import time
+import unittest
+
+from harness import RespError, ServerTestCase, is_daxkv
+
+
+class ConnectionTest(ServerTestCase):
+    def test_ping_echo(self):
+        c = self.c
+        self.assertEqual(c.cmd("PING"), "PONG")
+        self.assertEqual(c.cmd("PING", "hi"), b"hi")
+        self.assertEqual(c.cmd("ECHO", "hello"), b"hello")
+        self.assertErr(c.cmd("PING", "a", "b"),
+                       "ERR wrong number of arguments for 'ping' command")
+
+    def test_quit_closes(self):
+        c = self.c
+        self.assertEqual(c.cmd("QUIT"), "OK")
+        self.assertEqual(c.read_until_closed(), b"")
+
+    def test_select(self):
+        c = self.c
+        self.assertEqual(c.cmd("SELECT", 0), "OK")
+        self.assertErr(c.cmd("SELECT", "x"), "ERR value is not an integer "
+                       "or out of range")
+        if is_daxkv():
+            self.assertIsInstance(c.cmd("SELECT", 1), RespError)
+
+    def test_reset(self):
+        c = self.c
+        c.cmd("CLIENT", "SETNAME", "before")
+        c.cmd("MULTI")
+        self.assertEqual(c.cmd("RESET"), "RESET")
+        self.assertIsNone(c.cmd("CLIENT", "GETNAME"))
+        self.assertErr(c.cmd("EXEC"), "ERR EXEC without MULTI")
+
+    def test_unknown_command(self):
+        c = self.c
+        self.assertErr(c.cmd("FOOBAR", "a", "b"),
+                       "ERR unknown command 'FOOBAR', with args beginning "
+                       "with: 'a' 'b' ")
+        self.assertErr(c.cmd("nosuch"), "ERR unknown command 'nosuch', "
+                       "with args beginning with: ")
+        self.assertErr(c.cmd("CLIENT", "BOGUS"),
+                       "ERR unknown subcommand 'BOGUS'. Try CLIENT HELP.")
+        self.assertErr(c.cmd("CONFIG", "BOGUS"),
+                       "ERR unknown subcommand 'BOGUS'. Try CONFIG HELP.")
+        self.assertEqual(c.cmd("PING"), "PONG")
+
+    def test_commands_are_case_insensitive(self):
+        c = self.c
+        self.assertEqual(c.cmd("sEt", "k", "v"), "OK")
+        self.assertEqual(c.cmd("get", "k"), b"v")
+
+
+class ClientCommandTest(ServerTestCase):
+    def test_setname_getname(self):
+        c = self.c
+        self.assertIsNone(c.cmd("CLIENT", "GETNAME"))
+        self.assertEqual(c.cmd("CLIENT", "SETNAME", "worker-1"), "OK")
+        self.assertEqual(c.cmd("CLIENT", "GETNAME"), b"worker-1")
+        self.assertErr(c.cmd("CLIENT", "SETNAME", "has space"),
+                       "ERR Client names cannot contain spaces, newlines or "
+                       "special characters.")
+
+    def test_id_list_info(self):
+        c = self.c
+        cid = c.cmd("CLIENT", "ID")
+        self.assertIsInstance(cid, int)
+        c.cmd("CLIENT", "SETNAME", "lister")
+        with self.server.client() as other:
+            if self.server.requirepass:
+                other.cmd("AUTH", self.server.requirepass)
+            self.assertNotEqual(other.cmd("CLIENT", "ID"), cid)
+            listing = c.cmd("CLIENT", "LIST").decode()
+            # With two clients connected the ID filter must pick one.
+            ids = c.cmd("CLIENT", "LIST", "ID", cid).decode()
+            self.assertEqual(len([l for l in ids.split("\n") if l]), 1)
+            self.assertEqual(c.cmd("CLIENT", "LIST", "ID", 999999), b"")
+        lines = [l for l in listing.split("\n") if l]
+        self.assertGreaterEqual(len(lines), 2)
+        mine = [l for l in lines if "id=%d " % cid in l]
+        self.assertEqual(len(mine), 1)
+        fields = dict(f.split("=", 1) for f in mine[0].split(" ") if "=" in f)
+        self.assertEqual(fields["name"], "lister")
+        self.assertTrue(fields["addr"].startswith("127.0.0.1:"))
+        self.assertEqual(fields["cmd"], "client|list")
+        info = c.cmd("CLIENT", "INFO").decode()
+        self.assertIn("id=%d " % cid, info)
+        self.assertIn("cmd=client|info", info)
+
+    def test_kill(self):
+        c = self.c
+        other = self.server.client()
+        if self.server.requirepass:
+            other.cmd("AUTH", self.server.requirepass)
+        oid = other.cmd("CLIENT", "ID")
+        self.assertEqual(c.cmd("CLIENT", "KILL", "ID", oid), 1)
+        self.assertEqual(other.read_until_closed(), b"")
+        other.close()
+        self.assertEqual(c.cmd("CLIENT", "KILL", "ID", oid), 0)
+        self.assertErr(c.cmd("CLIENT", "KILL", "127.0.0.1:1"),
+                       "ERR No such client")
+
+
+class IntrospectionTest(ServerTestCase):
+    def test_info_sections(self):
+        c = self.c
+        c.cmd("MSET", "a", "1", "b", "2")
+        info = c.cmd("INFO").decode()
+        for section in ("Server", "Clients", "Memory", "Persistence",
+                        "Stats", "Keyspace"):
+            self.assertIn("# %s\r\n" % section, info)
+        self.assertIn("db0:keys=2,expires=0", info)
+        self.assertIn("tcp_port:%d" % self.server.port, info)
+        only = c.cmd("INFO", "keyspace").decode()
+        self.assertNotIn("# Server", only)
+        self.assertIn("# Keyspace", only)
+        stats = c.cmd("INFO", "stats").decode()
+        self.assertIn("total_commands_processed:", stats)
+
+    @unittest.skipUnless(is_daxkv(), "daxkv-only INFO section")
+    def test_info_daxkv_section(self):
+        info = self.c.cmd("INFO", "daxkv").decode()
+        self.assertIn("# daxkv", info)
+        for field in ("backing", "granularity", "map_sync", "pool_size",
+                      "pool_used", "persists", "recovery"):
+            self.assertIn(field, info)
+        self.assertIn("# daxkv", self.c.cmd("INFO", "all").decode())
+
+    def test_config_get_set(self):
+        c = self.c
+        port = c.cmd("CONFIG", "GET", "port")
+        self.assertEqual(port, [b"port", str(self.server.port).encode()])
+        mc = c.cmd("CONFIG", "GET", "maxclients")
+        self.assertEqual(mc[0], b"maxclients")
+        self.assertEqual(c.cmd("CONFIG", "SET", "maxclients", "1000"), "OK")
+        self.assertEqual(c.cmd("CONFIG", "GET", "maxclients"),
+                         [b"maxclients", b"1000"])
+        self.assertEqual(c.cmd("CONFIG", "GET", "nonexistent-setting"), [])
+        self.assertEqual(c.cmd("CONFIG", "RESETSTAT"), "OK")
+        self.assertErrPrefix(c.cmd("CONFIG", "SET", "no-such-thing", "1"),
+                             "ERR Unknown option or number of arguments for "
+                             "CONFIG SET - 'no-such-thing'")
+        pairs = c.cmd("CONFIG", "GET", "*max*")
+        self.assertIn(b"maxclients", pairs[::2])
+
+    def test_command_introspection(self):
+        c = self.c
+        n = c.cmd("COMMAND", "COUNT")
+        self.assertGreater(n, 50)
+        info = c.cmd("COMMAND", "INFO", "get", "set", "nosuch")
+        self.assertEqual(info[0][0], b"get")
+        self.assertEqual(info[0][1], 2)
+        self.assertEqual(info[1][0], b"set")
+        self.assertEqual(info[1][1], -3)
+        self.assertIsNone(info[2])
+        docs = c.cmd("COMMAND", "DOCS", "get")
+        self.assertEqual(docs[0], b"get")
+
+    def test_time_lastsave_save(self):
+        c = self.c
+        sec, usec = c.cmd("TIME")
+        self.assertLess(abs(int(sec) - time.time()), 5)
+        self.assertLess(int(usec), 1000000)
+        self.assertIsInstance(c.cmd("LASTSAVE"), int)
+        self.assertEqual(c.cmd("SAVE"), "OK")
+        reply = c.cmd("BGSAVE")
+        self.assertIn(reply, ("Background saving started",
+                              "Background saving scheduled"))
+
+    def test_object(self):
+        c = self.c
+        c.cmd("SET", "i", "12345")
+        c.cmd("SET", "e", "short")
+        c.cmd("SET", "r", "x" * 100)
+        self.assertEqual(c.cmd("OBJECT", "ENCODING", "i"), b"int")
+        self.assertEqual(c.cmd("OBJECT", "ENCODING", "e"), b"embstr")
+        self.assertEqual(c.cmd("OBJECT", "ENCODING", "r"), b"raw")
+        self.assertIsInstance(c.cmd("OBJECT", "REFCOUNT", "r"), int)
+        self.assertIsInstance(c.cmd("OBJECT", "IDLETIME", "r"), int)
+        self.assertIsNone(c.cmd("OBJECT", "ENCODING", "nokey"))
+
+    def test_debug_sleep(self):
+        t0 = time.monotonic()
+        self.assertEqual(self.c.cmd("DEBUG", "SLEEP", "0.2"), "OK")
+        self.assertGreaterEqual(time.monotonic() - t0, 0.19)
+
+
+class LimitsTest(ServerTestCase):
+    def test_maxclients(self):
+        c = self.c
+        self.assertEqual(c.cmd("CONFIG", "SET", "maxclients", "2"), "OK")
+        try:
+            with self.server.client() as second:
+                self.assertEqual(second.cmd("PING"), "PONG")
+                with self.server.client() as third:
+                    self.assertEqual(third.read_until_closed(),
+                                     b"-ERR max number of clients reached"
+                                     b"\r\n")
+        finally:
+            self.assertEqual(c.cmd("CONFIG", "SET", "maxclients", "10000"),
+                             "OK")
+
+    def test_idle_timeout(self):
+        c = self.c
+        self.assertEqual(c.cmd("CONFIG", "SET", "timeout", "1"), "OK")
+        try:
+            with self.server.client() as idle:
+                self.assertEqual(idle.cmd("PING"), "PONG")
+                t0 = time.monotonic()
+                self.assertEqual(idle.read_until_closed(timeout=10), b"")
+                self.assertGreaterEqual(time.monotonic() - t0, 0.9)
+        finally:
+            c2 = self.server.client()
+            self.assertEqual(c2.cmd("CONFIG", "SET", "timeout", "0"), "OK")
+            c2.close()
+
+
+class AuthTest(ServerTestCase):
+    server_kwargs = {"requirepass": "s3cret"}
+
+    def test_noauth_then_auth(self):
+        with self.server.client() as c:
+            self.assertErr(c.cmd("GET", "k"),
+                           "NOAUTH Authentication required.")
+            self.assertErr(c.cmd("AUTH", "wrong"),
+                           "WRONGPASS invalid username-password pair or user "
+                           "is disabled.")
+            self.assertEqual(c.cmd("AUTH", "s3cret"), "OK")
+            self.assertEqual(c.cmd("SET", "k", "v"), "OK")
+            self.assertEqual(c.cmd("AUTH", "default", "s3cret"), "OK")
+
+    def test_hello_auth(self):
+        with self.server.client() as c:
+            self.assertErrPrefix(c.cmd("HELLO", 2), "NOAUTH")
+            reply = c.cmd("HELLO", 2, "AUTH", "default", "s3cret")
+            fields = dict(zip(reply[::2], reply[1::2]))
+            self.assertEqual(fields[b"proto"], 2)
+            self.assertEqual(c.cmd("PING"), "PONG")
+
+    def test_redis_py_with_password(self):
+        r = self.server.redis()
+        self.assertTrue(r.set("pyk", "v"))
+        self.assertEqual(r.get("pyk"), b"v")
+        r.close()
+
+    def test_redis_cli_with_password(self):
+        import subprocess
+        out = subprocess.run(
+            ["redis-cli", "-p", str(self.server.port), "--no-auth-warning",
+             "-a", "s3cret", "PING"], capture_output=True, timeout=30)
+        self.assertEqual(out.stdout.strip(), b"PONG")
+
+    def test_config_set_requirepass(self):
+        c = self.c
+        self.assertEqual(c.cmd("CONFIG", "SET", "requirepass", "other"), "OK")
+        try:
+            with self.server.client() as d:
+                self.assertErrPrefix(d.cmd("PING"), "NOAUTH")
+                self.assertEqual(d.cmd("AUTH", "other"), "OK")
+        finally:
+            c.cmd("CONFIG", "SET", "requirepass", "s3cret")
+
+
+    def test_unauthenticated_request_caps(self):
+        self.expect_closed_with(
+            b"*20\r\n",
+            b"-ERR Protocol error: unauthenticated multibulk length\r\n")
+        self.expect_closed_with(
+            b"*1\r\n$100000\r\n",
+            b"-ERR Protocol error: unauthenticated bulk length\r\n")
+
+
+class NoPasswordAuthTest(ServerTestCase):
+    def test_auth_without_password(self):
+        self.assertErr(self.c.cmd("AUTH", "x"),
+                       "ERR AUTH <password> called without any password "
+                       "configured for the default user. Are you sure your "
+                       "configuration is correct?")
+
+
+if __name__ == "__main__":
+    unittest.main()

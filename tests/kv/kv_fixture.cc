@@ -1,0 +1,100 @@
+#include "tests/kv/kv_fixture.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <sstream>
+
+#include "dax/region.h"
+#include "kv/executor.h"
+#include "kv/resp_writer.h"
+
+namespace daxkv::kv {
+
+std::string Bulk(std::string_view s) {
+  return "$" + std::to_string(s.size()) + "\r\n" + std::string(s) + "\r\n";
+}
+std::string Int(int64_t v) { return ":" + std::to_string(v) + "\r\n"; }
+
+namespace {
+
+std::unique_ptr<engine::DB> OpenDb(const std::string& path,
+                                   std::atomic<int64_t>* now) {
+  dax::OpenOptions ro;
+  ro.create_if_missing = true;
+  ro.create_size = 64ull << 20;
+  auto region = dax::OpenRegion(path, ro);
+  EXPECT_TRUE(region.ok()) << region.status().ToString();
+  if (!region.ok()) return nullptr;
+  engine::Options eo;
+  eo.segment_size = 1u << 20;
+  eo.background_compaction = false;
+  eo.background_expiry = false;
+  eo.now_ms = [now] { return now->load(); };
+  auto db = engine::DB::Open(std::move(*region), eo);
+  EXPECT_TRUE(db.ok()) << db.status().ToString();
+  if (!db.ok()) return nullptr;
+  return std::move(*db);
+}
+
+}  // namespace
+
+void KvFixture::SetUp() {
+  static std::atomic<int> counter{0};
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  path_ = "/dev/shm/daxkv_kv_test_" + std::to_string(getpid()) + "_" +
+          std::to_string(counter++) + "_" + info->name() + ".pool";
+  std::remove(path_.c_str());
+  db_ = OpenDb(path_, &now_ms_);
+  ASSERT_NE(db_, nullptr);
+  state_ = std::make_unique<ServerState>(db_.get(), config_);
+  state_->set_clock([this] { return now_ms_.load(); });
+  client_.id = state_->NextClientId();
+  client_.authenticated = true;
+  state_->Register(&client_, nullptr);
+}
+
+void KvFixture::TearDown() {
+  if (state_) state_->Unregister(&client_);
+  state_.reset();
+  db_.reset();
+  std::remove(path_.c_str());
+}
+
+void KvFixture::Reopen() {
+  state_->Unregister(&client_);
+  state_.reset();
+  db_.reset();
+  db_ = OpenDb(path_, &now_ms_);
+  ASSERT_NE(db_, nullptr);
+  state_ = std::make_unique<ServerState>(db_.get(), config_);
+  state_->set_clock([this] { return now_ms_.load(); });
+  state_->Register(&client_, nullptr);
+}
+
+std::string KvFixture::RunAs(Client& client,
+                             const std::vector<std::string>& argv) {
+  std::vector<std::string_view> views(argv.begin(), argv.end());
+  std::string out;
+  ReplyWriter writer(&out, client.resp);
+  ExecuteCommand(*state_, client, views, writer);
+  if (client.touched_db) {
+    client.touched_db = false;
+    EXPECT_TRUE(SyncRound(*state_));
+  }
+  return out;
+}
+
+std::string KvFixture::RunArgs(const std::vector<std::string>& argv) {
+  return RunAs(client_, argv);
+}
+
+std::string KvFixture::Run(std::string_view line) {
+  std::vector<std::string> argv;
+  std::istringstream in{std::string(line)};
+  std::string a;
+  while (in >> a) argv.push_back(a);
+  return RunArgs(argv);
+}
+
+}  // namespace daxkv::kv

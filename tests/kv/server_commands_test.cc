@@ -1,0 +1,168 @@
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "tests/kv/kv_fixture.h"
+
+namespace daxkv::kv {
+namespace {
+
+using ServerCommandsTest = KvFixture;
+
+TEST_F(ServerCommandsTest, UnknownCommandsAndArity) {
+  EXPECT_EQ(
+      Run("FOO a b"),
+      "-ERR unknown command 'FOO', with args beginning with: 'a' 'b' \r\n");
+  EXPECT_EQ(Run("FOO"),
+            "-ERR unknown command 'FOO', with args beginning with: \r\n");
+  EXPECT_EQ(Run("GET"), "-ERR wrong number of arguments for 'get' command\r\n");
+  EXPECT_EQ(Run("GET a b"),
+            "-ERR wrong number of arguments for 'get' command\r\n");
+  EXPECT_EQ(Run("PING a b"),
+            "-ERR wrong number of arguments for 'ping' command\r\n");
+  EXPECT_EQ(Run("CONFIG FOO"),
+            "-ERR unknown subcommand 'FOO'. Try CONFIG HELP.\r\n");
+  EXPECT_EQ(Run("CLIENT SETNAME"),
+            "-ERR wrong number of arguments for 'client|setname' command\r\n");
+}
+
+TEST_F(ServerCommandsTest, Connection) {
+  EXPECT_EQ(Run("PING"), "+PONG\r\n");
+  EXPECT_EQ(Run("PING hi"), Bulk("hi"));
+  EXPECT_EQ(Run("ECHO hey"), Bulk("hey"));
+  EXPECT_EQ(Run("SELECT 0"), kOk);
+  EXPECT_EQ(Run("SELECT 1"), "-ERR DB index is out of range\r\n");
+  EXPECT_EQ(Run("SELECT x"),
+            "-ERR value is not an integer or out of range\r\n");
+  EXPECT_EQ(Run("QUIT"), kOk);
+  EXPECT_TRUE(client_.close_after_reply);
+}
+
+TEST_F(ServerCommandsTest, AuthWithoutPassword) {
+  EXPECT_EQ(
+      Run("AUTH x"),
+      "-ERR AUTH <password> called without any password configured for "
+      "the default user. Are you sure your configuration is correct?\r\n");
+  EXPECT_EQ(Run("AUTH default anything"), kOk);
+  EXPECT_EQ(
+      Run("AUTH bob x"),
+      "-WRONGPASS invalid username-password pair or user is disabled.\r\n");
+  EXPECT_EQ(Run("AUTH a b c"), "-ERR syntax error\r\n");
+}
+
+TEST_F(ServerCommandsTest, AuthWithPassword) {
+  EXPECT_EQ(Run("CONFIG SET requirepass secret"), kOk);
+  Client c;
+  c.id = 99;
+  EXPECT_EQ(RunAs(c, {"GET", "k"}), "-NOAUTH Authentication required.\r\n");
+  EXPECT_EQ(RunAs(c, {"FOO"}),
+            "-ERR unknown command 'FOO', with args beginning with: \r\n");
+  EXPECT_EQ(RunAs(c, {"HELLO", "3"}).substr(0, 7), "-NOAUTH");
+  EXPECT_EQ(
+      RunAs(c, {"AUTH", "wrong"}),
+      "-WRONGPASS invalid username-password pair or user is disabled.\r\n");
+  EXPECT_EQ(RunAs(c, {"AUTH", "secret"}), kOk);
+  EXPECT_EQ(RunAs(c, {"GET", "k"}), kNil);
+  EXPECT_EQ(RunAs(c, {"RESET"}), "+RESET\r\n");
+  EXPECT_EQ(RunAs(c, {"GET", "k"}), "-NOAUTH Authentication required.\r\n");
+  EXPECT_EQ(RunAs(c, {"HELLO", "2", "AUTH", "default", "secret"}).substr(0, 4),
+            "*14\r");
+  EXPECT_EQ(RunAs(c, {"GET", "k"}), kNil);
+}
+
+TEST_F(ServerCommandsTest, HelloAndResp3) {
+  EXPECT_EQ(Run("HELLO 4"), "-NOPROTO unsupported protocol version\r\n");
+  EXPECT_EQ(Run("HELLO x"),
+            "-ERR Protocol version is not an integer or out of range\r\n");
+  EXPECT_EQ(Run("HELLO 3 FOO"), "-ERR Syntax error in HELLO option 'FOO'\r\n");
+  std::string hello = Run("HELLO 3 SETNAME app");
+  EXPECT_EQ(hello.substr(0, 4), "%7\r\n");
+  EXPECT_NE(hello.find("$5\r\nproto\r\n:3\r\n"), std::string::npos);
+  EXPECT_EQ(Run("CLIENT GETNAME"), Bulk("app"));
+  EXPECT_EQ(Run("GET none"), "_\r\n");
+  EXPECT_EQ(Run("MGET none"), "*1\r\n_\r\n");
+  EXPECT_EQ(Run("CONFIG GET port"), "%1\r\n$4\r\nport\r\n$4\r\n6379\r\n");
+  EXPECT_EQ(Run("INFO server").substr(0, 1), "=");
+  EXPECT_EQ(Run("HELLO 2").substr(0, 4), "*14\r");
+  EXPECT_EQ(Run("GET none"), kNil);
+}
+
+TEST_F(ServerCommandsTest, Client) {
+  EXPECT_EQ(Run("CLIENT ID"), Int(static_cast<int64_t>(client_.id)));
+  EXPECT_EQ(Run("CLIENT GETNAME"), kNil);
+  EXPECT_EQ(RunArgs({"CLIENT", "SETNAME", "a b"}),
+            "-ERR Client names cannot contain spaces, newlines or special "
+            "characters.\r\n");
+  EXPECT_EQ(Run("CLIENT SETNAME worker"), kOk);
+  std::string list = Run("CLIENT LIST");
+  EXPECT_NE(list.find("name=worker"), std::string::npos);
+  EXPECT_NE(list.find("id=" + std::to_string(client_.id) + " "),
+            std::string::npos);
+  EXPECT_NE(Run("CLIENT INFO").find("name=worker"), std::string::npos);
+  EXPECT_EQ(Run("CLIENT KILL 1.2.3.4:5"), "-ERR No such client\r\n");
+  EXPECT_EQ(Run("CLIENT KILL ID 123456"), Int(0));
+  EXPECT_EQ(Run("CLIENT KILL ID " + std::to_string(client_.id)),
+            Int(0));  // skipme
+  EXPECT_EQ(Run("CLIENT KILL ID " + std::to_string(client_.id) + " SKIPME no"),
+            Int(1));
+  EXPECT_TRUE(client_.kill_requested.load());
+}
+
+TEST_F(ServerCommandsTest, ConfigInfoTimeSave) {
+  EXPECT_EQ(Run("CONFIG GET maxclients"),
+            "*2\r\n$10\r\nmaxclients\r\n$5\r\n10000\r\n");
+  EXPECT_EQ(Run("CONFIG SET maxclients 5"), kOk);
+  EXPECT_EQ(Run("CONFIG GET maxclients"),
+            "*2\r\n$10\r\nmaxclients\r\n$1\r\n5\r\n");
+  EXPECT_EQ(
+      Run("CONFIG SET maxclients x"),
+      "-ERR CONFIG SET failed (possibly related to argument 'maxclients') "
+      "- argument couldn't be parsed into an integer\r\n");
+  EXPECT_EQ(
+      Run("CONFIG SET foo 1"),
+      "-ERR Unknown option or number of arguments for CONFIG SET - 'foo'\r\n");
+  EXPECT_EQ(Run("CONFIG SET port 1"),
+            "-ERR CONFIG SET failed (possibly related to argument 'port') - "
+            "can't set immutable config\r\n");
+  EXPECT_EQ(Run("CONFIG GET save"), "*2\r\n$4\r\nsave\r\n$0\r\n\r\n");
+  EXPECT_EQ(Run("CONFIG RESETSTAT"), kOk);
+  EXPECT_EQ(Run("SET k v"), kOk);
+  std::string info = Run("INFO");
+  for (const char* section :
+       {"# Server", "# Clients", "# Memory", "# Persistence", "# Stats",
+        "# Keyspace", "# daxkv"}) {
+    EXPECT_NE(info.find(section), std::string::npos) << section;
+  }
+  EXPECT_NE(info.find("db0:keys=1,expires=0"), std::string::npos);
+  EXPECT_NE(info.find("backing:tmpfs"), std::string::npos) << info;
+  std::string stats = Run("INFO stats");
+  EXPECT_EQ(stats.find("# Server"), std::string::npos);
+  EXPECT_NE(stats.find("total_commands_processed:"), std::string::npos);
+  EXPECT_EQ(Run("TIME").substr(0, 4), "*2\r\n");
+  EXPECT_EQ(Run("SAVE"), kOk);
+  EXPECT_EQ(Run("BGSAVE"), "+Background saving started\r\n");
+  EXPECT_EQ(Run("LASTSAVE").substr(0, 1), ":");
+  EXPECT_EQ(Run("SHUTDOWN ABORT"), "-ERR No shutdown in progress.\r\n");
+  EXPECT_EQ(Run("DEBUG SLEEP 0"), kOk);
+  EXPECT_EQ(Run("DEBUG SET-ACTIVE-EXPIRE 0"), kOk);
+  EXPECT_EQ(Run("DEBUG FOO"),
+            "-ERR unknown subcommand or wrong number of arguments for 'FOO'. "
+            "Try DEBUG HELP.\r\n");
+}
+
+TEST_F(ServerCommandsTest, CommandIntrospection) {
+  std::string count = Run("COMMAND COUNT");
+  int n = std::stoi(count.substr(1));
+  EXPECT_GT(n, 60);
+  EXPECT_EQ(Run("COMMAND").substr(0, count.size() - 1),
+            "*" + count.substr(1, count.size() - 3) + "\r");
+  std::string info = Run("COMMAND INFO get nosuch");
+  EXPECT_EQ(info.substr(0, 22), "*2\r\n*10\r\n$3\r\nget\r\n:2\r\n");
+  EXPECT_NE(info.find("*-1\r\n"), std::string::npos);
+  EXPECT_EQ(Run("COMMAND DOCS get").substr(0, 4), "*2\r\n");
+  EXPECT_EQ(Run("COMMAND GETKEYS MSET a 1 b 2"),
+            "*2\r\n$1\r\na\r\n$1\r\nb\r\n");
+}
+
+}  // namespace
+}  // namespace daxkv::kv

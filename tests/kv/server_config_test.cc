@@ -1,0 +1,80 @@
+#include "kv/server_config.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+namespace daxkv::kv {
+namespace {
+
+TEST(ServerConfigTest, ByteSizes) {
+  uint64_t v = 0;
+  EXPECT_TRUE(ParseByteSize("4096", &v));
+  EXPECT_EQ(v, 4096u);
+  EXPECT_TRUE(ParseByteSize("64M", &v));
+  EXPECT_EQ(v, 64ull << 20);
+  EXPECT_TRUE(ParseByteSize("1g", &v));
+  EXPECT_EQ(v, 1ull << 30);
+  EXPECT_TRUE(ParseByteSize("2KiB", &v));
+  EXPECT_EQ(v, 2048u);
+  EXPECT_FALSE(ParseByteSize("", &v));
+  EXPECT_FALSE(ParseByteSize("12X", &v));
+  EXPECT_FALSE(ParseByteSize("-1", &v));
+  EXPECT_FALSE(ParseByteSize("99999999999T", &v));
+}
+
+TEST(ServerConfigTest, SettingsAndErrors) {
+  ServerConfig c;
+  EXPECT_TRUE(ApplySetting("pool-size", "256M", &c).ok());
+  EXPECT_EQ(c.pool_size, 256ull << 20);
+  EXPECT_TRUE(ApplySetting("protected_mode", "no", &c).ok());
+  EXPECT_FALSE(c.protected_mode);
+  Status s = ApplySetting("port", "70000", &c);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.ToString().find("'port'"), std::string::npos);
+  s = ApplySetting("nosuch", "1", &c);
+  EXPECT_NE(s.ToString().find("unknown setting 'nosuch'"), std::string::npos);
+}
+
+TEST(ServerConfigTest, ConfigFile) {
+  std::string path = "/tmp/daxkv_kv_config_test_" + std::to_string(getpid());
+  {
+    std::ofstream f(path);
+    f << "# daxkv\n\nport 7001\nbind \"127.0.0.1 ::1\"\nrequirepass s3cret\n"
+         "threads 3\n  timeout 10  \n";
+  }
+  ServerConfig c;
+  ASSERT_TRUE(LoadConfigFile(path, &c).ok());
+  EXPECT_EQ(c.port, 7001);
+  EXPECT_EQ(c.bind, "127.0.0.1 ::1");
+  EXPECT_EQ(c.requirepass, "s3cret");
+  EXPECT_EQ(c.threads, 3);
+  EXPECT_EQ(c.timeout, 10);
+  {
+    std::ofstream f(path);
+    f << "port 1\nmaxclients many\n";
+  }
+  Status s = LoadConfigFile(path, &c);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.ToString().find(path + ":2"), std::string::npos) << s.ToString();
+  std::remove(path.c_str());
+  EXPECT_EQ(LoadConfigFile(path, &c).code(), StatusCode::kIOError);
+}
+
+TEST(ServerConfigTest, SegmentSizeFitsLargeValues) {
+  ServerConfig c;
+  c.pool_size = 64ull << 20;
+  EXPECT_EQ(EffectiveSegmentSize(c), 4ull << 20);
+  c.pool_size = 256ull << 20;
+  EXPECT_EQ(EffectiveSegmentSize(c), 8ull << 20);
+  c.pool_size = 64ull << 30;
+  EXPECT_EQ(EffectiveSegmentSize(c), 64ull << 20);
+  c.segment_size = 1 << 20;
+  EXPECT_EQ(EffectiveSegmentSize(c), 1u << 20);
+}
+
+}  // namespace
+}  // namespace daxkv::kv

@@ -1,0 +1,111 @@
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "tests/kv/kv_fixture.h"
+
+namespace daxkv::kv {
+namespace {
+
+using TxnTest = KvFixture;
+
+TEST_F(TxnTest, MultiExec) {
+  EXPECT_EQ(Run("EXEC"), "-ERR EXEC without MULTI\r\n");
+  EXPECT_EQ(Run("DISCARD"), "-ERR DISCARD without MULTI\r\n");
+  EXPECT_EQ(Run("MULTI"), kOk);
+  EXPECT_EQ(Run("MULTI"), "-ERR MULTI calls can not be nested\r\n");
+  EXPECT_EQ(Run("SET a 1"), "+QUEUED\r\n");
+  EXPECT_EQ(Run("INCR a"), "+QUEUED\r\n");
+  EXPECT_EQ(Run("GET a"), "+QUEUED\r\n");
+  EXPECT_EQ(Run("SET s x"), "+QUEUED\r\n");
+  EXPECT_EQ(Run("INCR s"), "+QUEUED\r\n");
+  EXPECT_EQ(Run("WATCH a"), "-ERR WATCH inside MULTI is not allowed\r\n");
+  EXPECT_EQ(Run("EXEC"),
+            "*5\r\n+OK\r\n:2\r\n$1\r\n2\r\n+OK\r\n"
+            "-ERR value is not an integer or out of range\r\n");
+  EXPECT_EQ(Run("GET a"), Bulk("2"));
+}
+
+TEST_F(TxnTest, QueueingErrorAbortsWholeBlock) {
+  EXPECT_EQ(Run("MULTI"), kOk);
+  EXPECT_EQ(Run("SET a 1"), "+QUEUED\r\n");
+  EXPECT_EQ(Run("GET"), "-ERR wrong number of arguments for 'get' command\r\n");
+  EXPECT_EQ(Run("EXEC"),
+            "-EXECABORT Transaction discarded because of previous errors.\r\n");
+  EXPECT_EQ(Run("EXISTS a"), Int(0));
+  EXPECT_EQ(Run("MULTI"), kOk);
+  EXPECT_EQ(Run("NOPE"),
+            "-ERR unknown command 'NOPE', with args beginning with: \r\n");
+  EXPECT_EQ(Run("EXEC").substr(0, 10), "-EXECABORT");
+}
+
+TEST_F(TxnTest, Discard) {
+  EXPECT_EQ(Run("MULTI"), kOk);
+  EXPECT_EQ(Run("SET a 1"), "+QUEUED\r\n");
+  EXPECT_EQ(Run("DISCARD"), kOk);
+  EXPECT_EQ(Run("EXISTS a"), Int(0));
+}
+
+TEST_F(TxnTest, WatchAbortsOnChange) {
+  Client other;
+  other.id = 77;
+  other.authenticated = true;
+  EXPECT_EQ(Run("SET w 1"), kOk);
+  EXPECT_EQ(Run("WATCH w"), kOk);
+  EXPECT_EQ(RunAs(other, {"SET", "w", "2"}), kOk);
+  EXPECT_EQ(Run("MULTI"), kOk);
+  EXPECT_EQ(Run("SET w 3"), "+QUEUED\r\n");
+  EXPECT_EQ(Run("EXEC"), "*-1\r\n");
+  EXPECT_EQ(Run("GET w"), Bulk("2"));
+  // Watches are cleared by EXEC: the next block runs.
+  EXPECT_EQ(Run("MULTI"), kOk);
+  EXPECT_EQ(Run("SET w 3"), "+QUEUED\r\n");
+  EXPECT_EQ(Run("EXEC"), "*1\r\n+OK\r\n");
+  // A watched absent key that gets created aborts too.
+  EXPECT_EQ(Run("WATCH fresh"), kOk);
+  EXPECT_EQ(RunAs(other, {"SET", "fresh", "x"}), kOk);
+  EXPECT_EQ(Run("MULTI"), kOk);
+  EXPECT_EQ(Run("EXEC"), "*-1\r\n");
+  // UNWATCH forgets.
+  EXPECT_EQ(Run("WATCH w"), kOk);
+  EXPECT_EQ(RunAs(other, {"SET", "w", "9"}), kOk);
+  EXPECT_EQ(Run("UNWATCH"), kOk);
+  EXPECT_EQ(Run("MULTI"), kOk);
+  EXPECT_EQ(Run("GET w"), "+QUEUED\r\n");
+  EXPECT_EQ(Run("EXEC"), "*1\r\n$1\r\n9\r\n");
+}
+
+TEST_F(TxnTest, BlockSeesItsOwnWritesAndIsAtomicAcrossRestart) {
+  EXPECT_EQ(Run("MULTI"), kOk);
+  EXPECT_EQ(Run("SET a 10"), "+QUEUED\r\n");
+  EXPECT_EQ(Run("INCRBY a 5"), "+QUEUED\r\n");
+  EXPECT_EQ(Run("RENAME a b"), "+QUEUED\r\n");
+  EXPECT_EQ(Run("EXISTS a b"), "+QUEUED\r\n");
+  EXPECT_EQ(Run("APPEND b x"), "+QUEUED\r\n");
+  EXPECT_EQ(Run("EXEC"), "*5\r\n+OK\r\n:15\r\n+OK\r\n:1\r\n:3\r\n");
+  Reopen();
+  EXPECT_EQ(Run("GET b"), Bulk("15x"));
+  EXPECT_EQ(Run("EXISTS a"), Int(0));
+}
+
+TEST_F(TxnTest, FlushInsideBlock) {
+  EXPECT_EQ(Run("MSET a 1 b 2"), kOk);
+  EXPECT_EQ(Run("MULTI"), kOk);
+  EXPECT_EQ(Run("FLUSHDB"), "+QUEUED\r\n");
+  EXPECT_EQ(Run("SET c 3"), "+QUEUED\r\n");
+  EXPECT_EQ(Run("GET a"), "+QUEUED\r\n");
+  EXPECT_EQ(Run("EXEC"), "*3\r\n+OK\r\n+OK\r\n$-1\r\n");
+  EXPECT_EQ(Run("DBSIZE"), Int(1));
+  EXPECT_EQ(Run("GET c"), Bulk("3"));
+}
+
+TEST_F(TxnTest, Resp3NullArrayOnAbort) {
+  EXPECT_EQ(Run("HELLO 3").substr(0, 1), "%");
+  EXPECT_EQ(Run("WATCH k"), kOk);
+  EXPECT_EQ(Run("SET k changed"), kOk);
+  EXPECT_EQ(Run("MULTI"), kOk);
+  EXPECT_EQ(Run("EXEC"), "_\r\n");
+}
+
+}  // namespace
+}  // namespace daxkv::kv

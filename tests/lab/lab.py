@@ -1,0 +1,287 @@
+#!/usr/bin/env python3
+"""The daxkv DAX lab: real devdax and fsdax tests in a QEMU guest.
+
+No development or CI machine has persistent memory, so the lab boots
+Debian's 6.1 kernel under QEMU with emulated pmem, runs the project's
+binaries against /dev/dax0.0 and an ext4 -o dax mount inside, and brings
+every step's result back over a second serial port (see guest/lib.sh).
+
+  lab.py prepare   kernel (cached .deb), initramfs, KVM/TCG probe
+  lab.py memmap    test plan on memmap=512M!1G (legacy e820 pmem)
+  lab.py nvdimm    test plan on a QEMU NVDIMM (ACPI.NFIT, file-backed)
+  lab.py powercut  power-cut rounds on the NVDIMM flavour (devdax)
+  lab.py summary   the table of every step under BUILD/lab/summary.txt
+  lab.py all       all of the above, in order
+
+Exit status: 0 pass, 1 fail, 77 skipped (no QEMU or no kernel package).
+Environment: LAB_ALLOW_MISSING=1 reports unbuilt binaries without failing;
+LAB_ACCEL=kvm|tcg skips the probe; LAB_POWERCUT_ROUNDS (default 3);
+LAB_SEED (default: random, printed); LAB_TIMEOUT: hard limit per flavour
+boot in seconds (default 900).
+"""
+import argparse
+import ctypes
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import lab_powercut  # noqa: E402
+import lab_results  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+SKIP = 77
+FLAVOUR_TIMEOUT_S = int(os.environ.get("LAB_TIMEOUT", "900"))
+STEP_TIMEOUT_S = 300
+PROBE_TIMEOUT_S = 20
+BASE_APPEND = "console=ttyS0 quiet panic=-1 oops=panic"
+
+
+def _die_with_parent():
+    """QEMU is SIGKILLed when this driver dies (ctest timeout, ^C)."""
+    pr_set_pdeathsig, sigkill = 1, 9
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, sigkill)
+
+
+class Skipped(Exception):
+    """The host cannot run the lab at all; the message says why."""
+
+
+class Boot:
+    """One QEMU run: how it ended and how long it took."""
+
+    def __init__(self):
+        self.rc = None
+        self.secs = 0.0
+        self.boot_secs = None  # host seconds until the guest's @@BOOTED
+        self.hung = False      # hit the hard timeout and was killed
+        self.killed = False    # killed on purpose (power cut)
+        self.kill_at = None
+
+
+class Lab:
+    def __init__(self, build, allow_missing):
+        self.build = Path(build).resolve()
+        self.out = self.build / "lab"
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.allow_missing = allow_missing
+        self.state = None
+
+    # ---- preparation -------------------------------------------------------
+    def prepare(self):
+        if self.state:
+            return self.state
+        qemu = shutil.which("qemu-system-x86_64")
+        if not qemu:
+            raise Skipped("qemu-system-x86_64 is not installed "
+                          "(apt-get install qemu-system-x86)")
+        k = subprocess.run(["bash", str(HERE / "kernel.sh"),
+                            str(self.out / "cache")],
+                           capture_output=True, text=True)
+        sys.stderr.write(k.stderr)
+        if k.returncode == SKIP:
+            raise Skipped(k.stderr.strip().splitlines()[-1])
+        if k.returncode != 0:
+            raise RuntimeError("kernel.sh failed")
+        kv = dict(f.split("=", 1) for f in k.stdout.split())
+        initrd = self.out / "initramfs.cpio"
+        if self._stale(initrd):
+            subprocess.run(["bash", str(HERE / "initramfs.sh"), kv["ROOT"],
+                            kv["KVER"], str(self.build / "bin"), str(initrd)],
+                           check=True)
+        self.state = {
+            "qemu": qemu,
+            "kver": kv["KVER"],
+            "kernel": f"{kv['ROOT']}/boot/vmlinuz-{kv['KVER']}",
+            "initrd": str(initrd),
+        }
+        self.state["accel"] = self._accel()
+        (self.out / "skipped.txt").unlink(missing_ok=True)
+        (self.out / "state.json").write_text(json.dumps(self.state, indent=1))
+        return self.state
+
+    def _stale(self, initrd):
+        if not initrd.exists():
+            return True
+        built = initrd.stat().st_mtime
+        inputs = [*(self.build / "bin").glob("*"), *(HERE / "guest").glob("*"),
+                  HERE / "initramfs.sh"]
+        return any(p.stat().st_mtime > built for p in inputs if p.is_file())
+
+    def _accel(self):
+        """KVM when a probe boot works, else TCG (machine-facts.md)."""
+        forced = os.environ.get("LAB_ACCEL")
+        if forced in ("kvm", "tcg"):
+            return forced
+        cache = self.out / "accel.json"
+        key = " ".join([self.state["kver"], os.uname().release,
+                        subprocess.run([self.state["qemu"], "--version"],
+                                       capture_output=True,
+                                       text=True).stdout.split("\n")[0]])
+        if cache.exists():
+            saved = json.loads(cache.read_text())
+            if saved.get("key") == key:
+                return saved["accel"]
+        accel, why = "tcg", "no /dev/kvm"
+        if os.access("/dev/kvm", os.R_OK | os.W_OK):
+            boot = self.boot("probe", "lab.mode=probe", [], PROBE_TIMEOUT_S,
+                             accel="kvm")
+            done = "@@DONE" in (self.out / "probe" / "results.log").read_text(
+                errors="replace")
+            accel = "kvm" if done else "tcg"
+            why = ("KVM probe boot finished" if done else
+                   f"KVM probe failed (qemu rc {boot.rc}, hung={boot.hung}): "
+                   + lab_results.tail(self.out / "probe" / "qemu.log", 2)
+                   .replace("\n", " | "))
+        print(f"lab: accelerator {accel}: {why}")
+        cache.write_text(json.dumps({"key": key, "accel": accel, "why": why}))
+        return accel
+
+    # ---- booting -----------------------------------------------------------
+    def qemu_cmd(self, name, append, extra, accel):
+        d = self.out / name
+        cpu = (["-accel", "kvm", "-cpu", "host"] if accel == "kvm" else
+               ["-accel", "tcg,thread=multi", "-cpu", "max"])
+        return [self.state["qemu"], *cpu, "-smp", "2", "-nodefaults",
+                "-display", "none", "-no-reboot",
+                "-kernel", self.state["kernel"],
+                "-initrd", self.state["initrd"],
+                "-append", f"{BASE_APPEND} {append}",
+                "-serial", f"file:{d / 'console.log'}",
+                "-serial", f"file:{d / 'results.log'}", *extra]
+
+    def boot(self, name, append, extra, timeout, accel=None, watch=None):
+        """Runs one guest to completion, the hard timeout or a kill by
+        `watch(results_text, boot)` returning True."""
+        d = self.out / name
+        d.mkdir(parents=True, exist_ok=True)
+        for f in ("console.log", "results.log"):
+            (d / f).write_text("")
+        if "-m" not in extra:
+            extra = ["-machine", "pc", "-m", "2G", *extra]
+        cmd = self.qemu_cmd(name, append, extra,
+                            accel or self.state["accel"])
+        (d / "qemu.cmd").write_text(" ".join(cmd) + "\n")
+        b = Boot()
+        t0 = time.monotonic()
+        with open(d / "qemu.log", "w") as log:
+            p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log,
+                                 stderr=subprocess.STDOUT,
+                                 preexec_fn=_die_with_parent)
+            try:
+                self._watch(p, d, name, timeout, watch, b, t0)
+            finally:
+                if p.poll() is None:
+                    p.kill()
+                b.rc = p.wait()
+        b.secs = time.monotonic() - t0
+        return b
+
+    def _watch(self, p, d, name, timeout, watch, b, t0):
+        while p.poll() is None:
+            time.sleep(0.2)
+            b.secs = time.monotonic() - t0
+            text = (d / "results.log").read_text(errors="replace")
+            if b.boot_secs is None and "@@BOOTED" in text:
+                b.boot_secs = b.secs
+            if watch and watch(text, b):
+                p.kill()
+                b.killed, b.kill_at = True, b.secs
+            elif b.secs > timeout:
+                p.kill()
+                b.hung = True
+                print(f"lab: {name}: guest HUNG: no exit within {timeout} s,"
+                      " killed; console tail:\n"
+                      + lab_results.tail(d / "console.log", 15))
+            if b.killed or b.hung:
+                return
+
+    # ---- the flavours ------------------------------------------------------
+    def flavour_args(self, flavour, backing):
+        if flavour == "memmap":
+            return "memmap=512M!1G", []
+        backing.unlink(missing_ok=True)
+        with open(backing, "wb") as f:
+            f.truncate(1 << 30)
+        return "", ["-machine", "pc,nvdimm=on", "-m", "2G,slots=2,maxmem=4G",
+                    "-object", "memory-backend-file,id=mem1,share=on,"
+                    f"mem-path={backing},size=1G",
+                    "-device", "nvdimm,id=nv1,memdev=mem1"]
+
+    def run_flavour(self, flavour):
+        self.prepare()
+        d = self.out / flavour
+        shutil.rmtree(d, ignore_errors=True)
+        d.mkdir(parents=True)
+        pmem, extra = self.flavour_args(flavour, d / "nvdimm.img")
+        # engine_test runs on simulated regions: once per lab is enough.
+        append = (f"{pmem} lab.mode=plan lab.flavour={flavour} "
+                  f"lab.step_timeout={STEP_TIMEOUT_S} "
+                  f"lab.engine_test={int(flavour == 'memmap')}")
+        print(f"lab: {flavour}: booting ({self.state['accel']})", flush=True)
+        b = self.boot(flavour, append, extra, FLAVOUR_TIMEOUT_S)
+        (d / "nvdimm.img").unlink(missing_ok=True)
+        parsed = lab_results.parse(d / "results.log")
+        lab_results.save_files(parsed, d)
+        rows, problems = lab_results.evaluate(parsed, flavour, b,
+                                              self.allow_missing)
+        return self.finish(flavour, rows, problems, b)
+
+    def finish(self, name, rows, problems, boot, extra_meta=None):
+        d = self.out / name
+        meta = {"accel": self.state["accel"], "kernel": self.state["kver"],
+                "boot_secs": round(boot.boot_secs or 0, 1),
+                "secs": round(boot.secs, 1), **(extra_meta or {})}
+        (d / "rows.json").write_text(json.dumps(
+            {"rows": rows, "problems": problems, "meta": meta}, indent=1))
+        print(lab_results.table(rows))
+        print(f"lab: {name}: {meta}")
+        for p in problems:
+            print(f"lab: {name}: FAIL: {p}")
+        return 1 if problems else 0
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("command", choices=["prepare", "memmap", "nvdimm",
+                                        "powercut", "summary", "all"])
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--allow-missing", action="store_true",
+                    default=os.environ.get("LAB_ALLOW_MISSING") == "1")
+    ap.add_argument("--rounds", type=int,
+                    default=int(os.environ.get("LAB_POWERCUT_ROUNDS", "3")))
+    ap.add_argument("--seed", type=int, default=int(
+        os.environ.get("LAB_SEED", str(random.SystemRandom().getrandbits(31)))))
+    args = ap.parse_args()
+    lab = Lab(args.build, args.allow_missing)
+    if args.command == "summary":
+        return lab_results.write_summary(lab.out)
+    steps = (["prepare", "memmap", "nvdimm", "powercut"]
+             if args.command == "all" else [args.command])
+    rc = 0
+    try:
+        for step in steps:
+            if step == "prepare":
+                lab.prepare()
+                print(f"lab: prepared: {lab.state}")
+            elif step == "powercut":
+                lab.prepare()
+                rc |= lab_powercut.run(lab, args.rounds, args.seed)
+            else:
+                rc |= lab.run_flavour(step)
+    except Skipped as e:
+        print(f"lab: SKIPPED: {e}")
+        (lab.out / "skipped.txt").write_text(str(e) + "\n")
+        return SKIP
+    if args.command == "all":
+        rc |= lab_results.write_summary(lab.out)
+    return 1 if rc else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,212 @@
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "tests/tools/inspect_test_util.h"
+#include "tools/inspect/cli.h"
+#include "tools/inspect/devices.h"
+#include "tools/inspect/format.h"
+
+namespace daxkv::inspect {
+namespace {
+
+TEST(InspectCliTest, ParsesValuesFlagsAndPositionals) {
+  Args a;
+  std::string error;
+  ASSERT_TRUE(ParseArgs({"pages", "/dev/dax0.0", "--offset=2M", "--length",
+                         "4M", "--touch", "read", "--json"},
+                        &a, &error))
+      << error;
+  EXPECT_EQ(a.command, "pages");
+  ASSERT_EQ(a.positional.size(), 1u);
+  EXPECT_EQ(a.positional[0], "/dev/dax0.0");
+  EXPECT_EQ(a.Value("offset"), "2M");
+  EXPECT_EQ(a.Value("length"), "4M");
+  EXPECT_EQ(a.Value("touch"), "read");
+  EXPECT_TRUE(a.Has("json"));
+  EXPECT_EQ(a.Value("pid", "none"), "none");
+}
+
+TEST(InspectCliTest, RejectsBadCommandLines) {
+  Args a;
+  std::string error;
+  EXPECT_FALSE(ParseArgs({"pages", "--length"}, &a, &error));
+  EXPECT_NE(error.find("--length needs a value"), std::string::npos);
+  Args b;
+  EXPECT_FALSE(ParseArgs({"devices", "--bogus"}, &b, &error));
+  EXPECT_NE(error.find("--bogus"), std::string::npos);
+  Args c;
+  EXPECT_FALSE(ParseArgs({"devices", "--repair"}, &c, &error));
+  EXPECT_NE(error.find("does not take --repair"), std::string::npos);
+  Args d;
+  EXPECT_FALSE(ParseArgs({"--json"}, &d, &error));
+}
+
+TEST(InspectCliTest, ParsesSizes) {
+  uint64_t v = 0;
+  EXPECT_TRUE(ParseSize("4096", &v));
+  EXPECT_EQ(v, 4096u);
+  EXPECT_TRUE(ParseSize("0x1000", &v));
+  EXPECT_EQ(v, 4096u);
+  EXPECT_TRUE(ParseSize("2M", &v));
+  EXPECT_EQ(v, 2u << 20);
+  EXPECT_TRUE(ParseSize("1G", &v));
+  EXPECT_EQ(v, 1u << 30);
+  EXPECT_FALSE(ParseSize("", &v));
+  EXPECT_FALSE(ParseSize("-1", &v));
+  EXPECT_FALSE(ParseSize("12Q", &v));
+  EXPECT_FALSE(ParseSize("99999999999999999999", &v));
+  EXPECT_FALSE(ParseSize("17179869184G", &v));  // overflows 64 bits
+}
+
+TEST(InspectCliTest, FormatsBytes) {
+  EXPECT_EQ(HumanBytes(512), "512 B");
+  EXPECT_EQ(HumanBytes(2u << 20), "2 MiB");
+  EXPECT_EQ(HumanBytes(1536u << 20), "1.5 GiB");
+  EXPECT_EQ(Hex(4096), "0x1000");
+  EXPECT_EQ(NodeText(-1), "-");
+}
+
+TEST(InspectCliTest, UsageErrorsExit16WithAMessage) {
+  std::string out;
+  std::string err;
+  EXPECT_EQ(RunTool({"frobnicate"}, &out, &err), kExitUsage);
+  EXPECT_NE(err.find("unknown command 'frobnicate'"), std::string::npos);
+  EXPECT_EQ(RunTool({"devices", "extra"}, &out, &err), kExitUsage);
+  EXPECT_NE(err.find("unexpected argument 'extra'"), std::string::npos);
+  EXPECT_EQ(RunTool({"--help"}, &out, &err), kExitOk);
+  EXPECT_NE(out.find("usage:"), std::string::npos);
+}
+
+// What the QEMU lab's memmap= guest looks like after create-namespace -m
+// devdax -a 2M; rendered without the lab so the format is covered on host.
+dax::Inventory LabLikeInventory() {
+  dax::Inventory inv;
+  dax::NdBus bus;
+  bus.name = "ndbus0";
+  bus.provider_name = "e820";
+  bus.provider = dax::BusProvider::kE820;
+  dax::NdRegion region;
+  region.name = "region0";
+  region.type = "pmem";
+  region.size = 512u << 20;
+  region.align = 2u << 20;
+  region.numa_node = 0;
+  dax::Namespace ns;
+  ns.name = "namespace0.0";
+  ns.mode = dax::NamespaceMode::kDevDax;
+  ns.active = true;
+  ns.raw_size = 512u << 20;
+  ns.size = 508u << 20;
+  ns.align = 2u << 20;
+  ns.dax_device = "dax0.0";
+  ns.bad_blocks.push_back({8, 1});
+  region.namespaces.push_back(ns);
+  bus.regions.push_back(region);
+  inv.buses.push_back(bus);
+  dax::DaxDevice dev;
+  dev.name = "dax0.0";
+  dev.path = "/dev/dax0.0";
+  dev.size = 508u << 20;
+  dev.align = 2u << 20;
+  dev.mode = "devdax";
+  dev.enabled = true;
+  inv.dax_devices.push_back(dev);
+  return inv;
+}
+
+TEST(InspectDevicesTest, RendersALabLikeMachine) {
+  std::ostringstream out;
+  RenderInventory(LabLikeInventory(), out);
+  const std::string text = out.str();
+  EXPECT_NE(text.find("provider e820"), std::string::npos) << text;
+  EXPECT_NE(text.find("memmap= emulation"), std::string::npos);
+  EXPECT_NE(text.find("namespace0.0  devdax  508 MiB (raw 512 MiB)  align "
+                      "2 MiB"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("-> /dev/dax0.0"), std::string::npos);
+  EXPECT_NE(text.find("bad block: sector 8 +1"), std::string::npos);
+  EXPECT_NE(text.find("/dev/dax0.0  devdax  508 MiB"), std::string::npos);
+}
+
+TEST(InspectDevicesTest, JsonCarriesEveryLevel) {
+  nlohmann::json j = InventoryToJson(LabLikeInventory());
+  EXPECT_EQ(j["buses"][0]["provider"], "e820");
+  EXPECT_EQ(j["buses"][0]["regions"][0]["namespaces"][0]["mode"], "devdax");
+  EXPECT_EQ(j["buses"][0]["regions"][0]["namespaces"][0]["bad_blocks"].size(),
+            1u);
+  EXPECT_EQ(j["dax_devices"][0]["align"], 2u << 20);
+  EXPECT_EQ(j["empty"], false);
+}
+
+TEST(InspectDevicesTest, EmptyMachineSaysSoAndExitsZero) {
+  dax::Inventory empty;
+  std::ostringstream out;
+  RenderInventory(empty, out);
+  EXPECT_NE(out.str().find("No DAX on this machine"), std::string::npos);
+  std::string o;
+  std::string e;
+  EXPECT_EQ(RunTool({"devices", "--json"}, &o, &e), kExitOk) << e;
+  nlohmann::json j = nlohmann::json::parse(o);
+  EXPECT_TRUE(j.contains("dax_devices"));
+}
+
+// Lab: DAXKV_TEST_DEVDAX=/dev/dax0.0, DAXKV_TEST_PROVIDER=e820 (memmap=).
+TEST(InspectDevicesTest, RealDeviceIsListedWithItsBus) {
+  const char* dev = std::getenv("DAXKV_TEST_DEVDAX");
+  if (dev == nullptr || *dev == '\0') {
+    GTEST_SKIP() << "DAXKV_TEST_DEVDAX is not set";
+  }
+  std::string out;
+  std::string err;
+  ASSERT_EQ(RunTool({"devices", "--json"}, &out, &err), kExitOk) << err;
+  nlohmann::json j = nlohmann::json::parse(out);
+  bool listed = false;
+  for (const auto& d : j["dax_devices"]) listed |= d["path"] == dev;
+  EXPECT_TRUE(listed) << out;
+  ASSERT_FALSE(j["buses"].empty()) << out;
+  const char* provider = std::getenv("DAXKV_TEST_PROVIDER");
+  if (provider != nullptr && *provider != '\0') {
+    bool found = false;
+    for (const auto& b : j["buses"]) found |= b["provider"] == provider;
+    EXPECT_TRUE(found) << "no bus with provider " << provider << ": " << out;
+  }
+  ASSERT_EQ(RunTool({"devices"}, &out, &err), kExitOk);
+  EXPECT_NE(out.find(dev), std::string::npos) << out;
+}
+
+// Lab: the guest's 6.1 kernel takes the legacy path, from evidence.
+TEST(InspectFaultPathTest, RealDeviceGivesEvidence) {
+  const char* dev = std::getenv("DAXKV_TEST_DEVDAX");
+  if (dev == nullptr || *dev == '\0') {
+    GTEST_SKIP() << "DAXKV_TEST_DEVDAX is not set";
+  }
+  std::string out;
+  std::string err;
+  ASSERT_EQ(RunTool({"fault-path", "--json"}, &out, &err), kExitOk) << err;
+  nlohmann::json j = nlohmann::json::parse(out);
+  EXPECT_EQ(j["source"], "evidence");
+  if (const char* want = std::getenv("DAXKV_TEST_FAULT_PATH")) {
+    EXPECT_EQ(j["fault_path"], want) << j["reasoning"];
+  }
+}
+
+TEST(InspectFaultPathTest, ReportsAVerdictAndTheKernelFeatures) {
+  std::string out;
+  std::string err;
+  ASSERT_EQ(RunTool({"fault-path", "--json"}, &out, &err), kExitOk) << err;
+  nlohmann::json j = nlohmann::json::parse(out);
+  EXPECT_TRUE(j["fault_path"] == "legacy" || j["fault_path"] == "refcounted" ||
+              j["fault_path"] == "unknown");
+  EXPECT_FALSE(j["kernel_release"].get<std::string>().empty());
+  EXPECT_TRUE(j["kernel_features"].contains("userfaultfd"));
+  EXPECT_EQ(RunTool({"fault-path", "--path", "/dev/shm"}, &out, &err),
+            kExitOperational);
+  EXPECT_NE(err.find("not on a DAX filesystem"), std::string::npos) << err;
+}
+
+}  // namespace
+}  // namespace daxkv::inspect
