@@ -50,8 +50,8 @@ struct CrashConfig {
   bool long_mode = false;
   std::optional<uint64_t> only_point;
   std::optional<uint64_t> only_seed;
-  // Every Nth recovered image also gets a write probe and a crash in the
-  // middle of its own recovery (recover the recovery).
+  // About one recovered image in N (picked by seed) also gets a write probe and
+  // a crash in the middle of its own recovery (recover the recovery).
   uint64_t deep_check_every = 50;
 
   static CrashConfig FromEnv();

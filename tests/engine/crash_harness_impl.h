@@ -32,6 +32,13 @@ inline double KeepProbability(uint64_t seed) {
 
 inline uint64_t SeedFor(uint64_t point, int i) { return point * 16 + i; }
 
+inline uint64_t Mix(uint64_t x) {
+  x ^= x >> 31;
+  x *= 0x7fb5d329728ea185ull;
+  x ^= x >> 27;
+  return x;
+}
+
 }  // namespace internal
 
 inline CrashConfig CrashConfig::FromEnv() {
@@ -149,7 +156,9 @@ inline void CrashHarness::OnPersistPoint(uint64_t point) {
     if (config_.only_seed && seed != *config_.only_seed) continue;
     std::vector<char> image =
         region_->CrashImage(seed, internal::KeepProbability(seed));
-    bool deep = ++images_checked_ % config_.deep_check_every == 0;
+    ++images_checked_;
+    // Chosen by the seed alone, so DAXKV_CRASH_POINT/SEED reproduce it.
+    bool deep = internal::Mix(seed) % config_.deep_check_every == 0;
     std::string violation = CheckImage(image, seed, deep);
     if (violation.empty()) continue;
     if (++failures_ > 10) continue;  // enough to debug; keep the log short

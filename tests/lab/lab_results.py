@@ -11,7 +11,7 @@ import shlex
 from pathlib import Path
 
 PHASES = ["devdax-2M", "devdax-4K", "fsdax"]
-GTEST_STEPS = {"dax_test", "engine_test", "engine_crash"}
+GTEST_STEPS = {"dax_test", "engine_test", "engine_crash", "tools_test"}
 PARTS = ["memmap", "nvdimm", "powercut"]
 
 
