@@ -258,6 +258,7 @@ void DBImpl::AdoptSegments(const PoolScan& scan) {
     m.seed = seg.seed;
     m.tail = seg.tail;
     m.live = scan.live_bytes[i].load();
+    m.tomb = seg.tombstone_bytes;
     m.use = SegUse::kSealed;
     if (!seg.sealed) {
       char* sp = SegBase(static_cast<int64_t>(i));

@@ -66,6 +66,9 @@ class DBImpl final : public DB {
   enum class SegUse : uint8_t { kFree, kActive, kSealed };
   struct SegMeta {
     std::atomic<uint64_t> live{0};  // bytes of indexed entries
+    // Bytes of tombstone records: not live, yet compaction re-appends each
+    // one while older puts of its key remain (see space.cc).
+    std::atomic<uint64_t> tomb{0};
     std::atomic<uint32_t> tail{0};  // end of records (segment offset)
     std::atomic<SegUse> use{SegUse::kFree};
     uint64_t epoch = 0;

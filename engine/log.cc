@@ -59,6 +59,7 @@ StatusOr<int64_t> DBImpl::AllocSegment(uint64_t keep_free) {
   m.seed = format::SegmentSeed(sb_.uuid, epoch);
   m.tail = format::kSegmentHeaderSize;
   m.live = 0;
+  m.tomb = 0;
   m.use = SegUse::kActive;
   return seg;
 }
@@ -73,6 +74,7 @@ void DBImpl::FreeSegment(int64_t seg) {
   misc_persists_++;
   m.use = SegUse::kFree;
   m.live = 0;
+  m.tomb = 0;
   m.tail = format::kSegmentHeaderSize;
   std::lock_guard<std::mutex> l(alloc_mu_);
   free_list_.push_back(seg);
@@ -164,6 +166,9 @@ Status DBImpl::AppendEntry(LogHead& head, uint8_t type, std::string_view key,
   head.tail += static_cast<uint32_t>(size);
   if (sync) head.persisted = head.tail;
   segs_[head.seg].tail.store(head.tail, std::memory_order_relaxed);
+  if (type == format::kTombstone) {
+    segs_[head.seg].tomb.fetch_add(size, std::memory_order_relaxed);
+  }
   out->loc = static_cast<uint64_t>(rec - base_) + 8;
   out->seq = seq;
   return OkStatus();

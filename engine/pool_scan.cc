@@ -280,7 +280,10 @@ void Scanner::ScanRecords(uint64_t i, SegmentScan* seg) {
                     "sub-entries"});
       }
       ++seg->records;
-      if (sp[off + 8] == format::kTombstone) ++seg->tombstones;
+      if (sp[off + 8] == format::kTombstone) {
+        ++seg->tombstones;
+        seg->tombstone_bytes += n;
+      }
       off += static_cast<uint32_t>(n);
       continue;
     }

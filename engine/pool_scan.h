@@ -58,6 +58,7 @@ struct SegmentScan {
   uint32_t tail = 0;       // segment offset just past the last valid record
   uint64_t records = 0;
   uint64_t tombstones = 0;
+  uint64_t tombstone_bytes = 0;  // record bytes of those tombstones
   // Segment-relative [offset, end) ranges of damaged bytes.
   std::vector<std::pair<uint32_t, uint32_t>> damaged;
   bool seal_damaged = false;

@@ -29,7 +29,13 @@ int64_t DBImpl::PickVictim(double max_live_ratio) const {
     const SegMeta& m = segs_[i];
     if (m.use.load() != SegUse::kSealed) continue;
     uint64_t used = m.tail.load() - format::kSegmentHeaderSize;
-    double ratio = used == 0 ? 0.0 : double(m.live.load()) / double(used);
+    // Tombstones count half: compaction keeps each one while its bucket
+    // has dead puts, so a tombstone-only segment must not look empty. Were
+    // it ranked as empty it would win every tie and be rewritten into the
+    // segment it just vacated, forever, while the dead puts that pin its
+    // tombstones (and hold the space) are never compacted.
+    double kept = double(m.live.load()) + double(m.tomb.load()) / 2;
+    double ratio = used == 0 ? 0.0 : kept / double(used);
     if (ratio <= best_ratio) {
       best_ratio = ratio;
       best = static_cast<int64_t>(i);
@@ -110,9 +116,23 @@ Status DBImpl::CompactSegment(int64_t seg) {
 
 bool DBImpl::CompactForSpace() {
   std::lock_guard<std::mutex> l(compaction_mu_);
-  if (FreeSegments() > reserve_) return true;  // someone else made room
-  int64_t victim = PickVictim(0.97);
-  return victim >= 0 && CompactSegment(victim).ok();
+  // One compaction can gain nothing: when the compaction head has no
+  // segment (after an open, e.g. a recovery that found every segment in
+  // use) its first allocation takes the segment the victim gives back. So
+  // compact until a user write fits, not once: callers retry only a few
+  // times. reserve_ + 2 rounds refill the reserve from zero free segments,
+  // counting that first allocation; the bound keeps a truly full pool's
+  // NoSpace cheap. Returns whether the caller should retry: room was made,
+  // or at least one segment was compacted (a delete needs less room than a
+  // put). No victim at all means the pool really is full (NoSpace).
+  const uint64_t limit = reserve_ + 2;
+  bool compacted = false;
+  for (uint64_t i = 0; i < limit && FreeSegments() <= reserve_; ++i) {
+    int64_t victim = PickVictim(0.97);
+    if (victim < 0 || !CompactSegment(victim).ok()) return compacted;
+    compacted = true;
+  }
+  return true;
 }
 
 StatusOr<uint64_t> DBImpl::Compact(size_t max_segments) {

@@ -9,9 +9,11 @@
 #include <string>
 #include <thread>
 
+#include "engine/borrowed_region.h"
 #include "engine/db.h"
 #include "engine/pool_inspect.h"
 #include "tests/engine/engine_test_util.h"
+#include "tests/support/sim_region.h"
 
 namespace daxkv::engine {
 namespace {
@@ -85,6 +87,54 @@ TEST(DbSpaceTest, FullPoolReturnsNoSpaceAndKeepsAcknowledgedWrites) {
   ASSERT_TRUE(f.db->Compact(1000).ok());
   Status again = f.db->Put("fits-again", v);
   EXPECT_TRUE(again.ok()) << again.ToString();
+}
+
+// Expired keys' space must stay reclaimable across a crash. Reclaiming
+// every expired key leaves segments of dead puts plus segments of
+// tombstones; compaction must pick the dead puts (which frees them and
+// lets the tombstones go), not rewrite tombstone-only segments forever.
+TEST(DbSpaceTest, ExpiredSpaceIsReclaimableAfterCrashDuringCompaction) {
+  constexpr size_t kSeg = 64 << 10;
+  testing::SimRegion region(8192 + 16 * kSeg);
+  auto clock = std::make_shared<std::atomic<int64_t>>(1'000'000);
+  Options o;
+  o.segment_size = kSeg;
+  o.background_compaction = false;
+  o.background_expiry = false;
+  o.recovery_threads = 1;
+  o.now_ms = [clock] { return clock->load(); };
+  auto open = [&](dax::Region& r) {
+    return DB::Open(std::make_unique<BorrowedRegion>(r), o);
+  };
+  auto db = open(region);
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  std::string v(300, 'e');
+  for (int i = 0; i < 100000 && (*db)->GetStats().free_segments > 3; ++i) {
+    ASSERT_TRUE((*db)->Put(Key(i), v, clock->load() + 1000).ok());
+  }
+  *clock += 2000;  // every key has expired
+  for (int round = 0; round < 100; ++round) {
+    auto n = (*db)->ReclaimExpired();
+    ASSERT_TRUE(n.ok()) << n.status().ToString();
+    if (*n == 0) break;
+  }
+  db->reset();
+  db = open(region);  // the compaction head starts without a segment
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  std::vector<std::vector<char>> images;
+  region.SetPersistHook(
+      [&](uint64_t) { images.push_back(region.CrashImage(images.size())); });
+  ASSERT_TRUE((*db)->Compact(1).ok());
+  region.SetPersistHook(nullptr);
+  ASSERT_FALSE(images.empty());
+  for (size_t i = 0; i < images.size(); ++i) {
+    testing::SimRegion recovered(images[i]);
+    auto rdb = open(recovered);
+    ASSERT_TRUE(rdb.ok()) << rdb.status().ToString();
+    EXPECT_EQ((*rdb)->Count(), 0u) << "crash point " << i;
+    Status put = (*rdb)->Put("after-crash", v);
+    EXPECT_TRUE(put.ok()) << "crash point " << i << ": " << put.ToString();
+  }
 }
 
 TEST(DbSpaceTest, GrowAddsSegmentsDurably) {
