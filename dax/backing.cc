@@ -16,6 +16,7 @@
 #include <string>
 
 #include "dax/errors.h"
+#include "dax/page_state.h"
 
 namespace daxkv::dax {
 namespace {
@@ -184,27 +185,14 @@ FlockHolder FindFlockHolder(int fd) {
 }
 
 int MapSyncInEffect(const void* addr) {
-  const auto target = reinterpret_cast<uintptr_t>(addr);
-  std::ifstream in("/proc/self/smaps");
-  std::string line;
-  bool inside = false;
-  while (std::getline(in, line)) {
-    unsigned long lo = 0, hi = 0;
-    char dash = 0;
-    std::istringstream header(line);
-    if (header >> std::hex >> lo >> dash >> hi && dash == '-') {
-      inside = lo <= target && target < hi;
-      continue;
-    }
-    if (!inside || line.rfind("VmFlags:", 0) != 0) continue;
-    std::istringstream flags(line.substr(8));
-    std::string flag;
-    while (flags >> flag) {
-      if (flag == "sf") return 1;
-    }
-    return 0;
+  auto vma = ReadSmapsVma(reinterpret_cast<uintptr_t>(addr));
+  if (!vma.ok() || vma->vm_flags.empty()) return -1;
+  std::istringstream flags(vma->vm_flags);
+  std::string flag;
+  while (flags >> flag) {
+    if (flag == "sf") return 1;
   }
-  return -1;
+  return 0;
 }
 
 StatusOr<Backing> ClassifyPath(const std::string& path) {
