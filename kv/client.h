@@ -30,6 +30,15 @@ struct Client {
   std::atomic<int64_t> last_interaction_ms{0};
 
   // MULTI state.
+  // Leaves MULTI (EXEC, DISCARD, RESET, an aborted EXEC): drops the queue
+  // and the WATCHed keys.
+  void EndMulti() {
+    in_multi = false;
+    multi_error = false;
+    queued.clear();
+    watched.clear();
+    multi_queued.store(-1, std::memory_order_relaxed);
+  }
   bool in_multi = false;
   bool multi_error = false;  // a queued command was rejected: EXECABORT
   std::vector<std::vector<std::string>> queued;
@@ -55,6 +64,8 @@ struct Client {
   std::string last_subcommand;  // for container commands ("client|list")
   std::atomic<const CommandSpec*> last_command{nullptr};
   std::atomic<uint64_t> query_buffer_bytes{0};
+  // Commands queued since MULTI, -1 outside MULTI (CLIENT LIST multi=).
+  std::atomic<int> multi_queued{-1};
   std::atomic<uint64_t> output_buffer_bytes{0};
 
   std::string GetName() const {

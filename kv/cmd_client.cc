@@ -34,7 +34,9 @@ std::string DescribeClient(const Client& c, int64_t now_ms) {
   s += " name=" + name;
   s += " age=" + std::to_string(age < 0 ? 0 : age);
   s += " idle=" + std::to_string(idle < 0 ? 0 : idle);
-  s += " flags=N db=0 sub=0 psub=0 ssub=0 multi=-1";
+  const int multi = c.multi_queued.load(std::memory_order_relaxed);
+  s += multi < 0 ? " flags=N" : " flags=x";
+  s += " db=0 sub=0 psub=0 ssub=0 multi=" + std::to_string(multi);
   s += " qbuf=" + std::to_string(qbuf) + " qbuf-free=0 argv-mem=0";
   s += " multi-mem=0 rbs=0 rbp=0 obl=0 oll=0";
   s += " omem=" + std::to_string(obuf);

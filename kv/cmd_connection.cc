@@ -25,10 +25,7 @@ void QuitCommand(CommandContext& ctx) {
 
 void ResetCommand(CommandContext& ctx) {
   Client& c = ctx.client;
-  c.in_multi = false;
-  c.multi_error = false;
-  c.queued.clear();
-  c.watched.clear();
+  c.EndMulti();
   c.resp = 2;
   ctx.out.set_resp(2);
   {

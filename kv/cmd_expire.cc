@@ -162,13 +162,13 @@ void RegisterExpireCommands(CommandTable* t) {
           "Set the expiration for a key as a UNIX timestamp specified in "
           "milliseconds",
           "2.6.0"});
-  t->Add({"ttl", 2, kR, TtlCommand, 1, 1, 1, g,
+  t->Add({"ttl", 2, kR | kCmdNoTouch, TtlCommand, 1, 1, 1, g,
           "Get the time to live for a key in seconds", "1.0.0"});
-  t->Add({"pttl", 2, kR, PTtlCommand, 1, 1, 1, g,
+  t->Add({"pttl", 2, kR | kCmdNoTouch, PTtlCommand, 1, 1, 1, g,
           "Get the time to live for a key in milliseconds", "2.6.0"});
-  t->Add({"expiretime", 2, kR, ExpireTimeCommand, 1, 1, 1, g,
+  t->Add({"expiretime", 2, kR | kCmdNoTouch, ExpireTimeCommand, 1, 1, 1, g,
           "Get the expiration Unix timestamp for a key", "7.0.0"});
-  t->Add({"pexpiretime", 2, kR, PExpireTimeCommand, 1, 1, 1, g,
+  t->Add({"pexpiretime", 2, kR | kCmdNoTouch, PExpireTimeCommand, 1, 1, 1, g,
           "Get the expiration Unix timestamp for a key in milliseconds",
           "7.0.0"});
   t->Add({"persist", 2, kW, PersistCommand, 1, 1, 1, g,

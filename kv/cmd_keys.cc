@@ -199,7 +199,8 @@ void ObjectCommand(CommandContext& ctx) {
     bool shared = ParseInt64(r->value, &n) && n >= 0 && n < 10000;
     ctx.out.Integer(shared ? 2147483647 : 1);
   } else if (sub == "idletime") {
-    ctx.out.Integer(0);  // daxkv does not track access times
+    ctx.out.Integer(
+        ctx.server.access_clock().IdleSeconds(ctx.argv[2], ctx.server.NowMs()));
   } else {
     ctx.out.Error(
         "ERR An LFU maxmemory policy is not selected, access frequency not "
@@ -220,16 +221,16 @@ void RegisterKeyCommands(CommandTable* t) {
           "Delete a key asynchronously in another thread. Otherwise it is just "
           "as DEL, but non blocking.",
           "4.0.0"});
-  t->Add({"exists", -2, kR | kCmdFast, ExistsCommand, 1, -1, 1, g,
+  t->Add({"exists", -2, kR | kCmdFast | kCmdNoTouch, ExistsCommand, 1, -1, 1, g,
           "Determine if a key exists", "1.0.0"});
-  t->Add({"type", 2, kR | kCmdFast, TypeCommand, 1, 1, 1, g,
+  t->Add({"type", 2, kR | kCmdFast | kCmdNoTouch, TypeCommand, 1, 1, 1, g,
           "Determine the type stored at key", "1.0.0"});
   t->Add({"rename", 3, kW, RenameCommand, 1, 2, 1, g, "Rename a key", "1.0.0"});
   t->Add({"renamenx", 3, kW | kCmdFast, RenameNxCommand, 1, 2, 1, g,
           "Rename a key, only if the new key does not exist", "1.0.0"});
   t->Add({"copy", -3, kW, CopyCommand, 1, 2, 1, g, "Copy a key", "6.2.0"});
-  t->Add({"object", -2, kR | kCmdContainer, ObjectCommand, 2, 2, 1, g,
-          "A container for object introspection commands", "2.2.3"});
+  t->Add({"object", -2, kR | kCmdContainer | kCmdNoTouch, ObjectCommand, 2, 2,
+          1, g, "A container for object introspection commands", "2.2.3"});
 }
 
 }  // namespace daxkv::kv

@@ -15,19 +15,13 @@
 namespace daxkv::kv {
 namespace {
 
-void ClearMulti(Client& c) {
-  c.in_multi = false;
-  c.multi_error = false;
-  c.queued.clear();
-  c.watched.clear();
-}
-
 void MultiCommand(CommandContext& ctx) {
   if (ctx.client.in_multi) {
     ctx.out.Error("ERR MULTI calls can not be nested");
     return;
   }
   ctx.client.in_multi = true;
+  ctx.client.multi_queued.store(0, std::memory_order_relaxed);
   ctx.out.Ok();
 }
 
@@ -36,7 +30,7 @@ void DiscardCommand(CommandContext& ctx) {
     ctx.out.Error("ERR DISCARD without MULTI");
     return;
   }
-  ClearMulti(ctx.client);
+  ctx.client.EndMulti();
   ctx.out.Ok();
 }
 
@@ -103,7 +97,7 @@ void ExecCommand(CommandContext& ctx) {
     return;
   }
   if (c.multi_error) {
-    ClearMulti(c);
+    c.EndMulti();
     ctx.out.Error(
         "EXECABORT Transaction discarded because of previous errors.");
     return;
@@ -112,7 +106,7 @@ void ExecCommand(CommandContext& ctx) {
   ExclusiveSection section(ctx);
   for (const auto& [key, version] : c.watched) {
     if (CurrentVersion(ctx.server, key) != version) {
-      ClearMulti(c);
+      c.EndMulti();
       ctx.out.NullArray();
       return;
     }
@@ -132,7 +126,7 @@ void ExecCommand(CommandContext& ctx) {
       ReplyEngineError(ctx, s);
     }
   }
-  ClearMulti(c);
+  c.EndMulti();
 }
 
 }  // namespace

@@ -46,6 +46,9 @@ enum CommandFlag : uint32_t {
   kCmdLoading = 1u << 7,
   kCmdStale = 1u << 8,
   kCmdContainer = 1u << 9,  // has subcommands: CLIENT LIST is "client|list"
+  // Reads a key without counting as an access (Redis's LOOKUP_NOTOUCH):
+  // OBJECT IDLETIME is not reset by TYPE, EXISTS, TTL, ...
+  kCmdNoTouch = 1u << 10,
 };
 
 struct CommandSpec {

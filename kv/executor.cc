@@ -32,6 +32,8 @@ void Queue(Client& client, std::span<const std::string_view> argv,
   auto& q = client.queued.emplace_back();
   q.reserve(argv.size());
   for (auto a : argv) q.emplace_back(a);
+  client.multi_queued.store(static_cast<int>(client.queued.size()),
+                            std::memory_order_relaxed);
   out.Simple("QUEUED");
 }
 
@@ -40,10 +42,7 @@ void Queue(Client& client, std::span<const std::string_view> argv,
 void Reject(const CommandSpec& spec, Client& client, std::string msg,
             ReplyWriter& out) {
   if (spec.name == "exec") {
-    client.in_multi = false;
-    client.multi_error = false;
-    client.queued.clear();
-    client.watched.clear();
+    client.EndMulti();
     std::string_view text = msg;
     if (text.substr(0, 4) == "ERR ") text.remove_prefix(4);
     out.Error("EXECABORT Transaction discarded because of: " +
@@ -54,12 +53,24 @@ void Reject(const CommandSpec& spec, Client& client, std::string msg,
   out.Error(msg);
 }
 
+// Records an access to each key argument, as Redis's lookupKey does.
+void TouchKeys(const CommandSpec& spec, const CommandContext& ctx) {
+  const int argc = static_cast<int>(ctx.argv.size());
+  const int last = spec.last_key < 0 ? argc + spec.last_key : spec.last_key;
+  const int64_t now = ctx.server.NowMs();
+  const int step = spec.step > 0 ? spec.step : 1;
+  for (int i = spec.first_key; i <= last && i < argc; i += step) {
+    ctx.server.access_clock().Touch(ctx.argv[i], now);
+  }
+}
+
 }  // namespace
 
 void RunCommand(const CommandSpec& spec, CommandContext& ctx) {
   if (spec.flags & kCmdKeyspace) ctx.client.touched_db = true;
   ctx.server.stats().commands_processed.fetch_add(1, std::memory_order_relaxed);
   spec.fn(ctx);
+  if (spec.first_key > 0 && !(spec.flags & kCmdNoTouch)) TouchKeys(spec, ctx);
 }
 
 void ExecuteCommand(ServerState& server, Client& client,

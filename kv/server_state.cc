@@ -46,7 +46,8 @@ ServerState::ServerState(engine::DB* db, const ServerConfig& config)
       settings_(config),
       clock_(SystemNowMs),
       start_ms_(SystemNowMs()),
-      last_save_s_(SystemNowMs() / 1000) {}
+      last_save_s_(SystemNowMs() / 1000),
+      access_clock_(start_ms_) {}
 
 int64_t ServerState::NowMs() const { return clock_(); }
 

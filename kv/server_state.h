@@ -16,6 +16,7 @@
 #include <string>
 
 #include "engine/db.h"
+#include "kv/access_clock.h"
 #include "kv/client.h"
 #include "kv/server_config.h"
 
@@ -72,6 +73,9 @@ class ServerState {
   int64_t start_time_ms() const { return start_ms_; }
   std::atomic<int64_t>& last_save_s() { return last_save_s_; }
 
+  // Last access per key (OBJECT IDLETIME).
+  AccessClock& access_clock() { return access_clock_; }
+
   // Shared by every I/O thread round; exclusive while an EXEC block runs.
   std::shared_mutex& exec_lock() { return exec_lock_; }
 
@@ -114,6 +118,7 @@ class ServerState {
   int64_t start_ms_;
   std::atomic<int64_t> last_save_s_;
   std::shared_mutex exec_lock_;
+  AccessClock access_clock_;
   std::atomic<uint64_t> next_client_id_{0};
   mutable std::mutex clients_mu_;
   std::map<uint64_t, Entry> clients_;

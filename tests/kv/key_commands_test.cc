@@ -159,5 +159,26 @@ TEST_F(KeyCommandsTest, ObjectCommand) {
             "-ERR unknown subcommand 'FOO'. Try OBJECT HELP.\r\n");
 }
 
+TEST_F(KeyCommandsTest, ObjectIdletimeCountsSecondsSinceLastAccess) {
+  EXPECT_EQ(Run("SET a 1"), kOk);
+  EXPECT_EQ(Run("SET b 2"), kOk);
+  now_ms_ += 7'400;
+  EXPECT_EQ(Run("OBJECT IDLETIME a"), Int(7));
+  // As in Redis, TYPE, EXISTS, TTL and OBJECT itself are not accesses.
+  EXPECT_EQ(Run("TYPE a"), "+string\r\n");
+  EXPECT_EQ(Run("EXISTS a"), Int(1));
+  EXPECT_EQ(Run("TTL a"), Int(-1));
+  EXPECT_EQ(Run("OBJECT IDLETIME a"), Int(7));
+  EXPECT_EQ(Run("GET a"), Bulk("1"));
+  EXPECT_EQ(Run("OBJECT IDLETIME a"), Int(0));
+  EXPECT_EQ(Run("OBJECT IDLETIME b"), Int(7));
+  now_ms_ += 3'000;
+  // MSET touches every key it writes (first key 1, step 2).
+  EXPECT_EQ(Run("MSET b 3 c 4"), kOk);
+  EXPECT_EQ(Run("OBJECT IDLETIME a"), Int(3));
+  EXPECT_EQ(Run("OBJECT IDLETIME b"), Int(0));
+  EXPECT_EQ(Run("OBJECT IDLETIME missing"), kNil);
+}
+
 }  // namespace
 }  // namespace daxkv::kv

@@ -108,6 +108,28 @@ TEST_F(ServerCommandsTest, Client) {
   EXPECT_TRUE(client_.kill_requested.load());
 }
 
+TEST_F(ServerCommandsTest, ClientListShowsMultiState) {
+  Client other;
+  other.id = state_->NextClientId();
+  state_->Register(&other, [] {});
+  auto line_of = [&](const Client& c) {
+    std::string list = Run("CLIENT LIST");
+    size_t at = list.find("id=" + std::to_string(c.id) + " ");
+    EXPECT_NE(at, std::string::npos);
+    return list.substr(at, list.find('\n', at) - at);
+  };
+  EXPECT_NE(line_of(other).find(" flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 "),
+            std::string::npos);
+  EXPECT_EQ(RunAs(other, {"MULTI"}), kOk);
+  EXPECT_EQ(RunAs(other, {"SET", "k", "v"}), "+QUEUED\r\n");
+  EXPECT_EQ(RunAs(other, {"GET", "k"}), "+QUEUED\r\n");
+  EXPECT_NE(line_of(other).find(" flags=x db=0 sub=0 psub=0 ssub=0 multi=2 "),
+            std::string::npos);
+  EXPECT_EQ(RunAs(other, {"DISCARD"}), kOk);
+  EXPECT_NE(line_of(other).find(" multi=-1 "), std::string::npos);
+  state_->Unregister(&other);
+}
+
 TEST_F(ServerCommandsTest, ConfigInfoTimeSave) {
   EXPECT_EQ(Run("CONFIG GET maxclients"),
             "*2\r\n$10\r\nmaxclients\r\n$5\r\n10000\r\n");

@@ -185,6 +185,21 @@ class IntrospectionTest(ServerTestCase):
         self.assertIsInstance(c.cmd("OBJECT", "IDLETIME", "r"), int)
         self.assertIsNone(c.cmd("OBJECT", "ENCODING", "nokey"))
 
+    def test_object_idletime(self):
+        c = self.c
+        c.cmd("SET", "a", "1")
+        c.cmd("SET", "b", "2")
+        time.sleep(2.2)
+        self.assertGreaterEqual(c.cmd("OBJECT", "IDLETIME", "a"), 2)
+        # TYPE, EXISTS and TTL do not count as accesses; GET does.
+        c.cmd("TYPE", "a")
+        c.cmd("EXISTS", "a")
+        c.cmd("TTL", "a")
+        self.assertGreaterEqual(c.cmd("OBJECT", "IDLETIME", "a"), 2)
+        c.cmd("GET", "a")
+        self.assertLessEqual(c.cmd("OBJECT", "IDLETIME", "a"), 1)
+        self.assertGreaterEqual(c.cmd("OBJECT", "IDLETIME", "b"), 2)
+
     def test_debug_sleep(self):
         t0 = time.monotonic()
         self.assertEqual(self.c.cmd("DEBUG", "SLEEP", "0.2"), "OK")
