@@ -228,8 +228,17 @@ ProbeResult ProbePagemapScan() {
   arg.end = page.end();
   arg.vec = reinterpret_cast<uintptr_t>(&region);
   arg.vec_len = 1;
-  arg.return_mask = PAGE_IS_PRESENT;
+  // Ask for every category ScanPages asks for, so "available" means the
+  // scans daxkv runs work; PAGE_IS_GUARD is the one a 6.7-6.13 kernel
+  // lacks (ScanPages then scans without it).
+  arg.return_mask = kAllPageCategories;
   long n = ioctl(fd.get(), PAGEMAP_SCAN, &arg);
+  bool guard = true;
+  if (n < 0 && errno == EINVAL) {
+    arg.return_mask &= ~kPageIsGuard;
+    n = ioctl(fd.get(), PAGEMAP_SCAN, &arg);
+    guard = false;
+  }
   if (n < 0) {
     int err = errno;
     r.detail = (err == EINVAL || err == ENOTTY)
@@ -239,7 +248,9 @@ ProbeResult ProbePagemapScan() {
     return r;
   }
   r.available = true;
-  r.detail = "ioctl on /proc/self/pagemap";
+  r.detail = guard ? "ioctl on /proc/self/pagemap"
+                   : "ioctl on /proc/self/pagemap (no PAGE_IS_GUARD: Linux "
+                     "< 6.14)";
   return r;
 }
 

@@ -52,11 +52,17 @@ bool Matches(uint64_t categories, const PageScanOptions& o) {
 }
 
 // PAGEMAP_SCAN over [start, end). Returns ENOTTY/EINVAL as NotSupported.
+// Kernels 6.7-6.13 know every category but PAGE_IS_GUARD (6.14) and reject
+// unknown bits with EINVAL: a scan that only asks for guard pages in its
+// return mask is retried without it, and known_categories says so.
 StatusOr<PageScanResult> ScanWithIoctl(int fd, uint64_t start, uint64_t end,
                                        const PageScanOptions& o) {
   PageScanResult result;
   result.method = PageScanMethod::kPagemapScan;
   result.known_categories = kAllPageCategories;
+  const bool guard_filter =
+      ((o.category_mask | o.category_inverted | o.category_anyof_mask) &
+       kPageIsGuard) != 0;
   std::vector<page_region> vec(kScanVecLen);
   uint64_t cursor = start;
   while (cursor < end) {
@@ -71,10 +77,14 @@ StatusOr<PageScanResult> ScanWithIoctl(int fd, uint64_t start, uint64_t end,
     arg.category_mask = o.category_mask;
     arg.category_inverted = o.category_inverted;
     arg.category_anyof_mask = o.category_anyof_mask;
-    arg.return_mask = o.return_mask;
+    arg.return_mask = o.return_mask & result.known_categories;
     int n = ioctl(fd, PAGEMAP_SCAN, &arg);
     if (n < 0) {
       int err = errno;
+      if (err == EINVAL && !guard_filter && (arg.return_mask & kPageIsGuard)) {
+        result.known_categories &= ~kPageIsGuard;
+        continue;
+      }
       std::string what =
           "PAGEMAP_SCAN " + RangeText(cursor, end) + ": " + Errno(err);
       if (err == ENOTTY || err == EINVAL) return NotSupportedError(what);
