@@ -43,8 +43,8 @@ struct Options {
   // A region holding something else is never formatted over.
   bool create_if_missing = true;
   // Geometry for a new pool; ignored when opening an existing one. A
-  // record (key + value + 40 bytes) must fit in one segment (minus its
-  // 128-byte header): larger values need a larger segment_size (<= 1 GiB).
+  // record (key + value + 40 bytes) larger than a segment (minus its
+  // 128-byte header) takes a span of contiguous free segments of its own.
   size_t segment_size = 4u << 20;
   // 0 = std::thread::hardware_concurrency().
   int recovery_threads = 0;
@@ -149,7 +149,8 @@ class DB {
                                             const Options& options);
   virtual ~DB() = default;
 
-  // Errors: InvalidArgument (sizes), NoSpace (pool full; nothing
+  // Errors: InvalidArgument (sizes), NoSpace (pool full, or no run of
+  // contiguous free segments for a value larger than a segment; nothing
   // acknowledged is lost), AlreadyExists / NotFound for PutIf conditions.
   virtual Status Put(std::string_view key, std::string_view value,
                      int64_t expire_at_ms = 0,

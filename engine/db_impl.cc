@@ -196,6 +196,9 @@ Status DBImpl::Recover() {
   sb_.open_count++;
   sb_.last_open_ms = NowMs();
   sb_.last_recovery_ms = recovery_ms_;
+  // Upgrade: a version-1 pool is a valid version-2 pool (version 2 only adds
+  // spans), so only the number changes, with the usual A-then-B update.
+  sb_.format_version = format::kFormatVersion;
   // Also rewrites a damaged superblock copy from the one in force.
   return WriteSuperBlock();
 }
@@ -249,7 +252,14 @@ void DBImpl::AdoptSegments(const PoolScan& scan) {
   for (uint64_t i = 0; i < scan.segments.size(); ++i) {
     const SegmentScan& seg = scan.segments[i];
     SegMeta& m = segs_[i];
+    if (seg.state == SegmentState::kSpanned) {
+      m.head = static_cast<int64_t>(seg.span_head);
+      m.tail = 0;
+      m.use = SegUse::kCovered;
+      continue;
+    }
     if (seg.state != SegmentState::kInUse) {
+      if (seg.release_span) FinishSpanFree(i, seg.span, seg.epoch);
       m.use = SegUse::kFree;
       free_list_.push_back(static_cast<int64_t>(i));
       continue;
@@ -259,6 +269,7 @@ void DBImpl::AdoptSegments(const PoolScan& scan) {
     m.tail = seg.tail;
     m.live = scan.live_bytes[i].load();
     m.tomb = seg.tombstone_bytes;
+    m.span = seg.span;
     m.use = SegUse::kSealed;
     if (!seg.sealed) {
       char* sp = SegBase(static_cast<int64_t>(i));

@@ -14,6 +14,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -63,7 +64,9 @@ class DBImpl final : public DB {
   StatusOr<uint64_t> ReclaimExpired() override;
 
  private:
-  enum class SegUse : uint8_t { kFree, kActive, kSealed };
+  // kCovered: segments 2..N of a span (value bytes of the record its head
+  // segment holds; see span.cc).
+  enum class SegUse : uint8_t { kFree, kActive, kSealed, kCovered };
   struct SegMeta {
     std::atomic<uint64_t> live{0};  // bytes of indexed entries
     // Bytes of tombstone records: not live, yet compaction re-appends each
@@ -73,6 +76,8 @@ class DBImpl final : public DB {
     std::atomic<SegUse> use{SegUse::kFree};
     uint64_t epoch = 0;
     uint32_t seed = 0;
+    std::atomic<uint32_t> span{1};  // a span head: segments it covers
+    int64_t head = -1;              // kCovered: the span's head segment
   };
   struct alignas(64) LogHead {
     std::mutex mu;
@@ -106,8 +111,14 @@ class DBImpl final : public DB {
   char* SegBase(int64_t seg) const {
     return base_ + format::kDataOffset + seg * segment_size_;
   }
+  // The segment whose SegMeta accounts for `loc` (a span's head for any
+  // byte of the span).
   uint64_t SegOf(uint64_t loc) const {
-    return (loc - format::kDataOffset) / segment_size_;
+    uint64_t s = (loc - format::kDataOffset) / segment_size_;
+    const SegMeta& m = segs_[s];
+    return m.use.load(std::memory_order_acquire) == SegUse::kCovered
+               ? static_cast<uint64_t>(m.head)
+               : s;
   }
   LogHead& MyHead();
   // Appends one put/tombstone record; REQUIRES the key's stripe.
@@ -122,7 +133,25 @@ class DBImpl final : public DB {
   void SealHead(LogHead& head);
   // Fails with NoSpace unless more than `keep_free` segments are free.
   StatusOr<int64_t> AllocSegment(uint64_t keep_free);
+  // Frees a segment, or a whole span given its head.
   void FreeSegment(int64_t seg);
+
+  // --- spans (span.cc): records larger than a segment ---
+  // Writes one record of `size` bytes into a span of its own: `fill` gets
+  // the record's address and the span's seed/epoch and writes it (plain or
+  // streaming stores, unpersisted); the span is then persisted, sealed and
+  // committed. REQUIRES: `head`'s mutex (keeps Flush/Grow out).
+  using SpanFill =
+      std::function<void(char* rec, uint32_t seed, uint64_t epoch)>;
+  Status AppendSpan(const LogHead& head, uint64_t size, bool tombstone,
+                    const SpanFill& fill, uint64_t* rec_off);
+  // Takes a run of `n` contiguous free segments, leaving `keep_free` free
+  // ones. Returns the first segment.
+  StatusOr<int64_t> TakeRun(uint64_t n, uint64_t keep_free, uint64_t size);
+  // Second half of freeing a span whose head is durably free: releases the
+  // covered segments, then marks the head "released".
+  void FinishSpanFree(int64_t seg, uint32_t span, uint64_t epoch);
+  void ReleaseCovered(int64_t seg, uint32_t span, uint64_t freed_state);
   void CountPersist(LogHead& head) {
     head.persists.fetch_add(1, std::memory_order_relaxed);
   }
@@ -179,6 +208,9 @@ class DBImpl final : public DB {
   LogHead compaction_head_;
   std::mutex alloc_mu_;
   std::vector<int64_t> free_list_;
+  // Segments the last span allocation that failed needed (compaction makes
+  // room for that many before it stops).
+  std::atomic<uint64_t> span_wanted_{0};
 
   static constexpr size_t kStripes = 4096;
   std::unique_ptr<std::mutex[]> stripes_;

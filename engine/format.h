@@ -4,6 +4,8 @@
 //
 // Pool:    [superblock A @0][superblock B @4096][segment 0 @8192][segment 1]...
 // Segment: [header line @+0, 64 B][state line @+64, 64 B][records @+128 ...]
+// Span:    a header with span N > 1 (version 2) makes segments [i, i+N) one
+//          extent holding exactly one record, too large for one segment.
 // Record:  [u32 data_crc][u32 header_crc][EntryHeader 32 B][key][value][pad]
 //          padded to 8 bytes. A batch record's "value" is a run of
 //          sub-entries, each [EntryHeader][key][value][pad to 8].
@@ -20,7 +22,10 @@
 
 namespace daxkv::engine::format {
 
-inline constexpr uint32_t kFormatVersion = 1;
+// Version 2 adds spans (SegmentHeader::span > 1); version-1 pools are read
+// as they are and upgraded on open (the superblock's version alone).
+inline constexpr uint32_t kFormatVersion = 2;
+inline constexpr uint32_t kOldestFormatVersion = 1;
 inline constexpr char kPoolMagic[8] = {'D', 'A', 'X', 'K', 'V', 'P', 'O', 'L'};
 inline constexpr char kSegmentMagic[8] = {'D', 'A', 'X', 'K',
                                           'V', 'S', 'E', 'G'};
@@ -41,8 +46,12 @@ inline constexpr uint64_t kMaxPoolBytes = 1ull << 42;  // 39-bit loc/8 in index
 inline constexpr uint64_t kStateInUse = 0;
 inline constexpr uint8_t kStateFreedTag = 0xF1;
 inline constexpr uint8_t kStateAllocatingTag = 0xA1;
+// A freed span head whose covered segments are released (version 2): the
+// only free state of a span head that claims no segments after it.
+inline constexpr uint8_t kStateReleasedTag = 0xF2;
 inline uint64_t FreedState(uint64_t epoch) { return epoch << 8 | 0xF1; }
 inline uint64_t AllocatingState(uint64_t epoch) { return epoch << 8 | 0xA1; }
+inline uint64_t ReleasedState(uint64_t epoch) { return epoch << 8 | 0xF2; }
 
 enum EntryType : uint8_t {
   kPut = 1,
@@ -86,7 +95,7 @@ struct SegmentHeader {
   uint8_t uuid[16];    // 8 (the pool's)
   uint64_t epoch;      // 24 (unique per allocation, increasing)
   uint64_t open_seq;   // 32 (global sequence when allocated)
-  uint32_t span;       // 40 (segments covered; always 1 in version 1)
+  uint32_t span;       // 40 (segments covered: 1, or N > 1 for a span)
   uint32_t reserved0;  // 44
   uint64_t reserved1;  // 48
   uint32_t reserved2;  // 56
@@ -111,6 +120,10 @@ inline constexpr uint64_t Align8(uint64_t n) { return (n + 7) & ~uint64_t{7}; }
 // Bytes an entry occupies in the log, padding included.
 inline uint64_t EntrySize(uint64_t key_len, uint64_t value_len) {
   return Align8(kEntryHeaderSize + key_len + value_len);
+}
+// Segments a span needs for a record of `record_size` bytes.
+inline uint64_t SpanSegments(uint64_t record_size, uint64_t segment_size) {
+  return (kSegmentHeaderSize + record_size + segment_size - 1) / segment_size;
 }
 inline uint64_t RecordSize(uint64_t key_len, uint64_t value_len) {
   return Align8(kRecordHeaderSize + key_len + value_len);

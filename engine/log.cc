@@ -11,6 +11,20 @@ namespace {
 constexpr size_t kNonTemporalThreshold = 1024;
 std::atomic<unsigned> g_thread_counter{0};
 thread_local unsigned t_thread_id = g_thread_counter.fetch_add(1);
+
+format::EntryHeader MakeEntry(uint8_t type, uint8_t flags, std::string_view key,
+                              std::string_view value, int64_t expire_at_ms,
+                              uint64_t seq, uint64_t epoch) {
+  format::EntryHeader e{};
+  e.type = type;
+  e.flags = flags;
+  e.key_len = static_cast<uint32_t>(key.size());
+  e.seq = seq;
+  e.value_len = static_cast<uint32_t>(value.size());
+  e.epoch_lo = static_cast<uint32_t>(epoch);
+  e.expire_at_ms = expire_at_ms;
+  return e;
+}
 }  // namespace
 
 DBImpl::LogHead& DBImpl::MyHead() {
@@ -72,12 +86,14 @@ void DBImpl::FreeSegment(int64_t seg) {
   // Durability: 8-byte store; once durable, recovery ignores the segment.
   region_->Persist(sp + format::kStateWordOffset, 8);
   misc_persists_++;
+  const uint32_t span = m.span.exchange(1);
+  if (span > 1) FinishSpanFree(seg, span, m.epoch);
   m.use = SegUse::kFree;
   m.live = 0;
   m.tomb = 0;
   m.tail = format::kSegmentHeaderSize;
   std::lock_guard<std::mutex> l(alloc_mu_);
-  free_list_.push_back(seg);
+  for (uint32_t k = 0; k < span; ++k) free_list_.push_back(seg + k);
 }
 
 void DBImpl::PersistPending(LogHead& head) {
@@ -132,19 +148,34 @@ Status DBImpl::AppendEntry(LogHead& head, uint8_t type, std::string_view key,
                            uint64_t seq, bool sync, Placed* out) {
   const uint64_t size = format::RecordSize(key.size(), value.size());
   std::lock_guard<std::mutex> l(head.mu);
+  out->seq = seq;
+  if (size > segment_size_ - format::kSegmentHeaderSize) {
+    uint64_t rec_off = 0;
+    DAXKV_RETURN_IF_ERROR(AppendSpan(
+        head, size, type == format::kTombstone,
+        [&](char* rec, uint32_t seed, uint64_t epoch) {
+          format::EntryHeader e =
+              MakeEntry(type, format::kFlagPrefixDurable, key, value,
+                        expire_at_ms, seq, epoch);
+          format::EncodeRecord(rec, seed, e, key, value,
+                               /*value_dst_skip=*/true);
+          region_->Flush(rec, format::kRecordHeaderSize + key.size());
+          region_->Copy(rec + format::kRecordHeaderSize + key.size(),
+                        value.data(), value.size(),
+                        dax::kMemNonTemporal | dax::kMemNoDrain);
+        },
+        &rec_off));
+    out->loc = rec_off + 8;
+    return OkStatus();
+  }
   DAXKV_RETURN_IF_ERROR(Reserve(head, size, type == format::kTombstone));
   if (sync) PersistPending(head);
   char* sp = SegBase(head.seg);
   char* rec = sp + head.tail;
   const SegMeta& m = segs_[head.seg];
-  format::EntryHeader e{};
-  e.type = type;
-  e.flags = head.persisted == head.tail ? format::kFlagPrefixDurable : 0;
-  e.key_len = static_cast<uint32_t>(key.size());
-  e.seq = seq;
-  e.value_len = static_cast<uint32_t>(value.size());
-  e.epoch_lo = static_cast<uint32_t>(m.epoch);
-  e.expire_at_ms = expire_at_ms;
+  format::EntryHeader e = MakeEntry(
+      type, head.persisted == head.tail ? format::kFlagPrefixDurable : 0, key,
+      value, expire_at_ms, seq, m.epoch);
   const bool nt = sync && value.size() >= kNonTemporalThreshold;
   format::EncodeRecord(rec, m.seed, e, key, value, /*value_dst_skip=*/nt);
   if (nt) {
@@ -170,7 +201,6 @@ Status DBImpl::AppendEntry(LogHead& head, uint8_t type, std::string_view key,
     segs_[head.seg].tomb.fetch_add(size, std::memory_order_relaxed);
   }
   out->loc = static_cast<uint64_t>(rec - base_) + 8;
-  out->seq = seq;
   return OkStatus();
 }
 
@@ -178,6 +208,20 @@ Status DBImpl::AppendImage(LogHead& head, std::string* image, bool sync,
                            uint64_t* rec_off) {
   const uint64_t size = image->size();
   std::lock_guard<std::mutex> l(head.mu);
+  if (size > segment_size_ - format::kSegmentHeaderSize) {
+    return AppendSpan(
+        head, size, false,
+        [&](char* rec, uint32_t seed, uint64_t epoch) {
+          format::EntryHeader e = format::LoadEntry(image->data() + 8);
+          e.flags = format::kFlagPrefixDurable;
+          e.epoch_lo = static_cast<uint32_t>(epoch);
+          std::memcpy(image->data() + 8, &e, sizeof(e));
+          format::SealRecordCrcs(image->data(), seed);
+          region_->Copy(rec, image->data(), size,
+                        dax::kMemNonTemporal | dax::kMemNoDrain);
+        },
+        rec_off);
+  }
   DAXKV_RETURN_IF_ERROR(Reserve(head, size, false));
   if (sync) PersistPending(head);
   char* sp = SegBase(head.seg);

@@ -24,6 +24,8 @@ const char* StateName(SegmentState s) {
       return "in-use";
     case SegmentState::kDamaged:
       return "damaged";
+    case SegmentState::kSpanned:
+      return "spanned";
   }
   return "?";
 }
@@ -49,6 +51,32 @@ void FillSuperBlock(const SuperBlockRead& read, PoolReport* r) {
   r->flush_seq = sb.flush_seq;
 }
 
+// A span holds exactly one record, too large for one segment, ending in
+// the span's last segment, and is sealed.
+void VerifySpan(const format::SuperBlock& sb, uint64_t i,
+                const SegmentScan& seg, std::vector<PoolProblem>* problems) {
+  const uint64_t seg_off = SegmentOffset(sb, i);
+  std::string bad;
+  if (!seg.sealed) bad = "is not sealed";
+  // A damaged record counts: it is reported (and repaired) by the scan.
+  const uint64_t records = seg.records + seg.damaged.size();
+  if (records != 1) {
+    bad = "holds " + std::to_string(records) + " records instead of 1";
+  }
+  if (seg.records == 1 && seg.damaged.empty() &&
+      (seg.tail <= (seg.span - 1) * sb.segment_size ||
+       seg.tail <= sb.segment_size)) {
+    bad = "is longer than its record needs (record ends at +" +
+          std::to_string(seg.tail) + ")";
+  }
+  if (!bad.empty()) {
+    problems->push_back({seg_off, 64, false,
+                         "span of " + std::to_string(seg.span) +
+                             " segments at segment " + std::to_string(i) + " " +
+                             bad});
+  }
+}
+
 // Invariants beyond checksums, checked on every valid record.
 void VerifyRecords(const char* base, const format::SuperBlock& sb,
                    const PoolScan& scan, std::vector<PoolProblem>* problems) {
@@ -69,6 +97,7 @@ void VerifyRecords(const char* base, const format::SuperBlock& sb,
                            "segment " + std::to_string(i) +
                                " live bytes exceed its used bytes"});
     }
+    if (seg.span > 1) VerifySpan(sb, i, seg, problems);
     const char* sp = base + seg_off;
     size_t d = 0;
     for (uint32_t off = format::kSegmentHeaderSize; off < seg.tail;) {
@@ -154,6 +183,8 @@ StatusOr<PoolReport> InspectPool(const dax::Region& region,
     sr.offset = SegmentOffset(read.sb, i);
     sr.state = StateName(seg.state);
     sr.sealed = seg.sealed;
+    sr.span = seg.span;
+    sr.span_head = seg.span_head;
     sr.torn_tail = seg.torn_tail;
     sr.epoch = seg.epoch;
     sr.records = seg.records;
@@ -165,8 +196,10 @@ StatusOr<PoolReport> InspectPool(const dax::Region& region,
       r.used_bytes += sr.used_bytes;
       r.live_bytes += sr.live_bytes;
       r.dead_bytes += sr.dead_bytes;
-      r.free_bytes += read.sb.segment_size - seg.tail;
-    } else if (seg.state != SegmentState::kDamaged) {
+      r.free_bytes += seg.span * read.sb.segment_size - seg.tail;
+      if (seg.span > 1) ++r.spans;
+    } else if (seg.state != SegmentState::kDamaged &&
+               seg.state != SegmentState::kSpanned) {
       ++r.free_segments;
       r.free_bytes += read.sb.segment_size;
     }

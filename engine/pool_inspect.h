@@ -36,7 +36,11 @@ struct InspectOptions {
 struct SegmentReport {
   uint64_t index = 0;
   uint64_t offset = 0;  // pool offset
-  std::string state;    // "unused", "free", "in-use", "damaged"
+  // "unused", "free", "in-use", "damaged", or "spanned" (segment 2..N of
+  // the span whose first segment is span_head).
+  std::string state;
+  uint32_t span = 1;  // in-use: segments covered (> 1: a span head)
+  uint64_t span_head = 0;
   bool sealed = false;
   bool torn_tail = false;
   uint64_t epoch = 0;
@@ -74,6 +78,7 @@ struct PoolReport {
   uint64_t expired_keys = 0;
   uint64_t records = 0;
   uint64_t free_segments = 0;
+  uint64_t spans = 0;  // in-use spans (records larger than a segment)
   uint64_t free_bytes = 0;
   uint64_t used_bytes = 0;
   uint64_t live_bytes = 0;

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
+#include <limits>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -36,7 +37,9 @@ bool Unformatted(const char* slot) {
     return false;
   }
   if (AllZero(slot + 8, 56)) return true;
-  return format::Load32(slot + 8) == format::kFormatVersion &&
+  const uint32_t version = format::Load32(slot + 8);
+  return version >= format::kOldestFormatVersion &&
+         version <= format::kFormatVersion &&
          format::Load32(slot + 12) == format::kSuperBlockSize;
 }
 
@@ -47,7 +50,8 @@ bool ValidCopy(const SuperBlock& sb, bool* newer) {
     *newer = true;
     return false;
   }
-  return sb.crc == format::SuperBlockCrc(sb) && sb.format_version >= 1;
+  return sb.crc == format::SuperBlockCrc(sb) &&
+         sb.format_version >= format::kOldestFormatVersion;
 }
 
 }  // namespace
@@ -121,7 +125,15 @@ class Scanner {
 
  private:
   void ScanSegment(uint64_t i);
+  void ClassifyAll();
   void ClassifySegment(uint64_t i, SegmentScan* seg);
+  // The segment whose live bytes account for pool offset `loc` (a span's
+  // head for any byte of the span).
+  uint64_t LiveSlot(uint64_t loc) const {
+    uint64_t i = (loc - sb_.data_offset) / sb_.segment_size;
+    const SegmentScan& s = out_->segments[i];
+    return s.state == SegmentState::kSpanned ? s.span_head : i;
+  }
   void ScanRecords(uint64_t i, SegmentScan* seg);
   uint32_t Resync(const char* seg_base, const SegmentScan& seg, uint32_t from,
                   uint32_t end) const;
@@ -151,7 +163,8 @@ void Scanner::ClassifySegment(uint64_t i, SegmentScan* seg) {
   std::memcpy(&h, p, sizeof(h));
   uint64_t state = format::Load64(p + format::kStateWordOffset);
   uint8_t tag = static_cast<uint8_t>(state);
-  if (tag == format::kStateFreedTag || tag == format::kStateAllocatingTag) {
+  if (tag == format::kStateFreedTag || tag == format::kStateAllocatingTag ||
+      tag == format::kStateReleasedTag) {
     uint64_t e = state >> 8;
     uint64_t cur = max_epoch_.load();
     while (e > cur && !max_epoch_.compare_exchange_weak(cur, e)) {
@@ -168,9 +181,21 @@ void Scanner::ClassifySegment(uint64_t i, SegmentScan* seg) {
     while (h.epoch > cur && !max_epoch_.compare_exchange_weak(cur, h.epoch)) {
     }
   }
+  const uint64_t room = sb_.segment_count - i;
   if (tag == format::kStateAllocatingTag ||
-      (crc_ok && state == format::FreedState(h.epoch))) {
+      (crc_ok && (state == format::FreedState(h.epoch) ||
+                  state == format::ReleasedState(h.epoch)))) {
     seg->state = SegmentState::kFree;
+    // A span head allocating or freed under its own epoch: its header (span
+    // N) was durable before any record byte reached the covered segments,
+    // and they are not handed out again before its state says "released".
+    seg->release_span = crc_ok && h.span > 1 && h.span <= room &&
+                        (state == format::AllocatingState(h.epoch) ||
+                         state == format::FreedState(h.epoch));
+    if (seg->release_span) {
+      seg->span = h.span;
+      seg->epoch = h.epoch;
+    }
     return;
   }
   if (!crc_ok) {
@@ -181,7 +206,17 @@ void Scanner::ClassifySegment(uint64_t i, SegmentScan* seg) {
                     "verified (repair frees the segment, losing them)"});
     return;
   }
+  if (h.span == 0 || h.span > room ||
+      h.span * sb_.segment_size > std::numeric_limits<uint32_t>::max()) {
+    seg->state = SegmentState::kDamaged;
+    AddProblem({SegmentOffset(sb_, i) + 40, 4, true,
+                "segment " + std::to_string(i) + " header claims a span of " +
+                    std::to_string(h.span) + " segments (" +
+                    std::to_string(room) + " from here to the pool's end)"});
+    return;
+  }
   seg->state = SegmentState::kInUse;
+  seg->span = h.span;
   seg->epoch = h.epoch;
   seg->seed = format::SegmentSeed(sb_.uuid, h.epoch);
   if (state != format::kStateInUse) {
@@ -233,15 +268,13 @@ bool Scanner::FeedRecord(uint64_t rec_off, const char* rec) {
       loser = index_->InsertNewest(s, kh, key, loc, tomb, &inserted);
     }
     if (inserted && !tomb) {
-      out_->live_bytes[(loc - sb_.data_offset) / sb_.segment_size] +=
-          format::IndexedEntryBytes(e);
+      out_->live_bytes[LiveSlot(loc)] += format::IndexedEntryBytes(e);
     }
     if (loser != 0) {
       format::EntryHeader le = format::LoadEntry(base_ + loser);
       if (le.type == format::kPut) {
         if (inserted) {
-          out_->live_bytes[(loser - sb_.data_offset) / sb_.segment_size] -=
-              format::IndexedEntryBytes(le);
+          out_->live_bytes[LiveSlot(loser)] -= format::IndexedEntryBytes(le);
         }
         if (options_.on_dead_put) options_.on_dead_put(kh.low());
       }
@@ -254,11 +287,12 @@ bool Scanner::FeedRecord(uint64_t rec_off, const char* rec) {
 void Scanner::ScanRecords(uint64_t i, SegmentScan* seg) {
   const uint64_t seg_off = SegmentOffset(sb_, i);
   const char* sp = base_ + seg_off;
+  const uint64_t extent = seg->span * sb_.segment_size;
   uint32_t sealed_tail = 0;
   uint64_t seal = format::Load64(sp + format::kSealWordOffset);
   seg->sealed = format::DecodeSealWord(seal, seg->seed, &sealed_tail) &&
                 sealed_tail >= format::kSegmentHeaderSize &&
-                sealed_tail <= sb_.segment_size;
+                sealed_tail <= extent;
   if (seal != 0 && !seg->sealed) {
     seg->seal_damaged = true;
     AddProblem({seg_off + format::kSealWordOffset, 8, true,
@@ -266,7 +300,7 @@ void Scanner::ScanRecords(uint64_t i, SegmentScan* seg) {
                     " seal word damaged; scanned as unsealed"});
   }
   const uint32_t end =
-      seg->sealed ? sealed_tail : static_cast<uint32_t>(sb_.segment_size);
+      seg->sealed ? sealed_tail : static_cast<uint32_t>(extent);
   uint32_t off = format::kSegmentHeaderSize;
   while (off + format::kRecordHeaderSize <= end || (seg->sealed && off < end)) {
     uint64_t n = 0;
@@ -312,9 +346,28 @@ void Scanner::ScanRecords(uint64_t i, SegmentScan* seg) {
   records_.fetch_add(seg->records, std::memory_order_relaxed);
 }
 
+// Sequential: a span head (in use, or a span write or free cut short)
+// claims the segments after it whatever they hold, so segment i can only be
+// classified once every segment before it is. Reads two lines per segment
+// (spans are skipped whole).
+void Scanner::ClassifyAll() {
+  const uint64_t n = sb_.segment_count;
+  for (uint64_t i = 0; i < n;) {
+    SegmentScan& seg = out_->segments[i];
+    ClassifySegment(i, &seg);
+    const bool in_use = seg.state == SegmentState::kInUse;
+    const uint64_t span = in_use || seg.release_span ? seg.span : 1;
+    for (uint64_t k = 1; k < span; ++k) {
+      out_->segments[i + k].state =
+          in_use ? SegmentState::kSpanned : SegmentState::kFree;
+      out_->segments[i + k].span_head = i;
+    }
+    i += span;
+  }
+}
+
 void Scanner::ScanSegment(uint64_t i) {
   SegmentScan* seg = &out_->segments[i];
-  ClassifySegment(i, seg);
   if (seg->state == SegmentState::kInUse) ScanRecords(i, seg);
   bytes_done_.fetch_add(sb_.segment_size, std::memory_order_relaxed);
 }
@@ -324,6 +377,7 @@ void Scanner::Run() {
   out_->segments.assign(n, SegmentScan{});
   out_->live_bytes.reset(new std::atomic<uint64_t>[n]);
   for (uint64_t i = 0; i < n; ++i) out_->live_bytes[i] = 0;
+  ClassifyAll();
   int threads = std::max(1, std::min<int>(options_.threads, n));
   std::atomic<int> running{threads};
   std::mutex done_mu;

@@ -47,6 +47,7 @@ enum class SegmentState : uint8_t {
   kFree,     // freed by compaction or flush
   kInUse,    // holds records; scanned
   kDamaged,  // header checksum mismatch: its records cannot be verified
+  kSpanned,  // segment 2..N of an in-use span: bytes of the head's record
 };
 
 struct SegmentScan {
@@ -56,6 +57,11 @@ struct SegmentScan {
   bool sealed = false;
   bool torn_tail = false;  // an unsealed segment ended in a torn record
   uint32_t tail = 0;       // segment offset just past the last valid record
+  uint32_t span = 1;       // kInUse: segments covered (> 1: a span head)
+  uint64_t span_head = 0;  // kSpanned: the span's first segment
+  // kFree: a span head whose allocation or free was cut short; it claims
+  // `span` segments (free too), whose header lines must be released.
+  bool release_span = false;
   uint64_t records = 0;
   uint64_t tombstones = 0;
   uint64_t tombstone_bytes = 0;  // record bytes of those tombstones

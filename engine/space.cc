@@ -28,6 +28,9 @@ int64_t DBImpl::PickVictim(double max_live_ratio) const {
   for (uint64_t i = 0; i < n; ++i) {
     const SegMeta& m = segs_[i];
     if (m.use.load() != SegUse::kSealed) continue;
+    // A span is never copied (its record is larger than a segment): it is
+    // a victim only once its record is dead, and is then freed whole.
+    if (m.span.load() > 1 && m.live.load() != 0) continue;
     uint64_t used = m.tail.load() - format::kSegmentHeaderSize;
     // Tombstones count half: compaction keeps each one while its bucket
     // has dead puts, so a tombstone-only segment must not look empty. Were
@@ -125,9 +128,13 @@ bool DBImpl::CompactForSpace() {
   // NoSpace cheap. Returns whether the caller should retry: room was made,
   // or at least one segment was compacted (a delete needs less room than a
   // put). No victim at all means the pool really is full (NoSpace).
-  const uint64_t limit = reserve_ + 2;
+  // A span that found no room asks for its segment count on top of the
+  // reserve (freeing that many does not promise a contiguous run).
+  const uint64_t want =
+      reserve_ + std::max<uint64_t>(1, span_wanted_.exchange(0));
+  const uint64_t limit = want + 1;
   bool compacted = false;
-  for (uint64_t i = 0; i < limit && FreeSegments() <= reserve_; ++i) {
+  for (uint64_t i = 0; i < limit && FreeSegments() < want; ++i) {
     int64_t victim = PickVictim(0.97);
     if (victim < 0 || !CompactSegment(victim).ok()) return compacted;
     compacted = true;
@@ -227,7 +234,8 @@ Status DBImpl::Flush() {
   compaction_head_.seg = -1;
   const uint64_t n = segment_count_.load();
   for (uint64_t i = 0; i < n; ++i) {
-    if (segs_[i].use.load() != SegUse::kFree) FreeSegment(i);
+    SegUse use = segs_[i].use.load();
+    if (use == SegUse::kActive || use == SegUse::kSealed) FreeSegment(i);
   }
   for (uint64_t i = 0; i <= dead_mask_; ++i) dead_[i] = 0;
   return OkStatus();

@@ -123,7 +123,15 @@ void Connection::ProcessInput() {
       client_.close_after_reply = true;
     }
   }
-  if (in_start_ == in_end_) in_start_ = in_end_ = 0;
+  if (in_start_ == in_end_) {
+    in_start_ = in_end_ = 0;
+    // A large value (up to proto-max-bulk-len) grew the buffer: give it back
+    // once consumed rather than hold it for the connection's life.
+    if (in_cap_ > (1u << 20)) {
+      in_.reset();
+      in_cap_ = 0;
+    }
+  }
   size_t qbuf = in_end_ - in_start_;
   client_.query_buffer_bytes.store(qbuf, std::memory_order_relaxed);
   if (qbuf > server_.config().client_query_buffer_limit) {

@@ -32,8 +32,8 @@ DEFINE_string(client_output_limit, "0",
 DEFINE_string(client_query_buffer_limit, "1G",
               "Close a client whose unparsed input exceeds this");
 DEFINE_string(segment_size, "0",
-              "Engine segment size for a new pool; the largest value must fit "
-              "in one (0 = pool_size/32 within [4M, 64M])");
+              "Engine segment size for a new pool (0 = pool_size/32 within "
+              "[4M, 64M]); larger values span several segments");
 DEFINE_bool(require_dax, false,
             "Refuse page-granularity (msync) backings: the pool must be DAX");
 

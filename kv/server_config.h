@@ -31,8 +31,8 @@ struct ServerConfig {
   uint64_t client_output_limit = 0;
   uint64_t client_query_buffer_limit = 1ull << 30;
   bool require_dax = false;
-  // Engine segment size for a new pool (the largest value must fit in
-  // one); 0 = pool_size / 32 clamped to [4 MiB, 64 MiB].
+  // Engine segment size for a new pool; 0 = pool_size / 32 clamped to
+  // [4 MiB, 64 MiB]. Larger values take a span of contiguous segments.
   uint64_t segment_size = 0;
 };
 

@@ -167,5 +167,29 @@ TEST_F(StringCommandsTest, IncrByFloat) {
   EXPECT_EQ(Run("INCRBYFLOAT z -0"), Bulk("0"));
 }
 
+// The fixture's pool has 1 MiB segments: these values take spans of
+// segments in the engine and behave like any other string.
+TEST_F(StringCommandsTest, ValuesLargerThanASegment) {
+  std::string big(3 << 20, '\0');
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i % 253);
+  EXPECT_EQ(RunArgs({"SET", "big", big}), kOk);
+  EXPECT_EQ(Run("STRLEN big"), Int(3 << 20));
+  EXPECT_EQ(RunArgs({"GETRANGE", "big", "1048570", "1048585"}),
+            Bulk(big.substr(1048570, 16)));  // across a segment boundary
+  EXPECT_EQ(RunArgs({"APPEND", "big", "tail"}), Int((3 << 20) + 4));
+  EXPECT_EQ(RunArgs({"SETRANGE", "big", "2621440", "mid"}), Int((3 << 20) + 4));
+  big += "tail";
+  big.replace(2621440, 3, "mid");
+  const std::string other(1536 << 10, 'o');
+  EXPECT_EQ(RunArgs({"MSET", "m1", other, "m2", big.substr(0, 1536 << 10)}),
+            kOk);
+  Reopen();
+  EXPECT_EQ(Run("GET big"), Bulk(big));
+  EXPECT_EQ(Run("GET m1"), Bulk(other));
+  EXPECT_EQ(Run("GET m2"), Bulk(big.substr(0, 1536 << 10)));
+  EXPECT_EQ(Run("DEL big m1 m2"), Int(3));
+  EXPECT_EQ(Run("GET big"), kNil);
+}
+
 }  // namespace
 }  // namespace daxkv::kv

@@ -30,6 +30,8 @@ json SegmentsToJson(const std::vector<engine::SegmentReport>& segments) {
     out.push_back({{"index", s.index},
                    {"offset", s.offset},
                    {"state", s.state},
+                   {"span", s.span},
+                   {"span_head", s.span_head},
                    {"sealed", s.sealed},
                    {"torn_tail", s.torn_tail},
                    {"epoch", s.epoch},
@@ -77,7 +79,10 @@ void RenderSegments(const engine::PoolReport& r, std::ostream& out) {
   size_t shown = 0;
   size_t hidden = 0;
   for (const engine::SegmentReport& s : r.segments) {
-    if (s.state == "free" || s.state == "unused") continue;
+    // A span is one row (its head's): its other segments are value bytes.
+    if (s.state == "free" || s.state == "unused" || s.state == "spanned") {
+      continue;
+    }
     if (shown == kMaxSegmentRows) {
       ++hidden;
       continue;
@@ -86,14 +91,17 @@ void RenderSegments(const engine::PoolReport& r, std::ostream& out) {
     char line[200];
     std::snprintf(
         line, sizeof(line),
-        "    %-6llu %-13s %-8s %-7s %-7llu %-10s %-10s %-10s %llu%s\n",
+        "    %-6llu %-13s %-8s %-7s %-7llu %-10s %-10s %-10s %llu%s%s\n",
         static_cast<unsigned long long>(s.index), Hex(s.offset).c_str(),
         s.state.c_str(), s.sealed ? "yes" : "no",
         static_cast<unsigned long long>(s.epoch),
         HumanBytes(s.used_bytes).c_str(), HumanBytes(s.live_bytes).c_str(),
         HumanBytes(s.dead_bytes).c_str(),
         static_cast<unsigned long long>(s.records),
-        s.torn_tail ? "  torn tail" : "");
+        s.torn_tail ? "  torn tail" : "",
+        s.span > 1
+            ? ("  span of " + std::to_string(s.span) + " segments").c_str()
+            : "");
     out << line;
   }
   if (hidden > 0) out << "    ... " << hidden << " more (use --json)\n";
@@ -139,7 +147,11 @@ void RenderContents(const engine::PoolReport& r, std::ostream& out) {
       << "  space:       used " << HumanBytes(r.used_bytes) << " = live "
       << HumanBytes(r.live_bytes) << " + dead " << HumanBytes(r.dead_bytes)
       << "; free " << HumanBytes(r.free_bytes) << " (" << r.free_segments
-      << " segments)\n"
+      << " segments)";
+  if (r.spans > 0) {
+    out << "; " << r.spans << " span(s) holding records larger than a segment";
+  }
+  out << "\n"
       << "  index DRAM:  " << HumanBytes(r.index_bytes)
       << " to open; scan took " << r.scan_ms << " ms\n";
 }
@@ -237,6 +249,7 @@ json PoolToJson(const PoolView& v) {
       {"expired_keys", r.expired_keys},
       {"records", r.records},
       {"free_segments", r.free_segments},
+      {"spans", r.spans},
       {"free_bytes", r.free_bytes},
       {"used_bytes", r.used_bytes},
       {"live_bytes", r.live_bytes},
