@@ -271,7 +271,13 @@ void MSetGeneric(CommandContext& ctx, bool nx) {
   for (size_t i = 1; i < ctx.argv.size(); i += 2) {
     batch.Put(ctx.argv[i], ctx.argv[i + 1]);
   }
+  // Readers on other I/O threads must see all of the keys or none (the
+  // engine publishes a batch key by key); inside EXEC the block already
+  // runs in isolation.
+  std::optional<ExclusiveSection> isolated;
+  if (ctx.argv.size() > 3 && !ctx.in_exec) isolated.emplace(ctx);
   Status s = ctx.store.Write(batch);
+  isolated.reset();
   if (s.ok()) {
     if (nx) {
       ctx.out.Integer(1);

@@ -73,23 +73,6 @@ void RunQueued(CommandContext& ctx, TxnStore& txn) {
   }
 }
 
-// Holds the exec lock exclusively, trading in the round's shared hold.
-class ExclusiveSection {
- public:
-  explicit ExclusiveSection(CommandContext& ctx) : ctx_(ctx) {
-    if (ctx_.client.round_lock != nullptr) ctx_.client.round_lock->unlock();
-    lock_ = std::unique_lock<std::shared_mutex>(ctx_.server.exec_lock());
-  }
-  ~ExclusiveSection() {
-    lock_.unlock();
-    if (ctx_.client.round_lock != nullptr) ctx_.client.round_lock->lock();
-  }
-
- private:
-  CommandContext& ctx_;
-  std::unique_lock<std::shared_mutex> lock_;
-};
-
 void ExecCommand(CommandContext& ctx) {
   Client& c = ctx.client;
   if (!c.in_multi) {

@@ -9,6 +9,8 @@
 #define DAXKV_KV_COMMAND_H_
 
 #include <cstdint>
+#include <mutex>
+#include <shared_mutex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -31,6 +33,29 @@ struct CommandContext {
   ReplyWriter& out;
   std::span<const std::string_view> argv;
   bool in_exec = false;
+};
+
+// Runs a command in isolation, as Redis's single thread does: holds the
+// server's exec lock exclusively (no other I/O thread is inside a round),
+// trading in this thread's shared round hold. EXEC blocks and multi-key
+// writes (MSET) use it so that no reader sees part of them.
+// REQUIRES: not already inside a section (ctx.in_exec is false).
+class ExclusiveSection {
+ public:
+  explicit ExclusiveSection(CommandContext& ctx) : ctx_(ctx) {
+    if (ctx_.client.round_lock != nullptr) ctx_.client.round_lock->unlock();
+    lock_ = std::unique_lock<std::shared_mutex>(ctx_.server.exec_lock());
+  }
+  ~ExclusiveSection() {
+    lock_.unlock();
+    if (ctx_.client.round_lock != nullptr) ctx_.client.round_lock->lock();
+  }
+  ExclusiveSection(const ExclusiveSection&) = delete;
+  ExclusiveSection& operator=(const ExclusiveSection&) = delete;
+
+ private:
+  CommandContext& ctx_;
+  std::unique_lock<std::shared_mutex> lock_;
 };
 
 using CommandFn = void (*)(CommandContext&);
