@@ -71,6 +71,12 @@ struct ReadResult {
   uint64_t version = 0;
 };
 
+// What Get(key, value, info) reports besides the value.
+struct ReadInfo {
+  int64_t expire_at_ms = 0;
+  uint64_t version = 0;  // as ReadResult::version
+};
+
 // An atomic group of writes: after a crash either all of them or none are
 // present. Preconditions are checked atomically with the commit.
 class WriteBatch {
@@ -160,6 +166,17 @@ class DB {
                        const WriteOptions& opts = {}) = 0;
   // NotFound when the key is absent or expired.
   virtual StatusOr<ReadResult> Get(std::string_view key) const = 0;
+  // Get into a caller-owned buffer: on OK *value holds the value, reusing
+  // its capacity (a loop of reads into one string allocates nothing), and
+  // *info (may be null) the expiry and version. On error *value is
+  // unspecified. Same errors as Get(key).
+  virtual Status Get(std::string_view key, std::string* value,
+                     ReadInfo* info = nullptr) const {
+    DAXKV_ASSIGN_OR_RETURN(ReadResult r, Get(key));
+    *value = std::move(r.value);
+    if (info != nullptr) *info = {r.expire_at_ms, r.version};
+    return OkStatus();
+  }
   // Sets *existed (may be null); OK whether or not the key existed.
   virtual Status Delete(std::string_view key, bool* existed = nullptr,
                         const WriteOptions& opts = {}) = 0;

@@ -43,6 +43,8 @@ class DBImpl final : public DB {
   Status PutIf(PutMode mode, std::string_view key, std::string_view value,
                int64_t expire_at_ms, const WriteOptions& opts) override;
   StatusOr<ReadResult> Get(std::string_view key) const override;
+  Status Get(std::string_view key, std::string* value,
+             ReadInfo* info) const override;
   Status Delete(std::string_view key, bool* existed,
                 const WriteOptions& opts) override;
   bool Exists(std::string_view key) const override;
@@ -217,8 +219,10 @@ class DBImpl final : public DB {
   std::unique_ptr<std::atomic<uint32_t>[]> dead_;
   uint64_t dead_mask_ = 0;
 
-  std::atomic<uint64_t> last_seq_{0};
-  std::atomic<uint64_t> flush_seq_{0};  // entries with seq <= it are void
+  // Own cache lines: every write bumps last_seq_, and every Publish() reads
+  // flush_seq_, which must not miss because another writer bumped the former.
+  alignas(64) std::atomic<uint64_t> last_seq_{0};
+  alignas(64) std::atomic<uint64_t> flush_seq_{0};  // seq <= it: void
   std::atomic<uint64_t> last_epoch_{0};
   std::mutex compaction_mu_;
 

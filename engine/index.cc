@@ -18,6 +18,7 @@ void Index::Clear(Shard& s) {
   s.bits = kInitialBits;
   s.slots.assign(size_t{1} << kInitialBits, 0);
   s.slots.shrink_to_fit();
+  UpdateHint(s);
   s.used = 0;
   s.tombstones = 0;
   s.expiring.clear();
@@ -50,6 +51,16 @@ IndexHit Index::Find(const Shard& s, const KeyHash& kh,
   return {SlotLoc(s.slots[i]), SlotTomb(s.slots[i])};
 }
 
+bool Index::IndexedAt(const Shard& s, const KeyHash& kh, uint64_t loc) const {
+  const size_t mask = s.slots.size() - 1;
+  const uint32_t pos = kh.pos();
+  for (size_t i = Home(s, pos);; i = (i + 1) & mask) {
+    uint64_t slot = s.slots[i];
+    if (slot == 0) return false;
+    if (SlotPos(slot) == pos && SlotLoc(slot) == loc) return true;
+  }
+}
+
 void Index::InsertSlot(Shard& s, uint64_t slot) {
   if ((s.used + 1) * 4 > s.slots.size() * 3 && s.bits < kPosBits) Grow(s);
   const size_t mask = s.slots.size() - 1;
@@ -59,11 +70,14 @@ void Index::InsertSlot(Shard& s, uint64_t slot) {
   ++s.used;
 }
 
-void Index::Grow(Shard& s) {
+void Index::Grow(Shard& s) { Rehash(s, s.bits + 1); }
+
+void Index::Rehash(Shard& s, uint32_t bits) {
   std::vector<uint64_t> old;
   old.swap(s.slots);
-  s.bits++;
-  s.slots.assign(size_t{1} << s.bits, 0);
+  s.bits = bits;
+  s.slots.assign(size_t{1} << bits, 0);
+  UpdateHint(s);
   s.used = 0;
   for (uint64_t slot : old) {
     if (slot != 0) InsertSlot(s, slot);
@@ -157,6 +171,60 @@ uint64_t Index::InsertNewest(Shard& s, const KeyHash& kh, std::string_view key,
   Upsert(s, kh, key, loc, tombstone);
   *inserted = true;
   return cur;
+}
+
+namespace {
+// Table bits growth reaches for n keys (load <= 3/4).
+uint32_t BitsFor(uint64_t n) {
+  uint32_t bits = kInitialBits;
+  while (n * 4 > (uint64_t{1} << bits) * 3 && bits < kPosBits) ++bits;
+  return bits;
+}
+}  // namespace
+
+void Index::Presize(Shard& s, uint64_t n) {
+  s.bits = BitsFor(n);
+  s.slots.assign(size_t{1} << s.bits, 0);
+  UpdateHint(s);
+}
+
+void Index::Fit(Shard& s) {
+  const uint32_t bits = BitsFor(s.used);
+  if (bits < s.bits) Rehash(s, bits);
+}
+
+uint64_t Index::InsertNewestSlot(Shard& s, uint64_t slot, int64_t expire_at_ms,
+                                 bool* inserted) {
+  const uint64_t loc = SlotLoc(slot);
+  const uint32_t pos = SlotPos(slot);
+  const size_t mask = s.slots.size() - 1;
+  *inserted = true;
+  for (size_t i = Home(s, pos);; i = (i + 1) & mask) {
+    const uint64_t cur = s.slots[i];
+    if (cur == 0) break;
+    if (SlotPos(cur) != pos) continue;
+    const format::EntryHeader ne = format::LoadEntry(base_ + loc);
+    const uint64_t cur_loc = SlotLoc(cur);
+    if (!KeyAt(cur_loc, std::string_view(base_ + loc + format::kEntryHeaderSize,
+                                         ne.key_len))) {
+      continue;
+    }
+    if (ne.seq <= format::LoadEntry(base_ + cur_loc).seq) {
+      *inserted = false;
+      return loc;
+    }
+    s.tombstones += (SlotTomb(slot) ? 1 : 0) - (SlotTomb(cur) ? 1 : 0);
+    s.slots[i] = slot;
+    TrackExpiry(s, cur_loc, SlotTomb(cur), loc, SlotTomb(slot));
+    return cur_loc;
+  }
+  InsertSlot(s, slot);
+  if (SlotTomb(slot)) {
+    ++s.tombstones;
+  } else if (expire_at_ms != 0) {
+    s.expiring.emplace(expire_at_ms, loc);
+  }
+  return 0;
 }
 
 void Index::DropTombstones(Shard& s) {

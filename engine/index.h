@@ -11,12 +11,14 @@
 // deletes (backward-shift, no tombstones) and table growth.
 //
 // Thread-safety: every Shard method REQUIRES the shard's `mu` held (shared
-// for const methods, exclusive otherwise). Entry bytes referenced by slots
+// for const methods, exclusive otherwise), except PrefetchSlot(), which
+// reads only atomics and dereferences nothing. Entry bytes referenced by slots
 // must stay readable while the lock is held (the DB frees a log segment only
 // after no slot points into it).
 #ifndef DAXKV_ENGINE_INDEX_H_
 #define DAXKV_ENGINE_INDEX_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -48,6 +50,10 @@ class Index {
     uint64_t tombstones = 0;
     // (expire_at_ms, loc) of every indexed entry with an expiry.
     std::set<std::pair<int64_t, uint64_t>> expiring;
+    // Lock-free copy of (slots.data(), kPosBits - bits) for PrefetchSlot:
+    // only ever used as a prefetch address, so staleness is harmless.
+    std::atomic<const uint64_t*> hint_slots{nullptr};
+    std::atomic<uint32_t> hint_shift{0};
   };
 
   Shard& shard(const KeyHash& kh) { return shards_[kh.shard()]; }
@@ -56,6 +62,20 @@ class Index {
   const Shard& shard_at(uint32_t i) const { return shards_[i]; }
 
   IndexHit Find(const Shard& s, const KeyHash& kh, std::string_view key) const;
+  // Whether `kh`'s key is indexed at exactly `loc`. Reads no log bytes: a
+  // location identifies its entry, so no key comparison is needed.
+  bool IndexedAt(const Shard& s, const KeyHash& kh, uint64_t loc) const;
+
+  // Starts loading `kh`'s home slot into the cache, so that a probe after
+  // other work (a persist) does not wait for DRAM. Needs no lock: it reads
+  // only the shard's hint, and a prefetch of a stale address never faults.
+  void PrefetchSlot(const KeyHash& kh) const {
+    const Shard& s = shards_[kh.shard()];
+    const uint64_t* t = s.hint_slots.load(std::memory_order_relaxed);
+    const uint32_t shift = s.hint_shift.load(std::memory_order_relaxed);
+    if (t != nullptr) __builtin_prefetch(t + (kh.pos() >> shift));
+  }
+
   // Points `key` at `loc`; returns what it pointed at before.
   IndexHit Upsert(Shard& s, const KeyHash& kh, std::string_view key,
                   uint64_t loc, bool tombstone);
@@ -71,6 +91,24 @@ class Index {
                         uint64_t loc, bool tombstone, bool* inserted);
   // Recovery: removes every tombstone slot of `s`.
   void DropTombstones(Shard& s);
+
+  // Bulk recovery (IndexBuilder): the slot image of an entry, computed
+  // while the entry is in cache so that inserting it later reads the log
+  // only when another slot of its shard has the same position.
+  static uint64_t RecoverySlot(const KeyHash& kh, uint64_t loc,
+                               bool tombstone) {
+    return MakeSlot(kh.pos(), loc, tombstone);
+  }
+  // Sizes the empty shard `s` so that `n` inserts never grow it (the size
+  // incremental growth would reach). REQUIRES s.used == 0.
+  void Presize(Shard& s, uint64_t n);
+  // Shrinks `s` to the size incremental growth reaches for s.used keys
+  // (after a Presize counted superseded entries and tombstones).
+  void Fit(Shard& s);
+  // InsertNewest for a RecoverySlot image; `expire_at_ms` is the entry's
+  // expiry (0 = none), so a new key costs no log read.
+  uint64_t InsertNewestSlot(Shard& s, uint64_t slot, int64_t expire_at_ms,
+                            bool* inserted);
 
   // Calls fn(loc) for each live (non-tombstone) slot of `s` whose position
   // lies in [lo, hi) where hi is the returned end of the covered range
@@ -107,6 +145,13 @@ class Index {
   void InsertSlot(Shard& s, uint64_t slot);
   void EraseAt(Shard& s, size_t i);
   void Grow(Shard& s);
+  // Moves every slot into a fresh table of 1 << bits slots.
+  void Rehash(Shard& s, uint32_t bits);
+  // Call after every change of s.slots' buffer or s.bits.
+  static void UpdateHint(Shard& s) {
+    s.hint_slots.store(s.slots.data(), std::memory_order_relaxed);
+    s.hint_shift.store(kPosBits - s.bits, std::memory_order_relaxed);
+  }
   void TrackExpiry(Shard& s, uint64_t old_loc, bool old_tomb, uint64_t new_loc,
                    bool new_tomb);
 

@@ -10,7 +10,7 @@
 #include <thread>
 
 #include "engine/db.h"
-#include "engine/key_hash.h"
+#include "engine/index_builder.h"
 
 namespace daxkv::engine {
 
@@ -115,6 +115,10 @@ Status ReadSuperBlocks(const char* base, size_t size, SuperBlockRead* out) {
 
 namespace {
 
+// The scan worker running on this thread (set by Scanner::Run): selects its
+// IndexBuilder buffers and totals, so that workers share no written lines.
+thread_local int tl_scan_worker = 0;
+
 class Scanner {
  public:
   Scanner(const char* base, const SuperBlock& sb, Index* index,
@@ -129,11 +133,6 @@ class Scanner {
   void ClassifySegment(uint64_t i, SegmentScan* seg);
   // The segment whose live bytes account for pool offset `loc` (a span's
   // head for any byte of the span).
-  uint64_t LiveSlot(uint64_t loc) const {
-    uint64_t i = (loc - sb_.data_offset) / sb_.segment_size;
-    const SegmentScan& s = out_->segments[i];
-    return s.state == SegmentState::kSpanned ? s.span_head : i;
-  }
   void ScanRecords(uint64_t i, SegmentScan* seg);
   uint32_t Resync(const char* seg_base, const SegmentScan& seg, uint32_t from,
                   uint32_t end) const;
@@ -148,13 +147,17 @@ class Scanner {
   Index* index_;
   const ScanOptions& options_;
   PoolScan* out_;
+  IndexBuilder* builder_ = nullptr;
+  struct alignas(64) WorkerTotals {
+    uint64_t max_seq = 0;
+    uint64_t entries = 0;
+  };
+  std::vector<WorkerTotals> totals_;
   std::mutex mu_;
   std::atomic<uint64_t> next_segment_{0};
   std::atomic<uint64_t> bytes_done_{0};
-  std::atomic<uint64_t> max_seq_{0};
   std::atomic<uint64_t> max_epoch_{0};
   std::atomic<uint64_t> records_{0};
-  std::atomic<uint64_t> entries_{0};
 };
 
 void Scanner::ClassifySegment(uint64_t i, SegmentScan* seg) {
@@ -250,35 +253,13 @@ bool Scanner::FeedRecord(uint64_t rec_off, const char* rec) {
   bool consistent = format::ForEachEntry(
       rec, [](uint64_t, const format::EntryHeader&) { return true; });
   if (!consistent) return false;
+  const int w = tl_scan_worker;
+  WorkerTotals& t = totals_[w];
   format::ForEachEntry(rec, [&](uint64_t off, const format::EntryHeader& e) {
-    entries_.fetch_add(1, std::memory_order_relaxed);
+    ++t.entries;
     if (e.seq <= sb_.flush_seq) return true;
-    uint64_t cur = max_seq_.load(std::memory_order_relaxed);
-    while (e.seq > cur && !max_seq_.compare_exchange_weak(cur, e.seq)) {
-    }
-    uint64_t loc = rec_off + off;
-    std::string_view key(base_ + loc + format::kEntryHeaderSize, e.key_len);
-    KeyHash kh(key);
-    Index::Shard& s = index_->shard(kh);
-    bool tomb = e.type == format::kTombstone;
-    bool inserted;
-    uint64_t loser;
-    {
-      std::lock_guard<RwSpinLock> l(s.mu);
-      loser = index_->InsertNewest(s, kh, key, loc, tomb, &inserted);
-    }
-    if (inserted && !tomb) {
-      out_->live_bytes[LiveSlot(loc)] += format::IndexedEntryBytes(e);
-    }
-    if (loser != 0) {
-      format::EntryHeader le = format::LoadEntry(base_ + loser);
-      if (le.type == format::kPut) {
-        if (inserted) {
-          out_->live_bytes[LiveSlot(loser)] -= format::IndexedEntryBytes(le);
-        }
-        if (options_.on_dead_put) options_.on_dead_put(kh.low());
-      }
-    }
+    t.max_seq = std::max(t.max_seq, e.seq);
+    builder_->Add(w, rec_off + off, e);
     return true;
   });
   return true;
@@ -376,20 +357,23 @@ void Scanner::Run() {
   const uint64_t n = sb_.segment_count;
   out_->segments.assign(n, SegmentScan{});
   out_->live_bytes.reset(new std::atomic<uint64_t>[n]);
-  for (uint64_t i = 0; i < n; ++i) out_->live_bytes[i] = 0;
   ClassifyAll();
   int threads = std::max(1, std::min<int>(options_.threads, n));
+  IndexBuilder builder(base_, sb_, index_, threads);
+  builder_ = &builder;
+  totals_.assign(threads, WorkerTotals{});
   std::atomic<int> running{threads};
   std::mutex done_mu;
   std::condition_variable done_cv;
-  auto work = [&] {
+  auto work = [&](int w) {
+    tl_scan_worker = w;
     for (uint64_t i; (i = next_segment_.fetch_add(1)) < n;) ScanSegment(i);
     std::lock_guard<std::mutex> l(done_mu);
     running--;
     done_cv.notify_all();
   };
   std::vector<std::thread> pool;
-  for (int t = 0; t < threads; ++t) pool.emplace_back(work);
+  for (int t = 0; t < threads; ++t) pool.emplace_back(work, t);
   const uint64_t total = n * sb_.segment_size;
   {
     std::unique_lock<std::mutex> l(done_mu);
@@ -404,15 +388,22 @@ void Scanner::Run() {
   }
   for (auto& t : pool) t.join();
   if (options_.progress) options_.progress(total, total);
-  for (uint32_t s = 0; s < kShardCount; ++s) {
-    Index::Shard& sh = index_->shard_at(s);
-    std::lock_guard<RwSpinLock> l(sh.mu);
-    index_->DropTombstones(sh);
+  builder.Build(options_.on_dead_put);
+  for (uint64_t i = 0; i < n; ++i) out_->live_bytes[i] = builder.LiveBytes(i);
+  // A batch's sub-entries may lie in the later segments of its span: their
+  // bytes count for the span's head, the unit compaction frees.
+  for (uint64_t i = 0; i < n; ++i) {
+    const SegmentScan& s = out_->segments[i];
+    if (s.state != SegmentState::kSpanned) continue;
+    out_->live_bytes[s.span_head] += out_->live_bytes[i].load();
+    out_->live_bytes[i] = 0;
   }
-  out_->max_seq = max_seq_.load();
+  for (const WorkerTotals& t : totals_) {
+    out_->max_seq = std::max(out_->max_seq, t.max_seq);
+    out_->entries += t.entries;
+  }
   out_->max_epoch = max_epoch_.load();
   out_->records = records_.load();
-  out_->entries = entries_.load();
   for (const SegmentScan& s : out_->segments) {
     out_->dropped_records += s.damaged.size();
   }

@@ -33,9 +33,7 @@ class DaxkvStore final : public KvStore {
   }
 
   Status Get(int thread, std::string_view key, std::string* value) override {
-    DAXKV_ASSIGN_OR_RETURN(engine::ReadResult r, db_->Get(key));
-    *value = std::move(r.value);
-    return OkStatus();
+    return db_->Get(key, value);
   }
 
   Status BulkLoad(uint64_t n, const KeyFn& key_fn,
