@@ -10,7 +10,11 @@
 # Usage: scripts/bench_server.sh [BUILD_DIR]
 # Knobs (environment): BENCH_N (requests per run, 200000), BENCH_ROUNDS (3),
 #   BENCH_CLIENTS (50), BENCH_PIPELINES ("1 16"), BENCH_KEYSPACE (100000),
-#   BENCH_CONFIGS (subset of the names below), BENCH_OUT (JSON path).
+#   BENCH_CONFIGS (subset of the names below), BENCH_OUT (JSON path),
+#   BENCH_CLIENT_THREADS (redis-benchmark --threads, 1 = the issue's flags).
+#   On a 2-core machine one redis-benchmark thread saturates near 90k
+#   requests/s at -P 1, whatever the server: --threads 2 (the same for every
+#   server) shows what the servers do when the client is not the limit.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,6 +25,7 @@ ROUNDS=${BENCH_ROUNDS:-3}
 CLIENTS=${BENCH_CLIENTS:-50}
 PIPELINES=${BENCH_PIPELINES:-"1 16"}
 KEYSPACE=${BENCH_KEYSPACE:-100000}
+CLIENT_THREADS=${BENCH_CLIENT_THREADS:-1}
 OUT=${BENCH_OUT:-$BUILD/bench/server.json}
 CONFIGS=${BENCH_CONFIGS:-"daxkv redis-nopersist redis-aof-everysec-disk redis-aof-always-disk redis-aof-always-tmpfs"}
 DAXKV=$BUILD/bin/daxkv-server
@@ -99,7 +104,7 @@ start_server() {
 read -r -a configs <<<"$CONFIGS"
 for name in "${configs[@]}"; do start_server "$name"; done
 
-echo "bench-server: $N requests/run, -c $CLIENTS, -d 100, -r $KEYSPACE, pipelines: $PIPELINES, $ROUNDS rounds"
+echo "bench-server: $N requests/run, -c $CLIENTS, -d 100, -r $KEYSPACE, client threads $CLIENT_THREADS, pipelines: $PIPELINES, $ROUNDS rounds"
 echo "config,pipeline,test,round,rps" >"$RAW"
 count=${#configs[@]}
 for ((round = 0; round < ROUNDS; round++)); do
@@ -107,7 +112,8 @@ for ((round = 0; round < ROUNDS; round++)); do
     name=${configs[$(((i + round) % count))]}
     for p in $PIPELINES; do
       csv=$(redis-benchmark -p "${PORT[$name]}" -t set,get -n "$N" \
-        -c "$CLIENTS" -P "$p" -d 100 -r "$KEYSPACE" --csv 2>/dev/null)
+        -c "$CLIENTS" -P "$p" -d 100 -r "$KEYSPACE" --threads "$CLIENT_THREADS" \
+        --csv 2>/dev/null)
       if grep -q ERR <<<"$csv"; then
         echo "bench-server: $name -P $p returned errors" >&2
         exit 1
@@ -122,9 +128,9 @@ for ((round = 0; round < ROUNDS; round++)); do
   done
 done
 
-python3 - "$RAW" "$OUT" "$N" "$CLIENTS" "$ROUNDS" <<'EOF'
+python3 - "$RAW" "$OUT" "$N" "$CLIENTS" "$ROUNDS" "$CLIENT_THREADS" <<'EOF'
 import csv, json, statistics, sys, time
-raw, out, n, clients, rounds = sys.argv[1:6]
+raw, out, n, clients, rounds, client_threads = sys.argv[1:7]
 runs = {}
 for row in csv.DictReader(open(raw)):
     key = (row["config"], int(row["pipeline"]), row["test"])
@@ -154,7 +160,8 @@ print("\nnoise: the widest cell's fastest round is %.2fx its slowest "
 json.dump({"benchmark": "daxkv-server vs redis-server (redis-benchmark)",
            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
            "requests_per_run": int(n), "clients": int(clients), "value_size": 100,
-           "rounds": int(rounds), "baseline": base, "max_round_spread": spread,
+           "rounds": int(rounds), "client_threads": int(client_threads),
+           "baseline": base, "max_round_spread": spread,
            "results": result},
           open(out, "w"), indent=2)
 print("\nsaved %s (raw runs: %s)" % (out, raw))
