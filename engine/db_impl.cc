@@ -249,6 +249,9 @@ Status DBImpl::ApplyRepairs(PoolScan* scan) {
 }
 
 void DBImpl::AdoptSegments(const PoolScan& scan) {
+  // The compaction log a crash interrupted stays unsealed: it is appended
+  // to again (see compaction_resume.cc).
+  const int64_t resume = FindCompactionLog(scan);
   for (uint64_t i = 0; i < scan.segments.size(); ++i) {
     const SegmentScan& seg = scan.segments[i];
     SegMeta& m = segs_[i];
@@ -271,7 +274,7 @@ void DBImpl::AdoptSegments(const PoolScan& scan) {
     m.tomb = seg.tombstone_bytes;
     m.span = seg.span;
     m.use = SegUse::kSealed;
-    if (!seg.sealed) {
+    if (!seg.sealed && static_cast<int64_t>(i) != resume) {
       char* sp = SegBase(static_cast<int64_t>(i));
       uint64_t w = format::SealWord(seg.seed, seg.tail);
       std::memcpy(sp + format::kSealWordOffset, &w, 8);
@@ -283,6 +286,7 @@ void DBImpl::AdoptSegments(const PoolScan& scan) {
   }
   // Allocate low segments first: keeps a young pool compact.
   std::reverse(free_list_.begin(), free_list_.end());
+  if (resume >= 0) ResumeCompactionLog(resume);
 }
 
 void DBImpl::Close() {

@@ -134,7 +134,9 @@ class DBImpl final : public DB {
   void PersistPending(LogHead& head);
   void SealHead(LogHead& head);
   // Fails with NoSpace unless more than `keep_free` segments are free.
-  StatusOr<int64_t> AllocSegment(uint64_t keep_free);
+  // `victim_epoch` (nonzero for the compaction log) is stamped into the
+  // header so that recovery can resume that victim (see space.cc).
+  StatusOr<int64_t> AllocSegment(uint64_t keep_free, uint64_t victim_epoch = 0);
   // Frees a segment, or a whole span given its head.
   void FreeSegment(int64_t seg);
 
@@ -194,6 +196,20 @@ class DBImpl final : public DB {
   void BackgroundLoop();
   uint64_t FreeSegments() const;
 
+  // --- resuming a compaction cut by a crash (compaction_resume.cc) ---
+  // Recovery: the newest unsealed compaction log, or -1.
+  int64_t FindCompactionLog(const PoolScan& scan) const;
+  // Recovery: makes `seg` the compaction log again (zeroing past its last
+  // record), names the victim to compact first and adopts the copies it
+  // holds. REQUIRES: the index is rebuilt and segs_ adopted.
+  void ResumeCompactionLog(int64_t seg);
+  void AdoptRelocatedCopy(uint64_t loc, const format::EntryHeader& e);
+  // Whether the tombstone at `loc` (in the resumed victim) already has its
+  // copy in the compaction log. REQUIRES compaction_mu_.
+  bool TombstoneRelocated(uint64_t loc, const format::EntryHeader& e);
+  // Called when compaction frees `freed`. REQUIRES compaction_mu_.
+  void FinishResume(int64_t freed);
+
   std::unique_ptr<dax::Region> region_;
   Options options_;
   char* base_;
@@ -225,6 +241,14 @@ class DBImpl final : public DB {
   alignas(64) std::atomic<uint64_t> flush_seq_{0};  // seq <= it: void
   std::atomic<uint64_t> last_epoch_{0};
   std::mutex compaction_mu_;
+  // Guarded by compaction_mu_ (and set by recovery before any thread runs):
+  // the epoch of the segment being compacted (stamped into compaction logs),
+  // the victim a crash interrupted (compacted before any other; -1 = none)
+  // and the (seq, loc) of tombstone copies the compaction log held at
+  // recovery, sorted.
+  uint64_t compacting_epoch_ = 0;
+  int64_t resume_victim_ = -1;
+  std::vector<std::pair<uint64_t, uint64_t>> relocated_tombs_;
 
   // Stats.
   std::atomic<uint64_t> compactions_{0};

@@ -97,7 +97,10 @@ struct SegmentHeader {
   uint64_t open_seq;   // 32 (global sequence when allocated)
   uint32_t span;       // 40 (segments covered: 1, or N > 1 for a span)
   uint32_t reserved0;  // 44
-  uint64_t reserved1;  // 48
+  // 48: nonzero marks a compaction log: the epoch of the segment being
+  // compacted when this one was allocated (recovery resumes that
+  // compaction first; see docs/format.md). 0 = a user log.
+  uint64_t victim_epoch;
   uint32_t reserved2;  // 56
   uint32_t crc;        // 60: CRC32C of bytes [0, 60)
 };

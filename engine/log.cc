@@ -31,7 +31,8 @@ DBImpl::LogHead& DBImpl::MyHead() {
   return *heads_[t_thread_id % heads_.size()];
 }
 
-StatusOr<int64_t> DBImpl::AllocSegment(uint64_t keep_free) {
+StatusOr<int64_t> DBImpl::AllocSegment(uint64_t keep_free,
+                                       uint64_t victim_epoch) {
   int64_t seg;
   uint64_t epoch;
   {
@@ -58,6 +59,7 @@ StatusOr<int64_t> DBImpl::AllocSegment(uint64_t keep_free) {
   h.epoch = epoch;
   h.open_seq = last_seq_.load();
   h.span = 1;
+  h.victim_epoch = victim_epoch;
   h.crc = format::SegmentHeaderCrc(h);
   std::memcpy(sp, &h, sizeof(h));
   // Durability: the new header (new epoch) is durable before the segment
@@ -137,7 +139,9 @@ Status DBImpl::Reserve(LogHead& head, uint64_t size, bool tombstone) {
   uint64_t keep_free = head.for_compaction ? 0
                        : tombstone         ? reserve_ / 2
                                            : reserve_;
-  DAXKV_ASSIGN_OR_RETURN(int64_t seg, AllocSegment(keep_free));
+  DAXKV_ASSIGN_OR_RETURN(
+      int64_t seg,
+      AllocSegment(keep_free, head.for_compaction ? compacting_epoch_ : 0));
   head.seg = seg;
   head.tail = head.persisted = format::kSegmentHeaderSize;
   return OkStatus();

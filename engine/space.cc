@@ -22,6 +22,9 @@ uint64_t DBImpl::FreeSegments() const {
 }
 
 int64_t DBImpl::PickVictim(double max_live_ratio) const {
+  // A victim a crash interrupted goes first, whatever its ratio: until it
+  // is freed the compaction log may hold the only room (compaction_resume.cc).
+  if (resume_victim_ >= 0) return resume_victim_;
   int64_t best = -1;
   double best_ratio = max_live_ratio;
   const uint64_t n = segment_count_.load();
@@ -83,6 +86,7 @@ Status DBImpl::RelocateEntry(uint64_t loc, const format::EntryHeader& e) {
   // A newer put shadows every older record; without dead puts in the
   // bucket there is nothing older left for the tombstone to shadow.
   if (hit.loc != 0 || DeadPuts(kh) == 0) return OkStatus();
+  if (TombstoneRelocated(loc, e)) return OkStatus();
   return AppendEntry(compaction_head_, format::kTombstone, key, {}, 0, e.seq,
                      true, &placed);
 }
@@ -96,6 +100,7 @@ Status DBImpl::CompactSegment(int64_t seg) {
   const char* sp = SegBase(seg);
   const uint64_t seg_off = static_cast<uint64_t>(sp - base_);
   const uint32_t tail = m.tail.load();
+  compacting_epoch_ = m.epoch;
   std::vector<KeyHash> puts;
   Status status;
   for (uint32_t off = format::kSegmentHeaderSize; off < tail;) {
@@ -116,6 +121,7 @@ Status DBImpl::CompactSegment(int64_t seg) {
   // Durability: every live entry was re-appended and persisted above
   // before the segment is freed.
   FreeSegment(seg);
+  FinishResume(seg);
   for (const KeyHash& kh : puts) ForgetDeadPut(kh);
   compactions_++;
   return OkStatus();
@@ -236,6 +242,7 @@ Status DBImpl::Flush() {
   }
   for (auto& h : heads_) h->seg = -1;
   compaction_head_.seg = -1;
+  FinishResume(resume_victim_);
   const uint64_t n = segment_count_.load();
   for (uint64_t i = 0; i < n; ++i) {
     SegUse use = segs_[i].use.load();

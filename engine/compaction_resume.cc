@@ -1,0 +1,143 @@
+// DBImpl: resuming, after a crash, a compaction that the crash interrupted.
+//
+// Why this exists: compaction may allocate the last free segment D for its
+// log while it relocates victim V (it alone may use the whole reserve); V is
+// freed only when done. A crash in between used to leave no free segment, D
+// sealed at its last record and V in use: every later compaction needed a
+// fresh segment and the pool answered NoSpace forever, however little live
+// data it held.
+//
+// The invariant kept instead: at every instant, either a segment is free, or
+// the compaction log D has room for everything V still has to relocate. It
+// holds without crashes because V's records fit in the fresh segment D was
+// (compaction copies each entry at most once, never larger than it was).
+// Recovery re-establishes it:
+//  * D (the newest unsealed segment whose header names a victim) is not
+//    sealed but re-adopted as the compaction log, after the bytes past its
+//    last valid record are zeroed (so they can never verify later);
+//  * V (the in-use segment whose epoch D's header names) is compacted before
+//    any other victim;
+//  * V's entries already copied into D count as relocated: the index points
+//    at D's copy of a put (copies keep their seq, so equal (key, seq) means
+//    an identical entry), and V's tombstones with a copy in D are skipped.
+// So V's remaining relocation fits in D's remaining room however many crashes
+// interrupt it, no crash consumes a segment, and once V is freed a segment is
+// free again (the state every other compaction needs).
+#include <algorithm>
+#include <cstring>
+
+#include "engine/db_impl.h"
+
+namespace daxkv::engine {
+
+int64_t DBImpl::FindCompactionLog(const PoolScan& scan) const {
+  int64_t found = -1;
+  uint64_t found_epoch = 0;
+  for (uint64_t i = 0; i < scan.segments.size(); ++i) {
+    const SegmentScan& seg = scan.segments[i];
+    if (seg.state != SegmentState::kInUse || seg.sealed ||
+        seg.tail >= segment_size_) {
+      continue;
+    }
+    format::SegmentHeader h;
+    std::memcpy(&h, SegBase(static_cast<int64_t>(i)), sizeof(h));
+    if (h.victim_epoch != 0 && h.epoch >= found_epoch) {
+      found = static_cast<int64_t>(i);
+      found_epoch = h.epoch;
+    }
+  }
+  return found;
+}
+
+void DBImpl::ResumeCompactionLog(int64_t seg) {
+  SegMeta& m = segs_[seg];
+  char* sp = SegBase(seg);
+  const uint32_t tail = m.tail.load();
+  // Durability: the zeroes are durable before anything is appended at
+  // `tail`, so no byte past the last valid record (a torn record, or with
+  // group commit an unsynced record after a torn one, never recovered) can
+  // verify after a later crash and come back. A crash midway leaves the
+  // segment unsealed with the same last valid record; the next recovery
+  // zeroes again.
+  region_->Set(sp + tail, 0, segment_size_ - tail);
+  misc_persists_++;
+  m.use = SegUse::kActive;
+  compaction_head_.seg = seg;
+  compaction_head_.tail = compaction_head_.persisted = tail;
+
+  format::SegmentHeader h;
+  std::memcpy(&h, sp, sizeof(h));
+  const uint64_t n = segment_count_.load();
+  for (uint64_t i = 0; i < n; ++i) {
+    if (segs_[i].use.load() == SegUse::kSealed &&
+        segs_[i].epoch == h.victim_epoch) {
+      resume_victim_ = static_cast<int64_t>(i);
+    }
+  }
+  const uint64_t seg_off = static_cast<uint64_t>(sp - base_);
+  for (uint32_t off = format::kSegmentHeaderSize; off < tail;) {
+    const char* rec = sp + off;
+    format::EntryHeader re = format::LoadEntry(rec + 8);
+    format::ForEachEntry(rec, [&](uint64_t o, const format::EntryHeader& e) {
+      if (e.seq > sb_.flush_seq) AdoptRelocatedCopy(seg_off + off + o, e);
+      return true;
+    });
+    off += static_cast<uint32_t>(format::RecordSize(re.key_len, re.value_len));
+  }
+  std::sort(relocated_tombs_.begin(), relocated_tombs_.end());
+}
+
+void DBImpl::AdoptRelocatedCopy(uint64_t loc, const format::EntryHeader& e) {
+  if (e.type == format::kTombstone) {
+    if (resume_victim_ >= 0) relocated_tombs_.emplace_back(e.seq, loc);
+    return;
+  }
+  std::string_view key(base_ + loc + format::kEntryHeaderSize, e.key_len);
+  KeyHash kh(key);
+  Index::Shard& s = index_->shard(kh);
+  uint64_t old_bytes;
+  uint64_t old_loc;
+  {
+    std::lock_guard<RwSpinLock> l(s.mu);
+    IndexHit hit = index_->Find(s, kh, key);
+    if (hit.loc == 0 || hit.loc == loc) return;
+    format::EntryHeader cur = format::LoadEntry(base_ + hit.loc);
+    if (cur.seq != e.seq) return;  // a newer write shadows both copies
+    index_->Relocate(s, kh, key, hit.loc, loc);
+    old_loc = hit.loc;
+    old_bytes = format::IndexedEntryBytes(cur);
+  }
+  // Recovery counted one of the two copies as a dead put; it now is the
+  // original, so the dead-put count stands.
+  segs_[SegOf(old_loc)].live.fetch_sub(old_bytes, std::memory_order_relaxed);
+  segs_[SegOf(loc)].live.fetch_add(format::IndexedEntryBytes(e),
+                                   std::memory_order_relaxed);
+}
+
+bool DBImpl::TombstoneRelocated(uint64_t loc, const format::EntryHeader& e) {
+  if (resume_victim_ < 0 ||
+      SegOf(loc) != static_cast<uint64_t>(resume_victim_)) {
+    return false;
+  }
+  std::string_view key(base_ + loc + format::kEntryHeaderSize, e.key_len);
+  auto it = std::lower_bound(relocated_tombs_.begin(), relocated_tombs_.end(),
+                             std::pair<uint64_t, uint64_t>(e.seq, 0));
+  for (; it != relocated_tombs_.end() && it->first == e.seq; ++it) {
+    const char* copy = base_ + it->second;
+    if (format::Load32(copy + 4) == key.size() &&
+        std::memcmp(copy + format::kEntryHeaderSize, key.data(), key.size()) ==
+            0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void DBImpl::FinishResume(int64_t freed) {
+  if (freed != resume_victim_) return;
+  resume_victim_ = -1;
+  relocated_tombs_.clear();
+  relocated_tombs_.shrink_to_fit();
+}
+
+}  // namespace daxkv::engine
