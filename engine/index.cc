@@ -153,26 +153,6 @@ bool Index::Relocate(Shard& s, const KeyHash& kh, std::string_view key,
   return true;
 }
 
-uint64_t Index::InsertNewest(Shard& s, const KeyHash& kh, std::string_view key,
-                             uint64_t loc, bool tombstone, bool* inserted) {
-  int64_t i = Probe(s, kh, key);
-  if (i < 0) {
-    Upsert(s, kh, key, loc, tombstone);
-    *inserted = true;
-    return 0;
-  }
-  uint64_t cur = SlotLoc(s.slots[i]);
-  uint64_t cur_seq = format::LoadEntry(base_ + cur).seq;
-  uint64_t new_seq = format::LoadEntry(base_ + loc).seq;
-  if (new_seq <= cur_seq) {
-    *inserted = false;
-    return loc;
-  }
-  Upsert(s, kh, key, loc, tombstone);
-  *inserted = true;
-  return cur;
-}
-
 namespace {
 // Table bits growth reaches for n keys (load <= 3/4).
 uint32_t BitsFor(uint64_t n) {

@@ -84,11 +84,6 @@ class Index {
   bool Relocate(Shard& s, const KeyHash& kh, std::string_view key,
                 uint64_t expect, uint64_t loc);
 
-  // Recovery: keeps whichever of the indexed entry and `loc` has the higher
-  // sequence number (ties keep the indexed one). Returns the loser's
-  // location (0 when the key was new) and sets *inserted when `loc` won.
-  uint64_t InsertNewest(Shard& s, const KeyHash& kh, std::string_view key,
-                        uint64_t loc, bool tombstone, bool* inserted);
   // Recovery: removes every tombstone slot of `s`.
   void DropTombstones(Shard& s);
 
@@ -105,8 +100,9 @@ class Index {
   // Shrinks `s` to the size incremental growth reaches for s.used keys
   // (after a Presize counted superseded entries and tombstones).
   void Fit(Shard& s);
-  // InsertNewest for a RecoverySlot image; `expire_at_ms` is the entry's
-  // expiry (0 = none), so a new key costs no log read.
+  // Recovery: keeps the newer of the indexed entry and a RecoverySlot image;
+  // `expire_at_ms` is the entry's expiry (0 = none), so a new key costs no log
+  // read.
   uint64_t InsertNewestSlot(Shard& s, uint64_t slot, int64_t expire_at_ms,
                             bool* inserted);
 
