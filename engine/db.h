@@ -209,6 +209,13 @@ class DB {
   // Extends the pool (file backings). NotSupported on devdax.
   virtual Status Grow(size_t new_size) = 0;
 
+  // OK while the engine can keep its durability promise. Once a persist or
+  // a background task (compaction, expiry reclaim) fails in a way that
+  // could cost an acknowledged write, this returns that first error; it is
+  // sticky until the pool is reopened, and every write fails with it. The
+  // server reports it in INFO and refuses writes with -MISCONF.
+  virtual Status BackgroundError() const { return OkStatus(); }
+
   virtual Stats GetStats() const = 0;
   virtual const dax::RegionInfo& region_info() const = 0;
 
