@@ -52,6 +52,9 @@ struct Options {
   std::function<void(uint64_t, uint64_t)> recovery_progress;
   // On damaged records: false = refuse to open (Corruption, naming them);
   // true = drop only the damaged records, report them in Stats, and open.
+  // A segment whose state word is damaged beyond correction stays in use,
+  // minus the keys only it holds (which a free segment would not: repair
+  // never brings back a deleted key); the refusal names them.
   bool repair = false;
   // Background work; tests switch these off and drive it by hand.
   bool background_compaction = true;
@@ -142,7 +145,10 @@ struct Stats {
   uint64_t expired_reclaimed = 0;
   uint64_t recovery_ms = 0;
   uint64_t recovered_records = 0;
-  uint64_t dropped_records = 0;  // damaged records dropped by repair
+  // Damaged records dropped by repair (each damaged range counts one, a
+  // segment whose header was damaged one, a key deleted because only a
+  // segment of unknown state held it one).
+  uint64_t dropped_records = 0;
   bool clean_shutdown = false;   // the last close was clean
   uint64_t index_bytes = 0;      // DRAM held by the index
 };

@@ -27,6 +27,7 @@
 #include "engine/index.h"
 #include "engine/key_hash.h"
 #include "engine/pool_scan.h"
+#include "engine/state_ambiguity.h"
 
 namespace daxkv::engine {
 
@@ -104,7 +105,15 @@ class DBImpl final : public DB {
   // --- open / close (db_impl.cc) ---
   Status Format();
   Status Recover();
+
+  // --- repairs and upgrades at open (recovery_repair.cc) ---
   Status ApplyRepairs(PoolScan* scan);
+  // With repair: deletes the keys only ambiguous segments hold, then marks
+  // those segments in use (state_ambiguity.h). REQUIRES: adopted.
+  Status SettleAmbiguousSegments(const PoolScan& scan,
+                                 const AmbiguityVerdict& verdict);
+  // Version 1-2 pools: rewrites every legacy state word as a codeword.
+  Status UpgradeStateWords(const PoolScan& scan);
   void AdoptSegments(const PoolScan& scan);
   Status WriteSuperBlock();
   void Close();
@@ -132,6 +141,10 @@ class DBImpl final : public DB {
                      uint64_t* rec_off);
   Status Reserve(LogHead& head, uint64_t size, bool tombstone);
   void PersistPending(LogHead& head);
+  // After PersistPending: records the head's durable prefix in its
+  // segment's watermark word, so recovery can tell damage inside it from
+  // a torn tail (Sync() only: a sync record carries kFlagPrefixDurable).
+  void PublishWatermark(LogHead& head);
   void SealHead(LogHead& head);
   // Fails with NoSpace unless more than `keep_free` segments are free.
   // `victim_epoch` (nonzero for the compaction log) is stamped into the

@@ -19,17 +19,41 @@ uint32_t SegmentHeaderCrc(const SegmentHeader& h) {
   return crc32c::Value(&h, offsetof(SegmentHeader, crc));
 }
 
-uint64_t SealWord(uint32_t seed, uint32_t tail) {
-  uint32_t check = crc32c::Extend(seed, &tail, sizeof(tail));
+namespace {
+
+// [tail:32][CRC32C(check_seed, tail):32]; 0 = none.
+uint64_t TailWord(uint32_t check_seed, uint32_t tail) {
+  uint32_t check = crc32c::Extend(check_seed, &tail, sizeof(tail));
   return uint64_t{tail} | uint64_t{check} << 32;
 }
 
-bool DecodeSealWord(uint64_t word, uint32_t seed, uint32_t* tail) {
+bool DecodeTailWord(uint64_t word, uint32_t check_seed, uint32_t* tail) {
   if (word == 0) return false;
   uint32_t t = static_cast<uint32_t>(word);
-  if (SealWord(seed, t) != word) return false;
+  if (TailWord(check_seed, t) != word) return false;
   *tail = t;
   return true;
+}
+
+// The watermark's checks are seeded apart from the seal word's.
+uint32_t WatermarkSeed(uint32_t seed) {
+  return crc32c::Extend(seed, "WMRK", 4);
+}
+
+}  // namespace
+
+uint64_t SealWord(uint32_t seed, uint32_t tail) { return TailWord(seed, tail); }
+
+bool DecodeSealWord(uint64_t word, uint32_t seed, uint32_t* tail) {
+  return DecodeTailWord(word, seed, tail);
+}
+
+uint64_t WatermarkWord(uint32_t seed, uint32_t tail) {
+  return TailWord(WatermarkSeed(seed), tail);
+}
+
+bool DecodeWatermarkWord(uint64_t word, uint32_t seed, uint32_t* tail) {
+  return DecodeTailWord(word, WatermarkSeed(seed), tail);
 }
 
 namespace {

@@ -22,10 +22,14 @@
 
 namespace daxkv::engine::format {
 
-// Version 2 adds spans (SegmentHeader::span > 1); version-1 pools are read
-// as they are and upgraded on open (the superblock's version alone).
-inline constexpr uint32_t kFormatVersion = 2;
+// Version 2 adds spans (SegmentHeader::span > 1); version 3 codes the state
+// word (error-correcting, below), adds the durable watermark and stamps
+// flush_seq into segment headers. Older pools are read as they are and
+// upgraded on open (docs/format.md, Version policy).
+inline constexpr uint32_t kFormatVersion = 3;
 inline constexpr uint32_t kOldestFormatVersion = 1;
+// The first version whose state words are coded (older: legacy values).
+inline constexpr uint32_t kCodedStateVersion = 3;
 inline constexpr char kPoolMagic[8] = {'D', 'A', 'X', 'K', 'V', 'P', 'O', 'L'};
 inline constexpr char kSegmentMagic[8] = {'D', 'A', 'X', 'K',
                                           'V', 'S', 'E', 'G'};
@@ -36,22 +40,57 @@ inline constexpr uint64_t kDataOffset = 8192;
 inline constexpr uint64_t kSegmentHeaderSize = 128;  // header + state lines
 inline constexpr uint64_t kSealWordOffset = 64;      // within a segment
 inline constexpr uint64_t kStateWordOffset = 72;
+// Version 3: the durable watermark of an active log (see WatermarkWord).
+inline constexpr uint64_t kWatermarkOffset = 80;
 inline constexpr uint64_t kMinSegmentSize = 64 * 1024;
 inline constexpr uint64_t kMaxSegmentSize = 1ull << 30;
 inline constexpr uint64_t kRecordHeaderSize = 40;  // 2 CRCs + EntryHeader
 inline constexpr uint64_t kEntryHeaderSize = 32;
 inline constexpr uint64_t kMaxPoolBytes = 1ull << 42;  // 39-bit loc/8 in index
 
-// State word values (segment offset 72). 0 = in use.
-inline constexpr uint64_t kStateInUse = 0;
-inline constexpr uint8_t kStateFreedTag = 0xF1;
-inline constexpr uint8_t kStateAllocatingTag = 0xA1;
-// A freed span head whose covered segments are released (version 2): the
-// only free state of a span head that claims no segments after it.
-inline constexpr uint8_t kStateReleasedTag = 0xF2;
-inline uint64_t FreedState(uint64_t epoch) { return epoch << 8 | 0xF1; }
-inline uint64_t AllocatingState(uint64_t epoch) { return epoch << 8 | 0xA1; }
-inline uint64_t ReleasedState(uint64_t epoch) { return epoch << 8 | 0xF2; }
+// Segment states (the state word at segment offset 72).
+enum class SegState : uint8_t {
+  kInvalid = 0,  // not a valid state word (damaged), never written
+  kInUse = 1,
+  kFreed = 2,      // freed by compaction or Flush (a span head: still claims)
+  kReleased = 3,   // a freed span head whose covered segments are released
+  kAllocating = 4, // allocation under way (the word's epoch is the new one)
+};
+const char* SegStateName(SegState s);
+
+// Version 3 state words are codewords of a [64, 45, 8] extended BCH code:
+// 45 information bits (state in bits 0-2, epoch in bits 3-44), 18 check
+// bits and an overall parity bit. Any 1 to 3 flipped bits are corrected,
+// any 4 detected (docs/format.md has the layout and the generator).
+inline constexpr uint64_t kMaxStateEpoch = (uint64_t{1} << 42) - 1;
+// REQUIRES: epoch <= kMaxStateEpoch, s != kInvalid.
+uint64_t StateWord(SegState s, uint64_t epoch);
+
+struct DecodedState {
+  SegState state = SegState::kInvalid;
+  uint64_t epoch = 0;
+  bool epoch_known = true;  // false: legacy "in use" (0), which has none
+  int corrected_bits = 0;   // bits the decoder flipped back (0..3)
+  bool legacy = false;      // a version 1-2 value (rewritten on upgrade)
+};
+// Decodes a state word of a pool of `format_version`. Version 3: nearest
+// codeword within 3 bits, else kInvalid. Versions 1-2: the legacy values
+// (0 in use; epoch << 8 | 0xF1 freed, 0xF2 released, 0xA1 allocating)
+// exactly, or a coded word (an upgrade converts them one by one).
+DecodedState DecodeStateWord(uint64_t word, uint32_t format_version);
+// Legacy (version 1-2) state words, as older binaries wrote them.
+inline uint64_t LegacyStateWord(SegState s, uint64_t epoch) {
+  switch (s) {
+    case SegState::kFreed:
+      return epoch << 8 | 0xF1;
+    case SegState::kReleased:
+      return epoch << 8 | 0xF2;
+    case SegState::kAllocating:
+      return epoch << 8 | 0xA1;
+    default:
+      return 0;
+  }
+}
 
 enum EntryType : uint8_t {
   kPut = 1,
@@ -96,13 +135,16 @@ struct SegmentHeader {
   uint64_t epoch;      // 24 (unique per allocation, increasing)
   uint64_t open_seq;   // 32 (global sequence when allocated)
   uint32_t span;       // 40 (segments covered: 1, or N > 1 for a span)
-  uint32_t reserved0;  // 44
+  // 44 and 56 (version 3): the superblock's flush_seq when the segment was
+  // allocated, low and high halves (0 in older pools). Lets a superblock
+  // rebuilt from the segments void what an earlier Flush() voided.
+  uint32_t flush_seq_lo;
   // 48: nonzero marks a compaction log: the epoch of the segment being
   // compacted when this one was allocated (recovery resumes that
   // compaction first; see docs/format.md). 0 = a user log.
   uint64_t victim_epoch;
-  uint32_t reserved2;  // 56
-  uint32_t crc;        // 60: CRC32C of bytes [0, 60)
+  uint32_t flush_seq_hi;  // 56
+  uint32_t crc;           // 60: CRC32C of bytes [0, 60)
 };
 static_assert(sizeof(SegmentHeader) == 64);
 
@@ -163,6 +205,19 @@ uint32_t SegmentHeaderCrc(const SegmentHeader& h);
 // Seal word: [tail bytes:32][CRC32C(seed, tail):32]. 0 = not sealed.
 uint64_t SealWord(uint32_t seed, uint32_t tail);
 bool DecodeSealWord(uint64_t word, uint32_t seed, uint32_t* tail);
+// Durable watermark (version 3, segment offset 80): [tail:32][check:32],
+// check = CRC32C(seed, "WMRK" || tail). Every record below `tail` was
+// durable when the word was written. 0 = none.
+uint64_t WatermarkWord(uint32_t seed, uint32_t tail);
+bool DecodeWatermarkWord(uint64_t word, uint32_t seed, uint32_t* tail);
+
+inline uint64_t HeaderFlushSeq(const SegmentHeader& h) {
+  return uint64_t{h.flush_seq_hi} << 32 | h.flush_seq_lo;
+}
+inline void SetHeaderFlushSeq(SegmentHeader* h, uint64_t flush_seq) {
+  h->flush_seq_lo = static_cast<uint32_t>(flush_seq);
+  h->flush_seq_hi = static_cast<uint32_t>(flush_seq >> 32);
+}
 
 // Writes a complete record (header, key, value) into `out`, which must hold
 // RecordSize(key.size(), value.size()) bytes. Returns the record size.

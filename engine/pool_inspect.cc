@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <map>
 #include <thread>
 
@@ -9,6 +10,7 @@
 #include "engine/db.h"
 #include "engine/format.h"
 #include "engine/index.h"
+#include "engine/state_ambiguity.h"
 
 namespace daxkv::engine {
 
@@ -26,6 +28,8 @@ const char* StateName(SegmentState s) {
       return "damaged";
     case SegmentState::kSpanned:
       return "spanned";
+    case SegmentState::kAmbiguous:
+      return "ambiguous";
   }
   return "?";
 }
@@ -49,6 +53,16 @@ void FillSuperBlock(const SuperBlockRead& read, PoolReport* r) {
   r->last_close_ms = sb.last_close_ms;
   r->last_recovery_ms = sb.last_recovery_ms;
   r->flush_seq = sb.flush_seq;
+}
+
+const char* StateNote(const SegmentScan& seg) {
+  if (seg.ambiguous) return "ambiguous";
+  if (seg.state_damaged) return "corrected";
+  if (seg.legacy_state && (seg.state == SegmentState::kInUse ||
+                           seg.state == SegmentState::kFree)) {
+    return "legacy";
+  }
+  return "";
 }
 
 // A span holds exactly one record, too large for one segment, ending in
@@ -156,6 +170,18 @@ StatusOr<PoolReport> InspectPool(const dax::Region& region,
   so.progress = options.progress;
   PoolScan scan;
   ScanPool(base, read.sb, &index, so, &scan);
+  if (!scan.ambiguous.empty()) {
+    // Reported as the engine would settle them (state_ambiguity.h).
+    AmbiguityVerdict verdict;
+    Index in_use(base);
+    PoolScan scan_b;
+    JudgeAmbiguousSegments(base, read.sb, index, so, &in_use, &scan_b,
+                           &verdict);
+    scan.problems.push_back({SegmentOffset(read.sb, scan.ambiguous[0]) +
+                                 format::kStateWordOffset,
+                             8, true, verdict.Describe(scan)});
+    r.ambiguous_segments = scan.ambiguous.size();
+  }
   r.max_seq = scan.max_seq;
   r.records = scan.records;
 
@@ -182,6 +208,8 @@ StatusOr<PoolReport> InspectPool(const dax::Region& region,
     sr.index = i;
     sr.offset = SegmentOffset(read.sb, i);
     sr.state = StateName(seg.state);
+    sr.state_note = StateNote(seg);
+    sr.watermark = seg.watermark;
     sr.sealed = seg.sealed;
     sr.span = seg.span;
     sr.span_head = seg.span_head;

@@ -36,9 +36,15 @@ struct InspectOptions {
 struct SegmentReport {
   uint64_t index = 0;
   uint64_t offset = 0;  // pool offset
-  // "unused", "free", "in-use", "damaged", or "spanned" (segment 2..N of
-  // the span whose first segment is span_head).
+  // "unused", "free", "in-use", "damaged", "ambiguous" (state word
+  // damaged beyond correction), or "spanned" (segment 2..N of the span
+  // whose first segment is span_head).
   std::string state;
+  // What is wrong with the state word: "" (nothing), "corrected" (repair
+  // rewrites it), "ambiguous", or "legacy" (version 1-2; the next open
+  // rewrites it).
+  std::string state_note;
+  uint32_t watermark = 0;  // durable watermark (segment offset; 0 = none)
   uint32_t span = 1;  // in-use: segments covered (> 1: a span head)
   uint64_t span_head = 0;
   bool sealed = false;
@@ -79,6 +85,7 @@ struct PoolReport {
   uint64_t records = 0;
   uint64_t free_segments = 0;
   uint64_t spans = 0;  // in-use spans (records larger than a segment)
+  uint64_t ambiguous_segments = 0;  // state unknown (see state_ambiguity.h)
   uint64_t free_bytes = 0;
   uint64_t used_bytes = 0;
   uint64_t live_bytes = 0;

@@ -10,6 +10,19 @@
 
 namespace daxkv::engine {
 
+// Options for tests that drive recovery by hand: one recovery thread, no
+// background work.
+inline Options ManualOptions(size_t segment_size, bool create, bool repair) {
+  Options o;
+  o.segment_size = segment_size;
+  o.create_if_missing = create;
+  o.repair = repair;
+  o.recovery_threads = 1;
+  o.background_compaction = false;
+  o.background_expiry = false;
+  return o;
+}
+
 struct EngineFixture {
   explicit EngineFixture(size_t size = 32 << 20, size_t segment = 1 << 20,
                          size_t capacity = 0)

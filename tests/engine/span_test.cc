@@ -290,7 +290,8 @@ TEST_F(SpanTest, CutShortSpanNeverExposesItsRecordBytesAsSegments) {
   // The record starts at head + 128; its value at + 40 + key length.
   std::string value(kSeg - 128 - 40 - key.size(), 'p');
   value += image + std::string(kSeg / 2, 'q');
-  for (uint64_t cut : {format::kStateAllocatingTag, format::kStateFreedTag}) {
+  for (format::SegState cut :
+       {format::SegState::kAllocating, format::SegState::kFreed}) {
     ASSERT_TRUE(f_.Open().ok());
     ASSERT_TRUE(f_.db->Put(key, value).ok());
     f_.db.reset();
@@ -304,7 +305,7 @@ TEST_F(SpanTest, CutShortSpanNeverExposesItsRecordBytesAsSegments) {
               0);
     uint64_t epoch;
     std::memcpy(&epoch, f_.buffer->data() + head + 24, 8);
-    const uint64_t state = epoch << 8 | cut;  // the crash's state word
+    const uint64_t state = format::StateWord(cut, epoch);  // the crash's
     std::memcpy(f_.buffer->data() + head + format::kStateWordOffset, &state, 8);
     PoolReport crashed = Inspect(f_.buffer);
     EXPECT_EQ(crashed.repairable_problems + crashed.unrecoverable_problems, 0u);

@@ -182,6 +182,28 @@ TEST(InspectPoolTest, DamagedRecordIsFoundAndRepaired) {
   EXPECT_EQ(j["keys"], 19);
 }
 
+// --check reports a state word the code corrected (and repair rewrites).
+TEST(InspectPoolTest, CorrectedStateWordIsReportedAndRepaired) {
+  TempPath p;
+  MakePool(p.str(), 20);
+  std::vector<char> bytes = ReadAll(p.str());
+  bytes[engine::format::kDataOffset + engine::format::kStateWordOffset + 3] ^=
+      0x08;
+  WriteAll(p.str(), bytes);
+  int rc = -1;
+  json j = CheckJson(p.str(), &rc);
+  EXPECT_EQ(rc, kExitErrorsRepairable) << j.dump(2);
+  ASSERT_FALSE(j["segments"].empty());
+  EXPECT_EQ(j["segments"][0]["state"], "in-use");
+  EXPECT_EQ(j["segments"][0]["state_note"], "corrected");
+  j = CheckJson(p.str(), &rc, {"--repair"});
+  EXPECT_EQ(rc, kExitErrorsRepairable) << j.dump(2);
+  j = CheckJson(p.str(), &rc);
+  EXPECT_EQ(rc, kExitOk) << j.dump(2);
+  EXPECT_EQ(j["segments"][0]["state_note"], "");
+  EXPECT_EQ(j["keys"], 20);
+}
+
 TEST(InspectPoolTest, BadInputsGiveClearErrorsAndExitCodes) {
   TempPath p;
   std::string out;
