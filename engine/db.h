@@ -39,9 +39,16 @@ inline constexpr size_t kMaxKeySize = 64 * 1024;
 inline constexpr size_t kMaxValueSize = 512ull * 1024 * 1024;
 
 struct Options {
-  // Format the region when it holds no daxkv pool (all-zero superblocks).
-  // A region holding something else is never formatted over.
+  // Format the region when it holds no daxkv pool (all-zero superblocks
+  // and no segment header of any pool after them). A region holding
+  // something else is never formatted over.
   bool create_if_missing = true;
+  // Blank superblocks but valid segment headers after them (superblocks
+  // wiped or zeroed by damage) make Open refuse with Corruption naming
+  // them: `daxkv-inspect pool --repair` rebuilds the superblock. This
+  // formats over them instead, destroying their data (with
+  // create_if_missing; daxkv-server --format_over_existing_data).
+  bool format_over_existing_data = false;
   // Geometry for a new pool; ignored when opening an existing one. A
   // record (key + value + 40 bytes) larger than a segment (minus its
   // 128-byte header) takes a span of contiguous free segments of its own.

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "engine/state_ambiguity.h"
+#include "engine/superblock_rebuild.h"
 
 namespace daxkv::engine {
 
@@ -50,18 +51,43 @@ int64_t DBImpl::NowMs() const {
       .count();
 }
 
+Status DBImpl::ReadOrFormat(SuperBlockRead* read) {
+  const std::string& path = region_->info().path;
+  Status s = ReadSuperBlocks(base_, region_->size(), read);
+  if (read->no_valid_copy) {
+    SegmentEvidence ev = FindSegmentEvidence(base_, region_->size());
+    if (ev.headers > 0) {
+      s = CorruptionError(std::string(s.message()) + "; " + ev.Describe() +
+                          " remain: `daxkv-inspect pool --repair " + path +
+                          "` rebuilds the superblock from them");
+    }
+  }
+  DAXKV_RETURN_IF_ERROR(s.WithContext(path));
+  if (!read->blank) return OkStatus();
+  // Both superblocks blank: a new region, or one whose superblocks were
+  // wiped. Segment headers after them tell the two apart.
+  SegmentEvidence ev = FindSegmentEvidence(base_, region_->size());
+  if (ev.headers > 0 && !options_.format_over_existing_data) {
+    return CorruptionError(
+        "both superblocks of " + path + " are blank, but " + ev.Describe() +
+        " remain: refusing to format over them. `daxkv-inspect pool --repair " +
+        path +
+        "` rebuilds the superblock from them; to destroy their data and "
+        "format anyway, set Options::format_over_existing_data "
+        "(daxkv-server --format_over_existing_data)");
+  }
+  if (!options_.create_if_missing) {
+    return NotFoundError("no daxkv pool in " + path +
+                         " (blank region; set create_if_missing)");
+  }
+  DAXKV_RETURN_IF_ERROR(Format(ev));
+  *read = SuperBlockRead{};
+  return ReadSuperBlocks(base_, region_->size(), read);
+}
+
 Status DBImpl::Init() {
   SuperBlockRead read;
-  DAXKV_RETURN_IF_ERROR(ReadSuperBlocks(base_, region_->size(), &read)
-                            .WithContext(region_->info().path));
-  if (read.blank) {
-    if (!options_.create_if_missing) {
-      return NotFoundError("no daxkv pool in " + region_->info().path +
-                           " (blank region; set create_if_missing)");
-    }
-    DAXKV_RETURN_IF_ERROR(Format());
-    DAXKV_RETURN_IF_ERROR(ReadSuperBlocks(base_, region_->size(), &read));
-  }
+  DAXKV_RETURN_IF_ERROR(ReadOrFormat(&read));
   sb_ = read.sb;
   segment_size_ = sb_.segment_size;
   segment_count_ = sb_.segment_count;
@@ -90,7 +116,7 @@ Status DBImpl::Init() {
   return OkStatus();
 }
 
-Status DBImpl::Format() {
+Status DBImpl::Format(const SegmentEvidence& old_segments) {
   const uint64_t seg = options_.segment_size;
   if (seg < format::kMinSegmentSize || seg > format::kMaxSegmentSize ||
       seg % 4096 != 0) {
@@ -123,6 +149,19 @@ Status DBImpl::Format() {
   sb.generation = 1;
   sb.crc = format::SuperBlockCrc(sb);
   sb_ = sb;
+  if (!old_segments.offsets.empty()) {
+    for (uint64_t off : old_segments.offsets) {
+      region_->Set(base_ + off, 0, format::kSegmentHeaderSize,
+                   dax::kMemNoDrain);
+    }
+    // Durability: the old pool's segment headers are gone before the new
+    // superblock exists, so no evidence of it outlives the format (its
+    // records could never verify under this pool's uuid anyway). A crash
+    // before this completes leaves blank superblocks and some old headers:
+    // Open refuses again until asked again.
+    region_->Drain();
+    misc_persists_++;
+  }
   format::SuperBlock body = sb;
 
   std::memset(body.magic, 0, 8);

@@ -28,6 +28,7 @@
 #include "engine/key_hash.h"
 #include "engine/pool_scan.h"
 #include "engine/state_ambiguity.h"
+#include "engine/superblock_rebuild.h"
 
 namespace daxkv::engine {
 
@@ -103,7 +104,11 @@ class DBImpl final : public DB {
   };
 
   // --- open / close (db_impl.cc) ---
-  Status Format();
+  // Reads the superblocks; formats a blank region (refusing one whose
+  // segments hold data unless options_.format_over_existing_data).
+  Status ReadOrFormat(SuperBlockRead* read);
+  // Clears the header lines of `old_segments` (format over existing data).
+  Status Format(const SegmentEvidence& old_segments);
   Status Recover();
 
   // --- repairs and upgrades at open (recovery_repair.cc) ---

@@ -55,6 +55,48 @@ void FillSuperBlock(const SuperBlockRead& read, PoolReport* r) {
   r->flush_seq = sb.flush_seq;
 }
 
+// Reads the superblocks; when both are blank or damaged but segments remain,
+// rebuilds one in memory from them (*rebuilt set, a problem reported).
+Status ReadOrRebuild(const dax::Region& region, const RebuildOptions& options,
+                     SuperBlockRead* read, bool* rebuilt) {
+  const char* base = region.data();
+  const std::string& path = region.info().path;
+  Status s = ReadSuperBlocks(base, region.size(), read);
+  *rebuilt = false;
+  if (!read->blank && !read->no_valid_copy) return s.WithContext(path);
+  SegmentEvidence ev = FindSegmentEvidence(base, region.size());
+  if (ev.headers == 0) {
+    if (read->blank) {
+      return NotFoundError("no daxkv pool in " + path + " (blank region)");
+    }
+    return s.WithContext(path);
+  }
+  RebuildOptions ro = options;
+  format::SuperBlock old;
+  std::memcpy(&old, base, sizeof(old));
+  if (std::memcmp(old.magic, format::kPoolMagic, 8) == 0) {
+    ro.hint_segment_size = old.segment_size;
+  }
+  const std::string lost =
+      read->blank ? "both superblocks are blank" : "both superblocks damaged";
+  std::string choice;
+  StatusOr<format::SuperBlock> sb =
+      RebuildSuperBlock(base, region.size(), ev, ro, &choice);
+  if (!sb.ok()) {
+    return CorruptionError(path + ": " + lost + "; " + ev.Describe() +
+                           " remain, but " + std::string(sb.status().message()));
+  }
+  *read = SuperBlockRead{};
+  read->sb = *sb;
+  read->problems.push_back(
+      {0, format::kDataOffset, true,
+       lost + "; rebuilt from " + ev.Describe() + ": segment size " +
+           std::to_string(sb->segment_size) + choice + ", flush_seq " +
+           std::to_string(sb->flush_seq) + " (--repair writes it)"});
+  *rebuilt = true;
+  return OkStatus();
+}
+
 const char* StateNote(const SegmentScan& seg) {
   if (seg.ambiguous) return "ambiguous";
   if (seg.state_damaged) return "corrected";
@@ -151,16 +193,13 @@ StatusOr<PoolReport> InspectPool(const dax::Region& region,
   auto start = std::chrono::steady_clock::now();
   const char* base = region.data();
   SuperBlockRead read;
-  DAXKV_RETURN_IF_ERROR(ReadSuperBlocks(base, region.size(), &read)
-                            .WithContext(region.info().path));
-  if (read.blank) {
-    return NotFoundError("no daxkv pool in " + region.info().path +
-                         " (blank region)");
-  }
+  bool rebuilt = false;
+  DAXKV_RETURN_IF_ERROR(ReadOrRebuild(region, options.rebuild, &read, &rebuilt));
   PoolReport r;
   r.path = region.info().path;
   r.region_bytes = region.size();
   FillSuperBlock(read, &r);
+  r.superblock_rebuilt = rebuilt;
 
   Index index(base);
   ScanOptions so;
@@ -252,13 +291,21 @@ StatusOr<PoolReport> InspectPool(const dax::Region& region,
   return r;
 }
 
-StatusOr<RepairReport> RepairPool(dax::Region& region) {
+StatusOr<RepairReport> RepairPool(dax::Region& region,
+                                  const RebuildOptions& rebuild) {
   InspectOptions io;
   io.verify = true;
+  io.rebuild = rebuild;
   DAXKV_ASSIGN_OR_RETURN(PoolReport before, InspectPool(region, io));
   RepairReport rep;
   for (const PoolProblem& p : before.problems) {
     (p.repairable ? rep.repaired : rep.unrecoverable).push_back(p);
+  }
+  if (before.superblock_rebuilt) {
+    SuperBlockRead read;
+    bool rebuilt = false;
+    DAXKV_RETURN_IF_ERROR(ReadOrRebuild(region, rebuild, &read, &rebuilt));
+    WriteSuperBlockCopies(region, read.sb);
   }
   Options o;
   o.create_if_missing = false;

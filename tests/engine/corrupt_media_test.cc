@@ -202,9 +202,24 @@ TEST_F(CorruptMediaTest, BothSuperblockCopiesDamagedIsRefused) {
     EXPECT_NE(db.status().ToString().find("superblock"), std::string::npos)
         << db.status().ToString();
     EXPECT_EQ(region.DurableImage(), image) << "a refused open wrote";
+    // The refusal names what is left to rebuild from.
+    EXPECT_NE(db.status().ToString().find("valid segment header(s) of pool"),
+              std::string::npos)
+        << db.status().ToString();
   }
+  // Inspection reads the pool through a superblock rebuilt from the
+  // segments and reports the loss as repairable; RepairPool writes it.
   SimRegion region(image);
-  EXPECT_FALSE(InspectPool(region, InspectOptions{}).ok());
+  auto report = InspectPool(region, InspectOptions{});
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_TRUE(report->superblock_rebuilt);
+  EXPECT_GE(report->repairable_problems, 1u);
+  EXPECT_EQ(report->keys, static_cast<uint64_t>(kKeys));
+  auto repaired = RepairPool(region);
+  ASSERT_TRUE(repaired.ok()) << repaired.status().ToString();
+  auto db = DB::Open(std::make_unique<BorrowedRegion>(region), DbOptions(false));
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  ExpectOnlyLost(db->get(), {});
 }
 
 TEST_F(CorruptMediaTest, DamagedRecordHeaderDropsOnlyThatRecord) {

@@ -126,9 +126,15 @@ void RenderHeader(const PoolView& v, std::ostream& out) {
       << "\n"
       << "  format:      version " << r.format_version << " (this build reads "
       << r.supported_format_version << "), uuid " << r.uuid << "\n"
-      << "  superblocks: A " << (r.superblock_a_valid ? "valid" : "INVALID")
-      << ", B " << (r.superblock_b_valid ? "valid" : "INVALID")
-      << ", generation " << r.generation << "\n"
+      << "  superblocks: "
+      << (r.superblock_rebuilt
+              ? std::string("LOST (read through one rebuilt from the "
+                            "segments; --repair writes it)")
+              : std::string("A ") +
+                    (r.superblock_a_valid ? "valid" : "INVALID") + ", B " +
+                    (r.superblock_b_valid ? "valid" : "INVALID") +
+                    ", generation " + std::to_string(r.generation))
+      << "\n"
       << "  geometry:    " << r.segment_count << " segments of "
       << HumanBytes(r.segment_size) << " from +" << Hex(r.data_offset) << " in "
       << HumanBytes(r.region_bytes) << "\n"
@@ -238,6 +244,7 @@ json PoolToJson(const PoolView& v) {
       {"generation", r.generation},
       {"superblock_a_valid", r.superblock_a_valid},
       {"superblock_b_valid", r.superblock_b_valid},
+      {"superblock_rebuilt", r.superblock_rebuilt},
       {"ambiguous_segments", r.ambiguous_segments},
       {"clean_shutdown", r.clean_shutdown},
       {"open_count", r.open_count},
