@@ -169,7 +169,8 @@ class DB {
   virtual ~DB() = default;
 
   // Errors: InvalidArgument (sizes), NoSpace (pool full, or no run of
-  // contiguous free segments for a value larger than a segment; nothing
+  // contiguous segments can be freed for a value larger than a segment:
+  // compaction moves log records to make one, spans never move; nothing
   // acknowledged is lost), AlreadyExists / NotFound for PutIf conditions.
   virtual Status Put(std::string_view key, std::string_view value,
                      int64_t expire_at_ms = 0,

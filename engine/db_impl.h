@@ -170,6 +170,20 @@ class DBImpl final : public DB {
   // Takes a run of `n` contiguous free segments, leaving `keep_free` free
   // ones. Returns the first segment.
   StatusOr<int64_t> TakeRun(uint64_t n, uint64_t keep_free, uint64_t size);
+  // --- a run for a span (defrag.cc) ---
+  // REQUIRES alloc_mu_. Per segment: 1 when on the free list.
+  std::vector<uint8_t> FreeMapLocked() const;
+  uint64_t LongestFreeRun() const;
+  // The first segment of the window of `n` segments cheapest to empty
+  // (free or sealed log segments only; its copies must fit outside it and
+  // leave the reserve), or -1.
+  int64_t PickRunWindow(uint64_t n) const;
+  // Compacts the sealed segments of that window, keeping allocations out
+  // of it, so that a span of `n` segments fits. REQUIRES compaction_mu_.
+  bool MakeContiguousRun(uint64_t n);
+  // Takes a free segment for a log, outside run_window_ unless nothing
+  // else is free. REQUIRES alloc_mu_ and a non-empty free list.
+  int64_t PopFreeSegmentLocked();
   // Second half of freeing a span whose head is durably free: releases the
   // covered segments, then marks the head "released".
   void FinishSpanFree(int64_t seg, uint32_t span, uint64_t epoch);
@@ -247,6 +261,9 @@ class DBImpl final : public DB {
   // Segments the last span allocation that failed needed (compaction makes
   // room for that many before it stops).
   std::atomic<uint64_t> span_wanted_{0};
+  // Guarded by alloc_mu_: segments [first, second) MakeContiguousRun is
+  // emptying for a span; log allocations avoid them until a span is taken.
+  std::pair<int64_t, int64_t> run_window_{0, 0};
 
   static constexpr size_t kStripes = 4096;
   std::unique_ptr<std::mutex[]> stripes_;

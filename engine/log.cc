@@ -45,8 +45,7 @@ StatusOr<int64_t> DBImpl::AllocSegment(uint64_t keep_free,
     if (last_epoch_.load() >= format::kMaxStateEpoch) {
       return InternalError("segment epochs exhausted");
     }
-    seg = free_list_.back();
-    free_list_.pop_back();
+    seg = PopFreeSegmentLocked();
     epoch = ++last_epoch_;
   }
   char* sp = SegBase(seg);

@@ -139,17 +139,25 @@ bool DBImpl::CompactForSpace() {
   // or at least one segment was compacted (a delete needs less room than a
   // put). No victim at all means the pool really is full (NoSpace).
   // A span that found no room asks for its segment count on top of the
-  // reserve (freeing that many does not promise a contiguous run).
-  const uint64_t want =
-      reserve_ + std::max<uint64_t>(1, span_wanted_.exchange(0));
+  // reserve; freeing that many does not promise a contiguous run, so it
+  // then has one made (defrag.cc).
+  const uint64_t span = span_wanted_.exchange(0);
+  const uint64_t want = reserve_ + std::max<uint64_t>(1, span);
   const uint64_t limit = want + 1;
   bool compacted = false;
+  bool full = false;
   for (uint64_t i = 0; i < limit && FreeSegments() < want; ++i) {
     int64_t victim = PickVictim(0.97);
-    if (victim < 0 || !CompactSegment(victim).ok()) return compacted;
+    if (victim < 0 || !CompactSegment(victim).ok()) {
+      full = true;
+      break;
+    }
     compacted = true;
   }
-  return true;
+  if (span > 1 && LongestFreeRun() < span) {
+    return MakeContiguousRun(span) || compacted;
+  }
+  return full ? compacted : true;
 }
 
 StatusOr<uint64_t> DBImpl::Compact(size_t max_segments) {

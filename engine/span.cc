@@ -29,8 +29,7 @@ StatusOr<int64_t> DBImpl::TakeRun(uint64_t n, uint64_t keep_free,
                                   uint64_t size) {
   std::lock_guard<std::mutex> l(alloc_mu_);
   const uint64_t count = segment_count_.load();
-  std::vector<uint8_t> is_free(count, 0);
-  for (int64_t s : free_list_) is_free[s] = 1;
+  const std::vector<uint8_t> is_free = FreeMapLocked();
   // Highest run first: log segments are taken lowest first, so the two
   // grow from opposite ends and fragment each other less.
   int64_t start = -1;
@@ -71,6 +70,7 @@ StatusOr<int64_t> DBImpl::TakeRun(uint64_t n, uint64_t keep_free,
     c.use.store(SegUse::kCovered, std::memory_order_release);
   }
   span_wanted_ = 0;
+  run_window_ = {0, 0};  // whichever run it was, the wait is over
   return start;
 }
 
