@@ -205,6 +205,16 @@ class DB {
   // Sets or clears (0) the expiry of a live key; NotFound when absent.
   virtual Status SetExpiry(std::string_view key, int64_t expire_at_ms,
                            const WriteOptions& opts = {}) = 0;
+  // Moves `src`'s value and expiry to `dst` (overwriting it) and deletes
+  // `src`, atomically (one record: after a crash both or neither changed)
+  // and with the durability of any write (opts.sync). O(1) in the value's
+  // size for a value larger than a segment (the new key refers to the
+  // value where it is); smaller values are copied. NotFound when `src` is
+  // absent; OK without a change when src == dst.
+  virtual Status Rename(std::string_view src, std::string_view dst,
+                        const WriteOptions& opts = {}) {
+    return NotSupportedError("Rename");
+  }
 
   // Cursor scan like Redis SCAN: start with cursor 0, stop when the returned
   // cursor is 0. Every key live for the whole scan is returned at least

@@ -243,6 +243,7 @@ Status DBImpl::Recover() {
   last_epoch_ = scan.max_epoch;
   recovered_records_ = scan.records;
   DAXKV_RETURN_IF_ERROR(SettleAmbiguousSegments(scan, verdict));
+  DAXKV_RETURN_IF_ERROR(DropBrokenLinks(scan));
   DAXKV_RETURN_IF_ERROR(UpgradeStateWords(scan));
   recovery_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(
                      std::chrono::steady_clock::now() - start)

@@ -56,6 +56,8 @@ class DBImpl final : public DB {
                 const WriteOptions& opts) override;
   Status SetExpiry(std::string_view key, int64_t expire_at_ms,
                    const WriteOptions& opts) override;
+  Status Rename(std::string_view src, std::string_view dst,
+                const WriteOptions& opts) override;
   StatusOr<ScanPage> Scan(uint64_t cursor, size_t count) const override;
   Status Flush() override;
   Status Sync() override;
@@ -191,6 +193,23 @@ class DBImpl final : public DB {
   void CountPersist(LogHead& head) {
     head.persists.fetch_add(1, std::memory_order_relaxed);
   }
+
+  // --- rename and links (rename.cc) ---
+  struct LinkedBytes {
+    int64_t seg = -1;  // the span head a link's target lies in; -1: none
+    uint64_t bytes = 0;
+  };
+  // What the entry at `loc` keeps alive besides itself: for a link, its
+  // target's bytes in the target's span. REQUIRES the entry be indexed (its
+  // shard locked) so that the span cannot be freed meanwhile.
+  LinkedBytes LinkedBytesOf(uint64_t loc) const;
+  void AddLinkedLive(const LinkedBytes& l, int sign);
+  // The link a rename of `cur` writes: to the same target for a link, to
+  // the entry itself for a put in a span. False: copy the value.
+  bool LinkTarget(const Current& cur, format::LinkPayload* link) const;
+  // Repair: shadows every broken link recovery found (already out of the
+  // index) with a tombstone.
+  Status DropBrokenLinks(const PoolScan& scan);
 
   // --- writes (write.cc) ---
   std::mutex& Stripe(const KeyHash& kh) {

@@ -100,7 +100,7 @@ RecordCheck CheckRecord(const char* rec, uint64_t avail, uint32_t seed,
   if (avail < kRecordHeaderSize) return RecordCheck::kBadHeader;
   if (Load32(rec + 4) != HeaderCrc(seed, rec)) return RecordCheck::kBadHeader;
   EntryHeader e = LoadEntry(rec + 8);
-  if (e.type < kPut || e.type > kPadding ||
+  if (e.type < kPut || e.type > kMaxEntryType ||
       e.epoch_lo != static_cast<uint32_t>(epoch)) {
     return RecordCheck::kBadHeader;
   }
@@ -114,6 +114,32 @@ RecordCheck CheckRecord(const char* rec, uint64_t avail, uint32_t seed,
     return RecordCheck::kBadData;
   }
   return RecordCheck::kValid;
+}
+
+void AppendSubEntry(std::string* image, uint8_t type, uint64_t seq,
+                    std::string_view key, std::string_view value,
+                    int64_t expire_at_ms) {
+  EntryHeader e{};
+  e.type = type;
+  e.flags = kFlagSubEntry;
+  e.key_len = static_cast<uint32_t>(key.size());
+  e.seq = seq;
+  e.value_len = static_cast<uint32_t>(value.size());
+  e.expire_at_ms = expire_at_ms;
+  size_t at = image->size();
+  image->resize(at + EntrySize(key.size(), value.size()), '\0');
+  char* p = image->data() + at;
+  std::memcpy(p, &e, sizeof(e));
+  std::memcpy(p + kEntryHeaderSize, key.data(), key.size());
+  std::memcpy(p + kEntryHeaderSize + key.size(), value.data(), value.size());
+}
+
+void SetBatchHeader(std::string* image, uint64_t seq) {
+  EntryHeader h{};
+  h.type = kBatch;
+  h.seq = seq;
+  h.value_len = static_cast<uint32_t>(image->size() - kRecordHeaderSize);
+  std::memcpy(image->data() + 8, &h, sizeof(h));
 }
 
 std::string HexOffset(uint64_t offset) {

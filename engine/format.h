@@ -97,7 +97,18 @@ enum EntryType : uint8_t {
   kTombstone = 2,
   kBatch = 3,
   kPadding = 4,  // written by repair over damaged bytes; CRCs cover header only
+  // Version 3: the key holds the value of another put entry, one in a span
+  // (RENAME of a large value without copying it). Its value is a
+  // LinkPayload; its expiry is its own.
+  kLink = 5,
 };
+inline constexpr uint8_t kMaxEntryType = kLink;
+
+// An entry the index may point at for a live key.
+inline bool HoldsValue(uint8_t type) { return type == kPut || type == kLink; }
+inline bool Indexable(uint8_t type) {
+  return type == kPut || type == kTombstone || type == kLink;
+}
 
 enum EntryFlags : uint8_t {
   // Every byte before this record in its segment was durable before this
@@ -159,6 +170,14 @@ struct EntryHeader {
   int64_t expire_at_ms;  // 24 0 = never
 };
 static_assert(sizeof(EntryHeader) == kEntryHeaderSize);
+
+// A link's value: the pool offset of the put entry (its EntryHeader) whose
+// value the link's key holds, and that entry's seq (recovery checks both).
+struct LinkPayload {
+  uint64_t target;  // 0
+  uint64_t seq;     // 8
+};
+static_assert(sizeof(LinkPayload) == 16);
 
 inline constexpr uint64_t Align8(uint64_t n) { return (n + 7) & ~uint64_t{7}; }
 
@@ -245,7 +264,7 @@ RecordCheck CheckRecord(const char* rec, uint64_t avail, uint32_t seed,
 template <typename Fn>
 bool ForEachEntry(const char* rec, Fn&& fn) {
   EntryHeader e = LoadEntry(rec + 8);
-  if (e.type == kPut || e.type == kTombstone) {
+  if (Indexable(e.type)) {
     fn(uint64_t{8}, e);
     return true;
   }
@@ -256,7 +275,7 @@ bool ForEachEntry(const char* rec, Fn&& fn) {
     if (end - off < kEntryHeaderSize) return false;
     EntryHeader sub = LoadEntry(rec + off);
     uint64_t n = EntrySize(sub.key_len, sub.value_len);
-    if ((sub.type != kPut && sub.type != kTombstone) || n > end - off) {
+    if (!Indexable(sub.type) || n > end - off) {
       return false;
     }
     if (!fn(off, sub)) return true;
@@ -264,6 +283,32 @@ bool ForEachEntry(const char* rec, Fn&& fn) {
   }
   return true;
 }
+
+// The link payload of the link entry at `entry`.
+inline LinkPayload LoadLink(const char* entry) {
+  const EntryHeader e = LoadEntry(entry);
+  LinkPayload l;
+  std::memcpy(&l, entry + kEntryHeaderSize + e.key_len, sizeof(l));
+  return l;
+}
+// The value of the entry at pool offset `loc` (a link's: its target's).
+inline std::string_view EntryValue(const char* base, uint64_t loc) {
+  const char* p = base + loc;
+  EntryHeader e = LoadEntry(p);
+  if (e.type == kLink) {
+    p = base + LoadLink(p).target;
+    e = LoadEntry(p);
+  }
+  return {p + kEntryHeaderSize + e.key_len, e.value_len};
+}
+
+// Appends one batch sub-entry (header, key, value, padding) to `image`.
+void AppendSubEntry(std::string* image, uint8_t type, uint64_t seq,
+                    std::string_view key, std::string_view value,
+                    int64_t expire_at_ms);
+// Fills the batch EntryHeader of `image`: its first kRecordHeaderSize bytes
+// (CRCs left for AppendImage), then the sub-entries appended above.
+void SetBatchHeader(std::string* image, uint64_t seq);
 
 std::string UuidToString(const uint8_t uuid[16]);
 // "0x1f40": how offsets appear in error messages and reports.

@@ -175,6 +175,10 @@ void VerifyRecords(const char* base, const format::SuperBlock& sb,
             if (e.type == format::kTombstone && e.value_len != 0) {
               bad = "tombstone with a value";
             }
+            if (e.type == format::kLink &&
+                e.value_len != sizeof(format::LinkPayload)) {
+              bad = "link payload";
+            }
             if (!bad.empty()) {
               problems->push_back({seg_off + off + o, format::kEntryHeaderSize,
                                    false, "entry with an invalid " + bad});

@@ -73,6 +73,7 @@ class Scanner {
   struct alignas(64) WorkerTotals {
     uint64_t max_seq = 0;
     uint64_t entries = 0;
+    std::vector<uint64_t> links;  // link entries found (kLink)
   };
   std::vector<WorkerTotals> totals_;
   std::mutex mu_;
@@ -227,7 +228,7 @@ uint32_t Scanner::Resync(const char* seg_base, const SegmentScan& seg,
        p += 8) {
     const char* r = seg_base + p;
     uint8_t type = static_cast<uint8_t>(r[8]);
-    if (type < format::kPut || type > format::kPadding ||
+    if (type < format::kPut || type > format::kMaxEntryType ||
         format::Load32(r + 28) != static_cast<uint32_t>(seg.epoch)) {
       continue;
     }
@@ -251,6 +252,7 @@ bool Scanner::FeedRecord(uint64_t rec_off, const char* rec) {
     if (e.seq <= sb_.flush_seq) return true;
     t.max_seq = std::max(t.max_seq, e.seq);
     builder_->Add(w, rec_off + off, e);
+    if (e.type == format::kLink) t.links.push_back(rec_off + off);
     return true;
   });
   return true;
@@ -425,9 +427,11 @@ void Scanner::Run() {
     out_->live_bytes[s.span_head] += out_->live_bytes[i].load();
     out_->live_bytes[i] = 0;
   }
+  std::vector<uint64_t> links;
   for (const WorkerTotals& t : totals_) {
     out_->max_seq = std::max(out_->max_seq, t.max_seq);
     out_->entries += t.entries;
+    links.insert(links.end(), t.links.begin(), t.links.end());
   }
   out_->max_epoch = max_epoch_.load();
   out_->records = records_.load();
@@ -436,6 +440,7 @@ void Scanner::Run() {
     out_->dropped_records += s.damaged.size();
     if (s.ambiguous) out_->ambiguous.push_back(i);
   }
+  CheckLinks(base_, sb_, *index_, links, out_);
 }
 
 }  // namespace

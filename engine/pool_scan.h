@@ -96,6 +96,8 @@ struct PoolScan {
   uint64_t entries = 0;
   uint64_t dropped_records = 0;  // damaged records (each damaged range = 1)
   std::vector<uint64_t> ambiguous;  // segments in state kAmbiguous
+  // Indexed links (kLink) whose target is gone (see link_check.cc).
+  std::vector<uint64_t> broken_links;
   // Per segment: bytes of indexed (winning, non-tombstone) entries.
   std::unique_ptr<std::atomic<uint64_t>[]> live_bytes;
 };
@@ -116,6 +118,12 @@ struct ScanOptions {
 // index. Damage is reported in out->problems; never fails.
 void ScanPool(const char* base, const format::SuperBlock& sb, Index* index,
               const ScanOptions& options, PoolScan* out);
+
+// Checks the indexed ones among `links` (every link entry found); counts
+// each valid one's target in its span's live bytes, reports broken ones.
+void CheckLinks(const char* base, const format::SuperBlock& sb,
+                const Index& index, const std::vector<uint64_t>& links,
+                PoolScan* out);
 
 // Offset of segment `i` from the pool base.
 inline uint64_t SegmentOffset(const format::SuperBlock& sb, uint64_t i) {

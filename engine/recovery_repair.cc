@@ -2,6 +2,7 @@
 // settling segments whose state was unknown, and the version 1-2 -> 3
 // upgrade of state words.
 #include <cstring>
+#include <mutex>
 
 #include "engine/db_impl.h"
 
@@ -63,6 +64,22 @@ Status DBImpl::ApplyRepairs(PoolScan* scan) {
       region_->Persist(sp + format::kWatermarkOffset, 8);
       misc_persists_++;
     }
+  }
+  // Broken links leave the index now (DropBrokenLinks shadows them on the
+  // medium once the logs are adopted).
+  for (uint64_t loc : scan->broken_links) {
+    const format::EntryHeader e = format::LoadEntry(base_ + loc);
+    const std::string_view key(base_ + loc + format::kEntryHeaderSize,
+                               e.key_len);
+    const KeyHash kh(key);
+    Index::Shard& s = index_->shard(kh);
+    std::lock_guard<RwSpinLock> l(s.mu);
+    index_->Erase(s, kh, key);
+    uint64_t seg = (loc - format::kDataOffset) / segment_size_;
+    if (scan->segments[seg].state == SegmentState::kSpanned) {
+      seg = scan->segments[seg].span_head;
+    }
+    scan->live_bytes[seg] -= format::IndexedEntryBytes(e);
   }
   dropped_records_ = scan->dropped_records;
   return OkStatus();

@@ -60,17 +60,17 @@ Status DBImpl::RelocateEntry(uint64_t loc, const format::EntryHeader& e) {
     std::shared_lock<RwSpinLock> rl(s.mu);
     // A put is live iff a slot points at it; asking that, rather than
     // Find(), spares a DRAM miss on the newest entry of each dead put.
-    hit = e.type == format::kPut
+    hit = format::HoldsValue(e.type)
               ? IndexHit{index_->IndexedAt(s, kh, loc) ? loc : 0, false}
               : index_->Find(s, kh, key);
   }
   Placed placed;
-  if (e.type == format::kPut) {
+  if (format::HoldsValue(e.type)) {
     if (hit.loc != loc) return OkStatus();  // dead: already counted
+    // A link is copied as a link: the span it names never moves.
     std::string_view value(key.data() + key.size(), e.value_len);
-    DAXKV_RETURN_IF_ERROR(AppendEntry(compaction_head_, format::kPut, key,
-                                      value, e.expire_at_ms, e.seq, true,
-                                      &placed));
+    DAXKV_RETURN_IF_ERROR(AppendEntry(compaction_head_, e.type, key, value,
+                                      e.expire_at_ms, e.seq, true, &placed));
     {
       std::lock_guard<RwSpinLock> wl(s.mu);
       index_->Relocate(s, kh, key, loc, placed.loc);
@@ -109,7 +109,7 @@ Status DBImpl::CompactSegment(int64_t seg) {
     format::ForEachEntry(rec, [&](uint64_t o, const format::EntryHeader& e) {
       if (e.seq <= flush_seq_.load()) return true;
       status = RelocateEntry(seg_off + off + o, e);
-      if (e.type == format::kPut) {
+      if (format::HoldsValue(e.type)) {
         puts.emplace_back(
             std::string_view(rec + o + format::kEntryHeaderSize, e.key_len));
       }

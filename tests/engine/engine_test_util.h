@@ -5,7 +5,10 @@
 
 #include <memory>
 
+#include <gtest/gtest.h>
+
 #include "engine/db.h"
+#include "engine/pool_inspect.h"
 #include "tests/engine/heap_region.h"
 
 namespace daxkv::engine {
@@ -21,6 +24,16 @@ inline Options ManualOptions(size_t segment_size, bool create, bool repair) {
   o.background_compaction = false;
   o.background_expiry = false;
   return o;
+}
+
+// InspectPool (verifying) of a pool's bytes; an empty report on error.
+inline PoolReport InspectBuffer(const testing::HeapRegion::Buffer& buffer) {
+  testing::HeapRegion region(buffer);
+  InspectOptions io;
+  io.verify = true;
+  auto r = InspectPool(region, io);
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return r.ok() ? *r : PoolReport{};
 }
 
 struct EngineFixture {

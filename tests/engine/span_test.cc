@@ -33,12 +33,7 @@ std::string SpanValue(double segments, char salt) {
 uint64_t FreeSegments(DB& db) { return db.GetStats().free_segments; }
 
 PoolReport Inspect(const testing::HeapRegion::Buffer& buffer) {
-  testing::HeapRegion region(buffer);
-  InspectOptions io;
-  io.verify = true;
-  auto r = InspectPool(region, io);
-  EXPECT_TRUE(r.ok()) << r.status().ToString();
-  return r.ok() ? *r : PoolReport{};
+  return InspectBuffer(buffer);
 }
 
 class SpanTest : public ::testing::Test {
