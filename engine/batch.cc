@@ -65,8 +65,9 @@ Status DBImpl::Write(const WriteBatch& batch, const WriteOptions& opts) {
       bool del = ops[i].type == WriteBatch::OpType::kDelete;
       if (del && Lookup(KeyHash(ops[i].key), ops[i].key).loc == 0) continue;
       placed.push_back({i, image.size()});
-      format::AppendSubEntry(&image, del ? format::kTombstone : format::kPut, seq,
-                     ops[i].key, ops[i].value, ops[i].expire_at_ms);
+      format::AppendSubEntry(&image, del ? format::kTombstone : format::kPut,
+                             seq, ops[i].key, ops[i].value,
+                             ops[i].expire_at_ms);
     }
     if (placed.empty()) return OkStatus();
     format::SetBatchHeader(&image, seq);

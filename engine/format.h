@@ -52,9 +52,9 @@ inline constexpr uint64_t kMaxPoolBytes = 1ull << 42;  // 39-bit loc/8 in index
 enum class SegState : uint8_t {
   kInvalid = 0,  // not a valid state word (damaged), never written
   kInUse = 1,
-  kFreed = 2,      // freed by compaction or Flush (a span head: still claims)
-  kReleased = 3,   // a freed span head whose covered segments are released
-  kAllocating = 4, // allocation under way (the word's epoch is the new one)
+  kFreed = 2,       // freed by compaction or Flush (a span head: still claims)
+  kReleased = 3,    // a freed span head whose covered segments are released
+  kAllocating = 4,  // allocation under way (the word's epoch is the new one)
 };
 const char* SegStateName(SegState s);
 

@@ -55,21 +55,20 @@ void CheckLinks(const char* base, const format::SuperBlock& sb,
       if (!index.IndexedAt(s, kh, loc)) continue;  // superseded: dead
     }
     const format::LinkPayload link = format::LoadLink(base + loc);
-    const int64_t span =
-        e.value_len == sizeof(link)
-            ? TargetSpan(base, sb, *out, link.target, link.seq)
-            : -1;
+    const int64_t span = e.value_len == sizeof(link)
+                             ? TargetSpan(base, sb, *out, link.target, link.seq)
+                             : -1;
     if (span >= 0) {
-      out->live_bytes[span] += format::IndexedEntryBytes(
-          format::LoadEntry(base + link.target));
+      out->live_bytes[span] +=
+          format::IndexedEntryBytes(format::LoadEntry(base + link.target));
       continue;
     }
     out->broken_links.push_back(loc);
-    out->problems.push_back(
-        {loc, format::kEntryHeaderSize, true,
-         "key '" + std::string(key.substr(0, 64)) + "' (renamed) names a " +
-             "value at " + format::HexOffset(link.target) +
-             " that is gone (repair deletes the key)"});
+    out->problems.push_back({loc, format::kEntryHeaderSize, true,
+                             "key '" + std::string(key.substr(0, 64)) +
+                                 "' (renamed) names a " + "value at " +
+                                 format::HexOffset(link.target) +
+                                 " that is gone (repair deletes the key)"});
   }
 }
 

@@ -84,7 +84,8 @@ Status ReadOrRebuild(const dax::Region& region, const RebuildOptions& options,
       RebuildSuperBlock(base, region.size(), ev, ro, &choice);
   if (!sb.ok()) {
     return CorruptionError(path + ": " + lost + "; " + ev.Describe() +
-                           " remain, but " + std::string(sb.status().message()));
+                           " remain, but " +
+                           std::string(sb.status().message()));
   }
   *read = SuperBlockRead{};
   read->sb = *sb;
@@ -100,8 +101,8 @@ Status ReadOrRebuild(const dax::Region& region, const RebuildOptions& options,
 const char* StateNote(const SegmentScan& seg) {
   if (seg.ambiguous) return "ambiguous";
   if (seg.state_damaged) return "corrected";
-  if (seg.legacy_state && (seg.state == SegmentState::kInUse ||
-                           seg.state == SegmentState::kFree)) {
+  if (seg.legacy_state &&
+      (seg.state == SegmentState::kInUse || seg.state == SegmentState::kFree)) {
     return "legacy";
   }
   return "";
@@ -198,7 +199,8 @@ StatusOr<PoolReport> InspectPool(const dax::Region& region,
   const char* base = region.data();
   SuperBlockRead read;
   bool rebuilt = false;
-  DAXKV_RETURN_IF_ERROR(ReadOrRebuild(region, options.rebuild, &read, &rebuilt));
+  DAXKV_RETURN_IF_ERROR(
+      ReadOrRebuild(region, options.rebuild, &read, &rebuilt));
   PoolReport r;
   r.path = region.info().path;
   r.region_bytes = region.size();
@@ -220,9 +222,9 @@ StatusOr<PoolReport> InspectPool(const dax::Region& region,
     PoolScan scan_b;
     JudgeAmbiguousSegments(base, read.sb, index, so, &in_use, &scan_b,
                            &verdict);
-    scan.problems.push_back({SegmentOffset(read.sb, scan.ambiguous[0]) +
-                                 format::kStateWordOffset,
-                             8, true, verdict.Describe(scan)});
+    scan.problems.push_back(
+        {SegmentOffset(read.sb, scan.ambiguous[0]) + format::kStateWordOffset,
+         8, true, verdict.Describe(scan)});
     r.ambiguous_segments = scan.ambiguous.size();
   }
   r.max_seq = scan.max_seq;

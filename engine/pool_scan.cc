@@ -96,10 +96,9 @@ format::SegState Scanner::DecideState(const format::DecodedState& st,
                                       const format::SegmentHeader& h,
                                       bool crc_ok) const {
   if (st.state == format::SegState::kAllocating) {
-    const bool fits =
-        (!crc_ok || st.epoch >= h.epoch) &&
-        (st.corrected_bits == 0 ||
-         st.epoch <= max_header_epoch_ + sb_.segment_count + 1);
+    const bool fits = (!crc_ok || st.epoch >= h.epoch) &&
+                      (st.corrected_bits == 0 ||
+                       st.epoch <= max_header_epoch_ + sb_.segment_count + 1);
     return fits ? st.state : format::SegState::kInvalid;
   }
   if (!crc_ok) return format::SegState::kInvalid;
@@ -167,8 +166,7 @@ void Scanner::ClassifySegment(uint64_t i, SegmentScan* seg) {
     AddProblem({SegmentOffset(sb_, i) + format::kStateWordOffset, 8, true,
                 "segment " + std::to_string(i) + " state word damaged (" +
                     (st.corrected_bits > 0
-                         ? std::to_string(st.corrected_bits) +
-                               " bits corrected"
+                         ? std::to_string(st.corrected_bits) + " bits corrected"
                          : std::string("the segments it covered hold newer "
                                        "segments")) +
                     "): " + format::SegStateName(decided) +

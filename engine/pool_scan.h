@@ -77,7 +77,7 @@ struct SegmentScan {
   // rewrites it as `decided` (with `epoch`).
   bool state_damaged = false;
   format::SegState decided = format::SegState::kInvalid;
-  uint64_t state_epoch = 0;  // the epoch `decided` carries
+  uint64_t state_epoch = 0;   // the epoch `decided` carries
   bool ambiguous = false;     // see kAmbiguous (also set when scanned in use)
   bool legacy_state = false;  // a version 1-2 state word (upgrade rewrites)
   uint64_t state_word = 0;    // as found

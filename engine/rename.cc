@@ -19,8 +19,8 @@ DBImpl::LinkedBytes DBImpl::LinkedBytesOf(uint64_t loc) const {
   const char* p = base_ + loc;
   if (format::LoadEntry(p).type != format::kLink) return {};
   const uint64_t target = format::LoadLink(p).target;
-  const uint64_t end = format::kDataOffset + segment_count_.load() *
-                                                 segment_size_;
+  const uint64_t end =
+      format::kDataOffset + segment_count_.load() * segment_size_;
   if (target < format::kDataOffset || target + format::kEntryHeaderSize > end) {
     return {};  // never indexed: recovery drops such a link
   }

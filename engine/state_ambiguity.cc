@@ -10,7 +10,8 @@ namespace daxkv::engine {
 namespace {
 
 std::string_view KeyOf(const char* base, uint64_t loc) {
-  return {base + loc + format::kEntryHeaderSize, format::Load32(base + loc + 4)};
+  return {base + loc + format::kEntryHeaderSize,
+          format::Load32(base + loc + 4)};
 }
 
 // The index's entry for `key`, or 0.

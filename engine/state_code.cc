@@ -71,7 +71,8 @@ uint64_t ErrorPattern(uint32_t s) {
     for (int i = 0; i < 64; ++i) {
       for (int j = i + 1; j < 64; ++j) {
         int k = BitWithSyndrome(s ^ kColumns[i] ^ kColumns[j]);
-        if (k > j) return uint64_t{1} << i | uint64_t{1} << j | uint64_t{1} << k;
+        if (k > j)
+          return uint64_t{1} << i | uint64_t{1} << j | uint64_t{1} << k;
       }
     }
     return 0;
@@ -151,7 +152,8 @@ const char* SegStateName(SegState s) {
 }
 
 uint64_t StateWord(SegState s, uint64_t epoch) {
-  const uint64_t info = (epoch & kMaxStateEpoch) << 3 | static_cast<uint64_t>(s);
+  const uint64_t info =
+      (epoch & kMaxStateEpoch) << 3 | static_cast<uint64_t>(s);
   uint64_t word = info << kCheckBits;
   word |= Syndrome(word) & (kParityBit - 1);  // remainder: the check bits
   word |= uint64_t(std::popcount(word) & 1) << 63;

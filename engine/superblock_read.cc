@@ -22,7 +22,7 @@ bool AllZeroBytes(const char* c, size_t n) {
 // size; anything else is somebody's data and is never formatted over.
 bool Unformatted(const char* slot) {
   if (!AllZeroBytes(slot, 8) || !AllZeroBytes(slot + format::kSuperBlockSize,
-                                    4096 - format::kSuperBlockSize)) {
+                                              4096 - format::kSuperBlockSize)) {
     return false;
   }
   if (AllZeroBytes(slot + 8, 56)) return true;

@@ -35,10 +35,9 @@ uint64_t Claim(const SegmentHeader& h, uint64_t state_word) {
   format::DecodedState st =
       format::DecodeStateWord(state_word, format::kCodedStateVersion - 1);
   const bool own = !st.epoch_known || st.epoch == h.epoch;
-  const bool claims =
-      own && (st.state == format::SegState::kInUse ||
-              st.state == format::SegState::kFreed ||
-              st.state == format::SegState::kAllocating);
+  const bool claims = own && (st.state == format::SegState::kInUse ||
+                              st.state == format::SegState::kFreed ||
+                              st.state == format::SegState::kAllocating);
   return claims ? std::max<uint32_t>(h.span, 1) : 1;
 }
 
@@ -56,8 +55,8 @@ uint64_t RecordsEnd(const char* base, size_t size, const Found& f) {
     }
   }
   uint32_t sealed = 0;
-  if (format::DecodeSealWord(format::Load64(sp + format::kSealWordOffset),
-                             seed, &sealed)) {
+  if (format::DecodeSealWord(format::Load64(sp + format::kSealWordOffset), seed,
+                             &sealed)) {
     off = std::max<uint64_t>(off, sealed);
   }
   return off;
@@ -69,8 +68,8 @@ bool Consistent(const std::vector<Found>& found, uint64_t seg, size_t size) {
   const uint64_t count =
       (std::min<uint64_t>(size, format::kMaxPoolBytes) - format::kDataOffset) /
       seg;
-  if (count < 4) return false;  // Format never makes fewer
-  uint64_t claimed_end = 0;     // pool offset up to which a span claims
+  if (count < 4) return false;    // Format never makes fewer
+  uint64_t claimed_end = 0;       // pool offset up to which a span claims
   for (const Found& f : found) {  // sorted by offset
     const uint64_t rel = f.offset - format::kDataOffset;
     const uint64_t span = std::max<uint32_t>(f.header.span, 1);
@@ -174,7 +173,8 @@ StatusOr<format::SuperBlock> RebuildSuperBlock(const char* base, size_t size,
                                                const RebuildOptions& options,
                                                std::string* choice) {
   if (evidence.pools.empty()) {
-    return NotFoundError("no valid segment header to rebuild a superblock from");
+    return NotFoundError(
+        "no valid segment header to rebuild a superblock from");
   }
   const SegmentEvidence::Pool* pool = nullptr;
   for (const SegmentEvidence::Pool& p : evidence.pools) {
@@ -213,8 +213,8 @@ StatusOr<format::SuperBlock> RebuildSuperBlock(const char* base, size_t size,
     (st.state != format::SegState::kInvalid && st.legacy ? legacy : coded)++;
   }
   std::vector<uint64_t> candidates;
-  const uint64_t top = std::min<uint64_t>(format::kMaxSegmentSize,
-                                          size - format::kDataOffset);
+  const uint64_t top =
+      std::min<uint64_t>(format::kMaxSegmentSize, size - format::kDataOffset);
   for (uint64_t s = format::kMinSegmentSize; s <= top; s += 4096) {
     if (spacing % s == 0 && Consistent(found, s, size)) candidates.push_back(s);
   }

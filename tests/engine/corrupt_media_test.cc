@@ -217,7 +217,8 @@ TEST_F(CorruptMediaTest, BothSuperblockCopiesDamagedIsRefused) {
   EXPECT_EQ(report->keys, static_cast<uint64_t>(kKeys));
   auto repaired = RepairPool(region);
   ASSERT_TRUE(repaired.ok()) << repaired.status().ToString();
-  auto db = DB::Open(std::make_unique<BorrowedRegion>(region), DbOptions(false));
+  auto db =
+      DB::Open(std::make_unique<BorrowedRegion>(region), DbOptions(false));
   ASSERT_TRUE(db.ok()) << db.status().ToString();
   ExpectOnlyLost(db->get(), {});
 }
@@ -360,8 +361,8 @@ class GroupCommitDamageTest : public ::testing::Test {
     synced_ = region.DurableImage();  // the power fails, DB still open
     for (int i = 0; i < 4; ++i) {
       std::string key = "u" + std::to_string(i);
-      ASSERT_TRUE((*db)->Put(key, crash::MakeValue(key, i, 300), 0, unsynced)
-                      .ok());
+      ASSERT_TRUE(
+          (*db)->Put(key, crash::MakeValue(key, i, 300), 0, unsynced).ok());
     }
     // A crash that kept every line the unsynced writes stored to.
     unsynced_ = region.CrashImage(/*seed=*/3, /*keep_probability=*/1.0);

@@ -29,7 +29,9 @@ using testing_walk::WalkedRecord;
 constexpr size_t kSegment = 64 * 1024;
 constexpr size_t kSegments = 10;
 
-Options DbOptions(bool repair) { return ManualOptions(kSegment, false, repair); }
+Options DbOptions(bool repair) {
+  return ManualOptions(kSegment, false, repair);
+}
 
 std::string State(const std::vector<char>& image, uint64_t segment) {
   SimRegion region(image);
@@ -61,8 +63,9 @@ class CorruptStateTest : public ::testing::Test {
   // drops a tombstone once no older put of its key remains in use). With
   // one log head and 64 KiB segments: segment 0 holds 42 dead puts of "a",
   // segment 1 "doomed" and 41 dead puts of "x", segment 2 the newest "x",
-  // "a", "keep" (after dead ones) and the tombstone. Compaction frees 1 then 0 (nothing to
-  // copy), then copies segment 2 into segment 0 (freed last, taken first).
+  // "a", "keep" (after dead ones) and the tombstone. Compaction frees 1 then 0
+  // (nothing to copy), then copies segment 2 into segment 0 (freed last, taken
+  // first).
   void SetUp() override {
     SimRegion region(fmt::kDataOffset + kSegments * kSegment);
     {
@@ -86,8 +89,8 @@ class CorruptStateTest : public ::testing::Test {
       ASSERT_TRUE(d.Delete("doomed").ok());
     }
     {
-      auto db = DB::Open(std::make_unique<BorrowedRegion>(region),
-                         DbOptions(false));
+      auto db =
+          DB::Open(std::make_unique<BorrowedRegion>(region), DbOptions(false));
       ASSERT_TRUE(db.ok()) << db.status().ToString();
       ASSERT_TRUE((*db)->Compact(100).ok());
     }
@@ -125,8 +128,7 @@ class CorruptStateTest : public ::testing::Test {
         DB::Open(std::make_unique<BorrowedRegion>(region), DbOptions(false));
     ASSERT_FALSE(refused.ok());
     EXPECT_EQ(refused.status().code(), StatusCode::kCorruption);
-    EXPECT_NE(refused.status().ToString().find("state word"),
-              std::string::npos)
+    EXPECT_NE(refused.status().ToString().find("state word"), std::string::npos)
         << refused.status().ToString();
     {
       auto db =
@@ -146,7 +148,8 @@ class CorruptStateTest : public ::testing::Test {
 
 TEST_F(CorruptStateTest, UndamagedPoolHoldsNoDeletedKey) {
   SimRegion region(image_);
-  auto db = DB::Open(std::make_unique<BorrowedRegion>(region), DbOptions(false));
+  auto db =
+      DB::Open(std::make_unique<BorrowedRegion>(region), DbOptions(false));
   ASSERT_TRUE(db.ok()) << db.status().ToString();
   ExpectState(db->get());
 }
@@ -201,7 +204,8 @@ TEST_F(CorruptStateTest, InUseStateDamagedBeyondCorrectionIsExplained) {
     EXPECT_EQ((*db)->Count(), 0u);
     EXPECT_EQ((*db)->Get("doomed").status().code(), StatusCode::kNotFound);
   }
-  auto db = DB::Open(std::make_unique<BorrowedRegion>(region), DbOptions(false));
+  auto db =
+      DB::Open(std::make_unique<BorrowedRegion>(region), DbOptions(false));
   ASSERT_TRUE(db.ok()) << db.status().ToString();
   EXPECT_EQ((*db)->Count(), 0u);
 }

@@ -151,10 +151,11 @@ TEST(CrashSpanTest, RenameWorkload) {
       ASSERT_NO_FATAL_FAILURE(h.Reopen());
     }
   }
-  std::printf("[crash] RenameWorkload: %llu crash points, %llu images, %d "
-              "renames\n",
-              static_cast<unsigned long long>(h.points()),
-              static_cast<unsigned long long>(h.images_checked()), renamed);
+  std::printf(
+      "[crash] RenameWorkload: %llu crash points, %llu images, %d "
+      "renames\n",
+      static_cast<unsigned long long>(h.points()),
+      static_cast<unsigned long long>(h.images_checked()), renamed);
   EXPECT_GT(renamed, ops / 10);
   if (config.full_run()) {
     EXPECT_GE(h.points(), 1000u);
@@ -189,7 +190,8 @@ TEST(CrashSpanTest, DefragWorkload) {
       std::string key = "f" + std::to_string(round) + "." + std::to_string(i);
       std::string value = MakeValue(key, i, 8000);
       ASSERT_TRUE(h.Step(
-                       "fill " + key, [&](DB* db) { return db->Put(key, value); },
+                       "fill " + key,
+                       [&](DB* db) { return db->Put(key, value); },
                        [&](Model* m) {
                          (*m)[key] = {value, 0};
                        })
@@ -222,10 +224,11 @@ TEST(CrashSpanTest, DefragWorkload) {
     }
     ASSERT_TRUE(compact().ok());
   }
-  std::printf("[crash] DefragWorkload: %llu crash points, %llu images, %d "
-              "runs made by compaction\n",
-              static_cast<unsigned long long>(h.points()),
-              static_cast<unsigned long long>(h.images_checked()), made_runs);
+  std::printf(
+      "[crash] DefragWorkload: %llu crash points, %llu images, %d "
+      "runs made by compaction\n",
+      static_cast<unsigned long long>(h.points()),
+      static_cast<unsigned long long>(h.images_checked()), made_runs);
   EXPECT_GT(made_runs, 0) << "no span needed a run made";
   if (config.full_run()) {
     EXPECT_GE(h.points(), 1000u);

@@ -3,9 +3,9 @@
 #ifndef DAXKV_TESTS_ENGINE_ENGINE_TEST_UTIL_H_
 #define DAXKV_TESTS_ENGINE_ENGINE_TEST_UTIL_H_
 
-#include <memory>
-
 #include <gtest/gtest.h>
+
+#include <memory>
 
 #include "engine/db.h"
 #include "engine/pool_inspect.h"

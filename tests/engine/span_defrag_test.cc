@@ -82,8 +82,8 @@ class SpanDefragTest : public ::testing::Test {
 
 TEST_F(SpanDefragTest, ScatteredFreeSegmentsAreCompactedIntoARun) {
   const std::string wide(static_cast<size_t>(5.5 * kSeg), 'w');
-  const uint64_t need = format::SpanSegments(
-      format::RecordSize(4, wide.size()), kSeg);
+  const uint64_t need =
+      format::SpanSegments(format::RecordSize(4, wide.size()), kSeg);
   auto [longest, free] = FreeRuns(f_.buffer);
   ASSERT_LT(longest, need) << "the pool is not fragmented";
   ASSERT_GE(free, need + 2) << "not enough free segments to make a run";

@@ -56,9 +56,11 @@ TEST(StateCodeTest, FourFlippedBitsAreDetectedNeverMiscorrected) {
     const SegState s = kStates[rng() % 4];
     const uint64_t word = StateWord(s, rng() & kMaxStateEpoch);
     uint64_t error = 0;
-    while (__builtin_popcountll(error) < 4) error |= uint64_t{1} << (rng() % 64);
+    while (__builtin_popcountll(error) < 4)
+      error |= uint64_t{1} << (rng() % 64);
     DecodedState d = DecodeStateWord(word ^ error, kFormatVersion);
-    ASSERT_EQ(d.state, SegState::kInvalid) << std::hex << word << " ^ " << error;
+    ASSERT_EQ(d.state, SegState::kInvalid)
+        << std::hex << word << " ^ " << error;
   }
 }
 

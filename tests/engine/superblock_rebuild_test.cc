@@ -4,6 +4,8 @@
 // data. Open now refuses, naming the evidence; RepairPool rebuilds the
 // superblock from the segments; formatting over them takes an option named
 // for it.
+#include "engine/superblock_rebuild.h"
+
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -16,7 +18,6 @@
 #include "engine/db.h"
 #include "engine/format.h"
 #include "engine/pool_inspect.h"
-#include "engine/superblock_rebuild.h"
 #include "tests/engine/crash_harness.h"
 #include "tests/engine/engine_test_util.h"
 #include "tests/support/sim_region.h"
@@ -30,15 +31,17 @@ using testing::SimRegion;
 constexpr size_t kSegment = 64 * 1024;
 constexpr size_t kSegments = 12;
 
-Options DbOptions(bool create) { return ManualOptions(kSegment, create, false); }
+Options DbOptions(bool create) {
+  return ManualOptions(kSegment, create, false);
+}
 
 class SuperblockRebuildTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    region_ = std::make_unique<SimRegion>(fmt::kDataOffset +
-                                          kSegments * kSegment);
-    auto db = DB::Open(std::make_unique<BorrowedRegion>(*region_),
-                       DbOptions(true));
+    region_ =
+        std::make_unique<SimRegion>(fmt::kDataOffset + kSegments * kSegment);
+    auto db =
+        DB::Open(std::make_unique<BorrowedRegion>(*region_), DbOptions(true));
     ASSERT_TRUE(db.ok()) << db.status().ToString();
     for (int i = 0; i < 150; ++i) {
       std::string key = "key" + std::to_string(i);
@@ -122,8 +125,8 @@ TEST_F(SuperblockRebuildTest, RebuiltFlushSeqKeepsFlushedKeysGone) {
   std::vector<char> mid_flush;
   uint64_t points = 0;
   {
-    auto db = DB::Open(std::make_unique<BorrowedRegion>(*region_),
-                       DbOptions(false));
+    auto db =
+        DB::Open(std::make_unique<BorrowedRegion>(*region_), DbOptions(false));
     ASSERT_TRUE(db.ok()) << db.status().ToString();
     region_->SetPersistHook([&](uint64_t) {
       // Points 1-2 write the superblock copies; 3 frees the first segment.
@@ -229,10 +232,9 @@ TEST(SuperblockRebuildAloneTest, AmbiguousGeometryStillReadsEveryRecord) {
   ro.segment_size = 3 * kSegment;
   EXPECT_TRUE(RebuildSuperBlock(image.data(), image.size(), ev, ro).ok());
   ro.segment_size = 4096;  // below the minimum: not a candidate
-  EXPECT_EQ(RebuildSuperBlock(image.data(), image.size(), ev, ro)
-                .status()
-                .code(),
-            StatusCode::kFailedPrecondition);
+  EXPECT_EQ(
+      RebuildSuperBlock(image.data(), image.size(), ev, ro).status().code(),
+      StatusCode::kFailedPrecondition);
   for (uint64_t size : {uint64_t{0}, uint64_t{kSegment}}) {
     SCOPED_TRACE("segment size " + std::to_string(size));
     SimRegion wiped(image);
