@@ -10,7 +10,8 @@
 //     puts, syncs_per_second Sync() calls, both summed over threads.
 //
 // The pool is a file in /dev/shm persisted with cache-line flushes
-// (PMEM2_FORCE_GRANULARITY=CACHE_LINE), as for daxkv-bench. Uses only the
+// (PMEM2_FORCE_GRANULARITY=CACHE_LINE), as for daxkv-bench; --pool on a
+// disk with --granularity= measures the msync(2) backing instead. Uses only the
 // public DB API, so the same source measures any version of the engine.
 #include <benchmark/benchmark.h>
 #include <gflags/gflags.h>
@@ -28,6 +29,9 @@
 DEFINE_string(pool, "/dev/shm/daxkv-bench-sync/daxkv.pool",
               "pool file (created, removed at the end)");
 DEFINE_uint64(keys, 100000, "distinct keys written (round robin)");
+DEFINE_string(granularity, "CACHE_LINE",
+              "PMEM2_FORCE_GRANULARITY for the pool (empty: let libpmem2 "
+              "detect it; a file on a disk then persists with msync(2))");
 
 namespace daxkv::bench {
 namespace {
@@ -109,7 +113,9 @@ int main(int argc, char** argv) {
   char** av = args.data();
   benchmark::Initialize(&n, av);
   gflags::ParseCommandLineFlags(&n, &av, true);
-  setenv("PMEM2_FORCE_GRANULARITY", "CACHE_LINE", 1);
+  if (!FLAGS_granularity.empty()) {
+    setenv("PMEM2_FORCE_GRANULARITY", FLAGS_granularity.c_str(), 1);
+  }
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   std::filesystem::remove_all(std::filesystem::path(FLAGS_pool).parent_path());
