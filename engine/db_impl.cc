@@ -65,8 +65,12 @@ Status DBImpl::ReadOrFormat(SuperBlockRead* read) {
   DAXKV_RETURN_IF_ERROR(s.WithContext(path));
   if (!read->blank) return OkStatus();
   // Both superblocks blank: a new region, or one whose superblocks were
-  // wiped. Segment headers after them tell the two apart.
-  SegmentEvidence ev = FindSegmentEvidence(base_, region_->size());
+  // wiped. Segment headers after them tell the two apart (a region this
+  // open created cannot hold any: no need to read every page of it).
+  SegmentEvidence ev;
+  if (!region_->info().created) {
+    ev = FindSegmentEvidence(base_, region_->size());
+  }
   if (ev.headers > 0 && !options_.format_over_existing_data) {
     return CorruptionError(
         "both superblocks of " + path + " are blank, but " + ev.Describe() +
