@@ -121,6 +121,7 @@ StatusOr<std::unique_ptr<Region>> Pmem2Region::Open(
   if (status.ok()) status = region->Reserve(options);
   if (status.ok()) status = region->MapRange(0, region->info_.size);
   if (status.ok()) status = region->FillInfo(options);
+  region->info_.created = region->created_;
   if (!status.ok()) {
     // Do not leave a half-made pool behind; the lock is still ours.
     if (region->created_) unlink(path.c_str());

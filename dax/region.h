@@ -61,6 +61,9 @@ struct RegionInfo {
   // A read-only open found the region locked exclusively by another process
   // (e.g. a running server); the bytes may change underneath the reader.
   bool in_use_elsewhere = false;
+  // This open created the region (a new file, all zero): it holds nothing
+  // a caller could mistake for older data (no need to look for any).
+  bool created = false;
   // One line for people: "cache-line flush + drain (libpmem2)", "msync(2)".
   std::string persistence;
 };

@@ -27,29 +27,6 @@ void WriteBatch::Clear() {
   pre_.clear();
 }
 
-namespace {
-
-void AppendSubEntry(std::string* image, uint8_t type, uint64_t seq,
-                    std::string_view key, std::string_view value,
-                    int64_t expire_at_ms) {
-  format::EntryHeader e{};
-  e.type = type;
-  e.flags = format::kFlagSubEntry;
-  e.key_len = static_cast<uint32_t>(key.size());
-  e.seq = seq;
-  e.value_len = static_cast<uint32_t>(value.size());
-  e.expire_at_ms = expire_at_ms;
-  size_t at = image->size();
-  image->resize(at + format::EntrySize(key.size(), value.size()), '\0');
-  char* p = image->data() + at;
-  std::memcpy(p, &e, sizeof(e));
-  std::memcpy(p + format::kEntryHeaderSize, key.data(), key.size());
-  std::memcpy(p + format::kEntryHeaderSize + key.size(), value.data(),
-              value.size());
-}
-
-}  // namespace
-
 Status DBImpl::Write(const WriteBatch& batch, const WriteOptions& opts) {
   const auto& ops = batch.ops();
   // The last op on a key wins; all sub-entries share one sequence number,
@@ -88,16 +65,12 @@ Status DBImpl::Write(const WriteBatch& batch, const WriteOptions& opts) {
       bool del = ops[i].type == WriteBatch::OpType::kDelete;
       if (del && Lookup(KeyHash(ops[i].key), ops[i].key).loc == 0) continue;
       placed.push_back({i, image.size()});
-      AppendSubEntry(&image, del ? format::kTombstone : format::kPut, seq,
-                     ops[i].key, ops[i].value, ops[i].expire_at_ms);
+      format::AppendSubEntry(&image, del ? format::kTombstone : format::kPut,
+                             seq, ops[i].key, ops[i].value,
+                             ops[i].expire_at_ms);
     }
     if (placed.empty()) return OkStatus();
-    format::EntryHeader h{};
-    h.type = format::kBatch;
-    h.seq = seq;
-    h.value_len =
-        static_cast<uint32_t>(image.size() - format::kRecordHeaderSize);
-    std::memcpy(image.data() + 8, &h, sizeof(h));
+    format::SetBatchHeader(&image, seq);
     uint64_t rec_off;
     DAXKV_RETURN_IF_ERROR(AppendImage(MyHead(), &image, opts.sync, &rec_off));
     for (auto [i, at] : placed) {

@@ -39,9 +39,16 @@ inline constexpr size_t kMaxKeySize = 64 * 1024;
 inline constexpr size_t kMaxValueSize = 512ull * 1024 * 1024;
 
 struct Options {
-  // Format the region when it holds no daxkv pool (all-zero superblocks).
-  // A region holding something else is never formatted over.
+  // Format the region when it holds no daxkv pool (all-zero superblocks
+  // and no segment header of any pool after them). A region holding
+  // something else is never formatted over.
   bool create_if_missing = true;
+  // Blank superblocks but valid segment headers after them (superblocks
+  // wiped or zeroed by damage) make Open refuse with Corruption naming
+  // them: `daxkv-inspect pool --repair` rebuilds the superblock. This
+  // formats over them instead, destroying their data (with
+  // create_if_missing; daxkv-server --format_over_existing_data).
+  bool format_over_existing_data = false;
   // Geometry for a new pool; ignored when opening an existing one. A
   // record (key + value + 40 bytes) larger than a segment (minus its
   // 128-byte header) takes a span of contiguous free segments of its own.
@@ -52,6 +59,9 @@ struct Options {
   std::function<void(uint64_t, uint64_t)> recovery_progress;
   // On damaged records: false = refuse to open (Corruption, naming them);
   // true = drop only the damaged records, report them in Stats, and open.
+  // A segment whose state word is damaged beyond correction stays in use,
+  // minus the keys only it holds (which a free segment would not: repair
+  // never brings back a deleted key); the refusal names them.
   bool repair = false;
   // Background work; tests switch these off and drive it by hand.
   bool background_compaction = true;
@@ -142,7 +152,10 @@ struct Stats {
   uint64_t expired_reclaimed = 0;
   uint64_t recovery_ms = 0;
   uint64_t recovered_records = 0;
-  uint64_t dropped_records = 0;  // damaged records dropped by repair
+  // Damaged records dropped by repair (each damaged range counts one, a
+  // segment whose header was damaged one, a key deleted because only a
+  // segment of unknown state held it one).
+  uint64_t dropped_records = 0;
   bool clean_shutdown = false;   // the last close was clean
   uint64_t index_bytes = 0;      // DRAM held by the index
 };
@@ -156,7 +169,8 @@ class DB {
   virtual ~DB() = default;
 
   // Errors: InvalidArgument (sizes), NoSpace (pool full, or no run of
-  // contiguous free segments for a value larger than a segment; nothing
+  // contiguous segments can be freed for a value larger than a segment:
+  // compaction moves log records to make one, spans never move; nothing
   // acknowledged is lost), AlreadyExists / NotFound for PutIf conditions.
   virtual Status Put(std::string_view key, std::string_view value,
                      int64_t expire_at_ms = 0,
@@ -191,6 +205,16 @@ class DB {
   // Sets or clears (0) the expiry of a live key; NotFound when absent.
   virtual Status SetExpiry(std::string_view key, int64_t expire_at_ms,
                            const WriteOptions& opts = {}) = 0;
+  // Moves `src`'s value and expiry to `dst` (overwriting it) and deletes
+  // `src`, atomically (one record: after a crash both or neither changed)
+  // and with the durability of any write (opts.sync). O(1) in the value's
+  // size for a value larger than a segment (the new key refers to the
+  // value where it is); smaller values are copied. NotFound when `src` is
+  // absent; OK without a change when src == dst.
+  virtual Status Rename(std::string_view src, std::string_view dst,
+                        const WriteOptions& opts = {}) {
+    return NotSupportedError("Rename");
+  }
 
   // Cursor scan like Redis SCAN: start with cursor 0, stop when the returned
   // cursor is 0. Every key live for the whole scan is returned at least

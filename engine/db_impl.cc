@@ -7,6 +7,9 @@
 #include <random>
 #include <string>
 
+#include "engine/state_ambiguity.h"
+#include "engine/superblock_rebuild.h"
+
 namespace daxkv::engine {
 
 namespace {
@@ -48,18 +51,47 @@ int64_t DBImpl::NowMs() const {
       .count();
 }
 
+Status DBImpl::ReadOrFormat(SuperBlockRead* read) {
+  const std::string& path = region_->info().path;
+  Status s = ReadSuperBlocks(base_, region_->size(), read);
+  if (read->no_valid_copy) {
+    SegmentEvidence ev = FindSegmentEvidence(base_, region_->size());
+    if (ev.headers > 0) {
+      s = CorruptionError(std::string(s.message()) + "; " + ev.Describe() +
+                          " remain: `daxkv-inspect pool --repair " + path +
+                          "` rebuilds the superblock from them");
+    }
+  }
+  DAXKV_RETURN_IF_ERROR(s.WithContext(path));
+  if (!read->blank) return OkStatus();
+  // Both superblocks blank: a new region, or one whose superblocks were
+  // wiped. Segment headers after them tell the two apart (a region this
+  // open created cannot hold any: no need to read every page of it).
+  SegmentEvidence ev;
+  if (!region_->info().created) {
+    ev = FindSegmentEvidence(base_, region_->size());
+  }
+  if (ev.headers > 0 && !options_.format_over_existing_data) {
+    return CorruptionError(
+        "both superblocks of " + path + " are blank, but " + ev.Describe() +
+        " remain: refusing to format over them. `daxkv-inspect pool --repair " +
+        path +
+        "` rebuilds the superblock from them; to destroy their data and "
+        "format anyway, set Options::format_over_existing_data "
+        "(daxkv-server --format_over_existing_data)");
+  }
+  if (!options_.create_if_missing) {
+    return NotFoundError("no daxkv pool in " + path +
+                         " (blank region; set create_if_missing)");
+  }
+  DAXKV_RETURN_IF_ERROR(Format(ev));
+  *read = SuperBlockRead{};
+  return ReadSuperBlocks(base_, region_->size(), read);
+}
+
 Status DBImpl::Init() {
   SuperBlockRead read;
-  DAXKV_RETURN_IF_ERROR(ReadSuperBlocks(base_, region_->size(), &read)
-                            .WithContext(region_->info().path));
-  if (read.blank) {
-    if (!options_.create_if_missing) {
-      return NotFoundError("no daxkv pool in " + region_->info().path +
-                           " (blank region; set create_if_missing)");
-    }
-    DAXKV_RETURN_IF_ERROR(Format());
-    DAXKV_RETURN_IF_ERROR(ReadSuperBlocks(base_, region_->size(), &read));
-  }
+  DAXKV_RETURN_IF_ERROR(ReadOrFormat(&read));
   sb_ = read.sb;
   segment_size_ = sb_.segment_size;
   segment_count_ = sb_.segment_count;
@@ -88,7 +120,7 @@ Status DBImpl::Init() {
   return OkStatus();
 }
 
-Status DBImpl::Format() {
+Status DBImpl::Format(const SegmentEvidence& old_segments) {
   const uint64_t seg = options_.segment_size;
   if (seg < format::kMinSegmentSize || seg > format::kMaxSegmentSize ||
       seg % 4096 != 0) {
@@ -121,7 +153,21 @@ Status DBImpl::Format() {
   sb.generation = 1;
   sb.crc = format::SuperBlockCrc(sb);
   sb_ = sb;
+  if (!old_segments.offsets.empty()) {
+    for (uint64_t off : old_segments.offsets) {
+      region_->Set(base_ + off, 0, format::kSegmentHeaderSize,
+                   dax::kMemNoDrain);
+    }
+    // Durability: the old pool's segment headers are gone before the new
+    // superblock exists, so no evidence of it outlives the format (its
+    // records could never verify under this pool's uuid anyway). A crash
+    // before this completes leaves blank superblocks and some old headers:
+    // Open refuses again until asked again.
+    region_->Drain();
+    misc_persists_++;
+  }
   format::SuperBlock body = sb;
+
   std::memset(body.magic, 0, 8);
   for (uint64_t off :
        {format::kSuperBlockOffsetA, format::kSuperBlockOffsetB}) {
@@ -168,6 +214,18 @@ Status DBImpl::Recover() {
   };
   PoolScan scan;
   ScanPool(base_, sb_, index_.get(), so, &scan);
+  // Segments in an unknown state: scan again with them in use, and see
+  // which keys that changes (state_ambiguity.h).
+  AmbiguityVerdict verdict;
+  if (!scan.ambiguous.empty()) {
+    for (uint64_t i = 0; i <= dead_mask_; ++i) dead_[i] = 0;
+    auto index_b = std::make_unique<Index>(base_);
+    PoolScan scan_b;
+    JudgeAmbiguousSegments(base_, sb_, *index_, so, index_b.get(), &scan_b,
+                           &verdict);
+    index_ = std::move(index_b);
+    scan = std::move(scan_b);
+  }
   // Superblock copies are healed silently (WriteSuperBlock below); any
   // damage inside segments needs the caller's consent to drop records.
   const bool damaged = !scan.problems.empty();
@@ -179,6 +237,7 @@ Status DBImpl::Recover() {
              scan.problems[i].what + "]";
     }
     msg += "; open with Options::repair to drop the damaged records";
+    if (!scan.ambiguous.empty()) msg += "; " + verdict.Describe(scan);
     return CorruptionError(msg);
   }
   if (damaged) DAXKV_RETURN_IF_ERROR(ApplyRepairs(&scan));
@@ -187,6 +246,9 @@ Status DBImpl::Recover() {
   flush_seq_ = sb_.flush_seq;
   last_epoch_ = scan.max_epoch;
   recovered_records_ = scan.records;
+  DAXKV_RETURN_IF_ERROR(SettleAmbiguousSegments(scan, verdict));
+  DAXKV_RETURN_IF_ERROR(DropBrokenLinks(scan));
+  DAXKV_RETURN_IF_ERROR(UpgradeStateWords(scan));
   recovery_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(
                      std::chrono::steady_clock::now() - start)
                      .count();
@@ -196,56 +258,12 @@ Status DBImpl::Recover() {
   sb_.open_count++;
   sb_.last_open_ms = NowMs();
   sb_.last_recovery_ms = recovery_ms_;
-  // Upgrade: a version-1 pool is a valid version-2 pool (version 2 only adds
-  // spans), so only the number changes, with the usual A-then-B update.
+  // Upgrade: the state words are coded now (UpgradeStateWords); the rest of
+  // version 3 (watermark, flush_seq stamps) reads as "none" in older
+  // segments, and version 2 only added spans. The number goes last, with
+  // the usual A-then-B update, which also rewrites a damaged copy.
   sb_.format_version = format::kFormatVersion;
-  // Also rewrites a damaged superblock copy from the one in force.
   return WriteSuperBlock();
-}
-
-Status DBImpl::ApplyRepairs(PoolScan* scan) {
-  for (uint64_t i = 0; i < scan->segments.size(); ++i) {
-    SegmentScan& seg = scan->segments[i];
-    char* sp = SegBase(static_cast<int64_t>(i));
-    if (seg.state == SegmentState::kDamaged) {
-      // Durability: zero the records first, then the header lines. Until the
-      // header is zero the segment still reads as damaged (repair repeats);
-      // after it, no byte of the segment can verify under any future epoch.
-      region_->Set(sp + format::kSegmentHeaderSize, 0,
-                   segment_size_ - format::kSegmentHeaderSize);
-      region_->Set(sp, 0, format::kSegmentHeaderSize);
-      misc_persists_ += 2;
-      seg.state = SegmentState::kUnused;
-      scan->dropped_records++;
-      continue;
-    }
-    for (auto [from, to] : seg.damaged) {
-      if (to - from < format::kRecordHeaderSize) {
-        return CorruptionError(
-            "damaged range at " +
-            format::HexOffset(format::kDataOffset + i * segment_size_ + from) +
-            " is too short to repair");
-      }
-      format::EntryHeader pad{};
-      pad.type = format::kPadding;
-      pad.value_len = to - from - format::kRecordHeaderSize;
-      pad.epoch_lo = static_cast<uint32_t>(seg.epoch);
-      char* r = sp + from;
-      std::memcpy(r + 8, &pad, sizeof(pad));
-      format::SealRecordCrcs(r, seg.seed);
-      // Durability: a padding record covering the damaged bytes; until it
-      // persists, the next open finds (and repairs) the same damage.
-      region_->Persist(r, format::kRecordHeaderSize);
-    }
-    if (seg.state_damaged) {
-      uint64_t zero = format::kStateInUse;
-      std::memcpy(sp + format::kStateWordOffset, &zero, 8);
-      // Durability: 8-byte store, never torn.
-      region_->Persist(sp + format::kStateWordOffset, 8);
-    }
-  }
-  dropped_records_ = scan->dropped_records;
-  return OkStatus();
 }
 
 void DBImpl::AdoptSegments(const PoolScan& scan) {

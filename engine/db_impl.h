@@ -27,6 +27,8 @@
 #include "engine/index.h"
 #include "engine/key_hash.h"
 #include "engine/pool_scan.h"
+#include "engine/state_ambiguity.h"
+#include "engine/superblock_rebuild.h"
 
 namespace daxkv::engine {
 
@@ -54,6 +56,8 @@ class DBImpl final : public DB {
                 const WriteOptions& opts) override;
   Status SetExpiry(std::string_view key, int64_t expire_at_ms,
                    const WriteOptions& opts) override;
+  Status Rename(std::string_view src, std::string_view dst,
+                const WriteOptions& opts) override;
   StatusOr<ScanPage> Scan(uint64_t cursor, size_t count) const override;
   Status Flush() override;
   Status Sync() override;
@@ -102,9 +106,21 @@ class DBImpl final : public DB {
   };
 
   // --- open / close (db_impl.cc) ---
-  Status Format();
+  // Reads the superblocks; formats a blank region (refusing one whose
+  // segments hold data unless options_.format_over_existing_data).
+  Status ReadOrFormat(SuperBlockRead* read);
+  // Clears the header lines of `old_segments` (format over existing data).
+  Status Format(const SegmentEvidence& old_segments);
   Status Recover();
+
+  // --- repairs and upgrades at open (recovery_repair.cc) ---
   Status ApplyRepairs(PoolScan* scan);
+  // With repair: deletes the keys only ambiguous segments hold, then marks
+  // those segments in use (state_ambiguity.h). REQUIRES: adopted.
+  Status SettleAmbiguousSegments(const PoolScan& scan,
+                                 const AmbiguityVerdict& verdict);
+  // Version 1-2 pools: rewrites every legacy state word as a codeword.
+  Status UpgradeStateWords(const PoolScan& scan);
   void AdoptSegments(const PoolScan& scan);
   Status WriteSuperBlock();
   void Close();
@@ -132,6 +148,10 @@ class DBImpl final : public DB {
                      uint64_t* rec_off);
   Status Reserve(LogHead& head, uint64_t size, bool tombstone);
   void PersistPending(LogHead& head);
+  // After PersistPending: records the head's durable prefix in its
+  // segment's watermark word, so recovery can tell damage inside it from
+  // a torn tail (Sync() only: a sync record carries kFlagPrefixDurable).
+  void PublishWatermark(LogHead& head);
   void SealHead(LogHead& head);
   // Fails with NoSpace unless more than `keep_free` segments are free.
   // `victim_epoch` (nonzero for the compaction log) is stamped into the
@@ -152,6 +172,20 @@ class DBImpl final : public DB {
   // Takes a run of `n` contiguous free segments, leaving `keep_free` free
   // ones. Returns the first segment.
   StatusOr<int64_t> TakeRun(uint64_t n, uint64_t keep_free, uint64_t size);
+  // --- a run for a span (defrag.cc) ---
+  // REQUIRES alloc_mu_. Per segment: 1 when on the free list.
+  std::vector<uint8_t> FreeMapLocked() const;
+  uint64_t LongestFreeRun() const;
+  // The first segment of the window of `n` segments cheapest to empty
+  // (free or sealed log segments only; its copies must fit outside it and
+  // leave the reserve), or -1.
+  int64_t PickRunWindow(uint64_t n) const;
+  // Compacts the sealed segments of that window, keeping allocations out
+  // of it, so that a span of `n` segments fits. REQUIRES compaction_mu_.
+  bool MakeContiguousRun(uint64_t n);
+  // Takes a free segment for a log, outside run_window_ unless nothing
+  // else is free. REQUIRES alloc_mu_ and a non-empty free list.
+  int64_t PopFreeSegmentLocked();
   // Second half of freeing a span whose head is durably free: releases the
   // covered segments, then marks the head "released".
   void FinishSpanFree(int64_t seg, uint32_t span, uint64_t epoch);
@@ -159,6 +193,23 @@ class DBImpl final : public DB {
   void CountPersist(LogHead& head) {
     head.persists.fetch_add(1, std::memory_order_relaxed);
   }
+
+  // --- rename and links (rename.cc) ---
+  struct LinkedBytes {
+    int64_t seg = -1;  // the span head a link's target lies in; -1: none
+    uint64_t bytes = 0;
+  };
+  // What the entry at `loc` keeps alive besides itself: for a link, its
+  // target's bytes in the target's span. REQUIRES the entry be indexed (its
+  // shard locked) so that the span cannot be freed meanwhile.
+  LinkedBytes LinkedBytesOf(uint64_t loc) const;
+  void AddLinkedLive(const LinkedBytes& l, int sign);
+  // The link a rename of `cur` writes: to the same target for a link, to
+  // the entry itself for a put in a span. False: copy the value.
+  bool LinkTarget(const Current& cur, format::LinkPayload* link) const;
+  // Repair: shadows every broken link recovery found (already out of the
+  // index) with a tombstone.
+  Status DropBrokenLinks(const PoolScan& scan);
 
   // --- writes (write.cc) ---
   std::mutex& Stripe(const KeyHash& kh) {
@@ -229,6 +280,9 @@ class DBImpl final : public DB {
   // Segments the last span allocation that failed needed (compaction makes
   // room for that many before it stops).
   std::atomic<uint64_t> span_wanted_{0};
+  // Guarded by alloc_mu_: segments [first, second) MakeContiguousRun is
+  // emptying for a span; log allocations avoid them until a span is taken.
+  std::pair<int64_t, int64_t> run_window_{0, 0};
 
   static constexpr size_t kStripes = 4096;
   std::unique_ptr<std::mutex[]> stripes_;

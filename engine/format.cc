@@ -19,17 +19,41 @@ uint32_t SegmentHeaderCrc(const SegmentHeader& h) {
   return crc32c::Value(&h, offsetof(SegmentHeader, crc));
 }
 
-uint64_t SealWord(uint32_t seed, uint32_t tail) {
-  uint32_t check = crc32c::Extend(seed, &tail, sizeof(tail));
+namespace {
+
+// [tail:32][CRC32C(check_seed, tail):32]; 0 = none.
+uint64_t TailWord(uint32_t check_seed, uint32_t tail) {
+  uint32_t check = crc32c::Extend(check_seed, &tail, sizeof(tail));
   return uint64_t{tail} | uint64_t{check} << 32;
 }
 
-bool DecodeSealWord(uint64_t word, uint32_t seed, uint32_t* tail) {
+bool DecodeTailWord(uint64_t word, uint32_t check_seed, uint32_t* tail) {
   if (word == 0) return false;
   uint32_t t = static_cast<uint32_t>(word);
-  if (SealWord(seed, t) != word) return false;
+  if (TailWord(check_seed, t) != word) return false;
   *tail = t;
   return true;
+}
+
+// The watermark's checks are seeded apart from the seal word's.
+uint32_t WatermarkSeed(uint32_t seed) {
+  return crc32c::Extend(seed, "WMRK", 4);
+}
+
+}  // namespace
+
+uint64_t SealWord(uint32_t seed, uint32_t tail) { return TailWord(seed, tail); }
+
+bool DecodeSealWord(uint64_t word, uint32_t seed, uint32_t* tail) {
+  return DecodeTailWord(word, seed, tail);
+}
+
+uint64_t WatermarkWord(uint32_t seed, uint32_t tail) {
+  return TailWord(WatermarkSeed(seed), tail);
+}
+
+bool DecodeWatermarkWord(uint64_t word, uint32_t seed, uint32_t* tail) {
+  return DecodeTailWord(word, WatermarkSeed(seed), tail);
 }
 
 namespace {
@@ -76,7 +100,7 @@ RecordCheck CheckRecord(const char* rec, uint64_t avail, uint32_t seed,
   if (avail < kRecordHeaderSize) return RecordCheck::kBadHeader;
   if (Load32(rec + 4) != HeaderCrc(seed, rec)) return RecordCheck::kBadHeader;
   EntryHeader e = LoadEntry(rec + 8);
-  if (e.type < kPut || e.type > kPadding ||
+  if (e.type < kPut || e.type > kMaxEntryType ||
       e.epoch_lo != static_cast<uint32_t>(epoch)) {
     return RecordCheck::kBadHeader;
   }
@@ -90,6 +114,32 @@ RecordCheck CheckRecord(const char* rec, uint64_t avail, uint32_t seed,
     return RecordCheck::kBadData;
   }
   return RecordCheck::kValid;
+}
+
+void AppendSubEntry(std::string* image, uint8_t type, uint64_t seq,
+                    std::string_view key, std::string_view value,
+                    int64_t expire_at_ms) {
+  EntryHeader e{};
+  e.type = type;
+  e.flags = kFlagSubEntry;
+  e.key_len = static_cast<uint32_t>(key.size());
+  e.seq = seq;
+  e.value_len = static_cast<uint32_t>(value.size());
+  e.expire_at_ms = expire_at_ms;
+  size_t at = image->size();
+  image->resize(at + EntrySize(key.size(), value.size()), '\0');
+  char* p = image->data() + at;
+  std::memcpy(p, &e, sizeof(e));
+  std::memcpy(p + kEntryHeaderSize, key.data(), key.size());
+  std::memcpy(p + kEntryHeaderSize + key.size(), value.data(), value.size());
+}
+
+void SetBatchHeader(std::string* image, uint64_t seq) {
+  EntryHeader h{};
+  h.type = kBatch;
+  h.seq = seq;
+  h.value_len = static_cast<uint32_t>(image->size() - kRecordHeaderSize);
+  std::memcpy(image->data() + 8, &h, sizeof(h));
 }
 
 std::string HexOffset(uint64_t offset) {

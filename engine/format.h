@@ -22,10 +22,14 @@
 
 namespace daxkv::engine::format {
 
-// Version 2 adds spans (SegmentHeader::span > 1); version-1 pools are read
-// as they are and upgraded on open (the superblock's version alone).
-inline constexpr uint32_t kFormatVersion = 2;
+// Version 2 adds spans (SegmentHeader::span > 1); version 3 codes the state
+// word (error-correcting, below), adds the durable watermark and stamps
+// flush_seq into segment headers. Older pools are read as they are and
+// upgraded on open (docs/format.md, Version policy).
+inline constexpr uint32_t kFormatVersion = 3;
 inline constexpr uint32_t kOldestFormatVersion = 1;
+// The first version whose state words are coded (older: legacy values).
+inline constexpr uint32_t kCodedStateVersion = 3;
 inline constexpr char kPoolMagic[8] = {'D', 'A', 'X', 'K', 'V', 'P', 'O', 'L'};
 inline constexpr char kSegmentMagic[8] = {'D', 'A', 'X', 'K',
                                           'V', 'S', 'E', 'G'};
@@ -36,29 +40,75 @@ inline constexpr uint64_t kDataOffset = 8192;
 inline constexpr uint64_t kSegmentHeaderSize = 128;  // header + state lines
 inline constexpr uint64_t kSealWordOffset = 64;      // within a segment
 inline constexpr uint64_t kStateWordOffset = 72;
+// Version 3: the durable watermark of an active log (see WatermarkWord).
+inline constexpr uint64_t kWatermarkOffset = 80;
 inline constexpr uint64_t kMinSegmentSize = 64 * 1024;
 inline constexpr uint64_t kMaxSegmentSize = 1ull << 30;
 inline constexpr uint64_t kRecordHeaderSize = 40;  // 2 CRCs + EntryHeader
 inline constexpr uint64_t kEntryHeaderSize = 32;
 inline constexpr uint64_t kMaxPoolBytes = 1ull << 42;  // 39-bit loc/8 in index
 
-// State word values (segment offset 72). 0 = in use.
-inline constexpr uint64_t kStateInUse = 0;
-inline constexpr uint8_t kStateFreedTag = 0xF1;
-inline constexpr uint8_t kStateAllocatingTag = 0xA1;
-// A freed span head whose covered segments are released (version 2): the
-// only free state of a span head that claims no segments after it.
-inline constexpr uint8_t kStateReleasedTag = 0xF2;
-inline uint64_t FreedState(uint64_t epoch) { return epoch << 8 | 0xF1; }
-inline uint64_t AllocatingState(uint64_t epoch) { return epoch << 8 | 0xA1; }
-inline uint64_t ReleasedState(uint64_t epoch) { return epoch << 8 | 0xF2; }
+// Segment states (the state word at segment offset 72).
+enum class SegState : uint8_t {
+  kInvalid = 0,  // not a valid state word (damaged), never written
+  kInUse = 1,
+  kFreed = 2,       // freed by compaction or Flush (a span head: still claims)
+  kReleased = 3,    // a freed span head whose covered segments are released
+  kAllocating = 4,  // allocation under way (the word's epoch is the new one)
+};
+const char* SegStateName(SegState s);
+
+// Version 3 state words are codewords of a [64, 45, 8] extended BCH code:
+// 45 information bits (state in bits 0-2, epoch in bits 3-44), 18 check
+// bits and an overall parity bit. Any 1 to 3 flipped bits are corrected,
+// any 4 detected (docs/format.md has the layout and the generator).
+inline constexpr uint64_t kMaxStateEpoch = (uint64_t{1} << 42) - 1;
+// REQUIRES: epoch <= kMaxStateEpoch, s != kInvalid.
+uint64_t StateWord(SegState s, uint64_t epoch);
+
+struct DecodedState {
+  SegState state = SegState::kInvalid;
+  uint64_t epoch = 0;
+  bool epoch_known = true;  // false: legacy "in use" (0), which has none
+  int corrected_bits = 0;   // bits the decoder flipped back (0..3)
+  bool legacy = false;      // a version 1-2 value (rewritten on upgrade)
+};
+// Decodes a state word of a pool of `format_version`. Version 3: nearest
+// codeword within 3 bits, else kInvalid. Versions 1-2: the legacy values
+// (0 in use; epoch << 8 | 0xF1 freed, 0xF2 released, 0xA1 allocating)
+// exactly, or a coded word (an upgrade converts them one by one).
+DecodedState DecodeStateWord(uint64_t word, uint32_t format_version);
+// Legacy (version 1-2) state words, as older binaries wrote them.
+inline uint64_t LegacyStateWord(SegState s, uint64_t epoch) {
+  switch (s) {
+    case SegState::kFreed:
+      return epoch << 8 | 0xF1;
+    case SegState::kReleased:
+      return epoch << 8 | 0xF2;
+    case SegState::kAllocating:
+      return epoch << 8 | 0xA1;
+    default:
+      return 0;
+  }
+}
 
 enum EntryType : uint8_t {
   kPut = 1,
   kTombstone = 2,
   kBatch = 3,
   kPadding = 4,  // written by repair over damaged bytes; CRCs cover header only
+  // Version 3: the key holds the value of another put entry, one in a span
+  // (RENAME of a large value without copying it). Its value is a
+  // LinkPayload; its expiry is its own.
+  kLink = 5,
 };
+inline constexpr uint8_t kMaxEntryType = kLink;
+
+// An entry the index may point at for a live key.
+inline bool HoldsValue(uint8_t type) { return type == kPut || type == kLink; }
+inline bool Indexable(uint8_t type) {
+  return type == kPut || type == kTombstone || type == kLink;
+}
 
 enum EntryFlags : uint8_t {
   // Every byte before this record in its segment was durable before this
@@ -96,13 +146,16 @@ struct SegmentHeader {
   uint64_t epoch;      // 24 (unique per allocation, increasing)
   uint64_t open_seq;   // 32 (global sequence when allocated)
   uint32_t span;       // 40 (segments covered: 1, or N > 1 for a span)
-  uint32_t reserved0;  // 44
+  // 44 and 56 (version 3): the superblock's flush_seq when the segment was
+  // allocated, low and high halves (0 in older pools). Lets a superblock
+  // rebuilt from the segments void what an earlier Flush() voided.
+  uint32_t flush_seq_lo;
   // 48: nonzero marks a compaction log: the epoch of the segment being
   // compacted when this one was allocated (recovery resumes that
   // compaction first; see docs/format.md). 0 = a user log.
   uint64_t victim_epoch;
-  uint32_t reserved2;  // 56
-  uint32_t crc;        // 60: CRC32C of bytes [0, 60)
+  uint32_t flush_seq_hi;  // 56
+  uint32_t crc;           // 60: CRC32C of bytes [0, 60)
 };
 static_assert(sizeof(SegmentHeader) == 64);
 
@@ -117,6 +170,14 @@ struct EntryHeader {
   int64_t expire_at_ms;  // 24 0 = never
 };
 static_assert(sizeof(EntryHeader) == kEntryHeaderSize);
+
+// A link's value: the pool offset of the put entry (its EntryHeader) whose
+// value the link's key holds, and that entry's seq (recovery checks both).
+struct LinkPayload {
+  uint64_t target;  // 0
+  uint64_t seq;     // 8
+};
+static_assert(sizeof(LinkPayload) == 16);
 
 inline constexpr uint64_t Align8(uint64_t n) { return (n + 7) & ~uint64_t{7}; }
 
@@ -163,6 +224,19 @@ uint32_t SegmentHeaderCrc(const SegmentHeader& h);
 // Seal word: [tail bytes:32][CRC32C(seed, tail):32]. 0 = not sealed.
 uint64_t SealWord(uint32_t seed, uint32_t tail);
 bool DecodeSealWord(uint64_t word, uint32_t seed, uint32_t* tail);
+// Durable watermark (version 3, segment offset 80): [tail:32][check:32],
+// check = CRC32C(seed, "WMRK" || tail). Every record below `tail` was
+// durable when the word was written. 0 = none.
+uint64_t WatermarkWord(uint32_t seed, uint32_t tail);
+bool DecodeWatermarkWord(uint64_t word, uint32_t seed, uint32_t* tail);
+
+inline uint64_t HeaderFlushSeq(const SegmentHeader& h) {
+  return uint64_t{h.flush_seq_hi} << 32 | h.flush_seq_lo;
+}
+inline void SetHeaderFlushSeq(SegmentHeader* h, uint64_t flush_seq) {
+  h->flush_seq_lo = static_cast<uint32_t>(flush_seq);
+  h->flush_seq_hi = static_cast<uint32_t>(flush_seq >> 32);
+}
 
 // Writes a complete record (header, key, value) into `out`, which must hold
 // RecordSize(key.size(), value.size()) bytes. Returns the record size.
@@ -190,7 +264,7 @@ RecordCheck CheckRecord(const char* rec, uint64_t avail, uint32_t seed,
 template <typename Fn>
 bool ForEachEntry(const char* rec, Fn&& fn) {
   EntryHeader e = LoadEntry(rec + 8);
-  if (e.type == kPut || e.type == kTombstone) {
+  if (Indexable(e.type)) {
     fn(uint64_t{8}, e);
     return true;
   }
@@ -201,7 +275,7 @@ bool ForEachEntry(const char* rec, Fn&& fn) {
     if (end - off < kEntryHeaderSize) return false;
     EntryHeader sub = LoadEntry(rec + off);
     uint64_t n = EntrySize(sub.key_len, sub.value_len);
-    if ((sub.type != kPut && sub.type != kTombstone) || n > end - off) {
+    if (!Indexable(sub.type) || n > end - off) {
       return false;
     }
     if (!fn(off, sub)) return true;
@@ -209,6 +283,32 @@ bool ForEachEntry(const char* rec, Fn&& fn) {
   }
   return true;
 }
+
+// The link payload of the link entry at `entry`.
+inline LinkPayload LoadLink(const char* entry) {
+  const EntryHeader e = LoadEntry(entry);
+  LinkPayload l;
+  std::memcpy(&l, entry + kEntryHeaderSize + e.key_len, sizeof(l));
+  return l;
+}
+// The value of the entry at pool offset `loc` (a link's: its target's).
+inline std::string_view EntryValue(const char* base, uint64_t loc) {
+  const char* p = base + loc;
+  EntryHeader e = LoadEntry(p);
+  if (e.type == kLink) {
+    p = base + LoadLink(p).target;
+    e = LoadEntry(p);
+  }
+  return {p + kEntryHeaderSize + e.key_len, e.value_len};
+}
+
+// Appends one batch sub-entry (header, key, value, padding) to `image`.
+void AppendSubEntry(std::string* image, uint8_t type, uint64_t seq,
+                    std::string_view key, std::string_view value,
+                    int64_t expire_at_ms);
+// Fills the batch EntryHeader of `image`: its first kRecordHeaderSize bytes
+// (CRCs left for AppendImage), then the sub-entries appended above.
+void SetBatchHeader(std::string* image, uint64_t seq);
 
 std::string UuidToString(const uint8_t uuid[16]);
 // "0x1f40": how offsets appear in error messages and reports.

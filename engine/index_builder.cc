@@ -45,7 +45,7 @@ void IndexBuilder::BuildShard(
           index_->InsertNewestSlot(s, item.slot, item.expire_at_ms, &inserted);
       if (loser == 0) continue;
       format::EntryHeader le = format::LoadEntry(base_ + loser);
-      if (le.type != format::kPut) continue;
+      if (!format::HoldsValue(le.type)) continue;
       self->live[SegOf(loser)] -= format::IndexedEntryBytes(le);
       if (on_dead_put) {
         on_dead_put(

@@ -42,15 +42,19 @@ StatusOr<int64_t> DBImpl::AllocSegment(uint64_t keep_free,
                           std::to_string(segment_count_.load()) +
                           " segments in use; nothing acknowledged is lost)");
     }
-    seg = free_list_.back();
-    free_list_.pop_back();
+    if (last_epoch_.load() >= format::kMaxStateEpoch) {
+      return InternalError("segment epochs exhausted");
+    }
+    seg = PopFreeSegmentLocked();
     epoch = ++last_epoch_;
   }
   char* sp = SegBase(seg);
-  // Durability: mark the segment "allocating" first. Until the final state
-  // store below persists, recovery treats the segment as free, whatever
-  // state its header line is in.
-  uint64_t words[2] = {0, format::AllocatingState(epoch)};
+  // Durability: mark the segment "allocating" first (and clear the durable
+  // watermark of its previous life). Until the final state store below
+  // persists, recovery treats the segment as free, whatever state its
+  // header line is in.
+  uint64_t words[3] = {
+      0, format::StateWord(format::SegState::kAllocating, epoch), 0};
   std::memcpy(sp + format::kSealWordOffset, words, sizeof(words));
   region_->Persist(sp + format::kSealWordOffset, sizeof(words));
   format::SegmentHeader h{};
@@ -60,12 +64,13 @@ StatusOr<int64_t> DBImpl::AllocSegment(uint64_t keep_free,
   h.open_seq = last_seq_.load();
   h.span = 1;
   h.victim_epoch = victim_epoch;
+  format::SetHeaderFlushSeq(&h, flush_seq_.load());
   h.crc = format::SegmentHeaderCrc(h);
   std::memcpy(sp, &h, sizeof(h));
   // Durability: the new header (new epoch) is durable before the segment
   // counts as in use, so records of its previous life can never verify.
   region_->Persist(sp, sizeof(h));
-  uint64_t in_use = format::kStateInUse;
+  uint64_t in_use = format::StateWord(format::SegState::kInUse, epoch);
   std::memcpy(sp + format::kStateWordOffset, &in_use, 8);
   // Durability: 8-byte store; from here on recovery scans the segment.
   region_->Persist(sp + format::kStateWordOffset, 8);
@@ -83,7 +88,7 @@ StatusOr<int64_t> DBImpl::AllocSegment(uint64_t keep_free,
 void DBImpl::FreeSegment(int64_t seg) {
   char* sp = SegBase(seg);
   SegMeta& m = segs_[seg];
-  uint64_t st = format::FreedState(m.epoch);
+  uint64_t st = format::StateWord(format::SegState::kFreed, m.epoch);
   std::memcpy(sp + format::kStateWordOffset, &st, 8);
   // Durability: 8-byte store; once durable, recovery ignores the segment.
   region_->Persist(sp + format::kStateWordOffset, 8);
@@ -251,10 +256,25 @@ Status DBImpl::AppendImage(LogHead& head, std::string* image, bool sync,
   return OkStatus();
 }
 
+void DBImpl::PublishWatermark(LogHead& head) {
+  char* sp = SegBase(head.seg);
+  uint64_t w = format::WatermarkWord(segs_[head.seg].seed, head.persisted);
+  std::memcpy(sp + format::kWatermarkOffset, &w, 8);
+  // Durability: stored only once every record below head.persisted is
+  // durable (PersistPending drained them), so the watermark never covers a
+  // byte a crash could still tear. A crash before this persist leaves the
+  // older watermark: damage between the two then reads as a torn tail, as
+  // in pools before version 3. 8-byte store, never torn.
+  region_->Persist(sp + format::kWatermarkOffset, 8);
+  CountPersist(head);
+}
+
 Status DBImpl::Sync() {
   for (auto& h : heads_) {
     std::lock_guard<std::mutex> l(h->mu);
+    if (h->seg < 0 || h->persisted >= h->tail) continue;
     PersistPending(*h);
+    PublishWatermark(*h);
   }
   return OkStatus();
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <map>
 #include <thread>
 
@@ -9,6 +10,7 @@
 #include "engine/db.h"
 #include "engine/format.h"
 #include "engine/index.h"
+#include "engine/state_ambiguity.h"
 
 namespace daxkv::engine {
 
@@ -26,6 +28,8 @@ const char* StateName(SegmentState s) {
       return "damaged";
     case SegmentState::kSpanned:
       return "spanned";
+    case SegmentState::kAmbiguous:
+      return "ambiguous";
   }
   return "?";
 }
@@ -49,6 +53,59 @@ void FillSuperBlock(const SuperBlockRead& read, PoolReport* r) {
   r->last_close_ms = sb.last_close_ms;
   r->last_recovery_ms = sb.last_recovery_ms;
   r->flush_seq = sb.flush_seq;
+}
+
+// Reads the superblocks; when both are blank or damaged but segments remain,
+// rebuilds one in memory from them (*rebuilt set, a problem reported).
+Status ReadOrRebuild(const dax::Region& region, const RebuildOptions& options,
+                     SuperBlockRead* read, bool* rebuilt) {
+  const char* base = region.data();
+  const std::string& path = region.info().path;
+  Status s = ReadSuperBlocks(base, region.size(), read);
+  *rebuilt = false;
+  if (!read->blank && !read->no_valid_copy) return s.WithContext(path);
+  SegmentEvidence ev = FindSegmentEvidence(base, region.size());
+  if (ev.headers == 0) {
+    if (read->blank) {
+      return NotFoundError("no daxkv pool in " + path + " (blank region)");
+    }
+    return s.WithContext(path);
+  }
+  RebuildOptions ro = options;
+  format::SuperBlock old;
+  std::memcpy(&old, base, sizeof(old));
+  if (std::memcmp(old.magic, format::kPoolMagic, 8) == 0) {
+    ro.hint_segment_size = old.segment_size;
+  }
+  const std::string lost =
+      read->blank ? "both superblocks are blank" : "both superblocks damaged";
+  std::string choice;
+  StatusOr<format::SuperBlock> sb =
+      RebuildSuperBlock(base, region.size(), ev, ro, &choice);
+  if (!sb.ok()) {
+    return CorruptionError(path + ": " + lost + "; " + ev.Describe() +
+                           " remain, but " +
+                           std::string(sb.status().message()));
+  }
+  *read = SuperBlockRead{};
+  read->sb = *sb;
+  read->problems.push_back(
+      {0, format::kDataOffset, true,
+       lost + "; rebuilt from " + ev.Describe() + ": segment size " +
+           std::to_string(sb->segment_size) + choice + ", flush_seq " +
+           std::to_string(sb->flush_seq) + " (--repair writes it)"});
+  *rebuilt = true;
+  return OkStatus();
+}
+
+const char* StateNote(const SegmentScan& seg) {
+  if (seg.ambiguous) return "ambiguous";
+  if (seg.state_damaged) return "corrected";
+  if (seg.legacy_state &&
+      (seg.state == SegmentState::kInUse || seg.state == SegmentState::kFree)) {
+    return "legacy";
+  }
+  return "";
 }
 
 // A span holds exactly one record, too large for one segment, ending in
@@ -119,6 +176,10 @@ void VerifyRecords(const char* base, const format::SuperBlock& sb,
             if (e.type == format::kTombstone && e.value_len != 0) {
               bad = "tombstone with a value";
             }
+            if (e.type == format::kLink &&
+                e.value_len != sizeof(format::LinkPayload)) {
+              bad = "link payload";
+            }
             if (!bad.empty()) {
               problems->push_back({seg_off + off + o, format::kEntryHeaderSize,
                                    false, "entry with an invalid " + bad});
@@ -137,16 +198,14 @@ StatusOr<PoolReport> InspectPool(const dax::Region& region,
   auto start = std::chrono::steady_clock::now();
   const char* base = region.data();
   SuperBlockRead read;
-  DAXKV_RETURN_IF_ERROR(ReadSuperBlocks(base, region.size(), &read)
-                            .WithContext(region.info().path));
-  if (read.blank) {
-    return NotFoundError("no daxkv pool in " + region.info().path +
-                         " (blank region)");
-  }
+  bool rebuilt = false;
+  DAXKV_RETURN_IF_ERROR(
+      ReadOrRebuild(region, options.rebuild, &read, &rebuilt));
   PoolReport r;
   r.path = region.info().path;
   r.region_bytes = region.size();
   FillSuperBlock(read, &r);
+  r.superblock_rebuilt = rebuilt;
 
   Index index(base);
   ScanOptions so;
@@ -156,6 +215,18 @@ StatusOr<PoolReport> InspectPool(const dax::Region& region,
   so.progress = options.progress;
   PoolScan scan;
   ScanPool(base, read.sb, &index, so, &scan);
+  if (!scan.ambiguous.empty()) {
+    // Reported as the engine would settle them (state_ambiguity.h).
+    AmbiguityVerdict verdict;
+    Index in_use(base);
+    PoolScan scan_b;
+    JudgeAmbiguousSegments(base, read.sb, index, so, &in_use, &scan_b,
+                           &verdict);
+    scan.problems.push_back(
+        {SegmentOffset(read.sb, scan.ambiguous[0]) + format::kStateWordOffset,
+         8, true, verdict.Describe(scan)});
+    r.ambiguous_segments = scan.ambiguous.size();
+  }
   r.max_seq = scan.max_seq;
   r.records = scan.records;
 
@@ -182,6 +253,8 @@ StatusOr<PoolReport> InspectPool(const dax::Region& region,
     sr.index = i;
     sr.offset = SegmentOffset(read.sb, i);
     sr.state = StateName(seg.state);
+    sr.state_note = StateNote(seg);
+    sr.watermark = seg.watermark;
     sr.sealed = seg.sealed;
     sr.span = seg.span;
     sr.span_head = seg.span_head;
@@ -224,13 +297,21 @@ StatusOr<PoolReport> InspectPool(const dax::Region& region,
   return r;
 }
 
-StatusOr<RepairReport> RepairPool(dax::Region& region) {
+StatusOr<RepairReport> RepairPool(dax::Region& region,
+                                  const RebuildOptions& rebuild) {
   InspectOptions io;
   io.verify = true;
+  io.rebuild = rebuild;
   DAXKV_ASSIGN_OR_RETURN(PoolReport before, InspectPool(region, io));
   RepairReport rep;
   for (const PoolProblem& p : before.problems) {
     (p.repairable ? rep.repaired : rep.unrecoverable).push_back(p);
+  }
+  if (before.superblock_rebuilt) {
+    SuperBlockRead read;
+    bool rebuilt = false;
+    DAXKV_RETURN_IF_ERROR(ReadOrRebuild(region, rebuild, &read, &rebuilt));
+    WriteSuperBlockCopies(region, read.sb);
   }
   Options o;
   o.create_if_missing = false;

@@ -20,6 +20,7 @@
 #include "base/statusor.h"
 #include "dax/region.h"
 #include "engine/pool_scan.h"
+#include "engine/superblock_rebuild.h"
 
 namespace daxkv::engine {
 
@@ -31,14 +32,23 @@ struct InspectOptions {
   std::function<void(uint64_t, uint64_t)> progress;
   // Time for "expired" counts (ms since the Unix epoch); 0 = system clock.
   int64_t now_ms = 0;
+  // When both superblocks are blank or damaged but segments remain: how to
+  // rebuild one (in memory; RepairPool writes it).
+  RebuildOptions rebuild;
 };
 
 struct SegmentReport {
   uint64_t index = 0;
   uint64_t offset = 0;  // pool offset
-  // "unused", "free", "in-use", "damaged", or "spanned" (segment 2..N of
-  // the span whose first segment is span_head).
+  // "unused", "free", "in-use", "damaged", "ambiguous" (state word
+  // damaged beyond correction), or "spanned" (segment 2..N of the span
+  // whose first segment is span_head).
   std::string state;
+  // What is wrong with the state word: "" (nothing), "corrected" (repair
+  // rewrites it), "ambiguous", or "legacy" (version 1-2; the next open
+  // rewrites it).
+  std::string state_note;
+  uint32_t watermark = 0;  // durable watermark (segment offset; 0 = none)
   uint32_t span = 1;  // in-use: segments covered (> 1: a span head)
   uint64_t span_head = 0;
   bool sealed = false;
@@ -63,6 +73,9 @@ struct PoolReport {
   uint64_t generation = 0;
   bool superblock_a_valid = false;
   bool superblock_b_valid = false;
+  // Both copies were blank or damaged: the report reads the pool through a
+  // superblock rebuilt in memory from its segments (RepairPool writes it).
+  bool superblock_rebuilt = false;
   bool clean_shutdown = false;  // false: the next open recovers a crash
   uint64_t open_count = 0;
   uint64_t crash_recoveries = 0;
@@ -79,6 +92,7 @@ struct PoolReport {
   uint64_t records = 0;
   uint64_t free_segments = 0;
   uint64_t spans = 0;  // in-use spans (records larger than a segment)
+  uint64_t ambiguous_segments = 0;  // state unknown (see state_ambiguity.h)
   uint64_t free_bytes = 0;
   uint64_t used_bytes = 0;
   uint64_t live_bytes = 0;
@@ -93,7 +107,9 @@ struct PoolReport {
 };
 
 // Errors: as DB::Open for unreadable superblocks (Corruption,
-// NotSupported for a newer format, NotFound for a blank region).
+// NotSupported for a newer format, NotFound for a blank region), except
+// that superblocks lost while segments remain are rebuilt in memory
+// (FailedPrecondition when the segments admit several rebuilds).
 StatusOr<PoolReport> InspectPool(const dax::Region& region,
                                  const InspectOptions& options);
 
@@ -104,10 +120,13 @@ struct RepairReport {
   std::vector<PoolProblem> unrecoverable;
 };
 
-// Applies the engine's repair: opens the pool with Options::repair (damaged
-// records are overwritten with padding records, damaged segment headers
-// freed, superblock copies rewritten), then closes it cleanly.
-StatusOr<RepairReport> RepairPool(dax::Region& region);
+// Applies the engine's repair: writes a superblock rebuilt from the
+// segments when both copies are lost (see superblock_rebuild.h), then opens
+// the pool with Options::repair (damaged records are overwritten with
+// padding records, damaged segment headers freed, superblock copies
+// rewritten) and closes it cleanly.
+StatusOr<RepairReport> RepairPool(dax::Region& region,
+                                  const RebuildOptions& rebuild = {});
 
 }  // namespace daxkv::engine
 

@@ -26,92 +26,7 @@ bool AllZero(const void* p, size_t n) {
   return true;
 }
 
-// True for a superblock slot that holds no pool: all zero, or left by a
-// Format() that crashed before storing the magic (stored last, one 8-byte
-// store per copy). Such a slot has a zero magic, zeros past the 256-byte
-// superblock, and line 0 either zero or carrying this format's version and
-// size; anything else is somebody's data and is never formatted over.
-bool Unformatted(const char* slot) {
-  if (!AllZero(slot, 8) || !AllZero(slot + format::kSuperBlockSize,
-                                    4096 - format::kSuperBlockSize)) {
-    return false;
-  }
-  if (AllZero(slot + 8, 56)) return true;
-  const uint32_t version = format::Load32(slot + 8);
-  return version >= format::kOldestFormatVersion &&
-         version <= format::kFormatVersion &&
-         format::Load32(slot + 12) == format::kSuperBlockSize;
-}
-
-// Validates one superblock copy; sets *newer for a newer format version.
-bool ValidCopy(const SuperBlock& sb, bool* newer) {
-  if (std::memcmp(sb.magic, format::kPoolMagic, 8) != 0) return false;
-  if (sb.format_version > format::kFormatVersion) {
-    *newer = true;
-    return false;
-  }
-  return sb.crc == format::SuperBlockCrc(sb) &&
-         sb.format_version >= format::kOldestFormatVersion;
-}
-
 }  // namespace
-
-Status ReadSuperBlocks(const char* base, size_t size, SuperBlockRead* out) {
-  if (size < format::kDataOffset + format::kMinSegmentSize) {
-    return InvalidArgumentError("region of " + std::to_string(size) +
-                                " bytes is too small for a daxkv pool");
-  }
-  SuperBlock a, b;
-  std::memcpy(&a, base + format::kSuperBlockOffsetA, sizeof(a));
-  std::memcpy(&b, base + format::kSuperBlockOffsetB, sizeof(b));
-  if (Unformatted(base + format::kSuperBlockOffsetA) &&
-      Unformatted(base + format::kSuperBlockOffsetB)) {
-    out->blank = true;
-    return OkStatus();
-  }
-  bool newer = false;
-  out->valid_a = ValidCopy(a, &newer);
-  out->valid_b = ValidCopy(b, &newer);
-  if (newer) {
-    uint32_t v = std::max(a.format_version, b.format_version);
-    return NotSupportedError(
-        "pool format version " + std::to_string(v) +
-        " is newer than this daxkv build supports (version " +
-        std::to_string(format::kFormatVersion) + "); use a newer daxkv");
-  }
-  if (!out->valid_a && !out->valid_b) {
-    return CorruptionError(
-        "no valid daxkv superblock at offsets 0x0 and 0x1000 (not a daxkv "
-        "pool, or both copies damaged)");
-  }
-  if (!out->valid_a) {
-    out->problems.push_back({format::kSuperBlockOffsetA,
-                             format::kSuperBlockSize, true,
-                             "superblock copy A damaged"});
-  }
-  if (!out->valid_b) {
-    out->problems.push_back({format::kSuperBlockOffsetB,
-                             format::kSuperBlockSize, true,
-                             "superblock copy B damaged"});
-  }
-  out->sb =
-      (out->valid_a && (!out->valid_b || a.generation >= b.generation)) ? a : b;
-  const SuperBlock& sb = out->sb;
-  if (sb.segment_size < format::kMinSegmentSize ||
-      sb.segment_size > format::kMaxSegmentSize || sb.segment_size % 4096 ||
-      sb.data_offset != format::kDataOffset || sb.segment_count == 0) {
-    return CorruptionError("superblock geometry is invalid (segment size " +
-                           std::to_string(sb.segment_size) + ", count " +
-                           std::to_string(sb.segment_count) + ")");
-  }
-  uint64_t need = sb.data_offset + sb.segment_count * sb.segment_size;
-  if (need > size) {
-    return CorruptionError("pool needs " + std::to_string(need) +
-                           " bytes but the region has only " +
-                           std::to_string(size) + " (truncated?)");
-  }
-  return OkStatus();
-}
 
 namespace {
 
@@ -131,6 +46,13 @@ class Scanner {
   void ScanSegment(uint64_t i);
   void ClassifyAll();
   void ClassifySegment(uint64_t i, SegmentScan* seg);
+  format::SegState DecideState(const format::DecodedState& st,
+                               const format::SegmentHeader& h,
+                               bool crc_ok) const;
+  bool CoveredSegmentsReused(uint64_t i, const format::SegmentHeader& h) const;
+  void NoteEpoch(uint64_t e);
+  uint32_t ReadWatermark(uint64_t i, const char* sp, uint64_t extent,
+                         SegmentScan* seg);
   // The segment whose live bytes account for pool offset `loc` (a span's
   // head for any byte of the span).
   void ScanRecords(uint64_t i, SegmentScan* seg);
@@ -151,54 +73,117 @@ class Scanner {
   struct alignas(64) WorkerTotals {
     uint64_t max_seq = 0;
     uint64_t entries = 0;
+    std::vector<uint64_t> links;  // link entries found (kLink)
   };
   std::vector<WorkerTotals> totals_;
   std::mutex mu_;
   std::atomic<uint64_t> next_segment_{0};
   std::atomic<uint64_t> bytes_done_{0};
   std::atomic<uint64_t> max_epoch_{0};
+  uint64_t max_header_epoch_ = 0;  // over every valid header (ClassifyAll)
   std::atomic<uint64_t> records_{0};
 };
+
+// What the state word says, checked against the header: the state found,
+// or kInvalid when no state consistent with the header can be decoded.
+// "Allocating" names the new epoch: at least the header's (the header is
+// the old one, or already the new one). A corrected word must moreover fit
+// what the allocations one crash cut short can have reached (epochs are
+// handed out one by one above the highest header), so that a word damaged
+// beyond correction, which the decoder may take for another codeword,
+// passes only by naming a state and an epoch that fit the segment.
+format::SegState Scanner::DecideState(const format::DecodedState& st,
+                                      const format::SegmentHeader& h,
+                                      bool crc_ok) const {
+  if (st.state == format::SegState::kAllocating) {
+    const bool fits = (!crc_ok || st.epoch >= h.epoch) &&
+                      (st.corrected_bits == 0 ||
+                       st.epoch <= max_header_epoch_ + sb_.segment_count + 1);
+    return fits ? st.state : format::SegState::kInvalid;
+  }
+  if (!crc_ok) return format::SegState::kInvalid;
+  const bool own_epoch = !st.epoch_known || st.epoch == h.epoch;
+  return own_epoch ? st.state : format::SegState::kInvalid;
+}
+
+// A span head whose state is unknown claims its covered segments only if
+// none of them holds a newer segment header of this pool: one that does
+// proves the span was released and its segments handed out again.
+bool Scanner::CoveredSegmentsReused(uint64_t i,
+                                    const format::SegmentHeader& h) const {
+  for (uint64_t k = 1; k < h.span; ++k) {
+    format::SegmentHeader c;
+    std::memcpy(&c, base_ + SegmentOffset(sb_, i + k), sizeof(c));
+    if (std::memcmp(c.magic, format::kSegmentMagic, 8) == 0 &&
+        std::memcmp(c.uuid, sb_.uuid, 16) == 0 &&
+        c.crc == format::SegmentHeaderCrc(c) && c.epoch > h.epoch) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void Scanner::NoteEpoch(uint64_t e) {
+  uint64_t cur = max_epoch_.load();
+  while (e > cur && !max_epoch_.compare_exchange_weak(cur, e)) {
+  }
+}
 
 void Scanner::ClassifySegment(uint64_t i, SegmentScan* seg) {
   const char* p = base_ + SegmentOffset(sb_, i);
   format::SegmentHeader h;
   std::memcpy(&h, p, sizeof(h));
-  uint64_t state = format::Load64(p + format::kStateWordOffset);
-  uint8_t tag = static_cast<uint8_t>(state);
-  if (tag == format::kStateFreedTag || tag == format::kStateAllocatingTag ||
-      tag == format::kStateReleasedTag) {
-    uint64_t e = state >> 8;
-    uint64_t cur = max_epoch_.load();
-    while (e > cur && !max_epoch_.compare_exchange_weak(cur, e)) {
-    }
+  const uint64_t word = format::Load64(p + format::kStateWordOffset);
+  const format::DecodedState st =
+      format::DecodeStateWord(word, sb_.format_version);
+  seg->state_word = word;
+  if (st.state != format::SegState::kInvalid && st.epoch_known) {
+    NoteEpoch(st.epoch);
   }
   if (std::memcmp(h.magic, format::kSegmentMagic, 8) != 0 ||
       std::memcmp(h.uuid, sb_.uuid, 16) != 0) {
     seg->state = SegmentState::kUnused;
     return;
   }
-  bool crc_ok = h.crc == format::SegmentHeaderCrc(h);
-  if (crc_ok) {
-    uint64_t cur = max_epoch_.load();
-    while (h.epoch > cur && !max_epoch_.compare_exchange_weak(cur, h.epoch)) {
-    }
-  }
+  const bool crc_ok = h.crc == format::SegmentHeaderCrc(h);
+  if (crc_ok) NoteEpoch(h.epoch);
   const uint64_t room = sb_.segment_count - i;
-  if (tag == format::kStateAllocatingTag ||
-      (crc_ok && (state == format::FreedState(h.epoch) ||
-                  state == format::ReleasedState(h.epoch)))) {
+  const bool span_ok =
+      h.span != 0 && h.span <= room &&
+      h.span * sb_.segment_size <= std::numeric_limits<uint32_t>::max();
+  format::SegState decided = DecideState(st, h, crc_ok);
+  seg->legacy_state = st.legacy;
+  seg->decided = decided;
+  seg->state_epoch =
+      decided == format::SegState::kAllocating ? st.epoch : h.epoch;
+  seg->state_damaged = st.corrected_bits > 0;
+  if (crc_ok && span_ok && h.span > 1 &&
+      decided == format::SegState::kInvalid && CoveredSegmentsReused(i, h)) {
+    decided = seg->decided = format::SegState::kReleased;
+    seg->state_damaged = true;
+  }
+  if (seg->state_damaged) {
+    AddProblem({SegmentOffset(sb_, i) + format::kStateWordOffset, 8, true,
+                "segment " + std::to_string(i) + " state word damaged (" +
+                    (st.corrected_bits > 0
+                         ? std::to_string(st.corrected_bits) + " bits corrected"
+                         : std::string("the segments it covered hold newer "
+                                       "segments")) +
+                    "): " + format::SegStateName(decided) +
+                    "; repair rewrites it"});
+  }
+  if (decided == format::SegState::kAllocating ||
+      decided == format::SegState::kFreed ||
+      decided == format::SegState::kReleased) {
     seg->state = SegmentState::kFree;
     // A span head allocating or freed under its own epoch: its header (span
     // N) was durable before any record byte reached the covered segments,
     // and they are not handed out again before its state says "released".
     seg->release_span = crc_ok && h.span > 1 && h.span <= room &&
-                        (state == format::AllocatingState(h.epoch) ||
-                         state == format::FreedState(h.epoch));
-    if (seg->release_span) {
-      seg->span = h.span;
-      seg->epoch = h.epoch;
-    }
+                        st.epoch == h.epoch &&
+                        decided != format::SegState::kReleased;
+    seg->epoch = h.epoch;
+    if (seg->release_span) seg->span = h.span;
     return;
   }
   if (!crc_ok) {
@@ -209,8 +194,7 @@ void Scanner::ClassifySegment(uint64_t i, SegmentScan* seg) {
                     "verified (repair frees the segment, losing them)"});
     return;
   }
-  if (h.span == 0 || h.span > room ||
-      h.span * sb_.segment_size > std::numeric_limits<uint32_t>::max()) {
+  if (!span_ok) {
     seg->state = SegmentState::kDamaged;
     AddProblem({SegmentOffset(sb_, i) + 40, 4, true,
                 "segment " + std::to_string(i) + " header claims a span of " +
@@ -222,11 +206,17 @@ void Scanner::ClassifySegment(uint64_t i, SegmentScan* seg) {
   seg->span = h.span;
   seg->epoch = h.epoch;
   seg->seed = format::SegmentSeed(sb_.uuid, h.epoch);
-  if (state != format::kStateInUse) {
-    seg->state_damaged = true;
-    AddProblem({SegmentOffset(sb_, i) + format::kStateWordOffset, 8, true,
-                "segment " + std::to_string(i) +
-                    " state word damaged; treated as in use"});
+  if (decided == format::SegState::kInUse) return;
+  seg->ambiguous = true;
+  AddProblem({SegmentOffset(sb_, i) + format::kStateWordOffset, 8, true,
+              "segment " + std::to_string(i) + " state word " +
+                  format::HexOffset(word) +
+                  " is damaged beyond correction: the segment may be in use "
+                  "or free"});
+  if (!options_.ambiguous_in_use) {
+    seg->state = SegmentState::kAmbiguous;
+    seg->span = 1;  // claims nothing: its covered segments speak for
+                    // themselves
   }
 }
 
@@ -236,7 +226,7 @@ uint32_t Scanner::Resync(const char* seg_base, const SegmentScan& seg,
        p += 8) {
     const char* r = seg_base + p;
     uint8_t type = static_cast<uint8_t>(r[8]);
-    if (type < format::kPut || type > format::kPadding ||
+    if (type < format::kPut || type > format::kMaxEntryType ||
         format::Load32(r + 28) != static_cast<uint32_t>(seg.epoch)) {
       continue;
     }
@@ -260,9 +250,28 @@ bool Scanner::FeedRecord(uint64_t rec_off, const char* rec) {
     if (e.seq <= sb_.flush_seq) return true;
     t.max_seq = std::max(t.max_seq, e.seq);
     builder_->Add(w, rec_off + off, e);
+    if (e.type == format::kLink) t.links.push_back(rec_off + off);
     return true;
   });
   return true;
+}
+
+uint32_t Scanner::ReadWatermark(uint64_t i, const char* sp, uint64_t extent,
+                                SegmentScan* seg) {
+  const uint64_t word = format::Load64(sp + format::kWatermarkOffset);
+  if (word == 0) return 0;
+  uint32_t wm = 0;
+  if (format::DecodeWatermarkWord(word, seg->seed, &wm) &&
+      wm >= format::kSegmentHeaderSize && wm <= extent) {
+    return wm;
+  }
+  seg->watermark_damaged = true;
+  AddProblem({SegmentOffset(sb_, i) + format::kWatermarkOffset, 8, true,
+              "segment " + std::to_string(i) +
+                  " durable watermark damaged: damage at the end of its log "
+                  "cannot be told from a torn write (repair clears it and "
+                  "treats such damage as torn)"});
+  return 0;
 }
 
 void Scanner::ScanRecords(uint64_t i, SegmentScan* seg) {
@@ -280,6 +289,8 @@ void Scanner::ScanRecords(uint64_t i, SegmentScan* seg) {
                 "segment " + std::to_string(i) +
                     " seal word damaged; scanned as unsealed"});
   }
+  seg->watermark = ReadWatermark(i, sp, extent, seg);
+  const uint32_t wm = seg->watermark;
   const uint32_t end =
       seg->sealed ? sealed_tail : static_cast<uint32_t>(extent);
   uint32_t off = format::kSegmentHeaderSize;
@@ -308,18 +319,26 @@ void Scanner::ScanRecords(uint64_t i, SegmentScan* seg) {
     uint32_t next = Resync(sp, *seg, skip, end);
     bool prefix_durable =
         next < end && (sp[next + 9] & format::kFlagPrefixDurable);
-    if (!seg->sealed && !prefix_durable) {
+    // Below the watermark every byte was durable once (a Sync() wrote it
+    // after persisting them): damage there is corruption, not a crash.
+    const bool durable = seg->sealed || prefix_durable || off < wm;
+    if (!durable) {
       // A crash mid-append: nothing after this point was acknowledged.
       seg->torn_tail = !AllZero(sp + off, std::min<uint32_t>(end - off, 40));
       break;
     }
+    // Only the bytes below the watermark are known damage; from it on the
+    // scan goes on (a torn tail may follow).
+    if (!seg->sealed && !prefix_durable && next > wm) next = wm;
     seg->damaged.push_back({off, next});
     AddProblem({seg_off + off, next - off, true,
                 std::string(check == format::RecordCheck::kBadData
                                 ? "record checksum mismatch"
                                 : "record header damaged") +
                     " in segment " + std::to_string(i) + " at " +
-                    format::HexOffset(seg_off + off) + " (" +
+                    format::HexOffset(seg_off + off) +
+                    (off < wm && !seg->sealed ? " (below its durable watermark "
+                                              : " (") +
                     std::to_string(next - off) + " bytes dropped on repair)"});
     off = next;
   }
@@ -333,6 +352,14 @@ void Scanner::ScanRecords(uint64_t i, SegmentScan* seg) {
 // (spans are skipped whole).
 void Scanner::ClassifyAll() {
   const uint64_t n = sb_.segment_count;
+  for (uint64_t i = 0; i < n; ++i) {
+    format::SegmentHeader h;
+    std::memcpy(&h, base_ + SegmentOffset(sb_, i), sizeof(h));
+    if (std::memcmp(h.magic, format::kSegmentMagic, 8) == 0 &&
+        h.crc == format::SegmentHeaderCrc(h)) {
+      max_header_epoch_ = std::max(max_header_epoch_, h.epoch);
+    }
+  }
   for (uint64_t i = 0; i < n;) {
     SegmentScan& seg = out_->segments[i];
     ClassifySegment(i, &seg);
@@ -398,15 +425,20 @@ void Scanner::Run() {
     out_->live_bytes[s.span_head] += out_->live_bytes[i].load();
     out_->live_bytes[i] = 0;
   }
+  std::vector<uint64_t> links;
   for (const WorkerTotals& t : totals_) {
     out_->max_seq = std::max(out_->max_seq, t.max_seq);
     out_->entries += t.entries;
+    links.insert(links.end(), t.links.begin(), t.links.end());
   }
   out_->max_epoch = max_epoch_.load();
   out_->records = records_.load();
-  for (const SegmentScan& s : out_->segments) {
+  for (uint64_t i = 0; i < n; ++i) {
+    const SegmentScan& s = out_->segments[i];
     out_->dropped_records += s.damaged.size();
+    if (s.ambiguous) out_->ambiguous.push_back(i);
   }
+  CheckLinks(base_, sb_, *index_, links, out_);
 }
 
 }  // namespace

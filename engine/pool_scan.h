@@ -30,6 +30,7 @@ struct PoolProblem {
 
 struct SuperBlockRead {
   bool blank = false;  // both copies all-zero: no pool here
+  bool no_valid_copy = false;  // Corruption: neither copy valid
   bool valid_a = false;
   bool valid_b = false;
   format::SuperBlock sb{};  // the copy in force (highest valid generation)
@@ -48,6 +49,10 @@ enum class SegmentState : uint8_t {
   kInUse,    // holds records; scanned
   kDamaged,  // header checksum mismatch: its records cannot be verified
   kSpanned,  // segment 2..N of an in-use span: bytes of the head's record
+  // Valid header, but a state word that decodes to no state consistent
+  // with it (4+ flipped bits): the segment may be in use or free. Not
+  // scanned unless ScanOptions::ambiguous_in_use (see state_ambiguity.h).
+  kAmbiguous,
 };
 
 struct SegmentScan {
@@ -68,7 +73,18 @@ struct SegmentScan {
   // Segment-relative [offset, end) ranges of damaged bytes.
   std::vector<std::pair<uint32_t, uint32_t>> damaged;
   bool seal_damaged = false;
+  // The state word was corrected (or decided from evidence): repair
+  // rewrites it as `decided` (with `epoch`).
   bool state_damaged = false;
+  format::SegState decided = format::SegState::kInvalid;
+  uint64_t state_epoch = 0;   // the epoch `decided` carries
+  bool ambiguous = false;     // see kAmbiguous (also set when scanned in use)
+  bool legacy_state = false;  // a version 1-2 state word (upgrade rewrites)
+  uint64_t state_word = 0;    // as found
+  // Version 3: the durable watermark (segment offset; 0 = none). Damage
+  // below it is media corruption, never a torn write.
+  uint32_t watermark = 0;
+  bool watermark_damaged = false;
 };
 
 struct PoolScan {
@@ -79,6 +95,9 @@ struct PoolScan {
   uint64_t records = 0;
   uint64_t entries = 0;
   uint64_t dropped_records = 0;  // damaged records (each damaged range = 1)
+  std::vector<uint64_t> ambiguous;  // segments in state kAmbiguous
+  // Indexed links (kLink) whose target is gone (see link_check.cc).
+  std::vector<uint64_t> broken_links;
   // Per segment: bytes of indexed (winning, non-tombstone) entries.
   std::unique_ptr<std::atomic<uint64_t>[]> live_bytes;
 };
@@ -89,6 +108,9 @@ struct ScanOptions {
   // Per dead put entry found (lost to a newer entry of its key): its key
   // hash. Used by the DB to know which tombstones are still needed.
   std::function<void(uint64_t)> on_dead_put;
+  // Scan segments whose state word is ambiguous as in use (their records
+  // indexed) instead of leaving them out (state kAmbiguous).
+  bool ambiguous_in_use = false;
 };
 
 // Scans every segment of the pool described by `sb`, feeding each valid
@@ -96,6 +118,12 @@ struct ScanOptions {
 // index. Damage is reported in out->problems; never fails.
 void ScanPool(const char* base, const format::SuperBlock& sb, Index* index,
               const ScanOptions& options, PoolScan* out);
+
+// Checks the indexed ones among `links` (every link entry found); counts
+// each valid one's target in its span's live bytes, reports broken ones.
+void CheckLinks(const char* base, const format::SuperBlock& sb,
+                const Index& index, const std::vector<uint64_t>& links,
+                PoolScan* out);
 
 // Offset of segment `i` from the pool base.
 inline uint64_t SegmentOffset(const format::SuperBlock& sb, uint64_t i) {

@@ -60,17 +60,17 @@ Status DBImpl::RelocateEntry(uint64_t loc, const format::EntryHeader& e) {
     std::shared_lock<RwSpinLock> rl(s.mu);
     // A put is live iff a slot points at it; asking that, rather than
     // Find(), spares a DRAM miss on the newest entry of each dead put.
-    hit = e.type == format::kPut
+    hit = format::HoldsValue(e.type)
               ? IndexHit{index_->IndexedAt(s, kh, loc) ? loc : 0, false}
               : index_->Find(s, kh, key);
   }
   Placed placed;
-  if (e.type == format::kPut) {
+  if (format::HoldsValue(e.type)) {
     if (hit.loc != loc) return OkStatus();  // dead: already counted
+    // A link is copied as a link: the span it names never moves.
     std::string_view value(key.data() + key.size(), e.value_len);
-    DAXKV_RETURN_IF_ERROR(AppendEntry(compaction_head_, format::kPut, key,
-                                      value, e.expire_at_ms, e.seq, true,
-                                      &placed));
+    DAXKV_RETURN_IF_ERROR(AppendEntry(compaction_head_, e.type, key, value,
+                                      e.expire_at_ms, e.seq, true, &placed));
     {
       std::lock_guard<RwSpinLock> wl(s.mu);
       index_->Relocate(s, kh, key, loc, placed.loc);
@@ -109,7 +109,7 @@ Status DBImpl::CompactSegment(int64_t seg) {
     format::ForEachEntry(rec, [&](uint64_t o, const format::EntryHeader& e) {
       if (e.seq <= flush_seq_.load()) return true;
       status = RelocateEntry(seg_off + off + o, e);
-      if (e.type == format::kPut) {
+      if (format::HoldsValue(e.type)) {
         puts.emplace_back(
             std::string_view(rec + o + format::kEntryHeaderSize, e.key_len));
       }
@@ -139,17 +139,25 @@ bool DBImpl::CompactForSpace() {
   // or at least one segment was compacted (a delete needs less room than a
   // put). No victim at all means the pool really is full (NoSpace).
   // A span that found no room asks for its segment count on top of the
-  // reserve (freeing that many does not promise a contiguous run).
-  const uint64_t want =
-      reserve_ + std::max<uint64_t>(1, span_wanted_.exchange(0));
+  // reserve; freeing that many does not promise a contiguous run, so it
+  // then has one made (defrag.cc).
+  const uint64_t span = span_wanted_.exchange(0);
+  const uint64_t want = reserve_ + std::max<uint64_t>(1, span);
   const uint64_t limit = want + 1;
   bool compacted = false;
+  bool full = false;
   for (uint64_t i = 0; i < limit && FreeSegments() < want; ++i) {
     int64_t victim = PickVictim(0.97);
-    if (victim < 0 || !CompactSegment(victim).ok()) return compacted;
+    if (victim < 0 || !CompactSegment(victim).ok()) {
+      full = true;
+      break;
+    }
     compacted = true;
   }
-  return true;
+  if (span > 1 && LongestFreeRun() < span) {
+    return MakeContiguousRun(span) || compacted;
+  }
+  return full ? compacted : true;
 }
 
 StatusOr<uint64_t> DBImpl::Compact(size_t max_segments) {

@@ -13,7 +13,7 @@
 // header with span N claims the N-1 segments after it whatever bytes they
 // hold when the head is in use, or when it is allocating or freed under its
 // own epoch (a span write or free cut short: recovery releases them). A
-// head "released" (kStateReleasedTag) claims nothing. Unclaimed segments
+// head "released" (SegState::kReleased) claims nothing. Unclaimed segments
 // are classified by their own header lines, which never hold record bytes:
 // a covered segment's header line is zeroed before its head stops claiming
 // it.
@@ -29,8 +29,7 @@ StatusOr<int64_t> DBImpl::TakeRun(uint64_t n, uint64_t keep_free,
                                   uint64_t size) {
   std::lock_guard<std::mutex> l(alloc_mu_);
   const uint64_t count = segment_count_.load();
-  std::vector<uint8_t> is_free(count, 0);
-  for (int64_t s : free_list_) is_free[s] = 1;
+  const std::vector<uint8_t> is_free = FreeMapLocked();
   // Highest run first: log segments are taken lowest first, so the two
   // grow from opposite ends and fragment each other less.
   int64_t start = -1;
@@ -54,6 +53,9 @@ StatusOr<int64_t> DBImpl::TakeRun(uint64_t n, uint64_t keep_free,
         std::to_string(longest) +
         " contiguous at most; nothing acknowledged is lost)");
   }
+  if (last_epoch_.load() >= format::kMaxStateEpoch) {
+    return InternalError("segment epochs exhausted");
+  }
   std::erase_if(free_list_, [&](int64_t s) {
     return s >= start && s < start + int64_t(n);
   });
@@ -68,6 +70,7 @@ StatusOr<int64_t> DBImpl::TakeRun(uint64_t n, uint64_t keep_free,
     c.use.store(SegUse::kCovered, std::memory_order_release);
   }
   span_wanted_ = 0;
+  run_window_ = {0, 0};  // whichever run it was, the wait is over
   return start;
 }
 
@@ -85,9 +88,11 @@ Status DBImpl::AppendSpan(const LogHead& head, uint64_t size, bool tombstone,
   DAXKV_ASSIGN_OR_RETURN(int64_t seg, TakeRun(n, keep_free, size));
   SegMeta& m = segs_[seg];
   char* sp = SegBase(seg);
-  uint64_t words[2] = {0, format::AllocatingState(m.epoch)};
+  uint64_t words[3] = {
+      0, format::StateWord(format::SegState::kAllocating, m.epoch), 0};
   std::memcpy(sp + format::kSealWordOffset, words, sizeof(words));
-  // Durability: as AllocSegment: "allocating" first, so until the commit
+  // Durability: as AllocSegment: "allocating" first (watermark cleared; a
+  // span is sealed at once and never has one), so until the commit
   // below the span reads as free whatever its header says. The covered
   // segments are untouched yet: a crash leaves them as they were (free).
   region_->Persist(sp + format::kSealWordOffset, sizeof(words));
@@ -97,6 +102,7 @@ Status DBImpl::AppendSpan(const LogHead& head, uint64_t size, bool tombstone,
   h.epoch = m.epoch;
   h.open_seq = last_seq_.load();
   h.span = static_cast<uint32_t>(n);
+  format::SetHeaderFlushSeq(&h, flush_seq_.load());
   h.crc = format::SegmentHeaderCrc(h);
   std::memcpy(sp, &h, sizeof(h));
   // Durability: the header (new epoch, span N) is durable before the
@@ -116,7 +122,7 @@ Status DBImpl::AppendSpan(const LogHead& head, uint64_t size, bool tombstone,
   // durable while the span still reads as free: a crash up to here leaves
   // no trace of this (unacknowledged) write (recovery releases the span).
   region_->Drain();
-  uint64_t in_use = format::kStateInUse;
+  uint64_t in_use = format::StateWord(format::SegState::kInUse, m.epoch);
   std::memcpy(sp + format::kStateWordOffset, &in_use, 8);
   // Durability: the commit point, one 8-byte store: from here recovery
   // claims the N-1 segments after the head and indexes the sealed record.
@@ -133,9 +139,9 @@ Status DBImpl::AppendSpan(const LogHead& head, uint64_t size, bool tombstone,
 }
 
 void DBImpl::FinishSpanFree(int64_t seg, uint32_t span, uint64_t epoch) {
-  ReleaseCovered(seg, span, format::FreedState(epoch));
+  ReleaseCovered(seg, span, format::StateWord(format::SegState::kFreed, epoch));
   char* sp = SegBase(seg);
-  uint64_t st = format::ReleasedState(epoch);
+  uint64_t st = format::StateWord(format::SegState::kReleased, epoch);
   std::memcpy(sp + format::kStateWordOffset, &st, 8);
   // Durability: 8-byte store. Until it is durable the head (freed under its
   // own epoch, span N) still claims the covered segments, and recovery

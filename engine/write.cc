@@ -53,6 +53,7 @@ void DBImpl::Publish(const KeyHash& kh, std::string_view key, uint64_t loc,
   Index::Shard& s = index_->shard(kh);
   IndexHit prev;
   uint64_t prev_bytes = 0;
+  LinkedBytes prev_link;
   {
     std::lock_guard<RwSpinLock> l(s.mu);
     if (seq <= flush_seq_.load()) return;
@@ -61,17 +62,20 @@ void DBImpl::Publish(const KeyHash& kh, std::string_view key, uint64_t loc,
     if (prev.loc != 0) {
       prev_bytes =
           format::IndexedEntryBytes(format::LoadEntry(base_ + prev.loc));
+      prev_link = LinkedBytesOf(prev.loc);
     }
   }
   if (prev.loc != 0) {
     segs_[SegOf(prev.loc)].live.fetch_sub(prev_bytes,
                                           std::memory_order_relaxed);
+    AddLinkedLive(prev_link, -1);
     NoteDeadPut(kh);
   }
   if (!tombstone) {
     segs_[SegOf(loc)].live.fetch_add(
         format::IndexedEntryBytes(format::LoadEntry(base_ + loc)),
         std::memory_order_relaxed);
+    AddLinkedLive(LinkedBytesOf(loc), +1);
   }
 }
 
@@ -149,7 +153,12 @@ Status DBImpl::Get(std::string_view key, std::string* value,
   if (e.expire_at_ms != 0 && e.expire_at_ms <= NowMs()) {
     return NotFoundError("key expired");
   }
-  value->assign(p + format::kEntryHeaderSize + e.key_len, e.value_len);
+  if (e.type == format::kLink) {
+    std::string_view v = format::EntryValue(base_, hit.loc);
+    value->assign(v.data(), v.size());
+  } else {
+    value->assign(p + format::kEntryHeaderSize + e.key_len, e.value_len);
+  }
   if (info != nullptr) *info = {e.expire_at_ms, e.seq};
   return OkStatus();
 }
@@ -191,8 +200,8 @@ Status DBImpl::Update(std::string_view key, const UpdateFn& fn,
     std::string old;
     UpdateInput in;
     if (cur.live) {
-      const char* p = base_ + cur.loc + format::kEntryHeaderSize;
-      old.assign(p + cur.entry.key_len, cur.entry.value_len);
+      std::string_view v = format::EntryValue(base_, cur.loc);
+      old.assign(v.data(), v.size());
       in.old = &old;
       in.old_expire_at_ms = cur.entry.expire_at_ms;
     }
@@ -212,10 +221,11 @@ Status DBImpl::SetExpiry(std::string_view key, int64_t expire_at_ms,
   return KeyedWrite(key, true, [&](const KeyHash& kh, const Current& cur) {
     if (!cur.live) return NotFoundError("key not found");
     // The stripe keeps the old entry in place (compaction takes it too).
+    // A link is re-appended as a link (the value it names stays put).
     std::string_view value(
         base_ + cur.loc + format::kEntryHeaderSize + cur.entry.key_len,
         cur.entry.value_len);
-    return WriteEntry(kh, format::kPut, key, value, expire_at_ms, opts.sync,
+    return WriteEntry(kh, cur.entry.type, key, value, expire_at_ms, opts.sync,
                       cur);
   });
 }

@@ -36,6 +36,10 @@ DEFINE_string(segment_size, "0",
               "[4M, 64M]); larger values span several segments");
 DEFINE_bool(require_dax, false,
             "Refuse page-granularity (msync) backings: the pool must be DAX");
+DEFINE_bool(format_over_existing_data, false,
+            "When the pool's superblocks are blank but its segments still "
+            "hold data, format over them (destroying it) instead of refusing "
+            "to start; `daxkv-inspect pool --repair` recovers them instead");
 
 namespace {
 

@@ -126,6 +126,7 @@ StatusOr<std::unique_ptr<Server>> Server::Open(const ServerConfig& config) {
   engine::Options eo;
   eo.recovery_progress = ProgressPrinter();
   eo.segment_size = EffectiveSegmentSize(config);
+  eo.format_over_existing_data = config.format_over_existing_data;
   auto start = std::chrono::steady_clock::now();
   auto db = engine::DB::Open(std::move(*region), eo);
   if (!db.ok())

@@ -97,6 +97,8 @@ Status ApplySetting(std::string_view key, std::string_view value,
          (c->segment_size == 0 || c->segment_size % 4096 == 0);
   } else if (k == "require_dax") {
     ok = ParseBool(value, &c->require_dax);
+  } else if (k == "format_over_existing_data") {
+    ok = ParseBool(value, &c->format_over_existing_data);
   } else {
     return InvalidArgumentError("unknown setting '" + std::string(key) + "'");
   }

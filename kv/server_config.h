@@ -31,6 +31,9 @@ struct ServerConfig {
   uint64_t client_output_limit = 0;
   uint64_t client_query_buffer_limit = 1ull << 30;
   bool require_dax = false;
+  // Format a pool whose superblocks are blank although its segments hold
+  // data (engine::Options::format_over_existing_data). Off: refuse.
+  bool format_over_existing_data = false;
   // Engine segment size for a new pool; 0 = pool_size / 32 clamped to
   // [4 MiB, 64 MiB]. Larger values take a span of contiguous segments.
   uint64_t segment_size = 0;

@@ -24,6 +24,8 @@
 #include "engine/pool_inspect.h"
 #include "engine/pool_scan.h"
 #include "tests/engine/crash_harness.h"
+#include "tests/engine/engine_test_util.h"
+#include "tests/engine/pool_walk.h"
 #include "tests/support/sim_region.h"
 
 namespace daxkv::engine {
@@ -47,6 +49,9 @@ struct RecordLoc {
 };
 
 class CorruptMediaTest : public ::testing::Test {
+ public:
+  static engine::Options Options(bool repair) { return DbOptions(repair); }
+
  protected:
   void SetUp() override {
     SimRegion region(fmt::kDataOffset + kSegments * kSegment);
@@ -67,14 +72,7 @@ class CorruptMediaTest : public ::testing::Test {
   }
 
   static engine::Options DbOptions(bool repair) {
-    engine::Options o;
-    o.segment_size = kSegment;
-    o.create_if_missing = false;
-    o.repair = repair;
-    o.recovery_threads = 1;
-    o.background_compaction = false;
-    o.background_expiry = false;
-    return o;
+    return ManualOptions(kSegment, /*create=*/false, repair);
   }
 
   // Walks the pool as docs/format.md describes it.
@@ -204,9 +202,25 @@ TEST_F(CorruptMediaTest, BothSuperblockCopiesDamagedIsRefused) {
     EXPECT_NE(db.status().ToString().find("superblock"), std::string::npos)
         << db.status().ToString();
     EXPECT_EQ(region.DurableImage(), image) << "a refused open wrote";
+    // The refusal names what is left to rebuild from.
+    EXPECT_NE(db.status().ToString().find("valid segment header(s) of pool"),
+              std::string::npos)
+        << db.status().ToString();
   }
+  // Inspection reads the pool through a superblock rebuilt from the
+  // segments and reports the loss as repairable; RepairPool writes it.
   SimRegion region(image);
-  EXPECT_FALSE(InspectPool(region, InspectOptions{}).ok());
+  auto report = InspectPool(region, InspectOptions{});
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_TRUE(report->superblock_rebuilt);
+  EXPECT_GE(report->repairable_problems, 1u);
+  EXPECT_EQ(report->keys, static_cast<uint64_t>(kKeys));
+  auto repaired = RepairPool(region);
+  ASSERT_TRUE(repaired.ok()) << repaired.status().ToString();
+  auto db =
+      DB::Open(std::make_unique<BorrowedRegion>(region), DbOptions(false));
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  ExpectOnlyLost(db->get(), {});
 }
 
 TEST_F(CorruptMediaTest, DamagedRecordHeaderDropsOnlyThatRecord) {
@@ -319,6 +333,121 @@ TEST_F(CorruptMediaTest, RandomFlipsNeverReturnWrongData) {
               repaired);
   EXPECT_GT(refused, 0);
   EXPECT_GT(repaired, 0);
+}
+
+// Issue 11, finding 3: records made durable by Sync() (group commit) in the
+// log that was active at the crash carry no prefix-durable flag. A flipped
+// byte among them used to pass for a torn tail: Open dropped that record
+// and every acknowledged one after it, silently. Sync() now records a
+// durable watermark; damage below it is corruption.
+class GroupCommitDamageTest : public ::testing::Test {
+ protected:
+  static constexpr int kSynced = 24;
+
+  void SetUp() override {
+    SimRegion region(fmt::kDataOffset + kSegments * kSegment);
+    engine::Options create = CorruptMediaTest::Options(false);
+    create.create_if_missing = true;
+    auto db = DB::Open(std::make_unique<BorrowedRegion>(region), create);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    WriteOptions unsynced;
+    unsynced.sync = false;
+    for (int i = 0; i < kSynced; ++i) {
+      std::string key = "g" + std::to_string(100 + i);
+      values_[key] = crash::MakeValue(key, i, 200 + 40 * i);
+      ASSERT_TRUE((*db)->Put(key, values_[key], 0, unsynced).ok());
+    }
+    ASSERT_TRUE((*db)->Sync().ok());
+    synced_ = region.DurableImage();  // the power fails, DB still open
+    for (int i = 0; i < 4; ++i) {
+      std::string key = "u" + std::to_string(i);
+      ASSERT_TRUE(
+          (*db)->Put(key, crash::MakeValue(key, i, 300), 0, unsynced).ok());
+    }
+    // A crash that kept every line the unsynced writes stored to.
+    unsynced_ = region.CrashImage(/*seed=*/3, /*keep_probability=*/1.0);
+    db->reset();
+  }
+
+  const testing_walk::WalkedRecord& Record(const std::vector<char>& image,
+                                           const std::string& key) {
+    static testing_walk::WalkedRecord none{};
+    walked_ = testing_walk::WalkRecords(image);
+    for (const auto& r : walked_) {
+      if (r.key == key) return r;
+    }
+    ADD_FAILURE() << "no record of " << key;
+    return none;
+  }
+
+  void ExpectSyncedKeys(DB* db, const std::string& lost) {
+    for (const auto& [key, value] : values_) {
+      auto got = db->Get(key);
+      if (key == lost) {
+        EXPECT_EQ(got.status().code(), StatusCode::kNotFound) << key;
+        continue;
+      }
+      ASSERT_TRUE(got.ok()) << key << ": " << got.status().ToString();
+      EXPECT_EQ(got->value, value) << key;
+    }
+  }
+
+  // The damaged synced record is refused, then repaired alone.
+  void ExpectCorruptionThenRepair(const std::string& key) {
+    const auto& r = Record(synced_, key);
+    ASSERT_FALSE(r.sealed) << "the log must be the one active at the crash";
+    std::vector<char> image = synced_;
+    image[r.value_offset + r.value_len / 2] ^= 0x10;
+    SimRegion region(image);
+    auto refused = DB::Open(std::make_unique<BorrowedRegion>(region),
+                            CorruptMediaTest::Options(false));
+    ASSERT_FALSE(refused.ok()) << "damage to synced " << key << " passed as "
+                               << "a torn tail";
+    EXPECT_EQ(refused.status().code(), StatusCode::kCorruption);
+    EXPECT_EQ(region.DurableImage(), image) << "a refused open wrote";
+    {
+      auto db = DB::Open(std::make_unique<BorrowedRegion>(region),
+                         CorruptMediaTest::Options(true));
+      ASSERT_TRUE(db.ok()) << db.status().ToString();
+      EXPECT_EQ((*db)->GetStats().dropped_records, 1u);
+      ExpectSyncedKeys(db->get(), key);
+    }
+    auto again = DB::Open(std::make_unique<BorrowedRegion>(region),
+                          CorruptMediaTest::Options(false));
+    ASSERT_TRUE(again.ok()) << again.status().ToString();
+    ExpectSyncedKeys(again->get(), key);
+  }
+
+  std::map<std::string, std::string> values_;
+  std::vector<char> synced_;
+  std::vector<char> unsynced_;
+  std::vector<testing_walk::WalkedRecord> walked_;
+};
+
+TEST_F(GroupCommitDamageTest, DamageInsideASyncedGroupIsCorruption) {
+  ExpectCorruptionThenRepair("g105");
+}
+
+TEST_F(GroupCommitDamageTest, DamageToTheLastSyncedRecordIsCorruption) {
+  ExpectCorruptionThenRepair("g" + std::to_string(100 + kSynced - 1));
+}
+
+// Above the watermark nothing was acknowledged: a bad record there is still
+// a torn tail, dropped silently with everything after it.
+TEST_F(GroupCommitDamageTest, TornUnsyncedTailIsStillACrash) {
+  const auto& r = Record(unsynced_, "u1");
+  std::vector<char> image = unsynced_;
+  image[r.value_offset + 3] ^= 0x10;
+  SimRegion region(image);
+  auto db = DB::Open(std::make_unique<BorrowedRegion>(region),
+                     CorruptMediaTest::Options(false));
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  EXPECT_EQ((*db)->GetStats().dropped_records, 0u);
+  ExpectSyncedKeys(db->get(), "");
+  EXPECT_TRUE((*db)->Get("u0").ok());
+  for (const char* gone : {"u1", "u2", "u3"}) {
+    EXPECT_EQ((*db)->Get(gone).status().code(), StatusCode::kNotFound) << gone;
+  }
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "tests/engine/crash_harness.h"
 
@@ -86,6 +87,151 @@ TEST(CrashSpanTest, SpanWorkload) {
   EXPECT_LT(no_space, ops / 4) << "the workload mostly hit a full pool";
   if (config.full_run()) {
     EXPECT_GE(h.points(), 1200u);
+  }
+}
+
+// Issue 11, finding 13b: renames of span values (a link record, no copy)
+// and of small ones (a copy), mixed with overwrites, deletes, expiry
+// changes and the compaction that frees spans once no link names them.
+// Each rename must be all or nothing; a span must outlive its last link.
+TEST(CrashSpanTest, RenameWorkload) {
+  CrashConfig config = CrashConfig::FromEnv();
+  CrashHarness h({.workload = "rename", .segment_size = kSeg, .segments = 28},
+                 config);
+  ASSERT_NO_FATAL_FAILURE(h.Open());
+  std::mt19937_64 rng(8);
+  const int ops = config.Ops(600);
+  int renamed = 0;
+  for (int op = 0; op < ops && !HasFailure(); ++op) {
+    const std::string a = "r" + std::to_string(rng() % 5);
+    const std::string b = "r" + std::to_string(rng() % 5);
+    const int kind = static_cast<int>(rng() % 10);
+    Status s;
+    if (kind < 3) {
+      std::string value = MakeValue(a, op, rng() % 2 ? kSeg * 2 : 500);
+      s = h.Step(
+          "put " + a, [&](DB* db) { return db->Put(a, value); },
+          [&](Model* m) {
+            (*m)[a] = {value, 0};
+          });
+    } else if (kind < 7) {
+      const bool live = h.model().count(a) > 0;
+      s = h.Step(
+          "rename " + a + " " + b, [&](DB* db) { return db->Rename(a, b); },
+          [&](Model* m) {
+            if (!live || a == b) return;
+            (*m)[b] = (*m)[a];
+            m->erase(a);
+          });
+      if (!live) {
+        ASSERT_EQ(s.code(), StatusCode::kNotFound) << "op " << op;
+        s = OkStatus();
+      }
+      renamed += live;
+    } else if (kind < 8) {
+      s = h.Step(
+          "delete " + a, [&](DB* db) { return db->Delete(a); },
+          [&](Model* m) { m->erase(a); });
+    } else if (kind < 9) {
+      const bool live = h.model().count(a) > 0;
+      const int64_t expire = int64_t{1} << 50;
+      s = h.Step(
+          "expire " + a, [&](DB* db) { return db->SetExpiry(a, expire); },
+          [&](Model* m) {
+            if (live) (*m)[a].expire_at_ms = expire;
+          });
+      if (!live) s = OkStatus();
+    } else {
+      s = h.Step(
+          "compact", [](DB* db) { return db->Compact(8).status(); },
+          [](Model*) {});
+    }
+    ASSERT_TRUE(s.ok()) << "op " << op << ": " << s.ToString();
+    if (op % 100 == 99) {
+      ASSERT_NO_FATAL_FAILURE(h.Reopen());
+    }
+  }
+  std::printf(
+      "[crash] RenameWorkload: %llu crash points, %llu images, %d "
+      "renames\n",
+      static_cast<unsigned long long>(h.points()),
+      static_cast<unsigned long long>(h.images_checked()), renamed);
+  EXPECT_GT(renamed, ops / 10);
+  if (config.full_run()) {
+    EXPECT_GE(h.points(), 1000u);
+  }
+}
+
+// Issue 11, finding 13a: a span that finds enough free segments but no run
+// has compaction empty a window of log segments first (engine/defrag.cc).
+// Every persist point of that relocation, and of the fills and deletes
+// that fragment the pool, is a crash point.
+TEST(CrashSpanTest, DefragWorkload) {
+  CrashConfig config = CrashConfig::FromEnv();
+  CrashHarness h({.workload = "defrag", .segment_size = kSeg, .segments = 24},
+                 config);
+  ASSERT_NO_FATAL_FAILURE(h.Open());
+  const int rounds = config.Ops(4);
+  int made_runs = 0;
+  auto del = [&](const std::string& key) {
+    return h.Step(
+        "delete " + key, [&](DB* db) { return db->Delete(key); },
+        [&](Model* m) { m->erase(key); });
+  };
+  auto compact = [&] {
+    return h.Step(
+        "compact", [](DB* db) { return db->Compact(1000).status(); },
+        [](Model*) {});
+  };
+  for (int round = 0; round < rounds && !HasFailure(); ++round) {
+    // Log segments of 8 records each, until 3 segments are left.
+    std::vector<std::string> filled;
+    for (int i = 0; h.db()->GetStats().free_segments > 3; ++i) {
+      std::string key = "f" + std::to_string(round) + "." + std::to_string(i);
+      std::string value = MakeValue(key, i, 8000);
+      ASSERT_TRUE(h.Step(
+                       "fill " + key,
+                       [&](DB* db) { return db->Put(key, value); },
+                       [&](Model* m) {
+                         (*m)[key] = {value, 0};
+                       })
+                      .ok());
+      filled.push_back(key);
+    }
+    // Every other segment's keys deleted and compacted away: free segments
+    // scattered between live ones.
+    for (size_t i = 0; i < filled.size(); ++i) {
+      if ((i / 8) % 2 == 0) {
+        ASSERT_TRUE(del(filled[i]).ok());
+      }
+    }
+    ASSERT_TRUE(compact().ok());
+    const uint64_t compactions = h.db()->GetStats().compactions;
+    const std::string wide = MakeValue("wide", round, kSeg * 9 / 2);
+    Status s = h.Step(
+        "put wide", [&](DB* db) { return db->Put("wide", wide); },
+        [&](Model* m) {
+          (*m)["wide"] = {wide, 0};
+        });
+    ASSERT_TRUE(s.ok()) << "round " << round << ": " << s.ToString();
+    made_runs += h.db()->GetStats().compactions > compactions;
+    // Empty again for the next round.
+    ASSERT_TRUE(del("wide").ok());
+    for (size_t i = 0; i < filled.size(); ++i) {
+      if ((i / 8) % 2 == 1) {
+        ASSERT_TRUE(del(filled[i]).ok());
+      }
+    }
+    ASSERT_TRUE(compact().ok());
+  }
+  std::printf(
+      "[crash] DefragWorkload: %llu crash points, %llu images, %d "
+      "runs made by compaction\n",
+      static_cast<unsigned long long>(h.points()),
+      static_cast<unsigned long long>(h.images_checked()), made_runs);
+  EXPECT_GT(made_runs, 0) << "no span needed a run made";
+  if (config.full_run()) {
+    EXPECT_GE(h.points(), 1000u);
   }
 }
 

@@ -3,12 +3,38 @@
 #ifndef DAXKV_TESTS_ENGINE_ENGINE_TEST_UTIL_H_
 #define DAXKV_TESTS_ENGINE_ENGINE_TEST_UTIL_H_
 
+#include <gtest/gtest.h>
+
 #include <memory>
 
 #include "engine/db.h"
+#include "engine/pool_inspect.h"
 #include "tests/engine/heap_region.h"
 
 namespace daxkv::engine {
+
+// Options for tests that drive recovery by hand: one recovery thread, no
+// background work.
+inline Options ManualOptions(size_t segment_size, bool create, bool repair) {
+  Options o;
+  o.segment_size = segment_size;
+  o.create_if_missing = create;
+  o.repair = repair;
+  o.recovery_threads = 1;
+  o.background_compaction = false;
+  o.background_expiry = false;
+  return o;
+}
+
+// InspectPool (verifying) of a pool's bytes; an empty report on error.
+inline PoolReport InspectBuffer(const testing::HeapRegion::Buffer& buffer) {
+  testing::HeapRegion region(buffer);
+  InspectOptions io;
+  io.verify = true;
+  auto r = InspectPool(region, io);
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return r.ok() ? *r : PoolReport{};
+}
 
 struct EngineFixture {
   explicit EngineFixture(size_t size = 32 << 20, size_t segment = 1 << 20,

@@ -33,12 +33,7 @@ std::string SpanValue(double segments, char salt) {
 uint64_t FreeSegments(DB& db) { return db.GetStats().free_segments; }
 
 PoolReport Inspect(const testing::HeapRegion::Buffer& buffer) {
-  testing::HeapRegion region(buffer);
-  InspectOptions io;
-  io.verify = true;
-  auto r = InspectPool(region, io);
-  EXPECT_TRUE(r.ok()) << r.status().ToString();
-  return r.ok() ? *r : PoolReport{};
+  return InspectBuffer(buffer);
 }
 
 class SpanTest : public ::testing::Test {
@@ -290,7 +285,8 @@ TEST_F(SpanTest, CutShortSpanNeverExposesItsRecordBytesAsSegments) {
   // The record starts at head + 128; its value at + 40 + key length.
   std::string value(kSeg - 128 - 40 - key.size(), 'p');
   value += image + std::string(kSeg / 2, 'q');
-  for (uint64_t cut : {format::kStateAllocatingTag, format::kStateFreedTag}) {
+  for (format::SegState cut :
+       {format::SegState::kAllocating, format::SegState::kFreed}) {
     ASSERT_TRUE(f_.Open().ok());
     ASSERT_TRUE(f_.db->Put(key, value).ok());
     f_.db.reset();
@@ -304,7 +300,7 @@ TEST_F(SpanTest, CutShortSpanNeverExposesItsRecordBytesAsSegments) {
               0);
     uint64_t epoch;
     std::memcpy(&epoch, f_.buffer->data() + head + 24, 8);
-    const uint64_t state = epoch << 8 | cut;  // the crash's state word
+    const uint64_t state = format::StateWord(cut, epoch);  // the crash's
     std::memcpy(f_.buffer->data() + head + format::kStateWordOffset, &state, 8);
     PoolReport crashed = Inspect(f_.buffer);
     EXPECT_EQ(crashed.repairable_problems + crashed.unrecoverable_problems, 0u);

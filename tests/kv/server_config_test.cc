@@ -37,6 +37,9 @@ TEST(ServerConfigTest, SettingsAndErrors) {
   EXPECT_NE(s.ToString().find("'port'"), std::string::npos);
   s = ApplySetting("nosuch", "1", &c);
   EXPECT_NE(s.ToString().find("unknown setting 'nosuch'"), std::string::npos);
+  EXPECT_FALSE(c.format_over_existing_data);  // refuses unless asked
+  EXPECT_TRUE(ApplySetting("format-over-existing-data", "yes", &c).ok());
+  EXPECT_TRUE(c.format_over_existing_data);
 }
 
 TEST(ServerConfigTest, ConfigFile) {

@@ -182,6 +182,57 @@ TEST(InspectPoolTest, DamagedRecordIsFoundAndRepaired) {
   EXPECT_EQ(j["keys"], 19);
 }
 
+// Issue 11, finding 6: both superblock pages zeroed while the segments
+// still hold the data. `pool --check` used to say "holds no daxkv pool"
+// (and the server formatted over it); it now reads the pool through a
+// superblock rebuilt from the segments (repairable), `--repair` writes it.
+TEST(InspectPoolTest, ZeroedSuperblocksAreRebuiltFromTheSegments) {
+  TempPath p;
+  MakePool(p.str(), 120);
+  std::vector<char> bytes = ReadAll(p.str());
+  std::fill(bytes.begin(), bytes.begin() + engine::format::kDataOffset, 0);
+  WriteAll(p.str(), bytes);
+  int rc = -1;
+  json j = CheckJson(p.str(), &rc);
+  ASSERT_FALSE(j.is_discarded());
+  EXPECT_EQ(rc, kExitErrorsRepairable) << j.dump(2);
+  EXPECT_EQ(j["keys"], 120);
+  EXPECT_EQ(ReadAll(p.str()), bytes) << "pool --check wrote to the pool";
+  std::string out;
+  std::string err;
+  RunTool({"pool", p.str(), "--check"}, &out, &err);
+  EXPECT_NE(out.find("rebuilt from"), std::string::npos) << out;
+  j = CheckJson(p.str(), &rc, {"--repair"});
+  EXPECT_EQ(rc, kExitErrorsRepairable) << j.dump(2);
+  j = CheckJson(p.str(), &rc);
+  EXPECT_EQ(rc, kExitOk) << j.dump(2);
+  EXPECT_EQ(j["keys"], 120);
+  EXPECT_EQ(j["superblock_a_valid"], true);
+  EXPECT_EQ(j["superblock_b_valid"], true);
+}
+
+// --check reports a state word the code corrected (and repair rewrites).
+TEST(InspectPoolTest, CorrectedStateWordIsReportedAndRepaired) {
+  TempPath p;
+  MakePool(p.str(), 20);
+  std::vector<char> bytes = ReadAll(p.str());
+  bytes[engine::format::kDataOffset + engine::format::kStateWordOffset + 3] ^=
+      0x08;
+  WriteAll(p.str(), bytes);
+  int rc = -1;
+  json j = CheckJson(p.str(), &rc);
+  EXPECT_EQ(rc, kExitErrorsRepairable) << j.dump(2);
+  ASSERT_FALSE(j["segments"].empty());
+  EXPECT_EQ(j["segments"][0]["state"], "in-use");
+  EXPECT_EQ(j["segments"][0]["state_note"], "corrected");
+  j = CheckJson(p.str(), &rc, {"--repair"});
+  EXPECT_EQ(rc, kExitErrorsRepairable) << j.dump(2);
+  j = CheckJson(p.str(), &rc);
+  EXPECT_EQ(rc, kExitOk) << j.dump(2);
+  EXPECT_EQ(j["segments"][0]["state_note"], "");
+  EXPECT_EQ(j["keys"], 20);
+}
+
 TEST(InspectPoolTest, BadInputsGiveClearErrorsAndExitCodes) {
   TempPath p;
   std::string out;

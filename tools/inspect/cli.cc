@@ -7,8 +7,8 @@
 namespace daxkv::inspect {
 namespace {
 
-const std::set<std::string> kValueOptions = {"offset", "length", "pid",
-                                             "addr",   "touch",  "path"};
+const std::set<std::string> kValueOptions = {
+    "offset", "length", "pid", "addr", "touch", "path", "uuid", "segment_size"};
 const std::set<std::string> kFlagOptions = {
     "json", "check", "repair", "help", "clear-soft-dirty", "pagemap-read"};
 
@@ -19,7 +19,7 @@ const std::map<std::string, std::set<std::string>> kAllowed = {
     {"pages",
      {"json", "help", "offset", "length", "pid", "addr", "touch",
       "clear-soft-dirty", "pagemap-read"}},
-    {"pool", {"json", "help", "check", "repair"}},
+    {"pool", {"json", "help", "check", "repair", "uuid", "segment_size"}},
 };
 
 bool CheckAllowed(const Args& args, std::string* error) {
@@ -123,10 +123,14 @@ void PrintUsage(std::ostream& out) {
          "  devices [--json]\n"
          "      NVDIMM buses (e820 / ACPI.NFIT / virtio-pmem), regions,\n"
          "      namespaces, dax devices, fsdax mounts and bad blocks.\n"
-         "  pool PATH [--check] [--repair] [--json]\n"
+         "  pool PATH [--check] [--repair] [--json] [--uuid U]\n"
+         "        [--segment_size N]\n"
          "      superblock, geometry, segments, keys; --check verifies every\n"
          "      checksum read-only (exit 0 clean, 1 repairable, 4\n"
-         "      unrecoverable, 8 operational error); --repair fixes.\n"
+         "      unrecoverable, 8 operational error); --repair fixes, and\n"
+         "      rebuilds lost superblocks from the segments (--uuid and\n"
+         "      --segment_size pick a rebuild when the segments allow "
+         "several).\n"
          "  pages PATH [--offset N] [--length N] [--touch read|write]\n"
          "        [--clear-soft-dirty] [--pagemap-read] [--json]\n"
          "  pages --pid PID --addr START-END [--pagemap-read] [--json]\n"

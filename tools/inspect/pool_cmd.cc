@@ -47,9 +47,11 @@ int Fail(const Args& args, const std::string& path, const Failure& f,
 }
 
 StatusOr<engine::PoolReport> Inspect(const dax::Region& region,
-                                     const std::string& path, bool verify) {
+                                     const std::string& path, bool verify,
+                                     const engine::RebuildOptions& rebuild) {
   engine::InspectOptions options;
   options.verify = verify;
+  options.rebuild = rebuild;
   StatusOr<engine::PoolReport> report = engine::InspectPool(region, options);
   if (report.ok() && report->path.empty()) report->path = path;
   return report;
@@ -69,6 +71,14 @@ int RunPool(const Args& args, std::ostream& out, std::ostream& err) {
                 err);
   }
   const bool repair = args.Has("repair");
+  engine::RebuildOptions rebuild;
+  if (!args.Value("uuid").empty()) rebuild.uuid = args.Value("uuid");
+  if (!args.Value("segment_size").empty() &&
+      !ParseSize(args.Value("segment_size"), &rebuild.segment_size)) {
+    err << "daxkv-inspect pool: bad --segment_size '"
+        << args.Value("segment_size") << "'\n";
+    return kExitUsage;
+  }
   dax::OpenOptions options;
   options.read_only = !repair;  // never writes unless asked to repair
   StatusOr<std::unique_ptr<dax::Region>> region =
@@ -83,17 +93,19 @@ int RunPool(const Args& args, std::ostream& out, std::ostream& err) {
   }
   PoolView view;
   view.checked = args.Has("check") || repair;
-  StatusOr<engine::PoolReport> report = Inspect(**region, path, view.checked);
+  StatusOr<engine::PoolReport> report =
+      Inspect(**region, path, view.checked, rebuild);
   if (!report.ok()) {
     return Fail(args, path, InspectFailure(path, report.status()), out, err);
   }
   if (repair) {
-    StatusOr<engine::RepairReport> fixed = engine::RepairPool(**region);
+    StatusOr<engine::RepairReport> fixed =
+        engine::RepairPool(**region, rebuild);
     if (!fixed.ok()) {
       return Fail(args, path, InspectFailure(path, fixed.status()), out, err);
     }
     view.repair = std::move(*fixed);
-    report = Inspect(**region, path, true);  // show the pool as it is now
+    report = Inspect(**region, path, true, {});  // the pool as it is now
     if (!report.ok()) {
       return Fail(args, path, InspectFailure(path, report.status()), out, err);
     }

@@ -30,6 +30,8 @@ json SegmentsToJson(const std::vector<engine::SegmentReport>& segments) {
     out.push_back({{"index", s.index},
                    {"offset", s.offset},
                    {"state", s.state},
+                   {"state_note", s.state_note},
+                   {"watermark", s.watermark},
                    {"span", s.span},
                    {"span_head", s.span_head},
                    {"sealed", s.sealed},
@@ -74,7 +76,7 @@ void RenderProblems(const std::vector<engine::PoolProblem>& problems,
 void RenderSegments(const engine::PoolReport& r, std::ostream& out) {
   out << "  segments (in use/damaged; " << r.free_segments
       << " free or unused not listed):\n"
-      << "    index  offset        state    sealed  epoch   used       live"
+      << "    index  offset        state     sealed  epoch   used       live"
          "       dead       records\n";
   size_t shown = 0;
   size_t hidden = 0;
@@ -91,7 +93,7 @@ void RenderSegments(const engine::PoolReport& r, std::ostream& out) {
     char line[200];
     std::snprintf(
         line, sizeof(line),
-        "    %-6llu %-13s %-8s %-7s %-7llu %-10s %-10s %-10s %llu%s%s\n",
+        "    %-6llu %-13s %-9s %-7s %-7llu %-10s %-10s %-10s %llu%s%s%s\n",
         static_cast<unsigned long long>(s.index), Hex(s.offset).c_str(),
         s.state.c_str(), s.sealed ? "yes" : "no",
         static_cast<unsigned long long>(s.epoch),
@@ -99,6 +101,7 @@ void RenderSegments(const engine::PoolReport& r, std::ostream& out) {
         HumanBytes(s.dead_bytes).c_str(),
         static_cast<unsigned long long>(s.records),
         s.torn_tail ? "  torn tail" : "",
+        s.state_note.empty() ? "" : ("  state word " + s.state_note).c_str(),
         s.span > 1
             ? ("  span of " + std::to_string(s.span) + " segments").c_str()
             : "");
@@ -123,9 +126,15 @@ void RenderHeader(const PoolView& v, std::ostream& out) {
       << "\n"
       << "  format:      version " << r.format_version << " (this build reads "
       << r.supported_format_version << "), uuid " << r.uuid << "\n"
-      << "  superblocks: A " << (r.superblock_a_valid ? "valid" : "INVALID")
-      << ", B " << (r.superblock_b_valid ? "valid" : "INVALID")
-      << ", generation " << r.generation << "\n"
+      << "  superblocks: "
+      << (r.superblock_rebuilt
+              ? std::string("LOST (read through one rebuilt from the "
+                            "segments; --repair writes it)")
+              : std::string("A ") +
+                    (r.superblock_a_valid ? "valid" : "INVALID") + ", B " +
+                    (r.superblock_b_valid ? "valid" : "INVALID") +
+                    ", generation " + std::to_string(r.generation))
+      << "\n"
       << "  geometry:    " << r.segment_count << " segments of "
       << HumanBytes(r.segment_size) << " from +" << Hex(r.data_offset) << " in "
       << HumanBytes(r.region_bytes) << "\n"
@@ -235,6 +244,8 @@ json PoolToJson(const PoolView& v) {
       {"generation", r.generation},
       {"superblock_a_valid", r.superblock_a_valid},
       {"superblock_b_valid", r.superblock_b_valid},
+      {"superblock_rebuilt", r.superblock_rebuilt},
+      {"ambiguous_segments", r.ambiguous_segments},
       {"clean_shutdown", r.clean_shutdown},
       {"open_count", r.open_count},
       {"crash_recoveries", r.crash_recoveries},
