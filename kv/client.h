@@ -30,20 +30,26 @@ struct Client {
   std::atomic<int64_t> last_interaction_ms{0};
 
   // MULTI state.
-  // Leaves MULTI (EXEC, DISCARD, RESET, an aborted EXEC): drops the queue
-  // and the WATCHed keys.
+  // Leaves MULTI (EXEC, DISCARD, RESET, an aborted EXEC): drops the queue.
+  // The WATCHed keys are dropped with it by DiscardTransaction()
+  // (kv/command.h), which also unregisters them.
   void EndMulti() {
     in_multi = false;
     multi_error = false;
     queued.clear();
-    watched.clear();
+    queued_bytes = 0;
     multi_queued.store(-1, std::memory_order_relaxed);
   }
   bool in_multi = false;
   bool multi_error = false;  // a queued command was rejected: EXECABORT
   std::vector<std::vector<std::string>> queued;
-  // WATCHed keys with the version seen (0 = absent).
+  size_t queued_bytes = 0;  // argument bytes held by `queued`
+  // WATCHed keys with the version seen (0 = absent), registered in the
+  // server's WatchRegistry.
   std::vector<std::pair<std::string, uint64_t>> watched;
+  // Set (from any thread) when a watched key was written or flushed after
+  // WATCH: the next EXEC fails (expiry is seen at EXEC from the versions).
+  std::atomic<bool> watch_dirty{false};
 
   // Set by handlers; the connection acts on them after the reply is queued.
   bool close_after_reply = false;

@@ -135,6 +135,8 @@ bool IsValidClientName(std::string_view name);
 void ReplyHelp(CommandContext& ctx, std::span<const std::string_view> lines);
 // Counts a keyspace hit or miss for INFO stats.
 void CountLookup(CommandContext& ctx, bool hit);
+// Leaves MULTI and forgets the WATCHed keys (Redis's discardTransaction).
+void DiscardTransaction(ServerState& server, Client& client);
 
 inline constexpr std::string_view kErrSyntax = "ERR syntax error";
 inline constexpr std::string_view kErrNotInteger =

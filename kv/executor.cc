@@ -39,10 +39,10 @@ void Queue(Client& client, std::span<const std::string_view> argv,
 
 // Redis's rejectCommand: a rejected EXEC discards the transaction; any
 // rejection inside MULTI dooms the block (EXECABORT).
-void Reject(const CommandSpec& spec, Client& client, std::string msg,
-            ReplyWriter& out) {
+void Reject(ServerState& server, const CommandSpec& spec, Client& client,
+            std::string msg, ReplyWriter& out) {
   if (spec.name == "exec") {
-    client.EndMulti();
+    DiscardTransaction(server, client);
     std::string_view text = msg;
     if (text.substr(0, 4) == "ERR ") text.remove_prefix(4);
     out.Error("EXECABORT Transaction discarded because of: " +
@@ -83,7 +83,7 @@ void ExecuteCommand(ServerState& server, Client& client,
     return;
   }
   if (!ArityOk(*spec, argv.size())) {
-    Reject(*spec, client,
+    Reject(server, *spec, client,
            "ERR wrong number of arguments for '" + std::string(spec->name) +
                "' command",
            out);
@@ -91,7 +91,7 @@ void ExecuteCommand(ServerState& server, Client& client,
   }
   if (!client.authenticated && !(spec->flags & kCmdNoAuth) &&
       server.settings().auth_required()) {
-    Reject(*spec, client, "NOAUTH Authentication required.", out);
+    Reject(server, *spec, client, "NOAUTH Authentication required.", out);
     return;
   }
   client.last_command.store(spec, std::memory_order_relaxed);
@@ -103,7 +103,7 @@ void ExecuteCommand(ServerState& server, Client& client,
     Queue(client, argv, out);
     return;
   }
-  DirectStore store(&server.db());
+  DirectStore store(&server.db(), &server.watches());
   CommandContext ctx{server, client, store, out, argv};
   RunCommand(*spec, ctx);
 }

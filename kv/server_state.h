@@ -19,6 +19,7 @@
 #include "kv/access_clock.h"
 #include "kv/client.h"
 #include "kv/server_config.h"
+#include "kv/watch_registry.h"
 
 namespace daxkv::kv {
 
@@ -79,7 +80,11 @@ class ServerState {
   // Shared by every I/O thread round; exclusive while an EXEC block runs.
   std::shared_mutex& exec_lock() { return exec_lock_; }
 
-  // Client registry (CLIENT LIST/KILL, INFO clients).
+  // Who WATCHes which keys (every write marks the watchers).
+  WatchRegistry& watches() { return watches_; }
+
+  // Client registry (CLIENT LIST/KILL, INFO clients). Unregister also
+  // unwatches the client's keys.
   uint64_t NextClientId() { return next_client_id_.fetch_add(1) + 1; }
   void Register(Client* c, std::function<void()> wake);
   void Unregister(Client* c);
@@ -119,6 +124,7 @@ class ServerState {
   std::atomic<int64_t> last_save_s_;
   std::shared_mutex exec_lock_;
   AccessClock access_clock_;
+  WatchRegistry watches_;
   std::atomic<uint64_t> next_client_id_{0};
   mutable std::mutex clients_mu_;
   std::map<uint64_t, Entry> clients_;

@@ -32,6 +32,10 @@ class KvFixture : public ::testing::Test {
 
   // Closes and reopens the engine on the same pool (a clean restart).
   void Reopen();
+  // Serves the commands from `db` (e.g. a ForwardingDb over db_) from now
+  // on: a fresh ServerState on it. REQUIRES: `db` outlives the fixture's
+  // use of it.
+  void UseDb(engine::DB* db);
 
   std::atomic<int64_t> now_ms_{1'700'000'000'000};
   std::string path_;
