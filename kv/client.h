@@ -43,7 +43,10 @@ struct Client {
   bool in_multi = false;
   bool multi_error = false;  // a queued command was rejected: EXECABORT
   std::vector<std::vector<std::string>> queued;
-  size_t queued_bytes = 0;  // argument bytes held by `queued`
+  // Argument bytes held by `queued` and key bytes by `watched`: bounded by
+  // the query buffer limit (see Connection).
+  size_t queued_bytes = 0;
+  size_t watched_bytes = 0;
   // WATCHed keys with the version seen (0 = absent), registered in the
   // server's WatchRegistry.
   std::vector<std::pair<std::string, uint64_t>> watched;
@@ -53,6 +56,10 @@ struct Client {
 
   // Set by handlers; the connection acts on them after the reply is queued.
   bool close_after_reply = false;
+  // Close at once, unsent replies dropped (Redis's CLIENT_CLOSE_ASAP): the
+  // client went over its output limit, or its MULTI queue and WATCHed keys
+  // over the query buffer limit.
+  bool close_asap = false;
   // Set by a command that read or wrote the engine: the round must
   // DB::Sync() before its replies leave.
   bool touched_db = false;

@@ -54,6 +54,7 @@ void WatchCommand(CommandContext& ctx) {
     if (ctx.server.watches().Watch(&ctx.client, ctx.argv[i])) {
       ctx.client.watched.emplace_back(std::string(ctx.argv[i]),
                                       CurrentVersion(ctx.server, ctx.argv[i]));
+      ctx.client.watched_bytes += ctx.argv[i].size() + 2 * sizeof(void*);
     }
   }
   ctx.out.Ok();
@@ -74,9 +75,16 @@ bool WatchedKeyChanged(CommandContext& ctx) {
   return false;
 }
 
-// Runs the queued commands against `txn`, replying into ctx.out.
+// Runs the queued commands against `txn`, replying into ctx.out. Once the
+// block's replies reach the client output limit the client is to be closed
+// (Redis's CLOSE_ASAP): the block still runs to the end and commits, but its
+// replies are dropped as they come, so they never hold more than the limit
+// plus one reply.
 void RunQueued(CommandContext& ctx, TxnStore& txn) {
   const CommandTable& table = CommandTable::Default();
+  const uint64_t limit = ctx.server.settings().client_output_limit.load();
+  std::string* buf = ctx.out.buffer();
+  const size_t mark = buf->size();
   std::vector<std::string_view> argv;
   ctx.out.ArrayHeader(ctx.client.queued.size());
   for (const auto& q : ctx.client.queued) {
@@ -84,6 +92,11 @@ void RunQueued(CommandContext& ctx, TxnStore& txn) {
     const CommandSpec* spec = table.Find(argv[0]);
     CommandContext sub{ctx.server, ctx.client, txn, ctx.out, argv, true};
     RunCommand(*spec, sub);
+    if (limit != 0 && buf->size() - mark >= limit && !ctx.client.close_asap) {
+      ctx.client.close_asap = true;
+      ctx.server.stats().client_output_limit_disconnects.fetch_add(1);
+    }
+    if (ctx.client.close_asap) buf->resize(mark);
   }
 }
 

@@ -31,7 +31,10 @@ void Queue(Client& client, std::span<const std::string_view> argv,
            ReplyWriter& out) {
   auto& q = client.queued.emplace_back();
   q.reserve(argv.size());
-  for (auto a : argv) q.emplace_back(a);
+  for (auto a : argv) {
+    q.emplace_back(a);
+    client.queued_bytes += a.size() + sizeof(std::string);
+  }
   client.multi_queued.store(static_cast<int>(client.queued.size()),
                             std::memory_order_relaxed);
   out.Simple("QUEUED");
@@ -101,11 +104,18 @@ void ExecuteCommand(ServerState& server, Client& client,
   }
   if (client.in_multi && !(spec->flags & kCmdNoQueue)) {
     Queue(client, argv, out);
-    return;
+  } else {
+    DirectStore store(&server.db(), &server.watches());
+    CommandContext ctx{server, client, store, out, argv};
+    RunCommand(*spec, ctx);
   }
-  DirectStore store(&server.db(), &server.watches());
-  CommandContext ctx{server, client, store, out, argv};
-  RunCommand(*spec, ctx);
+  // What a client keeps between commands (its MULTI queue and WATCHed
+  // keys) is bounded like its query buffer: over the limit it is closed,
+  // as Redis closes a client whose query buffer overflows.
+  if (client.queued_bytes + client.watched_bytes >
+      server.config().client_query_buffer_limit) {
+    client.close_asap = true;
+  }
 }
 
 bool SyncRound(ServerState& server) {

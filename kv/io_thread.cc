@@ -101,6 +101,7 @@ void IoThread::Join() {
 
 void IoThread::MarkPending(Connection* c) { pending_.push_back(c); }
 void IoThread::MarkClosed(Connection* c) { closed_.push_back(c); }
+void IoThread::MarkResume(Connection* c) { resume_.push_back(c); }
 
 void IoThread::Run() {
   while (!stop_.load()) Round(100);
@@ -108,11 +109,16 @@ void IoThread::Run() {
 }
 
 void IoThread::Round(int timeout_ms) {
-  int n = loop_->Wait(timeout_ms);
+  int n = loop_->Wait(resume_.empty() ? timeout_ms : 0);
   bool woken = false;
-  if (n > 0) {
+  if (n > 0 || !resume_.empty()) {
     round_lock_.lock();
-    woken = loop_->Dispatch();
+    if (n > 0) woken = loop_->Dispatch();
+    // Connections closed meanwhile are still allocated: FinishRound frees
+    // them only after this.
+    std::vector<Connection*> resume;
+    resume.swap(resume_);
+    for (Connection* c : resume) c->ResumeInput();
     round_lock_.unlock();
   }
   FinishRound();
@@ -146,6 +152,7 @@ void IoThread::FinishRound() {
   pending_.clear();
   for (Connection* c : closed_) {
     conns_.erase(c);
+    std::erase(resume_, c);
     delete c;
   }
   closed_.clear();

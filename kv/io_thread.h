@@ -38,6 +38,7 @@ class IoThread final : public ConnectionOwner {
   EventLoop& loop() override { return *loop_; }
   void MarkPending(Connection* c) override;
   void MarkClosed(Connection* c) override;
+  void MarkResume(Connection* c) override;
 
  private:
   class Listener;
@@ -57,6 +58,7 @@ class IoThread final : public ConnectionOwner {
   std::unordered_set<Connection*> conns_;
   std::vector<Connection*> pending_;
   std::vector<Connection*> closed_;
+  std::vector<Connection*> resume_;  // run paused input next round
   std::shared_lock<std::shared_mutex> round_lock_;
   std::atomic<bool> stop_{false};
   std::thread thread_;

@@ -33,6 +33,7 @@ void WatchRegistry::UnwatchAll(Client* c) {
     }
   }
   c->watched.clear();
+  c->watched_bytes = 0;
   c->watch_dirty.store(false, std::memory_order_release);
 }
 

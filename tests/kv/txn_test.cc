@@ -125,6 +125,31 @@ TEST_F(TxnTest, WatchSeesExpiry) {
   EXPECT_EQ(Run("EXEC"), "*0\r\n");
 }
 
+// The MULTI queue and the WATCHed keys are memory a client makes the
+// server hold: bounded by the query buffer limit (the client is closed).
+TEST_F(TxnTest, QueueAndWatchesAreBounded) {
+  config_.client_query_buffer_limit = 1 << 20;
+  UseDb(db_.get());
+  const std::string value(100 * 1024, 'v');
+  EXPECT_EQ(Run("MULTI"), kOk);
+  int queued = 0;
+  while (!client_.close_asap && queued < 20) {
+    EXPECT_EQ(RunArgs({"SET", "k", value}), "+QUEUED\r\n");
+    ++queued;
+  }
+  EXPECT_TRUE(client_.close_asap);
+  EXPECT_EQ(queued, 11);
+  EXPECT_EQ(Run("DISCARD"), kOk);
+  client_.close_asap = false;
+  const std::string key(300 * 1024, 'k');
+  for (char c : std::string("abcd")) {
+    EXPECT_EQ(RunArgs({"WATCH", key + c}), kOk);
+  }
+  EXPECT_TRUE(client_.close_asap);
+  EXPECT_EQ(Run("UNWATCH"), kOk);
+  EXPECT_EQ(client_.watched_bytes, 0u);
+}
+
 TEST_F(TxnTest, BlockSeesItsOwnWritesAndIsAtomicAcrossRestart) {
   EXPECT_EQ(Run("MULTI"), kOk);
   EXPECT_EQ(Run("SET a 10"), "+QUEUED\r\n");

@@ -200,7 +200,14 @@ class ServerProcess:
     directory; restartable on the same data (pool or AOF)."""
 
     def __init__(self, persistent=False, requirepass=None, extra_args=None,
-                 port=None, pool_kind=None, pool_size=None):
+                 port=None, pool_kind=None, pool_size=None, target=None,
+                 server=None):
+        # target/server default to the suite's (DAXKV_IT_TARGET/SERVER);
+        # the abuse suite runs both kinds side by side.
+        self.target = target or TARGET
+        self.binary = server or SERVER
+        if os.sep in self.binary:
+            self.binary = os.path.abspath(self.binary)
         self.port = port or free_port()
         self.persistent = persistent
         self.requirepass = requirepass
@@ -213,15 +220,18 @@ class ServerProcess:
         self.log_path = os.path.join(self.dir, "server.log")
         self.starts = 0
 
+    def is_daxkv(self):
+        return self.target == "daxkv"
+
     def command_line(self):
-        if is_daxkv():
-            args = [SERVER, "--pool", os.path.join(self.dir, "daxkv.pool"),
+        if self.is_daxkv():
+            args = [self.binary, "--pool", os.path.join(self.dir, "daxkv.pool"),
                     "--pool_size", self.pool_size, "--port", str(self.port),
                     "--bind", "127.0.0.1", "--threads", "2"]
             if self.requirepass:
                 args += ["--requirepass", self.requirepass]
             return args + self.extra_args
-        args = [SERVER, "--port", str(self.port), "--bind", "127.0.0.1",
+        args = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1",
                 "--dir", self.dir, "--save", "", "--daemonize", "no",
                 "--logfile", "", "--protected-mode", "no",
                 "--enable-debug-command", "yes"]
@@ -283,6 +293,15 @@ class ServerProcess:
         rc = self.proc.returncode
         self.proc = None
         return rc
+
+    def rss_anon_kb(self):
+        """Anonymous resident memory of the process (heap, buffers): what a
+        client can make the server allocate, without the mapped pool."""
+        with open("/proc/%d/status" % self.proc.pid) as f:
+            for line in f:
+                if line.startswith("RssAnon:"):
+                    return int(line.split()[1])
+        raise AssertionError("no RssAnon in /proc/%d/status" % self.proc.pid)
 
     def kill9(self):
         return self.stop(signal.SIGKILL)
