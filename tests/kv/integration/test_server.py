@@ -2,10 +2,11 @@
 requirepass, HELLO, CLIENT, COMMAND, CONFIG, INFO, TIME, SAVE, OBJECT,
 unknown commands."""
 
+import subprocess
 import time
 import unittest
 
-from harness import RespError, ServerTestCase, is_daxkv
+from harness import RespError, ServerProcess, ServerTestCase, is_daxkv
 
 
 class ConnectionTest(ServerTestCase):
@@ -234,6 +235,28 @@ class LimitsTest(ServerTestCase):
             c2 = self.server.client()
             self.assertEqual(c2.cmd("CONFIG", "SET", "timeout", "0"), "OK")
             c2.close()
+
+
+class PortInUseTest(ServerTestCase):
+    def test_second_server_on_the_port_refuses(self):
+        """Redis: "Could not create server TCP listening socket ...: bind:
+        Address already in use" and a non-zero exit. Two servers sharing a
+        port (SO_REUSEPORT) would split the clients between two datasets."""
+        self.assertEqual(self.c.cmd("SET", "c", "0"), "OK")
+        second = ServerProcess(port=self.server.port)
+        try:
+            proc = subprocess.run(second.command_line(), cwd=second.dir,
+                                  capture_output=True, timeout=20)
+        finally:
+            second.cleanup()
+        out = (proc.stdout + proc.stderr).decode(errors="replace")
+        self.assertNotEqual(proc.returncode, 0, out)
+        self.assertIn("Could not create server TCP listening socket", out)
+        self.assertIn("bind: Address already in use", out)
+        # Every client still reaches the first server.
+        for i in range(1, 17):
+            with self.server.client() as c:
+                self.assertEqual(c.cmd("INCR", "c"), i)
 
 
 class AuthTest(ServerTestCase):
