@@ -74,6 +74,10 @@ enum CommandFlag : uint32_t {
   // Reads a key without counting as an access (Redis's LOOKUP_NOTOUCH):
   // OBJECT IDLETIME is not reset by TYPE, EXISTS, TTL, ...
   kCmdNoTouch = 1u << 10,
+  // Refused unless enable-debug-command allows it (Redis's CMD_PROTECTED).
+  kCmdProtected = 1u << 11,
+  // Refused inside MULTI (Redis's CMD_NO_MULTI): SHUTDOWN.
+  kCmdNoMulti = 1u << 12,
 };
 
 struct CommandSpec {

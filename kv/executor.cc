@@ -56,6 +56,25 @@ void Reject(ServerState& server, const CommandSpec& spec, Client& client,
   out.Error(msg);
 }
 
+// Redis's islocalClient: only these two addresses count as local.
+bool IsLocalClient(const Client& client) {
+  std::string_view addr = client.addr;
+  std::string_view ip = addr.substr(0, addr.rfind(':'));
+  return ip == "127.0.0.1" || ip == "::1";
+}
+
+// enable-debug-command (Redis's allowProtectedAction).
+bool ProtectedAllowed(const ServerState& server, const Client& client) {
+  const std::string& mode = server.config().enable_debug_command;
+  return mode == "yes" || (mode == "local" && IsLocalClient(client));
+}
+
+constexpr std::string_view kDebugNotAllowed =
+    "ERR DEBUG command not allowed. If the enable-debug-command option is "
+    "set to \"local\", you can run it from a local connection, otherwise "
+    "you need to set this option in the configuration file, and then "
+    "restart the server.";
+
 // Records an access to each key argument, as Redis's lookupKey does.
 void TouchKeys(const CommandSpec& spec, const CommandContext& ctx) {
   const int argc = static_cast<int>(ctx.argv.size());
@@ -92,9 +111,18 @@ void ExecuteCommand(ServerState& server, Client& client,
            out);
     return;
   }
+  if ((spec->flags & kCmdProtected) && !ProtectedAllowed(server, client)) {
+    Reject(server, *spec, client, std::string(kDebugNotAllowed), out);
+    return;
+  }
   if (!client.authenticated && !(spec->flags & kCmdNoAuth) &&
       server.settings().auth_required()) {
     Reject(server, *spec, client, "NOAUTH Authentication required.", out);
+    return;
+  }
+  if (client.in_multi && (spec->flags & kCmdNoMulti)) {
+    Reject(server, *spec, client,
+           "ERR Command not allowed inside a transaction", out);
     return;
   }
   client.last_command.store(spec, std::memory_order_relaxed);

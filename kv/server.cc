@@ -213,6 +213,7 @@ Status Server::Run() {
   std::printf("received %s: draining clients and closing the pool\n",
               sig == SIGINT ? "SIGINT" : "SIGTERM");
   std::fflush(stdout);
+  state_->BeginShutdown();
   StopThreads();
   Status s = db_->Sync();
   db_.reset();

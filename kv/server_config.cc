@@ -97,6 +97,9 @@ Status ApplySetting(std::string_view key, std::string_view value,
          (c->segment_size == 0 || c->segment_size % 4096 == 0);
   } else if (k == "require_dax") {
     ok = ParseBool(value, &c->require_dax);
+  } else if (k == "enable_debug_command") {
+    ok = value == "no" || value == "local" || value == "yes";
+    if (ok) c->enable_debug_command = std::string(value);
   } else {
     return InvalidArgumentError("unknown setting '" + std::string(key) + "'");
   }

@@ -99,6 +99,10 @@ class ServerState {
     shutdown_handler_ = std::move(fn);
   }
   bool RequestShutdown();
+  // Set once the server starts shutting down (signal or SHUTDOWN): long
+  // waits inside a command (DEBUG SLEEP) end early.
+  void BeginShutdown() { shutting_down_.store(true); }
+  bool shutting_down() const { return shutting_down_.load(); }
 
   // Samples total_commands_processed (called about once a second by the
   // I/O threads); InstantaneousOps() is the rate over the last sample.
@@ -129,6 +133,7 @@ class ServerState {
   mutable std::mutex clients_mu_;
   std::map<uint64_t, Entry> clients_;
   std::function<void()> shutdown_handler_;
+  std::atomic<bool> shutting_down_{false};
   std::mutex sample_mu_;
   int64_t sample_ms_ = 0;
   uint64_t sample_ops_ = 0;

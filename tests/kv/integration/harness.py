@@ -201,7 +201,7 @@ class ServerProcess:
 
     def __init__(self, persistent=False, requirepass=None, extra_args=None,
                  port=None, pool_kind=None, pool_size=None, target=None,
-                 server=None):
+                 server=None, debug_command="yes"):
         # target/server default to the suite's (DAXKV_IT_TARGET/SERVER);
         # the abuse suite runs both kinds side by side.
         self.target = target or TARGET
@@ -212,6 +212,8 @@ class ServerProcess:
         self.persistent = persistent
         self.requirepass = requirepass
         self.extra_args = list(extra_args or [])
+        # enable-debug-command; None = the server's default ("no").
+        self.debug_command = debug_command
         self.pool_kind = pool_kind or POOL_KIND
         self.pool_size = pool_size or POOL_SIZE
         parent = "/dev/shm" if self.pool_kind == "shm" else None
@@ -230,11 +232,14 @@ class ServerProcess:
                     "--bind", "127.0.0.1", "--threads", "2"]
             if self.requirepass:
                 args += ["--requirepass", self.requirepass]
+            if self.debug_command:
+                args += ["--enable_debug_command", self.debug_command]
             return args + self.extra_args
         args = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1",
                 "--dir", self.dir, "--save", "", "--daemonize", "no",
-                "--logfile", "", "--protected-mode", "no",
-                "--enable-debug-command", "yes"]
+                "--logfile", "", "--protected-mode", "no"]
+        if self.debug_command:
+            args += ["--enable-debug-command", self.debug_command]
         if self.persistent:
             args += ["--appendonly", "yes", "--appendfsync", "always"]
         else:
