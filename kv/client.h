@@ -38,11 +38,13 @@ struct Client {
     multi_error = false;
     queued.clear();
     queued_bytes = 0;
+    multi_has_write = false;
     multi_queued.store(-1, std::memory_order_relaxed);
   }
   bool in_multi = false;
   bool multi_error = false;  // a queued command was rejected: EXECABORT
   std::vector<std::vector<std::string>> queued;
+  bool multi_has_write = false;  // a write command is queued
   // Argument bytes held by `queued` and key bytes by `watched`: bounded by
   // the query buffer limit (see Connection).
   size_t queued_bytes = 0;

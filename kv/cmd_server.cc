@@ -104,6 +104,9 @@ void DebugHelp(CommandContext& ctx) {
       "    default.",
       "SLEEP <seconds>",
       "    Stop the server for <seconds>. Decimals allowed.",
+      "SIMULATE-PERSIST-ERROR <message>",
+      "    Act as if a group commit had failed with <message>: write commands",
+      "    are refused (-MISCONF) until a restart. For tests.",
       "HELP",
       "    Prints this help."};
   ReplyHelp(ctx, kLines);
@@ -122,6 +125,9 @@ void DebugCommand(CommandContext& ctx) {
       return;
     }
     DebugSleep(ctx.server, secs);
+    ctx.out.Ok();
+  } else if (sub == "simulate-persist-error" && ctx.argv.size() == 3) {
+    ctx.server.NotePersistenceError(IOError(ctx.argv[2]));
     ctx.out.Ok();
   } else if (sub == "set-active-expire" && ctx.argv.size() == 3) {
     // The engine reclaims expired keys in the background; reads never see

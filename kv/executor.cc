@@ -1,6 +1,5 @@
 #include "kv/executor.h"
 
-#include <cstdio>
 
 namespace daxkv::kv {
 namespace {
@@ -27,14 +26,15 @@ bool ArityOk(const CommandSpec& spec, size_t argc) {
   return spec.arity >= 0 ? n == spec.arity : n >= -spec.arity;
 }
 
-void Queue(Client& client, std::span<const std::string_view> argv,
-           ReplyWriter& out) {
+void Queue(const CommandSpec& spec, Client& client,
+           std::span<const std::string_view> argv, ReplyWriter& out) {
   auto& q = client.queued.emplace_back();
   q.reserve(argv.size());
   for (auto a : argv) {
     q.emplace_back(a);
     client.queued_bytes += a.size() + sizeof(std::string);
   }
+  if (spec.flags & kCmdWrite) client.multi_has_write = true;
   client.multi_queued.store(static_cast<int>(client.queued.size()),
                             std::memory_order_relaxed);
   out.Simple("QUEUED");
@@ -67,6 +67,21 @@ bool IsLocalClient(const Client& client) {
 bool ProtectedAllowed(const ServerState& server, const Client& client) {
   const std::string& mode = server.config().enable_debug_command;
   return mode == "yes" || (mode == "local" && IsLocalClient(client));
+}
+
+// Redis's MISCONF, for a pool that cannot be persisted.
+constexpr std::string_view kMisconf =
+    "MISCONF daxkv is unable to persist to its pool, so it could lose writes "
+    "it acknowledges. Commands that may modify the data set are disabled "
+    "until the server is restarted. Please check the daxkv-server log and "
+    "INFO persistence for details about the error.";
+
+// Refused while the pool cannot be persisted, as Redis refuses on a failed
+// save: write commands, EXEC of a block with writes, and PING.
+bool RefusedOnPersistenceError(const CommandSpec& spec, const Client& client) {
+  if (spec.flags & kCmdWrite) return true;
+  if (spec.name == "exec") return client.multi_has_write;
+  return spec.name == "ping";
 }
 
 constexpr std::string_view kDebugNotAllowed =
@@ -125,13 +140,19 @@ void ExecuteCommand(ServerState& server, Client& client,
            "ERR Command not allowed inside a transaction", out);
     return;
   }
+  if (RefusedOnPersistenceError(*spec, client) &&
+      !server.PersistenceError().ok()) {
+    server.stats().misconf_rejections.fetch_add(1);
+    Reject(server, *spec, client, std::string(kMisconf), out);
+    return;
+  }
   client.last_command.store(spec, std::memory_order_relaxed);
   if ((spec->flags & kCmdContainer) && argv.size() > 1) {
     std::lock_guard<std::mutex> l(client.info_mu);
     client.last_subcommand = ToLower(argv[1]);
   }
   if (client.in_multi && !(spec->flags & kCmdNoQueue)) {
-    Queue(client, argv, out);
+    Queue(*spec, client, argv, out);
   } else {
     DirectStore store(&server.db(), &server.watches());
     CommandContext ctx{server, client, store, out, argv};
@@ -150,8 +171,7 @@ bool SyncRound(ServerState& server) {
   server.stats().syncs.fetch_add(1, std::memory_order_relaxed);
   Status s = server.db().Sync();
   if (!s.ok()) {
-    std::fprintf(stderr, "daxkv-server: DB::Sync failed: %s\n",
-                 s.ToString().c_str());
+    server.NotePersistenceError(s);
     return false;
   }
   return true;

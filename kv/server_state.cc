@@ -1,6 +1,7 @@
 #include "kv/server_state.h"
 
 #include <chrono>
+#include <cstdio>
 
 namespace daxkv::kv {
 
@@ -38,6 +39,7 @@ void ServerStats::Reset() {
   keyspace_misses.Reset();
   syncs.Reset();
   client_output_limit_disconnects.Reset();
+  misconf_rejections.Reset();
 }
 
 ServerState::ServerState(engine::DB* db, const ServerConfig& config)
@@ -50,6 +52,32 @@ ServerState::ServerState(engine::DB* db, const ServerConfig& config)
       access_clock_(start_ms_) {}
 
 int64_t ServerState::NowMs() const { return clock_(); }
+
+Status ServerState::PersistenceError() {
+  if (has_persistence_error_.load(std::memory_order_acquire)) {
+    std::lock_guard<std::mutex> l(persistence_mu_);
+    return persistence_error_;
+  }
+  Status s = db_->BackgroundError();
+  if (!s.ok() && !logged_background_error_.exchange(true)) {
+    std::fprintf(stderr,
+                 "daxkv-server: the engine cannot persist (%s): write "
+                 "commands are refused until a restart\n",
+                 s.ToString().c_str());
+  }
+  return s;
+}
+
+void ServerState::NotePersistenceError(const Status& s) {
+  std::lock_guard<std::mutex> l(persistence_mu_);
+  if (has_persistence_error_.load()) return;
+  persistence_error_ = s;
+  has_persistence_error_.store(true, std::memory_order_release);
+  std::fprintf(stderr,
+               "daxkv-server: a group commit failed (%s): write commands are "
+               "refused until a restart\n",
+               s.ToString().c_str());
+}
 
 void ServerState::Register(Client* c, std::function<void()> wake) {
   std::lock_guard<std::mutex> l(clients_mu_);

@@ -50,6 +50,7 @@ struct ServerStats {
   ShardedCounter keyspace_misses;
   ShardedCounter syncs;
   ShardedCounter client_output_limit_disconnects;
+  ShardedCounter misconf_rejections;  // commands refused with -MISCONF
 
   void Reset();
 };
@@ -63,6 +64,14 @@ class ServerState {
   const ServerConfig& config() const { return config_; }
   RuntimeSettings& settings() { return settings_; }
   ServerStats& stats() { return stats_; }
+
+  // Why the server cannot keep its durability promise, or OK: the engine's
+  // sticky DB::BackgroundError(), or the first group commit (Sync) that
+  // failed here. While it is non-OK write commands are refused with
+  // -MISCONF (as Redis after a failed save); it lasts until a restart.
+  Status PersistenceError();
+  // Records a failed group commit (the first one is kept) and logs it.
+  void NotePersistenceError(const Status& s);
 
   // Wall-clock milliseconds (the engine's expiry clock); tests may replace.
   int64_t NowMs() const;
@@ -134,6 +143,10 @@ class ServerState {
   std::map<uint64_t, Entry> clients_;
   std::function<void()> shutdown_handler_;
   std::atomic<bool> shutting_down_{false};
+  std::atomic<bool> has_persistence_error_{false};
+  std::atomic<bool> logged_background_error_{false};
+  std::mutex persistence_mu_;
+  Status persistence_error_;  // guarded by persistence_mu_
   std::mutex sample_mu_;
   int64_t sample_ms_ = 0;
   uint64_t sample_ops_ = 0;

@@ -11,24 +11,13 @@
 #include <vector>
 
 #include "kv/executor.h"
-#include "tests/kv/forwarding_db.h"
 #include "tests/kv/kv_fixture.h"
 
 namespace daxkv::kv {
 namespace {
 
-class AtomicityTest : public KvFixture {
+class AtomicityTest : public ForwardedKvFixture {
  protected:
-  void SetUp() override {
-    KvFixture::SetUp();
-    fwd_ = std::make_unique<ForwardingDb>(db_.get());
-    UseDb(fwd_.get());
-  }
-  void TearDown() override {
-    UseDb(db_.get());
-    fwd_.reset();
-    KvFixture::TearDown();
-  }
   // "Another client" writes `value` (no expiry) right after the command's
   // first engine call.
   void InterleaveSet(const std::string& key, const std::string& value) {
@@ -36,7 +25,6 @@ class AtomicityTest : public KvFixture {
       ASSERT_TRUE(db->Put(key, value).ok());
     });
   }
-  std::unique_ptr<ForwardingDb> fwd_;
 };
 
 // GETEX k EX 100 racing SET k v2: serially either GETEX first (reply v1,

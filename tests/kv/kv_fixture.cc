@@ -72,6 +72,18 @@ void KvFixture::Reopen() {
   state_->Register(&client_, nullptr);
 }
 
+void ForwardedKvFixture::SetUp() {
+  KvFixture::SetUp();
+  fwd_ = std::make_unique<ForwardingDb>(db_.get());
+  UseDb(fwd_.get());
+}
+
+void ForwardedKvFixture::TearDown() {
+  UseDb(db_.get());
+  fwd_.reset();
+  KvFixture::TearDown();
+}
+
 void KvFixture::UseDb(engine::DB* db) {
   state_->Unregister(&client_);
   state_ = std::make_unique<ServerState>(db, config_);

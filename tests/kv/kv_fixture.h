@@ -16,6 +16,7 @@
 #include "engine/db.h"
 #include "kv/client.h"
 #include "kv/server_state.h"
+#include "tests/kv/forwarding_db.h"
 
 namespace daxkv::kv {
 
@@ -43,6 +44,15 @@ class KvFixture : public ::testing::Test {
   std::unique_ptr<ServerState> state_;
   ServerConfig config_;
   Client client_;
+};
+
+// KvFixture serving through a ForwardingDb over the real engine (fwd_), for
+// tests that inject what the engine cannot be made to do on demand.
+class ForwardedKvFixture : public KvFixture {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+  std::unique_ptr<ForwardingDb> fwd_;
 };
 
 // "+OK\r\n" style helpers for expected replies.
