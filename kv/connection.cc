@@ -161,7 +161,9 @@ void Connection::ProcessInput() {
   }
   size_t qbuf = in_end_ - in_start_;
   client_.query_buffer_bytes.store(qbuf, std::memory_order_relaxed);
-  if (qbuf > server_.config().client_query_buffer_limit) {
+  // The parser's argument table counts too: a request of many tiny
+  // arguments costs more in spans than in bytes.
+  if (qbuf + parser_.memory() > server_.config().client_query_buffer_limit) {
     Close();  // like Redis: "closing client that reached max query buffer"
     return;
   }
