@@ -135,8 +135,8 @@ void KeyspaceSection(const engine::Stats& st, std::string* o) {
             ",expires=" + std::to_string(st.expiring_keys) + ",avg_ttl=0\r\n");
 }
 
-void DaxkvSection(ServerState& s, const engine::Stats& st,
-                  const Status& error, std::string* o) {
+void DaxkvSection(ServerState& s, const engine::Stats& st, const Status& error,
+                  std::string* o) {
   const dax::RegionInfo& r = s.db().region_info();
   o->append("# daxkv\r\n");
   Field(o, "pool_path", r.path);

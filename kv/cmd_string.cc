@@ -223,11 +223,11 @@ GetExPlan PlanGetEx(CommandContext& ctx, size_t expire_idx, bool persist) {
   plan.change = persist || expire_idx != 0;
   if (expire_idx == 0) return plan;
   std::string_view opt = ctx.argv[expire_idx];
-  ExpireUnit unit = (opt[0] == 'e' || opt[0] == 'E') ? ExpireUnit::kSeconds
-                                                     : ExpireUnit::kMilliseconds;
-  plan.error = ParseExpireValue(ctx.argv[expire_idx + 1], unit,
-                                opt.size() == 4, ctx.server.NowMs(),
-                                &plan.expire_at_ms);
+  ExpireUnit unit = (opt[0] == 'e' || opt[0] == 'E')
+                        ? ExpireUnit::kSeconds
+                        : ExpireUnit::kMilliseconds;
+  plan.error = ParseExpireValue(ctx.argv[expire_idx + 1], unit, opt.size() == 4,
+                                ctx.server.NowMs(), &plan.expire_at_ms);
   return plan;
 }
 

@@ -77,9 +77,7 @@ void Connection::ResumeInput() {
   if (!closed_) UpdateInterest();
 }
 
-bool Connection::OutputFull() const {
-  return unsent() >= kOutputBackpressure;
-}
+bool Connection::OutputFull() const { return unsent() >= kOutputBackpressure; }
 
 bool Connection::CloseIfOverLimits() {
   uint64_t limit = server_.settings().client_output_limit.load();

@@ -1,6 +1,5 @@
 #include "kv/executor.h"
 
-
 namespace daxkv::kv {
 namespace {
 

@@ -40,8 +40,8 @@ void ReplyExpireArgError(CommandContext& ctx, std::string_view command,
 bool ParseExpireArg(CommandContext& ctx, std::string_view command,
                     std::string_view arg, ExpireUnit unit, bool absolute,
                     int64_t* expire_at_ms) {
-  ExpireArgError e = ParseExpireValue(arg, unit, absolute, ctx.server.NowMs(),
-                                      expire_at_ms);
+  ExpireArgError e =
+      ParseExpireValue(arg, unit, absolute, ctx.server.NowMs(), expire_at_ms);
   if (e == ExpireArgError::kNone) return true;
   ReplyExpireArgError(ctx, command, e);
   return false;

@@ -207,8 +207,8 @@ void IoThread::ServeAdopted() {
 }
 
 void IoThread::Serve(int fd, std::string addr, std::string laddr) {
-  auto* c = new Connection(server_, *this, fd, std::move(addr),
-                           std::move(laddr));
+  auto* c =
+      new Connection(server_, *this, fd, std::move(addr), std::move(laddr));
   c->client().round_lock = &round_lock_;
   conns_.insert(c);
   Status s = c->Start();

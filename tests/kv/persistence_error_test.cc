@@ -21,9 +21,9 @@ constexpr std::string_view kMisconf =
 class PersistenceErrorTest : public ForwardedKvFixture {
  protected:
   void ExpectWritesRefusedReadsServed() {
-    for (const char* write : {"SET k v2", "DEL k", "INCR n", "EXPIRE k 10",
-                              "APPEND k x", "FLUSHALL", "MSET a 1 b 2",
-                              "RENAME k j", "PING"}) {
+    for (const char* write :
+         {"SET k v2", "DEL k", "INCR n", "EXPIRE k 10", "APPEND k x",
+          "FLUSHALL", "MSET a 1 b 2", "RENAME k j", "PING"}) {
       EXPECT_EQ(Run(write), kMisconf) << write;
     }
     EXPECT_EQ(Run("GET k"), Bulk("v"));
@@ -54,9 +54,8 @@ TEST_F(PersistenceErrorTest, EngineBackgroundErrorRefusesWrites) {
   EXPECT_EQ(Run("SET k queued"), "+QUEUED\r\n");
   fwd_->SetBackgroundError(IOError("media gone"));
   // Queued before the error, refused at EXEC (Redis's execCommandAbort).
-  EXPECT_EQ(Run("EXEC"),
-            "-EXECABORT Transaction discarded because of: " +
-                std::string(kMisconf.substr(1)));
+  EXPECT_EQ(Run("EXEC"), "-EXECABORT Transaction discarded because of: " +
+                             std::string(kMisconf.substr(1)));
   ExpectWritesRefusedReadsServed();
   EXPECT_NE(Run("INFO daxkv").find("background_error:IOError: media gone"),
             std::string::npos);
