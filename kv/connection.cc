@@ -67,6 +67,9 @@ void Connection::OnEvent(uint32_t events) {
     if (paused_ && !OutputFull()) ProcessInput();
     if (closed_) return;
   }
+  // Paused: read nothing more (an EPOLLIN from before the pause may still
+  // be reported); errors and hang-ups are still handled.
+  if (paused_ && !(events & (EPOLLERR | EPOLLHUP))) return;
   if (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) ReadInput();
 }
 
