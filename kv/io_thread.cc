@@ -225,7 +225,9 @@ bool IoThread::Admit(int fd, const std::string& peer_ip) {
   if (s.protected_mode.load() && !s.auth_required() && !IsLoopback(peer_ip)) {
     reject = kDenied;
   } else if (server_.ClientCount() >=
-             static_cast<size_t>(s.maxclients.load())) {
+                 static_cast<size_t>(s.maxclients.load()) &&
+             server_.LiveClientCount() >=
+                 static_cast<size_t>(s.maxclients.load())) {
     reject = "-ERR max number of clients reached\r\n";
   }
   if (reject.empty()) return true;

@@ -1,7 +1,10 @@
 #include "kv/server_state.h"
 
+#include <poll.h>
+
 #include <chrono>
 #include <cstdio>
+#include <vector>
 
 namespace daxkv::kv {
 
@@ -93,6 +96,24 @@ void ServerState::Unregister(Client* c) {
 size_t ServerState::ClientCount() const {
   std::lock_guard<std::mutex> l(clients_mu_);
   return clients_.size();
+}
+
+size_t ServerState::LiveClientCount() const {
+  std::vector<pollfd> fds;
+  {
+    // A registered client's fd stays open until after Unregister.
+    std::lock_guard<std::mutex> l(clients_mu_);
+    fds.reserve(clients_.size());
+    for (const auto& [id, e] : clients_) {
+      if (e.client->fd >= 0) fds.push_back({e.client->fd, POLLRDHUP, 0});
+    }
+    if (poll(fds.data(), fds.size(), 0) < 0) return clients_.size();
+  }
+  size_t live = 0;
+  for (const pollfd& p : fds) {
+    live += (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) == 0;
+  }
+  return live;
 }
 
 void ServerState::ForEachClient(const std::function<void(Client&)>& fn) const {

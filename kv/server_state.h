@@ -98,6 +98,10 @@ class ServerState {
   void Register(Client* c, std::function<void()> wake);
   void Unregister(Client* c);
   size_t ClientCount() const;
+  // Registered clients whose peer has not hung up: a client that closed its
+  // socket counts until its I/O thread sees the EOF, which may lag behind a
+  // new connection accepted on another thread (maxclients).
+  size_t LiveClientCount() const;
   // Calls fn for each client under the registry lock.
   void ForEachClient(const std::function<void(Client&)>& fn) const;
   // Sets kill_requested on each client fn selects and wakes its thread.
