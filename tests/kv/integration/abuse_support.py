@@ -34,7 +34,7 @@ class Servers:
         extra = list(redis_args if target == "redis" else daxkv_args)
         srv = ServerProcess(target=target, server=self.binaries[target],
                             extra_args=extra, pool_kind=self.pool_kind, **kw)
-        return srv.start()
+        return srv.start_or_cleanup()
 
 
 class RssSampler:

@@ -248,6 +248,14 @@ class ServerProcess:
             args += ["--requirepass", self.requirepass]
         return args + self.extra_args
 
+    def start_or_cleanup(self):
+        """start(), removing the data directory if the server fails to."""
+        try:
+            return self.start()
+        except Exception:
+            self.cleanup()
+            raise
+
     def start(self):
         env = dict(os.environ)
         if self.pool_kind == "shm":
@@ -349,7 +357,7 @@ class ServerTestCase(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.server = ServerProcess(**cls.server_kwargs).start()
+        cls.server = ServerProcess(**cls.server_kwargs).start_or_cleanup()
 
     @classmethod
     def tearDownClass(cls):
