@@ -30,23 +30,38 @@ struct Client {
   std::atomic<int64_t> last_interaction_ms{0};
 
   // MULTI state.
-  // Leaves MULTI (EXEC, DISCARD, RESET, an aborted EXEC): drops the queue
-  // and the WATCHed keys.
+  // Leaves MULTI (EXEC, DISCARD, RESET, an aborted EXEC): drops the queue.
+  // The WATCHed keys are dropped with it by DiscardTransaction()
+  // (kv/command.h), which also unregisters them.
   void EndMulti() {
     in_multi = false;
     multi_error = false;
     queued.clear();
-    watched.clear();
+    queued_bytes = 0;
+    multi_has_write = false;
     multi_queued.store(-1, std::memory_order_relaxed);
   }
   bool in_multi = false;
   bool multi_error = false;  // a queued command was rejected: EXECABORT
   std::vector<std::vector<std::string>> queued;
-  // WATCHed keys with the version seen (0 = absent).
+  bool multi_has_write = false;  // a write command is queued
+  // Argument bytes held by `queued` and key bytes by `watched`: bounded by
+  // the query buffer limit (see Connection).
+  size_t queued_bytes = 0;
+  size_t watched_bytes = 0;
+  // WATCHed keys with the version seen (0 = absent), registered in the
+  // server's WatchRegistry.
   std::vector<std::pair<std::string, uint64_t>> watched;
+  // Set (from any thread) when a watched key was written or flushed after
+  // WATCH: the next EXEC fails (expiry is seen at EXEC from the versions).
+  std::atomic<bool> watch_dirty{false};
 
   // Set by handlers; the connection acts on them after the reply is queued.
   bool close_after_reply = false;
+  // Close at once, unsent replies dropped (Redis's CLIENT_CLOSE_ASAP): the
+  // client went over its output limit, or its MULTI queue and WATCHed keys
+  // over the query buffer limit.
+  bool close_asap = false;
   // Set by a command that read or wrote the engine: the round must
   // DB::Sync() before its replies leave.
   bool touched_db = false;

@@ -33,6 +33,7 @@ std::vector<std::pair<std::string, std::string>> Settings(ServerState& s) {
       {"save", ""},
       {"appendonly", "no"},
       {"appendfsync", "no"},
+      {"enable-debug-command", c.enable_debug_command},
       {"pool", c.pool},
       {"pool-size", std::to_string(c.pool_size)},
   };

@@ -25,7 +25,7 @@ void QuitCommand(CommandContext& ctx) {
 
 void ResetCommand(CommandContext& ctx) {
   Client& c = ctx.client;
-  c.EndMulti();
+  DiscardTransaction(ctx.server, c);
   c.resp = 2;
   ctx.out.set_resp(2);
   {

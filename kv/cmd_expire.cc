@@ -129,14 +129,18 @@ void PTtlCommand(CommandContext& ctx) { TtlGeneric(ctx, true, false); }
 void ExpireTimeCommand(CommandContext& ctx) { TtlGeneric(ctx, false, true); }
 void PExpireTimeCommand(CommandContext& ctx) { TtlGeneric(ctx, true, true); }
 
+// One atomic Update: the TTL it removes is the one it saw.
 void PersistCommand(CommandContext& ctx) {
-  auto r = ctx.store.Get(ctx.argv[1]);
-  if (!r.ok() || r->expire_at_ms == 0) {
-    ctx.out.Integer(0);
-    return;
-  }
-  Status s = ctx.store.SetExpiry(ctx.argv[1], 0);
-  if (s.code() == StatusCode::kNotFound) {
+  Status s = ctx.store.Update(ctx.argv[1], [](const engine::UpdateInput& in,
+                                              engine::UpdateOutput* out) {
+    if (in.old == nullptr || in.old_expire_at_ms == 0) {
+      return AbortedError("no expiry");  // nothing to write
+    }
+    out->value = *in.old;
+    out->expire_at_ms = 0;
+    return OkStatus();
+  });
+  if (s.code() == StatusCode::kAborted) {
     ctx.out.Integer(0);
   } else if (!s.ok()) {
     ReplyEngineError(ctx, s);

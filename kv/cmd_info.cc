@@ -81,17 +81,33 @@ void MemorySection(ServerState& s, const engine::Stats& st, std::string* o) {
   Field(o, "daxkv_pool_used_bytes", st.used_bytes);
 }
 
-void PersistenceSection(ServerState& s, std::string* o) {
+// The persistence failure as one INFO value (no CR/LF, which would end the
+// field), or "none".
+std::string ErrorField(const Status& s) {
+  if (s.ok()) return "none";
+  std::string t = s.ToString();
+  for (char& c : t) {
+    if (c == '\r' || c == '\n') c = ' ';
+  }
+  return t;
+}
+
+// rdb_last_bgsave_status turns "err" as in Redis after a failed save, so
+// monitoring that watches it sees a pool that cannot be persisted.
+void PersistenceSection(ServerState& s, const Status& error, std::string* o) {
   o->append("# Persistence\r\n");
   Field(o, "loading", 0);
   Field(o, "rdb_changes_since_last_save", 0);
   Field(o, "rdb_bgsave_in_progress", 0);
   Field(o, "rdb_last_save_time", static_cast<uint64_t>(s.last_save_s().load()));
-  Field(o, "rdb_last_bgsave_status", "ok");
+  Field(o, "rdb_last_bgsave_status", error.ok() ? "ok" : "err");
   Field(o, "aof_enabled", 0);
   Field(o, "aof_rewrite_in_progress", 0);
   Field(o, "daxkv_durability",
         "every acknowledged write persisted before reply");
+  Field(o, "daxkv_persistence_status", error.ok() ? "ok" : "err");
+  Field(o, "daxkv_persistence_error", ErrorField(error));
+  Field(o, "daxkv_writes_refused", s.stats().misconf_rejections.load());
 }
 
 void StatsSection(ServerState& s, const engine::Stats& st, std::string* o) {
@@ -119,7 +135,8 @@ void KeyspaceSection(const engine::Stats& st, std::string* o) {
             ",expires=" + std::to_string(st.expiring_keys) + ",avg_ttl=0\r\n");
 }
 
-void DaxkvSection(ServerState& s, const engine::Stats& st, std::string* o) {
+void DaxkvSection(ServerState& s, const engine::Stats& st, const Status& error,
+                  std::string* o) {
   const dax::RegionInfo& r = s.db().region_info();
   o->append("# daxkv\r\n");
   Field(o, "pool_path", r.path);
@@ -139,6 +156,8 @@ void DaxkvSection(ServerState& s, const engine::Stats& st, std::string* o) {
   Field(o, "recovered_records", st.recovered_records);
   Field(o, "dropped_records", st.dropped_records);
   Field(o, "last_shutdown_clean", st.clean_shutdown ? "yes" : "no");
+  Field(o, "background_error", ErrorField(s.db().BackgroundError()));
+  Field(o, "persistence_error", ErrorField(error));
 }
 
 bool Wants(CommandContext& ctx, std::string_view section, bool in_default) {
@@ -164,10 +183,11 @@ void InfoCommand(CommandContext& ctx) {
   if (Wants(ctx, "server", true)) ServerSection(s, &o);
   if (Wants(ctx, "clients", true)) sep(), ClientsSection(s, &o);
   if (Wants(ctx, "memory", true)) sep(), MemorySection(s, st, &o);
-  if (Wants(ctx, "persistence", true)) sep(), PersistenceSection(s, &o);
+  const Status error = s.PersistenceError();
+  if (Wants(ctx, "persistence", true)) sep(), PersistenceSection(s, error, &o);
   if (Wants(ctx, "stats", true)) sep(), StatsSection(s, st, &o);
   if (Wants(ctx, "keyspace", true)) sep(), KeyspaceSection(st, &o);
-  if (Wants(ctx, "daxkv", true)) sep(), DaxkvSection(s, st, &o);
+  if (Wants(ctx, "daxkv", true)) sep(), DaxkvSection(s, st, error, &o);
   ctx.out.Verbatim(o);
 }
 

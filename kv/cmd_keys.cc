@@ -1,5 +1,6 @@
 // Per-key generic commands: DEL, UNLINK, EXISTS, TYPE, RENAME, RENAMENX,
 // COPY, OBJECT.
+#include <optional>
 #include <string>
 
 #include "kv/command.h"
@@ -59,6 +60,10 @@ std::string_view RenameOnce(CommandContext& ctx, bool nx, Status* s) {
 }
 
 void RenameGeneric(CommandContext& ctx, bool nx) {
+  // The engine publishes a batch key by key: run isolated, as MSET does, so
+  // no reader on another I/O thread sees neither key (or both).
+  std::optional<ExclusiveSection> isolated;
+  if (!ctx.in_exec) isolated.emplace(ctx);
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
     Status s;
     std::string_view result = RenameOnce(ctx, nx, &s);

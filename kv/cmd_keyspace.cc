@@ -5,6 +5,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -147,7 +148,12 @@ void FlushCommand(CommandContext& ctx) {
     ReplySyntaxError(ctx);
     return;
   }
+  // Isolated: no read-modify-write on another I/O thread straddles the
+  // flush, and the watched keys it touches are those that existed.
+  std::optional<ExclusiveSection> isolated;
+  if (!ctx.in_exec) isolated.emplace(ctx);
   Status s = ctx.store.Flush();
+  isolated.reset();
   if (!s.ok()) {
     ReplyEngineError(ctx, s);
   } else {

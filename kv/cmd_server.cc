@@ -2,6 +2,7 @@
 //
 // SAVE and BGSAVE only acknowledge: every acknowledged write is already
 // durable on the pool, there is no snapshot to take.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -41,17 +42,29 @@ void BgSaveCommand(CommandContext& ctx) {
   ctx.out.Simple("Background saving started");
 }
 
+// Redis 7.0's argument rules: NOSAVE|SAVE, NOW, FORCE in any order, or
+// ABORT alone; NOSAVE with SAVE, or ABORT with anything, is a syntax error.
+// (Every option means the same here: the pool is always durable.)
 void ShutdownCommand(CommandContext& ctx) {
-  bool abort = false;
+  bool abort = false, nosave = false, save = false, other = false;
   for (size_t j = 1; j < ctx.argv.size(); ++j) {
     std::string_view a = ctx.argv[j];
     if (EqualsIgnoreCase(a, "abort")) {
       abort = true;
-    } else if (!EqualsIgnoreCase(a, "nosave") && !EqualsIgnoreCase(a, "save") &&
-               !EqualsIgnoreCase(a, "now") && !EqualsIgnoreCase(a, "force")) {
+    } else if (EqualsIgnoreCase(a, "nosave")) {
+      nosave = true;
+    } else if (EqualsIgnoreCase(a, "save")) {
+      save = true;
+    } else if (EqualsIgnoreCase(a, "now") || EqualsIgnoreCase(a, "force")) {
+      other = true;
+    } else {
       ReplySyntaxError(ctx);
       return;
     }
+  }
+  if ((abort && (nosave || save || other)) || (nosave && save)) {
+    ReplySyntaxError(ctx);
+    return;
   }
   if (abort) {
     ctx.out.Error("ERR No shutdown in progress.");
@@ -65,6 +78,21 @@ void ShutdownCommand(CommandContext& ctx) {
   ctx.client.close_after_reply = true;
 }
 
+// Blocks this I/O thread only (Redis blocks its single thread), in short
+// slices so that a shutdown (SIGTERM, SHUTDOWN from another thread) is not
+// held up by it: the sleep ends as the server starts shutting down.
+void DebugSleep(ServerState& server, double secs) {
+  using Clock = std::chrono::steady_clock;
+  const auto end = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                      std::chrono::duration<double>(secs));
+  constexpr auto kSlice = std::chrono::milliseconds(10);
+  while (!server.shutting_down()) {
+    auto now = Clock::now();
+    if (now >= end) return;
+    std::this_thread::sleep_for(std::min<Clock::duration>(end - now, kSlice));
+  }
+}
+
 void DebugHelp(CommandContext& ctx) {
   static constexpr std::string_view kLines[] = {
       "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -76,6 +104,9 @@ void DebugHelp(CommandContext& ctx) {
       "    default.",
       "SLEEP <seconds>",
       "    Stop the server for <seconds>. Decimals allowed.",
+      "SIMULATE-PERSIST-ERROR <message>",
+      "    Act as if a group commit had failed with <message>: write commands",
+      "    are refused (-MISCONF) until a restart. For tests.",
       "HELP",
       "    Prints this help."};
   ReplyHelp(ctx, kLines);
@@ -93,8 +124,10 @@ void DebugCommand(CommandContext& ctx) {
       ctx.out.Error("ERR value is not a valid float");
       return;
     }
-    // Blocks this I/O thread only (Redis blocks its single thread).
-    std::this_thread::sleep_for(std::chrono::duration<double>(secs));
+    DebugSleep(ctx.server, secs);
+    ctx.out.Ok();
+  } else if (sub == "simulate-persist-error" && ctx.argv.size() == 3) {
+    ctx.server.NotePersistenceError(IOError(ctx.argv[2]));
     ctx.out.Ok();
   } else if (sub == "set-active-expire" && ctx.argv.size() == 3) {
     // The engine reclaims expired keys in the background; reads never see
@@ -124,12 +157,13 @@ void RegisterServerCommands(CommandTable* t) {
   t->Add({"bgsave", -1, kCmdAdmin, BgSaveCommand, 0, 0, 0, g,
           "Asynchronously save the dataset to disk", "1.0.0"});
   t->Add(
-      {"shutdown", -1, kCmdAdmin | kCmdLoading | kCmdStale, ShutdownCommand, 0,
-       0, 0, g,
+      {"shutdown", -1, kCmdAdmin | kCmdLoading | kCmdStale | kCmdNoMulti,
+       ShutdownCommand, 0, 0, 0, g,
        "Synchronously save the dataset to disk and then shut down the server",
        "1.0.0"});
-  t->Add({"debug", -2, kCmdAdmin | kCmdLoading | kCmdStale, DebugCommand, 0, 0,
-          0, g, "A container for debugging commands", "1.0.0"});
+  t->Add({"debug", -2, kCmdAdmin | kCmdLoading | kCmdStale | kCmdProtected,
+          DebugCommand, 0, 0, 0, g, "A container for debugging commands",
+          "1.0.0"});
 }
 
 }  // namespace daxkv::kv

@@ -91,6 +91,9 @@ void SetWithUpdate(CommandContext& ctx, const SetOptions& o, bool expired) {
     ReplyEngineError(ctx, s);
     return;
   }
+  // Redis sets the key, then expires it at once: its watchers see a write
+  // even when the key was absent (and the engine wrote nothing).
+  if (expired && !condition_failed) ctx.server.watches().Touch(ctx.argv[1]);
   if (o.get) {
     if (old) {
       ctx.out.Bulk(*old);
@@ -207,43 +210,66 @@ bool ParseGetExSyntax(CommandContext& ctx, size_t* expire_idx, bool* persist) {
   return true;
 }
 
+// What GETEX does to the key's expiry: kept, set to a time, or removed;
+// a time already past deletes the key (as Redis does for EXAT/PXAT).
+struct GetExPlan {
+  bool change = false;
+  int64_t expire_at_ms = 0;
+  ExpireArgError error = ExpireArgError::kNone;
+};
+
+GetExPlan PlanGetEx(CommandContext& ctx, size_t expire_idx, bool persist) {
+  GetExPlan plan;
+  plan.change = persist || expire_idx != 0;
+  if (expire_idx == 0) return plan;
+  std::string_view opt = ctx.argv[expire_idx];
+  ExpireUnit unit = (opt[0] == 'e' || opt[0] == 'E')
+                        ? ExpireUnit::kSeconds
+                        : ExpireUnit::kMilliseconds;
+  plan.error = ParseExpireValue(ctx.argv[expire_idx + 1], unit, opt.size() == 4,
+                                ctx.server.NowMs(), &plan.expire_at_ms);
+  return plan;
+}
+
+// The read and the expiry change are one atomic Update, so no other write
+// lands between them (the reply is the value the new expiry applies to).
 void GetExCommand(CommandContext& ctx) {
   size_t expire_idx = 0;
   bool persist = false;
   if (!ParseGetExSyntax(ctx, &expire_idx, &persist)) return;
-  auto r = ctx.store.Get(ctx.argv[1]);
-  CountLookup(ctx, r.ok());
-  if (!r.ok()) {
-    if (r.status().code() == StatusCode::kNotFound) {
-      ctx.out.Null();
-    } else {
-      ReplyEngineError(ctx, r.status());
-    }
+  if (expire_idx == 0 && !persist) {
+    GetCommand(ctx);
     return;
   }
-  int64_t expire_at_ms = persist ? 0 : -1;  // -1 = unchanged
-  if (expire_idx != 0) {
-    std::string_view opt = ctx.argv[expire_idx];
-    ExpireUnit unit = (opt[0] == 'e' || opt[0] == 'E')
-                          ? ExpireUnit::kSeconds
-                          : ExpireUnit::kMilliseconds;
-    if (!ParseExpireArg(ctx, "getex", ctx.argv[expire_idx + 1], unit,
-                        opt.size() == 4, &expire_at_ms)) {
-      return;
-    }
-  }
-  Status s;
-  if (expire_at_ms > 0 && expire_at_ms <= ctx.server.NowMs()) {
-    s = ctx.store.Delete(ctx.argv[1], nullptr);
-  } else if (expire_at_ms >= 0 && expire_at_ms != r->expire_at_ms) {
-    s = ctx.store.SetExpiry(ctx.argv[1], expire_at_ms);
-    if (s.code() == StatusCode::kNotFound) s = OkStatus();
-  }
-  if (!s.ok()) {
+  const GetExPlan plan = PlanGetEx(ctx, expire_idx, persist);
+  const int64_t now = ctx.server.NowMs();
+  std::optional<std::string> value;
+  Status s = ctx.store.Update(
+      ctx.argv[1], [&](const UpdateInput& in, UpdateOutput* out) -> Status {
+        value.reset();
+        if (in.old == nullptr) return AbortedError("absent");
+        value = *in.old;
+        // As Redis: a bad expiry is reported only for an existing key.
+        if (plan.error != ExpireArgError::kNone) return AbortedError("expiry");
+        if (plan.expire_at_ms == in.old_expire_at_ms) {
+          return AbortedError("unchanged");  // nothing to write
+        }
+        if (plan.expire_at_ms == 0 || plan.expire_at_ms > now) {
+          out->value = *in.old;
+          out->expire_at_ms = plan.expire_at_ms;
+        }  // else: a time already past deletes the key
+        return OkStatus();
+      });
+  CountLookup(ctx, value.has_value());
+  if (!s.ok() && s.code() != StatusCode::kAborted) {
     ReplyEngineError(ctx, s);
-    return;
+  } else if (!value) {
+    ctx.out.Null();
+  } else if (plan.error != ExpireArgError::kNone) {
+    ReplyExpireArgError(ctx, "getex", plan.error);
+  } else {
+    ctx.out.Bulk(*value);
   }
-  ctx.out.Bulk(r->value);
 }
 
 void MGetCommand(CommandContext& ctx) {

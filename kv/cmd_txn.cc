@@ -4,6 +4,11 @@
 // command runs meanwhile: Redis's isolation) against a TxnStore, and
 // commits all of its writes as one engine batch, so after a crash either the
 // whole block is there or none of it.
+//
+// WATCH as in Redis 7.0: EXEC fails (null reply) when a watched key was
+// written (even back to its old state), flushed, or expired since the
+// WATCH. Writes mark the watchers through the server's WatchRegistry;
+// expiry shows as a changed version at EXEC.
 #include <mutex>
 #include <shared_mutex>
 #include <string>
@@ -30,7 +35,7 @@ void DiscardCommand(CommandContext& ctx) {
     ctx.out.Error("ERR DISCARD without MULTI");
     return;
   }
-  ctx.client.EndMulti();
+  DiscardTransaction(ctx.server, ctx.client);
   ctx.out.Ok();
 }
 
@@ -45,24 +50,41 @@ void WatchCommand(CommandContext& ctx) {
     return;
   }
   for (size_t i = 1; i < ctx.argv.size(); ++i) {
-    bool known = false;
-    for (const auto& [k, v] : ctx.client.watched) known |= (k == ctx.argv[i]);
-    if (!known) {
+    // Registered before the version is read: see kv/watch_registry.h.
+    if (ctx.server.watches().Watch(&ctx.client, ctx.argv[i])) {
       ctx.client.watched.emplace_back(std::string(ctx.argv[i]),
                                       CurrentVersion(ctx.server, ctx.argv[i]));
+      ctx.client.watched_bytes += ctx.argv[i].size() + 2 * sizeof(void*);
     }
   }
   ctx.out.Ok();
 }
 
 void UnwatchCommand(CommandContext& ctx) {
-  ctx.client.watched.clear();
+  ctx.server.watches().UnwatchAll(&ctx.client);
   ctx.out.Ok();
 }
 
-// Runs the queued commands against `txn`, replying into ctx.out.
+// Whether a watched key changed since WATCH: written or flushed (marked by
+// the writer), or expired (its version no longer matches).
+bool WatchedKeyChanged(CommandContext& ctx) {
+  if (ctx.client.watch_dirty.load(std::memory_order_acquire)) return true;
+  for (const auto& [key, version] : ctx.client.watched) {
+    if (CurrentVersion(ctx.server, key) != version) return true;
+  }
+  return false;
+}
+
+// Runs the queued commands against `txn`, replying into ctx.out. Once the
+// block's replies reach the client output limit the client is to be closed
+// (Redis's CLOSE_ASAP): the block still runs to the end and commits, but its
+// replies are dropped as they come, so they never hold more than the limit
+// plus one reply.
 void RunQueued(CommandContext& ctx, TxnStore& txn) {
   const CommandTable& table = CommandTable::Default();
+  const uint64_t limit = ctx.server.settings().client_output_limit.load();
+  std::string* buf = ctx.out.buffer();
+  const size_t mark = buf->size();
   std::vector<std::string_view> argv;
   ctx.out.ArrayHeader(ctx.client.queued.size());
   for (const auto& q : ctx.client.queued) {
@@ -70,6 +92,11 @@ void RunQueued(CommandContext& ctx, TxnStore& txn) {
     const CommandSpec* spec = table.Find(argv[0]);
     CommandContext sub{ctx.server, ctx.client, txn, ctx.out, argv, true};
     RunCommand(*spec, sub);
+    if (limit != 0 && buf->size() - mark >= limit && !ctx.client.close_asap) {
+      ctx.client.close_asap = true;
+      ctx.server.stats().client_output_limit_disconnects.fetch_add(1);
+    }
+    if (ctx.client.close_asap) buf->resize(mark);
   }
 }
 
@@ -80,22 +107,22 @@ void ExecCommand(CommandContext& ctx) {
     return;
   }
   if (c.multi_error) {
-    c.EndMulti();
+    DiscardTransaction(ctx.server, c);
     ctx.out.Error(
         "EXECABORT Transaction discarded because of previous errors.");
     return;
   }
   c.touched_db = true;
   ExclusiveSection section(ctx);
-  for (const auto& [key, version] : c.watched) {
-    if (CurrentVersion(ctx.server, key) != version) {
-      c.EndMulti();
-      ctx.out.NullArray();
-      return;
-    }
+  if (WatchedKeyChanged(ctx)) {
+    DiscardTransaction(ctx.server, c);
+    ctx.out.NullArray();
+    return;
   }
-  TxnStore txn(&ctx.server.db(), ctx.server.clock());
+  TxnStore txn(&ctx.server.db(), ctx.server.clock(), &ctx.server.watches());
   for (const auto& [key, version] : c.watched) txn.Require(key, version);
+  // As Redis: the block's own writes do not count against its watches.
+  ctx.server.watches().UnwatchAll(&c);
   std::string* buf = ctx.out.buffer();
   size_t mark = buf->size();
   RunQueued(ctx, txn);
@@ -109,7 +136,7 @@ void ExecCommand(CommandContext& ctx) {
       ReplyEngineError(ctx, s);
     }
   }
-  c.EndMulti();
+  DiscardTransaction(ctx.server, c);
 }
 
 }  // namespace

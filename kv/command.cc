@@ -96,6 +96,11 @@ bool ParseIntArg(CommandContext& ctx, std::string_view s, int64_t* out) {
   return false;
 }
 
+void DiscardTransaction(ServerState& server, Client& client) {
+  client.EndMulti();
+  server.watches().UnwatchAll(&client);
+}
+
 void CountLookup(CommandContext& ctx, bool hit) {
   auto& stats = ctx.server.stats();
   (hit ? stats.keyspace_hits : stats.keyspace_misses)

@@ -74,6 +74,10 @@ enum CommandFlag : uint32_t {
   // Reads a key without counting as an access (Redis's LOOKUP_NOTOUCH):
   // OBJECT IDLETIME is not reset by TYPE, EXISTS, TTL, ...
   kCmdNoTouch = 1u << 10,
+  // Refused unless enable-debug-command allows it (Redis's CMD_PROTECTED).
+  kCmdProtected = 1u << 11,
+  // Refused inside MULTI (Redis's CMD_NO_MULTI): SHUTDOWN.
+  kCmdNoMulti = 1u << 12,
 };
 
 struct CommandSpec {
@@ -135,6 +139,8 @@ bool IsValidClientName(std::string_view name);
 void ReplyHelp(CommandContext& ctx, std::span<const std::string_view> lines);
 // Counts a keyspace hit or miss for INFO stats.
 void CountLookup(CommandContext& ctx, bool hit);
+// Leaves MULTI and forgets the WATCHed keys (Redis's discardTransaction).
+void DiscardTransaction(ServerState& server, Client& client);
 
 inline constexpr std::string_view kErrSyntax = "ERR syntax error";
 inline constexpr std::string_view kErrNotInteger =

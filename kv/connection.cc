@@ -12,9 +12,10 @@ namespace daxkv::kv {
 namespace {
 
 constexpr size_t kReadChunk = 16 * 1024;
-// Stop reading from a client whose unsent replies exceed this (it is not
-// reading them); resume once they drain.
+// Stop running commands for (and reading from) a client with this many
+// unsent replies (it is not reading them); resume once they drain.
 constexpr size_t kOutputBackpressure = 64ull << 20;
+constexpr size_t kCompactOutput = 1u << 20;
 
 }  // namespace
 
@@ -62,8 +63,34 @@ void Connection::OnEvent(uint32_t events) {
   if (closed_) return;
   if (events & EPOLLOUT) {
     if (!WriteOutput()) return;
+    // Replies drained below the backpressure mark: run what was paused.
+    if (paused_ && !OutputFull()) ProcessInput();
+    if (closed_) return;
   }
+  // Paused: read nothing more (an EPOLLIN from before the pause may still
+  // be reported); errors and hang-ups are still handled.
+  if (paused_ && !(events & (EPOLLERR | EPOLLHUP))) return;
   if (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) ReadInput();
+}
+
+void Connection::ResumeInput() {
+  resume_marked_ = false;
+  if (closed_ || !paused_ || OutputFull()) return;
+  ProcessInput();
+  if (!closed_) UpdateInterest();
+}
+
+bool Connection::OutputFull() const { return unsent() >= kOutputBackpressure; }
+
+bool Connection::CloseIfOverLimits() {
+  uint64_t limit = server_.settings().client_output_limit.load();
+  if (limit != 0 && unsent() >= limit && !client_.close_asap) {
+    client_.close_asap = true;
+    server_.stats().client_output_limit_disconnects.fetch_add(1);
+  }
+  if (!client_.close_asap) return false;
+  Close();
+  return true;
 }
 
 void Connection::EnsureReadSpace() {
@@ -106,7 +133,7 @@ void Connection::ProcessInput() {
   limits_.max_bulk =
       static_cast<int64_t>(server_.settings().proto_max_bulk_len.load());
   size_t before = out_.size();
-  while (in_start_ < in_end_ && !client_.close_after_reply) {
+  while (in_start_ < in_end_ && !client_.close_after_reply && !OutputFull()) {
     bool authed = client_.authenticated || !server_.settings().auth_required();
     auto r = parser_.Parse(in_.get() + in_start_, in_end_ - in_start_, authed);
     if (r == RequestParser::Result::kIncomplete) break;
@@ -119,6 +146,7 @@ void Connection::ProcessInput() {
     if (!argv.empty()) ExecuteCommand(server_, client_, argv, writer_);
     in_start_ += parser_.consumed();
     parser_.Reset();
+    if (CloseIfOverLimits()) return;
     if (client_.kill_requested.load(std::memory_order_relaxed)) {
       client_.close_after_reply = true;
     }
@@ -134,7 +162,9 @@ void Connection::ProcessInput() {
   }
   size_t qbuf = in_end_ - in_start_;
   client_.query_buffer_bytes.store(qbuf, std::memory_order_relaxed);
-  if (qbuf > server_.config().client_query_buffer_limit) {
+  // The parser's argument table counts too: a request of many tiny
+  // arguments costs more in spans than in bytes.
+  if (qbuf + parser_.memory() > server_.config().client_query_buffer_limit) {
     Close();  // like Redis: "closing client that reached max query buffer"
     return;
   }
@@ -142,6 +172,8 @@ void Connection::ProcessInput() {
     pending_ = true;
     owner_.MarkPending(this);
   }
+  paused_ = in_start_ < in_end_ && OutputFull();
+  if (paused_) UpdateInterest();  // stop reading until replies drain
 }
 
 void Connection::FlushReplies() {
@@ -150,13 +182,14 @@ void Connection::FlushReplies() {
   out_ready_ = out_.size();
   client_.output_buffer_bytes.store(out_.size() - out_sent_,
                                     std::memory_order_relaxed);
-  uint64_t limit = server_.settings().client_output_limit.load();
-  if (limit != 0 && out_.size() - out_sent_ > limit) {
-    server_.stats().client_output_limit_disconnects.fetch_add(1);
-    Close();
-    return;
+  if (CloseIfOverLimits()) return;  // CONFIG SET may have lowered it
+  if (!WriteOutput()) return;
+  // Drained what backpressure paused on, and no event will come for input
+  // already read: have the owner resume it next round.
+  if (paused_ && !OutputFull() && !resume_marked_) {
+    resume_marked_ = true;
+    owner_.MarkResume(this);
   }
-  WriteOutput();
 }
 
 // Writes released replies; returns false when the connection was closed.
@@ -173,6 +206,13 @@ bool Connection::WriteOutput() {
     out_sent_ += static_cast<size_t>(n);
     server_.stats().net_output_bytes.fetch_add(static_cast<uint64_t>(n),
                                                std::memory_order_relaxed);
+  }
+  // A client that always has replies in flight never drains out_ to empty:
+  // drop the sent prefix once it dominates, so out_ holds O(unsent) bytes.
+  if (out_sent_ >= kCompactOutput && out_sent_ * 2 >= out_.size()) {
+    out_.erase(0, out_sent_);
+    out_ready_ -= out_sent_;
+    out_sent_ = 0;
   }
   if (out_sent_ == out_.size()) {
     out_sent_ = out_ready_ = 0;
@@ -193,10 +233,8 @@ bool Connection::WriteOutput() {
 }
 
 void Connection::UpdateInterest() {
-  size_t unsent = out_.size() - out_sent_;
   uint32_t want = 0;
-  if (unsent < kOutputBackpressure && !client_.close_after_reply)
-    want |= EPOLLIN;
+  if (!OutputFull() && !client_.close_after_reply) want |= EPOLLIN;
   if (out_sent_ < out_ready_) want |= EPOLLOUT;
   if (want == interest_) return;
   interest_ = want;

@@ -2,6 +2,14 @@
 // through the executor, and holds their replies until the round's DB::Sync()
 // has made the writes durable (FlushReplies).
 //
+// Memory a client can make the server hold is bounded at every command, not
+// only between reads: the query buffer by client_query_buffer_limit, the
+// unsent replies by --client_output_limit (checked after each reply; over
+// it the client is closed and its replies dropped, as Redis does) and, with
+// no limit, by backpressure: once kOutputBackpressure bytes of replies are
+// unsent the connection stops running commands and reading, and resumes as
+// the client reads its replies.
+//
 // Thread-safety: used only by the owning I/O thread.
 #ifndef DAXKV_KV_CONNECTION_H_
 #define DAXKV_KV_CONNECTION_H_
@@ -29,6 +37,9 @@ class ConnectionOwner {
   virtual void MarkPending(Connection* c) = 0;
   // The connection is finished; the owner deletes it after the round.
   virtual void MarkClosed(Connection* c) = 0;
+  // The connection holds unprocessed input it paused on and can run it now
+  // (its replies drained): call ResumeInput() in the next round.
+  virtual void MarkResume(Connection* c) = 0;
 };
 
 class Connection final : public EventLoop::Handler {
@@ -46,6 +57,9 @@ class Connection final : public EventLoop::Handler {
   void FlushReplies();
   // Closes now (unregisters; the owner frees the object after the round).
   void Close();
+  // Runs the input the connection paused on (see MarkResume). REQUIRES: the
+  // owner's round lock is held, as for events.
+  void ResumeInput();
 
   bool closed() const { return closed_; }
   Client& client() { return client_; }
@@ -57,6 +71,12 @@ class Connection final : public EventLoop::Handler {
   bool WriteOutput();
   void UpdateInterest();
   void EnsureReadSpace();
+  size_t unsent() const { return out_.size() - out_sent_; }
+  // Too many unsent replies to run more commands (backpressure).
+  bool OutputFull() const;
+  // Closes the client if a reply took it over its output limit, or a
+  // command asked for it (close_asap); returns true when closed.
+  bool CloseIfOverLimits();
 
   ServerState& server_;
   ConnectionOwner& owner_;
@@ -71,6 +91,8 @@ class Connection final : public EventLoop::Handler {
   size_t in_cap_ = 0, in_start_ = 0, in_end_ = 0;
   uint32_t interest_ = 0;
   bool pending_ = false;
+  bool paused_ = false;  // stopped on backpressure with input left
+  bool resume_marked_ = false;
   bool closed_ = false;
   bool registered_ = false;
 };

@@ -1,7 +1,5 @@
 #include "kv/executor.h"
 
-#include <cstdio>
-
 namespace daxkv::kv {
 namespace {
 
@@ -27,11 +25,15 @@ bool ArityOk(const CommandSpec& spec, size_t argc) {
   return spec.arity >= 0 ? n == spec.arity : n >= -spec.arity;
 }
 
-void Queue(Client& client, std::span<const std::string_view> argv,
-           ReplyWriter& out) {
+void Queue(const CommandSpec& spec, Client& client,
+           std::span<const std::string_view> argv, ReplyWriter& out) {
   auto& q = client.queued.emplace_back();
   q.reserve(argv.size());
-  for (auto a : argv) q.emplace_back(a);
+  for (auto a : argv) {
+    q.emplace_back(a);
+    client.queued_bytes += a.size() + sizeof(std::string);
+  }
+  if (spec.flags & kCmdWrite) client.multi_has_write = true;
   client.multi_queued.store(static_cast<int>(client.queued.size()),
                             std::memory_order_relaxed);
   out.Simple("QUEUED");
@@ -39,10 +41,10 @@ void Queue(Client& client, std::span<const std::string_view> argv,
 
 // Redis's rejectCommand: a rejected EXEC discards the transaction; any
 // rejection inside MULTI dooms the block (EXECABORT).
-void Reject(const CommandSpec& spec, Client& client, std::string msg,
-            ReplyWriter& out) {
+void Reject(ServerState& server, const CommandSpec& spec, Client& client,
+            std::string msg, ReplyWriter& out) {
   if (spec.name == "exec") {
-    client.EndMulti();
+    DiscardTransaction(server, client);
     std::string_view text = msg;
     if (text.substr(0, 4) == "ERR ") text.remove_prefix(4);
     out.Error("EXECABORT Transaction discarded because of: " +
@@ -52,6 +54,40 @@ void Reject(const CommandSpec& spec, Client& client, std::string msg,
   if (client.in_multi) client.multi_error = true;
   out.Error(msg);
 }
+
+// Redis's islocalClient: only these two addresses count as local.
+bool IsLocalClient(const Client& client) {
+  std::string_view addr = client.addr;
+  std::string_view ip = addr.substr(0, addr.rfind(':'));
+  return ip == "127.0.0.1" || ip == "::1";
+}
+
+// enable-debug-command (Redis's allowProtectedAction).
+bool ProtectedAllowed(const ServerState& server, const Client& client) {
+  const std::string& mode = server.config().enable_debug_command;
+  return mode == "yes" || (mode == "local" && IsLocalClient(client));
+}
+
+// Redis's MISCONF, for a pool that cannot be persisted.
+constexpr std::string_view kMisconf =
+    "MISCONF daxkv is unable to persist to its pool, so it could lose writes "
+    "it acknowledges. Commands that may modify the data set are disabled "
+    "until the server is restarted. Please check the daxkv-server log and "
+    "INFO persistence for details about the error.";
+
+// Refused while the pool cannot be persisted, as Redis refuses on a failed
+// save: write commands, EXEC of a block with writes, and PING.
+bool RefusedOnPersistenceError(const CommandSpec& spec, const Client& client) {
+  if (spec.flags & kCmdWrite) return true;
+  if (spec.name == "exec") return client.multi_has_write;
+  return spec.name == "ping";
+}
+
+constexpr std::string_view kDebugNotAllowed =
+    "ERR DEBUG command not allowed. If the enable-debug-command option is "
+    "set to \"local\", you can run it from a local connection, otherwise "
+    "you need to set this option in the configuration file, and then "
+    "restart the server.";
 
 // Records an access to each key argument, as Redis's lookupKey does.
 void TouchKeys(const CommandSpec& spec, const CommandContext& ctx) {
@@ -83,15 +119,30 @@ void ExecuteCommand(ServerState& server, Client& client,
     return;
   }
   if (!ArityOk(*spec, argv.size())) {
-    Reject(*spec, client,
+    Reject(server, *spec, client,
            "ERR wrong number of arguments for '" + std::string(spec->name) +
                "' command",
            out);
     return;
   }
+  if ((spec->flags & kCmdProtected) && !ProtectedAllowed(server, client)) {
+    Reject(server, *spec, client, std::string(kDebugNotAllowed), out);
+    return;
+  }
   if (!client.authenticated && !(spec->flags & kCmdNoAuth) &&
       server.settings().auth_required()) {
-    Reject(*spec, client, "NOAUTH Authentication required.", out);
+    Reject(server, *spec, client, "NOAUTH Authentication required.", out);
+    return;
+  }
+  if (client.in_multi && (spec->flags & kCmdNoMulti)) {
+    Reject(server, *spec, client,
+           "ERR Command not allowed inside a transaction", out);
+    return;
+  }
+  if (RefusedOnPersistenceError(*spec, client) &&
+      !server.PersistenceError().ok()) {
+    server.stats().misconf_rejections.fetch_add(1);
+    Reject(server, *spec, client, std::string(kMisconf), out);
     return;
   }
   client.last_command.store(spec, std::memory_order_relaxed);
@@ -100,20 +151,26 @@ void ExecuteCommand(ServerState& server, Client& client,
     client.last_subcommand = ToLower(argv[1]);
   }
   if (client.in_multi && !(spec->flags & kCmdNoQueue)) {
-    Queue(client, argv, out);
-    return;
+    Queue(*spec, client, argv, out);
+  } else {
+    DirectStore store(&server.db(), &server.watches());
+    CommandContext ctx{server, client, store, out, argv};
+    RunCommand(*spec, ctx);
   }
-  DirectStore store(&server.db());
-  CommandContext ctx{server, client, store, out, argv};
-  RunCommand(*spec, ctx);
+  // What a client keeps between commands (its MULTI queue and WATCHed
+  // keys) is bounded like its query buffer: over the limit it is closed,
+  // as Redis closes a client whose query buffer overflows.
+  if (client.queued_bytes + client.watched_bytes >
+      server.config().client_query_buffer_limit) {
+    client.close_asap = true;
+  }
 }
 
 bool SyncRound(ServerState& server) {
   server.stats().syncs.fetch_add(1, std::memory_order_relaxed);
   Status s = server.db().Sync();
   if (!s.ok()) {
-    std::fprintf(stderr, "daxkv-server: DB::Sync failed: %s\n",
-                 s.ToString().c_str());
+    server.NotePersistenceError(s);
     return false;
   }
   return true;

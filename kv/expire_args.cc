@@ -10,27 +10,41 @@ void ReplyInvalidExpire(CommandContext& ctx, std::string_view command) {
                 "' command");
 }
 
-bool ParseExpireArg(CommandContext& ctx, std::string_view command,
-                    std::string_view arg, ExpireUnit unit, bool absolute,
-                    int64_t* expire_at_ms) {
+ExpireArgError ParseExpireValue(std::string_view arg, ExpireUnit unit,
+                                bool absolute, int64_t now_ms,
+                                int64_t* expire_at_ms) {
   int64_t v = 0;
-  if (!ParseIntArg(ctx, arg, &v)) return false;
+  if (!ParseInt64(arg, &v)) return ExpireArgError::kNotInteger;
   constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
   if (v <= 0 || (unit == ExpireUnit::kSeconds && v > kMax / 1000)) {
-    ReplyInvalidExpire(ctx, command);
-    return false;
+    return ExpireArgError::kInvalid;
   }
   if (unit == ExpireUnit::kSeconds) v *= 1000;
   if (!absolute) {
-    int64_t now = ctx.server.NowMs();
-    if (v > kMax - now) {
-      ReplyInvalidExpire(ctx, command);
-      return false;
-    }
-    v += now;
+    if (v > kMax - now_ms) return ExpireArgError::kInvalid;
+    v += now_ms;
   }
   *expire_at_ms = v;
-  return true;
+  return ExpireArgError::kNone;
+}
+
+void ReplyExpireArgError(CommandContext& ctx, std::string_view command,
+                         ExpireArgError error) {
+  if (error == ExpireArgError::kNotInteger) {
+    ReplyNotInteger(ctx);
+  } else {
+    ReplyInvalidExpire(ctx, command);
+  }
+}
+
+bool ParseExpireArg(CommandContext& ctx, std::string_view command,
+                    std::string_view arg, ExpireUnit unit, bool absolute,
+                    int64_t* expire_at_ms) {
+  ExpireArgError e =
+      ParseExpireValue(arg, unit, absolute, ctx.server.NowMs(), expire_at_ms);
+  if (e == ExpireArgError::kNone) return true;
+  ReplyExpireArgError(ctx, command, e);
+  return false;
 }
 
 }  // namespace daxkv::kv

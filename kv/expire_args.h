@@ -13,6 +13,17 @@ namespace daxkv::kv {
 
 enum class ExpireUnit { kSeconds, kMilliseconds };
 
+enum class ExpireArgError { kNone, kNotInteger, kInvalid };
+
+// ParseExpireArg without the reply: for commands that must look the key up
+// before they may report a bad expiry (GETEX).
+ExpireArgError ParseExpireValue(std::string_view arg, ExpireUnit unit,
+                                bool absolute, int64_t now_ms,
+                                int64_t* expire_at_ms);
+// The reply for a ParseExpireValue error.
+void ReplyExpireArgError(CommandContext& ctx, std::string_view command,
+                         ExpireArgError error);
+
 // Converts `arg` (EX/PX when !absolute, EXAT/PXAT when absolute) into an
 // absolute time in ms. Replies with the error and returns false when `arg`
 // is not an integer, <= 0, or overflows ("ERR invalid expire time in 'set'

@@ -50,7 +50,6 @@ constexpr std::string_view kDenied =
 class IoThread::Listener final : public EventLoop::Handler {
  public:
   Listener(IoThread& owner, int fd) : owner_(owner), fd_(fd) {}
-  ~Listener() override { close(fd_); }
   void OnEvent(uint32_t) override { owner_.Accept(fd_); }
   int fd() const { return fd_; }
 
@@ -60,30 +59,31 @@ class IoThread::Listener final : public EventLoop::Handler {
 };
 
 StatusOr<std::unique_ptr<IoThread>> IoThread::Create(
-    ServerState& server, std::vector<int> listen_fds) {
-  auto loop = EventLoop::Create();
-  if (!loop.ok()) {
-    for (int fd : listen_fds) close(fd);
-    return loop.status();
-  }
-  std::unique_ptr<IoThread> t(new IoThread(server, std::move(*loop)));
+    ServerState& server, const std::vector<int>& listen_fds,
+    IoThreadGroup* group) {
+  DAXKV_ASSIGN_OR_RETURN(auto loop, EventLoop::Create());
+  std::unique_ptr<IoThread> t(new IoThread(server, std::move(loop), group));
   for (int fd : listen_fds) {
     t->listeners_.push_back(std::make_unique<Listener>(*t, fd));
-    DAXKV_RETURN_IF_ERROR(
-        t->loop_->Add(fd, EPOLLIN, t->listeners_.back().get()));
+    // Exclusive: a new connection wakes one waiting thread, not all.
+    DAXKV_RETURN_IF_ERROR(t->loop_->Add(fd, EPOLLIN | EPOLLEXCLUSIVE,
+                                        t->listeners_.back().get()));
   }
   return t;
 }
 
-IoThread::IoThread(ServerState& server, std::unique_ptr<EventLoop> loop)
+IoThread::IoThread(ServerState& server, std::unique_ptr<EventLoop> loop,
+                   IoThreadGroup* group)
     : server_(server),
       loop_(std::move(loop)),
+      group_(group),
       round_lock_(server.exec_lock(), std::defer_lock) {}
 
 IoThread::~IoThread() {
   Stop();
   Join();
   for (Connection* c : conns_) delete c;
+  for (const Accepted& a : adopted_) close(a.fd);
 }
 
 void IoThread::Start() {
@@ -101,6 +101,7 @@ void IoThread::Join() {
 
 void IoThread::MarkPending(Connection* c) { pending_.push_back(c); }
 void IoThread::MarkClosed(Connection* c) { closed_.push_back(c); }
+void IoThread::MarkResume(Connection* c) { resume_.push_back(c); }
 
 void IoThread::Run() {
   while (!stop_.load()) Round(100);
@@ -108,11 +109,17 @@ void IoThread::Run() {
 }
 
 void IoThread::Round(int timeout_ms) {
-  int n = loop_->Wait(timeout_ms);
+  int n = loop_->Wait(resume_.empty() ? timeout_ms : 0);
   bool woken = false;
-  if (n > 0) {
+  if (n > 0 || !resume_.empty()) {
     round_lock_.lock();
-    woken = loop_->Dispatch();
+    if (n > 0) woken = loop_->Dispatch();
+    if (woken) ServeAdopted();
+    // Connections closed meanwhile are still allocated: FinishRound frees
+    // them only after this.
+    std::vector<Connection*> resume;
+    resume.swap(resume_);
+    for (Connection* c : resume) c->ResumeInput();
     round_lock_.unlock();
   }
   FinishRound();
@@ -146,6 +153,7 @@ void IoThread::FinishRound() {
   pending_.clear();
   for (Connection* c : closed_) {
     conns_.erase(c);
+    std::erase(resume_, c);
     delete c;
   }
   closed_.clear();
@@ -167,14 +175,46 @@ void IoThread::Accept(int listen_fd) {
     sockaddr_storage local{};
     len = sizeof(local);
     getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len);
-    auto* c = new Connection(server_, *this, fd, addr, FormatAddr(local));
-    c->client().round_lock = &round_lock_;
-    conns_.insert(c);
-    Status s = c->Start();
-    if (!s.ok()) {
-      std::fprintf(stderr, "daxkv-server: %s\n", s.ToString().c_str());
-      c->Close();
+    IoThread* to = this;
+    if (group_ != nullptr && !group_->threads.empty()) {
+      to = group_->threads[group_->next.fetch_add(1) % group_->threads.size()];
     }
+    if (to == this) {
+      Serve(fd, std::move(addr), FormatAddr(local));
+    } else {
+      to->Adopt(fd, std::move(addr), FormatAddr(local));
+    }
+  }
+}
+
+void IoThread::Adopt(int fd, std::string addr, std::string laddr) {
+  {
+    std::lock_guard<std::mutex> l(adopt_mu_);
+    adopted_.push_back({fd, std::move(addr), std::move(laddr)});
+  }
+  loop_->Wake();
+}
+
+void IoThread::ServeAdopted() {
+  std::vector<Accepted> adopted;
+  {
+    std::lock_guard<std::mutex> l(adopt_mu_);
+    adopted.swap(adopted_);
+  }
+  for (Accepted& a : adopted) {
+    Serve(a.fd, std::move(a.addr), std::move(a.laddr));
+  }
+}
+
+void IoThread::Serve(int fd, std::string addr, std::string laddr) {
+  auto* c =
+      new Connection(server_, *this, fd, std::move(addr), std::move(laddr));
+  c->client().round_lock = &round_lock_;
+  conns_.insert(c);
+  Status s = c->Start();
+  if (!s.ok()) {
+    std::fprintf(stderr, "daxkv-server: %s\n", s.ToString().c_str());
+    c->Close();
   }
 }
 
@@ -185,7 +225,9 @@ bool IoThread::Admit(int fd, const std::string& peer_ip) {
   if (s.protected_mode.load() && !s.auth_required() && !IsLoopback(peer_ip)) {
     reject = kDenied;
   } else if (server_.ClientCount() >=
-             static_cast<size_t>(s.maxclients.load())) {
+                 static_cast<size_t>(s.maxclients.load()) &&
+             server_.LiveClientCount() >=
+                 static_cast<size_t>(s.maxclients.load())) {
     reject = "-ERR max number of clients reached\r\n";
   }
   if (reject.empty()) return true;
@@ -216,6 +258,11 @@ void IoThread::Housekeeping() {
 void IoThread::Drain() {
   for (auto& l : listeners_) loop_->Remove(l->fd());
   listeners_.clear();
+  {
+    std::lock_guard<std::mutex> l(adopt_mu_);
+    for (const Accepted& a : adopted_) close(a.fd);
+    adopted_.clear();
+  }
   // Requests already read are answered; then every client is closed.
   round_lock_.lock();
   loop_->Wait(0);

@@ -3,6 +3,12 @@
 // shared hold of the server's exec lock, calls DB::Sync() once if any of them
 // touched the engine (group commit), and only then sends the replies.
 //
+// Listening: one socket per bound address, shared by all threads (no
+// SO_REUSEPORT, so a second server on the port fails with "Address already
+// in use", as Redis does). Every thread waits on it with EPOLLEXCLUSIVE (one
+// stuck thread does not stop accepting); the thread that accepts hands the
+// connections out round-robin across the group (IoThread::Adopt).
+//
 // Thread-safety: Start/Stop/Join from the controlling thread; everything
 // else runs on the I/O thread itself.
 #ifndef DAXKV_KV_IO_THREAD_H_
@@ -10,6 +16,7 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <unordered_set>
@@ -21,13 +28,28 @@
 
 namespace daxkv::kv {
 
+class IoThread;
+
+// The I/O threads that share the listening sockets; accepted connections
+// go to them in turn. Filled before any thread starts.
+struct IoThreadGroup {
+  std::vector<IoThread*> threads;
+  std::atomic<size_t> next{0};
+};
+
 class IoThread final : public ConnectionOwner {
  public:
-  // `listen_fds` are this thread's listening sockets (SO_REUSEPORT copies);
-  // the thread owns and closes them.
+  // `listen_fds` are the server's listening sockets, shared with the other
+  // threads of `group` (which must outlive the thread); the caller closes
+  // them after every thread is joined.
   static StatusOr<std::unique_ptr<IoThread>> Create(
-      ServerState& server, std::vector<int> listen_fds);
+      ServerState& server, const std::vector<int>& listen_fds,
+      IoThreadGroup* group);
   ~IoThread() override;
+
+  // Takes over an accepted connection (from any thread): it is served from
+  // this thread's next round.
+  void Adopt(int fd, std::string addr, std::string laddr);
 
   void Start();
   // Asks the thread to drain: stop accepting, finish the round, flush
@@ -38,25 +60,37 @@ class IoThread final : public ConnectionOwner {
   EventLoop& loop() override { return *loop_; }
   void MarkPending(Connection* c) override;
   void MarkClosed(Connection* c) override;
+  void MarkResume(Connection* c) override;
 
  private:
   class Listener;
-  IoThread(ServerState& server, std::unique_ptr<EventLoop> loop);
+  IoThread(ServerState& server, std::unique_ptr<EventLoop> loop,
+           IoThreadGroup* group);
+  struct Accepted {
+    int fd;
+    std::string addr, laddr;
+  };
 
   void Run();
   void Round(int timeout_ms);
   void FinishRound();
   void Accept(int listen_fd);
   bool Admit(int fd, const std::string& peer_ip);
+  void Serve(int fd, std::string addr, std::string laddr);
+  void ServeAdopted();
   void Housekeeping();
   void Drain();
 
   ServerState& server_;
   std::unique_ptr<EventLoop> loop_;
+  IoThreadGroup* group_;
+  std::mutex adopt_mu_;
+  std::vector<Accepted> adopted_;  // guarded by adopt_mu_
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::unordered_set<Connection*> conns_;
   std::vector<Connection*> pending_;
   std::vector<Connection*> closed_;
+  std::vector<Connection*> resume_;  // run paused input next round
   std::shared_lock<std::shared_mutex> round_lock_;
   std::atomic<bool> stop_{false};
   std::thread thread_;

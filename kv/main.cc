@@ -34,6 +34,8 @@ DEFINE_string(client_query_buffer_limit, "1G",
 DEFINE_string(segment_size, "0",
               "Engine segment size for a new pool (0 = pool_size/32 within "
               "[4M, 64M]); larger values span several segments");
+DEFINE_string(enable_debug_command, "no",
+              "Allow DEBUG: no, local (from 127.0.0.1 / ::1 only) or yes");
 DEFINE_bool(require_dax, false,
             "Refuse page-granularity (msync) backings: the pool must be DAX");
 DEFINE_bool(format_over_existing_data, false,

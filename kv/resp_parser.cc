@@ -140,6 +140,10 @@ void RequestParser::Reset() {
   spans_.clear();
   inline_count_ = 0;
   argv_.clear();
+  // A request with very many arguments does not pin its arrays.
+  constexpr size_t kKeep = 4096;
+  if (spans_.capacity() > kKeep) decltype(spans_)().swap(spans_);
+  if (argv_.capacity() > kKeep) decltype(argv_)().swap(argv_);
 }
 
 RequestParser::Result RequestParser::Fail(std::string_view message) {
@@ -167,6 +171,12 @@ RequestParser::Result RequestParser::Parse(const char* buf, size_t len,
 
 RequestParser::Result RequestParser::ParseInline(const char* buf, size_t len) {
   const char* nl = static_cast<const char*>(std::memchr(buf, '\n', len));
+  // Redis finds the newline with strchr(): a NUL byte before it hides it,
+  // and the request waits (until it is too big) as if incomplete.
+  if (nl != nullptr &&
+      std::memchr(buf, '\0', static_cast<size_t>(nl - buf)) != nullptr) {
+    nl = nullptr;
+  }
   if (nl == nullptr) {
     if (len > limits_.max_inline) return Fail("too big inline request");
     return Result::kIncomplete;

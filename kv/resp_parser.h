@@ -21,7 +21,9 @@
 namespace daxkv::kv {
 
 struct ParserLimits {
-  int64_t max_multibulk = 1024 * 1024;     // arguments per request
+  // Arguments per request: Redis's INT_MAX. What a long request costs is
+  // bounded by the caller's query buffer limit, which counts memory().
+  int64_t max_multibulk = 2147483647;
   int64_t max_bulk = 512ll * 1024 * 1024;  // bytes per argument
   // Caps for connections that have not authenticated yet (as Redis does).
   int64_t unauth_max_multibulk = 10;
@@ -49,6 +51,11 @@ class RequestParser {
   // Bytes still needed to finish the bulk argument being read (0 if none
   // is known): lets the caller size its read buffer for large values.
   size_t pending_bulk_bytes(size_t len) const;
+  // Memory the parser holds for the request being parsed (argument spans).
+  size_t memory() const {
+    return spans_.capacity() * sizeof(spans_[0]) +
+           argv_.capacity() * sizeof(argv_[0]);
+  }
 
   void Reset();
 

@@ -84,21 +84,28 @@ StatusOr<int> ListenSocket(const std::string& host, int port) {
     return InvalidArgumentError("bind address '" + host +
                                 "': " + gai_strerror(rc));
   }
+  // SO_REUSEADDR only (TIME_WAIT); never SO_REUSEPORT, which would let a
+  // second server bind the port and take half of the clients.
   int fd =
       socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   int one = 1;
-  if (fd >= 0) {
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+  if (fd >= 0) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  const char* step = nullptr;
+  if (fd < 0) {
+    step = "socket";
+  } else if (bind(fd, res->ai_addr, res->ai_addrlen) != 0) {
+    step = "bind";
+  } else if (listen(fd, 511) != 0) {
+    step = "listen";
   }
-  if (fd < 0 || bind(fd, res->ai_addr, res->ai_addrlen) != 0 ||
-      listen(fd, 511) != 0) {
-    std::string err = std::strerror(errno);
-    if (fd >= 0) close(fd);
-    freeaddrinfo(res);
-    return IOError("cannot listen on " + host + ":" + port_s + ": " + err);
-  }
+  int err = errno;
   freeaddrinfo(res);
+  if (step != nullptr) {
+    if (fd >= 0) close(fd);
+    // Redis's wording ("... 127.0.0.1:6379: bind: Address already in use").
+    return IOError("Could not create server TCP listening socket " + host +
+                   ":" + port_s + ": " + step + ": " + std::strerror(err));
+  }
   return fd;
 }
 
@@ -115,6 +122,9 @@ std::vector<std::string> SplitBind(const std::string& bind) {
 StatusOr<std::unique_ptr<Server>> Server::Open(const ServerConfig& config) {
   std::unique_ptr<Server> s(new Server);
   s->config_ = config;
+  // Bind first, as Redis does: a port in use fails at once, before a long
+  // recovery of the pool.
+  DAXKV_RETURN_IF_ERROR(s->Bind());
   dax::OpenOptions ro;
   ro.create_if_missing = true;
   ro.create_size = config.pool_size;
@@ -144,32 +154,41 @@ StatusOr<std::unique_ptr<Server>> Server::Open(const ServerConfig& config) {
   s->state_ = std::make_unique<ServerState>(s->db_.get(), config);
   s->state_->recovery_ms = ms;
   s->state_->set_shutdown_handler([] { kill(getpid(), SIGTERM); });
-  DAXKV_RETURN_IF_ERROR(s->Listen());
+  DAXKV_RETURN_IF_ERROR(s->CreateThreads());
   return s;
 }
 
-Status Server::Listen() {
+Status Server::Bind() {
   std::vector<std::string> hosts = SplitBind(config_.bind);
   if (hosts.empty()) return InvalidArgumentError("--bind names no address");
+  for (const auto& h : hosts) {
+    DAXKV_ASSIGN_OR_RETURN(int fd, ListenSocket(h, config_.port));
+    listen_fds_.push_back(fd);
+  }
+  return OkStatus();
+}
+
+Status Server::CreateThreads() {
   for (int t = 0; t < config_.threads; ++t) {
-    std::vector<int> fds;
-    for (const auto& h : hosts) {
-      auto fd = ListenSocket(h, config_.port);
-      if (!fd.ok()) {
-        for (int f : fds) close(f);
-        return fd.status();
-      }
-      fds.push_back(*fd);
-    }
     DAXKV_ASSIGN_OR_RETURN(auto thread,
-                           IoThread::Create(*state_, std::move(fds)));
+                           IoThread::Create(*state_, listen_fds_, &group_));
+    group_.threads.push_back(thread.get());
     threads_.push_back(std::move(thread));
   }
   return OkStatus();
 }
 
-Server::~Server() {
+void Server::StopThreads() {
+  for (auto& t : threads_) t->Stop();
+  for (auto& t : threads_) t->Join();
   threads_.clear();
+  group_.threads.clear();
+  for (int fd : listen_fds_) close(fd);
+  listen_fds_.clear();
+}
+
+Server::~Server() {
+  StopThreads();
   state_.reset();
   db_.reset();
 }
@@ -195,9 +214,8 @@ Status Server::Run() {
   std::printf("received %s: draining clients and closing the pool\n",
               sig == SIGINT ? "SIGINT" : "SIGTERM");
   std::fflush(stdout);
-  for (auto& t : threads_) t->Stop();
-  for (auto& t : threads_) t->Join();
-  threads_.clear();
+  state_->BeginShutdown();
+  StopThreads();
   Status s = db_->Sync();
   db_.reset();
   std::printf("daxkv-server stopped%s\n", s.ok() ? " cleanly" : "");

@@ -32,11 +32,15 @@ class Server {
 
  private:
   Server() = default;
-  Status Listen();
+  Status Bind();
+  Status CreateThreads();
+  void StopThreads();
 
   ServerConfig config_;
   std::unique_ptr<engine::DB> db_;
   std::unique_ptr<ServerState> state_;
+  std::vector<int> listen_fds_;  // shared by every I/O thread
+  IoThreadGroup group_;
   std::vector<std::unique_ptr<IoThread>> threads_;
 };
 

@@ -99,6 +99,9 @@ Status ApplySetting(std::string_view key, std::string_view value,
     ok = ParseBool(value, &c->require_dax);
   } else if (k == "format_over_existing_data") {
     ok = ParseBool(value, &c->format_over_existing_data);
+  } else if (k == "enable_debug_command") {
+    ok = value == "no" || value == "local" || value == "yes";
+    if (ok) c->enable_debug_command = std::string(value);
   } else {
     return InvalidArgumentError("unknown setting '" + std::string(key) + "'");
   }

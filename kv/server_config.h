@@ -37,6 +37,9 @@ struct ServerConfig {
   // Engine segment size for a new pool; 0 = pool_size / 32 clamped to
   // [4 MiB, 64 MiB]. Larger values take a span of contiguous segments.
   uint64_t segment_size = 0;
+  // Redis 7's enable-debug-command: "no" (DEBUG refused), "local" (only
+  // from 127.0.0.1 / ::1), "yes".
+  std::string enable_debug_command = "no";
 };
 
 // The segment size a new pool of `config` is formatted with.

@@ -1,6 +1,10 @@
 #include "kv/server_state.h"
 
+#include <poll.h>
+
 #include <chrono>
+#include <cstdio>
+#include <vector>
 
 namespace daxkv::kv {
 
@@ -38,6 +42,7 @@ void ServerStats::Reset() {
   keyspace_misses.Reset();
   syncs.Reset();
   client_output_limit_disconnects.Reset();
+  misconf_rejections.Reset();
 }
 
 ServerState::ServerState(engine::DB* db, const ServerConfig& config)
@@ -51,12 +56,39 @@ ServerState::ServerState(engine::DB* db, const ServerConfig& config)
 
 int64_t ServerState::NowMs() const { return clock_(); }
 
+Status ServerState::PersistenceError() {
+  if (has_persistence_error_.load(std::memory_order_acquire)) {
+    std::lock_guard<std::mutex> l(persistence_mu_);
+    return persistence_error_;
+  }
+  Status s = db_->BackgroundError();
+  if (!s.ok() && !logged_background_error_.exchange(true)) {
+    std::fprintf(stderr,
+                 "daxkv-server: the engine cannot persist (%s): write "
+                 "commands are refused until a restart\n",
+                 s.ToString().c_str());
+  }
+  return s;
+}
+
+void ServerState::NotePersistenceError(const Status& s) {
+  std::lock_guard<std::mutex> l(persistence_mu_);
+  if (has_persistence_error_.load()) return;
+  persistence_error_ = s;
+  has_persistence_error_.store(true, std::memory_order_release);
+  std::fprintf(stderr,
+               "daxkv-server: a group commit failed (%s): write commands are "
+               "refused until a restart\n",
+               s.ToString().c_str());
+}
+
 void ServerState::Register(Client* c, std::function<void()> wake) {
   std::lock_guard<std::mutex> l(clients_mu_);
   clients_[c->id] = Entry{c, std::move(wake)};
 }
 
 void ServerState::Unregister(Client* c) {
+  watches_.UnwatchAll(c);
   std::lock_guard<std::mutex> l(clients_mu_);
   clients_.erase(c->id);
 }
@@ -64,6 +96,24 @@ void ServerState::Unregister(Client* c) {
 size_t ServerState::ClientCount() const {
   std::lock_guard<std::mutex> l(clients_mu_);
   return clients_.size();
+}
+
+size_t ServerState::LiveClientCount() const {
+  std::vector<pollfd> fds;
+  {
+    // A registered client's fd stays open until after Unregister.
+    std::lock_guard<std::mutex> l(clients_mu_);
+    fds.reserve(clients_.size());
+    for (const auto& [id, e] : clients_) {
+      if (e.client->fd >= 0) fds.push_back({e.client->fd, POLLRDHUP, 0});
+    }
+    if (poll(fds.data(), fds.size(), 0) < 0) return clients_.size();
+  }
+  size_t live = 0;
+  for (const pollfd& p : fds) {
+    live += (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) == 0;
+  }
+  return live;
 }
 
 void ServerState::ForEachClient(const std::function<void(Client&)>& fn) const {

@@ -19,6 +19,7 @@
 #include "kv/access_clock.h"
 #include "kv/client.h"
 #include "kv/server_config.h"
+#include "kv/watch_registry.h"
 
 namespace daxkv::kv {
 
@@ -49,6 +50,7 @@ struct ServerStats {
   ShardedCounter keyspace_misses;
   ShardedCounter syncs;
   ShardedCounter client_output_limit_disconnects;
+  ShardedCounter misconf_rejections;  // commands refused with -MISCONF
 
   void Reset();
 };
@@ -62,6 +64,14 @@ class ServerState {
   const ServerConfig& config() const { return config_; }
   RuntimeSettings& settings() { return settings_; }
   ServerStats& stats() { return stats_; }
+
+  // Why the server cannot keep its durability promise, or OK: the engine's
+  // sticky DB::BackgroundError(), or the first group commit (Sync) that
+  // failed here. While it is non-OK write commands are refused with
+  // -MISCONF (as Redis after a failed save); it lasts until a restart.
+  Status PersistenceError();
+  // Records a failed group commit (the first one is kept) and logs it.
+  void NotePersistenceError(const Status& s);
 
   // Wall-clock milliseconds (the engine's expiry clock); tests may replace.
   int64_t NowMs() const;
@@ -79,11 +89,19 @@ class ServerState {
   // Shared by every I/O thread round; exclusive while an EXEC block runs.
   std::shared_mutex& exec_lock() { return exec_lock_; }
 
-  // Client registry (CLIENT LIST/KILL, INFO clients).
+  // Who WATCHes which keys (every write marks the watchers).
+  WatchRegistry& watches() { return watches_; }
+
+  // Client registry (CLIENT LIST/KILL, INFO clients). Unregister also
+  // unwatches the client's keys.
   uint64_t NextClientId() { return next_client_id_.fetch_add(1) + 1; }
   void Register(Client* c, std::function<void()> wake);
   void Unregister(Client* c);
   size_t ClientCount() const;
+  // Registered clients whose peer has not hung up: a client that closed its
+  // socket counts until its I/O thread sees the EOF, which may lag behind a
+  // new connection accepted on another thread (maxclients).
+  size_t LiveClientCount() const;
   // Calls fn for each client under the registry lock.
   void ForEachClient(const std::function<void(Client&)>& fn) const;
   // Sets kill_requested on each client fn selects and wakes its thread.
@@ -94,6 +112,10 @@ class ServerState {
     shutdown_handler_ = std::move(fn);
   }
   bool RequestShutdown();
+  // Set once the server starts shutting down (signal or SHUTDOWN): long
+  // waits inside a command (DEBUG SLEEP) end early.
+  void BeginShutdown() { shutting_down_.store(true); }
+  bool shutting_down() const { return shutting_down_.load(); }
 
   // Samples total_commands_processed (called about once a second by the
   // I/O threads); InstantaneousOps() is the rate over the last sample.
@@ -119,10 +141,16 @@ class ServerState {
   std::atomic<int64_t> last_save_s_;
   std::shared_mutex exec_lock_;
   AccessClock access_clock_;
+  WatchRegistry watches_;
   std::atomic<uint64_t> next_client_id_{0};
   mutable std::mutex clients_mu_;
   std::map<uint64_t, Entry> clients_;
   std::function<void()> shutdown_handler_;
+  std::atomic<bool> shutting_down_{false};
+  std::atomic<bool> has_persistence_error_{false};
+  std::atomic<bool> logged_background_error_{false};
+  std::mutex persistence_mu_;
+  Status persistence_error_;  // guarded by persistence_mu_
   std::mutex sample_mu_;
   int64_t sample_ms_ = 0;
   uint64_t sample_ops_ = 0;

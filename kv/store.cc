@@ -1,5 +1,8 @@
 #include "kv/store.h"
 
+#include <string>
+#include <vector>
+
 namespace daxkv::kv {
 namespace {
 
@@ -18,24 +21,59 @@ StatusOr<engine::ReadResult> DirectStore::Get(std::string_view key) {
 bool DirectStore::Exists(std::string_view key) { return db_->Exists(key); }
 Status DirectStore::Put(std::string_view key, std::string_view value,
                         int64_t expire_at_ms, engine::PutMode mode) {
-  if (mode == engine::PutMode::kUpsert) {
-    return db_->Put(key, value, expire_at_ms, kNoSync);
-  }
-  return db_->PutIf(mode, key, value, expire_at_ms, kNoSync);
+  Status s = mode == engine::PutMode::kUpsert
+                 ? db_->Put(key, value, expire_at_ms, kNoSync)
+                 : db_->PutIf(mode, key, value, expire_at_ms, kNoSync);
+  if (s.ok()) Touched(key);
+  return s;
 }
 Status DirectStore::Delete(std::string_view key, bool* existed) {
-  return db_->Delete(key, existed, kNoSync);
+  bool was = false;
+  Status s = db_->Delete(key, &was, kNoSync);
+  if (existed != nullptr) *existed = was;
+  if (s.ok() && was) Touched(key);
+  return s;
 }
 Status DirectStore::SetExpiry(std::string_view key, int64_t expire_at_ms) {
-  return db_->SetExpiry(key, expire_at_ms, kNoSync);
+  Status s = db_->SetExpiry(key, expire_at_ms, kNoSync);
+  if (s.ok()) Touched(key);
+  return s;
 }
 Status DirectStore::Update(std::string_view key, const engine::UpdateFn& fn) {
-  return db_->Update(key, fn, kNoSync);
+  // Deleting an absent key writes nothing and touches no watcher.
+  bool changed = false;
+  Status s = db_->Update(
+      key,
+      [&](const engine::UpdateInput& in, engine::UpdateOutput* out) {
+        Status st = fn(in, out);
+        changed = st.ok() && (out->value.has_value() || in.old != nullptr);
+        return st;
+      },
+      kNoSync);
+  if (s.ok() && changed) Touched(key);
+  return s;
 }
 Status DirectStore::Write(const engine::WriteBatch& batch) {
-  return db_->Write(batch, kNoSync);
+  Status s = db_->Write(batch, kNoSync);
+  if (s.ok()) {
+    for (const auto& op : batch.ops()) Touched(op.key);
+  }
+  return s;
 }
-Status DirectStore::Flush() { return db_->Flush(); }
+// FLUSHALL touches the watched keys that existed (Redis 7.0's
+// touchAllWatchedKeysInDb). REQUIRES: no concurrent writer (FLUSHALL runs
+// in an exclusive section), so existence does not change meanwhile.
+Status DirectStore::Flush() {
+  std::vector<std::string> existed;
+  if (watches_ != nullptr) {
+    for (auto& key : watches_->Keys()) {
+      if (db_->Exists(key)) existed.push_back(std::move(key));
+    }
+  }
+  DAXKV_RETURN_IF_ERROR(db_->Flush());
+  for (const auto& k : existed) Touched(k);
+  return OkStatus();
+}
 
 StatusOr<engine::ReadResult> TxnStore::Get(std::string_view key) {
   auto it = overlay_.find(key);
@@ -152,7 +190,11 @@ void TxnStore::Require(std::string_view key, uint64_t version) {
 
 Status TxnStore::Commit() {
   if (batch_.empty()) return OkStatus();
-  return db_->Write(batch_, kNoSync);
+  DAXKV_RETURN_IF_ERROR(db_->Write(batch_, kNoSync));
+  if (watches_ != nullptr) {
+    for (const auto& op : batch_.ops()) watches_->Touch(op.key);
+  }
+  return OkStatus();
 }
 
 }  // namespace daxkv::kv

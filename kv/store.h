@@ -3,6 +3,9 @@
 // (WriteOptions{sync=false}; the I/O thread calls DB::Sync() before it sends
 // the replies of a round), and TxnStore buffers the writes of a MULTI/EXEC
 // block in one engine WriteBatch so the block is durable all-or-nothing.
+// Both mark the WATCHers of every key they change (kv/watch_registry.h)
+// once the change is applied; a write that changes nothing (DEL of an
+// absent key, an Update whose callback aborts) marks nobody, as in Redis.
 //
 // Thread-safety: a Store object is used by one thread at a time.
 #ifndef DAXKV_KV_STORE_H_
@@ -16,6 +19,7 @@
 #include "base/status.h"
 #include "base/statusor.h"
 #include "engine/db.h"
+#include "kv/watch_registry.h"
 
 namespace daxkv::kv {
 
@@ -41,8 +45,9 @@ class Store {
 
 class DirectStore final : public Store {
  public:
-  // REQUIRES: `db` outlives the store.
-  explicit DirectStore(engine::DB* db) : db_(db) {}
+  // REQUIRES: `db` (and `watches`, may be null) outlive the store.
+  explicit DirectStore(engine::DB* db, WatchRegistry* watches = nullptr)
+      : db_(db), watches_(watches) {}
 
   StatusOr<engine::ReadResult> Get(std::string_view key) override;
   bool Exists(std::string_view key) override;
@@ -56,7 +61,12 @@ class DirectStore final : public Store {
   engine::DB& db() override { return *db_; }
 
  private:
+  void Touched(std::string_view key) {
+    if (watches_ != nullptr) watches_->Touch(key);
+  }
+
   engine::DB* db_;
+  WatchRegistry* watches_;
 };
 
 // Overlay of uncommitted writes over the engine. Reads see the block's own
@@ -65,8 +75,9 @@ class DirectStore final : public Store {
 // server's exclusive lock), so reads of the engine stay valid until Commit.
 class TxnStore final : public Store {
  public:
-  TxnStore(engine::DB* db, std::function<int64_t()> now_ms)
-      : db_(db), now_ms_(std::move(now_ms)) {}
+  TxnStore(engine::DB* db, std::function<int64_t()> now_ms,
+           WatchRegistry* watches = nullptr)
+      : db_(db), now_ms_(std::move(now_ms)), watches_(watches) {}
 
   StatusOr<engine::ReadResult> Get(std::string_view key) override;
   bool Exists(std::string_view key) override;
@@ -97,6 +108,7 @@ class TxnStore final : public Store {
 
   engine::DB* db_;
   std::function<int64_t()> now_ms_;
+  WatchRegistry* watches_;
   std::map<std::string, Pending, std::less<>> overlay_;
   bool flushed_ = false;
   uint64_t next_version_ = 1;

@@ -15,6 +15,8 @@ if command -v clang++-14 >/dev/null 2>&1; then
   cmake --build "$BUILD-fuzz" -j "$JOBS"
 fi
 
+# Everything but the lab: unit tests, the integration suite against
+# redis-server and daxkv-server, and the abuse suite (label abuse).
 echo "== host tests (ctest -LE lab) =="
 ctest --test-dir "$BUILD" -LE lab --output-on-failure -j "$JOBS"
 

@@ -72,6 +72,25 @@ void KvFixture::Reopen() {
   state_->Register(&client_, nullptr);
 }
 
+void ForwardedKvFixture::SetUp() {
+  KvFixture::SetUp();
+  fwd_ = std::make_unique<ForwardingDb>(db_.get());
+  UseDb(fwd_.get());
+}
+
+void ForwardedKvFixture::TearDown() {
+  UseDb(db_.get());
+  fwd_.reset();
+  KvFixture::TearDown();
+}
+
+void KvFixture::UseDb(engine::DB* db) {
+  state_->Unregister(&client_);
+  state_ = std::make_unique<ServerState>(db, config_);
+  state_->set_clock([this] { return now_ms_.load(); });
+  state_->Register(&client_, nullptr);
+}
+
 std::string KvFixture::RunAs(Client& client,
                              const std::vector<std::string>& argv) {
   std::vector<std::string_view> views(argv.begin(), argv.end());

@@ -16,6 +16,7 @@
 #include "engine/db.h"
 #include "kv/client.h"
 #include "kv/server_state.h"
+#include "tests/kv/forwarding_db.h"
 
 namespace daxkv::kv {
 
@@ -32,6 +33,10 @@ class KvFixture : public ::testing::Test {
 
   // Closes and reopens the engine on the same pool (a clean restart).
   void Reopen();
+  // Serves the commands from `db` (e.g. a ForwardingDb over db_) from now
+  // on: a fresh ServerState on it. REQUIRES: `db` outlives the fixture's
+  // use of it.
+  void UseDb(engine::DB* db);
 
   std::atomic<int64_t> now_ms_{1'700'000'000'000};
   std::string path_;
@@ -39,6 +44,15 @@ class KvFixture : public ::testing::Test {
   std::unique_ptr<ServerState> state_;
   ServerConfig config_;
   Client client_;
+};
+
+// KvFixture serving through a ForwardingDb over the real engine (fwd_), for
+// tests that inject what the engine cannot be made to do on demand.
+class ForwardedKvFixture : public KvFixture {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+  std::unique_ptr<ForwardingDb> fwd_;
 };
 
 // "+OK\r\n" style helpers for expected replies.

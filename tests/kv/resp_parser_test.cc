@@ -102,11 +102,22 @@ TEST(RespParserTest, Inline) {
   EXPECT_EQ(ParseAll("PIN").result, Result::kIncomplete);
 }
 
+// Redis looks for an inline request's newline with strchr(): after a NUL
+// byte it sees none, so the request waits until it is too big.
+TEST(RespParserTest, InlineNulHidesTheNewline) {
+  EXPECT_EQ(ParseAll(std::string("PI\0NG\r\n", 8)).result, Result::kIncomplete);
+  EXPECT_EQ(
+      ParseAll(std::string("PI\0NG\r\n", 8) + std::string(70000, 'x')).error,
+      "ERR Protocol error: too big inline request");
+}
+
 TEST(RespParserTest, ProtocolErrorsUseRedisTexts) {
   EXPECT_EQ(ParseAll("*x\r\n").error,
             "ERR Protocol error: invalid multibulk length");
-  EXPECT_EQ(ParseAll("*2000000\r\n").error,
+  // Redis's limit is INT_MAX (a bigger count waits for its arguments).
+  EXPECT_EQ(ParseAll("*2147483648\r\n").error,
             "ERR Protocol error: invalid multibulk length");
+  EXPECT_EQ(ParseAll("*2000000\r\n").result, Result::kIncomplete);
   EXPECT_EQ(ParseAll("*1\r\n+x\r\n").error,
             "ERR Protocol error: expected '$', got '+'");
   EXPECT_EQ(ParseAll("*1\r\n$-5\r\n").error,

@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
+#include <thread>
 
 #include "tests/kv/kv_fixture.h"
 
@@ -165,11 +167,74 @@ TEST_F(ServerCommandsTest, ConfigInfoTimeSave) {
   EXPECT_EQ(Run("BGSAVE"), "+Background saving started\r\n");
   EXPECT_EQ(Run("LASTSAVE").substr(0, 1), ":");
   EXPECT_EQ(Run("SHUTDOWN ABORT"), "-ERR No shutdown in progress.\r\n");
+}
+
+// Redis 7.0's SHUTDOWN argument rules.
+TEST_F(ServerCommandsTest, ShutdownArguments) {
+  for (const char* bad :
+       {"SHUTDOWN NOSAVE SAVE", "SHUTDOWN SAVE NOSAVE", "SHUTDOWN ABORT NOW",
+        "SHUTDOWN NOW ABORT", "SHUTDOWN FORCE ABORT", "SHUTDOWN BOGUS",
+        "SHUTDOWN NOSAVE NOSAVE ABORT"}) {
+    EXPECT_EQ(Run(bad), "-ERR syntax error\r\n") << bad;
+  }
+  EXPECT_FALSE(client_.close_after_reply);
+  EXPECT_EQ(Run("MULTI"), kOk);
+  EXPECT_EQ(Run("SHUTDOWN"),
+            "-ERR Command not allowed inside a transaction\r\n");
+  EXPECT_EQ(Run("EXEC"),
+            "-EXECABORT Transaction discarded because of previous errors."
+            "\r\n");
+  // No shutdown handler in tests: the server reports it cannot.
+  EXPECT_EQ(Run("SHUTDOWN NOSAVE NOW FORCE"),
+            "-ERR Errors trying to SHUTDOWN. Check logs.\r\n");
+}
+
+constexpr std::string_view kDebugRefused =
+    "-ERR DEBUG command not allowed. If the enable-debug-command option is "
+    "set to \"local\", you can run it from a local connection, otherwise "
+    "you need to set this option in the configuration file, and then "
+    "restart the server.\r\n";
+
+// enable-debug-command: no (the default, as Redis 7), local, yes.
+TEST_F(ServerCommandsTest, DebugNeedsEnableDebugCommand) {
+  EXPECT_EQ(Run("DEBUG SLEEP 0"), kDebugRefused);
+  EXPECT_EQ(Run("DEBUG"),
+            "-ERR wrong number of arguments for 'debug' command\r\n");
+  EXPECT_EQ(Run("MULTI"), kOk);
+  EXPECT_EQ(Run("DEBUG SLEEP 0"), kDebugRefused);
+  EXPECT_EQ(Run("EXEC").substr(0, 11), "-EXECABORT ");
+  config_.enable_debug_command = "local";
+  UseDb(db_.get());
+  EXPECT_EQ(Run("CONFIG GET enable-debug-command"),
+            "*2\r\n$20\r\nenable-debug-command\r\n$5\r\nlocal\r\n");
+  client_.addr = "127.0.0.1:5000";
+  EXPECT_EQ(Run("DEBUG SLEEP 0"), kOk);
+  client_.addr = "::1:5000";
+  EXPECT_EQ(Run("DEBUG SLEEP 0"), kOk);
+  client_.addr = "127.0.0.2:5000";  // loopback, but not "local" to Redis
+  EXPECT_EQ(Run("DEBUG SLEEP 0"), kDebugRefused);
+  config_.enable_debug_command = "yes";
+  UseDb(db_.get());
   EXPECT_EQ(Run("DEBUG SLEEP 0"), kOk);
   EXPECT_EQ(Run("DEBUG SET-ACTIVE-EXPIRE 0"), kOk);
   EXPECT_EQ(Run("DEBUG FOO"),
             "-ERR unknown subcommand or wrong number of arguments for 'FOO'. "
             "Try DEBUG HELP.\r\n");
+}
+
+// A shutdown ends a DEBUG SLEEP at once (it used to hold the I/O thread,
+// and with it SIGTERM, for the whole sleep).
+TEST_F(ServerCommandsTest, DebugSleepEndsOnShutdown) {
+  config_.enable_debug_command = "yes";
+  UseDb(db_.get());
+  std::thread stopper([this] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    state_->BeginShutdown();
+  });
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(Run("DEBUG SLEEP 1000000"), kOk);
+  stopper.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(60));
 }
 
 TEST_F(ServerCommandsTest, CommandIntrospection) {

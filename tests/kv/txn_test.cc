@@ -75,6 +75,81 @@ TEST_F(TxnTest, WatchAbortsOnChange) {
   EXPECT_EQ(Run("EXEC"), "*1\r\n$1\r\n9\r\n");
 }
 
+// Redis 7.0: any write to a watched key aborts the EXEC, even one that
+// leaves it as it was (absent again after SET + DEL: same version 0).
+TEST_F(TxnTest, WatchSeesWritesThatRestoreTheOldState) {
+  Client other;
+  other.id = 78;
+  other.authenticated = true;
+  EXPECT_EQ(Run("WATCH k"), kOk);
+  EXPECT_EQ(RunAs(other, {"SET", "k", "1"}), kOk);
+  EXPECT_EQ(RunAs(other, {"DEL", "k"}), Int(1));
+  EXPECT_EQ(Run("MULTI"), kOk);
+  EXPECT_EQ(Run("PING"), "+QUEUED\r\n");
+  EXPECT_EQ(Run("EXEC"), "*-1\r\n");
+  // A write that changes nothing (DEL of an absent key) does not abort.
+  EXPECT_EQ(Run("WATCH k"), kOk);
+  EXPECT_EQ(RunAs(other, {"DEL", "k"}), Int(0));
+  EXPECT_EQ(RunAs(other, {"GETDEL", "k"}), kNil);
+  EXPECT_EQ(Run("MULTI"), kOk);
+  EXPECT_EQ(Run("EXEC"), "*0\r\n");
+  // FLUSHALL aborts the watchers of keys that existed.
+  EXPECT_EQ(Run("SET k 1"), kOk);
+  EXPECT_EQ(Run("WATCH k"), kOk);
+  EXPECT_EQ(RunAs(other, {"FLUSHALL"}), kOk);
+  EXPECT_EQ(RunAs(other, {"SET", "k", "1"}), kOk);
+  EXPECT_EQ(Run("MULTI"), kOk);
+  EXPECT_EQ(Run("EXEC"), "*-1\r\n");
+  // Another client's EXEC writing the key aborts too.
+  EXPECT_EQ(Run("WATCH k"), kOk);
+  EXPECT_EQ(RunAs(other, {"MULTI"}), kOk);
+  EXPECT_EQ(RunAs(other, {"SET", "k", "1"}), "+QUEUED\r\n");
+  EXPECT_EQ(RunAs(other, {"EXEC"}), "*1\r\n+OK\r\n");
+  EXPECT_EQ(Run("MULTI"), kOk);
+  EXPECT_EQ(Run("EXEC"), "*-1\r\n");
+  state_->Unregister(&other);
+}
+
+// A watched key that expires before EXEC aborts it (Redis 7.0's
+// isWatchedKeyExpired); one already expired at WATCH does not.
+TEST_F(TxnTest, WatchSeesExpiry) {
+  EXPECT_EQ(Run("SET k v PX 100"), kOk);
+  EXPECT_EQ(Run("WATCH k"), kOk);
+  now_ms_ += 200;
+  EXPECT_EQ(Run("MULTI"), kOk);
+  EXPECT_EQ(Run("EXEC"), "*-1\r\n");
+  EXPECT_EQ(Run("SET k v PX 100"), kOk);
+  now_ms_ += 200;
+  EXPECT_EQ(Run("WATCH k"), kOk);
+  EXPECT_EQ(Run("MULTI"), kOk);
+  EXPECT_EQ(Run("EXEC"), "*0\r\n");
+}
+
+// The MULTI queue and the WATCHed keys are memory a client makes the
+// server hold: bounded by the query buffer limit (the client is closed).
+TEST_F(TxnTest, QueueAndWatchesAreBounded) {
+  config_.client_query_buffer_limit = 1 << 20;
+  UseDb(db_.get());
+  const std::string value(100 * 1024, 'v');
+  EXPECT_EQ(Run("MULTI"), kOk);
+  int queued = 0;
+  while (!client_.close_asap && queued < 20) {
+    EXPECT_EQ(RunArgs({"SET", "k", value}), "+QUEUED\r\n");
+    ++queued;
+  }
+  EXPECT_TRUE(client_.close_asap);
+  EXPECT_EQ(queued, 11);
+  EXPECT_EQ(Run("DISCARD"), kOk);
+  client_.close_asap = false;
+  const std::string key(300 * 1024, 'k');
+  for (char c : std::string("abcd")) {
+    EXPECT_EQ(RunArgs({"WATCH", key + c}), kOk);
+  }
+  EXPECT_TRUE(client_.close_asap);
+  EXPECT_EQ(Run("UNWATCH"), kOk);
+  EXPECT_EQ(client_.watched_bytes, 0u);
+}
+
 TEST_F(TxnTest, BlockSeesItsOwnWritesAndIsAtomicAcrossRestart) {
   EXPECT_EQ(Run("MULTI"), kOk);
   EXPECT_EQ(Run("SET a 10"), "+QUEUED\r\n");

@@ -200,11 +200,20 @@ class ServerProcess:
     directory; restartable on the same data (pool or AOF)."""
 
     def __init__(self, persistent=False, requirepass=None, extra_args=None,
-                 port=None, pool_kind=None, pool_size=None):
+                 port=None, pool_kind=None, pool_size=None, target=None,
+                 server=None, debug_command="yes"):
+        # target/server default to the suite's (DAXKV_IT_TARGET/SERVER);
+        # the abuse suite runs both kinds side by side.
+        self.target = target or TARGET
+        self.binary = server or SERVER
+        if os.sep in self.binary:
+            self.binary = os.path.abspath(self.binary)
         self.port = port or free_port()
         self.persistent = persistent
         self.requirepass = requirepass
         self.extra_args = list(extra_args or [])
+        # enable-debug-command; None = the server's default ("no").
+        self.debug_command = debug_command
         self.pool_kind = pool_kind or POOL_KIND
         self.pool_size = pool_size or POOL_SIZE
         parent = "/dev/shm" if self.pool_kind == "shm" else None
@@ -213,18 +222,24 @@ class ServerProcess:
         self.log_path = os.path.join(self.dir, "server.log")
         self.starts = 0
 
+    def is_daxkv(self):
+        return self.target == "daxkv"
+
     def command_line(self):
-        if is_daxkv():
-            args = [SERVER, "--pool", os.path.join(self.dir, "daxkv.pool"),
+        if self.is_daxkv():
+            args = [self.binary, "--pool", os.path.join(self.dir, "daxkv.pool"),
                     "--pool_size", self.pool_size, "--port", str(self.port),
                     "--bind", "127.0.0.1", "--threads", "2"]
             if self.requirepass:
                 args += ["--requirepass", self.requirepass]
+            if self.debug_command:
+                args += ["--enable_debug_command", self.debug_command]
             return args + self.extra_args
-        args = [SERVER, "--port", str(self.port), "--bind", "127.0.0.1",
+        args = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1",
                 "--dir", self.dir, "--save", "", "--daemonize", "no",
-                "--logfile", "", "--protected-mode", "no",
-                "--enable-debug-command", "yes"]
+                "--logfile", "", "--protected-mode", "no"]
+        if self.debug_command:
+            args += ["--enable-debug-command", self.debug_command]
         if self.persistent:
             args += ["--appendonly", "yes", "--appendfsync", "always"]
         else:
@@ -232,6 +247,14 @@ class ServerProcess:
         if self.requirepass:
             args += ["--requirepass", self.requirepass]
         return args + self.extra_args
+
+    def start_or_cleanup(self):
+        """start(), removing the data directory if the server fails to."""
+        try:
+            return self.start()
+        except Exception:
+            self.cleanup()
+            raise
 
     def start(self):
         env = dict(os.environ)
@@ -284,6 +307,15 @@ class ServerProcess:
         self.proc = None
         return rc
 
+    def rss_anon_kb(self):
+        """Anonymous resident memory of the process (heap, buffers): what a
+        client can make the server allocate, without the mapped pool."""
+        with open("/proc/%d/status" % self.proc.pid) as f:
+            for line in f:
+                if line.startswith("RssAnon:"):
+                    return int(line.split()[1])
+        raise AssertionError("no RssAnon in /proc/%d/status" % self.proc.pid)
+
     def kill9(self):
         return self.stop(signal.SIGKILL)
 
@@ -325,7 +357,7 @@ class ServerTestCase(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.server = ServerProcess(**cls.server_kwargs).start()
+        cls.server = ServerProcess(**cls.server_kwargs).start_or_cleanup()
 
     @classmethod
     def tearDownClass(cls):

@@ -57,6 +57,33 @@ class ConcurrencyTest(ServerTestCase):
         self.run_threads(lambda i: writer(i) if i == 0 else reader(i), 3)
         self.assertEqual(torn, [])
 
+    def test_rename_is_atomic_for_readers(self):
+        """RENAME a b / RENAME b a while others read EXISTS a b: Redis
+        always answers 1 (never neither key, never both). Runs 3 s, with
+        three readers so that one shares no I/O thread with the renamer."""
+        self.c.cmd("SET", "a", "v")
+        stop = threading.Event()
+        torn = []
+
+        def renamer():
+            with self.server.client() as c:
+                deadline = time.monotonic() + 3.0
+                while time.monotonic() < deadline and not torn:
+                    replies = c.pipeline([("RENAME", "a", "b"),
+                                          ("RENAME", "b", "a")] * 50)
+                    assert all(r == "OK" for r in replies), replies[:3]
+            stop.set()
+
+        def reader():
+            with self.server.client() as c:
+                while not stop.is_set():
+                    for r in c.pipeline([("EXISTS", "a", "b")] * 100):
+                        if r != 1:
+                            torn.append(r)
+
+        self.run_threads(lambda i: renamer() if i == 0 else reader(), 4)
+        self.assertEqual(torn[:5], [])
+
     def test_watch_retry_loop_counts_exactly(self):
         rounds, clients = 150, 4
 

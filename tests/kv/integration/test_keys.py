@@ -1,9 +1,12 @@
 """Key-space commands: DEL/EXISTS/TYPE, expiry family, KEYS/SCAN, RENAME,
 COPY, DBSIZE/FLUSH*, and lazy + active expiry."""
 
+import itertools
+import random
 import time
 import unittest
 
+from glob_model import stringmatch
 from harness import ServerTestCase
 
 NOT_INT = "ERR value is not an integer or out of range"
@@ -208,6 +211,67 @@ class ScanTest(ServerTestCase):
         self.assertErr(c.cmd("SCAN", "abc"), "ERR invalid cursor")
         self.assertErr(c.cmd("SCAN", 0, "COUNT", 0), "ERR syntax error")
         self.assertErr(c.cmd("SCAN", 0, "BOGUS", 1), "ERR syntax error")
+
+
+# Patterns whose Redis 7.0 results are easy to get wrong: unterminated and
+# empty classes, escapes inside and outside classes, reversed ranges, a
+# trailing backslash, bytes >= 0x80, the 1000-level nesting limit.
+GLOB_TRICKY = [b"[a-aaaa", b"[a-a", b"[a", b"[a-", b"[]", b"[]a]", b"[^a",
+               b"[\\", b"[b-a]", b"a[", b"[]]", b"\\", b"a\\",
+               b"[a\\]", b"[\\]]", b"[^]", b"[--a]", b"[a-]", b"*[",
+               b"\\*", b"*\\", b"[\x01-\xff]", b"[\xff-\x01]",
+               b"[\x80-a]", b"[^\x80-\xff]*", b"?*?", b"**a**",
+               b"*a" * 1000, b"*a" * 1001, b"a*" * 1001, b"a*" * 1002]
+
+
+class GlobTest(ServerTestCase):
+    """KEYS and SCAN MATCH against the model of Redis 7.0's matcher
+    (glob_model.py): against redis-server this checks the model, against
+    daxkv it checks daxkv, pattern by pattern."""
+
+    def fill(self):
+        keys = set()
+        for n in (1, 2, 3):
+            keys.update(bytes(t) for t in itertools.product(b"ab-[]\\^",
+                                                            repeat=n))
+        rng = random.Random(11)
+        alphabet = b"ab*?[]-^\\\x80\xff"
+        for _ in range(200):
+            keys.add(bytes(rng.choice(alphabet)
+                           for _ in range(rng.randint(1, 6))))
+        keys.add(b"a" * 1500)
+        self.c.pipeline([("SET", k, 1) for k in keys])
+        return keys, rng, alphabet
+
+    def test_keys_matches_redis_matcher(self):
+        keys, rng, alphabet = self.fill()
+        patterns = list(GLOB_TRICKY)
+        patterns += [bytes(rng.choice(alphabet)
+                           for _ in range(rng.randint(1, 10)))
+                     for _ in range(1500)]
+        replies = self.c.pipeline([("KEYS", p) for p in patterns])
+        wrong = []
+        for p, got in zip(patterns, replies):
+            want = {k for k in keys if stringmatch(p, k)}
+            if set(got) != want:
+                wrong.append((p[:40], sorted(set(got) - want)[:3],
+                              sorted(want - set(got))[:3]))
+        self.assertEqual(wrong[:5], [], "(pattern, extra keys, missing "
+                         "keys): %d of %d patterns" % (len(wrong),
+                                                       len(patterns)))
+
+    def test_scan_match_matches_redis_matcher(self):
+        keys, _, _ = self.fill()
+        for p in GLOB_TRICKY:
+            got, cursor = set(), b"0"
+            while True:
+                cursor, batch = self.c.cmd("SCAN", cursor, "MATCH", p,
+                                           "COUNT", 1000)
+                got.update(batch)
+                if cursor == b"0":
+                    break
+            self.assertEqual(got, {k for k in keys if stringmatch(p, k)},
+                             p[:40])
 
 
 if __name__ == "__main__":

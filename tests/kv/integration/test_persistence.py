@@ -2,11 +2,12 @@
 expiry deadlines survive restarts. Against redis-server these run with
 appendonly yes + appendfsync always."""
 
+import shutil
 import signal
 import time
 import unittest
 
-from harness import ServerProcess
+from harness import RespError, ServerProcess, is_daxkv
 
 
 class RestartTest(unittest.TestCase):
@@ -113,6 +114,67 @@ class RestartTest(unittest.TestCase):
             self.assertEqual(c.cmd("EXPIRETIME", "ttl"), at)
             self.assertEqual(c.cmd("TTL", "p"), -1)
             self.assertEqual(c.cmd("EXISTS", "d1", "d2", "keep"), 1)
+
+
+class MisconfTest(unittest.TestCase):
+    """A server that cannot persist refuses writes with -MISCONF and still
+    serves reads. Redis gets there by a failed BGSAVE (its data directory
+    removed, with a save point set); daxkv by DEBUG SIMULATE-PERSIST-ERROR,
+    which records a failed group commit (the engine's own errors take the
+    same path: kv_test PersistenceErrorTest)."""
+
+    def setUp(self):
+        extra = [] if is_daxkv() else ["--save", "3600 1"]
+        self.server = ServerProcess(extra_args=extra).start()
+
+    def tearDown(self):
+        self.server.cleanup()
+
+    def break_persistence(self, c):
+        if is_daxkv():
+            self.assertEqual(
+                c.cmd("DEBUG", "SIMULATE-PERSIST-ERROR", "media gone"), "OK")
+            return
+        shutil.rmtree(self.server.dir)
+        self.assertEqual(c.cmd("BGSAVE"), "Background saving started")
+        deadline = time.monotonic() + 30
+        while b"rdb_last_bgsave_status:err" not in c.cmd("INFO",
+                                                         "persistence"):
+            self.assertLess(time.monotonic(), deadline, "BGSAVE did not fail")
+            time.sleep(0.05)
+
+    def assertMisconf(self, reply):
+        self.assertIsInstance(reply, RespError)
+        self.assertTrue(reply.text.startswith("MISCONF "), reply.text)
+
+    def test_writes_refused_reads_served(self):
+        with self.server.client() as c, self.server.client() as q:
+            c.cmd("SET", "k", "v")
+            self.assertEqual(q.cmd("MULTI"), "OK")
+            self.assertEqual(q.cmd("SET", "k", "queued"), "QUEUED")
+            self.break_persistence(c)
+            for write in (("SET", "k", "v2"), ("DEL", "k"), ("INCR", "n"),
+                          ("EXPIRE", "k", 10), ("FLUSHALL",),
+                          ("MSET", "a", 1, "b", 2), ("PING",)):
+                self.assertMisconf(c.cmd(*write))
+            self.assertEqual(c.cmd("GET", "k"), b"v")
+            self.assertEqual(c.cmd("DBSIZE"), 1)
+            self.assertEqual(c.cmd("ECHO", "x"), b"x")
+            reply = q.cmd("EXEC")  # queued before the failure
+            self.assertIsInstance(reply, RespError)
+            self.assertTrue(reply.text.startswith(
+                "EXECABORT Transaction discarded because of: MISCONF "),
+                reply.text)
+            c.cmd("MULTI")
+            self.assertMisconf(c.cmd("SET", "k", "v3"))
+            self.assertEqual(c.cmd("EXEC"), RespError(
+                "EXECABORT Transaction discarded because of previous "
+                "errors."))
+            c.cmd("MULTI")
+            c.cmd("GET", "k")
+            self.assertEqual(c.cmd("EXEC"), [b"v"])
+            info = c.cmd("INFO", "persistence")
+            self.assertIn(b"rdb_last_bgsave_status:err", info)
 
 
 if __name__ == "__main__":

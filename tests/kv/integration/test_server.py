@@ -2,10 +2,11 @@
 requirepass, HELLO, CLIENT, COMMAND, CONFIG, INFO, TIME, SAVE, OBJECT,
 unknown commands."""
 
+import subprocess
 import time
 import unittest
 
-from harness import RespError, ServerTestCase, is_daxkv
+from harness import RespError, ServerProcess, ServerTestCase, is_daxkv
 
 
 class ConnectionTest(ServerTestCase):
@@ -234,6 +235,99 @@ class LimitsTest(ServerTestCase):
             c2 = self.server.client()
             self.assertEqual(c2.cmd("CONFIG", "SET", "timeout", "0"), "OK")
             c2.close()
+
+
+DEBUG_REFUSED = ("ERR DEBUG command not allowed. If the enable-debug-command "
+                 "option is set to \"local\", you can run it from a local "
+                 "connection, otherwise you need to set this option in the "
+                 "configuration file, and then restart the server.")
+
+
+class DebugDefaultTest(ServerTestCase):
+    server_kwargs = {"debug_command": None}  # each server's own default
+
+    def test_debug_refused_by_default(self):
+        c = self.c
+        self.assertErr(c.cmd("DEBUG", "SLEEP", "0"), DEBUG_REFUSED)
+        self.assertErr(c.cmd("DEBUG", "SET-ACTIVE-EXPIRE", "0"),
+                       DEBUG_REFUSED)
+        self.assertErr(c.cmd("DEBUG"),
+                       "ERR wrong number of arguments for 'debug' command")
+        self.assertEqual(c.cmd("MULTI"), "OK")
+        self.assertErr(c.cmd("DEBUG", "SLEEP", "0"), DEBUG_REFUSED)
+        self.assertErr(c.cmd("EXEC"), "EXECABORT Transaction discarded "
+                       "because of previous errors.")
+        self.assertEqual(c.cmd("CONFIG", "GET", "enable-debug-command"),
+                         [b"enable-debug-command", b"no"])
+        self.assertErr(c.cmd("CONFIG", "SET", "enable-debug-command", "yes"),
+                       "ERR CONFIG SET failed (possibly related to argument "
+                       "'enable-debug-command') - can't set immutable config")
+
+
+class DebugLocalTest(ServerTestCase):
+    server_kwargs = {"debug_command": "local"}
+
+    def test_debug_allowed_from_loopback(self):
+        self.assertEqual(self.c.cmd("DEBUG", "SLEEP", "0"), "OK")
+
+
+class ShutdownTest(ServerTestCase):
+    def test_shutdown_argument_errors(self):
+        c = self.c
+        for args in (("NOSAVE", "SAVE"), ("SAVE", "NOSAVE"), ("ABORT", "NOW"),
+                     ("NOW", "ABORT"), ("FORCE", "ABORT"), ("BOGUS",),
+                     ("NOSAVE", "NOSAVE", "ABORT")):
+            self.assertErr(c.cmd("SHUTDOWN", *args), "ERR syntax error")
+        self.assertErr(c.cmd("SHUTDOWN", "ABORT"),
+                       "ERR No shutdown in progress.")
+        self.assertEqual(c.cmd("MULTI"), "OK")
+        self.assertErr(c.cmd("SHUTDOWN"),
+                       "ERR Command not allowed inside a transaction")
+        self.assertErr(c.cmd("EXEC"), "EXECABORT Transaction discarded "
+                       "because of previous errors.")
+        self.assertEqual(c.cmd("PING"), "PONG")
+
+    def test_shutdown_stops_the_server(self):
+        with self.server.client() as c:
+            c.send("SHUTDOWN", "NOSAVE", "NOW", "FORCE")
+            self.assertEqual(c.read_until_closed(timeout=30), b"")
+        self.server.proc.wait(30)
+        self.assertEqual(self.server.proc.returncode, 0)
+        self.server.proc = None
+        self.server.start()
+
+    @unittest.skipUnless(is_daxkv(), "redis-server finishes DEBUG SLEEP "
+                         "before it handles SIGTERM")
+    def test_sigterm_during_debug_sleep(self):
+        with self.server.client() as sleeper:
+            sleeper.send("DEBUG", "SLEEP", "1000000")
+            time.sleep(0.3)
+            t0 = time.monotonic()
+            self.assertEqual(self.server.stop(timeout=30), 0)
+            self.assertLess(time.monotonic() - t0, 30)
+        self.server.start()
+
+
+class PortInUseTest(ServerTestCase):
+    def test_second_server_on_the_port_refuses(self):
+        """Redis: "Could not create server TCP listening socket ...: bind:
+        Address already in use" and a non-zero exit. Two servers sharing a
+        port (SO_REUSEPORT) would split the clients between two datasets."""
+        self.assertEqual(self.c.cmd("SET", "c", "0"), "OK")
+        second = ServerProcess(port=self.server.port)
+        try:
+            proc = subprocess.run(second.command_line(), cwd=second.dir,
+                                  capture_output=True, timeout=20)
+        finally:
+            second.cleanup()
+        out = (proc.stdout + proc.stderr).decode(errors="replace")
+        self.assertNotEqual(proc.returncode, 0, out)
+        self.assertIn("Could not create server TCP listening socket", out)
+        self.assertIn("bind: Address already in use", out)
+        # Every client still reaches the first server.
+        for i in range(1, 17):
+            with self.server.client() as c:
+                self.assertEqual(c.cmd("INCR", "c"), i)
 
 
 class AuthTest(ServerTestCase):

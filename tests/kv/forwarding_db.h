@@ -1,0 +1,128 @@
+// ForwardingDb: an engine::DB that forwards every call to a real DB, with
+// hooks tests use to inject what the real engine cannot be made to do on
+// demand: another client's write landing between two engine calls of one
+// command, a persistence error (BackgroundError), a failing Sync().
+//
+// Thread-safety: as the target DB; the hooks are set before use.
+#ifndef DAXKV_TESTS_KV_FORWARDING_DB_H_
+#define DAXKV_TESTS_KV_FORWARDING_DB_H_
+
+#include <functional>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "engine/db.h"
+
+namespace daxkv::kv {
+
+class ForwardingDb final : public engine::DB {
+ public:
+  // REQUIRES: `target` outlives this object.
+  explicit ForwardingDb(engine::DB* target) : t_(target) {}
+
+  // Runs once, right after the first keyed call (read or write) returns:
+  // "another client's write lands between this command's engine calls".
+  void AfterFirstKeyedCall(std::function<void(engine::DB*)> hook) {
+    hook_ = std::move(hook);
+  }
+  // What BackgroundError() and Sync() report (OK = the target's answer).
+  void SetBackgroundError(Status s) {
+    std::lock_guard<std::mutex> l(mu_);
+    background_error_ = std::move(s);
+  }
+  void SetSyncError(Status s) {
+    std::lock_guard<std::mutex> l(mu_);
+    sync_error_ = std::move(s);
+  }
+
+  Status Put(std::string_view key, std::string_view value, int64_t expire_at_ms,
+             const engine::WriteOptions& o) override {
+    return Keyed(t_->Put(key, value, expire_at_ms, o));
+  }
+  Status PutIf(engine::PutMode mode, std::string_view key,
+               std::string_view value, int64_t expire_at_ms,
+               const engine::WriteOptions& o) override {
+    return Keyed(t_->PutIf(mode, key, value, expire_at_ms, o));
+  }
+  StatusOr<engine::ReadResult> Get(std::string_view key) const override {
+    auto r = t_->Get(key);
+    Fire();
+    return r;
+  }
+  Status Get(std::string_view key, std::string* value,
+             engine::ReadInfo* info) const override {
+    return Keyed(t_->Get(key, value, info));
+  }
+  Status Delete(std::string_view key, bool* existed,
+                const engine::WriteOptions& o) override {
+    return Keyed(t_->Delete(key, existed, o));
+  }
+  bool Exists(std::string_view key) const override {
+    bool e = t_->Exists(key);
+    Fire();
+    return e;
+  }
+  uint64_t Count() const override { return t_->Count(); }
+  Status Write(const engine::WriteBatch& batch,
+               const engine::WriteOptions& o) override {
+    return Keyed(t_->Write(batch, o));
+  }
+  Status Update(std::string_view key, const engine::UpdateFn& fn,
+                const engine::WriteOptions& o) override {
+    return Keyed(t_->Update(key, fn, o));
+  }
+  Status SetExpiry(std::string_view key, int64_t expire_at_ms,
+                   const engine::WriteOptions& o) override {
+    return Keyed(t_->SetExpiry(key, expire_at_ms, o));
+  }
+  StatusOr<ScanPage> Scan(uint64_t cursor, size_t count) const override {
+    return t_->Scan(cursor, count);
+  }
+  Status Flush() override { return t_->Flush(); }
+  Status Sync() override {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (!sync_error_.ok()) return sync_error_;
+    }
+    return t_->Sync();
+  }
+  Status Grow(size_t n) override { return t_->Grow(n); }
+  Status BackgroundError() const override {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (!background_error_.ok()) return background_error_;
+    }
+    return t_->BackgroundError();
+  }
+  engine::Stats GetStats() const override { return t_->GetStats(); }
+  const dax::RegionInfo& region_info() const override {
+    return t_->region_info();
+  }
+  StatusOr<uint64_t> Compact(size_t max_segments) override {
+    return t_->Compact(max_segments);
+  }
+  StatusOr<uint64_t> ReclaimExpired() override { return t_->ReclaimExpired(); }
+
+ private:
+  void Fire() const {
+    if (!hook_) return;
+    auto hook = std::move(hook_);
+    hook_ = nullptr;
+    hook(t_);
+  }
+  Status Keyed(Status s) const {
+    Fire();
+    return s;
+  }
+
+  engine::DB* t_;
+  mutable std::function<void(engine::DB*)> hook_;
+  mutable std::mutex mu_;
+  Status background_error_;
+  Status sync_error_;
+};
+
+}  // namespace daxkv::kv
+
+#endif  // DAXKV_TESTS_KV_FORWARDING_DB_H_
