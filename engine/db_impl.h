@@ -132,6 +132,10 @@ class DBImpl final : public DB {
                      uint64_t* rec_off);
   Status Reserve(LogHead& head, uint64_t size, bool tombstone);
   void PersistPending(LogHead& head);
+  // Persists every user head's unsynced records (what Sync() does): every
+  // write visible when called is durable on return. Takes each head's
+  // mutex in turn: REQUIRES none of them (nor a later lock) held.
+  Status PersistUserHeads();
   void SealHead(LogHead& head);
   // Fails with NoSpace unless more than `keep_free` segments are free.
   // `victim_epoch` (nonzero for the compaction log) is stamped into the

@@ -251,7 +251,9 @@ Status DBImpl::AppendImage(LogHead& head, std::string* image, bool sync,
   return OkStatus();
 }
 
-Status DBImpl::Sync() {
+Status DBImpl::Sync() { return PersistUserHeads(); }
+
+Status DBImpl::PersistUserHeads() {
   for (auto& h : heads_) {
     std::lock_guard<std::mutex> l(h->mu);
     PersistPending(*h);

@@ -118,8 +118,15 @@ Status DBImpl::CompactSegment(int64_t seg) {
     DAXKV_RETURN_IF_ERROR(status);
     off += static_cast<uint32_t>(format::RecordSize(re.key_len, re.value_len));
   }
-  // Durability: every live entry was re-appended and persisted above
-  // before the segment is freed.
+  // Durability: every live entry was re-appended and persisted above. The
+  // entries left behind are superseded by a newer record of their key (or
+  // were void), but that record may be an unsynced append, visible at once
+  // and durable only at the next Sync(): freeing this segment first would
+  // let a crash lose the acknowledged entry here together with its
+  // unsynced successor (or undo a durable delete). So every record visible
+  // now, which includes every record that superseded an entry dropped
+  // above, is made durable before the free. One group commit per victim.
+  DAXKV_RETURN_IF_ERROR(PersistUserHeads());
   FreeSegment(seg);
   FinishResume(seg);
   for (const KeyHash& kh : puts) ForgetDeadPut(kh);
