@@ -86,7 +86,10 @@ Status DBImpl::Write(const WriteBatch& batch, const WriteOptions& opts) {
     for (size_t i = 0; i < ops.size(); ++i) {
       if (last[ops[i].key] != i) continue;
       bool del = ops[i].type == WriteBatch::OpType::kDelete;
-      if (del && Lookup(KeyHash(ops[i].key), ops[i].key).loc == 0) continue;
+      // A delete of a key that reads absent still gets its tombstone: the
+      // absence may be another writer's unsynced delete, which a crash can
+      // lose while this batch survives. In the record, the delete is part
+      // of the batch's all-or-nothing.
       placed.push_back({i, image.size()});
       AppendSubEntry(&image, del ? format::kTombstone : format::kPut, seq,
                      ops[i].key, ops[i].value, ops[i].expire_at_ms);

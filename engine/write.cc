@@ -78,8 +78,14 @@ void DBImpl::Publish(const KeyHash& kh, std::string_view key, uint64_t loc,
 Status DBImpl::WriteEntry(const KeyHash& kh, uint8_t type, std::string_view key,
                           std::string_view value, int64_t expire_at_ms,
                           bool sync, const Current& cur) {
-  // A tombstone for a key with no entry would shadow nothing.
-  if (type == format::kTombstone && cur.loc == 0) return OkStatus();
+  if (type == format::kTombstone && cur.loc == 0) {
+    // A tombstone for a key with no entry would shadow nothing durable
+    // here, but the absence may be another writer's unsynced delete
+    // (visible before it is durable): a synced delete must not return
+    // before that absence is durable, and nothing of ours says which head
+    // holds it.
+    return sync ? PersistUserHeads() : OkStatus();
+  }
   Placed placed;
   uint64_t seq = ++last_seq_;
   DAXKV_RETURN_IF_ERROR(AppendEntry(MyHead(), type, key, value, expire_at_ms,

@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "engine/borrowed_region.h"
 #include "engine/db.h"
@@ -111,6 +112,46 @@ TEST_F(GroupCommitTest, CompactionNeverFreesADeletedSpanBeforeTheDeleteIsDurable
   ASSERT_TRUE(db_->Delete("k", nullptr, kUnsynced).ok());
   std::string got = CompactOneThenCrashAndRead("k");
   EXPECT_TRUE(got == big || got == "<absent>") << "k reads " << got.substr(0, 8);
+}
+
+// Finding 2: a synced Delete that finds the key absent only because of
+// another thread's unsynced delete must not return before that absence is
+// durable.
+TEST_F(GroupCommitTest, SyncedDeleteOfAKeyAnotherThreadDeletedUnsyncedIsDurable) {
+  ASSERT_TRUE(db_->Put("k", "v").ok());
+  // Threads map to log heads by creation order: two fresh threads use two
+  // different heads whenever the pool has more than one.
+  std::thread([&] {
+    ASSERT_TRUE(db_->Delete("k", nullptr, kUnsynced).ok());
+  }).join();
+  bool existed = true;
+  std::thread([&] {
+    ASSERT_TRUE(db_->Delete("k", &existed).ok());  // synced
+  }).join();
+  EXPECT_FALSE(existed);
+  auto after = Crash();
+  ASSERT_NE(after, nullptr);
+  EXPECT_EQ(Value(after, "k"), "<absent>");
+}
+
+// Finding 2, batches: a synced batch whose delete found the key absent only
+// because of an unsynced delete was acknowledged with its puts durable and
+// its delete undone.
+TEST_F(GroupCommitTest, SyncedBatchDeleteOfAKeyDeletedUnsyncedIsAllOrNothing) {
+  ASSERT_TRUE(db_->Put("k", "v").ok());
+  std::thread([&] {
+    ASSERT_TRUE(db_->Delete("k", nullptr, kUnsynced).ok());
+  }).join();
+  std::thread([&] {
+    WriteBatch b;
+    b.Delete("k");
+    b.Put("j", "batched");
+    ASSERT_TRUE(db_->Write(b).ok());  // synced
+  }).join();
+  auto after = Crash();
+  ASSERT_NE(after, nullptr);
+  EXPECT_EQ(Value(after, "j"), "batched");
+  EXPECT_EQ(Value(after, "k"), "<absent>") << "half of a durable batch";
 }
 
 }  // namespace
