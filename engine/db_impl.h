@@ -7,7 +7,11 @@
 // and the value copy, so they never wait for a persist.
 //
 // Lock order: compaction_mu_ < stripes (ascending) < user heads < the
-// compaction head < alloc_mu_ < index shard locks < sb_mu_.
+// compaction head < alloc_mu_ < index shard locks < sb_mu_. Batches hold
+// several stripes (ascending); Flush() holds compaction_mu_, every stripe,
+// then every head, so no writer is between its read and its Publish() while
+// a flush runs. A thread holds at most one head at a time, except Flush()
+// and Grow(), which take them all in order.
 #ifndef DAXKV_ENGINE_DB_IMPL_H_
 #define DAXKV_ENGINE_DB_IMPL_H_
 
@@ -175,7 +179,8 @@ class DBImpl final : public DB {
                     std::string_view value, int64_t expire_at_ms, bool sync,
                     const Current& cur);
   // Points the index at the entry at `loc` (or erases the key for a
-  // tombstone) unless a concurrent Flush() voided the entry (`seq`).
+  // tombstone); an entry a Flush() voided (`seq`) is never indexed.
+  // REQUIRES the key's stripe.
   void Publish(const KeyHash& kh, std::string_view key, uint64_t loc,
                uint64_t seq, bool tombstone);
   void NoteDeadPut(const KeyHash& kh) {

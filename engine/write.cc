@@ -55,6 +55,8 @@ void DBImpl::Publish(const KeyHash& kh, std::string_view key, uint64_t loc,
   uint64_t prev_bytes = 0;
   {
     std::lock_guard<RwSpinLock> l(s.mu);
+    // Flush() excludes writers (it holds every stripe), so a fresh entry is
+    // never voided here; kept as a guard (a void entry must not be indexed).
     if (seq <= flush_seq_.load()) return;
     prev = tombstone ? index_->Erase(s, kh, key)
                      : index_->Upsert(s, kh, key, loc, false);
