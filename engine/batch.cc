@@ -107,6 +107,7 @@ Status DBImpl::Write(const WriteBatch& batch, const WriteOptions& opts) {
       Publish(KeyHash(ops[i].key), ops[i].key, rec_off + at, seq,
               ops[i].type == WriteBatch::OpType::kDelete);
     }
+    ReleaseSpan(rec_off);
     return OkStatus();
   });
 }

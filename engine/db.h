@@ -139,6 +139,7 @@ struct Stats {
   uint64_t free_segments = 0;
   uint64_t persists = 0;  // Persist/Drain calls issued since open
   uint64_t compactions = 0;
+  uint64_t relocated_bytes = 0;  // bytes compaction copied (write amp.)
   uint64_t expired_reclaimed = 0;
   uint64_t recovery_ms = 0;
   uint64_t recovered_records = 0;

@@ -152,11 +152,17 @@ class DBImpl final : public DB {
   // Writes one record of `size` bytes into a span of its own: `fill` gets
   // the record's address and the span's seed/epoch and writes it (plain or
   // streaming stores, unpersisted); the span is then persisted, sealed and
-  // committed. REQUIRES: `head`'s mutex (keeps Flush/Grow out).
+  // committed. It stays out of compaction's sight (kActive) until the
+  // writer, having published its entries, calls ReleaseSpan(). REQUIRES:
+  // `head`'s mutex (keeps Flush/Grow out) and the stripes of the record's
+  // keys (held until ReleaseSpan()).
   using SpanFill =
       std::function<void(char* rec, uint32_t seed, uint64_t epoch)>;
   Status AppendSpan(const LogHead& head, uint64_t size, bool tombstone,
                     const SpanFill& fill, uint64_t* rec_off);
+  // Hands the span holding the record at `loc` (if it is one a writer has
+  // just written) to compaction. No-op for log segments.
+  void ReleaseSpan(uint64_t loc);
   // Takes a run of `n` contiguous free segments, leaving `keep_free` free
   // ones. Returns the first segment.
   StatusOr<int64_t> TakeRun(uint64_t n, uint64_t keep_free, uint64_t size);
@@ -261,6 +267,7 @@ class DBImpl final : public DB {
 
   // Stats.
   std::atomic<uint64_t> compactions_{0};
+  std::atomic<uint64_t> relocated_bytes_{0};
   std::atomic<uint64_t> expired_reclaimed_{0};
   std::atomic<uint64_t> misc_persists_{0};
   uint64_t recovery_ms_ = 0;

@@ -71,10 +71,12 @@ Status DBImpl::RelocateEntry(uint64_t loc, const format::EntryHeader& e) {
     DAXKV_RETURN_IF_ERROR(AppendEntry(compaction_head_, format::kPut, key,
                                       value, e.expire_at_ms, e.seq, true,
                                       &placed));
+    relocated_bytes_ += format::RecordSize(key.size(), value.size());
     {
       std::lock_guard<RwSpinLock> wl(s.mu);
       index_->Relocate(s, kh, key, loc, placed.loc);
     }
+    ReleaseSpan(placed.loc);
     uint64_t bytes = format::IndexedEntryBytes(e);
     segs_[SegOf(loc)].live.fetch_sub(bytes, std::memory_order_relaxed);
     segs_[SegOf(placed.loc)].live.fetch_add(
@@ -87,8 +89,11 @@ Status DBImpl::RelocateEntry(uint64_t loc, const format::EntryHeader& e) {
   // bucket there is nothing older left for the tombstone to shadow.
   if (hit.loc != 0 || DeadPuts(kh) == 0) return OkStatus();
   if (TombstoneRelocated(loc, e)) return OkStatus();
-  return AppendEntry(compaction_head_, format::kTombstone, key, {}, 0, e.seq,
-                     true, &placed);
+  relocated_bytes_ += format::RecordSize(key.size(), 0);
+  DAXKV_RETURN_IF_ERROR(AppendEntry(compaction_head_, format::kTombstone, key,
+                                    {}, 0, e.seq, true, &placed));
+  ReleaseSpan(placed.loc);
+  return OkStatus();
 }
 
 Status DBImpl::CompactSegment(int64_t seg) {
@@ -316,6 +321,7 @@ Stats DBImpl::GetStats() const {
   st.persists = misc_persists_.load() + compaction_head_.persists.load();
   for (auto& h : heads_) st.persists += h->persists.load();
   st.compactions = compactions_.load();
+  st.relocated_bytes = relocated_bytes_.load();
   st.expired_reclaimed = expired_reclaimed_.load();
   st.recovery_ms = recovery_ms_;
   st.recovered_records = recovered_records_;

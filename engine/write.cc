@@ -93,6 +93,7 @@ Status DBImpl::WriteEntry(const KeyHash& kh, uint8_t type, std::string_view key,
   DAXKV_RETURN_IF_ERROR(AppendEntry(MyHead(), type, key, value, expire_at_ms,
                                     seq, sync, &placed));
   Publish(kh, key, placed.loc, seq, type == format::kTombstone);
+  ReleaseSpan(placed.loc);
   return OkStatus();
 }
 
