@@ -51,6 +51,7 @@ void AppendSubEntry(std::string* image, uint8_t type, uint64_t seq,
 }  // namespace
 
 Status DBImpl::Write(const WriteBatch& batch, const WriteOptions& opts) {
+  DAXKV_RETURN_IF_ERROR(CheckWritable());
   const auto& ops = batch.ops();
   // The last op on a key wins; all sub-entries share one sequence number,
   // so the record must hold at most one entry per key.
@@ -103,12 +104,14 @@ Status DBImpl::Write(const WriteBatch& batch, const WriteOptions& opts) {
     std::memcpy(image.data() + 8, &h, sizeof(h));
     uint64_t rec_off;
     DAXKV_RETURN_IF_ERROR(AppendImage(MyHead(), &image, opts.sync, &rec_off));
+    Status persisted = CheckPersisted("a batch write");
     for (auto [i, at] : placed) {
+      if (!persisted.ok()) break;  // neither published nor acknowledged
       Publish(KeyHash(ops[i].key), ops[i].key, rec_off + at, seq,
               ops[i].type == WriteBatch::OpType::kDelete);
     }
     ReleaseSpan(rec_off);
-    return OkStatus();
+    return persisted;
   });
 }
 

@@ -146,6 +146,10 @@ struct Stats {
   uint64_t dropped_records = 0;  // damaged records dropped by repair
   bool clean_shutdown = false;   // the last close was clean
   uint64_t index_bytes = 0;      // DRAM held by the index
+  // Background tasks (compaction, expiry reclaim) that failed, any cause.
+  uint64_t background_failures = 0;
+  // BackgroundError() as text: "" while the engine can persist.
+  std::string background_error;
 };
 
 class DB {

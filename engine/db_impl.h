@@ -62,6 +62,7 @@ class DBImpl final : public DB {
   Status Flush() override;
   Status Sync() override;
   Status Grow(size_t new_size) override;
+  Status BackgroundError() const override;
   Stats GetStats() const override;
   const dax::RegionInfo& region_info() const override {
     return region_->info();
@@ -211,6 +212,20 @@ class DBImpl final : public DB {
   void BackgroundLoop();
   uint64_t FreeSegments() const;
 
+  // --- the sticky persistence error (health.cc) ---
+  // OK unless an error is latched; the fast path is one atomic load.
+  Status CheckWritable() const {
+    return bg_failed_.load(std::memory_order_acquire) ? BackgroundError()
+                                                      : OkStatus();
+  }
+  // After a persist that acknowledges something: latches and returns the
+  // region's persist failure, if any.
+  Status CheckPersisted(std::string_view during);
+  // Latches `cause` unless an error is latched already.
+  void LatchError(const Status& cause, std::string_view during);
+  // A failed background task: counted; latched unless it is NoSpace.
+  void NoteBackgroundFailure(const Status& s, std::string_view task);
+
   // --- resuming a compaction cut by a crash (compaction_resume.cc) ---
   // Recovery: the newest unsealed compaction log, or -1.
   int64_t FindCompactionLog(const PoolScan& scan) const;
@@ -264,6 +279,13 @@ class DBImpl final : public DB {
   uint64_t compacting_epoch_ = 0;
   int64_t resume_victim_ = -1;
   std::vector<std::pair<uint64_t, uint64_t>> relocated_tombs_;
+
+  // The latched error (health.cc): bg_failed_ is set once bg_error_ (guarded
+  // by health_mu_) holds it, and never cleared.
+  std::atomic<bool> bg_failed_{false};
+  mutable std::mutex health_mu_;
+  Status bg_error_;
+  std::atomic<uint64_t> background_failures_{0};
 
   // Stats.
   std::atomic<uint64_t> compactions_{0};

@@ -251,14 +251,18 @@ Status DBImpl::AppendImage(LogHead& head, std::string* image, bool sync,
   return OkStatus();
 }
 
-Status DBImpl::Sync() { return PersistUserHeads(); }
+Status DBImpl::Sync() {
+  // With an error latched the engine cannot promise what Sync() promises.
+  DAXKV_RETURN_IF_ERROR(CheckWritable());
+  return PersistUserHeads();
+}
 
 Status DBImpl::PersistUserHeads() {
   for (auto& h : heads_) {
     std::lock_guard<std::mutex> l(h->mu);
     PersistPending(*h);
   }
-  return OkStatus();
+  return CheckPersisted("a group commit");
 }
 
 }  // namespace daxkv::engine

@@ -72,6 +72,9 @@ Status DBImpl::RelocateEntry(uint64_t loc, const format::EntryHeader& e) {
                                       value, e.expire_at_ms, e.seq, true,
                                       &placed));
     relocated_bytes_ += format::RecordSize(key.size(), value.size());
+    // A copy that failed to persist must not become the indexed entry, nor
+    // be followed by more copies (which would make it read as damage).
+    DAXKV_RETURN_IF_ERROR(CheckPersisted("compaction"));
     {
       std::lock_guard<RwSpinLock> wl(s.mu);
       index_->Relocate(s, kh, key, loc, placed.loc);
@@ -93,10 +96,13 @@ Status DBImpl::RelocateEntry(uint64_t loc, const format::EntryHeader& e) {
   DAXKV_RETURN_IF_ERROR(AppendEntry(compaction_head_, format::kTombstone, key,
                                     {}, 0, e.seq, true, &placed));
   ReleaseSpan(placed.loc);
-  return OkStatus();
+  return CheckPersisted("compaction");
 }
 
 Status DBImpl::CompactSegment(int64_t seg) {
+  // Freeing needs every copy made durable first, which a latched error
+  // says the engine can no longer promise.
+  DAXKV_RETURN_IF_ERROR(CheckWritable());
   SegMeta& m = segs_[seg];
   if (m.use.load() != SegUse::kSealed) {
     return FailedPreconditionError("segment " + std::to_string(seg) +
@@ -158,7 +164,10 @@ bool DBImpl::CompactForSpace() {
   bool compacted = false;
   for (uint64_t i = 0; i < limit && FreeSegments() < want; ++i) {
     int64_t victim = PickVictim(0.97);
-    if (victim < 0 || !CompactSegment(victim).ok()) return compacted;
+    if (victim < 0) return compacted;
+    Status s = CompactSegment(victim);
+    NoteBackgroundFailure(s, "compaction");
+    if (!s.ok()) return compacted;
     compacted = true;
   }
   return true;
@@ -170,13 +179,16 @@ StatusOr<uint64_t> DBImpl::Compact(size_t max_segments) {
   while (freed < max_segments) {
     int64_t victim = PickVictim(0.97);
     if (victim < 0) break;
-    DAXKV_RETURN_IF_ERROR(CompactSegment(victim));
+    Status s = CompactSegment(victim);
+    NoteBackgroundFailure(s, "compaction");
+    DAXKV_RETURN_IF_ERROR(s);
     ++freed;
   }
   return freed;
 }
 
 StatusOr<uint64_t> DBImpl::ReclaimExpired() {
+  DAXKV_RETURN_IF_ERROR(CheckWritable());
   const int64_t now = NowMs();
   uint64_t n = 0;
   for (uint32_t i = 0; i < kShardCount; ++i) {
@@ -214,19 +226,24 @@ void DBImpl::BackgroundLoop() {
     bg_cv_.wait_for(l, std::chrono::milliseconds(20));
     if (stop_) break;
     l.unlock();
-    if (options_.background_compaction) {
+    // Nothing more is done once an error is latched (health.cc).
+    const bool healthy = CheckWritable().ok();
+    if (options_.background_compaction && healthy) {
       for (int i = 0; i < 8; ++i) {
         std::lock_guard<std::mutex> cl(compaction_mu_);
         bool tight = FreeSegments() <= reserve_ + heads_.size() + 1;
         int64_t victim = PickVictim(tight ? 0.9 : 0.5);
-        if (victim < 0 || !CompactSegment(victim).ok()) break;
+        if (victim < 0) break;
+        Status s = CompactSegment(victim);
+        NoteBackgroundFailure(s, "background compaction");
+        if (!s.ok()) break;
       }
     }
     auto now = std::chrono::steady_clock::now();
-    if (options_.background_expiry &&
+    if (options_.background_expiry && healthy &&
         now - last_expiry > std::chrono::milliseconds(100)) {
       last_expiry = now;
-      ReclaimExpired().status().IgnoreError();
+      NoteBackgroundFailure(ReclaimExpired().status(), "expiry reclaim");
     }
     l.lock();
   }
@@ -240,6 +257,7 @@ Status DBImpl::Flush() {
   // bytes out of a segment the flush had freed. So the flush takes every
   // stripe, in ascending order as batches do (lock order in db_impl.h):
   // 4096 uncontended locks, cheap next to the flush itself.
+  DAXKV_RETURN_IF_ERROR(CheckWritable());
   std::lock_guard<std::mutex> cl(compaction_mu_);
   std::vector<std::unique_lock<std::mutex>> locks;
   locks.reserve(kStripes + heads_.size() + 1);
@@ -251,7 +269,10 @@ Status DBImpl::Flush() {
   // Durability: once the superblock with flush_seq is durable, every record
   // written so far is void; freeing the segments below is then only space
   // reclamation (a crash midway leaves void records that compaction frees).
+  // Were that persist to fail, freeing them would lose what the flush did
+  // not durably void: nothing is freed and the error is latched.
   DAXKV_RETURN_IF_ERROR(WriteSuperBlock());
+  DAXKV_RETURN_IF_ERROR(CheckPersisted("a flush"));
   for (uint32_t i = 0; i < kShardCount; ++i) {
     Index::Shard& s = index_->shard_at(i);
     std::lock_guard<RwSpinLock> l(s.mu);
@@ -270,6 +291,7 @@ Status DBImpl::Flush() {
 }
 
 Status DBImpl::Grow(size_t new_size) {
+  DAXKV_RETURN_IF_ERROR(CheckWritable());
   std::lock_guard<std::mutex> cl(compaction_mu_);
   std::vector<std::unique_lock<std::mutex>> locks;
   for (auto& h : heads_) locks.emplace_back(h->mu);
@@ -298,7 +320,8 @@ Status DBImpl::Grow(size_t new_size) {
   sb_.segment_count = count;
   // Durability: the new segments exist (zeroed) before the superblock that
   // counts them; a crash in between leaves the old, consistent geometry.
-  return WriteSuperBlock();
+  DAXKV_RETURN_IF_ERROR(WriteSuperBlock());
+  return CheckPersisted("a pool growth");
 }
 
 Stats DBImpl::GetStats() const {
@@ -328,6 +351,8 @@ Stats DBImpl::GetStats() const {
   st.dropped_records = dropped_records_;
   st.clean_shutdown = clean_shutdown_;
   st.index_bytes = index_->MemoryBytes();
+  st.background_failures = background_failures_.load();
+  if (Status e = BackgroundError(); !e.ok()) st.background_error = e.ToString();
   return st;
 }
 

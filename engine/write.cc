@@ -92,9 +92,13 @@ Status DBImpl::WriteEntry(const KeyHash& kh, uint8_t type, std::string_view key,
   uint64_t seq = ++last_seq_;
   DAXKV_RETURN_IF_ERROR(AppendEntry(MyHead(), type, key, value, expire_at_ms,
                                     seq, sync, &placed));
-  Publish(kh, key, placed.loc, seq, type == format::kTombstone);
+  // A write whose persist (or any earlier one) failed is neither published
+  // nor acknowledged.
+  Status persisted = CheckPersisted("a write");
+  if (persisted.ok())
+    Publish(kh, key, placed.loc, seq, type == format::kTombstone);
   ReleaseSpan(placed.loc);
-  return OkStatus();
+  return persisted;
 }
 
 // Runs fn(kh, current state) under the key's stripe, retrying after
@@ -102,6 +106,7 @@ Status DBImpl::WriteEntry(const KeyHash& kh, uint8_t type, std::string_view key,
 // current state (plain upserts learn the old entry in Publish()).
 template <typename Fn>
 Status DBImpl::KeyedWrite(std::string_view key, bool lookup, Fn&& fn) {
+  DAXKV_RETURN_IF_ERROR(CheckWritable());
   DAXKV_RETURN_IF_ERROR(CheckSizes(key, {}));
   KeyHash kh(key);
   // Publish() reads the key's slot after the record's persist: start the

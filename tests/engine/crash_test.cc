@@ -377,10 +377,11 @@ void CrashTest::RunGroupWorkload(const GroupWorkload& w) {
     for (int i = 0; i < n; ++i) {
       std::string key = Key(rng, w.keys);
       const bool del = rng() % w.delete_one_in == 0;
-      const size_t len = w.compact_per_group ? 300 + rng() % 900 : ValueLen(rng);
-      writes[key] = del ? std::nullopt
-                        : std::optional<std::string>(
-                              MakeValue(key, g * 16 + i, len));
+      const size_t len =
+          w.compact_per_group ? 300 + rng() % 900 : ValueLen(rng);
+      writes[key] =
+          del ? std::nullopt
+              : std::optional<std::string>(MakeValue(key, g * 16 + i, len));
     }
     std::string what = "group of " + std::to_string(writes.size()) +
                        (w.compact_per_group ? " + Compact" : "") + " + Sync";

@@ -39,8 +39,8 @@ TEST(FlushRaceTest, UpdateThatReadBeforeAFlushNeverWritesBackAfterIt) {
   std::atomic<bool> in_update{false}, flushed{false};
   std::string read;
   std::thread updater([&] {
-    Status s = f.db->Update(
-        "counter", [&](const UpdateInput& in, UpdateOutput* out) {
+    Status s =
+        f.db->Update("counter", [&](const UpdateInput& in, UpdateOutput* out) {
           read = in.old ? *in.old : "<absent>";
           in_update = true;
           WaitBriefly(flushed);  // gives a flush that ignores us time to end
@@ -80,9 +80,8 @@ TEST(FlushRaceTest, SetExpiryDuringAFlushNeverBringsTheKeyBack) {
   std::atomic<bool> started{false};
   region.SetPersistHook([&](uint64_t) {
     if (started.exchange(true)) return;
-    setter = std::thread([&] {
-      set_status = db->SetExpiry("k", int64_t{1} << 50);
-    });
+    setter =
+        std::thread([&] { set_status = db->SetExpiry("k", int64_t{1} << 50); });
     // Time for the SetExpiry to look the key up, if nothing stops it.
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   });
@@ -113,8 +112,8 @@ TEST(FlushRaceTest, LiveByteAccountingStaysExactUnderConcurrentFlushes) {
       for (int i = 0; !stop.load(); ++i) {
         std::string key = "k" + std::to_string((i * 7 + t) % kKeys);
         Status s = i % 5 == 4 ? f.db->Delete(key)
-                              : f.db->Put(key, std::string(i % 300, 'v'),
-                                          0, {.sync = false});
+                              : f.db->Put(key, std::string(i % 300, 'v'), 0,
+                                          {.sync = false});
         ASSERT_TRUE(s.ok()) << s.ToString();
       }
     });
@@ -183,8 +182,8 @@ TEST(FlushRaceTest, CompactionNeverCopiesASpanItsWriterIsPublishing) {
   auto entry_bytes = [](const std::string& k, size_t v) {
     return (32 + k.size() + v + 7) / 8 * 8 + 8;
   };
-  EXPECT_EQ(st.live_bytes,
-            entry_bytes("big", value.size()) + entry_bytes(neighbour, 8 * kSeg));
+  EXPECT_EQ(st.live_bytes, entry_bytes("big", value.size()) +
+                               entry_bytes(neighbour, 8 * kSeg));
   EXPECT_EQ(f.db->Get("big")->value, value);
 }
 

@@ -79,7 +79,8 @@ class GroupCommitTest : public ::testing::Test {
 // Finding 1: compaction dropped the acknowledged put a newer, unsynced put
 // superseded, and freed its segment durably: a crash before the group's
 // Sync() lost both.
-TEST_F(GroupCommitTest, CompactionNeverFreesAnAckedPutWhoseSuccessorIsUnsynced) {
+TEST_F(GroupCommitTest,
+       CompactionNeverFreesAnAckedPutWhoseSuccessorIsUnsynced) {
   ASSERT_TRUE(db_->Put("k", "v1").ok());  // acknowledged
   Fill("a");
   Fill("a");  // the first segment is now all dead bytes but v1's
@@ -104,20 +105,23 @@ TEST_F(GroupCommitTest, CompactionNeverUndoesADurableDeleteForAnUnsyncedPut) {
 
 // Finding 1, spans: a deleted span is a victim at once. Freeing it before
 // the unsynced delete was durable brought back the value before the span.
-TEST_F(GroupCommitTest, CompactionNeverFreesADeletedSpanBeforeTheDeleteIsDurable) {
+TEST_F(GroupCommitTest,
+       CompactionNeverFreesADeletedSpanBeforeTheDeleteIsDurable) {
   ASSERT_TRUE(db_->Put("k", "small").ok());
   Fill("live");
   const std::string big(3 * kSeg, 'B');
   ASSERT_TRUE(db_->Put("k", big).ok());  // a span, acknowledged
   ASSERT_TRUE(db_->Delete("k", nullptr, kUnsynced).ok());
   std::string got = CompactOneThenCrashAndRead("k");
-  EXPECT_TRUE(got == big || got == "<absent>") << "k reads " << got.substr(0, 8);
+  EXPECT_TRUE(got == big || got == "<absent>")
+      << "k reads " << got.substr(0, 8);
 }
 
 // Finding 2: a synced Delete that finds the key absent only because of
 // another thread's unsynced delete must not return before that absence is
 // durable.
-TEST_F(GroupCommitTest, SyncedDeleteOfAKeyAnotherThreadDeletedUnsyncedIsDurable) {
+TEST_F(GroupCommitTest,
+       SyncedDeleteOfAKeyAnotherThreadDeletedUnsyncedIsDurable) {
   ASSERT_TRUE(db_->Put("k", "v").ok());
   // Threads map to log heads by creation order: two fresh threads use two
   // different heads whenever the pool has more than one.

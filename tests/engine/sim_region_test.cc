@@ -217,7 +217,7 @@ TEST(SimRegionTest, InjectedPersistFailureIsStickyAndLosesTheWrite) {
   EXPECT_TRUE(region.PersistError().ok());
   std::memset(region.data(), 'a', kSimLineSize);
   region.Persist(region.data(), kSimLineSize);  // point 1
-  region.FailPersistsFrom(2);
+  region.FailPersists(2);
   std::memset(region.data(), 'b', kSimLineSize);
   region.Persist(region.data(), kSimLineSize);  // point 2: fails
   Status s = region.PersistError();
@@ -229,6 +229,20 @@ TEST(SimRegionTest, InjectedPersistFailureIsStickyAndLosesTheWrite) {
   region.Persist(region.data(), kSimLineSize);  // still failing
   EXPECT_EQ(LineAt(region.DurableImage(), 0), Filled('a'));
   EXPECT_EQ(region.PersistError(), s);
+}
+
+// A write-back error reported once (count 1): later persists succeed again,
+// but the error stays reported.
+TEST(SimRegionTest, OneFailedPersistStaysReported) {
+  SimRegion region(kSize);
+  region.FailPersists(1, 1);
+  std::memset(region.data(), 'a', kSimLineSize);
+  region.Persist(region.data(), kSimLineSize);  // point 1: fails
+  std::memset(region.data() + kSimLineSize, 'b', kSimLineSize);
+  region.Persist(region.data() + kSimLineSize, kSimLineSize);  // succeeds
+  EXPECT_EQ(LineAt(region.DurableImage(), 0), Filled(0));
+  EXPECT_EQ(LineAt(region.DurableImage(), 1), Filled('b'));
+  EXPECT_FALSE(region.PersistError().ok());
 }
 
 TEST(SimRegionTest, HookSeesEveryPersistPointBeforeItIsDurable) {

@@ -99,13 +99,15 @@ void SimRegion::DrainLocked() {
     in_hook_ = false;
   }
   if (capture_point_ == point) captured_ = CrashImage(capture_seed_);
-  if (fail_from_ != 0 && point >= fail_from_ && persist_error_.ok()) {
+  const bool fails = fail_first_ != 0 && point >= fail_first_ &&
+                     point - fail_first_ < fail_count_;
+  if (fails && persist_error_.ok()) {
     persist_error_ = IOError("simulated persist failure at persist point " +
                              std::to_string(point) + " of " + info_.path);
   }
   auto it = pending_.find(std::this_thread::get_id());
   if (it == pending_.end()) return;
-  if (!persist_error_.ok()) {
+  if (fails) {
     pending_.erase(it);  // the write-back failed: nothing became durable
     return;
   }
@@ -148,9 +150,10 @@ void SimRegion::SetStoreHistory(bool on) {
   if (!on) history_.clear();
 }
 
-void SimRegion::FailPersistsFrom(uint64_t point) {
+void SimRegion::FailPersists(uint64_t first, uint64_t count) {
   std::lock_guard<std::recursive_mutex> lock(mu_);
-  fail_from_ = point;
+  fail_first_ = first;
+  fail_count_ = count;
 }
 
 Status SimRegion::PersistError() const {

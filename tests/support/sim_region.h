@@ -23,9 +23,12 @@
 //      line stored to twice between its flushes may persist in the state it
 //      held in between (sampled at those instants; a state no call
 //      observed is not modelled).
-//  - Persist failures: FailPersistsFrom(point) makes that persist point and
-//    every later one fail (nothing more becomes durable) and PersistError()
-//    report it, as a backing whose msync(2) returns EIO would.
+//  - Persist failures: FailPersists(first, count) makes persist points
+//    [first, first + count) fail (their snapshots never become durable) and
+//    PersistError() report the first failure for good, as a backing whose
+//    msync(2) returns EIO would: a failing medium (count unbounded), or one
+//    failed write-back after which later ones succeed again (count 1, as
+//    Linux reports a page-cache write-back error once).
 //
 // A persist point is one Drain() (including the drain inside Persist(), and
 // Copy()/Set() without kMemNoDrain/kMemNoFlush). The persist hook runs at the
@@ -89,9 +92,10 @@ class SimRegion final : public dax::Region {
   Status Grow(size_t new_size) override;
   Status PersistError() const override;
 
-  // From persist point `point` (1-based) on, drains make nothing durable and
-  // PersistError() reports the failure. 0 = never (the default).
-  void FailPersistsFrom(uint64_t point);
+  // Persist points [first, first + count) (1-based) make nothing durable;
+  // PersistError() reports the first of them from then on.
+  static constexpr uint64_t kForever = ~uint64_t{0};
+  void FailPersists(uint64_t first, uint64_t count = kForever);
 
   // Number of persist points so far.
   uint64_t persist_points() const;
@@ -168,7 +172,8 @@ class SimRegion final : public dax::Region {
   bool in_hook_ = false;
   bool record_history_ = false;
   std::map<size_t, std::vector<Line>> history_;
-  uint64_t fail_from_ = 0;
+  uint64_t fail_first_ = 0;  // 0 = none
+  uint64_t fail_count_ = 0;
   Status persist_error_;
 };
 
