@@ -69,50 +69,64 @@ Status DBImpl::Write(const WriteBatch& batch, const WriteOptions& opts) {
   }
   std::sort(stripes.begin(), stripes.end());
   stripes.erase(std::unique(stripes.begin(), stripes.end()), stripes.end());
-  return RetryOnNoSpace([&]() -> Status {
-    std::vector<std::unique_lock<std::mutex>> locks;
-    for (size_t s : stripes) locks.emplace_back(stripes_[s]);
-    for (const auto& pre : batch.preconditions()) {
-      Current cur = Lookup(KeyHash(pre.key), pre.key);
-      uint64_t version = cur.live ? cur.entry.seq : 0;
-      if (version != pre.version) {
-        return AbortedError("batch precondition failed: key version " +
-                            std::to_string(version) + ", required " +
-                            std::to_string(pre.version));
-      }
-    }
-    const uint64_t seq = ++last_seq_;
-    std::string image(format::kRecordHeaderSize, '\0');
-    std::vector<std::pair<size_t, uint64_t>> placed;  // (op, image offset)
-    for (size_t i = 0; i < ops.size(); ++i) {
-      if (last[ops[i].key] != i) continue;
-      bool del = ops[i].type == WriteBatch::OpType::kDelete;
-      // A delete of a key that reads absent still gets its tombstone: the
-      // absence may be another writer's unsynced delete, which a crash can
-      // lose while this batch survives. In the record, the delete is part
-      // of the batch's all-or-nothing.
-      placed.push_back({i, image.size()});
-      AppendSubEntry(&image, del ? format::kTombstone : format::kPut, seq,
-                     ops[i].key, ops[i].value, ops[i].expire_at_ms);
-    }
-    if (placed.empty()) return OkStatus();
-    format::EntryHeader h{};
-    h.type = format::kBatch;
-    h.seq = seq;
-    h.value_len =
-        static_cast<uint32_t>(image.size() - format::kRecordHeaderSize);
-    std::memcpy(image.data() + 8, &h, sizeof(h));
-    uint64_t rec_off;
-    DAXKV_RETURN_IF_ERROR(AppendImage(MyHead(), &image, opts.sync, &rec_off));
-    Status persisted = CheckPersisted("a batch write");
-    for (auto [i, at] : placed) {
-      if (!persisted.ok()) break;  // neither published nor acknowledged
-      Publish(KeyHash(ops[i].key), ops[i].key, rec_off + at, seq,
-              ops[i].type == WriteBatch::OpType::kDelete);
-    }
-    ReleaseSpan(rec_off);
-    return persisted;
-  });
+  const bool all_deletes =
+      std::all_of(ops.begin(), ops.end(), [](const WriteBatch::Op& op) {
+        return op.type == WriteBatch::OpType::kDelete;
+      });
+  return RetryOnNoSpace(
+      [&]() -> Status {
+        std::vector<std::unique_lock<std::mutex>> locks;
+        for (size_t s : stripes) locks.emplace_back(stripes_[s]);
+        for (const auto& pre : batch.preconditions()) {
+          Current cur = Lookup(KeyHash(pre.key), pre.key);
+          uint64_t version = cur.live ? cur.entry.seq : 0;
+          if (version != pre.version) {
+            return AbortedError("batch precondition failed: key version " +
+                                std::to_string(version) + ", required " +
+                                std::to_string(pre.version));
+          }
+        }
+        const uint64_t seq = ++last_seq_;
+        std::string image(format::kRecordHeaderSize, '\0');
+        std::vector<std::pair<size_t, uint64_t>> placed;  // (op, image offset)
+        for (size_t i = 0; i < ops.size(); ++i) {
+          if (last[ops[i].key] != i) continue;
+          bool del = ops[i].type == WriteBatch::OpType::kDelete;
+          // A delete of a key that reads absent still gets its tombstone: the
+          // absence may be another writer's unsynced delete, which a crash can
+          // lose while this batch survives. In the record, the delete is part
+          // of the batch's all-or-nothing.
+          placed.push_back({i, image.size()});
+          AppendSubEntry(&image, del ? format::kTombstone : format::kPut, seq,
+                         ops[i].key, ops[i].value, ops[i].expire_at_ms);
+        }
+        if (placed.empty()) return OkStatus();
+        format::EntryHeader h{};
+        h.type = format::kBatch;
+        h.seq = seq;
+        h.value_len =
+            static_cast<uint32_t>(image.size() - format::kRecordHeaderSize);
+        std::memcpy(image.data() + 8, &h, sizeof(h));
+        uint64_t rec_off;
+        Status appended =
+            AppendImage(MyHead(), &image, opts.sync, all_deletes, &rec_off);
+        if (appended.code() == StatusCode::kNoSpace && all_deletes) {
+          // As for a single delete: the shared tombstone log may still have
+          // room.
+          appended =
+              AppendImage(TombHead(), &image, opts.sync, all_deletes, &rec_off);
+        }
+        DAXKV_RETURN_IF_ERROR(appended);
+        Status persisted = CheckPersisted("a batch write");
+        for (auto [i, at] : placed) {
+          if (!persisted.ok()) break;  // neither published nor acknowledged
+          Publish(KeyHash(ops[i].key), ops[i].key, rec_off + at, seq,
+                  ops[i].type == WriteBatch::OpType::kDelete);
+        }
+        ReleaseSpan(rec_off);
+        return persisted;
+      },
+      all_deletes);
 }
 
 }  // namespace daxkv::engine

@@ -79,6 +79,8 @@ Status DBImpl::Init() {
   int64_t spare = static_cast<int64_t>(sb_.segment_count - reserve_ - 1);
   heads = static_cast<int>(std::clamp<int64_t>(spare / 2, 1, heads));
   for (int i = 0; i < heads; ++i) heads_.push_back(std::make_unique<LogHead>());
+  heads_.push_back(std::make_unique<LogHead>());  // TombHead()
+  heads_.back()->for_tombstones = true;
 
   DAXKV_RETURN_IF_ERROR(Recover());
   opened_ = true;

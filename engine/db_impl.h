@@ -92,6 +92,7 @@ class DBImpl final : public DB {
     uint32_t tail = 0;       // next append offset within the segment
     uint32_t persisted = 0;  // [header, persisted) is durable
     bool for_compaction = false;
+    bool for_tombstones = false;  // the shared tombstone log (TombHead())
     std::atomic<uint64_t> persists{0};
   };
   // What one appended entry looks like to the index.
@@ -128,13 +129,21 @@ class DBImpl final : public DB {
                : s;
   }
   LogHead& MyHead();
+  // The user head deletes fall back to when their own head finds no room:
+  // one shared log, so tombstones from any number of threads need one
+  // segment of the reserve at a time (see KeepFree()).
+  LogHead& TombHead() { return *heads_.back(); }
+  // Free segments `head` must leave when it takes a segment for a record
+  // (`tombstone`: a delete, or a batch of deletes only).
+  uint64_t KeepFree(const LogHead& head, bool tombstone) const;
   // Appends one put/tombstone record; REQUIRES the key's stripe.
   Status AppendEntry(LogHead& head, uint8_t type, std::string_view key,
                      std::string_view value, int64_t expire_at_ms, uint64_t seq,
                      bool sync, Placed* out);
-  // Appends a prebuilt record image (batch records).
+  // Appends a prebuilt record image (batch records; `tombstones`: deletes
+  // only).
   Status AppendImage(LogHead& head, std::string* image, bool sync,
-                     uint64_t* rec_off);
+                     bool tombstones, uint64_t* rec_off);
   Status Reserve(LogHead& head, uint64_t size, bool tombstone);
   void PersistPending(LogHead& head);
   // Persists every user head's unsynced records (what Sync() does): every
@@ -198,17 +207,24 @@ class DBImpl final : public DB {
     return dead_[(kh.low() >> 20) & dead_mask_].load(std::memory_order_relaxed);
   }
   void ForgetDeadPut(const KeyHash& kh);
+  // Retries fn after compaction while the pool is full: a few times, or,
+  // for a delete (which must always be possible), as long as compaction
+  // makes room.
   template <typename Fn>
-  Status RetryOnNoSpace(Fn&& fn);
+  Status RetryOnNoSpace(Fn&& fn, bool for_delete = false);
   template <typename Fn>
-  Status KeyedWrite(std::string_view key, bool lookup, Fn&& fn);
+  Status KeyedWrite(std::string_view key, bool lookup, Fn&& fn,
+                    bool is_delete = false);
   Status WriteBatchLocked(const WriteBatch& batch, bool sync);
 
   // --- space (space.cc) ---
   int64_t PickVictim(double max_live_ratio) const;
   Status CompactSegment(int64_t seg);
   Status RelocateEntry(uint64_t loc, const format::EntryHeader& e);
-  bool CompactForSpace();
+  // Compacts until a write fits (for a delete: until the tombstone log can
+  // take a segment, accepting any victim with dead bytes). Returns whether
+  // the caller should retry.
+  bool CompactForSpace(bool for_delete = false);
   void BackgroundLoop();
   uint64_t FreeSegments() const;
 
@@ -245,13 +261,19 @@ class DBImpl final : public DB {
   char* base_;
   uint64_t segment_size_ = 0;
   std::atomic<uint64_t> segment_count_{0};
-  uint64_t reserve_ = 2;
+  // Free segments a put (or a batch with a put) leaves: one only compaction
+  // may take, one only the shared tombstone log may take, and one user
+  // heads' tombstones may take (KeepFree()).
+  static constexpr uint64_t kCompactionReserve = 1;
+  static constexpr uint64_t kTombstoneReserve = 1;
+  uint64_t reserve_ = kCompactionReserve + kTombstoneReserve + 1;
   format::SuperBlock sb_{};
   std::mutex sb_mu_;
 
   std::unique_ptr<Index> index_;
   std::unique_ptr<SegMeta[]> segs_;
   uint64_t seg_capacity_ = 0;
+  // The user heads, then TombHead() (last). Writers map to the others.
   std::vector<std::unique_ptr<LogHead>> heads_;
   LogHead compaction_head_;
   std::mutex alloc_mu_;
@@ -305,12 +327,13 @@ class DBImpl final : public DB {
 };
 
 template <typename Fn>
-inline Status DBImpl::RetryOnNoSpace(Fn&& fn) {
+inline Status DBImpl::RetryOnNoSpace(Fn&& fn, bool for_delete) {
+  const int attempts = for_delete ? 64 : 3;
   for (int attempt = 0;; ++attempt) {
     Status s = fn();
-    if (s.code() != StatusCode::kNoSpace || attempt >= 3) return s;
+    if (s.code() != StatusCode::kNoSpace || attempt >= attempts) return s;
     // Compaction takes stripe locks, so it runs with none of ours held.
-    if (!CompactForSpace()) return s;
+    if (!CompactForSpace(for_delete)) return s;
   }
 }
 

@@ -145,7 +145,7 @@ Status DBImpl::CompactSegment(int64_t seg) {
   return OkStatus();
 }
 
-bool DBImpl::CompactForSpace() {
+bool DBImpl::CompactForSpace(bool for_delete) {
   std::lock_guard<std::mutex> l(compaction_mu_);
   // One compaction can gain nothing: when the compaction head has no
   // segment (after an open, e.g. a recovery that found every segment in
@@ -158,12 +158,17 @@ bool DBImpl::CompactForSpace() {
   // put). No victim at all means the pool really is full (NoSpace).
   // A span that found no room asks for its segment count on top of the
   // reserve (freeing that many does not promise a contiguous run).
+  // A delete needs only the tombstone log's segment, and takes any victim
+  // with dead bytes (the puts it deleted are): a delete must not fail
+  // while space can be won.
   const uint64_t want =
-      reserve_ + std::max<uint64_t>(1, span_wanted_.exchange(0));
+      for_delete ? kCompactionReserve + 1
+                 : reserve_ + std::max<uint64_t>(1, span_wanted_.exchange(0));
   const uint64_t limit = want + 1;
+  const double max_live_ratio = for_delete ? 0.999 : 0.97;
   bool compacted = false;
   for (uint64_t i = 0; i < limit && FreeSegments() < want; ++i) {
-    int64_t victim = PickVictim(0.97);
+    int64_t victim = PickVictim(max_live_ratio);
     if (victim < 0) return compacted;
     Status s = CompactSegment(victim);
     NoteBackgroundFailure(s, "compaction");

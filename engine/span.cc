@@ -78,11 +78,8 @@ Status DBImpl::AppendSpan(const LogHead& head, uint64_t size, bool tombstone,
     return InvalidArgumentError("record of " + std::to_string(size) +
                                 " bytes is too large for a span");
   }
-  // The same reserve rule as Reserve(): deletes may use half of it.
-  const uint64_t keep_free = head.for_compaction ? 0
-                             : tombstone         ? reserve_ / 2
-                                                 : reserve_;
-  DAXKV_ASSIGN_OR_RETURN(int64_t seg, TakeRun(n, keep_free, size));
+  DAXKV_ASSIGN_OR_RETURN(int64_t seg,
+                         TakeRun(n, KeepFree(head, tombstone), size));
   SegMeta& m = segs_[seg];
   char* sp = SegBase(seg);
   uint64_t words[2] = {0, format::AllocatingState(m.epoch)};

@@ -90,8 +90,15 @@ Status DBImpl::WriteEntry(const KeyHash& kh, uint8_t type, std::string_view key,
   }
   Placed placed;
   uint64_t seq = ++last_seq_;
-  DAXKV_RETURN_IF_ERROR(AppendEntry(MyHead(), type, key, value, expire_at_ms,
-                                    seq, sync, &placed));
+  Status appended =
+      AppendEntry(MyHead(), type, key, value, expire_at_ms, seq, sync, &placed);
+  if (appended.code() == StatusCode::kNoSpace && type == format::kTombstone) {
+    // The pool is full for this head: the shared tombstone log may still
+    // take a segment (KeepFree()), so a delete goes through.
+    appended = AppendEntry(TombHead(), type, key, value, expire_at_ms, seq,
+                           sync, &placed);
+  }
+  DAXKV_RETURN_IF_ERROR(appended);
   // A write whose persist (or any earlier one) failed is neither published
   // nor acknowledged.
   Status persisted = CheckPersisted("a write");
@@ -105,7 +112,8 @@ Status DBImpl::WriteEntry(const KeyHash& kh, uint8_t type, std::string_view key,
 // compaction when the pool is full. `lookup` false skips reading the
 // current state (plain upserts learn the old entry in Publish()).
 template <typename Fn>
-Status DBImpl::KeyedWrite(std::string_view key, bool lookup, Fn&& fn) {
+Status DBImpl::KeyedWrite(std::string_view key, bool lookup, Fn&& fn,
+                          bool is_delete) {
   DAXKV_RETURN_IF_ERROR(CheckWritable());
   DAXKV_RETURN_IF_ERROR(CheckSizes(key, {}));
   KeyHash kh(key);
@@ -114,10 +122,12 @@ Status DBImpl::KeyedWrite(std::string_view key, bool lookup, Fn&& fn) {
   // entry too, via a shared-locked peek at the slot, measured slower: the
   // peek waits for the slot before the persist starts.)
   index_->PrefetchSlot(kh);
-  return RetryOnNoSpace([&]() -> Status {
-    std::lock_guard<std::mutex> l(Stripe(kh));
-    return fn(kh, lookup ? Lookup(kh, key) : Current());
-  });
+  return RetryOnNoSpace(
+      [&]() -> Status {
+        std::lock_guard<std::mutex> l(Stripe(kh));
+        return fn(kh, lookup ? Lookup(kh, key) : Current());
+      },
+      is_delete);
 }
 
 Status DBImpl::Put(std::string_view key, std::string_view value,
@@ -193,10 +203,13 @@ uint64_t DBImpl::Count() const {
 Status DBImpl::Delete(std::string_view key, bool* existed,
                       const WriteOptions& opts) {
   if (existed) *existed = false;
-  return KeyedWrite(key, true, [&](const KeyHash& kh, const Current& cur) {
-    if (existed) *existed = cur.live;
-    return WriteEntry(kh, format::kTombstone, key, {}, 0, opts.sync, cur);
-  });
+  return KeyedWrite(
+      key, true,
+      [&](const KeyHash& kh, const Current& cur) {
+        if (existed) *existed = cur.live;
+        return WriteEntry(kh, format::kTombstone, key, {}, 0, opts.sync, cur);
+      },
+      /*is_delete=*/true);
 }
 
 Status DBImpl::Update(std::string_view key, const UpdateFn& fn,
