@@ -10,6 +10,17 @@
 
 namespace daxkv::engine {
 
+// Options for a test pool driven by hand: no background threads, one
+// recovery thread (crash tests recover thousands of images).
+inline Options ManualOptions(size_t segment_size) {
+  Options o;
+  o.segment_size = segment_size;
+  o.background_compaction = false;
+  o.background_expiry = false;
+  o.recovery_threads = 1;
+  return o;
+}
+
 struct EngineFixture {
   explicit EngineFixture(size_t size = 32 << 20, size_t segment = 1 << 20,
                          size_t capacity = 0)

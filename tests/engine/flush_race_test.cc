@@ -67,10 +67,7 @@ TEST(FlushRaceTest, UpdateThatReadBeforeAFlushNeverWritesBackAfterIt) {
 // persist point.
 TEST(FlushRaceTest, SetExpiryDuringAFlushNeverBringsTheKeyBack) {
   testing::SimRegion region(8192 + 16 * (64 << 10));
-  Options o;
-  o.segment_size = 64 << 10;
-  o.background_compaction = false;
-  o.background_expiry = false;
+  const Options o = ManualOptions(64 << 10);
   auto opened = DB::Open(std::make_unique<BorrowedRegion>(region), o);
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
   std::unique_ptr<DB> db = std::move(opened).value();

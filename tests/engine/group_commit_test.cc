@@ -11,6 +11,7 @@
 
 #include "engine/borrowed_region.h"
 #include "engine/db.h"
+#include "tests/engine/engine_test_util.h"
 #include "tests/support/sim_region.h"
 
 namespace daxkv::engine {
@@ -28,14 +29,7 @@ class GroupCommitTest : public ::testing::Test {
     db_ = std::move(db).value();
   }
 
-  static Options Opts() {
-    Options o;
-    o.segment_size = kSeg;
-    o.background_compaction = false;
-    o.background_expiry = false;
-    o.recovery_threads = 1;
-    return o;
-  }
+  static Options Opts() { return ManualOptions(kSeg); }
 
   // The pool as a power failure now leaves it, opened.
   std::unique_ptr<DB> Crash() {

@@ -12,6 +12,7 @@
 
 #include "engine/borrowed_region.h"
 #include "engine/db.h"
+#include "tests/engine/engine_test_util.h"
 #include "tests/support/sim_region.h"
 
 namespace daxkv::engine {
@@ -24,11 +25,9 @@ class HealthTest : public ::testing::Test {
   HealthTest() : region_(8192 + 16 * kSeg) {}
 
   Options Opts(bool background) const {
-    Options o;
-    o.segment_size = kSeg;
+    Options o = ManualOptions(kSeg);
     o.background_compaction = background;
     o.background_expiry = background;
-    o.recovery_threads = 1;
     auto clock = clock_;
     o.now_ms = [clock] { return clock->load(); };
     return o;
