@@ -354,12 +354,16 @@ void Pmem2Region::Drain() {
 
 void Pmem2Region::Copy(void* dst, const void* src, size_t len, unsigned flags) {
   if (!sync_pages_) return (void)memcpy_(dst, src, len, ToPmem2Flags(flags));
+  // Durability: stores to the page cache, then msync of their pages unless
+  // the caller flushes later (kMemNoFlush); a failure is recorded
+  // (PersistError), never silent.
   std::memmove(dst, src, len);
   if (!(flags & kMemNoFlush)) SyncPages(dst, len);
 }
 
 void Pmem2Region::Set(void* dst, int c, size_t len, unsigned flags) {
   if (!sync_pages_) return (void)memset_(dst, c, len, ToPmem2Flags(flags));
+  // Durability: as Copy().
   std::memset(dst, c, len);
   if (!(flags & kMemNoFlush)) SyncPages(dst, len);
 }

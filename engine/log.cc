@@ -265,6 +265,10 @@ Status DBImpl::Sync() {
 }
 
 Status DBImpl::PersistUserHeads() {
+  // Durability: each head's unsynced records in turn (PersistPending); a
+  // crash midway keeps some heads' records and not others', per key as the
+  // group-commit contract allows (nothing here was acknowledged yet). The
+  // tombstone log is the last of heads_, so it is included.
   for (auto& h : heads_) {
     std::lock_guard<std::mutex> l(h->mu);
     PersistPending(*h);

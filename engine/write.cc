@@ -81,11 +81,12 @@ Status DBImpl::WriteEntry(const KeyHash& kh, uint8_t type, std::string_view key,
                           std::string_view value, int64_t expire_at_ms,
                           bool sync, const Current& cur) {
   if (type == format::kTombstone && cur.loc == 0) {
-    // A tombstone for a key with no entry would shadow nothing durable
-    // here, but the absence may be another writer's unsynced delete
-    // (visible before it is durable): a synced delete must not return
-    // before that absence is durable, and nothing of ours says which head
-    // holds it.
+    // Durability: a tombstone for a key with no entry would shadow nothing
+    // durable here, but the absence may be another writer's unsynced
+    // delete (visible before it is durable): a synced delete must not
+    // return before that absence is durable, and nothing of ours says which
+    // head holds it, so every head's unsynced bytes are persisted. A crash
+    // before that completes: the delete had not returned.
     return sync ? PersistUserHeads() : OkStatus();
   }
   Placed placed;
