@@ -116,14 +116,17 @@ Status DBImpl::Write(const WriteBatch& batch, const WriteOptions& opts) {
           appended =
               AppendImage(TombHead(), &image, opts.sync, all_deletes, &rec_off);
         }
-        DAXKV_RETURN_IF_ERROR(appended);
-        Status persisted = CheckPersisted("a batch write");
+        if (!appended.ok()) return appended;
+        Status persisted;
+        if (opts.sync || IsSpanRecord(image.size())) {
+          persisted = CheckPersisted("a batch write");
+        }
         for (auto [i, at] : placed) {
           if (!persisted.ok()) break;  // neither published nor acknowledged
           Publish(KeyHash(ops[i].key), ops[i].key, rec_off + at, seq,
                   ops[i].type == WriteBatch::OpType::kDelete);
         }
-        ReleaseSpan(rec_off);
+        if (IsSpanRecord(image.size())) ReleaseSpan(rec_off);
         return persisted;
       },
       all_deletes);

@@ -99,6 +99,7 @@ class DBImpl final : public DB {
   struct Placed {
     uint64_t loc = 0;  // pool offset of the entry header
     uint64_t seq = 0;
+    bool span = false;  // in a span of its own: ReleaseSpan() it
   };
   // The visible state of a key, read under its stripe.
   struct Current {
@@ -170,9 +171,12 @@ class DBImpl final : public DB {
       std::function<void(char* rec, uint32_t seed, uint64_t epoch)>;
   Status AppendSpan(const LogHead& head, uint64_t size, bool tombstone,
                     const SpanFill& fill, uint64_t* rec_off);
-  // Hands the span holding the record at `loc` (if it is one a writer has
-  // just written) to compaction. No-op for log segments.
+  // Hands the span holding the record at `loc`, which a writer has just
+  // written and published, to compaction.
   void ReleaseSpan(uint64_t loc);
+  bool IsSpanRecord(uint64_t size) const {
+    return size > segment_size_ - format::kSegmentHeaderSize;
+  }
   // Takes a run of `n` contiguous free segments, leaving `keep_free` free
   // ones. Returns the first segment.
   StatusOr<int64_t> TakeRun(uint64_t n, uint64_t keep_free, uint64_t size);
@@ -236,7 +240,13 @@ class DBImpl final : public DB {
   }
   // After a persist that acknowledges something: latches and returns the
   // region's persist failure, if any.
-  Status CheckPersisted(std::string_view during);
+  Status CheckPersisted(std::string_view during) {
+    Status s = region_->PersistError();
+    if (s.ok()) [[likely]]
+      return s;
+    LatchError(s, during);
+    return BackgroundError();
+  }
   // Latches `cause` unless an error is latched already.
   void LatchError(const Status& cause, std::string_view during);
   // A failed background task: counted; latched unless it is NoSpace.

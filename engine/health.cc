@@ -28,13 +28,6 @@ Status DBImpl::BackgroundError() const {
   return bg_error_;
 }
 
-Status DBImpl::CheckPersisted(std::string_view during) {
-  Status s = region_->PersistError();
-  if (s.ok()) return s;
-  LatchError(s, during);
-  return BackgroundError();
-}
-
 void DBImpl::NoteBackgroundFailure(const Status& s, std::string_view task) {
   if (s.ok()) return;
   background_failures_.fetch_add(1, std::memory_order_relaxed);

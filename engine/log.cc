@@ -177,6 +177,7 @@ Status DBImpl::AppendEntry(LogHead& head, uint8_t type, std::string_view key,
         },
         &rec_off));
     out->loc = rec_off + 8;
+    out->span = true;
     return OkStatus();
   }
   DAXKV_RETURN_IF_ERROR(Reserve(head, size, type == format::kTombstone));

@@ -79,7 +79,7 @@ Status DBImpl::RelocateEntry(uint64_t loc, const format::EntryHeader& e) {
       std::lock_guard<RwSpinLock> wl(s.mu);
       index_->Relocate(s, kh, key, loc, placed.loc);
     }
-    ReleaseSpan(placed.loc);
+    if (placed.span) ReleaseSpan(placed.loc);
     uint64_t bytes = format::IndexedEntryBytes(e);
     segs_[SegOf(loc)].live.fetch_sub(bytes, std::memory_order_relaxed);
     segs_[SegOf(placed.loc)].live.fetch_add(
@@ -95,7 +95,7 @@ Status DBImpl::RelocateEntry(uint64_t loc, const format::EntryHeader& e) {
   relocated_bytes_ += format::RecordSize(key.size(), 0);
   DAXKV_RETURN_IF_ERROR(AppendEntry(compaction_head_, format::kTombstone, key,
                                     {}, 0, e.seq, true, &placed));
-  ReleaseSpan(placed.loc);
+  if (placed.span) ReleaseSpan(placed.loc);
   return CheckPersisted("compaction");
 }
 

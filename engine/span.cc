@@ -134,7 +134,7 @@ Status DBImpl::AppendSpan(const LogHead& head, uint64_t size, bool tombstone,
 
 void DBImpl::ReleaseSpan(uint64_t loc) {
   SegMeta& m = segs_[SegOf(loc)];
-  if (m.span.load() > 1 && m.use.load() == SegUse::kActive) {
+  if (m.use.load() == SegUse::kActive) {
     m.use.store(SegUse::kSealed, std::memory_order_release);
   }
 }

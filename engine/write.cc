@@ -99,13 +99,16 @@ Status DBImpl::WriteEntry(const KeyHash& kh, uint8_t type, std::string_view key,
     appended = AppendEntry(TombHead(), type, key, value, expire_at_ms, seq,
                            sync, &placed);
   }
-  DAXKV_RETURN_IF_ERROR(appended);
+  if (!appended.ok()) return appended;
   // A write whose persist (or any earlier one) failed is neither published
-  // nor acknowledged.
-  Status persisted = CheckPersisted("a write");
-  if (persisted.ok())
+  // nor acknowledged. An unsynced write persisted nothing: the Sync() that
+  // acknowledges it checks.
+  Status persisted;
+  if (sync || placed.span) persisted = CheckPersisted("a write");
+  if (persisted.ok()) {
     Publish(kh, key, placed.loc, seq, type == format::kTombstone);
-  ReleaseSpan(placed.loc);
+  }
+  if (placed.span) ReleaseSpan(placed.loc);
   return persisted;
 }
 
