@@ -92,9 +92,9 @@ Status DBImpl::RelocateEntry(uint64_t loc, const format::EntryHeader& e) {
   // bucket there is nothing older left for the tombstone to shadow.
   if (hit.loc != 0 || DeadPuts(kh) == 0) return OkStatus();
   if (TombstoneRelocated(loc, e)) return OkStatus();
-  relocated_bytes_ += format::RecordSize(key.size(), 0);
   DAXKV_RETURN_IF_ERROR(AppendEntry(compaction_head_, format::kTombstone, key,
                                     {}, 0, e.seq, true, &placed));
+  relocated_bytes_ += format::RecordSize(key.size(), 0);
   if (placed.span) ReleaseSpan(placed.loc);
   return CheckPersisted("compaction");
 }

@@ -8,6 +8,9 @@
 //  - a batch is all or nothing: the whole state matches the model either
 //    before or after the operation in flight;
 //  - compaction and expiry reclamation change nothing visible.
+// Each image's crash model follows from its seed (CrashOptionsFor): keep
+// probability 0.5, 0.9, 0.1 or 0.5, with whole lines, torn 8-byte words,
+// intermediate line states, or both; every run covers all of them.
 //
 // Environment:
 //   DAXKV_CRASH_LONG=1      more operations and more seeds per point
