@@ -188,7 +188,7 @@ void ServerCrashTest::Committer(DB* db) {
     for (int w = 0; w < kWriters; ++w) {
       model_.writer(w).acked.store(covered[w]);
     }
-    if (round % 60 == 0) {  // FLUSHALL
+    if (round % 60 == 10) {  // FLUSHALL
       model_.flushes_started().fetch_add(1);
       Status f = db->Flush();
       ASSERT_TRUE(f.ok()) << f.ToString();
