@@ -349,6 +349,11 @@ TEST_F(CrashTest, ExpiryWorkload) { RunExpiryWorkload(config_); }
 // NoSpace although ~32 keys were live. Pinned here so the default run
 // covers it; the long mode covers the whole class (every point, 4 seeds):
 // DAXKV_CRASH_LONG=1 engine_test --gtest_filter=CrashTest.ExpiryWorkload.
+// Since puts leave three segments free (issue 11, finding 11) this
+// workload no longer drives compaction into the last free segment at this
+// point (nor, in long mode, at any deep-checked one): the class is pinned
+// deterministically by DbSpaceTest.CrashesWhileCompactionHoldsTheLastSegment
+// NeverWedge (compaction_crash_test.cc), which fails without the resume.
 TEST_F(CrashTest, CompactionCutAfterTakingTheLastFreeSegmentResumes) {
   if (config_.only_point) GTEST_SKIP() << "a single point was asked for";
   if (config_.scale < 1.0) {
