@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 
@@ -292,6 +293,8 @@ Status Pmem2Region::FillInfo(const OpenOptions& options) {
   drain_ = pmem2_get_drain_fn(map);
   memcpy_ = pmem2_get_memcpy_fn(map);
   memset_ = pmem2_get_memset_fn(map);
+  sync_pages_ = info_.granularity == Granularity::kPage;
+  page_size_ = static_cast<size_t>(sysconf(_SC_PAGESIZE));
   if (!options.require_dax || info_.granularity != Granularity::kPage) {
     return OkStatus();
   }
@@ -314,18 +317,56 @@ Status Pmem2Region::FillInfo(const OpenOptions& options) {
       "filesystem blocks), use /dev/daxX.Y, or accept page-cache persistence");
 }
 
-void Pmem2Region::Persist(const void* addr, size_t len) { persist_(addr, len); }
+void Pmem2Region::SyncPages(const void* addr, size_t len) {
+  if (len == 0) return;
+  const uintptr_t lo = reinterpret_cast<uintptr_t>(addr) & ~(page_size_ - 1);
+  const uintptr_t hi = reinterpret_cast<uintptr_t>(addr) + len;
+  int ret;
+  do {
+    ret = msync(reinterpret_cast<void*>(lo), hi - lo, MS_SYNC);
+  } while (ret != 0 && errno == EINTR);
+  if (ret == 0) return;
+  const int err = errno;
+  std::lock_guard<std::mutex> l(persist_error_mu_);
+  if (!persist_error_.ok()) return;  // the first failure is reported
+  persist_error_ = ErrnoStatus(err, "msync " + info_.path);
+  persist_failed_.store(true, std::memory_order_release);
+}
 
-void Pmem2Region::Flush(const void* addr, size_t len) { flush_(addr, len); }
+Status Pmem2Region::PersistError() const {
+  if (!persist_failed_.load(std::memory_order_acquire)) return OkStatus();
+  std::lock_guard<std::mutex> l(persist_error_mu_);
+  return persist_error_;
+}
 
-void Pmem2Region::Drain() { drain_(); }
+void Pmem2Region::Persist(const void* addr, size_t len) {
+  if (sync_pages_) return SyncPages(addr, len);
+  persist_(addr, len);
+}
+
+void Pmem2Region::Flush(const void* addr, size_t len) {
+  if (sync_pages_) return SyncPages(addr, len);
+  flush_(addr, len);
+}
+
+void Pmem2Region::Drain() {
+  if (!sync_pages_) drain_();  // msync is synchronous: nothing to wait for
+}
 
 void Pmem2Region::Copy(void* dst, const void* src, size_t len, unsigned flags) {
-  memcpy_(dst, src, len, ToPmem2Flags(flags));
+  if (!sync_pages_) return (void)memcpy_(dst, src, len, ToPmem2Flags(flags));
+  // Durability: stores to the page cache, then msync of their pages unless
+  // the caller flushes later (kMemNoFlush); a failure is recorded
+  // (PersistError), never silent.
+  std::memmove(dst, src, len);
+  if (!(flags & kMemNoFlush)) SyncPages(dst, len);
 }
 
 void Pmem2Region::Set(void* dst, int c, size_t len, unsigned flags) {
-  memset_(dst, c, len, ToPmem2Flags(flags));
+  if (!sync_pages_) return (void)memset_(dst, c, len, ToPmem2Flags(flags));
+  // Durability: as Copy().
+  std::memset(dst, c, len);
+  if (!(flags & kMemNoFlush)) SyncPages(dst, len);
 }
 
 Status Pmem2Region::DeepFlush(void* addr, size_t len) {

@@ -32,13 +32,22 @@
 // and data() never moves. Growth beyond the reservation fails with NoSpace
 // rather than moving the mapping.
 //
+// Persist failures: on page granularity (msync) the region persists with
+// msync(2) itself instead of libpmem2's persist function, which abort()s
+// the process when msync fails (it has no way to report it). A failure is
+// recorded instead and reported by PersistError(), sticky, so the engine
+// refuses writes it could not make durable (and the server says so) rather
+// than dying. Cache-line and byte granularity persists cannot fail.
+//
 // Thread-safety: as for Region. Destruction unmaps; REQUIRES no concurrent
 // use and no outstanding pointers into data().
 #ifndef DAXKV_DAX_PMEM2_REGION_H_
 #define DAXKV_DAX_PMEM2_REGION_H_
 
+#include <atomic>
 #include <cstddef>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -75,6 +84,7 @@ class Pmem2Region final : public Region {
   void Set(void* dst, int c, size_t len, unsigned flags) override;
   Status DeepFlush(void* addr, size_t len) override;
   Status Grow(size_t new_size) override;
+  Status PersistError() const override;
 
   // Bytes of address space reserved for growth (0 for devdax).
   size_t reserved_size() const { return reserved_; }
@@ -100,6 +110,8 @@ class Pmem2Region final : public Region {
   Status Reserve(const OpenOptions& options);
   Status MapRange(size_t offset, size_t length);
   Status FillInfo(const OpenOptions& options);
+  // Page granularity: msync(2) of the pages holding [addr, addr + len).
+  void SyncPages(const void* addr, size_t len);
 
   RegionInfo info_;
   std::string fs_description_;
@@ -115,6 +127,11 @@ class Pmem2Region final : public Region {
   DrainFn drain_ = nullptr;
   MemcpyFn memcpy_ = nullptr;
   MemsetFn memset_ = nullptr;
+  bool sync_pages_ = false;  // page granularity: SyncPages, not libpmem2's
+  size_t page_size_ = 4096;
+  std::atomic<bool> persist_failed_{false};
+  mutable std::mutex persist_error_mu_;
+  Status persist_error_;  // guarded by persist_error_mu_; set once
 };
 
 }  // namespace daxkv::dax

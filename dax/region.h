@@ -110,6 +110,14 @@ class Region {
   // size is the device's. The new bytes read as zero.
   virtual Status Grow(size_t new_size) = 0;
 
+  // OK while every persist so far has succeeded. Once a persist fails (on a
+  // page-cache backing, msync(2) reporting EIO or ENOSPC on write-back),
+  // the first failure, sticky for the Region's lifetime: the bytes of that
+  // persist and of every later one may not be on the medium. Persist() and
+  // friends return nothing, so callers about to acknowledge a write check
+  // this after its persist. Cheap (an atomic load when OK).
+  virtual Status PersistError() const { return OkStatus(); }
+
  protected:
   Region() = default;
 };

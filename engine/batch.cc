@@ -28,6 +28,7 @@ void WriteBatch::Clear() {
 }
 
 Status DBImpl::Write(const WriteBatch& batch, const WriteOptions& opts) {
+  DAXKV_RETURN_IF_ERROR(CheckWritable());
   const auto& ops = batch.ops();
   // The last op on a key wins; all sub-entries share one sequence number,
   // so the record must hold at most one entry per key.
@@ -45,40 +46,63 @@ Status DBImpl::Write(const WriteBatch& batch, const WriteOptions& opts) {
   }
   std::sort(stripes.begin(), stripes.end());
   stripes.erase(std::unique(stripes.begin(), stripes.end()), stripes.end());
-  return RetryOnNoSpace([&]() -> Status {
-    std::vector<std::unique_lock<std::mutex>> locks;
-    for (size_t s : stripes) locks.emplace_back(stripes_[s]);
-    for (const auto& pre : batch.preconditions()) {
-      Current cur = Lookup(KeyHash(pre.key), pre.key);
-      uint64_t version = cur.live ? cur.entry.seq : 0;
-      if (version != pre.version) {
-        return AbortedError("batch precondition failed: key version " +
-                            std::to_string(version) + ", required " +
-                            std::to_string(pre.version));
-      }
-    }
-    const uint64_t seq = ++last_seq_;
-    std::string image(format::kRecordHeaderSize, '\0');
-    std::vector<std::pair<size_t, uint64_t>> placed;  // (op, image offset)
-    for (size_t i = 0; i < ops.size(); ++i) {
-      if (last[ops[i].key] != i) continue;
-      bool del = ops[i].type == WriteBatch::OpType::kDelete;
-      if (del && Lookup(KeyHash(ops[i].key), ops[i].key).loc == 0) continue;
-      placed.push_back({i, image.size()});
-      format::AppendSubEntry(&image, del ? format::kTombstone : format::kPut,
-                             seq, ops[i].key, ops[i].value,
-                             ops[i].expire_at_ms);
-    }
-    if (placed.empty()) return OkStatus();
-    format::SetBatchHeader(&image, seq);
-    uint64_t rec_off;
-    DAXKV_RETURN_IF_ERROR(AppendImage(MyHead(), &image, opts.sync, &rec_off));
-    for (auto [i, at] : placed) {
-      Publish(KeyHash(ops[i].key), ops[i].key, rec_off + at, seq,
-              ops[i].type == WriteBatch::OpType::kDelete);
-    }
-    return OkStatus();
-  });
+  const bool all_deletes =
+      std::all_of(ops.begin(), ops.end(), [](const WriteBatch::Op& op) {
+        return op.type == WriteBatch::OpType::kDelete;
+      });
+  return RetryOnNoSpace(
+      [&]() -> Status {
+        std::vector<std::unique_lock<std::mutex>> locks;
+        for (size_t s : stripes) locks.emplace_back(stripes_[s]);
+        for (const auto& pre : batch.preconditions()) {
+          Current cur = Lookup(KeyHash(pre.key), pre.key);
+          uint64_t version = cur.live ? cur.entry.seq : 0;
+          if (version != pre.version) {
+            return AbortedError("batch precondition failed: key version " +
+                                std::to_string(version) + ", required " +
+                                std::to_string(pre.version));
+          }
+        }
+        const uint64_t seq = ++last_seq_;
+        std::string image(format::kRecordHeaderSize, '\0');
+        std::vector<std::pair<size_t, uint64_t>> placed;  // (op, image offset)
+        for (size_t i = 0; i < ops.size(); ++i) {
+          if (last[ops[i].key] != i) continue;
+          bool del = ops[i].type == WriteBatch::OpType::kDelete;
+          // A delete of a key that reads absent still gets its tombstone: the
+          // absence may be another writer's unsynced delete, which a crash can
+          // lose while this batch survives. In the record, the delete is part
+          // of the batch's all-or-nothing.
+          placed.push_back({i, image.size()});
+          format::AppendSubEntry(&image,
+                                 del ? format::kTombstone : format::kPut, seq,
+                                 ops[i].key, ops[i].value, ops[i].expire_at_ms);
+        }
+        if (placed.empty()) return OkStatus();
+        format::SetBatchHeader(&image, seq);
+        uint64_t rec_off;
+        Status appended =
+            AppendImage(MyHead(), &image, opts.sync, all_deletes, &rec_off);
+        if (appended.code() == StatusCode::kNoSpace && all_deletes) {
+          // As for a single delete: the shared tombstone log may still have
+          // room.
+          appended =
+              AppendImage(TombHead(), &image, opts.sync, all_deletes, &rec_off);
+        }
+        if (!appended.ok()) return appended;
+        Status persisted;
+        if (opts.sync || IsSpanRecord(image.size())) {
+          persisted = CheckPersisted("a batch write");
+        }
+        for (auto [i, at] : placed) {
+          if (!persisted.ok()) break;  // neither published nor acknowledged
+          Publish(KeyHash(ops[i].key), ops[i].key, rec_off + at, seq,
+                  ops[i].type == WriteBatch::OpType::kDelete);
+        }
+        if (IsSpanRecord(image.size())) ReleaseSpan(rec_off);
+        return persisted;
+      },
+      all_deletes);
 }
 
 }  // namespace daxkv::engine

@@ -29,6 +29,7 @@ class BorrowedRegion final : public dax::Region {
   }
   Status DeepFlush(void* a, size_t n) override { return r_.DeepFlush(a, n); }
   Status Grow(size_t n) override { return r_.Grow(n); }
+  Status PersistError() const override { return r_.PersistError(); }
 
  private:
   dax::Region& r_;

@@ -149,6 +149,7 @@ struct Stats {
   uint64_t free_segments = 0;
   uint64_t persists = 0;  // Persist/Drain calls issued since open
   uint64_t compactions = 0;
+  uint64_t relocated_bytes = 0;  // bytes compaction copied (write amp.)
   uint64_t expired_reclaimed = 0;
   uint64_t recovery_ms = 0;
   uint64_t recovered_records = 0;
@@ -158,6 +159,10 @@ struct Stats {
   uint64_t dropped_records = 0;
   bool clean_shutdown = false;   // the last close was clean
   uint64_t index_bytes = 0;      // DRAM held by the index
+  // Background tasks (compaction, expiry reclaim) that failed, any cause.
+  uint64_t background_failures = 0;
+  // BackgroundError() as text: "" while the engine can persist.
+  std::string background_error;
 };
 
 class DB {

@@ -95,6 +95,10 @@ Status DBImpl::Init() {
   sb_ = read.sb;
   segment_size_ = sb_.segment_size;
   segment_count_ = sb_.segment_count;
+  // Pools formatted before kMinSegments was 6 may hold 4 or 5 segments:
+  // there puts keep fewer free, or a compaction log and one segment of data
+  // could leave them none (the delete guarantee then needs a bigger pool).
+  reserve_ = std::min<uint64_t>(reserve_, sb_.segment_count - 3);
   seg_capacity_ = std::max<uint64_t>(sb_.segment_count, 1u << 16);
   segs_.reset(new SegMeta[seg_capacity_]);
   // One dead-put counter per 4 KiB of pool: collisions only keep
@@ -111,6 +115,8 @@ Status DBImpl::Init() {
   int64_t spare = static_cast<int64_t>(sb_.segment_count - reserve_ - 1);
   heads = static_cast<int>(std::clamp<int64_t>(spare / 2, 1, heads));
   for (int i = 0; i < heads; ++i) heads_.push_back(std::make_unique<LogHead>());
+  heads_.push_back(std::make_unique<LogHead>());  // TombHead()
+  heads_.back()->for_tombstones = true;
 
   DAXKV_RETURN_IF_ERROR(Recover());
   opened_ = true;
@@ -130,10 +136,12 @@ Status DBImpl::Format(const SegmentEvidence& old_segments) {
   }
   uint64_t size = std::min<uint64_t>(region_->size(), format::kMaxPoolBytes);
   uint64_t count = (size - format::kDataOffset) / seg;
-  if (count < 4) {
+  if (count < format::kMinSegments) {
     return InvalidArgumentError("region " + region_->info().path + " of " +
                                 std::to_string(region_->size()) +
-                                " bytes holds fewer than 4 segments of " +
+                                " bytes holds fewer than " +
+                                std::to_string(format::kMinSegments) +
+                                " segments of " +
                                 std::to_string(seg) + " bytes");
   }
   format::SuperBlock sb{};

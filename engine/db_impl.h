@@ -7,7 +7,11 @@
 // and the value copy, so they never wait for a persist.
 //
 // Lock order: compaction_mu_ < stripes (ascending) < user heads < the
-// compaction head < alloc_mu_ < index shard locks < sb_mu_.
+// compaction head < alloc_mu_ < index shard locks < sb_mu_. Batches hold
+// several stripes (ascending); Flush() holds compaction_mu_, every stripe,
+// then every head, so no writer is between its read and its Publish() while
+// a flush runs. A thread holds at most one head at a time, except Flush()
+// and Grow(), which take them all in order.
 #ifndef DAXKV_ENGINE_DB_IMPL_H_
 #define DAXKV_ENGINE_DB_IMPL_H_
 
@@ -62,6 +66,7 @@ class DBImpl final : public DB {
   Status Flush() override;
   Status Sync() override;
   Status Grow(size_t new_size) override;
+  Status BackgroundError() const override;
   Stats GetStats() const override;
   const dax::RegionInfo& region_info() const override {
     return region_->info();
@@ -91,12 +96,14 @@ class DBImpl final : public DB {
     uint32_t tail = 0;       // next append offset within the segment
     uint32_t persisted = 0;  // [header, persisted) is durable
     bool for_compaction = false;
+    bool for_tombstones = false;  // the shared tombstone log (TombHead())
     std::atomic<uint64_t> persists{0};
   };
   // What one appended entry looks like to the index.
   struct Placed {
     uint64_t loc = 0;  // pool offset of the entry header
     uint64_t seq = 0;
+    bool span = false;  // in a span of its own: ReleaseSpan() it
   };
   // The visible state of a key, read under its stripe.
   struct Current {
@@ -139,19 +146,31 @@ class DBImpl final : public DB {
                : s;
   }
   LogHead& MyHead();
+  // The user head deletes fall back to when their own head finds no room:
+  // one shared log, so tombstones from any number of threads need one
+  // segment of the reserve at a time (see KeepFree()).
+  LogHead& TombHead() { return *heads_.back(); }
+  // Free segments `head` must leave when it takes a segment for a record
+  // (`tombstone`: a delete, or a batch of deletes only).
+  uint64_t KeepFree(const LogHead& head, bool tombstone) const;
   // Appends one put/tombstone record; REQUIRES the key's stripe.
   Status AppendEntry(LogHead& head, uint8_t type, std::string_view key,
                      std::string_view value, int64_t expire_at_ms, uint64_t seq,
                      bool sync, Placed* out);
-  // Appends a prebuilt record image (batch records).
+  // Appends a prebuilt record image (batch records; `tombstones`: deletes
+  // only).
   Status AppendImage(LogHead& head, std::string* image, bool sync,
-                     uint64_t* rec_off);
+                     bool tombstones, uint64_t* rec_off);
   Status Reserve(LogHead& head, uint64_t size, bool tombstone);
   void PersistPending(LogHead& head);
   // After PersistPending: records the head's durable prefix in its
   // segment's watermark word, so recovery can tell damage inside it from
   // a torn tail (Sync() only: a sync record carries kFlagPrefixDurable).
   void PublishWatermark(LogHead& head);
+  // Persists every user head's unsynced records (what Sync() does): every
+  // write visible when called is durable on return. Takes each head's
+  // mutex in turn: REQUIRES none of them (nor a later lock) held.
+  Status PersistUserHeads();
   void SealHead(LogHead& head);
   // Fails with NoSpace unless more than `keep_free` segments are free.
   // `victim_epoch` (nonzero for the compaction log) is stamped into the
@@ -164,11 +183,20 @@ class DBImpl final : public DB {
   // Writes one record of `size` bytes into a span of its own: `fill` gets
   // the record's address and the span's seed/epoch and writes it (plain or
   // streaming stores, unpersisted); the span is then persisted, sealed and
-  // committed. REQUIRES: `head`'s mutex (keeps Flush/Grow out).
+  // committed. It stays out of compaction's sight (kActive) until the
+  // writer, having published its entries, calls ReleaseSpan(). REQUIRES:
+  // `head`'s mutex (keeps Flush/Grow out) and the stripes of the record's
+  // keys (held until ReleaseSpan()).
   using SpanFill =
       std::function<void(char* rec, uint32_t seed, uint64_t epoch)>;
   Status AppendSpan(const LogHead& head, uint64_t size, bool tombstone,
                     const SpanFill& fill, uint64_t* rec_off);
+  // Hands the span holding the record at `loc`, which a writer has just
+  // written and published, to compaction.
+  void ReleaseSpan(uint64_t loc);
+  bool IsSpanRecord(uint64_t size) const {
+    return size > segment_size_ - format::kSegmentHeaderSize;
+  }
   // Takes a run of `n` contiguous free segments, leaving `keep_free` free
   // ones. Returns the first segment.
   StatusOr<int64_t> TakeRun(uint64_t n, uint64_t keep_free, uint64_t size);
@@ -222,7 +250,8 @@ class DBImpl final : public DB {
                     std::string_view value, int64_t expire_at_ms, bool sync,
                     const Current& cur);
   // Points the index at the entry at `loc` (or erases the key for a
-  // tombstone) unless a concurrent Flush() voided the entry (`seq`).
+  // tombstone); an entry a Flush() voided (`seq`) is never indexed.
+  // REQUIRES the key's stripe.
   void Publish(const KeyHash& kh, std::string_view key, uint64_t loc,
                uint64_t seq, bool tombstone);
   void NoteDeadPut(const KeyHash& kh) {
@@ -233,19 +262,46 @@ class DBImpl final : public DB {
     return dead_[(kh.low() >> 20) & dead_mask_].load(std::memory_order_relaxed);
   }
   void ForgetDeadPut(const KeyHash& kh);
+  // Retries fn after compaction while the pool is full: a few times, or,
+  // for a delete (which must always be possible), as long as compaction
+  // makes room.
   template <typename Fn>
-  Status RetryOnNoSpace(Fn&& fn);
+  Status RetryOnNoSpace(Fn&& fn, bool for_delete = false);
   template <typename Fn>
-  Status KeyedWrite(std::string_view key, bool lookup, Fn&& fn);
+  Status KeyedWrite(std::string_view key, bool lookup, Fn&& fn,
+                    bool is_delete = false);
   Status WriteBatchLocked(const WriteBatch& batch, bool sync);
 
   // --- space (space.cc) ---
   int64_t PickVictim(double max_live_ratio) const;
   Status CompactSegment(int64_t seg);
   Status RelocateEntry(uint64_t loc, const format::EntryHeader& e);
-  bool CompactForSpace();
+  // Compacts until a write fits (for a delete: until the tombstone log can
+  // take a segment, accepting any victim with dead bytes). Returns whether
+  // the caller should retry.
+  bool CompactForSpace(bool for_delete = false);
   void BackgroundLoop();
   uint64_t FreeSegments() const;
+
+  // --- the sticky persistence error (health.cc) ---
+  // OK unless an error is latched; the fast path is one atomic load.
+  Status CheckWritable() const {
+    return bg_failed_.load(std::memory_order_acquire) ? BackgroundError()
+                                                      : OkStatus();
+  }
+  // After a persist that acknowledges something: latches and returns the
+  // region's persist failure, if any.
+  Status CheckPersisted(std::string_view during) {
+    Status s = region_->PersistError();
+    if (s.ok()) [[likely]]
+      return s;
+    LatchError(s, during);
+    return BackgroundError();
+  }
+  // Latches `cause` unless an error is latched already.
+  void LatchError(const Status& cause, std::string_view during);
+  // A failed background task: counted; latched unless it is NoSpace.
+  void NoteBackgroundFailure(const Status& s, std::string_view task);
 
   // --- resuming a compaction cut by a crash (compaction_resume.cc) ---
   // Recovery: the newest unsealed compaction log, or -1.
@@ -266,13 +322,19 @@ class DBImpl final : public DB {
   char* base_;
   uint64_t segment_size_ = 0;
   std::atomic<uint64_t> segment_count_{0};
-  uint64_t reserve_ = 2;
+  // Free segments a put (or a batch with a put) leaves: one only compaction
+  // may take, one only the shared tombstone log may take, and one user
+  // heads' tombstones may take (KeepFree()).
+  static constexpr uint64_t kCompactionReserve = 1;
+  static constexpr uint64_t kTombstoneReserve = 1;
+  uint64_t reserve_ = kCompactionReserve + kTombstoneReserve + 1;
   format::SuperBlock sb_{};
   std::mutex sb_mu_;
 
   std::unique_ptr<Index> index_;
   std::unique_ptr<SegMeta[]> segs_;
   uint64_t seg_capacity_ = 0;
+  // The user heads, then TombHead() (last). Writers map to the others.
   std::vector<std::unique_ptr<LogHead>> heads_;
   LogHead compaction_head_;
   std::mutex alloc_mu_;
@@ -304,8 +366,16 @@ class DBImpl final : public DB {
   int64_t resume_victim_ = -1;
   std::vector<std::pair<uint64_t, uint64_t>> relocated_tombs_;
 
+  // The latched error (health.cc): bg_failed_ is set once bg_error_ (guarded
+  // by health_mu_) holds it, and never cleared.
+  std::atomic<bool> bg_failed_{false};
+  mutable std::mutex health_mu_;
+  Status bg_error_;
+  std::atomic<uint64_t> background_failures_{0};
+
   // Stats.
   std::atomic<uint64_t> compactions_{0};
+  std::atomic<uint64_t> relocated_bytes_{0};
   std::atomic<uint64_t> expired_reclaimed_{0};
   std::atomic<uint64_t> misc_persists_{0};
   uint64_t recovery_ms_ = 0;
@@ -321,12 +391,13 @@ class DBImpl final : public DB {
 };
 
 template <typename Fn>
-inline Status DBImpl::RetryOnNoSpace(Fn&& fn) {
+inline Status DBImpl::RetryOnNoSpace(Fn&& fn, bool for_delete) {
+  const int attempts = for_delete ? 64 : 3;
   for (int attempt = 0;; ++attempt) {
     Status s = fn();
-    if (s.code() != StatusCode::kNoSpace || attempt >= 3) return s;
+    if (s.code() != StatusCode::kNoSpace || attempt >= attempts) return s;
     // Compaction takes stripe locks, so it runs with none of ours held.
-    if (!CompactForSpace()) return s;
+    if (!CompactForSpace(for_delete)) return s;
   }
 }
 

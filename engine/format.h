@@ -46,6 +46,10 @@ inline constexpr uint64_t kMinSegmentSize = 64 * 1024;
 inline constexpr uint64_t kMaxSegmentSize = 1ull << 30;
 inline constexpr uint64_t kRecordHeaderSize = 40;  // 2 CRCs + EntryHeader
 inline constexpr uint64_t kEntryHeaderSize = 32;
+// Fewest segments Format makes: puts keep 3 free (the compaction, shared
+// tombstone and per-head tombstone reserves), so 6 leave room for a
+// compaction log and two of data.
+inline constexpr uint64_t kMinSegments = 6;
 inline constexpr uint64_t kMaxPoolBytes = 1ull << 42;  // 39-bit loc/8 in index
 
 // Segment states (the state word at segment offset 72).

@@ -28,7 +28,19 @@ format::EntryHeader MakeEntry(uint8_t type, uint8_t flags, std::string_view key,
 }  // namespace
 
 DBImpl::LogHead& DBImpl::MyHead() {
-  return *heads_[t_thread_id % heads_.size()];
+  return *heads_[t_thread_id % (heads_.size() - 1)];  // never TombHead()
+}
+
+uint64_t DBImpl::KeepFree(const LogHead& head, bool tombstone) const {
+  // Compaction may take the last free segment (it gives back more); the
+  // shared tombstone log all but that one; a user head's tombstones all but
+  // those two; puts and batches with a put the whole reserve. So when puts
+  // have filled the pool, a delete still finds room, and so does the
+  // compaction that turns the deletes into free space.
+  if (head.for_compaction) return 0;
+  if (head.for_tombstones) return kCompactionReserve;
+  if (tombstone) return kCompactionReserve + kTombstoneReserve;
+  return reserve_;
 }
 
 StatusOr<int64_t> DBImpl::AllocSegment(uint64_t keep_free,
@@ -139,14 +151,9 @@ Status DBImpl::Reserve(LogHead& head, uint64_t size, bool tombstone) {
   }
   if (head.seg >= 0 && head.tail + size <= segment_size_) return OkStatus();
   SealHead(head);
-  // Compaction may use the whole reserve; deletes half of it (a full pool
-  // must stay deletable); other writes none.
-  uint64_t keep_free = head.for_compaction ? 0
-                       : tombstone         ? reserve_ / 2
-                                           : reserve_;
   DAXKV_ASSIGN_OR_RETURN(
-      int64_t seg,
-      AllocSegment(keep_free, head.for_compaction ? compacting_epoch_ : 0));
+      int64_t seg, AllocSegment(KeepFree(head, tombstone),
+                                head.for_compaction ? compacting_epoch_ : 0));
   head.seg = seg;
   head.tail = head.persisted = format::kSegmentHeaderSize;
   return OkStatus();
@@ -175,6 +182,7 @@ Status DBImpl::AppendEntry(LogHead& head, uint8_t type, std::string_view key,
         },
         &rec_off));
     out->loc = rec_off + 8;
+    out->span = true;
     return OkStatus();
   }
   DAXKV_RETURN_IF_ERROR(Reserve(head, size, type == format::kTombstone));
@@ -214,12 +222,12 @@ Status DBImpl::AppendEntry(LogHead& head, uint8_t type, std::string_view key,
 }
 
 Status DBImpl::AppendImage(LogHead& head, std::string* image, bool sync,
-                           uint64_t* rec_off) {
+                           bool tombstones, uint64_t* rec_off) {
   const uint64_t size = image->size();
   std::lock_guard<std::mutex> l(head.mu);
   if (size > segment_size_ - format::kSegmentHeaderSize) {
     return AppendSpan(
-        head, size, false,
+        head, size, tombstones,
         [&](char* rec, uint32_t seed, uint64_t epoch) {
           format::EntryHeader e = format::LoadEntry(image->data() + 8);
           e.flags = format::kFlagPrefixDurable;
@@ -231,7 +239,7 @@ Status DBImpl::AppendImage(LogHead& head, std::string* image, bool sync,
         },
         rec_off);
   }
-  DAXKV_RETURN_IF_ERROR(Reserve(head, size, false));
+  DAXKV_RETURN_IF_ERROR(Reserve(head, size, tombstones));
   if (sync) PersistPending(head);
   char* sp = SegBase(head.seg);
   char* rec = sp + head.tail;
@@ -270,13 +278,23 @@ void DBImpl::PublishWatermark(LogHead& head) {
 }
 
 Status DBImpl::Sync() {
+  // With an error latched the engine cannot promise what Sync() promises.
+  DAXKV_RETURN_IF_ERROR(CheckWritable());
+  return PersistUserHeads();
+}
+
+Status DBImpl::PersistUserHeads() {
+  // Durability: each head's unsynced records in turn (PersistPending); a
+  // crash midway keeps some heads' records and not others', per key as the
+  // group-commit contract allows (nothing here was acknowledged yet). The
+  // tombstone log is the last of heads_, so it is included.
   for (auto& h : heads_) {
     std::lock_guard<std::mutex> l(h->mu);
     if (h->seg < 0 || h->persisted >= h->tail) continue;
     PersistPending(*h);
     PublishWatermark(*h);
   }
-  return OkStatus();
+  return CheckPersisted("a group commit");
 }
 
 }  // namespace daxkv::engine

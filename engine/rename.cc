@@ -49,6 +49,7 @@ bool DBImpl::LinkTarget(const Current& cur, format::LinkPayload* link) const {
 
 Status DBImpl::Rename(std::string_view src, std::string_view dst,
                       const WriteOptions& opts) {
+  DAXKV_RETURN_IF_ERROR(CheckWritable());
   DAXKV_RETURN_IF_ERROR(CheckSizes(src, {}));
   DAXKV_RETURN_IF_ERROR(CheckSizes(dst, {}));
   const KeyHash ks(src), kd(dst);
@@ -81,11 +82,18 @@ Status DBImpl::Rename(std::string_view src, std::string_view dst,
     uint64_t rec_off;
     // Durability: one record under one CRC (AppendImage): after a crash
     // both keys are as before or both as after, never neither.
-    DAXKV_RETURN_IF_ERROR(AppendImage(MyHead(), &image, opts.sync, &rec_off));
-    // The link first: the span it names never counts zero live bytes.
-    Publish(kd, dst, rec_off + at_dst, seq, false);
-    Publish(ks, src, rec_off + at_src, seq, true);
-    return OkStatus();
+    DAXKV_RETURN_IF_ERROR(AppendImage(MyHead(), &image, opts.sync,
+                                      /*tombstones=*/false, &rec_off));
+    const bool span = IsSpanRecord(image.size());
+    Status persisted;
+    if (opts.sync || span) persisted = CheckPersisted("a rename");
+    if (persisted.ok()) {  // else neither published nor acknowledged
+      // The link first: the span it names never counts zero live bytes.
+      Publish(kd, dst, rec_off + at_dst, seq, false);
+      Publish(ks, src, rec_off + at_src, seq, true);
+    }
+    if (span) ReleaseSpan(rec_off);
+    return persisted;
   });
 }
 

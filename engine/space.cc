@@ -71,10 +71,15 @@ Status DBImpl::RelocateEntry(uint64_t loc, const format::EntryHeader& e) {
     std::string_view value(key.data() + key.size(), e.value_len);
     DAXKV_RETURN_IF_ERROR(AppendEntry(compaction_head_, e.type, key, value,
                                       e.expire_at_ms, e.seq, true, &placed));
+    relocated_bytes_ += format::RecordSize(key.size(), value.size());
+    // A copy that failed to persist must not become the indexed entry, nor
+    // be followed by more copies (which would make it read as damage).
+    DAXKV_RETURN_IF_ERROR(CheckPersisted("compaction"));
     {
       std::lock_guard<RwSpinLock> wl(s.mu);
       index_->Relocate(s, kh, key, loc, placed.loc);
     }
+    if (placed.span) ReleaseSpan(placed.loc);
     uint64_t bytes = format::IndexedEntryBytes(e);
     segs_[SegOf(loc)].live.fetch_sub(bytes, std::memory_order_relaxed);
     segs_[SegOf(placed.loc)].live.fetch_add(
@@ -87,11 +92,17 @@ Status DBImpl::RelocateEntry(uint64_t loc, const format::EntryHeader& e) {
   // bucket there is nothing older left for the tombstone to shadow.
   if (hit.loc != 0 || DeadPuts(kh) == 0) return OkStatus();
   if (TombstoneRelocated(loc, e)) return OkStatus();
-  return AppendEntry(compaction_head_, format::kTombstone, key, {}, 0, e.seq,
-                     true, &placed);
+  DAXKV_RETURN_IF_ERROR(AppendEntry(compaction_head_, format::kTombstone, key,
+                                    {}, 0, e.seq, true, &placed));
+  relocated_bytes_ += format::RecordSize(key.size(), 0);
+  if (placed.span) ReleaseSpan(placed.loc);
+  return CheckPersisted("compaction");
 }
 
 Status DBImpl::CompactSegment(int64_t seg) {
+  // Freeing needs every copy made durable first, which a latched error
+  // says the engine can no longer promise.
+  DAXKV_RETURN_IF_ERROR(CheckWritable());
   SegMeta& m = segs_[seg];
   if (m.use.load() != SegUse::kSealed) {
     return FailedPreconditionError("segment " + std::to_string(seg) +
@@ -118,8 +129,15 @@ Status DBImpl::CompactSegment(int64_t seg) {
     DAXKV_RETURN_IF_ERROR(status);
     off += static_cast<uint32_t>(format::RecordSize(re.key_len, re.value_len));
   }
-  // Durability: every live entry was re-appended and persisted above
-  // before the segment is freed.
+  // Durability: every live entry was re-appended and persisted above. The
+  // entries left behind are superseded by a newer record of their key (or
+  // were void), but that record may be an unsynced append, visible at once
+  // and durable only at the next Sync(): freeing this segment first would
+  // let a crash lose the acknowledged entry here together with its
+  // unsynced successor (or undo a durable delete). So every record visible
+  // now, which includes every record that superseded an entry dropped
+  // above, is made durable before the free. One group commit per victim.
+  DAXKV_RETURN_IF_ERROR(PersistUserHeads());
   FreeSegment(seg);
   FinishResume(seg);
   for (const KeyHash& kh : puts) ForgetDeadPut(kh);
@@ -127,7 +145,7 @@ Status DBImpl::CompactSegment(int64_t seg) {
   return OkStatus();
 }
 
-bool DBImpl::CompactForSpace() {
+bool DBImpl::CompactForSpace(bool for_delete) {
   std::lock_guard<std::mutex> l(compaction_mu_);
   // One compaction can gain nothing: when the compaction head has no
   // segment (after an open, e.g. a recovery that found every segment in
@@ -141,14 +159,25 @@ bool DBImpl::CompactForSpace() {
   // A span that found no room asks for its segment count on top of the
   // reserve; freeing that many does not promise a contiguous run, so it
   // then has one made (defrag.cc).
-  const uint64_t span = span_wanted_.exchange(0);
-  const uint64_t want = reserve_ + std::max<uint64_t>(1, span);
+  // A delete needs only the tombstone log's segment, and takes any victim
+  // with dead bytes (the puts it deleted are): a delete must not fail
+  // while space can be won.
+  const uint64_t span = for_delete ? 0 : span_wanted_.exchange(0);
+  const uint64_t want = for_delete ? kCompactionReserve + 1
+                                   : reserve_ + std::max<uint64_t>(1, span);
   const uint64_t limit = want + 1;
+  const double max_live_ratio = for_delete ? 0.999 : 0.97;
   bool compacted = false;
   bool full = false;
   for (uint64_t i = 0; i < limit && FreeSegments() < want; ++i) {
-    int64_t victim = PickVictim(0.97);
-    if (victim < 0 || !CompactSegment(victim).ok()) {
+    int64_t victim = PickVictim(max_live_ratio);
+    if (victim < 0) {
+      full = true;
+      break;
+    }
+    Status s = CompactSegment(victim);
+    NoteBackgroundFailure(s, "compaction");
+    if (!s.ok()) {
       full = true;
       break;
     }
@@ -166,13 +195,16 @@ StatusOr<uint64_t> DBImpl::Compact(size_t max_segments) {
   while (freed < max_segments) {
     int64_t victim = PickVictim(0.97);
     if (victim < 0) break;
-    DAXKV_RETURN_IF_ERROR(CompactSegment(victim));
+    Status s = CompactSegment(victim);
+    NoteBackgroundFailure(s, "compaction");
+    DAXKV_RETURN_IF_ERROR(s);
     ++freed;
   }
   return freed;
 }
 
 StatusOr<uint64_t> DBImpl::ReclaimExpired() {
+  DAXKV_RETURN_IF_ERROR(CheckWritable());
   const int64_t now = NowMs();
   uint64_t n = 0;
   for (uint32_t i = 0; i < kShardCount; ++i) {
@@ -210,31 +242,42 @@ void DBImpl::BackgroundLoop() {
     bg_cv_.wait_for(l, std::chrono::milliseconds(20));
     if (stop_) break;
     l.unlock();
-    if (options_.background_compaction) {
+    // Nothing more is done once an error is latched (health.cc).
+    const bool healthy = CheckWritable().ok();
+    if (options_.background_compaction && healthy) {
       for (int i = 0; i < 8; ++i) {
         std::lock_guard<std::mutex> cl(compaction_mu_);
         bool tight = FreeSegments() <= reserve_ + heads_.size() + 1;
         int64_t victim = PickVictim(tight ? 0.9 : 0.5);
-        if (victim < 0 || !CompactSegment(victim).ok()) break;
+        if (victim < 0) break;
+        Status s = CompactSegment(victim);
+        NoteBackgroundFailure(s, "background compaction");
+        if (!s.ok()) break;
       }
     }
     auto now = std::chrono::steady_clock::now();
-    if (options_.background_expiry &&
+    if (options_.background_expiry && healthy &&
         now - last_expiry > std::chrono::milliseconds(100)) {
       last_expiry = now;
-      ReclaimExpired().status().IgnoreError();
+      NoteBackgroundFailure(ReclaimExpired().status(), "expiry reclaim");
     }
     l.lock();
   }
 }
 
 Status DBImpl::Flush() {
-  // Writers are not stopped (holding every stripe would be 4096 locks):
-  // with the heads held nothing is appended, and a writer that appended
-  // before is linearised before the Flush: Publish() drops entries with
-  // seq <= flush_seq_, and recovery voids them.
+  // Every writer is out, not only appends: a writer holds its key's stripe
+  // from its read (Update, SetExpiry, PutIf, Delete look the key up) to its
+  // Publish(). Holding the heads alone let an INCR that read before the
+  // flush write the old value back after it, and let SetExpiry copy value
+  // bytes out of a segment the flush had freed. So the flush takes every
+  // stripe, in ascending order as batches do (lock order in db_impl.h):
+  // 4096 uncontended locks, cheap next to the flush itself.
+  DAXKV_RETURN_IF_ERROR(CheckWritable());
   std::lock_guard<std::mutex> cl(compaction_mu_);
   std::vector<std::unique_lock<std::mutex>> locks;
+  locks.reserve(kStripes + heads_.size() + 1);
+  for (size_t i = 0; i < kStripes; ++i) locks.emplace_back(stripes_[i]);
   for (auto& h : heads_) locks.emplace_back(h->mu);
   locks.emplace_back(compaction_head_.mu);
   flush_seq_ = last_seq_.load();
@@ -242,7 +285,10 @@ Status DBImpl::Flush() {
   // Durability: once the superblock with flush_seq is durable, every record
   // written so far is void; freeing the segments below is then only space
   // reclamation (a crash midway leaves void records that compaction frees).
+  // Were that persist to fail, freeing them would lose what the flush did
+  // not durably void: nothing is freed and the error is latched.
   DAXKV_RETURN_IF_ERROR(WriteSuperBlock());
+  DAXKV_RETURN_IF_ERROR(CheckPersisted("a flush"));
   for (uint32_t i = 0; i < kShardCount; ++i) {
     Index::Shard& s = index_->shard_at(i);
     std::lock_guard<RwSpinLock> l(s.mu);
@@ -261,6 +307,7 @@ Status DBImpl::Flush() {
 }
 
 Status DBImpl::Grow(size_t new_size) {
+  DAXKV_RETURN_IF_ERROR(CheckWritable());
   std::lock_guard<std::mutex> cl(compaction_mu_);
   std::vector<std::unique_lock<std::mutex>> locks;
   for (auto& h : heads_) locks.emplace_back(h->mu);
@@ -289,7 +336,8 @@ Status DBImpl::Grow(size_t new_size) {
   sb_.segment_count = count;
   // Durability: the new segments exist (zeroed) before the superblock that
   // counts them; a crash in between leaves the old, consistent geometry.
-  return WriteSuperBlock();
+  DAXKV_RETURN_IF_ERROR(WriteSuperBlock());
+  return CheckPersisted("a pool growth");
 }
 
 Stats DBImpl::GetStats() const {
@@ -312,12 +360,15 @@ Stats DBImpl::GetStats() const {
   st.persists = misc_persists_.load() + compaction_head_.persists.load();
   for (auto& h : heads_) st.persists += h->persists.load();
   st.compactions = compactions_.load();
+  st.relocated_bytes = relocated_bytes_.load();
   st.expired_reclaimed = expired_reclaimed_.load();
   st.recovery_ms = recovery_ms_;
   st.recovered_records = recovered_records_;
   st.dropped_records = dropped_records_;
   st.clean_shutdown = clean_shutdown_;
   st.index_bytes = index_->MemoryBytes();
+  st.background_failures = background_failures_.load();
+  if (Status e = BackgroundError(); !e.ok()) st.background_error = e.ToString();
   return st;
 }
 

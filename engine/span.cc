@@ -81,11 +81,8 @@ Status DBImpl::AppendSpan(const LogHead& head, uint64_t size, bool tombstone,
     return InvalidArgumentError("record of " + std::to_string(size) +
                                 " bytes is too large for a span");
   }
-  // The same reserve rule as Reserve(): deletes may use half of it.
-  const uint64_t keep_free = head.for_compaction ? 0
-                             : tombstone         ? reserve_ / 2
-                                                 : reserve_;
-  DAXKV_ASSIGN_OR_RETURN(int64_t seg, TakeRun(n, keep_free, size));
+  DAXKV_ASSIGN_OR_RETURN(int64_t seg,
+                         TakeRun(n, KeepFree(head, tombstone), size));
   SegMeta& m = segs_[seg];
   char* sp = SegBase(seg);
   uint64_t words[3] = {
@@ -133,9 +130,19 @@ Status DBImpl::AppendSpan(const LogHead& head, uint64_t size, bool tombstone,
   m.live = 0;
   m.tomb = tombstone ? size : 0;
   m.span = static_cast<uint32_t>(n);
-  m.use = SegUse::kSealed;
+  // Still kActive (TakeRun): until the writer has published the record and
+  // counted its live bytes, the span must not look dead to compaction,
+  // which would copy it (or fail for want of a run). The writer calls
+  // ReleaseSpan() then.
   *rec_off = static_cast<uint64_t>(sp - base_) + format::kSegmentHeaderSize;
   return OkStatus();
+}
+
+void DBImpl::ReleaseSpan(uint64_t loc) {
+  SegMeta& m = segs_[SegOf(loc)];
+  if (m.use.load() == SegUse::kActive) {
+    m.use.store(SegUse::kSealed, std::memory_order_release);
+  }
 }
 
 void DBImpl::FinishSpanFree(int64_t seg, uint32_t span, uint64_t epoch) {

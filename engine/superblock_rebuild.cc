@@ -69,7 +69,7 @@ bool Consistent(const std::vector<Found>& found, uint64_t seg, size_t size) {
   const uint64_t count =
       (std::min<uint64_t>(size, format::kMaxPoolBytes) - format::kDataOffset) /
       seg;
-  if (count < 4) return false;    // Format never makes fewer
+  if (count < format::kMinSegments) return false;  // Format makes no fewer
   uint64_t claimed_end = 0;       // pool offset up to which a span claims
   for (const Found& f : found) {  // sorted by offset
     const uint64_t rel = f.offset - format::kDataOffset;

@@ -56,6 +56,8 @@ void DBImpl::Publish(const KeyHash& kh, std::string_view key, uint64_t loc,
   LinkedBytes prev_link;
   {
     std::lock_guard<RwSpinLock> l(s.mu);
+    // Flush() excludes writers (it holds every stripe), so a fresh entry is
+    // never voided here; kept as a guard (a void entry must not be indexed).
     if (seq <= flush_seq_.load()) return;
     prev = tombstone ? index_->Erase(s, kh, key)
                      : index_->Upsert(s, kh, key, loc, false);
@@ -82,21 +84,45 @@ void DBImpl::Publish(const KeyHash& kh, std::string_view key, uint64_t loc,
 Status DBImpl::WriteEntry(const KeyHash& kh, uint8_t type, std::string_view key,
                           std::string_view value, int64_t expire_at_ms,
                           bool sync, const Current& cur) {
-  // A tombstone for a key with no entry would shadow nothing.
-  if (type == format::kTombstone && cur.loc == 0) return OkStatus();
+  if (type == format::kTombstone && cur.loc == 0) {
+    // Durability: a tombstone for a key with no entry would shadow nothing
+    // durable here, but the absence may be another writer's unsynced
+    // delete (visible before it is durable): a synced delete must not
+    // return before that absence is durable, and nothing of ours says which
+    // head holds it, so every head's unsynced bytes are persisted. A crash
+    // before that completes: the delete had not returned.
+    return sync ? PersistUserHeads() : OkStatus();
+  }
   Placed placed;
   uint64_t seq = ++last_seq_;
-  DAXKV_RETURN_IF_ERROR(AppendEntry(MyHead(), type, key, value, expire_at_ms,
-                                    seq, sync, &placed));
-  Publish(kh, key, placed.loc, seq, type == format::kTombstone);
-  return OkStatus();
+  Status appended =
+      AppendEntry(MyHead(), type, key, value, expire_at_ms, seq, sync, &placed);
+  if (appended.code() == StatusCode::kNoSpace && type == format::kTombstone) {
+    // The pool is full for this head: the shared tombstone log may still
+    // take a segment (KeepFree()), so a delete goes through.
+    appended = AppendEntry(TombHead(), type, key, value, expire_at_ms, seq,
+                           sync, &placed);
+  }
+  if (!appended.ok()) return appended;
+  // A write whose persist (or any earlier one) failed is neither published
+  // nor acknowledged. An unsynced write persisted nothing: the Sync() that
+  // acknowledges it checks.
+  Status persisted;
+  if (sync || placed.span) persisted = CheckPersisted("a write");
+  if (persisted.ok()) {
+    Publish(kh, key, placed.loc, seq, type == format::kTombstone);
+  }
+  if (placed.span) ReleaseSpan(placed.loc);
+  return persisted;
 }
 
 // Runs fn(kh, current state) under the key's stripe, retrying after
 // compaction when the pool is full. `lookup` false skips reading the
 // current state (plain upserts learn the old entry in Publish()).
 template <typename Fn>
-Status DBImpl::KeyedWrite(std::string_view key, bool lookup, Fn&& fn) {
+Status DBImpl::KeyedWrite(std::string_view key, bool lookup, Fn&& fn,
+                          bool is_delete) {
+  DAXKV_RETURN_IF_ERROR(CheckWritable());
   DAXKV_RETURN_IF_ERROR(CheckSizes(key, {}));
   KeyHash kh(key);
   // Publish() reads the key's slot after the record's persist: start the
@@ -104,10 +130,12 @@ Status DBImpl::KeyedWrite(std::string_view key, bool lookup, Fn&& fn) {
   // entry too, via a shared-locked peek at the slot, measured slower: the
   // peek waits for the slot before the persist starts.)
   index_->PrefetchSlot(kh);
-  return RetryOnNoSpace([&]() -> Status {
-    std::lock_guard<std::mutex> l(Stripe(kh));
-    return fn(kh, lookup ? Lookup(kh, key) : Current());
-  });
+  return RetryOnNoSpace(
+      [&]() -> Status {
+        std::lock_guard<std::mutex> l(Stripe(kh));
+        return fn(kh, lookup ? Lookup(kh, key) : Current());
+      },
+      is_delete);
 }
 
 Status DBImpl::Put(std::string_view key, std::string_view value,
@@ -188,10 +216,13 @@ uint64_t DBImpl::Count() const {
 Status DBImpl::Delete(std::string_view key, bool* existed,
                       const WriteOptions& opts) {
   if (existed) *existed = false;
-  return KeyedWrite(key, true, [&](const KeyHash& kh, const Current& cur) {
-    if (existed) *existed = cur.live;
-    return WriteEntry(kh, format::kTombstone, key, {}, 0, opts.sync, cur);
-  });
+  return KeyedWrite(
+      key, true,
+      [&](const KeyHash& kh, const Current& cur) {
+        if (existed) *existed = cur.live;
+        return WriteEntry(kh, format::kTombstone, key, {}, 0, opts.sync, cur);
+      },
+      /*is_delete=*/true);
 }
 
 Status DBImpl::Update(std::string_view key, const UpdateFn& fn,

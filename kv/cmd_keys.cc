@@ -37,51 +37,39 @@ void TypeCommand(CommandContext& ctx) {
   ctx.out.Simple(ctx.store.Exists(ctx.argv[1]) ? "string" : "none");
 }
 
-// Moves src to dst atomically (one batch guarded by both versions).
-// Returns the reply to send: "ok", "nokey", "exists".
-std::string_view RenameOnce(CommandContext& ctx, bool nx, Status* s) {
-  std::string_view src = ctx.argv[1], dst = ctx.argv[2];
-  auto from = ctx.store.Get(src);
-  if (!from.ok()) {
-    *s = from.status().code() == StatusCode::kNotFound ? OkStatus()
-                                                       : from.status();
-    return "nokey";
-  }
-  if (src == dst) return "ok";
-  auto to = ctx.store.Get(dst);
-  if (to.ok() && nx) return "exists";
-  engine::WriteBatch batch;
-  batch.RequireVersion(src, from->version);
-  batch.RequireVersion(dst, to.ok() ? to->version : 0);
-  batch.Delete(src);
-  batch.Put(dst, from->value, from->expire_at_ms);
-  *s = ctx.store.Write(batch);
-  return "ok";
-}
-
 void RenameGeneric(CommandContext& ctx, bool nx) {
-  // The engine publishes a batch key by key: run isolated, as MSET does, so
-  // no reader on another I/O thread sees neither key (or both).
+  std::string_view src = ctx.argv[1], dst = ctx.argv[2];
+  // The existence checks and the rename must be one step: run isolated, as
+  // MSET does, so that no other I/O thread writes either key in between
+  // (an EXEC block is isolated already).
   std::optional<ExclusiveSection> isolated;
   if (!ctx.in_exec) isolated.emplace(ctx);
-  for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
-    Status s;
-    std::string_view result = RenameOnce(ctx, nx, &s);
-    if (s.code() == StatusCode::kAborted) continue;
-    if (!s.ok()) {
-      ReplyEngineError(ctx, s);
-    } else if (result == "nokey") {
-      ctx.out.Error("ERR no such key");
-    } else if (result == "exists") {
+  if (!ctx.store.Exists(src)) {
+    ctx.out.Error("ERR no such key");
+    return;
+  }
+  if (src == dst) {  // Redis touches nothing here (WATCH stays clean)
+    if (nx) {
       ctx.out.Integer(0);
-    } else if (nx) {
-      ctx.out.Integer(ctx.argv[1] == ctx.argv[2] ? 0 : 1);
     } else {
       ctx.out.Ok();
     }
     return;
   }
-  ctx.out.Error("ERR daxkv: too much contention on the keys");
+  if (nx && ctx.store.Exists(dst)) {
+    ctx.out.Integer(0);
+    return;
+  }
+  Status s = ctx.store.Rename(src, dst);
+  if (s.code() == StatusCode::kNotFound) {  // expired just now
+    ctx.out.Error("ERR no such key");
+  } else if (!s.ok()) {
+    ReplyEngineError(ctx, s);
+  } else if (nx) {
+    ctx.out.Integer(1);
+  } else {
+    ctx.out.Ok();
+  }
 }
 
 void RenameCommand(CommandContext& ctx) { RenameGeneric(ctx, false); }

@@ -60,6 +60,15 @@ Status DirectStore::Write(const engine::WriteBatch& batch) {
   }
   return s;
 }
+Status DirectStore::Rename(std::string_view src, std::string_view dst) {
+  Status s = db_->Rename(src, dst, kNoSync);
+  if (s.ok()) {
+    Touched(src);
+    Touched(dst);
+  }
+  return s;
+}
+
 // FLUSHALL touches the watched keys that existed (Redis 7.0's
 // touchAllWatchedKeysInDb). REQUIRES: no concurrent writer (FLUSHALL runs
 // in an exclusive section), so existence does not change meanwhile.
@@ -149,6 +158,15 @@ Status TxnStore::Update(std::string_view key, const engine::UpdateFn& fn) {
   } else if (r.ok()) {
     Stage(key, std::nullopt, 0);
   }
+  return OkStatus();
+}
+
+Status TxnStore::Rename(std::string_view src, std::string_view dst) {
+  auto from = Get(src);
+  if (!from.ok()) return from.status();
+  if (src == dst) return OkStatus();
+  Stage(dst, std::move(from->value), from->expire_at_ms);
+  Stage(src, std::nullopt, 0);
   return OkStatus();
 }
 

@@ -38,6 +38,10 @@ class Store {
   virtual Status Update(std::string_view key, const engine::UpdateFn& fn) = 0;
   // Aborted when a precondition fails; nothing is applied then.
   virtual Status Write(const engine::WriteBatch& batch) = 0;
+  // Moves src's value and expiry to dst, replacing dst, atomically. NotFound
+  // when src is absent. O(1) in the value size for values in spans
+  // (engine::DB::Rename), as Redis's RENAME is.
+  virtual Status Rename(std::string_view src, std::string_view dst) = 0;
   virtual Status Flush() = 0;
   // Keyspace-wide reads (KEYS, SCAN, DBSIZE) go to the engine directly.
   virtual engine::DB& db() = 0;
@@ -57,6 +61,7 @@ class DirectStore final : public Store {
   Status SetExpiry(std::string_view key, int64_t expire_at_ms) override;
   Status Update(std::string_view key, const engine::UpdateFn& fn) override;
   Status Write(const engine::WriteBatch& batch) override;
+  Status Rename(std::string_view src, std::string_view dst) override;
   Status Flush() override;
   engine::DB& db() override { return *db_; }
 
@@ -87,6 +92,7 @@ class TxnStore final : public Store {
   Status SetExpiry(std::string_view key, int64_t expire_at_ms) override;
   Status Update(std::string_view key, const engine::UpdateFn& fn) override;
   Status Write(const engine::WriteBatch& batch) override;
+  Status Rename(std::string_view src, std::string_view dst) override;
   Status Flush() override;
   engine::DB& db() override { return *db_; }
 

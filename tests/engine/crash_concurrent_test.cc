@@ -126,7 +126,7 @@ TEST_F(CrashConcurrentTest, WritersAndBackgroundCompaction) {
     c.point = point;
     c.seed = point * 16 + captures.size();
     for (int w = 0; w < kWriters; ++w) c.completed[w] = logs_[w].completed;
-    c.image = region.CrashImage(c.seed, 0.5);
+    c.image = region.CrashImage(c.seed, internal::CrashOptionsFor(c.seed));
     for (int w = 0; w < kWriters; ++w) c.started[w] = logs_[w].started;
   });
 

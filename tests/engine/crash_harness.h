@@ -8,6 +8,9 @@
 //  - a batch is all or nothing: the whole state matches the model either
 //    before or after the operation in flight;
 //  - compaction and expiry reclamation change nothing visible.
+// Each image's crash model follows from its seed (CrashOptionsFor): keep
+// probability 0.5, 0.9, 0.1 or 0.5, with whole lines, torn 8-byte words,
+// intermediate line states, or both; every run covers all of them.
 //
 // Environment:
 //   DAXKV_CRASH_LONG=1      more operations and more seeds per point
@@ -50,6 +53,9 @@ struct CrashConfig {
   bool long_mode = false;
   std::optional<uint64_t> only_point;
   std::optional<uint64_t> only_seed;
+  // Replays an image of the original crash model (whole lines, this keep
+  // probability) instead of CrashOptionsFor(seed): pinned regressions.
+  std::optional<double> keep_probability;
   // About one recovered image in N (picked by seed) also gets a write probe and
   // a crash in the middle of its own recovery (recover the recovery).
   uint64_t deep_check_every = 50;
@@ -97,6 +103,8 @@ class CrashHarness {
   // images recovered and checked.
   uint64_t points() const { return points_; }
   uint64_t images_checked() const { return images_checked_; }
+  // Images taken per crash model: [plain, torn words, intermediate, both].
+  const uint64_t* mode_images() const { return mode_images_; }
   uint64_t region_persist_points() const;
 
  private:
@@ -129,6 +137,7 @@ class CrashHarness {
   bool capturing_ = false;
   uint64_t points_ = 0;
   uint64_t images_checked_ = 0;
+  uint64_t mode_images_[4] = {};
   uint64_t failures_ = 0;
 };
 

@@ -23,21 +23,34 @@ inline std::optional<uint64_t> EnvU64(const char* name) {
   return std::strtoull(v, nullptr, 10);
 }
 
-// Per seed index: how likely a non-durable line is to survive. Varying it
-// reaches both "almost nothing survived" and "almost everything did".
-inline double KeepProbability(uint64_t seed) {
-  static constexpr double kKeep[] = {0.5, 0.9, 0.1, 0.5};
-  return kKeep[seed % 4];
-}
-
-inline uint64_t SeedFor(uint64_t point, int i) { return point * 16 + i; }
-
 inline uint64_t Mix(uint64_t x) {
   x ^= x >> 31;
   x *= 0x7fb5d329728ea185ull;
   x ^= x >> 27;
   return x;
 }
+
+// How likely a non-durable line is to survive, by seed. Varying it reaches
+// both "almost nothing survived" and "almost everything did". Seeds are
+// point * 16 + i: the index mixes in the point, so that a run with two seeds
+// per point still uses every probability (seed % 4 alone took only two).
+inline double KeepProbability(uint64_t seed) {
+  static constexpr double kKeep[] = {0.5, 0.9, 0.1, 0.5};
+  return kKeep[(seed ^ (seed >> 4)) % 4];
+}
+
+// The crash model of an image, by seed: every keep probability, each with
+// whole lines, 8-byte tearing, intermediate states, or both.
+inline testing::SimRegion::CrashOptions CrashOptionsFor(uint64_t seed) {
+  testing::SimRegion::CrashOptions o;
+  o.keep_probability = KeepProbability(seed);
+  const uint64_t mode = Mix(seed + 0x5bd1e995) % 4;
+  o.tear_words = mode & 1;
+  o.intermediate_states = mode & 2;
+  return o;
+}
+
+inline uint64_t SeedFor(uint64_t point, int i) { return point * 16 + i; }
 
 }  // namespace internal
 
@@ -95,6 +108,7 @@ inline Options CrashHarness::DbOptions() const {
 inline void CrashHarness::Open(bool check_format) {
   size_t size = 8192 + options_.segments * options_.segment_size;
   region_ = std::make_unique<testing::SimRegion>(size);
+  region_->SetStoreHistory(!config_.keep_probability);
   region_->SetPersistHook([this](uint64_t point) { OnPersistPoint(point); });
   in_flight_ = "format";
   before_ = after_ = model_;
@@ -154,8 +168,13 @@ inline void CrashHarness::OnPersistPoint(uint64_t point) {
   for (int i = 0; i < config_.seeds_per_point; ++i) {
     uint64_t seed = internal::SeedFor(point, i);
     if (config_.only_seed && seed != *config_.only_seed) continue;
-    std::vector<char> image =
-        region_->CrashImage(seed, internal::KeepProbability(seed));
+    testing::SimRegion::CrashOptions crash = internal::CrashOptionsFor(seed);
+    if (config_.keep_probability) {  // a pinned image of the old model
+      crash = {};
+      crash.keep_probability = *config_.keep_probability;
+    }
+    std::vector<char> image = region_->CrashImage(seed, crash);
+    ++mode_images_[crash.tear_words + 2 * crash.intermediate_states];
     ++images_checked_;
     // Chosen by the seed alone, so DAXKV_CRASH_POINT/SEED reproduce it.
     bool deep = internal::Mix(seed) % config_.deep_check_every == 0;

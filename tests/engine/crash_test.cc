@@ -20,6 +20,22 @@ namespace {
 // Default-run minimum per workload; the five together exceed 10,000.
 constexpr uint64_t kMinPointsPerWorkload = 2000;
 
+// Groups of unsynced writes to distinct keys, then one Sync() (optionally
+// with Compact(compact_per_group) between the writes and the Sync()).
+struct GroupWorkload {
+  const char* name;
+  size_t segments = 16;
+  uint64_t seed;
+  int groups;
+  int keys;
+  int min_writes;
+  int max_extra_writes;
+  int delete_one_in;
+  size_t compact_per_group = 0;
+  int reopen_every;
+  uint64_t min_points;
+};
+
 class CrashTest : public ::testing::Test {
  protected:
   void SetUp() override { config_ = CrashConfig::FromEnv(); }
@@ -30,10 +46,17 @@ class CrashTest : public ::testing::Test {
   }
   void Report(const CrashHarness& h, const CrashConfig& config,
               uint64_t min_points = kMinPointsPerWorkload) {
-    std::printf("[crash] %s: %llu crash points, %llu images recovered\n",
-                ::testing::UnitTest::GetInstance()->current_test_info()->name(),
-                static_cast<unsigned long long>(h.points()),
-                static_cast<unsigned long long>(h.images_checked()));
+    const uint64_t* m = h.mode_images();
+    std::printf(
+        "[crash] %s: %llu crash points, %llu images recovered (whole lines "
+        "%llu, torn words %llu, intermediate states %llu, both %llu)\n",
+        ::testing::UnitTest::GetInstance()->current_test_info()->name(),
+        static_cast<unsigned long long>(h.points()),
+        static_cast<unsigned long long>(h.images_checked()),
+        static_cast<unsigned long long>(m[0]),
+        static_cast<unsigned long long>(m[1]),
+        static_cast<unsigned long long>(m[2]),
+        static_cast<unsigned long long>(m[3]));
     RecordProperty("crash_points", static_cast<int>(h.points()));
     RecordProperty("images_checked", static_cast<int>(h.images_checked()));
     if (config.full_run()) {
@@ -42,6 +65,7 @@ class CrashTest : public ::testing::Test {
   }
 
   void RunExpiryWorkload(const CrashConfig& config);
+  void RunGroupWorkload(const GroupWorkload& w);
 
   static bool Live(const Model& m, const std::string& key, int64_t now) {
     auto it = m.find(key);
@@ -325,6 +349,11 @@ TEST_F(CrashTest, ExpiryWorkload) { RunExpiryWorkload(config_); }
 // NoSpace although ~32 keys were live. Pinned here so the default run
 // covers it; the long mode covers the whole class (every point, 4 seeds):
 // DAXKV_CRASH_LONG=1 engine_test --gtest_filter=CrashTest.ExpiryWorkload.
+// Since puts leave three segments free (issue 11, finding 11) this
+// workload no longer drives compaction into the last free segment at this
+// point (nor, in long mode, at any deep-checked one): the class is pinned
+// deterministically by DbSpaceTest.CrashesWhileCompactionHoldsTheLastSegment
+// NeverWedge (compaction_crash_test.cc), which fails without the resume.
 TEST_F(CrashTest, CompactionCutAfterTakingTheLastFreeSegmentResumes) {
   if (config_.only_point) GTEST_SKIP() << "a single point was asked for";
   if (config_.scale < 1.0) {
@@ -335,34 +364,44 @@ TEST_F(CrashTest, CompactionCutAfterTakingTheLastFreeSegmentResumes) {
   c.seeds_per_point = 4;
   c.only_point = 5465;
   c.only_seed = 87442;
+  c.keep_probability = 0.1;  // what seed 87442 meant when it was pinned
   RunExpiryWorkload(c);
 }
 
-// Group commit: unsynced writes to distinct keys, then one Sync(). Until
-// Sync() returns each key may independently hold its old or new value.
-TEST_F(CrashTest, GroupCommitWorkload) {
-  CrashHarness h({.workload = "group-commit"}, config_);
+void CrashTest::RunGroupWorkload(const GroupWorkload& w) {
+  CrashHarness h({.workload = w.name, .segments = w.segments}, config_);
   ASSERT_NO_FATAL_FAILURE(h.Open());
-  std::mt19937_64 rng(6);
+  std::mt19937_64 rng(w.seed);
   WriteOptions unsynced;
   unsynced.sync = false;
-  const int groups = config_.Ops(1000);
+  const int groups = config_.Ops(w.groups);
+  uint64_t freed = 0;
   for (int g = 0; g < groups && !HasFailure(); ++g) {
     std::map<std::string, std::optional<std::string>> writes;
-    int n = 2 + rng() % 6;
+    int n = w.min_writes + rng() % w.max_extra_writes;
     for (int i = 0; i < n; ++i) {
-      std::string key = Key(rng, 32);
-      writes[key] = rng() % 5 == 0 ? std::nullopt
-                                   : std::optional<std::string>(MakeValue(
-                                         key, g * 8 + i, ValueLen(rng)));
+      std::string key = Key(rng, w.keys);
+      const bool del = rng() % w.delete_one_in == 0;
+      const size_t len =
+          w.compact_per_group ? 300 + rng() % 900 : ValueLen(rng);
+      writes[key] =
+          del ? std::nullopt
+              : std::optional<std::string>(MakeValue(key, g * 16 + i, len));
     }
+    std::string what = "group of " + std::to_string(writes.size()) +
+                       (w.compact_per_group ? " + Compact" : "") + " + Sync";
     Status s = h.Step(
-        "group of " + std::to_string(writes.size()) + " + Sync",
+        what,
         [&](DB* db) {
           for (const auto& [key, value] : writes) {
-            Status w = value ? db->Put(key, *value, 0, unsynced)
-                             : db->Delete(key, nullptr, unsynced);
-            if (!w.ok()) return w;
+            Status st = value ? db->Put(key, *value, 0, unsynced)
+                              : db->Delete(key, nullptr, unsynced);
+            if (!st.ok()) return st;
+          }
+          if (w.compact_per_group) {
+            auto c = db->Compact(w.compact_per_group);
+            if (!c.ok()) return c.status();
+            freed += *c;
           }
           return db->Sync();
         },
@@ -377,11 +416,48 @@ TEST_F(CrashTest, GroupCommitWorkload) {
         },
         /*atomic=*/false);
     ASSERT_TRUE(s.ok()) << "group " << g << ": " << s.ToString();
-    if (g % 400 == 399) {
+    if (g % w.reopen_every == w.reopen_every - 1) {
       ASSERT_NO_FATAL_FAILURE(h.Reopen());
     }
   }
-  Report(h, 1000);
+  if (w.compact_per_group) {
+    EXPECT_GT(freed, 0u) << "compaction never freed a segment";
+  }
+  Report(h, w.min_points);
+}
+
+// Group commit: unsynced writes to distinct keys, then one Sync(). Until
+// Sync() returns each key may independently hold its old or new value.
+TEST_F(CrashTest, GroupCommitWorkload) {
+  RunGroupWorkload({.name = "group-commit",
+                    .seed = 6,
+                    .groups = 1000,
+                    .keys = 32,
+                    .min_writes = 2,
+                    .max_extra_writes = 6,
+                    .delete_one_in = 5,
+                    .reopen_every = 400,
+                    .min_points = 1000});
+}
+
+// Group commit with compaction inside the group, as the server runs it
+// (background compaction every 20 ms, Sync() once per event-loop round):
+// compaction may free the segment of a key's acknowledged value while the
+// newer value (or delete) that superseded it is still unsynced. Until the
+// Sync() returns each key may hold its old or new value, never an older
+// one, nor nothing when it had a value.
+TEST_F(CrashTest, GroupCommitWithCompactionWorkload) {
+  RunGroupWorkload({.name = "group-commit+compaction",
+                    .segments = 10,
+                    .seed = 8,
+                    .groups = 700,
+                    .keys = 20,
+                    .min_writes = 3,
+                    .max_extra_writes = 8,
+                    .delete_one_in = 4,
+                    .compact_per_group = 2,
+                    .reopen_every = 250,
+                    .min_points = 1500});
 }
 
 // The harness itself: a model that disagrees with what the engine durably

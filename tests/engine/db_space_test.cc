@@ -3,11 +3,14 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
+#include <mutex>
 #include <random>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "engine/borrowed_region.h"
 #include "engine/db.h"
@@ -243,6 +246,108 @@ TEST(DbSpaceTest, TornTailAfterCrashIsSilentlyIgnored) {
   ASSERT_TRUE(f.Open().ok());
   EXPECT_EQ(f.db->Count(), 20u);
   EXPECT_EQ(f.db->GetStats().dropped_records, 0u);
+}
+
+// Finding 11: with the pool full and several clients writing, DEL got
+// NoSpace (the server's OOM): a delete is how an operator frees space, so
+// it must always be possible. Put threads keep the pool full (their NoSpace
+// is expected) while delete threads remove what they wrote; no delete may
+// fail, and once the deletes are done puts fit again.
+TEST(DbSpaceTest, DeletesNeverFailWithNoSpaceWhilePutsFillThePool) {
+  EngineFixture f(8192 + 24 * (128 << 10), 128 << 10);
+  f.options.background_compaction = true;
+  ASSERT_TRUE(f.Open().ok());
+  constexpr int kPutters = 2, kDeleters = 2, kDeletes = 100000;
+  std::mutex mu;
+  std::vector<std::string> written;  // acknowledged, not yet deleted
+  std::atomic<uint64_t> put_no_space{0}, deletes{0};
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> ts;
+  for (int t = 0; t < kPutters; ++t) {
+    ts.emplace_back([&, t] {
+      std::string value(400 + t * 100, 'p');
+      for (uint64_t i = 0; !stop.load(); ++i) {
+        std::string key = "p" + std::to_string(t) + "-" + std::to_string(i);
+        Status s = f.db->Put(key, value, 0, {.sync = i % 4 == 0});
+        if (s.code() == StatusCode::kNoSpace) {
+          ++put_no_space;
+          std::this_thread::yield();
+          continue;
+        }
+        ASSERT_TRUE(s.ok()) << s.ToString();
+        std::lock_guard<std::mutex> l(mu);
+        written.push_back(std::move(key));
+      }
+    });
+  }
+  for (int t = 0; t < kDeleters; ++t) {
+    ts.emplace_back([&, t] {
+      std::mt19937 rng(t);
+      while (deletes.load() < kDeletes) {
+        std::string key;
+        {
+          std::lock_guard<std::mutex> l(mu);
+          // Delete only once the pool has been full, then keep it full.
+          if (written.empty() || put_no_space.load() == 0) {
+            key.clear();
+          } else {
+            size_t i = rng() % written.size();
+            key = std::move(written[i]);
+            written[i] = std::move(written.back());
+            written.pop_back();
+          }
+        }
+        if (key.empty()) {
+          std::this_thread::yield();
+          continue;
+        }
+        Status s = f.db->Delete(key, nullptr, {.sync = rng() % 4 == 0});
+        ASSERT_TRUE(s.ok()) << "delete " << deletes.load() << " of " << key
+                            << ": " << s.ToString();
+        ++deletes;
+      }
+    });
+  }
+  for (int t = kPutters; t < kPutters + kDeleters; ++t) ts[t].join();
+  stop = true;
+  for (int t = 0; t < kPutters; ++t) ts[t].join();
+  EXPECT_GT(put_no_space.load(), 0u) << "the pool never filled up";
+  for (const std::string& key : written) {
+    Status s = f.db->Delete(key);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+  auto freed = f.db->Compact(1000);
+  ASSERT_TRUE(freed.ok()) << freed.status().ToString();
+  for (int i = 0; i < 100; ++i) {
+    Status s = f.db->Put("again" + std::to_string(i), std::string(400, 'a'));
+    ASSERT_TRUE(s.ok()) << "after the deletes: " << s.ToString();
+  }
+}
+
+// The same without garbage to start from: a pool full of live keys, then
+// every key deleted in random order, so each segment holds a few dead puts
+// at a time and each delete needs room for its tombstone first.
+TEST(DbSpaceTest, EveryKeyOfAPoolFullOfLiveDataCanBeDeleted) {
+  EngineFixture f(8192 + 16 * (64 << 10), 64 << 10);
+  ASSERT_TRUE(f.Open().ok());
+  std::vector<std::string> keys;
+  for (int i = 0;; ++i) {
+    Status s = f.db->Put(Key(i), std::string(200, 'l'));
+    if (s.code() == StatusCode::kNoSpace) break;
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    keys.push_back(Key(i));
+  }
+  std::shuffle(keys.begin(), keys.end(), std::mt19937(11));
+  for (size_t i = 0; i < keys.size(); ++i) {
+    Status s = f.db->Delete(keys[i]);
+    ASSERT_TRUE(s.ok()) << "delete " << i << " of " << keys.size() << ": "
+                        << s.ToString();
+  }
+  EXPECT_EQ(f.db->Count(), 0u);
+  ASSERT_TRUE(f.Reopen().ok());
+  EXPECT_EQ(f.db->Count(), 0u);
+  Status again = f.db->Put("fits-again", std::string(200, 'a'));
+  EXPECT_TRUE(again.ok()) << again.ToString();
 }
 
 TEST(DbSpaceTest, ConcurrentStressMatchesModel) {

@@ -13,9 +13,10 @@
 
 namespace daxkv::engine {
 
-// Options for tests that drive recovery by hand: one recovery thread, no
-// background work.
-inline Options ManualOptions(size_t segment_size, bool create, bool repair) {
+// Options for tests that drive the pool by hand: one recovery thread (crash
+// tests recover thousands of images), no background work.
+inline Options ManualOptions(size_t segment_size, bool create = true,
+                             bool repair = false) {
   Options o;
   o.segment_size = segment_size;
   o.create_if_missing = create;

@@ -154,6 +154,97 @@ TEST(SimRegionTest, CrashImageCanHoldAnyIntermediateFlushedValue) {
   EXPECT_EQ(seen, (std::set<std::string>{Filled(0), Filled('a'), Filled('b')}));
 }
 
+// x86 makes only aligned 8-byte stores atomic: with tear_words a line that
+// was not durable may come back as any word-by-word mix of its values, but
+// never with a word torn inside.
+TEST(SimRegionTest, TearWordsMixesWordsButNeverTearsOne) {
+  SimRegion region(kSize);
+  std::memset(region.data(), 'a', kSimLineSize);
+  SimRegion::CrashOptions tear;
+  tear.tear_words = true;
+  std::set<std::string> seen;
+  for (uint64_t seed = 0; seed < 64; ++seed) {
+    std::string line = LineAt(region.CrashImage(seed, tear), 0);
+    for (size_t w = 0; w < kSimLineSize; w += 8) {
+      std::string word = line.substr(w, 8);
+      ASSERT_TRUE(word == std::string(8, 'a') || word == std::string(8, '\0'))
+          << "seed " << seed << " word " << w / 8;
+    }
+    seen.insert(line);
+  }
+  // Far more than the two whole-line outcomes of the default model.
+  EXPECT_GT(seen.size(), 20u);
+  for (uint64_t seed = 0; seed < 64; ++seed) {
+    std::string line = LineAt(region.CrashImage(seed), 0);
+    EXPECT_TRUE(line == Filled('a') || line == Filled(0)) << seed;
+  }
+}
+
+// A line stored to twice between its flushes may persist in the state it
+// held in between, when some region call observed that state.
+TEST(SimRegionTest, IntermediateStatesOfALineStoredTwice) {
+  SimRegion region(kSize);
+  region.SetStoreHistory(true);
+  std::memset(region.data(), 'a', kSimLineSize);
+  // Another thread's persist elsewhere observes line 0 holding 'a'.
+  std::thread other([&] {
+    std::memset(region.data() + 8 * kSimLineSize, 'x', kSimLineSize);
+    region.Persist(region.data() + 8 * kSimLineSize, kSimLineSize);
+  });
+  other.join();
+  std::memset(region.data(), 'b', kSimLineSize);
+  SimRegion::CrashOptions mid;
+  mid.intermediate_states = true;
+  std::set<std::string> with, without;
+  for (uint64_t seed = 0; seed < 64; ++seed) {
+    with.insert(LineAt(region.CrashImage(seed, mid), 0));
+    without.insert(LineAt(region.CrashImage(seed), 0));
+  }
+  EXPECT_EQ(with, (std::set<std::string>{Filled(0), Filled('a'), Filled('b')}));
+  EXPECT_EQ(without, (std::set<std::string>{Filled(0), Filled('b')}));
+  // Once the line is durable, its older states are gone.
+  region.Persist(region.data(), kSimLineSize);
+  std::memset(region.data(), 'c', kSimLineSize);
+  std::set<std::string> after;
+  for (uint64_t seed = 0; seed < 64; ++seed) {
+    after.insert(LineAt(region.CrashImage(seed, mid), 0));
+  }
+  EXPECT_EQ(after, (std::set<std::string>{Filled('b'), Filled('c')}));
+}
+
+TEST(SimRegionTest, InjectedPersistFailureIsStickyAndLosesTheWrite) {
+  SimRegion region(kSize);
+  EXPECT_TRUE(region.PersistError().ok());
+  std::memset(region.data(), 'a', kSimLineSize);
+  region.Persist(region.data(), kSimLineSize);  // point 1
+  region.FailPersists(2);
+  std::memset(region.data(), 'b', kSimLineSize);
+  region.Persist(region.data(), kSimLineSize);  // point 2: fails
+  Status s = region.PersistError();
+  EXPECT_EQ(s.code(), StatusCode::kIOError) << s.ToString();
+  EXPECT_NE(s.message().find("persist point 2"), std::string::npos)
+      << s.ToString();
+  EXPECT_EQ(LineAt(region.DurableImage(), 0), Filled('a'));
+  std::memset(region.data(), 'c', kSimLineSize);
+  region.Persist(region.data(), kSimLineSize);  // still failing
+  EXPECT_EQ(LineAt(region.DurableImage(), 0), Filled('a'));
+  EXPECT_EQ(region.PersistError(), s);
+}
+
+// A write-back error reported once (count 1): later persists succeed again,
+// but the error stays reported.
+TEST(SimRegionTest, OneFailedPersistStaysReported) {
+  SimRegion region(kSize);
+  region.FailPersists(1, 1);
+  std::memset(region.data(), 'a', kSimLineSize);
+  region.Persist(region.data(), kSimLineSize);  // point 1: fails
+  std::memset(region.data() + kSimLineSize, 'b', kSimLineSize);
+  region.Persist(region.data() + kSimLineSize, kSimLineSize);  // succeeds
+  EXPECT_EQ(LineAt(region.DurableImage(), 0), Filled(0));
+  EXPECT_EQ(LineAt(region.DurableImage(), 1), Filled('b'));
+  EXPECT_FALSE(region.PersistError().ok());
+}
+
 TEST(SimRegionTest, HookSeesEveryPersistPointBeforeItIsDurable) {
   SimRegion region(kSize);
   std::vector<uint64_t> points;

@@ -247,7 +247,8 @@ TEST(SuperblockRebuildAloneTest, AmbiguousGeometryStillReadsEveryRecord) {
     auto got = (*db)->Get("only");
     ASSERT_TRUE(got.ok()) << got.status().ToString();
     EXPECT_EQ(got->value, "one small record");
-    ASSERT_TRUE((*db)->Put("more", std::string(3000, 'm')).ok());
+    Status put = (*db)->Put("more", std::string(3000, 'm'));
+    ASSERT_TRUE(put.ok()) << put.ToString();
   }
 }
 

@@ -68,6 +68,10 @@ class ForwardingDb final : public engine::DB {
                const engine::WriteOptions& o) override {
     return Keyed(t_->Write(batch, o));
   }
+  Status Rename(std::string_view src, std::string_view dst,
+                const engine::WriteOptions& o) override {
+    return Keyed(t_->Rename(src, dst, o));
+  }
   Status Update(std::string_view key, const engine::UpdateFn& fn,
                 const engine::WriteOptions& o) override {
     return Keyed(t_->Update(key, fn, o));

@@ -72,6 +72,7 @@ void SimRegion::Flush(const void* addr, size_t len) {
 void SimRegion::FlushLocked(const void* addr, size_t len) {
   CheckRange(addr, len);
   ++flushes_;
+  if (record_history_) SampleHistoryLocked();
   if (len == 0) return;
   size_t offset = static_cast<const char*>(addr) - buffer_;
   size_t first = offset / kSimLineSize;
@@ -91,19 +92,73 @@ void SimRegion::Drain() {
 
 void SimRegion::DrainLocked() {
   uint64_t point = ++persist_points_;
+  if (record_history_) SampleHistoryLocked();
   if (hook_ && !in_hook_) {
     in_hook_ = true;
     hook_(point);
     in_hook_ = false;
   }
   if (capture_point_ == point) captured_ = CrashImage(capture_seed_);
+  const bool fails = fail_first_ != 0 && point >= fail_first_ &&
+                     point - fail_first_ < fail_count_;
+  if (fails && persist_error_.ok()) {
+    persist_error_ = IOError("simulated persist failure at persist point " +
+                             std::to_string(point) + " of " + info_.path);
+  }
   auto it = pending_.find(std::this_thread::get_id());
   if (it == pending_.end()) return;
+  if (fails) {
+    pending_.erase(it);  // the write-back failed: nothing became durable
+    return;
+  }
   for (const PendingLine& p : it->second) {
     std::memcpy(durable_.data() + p.line * kSimLineSize, p.bytes.data(),
                 kSimLineSize);
+    // Older sampled states of the line can no longer be what a crash
+    // leaves: the medium holds this snapshot or a later store.
+    history_.erase(p.line);
   }
   pending_.erase(it);
+}
+
+void SimRegion::SampleHistoryLocked() {
+  constexpr size_t kBlock = 4096;
+  for (size_t block = 0; block < size_; block += kBlock) {
+    size_t n = std::min(kBlock, size_ - block);
+    // Racy read, as a write-back racing a store would be.
+    alignas(8) char copy[kBlock];
+    RacyCopy(copy, buffer_ + block, n);
+    if (std::memcmp(copy, durable_.data() + block, n) == 0) continue;
+    for (size_t off = 0; off < n; off += kSimLineSize) {
+      const char* cur = copy + off;
+      if (std::memcmp(cur, durable_.data() + block + off, kSimLineSize) == 0) {
+        continue;
+      }
+      std::vector<Line>& h = history_[(block + off) / kSimLineSize];
+      if (!h.empty() && std::memcmp(h.back().data(), cur, kSimLineSize) == 0) {
+        continue;
+      }
+      if (h.size() >= kMaxHistoryPerLine) h.erase(h.begin());
+      std::memcpy(h.emplace_back().data(), cur, kSimLineSize);
+    }
+  }
+}
+
+void SimRegion::SetStoreHistory(bool on) {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
+  record_history_ = on;
+  if (!on) history_.clear();
+}
+
+void SimRegion::FailPersists(uint64_t first, uint64_t count) {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
+  fail_first_ = first;
+  fail_count_ = count;
+}
+
+Status SimRegion::PersistError() const {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
+  return persist_error_;
 }
 
 void SimRegion::Persist(const void* addr, size_t len) {
@@ -178,11 +233,16 @@ std::vector<char> SimRegion::TakeCapturedImage() {
 }
 
 SimRegion::LineVersions SimRegion::CollectVersionsLocked(
-    const std::vector<char>& current) const {
+    const std::vector<char>& current, bool history) const {
   LineVersions versions;
   for (const auto& [thread, lines] : pending_) {
     for (const PendingLine& p : lines) {
       versions[p.line].push_back(p.bytes.data());
+    }
+  }
+  if (history) {
+    for (const auto& [line, states] : history_) {
+      for (const Line& l : states) versions[line].push_back(l.data());
     }
   }
   const size_t lines = size_ / kSimLineSize;
@@ -206,22 +266,35 @@ SimRegion::LineVersions SimRegion::CollectVersionsLocked(
 
 std::vector<char> SimRegion::CrashImage(uint64_t seed,
                                         double keep_probability) const {
+  CrashOptions o;
+  o.keep_probability = keep_probability;
+  return CrashImage(seed, o);
+}
+
+std::vector<char> SimRegion::CrashImage(uint64_t seed,
+                                        const CrashOptions& o) const {
   std::lock_guard<std::recursive_mutex> lock(mu_);
   std::vector<char> current(size_);
   RacyCopy(current.data(), buffer_, size_);
-  LineVersions versions = CollectVersionsLocked(current);
+  LineVersions versions = CollectVersionsLocked(current, o.intermediate_states);
   std::vector<char> image = durable_;
   std::mt19937_64 rng(seed * 0x9e3779b97f4a7c15ull + 0x632be59bd9b4e019ull);
   std::uniform_real_distribution<double> coin(0.0, 1.0);
+  constexpr size_t kWord = 8;
   for (const auto& [line, values] : versions) {
-    // Two draws per line whatever the outcome, so one line's fate does not
-    // shift the random stream of the lines after it.
-    bool keep = coin(rng) < keep_probability;
-    size_t pick =
-        std::uniform_int_distribution<size_t>(0, values.size() - 1)(rng);
-    if (keep) {
-      std::memcpy(image.data() + line * kSimLineSize, values[pick],
-                  kSimLineSize);
+    // A fixed number of draws per line (or word) whatever the outcome, so
+    // one line's fate does not shift the random stream of the lines after
+    // it.
+    const size_t units = o.tear_words ? kSimLineSize / kWord : 1;
+    const size_t unit = kSimLineSize / units;
+    for (size_t u = 0; u < units; ++u) {
+      bool keep = coin(rng) < o.keep_probability;
+      size_t pick =
+          std::uniform_int_distribution<size_t>(0, values.size() - 1)(rng);
+      if (keep) {
+        std::memcpy(image.data() + line * kSimLineSize + u * unit,
+                    values[pick] + u * unit, unit);
+      }
     }
   }
   return image;

@@ -13,7 +13,22 @@
 //    cache, or flushed but not drained) independently keeps its durable
 //    content or takes one of the values it held since (a pending snapshot or
 //    its current content), chosen by a seeded PRNG: the same seed on the
-//    same state gives the same image. A line is never torn.
+//    same state gives the same image. By default a line is never torn.
+//  - CrashOptions make the model harsher, as x86 allows:
+//    * tear_words: only aligned 8-byte stores are atomic, so each 8-byte
+//      word of a non-durable line independently keeps its durable content or
+//      takes the same word of one of the line's newer values;
+//    * intermediate_states: with SetStoreHistory(true) the region samples
+//      every non-durable line at each Flush/Drain call (any thread's), so a
+//      line stored to twice between its flushes may persist in the state it
+//      held in between (sampled at those instants; a state no call
+//      observed is not modelled).
+//  - Persist failures: FailPersists(first, count) makes persist points
+//    [first, first + count) fail (their snapshots never become durable) and
+//    PersistError() report the first failure for good, as a backing whose
+//    msync(2) returns EIO would: a failing medium (count unbounded), or one
+//    failed write-back after which later ones succeed again (count 1, as
+//    Linux reports a page-cache write-back error once).
 //
 // A persist point is one Drain() (including the drain inside Persist(), and
 // Copy()/Set() without kMemNoDrain/kMemNoFlush). The persist hook runs at the
@@ -75,6 +90,12 @@ class SimRegion final : public dax::Region {
            unsigned flags = dax::kMemDefault) override;
   Status DeepFlush(void* addr, size_t len) override;
   Status Grow(size_t new_size) override;
+  Status PersistError() const override;
+
+  // Persist points [first, first + count) (1-based) make nothing durable;
+  // PersistError() reports the first of them from then on.
+  static constexpr uint64_t kForever = ~uint64_t{0};
+  void FailPersists(uint64_t first, uint64_t count = kForever);
 
   // Number of persist points so far.
   uint64_t persist_points() const;
@@ -91,11 +112,23 @@ class SimRegion final : public dax::Region {
   void CaptureAt(uint64_t point, uint64_t seed);
   std::vector<char> TakeCapturedImage();
 
+  struct CrashOptions {
+    // How likely a non-durable line (or word, with tear_words) is to hold
+    // one of its newer values rather than its durable one.
+    double keep_probability = 0.5;
+    bool tear_words = false;
+    // Needs SetStoreHistory(true) while the workload ran.
+    bool intermediate_states = false;
+  };
   // The medium after a power failure now: durable content plus, for each
   // non-durable line, with probability `keep_probability` one of its newer
   // values (else its durable one).
   std::vector<char> CrashImage(uint64_t seed,
                                double keep_probability = 0.5) const;
+  std::vector<char> CrashImage(uint64_t seed, const CrashOptions& o) const;
+  // Sample non-durable lines at every Flush/Drain (for intermediate_states).
+  // Costs a compare of the whole buffer per call: small regions only.
+  void SetStoreHistory(bool on);
   // Only what is durable (every non-durable line dropped).
   std::vector<char> DurableImage() const;
   // Lines that would differ from the durable content in some crash image.
@@ -107,14 +140,21 @@ class SimRegion final : public dax::Region {
     alignas(8) std::array<char, kSimLineSize> bytes;
   };
   using LineVersions = std::map<size_t, std::vector<const char*>>;
+  using Line = std::array<char, kSimLineSize>;
+  // At most this many sampled states are kept per line (the newest).
+  static constexpr size_t kMaxHistoryPerLine = 16;
 
   void Init(size_t size, size_t capacity);
   void FlushLocked(const void* addr, size_t len);
   void DrainLocked();
   void CheckRange(const void* addr, size_t len) const;
-  // Every non-durable line and the newer values it may hold. Pointers are
-  // into pending_ and `current`, valid while the lock is held.
-  LineVersions CollectVersionsLocked(const std::vector<char>& current) const;
+  // Every non-durable line and the newer values it may hold (with
+  // `history`, also the states sampled since it was last made durable).
+  // Pointers are into pending_, history_ and `current`, valid while the lock
+  // is held.
+  LineVersions CollectVersionsLocked(const std::vector<char>& current,
+                                     bool history = false) const;
+  void SampleHistoryLocked();
 
   mutable std::recursive_mutex mu_;
   dax::RegionInfo info_;
@@ -130,6 +170,11 @@ class SimRegion final : public dax::Region {
   uint64_t capture_seed_ = 0;
   std::vector<char> captured_;
   bool in_hook_ = false;
+  bool record_history_ = false;
+  std::map<size_t, std::vector<Line>> history_;
+  uint64_t fail_first_ = 0;  // 0 = none
+  uint64_t fail_count_ = 0;
+  Status persist_error_;
 };
 
 }  // namespace daxkv::testing

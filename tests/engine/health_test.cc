@@ -1,0 +1,188 @@
+// DB::BackgroundError(): a failed persist (injected with
+// SimRegion::FailPersists) or a failed background task that could cost an
+// acknowledged write is latched; every write then fails with it, Stats shows
+// it, reads go on, and nothing acknowledged is lost.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "engine/borrowed_region.h"
+#include "engine/db.h"
+#include "tests/engine/engine_test_util.h"
+#include "tests/support/sim_region.h"
+
+namespace daxkv::engine {
+namespace {
+
+constexpr size_t kSeg = 64 << 10;
+
+class HealthTest : public ::testing::Test {
+ protected:
+  HealthTest() : region_(8192 + 16 * kSeg) {}
+
+  Options Opts(bool background) const {
+    Options o = ManualOptions(kSeg);
+    o.background_compaction = background;
+    o.background_expiry = background;
+    auto clock = clock_;
+    o.now_ms = [clock] { return clock->load(); };
+    return o;
+  }
+  std::unique_ptr<DB> OpenOn(testing::SimRegion& r, bool background = false) {
+    auto db = DB::Open(std::make_unique<BorrowedRegion>(r), Opts(background));
+    EXPECT_TRUE(db.ok()) << db.status().ToString();
+    return db.ok() ? std::move(db).value() : nullptr;
+  }
+  // Fails every persist from the next one on (a failing medium), or only
+  // the next `count`.
+  void FailFromNextPersist(uint64_t count = testing::SimRegion::kForever) {
+    region_.FailPersists(region_.persist_points() + 1, count);
+  }
+  // Waits, bounded, for a background task to latch an error.
+  static Status AwaitBackgroundError(DB* db) {
+    for (int i = 0; i < 2000 && db->BackgroundError().ok(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return db->BackgroundError();
+  }
+  // Every write path fails with `latched`; reads still work.
+  static void ExpectWritesRefused(DB* db, const Status& latched) {
+    ASSERT_FALSE(latched.ok());
+    EXPECT_NE(latched.message().find("persistence failed during"),
+              std::string::npos)
+        << latched.ToString();
+    EXPECT_NE(latched.message().find("simulated persist failure"),
+              std::string::npos)
+        << latched.ToString();
+    EXPECT_EQ(db->Put("x", "y"), latched);
+    EXPECT_EQ(db->Put("x", "y", 0, {.sync = false}), latched);
+    EXPECT_EQ(db->Delete("x"), latched);
+    WriteBatch b;
+    b.Put("x", "y");
+    EXPECT_EQ(db->Write(b), latched);
+    EXPECT_EQ(db->Update("x",
+                         [](const UpdateInput&, UpdateOutput* out) {
+                           out->value = "z";
+                           return OkStatus();
+                         }),
+              latched);
+    EXPECT_EQ(db->Sync(), latched);
+    EXPECT_EQ(db->Flush(), latched);
+    EXPECT_EQ(db->BackgroundError(), latched);
+    Stats st = db->GetStats();
+    EXPECT_EQ(st.background_error, latched.ToString());
+  }
+
+  std::shared_ptr<std::atomic<int64_t>> clock_ =
+      std::make_shared<std::atomic<int64_t>>(1'000'000);
+  testing::SimRegion region_;
+};
+
+TEST_F(HealthTest, HealthyEngineReportsOk) {
+  auto db = OpenOn(region_);
+  ASSERT_TRUE(db->Put("a", "1").ok());
+  EXPECT_TRUE(db->BackgroundError().ok());
+  EXPECT_EQ(db->GetStats().background_error, "");
+}
+
+TEST_F(HealthTest, FailedPersistOfASyncedWriteIsNeverAcknowledged) {
+  auto db = OpenOn(region_);
+  ASSERT_TRUE(db->Put("a", "1").ok());
+  FailFromNextPersist();
+  Status s = db->Put("b", "2");
+  EXPECT_EQ(s.code(), StatusCode::kIOError) << s.ToString();
+  EXPECT_FALSE(db->Exists("b")) << "an unpersisted write was published";
+  ExpectWritesRefused(db.get(), db->BackgroundError());
+  EXPECT_EQ(db->Get("a")->value, "1");
+}
+
+TEST_F(HealthTest, FailedGroupCommitFailsSync) {
+  auto db = OpenOn(region_);
+  ASSERT_TRUE(db->Put("a", "1", 0, {.sync = false}).ok());
+  FailFromNextPersist(1);  // one failed write-back, later ones succeed
+  Status s = db->Sync();
+  EXPECT_EQ(s.code(), StatusCode::kIOError) << s.ToString();
+  ExpectWritesRefused(db.get(), db->BackgroundError());
+}
+
+// Compaction copied a victim's live entry, the copy's persist failed once,
+// later persists succeeded: freeing the victim would lose the entry. The
+// error must stop the compaction before the free (and be latched).
+TEST_F(HealthTest, CompactionNeverFreesAVictimWhoseCopiesFailedToPersist) {
+  auto db = OpenOn(region_);
+  const std::string v(1000, 'v');
+  // A first compaction gives the compaction log a segment, so the next
+  // one's first persist is a relocated copy.
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < 60; ++i) {
+      std::string key = "k" + std::to_string(i);
+      ASSERT_TRUE(db->Put(key, v + std::to_string(round)).ok());
+    }
+    ASSERT_TRUE(db->Put("keep" + std::to_string(round), v).ok());
+  }
+  auto first = db->Compact(1);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_EQ(*first, 1u);
+  FailFromNextPersist(1);
+  auto second = db->Compact(1);
+  EXPECT_FALSE(second.ok()) << "compaction ignored a failed persist";
+  ExpectWritesRefused(db.get(), db->BackgroundError());
+  testing::SimRegion crashed(region_.DurableImage());
+  auto after = OpenOn(crashed);
+  ASSERT_NE(after, nullptr);
+  for (int round = 0; round < 3; ++round) {
+    std::string key = "keep" + std::to_string(round);
+    EXPECT_TRUE(after->Exists(key)) << key << " was lost";
+  }
+  for (int i = 0; i < 60; ++i) {
+    std::string key = "k" + std::to_string(i);
+    auto r = after->Get(key);
+    EXPECT_TRUE(r.ok() && r->value == v + "2") << key;
+  }
+  EXPECT_TRUE(after->BackgroundError().ok()) << "sticky until reopen only";
+}
+
+// Background compaction hits a failing medium: the error reaches
+// BackgroundError() (it used to be dropped) and stops writes.
+TEST_F(HealthTest, BackgroundCompactionErrorIsLatched) {
+  {
+    auto db = OpenOn(region_);
+    for (int round = 0; round < 4; ++round) {
+      for (int i = 0; i < 60; ++i) {
+        ASSERT_TRUE(
+            db->Put("k" + std::to_string(i), std::string(1000, 'a' + round))
+                .ok());
+      }
+    }
+  }
+  auto db = OpenOn(region_, /*background=*/true);
+  FailFromNextPersist();
+  Status latched = AwaitBackgroundError(db.get());
+  EXPECT_FALSE(latched.ok()) << "background compaction error dropped";
+  ExpectWritesRefused(db.get(), latched);
+  EXPECT_GT(db->GetStats().background_failures, 0u);
+}
+
+// The expiry reclaimer's tombstone cannot be persisted: latched too.
+TEST_F(HealthTest, BackgroundExpiryErrorIsLatched) {
+  {
+    auto db = OpenOn(region_);
+    for (int i = 0; i < 50; ++i) {
+      ASSERT_TRUE(
+          db->Put("e" + std::to_string(i), "v", clock_->load() + 10).ok());
+    }
+  }
+  *clock_ += 1000;  // all expired
+  auto db = OpenOn(region_, /*background=*/true);
+  FailFromNextPersist();
+  Status latched = AwaitBackgroundError(db.get());
+  EXPECT_FALSE(latched.ok()) << "expiry reclaim error dropped";
+  ExpectWritesRefused(db.get(), latched);
+}
+
+}  // namespace
+}  // namespace daxkv::engine
