@@ -57,12 +57,21 @@ inline uint64_t ElemHash(uint64_t seed, std::string_view subkey) {
 // "Concurrency"); the structures never keep them past one call.
 class ElemSource {
  public:
+  explicit ElemSource(uint64_t hash_seed) : hash_seed_(hash_seed) {}
   virtual ~ElemSource() = default;
   // The element's subkey: field (hash), member (set, zset), order key
   // (list).
   virtual std::string_view Subkey(uint64_t loc) const = 0;
   // A zset element's score. REQUIRES: `loc` names a zset element.
   virtual double Score(uint64_t loc) const = 0;
+  // The hash the structures file `subkey` under (virtual so that tests can
+  // force collisions).
+  virtual uint64_t Hash(std::string_view subkey) const {
+    return ElemHash(hash_seed_, subkey);
+  }
+
+ private:
+  uint64_t hash_seed_;
 };
 
 }  // namespace daxkv::engine::coll

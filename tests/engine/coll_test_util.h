@@ -12,8 +12,9 @@
 
 namespace daxkv::engine::coll {
 
-class FakeMedium final : public ElemSource {
+class FakeMedium : public ElemSource {
  public:
+  explicit FakeMedium(uint64_t seed = 0x5eed) : ElemSource(seed) {}
   // Appends an element; returns its location.
   uint64_t Add(std::string subkey, double score = 0) {
     elems_.push_back({std::move(subkey), score});
