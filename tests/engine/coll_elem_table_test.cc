@@ -30,6 +30,14 @@ class CollidingMedium : public FakeMedium {
   uint64_t positions_;
 };
 
+// Adds subkeys prefix0 .. prefix{n-1} to the medium and to `t`.
+void Fill(FakeMedium& m, ElemTable& t, const std::string& prefix, int n) {
+  for (int i = 0; i < n; ++i) {
+    std::string k = prefix + std::to_string(i);
+    t.Upsert(m, k, m.Add(k));
+  }
+}
+
 void RunModel(FakeMedium& m, int ops, uint64_t keyspace, uint64_t seed) {
   std::mt19937_64 rng(seed);
   ElemTable t;
@@ -85,10 +93,7 @@ TEST(CollElemTableTest, CollidingPositionsAreResolvedOnTheMedium) {
 TEST(CollElemTableTest, RelocateAndIndexedAtCompareLocationsOnly) {
   FakeMedium m;
   ElemTable t;
-  for (int i = 0; i < 1000; ++i) {
-    std::string k = "m" + std::to_string(i);
-    t.Upsert(m, k, m.Add(k));
-  }
+  Fill(m, t, "m", 1000);
   const uint64_t loc = t.Find(m, "m500");
   const uint64_t moved = m.Copy(loc);
   const uint64_t reads = m.reads();
@@ -182,10 +187,7 @@ TEST(CollElemTableTest, SampleIsUniformInBothForms) {
   for (uint64_t n : {100ull, 1000ull}) {
     FakeMedium m;
     ElemTable t;
-    for (uint64_t i = 0; i < n; ++i) {
-      std::string k = "u" + std::to_string(i);
-      t.Upsert(m, k, m.Add(k));
-    }
+    Fill(m, t, "u", static_cast<int>(n));
     // Delete some so the table has holes and clusters.
     for (uint64_t i = 0; i < n; i += 5) t.Erase(m, "u" + std::to_string(i));
     const uint64_t cells = t.size();
@@ -204,10 +206,7 @@ TEST(CollElemTableTest, SampleIsUniformInBothForms) {
 TEST(CollElemTableTest, SampleDistinctReturnsDistinctUniformSubsets) {
   FakeMedium m;
   ElemTable t;
-  for (int i = 0; i < 400; ++i) {
-    std::string k = "d" + std::to_string(i);
-    t.Upsert(m, k, m.Add(k));
-  }
+  Fill(m, t, "d", 400);
   std::mt19937_64 rng(11);
   for (uint64_t k : {1ull, 50ull, 200ull, 300ull, 400ull, 1000ull}) {
     std::map<uint64_t, uint64_t> counts;
@@ -230,10 +229,7 @@ TEST(CollElemTableTest, SampleDistinctReturnsDistinctUniformSubsets) {
 TEST(CollElemTableTest, MemoryPerElement) {
   FakeMedium m;
   ElemTable small, big;
-  for (int i = 0; i < 100; ++i) {
-    std::string k = "a" + std::to_string(i);
-    small.Upsert(m, k, m.Add(k));
-  }
+  Fill(m, small, "a", 100);
   EXPECT_TRUE(small.dense());
   EXPECT_LE(small.MemoryBytes(), 100 * 8 * 5 / 4 + sizeof(ElemTable));
   const uint64_t n = 1000000;
