@@ -156,6 +156,15 @@ uint64_t ElemTable::Erase(const ElemSource& src, std::string_view subkey) {
   return loc;
 }
 
+bool ElemTable::EraseIndexed(const ElemSource& src, std::string_view subkey,
+                             uint64_t loc) {
+  if (size_ == 0) return false;
+  const int64_t i = LocateLoc(Pos(src.Hash(subkey)), loc);
+  if (i < 0) return false;
+  EraseAt(uint64_t(i));
+  return true;
+}
+
 void ElemTable::EraseAt(uint64_t i) {
   --size_;
   if (dense()) {

@@ -64,6 +64,10 @@ class ElemTable {
   // compares locations only (no subkey reads). Returns whether it did.
   bool Relocate(const ElemSource& src, std::string_view subkey,
                 uint64_t old_loc, uint64_t new_loc);
+  // Removes `subkey` if it is at `loc`, comparing locations only (the
+  // caller read the subkey from `loc`). Returns whether it did.
+  bool EraseIndexed(const ElemSource& src, std::string_view subkey,
+                    uint64_t loc);
   // Whether `subkey` is indexed at exactly `loc` (compaction's liveness).
   bool IndexedAt(const ElemSource& src, std::string_view subkey,
                  uint64_t loc) const;
