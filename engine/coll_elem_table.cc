@@ -123,7 +123,7 @@ void ElemTable::Reserve(uint64_t n) {
 void ElemTable::InsertUnique(uint64_t hash, uint64_t loc) {
   const uint64_t slot = MakeSlot(Pos(hash), loc);
   if (dense() && size_ < kDenseMax) {
-    if (size_ == cap_) Reshape(0, cap_ + std::max<uint64_t>(4, cap_ / 4));
+    if (size_ == cap_) Reshape(0, cap_ + std::max<uint64_t>(4, cap_ / 8));
     // After the slots of equal position (none follow the last position).
     const uint64_t i =
         Pos(hash) + 1 == kCursorEnd ? size_ : DenseLowerBound(Pos(hash) + 1);

@@ -23,6 +23,8 @@ struct LocCodec {
   static void Store(char* p, uint64_t loc) { StoreLoc(p, loc); }
 };
 
+static_assert(sizeof(CountedTree<LocCodec>) == 24);
+
 class ListIndex {
  public:
   using Tree = CountedTree<LocCodec>;

@@ -41,6 +41,7 @@ class CountedTree {
   static constexpr uint32_t kLeafMax =
       std::max<uint32_t>(16, kLeafBytes / kEntryBytes);
   static constexpr uint32_t kFanout = 32;
+  static_assert(kLeafMax < (1u << 16));
 
   CountedTree() = default;
   CountedTree(const CountedTree&) = delete;
@@ -49,10 +50,12 @@ class CountedTree {
   CountedTree& operator=(CountedTree&& o) noexcept {
     if (this != &o) {
       Clear();
-      std::swap(root_, o.root_);
-      std::swap(height_, o.height_);
-      std::swap(size_, o.size_);
-      std::swap(bytes_, o.bytes_);
+      root_ = std::exchange(o.root_, nullptr);
+      size_ = std::exchange(o.size_, 0);
+      height_ = o.height_;
+      bytes_ = o.bytes_;
+      o.height_ = 0;
+      o.bytes_ = 0;
     }
     return *this;
   }
@@ -98,11 +101,12 @@ class CountedTree {
   void Assign(uint64_t n, EntryAt&& entry_at);
 
  private:
+  // 8-byte header: kLeafMax fits 16 bits.
   struct Leaf {
-    uint32_t n;     // entries
-    uint32_t cap;   // entry slots
-    uint32_t head;  // slot of entry 0; entries fill [head, head + n)
-    uint32_t pad;
+    uint16_t n;     // entries
+    uint16_t cap;   // entry slots
+    uint16_t head;  // slot of entry 0; entries fill [head, head + n)
+    uint16_t pad;
     char* data() { return reinterpret_cast<char*>(this + 1); }
     const char* data() const { return reinterpret_cast<const char*>(this + 1); }
     char* slot(uint32_t i) { return data() + size_t{head + i} * kEntryBytes; }
@@ -167,11 +171,13 @@ class CountedTree {
   bool MergeInners(Inner* in, uint32_t left);
   void CollapseRoot();
 
+  // 24 bytes: every collection has one (or two), so the fields pack.
   void* root_ = nullptr;
-  uint32_t height_ = 0;
   uint64_t size_ = 0;
-  uint64_t bytes_ = 0;
+  uint64_t bytes_ : 58 = 0;
+  uint64_t height_ : 6 = 0;
 };
+
 
 }  // namespace daxkv::engine::coll
 

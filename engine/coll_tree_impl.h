@@ -13,7 +13,7 @@ namespace daxkv::engine::coll {
 
 DAXKV_TREE typename DAXKV_TREE_T::Leaf* DAXKV_TREE_T::NewLeaf(uint32_t cap) {
   auto* l = static_cast<Leaf*>(::operator new(LeafSize(cap)));
-  *l = Leaf{0, cap, 0, 0};
+  *l = Leaf{0, static_cast<uint16_t>(cap), 0, 0};
   bytes_ += LeafSize(cap);
   return l;
 }
@@ -232,7 +232,9 @@ DAXKV_TREE typename DAXKV_TREE_T::Split DAXKV_TREE_T::LeafInsert(
     return {};
   }
   if (l->cap < kLeafMax) {
-    const uint32_t cap = std::min(kLeafMax, l->cap + std::max(4u, l->cap / 4));
+    // Small steps: a small collection's leaf is its whole DRAM cost.
+    const uint32_t cap =
+        std::min<uint32_t>(kLeafMax, l->cap + std::max<uint32_t>(4, l->cap / 8));
     const uint32_t slack = cap - l->n;
     // All the new room on the side that grows (ends), else half each.
     const uint32_t front = pos == 0 ? slack : pos >= l->n ? 0 : slack / 2;
@@ -365,7 +367,7 @@ DAXKV_TREE void DAXKV_TREE_T::RemoveFromLeaf(Leaf** lp, uint32_t pos,
   }
   l->n -= k;
   if (l->cap > 16 && l->n < l->cap / 4) {
-    const uint32_t cap = std::max(8u, l->n + l->n / 4 + 2);
+    const uint32_t cap = std::max<uint32_t>(8, l->n + l->n / 4 + 2);
     *lp = Reshape(l, cap, (cap - l->n) / 2);
   }
 }
