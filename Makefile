@@ -63,3 +63,19 @@ bench-engine: build
 	$(BUILD)/bin/daxkv-bench --benchmark_out=$(BUILD)/bench/engine.json \
 	  --benchmark_out_format=json $(BENCH_ENGINE_FLAGS)
 	python3 bench/engine/summary.py $(BUILD)/bench/engine.json
+
+# Collection structures (issue 14): DRAM bytes per element next to
+# redis-server's used_memory per element for the same shapes, then the
+# structures' speed and recovery bulk-build cost. JSON in
+# $(BUILD)/bench/collections.json and $(BUILD)/bench/redis_memory.json.
+.PHONY: bench-collections
+bench: bench-collections
+bench-collections: build
+	mkdir -p $(BUILD)/bench
+	python3 bench/collections/redis_memory.py \
+	  --out $(BUILD)/bench/redis_memory.json > /dev/null
+	$(BUILD)/bin/daxkv-coll-bench \
+	  --benchmark_out=$(BUILD)/bench/collections.json \
+	  --benchmark_out_format=json
+	python3 bench/collections/summary.py $(BUILD)/bench/collections.json \
+	  $(BUILD)/bench/redis_memory.json

@@ -1,0 +1,186 @@
+// CountedTree<Codec>: an order-statistic sequence (a B+-tree whose inner
+// nodes count the entries below each child) of small fixed-size entries,
+// the DRAM order of lists (entries: element locations) and sorted sets
+// (entries: score and location). See docs/collections.md, "DRAM".
+//
+// Every positional operation (At, Set, Insert, Erase) is O(log n) plus a
+// memmove inside one leaf; a range of m entries costs O(log n + m);
+// PartitionPoint (a search with a caller's predicate, e.g. comparing
+// members read from the medium) calls the predicate O(log n) times. Pushes
+// and pops at either end are amortized O(1) leaf work: leaves keep their
+// free room on the side that is growing, and a full end leaf starts a new
+// one instead of splitting.
+//
+// Memory: entries are packed (Codec::kBytes each); a leaf's capacity grows
+// by a quarter at a time up to kLeafBytes, and shrinks when it empties, so a
+// collection of 100 entries holds one small leaf. Inner nodes add about
+// 16 bytes per leaf. MemoryBytes() counts every allocation.
+//
+// Codec: `using Entry`, `static constexpr size_t kBytes`,
+// `static Entry Load(const char*)`, `static void Store(char*, const Entry&)`.
+//
+// Thread-safety: none; the owner's lock serialises writers against
+// readers. Const methods may run concurrently with each other.
+#ifndef DAXKV_ENGINE_COLL_TREE_H_
+#define DAXKV_ENGINE_COLL_TREE_H_
+
+#include <algorithm>
+#include <cstdint>
+#include <new>
+#include <cstring>
+#include <utility>
+
+namespace daxkv::engine::coll {
+
+template <typename Codec>
+class CountedTree {
+ public:
+  using Entry = typename Codec::Entry;
+  static constexpr uint32_t kEntryBytes = Codec::kBytes;
+  static constexpr uint32_t kLeafBytes = 2048;
+  static constexpr uint32_t kLeafMax =
+      std::max<uint32_t>(16, kLeafBytes / kEntryBytes);
+  static constexpr uint32_t kFanout = 32;
+  static_assert(kLeafMax < (1u << 16));
+
+  CountedTree() = default;
+  CountedTree(const CountedTree&) = delete;
+  CountedTree& operator=(const CountedTree&) = delete;
+  CountedTree(CountedTree&& o) noexcept { *this = std::move(o); }
+  CountedTree& operator=(CountedTree&& o) noexcept {
+    if (this != &o) {
+      Clear();
+      root_ = std::exchange(o.root_, nullptr);
+      size_ = std::exchange(o.size_, 0);
+      height_ = o.height_;
+      bytes_ = o.bytes_;
+      o.height_ = 0;
+      o.bytes_ = 0;
+    }
+    return *this;
+  }
+  ~CountedTree() { Clear(); }
+
+  uint64_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  // Levels of inner nodes above the leaves (0: the root is a leaf).
+  uint32_t height() const { return height_; }
+  // Bytes allocated for nodes, plus the object itself.
+  uint64_t MemoryBytes() const { return bytes_ + sizeof(*this); }
+
+  // REQUIRES: i < size().
+  Entry At(uint64_t i) const;
+  void Set(uint64_t i, const Entry& e);
+  // REQUIRES: i <= size().
+  void Insert(uint64_t i, const Entry& e);
+  void PushBack(const Entry& e) { Insert(size_, e); }
+  void PushFront(const Entry& e) { Insert(0, e); }
+  // Removes and returns entry i. REQUIRES: i < size().
+  Entry Erase(uint64_t i);
+  // Removes entries [from, to) in O(log n) per leaf touched plus the moves.
+  // REQUIRES: from <= to <= size().
+  void EraseRange(uint64_t from, uint64_t to);
+  void Clear();
+
+  // The number of leading entries e with less(e) true. REQUIRES: the
+  // entries are partitioned by `less` (all true, then all false).
+  template <typename Less>
+  uint64_t PartitionPoint(const Less& less) const;
+
+  // Calls fn(position, entry) for positions [from, to) in ascending order
+  // (Forward) or descending order (Reverse, from to - 1 down to from) until
+  // fn returns false. Returns false iff fn stopped the walk.
+  template <typename Fn>
+  bool Forward(uint64_t from, uint64_t to, Fn&& fn) const;
+  template <typename Fn>
+  bool Reverse(uint64_t from, uint64_t to, Fn&& fn) const;
+
+  // Replaces the contents with n entries, entry_at(0 .. n-1), in O(n):
+  // recovery's bulk build from sorted entries.
+  template <typename EntryAt>
+  void Assign(uint64_t n, EntryAt&& entry_at);
+
+ private:
+  // 8-byte header: kLeafMax fits 16 bits.
+  struct Leaf {
+    uint16_t n;     // entries
+    uint16_t cap;   // entry slots
+    uint16_t head;  // slot of entry 0; entries fill [head, head + n)
+    uint16_t pad;
+    char* data() { return reinterpret_cast<char*>(this + 1); }
+    const char* data() const { return reinterpret_cast<const char*>(this + 1); }
+    char* slot(uint32_t i) { return data() + size_t{head + i} * kEntryBytes; }
+    const char* slot(uint32_t i) const {
+      return data() + size_t{head + i} * kEntryBytes;
+    }
+  };
+  struct Inner {
+    uint32_t n;  // children
+    uint64_t counts[kFanout];
+    void* kids[kFanout];
+  };
+  struct Split {
+    void* right = nullptr;  // new right sibling, if the node split
+    uint64_t right_count = 0;
+  };
+  static constexpr int kMaxHeight = 16;  // 32^16 leaves: never reached
+  struct Path {
+    const Inner* node[kMaxHeight];
+    uint32_t idx[kMaxHeight];
+    const Leaf* leaf;
+    uint32_t off;
+  };
+
+  static size_t LeafSize(uint32_t cap) {
+    return sizeof(Leaf) + size_t{cap} * kEntryBytes;
+  }
+  Leaf* NewLeaf(uint32_t cap);
+  void FreeLeaf(Leaf* l) {
+    bytes_ -= LeafSize(l->cap);
+    ::operator delete(l);
+  }
+  Inner* NewInner();
+  void FreeInner(Inner* in) {
+    bytes_ -= sizeof(Inner);
+    ::operator delete(in);
+  }
+  void FreeSubtree(void* node, uint32_t h);
+  // Moves `l` into a leaf of `cap` slots with `front` free slots first.
+  Leaf* Reshape(Leaf* l, uint32_t cap, uint32_t front);
+  static uint64_t NodeCount(const void* node, uint32_t h);
+
+  // Seeks position i (i < size_, or i == size_ for the end) into *p.
+  void Seek(uint64_t i, Path* p) const;
+  // Moves *p to the first entry of the next (prev) leaf; false at the end.
+  bool NextLeaf(Path* p) const;
+  bool PrevLeaf(Path* p) const;
+  const Leaf* FirstLeaf(const void* node, uint32_t h) const;
+
+  void PlaceIn(Leaf* l, uint32_t pos, const Entry& e);
+  Split LeafInsert(void** node, uint32_t pos, const Entry& e);
+  Split SplitLeaf(Leaf** lp, uint32_t pos, const Entry& e);
+  Split InsertRec(void** node, uint32_t h, uint64_t pos, const Entry& e);
+  static void InsertKid(Inner* in, uint32_t at, void* kid, uint64_t count);
+  static void RemoveKid(Inner* in, uint32_t at);
+  Split SplitInner(Inner* in, uint32_t at, const Split& s);
+  // Erases k entries at pos, all inside one leaf. Returns entry `pos`.
+  Entry EraseRec(void** node, uint32_t h, uint64_t pos, uint32_t k);
+  void RemoveFromLeaf(Leaf** l, uint32_t pos, uint32_t k);
+  void FixChild(Inner* in, uint32_t c, uint32_t h);
+  bool MergeLeaves(Inner* in, uint32_t left);
+  bool MergeInners(Inner* in, uint32_t left);
+  void CollapseRoot();
+
+  // 24 bytes: every collection has one (or two), so the fields pack.
+  void* root_ = nullptr;
+  uint64_t size_ = 0;
+  uint64_t bytes_ : 58 = 0;
+  uint64_t height_ : 6 = 0;
+};
+
+
+}  // namespace daxkv::engine::coll
+
+#include "engine/coll_tree_impl.h"  // IWYU pragma: export
+
+#endif  // DAXKV_ENGINE_COLL_TREE_H_

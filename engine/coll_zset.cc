@@ -1,0 +1,169 @@
+#include "engine/coll_zset.h"
+
+namespace daxkv::engine::coll {
+
+uint64_t ZsetIndex::size() const {
+  return large_ ? large_->order.size() : compact_.size();
+}
+
+uint64_t ZsetIndex::MemoryBytes() const {
+  uint64_t n = sizeof(*this) + compact_.MemoryBytes() - sizeof(compact_);
+  if (large_) {
+    n += sizeof(Large) - sizeof(ElemTable) - sizeof(Order) +
+         large_->members.MemoryBytes() + large_->order.MemoryBytes();
+  }
+  return n;
+}
+
+uint64_t ZsetIndex::CompactRank(const ElemSource& src,
+                                std::string_view member) const {
+  const uint8_t tag = Tag(src.Hash(member));
+  uint64_t rank = compact_.size();
+  compact_.Forward(0, compact_.size(), [&](uint64_t r, const auto& e) {
+    if (e.tag != tag || src.Subkey(e.loc) != member) return true;
+    rank = r;
+    return false;
+  });
+  return rank;
+}
+
+uint64_t ZsetIndex::Find(const ElemSource& src, std::string_view member) const {
+  if (large_) return large_->members.Find(src, member);
+  const uint64_t r = CompactRank(src, member);
+  return r < compact_.size() ? compact_.At(r).loc : 0;
+}
+
+uint64_t ZsetIndex::OrderBound(const ElemSource& src, double score,
+                               std::string_view member) const {
+  if (large_) {
+    return large_->order.PartitionPoint([&](const ScoredLocCodec::Entry& e) {
+      return e.score < score ||
+             (e.score == score && src.Subkey(e.loc) < member);
+    });
+  }
+  return compact_.PartitionPoint([&](const TaggedLocCodec::Entry& e) {
+    const double s = src.Score(e.loc);
+    return s < score || (s == score && src.Subkey(e.loc) < member);
+  });
+}
+
+void ZsetIndex::ToLarge(const ElemSource& src) {
+  auto large = std::make_unique<Large>();
+  const uint64_t n = compact_.size();
+  large->members.Reserve(n);
+  std::vector<ScoredLocCodec::Entry> entries;
+  entries.reserve(n);
+  compact_.Forward(0, n, [&](uint64_t, const auto& e) {
+    entries.push_back({src.Score(e.loc), e.loc});
+    large->members.InsertUnique(src.Hash(src.Subkey(e.loc)), e.loc);
+    return true;
+  });
+  large->order.Assign(n, [&](uint64_t i) { return entries[i]; });
+  compact_.Clear();
+  large_ = std::move(large);
+}
+
+void ZsetIndex::Insert(const ElemSource& src, std::string_view member,
+                       double score, uint64_t loc) {
+  if (!large_ && compact_.size() >= kCompactMax) ToLarge(src);
+  const uint64_t rank = OrderBound(src, score, member);
+  if (large_) {
+    large_->order.Insert(rank, {score, loc});
+    large_->members.InsertUnique(src.Hash(member), loc);
+  } else {
+    compact_.Insert(rank, {loc, Tag(src.Hash(member))});
+  }
+}
+
+uint64_t ZsetIndex::Erase(const ElemSource& src, std::string_view member) {
+  if (!large_) {
+    const uint64_t r = CompactRank(src, member);
+    return r < compact_.size() ? compact_.Erase(r).loc : 0;
+  }
+  const uint64_t loc = large_->members.Erase(src, member);
+  if (loc != 0) {
+    large_->order.Erase(OrderBound(src, src.Score(loc), member));
+  }
+  return loc;
+}
+
+uint64_t ZsetIndex::RankOf(const ElemSource& src, std::string_view member,
+                           double score) const {
+  return large_ ? OrderBound(src, score, member) : CompactRank(src, member);
+}
+
+uint64_t ZsetIndex::At(uint64_t rank) const {
+  return large_ ? large_->order.At(rank).loc : compact_.At(rank).loc;
+}
+
+uint64_t ZsetIndex::ScoreBound(const ElemSource& src, double score,
+                               bool after) const {
+  auto before = [&](double s) { return after ? s <= score : s < score; };
+  if (large_) {
+    return large_->order.PartitionPoint(
+        [&](const ScoredLocCodec::Entry& e) { return before(e.score); });
+  }
+  return compact_.PartitionPoint([&](const TaggedLocCodec::Entry& e) {
+    return before(src.Score(e.loc));
+  });
+}
+
+uint64_t ZsetIndex::LexBound(const ElemSource& src, std::string_view member,
+                             bool after) const {
+  auto before = [&](uint64_t loc) {
+    const std::string_view m = src.Subkey(loc);
+    return after ? m <= member : m < member;
+  };
+  if (large_) {
+    return large_->order.PartitionPoint(
+        [&](const ScoredLocCodec::Entry& e) { return before(e.loc); });
+  }
+  return compact_.PartitionPoint(
+      [&](const TaggedLocCodec::Entry& e) { return before(e.loc); });
+}
+
+void ZsetIndex::EraseRanks(const ElemSource& src, uint64_t from, uint64_t to) {
+  if (!large_) return compact_.EraseRange(from, to);
+  large_->order.Forward(from, to, [&](uint64_t, const auto& e) {
+    large_->members.EraseIndexed(src, src.Subkey(e.loc), e.loc);
+    return true;
+  });
+  large_->order.EraseRange(from, to);
+}
+
+bool ZsetIndex::Relocate(const ElemSource& src, std::string_view member,
+                         double score, uint64_t old_loc, uint64_t new_loc) {
+  if (!large_) {
+    const uint64_t r = CompactRank(src, member);
+    if (r == compact_.size() || compact_.At(r).loc != old_loc) return false;
+    compact_.Set(r, {new_loc, Tag(src.Hash(member))});
+    return true;
+  }
+  if (!large_->members.Relocate(src, member, old_loc, new_loc)) return false;
+  large_->order.Set(OrderBound(src, score, member), {score, new_loc});
+  return true;
+}
+
+void ZsetIndex::Assign(const std::vector<Member>& members) {
+  Clear();
+  const uint64_t n = members.size();
+  if (n <= kCompactMax) {
+    compact_.Assign(n, [&](uint64_t i) {
+      return TaggedLocCodec::Entry{members[i].loc, Tag(members[i].hash)};
+    });
+    return;
+  }
+  large_ = std::make_unique<Large>();
+  large_->members.Reserve(n);
+  for (const Member& m : members) large_->members.InsertUnique(m.hash, m.loc);
+  large_->order.Assign(n, [&](uint64_t i) {
+    return ScoredLocCodec::Entry{members[i].score, members[i].loc};
+  });
+}
+
+void ZsetIndex::Clear() {
+  compact_.Clear();
+  large_.reset();
+}
+
+}  // namespace daxkv::engine::coll

@@ -1,0 +1,172 @@
+// ZsetIndex: a sorted set's DRAM index: members in (score, member) order
+// with ranks, score ranges and lex ranges in O(log n + m), and member
+// lookup. Member bytes stay on the medium; the index compares them through
+// an ElemSource. See docs/collections.md, "Sorted sets".
+//
+// Two forms, as Redis has listpack and skiplist:
+//   * compact (up to kCompactMax members): one CountedTree leaf of
+//     (location, 8-bit member-hash tag) in order, 6 bytes per member.
+//     Scores are read from the medium (binary search: ~7 reads); a member
+//     is found by scanning the tags in DRAM and reading only tag matches.
+//   * large: an ElemTable (member -> location) plus a CountedTree of
+//     (score, location), 13 bytes per member: score comparisons stay in
+//     DRAM, members are read only to break score ties.
+// A large zset never returns to compact (Redis's skiplist does not either),
+// which keeps ZSCAN cursors valid across shrinking.
+//
+// Order: by score (IEEE doubles, -0 == +0, +-inf allowed, never NaN), then
+// by member bytes (unsigned, a proper prefix first), as Redis orders.
+//
+// Thread-safety: none; the collection's lock serialises writers against
+// readers. Const methods may run concurrently with each other.
+#ifndef DAXKV_ENGINE_COLL_ZSET_H_
+#define DAXKV_ENGINE_COLL_ZSET_H_
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "engine/coll_elem_table.h"
+#include "engine/coll_loc.h"
+#include "engine/coll_tree.h"
+
+namespace daxkv::engine::coll {
+
+struct TaggedLocCodec {
+  struct Entry {
+    uint64_t loc;
+    uint8_t tag;  // low 8 bits of the member's hash
+  };
+  static constexpr size_t kBytes = kPackedLocBytes + 1;
+  static Entry Load(const char* p) {
+    return {LoadLoc(p), static_cast<uint8_t>(p[kPackedLocBytes])};
+  }
+  static void Store(char* p, const Entry& e) {
+    StoreLoc(p, e.loc);
+    p[kPackedLocBytes] = static_cast<char>(e.tag);
+  }
+};
+
+struct ScoredLocCodec {
+  struct Entry {
+    double score;
+    uint64_t loc;
+  };
+  static constexpr size_t kBytes = 8 + kPackedLocBytes;
+  static Entry Load(const char* p) {
+    Entry e;
+    std::memcpy(&e.score, p, 8);
+    e.loc = LoadLoc(p + 8);
+    return e;
+  }
+  static void Store(char* p, const Entry& e) {
+    std::memcpy(p, &e.score, 8);
+    StoreLoc(p + 8, e.loc);
+  }
+};
+
+class ZsetIndex {
+ public:
+  static constexpr uint64_t kCompactMax = 128;
+  // What recovery's bulk build takes per member, in (score, member) order.
+  struct Member {
+    uint64_t loc;
+    double score;
+    uint64_t hash;  // ElemSource::Hash(member)
+  };
+
+  uint64_t size() const;
+  bool empty() const { return size() == 0; }
+  bool compact() const { return large_ == nullptr; }
+  uint64_t MemoryBytes() const;
+
+  // The member's location, or 0.
+  uint64_t Find(const ElemSource& src, std::string_view member) const;
+  // Adds an absent member whose element (at `loc`) has `score`.
+  void Insert(const ElemSource& src, std::string_view member, double score,
+              uint64_t loc);
+  // Removes the member; returns its location (0: absent).
+  uint64_t Erase(const ElemSource& src, std::string_view member);
+  // The rank (0-based, ascending) of a present member with `score`.
+  uint64_t RankOf(const ElemSource& src, std::string_view member,
+                  double score) const;
+  // The location at `rank`. REQUIRES: rank < size().
+  uint64_t At(uint64_t rank) const;
+  // The first rank whose score is >= score (after: > score).
+  uint64_t ScoreBound(const ElemSource& src, double score, bool after) const;
+  // The first rank whose member is >= member (after: >). Meaningful when
+  // every score is equal: Redis leaves BYLEX unspecified otherwise.
+  uint64_t LexBound(const ElemSource& src, std::string_view member,
+                    bool after) const;
+  // fn(rank, loc) -> bool over ranks [from, to), ascending or descending
+  // (Reverse: from to - 1 down to from); false stops. Returns false iff
+  // fn stopped the walk.
+  template <typename Fn>
+  bool Forward(uint64_t from, uint64_t to, Fn&& fn) const {
+    return Walk<false>(from, to, fn);
+  }
+  template <typename Fn>
+  bool Reverse(uint64_t from, uint64_t to, Fn&& fn) const {
+    return Walk<true>(from, to, fn);
+  }
+  // Removes ranks [from, to) (ZREMRANGEBY*, ZPOPMIN/MAX): one member read
+  // per removed member of a large zset.
+  void EraseRanks(const ElemSource& src, uint64_t from, uint64_t to);
+  // Moves a member from `old_loc` to `new_loc` if it is there now.
+  bool Relocate(const ElemSource& src, std::string_view member, double score,
+                uint64_t old_loc, uint64_t new_loc);
+  // ZSCAN: compact zsets return everything at once (cursor 0, as Redis
+  // does for listpacks); large ones scan their member table.
+  template <typename Fn>
+  uint64_t Scan(uint64_t cursor, size_t count, Fn&& fn) const;
+  // Replaces the contents (recovery). REQUIRES: `members` sorted.
+  void Assign(const std::vector<Member>& members);
+  void Clear();
+
+ private:
+  using Compact = CountedTree<TaggedLocCodec>;
+  using Order = CountedTree<ScoredLocCodec>;
+  struct Large {
+    ElemTable members;
+    Order order;
+  };
+
+  static uint8_t Tag(uint64_t hash) { return static_cast<uint8_t>(hash); }
+  // The compact member's rank, or size() when absent.
+  uint64_t CompactRank(const ElemSource& src, std::string_view member) const;
+  // The first rank not ordered before (score, member); members are read
+  // only on score ties (large) or for every probe's score (compact).
+  uint64_t OrderBound(const ElemSource& src, double score,
+                      std::string_view member) const;
+  void ToLarge(const ElemSource& src);
+  template <bool kReverse, typename Fn>
+  bool Walk(uint64_t from, uint64_t to, Fn&& fn) const;
+
+  Compact compact_;
+  std::unique_ptr<Large> large_;
+};
+
+template <bool kReverse, typename Fn>
+bool ZsetIndex::Walk(uint64_t from, uint64_t to, Fn&& fn) const {
+  auto walk = [&](const auto& tree) {
+    auto entry_fn = [&](uint64_t r, const auto& e) { return fn(r, e.loc); };
+    return kReverse ? tree.Reverse(from, to, entry_fn)
+                    : tree.Forward(from, to, entry_fn);
+  };
+  return large_ ? walk(large_->order) : walk(compact_);
+}
+
+template <typename Fn>
+uint64_t ZsetIndex::Scan(uint64_t cursor, size_t count, Fn&& fn) const {
+  if (large_) return large_->members.Scan(cursor, count, fn);
+  if (cursor == 0) Forward(0, size(), [&](uint64_t, uint64_t loc) {
+    fn(loc);
+    return true;
+  });
+  return 0;
+}
+
+}  // namespace daxkv::engine::coll
+
+#endif  // DAXKV_ENGINE_COLL_ZSET_H_

@@ -1,0 +1,401 @@
+// Transactions: how the server runs every command, MULTI/EXEC block and
+// script against the engine, for strings and collections alike (issue 14;
+// design in docs/collections.md, "Transactions"). Phase A declares the API;
+// phase B implements it (engine/txn.cc and hooks in DBImpl).
+//
+// A Txn locks the write stripes of the keys it uses (declared ones at
+// Begin, in stripe order; others on first use), so writers of those keys
+// are serialised: two-phase locking. Its writes are applied in place to
+// the DRAM structures as it goes, with an undo log, and buffered as
+// sub-entries of one batch record; readers on other threads wait for the
+// keys it has written until it commits or aborts (the keys' publish words),
+// so no reader sees an uncommitted write or part of a committed Txn. Its
+// own reads see its own writes, ranges included. Commit appends the one
+// batch record (a crash keeps all of it or none), swaps the pending
+// element locations for real ones and publishes; Abort replays the undo
+// log.
+//
+// Errors, beyond each method's own:
+//   * WrongType: FailedPrecondition whose message starts "WRONGTYPE" (see
+//     IsWrongType) when the key holds another type.
+//   * InvalidArgument for sizes (keys up to kMaxKeySize, element subkeys
+//     and values up to kMaxValueSize).
+//   * Busy with restart_required() set: an undeclared key's stripe could
+//     not be taken without breaking the lock order; every later call fails
+//     the same way, and the caller must Abort and run again with the key
+//     declared (RunTxn does this).
+//   * BackgroundError() of the DB, sticky.
+//
+// Thread-safety: a Txn or ReadView is used by one thread, the one that
+// began it (it holds mutexes), from Begin to Commit/Abort. Any number of
+// Txns and views run at once on other threads.
+//
+// Lifetimes: string_views handed to callbacks are valid during the call
+// only. Arguments are copied as needed. A Txn or view must be finished
+// before the DB is destroyed.
+#ifndef DAXKV_ENGINE_TXN_H_
+#define DAXKV_ENGINE_TXN_H_
+
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "base/statusor.h"
+#include "engine/db.h"
+
+namespace daxkv::engine {
+
+enum class KeyType : uint8_t {
+  kNone = 0,  // absent or expired
+  kString = 1,
+  kHash = 2,
+  kList = 3,
+  kSet = 4,
+  kZset = 5,
+};
+
+struct KeyInfo {
+  KeyType type = KeyType::kNone;
+  int64_t expire_at_ms = 0;  // 0: no expiry
+  // Elements of a collection; bytes of a string's value.
+  uint64_t size = 0;
+  // The DRAM form (compact: hash/set dense array, zset one-leaf) and
+  // whether an element longer than 64 bytes was ever stored: what the kv
+  // layer needs to name Redis's encoding in OBJECT ENCODING.
+  bool compact = false;
+  bool had_long_element = false;
+  // The WATCH version: changes whenever the key is written, created,
+  // deleted, expired or flushed, whatever its type (element writes too).
+  // Only compared for equality, only within one process lifetime.
+  uint64_t version = 0;
+};
+
+inline constexpr std::string_view kWrongTypeMessage =
+    "WRONGTYPE Operation against a key holding the wrong kind of value";
+inline Status WrongTypeError() {
+  return FailedPreconditionError(kWrongTypeMessage);
+}
+inline bool IsWrongType(const Status& s) {
+  return s.code() == StatusCode::kFailedPrecondition &&
+         s.message().substr(0, 9) == "WRONGTYPE";
+}
+
+// Redis's index ranges (LRANGE, LTRIM, ZRANGE by rank): inclusive, negative
+// indexes count from the end, clamped to the collection.
+struct IndexRange {
+  int64_t start = 0;
+  int64_t stop = -1;
+};
+
+struct ScoreRange {  // ZRANGEBYSCORE min max: "(" makes a bound exclusive
+  double min = -std::numeric_limits<double>::infinity();
+  double max = std::numeric_limits<double>::infinity();
+  bool min_exclusive = false;
+  bool max_exclusive = false;
+};
+
+struct LexBound {  // "-", "+", "[value", "(value"
+  enum class Kind : uint8_t { kMinusInf, kPlusInf, kInclusive, kExclusive };
+  Kind kind = Kind::kMinusInf;
+  std::string value;
+};
+struct LexRange {
+  LexBound min{LexBound::Kind::kMinusInf, {}};
+  LexBound max{LexBound::Kind::kPlusInf, {}};
+};
+
+// LIMIT offset count of ranges by score or lex; count < 0: no limit.
+struct Limit {
+  uint64_t offset = 0;
+  int64_t count = -1;
+};
+
+enum class End : uint8_t { kFront, kBack };  // LPUSH/LPOP vs RPUSH/RPOP
+
+enum class SetMode : uint8_t { kUpsert, kIfAbsent };  // HSET vs HSETNX
+
+struct ZAddOptions {
+  enum class Cond : uint8_t { kAlways, kIfAbsent, kIfPresent };  // NX, XX
+  enum class Cmp : uint8_t { kAlways, kGreater, kLess };         // GT, LT
+  Cond cond = Cond::kAlways;
+  Cmp cmp = Cmp::kAlways;
+  bool incr = false;  // INCR: `score` is an increment
+};
+struct ZAddResult {
+  bool added = false;    // a new member
+  bool changed = false;  // added, or its score changed (CH)
+  bool applied = false;  // false when NX/XX/GT/LT prevented the write
+  double score = 0;      // the member's score afterwards (INCR's reply)
+};
+
+// Element callbacks return false to stop early.
+using ElemFn = std::function<bool(std::string_view elem)>;
+using PairFn =
+    std::function<bool(std::string_view subkey, std::string_view value)>;
+using ScoredFn = std::function<bool(std::string_view member, double score)>;
+using IndexFn = std::function<bool(uint64_t index, std::string_view elem)>;
+
+// Reads, shared by Txn (which also sees its own writes) and ReadView.
+// Point reads of an absent key or element return NotFound; iterations over
+// an absent key call nothing and return OK. Collections are never empty:
+// removing the last element deletes the key.
+class ReadOps {
+ public:
+  virtual ~ReadOps() = default;
+
+  // --- any type ---
+  [[nodiscard]] virtual StatusOr<KeyInfo> Stat(std::string_view key) = 0;
+  // Keyspace SCAN (DB::Scan's cursor and contract), this Txn's creations
+  // and deletions included; `type` kNone matches every type (SCAN TYPE).
+  [[nodiscard]] virtual StatusOr<DB::ScanPage> ScanKeys(uint64_t cursor,
+                                                        size_t count,
+                                                        KeyType type) = 0;
+
+  // --- strings ---
+  [[nodiscard]] virtual Status Get(std::string_view key, std::string* value,
+                                   ReadInfo* info = nullptr) = 0;
+
+  // --- hashes ---
+  [[nodiscard]] virtual Status HashGet(std::string_view key,
+                                       std::string_view field,
+                                       std::string* value) = 0;
+  // HSTRLEN without copying the value.
+  [[nodiscard]] virtual Status HashValueSize(std::string_view key,
+                                             std::string_view field,
+                                             uint64_t* size) = 0;
+  // HGETALL, HKEYS, HVALS (fields in no particular order).
+  [[nodiscard]] virtual Status HashForEach(std::string_view key,
+                                           const PairFn& fn) = 0;
+  // HSCAN: *next is 0 when done; an element present throughout is returned
+  // exactly once (ElemTable's position order).
+  [[nodiscard]] virtual Status HashScan(std::string_view key, uint64_t cursor,
+                                        size_t count, const PairFn& fn,
+                                        uint64_t* next) = 0;
+  // HRANDFIELD: count > 0 distinct fields (at most all), count < 0 |count|
+  // fields with repetition; each uniformly random.
+  [[nodiscard]] virtual Status HashRandom(std::string_view key, int64_t count,
+                                          const PairFn& fn) = 0;
+
+  // --- lists ---
+  // LINDEX (negative: from the end); NotFound out of range.
+  [[nodiscard]] virtual Status ListGet(std::string_view key, int64_t index,
+                                       std::string* value) = 0;
+  // LRANGE: O(log n + m).
+  [[nodiscard]] virtual Status ListRange(std::string_view key,
+                                         IndexRange range,
+                                         const ElemFn& fn) = 0;
+  // Walks from index `from` (negative: from the end) towards the back, or
+  // the front when `reverse`: LPOS, LINSERT's and LREM's pivot search.
+  [[nodiscard]] virtual Status ListWalk(std::string_view key, int64_t from,
+                                        bool reverse, const IndexFn& fn) = 0;
+
+  // --- sets ---
+  [[nodiscard]] virtual Status SetContains(std::string_view key,
+                                           std::string_view member,
+                                           bool* contains) = 0;
+  [[nodiscard]] virtual Status SetForEach(std::string_view key,
+                                          const ElemFn& fn) = 0;
+  [[nodiscard]] virtual Status SetScan(std::string_view key, uint64_t cursor,
+                                       size_t count, const ElemFn& fn,
+                                       uint64_t* next) = 0;
+  // SRANDMEMBER, with HashRandom's count semantics.
+  [[nodiscard]] virtual Status SetRandom(std::string_view key, int64_t count,
+                                         const ElemFn& fn) = 0;
+
+  // --- sorted sets ---
+  [[nodiscard]] virtual Status ZScore(std::string_view key,
+                                      std::string_view member,
+                                      double* score) = 0;
+  // ZRANK / ZREVRANK.
+  [[nodiscard]] virtual Status ZRank(std::string_view key,
+                                     std::string_view member, bool reverse,
+                                     uint64_t* rank) = 0;
+  // ZRANGE by rank (REV: ranks counted from the highest score).
+  [[nodiscard]] virtual Status ZRangeByRank(std::string_view key,
+                                            IndexRange range, bool reverse,
+                                            const ScoredFn& fn) = 0;
+  // ZRANGE BYSCORE [REV] [LIMIT], ZCOUNT (count only: fn may be null).
+  [[nodiscard]] virtual Status ZRangeByScore(std::string_view key,
+                                             const ScoreRange& range,
+                                             bool reverse, Limit limit,
+                                             const ScoredFn& fn,
+                                             uint64_t* count) = 0;
+  // ZRANGE BYLEX [REV] [LIMIT], ZLEXCOUNT: as Redis, meaningful when all
+  // scores are equal.
+  [[nodiscard]] virtual Status ZRangeByLex(std::string_view key,
+                                           const LexRange& range, bool reverse,
+                                           Limit limit, const ScoredFn& fn,
+                                           uint64_t* count) = 0;
+  [[nodiscard]] virtual Status ZScan(std::string_view key, uint64_t cursor,
+                                     size_t count, const ScoredFn& fn,
+                                     uint64_t* next) = 0;
+  [[nodiscard]] virtual Status ZRandom(std::string_view key, int64_t count,
+                                       const ScoredFn& fn) = 0;
+};
+
+struct TxnOptions {
+  // Keys locked at Begin (their stripes in ascending order). Others are
+  // locked on first use when that keeps the order, else the Txn must
+  // restart (Busy, restart_required()).
+  std::vector<std::string> keys;
+};
+
+class Txn : public ReadOps {
+ public:
+  // --- any type ---
+  // SET and friends: replaces a key of any type (a collection's elements
+  // die with it, O(1)). PutMode conditions look at keys of any type.
+  [[nodiscard]] virtual Status Put(std::string_view key,
+                                   std::string_view value,
+                                   int64_t expire_at_ms = 0,
+                                   PutMode mode = PutMode::kUpsert) = 0;
+  // DEL / UNLINK: O(1) for collections of any size; their DRAM is freed in
+  // the background after Commit.
+  [[nodiscard]] virtual Status Delete(std::string_view key, bool* existed) = 0;
+  // EXPIRE family, PERSIST (0). NotFound when absent.
+  [[nodiscard]] virtual Status SetExpiry(std::string_view key,
+                                         int64_t expire_at_ms) = 0;
+  // RENAME / RENAMENX (`if_absent`; *done false when dst exists). O(1) for
+  // collections (their elements carry an id, not the key). NotFound when
+  // src is absent.
+  [[nodiscard]] virtual Status Rename(std::string_view src,
+                                      std::string_view dst, bool if_absent,
+                                      bool* done) = 0;
+  // COPY [REPLACE]: O(elements). *done false when dst exists and !replace.
+  [[nodiscard]] virtual Status Copy(std::string_view src, std::string_view dst,
+                                    bool replace, bool* done) = 0;
+
+  // --- hashes ---
+  [[nodiscard]] virtual Status HashSet(std::string_view key,
+                                       std::string_view field,
+                                       std::string_view value, SetMode mode,
+                                       bool* created) = 0;
+  [[nodiscard]] virtual Status HashDelete(std::string_view key,
+                                          std::string_view field,
+                                          bool* existed) = 0;
+
+  // --- lists ---
+  // LPUSH/RPUSH (LPUSHX/RPUSHX: `if_exists`, *length 0 when absent).
+  [[nodiscard]] virtual Status ListPush(std::string_view key, End end,
+                                        std::string_view value, bool if_exists,
+                                        uint64_t* length) = 0;
+  // LPOP/RPOP one element; NotFound when absent.
+  [[nodiscard]] virtual Status ListPop(std::string_view key, End end,
+                                       std::string* value) = 0;
+  // LSET: NotFound without the key, OutOfRange (InvalidArgument "index out
+  // of range") past either end.
+  [[nodiscard]] virtual Status ListSet(std::string_view key, int64_t index,
+                                       std::string_view value) = 0;
+  // Inserts `value` so that it gets index `index` (0..length): LINSERT after
+  // the kv layer found the pivot with ListWalk. May relabel neighbours'
+  // order keys (engine/coll_order_key.h), inside this Txn's batch.
+  [[nodiscard]] virtual Status ListInsert(std::string_view key, uint64_t index,
+                                          std::string_view value) = 0;
+  // Removes the element at `index` (LREM, one call per match, from the
+  // highest index down so that indexes stay valid).
+  [[nodiscard]] virtual Status ListErase(std::string_view key,
+                                         uint64_t index) = 0;
+  // LTRIM: O(log n) per removed leaf plus one tombstone per element.
+  [[nodiscard]] virtual Status ListTrim(std::string_view key,
+                                        IndexRange keep) = 0;
+
+  // --- sets ---
+  [[nodiscard]] virtual Status SetAdd(std::string_view key,
+                                      std::string_view member,
+                                      bool* added) = 0;
+  [[nodiscard]] virtual Status SetRemove(std::string_view key,
+                                         std::string_view member,
+                                         bool* removed) = 0;
+  // SPOP count: up to `count` distinct uniformly random members, removed.
+  [[nodiscard]] virtual Status SetPop(std::string_view key, uint64_t count,
+                                      const ElemFn& fn) = 0;
+
+  // --- sorted sets ---
+  // `score` must not be NaN (nor may INCR produce NaN: InvalidArgument
+  // "resulting score is not a number").
+  [[nodiscard]] virtual Status ZAdd(std::string_view key,
+                                    std::string_view member, double score,
+                                    const ZAddOptions& options,
+                                    ZAddResult* result) = 0;
+  [[nodiscard]] virtual Status ZRemove(std::string_view key,
+                                       std::string_view member,
+                                       bool* removed) = 0;
+  // ZREMRANGEBYRANK / BYSCORE / BYLEX.
+  [[nodiscard]] virtual Status ZRemoveRangeByRank(std::string_view key,
+                                                  IndexRange range,
+                                                  uint64_t* removed) = 0;
+  [[nodiscard]] virtual Status ZRemoveRangeByScore(std::string_view key,
+                                                   const ScoreRange& range,
+                                                   uint64_t* removed) = 0;
+  [[nodiscard]] virtual Status ZRemoveRangeByLex(std::string_view key,
+                                                 const LexRange& range,
+                                                 uint64_t* removed) = 0;
+  // ZPOPMIN / ZPOPMAX (`max`) count, ZMPOP, BZPOP*: calls fn per popped
+  // member, lowest (highest) first.
+  [[nodiscard]] virtual Status ZPop(std::string_view key, bool max,
+                                    uint64_t count, const ScoredFn& fn) = 0;
+
+  // --- WATCH, savepoints, blocking pops ---
+  // Commit fails with Aborted unless `key`'s KeyInfo::version is still
+  // `version`. REQUIRES: `key` is declared in TxnOptions::keys (its stripe
+  // is held from Begin, so the check at Commit is atomic with it).
+  virtual void RequireVersion(std::string_view key, uint64_t version) = 0;
+  // RollbackTo(Savepoint()) undoes every write made after the savepoint
+  // (one failing command inside a block; a script's pcall keeps writes, as
+  // Redis does, and does not use it).
+  virtual uint64_t Savepoint() const = 0;
+  virtual void RollbackTo(uint64_t savepoint) = 0;
+  // List and zset keys that gained elements in this Txn, in the order they
+  // first did (Redis serves blocked clients in that order). The server
+  // hands elements to the clients blocked on them inside this same Txn,
+  // before Commit, so no other client can take them first; it registers a
+  // client as blocked while its own Txn still holds the key's stripe.
+  virtual const std::vector<std::string>& ReadyKeys() const = 0;
+  // Busy status seen: Abort and run again with every key declared.
+  virtual bool restart_required() const = 0;
+
+  // Appends the Txn's batch record (nothing when it wrote nothing), then
+  // publishes its writes. With opts.sync the batch, and every write this
+  // Txn read, is durable on return; otherwise at the next DB::Sync() (the
+  // server's group commit). Errors: Aborted (a RequireVersion failed;
+  // nothing applied), NoSpace (after compaction was tried; nothing
+  // applied), Busy with restart_required() when the commit must compact
+  // with no stripes held (RunTxn re-runs the Txn). The Txn is finished
+  // whatever the outcome.
+  [[nodiscard]] virtual Status Commit(const WriteOptions& opts) = 0;
+  // Undoes every write; leaves no trace in DRAM or on the medium.
+  virtual void Abort() = 0;
+};
+
+// A consistent read of several keys without taking their stripes: each
+// key is read under its collection or index lock once no Txn is publishing
+// it, and the keys' publish words are checked again at the end; RunRead
+// re-runs the reads on a conflict (after two, it takes the stripes).
+class ReadView : public ReadOps {};
+
+// Phase B moves these into DB (engine/db.h) as virtual methods; until then
+// they are declared, not defined.
+[[nodiscard]] StatusOr<std::unique_ptr<Txn>> BeginTxn(DB& db,
+                                                      const TxnOptions& o);
+// Runs fn in a Txn and commits it with `wopts`; when the Txn must restart
+// (an undeclared key, or a commit that must compact first) it aborts and
+// runs fn again from the start, with the keys it used declared. fn returns
+// non-OK to abort (its status is returned). REQUIRES: fn resets its side
+// effects (replies) at each run.
+[[nodiscard]] Status RunTxn(DB& db, const TxnOptions& o,
+                            const WriteOptions& wopts,
+                            const std::function<Status(Txn&)>& fn);
+// Runs fn on a ReadView of `keys` (as RunTxn: fn may run more than once;
+// a view of one key never re-runs). DB::Get needs no view: it sees each
+// Txn entirely or not at all by itself.
+[[nodiscard]] Status RunRead(DB& db, const std::vector<std::string>& keys,
+                             const std::function<Status(ReadOps&)>& fn);
+
+}  // namespace daxkv::engine
+
+#endif  // DAXKV_ENGINE_TXN_H_

@@ -1,0 +1,239 @@
+// ZsetIndex (engine/coll_zset.h): sorted-set order, ranks, score and lex
+// bounds and member lookup, checked against a std::set model across the
+// compact and large forms; ties, infinities and signed zero; and how much
+// DRAM and how many medium reads the two forms cost.
+#include "engine/coll_zset.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <map>
+#include <random>
+#include <set>
+#include <string>
+
+#include "tests/engine/coll_test_util.h"
+
+namespace daxkv::engine::coll {
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// The model: (score, member) pairs in Redis order, and member -> loc.
+struct Model {
+  std::set<std::pair<double, std::string>> order;
+  std::map<std::string, std::pair<double, uint64_t>> members;
+
+  uint64_t Rank(double score, const std::string& m) const {
+    return std::distance(order.begin(), order.find({score, m}));
+  }
+  uint64_t ScoreBound(double s, bool after) const {
+    uint64_t r = 0;
+    for (auto& [sc, m] : order) r += after ? sc <= s : sc < s;
+    return r;
+  }
+};
+
+class CollZsetTest : public ::testing::Test {
+ protected:
+  void Add(const std::string& member, double score) {
+    const uint64_t loc = m_.Add(member, score);
+    if (auto it = model_.members.find(member); it != model_.members.end()) {
+      ASSERT_EQ(z_.Erase(m_, member), it->second.second);
+      model_.order.erase({it->second.first, member});
+    }
+    z_.Insert(m_, member, score, loc);
+    model_.members[member] = {score, loc};
+    model_.order.insert({score, member});
+  }
+  void Remove(const std::string& member) {
+    auto it = model_.members.find(member);
+    ASSERT_EQ(z_.Erase(m_, member),
+              it == model_.members.end() ? 0 : it->second.second);
+    if (it == model_.members.end()) return;
+    model_.order.erase({it->second.first, member});
+    model_.members.erase(it);
+  }
+  void ExpectSame() {
+    ASSERT_EQ(z_.size(), model_.order.size());
+    auto it = model_.order.begin();
+    z_.Forward(0, z_.size(), [&](uint64_t rank, uint64_t loc) {
+      EXPECT_EQ(m_.Subkey(loc), it->second) << rank;
+      EXPECT_EQ(m_.Score(loc), it->first) << rank;
+      ++it;
+      return true;
+    });
+    auto rit = model_.order.rbegin();
+    z_.Reverse(0, z_.size(), [&](uint64_t, uint64_t loc) {
+      EXPECT_EQ(m_.Subkey(loc), rit->second);
+      ++rit;
+      return true;
+    });
+  }
+  void ExpectLookups(std::mt19937_64& rng) {
+    for (auto& [member, sl] : model_.members) {
+      if (rng() % 8) continue;
+      ASSERT_EQ(z_.Find(m_, member), sl.second);
+      ASSERT_EQ(z_.RankOf(m_, member, sl.first), model_.Rank(sl.first, member));
+      ASSERT_EQ(z_.At(model_.Rank(sl.first, member)), sl.second);
+    }
+    ASSERT_EQ(z_.Find(m_, "absent"), 0u);
+    for (double s : {-kInf, -3.0, -0.0, 0.0, 0.5, 7.0, 1e9, kInf}) {
+      for (bool after : {false, true}) {
+        ASSERT_EQ(z_.ScoreBound(m_, s, after), model_.ScoreBound(s, after))
+            << s << " " << after;
+      }
+    }
+  }
+
+  FakeMedium m_;
+  ZsetIndex z_;
+  Model model_;
+};
+
+TEST_F(CollZsetTest, RandomOperationsMatchASetModelInBothForms) {
+  std::mt19937_64 rng(17);
+  bool was_compact = true;
+  for (int round = 0; round < 60; ++round) {
+    const bool grow = round < 40;
+    for (int op = 0; op < 100; ++op) {
+      std::string member = "m" + std::to_string(rng() % 2000);
+      // Scores with many ties, infinities and both zeros.
+      const double scores[] = {-kInf, kInf, -0.0, 0.0, 1.5, 2.0};
+      double score = rng() % 4 == 0 ? scores[rng() % 6]
+                                    : double(int64_t(rng() % 200) - 100) / 4;
+      if (rng() % 100 < (grow ? 80u : 30u)) {
+        ASSERT_NO_FATAL_FAILURE(Add(member, score));
+      } else {
+        ASSERT_NO_FATAL_FAILURE(Remove(member));
+      }
+    }
+    ASSERT_NO_FATAL_FAILURE(ExpectSame());
+    ASSERT_NO_FATAL_FAILURE(ExpectLookups(rng));
+    was_compact &= z_.compact();
+  }
+  EXPECT_FALSE(was_compact);  // it went large
+}
+
+TEST_F(CollZsetTest, EqualScoresOrderByMemberBytesAndSupportLexBounds) {
+  // Unsigned byte order, a proper prefix first (Redis's sdscmp).
+  for (const char* m : {"b", "a", "ab", "\xff", "", "a\x01", "aa"}) Add(m, 1.0);
+  ASSERT_NO_FATAL_FAILURE(ExpectSame());
+  EXPECT_EQ(m_.Subkey(z_.At(0)), "");
+  EXPECT_EQ(m_.Subkey(z_.At(6)), "\xff");
+  EXPECT_EQ(z_.LexBound(m_, "a", false), 1u);  // [a
+  EXPECT_EQ(z_.LexBound(m_, "a", true), 2u);   // (a
+  EXPECT_EQ(z_.LexBound(m_, "az", false), 5u);
+  for (int i = 0; i < 300; ++i) Add("x" + std::to_string(i), 1.0);
+  ASSERT_FALSE(z_.compact());
+  EXPECT_EQ(z_.LexBound(m_, "a", true), 2u);
+  EXPECT_EQ(z_.LexBound(m_, "x1", false), 7u);  // after "", a, a\x01, aa, ab, b, x0
+  EXPECT_EQ(m_.Subkey(z_.At(z_.LexBound(m_, "x2", false))), "x2");
+}
+
+TEST_F(CollZsetTest, EraseRanksPopsFromBothEnds) {
+  for (int i = 0; i < 500; ++i) Add("p" + std::to_string(i), i % 50);
+  // ZPOPMIN 10, ZPOPMAX 10, ZREMRANGEBYSCORE 20 29.
+  auto erase_model = [&](uint64_t from, uint64_t to) {
+    auto a = std::next(model_.order.begin(), from);
+    auto b = std::next(model_.order.begin(), to);
+    for (auto it = a; it != b; ++it) model_.members.erase(it->second);
+    model_.order.erase(a, b);
+  };
+  z_.EraseRanks(m_, 0, 10);
+  erase_model(0, 10);
+  z_.EraseRanks(m_, z_.size() - 10, z_.size());
+  erase_model(model_.order.size() - 10, model_.order.size());
+  const uint64_t lo = z_.ScoreBound(m_, 20, false), hi = z_.ScoreBound(m_, 29, true);
+  z_.EraseRanks(m_, lo, hi);
+  erase_model(lo, hi);
+  ASSERT_NO_FATAL_FAILURE(ExpectSame());
+  std::mt19937_64 rng(1);
+  ASSERT_NO_FATAL_FAILURE(ExpectLookups(rng));
+}
+
+TEST_F(CollZsetTest, RelocateMovesOnlyTheCurrentLocation) {
+  for (int n : {50, 500}) {
+    z_.Clear();
+    model_ = {};
+    for (int i = 0; i < n; ++i) Add("r" + std::to_string(i), i * 0.5);
+    const uint64_t old_loc = z_.Find(m_, "r7");
+    const uint64_t new_loc = m_.Copy(old_loc);
+    EXPECT_FALSE(z_.Relocate(m_, "r7", 3.5, new_loc, old_loc));
+    EXPECT_TRUE(z_.Relocate(m_, "r7", 3.5, old_loc, new_loc));
+    EXPECT_EQ(z_.Find(m_, "r7"), new_loc);
+    EXPECT_EQ(z_.At(7), new_loc);
+  }
+}
+
+TEST_F(CollZsetTest, AssignBuildsEitherForm) {
+  for (int n : {0, 1, 128, 129, 5000}) {
+    std::vector<ZsetIndex::Member> members;
+    model_ = {};
+    for (int i = 0; i < n; ++i) {
+      std::string member = "s" + std::to_string(i);
+      const double score = i / 3;
+      const uint64_t loc = m_.Add(member, score);
+      model_.members[member] = {score, loc};
+      model_.order.insert({score, member});
+    }
+    for (auto& [score, member] : model_.order) {
+      members.push_back({model_.members[member].second, score, m_.Hash(member)});
+    }
+    z_.Assign(members);
+    EXPECT_EQ(z_.compact(), n <= 128);
+    ASSERT_NO_FATAL_FAILURE(ExpectSame());
+    std::mt19937_64 rng(n);
+    ASSERT_NO_FATAL_FAILURE(ExpectLookups(rng));
+  }
+}
+
+TEST_F(CollZsetTest, ScanReturnsEveryMemberOnce) {
+  for (int n : {100, 3000}) {
+    z_.Clear();
+    model_ = {};
+    for (int i = 0; i < n; ++i) Add("c" + std::to_string(i), i);
+    std::multiset<std::string> seen;
+    uint64_t cursor = 0;
+    do {
+      cursor = z_.Scan(cursor, 10, [&](uint64_t loc) {
+        seen.insert(std::string(m_.Subkey(loc)));
+      });
+    } while (cursor != 0);
+    EXPECT_EQ(seen.size(), uint64_t(n));
+    EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()).size(),
+              uint64_t(n));
+  }
+}
+
+TEST_F(CollZsetTest, LargeFormKeepsScoresInDram) {
+  for (int i = 0; i < 10000; ++i) Add("d" + std::to_string(i), i * 1.25);
+  const uint64_t reads = m_.reads();
+  EXPECT_EQ(z_.ScoreBound(m_, 5000, false), 4000u);
+  EXPECT_EQ(z_.ScoreBound(m_, 5000, true), 4001u);
+  EXPECT_EQ(m_.reads(), reads);  // distinct scores: no member read at all
+  EXPECT_EQ(z_.RankOf(m_, "d4000", 5000), 4000u);
+  EXPECT_LE(m_.reads() - reads, 2u);  // one tie-break read at most
+}
+
+TEST_F(CollZsetTest, MemoryPerMember) {
+  for (int i = 0; i < 100; ++i) Add("a" + std::to_string(i), i);
+  const double compact = double(z_.MemoryBytes()) / 100;
+  ZsetIndex big;
+  std::mt19937_64 rng(5);
+  const int n = 300000;
+  for (int i = 0; i < n; ++i) {
+    std::string member = "b" + std::to_string(i);
+    const double score = double(rng() % 1000000);
+    big.Insert(m_, member, score, m_.Add(member, score));
+  }
+  const double large = double(big.MemoryBytes()) / n;
+  std::printf("  compact 100: %.2f B/member; large 300k random: %.2f B/member\n",
+              compact, large);
+  EXPECT_LT(compact, 8.0);
+  EXPECT_LT(large, 40.0);
+}
+
+}  // namespace
+}  // namespace daxkv::engine::coll
