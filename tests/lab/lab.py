@@ -81,7 +81,7 @@ class Lab:
             raise Skipped("qemu-system-x86_64 is not installed "
                           "(apt-get install qemu-system-x86)")
         k = subprocess.run(["bash", str(HERE / "kernel.sh"),
-                            str(self.out / "cache")],
+                            str(self.out / "cache"), "legacy"],
                            capture_output=True, text=True)
         sys.stderr.write(k.stderr)
         if k.returncode == SKIP:
@@ -91,13 +91,13 @@ class Lab:
         kv = dict(f.split("=", 1) for f in k.stdout.split())
         initrd = self.out / "initramfs.cpio"
         if self._stale(initrd):
-            subprocess.run(["bash", str(HERE / "initramfs.sh"), kv["ROOT"],
+            subprocess.run(["bash", str(HERE / "initramfs.sh"), kv["MODDIR"],
                             kv["KVER"], str(self.build / "bin"), str(initrd)],
                            check=True)
         self.state = {
             "qemu": qemu,
             "kver": kv["KVER"],
-            "kernel": f"{kv['ROOT']}/boot/vmlinuz-{kv['KVER']}",
+            "kernel": kv["VMLINUZ"],
             "initrd": str(initrd),
         }
         self.state["accel"] = self._accel()
