@@ -83,6 +83,8 @@ void AddFaultPath() {
   dax::FaultPathOptions o;
   o.evidence_path =
       !settings().devdax.empty() ? settings().devdax : settings().fsdax;
+  // smaps only: the cases carry their own kprobe evidence.
+  o.kernel_functions = false;
   StatusOr<dax::FaultPathReport> r = dax::DetectFaultPath(o);
   if (!r.ok()) {
     Add("dax_fault_path", "unknown: " + r.status().ToString());

@@ -8,6 +8,7 @@ exec 3>/dev/ttyS1
 FLAVOUR=$(cmdline_arg lab.flavour)
 STEP_LIMIT=$(cmdline_arg lab.step_timeout)
 STEP_LIMIT=${STEP_LIMIT:-300}
+SEEDS=$(cmdline_arg lab.seeds)
 # The crash harness's operation counts, scaled for software emulation.
 DAXKV_CRASH_SCALE=$(cmdline_arg lab.crash_scale)
 export DAXKV_CRASH_SCALE=${DAXKV_CRASH_SCALE:-0.05}
@@ -16,6 +17,18 @@ export DAXKV_CRASH_SCALE=${DAXKV_CRASH_SCALE:-0.05}
 ENGINE_TEST=$(cmdline_arg lab.engine_test)
 
 echo "==== lab plan: flavour $FLAVOUR, kernel $(uname -r)"
+
+# The DAX fault path this kernel must show, from its own symbols:
+# vmf_insert_page_mkwrite exists only where the refcounted ZONE_DEVICE DAX
+# series landed (6.15). Every evidence check below compares against it.
+if grep -q ' vmf_insert_page_mkwrite$' /proc/kallsyms; then
+  export DAXKV_TEST_FAULT_PATH=refcounted
+elif grep -q ' vmf_insert_mixed_mkwrite$' /proc/kallsyms; then
+  export DAXKV_TEST_FAULT_PATH=legacy
+else
+  export DAXKV_TEST_FAULT_PATH=unknown
+fi
+mark "KERNEL_PATH expected=$DAXKV_TEST_FAULT_PATH release=$(uname -r)"
 ndctl list -RNu >/tmp/ndctl.json
 cat /tmp/ndctl.json
 send_file "ndctl-$FLAVOUR.json" /tmp/ndctl.json
@@ -47,12 +60,12 @@ dax_steps() {
     export DAXKV_TEST_DEVDAX=$target
     unset DAXKV_TEST_FSDAX_DIR
     pool=$target poolsize="" fbflag="--devdax=$target"
-    fbfilter='^touch/(devdax|anon)/'
+    fbfilter='^touch/(devdax/|anon/4k/write/iter)'
   else
     export DAXKV_TEST_FSDAX_DIR=$target
     unset DAXKV_TEST_DEVDAX
     pool=$target/daxkv.pool poolsize=256M fbflag="--fsdax=$target"
-    fbfilter='^touch/(fsdax|fsdax-sync|file-shared|anon)/'
+    fbfilter='^touch/(fsdax/|fsdax-sync/|file-shared/4k/(write|upgrade)|anon/4k/write/iter)'
   fi
   run_step dax_test "$STEP_LIMIT" dax_test
   if [ "$PHASE" != devdax-4K ]; then
@@ -80,20 +93,31 @@ dax_steps() {
     wipe "$pool"
   fi
   rm -f /tmp/fb.json
+  # --kernel_functions=on: every DAX case must carry its kprobe evidence.
   run_step faultbench "$STEP_LIMIT" daxkv-faultbench --short "$fbflag" \
-    --file_dir=/var/tmp --benchmark_filter="$fbfilter" \
+    --file_dir=/var/tmp --benchmark_filter="$fbfilter" --kernel_functions=on \
     --benchmark_out=/tmp/fb.json --benchmark_out_format=json
   send_file "faultbench-$PHASE.json" /tmp/fb.json
 }
 
-# The guest boots Debian's 6.1 kernel, older than the refcounted DAX fault
-# path (Linux 6.15): the evidence must show the legacy path.
-export DAXKV_TEST_FAULT_PATH=legacy
+# The other seeds (uffd MINOR/MOVE, PAGEMAP_SCAN + WP_ASYNC vs soft-dirty
+# vs mprotect, fork with pinned pages): anonymous memory and memfd, so once
+# per boot, next to the host's figures of the same cases.
+seed_steps() {
+  PHASE=seeds
+  rm -f /tmp/fb.json
+  run_step faultbench "$STEP_LIMIT" daxkv-faultbench --short \
+    --benchmark_filter='^(uffd|dirty|fork)/|^touch/anon/4k/write/iter' \
+    --benchmark_out=/tmp/fb.json --benchmark_out_format=json
+  send_file "faultbench-seeds.json" /tmp/fb.json
+}
 
 case "$FLAVOUR" in
   memmap) export DAXKV_TEST_PROVIDER=e820 ;;
   nvdimm) export DAXKV_TEST_PROVIDER=ACPI.NFIT ;;
 esac
+
+[ "$SEEDS" = 1 ] && seed_steps
 
 PHASE=devdax-2M
 if setup_ns devdax 2M && wait_for /dev/dax0.0 10; then
