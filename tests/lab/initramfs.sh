@@ -24,7 +24,8 @@ WANTED_MODULES=(libnvdimm nd_btt nd_pmem nd_e820 device_dax dax_pmem nfit
 # The CXL type-3 pmem stack (lab flavour cxl): loaded only by that flavour,
 # from its own order file. Optional: Debian's 6.1 has no dax_cxl.
 CXL_MODULES=('cxl_acpi?' 'cxl_pci?' 'cxl_mem?' 'cxl_pmem?' 'dax_cxl?')
-HOST_TOOLS=(/usr/bin/ndctl /usr/bin/daxctl /usr/sbin/mke2fs /usr/bin/redis-cli)
+HOST_TOOLS=(/usr/bin/ndctl /usr/bin/daxctl /usr/bin/cxl /usr/sbin/mke2fs
+  /usr/bin/redis-cli)
 
 rm -rf "$STAGE"
 mkdir -p "$STAGE"/{bin,sbin,usr/bin,usr/sbin,lib64,dev,proc,sys,tmp,run,etc,mnt/pmem,lab/bin,lab/modules}

@@ -164,11 +164,12 @@ class Lab:
         return accel
 
     # ---- booting -----------------------------------------------------------
-    def qemu_cmd(self, name, append, extra, kernel, accel):
+    def qemu_cmd(self, name, append, extra, kernel, accel, cpu_features=""):
         d = self.out / name
         k = self.state["kernels"][kernel]
-        cpu = (["-accel", "kvm", "-cpu", "host"] if accel == "kvm" else
-               ["-accel", "tcg,thread=multi", "-cpu", "max"])
+        cpu = (["-accel", "kvm", "-cpu", "host" + cpu_features]
+               if accel == "kvm" else
+               ["-accel", "tcg,thread=multi", "-cpu", "max" + cpu_features])
         return [self.state["qemu"], *cpu, "-smp", "2", "-nodefaults",
                 "-display", "none", "-no-reboot",
                 "-kernel", k["kernel"], "-initrd", k["initrd"],
@@ -177,7 +178,7 @@ class Lab:
                 "-serial", f"file:{d / 'results.log'}", *extra]
 
     def boot(self, name, append, extra, timeout, kernel, accel=None,
-             watch=None):
+             watch=None, cpu_features=""):
         """Runs one guest to completion, the hard timeout or a kill by
         `watch(results_text, boot)` returning True."""
         d = self.out / name
@@ -187,7 +188,7 @@ class Lab:
         if "-m" not in extra:
             extra = ["-machine", "pc", "-m", "2G", *extra]
         cmd = self.qemu_cmd(name, append, extra, kernel,
-                            accel or self.state["accel"])
+                            accel or self.state["accel"], cpu_features)
         (d / "qemu.cmd").write_text(" ".join(cmd) + "\n")
         b = Boot()
         t0 = time.monotonic()
@@ -225,18 +226,19 @@ class Lab:
 
     # ---- the flavours ------------------------------------------------------
     def flavour_args(self, flavour, backing):
-        """(kernel command line, QEMU arguments) for emulated pmem."""
+        """(kernel command line, QEMU arguments, CPU features) for emulated
+        pmem. Backing files are created blank."""
         if flavour == "memmap":
-            return "memmap=512M!1G", []
-        backing.unlink(missing_ok=True)
-        with open(backing, "wb") as f:
-            f.truncate(1 << 30)
+            return "memmap=512M!1G", [], ""
+        blank(backing, 1 << 30)
         mem = ("memory-backend-file,id=mem1,share=on,"
                f"mem-path={backing},size=1G")
         if flavour == "cxl":
-            return "", lab_cxl_args(mem)
+            lsa = Path(f"{backing}.lsa")  # the label storage area
+            blank(lsa, 1 << 28)
+            return cxl_flavour_args(mem, lsa)
         return "", ["-machine", "pc,nvdimm=on", "-m", "2G,slots=2,maxmem=4G",
-                    "-object", mem, "-device", "nvdimm,id=nv1,memdev=mem1"]
+                    "-object", mem, "-device", "nvdimm,id=nv1,memdev=mem1"], ""
 
     def run_guest(self, name, flavour, kernel, mode_args, timeout):
         """Boots `kernel` on fresh emulated pmem of `flavour` with
@@ -245,11 +247,11 @@ class Lab:
         d = self.out / name
         shutil.rmtree(d, ignore_errors=True)
         d.mkdir(parents=True)
-        pmem, extra = self.flavour_args(flavour, d / "pmem.img")
+        pmem, extra, cpu = self.flavour_args(flavour, d / "pmem.img")
         print(f"lab: {name}: booting {self.kver(kernel)} "
               f"({self.state['accel']})", flush=True)
         b = self.boot(name, f"{pmem} lab.flavour={flavour} {mode_args}",
-                      extra, timeout, kernel)
+                      extra, timeout, kernel, cpu_features=cpu)
         (d / "pmem.img").unlink(missing_ok=True)
         (d / "pmem.img.lsa").unlink(missing_ok=True)
         parsed = lab_results.parse(d / "results.log")
@@ -289,20 +291,36 @@ class Lab:
         return 1 if problems else 0
 
 
-def lab_cxl_args(mem):
-    """QEMU arguments for a CXL type-3 persistent-memory device behind a
-    host bridge and root port, with a fixed memory window (q35 only)."""
-    return ["-machine", "q35,cxl=on", "-m", "2G,slots=2,maxmem=4G",
-            "-object", mem,
-            "-object", "memory-backend-file,id=lsa1,share=on,"
-            f"mem-path={mem.split('mem-path=')[1].split(',')[0]}.lsa,"
-            "size=256M",
-            "-device", "pxb-cxl,bus_nr=12,bus=pcie.0,id=cxl.1",
-            "-device", "cxl-rp,port=0,bus=cxl.1,id=root_port13,chassis=0,"
-            "slot=2",
-            "-device", "cxl-type3,bus=root_port13,persistent-memdev=mem1,"
-            "lsa=lsa1,id=cxl-pmem0",
-            "-M", "cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G"]
+def blank(path, size):
+    """A fresh all-zero file of `size` bytes."""
+    path.unlink(missing_ok=True)
+    with open(path, "wb") as f:
+        f.truncate(size)
+
+
+def cxl_flavour_args(mem, lsa):
+    """A CXL type-3 persistent-memory device (QEMU 7.2 spelling: memdev=,
+    not persistent-memdev=) behind a CXL host bridge and root port, with a
+    4 GiB fixed memory window, on q35. What the kernel's CXL stack needs
+    from Debian 12's QEMU, each found by trial (docs/faultbench.md):
+     - pci=nomsi: QEMU 7.2's type-3 device has no event-log interrupts;
+       with MSI the 7.x cxl_pci probe fails ("Failed to get interrupt for
+       event Info log"), without it the driver skips event processing;
+     - CPU hypervisor=off: cxl_region_invalidate_memregion() refuses to
+       commit a region when the CPU says it runs under a hypervisor
+       (ENXIO, "Failed to synchronize CPU cache state");
+     - sn=: cxl_pmem_region wants a serial number on every memdev."""
+    return "pci=nomsi", [
+        "-machine", "q35,cxl=on", "-m", "2G,slots=2,maxmem=4G",
+        "-object", mem,
+        "-object", f"memory-backend-file,id=lsa1,share=on,mem-path={lsa},"
+        "size=256M",
+        "-device", "pxb-cxl,bus_nr=12,bus=pcie.0,id=cxl.1",
+        "-device", "cxl-rp,port=0,bus=cxl.1,id=root_port13,chassis=0,slot=2",
+        "-device", "cxl-type3,bus=root_port13,memdev=mem1,lsa=lsa1,"
+        "id=cxl-pmem0,sn=0x1234",
+        "-M", "cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G"], \
+        ",hypervisor=off"
 
 
 def main():

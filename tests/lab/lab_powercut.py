@@ -95,7 +95,7 @@ def run(lab, kernel, rounds, seed):
     shutil.rmtree(d, ignore_errors=True)
     d.mkdir(parents=True)
     backing = d / "nvdimm.img"
-    _, extra = lab.flavour_args("nvdimm", backing)  # a blank 1 GiB file
+    _, extra, _ = lab.flavour_args("nvdimm", backing)  # a blank 1 GiB file
     rng = random.Random(seed)
     print(f"lab: {part}: kernel {lab.kver(kernel)}, seed {seed} "
           f"(LAB_SEED={seed} repeats the cut times), {rounds} rounds, accel "

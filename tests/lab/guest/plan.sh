@@ -29,9 +29,6 @@ else
   export DAXKV_TEST_FAULT_PATH=unknown
 fi
 mark "KERNEL_PATH expected=$DAXKV_TEST_FAULT_PATH release=$(uname -r)"
-ndctl list -RNu >/tmp/ndctl.json
-cat /tmp/ndctl.json
-send_file "ndctl-$FLAVOUR.json" /tmp/ndctl.json
 
 # wipe PATH: zeroes the head of a pool target (superblocks included) so the
 # next step starts from a blank pool; devdax cannot be written with write(2),
@@ -115,7 +112,14 @@ seed_steps() {
 case "$FLAVOUR" in
   memmap) export DAXKV_TEST_PROVIDER=e820 ;;
   nvdimm) export DAXKV_TEST_PROVIDER=ACPI.NFIT ;;
+  cxl)
+    export DAXKV_TEST_PROVIDER=CXL
+    setup_cxl_region
+    ;;
 esac
+ndctl list -RNu >/tmp/ndctl.json
+cat /tmp/ndctl.json
+send_file "ndctl-$FLAVOUR.json" /tmp/ndctl.json
 
 [ "$SEEDS" = 1 ] && seed_steps
 
