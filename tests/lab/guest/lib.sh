@@ -64,22 +64,6 @@ run_step() {
   return 0
 }
 
-# setup_cxl_region: a pmem region on the CXL type-3 memdev through the
-# root decoder (cxl create-region), which the kernel's cxl_pmem driver
-# turns into an nvdimm region (provider CXL) for setup_ns.
-setup_cxl_region() {
-  decoder=$(cxl list -D -d root | sed -n 's/.*"decoder":"\([^"]*\)".*/\1/p' | head -n1)
-  memdev=$(cxl list -M | sed -n 's/.*"memdev":"\([^"]*\)".*/\1/p' | head -n1)
-  echo "==== lab setup: cxl create-region -m -d $decoder -t pmem -w 1 $memdev"
-  if [ -z "$decoder" ] || [ -z "$memdev" ] ||
-    ! cxl create-region -m -d "$decoder" -t pmem -w 1 "$memdev"; then
-    cxl list -vvv
-    mark "SETUP phase=cxl-region ok=0 what=\"cxl create-region on '$decoder' '$memdev' failed\""
-    return 1
-  fi
-  mark "SETUP phase=cxl-region ok=1 what=\"$(cxl list -R | tr -d ' \n' | tr '"' "'")\""
-}
-
 # json_step NAME LIMIT OUT CMD...: run_step, with CMD's stdout (alone) also
 # saved in OUT for send_file.
 json_step() {
