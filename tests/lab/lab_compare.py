@@ -14,7 +14,6 @@ compared, never absolute nanoseconds across boots.
 import os
 import shutil
 import subprocess
-import sys
 
 FLAVOURS = ("memmap", "nvdimm")
 BOOT_TIMEOUT_S = 1800
@@ -55,7 +54,8 @@ def run(lab, boots):
         first = first or b
     jsons = sorted(str(p) for p in out.glob("*-boot*/faultbench-*.json"))
     tool = lab.build / "bin" / "daxkv-faultbench-compare"
-    cmd = [sys.executable, str(tool), "--by-kernel", *jsons,
+    # The tool runs under its own #!/usr/bin/python3 (Debian's matplotlib).
+    cmd = [str(tool), "--by-kernel", *jsons,
            "--json", str(out / "compare.json"), "--plot",
            str(out / "compare.png")]
     t = subprocess.run(cmd, capture_output=True, text=True)

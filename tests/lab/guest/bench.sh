@@ -9,6 +9,7 @@ REGION_MB=$(cmdline_arg lab.region_mb)
 REPS=$(cmdline_arg lab.reps)
 STEP_LIMIT=900
 echo "==== lab bench: kernel $(uname -r), ${REGION_MB:-32} MiB, ${REPS:-3} repetitions"
+expected_fault_path
 
 bench() {  # bench FLAG FILTER
   rm -f /tmp/fb.json

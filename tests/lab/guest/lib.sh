@@ -91,6 +91,21 @@ wait_for() {  # wait_for PATH SECONDS
   [ -e "$1" ]
 }
 
+# expected_fault_path: exports DAXKV_TEST_FAULT_PATH, the DAX fault path
+# this kernel must show, from its own symbols: vmf_insert_page_mkwrite
+# exists only where the refcounted ZONE_DEVICE DAX series landed (6.15);
+# reports it as @@KERNEL_PATH. Every evidence check compares against it.
+expected_fault_path() {
+  if grep -q ' vmf_insert_page_mkwrite$' /proc/kallsyms; then
+    export DAXKV_TEST_FAULT_PATH=refcounted
+  elif grep -q ' vmf_insert_mixed_mkwrite$' /proc/kallsyms; then
+    export DAXKV_TEST_FAULT_PATH=legacy
+  else
+    export DAXKV_TEST_FAULT_PATH=unknown
+  fi
+  mark "KERNEL_PATH expected=$DAXKV_TEST_FAULT_PATH release=$(uname -r)"
+}
+
 # setup_ns MODE ALIGN: reconfigures namespace0.0 (devdax or fsdax), or
 # creates it in region0 where the region has none yet (a fresh CXL region).
 setup_ns() {

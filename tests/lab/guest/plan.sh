@@ -18,17 +18,7 @@ ENGINE_TEST=$(cmdline_arg lab.engine_test)
 
 echo "==== lab plan: flavour $FLAVOUR, kernel $(uname -r)"
 
-# The DAX fault path this kernel must show, from its own symbols:
-# vmf_insert_page_mkwrite exists only where the refcounted ZONE_DEVICE DAX
-# series landed (6.15). Every evidence check below compares against it.
-if grep -q ' vmf_insert_page_mkwrite$' /proc/kallsyms; then
-  export DAXKV_TEST_FAULT_PATH=refcounted
-elif grep -q ' vmf_insert_mixed_mkwrite$' /proc/kallsyms; then
-  export DAXKV_TEST_FAULT_PATH=legacy
-else
-  export DAXKV_TEST_FAULT_PATH=unknown
-fi
-mark "KERNEL_PATH expected=$DAXKV_TEST_FAULT_PATH release=$(uname -r)"
+expected_fault_path
 
 # wipe PATH: zeroes the head of a pool target (superblocks included) so the
 # next step starts from a blank pool; devdax cannot be written with write(2),
