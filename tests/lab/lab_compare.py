@@ -17,7 +17,7 @@ import subprocess
 
 FLAVOURS = ("memmap", "nvdimm")
 BOOT_TIMEOUT_S = 1800
-REGION_MB = int(os.environ.get("LAB_COMPARE_REGION_MB", "32"))
+REGION_MB = int(os.environ.get("LAB_COMPARE_REGION_MB", "64"))
 REPS = int(os.environ.get("LAB_COMPARE_REPS", "3"))
 
 

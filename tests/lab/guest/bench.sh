@@ -8,13 +8,13 @@ exec 3>/dev/ttyS1
 REGION_MB=$(cmdline_arg lab.region_mb)
 REPS=$(cmdline_arg lab.reps)
 STEP_LIMIT=900
-echo "==== lab bench: kernel $(uname -r), ${REGION_MB:-32} MiB, ${REPS:-3} repetitions"
+echo "==== lab bench: kernel $(uname -r), ${REGION_MB:-64} MiB, ${REPS:-3} repetitions"
 expected_fault_path
 
 bench() {  # bench FLAG FILTER
   rm -f /tmp/fb.json
   run_step faultbench "$STEP_LIMIT" daxkv-faultbench "$1" \
-    --region_mb="${REGION_MB:-32}" --repetitions="${REPS:-3}" \
+    --region_mb="${REGION_MB:-64}" --repetitions="${REPS:-3}" \
     --file_dir=/var/tmp --kernel_functions=on --benchmark_filter="$2" \
     --benchmark_out=/tmp/fb.json --benchmark_out_format=json
   send_file "faultbench-$PHASE.json" /tmp/fb.json
