@@ -6,6 +6,7 @@
 #   @@RESULT step=S phase=P rc=N secs=T total=N passed=N failed=N skipped=N
 #   @@RESULT step=S phase=P rc=NOTBUILT        binary missing from bin/
 #   @@TEST step=S phase=P status=FAILED|SKIPPED name=Suite.Test
+#   @@KERNEL_PATH expected=legacy|refcounted|unknown release=R
 #   @@FILE name=N  ...base64...  @@ENDFILE name=N
 # Step output itself goes to the console (ttyS0, the host's console.log).
 
