@@ -60,7 +60,10 @@ const std::vector<std::string>& DaxEvidenceFunctions() {
           "finish_mkwrite_fault", "insert_pfn", "insert_page_into_pte_locked",
           "insert_pmd", "dax_iomap_fault", "dax_iomap_pte_fault",
           "dax_iomap_pmd_fault", "dax_insert_entry", "dev_dax_fault",
-          "dev_dax_huge_fault", "ext4_dax_fault", "ext4_dax_huge_fault"}) {
+          "dev_dax_huge_fault", "ext4_dax_fault", "ext4_dax_huge_fault",
+          // The x86 PAT cache-mode lookup the pfn-based inserts make per
+          // fault (6.1: track_pfn_insert; 7.x: pfnmap_setup_cachemode).
+          "track_pfn_insert", "pfnmap_setup_cachemode"}) {
       v.emplace_back(n);
     }
     return v;

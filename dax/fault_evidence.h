@@ -11,7 +11,9 @@
 //   PUD   | vmf_insert_pfn_pud[_prot]          | vmf_insert_folio_pud
 //
 // (drivers/dax/device.c, fs/dax.c dax_fault_iter / dax_insert_pfn_mkwrite,
-// mm/memory.c, mm/huge_memory.c). A 6.15+ kernel still has the legacy
+// mm/memory.c, mm/huge_memory.c). The legacy functions look up the PAT
+// cache mode of the pfn on every insert (track_pfn_insert); the refcounted
+// ones take the VMA's protection as it is. A 6.15+ kernel still has the legacy
 // names for other users (vmf_insert_mixed, vmf_insert_pfn_pmd), so which
 // path a fault took shows in which of them ran, not in which exist.
 //

@@ -42,7 +42,9 @@ def evidence_text(counters):
     if not faults:
         return "no faults"
     keys = [k for k in counters if k.startswith("kfn.vmf_insert") or
-            k in ("kfn.do_wp_page", "kfn.fault_dirty_shared_page")]
+            k in ("kfn.do_wp_page", "kfn.fault_dirty_shared_page",
+                  "kfn.handle_mm_fault", "kfn.track_pfn_insert",
+                  "kfn.pfnmap_setup_cachemode")]
     parts = [f"{k[4:]} {counters[k] / faults:.1f}/f" for k in sorted(keys)
              if counters[k]]
     return ", ".join(parts) or "none"
