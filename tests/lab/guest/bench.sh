@@ -30,7 +30,7 @@ done
 
 PHASE=fsdax
 if setup_ns fsdax 2M && wait_for /dev/pmem0 10 &&
-  mkfs.ext4 -q -F -b 4096 /dev/pmem0 && mount -o dax /dev/pmem0 /mnt/pmem; then
+  mkfs.ext4 -q -F -b 4096 -E stride=512,stripe_width=512 /dev/pmem0 && mount -o dax /dev/pmem0 /mnt/pmem; then
   mark "SETUP phase=$PHASE ok=1 what=\"ext4 -o dax on /dev/pmem0\""
   bench --fsdax=/mnt/pmem '^touch/(fsdax/|fsdax-sync/|anon/4k/write/iter)'
   umount /mnt/pmem

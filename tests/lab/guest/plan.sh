@@ -127,7 +127,7 @@ fi
 
 PHASE=fsdax
 if setup_ns fsdax 2M && wait_for /dev/pmem0 10 &&
-  mkfs.ext4 -q -F -b 4096 /dev/pmem0 && mount -o dax /dev/pmem0 /mnt/pmem; then
+  mkfs.ext4 -q -F -b 4096 -E stride=512,stripe_width=512 /dev/pmem0 && mount -o dax /dev/pmem0 /mnt/pmem; then
   mark "SETUP phase=$PHASE ok=1 what=\"ext4 -o dax on /dev/pmem0: $(grep /mnt/pmem /proc/mounts)\""
   dax_steps fsdax /mnt/pmem
   umount /mnt/pmem
