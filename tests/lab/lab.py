@@ -362,6 +362,7 @@ def main():
         for step in steps:
             if step[0] == "prepare":
                 lab.prepare()
+                (lab.out / lab_results.SESSION_STAMP).touch()
                 print(f"lab: prepared: {json.dumps(lab.state)}")
             elif step[0] == "plan":
                 rc |= lab.run_plan(step[1], step[2])

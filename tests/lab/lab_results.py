@@ -14,6 +14,7 @@ PHASES = ["devdax-2M", "devdax-4K", "fsdax"]
 GTEST_STEPS = {"dax_test", "engine_test", "engine_crash", "tools_test"}
 DAX_BACKINGS = ("devdax", "fsdax", "fsdax-sync")
 PATH_CODES = {"legacy": 1, "refcounted": 2}
+SESSION_STAMP = "session.stamp"  # written by the prepare part
 
 
 def phases_of(flavour):
@@ -261,8 +262,16 @@ def table(rows):
 def write_summary(out):
     """Collects every part's rows.json into summary.txt / summary.json."""
     rows, problems, notes = [], [], []
+    # Parts written since this session's `lab.py prepare` (session.stamp);
+    # older ones (an earlier `make lab`) are named but do not count.
+    stamp = Path(out) / SESSION_STAMP
+    since = stamp.stat().st_mtime if stamp.exists() else 0
     for f in sorted(Path(out).glob("*/rows.json")):
         part = f.parent.name
+        if f.stat().st_mtime < since:
+            notes.append(f"{part}: not run in this session (results of an "
+                         f"earlier run left in {f.parent})")
+            continue
         data = json.loads(f.read_text())
         rows += data["rows"]
         problems += [f"{part}: {p}" for p in data["problems"]]
