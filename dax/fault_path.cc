@@ -10,7 +10,9 @@
 #include <cstring>
 
 #include "dax/discovery.h"
+#include "dax/fault_evidence.h"
 #include "dax/features.h"
+#include "dax/kernel_functions.h"
 #include "dax/mapping.h"
 
 namespace daxkv::dax {
@@ -56,17 +58,98 @@ StatusOr<SmapsVma> SampleWhileChildHolds(uint64_t start, pid_t child,
   return vma;
 }
 
-FaultPathReport WithEvidence(FaultPathReport report, const std::string& path,
-                             size_t length, const SmapsVma& vma) {
+// Kprobes on the DAX functions around the two-process read, when the
+// machine allows them; `report` records what was counted or why not.
+class FunctionCount {
+ public:
+  FunctionCount(bool wanted, FaultPathReport& report) : report_(report) {
+    if (!wanted) {
+      report_.functions_status = "not asked for";
+      return;
+    }
+    StatusOr<KernelSymbols> symbols = KernelSymbols::Load();
+    if (!symbols.ok()) {
+      report_.functions_status = symbols.status().ToString();
+      return;
+    }
+    report_.symbols_path =
+        FaultPathFromSymbols(*symbols, &report_.symbols_reasoning);
+    StatusOr<std::unique_ptr<KprobeCounters>> k =
+        KprobeCounters::Create(*symbols, DaxEvidenceFunctions());
+    if (!k.ok() || !(*k)->Enable().ok()) {
+      report_.functions_status =
+          k.ok() ? "cannot enable the kprobes" : k.status().ToString();
+      return;
+    }
+    StatusOr<std::map<std::string, uint64_t>> before = (*k)->Read();
+    if (!before.ok()) {
+      report_.functions_status = before.status().ToString();
+      return;
+    }
+    counters_ = std::move(*k);
+    before_ = std::move(*before);
+  }
+
+  // After the measurement: the hits and the verdict they give.
+  void Finish() {
+    if (!counters_) return;
+    StatusOr<std::map<std::string, uint64_t>> after = counters_->Read();
+    (void)counters_->Disable();
+    if (!after.ok()) {
+      report_.functions_status = after.status().ToString();
+      return;
+    }
+    report_.function_hits = HitsBetween(before_, *after);
+    report_.functions_status = "counted";
+    report_.functions_path = FaultPathFromHits(report_.function_hits,
+                                               &report_.functions_reasoning);
+  }
+
+ private:
+  FaultPathReport& report_;
+  std::unique_ptr<KprobeCounters> counters_;
+  std::map<std::string, uint64_t> before_;
+};
+
+// The verdict: the kernel functions when they were counted and tell, else
+// smaps; disagreement between the two is reported as unknown.
+void Decide(FaultPathReport& r) {
+  r.smaps_path = r.path;
+  r.smaps_reasoning = r.reasoning;
+  if (r.functions_path == DaxFaultPath::kUnknown) return;
+  if (r.smaps_path != DaxFaultPath::kUnknown &&
+      r.smaps_path != r.functions_path) {
+    r.path = DaxFaultPath::kUnknown;
+    r.reasoning = std::string("smaps and the kernel functions disagree: ") +
+                  DaxFaultPathName(r.smaps_path) + " (" + r.smaps_reasoning +
+                  ") vs " + DaxFaultPathName(r.functions_path) + " (" +
+                  r.functions_reasoning + ")";
+    return;
+  }
+  r.path = r.functions_path;
+  r.source = FaultPathSource::kKernelFunctions;
+  r.reasoning = r.functions_reasoning + "; smaps agrees: " + r.smaps_reasoning;
+}
+
+StatusOr<FaultPathReport> MeasureMapped(const Mapping& map,
+                                        const std::string& path,
+                                        bool kernel_functions,
+                                        FaultPathReport report) {
+  FunctionCount count(kernel_functions, report);
+  StatusOr<SmapsVma> vma = MeasureTwoProcessRead(map.data(), map.size());
+  count.Finish();
+  if (!vma.ok()) return vma.status();
   report.source = FaultPathSource::kEvidence;
   report.evidence_path = path;
-  report.mapped_bytes = length;
-  report.parent = vma;
-  report.path = ClassifySmaps(vma, length, &report.reasoning);
+  report.mapped_bytes = map.size();
+  report.parent = *vma;
+  report.path = ClassifySmaps(*vma, map.size(), &report.reasoning);
+  Decide(report);
   return report;
 }
 
 StatusOr<FaultPathReport> MeasureDevDax(const DaxDevice& dev, size_t length,
+                                        bool kernel_functions,
                                         FaultPathReport report) {
   const size_t align = dev.align ? dev.align : kPmdSize;
   length = RoundUp(length, align);
@@ -83,14 +166,13 @@ StatusOr<FaultPathReport> MeasureDevDax(const DaxDevice& dev, size_t length,
   options.read_only = true;  // never writes the device
   DAXKV_ASSIGN_OR_RETURN(std::unique_ptr<Mapping> map,
                          Mapping::Create(options));
-  DAXKV_ASSIGN_OR_RETURN(SmapsVma vma,
-                         MeasureTwoProcessRead(map->data(), length));
-  return WithEvidence(std::move(report), dev.path, length, vma);
+  return MeasureMapped(*map, dev.path, kernel_functions, std::move(report));
 }
 
 // A scratch file with written blocks: holes and unwritten extents would
 // map the zero page, not DAX memory.
 StatusOr<FaultPathReport> MeasureFsDaxDir(const std::string& dir, size_t length,
+                                          bool kernel_functions,
                                           FaultPathReport report) {
   StatusOr<bool> map_sync = ProbeMapSync(dir);
   if (!map_sync.ok()) return map_sync.status();
@@ -108,9 +190,7 @@ StatusOr<FaultPathReport> MeasureFsDaxDir(const std::string& dir, size_t length,
   options.preallocate = true;
   DAXKV_ASSIGN_OR_RETURN(std::unique_ptr<Mapping> map,
                          Mapping::Create(options));
-  DAXKV_ASSIGN_OR_RETURN(SmapsVma vma,
-                         MeasureTwoProcessRead(map->data(), length));
-  return WithEvidence(std::move(report), dir, length, vma);
+  return MeasureMapped(*map, dir, kernel_functions, std::move(report));
 }
 
 // The first enabled devdax device discovery knows of.
@@ -143,7 +223,15 @@ const char* DaxFaultPathName(DaxFaultPath p) {
 }
 
 const char* FaultPathSourceName(FaultPathSource s) {
-  return s == FaultPathSource::kEvidence ? "evidence" : "kernel release";
+  switch (s) {
+    case FaultPathSource::kEvidence:
+      return "evidence";
+    case FaultPathSource::kKernelFunctions:
+      return "kernel functions";
+    case FaultPathSource::kKernelRelease:
+      return "kernel release";
+  }
+  return "?";
 }
 
 StatusOr<SmapsVma> MeasureTwoProcessRead(const char* data, size_t length) {
@@ -212,7 +300,10 @@ StatusOr<FaultPathReport> DetectFaultPath(const FaultPathOptions& options) {
   const std::string& path = options.evidence_path;
   if (path.empty()) {
     DaxDevice dev;
-    if (FindAnyDevDax(&dev)) return MeasureDevDax(dev, options.length, report);
+    if (FindAnyDevDax(&dev)) {
+      return MeasureDevDax(dev, options.length, options.kernel_functions,
+                           report);
+    }
     report.source = FaultPathSource::kKernelRelease;
     report.path = FaultPathFromRelease(report.kernel_release);
     report.reasoning =
@@ -228,10 +319,12 @@ StatusOr<FaultPathReport> DetectFaultPath(const FaultPathOptions& options) {
   }
   if (S_ISCHR(st.st_mode)) {
     DAXKV_ASSIGN_OR_RETURN(DaxDevice dev, FindDaxDevice(path));
-    return MeasureDevDax(dev, options.length, report);
+    return MeasureDevDax(dev, options.length, options.kernel_functions,
+                         report);
   }
   if (S_ISDIR(st.st_mode)) {
-    return MeasureFsDaxDir(path, options.length, report);
+    return MeasureFsDaxDir(path, options.length, options.kernel_functions,
+                           report);
   }
   return InvalidArgumentError("fault-path evidence: " + path +
                               " is neither a dax device nor a directory on "

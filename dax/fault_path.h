@@ -13,7 +13,11 @@
 //
 // DetectFaultPath() decides from evidence when it can map a DAX device or
 // fsdax file (two processes read the same range, the parent's smaps tells),
-// and from the kernel release otherwise; the report says which.
+// and from the kernel release otherwise; the report says which. Where it
+// can (root, tracefs, kprobe events) it also counts the kernel functions
+// that installed the entries during that read (dax/fault_evidence.h), and
+// those counts decide: smaps infers the path from accounting, the counts
+// show it. Both verdicts and the kernel's own symbols are in the report.
 //
 // Thread-safety: DetectFaultPath() forks; call it where fork() is safe (the
 // child only reads memory, uses pipes and _exits).
@@ -22,6 +26,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <string>
 
 #include "base/status.h"
@@ -31,10 +36,11 @@
 namespace daxkv::dax {
 
 enum class DaxFaultPath { kLegacy, kRefcounted, kUnknown };
-enum class FaultPathSource { kEvidence, kKernelRelease };
+enum class FaultPathSource { kEvidence, kKernelFunctions, kKernelRelease };
 
 const char* DaxFaultPathName(DaxFaultPath p);        // "legacy", ...
-const char* FaultPathSourceName(FaultPathSource s);  // "evidence", ...
+// "evidence" (smaps), "kernel functions" (kprobe counts), "kernel release".
+const char* FaultPathSourceName(FaultPathSource s);
 
 // Reads every page of [data, data + length) here and in a forked child
 // (fork copies no PTEs of shared file VMAs, so the child faults its own),
@@ -58,6 +64,9 @@ struct FaultPathOptions {
   // device discovery finds, else the kernel release.
   std::string evidence_path;
   size_t length = size_t{8} << 20;
+  // Count the kernel functions with kprobes when root and tracefs allow
+  // (loading the symbols takes a second or two under emulation).
+  bool kernel_functions = true;
 };
 
 struct FaultPathReport {
@@ -68,6 +77,17 @@ struct FaultPathReport {
   size_t mapped_bytes = 0;
   SmapsVma parent;        // meaningful for kEvidence
   std::string reasoning;  // for people: why this verdict
+  // The parts of an evidence verdict: what smaps says, what the kernel
+  // functions say (kUnknown when not counted: functions_status says why),
+  // and what the kernel's symbols say it has.
+  DaxFaultPath smaps_path = DaxFaultPath::kUnknown;
+  std::string smaps_reasoning;
+  DaxFaultPath functions_path = DaxFaultPath::kUnknown;
+  std::string functions_reasoning;
+  std::string functions_status;  // "counted" or why not
+  std::map<std::string, uint64_t> function_hits;  // during the two reads
+  DaxFaultPath symbols_path = DaxFaultPath::kUnknown;
+  std::string symbols_reasoning;
 };
 
 // Errors when an evidence path was given and cannot serve (missing, not

@@ -61,7 +61,9 @@ std::string ReadFirstLine(const std::string& path) {
   return line;
 }
 
-constexpr std::array<const char*, 17> kUffdFeatureNames = {
+// UAPI order (include/uapi/linux/userfaultfd.h); RWP and RWP_ASYNC
+// (read-write protection tracking) came after MOVE.
+constexpr std::array<const char*, 19> kUffdFeatureNames = {
     "PAGEFAULT_FLAG_WP",
     "EVENT_FORK",
     "EVENT_REMAP",
@@ -79,6 +81,8 @@ constexpr std::array<const char*, 17> kUffdFeatureNames = {
     "POISON",
     "WP_ASYNC",
     "MOVE",
+    "RWP",
+    "RWP_ASYNC",
 };
 
 // Returns a userfaultfd descriptor, or -errno; records how it was opened.

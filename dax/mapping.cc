@@ -326,4 +326,8 @@ Status Mapping::Protect(size_t offset, size_t len, int prot) {
   return OkStatus();
 }
 
+Status Mapping::SetWritable(bool writable) {
+  return Protect(0, options_.size, PROT_READ | (writable ? PROT_WRITE : 0));
+}
+
 }  // namespace daxkv::dax

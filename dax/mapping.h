@@ -99,6 +99,8 @@ class Mapping {
   Status Remap(bool map_populate);
   // mprotect(2) over a sub-range; prot is PROT_* bits.
   Status Protect(size_t offset, size_t len, int prot);
+  // mprotect(2) of the whole mapping to PROT_READ, or PROT_READ|PROT_WRITE.
+  Status SetWritable(bool writable);
 
  private:
   explicit Mapping(const MappingOptions& options) : options_(options) {}

@@ -25,6 +25,11 @@ constexpr size_t kMiB = 1024 * kKiB;
 constexpr size_t k4K = 4 * kKiB;
 constexpr size_t k2M = 2 * kMiB;
 
+// --kernel_functions: off; auto (when root and tracefs allow); on (a DAX
+// case without kernel-function evidence fails).
+enum class EvidenceMode { kOff, kAuto, kOn };
+bool ParseEvidenceMode(const std::string& text, EvidenceMode* mode);
+
 // Run-wide settings from the command line.
 struct Settings {
   std::string devdax;             // "" = no devdax case
@@ -34,6 +39,7 @@ struct Settings {
   size_t region_bytes = 64 * kMiB;  // per case and iteration
   int repetitions = 5;
   int iterations = 3;
+  EvidenceMode kernel_functions = EvidenceMode::kAuto;
 };
 const Settings& settings();
 void SetSettings(const Settings& s);
@@ -73,6 +79,9 @@ class CaseStats {
   // ns_per_fault, ns_per_event, faults, bytes, events, p50_ns, p99_ns
   // (per event), ns_per_page (4 KiB), cpu_ns_per_fault.
   void Publish(benchmark::State& state) const;
+  // Writes every page of the sample buffer again (after clear_refs has
+  // write-protected the process, so recording a sample takes no fault).
+  void RewriteSamples();
 
  private:
   std::vector<uint64_t> samples_;

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "bench/faultbench/case_util.h"
+#include "bench/faultbench/kernel_evidence.h"
 #include "dax/discovery.h"
 #include "dax/fault_path.h"
 #include "dax/features.h"
@@ -36,8 +37,9 @@ void AddDaxTarget(const dax::Inventory& inv, const std::string& prefix,
         Add(prefix + "region", r.name);
         Add(prefix + "namespace", ns.name);
         Add(prefix + "mode", dax::NamespaceModeName(ns.mode));
-        Add(prefix + "align", std::to_string(ns.align));
-        Add(prefix + "numa_node", std::to_string(ns.numa_node));
+        // namespace_*: the device itself already reports its align and node.
+        Add(prefix + "namespace_align", std::to_string(ns.align));
+        Add(prefix + "namespace_numa_node", std::to_string(ns.numa_node));
         return;
       }
     }
@@ -81,6 +83,8 @@ void AddFaultPath() {
   dax::FaultPathOptions o;
   o.evidence_path =
       !settings().devdax.empty() ? settings().devdax : settings().fsdax;
+  // smaps only: the cases carry their own kprobe evidence.
+  o.kernel_functions = false;
   StatusOr<dax::FaultPathReport> r = dax::DetectFaultPath(o);
   if (!r.ok()) {
     Add("dax_fault_path", "unknown: " + r.status().ToString());
@@ -89,6 +93,20 @@ void AddFaultPath() {
   Add("dax_fault_path", dax::DaxFaultPathName(r->path));
   Add("dax_fault_path_source", dax::FaultPathSourceName(r->source));
   Add("dax_fault_path_reasoning", r->reasoning);
+}
+
+// Kprobe evidence of the DAX cases, and the path the kernel's own symbols
+// name (what the evidence is checked against).
+void AddKernelFunctions() {
+  const Settings& s = settings();
+  if (s.devdax.empty() && s.fsdax.empty()) return;
+  KernelEvidence& ev = KernelEvidence::Get(s.kernel_functions);
+  Add("kernel_functions", ev.Describe());
+  if (!ev.expected_why().empty()) {
+    Add("dax_fault_path_symbols",
+        std::string(dax::DaxFaultPathName(ev.expected_path())) + ": " +
+            ev.expected_why());
+  }
 }
 
 }  // namespace
@@ -113,6 +131,7 @@ void AddRunContext() {
   Add("region_bytes", std::to_string(settings().region_bytes));
   AddDaxContext();
   AddFaultPath();
+  AddKernelFunctions();
 }
 
 }  // namespace daxkv::faultbench

@@ -166,6 +166,15 @@ TEST(FeaturesTest, UffdFeatureNamesDecodeBits) {
   EXPECT_EQ(names[2], "bit40");
 }
 
+// 7.x kernels report 0x7ffff: bits 17 and 18 are RWP and RWP_ASYNC.
+TEST(FeaturesTest, UffdFeatureNamesKnowTheSevenXBits) {
+  std::vector<std::string> names = UffdFeatureNames(0x7ffff);
+  ASSERT_EQ(names.size(), 19u);
+  EXPECT_EQ(names[16], "MOVE");
+  EXPECT_EQ(names[17], "RWP");
+  EXPECT_EQ(names[18], "RWP_ASYNC");
+}
+
 TEST(FeaturesTest, MapSyncIsRefusedOnTmpfs) {
   StatusOr<bool> shm = ProbeMapSync("/dev/shm");
   ASSERT_TRUE(shm.ok()) << shm.status().ToString();

@@ -178,7 +178,8 @@ TEST(InspectDevicesTest, RealDeviceIsListedWithItsBus) {
   EXPECT_NE(out.find(dev), std::string::npos) << out;
 }
 
-// Lab: the guest's 6.1 kernel takes the legacy path, from evidence.
+// Lab: the path the kernel's symbols name (DAXKV_TEST_FAULT_PATH), from
+// evidence: the kernel functions where kprobes work, else smaps.
 TEST(InspectFaultPathTest, RealDeviceGivesEvidence) {
   const char* dev = std::getenv("DAXKV_TEST_DEVDAX");
   if (dev == nullptr || *dev == '\0') {
@@ -188,10 +189,17 @@ TEST(InspectFaultPathTest, RealDeviceGivesEvidence) {
   std::string err;
   ASSERT_EQ(RunTool({"fault-path", "--json"}, &out, &err), kExitOk) << err;
   nlohmann::json j = nlohmann::json::parse(out);
-  EXPECT_EQ(j["source"], "evidence");
+  const bool counted = j["kernel_functions"]["status"] == "counted";
+  EXPECT_EQ(j["source"], counted ? "kernel functions" : "evidence") << out;
   if (const char* want = std::getenv("DAXKV_TEST_FAULT_PATH")) {
     EXPECT_EQ(j["fault_path"], want) << j["reasoning"];
+    EXPECT_EQ(j["smaps_fault_path"], want) << j["smaps_reasoning"];
+    if (counted) {
+      EXPECT_EQ(j["kernel_functions"]["fault_path"], want);
+    }
   }
+  ASSERT_EQ(RunTool({"fault-path"}, &out, &err), kExitOk) << err;
+  EXPECT_NE(out.find("kernel functions"), std::string::npos) << out;
 }
 
 TEST(InspectFaultPathTest, ReportsAVerdictAndTheKernelFeatures) {

@@ -107,11 +107,46 @@ void RenderFeatures(const dax::KernelFeatures& f, std::ostream& out) {
       << (f.cpu_clflushopt ? "yes" : "no") << ")\n";
 }
 
+json FunctionsToJson(const dax::FaultPathReport& r) {
+  json hits = json::object();
+  for (const auto& [name, n] : r.function_hits) hits[name] = n;
+  return {{"status", r.functions_status},
+          {"fault_path", dax::DaxFaultPathName(r.functions_path)},
+          {"reasoning", r.functions_reasoning},
+          {"hits", hits},
+          {"symbols_fault_path", dax::DaxFaultPathName(r.symbols_path)},
+          {"symbols_reasoning", r.symbols_reasoning}};
+}
+
+// The kernel functions that ran during the two reads (nonzero ones).
+void RenderFunctions(const dax::FaultPathReport& r, std::ostream& out) {
+  if (r.functions_status != "counted") {
+    out << "  kernel functions: not counted (" << r.functions_status
+        << "); the verdict rests on smaps\n";
+    return;
+  }
+  out << "  kernel functions (kprobe hits during the two reads): "
+      << dax::DaxFaultPathName(r.functions_path) << "\n           ";
+  size_t column = 11;
+  for (const auto& [name, n] : r.function_hits) {
+    if (n == 0) continue;
+    std::string item = name + " " + std::to_string(n) + "  ";
+    if (column + item.size() > 78) {
+      out << "\n           ";
+      column = 11;
+    }
+    out << item;
+    column += item.size();
+  }
+  out << "\n  symbols:  " << dax::DaxFaultPathName(r.symbols_path) << " ("
+      << r.symbols_reasoning << ")\n";
+}
+
 void RenderReport(const dax::FaultPathReport& r, std::ostream& out) {
   out << "DAX fault path: " << dax::DaxFaultPathName(r.path) << " (from "
       << dax::FaultPathSourceName(r.source) << ")\n";
   out << "  kernel:   " << r.kernel_release << "\n";
-  if (r.source == dax::FaultPathSource::kEvidence) {
+  if (r.source != dax::FaultPathSource::kKernelRelease) {
     const dax::SmapsVma& c = r.parent;
     out << "  evidence: " << r.evidence_path << ", "
         << HumanBytes(r.mapped_bytes)
@@ -120,6 +155,9 @@ void RenderReport(const dax::FaultPathReport& r, std::ostream& out) {
         << " kB  Shared_Clean " << c.shared_clean_kb << " kB  Private_Clean "
         << c.private_clean_kb << " kB  FilePmdMapped " << c.file_pmd_mapped_kb
         << " kB\n";
+  }
+  if (r.source != dax::FaultPathSource::kKernelRelease) {
+    RenderFunctions(r, out);
   }
   out << "  why:      " << r.reasoning << "\n";
   out << "  meaning:  " << PathMeaning(r.path) << "\n";
@@ -158,8 +196,11 @@ int RunFaultPath(const Args& args, std::ostream& out, std::ostream& err) {
               {"mapped_bytes", report->mapped_bytes},
               {"reasoning", report->reasoning},
               {"kernel_features", FeaturesToJson(features)}};
-    if (report->source == dax::FaultPathSource::kEvidence) {
+    if (report->source != dax::FaultPathSource::kKernelRelease) {
       j["smaps"] = SmapsToJson(report->parent);
+      j["smaps_fault_path"] = dax::DaxFaultPathName(report->smaps_path);
+      j["smaps_reasoning"] = report->smaps_reasoning;
+      j["kernel_functions"] = FunctionsToJson(*report);
     }
     out << j.dump(2) << "\n";
   } else {

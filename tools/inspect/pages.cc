@@ -75,6 +75,9 @@ void AddPfns(pid_t pid, PagesReport* report) {
     StatusOr<std::vector<uint64_t>> flags = dax::ReadKpageflags(p.pfn, 1);
     p.kpageflags_known = flags.ok() && flags->size() == 1;
     if (p.kpageflags_known) p.kpageflags = (*flags)[0];
+    StatusOr<std::vector<uint64_t>> count = dax::ReadKpagecount(p.pfn, 1);
+    p.kpagecount_known = count.ok() && count->size() == 1;
+    if (p.kpagecount_known) p.kpagecount = (*count)[0];
     report->pfns[i] = p;
     report->pfn_visible = true;
   }

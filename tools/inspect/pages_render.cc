@@ -69,6 +69,9 @@ json RangeToJson(const PagesReport& r, size_t idx) {
     j["first_pfn"] = p.pfn;
     j["kpageflags"] =
         p.kpageflags_known ? json(KpageflagNames(p.kpageflags)) : json(nullptr);
+    j["kpageflags_raw"] = p.kpageflags_known ? json(p.kpageflags) : json(nullptr);
+    j["kpagecount"] = p.kpagecount_known ? json(p.kpagecount) : json(nullptr);
+    j["pfn_state"] = PfnText(p);
   }
   return j;
 }
@@ -100,9 +103,7 @@ void RenderRanges(const PagesReport& r, std::ostream& out) {
                 : dax::PageCategoryNames(ShownCategories(r, range.categories)));
     if (i < r.pfns.size() && r.pfns[i]) {
       const RangePfn& p = *r.pfns[i];
-      out << "  pfn " << Hex(p.pfn) << " flags "
-          << (p.kpageflags_known ? KpageflagNames(p.kpageflags)
-                                 : std::string("(none: not in kpageflags)"));
+      out << "  pfn " << Hex(p.pfn) << " " << PfnText(p);
     }
     out << "\n";
   }
@@ -185,10 +186,25 @@ Picture DrawPicture(const PagesReport& r) {
   return pic;
 }
 
+std::string PfnText(const RangePfn& p) {
+  if (!p.kpageflags_known) {
+    return "flags: none exported (the PFN lies past the end of "
+           "/proc/kpageflags, i.e. above the kernel's max_pfn: device "
+           "memory such as an NVDIMM)";
+  }
+  std::string out = "flags " + KpageflagNames(p.kpageflags);
+  if (p.kpagecount_known) out += ", kpagecount " + std::to_string(p.kpagecount);
+  return out;
+}
+
 std::string KpageflagNames(uint64_t flags) {
   constexpr uint64_t kNoPage = uint64_t{1} << 20;
   if (flags == kNoPage)
     return "nopage (no struct page exported: ZONE_DEVICE/DAX)";
+  if (flags == 0) {
+    return "0 (no KPF flags: newer kernels report 0, not nopage, for a PFN "
+           "without an online struct page, such as ZONE_DEVICE/DAX memory)";
+  }
   static const char* const kNames[] = {
       "locked",    "error",     "referenced", "uptodate",    "dirty",
       "lru",       "active",    "slab",       "writeback",   "reclaim",

@@ -18,8 +18,12 @@ namespace daxkv::inspect {
 // Root-only detail for the first page of one range.
 struct RangePfn {
   uint64_t pfn = 0;
-  bool kpageflags_known = false;  // false: the kernel has no entry (DAX)
+  // false: /proc/kpageflags ends before this PFN (device memory above the
+  // kernel's max_pfn, e.g. a QEMU NVDIMM)
+  bool kpageflags_known = false;
   uint64_t kpageflags = 0;
+  bool kpagecount_known = false;
+  uint64_t kpagecount = 0;  // /proc/kpagecount: the page's map count
 };
 
 struct PagesReport {
@@ -53,8 +57,12 @@ struct Picture {
 // ':' marks a chunk whose pages differ.
 Picture DrawPicture(const PagesReport& report);
 
-// "lru|mmap|thp" for the KPF_* bits of /proc/kpageflags.
+// "lru|mmap|thp" for the KPF_* bits of /proc/kpageflags, and what the
+// kernel means where it exports no flags: 6.1 answers KPF_NOPAGE for a PFN
+// with no online struct page (ZONE_DEVICE/DAX); 7.x answers 0.
 std::string KpageflagNames(uint64_t flags);
+// The flags and map count of one PFN as the kernel exposes them.
+std::string PfnText(const RangePfn& p);
 
 void RenderPages(const PagesReport& report, std::ostream& out);
 nlohmann::json PagesToJson(const PagesReport& report);
