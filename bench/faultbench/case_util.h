@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "base/status.h"
-#include "dax/system_info.h"
+#include "probe/system_info.h"
 
 namespace daxkv::faultbench {
 
@@ -93,17 +93,17 @@ class CaseStats {
 class FaultWindow {
  public:
   FaultWindow()
-      : faults_(dax::ThreadFaultCounts()),
-        cpu_start_(dax::ThreadCpuNs()),
+      : faults_(probe::ThreadFaultCounts()),
+        cpu_start_(probe::ThreadCpuNs()),
         start_(NowNs()) {}
   uint64_t ElapsedNs() const { return NowNs() - start_; }
-  uint64_t CpuNs() const { return dax::ThreadCpuNs() - cpu_start_; }
+  uint64_t CpuNs() const { return probe::ThreadCpuNs() - cpu_start_; }
   uint64_t Faults() const {
-    return dax::ThreadFaultCounts().total() - faults_.total();
+    return probe::ThreadFaultCounts().total() - faults_.total();
   }
 
  private:
-  dax::FaultCounts faults_;
+  probe::FaultCounts faults_;
   uint64_t cpu_start_;
   uint64_t start_;
 };

@@ -5,7 +5,7 @@
 namespace daxkv::faultbench {
 namespace {
 
-using dax::DaxFaultPath;
+using probe::DaxFaultPath;
 
 std::string HitList(const std::map<std::string, uint64_t>& hits) {
   std::string out;
@@ -30,8 +30,9 @@ uint64_t AtLeast(uint64_t faults) {
   return faults > slack ? faults - slack : 0;
 }
 
-std::map<std::string, uint64_t> Merge(std::map<std::string, uint64_t> a,
-                                      const std::map<std::string, uint64_t>& b) {
+std::map<std::string, uint64_t> Merge(
+    std::map<std::string, uint64_t> a,
+    const std::map<std::string, uint64_t>& b) {
   for (const auto& [name, n] : b) a[name] += n;
   return a;
 }
@@ -48,14 +49,14 @@ KernelEvidence::KernelEvidence(EvidenceMode mode) : mode_(mode) {
     why_not_ = "off (--kernel_functions=off)";
     return;
   }
-  StatusOr<dax::KernelSymbols> symbols = dax::KernelSymbols::Load();
+  StatusOr<probe::KernelSymbols> symbols = probe::KernelSymbols::Load();
   if (!symbols.ok()) {
     why_not_ = symbols.status().ToString();
     return;
   }
-  expected_ = dax::FaultPathFromSymbols(*symbols, &expected_why_);
-  StatusOr<std::unique_ptr<dax::KprobeCounters>> k =
-      dax::KprobeCounters::Create(*symbols, dax::DaxEvidenceFunctions());
+  expected_ = probe::FaultPathFromSymbols(*symbols, &expected_why_);
+  StatusOr<std::unique_ptr<probe::KprobeCounters>> k =
+      probe::KprobeCounters::Create(*symbols, probe::DaxEvidenceFunctions());
   if (!k.ok()) {
     why_not_ = k.status().ToString();
     return;
@@ -103,36 +104,36 @@ StatusOr<CaseEvidence> KernelEvidence::Collect(
   }
   DAXKV_RETURN_IF_ERROR(s);
   DAXKV_RETURN_IF_ERROR(off);
-  e.setup = dax::HitsBetween(*s0, *s1);
-  e.touch = dax::HitsBetween(*s1, *s2);
-  e.path = dax::FaultPathFromHits(Merge(e.setup, e.touch), &e.path_why);
+  e.setup = probe::HitsBetween(*s0, *s1);
+  e.touch = probe::HitsBetween(*s1, *s2);
+  e.path = probe::FaultPathFromHits(Merge(e.setup, e.touch), &e.path_why);
   return e;
 }
 
 Status KernelEvidence::Check(const std::string& name, const CaseEvidence& e,
-                             dax::DaxEntryLevel level, bool fsdax,
+                             probe::DaxEntryLevel level, bool fsdax,
                              bool upgrade) const {
-  const std::string path = dax::DaxFaultPathName(expected_);
+  const std::string path = probe::DaxFaultPathName(expected_);
   if (e.path != DaxFaultPath::kUnknown && e.path != expected_) {
     return FailedPreconditionError(
         name + ": the kernel functions show the " +
-        dax::DaxFaultPathName(e.path) + " path (" + e.path_why +
+        probe::DaxFaultPathName(e.path) + " path (" + e.path_why +
         ") but the kernel's symbols say " + path + " (" + expected_why_ + ")");
   }
   if (e.touch_faults == 0) return OkStatus();
   const uint64_t need = AtLeast(e.touch_faults);
-  dax::FunctionGroups groups =
-      upgrade ? dax::UpgradeFunctions(expected_, level, fsdax)
-              : dax::FunctionGroups{dax::InsertFunctions(expected_, level)};
+  probe::FunctionGroups groups =
+      upgrade ? probe::UpgradeFunctions(expected_, level, fsdax)
+              : probe::FunctionGroups{probe::InsertFunctions(expected_, level)};
   for (const std::vector<std::string>& group : groups) {
-    const uint64_t hits = dax::SumHits(e.touch, group);
+    const uint64_t hits = probe::SumHits(e.touch, group);
     if (hits >= need) continue;
     return FailedPreconditionError(
         name + ": " + std::to_string(e.touch_faults) + " faults " +
         (upgrade ? "claim the " + path + " upgrade path (" +
-                       dax::DaxEntryLevelName(level) + ")"
+                       probe::DaxEntryLevelName(level) + ")"
                  : "should each install a " + path + " " +
-                       dax::DaxEntryLevelName(level)) +
+                       probe::DaxEntryLevelName(level)) +
         ", but " + Join(group, " / ") + " ran " + std::to_string(hits) +
         " times; the touch ran: " + HitList(e.touch));
   }

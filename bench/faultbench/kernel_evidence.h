@@ -1,5 +1,5 @@
 // Kernel-function evidence for the DAX touch cases: kprobe hit counts
-// (dax/kernel_functions.h) of the functions in dax/fault_evidence.h over
+// (probe/kernel_functions.h) of the functions in probe/fault_evidence.h over
 // one extra, untimed run of the case, so no timed run ever carries a probe.
 //
 // The evidence goes into the case's JSON (counters kfn.<function> for the
@@ -24,8 +24,8 @@
 #include "base/status.h"
 #include "base/statusor.h"
 #include "bench/faultbench/case_util.h"
-#include "dax/fault_evidence.h"
-#include "dax/kernel_functions.h"
+#include "probe/fault_evidence.h"
+#include "probe/kernel_functions.h"
 
 namespace daxkv::faultbench {
 
@@ -33,7 +33,7 @@ struct CaseEvidence {
   std::map<std::string, uint64_t> setup;  // hits during the preparation
   std::map<std::string, uint64_t> touch;  // hits during the touch
   uint64_t touch_faults = 0;              // the touch's own fault count
-  dax::DaxFaultPath path = dax::DaxFaultPath::kUnknown;
+  probe::DaxFaultPath path = probe::DaxFaultPath::kUnknown;
   std::string path_why;
 };
 
@@ -47,7 +47,7 @@ class KernelEvidence {
   const std::string& unavailable_reason() const { return why_not_; }
   EvidenceMode mode() const { return mode_; }
   // The path the kernel's symbols name, and why.
-  dax::DaxFaultPath expected_path() const { return expected_; }
+  probe::DaxFaultPath expected_path() const { return expected_; }
   const std::string& expected_why() const { return expected_why_; }
   std::string Describe() const;  // for the run context
 
@@ -66,7 +66,7 @@ class KernelEvidence {
   // The checks described above. `upgrade`: the case's matched model
   // claims an in-place upgrade.
   Status Check(const std::string& case_name, const CaseEvidence& e,
-               dax::DaxEntryLevel level, bool fsdax, bool upgrade) const;
+               probe::DaxEntryLevel level, bool fsdax, bool upgrade) const;
 
   // Counters and a label suffix for the case's JSON.
   void Publish(benchmark::State& state, const CaseEvidence& e) const;
@@ -75,9 +75,9 @@ class KernelEvidence {
   explicit KernelEvidence(EvidenceMode mode);
 
   EvidenceMode mode_;
-  std::unique_ptr<dax::KprobeCounters> counters_;
+  std::unique_ptr<probe::KprobeCounters> counters_;
   std::string why_not_;
-  dax::DaxFaultPath expected_ = dax::DaxFaultPath::kUnknown;
+  probe::DaxFaultPath expected_ = probe::DaxFaultPath::kUnknown;
   std::string expected_why_;
   std::set<std::string> done_;
   std::map<std::string, Status> failed_;

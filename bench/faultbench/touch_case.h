@@ -10,7 +10,7 @@
 
 #include "bench/faultbench/case_util.h"
 #include "bench/faultbench/fault_check.h"
-#include "dax/mapping.h"
+#include "probe/mapping.h"
 
 namespace daxkv::faultbench {
 
@@ -30,7 +30,7 @@ enum class Prefault {
 };
 
 struct TouchCase {
-  dax::MappingBacking backing;
+  probe::MappingBacking backing;
   size_t unit;  // mapping granularity: 4 KiB, 2 MiB or 1 GiB
   Op op;
   Prefault prefault;
@@ -41,11 +41,11 @@ const char* OpName(Op op);
 const char* PrefaultName(Prefault p);  // "" or "/populate_read", ...
 std::string UnitName(size_t unit);     // "4k", "2m", "1g"
 
-bool IsShmem(dax::MappingBacking b);
-bool IsPageCache(dax::MappingBacking b);
-bool IsFsDax(dax::MappingBacking b);
-bool IsDax(dax::MappingBacking b);
-bool IsPrivate(dax::MappingBacking b);
+bool IsShmem(probe::MappingBacking b);
+bool IsPageCache(probe::MappingBacking b);
+bool IsFsDax(probe::MappingBacking b);
+bool IsDax(probe::MappingBacking b);
+bool IsPrivate(probe::MappingBacking b);
 
 // The outcomes the case may have for `size` bytes; the first one that the
 // measured fault count fits names the model. `fault_around` is the

@@ -12,28 +12,29 @@
 #include "bench/faultbench/fault_check.h"
 #include "bench/faultbench/kernel_evidence.h"
 #include "bench/faultbench/touch_case.h"
-#include "dax/discovery.h"
-#include "dax/features.h"
-#include "dax/mapping.h"
-#include "dax/page_state.h"
+#include "probe/discovery.h"
+#include "probe/features.h"
+#include "probe/mapping.h"
+#include "probe/page_state.h"
 
 namespace daxkv::faultbench {
 namespace {
 
-using dax::MappingBacking;
+using probe::MappingBacking;
 
 // Whether this machine can run the case; fills `why` when not.
-bool Runnable(const TouchCase& c, dax::MappingOptions& o, std::string& why) {
+bool Runnable(const TouchCase& c, probe::MappingOptions& o, std::string& why) {
   const Settings& s = settings();
-  dax::ThpSettings thp = dax::ReadThpSettings();
+  probe::ThpSettings thp = probe::ReadThpSettings();
   if (c.prefault == Prefault::kClearRefs) {
-    static const dax::ProbeResult soft_dirty = dax::ProbeSoftDirty();
+    static const probe::ProbeResult soft_dirty = probe::ProbeSoftDirty();
     if (!soft_dirty.available) return why = soft_dirty.detail, false;
   }
   if (c.backing == MappingBacking::kDevDax) {
     if (s.devdax.empty()) return why = "no --devdax device given", false;
     // One discovery per run: libndctl scans are slow under emulation.
-    static const StatusOr<dax::DaxDevice> dev = dax::FindDaxDevice(s.devdax);
+    static const StatusOr<probe::DaxDevice> dev =
+        probe::FindDaxDevice(s.devdax);
     size_t align = dev.ok() && dev->align ? dev->align : k2M;
     if (align != c.unit) {
       why = "device align is " + std::to_string(align / kKiB) + " KiB";
@@ -155,7 +156,7 @@ void RewriteStack() {
 
 // Resets page tables, applies the prefault (or the upgrade variant's
 // write-protection); returns its cost in ns.
-StatusOr<uint64_t> Prepare(const TouchCase& c, dax::Mapping& m,
+StatusOr<uint64_t> Prepare(const TouchCase& c, probe::Mapping& m,
                            uint64_t& prefault_faults, CaseStats& stats) {
   if (c.prefault == Prefault::kMapPopulate) {
     FaultWindow w;
@@ -182,7 +183,7 @@ StatusOr<uint64_t> Prepare(const TouchCase& c, dax::Mapping& m,
       DAXKV_RETURN_IF_ERROR(m.SetWritable(true));
       break;
     case Prefault::kClearRefs:
-      DAXKV_RETURN_IF_ERROR(dax::ClearSoftDirty());
+      DAXKV_RETURN_IF_ERROR(probe::ClearSoftDirty());
       break;
     default:
       break;
@@ -198,23 +199,23 @@ StatusOr<uint64_t> Prepare(const TouchCase& c, dax::Mapping& m,
 
 // Every page must be mapped after the touch, and PMD/PUD vs PTE must match
 // (PAGE_IS_HUGE). Without PAGEMAP_SCAN the fault count alone is evidence.
-Status CheckMappingSize(const std::string& name, const dax::Mapping& m,
+Status CheckMappingSize(const std::string& name, const probe::Mapping& m,
                         bool want_huge, bool& checked) {
-  StatusOr<dax::PageScanResult> r = dax::ScanPages(m.begin(), m.end());
-  checked = r.ok() && r->method == dax::PageScanMethod::kPagemapScan;
+  StatusOr<probe::PageScanResult> r = probe::ScanPages(m.begin(), m.end());
+  checked = r.ok() && r->method == probe::PageScanMethod::kPagemapScan;
   if (!checked) return OkStatus();
   uint64_t pages = m.size() / k4K;
-  uint64_t present = r->CountPages(dax::kPageIsPresent);
+  uint64_t present = r->CountPages(probe::kPageIsPresent);
   if (present != pages) {
     return FailedPreconditionError(name + ": " + std::to_string(present) +
                                    " of " + std::to_string(pages) +
                                    " pages present after the touch");
   }
-  return CheckHuge(name, r->CountPages(dax::kPageIsHuge), pages, want_huge);
+  return CheckHuge(name, r->CountPages(probe::kPageIsHuge), pages, want_huge);
 }
 
-dax::MappingOptions OptionsFor(const TouchCase& c) {
-  dax::MappingOptions o;
+probe::MappingOptions OptionsFor(const TouchCase& c) {
+  probe::MappingOptions o;
   o.backing = c.backing;
   o.size = (settings().region_bytes + c.unit - 1) / c.unit * c.unit;
   // 2 MiB alignment even for 4 KiB cases: fault-around windows then tile
@@ -223,15 +224,15 @@ dax::MappingOptions OptionsFor(const TouchCase& c) {
   o.read_only = c.prefault == Prefault::kMprotect;  // PROT_READ at first
   if (c.backing != MappingBacking::kDevDax &&
       c.backing != MappingBacking::kHugetlb) {
-    o.thp =
-        c.unit == k4K ? dax::ThpAdvice::kNoHugePage : dax::ThpAdvice::kHugePage;
+    o.thp = c.unit == k4K ? probe::ThpAdvice::kNoHugePage
+                          : probe::ThpAdvice::kHugePage;
   }
   return o;
 }
 
 // Every check of one timed touch that took `faults`; `label` gets the
 // matching model.
-Status Validate(const TouchCase& c, dax::Mapping& m, uint64_t faults,
+Status Validate(const TouchCase& c, probe::Mapping& m, uint64_t faults,
                 const std::vector<FaultExpectation>& expected,
                 std::string& label) {
   DAXKV_RETURN_IF_ERROR(CheckFaults(c.name, faults, expected));
@@ -254,7 +255,7 @@ Status Validate(const TouchCase& c, dax::Mapping& m, uint64_t faults,
 // The untimed evidence run of a DAX case (its first run only): the same
 // preparation and touch with kprobes armed, checked and published.
 void AddKernelEvidence(benchmark::State& state, const TouchCase& c,
-                       dax::Mapping& m, size_t stride, size_t sample_stride,
+                       probe::Mapping& m, size_t stride, size_t sample_stride,
                        const std::vector<FaultExpectation>& expected,
                        std::string& label) {
   KernelEvidence& ev = KernelEvidence::Get(settings().kernel_functions);
@@ -288,9 +289,8 @@ void AddKernelEvidence(benchmark::State& state, const TouchCase& c,
     check = CheckFaults(c.name + " (kprobe run)", e->touch_faults, expected);
   }
   if (check.ok()) {
-    bool upgrade =
-        IsUpgradeModel(MatchingModel(e->touch_faults, expected));
-    check = ev.Check(c.name, *e, dax::DaxEntryLevelFor(c.unit),
+    bool upgrade = IsUpgradeModel(MatchingModel(e->touch_faults, expected));
+    check = ev.Check(c.name, *e, probe::DaxEntryLevelFor(c.unit),
                      IsFsDax(c.backing), upgrade);
   }
   if (!check.ok()) {
@@ -298,15 +298,15 @@ void AddKernelEvidence(benchmark::State& state, const TouchCase& c,
     return FailCase(state, check);
   }
   ev.Publish(state, *e);
-  label += std::string(" | kernel path: ") + dax::DaxFaultPathName(e->path) +
+  label += std::string(" | kernel path: ") + probe::DaxFaultPathName(e->path) +
            " (" + e->path_why + ")";
 }
 
 void RunTouch(benchmark::State& state, TouchCase c) {
-  dax::MappingOptions o = OptionsFor(c);
+  probe::MappingOptions o = OptionsFor(c);
   std::string why;
   if (!Runnable(c, o, why)) return SkipCase(state, why);
-  StatusOr<std::unique_ptr<dax::Mapping>> m = dax::Mapping::Create(o);
+  StatusOr<std::unique_ptr<probe::Mapping>> m = probe::Mapping::Create(o);
   if (!m.ok()) return SkipCase(state, m.status().ToString());
   // Device-dax memory is written once, untimed, before any timed run (the
   // fsdax and page-cache files are written when created): the first store
@@ -318,7 +318,7 @@ void RunTouch(benchmark::State& state, TouchCase c) {
     if (warm.ok()) warm = (*m)->Discard();
     if (!warm.ok()) return SkipCase(state, warm.ToString());
   }
-  const size_t around = dax::FaultAroundBytes().bytes;
+  const size_t around = probe::FaultAroundBytes().bytes;
   // One timed sample per expected fault; an upgrade writes every page,
   // since a read-only PMD may be split and COWed per 4 KiB.
   const size_t sample_stride = (c.op == Op::kRead && IsPageCache(c.backing) &&
@@ -407,9 +407,9 @@ void RegisterTouchCases() {
             !IsDax(b.b) && b.b != MappingBacking::kFileShared) {
           continue;
         }
-        std::string name = std::string("touch/") +
-                           dax::MappingBackingName(b.b) + "/" + UnitName(unit) +
-                           "/" + OpName(op) + PrefaultName(prefault);
+        std::string name =
+            std::string("touch/") + probe::MappingBackingName(b.b) + "/" +
+            UnitName(unit) + "/" + OpName(op) + PrefaultName(prefault);
         TouchCase c{b.b, unit, op, prefault, name};
         RegisterCase(name, [c](benchmark::State& s, const std::string&) {
           RunTouch(s, c);

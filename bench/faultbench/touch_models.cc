@@ -7,7 +7,7 @@
 namespace daxkv::faultbench {
 namespace {
 
-using dax::MappingBacking;
+using probe::MappingBacking;
 
 constexpr char kUpgraded[] = "upgraded in place";
 

@@ -11,7 +11,7 @@ import shlex
 from pathlib import Path
 
 PHASES = ["devdax-2M", "devdax-4K", "fsdax"]
-GTEST_STEPS = {"dax_test", "engine_test", "engine_crash", "tools_test"}
+GTEST_STEPS = {"dax_test", "probe_test", "engine_test", "engine_crash", "tools_test"}
 DAX_BACKINGS = ("devdax", "fsdax", "fsdax-sync")
 PATH_CODES = {"legacy": 1, "refcounted": 2}
 SESSION_STAMP = "session.stamp"  # written by the prepare part

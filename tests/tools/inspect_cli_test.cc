@@ -82,21 +82,21 @@ TEST(InspectCliTest, UsageErrorsExit16WithAMessage) {
 
 // What the QEMU lab's memmap= guest looks like after create-namespace -m
 // devdax -a 2M; rendered without the lab so the format is covered on host.
-dax::Inventory LabLikeInventory() {
-  dax::Inventory inv;
-  dax::NdBus bus;
+probe::Inventory LabLikeInventory() {
+  probe::Inventory inv;
+  probe::NdBus bus;
   bus.name = "ndbus0";
   bus.provider_name = "e820";
-  bus.provider = dax::BusProvider::kE820;
-  dax::NdRegion region;
+  bus.provider = probe::BusProvider::kE820;
+  probe::NdRegion region;
   region.name = "region0";
   region.type = "pmem";
   region.size = 512u << 20;
   region.align = 2u << 20;
   region.numa_node = 0;
-  dax::Namespace ns;
+  probe::Namespace ns;
   ns.name = "namespace0.0";
-  ns.mode = dax::NamespaceMode::kDevDax;
+  ns.mode = probe::NamespaceMode::kDevDax;
   ns.active = true;
   ns.raw_size = 512u << 20;
   ns.size = 508u << 20;
@@ -106,7 +106,7 @@ dax::Inventory LabLikeInventory() {
   region.namespaces.push_back(ns);
   bus.regions.push_back(region);
   inv.buses.push_back(bus);
-  dax::DaxDevice dev;
+  probe::DaxDevice dev;
   dev.name = "dax0.0";
   dev.path = "/dev/dax0.0";
   dev.size = 508u << 20;
@@ -143,7 +143,7 @@ TEST(InspectDevicesTest, JsonCarriesEveryLevel) {
 }
 
 TEST(InspectDevicesTest, EmptyMachineSaysSoAndExitsZero) {
-  dax::Inventory empty;
+  probe::Inventory empty;
   std::ostringstream out;
   RenderInventory(empty, out);
   EXPECT_NE(out.str().find("No DAX on this machine"), std::string::npos);

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "dax/page_state.h"
+#include "probe/page_state.h"
 
 namespace daxkv::inspect {
 
@@ -35,7 +35,7 @@ struct PagesReport {
   uint64_t touch_faults = 0;  // page faults the touch took (this thread)
   bool soft_dirty_cleared = false;
   bool soft_dirty_supported = true;  // the kernel tracks soft-dirty at all
-  dax::PageScanResult scan;
+  probe::PageScanResult scan;
   std::optional<dax::SmapsVma> vma;
   // PAGE_IS_WRITTEN means "written since the last clear" only in a VMA
   // registered for userfaultfd write-protection ("uw" in VmFlags).

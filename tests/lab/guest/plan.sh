@@ -55,6 +55,8 @@ dax_steps() {
     fbfilter='^touch/(fsdax/|fsdax-sync/|file-shared/4k/(write|upgrade)|anon/4k/write/iter)'
   fi
   run_step dax_test "$STEP_LIMIT" dax_test
+  # The kernel probes' real-device tests (discovery, features, fault path).
+  run_step probe_test "$STEP_LIMIT" probe_test
   if [ "$PHASE" != devdax-4K ]; then
     if [ "$PHASE" = devdax-2M ] && [ "$ENGINE_TEST" = 1 ]; then
       run_step engine_test "$STEP_LIMIT" engine_test
