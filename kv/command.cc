@@ -20,6 +20,7 @@ const CommandTable& CommandTable::Default() {
     RegisterIntrospectionCommands(t);
     RegisterTxnCommands(t);
     RegisterPubSubCommands(t);
+    RegisterBitmapCommands(t);
     return t;
   }();
   return *table;

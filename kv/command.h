@@ -122,6 +122,7 @@ void RegisterInfoCommands(CommandTable* table);
 void RegisterIntrospectionCommands(CommandTable* table);
 void RegisterTxnCommands(CommandTable* table);
 void RegisterPubSubCommands(CommandTable* table);
+void RegisterBitmapCommands(CommandTable* table);
 
 // Shared helpers for handlers.
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
