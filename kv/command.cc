@@ -21,6 +21,7 @@ const CommandTable& CommandTable::Default() {
     RegisterTxnCommands(t);
     RegisterPubSubCommands(t);
     RegisterBitmapCommands(t);
+    RegisterHyperLogLogCommands(t);
     return t;
   }();
   return *table;

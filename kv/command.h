@@ -123,6 +123,7 @@ void RegisterIntrospectionCommands(CommandTable* table);
 void RegisterTxnCommands(CommandTable* table);
 void RegisterPubSubCommands(CommandTable* table);
 void RegisterBitmapCommands(CommandTable* table);
+void RegisterHyperLogLogCommands(CommandTable* table);
 
 // Shared helpers for handlers.
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
