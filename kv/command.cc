@@ -22,6 +22,7 @@ const CommandTable& CommandTable::Default() {
     RegisterPubSubCommands(t);
     RegisterBitmapCommands(t);
     RegisterHyperLogLogCommands(t);
+    RegisterLcsCommands(t);
     return t;
   }();
   return *table;

@@ -124,6 +124,8 @@ void RegisterTxnCommands(CommandTable* table);
 void RegisterPubSubCommands(CommandTable* table);
 void RegisterBitmapCommands(CommandTable* table);
 void RegisterHyperLogLogCommands(CommandTable* table);
+// REQUIRES: after RegisterStringEditCommands (SUBSTR reuses GETRANGE).
+void RegisterLcsCommands(CommandTable* table);
 
 // Shared helpers for handlers.
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
