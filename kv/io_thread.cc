@@ -283,8 +283,10 @@ void IoThread::Housekeeping() {
   std::vector<Connection*> victims;
   for (Connection* c : conns_) {
     if (c->closed()) continue;
-    if (c->client().kill_requested.load() ||
-        (timeout_ms > 0 && c->idle_ms(now) > timeout_ms)) {
+    // As Redis, the idle timeout spares subscribers: they only listen.
+    const bool idle = timeout_ms > 0 && c->idle_ms(now) > timeout_ms &&
+                      !c->client().pubsub.subscribed();
+    if (c->client().kill_requested.load() || idle) {
       victims.push_back(c);
     }
   }

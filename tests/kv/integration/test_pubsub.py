@@ -131,6 +131,29 @@ class SubscribeTest(ServerTestCase):
         self.assertEqual(self.c.cmd("PUBLISH", "gone", "m"), 0)
 
 
+class IdleTimeoutTest(ServerTestCase):
+    def tearDown(self):
+        # self.c idled past the timeout too: reconnect.
+        self.c.close()
+        self.c = self.server.client()
+        self.c.cmd("CONFIG", "SET", "timeout", 0)
+        super().tearDown()
+
+    def test_timeout_spares_subscribers(self):
+        sub = self.server.client()
+        self.addCleanup(sub.close)
+        idle = self.server.client()
+        self.addCleanup(idle.close)
+        sub.cmd("SUBSCRIBE", "quiet")
+        self.assertEqual(idle.cmd("PING"), "PONG")
+        self.assertEqual(self.c.cmd("CONFIG", "SET", "timeout", 1), "OK")
+        time.sleep(3.5)
+        with self.server.client() as p:
+            self.assertEqual(p.cmd("PUBLISH", "quiet", "still here"), 1)
+        self.assertEqual(sub.read(), [b"message", b"quiet", b"still here"])
+        self.assertEqual(idle.read_until_closed(), b"")
+
+
 class PublishTest(ServerTestCase):
     def test_message_frames_and_receivers(self):
         sub = self.server.client()
