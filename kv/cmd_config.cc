@@ -106,6 +106,7 @@ std::vector<std::pair<std::string, std::string>> Settings(ServerState& s) {
       {"client-query-buffer-limit",
        std::to_string(c.client_query_buffer_limit)},
       {"client-output-buffer-limit", OutputLimits(r)},
+      {"hll-sparse-max-bytes", std::to_string(r.hll_sparse_max_bytes.load())},
       {"io-threads", std::to_string(c.threads)},
       {"databases", "1"},
       {"maxmemory", "0"},
@@ -162,6 +163,10 @@ std::string SetOne(ServerState& s, const std::string& name,
     if (!is_int || n < 1024)
       return "argument couldn't be parsed into an integer";
     r.proto_max_bulk_len.store(static_cast<uint64_t>(n));
+  } else if (name == "hll-sparse-max-bytes") {
+    uint64_t bytes = 0;
+    if (!ParseMemory(value, &bytes)) return "argument must be a memory value";
+    r.hll_sparse_max_bytes.store(bytes);
   } else if (name == "client-output-buffer-limit") {
     return SetOutputLimits(r, value);
   } else if (name == "save" || name == "appendonly" || name == "appendfsync") {

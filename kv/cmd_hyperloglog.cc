@@ -37,7 +37,12 @@ bool Settle(CommandContext& ctx, const Status& s, HllError err) {
   return false;
 }
 
+size_t SparseMax(CommandContext& ctx) {
+  return static_cast<size_t>(ctx.server.settings().hll_sparse_max_bytes.load());
+}
+
 void PfAddCommand(CommandContext& ctx) {
+  const size_t sparse_max = SparseMax(ctx);
   HllError err = HllError::kNone;
   bool updated = false;
   Status s = ctx.store.Update(
@@ -50,7 +55,7 @@ void PfAddCommand(CommandContext& ctx) {
         }
         std::string h = in.old ? *in.old : hll::New();
         for (size_t j = 2; j < ctx.argv.size(); ++j) {
-          int r = hll::Add(&h, ctx.argv[j]);
+          int r = hll::Add(&h, ctx.argv[j], sparse_max);
           if (r < 0) {
             err = HllError::kCorrupt;
             return AbortedError("corrupt HLL");
@@ -145,12 +150,13 @@ void PfMergeCommand(CommandContext& ctx) {
   hll::Registers max{};
   bool dense = false;
   if (!MergeKeys(ctx, &max, &dense)) return;
+  const size_t sparse_max = SparseMax(ctx);
   HllError err = HllError::kNone;
   Status s = ctx.store.Update(ctx.argv[1],
                               [&](const UpdateInput& in, UpdateOutput* out) {
                                 err = HllError::kNone;
                                 std::string h = in.old ? *in.old : hll::New();
-                                if (!hll::Store(&h, max, dense)) {
+                                if (!hll::Store(&h, max, dense, sparse_max)) {
                                   err = HllError::kCorrupt;
                                   return AbortedError("corrupt HLL");
                                 }
@@ -160,6 +166,69 @@ void PfMergeCommand(CommandContext& ctx) {
                               });
   isolated.reset();
   if (Settle(ctx, s, err)) ctx.out.Ok();
+}
+
+// PFDEBUG GETREG | DECODE | ENCODING | TODENSE <key>: Redis's debugging
+// view of an HLL. GETREG and TODENSE convert a sparse value to dense (a
+// write, as in Redis). Replies into `out`; *converted when h changed.
+void PfDebugReply(ReplyWriter& out, std::string_view sub_arg, std::string* h,
+                  bool* converted) {
+  const std::string sub = ToLower(sub_arg);
+  if (sub == "getreg" || sub == "todense") {
+    *converted = !hll::IsDense(*h);
+    if (*converted && !hll::ToDense(h)) {
+      *converted = false;
+      out.Error(kErrCorrupt);
+      return;
+    }
+    if (sub == "todense") {
+      out.Integer(*converted ? 1 : 0);
+      return;
+    }
+    out.ArrayHeader(hll::kRegisters);
+    for (int i = 0; i < hll::kRegisters; ++i) {
+      out.Integer(hll::DenseRegister(*h, i));
+    }
+  } else if (sub == "decode") {
+    if (hll::IsDense(*h)) {
+      out.Error("ERR HLL encoding is not sparse");
+    } else {
+      out.Bulk(hll::DecodeSparse(*h));
+    }
+  } else if (sub == "encoding") {
+    out.Simple(hll::IsDense(*h) ? "dense" : "sparse");
+  } else {
+    out.Error("ERR Unknown PFDEBUG subcommand '" + std::string(sub_arg) + "'");
+  }
+}
+
+void PfDebugCommand(CommandContext& ctx) {
+  std::string reply;
+  Status s = ctx.store.Update(
+      ctx.argv[2], [&](const UpdateInput& in, UpdateOutput* out) {
+        reply.clear();
+        ReplyWriter w(&reply, ctx.out.resp());
+        if (in.old == nullptr) {
+          w.Error("ERR The specified key does not exist");
+          return AbortedError("absent");
+        }
+        if (!hll::LooksValid(*in.old)) {
+          w.Error(kErrNotHll);
+          return AbortedError("not an HLL");
+        }
+        std::string h = *in.old;
+        bool converted = false;
+        PfDebugReply(w, ctx.argv[1], &h, &converted);
+        if (!converted) return AbortedError("unchanged");
+        out->value = std::move(h);
+        out->expire_at_ms = in.old_expire_at_ms;
+        return OkStatus();
+      });
+  if (!s.ok() && s.code() != StatusCode::kAborted) {
+    ReplyEngineError(ctx, s);
+  } else {
+    ctx.out.buffer()->append(reply);
+  }
 }
 
 }  // namespace
@@ -201,6 +270,17 @@ void RegisterHyperLogLogCommands(CommandTable* t) {
           .summary = "Merge N different HyperLogLogs into a single one.",
           .since = "2.8.9",
           .acl = "@write @hyperloglog @slow"});
+  t->Add({.name = "pfdebug",
+          .arity = 3,
+          .flags = kCmdWrite | kCmdKeyspace | kCmdAdmin,
+          .fn = PfDebugCommand,
+          .first_key = 2,
+          .last_key = 2,
+          .step = 1,
+          .group = g,
+          .summary = "Internal commands for debugging HyperLogLog values",
+          .since = "2.8.9",
+          .acl = "@write @hyperloglog @admin @slow @dangerous"});
 }
 
 }  // namespace daxkv::kv

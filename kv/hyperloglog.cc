@@ -327,6 +327,32 @@ bool LooksValid(std::string_view v) {
   return enc != kDense || v.size() == kDenseSize;
 }
 
+bool ToDense(std::string* h) { return SparseToDense(h); }
+
+int DenseRegister(std::string_view h, int index) {
+  return DenseGet(Regs(h), kDenseRegBytes, index);
+}
+
+std::string DecodeSparse(std::string_view h) {
+  std::string out;
+  for (size_t p = kHeaderSize; p < h.size();) {
+    const uint8_t b = At(h, p);
+    if (IsZero(b)) {
+      out += "z:" + std::to_string(ZeroLen(b)) + " ";
+      p += 1;
+    } else if (IsXZero(b)) {
+      out += "Z:" + std::to_string(XZeroLen(b, At(h, p + 1))) + " ";
+      p += 2;
+    } else {
+      out += "v:" + std::to_string(ValValue(b)) + "," +
+             std::to_string(ValLen(b)) + " ";
+      p += 1;
+    }
+  }
+  if (!out.empty()) out.pop_back();
+  return out;
+}
+
 bool IsDense(std::string_view h) {
   return static_cast<uint8_t>(h[kEncodingAt]) == kDense;
 }

@@ -69,6 +69,13 @@ bool Store(std::string* h, const Registers& max, bool dense,
 
 bool IsDense(std::string_view h);
 
+// PFDEBUG: converts a sparse HLL to dense (false when corrupt; a dense one
+// is left alone), reads a dense register, and spells out the sparse opcodes
+// ("Z:12711 v:2,1 Z:3672").
+bool ToDense(std::string* h);
+int DenseRegister(std::string_view h, int index);
+std::string DecodeSparse(std::string_view h);
+
 }  // namespace daxkv::kv::hll
 
 #endif  // DAXKV_KV_HYPERLOGLOG_H_

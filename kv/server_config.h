@@ -85,6 +85,9 @@ class RuntimeSettings {
   std::atomic<uint64_t> pubsub_output_soft_limit;
   std::atomic<int64_t> pubsub_output_soft_seconds;
   std::atomic<bool> active_expire{true};
+  // Redis's hll-sparse-max-bytes: a sparse HyperLogLog growing past it
+  // becomes dense.
+  std::atomic<uint64_t> hll_sparse_max_bytes{3000};
 
  private:
   mutable std::mutex mu_;

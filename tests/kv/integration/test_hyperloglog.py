@@ -1,4 +1,5 @@
-"""HyperLogLog: PFADD, PFCOUNT (one key and unions), PFMERGE, in Redis's
+"""HyperLogLog: PFADD, PFCOUNT (one key and unions), PFMERGE, PFDEBUG and
+hll-sparse-max-bytes, in Redis's
 exact encoding: replies and errors, then values moved between the server
 under test and a reference redis-server (raw bytes with GET/SET, both ways)
 with identical PFCOUNT, and a random stream whose values must stay byte for
@@ -89,7 +90,42 @@ class HyperLogLogTest(ServerTestCase):
         self.assertEqual(c.cmd("EXEC"), [1, 1, "OK", 3])
 
 
+PFDEBUG_SCRIPT = """
+pfadd dbg a b c
+pfdebug encoding dbg
+pfdebug decode dbg
+get dbg
+pfdebug getreg dbg
+pfdebug todense dbg
+pfdebug todense dbg
+pfdebug encoding dbg
+pfdebug decode dbg
+get dbg
+pfdebug foo dbg
+pfdebug FOO nokey
+pfdebug getreg nokey
+set s x
+pfdebug getreg s
+pfdebug getreg
+config set hll-sparse-max-bytes x
+config set hll-sparse-max-bytes -1
+config set hll-sparse-max-bytes 100
+config get hll-sparse-max-bytes
+pfadd small a b c d e f g h i j k l m n o p q r s t u v w x y z
+pfdebug encoding small
+get small
+config set hll-sparse-max-bytes 1kb
+config get hll-sparse-max-bytes
+"""
+
+
 class HyperLogLogDifferentialTest(PeerTestCase):
+    def test_pfdebug_and_sparse_max_bytes(self):
+        try:
+            self.both_script(PFDEBUG_SCRIPT.splitlines())
+        finally:
+            self.both("CONFIG", "SET", "hll-sparse-max-bytes", "3000")
+
     def fill(self, client, key, n, rng):
         for i in range(0, n, 200):
             client.cmd("PFADD", key, *["v%d" % rng.randrange(10 ** 9)
