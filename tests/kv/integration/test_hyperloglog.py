@@ -1,9 +1,9 @@
 """HyperLogLog: PFADD, PFCOUNT (one key and unions), PFMERGE, PFDEBUG and
-hll-sparse-max-bytes, in Redis's
-exact encoding: replies and errors, then values moved between the server
-under test and a reference redis-server (raw bytes with GET/SET, both ways)
-with identical PFCOUNT, and a random stream whose values must stay byte for
-byte identical on both (differential.py)."""
+hll-sparse-max-bytes, in Redis's exact encoding: replies and errors, then
+values moved between the server under test and a reference redis-server
+(raw bytes with GET/SET, both ways) with identical PFCOUNT, and a random
+stream whose values must stay byte for byte identical on both
+(differential.py)."""
 
 import random
 

@@ -278,6 +278,61 @@ class PublishTest(ServerTestCase):
         self.assertEqual(len(help_lines), 14)
 
 
+class ClientLibraryTest(ServerTestCase):
+    """python3-redis's PubSub object, as applications (and RQ, Celery) use
+    it."""
+
+    def test_redis_py_pubsub(self):
+        r = self.server.redis()
+        p = r.pubsub()
+        self.addCleanup(p.close)
+        p.subscribe("jobs")
+        p.psubscribe("events.*")
+        confirmations = [p.get_message(timeout=5) for _ in range(2)]
+        self.assertEqual([m["type"] for m in confirmations],
+                         ["subscribe", "psubscribe"])
+        self.assertEqual(r.publish("jobs", "j1"), 1)
+        self.assertEqual(r.publish("events.start", "e1"), 1)
+        self.assertEqual(p.get_message(timeout=5),
+                         {"type": "message", "pattern": None,
+                          "channel": b"jobs", "data": b"j1"})
+        self.assertEqual(p.get_message(timeout=5),
+                         {"type": "pmessage", "pattern": b"events.*",
+                          "channel": b"events.start", "data": b"e1"})
+        self.assertEqual(r.pubsub_numsub("jobs"), [(b"jobs", 1)])
+        self.assertEqual(r.pubsub_numpat(), 1)
+        p.unsubscribe()
+        p.punsubscribe()
+        kinds = sorted(p.get_message(timeout=5)["type"] for _ in range(2))
+        self.assertEqual(kinds, ["punsubscribe", "unsubscribe"])
+        self.assertEqual(r.publish("jobs", "j2"), 0)
+
+    def test_redis_py_listener_thread(self):
+        r = self.server.redis()
+        got = []
+        done = threading.Event()
+
+        def handler(message):
+            got.append(message["data"])
+            if len(got) == 100:
+                done.set()
+
+        p = r.pubsub()
+        p.subscribe(**{"__sentinel__:hello": handler})
+        worker = p.run_in_thread(sleep_time=0.01)
+        try:
+            self.assertTrue(wait_until(
+                lambda: r.pubsub_numsub("__sentinel__:hello")[0][1] == 1))
+            for i in range(100):
+                r.publish("__sentinel__:hello", "hello %d" % i)
+            self.assertTrue(done.wait(20))
+        finally:
+            worker.stop()
+            worker.join(10)
+            p.close()
+        self.assertEqual(got, [b"hello %d" % i for i in range(100)])
+
+
 class DeliveryTest(ServerTestCase):
     """Publishers and subscribers on many connections: with daxkv's two I/O
     threads, some pairs are on different threads."""
