@@ -70,6 +70,24 @@ bool TypeMatches(ClientType type, const Client& c) {
   return false;
 }
 
+// A TYPE filter's class; false after "ERR Unknown client type".
+bool ParseClientType(CommandContext& ctx, std::string_view name,
+                     ClientType* type) {
+  if (EqualsIgnoreCase(name, "normal")) {
+    *type = ClientType::kNormal;
+  } else if (EqualsIgnoreCase(name, "pubsub")) {
+    *type = ClientType::kPubSub;
+  } else if (EqualsIgnoreCase(name, "master") ||
+             EqualsIgnoreCase(name, "replica") ||
+             EqualsIgnoreCase(name, "slave")) {
+    *type = ClientType::kNone;
+  } else {
+    ctx.out.Error("ERR Unknown client type '" + std::string(name) + "'");
+    return false;
+  }
+  return true;
+}
+
 // Parses CLIENT LIST's filters as Redis 7.0 does: TYPE <type> or
 // ID <id> [<id> ...]. Sets *ids (empty = no ID filter) and *type (kNone for
 // the replica/master types, which no daxkv client has).
@@ -79,22 +97,7 @@ bool ParseClientListFilter(CommandContext& ctx, std::vector<uint64_t>* ids,
   if (ctx.argv.size() == 2) return true;
   std::string_view opt = ctx.argv[2];
   if (EqualsIgnoreCase(opt, "type") && ctx.argv.size() == 4) {
-    std::string_view name = ctx.argv[3];
-    if (EqualsIgnoreCase(name, "normal")) {
-      *type = ClientType::kNormal;
-      return true;
-    }
-    if (EqualsIgnoreCase(name, "pubsub")) {
-      *type = ClientType::kPubSub;
-      return true;
-    }
-    if (EqualsIgnoreCase(name, "master") || EqualsIgnoreCase(name, "replica") ||
-        EqualsIgnoreCase(name, "slave")) {
-      *type = ClientType::kNone;
-      return true;
-    }
-    ctx.out.Error("ERR Unknown client type '" + std::string(name) + "'");
-    return false;
+    return ParseClientType(ctx, ctx.argv[3], type);
   }
   if (EqualsIgnoreCase(opt, "id") && ctx.argv.size() >= 4) {
     for (size_t j = 3; j < ctx.argv.size(); ++j) {
@@ -150,6 +153,7 @@ void ClientKill(CommandContext& ctx) {
   int64_t id = -1;
   std::string addr, laddr;
   bool skipme = true;
+  ClientType type = ClientType::kAny;
   for (size_t j = 2; j + 1 < ctx.argv.size(); j += 2) {
     std::string_view opt = ctx.argv[j], val = ctx.argv[j + 1];
     if (EqualsIgnoreCase(opt, "id")) {
@@ -170,13 +174,21 @@ void ClientKill(CommandContext& ctx) {
         ReplySyntaxError(ctx);
         return;
       }
-    } else if (!EqualsIgnoreCase(opt, "type") &&
-               !EqualsIgnoreCase(opt, "user")) {
+    } else if (EqualsIgnoreCase(opt, "type")) {
+      if (!ParseClientType(ctx, val, &type)) return;
+    } else if (EqualsIgnoreCase(opt, "user")) {
+      // The default user is the only one.
+      if (val != "default") {
+        ctx.out.Error("ERR No such user '" + std::string(val) + "'");
+        return;
+      }
+    } else {
       ReplySyntaxError(ctx);
       return;
     }
   }
   int n = ctx.server.KillClients([&](const Client& c) {
+    if (!TypeMatches(type, c)) return false;
     if (id > 0 && c.id != static_cast<uint64_t>(id)) return false;
     if (!addr.empty() && c.addr != addr) return false;
     if (!laddr.empty() && c.laddr != laddr) return false;

@@ -131,6 +131,29 @@ class SubscribeTest(ServerTestCase):
         self.assertEqual(self.c.cmd("PUBLISH", "gone", "m"), 0)
 
 
+class ClientKillTypeTest(ServerTestCase):
+    def test_kill_by_type(self):
+        sub = self.server.client()
+        self.addCleanup(sub.close)
+        plain = self.server.client()
+        self.addCleanup(plain.close)
+        sub.cmd("PSUBSCRIBE", "*")
+        self.assertEqual(plain.cmd("PING"), "PONG")
+        c = self.c
+        self.assertEqual(c.cmd("CLIENT", "KILL", "TYPE", "master"), 0)
+        self.assertEqual(c.cmd("CLIENT", "KILL", "TYPE", "pubsub"), 1)
+        self.assertEqual(sub.read_until_closed(), b"")
+        self.assertEqual(plain.cmd("PING"), "PONG")
+        self.assertEqual(c.cmd("CLIENT", "KILL", "TYPE", "normal",
+                               "USER", "default"), 1)
+        self.assertEqual(plain.read_until_closed(), b"")
+        self.assertEqual(c.cmd("PING"), "PONG")
+        self.assertErr(c.cmd("CLIENT", "KILL", "TYPE", "foo"),
+                       "ERR Unknown client type 'foo'")
+        self.assertErr(c.cmd("CLIENT", "KILL", "USER", "nobody"),
+                       "ERR No such user 'nobody'")
+
+
 class IdleTimeoutTest(ServerTestCase):
     def tearDown(self):
         # self.c idled past the timeout too: reconnect.
