@@ -15,6 +15,8 @@
 #include <utility>
 #include <vector>
 
+#include "kv/pubsub_client.h"
+
 namespace daxkv::kv {
 
 struct CommandSpec;
@@ -55,6 +57,10 @@ struct Client {
   // Set (from any thread) when a watched key was written or flushed after
   // WATCH: the next EXEC fails (expiry is seen at EXEC from the versions).
   std::atomic<bool> watch_dirty{false};
+
+  // Channels, patterns and shard channels subscribed to, and the mailbox
+  // publishers on other threads deliver to (kv/pubsub.h).
+  PubSubClient pubsub;
 
   // Set by handlers; the connection acts on them after the reply is queued.
   bool close_after_reply = false;

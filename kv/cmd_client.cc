@@ -35,8 +35,15 @@ std::string DescribeClient(const Client& c, int64_t now_ms) {
   s += " age=" + std::to_string(age < 0 ? 0 : age);
   s += " idle=" + std::to_string(idle < 0 ? 0 : idle);
   const int multi = c.multi_queued.load(std::memory_order_relaxed);
-  s += multi < 0 ? " flags=N" : " flags=x";
-  s += " db=0 sub=0 psub=0 ssub=0 multi=" + std::to_string(multi);
+  const PubSubClient& ps = c.pubsub;
+  std::string flags;
+  if (ps.subscribed()) flags += 'P';
+  if (multi >= 0) flags += 'x';
+  s += " flags=" + (flags.empty() ? std::string("N") : flags);
+  s += " db=0 sub=" + std::to_string(ps.count(SubKind::kChannel));
+  s += " psub=" + std::to_string(ps.count(SubKind::kPattern));
+  s += " ssub=" + std::to_string(ps.count(SubKind::kShard));
+  s += " multi=" + std::to_string(multi);
   s += " qbuf=" + std::to_string(qbuf) + " qbuf-free=0 argv-mem=0";
   s += " multi-mem=0 rbs=0 rbp=0 obl=0 oll=0";
   s += " omem=" + std::to_string(obuf);
@@ -46,24 +53,51 @@ std::string DescribeClient(const Client& c, int64_t now_ms) {
   return s;
 }
 
+// The client classes CLIENT LIST TYPE selects (daxkv has no replicas).
+enum class ClientType { kAny, kNormal, kPubSub, kNone };
+
+bool TypeMatches(ClientType type, const Client& c) {
+  switch (type) {
+    case ClientType::kAny:
+      return true;
+    case ClientType::kNormal:
+      return !c.pubsub.subscribed();
+    case ClientType::kPubSub:
+      return c.pubsub.subscribed();
+    case ClientType::kNone:
+      return false;
+  }
+  return false;
+}
+
+// A TYPE filter's class; false after "ERR Unknown client type".
+bool ParseClientType(CommandContext& ctx, std::string_view name,
+                     ClientType* type) {
+  if (EqualsIgnoreCase(name, "normal")) {
+    *type = ClientType::kNormal;
+  } else if (EqualsIgnoreCase(name, "pubsub")) {
+    *type = ClientType::kPubSub;
+  } else if (EqualsIgnoreCase(name, "master") ||
+             EqualsIgnoreCase(name, "replica") ||
+             EqualsIgnoreCase(name, "slave")) {
+    *type = ClientType::kNone;
+  } else {
+    ctx.out.Error("ERR Unknown client type '" + std::string(name) + "'");
+    return false;
+  }
+  return true;
+}
+
 // Parses CLIENT LIST's filters as Redis 7.0 does: TYPE <type> or
-// ID <id> [<id> ...]. Sets *ids (empty = no ID filter) and *type_matches
-// (false for the replica/master/pubsub types, which no daxkv client has).
+// ID <id> [<id> ...]. Sets *ids (empty = no ID filter) and *type (kNone for
+// the replica/master types, which no daxkv client has).
 bool ParseClientListFilter(CommandContext& ctx, std::vector<uint64_t>* ids,
-                           bool* type_matches) {
-  *type_matches = true;
+                           ClientType* type) {
+  *type = ClientType::kAny;
   if (ctx.argv.size() == 2) return true;
   std::string_view opt = ctx.argv[2];
   if (EqualsIgnoreCase(opt, "type") && ctx.argv.size() == 4) {
-    std::string_view type = ctx.argv[3];
-    if (EqualsIgnoreCase(type, "normal")) return true;
-    if (EqualsIgnoreCase(type, "master") || EqualsIgnoreCase(type, "replica") ||
-        EqualsIgnoreCase(type, "slave") || EqualsIgnoreCase(type, "pubsub")) {
-      *type_matches = false;
-      return true;
-    }
-    ctx.out.Error("ERR Unknown client type '" + std::string(type) + "'");
-    return false;
+    return ParseClientType(ctx, ctx.argv[3], type);
   }
   if (EqualsIgnoreCase(opt, "id") && ctx.argv.size() >= 4) {
     for (size_t j = 3; j < ctx.argv.size(); ++j) {
@@ -83,12 +117,12 @@ bool ParseClientListFilter(CommandContext& ctx, std::vector<uint64_t>* ids,
 
 void ClientList(CommandContext& ctx) {
   std::vector<uint64_t> ids;
-  bool type_matches = true;
-  if (!ParseClientListFilter(ctx, &ids, &type_matches)) return;
+  ClientType type = ClientType::kAny;
+  if (!ParseClientListFilter(ctx, &ids, &type)) return;
   std::string out;
   int64_t now = ctx.server.NowMs();
   ctx.server.ForEachClient([&](Client& c) {
-    if (!type_matches) return;
+    if (!TypeMatches(type, c)) return;
     if (!ids.empty() && std::find(ids.begin(), ids.end(), c.id) == ids.end()) {
       return;
     }
@@ -119,6 +153,7 @@ void ClientKill(CommandContext& ctx) {
   int64_t id = -1;
   std::string addr, laddr;
   bool skipme = true;
+  ClientType type = ClientType::kAny;
   for (size_t j = 2; j + 1 < ctx.argv.size(); j += 2) {
     std::string_view opt = ctx.argv[j], val = ctx.argv[j + 1];
     if (EqualsIgnoreCase(opt, "id")) {
@@ -139,13 +174,21 @@ void ClientKill(CommandContext& ctx) {
         ReplySyntaxError(ctx);
         return;
       }
-    } else if (!EqualsIgnoreCase(opt, "type") &&
-               !EqualsIgnoreCase(opt, "user")) {
+    } else if (EqualsIgnoreCase(opt, "type")) {
+      if (!ParseClientType(ctx, val, &type)) return;
+    } else if (EqualsIgnoreCase(opt, "user")) {
+      // The default user is the only one.
+      if (val != "default") {
+        ctx.out.Error("ERR No such user '" + std::string(val) + "'");
+        return;
+      }
+    } else {
       ReplySyntaxError(ctx);
       return;
     }
   }
   int n = ctx.server.KillClients([&](const Client& c) {
+    if (!TypeMatches(type, c)) return false;
     if (id > 0 && c.id != static_cast<uint64_t>(id)) return false;
     if (!addr.empty() && c.addr != addr) return false;
     if (!laddr.empty() && c.laddr != laddr) return false;

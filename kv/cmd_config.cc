@@ -8,11 +8,93 @@
 namespace daxkv::kv {
 namespace {
 
+// client-output-buffer-limit as Redis prints it (daxkv has no replicas:
+// its slave class is all zeros).
+std::string OutputLimits(RuntimeSettings& r) {
+  auto cls = [](std::string_view name, uint64_t hard, uint64_t soft,
+                int64_t secs) {
+    return std::string(name) + " " + std::to_string(hard) + " " +
+           std::to_string(soft) + " " + std::to_string(secs);
+  };
+  return cls("normal", r.client_output_limit.load(),
+             r.client_output_soft_limit.load(),
+             r.client_output_soft_seconds.load()) +
+         " slave 0 0 0 " +
+         cls("pubsub", r.pubsub_output_limit.load(),
+             r.pubsub_output_soft_limit.load(),
+             r.pubsub_output_soft_seconds.load());
+}
+
+// Redis's memtoull: a count with an optional unit (k = 1000, kb = 1024, ...).
+bool ParseMemory(std::string_view v, uint64_t* out) {
+  size_t digits = 0;
+  while (digits < v.size() && v[digits] >= '0' && v[digits] <= '9') ++digits;
+  int64_t n = 0;
+  if (digits == 0 || !ParseInt64(v.substr(0, digits), &n)) return false;
+  std::string unit = ToLower(v.substr(digits));
+  static const std::pair<std::string_view, uint64_t> kUnits[] = {
+      {"", 1},           {"b", 1},           {"k", 1000},
+      {"kb", 1024},      {"m", 1000 * 1000}, {"mb", 1024 * 1024},
+      {"g", 1000000000}, {"gb", 1ull << 30}};
+  for (const auto& [name, mult] : kUnits) {
+    if (unit == name) {
+      *out = static_cast<uint64_t>(n) * mult;
+      return true;
+    }
+  }
+  return false;
+}
+
+// CONFIG SET client-output-buffer-limit "<class> <hard> <soft> <secs> ...".
+std::string SetOutputLimits(RuntimeSettings& r, std::string_view value) {
+  std::vector<std::string_view> t;
+  for (size_t i = 0; i < value.size();) {
+    size_t j = value.find(' ', i);
+    if (j == std::string_view::npos) j = value.size();
+    if (j > i) t.push_back(value.substr(i, j - i));
+    i = j + 1;
+  }
+  if (t.size() % 4 != 0) {
+    return "Wrong number of arguments in buffer limit configuration.";
+  }
+  for (size_t i = 0; i < t.size(); i += 4) {
+    std::string cls = ToLower(t[i]);
+    if (cls != "normal" && cls != "pubsub" && cls != "slave" &&
+        cls != "replica") {
+      return "Invalid client class specified in buffer limit configuration.";
+    }
+    uint64_t hard = 0, soft = 0;
+    int64_t secs = 0;
+    if (!ParseMemory(t[i + 1], &hard) || !ParseMemory(t[i + 2], &soft) ||
+        !ParseInt64(t[i + 3], &secs) || secs < 0) {
+      return "Error in hard, soft or soft_seconds setting in buffer limit "
+             "configuration.";
+    }
+  }
+  for (size_t i = 0; i < t.size(); i += 4) {
+    std::string cls = ToLower(t[i]);
+    uint64_t hard = 0, soft = 0;
+    int64_t secs = 0;
+    ParseMemory(t[i + 1], &hard);
+    ParseMemory(t[i + 2], &soft);
+    ParseInt64(t[i + 3], &secs);
+    if (cls == "normal") {
+      r.client_output_limit.store(hard);
+      r.client_output_soft_limit.store(soft);
+      r.client_output_soft_seconds.store(secs);
+    } else if (cls == "pubsub") {
+      r.pubsub_output_limit.store(hard);
+      r.pubsub_output_soft_limit.store(soft);
+      r.pubsub_output_soft_seconds.store(secs);
+    }  // slave/replica: daxkv has no replicas yet; accepted, as in Redis.
+  }
+  return "";
+}
+
 // Name/value pairs CONFIG GET reports, current values included.
 std::vector<std::pair<std::string, std::string>> Settings(ServerState& s) {
   const ServerConfig& c = s.config();
   RuntimeSettings& r = s.settings();
-  uint64_t out_limit = r.client_output_limit.load();
   return {
       {"bind", c.bind},
       {"port", std::to_string(c.port)},
@@ -23,8 +105,8 @@ std::vector<std::pair<std::string, std::string>> Settings(ServerState& s) {
       {"proto-max-bulk-len", std::to_string(r.proto_max_bulk_len.load())},
       {"client-query-buffer-limit",
        std::to_string(c.client_query_buffer_limit)},
-      {"client-output-buffer-limit", "normal " + std::to_string(out_limit) +
-                                         " 0 0 replica 0 0 0 pubsub 0 0 0"},
+      {"client-output-buffer-limit", OutputLimits(r)},
+      {"hll-sparse-max-bytes", std::to_string(r.hll_sparse_max_bytes.load())},
       {"io-threads", std::to_string(c.threads)},
       {"databases", "1"},
       {"maxmemory", "0"},
@@ -81,6 +163,12 @@ std::string SetOne(ServerState& s, const std::string& name,
     if (!is_int || n < 1024)
       return "argument couldn't be parsed into an integer";
     r.proto_max_bulk_len.store(static_cast<uint64_t>(n));
+  } else if (name == "hll-sparse-max-bytes") {
+    uint64_t bytes = 0;
+    if (!ParseMemory(value, &bytes)) return "argument must be a memory value";
+    r.hll_sparse_max_bytes.store(bytes);
+  } else if (name == "client-output-buffer-limit") {
+    return SetOutputLimits(r, value);
   } else if (name == "save" || name == "appendonly" || name == "appendfsync") {
     // Accepted for tools that switch snapshots off: daxkv has none.
   } else {

@@ -9,6 +9,11 @@ namespace {
 void PingCommand(CommandContext& ctx) {
   if (ctx.argv.size() > 2) {
     ReplyWrongArity(ctx, "ping");
+  } else if (ctx.client.pubsub.subscribed() && ctx.client.resp == 2) {
+    // A RESP2 subscriber can only read pushes: PING answers as one.
+    ctx.out.ArrayHeader(2);
+    ctx.out.Bulk("pong");
+    ctx.out.Bulk(ctx.argv.size() == 2 ? ctx.argv[1] : "");
   } else if (ctx.argv.size() == 2) {
     ctx.out.Bulk(ctx.argv[1]);
   } else {
@@ -26,6 +31,9 @@ void QuitCommand(CommandContext& ctx) {
 void ResetCommand(CommandContext& ctx) {
   Client& c = ctx.client;
   DiscardTransaction(ctx.server, c);
+  ctx.server.pubsub().UnsubscribeEverything(&c);
+  // What was published before the unsubscribe goes out before +RESET.
+  DrainMailbox(ctx.server, c, ctx.out);
   c.resp = 2;
   ctx.out.set_resp(2);
   {

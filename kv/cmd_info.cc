@@ -123,6 +123,9 @@ void StatsSection(ServerState& s, const engine::Stats& st, std::string* o) {
   Field(o, "evicted_keys", 0);
   Field(o, "keyspace_hits", x.keyspace_hits.load());
   Field(o, "keyspace_misses", x.keyspace_misses.load());
+  Field(o, "pubsub_channels", s.pubsub().Size(SubKind::kChannel));
+  Field(o, "pubsub_patterns", s.pubsub().Size(SubKind::kPattern));
+  Field(o, "pubsubshard_channels", s.pubsub().Size(SubKind::kShard));
   Field(o, "client_output_buffer_limit_disconnections",
         x.client_output_limit_disconnects.load());
   Field(o, "daxkv_group_commits", x.syncs.load());

@@ -19,6 +19,10 @@ const CommandTable& CommandTable::Default() {
     RegisterInfoCommands(t);
     RegisterIntrospectionCommands(t);
     RegisterTxnCommands(t);
+    RegisterPubSubCommands(t);
+    RegisterBitmapCommands(t);
+    RegisterHyperLogLogCommands(t);
+    RegisterLcsCommands(t);
     return t;
   }();
   return *table;
@@ -99,6 +103,14 @@ bool ParseIntArg(CommandContext& ctx, std::string_view s, int64_t* out) {
 void DiscardTransaction(ServerState& server, Client& client) {
   client.EndMulti();
   server.watches().UnwatchAll(&client);
+}
+
+void DrainMailbox(ServerState& server, Client& client, ReplyWriter& out) {
+  if (!client.pubsub.mailbox.has_mail()) return;
+  if (client.pubsub.mailbox.TakeInto(out.buffer()) && !client.close_asap) {
+    client.close_asap = true;
+    server.stats().client_output_limit_disconnects.fetch_add(1);
+  }
 }
 
 void CountLookup(CommandContext& ctx, bool hit) {

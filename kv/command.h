@@ -121,6 +121,11 @@ void RegisterConfigCommands(CommandTable* table);
 void RegisterInfoCommands(CommandTable* table);
 void RegisterIntrospectionCommands(CommandTable* table);
 void RegisterTxnCommands(CommandTable* table);
+void RegisterPubSubCommands(CommandTable* table);
+void RegisterBitmapCommands(CommandTable* table);
+void RegisterHyperLogLogCommands(CommandTable* table);
+// REQUIRES: after RegisterStringEditCommands (SUBSTR reuses GETRANGE).
+void RegisterLcsCommands(CommandTable* table);
 
 // Shared helpers for handlers.
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
@@ -141,6 +146,10 @@ void ReplyHelp(CommandContext& ctx, std::span<const std::string_view> lines);
 void CountLookup(CommandContext& ctx, bool hit);
 // Leaves MULTI and forgets the WATCHed keys (Redis's discardTransaction).
 void DiscardTransaction(ServerState& server, Client& client);
+// Moves the pub/sub messages delivered to the client (from any thread) to
+// its output, ahead of the reply about to be written; a client whose
+// messages overflowed the pub/sub output limit is marked close_asap.
+void DrainMailbox(ServerState& server, Client& client, ReplyWriter& out);
 
 inline constexpr std::string_view kErrSyntax = "ERR syntax error";
 inline constexpr std::string_view kErrNotInteger =

@@ -39,8 +39,10 @@ Status Connection::Start() {
   interest_ = EPOLLIN;
   DAXKV_RETURN_IF_ERROR(owner_.loop().Add(client_.fd, interest_, this));
   registered_ = true;
-  EventLoop* loop = &owner_.loop();
-  server_.Register(&client_, [loop] { loop->Wake(); });
+  ConnectionOwner* owner = &owner_;
+  client_.pubsub.mailbox.set_notify(
+      [owner, this] { owner->MailArrived(this); });
+  server_.Register(&client_, [owner] { owner->RequestHousekeeping(); });
   return OkStatus();
 }
 
@@ -82,9 +84,45 @@ void Connection::ResumeInput() {
 
 bool Connection::OutputFull() const { return unsent() >= kOutputBackpressure; }
 
+void Connection::DeliverMail() {
+  if (closed_) return;
+  size_t before = out_.size();
+  DrainMailbox(server_, client_, writer_);
+  if (CloseIfOverLimits()) return;
+  if (out_.size() != before && !pending_) {
+    pending_ = true;
+    owner_.MarkPending(this);
+  }
+}
+
+// Redis's checkClientOutputBufferLimits, with the limits of the client's
+// class (pubsub once it subscribes to anything, else normal).
+bool Connection::OverOutputLimit() {
+  const RuntimeSettings& s = server_.settings();
+  const bool pubsub = client_.pubsub.subscribed();
+  const uint64_t hard =
+      (pubsub ? s.pubsub_output_limit : s.client_output_limit).load();
+  const uint64_t soft =
+      (pubsub ? s.pubsub_output_soft_limit : s.client_output_soft_limit).load();
+  const size_t used = unsent();
+  if (hard != 0 && used >= hard) return true;
+  if (soft == 0 || used < soft) {
+    soft_limit_since_ms_ = 0;
+    return false;
+  }
+  const int64_t now = server_.NowMs();
+  if (soft_limit_since_ms_ == 0) {
+    soft_limit_since_ms_ = now;
+    return false;
+  }
+  const int64_t secs =
+      (pubsub ? s.pubsub_output_soft_seconds : s.client_output_soft_seconds)
+          .load();
+  return now - soft_limit_since_ms_ > secs * 1000;
+}
+
 bool Connection::CloseIfOverLimits() {
-  uint64_t limit = server_.settings().client_output_limit.load();
-  if (limit != 0 && unsent() >= limit && !client_.close_asap) {
+  if (!client_.close_asap && OverOutputLimit()) {
     client_.close_asap = true;
     server_.stats().client_output_limit_disconnects.fetch_add(1);
   }

@@ -5,8 +5,9 @@
 // Memory a client can make the server hold is bounded at every command, not
 // only between reads: the query buffer by client_query_buffer_limit, the
 // unsent replies by --client_output_limit (checked after each reply; over
-// it the client is closed and its replies dropped, as Redis does) and, with
-// no limit, by backpressure: once kOutputBackpressure bytes of replies are
+// it the client is closed and its replies dropped, as Redis does; a
+// subscribed client by the pubsub class limit, also when messages arrive) and,
+// with no limit, by backpressure: once kOutputBackpressure bytes of replies are
 // unsent the connection stops running commands and reading, and resumes as
 // the client reads its replies.
 //
@@ -40,6 +41,12 @@ class ConnectionOwner {
   // The connection holds unprocessed input it paused on and can run it now
   // (its replies drained): call ResumeInput() in the next round.
   virtual void MarkResume(Connection* c) = 0;
+  // Thread-safe: a publisher on any thread left mail for c (its mailbox
+  // went from empty to non-empty); call DeliverMail() in the next round.
+  virtual void MailArrived(Connection* c) = 0;
+  // Thread-safe: another thread asked for c to be looked at (CLIENT KILL):
+  // run the housekeeping pass in the next round.
+  virtual void RequestHousekeeping() = 0;
 };
 
 class Connection final : public EventLoop::Handler {
@@ -60,6 +67,8 @@ class Connection final : public EventLoop::Handler {
   // Runs the input the connection paused on (see MarkResume). REQUIRES: the
   // owner's round lock is held, as for events.
   void ResumeInput();
+  // Moves the client's pub/sub mail to its output (see MailArrived).
+  void DeliverMail();
 
   bool closed() const { return closed_; }
   Client& client() { return client_; }
@@ -77,6 +86,7 @@ class Connection final : public EventLoop::Handler {
   // Closes the client if a reply took it over its output limit, or a
   // command asked for it (close_asap); returns true when closed.
   bool CloseIfOverLimits();
+  bool OverOutputLimit();
 
   ServerState& server_;
   ConnectionOwner& owner_;
@@ -95,6 +105,9 @@ class Connection final : public EventLoop::Handler {
   bool resume_marked_ = false;
   bool closed_ = false;
   bool registered_ = false;
+  // When the unsent output first reached the soft output limit (0 = it is
+  // below it).
+  int64_t soft_limit_since_ms_ = 0;
 };
 
 }  // namespace daxkv::kv

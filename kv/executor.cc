@@ -100,6 +100,23 @@ void TouchKeys(const CommandSpec& spec, const CommandContext& ctx) {
   }
 }
 
+// Redis's check for a RESP2 client in subscribed mode: only these run.
+bool AllowedWhileSubscribed(std::string_view name) {
+  return name == "ping" || name == "subscribe" || name == "ssubscribe" ||
+         name == "unsubscribe" || name == "sunsubscribe" ||
+         name == "psubscribe" || name == "punsubscribe" || name == "quit" ||
+         name == "reset";
+}
+
+std::string FullName(const CommandSpec& spec,
+                     std::span<const std::string_view> argv) {
+  std::string name(spec.name);
+  if ((spec.flags & kCmdContainer) && argv.size() > 1) {
+    name += "|" + ToLower(argv[1]);
+  }
+  return name;
+}
+
 }  // namespace
 
 void RunCommand(const CommandSpec& spec, CommandContext& ctx) {
@@ -112,6 +129,8 @@ void RunCommand(const CommandSpec& spec, CommandContext& ctx) {
 void ExecuteCommand(ServerState& server, Client& client,
                     std::span<const std::string_view> argv, ReplyWriter& out) {
   if (argv.empty()) return;
+  // Messages published before this command ran go out before its reply.
+  DrainMailbox(server, client, out);
   const CommandSpec* spec = CommandTable::Default().Find(argv[0]);
   if (spec == nullptr) {
     ReplyUnknownCommand(argv, out);
@@ -143,6 +162,15 @@ void ExecuteCommand(ServerState& server, Client& client,
       !server.PersistenceError().ok()) {
     server.stats().misconf_rejections.fetch_add(1);
     Reject(server, *spec, client, std::string(kMisconf), out);
+    return;
+  }
+  if (client.resp.load(std::memory_order_relaxed) == 2 &&
+      client.pubsub.subscribed() && !AllowedWhileSubscribed(spec->name)) {
+    Reject(server, *spec, client,
+           "ERR Can't execute '" + FullName(*spec, argv) +
+               "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / "
+               "RESET are allowed in this context",
+           out);
     return;
   }
   client.last_command.store(spec, std::memory_order_relaxed);

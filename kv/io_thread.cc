@@ -103,6 +103,30 @@ void IoThread::MarkPending(Connection* c) { pending_.push_back(c); }
 void IoThread::MarkClosed(Connection* c) { closed_.push_back(c); }
 void IoThread::MarkResume(Connection* c) { resume_.push_back(c); }
 
+void IoThread::MailArrived(Connection* c) {
+  bool first;
+  {
+    std::lock_guard<std::mutex> l(mail_mu_);
+    first = mail_.empty();
+    mail_.push_back(c);
+  }
+  if (first) loop_->Wake();  // later ones find the wake-up pending
+}
+
+void IoThread::RequestHousekeeping() {
+  housekeeping_requested_.store(true);
+  loop_->Wake();
+}
+
+void IoThread::ServeMail() {
+  std::vector<Connection*> mail;
+  {
+    std::lock_guard<std::mutex> l(mail_mu_);
+    mail.swap(mail_);
+  }
+  for (Connection* c : mail) c->DeliverMail();
+}
+
 void IoThread::Run() {
   while (!stop_.load()) Round(100);
   Drain();
@@ -114,7 +138,10 @@ void IoThread::Round(int timeout_ms) {
   if (n > 0 || !resume_.empty()) {
     round_lock_.lock();
     if (n > 0) woken = loop_->Dispatch();
-    if (woken) ServeAdopted();
+    if (woken) {
+      ServeAdopted();
+      ServeMail();
+    }
     // Connections closed meanwhile are still allocated: FinishRound frees
     // them only after this.
     std::vector<Connection*> resume;
@@ -124,7 +151,10 @@ void IoThread::Round(int timeout_ms) {
   }
   FinishRound();
   int64_t now = server_.NowMs();
-  if (woken || now - last_housekeeping_ms_ >= kHousekeepingMs) {
+  // Woken for a CLIENT KILL: look at the clients now. A wake-up for mail
+  // or a new connection does not scan them all.
+  if (housekeeping_requested_.exchange(false) ||
+      now - last_housekeeping_ms_ >= kHousekeepingMs) {
     last_housekeeping_ms_ = now;
     Housekeeping();
     FinishRound();
@@ -151,6 +181,12 @@ void IoThread::FinishRound() {
   }
   for (size_t i = 0; i < pending_.size(); ++i) pending_[i]->FlushReplies();
   pending_.clear();
+  if (!closed_.empty()) {
+    // A closed client is unsubscribed (no more mail comes for it), but
+    // mail queued before may still name it.
+    std::lock_guard<std::mutex> l(mail_mu_);
+    for (Connection* c : closed_) std::erase(mail_, c);
+  }
   for (Connection* c : closed_) {
     conns_.erase(c);
     std::erase(resume_, c);
@@ -247,8 +283,10 @@ void IoThread::Housekeeping() {
   std::vector<Connection*> victims;
   for (Connection* c : conns_) {
     if (c->closed()) continue;
-    if (c->client().kill_requested.load() ||
-        (timeout_ms > 0 && c->idle_ms(now) > timeout_ms)) {
+    // As Redis, the idle timeout spares subscribers: they only listen.
+    const bool idle = timeout_ms > 0 && c->idle_ms(now) > timeout_ms &&
+                      !c->client().pubsub.subscribed();
+    if (c->client().kill_requested.load() || idle) {
       victims.push_back(c);
     }
   }

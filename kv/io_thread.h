@@ -61,6 +61,8 @@ class IoThread final : public ConnectionOwner {
   void MarkPending(Connection* c) override;
   void MarkClosed(Connection* c) override;
   void MarkResume(Connection* c) override;
+  void MailArrived(Connection* c) override;
+  void RequestHousekeeping() override;
 
  private:
   class Listener;
@@ -78,6 +80,7 @@ class IoThread final : public ConnectionOwner {
   bool Admit(int fd, const std::string& peer_ip);
   void Serve(int fd, std::string addr, std::string laddr);
   void ServeAdopted();
+  void ServeMail();
   void Housekeeping();
   void Drain();
 
@@ -86,6 +89,10 @@ class IoThread final : public ConnectionOwner {
   IoThreadGroup* group_;
   std::mutex adopt_mu_;
   std::vector<Accepted> adopted_;  // guarded by adopt_mu_
+  // Connections with pub/sub mail, queued by publishers on any thread.
+  std::mutex mail_mu_;
+  std::vector<Connection*> mail_;  // guarded by mail_mu_
+  std::atomic<bool> housekeeping_requested_{false};
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::unordered_set<Connection*> conns_;
   std::vector<Connection*> pending_;

@@ -29,6 +29,9 @@ DEFINE_bool(protected_mode, true,
 DEFINE_string(proto_max_bulk_len, "512M", "Largest accepted argument");
 DEFINE_string(client_output_limit, "0",
               "Close a client whose unsent replies exceed this (0 = no limit)");
+DEFINE_string(client_output_limit_pubsub, "32M 8M 60",
+              "Output limit of a subscribed client: HARD [SOFT SECONDS] "
+              "(closed at HARD unsent bytes, or after SECONDS over SOFT)");
 DEFINE_string(client_query_buffer_limit, "1G",
               "Close a client whose unparsed input exceeds this");
 DEFINE_string(segment_size, "0",

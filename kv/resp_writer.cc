@@ -75,6 +75,8 @@ void ReplyWriter::MapHeader(size_t n) {
 
 void ReplyWriter::SetHeader(size_t n) { Header(resp_ >= 3 ? '~' : '*', n); }
 
+void ReplyWriter::PushHeader(size_t n) { Header(resp_ >= 3 ? '>' : '*', n); }
+
 void ReplyWriter::Double(double v) {
   char buf[64];
   int n;

@@ -34,8 +34,10 @@ class ReplyWriter {
   void ArrayHeader(size_t n);
   void MapHeader(size_t n);  // RESP2: an array of 2n
   void SetHeader(size_t n);  // RESP2: an array of n
-  void Double(double v);     // RESP3 ',', RESP2 bulk string
-  void Bool(bool v);         // RESP3 '#', RESP2 integer 0/1
+  // RESP3 push ('>'): pub/sub messages and confirmations; RESP2: an array.
+  void PushHeader(size_t n);
+  void Double(double v);  // RESP3 ',', RESP2 bulk string
+  void Bool(bool v);      // RESP3 '#', RESP2 integer 0/1
   // RESP3 verbatim string ("=len\r\ntxt:...") or a RESP2 bulk string.
   void Verbatim(std::string_view s);
 

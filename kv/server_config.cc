@@ -4,6 +4,7 @@
 #include <charconv>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "kv/resp_parser.h"
 
@@ -62,6 +63,26 @@ std::string Normalize(std::string_view key) {
 
 }  // namespace
 
+bool ParseOutputLimit(std::string_view v, uint64_t* hard, uint64_t* soft,
+                      int* soft_seconds) {
+  std::vector<std::string_view> parts;
+  size_t i = 0;
+  while (i < v.size()) {
+    size_t j = v.find(' ', i);
+    if (j == std::string_view::npos) j = v.size();
+    if (j > i) parts.push_back(v.substr(i, j - i));
+    i = j + 1;
+  }
+  if (parts.size() == 1) {
+    *soft = 0;
+    *soft_seconds = 0;
+    return ParseByteSize(parts[0], hard);
+  }
+  return parts.size() == 3 && ParseByteSize(parts[0], hard) &&
+         ParseByteSize(parts[1], soft) &&
+         ParseInt(parts[2], 0, 1 << 30, soft_seconds);
+}
+
 Status ApplySetting(std::string_view key, std::string_view value,
                     ServerConfig* c) {
   std::string k = Normalize(key);
@@ -89,6 +110,10 @@ Status ApplySetting(std::string_view key, std::string_view value,
          c->proto_max_bulk_len >= 1024;
   } else if (k == "client_output_limit") {
     ok = ParseByteSize(value, &c->client_output_limit);
+  } else if (k == "client_output_limit_pubsub") {
+    ok = ParseOutputLimit(value, &c->pubsub_output_limit,
+                          &c->pubsub_output_soft_limit,
+                          &c->pubsub_output_soft_seconds);
   } else if (k == "client_query_buffer_limit") {
     ok = ParseByteSize(value, &c->client_query_buffer_limit) &&
          c->client_query_buffer_limit >= 1024 * 1024;
@@ -156,6 +181,9 @@ RuntimeSettings::RuntimeSettings(const ServerConfig& c)
       protected_mode(c.protected_mode),
       proto_max_bulk_len(c.proto_max_bulk_len),
       client_output_limit(c.client_output_limit),
+      pubsub_output_limit(c.pubsub_output_limit),
+      pubsub_output_soft_limit(c.pubsub_output_soft_limit),
+      pubsub_output_soft_seconds(c.pubsub_output_soft_seconds),
       requirepass_(c.requirepass),
       auth_required_(!c.requirepass.empty()) {}
 

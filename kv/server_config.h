@@ -29,6 +29,12 @@ struct ServerConfig {
   uint64_t proto_max_bulk_len = 512ull << 20;
   // Output buffer hard limit per normal client; 0 = none (Redis default).
   uint64_t client_output_limit = 0;
+  // The pubsub class of Redis's client-output-buffer-limit (a client
+  // subscribed to anything): closed at `hard` unsent bytes, or after more
+  // than `soft_seconds` at `soft` or more. Redis's defaults.
+  uint64_t pubsub_output_limit = 32ull << 20;
+  uint64_t pubsub_output_soft_limit = 8ull << 20;
+  int pubsub_output_soft_seconds = 60;
   uint64_t client_query_buffer_limit = 1ull << 30;
   bool require_dax = false;
   // Format a pool whose superblocks are blank although its segments hold
@@ -52,6 +58,10 @@ bool ParseByteSize(std::string_view s, uint64_t* out);
 Status ApplySetting(std::string_view key, std::string_view value,
                     ServerConfig* config);
 
+// Parses "HARD SOFT SECONDS" (or just "HARD") of an output limit class.
+bool ParseOutputLimit(std::string_view v, uint64_t* hard, uint64_t* soft,
+                      int* soft_seconds);
+
 // Reads a config file: one "key value" per line, '#' comments.
 Status LoadConfigFile(const std::string& path, ServerConfig* config);
 
@@ -69,7 +79,15 @@ class RuntimeSettings {
   std::atomic<bool> protected_mode;
   std::atomic<uint64_t> proto_max_bulk_len;
   std::atomic<uint64_t> client_output_limit;
+  std::atomic<uint64_t> client_output_soft_limit{0};
+  std::atomic<int64_t> client_output_soft_seconds{0};
+  std::atomic<uint64_t> pubsub_output_limit;
+  std::atomic<uint64_t> pubsub_output_soft_limit;
+  std::atomic<int64_t> pubsub_output_soft_seconds;
   std::atomic<bool> active_expire{true};
+  // Redis's hll-sparse-max-bytes: a sparse HyperLogLog growing past it
+  // becomes dense.
+  std::atomic<uint64_t> hll_sparse_max_bytes{3000};
 
  private:
   mutable std::mutex mu_;

@@ -89,6 +89,7 @@ void ServerState::Register(Client* c, std::function<void()> wake) {
 
 void ServerState::Unregister(Client* c) {
   watches_.UnwatchAll(c);
+  pubsub_.UnsubscribeEverything(c);
   std::lock_guard<std::mutex> l(clients_mu_);
   clients_.erase(c->id);
 }

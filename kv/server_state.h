@@ -18,6 +18,7 @@
 #include "engine/db.h"
 #include "kv/access_clock.h"
 #include "kv/client.h"
+#include "kv/pubsub.h"
 #include "kv/server_config.h"
 #include "kv/watch_registry.h"
 
@@ -92,8 +93,11 @@ class ServerState {
   // Who WATCHes which keys (every write marks the watchers).
   WatchRegistry& watches() { return watches_; }
 
+  // Pub/sub subscriptions of every client.
+  PubSubRegistry& pubsub() { return pubsub_; }
+
   // Client registry (CLIENT LIST/KILL, INFO clients). Unregister also
-  // unwatches the client's keys.
+  // unwatches the client's keys and unsubscribes it from everything.
   uint64_t NextClientId() { return next_client_id_.fetch_add(1) + 1; }
   void Register(Client* c, std::function<void()> wake);
   void Unregister(Client* c);
@@ -142,6 +146,7 @@ class ServerState {
   std::shared_mutex exec_lock_;
   AccessClock access_clock_;
   WatchRegistry watches_;
+  PubSubRegistry pubsub_;
   std::atomic<uint64_t> next_client_id_{0};
   mutable std::mutex clients_mu_;
   std::map<uint64_t, Entry> clients_;

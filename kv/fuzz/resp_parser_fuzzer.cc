@@ -1,14 +1,16 @@
 // libFuzzer target for the request parser: feeds arbitrary bytes in
 // fuzzer-chosen chunk sizes (slow drip, truncation, pipelines), moving the
 // buffer between calls like a connection does, and echoes every parsed
-// request through the reply writer. Garbage must end in a clean protocol
-// error, never a crash, an out-of-bounds read or a hang.
+// request through the reply writer and the bitmap / HyperLogLog argument
+// parsers and decoders (command_args.h). Garbage must end in a clean
+// protocol error, never a crash, an out-of-bounds read or a hang.
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <string>
 #include <vector>
 
+#include "kv/fuzz/command_args.h"
 #include "kv/glob.h"
 #include "kv/resp_parser.h"
 #include "kv/resp_writer.h"
@@ -38,6 +40,7 @@ void Consume(RequestParser& parser, std::string& buf, size_t* start,
     out.ArrayHeader(args.size());
     for (auto a : args) out.Bulk(a);
     if (args.size() >= 2) (void)daxkv::kv::GlobMatch(args[0], args[1]);
+    daxkv::kv::fuzz::ExerciseCommandArgs(args);
     *start += n;
     parser.Reset();
   }

@@ -1,0 +1,56 @@
+"""Side-by-side runs: the suite's server next to a reference redis-server.
+
+PeerTestCase starts one extra Debian redis-server per test class (next to
+the server under test, whichever --target is) and compares replies byte for
+byte: `both(*cmd)` sends a command to both and asserts identical replies.
+With --target redis the two are the same program, which still checks that
+the command lists run. Without a redis-server binary the class is skipped,
+with the reason.
+"""
+
+import shutil
+import unittest
+
+from harness import ServerProcess, ServerTestCase
+
+
+class PeerTestCase(ServerTestCase):
+    peer = None
+
+    @classmethod
+    def setUpClass(cls):
+        binary = shutil.which("redis-server")
+        if not binary:
+            raise unittest.SkipTest("no redis-server to compare with")
+        super().setUpClass()
+        try:
+            cls.peer = ServerProcess(target="redis", server=binary,
+                                     pool_kind="file").start_or_cleanup()
+        except Exception:
+            cls.server.cleanup()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.peer is not None:
+            cls.peer.cleanup()
+        super().tearDownClass()
+
+    def setUp(self):
+        super().setUp()
+        self.ref = self.peer.client()
+        self.addCleanup(self.ref.close)
+        self.assertEqual(self.ref.cmd("FLUSHALL"), "OK")
+
+    def both(self, *cmd):
+        """Runs cmd on both servers; the replies must be identical."""
+        mine, ref = self.c.cmd(*cmd), self.ref.cmd(*cmd)
+        self.assertEqual(mine, ref, "reply to %r" % (cmd,))
+        return mine
+
+    def both_script(self, lines):
+        """Runs space-separated command lines through both()."""
+        for line in lines:
+            line = line.strip()
+            if line and not line.startswith("#"):
+                self.both(*line.split(" "))
