@@ -18,21 +18,23 @@ constexpr size_t kPackedThreshold = size_t{1} << 30;
 constexpr size_t kSizeSafetyLimit = 8192;
 constexpr size_t kOptimizationLevel[] = {4096, 8192, 16384, 32768, 65536};
 
-// _quicklistNodeAllowInsert as of Redis 7.0: may an element of `sz` bytes
-// join a node of `node_bytes` bytes holding `node_count` elements?
+// _quicklistNodeAllowInsert as redis-server 7.0.15 runs it: may an element
+// of `sz` bytes join a node of `node_bytes` bytes holding `node_count`
+// elements? The entry's size is estimated as sz + 8 (SIZE_ESTIMATE_OVERHEAD;
+// releases before the fix estimated ziplist-style overheads, and filled
+// nodes a few bytes fuller).
 bool NodeAllowsInsert(size_t node_bytes, size_t node_count, size_t sz,
                       int fill) {
-  // 7.0 still estimates the per-entry overhead as a ziplist would.
-  size_t overhead = (sz < 254 ? 1 : 5) + (sz < 64 ? 1 : sz < 16384 ? 2 : 5);
-  size_t new_sz = node_bytes + sz + overhead;
+  constexpr size_t kEstimateOverhead = 8;
+  size_t new_sz = node_bytes + sz + kEstimateOverhead;
   if (fill < 0) {
-    size_t level = static_cast<size_t>(-fill) - 1;
-    if (level < std::size(kOptimizationLevel)) {
-      return new_sz <= kOptimizationLevel[level];
-    }
+    size_t level = std::min(static_cast<size_t>(-static_cast<int64_t>(fill)) - 1,
+                            std::size(kOptimizationLevel) - 1);
+    return new_sz <= kOptimizationLevel[level];
   }
   if (new_sz > kSizeSafetyLimit) return false;
-  return static_cast<int64_t>(node_count) < fill;
+  size_t count_limit = fill == 0 ? 1 : static_cast<size_t>(fill);
+  return node_count + 1 <= count_limit;
 }
 
 // The end of the quicklist node that starts at elements[begin], as

@@ -15,9 +15,11 @@
 
 namespace daxkv::rdb {
 
-// The Redis 7.0 configuration that decides encodings, with its defaults.
+// The Redis 7.0 configuration that decides encodings, with its defaults
+// (the compiled-in ones, which Debian's redis.conf repeats: note 512 hash
+// entries but 128 sorted-set entries).
 struct EncodeOptions {
-  int64_t hash_max_listpack_entries = 128;
+  int64_t hash_max_listpack_entries = 512;
   int64_t hash_max_listpack_value = 64;
   int64_t zset_max_listpack_entries = 128;
   int64_t zset_max_listpack_value = 64;

@@ -39,8 +39,8 @@ Set IntSet(size_t n) {
 
 TEST(EncoderTest, HashListpackBoundaries) {
   EncodeOptions o;
-  EXPECT_EQ(ChooseRdbType(HashOf(128, 64), o), kTypeHashListpack);
-  EXPECT_EQ(ChooseRdbType(HashOf(129, 1), o), kTypeHash);
+  EXPECT_EQ(ChooseRdbType(HashOf(512, 64), o), kTypeHashListpack);
+  EXPECT_EQ(ChooseRdbType(HashOf(513, 1), o), kTypeHash);
   EXPECT_EQ(ChooseRdbType(HashOf(1, 65), o), kTypeHash);
   EXPECT_EQ(ChooseRdbType(Hash{{{std::string(65, 'f'), "v"}}}, o), kTypeHash);
   o.hash_max_listpack_entries = 0;
@@ -100,10 +100,18 @@ TEST(EncoderTest, QuicklistNodesFillToEightKilobytes) {
   EncodeOptions o;
   o.rdb_compression = false;
   List l;
-  // 100-byte elements: 103 bytes each in a listpack, 100 + 3 estimated by
-  // 7.0's rule, so 79 fit under 8192 (7 + 79 * 103 + 103 + 3 > 8192).
+  // 100-byte elements: 103 bytes each in a listpack, estimated as 108, so
+  // 79 fit under 8192 (7 + 78 * 103 + 108 <= 8192 < 7 + 79 * 103 + 108).
   for (int i = 0; i < 200; ++i) l.elements.push_back(std::string(100, 'a'));
   EXPECT_EQ(NodeSizes(l, o), (std::vector<size_t>{79, 79, 42}));
+  // Integer elements are smaller in the listpack than their text, and the
+  // estimate is from the text: 16-digit integers take 10 bytes but count
+  // 16 + 8. After "a" (3 bytes) and 816 of them the node holds 8170 bytes
+  // and 8170 + 24 > 8192: redis-server 7.0.15 starts a new node there
+  // (its older ziplist-style estimate, 16 + 2, would have taken one more).
+  List ints{{"a"}};
+  ints.elements.resize(901, "1153115311531153");
+  EXPECT_EQ(NodeSizes(ints, o), (std::vector<size_t>{817, 84}));
   o.list_max_listpack_size = 10;  // a count limit
   EXPECT_EQ(NodeSizes(List{std::vector<std::string>(25, "x")}, o),
             (std::vector<size_t>{10, 10, 5}));
