@@ -226,14 +226,11 @@ Rd RdbStreamReader::StepModuleAux(Input* in) {
 
 Rd RdbStreamReader::StepValue(Input* in) {
   Rd r = decoder_.Continue(in);
-  if (r != Rd::kOk) {
-    if (r == Rd::kUnsupported || r == Rd::kBad) {
-      return r == Rd::kBad ? in->Fail("key '" + key_ + "': " + in->error())
-                           : in->Unsupported("key '" + key_ + "' holds " +
-                                             in->error());
-    }
-    return r;
+  if (r == Rd::kBad) return in->Fail(KeyForMessage() + ": " + in->error());
+  if (r == Rd::kUnsupported) {
+    return in->Unsupported(KeyForMessage() + " holds " + in->error());
   }
+  if (r != Rd::kOk) return r;
   state_ = State::kOpcode;
   std::optional<int64_t> expire = expire_ms_;
   expire_ms_.reset();
@@ -245,6 +242,15 @@ Rd RdbStreamReader::StepValue(Input* in) {
   return Visit(visitor_->OnKey(db_, std::move(key_),
                                Object{decoder_.Take(), expire}),
                in);
+}
+
+std::string RdbStreamReader::KeyForMessage() const {
+  constexpr size_t kShown = 64;
+  std::string shown = key_.substr(0, kShown);
+  for (char& c : shown) {
+    if (c < 0x20 || c > 0x7e) c = '?';
+  }
+  return "key '" + shown + (key_.size() > kShown ? "...'" : "'");
 }
 
 Rd RdbStreamReader::StepChecksum(Input* in) {

@@ -105,6 +105,8 @@ class RdbStreamReader {
   Rd StepChecksum(Input* in);
   Rd StepModuleAux(Input* in);
   Rd Visit(Status s, Input* in);
+  // The current key for an error message: printable, at most 64 bytes.
+  std::string KeyForMessage() const;
 
   RdbVisitor* visitor_;
   Options options_;

@@ -197,6 +197,9 @@ TEST(PayloadTest, BodyFailuresAreBadDataFormat) {
   expect_bad(std::string("\x02\x02\x01" "a\x01" "a", 7), "duplicate set member");
   expect_bad(std::string("\x04\x02\x01" "f\x01" "1\x01" "f\x01" "2", 11),
              "duplicate hash field");
+  expect_bad(std::string("\x05\x02\x01" "m", 4) + std::string(8, '\0') +
+                 std::string("\x01" "m", 2) + std::string(8, '\0'),
+             "duplicate zset member");
   expect_bad(std::string("\x05\x01\x01" "m", 4) +
                  std::string("\x00\x00\x00\x00\x00\x00\xf8\x7f", 8),
              "NaN binary score");
