@@ -2,8 +2,8 @@
 
 namespace daxkv::rdb {
 
-bool CheckSizedBlob(std::string_view blob, size_t header_size,
-                    const char* what, std::string* error) {
+bool CheckSizedBlob(std::string_view blob, size_t header_size, const char* what,
+                    std::string* error) {
   const char* why = nullptr;
   if (blob.size() < header_size + 1) {
     why = " shorter than its header";

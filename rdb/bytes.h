@@ -36,8 +36,8 @@ inline void AppendLE(std::string* out, uint64_t v, size_t width) {
 // True when `blob` is at least header_size + 1 bytes, its first four bytes
 // (little-endian) equal its size and its last byte is 0xFF; otherwise sets
 // *error, naming the structure `what`.
-bool CheckSizedBlob(std::string_view blob, size_t header_size,
-                    const char* what, std::string* error);
+bool CheckSizedBlob(std::string_view blob, size_t header_size, const char* what,
+                    std::string* error);
 
 }  // namespace daxkv::rdb
 

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <string_view>
 #include <functional>
+#include <string_view>
 #include <utility>
 
 #include "rdb/format.h"
@@ -77,7 +77,8 @@ bool HasDuplicate(const std::vector<T>& items, KeyOf key_of) {
   for (size_t i = 1; i < order.size(); ++i) {
     // Equal keys have equal hashes, so they sit in one run; compare within.
     for (size_t j = i; j > 0 && order[j - 1].first == order[i].first; --j) {
-      if (key_of(items[order[j - 1].second]) == key_of(items[order[i].second])) {
+      if (key_of(items[order[j - 1].second]) ==
+          key_of(items[order[i].second])) {
         return true;
       }
     }
@@ -133,17 +134,22 @@ Rd ObjectDecoder::ReadCount(Input* in) {
     uint64_t count;
     DAXKV_RD(in->Len(&count));
     remaining_ = count;
-    // Never trust a count for an allocation beyond what the window holds.
-    size_t hint = static_cast<size_t>(std::min<uint64_t>(count, in->remaining()));
+    // A count is a claim: reserve no more than the window could hold, and
+    // never much at once (an element is 32+ bytes of memory per input byte).
+    constexpr uint64_t kMaxReserve = 1 << 16;
+    size_t hint = static_cast<size_t>(
+        std::min<uint64_t>({count, in->remaining(), kMaxReserve}));
     std::visit(
         [hint](auto& v) {
           if constexpr (std::is_same_v<std::decay_t<decltype(v)>, List>) {
             v.elements.reserve(hint);
           } else if constexpr (std::is_same_v<std::decay_t<decltype(v)>, Set>) {
             v.members.reserve(hint);
-          } else if constexpr (std::is_same_v<std::decay_t<decltype(v)>, Hash>) {
+          } else if constexpr (std::is_same_v<std::decay_t<decltype(v)>,
+                                              Hash>) {
             v.fields.reserve(hint);
-          } else if constexpr (std::is_same_v<std::decay_t<decltype(v)>, Zset>) {
+          } else if constexpr (std::is_same_v<std::decay_t<decltype(v)>,
+                                              Zset>) {
             v.entries.reserve(hint);
           }
         },
@@ -199,7 +205,8 @@ Rd ObjectDecoder::ReadQuicklistNode(Input* in) {
   if (type_ == kTypeListQuicklist2) {
     DAXKV_RD(in->Len(&container));
     if (container != kContainerPacked && container != kContainerPlain) {
-      return Fail(in, "unknown quicklist container " + std::to_string(container));
+      return Fail(in,
+                  "unknown quicklist container " + std::to_string(container));
     }
   }
   std::string blob;
@@ -211,8 +218,9 @@ Rd ObjectDecoder::ReadQuicklistNode(Input* in) {
     return Rd::kOk;
   }
   std::string error;
-  bool ok = type_ == kTypeListQuicklist2 ? ParseListpack(blob, &elements, &error)
-                                         : ParseZiplist(blob, &elements, &error);
+  bool ok = type_ == kTypeListQuicklist2
+                ? ParseListpack(blob, &elements, &error)
+                : ParseZiplist(blob, &elements, &error);
   // An empty node is skipped silently, as Redis does.
   return ok ? Rd::kOk : Fail(in, error);
 }
@@ -247,7 +255,8 @@ Rd ObjectDecoder::ReadBlobValue(Input* in) {
   if (Hash* h = std::get_if<Hash>(&value_)) {
     h->fields.reserve(scratch_.size() / 2);
     for (size_t i = 0; i < scratch_.size(); i += 2) {
-      h->fields.emplace_back(std::move(scratch_[i]), std::move(scratch_[i + 1]));
+      h->fields.emplace_back(std::move(scratch_[i]),
+                             std::move(scratch_[i + 1]));
     }
   } else {
     Zset& z = std::get<Zset>(value_);
@@ -276,13 +285,11 @@ Rd ObjectDecoder::ReadModule(Input* in) {
 Rd ObjectDecoder::Finish(Input* in) {
   bool dup = false;
   if (const Set* s = std::get_if<Set>(&value_)) {
-    dup = HasDuplicate(s->members, [](const std::string& m) {
-      return std::string_view(m);
-    });
+    dup = HasDuplicate(
+        s->members, [](const std::string& m) { return std::string_view(m); });
   } else if (const Hash* h = std::get_if<Hash>(&value_)) {
-    dup = HasDuplicate(h->fields, [](const auto& f) {
-      return std::string_view(f.first);
-    });
+    dup = HasDuplicate(h->fields,
+                       [](const auto& f) { return std::string_view(f.first); });
   } else if (const Zset* z = std::get_if<Zset>(&value_)) {
     dup = HasDuplicate(z->entries, [](const ZsetEntry& e) {
       return std::string_view(e.member);

@@ -28,8 +28,9 @@ bool NodeAllowsInsert(size_t node_bytes, size_t node_count, size_t sz,
   constexpr size_t kEstimateOverhead = 8;
   size_t new_sz = node_bytes + sz + kEstimateOverhead;
   if (fill < 0) {
-    size_t level = std::min(static_cast<size_t>(-static_cast<int64_t>(fill)) - 1,
-                            std::size(kOptimizationLevel) - 1);
+    size_t level =
+        std::min(static_cast<size_t>(-static_cast<int64_t>(fill)) - 1,
+                 std::size(kOptimizationLevel) - 1);
     return new_sz <= kOptimizationLevel[level];
   }
   if (new_sz > kSizeSafetyLimit) return false;
@@ -46,7 +47,8 @@ size_t NodeEnd(const std::vector<std::string>& elements, size_t begin,
   size_t i = begin + 1;
   for (; i < elements.size(); ++i) {
     size_t sz = elements[i].size();
-    if (sz >= kPackedThreshold || !NodeAllowsInsert(bytes, i - begin, sz, fill)) {
+    if (sz >= kPackedThreshold ||
+        !NodeAllowsInsert(bytes, i - begin, sz, fill)) {
       break;
     }
     bytes += ListpackEntrySize(elements[i]);
@@ -169,13 +171,14 @@ uint8_t ChooseRdbType(const Value& value, const EncodeOptions& opts) {
     case ValueKind::kSet: {
       const Set& s = std::get<Set>(value);
       std::vector<int64_t> ints;
-      bool small = static_cast<int64_t>(s.members.size()) <=
-                   opts.set_max_intset_entries;
+      bool small =
+          static_cast<int64_t>(s.members.size()) <= opts.set_max_intset_entries;
       return small && AllIntegers(s, &ints) ? kTypeSetIntset : kTypeSet;
     }
     case ValueKind::kHash: {
       const Hash& h = std::get<Hash>(value);
-      if (static_cast<int64_t>(h.fields.size()) > opts.hash_max_listpack_entries) {
+      if (static_cast<int64_t>(h.fields.size()) >
+          opts.hash_max_listpack_entries) {
         return kTypeHash;
       }
       for (const auto& [field, v] : h.fields) {
@@ -189,11 +192,13 @@ uint8_t ChooseRdbType(const Value& value, const EncodeOptions& opts) {
     case ValueKind::kZset: {
       const Zset& z = std::get<Zset>(value);
       if (opts.zset_max_listpack_entries == 0 ||
-          static_cast<int64_t>(z.entries.size()) > opts.zset_max_listpack_entries) {
+          static_cast<int64_t>(z.entries.size()) >
+              opts.zset_max_listpack_entries) {
         return kTypeZset2;
       }
       for (const ZsetEntry& e : z.entries) {
-        if (static_cast<int64_t>(e.member.size()) > opts.zset_max_listpack_value) {
+        if (static_cast<int64_t>(e.member.size()) >
+            opts.zset_max_listpack_value) {
           return kTypeZset2;
         }
       }

@@ -1,31 +1,33 @@
 #include "rdb/format.h"
 
+#include <iterator>
+
 namespace daxkv::rdb {
 
 std::string RdbTypeName(int type) {
-  const char* name = "unknown";
-  switch (type) {
-    case kTypeString: name = "string"; break;
-    case kTypeList: name = "list"; break;
-    case kTypeSet: name = "set"; break;
-    case kTypeZset: name = "zset"; break;
-    case kTypeHash: name = "hash"; break;
-    case kTypeZset2: name = "zset 2"; break;
-    case kTypeModulePreGa: name = "module (pre-GA)"; break;
-    case kTypeModule2: name = "module"; break;
-    case kTypeHashZipmap: name = "hash zipmap"; break;
-    case kTypeListZiplist: name = "list ziplist"; break;
-    case kTypeSetIntset: name = "set intset"; break;
-    case kTypeZsetZiplist: name = "zset ziplist"; break;
-    case kTypeHashZiplist: name = "hash ziplist"; break;
-    case kTypeListQuicklist: name = "list quicklist"; break;
-    case kTypeStreamListpacks: name = "stream"; break;
-    case kTypeHashListpack: name = "hash listpack"; break;
-    case kTypeZsetListpack: name = "zset listpack"; break;
-    case kTypeListQuicklist2: name = "list quicklist 2"; break;
-    case kTypeStreamListpacks2: name = "stream 2"; break;
-    default: break;
-  }
+  static constexpr const char* kNames[] = {"string",
+                                           "list",
+                                           "set",
+                                           "zset",
+                                           "hash",
+                                           "zset 2",
+                                           "module (pre-GA)",
+                                           "module",
+                                           "unknown",
+                                           "hash zipmap",
+                                           "list ziplist",
+                                           "set intset",
+                                           "zset ziplist",
+                                           "hash ziplist",
+                                           "list quicklist",
+                                           "stream",
+                                           "hash listpack",
+                                           "zset listpack",
+                                           "list quicklist 2",
+                                           "stream 2"};
+  const char* name = type >= 0 && type < static_cast<int>(std::size(kNames))
+                         ? kNames[type]
+                         : "unknown";
   return std::string(name) + " (type " + std::to_string(type) + ")";
 }
 

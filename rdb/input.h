@@ -69,9 +69,9 @@ class Input {
 };
 
 // Propagates anything but kOk.
-#define DAXKV_RD(expr)                            \
-  do {                                            \
-    ::daxkv::rdb::Rd daxkv_rd_ = (expr);          \
+#define DAXKV_RD(expr)                                        \
+  do {                                                        \
+    ::daxkv::rdb::Rd daxkv_rd_ = (expr);                      \
     if (daxkv_rd_ != ::daxkv::rdb::Rd::kOk) return daxkv_rd_; \
   } while (0)
 

@@ -14,7 +14,11 @@ constexpr uint8_t kEof = 0xFF;
 // lpEncodeBacklen: the entry length, 7 bits per byte, most significant
 // first, every byte but the first flagged with 0x80.
 size_t EncodeBacklen(uint64_t l, uint8_t* buf) {
-  size_t n = l <= 127 ? 1 : l < 16383 ? 2 : l < 2097151 ? 3 : l < 268435455 ? 4 : 5;
+  size_t n = l <= 127        ? 1
+             : l < 16383     ? 2
+             : l < 2097151   ? 3
+             : l < 268435455 ? 4
+                             : 5;
   for (size_t i = 0; i < n; ++i) {
     uint8_t b = static_cast<uint8_t>((l >> (7 * (n - 1 - i))) & 127);
     buf[i] = i == 0 ? b : (b | 128);

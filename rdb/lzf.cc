@@ -3,6 +3,8 @@
 #include <lzf.h>
 
 #include <climits>
+#include <memory>
+#include <new>
 
 namespace daxkv::rdb {
 
@@ -22,14 +24,23 @@ bool LzfDecompress(std::string_view in, size_t out_len, std::string* out) {
       out_len > UINT_MAX) {
     return false;
   }
-  out->resize(out_len);
   // Redis accepts an empty result whatever the input (lzf_decompress returns
   // 0 == len); so does daxkv.
-  if (out_len == 0) return true;
+  if (out_len == 0) {
+    out->clear();
+    return true;
+  }
+  // The length is still a claim: decompress into memory that is neither
+  // zero-filled nor kept, so a corrupt claim touches only the pages the
+  // decompressor really writes, and an impossible one fails cleanly.
+  std::unique_ptr<char[]> buf(new (std::nothrow) char[out_len]);
+  if (!buf) return false;
   unsigned int n =
-      lzf_decompress(in.data(), static_cast<unsigned int>(in.size()),
-                     out->data(), static_cast<unsigned int>(out_len));
-  return n == out_len;
+      lzf_decompress(in.data(), static_cast<unsigned int>(in.size()), buf.get(),
+                     static_cast<unsigned int>(out_len));
+  if (n != out_len) return false;
+  out->assign(buf.get(), out_len);
+  return true;
 }
 
 }  // namespace daxkv::rdb

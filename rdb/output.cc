@@ -54,11 +54,13 @@ void WriteLen(ByteSink* out, uint64_t len) {
     Put(out, b, 2);
   } else if (len <= UINT32_MAX) {
     b[0] = 0x80;
-    for (int i = 0; i < 4; ++i) b[1 + i] = static_cast<uint8_t>(len >> (24 - 8 * i));
+    for (int i = 0; i < 4; ++i)
+      b[1 + i] = static_cast<uint8_t>(len >> (24 - 8 * i));
     Put(out, b, 5);
   } else {
     b[0] = 0x81;
-    for (int i = 0; i < 8; ++i) b[1 + i] = static_cast<uint8_t>(len >> (56 - 8 * i));
+    for (int i = 0; i < 8; ++i)
+      b[1 + i] = static_cast<uint8_t>(len >> (56 - 8 * i));
     Put(out, b, 9);
   }
 }

@@ -67,9 +67,9 @@ StatusOr<Value> DecodeDumpPayload(std::string_view payload) {
       return NotSupportedError("DUMP payload holds " + in.error());
   }
   if (in.remaining() != 0) {
-    return InvalidArgumentError("Bad data format: " +
-                                std::to_string(in.remaining()) +
-                                " bytes after the value");
+    return InvalidArgumentError(
+        "Bad data format: " + std::to_string(in.remaining()) +
+        " bytes after the value");
   }
   if (decoder.empty()) {
     return InvalidArgumentError("Bad data format: empty " + RdbTypeName(type));

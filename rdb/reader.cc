@@ -85,10 +85,10 @@ size_t RdbStreamReader::Parse(std::string_view window) {
     if (r == Rd::kShort) {
       need_ = in.needed() - in.pos();
     } else if (status_.ok()) {
-      std::string msg = "RDB offset " + std::to_string(offset_ + start) +
-                        ": " + in.error();
-      status_ = r == Rd::kUnsupported ? NotSupportedError(msg)
-                                      : CorruptionError(msg);
+      std::string msg =
+          "RDB offset " + std::to_string(offset_ + start) + ": " + in.error();
+      status_ =
+          r == Rd::kUnsupported ? NotSupportedError(msg) : CorruptionError(msg);
     }
     break;
   }
@@ -101,11 +101,20 @@ Rd RdbStreamReader::Step(Input* in) {
   State before = state_;
   Rd r = Rd::kOk;
   switch (state_) {
-    case State::kMagic: r = StepMagic(in); break;
-    case State::kOpcode: r = StepOpcode(in); break;
-    case State::kValue: r = StepValue(in); break;
-    case State::kChecksum: r = StepChecksum(in); break;
-    case State::kDone: break;
+    case State::kMagic:
+      r = StepMagic(in);
+      break;
+    case State::kOpcode:
+      r = StepOpcode(in);
+      break;
+    case State::kValue:
+      r = StepValue(in);
+      break;
+    case State::kChecksum:
+      r = StepChecksum(in);
+      break;
+    case State::kDone:
+      break;
   }
   // The value decoder keeps the elements it finished; anything else is
   // read again whole.
@@ -122,7 +131,8 @@ Rd RdbStreamReader::Visit(Status s, Input* in) {
 Rd RdbStreamReader::StepMagic(Input* in) {
   std::string_view magic;
   DAXKV_RD(in->Bytes(9, &magic));
-  if (magic.substr(0, 5) != "REDIS") return in->Fail("not an RDB: bad signature");
+  if (magic.substr(0, 5) != "REDIS")
+    return in->Fail("not an RDB: bad signature");
   int version = 0;
   for (char c : magic.substr(5)) {
     if (c < '0' || c > '9') return in->Fail("not an RDB: bad version digits");
@@ -143,40 +153,16 @@ Rd RdbStreamReader::StepOpcode(Input* in) {
   uint8_t op;
   DAXKV_RD(in->Byte(&op));
   switch (op) {
-    case kOpExpireTime: {
-      uint64_t seconds;
-      DAXKV_RD(in->FixedLE(4, &seconds));
-      expire_ms_ = SignExtend(seconds, 32) * 1000;
-      return Rd::kOk;
-    }
-    case kOpExpireTimeMs: {
-      uint64_t ms;
-      DAXKV_RD(in->FixedLE(8, &ms));
-      expire_ms_ = static_cast<int64_t>(ms);
-      return Rd::kOk;
-    }
-    case kOpFreq: {
-      uint8_t lfu;
-      return in->Byte(&lfu);
-    }
-    case kOpIdle: {
-      uint64_t idle;
-      return in->Len(&idle);
-    }
+    case kOpExpireTime:
+    case kOpExpireTimeMs:
+    case kOpFreq:
+    case kOpIdle:
+      return StepKeyAttribute(op, in);
     case kOpEof:
       state_ = version_ >= 5 ? State::kChecksum : State::kDone;
       return Rd::kOk;
-    case kOpSelectDb: {
-      uint64_t db;
-      DAXKV_RD(in->Len(&db));
-      if (db != 0 && options_.other_dbs == Options::OtherDbs::kRefuse) {
-        return in->Unsupported(
-            "the RDB holds keys of database " + std::to_string(db) +
-            "; daxkv serves database 0 only");
-      }
-      db_ = options_.other_dbs == Options::OtherDbs::kPassThrough ? db : 0;
-      return Rd::kOk;
-    }
+    case kOpSelectDb:
+      return StepSelectDb(in);
     case kOpResizeDb: {
       uint64_t keys, expires;
       DAXKV_RD(in->Len(&keys));
@@ -211,12 +197,45 @@ Rd RdbStreamReader::StepOpcode(Input* in) {
   return Rd::kOk;
 }
 
+// Opcodes that describe the next key: its expiry, or LRU/LFU state that
+// daxkv does not keep.
+Rd RdbStreamReader::StepKeyAttribute(uint8_t op, Input* in) {
+  uint64_t v;
+  switch (op) {
+    case kOpExpireTime:  // seconds, int32
+      DAXKV_RD(in->FixedLE(4, &v));
+      expire_ms_ = SignExtend(v, 32) * 1000;
+      return Rd::kOk;
+    case kOpExpireTimeMs:
+      DAXKV_RD(in->FixedLE(8, &v));
+      expire_ms_ = static_cast<int64_t>(v);
+      return Rd::kOk;
+    case kOpFreq:
+      return in->FixedLE(1, &v);
+    default:  // kOpIdle
+      return in->Len(&v);
+  }
+}
+
+Rd RdbStreamReader::StepSelectDb(Input* in) {
+  uint64_t db;
+  DAXKV_RD(in->Len(&db));
+  if (db != 0 && options_.other_dbs == Options::OtherDbs::kRefuse) {
+    return in->Unsupported("the RDB holds keys of database " +
+                           std::to_string(db) +
+                           "; daxkv serves database 0 only");
+  }
+  db_ = options_.other_dbs == Options::OtherDbs::kPassThrough ? db : 0;
+  return Rd::kOk;
+}
+
 Rd RdbStreamReader::StepModuleAux(Input* in) {
   uint64_t module_id, when_opcode, when, first;
   DAXKV_RD(in->Len(&module_id));
   DAXKV_RD(in->Len(&when_opcode));
   DAXKV_RD(in->Len(&when));
-  if (when_opcode != kModuleOpUint) return in->Fail("module AUX: bad when_opcode");
+  if (when_opcode != kModuleOpUint)
+    return in->Fail("module AUX: bad when_opcode");
   DAXKV_RD(in->Len(&first));
   if (first == kModuleOpEof) return Rd::kOk;  // the module saved nothing
   return in->Unsupported("module auxiliary data of module type '" +
@@ -239,9 +258,9 @@ Rd RdbStreamReader::StepValue(Input* in) {
     return Rd::kOk;
   }
   ++keys_;
-  return Visit(visitor_->OnKey(db_, std::move(key_),
-                               Object{decoder_.Take(), expire}),
-               in);
+  return Visit(
+      visitor_->OnKey(db_, std::move(key_), Object{decoder_.Take(), expire}),
+      in);
 }
 
 std::string RdbStreamReader::KeyForMessage() const {

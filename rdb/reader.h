@@ -103,6 +103,8 @@ class RdbStreamReader {
   Rd StepOpcode(Input* in);
   Rd StepValue(Input* in);
   Rd StepChecksum(Input* in);
+  Rd StepKeyAttribute(uint8_t op, Input* in);
+  Rd StepSelectDb(Input* in);
   Rd StepModuleAux(Input* in);
   Rd Visit(Status s, Input* in);
   // The current key for an error message: printable, at most 64 bytes.

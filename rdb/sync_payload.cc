@@ -16,10 +16,17 @@ Status SyncPayloadReader::Feed(std::string_view data, size_t* consumed) {
   while (!data.empty() && !done() && status_.ok()) {
     size_t used = 0;
     switch (state_) {
-      case State::kHeader: status_ = FeedHeader(data, &used); break;
-      case State::kBody: status_ = FeedBody(data, &used); break;
-      case State::kMark: status_ = FeedMark(data, &used); break;
-      case State::kDone: break;
+      case State::kHeader:
+        status_ = FeedHeader(data, &used);
+        break;
+      case State::kBody:
+        status_ = FeedBody(data, &used);
+        break;
+      case State::kMark:
+        status_ = FeedMark(data, &used);
+        break;
+      case State::kDone:
+        break;
     }
     *consumed += used;
     data.remove_prefix(used);
@@ -30,9 +37,9 @@ Status SyncPayloadReader::Feed(std::string_view data, size_t* consumed) {
 Status SyncPayloadReader::Finish() {
   DAXKV_RETURN_IF_ERROR(status_);
   if (!done()) {
-    status_ = IOError("the replication link closed before the RDB payload " +
-                      std::string(state_ == State::kHeader ? "header"
-                                                           : "ended"));
+    status_ =
+        IOError("the replication link closed before the RDB payload " +
+                std::string(state_ == State::kHeader ? "header" : "ended"));
   }
   return status_;
 }
@@ -90,7 +97,8 @@ Status SyncPayloadReader::ParseHeaderLine(std::string_view line) {
 }
 
 Status SyncPayloadReader::FeedBody(std::string_view data, size_t* used) {
-  if (!diskless_) data = data.substr(0, std::min<uint64_t>(data.size(), body_left_));
+  if (!diskless_)
+    data = data.substr(0, std::min<uint64_t>(data.size(), body_left_));
   size_t rdb_used = 0;
   DAXKV_RETURN_IF_ERROR(rdb_->Feed(data, &rdb_used));
   *used = rdb_used;
@@ -115,7 +123,8 @@ Status SyncPayloadReader::FeedBody(std::string_view data, size_t* used) {
 
 Status SyncPayloadReader::FeedMark(std::string_view data, size_t* used) {
   size_t take = std::min(data.size(), kEofMarkSize - mark_seen_);
-  if (data.substr(0, take) != std::string_view(mark_).substr(mark_seen_, take)) {
+  if (data.substr(0, take) !=
+      std::string_view(mark_).substr(mark_seen_, take)) {
     return CorruptionError(
         "the diskless payload's end mark does not follow the RDB");
   }

@@ -6,11 +6,16 @@ namespace daxkv::rdb {
 
 std::string_view KindName(ValueKind kind) {
   switch (kind) {
-    case ValueKind::kString: return "string";
-    case ValueKind::kList: return "list";
-    case ValueKind::kSet: return "set";
-    case ValueKind::kHash: return "hash";
-    case ValueKind::kZset: return "zset";
+    case ValueKind::kString:
+      return "string";
+    case ValueKind::kList:
+      return "list";
+    case ValueKind::kSet:
+      return "set";
+    case ValueKind::kHash:
+      return "hash";
+    case ValueKind::kZset:
+      return "zset";
   }
   return "unknown";
 }

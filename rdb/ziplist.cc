@@ -55,11 +55,21 @@ bool ReadEntry(const uint8_t* p, const uint8_t* end, Entry* e,
   int64_t iv = 0;
   if (!is_string) {
     switch (enc) {
-      case 0xC0: width = 2; break;
-      case 0xD0: width = 4; break;
-      case 0xE0: width = 8; break;
-      case 0xF0: width = 3; break;
-      case 0xFE: width = 1; break;
+      case 0xC0:
+        width = 2;
+        break;
+      case 0xD0:
+        width = 4;
+        break;
+      case 0xE0:
+        width = 8;
+        break;
+      case 0xF0:
+        width = 3;
+        break;
+      case 0xFE:
+        width = 1;
+        break;
       default:
         if (enc < 0xF1 || enc > 0xFD) return false;
         iv = (enc & 0x0F) - 1;  // immediate 0..12

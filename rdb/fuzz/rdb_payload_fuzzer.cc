@@ -38,7 +38,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   EncodeOptions opts;
   opts.rdb_compression = (data[0] & 2) != 0;
   auto encoded = EncodeDumpPayload(value, opts);
-  if (!encoded.ok()) __builtin_trap();  // Decode never yields what Encode refuses
+  if (!encoded.ok())
+    __builtin_trap();  // Decode never yields what Encode refuses
   auto again = DecodeDumpPayload(*encoded);
   if (!again.ok()) __builtin_trap();
   Value a = value, b = *again;

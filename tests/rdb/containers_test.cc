@@ -44,12 +44,35 @@ std::vector<std::string> ParseLp(const std::string& blob) {
 // Every integer width and every string-length encoding, at the boundaries.
 const std::vector<std::string>& BoundaryElements() {
   static const std::vector<std::string> kElements = {
-      "0", "127", "128", "-1", "-4096", "4095", "4096", "-4097", "32767",
-      "-32768", "32768", "8388607", "-8388608", "8388608", "2147483647",
-      "-2147483648", "2147483648", "9223372036854775807",
-      "-9223372036854775808", "", "-0", "007", "+5", std::string(63, 'a'),
-      std::string(64, 'b'), std::string(4095, 'c'), std::string(4096, 'd'),
-      std::string("\0\xff\x80", 3), std::string(70000, 'e')};
+      "0",
+      "127",
+      "128",
+      "-1",
+      "-4096",
+      "4095",
+      "4096",
+      "-4097",
+      "32767",
+      "-32768",
+      "32768",
+      "8388607",
+      "-8388608",
+      "8388608",
+      "2147483647",
+      "-2147483648",
+      "2147483648",
+      "9223372036854775807",
+      "-9223372036854775808",
+      "",
+      "-0",
+      "007",
+      "+5",
+      std::string(63, 'a'),
+      std::string(64, 'b'),
+      std::string(4095, 'c'),
+      std::string(4096, 'd'),
+      std::string("\0\xff\x80", 3),
+      std::string(70000, 'e')};
   return kElements;
 }
 
@@ -57,12 +80,13 @@ TEST(ListpackTest, BuilderMatchesRedisBytes) {
   // The quicklist node of RPUSH l 0 1 a -5000 70000 -9000000 3000000000 x*70,
   // DUMPed by redis-server 7.0.15 with rdbcompression no.
   const std::string redis =
-      Unhex("70000000080000010101816102f178ec03f270110104f3c0ab76ff05f4005ed0"
-            "b20000000009e046") +
+      Unhex(
+          "70000000080000010101816102f178ec03f270110104f3c0ab76ff05f4005ed0"
+          "b20000000009e046") +
       std::string(70, 'x') + Unhex("48ff");
   ListpackBuilder b;
-  for (const char* e : {"0", "1", "a", "-5000", "70000", "-9000000",
-                        "3000000000"}) {
+  for (const char* e :
+       {"0", "1", "a", "-5000", "70000", "-9000000", "3000000000"}) {
     b.Append(e);
   }
   b.Append(std::string(70, 'x'));
@@ -114,7 +138,7 @@ TEST(ListpackTest, RejectsMalformed) {
     return !ParseListpack(blob, &out, &error);
   };
   EXPECT_TRUE(bad(good.substr(0, good.size() - 1)));  // no terminator
-  EXPECT_TRUE(bad(good + "x"));                      // size header mismatch
+  EXPECT_TRUE(bad(good + "x"));                       // size header mismatch
   std::string t = good;
   t[0] = static_cast<char>(t[0] + 1);
   EXPECT_TRUE(bad(t));
@@ -136,9 +160,9 @@ TEST(ListpackTest, RejectsMalformed) {
 
 TEST(ZiplistTest, ParsesEveryEncoding) {
   std::vector<std::string> entries = BoundaryElements();
-  entries.push_back(std::string(300, 'p'));  // forces a 5-byte prevlen
-  entries.push_back("12");                   // immediate
-  entries.push_back("13");                   // int8
+  entries.push_back(std::string(300, 'p'));    // forces a 5-byte prevlen
+  entries.push_back("12");                     // immediate
+  entries.push_back("13");                     // int8
   entries.push_back(std::string(20000, 'z'));  // 32-bit string length
   std::vector<std::string> out;
   std::string error;
@@ -154,7 +178,8 @@ TEST(ZiplistTest, EmptyZiplistIsValidAndEmpty) {
 }
 
 TEST(ZiplistTest, RejectsMalformed) {
-  const std::string good = BuildZiplist({"a", "300", std::string(260, 'x'), "b"});
+  const std::string good =
+      BuildZiplist({"a", "300", std::string(260, 'x'), "b"});
   std::vector<std::string> out;
   std::string error;
   auto bad = [&](const std::string& blob) {
@@ -181,8 +206,7 @@ TEST(ZiplistTest, RejectsMalformed) {
 TEST(IntsetTest, BuildsTheNarrowestEncodingAsRedisDoes) {
   // SADD s16 5 -3 100 / SADD s32 5 70000 / SADD s64 -1 9000000000 on
   // redis-server 7.0.15 (the blob inside the DUMP payload).
-  EXPECT_EQ(BuildIntset({-3, 5, 100}),
-            Unhex("0200000003000000fdff05006400"));
+  EXPECT_EQ(BuildIntset({-3, 5, 100}), Unhex("0200000003000000fdff05006400"));
   EXPECT_EQ(BuildIntset({5, 70000}), Unhex("04000000020000000500000070110100"));
   EXPECT_EQ(BuildIntset({-1, 9000000000}),
             Unhex("0800000002000000ffffffffffffffff001a711802000000"));
@@ -191,8 +215,8 @@ TEST(IntsetTest, BuildsTheNarrowestEncodingAsRedisDoes) {
 TEST(IntsetTest, ParsesAndValidates) {
   std::vector<std::string> out;
   std::string error;
-  ASSERT_TRUE(ParseIntset(BuildIntset({INT64_MIN, -1, 0, INT64_MAX}), &out,
-                          &error));
+  ASSERT_TRUE(
+      ParseIntset(BuildIntset({INT64_MIN, -1, 0, INT64_MAX}), &out, &error));
   EXPECT_EQ(out, (std::vector<std::string>{"-9223372036854775808", "-1", "0",
                                            "9223372036854775807"}));
   EXPECT_FALSE(ParseIntset(BuildIntset({}), &out, &error));  // empty

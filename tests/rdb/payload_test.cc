@@ -18,10 +18,10 @@
 namespace daxkv::rdb {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::BuildZiplist;
 using testing::BuildZipmap;
 using testing::FramePayload;
+using ::testing::HasSubstr;
 using testing::Unhex;
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
@@ -131,20 +131,25 @@ TEST(PayloadTest, DecodesLegacyEncodings) {
   };
   auto blob = [](const std::string& b) {  // a 32-bit length RDB string
     std::string out("\x80", 1);
-    for (int i = 3; i >= 0; --i) out.push_back(static_cast<char>(b.size() >> (8 * i)));
+    for (int i = 3; i >= 0; --i)
+      out.push_back(static_cast<char>(b.size() >> (8 * i)));
     return out + b;
   };
-  ASSERT_OK_AND_ASSIGN(Value l, decode("\x0a" + blob(BuildZiplist({"a", "5", "-70000"}))));
+  ASSERT_OK_AND_ASSIGN(
+      Value l, decode("\x0a" + blob(BuildZiplist({"a", "5", "-70000"}))));
   EXPECT_EQ(l, Value(List{{"a", "5", "-70000"}}));
-  ASSERT_OK_AND_ASSIGN(Value q, decode(std::string("\x0e\x02", 2) +
-                                       blob(BuildZiplist({"a", "b"})) +
-                                       blob(BuildZiplist({}))));
+  ASSERT_OK_AND_ASSIGN(
+      Value q, decode(std::string("\x0e\x02", 2) +
+                      blob(BuildZiplist({"a", "b"})) + blob(BuildZiplist({}))));
   EXPECT_EQ(q, Value(List{{"a", "b"}}));  // the empty node is skipped
-  ASSERT_OK_AND_ASSIGN(Value h, decode("\x0d" + blob(BuildZiplist({"f", "1", "g", "v"}))));
+  ASSERT_OK_AND_ASSIGN(
+      Value h, decode("\x0d" + blob(BuildZiplist({"f", "1", "g", "v"}))));
   EXPECT_EQ(h, Value(Hash{{{"f", "1"}, {"g", "v"}}}));
-  ASSERT_OK_AND_ASSIGN(Value z, decode("\x0c" + blob(BuildZiplist({"m", "1.5", "n", "-3"}))));
+  ASSERT_OK_AND_ASSIGN(
+      Value z, decode("\x0c" + blob(BuildZiplist({"m", "1.5", "n", "-3"}))));
   EXPECT_EQ(z, Value(Zset{{{"m", 1.5}, {"n", -3}}}));
-  ASSERT_OK_AND_ASSIGN(Value zm, decode("\x09" + blob(BuildZipmap({{"a", "b"}}))));
+  ASSERT_OK_AND_ASSIGN(Value zm,
+                       decode("\x09" + blob(BuildZipmap({{"a", "b"}}))));
   EXPECT_EQ(zm, Value(Hash{{{"a", "b"}}}));
   // ZSET with decimal scores: 254 = +inf, 255 = -inf.
   ASSERT_OK_AND_ASSIGN(
@@ -152,15 +157,19 @@ TEST(PayloadTest, DecodesLegacyEncodings) {
                        str("b") + "\xfe" + str("c") + "\xff"));
   EXPECT_EQ(zs, Value(Zset{{{"a", 2.5}, {"b", kInf}, {"c", -kInf}}}));
   // Plain list, set and hash with int-encoded members.
-  ASSERT_OK_AND_ASSIGN(Value pl, decode(std::string("\x01\x02\xc0\x07", 4) + str("x")));
+  ASSERT_OK_AND_ASSIGN(Value pl,
+                       decode(std::string("\x01\x02\xc0\x07", 4) + str("x")));
   EXPECT_EQ(pl, Value(List{{"7", "x"}}));
-  ASSERT_OK_AND_ASSIGN(Value ps, decode(std::string("\x02\x02\xc1\x00\x80", 5) + str("x")));
+  ASSERT_OK_AND_ASSIGN(
+      Value ps, decode(std::string("\x02\x02\xc1\x00\x80", 5) + str("x")));
   EXPECT_EQ(ps, Value(Set{{"-32768", "x"}}));
-  ASSERT_OK_AND_ASSIGN(Value ph, decode(std::string("\x04\x01", 2) + str("f") +
-                                        std::string("\xc2\x00\x00\x00\x80", 5)));
+  ASSERT_OK_AND_ASSIGN(Value ph,
+                       decode(std::string("\x04\x01", 2) + str("f") +
+                              std::string("\xc2\x00\x00\x00\x80", 5)));
   EXPECT_EQ(ph, Value(Hash{{{"f", "-2147483648"}}}));
   // A quicklist 2 plain node holds one element verbatim.
-  ASSERT_OK_AND_ASSIGN(Value plain, decode(std::string("\x12\x01\x01", 3) + str("big")));
+  ASSERT_OK_AND_ASSIGN(Value plain,
+                       decode(std::string("\x12\x01\x01", 3) + str("big")));
   EXPECT_EQ(plain, Value(List{{"big"}}));
 }
 
@@ -181,52 +190,68 @@ TEST(PayloadTest, FooterFailuresAreChecksumOrVersionErrors) {
   EXPECT_OK(DecodeDumpPayload(FramePayload(std::string("\x00\x01v", 3), 1)));
 }
 
-TEST(PayloadTest, BodyFailuresAreBadDataFormat) {
-  auto expect_bad = [](const std::string& body, const char* why) {
-    StatusOr<Value> r = DecodeDumpPayload(FramePayload(body));
-    EXPECT_THAT(r, StatusIs(StatusCode::kInvalidArgument)) << why;
-    EXPECT_EQ(RestoreErrorReply(r.status()), "ERR Bad data format") << why;
+// Bytes from numbers, so that hex escapes cannot swallow following text.
+std::string B(std::initializer_list<int> bytes) {
+  std::string out;
+  for (int b : bytes) out.push_back(static_cast<char>(b));
+  return out;
+}
+
+void ExpectBadDataFormat(const std::string& body, const char* why) {
+  StatusOr<Value> r = DecodeDumpPayload(FramePayload(body));
+  EXPECT_THAT(r, StatusIs(StatusCode::kInvalidArgument)) << why;
+  EXPECT_EQ(RestoreErrorReply(r.status()), "ERR Bad data format") << why;
+}
+
+TEST(PayloadTest, MalformedBodiesAreBadDataFormat) {
+  const std::pair<std::string, const char*> cases[] = {
+      {"", "no type"},
+      {B({0, 5}) + "abc", "truncated string"},
+      {B({0, 1}) + "ab", "trailing bytes"},
+      {B({8, 0}), "type 8"},
+      {B({20, 0}), "type 20 (RDB 11)"},
+      {B({6, 0}), "pre-GA module"},
+      {B({0, 0xC3, 5, 0x80, 0, 1, 0, 0}) + "aaaaa",
+       "LZF claiming more than 88x its input"},
+      {B({0, 0xC3, 3, 5, 5}) + "xyz", "invalid LZF stream"},
+      {B({0, 0xC5}), "unknown string encoding"},
+      {B({1, 0x82}), "unknown length encoding"},
+      {B({18, 1, 3, 1}) + "x", "quicklist container 3"},
+      {B({18, 1, 2, 0}), "empty quicklist node"},
   };
-  expect_bad("", "no type");
-  expect_bad(std::string("\x00\x05" "abc", 5), "truncated string");
-  expect_bad(std::string("\x00\x01" "ab", 4), "trailing bytes");
-  expect_bad(std::string("\x08\x00", 2), "type 8");
-  expect_bad(std::string("\x14\x00", 2), "type 20 (RDB 11)");
-  expect_bad(std::string("\x06\x00", 2), "pre-GA module");
-  expect_bad(std::string("\x01\x00", 2), "empty list");
-  expect_bad(std::string("\x02\x02\x01" "a\x01" "a", 7), "duplicate set member");
-  expect_bad(std::string("\x04\x02\x01" "f\x01" "1\x01" "f\x01" "2", 11),
-             "duplicate hash field");
-  expect_bad(std::string("\x05\x02\x01" "m", 4) + std::string(8, '\0') +
-                 std::string("\x01" "m", 2) + std::string(8, '\0'),
-             "duplicate zset member");
-  expect_bad(std::string("\x05\x01\x01" "m", 4) +
-                 std::string("\x00\x00\x00\x00\x00\x00\xf8\x7f", 8),
-             "NaN binary score");
-  expect_bad(std::string("\x03\x01\x01" "m\xfd", 5), "NaN decimal score");
-  expect_bad(std::string("\x00\xc3\x05\x80\x00\x01\x00\x00" "aaaaa", 13),
-             "LZF claiming more than 88x its input");
-  expect_bad(std::string("\x00\xc3\x03\x05\x05xyz", 8), "invalid LZF stream");
-  expect_bad(std::string("\x00\xc5", 2), "unknown string encoding");
-  expect_bad(std::string("\x01\x82", 2), "unknown length encoding");
-  expect_bad(std::string("\x12\x01\x03\x01x", 5), "quicklist container 3");
-  expect_bad(std::string("\x12\x01\x02\x00", 4), "empty quicklist node");
+  for (const auto& [body, why] : cases) ExpectBadDataFormat(body, why);
+}
+
+TEST(PayloadTest, ValuesRedisCannotHoldAreBadDataFormat) {
+  const std::string zero_score(8, '\0');
+  const std::string nan_score = B({0, 0, 0, 0, 0, 0, 0xF8, 0x7F});
   ListpackBuilder odd;
   odd.Append("f");
-  std::string lp = odd.Finish();
-  expect_bad("\x10" + std::string(1, static_cast<char>(lp.size())) + lp,
-             "odd hash listpack");
-  ListpackBuilder badscore;
-  badscore.Append("m");
-  badscore.Append("notanumber");
-  lp = badscore.Finish();
-  expect_bad("\x11" + std::string(1, static_cast<char>(lp.size())) + lp,
-             "zset listpack score");
+  std::string odd_lp = odd.Finish();
+  ListpackBuilder bad_score;
+  bad_score.Append("m");
+  bad_score.Append("notanumber");
+  std::string bad_score_lp = bad_score.Finish();
+  const std::pair<std::string, const char*> cases[] = {
+      {B({1, 0}), "empty list"},
+      {B({2, 2, 1}) + "a" + B({1}) + "a", "duplicate set member"},
+      {B({4, 2, 1}) + "f" + B({1}) + "1" + B({1}) + "f" + B({1}) + "2",
+       "duplicate hash field"},
+      {B({5, 2, 1}) + "m" + zero_score + B({1}) + "m" + zero_score,
+       "duplicate zset member"},
+      {B({5, 1, 1}) + "m" + nan_score, "NaN binary score"},
+      {B({3, 1, 1}) + "m" + B({0xFD}), "NaN decimal score"},
+      {B({16, static_cast<int>(odd_lp.size())}) + odd_lp, "odd hash listpack"},
+      {B({17, static_cast<int>(bad_score_lp.size())}) + bad_score_lp,
+       "zset listpack score"},
+  };
+  for (const auto& [body, why] : cases) ExpectBadDataFormat(body, why);
 }
 
 TEST(PayloadTest, StreamsAndModulesAreNamedAndRefused) {
   // A stream payload's first bytes (the rest is never read).
-  StatusOr<Value> s = DecodeDumpPayload(FramePayload(std::string("\x13\x01", 2)));
+  StatusOr<Value> s =
+      DecodeDumpPayload(FramePayload(std::string("\x13\x01", 2)));
   EXPECT_THAT(s, StatusIs(StatusCode::kNotSupported, HasSubstr("stream")));
   EXPECT_THAT(RestoreErrorReply(s.status()),
               HasSubstr("ERR Bad data format: DUMP payload holds a stream"));
@@ -244,7 +269,8 @@ TEST(PayloadTest, StreamsAndModulesAreNamedAndRefused) {
 }
 
 TEST(PayloadTest, EncodeRefusesWhatRedisCannotHold) {
-  EXPECT_THAT(EncodeDumpPayload(List{}), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(EncodeDumpPayload(List{}),
+              StatusIs(StatusCode::kInvalidArgument));
   EXPECT_THAT(EncodeDumpPayload(Zset{{{"m", std::nan("")}}}),
               StatusIs(StatusCode::kInvalidArgument));
   EXPECT_OK(EncodeDumpPayload(std::string()));  // an empty string is fine
@@ -261,7 +287,8 @@ TEST(PayloadTest, MutatedBodiesNeverCrash) {
   }
   for (int k = 0; k < 5; ++k) {
     ASSERT_OK_AND_ASSIGN(std::string p,
-                         EncodeDumpPayload(testing::RandomValue(rng, static_cast<ValueKind>(k), 50)));
+                         EncodeDumpPayload(testing::RandomValue(
+                             rng, static_cast<ValueKind>(k), 50)));
     bodies.push_back(p.substr(0, p.size() - 10));
   }
   int decoded = 0, failed = 0;
@@ -272,9 +299,15 @@ TEST(PayloadTest, MutatedBodiesNeverCrash) {
       for (int e = 0; e < edits && !t.empty(); ++e) {
         size_t at = rng() % t.size();
         switch (rng() % 3) {
-          case 0: t[at] = static_cast<char>(rng()); break;
-          case 1: t.erase(at, 1 + rng() % 4); break;
-          default: t.insert(at, 1, static_cast<char>(rng())); break;
+          case 0:
+            t[at] = static_cast<char>(rng());
+            break;
+          case 1:
+            t.erase(at, 1 + rng() % 4);
+            break;
+          default:
+            t.insert(at, 1, static_cast<char>(rng()));
+            break;
         }
       }
       (DecodeDumpPayload(FramePayload(t)).ok() ? decoded : failed)++;

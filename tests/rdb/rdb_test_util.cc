@@ -12,7 +12,8 @@ namespace daxkv::rdb::testing {
 std::string Unhex(std::string_view hex) {
   std::string out;
   for (size_t i = 0; i + 1 < hex.size(); i += 2) {
-    out.push_back(static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
+    out.push_back(static_cast<char>(
+        std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
   }
   return out;
 }
@@ -165,9 +166,9 @@ Value RandomValue(std::mt19937_64& rng, ValueKind kind, size_t max_elements) {
       Set s;
       bool ints = rng() % 2 == 0;
       for (size_t i = 0; i < n; ++i) {
-        std::string m = ints ? std::to_string(static_cast<int64_t>(rng()) >>
-                                              (rng() % 64))
-                             : RandomString(rng);
+        std::string m =
+            ints ? std::to_string(static_cast<int64_t>(rng()) >> (rng() % 64))
+                 : RandomString(rng);
         if (seen.insert(m).second) s.members.push_back(m);
       }
       return s;
@@ -185,14 +186,25 @@ Value RandomValue(std::mt19937_64& rng, ValueKind kind, size_t max_elements) {
       std::set<std::string> seen;
       Zset z;
       static constexpr double kScores[] = {
-          0, 1, -1, 0.5, 1e300, -1e-300, 3.14159, 1e20, 4503599627370496.0,
-          -4503599627370495.0, std::numeric_limits<double>::infinity(),
+          0,
+          1,
+          -1,
+          0.5,
+          1e300,
+          -1e-300,
+          3.14159,
+          1e20,
+          4503599627370496.0,
+          -4503599627370495.0,
+          std::numeric_limits<double>::infinity(),
           -std::numeric_limits<double>::infinity()};
       for (size_t i = 0; i < n; ++i) {
         std::string m = RandomString(rng);
         double score = rng() % 3 == 0
                            ? kScores[rng() % std::size(kScores)]
-                           : static_cast<double>(static_cast<int64_t>(rng() % 2000) - 1000) / 8;
+                           : static_cast<double>(
+                                 static_cast<int64_t>(rng() % 2000) - 1000) /
+                                 8;
         if (seen.insert(m).second) z.entries.push_back({m, score});
       }
       return z;

@@ -4,12 +4,15 @@
 // hex; scores as strings ("%.17g", "inf", "-inf").
 //
 // Requests ("op"):
-//   decode_payload {payload}            -> {ok, value} | {ok:false, code, message, reply}
-//   encode_payload {value, compress}    -> {ok, payload} | {ok:false, message}
-//   write_rdb {path, compress, ctime, functions:[text], dbs:[{db, keys:[{key, value, expire_ms?}]}]}
+//   decode_payload {payload}            -> {ok, value} | {ok:false, code,
+//   message, reply} encode_payload {value, compress}    -> {ok, payload} |
+//   {ok:false, message} write_rdb {path, compress, ctime, functions:[text],
+//   dbs:[{db, keys:[{key, value, expire_ms?}]}]}
 //                                       -> {ok, bytes}
-//   read_rdb {path, seed, max_chunk, policy: refuse|map|pass, functions:bool, summary:bool}
-//     -> {ok, version, checksum_verified, keys:[{db,key,value,expire_ms}], aux, functions,
+//   read_rdb {path, seed, max_chunk, policy: refuse|map|pass, functions:bool,
+//   summary:bool}
+//     -> {ok, version, checksum_verified, keys:[{db,key,value,expire_ms}], aux,
+//     functions,
 //         empty_skipped, max_buffered, peak_rss_kb}; with summary only counts.
 //   read_sync {path, seed, max_chunk}   -> {ok, diskless, keys, rest}
 #include <sys/resource.h>
@@ -85,25 +88,29 @@ Value FromJson(const json& j) {
   if (type == "string") return Unhex(j.at("value").get<std::string>());
   if (type == "list") {
     List l;
-    for (const auto& e : j.at("elements")) l.elements.push_back(Unhex(e.get<std::string>()));
+    for (const auto& e : j.at("elements"))
+      l.elements.push_back(Unhex(e.get<std::string>()));
     return l;
   }
   if (type == "set") {
     Set s;
-    for (const auto& e : j.at("members")) s.members.push_back(Unhex(e.get<std::string>()));
+    for (const auto& e : j.at("members"))
+      s.members.push_back(Unhex(e.get<std::string>()));
     return s;
   }
   if (type == "hash") {
     Hash h;
     for (const auto& e : j.at("fields")) {
-      h.fields.emplace_back(Unhex(e[0].get<std::string>()), Unhex(e[1].get<std::string>()));
+      h.fields.emplace_back(Unhex(e[0].get<std::string>()),
+                            Unhex(e[1].get<std::string>()));
     }
     return h;
   }
   Zset z;
   for (const auto& e : j.at("entries")) {
-    z.entries.push_back({Unhex(e[0].get<std::string>()),
-                         std::strtod(e[1].get<std::string>().c_str(), nullptr)});
+    z.entries.push_back(
+        {Unhex(e[0].get<std::string>()),
+         std::strtod(e[1].get<std::string>().c_str(), nullptr)});
   }
   return z;
 }
@@ -174,9 +181,10 @@ Status FeedFile(const std::string& path, uint64_t seed, size_t max_chunk,
 RdbStreamReader::Options ReaderOptions(const json& req) {
   RdbStreamReader::Options o;
   std::string policy = req.value("policy", "refuse");
-  o.other_dbs = policy == "pass"  ? RdbStreamReader::Options::OtherDbs::kPassThrough
-                : policy == "map" ? RdbStreamReader::Options::OtherDbs::kMapToDb0
-                                  : RdbStreamReader::Options::OtherDbs::kRefuse;
+  o.other_dbs =
+      policy == "pass"  ? RdbStreamReader::Options::OtherDbs::kPassThrough
+      : policy == "map" ? RdbStreamReader::Options::OtherDbs::kMapToDb0
+                        : RdbStreamReader::Options::OtherDbs::kRefuse;
   return o;
 }
 
@@ -187,7 +195,8 @@ json ReadRdb(const json& req) {
   Status s = FeedFile(req.at("path"), req.value("seed", 1),
                       req.value("max_chunk", 65536), [&](std::string_view c) {
                         Status st = r.Feed(c);
-                        max_buffered = std::max(max_buffered, r.buffered_bytes());
+                        max_buffered =
+                            std::max(max_buffered, r.buffered_bytes());
                         return st;
                       });
   if (s.ok()) s = r.Finish();
@@ -220,7 +229,9 @@ json ReadSync(const json& req) {
                       });
   if (s.ok()) s = sync.Finish();
   if (!s.ok()) return Error(s);
-  return {{"ok", true}, {"diskless", sync.diskless()}, {"keys", v.keys},
+  return {{"ok", true},
+          {"diskless", sync.diskless()},
+          {"keys", v.keys},
           {"rest", Hex(rest)}};
 }
 
@@ -243,13 +254,15 @@ json WriteRdb(const json& req) {
   for (const auto& db : req.at("dbs")) {
     if (!s.ok()) break;
     uint64_t expires = 0;
-    for (const auto& k : db.at("keys")) expires += k.contains("expire_ms") ? 1 : 0;
+    for (const auto& k : db.at("keys"))
+      expires += k.contains("expire_ms") ? 1 : 0;
     s = w.SelectDb(db.at("db"), db.at("keys").size(), expires);
     for (const auto& k : db.at("keys")) {
       if (!s.ok()) break;
       std::optional<int64_t> expire;
       if (k.contains("expire_ms")) expire = k["expire_ms"].get<int64_t>();
-      s = w.WriteKey(Unhex(k.at("key").get<std::string>()), FromJson(k.at("value")), expire);
+      s = w.WriteKey(Unhex(k.at("key").get<std::string>()),
+                     FromJson(k.at("value")), expire);
     }
   }
   if (s.ok()) s = w.Finish();
@@ -289,7 +302,8 @@ int main() {
     try {
       reply = daxkv::rdb::Handle(nlohmann::json::parse(line));
     } catch (const std::exception& e) {
-      reply = {{"ok", false}, {"message", std::string("tool error: ") + e.what()}};
+      reply = {{"ok", false},
+               {"message", std::string("tool error: ") + e.what()}};
     }
     std::cout << reply.dump() << "\n" << std::flush;
   }

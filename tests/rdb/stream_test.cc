@@ -102,17 +102,19 @@ TEST(StreamTest, HeaderAndAuxFieldsAsRedisWritesThem) {
   Stream s = WriteStream({}, {}, aux);
   EXPECT_EQ(s.bytes.substr(0, 9), "REDIS0010");
   // AUX redis-ver "7.0.15", then redis-bits as an int8-encoded 64.
-  EXPECT_EQ(s.bytes.substr(9, 18),
-            std::string("\xfa\x09redis-ver\x06" "7.0.15", 18));
-  EXPECT_EQ(s.bytes.substr(27, 14), std::string("\xfa\x0aredis-bits\xc0\x40", 14));
+  EXPECT_EQ(s.bytes.substr(9, 18), std::string("\xfa\x09redis-ver\x06"
+                                               "7.0.15",
+                                               18));
+  EXPECT_EQ(s.bytes.substr(27, 14),
+            std::string("\xfa\x0aredis-bits\xc0\x40", 14));
   RecordingVisitor v;
   RdbStreamReader r(&v);
   ASSERT_OK(r.Feed(s.bytes));
   ASSERT_OK(r.Finish());
   std::vector<std::pair<std::string, std::string>> want = {
-      {"redis-ver", "7.0.15"}, {"redis-bits", "64"},
-      {"ctime", "1700000000"}, {"used-mem", "5000000000"},
-      {"repl-stream-db", "3"}, {"repl-id", std::string(40, 'a')},
+      {"redis-ver", "7.0.15"},  {"redis-bits", "64"},
+      {"ctime", "1700000000"},  {"used-mem", "5000000000"},
+      {"repl-stream-db", "3"},  {"repl-id", std::string(40, 'a')},
       {"repl-offset", "12345"}, {"aof-base", "0"},
       {"daxkv-ver", "0.1.0"}};
   EXPECT_EQ(v.aux, want);
@@ -122,7 +124,8 @@ TEST(StreamTest, HeaderAndAuxFieldsAsRedisWritesThem) {
     crc = (crc << 8) | static_cast<uint8_t>(s.bytes[s.bytes.size() - 8 + i]);
   }
   EXPECT_EQ(static_cast<uint8_t>(s.bytes[s.bytes.size() - 9]), kOpEof);
-  EXPECT_EQ(crc, crc64::Value(std::string_view(s.bytes).substr(0, s.bytes.size() - 8)));
+  EXPECT_EQ(crc, crc64::Value(
+                     std::string_view(s.bytes).substr(0, s.bytes.size() - 8)));
 }
 
 TEST(StreamTest, OtherDatabasesByPolicy) {
@@ -132,8 +135,8 @@ TEST(StreamTest, OtherDatabasesByPolicy) {
   {
     RecordingVisitor v;
     RdbStreamReader r(&v);
-    EXPECT_THAT(r.Feed(s.bytes), StatusIs(StatusCode::kNotSupported,
-                                          HasSubstr("database 3")));
+    EXPECT_THAT(r.Feed(s.bytes),
+                StatusIs(StatusCode::kNotSupported, HasSubstr("database 3")));
     EXPECT_THAT(r.Finish(), StatusIs(StatusCode::kNotSupported));
   }
   {
@@ -142,7 +145,8 @@ TEST(StreamTest, OtherDatabasesByPolicy) {
     ASSERT_OK(r.Feed(s.bytes));
     ExpectSameKeys(db0, 0, v);
     ExpectSameKeys(db3, 3, v);
-    EXPECT_EQ(v.resize, (std::vector<std::pair<uint64_t, uint64_t>>{{5, 2}, {5, 2}}));
+    EXPECT_EQ(v.resize,
+              (std::vector<std::pair<uint64_t, uint64_t>>{{5, 2}, {5, 2}}));
   }
   {
     RecordingVisitor v;
@@ -159,8 +163,8 @@ TEST(StreamTest, FunctionsGoToTheVisitorOrFailLoudly) {
   Stream s = WriteStream({{0, {{"k", Object{std::string("v"), {}}}}}}, {lib});
   RecordingVisitor refuse;
   RdbStreamReader r1(&refuse);
-  EXPECT_THAT(r1.Feed(s.bytes), StatusIs(StatusCode::kNotSupported,
-                                         HasSubstr("FUNCTION2")));
+  EXPECT_THAT(r1.Feed(s.bytes),
+              StatusIs(StatusCode::kNotSupported, HasSubstr("FUNCTION2")));
   RecordingVisitor take;
   take.accept_functions = true;
   RdbStreamReader r2(&take);
@@ -183,9 +187,9 @@ std::string StreamWith(const std::string& middle, int version = 10,
 }
 
 std::string StringKey(std::string_view key, std::string_view value) {
-  return std::string(1, kTypeString) + std::string(1, static_cast<char>(key.size())) +
-         std::string(key) + std::string(1, static_cast<char>(value.size())) +
-         std::string(value);
+  return std::string(1, kTypeString) +
+         std::string(1, static_cast<char>(key.size())) + std::string(key) +
+         std::string(1, static_cast<char>(value.size())) + std::string(value);
 }
 
 TEST(StreamTest, OpcodesRedisMaySend) {
@@ -194,10 +198,14 @@ TEST(StreamTest, OpcodesRedisMaySend) {
   mid += std::string("\xf9\x07", 2) + StringKey("freq", "2");  // FREQ
   // EXPIRETIME (seconds, int32) and EXPIRETIME_MS.
   mid += std::string("\xfd\x10\x27\x00\x00", 5) + StringKey("sec", "3");
-  mid += std::string("\xfc\x01\x00\x00\x00\x00\x00\x00\x00", 9) + StringKey("ms", "4");
+  mid += std::string("\xfc\x01\x00\x00\x00\x00\x00\x00\x00", 9) +
+         StringKey("ms", "4");
   // MODULE_AUX from a module that saved nothing: id, when opcode 2, when, EOF.
   mid += std::string("\xf7\x05\x02\x02\x00", 5);
-  mid += std::string("\x01\x05" "empty\x00", 8);  // an empty list: skipped
+  mid += std::string(
+      "\x01\x05"
+      "empty\x00",
+      8);  // an empty list: skipped
   RecordingVisitor v;
   RdbStreamReader r(&v);
   ASSERT_OK(r.Feed(StreamWith(mid)));
@@ -224,7 +232,8 @@ TEST(StreamTest, OldVersionsAndDisabledChecksums) {
 }
 
 TEST(StreamTest, Refusals) {
-  auto fails = [](const std::string& stream, StatusCode code, const char* what) {
+  auto fails = [](const std::string& stream, StatusCode code,
+                  const char* what) {
     RecordingVisitor v;
     RdbStreamReader r(&v);
     Status s = r.Feed(stream);
@@ -246,7 +255,10 @@ TEST(StreamTest, Refusals) {
         "module type");
   fails(StreamWith(std::string("\x08\x01k", 3)), StatusCode::kCorruption,
         "unknown object type");
-  fails(StreamWith(std::string("\x02\x01k\x02\x01" "a\x01" "a", 9)),
+  fails(StreamWith(std::string("\x02\x01k\x02\x01"
+                               "a\x01"
+                               "a",
+                               9)),
         StatusCode::kCorruption, "key 'k': set (type 2): duplicate");
   std::string bad_crc = StreamWith(StringKey("k", "v"));
   bad_crc.back() = static_cast<char>(bad_crc.back() ^ 1);

@@ -34,7 +34,7 @@ std::string SmallRdb() {
 
 // Feeds `wire` split at `split`; returns the bytes left for the caller.
 StatusOr<std::string> FeedWire(const std::string& wire, size_t split,
-                          RecordingVisitor* v, bool* diskless) {
+                               RecordingVisitor* v, bool* diskless) {
   RdbStreamReader rdb(v);
   SyncPayloadReader sync(&rdb);
   std::string rest;
@@ -53,12 +53,14 @@ TEST(SyncPayloadTest, BothFramingsAtEverySplit) {
   const std::string rdb = SmallRdb();
   const std::string disk =
       "\n\n$" + std::to_string(rdb.size()) + "\r\n" + rdb + kCommands;
-  const std::string diskless = "\n$EOF:" + kMark + "\r\n" + rdb + kMark + kCommands;
+  const std::string diskless =
+      "\n$EOF:" + kMark + "\r\n" + rdb + kMark + kCommands;
   for (const std::string* wire : {&disk, &diskless}) {
     for (size_t split = 0; split <= wire->size(); ++split) {
       RecordingVisitor v;
       bool is_diskless = false;
-      ASSERT_OK_AND_ASSIGN(std::string rest, FeedWire(*wire, split, &v, &is_diskless));
+      ASSERT_OK_AND_ASSIGN(std::string rest,
+                           FeedWire(*wire, split, &v, &is_diskless));
       EXPECT_EQ(rest, kCommands) << split;
       EXPECT_EQ(is_diskless, wire == &diskless);
       EXPECT_EQ(v.keys.size(), 2u);
@@ -70,19 +72,21 @@ TEST(SyncPayloadTest, FramingErrors) {
   const std::string rdb = SmallRdb();
   RecordingVisitor v;
   bool d;
-  EXPECT_THAT(FeedWire("-ERR no sync for you\r\n", 3, &v, &d),
-              StatusIs(StatusCode::kFailedPrecondition,
-                       HasSubstr("no sync for you")));
+  EXPECT_THAT(
+      FeedWire("-ERR no sync for you\r\n", 3, &v, &d),
+      StatusIs(StatusCode::kFailedPrecondition, HasSubstr("no sync for you")));
   EXPECT_THAT(FeedWire("+OK\r\n", 1, &v, &d),
               StatusIs(StatusCode::kFailedPrecondition, HasSubstr("'$'")));
   EXPECT_THAT(FeedWire("$12x\r\n", 1, &v, &d),
               StatusIs(StatusCode::kFailedPrecondition));
   // The announced length ends inside the RDB, or after it.
-  EXPECT_THAT(FeedWire("$" + std::to_string(rdb.size() - 1) + "\r\n" + rdb, 3, &v, &d),
-              StatusIs(StatusCode::kCorruption, HasSubstr("inside the RDB")));
-  EXPECT_THAT(FeedWire("$" + std::to_string(rdb.size() + 2) + "\r\n" + rdb + "xx", 3,
-                  &v, &d),
-              StatusIs(StatusCode::kCorruption, HasSubstr("before the announced")));
+  EXPECT_THAT(
+      FeedWire("$" + std::to_string(rdb.size() - 1) + "\r\n" + rdb, 3, &v, &d),
+      StatusIs(StatusCode::kCorruption, HasSubstr("inside the RDB")));
+  EXPECT_THAT(
+      FeedWire("$" + std::to_string(rdb.size() + 2) + "\r\n" + rdb + "xx", 3,
+               &v, &d),
+      StatusIs(StatusCode::kCorruption, HasSubstr("before the announced")));
   // A wrong end mark.
   std::string wrong = kMark;
   wrong[39] = 'x';
