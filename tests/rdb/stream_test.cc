@@ -172,6 +172,42 @@ TEST(StreamTest, FunctionsGoToTheVisitorOrFailLoudly) {
   EXPECT_EQ(take.functions, std::vector<std::string>{lib});
 }
 
+TEST(StreamTest, WriterStopsAtTheSinksFirstError) {
+  int calls = 0;
+  RdbWriter w([&](std::string_view) {
+    ++calls;
+    return IOError("replica went away");
+  });
+  ASSERT_OK(w.Begin({}));  // buffered, nothing sent yet
+  ASSERT_OK(w.SelectDb(0, 1, 0));
+  // A value larger than the buffer (and incompressible) forces a flush,
+  // which fails.
+  std::mt19937_64 rng(5);
+  std::string big(200000, '\0');
+  for (char& c : big) c = static_cast<char>(rng());
+  EXPECT_THAT(w.WriteKey("k", big, std::nullopt),
+              StatusIs(StatusCode::kIOError, HasSubstr("went away")));
+  EXPECT_THAT(w.WriteKey("k2", std::string("v"), std::nullopt),
+              StatusIs(StatusCode::kIOError));
+  EXPECT_THAT(w.Finish(), StatusIs(StatusCode::kIOError));
+  EXPECT_EQ(calls, 1);
+}
+
+TEST(StreamTest, WriterEnforcesOrderAndRefusesUnencodableValues) {
+  RdbWriter w([](std::string_view) { return OkStatus(); });
+  EXPECT_THAT(w.SelectDb(0, 0, 0), StatusIs(StatusCode::kFailedPrecondition));
+  ASSERT_OK(w.Begin({}));
+  EXPECT_THAT(w.WriteKey("k", std::string("v"), std::nullopt),
+              StatusIs(StatusCode::kFailedPrecondition));
+  ASSERT_OK(w.SelectDb(0, 1, 0));
+  EXPECT_THAT(w.WriteFunction("code"),
+              StatusIs(StatusCode::kFailedPrecondition));
+  EXPECT_THAT(w.WriteKey("empty", Set{}, std::nullopt),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("'empty'")));
+  ASSERT_OK(w.Finish());
+  EXPECT_THAT(w.Begin({}), StatusIs(StatusCode::kFailedPrecondition));
+}
+
 // A hand-made stream carrying the opcodes the writer never emits.
 std::string StreamWith(const std::string& middle, int version = 10,
                        bool zero_crc = false) {
