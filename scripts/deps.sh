@@ -10,6 +10,7 @@ PACKAGES=(
   # libraries
   libpmem2-dev libdaxctl-dev libndctl-dev libgflags-dev libgtest-dev
   libgmock-dev libbenchmark-dev nlohmann-json3-dev liburing-dev libabsl-dev
+  liblzf-dev
   # peers for side-by-side numbers
   liblmdb-dev librocksdb-dev redis-server redis-tools python3-redis nutcracker
   # DAX tooling and the QEMU lab

@@ -13,6 +13,12 @@ if command -v clang++-14 >/dev/null 2>&1; then
   cmake -S "$(dirname "$0")/../kv/fuzz" -B "$BUILD-fuzz" -G Ninja \
     -DCMAKE_CXX_COMPILER=clang++-14 >/dev/null
   cmake --build "$BUILD-fuzz" -j "$JOBS"
+  # The RDB fuzzers (DUMP payloads, the replication stream reader); ctest's
+  # rdb_*_fuzz_corpus_replay replay their seed corpora.
+  echo "== building the RDB fuzzers (clang-14) into $BUILD-rdbfuzz =="
+  cmake -S "$(dirname "$0")/../rdb/fuzz" -B "$BUILD-rdbfuzz" -G Ninja \
+    -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 >/dev/null
+  cmake --build "$BUILD-rdbfuzz" -j "$JOBS"
 fi
 
 # Everything but the lab: unit tests, the integration suite against

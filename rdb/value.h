@@ -1,0 +1,82 @@
+// The engine-independent model of a Redis value, as the RDB codec reads and
+// writes it: a string, a list of strings, a set of strings, a hash (field ->
+// value) or a sorted set (member -> score), plus an optional expiry.
+//
+// Invariants (Decode guarantees them; Encode REQUIRES them):
+//  - sets, hashes and sorted sets hold no duplicate member / field;
+//  - no collection is empty (Redis deletes a key with its last element);
+//  - no score is NaN.
+// Element order: a list is in list order; the order of a set, hash or sorted
+// set carries no meaning (Canonicalize() sorts them for comparisons).
+//
+// Thread-safety: plain values.
+#ifndef DAXKV_RDB_VALUE_H_
+#define DAXKV_RDB_VALUE_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace daxkv::rdb {
+
+struct List {
+  std::vector<std::string> elements;
+  bool operator==(const List&) const = default;
+};
+
+struct Set {
+  std::vector<std::string> members;
+  bool operator==(const Set&) const = default;
+};
+
+struct Hash {
+  std::vector<std::pair<std::string, std::string>> fields;  // field, value
+  bool operator==(const Hash&) const = default;
+};
+
+struct ZsetEntry {
+  std::string member;
+  double score = 0;
+  bool operator==(const ZsetEntry&) const = default;
+};
+
+struct Zset {
+  std::vector<ZsetEntry> entries;
+  bool operator==(const Zset&) const = default;
+};
+
+// A string value is its bytes.
+using Value = std::variant<std::string, List, Set, Hash, Zset>;
+
+// A key's value with its expiry: an absolute Unix time in milliseconds, as
+// Redis stores it (EXPIRETIME_MS), or none.
+struct Object {
+  Value value;
+  std::optional<int64_t> expire_ms;
+  bool operator==(const Object&) const = default;
+};
+
+enum class ValueKind { kString, kList, kSet, kHash, kZset };
+
+inline ValueKind KindOf(const Value& v) {
+  return static_cast<ValueKind>(v.index());
+}
+
+// Redis's TYPE reply for the kind: "string", "list", "set", "hash", "zset".
+std::string_view KindName(ValueKind kind);
+
+// Number of elements (1 for a string).
+size_t ElementCount(const Value& v);
+
+// Sorts the members of a set, the fields of a hash and the entries of a
+// sorted set (by member), so that two values with the same contents compare
+// equal with ==. Lists are left alone: their order is their contents.
+void Canonicalize(Value* v);
+
+}  // namespace daxkv::rdb
+
+#endif  // DAXKV_RDB_VALUE_H_
