@@ -23,6 +23,7 @@ const CommandTable& CommandTable::Default() {
     RegisterBitmapCommands(t);
     RegisterHyperLogLogCommands(t);
     RegisterLcsCommands(t);
+    RegisterDumpCommands(t);
     return t;
   }();
   return *table;

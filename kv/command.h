@@ -126,6 +126,7 @@ void RegisterBitmapCommands(CommandTable* table);
 void RegisterHyperLogLogCommands(CommandTable* table);
 // REQUIRES: after RegisterStringEditCommands (SUBSTR reuses GETRANGE).
 void RegisterLcsCommands(CommandTable* table);
+void RegisterDumpCommands(CommandTable* table);
 
 // Shared helpers for handlers.
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
