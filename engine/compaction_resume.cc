@@ -62,8 +62,11 @@ void DBImpl::ResumeCompactionLog(int64_t seg) {
   region_->Set(sp + tail, 0, segment_size_ - tail);
   misc_persists_++;
   m.use = SegUse::kActive;
-  compaction_head_.seg = seg;
-  compaction_head_.tail = compaction_head_.persisted = tail;
+  {
+    HeadLock l(this, compaction_head_);
+    compaction_head_.seg = seg;
+    compaction_head_.tail = compaction_head_.persisted = tail;
+  }
 
   format::SegmentHeader h;
   std::memcpy(&h, sp, sizeof(h));
@@ -79,7 +82,8 @@ void DBImpl::ResumeCompactionLog(int64_t seg) {
     const char* rec = sp + off;
     format::EntryHeader re = format::LoadEntry(rec + 8);
     format::ForEachEntry(rec, [&](uint64_t o, const format::EntryHeader& e) {
-      if (e.seq > sb_.flush_seq) AdoptRelocatedCopy(seg_off + off + o, e);
+      compaction_mu_.AssertHeld();  // as by this function
+      if (e.seq > flush_seq_.load()) AdoptRelocatedCopy(seg_off + off + o, e);
       return true;
     });
     off += static_cast<uint32_t>(format::RecordSize(re.key_len, re.value_len));
@@ -98,7 +102,7 @@ void DBImpl::AdoptRelocatedCopy(uint64_t loc, const format::EntryHeader& e) {
   uint64_t old_bytes;
   uint64_t old_loc;
   {
-    std::lock_guard<RwSpinLock> l(s.mu);
+    WriteLock l(s.mu);
     IndexHit hit = index_->Find(s, kh, key);
     if (hit.loc == 0 || hit.loc == loc) return;
     format::EntryHeader cur = format::LoadEntry(base_ + hit.loc);

@@ -238,6 +238,7 @@ StatusOr<PoolReport> InspectPool(const dax::Region& region,
                 .count();
   for (uint32_t s = 0; s < kShardCount; ++s) {
     const Index::Shard& sh = index.shard_at(s);
+    ReadLock l(sh.mu);
     r.keys += sh.used;
     r.expiring_keys += sh.expiring.size();
     for (const auto& [exp, loc] : sh.expiring) {

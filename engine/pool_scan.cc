@@ -5,10 +5,10 @@
 #include <condition_variable>
 #include <cstring>
 #include <limits>
-#include <mutex>
 #include <string>
 #include <thread>
 
+#include "base/mutex.h"
 #include "engine/db.h"
 #include "engine/index_builder.h"
 
@@ -60,7 +60,7 @@ class Scanner {
                   uint32_t end) const;
   bool FeedRecord(uint64_t rec_off, const char* rec);
   void AddProblem(PoolProblem p) {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     out_->problems.push_back(std::move(p));
   }
 
@@ -76,7 +76,7 @@ class Scanner {
     std::vector<uint64_t> links;  // link entries found (kLink)
   };
   std::vector<WorkerTotals> totals_;
-  std::mutex mu_;
+  Mutex mu_;  // serialises AddProblem
   std::atomic<uint64_t> next_segment_{0};
   std::atomic<uint64_t> bytes_done_{0};
   std::atomic<uint64_t> max_epoch_{0};
@@ -390,12 +390,12 @@ void Scanner::Run() {
   builder_ = &builder;
   totals_.assign(threads, WorkerTotals{});
   std::atomic<int> running{threads};
-  std::mutex done_mu;
-  std::condition_variable done_cv;
+  Mutex done_mu;
+  std::condition_variable_any done_cv;
   auto work = [&](int w) {
     tl_scan_worker = w;
     for (uint64_t i; (i = next_segment_.fetch_add(1)) < n;) ScanSegment(i);
-    std::lock_guard<std::mutex> l(done_mu);
+    MutexLock l(&done_mu);
     running--;
     done_cv.notify_all();
   };
@@ -403,13 +403,13 @@ void Scanner::Run() {
   for (int t = 0; t < threads; ++t) pool.emplace_back(work, t);
   const uint64_t total = n * sb_.segment_size;
   {
-    std::unique_lock<std::mutex> l(done_mu);
+    MutexLock l(&done_mu);
     while (running > 0) {
-      done_cv.wait_for(l, std::chrono::milliseconds(50));
+      done_cv.wait_for(done_mu, std::chrono::milliseconds(50));
       if (options_.progress) {
-        l.unlock();
+        done_mu.Unlock();
         options_.progress(bytes_done_.load(), total);
-        l.lock();
+        done_mu.Lock();
       }
     }
   }

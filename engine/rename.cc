@@ -8,7 +8,6 @@
 // its head segment's live bytes count the target entry once per link (here
 // at runtime, in pool_scan at recovery). Smaller values are copied into
 // the batch instead (bounded by the segment size).
-#include <mutex>
 #include <utility>
 
 #include "engine/db_impl.h"
@@ -53,12 +52,8 @@ Status DBImpl::Rename(std::string_view src, std::string_view dst,
   DAXKV_RETURN_IF_ERROR(CheckSizes(src, {}));
   DAXKV_RETURN_IF_ERROR(CheckSizes(dst, {}));
   const KeyHash ks(src), kd(dst);
-  size_t first = ks.low() & (kStripes - 1), second = kd.low() & (kStripes - 1);
-  if (first > second) std::swap(first, second);
   return RetryOnNoSpace([&]() -> Status {
-    std::unique_lock<std::mutex> l1(stripes_[first]);
-    std::unique_lock<std::mutex> l2;
-    if (second != first) l2 = std::unique_lock<std::mutex>(stripes_[second]);
+    StripePairLock l(this, ks, kd);
     const Current cur = Lookup(ks, src);
     if (!cur.live) return NotFoundError("no such key");
     if (src == dst) return OkStatus();

@@ -1,7 +1,5 @@
 // DBImpl: reads and single-key writes.
 #include <cstring>
-#include <mutex>
-#include <shared_mutex>
 
 #include "engine/db_impl.h"
 
@@ -32,7 +30,7 @@ Status DBImpl::CheckSizes(std::string_view key, std::string_view value) const {
 DBImpl::Current DBImpl::Lookup(const KeyHash& kh, std::string_view key) const {
   Current cur;
   const Index::Shard& s = index_->shard(kh);
-  std::shared_lock<RwSpinLock> l(s.mu);
+  ReadLock l(s.mu);
   IndexHit hit = index_->Find(s, kh, key);
   if (hit.loc == 0) return cur;
   cur.loc = hit.loc;
@@ -55,7 +53,7 @@ void DBImpl::Publish(const KeyHash& kh, std::string_view key, uint64_t loc,
   uint64_t prev_bytes = 0;
   LinkedBytes prev_link;
   {
-    std::lock_guard<RwSpinLock> l(s.mu);
+    WriteLock l(s.mu);
     // Flush() excludes writers (it holds every stripe), so a fresh entry is
     // never voided here; kept as a guard (a void entry must not be indexed).
     if (seq <= flush_seq_.load()) return;
@@ -132,7 +130,7 @@ Status DBImpl::KeyedWrite(std::string_view key, bool lookup, Fn&& fn,
   index_->PrefetchSlot(kh);
   return RetryOnNoSpace(
       [&]() -> Status {
-        std::lock_guard<std::mutex> l(Stripe(kh));
+        StripeLock l(this, kh);
         return fn(kh, lookup ? Lookup(kh, key) : Current());
       },
       is_delete);
@@ -148,6 +146,7 @@ Status DBImpl::PutIf(PutMode mode, std::string_view key, std::string_view value,
   DAXKV_RETURN_IF_ERROR(CheckSizes(key, value));
   return KeyedWrite(key, mode != PutMode::kUpsert,
                     [&](const KeyHash& kh, const Current& cur) -> Status {
+                      AssertStripeHeld(kh);  // KeyedWrite holds it
                       if (mode == PutMode::kIfAbsent && cur.live) {
                         return AlreadyExistsError("key exists");
                       }
@@ -173,7 +172,7 @@ Status DBImpl::Get(std::string_view key, std::string* value,
   KeyHash kh(key);
   index_->PrefetchSlot(kh);  // overlaps the shard lock's acquisition
   const Index::Shard& s = index_->shard(kh);
-  std::shared_lock<RwSpinLock> l(s.mu);
+  ReadLock l(s.mu);
   IndexHit hit = index_->Find(s, kh, key);
   if (hit.loc == 0) return NotFoundError("key not found");
   const char* p = base_ + hit.loc;
@@ -201,7 +200,7 @@ uint64_t DBImpl::Count() const {
   int64_t now = -1;
   for (uint32_t i = 0; i < kShardCount; ++i) {
     const Index::Shard& s = index_->shard_at(i);
-    std::shared_lock<RwSpinLock> l(s.mu);
+    ReadLock l(s.mu);
     n += s.used;
     if (s.expiring.empty()) continue;
     if (now < 0) now = NowMs();
@@ -219,6 +218,7 @@ Status DBImpl::Delete(std::string_view key, bool* existed,
   return KeyedWrite(
       key, true,
       [&](const KeyHash& kh, const Current& cur) {
+        AssertStripeHeld(kh);  // KeyedWrite holds it
         if (existed) *existed = cur.live;
         return WriteEntry(kh, format::kTombstone, key, {}, 0, opts.sync, cur);
       },
@@ -228,6 +228,7 @@ Status DBImpl::Delete(std::string_view key, bool* existed,
 Status DBImpl::Update(std::string_view key, const UpdateFn& fn,
                       const WriteOptions& opts) {
   return KeyedWrite(key, true, [&](const KeyHash& kh, const Current& cur) {
+    AssertStripeHeld(kh);  // KeyedWrite holds it
     std::string old;
     UpdateInput in;
     if (cur.live) {
@@ -250,6 +251,7 @@ Status DBImpl::Update(std::string_view key, const UpdateFn& fn,
 Status DBImpl::SetExpiry(std::string_view key, int64_t expire_at_ms,
                          const WriteOptions& opts) {
   return KeyedWrite(key, true, [&](const KeyHash& kh, const Current& cur) {
+    AssertStripeHeld(kh);  // KeyedWrite holds it
     if (!cur.live) return NotFoundError("key not found");
     // The stripe keeps the old entry in place (compaction takes it too).
     // A link is re-appended as a link (the value it names stays put).
@@ -275,7 +277,7 @@ StatusOr<DB::ScanPage> DBImpl::Scan(uint64_t cursor, size_t count) const {
     const Index::Shard& s = index_->shard_at(static_cast<uint32_t>(shard));
     uint32_t hi;
     {
-      std::shared_lock<RwSpinLock> l(s.mu);
+      ReadLock l(s.mu);
       hi =
           index_->ScanRange(s, lo, count - page.keys.size(), [&](uint64_t loc) {
             const char* p = base_ + loc;
