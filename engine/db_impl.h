@@ -7,10 +7,11 @@
 // and the value copy, so they never wait for a persist.
 //
 // Lock order: compaction_mu_ < stripes (ascending) < log heads (user heads,
-// then the compaction head) < alloc_mu_ < index shard locks < sb_mu_ <
-// health_mu_. Batches hold several stripes (ascending); Flush() holds
-// compaction_mu_, every stripe, then every head, so no writer is between its
-// read and its Publish() while a flush runs. A thread holds at most one head
+// then the compaction head) < alloc_mu_ < sb_mu_ < health_mu_; an index
+// shard lock is a leaf (taken under any of them, nothing taken under it);
+// bg_mu_ is taken alone. Batches hold several stripes (ascending); Flush()
+// holds compaction_mu_, every stripe, then every head, so no writer is
+// between its read and its Publish() while a flush runs. A thread holds at most one head
 // at a time, except Flush() and Grow(), which take them all in order.
 //
 // The order is annotated (ACQUIRED_BEFORE / ACQUIRED_AFTER below) and checked
