@@ -92,6 +92,7 @@ void DBImpl::ResumeCompactionLog(int64_t seg) {
 }
 
 void DBImpl::AdoptRelocatedCopy(uint64_t loc, const format::EntryHeader& e) {
+  if (format::IsElemEntry(e.type)) return AdoptRelocatedElem(loc, e);
   if (e.type == format::kTombstone) {
     if (resume_victim_ >= 0) relocated_tombs_.emplace_back(e.seq, loc);
     return;
@@ -111,6 +112,7 @@ void DBImpl::AdoptRelocatedCopy(uint64_t loc, const format::EntryHeader& e) {
     old_loc = hit.loc;
     old_bytes = format::IndexedEntryBytes(cur);
   }
+  if (e.type == format::kMeta) AdoptMeta(format::LoadMeta(base_ + loc), loc);
   // Recovery counted one of the two copies as a dead put; it now is the
   // original, so the dead-put count stands.
   segs_[SegOf(old_loc)].live.fetch_sub(old_bytes, std::memory_order_relaxed);
@@ -128,7 +130,10 @@ bool DBImpl::TombstoneRelocated(uint64_t loc, const format::EntryHeader& e) {
                              std::pair<uint64_t, uint64_t>(e.seq, 0));
   for (; it != relocated_tombs_.end() && it->first == e.seq; ++it) {
     const char* copy = base_ + it->second;
-    if (format::Load32(copy + 4) == key.size() &&
+    // An element tombstone's copy also names the same collection.
+    const format::EntryHeader ce = format::LoadEntry(copy);
+    if (ce.type == e.type && ce.expire_at_ms == e.expire_at_ms &&
+        format::Load32(copy + 4) == key.size() &&
         std::memcmp(copy + format::kEntryHeaderSize, key.data(), key.size()) ==
             0) {
       return true;

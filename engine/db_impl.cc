@@ -40,9 +40,16 @@ DBImpl::DBImpl(std::unique_ptr<dax::Region> region, const Options& options)
       base_(region_->data()),
       stripes_(new Mutex[kStripes]) {
   compaction_head_.for_compaction = true;
+  // Subkey hashes are seeded per open: nothing hashed is on the medium,
+  // and nobody can precompute fields that collide.
+  std::random_device rd;
+  hash_seed_ = uint64_t{rd()} << 32 | rd();
 }
 
-DBImpl::~DBImpl() { Close(); }
+DBImpl::~DBImpl() {
+  Close();
+  if (colls_ != nullptr) DeleteCollections();  // an Open that failed
+}
 
 int64_t DBImpl::NowMs() const {
   if (options_.now_ms) return options_.now_ms();
@@ -115,6 +122,7 @@ Status DBImpl::Init() {
   for (uint64_t i = 0; i < counters; ++i) dead_[i] = 0;
   dead_mask_ = counters - 1;
   index_ = std::make_unique<Index>(base_);
+  colls_ = std::make_unique<CollTable>();
 
   int heads = static_cast<int>(std::thread::hardware_concurrency());
   heads = std::clamp(heads, 1, 16);
@@ -221,9 +229,9 @@ Status DBImpl::Recover() {
                    ? options_.recovery_threads
                    : std::max(1u, std::thread::hardware_concurrency());
   so.progress = options_.recovery_progress;
-  so.on_dead_put = [this](uint64_t h) {
-    dead_[(h >> 20) & dead_mask_].fetch_add(1, std::memory_order_relaxed);
-  };
+  so.on_dead_put = [this](uint64_t h) { NoteDead(h); };
+  so.collections = colls_.get();
+  so.elem_hash_seed = hash_seed_;
   format::SuperBlock sb;
   {
     MutexLock l(&sb_mu_);
@@ -237,15 +245,24 @@ Status DBImpl::Recover() {
   if (!scan.ambiguous.empty()) {
     for (uint64_t i = 0; i <= dead_mask_; ++i) dead_[i] = 0;
     auto index_b = std::make_unique<Index>(base_);
+    auto colls_b = std::make_unique<CollTable>();
+    so.collections = colls_b.get();
     PoolScan scan_b;
     JudgeAmbiguousSegments(base_, sb, *index_, so, index_b.get(), &scan_b,
                            &verdict);
     index_ = std::move(index_b);
+    for (Collection* c : colls_->TakeAll()) delete c;
+    colls_ = std::move(colls_b);
     scan = std::move(scan_b);
   }
   // Superblock copies are healed silently (WriteSuperBlock below); any
   // damage inside segments needs the caller's consent to drop records.
   const bool damaged = !scan.problems.empty();
+  colls_->ForEach([this](Collection* c) {
+    ReadLock l(c->mu);
+    CountCollection(c->type, +1);
+    elements_ += static_cast<int64_t>(c->size());
+  });
   if (damaged && !options_.repair) {
     std::string msg = std::to_string(scan.problems.size()) +
                       " damaged structure(s) in " + region_->info().path + ":";
@@ -268,6 +285,7 @@ Status DBImpl::Recover() {
   recovered_records_ = scan.records;
   DAXKV_RETURN_IF_ERROR(SettleAmbiguousSegments(scan, verdict));
   DAXKV_RETURN_IF_ERROR(DropBrokenLinks(scan));
+  DAXKV_RETURN_IF_ERROR(DropMismatchedElements(scan));
   DAXKV_RETURN_IF_ERROR(UpgradeStateWords(scan));
   recovery_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(
                      std::chrono::steady_clock::now() - start)
@@ -281,8 +299,10 @@ Status DBImpl::Recover() {
   sb_.last_recovery_ms = recovery_ms_;
   // Upgrade: the state words are coded now (UpgradeStateWords); the rest of
   // version 3 (watermark, flush_seq stamps) reads as "none" in older
-  // segments, and version 2 only added spans. The number goes last, with
-  // the usual A-then-B update, which also rewrites a damaged copy.
+  // segments, version 2 only added spans and version 4 only entry types
+  // (collections) that no older pool holds. The number goes last, with
+  // the usual A-then-B update, which also rewrites a damaged copy; before
+  // any write, so no collection entry sits in a pool an older binary opens.
   sb_.format_version = format::kFormatVersion;
   return WriteSuperBlockLocked();
 }
@@ -340,6 +360,11 @@ void DBImpl::Close() {
   }
   bg_cv_.notify_all();
   if (bg_thread_.joinable()) bg_thread_.join();
+  {
+    MutexLock l(&compaction_mu_);
+    freeing_ = DeadColl{};
+  }
+  DeleteCollections();
   for (auto& h : heads_) {
     HeadLock l(this, *h);
     SealHead(*h);

@@ -29,20 +29,25 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
 #include "base/mutex.h"
 #include "base/thread_annotations.h"
+#include "engine/coll_table.h"
 #include "engine/db.h"
 #include "engine/format.h"
 #include "engine/index.h"
 #include "engine/key_hash.h"
+#include "engine/key_type.h"
 #include "engine/pool_scan.h"
+#include "engine/publish_words.h"
 #include "engine/state_ambiguity.h"
 #include "engine/superblock_rebuild.h"
 
@@ -89,8 +94,16 @@ class DBImpl final : public DB {
   }
   StatusOr<uint64_t> Compact(size_t max_segments) override;
   StatusOr<uint64_t> ReclaimExpired() override;
+  StatusOr<std::unique_ptr<Txn>> BeginTxn(const TxnOptions& options) override;
+  Status RunTxn(const TxnOptions& options, const WriteOptions& wopts,
+                const std::function<Status(Txn&)>& fn) override;
+  Status RunRead(const std::vector<std::string>& keys,
+                 const std::function<Status(ReadOps&)>& fn) override;
 
  private:
+  friend class TxnImpl;
+  friend class ReadViewImpl;
+
   // kCovered: segments 2..N of a span (value bytes of the record its head
   // segment holds; see span.cc).
   enum class SegUse : uint8_t { kFree, kActive, kSealed, kCovered };
@@ -246,9 +259,11 @@ class DBImpl final : public DB {
   // (`tombstone`: a delete, or a batch of deletes only).
   uint64_t KeepFree(const LogHead& head, bool tombstone) const;
   // Appends one put/tombstone record; REQUIRES the key's stripe.
+  // `reserved`: the header's reserved field (an element's type).
   Status AppendEntry(LogHead& head, uint8_t type, std::string_view key,
                      std::string_view value, int64_t expire_at_ms, uint64_t seq,
-                     bool sync, Placed* out) EXCLUDES(head.mu);
+                     bool sync, Placed* out, uint16_t reserved = 0)
+      EXCLUDES(head.mu);
   // Appends a prebuilt record image (batch records; `tombstones`: deletes
   // only).
   Status AppendImage(LogHead& head, std::string* image, bool sync,
@@ -354,6 +369,9 @@ class DBImpl final : public DB {
   int64_t NowMs() const;
   Status CheckSizes(std::string_view key, std::string_view value) const;
   Current Lookup(const KeyHash& kh, std::string_view key) const;
+  Status GetLocked(const Index::Shard& s, const KeyHash& kh,
+                   std::string_view key, std::string* value,
+                   ReadInfo* info) const REQUIRES_SHARED(s.mu);
   Status WriteEntry(const KeyHash& kh, uint8_t type, std::string_view key,
                     std::string_view value, int64_t expire_at_ms, bool sync,
                     const Current& cur) REQUIRES(Stripe(kh), stripe_level_);
@@ -362,14 +380,17 @@ class DBImpl final : public DB {
   // REQUIRES the key's stripe.
   void Publish(const KeyHash& kh, std::string_view key, uint64_t loc,
                uint64_t seq, bool tombstone) REQUIRES(Stripe(kh), stripe_level_);
-  void NoteDeadPut(const KeyHash& kh) {
-    dead_[(kh.low() >> 20) & dead_mask_].fetch_add(1,
-                                                   std::memory_order_relaxed);
+  // Dead-put counters by hash: a key's (KeyHash::low()) or an element's
+  // (ElemDeadHash).
+  void NoteDead(uint64_t h) {
+    dead_[(h >> 20) & dead_mask_].fetch_add(1, std::memory_order_relaxed);
   }
-  uint32_t DeadPuts(const KeyHash& kh) const {
-    return dead_[(kh.low() >> 20) & dead_mask_].load(std::memory_order_relaxed);
+  uint32_t DeadCount(uint64_t h) const {
+    return dead_[(h >> 20) & dead_mask_].load(std::memory_order_relaxed);
   }
-  void ForgetDeadPut(const KeyHash& kh);
+  void ForgetDead(uint64_t h);
+  void NoteDeadPut(const KeyHash& kh) { NoteDead(kh.low()); }
+  uint32_t DeadPuts(const KeyHash& kh) const { return DeadCount(kh.low()); }
   // Retries fn after compaction while the pool is full: a few times, or,
   // for a delete (which must always be possible), as long as compaction
   // makes room.
@@ -390,6 +411,49 @@ class DBImpl final : public DB {
   bool CompactForSpace(bool for_delete = false) EXCLUDES(compaction_mu_);
   void BackgroundLoop() EXCLUDES(bg_mu_, compaction_mu_);
   uint64_t FreeSegments() const EXCLUDES(alloc_mu_);
+
+  // --- collections (coll_hooks.cc, coll_compact.cc, coll_freer.cc) ---
+  // The key entry at `loc` that Publish() just indexed is a meta: its
+  // collection's meta_loc follows it (expiry rewrite, rename, a Txn's
+  // commit), if the id is live.
+  void AdoptMeta(const format::MetaPayload& m, uint64_t loc);
+  // The index slot that pointed at the meta entry at `loc` (collection
+  // `id`) now points elsewhere: the collection dies, O(1), unless another
+  // key owns it now (a rename). Its DRAM goes to the background freer.
+  // REQUIRES the stripe of the key whose slot it was.
+  void KillCollection(uint64_t id, uint64_t loc) EXCLUDES(freer_mu_);
+  // Hands a dead collection (unreachable: no table entry, lock taken and
+  // released) to the freer; `account`: subtract its elements' live bytes.
+  void EnqueueDead(Collection* c, bool account) EXCLUDES(freer_mu_);
+  // Frees up to `budget` elements of dead collections; returns how many.
+  uint64_t RunFreer(uint64_t budget) REQUIRES(compaction_mu_)
+      EXCLUDES(freer_mu_);
+  bool FreerPending(uint64_t id) const EXCLUDES(freer_mu_);
+  // A committed element at `loc` of collection `id` left its structure
+  // (removed, replaced, or its collection died): its bytes are dead.
+  void ElemGone(uint64_t id, uint64_t loc);
+  // Compaction of an element entry (docs/collections.md, "Tombstones and
+  // compaction"). Pushes onto *forget the dead-put hashes to decrement
+  // once the victim is freed.
+  Status RelocateElem(uint64_t loc, const format::EntryHeader& e,
+                      std::vector<uint64_t>* forget) REQUIRES(compaction_mu_);
+  // Recovery: an element copy in the resumed compaction log.
+  void AdoptRelocatedElem(uint64_t loc, const format::EntryHeader& e)
+      REQUIRES(compaction_mu_);
+  // Repair: shadows each element whose type was not its collection's.
+  Status DropMismatchedElements(const PoolScan& scan);
+  // KeyInfo::version (txn.h): max(the index entry's seq, the touch word).
+  uint64_t VersionOf(const KeyHash& kh, std::string_view key) const;
+  // Scan's page with each key's type; `type` kNone keeps every type.
+  StatusOr<ScanPage> ScanTyped(uint64_t cursor, size_t count,
+                               KeyType type) const;
+  // The type of the key entry at `loc` (a live one).
+  KeyType TypeAt(uint64_t loc) const;
+  void CountCollection(KeyType t, int delta) {
+    coll_counts_[static_cast<int>(t)].fetch_add(delta,
+                                                std::memory_order_relaxed);
+  }
+  void DeleteCollections();
 
   // --- the sticky persistence error (health.cc) ---
   // OK unless an error is latched; the fast path is one atomic load.
@@ -457,6 +521,7 @@ class DBImpl final : public DB {
   Mutex sb_mu_ ACQUIRED_AFTER(alloc_mu_);
   mutable Mutex health_mu_ ACQUIRED_AFTER(sb_mu_);
   Mutex bg_mu_;  // taken alone
+  mutable Mutex freer_mu_ ACQUIRED_AFTER(health_mu_);
 
   format::SuperBlock sb_ GUARDED_BY(sb_mu_){};
   std::vector<int64_t> free_list_ GUARDED_BY(alloc_mu_);
@@ -468,6 +533,8 @@ class DBImpl final : public DB {
   std::pair<int64_t, int64_t> run_window_ GUARDED_BY(alloc_mu_){0, 0};
 
   static constexpr size_t kStripes = 4096;
+  // Elements the background freer handles per hold of compaction_mu_.
+  static constexpr uint64_t kFreerSlice = uint64_t{1} << 16;
   std::unique_ptr<Mutex[]> stripes_;
   std::unique_ptr<std::atomic<uint32_t>[]> dead_;
   uint64_t dead_mask_ = 0;
@@ -506,6 +573,28 @@ class DBImpl final : public DB {
 
   std::condition_variable_any bg_cv_;
   bool stop_ GUARDED_BY(bg_mu_) = false;
+
+  // Collections (docs/collections.md).
+  uint64_t hash_seed_ = 0;  // ElemHash seed, random per open
+  std::unique_ptr<CollTable> colls_;
+  PublishWords words_;
+  TouchTable touch_;
+  std::atomic<int64_t> coll_counts_[6] = {};  // by KeyType
+  std::atomic<int64_t> elements_{0};
+  // Dead collections the freer has not finished: the queue, the one it
+  // is working on, and the ids of both (compaction asks FreerPending()).
+  struct DeadColl {
+    std::unique_ptr<Collection> c;  // null once its locations are taken
+    uint64_t id = 0;
+    uint64_t epoch = 0;  // last_epoch_ at its death
+    bool account = true;
+    std::vector<uint64_t> locs;
+    size_t next = 0;
+  };
+  std::deque<DeadColl> freer_q_ GUARDED_BY(freer_mu_);
+  std::unordered_set<uint64_t> freer_ids_ GUARDED_BY(freer_mu_);
+  DeadColl freeing_ GUARDED_BY(compaction_mu_);
+  std::atomic<uint64_t> freeing_count_{0};  // queued + being freed
   std::thread bg_thread_;
   bool opened_ = false;
 };

@@ -14,10 +14,11 @@ thread_local unsigned t_thread_id = g_thread_counter.fetch_add(1);
 
 format::EntryHeader MakeEntry(uint8_t type, uint8_t flags, std::string_view key,
                               std::string_view value, int64_t expire_at_ms,
-                              uint64_t seq, uint64_t epoch) {
+                              uint64_t seq, uint64_t epoch, uint16_t reserved) {
   format::EntryHeader e{};
   e.type = type;
   e.flags = flags;
+  e.reserved = reserved;
   e.key_len = static_cast<uint32_t>(key.size());
   e.seq = seq;
   e.value_len = static_cast<uint32_t>(value.size());
@@ -162,7 +163,8 @@ Status DBImpl::Reserve(LogHead& head, uint64_t size, bool tombstone) {
 
 Status DBImpl::AppendEntry(LogHead& head, uint8_t type, std::string_view key,
                            std::string_view value, int64_t expire_at_ms,
-                           uint64_t seq, bool sync, Placed* out) {
+                           uint64_t seq, bool sync, Placed* out,
+                           uint16_t reserved) {
   const uint64_t size = format::RecordSize(key.size(), value.size());
   HeadLock l(this, head);
   out->seq = seq;
@@ -173,7 +175,7 @@ Status DBImpl::AppendEntry(LogHead& head, uint8_t type, std::string_view key,
         [&](char* rec, uint32_t seed, uint64_t epoch) {
           format::EntryHeader e =
               MakeEntry(type, format::kFlagPrefixDurable, key, value,
-                        expire_at_ms, seq, epoch);
+                        expire_at_ms, seq, epoch, reserved);
           format::EncodeRecord(rec, seed, e, key, value,
                                /*value_dst_skip=*/true);
           region_->Flush(rec, format::kRecordHeaderSize + key.size());
@@ -193,7 +195,7 @@ Status DBImpl::AppendEntry(LogHead& head, uint8_t type, std::string_view key,
   const SegMeta& m = segs_[head.seg];
   format::EntryHeader e = MakeEntry(
       type, head.persisted == head.tail ? format::kFlagPrefixDurable : 0, key,
-      value, expire_at_ms, seq, m.epoch);
+      value, expire_at_ms, seq, m.epoch, reserved);
   const bool nt = sync && value.size() >= kNonTemporalThreshold;
   format::EncodeRecord(rec, m.seed, e, key, value, /*value_dst_skip=*/nt);
   if (nt) {
@@ -215,7 +217,7 @@ Status DBImpl::AppendEntry(LogHead& head, uint8_t type, std::string_view key,
   head.tail += static_cast<uint32_t>(size);
   if (sync) head.persisted = head.tail;
   segs_[head.seg].tail.store(head.tail, std::memory_order_relaxed);
-  if (type == format::kTombstone) {
+  if (type == format::kTombstone || type == format::kElemTombstone) {
     segs_[head.seg].tomb.fetch_add(size, std::memory_order_relaxed);
   }
   out->loc = static_cast<uint64_t>(rec - base_) + 8;

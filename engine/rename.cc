@@ -37,6 +37,8 @@ void DBImpl::AddLinkedLive(const LinkedBytes& l, int sign) {
 }
 
 bool DBImpl::LinkTarget(const Current& cur, format::LinkPayload* link) const {
+  // A meta is copied: its 16 bytes move the collection (same id).
+  if (cur.entry.type == format::kMeta) return false;
   if (cur.entry.type == format::kLink) {
     *link = format::LoadLink(base_ + cur.loc);
     return true;
@@ -67,7 +69,12 @@ Status DBImpl::Rename(std::string_view src, std::string_view dst,
           std::string_view(reinterpret_cast<const char*>(&link), sizeof(link)),
           cur.entry.expire_at_ms);
     } else {
-      format::AppendSubEntry(&image, format::kPut, seq, dst,
+      // A meta stays a meta: its payload (type, id) moves the collection,
+      // elements and all, to dst (Publish re-points it, then the src
+      // tombstone finds it owned by dst and leaves it alive).
+      const uint8_t type =
+          cur.entry.type == format::kMeta ? format::kMeta : format::kPut;
+      format::AppendSubEntry(&image, type, seq, dst,
                              format::EntryValue(base_, cur.loc),
                              cur.entry.expire_at_ms);
     }

@@ -46,6 +46,9 @@ class CAPABILITY("rw spin lock") RwSpinLock {
     }
   }
   void unlock() RELEASE() { state_.store(0, std::memory_order_release); }
+  // Tell the analysis the caller holds the lock (a callback run under it).
+  void AssertReaderHeld() const ASSERT_SHARED_CAPABILITY(this) {}
+  void AssertHeld() const ASSERT_CAPABILITY(this) {}
 
  private:
   static constexpr uint32_t kWriter = 1;

@@ -78,6 +78,9 @@ Status DBImpl::RelocateEntry(uint64_t loc, const format::EntryHeader& e) {
       WriteLock wl(s.mu);
       index_->Relocate(s, kh, key, loc, placed.loc);
     }
+    if (e.type == format::kMeta) {  // its collection follows it
+      AdoptMeta(format::LoadMeta(base_ + placed.loc), placed.loc);
+    }
     if (placed.span) ReleaseSpan(placed.loc);
     uint64_t bytes = format::IndexedEntryBytes(e);
     segs_[SegOf(loc)].live.fetch_sub(bytes, std::memory_order_relaxed);
@@ -111,7 +114,9 @@ Status DBImpl::CompactSegment(int64_t seg) {
   const uint64_t seg_off = static_cast<uint64_t>(sp - base_);
   const uint32_t tail = m.tail.load();
   compacting_epoch_.store(m.epoch);
-  std::vector<KeyHash> puts;
+  // Dead-put counts to drop once the victim is durably free: its puts
+  // (keys' and elements').
+  std::vector<uint64_t> forget;
   Status status;
   for (uint32_t off = format::kSegmentHeaderSize; off < tail;) {
     const char* rec = sp + off;
@@ -119,10 +124,16 @@ Status DBImpl::CompactSegment(int64_t seg) {
     format::ForEachEntry(rec, [&](uint64_t o, const format::EntryHeader& e) {
       compaction_mu_.AssertHeld();  // held by this function's caller
       if (e.seq <= flush_seq_.load()) return true;
+      if (format::IsElemEntry(e.type)) {
+        status = RelocateElem(seg_off + off + o, e, &forget);
+        return status.ok();
+      }
       status = RelocateEntry(seg_off + off + o, e);
       if (format::HoldsValue(e.type)) {
-        puts.emplace_back(
-            std::string_view(rec + o + format::kEntryHeaderSize, e.key_len));
+        forget.push_back(
+            KeyHash(std::string_view(rec + o + format::kEntryHeaderSize,
+                                     e.key_len))
+                .low());
       }
       return status.ok();
     });
@@ -140,7 +151,7 @@ Status DBImpl::CompactSegment(int64_t seg) {
   DAXKV_RETURN_IF_ERROR(PersistUserHeads());
   FreeSegment(seg);
   FinishResume(seg);
-  for (const KeyHash& kh : puts) ForgetDeadPut(kh);
+  for (uint64_t h : forget) ForgetDead(h);
   compactions_++;
   return OkStatus();
 }
@@ -167,6 +178,9 @@ bool DBImpl::CompactForSpace(bool for_delete) {
                                    : reserve_ + std::max<uint64_t>(1, span);
   const uint64_t limit = want + 1;
   const double max_live_ratio = for_delete ? 0.999 : 0.97;
+  // Dead collections' bytes count as live until the freer has been
+  // through them: finish that first, so victims are chosen right.
+  RunFreer(~uint64_t{0});
   bool compacted = false;
   bool full = false;
   for (uint64_t i = 0; i < limit && FreeSegments() < want; ++i) {
@@ -192,6 +206,7 @@ bool DBImpl::CompactForSpace(bool for_delete) {
 StatusOr<uint64_t> DBImpl::Compact(size_t max_segments) {
   uint64_t freed = 0;
   MutexLock l(&compaction_mu_);
+  RunFreer(~uint64_t{0});  // as CompactForSpace
   while (freed < max_segments) {
     int64_t victim = PickVictim(0.97);
     if (victim < 0) break;
@@ -244,6 +259,12 @@ void DBImpl::BackgroundLoop() {
     bg_mu_.Unlock();
     // Nothing more is done once an error is latched (health.cc).
     const bool healthy = CheckWritable().ok();
+    // Dead collections first, in bounded slices (under compaction_mu_
+    // only, never a lock a client takes).
+    for (uint64_t n = kFreerSlice; n == kFreerSlice;) {
+      MutexLock cl(&compaction_mu_);
+      n = RunFreer(kFreerSlice);
+    }
     if (options_.background_compaction && healthy) {
       for (int i = 0; i < 8; ++i) {
         MutexLock cl(&compaction_mu_);
@@ -295,8 +316,19 @@ Status DBImpl::Flush() {
   for (uint32_t i = 0; i < kShardCount; ++i) {
     Index::Shard& s = index_->shard_at(i);
     WriteLock l(s.mu);
+    // Every key the flush deletes gets a new WATCH version.
+    index_->ForEach(s, [&](uint64_t loc, bool) {
+      const std::string_view key(base_ + loc + format::kEntryHeaderSize,
+                                 format::Load32(base_ + loc + 4));
+      touch_.Touch(TouchTable::Slot(KeyHash(key)), flush_seq_.load());
+    });
     index_->Clear(s);
   }
+  // The collections die with the keys (their DRAM goes to the freer; no
+  // live bytes to subtract: every segment is freed below).
+  for (Collection* c : colls_->TakeAll()) EnqueueDead(c, false);
+  for (auto& n : coll_counts_) n = 0;
+  elements_ = 0;
   for (auto& h : heads_) {
     h->mu.AssertHeld();  // HeadSet holds every head
     h->seg = -1;
@@ -377,6 +409,17 @@ Stats DBImpl::GetStats() const {
   st.clean_shutdown = clean_shutdown_;
   st.index_bytes = index_->MemoryBytes();
   st.background_failures = background_failures_.load();
+  st.hashes = coll_counts_[static_cast<int>(KeyType::kHash)].load();
+  st.lists = coll_counts_[static_cast<int>(KeyType::kList)].load();
+  st.sets = coll_counts_[static_cast<int>(KeyType::kSet)].load();
+  st.zsets = coll_counts_[static_cast<int>(KeyType::kZset)].load();
+  st.elements = static_cast<uint64_t>(std::max<int64_t>(0, elements_.load()));
+  st.collection_bytes = colls_->MemoryBytes();
+  colls_->ForEach([&](Collection* c) {
+    ReadLock l(c->mu);
+    st.collection_bytes += c->MemoryBytes();
+  });
+  st.freeing_collections = freeing_count_.load();
   if (Status e = BackgroundError(); !e.ok()) st.background_error = e.ToString();
   return st;
 }
