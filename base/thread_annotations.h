@@ -37,6 +37,8 @@
   DAXKV_THREAD_ANNOTATION(try_acquire_capability(__VA_ARGS__))
 #define EXCLUDES(...) DAXKV_THREAD_ANNOTATION(locks_excluded(__VA_ARGS__))
 #define ASSERT_CAPABILITY(x) DAXKV_THREAD_ANNOTATION(assert_capability(x))
+#define ASSERT_SHARED_CAPABILITY(x) \
+  DAXKV_THREAD_ANNOTATION(assert_shared_capability(x))
 #define RETURN_CAPABILITY(x) DAXKV_THREAD_ANNOTATION(lock_returned(x))
 #define NO_THREAD_SAFETY_ANALYSIS \
   DAXKV_THREAD_ANNOTATION(no_thread_safety_analysis)

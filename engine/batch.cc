@@ -52,8 +52,8 @@ Status DBImpl::Write(const WriteBatch& batch, const WriteOptions& opts) {
       });
   return RetryOnNoSpace(
       [&]() -> Status {
-        std::vector<std::unique_lock<std::mutex>> locks;
-        for (size_t s : stripes) locks.emplace_back(stripes_[s]);
+        StripeSet locks(this);
+        for (size_t s : stripes) locks.Add(s);
         for (const auto& pre : batch.preconditions()) {
           Current cur = Lookup(KeyHash(pre.key), pre.key);
           uint64_t version = cur.live ? cur.entry.seq : 0;
@@ -96,7 +96,9 @@ Status DBImpl::Write(const WriteBatch& batch, const WriteOptions& opts) {
         }
         for (auto [i, at] : placed) {
           if (!persisted.ok()) break;  // neither published nor acknowledged
-          Publish(KeyHash(ops[i].key), ops[i].key, rec_off + at, seq,
+          const KeyHash kh(ops[i].key);
+          AssertStripeIn(locks, kh);
+          Publish(kh, ops[i].key, rec_off + at, seq,
                   ops[i].type == WriteBatch::OpType::kDelete);
         }
         if (IsSpanRecord(image.size())) ReleaseSpan(rec_off);

@@ -62,8 +62,11 @@ void DBImpl::ResumeCompactionLog(int64_t seg) {
   region_->Set(sp + tail, 0, segment_size_ - tail);
   misc_persists_++;
   m.use = SegUse::kActive;
-  compaction_head_.seg = seg;
-  compaction_head_.tail = compaction_head_.persisted = tail;
+  {
+    HeadLock l(this, compaction_head_);
+    compaction_head_.seg = seg;
+    compaction_head_.tail = compaction_head_.persisted = tail;
+  }
 
   format::SegmentHeader h;
   std::memcpy(&h, sp, sizeof(h));
@@ -79,7 +82,8 @@ void DBImpl::ResumeCompactionLog(int64_t seg) {
     const char* rec = sp + off;
     format::EntryHeader re = format::LoadEntry(rec + 8);
     format::ForEachEntry(rec, [&](uint64_t o, const format::EntryHeader& e) {
-      if (e.seq > sb_.flush_seq) AdoptRelocatedCopy(seg_off + off + o, e);
+      compaction_mu_.AssertHeld();  // as by this function
+      if (e.seq > flush_seq_.load()) AdoptRelocatedCopy(seg_off + off + o, e);
       return true;
     });
     off += static_cast<uint32_t>(format::RecordSize(re.key_len, re.value_len));
@@ -88,6 +92,7 @@ void DBImpl::ResumeCompactionLog(int64_t seg) {
 }
 
 void DBImpl::AdoptRelocatedCopy(uint64_t loc, const format::EntryHeader& e) {
+  if (format::IsElemEntry(e.type)) return AdoptRelocatedElem(loc, e);
   if (e.type == format::kTombstone) {
     if (resume_victim_ >= 0) relocated_tombs_.emplace_back(e.seq, loc);
     return;
@@ -98,7 +103,7 @@ void DBImpl::AdoptRelocatedCopy(uint64_t loc, const format::EntryHeader& e) {
   uint64_t old_bytes;
   uint64_t old_loc;
   {
-    std::lock_guard<RwSpinLock> l(s.mu);
+    WriteLock l(s.mu);
     IndexHit hit = index_->Find(s, kh, key);
     if (hit.loc == 0 || hit.loc == loc) return;
     format::EntryHeader cur = format::LoadEntry(base_ + hit.loc);
@@ -107,6 +112,7 @@ void DBImpl::AdoptRelocatedCopy(uint64_t loc, const format::EntryHeader& e) {
     old_loc = hit.loc;
     old_bytes = format::IndexedEntryBytes(cur);
   }
+  if (e.type == format::kMeta) AdoptMeta(format::LoadMeta(base_ + loc), loc);
   // Recovery counted one of the two copies as a dead put; it now is the
   // original, so the dead-put count stands.
   segs_[SegOf(old_loc)].live.fetch_sub(old_bytes, std::memory_order_relaxed);
@@ -124,7 +130,10 @@ bool DBImpl::TombstoneRelocated(uint64_t loc, const format::EntryHeader& e) {
                              std::pair<uint64_t, uint64_t>(e.seq, 0));
   for (; it != relocated_tombs_.end() && it->first == e.seq; ++it) {
     const char* copy = base_ + it->second;
-    if (format::Load32(copy + 4) == key.size() &&
+    // An element tombstone's copy also names the same collection.
+    const format::EntryHeader ce = format::LoadEntry(copy);
+    if (ce.type == e.type && ce.expire_at_ms == e.expire_at_ms &&
+        format::Load32(copy + 4) == key.size() &&
         std::memcmp(copy + format::kEntryHeaderSize, key.data(), key.size()) ==
             0) {
       return true;

@@ -35,6 +35,10 @@
 
 namespace daxkv::engine {
 
+class Txn;
+class ReadOps;
+struct TxnOptions;
+
 inline constexpr size_t kMaxKeySize = 64 * 1024;
 inline constexpr size_t kMaxValueSize = 512ull * 1024 * 1024;
 
@@ -163,6 +167,20 @@ struct Stats {
   uint64_t background_failures = 0;
   // BackgroundError() as text: "" while the engine can persist.
   std::string background_error;
+  // Collections (engine/txn.h), by type: `keys` counts them too (strings
+  // are keys - hashes - lists - sets - zsets).
+  uint64_t hashes = 0;
+  uint64_t lists = 0;
+  uint64_t sets = 0;
+  uint64_t zsets = 0;
+  uint64_t elements = 0;  // in live collections
+  // DRAM held by the collections (their objects, structures and the
+  // id table; not the key index): collection_bytes / elements is the
+  // DRAM cost of an element.
+  uint64_t collection_bytes = 0;
+  // Deleted collections whose DRAM the background freer has not returned
+  // yet (DEL and UNLINK are O(1); the freeing is not).
+  uint64_t freeing_collections = 0;
 };
 
 class DB {
@@ -183,7 +201,8 @@ class DB {
   virtual Status PutIf(PutMode mode, std::string_view key,
                        std::string_view value, int64_t expire_at_ms = 0,
                        const WriteOptions& opts = {}) = 0;
-  // NotFound when the key is absent or expired.
+  // NotFound when the key is absent or expired; WrongType (txn.h) when it
+  // holds a collection.
   virtual StatusOr<ReadResult> Get(std::string_view key) const = 0;
   // Get into a caller-owned buffer: on OK *value holds the value, reusing
   // its capacity (a loop of reads into one string allocates nothing), and
@@ -204,7 +223,7 @@ class DB {
   virtual uint64_t Count() const = 0;
   virtual Status Write(const WriteBatch& batch,
                        const WriteOptions& opts = {}) = 0;
-  // Atomic w.r.t. every other writer of `key`.
+  // Atomic w.r.t. every other writer of `key`. WrongType for a collection.
   virtual Status Update(std::string_view key, const UpdateFn& fn,
                         const WriteOptions& opts = {}) = 0;
   // Sets or clears (0) the expiry of a live key; NotFound when absent.
@@ -259,6 +278,33 @@ class DB {
   virtual StatusOr<uint64_t> ReclaimExpired() {
     return NotSupportedError("ReclaimExpired");
   }
+
+  // --- Transactions (engine/txn.h): every type, every command ---
+  // Put, Delete, SetExpiry, Rename and Write above work on keys of every
+  // type too (a collection they replace or delete dies with its elements,
+  // O(1)); the collections' own operations are the Txn's.
+  //
+  // Begins a transaction holding the stripes of options.keys. The caller
+  // Commits or Aborts it on this thread. (The default implementation, for
+  // DBs that forward to another, answers NotSupported.)
+  [[nodiscard]] virtual StatusOr<std::unique_ptr<Txn>> BeginTxn(
+      const TxnOptions& options);
+  // Runs fn in a Txn and commits it with `wopts`. When the Txn must
+  // restart (an undeclared key whose stripe could not be taken in order,
+  // or a commit that must compact first) it is aborted and fn runs again
+  // from the start, with the keys it used declared. fn returns non-OK to
+  // abort (its status is returned, nothing is applied). REQUIRES: fn
+  // resets its side effects (replies) at each run.
+  [[nodiscard]] virtual Status RunTxn(const TxnOptions& options,
+                                      const WriteOptions& wopts,
+                                      const std::function<Status(Txn&)>& fn);
+  // Runs fn on a consistent read-only view (txn.h, ReadView): it sees every
+  // transaction entirely or not at all, across all the keys it reads.
+  // `keys`: the keys fn will read (a hint; others may be read too). fn may
+  // run more than once (a view of one key never re-runs).
+  [[nodiscard]] virtual Status RunRead(
+      const std::vector<std::string>& keys,
+      const std::function<Status(ReadOps&)>& fn);
 };
 
 }  // namespace daxkv::engine

@@ -38,11 +38,18 @@ DBImpl::DBImpl(std::unique_ptr<dax::Region> region, const Options& options)
     : region_(std::move(region)),
       options_(options),
       base_(region_->data()),
-      stripes_(new std::mutex[kStripes]) {
+      stripes_(new Mutex[kStripes]) {
   compaction_head_.for_compaction = true;
+  // Subkey hashes are seeded per open: nothing hashed is on the medium,
+  // and nobody can precompute fields that collide.
+  std::random_device rd;
+  hash_seed_ = uint64_t{rd()} << 32 | rd();
 }
 
-DBImpl::~DBImpl() { Close(); }
+DBImpl::~DBImpl() {
+  Close();
+  if (colls_ != nullptr) DeleteCollections();  // an Open that failed
+}
 
 int64_t DBImpl::NowMs() const {
   if (options_.now_ms) return options_.now_ms();
@@ -92,14 +99,20 @@ Status DBImpl::ReadOrFormat(SuperBlockRead* read) {
 Status DBImpl::Init() {
   SuperBlockRead read;
   DAXKV_RETURN_IF_ERROR(ReadOrFormat(&read));
-  sb_ = read.sb;
-  segment_size_ = sb_.segment_size;
-  segment_count_ = sb_.segment_count;
+  const format::SuperBlock& sb = read.sb;
+  {
+    MutexLock l(&sb_mu_);
+    sb_ = sb;
+  }
+  std::memcpy(uuid_.data(), sb.uuid, 16);
+  opened_format_version_ = sb.format_version;
+  segment_size_ = sb.segment_size;
+  segment_count_ = sb.segment_count;
   // Pools formatted before kMinSegments was 6 may hold 4 or 5 segments:
   // there puts keep fewer free, or a compaction log and one segment of data
   // could leave them none (the delete guarantee then needs a bigger pool).
-  reserve_ = std::min<uint64_t>(reserve_, sb_.segment_count - 3);
-  seg_capacity_ = std::max<uint64_t>(sb_.segment_count, 1u << 16);
+  reserve_ = std::min<uint64_t>(reserve_, sb.segment_count - 3);
+  seg_capacity_ = std::max<uint64_t>(sb.segment_count, 1u << 16);
   segs_.reset(new SegMeta[seg_capacity_]);
   // One dead-put counter per 4 KiB of pool: collisions only keep
   // tombstones longer than needed.
@@ -109,10 +122,11 @@ Status DBImpl::Init() {
   for (uint64_t i = 0; i < counters; ++i) dead_[i] = 0;
   dead_mask_ = counters - 1;
   index_ = std::make_unique<Index>(base_);
+  colls_ = std::make_unique<CollTable>();
 
   int heads = static_cast<int>(std::thread::hardware_concurrency());
   heads = std::clamp(heads, 1, 16);
-  int64_t spare = static_cast<int64_t>(sb_.segment_count - reserve_ - 1);
+  int64_t spare = static_cast<int64_t>(sb.segment_count - reserve_ - 1);
   heads = static_cast<int>(std::clamp<int64_t>(spare / 2, 1, heads));
   for (int i = 0; i < heads; ++i) heads_.push_back(std::make_unique<LogHead>());
   heads_.push_back(std::make_unique<LogHead>());  // TombHead()
@@ -160,7 +174,6 @@ Status DBImpl::Format(const SegmentEvidence& old_segments) {
   sb.clean_shutdown = 1;
   sb.generation = 1;
   sb.crc = format::SuperBlockCrc(sb);
-  sb_ = sb;
   if (!old_segments.offsets.empty()) {
     for (uint64_t off : old_segments.offsets) {
       region_->Set(base_ + off, 0, format::kSegmentHeaderSize,
@@ -195,8 +208,7 @@ Status DBImpl::Format(const SegmentEvidence& old_segments) {
   return OkStatus();
 }
 
-Status DBImpl::WriteSuperBlock() {
-  std::lock_guard<std::mutex> l(sb_mu_);
+Status DBImpl::WriteSuperBlockLocked() {
   sb_.generation++;
   sb_.crc = format::SuperBlockCrc(sb_);
   for (uint64_t off :
@@ -217,26 +229,40 @@ Status DBImpl::Recover() {
                    ? options_.recovery_threads
                    : std::max(1u, std::thread::hardware_concurrency());
   so.progress = options_.recovery_progress;
-  so.on_dead_put = [this](uint64_t h) {
-    dead_[(h >> 20) & dead_mask_].fetch_add(1, std::memory_order_relaxed);
-  };
+  so.on_dead_put = [this](uint64_t h) { NoteDead(h); };
+  so.collections = colls_.get();
+  so.elem_hash_seed = hash_seed_;
+  format::SuperBlock sb;
+  {
+    MutexLock l(&sb_mu_);
+    sb = sb_;
+  }
   PoolScan scan;
-  ScanPool(base_, sb_, index_.get(), so, &scan);
+  ScanPool(base_, sb, index_.get(), so, &scan);
   // Segments in an unknown state: scan again with them in use, and see
   // which keys that changes (state_ambiguity.h).
   AmbiguityVerdict verdict;
   if (!scan.ambiguous.empty()) {
     for (uint64_t i = 0; i <= dead_mask_; ++i) dead_[i] = 0;
     auto index_b = std::make_unique<Index>(base_);
+    auto colls_b = std::make_unique<CollTable>();
+    so.collections = colls_b.get();
     PoolScan scan_b;
-    JudgeAmbiguousSegments(base_, sb_, *index_, so, index_b.get(), &scan_b,
+    JudgeAmbiguousSegments(base_, sb, *index_, so, index_b.get(), &scan_b,
                            &verdict);
     index_ = std::move(index_b);
+    for (Collection* c : colls_->TakeAll()) delete c;
+    colls_ = std::move(colls_b);
     scan = std::move(scan_b);
   }
   // Superblock copies are healed silently (WriteSuperBlock below); any
   // damage inside segments needs the caller's consent to drop records.
   const bool damaged = !scan.problems.empty();
+  colls_->ForEach([this](Collection* c) {
+    ReadLock l(c->mu);
+    CountCollection(c->type, +1);
+    elements_ += static_cast<int64_t>(c->size());
+  });
   if (damaged && !options_.repair) {
     std::string msg = std::to_string(scan.problems.size()) +
                       " damaged structure(s) in " + region_->info().path + ":";
@@ -249,17 +275,22 @@ Status DBImpl::Recover() {
     return CorruptionError(msg);
   }
   if (damaged) DAXKV_RETURN_IF_ERROR(ApplyRepairs(&scan));
-  AdoptSegments(scan);
-  last_seq_ = std::max(scan.max_seq, sb_.flush_seq);
-  flush_seq_ = sb_.flush_seq;
+  flush_seq_ = sb.flush_seq;
+  {
+    MutexLock l(&compaction_mu_);  // uncontended: no other thread yet
+    AdoptSegments(scan);
+  }
+  last_seq_ = std::max(scan.max_seq, sb.flush_seq);
   last_epoch_ = scan.max_epoch;
   recovered_records_ = scan.records;
   DAXKV_RETURN_IF_ERROR(SettleAmbiguousSegments(scan, verdict));
   DAXKV_RETURN_IF_ERROR(DropBrokenLinks(scan));
+  DAXKV_RETURN_IF_ERROR(DropMismatchedElements(scan));
   DAXKV_RETURN_IF_ERROR(UpgradeStateWords(scan));
   recovery_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(
                      std::chrono::steady_clock::now() - start)
                      .count();
+  MutexLock l(&sb_mu_);
   clean_shutdown_ = sb_.clean_shutdown != 0;
   if (!clean_shutdown_) sb_.crash_recoveries++;
   sb_.clean_shutdown = 0;
@@ -268,10 +299,12 @@ Status DBImpl::Recover() {
   sb_.last_recovery_ms = recovery_ms_;
   // Upgrade: the state words are coded now (UpgradeStateWords); the rest of
   // version 3 (watermark, flush_seq stamps) reads as "none" in older
-  // segments, and version 2 only added spans. The number goes last, with
-  // the usual A-then-B update, which also rewrites a damaged copy.
+  // segments, version 2 only added spans and version 4 only entry types
+  // (collections) that no older pool holds. The number goes last, with
+  // the usual A-then-B update, which also rewrites a damaged copy; before
+  // any write, so no collection entry sits in a pool an older binary opens.
   sb_.format_version = format::kFormatVersion;
-  return WriteSuperBlock();
+  return WriteSuperBlockLocked();
 }
 
 void DBImpl::AdoptSegments(const PoolScan& scan) {
@@ -290,6 +323,7 @@ void DBImpl::AdoptSegments(const PoolScan& scan) {
     if (seg.state != SegmentState::kInUse) {
       if (seg.release_span) FinishSpanFree(i, seg.span, seg.epoch);
       m.use = SegUse::kFree;
+      MutexLock l(&alloc_mu_);
       free_list_.push_back(static_cast<int64_t>(i));
       continue;
     }
@@ -310,30 +344,39 @@ void DBImpl::AdoptSegments(const PoolScan& scan) {
       misc_persists_++;
     }
   }
-  // Allocate low segments first: keeps a young pool compact.
-  std::reverse(free_list_.begin(), free_list_.end());
+  {
+    // Allocate low segments first: keeps a young pool compact.
+    MutexLock l(&alloc_mu_);
+    std::reverse(free_list_.begin(), free_list_.end());
+  }
   if (resume >= 0) ResumeCompactionLog(resume);
 }
 
 void DBImpl::Close() {
   if (!opened_) return;
   {
-    std::lock_guard<std::mutex> l(bg_mu_);
+    MutexLock l(&bg_mu_);
     stop_ = true;
   }
   bg_cv_.notify_all();
   if (bg_thread_.joinable()) bg_thread_.join();
+  {
+    MutexLock l(&compaction_mu_);
+    freeing_ = DeadColl{};
+  }
+  DeleteCollections();
   for (auto& h : heads_) {
-    std::lock_guard<std::mutex> l(h->mu);
+    HeadLock l(this, *h);
     SealHead(*h);
   }
   {
-    std::lock_guard<std::mutex> l(compaction_head_.mu);
+    HeadLock l(this, compaction_head_);
     SealHead(compaction_head_);
   }
+  MutexLock l(&sb_mu_);
   sb_.clean_shutdown = 1;
   sb_.last_close_ms = NowMs();
-  WriteSuperBlock().IgnoreError();
+  WriteSuperBlockLocked().IgnoreError();
   opened_ = false;
 }
 

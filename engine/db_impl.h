@@ -6,35 +6,56 @@
 // the shard lock. Readers take only the shard lock, shared, for the probe
 // and the value copy, so they never wait for a persist.
 //
-// Lock order: compaction_mu_ < stripes (ascending) < user heads < the
-// compaction head < alloc_mu_ < index shard locks < sb_mu_. Batches hold
-// several stripes (ascending); Flush() holds compaction_mu_, every stripe,
-// then every head, so no writer is between its read and its Publish() while
-// a flush runs. A thread holds at most one head at a time, except Flush()
-// and Grow(), which take them all in order.
+// Lock order: compaction_mu_ < stripes (ascending) < log heads (user heads,
+// then the compaction head) < alloc_mu_ < sb_mu_ < health_mu_; an index
+// shard lock is a leaf (taken under any of them, nothing taken under it);
+// bg_mu_ is taken alone. Batches hold several stripes (ascending); Flush()
+// holds compaction_mu_, every stripe, then every head, so no writer is
+// between its read and its Publish() while a flush runs. A thread holds at most one head
+// at a time, except Flush() and Grow(), which take them all in order.
+//
+// The order is annotated (ACQUIRED_BEFORE / ACQUIRED_AFTER below) and checked
+// by clang's -Wthread-safety-beta in `make test`'s clang build. Arrays of
+// locks (the stripes, the log heads) stand in the order as one phantom
+// capability each (LockLevel): every way of taking them (StripeLock,
+// StripeSet, HeadLock, HeadSet) acquires the level too, so taking, say,
+// compaction_mu_ or a stripe while holding a head fails the build. Index
+// shard locks (RwSpinLock, a capability) guard their shard's fields; they are
+// taken last, in scopes that take nothing else.
 #ifndef DAXKV_ENGINE_DB_IMPL_H_
 #define DAXKV_ENGINE_DB_IMPL_H_
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
+#include "base/mutex.h"
+#include "base/thread_annotations.h"
+#include "engine/coll_table.h"
 #include "engine/db.h"
 #include "engine/format.h"
 #include "engine/index.h"
 #include "engine/key_hash.h"
+#include "engine/key_type.h"
 #include "engine/pool_scan.h"
+#include "engine/publish_words.h"
 #include "engine/state_ambiguity.h"
 #include "engine/superblock_rebuild.h"
 
 namespace daxkv::engine {
+
+// A phantom capability standing for an array of locks in the lock order
+// (see above); holds nothing.
+class CAPABILITY("lock level") LockLevel {};
 
 class DBImpl final : public DB {
  public:
@@ -73,8 +94,16 @@ class DBImpl final : public DB {
   }
   StatusOr<uint64_t> Compact(size_t max_segments) override;
   StatusOr<uint64_t> ReclaimExpired() override;
+  StatusOr<std::unique_ptr<Txn>> BeginTxn(const TxnOptions& options) override;
+  Status RunTxn(const TxnOptions& options, const WriteOptions& wopts,
+                const std::function<Status(Txn&)>& fn) override;
+  Status RunRead(const std::vector<std::string>& keys,
+                 const std::function<Status(ReadOps&)>& fn) override;
 
  private:
+  friend class TxnImpl;
+  friend class ReadViewImpl;
+
   // kCovered: segments 2..N of a span (value bytes of the record its head
   // segment holds; see span.cc).
   enum class SegUse : uint8_t { kFree, kActive, kSealed, kCovered };
@@ -91,10 +120,10 @@ class DBImpl final : public DB {
     int64_t head = -1;              // kCovered: the span's head segment
   };
   struct alignas(64) LogHead {
-    std::mutex mu;
-    int64_t seg = -1;
-    uint32_t tail = 0;       // next append offset within the segment
-    uint32_t persisted = 0;  // [header, persisted) is durable
+    Mutex mu;
+    int64_t seg GUARDED_BY(mu) = -1;
+    uint32_t tail GUARDED_BY(mu) = 0;  // next append offset in the segment
+    uint32_t persisted GUARDED_BY(mu) = 0;  // [header, persisted) is durable
     bool for_compaction = false;
     bool for_tombstones = false;  // the shared tombstone log (TombHead())
     std::atomic<uint64_t> persists{0};
@@ -110,6 +139,74 @@ class DBImpl final : public DB {
     uint64_t loc = 0;  // 0 = absent (or expired, when live == false)
     bool live = false;
     format::EntryHeader entry{};
+  };
+
+  // --- how stripes and heads are taken (the lock order above) ---
+  // One key's stripe.
+  class SCOPED_CAPABILITY StripeLock {
+   public:
+    StripeLock(DBImpl* db, const KeyHash& kh)
+        ACQUIRE(db->Stripe(kh), db->stripe_level_)
+        : mu_(db->Stripe(kh)) {
+      mu_.Lock();
+    }
+    ~StripeLock() RELEASE() { mu_.Unlock(); }
+
+   private:
+    Mutex& mu_;
+  };
+  // Two keys' stripes (ascending; once when they are one stripe).
+  class SCOPED_CAPABILITY StripePairLock {
+   public:
+    StripePairLock(DBImpl* db, const KeyHash& a, const KeyHash& b)
+        ACQUIRE(db->Stripe(a), db->Stripe(b), db->stripe_level_);
+    ~StripePairLock() RELEASE();
+
+   private:
+    Mutex* first_;
+    Mutex* second_;  // null when both keys share one stripe
+  };
+  // Any number of stripes, taken in ascending order (Add() them ascending,
+  // or AddAll()). The analysis cannot follow a set of held locks: a
+  // function that REQUIRES one key's stripe is called after
+  // AssertStripeIn(set, kh), which checks (debug builds) that the set holds
+  // it and asserts it to the analysis.
+  class SCOPED_CAPABILITY StripeSet {
+   public:
+    explicit StripeSet(DBImpl* db) ACQUIRE(db->stripe_level_) : db_(db) {}
+    ~StripeSet() RELEASE();
+    // REQUIRES: `stripe` above every stripe held.
+    void Add(size_t stripe);
+    void AddAll();
+    // Debug builds: asserts that the set holds `kh`'s stripe.
+    void Check(const KeyHash& kh) const;
+
+   private:
+    DBImpl* const db_;
+    std::vector<size_t> held_;
+  };
+  // One log head.
+  class SCOPED_CAPABILITY HeadLock {
+   public:
+    HeadLock(DBImpl* db, LogHead& head) ACQUIRE(head.mu, db->head_level_)
+        : mu_(head.mu) {
+      mu_.Lock();
+    }
+    ~HeadLock() RELEASE() { mu_.Unlock(); }
+
+   private:
+    Mutex& mu_;
+  };
+  // Every head (user heads in order, then the compaction head): Flush()
+  // and Grow(). Code touching a head's guarded fields under it asserts
+  // head.mu (Mutex::AssertHeld) per head.
+  class SCOPED_CAPABILITY HeadSet {
+   public:
+    explicit HeadSet(DBImpl* db) ACQUIRE(db->head_level_);
+    ~HeadSet() RELEASE();
+
+   private:
+    DBImpl* const db_;
   };
 
   // --- open / close (db_impl.cc) ---
@@ -128,8 +225,12 @@ class DBImpl final : public DB {
                                  const AmbiguityVerdict& verdict);
   // Version 1-2 pools: rewrites every legacy state word as a codeword.
   Status UpgradeStateWords(const PoolScan& scan);
-  void AdoptSegments(const PoolScan& scan);
-  Status WriteSuperBlock();
+  void AdoptSegments(const PoolScan& scan) REQUIRES(compaction_mu_);
+  Status WriteSuperBlock() EXCLUDES(sb_mu_) {
+    MutexLock l(&sb_mu_);
+    return WriteSuperBlockLocked();
+  }
+  Status WriteSuperBlockLocked() REQUIRES(sb_mu_);
   void Close();
 
   // --- log (log.cc) ---
@@ -146,6 +247,10 @@ class DBImpl final : public DB {
                : s;
   }
   LogHead& MyHead();
+  // Each user head's mutex, then the compaction head's, acquired in order
+  // (HeadSet) or released in reverse.
+  void LockAllHeads();
+  void UnlockAllHeads();
   // The user head deletes fall back to when their own head finds no room:
   // one shared log, so tombstones from any number of threads need one
   // segment of the reserve at a time (see KeepFree()).
@@ -154,30 +259,34 @@ class DBImpl final : public DB {
   // (`tombstone`: a delete, or a batch of deletes only).
   uint64_t KeepFree(const LogHead& head, bool tombstone) const;
   // Appends one put/tombstone record; REQUIRES the key's stripe.
+  // `reserved`: the header's reserved field (an element's type).
   Status AppendEntry(LogHead& head, uint8_t type, std::string_view key,
                      std::string_view value, int64_t expire_at_ms, uint64_t seq,
-                     bool sync, Placed* out);
+                     bool sync, Placed* out, uint16_t reserved = 0)
+      EXCLUDES(head.mu);
   // Appends a prebuilt record image (batch records; `tombstones`: deletes
   // only).
   Status AppendImage(LogHead& head, std::string* image, bool sync,
-                     bool tombstones, uint64_t* rec_off);
-  Status Reserve(LogHead& head, uint64_t size, bool tombstone);
-  void PersistPending(LogHead& head);
+                     bool tombstones, uint64_t* rec_off) EXCLUDES(head.mu);
+  Status Reserve(LogHead& head, uint64_t size, bool tombstone)
+      REQUIRES(head.mu, head_level_);
+  void PersistPending(LogHead& head) REQUIRES(head.mu, head_level_);
   // After PersistPending: records the head's durable prefix in its
   // segment's watermark word, so recovery can tell damage inside it from
   // a torn tail (Sync() only: a sync record carries kFlagPrefixDurable).
-  void PublishWatermark(LogHead& head);
+  void PublishWatermark(LogHead& head) REQUIRES(head.mu, head_level_);
   // Persists every user head's unsynced records (what Sync() does): every
   // write visible when called is durable on return. Takes each head's
   // mutex in turn: REQUIRES none of them (nor a later lock) held.
-  Status PersistUserHeads();
-  void SealHead(LogHead& head);
+  Status PersistUserHeads() EXCLUDES(alloc_mu_, sb_mu_);
+  void SealHead(LogHead& head) REQUIRES(head.mu, head_level_);
   // Fails with NoSpace unless more than `keep_free` segments are free.
   // `victim_epoch` (nonzero for the compaction log) is stamped into the
   // header so that recovery can resume that victim (see space.cc).
-  StatusOr<int64_t> AllocSegment(uint64_t keep_free, uint64_t victim_epoch = 0);
+  StatusOr<int64_t> AllocSegment(uint64_t keep_free, uint64_t victim_epoch = 0)
+      EXCLUDES(alloc_mu_);
   // Frees a segment, or a whole span given its head.
-  void FreeSegment(int64_t seg);
+  void FreeSegment(int64_t seg) EXCLUDES(alloc_mu_);
 
   // --- spans (span.cc): records larger than a segment ---
   // Writes one record of `size` bytes into a span of its own: `fill` gets
@@ -190,7 +299,7 @@ class DBImpl final : public DB {
   using SpanFill =
       std::function<void(char* rec, uint32_t seed, uint64_t epoch)>;
   Status AppendSpan(const LogHead& head, uint64_t size, bool tombstone,
-                    const SpanFill& fill, uint64_t* rec_off);
+                    const SpanFill& fill, uint64_t* rec_off) REQUIRES(head.mu, head_level_);
   // Hands the span holding the record at `loc`, which a writer has just
   // written and published, to compaction.
   void ReleaseSpan(uint64_t loc);
@@ -199,21 +308,23 @@ class DBImpl final : public DB {
   }
   // Takes a run of `n` contiguous free segments, leaving `keep_free` free
   // ones. Returns the first segment.
-  StatusOr<int64_t> TakeRun(uint64_t n, uint64_t keep_free, uint64_t size);
+  StatusOr<int64_t> TakeRun(uint64_t n, uint64_t keep_free, uint64_t size)
+      EXCLUDES(alloc_mu_);
   // --- a run for a span (defrag.cc) ---
   // REQUIRES alloc_mu_. Per segment: 1 when on the free list.
-  std::vector<uint8_t> FreeMapLocked() const;
-  uint64_t LongestFreeRun() const;
+  std::vector<uint8_t> FreeMapLocked() const REQUIRES(alloc_mu_);
+  uint64_t LongestFreeRun() const EXCLUDES(alloc_mu_);
   // The first segment of the window of `n` segments cheapest to empty
   // (free or sealed log segments only; its copies must fit outside it and
   // leave the reserve), or -1.
-  int64_t PickRunWindow(uint64_t n) const;
+  int64_t PickRunWindow(uint64_t n) const REQUIRES(compaction_mu_)
+      EXCLUDES(alloc_mu_);
   // Compacts the sealed segments of that window, keeping allocations out
   // of it, so that a span of `n` segments fits. REQUIRES compaction_mu_.
-  bool MakeContiguousRun(uint64_t n);
+  bool MakeContiguousRun(uint64_t n) REQUIRES(compaction_mu_);
   // Takes a free segment for a log, outside run_window_ unless nothing
   // else is free. REQUIRES alloc_mu_ and a non-empty free list.
-  int64_t PopFreeSegmentLocked();
+  int64_t PopFreeSegmentLocked() REQUIRES(alloc_mu_);
   // Second half of freeing a span whose head is durably free: releases the
   // covered segments, then marks the head "released".
   void FinishSpanFree(int64_t seg, uint32_t span, uint64_t epoch);
@@ -240,28 +351,46 @@ class DBImpl final : public DB {
   Status DropBrokenLinks(const PoolScan& scan);
 
   // --- writes (write.cc) ---
-  std::mutex& Stripe(const KeyHash& kh) {
+  Mutex& Stripe(const KeyHash& kh)
+      RETURN_CAPABILITY(stripes_[kh.low() & (kStripes - 1)]) {
     return stripes_[kh.low() & (kStripes - 1)];
+  }
+  // For callbacks run under a stripe the analysis cannot see taken (a
+  // lambda called by KeyedWrite): states that the caller holds it.
+  void AssertStripeHeld(const KeyHash& kh) const
+      ASSERT_CAPABILITY(stripes_[kh.low() & (kStripes - 1)])
+          ASSERT_CAPABILITY(stripe_level_) {}
+  // The same for a stripe held in a StripeSet, checked (debug builds).
+  void AssertStripeIn(const StripeSet& set, const KeyHash& kh) const
+      ASSERT_CAPABILITY(stripes_[kh.low() & (kStripes - 1)])
+          ASSERT_CAPABILITY(stripe_level_) {
+    set.Check(kh);
   }
   int64_t NowMs() const;
   Status CheckSizes(std::string_view key, std::string_view value) const;
   Current Lookup(const KeyHash& kh, std::string_view key) const;
+  Status GetLocked(const Index::Shard& s, const KeyHash& kh,
+                   std::string_view key, std::string* value,
+                   ReadInfo* info) const REQUIRES_SHARED(s.mu);
   Status WriteEntry(const KeyHash& kh, uint8_t type, std::string_view key,
                     std::string_view value, int64_t expire_at_ms, bool sync,
-                    const Current& cur);
+                    const Current& cur) REQUIRES(Stripe(kh), stripe_level_);
   // Points the index at the entry at `loc` (or erases the key for a
   // tombstone); an entry a Flush() voided (`seq`) is never indexed.
   // REQUIRES the key's stripe.
   void Publish(const KeyHash& kh, std::string_view key, uint64_t loc,
-               uint64_t seq, bool tombstone);
-  void NoteDeadPut(const KeyHash& kh) {
-    dead_[(kh.low() >> 20) & dead_mask_].fetch_add(1,
-                                                   std::memory_order_relaxed);
+               uint64_t seq, bool tombstone) REQUIRES(Stripe(kh), stripe_level_);
+  // Dead-put counters by hash: a key's (KeyHash::low()) or an element's
+  // (ElemDeadHash).
+  void NoteDead(uint64_t h) {
+    dead_[(h >> 20) & dead_mask_].fetch_add(1, std::memory_order_relaxed);
   }
-  uint32_t DeadPuts(const KeyHash& kh) const {
-    return dead_[(kh.low() >> 20) & dead_mask_].load(std::memory_order_relaxed);
+  uint32_t DeadCount(uint64_t h) const {
+    return dead_[(h >> 20) & dead_mask_].load(std::memory_order_relaxed);
   }
-  void ForgetDeadPut(const KeyHash& kh);
+  void ForgetDead(uint64_t h);
+  void NoteDeadPut(const KeyHash& kh) { NoteDead(kh.low()); }
+  uint32_t DeadPuts(const KeyHash& kh) const { return DeadCount(kh.low()); }
   // Retries fn after compaction while the pool is full: a few times, or,
   // for a delete (which must always be possible), as long as compaction
   // makes room.
@@ -270,18 +399,61 @@ class DBImpl final : public DB {
   template <typename Fn>
   Status KeyedWrite(std::string_view key, bool lookup, Fn&& fn,
                     bool is_delete = false);
-  Status WriteBatchLocked(const WriteBatch& batch, bool sync);
 
   // --- space (space.cc) ---
-  int64_t PickVictim(double max_live_ratio) const;
-  Status CompactSegment(int64_t seg);
-  Status RelocateEntry(uint64_t loc, const format::EntryHeader& e);
+  int64_t PickVictim(double max_live_ratio) const REQUIRES(compaction_mu_);
+  Status CompactSegment(int64_t seg) REQUIRES(compaction_mu_);
+  Status RelocateEntry(uint64_t loc, const format::EntryHeader& e)
+      REQUIRES(compaction_mu_);
   // Compacts until a write fits (for a delete: until the tombstone log can
   // take a segment, accepting any victim with dead bytes). Returns whether
   // the caller should retry.
-  bool CompactForSpace(bool for_delete = false);
-  void BackgroundLoop();
-  uint64_t FreeSegments() const;
+  bool CompactForSpace(bool for_delete = false) EXCLUDES(compaction_mu_);
+  void BackgroundLoop() EXCLUDES(bg_mu_, compaction_mu_);
+  uint64_t FreeSegments() const EXCLUDES(alloc_mu_);
+
+  // --- collections (coll_hooks.cc, coll_compact.cc, coll_freer.cc) ---
+  // The key entry at `loc` that Publish() just indexed is a meta: its
+  // collection's meta_loc follows it (expiry rewrite, rename, a Txn's
+  // commit), if the id is live.
+  void AdoptMeta(const format::MetaPayload& m, uint64_t loc);
+  // The index slot that pointed at the meta entry at `loc` (collection
+  // `id`) now points elsewhere: the collection dies, O(1), unless another
+  // key owns it now (a rename). Its DRAM goes to the background freer.
+  // REQUIRES the stripe of the key whose slot it was.
+  void KillCollection(uint64_t id, uint64_t loc) EXCLUDES(freer_mu_);
+  // Hands a dead collection (unreachable: no table entry, lock taken and
+  // released) to the freer; `account`: subtract its elements' live bytes.
+  void EnqueueDead(Collection* c, bool account) EXCLUDES(freer_mu_);
+  // Frees up to `budget` elements of dead collections; returns how many.
+  uint64_t RunFreer(uint64_t budget) REQUIRES(compaction_mu_)
+      EXCLUDES(freer_mu_);
+  bool FreerPending(uint64_t id) const EXCLUDES(freer_mu_);
+  // A committed element at `loc` of collection `id` left its structure
+  // (removed, replaced, or its collection died): its bytes are dead.
+  void ElemGone(uint64_t id, uint64_t loc);
+  // Compaction of an element entry (docs/collections.md, "Tombstones and
+  // compaction"). Pushes onto *forget the dead-put hashes to decrement
+  // once the victim is freed.
+  Status RelocateElem(uint64_t loc, const format::EntryHeader& e,
+                      std::vector<uint64_t>* forget) REQUIRES(compaction_mu_);
+  // Recovery: an element copy in the resumed compaction log.
+  void AdoptRelocatedElem(uint64_t loc, const format::EntryHeader& e)
+      REQUIRES(compaction_mu_);
+  // Repair: shadows each element whose type was not its collection's.
+  Status DropMismatchedElements(const PoolScan& scan);
+  // KeyInfo::version (txn.h): max(the index entry's seq, the touch word).
+  uint64_t VersionOf(const KeyHash& kh, std::string_view key) const;
+  // Scan's page with each key's type; `type` kNone keeps every type.
+  StatusOr<ScanPage> ScanTyped(uint64_t cursor, size_t count,
+                               KeyType type) const;
+  // The type of the key entry at `loc` (a live one).
+  KeyType TypeAt(uint64_t loc) const;
+  void CountCollection(KeyType t, int delta) {
+    coll_counts_[static_cast<int>(t)].fetch_add(delta,
+                                                std::memory_order_relaxed);
+  }
+  void DeleteCollections();
 
   // --- the sticky persistence error (health.cc) ---
   // OK unless an error is latched; the fast path is one atomic load.
@@ -299,7 +471,8 @@ class DBImpl final : public DB {
     return BackgroundError();
   }
   // Latches `cause` unless an error is latched already.
-  void LatchError(const Status& cause, std::string_view during);
+  void LatchError(const Status& cause, std::string_view during)
+      EXCLUDES(health_mu_);
   // A failed background task: counted; latched unless it is NoSpace.
   void NoteBackgroundFailure(const Status& s, std::string_view task);
 
@@ -309,13 +482,15 @@ class DBImpl final : public DB {
   // Recovery: makes `seg` the compaction log again (zeroing past its last
   // record), names the victim to compact first and adopts the copies it
   // holds. REQUIRES: the index is rebuilt and segs_ adopted.
-  void ResumeCompactionLog(int64_t seg);
-  void AdoptRelocatedCopy(uint64_t loc, const format::EntryHeader& e);
+  void ResumeCompactionLog(int64_t seg) REQUIRES(compaction_mu_);
+  void AdoptRelocatedCopy(uint64_t loc, const format::EntryHeader& e)
+      REQUIRES(compaction_mu_);
   // Whether the tombstone at `loc` (in the resumed victim) already has its
   // copy in the compaction log. REQUIRES compaction_mu_.
-  bool TombstoneRelocated(uint64_t loc, const format::EntryHeader& e);
-  // Called when compaction frees `freed`. REQUIRES compaction_mu_.
-  void FinishResume(int64_t freed);
+  bool TombstoneRelocated(uint64_t loc, const format::EntryHeader& e)
+      REQUIRES(compaction_mu_);
+  // Called when compaction frees `freed`.
+  void FinishResume(int64_t freed) REQUIRES(compaction_mu_);
 
   std::unique_ptr<dax::Region> region_;
   Options options_;
@@ -328,26 +503,39 @@ class DBImpl final : public DB {
   static constexpr uint64_t kCompactionReserve = 1;
   static constexpr uint64_t kTombstoneReserve = 1;
   uint64_t reserve_ = kCompactionReserve + kTombstoneReserve + 1;
-  format::SuperBlock sb_{};
-  std::mutex sb_mu_;
+  // Immutable once open: the pool's uuid and the format version found.
+  std::array<uint8_t, 16> uuid_{};
+  uint32_t opened_format_version_ = 0;
 
   std::unique_ptr<Index> index_;
   std::unique_ptr<SegMeta[]> segs_;
   uint64_t seg_capacity_ = 0;
   // The user heads, then TombHead() (last). Writers map to the others.
   std::vector<std::unique_ptr<LogHead>> heads_;
+  // The lock order (see the top of this file), annotated.
+  Mutex compaction_mu_ ACQUIRED_BEFORE(stripe_level_);
+  LockLevel stripe_level_ ACQUIRED_BEFORE(head_level_);
+  LockLevel head_level_;
   LogHead compaction_head_;
-  std::mutex alloc_mu_;
-  std::vector<int64_t> free_list_;
+  mutable Mutex alloc_mu_ ACQUIRED_AFTER(head_level_, compaction_head_.mu);
+  Mutex sb_mu_ ACQUIRED_AFTER(alloc_mu_);
+  mutable Mutex health_mu_ ACQUIRED_AFTER(sb_mu_);
+  Mutex bg_mu_;  // taken alone
+  mutable Mutex freer_mu_ ACQUIRED_AFTER(health_mu_);
+
+  format::SuperBlock sb_ GUARDED_BY(sb_mu_){};
+  std::vector<int64_t> free_list_ GUARDED_BY(alloc_mu_);
   // Segments the last span allocation that failed needed (compaction makes
   // room for that many before it stops).
   std::atomic<uint64_t> span_wanted_{0};
-  // Guarded by alloc_mu_: segments [first, second) MakeContiguousRun is
-  // emptying for a span; log allocations avoid them until a span is taken.
-  std::pair<int64_t, int64_t> run_window_{0, 0};
+  // Segments [first, second) MakeContiguousRun is emptying for a span; log
+  // allocations avoid them until a span is taken.
+  std::pair<int64_t, int64_t> run_window_ GUARDED_BY(alloc_mu_){0, 0};
 
   static constexpr size_t kStripes = 4096;
-  std::unique_ptr<std::mutex[]> stripes_;
+  // Elements the background freer handles per hold of compaction_mu_.
+  static constexpr uint64_t kFreerSlice = uint64_t{1} << 16;
+  std::unique_ptr<Mutex[]> stripes_;
   std::unique_ptr<std::atomic<uint32_t>[]> dead_;
   uint64_t dead_mask_ = 0;
 
@@ -356,21 +544,21 @@ class DBImpl final : public DB {
   alignas(64) std::atomic<uint64_t> last_seq_{0};
   alignas(64) std::atomic<uint64_t> flush_seq_{0};  // seq <= it: void
   std::atomic<uint64_t> last_epoch_{0};
-  std::mutex compaction_mu_;
-  // Guarded by compaction_mu_ (and set by recovery before any thread runs):
-  // the epoch of the segment being compacted (stamped into compaction logs),
-  // the victim a crash interrupted (compacted before any other; -1 = none)
+  // The epoch of the segment being compacted (stamped into compaction logs;
+  // written under compaction_mu_, read when the compaction head takes a
+  // segment).
+  std::atomic<uint64_t> compacting_epoch_{0};
+  // The victim a crash interrupted (compacted before any other; -1 = none)
   // and the (seq, loc) of tombstone copies the compaction log held at
   // recovery, sorted.
-  uint64_t compacting_epoch_ = 0;
-  int64_t resume_victim_ = -1;
-  std::vector<std::pair<uint64_t, uint64_t>> relocated_tombs_;
+  int64_t resume_victim_ GUARDED_BY(compaction_mu_) = -1;
+  std::vector<std::pair<uint64_t, uint64_t>> relocated_tombs_
+      GUARDED_BY(compaction_mu_);
 
   // The latched error (health.cc): bg_failed_ is set once bg_error_ (guarded
   // by health_mu_) holds it, and never cleared.
   std::atomic<bool> bg_failed_{false};
-  mutable std::mutex health_mu_;
-  Status bg_error_;
+  Status bg_error_ GUARDED_BY(health_mu_);
   std::atomic<uint64_t> background_failures_{0};
 
   // Stats.
@@ -383,9 +571,30 @@ class DBImpl final : public DB {
   uint64_t dropped_records_ = 0;
   bool clean_shutdown_ = false;
 
-  std::mutex bg_mu_;
-  std::condition_variable bg_cv_;
-  bool stop_ = false;
+  std::condition_variable_any bg_cv_;
+  bool stop_ GUARDED_BY(bg_mu_) = false;
+
+  // Collections (docs/collections.md).
+  uint64_t hash_seed_ = 0;  // ElemHash seed, random per open
+  std::unique_ptr<CollTable> colls_;
+  PublishWords words_;
+  TouchTable touch_;
+  std::atomic<int64_t> coll_counts_[6] = {};  // by KeyType
+  std::atomic<int64_t> elements_{0};
+  // Dead collections the freer has not finished: the queue, the one it
+  // is working on, and the ids of both (compaction asks FreerPending()).
+  struct DeadColl {
+    std::unique_ptr<Collection> c;  // null once its locations are taken
+    uint64_t id = 0;
+    uint64_t epoch = 0;  // last_epoch_ at its death
+    bool account = true;
+    std::vector<uint64_t> locs;
+    size_t next = 0;
+  };
+  std::deque<DeadColl> freer_q_ GUARDED_BY(freer_mu_);
+  std::unordered_set<uint64_t> freer_ids_ GUARDED_BY(freer_mu_);
+  DeadColl freeing_ GUARDED_BY(compaction_mu_);
+  std::atomic<uint64_t> freeing_count_{0};  // queued + being freed
   std::thread bg_thread_;
   bool opened_ = false;
 };

@@ -36,7 +36,7 @@ std::vector<uint8_t> DBImpl::FreeMapLocked() const {
 uint64_t DBImpl::LongestFreeRun() const {
   std::vector<uint8_t> is_free;
   {
-    std::lock_guard<std::mutex> l(const_cast<std::mutex&>(alloc_mu_));
+    MutexLock l(&alloc_mu_);
     is_free = FreeMapLocked();
   }
   uint64_t run = 0, longest = 0;
@@ -53,7 +53,7 @@ int64_t DBImpl::PickRunWindow(uint64_t n) const {
   std::vector<uint8_t> is_free;
   uint64_t free_total;
   {
-    std::lock_guard<std::mutex> l(const_cast<std::mutex&>(alloc_mu_));
+    MutexLock l(&alloc_mu_);
     is_free = FreeMapLocked();
     free_total = free_list_.size();
   }
@@ -89,7 +89,7 @@ bool DBImpl::MakeContiguousRun(uint64_t n) {
   const int64_t start = PickRunWindow(n);
   if (start < 0) return false;
   {
-    std::lock_guard<std::mutex> l(alloc_mu_);
+    MutexLock l(&alloc_mu_);
     run_window_ = {start, start + static_cast<int64_t>(n)};
   }
   for (int64_t k = start; k < start + static_cast<int64_t>(n); ++k) {
@@ -101,8 +101,9 @@ bool DBImpl::MakeContiguousRun(uint64_t n) {
 
 int64_t DBImpl::PopFreeSegmentLocked() {
   // Outside the window a span is waiting for, unless nothing else is free.
-  auto outside = [&](int64_t s) {
-    return s < run_window_.first || s >= run_window_.second;
+  const auto window = run_window_;
+  auto outside = [window](int64_t s) {
+    return s < window.first || s >= window.second;
   };
   auto it = std::find_if(free_list_.rbegin(), free_list_.rend(), outside);
   if (it == free_list_.rend()) {

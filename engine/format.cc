@@ -118,10 +118,11 @@ RecordCheck CheckRecord(const char* rec, uint64_t avail, uint32_t seed,
 
 void AppendSubEntry(std::string* image, uint8_t type, uint64_t seq,
                     std::string_view key, std::string_view value,
-                    int64_t expire_at_ms) {
+                    int64_t expire_at_ms, uint16_t reserved) {
   EntryHeader e{};
   e.type = type;
   e.flags = kFlagSubEntry;
+  e.reserved = reserved;
   e.key_len = static_cast<uint32_t>(key.size());
   e.seq = seq;
   e.value_len = static_cast<uint32_t>(value.size());

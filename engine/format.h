@@ -23,10 +23,11 @@
 namespace daxkv::engine::format {
 
 // Version 2 adds spans (SegmentHeader::span > 1); version 3 codes the state
-// word (error-correcting, below), adds the durable watermark and stamps
-// flush_seq into segment headers. Older pools are read as they are and
-// upgraded on open (docs/format.md, Version policy).
-inline constexpr uint32_t kFormatVersion = 3;
+// word (error-correcting, below), adds the durable watermark, stamps
+// flush_seq into segment headers and adds link entries; version 4 adds the
+// collection entries (meta, element, element tombstone). Older pools are
+// read as they are and upgraded on open (docs/format.md, Version policy).
+inline constexpr uint32_t kFormatVersion = 4;
 inline constexpr uint32_t kOldestFormatVersion = 1;
 // The first version whose state words are coded (older: legacy values).
 inline constexpr uint32_t kCodedStateVersion = 3;
@@ -105,13 +106,38 @@ enum EntryType : uint8_t {
   // (RENAME of a large value without copying it). Its value is a
   // LinkPayload; its expiry is its own.
   kLink = 5,
+  // Version 4 (docs/collections.md): the key holds a collection. Its value
+  // is a MetaPayload (type, id); its expiry is the collection's.
+  kMeta = 6,
+  // Version 4: one element of the collection whose id is in the
+  // expire_at_ms slot (ElemId) and whose type in `reserved` (ElemType). The
+  // key field holds the subkey (field, member, list order key; may be
+  // empty), the value the element's value (a zset's: the score).
+  kElem = 7,
+  // Version 4: deletes the element (id, subkey) as a tombstone deletes a
+  // key; no value.
+  kElemTombstone = 8,
 };
-inline constexpr uint8_t kMaxEntryType = kLink;
+inline constexpr uint8_t kMaxEntryType = kElemTombstone;
 
-// An entry the index may point at for a live key.
-inline bool HoldsValue(uint8_t type) { return type == kPut || type == kLink; }
+// An entry that makes its key live when the index points at it: it holds a
+// value (put), names one (link) or a collection (meta).
+inline bool HoldsValue(uint8_t type) {
+  return type == kPut || type == kLink || type == kMeta;
+}
+// Entries of keys: what the key index holds.
+inline bool IsKeyEntry(uint8_t type) {
+  return type == kPut || type == kTombstone || type == kLink || type == kMeta;
+}
+// Entries of collection elements (the collection builder's and the
+// collection structures' business, never the key index's).
+inline bool IsElemEntry(uint8_t type) {
+  return type == kElem || type == kElemTombstone;
+}
+// Entries a record carries (ForEachEntry yields them): not batch headers
+// nor padding.
 inline bool Indexable(uint8_t type) {
-  return type == kPut || type == kTombstone || type == kLink;
+  return IsKeyEntry(type) || IsElemEntry(type);
 }
 
 enum EntryFlags : uint8_t {
@@ -182,6 +208,40 @@ struct LinkPayload {
   uint64_t seq;     // 8
 };
 static_assert(sizeof(LinkPayload) == 16);
+
+// A meta entry's value (version 4): the collection's type (KeyType 2..5)
+// and its id, unique forever (reserved from the sequence numbers when the
+// collection is created; kept by expiry changes, renames and relocation).
+struct MetaPayload {
+  uint8_t type;         // 0
+  uint8_t reserved[7];  // 1, zero
+  uint64_t id;          // 8, nonzero
+};
+static_assert(sizeof(MetaPayload) == 16);
+
+inline MetaPayload MakeMeta(uint8_t type, uint64_t id) {
+  MetaPayload m{};
+  m.type = type;
+  m.id = id;
+  return m;
+}
+inline std::string_view MetaBytes(const MetaPayload& m) {
+  return {reinterpret_cast<const char*>(&m), sizeof(m)};
+}
+// The payload of the meta entry at `entry` (REQUIRES: a meta entry whose
+// value is 16 bytes; CheckEntry verified it).
+inline MetaPayload LoadMeta(const char* entry);
+// An element entry's collection id and type.
+inline uint64_t ElemId(const EntryHeader& e) {
+  return static_cast<uint64_t>(e.expire_at_ms);
+}
+inline uint8_t ElemType(const EntryHeader& e) {
+  return static_cast<uint8_t>(e.reserved);
+}
+// "" when the entry at `entry` (header `e`) is well formed beyond its
+// CRCs (docs/format.md, Validity: key lengths, meta payloads, element
+// types, zset scores, list order keys); else what is wrong.
+std::string CheckEntry(const char* entry, const EntryHeader& e);
 
 inline constexpr uint64_t Align8(uint64_t n) { return (n + 7) & ~uint64_t{7}; }
 
@@ -288,6 +348,13 @@ bool ForEachEntry(const char* rec, Fn&& fn) {
   return true;
 }
 
+inline MetaPayload LoadMeta(const char* entry) {
+  const EntryHeader e = LoadEntry(entry);
+  MetaPayload m;
+  std::memcpy(&m, entry + kEntryHeaderSize + e.key_len, sizeof(m));
+  return m;
+}
+
 // The link payload of the link entry at `entry`.
 inline LinkPayload LoadLink(const char* entry) {
   const EntryHeader e = LoadEntry(entry);
@@ -307,9 +374,10 @@ inline std::string_view EntryValue(const char* base, uint64_t loc) {
 }
 
 // Appends one batch sub-entry (header, key, value, padding) to `image`.
+// `reserved`: the header's reserved field (an element's collection type).
 void AppendSubEntry(std::string* image, uint8_t type, uint64_t seq,
                     std::string_view key, std::string_view value,
-                    int64_t expire_at_ms);
+                    int64_t expire_at_ms, uint16_t reserved = 0);
 // Fills the batch EntryHeader of `image`: its first kRecordHeaderSize bytes
 // (CRCs left for AppendImage), then the sub-entries appended above.
 void SetBatchHeader(std::string* image, uint64_t seq);

@@ -6,14 +6,12 @@
 // Sync, Flush, maintenance) fails with it, and Stats reports it. Reads go on.
 // A background task that fails for want of space (NoSpace) costs nothing
 // acknowledged: it is counted, not latched.
-#include <mutex>
-
 #include "engine/db_impl.h"
 
 namespace daxkv::engine {
 
 void DBImpl::LatchError(const Status& cause, std::string_view during) {
-  std::lock_guard<std::mutex> l(health_mu_);
+  MutexLock l(&health_mu_);
   if (!bg_error_.ok()) return;  // the first error is the one to report
   bg_error_ = Status(cause.code(),
                      "persistence failed during " + std::string(during) +
@@ -24,7 +22,7 @@ void DBImpl::LatchError(const Status& cause, std::string_view during) {
 
 Status DBImpl::BackgroundError() const {
   if (!bg_failed_.load(std::memory_order_acquire)) return OkStatus();
-  std::lock_guard<std::mutex> l(health_mu_);
+  MutexLock l(&health_mu_);
   return bg_error_;
 }
 

@@ -11,7 +11,10 @@ constexpr uint32_t kInitialBits = 4;
 }  // namespace
 
 Index::Index(const char* base) : base_(base), shards_(new Shard[kShardCount]) {
-  for (uint32_t i = 0; i < kShardCount; ++i) Clear(shards_[i]);
+  for (uint32_t i = 0; i < kShardCount; ++i) {
+    WriteLock l(shards_[i].mu);  // uncontended: nobody sees the index yet
+    Clear(shards_[i]);
+  }
 }
 
 void Index::Clear(Shard& s) {
@@ -254,9 +257,8 @@ uint64_t Index::MemoryBytes() const {
   uint64_t n = sizeof(Shard) * kShardCount;
   for (uint32_t i = 0; i < kShardCount; ++i) {
     const Shard& s = shards_[i];
-    s.mu.lock_shared();
+    ReadLock l(s.mu);
     n += s.slots.capacity() * sizeof(uint64_t) + s.expiring.size() * 64;
-    s.mu.unlock_shared();
   }
   return n;
 }

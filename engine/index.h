@@ -11,7 +11,8 @@
 // deletes (backward-shift, no tombstones) and table growth.
 //
 // Thread-safety: every Shard method REQUIRES the shard's `mu` held (shared
-// for const methods, exclusive otherwise), except PrefetchSlot(), which
+// for const methods, exclusive otherwise; annotated, so clang checks it),
+// except PrefetchSlot(), which
 // reads only atomics and dereferences nothing. Entry bytes referenced by slots
 // must stay readable while the lock is held (the DB frees a log segment only
 // after no slot points into it).
@@ -44,12 +45,12 @@ class Index {
 
   struct alignas(64) Shard {
     mutable RwSpinLock mu;
-    std::vector<uint64_t> slots;
-    uint32_t bits = 0;
-    uint64_t used = 0;
-    uint64_t tombstones = 0;
+    std::vector<uint64_t> slots GUARDED_BY(mu);
+    uint32_t bits GUARDED_BY(mu) = 0;
+    uint64_t used GUARDED_BY(mu) = 0;
+    uint64_t tombstones GUARDED_BY(mu) = 0;
     // (expire_at_ms, loc) of every indexed entry with an expiry.
-    std::set<std::pair<int64_t, uint64_t>> expiring;
+    std::set<std::pair<int64_t, uint64_t>> expiring GUARDED_BY(mu);
     // Lock-free copy of (slots.data(), kPosBits - bits) for PrefetchSlot:
     // only ever used as a prefetch address, so staleness is harmless.
     std::atomic<const uint64_t*> hint_slots{nullptr};
@@ -61,10 +62,12 @@ class Index {
   Shard& shard_at(uint32_t i) { return shards_[i]; }
   const Shard& shard_at(uint32_t i) const { return shards_[i]; }
 
-  IndexHit Find(const Shard& s, const KeyHash& kh, std::string_view key) const;
+  IndexHit Find(const Shard& s, const KeyHash& kh, std::string_view key) const
+      REQUIRES_SHARED(s.mu);
   // Whether `kh`'s key is indexed at exactly `loc`. Reads no log bytes: a
   // location identifies its entry, so no key comparison is needed.
-  bool IndexedAt(const Shard& s, const KeyHash& kh, uint64_t loc) const;
+  bool IndexedAt(const Shard& s, const KeyHash& kh, uint64_t loc) const
+      REQUIRES_SHARED(s.mu);
 
   // Starts loading `kh`'s home slot into the cache, so that a probe after
   // other work (a persist) does not wait for DRAM. Needs no lock: it reads
@@ -78,14 +81,15 @@ class Index {
 
   // Points `key` at `loc`; returns what it pointed at before.
   IndexHit Upsert(Shard& s, const KeyHash& kh, std::string_view key,
-                  uint64_t loc, bool tombstone);
-  IndexHit Erase(Shard& s, const KeyHash& kh, std::string_view key);
+                  uint64_t loc, bool tombstone) REQUIRES(s.mu);
+  IndexHit Erase(Shard& s, const KeyHash& kh, std::string_view key)
+      REQUIRES(s.mu);
   // Moves `key` from `expect` to `loc`; false (no change) if it has moved.
   bool Relocate(Shard& s, const KeyHash& kh, std::string_view key,
-                uint64_t expect, uint64_t loc);
+                uint64_t expect, uint64_t loc) REQUIRES(s.mu);
 
   // Recovery: removes every tombstone slot of `s`.
-  void DropTombstones(Shard& s);
+  void DropTombstones(Shard& s) REQUIRES(s.mu);
 
   // Bulk recovery (IndexBuilder): the slot image of an entry, computed
   // while the entry is in cache so that inserting it later reads the log
@@ -96,27 +100,29 @@ class Index {
   }
   // Sizes the empty shard `s` so that `n` inserts never grow it (the size
   // incremental growth would reach). REQUIRES s.used == 0.
-  void Presize(Shard& s, uint64_t n);
+  void Presize(Shard& s, uint64_t n) REQUIRES(s.mu);
   // Shrinks `s` to the size incremental growth reaches for s.used keys
   // (after a Presize counted superseded entries and tombstones).
-  void Fit(Shard& s);
+  void Fit(Shard& s) REQUIRES(s.mu);
   // Recovery: keeps the newer of the indexed entry and a RecoverySlot image;
   // `expire_at_ms` is the entry's expiry (0 = none), so a new key costs no log
   // read.
   uint64_t InsertNewestSlot(Shard& s, uint64_t slot, int64_t expire_at_ms,
-                            bool* inserted);
+                            bool* inserted) REQUIRES(s.mu);
 
   // Calls fn(loc) for each live (non-tombstone) slot of `s` whose position
   // lies in [lo, hi) where hi is the returned end of the covered range
   // (chosen so that ~`count` slots are visited; 1 << kPosBits at the end).
   uint32_t ScanRange(const Shard& s, uint32_t lo, size_t count,
-                     const std::function<void(uint64_t)>& fn) const;
+                     const std::function<void(uint64_t)>& fn) const
+      REQUIRES_SHARED(s.mu);
 
   // Calls fn(loc, tombstone) for every slot of `s`.
   void ForEach(const Shard& s,
-               const std::function<void(uint64_t, bool)>& fn) const;
+               const std::function<void(uint64_t, bool)>& fn) const
+      REQUIRES_SHARED(s.mu);
 
-  void Clear(Shard& s);
+  void Clear(Shard& s) REQUIRES(s.mu);
   // DRAM bytes held by the index (slots and expiry sets).
   uint64_t MemoryBytes() const;
 
@@ -131,25 +137,26 @@ class Index {
   static uint32_t SlotPos(uint64_t s) { return static_cast<uint32_t>(s >> 40); }
   static uint64_t SlotLoc(uint64_t s) { return (s & kLocMask) << 3; }
   static bool SlotTomb(uint64_t s) { return (s & kTombBit) != 0; }
-  static size_t Home(const Shard& s, uint32_t pos) {
+  static size_t Home(const Shard& s, uint32_t pos) REQUIRES_SHARED(s.mu) {
     return pos >> (kPosBits - s.bits);
   }
 
   // Slot index holding `key`, or -1.
-  int64_t Probe(const Shard& s, const KeyHash& kh, std::string_view key) const;
+  int64_t Probe(const Shard& s, const KeyHash& kh, std::string_view key) const
+      REQUIRES_SHARED(s.mu);
   bool KeyAt(uint64_t loc, std::string_view key) const;
-  void InsertSlot(Shard& s, uint64_t slot);
-  void EraseAt(Shard& s, size_t i);
-  void Grow(Shard& s);
+  void InsertSlot(Shard& s, uint64_t slot) REQUIRES(s.mu);
+  void EraseAt(Shard& s, size_t i) REQUIRES(s.mu);
+  void Grow(Shard& s) REQUIRES(s.mu);
   // Moves every slot into a fresh table of 1 << bits slots.
-  void Rehash(Shard& s, uint32_t bits);
+  void Rehash(Shard& s, uint32_t bits) REQUIRES(s.mu);
   // Call after every change of s.slots' buffer or s.bits.
-  static void UpdateHint(Shard& s) {
+  static void UpdateHint(Shard& s) REQUIRES(s.mu) {
     s.hint_slots.store(s.slots.data(), std::memory_order_relaxed);
     s.hint_shift.store(kPosBits - s.bits, std::memory_order_relaxed);
   }
   void TrackExpiry(Shard& s, uint64_t old_loc, bool old_tomb, uint64_t new_loc,
-                   bool new_tomb);
+                   bool new_tomb) REQUIRES(s.mu);
 
   const char* base_;
   std::unique_ptr<Shard[]> shards_;

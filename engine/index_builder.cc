@@ -34,7 +34,7 @@ void IndexBuilder::BuildShard(
     const std::function<void(uint64_t)>& on_dead_put) {
   Index::Shard& s = index_->shard_at(shard);
   // Uncontended: the shard is this thread's alone; held for the contract.
-  std::lock_guard<RwSpinLock> l(s.mu);
+  WriteLock l(s.mu);
   uint64_t n = 0;
   for (const Worker& w : workers_) n += w.shards[shard].size();
   index_->Presize(s, n);

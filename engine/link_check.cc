@@ -51,7 +51,7 @@ void CheckLinks(const char* base, const format::SuperBlock& sb,
     const KeyHash kh(key);
     {
       const Index::Shard& s = index.shard(kh);
-      std::shared_lock<RwSpinLock> l(s.mu);
+      ReadLock l(s.mu);
       if (!index.IndexedAt(s, kh, loc)) continue;  // superseded: dead
     }
     const format::LinkPayload link = format::LoadLink(base + loc);

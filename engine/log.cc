@@ -14,10 +14,11 @@ thread_local unsigned t_thread_id = g_thread_counter.fetch_add(1);
 
 format::EntryHeader MakeEntry(uint8_t type, uint8_t flags, std::string_view key,
                               std::string_view value, int64_t expire_at_ms,
-                              uint64_t seq, uint64_t epoch) {
+                              uint64_t seq, uint64_t epoch, uint16_t reserved) {
   format::EntryHeader e{};
   e.type = type;
   e.flags = flags;
+  e.reserved = reserved;
   e.key_len = static_cast<uint32_t>(key.size());
   e.seq = seq;
   e.value_len = static_cast<uint32_t>(value.size());
@@ -48,7 +49,7 @@ StatusOr<int64_t> DBImpl::AllocSegment(uint64_t keep_free,
   int64_t seg;
   uint64_t epoch;
   {
-    std::lock_guard<std::mutex> l(alloc_mu_);
+    MutexLock l(&alloc_mu_);
     if (free_list_.size() <= keep_free) {
       return NoSpaceError("pool " + region_->info().path + " is full (" +
                           std::to_string(segment_count_.load()) +
@@ -71,7 +72,7 @@ StatusOr<int64_t> DBImpl::AllocSegment(uint64_t keep_free,
   region_->Persist(sp + format::kSealWordOffset, sizeof(words));
   format::SegmentHeader h{};
   std::memcpy(h.magic, format::kSegmentMagic, 8);
-  std::memcpy(h.uuid, sb_.uuid, 16);
+  std::memcpy(h.uuid, uuid_.data(), 16);
   h.epoch = epoch;
   h.open_seq = last_seq_.load();
   h.span = 1;
@@ -89,7 +90,7 @@ StatusOr<int64_t> DBImpl::AllocSegment(uint64_t keep_free,
   misc_persists_ += 3;
   SegMeta& m = segs_[seg];
   m.epoch = epoch;
-  m.seed = format::SegmentSeed(sb_.uuid, epoch);
+  m.seed = format::SegmentSeed(uuid_.data(), epoch);
   m.tail = format::kSegmentHeaderSize;
   m.live = 0;
   m.tomb = 0;
@@ -111,7 +112,7 @@ void DBImpl::FreeSegment(int64_t seg) {
   m.live = 0;
   m.tomb = 0;
   m.tail = format::kSegmentHeaderSize;
-  std::lock_guard<std::mutex> l(alloc_mu_);
+  MutexLock l(&alloc_mu_);
   for (uint32_t k = 0; k < span; ++k) free_list_.push_back(seg + k);
 }
 
@@ -152,8 +153,9 @@ Status DBImpl::Reserve(LogHead& head, uint64_t size, bool tombstone) {
   if (head.seg >= 0 && head.tail + size <= segment_size_) return OkStatus();
   SealHead(head);
   DAXKV_ASSIGN_OR_RETURN(
-      int64_t seg, AllocSegment(KeepFree(head, tombstone),
-                                head.for_compaction ? compacting_epoch_ : 0));
+      int64_t seg,
+      AllocSegment(KeepFree(head, tombstone),
+                   head.for_compaction ? compacting_epoch_.load() : 0));
   head.seg = seg;
   head.tail = head.persisted = format::kSegmentHeaderSize;
   return OkStatus();
@@ -161,9 +163,10 @@ Status DBImpl::Reserve(LogHead& head, uint64_t size, bool tombstone) {
 
 Status DBImpl::AppendEntry(LogHead& head, uint8_t type, std::string_view key,
                            std::string_view value, int64_t expire_at_ms,
-                           uint64_t seq, bool sync, Placed* out) {
+                           uint64_t seq, bool sync, Placed* out,
+                           uint16_t reserved) {
   const uint64_t size = format::RecordSize(key.size(), value.size());
-  std::lock_guard<std::mutex> l(head.mu);
+  HeadLock l(this, head);
   out->seq = seq;
   if (size > segment_size_ - format::kSegmentHeaderSize) {
     uint64_t rec_off = 0;
@@ -172,7 +175,7 @@ Status DBImpl::AppendEntry(LogHead& head, uint8_t type, std::string_view key,
         [&](char* rec, uint32_t seed, uint64_t epoch) {
           format::EntryHeader e =
               MakeEntry(type, format::kFlagPrefixDurable, key, value,
-                        expire_at_ms, seq, epoch);
+                        expire_at_ms, seq, epoch, reserved);
           format::EncodeRecord(rec, seed, e, key, value,
                                /*value_dst_skip=*/true);
           region_->Flush(rec, format::kRecordHeaderSize + key.size());
@@ -192,7 +195,7 @@ Status DBImpl::AppendEntry(LogHead& head, uint8_t type, std::string_view key,
   const SegMeta& m = segs_[head.seg];
   format::EntryHeader e = MakeEntry(
       type, head.persisted == head.tail ? format::kFlagPrefixDurable : 0, key,
-      value, expire_at_ms, seq, m.epoch);
+      value, expire_at_ms, seq, m.epoch, reserved);
   const bool nt = sync && value.size() >= kNonTemporalThreshold;
   format::EncodeRecord(rec, m.seed, e, key, value, /*value_dst_skip=*/nt);
   if (nt) {
@@ -214,7 +217,7 @@ Status DBImpl::AppendEntry(LogHead& head, uint8_t type, std::string_view key,
   head.tail += static_cast<uint32_t>(size);
   if (sync) head.persisted = head.tail;
   segs_[head.seg].tail.store(head.tail, std::memory_order_relaxed);
-  if (type == format::kTombstone) {
+  if (type == format::kTombstone || type == format::kElemTombstone) {
     segs_[head.seg].tomb.fetch_add(size, std::memory_order_relaxed);
   }
   out->loc = static_cast<uint64_t>(rec - base_) + 8;
@@ -224,7 +227,7 @@ Status DBImpl::AppendEntry(LogHead& head, uint8_t type, std::string_view key,
 Status DBImpl::AppendImage(LogHead& head, std::string* image, bool sync,
                            bool tombstones, uint64_t* rec_off) {
   const uint64_t size = image->size();
-  std::lock_guard<std::mutex> l(head.mu);
+  HeadLock l(this, head);
   if (size > segment_size_ - format::kSegmentHeaderSize) {
     return AppendSpan(
         head, size, tombstones,
@@ -289,7 +292,7 @@ Status DBImpl::PersistUserHeads() {
   // group-commit contract allows (nothing here was acknowledged yet). The
   // tombstone log is the last of heads_, so it is included.
   for (auto& h : heads_) {
-    std::lock_guard<std::mutex> l(h->mu);
+    HeadLock l(this, *h);
     if (h->seg < 0 || h->persisted >= h->tail) continue;
     PersistPending(*h);
     PublishWatermark(*h);

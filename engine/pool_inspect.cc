@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "engine/borrowed_region.h"
+#include "engine/coll_table.h"
 #include "engine/db.h"
 #include "engine/format.h"
 #include "engine/index.h"
@@ -169,10 +170,13 @@ void VerifyRecords(const char* base, const format::SuperBlock& sb,
       }
       format::ForEachEntry(
           sp + off, [&](uint64_t o, const format::EntryHeader& e) {
+            // Key lengths, metas and elements: format::CheckEntry, which
+            // the scan applied (a failure there is reported as damage).
             std::string bad;
-            if (e.key_len == 0 || e.key_len > kMaxKeySize) bad = "key length";
             if (e.seq == 0 || e.seq > scan.max_seq) bad = "sequence number";
-            if (e.expire_at_ms < 0) bad = "expiry time";
+            if (format::IsKeyEntry(e.type) && e.expire_at_ms < 0) {
+              bad = "expiry time";
+            }
             if (e.type == format::kTombstone && e.value_len != 0) {
               bad = "tombstone with a value";
             }
@@ -188,6 +192,33 @@ void VerifyRecords(const char* base, const format::SuperBlock& sb,
           });
       off += static_cast<uint32_t>(n);
     }
+  }
+}
+
+// Counts the collections the scan built (by type, elements, DRAM), then
+// frees them.
+void CountCollections(CollTable* colls, PoolReport* r) {
+  r->collection_bytes = colls->MemoryBytes();
+  for (Collection* c : colls->TakeAll()) {
+    {
+      ReadLock l(c->mu);
+      r->elements += c->size();
+      r->collection_bytes += c->MemoryBytes();
+    }
+    switch (c->type) {
+      case KeyType::kHash:
+        ++r->hashes;
+        break;
+      case KeyType::kList:
+        ++r->lists;
+        break;
+      case KeyType::kSet:
+        ++r->sets;
+        break;
+      default:
+        ++r->zsets;
+    }
+    delete c;
   }
 }
 
@@ -208,20 +239,26 @@ StatusOr<PoolReport> InspectPool(const dax::Region& region,
   r.superblock_rebuilt = rebuilt;
 
   Index index(base);
+  CollTable colls;
   ScanOptions so;
   so.threads = options.threads > 0
                    ? options.threads
                    : std::max(1u, std::thread::hardware_concurrency());
   so.progress = options.progress;
+  so.collections = &colls;
   PoolScan scan;
   ScanPool(base, read.sb, &index, so, &scan);
+  CountCollections(&colls, &r);
   if (!scan.ambiguous.empty()) {
     // Reported as the engine would settle them (state_ambiguity.h).
     AmbiguityVerdict verdict;
     Index in_use(base);
+    CollTable colls_b;
+    so.collections = &colls_b;
     PoolScan scan_b;
     JudgeAmbiguousSegments(base, read.sb, index, so, &in_use, &scan_b,
                            &verdict);
+    for (Collection* c : colls_b.TakeAll()) delete c;
     scan.problems.push_back(
         {SegmentOffset(read.sb, scan.ambiguous[0]) + format::kStateWordOffset,
          8, true, verdict.Describe(scan)});
@@ -238,6 +275,7 @@ StatusOr<PoolReport> InspectPool(const dax::Region& region,
                 .count();
   for (uint32_t s = 0; s < kShardCount; ++s) {
     const Index::Shard& sh = index.shard_at(s);
+    ReadLock l(sh.mu);
     r.keys += sh.used;
     r.expiring_keys += sh.expiring.size();
     for (const auto& [exp, loc] : sh.expiring) {

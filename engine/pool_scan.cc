@@ -5,10 +5,11 @@
 #include <condition_variable>
 #include <cstring>
 #include <limits>
-#include <mutex>
 #include <string>
 #include <thread>
 
+#include "base/mutex.h"
+#include "engine/coll_builder.h"
 #include "engine/db.h"
 #include "engine/index_builder.h"
 
@@ -58,9 +59,11 @@ class Scanner {
   void ScanRecords(uint64_t i, SegmentScan* seg);
   uint32_t Resync(const char* seg_base, const SegmentScan& seg, uint32_t from,
                   uint32_t end) const;
-  bool FeedRecord(uint64_t rec_off, const char* rec);
+  // "" when the record's entries are consistent and valid (then fed to
+  // the builders); else what is wrong.
+  std::string FeedRecord(uint64_t rec_off, const char* rec);
   void AddProblem(PoolProblem p) {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     out_->problems.push_back(std::move(p));
   }
 
@@ -70,13 +73,14 @@ class Scanner {
   const ScanOptions& options_;
   PoolScan* out_;
   IndexBuilder* builder_ = nullptr;
+  CollBuilder* colls_ = nullptr;
   struct alignas(64) WorkerTotals {
     uint64_t max_seq = 0;
     uint64_t entries = 0;
     std::vector<uint64_t> links;  // link entries found (kLink)
   };
   std::vector<WorkerTotals> totals_;
-  std::mutex mu_;
+  Mutex mu_;  // serialises AddProblem
   std::atomic<uint64_t> next_segment_{0};
   std::atomic<uint64_t> bytes_done_{0};
   std::atomic<uint64_t> max_epoch_{0};
@@ -239,21 +243,39 @@ uint32_t Scanner::Resync(const char* seg_base, const SegmentScan& seg,
   return end;
 }
 
-bool Scanner::FeedRecord(uint64_t rec_off, const char* rec) {
+std::string Scanner::FeedRecord(uint64_t rec_off, const char* rec) {
+  std::string bad;
   bool consistent = format::ForEachEntry(
-      rec, [](uint64_t, const format::EntryHeader&) { return true; });
-  if (!consistent) return false;
+      rec, [&](uint64_t off, const format::EntryHeader& e) {
+        bad = format::CheckEntry(rec + off, e);
+        return bad.empty();
+      });
+  if (!consistent) {
+    return "batch record with a valid checksum but inconsistent sub-entries";
+  }
+  if (!bad.empty()) return "record with a valid checksum but an invalid " + bad;
   const int w = tl_scan_worker;
   WorkerTotals& t = totals_[w];
   format::ForEachEntry(rec, [&](uint64_t off, const format::EntryHeader& e) {
     ++t.entries;
     if (e.seq <= sb_.flush_seq) return true;
     t.max_seq = std::max(t.max_seq, e.seq);
-    builder_->Add(w, rec_off + off, e);
-    if (e.type == format::kLink) t.links.push_back(rec_off + off);
+    const uint64_t loc = rec_off + off;
+    if (format::IsElemEntry(e.type)) {
+      // Ids are reserved from the seqs: never issued twice.
+      t.max_seq = std::max(t.max_seq, format::ElemId(e));
+      colls_->AddElem(w, loc, e);
+      return true;
+    }
+    builder_->Add(w, loc, e);
+    if (e.type == format::kLink) t.links.push_back(loc);
+    if (e.type == format::kMeta) {
+      t.max_seq = std::max(t.max_seq, format::LoadMeta(base_ + loc).id);
+      colls_->AddMeta(w, loc);
+    }
     return true;
   });
-  return true;
+  return "";
 }
 
 uint32_t Scanner::ReadWatermark(uint64_t i, const char* sp, uint64_t extent,
@@ -299,11 +321,10 @@ void Scanner::ScanRecords(uint64_t i, SegmentScan* seg) {
     auto check =
         format::CheckRecord(sp + off, end - off, seg->seed, seg->epoch, &n);
     if (check == format::RecordCheck::kValid) {
-      if (!FeedRecord(seg_off + off, sp + off)) {
+      std::string bad = FeedRecord(seg_off + off, sp + off);
+      if (!bad.empty()) {
         seg->damaged.push_back({off, static_cast<uint32_t>(off + n)});
-        AddProblem({seg_off + off, n, true,
-                    "batch record with a valid checksum but inconsistent "
-                    "sub-entries"});
+        AddProblem({seg_off + off, n, true, std::move(bad)});
       }
       ++seg->records;
       if (sp[off + 8] == format::kTombstone) {
@@ -388,14 +409,16 @@ void Scanner::Run() {
   int threads = std::max(1, std::min<int>(options_.threads, n));
   IndexBuilder builder(base_, sb_, index_, threads);
   builder_ = &builder;
+  CollBuilder colls(base_, sb_, options_.elem_hash_seed, threads);
+  colls_ = &colls;
   totals_.assign(threads, WorkerTotals{});
   std::atomic<int> running{threads};
-  std::mutex done_mu;
-  std::condition_variable done_cv;
+  Mutex done_mu;
+  std::condition_variable_any done_cv;
   auto work = [&](int w) {
     tl_scan_worker = w;
     for (uint64_t i; (i = next_segment_.fetch_add(1)) < n;) ScanSegment(i);
-    std::lock_guard<std::mutex> l(done_mu);
+    MutexLock l(&done_mu);
     running--;
     done_cv.notify_all();
   };
@@ -403,13 +426,13 @@ void Scanner::Run() {
   for (int t = 0; t < threads; ++t) pool.emplace_back(work, t);
   const uint64_t total = n * sb_.segment_size;
   {
-    std::unique_lock<std::mutex> l(done_mu);
+    MutexLock l(&done_mu);
     while (running > 0) {
-      done_cv.wait_for(l, std::chrono::milliseconds(50));
+      done_cv.wait_for(done_mu, std::chrono::milliseconds(50));
       if (options_.progress) {
-        l.unlock();
+        done_mu.Unlock();
         options_.progress(bytes_done_.load(), total);
-        l.lock();
+        done_mu.Lock();
       }
     }
   }
@@ -417,6 +440,9 @@ void Scanner::Run() {
   if (options_.progress) options_.progress(total, total);
   builder.Build(options_.on_dead_put);
   for (uint64_t i = 0; i < n; ++i) out_->live_bytes[i] = builder.LiveBytes(i);
+  colls.BuildCollections(*index_, options_.collections, out_);
+  colls.BuildElements(*options_.collections, threads, options_.on_dead_put,
+                      out_);
   // A batch's sub-entries may lie in the later segments of its span: their
   // bytes count for the span's head, the unit compaction frees.
   for (uint64_t i = 0; i < n; ++i) {

@@ -21,6 +21,8 @@
 
 namespace daxkv::engine {
 
+class CollTable;
+
 struct PoolProblem {
   uint64_t offset = 0;  // pool offset of the damage
   uint64_t length = 0;  // bytes affected (0 = unknown)
@@ -98,6 +100,9 @@ struct PoolScan {
   std::vector<uint64_t> ambiguous;  // segments in state kAmbiguous
   // Indexed links (kLink) whose target is gone (see link_check.cc).
   std::vector<uint64_t> broken_links;
+  // Winning element entries whose type is not their collection's (never
+  // indexed; repair writes their element tombstones).
+  std::vector<uint64_t> mismatched_elements;
   // Per segment: bytes of indexed (winning, non-tombstone) entries.
   std::unique_ptr<std::atomic<uint64_t>[]> live_bytes;
 };
@@ -111,11 +116,18 @@ struct ScanOptions {
   // Scan segments whose state word is ambiguous as in use (their records
   // indexed) instead of leaving them out (state kAmbiguous).
   bool ambiguous_in_use = false;
+  // Where the collections go (required): a Collection for each live meta,
+  // its structure built from the winning element entries. The table owns
+  // none of them: the caller frees them. `elem_hash_seed` seeds their
+  // subkey hashes (coll::ElemHash), as the DB's structures do.
+  CollTable* collections = nullptr;
+  uint64_t elem_hash_seed = 0;
 };
 
 // Scans every segment of the pool described by `sb`, feeding each valid
-// entry to `index` (newest sequence wins), then drops tombstones from the
-// index. Damage is reported in out->problems; never fails.
+// key entry to `index` (newest sequence wins) and each element entry to the
+// collections (options.collections), then drops tombstones from the index.
+// Damage is reported in out->problems; never fails.
 void ScanPool(const char* base, const format::SuperBlock& sb, Index* index,
               const ScanOptions& options, PoolScan* out);
 

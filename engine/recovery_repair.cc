@@ -2,7 +2,6 @@
 // settling segments whose state was unknown, and the version 1-2 -> 3
 // upgrade of state words.
 #include <cstring>
-#include <mutex>
 
 #include "engine/db_impl.h"
 
@@ -73,7 +72,7 @@ Status DBImpl::ApplyRepairs(PoolScan* scan) {
                                e.key_len);
     const KeyHash kh(key);
     Index::Shard& s = index_->shard(kh);
-    std::lock_guard<RwSpinLock> l(s.mu);
+    WriteLock l(s.mu);
     index_->Erase(s, kh, key);
     uint64_t seg = (loc - format::kDataOffset) / segment_size_;
     if (scan->segments[seg].state == SegmentState::kSpanned) {
@@ -107,7 +106,7 @@ Status DBImpl::SettleAmbiguousSegments(const PoolScan& scan,
 }
 
 Status DBImpl::UpgradeStateWords(const PoolScan& scan) {
-  if (sb_.format_version >= format::kCodedStateVersion) return OkStatus();
+  if (opened_format_version_ >= format::kCodedStateVersion) return OkStatus();
   uint64_t rewritten = 0;
   for (uint64_t i = 0; i < scan.segments.size(); ++i) {
     const SegmentScan& seg = scan.segments[i];
@@ -117,7 +116,7 @@ Status DBImpl::UpgradeStateWords(const PoolScan& scan) {
     }
     char* p = SegBase(static_cast<int64_t>(i)) + format::kStateWordOffset;
     format::DecodedState st =
-        format::DecodeStateWord(format::Load64(p), sb_.format_version);
+        format::DecodeStateWord(format::Load64(p), opened_format_version_);
     if (!st.legacy || st.state == format::SegState::kInvalid) continue;
     const uint64_t epoch = st.epoch_known ? st.epoch : seg.epoch;
     if (epoch > format::kMaxStateEpoch) {

@@ -8,7 +8,6 @@
 // its head segment's live bytes count the target entry once per link (here
 // at runtime, in pool_scan at recovery). Smaller values are copied into
 // the batch instead (bounded by the segment size).
-#include <mutex>
 #include <utility>
 
 #include "engine/db_impl.h"
@@ -38,6 +37,8 @@ void DBImpl::AddLinkedLive(const LinkedBytes& l, int sign) {
 }
 
 bool DBImpl::LinkTarget(const Current& cur, format::LinkPayload* link) const {
+  // A meta is copied: its 16 bytes move the collection (same id).
+  if (cur.entry.type == format::kMeta) return false;
   if (cur.entry.type == format::kLink) {
     *link = format::LoadLink(base_ + cur.loc);
     return true;
@@ -53,12 +54,8 @@ Status DBImpl::Rename(std::string_view src, std::string_view dst,
   DAXKV_RETURN_IF_ERROR(CheckSizes(src, {}));
   DAXKV_RETURN_IF_ERROR(CheckSizes(dst, {}));
   const KeyHash ks(src), kd(dst);
-  size_t first = ks.low() & (kStripes - 1), second = kd.low() & (kStripes - 1);
-  if (first > second) std::swap(first, second);
   return RetryOnNoSpace([&]() -> Status {
-    std::unique_lock<std::mutex> l1(stripes_[first]);
-    std::unique_lock<std::mutex> l2;
-    if (second != first) l2 = std::unique_lock<std::mutex>(stripes_[second]);
+    StripePairLock l(this, ks, kd);
     const Current cur = Lookup(ks, src);
     if (!cur.live) return NotFoundError("no such key");
     if (src == dst) return OkStatus();
@@ -72,7 +69,12 @@ Status DBImpl::Rename(std::string_view src, std::string_view dst,
           std::string_view(reinterpret_cast<const char*>(&link), sizeof(link)),
           cur.entry.expire_at_ms);
     } else {
-      format::AppendSubEntry(&image, format::kPut, seq, dst,
+      // A meta stays a meta: its payload (type, id) moves the collection,
+      // elements and all, to dst (Publish re-points it, then the src
+      // tombstone finds it owned by dst and leaves it alive).
+      const uint8_t type =
+          cur.entry.type == format::kMeta ? format::kMeta : format::kPut;
+      format::AppendSubEntry(&image, type, seq, dst,
                              format::EntryValue(base_, cur.loc),
                              cur.entry.expire_at_ms);
     }

@@ -10,14 +10,13 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
-#include <shared_mutex>
 
 #include "engine/db_impl.h"
 
 namespace daxkv::engine {
 
 uint64_t DBImpl::FreeSegments() const {
-  std::lock_guard<std::mutex> l(const_cast<std::mutex&>(alloc_mu_));
+  MutexLock l(&alloc_mu_);
   return free_list_.size();
 }
 
@@ -53,11 +52,11 @@ int64_t DBImpl::PickVictim(double max_live_ratio) const {
 Status DBImpl::RelocateEntry(uint64_t loc, const format::EntryHeader& e) {
   std::string_view key(base_ + loc + format::kEntryHeaderSize, e.key_len);
   KeyHash kh(key);
-  std::lock_guard<std::mutex> l(Stripe(kh));
+  StripeLock l(this, kh);
   Index::Shard& s = index_->shard(kh);
   IndexHit hit;
   {
-    std::shared_lock<RwSpinLock> rl(s.mu);
+    ReadLock rl(s.mu);
     // A put is live iff a slot points at it; asking that, rather than
     // Find(), spares a DRAM miss on the newest entry of each dead put.
     hit = format::HoldsValue(e.type)
@@ -76,8 +75,11 @@ Status DBImpl::RelocateEntry(uint64_t loc, const format::EntryHeader& e) {
     // be followed by more copies (which would make it read as damage).
     DAXKV_RETURN_IF_ERROR(CheckPersisted("compaction"));
     {
-      std::lock_guard<RwSpinLock> wl(s.mu);
+      WriteLock wl(s.mu);
       index_->Relocate(s, kh, key, loc, placed.loc);
+    }
+    if (e.type == format::kMeta) {  // its collection follows it
+      AdoptMeta(format::LoadMeta(base_ + placed.loc), placed.loc);
     }
     if (placed.span) ReleaseSpan(placed.loc);
     uint64_t bytes = format::IndexedEntryBytes(e);
@@ -111,18 +113,27 @@ Status DBImpl::CompactSegment(int64_t seg) {
   const char* sp = SegBase(seg);
   const uint64_t seg_off = static_cast<uint64_t>(sp - base_);
   const uint32_t tail = m.tail.load();
-  compacting_epoch_ = m.epoch;
-  std::vector<KeyHash> puts;
+  compacting_epoch_.store(m.epoch);
+  // Dead-put counts to drop once the victim is durably free: its puts
+  // (keys' and elements').
+  std::vector<uint64_t> forget;
   Status status;
   for (uint32_t off = format::kSegmentHeaderSize; off < tail;) {
     const char* rec = sp + off;
     format::EntryHeader re = format::LoadEntry(rec + 8);
     format::ForEachEntry(rec, [&](uint64_t o, const format::EntryHeader& e) {
+      compaction_mu_.AssertHeld();  // held by this function's caller
       if (e.seq <= flush_seq_.load()) return true;
+      if (format::IsElemEntry(e.type)) {
+        status = RelocateElem(seg_off + off + o, e, &forget);
+        return status.ok();
+      }
       status = RelocateEntry(seg_off + off + o, e);
       if (format::HoldsValue(e.type)) {
-        puts.emplace_back(
-            std::string_view(rec + o + format::kEntryHeaderSize, e.key_len));
+        forget.push_back(
+            KeyHash(std::string_view(rec + o + format::kEntryHeaderSize,
+                                     e.key_len))
+                .low());
       }
       return status.ok();
     });
@@ -140,13 +151,13 @@ Status DBImpl::CompactSegment(int64_t seg) {
   DAXKV_RETURN_IF_ERROR(PersistUserHeads());
   FreeSegment(seg);
   FinishResume(seg);
-  for (const KeyHash& kh : puts) ForgetDeadPut(kh);
+  for (uint64_t h : forget) ForgetDead(h);
   compactions_++;
   return OkStatus();
 }
 
 bool DBImpl::CompactForSpace(bool for_delete) {
-  std::lock_guard<std::mutex> l(compaction_mu_);
+  MutexLock l(&compaction_mu_);
   // One compaction can gain nothing: when the compaction head has no
   // segment (after an open, e.g. a recovery that found every segment in
   // use) its first allocation takes the segment the victim gives back. So
@@ -167,6 +178,9 @@ bool DBImpl::CompactForSpace(bool for_delete) {
                                    : reserve_ + std::max<uint64_t>(1, span);
   const uint64_t limit = want + 1;
   const double max_live_ratio = for_delete ? 0.999 : 0.97;
+  // Dead collections' bytes count as live until the freer has been
+  // through them: finish that first, so victims are chosen right.
+  RunFreer(~uint64_t{0});
   bool compacted = false;
   bool full = false;
   for (uint64_t i = 0; i < limit && FreeSegments() < want; ++i) {
@@ -191,7 +205,8 @@ bool DBImpl::CompactForSpace(bool for_delete) {
 
 StatusOr<uint64_t> DBImpl::Compact(size_t max_segments) {
   uint64_t freed = 0;
-  std::lock_guard<std::mutex> l(compaction_mu_);
+  MutexLock l(&compaction_mu_);
+  RunFreer(~uint64_t{0});  // as CompactForSpace
   while (freed < max_segments) {
     int64_t victim = PickVictim(0.97);
     if (victim < 0) break;
@@ -211,7 +226,7 @@ StatusOr<uint64_t> DBImpl::ReclaimExpired() {
     Index::Shard& s = index_->shard_at(i);
     std::vector<std::pair<std::string, uint64_t>> due;
     {
-      std::shared_lock<RwSpinLock> l(s.mu);
+      ReadLock l(s.mu);
       for (auto it = s.expiring.begin();
            it != s.expiring.end() && it->first <= now && due.size() < 1024;
            ++it) {
@@ -223,7 +238,7 @@ StatusOr<uint64_t> DBImpl::ReclaimExpired() {
     }
     for (auto& [key, loc] : due) {
       KeyHash kh(key);
-      std::lock_guard<std::mutex> l(Stripe(kh));
+      StripeLock l(this, kh);
       Current cur = Lookup(kh, key);
       if (cur.loc != loc || cur.live) continue;  // rewritten meanwhile
       DAXKV_RETURN_IF_ERROR(
@@ -236,17 +251,23 @@ StatusOr<uint64_t> DBImpl::ReclaimExpired() {
 }
 
 void DBImpl::BackgroundLoop() {
-  std::unique_lock<std::mutex> l(bg_mu_);
+  bg_mu_.Lock();
   auto last_expiry = std::chrono::steady_clock::now();
   while (!stop_) {
-    bg_cv_.wait_for(l, std::chrono::milliseconds(20));
+    bg_cv_.wait_for(bg_mu_, std::chrono::milliseconds(20));
     if (stop_) break;
-    l.unlock();
+    bg_mu_.Unlock();
     // Nothing more is done once an error is latched (health.cc).
     const bool healthy = CheckWritable().ok();
+    // Dead collections first, in bounded slices (under compaction_mu_
+    // only, never a lock a client takes).
+    for (uint64_t n = kFreerSlice; n == kFreerSlice;) {
+      MutexLock cl(&compaction_mu_);
+      n = RunFreer(kFreerSlice);
+    }
     if (options_.background_compaction && healthy) {
       for (int i = 0; i < 8; ++i) {
-        std::lock_guard<std::mutex> cl(compaction_mu_);
+        MutexLock cl(&compaction_mu_);
         bool tight = FreeSegments() <= reserve_ + heads_.size() + 1;
         int64_t victim = PickVictim(tight ? 0.9 : 0.5);
         if (victim < 0) break;
@@ -261,8 +282,9 @@ void DBImpl::BackgroundLoop() {
       last_expiry = now;
       NoteBackgroundFailure(ReclaimExpired().status(), "expiry reclaim");
     }
-    l.lock();
+    bg_mu_.Lock();
   }
+  bg_mu_.Unlock();
 }
 
 Status DBImpl::Flush() {
@@ -274,27 +296,44 @@ Status DBImpl::Flush() {
   // stripe, in ascending order as batches do (lock order in db_impl.h):
   // 4096 uncontended locks, cheap next to the flush itself.
   DAXKV_RETURN_IF_ERROR(CheckWritable());
-  std::lock_guard<std::mutex> cl(compaction_mu_);
-  std::vector<std::unique_lock<std::mutex>> locks;
-  locks.reserve(kStripes + heads_.size() + 1);
-  for (size_t i = 0; i < kStripes; ++i) locks.emplace_back(stripes_[i]);
-  for (auto& h : heads_) locks.emplace_back(h->mu);
-  locks.emplace_back(compaction_head_.mu);
+  MutexLock cl(&compaction_mu_);
+  StripeSet stripes(this);
+  stripes.AddAll();
+  HeadSet heads(this);
   flush_seq_ = last_seq_.load();
-  sb_.flush_seq = flush_seq_;
-  // Durability: once the superblock with flush_seq is durable, every record
-  // written so far is void; freeing the segments below is then only space
-  // reclamation (a crash midway leaves void records that compaction frees).
-  // Were that persist to fail, freeing them would lose what the flush did
-  // not durably void: nothing is freed and the error is latched.
-  DAXKV_RETURN_IF_ERROR(WriteSuperBlock());
+  {
+    MutexLock l(&sb_mu_);
+    sb_.flush_seq = flush_seq_;
+    // Durability: once the superblock with flush_seq is durable, every
+    // record written so far is void; freeing the segments below is then
+    // only space reclamation (a crash midway leaves void records that
+    // compaction frees). Were that persist to fail, freeing them would lose
+    // what the flush did not durably void: nothing is freed and the error
+    // is latched.
+    DAXKV_RETURN_IF_ERROR(WriteSuperBlockLocked());
+  }
   DAXKV_RETURN_IF_ERROR(CheckPersisted("a flush"));
   for (uint32_t i = 0; i < kShardCount; ++i) {
     Index::Shard& s = index_->shard_at(i);
-    std::lock_guard<RwSpinLock> l(s.mu);
+    WriteLock l(s.mu);
+    // Every key the flush deletes gets a new WATCH version.
+    index_->ForEach(s, [&](uint64_t loc, bool) {
+      const std::string_view key(base_ + loc + format::kEntryHeaderSize,
+                                 format::Load32(base_ + loc + 4));
+      touch_.Touch(TouchTable::Slot(KeyHash(key)), flush_seq_.load());
+    });
     index_->Clear(s);
   }
-  for (auto& h : heads_) h->seg = -1;
+  // The collections die with the keys (their DRAM goes to the freer; no
+  // live bytes to subtract: every segment is freed below).
+  for (Collection* c : colls_->TakeAll()) EnqueueDead(c, false);
+  for (auto& n : coll_counts_) n = 0;
+  elements_ = 0;
+  for (auto& h : heads_) {
+    h->mu.AssertHeld();  // HeadSet holds every head
+    h->seg = -1;
+  }
+  compaction_head_.mu.AssertHeld();
   compaction_head_.seg = -1;
   FinishResume(resume_victim_);
   const uint64_t n = segment_count_.load();
@@ -308,10 +347,8 @@ Status DBImpl::Flush() {
 
 Status DBImpl::Grow(size_t new_size) {
   DAXKV_RETURN_IF_ERROR(CheckWritable());
-  std::lock_guard<std::mutex> cl(compaction_mu_);
-  std::vector<std::unique_lock<std::mutex>> locks;
-  for (auto& h : heads_) locks.emplace_back(h->mu);
-  locks.emplace_back(compaction_head_.mu);
+  MutexLock cl(&compaction_mu_);
+  HeadSet heads(this);
   if (new_size <= region_->size()) {
     return InvalidArgumentError("Grow(" + std::to_string(new_size) +
                                 "): pool is already " +
@@ -326,17 +363,21 @@ Status DBImpl::Grow(size_t new_size) {
   DAXKV_RETURN_IF_ERROR(region_->Grow(new_size));
   const uint64_t old = segment_count_.load();
   {
-    std::lock_guard<std::mutex> l(alloc_mu_);
+    MutexLock l(&alloc_mu_);
     for (uint64_t i = old; i < count; ++i) {
       segs_[i].use = SegUse::kFree;
       free_list_.insert(free_list_.begin(), static_cast<int64_t>(i));
     }
   }
   segment_count_ = count;
-  sb_.segment_count = count;
-  // Durability: the new segments exist (zeroed) before the superblock that
-  // counts them; a crash in between leaves the old, consistent geometry.
-  DAXKV_RETURN_IF_ERROR(WriteSuperBlock());
+  {
+    MutexLock l(&sb_mu_);
+    sb_.segment_count = count;
+    // Durability: the new segments exist (zeroed) before the superblock
+    // that counts them; a crash in between leaves the old, consistent
+    // geometry.
+    DAXKV_RETURN_IF_ERROR(WriteSuperBlockLocked());
+  }
   return CheckPersisted("a pool growth");
 }
 
@@ -345,7 +386,7 @@ Stats DBImpl::GetStats() const {
   st.keys = Count();
   for (uint32_t i = 0; i < kShardCount; ++i) {
     const Index::Shard& s = index_->shard_at(i);
-    std::shared_lock<RwSpinLock> l(s.mu);
+    ReadLock l(s.mu);
     st.expiring_keys += s.expiring.size();
   }
   st.pool_bytes = region_->size();
@@ -368,6 +409,17 @@ Stats DBImpl::GetStats() const {
   st.clean_shutdown = clean_shutdown_;
   st.index_bytes = index_->MemoryBytes();
   st.background_failures = background_failures_.load();
+  st.hashes = coll_counts_[static_cast<int>(KeyType::kHash)].load();
+  st.lists = coll_counts_[static_cast<int>(KeyType::kList)].load();
+  st.sets = coll_counts_[static_cast<int>(KeyType::kSet)].load();
+  st.zsets = coll_counts_[static_cast<int>(KeyType::kZset)].load();
+  st.elements = static_cast<uint64_t>(std::max<int64_t>(0, elements_.load()));
+  st.collection_bytes = colls_->MemoryBytes();
+  colls_->ForEach([&](Collection* c) {
+    ReadLock l(c->mu);
+    st.collection_bytes += c->MemoryBytes();
+  });
+  st.freeing_collections = freeing_count_.load();
   if (Status e = BackgroundError(); !e.ok()) st.background_error = e.ToString();
   return st;
 }

@@ -27,7 +27,7 @@ namespace daxkv::engine {
 
 StatusOr<int64_t> DBImpl::TakeRun(uint64_t n, uint64_t keep_free,
                                   uint64_t size) {
-  std::lock_guard<std::mutex> l(alloc_mu_);
+  MutexLock l(&alloc_mu_);
   const uint64_t count = segment_count_.load();
   const std::vector<uint8_t> is_free = FreeMapLocked();
   // Highest run first: log segments are taken lowest first, so the two
@@ -95,7 +95,7 @@ Status DBImpl::AppendSpan(const LogHead& head, uint64_t size, bool tombstone,
   region_->Persist(sp + format::kSealWordOffset, sizeof(words));
   format::SegmentHeader h{};
   std::memcpy(h.magic, format::kSegmentMagic, 8);
-  std::memcpy(h.uuid, sb_.uuid, 16);
+  std::memcpy(h.uuid, uuid_.data(), 16);
   h.epoch = m.epoch;
   h.open_seq = last_seq_.load();
   h.span = static_cast<uint32_t>(n);
@@ -108,7 +108,7 @@ Status DBImpl::AppendSpan(const LogHead& head, uint64_t size, bool tombstone,
   // segments at recovery (which releases them): record bytes written there
   // below are never classified as segments of their own.
   region_->Persist(sp, sizeof(h));
-  const uint32_t seed = format::SegmentSeed(sb_.uuid, m.epoch);
+  const uint32_t seed = format::SegmentSeed(uuid_.data(), m.epoch);
   const uint32_t tail =
       static_cast<uint32_t>(format::kSegmentHeaderSize + size);
   fill(sp + format::kSegmentHeaderSize, seed, m.epoch);

@@ -18,7 +18,7 @@ std::string_view KeyOf(const char* base, uint64_t loc) {
 uint64_t FindLoc(const Index& index, std::string_view key) {
   KeyHash kh(key);
   const Index::Shard& s = index.shard(kh);
-  std::shared_lock<RwSpinLock> l(s.mu);
+  ReadLock l(s.mu);
   return index.Find(s, kh, key).loc;
 }
 
@@ -60,7 +60,7 @@ void JudgeAmbiguousSegments(const char* base, const format::SuperBlock& sb,
   ScanPool(base, sb, b, options, scan_b);
   for (uint32_t i = 0; i < kShardCount; ++i) {
     const Index::Shard& s = b->shard_at(i);
-    std::shared_lock<RwSpinLock> l(s.mu);
+    ReadLock l(s.mu);
     b->ForEach(s, [&](uint64_t loc, bool tomb) {
       if (tomb || !scan_b->segments[Owner(sb, *scan_b, loc)].ambiguous) return;
       const uint64_t in_a = FindLoc(a, KeyOf(base, loc));
@@ -74,7 +74,7 @@ void JudgeAmbiguousSegments(const char* base, const format::SuperBlock& sb,
   }
   for (uint32_t i = 0; i < kShardCount; ++i) {
     const Index::Shard& s = a.shard_at(i);
-    std::shared_lock<RwSpinLock> l(s.mu);
+    ReadLock l(s.mu);
     a.ForEach(s, [&](uint64_t loc, bool tomb) {
       if (!tomb && FindLoc(*b, KeyOf(base, loc)) == 0) ++out->deleted;
     });

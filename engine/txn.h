@@ -47,17 +47,9 @@
 #include "base/status.h"
 #include "base/statusor.h"
 #include "engine/db.h"
+#include "engine/key_type.h"
 
 namespace daxkv::engine {
-
-enum class KeyType : uint8_t {
-  kNone = 0,  // absent or expired
-  kString = 1,
-  kHash = 2,
-  kList = 3,
-  kSet = 4,
-  kZset = 5,
-};
 
 struct KeyInfo {
   KeyType type = KeyType::kNone;
@@ -377,24 +369,6 @@ class Txn : public ReadOps {
 // it, and the keys' publish words are checked again at the end; RunRead
 // re-runs the reads on a conflict (after two, it takes the stripes).
 class ReadView : public ReadOps {};
-
-// Phase B moves these into DB (engine/db.h) as virtual methods; until then
-// they are declared, not defined.
-[[nodiscard]] StatusOr<std::unique_ptr<Txn>> BeginTxn(DB& db,
-                                                      const TxnOptions& o);
-// Runs fn in a Txn and commits it with `wopts`; when the Txn must restart
-// (an undeclared key, or a commit that must compact first) it aborts and
-// runs fn again from the start, with the keys it used declared. fn returns
-// non-OK to abort (its status is returned). REQUIRES: fn resets its side
-// effects (replies) at each run.
-[[nodiscard]] Status RunTxn(DB& db, const TxnOptions& o,
-                            const WriteOptions& wopts,
-                            const std::function<Status(Txn&)>& fn);
-// Runs fn on a ReadView of `keys` (as RunTxn: fn may run more than once;
-// a view of one key never re-runs). DB::Get needs no view: it sees each
-// Txn entirely or not at all by itself.
-[[nodiscard]] Status RunRead(DB& db, const std::vector<std::string>& keys,
-                             const std::function<Status(ReadOps&)>& fn);
 
 }  // namespace daxkv::engine
 

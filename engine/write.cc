@@ -1,9 +1,8 @@
 // DBImpl: reads and single-key writes.
 #include <cstring>
-#include <mutex>
-#include <shared_mutex>
 
 #include "engine/db_impl.h"
+#include "engine/txn.h"
 
 namespace daxkv::engine {
 
@@ -32,7 +31,7 @@ Status DBImpl::CheckSizes(std::string_view key, std::string_view value) const {
 DBImpl::Current DBImpl::Lookup(const KeyHash& kh, std::string_view key) const {
   Current cur;
   const Index::Shard& s = index_->shard(kh);
-  std::shared_lock<RwSpinLock> l(s.mu);
+  ReadLock l(s.mu);
   IndexHit hit = index_->Find(s, kh, key);
   if (hit.loc == 0) return cur;
   cur.loc = hit.loc;
@@ -41,8 +40,8 @@ DBImpl::Current DBImpl::Lookup(const KeyHash& kh, std::string_view key) const {
   return cur;
 }
 
-void DBImpl::ForgetDeadPut(const KeyHash& kh) {
-  std::atomic<uint32_t>& c = dead_[(kh.low() >> 20) & dead_mask_];
+void DBImpl::ForgetDead(uint64_t h) {
+  std::atomic<uint32_t>& c = dead_[(h >> 20) & dead_mask_];
   uint32_t v = c.load(std::memory_order_relaxed);
   while (v > 0 && !c.compare_exchange_weak(v, v - 1)) {
   }
@@ -54,17 +53,21 @@ void DBImpl::Publish(const KeyHash& kh, std::string_view key, uint64_t loc,
   IndexHit prev;
   uint64_t prev_bytes = 0;
   LinkedBytes prev_link;
+  uint64_t prev_meta = 0;  // the collection id the key held
   {
-    std::lock_guard<RwSpinLock> l(s.mu);
+    WriteLock l(s.mu);
     // Flush() excludes writers (it holds every stripe), so a fresh entry is
     // never voided here; kept as a guard (a void entry must not be indexed).
     if (seq <= flush_seq_.load()) return;
     prev = tombstone ? index_->Erase(s, kh, key)
                      : index_->Upsert(s, kh, key, loc, false);
     if (prev.loc != 0) {
-      prev_bytes =
-          format::IndexedEntryBytes(format::LoadEntry(base_ + prev.loc));
+      const format::EntryHeader pe = format::LoadEntry(base_ + prev.loc);
+      prev_bytes = format::IndexedEntryBytes(pe);
       prev_link = LinkedBytesOf(prev.loc);
+      if (pe.type == format::kMeta) {
+        prev_meta = format::LoadMeta(base_ + prev.loc).id;
+      }
     }
   }
   if (prev.loc != 0) {
@@ -74,11 +77,21 @@ void DBImpl::Publish(const KeyHash& kh, std::string_view key, uint64_t loc,
     NoteDeadPut(kh);
   }
   if (!tombstone) {
-    segs_[SegOf(loc)].live.fetch_add(
-        format::IndexedEntryBytes(format::LoadEntry(base_ + loc)),
-        std::memory_order_relaxed);
+    const format::EntryHeader e = format::LoadEntry(base_ + loc);
+    segs_[SegOf(loc)].live.fetch_add(format::IndexedEntryBytes(e),
+                                     std::memory_order_relaxed);
     AddLinkedLive(LinkedBytesOf(loc), +1);
+    if (e.type == format::kMeta) [[unlikely]] {
+      AdoptMeta(format::LoadMeta(base_ + loc), loc);
+    }
   }
+  // Then the collection the key held dies (unless the new entry, or a
+  // renamed key, holds it now). Deletes and deaths change a key's WATCH
+  // version without a newer entry of it: its touch word says so.
+  if (prev_meta != 0) [[unlikely]] {
+    KillCollection(prev_meta, prev.loc);
+  }
+  if (tombstone || prev_meta != 0) touch_.Touch(TouchTable::Slot(kh), seq);
 }
 
 Status DBImpl::WriteEntry(const KeyHash& kh, uint8_t type, std::string_view key,
@@ -132,7 +145,7 @@ Status DBImpl::KeyedWrite(std::string_view key, bool lookup, Fn&& fn,
   index_->PrefetchSlot(kh);
   return RetryOnNoSpace(
       [&]() -> Status {
-        std::lock_guard<std::mutex> l(Stripe(kh));
+        StripeLock l(this, kh);
         return fn(kh, lookup ? Lookup(kh, key) : Current());
       },
       is_delete);
@@ -148,6 +161,7 @@ Status DBImpl::PutIf(PutMode mode, std::string_view key, std::string_view value,
   DAXKV_RETURN_IF_ERROR(CheckSizes(key, value));
   return KeyedWrite(key, mode != PutMode::kUpsert,
                     [&](const KeyHash& kh, const Current& cur) -> Status {
+                      AssertStripeHeld(kh);  // KeyedWrite holds it
                       if (mode == PutMode::kIfAbsent && cur.live) {
                         return AlreadyExistsError("key exists");
                       }
@@ -172,14 +186,35 @@ Status DBImpl::Get(std::string_view key, std::string* value,
                    ReadInfo* info) const {
   KeyHash kh(key);
   index_->PrefetchSlot(kh);  // overlaps the shard lock's acquisition
+  const size_t word = PublishWords::Slot(kh);
   const Index::Shard& s = index_->shard(kh);
-  std::shared_lock<RwSpinLock> l(s.mu);
+  for (;;) {
+    {
+      ReadLock l(s.mu);
+      // A transaction that wrote the key publishes all its keys at commit,
+      // one after the other: reads wait for it to finish, so that reads on
+      // one thread see it entirely or not at all (docs/collections.md,
+      // "Publish words").
+      if (!PublishWords::Publishing(words_.Load(word))) [[likely]] {
+        return GetLocked(s, kh, key, value, info);
+      }
+    }
+    words_.WaitQuiet(word);
+  }
+}
+
+Status DBImpl::GetLocked(const Index::Shard& s, const KeyHash& kh,
+                         std::string_view key, std::string* value,
+                         ReadInfo* info) const {
   IndexHit hit = index_->Find(s, kh, key);
   if (hit.loc == 0) return NotFoundError("key not found");
   const char* p = base_ + hit.loc;
   format::EntryHeader e = format::LoadEntry(p);
   if (e.expire_at_ms != 0 && e.expire_at_ms <= NowMs()) {
     return NotFoundError("key expired");
+  }
+  if (e.type == format::kMeta) [[unlikely]] {
+    return WrongTypeError();
   }
   if (e.type == format::kLink) {
     std::string_view v = format::EntryValue(base_, hit.loc);
@@ -201,7 +236,7 @@ uint64_t DBImpl::Count() const {
   int64_t now = -1;
   for (uint32_t i = 0; i < kShardCount; ++i) {
     const Index::Shard& s = index_->shard_at(i);
-    std::shared_lock<RwSpinLock> l(s.mu);
+    ReadLock l(s.mu);
     n += s.used;
     if (s.expiring.empty()) continue;
     if (now < 0) now = NowMs();
@@ -219,6 +254,7 @@ Status DBImpl::Delete(std::string_view key, bool* existed,
   return KeyedWrite(
       key, true,
       [&](const KeyHash& kh, const Current& cur) {
+        AssertStripeHeld(kh);  // KeyedWrite holds it
         if (existed) *existed = cur.live;
         return WriteEntry(kh, format::kTombstone, key, {}, 0, opts.sync, cur);
       },
@@ -228,8 +264,10 @@ Status DBImpl::Delete(std::string_view key, bool* existed,
 Status DBImpl::Update(std::string_view key, const UpdateFn& fn,
                       const WriteOptions& opts) {
   return KeyedWrite(key, true, [&](const KeyHash& kh, const Current& cur) {
+    AssertStripeHeld(kh);  // KeyedWrite holds it
     std::string old;
     UpdateInput in;
+    if (cur.live && cur.entry.type == format::kMeta) return WrongTypeError();
     if (cur.live) {
       std::string_view v = format::EntryValue(base_, cur.loc);
       old.assign(v.data(), v.size());
@@ -250,6 +288,7 @@ Status DBImpl::Update(std::string_view key, const UpdateFn& fn,
 Status DBImpl::SetExpiry(std::string_view key, int64_t expire_at_ms,
                          const WriteOptions& opts) {
   return KeyedWrite(key, true, [&](const KeyHash& kh, const Current& cur) {
+    AssertStripeHeld(kh);  // KeyedWrite holds it
     if (!cur.live) return NotFoundError("key not found");
     // The stripe keeps the old entry in place (compaction takes it too).
     // A link is re-appended as a link (the value it names stays put).
@@ -262,6 +301,11 @@ Status DBImpl::SetExpiry(std::string_view key, int64_t expire_at_ms,
 }
 
 StatusOr<DB::ScanPage> DBImpl::Scan(uint64_t cursor, size_t count) const {
+  return ScanTyped(cursor, count, KeyType::kNone);
+}
+
+StatusOr<DB::ScanPage> DBImpl::ScanTyped(uint64_t cursor, size_t count,
+                                         KeyType type) const {
   uint64_t shard = cursor >> kPosBits;
   uint32_t lo = static_cast<uint32_t>(cursor & ((1u << kPosBits) - 1));
   if (shard >= kShardCount) {
@@ -275,12 +319,13 @@ StatusOr<DB::ScanPage> DBImpl::Scan(uint64_t cursor, size_t count) const {
     const Index::Shard& s = index_->shard_at(static_cast<uint32_t>(shard));
     uint32_t hi;
     {
-      std::shared_lock<RwSpinLock> l(s.mu);
+      ReadLock l(s.mu);
       hi =
           index_->ScanRange(s, lo, count - page.keys.size(), [&](uint64_t loc) {
             const char* p = base_ + loc;
             format::EntryHeader e = format::LoadEntry(p);
             if (Expired(e, now)) return;
+            if (type != KeyType::kNone && TypeAt(loc) != type) return;
             page.keys.emplace_back(p + format::kEntryHeaderSize, e.key_len);
           });
     }

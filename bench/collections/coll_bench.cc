@@ -19,6 +19,7 @@
 // DRAM, so these are the structures' costs, not a persist's or a pmem read's.
 // Build/<type> times recovery's phase-2 bulk build (100k collections x 100
 // elements, from the sorted items phase 1 leaves): ns_per_element.
+// Recovery/<type> opens a real pool of collections (recovery_bench.cc).
 #include <benchmark/benchmark.h>
 #include <malloc.h>
 
@@ -30,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/collections/recovery_bench.h"
 #include "engine/coll_elem_table.h"
 #include "engine/coll_list.h"
 #include "engine/coll_zset.h"
@@ -345,6 +347,7 @@ void Register() {
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   daxkv::engine::coll::Register();
+  daxkv::engine::coll::RegisterRecovery();
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

@@ -71,6 +71,10 @@ struct HarnessOptions {
   std::string workload;
   size_t segment_size = 64 * 1024;
   size_t segments = 16;
+  // How a key is read back and compared with its ModelEntry: DB::Get when
+  // unset. Collection workloads read a collection as text (ReadAnyType in
+  // txn_test_util.h) and keep that text in the model.
+  std::function<StatusOr<ReadResult>(DB*, const std::string&)> read = {};
 };
 
 class CrashHarness {

@@ -310,7 +310,7 @@ inline std::string CrashHarness::CompareState(DB* db, const Model& expect,
   std::set<std::string> keys = keys_;
   for (const auto& [key, entry] : expect) keys.insert(key);
   for (const std::string& key : keys) {
-    auto got = db->Get(key);
+    auto got = options_.read ? options_.read(db, key) : db->Get(key);
     found += got.ok();
     std::string diff =
         internal::KeyMismatch(key, got, internal::Find(expect, key), now);

@@ -5,9 +5,12 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <memory>
+#include <vector>
 
 #include "engine/db.h"
+#include "engine/format.h"
 #include "engine/pool_inspect.h"
 #include "tests/engine/heap_region.h"
 
@@ -35,6 +38,19 @@ inline PoolReport InspectBuffer(const testing::HeapRegion::Buffer& buffer) {
   auto r = InspectPool(region, io);
   EXPECT_TRUE(r.ok()) << r.status().ToString();
   return r.ok() ? *r : PoolReport{};
+}
+
+// Rewrites both superblock copies of a pool's bytes with `version` (valid
+// CRC): a pool as an older (or newer) binary left it.
+inline void SetPoolFormatVersion(std::vector<char>* pool, uint32_t version) {
+  for (uint64_t off :
+       {format::kSuperBlockOffsetA, format::kSuperBlockOffsetB}) {
+    format::SuperBlock sb;
+    std::memcpy(&sb, pool->data() + off, sizeof(sb));
+    sb.format_version = version;
+    sb.crc = format::SuperBlockCrc(sb);
+    std::memcpy(pool->data() + off, &sb, sizeof(sb));
+  }
 }
 
 struct EngineFixture {

@@ -317,22 +317,10 @@ TEST_F(SpanTest, CutShortSpanNeverExposesItsRecordBytesAsSegments) {
   }
 }
 
-// Rewrites both superblock copies with `version` (valid CRC).
-void SetFormatVersion(std::vector<char>* pool, uint32_t version) {
-  for (uint64_t off :
-       {format::kSuperBlockOffsetA, format::kSuperBlockOffsetB}) {
-    format::SuperBlock sb;
-    std::memcpy(&sb, pool->data() + off, sizeof(sb));
-    sb.format_version = version;
-    sb.crc = format::SuperBlockCrc(sb);
-    std::memcpy(pool->data() + off, &sb, sizeof(sb));
-  }
-}
-
 TEST_F(SpanTest, VersionOnePoolOpensAndIsUpgraded) {
   ASSERT_TRUE(f_.db->Put("k", "v1 data").ok());
   f_.db.reset();
-  SetFormatVersion(f_.buffer.get(), 1);
+  SetPoolFormatVersion(f_.buffer.get(), 1);
   EXPECT_EQ(Inspect(f_.buffer).format_version, 1u);
   ASSERT_TRUE(f_.Open().ok());
   ExpectValue("k", "v1 data");
@@ -340,7 +328,7 @@ TEST_F(SpanTest, VersionOnePoolOpensAndIsUpgraded) {
   ASSERT_TRUE(f_.db->Put("span", SpanValue(2, 'k')).ok());
   f_.db.reset();
   // A binary of version 1 would refuse this pool; so does this one for 3.
-  SetFormatVersion(f_.buffer.get(), format::kFormatVersion + 1);
+  SetPoolFormatVersion(f_.buffer.get(), format::kFormatVersion + 1);
   Status s = f_.Open();
   EXPECT_EQ(s.code(), StatusCode::kNotSupported) << s.ToString();
 }

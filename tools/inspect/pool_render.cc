@@ -152,8 +152,14 @@ void RenderHeader(const PoolView& v, std::ostream& out) {
 void RenderContents(const engine::PoolReport& r, std::ostream& out) {
   out << "  keys:        " << r.keys << " (" << r.expiring_keys
       << " with a TTL, " << r.expired_keys << " already expired); " << r.records
-      << " records, max seq " << r.max_seq << "\n"
-      << "  space:       used " << HumanBytes(r.used_bytes) << " = live "
+      << " records, max seq " << r.max_seq << "\n";
+  if (r.hashes + r.lists + r.sets + r.zsets > 0) {
+    out << "  collections: " << r.hashes << " hashes, " << r.lists
+        << " lists, " << r.sets << " sets, " << r.zsets << " sorted sets; "
+        << r.elements << " elements, " << HumanBytes(r.collection_bytes)
+        << " of DRAM to open\n";
+  }
+  out << "  space:       used " << HumanBytes(r.used_bytes) << " = live "
       << HumanBytes(r.live_bytes) << " + dead " << HumanBytes(r.dead_bytes)
       << "; free " << HumanBytes(r.free_bytes) << " (" << r.free_segments
       << " segments)";
@@ -258,6 +264,12 @@ json PoolToJson(const PoolView& v) {
       {"keys", r.keys},
       {"expiring_keys", r.expiring_keys},
       {"expired_keys", r.expired_keys},
+      {"hashes", r.hashes},
+      {"lists", r.lists},
+      {"sets", r.sets},
+      {"zsets", r.zsets},
+      {"elements", r.elements},
+      {"collection_bytes", r.collection_bytes},
       {"records", r.records},
       {"free_segments", r.free_segments},
       {"spans", r.spans},

@@ -1,0 +1,131 @@
+// DBImpl: what the key-level engine does for collections
+// (docs/collections.md): metas followed by their collections, collections
+// dying with their key (O(1), freed in the background), WATCH versions,
+// typed scans, and the transaction entry points.
+#include <algorithm>
+
+#include "engine/coll_source.h"
+#include "engine/db_impl.h"
+#include "engine/txn_impl.h"
+
+namespace daxkv::engine {
+
+void DBImpl::AdoptMeta(const format::MetaPayload& m, uint64_t loc) {
+  Collection* c = colls_->Find(m.id);
+  if (c == nullptr) return;  // a Txn registers its new ones first
+  WriteLock l(c->mu);
+  c->meta_loc = loc;
+}
+
+void DBImpl::KillCollection(uint64_t id, uint64_t loc) {
+  Collection* c = colls_->Find(id);
+  if (c == nullptr) return;
+  {
+    ReadLock l(c->mu);
+    if (c->meta_loc != loc) return;  // renamed: another key owns it now
+  }
+  colls_->Remove(id);
+  uint64_t size;
+  {
+    // Unreachable from the table now; readers still inside (lock coupling)
+    // finish first.
+    WriteLock l(c->mu);
+    size = c->size();
+  }
+  CountCollection(c->type, -1);
+  elements_.fetch_sub(static_cast<int64_t>(size), std::memory_order_relaxed);
+  EnqueueDead(c, true);
+}
+
+void DBImpl::EnqueueDead(Collection* c, bool account) {
+  DeadColl d;
+  d.id = c->id;
+  d.c.reset(c);
+  d.epoch = last_epoch_.load();
+  d.account = account;
+  {
+    MutexLock l(&freer_mu_);
+    if (account) freer_ids_.insert(d.id);
+    freer_q_.push_back(std::move(d));
+  }
+  freeing_count_.fetch_add(1, std::memory_order_relaxed);
+  bg_cv_.notify_all();
+}
+
+bool DBImpl::FreerPending(uint64_t id) const {
+  MutexLock l(&freer_mu_);
+  return freer_ids_.count(id) != 0;
+}
+
+void DBImpl::ElemGone(uint64_t id, uint64_t loc) {
+  const char* p = base_ + loc;
+  const format::EntryHeader e = format::LoadEntry(p);
+  segs_[SegOf(loc)].live.fetch_sub(format::IndexedEntryBytes(e),
+                                   std::memory_order_relaxed);
+  const std::string_view subkey(p + format::kEntryHeaderSize, e.key_len);
+  NoteDead(ElemDeadHash(id, coll::ElemHash(hash_seed_, subkey)));
+}
+
+uint64_t DBImpl::VersionOf(const KeyHash& kh, std::string_view key) const {
+  const Current cur = Lookup(kh, key);
+  const uint64_t seq = cur.loc != 0 ? cur.entry.seq : 0;
+  return std::max(seq, touch_.Load(TouchTable::Slot(kh)));
+}
+
+KeyType DBImpl::TypeAt(uint64_t loc) const {
+  const format::EntryHeader e = format::LoadEntry(base_ + loc);
+  if (e.type != format::kMeta) return KeyType::kString;
+  return static_cast<KeyType>(format::LoadMeta(base_ + loc).type);
+}
+
+void DBImpl::DeleteCollections() {
+  for (Collection* c : colls_->TakeAll()) delete c;
+  MutexLock l(&freer_mu_);
+  freer_q_.clear();
+  freer_ids_.clear();
+  freeing_count_ = 0;
+}
+
+StatusOr<std::unique_ptr<Txn>> DBImpl::BeginTxn(const TxnOptions& options) {
+  return std::unique_ptr<Txn>(new TxnImpl(this, options));
+}
+
+Status DBImpl::RunTxn(const TxnOptions& options, const WriteOptions& wopts,
+                      const std::function<Status(Txn&)>& fn) {
+  TxnOptions o = options;
+  for (int attempt = 0;; ++attempt) {
+    TxnImpl txn(this, o);
+    Status s = fn(txn);
+    if (s.ok() && !txn.restart_required()) s = txn.Commit(wopts);
+    if (!txn.restart_required()) {
+      txn.Abort();  // after a failed fn; a no-op after Commit
+      return s;
+    }
+    const bool space = txn.needs_space();
+    for (std::string& k : txn.UsedKeys()) o.keys.push_back(std::move(k));
+    txn.Abort();
+    if (space && (attempt >= 3 || !CompactForSpace())) {
+      return NoSpaceError("pool is full (a transaction's record does not "
+                          "fit after compaction; nothing acknowledged is "
+                          "lost)");
+    }
+    if (attempt >= 16) {  // fn uses new keys at every run
+      return BusyError("transaction restarted 16 times");
+    }
+  }
+}
+
+// For DBs that do not implement transactions (e.g. forwarding wrappers).
+StatusOr<std::unique_ptr<Txn>> DB::BeginTxn(const TxnOptions&) {
+  return NotSupportedError("transactions");
+}
+Status DB::RunTxn(const TxnOptions&, const WriteOptions&,
+                  const std::function<Status(Txn&)>&) {
+  return NotSupportedError("transactions");
+}
+Status DB::RunRead(const std::vector<std::string>&,
+                   const std::function<Status(ReadOps&)>&) {
+  return NotSupportedError("read views");
+}
+
+}  // namespace daxkv::engine

@@ -1,0 +1,151 @@
+#include "engine/coll_object.h"
+
+#include <cassert>
+
+namespace daxkv::engine {
+
+Collection::Collection(KeyType t, uint64_t i, uint64_t loc)
+    : type(t), id(i), meta_loc(loc) {
+  assert(IsCollectionType(static_cast<uint32_t>(t)) && i != 0);
+  WriteLock l(mu);  // uncontended: for the analysis
+  if (t == KeyType::kList) {
+    index_.emplace<coll::ListIndex>();
+  } else if (t == KeyType::kZset) {
+    index_.emplace<coll::ZsetIndex>();
+  }
+}
+
+uint64_t Collection::size() const {
+  switch (type) {
+    case KeyType::kList:
+      return list().size();
+    case KeyType::kZset:
+      return zset().size();
+    default:
+      return table().size();
+  }
+}
+
+bool Collection::compact() const {
+  switch (type) {
+    case KeyType::kList:
+      return list().size() <= 128;
+    case KeyType::kZset:
+      return zset().compact();
+    default:
+      return table().dense();
+  }
+}
+
+uint64_t Collection::MemoryBytes() const {
+  const uint64_t self = sizeof(*this) - sizeof(index_);
+  switch (type) {
+    case KeyType::kList:
+      return self + list().MemoryBytes() + sizeof(index_) -
+             sizeof(coll::ListIndex::Tree);
+    case KeyType::kZset:
+      return self + zset().MemoryBytes() + sizeof(index_) -
+             sizeof(coll::ZsetIndex);
+    default:
+      return self + table().MemoryBytes() + sizeof(index_) -
+             sizeof(coll::ElemTable);
+  }
+}
+
+uint64_t Collection::Locate(const coll::ElemSource& src,
+                            std::string_view subkey) const {
+  switch (type) {
+    case KeyType::kList: {
+      const uint64_t pos = list().Find(src, subkey);
+      return pos < list().size() ? list().At(pos) : 0;
+    }
+    case KeyType::kZset:
+      return zset().Find(src, subkey);
+    default:
+      return table().Find(src, subkey);
+  }
+}
+
+bool Collection::IndexedAt(const coll::ElemSource& src,
+                           std::string_view subkey, uint64_t loc) const {
+  switch (type) {
+    case KeyType::kList: {
+      const uint64_t pos = list().Find(src, subkey);
+      return pos < list().size() && list().At(pos) == loc;
+    }
+    case KeyType::kZset:
+      return zset().Find(src, subkey) == loc;
+    default:
+      return table().IndexedAt(src, subkey, loc);
+  }
+}
+
+bool Collection::Relocate(const coll::ElemSource& src, std::string_view subkey,
+                          uint64_t old_loc, uint64_t new_loc, uint64_t hint) {
+  switch (type) {
+    case KeyType::kList:
+      if (hint < list().size() && list().At(hint) == old_loc) {
+        mutable_list().Set(hint, new_loc);
+        return true;
+      }
+      return mutable_list().Relocate(src, subkey, old_loc, new_loc);
+    case KeyType::kZset:
+      return mutable_zset().Relocate(src, subkey, src.Score(old_loc), old_loc,
+                             new_loc);
+    default:
+      return mutable_table().Relocate(src, subkey, old_loc, new_loc);
+  }
+}
+
+void Collection::AppendLocs(std::vector<uint64_t>* out) const {
+  out->reserve(out->size() + size());
+  switch (type) {
+    case KeyType::kList:
+      list().tree().Forward(0, list().size(), [&](uint64_t, uint64_t loc) {
+        out->push_back(loc);
+        return true;
+      });
+      return;
+    case KeyType::kZset:
+      zset().Forward(0, zset().size(), [&](uint64_t, uint64_t loc) {
+        out->push_back(loc);
+        return true;
+      });
+      return;
+    default:
+      table().ForEach([&](uint64_t loc) { out->push_back(loc); });
+  }
+}
+
+void Collection::Clear() {
+  switch (type) {
+    case KeyType::kList:
+      mutable_list().Clear();
+      return;
+    case KeyType::kZset:
+      mutable_zset().Clear();
+      return;
+    default:
+      mutable_table().Clear();
+  }
+}
+
+const char* KeyTypeName(KeyType t) {
+  switch (t) {
+    case KeyType::kString:
+      return "string";
+    case KeyType::kHash:
+      return "hash";
+    case KeyType::kList:
+      return "list";
+    case KeyType::kSet:
+      return "set";
+    case KeyType::kZset:
+      return "zset";
+    case KeyType::kNone:
+      break;
+  }
+  return "none";
+}
+
+}  // namespace daxkv::engine

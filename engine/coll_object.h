@@ -1,0 +1,101 @@
+// Collection: the DRAM side of one hash, list, set or sorted set (issue
+// 14; docs/collections.md, "DRAM structures"): its type, its id (the value
+// every element entry on the medium carries), the location of the meta
+// entry its key's index slot points at, and its element index (an
+// ElemTable, a ListIndex or a ZsetIndex). Element bytes stay on the
+// medium; the structure reads them through an ElemSource.
+//
+// Thread-safety: `mu` (a RwSpinLock) guards everything but type and id:
+// readers hold it shared; writers (a Txn, compaction's relocation, the
+// freer) hold it exclusive, and besides hold the stripe of the key owning
+// the collection, except the freer, which only ever sees dead collections
+// that no key and no table entry names. Lock order: collection-table shard
+// < collection < index shard (db_impl.h).
+#ifndef DAXKV_ENGINE_COLL_OBJECT_H_
+#define DAXKV_ENGINE_COLL_OBJECT_H_
+
+#include <cstdint>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "base/thread_annotations.h"
+#include "engine/coll_elem_table.h"
+#include "engine/coll_list.h"
+#include "engine/coll_loc.h"
+#include "engine/coll_zset.h"
+#include "engine/key_type.h"
+#include "engine/rw_spin_lock.h"
+
+namespace daxkv::engine {
+
+struct Collection {
+  // REQUIRES: IsCollectionType(type), id != 0.
+  Collection(KeyType type, uint64_t id, uint64_t meta_loc);
+  Collection(const Collection&) = delete;
+  Collection& operator=(const Collection&) = delete;
+
+  mutable RwSpinLock mu;
+  const KeyType type;
+  // An element whose subkey + value exceeded 64 bytes was stored (since
+  // the last open): what OBJECT ENCODING needs (Redis converts then).
+  bool had_long GUARDED_BY(mu) = false;
+  const uint64_t id;
+  // Pool offset of the meta entry the key's index slot points at.
+  uint64_t meta_loc GUARDED_BY(mu);
+
+  coll::ElemTable& mutable_table() REQUIRES(mu) {
+    return std::get<coll::ElemTable>(index_);
+  }
+  const coll::ElemTable& table() const REQUIRES_SHARED(mu) {
+    return std::get<coll::ElemTable>(index_);
+  }
+  coll::ListIndex& mutable_list() REQUIRES(mu) {
+    return std::get<coll::ListIndex>(index_);
+  }
+  const coll::ListIndex& list() const REQUIRES_SHARED(mu) {
+    return std::get<coll::ListIndex>(index_);
+  }
+  coll::ZsetIndex& mutable_zset() REQUIRES(mu) {
+    return std::get<coll::ZsetIndex>(index_);
+  }
+  const coll::ZsetIndex& zset() const REQUIRES_SHARED(mu) {
+    return std::get<coll::ZsetIndex>(index_);
+  }
+
+  uint64_t size() const REQUIRES_SHARED(mu);
+  // The DRAM form a Redis encoding name follows: a dense ElemTable, a
+  // compact zset, a list of at most 128 elements.
+  bool compact() const REQUIRES_SHARED(mu);
+  // DRAM bytes: this object and its structure.
+  uint64_t MemoryBytes() const REQUIRES_SHARED(mu);
+
+  // The location of the element whose subkey is `subkey`, or 0.
+  uint64_t Locate(const coll::ElemSource& src, std::string_view subkey) const
+      REQUIRES_SHARED(mu);
+  bool Contains(const coll::ElemSource& src, std::string_view subkey) const
+      REQUIRES_SHARED(mu) {
+    return Locate(src, subkey) != 0;
+  }
+  // Whether the element whose subkey is `subkey` is indexed at `loc`
+  // (compaction's liveness test; hashes and sets read no bytes).
+  bool IndexedAt(const coll::ElemSource& src, std::string_view subkey,
+                 uint64_t loc) const REQUIRES_SHARED(mu);
+  // Points the element at `old_loc` (subkey `subkey`) at `new_loc` if it
+  // is there now. `hint`: a list position to try first (or ~0). Returns
+  // whether it did.
+  bool Relocate(const coll::ElemSource& src, std::string_view subkey,
+                uint64_t old_loc, uint64_t new_loc, uint64_t hint = ~0ull)
+      REQUIRES(mu);
+  // Every indexed location, in no particular order (lists: in order).
+  void AppendLocs(std::vector<uint64_t>* out) const REQUIRES_SHARED(mu);
+  void Clear() REQUIRES(mu);
+
+ private:
+  std::variant<coll::ElemTable, coll::ListIndex, coll::ZsetIndex> index_
+      GUARDED_BY(mu);
+};
+
+}  // namespace daxkv::engine
+
+#endif  // DAXKV_ENGINE_COLL_OBJECT_H_

@@ -1,0 +1,216 @@
+// TxnImpl::Commit (txn_impl.h; docs/collections.md, "Commit and abort"):
+// the sub-entries still live become one record (a crash keeps all of it
+// or none), appended with the caller's durability; then, past the point
+// of no return, pending element locations become real ones, new
+// collections are registered, key entries are published, and the dead
+// bytes counted.
+#include <algorithm>
+#include <cassert>
+#include <cstring>
+#include <unordered_map>
+
+#include "engine/txn_impl.h"
+
+namespace daxkv::engine {
+
+namespace {
+
+// Lists with more pending elements than this are relocated in one walk.
+constexpr size_t kBulkListRelocation = 32;
+
+}  // namespace
+
+Status TxnImpl::Commit(const WriteOptions& opts) {
+  if (finished_) return FailedPreconditionError("transaction is finished");
+  if (restart_required_) {
+    Abort();
+    return BusyError("transaction must restart (see restart_required())");
+  }
+  for (const auto& [key, version] : required_) {
+    if (db_->VersionOf(KeyHash(key), key) != version) {
+      Abort();
+      return AbortedError("a watched key changed");
+    }
+  }
+  Status s = CommitWrites(opts);
+  if (s.code() == StatusCode::kNoSpace) {
+    // RunTxn compacts with no stripe held and runs the Txn again.
+    needs_space_ = restart_required_ = true;
+    Abort();
+    return BusyError("transaction must restart after compaction: " +
+                     std::string(s.message()));
+  }
+  if (!s.ok()) {
+    Abort();
+    return s;
+  }
+  Finish(true);
+  return OkStatus();
+}
+
+std::vector<int32_t> TxnImpl::KeptSubs(bool* only_tombstones) const {
+  std::vector<int32_t> kept;
+  *only_tombstones = true;
+  for (size_t i = 0; i < subs_.size(); ++i) {
+    const Sub& sub = subs_[i];
+    if (sub.superseded) continue;
+    // Elements of a collection that dies here die with its id.
+    if (sub.coll != nullptr && colls_.at(sub.coll).dead) continue;
+    const uint8_t type = static_cast<uint8_t>(image_[sub.off]);
+    if (type != format::kTombstone && type != format::kElemTombstone) {
+      *only_tombstones = false;
+    }
+    kept.push_back(static_cast<int32_t>(i));
+  }
+  return kept;
+}
+
+std::string TxnImpl::RecordImage(const std::vector<int32_t>& kept,
+                                 uint64_t seq,
+                                 std::vector<uint64_t>* offsets) const {
+  // One entry: a record of its own; several: a batch (docs/format.md).
+  const bool single = kept.size() == 1;
+  std::string rec(single ? 8 : format::kRecordHeaderSize, '\0');
+  for (int32_t i : kept) {
+    const Sub& sub = subs_[i];
+    const format::EntryHeader e = format::LoadEntry(image_.data() + sub.off);
+    const uint64_t at = rec.size();
+    (*offsets)[i] = at;
+    rec.append(image_, sub.off, format::EntrySize(e.key_len, e.value_len));
+    format::EntryHeader stamped = e;
+    stamped.seq = seq;
+    if (single) stamped.flags = 0;
+    std::memcpy(rec.data() + at, &stamped, sizeof(stamped));
+  }
+  if (!single) format::SetBatchHeader(&rec, seq);
+  return rec;
+}
+
+Status TxnImpl::CommitWrites(const WriteOptions& opts) {
+  bool only_tombs;
+  const std::vector<int32_t> kept = KeptSubs(&only_tombs);
+  // Durability: what this Txn read may be another writer's unsynced write;
+  // a synced commit makes it durable first (PersistUserHeads, every head's
+  // unsynced bytes), so a crash can never keep this Txn's record without
+  // what it observed. Nothing of this Txn is on the medium yet.
+  if (opts.sync && read_) DAXKV_RETURN_IF_ERROR(db_->PersistUserHeads());
+  if (kept.empty()) return OkStatus();
+  DAXKV_RETURN_IF_ERROR(db_->CheckWritable());
+  const uint64_t seq = ++db_->last_seq_;
+  std::vector<uint64_t> offsets(subs_.size(), 0);
+  std::string rec = RecordImage(kept, seq, &offsets);
+  uint64_t rec_off;
+  // Durability: one record under one CRC (AppendImage): after a crash the
+  // whole Txn is there or none of it; with opts.sync it is durable here,
+  // else at the next Sync() (group commit), before which nothing it wrote
+  // is acknowledged.
+  Status s =
+      db_->AppendImage(db_->MyHead(), &rec, opts.sync, only_tombs, &rec_off);
+  if (s.code() == StatusCode::kNoSpace && only_tombs) {
+    s = db_->AppendImage(db_->TombHead(), &rec, opts.sync, only_tombs,
+                         &rec_off);
+  }
+  DAXKV_RETURN_IF_ERROR(s);
+  const bool span = db_->IsSpanRecord(rec.size());
+  if (opts.sync || span) {
+    s = db_->CheckPersisted("a transaction");
+    if (!s.ok()) {  // neither published nor acknowledged
+      if (span) db_->ReleaseSpan(rec_off);
+      return s;
+    }
+  }
+  for (uint64_t& off : offsets) off += rec_off;
+  Apply(kept, offsets, seq);
+  if (span) db_->ReleaseSpan(rec_off);
+  return OkStatus();
+}
+
+void TxnImpl::Apply(const std::vector<int32_t>& kept,
+                    const std::vector<uint64_t>& locs, uint64_t seq) {
+  // Structures first: a collection is registered (reachable by id) only
+  // once it holds no pending location.
+  RelocateElements(kept, locs);
+  RegisterCreated(locs);
+  // Counted before any collection dies below (KillCollection hands it to
+  // the freer, which may free it at once).
+  for (const auto& [c, t] : colls_) {
+    if (t.created && t.dead) continue;
+    ReadLock l(c->mu);
+    db_->elements_.fetch_add(static_cast<int64_t>(c->size()) -
+                             static_cast<int64_t>(t.orig_size));
+  }
+  for (const auto& [c, loc] : removed_) db_->ElemGone(c->id, loc);
+  // Key entries: puts, links and metas first, so that a renamed
+  // collection's new key owns it before the old key's tombstone lands.
+  for (int pass = 0; pass < 2; ++pass) {
+    for (int32_t i : kept) {
+      const Sub& sub = subs_[i];
+      if (sub.key < 0) continue;
+      const bool tomb = image_[sub.off] == format::kTombstone;
+      if (tomb != (pass == 1)) continue;
+      const Key& k = keys_[sub.key];
+      db_->AssertStripeHeld(k.kh);  // Use() locked it
+      db_->Publish(k.kh, k.key, locs[i], seq, tomb);
+    }
+  }
+  for (const Key& k : keys_) {
+    if (k.written) db_->touch_.Touch(TouchTable::Slot(k.kh), seq);
+  }
+}
+
+void TxnImpl::RegisterCreated(const std::vector<uint64_t>& locs) {
+  for (const Key& k : keys_) {
+    Collection* c = k.view.coll;
+    if (c == nullptr || !Live(k.view)) continue;
+    // A key may name a collection this Txn never touched (RENAME's dst).
+    const auto t = colls_.find(c);
+    if (t == colls_.end() || !t->second.created || t->second.dead) continue;
+    {
+      WriteLock l(c->mu);
+      c->meta_loc = locs[k.key_sub];
+    }
+    auto it = std::find_if(created_.begin(), created_.end(),
+                           [c](const auto& p) { return p.get() == c; });
+    it->release();  // the table's now (freed when it dies)
+    created_.erase(it);
+    db_->colls_->Insert(c);
+    db_->CountCollection(c->type, +1);
+  }
+}
+
+void TxnImpl::RelocateElements(const std::vector<int32_t>& kept,
+                               const std::vector<uint64_t>& locs) {
+  std::unordered_map<Collection*, std::vector<int32_t>> by_coll;
+  for (int32_t i : kept) {
+    const Sub& sub = subs_[i];
+    if (sub.coll == nullptr || image_[sub.off] != format::kElem) continue;
+    by_coll[sub.coll].push_back(i);
+    db_->segs_[db_->SegOf(locs[i])].live.fetch_add(
+        format::IndexedEntryBytes(format::LoadEntry(db_->base_ + locs[i])),
+        std::memory_order_relaxed);
+  }
+  for (const auto& [c, subs] : by_coll) {
+    WriteLock l(c->mu);
+    if (c->type == KeyType::kList && subs.size() > kBulkListRelocation) {
+      std::unordered_map<uint64_t, uint64_t> to;
+      for (int32_t i : subs) to[coll::kPendingBase + subs_[i].off] = locs[i];
+      std::vector<std::pair<uint64_t, uint64_t>> sets;
+      c->list().tree().Forward(0, c->list().size(), [&](uint64_t p,
+                                                        uint64_t loc) {
+        if (coll::IsPending(loc)) sets.emplace_back(p, to.at(loc));
+        return true;
+      });
+      for (const auto& [p, loc] : sets) c->mutable_list().Set(p, loc);
+      continue;
+    }
+    for (int32_t i : subs) {
+      const uint64_t pending = coll::kPendingBase + subs_[i].off;
+      const bool moved = c->Relocate(src_, std::string(src_.Subkey(pending)),
+                                     pending, locs[i], subs_[i].hint);
+      assert(moved && "a live pending element is in its structure");
+      (void)moved;
+    }
+  }
+}
+
+}  // namespace daxkv::engine

@@ -1,0 +1,281 @@
+// TxnImpl (txn_impl.h): the batch image's sub-entries, element puts and
+// tombstones, the in-place changes to collection structures and the undo
+// log that reverses them.
+#include <algorithm>
+#include <cassert>
+
+#include "engine/txn_impl.h"
+
+namespace daxkv::engine {
+
+uint64_t TxnImpl::AppendSub(uint8_t type, std::string_view key,
+                            std::string_view value, int64_t expire,
+                            uint16_t reserved, int32_t key_index,
+                            Collection* c) {
+  Sub sub;
+  sub.off = static_cast<uint32_t>(image_.size());
+  sub.key = key_index;
+  sub.coll = c;
+  // The seq is stamped at commit.
+  format::AppendSubEntry(&image_, type, 0, key, value, expire, reserved);
+  subs_.push_back(sub);
+  return coll::kPendingBase + sub.off;
+}
+
+void TxnImpl::Supersede(int32_t sub) {
+  if (subs_[sub].superseded) return;
+  subs_[sub].superseded = true;
+  undo_.push_back({Undo::kSuperseded, sub});
+}
+
+int32_t TxnImpl::SubAt(uint64_t pending_loc) const {
+  const uint64_t off = pending_loc - coll::kPendingBase;
+  auto it = std::lower_bound(
+      subs_.begin(), subs_.end(), off,
+      [](const Sub& s, uint64_t o) { return s.off < o; });
+  assert(it != subs_.end() && it->off == off);
+  return static_cast<int32_t>(it - subs_.begin());
+}
+
+void TxnImpl::NoteRemoved(Collection* c, uint64_t loc) {
+  if (coll::IsPending(loc)) return;
+  removed_.emplace_back(c, loc);
+  undo_.push_back({Undo::kRemoved});
+}
+
+uint64_t TxnImpl::PutElem(Collection* c, std::string_view subkey,
+                          std::string_view value, uint64_t cur) {
+  bool shadows = cur != 0;
+  if (cur != 0 && coll::IsPending(cur)) {
+    const int32_t s = SubAt(cur);
+    shadows = subs_[s].shadows_medium;
+    Supersede(s);
+  } else if (cur == 0 && !tombs_.empty()) {
+    auto it = tombs_.find({c, std::string(subkey)});
+    if (it != tombs_.end()) {  // this Txn deleted a committed element
+      shadows = true;
+      Supersede(it->second);
+      saved_bytes_.emplace_back(subkey);
+      undo_.push_back({Undo::kTombGone, it->second, c, 0,
+                       saved_bytes_.size() - 1});
+      tombs_.erase(it);
+    }
+  }
+  const uint64_t loc =
+      AppendSub(format::kElem, subkey, value, static_cast<int64_t>(c->id),
+                static_cast<uint16_t>(c->type), -1, c);
+  subs_.back().shadows_medium = shadows;
+  if (subkey.size() + value.size() > 64) {
+    WriteLock l(c->mu);
+    c->had_long = true;  // not undone: a hint for OBJECT ENCODING only
+  }
+  return loc;
+}
+
+void TxnImpl::DelElem(Collection* c, std::string_view subkey, uint64_t cur) {
+  bool shadows = true;
+  if (coll::IsPending(cur)) {
+    const int32_t s = SubAt(cur);
+    shadows = subs_[s].shadows_medium;
+    Supersede(s);
+  }
+  if (!shadows) return;  // nothing committed to delete
+  AppendSub(format::kElemTombstone, subkey, {}, static_cast<int64_t>(c->id),
+            static_cast<uint16_t>(c->type), -1, c);
+  tombs_[{c, std::string(subkey)}] = static_cast<int32_t>(subs_.size()) - 1;
+  saved_bytes_.emplace_back(subkey);
+  undo_.push_back({Undo::kTomb, 0, c, 0, saved_bytes_.size() - 1});
+}
+
+void TxnImpl::TableSet(Collection* c, std::string_view subkey, uint64_t loc) {
+  uint64_t old;
+  {
+    WriteLock l(c->mu);
+    old = c->mutable_table().Upsert(src_, subkey, loc);
+  }
+  undo_.push_back({Undo::kTableSet, 0, c, loc, old});
+  if (old != 0) NoteRemoved(c, old);
+}
+
+void TxnImpl::TableErase(Collection* c, std::string_view subkey) {
+  uint64_t old;
+  {
+    WriteLock l(c->mu);
+    old = c->mutable_table().Erase(src_, subkey);
+  }
+  undo_.push_back({Undo::kTableErase, 0, c, old});
+  NoteRemoved(c, old);
+}
+
+void TxnImpl::ListInsertAt(Collection* c, uint64_t pos, uint64_t loc) {
+  {
+    WriteLock l(c->mu);
+    c->mutable_list().Insert(pos, loc);
+  }
+  subs_[SubAt(loc)].hint = pos;
+  undo_.push_back({Undo::kListInsert, 0, c, pos});
+}
+
+void TxnImpl::ListEraseAt(Collection* c, uint64_t pos) {
+  uint64_t old;
+  {
+    WriteLock l(c->mu);
+    old = c->mutable_list().Erase(pos);
+  }
+  undo_.push_back({Undo::kListErase, 0, c, pos, old});
+  NoteRemoved(c, old);
+}
+
+void TxnImpl::ListSetAt(Collection* c, uint64_t pos, uint64_t loc) {
+  uint64_t old;
+  {
+    WriteLock l(c->mu);
+    old = c->list().At(pos);
+    c->mutable_list().Set(pos, loc);
+  }
+  if (coll::IsPending(loc)) subs_[SubAt(loc)].hint = pos;
+  undo_.push_back({Undo::kListSet, 0, c, pos, old});
+  NoteRemoved(c, old);
+}
+
+void TxnImpl::ZInsert(Collection* c, std::string_view member, double score,
+                      uint64_t loc) {
+  {
+    WriteLock l(c->mu);
+    c->mutable_zset().Insert(src_, member, score, loc);
+  }
+  undo_.push_back({Undo::kZInsert, 0, c, loc});
+}
+
+void TxnImpl::ZEraseMember(Collection* c, std::string_view member) {
+  uint64_t old;
+  {
+    WriteLock l(c->mu);
+    old = c->mutable_zset().Erase(src_, member);
+  }
+  undo_.push_back({Undo::kZErase, 0, c, old});
+  NoteRemoved(c, old);
+}
+
+void TxnImpl::EraseRanks(Collection* c, uint64_t from, uint64_t to) {
+  if (from >= to) return;
+  const uint64_t first = saved_locs_.size();
+  const bool list = c->type == KeyType::kList;
+  {
+    ReadLock l(c->mu);
+    auto save = [&](uint64_t, uint64_t loc) {
+      saved_locs_.push_back(loc);
+      return true;
+    };
+    if (list) {
+      c->list().tree().Forward(from, to, save);
+    } else {
+      c->zset().Forward(from, to, save);
+    }
+  }
+  for (uint64_t i = first; i < saved_locs_.size(); ++i) {
+    const uint64_t loc = saved_locs_[i];
+    DelElem(c, std::string(src_.Subkey(loc)), loc);
+    NoteRemoved(c, loc);
+  }
+  {
+    WriteLock l(c->mu);
+    if (list) {
+      c->mutable_list().EraseRange(from, to);
+    } else {
+      c->mutable_zset().EraseRanks(src_, from, to);
+    }
+  }
+  undo_.push_back({list ? Undo::kListErased : Undo::kZErased,
+                   static_cast<int32_t>(to - from), c, from, first});
+}
+
+void TxnImpl::UndoOne(const Undo& u) {
+  Collection* c = u.c;
+  switch (u.kind) {
+    case Undo::kView:
+      keys_[u.i].view = saved_views_[u.b].view;
+      keys_[u.i].key_sub = saved_views_[u.b].key_sub;
+      saved_views_.pop_back();
+      return;
+    case Undo::kSuperseded:
+      subs_[u.i].superseded = false;
+      return;
+    case Undo::kTomb:
+      tombs_.erase({c, saved_bytes_[u.b]});
+      saved_bytes_.pop_back();
+      return;
+    case Undo::kTombGone:
+      tombs_[{c, saved_bytes_[u.b]}] = u.i;
+      saved_bytes_.pop_back();
+      return;
+    case Undo::kDead:
+      colls_[c].dead = false;
+      return;
+    case Undo::kCreated:
+      colls_.erase(c);
+      std::erase_if(created_, [c](const auto& p) { return p.get() == c; });
+      return;
+    case Undo::kReady:
+      ready_keys_.pop_back();
+      return;
+    case Undo::kRemoved:
+      removed_.pop_back();
+      return;
+    default:
+      break;
+  }
+  WriteLock l(c->mu);
+  switch (u.kind) {
+    case Undo::kTableSet:
+      if (u.b == 0) {
+        c->mutable_table().EraseIndexed(src_, src_.Subkey(u.a), u.a);
+      } else {
+        c->mutable_table().Relocate(src_, src_.Subkey(u.a), u.a, u.b);
+      }
+      return;
+    case Undo::kTableErase:
+      c->mutable_table().InsertUnique(src_.Hash(src_.Subkey(u.a)), u.a);
+      return;
+    case Undo::kListInsert:
+      c->mutable_list().Erase(u.a);
+      return;
+    case Undo::kListErase:
+      c->mutable_list().Insert(u.a, u.b);
+      return;
+    case Undo::kListSet:
+      c->mutable_list().Set(u.a, u.b);
+      return;
+    case Undo::kListErased:
+      for (int32_t j = 0; j < u.i; ++j) {
+        c->mutable_list().Insert(u.a + j, saved_locs_[u.b + j]);
+      }
+      saved_locs_.resize(u.b);
+      return;
+    case Undo::kZInsert:
+      c->mutable_zset().Erase(src_, src_.Subkey(u.a));
+      return;
+    case Undo::kZErase:
+      c->mutable_zset().Insert(src_, src_.Subkey(u.a), src_.Score(u.a), u.a);
+      return;
+    case Undo::kZErased:
+      for (int32_t j = 0; j < u.i; ++j) {
+        const uint64_t loc = saved_locs_[u.b + j];
+        c->mutable_zset().Insert(src_, src_.Subkey(loc), src_.Score(loc), loc);
+      }
+      saved_locs_.resize(u.b);
+      return;
+    default:
+      return;
+  }
+}
+
+void TxnImpl::UndoTo(size_t n) {
+  while (undo_.size() > n) {
+    const Undo u = undo_.back();
+    undo_.pop_back();
+    UndoOne(u);
+  }
+}
+
+}  // namespace daxkv::engine

@@ -1,0 +1,116 @@
+// TxnImpl (txn_impl.h): hash and set writes. A set is a hash whose
+// elements have empty values.
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "engine/coll_reads.h"
+#include "engine/txn_impl.h"
+
+namespace daxkv::engine {
+
+Status TxnImpl::HashSet(std::string_view key, std::string_view field,
+                        std::string_view value, SetMode mode, bool* created) {
+  *created = false;
+  DAXKV_RETURN_IF_ERROR(CheckElemSizes(field, value));
+  Collection* c;
+  int32_t k;
+  DAXKV_RETURN_IF_ERROR(CollForWrite(key, KeyType::kHash, true, &c, &k));
+  uint64_t cur;
+  {
+    ReadLock l(c->mu);
+    cur = c->table().Find(src_, field);
+  }
+  if (cur != 0 && mode == SetMode::kIfAbsent) return OkStatus();
+  TableSet(c, field, PutElem(c, field, value, cur));
+  *created = cur == 0;
+  return OkStatus();
+}
+
+Status TxnImpl::HashDelete(std::string_view key, std::string_view field,
+                           bool* existed) {
+  *existed = false;
+  Collection* c;
+  int32_t k;
+  DAXKV_RETURN_IF_ERROR(CollForWrite(key, KeyType::kHash, false, &c, &k));
+  if (c == nullptr) return OkStatus();
+  uint64_t cur;
+  {
+    ReadLock l(c->mu);
+    cur = c->table().Find(src_, field);
+  }
+  if (cur == 0) return OkStatus();
+  DelElem(c, field, cur);
+  TableErase(c, field);
+  *existed = true;
+  AfterRemove(k, c);
+  return OkStatus();
+}
+
+Status TxnImpl::SetAdd(std::string_view key, std::string_view member,
+                       bool* added) {
+  *added = false;
+  DAXKV_RETURN_IF_ERROR(CheckElemSizes(member, {}));
+  Collection* c;
+  int32_t k;
+  DAXKV_RETURN_IF_ERROR(CollForWrite(key, KeyType::kSet, true, &c, &k));
+  {
+    ReadLock l(c->mu);
+    if (c->table().Find(src_, member) != 0) return OkStatus();
+  }
+  TableSet(c, member, PutElem(c, member, {}, 0));
+  *added = true;
+  return OkStatus();
+}
+
+Status TxnImpl::SetRemove(std::string_view key, std::string_view member,
+                          bool* removed) {
+  *removed = false;
+  Collection* c;
+  int32_t k;
+  DAXKV_RETURN_IF_ERROR(CollForWrite(key, KeyType::kSet, false, &c, &k));
+  if (c == nullptr) return OkStatus();
+  uint64_t cur;
+  {
+    ReadLock l(c->mu);
+    cur = c->table().Find(src_, member);
+  }
+  if (cur == 0) return OkStatus();
+  DelElem(c, member, cur);
+  TableErase(c, member);
+  *removed = true;
+  AfterRemove(k, c);
+  return OkStatus();
+}
+
+Status TxnImpl::SetPop(std::string_view key, uint64_t count,
+                       const ElemFn& fn) {
+  Collection* c;
+  int32_t k;
+  DAXKV_RETURN_IF_ERROR(CollForWrite(key, KeyType::kSet, false, &c, &k));
+  if (c == nullptr || count == 0) return OkStatus();
+  std::vector<std::string> members;
+  {
+    ReadLock l(c->mu);
+    std::vector<uint64_t> locs;
+    c->table().SampleDistinct(count, coll_reads::Rng(), &locs);
+    for (uint64_t loc : locs) members.emplace_back(src_.Subkey(loc));
+  }
+  std::shuffle(members.begin(), members.end(), coll_reads::Rng());
+  for (const std::string& m : members) {
+    uint64_t cur;
+    {
+      ReadLock l(c->mu);
+      cur = c->table().Find(src_, m);
+    }
+    DelElem(c, m, cur);
+    TableErase(c, m);
+  }
+  AfterRemove(k, c);
+  for (const std::string& m : members) {
+    if (!fn(m)) break;
+  }
+  return OkStatus();
+}
+
+}  // namespace daxkv::engine

@@ -1,0 +1,230 @@
+// Lists through the Txn: pushes and pops at both ends, indexes (negative
+// ones too), LSET, LINSERT and LREM (by ListWalk + ListInsert/ListErase, as
+// the kv layer will run them), LTRIM, LMOVE; order keys that relabel under
+// adversarial inserts; recovery and compaction rebuild the same list.
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "tests/engine/engine_test_util.h"
+#include "tests/engine/txn_test_util.h"
+
+namespace daxkv::engine {
+namespace {
+
+class TxnListTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(f_.Open().ok()); }
+  DB* db() { return f_.db.get(); }
+  Status Push(const std::string& k, End end, const std::string& v) {
+    uint64_t n;
+    return Tx(db(), [&](Txn& t) { return t.ListPush(k, end, v, false, &n); });
+  }
+  EngineFixture f_{64 << 20, 1 << 20};
+};
+
+using Strings = std::vector<std::string>;
+
+TEST_F(TxnListTest, PushPopBothEndsAndTheEmptyListDisappears) {
+  ASSERT_TRUE(Push("l", End::kBack, "b").ok());
+  ASSERT_TRUE(Push("l", End::kBack, "c").ok());
+  ASSERT_TRUE(Push("l", End::kFront, "a").ok());
+  ASSERT_TRUE(Push("l", End::kFront, "").ok());  // empty elements are legal
+  EXPECT_EQ(ListAll(db(), "l"), (Strings{"", "a", "b", "c"}));
+  std::string v;
+  ASSERT_TRUE(
+      Tx(db(), [&](Txn& t) { return t.ListPop("l", End::kBack, &v); }).ok());
+  EXPECT_EQ(v, "c");
+  ASSERT_TRUE(
+      Tx(db(), [&](Txn& t) { return t.ListPop("l", End::kFront, &v); }).ok());
+  EXPECT_EQ(v, "");
+  uint64_t n = 99;
+  ASSERT_TRUE(Tx(db(), [&](Txn& t) {
+                return t.ListPush("absent", End::kBack, "x", true, &n);
+              }).ok());
+  EXPECT_EQ(n, 0u);  // LPUSHX on an absent key
+  EXPECT_EQ(StatOf(db(), "absent").type, KeyType::kNone);
+  ASSERT_TRUE(Tx(db(), [&](Txn& t) -> Status {
+                DAXKV_RETURN_IF_ERROR(t.ListPop("l", End::kBack, &v));
+                return t.ListPop("l", End::kBack, &v);
+              }).ok());
+  EXPECT_EQ(StatOf(db(), "l").type, KeyType::kNone);
+  EXPECT_EQ(Tx(db(), [&](Txn& t) { return t.ListPop("l", End::kBack, &v); })
+                .code(),
+            StatusCode::kNotFound);
+}
+
+TEST_F(TxnListTest, IndexesRangesAndSet) {
+  for (const char* e : {"a", "b", "c", "d", "e"}) {
+    ASSERT_TRUE(Push("l", End::kBack, e).ok());
+  }
+  auto range = [&](int64_t a, int64_t b) {
+    Strings out;
+    EXPECT_TRUE(db()->RunRead({"l"}, [&](ReadOps& r) {
+                      return r.ListRange("l", IndexRange{a, b},
+                                         [&](std::string_view e) {
+                                           out.emplace_back(e);
+                                           return true;
+                                         });
+                    }).ok());
+    return out;
+  };
+  EXPECT_EQ(range(0, -1), (Strings{"a", "b", "c", "d", "e"}));
+  EXPECT_EQ(range(-2, -1), (Strings{"d", "e"}));
+  EXPECT_EQ(range(1, 2), (Strings{"b", "c"}));
+  EXPECT_EQ(range(-100, 1), (Strings{"a", "b"}));
+  EXPECT_EQ(range(3, 100), (Strings{"d", "e"}));
+  EXPECT_EQ(range(4, 2), Strings{});
+  EXPECT_EQ(range(5, 10), Strings{});
+  std::string v;
+  auto index = [&](int64_t i) {
+    return db()->RunRead({"l"}, [&](ReadOps& r) { return r.ListGet("l", i, &v); });
+  };
+  ASSERT_TRUE(index(-1).ok());
+  EXPECT_EQ(v, "e");
+  ASSERT_TRUE(index(0).ok());
+  EXPECT_EQ(v, "a");
+  EXPECT_EQ(index(5).code(), StatusCode::kNotFound);
+  EXPECT_EQ(index(-6).code(), StatusCode::kNotFound);
+  ASSERT_TRUE(Tx(db(), [&](Txn& t) { return t.ListSet("l", -2, "D"); }).ok());
+  EXPECT_EQ(Tx(db(), [&](Txn& t) { return t.ListSet("l", 7, "x"); }).code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(Tx(db(), [&](Txn& t) { return t.ListSet("no", 0, "x"); }).code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(ListAll(db(), "l"), (Strings{"a", "b", "c", "D", "e"}));
+  ASSERT_TRUE(f_.Reopen().ok());
+  EXPECT_EQ(ListAll(db(), "l"), (Strings{"a", "b", "c", "D", "e"}));
+}
+
+// LINSERT BEFORE/AFTER and LREM, as the kv layer composes them.
+TEST_F(TxnListTest, InsertAtPivotRemoveAndTrim) {
+  for (const char* e : {"x", "p", "y", "p", "z"}) {
+    ASSERT_TRUE(Push("l", End::kBack, e).ok());
+  }
+  ASSERT_TRUE(Tx(db(), [&](Txn& t) -> Status {
+                int64_t pivot = -1;
+                DAXKV_RETURN_IF_ERROR(t.ListWalk(
+                    "l", 0, false, [&](uint64_t i, std::string_view e) {
+                      if (e != "p") return true;
+                      pivot = static_cast<int64_t>(i);
+                      return false;
+                    }));
+                EXPECT_EQ(pivot, 1);
+                return t.ListInsert("l", pivot + 1, "after-p");
+              }).ok());
+  EXPECT_EQ(ListAll(db(), "l"),
+            (Strings{"x", "p", "after-p", "y", "p", "z"}));
+  // LREM l -1 p: from the tail, one match.
+  ASSERT_TRUE(Tx(db(), [&](Txn& t) -> Status {
+                std::vector<uint64_t> hits;
+                DAXKV_RETURN_IF_ERROR(t.ListWalk(
+                    "l", -1, true, [&](uint64_t i, std::string_view e) {
+                      if (e == "p") hits.push_back(i);
+                      return hits.size() < 1;
+                    }));
+                for (uint64_t i : hits) {
+                  DAXKV_RETURN_IF_ERROR(t.ListErase("l", i));
+                }
+                return OkStatus();
+              }).ok());
+  EXPECT_EQ(ListAll(db(), "l"), (Strings{"x", "p", "after-p", "y", "z"}));
+  ASSERT_TRUE(
+      Tx(db(), [&](Txn& t) { return t.ListTrim("l", IndexRange{1, -2}); }).ok());
+  EXPECT_EQ(ListAll(db(), "l"), (Strings{"p", "after-p", "y"}));
+  ASSERT_TRUE(
+      Tx(db(), [&](Txn& t) { return t.ListTrim("l", IndexRange{5, 10}); }).ok());
+  EXPECT_EQ(StatOf(db(), "l").type, KeyType::kNone);
+}
+
+TEST_F(TxnListTest, LmoveIsOneTransaction) {
+  for (const char* e : {"1", "2", "3"}) {
+    ASSERT_TRUE(Push("src", End::kBack, e).ok());
+  }
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(Tx(db(), [&](Txn& t) -> Status {
+                  std::string v;
+                  uint64_t n;
+                  DAXKV_RETURN_IF_ERROR(t.ListPop("src", End::kBack, &v));
+                  return t.ListPush("dst", End::kFront, v, false, &n);
+                }).ok());
+  }
+  EXPECT_EQ(StatOf(db(), "src").type, KeyType::kNone);
+  EXPECT_EQ(ListAll(db(), "dst"), (Strings{"1", "2", "3"}));
+  // RPOPLPUSH a list onto itself rotates it.
+  ASSERT_TRUE(Tx(db(), [&](Txn& t) -> Status {
+                std::string v;
+                uint64_t n;
+                DAXKV_RETURN_IF_ERROR(t.ListPop("dst", End::kBack, &v));
+                return t.ListPush("dst", End::kFront, v, false, &n);
+              }).ok());
+  EXPECT_EQ(ListAll(db(), "dst"), (Strings{"3", "1", "2"}));
+}
+
+// Inserts at one spot make order keys grow until they relabel their
+// neighbours (old keys' tombstones and new keys' puts in one batch).
+TEST_F(TxnListTest, RelabellingInsertsMatchAModelAcrossRecovery) {
+  std::deque<std::string> model;
+  std::mt19937_64 rng(7);
+  for (int i = 0; i < 40; ++i) {
+    model.push_back("seed" + std::to_string(i));
+    ASSERT_TRUE(Push("l", End::kBack, model.back()).ok());
+  }
+  for (int i = 0; i < 600; ++i) {
+    // Mostly at the same spot (adversarial), sometimes elsewhere.
+    const uint64_t pos = (i % 5 == 0) ? rng() % (model.size() + 1) : 20;
+    const std::string v = "ins" + std::to_string(i);
+    ASSERT_TRUE(Tx(db(), [&](Txn& t) { return t.ListInsert("l", pos, v); }).ok());
+    model.insert(model.begin() + pos, v);
+    if (i % 7 == 0) {
+      std::string got;
+      ASSERT_TRUE(
+          Tx(db(), [&](Txn& t) { return t.ListPop("l", End::kFront, &got); })
+              .ok());
+      EXPECT_EQ(got, model.front());
+      model.pop_front();
+    }
+  }
+  const Strings want(model.begin(), model.end());
+  EXPECT_EQ(ListAll(db(), "l"), want);
+  ASSERT_TRUE(f_.Reopen().ok());
+  EXPECT_EQ(ListAll(db(), "l"), want);
+  ASSERT_TRUE(db()->Compact(100).ok());
+  EXPECT_EQ(ListAll(db(), "l"), want);
+  ASSERT_TRUE(f_.Reopen().ok());
+  EXPECT_EQ(ListAll(db(), "l"), want);
+}
+
+TEST_F(TxnListTest, ManyElementsInOneTransactionAndLpos) {
+  ASSERT_TRUE(Tx(db(), [&](Txn& t) -> Status {
+                uint64_t n;
+                for (int i = 0; i < 5000; ++i) {
+                  DAXKV_RETURN_IF_ERROR(t.ListPush(
+                      "l", i % 2 ? End::kBack : End::kFront,
+                      std::to_string(i), false, &n));
+                }
+                return OkStatus();
+              }).ok());
+  Strings all = ListAll(db(), "l");
+  ASSERT_EQ(all.size(), 5000u);
+  EXPECT_EQ(all.front(), "4998");
+  EXPECT_EQ(all.back(), "4999");
+  // LPOS: the position of "1" (pushed second, at the back).
+  int64_t pos = -1;
+  ASSERT_TRUE(db()->RunRead({"l"}, [&](ReadOps& r) {
+                    return r.ListWalk("l", 0, false,
+                                      [&](uint64_t i, std::string_view e) {
+                                        if (e != "1") return true;
+                                        pos = static_cast<int64_t>(i);
+                                        return false;
+                                      });
+                  }).ok());
+  EXPECT_EQ(pos, 2500);
+  ASSERT_TRUE(f_.Reopen().ok());
+  EXPECT_EQ(ListAll(db(), "l"), all);
+}
+
+}  // namespace
+}  // namespace daxkv::engine
