@@ -50,7 +50,9 @@ uint64_t KeyPrefix(std::string_view k) {
 
 CollBuilder::CollBuilder(const char* base, const format::SuperBlock& sb,
                          uint64_t hash_seed, int workers)
-    : base_(base), sb_(sb), hash_seed_(hash_seed),
+    : base_(base),
+      sb_(sb),
+      hash_seed_(hash_seed),
       workers_(std::max(workers, 1)) {
   for (Worker& w : workers_) w.parts.resize(size_t{1} << kPartitionBits);
 }
@@ -96,11 +98,11 @@ void CollBuilder::BuildCollections(const Index& index, CollTable* table,
       }
       const format::MetaPayload m = format::LoadMeta(base_ + loc);
       if (table->Find(m.id) != nullptr) {
-        out->problems.push_back(
-            {loc, format::kEntryHeaderSize, false,
-             "key '" + std::string(key.substr(0, 64)) +
-                 "' names collection id " + std::to_string(m.id) +
-                 ", which another live key names too"});
+        out->problems.push_back({loc, format::kEntryHeaderSize, false,
+                                 "key '" + std::string(key.substr(0, 64)) +
+                                     "' names collection id " +
+                                     std::to_string(m.id) +
+                                     ", which another live key names too"});
         continue;
       }
       table->Insert(new Collection(static_cast<KeyType>(m.type), m.id, loc));
@@ -115,7 +117,10 @@ class CollBuilder::Partition {
   Partition(const CollBuilder& b, const CollTable& table,
             std::vector<int64_t>* live,
             const std::function<void(uint64_t)>& on_dead)
-      : b_(b), table_(table), live_(live), on_dead_(on_dead),
+      : b_(b),
+        table_(table),
+        live_(live),
+        on_dead_(on_dead),
         src_(b.base_, b.hash_seed_) {}
 
   void Run(std::vector<Item>* items, std::vector<PoolProblem>* problems,
@@ -205,7 +210,8 @@ void CollBuilder::Partition::Resolve(const Item* first, const Item* last,
   }
 }
 
-void CollBuilder::Partition::OneCollection(const Item* first, const Item* last) {
+void CollBuilder::Partition::OneCollection(const Item* first,
+                                           const Item* last) {
   const uint64_t id = first->id;
   Collection* c = table_.Find(id);
   if (c == nullptr) {  // no live meta names the id: garbage
@@ -297,8 +303,7 @@ void CollBuilder::BuildElements(const CollTable& table, int threads,
     for (uint64_t s = 0; s < live.size(); ++s) {
       if (live[s] != 0) out->live_bytes[s] += static_cast<uint64_t>(live[s]);
     }
-    out->problems.insert(out->problems.end(), problems.begin(),
-                         problems.end());
+    out->problems.insert(out->problems.end(), problems.begin(), problems.end());
     out->mismatched_elements.insert(out->mismatched_elements.end(),
                                     mismatched.begin(), mismatched.end());
   };

@@ -41,7 +41,9 @@ class CollBuilder {
   // Phase 1: the element entry `e` at pool offset `loc` (its header).
   void AddElem(int worker, uint64_t loc, const format::EntryHeader& e);
   // Phase 1: a meta entry (a candidate: it wins if the index points at it).
-  void AddMeta(int worker, uint64_t loc) { workers_[worker].metas.push_back(loc); }
+  void AddMeta(int worker, uint64_t loc) {
+    workers_[worker].metas.push_back(loc);
+  }
 
   // Phase 2a: a Collection in `table` (which owns none: the caller frees
   // them) for every meta entry `index` points at. Two live metas of one id

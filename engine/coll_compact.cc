@@ -20,7 +20,8 @@ namespace {
 // The key of the meta entry at `loc` (its bytes stay put while the caller
 // holds compaction_mu_: only compaction and Flush free segments).
 std::string_view MetaKey(const char* base, uint64_t loc) {
-  return {base + loc + format::kEntryHeaderSize, format::Load32(base + loc + 4)};
+  return {base + loc + format::kEntryHeaderSize,
+          format::Load32(base + loc + 4)};
 }
 
 }  // namespace
@@ -127,9 +128,9 @@ Status DBImpl::DropMismatchedElements(const PoolScan& scan) {
     Placed placed;
     // Durability: a sync element tombstone (seq above every entry)
     // shadows the element for good; recovery never indexed it.
-    DAXKV_RETURN_IF_ERROR(AppendEntry(MyHead(), format::kElemTombstone,
-                                      subkey, {}, e.expire_at_ms, ++last_seq_,
-                                      true, &placed, e.reserved));
+    DAXKV_RETURN_IF_ERROR(AppendEntry(MyHead(), format::kElemTombstone, subkey,
+                                      {}, e.expire_at_ms, ++last_seq_, true,
+                                      &placed, e.reserved));
   }
   dropped_records_ += scan.mismatched_elements.size();
   return OkStatus();

@@ -105,9 +105,10 @@ Status DBImpl::RunTxn(const TxnOptions& options, const WriteOptions& wopts,
     for (std::string& k : txn.UsedKeys()) o.keys.push_back(std::move(k));
     txn.Abort();
     if (space && (attempt >= 3 || !CompactForSpace())) {
-      return NoSpaceError("pool is full (a transaction's record does not "
-                          "fit after compaction; nothing acknowledged is "
-                          "lost)");
+      return NoSpaceError(
+          "pool is full (a transaction's record does not "
+          "fit after compaction; nothing acknowledged is "
+          "lost)");
     }
     if (attempt >= 16) {  // fn uses new keys at every run
       return BusyError("transaction restarted 16 times");

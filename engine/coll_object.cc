@@ -66,8 +66,8 @@ uint64_t Collection::Locate(const coll::ElemSource& src,
   }
 }
 
-bool Collection::IndexedAt(const coll::ElemSource& src,
-                           std::string_view subkey, uint64_t loc) const {
+bool Collection::IndexedAt(const coll::ElemSource& src, std::string_view subkey,
+                           uint64_t loc) const {
   switch (type) {
     case KeyType::kList: {
       const uint64_t pos = list().Find(src, subkey);
@@ -91,7 +91,7 @@ bool Collection::Relocate(const coll::ElemSource& src, std::string_view subkey,
       return mutable_list().Relocate(src, subkey, old_loc, new_loc);
     case KeyType::kZset:
       return mutable_zset().Relocate(src, subkey, src.Score(old_loc), old_loc,
-                             new_loc);
+                                     new_loc);
     default:
       return mutable_table().Relocate(src, subkey, old_loc, new_loc);
   }

@@ -52,26 +52,26 @@ class CollReadOps : public Base {
   // --- hashes ---
   Status HashGet(std::string_view key, std::string_view field,
                  std::string* value) override {
-    return D().ReadColl(key, KeyType::kHash, [&](const Collection& c,
-                                                 const PoolSource& src) {
-      c.mu.AssertReaderHeld();
-      const uint64_t loc = coll_reads::FindElem(c, src, field);
-      if (loc == 0) return NotFoundError("no such field");
-      const std::string_view v = src.Value(loc);
-      value->assign(v.data(), v.size());
-      return OkStatus();
-    });
+    return D().ReadColl(
+        key, KeyType::kHash, [&](const Collection& c, const PoolSource& src) {
+          c.mu.AssertReaderHeld();
+          const uint64_t loc = coll_reads::FindElem(c, src, field);
+          if (loc == 0) return NotFoundError("no such field");
+          const std::string_view v = src.Value(loc);
+          value->assign(v.data(), v.size());
+          return OkStatus();
+        });
   }
   Status HashValueSize(std::string_view key, std::string_view field,
                        uint64_t* size) override {
-    return D().ReadColl(key, KeyType::kHash, [&](const Collection& c,
-                                                 const PoolSource& src) {
-      c.mu.AssertReaderHeld();
-      const uint64_t loc = coll_reads::FindElem(c, src, field);
-      if (loc == 0) return NotFoundError("no such field");
-      *size = src.Value(loc).size();
-      return OkStatus();
-    });
+    return D().ReadColl(
+        key, KeyType::kHash, [&](const Collection& c, const PoolSource& src) {
+          c.mu.AssertReaderHeld();
+          const uint64_t loc = coll_reads::FindElem(c, src, field);
+          if (loc == 0) return NotFoundError("no such field");
+          *size = src.Value(loc).size();
+          return OkStatus();
+        });
   }
   Status HashForEach(std::string_view key, const PairFn& fn) override {
     return Pairs(key, KeyType::kHash, fn);
@@ -99,11 +99,11 @@ class CollReadOps : public Base {
   // --- lists ---
   Status ListGet(std::string_view key, int64_t index,
                  std::string* value) override {
-    return D().ReadColl(key, KeyType::kList, [&](const Collection& c,
-                                                 const PoolSource& src) {
-      c.mu.AssertReaderHeld();
-      return coll_reads::ListGet(c, src, index, value);
-    });
+    return D().ReadColl(key, KeyType::kList,
+                        [&](const Collection& c, const PoolSource& src) {
+                          c.mu.AssertReaderHeld();
+                          return coll_reads::ListGet(c, src, index, value);
+                        });
   }
   Status ListRange(std::string_view key, IndexRange range,
                    const ElemFn& fn) override {
@@ -166,19 +166,19 @@ class CollReadOps : public Base {
   // --- sorted sets ---
   Status ZScore(std::string_view key, std::string_view member,
                 double* score) override {
-    return D().ReadColl(key, KeyType::kZset, [&](const Collection& c,
-                                                 const PoolSource& src) {
-      c.mu.AssertReaderHeld();
-      return coll_reads::ZScore(c, src, member, score);
-    });
+    return D().ReadColl(key, KeyType::kZset,
+                        [&](const Collection& c, const PoolSource& src) {
+                          c.mu.AssertReaderHeld();
+                          return coll_reads::ZScore(c, src, member, score);
+                        });
   }
   Status ZRank(std::string_view key, std::string_view member, bool reverse,
                uint64_t* rank) override {
-    return D().ReadColl(key, KeyType::kZset, [&](const Collection& c,
-                                                 const PoolSource& src) {
-      c.mu.AssertReaderHeld();
-      return coll_reads::ZRank(c, src, member, reverse, rank);
-    });
+    return D().ReadColl(
+        key, KeyType::kZset, [&](const Collection& c, const PoolSource& src) {
+          c.mu.AssertReaderHeld();
+          return coll_reads::ZRank(c, src, member, reverse, rank);
+        });
   }
   Status ZRangeByRank(std::string_view key, IndexRange range, bool reverse,
                       const ScoredFn& fn) override {

@@ -37,8 +37,7 @@ uint64_t FindElem(const Collection& c, const PoolSource& src,
                                   : c.table().Find(src, subkey);
 }
 
-bool ForEachPair(const Collection& c, const PoolSource& src,
-                 const PairFn& fn) {
+bool ForEachPair(const Collection& c, const PoolSource& src, const PairFn& fn) {
   bool go = true;
   c.table().ForEach([&](uint64_t loc) {
     if (go) go = fn(src.Subkey(loc), src.Value(loc));
@@ -103,16 +102,16 @@ void ListWalk(const Collection& c, const PoolSource& src, int64_t from,
   }
 }
 
-void ScoreRanks(const Collection& c, const PoolSource& src,
-                const ScoreRange& r, uint64_t* from, uint64_t* to) {
+void ScoreRanks(const Collection& c, const PoolSource& src, const ScoreRange& r,
+                uint64_t* from, uint64_t* to) {
   *from = c.zset().ScoreBound(src, r.min, r.min_exclusive);
   *to = std::max(*from, c.zset().ScoreBound(src, r.max, !r.max_exclusive));
 }
 
 namespace {
 
-uint64_t LexRank(const Collection& c, const PoolSource& src,
-                 const LexBound& b, bool is_max) REQUIRES_SHARED(c.mu) {
+uint64_t LexRank(const Collection& c, const PoolSource& src, const LexBound& b,
+                 bool is_max) REQUIRES_SHARED(c.mu) {
   switch (b.kind) {
     case LexBound::Kind::kMinusInf:
       return 0;

@@ -51,9 +51,8 @@ void ListWalk(const Collection& c, const PoolSource& src, int64_t from,
 
 // --- sorted sets ---
 // Ranks [*from, *to) of members within the range.
-void ScoreRanks(const Collection& c, const PoolSource& src,
-                const ScoreRange& r, uint64_t* from, uint64_t* to)
-    REQUIRES_SHARED(c.mu);
+void ScoreRanks(const Collection& c, const PoolSource& src, const ScoreRange& r,
+                uint64_t* from, uint64_t* to) REQUIRES_SHARED(c.mu);
 void LexRanks(const Collection& c, const PoolSource& src, const LexRange& r,
               uint64_t* from, uint64_t* to) REQUIRES_SHARED(c.mu);
 Status ZScore(const Collection& c, const PoolSource& src,

@@ -62,8 +62,8 @@ Collection* CollTable::Remove(uint64_t id) {
   size_t i = static_cast<size_t>(at);
   for (size_t j = (i + 1) & mask; s.slots[j] != nullptr; j = (j + 1) & mask) {
     const size_t home = Hash(s.slots[j]->id) & mask;
-    const bool movable = (j > i) ? (home <= i || home > j)
-                                 : (home <= i && home > j);
+    const bool movable =
+        (j > i) ? (home <= i || home > j) : (home <= i && home > j);
     if (movable) {
       s.slots[i] = s.slots[j];
       i = j;

@@ -56,7 +56,9 @@ class CollTable {
     std::vector<Collection*> slots GUARDED_BY(mu);
     uint64_t used GUARDED_BY(mu) = 0;
   };
-  static uint64_t Hash(uint64_t id) { return MixMul(id, 0x9E3779B97F4A7C15ull); }
+  static uint64_t Hash(uint64_t id) {
+    return MixMul(id, 0x9E3779B97F4A7C15ull);
+  }
   Shard& ShardOf(uint64_t h) const { return shards_[h >> 56]; }
   static int64_t Probe(const Shard& s, uint64_t h, uint64_t id)
       REQUIRES_SHARED(s.mu);

@@ -7,12 +7,17 @@
 // and the value copy, so they never wait for a persist.
 //
 // Lock order: compaction_mu_ < stripes (ascending) < log heads (user heads,
-// then the compaction head) < alloc_mu_ < sb_mu_ < health_mu_; an index
-// shard lock is a leaf (taken under any of them, nothing taken under it);
-// bg_mu_ is taken alone. Batches hold several stripes (ascending); Flush()
-// holds compaction_mu_, every stripe, then every head, so no writer is
-// between its read and its Publish() while a flush runs. A thread holds at most one head
-// at a time, except Flush() and Grow(), which take them all in order.
+// then the compaction head) < alloc_mu_ < sb_mu_ < health_mu_ < freer_mu_.
+// Collections (docs/collections.md, 7.1): a collection-table shard lock <
+// a collection's lock, taken under the owning key's stripe (readers: under
+// nothing; the freer: dead collections, under compaction_mu_) and never
+// held while taking a stripe or a head.
+// An index shard lock is a leaf (taken under any of them, nothing taken
+// under it); bg_mu_ is taken alone. Batches hold several stripes
+// (ascending); Flush() holds compaction_mu_, every stripe, then every head,
+// so no writer is between its read and its Publish() while a flush runs. A
+// thread holds at most one head at a time, except Flush() and Grow(), which
+// take them all in order.
 //
 // The order is annotated (ACQUIRED_BEFORE / ACQUIRED_AFTER below) and checked
 // by clang's -Wthread-safety-beta in `make test`'s clang build. Arrays of
@@ -122,7 +127,7 @@ class DBImpl final : public DB {
   struct alignas(64) LogHead {
     Mutex mu;
     int64_t seg GUARDED_BY(mu) = -1;
-    uint32_t tail GUARDED_BY(mu) = 0;  // next append offset in the segment
+    uint32_t tail GUARDED_BY(mu) = 0;       // next append offset in the segment
     uint32_t persisted GUARDED_BY(mu) = 0;  // [header, persisted) is durable
     bool for_compaction = false;
     bool for_tombstones = false;  // the shared tombstone log (TombHead())
@@ -299,7 +304,8 @@ class DBImpl final : public DB {
   using SpanFill =
       std::function<void(char* rec, uint32_t seed, uint64_t epoch)>;
   Status AppendSpan(const LogHead& head, uint64_t size, bool tombstone,
-                    const SpanFill& fill, uint64_t* rec_off) REQUIRES(head.mu, head_level_);
+                    const SpanFill& fill, uint64_t* rec_off)
+      REQUIRES(head.mu, head_level_);
   // Hands the span holding the record at `loc`, which a writer has just
   // written and published, to compaction.
   void ReleaseSpan(uint64_t loc);
@@ -379,7 +385,8 @@ class DBImpl final : public DB {
   // tombstone); an entry a Flush() voided (`seq`) is never indexed.
   // REQUIRES the key's stripe.
   void Publish(const KeyHash& kh, std::string_view key, uint64_t loc,
-               uint64_t seq, bool tombstone) REQUIRES(Stripe(kh), stripe_level_);
+               uint64_t seq, bool tombstone)
+      REQUIRES(Stripe(kh), stripe_level_);
   // Dead-put counters by hash: a key's (KeyHash::low()) or an element's
   // (ElemDeadHash).
   void NoteDead(uint64_t h) {

@@ -157,14 +157,14 @@ Status ReadViewImpl::StatKey(std::string_view key, KeyInfo* info) {
       return OkStatus();
     }
     info->type = static_cast<KeyType>(f.meta.type);
-    Status s = ReadColl(key, info->type, [&](const Collection& c,
-                                             const PoolSource&) {
-      c.mu.AssertReaderHeld();
-      info->size = c.size();
-      info->compact = c.compact();
-      info->had_long_element = c.had_long;
-      return OkStatus();
-    });
+    Status s =
+        ReadColl(key, info->type, [&](const Collection& c, const PoolSource&) {
+          c.mu.AssertReaderHeld();
+          info->size = c.size();
+          info->compact = c.compact();
+          info->had_long_element = c.had_long;
+          return OkStatus();
+        });
     if (s.ok()) return s;  // else it changed in between: again
   }
 }

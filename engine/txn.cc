@@ -16,15 +16,13 @@ Status CheckElemSizes(std::string_view subkey, std::string_view value) {
 }
 
 TxnImpl::TxnImpl(DBImpl* db, const TxnOptions& options)
-    : db_(db), src_(db->base_, db->hash_seed_, &image_),
-      now_ms_(db->NowMs()) {
+    : db_(db), src_(db->base_, db->hash_seed_, &image_), now_ms_(db->NowMs()) {
   image_.assign(format::kRecordHeaderSize, '\0');
   for (const std::string& k : options.keys) {
     stripes_.push_back(KeyHash(k).low() & (DBImpl::kStripes - 1));
   }
   std::sort(stripes_.begin(), stripes_.end());
-  stripes_.erase(std::unique(stripes_.begin(), stripes_.end()),
-                 stripes_.end());
+  stripes_.erase(std::unique(stripes_.begin(), stripes_.end()), stripes_.end());
   // Ascending (db_impl.h's lock order). The analysis cannot follow a set
   // of held stripes: Commit asserts each one it relies on.
   for (size_t s : stripes_) db_->stripes_[s].native().lock();
@@ -130,8 +128,7 @@ TxnImpl::TouchedColl& TxnImpl::Touch(Collection* c) {
   auto it = colls_.find(c);
   if (it != colls_.end()) return it->second;
   ReadLock l(c->mu);
-  return colls_.emplace(c, TouchedColl{false, false, c->size()})
-      .first->second;
+  return colls_.emplace(c, TouchedColl{false, false, c->size()}).first->second;
 }
 
 void TxnImpl::MarkDead(Collection* c) {
@@ -161,9 +158,9 @@ Status TxnImpl::CollForWrite(std::string_view key, KeyType type, bool create,
   Collection* nc = created_.back().get();
   undo_.push_back({Undo::kCreated, 0, nc});
   colls_[nc] = TouchedColl{true, false, 0};
-  const format::MetaPayload m = format::MakeMeta(static_cast<uint8_t>(type), id);
-  SetKeyEntry(*k, format::kMeta, format::MetaBytes(m), 0,
-              View{type, 0, nc, 0});
+  const format::MetaPayload m =
+      format::MakeMeta(static_cast<uint8_t>(type), id);
+  SetKeyEntry(*k, format::kMeta, format::MetaBytes(m), 0, View{type, 0, nc, 0});
   *c = nc;
   return OkStatus();
 }

@@ -65,8 +65,7 @@ std::vector<int32_t> TxnImpl::KeptSubs(bool* only_tombstones) const {
   return kept;
 }
 
-std::string TxnImpl::RecordImage(const std::vector<int32_t>& kept,
-                                 uint64_t seq,
+std::string TxnImpl::RecordImage(const std::vector<int32_t>& kept, uint64_t seq,
                                  std::vector<uint64_t>* offsets) const {
   // One entry: a record of its own; several: a batch (docs/format.md).
   const bool single = kept.size() == 1;
@@ -195,11 +194,12 @@ void TxnImpl::RelocateElements(const std::vector<int32_t>& kept,
       std::unordered_map<uint64_t, uint64_t> to;
       for (int32_t i : subs) to[coll::kPendingBase + subs_[i].off] = locs[i];
       std::vector<std::pair<uint64_t, uint64_t>> sets;
-      c->list().tree().Forward(0, c->list().size(), [&](uint64_t p,
-                                                        uint64_t loc) {
-        if (coll::IsPending(loc)) sets.emplace_back(p, to.at(loc));
-        return true;
-      });
+      c->list().tree().Forward(0, c->list().size(),
+                               [&](uint64_t p, uint64_t loc) {
+                                 if (coll::IsPending(loc))
+                                   sets.emplace_back(p, to.at(loc));
+                                 return true;
+                               });
       for (const auto& [p, loc] : sets) c->mutable_list().Set(p, loc);
       continue;
     }

@@ -30,9 +30,9 @@ void TxnImpl::Supersede(int32_t sub) {
 
 int32_t TxnImpl::SubAt(uint64_t pending_loc) const {
   const uint64_t off = pending_loc - coll::kPendingBase;
-  auto it = std::lower_bound(
-      subs_.begin(), subs_.end(), off,
-      [](const Sub& s, uint64_t o) { return s.off < o; });
+  auto it =
+      std::lower_bound(subs_.begin(), subs_.end(), off,
+                       [](const Sub& s, uint64_t o) { return s.off < o; });
   assert(it != subs_.end() && it->off == off);
   return static_cast<int32_t>(it - subs_.begin());
 }
@@ -56,8 +56,8 @@ uint64_t TxnImpl::PutElem(Collection* c, std::string_view subkey,
       shadows = true;
       Supersede(it->second);
       saved_bytes_.emplace_back(subkey);
-      undo_.push_back({Undo::kTombGone, it->second, c, 0,
-                       saved_bytes_.size() - 1});
+      undo_.push_back(
+          {Undo::kTombGone, it->second, c, 0, saved_bytes_.size() - 1});
       tombs_.erase(it);
     }
   }

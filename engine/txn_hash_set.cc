@@ -83,8 +83,7 @@ Status TxnImpl::SetRemove(std::string_view key, std::string_view member,
   return OkStatus();
 }
 
-Status TxnImpl::SetPop(std::string_view key, uint64_t count,
-                       const ElemFn& fn) {
+Status TxnImpl::SetPop(std::string_view key, uint64_t count, const ElemFn& fn) {
   Collection* c;
   int32_t k;
   DAXKV_RETURN_IF_ERROR(CollForWrite(key, KeyType::kSet, false, &c, &k));

@@ -41,8 +41,8 @@ class TxnImpl final : public CollReadOps<Txn, TxnImpl> {
   ~TxnImpl() override;
 
   // --- any type (txn_keys.cc) ---
-  Status Put(std::string_view key, std::string_view value,
-             int64_t expire_at_ms, PutMode mode) override;
+  Status Put(std::string_view key, std::string_view value, int64_t expire_at_ms,
+             PutMode mode) override;
   Status Delete(std::string_view key, bool* existed) override;
   Status SetExpiry(std::string_view key, int64_t expire_at_ms) override;
   Status Rename(std::string_view src, std::string_view dst, bool if_absent,
@@ -139,23 +139,23 @@ class TxnImpl final : public CollReadOps<Txn, TxnImpl> {
   };
   struct Undo {
     enum Kind : uint8_t {
-      kTableSet,     // a: new loc, b: old loc (0: inserted)
-      kTableErase,   // a: removed loc
-      kListInsert,   // a: position
-      kListErase,    // a: position, b: loc
-      kListSet,      // a: position, b: old loc
-      kListErased,   // a: position, b: first saved loc, i: count
-      kZInsert,      // a: loc
-      kZErase,       // a: loc
-      kZErased,      // b: first saved loc, i: count
-      kView,         // i: key, b: saved view index
-      kSuperseded,   // i: sub
-      kTomb,         // (coll, saved subkey b): tombs_ entry added
-      kTombGone,     // (coll, saved subkey b, i: sub): tombs_ entry removed
-      kDead,         // coll marked dead
-      kCreated,      // coll created
-      kReady,        // a ready key appended
-      kRemoved,      // a committed element removed (removed_ appended)
+      kTableSet,    // a: new loc, b: old loc (0: inserted)
+      kTableErase,  // a: removed loc
+      kListInsert,  // a: position
+      kListErase,   // a: position, b: loc
+      kListSet,     // a: position, b: old loc
+      kListErased,  // a: position, b: first saved loc, i: count
+      kZInsert,     // a: loc
+      kZErase,      // a: loc
+      kZErased,     // b: first saved loc, i: count
+      kView,        // i: key, b: saved view index
+      kSuperseded,  // i: sub
+      kTomb,        // (coll, saved subkey b): tombs_ entry added
+      kTombGone,    // (coll, saved subkey b, i: sub): tombs_ entry removed
+      kDead,        // coll marked dead
+      kCreated,     // coll created
+      kReady,       // a ready key appended
+      kRemoved,     // a committed element removed (removed_ appended)
     } kind;
     int32_t i = 0;
     Collection* c = nullptr;
@@ -195,9 +195,9 @@ class TxnImpl final : public CollReadOps<Txn, TxnImpl> {
   void Ready(int32_t k);
 
   // --- element sub-entries and in-place structure changes (txn_elems.cc)
-  uint64_t AppendSub(uint8_t type, std::string_view key,
-                     std::string_view value, int64_t expire, uint16_t reserved,
-                     int32_t key_index, Collection* c);
+  uint64_t AppendSub(uint8_t type, std::string_view key, std::string_view value,
+                     int64_t expire, uint16_t reserved, int32_t key_index,
+                     Collection* c);
   void Supersede(int32_t sub);
   int32_t SubAt(uint64_t pending_loc) const;
   // An element put (its pending location) replacing `cur` (0: none).
@@ -264,8 +264,8 @@ class TxnImpl final : public CollReadOps<Txn, TxnImpl> {
   void Finish(bool committed);
 
   DBImpl* const db_;
-  PoolSource src_;         // the pool, and this Txn's pending locations
-  std::string image_;      // the batch image (header, then sub-entries)
+  PoolSource src_;     // the pool, and this Txn's pending locations
+  std::string image_;  // the batch image (header, then sub-entries)
   std::vector<Sub> subs_;
   std::vector<Key> keys_;
   struct StrHash {
@@ -274,8 +274,7 @@ class TxnImpl final : public CollReadOps<Txn, TxnImpl> {
       return std::hash<std::string_view>()(s);
     }
   };
-  std::unordered_map<std::string, int32_t, StrHash, std::equal_to<>>
-      key_index_;
+  std::unordered_map<std::string, int32_t, StrHash, std::equal_to<>> key_index_;
   std::unordered_map<Collection*, TouchedColl> colls_;
   std::vector<std::unique_ptr<Collection>> created_;
   // Element tombstones of this Txn by (collection, subkey): a later put of

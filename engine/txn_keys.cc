@@ -167,8 +167,7 @@ void TxnImpl::CopyCollection(const Collection& from, int64_t expire_at_ms,
   }
 }
 
-Status TxnImpl::ReadColl(std::string_view key, KeyType want,
-                         const CollFn& fn) {
+Status TxnImpl::ReadColl(std::string_view key, KeyType want, const CollFn& fn) {
   DAXKV_ASSIGN_OR_RETURN(const int32_t k, Use(key));
   const View& v = keys_[k].view;
   if (!Live(v)) return NotFoundError("no such key");

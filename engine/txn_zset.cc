@@ -90,8 +90,7 @@ Status TxnImpl::ZRemove(std::string_view key, std::string_view member,
 
 Status TxnImpl::ZRemoveRanks(
     std::string_view key, uint64_t* removed,
-    const std::function<void(const Collection&, uint64_t*, uint64_t*)>&
-        ranks) {
+    const std::function<void(const Collection&, uint64_t*, uint64_t*)>& ranks) {
   *removed = 0;
   Collection* c;
   int32_t k;
@@ -110,32 +109,32 @@ Status TxnImpl::ZRemoveRanks(
 
 Status TxnImpl::ZRemoveRangeByRank(std::string_view key, IndexRange range,
                                    uint64_t* removed) {
-  return ZRemoveRanks(key, removed, [&](const Collection& c, uint64_t* from,
-                                        uint64_t* to) {
-    c.mu.AssertReaderHeld();
-    if (!coll_reads::ClampRange(range, c.zset().size(), from, to)) {
-      *from = *to = 0;
-    }
-  });
+  return ZRemoveRanks(
+      key, removed, [&](const Collection& c, uint64_t* from, uint64_t* to) {
+        c.mu.AssertReaderHeld();
+        if (!coll_reads::ClampRange(range, c.zset().size(), from, to)) {
+          *from = *to = 0;
+        }
+      });
 }
 
 Status TxnImpl::ZRemoveRangeByScore(std::string_view key,
                                     const ScoreRange& range,
                                     uint64_t* removed) {
-  return ZRemoveRanks(key, removed, [&](const Collection& c, uint64_t* from,
-                                        uint64_t* to) {
-    c.mu.AssertReaderHeld();
-    coll_reads::ScoreRanks(c, src_, range, from, to);
-  });
+  return ZRemoveRanks(key, removed,
+                      [&](const Collection& c, uint64_t* from, uint64_t* to) {
+                        c.mu.AssertReaderHeld();
+                        coll_reads::ScoreRanks(c, src_, range, from, to);
+                      });
 }
 
 Status TxnImpl::ZRemoveRangeByLex(std::string_view key, const LexRange& range,
                                   uint64_t* removed) {
-  return ZRemoveRanks(key, removed, [&](const Collection& c, uint64_t* from,
-                                        uint64_t* to) {
-    c.mu.AssertReaderHeld();
-    coll_reads::LexRanks(c, src_, range, from, to);
-  });
+  return ZRemoveRanks(key, removed,
+                      [&](const Collection& c, uint64_t* from, uint64_t* to) {
+                        c.mu.AssertReaderHeld();
+                        coll_reads::LexRanks(c, src_, range, from, to);
+                      });
 }
 
 Status TxnImpl::ZPop(std::string_view key, bool max, uint64_t count,

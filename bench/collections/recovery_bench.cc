@@ -65,9 +65,8 @@ Status Fill(Txn& t, KeyType type, const std::string& key, int per) {
     const std::string e = "e" + std::to_string(i);
     switch (type) {
       case KeyType::kHash:
-        DAXKV_RETURN_IF_ERROR(
-            t.HashSet(key, e, "v" + std::to_string(i % 10000000),
-                      SetMode::kUpsert, &b));
+        DAXKV_RETURN_IF_ERROR(t.HashSet(
+            key, e, "v" + std::to_string(i % 10000000), SetMode::kUpsert, &b));
         break;
       case KeyType::kList:
         DAXKV_RETURN_IF_ERROR(t.ListPush(key, End::kBack, e, false, &n));
@@ -89,15 +88,15 @@ void BM_Recovery(benchmark::State& state, KeyType type) {
   setenv("PMEM2_FORCE_GRANULARITY", "CACHE_LINE", 1);
   std::remove(PoolPath().c_str());
   // ~64 bytes a record plus the metas, twice over for the reserve.
-  const size_t size = std::max<size_t>(
-      size_t{256} << 20, static_cast<size_t>(colls * per) * 160);
+  const size_t size = std::max<size_t>(size_t{256} << 20,
+                                       static_cast<size_t>(colls * per) * 160);
   auto db = OpenPool(size);
   if (!db.ok()) return state.SkipWithError(db.status().ToString().c_str());
   for (int64_t c = 0; c < colls; ++c) {
     const std::string key = "coll:" + std::to_string(c);
-    Status s = (*db)->RunTxn(
-        TxnOptions{.keys = {key}}, WriteOptions{.sync = false},
-        [&](Txn& t) { return Fill(t, type, key, per); });
+    Status s =
+        (*db)->RunTxn(TxnOptions{.keys = {key}}, WriteOptions{.sync = false},
+                      [&](Txn& t) { return Fill(t, type, key, per); });
     if (s.ok() && c % 64 == 63) s = (*db)->Sync();
     if (!s.ok()) return state.SkipWithError(s.ToString().c_str());
   }

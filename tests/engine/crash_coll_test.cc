@@ -2,10 +2,10 @@
 // hash, list, set and sorted-set transactions (one element, several, and
 // several keys at once: LMOVE, SMOVE, RENAME, COPY, DEL + re-create, SET
 // over a collection), groups of unsynced transactions with one Sync(),
-// compaction and reopen is a simulated power failure (tests/engine/crash_harness.h).
-// Each recovered image must hold, per key, the collection before or after
-// the transaction in flight, whole: a multi-element or multi-key
-// transaction is all or nothing; nothing deleted comes back.
+// compaction and reopen is a simulated power failure
+// (tests/engine/crash_harness.h). Each recovered image must hold, per key, the
+// collection before or after the transaction in flight, whole: a multi-element
+// or multi-key transaction is all or nothing; nothing deleted comes back.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -110,8 +110,10 @@ struct Op {
 
 // The keys: three of each collection type; ops turn them into other types
 // (SET over a collection, DEL, then a re-create of another type).
-constexpr const char* kKeys[4][3] = {
-    {"h0", "h1", "h2"}, {"l0", "l1", "l2"}, {"s0", "s1", "s2"}, {"z0", "z1", "z2"}};
+constexpr const char* kKeys[4][3] = {{"h0", "h1", "h2"},
+                                     {"l0", "l1", "l2"},
+                                     {"s0", "s1", "s2"},
+                                     {"z0", "z1", "z2"}};
 constexpr KeyType kTypes[4] = {KeyType::kHash, KeyType::kList, KeyType::kSet,
                                KeyType::kZset};
 
@@ -238,12 +240,12 @@ class CrashCollTest : public ::testing::Test {
 };
 
 TEST_F(CrashCollTest, TransactionsGroupsCompactionAndReopen) {
-  CrashHarness h({.workload = "collections",
-                  .segments = 12,
-                  .read = [](DB* db, const std::string& key) {
-                    return ReadAnyType(db, key);
-                  }},
-                 config_);
+  CrashHarness h(
+      {.workload = "collections",
+       .segments = 12,
+       .read = [](DB* db,
+                  const std::string& key) { return ReadAnyType(db, key); }},
+      config_);
   ASSERT_NO_FATAL_FAILURE(h.Open());
   std::mt19937_64 rng(14);
   State st;

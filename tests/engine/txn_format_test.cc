@@ -47,7 +47,8 @@ TEST_F(TxnFormatTest, VersionThreePoolOpensUpgradesAndTakesCollections) {
   EXPECT_EQ(db()->Get("linked")->value, big);
   ASSERT_TRUE(HSet("h", "f", "v").ok());
   ASSERT_TRUE(f_.Reopen().ok());
-  EXPECT_EQ(HashAll(db(), "h"), (std::map<std::string, std::string>{{"f", "v"}}));
+  EXPECT_EQ(HashAll(db(), "h"),
+            (std::map<std::string, std::string>{{"f", "v"}}));
   EXPECT_EQ(db()->Get("linked")->value, big);
   PoolReport r = InspectBuffer(f_.buffer);
   EXPECT_EQ(r.hashes, 1u);
@@ -100,7 +101,8 @@ TEST_F(TxnFormatTest, RenameMovesTheCollectionAcrossCompactionAndReopen) {
   ASSERT_TRUE(Tx(db(), [&](Txn& t) -> Status {
                 bool c;
                 for (int i = 0; i < 100; ++i) {
-                  DAXKV_RETURN_IF_ERROR(t.SetAdd("src", "m" + std::to_string(i), &c));
+                  DAXKV_RETURN_IF_ERROR(
+                      t.SetAdd("src", "m" + std::to_string(i), &c));
                 }
                 return OkStatus();
               }).ok());

@@ -35,7 +35,7 @@ TEST_F(TxnHashTest, SetGetDeleteAndTheEmptyHashDisappears) {
   ASSERT_TRUE(HSet("h", "f", "v1", &created).ok());
   EXPECT_TRUE(created);
   ASSERT_TRUE(HSet("h", "f", "v2", &created).ok());
-  EXPECT_FALSE(created);  // HSET's reply counts new fields only
+  EXPECT_FALSE(created);                // HSET's reply counts new fields only
   ASSERT_TRUE(HSet("h", "", "").ok());  // empty field and value are legal
   EXPECT_EQ(HashAll(db(), "h"),
             (std::map<std::string, std::string>{{"", ""}, {"f", "v2"}}));
@@ -83,13 +83,11 @@ TEST_F(TxnHashTest, WrongTypeBothWaysAndPutReplacesAHash) {
   ASSERT_TRUE(HSet("h", "f", "v").ok());
   EXPECT_TRUE(IsWrongType(HSet("str", "f", "v")));
   bool b;
-  EXPECT_TRUE(IsWrongType(
-      Tx(db(), [&](Txn& t) { return t.SetAdd("h", "m", &b); })));
+  EXPECT_TRUE(
+      IsWrongType(Tx(db(), [&](Txn& t) { return t.SetAdd("h", "m", &b); })));
   EXPECT_TRUE(IsWrongType(db()->Get("h").status()));
-  EXPECT_TRUE(IsWrongType(db()->Update("h", [](const UpdateInput&,
-                                               UpdateOutput*) {
-    return OkStatus();
-  })));
+  EXPECT_TRUE(IsWrongType(db()->Update(
+      "h", [](const UpdateInput&, UpdateOutput*) { return OkStatus(); })));
   std::string v;
   EXPECT_TRUE(IsWrongType(db()->RunRead(
       {"str"}, [&](ReadOps& r) { return r.HashGet("str", "f", &v); })));
@@ -128,15 +126,17 @@ TEST_F(TxnHashTest, LargeHashScanRandomAndRecovery) {
   std::multiset<std::string> seen;
   uint64_t cursor = 0;
   do {
-    ASSERT_TRUE(db()->RunRead({"big"}, [&](ReadOps& r) {
-                      return r.HashScan(
-                          "big", cursor, 37,
-                          [&](std::string_view f, std::string_view) {
-                            seen.emplace(f);
-                            return true;
-                          },
-                          &cursor);
-                    }).ok());
+    ASSERT_TRUE(db()->RunRead({"big"},
+                              [&](ReadOps& r) {
+                                return r.HashScan(
+                                    "big", cursor, 37,
+                                    [&](std::string_view f, std::string_view) {
+                                      seen.emplace(f);
+                                      return true;
+                                    },
+                                    &cursor);
+                              })
+                    .ok());
   } while (cursor != 0);
   EXPECT_EQ(seen.size(), model.size());
   EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()).size(),
@@ -145,15 +145,18 @@ TEST_F(TxnHashTest, LargeHashScanRandomAndRecovery) {
   std::vector<std::string> picks;
   auto pick = [&](int64_t count) {
     picks.clear();
-    EXPECT_TRUE(db()->RunRead({"big"}, [&](ReadOps& r) {
-                      return r.HashRandom(
-                          "big", count,
-                          [&](std::string_view f, std::string_view v) {
-                            EXPECT_EQ(model.at(std::string(f)), v);
-                            picks.emplace_back(f);
-                            return true;
-                          });
-                    }).ok());
+    EXPECT_TRUE(
+        db()->RunRead({"big"},
+                      [&](ReadOps& r) {
+                        return r.HashRandom(
+                            "big", count,
+                            [&](std::string_view f, std::string_view v) {
+                              EXPECT_EQ(model.at(std::string(f)), v);
+                              picks.emplace_back(f);
+                              return true;
+                            });
+                      })
+            .ok());
   };
   pick(10);
   EXPECT_EQ(std::set<std::string>(picks.begin(), picks.end()).size(), 10u);
@@ -184,9 +187,11 @@ TEST_F(TxnHashTest, SetOperations) {
               }).ok());
   EXPECT_EQ(SetAll(db(), "s"), (std::vector<std::string>{"", "a", "c", "d"}));
   bool contains = false;
-  ASSERT_TRUE(db()->RunRead({"s"}, [&](ReadOps& r) {
-                    return r.SetContains("s", "c", &contains);
-                  }).ok());
+  ASSERT_TRUE(db()->RunRead({"s"},
+                            [&](ReadOps& r) {
+                              return r.SetContains("s", "c", &contains);
+                            })
+                  .ok());
   EXPECT_TRUE(contains);
   // SMOVE: one Txn, both keys.
   ASSERT_TRUE(Tx(db(), [&](Txn& t) -> Status {

@@ -52,9 +52,9 @@ TEST_F(TxnListTest, PushPopBothEndsAndTheEmptyListDisappears) {
                 return t.ListPop("l", End::kBack, &v);
               }).ok());
   EXPECT_EQ(StatOf(db(), "l").type, KeyType::kNone);
-  EXPECT_EQ(Tx(db(), [&](Txn& t) { return t.ListPop("l", End::kBack, &v); })
-                .code(),
-            StatusCode::kNotFound);
+  EXPECT_EQ(
+      Tx(db(), [&](Txn& t) { return t.ListPop("l", End::kBack, &v); }).code(),
+      StatusCode::kNotFound);
 }
 
 TEST_F(TxnListTest, IndexesRangesAndSet) {
@@ -63,13 +63,15 @@ TEST_F(TxnListTest, IndexesRangesAndSet) {
   }
   auto range = [&](int64_t a, int64_t b) {
     Strings out;
-    EXPECT_TRUE(db()->RunRead({"l"}, [&](ReadOps& r) {
-                      return r.ListRange("l", IndexRange{a, b},
-                                         [&](std::string_view e) {
-                                           out.emplace_back(e);
-                                           return true;
-                                         });
-                    }).ok());
+    EXPECT_TRUE(db()->RunRead({"l"},
+                              [&](ReadOps& r) {
+                                return r.ListRange("l", IndexRange{a, b},
+                                                   [&](std::string_view e) {
+                                                     out.emplace_back(e);
+                                                     return true;
+                                                   });
+                              })
+                    .ok());
     return out;
   };
   EXPECT_EQ(range(0, -1), (Strings{"a", "b", "c", "d", "e"}));
@@ -81,7 +83,8 @@ TEST_F(TxnListTest, IndexesRangesAndSet) {
   EXPECT_EQ(range(5, 10), Strings{});
   std::string v;
   auto index = [&](int64_t i) {
-    return db()->RunRead({"l"}, [&](ReadOps& r) { return r.ListGet("l", i, &v); });
+    return db()->RunRead({"l"},
+                         [&](ReadOps& r) { return r.ListGet("l", i, &v); });
   };
   ASSERT_TRUE(index(-1).ok());
   EXPECT_EQ(v, "e");
@@ -115,8 +118,7 @@ TEST_F(TxnListTest, InsertAtPivotRemoveAndTrim) {
                 EXPECT_EQ(pivot, 1);
                 return t.ListInsert("l", pivot + 1, "after-p");
               }).ok());
-  EXPECT_EQ(ListAll(db(), "l"),
-            (Strings{"x", "p", "after-p", "y", "p", "z"}));
+  EXPECT_EQ(ListAll(db(), "l"), (Strings{"x", "p", "after-p", "y", "p", "z"}));
   // LREM l -1 p: from the tail, one match.
   ASSERT_TRUE(Tx(db(), [&](Txn& t) -> Status {
                 std::vector<uint64_t> hits;
@@ -131,11 +133,13 @@ TEST_F(TxnListTest, InsertAtPivotRemoveAndTrim) {
                 return OkStatus();
               }).ok());
   EXPECT_EQ(ListAll(db(), "l"), (Strings{"x", "p", "after-p", "y", "z"}));
-  ASSERT_TRUE(
-      Tx(db(), [&](Txn& t) { return t.ListTrim("l", IndexRange{1, -2}); }).ok());
+  ASSERT_TRUE(Tx(db(), [&](Txn& t) {
+                return t.ListTrim("l", IndexRange{1, -2});
+              }).ok());
   EXPECT_EQ(ListAll(db(), "l"), (Strings{"p", "after-p", "y"}));
-  ASSERT_TRUE(
-      Tx(db(), [&](Txn& t) { return t.ListTrim("l", IndexRange{5, 10}); }).ok());
+  ASSERT_TRUE(Tx(db(), [&](Txn& t) {
+                return t.ListTrim("l", IndexRange{5, 10});
+              }).ok());
   EXPECT_EQ(StatOf(db(), "l").type, KeyType::kNone);
 }
 
@@ -176,13 +180,14 @@ TEST_F(TxnListTest, RelabellingInsertsMatchAModelAcrossRecovery) {
     // Mostly at the same spot (adversarial), sometimes elsewhere.
     const uint64_t pos = (i % 5 == 0) ? rng() % (model.size() + 1) : 20;
     const std::string v = "ins" + std::to_string(i);
-    ASSERT_TRUE(Tx(db(), [&](Txn& t) { return t.ListInsert("l", pos, v); }).ok());
+    ASSERT_TRUE(
+        Tx(db(), [&](Txn& t) { return t.ListInsert("l", pos, v); }).ok());
     model.insert(model.begin() + pos, v);
     if (i % 7 == 0) {
       std::string got;
-      ASSERT_TRUE(
-          Tx(db(), [&](Txn& t) { return t.ListPop("l", End::kFront, &got); })
-              .ok());
+      ASSERT_TRUE(Tx(db(), [&](Txn& t) {
+                    return t.ListPop("l", End::kFront, &got);
+                  }).ok());
       EXPECT_EQ(got, model.front());
       model.pop_front();
     }
@@ -201,9 +206,9 @@ TEST_F(TxnListTest, ManyElementsInOneTransactionAndLpos) {
   ASSERT_TRUE(Tx(db(), [&](Txn& t) -> Status {
                 uint64_t n;
                 for (int i = 0; i < 5000; ++i) {
-                  DAXKV_RETURN_IF_ERROR(t.ListPush(
-                      "l", i % 2 ? End::kBack : End::kFront,
-                      std::to_string(i), false, &n));
+                  DAXKV_RETURN_IF_ERROR(
+                      t.ListPush("l", i % 2 ? End::kBack : End::kFront,
+                                 std::to_string(i), false, &n));
                 }
                 return OkStatus();
               }).ok());
@@ -213,14 +218,17 @@ TEST_F(TxnListTest, ManyElementsInOneTransactionAndLpos) {
   EXPECT_EQ(all.back(), "4999");
   // LPOS: the position of "1" (pushed second, at the back).
   int64_t pos = -1;
-  ASSERT_TRUE(db()->RunRead({"l"}, [&](ReadOps& r) {
-                    return r.ListWalk("l", 0, false,
-                                      [&](uint64_t i, std::string_view e) {
-                                        if (e != "1") return true;
-                                        pos = static_cast<int64_t>(i);
-                                        return false;
-                                      });
-                  }).ok());
+  ASSERT_TRUE(db()->RunRead({"l"},
+                            [&](ReadOps& r) {
+                              return r.ListWalk(
+                                  "l", 0, false,
+                                  [&](uint64_t i, std::string_view e) {
+                                    if (e != "1") return true;
+                                    pos = static_cast<int64_t>(i);
+                                    return false;
+                                  });
+                            })
+                  .ok());
   EXPECT_EQ(pos, 2500);
   ASSERT_TRUE(f_.Reopen().ok());
   EXPECT_EQ(ListAll(db(), "l"), all);

@@ -123,10 +123,11 @@ inline Status DumpValue(ReadOps& r, const std::string& k, KeyType type,
     }
     case KeyType::kList:
       *out += "list[";
-      DAXKV_RETURN_IF_ERROR(r.ListRange(k, IndexRange{}, [&](std::string_view e) {
-        *out += std::string(e) + ",";
-        return true;
-      }));
+      DAXKV_RETURN_IF_ERROR(
+          r.ListRange(k, IndexRange{}, [&](std::string_view e) {
+            *out += std::string(e) + ",";
+            return true;
+          }));
       *out += "]";
       return OkStatus();
     case KeyType::kSet: {

@@ -39,48 +39,51 @@ class TxnZsetTest : public ::testing::Test {
              std::mt19937_64& rng) {
     const Scored want = Ordered(model);
     ASSERT_EQ(ZAll(db(), key), want);
-    ASSERT_TRUE(db()->RunRead({key}, [&](ReadOps& r) -> Status {
-                      for (size_t i = 0; i < want.size(); i += 7) {
-                        uint64_t rank;
-                        DAXKV_RETURN_IF_ERROR(
-                            r.ZRank(key, want[i].first, false, &rank));
-                        EXPECT_EQ(rank, i);
-                        DAXKV_RETURN_IF_ERROR(
-                            r.ZRank(key, want[i].first, true, &rank));
-                        EXPECT_EQ(rank, want.size() - 1 - i);
-                        double score;
-                        DAXKV_RETURN_IF_ERROR(
-                            r.ZScore(key, want[i].first, &score));
-                        EXPECT_EQ(score, want[i].second);
-                      }
-                      for (int q = 0; q < 20; ++q) {
-                        ScoreRange sr;
-                        sr.min = static_cast<double>(rng() % 60) / 2 - 15;
-                        sr.max = sr.min + static_cast<double>(rng() % 30) / 2;
-                        sr.min_exclusive = rng() % 2;
-                        sr.max_exclusive = rng() % 2;
-                        Scored got;
-                        uint64_t count = 0;
-                        DAXKV_RETURN_IF_ERROR(r.ZRangeByScore(
-                            key, sr, false, Limit{},
-                            [&](std::string_view m, double s) {
-                              got.emplace_back(m, s);
-                              return true;
-                            },
-                            &count));
-                        Scored expect;
-                        for (const auto& e : want) {
-                          const bool lo = sr.min_exclusive ? e.second > sr.min
-                                                           : e.second >= sr.min;
-                          const bool hi = sr.max_exclusive ? e.second < sr.max
-                                                           : e.second <= sr.max;
-                          if (lo && hi) expect.push_back(e);
-                        }
-                        EXPECT_EQ(got, expect) << sr.min << " " << sr.max;
-                        EXPECT_EQ(count, expect.size());
-                      }
-                      return OkStatus();
-                    }).ok());
+    ASSERT_TRUE(
+        db()->RunRead(
+                {key},
+                [&](ReadOps& r) -> Status {
+                  for (size_t i = 0; i < want.size(); i += 7) {
+                    uint64_t rank;
+                    DAXKV_RETURN_IF_ERROR(
+                        r.ZRank(key, want[i].first, false, &rank));
+                    EXPECT_EQ(rank, i);
+                    DAXKV_RETURN_IF_ERROR(
+                        r.ZRank(key, want[i].first, true, &rank));
+                    EXPECT_EQ(rank, want.size() - 1 - i);
+                    double score;
+                    DAXKV_RETURN_IF_ERROR(r.ZScore(key, want[i].first, &score));
+                    EXPECT_EQ(score, want[i].second);
+                  }
+                  for (int q = 0; q < 20; ++q) {
+                    ScoreRange sr;
+                    sr.min = static_cast<double>(rng() % 60) / 2 - 15;
+                    sr.max = sr.min + static_cast<double>(rng() % 30) / 2;
+                    sr.min_exclusive = rng() % 2;
+                    sr.max_exclusive = rng() % 2;
+                    Scored got;
+                    uint64_t count = 0;
+                    DAXKV_RETURN_IF_ERROR(r.ZRangeByScore(
+                        key, sr, false, Limit{},
+                        [&](std::string_view m, double s) {
+                          got.emplace_back(m, s);
+                          return true;
+                        },
+                        &count));
+                    Scored expect;
+                    for (const auto& e : want) {
+                      const bool lo = sr.min_exclusive ? e.second > sr.min
+                                                       : e.second >= sr.min;
+                      const bool hi = sr.max_exclusive ? e.second < sr.max
+                                                       : e.second <= sr.max;
+                      if (lo && hi) expect.push_back(e);
+                    }
+                    EXPECT_EQ(got, expect) << sr.min << " " << sr.max;
+                    EXPECT_EQ(count, expect.size());
+                  }
+                  return OkStatus();
+                })
+            .ok());
   }
 
   EngineFixture f_{64 << 20, 1 << 20};
@@ -91,57 +94,57 @@ TEST_F(TxnZsetTest, RandomOpsMatchAModelAcrossReopenAndCompaction) {
   std::map<std::string, double> model;
   for (int round = 0; round < 30; ++round) {
     std::map<std::string, double> next = model;
-    ASSERT_TRUE(Tx(db(), [&](Txn& t) -> Status {
-                  next = model;  // a re-run starts over
-                  for (int i = 0; i < 40; ++i) {
-                    const std::string m = "m" + std::to_string(rng() % 300);
-                    const int kind = static_cast<int>(rng() % 10);
-                    if (kind < 6) {
-                      const double s = static_cast<double>(rng() % 60) / 2 - 15;
-                      ZAddResult r;
-                      DAXKV_RETURN_IF_ERROR(t.ZAdd("z", m, s, {}, &r));
-                      EXPECT_EQ(r.added, next.count(m) == 0);
-                      next[m] = s;
-                    } else if (kind < 8) {
-                      bool removed;
-                      DAXKV_RETURN_IF_ERROR(t.ZRemove("z", m, &removed));
-                      EXPECT_EQ(removed, next.erase(m) == 1);
-                    } else if (kind == 8) {
-                      const bool max = rng() % 2;
-                      Scored popped;
-                      DAXKV_RETURN_IF_ERROR(
-                          t.ZPop("z", max, 2, [&](std::string_view mm, double s) {
-                            popped.emplace_back(mm, s);
-                            return true;
-                          }));
-                      Scored o = Ordered(next);
-                      Scored expect;
-                      for (size_t j = 0; j < std::min<size_t>(2, o.size()); ++j) {
-                        expect.push_back(max ? o[o.size() - 1 - j] : o[j]);
-                      }
-                      EXPECT_EQ(popped, expect);
-                      for (const auto& e : expect) next.erase(e.first);
-                    } else {
-                      ScoreRange sr;
-                      sr.min = static_cast<double>(rng() % 60) / 2 - 15;
-                      sr.max = sr.min + 1;
-                      uint64_t removed;
-                      DAXKV_RETURN_IF_ERROR(
-                          t.ZRemoveRangeByScore("z", sr, &removed));
-                      uint64_t expect = 0;
-                      for (auto it = next.begin(); it != next.end();) {
-                        if (it->second >= sr.min && it->second <= sr.max) {
-                          it = next.erase(it);
-                          ++expect;
-                        } else {
-                          ++it;
-                        }
-                      }
-                      EXPECT_EQ(removed, expect);
-                    }
-                  }
-                  return OkStatus();
-                }).ok());
+    ASSERT_TRUE(
+        Tx(db(), [&](Txn& t) -> Status {
+          next = model;  // a re-run starts over
+          for (int i = 0; i < 40; ++i) {
+            const std::string m = "m" + std::to_string(rng() % 300);
+            const int kind = static_cast<int>(rng() % 10);
+            if (kind < 6) {
+              const double s = static_cast<double>(rng() % 60) / 2 - 15;
+              ZAddResult r;
+              DAXKV_RETURN_IF_ERROR(t.ZAdd("z", m, s, {}, &r));
+              EXPECT_EQ(r.added, next.count(m) == 0);
+              next[m] = s;
+            } else if (kind < 8) {
+              bool removed;
+              DAXKV_RETURN_IF_ERROR(t.ZRemove("z", m, &removed));
+              EXPECT_EQ(removed, next.erase(m) == 1);
+            } else if (kind == 8) {
+              const bool max = rng() % 2;
+              Scored popped;
+              DAXKV_RETURN_IF_ERROR(
+                  t.ZPop("z", max, 2, [&](std::string_view mm, double s) {
+                    popped.emplace_back(mm, s);
+                    return true;
+                  }));
+              Scored o = Ordered(next);
+              Scored expect;
+              for (size_t j = 0; j < std::min<size_t>(2, o.size()); ++j) {
+                expect.push_back(max ? o[o.size() - 1 - j] : o[j]);
+              }
+              EXPECT_EQ(popped, expect);
+              for (const auto& e : expect) next.erase(e.first);
+            } else {
+              ScoreRange sr;
+              sr.min = static_cast<double>(rng() % 60) / 2 - 15;
+              sr.max = sr.min + 1;
+              uint64_t removed;
+              DAXKV_RETURN_IF_ERROR(t.ZRemoveRangeByScore("z", sr, &removed));
+              uint64_t expect = 0;
+              for (auto it = next.begin(); it != next.end();) {
+                if (it->second >= sr.min && it->second <= sr.max) {
+                  it = next.erase(it);
+                  ++expect;
+                } else {
+                  ++it;
+                }
+              }
+              EXPECT_EQ(removed, expect);
+            }
+          }
+          return OkStatus();
+        }).ok());
     model = next;
     ASSERT_NO_FATAL_FAILURE(Check("z", model, rng));
     if (round % 10 == 9) {
@@ -165,16 +168,18 @@ TEST_F(TxnZsetTest, LexRangesWithEqualScores) {
   auto range = [&](LexBound lo, LexBound hi, bool rev, Limit lim) {
     std::vector<std::string> out;
     uint64_t count = 0;
-    EXPECT_TRUE(db()->RunRead({"lex"}, [&](ReadOps& r) {
-                      out.clear();
-                      return r.ZRangeByLex(
-                          "lex", LexRange{lo, hi}, rev, lim,
-                          [&](std::string_view m, double) {
-                            out.emplace_back(m);
-                            return true;
-                          },
-                          &count);
-                    }).ok());
+    EXPECT_TRUE(db()->RunRead({"lex"},
+                              [&](ReadOps& r) {
+                                out.clear();
+                                return r.ZRangeByLex(
+                                    "lex", LexRange{lo, hi}, rev, lim,
+                                    [&](std::string_view m, double) {
+                                      out.emplace_back(m);
+                                      return true;
+                                    },
+                                    &count);
+                              })
+                    .ok());
     EXPECT_EQ(count, out.size());
     return out;
   };
@@ -220,7 +225,8 @@ TEST_F(TxnZsetTest, SavepointRollbackWatchAndAbortLeaveNoTrace) {
 
   // WATCH: a write of the key after the version was read aborts the Txn.
   const uint64_t version = StatOf(db(), "s").version;
-  ASSERT_TRUE(Tx(db(), [&](Txn& t) { return t.SetAdd("s", "other", &b); }).ok());
+  ASSERT_TRUE(
+      Tx(db(), [&](Txn& t) { return t.SetAdd("s", "other", &b); }).ok());
   auto txn = db()->BeginTxn(TxnOptions{.keys = {"s"}});
   ASSERT_TRUE(txn.ok());
   (*txn)->RequireVersion("s", version);
