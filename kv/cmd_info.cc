@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <string>
 
+#include "base/version.h"
 #include "kv/command.h"
 
 namespace daxkv::kv {
@@ -44,7 +45,7 @@ std::string Human(uint64_t bytes) {
 void ServerSection(ServerState& s, std::string* o) {
   o->append("# Server\r\n");
   Field(o, "redis_version", "7.0.0");
-  Field(o, "daxkv_version", "0.1.0");
+  Field(o, "daxkv_version", kVersion);
   Field(o, "redis_mode", "standalone");
   utsname u{};
   if (uname(&u) == 0) {

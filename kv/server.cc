@@ -122,6 +122,7 @@ std::vector<std::string> SplitBind(const std::string& bind) {
 StatusOr<std::unique_ptr<Server>> Server::Open(const ServerConfig& config) {
   std::unique_ptr<Server> s(new Server);
   s->config_ = config;
+  s->config_.threads = EffectiveThreads(config);
   // Bind first, as Redis does: a port in use fails at once, before a long
   // recovery of the pool.
   DAXKV_RETURN_IF_ERROR(s->Bind());
@@ -151,7 +152,7 @@ StatusOr<std::unique_ptr<Server>> Server::Open(const ServerConfig& config) {
               static_cast<unsigned long long>(st.recovered_records),
               static_cast<unsigned long long>(st.keys),
               st.clean_shutdown ? "clean" : "not clean: crash recovery ran");
-  s->state_ = std::make_unique<ServerState>(s->db_.get(), config);
+  s->state_ = std::make_unique<ServerState>(s->db_.get(), s->config_);
   s->state_->recovery_ms = ms;
   s->state_->set_shutdown_handler([] { kill(getpid(), SIGTERM); });
   DAXKV_RETURN_IF_ERROR(s->CreateThreads());

@@ -1,9 +1,11 @@
 #include "kv/server_config.h"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <fstream>
 #include <string>
+#include <thread>
 
 #include "kv/resp_parser.h"
 
@@ -75,7 +77,7 @@ Status ApplySetting(std::string_view key, std::string_view value,
   } else if (k == "bind") {
     c->bind = std::string(value);
   } else if (k == "threads" || k == "io_threads") {
-    ok = ParseInt(value, 1, 128, &c->threads);
+    ok = ParseInt(value, 0, 128, &c->threads);
   } else if (k == "requirepass") {
     c->requirepass = std::string(value);
   } else if (k == "maxclients") {
@@ -117,6 +119,11 @@ uint64_t EffectiveSegmentSize(const ServerConfig& config) {
   uint64_t seg = 4ull << 20;
   while (seg * 2 <= (64ull << 20) && seg * 2 <= config.pool_size / 32) seg *= 2;
   return seg;
+}
+
+int EffectiveThreads(const ServerConfig& config) {
+  if (config.threads > 0) return config.threads;
+  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
 }
 
 Status LoadConfigFile(const std::string& path, ServerConfig* config) {

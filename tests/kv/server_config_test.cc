@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <string>
+#include <thread>
 
 namespace daxkv::kv {
 namespace {
@@ -65,6 +67,20 @@ TEST(ServerConfigTest, ConfigFile) {
   EXPECT_NE(s.ToString().find(path + ":2"), std::string::npos) << s.ToString();
   std::remove(path.c_str());
   EXPECT_EQ(LoadConfigFile(path, &c).code(), StatusCode::kIOError);
+}
+
+// One default for the I/O thread count: 0, one thread per core.
+TEST(ServerConfigTest, ThreadsDefaultToOnePerCore) {
+  ServerConfig c;
+  EXPECT_EQ(c.threads, 0);
+  const int cores = static_cast<int>(std::thread::hardware_concurrency());
+  EXPECT_EQ(EffectiveThreads(c), std::max(1, cores));
+  ASSERT_TRUE(ApplySetting("threads", "3", &c).ok());
+  EXPECT_EQ(EffectiveThreads(c), 3);
+  ASSERT_TRUE(ApplySetting("io-threads", "0", &c).ok());
+  EXPECT_EQ(c.threads, 0);
+  EXPECT_FALSE(ApplySetting("threads", "129", &c).ok());
+  EXPECT_FALSE(ApplySetting("threads", "-1", &c).ok());
 }
 
 TEST(ServerConfigTest, SegmentSizeFitsLargeValues) {
