@@ -24,7 +24,9 @@ void Field(std::string* s, std::string_view k, uint64_t v) {
   Field(s, k, std::to_string(v));
 }
 
-std::string Human(uint64_t bytes) {
+// Redis's bytesToHuman ("1.50M", "512B"), which INFO's *_human fields
+// follow; daxkv's own output uses base/byte_size.h's HumanBytes.
+std::string RedisBytesToHuman(uint64_t bytes) {
   char buf[32];
   const char* units = "BKMGT";
   double v = static_cast<double>(bytes);
@@ -75,7 +77,7 @@ void MemorySection(ServerState& s, const engine::Stats& st, std::string* o) {
   uint64_t used = mi.uordblks + mi.hblkhd;
   o->append("# Memory\r\n");
   Field(o, "used_memory", used);
-  Field(o, "used_memory_human", Human(used));
+  Field(o, "used_memory_human", RedisBytesToHuman(used));
   Field(o, "maxmemory", 0);
   Field(o, "maxmemory_policy", "noeviction");
   Field(o, "daxkv_index_bytes", st.index_bytes);

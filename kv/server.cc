@@ -16,22 +16,11 @@
 #include <sstream>
 #include <string>
 
+#include "base/byte_size.h"
 #include "dax/region.h"
 
 namespace daxkv::kv {
 namespace {
-
-std::string HumanBytes(uint64_t b) {
-  char buf[32];
-  if (b >= (1ull << 30)) {
-    std::snprintf(buf, sizeof(buf), "%.2f GiB",
-                  static_cast<double>(b) / (1ull << 30));
-  } else {
-    std::snprintf(buf, sizeof(buf), "%.2f MiB",
-                  static_cast<double>(b) / (1ull << 20));
-  }
-  return buf;
-}
 
 void PrintBacking(const dax::RegionInfo& r) {
   std::printf("pool: %s (%s, %s)\n", r.path.c_str(),

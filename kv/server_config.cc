@@ -7,34 +7,10 @@
 #include <string>
 #include <thread>
 
+#include "base/byte_size.h"
 #include "kv/resp_parser.h"
 
 namespace daxkv::kv {
-
-bool ParseByteSize(std::string_view s, uint64_t* out) {
-  uint64_t v = 0;
-  auto res = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (res.ec != std::errc() || res.ptr == s.data()) return false;
-  std::string suffix(res.ptr, s.data() + s.size());
-  for (char& c : suffix) c = static_cast<char>(std::tolower(c));
-  uint64_t mult = 1;
-  if (suffix.empty() || suffix == "b") {
-    mult = 1;
-  } else if (suffix == "k" || suffix == "kb" || suffix == "kib") {
-    mult = 1ull << 10;
-  } else if (suffix == "m" || suffix == "mb" || suffix == "mib") {
-    mult = 1ull << 20;
-  } else if (suffix == "g" || suffix == "gb" || suffix == "gib") {
-    mult = 1ull << 30;
-  } else if (suffix == "t" || suffix == "tb" || suffix == "tib") {
-    mult = 1ull << 40;
-  } else {
-    return false;
-  }
-  if (v > UINT64_MAX / mult) return false;
-  *out = v * mult;
-  return true;
-}
 
 namespace {
 

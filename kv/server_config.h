@@ -49,9 +49,6 @@ uint64_t EffectiveSegmentSize(const ServerConfig& config);
 // core when it is 0.
 int EffectiveThreads(const ServerConfig& config);
 
-// Parses "64M", "1G", "4096", "2k" (binary multiples).
-bool ParseByteSize(std::string_view s, uint64_t* out);
-
 // Applies one "key value" setting (the flag names, '-' and '_' alike).
 Status ApplySetting(std::string_view key, std::string_view value,
                     ServerConfig* config);

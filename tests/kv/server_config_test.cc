@@ -1,5 +1,6 @@
 #include "kv/server_config.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -9,23 +10,27 @@
 #include <string>
 #include <thread>
 
+#include "tests/support/status_matchers.h"
+
 namespace daxkv::kv {
 namespace {
 
-TEST(ServerConfigTest, ByteSizes) {
-  uint64_t v = 0;
-  EXPECT_TRUE(ParseByteSize("4096", &v));
-  EXPECT_EQ(v, 4096u);
-  EXPECT_TRUE(ParseByteSize("64M", &v));
-  EXPECT_EQ(v, 64ull << 20);
-  EXPECT_TRUE(ParseByteSize("1g", &v));
-  EXPECT_EQ(v, 1ull << 30);
-  EXPECT_TRUE(ParseByteSize("2KiB", &v));
-  EXPECT_EQ(v, 2048u);
-  EXPECT_FALSE(ParseByteSize("", &v));
-  EXPECT_FALSE(ParseByteSize("12X", &v));
-  EXPECT_FALSE(ParseByteSize("-1", &v));
-  EXPECT_FALSE(ParseByteSize("99999999999T", &v));
+using ::testing::HasSubstr;
+
+// Size settings take base/byte_size.h's grammar (its own table-driven tests
+// are in tests/base/byte_size_test.cc).
+TEST(ServerConfigTest, SizeSettingsTakeByteSizes) {
+  ServerConfig c;
+  EXPECT_OK(ApplySetting("pool_size", "64M", &c));
+  EXPECT_EQ(c.pool_size, 64ull << 20);
+  EXPECT_OK(ApplySetting("pool-size", "0x4000000", &c));
+  EXPECT_EQ(c.pool_size, 64ull << 20);
+  EXPECT_OK(ApplySetting("segment_size", "8MiB", &c));
+  EXPECT_EQ(c.segment_size, 8ull << 20);
+  EXPECT_THAT(ApplySetting("pool_size", "12X", &c),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("'12X'")));
+  EXPECT_THAT(ApplySetting("proto_max_bulk_len", "1.5G", &c),
+              StatusIs(StatusCode::kInvalidArgument));
 }
 
 TEST(ServerConfigTest, SettingsAndErrors) {
