@@ -29,6 +29,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/clock.h"
 #include "base/status.h"
 #include "base/statusor.h"
 #include "dax/region.h"
@@ -66,8 +67,8 @@ struct Options {
   // Background work; tests switch these off and drive it by hand.
   bool background_compaction = true;
   bool background_expiry = true;
-  // Time source for expiry (ms since the Unix epoch); null = system clock.
-  std::function<int64_t()> now_ms;
+  // Time source for expiry. REQUIRES: outlives the DB.
+  const Clock* clock = SystemClock();
 };
 
 struct WriteOptions {

@@ -57,9 +57,10 @@ void ServerSection(ServerState& s, std::string* o) {
   Field(o, "multiplexing_api", "epoll");
   Field(o, "process_id", static_cast<uint64_t>(getpid()));
   Field(o, "tcp_port", static_cast<uint64_t>(s.config().port));
-  int64_t now = s.NowMs();
-  Field(o, "server_time_usec", static_cast<uint64_t>(now) * 1000);
-  uint64_t up = static_cast<uint64_t>((now - s.start_time_ms()) / 1000);
+  const int64_t now_us = s.clock().NowMicros();
+  Field(o, "server_time_usec", static_cast<uint64_t>(now_us));
+  uint64_t up =
+      static_cast<uint64_t>((now_us / 1000 - s.start_time_ms()) / 1000);
   Field(o, "uptime_in_seconds", up);
   Field(o, "uptime_in_days", up / 86400);
   Field(o, "io_threads_active", static_cast<uint64_t>(s.config().threads));

@@ -15,9 +15,7 @@ namespace daxkv::kv {
 namespace {
 
 void TimeCommand(CommandContext& ctx) {
-  auto now = std::chrono::system_clock::now().time_since_epoch();
-  int64_t us =
-      std::chrono::duration_cast<std::chrono::microseconds>(now).count();
+  const int64_t us = ctx.server.clock().NowMicros();
   ctx.out.ArrayHeader(2);
   ctx.out.Bulk(std::to_string(us / 1000000));
   ctx.out.Bulk(std::to_string(us % 1000000));
@@ -81,15 +79,16 @@ void ShutdownCommand(CommandContext& ctx) {
 // Blocks this I/O thread only (Redis blocks its single thread), in short
 // slices so that a shutdown (SIGTERM, SHUTDOWN from another thread) is not
 // held up by it: the sleep ends as the server starts shutting down.
+// A real sleep, so steady time, not the server's Clock.
 void DebugSleep(ServerState& server, double secs) {
-  using Clock = std::chrono::steady_clock;
-  const auto end = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                      std::chrono::duration<double>(secs));
+  using Steady = std::chrono::steady_clock;
+  const auto end = Steady::now() + std::chrono::duration_cast<Steady::duration>(
+                                       std::chrono::duration<double>(secs));
   constexpr auto kSlice = std::chrono::milliseconds(10);
   while (!server.shutting_down()) {
-    auto now = Clock::now();
+    auto now = Steady::now();
     if (now >= end) return;
-    std::this_thread::sleep_for(std::min<Clock::duration>(end - now, kSlice));
+    std::this_thread::sleep_for(std::min<Steady::duration>(end - now, kSlice));
   }
 }
 

@@ -119,7 +119,7 @@ void ExecCommand(CommandContext& ctx) {
     ctx.out.NullArray();
     return;
   }
-  TxnStore txn(&ctx.server.db(), ctx.server.clock(), &ctx.server.watches());
+  TxnStore txn(&ctx.server.db(), &ctx.server.clock(), &ctx.server.watches());
   for (const auto& [key, version] : c.watched) txn.Require(key, version);
   // As Redis: the block's own writes do not count against its watches.
   ctx.server.watches().UnwatchAll(&c);

@@ -85,9 +85,7 @@ inline std::string MakeValue(const std::string& key, uint64_t op, size_t len) {
 
 inline CrashHarness::CrashHarness(const HarnessOptions& options,
                                   const CrashConfig& config)
-    : options_(options),
-      config_(config),
-      clock_(std::make_shared<std::atomic<int64_t>>(1'700'000'000'000)) {}
+    : options_(options), config_(config) {}
 
 inline CrashHarness::~CrashHarness() {
   capturing_ = false;
@@ -100,8 +98,7 @@ inline Options CrashHarness::DbOptions() const {
   o.recovery_threads = 1;
   o.background_compaction = false;
   o.background_expiry = false;
-  auto clock = clock_;
-  o.now_ms = [clock] { return clock->load(); };
+  o.clock = &clock_;
   return o;
 }
 
@@ -305,7 +302,7 @@ inline const ModelEntry* Find(const Model& m, const std::string& key) {
 
 inline std::string CrashHarness::CompareState(DB* db, const Model& expect,
                                               const Model* alt) const {
-  const int64_t now = clock_->load();
+  const int64_t now = clock_.NowMs();
   uint64_t found = 0;
   std::set<std::string> keys = keys_;
   for (const auto& [key, entry] : expect) keys.insert(key);

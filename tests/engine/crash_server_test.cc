@@ -43,13 +43,13 @@ class ServerCrashTest : public ::testing::Test {
         model_(kWriters, kKeys, kMaxOps),
         region_(8192 + 40 * kSeg) {}
 
-  Options DbOptions(bool background, std::function<int64_t()> clock) const {
+  Options DbOptions(bool background, const Clock* clock) const {
     Options o;
     o.segment_size = kSeg;
     o.recovery_threads = 1;
     o.background_compaction = background;
     o.background_expiry = background;
-    o.now_ms = std::move(clock);
+    o.clock = clock;
     return o;
   }
 
@@ -65,7 +65,7 @@ class ServerCrashTest : public ::testing::Test {
   CrashConfig config_;
   ServerCrashModel model_;
   testing::SimRegion region_;
-  std::atomic<int64_t> clock_{1'700'000'000'000};
+  FakeClock clock_;
   std::atomic<bool> capturing_{false};
   std::atomic<bool> stop_{false};
   uint64_t target_points_ = 0;
@@ -83,7 +83,7 @@ class ServerCrashTest : public ::testing::Test {
 ServerCrashTest::Call ServerCrashTest::PrepareOp(
     int w, uint64_t i, std::mt19937_64& rng, const std::vector<KeyState>& view,
     ModelOp& op) {
-  const int64_t now = clock_.load();
+  const int64_t now = clock_.NowMs();
   const uint64_t uid = (uint64_t(w) << 40) | (i << 4);
   const WriteOptions wo{.sync = rng() % 8 == 0};
   op.sync = wo.sync;
@@ -195,7 +195,7 @@ void ServerCrashTest::Committer(DB* db) {
       model_.flushes_completed().fetch_add(1);
       ++flushes_;
     }
-    clock_ += 1;  // expiries come due
+    clock_.AdvanceMs(1);  // expiries come due
     std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
 }
@@ -207,13 +207,13 @@ void ServerCrashTest::OnPersistPoint(uint64_t point) {
   const testing::SimRegion::CrashOptions crash =
       internal::CrashOptionsFor(seed);
   std::vector<char> image = region_.CrashImage(seed, crash);
-  model_.After(&in, clock_.load());
+  model_.After(&in, clock_.NowMs());
   ++modes_[crash.tear_words + 2 * crash.intermediate_states];
   ++keeps_[(seed ^ (seed >> 4)) % 4];
   testing::SimRegion recovered(image);
-  const int64_t now = in.now;
+  FakeClock at_crash(in.now);
   auto db = DB::Open(std::make_unique<BorrowedRegion>(recovered),
-                     DbOptions(false, [now] { return now; }));
+                     DbOptions(false, &at_crash));
   std::string violation = db.ok() ? model_.Check(db->get(), in)
                                   : "open failed: " + db.status().ToString();
   if (++checked_ >= target_points_) stop_ = true;
@@ -231,7 +231,7 @@ TEST_F(ServerCrashTest, GroupCommitWithBackgroundWorkAndFlushes) {
           : std::max<uint64_t>(50, uint64_t(10500 * config_.scale));
   region_.SetStoreHistory(true);
   auto opened = DB::Open(std::make_unique<BorrowedRegion>(region_),
-                         DbOptions(true, [this] { return clock_.load(); }));
+                         DbOptions(true, &clock_));
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
   std::unique_ptr<DB> db = std::move(opened).value();
   region_.SetPersistHook([this](uint64_t point) { OnPersistPoint(point); });
@@ -255,7 +255,7 @@ TEST_F(ServerCrashTest, GroupCommitWithBackgroundWorkAndFlushes) {
   for (int w = 0; w < kWriters; ++w) {
     all.acked[w] = all.completed[w] = model_.writer(w).completed.load();
   }
-  model_.After(&all, clock_.load());
+  model_.After(&all, clock_.NowMs());
   EXPECT_EQ(model_.Check(db.get(), all), "");
 
   Stats st = db->GetStats();

@@ -106,7 +106,7 @@ TEST_F(CrashTest, PutWorkload) {
     std::string key = Key(rng, 40);
     std::string value = MakeValue(key, op, ValueLen(rng));
     int kind = rng() % 10;
-    bool live = Live(h.model(), key, h.clock().load());
+    bool live = Live(h.model(), key, h.clock().NowMs());
     PutMode mode = kind == 0   ? PutMode::kIfAbsent
                    : kind == 1 ? PutMode::kIfPresent
                                : PutMode::kUpsert;
@@ -146,7 +146,7 @@ TEST_F(CrashTest, DeleteWorkload) {
             (*m)[key] = {value, 0};
           });
     } else if (kind < 92) {
-      bool expect_existed = Live(h.model(), key, h.clock().load());
+      bool expect_existed = Live(h.model(), key, h.clock().NowMs());
       bool existed = !expect_existed;
       s = h.Step(
           "delete " + key, [&](DB* db) { return db->Delete(key, &existed); },
@@ -155,7 +155,7 @@ TEST_F(CrashTest, DeleteWorkload) {
     } else if (kind < 99) {
       // Read-modify-write: append one byte, or delete when long enough.
       const Model& m = h.model();
-      bool live = Live(m, key, h.clock().load());
+      bool live = Live(m, key, h.clock().NowMs());
       std::string old = live ? m.at(key).value : "";
       bool erase = old.size() > 300;
       std::string next = old + static_cast<char>('a' + op % 26);
@@ -206,7 +206,7 @@ TEST_F(CrashTest, BatchWorkload) {
       if (!used.insert(key).second) continue;  // one op per key per batch
       if (guarded && i == 0) {
         batch.RequireVersion(key, 0);  // must be absent at commit
-        guard_holds = !Live(h.model(), key, h.clock().load());
+        guard_holds = !Live(h.model(), key, h.clock().NowMs());
       }
       if (rng() % 4 == 0) {
         batch.Delete(key);
@@ -288,7 +288,7 @@ void CrashTest::RunExpiryWorkload(const CrashConfig& config) {
   uint64_t reclaimed = 0;
   for (int op = 0; op < ops && !HasFailure(); ++op) {
     std::string key = Key(rng, 32);
-    const int64_t now = h.clock().load();
+    const int64_t now = h.clock().NowMs();
     int kind = rng() % 10;
     Status s;
     if (kind < 6) {
@@ -331,7 +331,7 @@ void CrashTest::RunExpiryWorkload(const CrashConfig& config) {
       reclaimed += n;
     }
     ASSERT_TRUE(s.ok()) << "op " << op << ": " << s.ToString();
-    h.clock() += static_cast<int64_t>(rng() % 8);
+    h.clock().AdvanceMs(static_cast<int64_t>(rng() % 8));
     if (op % 800 == 799) {
       ASSERT_NO_FATAL_FAILURE(h.Reopen());
     }

@@ -9,17 +9,18 @@
 
 #include "engine/db.h"
 #include "tests/engine/engine_test_util.h"
+#include "tests/support/fake_clock.h"
 
 namespace daxkv::engine {
 namespace {
 
 TEST(DbFastPathTest, GetIntoBufferMatchesGet) {
-  std::atomic<int64_t> now{1'000'000};
+  FakeClock now(1'000'000);
   EngineFixture f;
-  f.options.now_ms = [&now] { return now.load(); };
+  f.options.clock = &now;
   ASSERT_TRUE(f.Open().ok());
   ASSERT_TRUE(f.db->Put("k", std::string(300, 'a')).ok());
-  ASSERT_TRUE(f.db->Put("e", "soon", now + 10).ok());
+  ASSERT_TRUE(f.db->Put("e", "soon", now.NowMs() + 10).ok());
 
   std::string value = "stale contents";
   ReadInfo info;
@@ -36,16 +37,16 @@ TEST(DbFastPathTest, GetIntoBufferMatchesGet) {
 
   ASSERT_TRUE(f.db->Get("e", &value, &info).ok());
   EXPECT_EQ(value, "soon");
-  EXPECT_EQ(info.expire_at_ms, now + 10);
-  now += 10;
+  EXPECT_EQ(info.expire_at_ms, now.NowMs() + 10);
+  now.AdvanceMs(10);
   EXPECT_EQ(f.db->Get("e", &value).code(), StatusCode::kNotFound);
   EXPECT_EQ(f.db->Get("absent", &value).code(), StatusCode::kNotFound);
 }
 
 TEST(DbFastPathTest, RecoveryRebuildsTheLiveState) {
-  std::atomic<int64_t> now{1'000'000};
+  FakeClock now(1'000'000);
   EngineFixture f;
-  f.options.now_ms = [&now] { return now.load(); };
+  f.options.clock = &now;
   f.options.recovery_threads = 3;
   ASSERT_TRUE(f.Open().ok());
   // Overwrites spread over several segments, deletes, re-puts after a
@@ -61,7 +62,7 @@ TEST(DbFastPathTest, RecoveryRebuildsTheLiveState) {
       }
       std::string value(50 + (i * 13 + round) % 200,
                         static_cast<char>('a' + round));
-      int64_t expire = i % 11 == 0 ? now + 1'000'000 + i : 0;
+      int64_t expire = i % 11 == 0 ? now.NowMs() + 1'000'000 + i : 0;
       ASSERT_TRUE(f.db->Put(key, value, expire).ok());
       model[key] = value;
     }

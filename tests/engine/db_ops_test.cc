@@ -8,6 +8,7 @@
 
 #include "engine/db.h"
 #include "tests/engine/engine_test_util.h"
+#include "tests/support/fake_clock.h"
 
 namespace daxkv::engine {
 namespace {
@@ -94,8 +95,8 @@ TEST(DbOpsTest, UpdateIsAtomicAcrossThreads) {
 
 TEST(DbOpsTest, ExpiryWithInjectedClockSurvivesRestart) {
   EngineFixture f;
-  auto now = std::make_shared<std::atomic<int64_t>>(1000000);
-  f.options.now_ms = [now] { return now->load(); };
+  FakeClock now(1000000);
+  f.options.clock = &now;
   ASSERT_TRUE(f.Open().ok());
   ASSERT_TRUE(f.db->Put("short", "s", 1000500).ok());
   ASSERT_TRUE(f.db->Put("long", "l", 9000000).ok());
@@ -103,27 +104,27 @@ TEST(DbOpsTest, ExpiryWithInjectedClockSurvivesRestart) {
   EXPECT_EQ(f.db->Get("short")->expire_at_ms, 1000500);
   EXPECT_EQ(f.db->Count(), 3u);
   EXPECT_EQ(f.db->GetStats().expiring_keys, 2u);
-  *now = 1000600;
+  now.SetMs(1000600);
   EXPECT_FALSE(f.db->Exists("short"));
   EXPECT_EQ(f.db->Get("short").status().code(), StatusCode::kNotFound);
   EXPECT_EQ(f.db->Count(), 2u);
   // An expired key is absent for conditional puts.
   ASSERT_TRUE(f.db->PutIf(PutMode::kIfAbsent, "short", "again", 1000700).ok());
-  *now = 1000800;
+  now.SetMs(1000800);
   EXPECT_EQ(*f.db->ReclaimExpired(), 1u);
   EXPECT_EQ(f.db->GetStats().expired_reclaimed, 1u);
   ASSERT_TRUE(f.db->SetExpiry("plain", 1000900).ok());
   ASSERT_TRUE(f.db->SetExpiry("long", 0).ok());
   EXPECT_EQ(f.db->SetExpiry("short", 5).code(), StatusCode::kNotFound);
   EXPECT_EQ(f.db->Get("long")->expire_at_ms, 0);
-  *now = 1001000;
+  now.SetMs(1001000);
   ASSERT_TRUE(f.Reopen().ok());
   EXPECT_FALSE(f.db->Exists("short"));
   EXPECT_FALSE(f.db->Exists("plain"));  // expired, not yet reclaimed
   EXPECT_EQ(f.db->Get("long")->value, "l");
   EXPECT_EQ(f.db->Count(), 1u);
   EXPECT_EQ(*f.db->ReclaimExpired(), 1u);
-  *now = 1;  // even with the clock set back, reclaimed keys stay gone
+  now.SetMs(1);  // even with the clock set back, reclaimed keys stay gone
   ASSERT_TRUE(f.Reopen().ok());
   EXPECT_FALSE(f.db->Exists("short"));
   EXPECT_FALSE(f.db->Exists("plain"));

@@ -16,6 +16,7 @@
 #include "engine/db.h"
 #include "engine/pool_inspect.h"
 #include "tests/engine/engine_test_util.h"
+#include "tests/support/fake_clock.h"
 #include "tests/support/sim_region.h"
 
 namespace daxkv::engine {
@@ -99,13 +100,13 @@ TEST(DbSpaceTest, FullPoolReturnsNoSpaceAndKeepsAcknowledgedWrites) {
 TEST(DbSpaceTest, ExpiredSpaceIsReclaimableAfterCrashDuringCompaction) {
   constexpr size_t kSeg = 64 << 10;
   testing::SimRegion region(8192 + 16 * kSeg);
-  auto clock = std::make_shared<std::atomic<int64_t>>(1'000'000);
+  FakeClock clock(1'000'000);
   Options o;
   o.segment_size = kSeg;
   o.background_compaction = false;
   o.background_expiry = false;
   o.recovery_threads = 1;
-  o.now_ms = [clock] { return clock->load(); };
+  o.clock = &clock;
   auto open = [&](dax::Region& r) {
     return DB::Open(std::make_unique<BorrowedRegion>(r), o);
   };
@@ -113,9 +114,9 @@ TEST(DbSpaceTest, ExpiredSpaceIsReclaimableAfterCrashDuringCompaction) {
   ASSERT_TRUE(db.ok()) << db.status().ToString();
   std::string v(300, 'e');
   for (int i = 0; i < 100000 && (*db)->GetStats().free_segments > 3; ++i) {
-    ASSERT_TRUE((*db)->Put(Key(i), v, clock->load() + 1000).ok());
+    ASSERT_TRUE((*db)->Put(Key(i), v, clock.NowMs() + 1000).ok());
   }
-  *clock += 2000;  // every key has expired
+  clock.AdvanceMs(2000);  // every key has expired
   for (int round = 0; round < 100; ++round) {
     auto n = (*db)->ReclaimExpired();
     ASSERT_TRUE(n.ok()) << n.status().ToString();

@@ -13,6 +13,7 @@
 #include "engine/borrowed_region.h"
 #include "engine/db.h"
 #include "tests/engine/engine_test_util.h"
+#include "tests/support/fake_clock.h"
 #include "tests/support/sim_region.h"
 
 namespace daxkv::engine {
@@ -28,8 +29,7 @@ class HealthTest : public ::testing::Test {
     Options o = ManualOptions(kSeg);
     o.background_compaction = background;
     o.background_expiry = background;
-    auto clock = clock_;
-    o.now_ms = [clock] { return clock->load(); };
+    o.clock = &clock_;
     return o;
   }
   std::unique_ptr<DB> OpenOn(testing::SimRegion& r, bool background = false) {
@@ -77,8 +77,7 @@ class HealthTest : public ::testing::Test {
     EXPECT_EQ(st.background_error, latched.ToString());
   }
 
-  std::shared_ptr<std::atomic<int64_t>> clock_ =
-      std::make_shared<std::atomic<int64_t>>(1'000'000);
+  FakeClock clock_{1'000'000};
   testing::SimRegion region_;
 };
 
@@ -173,10 +172,10 @@ TEST_F(HealthTest, BackgroundExpiryErrorIsLatched) {
     auto db = OpenOn(region_);
     for (int i = 0; i < 50; ++i) {
       ASSERT_TRUE(
-          db->Put("e" + std::to_string(i), "v", clock_->load() + 10).ok());
+          db->Put("e" + std::to_string(i), "v", clock_.NowMs() + 10).ok());
     }
   }
-  *clock_ += 1000;  // all expired
+  clock_.AdvanceMs(1000);  // all expired
   auto db = OpenOn(region_, /*background=*/true);
   FailFromNextPersist();
   Status latched = AwaitBackgroundError(db.get());
