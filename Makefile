@@ -40,11 +40,12 @@ serve: build
 bench-server: build
 	bash scripts/bench_server.sh $(BUILD)
 
-# The QEMU DAX lab alone (real devdax/fsdax in a guest, power-cut test);
-# results and the summary table under $(BUILD)/lab/. LAB_ALLOW_MISSING=1
-# reports unbuilt binaries without failing.
+# The whole QEMU DAX lab (both kernels, every flavour, power cuts, and the
+# multi-boot legacy-vs-refcounted comparison); results and the summary
+# table under $(BUILD)/lab/. `make test` runs its CI subset.
+# LAB_ALLOW_MISSING=1 reports unbuilt binaries without failing.
 lab: build
-	bash tests/lab/run.sh $(BUILD)
+	bash tests/lab/run.sh $(BUILD) full
 
 clean:
 	rm -rf $(BUILD)

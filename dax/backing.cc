@@ -16,7 +16,7 @@
 #include <string>
 
 #include "dax/errors.h"
-#include "dax/page_state.h"
+#include "dax/smaps.h"
 
 namespace daxkv::dax {
 namespace {

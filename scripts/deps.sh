@@ -13,7 +13,8 @@ PACKAGES=(
   # peers for side-by-side numbers
   liblmdb-dev librocksdb-dev redis-server redis-tools python3-redis nutcracker
   # DAX tooling and the QEMU lab
-  ndctl daxctl qemu-system-x86 busybox-static cpio kmod e2fsprogs
+  ndctl daxctl qemu-system-x86 busybox-static cpio kmod e2fsprogs xz-utils
+  debian-archive-keyring
   # plots
   gnuplot-nox python3-matplotlib
 )

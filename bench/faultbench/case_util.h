@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "base/status.h"
-#include "dax/system_info.h"
+#include "probe/system_info.h"
 
 namespace daxkv::faultbench {
 
@@ -24,6 +24,11 @@ constexpr size_t kKiB = 1024;
 constexpr size_t kMiB = 1024 * kKiB;
 constexpr size_t k4K = 4 * kKiB;
 constexpr size_t k2M = 2 * kMiB;
+
+// --kernel_functions: off; auto (when root and tracefs allow); on (a DAX
+// case without kernel-function evidence fails).
+enum class EvidenceMode { kOff, kAuto, kOn };
+bool ParseEvidenceMode(const std::string& text, EvidenceMode* mode);
 
 // Run-wide settings from the command line.
 struct Settings {
@@ -34,6 +39,7 @@ struct Settings {
   size_t region_bytes = 64 * kMiB;  // per case and iteration
   int repetitions = 5;
   int iterations = 3;
+  EvidenceMode kernel_functions = EvidenceMode::kAuto;
 };
 const Settings& settings();
 void SetSettings(const Settings& s);
@@ -73,6 +79,9 @@ class CaseStats {
   // ns_per_fault, ns_per_event, faults, bytes, events, p50_ns, p99_ns
   // (per event), ns_per_page (4 KiB), cpu_ns_per_fault.
   void Publish(benchmark::State& state) const;
+  // Writes every page of the sample buffer again (after clear_refs has
+  // write-protected the process, so recording a sample takes no fault).
+  void RewriteSamples();
 
  private:
   std::vector<uint64_t> samples_;
@@ -84,17 +93,17 @@ class CaseStats {
 class FaultWindow {
  public:
   FaultWindow()
-      : faults_(dax::ThreadFaultCounts()),
-        cpu_start_(dax::ThreadCpuNs()),
+      : faults_(probe::ThreadFaultCounts()),
+        cpu_start_(probe::ThreadCpuNs()),
         start_(NowNs()) {}
   uint64_t ElapsedNs() const { return NowNs() - start_; }
-  uint64_t CpuNs() const { return dax::ThreadCpuNs() - cpu_start_; }
+  uint64_t CpuNs() const { return probe::ThreadCpuNs() - cpu_start_; }
   uint64_t Faults() const {
-    return dax::ThreadFaultCounts().total() - faults_.total();
+    return probe::ThreadFaultCounts().total() - faults_.total();
   }
 
  private:
-  dax::FaultCounts faults_;
+  probe::FaultCounts faults_;
   uint64_t cpu_start_;
   uint64_t start_;
 };

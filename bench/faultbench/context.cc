@@ -5,10 +5,11 @@
 #include <string>
 
 #include "bench/faultbench/case_util.h"
-#include "dax/discovery.h"
-#include "dax/fault_path.h"
-#include "dax/features.h"
-#include "dax/system_info.h"
+#include "bench/faultbench/kernel_evidence.h"
+#include "probe/discovery.h"
+#include "probe/fault_path.h"
+#include "probe/features.h"
+#include "probe/system_info.h"
 
 namespace daxkv::faultbench {
 namespace {
@@ -24,20 +25,21 @@ std::string Hex(uint64_t v) {
 }
 
 // Provider/region/namespace of the DAX device or pmem block device named.
-void AddDaxTarget(const dax::Inventory& inv, const std::string& prefix,
+void AddDaxTarget(const probe::Inventory& inv, const std::string& prefix,
                   const std::string& dax_name, const std::string& blockdev) {
-  for (const dax::NdBus& bus : inv.buses) {
-    for (const dax::NdRegion& r : bus.regions) {
-      for (const dax::Namespace& ns : r.namespaces) {
+  for (const probe::NdBus& bus : inv.buses) {
+    for (const probe::NdRegion& r : bus.regions) {
+      for (const probe::Namespace& ns : r.namespaces) {
         bool match = (!dax_name.empty() && ns.dax_device == dax_name) ||
                      (!blockdev.empty() && ns.block_device == blockdev);
         if (!match) continue;
         Add(prefix + "provider", bus.provider_name);
         Add(prefix + "region", r.name);
         Add(prefix + "namespace", ns.name);
-        Add(prefix + "mode", dax::NamespaceModeName(ns.mode));
-        Add(prefix + "align", std::to_string(ns.align));
-        Add(prefix + "numa_node", std::to_string(ns.numa_node));
+        Add(prefix + "mode", probe::NamespaceModeName(ns.mode));
+        // namespace_*: the device itself already reports its align and node.
+        Add(prefix + "namespace_align", std::to_string(ns.align));
+        Add(prefix + "namespace_numa_node", std::to_string(ns.numa_node));
         return;
       }
     }
@@ -47,14 +49,14 @@ void AddDaxTarget(const dax::Inventory& inv, const std::string& prefix,
 
 void AddDaxContext() {
   const Settings& s = settings();
-  StatusOr<dax::Inventory> inv = dax::Discover();
+  StatusOr<probe::Inventory> inv = probe::Discover();
   if (!inv.ok()) {
     Add("dax_discovery", inv.status().ToString());
     return;
   }
   Add("dax_devices", std::to_string(inv->dax_devices.size()));
   if (!s.devdax.empty()) {
-    StatusOr<dax::DaxDevice> dev = dax::FindDaxDevice(*inv, s.devdax);
+    StatusOr<probe::DaxDevice> dev = probe::FindDaxDevice(*inv, s.devdax);
     if (dev.ok()) {
       Add("devdax_path", dev->path);
       Add("devdax_align", std::to_string(dev->align));
@@ -66,10 +68,10 @@ void AddDaxContext() {
     }
   }
   if (!s.fsdax.empty()) {
-    for (const dax::DaxMount& m : inv->mounts) {
+    for (const probe::DaxMount& m : inv->mounts) {
       if (s.fsdax.rfind(m.mount_point, 0) != 0) continue;
       Add("fsdax_mount", m.source + " on " + m.mount_point + " (" + m.fs_type +
-                             ", dax=" + dax::DaxMountModeName(m.mode) + ")");
+                             ", dax=" + probe::DaxMountModeName(m.mode) + ")");
       std::string dev =
           m.source.rfind("/dev/", 0) == 0 ? m.source.substr(5) : m.source;
       AddDaxTarget(*inv, "fsdax_", "", dev);
@@ -78,23 +80,39 @@ void AddDaxContext() {
 }
 
 void AddFaultPath() {
-  dax::FaultPathOptions o;
+  probe::FaultPathOptions o;
   o.evidence_path =
       !settings().devdax.empty() ? settings().devdax : settings().fsdax;
-  StatusOr<dax::FaultPathReport> r = dax::DetectFaultPath(o);
+  // smaps only: the cases carry their own kprobe evidence.
+  o.kernel_functions = false;
+  StatusOr<probe::FaultPathReport> r = probe::DetectFaultPath(o);
   if (!r.ok()) {
     Add("dax_fault_path", "unknown: " + r.status().ToString());
     return;
   }
-  Add("dax_fault_path", dax::DaxFaultPathName(r->path));
-  Add("dax_fault_path_source", dax::FaultPathSourceName(r->source));
+  Add("dax_fault_path", probe::DaxFaultPathName(r->path));
+  Add("dax_fault_path_source", probe::FaultPathSourceName(r->source));
   Add("dax_fault_path_reasoning", r->reasoning);
+}
+
+// Kprobe evidence of the DAX cases, and the path the kernel's own symbols
+// name (what the evidence is checked against).
+void AddKernelFunctions() {
+  const Settings& s = settings();
+  if (s.devdax.empty() && s.fsdax.empty()) return;
+  KernelEvidence& ev = KernelEvidence::Get(s.kernel_functions);
+  Add("kernel_functions", ev.Describe());
+  if (!ev.expected_why().empty()) {
+    Add("dax_fault_path_symbols",
+        std::string(probe::DaxFaultPathName(ev.expected_path())) + ": " +
+            ev.expected_why());
+  }
 }
 
 }  // namespace
 
 void AddRunContext() {
-  dax::KernelFeatures f = dax::ProbeKernelFeatures();
+  probe::KernelFeatures f = probe::ProbeKernelFeatures();
   Add("kernel_release", f.kernel_release);
   Add("cpu_model", f.cpu_model);
   Add("thp_enabled", f.thp.enabled);
@@ -106,13 +124,14 @@ void AddRunContext() {
                            : "unavailable: " + f.userfaultfd.error);
   Add("pagemap_scan", f.pagemap_scan.available ? "yes" : f.pagemap_scan.detail);
   Add("io_uring", f.io_uring.available ? "yes" : f.io_uring.detail);
-  dax::FaultAround fa = dax::FaultAroundBytes();
+  probe::FaultAround fa = probe::FaultAroundBytes();
   Add("fault_around_bytes",
       std::to_string(fa.bytes) + (fa.from_debugfs ? "" : " (assumed default)"));
   Add("faultbench_mode", settings().short_mode ? "short" : "full");
   Add("region_bytes", std::to_string(settings().region_bytes));
   AddDaxContext();
   AddFaultPath();
+  AddKernelFunctions();
 }
 
 }  // namespace daxkv::faultbench

@@ -22,6 +22,47 @@ DEFINE_string(file_dir, "/tmp",
 DEFINE_bool(short, false, "small regions, fewer repetitions (lab/CI)");
 DEFINE_uint64(region_mb, 0, "MiB touched per case (default 64, short 8)");
 DEFINE_int32(repetitions, 0, "repetitions per case (default 5, short 3)");
+DEFINE_string(kernel_functions, "auto",
+              "kernel-function evidence of the DAX cases from kprobe events "
+              "(root, tracefs): auto = when available, on = a DAX case "
+              "without it fails, off");
+
+namespace {
+
+// The flags defined in this file, then Google Benchmark's own help:
+// benchmark::Initialize answers --help itself and exits, so ours come
+// first.
+void PrintHelp(const char* argv0) {
+  std::printf(
+      "daxkv-faultbench: what a page fault costs, validated; see "
+      "docs/faultbench.md.\n\nUsage: %s [--devdax=/dev/daxX.Y] "
+      "[--fsdax=DIR] [--short] [--json=PATH] [flags]\n\n"
+      "daxkv-faultbench flags:\n",
+      argv0);
+  std::vector<gflags::CommandLineFlagInfo> flags;
+  gflags::GetAllFlags(&flags);
+  for (const gflags::CommandLineFlagInfo& f : flags) {
+    if (f.filename.find("faultbench_main") == std::string::npos) continue;
+    std::printf("  --%s=%s (default: %s)\n      %s\n", f.name.c_str(),
+                f.type.c_str(),
+                f.default_value.empty() ? "\"\"" : f.default_value.c_str(),
+                f.description.c_str());
+  }
+  std::printf(
+      "  --json=PATH\n      shorthand for --benchmark_out=PATH "
+      "--benchmark_out_format=json\n\nGoogle Benchmark flags:\n");
+  std::fflush(stdout);
+}
+
+bool WantsHelp(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--help" || a == "-h" || a == "--helpfull") return true;
+  }
+  return false;
+}
+
+}  // namespace
 
 // --json=PATH is shorthand for --benchmark_out=PATH
 // --benchmark_out_format=json; it must be seen before benchmark parses argv.
@@ -49,6 +90,7 @@ int main(int argc_in, char** argv_in) {
   std::vector<char*> args = ExpandJsonFlag(argc_in, argv_in, storage);
   int argc = static_cast<int>(args.size()) - 1;
   char** argv = args.data();
+  if (WantsHelp(argc, argv)) PrintHelp(argv[0]);
   benchmark::Initialize(&argc, argv);
   gflags::ParseCommandLineFlags(&argc, &argv, true);
   using daxkv::faultbench::kMiB;
@@ -61,6 +103,14 @@ int main(int argc_in, char** argv_in) {
       (FLAGS_region_mb ? FLAGS_region_mb : (FLAGS_short ? 8 : 64)) * kMiB;
   s.repetitions = FLAGS_repetitions ? FLAGS_repetitions : (FLAGS_short ? 3 : 5);
   s.iterations = FLAGS_short ? 1 : 3;
+  if (!daxkv::faultbench::ParseEvidenceMode(FLAGS_kernel_functions,
+                                            &s.kernel_functions)) {
+    std::fprintf(stderr,
+                 "daxkv-faultbench: --kernel_functions takes auto, on or off, "
+                 "not '%s'\n",
+                 FLAGS_kernel_functions.c_str());
+    return 2;
+  }
   daxkv::faultbench::SetSettings(s);
   daxkv::faultbench::AddRunContext();
   daxkv::faultbench::RegisterTouchCases();

@@ -1,6 +1,8 @@
 // First-touch read, write and read-then-write ("upgrade", the mkwrite path
 // of seed 001) per backing and mapping granularity, with and without
-// prefaulting.
+// prefaulting, and upgrades of entries made read-only by mprotect or by a
+// soft-dirty clear. DAX cases also record which kernel functions ran
+// (kernel_evidence.h).
 #include "bench/faultbench/touch_cases.h"
 
 #include <string>
@@ -8,151 +10,31 @@
 
 #include "bench/faultbench/case_util.h"
 #include "bench/faultbench/fault_check.h"
-#include "dax/discovery.h"
-#include "dax/features.h"
-#include "dax/mapping.h"
-#include "dax/page_state.h"
+#include "bench/faultbench/kernel_evidence.h"
+#include "bench/faultbench/touch_case.h"
+#include "probe/discovery.h"
+#include "probe/features.h"
+#include "probe/mapping.h"
+#include "probe/page_state.h"
 
 namespace daxkv::faultbench {
 namespace {
 
-using dax::MappingBacking;
-
-enum class Op { kRead, kWrite, kUpgrade };
-enum class Prefault { kNone, kPopulateRead, kPopulateWrite, kMapPopulate };
-
-struct TouchCase {
-  MappingBacking backing;
-  size_t unit;  // mapping granularity: 4 KiB, 2 MiB or 1 GiB
-  Op op;
-  Prefault prefault;
-  std::string name;
-};
-
-const char* OpName(Op op) {
-  return op == Op::kRead ? "read" : op == Op::kWrite ? "write" : "upgrade";
-}
-const char* PrefaultName(Prefault p) {
-  switch (p) {
-    case Prefault::kNone:
-      return "";
-    case Prefault::kPopulateRead:
-      return "/populate_read";
-    case Prefault::kPopulateWrite:
-      return "/populate_write";
-    case Prefault::kMapPopulate:
-      return "/map_populate";
-  }
-  return "";
-}
-std::string UnitName(size_t unit) {
-  return unit == k4K ? "4k" : unit == k2M ? "2m" : "1g";
-}
-
-bool IsShmem(MappingBacking b) {
-  return b == MappingBacking::kMemfd || b == MappingBacking::kShmemFile;
-}
-bool IsPageCache(MappingBacking b) {
-  return IsShmem(b) || b == MappingBacking::kFileShared ||
-         b == MappingBacking::kFilePrivate;
-}
-bool IsFsDax(MappingBacking b) {
-  return b == MappingBacking::kFsDax || b == MappingBacking::kFsDaxSync;
-}
-bool IsPrivate(MappingBacking b) {
-  return b == MappingBacking::kAnon || b == MappingBacking::kFilePrivate ||
-         b == MappingBacking::kHugetlb;
-}
-
-std::string UnitModel(size_t unit) {
-  return unit == k4K   ? "1 fault per 4 KiB PTE"
-         : unit == k2M ? "1 fault per 2 MiB PMD"
-                       : "1 fault per 1 GiB PUD";
-}
-
-// ext4 (6.16+) and other filesystems cache files in large folios, and a
-// fault may map a whole folio: between one fault per 2 MiB and one per page.
-FaultExpectation PerPageOrFolio(size_t size, size_t page_unit,
-                                const std::string& model) {
-  FaultExpectation e = OnePer(size, page_unit, model);
-  e.min = std::max<uint64_t>(1, size / k2M);
-  e.model += ", or fewer where a large page-cache folio is mapped whole";
-  return e;
-}
-
-// What a write to pages that a read fault already mapped costs.
-std::vector<FaultExpectation> UpgradeModels(const TouchCase& c, size_t size) {
-  const MappingBacking b = c.backing;
-  if (b == MappingBacking::kAnon && c.unit == k2M) {
-    return {OnePer(size, k2M, "huge zero PMD replaced by a THP (6.12+)"),
-            OnePer(size, k4K, "huge zero PMD split, COW per 4 KiB")};
-  }
-  if (b == MappingBacking::kAnon) {
-    return {OnePer(size, k4K, "COW of the shared zero page")};
-  }
-  if (b == MappingBacking::kFilePrivate) {
-    return {OnePer(size, k4K, "COW of the page-cache page")};
-  }
-  if (b == MappingBacking::kHugetlb) {
-    return {OnePer(size, c.unit, "write-protect fault per huge page")};
-  }
-  if (b == MappingBacking::kFileShared) {
-    return {PerPageOrFolio(size, k4K,
-                           "write-protect fault + page_mkwrite per page")};
-  }
-  std::string mk = UnitModel(c.unit) +
-                   ": read-only entry upgraded in place "
-                   "(mkwrite)";
-  std::string none =
-      "read fault mapped the entry writable already (no writenotify)";
-  if (IsFsDax(b)) return {OnePer(size, c.unit, mk), NoFaults(none)};
-  return {NoFaults(none), OnePer(size, c.unit, mk)};  // shmem, devdax
-}
-
-std::vector<FaultExpectation> Expected(const TouchCase& c, size_t size,
-                                       size_t fault_around) {
-  const MappingBacking b = c.backing;
-  switch (c.op) {
-    case Op::kRead:
-      if (c.prefault == Prefault::kPopulateRead) {
-        return {NoFaults("MADV_POPULATE_READ mapped every page")};
-      }
-      if (IsPageCache(b) && c.unit == k4K) {
-        std::string model = "1 read fault per " +
-                            std::to_string(fault_around / kKiB) +
-                            " KiB fault-around window";
-        if (IsShmem(b)) return {OnePer(size, fault_around, model)};
-        return {PerPageOrFolio(size, fault_around, model)};
-      }
-      return {OnePer(size, c.unit, UnitModel(c.unit))};
-    case Op::kWrite:
-      if (c.prefault == Prefault::kPopulateWrite) {
-        return {NoFaults("MADV_POPULATE_WRITE mapped every page writable")};
-      }
-      if (c.prefault == Prefault::kMapPopulate) {
-        if (IsPrivate(b)) {
-          return {NoFaults("MAP_POPULATE write-faulted the private mapping")};
-        }
-        return UpgradeModels(c, size);  // MAP_POPULATE read-faults shared
-      }
-      if (b == MappingBacking::kFileShared) {
-        return {PerPageOrFolio(size, k4K, "1 write fault per page")};
-      }
-      return {OnePer(size, c.unit, UnitModel(c.unit))};
-    case Op::kUpgrade:
-      return UpgradeModels(c, size);
-  }
-  return {};
-}
+using probe::MappingBacking;
 
 // Whether this machine can run the case; fills `why` when not.
-bool Runnable(const TouchCase& c, dax::MappingOptions& o, std::string& why) {
+bool Runnable(const TouchCase& c, probe::MappingOptions& o, std::string& why) {
   const Settings& s = settings();
-  dax::ThpSettings thp = dax::ReadThpSettings();
+  probe::ThpSettings thp = probe::ReadThpSettings();
+  if (c.prefault == Prefault::kClearRefs) {
+    static const probe::ProbeResult soft_dirty = probe::ProbeSoftDirty();
+    if (!soft_dirty.available) return why = soft_dirty.detail, false;
+  }
   if (c.backing == MappingBacking::kDevDax) {
     if (s.devdax.empty()) return why = "no --devdax device given", false;
     // One discovery per run: libndctl scans are slow under emulation.
-    static const StatusOr<dax::DaxDevice> dev = dax::FindDaxDevice(s.devdax);
+    static const StatusOr<probe::DaxDevice> dev =
+        probe::FindDaxDevice(s.devdax);
     size_t align = dev.ok() && dev->align ? dev->align : k2M;
     if (align != c.unit) {
       why = "device align is " + std::to_string(align / kKiB) + " KiB";
@@ -265,62 +147,92 @@ uint64_t ReadAll(char* p, size_t size) {
   return sink;
 }
 
-// Resets page tables, applies the prefault; returns its cost in ns.
-StatusOr<uint64_t> Prepare(const TouchCase& c, dax::Mapping& m,
-                           uint64_t& prefault_faults) {
+// Writes a stretch of stack: after clear_refs write-protected the whole
+// process, the timed touch's own stack must not take the faults.
+void RewriteStack() {
+  volatile char pad[64 * 1024];
+  for (size_t i = 0; i < sizeof(pad); i += 512) pad[i] = 0;
+}
+
+// Resets page tables, applies the prefault (or the upgrade variant's
+// write-protection); returns its cost in ns.
+StatusOr<uint64_t> Prepare(const TouchCase& c, probe::Mapping& m,
+                           uint64_t& prefault_faults, CaseStats& stats) {
   if (c.prefault == Prefault::kMapPopulate) {
     FaultWindow w;
     DAXKV_RETURN_IF_ERROR(m.Remap(/*map_populate=*/true));
     prefault_faults = w.Faults();
     return w.ElapsedNs();
   }
+  if (c.prefault == Prefault::kMprotect) {
+    DAXKV_RETURN_IF_ERROR(m.SetWritable(false));
+  }
   DAXKV_RETURN_IF_ERROR(m.Discard());
   if (c.op == Op::kUpgrade)
     benchmark::DoNotOptimize(ReadAll(m.data(), m.size()));
   if (c.prefault == Prefault::kNone) return uint64_t{0};
   FaultWindow w;
-  DAXKV_RETURN_IF_ERROR(c.prefault == Prefault::kPopulateRead
-                            ? m.PopulateRead()
-                            : m.PopulateWrite());
+  switch (c.prefault) {
+    case Prefault::kPopulateRead:
+      DAXKV_RETURN_IF_ERROR(m.PopulateRead());
+      break;
+    case Prefault::kPopulateWrite:
+      DAXKV_RETURN_IF_ERROR(m.PopulateWrite());
+      break;
+    case Prefault::kMprotect:
+      DAXKV_RETURN_IF_ERROR(m.SetWritable(true));
+      break;
+    case Prefault::kClearRefs:
+      DAXKV_RETURN_IF_ERROR(probe::ClearSoftDirty());
+      break;
+    default:
+      break;
+  }
   prefault_faults = w.Faults();
-  return w.ElapsedNs();
+  const uint64_t ns = w.ElapsedNs();
+  if (c.prefault == Prefault::kClearRefs) {
+    stats.RewriteSamples();
+    RewriteStack();
+  }
+  return ns;
 }
 
 // Every page must be mapped after the touch, and PMD/PUD vs PTE must match
 // (PAGE_IS_HUGE). Without PAGEMAP_SCAN the fault count alone is evidence.
-Status CheckMappingSize(const std::string& name, const dax::Mapping& m,
+Status CheckMappingSize(const std::string& name, const probe::Mapping& m,
                         bool want_huge, bool& checked) {
-  StatusOr<dax::PageScanResult> r = dax::ScanPages(m.begin(), m.end());
-  checked = r.ok() && r->method == dax::PageScanMethod::kPagemapScan;
+  StatusOr<probe::PageScanResult> r = probe::ScanPages(m.begin(), m.end());
+  checked = r.ok() && r->method == probe::PageScanMethod::kPagemapScan;
   if (!checked) return OkStatus();
   uint64_t pages = m.size() / k4K;
-  uint64_t present = r->CountPages(dax::kPageIsPresent);
+  uint64_t present = r->CountPages(probe::kPageIsPresent);
   if (present != pages) {
     return FailedPreconditionError(name + ": " + std::to_string(present) +
                                    " of " + std::to_string(pages) +
                                    " pages present after the touch");
   }
-  return CheckHuge(name, r->CountPages(dax::kPageIsHuge), pages, want_huge);
+  return CheckHuge(name, r->CountPages(probe::kPageIsHuge), pages, want_huge);
 }
 
-dax::MappingOptions OptionsFor(const TouchCase& c) {
-  dax::MappingOptions o;
+probe::MappingOptions OptionsFor(const TouchCase& c) {
+  probe::MappingOptions o;
   o.backing = c.backing;
   o.size = (settings().region_bytes + c.unit - 1) / c.unit * c.unit;
   // 2 MiB alignment even for 4 KiB cases: fault-around windows then tile
   // the range exactly, and only the THP advice decides PMD vs PTE.
   o.alignment = std::max(c.unit, k2M);
+  o.read_only = c.prefault == Prefault::kMprotect;  // PROT_READ at first
   if (c.backing != MappingBacking::kDevDax &&
       c.backing != MappingBacking::kHugetlb) {
-    o.thp =
-        c.unit == k4K ? dax::ThpAdvice::kNoHugePage : dax::ThpAdvice::kHugePage;
+    o.thp = c.unit == k4K ? probe::ThpAdvice::kNoHugePage
+                          : probe::ThpAdvice::kHugePage;
   }
   return o;
 }
 
 // Every check of one timed touch that took `faults`; `label` gets the
 // matching model.
-Status Validate(const TouchCase& c, dax::Mapping& m, uint64_t faults,
+Status Validate(const TouchCase& c, probe::Mapping& m, uint64_t faults,
                 const std::vector<FaultExpectation>& expected,
                 std::string& label) {
   DAXKV_RETURN_IF_ERROR(CheckFaults(c.name, faults, expected));
@@ -328,20 +240,85 @@ Status Validate(const TouchCase& c, dax::Mapping& m, uint64_t faults,
   bool want_huge =
       c.unit > k4K && !(c.op == Op::kUpgrade && faults > m.size() / k2M + 8);
   DAXKV_RETURN_IF_ERROR(CheckMappingSize(c.name, m, want_huge, huge_checked));
+  // A shared page-cache file is swept with reads: writeback may clean and
+  // write-protect pages the touch dirtied (page_mkclean) before the sweep,
+  // which then faults for a reason that is not the mapping's size.
+  const bool sweep_writes =
+      c.op != Op::kRead && c.backing != MappingBacking::kFileShared;
   DAXKV_RETURN_IF_ERROR(
-      SweepTakesNoFaults(c.name, m.data(), m.size(), c.op != Op::kRead));
+      SweepTakesNoFaults(c.name, m.data(), m.size(), sweep_writes));
   label = std::string(huge_checked ? "huge-checked " : "") +
           "model: " + MatchingModel(faults, expected);
   return OkStatus();
 }
 
+// The untimed evidence run of a DAX case (its first run only): the same
+// preparation and touch with kprobes armed, checked and published.
+void AddKernelEvidence(benchmark::State& state, const TouchCase& c,
+                       probe::Mapping& m, size_t stride, size_t sample_stride,
+                       const std::vector<FaultExpectation>& expected,
+                       std::string& label) {
+  KernelEvidence& ev = KernelEvidence::Get(settings().kernel_functions);
+  if (!ev.FirstRunOf(c.name)) {
+    Status earlier = ev.EarlierFailure(c.name);
+    if (!earlier.ok()) FailCase(state, earlier);
+    return;
+  }
+  if (!ev.available()) {
+    if (ev.mode() == EvidenceMode::kOn) {
+      Status why = FailedPreconditionError(
+          c.name + ": --kernel_functions=on but " + ev.unavailable_reason());
+      ev.RecordFailure(c.name, why);
+      FailCase(state, why);
+    }
+    return;
+  }
+  CaseStats scratch(m.size() / sample_stride);
+  uint64_t prefault_faults = 0;
+  StatusOr<CaseEvidence> e = ev.Collect(
+      [&] { return Prepare(c, m, prefault_faults, scratch).status(); },
+      [&] {
+        FaultWindow w;
+        benchmark::DoNotOptimize(TimedTouch(m.data(), m.size(), stride,
+                                            sample_stride, c.op != Op::kRead,
+                                            scratch));
+        return w.Faults();
+      });
+  Status check = e.status();
+  if (check.ok()) {
+    check = CheckFaults(c.name + " (kprobe run)", e->touch_faults, expected);
+  }
+  if (check.ok()) {
+    bool upgrade = IsUpgradeModel(MatchingModel(e->touch_faults, expected));
+    check = ev.Check(c.name, *e, probe::DaxEntryLevelFor(c.unit),
+                     IsFsDax(c.backing), upgrade);
+  }
+  if (!check.ok()) {
+    ev.RecordFailure(c.name, check);
+    return FailCase(state, check);
+  }
+  ev.Publish(state, *e);
+  label += std::string(" | kernel path: ") + probe::DaxFaultPathName(e->path) +
+           " (" + e->path_why + ")";
+}
+
 void RunTouch(benchmark::State& state, TouchCase c) {
-  dax::MappingOptions o = OptionsFor(c);
+  probe::MappingOptions o = OptionsFor(c);
   std::string why;
   if (!Runnable(c, o, why)) return SkipCase(state, why);
-  StatusOr<std::unique_ptr<dax::Mapping>> m = dax::Mapping::Create(o);
+  StatusOr<std::unique_ptr<probe::Mapping>> m = probe::Mapping::Create(o);
   if (!m.ok()) return SkipCase(state, m.status().ToString());
-  const size_t around = dax::FaultAroundBytes().bytes;
+  // Device-dax memory is written once, untimed, before any timed run (the
+  // fsdax and page-cache files are written when created): the first store
+  // to a physical page can cost far more than the fault (under QEMU the
+  // host allocates the guest's memory then, milliseconds per 2 MiB), and
+  // would land in the first timed iteration only.
+  if (c.backing == MappingBacking::kDevDax) {
+    Status warm = (*m)->PopulateWrite();
+    if (warm.ok()) warm = (*m)->Discard();
+    if (!warm.ok()) return SkipCase(state, warm.ToString());
+  }
+  const size_t around = probe::FaultAroundBytes().bytes;
   // One timed sample per expected fault; an upgrade writes every page,
   // since a read-only PMD may be split and COWed per 4 KiB.
   const size_t sample_stride = (c.op == Op::kRead && IsPageCache(c.backing) &&
@@ -352,29 +329,36 @@ void RunTouch(benchmark::State& state, TouchCase c) {
   const std::vector<FaultExpectation> expected = Expected(c, o.size, around);
   CaseStats stats(o.size / sample_stride);
   uint64_t prefault_ns_total = 0;
+  std::string label;
+  bool failed = false;
   for (auto _ : state) {
     uint64_t prefault_faults = 0;
-    StatusOr<uint64_t> prefault_ns = Prepare(c, **m, prefault_faults);
+    StatusOr<uint64_t> prefault_ns = Prepare(c, **m, prefault_faults, stats);
     if (!prefault_ns.ok()) {
       SkipCase(state, prefault_ns.status().ToString());
+      failed = true;
       break;
     }
     FaultWindow w;
     benchmark::DoNotOptimize(TimedTouch(
         (*m)->data(), o.size, stride, sample_stride, c.op != Op::kRead, stats));
     uint64_t ns = w.ElapsedNs(), faults = w.Faults(), cpu_ns = w.CpuNs();
-    std::string label;
     Status check = Validate(c, **m, faults, expected, label);
     if (!check.ok()) {
       FailCase(state, check);
+      failed = true;
       break;
     }
     state.SetIterationTime(static_cast<double>(ns + *prefault_ns) * 1e-9);
     stats.Add(ns, faults, o.size, o.size / sample_stride, cpu_ns);
     prefault_ns_total += *prefault_ns;
     state.counters["prefault_faults"] = static_cast<double>(prefault_faults);
-    state.SetLabel(label);
   }
+  if (!failed && IsDax(c.backing) &&
+      settings().kernel_functions != EvidenceMode::kOff) {
+    AddKernelEvidence(state, c, **m, stride, sample_stride, expected, label);
+  }
+  state.SetLabel(label);
   stats.Publish(state);
   double iters = static_cast<double>(std::max<int64_t>(state.iterations(), 1));
   state.counters["prefault_ns"] =
@@ -411,13 +395,21 @@ void RegisterTouchCases() {
       {Op::kRead, Prefault::kPopulateRead},
       {Op::kWrite, Prefault::kPopulateWrite},
       {Op::kWrite, Prefault::kMapPopulate},
+      {Op::kUpgrade, Prefault::kMprotect},
+      {Op::kUpgrade, Prefault::kClearRefs},
   };
   for (const Backing& b : backings) {
     for (size_t unit : b.units) {
       for (const auto& [op, prefault] : ops) {
-        std::string name = std::string("touch/") +
-                           dax::MappingBackingName(b.b) + "/" + UnitName(unit) +
-                           "/" + OpName(op) + PrefaultName(prefault);
+        // Write-protected upgrades: where writenotify is the question.
+        if ((prefault == Prefault::kMprotect ||
+             prefault == Prefault::kClearRefs) &&
+            !IsDax(b.b) && b.b != MappingBacking::kFileShared) {
+          continue;
+        }
+        std::string name =
+            std::string("touch/") + probe::MappingBackingName(b.b) + "/" +
+            UnitName(unit) + "/" + OpName(op) + PrefaultName(prefault);
         TouchCase c{b.b, unit, op, prefault, name};
         RegisterCase(name, [c](benchmark::State& s, const std::string&) {
           RunTouch(s, c);

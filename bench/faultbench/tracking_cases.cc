@@ -7,24 +7,24 @@
 #include "bench/faultbench/case_util.h"
 #include "bench/faultbench/fault_check.h"
 #include "bench/faultbench/seed_cases.h"
-#include "dax/dirty_tracking.h"
-#include "dax/mapping.h"
-#include "dax/page_state.h"
-#include "dax/pin.h"
+#include "probe/dirty_tracking.h"
+#include "probe/mapping.h"
+#include "probe/page_state.h"
+#include "probe/pin.h"
 
 namespace daxkv::faultbench {
 namespace {
 
-using dax::DirtyTrackingMethod;
+using probe::DirtyTrackingMethod;
 
 // One page in kDirtyStride is written per round.
 constexpr size_t kDirtyStride = 4;
 
-StatusOr<std::unique_ptr<dax::Mapping>> MapAnon(size_t size) {
-  dax::MappingOptions o;
+StatusOr<std::unique_ptr<probe::Mapping>> MapAnon(size_t size) {
+  probe::MappingOptions o;
   o.size = size;
-  o.thp = dax::ThpAdvice::kNoHugePage;
-  return dax::Mapping::Create(o);
+  o.thp = probe::ThpAdvice::kNoHugePage;
+  return probe::Mapping::Create(o);
 }
 
 void RunDirty(benchmark::State& state, const std::string& name,
@@ -34,7 +34,7 @@ void RunDirty(benchmark::State& state, const std::string& name,
   if (!m.ok()) return SkipCase(state, m.status().ToString());
   Status s = (*m)->PopulateWrite();
   if (!s.ok()) return SkipCase(state, s.ToString());
-  auto tracker = dax::DirtyTracker::Create(method, (*m)->data(), size);
+  auto tracker = probe::DirtyTracker::Create(method, (*m)->data(), size);
   if (!tracker.ok()) return SkipCase(state, tracker.status().ToString());
   const uint64_t written = size / k4K / kDirtyStride;
   // mprotect's write faults end in SIGSEGV before the kernel counts them;
@@ -86,11 +86,11 @@ void RunDirty(benchmark::State& state, const std::string& name,
 
 // While the child lives: pinned pages must have been copied (the parent's
 // stay exclusively mapped), unpinned ones shared copy-on-write (none).
-Status CheckForkSharing(const dax::Mapping& m, bool pinned) {
-  auto entries = dax::ReadPagemap(m.begin(), m.end());
+Status CheckForkSharing(const probe::Mapping& m, bool pinned) {
+  auto entries = probe::ReadPagemap(m.begin(), m.end());
   if (!entries.ok()) return entries.status();
   uint64_t exclusive = 0;
-  for (const dax::PagemapEntry& e : *entries) exclusive += e.exclusive;
+  for (const probe::PagemapEntry& e : *entries) exclusive += e.exclusive;
   uint64_t pages = entries->size();
   if (pinned && exclusive != pages) {
     return FailedPreconditionError(
@@ -112,9 +112,9 @@ void RunFork(benchmark::State& state, const std::string& name, bool pinned) {
   if (!m.ok()) return SkipCase(state, m.status().ToString());
   Status s = (*m)->PopulateWrite();
   if (!s.ok()) return SkipCase(state, s.ToString());
-  std::unique_ptr<dax::PinnedBuffers> pins;
+  std::unique_ptr<probe::PinnedBuffers> pins;
   if (pinned) {
-    auto p = dax::PinnedBuffers::Pin((*m)->data(), size);
+    auto p = probe::PinnedBuffers::Pin((*m)->data(), size);
     if (!p.ok()) return SkipCase(state, p.status().ToString());
     pins = std::move(*p);
   }
@@ -122,7 +122,7 @@ void RunFork(benchmark::State& state, const std::string& name, bool pinned) {
   for (auto _ : state) {
     Status sharing;
     StatusOr<uint64_t> ns =
-        dax::TimeFork([&] { sharing = CheckForkSharing(**m, pinned); });
+        probe::TimeFork([&] { sharing = CheckForkSharing(**m, pinned); });
     Status check = ns.ok() ? sharing : ns.status();
     if (!check.ok()) {
       FailCase(state, check);
@@ -143,7 +143,7 @@ void RegisterTrackingCases() {
        {DirtyTrackingMethod::kWpAsync, DirtyTrackingMethod::kSoftDirty,
         DirtyTrackingMethod::kMprotect}) {
     RegisterCase(
-        std::string("dirty/anon/4k/") + dax::DirtyTrackingMethodName(m),
+        std::string("dirty/anon/4k/") + probe::DirtyTrackingMethodName(m),
         [m](benchmark::State& s, const std::string& n) { RunDirty(s, n, m); });
   }
   RegisterCase(

@@ -8,26 +8,27 @@
 #include "bench/faultbench/case_util.h"
 #include "bench/faultbench/fault_check.h"
 #include "bench/faultbench/seed_cases.h"
-#include "dax/linux_compat.h"
-#include "dax/mapping.h"
-#include "dax/page_state.h"
-#include "dax/uffd.h"
+#include "probe/linux_compat.h"
+#include "probe/mapping.h"
+#include "probe/page_state.h"
+#include "probe/uffd.h"
 
 namespace daxkv::faultbench {
 namespace {
 
-using dax::MappingBacking;
-using dax::UffdFault;
-using dax::Userfaultfd;
+using probe::MappingBacking;
+using probe::UffdFault;
+using probe::Userfaultfd;
 
 enum class Resolve { kCopy, kZeroPage, kContinue };
 
-StatusOr<std::unique_ptr<dax::Mapping>> MapFor(MappingBacking b, size_t size) {
-  dax::MappingOptions o;
+StatusOr<std::unique_ptr<probe::Mapping>> MapFor(MappingBacking b,
+                                                 size_t size) {
+  probe::MappingOptions o;
   o.backing = b;
   o.size = size;
-  o.thp = dax::ThpAdvice::kNoHugePage;
-  return dax::Mapping::Create(o);
+  o.thp = probe::ThpAdvice::kNoHugePage;
+  return probe::Mapping::Create(o);
 }
 
 // Uffd region size: round trips are ~5x a plain fault (and far more under
@@ -37,7 +38,7 @@ size_t UffdBytes() {
   return std::max(settings().region_bytes / div, kMiB);
 }
 
-dax::UffdHandler::Resolver MakeResolver(Resolve how, const char* src_page) {
+probe::UffdHandler::Resolver MakeResolver(Resolve how, const char* src_page) {
   return [how, src_page](Userfaultfd& u, const UffdFault& f) -> Status {
     void* page = reinterpret_cast<void*>(f.address & ~uint64_t{k4K - 1});
     Status s = how == Resolve::kCopy       ? u.Copy(page, src_page, k4K)
@@ -57,12 +58,12 @@ void RunUffdFault(benchmark::State& state, const std::string& name,
   if (!uffd.ok()) return SkipCase(state, uffd.status().ToString());
   auto m = MapFor(minor ? MappingBacking::kMemfd : MappingBacking::kAnon, size);
   if (!m.ok()) return SkipCase(state, m.status().ToString());
-  Status reg = (*uffd)->Register((*m)->data(), size,
-                                 minor ? dax::kUffdMinor : dax::kUffdMissing);
+  Status reg = (*uffd)->Register(
+      (*m)->data(), size, minor ? probe::kUffdMinor : probe::kUffdMissing);
   if (!reg.ok()) return SkipCase(state, reg.ToString());
   std::vector<char> src(k4K, 0x5a);
   auto handler =
-      dax::UffdHandler::Start(uffd->get(), MakeResolver(how, src.data()));
+      probe::UffdHandler::Start(uffd->get(), MakeResolver(how, src.data()));
   if (!handler.ok()) return SkipCase(state, handler.status().ToString());
   const std::string model =
       minor ? "1 MINOR fault per 4 KiB page (fault-around off under uffd)"
@@ -114,7 +115,7 @@ void RunUffdFault(benchmark::State& state, const std::string& name,
 }
 
 // Fills every page of `m` so it is present and exclusively ours.
-void WriteAll(dax::Mapping& m, char value) {
+void WriteAll(probe::Mapping& m, char value) {
   for (size_t off = 0; off < m.size(); off += k4K) m.data()[off] = value;
 }
 
@@ -138,20 +139,20 @@ Status Transfer(Userfaultfd& u, char* dst, char* src, size_t size, bool move,
 
 // After a transfer every dst page must be present with the source bytes,
 // and after a move no src page may remain.
-Status VerifyTransfer(const dax::Mapping& dst, const dax::Mapping& src,
+Status VerifyTransfer(const probe::Mapping& dst, const probe::Mapping& src,
                       bool move) {
-  dax::PageScanOptions present;
-  present.category_mask = dax::kPageIsPresent;
-  DAXKV_ASSIGN_OR_RETURN(dax::PageScanResult d,
-                         dax::ScanPages(dst.begin(), dst.end(), present));
+  probe::PageScanOptions present;
+  present.category_mask = probe::kPageIsPresent;
+  DAXKV_ASSIGN_OR_RETURN(probe::PageScanResult d,
+                         probe::ScanPages(dst.begin(), dst.end(), present));
   uint64_t pages = dst.size() / k4K;
-  if (d.CountPages(dax::kPageIsPresent) != pages || dst.data()[0] != 7) {
+  if (d.CountPages(probe::kPageIsPresent) != pages || dst.data()[0] != 7) {
     return FailedPreconditionError("destination not fully populated");
   }
   if (!move) return OkStatus();
-  DAXKV_ASSIGN_OR_RETURN(dax::PageScanResult s,
-                         dax::ScanPages(src.begin(), src.end(), present));
-  if (s.CountPages(dax::kPageIsPresent) != 0) {
+  DAXKV_ASSIGN_OR_RETURN(probe::PageScanResult s,
+                         probe::ScanPages(src.begin(), src.end(), present));
+  if (s.CountPages(probe::kPageIsPresent) != 0) {
     return FailedPreconditionError("UFFDIO_MOVE left pages at the source");
   }
   return OkStatus();
@@ -167,7 +168,7 @@ void RunMoveCopy(benchmark::State& state, const std::string& name, bool move,
   if (!src.ok() || !dst.ok()) {
     return SkipCase(state, (src.ok() ? dst : src).status().ToString());
   }
-  Status reg = (*uffd)->Register((*dst)->data(), size, dax::kUffdMissing);
+  Status reg = (*uffd)->Register((*dst)->data(), size, probe::kUffdMissing);
   if (!reg.ok()) return SkipCase(state, reg.ToString());
   CaseStats stats(0);
   for (auto _ : state) {

@@ -2,8 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include "dax/mapping.h"
-#include "dax/system_info.h"
+#include "probe/mapping.h"
+#include "probe/system_info.h"
 
 namespace daxkv::faultbench {
 namespace {
@@ -12,19 +12,19 @@ constexpr size_t k4K = 4096;
 constexpr size_t kBytes = 4 << 20;
 
 // Writes one byte per page and returns the faults the thread took.
-uint64_t WriteEveryPage(dax::Mapping& m) {
-  dax::FaultCounts before = dax::ThreadFaultCounts();
+uint64_t WriteEveryPage(probe::Mapping& m) {
+  probe::FaultCounts before = probe::ThreadFaultCounts();
   for (size_t off = 0; off < m.size(); off += k4K) {
     *static_cast<volatile char*>(m.data() + off) = 1;
   }
-  return dax::ThreadFaultCounts().total() - before.total();
+  return probe::ThreadFaultCounts().total() - before.total();
 }
 
-std::unique_ptr<dax::Mapping> Anon4K() {
-  dax::MappingOptions o;
+std::unique_ptr<probe::Mapping> Anon4K() {
+  probe::MappingOptions o;
   o.size = kBytes;
-  o.thp = dax::ThpAdvice::kNoHugePage;
-  auto m = dax::Mapping::Create(o);
+  o.thp = probe::ThpAdvice::kNoHugePage;
+  auto m = probe::Mapping::Create(o);
   EXPECT_TRUE(m.ok()) << m.status().ToString();
   return m.ok() ? std::move(*m) : nullptr;
 }

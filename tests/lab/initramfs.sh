@@ -5,19 +5,27 @@
 # Uncompressed on purpose: under software emulation the guest kernel would
 # spend longer inflating a gzip archive than QEMU spends loading a raw one.
 #
-# Usage: initramfs.sh KERNEL_ROOT KVER BIN_DIR OUT_CPIO
+# Usage: initramfs.sh MODDIR KVER BIN_DIR OUT_CPIO
+# MODDIR is the kernel's unpacked modules directory (with modules.dep), as
+# kernel.sh prints it; one initramfs per kernel.
 set -euo pipefail
-KROOT=${1:?} KVER=${2:?} BIN_DIR=${3:?} OUT=${4:?}
+MODDIR=${1:?} KVER=${2:?} BIN_DIR=${3:?} OUT=${4:?}
 HERE=$(cd "$(dirname "$0")" && pwd)
 STAGE="$OUT.d"
-MODDIR="$KROOT/lib/modules/$KVER"
 
 # Insmod order from machine-facts.md; dependencies found in modules.dep are
 # loaded first. crc32c is a crypto-API soft dependency of ext4/jbd2, which
-# modules.dep cannot express, so it is named explicitly.
+# modules.dep cannot express, so it is named explicitly. "a|b": the first of
+# these the kernel has (6.1 has crc32c_generic; 7.x only crc32c-cryptoapi,
+# which jbd2 finds as crypto-crc32c); "a?": loaded where the kernel has it.
 WANTED_MODULES=(libnvdimm nd_btt nd_pmem nd_e820 device_dax dax_pmem nfit
-  crc32c-intel crc32c_generic jbd2 mbcache crc16 ext4 loop)
-HOST_TOOLS=(/usr/bin/ndctl /usr/bin/daxctl /usr/sbin/mke2fs /usr/bin/redis-cli)
+  'crc32c-intel?' 'crc32c_generic|crc32c-cryptoapi' jbd2 mbcache crc16 ext4
+  loop)
+# The CXL type-3 pmem stack (lab flavour cxl): loaded only by that flavour,
+# from its own order file. Optional: Debian's 6.1 has no dax_cxl.
+CXL_MODULES=('cxl_acpi?' 'cxl_pci?' 'cxl_mem?' 'cxl_pmem?' 'dax_cxl?')
+HOST_TOOLS=(/usr/bin/ndctl /usr/bin/daxctl /usr/bin/cxl /usr/sbin/mke2fs
+  /usr/bin/redis-cli)
 
 rm -rf "$STAGE"
 mkdir -p "$STAGE"/{bin,sbin,usr/bin,usr/sbin,lib64,dev,proc,sys,tmp,run,etc,mnt/pmem,lab/bin,lab/modules}
@@ -48,34 +56,57 @@ for f in "$BIN_DIR"/*; do
 done
 ls -1 "$STAGE/lab/bin" > "$STAGE/lab/binaries"
 
-# Modules in dependency order (depth-first over modules.dep).
+# Modules in dependency order (depth-first over modules.dep), decompressed
+# here: busybox insmod would have to decompress .ko.xz in user space.
 declare -A seen=()
 : > "$STAGE/lab/modules.order"
-module_path() {
+: > "$STAGE/lab/modules-cxl.order"
+module_path() {  # the modules.dep path of a module name, or nothing
   local name=$1 alt=${1//-/_}
-  awk -F: -v a="/$name.ko" -v b="/$alt.ko" \
-    'index($1, a) == length($1) - length(a) + 1 ||
-     index($1, b) == length($1) - length(b) + 1 {print $1; exit}' \
+  awk -F: -v a="/$name.ko" -v b="/$alt.ko" '
+    { p = $1; sub(/\.(xz|zst|gz)$/, "", p) }
+    index(p, a) && index(p, a) == length(p) - length(a) + 1 ||
+    index(p, b) && index(p, b) == length(p) - length(b) + 1 {print $1; exit}' \
     "$MODDIR/modules.dep"
 }
-add_module() {  # $1: path relative to MODDIR
-  local rel=$1 dep
+add_module() {  # $1: path relative to MODDIR, $2: order file
+  local rel=$1 order=$2 dep base
   [ -n "${seen[$rel]:-}" ] && return 0
   seen[$rel]=1
   for dep in $(awk -F': *' -v m="$rel" '$1 == m {print $2}' "$MODDIR/modules.dep"); do
-    add_module "$dep"
+    add_module "$dep" "$order"
   done
-  cp "$MODDIR/$rel" "$STAGE/lab/modules/"
-  echo "$(basename "$rel")" >> "$STAGE/lab/modules.order"
+  base=$(basename "$rel")
+  case "$base" in
+    *.ko.xz) xz -dc "$MODDIR/$rel" > "$STAGE/lab/modules/${base%.xz}" ;;
+    *.ko.zst) zstd -qdc "$MODDIR/$rel" > "$STAGE/lab/modules/${base%.zst}" ;;
+    *.ko.gz) gzip -dc "$MODDIR/$rel" > "$STAGE/lab/modules/${base%.gz}" ;;
+    *) cp "$MODDIR/$rel" "$STAGE/lab/modules/" ;;
+  esac
+  echo "${base%.ko*}.ko" >> "$order"
 }
-for m in "${WANTED_MODULES[@]}"; do
-  rel=$(module_path "$m")
-  if [ -z "$rel" ]; then
-    echo "lab: kernel $KVER has no module $m" >&2
-    exit 1
-  fi
-  add_module "$rel"
-done
+add_wanted() {  # $1: order file, then the wanted names
+  local order=$1 want alt rel optional
+  shift
+  for want in "$@"; do
+    optional=""
+    case "$want" in *\?) optional=1 want=${want%\?} ;; esac
+    rel=""
+    for alt in ${want//|/ }; do
+      rel=$(module_path "$alt")
+      [ -n "$rel" ] && break
+    done
+    if [ -n "$rel" ]; then
+      add_module "$rel" "$order"
+    elif [ -z "$optional" ]; then
+      echo "lab: kernel $KVER has no module $want" >&2
+      exit 1
+    fi
+  done
+}
+add_wanted "$STAGE/lab/modules.order" "${WANTED_MODULES[@]}"
+add_wanted "$STAGE/lab/modules-cxl.order" "${CXL_MODULES[@]}"
+echo "$KVER" > "$STAGE/lab/kernel.release"
 
 install -m 0755 "$HERE/guest/init" "$STAGE/init"
 install -m 0644 "$HERE"/guest/*.sh "$STAGE/lab/"
@@ -84,4 +115,5 @@ install -m 0644 "$HERE"/guest/*.sh "$STAGE/lab/"
 mv "$OUT.tmp" "$OUT"
 echo "lab: initramfs $(du -m "$OUT" | cut -f1) MiB," \
   "$(wc -l < "$STAGE/lab/binaries") project binaries," \
-  "$(wc -l < "$STAGE/lab/modules.order") modules" >&2
+  "$(wc -l < "$STAGE/lab/modules.order") modules" \
+  "(+$(wc -l < "$STAGE/lab/modules-cxl.order") CXL) for $KVER" >&2

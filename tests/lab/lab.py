@@ -1,23 +1,33 @@
 #!/usr/bin/env python3
-"""The daxkv DAX lab: real devdax and fsdax tests in a QEMU guest.
+"""The daxkv DAX lab: real devdax and fsdax in QEMU guests, on two kernels.
 
 No development or CI machine has persistent memory, so the lab boots
-Debian's 6.1 kernel under QEMU with emulated pmem, runs the project's
-binaries against /dev/dax0.0 and an ext4 -o dax mount inside, and brings
-every step's result back over a second serial port (see guest/lib.sh).
+Debian kernels under QEMU with emulated pmem, runs the project's binaries
+against /dev/dax0.0 and an ext4 -o dax mount inside, and brings every
+step's result back over a second serial port (see guest/lib.sh). Two
+kernels, fetched as Debian packages by kernel.sh:
 
-  lab.py prepare   kernel (cached .deb), initramfs, KVM/TCG probe
-  lab.py memmap    test plan on memmap=512M!1G (legacy e820 pmem)
-  lab.py nvdimm    test plan on a QEMU NVDIMM (ACPI.NFIT, file-backed)
-  lab.py powercut  power-cut rounds on the NVDIMM flavour (devdax)
-  lab.py summary   the table of every step under BUILD/lab/summary.txt
-  lab.py all       all of the above, in order
+  legacy   Debian 12's own kernel (6.1): the legacy DAX fault path
+  current  the newest trixie-backports kernel (>= 6.15): the refcounted
+           DAX fault path (seed 001)
+
+The guest derives the path it expects from the kernel's own symbols and
+every step checks the evidence (smaps, kprobe hit counts) against it.
+
+  lab.py prepare                 both kernels (cached .debs), initramfs, accel
+  lab.py plan FLAVOUR KERNEL     the test plan (flavour memmap | nvdimm | cxl)
+  lab.py powercut KERNEL         power-cut rounds on the NVDIMM flavour
+  lab.py compare                 legacy vs refcounted: faultbench on both
+                                 kernels, both flavours, several boots
+                                 alternating kernels (LAB_COMPARE_BOOTS)
+  lab.py summary                 the table of every part: BUILD/lab/summary.txt
+  lab.py all                     every part (what `make lab` runs)
 
 Exit status: 0 pass, 1 fail, 77 skipped (no QEMU or no kernel package).
 Environment: LAB_ALLOW_MISSING=1 reports unbuilt binaries without failing;
 LAB_ACCEL=kvm|tcg skips the probe; LAB_POWERCUT_ROUNDS (default 3);
-LAB_SEED (default: random, printed); LAB_TIMEOUT: hard limit per flavour
-boot in seconds (default 900).
+LAB_SEED (default: random, printed); LAB_TIMEOUT: hard limit per plan boot
+in seconds (default 900); LAB_COMPARE_BOOTS (default 3).
 """
 import argparse
 import ctypes
@@ -31,11 +41,14 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import lab_compare  # noqa: E402
 import lab_powercut  # noqa: E402
 import lab_results  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 SKIP = 77
+KERNELS = ("legacy", "current")
+FLAVOURS = ("memmap", "nvdimm", "cxl")
 FLAVOUR_TIMEOUT_S = int(os.environ.get("LAB_TIMEOUT", "900"))
 STEP_TIMEOUT_S = 300
 PROBE_TIMEOUT_S = 20
@@ -80,30 +93,37 @@ class Lab:
         if not qemu:
             raise Skipped("qemu-system-x86_64 is not installed "
                           "(apt-get install qemu-system-x86)")
+        self.state = {"qemu": qemu, "kernels": {}}
+        for series in KERNELS:
+            self.state["kernels"][series] = self._kernel(series)
+        self.state["accel"] = self._accel()
+        (self.out / "skipped.txt").unlink(missing_ok=True)
+        (self.out / "state.json").write_text(json.dumps(self.state, indent=1))
+        return self.state
+
+    def _kernel(self, series):
         k = subprocess.run(["bash", str(HERE / "kernel.sh"),
-                            str(self.out / "cache")],
+                            str(self.out / "cache"), series],
                            capture_output=True, text=True)
         sys.stderr.write(k.stderr)
         if k.returncode == SKIP:
             raise Skipped(k.stderr.strip().splitlines()[-1])
         if k.returncode != 0:
-            raise RuntimeError("kernel.sh failed")
+            raise RuntimeError(f"kernel.sh {series} failed")
         kv = dict(f.split("=", 1) for f in k.stdout.split())
-        initrd = self.out / "initramfs.cpio"
-        if self._stale(initrd):
-            subprocess.run(["bash", str(HERE / "initramfs.sh"), kv["ROOT"],
+        initrd = self.out / f"initramfs-{series}.cpio"
+        stamp = self.out / f"initramfs-{series}.kver"
+        if self._stale(initrd) or not stamp.exists() or \
+                stamp.read_text().strip() != kv["KVER"]:
+            subprocess.run(["bash", str(HERE / "initramfs.sh"), kv["MODDIR"],
                             kv["KVER"], str(self.build / "bin"), str(initrd)],
                            check=True)
-        self.state = {
-            "qemu": qemu,
-            "kver": kv["KVER"],
-            "kernel": f"{kv['ROOT']}/boot/vmlinuz-{kv['KVER']}",
-            "initrd": str(initrd),
-        }
-        self.state["accel"] = self._accel()
-        (self.out / "skipped.txt").unlink(missing_ok=True)
-        (self.out / "state.json").write_text(json.dumps(self.state, indent=1))
-        return self.state
+            stamp.write_text(kv["KVER"] + "\n")
+        print(f"lab: kernel {series}: {kv['KVER']} ({kv['VERSION']}, "
+              f"{kv['SUITE']})", flush=True)
+        return {"kver": kv["KVER"], "version": kv["VERSION"],
+                "suite": kv["SUITE"], "kernel": kv["VMLINUZ"],
+                "initrd": str(initrd)}
 
     def _stale(self, initrd):
         if not initrd.exists():
@@ -119,7 +139,8 @@ class Lab:
         if forced in ("kvm", "tcg"):
             return forced
         cache = self.out / "accel.json"
-        key = " ".join([self.state["kver"], os.uname().release,
+        kvers = " ".join(k["kver"] for k in self.state["kernels"].values())
+        key = " ".join([kvers, os.uname().release,
                         subprocess.run([self.state["qemu"], "--version"],
                                        capture_output=True,
                                        text=True).stdout.split("\n")[0]])
@@ -130,7 +151,7 @@ class Lab:
         accel, why = "tcg", "no /dev/kvm"
         if os.access("/dev/kvm", os.R_OK | os.W_OK):
             boot = self.boot("probe", "lab.mode=probe", [], PROBE_TIMEOUT_S,
-                             accel="kvm")
+                             kernel="legacy", accel="kvm")
             done = "@@DONE" in (self.out / "probe" / "results.log").read_text(
                 errors="replace")
             accel = "kvm" if done else "tcg"
@@ -143,19 +164,21 @@ class Lab:
         return accel
 
     # ---- booting -----------------------------------------------------------
-    def qemu_cmd(self, name, append, extra, accel):
+    def qemu_cmd(self, name, append, extra, kernel, accel, cpu_features=""):
         d = self.out / name
-        cpu = (["-accel", "kvm", "-cpu", "host"] if accel == "kvm" else
-               ["-accel", "tcg,thread=multi", "-cpu", "max"])
+        k = self.state["kernels"][kernel]
+        cpu = (["-accel", "kvm", "-cpu", "host" + cpu_features]
+               if accel == "kvm" else
+               ["-accel", "tcg,thread=multi", "-cpu", "max" + cpu_features])
         return [self.state["qemu"], *cpu, "-smp", "2", "-nodefaults",
                 "-display", "none", "-no-reboot",
-                "-kernel", self.state["kernel"],
-                "-initrd", self.state["initrd"],
-                "-append", f"{BASE_APPEND} {append}",
+                "-kernel", k["kernel"], "-initrd", k["initrd"],
+                "-append", f"{BASE_APPEND} lab.kernel={kernel} {append}",
                 "-serial", f"file:{d / 'console.log'}",
                 "-serial", f"file:{d / 'results.log'}", *extra]
 
-    def boot(self, name, append, extra, timeout, accel=None, watch=None):
+    def boot(self, name, append, extra, timeout, kernel, accel=None,
+             watch=None, cpu_features=""):
         """Runs one guest to completion, the hard timeout or a kill by
         `watch(results_text, boot)` returning True."""
         d = self.out / name
@@ -164,8 +187,8 @@ class Lab:
             (d / f).write_text("")
         if "-m" not in extra:
             extra = ["-machine", "pc", "-m", "2G", *extra]
-        cmd = self.qemu_cmd(name, append, extra,
-                            accel or self.state["accel"])
+        cmd = self.qemu_cmd(name, append, extra, kernel,
+                            accel or self.state["accel"], cpu_features)
         (d / "qemu.cmd").write_text(" ".join(cmd) + "\n")
         b = Boot()
         t0 = time.monotonic()
@@ -203,39 +226,61 @@ class Lab:
 
     # ---- the flavours ------------------------------------------------------
     def flavour_args(self, flavour, backing):
+        """(kernel command line, QEMU arguments, CPU features) for emulated
+        pmem. Backing files are created blank."""
         if flavour == "memmap":
-            return "memmap=512M!1G", []
-        backing.unlink(missing_ok=True)
-        with open(backing, "wb") as f:
-            f.truncate(1 << 30)
+            return "memmap=512M!1G", [], ""
+        blank(backing, 1 << 30)
+        mem = ("memory-backend-file,id=mem1,share=on,"
+               f"mem-path={backing},size=1G")
+        if flavour == "cxl":
+            lsa = Path(f"{backing}.lsa")  # the label storage area
+            blank(lsa, 1 << 28)
+            return cxl_flavour_args(mem, lsa)
         return "", ["-machine", "pc,nvdimm=on", "-m", "2G,slots=2,maxmem=4G",
-                    "-object", "memory-backend-file,id=mem1,share=on,"
-                    f"mem-path={backing},size=1G",
-                    "-device", "nvdimm,id=nv1,memdev=mem1"]
+                    "-object", mem, "-device", "nvdimm,id=nv1,memdev=mem1"], ""
 
-    def run_flavour(self, flavour):
-        self.prepare()
-        d = self.out / flavour
+    def run_guest(self, name, flavour, kernel, mode_args, timeout):
+        """Boots `kernel` on fresh emulated pmem of `flavour` with
+        lab.mode=... `mode_args`, then judges the plan-style markers:
+        (rows, problems, boot), the guest's files saved beside its logs."""
+        d = self.out / name
         shutil.rmtree(d, ignore_errors=True)
         d.mkdir(parents=True)
-        pmem, extra = self.flavour_args(flavour, d / "nvdimm.img")
-        # engine_test runs on simulated regions: once per lab is enough.
-        append = (f"{pmem} lab.mode=plan lab.flavour={flavour} "
-                  f"lab.step_timeout={STEP_TIMEOUT_S} "
-                  f"lab.engine_test={int(flavour == 'memmap')}")
-        print(f"lab: {flavour}: booting ({self.state['accel']})", flush=True)
-        b = self.boot(flavour, append, extra, FLAVOUR_TIMEOUT_S)
-        (d / "nvdimm.img").unlink(missing_ok=True)
+        pmem, extra, cpu = self.flavour_args(flavour, d / "pmem.img")
+        print(f"lab: {name}: booting {self.kver(kernel)} "
+              f"({self.state['accel']})", flush=True)
+        b = self.boot(name, f"{pmem} lab.flavour={flavour} {mode_args}",
+                      extra, timeout, kernel, cpu_features=cpu)
+        (d / "pmem.img").unlink(missing_ok=True)
+        (d / "pmem.img.lsa").unlink(missing_ok=True)
         parsed = lab_results.parse(d / "results.log")
         lab_results.save_files(parsed, d)
-        rows, problems = lab_results.evaluate(parsed, flavour, b,
-                                              self.allow_missing)
-        return self.finish(flavour, rows, problems, b)
+        rows, problems = lab_results.evaluate(
+            parsed, d.name, b, self.allow_missing, kernel=kernel,
+            phases=lab_results.phases_of(flavour))
+        problems += lab_results.check_faultbench(d, kernel, flavour)
+        return rows, problems, b
 
-    def finish(self, name, rows, problems, boot, extra_meta=None):
+    def run_plan(self, flavour, kernel):
+        self.prepare()
+        name = f"{flavour}-{kernel}"
+        # engine_test runs on simulated regions: once per lab is enough;
+        # the seed cases (anonymous memory) once per kernel.
+        rows, problems, b = self.run_guest(
+            name, flavour, kernel,
+            f"lab.mode=plan lab.step_timeout={STEP_TIMEOUT_S} "
+            f"lab.engine_test={int(name == 'memmap-current')} "
+            f"lab.seeds={int(flavour == 'memmap')}", FLAVOUR_TIMEOUT_S)
+        return self.finish(name, rows, problems, b, kernel)
+
+    def kver(self, kernel):
+        return self.state["kernels"][kernel]["kver"]
+
+    def finish(self, name, rows, problems, boot, kernel, extra_meta=None):
         d = self.out / name
-        meta = {"accel": self.state["accel"], "kernel": self.state["kver"],
-                "boot_secs": round(boot.boot_secs or 0, 1),
+        meta = {"accel": self.state["accel"], "kernel": self.kver(kernel),
+                "series": kernel, "boot_secs": round(boot.boot_secs or 0, 1),
                 "secs": round(boot.secs, 1), **(extra_meta or {})}
         (d / "rows.json").write_text(json.dumps(
             {"rows": rows, "problems": problems, "meta": meta}, indent=1))
@@ -246,34 +291,87 @@ class Lab:
         return 1 if problems else 0
 
 
+def blank(path, size):
+    """A fresh all-zero file of `size` bytes."""
+    path.unlink(missing_ok=True)
+    with open(path, "wb") as f:
+        f.truncate(size)
+
+
+def cxl_flavour_args(mem, lsa):
+    """A CXL type-3 persistent-memory device (QEMU 7.2 spelling: memdev=,
+    not persistent-memdev=) behind a CXL host bridge and root port, with a
+    4 GiB fixed memory window, on q35. What the kernel's CXL stack needs
+    from Debian 12's QEMU, each found by trial (docs/faultbench.md):
+     - pci=nomsi: QEMU 7.2's type-3 device has no event-log interrupts;
+       with MSI the 7.x cxl_pci probe fails ("Failed to get interrupt for
+       event Info log"), without it the driver skips event processing;
+     - CPU hypervisor=off: cxl_region_invalidate_memregion() refuses to
+       commit a region when the CPU says it runs under a hypervisor
+       (ENXIO, "Failed to synchronize CPU cache state");
+     - sn=: cxl_pmem_region wants a serial number on every memdev."""
+    return "pci=nomsi", [
+        "-machine", "q35,cxl=on", "-m", "2G,slots=2,maxmem=4G",
+        "-object", mem,
+        "-object", f"memory-backend-file,id=lsa1,share=on,mem-path={lsa},"
+        "size=256M",
+        "-device", "pxb-cxl,bus_nr=12,bus=pcie.0,id=cxl.1",
+        "-device", "cxl-rp,port=0,bus=cxl.1,id=root_port13,chassis=0,slot=2",
+        "-device", "cxl-type3,bus=root_port13,memdev=mem1,lsa=lsa1,"
+        "id=cxl-pmem0,sn=0x1234",
+        "-M", "cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G"], \
+        ",hypervisor=off"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("command", choices=["prepare", "memmap", "nvdimm",
-                                        "powercut", "summary", "all"])
+    ap.add_argument("command", choices=["prepare", "plan", "powercut",
+                                        "compare", "summary", "all"])
+    ap.add_argument("args", nargs="*", help="plan: FLAVOUR KERNEL; "
+                    "powercut: KERNEL")
     ap.add_argument("--build", default="build")
     ap.add_argument("--allow-missing", action="store_true",
                     default=os.environ.get("LAB_ALLOW_MISSING") == "1")
     ap.add_argument("--rounds", type=int,
                     default=int(os.environ.get("LAB_POWERCUT_ROUNDS", "3")))
+    ap.add_argument("--boots", type=int,
+                    default=int(os.environ.get("LAB_COMPARE_BOOTS", "3")))
     ap.add_argument("--seed", type=int, default=int(
         os.environ.get("LAB_SEED", str(random.SystemRandom().getrandbits(31)))))
     args = ap.parse_args()
     lab = Lab(args.build, args.allow_missing)
     if args.command == "summary":
         return lab_results.write_summary(lab.out)
-    steps = (["prepare", "memmap", "nvdimm", "powercut"]
-             if args.command == "all" else [args.command])
+    if args.command == "plan" and (len(args.args) != 2 or
+                                   args.args[0] not in FLAVOURS or
+                                   args.args[1] not in KERNELS):
+        ap.error(f"plan takes FLAVOUR ({'|'.join(FLAVOURS)}) and KERNEL "
+                 f"({'|'.join(KERNELS)})")
+    if args.command == "powercut" and (len(args.args) != 1 or
+                                       args.args[0] not in KERNELS):
+        ap.error(f"powercut takes KERNEL ({'|'.join(KERNELS)})")
+    if args.command == "all":
+        steps = [("prepare",)]
+        steps += [("plan", f, k) for f in FLAVOURS for k in KERNELS
+                  if f != "cxl" or k == "current"]
+        steps += [("powercut", k) for k in KERNELS] + [("compare",)]
+    else:
+        steps = [(args.command, *args.args)]
     rc = 0
     try:
         for step in steps:
-            if step == "prepare":
+            if step[0] == "prepare":
                 lab.prepare()
-                print(f"lab: prepared: {lab.state}")
-            elif step == "powercut":
+                (lab.out / lab_results.SESSION_STAMP).touch()
+                print(f"lab: prepared: {json.dumps(lab.state)}")
+            elif step[0] == "plan":
+                rc |= lab.run_plan(step[1], step[2])
+            elif step[0] == "powercut":
                 lab.prepare()
-                rc |= lab_powercut.run(lab, args.rounds, args.seed)
-            else:
-                rc |= lab.run_flavour(step)
+                rc |= lab_powercut.run(lab, step[1], args.rounds, args.seed)
+            elif step[0] == "compare":
+                lab.prepare()
+                rc |= lab_compare.run(lab, args.boots)
     except Skipped as e:
         print(f"lab: SKIPPED: {e}")
         (lab.out / "skipped.txt").write_text(str(e) + "\n")

@@ -1,4 +1,5 @@
-"""Power-cut test on the NVDIMM flavour (devdax on a file-backed NVDIMM).
+"""Power-cut test on the NVDIMM flavour (devdax on a file-backed NVDIMM),
+on one of the lab's kernels.
 
 Round 1 boots on a blank backing file, creates a devdax namespace and starts
 daxkv-powercut's writer, which prints "@@ACK seq= key= crc=" after each
@@ -52,7 +53,7 @@ def check(parsed, acked):
     return problems, done[0]
 
 
-def _round(lab, r, seed, start, kill_after, extra, acked):
+def _round(lab, part, kernel, r, seed, start, kill_after, extra, acked):
     """One boot: verify (after round 1), then write until the power cut."""
     started = {}
 
@@ -63,8 +64,8 @@ def _round(lab, r, seed, start, kill_after, extra, acked):
 
     append = (f"lab.mode=pcwrite lab.seed={seed} lab.start={start} "
               f"lab.fresh={int(r == 1)} lab.verify={int(r > 1)}")
-    name = f"powercut/round{r}"
-    b = lab.boot(name, append, extra, ROUND_TIMEOUT_S, watch=watch)
+    name = f"{part}/round{r}"
+    b = lab.boot(name, append, extra, ROUND_TIMEOUT_S, kernel, watch=watch)
     parsed = lab_results.parse(lab.out / name / "results.log")
     problems, stats = [], {}
     if not any(s.get("ok") == "1" for s in parsed["setups"]):
@@ -79,7 +80,7 @@ def _round(lab, r, seed, start, kill_after, extra, acked):
                         f"(hung={b.hung}, writer exit {exits})")
     if not new:
         problems.append(f"round {r}: no acknowledged writes before the cut")
-    row = {"step": "powercut", "flavour": "nvdimm", "phase": f"round {r}",
+    row = {"step": "powercut", "flavour": part, "phase": f"round {r}",
            "result": "FAIL" if problems else "PASS",
            "tests": f"{len(new)} acks, cut at +{kill_after:.1f}s"
                     + (f", recovered {stats.get('keys')} keys in "
@@ -88,20 +89,22 @@ def _round(lab, r, seed, start, kill_after, extra, acked):
     return new, row, problems, b
 
 
-def run(lab, rounds, seed):
-    d = lab.out / "powercut"
+def run(lab, kernel, rounds, seed):
+    part = f"powercut-{kernel}"
+    d = lab.out / part
     shutil.rmtree(d, ignore_errors=True)
     d.mkdir(parents=True)
     backing = d / "nvdimm.img"
-    _, extra = lab.flavour_args("nvdimm", backing)  # a blank 1 GiB file
+    _, extra, _ = lab.flavour_args("nvdimm", backing)  # a blank 1 GiB file
     rng = random.Random(seed)
-    print(f"lab: powercut: seed {seed} (LAB_SEED={seed} repeats the cut "
-          f"times), {rounds} rounds, accel {lab.state['accel']}", flush=True)
+    print(f"lab: {part}: kernel {lab.kver(kernel)}, seed {seed} "
+          f"(LAB_SEED={seed} repeats the cut times), {rounds} rounds, accel "
+          f"{lab.state['accel']}", flush=True)
     acked, rows, problems, start, first, total = {}, [], [], 1, None, 0
     for r in range(1, rounds + 1):
         kill_after = rng.uniform(*KILL_WINDOW_S)
-        new, row, found, b = _round(lab, r, seed, start, kill_after, extra,
-                                    acked)
+        new, row, found, b = _round(lab, part, kernel, r, seed, start,
+                                    kill_after, extra, acked)
         first = first or b
         rows.append(row)
         problems += found
@@ -109,18 +112,18 @@ def run(lab, rounds, seed):
         for seq, key, crc in new:
             acked[key] = max(acked.get(key, (0, "")), (seq, crc))
         start = max([start - 1] + [s for s, _, _ in new]) + 1
-        print(f"lab: powercut round {r}: {row['tests']} ({row['result']})",
+        print(f"lab: {part} round {r}: {row['tests']} ({row['result']})",
               flush=True)
-    b = lab.boot("powercut/final", f"lab.mode=pcverify lab.seed={seed}",
-                 extra, ROUND_TIMEOUT_S)
+    b = lab.boot(f"{part}/final", f"lab.mode=pcverify lab.seed={seed}",
+                 extra, ROUND_TIMEOUT_S, kernel)
     parsed = lab_results.parse(d / "final" / "results.log")
     found, stats = check(parsed, acked)
     problems += [f"final verify: {p}" for p in found]
-    rows.append({"step": "powercut", "flavour": "nvdimm", "phase": "verify",
+    rows.append({"step": "powercut", "flavour": part, "phase": "verify",
                  "result": "FAIL" if found else "PASS",
                  "tests": f"{total} acked writes on {len(acked)} keys"
                           f", recovery {stats.get('recovery_ms', '?')} ms",
                  "secs": f"{b.secs:.1f}"})
     backing.unlink(missing_ok=True)
-    return lab.finish("powercut", rows, problems, first,
+    return lab.finish(part, rows, problems, first, kernel,
                       {"seed": seed, "rounds": rounds, "acked_writes": total})

@@ -11,8 +11,15 @@ import shlex
 from pathlib import Path
 
 PHASES = ["devdax-2M", "devdax-4K", "fsdax"]
-GTEST_STEPS = {"dax_test", "engine_test", "engine_crash", "tools_test"}
-PARTS = ["memmap", "nvdimm", "powercut"]
+GTEST_STEPS = {"dax_test", "probe_test", "engine_test", "engine_crash", "tools_test"}
+DAX_BACKINGS = ("devdax", "fsdax", "fsdax-sync")
+PATH_CODES = {"legacy": 1, "refcounted": 2}
+SESSION_STAMP = "session.stamp"  # written by the prepare part
+
+
+def phases_of(flavour):
+    """The namespace phases a flavour's plan sets up."""
+    return PHASES
 
 
 def tail(path, n):
@@ -36,6 +43,7 @@ def fields(line):
 def parse(path):
     """Reads results.log into a dict of markers (see guest/lib.sh)."""
     out = {"booted": None, "modules": False, "done": False,
+           "kernel_path": {},
            "modules_failed": [], "setups": [], "results": [], "tests": [],
            "files": {}, "markers": []}
     try:
@@ -75,6 +83,8 @@ def parse(path):
             out["results"].append(f)
         elif kind == "TEST":
             out["tests"].append(f)
+        elif kind == "KERNEL_PATH":
+            out["kernel_path"] = f
         else:
             out["markers"].append((kind, f))
     return out
@@ -120,8 +130,11 @@ def _faultbench_cases(parsed, phase):
     return f"{len(runs) - skipped} cases ({skipped} skipped)"
 
 
-def evaluate(parsed, flavour, boot, allow_missing, phases=PHASES):
-    """Returns (rows, problems) for one flavour's plan run."""
+def evaluate(parsed, flavour, boot, allow_missing, kernel=None,
+             phases=PHASES):
+    """Returns (rows, problems) for one plan run (`flavour` names the part,
+    e.g. memmap-current). The current kernel must have the refcounted path
+    by its own symbols: that is why the lab fetches it."""
     rows = [{"step": "boot", "flavour": flavour, "phase": "-",
              "result": "PASS" if parsed["booted"] else "FAIL",
              "tests": "-", "secs": f"{boot.boot_secs or 0:.1f}"}]
@@ -134,6 +147,14 @@ def evaluate(parsed, flavour, boot, allow_missing, phases=PHASES):
         problems.append("guest stopped before its plan finished "
                         "(panic or crash: see console.log)")
     problems += [f"insmod {m} failed" for m in parsed["modules_failed"]]
+    expected = parsed["kernel_path"].get("expected")
+    if parsed["booted"] and parsed["done"] and not expected:
+        problems.append("the plan reported no expected fault path")
+    if kernel == "current" and expected and expected != "refcounted":
+        problems.append(
+            f"kernel {parsed['kernel_path'].get('release')} (current series) "
+            f"has no vmf_insert_page_mkwrite: expected path '{expected}', "
+            "not the refcounted DAX path the lab needs")
     ok_phases = {s.get("phase") for s in parsed["setups"] if s.get("ok") == "1"}
     for s in parsed["setups"]:
         ok = s.get("ok") == "1"
@@ -164,6 +185,70 @@ def evaluate(parsed, flavour, boot, allow_missing, phases=PHASES):
     return rows, problems
 
 
+def _dax_case(name):
+    parts = name.split("/")
+    return len(parts) > 1 and parts[0] == "touch" and parts[1] in DAX_BACKINGS
+
+
+def _first_runs(doc):
+    """case name -> its first iteration run (the one with kprobe evidence),
+    or its error message."""
+    runs = {}
+    for b in doc.get("benchmarks", []):
+        if b.get("run_type", "iteration") != "iteration":
+            continue
+        runs.setdefault(b.get("run_name", b["name"]).split("/iterations:")[0],
+                        b)
+    return runs
+
+
+def check_faultbench(directory, kernel, flavour):
+    """Problems with the faultbench JSON of each DAX phase: every DAX case
+    that ran carries kernel-function counts (kfn.*) and a fault path from
+    them that matches the kernel's own symbols; the smaps verdict agrees;
+    on the refcounted kernel, upgrade cases fault on devdax and fsdax."""
+    problems = []
+    for phase in phases_of(flavour):
+        f = Path(directory) / f"faultbench-{phase}.json"
+        try:
+            doc = json.loads(f.read_text())
+        except (OSError, ValueError) as e:
+            problems.append(f"faultbench ({phase}): no JSON ({e})")
+            continue
+        ctx = doc.get("context", {})
+        expected = ctx.get("dax_fault_path_symbols", "").split(":")[0]
+        if kernel == "current" and expected != "refcounted":
+            problems.append(f"faultbench ({phase}): the kernel's symbols "
+                            f"say '{expected or 'nothing'}', not refcounted")
+        if ctx.get("dax_fault_path") != expected:
+            problems.append(
+                f"faultbench ({phase}): smaps evidence says "
+                f"'{ctx.get('dax_fault_path')}', symbols '{expected}': "
+                + ctx.get("dax_fault_path_reasoning", ""))
+        upgrades, ran = 0, 0
+        for name, b in _first_runs(doc).items():
+            if not _dax_case(name) or b.get("error_occurred"):
+                continue
+            ran += 1
+            if "kfn_path" not in b or not any(k.startswith("kfn.") for k in b):
+                problems.append(f"faultbench ({phase}): {name} has no "
+                                "kernel-function counts")
+                continue
+            path = int(b["kfn_path"])
+            if path not in (0, PATH_CODES.get(expected)):
+                problems.append(f"faultbench ({phase}): {name}: kernel "
+                                f"functions show path code {path}, "
+                                f"expected {expected}")
+            if "/upgrade" in name and b.get("kfn_faults", 0) > 0:
+                upgrades += 1
+        if ran == 0:
+            problems.append(f"faultbench ({phase}): no DAX case ran")
+        if kernel == "current" and ran and upgrades == 0:
+            problems.append(f"faultbench ({phase}): no upgrade case faulted "
+                            "on the refcounted kernel")
+    return problems
+
+
 def table(rows):
     cols = ["step", "flavour", "phase", "result", "tests", "secs"]
     width = {c: max([len(c)] + [len(str(r.get(c, ""))) for r in rows])
@@ -177,10 +262,15 @@ def table(rows):
 def write_summary(out):
     """Collects every part's rows.json into summary.txt / summary.json."""
     rows, problems, notes = [], [], []
-    for part in PARTS:
-        f = Path(out) / part / "rows.json"
-        if not f.exists():
-            notes.append(f"{part}: did not run")
+    # Parts written since this session's `lab.py prepare` (session.stamp);
+    # older ones (an earlier `make lab`) are named but do not count.
+    stamp = Path(out) / SESSION_STAMP
+    since = stamp.stat().st_mtime if stamp.exists() else 0
+    for f in sorted(Path(out).glob("*/rows.json")):
+        part = f.parent.name
+        if f.stat().st_mtime < since:
+            notes.append(f"{part}: not run in this session (results of an "
+                         f"earlier run left in {f.parent})")
             continue
         data = json.loads(f.read_text())
         rows += data["rows"]

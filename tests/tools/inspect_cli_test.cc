@@ -63,21 +63,21 @@ TEST(InspectCliTest, UsageErrorsExit16WithAMessage) {
 
 // What the QEMU lab's memmap= guest looks like after create-namespace -m
 // devdax -a 2M; rendered without the lab so the format is covered on host.
-dax::Inventory LabLikeInventory() {
-  dax::Inventory inv;
-  dax::NdBus bus;
+probe::Inventory LabLikeInventory() {
+  probe::Inventory inv;
+  probe::NdBus bus;
   bus.name = "ndbus0";
   bus.provider_name = "e820";
-  bus.provider = dax::BusProvider::kE820;
-  dax::NdRegion region;
+  bus.provider = probe::BusProvider::kE820;
+  probe::NdRegion region;
   region.name = "region0";
   region.type = "pmem";
   region.size = 512u << 20;
   region.align = 2u << 20;
   region.numa_node = 0;
-  dax::Namespace ns;
+  probe::Namespace ns;
   ns.name = "namespace0.0";
-  ns.mode = dax::NamespaceMode::kDevDax;
+  ns.mode = probe::NamespaceMode::kDevDax;
   ns.active = true;
   ns.raw_size = 512u << 20;
   ns.size = 508u << 20;
@@ -87,7 +87,7 @@ dax::Inventory LabLikeInventory() {
   region.namespaces.push_back(ns);
   bus.regions.push_back(region);
   inv.buses.push_back(bus);
-  dax::DaxDevice dev;
+  probe::DaxDevice dev;
   dev.name = "dax0.0";
   dev.path = "/dev/dax0.0";
   dev.size = 508u << 20;
@@ -124,7 +124,7 @@ TEST(InspectDevicesTest, JsonCarriesEveryLevel) {
 }
 
 TEST(InspectDevicesTest, EmptyMachineSaysSoAndExitsZero) {
-  dax::Inventory empty;
+  probe::Inventory empty;
   std::ostringstream out;
   RenderInventory(empty, out);
   EXPECT_NE(out.str().find("No DAX on this machine"), std::string::npos);
@@ -159,7 +159,8 @@ TEST(InspectDevicesTest, RealDeviceIsListedWithItsBus) {
   EXPECT_NE(out.find(dev), std::string::npos) << out;
 }
 
-// Lab: the guest's 6.1 kernel takes the legacy path, from evidence.
+// Lab: the path the kernel's symbols name (DAXKV_TEST_FAULT_PATH), from
+// evidence: the kernel functions where kprobes work, else smaps.
 TEST(InspectFaultPathTest, RealDeviceGivesEvidence) {
   const char* dev = std::getenv("DAXKV_TEST_DEVDAX");
   if (dev == nullptr || *dev == '\0') {
@@ -169,10 +170,17 @@ TEST(InspectFaultPathTest, RealDeviceGivesEvidence) {
   std::string err;
   ASSERT_EQ(RunTool({"fault-path", "--json"}, &out, &err), kExitOk) << err;
   nlohmann::json j = nlohmann::json::parse(out);
-  EXPECT_EQ(j["source"], "evidence");
+  const bool counted = j["kernel_functions"]["status"] == "counted";
+  EXPECT_EQ(j["source"], counted ? "kernel functions" : "evidence") << out;
   if (const char* want = std::getenv("DAXKV_TEST_FAULT_PATH")) {
     EXPECT_EQ(j["fault_path"], want) << j["reasoning"];
+    EXPECT_EQ(j["smaps_fault_path"], want) << j["smaps_reasoning"];
+    if (counted) {
+      EXPECT_EQ(j["kernel_functions"]["fault_path"], want);
+    }
   }
+  ASSERT_EQ(RunTool({"fault-path"}, &out, &err), kExitOk) << err;
+  EXPECT_NE(out.find("kernel functions"), std::string::npos) << out;
 }
 
 TEST(InspectFaultPathTest, ReportsAVerdictAndTheKernelFeatures) {

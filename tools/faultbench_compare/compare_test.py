@@ -2,8 +2,10 @@
 """Runs daxkv-faultbench-compare on two daxkv-faultbench JSON runs and checks
 the table (every case, ratios, skip/FAIL markers) and the PNG plot.
 
-usage: compare_test.py TOOL (--faultbench BINARY | --json A.json B.json)
+usage: compare_test.py TOOL (--faultbench BINARY | --json A.json B.json |
+                              --kernels LEGACY.json REFCOUNTED.json)
 With --faultbench, two short real runs of a few cases are made first.
+--kernels checks --by-kernel and --real on two lab runs (one per kernel).
 """
 import argparse
 import json
@@ -48,12 +50,57 @@ def with_failed_case(path, tmp):
     return out, victim.split("/iterations")[0]
 
 
+def check_kernels(tool, legacy, refcounted):
+    """--by-kernel lines the two kernels up with ratios and kprobe evidence;
+    --real puts a run beside the resulting JSON."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "lab.json")
+        r = subprocess.run([tool, "--by-kernel", legacy, refcounted,
+                            "--json", out], capture_output=True, text=True)
+        if r.returncode != 0:
+            fail(f"--by-kernel exit {r.returncode}: {r.stderr}")
+        t = r.stdout
+        for want in ("# legacy: kernel 6.1", "# refcounted: kernel 7.",
+                     "vmf_insert_pfn_pmd_prot 1.0/f", "vmf_insert_folio_pmd "
+                     "1.0/f", "--all shows them"):
+            if want not in t:
+                fail(f"--by-kernel output lacks '{want}':\n{t}")
+        row = [ln for ln in t.splitlines() if " touch/devdax/2m/write " in ln]
+        if not row or "abs" not in t.splitlines()[3]:
+            fail(f"no devdax 2m write row or abs column:\n{t}")
+        doc = json.load(open(out))
+        rows = {(x["flavour"], x["case"]): x for x in doc["rows"]}
+        w = rows.get(("memmap", "touch/devdax/2m/write"))
+        if not w or not 0 < w["ratio"] or w["legacy"]["runs"] != 1:
+            fail(f"JSON row for devdax 2m write wrong: {w}")
+        if rows[("memmap", "touch/anon/4k/write")]["legacy"]["median"] != 1:
+            fail("the baseline must normalise to 1")
+        r = subprocess.run([tool, "--by-kernel", "--all", legacy, refcounted],
+                           capture_output=True, text=True, check=True)
+        if " touch/devdax/2m/upgrade " not in r.stdout:
+            fail("--all must show the fault-less upgrade case")
+        r = subprocess.run([tool, "--real", refcounted, "--lab", out],
+                           capture_output=True, text=True)
+        if r.returncode != 0 or "lab memmap leg" not in r.stdout or \
+                "touch/devdax/2m/write" not in r.stdout:
+            fail(f"--real output wrong (rc {r.returncode}):\n{r.stdout}"
+                 f"{r.stderr}")
+        r = subprocess.run([tool, "--real", refcounted], capture_output=True,
+                           text=True)
+        if r.returncode != 2:
+            fail("--real without --lab must exit 2")
+    print("PASS")
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("tool")
     p.add_argument("--faultbench")
     p.add_argument("--json", nargs=2)
+    p.add_argument("--kernels", nargs=2)
     args = p.parse_args()
+    if args.kernels:
+        return check_kernels(args.tool, *args.kernels)
     with tempfile.TemporaryDirectory() as tmp:
         a, b = real_runs(args.faultbench, tmp) if args.faultbench else args.json
         png = os.path.join(tmp, "plot.png")

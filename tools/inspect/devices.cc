@@ -8,18 +8,18 @@ namespace {
 
 using nlohmann::json;
 
-json BadBlocksToJson(const std::vector<dax::BadBlock>& bbs) {
+json BadBlocksToJson(const std::vector<probe::BadBlock>& bbs) {
   json out = json::array();
-  for (const dax::BadBlock& bb : bbs) {
+  for (const probe::BadBlock& bb : bbs) {
     out.push_back({{"offset_sectors", bb.offset_sectors},
                    {"length_sectors", bb.length_sectors}});
   }
   return out;
 }
 
-json NamespaceToJson(const dax::Namespace& ns) {
+json NamespaceToJson(const probe::Namespace& ns) {
   return {{"name", ns.name},
-          {"mode", dax::NamespaceModeName(ns.mode)},
+          {"mode", probe::NamespaceModeName(ns.mode)},
           {"active", ns.active},
           {"raw_size", ns.raw_size},
           {"size", ns.size},
@@ -31,9 +31,9 @@ json NamespaceToJson(const dax::Namespace& ns) {
           {"bad_blocks", BadBlocksToJson(ns.bad_blocks)}};
 }
 
-json RegionToJson(const dax::NdRegion& r) {
+json RegionToJson(const probe::NdRegion& r) {
   json namespaces = json::array();
-  for (const dax::Namespace& ns : r.namespaces) {
+  for (const probe::Namespace& ns : r.namespaces) {
     namespaces.push_back(NamespaceToJson(ns));
   }
   return {{"name", r.name},
@@ -47,31 +47,31 @@ json RegionToJson(const dax::NdRegion& r) {
           {"bad_blocks", BadBlocksToJson(r.bad_blocks)}};
 }
 
-const char* ProviderMeaning(dax::BusProvider p) {
+const char* ProviderMeaning(probe::BusProvider p) {
   switch (p) {
-    case dax::BusProvider::kE820:
+    case probe::BusProvider::kE820:
       return "memmap= emulation: DRAM, lost at power-off";
-    case dax::BusProvider::kAcpiNfit:
+    case probe::BusProvider::kAcpiNfit:
       return "ACPI NFIT: NVDIMM hardware or a hypervisor's emulated NVDIMM";
-    case dax::BusProvider::kVirtioPmem:
+    case probe::BusProvider::kVirtioPmem:
       return "virtio-pmem: a host file; flush goes through the host";
-    case dax::BusProvider::kOther:
+    case probe::BusProvider::kOther:
       return "other provider";
   }
   return "";
 }
 
-void RenderBadBlocks(const std::vector<dax::BadBlock>& bbs,
+void RenderBadBlocks(const std::vector<probe::BadBlock>& bbs,
                      const std::string& indent, std::ostream& out) {
-  for (const dax::BadBlock& bb : bbs) {
+  for (const probe::BadBlock& bb : bbs) {
     out << indent << "bad block: sector " << bb.offset_sectors << " +"
         << bb.length_sectors << "\n";
   }
 }
 
-void RenderNamespace(const dax::Namespace& ns, std::ostream& out) {
-  out << "      " << ns.name << "  " << dax::NamespaceModeName(ns.mode) << "  "
-      << HumanBytes(ns.size);
+void RenderNamespace(const probe::Namespace& ns, std::ostream& out) {
+  out << "      " << ns.name << "  " << probe::NamespaceModeName(ns.mode)
+      << "  " << HumanBytes(ns.size);
   if (ns.raw_size != ns.size) out << " (raw " << HumanBytes(ns.raw_size) << ")";
   if (ns.align != 0) out << "  align " << HumanBytes(ns.align);
   out << "  numa " << NodeText(ns.numa_node);
@@ -82,13 +82,13 @@ void RenderNamespace(const dax::Namespace& ns, std::ostream& out) {
   RenderBadBlocks(ns.bad_blocks, "        ", out);
 }
 
-void RenderBuses(const dax::Inventory& inv, std::ostream& out) {
+void RenderBuses(const probe::Inventory& inv, std::ostream& out) {
   out << "NVDIMM buses (libndctl):\n";
   if (inv.buses.empty()) out << "  none\n";
-  for (const dax::NdBus& bus : inv.buses) {
+  for (const probe::NdBus& bus : inv.buses) {
     out << "  " << bus.name << "  provider " << bus.provider_name << "  ("
         << ProviderMeaning(bus.provider) << ")\n";
-    for (const dax::NdRegion& r : bus.regions) {
+    for (const probe::NdRegion& r : bus.regions) {
       out << "    " << r.name << "  " << r.type << "  " << HumanBytes(r.size)
           << "  align " << HumanBytes(r.align) << "  numa "
           << NodeText(r.numa_node) << "  target node "
@@ -96,15 +96,15 @@ void RenderBuses(const dax::Inventory& inv, std::ostream& out) {
       if (r.resource != 0) out << "  at " << Hex(r.resource);
       out << "\n";
       RenderBadBlocks(r.bad_blocks, "      ", out);
-      for (const dax::Namespace& ns : r.namespaces) RenderNamespace(ns, out);
+      for (const probe::Namespace& ns : r.namespaces) RenderNamespace(ns, out);
     }
   }
 }
 
-void RenderDaxDevices(const dax::Inventory& inv, std::ostream& out) {
+void RenderDaxDevices(const probe::Inventory& inv, std::ostream& out) {
   out << "dax devices (libdaxctl):\n";
   if (inv.dax_devices.empty()) out << "  none\n";
-  for (const dax::DaxDevice& d : inv.dax_devices) {
+  for (const probe::DaxDevice& d : inv.dax_devices) {
     out << "  " << d.path << "  " << d.mode << "  " << HumanBytes(d.size)
         << "  align " << HumanBytes(d.align) << "  numa "
         << NodeText(d.numa_node) << "  target node " << NodeText(d.target_node)
@@ -113,30 +113,30 @@ void RenderDaxDevices(const dax::Inventory& inv, std::ostream& out) {
   }
 }
 
-void RenderMounts(const dax::Inventory& inv, std::ostream& out) {
+void RenderMounts(const probe::Inventory& inv, std::ostream& out) {
   out << "DAX-capable mounts (/proc/mounts):\n";
   if (inv.mounts.empty()) out << "  none\n";
-  for (const dax::DaxMount& m : inv.mounts) {
+  for (const probe::DaxMount& m : inv.mounts) {
     out << "  " << m.source << " on " << m.mount_point << "  " << m.fs_type
-        << "  dax=" << dax::DaxMountModeName(m.mode) << "\n";
+        << "  dax=" << probe::DaxMountModeName(m.mode) << "\n";
   }
 }
 
 }  // namespace
 
-json InventoryToJson(const dax::Inventory& inv) {
+json InventoryToJson(const probe::Inventory& inv) {
   json buses = json::array();
-  for (const dax::NdBus& bus : inv.buses) {
+  for (const probe::NdBus& bus : inv.buses) {
     json regions = json::array();
-    for (const dax::NdRegion& r : bus.regions)
+    for (const probe::NdRegion& r : bus.regions)
       regions.push_back(RegionToJson(r));
     buses.push_back({{"name", bus.name},
                      {"provider", bus.provider_name},
-                     {"provider_kind", dax::BusProviderName(bus.provider)},
+                     {"provider_kind", probe::BusProviderName(bus.provider)},
                      {"regions", regions}});
   }
   json devices = json::array();
-  for (const dax::DaxDevice& d : inv.dax_devices) {
+  for (const probe::DaxDevice& d : inv.dax_devices) {
     devices.push_back({{"name", d.name},
                        {"path", d.path},
                        {"region_id", d.region_id},
@@ -149,11 +149,11 @@ json InventoryToJson(const dax::Inventory& inv) {
                        {"resource", d.resource}});
   }
   json mounts = json::array();
-  for (const dax::DaxMount& m : inv.mounts) {
+  for (const probe::DaxMount& m : inv.mounts) {
     mounts.push_back({{"source", m.source},
                       {"mount_point", m.mount_point},
                       {"fs_type", m.fs_type},
-                      {"dax_mode", dax::DaxMountModeName(m.mode)},
+                      {"dax_mode", probe::DaxMountModeName(m.mode)},
                       {"options", m.options}});
   }
   return {{"buses", buses},
@@ -163,7 +163,7 @@ json InventoryToJson(const dax::Inventory& inv) {
           {"empty", inv.empty()}};
 }
 
-void RenderInventory(const dax::Inventory& inv, std::ostream& out) {
+void RenderInventory(const probe::Inventory& inv, std::ostream& out) {
   if (inv.empty()) {
     out << "No DAX on this machine: no NVDIMM buses, no dax devices, no "
            "DAX-capable mounts.\n"
@@ -183,7 +183,7 @@ int RunDevices(const Args& args, std::ostream& out, std::ostream& err) {
         << "'\n";
     return kExitUsage;
   }
-  StatusOr<dax::Inventory> inv = dax::Discover();
+  StatusOr<probe::Inventory> inv = probe::Discover();
   if (!inv.ok()) {
     err << "daxkv-inspect devices: " << inv.status().ToString() << "\n";
     return kExitOperational;

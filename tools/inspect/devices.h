@@ -1,4 +1,4 @@
-// `daxkv-inspect devices`: rendering of a dax::Inventory. Split from the
+// `daxkv-inspect devices`: rendering of a probe::Inventory. Split from the
 // command so tests can render synthetic inventories (a lab-like machine).
 #ifndef DAXKV_TOOLS_INSPECT_DEVICES_H_
 #define DAXKV_TOOLS_INSPECT_DEVICES_H_
@@ -6,12 +6,12 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 
-#include "dax/discovery.h"
+#include "probe/discovery.h"
 
 namespace daxkv::inspect {
 
-nlohmann::json InventoryToJson(const dax::Inventory& inv);
-void RenderInventory(const dax::Inventory& inv, std::ostream& out);
+nlohmann::json InventoryToJson(const probe::Inventory& inv);
+void RenderInventory(const probe::Inventory& inv, std::ostream& out);
 
 }  // namespace daxkv::inspect
 

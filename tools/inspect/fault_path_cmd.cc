@@ -2,8 +2,8 @@
 // features probed at run time, since both describe the running kernel.
 #include <nlohmann/json.hpp>
 
-#include "dax/fault_path.h"
-#include "dax/features.h"
+#include "probe/fault_path.h"
+#include "probe/features.h"
 #include "tools/inspect/cli.h"
 #include "tools/inspect/format.h"
 
@@ -12,16 +12,16 @@ namespace {
 
 using nlohmann::json;
 
-const char* PathMeaning(dax::DaxFaultPath p) {
+const char* PathMeaning(probe::DaxFaultPath p) {
   switch (p) {
-    case dax::DaxFaultPath::kLegacy:
+    case probe::DaxFaultPath::kLegacy:
       return "DAX faults insert special/devmap PTEs and PMDs "
              "(vmf_insert_pfn*); DAX pages have no refcount or mapcount";
-    case dax::DaxFaultPath::kRefcounted:
+    case probe::DaxFaultPath::kRefcounted:
       return "DAX faults take page references like the page cache "
              "(vmf_insert_page_mkwrite / vmf_insert_folio_pmd); a read-mapped "
              "PTE is upgraded in place on write";
-    case dax::DaxFaultPath::kUnknown:
+    case probe::DaxFaultPath::kUnknown:
       return "the evidence fits neither path";
   }
   return "";
@@ -41,8 +41,8 @@ json SmapsToJson(const dax::SmapsVma& c) {
           {"vm_flags", c.vm_flags}};
 }
 
-json FeaturesToJson(const dax::KernelFeatures& f) {
-  auto probe = [](const dax::ProbeResult& p) {
+json FeaturesToJson(const probe::KernelFeatures& f) {
+  auto probe = [](const probe::ProbeResult& p) {
     return json{{"available", p.available}, {"detail", p.detail}};
   };
   return {
@@ -55,7 +55,7 @@ json FeaturesToJson(const dax::KernelFeatures& f) {
         {"opened_via", f.userfaultfd.opened_via},
         {"error", f.userfaultfd.error},
         {"features", f.userfaultfd.features},
-        {"feature_names", dax::UffdFeatureNames(f.userfaultfd.features)},
+        {"feature_names", probe::UffdFeatureNames(f.userfaultfd.features)},
         {"ioctls", f.userfaultfd.ioctls}}},
       {"pagemap_scan", probe(f.pagemap_scan)},
       {"io_uring", probe(f.io_uring)},
@@ -70,18 +70,19 @@ json FeaturesToJson(const dax::KernelFeatures& f) {
   };
 }
 
-std::string YesNo(const dax::ProbeResult& p) {
+std::string YesNo(const probe::ProbeResult& p) {
   return p.available ? "yes" : "no (" + p.detail + ")";
 }
 
-void RenderFeatures(const dax::KernelFeatures& f, std::ostream& out) {
+void RenderFeatures(const probe::KernelFeatures& f, std::ostream& out) {
   out << "kernel features (probed, not inferred from the release):\n";
   out << "  userfaultfd:   ";
   if (f.userfaultfd.available) {
     out << "yes, via " << f.userfaultfd.opened_via << ", features "
         << Hex(f.userfaultfd.features);
     size_t column = 80;  // forces a new, indented line for the first name
-    for (const std::string& n : dax::UffdFeatureNames(f.userfaultfd.features)) {
+    for (const std::string& n :
+         probe::UffdFeatureNames(f.userfaultfd.features)) {
       if (column + n.size() > 78) {
         out << "\n                ";
         column = 16;
@@ -107,11 +108,46 @@ void RenderFeatures(const dax::KernelFeatures& f, std::ostream& out) {
       << (f.cpu_clflushopt ? "yes" : "no") << ")\n";
 }
 
-void RenderReport(const dax::FaultPathReport& r, std::ostream& out) {
-  out << "DAX fault path: " << dax::DaxFaultPathName(r.path) << " (from "
-      << dax::FaultPathSourceName(r.source) << ")\n";
+json FunctionsToJson(const probe::FaultPathReport& r) {
+  json hits = json::object();
+  for (const auto& [name, n] : r.function_hits) hits[name] = n;
+  return {{"status", r.functions_status},
+          {"fault_path", probe::DaxFaultPathName(r.functions_path)},
+          {"reasoning", r.functions_reasoning},
+          {"hits", hits},
+          {"symbols_fault_path", probe::DaxFaultPathName(r.symbols_path)},
+          {"symbols_reasoning", r.symbols_reasoning}};
+}
+
+// The kernel functions that ran during the two reads (nonzero ones).
+void RenderFunctions(const probe::FaultPathReport& r, std::ostream& out) {
+  if (r.functions_status != "counted") {
+    out << "  kernel functions: not counted (" << r.functions_status
+        << "); the verdict rests on smaps\n";
+    return;
+  }
+  out << "  kernel functions (kprobe hits during the two reads): "
+      << probe::DaxFaultPathName(r.functions_path) << "\n           ";
+  size_t column = 11;
+  for (const auto& [name, n] : r.function_hits) {
+    if (n == 0) continue;
+    std::string item = name + " " + std::to_string(n) + "  ";
+    if (column + item.size() > 78) {
+      out << "\n           ";
+      column = 11;
+    }
+    out << item;
+    column += item.size();
+  }
+  out << "\n  symbols:  " << probe::DaxFaultPathName(r.symbols_path) << " ("
+      << r.symbols_reasoning << ")\n";
+}
+
+void RenderReport(const probe::FaultPathReport& r, std::ostream& out) {
+  out << "DAX fault path: " << probe::DaxFaultPathName(r.path) << " (from "
+      << probe::FaultPathSourceName(r.source) << ")\n";
   out << "  kernel:   " << r.kernel_release << "\n";
-  if (r.source == dax::FaultPathSource::kEvidence) {
+  if (r.source != probe::FaultPathSource::kKernelRelease) {
     const dax::SmapsVma& c = r.parent;
     out << "  evidence: " << r.evidence_path << ", "
         << HumanBytes(r.mapped_bytes)
@@ -120,6 +156,9 @@ void RenderReport(const dax::FaultPathReport& r, std::ostream& out) {
         << " kB  Shared_Clean " << c.shared_clean_kb << " kB  Private_Clean "
         << c.private_clean_kb << " kB  FilePmdMapped " << c.file_pmd_mapped_kb
         << " kB\n";
+  }
+  if (r.source != probe::FaultPathSource::kKernelRelease) {
+    RenderFunctions(r, out);
   }
   out << "  why:      " << r.reasoning << "\n";
   out << "  meaning:  " << PathMeaning(r.path) << "\n";
@@ -135,7 +174,7 @@ int RunFaultPath(const Args& args, std::ostream& out, std::ostream& err) {
         << args.positional[0] << "' (use --path)\n";
     return kExitUsage;
   }
-  dax::FaultPathOptions options;
+  probe::FaultPathOptions options;
   options.evidence_path = args.Value("path");
   if (!args.Value("length").empty() &&
       (!ParseByteSize(args.Value("length"), &options.length) ||
@@ -144,22 +183,25 @@ int RunFaultPath(const Args& args, std::ostream& out, std::ostream& err) {
         << "'\n";
     return kExitUsage;
   }
-  StatusOr<dax::FaultPathReport> report = dax::DetectFaultPath(options);
+  StatusOr<probe::FaultPathReport> report = probe::DetectFaultPath(options);
   if (!report.ok()) {
     err << "daxkv-inspect fault-path: " << report.status().ToString() << "\n";
     return kExitOperational;
   }
-  dax::KernelFeatures features = dax::ProbeKernelFeatures();
+  probe::KernelFeatures features = probe::ProbeKernelFeatures();
   if (args.Has("json")) {
-    json j = {{"fault_path", dax::DaxFaultPathName(report->path)},
-              {"source", dax::FaultPathSourceName(report->source)},
+    json j = {{"fault_path", probe::DaxFaultPathName(report->path)},
+              {"source", probe::FaultPathSourceName(report->source)},
               {"kernel_release", report->kernel_release},
               {"evidence_path", report->evidence_path},
               {"mapped_bytes", report->mapped_bytes},
               {"reasoning", report->reasoning},
               {"kernel_features", FeaturesToJson(features)}};
-    if (report->source == dax::FaultPathSource::kEvidence) {
+    if (report->source != probe::FaultPathSource::kKernelRelease) {
       j["smaps"] = SmapsToJson(report->parent);
+      j["smaps_fault_path"] = probe::DaxFaultPathName(report->smaps_path);
+      j["smaps_reasoning"] = report->smaps_reasoning;
+      j["kernel_functions"] = FunctionsToJson(*report);
     }
     out << j.dump(2) << "\n";
   } else {

@@ -3,10 +3,10 @@
 #include <filesystem>
 #include <memory>
 
-#include "dax/features.h"
-#include "dax/page_state.h"
 #include "dax/region.h"
-#include "dax/system_info.h"
+#include "probe/features.h"
+#include "probe/page_state.h"
+#include "probe/system_info.h"
 #include "tools/inspect/cli.h"
 #include "tools/inspect/pages_render.h"
 
@@ -48,7 +48,7 @@ bool ParseAddrRange(const std::string& text, uint64_t* start, uint64_t* end) {
 // Returns the page faults the touch took on this thread.
 uint64_t Touch(dax::Region& region, uint64_t offset, uint64_t length,
                bool write) {
-  const dax::FaultCounts before = dax::ThreadFaultCounts();
+  const probe::FaultCounts before = probe::ThreadFaultCounts();
   volatile char* p = region.data() + offset;
   for (uint64_t off = 0; off < length; off += kPage) {
     char c = p[off];
@@ -56,36 +56,39 @@ uint64_t Touch(dax::Region& region, uint64_t offset, uint64_t length,
     // medium as it was; only the write fault is wanted.
     if (write) p[off] = c;
   }
-  const uint64_t faults = dax::ThreadFaultCounts().total() - before.total();
+  const uint64_t faults = probe::ThreadFaultCounts().total() - before.total();
   if (write) region.Persist(region.data() + offset, length);
   return faults;
 }
 
 // Fills report->pfns and pfn_visible from pagemap + kpageflags (root).
 void AddPfns(pid_t pid, PagesReport* report) {
-  const std::vector<dax::PageRange>& ranges = report->scan.ranges;
+  const std::vector<probe::PageRange>& ranges = report->scan.ranges;
   report->pfns.assign(ranges.size(), std::nullopt);
   for (size_t i = 0; i < ranges.size() && i < kMaxPfnLookups; ++i) {
-    if (!(ranges[i].categories & dax::kPageIsPresent)) continue;
-    StatusOr<std::vector<dax::PagemapEntry>> e =
-        dax::ReadPagemap(ranges[i].start, ranges[i].start + kPage, pid);
+    if (!(ranges[i].categories & probe::kPageIsPresent)) continue;
+    StatusOr<std::vector<probe::PagemapEntry>> e =
+        probe::ReadPagemap(ranges[i].start, ranges[i].start + kPage, pid);
     if (!e.ok() || e->empty() || (*e)[0].pfn == 0) continue;
     RangePfn p;
     p.pfn = (*e)[0].pfn;
-    StatusOr<std::vector<uint64_t>> flags = dax::ReadKpageflags(p.pfn, 1);
+    StatusOr<std::vector<uint64_t>> flags = probe::ReadKpageflags(p.pfn, 1);
     p.kpageflags_known = flags.ok() && flags->size() == 1;
     if (p.kpageflags_known) p.kpageflags = (*flags)[0];
+    StatusOr<std::vector<uint64_t>> count = probe::ReadKpagecount(p.pfn, 1);
+    p.kpagecount_known = count.ok() && count->size() == 1;
+    if (p.kpagecount_known) p.kpagecount = (*count)[0];
     report->pfns[i] = p;
     report->pfn_visible = true;
   }
 }
 
 PagesError Finish(const Args& args, pid_t pid, PagesReport* report) {
-  dax::PageScanOptions options;
+  probe::PageScanOptions options;
   options.pid = pid;
   options.force_pagemap_read = args.Has("pagemap-read");
-  StatusOr<dax::PageScanResult> scan =
-      dax::ScanPages(report->start, report->end, options);
+  StatusOr<probe::PageScanResult> scan =
+      probe::ScanPages(report->start, report->end, options);
   if (!scan.ok()) return {kExitOperational, scan.status().ToString()};
   report->scan = std::move(*scan);
   StatusOr<dax::SmapsVma> vma = dax::ReadSmapsVma(report->start, pid);
@@ -169,10 +172,10 @@ PagesError InspectPath(const Args& args, PagesReport* report) {
   PagesError e = ParseWindow(args, (*region)->size(), &offset, &length);
   if (e.code != kExitOk) return e;
   if (args.Has("clear-soft-dirty")) {
-    Status s = dax::ClearSoftDirty();
+    Status s = probe::ClearSoftDirty();
     if (!s.ok()) return {kExitOperational, s.ToString()};
     report->soft_dirty_cleared = true;
-    report->soft_dirty_supported = dax::ProbeSoftDirty().available;
+    report->soft_dirty_supported = probe::ProbeSoftDirty().available;
   }
   if (!touch.empty()) {
     report->touch_faults = Touch(**region, offset, length, touch == "write");

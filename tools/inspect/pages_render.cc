@@ -22,7 +22,7 @@ const char* const kLegend =
 // PAGE_IS_WRITTEN is set on every page of a VMA without uffd-wp; drop it
 // there so nobody reads it as "written".
 uint64_t ShownCategories(const PagesReport& r, uint64_t categories) {
-  return r.written_tracked ? categories : categories & ~dax::kPageIsWritten;
+  return r.written_tracked ? categories : categories & ~probe::kPageIsWritten;
 }
 
 uint64_t ChunkBytes(uint64_t length) {
@@ -35,11 +35,11 @@ uint64_t ChunkBytes(uint64_t length) {
 // end inside the chunk.
 std::set<char> ChunkChars(const PagesReport& r, uint64_t cs, uint64_t ce,
                           size_t* i) {
-  const std::vector<dax::PageRange>& ranges = r.scan.ranges;
+  const std::vector<probe::PageRange>& ranges = r.scan.ranges;
   std::set<char> seen;
   uint64_t pos = cs;
   while (*i < ranges.size() && ranges[*i].start < ce) {
-    const dax::PageRange& range = ranges[*i];
+    const probe::PageRange& range = ranges[*i];
     if (range.end <= cs) {
       ++*i;
       continue;
@@ -57,18 +57,22 @@ std::set<char> ChunkChars(const PagesReport& r, uint64_t cs, uint64_t ce,
 }
 
 json RangeToJson(const PagesReport& r, size_t idx) {
-  const dax::PageRange& range = r.scan.ranges[idx];
+  const probe::PageRange& range = r.scan.ranges[idx];
   json j = {{"start", range.start},
             {"end", range.end},
             {"offset", range.start - r.start + r.base_offset},
             {"pages", range.pages()},
             {"categories",
-             dax::PageCategoryNames(ShownCategories(r, range.categories))}};
+             probe::PageCategoryNames(ShownCategories(r, range.categories))}};
   if (idx < r.pfns.size() && r.pfns[idx]) {
     const RangePfn& p = *r.pfns[idx];
     j["first_pfn"] = p.pfn;
     j["kpageflags"] =
         p.kpageflags_known ? json(KpageflagNames(p.kpageflags)) : json(nullptr);
+    j["kpageflags_raw"] =
+        p.kpageflags_known ? json(p.kpageflags) : json(nullptr);
+    j["kpagecount"] = p.kpagecount_known ? json(p.kpagecount) : json(nullptr);
+    j["pfn_state"] = PfnText(p);
   }
   return j;
 }
@@ -91,18 +95,16 @@ void RenderRanges(const PagesReport& r, std::ostream& out) {
   out << "  ranges (offset, pages, state):\n";
   if (r.scan.ranges.empty()) out << "    none: no page is present\n";
   for (size_t i = 0; i < r.scan.ranges.size(); ++i) {
-    const dax::PageRange& range = r.scan.ranges[i];
+    const probe::PageRange& range = r.scan.ranges[i];
     out << "    +" << Hex(range.start - r.start + r.base_offset) << " .. +"
         << Hex(range.end - r.start + r.base_offset) << "  " << range.pages()
         << " pages  "
-        << (range.categories == 0
-                ? std::string("not present")
-                : dax::PageCategoryNames(ShownCategories(r, range.categories)));
+        << (range.categories == 0 ? std::string("not present")
+                                  : probe::PageCategoryNames(
+                                        ShownCategories(r, range.categories)));
     if (i < r.pfns.size() && r.pfns[i]) {
       const RangePfn& p = *r.pfns[i];
-      out << "  pfn " << Hex(p.pfn) << " flags "
-          << (p.kpageflags_known ? KpageflagNames(p.kpageflags)
-                                 : std::string("(none: not in kpageflags)"));
+      out << "  pfn " << Hex(p.pfn) << " " << PfnText(p);
     }
     out << "\n";
   }
@@ -128,16 +130,16 @@ void RenderTouch(const PagesReport& r, std::ostream& out) {
 }
 
 void RenderTotals(const PagesReport& r, std::ostream& out) {
-  const dax::PageScanResult& s = r.scan;
+  const probe::PageScanResult& s = r.scan;
   const uint64_t total = (r.end - r.start) / kPage;
   out << "  totals: " << total << " pages; present "
-      << s.CountPages(dax::kPageIsPresent) << ", huge-mapped "
-      << s.CountPages(dax::kPageIsPresent | dax::kPageIsHuge) << ", file "
-      << s.CountPages(dax::kPageIsPresent | dax::kPageIsFile) << ", swapped "
-      << s.CountPages(dax::kPageIsSwapped) << ", zero-page "
-      << s.CountPages(dax::kPageIsPfnZero) << "\n";
+      << s.CountPages(probe::kPageIsPresent) << ", huge-mapped "
+      << s.CountPages(probe::kPageIsPresent | probe::kPageIsHuge) << ", file "
+      << s.CountPages(probe::kPageIsPresent | probe::kPageIsFile)
+      << ", swapped " << s.CountPages(probe::kPageIsSwapped) << ", zero-page "
+      << s.CountPages(probe::kPageIsPfnZero) << "\n";
   if (r.written_tracked) {
-    out << "  written since last clear: " << s.CountPages(dax::kPageIsWritten)
+    out << "  written since last clear: " << s.CountPages(probe::kPageIsWritten)
         << " pages (userfaultfd WP)\n";
   } else {
     out << "  written since last clear: not tracked (VMA not registered for "
@@ -148,7 +150,7 @@ void RenderTotals(const PagesReport& r, std::ostream& out) {
            "(CONFIG_MEM_SOFT_DIRTY off)\n";
   } else if (r.soft_dirty_cleared) {
     out << "  soft-dirty since the clear: "
-        << s.CountPages(dax::kPageIsPresent | dax::kPageIsSoftDirty)
+        << s.CountPages(probe::kPageIsPresent | probe::kPageIsSoftDirty)
         << " pages\n";
   }
 }
@@ -156,13 +158,13 @@ void RenderTotals(const PagesReport& r, std::ostream& out) {
 }  // namespace
 
 char PageChar(uint64_t c, bool written_tracked, bool soft_dirty) {
-  if (!(c & dax::kPageIsPresent)) {
-    return (c & dax::kPageIsSwapped) ? 's' : '.';
+  if (!(c & probe::kPageIsPresent)) {
+    return (c & probe::kPageIsSwapped) ? 's' : '.';
   }
-  if (c & dax::kPageIsPfnZero) return '0';
-  const bool huge = c & dax::kPageIsHuge;
-  if (written_tracked && (c & dax::kPageIsWritten)) return huge ? 'W' : 'w';
-  if (soft_dirty && (c & dax::kPageIsSoftDirty)) return huge ? 'D' : 'd';
+  if (c & probe::kPageIsPfnZero) return '0';
+  const bool huge = c & probe::kPageIsHuge;
+  if (written_tracked && (c & probe::kPageIsWritten)) return huge ? 'W' : 'w';
+  if (soft_dirty && (c & probe::kPageIsSoftDirty)) return huge ? 'D' : 'd';
   return huge ? 'H' : 'p';
 }
 
@@ -185,10 +187,25 @@ Picture DrawPicture(const PagesReport& r) {
   return pic;
 }
 
+std::string PfnText(const RangePfn& p) {
+  if (!p.kpageflags_known) {
+    return "flags: none exported (the PFN lies past the end of "
+           "/proc/kpageflags, i.e. above the kernel's max_pfn: device "
+           "memory such as an NVDIMM)";
+  }
+  std::string out = "flags " + KpageflagNames(p.kpageflags);
+  if (p.kpagecount_known) out += ", kpagecount " + std::to_string(p.kpagecount);
+  return out;
+}
+
 std::string KpageflagNames(uint64_t flags) {
   constexpr uint64_t kNoPage = uint64_t{1} << 20;
   if (flags == kNoPage)
     return "nopage (no struct page exported: ZONE_DEVICE/DAX)";
+  if (flags == 0) {
+    return "0 (no KPF flags: newer kernels report 0, not nopage, for a PFN "
+           "without an online struct page, such as ZONE_DEVICE/DAX memory)";
+  }
   static const char* const kNames[] = {
       "locked",    "error",     "referenced", "uptodate",    "dirty",
       "lru",       "active",    "slab",       "writeback",   "reclaim",
@@ -209,8 +226,8 @@ void RenderPages(const PagesReport& r, std::ostream& out) {
   out << "pages of " << r.target << ": +" << Hex(r.base_offset) << ", "
       << HumanBytes(r.end - r.start) << " at " << Hex(r.start);
   if (!r.touch.empty()) out << " (touched: " << r.touch << ")";
-  out << "\n  method: " << dax::PageScanMethodName(r.scan.method);
-  if (r.scan.method == dax::PageScanMethod::kPagemapRead) {
+  out << "\n  method: " << probe::PageScanMethodName(r.scan.method);
+  if (r.scan.method == probe::PageScanMethod::kPagemapRead) {
     out << " (no PAGEMAP_SCAN: present/swapped/file/soft-dirty only)";
   }
   out << "\n";
@@ -244,7 +261,7 @@ json PagesToJson(const PagesReport& r) {
     ranges.push_back(RangeToJson(r, i));
   }
   Picture pic = DrawPicture(r);
-  const dax::PageScanResult& s = r.scan;
+  const probe::PageScanResult& s = r.scan;
   json j = {
       {"target", r.target},
       {"start", r.start},
@@ -253,8 +270,8 @@ json PagesToJson(const PagesReport& r) {
       {"length", r.end - r.start},
       {"touch", r.touch},
       {"touch_faults", r.touch_faults},
-      {"method", dax::PageScanMethodName(s.method)},
-      {"known_categories", dax::PageCategoryNames(s.known_categories)},
+      {"method", probe::PageScanMethodName(s.method)},
+      {"known_categories", probe::PageCategoryNames(s.known_categories)},
       {"written_tracked", r.written_tracked},
       {"soft_dirty_cleared", r.soft_dirty_cleared},
       {"soft_dirty_supported", r.soft_dirty_supported},
@@ -262,11 +279,12 @@ json PagesToJson(const PagesReport& r) {
       {"ranges", ranges},
       {"totals",
        {{"pages", (r.end - r.start) / kPage},
-        {"present", s.CountPages(dax::kPageIsPresent)},
-        {"huge", s.CountPages(dax::kPageIsPresent | dax::kPageIsHuge)},
-        {"written", r.written_tracked ? json(s.CountPages(dax::kPageIsWritten))
-                                      : json(nullptr)},
-        {"swapped", s.CountPages(dax::kPageIsSwapped)}}},
+        {"present", s.CountPages(probe::kPageIsPresent)},
+        {"huge", s.CountPages(probe::kPageIsPresent | probe::kPageIsHuge)},
+        {"written", r.written_tracked
+                        ? json(s.CountPages(probe::kPageIsWritten))
+                        : json(nullptr)},
+        {"swapped", s.CountPages(probe::kPageIsSwapped)}}},
       {"picture", {{"unit_bytes", pic.unit_bytes}, {"rows", pic.rows}}},
   };
   if (r.vma) j["vma"] = VmaToJson(*r.vma);

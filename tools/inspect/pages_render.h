@@ -11,15 +11,19 @@
 #include <string>
 #include <vector>
 
-#include "dax/page_state.h"
+#include "probe/page_state.h"
 
 namespace daxkv::inspect {
 
 // Root-only detail for the first page of one range.
 struct RangePfn {
   uint64_t pfn = 0;
-  bool kpageflags_known = false;  // false: the kernel has no entry (DAX)
+  // false: /proc/kpageflags ends before this PFN (device memory above the
+  // kernel's max_pfn, e.g. a QEMU NVDIMM)
+  bool kpageflags_known = false;
   uint64_t kpageflags = 0;
+  bool kpagecount_known = false;
+  uint64_t kpagecount = 0;  // /proc/kpagecount: the page's map count
 };
 
 struct PagesReport {
@@ -31,7 +35,7 @@ struct PagesReport {
   uint64_t touch_faults = 0;  // page faults the touch took (this thread)
   bool soft_dirty_cleared = false;
   bool soft_dirty_supported = true;  // the kernel tracks soft-dirty at all
-  dax::PageScanResult scan;
+  probe::PageScanResult scan;
   std::optional<dax::SmapsVma> vma;
   // PAGE_IS_WRITTEN means "written since the last clear" only in a VMA
   // registered for userfaultfd write-protection ("uw" in VmFlags).
@@ -53,8 +57,12 @@ struct Picture {
 // ':' marks a chunk whose pages differ.
 Picture DrawPicture(const PagesReport& report);
 
-// "lru|mmap|thp" for the KPF_* bits of /proc/kpageflags.
+// "lru|mmap|thp" for the KPF_* bits of /proc/kpageflags, and what the
+// kernel means where it exports no flags: 6.1 answers KPF_NOPAGE for a PFN
+// with no online struct page (ZONE_DEVICE/DAX); 7.x answers 0.
 std::string KpageflagNames(uint64_t flags);
+// The flags and map count of one PFN as the kernel exposes them.
+std::string PfnText(const RangePfn& p);
 
 void RenderPages(const PagesReport& report, std::ostream& out);
 nlohmann::json PagesToJson(const PagesReport& report);

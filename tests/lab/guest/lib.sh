@@ -6,6 +6,7 @@
 #   @@RESULT step=S phase=P rc=N secs=T total=N passed=N failed=N skipped=N
 #   @@RESULT step=S phase=P rc=NOTBUILT        binary missing from bin/
 #   @@TEST step=S phase=P status=FAILED|SKIPPED name=Suite.Test
+#   @@KERNEL_PATH expected=legacy|refcounted|unknown release=R
 #   @@FILE name=N  ...base64...  @@ENDFILE name=N
 # Step output itself goes to the console (ttyS0, the host's console.log).
 
@@ -91,12 +92,47 @@ wait_for() {  # wait_for PATH SECONDS
   [ -e "$1" ]
 }
 
-# setup_ns MODE ALIGN: reconfigures namespace0.0 (devdax or fsdax).
+# expected_fault_path: exports DAXKV_TEST_FAULT_PATH, the DAX fault path
+# this kernel must show, from its own symbols: vmf_insert_page_mkwrite
+# exists only where the refcounted ZONE_DEVICE DAX series landed (6.15);
+# reports it as @@KERNEL_PATH. Every evidence check compares against it.
+expected_fault_path() {
+  if grep -q ' vmf_insert_page_mkwrite$' /proc/kallsyms; then
+    export DAXKV_TEST_FAULT_PATH=refcounted
+  elif grep -q ' vmf_insert_mixed_mkwrite$' /proc/kallsyms; then
+    export DAXKV_TEST_FAULT_PATH=legacy
+  else
+    export DAXKV_TEST_FAULT_PATH=unknown
+  fi
+  mark "KERNEL_PATH expected=$DAXKV_TEST_FAULT_PATH release=$(uname -r)"
+}
+
+# setup_ns MODE ALIGN: reconfigures namespace0.0 (devdax or fsdax), or
+# creates it in region0 where the region has none yet (a fresh CXL region).
 setup_ns() {
-  echo "==== lab setup: ndctl create-namespace -m $1 -a $2"
-  if ! ndctl create-namespace -f -e namespace0.0 -m "$1" -a "$2"; then
-    mark "SETUP phase=$PHASE ok=0 what=\"ndctl create-namespace -m $1 -a $2 failed\""
+  where="-e namespace0.0"
+  [ -n "$(ndctl list -n namespace0.0 2>/dev/null)" ] || where="-r region0"
+  echo "==== lab setup: ndctl create-namespace $where -m $1 -a $2"
+  # shellcheck disable=SC2086  # $where is two words
+  if ! ndctl create-namespace -f $where -m "$1" -a "$2"; then
+    mark "SETUP phase=$PHASE ok=0 what=\"ndctl create-namespace $where -m $1 -a $2 failed\""
     return 1
   fi
   return 0
+}
+
+# setup_cxl_region: a pmem region on the CXL type-3 memdev through the
+# root decoder (cxl create-region), which the kernel's cxl_pmem driver
+# turns into an nvdimm region (provider CXL) for setup_ns.
+setup_cxl_region() {
+  decoder=$(cxl list -D -d root | sed -n 's/.*"decoder":"\([^"]*\)".*/\1/p' | head -n1)
+  memdev=$(cxl list -M | sed -n 's/.*"memdev":"\([^"]*\)".*/\1/p' | head -n1)
+  echo "==== lab setup: cxl create-region -m -d $decoder -t pmem -w 1 $memdev"
+  if [ -z "$decoder" ] || [ -z "$memdev" ] ||
+    ! cxl create-region -m -d "$decoder" -t pmem -w 1 "$memdev"; then
+    cxl list -vvv
+    mark "SETUP phase=cxl-region ok=0 what=\"cxl create-region on '$decoder' '$memdev' failed\""
+    return 1
+  fi
+  mark "SETUP phase=cxl-region ok=1 what=\"$(cxl list -R | tr -d ' \n' | tr '"' "'")\""
 }

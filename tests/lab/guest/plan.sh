@@ -8,6 +8,7 @@ exec 3>/dev/ttyS1
 FLAVOUR=$(cmdline_arg lab.flavour)
 STEP_LIMIT=$(cmdline_arg lab.step_timeout)
 STEP_LIMIT=${STEP_LIMIT:-300}
+SEEDS=$(cmdline_arg lab.seeds)
 # The crash harness's operation counts, scaled for software emulation.
 DAXKV_CRASH_SCALE=$(cmdline_arg lab.crash_scale)
 export DAXKV_CRASH_SCALE=${DAXKV_CRASH_SCALE:-0.05}
@@ -16,9 +17,8 @@ export DAXKV_CRASH_SCALE=${DAXKV_CRASH_SCALE:-0.05}
 ENGINE_TEST=$(cmdline_arg lab.engine_test)
 
 echo "==== lab plan: flavour $FLAVOUR, kernel $(uname -r)"
-ndctl list -RNu >/tmp/ndctl.json
-cat /tmp/ndctl.json
-send_file "ndctl-$FLAVOUR.json" /tmp/ndctl.json
+
+expected_fault_path
 
 # wipe PATH: zeroes the head of a pool target (superblocks included) so the
 # next step starts from a blank pool; devdax cannot be written with write(2),
@@ -47,14 +47,16 @@ dax_steps() {
     export DAXKV_TEST_DEVDAX=$target
     unset DAXKV_TEST_FSDAX_DIR
     pool=$target poolsize="" fbflag="--devdax=$target"
-    fbfilter='^touch/(devdax|anon)/'
+    fbfilter='^touch/(devdax/|anon/4k/write/iter)'
   else
     export DAXKV_TEST_FSDAX_DIR=$target
     unset DAXKV_TEST_DEVDAX
     pool=$target/daxkv.pool poolsize=256M fbflag="--fsdax=$target"
-    fbfilter='^touch/(fsdax|fsdax-sync|file-shared|anon)/'
+    fbfilter='^touch/(fsdax/|fsdax-sync/|file-shared/4k/(write|upgrade)|anon/4k/write/iter)'
   fi
   run_step dax_test "$STEP_LIMIT" dax_test
+  # The kernel probes' real-device tests (discovery, features, fault path).
+  run_step probe_test "$STEP_LIMIT" probe_test
   if [ "$PHASE" != devdax-4K ]; then
     if [ "$PHASE" = devdax-2M ] && [ "$ENGINE_TEST" = 1 ]; then
       run_step engine_test "$STEP_LIMIT" engine_test
@@ -80,20 +82,38 @@ dax_steps() {
     wipe "$pool"
   fi
   rm -f /tmp/fb.json
+  # --kernel_functions=on: every DAX case must carry its kprobe evidence.
   run_step faultbench "$STEP_LIMIT" daxkv-faultbench --short "$fbflag" \
-    --file_dir=/var/tmp --benchmark_filter="$fbfilter" \
+    --file_dir=/var/tmp --benchmark_filter="$fbfilter" --kernel_functions=on \
     --benchmark_out=/tmp/fb.json --benchmark_out_format=json
   send_file "faultbench-$PHASE.json" /tmp/fb.json
 }
 
-# The guest boots Debian's 6.1 kernel, older than the refcounted DAX fault
-# path (Linux 6.15): the evidence must show the legacy path.
-export DAXKV_TEST_FAULT_PATH=legacy
+# The other seeds (uffd MINOR/MOVE, PAGEMAP_SCAN + WP_ASYNC vs soft-dirty
+# vs mprotect, fork with pinned pages): anonymous memory and memfd, so once
+# per boot, next to the host's figures of the same cases.
+seed_steps() {
+  PHASE=seeds
+  rm -f /tmp/fb.json
+  run_step faultbench "$STEP_LIMIT" daxkv-faultbench --short \
+    --benchmark_filter='^(uffd|dirty|fork)/|^touch/anon/4k/write/iter' \
+    --benchmark_out=/tmp/fb.json --benchmark_out_format=json
+  send_file "faultbench-seeds.json" /tmp/fb.json
+}
 
 case "$FLAVOUR" in
   memmap) export DAXKV_TEST_PROVIDER=e820 ;;
   nvdimm) export DAXKV_TEST_PROVIDER=ACPI.NFIT ;;
+  cxl)
+    export DAXKV_TEST_PROVIDER=CXL
+    setup_cxl_region
+    ;;
 esac
+ndctl list -RNu >/tmp/ndctl.json
+cat /tmp/ndctl.json
+send_file "ndctl-$FLAVOUR.json" /tmp/ndctl.json
+
+[ "$SEEDS" = 1 ] && seed_steps
 
 PHASE=devdax-2M
 if setup_ns devdax 2M && wait_for /dev/dax0.0 10; then
@@ -109,7 +129,7 @@ fi
 
 PHASE=fsdax
 if setup_ns fsdax 2M && wait_for /dev/pmem0 10 &&
-  mkfs.ext4 -q -F -b 4096 /dev/pmem0 && mount -o dax /dev/pmem0 /mnt/pmem; then
+  mkfs.ext4 -q -F -b 4096 -E stride=512,stripe_width=512 /dev/pmem0 && mount -o dax /dev/pmem0 /mnt/pmem; then
   mark "SETUP phase=$PHASE ok=1 what=\"ext4 -o dax on /dev/pmem0: $(grep /mnt/pmem /proc/mounts)\""
   dax_steps fsdax /mnt/pmem
   umount /mnt/pmem

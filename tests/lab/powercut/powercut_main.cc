@@ -12,13 +12,16 @@
 //       The host checks every acknowledged write against these lines.
 //   daxkv-powercut wipe   --path=P [--bytes=N]
 //       Zeroes the first N bytes (default: all) of the region with
-//       non-temporal stores, so the next user finds a blank pool (the
-//       superblocks live in the first 8 KiB; segments of an older pool carry
-//       its uuid and are ignored); devdax cannot be cleared with write(2).
+//       non-temporal stores, and the page of every segment header left
+//       beyond them, so the next user finds a blank region: the engine
+//       refuses to format over the segments of an older pool (it offers to
+//       rebuild its superblock instead). devdax cannot be cleared with
+//       write(2).
 //
 // Exit status: 0 on success, 1 on any error (named on stderr).
 #include <gflags/gflags.h>
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <memory>
@@ -28,6 +31,7 @@
 #include "base/crc32c.h"
 #include "dax/region.h"
 #include "engine/db.h"
+#include "engine/superblock_rebuild.h"
 #include "tests/lab/powercut/workload.h"
 
 DEFINE_string(path, "", "pool: /dev/daxX.Y, or a file on an fsdax mount");
@@ -110,15 +114,30 @@ int Verify() {
   return bad == 0 ? 0 : 1;
 }
 
+constexpr size_t kHeaderPage = 4096;
+
 int Wipe() {
   dax::OpenOptions options;
   auto region = dax::OpenRegion(FLAGS_path, options);
   if (!region.ok()) return Fail("open " + FLAGS_path, region.status());
   size_t n = (*region)->size();
   if (FLAGS_bytes != 0 && FLAGS_bytes < n) n = FLAGS_bytes;
+  dax::Region& r = **region;
   // Durability: Set without kMemNoFlush/kMemNoDrain is durable on return.
-  (*region)->Set((*region)->data(), 0, n, dax::kMemNonTemporal);
-  std::printf("wiped %zu bytes of %s\n", n, FLAGS_path.c_str());
+  r.Set(r.data(), 0, n, dax::kMemNonTemporal);
+  size_t headers = 0;
+  if (n < r.size()) {
+    const engine::SegmentEvidence ev =
+        engine::FindSegmentEvidence(r.data(), r.size());
+    for (uint64_t off : ev.offsets) {
+      const size_t len = std::min<size_t>(kHeaderPage, r.size() - off);
+      // Durability: as above; a crash between two leaves fewer headers.
+      r.Set(r.data() + off, 0, len, dax::kMemNonTemporal);
+      ++headers;
+    }
+  }
+  std::printf("wiped %zu bytes and %zu segment headers of %s\n", n, headers,
+              FLAGS_path.c_str());
   return 0;
 }
 
