@@ -12,14 +12,16 @@
 
 #include "engine/borrowed_region.h"
 #include "tests/engine/crash_harness.h"
+#include "tests/support/env.h"
+#include "tests/support/status_matchers.h"
 
 namespace daxkv::engine::crash {
 
 namespace internal {
 
 inline std::optional<uint64_t> EnvU64(const char* name) {
-  const char* v = std::getenv(name);
-  if (v == nullptr || *v == '\0') return std::nullopt;
+  const char* v = ::daxkv::testing::Env(name);
+  if (v == nullptr) return std::nullopt;
   return std::strtoull(v, nullptr, 10);
 }
 
@@ -112,7 +114,7 @@ inline void CrashHarness::Open(bool check_format) {
   capturing_ = check_format;
   auto db = DB::Open(std::make_unique<BorrowedRegion>(*region_), DbOptions());
   capturing_ = false;
-  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  ASSERT_OK(db);
   db_ = std::move(db).value();
 }
 
@@ -123,7 +125,7 @@ inline void CrashHarness::Reopen() {
   db_.reset();
   auto db = DB::Open(std::make_unique<BorrowedRegion>(*region_), DbOptions());
   capturing_ = false;
-  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  ASSERT_OK(db);
   db_ = std::move(db).value();
   std::string diff = CompareState(db_.get(), model_);
   EXPECT_EQ(diff, "") << "[" << options_.workload << "] after clean reopen";

@@ -27,6 +27,7 @@
 
 #include "tests/engine/crash_harness.h"
 #include "tests/engine/server_crash_model.h"
+#include "tests/support/status_matchers.h"
 
 namespace daxkv::engine::crash {
 namespace {
@@ -170,8 +171,7 @@ void ServerCrashTest::Writer(DB* db, int w) {
       if (s.code() == StatusCode::kNotFound) view[op.effects[0].key] = {};
       continue;
     }
-    ASSERT_TRUE(s.ok()) << "writer " << w << " op " << i << ": "
-                        << s.ToString();
+    ASSERT_OK(s) << "writer " << w << " op " << i;
     for (const Effect& e : op.effects) view[e.key] = e.after;
   }
 }
@@ -183,7 +183,7 @@ void ServerCrashTest::Committer(DB* db) {
       covered[w] = model_.writer(w).completed.load();
     }
     Status s = db->Sync();
-    ASSERT_TRUE(s.ok()) << s.ToString();
+    ASSERT_OK(s);
     ++syncs_;
     for (int w = 0; w < kWriters; ++w) {
       model_.writer(w).acked.store(covered[w]);
@@ -191,7 +191,7 @@ void ServerCrashTest::Committer(DB* db) {
     if (round % 60 == 10) {  // FLUSHALL
       model_.flushes_started().fetch_add(1);
       Status f = db->Flush();
-      ASSERT_TRUE(f.ok()) << f.ToString();
+      ASSERT_OK(f);
       model_.flushes_completed().fetch_add(1);
       ++flushes_;
     }
@@ -232,7 +232,7 @@ TEST_F(ServerCrashTest, GroupCommitWithBackgroundWorkAndFlushes) {
   region_.SetStoreHistory(true);
   auto opened = DB::Open(std::make_unique<BorrowedRegion>(region_),
                          DbOptions(true, &clock_));
-  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  ASSERT_OK(opened);
   std::unique_ptr<DB> db = std::move(opened).value();
   region_.SetPersistHook([this](uint64_t point) { OnPersistPoint(point); });
   capturing_ = true;
@@ -250,7 +250,7 @@ TEST_F(ServerCrashTest, GroupCommitWithBackgroundWorkAndFlushes) {
 
   // Without a crash: after a last Sync() every key is exactly what the
   // model says (everything acknowledged).
-  ASSERT_TRUE(db->Sync().ok());
+  ASSERT_OK(db->Sync());
   Instant all = model_.Before();
   for (int w = 0; w < kWriters; ++w) {
     all.acked[w] = all.completed[w] = model_.writer(w).completed.load();

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "tests/engine/crash_harness.h"
+#include "tests/support/status_matchers.h"
 
 namespace daxkv::engine::crash {
 namespace {
@@ -74,7 +75,7 @@ TEST(CrashSpanTest, SpanWorkload) {
       ++no_space;
       continue;
     }
-    ASSERT_TRUE(s.ok()) << "op " << op << ": " << s.ToString();
+    ASSERT_OK(s) << "op " << op;
     if (op % 50 == 49) {
       ASSERT_NO_FATAL_FAILURE(h.Reopen());
     }
@@ -124,7 +125,7 @@ TEST(CrashSpanTest, RenameWorkload) {
             m->erase(a);
           });
       if (!live) {
-        ASSERT_EQ(s.code(), StatusCode::kNotFound) << "op " << op;
+        ASSERT_THAT(s, StatusIs(StatusCode::kNotFound)) << "op " << op;
         s = OkStatus();
       }
       renamed += live;
@@ -146,7 +147,7 @@ TEST(CrashSpanTest, RenameWorkload) {
           "compact", [](DB* db) { return db->Compact(8).status(); },
           [](Model*) {});
     }
-    ASSERT_TRUE(s.ok()) << "op " << op << ": " << s.ToString();
+    ASSERT_OK(s) << "op " << op;
     if (op % 100 == 99) {
       ASSERT_NO_FATAL_FAILURE(h.Reopen());
     }
@@ -202,10 +203,10 @@ TEST(CrashSpanTest, DefragWorkload) {
     // scattered between live ones.
     for (size_t i = 0; i < filled.size(); ++i) {
       if ((i / 8) % 2 == 0) {
-        ASSERT_TRUE(del(filled[i]).ok());
+        ASSERT_OK(del(filled[i]));
       }
     }
-    ASSERT_TRUE(compact().ok());
+    ASSERT_OK(compact());
     const uint64_t compactions = h.db()->GetStats().compactions;
     const std::string wide = MakeValue("wide", round, kSeg * 9 / 2);
     Status s = h.Step(
@@ -213,16 +214,16 @@ TEST(CrashSpanTest, DefragWorkload) {
         [&](Model* m) {
           (*m)["wide"] = {wide, 0};
         });
-    ASSERT_TRUE(s.ok()) << "round " << round << ": " << s.ToString();
+    ASSERT_OK(s) << "round " << round;
     made_runs += h.db()->GetStats().compactions > compactions;
     // Empty again for the next round.
-    ASSERT_TRUE(del("wide").ok());
+    ASSERT_OK(del("wide"));
     for (size_t i = 0; i < filled.size(); ++i) {
       if ((i / 8) % 2 == 1) {
-        ASSERT_TRUE(del(filled[i]).ok());
+        ASSERT_OK(del(filled[i]));
       }
     }
-    ASSERT_TRUE(compact().ok());
+    ASSERT_OK(compact());
   }
   std::printf(
       "[crash] DefragWorkload: %llu crash points, %llu images, %d "

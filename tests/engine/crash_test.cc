@@ -13,6 +13,7 @@
 #include <string>
 
 #include "tests/engine/crash_harness.h"
+#include "tests/support/status_matchers.h"
 
 namespace daxkv::engine::crash {
 namespace {
@@ -118,9 +119,13 @@ TEST_F(CrashTest, PutWorkload) {
           if (applies) (*m)[key] = {value, 0};
         });
     if (applies) {
-      ASSERT_TRUE(s.ok()) << "op " << op << ": " << s.ToString();
+      ASSERT_OK(s) << "op " << op;
     } else {
-      ASSERT_FALSE(s.ok()) << "op " << op << ": conditional put applied";
+      // A refused conditional put says why: the key is there, or it isn't.
+      ASSERT_THAT(
+          s, StatusIs(mode == PutMode::kIfAbsent ? StatusCode::kAlreadyExists
+                                                 : StatusCode::kNotFound))
+          << "op " << op << ": conditional put applied";
     }
     if (op % 700 == 699) {
       ASSERT_NO_FATAL_FAILURE(h.Reopen());
@@ -181,7 +186,7 @@ TEST_F(CrashTest, DeleteWorkload) {
           "flush", [](DB* db) { return db->Flush(); },
           [](Model* m) { m->clear(); });
     }
-    ASSERT_TRUE(s.ok()) << "op " << op << ": " << s.ToString();
+    ASSERT_OK(s) << "op " << op;
     if (op % 800 == 799) {
       ASSERT_NO_FATAL_FAILURE(h.Reopen());
     }
@@ -224,9 +229,9 @@ TEST_F(CrashTest, BatchWorkload) {
           if (guard_holds) *m = delta_model;
         });
     if (guard_holds) {
-      ASSERT_TRUE(s.ok()) << "op " << op << ": " << s.ToString();
+      ASSERT_OK(s) << "op " << op;
     } else {
-      ASSERT_EQ(s.code(), StatusCode::kAborted) << "op " << op;
+      ASSERT_THAT(s, StatusIs(StatusCode::kAborted)) << "op " << op;
     }
     if (op % 600 == 599) {
       ASSERT_NO_FATAL_FAILURE(h.Reopen());
@@ -252,7 +257,7 @@ TEST_F(CrashTest, CompactionWorkload) {
           [&](Model* m) {
             (*m)[key] = {value, 0};
           });
-      ASSERT_TRUE(s.ok()) << "round " << round << ": " << s.ToString();
+      ASSERT_OK(s) << "round " << round;
     }
     if (round % 3 == 0) {
       std::string key = Key(rng, 20);
@@ -270,7 +275,7 @@ TEST_F(CrashTest, CompactionWorkload) {
           return r.status();
         },
         [](Model*) {});
-    ASSERT_TRUE(s.ok()) << "round " << round << ": " << s.ToString();
+    ASSERT_OK(s) << "round " << round;
     freed += n;
     if (round % 20 == 19) {
       ASSERT_NO_FATAL_FAILURE(h.Reopen());
@@ -310,7 +315,7 @@ void CrashTest::RunExpiryWorkload(const CrashConfig& config) {
             if (live) (*m)[key].expire_at_ms = expire;
           });
       if (!live) {
-        ASSERT_EQ(s.code(), StatusCode::kNotFound) << "op " << op;
+        ASSERT_THAT(s, StatusIs(StatusCode::kNotFound)) << "op " << op;
         s = OkStatus();
       }
     } else {
@@ -330,7 +335,7 @@ void CrashTest::RunExpiryWorkload(const CrashConfig& config) {
           });
       reclaimed += n;
     }
-    ASSERT_TRUE(s.ok()) << "op " << op << ": " << s.ToString();
+    ASSERT_OK(s) << "op " << op;
     h.clock().AdvanceMs(static_cast<int64_t>(rng() % 8));
     if (op % 800 == 799) {
       ASSERT_NO_FATAL_FAILURE(h.Reopen());
@@ -415,7 +420,7 @@ void CrashTest::RunGroupWorkload(const GroupWorkload& w) {
           }
         },
         /*atomic=*/false);
-    ASSERT_TRUE(s.ok()) << "group " << g << ": " << s.ToString();
+    ASSERT_OK(s) << "group " << g;
     if (g % w.reopen_every == w.reopen_every - 1) {
       ASSERT_NO_FATAL_FAILURE(h.Reopen());
     }

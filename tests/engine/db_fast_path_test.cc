@@ -10,6 +10,7 @@
 #include "engine/db.h"
 #include "tests/engine/engine_test_util.h"
 #include "tests/support/fake_clock.h"
+#include "tests/support/status_matchers.h"
 
 namespace daxkv::engine {
 namespace {
@@ -18,29 +19,29 @@ TEST(DbFastPathTest, GetIntoBufferMatchesGet) {
   FakeClock now(1'000'000);
   EngineFixture f;
   f.options.clock = &now;
-  ASSERT_TRUE(f.Open().ok());
-  ASSERT_TRUE(f.db->Put("k", std::string(300, 'a')).ok());
-  ASSERT_TRUE(f.db->Put("e", "soon", now.NowMs() + 10).ok());
+  ASSERT_OK(f.Open());
+  ASSERT_OK(f.db->Put("k", std::string(300, 'a')));
+  ASSERT_OK(f.db->Put("e", "soon", now.NowMs() + 10));
 
   std::string value = "stale contents";
   ReadInfo info;
-  ASSERT_TRUE(f.db->Get("k", &value, &info).ok());
+  ASSERT_OK(f.db->Get("k", &value, &info));
   EXPECT_EQ(value, std::string(300, 'a'));
   EXPECT_EQ(info.version, f.db->Get("k")->version);
   EXPECT_EQ(info.expire_at_ms, 0);
   // A shorter value reuses the buffer.
-  ASSERT_TRUE(f.db->Put("k", "short").ok());
+  ASSERT_OK(f.db->Put("k", "short"));
   const size_t capacity = value.capacity();
-  ASSERT_TRUE(f.db->Get("k", &value).ok());
+  ASSERT_OK(f.db->Get("k", &value));
   EXPECT_EQ(value, "short");
   EXPECT_EQ(value.capacity(), capacity);
 
-  ASSERT_TRUE(f.db->Get("e", &value, &info).ok());
+  ASSERT_OK(f.db->Get("e", &value, &info));
   EXPECT_EQ(value, "soon");
   EXPECT_EQ(info.expire_at_ms, now.NowMs() + 10);
   now.AdvanceMs(10);
-  EXPECT_EQ(f.db->Get("e", &value).code(), StatusCode::kNotFound);
-  EXPECT_EQ(f.db->Get("absent", &value).code(), StatusCode::kNotFound);
+  EXPECT_THAT(f.db->Get("e", &value), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(f.db->Get("absent", &value), StatusIs(StatusCode::kNotFound));
 }
 
 TEST(DbFastPathTest, RecoveryRebuildsTheLiveState) {
@@ -48,7 +49,7 @@ TEST(DbFastPathTest, RecoveryRebuildsTheLiveState) {
   EngineFixture f;
   f.options.clock = &now;
   f.options.recovery_threads = 3;
-  ASSERT_TRUE(f.Open().ok());
+  ASSERT_OK(f.Open());
   // Overwrites spread over several segments, deletes, re-puts after a
   // delete, and expiries: every rule of "newest entry wins".
   std::map<std::string, std::string> model;
@@ -56,14 +57,14 @@ TEST(DbFastPathTest, RecoveryRebuildsTheLiveState) {
     for (int i = 0; i < 3000; ++i) {
       std::string key = "key" + std::to_string(i);
       if ((i + round) % 7 == 0) {
-        ASSERT_TRUE(f.db->Delete(key).ok());
+        ASSERT_OK(f.db->Delete(key));
         model.erase(key);
         continue;
       }
       std::string value(50 + (i * 13 + round) % 200,
                         static_cast<char>('a' + round));
       int64_t expire = i % 11 == 0 ? now.NowMs() + 1'000'000 + i : 0;
-      ASSERT_TRUE(f.db->Put(key, value, expire).ok());
+      ASSERT_OK(f.db->Put(key, value, expire));
       model[key] = value;
     }
   }
@@ -72,7 +73,7 @@ TEST(DbFastPathTest, RecoveryRebuildsTheLiveState) {
   auto image = f.Snapshot();
   f.db.reset();
   f.buffer = image;  // a crash: no clean close
-  ASSERT_TRUE(f.Open().ok());
+  ASSERT_OK(f.Open());
 
   const Stats after = f.db->GetStats();
   EXPECT_EQ(after.keys, model.size());
@@ -86,17 +87,17 @@ TEST(DbFastPathTest, RecoveryRebuildsTheLiveState) {
     auto it = model.find(key);
     Status s = f.db->Get(key, &value);
     if (it == model.end()) {
-      EXPECT_EQ(s.code(), StatusCode::kNotFound) << key;
+      EXPECT_THAT(s, StatusIs(StatusCode::kNotFound)) << key;
     } else {
-      ASSERT_TRUE(s.ok()) << key << ": " << s.ToString();
+      ASSERT_OK(s) << key;
       EXPECT_EQ(value, it->second) << key;
     }
   }
   // Compaction after recovery agrees with the rebuilt live bytes: it keeps
   // every key.
-  ASSERT_TRUE(f.db->Compact(100).ok());
+  ASSERT_OK(f.db->Compact(100));
   EXPECT_EQ(f.db->Count(), model.size());
-  ASSERT_TRUE(f.db->Get("key1", &value).ok());
+  ASSERT_OK(f.db->Get("key1", &value));
   EXPECT_EQ(value, model["key1"]);
 }
 

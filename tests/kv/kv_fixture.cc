@@ -8,6 +8,7 @@
 #include "dax/region.h"
 #include "kv/executor.h"
 #include "kv/resp_writer.h"
+#include "tests/support/status_matchers.h"
 
 namespace daxkv::kv {
 
@@ -24,7 +25,7 @@ std::unique_ptr<engine::DB> OpenDb(const std::string& path,
   ro.create_if_missing = true;
   ro.create_size = 64ull << 20;
   auto region = dax::OpenRegion(path, ro);
-  EXPECT_TRUE(region.ok()) << region.status().ToString();
+  EXPECT_OK(region);
   if (!region.ok()) return nullptr;
   engine::Options eo;
   eo.segment_size = 1u << 20;
@@ -32,7 +33,7 @@ std::unique_ptr<engine::DB> OpenDb(const std::string& path,
   eo.background_expiry = false;
   eo.clock = clock;
   auto db = engine::DB::Open(std::move(*region), eo);
-  EXPECT_TRUE(db.ok()) << db.status().ToString();
+  EXPECT_OK(db);
   if (!db.ok()) return nullptr;
   return std::move(*db);
 }

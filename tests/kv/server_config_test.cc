@@ -35,17 +35,17 @@ TEST(ServerConfigTest, SizeSettingsTakeByteSizes) {
 
 TEST(ServerConfigTest, SettingsAndErrors) {
   ServerConfig c;
-  EXPECT_TRUE(ApplySetting("pool-size", "256M", &c).ok());
+  EXPECT_OK(ApplySetting("pool-size", "256M", &c));
   EXPECT_EQ(c.pool_size, 256ull << 20);
-  EXPECT_TRUE(ApplySetting("protected_mode", "no", &c).ok());
+  EXPECT_OK(ApplySetting("protected_mode", "no", &c));
   EXPECT_FALSE(c.protected_mode);
   Status s = ApplySetting("port", "70000", &c);
-  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(s, StatusIs(StatusCode::kInvalidArgument));
   EXPECT_NE(s.ToString().find("'port'"), std::string::npos);
   s = ApplySetting("nosuch", "1", &c);
   EXPECT_NE(s.ToString().find("unknown setting 'nosuch'"), std::string::npos);
   EXPECT_FALSE(c.format_over_existing_data);  // refuses unless asked
-  EXPECT_TRUE(ApplySetting("format-over-existing-data", "yes", &c).ok());
+  EXPECT_OK(ApplySetting("format-over-existing-data", "yes", &c));
   EXPECT_TRUE(c.format_over_existing_data);
 }
 
@@ -57,7 +57,7 @@ TEST(ServerConfigTest, ConfigFile) {
          "threads 3\n  timeout 10  \n";
   }
   ServerConfig c;
-  ASSERT_TRUE(LoadConfigFile(path, &c).ok());
+  ASSERT_OK(LoadConfigFile(path, &c));
   EXPECT_EQ(c.port, 7001);
   EXPECT_EQ(c.bind, "127.0.0.1 ::1");
   EXPECT_EQ(c.requirepass, "s3cret");
@@ -68,10 +68,10 @@ TEST(ServerConfigTest, ConfigFile) {
     f << "port 1\nmaxclients many\n";
   }
   Status s = LoadConfigFile(path, &c);
-  EXPECT_FALSE(s.ok());
-  EXPECT_NE(s.ToString().find(path + ":2"), std::string::npos) << s.ToString();
+  EXPECT_THAT(s,
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr(path + ":2")));
   std::remove(path.c_str());
-  EXPECT_EQ(LoadConfigFile(path, &c).code(), StatusCode::kIOError);
+  EXPECT_THAT(LoadConfigFile(path, &c), StatusIs(StatusCode::kIOError));
 }
 
 // One default for the I/O thread count: 0, one thread per core.
@@ -80,12 +80,14 @@ TEST(ServerConfigTest, ThreadsDefaultToOnePerCore) {
   EXPECT_EQ(c.threads, 0);
   const int cores = static_cast<int>(std::thread::hardware_concurrency());
   EXPECT_EQ(EffectiveThreads(c), std::max(1, cores));
-  ASSERT_TRUE(ApplySetting("threads", "3", &c).ok());
+  ASSERT_OK(ApplySetting("threads", "3", &c));
   EXPECT_EQ(EffectiveThreads(c), 3);
-  ASSERT_TRUE(ApplySetting("io-threads", "0", &c).ok());
+  ASSERT_OK(ApplySetting("io-threads", "0", &c));
   EXPECT_EQ(c.threads, 0);
-  EXPECT_FALSE(ApplySetting("threads", "129", &c).ok());
-  EXPECT_FALSE(ApplySetting("threads", "-1", &c).ok());
+  EXPECT_THAT(ApplySetting("threads", "129", &c),
+              StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(ApplySetting("threads", "-1", &c),
+              StatusIs(StatusCode::kInvalidArgument));
 }
 
 TEST(ServerConfigTest, SegmentSizeFitsLargeValues) {

@@ -1,9 +1,9 @@
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "tests/support/env.h"
 #include "tests/tools/inspect_test_util.h"
 #include "tools/inspect/cli.h"
 #include "tools/inspect/devices.h"
@@ -11,6 +11,8 @@
 
 namespace daxkv::inspect {
 namespace {
+
+using ::daxkv::testing::Env;
 
 TEST(InspectCliTest, ParsesValuesFlagsAndPositionals) {
   Args a;
@@ -137,8 +139,8 @@ TEST(InspectDevicesTest, EmptyMachineSaysSoAndExitsZero) {
 
 // Lab: DAXKV_TEST_DEVDAX=/dev/dax0.0, DAXKV_TEST_PROVIDER=e820 (memmap=).
 TEST(InspectDevicesTest, RealDeviceIsListedWithItsBus) {
-  const char* dev = std::getenv("DAXKV_TEST_DEVDAX");
-  if (dev == nullptr || *dev == '\0') {
+  const char* dev = Env("DAXKV_TEST_DEVDAX");
+  if (dev == nullptr) {
     GTEST_SKIP() << "DAXKV_TEST_DEVDAX is not set";
   }
   std::string out;
@@ -149,8 +151,8 @@ TEST(InspectDevicesTest, RealDeviceIsListedWithItsBus) {
   for (const auto& d : j["dax_devices"]) listed |= d["path"] == dev;
   EXPECT_TRUE(listed) << out;
   ASSERT_FALSE(j["buses"].empty()) << out;
-  const char* provider = std::getenv("DAXKV_TEST_PROVIDER");
-  if (provider != nullptr && *provider != '\0') {
+  const char* provider = Env("DAXKV_TEST_PROVIDER");
+  if (provider != nullptr) {
     bool found = false;
     for (const auto& b : j["buses"]) found |= b["provider"] == provider;
     EXPECT_TRUE(found) << "no bus with provider " << provider << ": " << out;
@@ -162,8 +164,8 @@ TEST(InspectDevicesTest, RealDeviceIsListedWithItsBus) {
 // Lab: the path the kernel's symbols name (DAXKV_TEST_FAULT_PATH), from
 // evidence: the kernel functions where kprobes work, else smaps.
 TEST(InspectFaultPathTest, RealDeviceGivesEvidence) {
-  const char* dev = std::getenv("DAXKV_TEST_DEVDAX");
-  if (dev == nullptr || *dev == '\0') {
+  const char* dev = Env("DAXKV_TEST_DEVDAX");
+  if (dev == nullptr) {
     GTEST_SKIP() << "DAXKV_TEST_DEVDAX is not set";
   }
   std::string out;
@@ -172,7 +174,7 @@ TEST(InspectFaultPathTest, RealDeviceGivesEvidence) {
   nlohmann::json j = nlohmann::json::parse(out);
   const bool counted = j["kernel_functions"]["status"] == "counted";
   EXPECT_EQ(j["source"], counted ? "kernel functions" : "evidence") << out;
-  if (const char* want = std::getenv("DAXKV_TEST_FAULT_PATH")) {
+  if (const char* want = Env("DAXKV_TEST_FAULT_PATH")) {
     EXPECT_EQ(j["fault_path"], want) << j["reasoning"];
     EXPECT_EQ(j["smaps_fault_path"], want) << j["smaps_reasoning"];
     if (counted) {
