@@ -248,18 +248,6 @@ class DB {
 
   virtual Stats GetStats() const = 0;
   virtual const dax::RegionInfo& region_info() const = 0;
-
-  // Maintenance the background threads normally do (tests switch those off
-  // with Options::background_* and call these). Compact() compacts up to
-  // `max_segments` segments holding dead bytes and returns how many it
-  // freed; ReclaimExpired() durably deletes expired keys and returns how
-  // many.
-  virtual StatusOr<uint64_t> Compact(size_t max_segments) {
-    return NotSupportedError("Compact");
-  }
-  virtual StatusOr<uint64_t> ReclaimExpired() {
-    return NotSupportedError("ReclaimExpired");
-  }
 };
 
 }  // namespace daxkv::engine

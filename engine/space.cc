@@ -189,7 +189,7 @@ bool DBImpl::CompactForSpace(bool for_delete) {
   return full ? compacted : true;
 }
 
-StatusOr<uint64_t> DBImpl::Compact(size_t max_segments) {
+StatusOr<uint64_t> DBImpl::TEST_Compact(size_t max_segments) {
   uint64_t freed = 0;
   std::lock_guard<std::mutex> l(compaction_mu_);
   while (freed < max_segments) {

@@ -12,6 +12,7 @@
 
 #include "engine/borrowed_region.h"
 #include "engine/db.h"
+#include "tests/engine/db_test_hooks.h"
 #include "tests/engine/engine_test_util.h"
 #include "tests/support/sim_region.h"
 #include "tests/support/status_matchers.h"
@@ -48,7 +49,7 @@ std::string CheckPool(DB* db, const std::map<std::string, std::string>& model,
   }
   if (db->Count() != model.size()) return "Count() disagrees";
   // Not wedged: compaction can run and a put then fits.
-  auto c = db->Compact(4);
+  auto c = TEST_Compact(db, 4);
   if (!c.ok()) return "compaction after recovery: " + c.status().ToString();
   Status put = db->Put("after-crash", "v");
   if (!put.ok()) return "put after recovery: " + put.ToString();
@@ -90,7 +91,7 @@ TEST(DbSpaceTest, CrashesWhileCompactionHoldsTheLastSegmentNeverWedge) {
   region.SetPersistHook([&](uint64_t point) {
     first.push_back(region.CrashImage(point * 16, 0.5));
   });
-  auto freed = (*db)->Compact(1);
+  auto freed = TEST_Compact(*db, 1);
   region.SetPersistHook(nullptr);
   ASSERT_OK(freed);
   ASSERT_EQ(*freed, 1u);
@@ -111,7 +112,7 @@ TEST(DbSpaceTest, CrashesWhileCompactionHoldsTheLastSegmentNeverWedge) {
     {
       auto rdb = OpenOn(recovered);
       ASSERT_OK(rdb) << "crash point " << p1;
-      auto c = (*rdb)->Compact(2);
+      auto c = TEST_Compact(*rdb, 2);
       ASSERT_OK(c) << "crash point " << p1;
       recovered.SetPersistHook(nullptr);
       std::string why = CheckPool(rdb->get(), model, keys);

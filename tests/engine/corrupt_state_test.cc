@@ -15,6 +15,7 @@
 #include "engine/format.h"
 #include "engine/pool_inspect.h"
 #include "tests/engine/crash_harness.h"
+#include "tests/engine/db_test_hooks.h"
 #include "tests/engine/engine_test_util.h"
 #include "tests/engine/pool_walk.h"
 #include "tests/support/sim_region.h"
@@ -95,7 +96,7 @@ class CorruptStateTest : public ::testing::Test {
       auto db =
           DB::Open(std::make_unique<BorrowedRegion>(region), DbOptions(false));
       ASSERT_OK(db);
-      ASSERT_OK((*db)->Compact(100));
+      ASSERT_OK(TEST_Compact(*db, 100));
     }
     image_ = region.DurableImage();
     bool tombstone_left = false;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "tests/engine/crash_harness.h"
+#include "tests/engine/db_test_hooks.h"
 #include "tests/support/status_matchers.h"
 
 namespace daxkv::engine::crash {
@@ -66,7 +67,7 @@ TEST(CrashSpanTest, SpanWorkload) {
           });
     } else {
       s = h.Step(
-          "compact", [](DB* db) { return db->Compact(4).status(); },
+          "compact", [](DB* db) { return TEST_Compact(db, 4).status(); },
           [](Model*) {});
     }
     // A full pool (no contiguous run) may refuse a write; the harness has
@@ -144,7 +145,7 @@ TEST(CrashSpanTest, RenameWorkload) {
       if (!live) s = OkStatus();
     } else {
       s = h.Step(
-          "compact", [](DB* db) { return db->Compact(8).status(); },
+          "compact", [](DB* db) { return TEST_Compact(db, 8).status(); },
           [](Model*) {});
     }
     ASSERT_OK(s) << "op " << op;
@@ -181,7 +182,7 @@ TEST(CrashSpanTest, DefragWorkload) {
   };
   auto compact = [&] {
     return h.Step(
-        "compact", [](DB* db) { return db->Compact(1000).status(); },
+        "compact", [](DB* db) { return TEST_Compact(db, 1000).status(); },
         [](Model*) {});
   };
   for (int round = 0; round < rounds && !HasFailure(); ++round) {

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "tests/engine/crash_harness.h"
+#include "tests/engine/db_test_hooks.h"
 #include "tests/support/status_matchers.h"
 
 namespace daxkv::engine::crash {
@@ -270,7 +271,7 @@ TEST_F(CrashTest, CompactionWorkload) {
     Status s = h.Step(
         "compact",
         [&](DB* db) {
-          auto r = db->Compact(2);
+          auto r = TEST_Compact(db, 2);
           if (r.ok()) n = *r;
           return r.status();
         },
@@ -323,7 +324,7 @@ void CrashTest::RunExpiryWorkload(const CrashConfig& config) {
       s = h.Step(
           "reclaim-expired",
           [&](DB* db) {
-            auto r = db->ReclaimExpired();
+            auto r = TEST_ReclaimExpired(db);
             if (r.ok()) n = *r;
             return r.status();
           },
@@ -404,7 +405,7 @@ void CrashTest::RunGroupWorkload(const GroupWorkload& w) {
             if (!st.ok()) return st;
           }
           if (w.compact_per_group) {
-            auto c = db->Compact(w.compact_per_group);
+            auto c = TEST_Compact(db, w.compact_per_group);
             if (!c.ok()) return c.status();
             freed += *c;
           }

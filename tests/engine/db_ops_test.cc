@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "engine/db.h"
+#include "tests/engine/db_test_hooks.h"
 #include "tests/engine/engine_test_util.h"
 #include "tests/support/fake_clock.h"
 #include "tests/support/status_matchers.h"
@@ -111,7 +112,7 @@ TEST(DbOpsTest, ExpiryWithInjectedClockSurvivesRestart) {
   // An expired key is absent for conditional puts.
   ASSERT_OK(f.db->PutIf(PutMode::kIfAbsent, "short", "again", 1000700));
   now.SetMs(1000800);
-  EXPECT_EQ(*f.db->ReclaimExpired(), 1u);
+  EXPECT_EQ(*TEST_ReclaimExpired(f.db), 1u);
   EXPECT_EQ(f.db->GetStats().expired_reclaimed, 1u);
   ASSERT_OK(f.db->SetExpiry("plain", 1000900));
   ASSERT_OK(f.db->SetExpiry("long", 0));
@@ -123,11 +124,40 @@ TEST(DbOpsTest, ExpiryWithInjectedClockSurvivesRestart) {
   EXPECT_FALSE(f.db->Exists("plain"));  // expired, not yet reclaimed
   EXPECT_EQ(f.db->Get("long")->value, "l");
   EXPECT_EQ(f.db->Count(), 1u);
-  EXPECT_EQ(*f.db->ReclaimExpired(), 1u);
+  EXPECT_EQ(*TEST_ReclaimExpired(f.db), 1u);
   now.SetMs(1);  // even with the clock set back, reclaimed keys stay gone
   ASSERT_OK(f.Reopen());
   EXPECT_FALSE(f.db->Exists("short"));
   EXPECT_FALSE(f.db->Exists("plain"));
+}
+
+TEST(DbOpsTest, GetIntoBufferMatchesGet) {
+  FakeClock now(1'000'000);
+  EngineFixture f;
+  f.options.clock = &now;
+  ASSERT_OK(f.Open());
+  ASSERT_OK(f.db->Put("k", std::string(300, 'a')));
+  ASSERT_OK(f.db->Put("e", "soon", now.NowMs() + 10));
+
+  std::string value = "stale contents";
+  ReadInfo info;
+  ASSERT_OK(f.db->Get("k", &value, &info));
+  EXPECT_EQ(value, std::string(300, 'a'));
+  EXPECT_EQ(info.version, f.db->Get("k")->version);
+  EXPECT_EQ(info.expire_at_ms, 0);
+  // A shorter value reuses the buffer.
+  ASSERT_OK(f.db->Put("k", "short"));
+  const size_t capacity = value.capacity();
+  ASSERT_OK(f.db->Get("k", &value));
+  EXPECT_EQ(value, "short");
+  EXPECT_EQ(value.capacity(), capacity);
+
+  ASSERT_OK(f.db->Get("e", &value, &info));
+  EXPECT_EQ(value, "soon");
+  EXPECT_EQ(info.expire_at_ms, now.NowMs() + 10);
+  now.AdvanceMs(10);
+  EXPECT_THAT(f.db->Get("e", &value), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(f.db->Get("absent", &value), StatusIs(StatusCode::kNotFound));
 }
 
 TEST(DbOpsTest, ScanReturnsEveryKeyOnce) {

@@ -15,6 +15,7 @@
 #include "engine/borrowed_region.h"
 #include "engine/db.h"
 #include "engine/pool_inspect.h"
+#include "tests/engine/db_test_hooks.h"
 #include "tests/engine/engine_test_util.h"
 #include "tests/support/fake_clock.h"
 #include "tests/support/sim_region.h"
@@ -35,7 +36,7 @@ TEST(DbSpaceTest, CompactionKeepsLiveDataAndFreesSegments) {
     }
   }
   uint64_t free_before = f.db->GetStats().free_segments;
-  auto freed = f.db->Compact(1000);
+  auto freed = TEST_Compact(f.db, 1000);
   ASSERT_OK(freed);
   EXPECT_GT(*freed, 0u);
   EXPECT_GT(f.db->GetStats().free_segments, free_before);
@@ -55,9 +56,9 @@ TEST(DbSpaceTest, DeletedKeysStayDeletedAcrossCompactionAndCrash) {
   // in various orders.
   for (int round = 0; round < 10; ++round) {
     for (int i = 1000; i < 1200; ++i) ASSERT_OK(f.db->Put(Key(i), v));
-    ASSERT_OK(f.db->Compact(3));
+    ASSERT_OK(TEST_Compact(f.db, 3));
   }
-  ASSERT_OK(f.db->Compact(1000));
+  ASSERT_OK(TEST_Compact(f.db, 1000));
   auto image = f.Snapshot();
   f.db.reset();
   f.buffer = image;
@@ -89,7 +90,7 @@ TEST(DbSpaceTest, FullPoolReturnsNoSpaceAndKeepsAcknowledgedWrites) {
   for (int i = 0; i < acked / 2; ++i) {
     ASSERT_OK(f.db->Delete(Key(i))) << i;
   }
-  ASSERT_OK(f.db->Compact(1000));
+  ASSERT_OK(TEST_Compact(f.db, 1000));
   Status again = f.db->Put("fits-again", v);
   EXPECT_OK(again);
 }
@@ -119,7 +120,7 @@ TEST(DbSpaceTest, ExpiredSpaceIsReclaimableAfterCrashDuringCompaction) {
   }
   clock.AdvanceMs(2000);  // every key has expired
   for (int round = 0; round < 100; ++round) {
-    auto n = (*db)->ReclaimExpired();
+    auto n = TEST_ReclaimExpired(*db);
     ASSERT_OK(n);
     if (*n == 0) break;
   }
@@ -129,7 +130,7 @@ TEST(DbSpaceTest, ExpiredSpaceIsReclaimableAfterCrashDuringCompaction) {
   std::vector<std::vector<char>> images;
   region.SetPersistHook(
       [&](uint64_t) { images.push_back(region.CrashImage(images.size())); });
-  ASSERT_OK((*db)->Compact(1));
+  ASSERT_OK(TEST_Compact(*db, 1));
   region.SetPersistHook(nullptr);
   ASSERT_FALSE(images.empty());
   for (size_t i = 0; i < images.size(); ++i) {
@@ -317,7 +318,7 @@ TEST(DbSpaceTest, DeletesNeverFailWithNoSpaceWhilePutsFillThePool) {
     Status s = f.db->Delete(key);
     ASSERT_OK(s);
   }
-  auto freed = f.db->Compact(1000);
+  auto freed = TEST_Compact(f.db, 1000);
   ASSERT_OK(freed);
   for (int i = 0; i < 100; ++i) {
     Status s = f.db->Put("again" + std::to_string(i), std::string(400, 'a'));
@@ -394,7 +395,7 @@ TEST(DbSpaceTest, ConcurrentStressMatchesModel) {
     EXPECT_EQ(f.db->Count(), total);
   };
   check();
-  ASSERT_OK(f.db->Compact(1000));
+  ASSERT_OK(TEST_Compact(f.db, 1000));
   check();
   ASSERT_OK(f.Reopen());
   check();

@@ -11,6 +11,7 @@
 
 #include "engine/borrowed_region.h"
 #include "engine/db.h"
+#include "tests/engine/db_test_hooks.h"
 #include "tests/engine/engine_test_util.h"
 #include "tests/support/sim_region.h"
 #include "tests/support/status_matchers.h"
@@ -57,7 +58,7 @@ class GroupCommitTest : public ::testing::Test {
 
   // Compacts one segment (it must free one), crashes, and reads `key` back.
   std::string CompactOneThenCrashAndRead(const std::string& key) {
-    auto freed = db_->Compact(1);
+    auto freed = TEST_Compact(db_, 1);
     EXPECT_OK(freed);
     if (freed.ok()) {
       EXPECT_EQ(*freed, 1u);

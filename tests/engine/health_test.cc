@@ -12,6 +12,7 @@
 
 #include "engine/borrowed_region.h"
 #include "engine/db.h"
+#include "tests/engine/db_test_hooks.h"
 #include "tests/engine/engine_test_util.h"
 #include "tests/support/fake_clock.h"
 #include "tests/support/sim_region.h"
@@ -124,11 +125,11 @@ TEST_F(HealthTest, CompactionNeverFreesAVictimWhoseCopiesFailedToPersist) {
     }
     ASSERT_OK(db->Put("keep" + std::to_string(round), v));
   }
-  auto first = db->Compact(1);
+  auto first = TEST_Compact(db, 1);
   ASSERT_OK(first);
   ASSERT_EQ(*first, 1u);
   FailFromNextPersist(1);
-  auto second = db->Compact(1);
+  auto second = TEST_Compact(db, 1);
   EXPECT_THAT(second, StatusIs(StatusCode::kIOError))
       << "compaction ignored a failed persist";
   ExpectWritesRefused(db.get(), db->BackgroundError());

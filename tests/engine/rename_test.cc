@@ -9,6 +9,7 @@
 #include "engine/db.h"
 #include "engine/format.h"
 #include "engine/pool_inspect.h"
+#include "tests/engine/db_test_hooks.h"
 #include "tests/engine/engine_test_util.h"
 #include "tests/engine/heap_region.h"
 #include "tests/support/status_matchers.h"
@@ -86,7 +87,7 @@ TEST_F(RenameTest, SpanValueIsRenamedWithoutACopy) {
   Expect("dst2", big);
   EXPECT_EQ(f_.db->Count(), 1u);
   // The span is live while the link names it: compaction keeps it.
-  ASSERT_OK(f_.db->Compact(100));
+  ASSERT_OK(TEST_Compact(f_.db, 100));
   ASSERT_OK(f_.Reopen());
   Expect("dst2", big);
   PoolReport r = Inspect(f_.buffer);
@@ -106,7 +107,7 @@ TEST_F(RenameTest, DeletingOrOverwritingTheNewKeyFreesTheSpan) {
     } else {
       ASSERT_OK(f_.db->Delete("dst"));
     }
-    ASSERT_OK(f_.db->Compact(100));
+    ASSERT_OK(TEST_Compact(f_.db, 100));
     EXPECT_GE(Free() + 1, free0) << "the dead span was not freed";
     ASSERT_OK(f_.Reopen());
     ExpectGone("src");

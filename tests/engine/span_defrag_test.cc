@@ -13,6 +13,7 @@
 #include "engine/format.h"
 #include "engine/pool_inspect.h"
 #include "tests/engine/crash_harness.h"
+#include "tests/engine/db_test_hooks.h"
 #include "tests/engine/engine_test_util.h"
 #include "tests/engine/heap_region.h"
 #include "tests/support/status_matchers.h"
@@ -62,7 +63,7 @@ class SpanDefragTest : public ::testing::Test {
         values_[i].clear();
       }
     }
-    ASSERT_OK(f_.db->Compact(1000));
+    ASSERT_OK(TEST_Compact(f_.db, 1000));
   }
 
   void ExpectValues() {

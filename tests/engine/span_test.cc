@@ -13,6 +13,7 @@
 #include "engine/db.h"
 #include "engine/format.h"
 #include "engine/pool_inspect.h"
+#include "tests/engine/db_test_hooks.h"
 #include "tests/engine/engine_test_util.h"
 #include "tests/engine/heap_region.h"
 #include "tests/support/status_matchers.h"
@@ -122,7 +123,7 @@ TEST_F(SpanTest, UpdateSetExpiryBatchAndScanThroughSpans) {
   PoolReport r = Inspect(f_.buffer);
   EXPECT_EQ(r.spans, 4u);
   EXPECT_EQ(r.repairable_problems + r.unrecoverable_problems, 0u);
-  ASSERT_OK(f_.db->Compact(100));
+  ASSERT_OK(TEST_Compact(f_.db, 100));
   ASSERT_OK(f_.Reopen());
   EXPECT_EQ(Inspect(f_.buffer).spans, 1u);
   ExpectValue("b2", SpanValue(1.2, 'g'));
@@ -133,10 +134,10 @@ TEST_F(SpanTest, CompactionFreesADeadSpanWhole) {
   ASSERT_OK(f_.db->Put("big", SpanValue(9, 'h')));
   ASSERT_OK(f_.db->Put("live", SpanValue(3, 'i')));
   // A live span is never a victim.
-  EXPECT_EQ(*f_.db->Compact(100), 0u);
+  EXPECT_EQ(*TEST_Compact(f_.db, 100), 0u);
   ASSERT_OK(f_.db->Put("big", "small now"));
   const uint64_t before = FreeSegments(*f_.db);
-  auto freed = f_.db->Compact(100);
+  auto freed = TEST_Compact(f_.db, 100);
   ASSERT_OK(freed);
   EXPECT_GE(*freed, 1u);
   EXPECT_GE(FreeSegments(*f_.db), before + 9);
@@ -165,7 +166,7 @@ TEST_F(SpanTest, NoContiguousRunIsNoSpaceAndLosesNothing) {
   for (int i = 0; i < n; i += 2) {
     ASSERT_OK(f_.db->Delete("s" + std::to_string(i)));
   }
-  ASSERT_OK(f_.db->Compact(1000));
+  ASSERT_OK(TEST_Compact(f_.db, 1000));
   ASSERT_GE(FreeSegments(*f_.db), 12u);
   Status s = f_.db->Put("wide", SpanValue(5, 'w'));
   ASSERT_THAT(s, StatusIs(StatusCode::kNoSpace));
@@ -227,7 +228,7 @@ TEST_F(SpanTest, FlippedByteInsideASpanValueIsDetected) {
   EXPECT_FALSE(f_.db->Exists("big"));  // dropped, never returned wrong
   ExpectValue("other", "kept");
   // The repaired span holds no live record: compaction frees it.
-  EXPECT_GE(*f_.db->Compact(100), 1u);
+  EXPECT_GE(*TEST_Compact(f_.db, 100), 1u);
   f_.options.repair = false;
   ASSERT_OK(f_.Reopen());
   EXPECT_EQ(Inspect(f_.buffer).spans, 0u);
@@ -259,7 +260,7 @@ TEST_F(SpanTest, TombstoneOfAMaximalKeyTakesASpan) {
   EXPECT_FALSE(f_.db->Exists(key));
   ASSERT_OK(f_.Reopen());
   EXPECT_FALSE(f_.db->Exists(key));
-  ASSERT_OK(f_.db->Compact(100));
+  ASSERT_OK(TEST_Compact(f_.db, 100));
   EXPECT_EQ(FreeSegments(*f_.db), free0);
   ASSERT_OK(f_.Reopen());
   EXPECT_FALSE(f_.db->Exists(key));

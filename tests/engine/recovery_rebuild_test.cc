@@ -1,13 +1,13 @@
-// The engine's fast paths: Get into a caller-owned buffer, and the
-// two-phase (scan, then per-shard build) index rebuild of recovery, which
-// must reach exactly the state the live engine had.
+// Recovery's two-phase index rebuild (scan, then per-shard build) on a crash
+// image of a busy pool: it must reach exactly the state the live engine
+// had. tests/engine/index_builder_test.cc tests the builder on its own.
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <map>
 #include <string>
 
 #include "engine/db.h"
+#include "tests/engine/db_test_hooks.h"
 #include "tests/engine/engine_test_util.h"
 #include "tests/support/fake_clock.h"
 #include "tests/support/status_matchers.h"
@@ -15,36 +15,7 @@
 namespace daxkv::engine {
 namespace {
 
-TEST(DbFastPathTest, GetIntoBufferMatchesGet) {
-  FakeClock now(1'000'000);
-  EngineFixture f;
-  f.options.clock = &now;
-  ASSERT_OK(f.Open());
-  ASSERT_OK(f.db->Put("k", std::string(300, 'a')));
-  ASSERT_OK(f.db->Put("e", "soon", now.NowMs() + 10));
-
-  std::string value = "stale contents";
-  ReadInfo info;
-  ASSERT_OK(f.db->Get("k", &value, &info));
-  EXPECT_EQ(value, std::string(300, 'a'));
-  EXPECT_EQ(info.version, f.db->Get("k")->version);
-  EXPECT_EQ(info.expire_at_ms, 0);
-  // A shorter value reuses the buffer.
-  ASSERT_OK(f.db->Put("k", "short"));
-  const size_t capacity = value.capacity();
-  ASSERT_OK(f.db->Get("k", &value));
-  EXPECT_EQ(value, "short");
-  EXPECT_EQ(value.capacity(), capacity);
-
-  ASSERT_OK(f.db->Get("e", &value, &info));
-  EXPECT_EQ(value, "soon");
-  EXPECT_EQ(info.expire_at_ms, now.NowMs() + 10);
-  now.AdvanceMs(10);
-  EXPECT_THAT(f.db->Get("e", &value), StatusIs(StatusCode::kNotFound));
-  EXPECT_THAT(f.db->Get("absent", &value), StatusIs(StatusCode::kNotFound));
-}
-
-TEST(DbFastPathTest, RecoveryRebuildsTheLiveState) {
+TEST(RecoveryRebuildTest, CrashImageRebuildsTheLiveState) {
   FakeClock now(1'000'000);
   EngineFixture f;
   f.options.clock = &now;
@@ -95,7 +66,7 @@ TEST(DbFastPathTest, RecoveryRebuildsTheLiveState) {
   }
   // Compaction after recovery agrees with the rebuilt live bytes: it keeps
   // every key.
-  ASSERT_OK(f.db->Compact(100));
+  ASSERT_OK(TEST_Compact(f.db, 100));
   EXPECT_EQ(f.db->Count(), model.size());
   ASSERT_OK(f.db->Get("key1", &value));
   EXPECT_EQ(value, model["key1"]);
