@@ -198,8 +198,13 @@ void InfoCommand(CommandContext& ctx) {
 }  // namespace
 
 void RegisterInfoCommands(CommandTable* t) {
-  t->Add({"info", -1, kCmdLoading | kCmdStale, InfoCommand, 0, 0, 0, "server",
-          "Get information and statistics about the server", "1.0.0"});
+  t->Add({.name = "info",
+          .arity = -1,
+          .flags = kCmdLoading | kCmdStale,
+          .fn = InfoCommand,
+          .group = "server",
+          .summary = "Get information and statistics about the server",
+          .since = "1.0.0"});
 }
 
 }  // namespace daxkv::kv

@@ -145,24 +145,50 @@ void DebugCommand(CommandContext& ctx) {
 
 void RegisterServerCommands(CommandTable* t) {
   const std::string_view g = "server";
-  t->Add({"time", 1, kCmdFast | kCmdLoading | kCmdStale, TimeCommand, 0, 0, 0,
-          g, "Return the current server time", "2.6.0"});
-  t->Add({"lastsave", 1, kCmdFast | kCmdLoading | kCmdStale, LastSaveCommand, 0,
-          0, 0, g,
-          "Get the UNIX time stamp of the last successful save to disk",
-          "1.0.0"});
-  t->Add({"save", 1, kCmdAdmin, SaveCommand, 0, 0, 0, g,
-          "Synchronously save the dataset to disk", "1.0.0"});
-  t->Add({"bgsave", -1, kCmdAdmin, BgSaveCommand, 0, 0, 0, g,
-          "Asynchronously save the dataset to disk", "1.0.0"});
+  t->Add({.name = "time",
+          .arity = 1,
+          .flags = kCmdFast | kCmdLoading | kCmdStale,
+          .fn = TimeCommand,
+          .group = g,
+          .summary = "Return the current server time",
+          .since = "2.6.0"});
   t->Add(
-      {"shutdown", -1, kCmdAdmin | kCmdLoading | kCmdStale | kCmdNoMulti,
-       ShutdownCommand, 0, 0, 0, g,
-       "Synchronously save the dataset to disk and then shut down the server",
-       "1.0.0"});
-  t->Add({"debug", -2, kCmdAdmin | kCmdLoading | kCmdStale | kCmdProtected,
-          DebugCommand, 0, 0, 0, g, "A container for debugging commands",
-          "1.0.0"});
+      {.name = "lastsave",
+       .arity = 1,
+       .flags = kCmdFast | kCmdLoading | kCmdStale,
+       .fn = LastSaveCommand,
+       .group = g,
+       .summary = "Get the UNIX time stamp of the last successful save to disk",
+       .since = "1.0.0"});
+  t->Add({.name = "save",
+          .arity = 1,
+          .flags = kCmdAdmin,
+          .fn = SaveCommand,
+          .group = g,
+          .summary = "Synchronously save the dataset to disk",
+          .since = "1.0.0"});
+  t->Add({.name = "bgsave",
+          .arity = -1,
+          .flags = kCmdAdmin,
+          .fn = BgSaveCommand,
+          .group = g,
+          .summary = "Asynchronously save the dataset to disk",
+          .since = "1.0.0"});
+  t->Add({.name = "shutdown",
+          .arity = -1,
+          .flags = kCmdAdmin | kCmdLoading | kCmdStale | kCmdNoMulti,
+          .fn = ShutdownCommand,
+          .group = g,
+          .summary = "Synchronously save the dataset to disk and then shut "
+                     "down the server",
+          .since = "1.0.0"});
+  t->Add({.name = "debug",
+          .arity = -2,
+          .flags = kCmdAdmin | kCmdLoading | kCmdStale | kCmdProtected,
+          .fn = DebugCommand,
+          .group = g,
+          .summary = "A container for debugging commands",
+          .since = "1.0.0"});
 }
 
 }  // namespace daxkv::kv
