@@ -29,6 +29,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/clock.h"
 #include "base/status.h"
 #include "base/statusor.h"
 #include "dax/region.h"
@@ -70,8 +71,8 @@ struct Options {
   // Background work; tests switch these off and drive it by hand.
   bool background_compaction = true;
   bool background_expiry = true;
-  // Time source for expiry (ms since the Unix epoch); null = system clock.
-  std::function<int64_t()> now_ms;
+  // Time source for expiry. REQUIRES: outlives the DB.
+  const Clock* clock = SystemClock();
 };
 
 struct WriteOptions {
@@ -266,19 +267,6 @@ class DB {
 
   virtual Stats GetStats() const = 0;
   virtual const dax::RegionInfo& region_info() const = 0;
-
-  // Maintenance the background threads normally do (tests switch those off
-  // with Options::background_* and call these). Compact() compacts up to
-  // `max_segments` segments holding dead bytes and returns how many it
-  // freed; ReclaimExpired() durably deletes expired keys and returns how
-  // many.
-  virtual StatusOr<uint64_t> Compact(size_t max_segments) {
-    return NotSupportedError("Compact");
-  }
-  virtual StatusOr<uint64_t> ReclaimExpired() {
-    return NotSupportedError("ReclaimExpired");
-  }
-
   // --- Transactions (engine/txn.h): every type, every command ---
   // Put, Delete, SetExpiry, Rename and Write above work on keys of every
   // type too (a collection they replace or delete dies with its elements,

@@ -51,12 +51,7 @@ DBImpl::~DBImpl() {
   if (colls_ != nullptr) DeleteCollections();  // an Open that failed
 }
 
-int64_t DBImpl::NowMs() const {
-  if (options_.now_ms) return options_.now_ms();
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+int64_t DBImpl::NowMs() const { return options_.clock->NowMs(); }
 
 Status DBImpl::ReadOrFormat(SuperBlockRead* read) {
   const std::string& path = region_->info().path;

@@ -97,18 +97,27 @@ class DBImpl final : public DB {
   const dax::RegionInfo& region_info() const override {
     return region_->info();
   }
-  StatusOr<uint64_t> Compact(size_t max_segments) override;
-  StatusOr<uint64_t> ReclaimExpired() override;
   StatusOr<std::unique_ptr<Txn>> BeginTxn(const TxnOptions& options) override;
   Status RunTxn(const TxnOptions& options, const WriteOptions& wopts,
                 const std::function<Status(Txn&)>& fn) override;
   Status RunRead(const std::vector<std::string>& keys,
                  const std::function<Status(ReadOps&)>& fn) override;
 
+  // Test hooks, as LevelDB's TEST_CompactRange (tests reach them through
+  // tests/engine/db_test_hooks.h): the maintenance the background threads
+  // do, for tests that switch those off with Options::background_*.
+  // TEST_Compact compacts up to `max_segments` segments holding dead bytes
+  // and returns how many it freed; TEST_ReclaimExpired durably deletes
+  // expired keys and returns how many.
+  StatusOr<uint64_t> TEST_Compact(size_t max_segments);
+  StatusOr<uint64_t> TEST_ReclaimExpired() { return ReclaimExpired(); }
+
  private:
   friend class TxnImpl;
   friend class ReadViewImpl;
 
+  // Durably deletes expired keys (tombstones); returns how many.
+  StatusOr<uint64_t> ReclaimExpired();
   // kCovered: segments 2..N of a span (value bytes of the record its head
   // segment holds; see span.cc).
   enum class SegUse : uint8_t { kFree, kActive, kSealed, kCovered };

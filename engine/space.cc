@@ -203,7 +203,7 @@ bool DBImpl::CompactForSpace(bool for_delete) {
   return full ? compacted : true;
 }
 
-StatusOr<uint64_t> DBImpl::Compact(size_t max_segments) {
+StatusOr<uint64_t> DBImpl::TEST_Compact(size_t max_segments) {
   uint64_t freed = 0;
   MutexLock l(&compaction_mu_);
   RunFreer(~uint64_t{0});  // as CompactForSpace

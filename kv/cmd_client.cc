@@ -272,9 +272,13 @@ void ClientCommand(CommandContext& ctx) {
 }  // namespace
 
 void RegisterClientCommands(CommandTable* t) {
-  t->Add({"client", -2, kCmdAdmin | kCmdLoading | kCmdStale | kCmdContainer,
-          ClientCommand, 0, 0, 0, "connection",
-          "A container for client connection commands", "2.4.0"});
+  t->Add({.name = "client",
+          .arity = -2,
+          .flags = kCmdAdmin | kCmdLoading | kCmdStale | kCmdContainer,
+          .fn = ClientCommand,
+          .group = "connection",
+          .summary = "A container for client connection commands",
+          .since = "2.4.0"});
 }
 
 }  // namespace daxkv::kv

@@ -200,9 +200,13 @@ void CommandCommand(CommandContext& ctx) {
 }  // namespace
 
 void RegisterIntrospectionCommands(CommandTable* t) {
-  t->Add({"command", -1, kCmdLoading | kCmdStale | kCmdContainer,
-          CommandCommand, 0, 0, 0, "server",
-          "Get array of Redis command details", "2.8.13"});
+  t->Add({.name = "command",
+          .arity = -1,
+          .flags = kCmdLoading | kCmdStale | kCmdContainer,
+          .fn = CommandCommand,
+          .group = "server",
+          .summary = "Get array of Redis command details",
+          .since = "2.8.13"});
 }
 
 }  // namespace daxkv::kv

@@ -254,9 +254,13 @@ void ConfigCommand(CommandContext& ctx) {
 }  // namespace
 
 void RegisterConfigCommands(CommandTable* t) {
-  t->Add({"config", -2, kCmdAdmin | kCmdLoading | kCmdStale | kCmdContainer,
-          ConfigCommand, 0, 0, 0, "server",
-          "A container for server configuration commands", "2.0.0"});
+  t->Add({.name = "config",
+          .arity = -2,
+          .flags = kCmdAdmin | kCmdLoading | kCmdStale | kCmdContainer,
+          .fn = ConfigCommand,
+          .group = "server",
+          .summary = "A container for server configuration commands",
+          .since = "2.0.0"});
 }
 
 }  // namespace daxkv::kv

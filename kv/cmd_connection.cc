@@ -187,20 +187,55 @@ bool IsValidClientName(std::string_view name) { return ValidClientName(name); }
 void RegisterConnectionCommands(CommandTable* t) {
   const std::string_view g = "connection";
   const uint32_t kConn = kCmdFast | kCmdLoading | kCmdStale;
-  t->Add(
-      {"ping", -1, kConn, PingCommand, 0, 0, 0, g, "Ping the server", "1.0.0"});
-  t->Add({"echo", 2, kConn, EchoCommand, 0, 0, 0, g, "Echo the given string",
-          "1.0.0"});
-  t->Add({"quit", -1, kConn | kCmdNoAuth | kCmdNoQueue, QuitCommand, 0, 0, 0, g,
-          "Close the connection", "1.0.0"});
-  t->Add({"reset", 1, kConn | kCmdNoAuth | kCmdNoQueue, ResetCommand, 0, 0, 0,
-          g, "Reset the connection", "6.2.0"});
-  t->Add({"select", 2, kConn, SelectCommand, 0, 0, 0, g,
-          "Change the selected database for the current connection", "1.0.0"});
-  t->Add({"auth", -2, kConn | kCmdNoAuth, AuthCommand, 0, 0, 0, g,
-          "Authenticate to the server", "1.0.0"});
-  t->Add({"hello", -1, kConn | kCmdNoAuth, HelloCommand, 0, 0, 0, g,
-          "Handshake with Redis", "6.0.0"});
+  t->Add({.name = "ping",
+          .arity = -1,
+          .flags = kConn | kCmdRefusedOnMisconf,
+          .fn = PingCommand,
+          .group = g,
+          .summary = "Ping the server",
+          .since = "1.0.0"});
+  t->Add({.name = "echo",
+          .arity = 2,
+          .flags = kConn,
+          .fn = EchoCommand,
+          .group = g,
+          .summary = "Echo the given string",
+          .since = "1.0.0"});
+  t->Add({.name = "quit",
+          .arity = -1,
+          .flags = kConn | kCmdNoAuth | kCmdNoQueue,
+          .fn = QuitCommand,
+          .group = g,
+          .summary = "Close the connection",
+          .since = "1.0.0"});
+  t->Add({.name = "reset",
+          .arity = 1,
+          .flags = kConn | kCmdNoAuth | kCmdNoQueue,
+          .fn = ResetCommand,
+          .group = g,
+          .summary = "Reset the connection",
+          .since = "6.2.0"});
+  t->Add({.name = "select",
+          .arity = 2,
+          .flags = kConn,
+          .fn = SelectCommand,
+          .group = g,
+          .summary = "Change the selected database for the current connection",
+          .since = "1.0.0"});
+  t->Add({.name = "auth",
+          .arity = -2,
+          .flags = kConn | kCmdNoAuth,
+          .fn = AuthCommand,
+          .group = g,
+          .summary = "Authenticate to the server",
+          .since = "1.0.0"});
+  t->Add({.name = "hello",
+          .arity = -1,
+          .flags = kConn | kCmdNoAuth,
+          .fn = HelloCommand,
+          .group = g,
+          .summary = "Handshake with Redis",
+          .since = "6.0.0"});
 }
 
 }  // namespace daxkv::kv

@@ -132,14 +132,31 @@ constexpr uint32_t kR = kCmdReadOnly | kCmdKeyspace;
 
 void RegisterDumpCommands(CommandTable* t) {
   const std::string_view g = "generic";
-  t->Add({"dump", 2, kR, DumpCommand, 1, 1, 1, g,
-          "Return a serialized version of the value stored at the specified "
-          "key.",
-          "2.6.0"});
-  t->Add({"restore", -4, kW | kCmdNoTouch, RestoreCommand, 1, 1, 1, g,
-          "Create a key using the provided serialized value, previously "
-          "obtained using DUMP.",
-          "2.6.0"});
+  t->Add(
+      {.name = "dump",
+       .arity = 2,
+       .flags = kR,
+       .fn = DumpCommand,
+       .first_key = 1,
+       .last_key = 1,
+       .step = 1,
+       .group = g,
+       .summary =
+           "Return a serialized version of the value stored at the specified "
+           "key.",
+       .since = "2.6.0"});
+  t->Add({.name = "restore",
+          .arity = -4,
+          .flags = kW | kCmdNoTouch,
+          .fn = RestoreCommand,
+          .first_key = 1,
+          .last_key = 1,
+          .step = 1,
+          .group = g,
+          .summary =
+              "Create a key using the provided serialized value, previously "
+              "obtained using DUMP.",
+          .since = "2.6.0"});
 }
 
 }  // namespace daxkv::kv

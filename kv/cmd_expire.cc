@@ -156,27 +156,99 @@ constexpr uint32_t kR = kCmdReadOnly | kCmdKeyspace | kCmdFast;
 
 void RegisterExpireCommands(CommandTable* t) {
   const std::string_view g = "generic";
-  t->Add({"expire", -3, kW, ExpireCommand, 1, 1, 1, g,
-          "Set a key's time to live in seconds", "1.0.0"});
-  t->Add({"pexpire", -3, kW, PExpireCommand, 1, 1, 1, g,
-          "Set a key's time to live in milliseconds", "2.6.0"});
-  t->Add({"expireat", -3, kW, ExpireAtCommand, 1, 1, 1, g,
-          "Set the expiration for a key as a UNIX timestamp", "1.2.0"});
-  t->Add({"pexpireat", -3, kW, PExpireAtCommand, 1, 1, 1, g,
-          "Set the expiration for a key as a UNIX timestamp specified in "
-          "milliseconds",
-          "2.6.0"});
-  t->Add({"ttl", 2, kR | kCmdNoTouch, TtlCommand, 1, 1, 1, g,
-          "Get the time to live for a key in seconds", "1.0.0"});
-  t->Add({"pttl", 2, kR | kCmdNoTouch, PTtlCommand, 1, 1, 1, g,
-          "Get the time to live for a key in milliseconds", "2.6.0"});
-  t->Add({"expiretime", 2, kR | kCmdNoTouch, ExpireTimeCommand, 1, 1, 1, g,
-          "Get the expiration Unix timestamp for a key", "7.0.0"});
-  t->Add({"pexpiretime", 2, kR | kCmdNoTouch, PExpireTimeCommand, 1, 1, 1, g,
-          "Get the expiration Unix timestamp for a key in milliseconds",
-          "7.0.0"});
-  t->Add({"persist", 2, kW, PersistCommand, 1, 1, 1, g,
-          "Remove the expiration from a key", "2.2.0"});
+  t->Add({.name = "expire",
+          .arity = -3,
+          .flags = kW,
+          .fn = ExpireCommand,
+          .first_key = 1,
+          .last_key = 1,
+          .step = 1,
+          .group = g,
+          .summary = "Set a key's time to live in seconds",
+          .since = "1.0.0"});
+  t->Add({.name = "pexpire",
+          .arity = -3,
+          .flags = kW,
+          .fn = PExpireCommand,
+          .first_key = 1,
+          .last_key = 1,
+          .step = 1,
+          .group = g,
+          .summary = "Set a key's time to live in milliseconds",
+          .since = "2.6.0"});
+  t->Add({.name = "expireat",
+          .arity = -3,
+          .flags = kW,
+          .fn = ExpireAtCommand,
+          .first_key = 1,
+          .last_key = 1,
+          .step = 1,
+          .group = g,
+          .summary = "Set the expiration for a key as a UNIX timestamp",
+          .since = "1.2.0"});
+  t->Add({.name = "pexpireat",
+          .arity = -3,
+          .flags = kW,
+          .fn = PExpireAtCommand,
+          .first_key = 1,
+          .last_key = 1,
+          .step = 1,
+          .group = g,
+          .summary =
+              "Set the expiration for a key as a UNIX timestamp specified in "
+              "milliseconds",
+          .since = "2.6.0"});
+  t->Add({.name = "ttl",
+          .arity = 2,
+          .flags = kR | kCmdNoTouch,
+          .fn = TtlCommand,
+          .first_key = 1,
+          .last_key = 1,
+          .step = 1,
+          .group = g,
+          .summary = "Get the time to live for a key in seconds",
+          .since = "1.0.0"});
+  t->Add({.name = "pttl",
+          .arity = 2,
+          .flags = kR | kCmdNoTouch,
+          .fn = PTtlCommand,
+          .first_key = 1,
+          .last_key = 1,
+          .step = 1,
+          .group = g,
+          .summary = "Get the time to live for a key in milliseconds",
+          .since = "2.6.0"});
+  t->Add({.name = "expiretime",
+          .arity = 2,
+          .flags = kR | kCmdNoTouch,
+          .fn = ExpireTimeCommand,
+          .first_key = 1,
+          .last_key = 1,
+          .step = 1,
+          .group = g,
+          .summary = "Get the expiration Unix timestamp for a key",
+          .since = "7.0.0"});
+  t->Add(
+      {.name = "pexpiretime",
+       .arity = 2,
+       .flags = kR | kCmdNoTouch,
+       .fn = PExpireTimeCommand,
+       .first_key = 1,
+       .last_key = 1,
+       .step = 1,
+       .group = g,
+       .summary = "Get the expiration Unix timestamp for a key in milliseconds",
+       .since = "7.0.0"});
+  t->Add({.name = "persist",
+          .arity = 2,
+          .flags = kW,
+          .fn = PersistCommand,
+          .first_key = 1,
+          .last_key = 1,
+          .step = 1,
+          .group = g,
+          .summary = "Remove the expiration from a key",
+          .since = "2.2.0"});
 }
 
 }  // namespace daxkv::kv

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <string>
 
+#include "base/version.h"
 #include "kv/command.h"
 
 namespace daxkv::kv {
@@ -23,7 +24,9 @@ void Field(std::string* s, std::string_view k, uint64_t v) {
   Field(s, k, std::to_string(v));
 }
 
-std::string Human(uint64_t bytes) {
+// Redis's bytesToHuman ("1.50M", "512B"), which INFO's *_human fields
+// follow; daxkv's own output uses base/byte_size.h's HumanBytes.
+std::string RedisBytesToHuman(uint64_t bytes) {
   char buf[32];
   const char* units = "BKMGT";
   double v = static_cast<double>(bytes);
@@ -44,7 +47,7 @@ std::string Human(uint64_t bytes) {
 void ServerSection(ServerState& s, std::string* o) {
   o->append("# Server\r\n");
   Field(o, "redis_version", "7.0.0");
-  Field(o, "daxkv_version", "0.1.0");
+  Field(o, "daxkv_version", kVersion);
   Field(o, "redis_mode", "standalone");
   utsname u{};
   if (uname(&u) == 0) {
@@ -54,9 +57,10 @@ void ServerSection(ServerState& s, std::string* o) {
   Field(o, "multiplexing_api", "epoll");
   Field(o, "process_id", static_cast<uint64_t>(getpid()));
   Field(o, "tcp_port", static_cast<uint64_t>(s.config().port));
-  int64_t now = s.NowMs();
-  Field(o, "server_time_usec", static_cast<uint64_t>(now) * 1000);
-  uint64_t up = static_cast<uint64_t>((now - s.start_time_ms()) / 1000);
+  const int64_t now_us = s.clock().NowMicros();
+  Field(o, "server_time_usec", static_cast<uint64_t>(now_us));
+  uint64_t up =
+      static_cast<uint64_t>((now_us / 1000 - s.start_time_ms()) / 1000);
   Field(o, "uptime_in_seconds", up);
   Field(o, "uptime_in_days", up / 86400);
   Field(o, "io_threads_active", static_cast<uint64_t>(s.config().threads));
@@ -74,7 +78,7 @@ void MemorySection(ServerState& s, const engine::Stats& st, std::string* o) {
   uint64_t used = mi.uordblks + mi.hblkhd;
   o->append("# Memory\r\n");
   Field(o, "used_memory", used);
-  Field(o, "used_memory_human", Human(used));
+  Field(o, "used_memory_human", RedisBytesToHuman(used));
   Field(o, "maxmemory", 0);
   Field(o, "maxmemory_policy", "noeviction");
   Field(o, "daxkv_index_bytes", st.index_bytes);
@@ -197,8 +201,13 @@ void InfoCommand(CommandContext& ctx) {
 }  // namespace
 
 void RegisterInfoCommands(CommandTable* t) {
-  t->Add({"info", -1, kCmdLoading | kCmdStale, InfoCommand, 0, 0, 0, "server",
-          "Get information and statistics about the server", "1.0.0"});
+  t->Add({.name = "info",
+          .arity = -1,
+          .flags = kCmdLoading | kCmdStale,
+          .fn = InfoCommand,
+          .group = "server",
+          .summary = "Get information and statistics about the server",
+          .since = "1.0.0"});
 }
 
 }  // namespace daxkv::kv

@@ -209,21 +209,88 @@ constexpr uint32_t kR = kCmdReadOnly | kCmdKeyspace;
 
 void RegisterKeyCommands(CommandTable* t) {
   const std::string_view g = "generic";
-  t->Add({"del", -2, kW, DelCommand, 1, -1, 1, g, "Delete a key", "1.0.0"});
-  t->Add({"unlink", -2, kW | kCmdFast, DelCommand, 1, -1, 1, g,
-          "Delete a key asynchronously in another thread. Otherwise it is just "
-          "as DEL, but non blocking.",
-          "4.0.0"});
-  t->Add({"exists", -2, kR | kCmdFast | kCmdNoTouch, ExistsCommand, 1, -1, 1, g,
-          "Determine if a key exists", "1.0.0"});
-  t->Add({"type", 2, kR | kCmdFast | kCmdNoTouch, TypeCommand, 1, 1, 1, g,
-          "Determine the type stored at key", "1.0.0"});
-  t->Add({"rename", 3, kW, RenameCommand, 1, 2, 1, g, "Rename a key", "1.0.0"});
-  t->Add({"renamenx", 3, kW | kCmdFast, RenameNxCommand, 1, 2, 1, g,
-          "Rename a key, only if the new key does not exist", "1.0.0"});
-  t->Add({"copy", -3, kW, CopyCommand, 1, 2, 1, g, "Copy a key", "6.2.0"});
-  t->Add({"object", -2, kR | kCmdContainer | kCmdNoTouch, ObjectCommand, 2, 2,
-          1, g, "A container for object introspection commands", "2.2.3"});
+  t->Add({.name = "del",
+          .arity = -2,
+          .flags = kW,
+          .fn = DelCommand,
+          .first_key = 1,
+          .last_key = -1,
+          .step = 1,
+          .group = g,
+          .summary = "Delete a key",
+          .since = "1.0.0"});
+  t->Add({.name = "unlink",
+          .arity = -2,
+          .flags = kW | kCmdFast,
+          .fn = DelCommand,
+          .first_key = 1,
+          .last_key = -1,
+          .step = 1,
+          .group = g,
+          .summary = "Delete a key asynchronously in another thread. Otherwise "
+                     "it is just "
+                     "as DEL, but non blocking.",
+          .since = "4.0.0"});
+  t->Add({.name = "exists",
+          .arity = -2,
+          .flags = kR | kCmdFast | kCmdNoTouch,
+          .fn = ExistsCommand,
+          .first_key = 1,
+          .last_key = -1,
+          .step = 1,
+          .group = g,
+          .summary = "Determine if a key exists",
+          .since = "1.0.0"});
+  t->Add({.name = "type",
+          .arity = 2,
+          .flags = kR | kCmdFast | kCmdNoTouch,
+          .fn = TypeCommand,
+          .first_key = 1,
+          .last_key = 1,
+          .step = 1,
+          .group = g,
+          .summary = "Determine the type stored at key",
+          .since = "1.0.0"});
+  t->Add({.name = "rename",
+          .arity = 3,
+          .flags = kW,
+          .fn = RenameCommand,
+          .first_key = 1,
+          .last_key = 2,
+          .step = 1,
+          .group = g,
+          .summary = "Rename a key",
+          .since = "1.0.0"});
+  t->Add({.name = "renamenx",
+          .arity = 3,
+          .flags = kW | kCmdFast,
+          .fn = RenameNxCommand,
+          .first_key = 1,
+          .last_key = 2,
+          .step = 1,
+          .group = g,
+          .summary = "Rename a key, only if the new key does not exist",
+          .since = "1.0.0"});
+  t->Add({.name = "copy",
+          .arity = -3,
+          .flags = kW,
+          .fn = CopyCommand,
+          .first_key = 1,
+          .last_key = 2,
+          .step = 1,
+          .group = g,
+          .summary = "Copy a key",
+          .since = "6.2.0"});
+  t->Add({.name = "object",
+          .arity = -2,
+          .flags = kR | kCmdContainer | kCmdNoTouch,
+          .fn = ObjectCommand,
+          .first_key = 2,
+          .last_key = 2,
+          .step = 1,
+          .group = g,
+          .summary = "A container for object introspection commands",
+          .since = "2.2.3"});
 }
 
 }  // namespace daxkv::kv

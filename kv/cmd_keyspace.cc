@@ -168,18 +168,48 @@ constexpr uint32_t kW = kCmdWrite | kCmdKeyspace;
 
 void RegisterKeyspaceCommands(CommandTable* t) {
   const std::string_view g = "generic";
-  t->Add({"keys", 2, kR, KeysCommand, 0, 0, 0, g,
-          "Find all keys matching the given pattern", "1.0.0"});
-  t->Add({"scan", -2, kR, ScanCommand, 0, 0, 0, g,
-          "Incrementally iterate the keys space", "2.8.0"});
-  t->Add({"randomkey", 1, kR, RandomKeyCommand, 0, 0, 0, g,
-          "Return a random key from the keyspace", "1.0.0"});
-  t->Add({"dbsize", 1, kR | kCmdFast, DbSizeCommand, 0, 0, 0, "server",
-          "Return the number of keys in the selected database", "1.0.0"});
-  t->Add({"flushdb", -1, kW, FlushCommand, 0, 0, 0, "server",
-          "Remove all keys from the current database", "1.0.0"});
-  t->Add({"flushall", -1, kW, FlushCommand, 0, 0, 0, "server",
-          "Remove all keys from all databases", "1.0.0"});
+  t->Add({.name = "keys",
+          .arity = 2,
+          .flags = kR,
+          .fn = KeysCommand,
+          .group = g,
+          .summary = "Find all keys matching the given pattern",
+          .since = "1.0.0"});
+  t->Add({.name = "scan",
+          .arity = -2,
+          .flags = kR,
+          .fn = ScanCommand,
+          .group = g,
+          .summary = "Incrementally iterate the keys space",
+          .since = "2.8.0"});
+  t->Add({.name = "randomkey",
+          .arity = 1,
+          .flags = kR,
+          .fn = RandomKeyCommand,
+          .group = g,
+          .summary = "Return a random key from the keyspace",
+          .since = "1.0.0"});
+  t->Add({.name = "dbsize",
+          .arity = 1,
+          .flags = kR | kCmdFast,
+          .fn = DbSizeCommand,
+          .group = "server",
+          .summary = "Return the number of keys in the selected database",
+          .since = "1.0.0"});
+  t->Add({.name = "flushdb",
+          .arity = -1,
+          .flags = kW,
+          .fn = FlushCommand,
+          .group = "server",
+          .summary = "Remove all keys from the current database",
+          .since = "1.0.0"});
+  t->Add({.name = "flushall",
+          .arity = -1,
+          .flags = kW,
+          .fn = FlushCommand,
+          .group = "server",
+          .summary = "Remove all keys from all databases",
+          .since = "1.0.0"});
 }
 
 }  // namespace daxkv::kv

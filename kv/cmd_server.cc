@@ -15,9 +15,7 @@ namespace daxkv::kv {
 namespace {
 
 void TimeCommand(CommandContext& ctx) {
-  auto now = std::chrono::system_clock::now().time_since_epoch();
-  int64_t us =
-      std::chrono::duration_cast<std::chrono::microseconds>(now).count();
+  const int64_t us = ctx.server.clock().NowMicros();
   ctx.out.ArrayHeader(2);
   ctx.out.Bulk(std::to_string(us / 1000000));
   ctx.out.Bulk(std::to_string(us % 1000000));
@@ -81,15 +79,16 @@ void ShutdownCommand(CommandContext& ctx) {
 // Blocks this I/O thread only (Redis blocks its single thread), in short
 // slices so that a shutdown (SIGTERM, SHUTDOWN from another thread) is not
 // held up by it: the sleep ends as the server starts shutting down.
+// A real sleep, so steady time, not the server's Clock.
 void DebugSleep(ServerState& server, double secs) {
-  using Clock = std::chrono::steady_clock;
-  const auto end = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                      std::chrono::duration<double>(secs));
+  using Steady = std::chrono::steady_clock;
+  const auto end = Steady::now() + std::chrono::duration_cast<Steady::duration>(
+                                       std::chrono::duration<double>(secs));
   constexpr auto kSlice = std::chrono::milliseconds(10);
   while (!server.shutting_down()) {
-    auto now = Clock::now();
+    auto now = Steady::now();
     if (now >= end) return;
-    std::this_thread::sleep_for(std::min<Clock::duration>(end - now, kSlice));
+    std::this_thread::sleep_for(std::min<Steady::duration>(end - now, kSlice));
   }
 }
 
@@ -146,24 +145,50 @@ void DebugCommand(CommandContext& ctx) {
 
 void RegisterServerCommands(CommandTable* t) {
   const std::string_view g = "server";
-  t->Add({"time", 1, kCmdFast | kCmdLoading | kCmdStale, TimeCommand, 0, 0, 0,
-          g, "Return the current server time", "2.6.0"});
-  t->Add({"lastsave", 1, kCmdFast | kCmdLoading | kCmdStale, LastSaveCommand, 0,
-          0, 0, g,
-          "Get the UNIX time stamp of the last successful save to disk",
-          "1.0.0"});
-  t->Add({"save", 1, kCmdAdmin, SaveCommand, 0, 0, 0, g,
-          "Synchronously save the dataset to disk", "1.0.0"});
-  t->Add({"bgsave", -1, kCmdAdmin, BgSaveCommand, 0, 0, 0, g,
-          "Asynchronously save the dataset to disk", "1.0.0"});
+  t->Add({.name = "time",
+          .arity = 1,
+          .flags = kCmdFast | kCmdLoading | kCmdStale,
+          .fn = TimeCommand,
+          .group = g,
+          .summary = "Return the current server time",
+          .since = "2.6.0"});
   t->Add(
-      {"shutdown", -1, kCmdAdmin | kCmdLoading | kCmdStale | kCmdNoMulti,
-       ShutdownCommand, 0, 0, 0, g,
-       "Synchronously save the dataset to disk and then shut down the server",
-       "1.0.0"});
-  t->Add({"debug", -2, kCmdAdmin | kCmdLoading | kCmdStale | kCmdProtected,
-          DebugCommand, 0, 0, 0, g, "A container for debugging commands",
-          "1.0.0"});
+      {.name = "lastsave",
+       .arity = 1,
+       .flags = kCmdFast | kCmdLoading | kCmdStale,
+       .fn = LastSaveCommand,
+       .group = g,
+       .summary = "Get the UNIX time stamp of the last successful save to disk",
+       .since = "1.0.0"});
+  t->Add({.name = "save",
+          .arity = 1,
+          .flags = kCmdAdmin,
+          .fn = SaveCommand,
+          .group = g,
+          .summary = "Synchronously save the dataset to disk",
+          .since = "1.0.0"});
+  t->Add({.name = "bgsave",
+          .arity = -1,
+          .flags = kCmdAdmin,
+          .fn = BgSaveCommand,
+          .group = g,
+          .summary = "Asynchronously save the dataset to disk",
+          .since = "1.0.0"});
+  t->Add({.name = "shutdown",
+          .arity = -1,
+          .flags = kCmdAdmin | kCmdLoading | kCmdStale | kCmdNoMulti,
+          .fn = ShutdownCommand,
+          .group = g,
+          .summary = "Synchronously save the dataset to disk and then shut "
+                     "down the server",
+          .since = "1.0.0"});
+  t->Add({.name = "debug",
+          .arity = -2,
+          .flags = kCmdAdmin | kCmdLoading | kCmdStale | kCmdProtected,
+          .fn = DebugCommand,
+          .group = g,
+          .summary = "A container for debugging commands",
+          .since = "1.0.0"});
 }
 
 }  // namespace daxkv::kv

@@ -332,32 +332,127 @@ constexpr uint32_t kR = kCmdReadOnly | kCmdKeyspace;
 
 void RegisterStringCommands(CommandTable* t) {
   const std::string_view g = "string";
-  t->Add({"get", 2, kR | kCmdFast, GetCommand, 1, 1, 1, g,
-          "Get the value of a key", "1.0.0"});
-  t->Add({"set", -3, kW, SetCommand, 1, 1, 1, g,
-          "Set the string value of a key", "1.0.0"});
-  t->Add({"setnx", 3, kW | kCmdFast, SetNxCommand, 1, 1, 1, g,
-          "Set the value of a key, only if the key does not exist", "1.0.0"});
-  t->Add({"setex", 4, kW, SetExCommand, 1, 1, 1, g,
-          "Set the value and expiration of a key", "2.0.0"});
-  t->Add({"psetex", 4, kW, PSetExCommand, 1, 1, 1, g,
-          "Set the value and expiration in milliseconds of a key", "2.6.0"});
-  t->Add({"getset", 3, kW | kCmdFast, GetSetCommand, 1, 1, 1, g,
-          "Set the string value of a key and return its old value", "1.0.0"});
-  t->Add({"getdel", 2, kW | kCmdFast, GetDelCommand, 1, 1, 1, g,
-          "Get the value of a key and delete the key", "6.2.0"});
-  t->Add({"getex", -2, kW | kCmdFast, GetExCommand, 1, 1, 1, g,
-          "Get the value of a key and optionally set its expiration", "6.2.0"});
-  t->Add({"mget", -2, kR | kCmdFast, MGetCommand, 1, -1, 1, g,
-          "Get the values of all the given keys", "1.0.0"});
-  t->Add({"mset", -3, kW, MSetCommand, 1, -1, 2, g,
-          "Set multiple keys to multiple values", "1.0.1"});
-  t->Add(
-      {"msetnx", -3, kW, MSetNxCommand, 1, -1, 2, g,
-       "Set multiple keys to multiple values, only if none of the keys exist",
-       "1.0.1"});
-  t->Add({"strlen", 2, kR | kCmdFast, StrLenCommand, 1, 1, 1, g,
-          "Get the length of the value stored in a key", "2.2.0"});
+  t->Add({.name = "get",
+          .arity = 2,
+          .flags = kR | kCmdFast,
+          .fn = GetCommand,
+          .first_key = 1,
+          .last_key = 1,
+          .step = 1,
+          .group = g,
+          .summary = "Get the value of a key",
+          .since = "1.0.0"});
+  t->Add({.name = "set",
+          .arity = -3,
+          .flags = kW,
+          .fn = SetCommand,
+          .first_key = 1,
+          .last_key = 1,
+          .step = 1,
+          .group = g,
+          .summary = "Set the string value of a key",
+          .since = "1.0.0"});
+  t->Add({.name = "setnx",
+          .arity = 3,
+          .flags = kW | kCmdFast,
+          .fn = SetNxCommand,
+          .first_key = 1,
+          .last_key = 1,
+          .step = 1,
+          .group = g,
+          .summary = "Set the value of a key, only if the key does not exist",
+          .since = "1.0.0"});
+  t->Add({.name = "setex",
+          .arity = 4,
+          .flags = kW,
+          .fn = SetExCommand,
+          .first_key = 1,
+          .last_key = 1,
+          .step = 1,
+          .group = g,
+          .summary = "Set the value and expiration of a key",
+          .since = "2.0.0"});
+  t->Add({.name = "psetex",
+          .arity = 4,
+          .flags = kW,
+          .fn = PSetExCommand,
+          .first_key = 1,
+          .last_key = 1,
+          .step = 1,
+          .group = g,
+          .summary = "Set the value and expiration in milliseconds of a key",
+          .since = "2.6.0"});
+  t->Add({.name = "getset",
+          .arity = 3,
+          .flags = kW | kCmdFast,
+          .fn = GetSetCommand,
+          .first_key = 1,
+          .last_key = 1,
+          .step = 1,
+          .group = g,
+          .summary = "Set the string value of a key and return its old value",
+          .since = "1.0.0"});
+  t->Add({.name = "getdel",
+          .arity = 2,
+          .flags = kW | kCmdFast,
+          .fn = GetDelCommand,
+          .first_key = 1,
+          .last_key = 1,
+          .step = 1,
+          .group = g,
+          .summary = "Get the value of a key and delete the key",
+          .since = "6.2.0"});
+  t->Add({.name = "getex",
+          .arity = -2,
+          .flags = kW | kCmdFast,
+          .fn = GetExCommand,
+          .first_key = 1,
+          .last_key = 1,
+          .step = 1,
+          .group = g,
+          .summary = "Get the value of a key and optionally set its expiration",
+          .since = "6.2.0"});
+  t->Add({.name = "mget",
+          .arity = -2,
+          .flags = kR | kCmdFast,
+          .fn = MGetCommand,
+          .first_key = 1,
+          .last_key = -1,
+          .step = 1,
+          .group = g,
+          .summary = "Get the values of all the given keys",
+          .since = "1.0.0"});
+  t->Add({.name = "mset",
+          .arity = -3,
+          .flags = kW,
+          .fn = MSetCommand,
+          .first_key = 1,
+          .last_key = -1,
+          .step = 2,
+          .group = g,
+          .summary = "Set multiple keys to multiple values",
+          .since = "1.0.1"});
+  t->Add({.name = "msetnx",
+          .arity = -3,
+          .flags = kW,
+          .fn = MSetNxCommand,
+          .first_key = 1,
+          .last_key = -1,
+          .step = 2,
+          .group = g,
+          .summary = "Set multiple keys to multiple values, only if none of "
+                     "the keys exist",
+          .since = "1.0.1"});
+  t->Add({.name = "strlen",
+          .arity = 2,
+          .flags = kR | kCmdFast,
+          .fn = StrLenCommand,
+          .first_key = 1,
+          .last_key = 1,
+          .step = 1,
+          .group = g,
+          .summary = "Get the length of the value stored in a key",
+          .since = "2.2.0"});
 }
 
 }  // namespace daxkv::kv

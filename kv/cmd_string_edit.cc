@@ -238,23 +238,88 @@ constexpr uint32_t kW = kCmdWrite | kCmdKeyspace;
 
 void RegisterStringEditCommands(CommandTable* t) {
   const std::string_view g = "string";
-  t->Add({"append", 3, kW | kCmdFast, AppendCommand, 1, 1, 1, g,
-          "Append a value to a key", "2.0.0"});
-  t->Add({"getrange", 4, kCmdReadOnly | kCmdKeyspace, GetRangeCommand, 1, 1, 1,
-          g, "Get a substring of the string stored at a key", "2.4.0"});
-  t->Add({"setrange", 4, kW, SetRangeCommand, 1, 1, 1, g,
-          "Overwrite part of a string at key starting at the specified offset",
-          "2.2.0"});
-  t->Add({"incr", 2, kW | kCmdFast, IncrCommand, 1, 1, 1, g,
-          "Increment the integer value of a key by one", "1.0.0"});
-  t->Add({"decr", 2, kW | kCmdFast, DecrCommand, 1, 1, 1, g,
-          "Decrement the integer value of a key by one", "1.0.0"});
-  t->Add({"incrby", 3, kW | kCmdFast, IncrByCommand, 1, 1, 1, g,
-          "Increment the integer value of a key by the given amount", "1.0.0"});
-  t->Add({"decrby", 3, kW | kCmdFast, DecrByCommand, 1, 1, 1, g,
-          "Decrement the integer value of a key by the given number", "1.0.0"});
-  t->Add({"incrbyfloat", 3, kW | kCmdFast, IncrByFloatCommand, 1, 1, 1, g,
-          "Increment the float value of a key by the given amount", "2.6.0"});
+  t->Add({.name = "append",
+          .arity = 3,
+          .flags = kW | kCmdFast,
+          .fn = AppendCommand,
+          .first_key = 1,
+          .last_key = 1,
+          .step = 1,
+          .group = g,
+          .summary = "Append a value to a key",
+          .since = "2.0.0"});
+  t->Add({.name = "getrange",
+          .arity = 4,
+          .flags = kCmdReadOnly | kCmdKeyspace,
+          .fn = GetRangeCommand,
+          .first_key = 1,
+          .last_key = 1,
+          .step = 1,
+          .group = g,
+          .summary = "Get a substring of the string stored at a key",
+          .since = "2.4.0"});
+  t->Add(
+      {.name = "setrange",
+       .arity = 4,
+       .flags = kW,
+       .fn = SetRangeCommand,
+       .first_key = 1,
+       .last_key = 1,
+       .step = 1,
+       .group = g,
+       .summary =
+           "Overwrite part of a string at key starting at the specified offset",
+       .since = "2.2.0"});
+  t->Add({.name = "incr",
+          .arity = 2,
+          .flags = kW | kCmdFast,
+          .fn = IncrCommand,
+          .first_key = 1,
+          .last_key = 1,
+          .step = 1,
+          .group = g,
+          .summary = "Increment the integer value of a key by one",
+          .since = "1.0.0"});
+  t->Add({.name = "decr",
+          .arity = 2,
+          .flags = kW | kCmdFast,
+          .fn = DecrCommand,
+          .first_key = 1,
+          .last_key = 1,
+          .step = 1,
+          .group = g,
+          .summary = "Decrement the integer value of a key by one",
+          .since = "1.0.0"});
+  t->Add({.name = "incrby",
+          .arity = 3,
+          .flags = kW | kCmdFast,
+          .fn = IncrByCommand,
+          .first_key = 1,
+          .last_key = 1,
+          .step = 1,
+          .group = g,
+          .summary = "Increment the integer value of a key by the given amount",
+          .since = "1.0.0"});
+  t->Add({.name = "decrby",
+          .arity = 3,
+          .flags = kW | kCmdFast,
+          .fn = DecrByCommand,
+          .first_key = 1,
+          .last_key = 1,
+          .step = 1,
+          .group = g,
+          .summary = "Decrement the integer value of a key by the given number",
+          .since = "1.0.0"});
+  t->Add({.name = "incrbyfloat",
+          .arity = 3,
+          .flags = kW | kCmdFast,
+          .fn = IncrByFloatCommand,
+          .first_key = 1,
+          .last_key = 1,
+          .step = 1,
+          .group = g,
+          .summary = "Increment the float value of a key by the given amount",
+          .since = "2.6.0"});
 }
 
 }  // namespace daxkv::kv

@@ -119,7 +119,7 @@ void ExecCommand(CommandContext& ctx) {
     ctx.out.NullArray();
     return;
   }
-  TxnStore txn(&ctx.server.db(), ctx.server.clock(), &ctx.server.watches());
+  TxnStore txn(&ctx.server.db(), &ctx.server.clock(), &ctx.server.watches());
   for (const auto& [key, version] : c.watched) txn.Require(key, version);
   // As Redis: the block's own writes do not count against its watches.
   ctx.server.watches().UnwatchAll(&c);
@@ -144,17 +144,45 @@ void ExecCommand(CommandContext& ctx) {
 void RegisterTxnCommands(CommandTable* t) {
   const std::string_view g = "transactions";
   const uint32_t f = kCmdNoQueue | kCmdFast | kCmdLoading | kCmdStale;
-  t->Add({"multi", 1, f, MultiCommand, 0, 0, 0, g,
-          "Mark the start of a transaction block", "1.2.0"});
-  t->Add({"exec", 1, kCmdNoQueue | kCmdLoading | kCmdStale, ExecCommand, 0, 0,
-          0, g, "Execute all commands issued after MULTI", "1.2.0"});
-  t->Add({"discard", 1, f, DiscardCommand, 0, 0, 0, g,
-          "Discard all commands issued after MULTI", "2.0.0"});
-  t->Add({"watch", -2, f | kCmdKeyspace, WatchCommand, 1, -1, 1, g,
-          "Watch the given keys to determine execution of the MULTI/EXEC block",
-          "2.2.0"});
-  t->Add({"unwatch", 1, f, UnwatchCommand, 0, 0, 0, g,
-          "Forget about all watched keys", "2.2.0"});
+  t->Add({.name = "multi",
+          .arity = 1,
+          .flags = f,
+          .fn = MultiCommand,
+          .group = g,
+          .summary = "Mark the start of a transaction block",
+          .since = "1.2.0"});
+  t->Add({.name = "exec",
+          .arity = 1,
+          .flags = kCmdNoQueue | kCmdLoading | kCmdStale | kCmdRunsQueue,
+          .fn = ExecCommand,
+          .group = g,
+          .summary = "Execute all commands issued after MULTI",
+          .since = "1.2.0"});
+  t->Add({.name = "discard",
+          .arity = 1,
+          .flags = f,
+          .fn = DiscardCommand,
+          .group = g,
+          .summary = "Discard all commands issued after MULTI",
+          .since = "2.0.0"});
+  t->Add({.name = "watch",
+          .arity = -2,
+          .flags = f | kCmdKeyspace,
+          .fn = WatchCommand,
+          .first_key = 1,
+          .last_key = -1,
+          .step = 1,
+          .group = g,
+          .summary = "Watch the given keys to determine execution of the "
+                     "MULTI/EXEC block",
+          .since = "2.2.0"});
+  t->Add({.name = "unwatch",
+          .arity = 1,
+          .flags = f,
+          .fn = UnwatchCommand,
+          .group = g,
+          .summary = "Forget about all watched keys",
+          .since = "2.2.0"});
 }
 
 }  // namespace daxkv::kv

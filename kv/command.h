@@ -78,6 +78,13 @@ enum CommandFlag : uint32_t {
   kCmdProtected = 1u << 11,
   // Refused inside MULTI (Redis's CMD_NO_MULTI): SHUTDOWN.
   kCmdNoMulti = 1u << 12,
+  // Runs the client's MULTI queue (EXEC): a rejection discards the
+  // transaction (EXECABORT), and it is refused on a persistence error only
+  // when the queue holds a write.
+  kCmdRunsQueue = 1u << 13,
+  // Refused while the pool cannot be persisted though it writes nothing
+  // (PING, as Redis refuses it on a failed save).
+  kCmdRefusedOnMisconf = 1u << 14,
 };
 
 struct CommandSpec {

@@ -43,7 +43,7 @@ void Queue(const CommandSpec& spec, Client& client,
 // rejection inside MULTI dooms the block (EXECABORT).
 void Reject(ServerState& server, const CommandSpec& spec, Client& client,
             std::string msg, ReplyWriter& out) {
-  if (spec.name == "exec") {
+  if (spec.flags & kCmdRunsQueue) {
     DiscardTransaction(server, client);
     std::string_view text = msg;
     if (text.substr(0, 4) == "ERR ") text.remove_prefix(4);
@@ -79,8 +79,8 @@ constexpr std::string_view kMisconf =
 // save: write commands, EXEC of a block with writes, and PING.
 bool RefusedOnPersistenceError(const CommandSpec& spec, const Client& client) {
   if (spec.flags & kCmdWrite) return true;
-  if (spec.name == "exec") return client.multi_has_write;
-  return spec.name == "ping";
+  if (spec.flags & kCmdRunsQueue) return client.multi_has_write;
+  return (spec.flags & kCmdRefusedOnMisconf) != 0;
 }
 
 constexpr std::string_view kDebugNotAllowed =

@@ -5,26 +5,33 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <thread>
 
+#include "base/version.h"
 #include "kv/server.h"
 #include "kv/server_config.h"
 
+// Flag defaults are ServerConfig's (a flag left at its default is not
+// applied, so the two must agree); byte sizes are spelled out.
+static const daxkv::kv::ServerConfig kDefaults;
+
 DEFINE_string(config, "",
               "Config file: one 'key value' per line, same keys as the flags");
-DEFINE_string(pool, "./data/daxkv.pool",
+DEFINE_string(pool, kDefaults.pool.c_str(),
               "Pool: /dev/daxX.Y, a file on an fsdax mount (MAP_SYNC), or an "
               "ordinary file (created when missing)");
 DEFINE_string(pool_size, "1G",
               "Size of a pool file created on first use (e.g. 256M, 4G)");
-DEFINE_int32(port, 6379, "TCP port");
-DEFINE_string(bind, "127.0.0.1", "Addresses to listen on, space separated");
-DEFINE_int32(threads, 0, "I/O threads (0 = one per core)");
-DEFINE_string(requirepass, "",
+DEFINE_int32(port, kDefaults.port, "TCP port");
+DEFINE_string(bind, kDefaults.bind.c_str(),
+              "Addresses to listen on, space separated");
+DEFINE_int32(threads, kDefaults.threads, "I/O threads (0 = one per core)");
+DEFINE_string(requirepass, kDefaults.requirepass.c_str(),
               "Password clients must AUTH with (default user)");
-DEFINE_int32(maxclients, 10000, "Maximum number of connected clients");
-DEFINE_int32(timeout, 0, "Close clients idle this many seconds (0 = never)");
-DEFINE_bool(protected_mode, true,
+DEFINE_int32(maxclients, kDefaults.maxclients,
+             "Maximum number of connected clients");
+DEFINE_int32(timeout, kDefaults.timeout,
+             "Close clients idle this many seconds (0 = never)");
+DEFINE_bool(protected_mode, kDefaults.protected_mode,
             "Without a password, accept only loopback clients");
 DEFINE_string(proto_max_bulk_len, "512M", "Largest accepted argument");
 DEFINE_string(client_output_limit, "0",
@@ -37,11 +44,11 @@ DEFINE_string(client_query_buffer_limit, "1G",
 DEFINE_string(segment_size, "0",
               "Engine segment size for a new pool (0 = pool_size/32 within "
               "[4M, 64M]); larger values span several segments");
-DEFINE_string(enable_debug_command, "no",
+DEFINE_string(enable_debug_command, kDefaults.enable_debug_command.c_str(),
               "Allow DEBUG: no, local (from 127.0.0.1 / ::1 only) or yes");
-DEFINE_bool(require_dax, false,
+DEFINE_bool(require_dax, kDefaults.require_dax,
             "Refuse page-granularity (msync) backings: the pool must be DAX");
-DEFINE_bool(format_over_existing_data, false,
+DEFINE_bool(format_over_existing_data, kDefaults.format_over_existing_data,
             "When the pool's superblocks are blank but its segments still "
             "hold data, format over them (destroying it) instead of refusing "
             "to start; `daxkv-inspect pool --repair` recovers them instead");
@@ -51,13 +58,14 @@ namespace {
 using daxkv::Status;
 
 // Applies every flag given on the command line over `c` (so they win over
-// the config file).
+// the config file). Only the flags this file defines are settings; gflags
+// records each flag's defining file as that file's __FILE__.
 Status ApplyFlags(daxkv::kv::ServerConfig* c) {
   std::vector<gflags::CommandLineFlagInfo> flags;
   gflags::GetAllFlags(&flags);
   for (const auto& f : flags) {
     if (f.is_default || f.name == "config") continue;
-    if (f.filename.find("kv/main.cc") == std::string::npos) continue;
+    if (f.filename != __FILE__) continue;
     std::string value = f.current_value;
     if (f.type == "bool") value = value == "true" ? "yes" : "no";
     DAXKV_RETURN_IF_ERROR(daxkv::kv::ApplySetting(f.name, value, c));
@@ -66,15 +74,10 @@ Status ApplyFlags(daxkv::kv::ServerConfig* c) {
 }
 
 Status BuildConfig(daxkv::kv::ServerConfig* c) {
-  c->threads = static_cast<int>(std::thread::hardware_concurrency());
-  if (c->threads <= 0) c->threads = 1;
   if (!FLAGS_config.empty()) {
     DAXKV_RETURN_IF_ERROR(daxkv::kv::LoadConfigFile(FLAGS_config, c));
   }
-  DAXKV_RETURN_IF_ERROR(ApplyFlags(c));
-  if (c->threads == 0)
-    c->threads = static_cast<int>(std::thread::hardware_concurrency());
-  return daxkv::OkStatus();
+  return ApplyFlags(c);
 }
 
 }  // namespace
@@ -97,7 +100,8 @@ int main(int argc, char** argv) {
   sigaddset(&set, SIGINT);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);
-  std::printf("daxkv-server 0.1.0 (Redis protocol, 7.0 command set), pid %d\n",
+  std::printf("daxkv-server %.*s (Redis protocol, 7.0 command set), pid %d\n",
+              static_cast<int>(daxkv::kVersion.size()), daxkv::kVersion.data(),
               static_cast<int>(getpid()));
   auto server = daxkv::kv::Server::Open(config);
   if (!server.ok()) {

@@ -16,22 +16,11 @@
 #include <sstream>
 #include <string>
 
+#include "base/byte_size.h"
 #include "dax/region.h"
 
 namespace daxkv::kv {
 namespace {
-
-std::string HumanBytes(uint64_t b) {
-  char buf[32];
-  if (b >= (1ull << 30)) {
-    std::snprintf(buf, sizeof(buf), "%.2f GiB",
-                  static_cast<double>(b) / (1ull << 30));
-  } else {
-    std::snprintf(buf, sizeof(buf), "%.2f MiB",
-                  static_cast<double>(b) / (1ull << 20));
-  }
-  return buf;
-}
 
 void PrintBacking(const dax::RegionInfo& r) {
   std::printf("pool: %s (%s, %s)\n", r.path.c_str(),
@@ -122,6 +111,7 @@ std::vector<std::string> SplitBind(const std::string& bind) {
 StatusOr<std::unique_ptr<Server>> Server::Open(const ServerConfig& config) {
   std::unique_ptr<Server> s(new Server);
   s->config_ = config;
+  s->config_.threads = EffectiveThreads(config);
   // Bind first, as Redis does: a port in use fails at once, before a long
   // recovery of the pool.
   DAXKV_RETURN_IF_ERROR(s->Bind());
@@ -151,7 +141,7 @@ StatusOr<std::unique_ptr<Server>> Server::Open(const ServerConfig& config) {
               static_cast<unsigned long long>(st.recovered_records),
               static_cast<unsigned long long>(st.keys),
               st.clean_shutdown ? "clean" : "not clean: crash recovery ran");
-  s->state_ = std::make_unique<ServerState>(s->db_.get(), config);
+  s->state_ = std::make_unique<ServerState>(s->db_.get(), s->config_);
   s->state_->recovery_ms = ms;
   s->state_->set_shutdown_handler([] { kill(getpid(), SIGTERM); });
   DAXKV_RETURN_IF_ERROR(s->CreateThreads());

@@ -1,39 +1,17 @@
 #include "kv/server_config.h"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "base/byte_size.h"
 #include "kv/resp_parser.h"
 
 namespace daxkv::kv {
-
-bool ParseByteSize(std::string_view s, uint64_t* out) {
-  uint64_t v = 0;
-  auto res = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (res.ec != std::errc() || res.ptr == s.data()) return false;
-  std::string suffix(res.ptr, s.data() + s.size());
-  for (char& c : suffix) c = static_cast<char>(std::tolower(c));
-  uint64_t mult = 1;
-  if (suffix.empty() || suffix == "b") {
-    mult = 1;
-  } else if (suffix == "k" || suffix == "kb" || suffix == "kib") {
-    mult = 1ull << 10;
-  } else if (suffix == "m" || suffix == "mb" || suffix == "mib") {
-    mult = 1ull << 20;
-  } else if (suffix == "g" || suffix == "gb" || suffix == "gib") {
-    mult = 1ull << 30;
-  } else if (suffix == "t" || suffix == "tb" || suffix == "tib") {
-    mult = 1ull << 40;
-  } else {
-    return false;
-  }
-  if (v > UINT64_MAX / mult) return false;
-  *out = v * mult;
-  return true;
-}
 
 namespace {
 
@@ -96,7 +74,7 @@ Status ApplySetting(std::string_view key, std::string_view value,
   } else if (k == "bind") {
     c->bind = std::string(value);
   } else if (k == "threads" || k == "io_threads") {
-    ok = ParseInt(value, 1, 128, &c->threads);
+    ok = ParseInt(value, 0, 128, &c->threads);
   } else if (k == "requirepass") {
     c->requirepass = std::string(value);
   } else if (k == "maxclients") {
@@ -142,6 +120,11 @@ uint64_t EffectiveSegmentSize(const ServerConfig& config) {
   uint64_t seg = 4ull << 20;
   while (seg * 2 <= (64ull << 20) && seg * 2 <= config.pool_size / 32) seg *= 2;
   return seg;
+}
+
+int EffectiveThreads(const ServerConfig& config) {
+  if (config.threads > 0) return config.threads;
+  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
 }
 
 Status LoadConfigFile(const std::string& path, ServerConfig* config) {

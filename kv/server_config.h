@@ -21,7 +21,7 @@ struct ServerConfig {
   uint64_t pool_size = 1ull << 30;
   int port = 6379;
   std::string bind = "127.0.0.1";
-  int threads = 2;
+  int threads = 0;  // I/O threads; 0 = one per core (EffectiveThreads)
   std::string requirepass;
   int maxclients = 10000;
   int timeout = 0;  // idle seconds before closing a client; 0 = never
@@ -51,8 +51,9 @@ struct ServerConfig {
 // The segment size a new pool of `config` is formatted with.
 uint64_t EffectiveSegmentSize(const ServerConfig& config);
 
-// Parses "64M", "1G", "4096", "2k" (binary multiples).
-bool ParseByteSize(std::string_view s, uint64_t* out);
+// The number of I/O threads `config` asks for: config.threads, or one per
+// core when it is 0.
+int EffectiveThreads(const ServerConfig& config);
 
 // Applies one "key value" setting (the flag names, '-' and '_' alike).
 Status ApplySetting(std::string_view key, std::string_view value,

@@ -2,19 +2,10 @@
 
 #include <poll.h>
 
-#include <chrono>
 #include <cstdio>
 #include <vector>
 
 namespace daxkv::kv {
-
-namespace {
-int64_t SystemNowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-}  // namespace
 
 void ShardedCounter::fetch_add(uint64_t n, std::memory_order order) {
   static std::atomic<int> next_slot{0};
@@ -45,16 +36,15 @@ void ServerStats::Reset() {
   misconf_rejections.Reset();
 }
 
-ServerState::ServerState(engine::DB* db, const ServerConfig& config)
+ServerState::ServerState(engine::DB* db, const ServerConfig& config,
+                         const Clock* clock)
     : db_(db),
       config_(config),
       settings_(config),
-      clock_(SystemNowMs),
-      start_ms_(SystemNowMs()),
-      last_save_s_(SystemNowMs() / 1000),
+      clock_(clock),
+      start_ms_(clock->NowMs()),
+      last_save_s_(start_ms_ / 1000),
       access_clock_(start_ms_) {}
-
-int64_t ServerState::NowMs() const { return clock_(); }
 
 Status ServerState::PersistenceError() {
   if (has_persistence_error_.load(std::memory_order_acquire)) {

@@ -15,6 +15,7 @@
 #include <shared_mutex>
 #include <string>
 
+#include "base/clock.h"
 #include "engine/db.h"
 #include "kv/access_clock.h"
 #include "kv/client.h"
@@ -58,8 +59,9 @@ struct ServerStats {
 
 class ServerState {
  public:
-  // REQUIRES: `db` outlives the state.
-  ServerState(engine::DB* db, const ServerConfig& config);
+  // REQUIRES: `db` and `clock` outlive the state.
+  ServerState(engine::DB* db, const ServerConfig& config,
+              const Clock* clock = SystemClock());
 
   engine::DB& db() { return *db_; }
   const ServerConfig& config() const { return config_; }
@@ -74,12 +76,10 @@ class ServerState {
   // Records a failed group commit (the first one is kept) and logs it.
   void NotePersistenceError(const Status& s);
 
-  // Wall-clock milliseconds (the engine's expiry clock); tests may replace.
-  int64_t NowMs() const;
-  void set_clock(std::function<int64_t()> now_ms) {
-    clock_ = std::move(now_ms);
-  }
-  const std::function<int64_t()>& clock() const { return clock_; }
+  // Every "now" the server reads: TTLs, idle times, INFO, TIME. The same
+  // clock as the engine's Options::clock, so expiry agrees.
+  const Clock& clock() const { return *clock_; }
+  int64_t NowMs() const { return clock_->NowMs(); }
 
   int64_t start_time_ms() const { return start_ms_; }
   std::atomic<int64_t>& last_save_s() { return last_save_s_; }
@@ -140,7 +140,7 @@ class ServerState {
   ServerConfig config_;
   RuntimeSettings settings_;
   ServerStats stats_;
-  std::function<int64_t()> clock_;
+  const Clock* clock_;
   int64_t start_ms_;
   std::atomic<int64_t> last_save_s_;
   std::shared_mutex exec_lock_;

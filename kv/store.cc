@@ -88,7 +88,7 @@ StatusOr<engine::ReadResult> TxnStore::Get(std::string_view key) {
   auto it = overlay_.find(key);
   if (it != overlay_.end()) {
     const Pending& p = it->second;
-    if (!p.value || (p.expire_at_ms != 0 && p.expire_at_ms <= now_ms_())) {
+    if (!p.value || (p.expire_at_ms != 0 && p.expire_at_ms <= clock_->NowMs())) {
       return NotFoundError(key);
     }
     engine::ReadResult r;

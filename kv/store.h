@@ -80,9 +80,9 @@ class DirectStore final : public Store {
 // server's exclusive lock), so reads of the engine stay valid until Commit.
 class TxnStore final : public Store {
  public:
-  TxnStore(engine::DB* db, std::function<int64_t()> now_ms,
-           WatchRegistry* watches = nullptr)
-      : db_(db), now_ms_(std::move(now_ms)), watches_(watches) {}
+  // REQUIRES: `db`, `clock` and `watches` (may be null) outlive the store.
+  TxnStore(engine::DB* db, const Clock* clock, WatchRegistry* watches = nullptr)
+      : db_(db), clock_(clock), watches_(watches) {}
 
   StatusOr<engine::ReadResult> Get(std::string_view key) override;
   bool Exists(std::string_view key) override;
@@ -113,7 +113,7 @@ class TxnStore final : public Store {
              int64_t expire_at_ms);
 
   engine::DB* db_;
-  std::function<int64_t()> now_ms_;
+  const Clock* clock_;
   WatchRegistry* watches_;
   std::map<std::string, Pending, std::less<>> overlay_;
   bool flushed_ = false;

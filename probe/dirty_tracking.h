@@ -1,5 +1,7 @@
 // Three ways to learn which pages of a range were written since the last
-// look (the comparison of seed 003):
+// look: the PAGEMAP_SCAN ioctl on /proc/PID/pagemap (which classifies page
+// ranges and write-protects them in one call: dirty tracking without
+// soft-dirty) next to the two older mechanisms:
 //  - kWpAsync: userfaultfd WP with UFFD_FEATURE_WP_ASYNC; the kernel
 //    resolves write faults itself and PAGEMAP_SCAN (PAGE_IS_WRITTEN,
 //    PM_SCAN_WP_MATCHING) reports and re-protects the written pages in one

@@ -1,7 +1,9 @@
 // Pinning anonymous memory the way a real I/O stack does: registering it as
 // io_uring fixed buffers (FOLL_PIN / FOLL_LONGTERM). A pinned page cannot be
-// shared copy-on-write with a child, so fork() copies it at once (seed 004,
-// "early COW of pinned pages"): PinnedBuffers plus TimeFork() measure that.
+// shared copy-on-write with a child, so fork() copies it at once (the
+// kernel's "early COW of pinned pages at fork()", which keeps a child from
+// seeing DMA into the parent's pinned buffers): PinnedBuffers plus
+// TimeFork() measure that cost.
 //
 // Thread-safety: a PinnedBuffers is thread-compatible. TimeFork() forks the
 // whole process: call it where no other thread holds a lock the child

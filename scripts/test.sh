@@ -49,9 +49,10 @@ ctest --test-dir "$BUILD" -LE lab --output-on-failure -j "$JOBS"
 
 # The engine under ThreadSanitizer: its own build dir, only engine_test, with
 # a reduced crash-point count (TSan makes every recovery ~20x slower).
-# detect_deadlocks=0: DB::Flush holds all 4096 key-stripe mutexes at once,
-# beyond TSan's deadlock detector (64 held locks: a CHECK failure, not a
-# report); data races are still reported and fail the run.
+# detect_deadlocks=0: DB::Flush holds all 4096 key-stripe mutexes at once
+# (engine/space.cc), and a WriteBatch one per stripe its keys hash to
+# (engine/batch.cc): beyond TSan's deadlock detector (64 held locks: a CHECK
+# failure, not a report). Data races are still reported and fail the run.
 echo "== ThreadSanitizer: engine_test in $BUILD-tsan =="
 cmake -S "$(dirname "$0")/.." -B "$BUILD-tsan" -G Ninja \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDAXKV_SANITIZE=thread >/dev/null

@@ -4,6 +4,7 @@
 
 #include "probe/mapping.h"
 #include "probe/system_info.h"
+#include "tests/support/status_matchers.h"
 
 namespace daxkv::faultbench {
 namespace {
@@ -25,7 +26,7 @@ std::unique_ptr<probe::Mapping> Anon4K() {
   o.size = kBytes;
   o.thp = probe::ThpAdvice::kNoHugePage;
   auto m = probe::Mapping::Create(o);
-  EXPECT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_OK(m);
   return m.ok() ? std::move(*m) : nullptr;
 }
 
@@ -41,12 +42,11 @@ TEST(FaultCheckTest, FreshAnonRangeTakesOneFaultPerPage) {
 TEST(FaultCheckTest, PrefaultedRangeIsRejectedAsNoFaultsTaken) {
   auto m = Anon4K();
   ASSERT_NE(m, nullptr);
-  ASSERT_TRUE(m->PopulateWrite().ok());
+  ASSERT_OK(m->PopulateWrite());
   uint64_t faults = WriteEveryPage(*m);
   Status s = CheckFaults("prefaulted", faults,
                          {OnePer(kBytes, k4K, "1 fault per 4 KiB PTE")});
-  ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
+  ASSERT_THAT(s, StatusIs(StatusCode::kFailedPrecondition));
   EXPECT_NE(s.ToString().find("no faults taken"), std::string::npos)
       << s.ToString();
   EXPECT_NE(s.ToString().find("prefaulted"), std::string::npos);
@@ -56,9 +56,9 @@ TEST(FaultCheckTest, DiscardMakesTheRangeFaultAgain) {
   auto m = Anon4K();
   ASSERT_NE(m, nullptr);
   WriteEveryPage(*m);
-  ASSERT_TRUE(m->Discard().ok());
+  ASSERT_OK(m->Discard());
   uint64_t faults = WriteEveryPage(*m);
-  EXPECT_TRUE(CheckFaults("discarded", faults, {OnePer(kBytes, k4K, "")}).ok())
+  EXPECT_OK(CheckFaults("discarded", faults, {OnePer(kBytes, k4K, "")}))
       << faults;
 }
 
@@ -66,25 +66,28 @@ TEST(FaultCheckTest, PteFallbackOfAHugeCaseIsRejected) {
   // A "2 MiB" case that took a fault per 4 KiB page.
   Status s = CheckFaults("huge", kBytes / k4K,
                          {OnePer(kBytes, 2 << 20, "1 fault per 2 MiB PMD")});
-  ASSERT_FALSE(s.ok());
+  ASSERT_THAT(s, StatusIs(StatusCode::kFailedPrecondition));
   EXPECT_NE(s.ToString().find("fell back to PTEs"), std::string::npos);
 }
 
 TEST(FaultCheckTest, AlternativesAcceptEitherModel) {
   std::vector<FaultExpectation> either = {NoFaults("writable at read"),
                                           OnePer(kBytes, k4K, "mkwrite")};
-  EXPECT_TRUE(CheckFaults("a", 0, either).ok());
-  EXPECT_TRUE(CheckFaults("b", kBytes / k4K, either).ok());
-  EXPECT_FALSE(CheckFaults("c", 300, either).ok());
+  EXPECT_OK(CheckFaults("a", 0, either));
+  EXPECT_OK(CheckFaults("b", kBytes / k4K, either));
+  EXPECT_THAT(CheckFaults("c", 300, either),
+              StatusIs(StatusCode::kFailedPrecondition));
   EXPECT_EQ(MatchingModel(kBytes / k4K, either), "mkwrite");
   EXPECT_EQ(MatchingModel(300, either), "");
 }
 
 TEST(FaultCheckTest, HugeCensus) {
-  EXPECT_TRUE(CheckHuge("x", 512, 512, true).ok());
-  EXPECT_FALSE(CheckHuge("x", 0, 512, true).ok());
-  EXPECT_FALSE(CheckHuge("x", 512, 512, false).ok());
-  EXPECT_TRUE(CheckHuge("x", 0, 512, false).ok());
+  EXPECT_OK(CheckHuge("x", 512, 512, true));
+  EXPECT_THAT(CheckHuge("x", 0, 512, true),
+              StatusIs(StatusCode::kFailedPrecondition));
+  EXPECT_THAT(CheckHuge("x", 512, 512, false),
+              StatusIs(StatusCode::kFailedPrecondition));
+  EXPECT_OK(CheckHuge("x", 0, 512, false));
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "tests/dax/region_test_util.h"
+#include "tests/support/status_matchers.h"
 
 namespace daxkv::dax {
 namespace {
@@ -29,7 +30,7 @@ TEST(Backing, DevShmFileIsTmpfs) {
   TempPaths paths;
   const std::string path = MakeFile(paths, "/dev/shm");
   auto backing = ClassifyPath(path);
-  ASSERT_TRUE(backing.ok()) << backing.status().ToString();
+  ASSERT_OK(backing);
   EXPECT_EQ(backing->kind, BackingKind::kTmpfs);
   EXPECT_EQ(backing->fs_type, "tmpfs");
   EXPECT_EQ(backing->mount_point, "/dev/shm");
@@ -45,7 +46,8 @@ TEST(Backing, FdAndPathAgree) {
   auto by_fd = ClassifyFd(fd, path);
   auto by_path = ClassifyPath(path);
   close(fd);
-  ASSERT_TRUE(by_fd.ok() && by_path.ok());
+  ASSERT_OK(by_fd);
+  ASSERT_OK(by_path);
   EXPECT_EQ(by_fd->kind, by_path->kind);
   EXPECT_EQ(by_fd->fs_type, by_path->fs_type);
   EXPECT_EQ(by_fd->fs_source, by_path->fs_source);
@@ -53,11 +55,11 @@ TEST(Backing, FdAndPathAgree) {
 }
 
 TEST(Backing, RejectsWhatCannotBeAPool) {
-  EXPECT_EQ(ClassifyPath("/dev/null").status().code(),
-            StatusCode::kInvalidArgument);
-  EXPECT_EQ(ClassifyPath("/").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(ClassifyPath("/dev/null"),
+              StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(ClassifyPath("/"), StatusIs(StatusCode::kInvalidArgument));
   auto missing = ClassifyPath("/dev/shm/daxkv-no-such-file");
-  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+  EXPECT_THAT(missing, StatusIs(StatusCode::kNotFound));
   EXPECT_NE(missing.status().message().find("/dev/shm/daxkv-no-such-file"),
             std::string::npos);
   EXPECT_FALSE(IsDevDax(makedev(1, 3)));  // /dev/null

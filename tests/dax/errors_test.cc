@@ -6,12 +6,16 @@
 #include <cerrno>
 #include <string>
 
+#include "tests/support/status_matchers.h"
+
 namespace daxkv::dax {
 namespace {
 
+using ::testing::HasSubstr;
+
 TEST(DaxErrors, ErrnoStatusNamesObjectCauseAndErrno) {
   Status s = ErrnoStatus(ENOENT, "open /pool/db");
-  EXPECT_EQ(s.code(), StatusCode::kNotFound);
+  EXPECT_THAT(s, StatusIs(StatusCode::kNotFound));
   EXPECT_EQ(s.message(), "open /pool/db: No such file or directory (ENOENT)");
 }
 
@@ -30,7 +34,7 @@ TEST(DaxErrors, ErrnoCodeTable) {
 
 TEST(DaxErrors, UnknownErrnoStillGivesAMessage) {
   Status s = ErrnoStatus(123456, "frob /x");
-  EXPECT_EQ(s.code(), StatusCode::kIOError);
+  EXPECT_THAT(s, StatusIs(StatusCode::kIOError));
   EXPECT_NE(s.message().find("frob /x"), std::string::npos);
   EXPECT_NE(s.message().find("errno 123456"), std::string::npos);
 }
@@ -38,7 +42,7 @@ TEST(DaxErrors, UnknownErrnoStillGivesAMessage) {
 TEST(DaxErrors, LastErrnoStatusReadsErrno) {
   errno = EACCES;
   Status s = LastErrnoStatus("open /secret");
-  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(s, StatusIs(StatusCode::kFailedPrecondition));
   EXPECT_NE(s.message().find("EACCES"), std::string::npos);
 }
 
@@ -47,10 +51,8 @@ TEST(DaxErrors, Pmem2StatusCarriesLibpmem2Message) {
   const int ret = pmem2_source_from_fd(&src, -1);
   ASSERT_LT(ret, 0);
   Status s = Pmem2Status(ret, "pmem2_source_from_fd /pool");
-  EXPECT_FALSE(s.ok());
-  EXPECT_NE(s.message().find("pmem2_source_from_fd /pool: libpmem2: "),
-            std::string::npos)
-      << s.ToString();
+  EXPECT_THAT(s, StatusIs(StatusCode::kInvalidArgument,
+                          HasSubstr("pmem2_source_from_fd /pool: libpmem2: ")));
   // libpmem2's own text follows, not just the number.
   EXPECT_GT(s.message().size(),
             std::string("pmem2_source_from_fd /pool: libpmem2: ").size() + 4);
@@ -58,18 +60,19 @@ TEST(DaxErrors, Pmem2StatusCarriesLibpmem2Message) {
 
 TEST(DaxErrors, Pmem2NegatedErrnoUsesErrnoTable) {
   Status s = Pmem2Status(-ENOSPC, "map /pool");
-  EXPECT_EQ(s.code(), StatusCode::kNoSpace);
+  EXPECT_THAT(s, StatusIs(StatusCode::kNoSpace));
   EXPECT_NE(s.message().find("ENOSPC"), std::string::npos);
 }
 
 TEST(DaxErrors, Pmem2CodesMapToStatusCodes) {
-  EXPECT_EQ(Pmem2Status(PMEM2_E_GRANULARITY_NOT_SUPPORTED, "x").code(),
-            StatusCode::kNotSupported);
-  EXPECT_EQ(Pmem2Status(PMEM2_E_OFFSET_UNALIGNED, "x").code(),
-            StatusCode::kInvalidArgument);
-  EXPECT_EQ(Pmem2Status(PMEM2_E_NO_ACCESS, "x").code(),
-            StatusCode::kFailedPrecondition);
-  EXPECT_EQ(Pmem2Status(PMEM2_E_IO_FAIL, "x").code(), StatusCode::kIOError);
+  EXPECT_THAT(Pmem2Status(PMEM2_E_GRANULARITY_NOT_SUPPORTED, "x"),
+              StatusIs(StatusCode::kNotSupported));
+  EXPECT_THAT(Pmem2Status(PMEM2_E_OFFSET_UNALIGNED, "x"),
+              StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(Pmem2Status(PMEM2_E_NO_ACCESS, "x"),
+              StatusIs(StatusCode::kFailedPrecondition));
+  EXPECT_THAT(Pmem2Status(PMEM2_E_IO_FAIL, "x"),
+              StatusIs(StatusCode::kIOError));
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 
 #include "dax/region.h"
 #include "tests/dax/region_test_util.h"
+#include "tests/support/status_matchers.h"
 
 namespace daxkv::dax {
 namespace {
@@ -84,7 +85,7 @@ TEST_F(DevDaxTest, GeometryComesFromTheDevice) {
   OpenOptions o;
   o.require_dax = true;
   auto region = OpenRegion(path_, o);
-  ASSERT_TRUE(region.ok()) << region.status().ToString();
+  ASSERT_OK(region);
   const RegionInfo& info = (*region)->info();
   EXPECT_EQ(info.kind, BackingKind::kDevDax);
   EXPECT_EQ(info.size, facts.size);
@@ -102,17 +103,17 @@ TEST_F(DevDaxTest, GeometryComesFromTheDevice) {
 
 TEST_F(DevDaxTest, PersistedBytesSurviveReopen) {
   auto region = OpenRegion(path_, OpenOptions());
-  ASSERT_TRUE(region.ok()) << region.status().ToString();
+  ASSERT_OK(region);
   Region& r = **region;
   const size_t tail = r.size() - k4K;
   const std::string saved_head(r.data(), k4K), saved_tail(r.data() + tail, k4K);
   r.Set(r.data(), 0xa5, k4K, kMemNonTemporal);
   r.Copy(r.data() + tail, "devdax-tail", 11, kMemTemporal | kMemNoDrain);
   r.Drain();
-  EXPECT_TRUE(r.DeepFlush(r.data(), k4K).ok());
+  EXPECT_OK(r.DeepFlush(r.data(), k4K));
   region->reset();
   auto again = OpenRegion(path_, OpenOptions());
-  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  ASSERT_OK(again);
   Region& a = **again;
   EXPECT_EQ(std::string(a.data(), k4K), std::string(k4K, '\xa5'));
   EXPECT_EQ(std::string(a.data() + tail, 11), "devdax-tail");
@@ -122,11 +123,11 @@ TEST_F(DevDaxTest, PersistedBytesSurviveReopen) {
 
 TEST_F(DevDaxTest, GrowIsNotSupported) {
   auto region = OpenRegion(path_, OpenOptions());
-  ASSERT_TRUE(region.ok()) << region.status().ToString();
+  ASSERT_OK(region);
   char* const base = (*region)->data();
   const size_t size = (*region)->size();
   Status s = (*region)->Grow(size * 2);
-  EXPECT_EQ(s.code(), StatusCode::kNotSupported) << s.ToString();
+  EXPECT_THAT(s, StatusIs(StatusCode::kNotSupported));
   EXPECT_NE(s.message().find(path_), std::string::npos) << s.ToString();
   EXPECT_EQ((*region)->data(), base);
   EXPECT_EQ((*region)->size(), size);
@@ -134,13 +135,12 @@ TEST_F(DevDaxTest, GrowIsNotSupported) {
 
 TEST_F(DevDaxTest, FlockOnTheCharDeviceExcludesWriters) {
   auto rw = OpenRegion(path_, OpenOptions());
-  ASSERT_TRUE(rw.ok()) << rw.status().ToString();
+  ASSERT_OK(rw);
   auto second = OpenRegion(path_, OpenOptions());
-  ASSERT_FALSE(second.ok());
-  EXPECT_EQ(second.status().code(), StatusCode::kBusy);
+  ASSERT_THAT(second, StatusIs(StatusCode::kBusy));
   const OpenOptions ro_options = testing::ReadOnlyOptions();
   auto ro = OpenRegion(path_, ro_options);
-  ASSERT_TRUE(ro.ok()) << ro.status().ToString();
+  ASSERT_OK(ro);
   EXPECT_TRUE((*ro)->info().in_use_elsewhere);
   EXPECT_EQ((*ro)->size(), (*rw)->size());
 }
@@ -166,7 +166,7 @@ TEST_F(FsDaxTest, MapsWithMapSync) {
   o.create_size = 8 << 20;
   o.require_dax = true;
   auto region = OpenRegion(path, o);
-  ASSERT_TRUE(region.ok()) << region.status().ToString();
+  ASSERT_OK(region);
   const RegionInfo& info = (*region)->info();
   EXPECT_EQ(info.kind, BackingKind::kFsDax);
   EXPECT_TRUE(info.map_sync);
@@ -186,20 +186,20 @@ TEST_F(FsDaxTest, GrowKeepsDataAndReopenKeepsBytes) {
   o.create_size = 2 << 20;
   {
     auto region = OpenRegion(path, o);
-    ASSERT_TRUE(region.ok()) << region.status().ToString();
+    ASSERT_OK(region);
     Region& r = **region;
     char* const base = r.data();
     r.Set(base, 0x17, 2 << 20);
-    ASSERT_TRUE(r.Grow(6 << 20).ok());
+    ASSERT_OK(r.Grow(6 << 20));
     EXPECT_EQ(r.data(), base);
     EXPECT_EQ(std::string(base + (2 << 20), 4 << 20),
               std::string(4 << 20, '\0'));
     r.Copy(base + (6 << 20) - 5, "fsdax", 5);
-    EXPECT_TRUE(r.DeepFlush(base, r.size()).ok());
+    EXPECT_OK(r.DeepFlush(base, r.size()));
     EXPECT_TRUE(r.info().map_sync);
   }
   auto region = OpenRegion(path, OpenOptions());
-  ASSERT_TRUE(region.ok()) << region.status().ToString();
+  ASSERT_OK(region);
   EXPECT_EQ((*region)->size(), size_t{6} << 20);
   EXPECT_EQ((*region)->data()[100], '\x17');
   EXPECT_EQ(std::string((*region)->data() + (6 << 20) - 5, 5), "fsdax");

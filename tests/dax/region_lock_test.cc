@@ -10,9 +10,12 @@
 
 #include "dax/region.h"
 #include "tests/dax/region_test_util.h"
+#include "tests/support/status_matchers.h"
 
 namespace daxkv::dax {
 namespace {
+
+using ::testing::HasSubstr;
 
 using testing::TempPaths;
 
@@ -67,20 +70,18 @@ class HolderProcess {
 TEST(RegionLock, OtherProcessHoldingRegionMeansBusyNamingItsPid) {
   TempPaths paths;
   const std::string path = paths.Make("/dev/shm");
-  { ASSERT_TRUE(OpenRegion(path, testing::CreateOptions(1 << 20)).ok()); }
+  { ASSERT_OK(OpenRegion(path, testing::CreateOptions(1 << 20))); }
   HolderProcess holder(path, "held");
   ASSERT_TRUE(holder.started());
   auto rw = OpenRegion(path, OpenOptions());
-  ASSERT_FALSE(rw.ok());
-  EXPECT_EQ(rw.status().code(), StatusCode::kBusy);
-  EXPECT_NE(rw.status().message().find(path), std::string::npos);
+  ASSERT_THAT(rw, StatusIs(StatusCode::kBusy, HasSubstr(path)));
   EXPECT_NE(rw.status().message().find("pid " + std::to_string(holder.pid())),
             std::string::npos)
       << rw.status().ToString();
 
   const OpenOptions ro_options = testing::ReadOnlyOptions();
   auto ro = OpenRegion(path, ro_options);
-  ASSERT_TRUE(ro.ok()) << ro.status().ToString();
+  ASSERT_OK(ro);
   EXPECT_TRUE((*ro)->info().in_use_elsewhere);
   EXPECT_TRUE((*ro)->info().read_only);
   EXPECT_EQ(std::string((*ro)->data(), 4), "held");
@@ -88,7 +89,7 @@ TEST(RegionLock, OtherProcessHoldingRegionMeansBusyNamingItsPid) {
   holder.Release();
   ro->reset();
   auto after = OpenRegion(path, OpenOptions());
-  EXPECT_TRUE(after.ok()) << after.status().ToString();
+  EXPECT_OK(after);
 }
 
 }  // namespace

@@ -11,9 +11,12 @@
 #include "dax/pmem2_region.h"
 #include "dax/region.h"
 #include "tests/dax/region_test_util.h"
+#include "tests/support/status_matchers.h"
 
 namespace daxkv::dax {
 namespace {
+
+using ::testing::HasSubstr;
 
 using testing::CreateOptions;
 using testing::ScopedForceGranularity;
@@ -21,10 +24,8 @@ using testing::TempPaths;
 
 void ExpectError(const StatusOr<std::unique_ptr<Region>>& result,
                  StatusCode code, const std::string& path) {
-  ASSERT_FALSE(result.ok()) << path << " opened unexpectedly";
-  EXPECT_EQ(result.status().code(), code) << result.status().ToString();
-  EXPECT_NE(result.status().message().find(path), std::string::npos)
-      << "message does not name " << path << ": " << result.status().ToString();
+  EXPECT_THAT(result, StatusIs(code, HasSubstr(path)))
+      << path << " opened unexpectedly";
 }
 
 bool Exists(const std::string& path) {
@@ -137,7 +138,7 @@ TEST(RegionOpenErrors, RequireDaxRefusesOrdinaryFile) {
   // The same file is fine when page-cache persistence is acceptable.
   o.require_dax = false;
   const auto ok = OpenRegion(path, o);
-  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  ASSERT_OK(ok);
   EXPECT_EQ((*ok)->info().kind, BackingKind::kFile);
   EXPECT_EQ((*ok)->info().granularity, Granularity::kPage);
 }
@@ -156,7 +157,7 @@ TEST(RegionOpenErrors, RequireDaxRefusesTmpfsUnlessForced) {
   }
   ScopedForceGranularity force("CACHE_LINE");
   const auto result = OpenRegion(path, o);
-  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  ASSERT_OK(result);
   EXPECT_EQ((*result)->info().granularity, Granularity::kCacheLine);
   EXPECT_EQ((*result)->info().kind, BackingKind::kTmpfs);
 }

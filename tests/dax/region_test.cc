@@ -16,9 +16,12 @@
 
 #include "dax/pmem2_region.h"
 #include "tests/dax/region_test_util.h"
+#include "tests/support/status_matchers.h"
 
 namespace daxkv::dax {
 namespace {
+
+using ::testing::HasSubstr;
 
 using testing::ScopedForceGranularity;
 using testing::TempPaths;
@@ -55,7 +58,7 @@ class RegionFileTest
 TEST_P(RegionFileTest, CreateReportsEveryInfoField) {
   const std::string path = paths_.Make(dir());
   auto region = OpenRegion(path, CreateOptions());
-  ASSERT_TRUE(region.ok()) << region.status().ToString();
+  ASSERT_OK(region);
   const RegionInfo& info = (*region)->info();
   EXPECT_EQ(info.path, path);
   EXPECT_EQ(info.kind,
@@ -86,13 +89,13 @@ TEST_P(RegionFileTest, ReopenKeepsPersistedBytes) {
     pattern[i] = static_cast<char>(i * 7 + 3);
   {
     auto region = OpenRegion(path, CreateOptions());
-    ASSERT_TRUE(region.ok()) << region.status().ToString();
+    ASSERT_OK(region);
     std::memcpy((*region)->data(), pattern.data(), pattern.size());
     // Durability: after Persist the whole pattern is on the medium.
     (*region)->Persist((*region)->data(), pattern.size());
   }
   auto region = OpenRegion(path, OpenOptions());
-  ASSERT_TRUE(region.ok()) << region.status().ToString();
+  ASSERT_OK(region);
   ASSERT_EQ((*region)->size(), kSize);
   EXPECT_EQ(std::memcmp((*region)->data(), pattern.data(), kSize), 0);
 }
@@ -111,7 +114,7 @@ TEST_P(RegionFileTest, CopyAndSetWithEachFlag) {
     src[i] = static_cast<char>('a' + i % 26);
   {
     auto region = OpenRegion(path, CreateOptions());
-    ASSERT_TRUE(region.ok()) << region.status().ToString();
+    ASSERT_OK(region);
     Region& r = **region;
     size_t off = 0;
     for (unsigned flags : kFlags) {
@@ -127,7 +130,7 @@ TEST_P(RegionFileTest, CopyAndSetWithEachFlag) {
     }
   }
   auto region = OpenRegion(path, OpenOptions());
-  ASSERT_TRUE(region.ok()) << region.status().ToString();
+  ASSERT_OK(region);
   size_t off = 0;
   for (unsigned flags : kFlags) {
     const char* p = (*region)->data() + off;
@@ -141,14 +144,14 @@ TEST_P(RegionFileTest, CopyAndSetWithEachFlag) {
 TEST_P(RegionFileTest, FlushDrainAndDeepFlush) {
   const std::string path = paths_.Make(dir());
   auto region = OpenRegion(path, CreateOptions());
-  ASSERT_TRUE(region.ok()) << region.status().ToString();
+  ASSERT_OK(region);
   Region& r = **region;
   std::memset(r.data() + 100, 0x11, 5000);
   // Durability: Flush + Drain of the range makes it durable.
   r.Flush(r.data() + 100, 5000);
   r.Drain();
   Status s = r.DeepFlush(r.data(), r.size());
-  EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_OK(s);
   // Page granularity persists with msync(2) in the region (not libpmem2's
   // abort-on-failure persist): unaligned, page-crossing ranges and
   // Copy/Set all work, and report no error.
@@ -157,18 +160,18 @@ TEST_P(RegionFileTest, FlushDrainAndDeepFlush) {
   r.Set(r.data() + 12000, 0x22, 9000, kMemNoDrain);
   r.Drain();
   EXPECT_EQ(static_cast<unsigned char>(r.data()[8190]), 0x11);
-  EXPECT_TRUE(r.PersistError().ok()) << r.PersistError().ToString();
+  EXPECT_OK(r.PersistError());
 }
 
 TEST_P(RegionFileTest, GrowKeepsDataPointerAndBytes) {
   const std::string path = paths_.Make(dir());
   auto region = OpenRegion(path, CreateOptions());
-  ASSERT_TRUE(region.ok()) << region.status().ToString();
+  ASSERT_OK(region);
   Region& r = **region;
   char* const base = r.data();
   std::memset(base, 0x42, kSize);
   r.Persist(base, kSize);
-  ASSERT_TRUE(r.Grow(4 * kSize).ok());
+  ASSERT_OK(r.Grow(4 * kSize));
   EXPECT_EQ(r.data(), base);
   EXPECT_EQ(r.size(), 4 * kSize);
   EXPECT_EQ(r.info().size, 4 * kSize);
@@ -178,13 +181,13 @@ TEST_P(RegionFileTest, GrowKeepsDataPointerAndBytes) {
   // The grown part is a live, persistent mapping too, across the seam.
   r.Copy(base + kSize - 8, "0123456789abcdef", 16);
   r.Set(base + 4 * kSize - 100, 0x33, 100);
-  ASSERT_TRUE(r.DeepFlush(base, r.size()).ok());
+  ASSERT_OK(r.DeepFlush(base, r.size()));
   // Growing to a smaller or equal size is a no-op.
-  ASSERT_TRUE(r.Grow(kSize).ok());
+  ASSERT_OK(r.Grow(kSize));
   EXPECT_EQ(r.size(), 4 * kSize);
   region->reset();
   auto again = OpenRegion(path, OpenOptions());
-  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  ASSERT_OK(again);
   EXPECT_EQ((*again)->size(), 4 * kSize);
   EXPECT_EQ(std::string((*again)->data() + kSize - 8, 16), "0123456789abcdef");
   EXPECT_EQ((*again)->data()[4 * kSize - 1], '\x33');
@@ -193,8 +196,8 @@ TEST_P(RegionFileTest, GrowKeepsDataPointerAndBytes) {
 TEST_P(RegionFileTest, GrowRoundsUpToAlignment) {
   const std::string path = paths_.Make(dir());
   auto region = OpenRegion(path, CreateOptions());
-  ASSERT_TRUE(region.ok()) << region.status().ToString();
-  ASSERT_TRUE((*region)->Grow(kSize + 1).ok());
+  ASSERT_OK(region);
+  ASSERT_OK((*region)->Grow(kSize + 1));
   EXPECT_EQ((*region)->size(), kSize + (*region)->info().alignment);
 }
 
@@ -203,11 +206,11 @@ TEST_P(RegionFileTest, GrowBeyondReservationIsNoSpaceAndKeepsMapping) {
   OpenOptions o = CreateOptions();
   o.reserve_size = 2 * kSize;
   auto region = OpenRegion(path, o);
-  ASSERT_TRUE(region.ok()) << region.status().ToString();
+  ASSERT_OK(region);
   char* const base = (*region)->data();
-  ASSERT_TRUE((*region)->Grow(2 * kSize).ok());
+  ASSERT_OK((*region)->Grow(2 * kSize));
   Status s = (*region)->Grow(3 * kSize);
-  EXPECT_EQ(s.code(), StatusCode::kNoSpace) << s.ToString();
+  EXPECT_THAT(s, StatusIs(StatusCode::kNoSpace));
   EXPECT_NE(s.message().find(path), std::string::npos) << s.ToString();
   EXPECT_NE(s.message().find("reserve_size"), std::string::npos);
   EXPECT_EQ((*region)->data(), base);
@@ -218,7 +221,7 @@ TEST_P(RegionFileTest, GrowBeyondReservationIsNoSpaceAndKeepsMapping) {
 TEST_P(RegionFileTest, DefaultReservationCoversGrowth) {
   const std::string path = paths_.Make(dir());
   auto region = OpenRegion(path, CreateOptions());
-  ASSERT_TRUE(region.ok()) << region.status().ToString();
+  ASSERT_OK(region);
   auto* p2 = dynamic_cast<Pmem2Region*>(region->get());
   ASSERT_NE(p2, nullptr);
   EXPECT_GE(p2->reserved_size(), kDefaultReserveSize);
@@ -229,30 +232,27 @@ TEST_P(RegionFileTest, DefaultReservationCoversGrowth) {
 TEST_P(RegionFileTest, SecondReadWriteOpenIsBusy) {
   const std::string path = paths_.Make(dir());
   auto first = OpenRegion(path, CreateOptions());
-  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_OK(first);
   // flock conflicts between open file descriptions even in one process.
   auto second = OpenRegion(path, OpenOptions());
-  ASSERT_FALSE(second.ok());
-  EXPECT_EQ(second.status().code(), StatusCode::kBusy);
-  EXPECT_NE(second.status().message().find(path), std::string::npos)
-      << second.status().ToString();
+  ASSERT_THAT(second, StatusIs(StatusCode::kBusy, HasSubstr(path)));
   // The holder is this very process (another open file description).
   EXPECT_NE(second.status().message().find("pid " + std::to_string(getpid())),
             std::string::npos)
       << second.status().ToString();
   first->reset();
   auto third = OpenRegion(path, OpenOptions());
-  EXPECT_TRUE(third.ok()) << third.status().ToString();
+  EXPECT_OK(third);
 }
 
 TEST_P(RegionFileTest, ReadOnlyAlongsideReadWriteReportsInUse) {
   const std::string path = paths_.Make(dir());
   auto rw = OpenRegion(path, CreateOptions());
-  ASSERT_TRUE(rw.ok()) << rw.status().ToString();
+  ASSERT_OK(rw);
   (*rw)->Copy((*rw)->data(), "server", 6);
   const OpenOptions ro_options = testing::ReadOnlyOptions();
   auto ro = OpenRegion(path, ro_options);
-  ASSERT_TRUE(ro.ok()) << ro.status().ToString();
+  ASSERT_OK(ro);
   EXPECT_TRUE((*ro)->info().read_only);
   EXPECT_TRUE((*ro)->info().in_use_elsewhere);
   EXPECT_EQ(std::string((*ro)->data(), 6), "server");
@@ -263,28 +263,29 @@ TEST_P(RegionFileTest, ReadOnlyAlongsideReadWriteReportsInUse) {
 
 TEST_P(RegionFileTest, ReadOnlyAloneIsNotInUseAndBlocksWriters) {
   const std::string path = paths_.Make(dir());
-  { ASSERT_TRUE(OpenRegion(path, CreateOptions()).ok()); }
+  { ASSERT_OK(OpenRegion(path, CreateOptions())); }
   const OpenOptions ro_options = testing::ReadOnlyOptions();
   auto ro = OpenRegion(path, ro_options);
-  ASSERT_TRUE(ro.ok()) << ro.status().ToString();
+  ASSERT_OK(ro);
   EXPECT_FALSE((*ro)->info().in_use_elsewhere);
   auto ro2 = OpenRegion(path, ro_options);
-  ASSERT_TRUE(ro2.ok()) << ro2.status().ToString();
+  ASSERT_OK(ro2);
   EXPECT_FALSE((*ro2)->info().in_use_elsewhere);
   const auto rw = OpenRegion(path, OpenOptions());
-  EXPECT_EQ(rw.status().code(), StatusCode::kBusy);
+  EXPECT_THAT(rw, StatusIs(StatusCode::kBusy));
   EXPECT_NE(rw.status().message().find("reading it"), std::string::npos)
       << rw.status().ToString();
-  EXPECT_EQ((*ro)->Grow(2 * kSize).code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT((*ro)->Grow(2 * kSize),
+              StatusIs(StatusCode::kFailedPrecondition));
 }
 
 TEST_P(RegionFileTest, ReadOnlyMappingRejectsStores) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   const std::string path = paths_.Make(dir());
-  { ASSERT_TRUE(OpenRegion(path, CreateOptions()).ok()); }
+  { ASSERT_OK(OpenRegion(path, CreateOptions())); }
   const OpenOptions ro_options = testing::ReadOnlyOptions();
   auto ro = OpenRegion(path, ro_options);
-  ASSERT_TRUE(ro.ok()) << ro.status().ToString();
+  ASSERT_OK(ro);
   volatile char* p = (*ro)->data();
   EXPECT_DEATH(p[0] = 1, "");
 }

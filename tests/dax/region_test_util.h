@@ -11,13 +11,11 @@
 #include <vector>
 
 #include "dax/region.h"
+#include "tests/support/env.h"
 
 namespace daxkv::dax::testing {
 
-inline const char* Env(const char* name) {
-  const char* v = std::getenv(name);
-  return (v != nullptr && *v != '\0') ? v : nullptr;
-}
+using ::daxkv::testing::Env;
 
 // Sets or clears PMEM2_FORCE_GRANULARITY for this scope; libpmem2 reads it
 // at mapping time.

@@ -12,8 +12,10 @@
 
 #include "engine/borrowed_region.h"
 #include "engine/db.h"
+#include "tests/engine/db_test_hooks.h"
 #include "tests/engine/engine_test_util.h"
 #include "tests/support/sim_region.h"
+#include "tests/support/status_matchers.h"
 
 namespace daxkv::engine {
 namespace {
@@ -47,7 +49,7 @@ std::string CheckPool(DB* db, const std::map<std::string, std::string>& model,
   }
   if (db->Count() != model.size()) return "Count() disagrees";
   // Not wedged: compaction can run and a put then fits.
-  auto c = db->Compact(4);
+  auto c = TEST_Compact(db, 4);
   if (!c.ok()) return "compaction after recovery: " + c.status().ToString();
   Status put = db->Put("after-crash", "v");
   if (!put.ok()) return "put after recovery: " + put.ToString();
@@ -60,13 +62,13 @@ TEST(DbSpaceTest, CrashesWhileCompactionHoldsTheLastSegmentNeverWedge) {
   int keys = 0;
   {
     auto db = OpenOn(region);
-    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    ASSERT_OK(db);
     // Fill with puts: they stop with the reserve free.
     for (;; ++keys) {
       std::string v = "value-" + std::to_string(keys);
       Status s = (*db)->Put(LongKey(keys), v);
       if (s.code() == StatusCode::kNoSpace) break;
-      ASSERT_TRUE(s.ok()) << s.ToString();
+      ASSERT_OK(s);
       model[LongKey(keys)] = v;
     }
     // Delete two keys in three until only compaction's segment is free:
@@ -74,13 +76,13 @@ TEST(DbSpaceTest, CrashesWhileCompactionHoldsTheLastSegmentNeverWedge) {
     // segment of tombstones counts as half live).
     for (int i = 0; i < keys && (*db)->GetStats().free_segments > 1; ++i) {
       if (i % 3 == 0) continue;
-      ASSERT_TRUE((*db)->Delete(LongKey(i)).ok());
+      ASSERT_OK((*db)->Delete(LongKey(i)));
       model.erase(LongKey(i));
     }
     ASSERT_EQ((*db)->GetStats().free_segments, 1u);
   }  // clean close: the compaction log starts without a segment
   auto db = OpenOn(region);
-  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  ASSERT_OK(db);
   ASSERT_EQ((*db)->GetStats().free_segments, 1u);
 
   // First crash: every persist point of a compaction that takes the last
@@ -89,9 +91,9 @@ TEST(DbSpaceTest, CrashesWhileCompactionHoldsTheLastSegmentNeverWedge) {
   region.SetPersistHook([&](uint64_t point) {
     first.push_back(region.CrashImage(point * 16, 0.5));
   });
-  auto freed = (*db)->Compact(1);
+  auto freed = TEST_Compact(*db, 1);
   region.SetPersistHook(nullptr);
-  ASSERT_TRUE(freed.ok()) << freed.status().ToString();
+  ASSERT_OK(freed);
   ASSERT_EQ(*freed, 1u);
   ASSERT_GT((*db)->GetStats().relocated_bytes, 10 * 900u);
   ASSERT_GT(first.size(), 10u);
@@ -109,11 +111,9 @@ TEST(DbSpaceTest, CrashesWhileCompactionHoldsTheLastSegmentNeverWedge) {
     });
     {
       auto rdb = OpenOn(recovered);
-      ASSERT_TRUE(rdb.ok())
-          << "crash point " << p1 << ": " << rdb.status().ToString();
-      auto c = (*rdb)->Compact(2);
-      ASSERT_TRUE(c.ok()) << "crash point " << p1 << ": "
-                          << c.status().ToString();
+      ASSERT_OK(rdb) << "crash point " << p1;
+      auto c = TEST_Compact(*rdb, 2);
+      ASSERT_OK(c) << "crash point " << p1;
       recovered.SetPersistHook(nullptr);
       std::string why = CheckPool(rdb->get(), model, keys);
       ASSERT_EQ(why, "") << "after crash point " << p1;
@@ -121,8 +121,7 @@ TEST(DbSpaceTest, CrashesWhileCompactionHoldsTheLastSegmentNeverWedge) {
     for (size_t p2 = 0; p2 < second.size(); ++p2) {
       testing::SimRegion again(second[p2]);
       auto adb = OpenOn(again);
-      ASSERT_TRUE(adb.ok()) << "crash points " << p1 << ", " << p2 << ": "
-                            << adb.status().ToString();
+      ASSERT_OK(adb) << "crash points " << p1 << ", " << p2;
       std::string why = CheckPool(adb->get(), model, keys);
       ASSERT_EQ(why, "") << "after crash points " << p1 << ", " << p2;
     }

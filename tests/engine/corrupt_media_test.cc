@@ -27,9 +27,12 @@
 #include "tests/engine/engine_test_util.h"
 #include "tests/engine/pool_walk.h"
 #include "tests/support/sim_region.h"
+#include "tests/support/status_matchers.h"
 
 namespace daxkv::engine {
 namespace {
+
+using ::testing::HasSubstr;
 
 namespace fmt = format;
 using testing::SimRegion;
@@ -58,12 +61,12 @@ class CorruptMediaTest : public ::testing::Test {
     engine::Options create = DbOptions(false);
     create.create_if_missing = true;
     auto db = DB::Open(std::make_unique<BorrowedRegion>(region), create);
-    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    ASSERT_OK(db);
     std::mt19937_64 rng(11);
     for (int i = 0; i < kKeys; ++i) {
       std::string key = "key" + std::to_string(1000 + i);
       std::string value = crash::MakeValue(key, i, 20 + rng() % 1500);
-      ASSERT_TRUE((*db)->Put(key, value).ok());
+      ASSERT_OK((*db)->Put(key, value));
       values_[key] = value;
     }
     db->reset();  // clean close: every segment sealed
@@ -78,7 +81,7 @@ class CorruptMediaTest : public ::testing::Test {
   // Walks the pool as docs/format.md describes it.
   void FindRecords() {
     SuperBlockRead sb;
-    ASSERT_TRUE(ReadSuperBlocks(image_.data(), image_.size(), &sb).ok());
+    ASSERT_OK(ReadSuperBlocks(image_.data(), image_.size(), &sb));
     for (uint64_t s = 0; s < sb.sb.segment_count; ++s) {
       const char* sp = image_.data() + SegmentOffset(sb.sb, s);
       fmt::SegmentHeader h;
@@ -129,10 +132,10 @@ class CorruptMediaTest : public ::testing::Test {
     for (const auto& [key, value] : values_) {
       auto got = db->Get(key);
       if (lost.count(key)) {
-        EXPECT_EQ(got.status().code(), StatusCode::kNotFound) << key;
+        EXPECT_THAT(got, StatusIs(StatusCode::kNotFound)) << key;
         continue;
       }
-      ASSERT_TRUE(got.ok()) << key << ": " << got.status().ToString();
+      ASSERT_OK(got) << key;
       EXPECT_EQ(got->value, value) << key;
       ++present;
     }
@@ -147,20 +150,18 @@ class CorruptMediaTest : public ::testing::Test {
     SimRegion region(image);
     auto refused =
         DB::Open(std::make_unique<BorrowedRegion>(region), DbOptions(false));
-    ASSERT_FALSE(refused.ok()) << "damage at " << damaged << " not detected";
-    EXPECT_EQ(refused.status().code(), StatusCode::kCorruption);
-    EXPECT_NE(refused.status().ToString().find("repair"), std::string::npos)
-        << refused.status().ToString();
+    ASSERT_THAT(refused, StatusIs(StatusCode::kCorruption, HasSubstr("repair")))
+        << "damage at " << damaged;
     {
       auto db =
           DB::Open(std::make_unique<BorrowedRegion>(region), DbOptions(true));
-      ASSERT_TRUE(db.ok()) << db.status().ToString();
+      ASSERT_OK(db);
       EXPECT_GE((*db)->GetStats().dropped_records, 1u);
       ExpectOnlyLost(db->get(), lost);
     }
     auto reopened =
         DB::Open(std::make_unique<BorrowedRegion>(region), DbOptions(false));
-    ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+    ASSERT_OK(reopened);
     ExpectOnlyLost(reopened->get(), lost);
   }
 
@@ -179,12 +180,12 @@ TEST_F(CorruptMediaTest, EitherSuperblockCopyAloneIsHealed) {
     {
       auto db =
           DB::Open(std::make_unique<BorrowedRegion>(region), DbOptions(false));
-      ASSERT_TRUE(db.ok()) << db.status().ToString();
+      ASSERT_OK(db);
       ExpectOnlyLost(db->get(), {});
     }
     SuperBlockRead after;
     std::vector<char> healed = region.DurableImage();
-    ASSERT_TRUE(ReadSuperBlocks(healed.data(), healed.size(), &after).ok());
+    ASSERT_OK(ReadSuperBlocks(healed.data(), healed.size(), &after));
     EXPECT_TRUE(after.valid_a && after.valid_b) << "damaged copy not rewritten";
   }
 }
@@ -197,10 +198,8 @@ TEST_F(CorruptMediaTest, BothSuperblockCopiesDamagedIsRefused) {
     SimRegion region(image);
     auto db =
         DB::Open(std::make_unique<BorrowedRegion>(region), DbOptions(repair));
-    ASSERT_FALSE(db.ok()) << "repair=" << repair;
-    EXPECT_EQ(db.status().code(), StatusCode::kCorruption);
-    EXPECT_NE(db.status().ToString().find("superblock"), std::string::npos)
-        << db.status().ToString();
+    ASSERT_THAT(db, StatusIs(StatusCode::kCorruption, HasSubstr("superblock")))
+        << "repair=" << repair;
     EXPECT_EQ(region.DurableImage(), image) << "a refused open wrote";
     // The refusal names what is left to rebuild from.
     EXPECT_NE(db.status().ToString().find("valid segment header(s) of pool"),
@@ -211,15 +210,15 @@ TEST_F(CorruptMediaTest, BothSuperblockCopiesDamagedIsRefused) {
   // segments and reports the loss as repairable; RepairPool writes it.
   SimRegion region(image);
   auto report = InspectPool(region, InspectOptions{});
-  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  ASSERT_OK(report);
   EXPECT_TRUE(report->superblock_rebuilt);
   EXPECT_GE(report->repairable_problems, 1u);
   EXPECT_EQ(report->keys, static_cast<uint64_t>(kKeys));
   auto repaired = RepairPool(region);
-  ASSERT_TRUE(repaired.ok()) << repaired.status().ToString();
+  ASSERT_OK(repaired);
   auto db =
       DB::Open(std::make_unique<BorrowedRegion>(region), DbOptions(false));
-  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  ASSERT_OK(db);
   ExpectOnlyLost(db->get(), {});
 }
 
@@ -273,7 +272,7 @@ TEST_F(CorruptMediaTest, RepairPoolSaysWhichBytesItDropped) {
   Flip(&image, flipped);
   SimRegion region(image);
   auto report = RepairPool(region);
-  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  ASSERT_OK(report);
   EXPECT_TRUE(report->unrecoverable.empty());
   bool covered = false;
   for (const PoolProblem& p : report->repaired) {
@@ -282,7 +281,7 @@ TEST_F(CorruptMediaTest, RepairPoolSaysWhichBytesItDropped) {
   EXPECT_TRUE(covered) << "no repaired range covers offset " << flipped;
   auto db =
       DB::Open(std::make_unique<BorrowedRegion>(region), DbOptions(false));
-  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  ASSERT_OK(db);
   ExpectOnlyLost(db->get(), {r.key});
 }
 
@@ -309,8 +308,7 @@ TEST_F(CorruptMediaTest, RandomFlipsNeverReturnWrongData) {
       auto db =
           DB::Open(std::make_unique<BorrowedRegion>(region), DbOptions(repair));
       if (!db.ok()) {
-        EXPECT_EQ(db.status().code(), StatusCode::kCorruption)
-            << db.status().ToString();
+        EXPECT_THAT(db, StatusIs(StatusCode::kCorruption));
         ++refused;
         continue;
       }
@@ -319,7 +317,7 @@ TEST_F(CorruptMediaTest, RandomFlipsNeverReturnWrongData) {
       for (const auto& [key, value] : values_) {
         auto got = (*db)->Get(key);
         if (!got.ok()) {
-          ASSERT_EQ(got.status().code(), StatusCode::kNotFound);
+          ASSERT_THAT(got, StatusIs(StatusCode::kNotFound));
           EXPECT_TRUE(repair) << key << " lost without repair";
           continue;
         }
@@ -349,20 +347,19 @@ class GroupCommitDamageTest : public ::testing::Test {
     engine::Options create = CorruptMediaTest::Options(false);
     create.create_if_missing = true;
     auto db = DB::Open(std::make_unique<BorrowedRegion>(region), create);
-    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    ASSERT_OK(db);
     WriteOptions unsynced;
     unsynced.sync = false;
     for (int i = 0; i < kSynced; ++i) {
       std::string key = "g" + std::to_string(100 + i);
       values_[key] = crash::MakeValue(key, i, 200 + 40 * i);
-      ASSERT_TRUE((*db)->Put(key, values_[key], 0, unsynced).ok());
+      ASSERT_OK((*db)->Put(key, values_[key], 0, unsynced));
     }
-    ASSERT_TRUE((*db)->Sync().ok());
+    ASSERT_OK((*db)->Sync());
     synced_ = region.DurableImage();  // the power fails, DB still open
     for (int i = 0; i < 4; ++i) {
       std::string key = "u" + std::to_string(i);
-      ASSERT_TRUE(
-          (*db)->Put(key, crash::MakeValue(key, i, 300), 0, unsynced).ok());
+      ASSERT_OK((*db)->Put(key, crash::MakeValue(key, i, 300), 0, unsynced));
     }
     // A crash that kept every line the unsynced writes stored to.
     unsynced_ = region.CrashImage(/*seed=*/3, /*keep_probability=*/1.0);
@@ -384,10 +381,10 @@ class GroupCommitDamageTest : public ::testing::Test {
     for (const auto& [key, value] : values_) {
       auto got = db->Get(key);
       if (key == lost) {
-        EXPECT_EQ(got.status().code(), StatusCode::kNotFound) << key;
+        EXPECT_THAT(got, StatusIs(StatusCode::kNotFound)) << key;
         continue;
       }
-      ASSERT_TRUE(got.ok()) << key << ": " << got.status().ToString();
+      ASSERT_OK(got) << key;
       EXPECT_EQ(got->value, value) << key;
     }
   }
@@ -401,20 +398,19 @@ class GroupCommitDamageTest : public ::testing::Test {
     SimRegion region(image);
     auto refused = DB::Open(std::make_unique<BorrowedRegion>(region),
                             CorruptMediaTest::Options(false));
-    ASSERT_FALSE(refused.ok()) << "damage to synced " << key << " passed as "
-                               << "a torn tail";
-    EXPECT_EQ(refused.status().code(), StatusCode::kCorruption);
+    ASSERT_THAT(refused, StatusIs(StatusCode::kCorruption))
+        << "damage to synced " << key << " passed as a torn tail";
     EXPECT_EQ(region.DurableImage(), image) << "a refused open wrote";
     {
       auto db = DB::Open(std::make_unique<BorrowedRegion>(region),
                          CorruptMediaTest::Options(true));
-      ASSERT_TRUE(db.ok()) << db.status().ToString();
+      ASSERT_OK(db);
       EXPECT_EQ((*db)->GetStats().dropped_records, 1u);
       ExpectSyncedKeys(db->get(), key);
     }
     auto again = DB::Open(std::make_unique<BorrowedRegion>(region),
                           CorruptMediaTest::Options(false));
-    ASSERT_TRUE(again.ok()) << again.status().ToString();
+    ASSERT_OK(again);
     ExpectSyncedKeys(again->get(), key);
   }
 
@@ -441,12 +437,12 @@ TEST_F(GroupCommitDamageTest, TornUnsyncedTailIsStillACrash) {
   SimRegion region(image);
   auto db = DB::Open(std::make_unique<BorrowedRegion>(region),
                      CorruptMediaTest::Options(false));
-  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  ASSERT_OK(db);
   EXPECT_EQ((*db)->GetStats().dropped_records, 0u);
   ExpectSyncedKeys(db->get(), "");
-  EXPECT_TRUE((*db)->Get("u0").ok());
+  EXPECT_OK((*db)->Get("u0"));
   for (const char* gone : {"u1", "u2", "u3"}) {
-    EXPECT_EQ((*db)->Get(gone).status().code(), StatusCode::kNotFound) << gone;
+    EXPECT_THAT((*db)->Get(gone), StatusIs(StatusCode::kNotFound)) << gone;
   }
 }
 

@@ -15,12 +15,16 @@
 #include "engine/format.h"
 #include "engine/pool_inspect.h"
 #include "tests/engine/crash_harness.h"
+#include "tests/engine/db_test_hooks.h"
 #include "tests/engine/engine_test_util.h"
 #include "tests/engine/pool_walk.h"
 #include "tests/support/sim_region.h"
+#include "tests/support/status_matchers.h"
 
 namespace daxkv::engine {
 namespace {
+
+using ::testing::HasSubstr;
 
 namespace fmt = format;
 using testing::SimRegion;
@@ -36,7 +40,7 @@ Options DbOptions(bool repair) {
 std::string State(const std::vector<char>& image, uint64_t segment) {
   SimRegion region(image);
   auto report = InspectPool(region, InspectOptions{});
-  EXPECT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_OK(report);
   return report.ok() ? report->segments[segment].state : "";
 }
 
@@ -72,27 +76,27 @@ class CorruptStateTest : public ::testing::Test {
       Options create = DbOptions(false);
       create.create_if_missing = true;
       auto db = DB::Open(std::make_unique<BorrowedRegion>(region), create);
-      ASSERT_TRUE(db.ok()) << db.status().ToString();
+      ASSERT_OK(db);
       DB& d = **db;
       for (int i = 0; i < 42; ++i) {
-        ASSERT_TRUE(d.Put("a", crash::MakeValue("a", i, 1500)).ok());
+        ASSERT_OK(d.Put("a", crash::MakeValue("a", i, 1500)));
       }
-      ASSERT_TRUE(d.Put("doomed", crash::MakeValue("doomed", 0, 700)).ok());
+      ASSERT_OK(d.Put("doomed", crash::MakeValue("doomed", 0, 700)));
       for (int i = 0; i < 42; ++i) {
-        ASSERT_TRUE(d.Put("x", crash::MakeValue("x", i, 1500)).ok());
+        ASSERT_OK(d.Put("x", crash::MakeValue("x", i, 1500)));
       }
-      ASSERT_TRUE(d.Put("a", "a's newest").ok());
+      ASSERT_OK(d.Put("a", "a's newest"));
       for (int i = 0; i < 4; ++i) {  // dead bytes make segment 2 a victim
-        ASSERT_TRUE(d.Put("keep", crash::MakeValue("keep", i, 1500)).ok());
+        ASSERT_OK(d.Put("keep", crash::MakeValue("keep", i, 1500)));
       }
-      ASSERT_TRUE(d.Put("keep", "kept value").ok());
-      ASSERT_TRUE(d.Delete("doomed").ok());
+      ASSERT_OK(d.Put("keep", "kept value"));
+      ASSERT_OK(d.Delete("doomed"));
     }
     {
       auto db =
           DB::Open(std::make_unique<BorrowedRegion>(region), DbOptions(false));
-      ASSERT_TRUE(db.ok()) << db.status().ToString();
-      ASSERT_TRUE((*db)->Compact(100).ok());
+      ASSERT_OK(db);
+      ASSERT_OK(TEST_Compact(*db, 100));
     }
     image_ = region.DurableImage();
     bool tombstone_left = false;
@@ -107,16 +111,16 @@ class CorruptStateTest : public ::testing::Test {
   }
 
   void ExpectState(DB* db) {
-    EXPECT_EQ(db->Get("doomed").status().code(), StatusCode::kNotFound)
+    EXPECT_THAT(db->Get("doomed"), StatusIs(StatusCode::kNotFound))
         << "a deleted key came back";
     auto keep = db->Get("keep");
-    ASSERT_TRUE(keep.ok()) << keep.status().ToString();
+    ASSERT_OK(keep);
     EXPECT_EQ(keep->value, "kept value");
     auto x = db->Get("x");
-    ASSERT_TRUE(x.ok()) << x.status().ToString();
+    ASSERT_OK(x);
     EXPECT_EQ(x->value, crash::MakeValue("x", 41, 1500));
     auto a = db->Get("a");
-    ASSERT_TRUE(a.ok()) << a.status().ToString();
+    ASSERT_OK(a);
     EXPECT_EQ(a->value, "a's newest");
     EXPECT_EQ(db->Count(), 3u);
   }
@@ -126,19 +130,17 @@ class CorruptStateTest : public ::testing::Test {
     SimRegion region(image);
     auto refused =
         DB::Open(std::make_unique<BorrowedRegion>(region), DbOptions(false));
-    ASSERT_FALSE(refused.ok());
-    EXPECT_EQ(refused.status().code(), StatusCode::kCorruption);
-    EXPECT_NE(refused.status().ToString().find("state word"), std::string::npos)
-        << refused.status().ToString();
+    ASSERT_THAT(refused,
+                StatusIs(StatusCode::kCorruption, HasSubstr("state word")));
     {
       auto db =
           DB::Open(std::make_unique<BorrowedRegion>(region), DbOptions(true));
-      ASSERT_TRUE(db.ok()) << db.status().ToString();
+      ASSERT_OK(db);
       ExpectState(db->get());
     }
     auto reopened =
         DB::Open(std::make_unique<BorrowedRegion>(region), DbOptions(false));
-    ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+    ASSERT_OK(reopened);
     ExpectState(reopened->get());
   }
 
@@ -150,7 +152,7 @@ TEST_F(CorruptStateTest, UndamagedPoolHoldsNoDeletedKey) {
   SimRegion region(image_);
   auto db =
       DB::Open(std::make_unique<BorrowedRegion>(region), DbOptions(false));
-  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  ASSERT_OK(db);
   ExpectState(db->get());
 }
 
@@ -187,7 +189,7 @@ TEST_F(CorruptStateTest, InUseStateDamagedBeyondCorrectionIsExplained) {
   SimRegion region(image);
   auto refused =
       DB::Open(std::make_unique<BorrowedRegion>(region), DbOptions(false));
-  ASSERT_FALSE(refused.ok());
+  ASSERT_THAT(refused, StatusIs(StatusCode::kCorruption));
   const std::string why = refused.status().ToString();
   EXPECT_NE(why.find("repair keeps segment(s) " + std::to_string(keep_seg) +
                      " in use and deletes the 3 key(s) found only there"),
@@ -199,14 +201,14 @@ TEST_F(CorruptStateTest, InUseStateDamagedBeyondCorrectionIsExplained) {
   {
     auto db =
         DB::Open(std::make_unique<BorrowedRegion>(region), DbOptions(true));
-    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    ASSERT_OK(db);
     EXPECT_EQ((*db)->GetStats().dropped_records, 3u);
     EXPECT_EQ((*db)->Count(), 0u);
-    EXPECT_EQ((*db)->Get("doomed").status().code(), StatusCode::kNotFound);
+    EXPECT_THAT((*db)->Get("doomed"), StatusIs(StatusCode::kNotFound));
   }
   auto db =
       DB::Open(std::make_unique<BorrowedRegion>(region), DbOptions(false));
-  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  ASSERT_OK(db);
   EXPECT_EQ((*db)->Count(), 0u);
 }
 

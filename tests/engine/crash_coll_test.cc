@@ -15,6 +15,7 @@
 #include <set>
 #include <string>
 
+#include "tests/engine/db_test_hooks.h"
 #include "tests/engine/crash_harness.h"
 #include "tests/engine/txn_test_util.h"
 
@@ -309,7 +310,7 @@ TEST_F(CrashCollTest, TransactionsGroupsCompactionAndReopen) {
       Status s = h.Step(
           "compact",
           [&](DB* db) {
-            auto r = db->Compact(2);
+            auto r = TEST_Compact(db, 2);
             if (r.ok()) got = *r;
             return r.status();
           },

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "tests/engine/crash_harness.h"
+#include "tests/support/status_matchers.h"
 
 namespace daxkv::engine::crash {
 namespace {
@@ -112,7 +113,7 @@ TEST_F(CrashConcurrentTest, WritersAndBackgroundCompaction) {
   testing::SimRegion region(8192 + 16 * 64 * 1024);
   auto opened =
       DB::Open(std::make_unique<BorrowedRegion>(region), DbOptions(true));
-  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  ASSERT_OK(opened);
   std::unique_ptr<DB> db = std::move(opened).value();
 
   std::mutex captures_mu;
@@ -148,7 +149,7 @@ TEST_F(CrashConcurrentTest, WritersAndBackgroundCompaction) {
           log.started.store(log.ops.size());
           Status s = value ? db->Put(KeyName(w, key), *value)
                            : db->Delete(KeyName(w, key));
-          ASSERT_TRUE(s.ok()) << s.ToString();
+          ASSERT_OK(s);
           log.completed.store(log.ops.size());
         }
       });

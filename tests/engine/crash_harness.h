@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "engine/db.h"
+#include "tests/support/fake_clock.h"
 #include "tests/support/sim_region.h"
 
 namespace daxkv::engine::crash {
@@ -88,7 +89,7 @@ class CrashHarness {
   void Open(bool check_format = false);
   DB* db() const { return db_.get(); }
   const Model& model() const { return model_; }
-  std::atomic<int64_t>& clock() { return *clock_; }
+  FakeClock& clock() { return clock_; }
 
   // Runs `op` as the operation in flight; checks every crash point it
   // passes. When it returns OK, `apply` turns the model into the state after
@@ -127,7 +128,7 @@ class CrashHarness {
 
   HarnessOptions options_;
   CrashConfig config_;
-  std::shared_ptr<std::atomic<int64_t>> clock_;
+  FakeClock clock_;
   std::unique_ptr<testing::SimRegion> region_;
   std::unique_ptr<DB> db_;  // on a BorrowedRegion of *region_
   Model model_;

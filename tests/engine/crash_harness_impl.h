@@ -12,14 +12,16 @@
 
 #include "engine/borrowed_region.h"
 #include "tests/engine/crash_harness.h"
+#include "tests/support/env.h"
+#include "tests/support/status_matchers.h"
 
 namespace daxkv::engine::crash {
 
 namespace internal {
 
 inline std::optional<uint64_t> EnvU64(const char* name) {
-  const char* v = std::getenv(name);
-  if (v == nullptr || *v == '\0') return std::nullopt;
+  const char* v = ::daxkv::testing::Env(name);
+  if (v == nullptr) return std::nullopt;
   return std::strtoull(v, nullptr, 10);
 }
 
@@ -85,9 +87,7 @@ inline std::string MakeValue(const std::string& key, uint64_t op, size_t len) {
 
 inline CrashHarness::CrashHarness(const HarnessOptions& options,
                                   const CrashConfig& config)
-    : options_(options),
-      config_(config),
-      clock_(std::make_shared<std::atomic<int64_t>>(1'700'000'000'000)) {}
+    : options_(options), config_(config) {}
 
 inline CrashHarness::~CrashHarness() {
   capturing_ = false;
@@ -100,8 +100,7 @@ inline Options CrashHarness::DbOptions() const {
   o.recovery_threads = 1;
   o.background_compaction = false;
   o.background_expiry = false;
-  auto clock = clock_;
-  o.now_ms = [clock] { return clock->load(); };
+  o.clock = &clock_;
   return o;
 }
 
@@ -115,7 +114,7 @@ inline void CrashHarness::Open(bool check_format) {
   capturing_ = check_format;
   auto db = DB::Open(std::make_unique<BorrowedRegion>(*region_), DbOptions());
   capturing_ = false;
-  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  ASSERT_OK(db);
   db_ = std::move(db).value();
 }
 
@@ -126,7 +125,7 @@ inline void CrashHarness::Reopen() {
   db_.reset();
   auto db = DB::Open(std::make_unique<BorrowedRegion>(*region_), DbOptions());
   capturing_ = false;
-  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  ASSERT_OK(db);
   db_ = std::move(db).value();
   std::string diff = CompareState(db_.get(), model_);
   EXPECT_EQ(diff, "") << "[" << options_.workload << "] after clean reopen";
@@ -305,7 +304,7 @@ inline const ModelEntry* Find(const Model& m, const std::string& key) {
 
 inline std::string CrashHarness::CompareState(DB* db, const Model& expect,
                                               const Model* alt) const {
-  const int64_t now = clock_->load();
+  const int64_t now = clock_.NowMs();
   uint64_t found = 0;
   std::set<std::string> keys = keys_;
   for (const auto& [key, entry] : expect) keys.insert(key);

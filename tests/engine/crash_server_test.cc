@@ -27,6 +27,7 @@
 
 #include "tests/engine/crash_harness.h"
 #include "tests/engine/server_crash_model.h"
+#include "tests/support/status_matchers.h"
 
 namespace daxkv::engine::crash {
 namespace {
@@ -43,13 +44,13 @@ class ServerCrashTest : public ::testing::Test {
         model_(kWriters, kKeys, kMaxOps),
         region_(8192 + 40 * kSeg) {}
 
-  Options DbOptions(bool background, std::function<int64_t()> clock) const {
+  Options DbOptions(bool background, const Clock* clock) const {
     Options o;
     o.segment_size = kSeg;
     o.recovery_threads = 1;
     o.background_compaction = background;
     o.background_expiry = background;
-    o.now_ms = std::move(clock);
+    o.clock = clock;
     return o;
   }
 
@@ -65,7 +66,7 @@ class ServerCrashTest : public ::testing::Test {
   CrashConfig config_;
   ServerCrashModel model_;
   testing::SimRegion region_;
-  std::atomic<int64_t> clock_{1'700'000'000'000};
+  FakeClock clock_;
   std::atomic<bool> capturing_{false};
   std::atomic<bool> stop_{false};
   uint64_t target_points_ = 0;
@@ -83,7 +84,7 @@ class ServerCrashTest : public ::testing::Test {
 ServerCrashTest::Call ServerCrashTest::PrepareOp(
     int w, uint64_t i, std::mt19937_64& rng, const std::vector<KeyState>& view,
     ModelOp& op) {
-  const int64_t now = clock_.load();
+  const int64_t now = clock_.NowMs();
   const uint64_t uid = (uint64_t(w) << 40) | (i << 4);
   const WriteOptions wo{.sync = rng() % 8 == 0};
   op.sync = wo.sync;
@@ -170,8 +171,7 @@ void ServerCrashTest::Writer(DB* db, int w) {
       if (s.code() == StatusCode::kNotFound) view[op.effects[0].key] = {};
       continue;
     }
-    ASSERT_TRUE(s.ok()) << "writer " << w << " op " << i << ": "
-                        << s.ToString();
+    ASSERT_OK(s) << "writer " << w << " op " << i;
     for (const Effect& e : op.effects) view[e.key] = e.after;
   }
 }
@@ -183,7 +183,7 @@ void ServerCrashTest::Committer(DB* db) {
       covered[w] = model_.writer(w).completed.load();
     }
     Status s = db->Sync();
-    ASSERT_TRUE(s.ok()) << s.ToString();
+    ASSERT_OK(s);
     ++syncs_;
     for (int w = 0; w < kWriters; ++w) {
       model_.writer(w).acked.store(covered[w]);
@@ -191,11 +191,11 @@ void ServerCrashTest::Committer(DB* db) {
     if (round % 60 == 10) {  // FLUSHALL
       model_.flushes_started().fetch_add(1);
       Status f = db->Flush();
-      ASSERT_TRUE(f.ok()) << f.ToString();
+      ASSERT_OK(f);
       model_.flushes_completed().fetch_add(1);
       ++flushes_;
     }
-    clock_ += 1;  // expiries come due
+    clock_.AdvanceMs(1);  // expiries come due
     std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
 }
@@ -207,13 +207,13 @@ void ServerCrashTest::OnPersistPoint(uint64_t point) {
   const testing::SimRegion::CrashOptions crash =
       internal::CrashOptionsFor(seed);
   std::vector<char> image = region_.CrashImage(seed, crash);
-  model_.After(&in, clock_.load());
+  model_.After(&in, clock_.NowMs());
   ++modes_[crash.tear_words + 2 * crash.intermediate_states];
   ++keeps_[(seed ^ (seed >> 4)) % 4];
   testing::SimRegion recovered(image);
-  const int64_t now = in.now;
+  FakeClock at_crash(in.now);
   auto db = DB::Open(std::make_unique<BorrowedRegion>(recovered),
-                     DbOptions(false, [now] { return now; }));
+                     DbOptions(false, &at_crash));
   std::string violation = db.ok() ? model_.Check(db->get(), in)
                                   : "open failed: " + db.status().ToString();
   if (++checked_ >= target_points_) stop_ = true;
@@ -231,8 +231,8 @@ TEST_F(ServerCrashTest, GroupCommitWithBackgroundWorkAndFlushes) {
           : std::max<uint64_t>(50, uint64_t(10500 * config_.scale));
   region_.SetStoreHistory(true);
   auto opened = DB::Open(std::make_unique<BorrowedRegion>(region_),
-                         DbOptions(true, [this] { return clock_.load(); }));
-  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+                         DbOptions(true, &clock_));
+  ASSERT_OK(opened);
   std::unique_ptr<DB> db = std::move(opened).value();
   region_.SetPersistHook([this](uint64_t point) { OnPersistPoint(point); });
   capturing_ = true;
@@ -250,12 +250,12 @@ TEST_F(ServerCrashTest, GroupCommitWithBackgroundWorkAndFlushes) {
 
   // Without a crash: after a last Sync() every key is exactly what the
   // model says (everything acknowledged).
-  ASSERT_TRUE(db->Sync().ok());
+  ASSERT_OK(db->Sync());
   Instant all = model_.Before();
   for (int w = 0; w < kWriters; ++w) {
     all.acked[w] = all.completed[w] = model_.writer(w).completed.load();
   }
-  model_.After(&all, clock_.load());
+  model_.After(&all, clock_.NowMs());
   EXPECT_EQ(model_.Check(db.get(), all), "");
 
   Stats st = db->GetStats();

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "tests/engine/crash_harness.h"
+#include "tests/engine/db_test_hooks.h"
+#include "tests/support/status_matchers.h"
 
 namespace daxkv::engine::crash {
 namespace {
@@ -65,7 +67,7 @@ TEST(CrashSpanTest, SpanWorkload) {
           });
     } else {
       s = h.Step(
-          "compact", [](DB* db) { return db->Compact(4).status(); },
+          "compact", [](DB* db) { return TEST_Compact(db, 4).status(); },
           [](Model*) {});
     }
     // A full pool (no contiguous run) may refuse a write; the harness has
@@ -74,7 +76,7 @@ TEST(CrashSpanTest, SpanWorkload) {
       ++no_space;
       continue;
     }
-    ASSERT_TRUE(s.ok()) << "op " << op << ": " << s.ToString();
+    ASSERT_OK(s) << "op " << op;
     if (op % 50 == 49) {
       ASSERT_NO_FATAL_FAILURE(h.Reopen());
     }
@@ -124,7 +126,7 @@ TEST(CrashSpanTest, RenameWorkload) {
             m->erase(a);
           });
       if (!live) {
-        ASSERT_EQ(s.code(), StatusCode::kNotFound) << "op " << op;
+        ASSERT_THAT(s, StatusIs(StatusCode::kNotFound)) << "op " << op;
         s = OkStatus();
       }
       renamed += live;
@@ -143,10 +145,10 @@ TEST(CrashSpanTest, RenameWorkload) {
       if (!live) s = OkStatus();
     } else {
       s = h.Step(
-          "compact", [](DB* db) { return db->Compact(8).status(); },
+          "compact", [](DB* db) { return TEST_Compact(db, 8).status(); },
           [](Model*) {});
     }
-    ASSERT_TRUE(s.ok()) << "op " << op << ": " << s.ToString();
+    ASSERT_OK(s) << "op " << op;
     if (op % 100 == 99) {
       ASSERT_NO_FATAL_FAILURE(h.Reopen());
     }
@@ -180,7 +182,7 @@ TEST(CrashSpanTest, DefragWorkload) {
   };
   auto compact = [&] {
     return h.Step(
-        "compact", [](DB* db) { return db->Compact(1000).status(); },
+        "compact", [](DB* db) { return TEST_Compact(db, 1000).status(); },
         [](Model*) {});
   };
   for (int round = 0; round < rounds && !HasFailure(); ++round) {
@@ -202,10 +204,10 @@ TEST(CrashSpanTest, DefragWorkload) {
     // scattered between live ones.
     for (size_t i = 0; i < filled.size(); ++i) {
       if ((i / 8) % 2 == 0) {
-        ASSERT_TRUE(del(filled[i]).ok());
+        ASSERT_OK(del(filled[i]));
       }
     }
-    ASSERT_TRUE(compact().ok());
+    ASSERT_OK(compact());
     const uint64_t compactions = h.db()->GetStats().compactions;
     const std::string wide = MakeValue("wide", round, kSeg * 9 / 2);
     Status s = h.Step(
@@ -213,16 +215,16 @@ TEST(CrashSpanTest, DefragWorkload) {
         [&](Model* m) {
           (*m)["wide"] = {wide, 0};
         });
-    ASSERT_TRUE(s.ok()) << "round " << round << ": " << s.ToString();
+    ASSERT_OK(s) << "round " << round;
     made_runs += h.db()->GetStats().compactions > compactions;
     // Empty again for the next round.
-    ASSERT_TRUE(del("wide").ok());
+    ASSERT_OK(del("wide"));
     for (size_t i = 0; i < filled.size(); ++i) {
       if ((i / 8) % 2 == 1) {
-        ASSERT_TRUE(del(filled[i]).ok());
+        ASSERT_OK(del(filled[i]));
       }
     }
-    ASSERT_TRUE(compact().ok());
+    ASSERT_OK(compact());
   }
   std::printf(
       "[crash] DefragWorkload: %llu crash points, %llu images, %d "

@@ -13,6 +13,8 @@
 #include <string>
 
 #include "tests/engine/crash_harness.h"
+#include "tests/engine/db_test_hooks.h"
+#include "tests/support/status_matchers.h"
 
 namespace daxkv::engine::crash {
 namespace {
@@ -106,7 +108,7 @@ TEST_F(CrashTest, PutWorkload) {
     std::string key = Key(rng, 40);
     std::string value = MakeValue(key, op, ValueLen(rng));
     int kind = rng() % 10;
-    bool live = Live(h.model(), key, h.clock().load());
+    bool live = Live(h.model(), key, h.clock().NowMs());
     PutMode mode = kind == 0   ? PutMode::kIfAbsent
                    : kind == 1 ? PutMode::kIfPresent
                                : PutMode::kUpsert;
@@ -118,9 +120,13 @@ TEST_F(CrashTest, PutWorkload) {
           if (applies) (*m)[key] = {value, 0};
         });
     if (applies) {
-      ASSERT_TRUE(s.ok()) << "op " << op << ": " << s.ToString();
+      ASSERT_OK(s) << "op " << op;
     } else {
-      ASSERT_FALSE(s.ok()) << "op " << op << ": conditional put applied";
+      // A refused conditional put says why: the key is there, or it isn't.
+      ASSERT_THAT(
+          s, StatusIs(mode == PutMode::kIfAbsent ? StatusCode::kAlreadyExists
+                                                 : StatusCode::kNotFound))
+          << "op " << op << ": conditional put applied";
     }
     if (op % 700 == 699) {
       ASSERT_NO_FATAL_FAILURE(h.Reopen());
@@ -146,7 +152,7 @@ TEST_F(CrashTest, DeleteWorkload) {
             (*m)[key] = {value, 0};
           });
     } else if (kind < 92) {
-      bool expect_existed = Live(h.model(), key, h.clock().load());
+      bool expect_existed = Live(h.model(), key, h.clock().NowMs());
       bool existed = !expect_existed;
       s = h.Step(
           "delete " + key, [&](DB* db) { return db->Delete(key, &existed); },
@@ -155,7 +161,7 @@ TEST_F(CrashTest, DeleteWorkload) {
     } else if (kind < 99) {
       // Read-modify-write: append one byte, or delete when long enough.
       const Model& m = h.model();
-      bool live = Live(m, key, h.clock().load());
+      bool live = Live(m, key, h.clock().NowMs());
       std::string old = live ? m.at(key).value : "";
       bool erase = old.size() > 300;
       std::string next = old + static_cast<char>('a' + op % 26);
@@ -181,7 +187,7 @@ TEST_F(CrashTest, DeleteWorkload) {
           "flush", [](DB* db) { return db->Flush(); },
           [](Model* m) { m->clear(); });
     }
-    ASSERT_TRUE(s.ok()) << "op " << op << ": " << s.ToString();
+    ASSERT_OK(s) << "op " << op;
     if (op % 800 == 799) {
       ASSERT_NO_FATAL_FAILURE(h.Reopen());
     }
@@ -206,7 +212,7 @@ TEST_F(CrashTest, BatchWorkload) {
       if (!used.insert(key).second) continue;  // one op per key per batch
       if (guarded && i == 0) {
         batch.RequireVersion(key, 0);  // must be absent at commit
-        guard_holds = !Live(h.model(), key, h.clock().load());
+        guard_holds = !Live(h.model(), key, h.clock().NowMs());
       }
       if (rng() % 4 == 0) {
         batch.Delete(key);
@@ -224,9 +230,9 @@ TEST_F(CrashTest, BatchWorkload) {
           if (guard_holds) *m = delta_model;
         });
     if (guard_holds) {
-      ASSERT_TRUE(s.ok()) << "op " << op << ": " << s.ToString();
+      ASSERT_OK(s) << "op " << op;
     } else {
-      ASSERT_EQ(s.code(), StatusCode::kAborted) << "op " << op;
+      ASSERT_THAT(s, StatusIs(StatusCode::kAborted)) << "op " << op;
     }
     if (op % 600 == 599) {
       ASSERT_NO_FATAL_FAILURE(h.Reopen());
@@ -252,7 +258,7 @@ TEST_F(CrashTest, CompactionWorkload) {
           [&](Model* m) {
             (*m)[key] = {value, 0};
           });
-      ASSERT_TRUE(s.ok()) << "round " << round << ": " << s.ToString();
+      ASSERT_OK(s) << "round " << round;
     }
     if (round % 3 == 0) {
       std::string key = Key(rng, 20);
@@ -265,12 +271,12 @@ TEST_F(CrashTest, CompactionWorkload) {
     Status s = h.Step(
         "compact",
         [&](DB* db) {
-          auto r = db->Compact(2);
+          auto r = TEST_Compact(db, 2);
           if (r.ok()) n = *r;
           return r.status();
         },
         [](Model*) {});
-    ASSERT_TRUE(s.ok()) << "round " << round << ": " << s.ToString();
+    ASSERT_OK(s) << "round " << round;
     freed += n;
     if (round % 20 == 19) {
       ASSERT_NO_FATAL_FAILURE(h.Reopen());
@@ -288,7 +294,7 @@ void CrashTest::RunExpiryWorkload(const CrashConfig& config) {
   uint64_t reclaimed = 0;
   for (int op = 0; op < ops && !HasFailure(); ++op) {
     std::string key = Key(rng, 32);
-    const int64_t now = h.clock().load();
+    const int64_t now = h.clock().NowMs();
     int kind = rng() % 10;
     Status s;
     if (kind < 6) {
@@ -310,7 +316,7 @@ void CrashTest::RunExpiryWorkload(const CrashConfig& config) {
             if (live) (*m)[key].expire_at_ms = expire;
           });
       if (!live) {
-        ASSERT_EQ(s.code(), StatusCode::kNotFound) << "op " << op;
+        ASSERT_THAT(s, StatusIs(StatusCode::kNotFound)) << "op " << op;
         s = OkStatus();
       }
     } else {
@@ -318,7 +324,7 @@ void CrashTest::RunExpiryWorkload(const CrashConfig& config) {
       s = h.Step(
           "reclaim-expired",
           [&](DB* db) {
-            auto r = db->ReclaimExpired();
+            auto r = TEST_ReclaimExpired(db);
             if (r.ok()) n = *r;
             return r.status();
           },
@@ -330,8 +336,8 @@ void CrashTest::RunExpiryWorkload(const CrashConfig& config) {
           });
       reclaimed += n;
     }
-    ASSERT_TRUE(s.ok()) << "op " << op << ": " << s.ToString();
-    h.clock() += static_cast<int64_t>(rng() % 8);
+    ASSERT_OK(s) << "op " << op;
+    h.clock().AdvanceMs(static_cast<int64_t>(rng() % 8));
     if (op % 800 == 799) {
       ASSERT_NO_FATAL_FAILURE(h.Reopen());
     }
@@ -399,7 +405,7 @@ void CrashTest::RunGroupWorkload(const GroupWorkload& w) {
             if (!st.ok()) return st;
           }
           if (w.compact_per_group) {
-            auto c = db->Compact(w.compact_per_group);
+            auto c = TEST_Compact(db, w.compact_per_group);
             if (!c.ok()) return c.status();
             freed += *c;
           }
@@ -415,7 +421,7 @@ void CrashTest::RunGroupWorkload(const GroupWorkload& w) {
           }
         },
         /*atomic=*/false);
-    ASSERT_TRUE(s.ok()) << "group " << g << ": " << s.ToString();
+    ASSERT_OK(s) << "group " << g;
     if (g % w.reopen_every == w.reopen_every - 1) {
       ASSERT_NO_FATAL_FAILURE(h.Reopen());
     }

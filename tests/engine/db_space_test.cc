@@ -15,8 +15,11 @@
 #include "engine/borrowed_region.h"
 #include "engine/db.h"
 #include "engine/pool_inspect.h"
+#include "tests/engine/db_test_hooks.h"
 #include "tests/engine/engine_test_util.h"
+#include "tests/support/fake_clock.h"
 #include "tests/support/sim_region.h"
+#include "tests/support/status_matchers.h"
 
 namespace daxkv::engine {
 namespace {
@@ -25,41 +28,41 @@ std::string Key(int i) { return "key" + std::to_string(i); }
 
 TEST(DbSpaceTest, CompactionKeepsLiveDataAndFreesSegments) {
   EngineFixture f(8 << 20, 256 << 10);
-  ASSERT_TRUE(f.Open().ok());
+  ASSERT_OK(f.Open());
   std::string v(200, 'v');
   for (int round = 0; round < 20; ++round) {
     for (int i = 0; i < 300; ++i) {
-      ASSERT_TRUE(f.db->Put(Key(i), v + std::to_string(round)).ok());
+      ASSERT_OK(f.db->Put(Key(i), v + std::to_string(round)));
     }
   }
   uint64_t free_before = f.db->GetStats().free_segments;
-  auto freed = f.db->Compact(1000);
-  ASSERT_TRUE(freed.ok());
+  auto freed = TEST_Compact(f.db, 1000);
+  ASSERT_OK(freed);
   EXPECT_GT(*freed, 0u);
   EXPECT_GT(f.db->GetStats().free_segments, free_before);
   for (int i = 0; i < 300; ++i) EXPECT_EQ(f.db->Get(Key(i))->value, v + "19");
-  ASSERT_TRUE(f.Reopen().ok());
+  ASSERT_OK(f.Reopen());
   EXPECT_EQ(f.db->Count(), 300u);
   for (int i = 0; i < 300; ++i) EXPECT_EQ(f.db->Get(Key(i))->value, v + "19");
 }
 
 TEST(DbSpaceTest, DeletedKeysStayDeletedAcrossCompactionAndCrash) {
   EngineFixture f(8 << 20, 128 << 10);
-  ASSERT_TRUE(f.Open().ok());
+  ASSERT_OK(f.Open());
   std::string v(100, 'x');
-  for (int i = 0; i < 400; ++i) ASSERT_TRUE(f.db->Put(Key(i), v).ok());
-  for (int i = 0; i < 400; i += 2) ASSERT_TRUE(f.db->Delete(Key(i)).ok());
+  for (int i = 0; i < 400; ++i) ASSERT_OK(f.db->Put(Key(i), v));
+  for (int i = 0; i < 400; i += 2) ASSERT_OK(f.db->Delete(Key(i)));
   // Churn so segments holding the tombstones and the old puts get compacted
   // in various orders.
   for (int round = 0; round < 10; ++round) {
-    for (int i = 1000; i < 1200; ++i) ASSERT_TRUE(f.db->Put(Key(i), v).ok());
-    ASSERT_TRUE(f.db->Compact(3).ok());
+    for (int i = 1000; i < 1200; ++i) ASSERT_OK(f.db->Put(Key(i), v));
+    ASSERT_OK(TEST_Compact(f.db, 3));
   }
-  ASSERT_TRUE(f.db->Compact(1000).ok());
+  ASSERT_OK(TEST_Compact(f.db, 1000));
   auto image = f.Snapshot();
   f.db.reset();
   f.buffer = image;
-  ASSERT_TRUE(f.Open().ok());
+  ASSERT_OK(f.Open());
   for (int i = 0; i < 400; ++i) {
     EXPECT_EQ(f.db->Exists(Key(i)), i % 2 == 1) << i;
   }
@@ -68,7 +71,7 @@ TEST(DbSpaceTest, DeletedKeysStayDeletedAcrossCompactionAndCrash) {
 
 TEST(DbSpaceTest, FullPoolReturnsNoSpaceAndKeepsAcknowledgedWrites) {
   EngineFixture f(2 << 20, 128 << 10);
-  ASSERT_TRUE(f.Open().ok());
+  ASSERT_OK(f.Open());
   std::string v(1000, 'n');
   int acked = 0;
   Status s;
@@ -77,19 +80,19 @@ TEST(DbSpaceTest, FullPoolReturnsNoSpaceAndKeepsAcknowledgedWrites) {
     if (!s.ok()) break;
     acked = i + 1;
   }
-  EXPECT_EQ(s.code(), StatusCode::kNoSpace) << s.ToString();
+  EXPECT_THAT(s, StatusIs(StatusCode::kNoSpace));
   EXPECT_GT(acked, 100);
   // Deletes may dip into the compaction reserve, so a full pool can always
   // be emptied again.
-  ASSERT_TRUE(f.Reopen().ok());
+  ASSERT_OK(f.Reopen());
   EXPECT_EQ(f.db->Count(), static_cast<uint64_t>(acked));
   for (int i = 0; i < acked; ++i) ASSERT_TRUE(f.db->Exists(Key(i))) << i;
   for (int i = 0; i < acked / 2; ++i) {
-    ASSERT_TRUE(f.db->Delete(Key(i)).ok()) << i;
+    ASSERT_OK(f.db->Delete(Key(i))) << i;
   }
-  ASSERT_TRUE(f.db->Compact(1000).ok());
+  ASSERT_OK(TEST_Compact(f.db, 1000));
   Status again = f.db->Put("fits-again", v);
-  EXPECT_TRUE(again.ok()) << again.ToString();
+  EXPECT_OK(again);
 }
 
 // Expired keys' space must stay reclaimable across a crash. Reclaiming
@@ -99,59 +102,59 @@ TEST(DbSpaceTest, FullPoolReturnsNoSpaceAndKeepsAcknowledgedWrites) {
 TEST(DbSpaceTest, ExpiredSpaceIsReclaimableAfterCrashDuringCompaction) {
   constexpr size_t kSeg = 64 << 10;
   testing::SimRegion region(8192 + 16 * kSeg);
-  auto clock = std::make_shared<std::atomic<int64_t>>(1'000'000);
+  FakeClock clock(1'000'000);
   Options o;
   o.segment_size = kSeg;
   o.background_compaction = false;
   o.background_expiry = false;
   o.recovery_threads = 1;
-  o.now_ms = [clock] { return clock->load(); };
+  o.clock = &clock;
   auto open = [&](dax::Region& r) {
     return DB::Open(std::make_unique<BorrowedRegion>(r), o);
   };
   auto db = open(region);
-  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  ASSERT_OK(db);
   std::string v(300, 'e');
   for (int i = 0; i < 100000 && (*db)->GetStats().free_segments > 3; ++i) {
-    ASSERT_TRUE((*db)->Put(Key(i), v, clock->load() + 1000).ok());
+    ASSERT_OK((*db)->Put(Key(i), v, clock.NowMs() + 1000));
   }
-  *clock += 2000;  // every key has expired
+  clock.AdvanceMs(2000);  // every key has expired
   for (int round = 0; round < 100; ++round) {
-    auto n = (*db)->ReclaimExpired();
-    ASSERT_TRUE(n.ok()) << n.status().ToString();
+    auto n = TEST_ReclaimExpired(*db);
+    ASSERT_OK(n);
     if (*n == 0) break;
   }
   db->reset();
   db = open(region);  // the compaction head starts without a segment
-  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  ASSERT_OK(db);
   std::vector<std::vector<char>> images;
   region.SetPersistHook(
       [&](uint64_t) { images.push_back(region.CrashImage(images.size())); });
-  ASSERT_TRUE((*db)->Compact(1).ok());
+  ASSERT_OK(TEST_Compact(*db, 1));
   region.SetPersistHook(nullptr);
   ASSERT_FALSE(images.empty());
   for (size_t i = 0; i < images.size(); ++i) {
     testing::SimRegion recovered(images[i]);
     auto rdb = open(recovered);
-    ASSERT_TRUE(rdb.ok()) << rdb.status().ToString();
+    ASSERT_OK(rdb);
     EXPECT_EQ((*rdb)->Count(), 0u) << "crash point " << i;
     Status put = (*rdb)->Put("after-crash", v);
-    EXPECT_TRUE(put.ok()) << "crash point " << i << ": " << put.ToString();
+    EXPECT_OK(put) << "crash point " << i;
   }
 }
 
 TEST(DbSpaceTest, GrowAddsSegmentsDurably) {
   EngineFixture f(1 << 20, 64 << 10, 4 << 20);
-  ASSERT_TRUE(f.Open().ok());
+  ASSERT_OK(f.Open());
   uint64_t before = f.db->GetStats().segments;
   std::string v(1000, 'g');
   int i = 0;
   while (f.db->Put(Key(i), v).ok()) ++i;
-  ASSERT_TRUE(f.db->Grow(4 << 20).ok());
+  ASSERT_OK(f.db->Grow(4 << 20));
   EXPECT_GT(f.db->GetStats().segments, before);
-  ASSERT_TRUE(f.db->Put(Key(i), v).ok());
-  EXPECT_EQ(f.db->Grow(1 << 20).code(), StatusCode::kInvalidArgument);
-  ASSERT_TRUE(f.Reopen().ok());
+  ASSERT_OK(f.db->Put(Key(i), v));
+  EXPECT_THAT(f.db->Grow(1 << 20), StatusIs(StatusCode::kInvalidArgument));
+  ASSERT_OK(f.Reopen());
   EXPECT_EQ(f.db->GetStats().segments, (uint64_t{4 << 20} - 8192) / (64 << 10));
   EXPECT_EQ(f.db->Count(), static_cast<uint64_t>(i + 1));
 }
@@ -167,8 +170,8 @@ uint64_t FirstRecordOffset(const dax::Region& r) {
 
 TEST(DbSpaceTest, CorruptRecordIsRefusedThenRepaired) {
   EngineFixture f;
-  ASSERT_TRUE(f.Open().ok());
-  for (int i = 0; i < 50; ++i) ASSERT_TRUE(f.db->Put(Key(i), "value").ok());
+  ASSERT_OK(f.Open());
+  for (int i = 0; i < 50; ++i) ASSERT_OK(f.db->Put(Key(i), "value"));
   f.db.reset();  // clean close: every segment sealed
   testing::HeapRegion region(f.buffer);
   uint64_t rec = FirstRecordOffset(region);
@@ -176,7 +179,7 @@ TEST(DbSpaceTest, CorruptRecordIsRefusedThenRepaired) {
   (*f.buffer)[rec + 45] ^= 0x01;  // inside the first record's key
   auto refused =
       DB::Open(std::make_unique<testing::HeapRegion>(f.buffer), f.options);
-  ASSERT_EQ(refused.status().code(), StatusCode::kCorruption);
+  ASSERT_THAT(refused, StatusIs(StatusCode::kCorruption));
   char off[32];
   std::snprintf(off, sizeof(off), "0x%llx", (unsigned long long)rec);
   EXPECT_NE(refused.status().message().find(off), std::string::npos)
@@ -185,28 +188,28 @@ TEST(DbSpaceTest, CorruptRecordIsRefusedThenRepaired) {
   InspectOptions io;
   io.verify = true;
   auto report = InspectPool(region, io);
-  ASSERT_TRUE(report.ok());
+  ASSERT_OK(report);
   ASSERT_EQ(report->problems.size(), 1u);
   EXPECT_EQ(report->problems[0].offset, rec);
   EXPECT_TRUE(report->problems[0].repairable);
   EXPECT_EQ(report->keys, 49u);
 
   f.options.repair = true;
-  ASSERT_TRUE(f.Open().ok());
+  ASSERT_OK(f.Open());
   EXPECT_EQ(f.db->GetStats().dropped_records, 1u);
   EXPECT_EQ(f.db->Count(), 49u);
   EXPECT_FALSE(f.db->Exists(Key(0)));
   EXPECT_EQ(f.db->Get(Key(1))->value, "value");
   f.db.reset();
   f.options.repair = false;
-  ASSERT_TRUE(f.Open().ok());  // repaired for good
+  ASSERT_OK(f.Open());  // repaired for good
   EXPECT_EQ(f.db->Count(), 49u);
 }
 
 TEST(DbSpaceTest, RepairPoolReportsWhatItFixed) {
   EngineFixture f;
-  ASSERT_TRUE(f.Open().ok());
-  for (int i = 0; i < 50; ++i) ASSERT_TRUE(f.db->Put(Key(i), "value").ok());
+  ASSERT_OK(f.Open());
+  for (int i = 0; i < 50; ++i) ASSERT_OK(f.db->Put(Key(i), "value"));
   f.db.reset();
   testing::HeapRegion region(f.buffer);
   uint64_t rec = FirstRecordOffset(region);
@@ -214,10 +217,10 @@ TEST(DbSpaceTest, RepairPoolReportsWhatItFixed) {
   std::vector<char> before(*f.buffer);
   InspectOptions io;
   io.verify = true;
-  ASSERT_TRUE(InspectPool(region, io).ok());
+  ASSERT_OK(InspectPool(region, io));
   EXPECT_EQ(before, *f.buffer);  // inspection never writes
   auto rep = RepairPool(region);
-  ASSERT_TRUE(rep.ok()) << rep.status().ToString();
+  ASSERT_OK(rep);
   EXPECT_EQ(rep->repaired.size(), 1u);
   EXPECT_EQ(rep->dropped_records, 1u);
   EXPECT_TRUE(rep->unrecoverable.empty());
@@ -228,8 +231,8 @@ TEST(DbSpaceTest, RepairPoolReportsWhatItFixed) {
 
 TEST(DbSpaceTest, TornTailAfterCrashIsSilentlyIgnored) {
   EngineFixture f;
-  ASSERT_TRUE(f.Open().ok());
-  for (int i = 0; i < 20; ++i) ASSERT_TRUE(f.db->Put(Key(i), "v").ok());
+  ASSERT_OK(f.Open());
+  for (int i = 0; i < 20; ++i) ASSERT_OK(f.db->Put(Key(i), "v"));
   auto image = f.Snapshot();
   f.db.reset();
   // Fake a write in flight: garbage where the next record would go.
@@ -243,7 +246,7 @@ TEST(DbSpaceTest, TornTailAfterCrashIsSilentlyIgnored) {
   ASSERT_NE(tail, 0u);
   std::memset(image->data() + tail, 0x33, 60);
   f.buffer = image;
-  ASSERT_TRUE(f.Open().ok());
+  ASSERT_OK(f.Open());
   EXPECT_EQ(f.db->Count(), 20u);
   EXPECT_EQ(f.db->GetStats().dropped_records, 0u);
 }
@@ -256,7 +259,7 @@ TEST(DbSpaceTest, TornTailAfterCrashIsSilentlyIgnored) {
 TEST(DbSpaceTest, DeletesNeverFailWithNoSpaceWhilePutsFillThePool) {
   EngineFixture f(8192 + 24 * (128 << 10), 128 << 10);
   f.options.background_compaction = true;
-  ASSERT_TRUE(f.Open().ok());
+  ASSERT_OK(f.Open());
   constexpr int kPutters = 2, kDeleters = 2, kDeletes = 100000;
   std::mutex mu;
   std::vector<std::string> written;  // acknowledged, not yet deleted
@@ -274,7 +277,7 @@ TEST(DbSpaceTest, DeletesNeverFailWithNoSpaceWhilePutsFillThePool) {
           std::this_thread::yield();
           continue;
         }
-        ASSERT_TRUE(s.ok()) << s.ToString();
+        ASSERT_OK(s);
         std::lock_guard<std::mutex> l(mu);
         written.push_back(std::move(key));
       }
@@ -302,8 +305,7 @@ TEST(DbSpaceTest, DeletesNeverFailWithNoSpaceWhilePutsFillThePool) {
           continue;
         }
         Status s = f.db->Delete(key, nullptr, {.sync = rng() % 4 == 0});
-        ASSERT_TRUE(s.ok()) << "delete " << deletes.load() << " of " << key
-                            << ": " << s.ToString();
+        ASSERT_OK(s) << "delete " << deletes.load() << " of " << key;
         ++deletes;
       }
     });
@@ -314,13 +316,13 @@ TEST(DbSpaceTest, DeletesNeverFailWithNoSpaceWhilePutsFillThePool) {
   EXPECT_GT(put_no_space.load(), 0u) << "the pool never filled up";
   for (const std::string& key : written) {
     Status s = f.db->Delete(key);
-    ASSERT_TRUE(s.ok()) << s.ToString();
+    ASSERT_OK(s);
   }
-  auto freed = f.db->Compact(1000);
-  ASSERT_TRUE(freed.ok()) << freed.status().ToString();
+  auto freed = TEST_Compact(f.db, 1000);
+  ASSERT_OK(freed);
   for (int i = 0; i < 100; ++i) {
     Status s = f.db->Put("again" + std::to_string(i), std::string(400, 'a'));
-    ASSERT_TRUE(s.ok()) << "after the deletes: " << s.ToString();
+    ASSERT_OK(s) << "after the deletes: ";
   }
 }
 
@@ -329,32 +331,31 @@ TEST(DbSpaceTest, DeletesNeverFailWithNoSpaceWhilePutsFillThePool) {
 // at a time and each delete needs room for its tombstone first.
 TEST(DbSpaceTest, EveryKeyOfAPoolFullOfLiveDataCanBeDeleted) {
   EngineFixture f(8192 + 16 * (64 << 10), 64 << 10);
-  ASSERT_TRUE(f.Open().ok());
+  ASSERT_OK(f.Open());
   std::vector<std::string> keys;
   for (int i = 0;; ++i) {
     Status s = f.db->Put(Key(i), std::string(200, 'l'));
     if (s.code() == StatusCode::kNoSpace) break;
-    ASSERT_TRUE(s.ok()) << s.ToString();
+    ASSERT_OK(s);
     keys.push_back(Key(i));
   }
   std::shuffle(keys.begin(), keys.end(), std::mt19937(11));
   for (size_t i = 0; i < keys.size(); ++i) {
     Status s = f.db->Delete(keys[i]);
-    ASSERT_TRUE(s.ok()) << "delete " << i << " of " << keys.size() << ": "
-                        << s.ToString();
+    ASSERT_OK(s) << "delete " << i << " of " << keys.size();
   }
   EXPECT_EQ(f.db->Count(), 0u);
-  ASSERT_TRUE(f.Reopen().ok());
+  ASSERT_OK(f.Reopen());
   EXPECT_EQ(f.db->Count(), 0u);
   Status again = f.db->Put("fits-again", std::string(200, 'a'));
-  EXPECT_TRUE(again.ok()) << again.ToString();
+  EXPECT_OK(again);
 }
 
 TEST(DbSpaceTest, ConcurrentStressMatchesModel) {
   EngineFixture f(16 << 20, 256 << 10);
   f.options.background_compaction = true;
   f.options.background_expiry = true;
-  ASSERT_TRUE(f.Open().ok());
+  ASSERT_OK(f.Open());
   constexpr int kThreads = 4, kOps = 4000, kKeys = 200;
   // Each thread owns keys t, t + kThreads, ... so the final value is known.
   std::vector<std::map<std::string, std::string>> models(kThreads);
@@ -368,10 +369,10 @@ TEST(DbSpaceTest, ConcurrentStressMatchesModel) {
         int op = rng() % 10;
         if (op < 6) {
           std::string v(rng() % 300, 'a' + t);
-          ASSERT_TRUE(f.db->Put(k, v).ok());
+          ASSERT_OK(f.db->Put(k, v));
           model[k] = v;
         } else if (op < 8) {
-          ASSERT_TRUE(f.db->Delete(k).ok());
+          ASSERT_OK(f.db->Delete(k));
           model.erase(k);
         } else {
           auto r = f.db->Get(k);
@@ -394,9 +395,9 @@ TEST(DbSpaceTest, ConcurrentStressMatchesModel) {
     EXPECT_EQ(f.db->Count(), total);
   };
   check();
-  ASSERT_TRUE(f.db->Compact(1000).ok());
+  ASSERT_OK(TEST_Compact(f.db, 1000));
   check();
-  ASSERT_TRUE(f.Reopen().ok());
+  ASSERT_OK(f.Reopen());
   check();
 }
 
@@ -419,14 +420,14 @@ TEST(DbRealRegionTest, PutReopenGrowOnTmpfsFile) {
   o.segment_size = 256 << 10;
   o.background_compaction = false;
   auto db = DB::Open(std::move(region).value(), o);
-  ASSERT_TRUE(db.ok()) << db.status().ToString();
-  for (int i = 0; i < 100; ++i) ASSERT_TRUE((*db)->Put(Key(i), "v").ok());
+  ASSERT_OK(db);
+  for (int i = 0; i < 100; ++i) ASSERT_OK((*db)->Put(Key(i), "v"));
   Status g = (*db)->Grow(8 << 20);
-  ASSERT_TRUE(g.ok()) << g.ToString();
+  ASSERT_OK(g);
   EXPECT_EQ((*db)->GetStats().segments, ((8u << 20) - 8192) / (256 << 10));
   db->reset();
   auto again = DB::Open(std::move(dax::OpenRegion(path, {})).value(), o);
-  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  ASSERT_OK(again);
   EXPECT_EQ((*again)->Count(), 100u);
   EXPECT_EQ((*again)->GetStats().segments, ((8u << 20) - 8192) / (256 << 10));
   again->reset();

@@ -13,6 +13,7 @@
 #include "engine/format.h"
 #include "engine/pool_inspect.h"
 #include "tests/engine/heap_region.h"
+#include "tests/support/status_matchers.h"
 
 namespace daxkv::engine {
 
@@ -36,7 +37,7 @@ inline PoolReport InspectBuffer(const testing::HeapRegion::Buffer& buffer) {
   InspectOptions io;
   io.verify = true;
   auto r = InspectPool(region, io);
-  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_OK(r);
   return r.ok() ? *r : PoolReport{};
 }
 

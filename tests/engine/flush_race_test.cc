@@ -14,8 +14,10 @@
 #include "engine/borrowed_region.h"
 #include "engine/db.h"
 #include "engine/key_hash.h"
+#include "tests/engine/db_test_hooks.h"
 #include "tests/engine/engine_test_util.h"
 #include "tests/support/sim_region.h"
+#include "tests/support/status_matchers.h"
 
 namespace daxkv::engine {
 namespace {
@@ -34,8 +36,8 @@ void WaitBriefly(const std::atomic<bool>& flag) {
 // or after it (the update reads nothing). It read "5", so the key is gone.
 TEST(FlushRaceTest, UpdateThatReadBeforeAFlushNeverWritesBackAfterIt) {
   EngineFixture f;
-  ASSERT_TRUE(f.Open().ok());
-  ASSERT_TRUE(f.db->Put("counter", "5").ok());
+  ASSERT_OK(f.Open());
+  ASSERT_OK(f.db->Put("counter", "5"));
   std::atomic<bool> in_update{false}, flushed{false};
   std::string read;
   std::thread updater([&] {
@@ -47,16 +49,17 @@ TEST(FlushRaceTest, UpdateThatReadBeforeAFlushNeverWritesBackAfterIt) {
           out->value = read + "+1";
           return OkStatus();
         });
-    EXPECT_TRUE(s.ok()) << s.ToString();
+    EXPECT_OK(s);
   });
   while (!in_update.load()) std::this_thread::yield();
-  ASSERT_TRUE(f.db->Flush().ok());
+  ASSERT_OK(f.db->Flush());
   flushed = true;
   updater.join();
   ASSERT_EQ(read, "5");
   auto got = f.db->Get("counter");
-  EXPECT_FALSE(got.ok()) << "counter outlived the flush: " << got->value;
-  ASSERT_TRUE(f.Reopen().ok());
+  EXPECT_THAT(got, StatusIs(StatusCode::kNotFound))
+      << "counter outlived the flush";
+  ASSERT_OK(f.Reopen());
   EXPECT_FALSE(f.db->Exists("counter"));
 }
 
@@ -69,9 +72,9 @@ TEST(FlushRaceTest, SetExpiryDuringAFlushNeverBringsTheKeyBack) {
   testing::SimRegion region(8192 + 16 * (64 << 10));
   const Options o = ManualOptions(64 << 10);
   auto opened = DB::Open(std::make_unique<BorrowedRegion>(region), o);
-  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  ASSERT_OK(opened);
   std::unique_ptr<DB> db = std::move(opened).value();
-  ASSERT_TRUE(db->Put("k", std::string(3000, 'v')).ok());
+  ASSERT_OK(db->Put("k", std::string(3000, 'v')));
   std::thread setter;
   Status set_status;
   std::atomic<bool> started{false};
@@ -82,14 +85,14 @@ TEST(FlushRaceTest, SetExpiryDuringAFlushNeverBringsTheKeyBack) {
     // Time for the SetExpiry to look the key up, if nothing stops it.
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   });
-  ASSERT_TRUE(db->Flush().ok());
+  ASSERT_OK(db->Flush());
   region.SetPersistHook(nullptr);
   setter.join();
-  EXPECT_EQ(set_status.code(), StatusCode::kNotFound) << set_status.ToString();
+  EXPECT_THAT(set_status, StatusIs(StatusCode::kNotFound));
   EXPECT_FALSE(db->Exists("k")) << "k outlived the flush";
   db.reset();
   auto again = DB::Open(std::make_unique<BorrowedRegion>(region), o);
-  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  ASSERT_OK(again);
   EXPECT_FALSE((*again)->Exists("k"));
 }
 
@@ -100,7 +103,7 @@ TEST(FlushRaceTest, SetExpiryDuringAFlushNeverBringsTheKeyBack) {
 // it decides what compaction copies and frees.
 TEST(FlushRaceTest, LiveByteAccountingStaysExactUnderConcurrentFlushes) {
   EngineFixture f(16 << 20, 256 << 10);
-  ASSERT_TRUE(f.Open().ok());
+  ASSERT_OK(f.Open());
   constexpr int kWriters = 3, kKeys = 64;
   std::atomic<bool> stop{false};
   std::vector<std::thread> writers;
@@ -111,12 +114,12 @@ TEST(FlushRaceTest, LiveByteAccountingStaysExactUnderConcurrentFlushes) {
         Status s = i % 5 == 4 ? f.db->Delete(key)
                               : f.db->Put(key, std::string(i % 300, 'v'), 0,
                                           {.sync = false});
-        ASSERT_TRUE(s.ok()) << s.ToString();
+        ASSERT_OK(s);
       }
     });
   }
   for (int i = 0; i < 300; ++i) {
-    ASSERT_TRUE(f.db->Flush().ok());
+    ASSERT_OK(f.db->Flush());
     std::this_thread::yield();
   }
   stop = true;
@@ -151,25 +154,25 @@ std::string ShardNeighbour(const std::string& key) {
 TEST(FlushRaceTest, CompactionNeverCopiesASpanItsWriterIsPublishing) {
   constexpr size_t kSeg = 64 << 10;
   EngineFixture f(8192 + 48 * kSeg, kSeg);
-  ASSERT_TRUE(f.Open().ok());
+  ASSERT_OK(f.Open());
   const std::string neighbour = ShardNeighbour("big");
-  ASSERT_TRUE(f.db->Put(neighbour, std::string(8 * kSeg, 'n')).ok());
+  ASSERT_OK(f.db->Put(neighbour, std::string(8 * kSeg, 'n')));
   std::atomic<bool> stop{false};
   std::thread reader([&] {
     std::string buf;
-    while (!stop.load()) ASSERT_TRUE(f.db->Get(neighbour, &buf).ok());
+    while (!stop.load()) ASSERT_OK(f.db->Get(neighbour, &buf));
   });
   std::thread compactor([&] {
     while (!stop.load()) {
-      auto r = f.db->Compact(1);
-      ASSERT_TRUE(r.ok()) << r.status().ToString();
+      auto r = TEST_Compact(f.db, 1);
+      ASSERT_OK(r);
     }
   });
   std::string value;
   for (int i = 0; i < 1000 && !HasFailure(); ++i) {
     value.assign(2 * kSeg + i % 1000, static_cast<char>('a' + i % 26));
     Status s = f.db->Put("big", value);
-    ASSERT_TRUE(s.ok()) << "put " << i << ": " << s.ToString();
+    ASSERT_OK(s) << "put " << i;
   }
   stop = true;
   compactor.join();

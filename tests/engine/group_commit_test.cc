@@ -11,8 +11,10 @@
 
 #include "engine/borrowed_region.h"
 #include "engine/db.h"
+#include "tests/engine/db_test_hooks.h"
 #include "tests/engine/engine_test_util.h"
 #include "tests/support/sim_region.h"
+#include "tests/support/status_matchers.h"
 
 namespace daxkv::engine {
 namespace {
@@ -25,7 +27,7 @@ class GroupCommitTest : public ::testing::Test {
   void SetUp() override {
     region_ = std::make_unique<testing::SimRegion>(8192 + 24 * kSeg);
     auto db = DB::Open(std::make_unique<BorrowedRegion>(*region_), Opts());
-    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    ASSERT_OK(db);
     db_ = std::move(db).value();
   }
 
@@ -35,7 +37,7 @@ class GroupCommitTest : public ::testing::Test {
   std::unique_ptr<DB> Crash() {
     crashed_ = std::make_unique<testing::SimRegion>(region_->DurableImage());
     auto db = DB::Open(std::make_unique<BorrowedRegion>(*crashed_), Opts());
-    EXPECT_TRUE(db.ok()) << db.status().ToString();
+    EXPECT_OK(db);
     return db.ok() ? std::move(db).value() : nullptr;
   }
 
@@ -43,8 +45,7 @@ class GroupCommitTest : public ::testing::Test {
   // past at least one whole segment of them.
   void Fill(const std::string& prefix, int n = 70) {
     for (int i = 0; i < n; ++i) {
-      ASSERT_TRUE(
-          db_->Put(prefix + std::to_string(i), std::string(1000, 'f')).ok());
+      ASSERT_OK(db_->Put(prefix + std::to_string(i), std::string(1000, 'f')));
     }
   }
 
@@ -57,8 +58,8 @@ class GroupCommitTest : public ::testing::Test {
 
   // Compacts one segment (it must free one), crashes, and reads `key` back.
   std::string CompactOneThenCrashAndRead(const std::string& key) {
-    auto freed = db_->Compact(1);
-    EXPECT_TRUE(freed.ok()) << freed.status().ToString();
+    auto freed = TEST_Compact(db_, 1);
+    EXPECT_OK(freed);
     if (freed.ok()) {
       EXPECT_EQ(*freed, 1u);
     }
@@ -75,10 +76,10 @@ class GroupCommitTest : public ::testing::Test {
 // Sync() lost both.
 TEST_F(GroupCommitTest,
        CompactionNeverFreesAnAckedPutWhoseSuccessorIsUnsynced) {
-  ASSERT_TRUE(db_->Put("k", "v1").ok());  // acknowledged
+  ASSERT_OK(db_->Put("k", "v1"));  // acknowledged
   Fill("a");
   Fill("a");  // the first segment is now all dead bytes but v1's
-  ASSERT_TRUE(db_->Put("k", "v2", 0, kUnsynced).ok());
+  ASSERT_OK(db_->Put("k", "v2", 0, kUnsynced));
   std::string got = CompactOneThenCrashAndRead("k");
   EXPECT_TRUE(got == "v1" || got == "v2") << "k reads " << got;
 }
@@ -87,12 +88,12 @@ TEST_F(GroupCommitTest,
 // key had a newer (unsynced) put; the crash lost that put and the older
 // value came back after a delete that had returned.
 TEST_F(GroupCommitTest, CompactionNeverUndoesADurableDeleteForAnUnsyncedPut) {
-  ASSERT_TRUE(db_->Put("k", "old").ok());
-  Fill("live");  // keeps old's segment mostly live: not a victim
-  ASSERT_TRUE(db_->Delete("k").ok());  // durable delete
+  ASSERT_OK(db_->Put("k", "old"));
+  Fill("live");                 // keeps old's segment mostly live: not a victim
+  ASSERT_OK(db_->Delete("k"));  // durable delete
   Fill("b");
   Fill("b");  // the tombstone's segment is now all dead bytes
-  ASSERT_TRUE(db_->Put("k", "new", 0, kUnsynced).ok());
+  ASSERT_OK(db_->Put("k", "new", 0, kUnsynced));
   std::string got = CompactOneThenCrashAndRead("k");
   EXPECT_TRUE(got == "<absent>" || got == "new") << "k reads " << got;
 }
@@ -101,11 +102,11 @@ TEST_F(GroupCommitTest, CompactionNeverUndoesADurableDeleteForAnUnsyncedPut) {
 // the unsynced delete was durable brought back the value before the span.
 TEST_F(GroupCommitTest,
        CompactionNeverFreesADeletedSpanBeforeTheDeleteIsDurable) {
-  ASSERT_TRUE(db_->Put("k", "small").ok());
+  ASSERT_OK(db_->Put("k", "small"));
   Fill("live");
   const std::string big(3 * kSeg, 'B');
-  ASSERT_TRUE(db_->Put("k", big).ok());  // a span, acknowledged
-  ASSERT_TRUE(db_->Delete("k", nullptr, kUnsynced).ok());
+  ASSERT_OK(db_->Put("k", big));  // a span, acknowledged
+  ASSERT_OK(db_->Delete("k", nullptr, kUnsynced));
   std::string got = CompactOneThenCrashAndRead("k");
   EXPECT_TRUE(got == big || got == "<absent>")
       << "k reads " << got.substr(0, 8);
@@ -116,15 +117,13 @@ TEST_F(GroupCommitTest,
 // durable.
 TEST_F(GroupCommitTest,
        SyncedDeleteOfAKeyAnotherThreadDeletedUnsyncedIsDurable) {
-  ASSERT_TRUE(db_->Put("k", "v").ok());
+  ASSERT_OK(db_->Put("k", "v"));
   // Threads map to log heads by creation order: two fresh threads use two
   // different heads whenever the pool has more than one.
-  std::thread([&] {
-    ASSERT_TRUE(db_->Delete("k", nullptr, kUnsynced).ok());
-  }).join();
+  std::thread([&] { ASSERT_OK(db_->Delete("k", nullptr, kUnsynced)); }).join();
   bool existed = true;
   std::thread([&] {
-    ASSERT_TRUE(db_->Delete("k", &existed).ok());  // synced
+    ASSERT_OK(db_->Delete("k", &existed));  // synced
   }).join();
   EXPECT_FALSE(existed);
   auto after = Crash();
@@ -136,15 +135,13 @@ TEST_F(GroupCommitTest,
 // because of an unsynced delete was acknowledged with its puts durable and
 // its delete undone.
 TEST_F(GroupCommitTest, SyncedBatchDeleteOfAKeyDeletedUnsyncedIsAllOrNothing) {
-  ASSERT_TRUE(db_->Put("k", "v").ok());
-  std::thread([&] {
-    ASSERT_TRUE(db_->Delete("k", nullptr, kUnsynced).ok());
-  }).join();
+  ASSERT_OK(db_->Put("k", "v"));
+  std::thread([&] { ASSERT_OK(db_->Delete("k", nullptr, kUnsynced)); }).join();
   std::thread([&] {
     WriteBatch b;
     b.Delete("k");
     b.Put("j", "batched");
-    ASSERT_TRUE(db_->Write(b).ok());  // synced
+    ASSERT_OK(db_->Write(b));  // synced
   }).join();
   auto after = Crash();
   ASSERT_NE(after, nullptr);

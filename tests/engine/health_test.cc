@@ -12,11 +12,17 @@
 
 #include "engine/borrowed_region.h"
 #include "engine/db.h"
+#include "tests/engine/db_test_hooks.h"
 #include "tests/engine/engine_test_util.h"
+#include "tests/support/fake_clock.h"
 #include "tests/support/sim_region.h"
+#include "tests/support/status_matchers.h"
 
 namespace daxkv::engine {
 namespace {
+
+using ::testing::AllOf;
+using ::testing::HasSubstr;
 
 constexpr size_t kSeg = 64 << 10;
 
@@ -28,13 +34,12 @@ class HealthTest : public ::testing::Test {
     Options o = ManualOptions(kSeg);
     o.background_compaction = background;
     o.background_expiry = background;
-    auto clock = clock_;
-    o.now_ms = [clock] { return clock->load(); };
+    o.clock = &clock_;
     return o;
   }
   std::unique_ptr<DB> OpenOn(testing::SimRegion& r, bool background = false) {
     auto db = DB::Open(std::make_unique<BorrowedRegion>(r), Opts(background));
-    EXPECT_TRUE(db.ok()) << db.status().ToString();
+    EXPECT_OK(db);
     return db.ok() ? std::move(db).value() : nullptr;
   }
   // Fails every persist from the next one on (a failing medium), or only
@@ -51,13 +56,10 @@ class HealthTest : public ::testing::Test {
   }
   // Every write path fails with `latched`; reads still work.
   static void ExpectWritesRefused(DB* db, const Status& latched) {
-    ASSERT_FALSE(latched.ok());
-    EXPECT_NE(latched.message().find("persistence failed during"),
-              std::string::npos)
-        << latched.ToString();
-    EXPECT_NE(latched.message().find("simulated persist failure"),
-              std::string::npos)
-        << latched.ToString();
+    ASSERT_THAT(latched,
+                StatusIs(StatusCode::kIOError,
+                         AllOf(HasSubstr("persistence failed during"),
+                               HasSubstr("simulated persist failure"))));
     EXPECT_EQ(db->Put("x", "y"), latched);
     EXPECT_EQ(db->Put("x", "y", 0, {.sync = false}), latched);
     EXPECT_EQ(db->Delete("x"), latched);
@@ -77,24 +79,23 @@ class HealthTest : public ::testing::Test {
     EXPECT_EQ(st.background_error, latched.ToString());
   }
 
-  std::shared_ptr<std::atomic<int64_t>> clock_ =
-      std::make_shared<std::atomic<int64_t>>(1'000'000);
+  FakeClock clock_{1'000'000};
   testing::SimRegion region_;
 };
 
 TEST_F(HealthTest, HealthyEngineReportsOk) {
   auto db = OpenOn(region_);
-  ASSERT_TRUE(db->Put("a", "1").ok());
-  EXPECT_TRUE(db->BackgroundError().ok());
+  ASSERT_OK(db->Put("a", "1"));
+  EXPECT_OK(db->BackgroundError());
   EXPECT_EQ(db->GetStats().background_error, "");
 }
 
 TEST_F(HealthTest, FailedPersistOfASyncedWriteIsNeverAcknowledged) {
   auto db = OpenOn(region_);
-  ASSERT_TRUE(db->Put("a", "1").ok());
+  ASSERT_OK(db->Put("a", "1"));
   FailFromNextPersist();
   Status s = db->Put("b", "2");
-  EXPECT_EQ(s.code(), StatusCode::kIOError) << s.ToString();
+  EXPECT_THAT(s, StatusIs(StatusCode::kIOError));
   EXPECT_FALSE(db->Exists("b")) << "an unpersisted write was published";
   ExpectWritesRefused(db.get(), db->BackgroundError());
   EXPECT_EQ(db->Get("a")->value, "1");
@@ -102,10 +103,10 @@ TEST_F(HealthTest, FailedPersistOfASyncedWriteIsNeverAcknowledged) {
 
 TEST_F(HealthTest, FailedGroupCommitFailsSync) {
   auto db = OpenOn(region_);
-  ASSERT_TRUE(db->Put("a", "1", 0, {.sync = false}).ok());
+  ASSERT_OK(db->Put("a", "1", 0, {.sync = false}));
   FailFromNextPersist(1);  // one failed write-back, later ones succeed
   Status s = db->Sync();
-  EXPECT_EQ(s.code(), StatusCode::kIOError) << s.ToString();
+  EXPECT_THAT(s, StatusIs(StatusCode::kIOError));
   ExpectWritesRefused(db.get(), db->BackgroundError());
 }
 
@@ -120,16 +121,17 @@ TEST_F(HealthTest, CompactionNeverFreesAVictimWhoseCopiesFailedToPersist) {
   for (int round = 0; round < 3; ++round) {
     for (int i = 0; i < 60; ++i) {
       std::string key = "k" + std::to_string(i);
-      ASSERT_TRUE(db->Put(key, v + std::to_string(round)).ok());
+      ASSERT_OK(db->Put(key, v + std::to_string(round)));
     }
-    ASSERT_TRUE(db->Put("keep" + std::to_string(round), v).ok());
+    ASSERT_OK(db->Put("keep" + std::to_string(round), v));
   }
-  auto first = db->Compact(1);
-  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  auto first = TEST_Compact(db, 1);
+  ASSERT_OK(first);
   ASSERT_EQ(*first, 1u);
   FailFromNextPersist(1);
-  auto second = db->Compact(1);
-  EXPECT_FALSE(second.ok()) << "compaction ignored a failed persist";
+  auto second = TEST_Compact(db, 1);
+  EXPECT_THAT(second, StatusIs(StatusCode::kIOError))
+      << "compaction ignored a failed persist";
   ExpectWritesRefused(db.get(), db->BackgroundError());
   testing::SimRegion crashed(region_.DurableImage());
   auto after = OpenOn(crashed);
@@ -143,7 +145,7 @@ TEST_F(HealthTest, CompactionNeverFreesAVictimWhoseCopiesFailedToPersist) {
     auto r = after->Get(key);
     EXPECT_TRUE(r.ok() && r->value == v + "2") << key;
   }
-  EXPECT_TRUE(after->BackgroundError().ok()) << "sticky until reopen only";
+  EXPECT_OK(after->BackgroundError()) << "sticky until reopen only";
 }
 
 // Background compaction hits a failing medium: the error reaches
@@ -153,16 +155,16 @@ TEST_F(HealthTest, BackgroundCompactionErrorIsLatched) {
     auto db = OpenOn(region_);
     for (int round = 0; round < 4; ++round) {
       for (int i = 0; i < 60; ++i) {
-        ASSERT_TRUE(
-            db->Put("k" + std::to_string(i), std::string(1000, 'a' + round))
-                .ok());
+        ASSERT_OK(
+            db->Put("k" + std::to_string(i), std::string(1000, 'a' + round)));
       }
     }
   }
   auto db = OpenOn(region_, /*background=*/true);
   FailFromNextPersist();
   Status latched = AwaitBackgroundError(db.get());
-  EXPECT_FALSE(latched.ok()) << "background compaction error dropped";
+  EXPECT_THAT(latched, StatusIs(StatusCode::kIOError))
+      << "background compaction error dropped";
   ExpectWritesRefused(db.get(), latched);
   EXPECT_GT(db->GetStats().background_failures, 0u);
 }
@@ -172,15 +174,15 @@ TEST_F(HealthTest, BackgroundExpiryErrorIsLatched) {
   {
     auto db = OpenOn(region_);
     for (int i = 0; i < 50; ++i) {
-      ASSERT_TRUE(
-          db->Put("e" + std::to_string(i), "v", clock_->load() + 10).ok());
+      ASSERT_OK(db->Put("e" + std::to_string(i), "v", clock_.NowMs() + 10));
     }
   }
-  *clock_ += 1000;  // all expired
+  clock_.AdvanceMs(1000);  // all expired
   auto db = OpenOn(region_, /*background=*/true);
   FailFromNextPersist();
   Status latched = AwaitBackgroundError(db.get());
-  EXPECT_FALSE(latched.ok()) << "expiry reclaim error dropped";
+  EXPECT_THAT(latched, StatusIs(StatusCode::kIOError))
+      << "expiry reclaim error dropped";
   ExpectWritesRefused(db.get(), latched);
 }
 

@@ -13,8 +13,10 @@
 #include "engine/format.h"
 #include "engine/pool_inspect.h"
 #include "tests/engine/crash_harness.h"
+#include "tests/engine/db_test_hooks.h"
 #include "tests/engine/engine_test_util.h"
 #include "tests/engine/heap_region.h"
+#include "tests/support/status_matchers.h"
 
 namespace daxkv::engine {
 namespace {
@@ -31,7 +33,7 @@ std::string Key(int i) {
 std::pair<uint64_t, uint64_t> FreeRuns(const testing::HeapRegion::Buffer& b) {
   testing::HeapRegion region(b);
   auto r = InspectPool(region, InspectOptions{});
-  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_OK(r);
   uint64_t run = 0, longest = 0, free = 0;
   for (const SegmentReport& s : r->segments) {
     const bool f = s.state == "free" || s.state == "unused";
@@ -50,28 +52,28 @@ class SpanDefragTest : public ::testing::Test {
   // are left, then deletes the keys of every other segment and compacts:
   // plenty of free segments, scattered between live ones.
   void SetUp() override {
-    ASSERT_TRUE(f_.Open().ok());
+    ASSERT_OK(f_.Open());
     for (int i = 0; f_.db->GetStats().free_segments > 3; ++i) {
       values_.push_back(crash::MakeValue(Key(i), i, 8000));
-      ASSERT_TRUE(f_.db->Put(Key(i), values_.back()).ok());
+      ASSERT_OK(f_.db->Put(Key(i), values_.back()));
     }
     for (size_t i = 0; i < values_.size(); ++i) {
       if ((i / 8) % 2 == 0) {
-        ASSERT_TRUE(f_.db->Delete(Key(static_cast<int>(i))).ok());
+        ASSERT_OK(f_.db->Delete(Key(static_cast<int>(i))));
         values_[i].clear();
       }
     }
-    ASSERT_TRUE(f_.db->Compact(1000).ok());
+    ASSERT_OK(TEST_Compact(f_.db, 1000));
   }
 
   void ExpectValues() {
     for (size_t i = 0; i < values_.size(); ++i) {
       auto got = f_.db->Get(Key(static_cast<int>(i)));
       if (values_[i].empty()) {
-        EXPECT_EQ(got.status().code(), StatusCode::kNotFound) << Key(i);
+        EXPECT_THAT(got, StatusIs(StatusCode::kNotFound)) << Key(i);
         continue;
       }
-      ASSERT_TRUE(got.ok()) << Key(i) << ": " << got.status().ToString();
+      ASSERT_OK(got) << Key(i);
       EXPECT_EQ(got->value, values_[i]) << Key(i);
     }
   }
@@ -88,18 +90,18 @@ TEST_F(SpanDefragTest, ScatteredFreeSegmentsAreCompactedIntoARun) {
   ASSERT_LT(longest, need) << "the pool is not fragmented";
   ASSERT_GE(free, need + 2) << "not enough free segments to make a run";
   Status s = f_.db->Put("wide", wide);
-  ASSERT_TRUE(s.ok()) << s.ToString();
+  ASSERT_OK(s);
   ExpectValues();
-  ASSERT_TRUE(f_.Reopen().ok());
+  ASSERT_OK(f_.Reopen());
   ExpectValues();
   auto got = f_.db->Get("wide");
-  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_OK(got);
   EXPECT_TRUE(got->value == wide);
   testing::HeapRegion region(f_.buffer);
   InspectOptions io;
   io.verify = true;
   auto r = InspectPool(region, io);
-  ASSERT_TRUE(r.ok());
+  ASSERT_OK(r);
   EXPECT_EQ(r->repairable_problems + r->unrecoverable_problems, 0u);
   EXPECT_EQ(r->spans, 1u);
 }
@@ -110,9 +112,9 @@ TEST_F(SpanDefragTest, TooLittleFreeSpaceIsStillNoSpace) {
   auto [longest, free] = FreeRuns(f_.buffer);
   const std::string huge((free + 1) * kSeg, 'h');
   Status s = f_.db->Put("huge", huge);
-  ASSERT_EQ(s.code(), StatusCode::kNoSpace) << s.ToString();
+  ASSERT_THAT(s, StatusIs(StatusCode::kNoSpace));
   ExpectValues();
-  ASSERT_TRUE(f_.Reopen().ok());
+  ASSERT_OK(f_.Reopen());
   ExpectValues();
 }
 

@@ -13,8 +13,10 @@
 #include "engine/db.h"
 #include "engine/format.h"
 #include "engine/pool_inspect.h"
+#include "tests/engine/db_test_hooks.h"
 #include "tests/engine/engine_test_util.h"
 #include "tests/engine/heap_region.h"
+#include "tests/support/status_matchers.h"
 
 namespace daxkv::engine {
 namespace {
@@ -39,11 +41,11 @@ PoolReport Inspect(const testing::HeapRegion::Buffer& buffer) {
 class SpanTest : public ::testing::Test {
  protected:
   SpanTest() : f_(4 << 20, kSeg, 8 << 20) {}
-  void SetUp() override { ASSERT_TRUE(f_.Open().ok()); }
+  void SetUp() override { ASSERT_OK(f_.Open()); }
 
   void ExpectValue(const std::string& key, const std::string& value) {
     auto r = f_.db->Get(key);
-    ASSERT_TRUE(r.ok()) << key << ": " << r.status().ToString();
+    ASSERT_OK(r) << key;
     EXPECT_EQ(r->value.size(), value.size()) << key;
     EXPECT_TRUE(r->value == value) << key << ": value differs";
   }
@@ -55,17 +57,17 @@ TEST_F(SpanTest, PutGetOverwriteDeleteAndReopen) {
   const std::string v15 = SpanValue(1.5, 'a'), v3 = SpanValue(3, 'b'),
                     v9 = SpanValue(9, 'c');
   const uint64_t free0 = FreeSegments(*f_.db);
-  ASSERT_TRUE(f_.db->Put("small1", "x").ok());
-  ASSERT_TRUE(f_.db->Put("v15", v15).ok());
-  ASSERT_TRUE(f_.db->Put("v3", v3, /*expire_at_ms=*/0).ok());
-  ASSERT_TRUE(f_.db->Put("v9", v9).ok());
-  ASSERT_TRUE(f_.db->Put("small2", "y").ok());
+  ASSERT_OK(f_.db->Put("small1", "x"));
+  ASSERT_OK(f_.db->Put("v15", v15));
+  ASSERT_OK(f_.db->Put("v3", v3, /*expire_at_ms=*/0));
+  ASSERT_OK(f_.db->Put("v9", v9));
+  ASSERT_OK(f_.db->Put("small2", "y"));
   // One log segment for the small keys, 2 + 3 + 9 for the spans.
   EXPECT_EQ(free0 - FreeSegments(*f_.db), 1u + 2 + 3 + 9);
   ExpectValue("v15", v15);
   ExpectValue("v3", v3);
   ExpectValue("v9", v9);
-  ASSERT_TRUE(f_.Reopen().ok());
+  ASSERT_OK(f_.Reopen());
   ExpectValue("v15", v15);
   ExpectValue("v3", v3);
   ExpectValue("v9", v9);
@@ -73,15 +75,15 @@ TEST_F(SpanTest, PutGetOverwriteDeleteAndReopen) {
 
   // Overwrite a span with a span, a span with a small value, delete one.
   const std::string v9b = SpanValue(9, 'd');
-  ASSERT_TRUE(f_.db->Put("v9", v9b).ok());
-  ASSERT_TRUE(f_.db->Put("v3", "tiny").ok());
+  ASSERT_OK(f_.db->Put("v9", v9b));
+  ASSERT_OK(f_.db->Put("v3", "tiny"));
   bool existed = false;
-  ASSERT_TRUE(f_.db->Delete("v15", &existed).ok());
+  ASSERT_OK(f_.db->Delete("v15", &existed));
   EXPECT_TRUE(existed);
   ExpectValue("v9", v9b);
   ExpectValue("v3", "tiny");
   EXPECT_FALSE(f_.db->Exists("v15"));
-  ASSERT_TRUE(f_.Reopen().ok());
+  ASSERT_OK(f_.Reopen());
   ExpectValue("v9", v9b);
   ExpectValue("v3", "tiny");
   EXPECT_FALSE(f_.db->Exists("v15"));
@@ -91,17 +93,14 @@ TEST_F(SpanTest, PutGetOverwriteDeleteAndReopen) {
 
 TEST_F(SpanTest, UpdateSetExpiryBatchAndScanThroughSpans) {
   const std::string v = SpanValue(2.5, 'e');
-  ASSERT_TRUE(f_.db->Put("k", v).ok());
-  ASSERT_TRUE(f_.db->SetExpiry("k", int64_t{1} << 50).ok());
+  ASSERT_OK(f_.db->Put("k", v));
+  ASSERT_OK(f_.db->SetExpiry("k", int64_t{1} << 50));
   EXPECT_EQ(f_.db->Get("k")->expire_at_ms, int64_t{1} << 50);
   ExpectValue("k", v);
-  ASSERT_TRUE(f_.db
-                  ->Update("k",
-                           [](const UpdateInput& in, UpdateOutput* out) {
-                             out->value = *in.old + "tail";
-                             return OkStatus();
-                           })
-                  .ok());
+  ASSERT_OK(f_.db->Update("k", [](const UpdateInput& in, UpdateOutput* out) {
+    out->value = *in.old + "tail";
+    return OkStatus();
+  }));
   ExpectValue("k", v + "tail");
   // A batch larger than a segment is one record in a span: its sub-entries
   // cross segment boundaries.
@@ -109,42 +108,42 @@ TEST_F(SpanTest, UpdateSetExpiryBatchAndScanThroughSpans) {
   b.Put("b1", SpanValue(1.2, 'f'));
   b.Put("b2", SpanValue(1.2, 'g'));
   b.Delete("k");
-  ASSERT_TRUE(f_.db->Write(b).ok());
+  ASSERT_OK(f_.db->Write(b));
   for (int round = 0; round < 2; ++round) {
     ExpectValue("b1", SpanValue(1.2, 'f'));
     ExpectValue("b2", SpanValue(1.2, 'g'));
     EXPECT_FALSE(f_.db->Exists("k"));
     auto page = f_.db->Scan(0, 100);
-    ASSERT_TRUE(page.ok());
+    ASSERT_OK(page);
     EXPECT_EQ(page->keys.size(), 2u);
-    ASSERT_TRUE(f_.Reopen().ok());
+    ASSERT_OK(f_.Reopen());
   }
   // Put, SetExpiry and Update each wrote a span (dead now, not yet freed),
   // the batch the fourth; compaction frees the three dead ones whole.
   PoolReport r = Inspect(f_.buffer);
   EXPECT_EQ(r.spans, 4u);
   EXPECT_EQ(r.repairable_problems + r.unrecoverable_problems, 0u);
-  ASSERT_TRUE(f_.db->Compact(100).ok());
-  ASSERT_TRUE(f_.Reopen().ok());
+  ASSERT_OK(TEST_Compact(f_.db, 100));
+  ASSERT_OK(f_.Reopen());
   EXPECT_EQ(Inspect(f_.buffer).spans, 1u);
   ExpectValue("b2", SpanValue(1.2, 'g'));
 }
 
 TEST_F(SpanTest, CompactionFreesADeadSpanWhole) {
   const uint64_t free0 = FreeSegments(*f_.db);
-  ASSERT_TRUE(f_.db->Put("big", SpanValue(9, 'h')).ok());
-  ASSERT_TRUE(f_.db->Put("live", SpanValue(3, 'i')).ok());
+  ASSERT_OK(f_.db->Put("big", SpanValue(9, 'h')));
+  ASSERT_OK(f_.db->Put("live", SpanValue(3, 'i')));
   // A live span is never a victim.
-  EXPECT_EQ(*f_.db->Compact(100), 0u);
-  ASSERT_TRUE(f_.db->Put("big", "small now").ok());
+  EXPECT_EQ(*TEST_Compact(f_.db, 100), 0u);
+  ASSERT_OK(f_.db->Put("big", "small now"));
   const uint64_t before = FreeSegments(*f_.db);
-  auto freed = f_.db->Compact(100);
-  ASSERT_TRUE(freed.ok());
+  auto freed = TEST_Compact(f_.db, 100);
+  ASSERT_OK(freed);
   EXPECT_GE(*freed, 1u);
   EXPECT_GE(FreeSegments(*f_.db), before + 9);
   ExpectValue("big", "small now");
   ExpectValue("live", SpanValue(3, 'i'));
-  ASSERT_TRUE(f_.Reopen().ok());
+  ASSERT_OK(f_.Reopen());
   ExpectValue("live", SpanValue(3, 'i'));
   // The freed span's other segments read as never used, not as value bytes.
   PoolReport r = Inspect(f_.buffer);
@@ -165,26 +164,26 @@ TEST_F(SpanTest, NoContiguousRunIsNoSpaceAndLosesNothing) {
   }
   ASSERT_GT(n, 8);
   for (int i = 0; i < n; i += 2) {
-    ASSERT_TRUE(f_.db->Delete("s" + std::to_string(i)).ok());
+    ASSERT_OK(f_.db->Delete("s" + std::to_string(i)));
   }
-  ASSERT_TRUE(f_.db->Compact(1000).ok());
+  ASSERT_OK(TEST_Compact(f_.db, 1000));
   ASSERT_GE(FreeSegments(*f_.db), 12u);
   Status s = f_.db->Put("wide", SpanValue(5, 'w'));
-  ASSERT_EQ(s.code(), StatusCode::kNoSpace) << s.ToString();
+  ASSERT_THAT(s, StatusIs(StatusCode::kNoSpace));
   EXPECT_NE(s.message().find("needs 5 contiguous free segments"),
             std::string::npos)
       << s.ToString();
   EXPECT_FALSE(f_.db->Exists("wide"));
-  ASSERT_TRUE(f_.db->Put("fits", SpanValue(3, 'z')).ok());
-  ASSERT_TRUE(f_.Reopen().ok());
+  ASSERT_OK(f_.db->Put("fits", SpanValue(3, 'z')));
+  ASSERT_OK(f_.Reopen());
   for (int i = 1; i < n; i += 2) {
     ExpectValue("s" + std::to_string(i), SpanValue(3, 'a' + i % 20));
   }
   ExpectValue("fits", SpanValue(3, 'z'));
   // Growing the pool makes room for the wide value.
-  ASSERT_TRUE(f_.db->Grow(6 << 20).ok());
-  ASSERT_TRUE(f_.db->Put("wide", SpanValue(5, 'w')).ok());
-  ASSERT_TRUE(f_.Reopen().ok());
+  ASSERT_OK(f_.db->Grow(6 << 20));
+  ASSERT_OK(f_.db->Put("wide", SpanValue(5, 'w')));
+  ASSERT_OK(f_.Reopen());
   ExpectValue("wide", SpanValue(5, 'w'));
 }
 
@@ -193,25 +192,25 @@ TEST_F(SpanTest, NoContiguousRunIsNoSpaceAndLosesNothing) {
 TEST_F(SpanTest, OverwritesReclaimDeadSpansOnDemand) {
   for (int i = 0; i < 20; ++i) {
     Status s = f_.db->Put("k", SpanValue(9, static_cast<char>('a' + i)));
-    ASSERT_TRUE(s.ok()) << "overwrite " << i << ": " << s.ToString();
+    ASSERT_OK(s) << "overwrite " << i;
   }
   EXPECT_GT(f_.db->GetStats().compactions, 0u);
-  ASSERT_TRUE(f_.Reopen().ok());
+  ASSERT_OK(f_.Reopen());
   ExpectValue("k", SpanValue(9, 'a' + 19));
 }
 
 TEST_F(SpanTest, ValueLargerThanThePoolIsNoSpace) {
-  ASSERT_TRUE(f_.db->Put("k", "old").ok());
+  ASSERT_OK(f_.db->Put("k", "old"));
   Status s = f_.db->Put("k", std::string(5 << 20, 'x'));
-  ASSERT_EQ(s.code(), StatusCode::kNoSpace) << s.ToString();
+  ASSERT_THAT(s, StatusIs(StatusCode::kNoSpace));
   EXPECT_NE(s.message().find("contiguous"), std::string::npos);
   ExpectValue("k", "old");
 }
 
 TEST_F(SpanTest, FlippedByteInsideASpanValueIsDetected) {
   const std::string v = SpanValue(4, 'j');
-  ASSERT_TRUE(f_.db->Put("big", v).ok());
-  ASSERT_TRUE(f_.db->Put("other", "kept").ok());
+  ASSERT_OK(f_.db->Put("big", v));
+  ASSERT_OK(f_.db->Put("other", "kept"));
   f_.db.reset();
   PoolReport clean = Inspect(f_.buffer);
   uint64_t head = 0;
@@ -223,28 +222,28 @@ TEST_F(SpanTest, FlippedByteInsideASpanValueIsDetected) {
   PoolReport bad = Inspect(f_.buffer);
   EXPECT_EQ(bad.repairable_problems, 1u);
   Status refused = f_.Open();
-  ASSERT_EQ(refused.code(), StatusCode::kCorruption) << refused.ToString();
+  ASSERT_THAT(refused, StatusIs(StatusCode::kCorruption));
   f_.options.repair = true;
-  ASSERT_TRUE(f_.Open().ok());
+  ASSERT_OK(f_.Open());
   EXPECT_FALSE(f_.db->Exists("big"));  // dropped, never returned wrong
   ExpectValue("other", "kept");
   // The repaired span holds no live record: compaction frees it.
-  EXPECT_GE(*f_.db->Compact(100), 1u);
+  EXPECT_GE(*TEST_Compact(f_.db, 100), 1u);
   f_.options.repair = false;
-  ASSERT_TRUE(f_.Reopen().ok());
+  ASSERT_OK(f_.Reopen());
   EXPECT_EQ(Inspect(f_.buffer).spans, 0u);
 }
 
 TEST_F(SpanTest, FlushFreesSpansWhole) {
   const uint64_t free0 = FreeSegments(*f_.db);
-  ASSERT_TRUE(f_.db->Put("a", SpanValue(3, 'm')).ok());
-  ASSERT_TRUE(f_.db->Put("b", SpanValue(9, 'n')).ok());
-  ASSERT_TRUE(f_.db->Put("c", "small").ok());
-  ASSERT_TRUE(f_.db->Flush().ok());
+  ASSERT_OK(f_.db->Put("a", SpanValue(3, 'm')));
+  ASSERT_OK(f_.db->Put("b", SpanValue(9, 'n')));
+  ASSERT_OK(f_.db->Put("c", "small"));
+  ASSERT_OK(f_.db->Flush());
   EXPECT_EQ(FreeSegments(*f_.db), free0);
   EXPECT_EQ(f_.db->Count(), 0u);
-  ASSERT_TRUE(f_.db->Put("d", SpanValue(9, 'o')).ok());  // reuses the space
-  ASSERT_TRUE(f_.Reopen().ok());
+  ASSERT_OK(f_.db->Put("d", SpanValue(9, 'o')));  // reuses the space
+  ASSERT_OK(f_.Reopen());
   EXPECT_FALSE(f_.db->Exists("a"));
   EXPECT_FALSE(f_.db->Exists("b"));
   ExpectValue("d", SpanValue(9, 'o'));
@@ -256,14 +255,14 @@ TEST_F(SpanTest, FlushFreesSpansWhole) {
 TEST_F(SpanTest, TombstoneOfAMaximalKeyTakesASpan) {
   const std::string key(kMaxKeySize, 'K');
   const uint64_t free0 = FreeSegments(*f_.db);
-  ASSERT_TRUE(f_.db->Put(key, "v").ok());
-  ASSERT_TRUE(f_.db->Delete(key).ok());
+  ASSERT_OK(f_.db->Put(key, "v"));
+  ASSERT_OK(f_.db->Delete(key));
   EXPECT_FALSE(f_.db->Exists(key));
-  ASSERT_TRUE(f_.Reopen().ok());
+  ASSERT_OK(f_.Reopen());
   EXPECT_FALSE(f_.db->Exists(key));
-  ASSERT_TRUE(f_.db->Compact(100).ok());
+  ASSERT_OK(TEST_Compact(f_.db, 100));
   EXPECT_EQ(FreeSegments(*f_.db), free0);
-  ASSERT_TRUE(f_.Reopen().ok());
+  ASSERT_OK(f_.Reopen());
   EXPECT_FALSE(f_.db->Exists(key));
   EXPECT_EQ(Inspect(f_.buffer).spans, 0u);
 }
@@ -273,7 +272,7 @@ TEST_F(SpanTest, TombstoneOfAMaximalKeyTakesASpan) {
 // pool (header, state 0, records) at a covered segment's start must never
 // be read as a segment: the head still claims them, recovery releases them.
 TEST_F(SpanTest, CutShortSpanNeverExposesItsRecordBytesAsSegments) {
-  ASSERT_TRUE(f_.db->Put("victim", "v").ok());
+  ASSERT_OK(f_.db->Put("victim", "v"));
   f_.db.reset();  // seals the log segment holding "victim"
   uint64_t log_seg = 0;
   for (const SegmentReport& s : Inspect(f_.buffer).segments) {
@@ -287,8 +286,8 @@ TEST_F(SpanTest, CutShortSpanNeverExposesItsRecordBytesAsSegments) {
   value += image + std::string(kSeg / 2, 'q');
   for (format::SegState cut :
        {format::SegState::kAllocating, format::SegState::kFreed}) {
-    ASSERT_TRUE(f_.Open().ok());
-    ASSERT_TRUE(f_.db->Put(key, value).ok());
+    ASSERT_OK(f_.Open());
+    ASSERT_OK(f_.db->Put(key, value));
     f_.db.reset();
     PoolReport before = Inspect(f_.buffer);
     uint64_t head = 0;
@@ -305,7 +304,7 @@ TEST_F(SpanTest, CutShortSpanNeverExposesItsRecordBytesAsSegments) {
     PoolReport crashed = Inspect(f_.buffer);
     EXPECT_EQ(crashed.repairable_problems + crashed.unrecoverable_problems, 0u);
     EXPECT_EQ(crashed.records, 1u) << "the copy was read as a segment";
-    ASSERT_TRUE(f_.Open().ok());
+    ASSERT_OK(f_.Open());
     EXPECT_FALSE(f_.db->Exists(key));
     ExpectValue("victim", "v");
     f_.db.reset();
@@ -318,23 +317,23 @@ TEST_F(SpanTest, CutShortSpanNeverExposesItsRecordBytesAsSegments) {
 }
 
 TEST_F(SpanTest, VersionOnePoolOpensAndIsUpgraded) {
-  ASSERT_TRUE(f_.db->Put("k", "v1 data").ok());
+  ASSERT_OK(f_.db->Put("k", "v1 data"));
   f_.db.reset();
   SetPoolFormatVersion(f_.buffer.get(), 1);
   EXPECT_EQ(Inspect(f_.buffer).format_version, 1u);
-  ASSERT_TRUE(f_.Open().ok());
+  ASSERT_OK(f_.Open());
   ExpectValue("k", "v1 data");
   EXPECT_EQ(Inspect(f_.buffer).format_version, format::kFormatVersion);
-  ASSERT_TRUE(f_.db->Put("span", SpanValue(2, 'k')).ok());
+  ASSERT_OK(f_.db->Put("span", SpanValue(2, 'k')));
   f_.db.reset();
   // A binary of version 1 would refuse this pool; so does this one for 3.
   SetPoolFormatVersion(f_.buffer.get(), format::kFormatVersion + 1);
   Status s = f_.Open();
-  EXPECT_EQ(s.code(), StatusCode::kNotSupported) << s.ToString();
+  EXPECT_THAT(s, StatusIs(StatusCode::kNotSupported));
 }
 
 TEST_F(SpanTest, InspectShowsSpansAndTheirSegments) {
-  ASSERT_TRUE(f_.db->Put("v", SpanValue(3, 'l')).ok());
+  ASSERT_OK(f_.db->Put("v", SpanValue(3, 'l')));
   f_.db.reset();
   PoolReport r = Inspect(f_.buffer);
   EXPECT_EQ(r.spans, 1u);
@@ -363,7 +362,7 @@ TEST_F(SpanTest, InspectShowsSpansAndTheirSegments) {
 TEST(SpanConcurrencyTest, SpanAndLogWritersWithCompaction) {
   EngineFixture f(6 << 20, kSeg);
   f.options.background_compaction = true;
-  ASSERT_TRUE(f.Open().ok());
+  ASSERT_OK(f.Open());
   constexpr int kThreads = 2, kRounds = 40;
   std::atomic<bool> torn{false};
   std::atomic<int> writers{kThreads};
@@ -407,10 +406,10 @@ TEST(SpanConcurrencyTest, SpanAndLogWritersWithCompaction) {
       if (v.ok()) expect[key] = v->value;
     }
   }
-  ASSERT_TRUE(f.Reopen().ok());
+  ASSERT_OK(f.Reopen());
   for (const auto& [key, value] : expect) {
     auto v = f.db->Get(key);
-    ASSERT_TRUE(v.ok()) << key;
+    ASSERT_OK(v) << key;
     EXPECT_TRUE(v->value == value) << key;
   }
 }

@@ -21,6 +21,7 @@
 #include "tests/engine/crash_harness.h"
 #include "tests/engine/engine_test_util.h"
 #include "tests/support/sim_region.h"
+#include "tests/support/status_matchers.h"
 
 namespace daxkv::engine {
 namespace {
@@ -42,11 +43,11 @@ class SuperblockRebuildTest : public ::testing::Test {
         std::make_unique<SimRegion>(fmt::kDataOffset + kSegments * kSegment);
     auto db =
         DB::Open(std::make_unique<BorrowedRegion>(*region_), DbOptions(true));
-    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    ASSERT_OK(db);
     for (int i = 0; i < 150; ++i) {
       std::string key = "key" + std::to_string(i);
       values_[key] = crash::MakeValue(key, i, 100 + i * 7 % 900);
-      ASSERT_TRUE((*db)->Put(key, values_[key]).ok());
+      ASSERT_OK((*db)->Put(key, values_[key]));
     }
     db->reset();
     std::memcpy(&sb_, region_->data(), sizeof(sb_));
@@ -60,7 +61,7 @@ class SuperblockRebuildTest : public ::testing::Test {
   void ExpectAllKeys(DB* db) {
     for (const auto& [key, value] : values_) {
       auto got = db->Get(key);
-      ASSERT_TRUE(got.ok()) << key << ": " << got.status().ToString();
+      ASSERT_OK(got) << key;
       EXPECT_EQ(got->value, value) << key;
     }
     EXPECT_EQ(db->Count(), values_.size());
@@ -77,8 +78,8 @@ TEST_F(SuperblockRebuildTest, ZeroedSuperblocksAreRefusedNotFormattedOver) {
   const std::vector<char> image = Wiped(region_->DurableImage());
   SimRegion region(image);
   auto db = DB::Open(std::make_unique<BorrowedRegion>(region), DbOptions(true));
-  ASSERT_FALSE(db.ok()) << "formatted over a pool with zeroed superblocks";
-  EXPECT_EQ(db.status().code(), StatusCode::kCorruption);
+  ASSERT_THAT(db, StatusIs(StatusCode::kCorruption))
+      << "formatted over a pool with zeroed superblocks";
   const std::string why = db.status().ToString();
   EXPECT_NE(why.find(fmt::UuidToString(sb_.uuid)), std::string::npos) << why;
   EXPECT_NE(why.find("valid segment header"), std::string::npos) << why;
@@ -86,10 +87,10 @@ TEST_F(SuperblockRebuildTest, ZeroedSuperblocksAreRefusedNotFormattedOver) {
   EXPECT_EQ(region.DurableImage(), image) << "a refused open wrote";
   // Repair rebuilds the superblock from the segments: every key is back.
   auto repaired = RepairPool(region);
-  ASSERT_TRUE(repaired.ok()) << repaired.status().ToString();
+  ASSERT_OK(repaired);
   auto reopened =
       DB::Open(std::make_unique<BorrowedRegion>(region), DbOptions(false));
-  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  ASSERT_OK(reopened);
   ExpectAllKeys(reopened->get());
 }
 
@@ -99,7 +100,7 @@ TEST_F(SuperblockRebuildTest, RebuiltSuperblockMatchesTheLostOne) {
   ASSERT_EQ(ev.pools.size(), 1u);
   EXPECT_GE(ev.headers, 2u);
   auto sb = RebuildSuperBlock(image.data(), image.size(), ev, {});
-  ASSERT_TRUE(sb.ok()) << sb.status().ToString();
+  ASSERT_OK(sb);
   EXPECT_EQ(std::memcmp(sb->uuid, sb_.uuid, 16), 0);
   EXPECT_EQ(sb->segment_size, sb_.segment_size);
   EXPECT_EQ(sb->segment_count, sb_.segment_count);
@@ -109,7 +110,7 @@ TEST_F(SuperblockRebuildTest, RebuiltSuperblockMatchesTheLostOne) {
   InspectOptions io;
   io.verify = true;
   auto report = InspectPool(region, io);
-  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  ASSERT_OK(report);
   EXPECT_TRUE(report->superblock_rebuilt);
   EXPECT_EQ(report->keys, values_.size());
   ASSERT_EQ(report->problems.size(), 1u);
@@ -127,12 +128,12 @@ TEST_F(SuperblockRebuildTest, RebuiltFlushSeqKeepsFlushedKeysGone) {
   {
     auto db =
         DB::Open(std::make_unique<BorrowedRegion>(*region_), DbOptions(false));
-    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    ASSERT_OK(db);
     region_->SetPersistHook([&](uint64_t) {
       // Points 1-2 write the superblock copies; 3 frees the first segment.
       if (++points == 3) mid_flush = region_->CrashImage(1, 0.0);
     });
-    ASSERT_TRUE((*db)->Flush().ok());
+    ASSERT_OK((*db)->Flush());
     region_->SetPersistHook(nullptr);
   }
   ASSERT_FALSE(mid_flush.empty());
@@ -140,19 +141,19 @@ TEST_F(SuperblockRebuildTest, RebuiltFlushSeqKeepsFlushedKeysGone) {
   {
     auto db =
         DB::Open(std::make_unique<BorrowedRegion>(region), DbOptions(false));
-    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    ASSERT_OK(db);
     EXPECT_EQ((*db)->Count(), 0u);
-    ASSERT_TRUE((*db)->Put("after", "the flush").ok());
+    ASSERT_OK((*db)->Put("after", "the flush"));
   }
   std::vector<char> image = Wiped(region.DurableImage());
   SimRegion wiped(image);
   auto repaired = RepairPool(wiped);
-  ASSERT_TRUE(repaired.ok()) << repaired.status().ToString();
+  ASSERT_OK(repaired);
   auto db = DB::Open(std::make_unique<BorrowedRegion>(wiped), DbOptions(false));
-  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  ASSERT_OK(db);
   EXPECT_EQ((*db)->Count(), 1u) << "flushed keys came back";
   auto after = (*db)->Get("after");
-  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  ASSERT_OK(after);
   EXPECT_EQ(after->value, "the flush");
 }
 
@@ -163,7 +164,7 @@ TEST_F(SuperblockRebuildTest, FormatOverExistingDataOnlyWhenAskedByName) {
   o.format_over_existing_data = true;
   {
     auto db = DB::Open(std::make_unique<BorrowedRegion>(region), o);
-    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    ASSERT_OK(db);
     EXPECT_EQ((*db)->Count(), 0u);
     fmt::SuperBlock now;
     std::memcpy(&now, region.data(), sizeof(now));
@@ -177,13 +178,13 @@ TEST_F(SuperblockRebuildTest, FormatOverExistingDataOnlyWhenAskedByName) {
   }
   // A valid pool is never formatted over, option or not.
   auto reopened = DB::Open(std::make_unique<BorrowedRegion>(region), o);
-  ASSERT_TRUE(reopened.ok());
+  ASSERT_OK(reopened);
 }
 
 TEST_F(SuperblockRebuildTest, BlankRegionWithoutSegmentsIsStillFormatted) {
   SimRegion region(fmt::kDataOffset + 8 * kSegment);
   auto db = DB::Open(std::make_unique<BorrowedRegion>(region), DbOptions(true));
-  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  ASSERT_OK(db);
 }
 
 // Segments of two pools (a foreign pool's segment copied in): the rebuild
@@ -201,12 +202,12 @@ TEST_F(SuperblockRebuildTest, SegmentsOfTwoPoolsNeedAUuid) {
   SegmentEvidence ev = FindSegmentEvidence(image.data(), image.size());
   ASSERT_EQ(ev.pools.size(), 2u);
   auto sb = RebuildSuperBlock(image.data(), image.size(), ev, {});
-  ASSERT_EQ(sb.status().code(), StatusCode::kFailedPrecondition);
+  ASSERT_THAT(sb, StatusIs(StatusCode::kFailedPrecondition));
   EXPECT_NE(sb.status().ToString().find("--uuid"), std::string::npos);
   RebuildOptions ro;
   ro.uuid = fmt::UuidToString(sb_.uuid);
   sb = RebuildSuperBlock(image.data(), image.size(), ev, ro);
-  ASSERT_TRUE(sb.ok()) << sb.status().ToString();
+  ASSERT_OK(sb);
   EXPECT_EQ(sb->segment_size, kSegment);
 }
 
@@ -217,8 +218,8 @@ TEST(SuperblockRebuildAloneTest, AmbiguousGeometryStillReadsEveryRecord) {
   {
     auto db =
         DB::Open(std::make_unique<BorrowedRegion>(region), DbOptions(true));
-    ASSERT_TRUE(db.ok()) << db.status().ToString();
-    ASSERT_TRUE((*db)->Put("only", "one small record").ok());
+    ASSERT_OK(db);
+    ASSERT_OK((*db)->Put("only", "one small record"));
   }
   std::vector<char> image = region.DurableImage();
   std::memset(image.data(), 0, fmt::kDataOffset);
@@ -226,29 +227,28 @@ TEST(SuperblockRebuildAloneTest, AmbiguousGeometryStillReadsEveryRecord) {
   ASSERT_EQ(ev.headers, 1u);
   std::string choice;
   auto sb = RebuildSuperBlock(image.data(), image.size(), ev, {}, &choice);
-  ASSERT_TRUE(sb.ok()) << sb.status().ToString();
+  ASSERT_OK(sb);
   EXPECT_NE(choice.find("--segment_size picks another"), std::string::npos);
   RebuildOptions ro;
   ro.segment_size = 3 * kSegment;
-  EXPECT_TRUE(RebuildSuperBlock(image.data(), image.size(), ev, ro).ok());
+  EXPECT_OK(RebuildSuperBlock(image.data(), image.size(), ev, ro));
   ro.segment_size = 4096;  // below the minimum: not a candidate
-  EXPECT_EQ(
-      RebuildSuperBlock(image.data(), image.size(), ev, ro).status().code(),
-      StatusCode::kFailedPrecondition);
+  EXPECT_THAT(RebuildSuperBlock(image.data(), image.size(), ev, ro),
+              StatusIs(StatusCode::kFailedPrecondition));
   for (uint64_t size : {uint64_t{0}, uint64_t{kSegment}}) {
     SCOPED_TRACE("segment size " + std::to_string(size));
     SimRegion wiped(image);
     RebuildOptions pick;
     pick.segment_size = size;
-    ASSERT_TRUE(RepairPool(wiped, pick).ok());
+    ASSERT_OK(RepairPool(wiped, pick));
     auto db =
         DB::Open(std::make_unique<BorrowedRegion>(wiped), DbOptions(false));
-    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    ASSERT_OK(db);
     auto got = (*db)->Get("only");
-    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    ASSERT_OK(got);
     EXPECT_EQ(got->value, "one small record");
     Status put = (*db)->Put("more", std::string(3000, 'm'));
-    ASSERT_TRUE(put.ok()) << put.ToString();
+    ASSERT_OK(put);
   }
 }
 

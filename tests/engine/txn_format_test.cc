@@ -11,6 +11,8 @@
 #include <string>
 
 #include "engine/format.h"
+#include "tests/engine/db_test_hooks.h"
+#include "tests/support/fake_clock.h"
 #include "tests/engine/engine_test_util.h"
 #include "tests/engine/txn_test_util.h"
 
@@ -86,7 +88,7 @@ TEST_F(TxnFormatTest, ADeletedHashStaysDeadAcrossCompactionAndReopen) {
     EXPECT_EQ(HashAll(db(), "h"), want);
     ASSERT_TRUE(f_.Reopen().ok());
     EXPECT_EQ(HashAll(db(), "h"), want) << "round " << round;
-    auto freed = db()->Compact(1000);
+    auto freed = TEST_Compact(db(), 1000);
     ASSERT_TRUE(freed.ok()) << freed.status().ToString();
     EXPECT_GT(*freed, 0u) << "the dead elements' segments are victims";
     EXPECT_EQ(HashAll(db(), "h"), want);
@@ -110,7 +112,7 @@ TEST_F(TxnFormatTest, RenameMovesTheCollectionAcrossCompactionAndReopen) {
   ASSERT_TRUE(db()->Rename("src", "dst").ok());
   EXPECT_EQ(StatOf(db(), "src").type, KeyType::kNone);
   EXPECT_EQ(SetAll(db(), "dst").size(), 100u);
-  ASSERT_TRUE(db()->Compact(1000).ok());
+  ASSERT_TRUE(TEST_Compact(db(), 1000).ok());
   ASSERT_TRUE(f_.Reopen().ok());
   EXPECT_EQ(StatOf(db(), "src").type, KeyType::kNone);
   std::vector<std::string> got = SetAll(db(), "dst");
@@ -120,8 +122,9 @@ TEST_F(TxnFormatTest, RenameMovesTheCollectionAcrossCompactionAndReopen) {
 }
 
 TEST_F(TxnFormatTest, AnExpiredListIsReclaimedWithItsElements) {
-  auto now = std::make_shared<std::atomic<int64_t>>(1000000);
-  f_.options.now_ms = [now] { return now->load(); };
+  // Static: the DB in f_ (and its background threads) outlives this body.
+  static FakeClock clock(1000000);
+  f_.options.clock = &clock;
   ASSERT_TRUE(f_.Reopen().ok());
   ASSERT_TRUE(Tx(db(), [&](Txn& t) -> Status {
                 uint64_t n;
@@ -129,19 +132,19 @@ TEST_F(TxnFormatTest, AnExpiredListIsReclaimedWithItsElements) {
                   DAXKV_RETURN_IF_ERROR(t.ListPush(
                       "l", End::kBack, "e" + std::to_string(i), false, &n));
                 }
-                return t.SetExpiry("l", now->load() + 5000);
+                return t.SetExpiry("l", clock.NowMs() + 5000);
               }).ok());
   ASSERT_TRUE(f_.Reopen().ok());  // the expiry is the meta's, kept
-  EXPECT_EQ(StatOf(db(), "l").expire_at_ms, now->load() + 5000);
+  EXPECT_EQ(StatOf(db(), "l").expire_at_ms, clock.NowMs() + 5000);
   EXPECT_EQ(ListAll(db(), "l").size(), 500u);
-  *now += 5001;
+  clock.AdvanceMs(5001);
   EXPECT_EQ(StatOf(db(), "l").type, KeyType::kNone) << "expired: invisible";
-  auto reclaimed = db()->ReclaimExpired();
+  auto reclaimed = TEST_ReclaimExpired(db());
   ASSERT_TRUE(reclaimed.ok()) << reclaimed.status().ToString();
   EXPECT_EQ(*reclaimed, 1u);
   EXPECT_EQ(db()->GetStats().lists, 0u);
   EXPECT_EQ(db()->GetStats().elements, 0u);
-  *now -= 10000;  // the clock going back brings nothing back
+  clock.AdvanceMs(-10000);  // the clock going back brings nothing back
   ASSERT_TRUE(f_.Reopen().ok());
   EXPECT_EQ(StatOf(db(), "l").type, KeyType::kNone);
   EXPECT_EQ(db()->GetStats().elements, 0u);

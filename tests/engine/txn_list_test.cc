@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/engine/db_test_hooks.h"
 #include "tests/engine/engine_test_util.h"
 #include "tests/engine/txn_test_util.h"
 
@@ -196,7 +197,7 @@ TEST_F(TxnListTest, RelabellingInsertsMatchAModelAcrossRecovery) {
   EXPECT_EQ(ListAll(db(), "l"), want);
   ASSERT_TRUE(f_.Reopen().ok());
   EXPECT_EQ(ListAll(db(), "l"), want);
-  ASSERT_TRUE(db()->Compact(100).ok());
+  ASSERT_TRUE(TEST_Compact(db(), 100).ok());
   EXPECT_EQ(ListAll(db(), "l"), want);
   ASSERT_TRUE(f_.Reopen().ok());
   EXPECT_EQ(ListAll(db(), "l"), want);

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "tests/engine/db_test_hooks.h"
 #include "tests/engine/engine_test_util.h"
 #include "tests/engine/txn_test_util.h"
 
@@ -148,7 +149,7 @@ TEST_F(TxnZsetTest, RandomOpsMatchAModelAcrossReopenAndCompaction) {
     model = next;
     ASSERT_NO_FATAL_FAILURE(Check("z", model, rng));
     if (round % 10 == 9) {
-      ASSERT_TRUE(db()->Compact(100).ok());
+      ASSERT_TRUE(TEST_Compact(db(), 100).ok());
       ASSERT_TRUE(f_.Reopen().ok());
       ASSERT_NO_FATAL_FAILURE(Check("z", model, rng));
     }

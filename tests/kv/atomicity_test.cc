@@ -12,6 +12,7 @@
 
 #include "kv/executor.h"
 #include "tests/kv/kv_fixture.h"
+#include "tests/support/status_matchers.h"
 
 namespace daxkv::kv {
 namespace {
@@ -21,9 +22,8 @@ class AtomicityTest : public ForwardedKvFixture {
   // "Another client" writes `value` (no expiry) right after the command's
   // first engine call.
   void InterleaveSet(const std::string& key, const std::string& value) {
-    fwd_->AfterFirstKeyedCall([key, value](engine::DB* db) {
-      ASSERT_TRUE(db->Put(key, value).ok());
-    });
+    fwd_->AfterFirstKeyedCall(
+        [key, value](engine::DB* db) { ASSERT_OK(db->Put(key, value)); });
   }
 };
 
@@ -46,9 +46,8 @@ TEST_F(AtomicityTest, GetExExpiryAppliesToTheValueItReturns) {
 
 TEST_F(AtomicityTest, GetExPersistRemovesOnlyTheTtlItSaw) {
   EXPECT_EQ(Run("SET k v1 EX 100"), kOk);
-  fwd_->AfterFirstKeyedCall([](engine::DB* db) {
-    ASSERT_TRUE(db->Put("k", "v2", 1'700'000'500'000).ok());
-  });
+  fwd_->AfterFirstKeyedCall(
+      [](engine::DB* db) { ASSERT_OK(db->Put("k", "v2", 1'700'000'500'000)); });
   std::string reply = Run("GETEX k PERSIST");
   std::string ttl = Run("TTL k");
   if (reply == Bulk("v1")) {

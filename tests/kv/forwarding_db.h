@@ -103,10 +103,6 @@ class ForwardingDb final : public engine::DB {
   const dax::RegionInfo& region_info() const override {
     return t_->region_info();
   }
-  StatusOr<uint64_t> Compact(size_t max_segments) override {
-    return t_->Compact(max_segments);
-  }
-  StatusOr<uint64_t> ReclaimExpired() override { return t_->ReclaimExpired(); }
 
  private:
   void Fire() const {

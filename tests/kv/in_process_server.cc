@@ -13,7 +13,7 @@ namespace daxkv::kv {
 
 InProcessServer::InProcessServer(engine::DB* db, const ServerConfig& config)
     : state_(std::make_unique<ServerState>(db, config)),
-      threads_(config.threads) {}
+      threads_(EffectiveThreads(config)) {}
 
 InProcessServer::~InProcessServer() { Stop(); }
 

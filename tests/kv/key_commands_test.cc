@@ -73,7 +73,7 @@ TEST_F(KeyCommandsTest, LazyExpiryAndRestart) {
   EXPECT_EQ(Run("SET p v"), kOk);
   Reopen();
   EXPECT_EQ(Run("TTL k"), Int(10));
-  now_ms_ += 10'001;
+  clock_.AdvanceMs(10'001);
   EXPECT_EQ(Run("GET k"), kNil);
   EXPECT_EQ(Run("TTL k"), Int(-2));
   EXPECT_EQ(Run("EXISTS k p"), Int(1));
@@ -162,7 +162,7 @@ TEST_F(KeyCommandsTest, ObjectCommand) {
 TEST_F(KeyCommandsTest, ObjectIdletimeCountsSecondsSinceLastAccess) {
   EXPECT_EQ(Run("SET a 1"), kOk);
   EXPECT_EQ(Run("SET b 2"), kOk);
-  now_ms_ += 7'400;
+  clock_.AdvanceMs(7'400);
   EXPECT_EQ(Run("OBJECT IDLETIME a"), Int(7));
   // As in Redis, TYPE, EXISTS, TTL and OBJECT itself are not accesses.
   EXPECT_EQ(Run("TYPE a"), "+string\r\n");
@@ -172,7 +172,7 @@ TEST_F(KeyCommandsTest, ObjectIdletimeCountsSecondsSinceLastAccess) {
   EXPECT_EQ(Run("GET a"), Bulk("1"));
   EXPECT_EQ(Run("OBJECT IDLETIME a"), Int(0));
   EXPECT_EQ(Run("OBJECT IDLETIME b"), Int(7));
-  now_ms_ += 3'000;
+  clock_.AdvanceMs(3'000);
   // MSET touches every key it writes (first key 1, step 2).
   EXPECT_EQ(Run("MSET b 3 c 4"), kOk);
   EXPECT_EQ(Run("OBJECT IDLETIME a"), Int(3));

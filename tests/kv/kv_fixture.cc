@@ -8,6 +8,7 @@
 #include "dax/region.h"
 #include "kv/executor.h"
 #include "kv/resp_writer.h"
+#include "tests/support/status_matchers.h"
 
 namespace daxkv::kv {
 
@@ -19,20 +20,20 @@ std::string Int(int64_t v) { return ":" + std::to_string(v) + "\r\n"; }
 namespace {
 
 std::unique_ptr<engine::DB> OpenDb(const std::string& path,
-                                   std::atomic<int64_t>* now) {
+                                   const Clock* clock) {
   dax::OpenOptions ro;
   ro.create_if_missing = true;
   ro.create_size = 64ull << 20;
   auto region = dax::OpenRegion(path, ro);
-  EXPECT_TRUE(region.ok()) << region.status().ToString();
+  EXPECT_OK(region);
   if (!region.ok()) return nullptr;
   engine::Options eo;
   eo.segment_size = 1u << 20;
   eo.background_compaction = false;
   eo.background_expiry = false;
-  eo.now_ms = [now] { return now->load(); };
+  eo.clock = clock;
   auto db = engine::DB::Open(std::move(*region), eo);
-  EXPECT_TRUE(db.ok()) << db.status().ToString();
+  EXPECT_OK(db);
   if (!db.ok()) return nullptr;
   return std::move(*db);
 }
@@ -45,10 +46,9 @@ void KvFixture::SetUp() {
   path_ = "/dev/shm/daxkv_kv_test_" + std::to_string(getpid()) + "_" +
           std::to_string(counter++) + "_" + info->name() + ".pool";
   std::remove(path_.c_str());
-  db_ = OpenDb(path_, &now_ms_);
+  db_ = OpenDb(path_, &clock_);
   ASSERT_NE(db_, nullptr);
-  state_ = std::make_unique<ServerState>(db_.get(), config_);
-  state_->set_clock([this] { return now_ms_.load(); });
+  state_ = std::make_unique<ServerState>(db_.get(), config_, &clock_);
   client_.id = state_->NextClientId();
   client_.authenticated = true;
   state_->Register(&client_, nullptr);
@@ -65,10 +65,9 @@ void KvFixture::Reopen() {
   state_->Unregister(&client_);
   state_.reset();
   db_.reset();
-  db_ = OpenDb(path_, &now_ms_);
+  db_ = OpenDb(path_, &clock_);
   ASSERT_NE(db_, nullptr);
-  state_ = std::make_unique<ServerState>(db_.get(), config_);
-  state_->set_clock([this] { return now_ms_.load(); });
+  state_ = std::make_unique<ServerState>(db_.get(), config_, &clock_);
   state_->Register(&client_, nullptr);
 }
 
@@ -86,8 +85,7 @@ void ForwardedKvFixture::TearDown() {
 
 void KvFixture::UseDb(engine::DB* db) {
   state_->Unregister(&client_);
-  state_ = std::make_unique<ServerState>(db, config_);
-  state_->set_clock([this] { return now_ms_.load(); });
+  state_ = std::make_unique<ServerState>(db, config_, &clock_);
   state_->Register(&client_, nullptr);
 }
 

@@ -6,7 +6,6 @@
 
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -17,6 +16,7 @@
 #include "kv/client.h"
 #include "kv/server_state.h"
 #include "tests/kv/forwarding_db.h"
+#include "tests/support/fake_clock.h"
 
 namespace daxkv::kv {
 
@@ -38,7 +38,8 @@ class KvFixture : public ::testing::Test {
   // use of it.
   void UseDb(engine::DB* db);
 
-  std::atomic<int64_t> now_ms_{1'700'000'000'000};
+  // The engine's and the server's clock: tests advance it, never sleep.
+  FakeClock clock_;
   std::string path_;
   std::unique_ptr<engine::DB> db_;
   std::unique_ptr<ServerState> state_;

@@ -169,6 +169,36 @@ TEST_F(ServerCommandsTest, ConfigInfoTimeSave) {
   EXPECT_EQ(Run("SHUTDOWN ABORT"), "-ERR No shutdown in progress.\r\n");
 }
 
+// TIME, INFO's clock fields and CLIENT LIST's ages read the server's clock
+// (the fixture's FakeClock), never the system's.
+TEST_F(ServerCommandsTest, TimeUptimeAndIdleFollowTheServersClock) {
+  const int64_t start_ms = clock_.NowMs();
+  ASSERT_EQ(start_ms % 1000, 0);
+  clock_.AdvanceMs(5'250);
+  const std::string seconds = std::to_string(start_ms / 1000 + 5);
+  EXPECT_EQ(Run("TIME"), "*2\r\n" + Bulk(seconds) + Bulk("250000"));
+  std::string info = Run("INFO server");
+  EXPECT_NE(info.find("\r\nuptime_in_seconds:5\r\n"), std::string::npos)
+      << info;
+  EXPECT_NE(info.find("\r\nserver_time_usec:" + seconds + "250000\r\n"),
+            std::string::npos)
+      << info;
+  Client other;
+  other.id = state_->NextClientId();
+  other.authenticated = true;
+  other.created_ms = clock_.NowMs();
+  other.last_interaction_ms = clock_.NowMs();
+  state_->Register(&other, nullptr);
+  clock_.AdvanceMs(7'000);
+  std::string list = Run("CLIENT LIST");
+  state_->Unregister(&other);
+  const size_t line = list.find("id=" + std::to_string(other.id) + " ");
+  ASSERT_NE(line, std::string::npos) << list;
+  const std::string other_line =
+      list.substr(line, list.find('\n', line) - line);
+  EXPECT_NE(other_line.find(" age=7 idle=7 "), std::string::npos) << other_line;
+}
+
 // Redis 7.0's SHUTDOWN argument rules.
 TEST_F(ServerCommandsTest, ShutdownArguments) {
   for (const char* bad :

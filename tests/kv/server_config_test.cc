@@ -1,44 +1,51 @@
 #include "kv/server_config.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <string>
+#include <thread>
+
+#include "tests/support/status_matchers.h"
 
 namespace daxkv::kv {
 namespace {
 
-TEST(ServerConfigTest, ByteSizes) {
-  uint64_t v = 0;
-  EXPECT_TRUE(ParseByteSize("4096", &v));
-  EXPECT_EQ(v, 4096u);
-  EXPECT_TRUE(ParseByteSize("64M", &v));
-  EXPECT_EQ(v, 64ull << 20);
-  EXPECT_TRUE(ParseByteSize("1g", &v));
-  EXPECT_EQ(v, 1ull << 30);
-  EXPECT_TRUE(ParseByteSize("2KiB", &v));
-  EXPECT_EQ(v, 2048u);
-  EXPECT_FALSE(ParseByteSize("", &v));
-  EXPECT_FALSE(ParseByteSize("12X", &v));
-  EXPECT_FALSE(ParseByteSize("-1", &v));
-  EXPECT_FALSE(ParseByteSize("99999999999T", &v));
+using ::testing::HasSubstr;
+
+// Size settings take base/byte_size.h's grammar (its own table-driven tests
+// are in tests/base/byte_size_test.cc).
+TEST(ServerConfigTest, SizeSettingsTakeByteSizes) {
+  ServerConfig c;
+  EXPECT_OK(ApplySetting("pool_size", "64M", &c));
+  EXPECT_EQ(c.pool_size, 64ull << 20);
+  EXPECT_OK(ApplySetting("pool-size", "0x4000000", &c));
+  EXPECT_EQ(c.pool_size, 64ull << 20);
+  EXPECT_OK(ApplySetting("segment_size", "8MiB", &c));
+  EXPECT_EQ(c.segment_size, 8ull << 20);
+  EXPECT_THAT(ApplySetting("pool_size", "12X", &c),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("'12X'")));
+  EXPECT_THAT(ApplySetting("proto_max_bulk_len", "1.5G", &c),
+              StatusIs(StatusCode::kInvalidArgument));
 }
 
 TEST(ServerConfigTest, SettingsAndErrors) {
   ServerConfig c;
-  EXPECT_TRUE(ApplySetting("pool-size", "256M", &c).ok());
+  EXPECT_OK(ApplySetting("pool-size", "256M", &c));
   EXPECT_EQ(c.pool_size, 256ull << 20);
-  EXPECT_TRUE(ApplySetting("protected_mode", "no", &c).ok());
+  EXPECT_OK(ApplySetting("protected_mode", "no", &c));
   EXPECT_FALSE(c.protected_mode);
   Status s = ApplySetting("port", "70000", &c);
-  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(s, StatusIs(StatusCode::kInvalidArgument));
   EXPECT_NE(s.ToString().find("'port'"), std::string::npos);
   s = ApplySetting("nosuch", "1", &c);
   EXPECT_NE(s.ToString().find("unknown setting 'nosuch'"), std::string::npos);
   EXPECT_FALSE(c.format_over_existing_data);  // refuses unless asked
-  EXPECT_TRUE(ApplySetting("format-over-existing-data", "yes", &c).ok());
+  EXPECT_OK(ApplySetting("format-over-existing-data", "yes", &c));
   EXPECT_TRUE(c.format_over_existing_data);
 }
 
@@ -50,7 +57,7 @@ TEST(ServerConfigTest, ConfigFile) {
          "threads 3\n  timeout 10  \n";
   }
   ServerConfig c;
-  ASSERT_TRUE(LoadConfigFile(path, &c).ok());
+  ASSERT_OK(LoadConfigFile(path, &c));
   EXPECT_EQ(c.port, 7001);
   EXPECT_EQ(c.bind, "127.0.0.1 ::1");
   EXPECT_EQ(c.requirepass, "s3cret");
@@ -61,10 +68,26 @@ TEST(ServerConfigTest, ConfigFile) {
     f << "port 1\nmaxclients many\n";
   }
   Status s = LoadConfigFile(path, &c);
-  EXPECT_FALSE(s.ok());
-  EXPECT_NE(s.ToString().find(path + ":2"), std::string::npos) << s.ToString();
+  EXPECT_THAT(s,
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr(path + ":2")));
   std::remove(path.c_str());
-  EXPECT_EQ(LoadConfigFile(path, &c).code(), StatusCode::kIOError);
+  EXPECT_THAT(LoadConfigFile(path, &c), StatusIs(StatusCode::kIOError));
+}
+
+// One default for the I/O thread count: 0, one thread per core.
+TEST(ServerConfigTest, ThreadsDefaultToOnePerCore) {
+  ServerConfig c;
+  EXPECT_EQ(c.threads, 0);
+  const int cores = static_cast<int>(std::thread::hardware_concurrency());
+  EXPECT_EQ(EffectiveThreads(c), std::max(1, cores));
+  ASSERT_OK(ApplySetting("threads", "3", &c));
+  EXPECT_EQ(EffectiveThreads(c), 3);
+  ASSERT_OK(ApplySetting("io-threads", "0", &c));
+  EXPECT_EQ(c.threads, 0);
+  EXPECT_THAT(ApplySetting("threads", "129", &c),
+              StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(ApplySetting("threads", "-1", &c),
+              StatusIs(StatusCode::kInvalidArgument));
 }
 
 TEST(ServerConfigTest, SegmentSizeFitsLargeValues) {

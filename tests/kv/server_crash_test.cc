@@ -32,6 +32,7 @@
 #include "tests/engine/crash_harness.h"
 #include "tests/kv/in_process_server.h"
 #include "tests/support/sim_region.h"
+#include "tests/support/status_matchers.h"
 
 namespace daxkv::kv {
 namespace {
@@ -181,13 +182,13 @@ class ServerCrashTest : public ::testing::Test {
     auto db =
         engine::DB::Open(std::make_unique<engine::BorrowedRegion>(*region_),
                          EngineOptions(true, env_.compaction));
-    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    ASSERT_OK(db);
     db_ = std::move(*db);
     ServerConfig config;
     config.threads = 2;
     server_ = std::make_unique<InProcessServer>(db_.get(), config);
     region_->SetPersistHook([this](uint64_t point) { OnPersistPoint(point); });
-    ASSERT_TRUE(server_->Start().ok());
+    ASSERT_OK(server_->Start());
   }
   void TearDown() override {
     region_->SetPersistHook(nullptr);

@@ -115,11 +115,11 @@ TEST_F(TxnTest, WatchSeesWritesThatRestoreTheOldState) {
 TEST_F(TxnTest, WatchSeesExpiry) {
   EXPECT_EQ(Run("SET k v PX 100"), kOk);
   EXPECT_EQ(Run("WATCH k"), kOk);
-  now_ms_ += 200;
+  clock_.AdvanceMs(200);
   EXPECT_EQ(Run("MULTI"), kOk);
   EXPECT_EQ(Run("EXEC"), "*-1\r\n");
   EXPECT_EQ(Run("SET k v PX 100"), kOk);
-  now_ms_ += 200;
+  clock_.AdvanceMs(200);
   EXPECT_EQ(Run("WATCH k"), kOk);
   EXPECT_EQ(Run("MULTI"), kOk);
   EXPECT_EQ(Run("EXEC"), "*0\r\n");

@@ -4,8 +4,10 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
-#include <cstdlib>
 #include <string>
+
+#include "tests/support/env.h"
+#include "tests/support/status_matchers.h"
 
 namespace daxkv::probe {
 namespace {
@@ -23,17 +25,14 @@ bool MachineHasDaxHardware() {
   return found;
 }
 
-const char* Env(const char* name) {
-  const char* v = std::getenv(name);
-  return (v != nullptr && *v != '\0') ? v : nullptr;
-}
+using ::daxkv::testing::Env;
 
 TEST(DiscoveryTest, EmptyMachineGivesEmptyListsAndOk) {
   if (MachineHasDaxHardware()) {
     GTEST_SKIP() << "this machine has nd buses or dax devices";
   }
   StatusOr<Inventory> inv = Discover();
-  ASSERT_TRUE(inv.ok()) << inv.status().ToString();
+  ASSERT_OK(inv);
   EXPECT_TRUE(inv->buses.empty());
   EXPECT_TRUE(inv->dax_devices.empty());
 }
@@ -41,8 +40,7 @@ TEST(DiscoveryTest, EmptyMachineGivesEmptyListsAndOk) {
 TEST(DiscoveryTest, FindOnEmptyInventorySaysWhatWasAsked) {
   Inventory empty;
   StatusOr<DaxDevice> d = FindDaxDevice(empty, "/dev/dax9.9");
-  ASSERT_FALSE(d.ok());
-  EXPECT_EQ(d.status().code(), StatusCode::kNotFound);
+  ASSERT_THAT(d, StatusIs(StatusCode::kNotFound));
   EXPECT_NE(d.status().ToString().find("/dev/dax9.9"), std::string::npos);
   EXPECT_NE(d.status().ToString().find("has none"), std::string::npos);
 }
@@ -57,13 +55,13 @@ TEST(DiscoveryTest, FindByNameOrPath) {
   b.path = "/dev/dax1.0";
   inv.dax_devices = {a, b};
   StatusOr<DaxDevice> by_name = FindDaxDevice(inv, "dax1.0");
-  ASSERT_TRUE(by_name.ok());
+  ASSERT_OK(by_name);
   EXPECT_EQ(by_name->path, "/dev/dax1.0");
   StatusOr<DaxDevice> by_path = FindDaxDevice(inv, "/dev/dax0.0");
-  ASSERT_TRUE(by_path.ok());
+  ASSERT_OK(by_path);
   EXPECT_EQ(by_path->name, "dax0.0");
   StatusOr<DaxDevice> missing = FindDaxDevice(inv, "dax2.0");
-  ASSERT_FALSE(missing.ok());
+  ASSERT_THAT(missing, StatusIs(StatusCode::kNotFound));
   EXPECT_NE(missing.status().ToString().find("dax0.0, dax1.0"),
             std::string::npos);
 }
@@ -105,9 +103,9 @@ TEST(DiscoveryTest, RealDevDaxIsListedWithItsNamespace) {
   const char* dev = Env("DAXKV_TEST_DEVDAX");
   if (dev == nullptr) GTEST_SKIP() << "DAXKV_TEST_DEVDAX is not set";
   StatusOr<Inventory> inv = Discover();
-  ASSERT_TRUE(inv.ok()) << inv.status().ToString();
+  ASSERT_OK(inv);
   StatusOr<DaxDevice> d = FindDaxDevice(*inv, dev);
-  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  ASSERT_OK(d);
   EXPECT_GT(d->size, 0u);
   EXPECT_GT(d->align, 0u);
   EXPECT_EQ(d->mode, "devdax");
@@ -133,7 +131,7 @@ TEST(DiscoveryTest, RealFsDaxMountIsListedAsAlways) {
   const char* dir = Env("DAXKV_TEST_FSDAX_DIR");
   if (dir == nullptr) GTEST_SKIP() << "DAXKV_TEST_FSDAX_DIR is not set";
   StatusOr<Inventory> inv = Discover();
-  ASSERT_TRUE(inv.ok()) << inv.status().ToString();
+  ASSERT_OK(inv);
   bool found = false;
   for (const DaxMount& m : inv->mounts) {
     if (std::string(dir).rfind(m.mount_point, 0) == 0 &&

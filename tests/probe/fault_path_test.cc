@@ -2,21 +2,21 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <string>
 
 #include "probe/features.h"
 #include "probe/mapping.h"
+#include "tests/support/env.h"
+#include "tests/support/status_matchers.h"
 
 namespace daxkv::probe {
 namespace {
 
+using ::testing::HasSubstr;
+
 constexpr size_t kLength = size_t{8} << 20;
 
-const char* Env(const char* name) {
-  const char* v = std::getenv(name);
-  return (v != nullptr && *v != '\0') ? v : nullptr;
-}
+using ::daxkv::testing::Env;
 
 dax::SmapsVma Counters(uint64_t rss, uint64_t pss, uint64_t shared_clean,
                        uint64_t private_clean) {
@@ -67,9 +67,9 @@ TEST(FaultPathTest, TwoProcessMeasurementSeesSharingOnTmpfs) {
   options.size = kLength;
   options.read_only = true;
   StatusOr<std::unique_ptr<Mapping>> map = Mapping::Create(options);
-  ASSERT_TRUE(map.ok()) << map.status().ToString();
+  ASSERT_OK(map);
   StatusOr<dax::SmapsVma> c = MeasureTwoProcessRead((*map)->data(), kLength);
-  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_OK(c);
   EXPECT_EQ(c->rss_kb, 8192u);
   // The zero-filled tmpfs pages are dirty: shared either way.
   EXPECT_EQ(c->shared_clean_kb + c->shared_dirty_kb, 8192u);
@@ -84,7 +84,7 @@ TEST(FaultPathTest, NoDeviceFallsBackToTheRelease) {
     GTEST_SKIP() << "a dax device is present; see the evidence tests";
   }
   StatusOr<FaultPathReport> r = DetectFaultPath({});
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_OK(r);
   if (r->source != FaultPathSource::kKernelRelease) {
     GTEST_SKIP() << "discovery found " << r->evidence_path;
   }
@@ -94,12 +94,10 @@ TEST(FaultPathTest, NoDeviceFallsBackToTheRelease) {
 
 TEST(FaultPathTest, NonDaxEvidenceIsRefusedClearly) {
   StatusOr<FaultPathReport> r = DetectFaultPath({"/dev/shm", kLength});
-  ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.status().ToString().find("not on a DAX filesystem"),
-            std::string::npos)
-      << r.status().ToString();
-  EXPECT_EQ(DetectFaultPath({"/nonexistent", kLength}).status().code(),
-            StatusCode::kNotFound);
+  EXPECT_THAT(r, StatusIs(StatusCode::kInvalidArgument,
+                          HasSubstr("not on a DAX filesystem")));
+  EXPECT_THAT(DetectFaultPath({"/nonexistent", kLength}),
+              StatusIs(StatusCode::kNotFound));
 }
 
 // Lab: the evidence must show the path DAXKV_TEST_FAULT_PATH names (the
@@ -111,7 +109,7 @@ void ExpectLabVerdict(const char* path) {
   options.evidence_path = path;
   options.length = kLength;
   StatusOr<FaultPathReport> r = DetectFaultPath(options);
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_OK(r);
   EXPECT_NE(r->source, FaultPathSource::kKernelRelease);
   const char* want = Env("DAXKV_TEST_FAULT_PATH");
   std::string expected =

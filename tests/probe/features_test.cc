@@ -10,21 +10,19 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
 
 #include "probe/linux_compat.h"
 #include "probe/page_state.h"
+#include "tests/support/env.h"
+#include "tests/support/status_matchers.h"
 
 namespace daxkv::probe {
 namespace {
 
 const size_t kPage = static_cast<size_t>(sysconf(_SC_PAGESIZE));
 
-const char* Env(const char* name) {
-  const char* v = std::getenv(name);
-  return (v != nullptr && *v != '\0') ? v : nullptr;
-}
+using ::daxkv::testing::Env;
 
 // Runs PAGEMAP_SCAN over [addr, addr+len) returning the categories of the
 // first region, or -errno.
@@ -177,7 +175,7 @@ TEST(FeaturesTest, UffdFeatureNamesKnowTheSevenXBits) {
 
 TEST(FeaturesTest, MapSyncIsRefusedOnTmpfs) {
   StatusOr<bool> shm = ProbeMapSync("/dev/shm");
-  ASSERT_TRUE(shm.ok()) << shm.status().ToString();
+  ASSERT_OK(shm);
   EXPECT_FALSE(*shm);
   // An actual MAP_SYNC mapping on /dev/shm fails the same way.
   int fd = open("/dev/shm", O_TMPFILE | O_RDWR, 0600);
@@ -192,8 +190,7 @@ TEST(FeaturesTest, MapSyncIsRefusedOnTmpfs) {
 
 TEST(FeaturesTest, MapSyncProbeOnMissingPathIsAnError) {
   StatusOr<bool> r = ProbeMapSync("/nonexistent/daxkv");
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().code(), StatusCode::kNotFound);
+  ASSERT_THAT(r, StatusIs(StatusCode::kNotFound));
   EXPECT_NE(r.status().ToString().find("/nonexistent/daxkv"),
             std::string::npos);
 }
@@ -202,7 +199,7 @@ TEST(FeaturesTest, MapSyncWorksOnRealFsDax) {
   const char* dir = Env("DAXKV_TEST_FSDAX_DIR");
   if (dir == nullptr) GTEST_SKIP() << "DAXKV_TEST_FSDAX_DIR is not set";
   StatusOr<bool> r = ProbeMapSync(dir);
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_OK(r);
   EXPECT_TRUE(*r);
 }
 
@@ -210,7 +207,7 @@ TEST(FeaturesTest, MapSyncWorksOnRealDevDax) {
   const char* dev = Env("DAXKV_TEST_DEVDAX");
   if (dev == nullptr) GTEST_SKIP() << "DAXKV_TEST_DEVDAX is not set";
   StatusOr<bool> r = ProbeMapSync(dev);
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_OK(r);
   EXPECT_TRUE(*r);
 }
 
@@ -248,12 +245,13 @@ TEST(FeaturesTest, SoftDirtyProbeMatchesClearRefs) {
   ASSERT_NE(p, MAP_FAILED);
   static_cast<volatile char*>(p)[0] = 1;
   const uint64_t a = reinterpret_cast<uintptr_t>(p);
-  ASSERT_TRUE(ClearSoftDirty().ok());
+  ASSERT_OK(ClearSoftDirty());
   StatusOr<std::vector<PagemapEntry>> cleared = ReadPagemap(a, a + kPage);
   static_cast<volatile char*>(p)[0] = 2;
   StatusOr<std::vector<PagemapEntry>> written = ReadPagemap(a, a + kPage);
   munmap(p, kPage);
-  ASSERT_TRUE(cleared.ok() && written.ok());
+  ASSERT_OK(cleared);
+  ASSERT_OK(written);
   EXPECT_FALSE((*cleared)[0].soft_dirty);
   EXPECT_EQ((*written)[0].soft_dirty, probe.available) << probe.detail;
 }

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "probe/fault_evidence.h"
+#include "tests/support/status_matchers.h"
 
 namespace daxkv::probe {
 namespace {
@@ -46,7 +47,7 @@ TEST(KernelSymbolsTest, FindsExactSuffixedAndModuleSymbols) {
 
 TEST(KernelSymbolsTest, TheRunningKernelHasHandleMmFault) {
   StatusOr<KernelSymbols> s = KernelSymbols::Load();
-  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  ASSERT_OK(s);
   EXPECT_TRUE(s->Has("handle_mm_fault"));
 }
 
@@ -59,22 +60,22 @@ TEST(KernelSymbolsTest, HitsBetweenSubtractsPerName) {
 // have neither): counts the page faults this test takes.
 TEST(KprobeCountersTest, CountsCallsOfAFunction) {
   StatusOr<KernelSymbols> s = KernelSymbols::Load();
-  ASSERT_TRUE(s.ok());
+  ASSERT_OK(s);
   StatusOr<std::unique_ptr<KprobeCounters>> k =
       KprobeCounters::Create(*s, {"handle_mm_fault", "no_such_function"});
   if (!k.ok()) GTEST_SKIP() << k.status().ToString();
   EXPECT_EQ((*k)->probed(), std::vector<std::string>{"handle_mm_fault"});
   EXPECT_EQ((*k)->missing().count("no_such_function"), 1u);
-  ASSERT_TRUE((*k)->Enable().ok());
+  ASSERT_OK((*k)->Enable());
   auto before = (*k)->Read();
-  ASSERT_TRUE(before.ok()) << before.status().ToString();
+  ASSERT_OK(before);
   const size_t kPages = 64;
   char* p = static_cast<char*>(malloc(kPages * 4096 + 4096));
   for (size_t i = 0; i < kPages; ++i) p[i * 4096] = 1;  // faults, mostly
   auto after = (*k)->Read();
-  ASSERT_TRUE((*k)->Disable().ok());
+  ASSERT_OK((*k)->Disable());
   free(p);
-  ASSERT_TRUE(after.ok());
+  ASSERT_OK(after);
   EXPECT_GT(HitsBetween(*before, *after)["handle_mm_fault"], 0u);
 }
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "probe/mapping.h"
+#include "tests/support/status_matchers.h"
 
 namespace daxkv::probe {
 namespace {
@@ -16,7 +17,7 @@ std::unique_ptr<Mapping> MapOrDie(MappingBacking b, size_t size,
   o.size = size;
   o.thp = thp;
   auto m = Mapping::Create(o);
-  EXPECT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_OK(m);
   return m.ok() ? std::move(*m) : nullptr;
 }
 
@@ -28,7 +29,7 @@ TEST(PageStateTest, AnonPresentAfterWriteOnly) {
   o.category_mask = kPageIsPresent;
   o.return_mask = kPageIsPresent;
   auto r = ScanPages(m->begin(), m->end(), o);
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_OK(r);
   EXPECT_EQ(r->CountPages(kPageIsPresent), 4u);
   ASSERT_EQ(r->ranges.size(), 1u);
   EXPECT_EQ(r->ranges[0].start, m->begin());
@@ -44,7 +45,7 @@ TEST(PageStateTest, FallbackReaderAgreesOnPresence) {
   o.return_mask = kPageIsPresent;
   o.force_pagemap_read = true;
   auto r = ScanPages(m->begin(), m->end(), o);
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_OK(r);
   EXPECT_EQ(r->method, PageScanMethod::kPagemapRead);
   EXPECT_EQ(r->CountPages(kPageIsPresent), 2u);
   ASSERT_EQ(r->ranges.size(), 2u);
@@ -59,7 +60,7 @@ TEST(PageStateTest, WrittenAndPfnZero) {
   (void)sink;
   m->data()[kPage] = 1;
   auto r = ScanPages(m->begin(), m->begin() + 2 * kPage);
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_OK(r);
   ASSERT_EQ(r->ranges.size(), 2u) << PageCategoryNames(r->ranges[0].categories);
   EXPECT_TRUE(r->ranges[0].categories & kPageIsPfnZero);
   EXPECT_TRUE(r->ranges[1].categories & kPageIsWritten);
@@ -74,11 +75,11 @@ TEST(PageStateTest, FileAndShmemPagesAreFile) {
     ASSERT_NE(m, nullptr);
     m->data()[0] = 1;
     auto r = ScanPages(m->begin(), m->begin() + kPage);
-    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ASSERT_OK(r);
     EXPECT_EQ(r->CountPages(kPageIsPresent | kPageIsFile), 1u)
         << MappingBackingName(b);
     auto e = ReadPagemap(m->begin(), m->begin() + kPage);
-    ASSERT_TRUE(e.ok());
+    ASSERT_OK(e);
     EXPECT_TRUE((*e)[0].present && (*e)[0].file_or_shared_anon);
   }
 }
@@ -91,16 +92,16 @@ TEST(PageStateTest, HugeAnonIsHugeAndInSmaps) {
   o.alignment = k2M;
   o.thp = ThpAdvice::kHugePage;
   auto m = Mapping::Create(o);
-  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  ASSERT_OK(m);
   (*m)->data()[0] = 1;
   auto r = ScanPages((*m)->begin(), (*m)->end());
-  ASSERT_TRUE(r.ok());
+  ASSERT_OK(r);
   if (r->CountPages(kPageIsHuge) == 0) {
     GTEST_SKIP() << "THP disabled or no huge page available";
   }
   EXPECT_EQ(r->CountPages(kPageIsHuge | kPageIsPresent), 512u);
   auto v = dax::ReadSmapsVma((*m)->begin());
-  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  ASSERT_OK(v);
   EXPECT_EQ(v->anon_huge_pages_kb, 2048u);
   EXPECT_EQ(v->start, (*m)->begin());
 }
@@ -133,26 +134,24 @@ TEST(PageStateTest, SoftDirtyClearsAndSets) {
   ASSERT_NE(m, nullptr);
   m->data()[0] = 1;
   auto fresh = ReadPagemap(m->begin(), m->end());
-  ASSERT_TRUE(fresh.ok());
+  ASSERT_OK(fresh);
   if (!(*fresh)[0].soft_dirty) {
     GTEST_SKIP() << "a freshly written page is not soft-dirty: kernel "
                     "without CONFIG_MEM_SOFT_DIRTY";
   }
-  ASSERT_TRUE(ClearSoftDirty().ok());
+  ASSERT_OK(ClearSoftDirty());
   auto before = ReadPagemap(m->begin(), m->end());
-  ASSERT_TRUE(before.ok());
+  ASSERT_OK(before);
   EXPECT_FALSE((*before)[0].soft_dirty);
   m->data()[0] = 2;
   auto after = ReadPagemap(m->begin(), m->end());
-  ASSERT_TRUE(after.ok());
+  ASSERT_OK(after);
   EXPECT_TRUE((*after)[0].soft_dirty);
 }
 
 TEST(PageStateTest, RejectsBadRange) {
-  EXPECT_EQ(ScanPages(4096, 4096).status().code(),
-            StatusCode::kInvalidArgument);
-  EXPECT_EQ(ReadPagemap(4097, 8192).status().code(),
-            StatusCode::kInvalidArgument);
+  EXPECT_THAT(ScanPages(4096, 4096), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(ReadPagemap(4097, 8192), StatusIs(StatusCode::kInvalidArgument));
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "probe/mapping.h"
 #include "probe/page_state.h"
 #include "probe/pin.h"
+#include "tests/support/status_matchers.h"
 
 namespace daxkv::probe {
 namespace {
@@ -22,7 +23,7 @@ std::unique_ptr<Mapping> Map(MappingBacking b, size_t size) {
   o.size = size;
   o.thp = ThpAdvice::kNoHugePage;
   auto m = Mapping::Create(o);
-  EXPECT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_OK(m);
   return m.ok() ? std::move(*m) : nullptr;
 }
 
@@ -36,18 +37,18 @@ TEST(UffdTest, MissingCopyRoundTripThroughHandlerThread) {
   OPEN_UFFD_OR_SKIP(uffd, 0);
   auto m = Map(MappingBacking::kAnon, 8 * k4K);
   ASSERT_NE(m, nullptr);
-  ASSERT_TRUE(uffd->Register(m->data(), m->size(), kUffdMissing).ok());
+  ASSERT_OK(uffd->Register(m->data(), m->size(), kUffdMissing));
   std::vector<char> src(k4K, 0x42);
   auto h =
       UffdHandler::Start(uffd.get(), [&](Userfaultfd& u, const UffdFault& f) {
         return u.Copy(reinterpret_cast<void*>(f.address & ~(k4K - 1)),
                       src.data(), k4K);
       });
-  ASSERT_TRUE(h.ok());
+  ASSERT_OK(h);
   EXPECT_EQ(m->data()[3 * k4K + 5], 0x42);
   EXPECT_EQ(m->data()[0], 0x42);
   EXPECT_EQ((*h)->faults_handled(), 2u);
-  EXPECT_TRUE((*h)->error().ok());
+  EXPECT_OK((*h)->error());
 }
 
 TEST(UffdTest, MinorContinueMapsTheCachedPage) {
@@ -55,17 +56,17 @@ TEST(UffdTest, MinorContinueMapsTheCachedPage) {
   auto m = Map(MappingBacking::kMemfd, 4 * k4K);
   ASSERT_NE(m, nullptr);
   m->data()[k4K] = 9;  // in the page cache now
-  ASSERT_TRUE(m->Discard().ok());
-  ASSERT_TRUE(uffd->Register(m->data(), m->size(), kUffdMinor).ok());
+  ASSERT_OK(m->Discard());
+  ASSERT_OK(uffd->Register(m->data(), m->size(), kUffdMinor));
   auto h =
       UffdHandler::Start(uffd.get(), [](Userfaultfd& u, const UffdFault& f) {
         if (!f.minor) return InternalError("expected a MINOR fault");
         return u.Continue(reinterpret_cast<void*>(f.address & ~(k4K - 1)), k4K);
       });
-  ASSERT_TRUE(h.ok());
+  ASSERT_OK(h);
   EXPECT_EQ(m->data()[k4K], 9);
   EXPECT_EQ((*h)->faults_handled(), 1u);
-  EXPECT_TRUE((*h)->error().ok()) << (*h)->error().ToString();
+  EXPECT_OK((*h)->error());
 }
 
 TEST(UffdTest, MoveTakesPagesFromTheSource) {
@@ -74,34 +75,34 @@ TEST(UffdTest, MoveTakesPagesFromTheSource) {
   auto dst = Map(MappingBacking::kAnon, 4 * k4K);
   ASSERT_TRUE(src && dst);
   std::memset(src->data(), 7, src->size());
-  ASSERT_TRUE(uffd->Register(dst->data(), dst->size(), kUffdMissing).ok());
+  ASSERT_OK(uffd->Register(dst->data(), dst->size(), kUffdMissing));
   auto moved = uffd->Move(dst->data(), src->data(), src->size());
-  ASSERT_TRUE(moved.ok()) << moved.status().ToString();
+  ASSERT_OK(moved);
   EXPECT_EQ(*moved, src->size());
   EXPECT_EQ(dst->data()[2 * k4K], 7);
   auto s = ScanPages(src->begin(), src->end());
-  ASSERT_TRUE(s.ok());
+  ASSERT_OK(s);
   EXPECT_EQ(s->CountPages(kPageIsPresent), 0u);
 }
 
 TEST(UffdTest, WpAsyncTrackerCountsWrittenPages) {
   auto m = Map(MappingBacking::kAnon, 32 * k4K);
   ASSERT_NE(m, nullptr);
-  ASSERT_TRUE(m->PopulateWrite().ok());
+  ASSERT_OK(m->PopulateWrite());
   for (DirtyTrackingMethod method :
        {DirtyTrackingMethod::kWpAsync, DirtyTrackingMethod::kMprotect}) {
     auto t = DirtyTracker::Create(method, m->data(), m->size());
     if (!t.ok()) {
-      EXPECT_EQ(t.status().code(), StatusCode::kNotSupported);
+      EXPECT_THAT(t, StatusIs(StatusCode::kNotSupported));
       continue;
     }
     for (size_t p : {1, 5, 6, 31}) m->data()[p * k4K] += 1;
     auto dirty = (*t)->Collect();
-    ASSERT_TRUE(dirty.ok()) << dirty.status().ToString();
+    ASSERT_OK(dirty);
     EXPECT_EQ(*dirty, 4u) << DirtyTrackingMethodName(method);
     m->data()[2 * k4K] += 1;
     dirty = (*t)->Collect();
-    ASSERT_TRUE(dirty.ok());
+    ASSERT_OK(dirty);
     EXPECT_EQ(*dirty, 1u) << DirtyTrackingMethodName(method);
   }
 }
@@ -109,7 +110,7 @@ TEST(UffdTest, WpAsyncTrackerCountsWrittenPages) {
 TEST(UffdTest, ForkCopiesPinnedPagesEarly) {
   auto m = Map(MappingBacking::kAnon, 64 * k4K);
   ASSERT_NE(m, nullptr);
-  ASSERT_TRUE(m->PopulateWrite().ok());
+  ASSERT_OK(m->PopulateWrite());
   auto pins = PinnedBuffers::Pin(m->data(), m->size());
   if (!pins.ok()) GTEST_SKIP() << pins.status().ToString();
   uint64_t exclusive = 0;
@@ -119,7 +120,7 @@ TEST(UffdTest, ForkCopiesPinnedPagesEarly) {
       for (const PagemapEntry& x : *e) exclusive += x.exclusive;
     }
   });
-  ASSERT_TRUE(ns.ok()) << ns.status().ToString();
+  ASSERT_OK(ns);
   EXPECT_EQ(exclusive, 64u) << "pinned pages must be copied at fork";
 }
 

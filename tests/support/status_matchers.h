@@ -1,5 +1,5 @@
 // GoogleTest helpers for daxkv::Status and StatusOr<T>:
-//   ASSERT_OK(expr);  EXPECT_OK(expr);      // prints the status on failure
+//   ASSERT_OK(expr);  EXPECT_OK(expr) << "context";  // print the status
 //   EXPECT_THAT(s, StatusIs(StatusCode::kNotFound));
 //   EXPECT_THAT(s, StatusIs(StatusCode::kCorruption, HasSubstr("crc")));
 //   ASSERT_OK_AND_ASSIGN(auto db, DB::Open(...));
@@ -27,6 +27,14 @@ const Status& GetStatus(const StatusOr<T>& s) {
   return s.status();
 }
 
+// ASSERT_OK's predicate: success, or the expression and its status.
+template <typename T>
+::testing::AssertionResult IsOkFormat(const char* text, const T& value) {
+  const Status& s = GetStatus(value);
+  if (s.ok()) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << text << ": " << s.ToString();
+}
+
 }  // namespace testing_internal
 
 MATCHER_P(StatusIs, code,
@@ -52,18 +60,12 @@ MATCHER_P2(StatusIs, code, message_matcher,
 #define DAXKV_STATUS_CONCAT_INNER(a, b) a##b
 #define DAXKV_STATUS_CONCAT(a, b) DAXKV_STATUS_CONCAT_INNER(a, b)
 
-#define ASSERT_OK(expr)                                                 \
-  do {                                                                  \
-    const ::daxkv::Status _daxkv_s =                                    \
-        ::daxkv::testing_internal::GetStatus(expr);                     \
-    ASSERT_TRUE(_daxkv_s.ok()) << #expr << ": " << _daxkv_s.ToString(); \
-  } while (0)
-#define EXPECT_OK(expr)                                                 \
-  do {                                                                  \
-    const ::daxkv::Status _daxkv_s =                                    \
-        ::daxkv::testing_internal::GetStatus(expr);                     \
-    EXPECT_TRUE(_daxkv_s.ok()) << #expr << ": " << _daxkv_s.ToString(); \
-  } while (0)
+// Both take a Status or a StatusOr and, like any assertion, more context:
+//   ASSERT_OK(db->Put(key, value)) << "round " << round;
+#define ASSERT_OK(expr) \
+  ASSERT_PRED_FORMAT1(::daxkv::testing_internal::IsOkFormat, expr)
+#define EXPECT_OK(expr) \
+  EXPECT_PRED_FORMAT1(::daxkv::testing_internal::IsOkFormat, expr)
 
 #define DAXKV_ASSERT_OK_AND_ASSIGN_IMPL(var, lhs, rexpr)              \
   auto var = (rexpr);                                                 \

@@ -23,6 +23,10 @@ TEST(StatusMatchersTest, AssertOkFailsOnAnErrorAndNamesIt) {
                        "bad crc at 0x40");
   EXPECT_NONFATAL_FAILURE(EXPECT_OK(StatusOr<int>(NoSpaceError("full"))),
                           "full");
+  EXPECT_NONFATAL_FAILURE(EXPECT_OK(NotFoundError("k")) << "in round 7",
+                          "in round 7");
+  ASSERT_OK(OkStatus()) << "never printed";
+  EXPECT_OK(StatusOr<int>(3));
 }
 
 TEST(StatusMatchersTest, AssertOkAndAssignUnwraps) {

@@ -1,9 +1,9 @@
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "tests/support/env.h"
 #include "tests/tools/inspect_test_util.h"
 #include "tools/inspect/cli.h"
 #include "tools/inspect/devices.h"
@@ -11,6 +11,8 @@
 
 namespace daxkv::inspect {
 namespace {
+
+using ::daxkv::testing::Env;
 
 TEST(InspectCliTest, ParsesValuesFlagsAndPositionals) {
   Args a;
@@ -44,27 +46,8 @@ TEST(InspectCliTest, RejectsBadCommandLines) {
   EXPECT_FALSE(ParseArgs({"--json"}, &d, &error));
 }
 
-TEST(InspectCliTest, ParsesSizes) {
-  uint64_t v = 0;
-  EXPECT_TRUE(ParseSize("4096", &v));
-  EXPECT_EQ(v, 4096u);
-  EXPECT_TRUE(ParseSize("0x1000", &v));
-  EXPECT_EQ(v, 4096u);
-  EXPECT_TRUE(ParseSize("2M", &v));
-  EXPECT_EQ(v, 2u << 20);
-  EXPECT_TRUE(ParseSize("1G", &v));
-  EXPECT_EQ(v, 1u << 30);
-  EXPECT_FALSE(ParseSize("", &v));
-  EXPECT_FALSE(ParseSize("-1", &v));
-  EXPECT_FALSE(ParseSize("12Q", &v));
-  EXPECT_FALSE(ParseSize("99999999999999999999", &v));
-  EXPECT_FALSE(ParseSize("17179869184G", &v));  // overflows 64 bits
-}
-
-TEST(InspectCliTest, FormatsBytes) {
-  EXPECT_EQ(HumanBytes(512), "512 B");
-  EXPECT_EQ(HumanBytes(2u << 20), "2 MiB");
-  EXPECT_EQ(HumanBytes(1536u << 20), "1.5 GiB");
+// Sizes and HumanBytes are base/byte_size.h's (tests/base/byte_size_test.cc).
+TEST(InspectCliTest, FormatsAddressesAndNodes) {
   EXPECT_EQ(Hex(4096), "0x1000");
   EXPECT_EQ(NodeText(-1), "-");
 }
@@ -156,8 +139,8 @@ TEST(InspectDevicesTest, EmptyMachineSaysSoAndExitsZero) {
 
 // Lab: DAXKV_TEST_DEVDAX=/dev/dax0.0, DAXKV_TEST_PROVIDER=e820 (memmap=).
 TEST(InspectDevicesTest, RealDeviceIsListedWithItsBus) {
-  const char* dev = std::getenv("DAXKV_TEST_DEVDAX");
-  if (dev == nullptr || *dev == '\0') {
+  const char* dev = Env("DAXKV_TEST_DEVDAX");
+  if (dev == nullptr) {
     GTEST_SKIP() << "DAXKV_TEST_DEVDAX is not set";
   }
   std::string out;
@@ -168,8 +151,8 @@ TEST(InspectDevicesTest, RealDeviceIsListedWithItsBus) {
   for (const auto& d : j["dax_devices"]) listed |= d["path"] == dev;
   EXPECT_TRUE(listed) << out;
   ASSERT_FALSE(j["buses"].empty()) << out;
-  const char* provider = std::getenv("DAXKV_TEST_PROVIDER");
-  if (provider != nullptr && *provider != '\0') {
+  const char* provider = Env("DAXKV_TEST_PROVIDER");
+  if (provider != nullptr) {
     bool found = false;
     for (const auto& b : j["buses"]) found |= b["provider"] == provider;
     EXPECT_TRUE(found) << "no bus with provider " << provider << ": " << out;
@@ -181,8 +164,8 @@ TEST(InspectDevicesTest, RealDeviceIsListedWithItsBus) {
 // Lab: the path the kernel's symbols name (DAXKV_TEST_FAULT_PATH), from
 // evidence: the kernel functions where kprobes work, else smaps.
 TEST(InspectFaultPathTest, RealDeviceGivesEvidence) {
-  const char* dev = std::getenv("DAXKV_TEST_DEVDAX");
-  if (dev == nullptr || *dev == '\0') {
+  const char* dev = Env("DAXKV_TEST_DEVDAX");
+  if (dev == nullptr) {
     GTEST_SKIP() << "DAXKV_TEST_DEVDAX is not set";
   }
   std::string out;
@@ -191,7 +174,7 @@ TEST(InspectFaultPathTest, RealDeviceGivesEvidence) {
   nlohmann::json j = nlohmann::json::parse(out);
   const bool counted = j["kernel_functions"]["status"] == "counted";
   EXPECT_EQ(j["source"], counted ? "kernel functions" : "evidence") << out;
-  if (const char* want = std::getenv("DAXKV_TEST_FAULT_PATH")) {
+  if (const char* want = Env("DAXKV_TEST_FAULT_PATH")) {
     EXPECT_EQ(j["fault_path"], want) << j["reasoning"];
     EXPECT_EQ(j["smaps_fault_path"], want) << j["smaps_reasoning"];
     if (counted) {

@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -12,11 +11,15 @@
 
 #include "probe/dirty_tracking.h"
 #include "probe/features.h"
+#include "tests/support/env.h"
+#include "tests/support/status_matchers.h"
 #include "tests/tools/inspect_test_util.h"
 #include "tools/inspect/pages_render.h"
 
 namespace daxkv::inspect {
 namespace {
+
+using ::daxkv::testing::Env;
 
 constexpr size_t kPage = 4096;
 using nlohmann::json;
@@ -187,8 +190,8 @@ TEST(InspectPagesTest, WrittenAfterClearWithWpAsync) {
   StatusOr<std::unique_ptr<probe::DirtyTracker>> t =
       probe::DirtyTracker::Create(probe::DirtyTrackingMethod::kWpAsync,
                                   m.data(), 8 * kPage);
-  ASSERT_TRUE(t.ok()) << t.status().ToString();
-  ASSERT_TRUE((*t)->Reset().ok());
+  ASSERT_OK(t);
+  ASSERT_OK((*t)->Reset());
   m.data()[2 * kPage] = 2;
   m.data()[5 * kPage] = 2;
   json j = PagesOfSelf(m.AddrArg());
@@ -244,8 +247,8 @@ TEST(InspectPagesTest, FileBeforeAndAfterTouch) {
 // Lab: a read touch of a 2 MiB-aligned devdax takes one fault per 2 MiB
 // (PMD mappings); where PAGEMAP_SCAN exists the pages also show as huge.
 TEST(InspectPagesTest, RealDevDaxReadFaultsArePmdSized) {
-  const char* dev = std::getenv("DAXKV_TEST_DEVDAX");
-  if (dev == nullptr || *dev == '\0') {
+  const char* dev = Env("DAXKV_TEST_DEVDAX");
+  if (dev == nullptr) {
     GTEST_SKIP() << "DAXKV_TEST_DEVDAX is not set";
   }
   std::string out;

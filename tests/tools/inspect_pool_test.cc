@@ -14,6 +14,7 @@
 #include "engine/db.h"
 #include "engine/format.h"
 #include "tests/support/sim_region.h"
+#include "tests/support/status_matchers.h"
 #include "tests/tools/inspect_test_util.h"
 
 namespace daxkv::inspect {
@@ -60,8 +61,7 @@ void WriteAll(const std::string& path, const std::vector<char>& bytes) {
 void FillDb(engine::DB& db, int keys) {
   for (int i = 0; i < keys; ++i) {
     int64_t ttl = i < 10 ? 4102444800000 : 0;  // year 2100
-    ASSERT_TRUE(
-        db.Put("key" + std::to_string(i), std::string(100, 'v'), ttl).ok());
+    ASSERT_OK(db.Put("key" + std::to_string(i), std::string(100, 'v'), ttl));
   }
 }
 
@@ -71,10 +71,10 @@ void MakePool(const std::string& path, int keys) {
   o.create_if_missing = true;
   o.create_size = kPoolSize;
   StatusOr<std::unique_ptr<dax::Region>> region = dax::OpenRegion(path, o);
-  ASSERT_TRUE(region.ok()) << region.status().ToString();
+  ASSERT_OK(region);
   StatusOr<std::unique_ptr<engine::DB>> db =
       engine::DB::Open(std::move(*region), TestOptions());
-  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  ASSERT_OK(db);
   FillDb(**db, keys);
 }
 
@@ -127,7 +127,7 @@ TEST(InspectPoolTest, CrashedPoolFromTheSimulator) {
   testing::SimRegion* raw = sim.get();
   StatusOr<std::unique_ptr<engine::DB>> db =
       engine::DB::Open(std::move(sim), TestOptions());
-  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  ASSERT_OK(db);
   FillDb(**db, 50);
   TempPath p;
   WriteAll(p.str(), raw->CrashImage(/*seed=*/7));  // power cut, DB still open
@@ -275,10 +275,10 @@ TEST(InspectPoolTest, InUsePoolIsReadWithoutHarmAndNotRepaired) {
   MakePool(p.str(), 30);
   StatusOr<std::unique_ptr<dax::Region>> region =
       dax::OpenRegion(p.str(), dax::OpenOptions{});
-  ASSERT_TRUE(region.ok()) << region.status().ToString();
+  ASSERT_OK(region);
   StatusOr<std::unique_ptr<engine::DB>> db =
       engine::DB::Open(std::move(*region), TestOptions());
-  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  ASSERT_OK(db);
   int rc = -1;
   json j = CheckJson(p.str(), &rc, {});
   ASSERT_FALSE(j.is_discarded());
@@ -290,8 +290,8 @@ TEST(InspectPoolTest, InUsePoolIsReadWithoutHarmAndNotRepaired) {
   EXPECT_EQ(RunTool({"pool", p.str(), "--repair"}, &out, &err),
             kExitOperational);
   EXPECT_NE(err.find("stop it before --repair"), std::string::npos) << err;
-  ASSERT_TRUE((*db)->Put("after", "inspection").ok());
-  EXPECT_TRUE((*db)->Get("key1").ok());
+  ASSERT_OK((*db)->Put("after", "inspection"));
+  EXPECT_OK((*db)->Get("key1"));
 }
 
 // Damaged copies of a written pool: flipped bytes in the superblocks and the

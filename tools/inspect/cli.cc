@@ -1,9 +1,5 @@
 #include "tools/inspect/cli.h"
 
-#include <cctype>
-#include <cerrno>
-#include <cstdlib>
-
 namespace daxkv::inspect {
 namespace {
 
@@ -51,27 +47,6 @@ std::string Args::Value(const std::string& name,
                         const std::string& fallback) const {
   auto it = values.find(name);
   return it == values.end() ? fallback : it->second;
-}
-
-bool ParseSize(const std::string& text, uint64_t* value) {
-  if (text.empty() || text[0] == '-') return false;
-  errno = 0;
-  char* end = nullptr;
-  unsigned long long v = std::strtoull(text.c_str(), &end, 0);
-  if (errno != 0 || end == text.c_str()) return false;
-  std::string suffix(end);
-  uint64_t mult = 1;
-  if (suffix == "K" || suffix == "k" || suffix == "KiB")
-    mult = 1ull << 10;
-  else if (suffix == "M" || suffix == "MiB")
-    mult = 1ull << 20;
-  else if (suffix == "G" || suffix == "GiB")
-    mult = 1ull << 30;
-  else if (!suffix.empty())
-    return false;
-  if (v > UINT64_MAX / mult) return false;
-  *value = v * mult;
-  return true;
 }
 
 bool ParseArgs(const std::vector<std::string>& argv, Args* args,
@@ -140,7 +115,8 @@ void PrintUsage(std::ostream& out) {
          "      legacy (devmap, no refcount) or refcounted (6.15+) DAX\n"
          "      faults, from evidence where a DAX device is present.\n"
          "\n"
-         "Read-only unless --touch write or --repair. Sizes take K/M/G.\n";
+         "Read-only unless --touch write or --repair. Sizes: 4096, 0x1000,\n"
+         "64M, 1GiB (binary units K/M/G/T, any case, optional B/iB).\n";
 }
 
 int RunInspect(const std::vector<std::string>& argv, std::ostream& out,

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "base/byte_size.h"  // ParseByteSize, for the size options
+
 namespace daxkv::inspect {
 
 // Exit codes follow fsck(8) so scripts can treat `pool --check` like fsck.
@@ -37,9 +39,6 @@ struct Args {
 // sets `error` to a one-line message naming the offending argument.
 bool ParseArgs(const std::vector<std::string>& argv, Args* args,
                std::string* error);
-
-// Parses "4096", "0x1000", "2M", "1G" (binary units); false on garbage.
-bool ParseSize(const std::string& text, uint64_t* value);
 
 // Runs one whole invocation: argv excludes the program name.
 int RunInspect(const std::vector<std::string>& argv, std::ostream& out,

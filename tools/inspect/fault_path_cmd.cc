@@ -177,7 +177,7 @@ int RunFaultPath(const Args& args, std::ostream& out, std::ostream& err) {
   probe::FaultPathOptions options;
   options.evidence_path = args.Value("path");
   if (!args.Value("length").empty() &&
-      (!ParseSize(args.Value("length"), &options.length) ||
+      (!ParseByteSize(args.Value("length"), &options.length) ||
        options.length == 0)) {
     err << "daxkv-inspect fault-path: bad --length '" << args.Value("length")
         << "'\n";

@@ -5,10 +5,10 @@
 #include <cstdint>
 #include <string>
 
+#include "base/byte_size.h"  // HumanBytes, for every renderer
+
 namespace daxkv::inspect {
 
-// 2097152 -> "2 MiB", 1610612736 -> "1.5 GiB", 512 -> "512 B".
-std::string HumanBytes(uint64_t bytes);
 // 4096 -> "0x1000".
 std::string Hex(uint64_t v);
 // -1 -> "-", else the number.

@@ -112,7 +112,7 @@ PagesError InspectPid(const Args& args, PagesReport* report) {
     return {kExitUsage, "--pid takes --addr START-END and nothing else"};
   }
   uint64_t pid = 0;
-  if (!ParseSize(args.Value("pid"), &pid) || pid == 0 || pid > INT32_MAX) {
+  if (!ParseByteSize(args.Value("pid"), &pid) || pid == 0 || pid > INT32_MAX) {
     return {kExitUsage, "bad --pid '" + args.Value("pid") + "'"};
   }
   if (!ParseAddrRange(args.Value("addr"), &report->start, &report->end)) {
@@ -127,7 +127,7 @@ PagesError InspectPid(const Args& args, PagesReport* report) {
 
 PagesError ParseWindow(const Args& args, uint64_t size, uint64_t* offset,
                        uint64_t* length) {
-  if (!ParseSize(args.Value("offset", "0"), offset) || *offset % kPage) {
+  if (!ParseByteSize(args.Value("offset", "0"), offset) || *offset % kPage) {
     return {kExitUsage, "bad --offset '" + args.Value("offset") +
                             "' (a multiple of 4 KiB)"};
   }
@@ -138,7 +138,7 @@ PagesError ParseWindow(const Args& args, uint64_t size, uint64_t* offset,
   }
   *length = size - *offset;
   if (!args.Value("length").empty() &&
-      (!ParseSize(args.Value("length"), length) || *length == 0)) {
+      (!ParseByteSize(args.Value("length"), length) || *length == 0)) {
     return {kExitUsage, "bad --length '" + args.Value("length") + "'"};
   }
   *length = (*length + kPage - 1) & ~(kPage - 1);

@@ -74,7 +74,7 @@ int RunPool(const Args& args, std::ostream& out, std::ostream& err) {
   engine::RebuildOptions rebuild;
   if (!args.Value("uuid").empty()) rebuild.uuid = args.Value("uuid");
   if (!args.Value("segment_size").empty() &&
-      !ParseSize(args.Value("segment_size"), &rebuild.segment_size)) {
+      !ParseByteSize(args.Value("segment_size"), &rebuild.segment_size)) {
     err << "daxkv-inspect pool: bad --segment_size '"
         << args.Value("segment_size") << "'\n";
     return kExitUsage;

@@ -10,8 +10,12 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/status_matchers.h"
+
 namespace daxkv::testing {
 namespace {
+
+using ::testing::HasSubstr;
 
 constexpr size_t kSize = 64 * 1024;
 
@@ -214,14 +218,14 @@ TEST(SimRegionTest, IntermediateStatesOfALineStoredTwice) {
 
 TEST(SimRegionTest, InjectedPersistFailureIsStickyAndLosesTheWrite) {
   SimRegion region(kSize);
-  EXPECT_TRUE(region.PersistError().ok());
+  EXPECT_OK(region.PersistError());
   std::memset(region.data(), 'a', kSimLineSize);
   region.Persist(region.data(), kSimLineSize);  // point 1
   region.FailPersists(2);
   std::memset(region.data(), 'b', kSimLineSize);
   region.Persist(region.data(), kSimLineSize);  // point 2: fails
   Status s = region.PersistError();
-  EXPECT_EQ(s.code(), StatusCode::kIOError) << s.ToString();
+  EXPECT_THAT(s, StatusIs(StatusCode::kIOError));
   EXPECT_NE(s.message().find("persist point 2"), std::string::npos)
       << s.ToString();
   EXPECT_EQ(LineAt(region.DurableImage(), 0), Filled('a'));
@@ -242,7 +246,10 @@ TEST(SimRegionTest, OneFailedPersistStaysReported) {
   region.Persist(region.data() + kSimLineSize, kSimLineSize);  // succeeds
   EXPECT_EQ(LineAt(region.DurableImage(), 0), Filled(0));
   EXPECT_EQ(LineAt(region.DurableImage(), 1), Filled('b'));
-  EXPECT_FALSE(region.PersistError().ok());
+  EXPECT_THAT(region.PersistError(),
+              StatusIs(StatusCode::kIOError,
+                       HasSubstr("simulated persist failure at persist "
+                                 "point 1")));
 }
 
 TEST(SimRegionTest, HookSeesEveryPersistPointBeforeItIsDurable) {
@@ -295,12 +302,12 @@ TEST(SimRegionTest, ImageReopensAsAFreshDurableRegion) {
 TEST(SimRegionTest, GrowKeepsDataFixedWithinCapacity) {
   SimRegion region(kSize, 4 * kSize);
   char* base = region.data();
-  ASSERT_TRUE(region.Grow(2 * kSize).ok());
+  ASSERT_OK(region.Grow(2 * kSize));
   EXPECT_EQ(region.data(), base);
   EXPECT_EQ(region.size(), 2 * kSize);
   EXPECT_EQ(region.DurableImage().size(), 2 * kSize);
   Status too_big = region.Grow(8 * kSize);
-  EXPECT_EQ(too_big.code(), StatusCode::kNotSupported) << too_big.ToString();
+  EXPECT_THAT(too_big, StatusIs(StatusCode::kNotSupported));
 }
 
 TEST(SimRegionTest, ConcurrentWritersOnDisjointRanges) {

@@ -1,0 +1,45 @@
+// The engine's test hooks (DBImpl::TEST_*), as LevelDB's TEST_CompactRange:
+// maintenance the background threads normally do, called by tests that
+// switch those threads off (Options::background_*). They are not part of
+// the public DB interface.
+//
+// REQUIRES: `db` came from DB::Open (it is a DBImpl); otherwise the hooks
+// fail with FailedPrecondition.
+#ifndef DAXKV_TESTS_ENGINE_DB_TEST_HOOKS_H_
+#define DAXKV_TESTS_ENGINE_DB_TEST_HOOKS_H_
+
+#include <cstdint>
+#include <memory>
+
+#include "base/status.h"
+#include "base/statusor.h"
+#include "engine/db.h"
+#include "engine/db_impl.h"
+
+namespace daxkv::engine {
+
+// Compacts up to `max_segments` segments holding dead bytes; how many it
+// freed.
+inline StatusOr<uint64_t> TEST_Compact(DB* db, size_t max_segments) {
+  auto* impl = dynamic_cast<DBImpl*>(db);
+  if (impl == nullptr) return FailedPreconditionError("not an engine DB");
+  return impl->TEST_Compact(max_segments);
+}
+inline StatusOr<uint64_t> TEST_Compact(const std::unique_ptr<DB>& db,
+                                       size_t max_segments) {
+  return TEST_Compact(db.get(), max_segments);
+}
+
+// Durably deletes the expired keys; how many.
+inline StatusOr<uint64_t> TEST_ReclaimExpired(DB* db) {
+  auto* impl = dynamic_cast<DBImpl*>(db);
+  if (impl == nullptr) return FailedPreconditionError("not an engine DB");
+  return impl->TEST_ReclaimExpired();
+}
+inline StatusOr<uint64_t> TEST_ReclaimExpired(const std::unique_ptr<DB>& db) {
+  return TEST_ReclaimExpired(db.get());
+}
+
+}  // namespace daxkv::engine
+
+#endif  // DAXKV_TESTS_ENGINE_DB_TEST_HOOKS_H_
