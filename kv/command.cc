@@ -24,6 +24,7 @@ const CommandTable& CommandTable::Default() {
     RegisterHyperLogLogCommands(t);
     RegisterLcsCommands(t);
     RegisterDumpCommands(t);
+    RegisterScriptCommands(t);
     return t;
   }();
   return *table;

@@ -68,13 +68,6 @@ bool ProtectedAllowed(const ServerState& server, const Client& client) {
   return mode == "yes" || (mode == "local" && IsLocalClient(client));
 }
 
-// Redis's MISCONF, for a pool that cannot be persisted.
-constexpr std::string_view kMisconf =
-    "MISCONF daxkv is unable to persist to its pool, so it could lose writes "
-    "it acknowledges. Commands that may modify the data set are disabled "
-    "until the server is restarted. Please check the daxkv-server log and "
-    "INFO persistence for details about the error.";
-
 // Refused while the pool cannot be persisted, as Redis refuses on a failed
 // save: write commands, EXEC of a block with writes, and PING.
 bool RefusedOnPersistenceError(const CommandSpec& spec, const Client& client) {
@@ -161,7 +154,7 @@ void ExecuteCommand(ServerState& server, Client& client,
   if (RefusedOnPersistenceError(*spec, client) &&
       !server.PersistenceError().ok()) {
     server.stats().misconf_rejections.fetch_add(1);
-    Reject(server, *spec, client, std::string(kMisconf), out);
+    Reject(server, *spec, client, std::string(kErrMisconf), out);
     return;
   }
   if (client.resp.load(std::memory_order_relaxed) == 2 &&

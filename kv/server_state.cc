@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <vector>
 
+#include "kv/script_engine.h"
+
 namespace daxkv::kv {
 
 namespace {
@@ -52,7 +54,10 @@ ServerState::ServerState(engine::DB* db, const ServerConfig& config)
       clock_(SystemNowMs),
       start_ms_(SystemNowMs()),
       last_save_s_(SystemNowMs() / 1000),
-      access_clock_(start_ms_) {}
+      access_clock_(start_ms_),
+      scripts_(std::make_unique<ScriptEngine>()) {}
+
+ServerState::~ServerState() = default;
 
 int64_t ServerState::NowMs() const { return clock_(); }
 

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <shared_mutex>
 #include <string>
@@ -23,6 +24,8 @@
 #include "kv/watch_registry.h"
 
 namespace daxkv::kv {
+
+class ScriptEngine;
 
 // A statistics counter bumped on every request by every I/O thread: one
 // cache line per thread slot, so threads do not bounce a shared line.
@@ -60,6 +63,7 @@ class ServerState {
  public:
   // REQUIRES: `db` outlives the state.
   ServerState(engine::DB* db, const ServerConfig& config);
+  ~ServerState();
 
   engine::DB& db() { return *db_; }
   const ServerConfig& config() const { return config_; }
@@ -95,6 +99,10 @@ class ServerState {
 
   // Pub/sub subscriptions of every client.
   PubSubRegistry& pubsub() { return pubsub_; }
+
+  // EVAL's Lua state and script cache (see kv/script_engine.h for which
+  // methods need the exec lock held exclusively).
+  ScriptEngine& scripts() { return *scripts_; }
 
   // Client registry (CLIENT LIST/KILL, INFO clients). Unregister also
   // unwatches the client's keys and unsubscribes it from everything.
@@ -147,6 +155,7 @@ class ServerState {
   AccessClock access_clock_;
   WatchRegistry watches_;
   PubSubRegistry pubsub_;
+  std::unique_ptr<ScriptEngine> scripts_;
   std::atomic<uint64_t> next_client_id_{0};
   mutable std::mutex clients_mu_;
   std::map<uint64_t, Entry> clients_;

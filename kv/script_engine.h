@@ -1,0 +1,111 @@
+// ScriptEngine: EVAL's Lua scripts. One sandboxed Lua 5.1 state per server
+// (kv/script_sandbox.h), its script cache (SHA-1 -> compiled function), and
+// redis.call / redis.pcall running the server's real command handlers.
+//
+// One state, not one per I/O thread: a script runs in isolation (Redis's
+// atomicity: no other command runs meanwhile), which daxkv gets from the
+// server's exec lock held exclusively, so a state per thread would win no
+// concurrency and would make SCRIPT LOAD/FLUSH and the cache per-thread
+// problems. A script's commands run against the Store its caller gives
+// (a TxnStore: all of its writes become one engine batch).
+//
+// Thread-safety: Exists() and Has() may be called from any thread. Every
+// other method REQUIRES that the caller runs exclusively (holds the
+// server's exec lock exclusively, e.g. in an ExclusiveSection or EXEC).
+#ifndef DAXKV_KV_SCRIPT_ENGINE_H_
+#define DAXKV_KV_SCRIPT_ENGINE_H_
+
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "base/mutex.h"
+#include "kv/client.h"
+#include "kv/command.h"
+
+struct lua_State;
+
+namespace daxkv::kv {
+
+// The flags of a script's shebang line ("#!lua flags=no-writes,...").
+struct ScriptFlags {
+  bool has_shebang = false;  // flags decide up front (not Redis's compat)
+  bool no_writes = false;
+  // allow-oom, allow-stale, no-cluster, allow-cross-slot-keys are accepted;
+  // daxkv has no maxmemory, replica staleness or cluster to relax.
+};
+
+// Parses the shebang of `body`: "" when it has none. On success *flags is
+// set and *skip is the length of the shebang (the body compiles from its
+// newline on, so line numbers stay the script's). On failure returns
+// false with Redis's error text in *error.
+bool ParseShebang(std::string_view body, ScriptFlags* flags, size_t* skip,
+                  std::string* error);
+
+// One run of a cached script.
+struct ScriptRun {
+  CommandContext& ctx;  // the caller: server, store to run against, reply
+  std::string_view sha;
+  std::span<const std::string_view> keys;
+  std::span<const std::string_view> args;
+  bool read_only = false;  // EVAL_RO, EVALSHA_RO or the no-writes flag
+};
+
+class ScriptEngine {
+ public:
+  ScriptEngine();
+  ~ScriptEngine();
+  ScriptEngine(const ScriptEngine&) = delete;
+  ScriptEngine& operator=(const ScriptEngine&) = delete;
+
+  // Whether `sha` (40 hex digits, any case) is cached. Any thread.
+  bool Exists(std::string_view sha) const;
+  // The flags of a cached script; false when not cached. Any thread.
+  bool Has(std::string_view sha, ScriptFlags* flags) const;
+
+  // Compiles `body` unless it is cached; *sha is its SHA-1. On failure
+  // returns false with the Redis error text in *error.
+  bool Load(std::string_view body, std::string* sha, std::string* error);
+  // Forgets every script and starts a fresh Lua state (SCRIPT FLUSH).
+  void Flush();
+  // Runs the cached script run.sha and writes its reply to run.ctx.out.
+  // REQUIRES: Has(run.sha).
+  void Run(const ScriptRun& run);
+
+  // The engine that owns `L` (for the redis.* functions).
+  static ScriptEngine* FromLua(lua_State* L);
+  // redis.call (raise = true) and redis.pcall.
+  int Call(lua_State* L, bool raise);
+  // redis.setresp(2|3): the protocol redis.call's commands reply in.
+  void set_resp(int resp) { resp_ = resp; }
+
+ private:
+  struct Script {
+    std::string body;
+    ScriptFlags flags;
+  };
+
+  void Open();
+  void Close();
+  // Runs one redis.call: pushes its reply (true when it is an error table).
+  bool CallCommand(lua_State* L);
+  // The command's reply in *reply, or the error text to raise.
+  std::string Dispatch(std::span<const std::string_view> argv,
+                       std::string* reply);
+  void SetGlobalArray(const char* name,
+                      std::span<const std::string_view> values);
+  void WriteError(const ScriptRun& run);
+
+  lua_State* L_ = nullptr;
+  mutable Mutex mu_;
+  std::unordered_map<std::string, Script> scripts_ GUARDED_BY(mu_);
+  const ScriptRun* current_ = nullptr;
+  Client script_client_;  // Redis's Lua client: the caller of redis.call
+  int resp_ = 2;
+  int runs_since_gc_ = 0;
+};
+
+}  // namespace daxkv::kv
+
+#endif  // DAXKV_KV_SCRIPT_ENGINE_H_

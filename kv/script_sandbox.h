@@ -1,0 +1,40 @@
+// The Lua 5.1 state scripts run in, sandboxed as Redis 7.0's:
+// - libraries: base (without dofile, loadfile, print, getfenv, setfenv,
+//   newproxy), coroutine, table, string, math, cjson and bit (Debian's
+//   lua-cjson and lua-bitop); no os, io, package or debug;
+// - every global and every library table is read-only: assigning a global
+//   fails with "Attempt to modify a readonly table", reading an absent one
+//   with "Script attempted to access nonexistent global variable 'x'".
+//
+// Redis patches its Lua VM with a read-only table flag; Debian's stock
+// liblua5.1 has none, so the read-only tables here are empty proxies whose
+// metatables refuse writes and forward reads, and rawset, rawget,
+// setmetatable, next, pairs and ipairs are wrapped to see through (or
+// refuse) them.
+//
+// Thread-safety: a lua_State is used by one thread at a time.
+#ifndef DAXKV_KV_SCRIPT_SANDBOX_H_
+#define DAXKV_KV_SCRIPT_SANDBOX_H_
+
+#include <functional>
+
+struct lua_State;
+
+namespace daxkv::kv {
+
+// Registry key of the error handler scripts run under (Redis's
+// __redis__err__handler): it turns any error into {err=..., source=...,
+// line=...}.
+inline constexpr char kErrorHandlerKey[] = "__redis__err__handler";
+// Registry key of the writable table behind the read-only globals (where
+// KEYS and ARGV are set before each run).
+inline constexpr char kGlobalsKey[] = "__daxkv_globals";
+
+// A new sandboxed state. `register_api` runs once the libraries are open
+// and before the globals become read-only; it defines the `redis` table.
+// Returns null when Lua cannot allocate the state.
+lua_State* NewSandboxedState(const std::function<void(lua_State*)>& register_api);
+
+}  // namespace daxkv::kv
+
+#endif  // DAXKV_KV_SCRIPT_SANDBOX_H_

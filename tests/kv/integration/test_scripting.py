@@ -1,0 +1,343 @@
+"""Lua scripting (EVAL, EVALSHA, EVAL_RO, EVALSHA_RO, SCRIPT): every reply
+and error text compared byte for byte with a reference redis-server 7.0
+(differential.py), the sandbox, Redis's Lua <-> RESP2/RESP3 conversions,
+shebang flags; then what clients build on scripts: redis-py's Lock (EVALSHA)
+and a token-bucket rate limiter; and that a script's writes are atomic."""
+
+import threading
+import time
+import unittest
+
+from differential import PeerTestCase
+from harness import RespError, ServerTestCase, is_daxkv
+
+# Scripts whose replies (values and error texts, the SHA-1 in the error
+# suffix included) must be identical on both servers.
+CONVERSIONS = [
+    "return 1", "return 3.99", "return -3.5", "return 9007199254740993",
+    "return 'x'", "return true", "return false", "return nil",
+    "return {1,2,3,'a',nil,4}", "return {1, {2, {3}}, 'x', true, false}",
+    "return {err='x'}", "return {err='WRONGTYPE x'}", "return {ok='x'}",
+    "return {ok='a', err='b'}", "return {ok=5}", "return {err=5}",
+    "return {1,2,{err='e'}}", "return {double=1.5}", "return {double='x'}",
+    "return {map={a=1}}", "return {set={a=true}}", "return {big_number='123'}",
+    "return {verbatim_string={format='txt',string='hi'}}",
+    "return redis.status_reply('FINE')", "return redis.status_reply('a\\r\\nb')",
+    "return redis.error_reply('My err')", "return redis.error_reply('-My err')",
+    "return redis.error_reply('x')", "return redis.error_reply('a\\r\\nb')",
+    "return redis.error_reply(5)", "return redis.status_reply()",
+    "return redis.sha1hex('')", "return redis.sha1hex('abc')",
+    "return redis.sha1hex()",
+    "return #KEYS .. #ARGV", "KEYS[1] = 5 return KEYS[1]",
+    "redis.setresp(3) return true", "redis.setresp(3) return false",
+    "redis.setresp(3) return {true, false, {map={x=false}}}",
+]
+
+CALLS = [
+    "return redis.call('nosuch')", "return redis.pcall('nosuch')",
+    "return redis.call('get')", "return redis.call('set','k')",
+    "return redis.pcall('set','k')", "return redis.pcall('set','k')['err']",
+    "return redis.call('get', 'k', 'x')", "return redis.call()",
+    "return redis.call(1)", "return redis.call('set','k',{})",
+    "return redis.call('set','a',nil)",
+    "return redis.call('multi')", "return redis.call('eval','return 1','0')",
+    "return redis.call('client','list')",
+    "return redis.call('config','get','maxmemory')",
+    "return redis.call('subscribe','x')", "return redis.call('watch','x')",
+    "return redis.call('incr','s')",
+    "local t = redis.pcall('incr','s'); return t['err']",
+    "return redis.call('set','x','1','ex','1','ex')",
+    "return redis.call('set','k','v','ex','-1')",
+    "return redis.call('set','a',1.5)", "return redis.call('get','a')",
+    "return redis.call('set','a',0.1) and redis.call('get','a')",
+    "return redis.call('ping')", "return type(redis.call('ping'))",
+    "return redis.call('get','nope')", "return type(redis.call('get','nope'))",
+    "return redis.call('publish','c','m')",
+    "return redis.call('set', 'k', 'v', 'get')",
+    "return redis.call('time')[1] ~= nil",
+    "return redis.call('exists', 's', 'nope')",
+    "redis.setresp(3) return redis.call('set','k','v','ex','-1')",
+    "redis.setresp(3) return {redis.call('get','nokey')}",
+    "redis.setresp(3) local x = redis.call('get','nokey') return type(x)",
+    "redis.setresp(3) return redis.call('ping')",
+    "redis.setresp(3) return redis.call('hello')",
+    "return redis.setresp(4)", "return redis.setresp()",
+    "return redis.set_repl(redis.REPL_ALL)", "return redis.set_repl(9)",
+    "return redis.replicate_commands()",
+    "return redis.log(redis.LOG_WARNING, 'from a script')",
+    "return redis.log(redis.LOG_WARNING)", "return redis.log('x', 'y')",
+    "return redis.log(99, 'y')",
+]
+
+SANDBOX = [
+    "x = 1", "return x", "_G.x = 1", "return _G.x", "rawset(_G,'x',1)",
+    "redis.foo = 1", "redis = nil", "string.foo = 1", "math.pi = 3",
+    "local a = {} setmetatable(_G, nil) return 1",
+    "return type(os)", "return type(io)", "return type(loadfile)",
+    "return type(dofile)", "return type(print)", "return type(require)",
+    "return type(module)", "return type(newproxy)", "return type(getfenv)",
+    "return type(setfenv)", "return type(debug)", "return type(package)",
+    "return type(loadstring)", "return type(load)", "return type(gcinfo)",
+    "return type(collectgarbage)", "return type(string.dump)",
+    "return type(coroutine)", "return type(unpack)", "return type(rawget)",
+    "return type(cjson)..type(bit)", "return type(__redis__err__handler)",
+    "return _G == _G._G", "return rawget(_G, 'redis') == redis",
+    "local n = 0 for k, v in pairs(redis) do n = n + 1 end return n",
+    "local t = {} for k in pairs(redis) do t[#t+1] = k end table.sort(t) "
+    "return t",
+    "return ('abc'):upper()", "return string.format('%05.1f', 3.14159)",
+    "return cjson.encode({1,2})", "return cjson.decode('[1,2,3]')[3]",
+    "return cjson.encode({a=1})", "return bit.band(0xff, 0x0f)",
+    "return bit.tohex(65535)", "return tostring(1/0)",
+    "local f = loadstring('return 41 + 1') return f()",
+    "local f = loadstring('y = 1') return pcall(f)",
+    "return loadstring('x x')",
+    "return pcall(function() error('inner') end)",
+    "return select('#', pcall(error))",
+]
+
+ERRORS = [
+    "error('boom')", "error({err='My err'})", "error()", "error(nil)",
+    "error(5)", "return 'a' .. nil", "syntax error here",
+    "local t = nil; return t.x",
+    "return redis.call('incr', 's') + 1",
+]
+
+
+class ScriptingDifferentialTest(PeerTestCase):
+    def setUp(self):
+        super().setUp()
+        self.both("SCRIPT", "FLUSH")
+        self.both("SET", "s", "abc")
+
+    def run_all(self, scripts):
+        for body in scripts:
+            with self.subTest(body=body):
+                self.both("SET", "s", "abc")
+                self.both("EVAL", body, 0)
+
+    def test_conversions(self):
+        self.run_all(CONVERSIONS)
+
+    def test_resp3_conversions(self):
+        self.assertIsInstance(self.c.cmd("HELLO", "3"), dict)
+        self.assertIsInstance(self.ref.cmd("HELLO", "3"), dict)
+        self.run_all(CONVERSIONS)
+        self.run_all(["redis.setresp(3) return redis.call('ping')",
+                      "redis.setresp(3) return redis.call('get', 'nokey')"])
+
+    def test_redis_call(self):
+        self.run_all(CALLS)
+
+    def test_sandbox(self):
+        self.run_all(SANDBOX)
+
+    def test_errors(self):
+        self.run_all(ERRORS)
+
+    def test_keys_and_args(self):
+        self.both("EVAL", "return {KEYS[1],ARGV[1],ARGV[2]}", 1, "x", "y", "z")
+        self.both("EVAL", "return {#KEYS, #ARGV}", 2, "a", "b", "c")
+        self.both("EVAL", "return redis.call('set', KEYS[1], ARGV[1])", 1,
+                  "k", "v")
+        self.both("GET", "k")
+        self.both("EVAL", "return redis.call('incr', KEYS[1])", 1, "s")
+        self.both("EVAL", "return redis.call('setbit', KEYS[1], 'x', 1)", 1,
+                  "s")
+        for numkeys in (-1, "a", 2, "99999999999999999999"):
+            self.both("EVAL", "return 1", numkeys, "a")
+        self.both("EVAL", "return 1")
+        self.both("EVALSHA", "x")
+
+    def test_evalsha_and_script(self):
+        self.both("EVALSHA", "abc", 0)
+        self.both("EVALSHA", "ffffffffffffffffffffffffffffffffffffffff", 0)
+        sha = self.both("SCRIPT", "LOAD", "return 1")
+        self.both("EVALSHA", sha, 0)
+        self.both("EVALSHA", sha.upper(), 0)
+        self.both("EVALSHA_RO", sha, 0)
+        self.both("SCRIPT", "EXISTS", sha, sha.upper(), "x")
+        self.both("SCRIPT", "EXISTS")
+        self.both("SCRIPT", "LOAD")
+        self.both("SCRIPT", "LOAD", "x x")
+        self.both("SCRIPT", "LOAD", "return 1", "extra")
+        self.both("SCRIPT", "FLUSH", "x")
+        self.both("SCRIPT", "FLUSH", "SYNC", "x")
+        self.both("SCRIPT", "KILL")
+        self.both("SCRIPT", "KILL", "x")
+        self.both("SCRIPT", "HELP")
+        self.both("SCRIPT", "nope")
+        self.both("SCRIPT")
+        self.both("SCRIPT", "FLUSH", "ASYNC")
+        self.both("SCRIPT", "EXISTS", sha)
+        self.both("EVALSHA", sha, 0)
+        # EVAL caches the script too.
+        self.both("EVAL", "return 2", 0)
+        self.both("EVALSHA", "7f923f79fe76194c868d7e1d0820de36700eb649", 0)
+        self.both("SCRIPT", "FLUSH")
+        self.both("SCRIPT", "EXISTS", "7f923f79fe76194c868d7e1d0820de36700eb649")
+
+    def test_read_only_scripts_and_flags(self):
+        w = "return redis.call('set','a','b')"
+        self.both("EVAL_RO", w, 0)
+        self.both("EVAL_RO", "return redis.pcall('set','zz', 1)", 0)
+        self.both("EVAL_RO", "return redis.call('get','zz')", 0)
+        sha = self.both("SCRIPT", "LOAD", w)
+        self.both("EVALSHA_RO", sha, 0)
+        self.both("EXISTS", "a")
+        for body in [
+                "#!lua flags=no-writes\n" + w,
+                "#!lua flags=no-writes\nreturn redis.pcall('set','zz', 1)",
+                "#!lua flags=no-writes\nreturn redis.call('get','a')",
+                "#!lua flags=no-writes,bogus\nreturn 1",
+                "#!lua name=x\nreturn 1", "#!luax\nreturn 1", "#!lua",
+                "#!lua\nreturn 1", "#!lua flags=\nreturn 1",
+                "#!lua flags=allow-oom,allow-stale,no-cluster,"
+                "allow-cross-slot-keys\nreturn 1",
+                "#!lua\nreturn redis.call('get',KEYS[1])",
+                "#!lua\nreturn redis.error_reply('x')", "#!lua\nx=1",
+                "#!lua\nerror('on line two')"]:
+            with self.subTest(body=body):
+                self.both("EVAL", body, 0)
+        self.both("EVAL_RO", "#!lua\nreturn redis.call('get','a')", 0)
+        self.both("EVAL_RO", "#!lua flags=no-writes\nreturn 1", 0)
+
+    def test_scripts_inside_multi(self):
+        self.both("MULTI")
+        self.both("EVAL", "return redis.call('incr', KEYS[1])", 1, "n")
+        self.both("EVAL", "return redis.call('incr', KEYS[1])", 1, "n")
+        self.both("GET", "n")
+        self.both("EXEC")
+        self.both("MULTI")
+        self.both("EVAL", "x = 1", 0)
+        self.both("SET", "after", "1")
+        self.both("EXEC")
+        self.both("GET", "after")
+
+    def test_writes_before_an_error_stay(self):
+        self.both("EVAL", "redis.call('set', 'a', '1') "
+                  "redis.call('incr', 's') redis.call('set', 'b', '2')", 0)
+        self.both("MGET", "a", "b")
+
+    def test_reads_see_own_writes(self):
+        self.both("EVAL", "redis.call('set', KEYS[1], 'v1') "
+                  "redis.call('append', KEYS[1], '+') "
+                  "redis.call('expire', KEYS[1], 100) "
+                  "return {redis.call('get', KEYS[1]), "
+                  "redis.call('ttl', KEYS[1]), redis.call('exists', KEYS[1]),"
+                  " redis.call('del', KEYS[1]), redis.call('get', KEYS[1])}",
+                  1, "k")
+        self.both("EXISTS", "k")
+
+
+class ScriptingClientsTest(ServerTestCase):
+    """What client libraries build on EVALSHA."""
+
+    def test_redis_py_lock(self):
+        r = self.server.redis()
+        lock = r.lock("resource", timeout=10)
+        self.assertTrue(lock.acquire(blocking=False))
+        other = r.lock("resource", timeout=10)
+        self.assertFalse(other.acquire(blocking=False))
+        self.assertTrue(lock.owned())
+        lock.extend(5)
+        self.assertGreater(r.pttl("resource"), 10000)
+        lock.reacquire()
+        lock.release()
+        self.assertEqual(r.exists("resource"), 0)
+        self.assertTrue(other.acquire(blocking=False))
+        other.release()
+
+    def test_redis_py_lock_excludes_across_threads(self):
+        r = self.server.redis()
+        inside, worst, errors = [0], [0], []
+
+        def worker():
+            c = self.server.redis()
+            for _ in range(20):
+                with c.lock("mutex", timeout=5, blocking_timeout=30):
+                    inside[0] += 1
+                    worst[0] = max(worst[0], inside[0])
+                    c.incr("counter")
+                    inside[0] -= 1
+
+        threads = [threading.Thread(target=worker) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(errors, [])
+        self.assertEqual(worst[0], 1)
+        self.assertEqual(int(r.get("counter")), 80)
+
+    RATE_LIMITER = """
+local tokens_key, stamp_key = KEYS[1], KEYS[2]
+local rate, capacity = tonumber(ARGV[1]), tonumber(ARGV[2])
+local now, requested = tonumber(ARGV[3]), tonumber(ARGV[4])
+local ttl = math.floor(capacity / rate * 2)
+local tokens = tonumber(redis.call('get', tokens_key)) or capacity
+local last = tonumber(redis.call('get', stamp_key)) or 0
+local delta = math.max(0, now - last)
+local filled = math.min(capacity, tokens + delta * rate)
+local allowed = filled >= requested
+local left = filled
+if allowed then left = filled - requested end
+redis.call('setex', tokens_key, ttl, left)
+redis.call('setex', stamp_key, ttl, now)
+return {allowed and 1 or 0, left}
+"""
+
+    def test_token_bucket_rate_limiter(self):
+        r = self.server.redis()
+        limiter = r.register_script(self.RATE_LIMITER)
+        keys = ["bucket:tokens", "bucket:ts"]
+        # Capacity 5, 1 token/s: five requests at t=100 pass, the sixth not.
+        got = [limiter(keys=keys, args=[1, 5, 100, 1]) for _ in range(6)]
+        self.assertEqual([g[0] for g in got], [1, 1, 1, 1, 1, 0])
+        self.assertEqual([g[1] for g in got], [4, 3, 2, 1, 0, 0])
+        # Two seconds later two more.
+        got = [limiter(keys=keys, args=[1, 5, 102, 1]) for _ in range(3)]
+        self.assertEqual([g[0] for g in got], [1, 1, 0])
+        self.assertGreater(r.ttl("bucket:tokens"), 0)
+
+    def test_script_is_atomic_under_concurrency(self):
+        """Each script moves one unit from a to b with reads between; no
+        reader on another connection ever sees a+b differ from the total,
+        and no increment is lost."""
+        c = self.c
+        c.cmd("SET", "a", 1000)
+        c.cmd("SET", "b", 0)
+        move = ("local a = tonumber(redis.call('get', KEYS[1])) "
+                "redis.call('set', KEYS[1], a - 1) "
+                "local b = tonumber(redis.call('get', KEYS[2])) "
+                "redis.call('set', KEYS[2], b + 1) return a + b")
+        sha = c.cmd("SCRIPT", "LOAD", move)
+        stop, bad = [False], []
+
+        def reader():
+            with self.server.client() as rc:
+                while not stop[0]:
+                    a, b = rc.cmd("MGET", "a", "b")
+                    if int(a) + int(b) != 1000:
+                        bad.append((a, b))
+
+        def mover():
+            with self.server.client() as mc:
+                for _ in range(250):
+                    self.assertEqual(mc.cmd("EVALSHA", sha, 2, "a", "b"), 1000)
+
+        readers = [threading.Thread(target=reader) for _ in range(2)]
+        movers = [threading.Thread(target=mover) for _ in range(3)]
+        for t in readers + movers:
+            t.start()
+        for t in movers:
+            t.join()
+        stop[0] = True
+        for t in readers:
+            t.join()
+        self.assertEqual(bad, [])
+        self.assertEqual(c.cmd("MGET", "a", "b"), [b"250", b"750"])
+
+
+if __name__ == "__main__":
+    unittest.main()
