@@ -25,15 +25,21 @@ constexpr std::string_view kNoScript =
 void RunScript(CommandContext& ctx, const ScriptRun& request) {
   ScriptEngine& engine = ctx.server.scripts();
   if (ctx.in_exec) {
-    engine.Run(request);
+    // A shutdown stopped it: EXEC's batch is dropped with the server.
+    if (!engine.Run(request)) ctx.client.close_asap = true;
     return;
   }
   TxnStore txn(&ctx.server.db(), ctx.server.clock(), &ctx.server.watches());
   CommandContext inner{ctx.server, ctx.client, txn, ctx.out, ctx.argv, true};
   std::string* buf = ctx.out.buffer();
   const size_t mark = buf->size();
-  engine.Run({inner, request.sha, request.keys, request.args,
-              request.read_only});
+  if (!engine.Run({inner, request.sha, request.keys, request.args,
+                   request.read_only})) {
+    // Stopped by a shutdown: none of it is applied, nothing replied.
+    buf->resize(mark);
+    ctx.client.close_asap = true;
+    return;
+  }
   Status s = txn.Commit();
   if (!s.ok()) {
     // Nothing of the script was applied: its reply must not say otherwise.
@@ -176,8 +182,23 @@ struct Subcommand {
   CommandFn fn;
 };
 
+// Runs while the script is busy, without the exec lock (kv/executor.cc).
 void ScriptKill(CommandContext& ctx) {
-  ctx.out.Error("NOTBUSY No scripts in execution right now.");
+  switch (ctx.server.scripts().Kill()) {
+    case ScriptEngine::KillResult::kNotBusy:
+      ctx.out.Error("NOTBUSY No scripts in execution right now.");
+      break;
+    case ScriptEngine::KillResult::kUnkillable:
+      ctx.out.Error(
+          "UNKILLABLE Sorry the script already executed write commands "
+          "against the dataset. You can either wait the script termination "
+          "or kill the server in a hard way using the SHUTDOWN NOSAVE "
+          "command.");
+      break;
+    case ScriptEngine::KillResult::kKilled:
+      ctx.out.Ok();
+      break;
+  }
 }
 
 void ScriptCommand(CommandContext& ctx) {

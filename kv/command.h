@@ -44,7 +44,7 @@ class ExclusiveSection {
  public:
   explicit ExclusiveSection(CommandContext& ctx) : ctx_(ctx) {
     if (ctx_.client.round_lock != nullptr) ctx_.client.round_lock->unlock();
-    lock_ = std::unique_lock<std::shared_mutex>(ctx_.server.exec_lock());
+    lock_ = std::unique_lock<std::shared_timed_mutex>(ctx_.server.exec_lock());
   }
   ~ExclusiveSection() {
     lock_.unlock();
@@ -55,7 +55,7 @@ class ExclusiveSection {
 
  private:
   CommandContext& ctx_;
-  std::unique_lock<std::shared_mutex> lock_;
+  std::unique_lock<std::shared_timed_mutex> lock_;
 };
 
 using CommandFn = void (*)(CommandContext&);

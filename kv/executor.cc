@@ -101,6 +101,29 @@ bool AllowedWhileSubscribed(std::string_view name) {
          name == "reset";
 }
 
+// While a script is busy this thread serves its clients without the round
+// lock (IoThread::LockRound): only what touches no data may run, as
+// Redis's CMD_ALLOW_BUSY commands (SHUTDOWN only with NOSAVE).
+bool ServedWithoutRoundLock(const Client& client) {
+  return client.round_lock != nullptr && !client.round_lock->owns_lock();
+}
+
+bool AllowedWhileBusy(const CommandSpec& spec,
+                      std::span<const std::string_view> argv) {
+  if (spec.name == "script" || spec.name == "function") {
+    return argv.size() == 2 && EqualsIgnoreCase(argv[1], "kill");
+  }
+  if (spec.name != "shutdown") return false;
+  for (size_t i = 1; i < argv.size(); ++i) {
+    if (EqualsIgnoreCase(argv[i], "nosave")) return true;
+  }
+  return false;
+}
+
+constexpr std::string_view kBusyScript =
+    "BUSY Redis is busy running a script. You can only call SCRIPT KILL or "
+    "SHUTDOWN NOSAVE.";
+
 std::string FullName(const CommandSpec& spec,
                      std::span<const std::string_view> argv) {
   std::string name(spec.name);
@@ -144,6 +167,10 @@ void ExecuteCommand(ServerState& server, Client& client,
   if (!client.authenticated && !(spec->flags & kCmdNoAuth) &&
       server.settings().auth_required()) {
     Reject(server, *spec, client, "NOAUTH Authentication required.", out);
+    return;
+  }
+  if (ServedWithoutRoundLock(client) && !AllowedWhileBusy(*spec, argv)) {
+    Reject(server, *spec, client, std::string(kBusyScript), out);
     return;
   }
   if (client.in_multi && (spec->flags & kCmdNoMulti)) {

@@ -3,6 +3,8 @@
 #include <lua.hpp>
 
 #include <cctype>
+#include <chrono>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -19,6 +21,14 @@ constexpr char kEngineKey[] = "__daxkv_script_engine";
 constexpr char kScriptsKey[] = "__daxkv_scripts";
 // Redis steps the collector every 50 runs.
 constexpr int kGcPeriod = 50;
+// Redis's hook period: the clock is looked at every 100000 instructions.
+constexpr int kHookInstructions = 100000;
+
+int64_t SteadyMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 std::string LowerSha(std::string_view sha) { return ToLower(sha); }
 
@@ -140,6 +150,38 @@ void ScriptEngine::Open() {
   lua_setfield(L_, LUA_REGISTRYINDEX, kEngineKey);
   lua_newtable(L_);
   lua_setfield(L_, LUA_REGISTRYINDEX, kScriptsKey);
+  lua_sethook(L_, Hook, LUA_MASKCOUNT, kHookInstructions);
+}
+
+// Only C values live here: lua_error longjmps.
+void ScriptEngine::Hook(lua_State* L, lua_Debug*) {
+  ScriptEngine* self = FromLua(L);
+  const ScriptRun* run = self->current_;
+  if (run == nullptr) return;
+  ServerState& server = run->ctx.server;
+  const int64_t elapsed = SteadyMs() - self->started_ms_;
+  if (!self->busy() &&
+      elapsed >= server.settings().busy_reply_threshold_ms.load()) {
+    std::fprintf(stderr,
+                 "daxkv-server: slow script detected: still in execution "
+                 "after %lld milliseconds. You can try killing the script "
+                 "using the SCRIPT KILL command. Script name is: %.*s.\n",
+                 static_cast<long long>(elapsed),
+                 static_cast<int>(run->sha.size()), run->sha.data());
+    self->busy_.store(true, std::memory_order_release);
+  }
+  if (server.shutting_down()) self->stopped_by_shutdown_ = true;
+  if (self->kill_.load() || self->stopped_by_shutdown_) {
+    PushErrorTable(L, "Script killed by user with SCRIPT KILL...");
+    lua_error(L);
+  }
+}
+
+ScriptEngine::KillResult ScriptEngine::Kill() {
+  if (!running_.load() || !busy()) return KillResult::kNotBusy;
+  if (wrote_.load()) return KillResult::kUnkillable;
+  kill_.store(true);
+  return KillResult::kKilled;
 }
 
 void ScriptEngine::Close() {
@@ -211,7 +253,7 @@ void ScriptEngine::SetGlobalArray(const char* name,
   lua_pop(L_, 1);
 }
 
-void ScriptEngine::Run(const ScriptRun& run) {
+bool ScriptEngine::Run(const ScriptRun& run) {
   lua_settop(L_, 0);
   lua_getfield(L_, LUA_REGISTRYINDEX, kErrorHandlerKey);
   lua_getfield(L_, LUA_REGISTRYINDEX, kScriptsKey);
@@ -221,8 +263,19 @@ void ScriptEngine::Run(const ScriptRun& run) {
   SetGlobalArray("ARGV", run.args);
   current_ = &run;
   resp_ = 2;
+  started_ms_ = SteadyMs();
+  stopped_by_shutdown_ = false;
+  wrote_.store(false);
+  kill_.store(false);
+  running_.store(true);
   int rc = lua_pcall(L_, 0, 1, 1);
+  running_.store(false);
+  busy_.store(false, std::memory_order_release);
   current_ = nullptr;
+  if (stopped_by_shutdown_) {
+    lua_settop(L_, 0);
+    return false;
+  }
   if (rc != 0) {
     WriteError(run);
   } else {
@@ -233,6 +286,7 @@ void ScriptEngine::Run(const ScriptRun& run) {
     lua_gc(L_, LUA_GCSTEP, kGcPeriod);
     runs_since_gc_ = 0;
   }
+  return true;
 }
 
 // Redis's luaCallFunction error reply: the error table's text, then where
@@ -311,6 +365,7 @@ std::string ScriptEngine::Dispatch(std::span<const std::string_view> argv,
       return "-" + std::string(kErrMisconf);
     }
   }
+  if (spec->flags & kCmdWrite) wrote_.store(true);
   script_client_.resp.store(resp_, std::memory_order_relaxed);
   ReplyWriter out(reply, resp_);
   CommandContext sub{caller.server, script_client_, caller.store, out, argv,

@@ -9,12 +9,20 @@
 // problems. A script's commands run against the Store its caller gives
 // (a TxnStore: all of its writes become one engine batch).
 //
-// Thread-safety: Exists() and Has() may be called from any thread. Every
-// other method REQUIRES that the caller runs exclusively (holds the
-// server's exec lock exclusively, e.g. in an ExclusiveSection or EXEC).
+// A script running past busy-reply-threshold is busy(): the I/O threads
+// then serve their clients without the exec lock, with BUSY replies, and
+// SCRIPT KILL stops it (unless it wrote: UNKILLABLE, as Redis) while a
+// shutdown stops it whatever it did, its writes discarded.
+//
+// Thread-safety: Exists(), Has(), busy() and Kill() may be called from any
+// thread. Every other method REQUIRES that the caller runs exclusively
+// (holds the server's exec lock exclusively, e.g. in an ExclusiveSection
+// or EXEC).
 #ifndef DAXKV_KV_SCRIPT_ENGINE_H_
 #define DAXKV_KV_SCRIPT_ENGINE_H_
 
+#include <atomic>
+#include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
@@ -25,6 +33,7 @@
 #include "kv/command.h"
 
 struct lua_State;
+struct lua_Debug;
 
 namespace daxkv::kv {
 
@@ -70,8 +79,15 @@ class ScriptEngine {
   // Forgets every script and starts a fresh Lua state (SCRIPT FLUSH).
   void Flush();
   // Runs the cached script run.sha and writes its reply to run.ctx.out.
-  // REQUIRES: Has(run.sha).
-  void Run(const ScriptRun& run);
+  // Returns false when the script was stopped by a shutdown: nothing may
+  // be replied, and its writes must be discarded. REQUIRES: Has(run.sha).
+  [[nodiscard]] bool Run(const ScriptRun& run);
+
+  // A script has run past busy-reply-threshold and is still running.
+  bool busy() const { return busy_.load(std::memory_order_acquire); }
+  enum class KillResult { kNotBusy, kUnkillable, kKilled };
+  // SCRIPT KILL: asks the busy script to stop (it fails with an error).
+  KillResult Kill();
 
   // The engine that owns `L` (for the redis.* functions).
   static ScriptEngine* FromLua(lua_State* L);
@@ -96,6 +112,8 @@ class ScriptEngine {
   void SetGlobalArray(const char* name,
                       std::span<const std::string_view> values);
   void WriteError(const ScriptRun& run);
+  // The Lua count hook: marks the script busy, stops it when killed.
+  static void Hook(lua_State* L, lua_Debug* ar);
 
   lua_State* L_ = nullptr;
   mutable Mutex mu_;
@@ -104,6 +122,12 @@ class ScriptEngine {
   Client script_client_;  // Redis's Lua client: the caller of redis.call
   int resp_ = 2;
   int runs_since_gc_ = 0;
+  int64_t started_ms_ = 0;
+  std::atomic<bool> running_{false};
+  std::atomic<bool> busy_{false};
+  std::atomic<bool> wrote_{false};  // a write command ran: unkillable
+  std::atomic<bool> kill_{false};
+  bool stopped_by_shutdown_ = false;
 };
 
 }  // namespace daxkv::kv

@@ -91,8 +91,10 @@ class ServerState {
   // Last access per key (OBJECT IDLETIME).
   AccessClock& access_clock() { return access_clock_; }
 
-  // Shared by every I/O thread round; exclusive while an EXEC block runs.
-  std::shared_mutex& exec_lock() { return exec_lock_; }
+  // Shared by every I/O thread round; exclusive while an EXEC block or a
+  // script runs. Timed, so that a thread waiting for its round can serve
+  // BUSY replies while a script runs long (kv/io_thread.cc).
+  std::shared_timed_mutex& exec_lock() { return exec_lock_; }
 
   // Who WATCHes which keys (every write marks the watchers).
   WatchRegistry& watches() { return watches_; }
@@ -151,7 +153,7 @@ class ServerState {
   std::function<int64_t()> clock_;
   int64_t start_ms_;
   std::atomic<int64_t> last_save_s_;
-  std::shared_mutex exec_lock_;
+  std::shared_timed_mutex exec_lock_;
   AccessClock access_clock_;
   WatchRegistry watches_;
   PubSubRegistry pubsub_;

@@ -9,7 +9,10 @@ import time
 import unittest
 
 from differential import PeerTestCase
-from harness import RespError, ServerTestCase, is_daxkv
+from harness import ConnectionClosed, RespError, ServerTestCase, is_daxkv
+
+BUSY = ("BUSY Redis is busy running a script. You can only call SCRIPT KILL "
+        "or SHUTDOWN NOSAVE.")
 
 # Scripts whose replies (values and error texts, the SHA-1 in the error
 # suffix included) must be identical on both servers.
@@ -214,6 +217,15 @@ class ScriptingDifferentialTest(PeerTestCase):
         self.both("EXEC")
         self.both("GET", "after")
 
+    def test_busy_reply_threshold_config(self):
+        for name in ("busy-reply-threshold", "lua-time-limit"):
+            self.both("CONFIG", "SET", name, "-1")
+            self.both("CONFIG", "SET", name, "x")
+            self.both("CONFIG", "SET", name, "250")
+            self.both("CONFIG", "GET", "busy-reply-threshold")
+            self.both("CONFIG", "GET", "lua-time-limit")
+        self.both("CONFIG", "SET", "busy-reply-threshold", "5000")
+
     def test_writes_before_an_error_stay(self):
         self.both("EVAL", "redis.call('set', 'a', '1') "
                   "redis.call('incr', 's') redis.call('set', 'b', '2')", 0)
@@ -337,6 +349,89 @@ return {allowed and 1 or 0, left}
             t.join()
         self.assertEqual(bad, [])
         self.assertEqual(c.cmd("MGET", "a", "b"), [b"250", b"750"])
+
+
+class BusyScriptTest(ServerTestCase):
+    """A script past busy-reply-threshold: other clients get BUSY, SCRIPT
+    KILL stops a script that has not written, SHUTDOWN NOSAVE stops one that
+    has (and on daxkv none of its writes survive). A connection opened while
+    the script runs is served by another I/O thread (the script's own is
+    inside Lua and accepts nothing)."""
+
+    def start_busy_script(self, body):
+        self.assertEqual(self.c.cmd("CONFIG", "SET", "busy-reply-threshold",
+                                    "100"), "OK")
+        runner = self.server.client()
+        self.addCleanup(runner.close)
+        runner.send("EVAL", body, 0)
+        # A connection made before the script is busy may wait behind it
+        # (on daxkv it may belong to the script's own I/O thread): give up on
+        # it after a second and try a new one.
+        deadline = time.monotonic() + 30
+        while True:
+            self.assertLess(time.monotonic(), deadline, "never busy")
+            time.sleep(0.2)
+            other = self.server.client(timeout=1.0)
+            self.addCleanup(other.close)
+            try:
+                reply = other.cmd("PING")
+            except OSError:
+                continue
+            if reply != "PONG":
+                break
+        other.sock.settimeout(60)
+        self.assertErr(reply, BUSY)
+        return runner, other
+
+    def wait_not_busy(self):
+        deadline = time.monotonic() + 20
+        while True:
+            with self.server.client() as c:
+                if c.cmd("PING") == "PONG":
+                    return
+            self.assertLess(time.monotonic(), deadline, "still busy")
+            time.sleep(0.05)
+
+    def test_script_kill(self):
+        self.assertErr(self.c.cmd("SCRIPT", "KILL"),
+                       "NOTBUSY No scripts in execution right now.")
+        body = "local i = 0 while true do i = i + 1 end"
+        runner, other = self.start_busy_script(body)
+        self.assertErr(other.cmd("GET", "x"), BUSY)
+        self.assertErr(other.cmd("EVAL", "return 1", 0), BUSY)
+        self.assertErr(other.cmd("SHUTDOWN"), BUSY)
+        self.assertEqual(other.cmd("SCRIPT", "KILL"), "OK")
+        reply = runner.read()
+        self.assertIsInstance(reply, RespError)
+        self.assertRegex(reply.text,
+                         r"^ERR Script killed by user with SCRIPT KILL\.\.\. "
+                         r"script: [0-9a-f]{40}, on @user_script:1\.$")
+        self.wait_not_busy()
+        self.assertEqual(runner.cmd("PING"), "PONG")
+        self.assertEqual(other.cmd("SET", "x", "1"), "OK")
+
+    def test_unkillable_script_and_shutdown_nosave(self):
+        self.assertEqual(self.c.cmd("SET", "before", "1"), "OK")
+        body = ("redis.call('set', 'written', '1') "
+                "local i = 0 while true do i = i + 1 end")
+        runner, other = self.start_busy_script(body)
+        self.assertErr(
+            other.cmd("SCRIPT", "KILL"),
+            "UNKILLABLE Sorry the script already executed write commands "
+            "against the dataset. You can either wait the script termination "
+            "or kill the server in a hard way using the SHUTDOWN NOSAVE "
+            "command.")
+        other.send("SHUTDOWN", "NOSAVE")
+        self.assertEqual(other.read_until_closed(), b"")
+        with self.assertRaises((ConnectionClosed, OSError)):
+            runner.read()
+        self.server.proc.wait(30)
+        self.server.start()
+        with self.server.client() as c:
+            # The script never finished: none of its writes is there.
+            self.assertIsNone(c.cmd("GET", "written"))
+            if is_daxkv():
+                self.assertEqual(c.cmd("GET", "before"), b"1")
 
 
 if __name__ == "__main__":
