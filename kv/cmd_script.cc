@@ -21,20 +21,24 @@ namespace {
 constexpr std::string_view kNoScript =
     "NOSCRIPT No matching script. Please use EVAL.";
 
-// Runs a cached script with its own batch (or EXEC's) and replies.
-void RunScript(CommandContext& ctx, const ScriptRun& request) {
+}  // namespace
+
+void RunScript(CommandContext& ctx, const ScriptRun& request, bool function) {
   ScriptEngine& engine = ctx.server.scripts();
+  auto run = [&](const ScriptRun& r) {
+    return function ? engine.RunFunction(r) : engine.Run(r);
+  };
   if (ctx.in_exec) {
     // A shutdown stopped it: EXEC's batch is dropped with the server.
-    if (!engine.Run(request)) ctx.client.close_asap = true;
+    if (!run(request)) ctx.client.close_asap = true;
     return;
   }
   TxnStore txn(&ctx.server.db(), ctx.server.clock(), &ctx.server.watches());
   CommandContext inner{ctx.server, ctx.client, txn, ctx.out, ctx.argv, true};
   std::string* buf = ctx.out.buffer();
   const size_t mark = buf->size();
-  if (!engine.Run({inner, request.sha, request.keys, request.args,
-                   request.read_only})) {
+  if (!run({inner, request.name, request.keys, request.args,
+            request.read_only})) {
     // Stopped by a shutdown: none of it is applied, nothing replied.
     buf->resize(mark);
     ctx.client.close_asap = true;
@@ -48,8 +52,6 @@ void RunScript(CommandContext& ctx, const ScriptRun& request) {
   }
 }
 
-// Redis's scriptPrepareForRun checks for scripts with a shebang: one
-// without no-writes is a write command up front.
 bool RefusedUpFront(CommandContext& ctx, const ScriptFlags& flags,
                     bool ro_command) {
   if (!flags.has_shebang || flags.no_writes) return false;
@@ -64,6 +66,8 @@ bool RefusedUpFront(CommandContext& ctx, const ScriptFlags& flags,
   }
   return false;
 }
+
+namespace {
 
 void EvalGeneric(CommandContext& ctx, bool by_sha, bool ro_command) {
   int64_t numkeys = 0;
@@ -99,7 +103,8 @@ void EvalGeneric(CommandContext& ctx, bool by_sha, bool ro_command) {
   if (RefusedUpFront(ctx, flags, ro_command)) return;
   const auto keys = ctx.argv.subspan(3, static_cast<size_t>(numkeys));
   const auto args = ctx.argv.subspan(3 + static_cast<size_t>(numkeys));
-  RunScript(ctx, {ctx, sha, keys, args, ro_command || flags.no_writes});
+  RunScript(ctx, {ctx, sha, keys, args, ro_command || flags.no_writes},
+            /*function=*/false);
 }
 
 void EvalCommand(CommandContext& ctx) { EvalGeneric(ctx, false, false); }
@@ -182,9 +187,11 @@ struct Subcommand {
   CommandFn fn;
 };
 
-// Runs while the script is busy, without the exec lock (kv/executor.cc).
-void ScriptKill(CommandContext& ctx) {
-  switch (ctx.server.scripts().Kill()) {
+}  // namespace
+
+void ReplyScriptKill(CommandContext& ctx, bool function) {
+  ScriptEngine& engine = ctx.server.scripts();
+  switch (engine.Kill(function)) {
     case ScriptEngine::KillResult::kNotBusy:
       ctx.out.Error("NOTBUSY No scripts in execution right now.");
       break;
@@ -195,11 +202,18 @@ void ScriptKill(CommandContext& ctx) {
           "or kill the server in a hard way using the SHUTDOWN NOSAVE "
           "command.");
       break;
+    case ScriptEngine::KillResult::kOtherKind:
+      ctx.out.Error(engine.BusyError());
+      break;
     case ScriptEngine::KillResult::kKilled:
       ctx.out.Ok();
       break;
   }
 }
+
+namespace {
+
+void ScriptKill(CommandContext& ctx) { ReplyScriptKill(ctx, false); }
 
 void ScriptCommand(CommandContext& ctx) {
   static constexpr Subcommand kSubcommands[] = {

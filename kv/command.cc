@@ -25,6 +25,7 @@ const CommandTable& CommandTable::Default() {
     RegisterLcsCommands(t);
     RegisterDumpCommands(t);
     RegisterScriptCommands(t);
+    RegisterFunctionCommands(t);
     return t;
   }();
   return *table;

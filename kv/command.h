@@ -128,6 +128,7 @@ void RegisterHyperLogLogCommands(CommandTable* table);
 void RegisterLcsCommands(CommandTable* table);
 void RegisterDumpCommands(CommandTable* table);
 void RegisterScriptCommands(CommandTable* table);
+void RegisterFunctionCommands(CommandTable* table);
 
 // Shared helpers for handlers.
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);

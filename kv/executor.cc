@@ -1,5 +1,7 @@
 #include "kv/executor.h"
 
+#include "kv/script_engine.h"
+
 namespace daxkv::kv {
 namespace {
 
@@ -120,10 +122,6 @@ bool AllowedWhileBusy(const CommandSpec& spec,
   return false;
 }
 
-constexpr std::string_view kBusyScript =
-    "BUSY Redis is busy running a script. You can only call SCRIPT KILL or "
-    "SHUTDOWN NOSAVE.";
-
 std::string FullName(const CommandSpec& spec,
                      std::span<const std::string_view> argv) {
   std::string name(spec.name);
@@ -170,7 +168,8 @@ void ExecuteCommand(ServerState& server, Client& client,
     return;
   }
   if (ServedWithoutRoundLock(client) && !AllowedWhileBusy(*spec, argv)) {
-    Reject(server, *spec, client, std::string(kBusyScript), out);
+    Reject(server, *spec, client, std::string(server.scripts().BusyError()),
+           out);
     return;
   }
   if (client.in_multi && (spec->flags & kCmdNoMulti)) {

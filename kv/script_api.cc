@@ -157,6 +157,21 @@ void SetNumber(lua_State* L, const char* name, int value) {
   lua_setfield(L, -2, name);
 }
 
+int RegisterFunction(lua_State* L) {
+  return ScriptEngine::FromLua(L)->functions().Register(L);
+}
+
+// The LOG_* levels and the version, in the table at the top.
+void SetConstants(lua_State* L) {
+  SetNumber(L, "LOG_DEBUG", kLogDebug);
+  SetNumber(L, "LOG_VERBOSE", kLogVerbose);
+  SetNumber(L, "LOG_NOTICE", kLogNotice);
+  SetNumber(L, "LOG_WARNING", kLogWarning);
+  lua_pushstring(L, kVersion);
+  lua_setfield(L, -2, "REDIS_VERSION");
+  SetNumber(L, "REDIS_VERSION_NUM", kVersionNum);
+}
+
 }  // namespace
 
 void RegisterRedisApi(lua_State* L) {
@@ -176,19 +191,21 @@ void RegisterRedisApi(lua_State* L) {
       {nullptr, nullptr}};
   lua_newtable(L);
   luaL_register(L, nullptr, kFunctions);
-  SetNumber(L, "LOG_DEBUG", kLogDebug);
-  SetNumber(L, "LOG_VERBOSE", kLogVerbose);
-  SetNumber(L, "LOG_NOTICE", kLogNotice);
-  SetNumber(L, "LOG_WARNING", kLogWarning);
+  SetConstants(L);
   SetNumber(L, "REPL_NONE", 0);
   SetNumber(L, "REPL_AOF", 1);
   SetNumber(L, "REPL_SLAVE", 2);
   SetNumber(L, "REPL_REPLICA", 2);
   SetNumber(L, "REPL_ALL", 3);
-  lua_pushstring(L, kVersion);
-  lua_setfield(L, -2, "REDIS_VERSION");
-  SetNumber(L, "REDIS_VERSION_NUM", kVersionNum);
   lua_setglobal(L, "redis");
+}
+
+void PushLibraryApi(lua_State* L) {
+  static const luaL_Reg kFunctions[] = {
+      {"register_function", RegisterFunction}, {"log", Log}, {nullptr, nullptr}};
+  lua_newtable(L);
+  luaL_register(L, nullptr, kFunctions);
+  SetConstants(L);
 }
 
 }  // namespace daxkv::kv

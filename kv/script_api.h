@@ -12,6 +12,10 @@ namespace daxkv::kv {
 // Defines the global `redis` table in L.
 // REQUIRES: L belongs to a ScriptEngine (ScriptEngine::FromLua).
 void RegisterRedisApi(lua_State* L);
+// Pushes the `redis` table a function library's code sees while it loads
+// (FUNCTION LOAD): register_function, log and the LOG_* and version
+// constants.
+void PushLibraryApi(lua_State* L);
 
 }  // namespace daxkv::kv
 

@@ -88,6 +88,21 @@ bool ToArgs(lua_State* L, int argc, std::vector<std::string>* args) {
 
 }  // namespace
 
+std::vector<std::string_view> SplitWords(std::string_view line) {
+  std::vector<std::string_view> parts;
+  size_t pos = 0;
+  auto space = [&](size_t i) {
+    return std::isspace(static_cast<unsigned char>(line[i])) != 0;
+  };
+  while (pos < line.size()) {
+    while (pos < line.size() && space(pos)) ++pos;
+    size_t start = pos;
+    while (pos < line.size() && !space(pos)) ++pos;
+    if (pos > start) parts.push_back(line.substr(start, pos - start));
+  }
+  return parts;
+}
+
 bool ParseShebang(std::string_view body, ScriptFlags* flags, size_t* skip,
                   std::string* error) {
   *flags = ScriptFlags{};
@@ -98,15 +113,8 @@ bool ParseShebang(std::string_view body, ScriptFlags* flags, size_t* skip,
     *error = "ERR Invalid script shebang";
     return false;
   }
-  std::vector<std::string_view> parts;
   std::string_view line = body.substr(0, end);
-  size_t pos = 0;
-  while (pos < line.size()) {
-    while (pos < line.size() && std::isspace(static_cast<unsigned char>(line[pos]))) ++pos;
-    size_t start = pos;
-    while (pos < line.size() && !std::isspace(static_cast<unsigned char>(line[pos]))) ++pos;
-    if (pos > start) parts.push_back(line.substr(start, pos - start));
-  }
+  std::vector<std::string_view> parts = SplitWords(line);
   if (parts.empty() || parts[0] != "#!lua") {
     *error = "ERR Unexpected engine in script shebang: " +
              std::string(parts.empty() ? line : parts[0]);
@@ -145,7 +153,8 @@ ScriptEngine::ScriptEngine() {
 ScriptEngine::~ScriptEngine() { Close(); }
 
 void ScriptEngine::Open() {
-  L_ = NewSandboxedState(RegisterRedisApi);
+  L_ = NewSandboxedState(RegisterRedisApi, PushLibraryApi);
+  functions_ = std::make_unique<FunctionLibraries>(L_);
   lua_pushlightuserdata(L_, this);
   lua_setfield(L_, LUA_REGISTRYINDEX, kEngineKey);
   lua_newtable(L_);
@@ -167,7 +176,7 @@ void ScriptEngine::Hook(lua_State* L, lua_Debug*) {
                  "after %lld milliseconds. You can try killing the script "
                  "using the SCRIPT KILL command. Script name is: %.*s.\n",
                  static_cast<long long>(elapsed),
-                 static_cast<int>(run->sha.size()), run->sha.data());
+                 static_cast<int>(run->name.size()), run->name.data());
     self->busy_.store(true, std::memory_order_release);
   }
   if (server.shutting_down()) self->stopped_by_shutdown_ = true;
@@ -177,14 +186,24 @@ void ScriptEngine::Hook(lua_State* L, lua_Debug*) {
   }
 }
 
-ScriptEngine::KillResult ScriptEngine::Kill() {
+ScriptEngine::KillResult ScriptEngine::Kill(bool function) {
   if (!running_.load() || !busy()) return KillResult::kNotBusy;
   if (wrote_.load()) return KillResult::kUnkillable;
+  if (function != function_.load()) return KillResult::kOtherKind;
   kill_.store(true);
   return KillResult::kKilled;
 }
 
+std::string_view ScriptEngine::BusyError() const {
+  return function_.load()
+             ? "BUSY Redis is busy running a script. You can only call "
+               "FUNCTION KILL or SHUTDOWN NOSAVE."
+             : "BUSY Redis is busy running a script. You can only call "
+               "SCRIPT KILL or SHUTDOWN NOSAVE.";
+}
+
 void ScriptEngine::Close() {
+  functions_.reset();
   if (L_ != nullptr) lua_close(L_);
   L_ = nullptr;
 }
@@ -237,38 +256,62 @@ void ScriptEngine::Flush() {
     MutexLock l(&mu_);
     scripts_.clear();
   }
-  Close();
-  Open();
+  lua_newtable(L_);
+  lua_setfield(L_, LUA_REGISTRYINDEX, kScriptsKey);
+  lua_gc(L_, LUA_GCCOLLECT, 0);
 }
 
-void ScriptEngine::SetGlobalArray(const char* name,
-                                  std::span<const std::string_view> values) {
-  lua_getfield(L_, LUA_REGISTRYINDEX, kGlobalsKey);
+void ScriptEngine::PushArray(std::span<const std::string_view> values) {
   lua_createtable(L_, static_cast<int>(values.size()), 0);
   for (size_t i = 0; i < values.size(); ++i) {
     lua_pushlstring(L_, values[i].data(), values[i].size());
     lua_rawseti(L_, -2, static_cast<int>(i + 1));
   }
-  lua_setfield(L_, -2, name);
-  lua_pop(L_, 1);
 }
 
 bool ScriptEngine::Run(const ScriptRun& run) {
   lua_settop(L_, 0);
   lua_getfield(L_, LUA_REGISTRYINDEX, kErrorHandlerKey);
   lua_getfield(L_, LUA_REGISTRYINDEX, kScriptsKey);
-  lua_getfield(L_, -1, LowerSha(run.sha).c_str());
+  lua_getfield(L_, -1, LowerSha(run.name).c_str());
   lua_remove(L_, -2);
-  SetGlobalArray("KEYS", run.keys);
-  SetGlobalArray("ARGV", run.args);
+  // KEYS and ARGV are globals for the script's run only: functions (which
+  // get them as arguments) never see a script's.
+  lua_getfield(L_, LUA_REGISTRYINDEX, kGlobalsKey);
+  PushArray(run.keys);
+  lua_setfield(L_, -2, "KEYS");
+  PushArray(run.args);
+  lua_setfield(L_, -2, "ARGV");
+  lua_pop(L_, 1);
+  bool done = Execute(run, 0, /*function=*/false);
+  lua_getfield(L_, LUA_REGISTRYINDEX, kGlobalsKey);
+  lua_pushnil(L_);
+  lua_setfield(L_, -2, "KEYS");
+  lua_pushnil(L_);
+  lua_setfield(L_, -2, "ARGV");
+  lua_settop(L_, 0);
+  return done;
+}
+
+bool ScriptEngine::RunFunction(const ScriptRun& run) {
+  lua_settop(L_, 0);
+  lua_getfield(L_, LUA_REGISTRYINDEX, kErrorHandlerKey);
+  functions_->PushCallback(run.name);
+  PushArray(run.keys);
+  PushArray(run.args);
+  return Execute(run, 2, /*function=*/true);
+}
+
+bool ScriptEngine::Execute(const ScriptRun& run, int nargs, bool function) {
   current_ = &run;
+  function_.store(function);
   resp_ = 2;
   started_ms_ = SteadyMs();
   stopped_by_shutdown_ = false;
   wrote_.store(false);
   kill_.store(false);
   running_.store(true);
-  int rc = lua_pcall(L_, 0, 1, 1);
+  int rc = lua_pcall(L_, nargs, 1, 1);
   running_.store(false);
   busy_.store(false, std::memory_order_release);
   current_ = nullptr;
@@ -294,7 +337,7 @@ bool ScriptEngine::Run(const ScriptRun& run) {
 void ScriptEngine::WriteError(const ScriptRun& run) {
   if (!lua_istable(L_, -1)) {
     const char* msg = lua_tostring(L_, -1);
-    run.ctx.out.Error("ERR Error running script " + std::string(run.sha) +
+    run.ctx.out.Error("ERR Error running script " + std::string(run.name) +
                       ", " +
                       std::string(msg != nullptr ? msg : "execution failure")
                           .substr(0, 100));
@@ -308,7 +351,7 @@ void ScriptEngine::WriteError(const ScriptRun& run) {
   const char* line = lua_tostring(L_, -1);
   std::string text = err != nullptr ? err : "ERR unknown error";
   if (source != nullptr && line != nullptr) {
-    text += " script: " + std::string(run.sha) + ", on " + source + ":" +
+    text += " script: " + std::string(run.name) + ", on " + source + ":" +
             line + ".";
   }
   run.ctx.out.Error(text);

@@ -43,11 +43,11 @@ void Unwrap(lua_State* L, int index) {
 // position, as Redis's VM check does.
 int RefuseWrite(lua_State* L) { return luaL_error(L, "%s", kReadonly); }
 
-// __index of the globals: absent names are an error.
-int GlobalIndex(lua_State* L) {
-  lua_getfield(L, LUA_REGISTRYINDEX, kGlobalsKey);
+// __index of the globals (and of a function library's load-time API):
+// reads the backing table (upvalue 1); absent names are an error.
+int StrictIndex(lua_State* L) {
   lua_pushvalue(L, 2);
-  lua_rawget(L, -2);
+  lua_rawget(L, lua_upvalueindex(1));
   if (!lua_isnil(L, -1)) return 1;
   return luaL_error(L,
                     "Script attempted to access nonexistent global variable "
@@ -92,23 +92,27 @@ void WrapGlobal(lua_State* L, const char* name, lua_CFunction wrapper) {
   lua_setglobal(L, name);
 }
 
-// Pushes a read-only proxy of the table at `index`; `index_fn` (or, when
-// null, the table itself) answers reads.
-void PushProxy(lua_State* L, int index, lua_CFunction index_fn) {
-  index = index < 0 ? lua_gettop(L) + index + 1 : index;
-  lua_newtable(L);  // the proxy
-  lua_newtable(L);  // its metatable
-  if (index_fn != nullptr) {
-    lua_pushcfunction(L, index_fn);
-  } else {
-    lua_pushvalue(L, index);
-  }
+// Stack: ..., table, reads. Makes `table` read-only with `reads` as its
+// __index, and pops `reads`.
+void MakeReadOnly(lua_State* L) {
+  lua_newtable(L);
+  lua_insert(L, -2);
   lua_setfield(L, -2, "__index");
   lua_pushcfunction(L, RefuseWrite);
   lua_setfield(L, -2, "__newindex");
   lua_pushboolean(L, 0);
   lua_setfield(L, -2, "__metatable");
   lua_setmetatable(L, -2);
+}
+
+// Pushes a read-only proxy of the table at `index`: reads of absent keys
+// are nil, or an error when `strict`.
+void PushProxy(lua_State* L, int index, bool strict) {
+  index = index < 0 ? lua_gettop(L) + index + 1 : index;
+  lua_newtable(L);  // the proxy
+  lua_pushvalue(L, index);
+  if (strict) lua_pushcclosure(L, StrictIndex, 1);
+  MakeReadOnly(L);
   lua_getfield(L, LUA_REGISTRYINDEX, kProxiesKey);
   lua_pushvalue(L, -2);
   lua_pushvalue(L, index);
@@ -189,7 +193,7 @@ void ProtectEverything(lua_State* L) {
       lua_pop(L, 1);
       continue;
     }
-    PushProxy(L, -1, nullptr);
+    PushProxy(L, -1, false);
     lua_setglobal(L, lib);
     lua_pop(L, 1);
   }
@@ -205,17 +209,29 @@ void ProtectEverything(lua_State* L) {
   lua_pushvalue(L, LUA_GLOBALSINDEX);
   lua_pushvalue(L, -1);
   lua_setfield(L, LUA_REGISTRYINDEX, kGlobalsKey);
-  PushProxy(L, -1, GlobalIndex);
+  PushProxy(L, -1, true);
   lua_pushvalue(L, -1);
   lua_setfield(L, -3, "_G");
   lua_replace(L, LUA_GLOBALSINDEX);
   lua_settop(L, 0);
 }
 
+// Wraps the library API table `redis` (at the top) as Redis's load-time
+// globals: {redis = <strict read-only redis>}, strict and read-only too.
+void InstallLibraryApi(lua_State* L) {
+  const int api = lua_gettop(L);
+  lua_newtable(L);  // the load-time globals' backing table
+  PushProxy(L, api, true);
+  lua_setfield(L, -2, "redis");
+  lua_setfield(L, LUA_REGISTRYINDEX, kLibraryApiKey);
+  lua_settop(L, api - 1);
+}
+
 }  // namespace
 
 lua_State* NewSandboxedState(
-    const std::function<void(lua_State*)>& register_api) {
+    const std::function<void(lua_State*)>& register_api,
+    const std::function<void(lua_State*)>& push_library_api) {
   lua_State* L = luaL_newstate();
   if (L == nullptr) return nullptr;
   OpenLibraries(L);
@@ -224,7 +240,22 @@ lua_State* NewSandboxedState(
   lua_setglobal(L, LUA_DBLIBNAME);
   register_api(L);
   ProtectEverything(L);
+  push_library_api(L);
+  InstallLibraryApi(L);
   return L;
+}
+
+void PushLibraryEnvironment(lua_State* L) {
+  lua_newtable(L);
+  lua_getfield(L, LUA_REGISTRYINDEX, kLibraryApiKey);
+  lua_pushcclosure(L, StrictIndex, 1);
+  MakeReadOnly(L);
+}
+
+void SwitchToRuntimeEnvironment(lua_State* L, int env) {
+  // The globals proxy's metatable: the same reads and refusals as scripts.
+  lua_getmetatable(L, LUA_GLOBALSINDEX);
+  lua_setmetatable(L, env);
 }
 
 }  // namespace daxkv::kv

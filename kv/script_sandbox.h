@@ -29,11 +29,24 @@ inline constexpr char kErrorHandlerKey[] = "__redis__err__handler";
 // Registry key of the writable table behind the read-only globals (where
 // KEYS and ARGV are set before each run).
 inline constexpr char kGlobalsKey[] = "__daxkv_globals";
+// Registry key of the backing table of a function library's load-time
+// globals (only a `redis` with register_function, log and the constants).
+inline constexpr char kLibraryApiKey[] = "__daxkv_library_api";
 
 // A new sandboxed state. `register_api` runs once the libraries are open
 // and before the globals become read-only; it defines the `redis` table.
-// Returns null when Lua cannot allocate the state.
-lua_State* NewSandboxedState(const std::function<void(lua_State*)>& register_api);
+// `push_library_api` pushes the `redis` table FUNCTION LOAD's library code
+// sees. Returns null when Lua cannot allocate the state.
+lua_State* NewSandboxedState(
+    const std::function<void(lua_State*)>& register_api,
+    const std::function<void(lua_State*)>& push_library_api);
+
+// Pushes a new environment for a function library's code while it loads:
+// read-only, only `redis` (the library API) in it, other names an error.
+void PushLibraryEnvironment(lua_State* L);
+// Turns the environment at `env` into the scripts' read-only globals (the
+// library's functions then run with what EVAL scripts see).
+void SwitchToRuntimeEnvironment(lua_State* L, int env);
 
 }  // namespace daxkv::kv
 

@@ -141,6 +141,56 @@ TEST_F(ScriptTest, ReadOnlyScripts) {
   EXPECT_EQ(Run("EXISTS a"), Int(0));
 }
 
+using FunctionTest = KvFixture;
+
+constexpr char kLibrary[] =
+    "#!lua name=counters\n"
+    "redis.register_function('add', function(keys, args)\n"
+    "  local v = redis.call('incrby', keys[1], args[1])\n"
+    "  redis.call('set', keys[2], v)\n"
+    "  return v\n"
+    "end)\n"
+    "redis.register_function{function_name='peek', flags={'no-writes'},\n"
+    "  callback=function(keys) return redis.call('get', keys[1]) end}";
+
+TEST_F(FunctionTest, LoadCallAndWritesSurviveARestart) {
+  EXPECT_EQ(RunArgs({"FUNCTION", "LOAD", kLibrary}), Bulk("counters"));
+  EXPECT_EQ(RunArgs({"FCALL", "add", "2", "n", "copy", "5"}), Int(5));
+  EXPECT_EQ(RunArgs({"FCALL", "add", "2", "n", "copy", "2"}), Int(7));
+  EXPECT_EQ(RunArgs({"FCALL_RO", "peek", "1", "copy"}), Bulk("7"));
+  EXPECT_EQ(RunArgs({"FCALL_RO", "add", "2", "n", "copy", "1"}),
+            "-ERR Can not execute a script with write flag using *_ro "
+            "command.\r\n");
+  Reopen();
+  EXPECT_EQ(Run("MGET n copy"), "*2\r\n" + Bulk("7") + Bulk("7"));
+}
+
+TEST_F(FunctionTest, DumpFlushRestore) {
+  EXPECT_EQ(RunArgs({"FUNCTION", "LOAD", kLibrary}), Bulk("counters"));
+  std::string dump = Run("FUNCTION DUMP");
+  ASSERT_EQ(dump[0], '$');
+  std::string payload = dump.substr(dump.find("\r\n") + 2);
+  payload.resize(payload.size() - 2);
+  EXPECT_EQ(Run("FUNCTION FLUSH"), kOk);
+  EXPECT_EQ(Run("FCALL peek 1 x"), "-ERR Function not found\r\n");
+  EXPECT_EQ(RunArgs({"FUNCTION", "RESTORE", payload}), kOk);
+  EXPECT_EQ(RunArgs({"FUNCTION", "RESTORE", payload}),
+            "-ERR Library counters already exists\r\n");
+  payload.back() ^= 1;
+  EXPECT_EQ(RunArgs({"FUNCTION", "RESTORE", payload, "REPLACE"}),
+            "-ERR DUMP payload version or checksum are wrong\r\n");
+  EXPECT_EQ(Run("SET x 1"), kOk);
+  EXPECT_EQ(Run("FCALL peek 1 x"), Bulk("1"));
+}
+
+TEST_F(FunctionTest, InsideMultiTheFunctionJoinsExec) {
+  EXPECT_EQ(RunArgs({"FUNCTION", "LOAD", kLibrary}), Bulk("counters"));
+  EXPECT_EQ(Run("MULTI"), kOk);
+  EXPECT_EQ(Run("FCALL add 2 n copy 3"), "+QUEUED\r\n");
+  EXPECT_EQ(Run("FCALL_RO peek 1 copy"), "+QUEUED\r\n");
+  EXPECT_EQ(Run("EXEC"), "*2\r\n:3\r\n" + Bulk("3"));
+}
+
 class ScriptPersistenceErrorTest : public ForwardedKvFixture {};
 
 TEST_F(ScriptPersistenceErrorTest, WritesRefusedReadsServed) {
@@ -160,6 +210,9 @@ TEST_F(ScriptPersistenceErrorTest, WritesRefusedReadsServed) {
             Bulk("v"));
   EXPECT_EQ(RunArgs({"EVAL", "return redis.call('get', 'k')", "0"}),
             Bulk("v"));
+  EXPECT_EQ(RunArgs({"FUNCTION", "LOAD", kLibrary}), Bulk("counters"));
+  EXPECT_EQ(Run("FCALL add 2 k x 1").substr(0, 8), "-MISCONF");
+  EXPECT_EQ(Run("FCALL_RO peek 1 k"), Bulk("v"));
   fwd_->SetBackgroundError(OkStatus());
 }
 

@@ -13,6 +13,7 @@ from harness import ConnectionClosed, RespError, ServerTestCase, is_daxkv
 
 BUSY = ("BUSY Redis is busy running a script. You can only call SCRIPT KILL "
         "or SHUTDOWN NOSAVE.")
+BUSY_FUNCTION = BUSY.replace("SCRIPT KILL", "FUNCTION KILL")
 
 # Scripts whose replies (values and error texts, the SHA-1 in the error
 # suffix included) must be identical on both servers.
@@ -242,6 +243,166 @@ class ScriptingDifferentialTest(PeerTestCase):
         self.both("EXISTS", "k")
 
 
+LIB = ("#!lua name=mylib\nredis.register_function('myfunc', "
+       "function(keys, args) return {keys[1], args[1]} end)")
+
+LIBRARY_ERRORS = [
+    "return 1", "#!lua\nreturn 1", "#!lua name=x\nreturn 1",
+    "#!lua name=x\nx x", "#!lua name=x\nredis.call('ping')",
+    "#!lua name=x\nredis.register_function('myfunc', function() return 1 end)",
+    "#!lua name=x\nredis.register_function('f-1', function() return 1 end)",
+    "#!lua name=x\nredis.register_function('f 1', function() return 1 end)",
+    "#!lua name=x\nredis.register_function('f1')",
+    "#!lua name=y\nredis.register_function{function_name='f3', "
+    "callback=function() return 1 end, flags={'bogus'}}",
+    "#!lua name=z\nx = 5", "#!lua name=s\nreturn type(redis.setresp)",
+    "#!lua name=s3 flags=no-writes\nredis.register_function('fs3', "
+    "function() return 1 end)",
+    "#!lua name=s3 foo=bar\nredis.register_function('fs3', "
+    "function() return 1 end)",
+    "#!lua name=s4\n", "#!lua name=s4 name=s5\nredis.register_function("
+    "'fs4', function() return 1 end)",
+    "#!lua name=a-b\nredis.register_function('fs5', function() return 1 end)",
+    "#!lua name=\nredis.register_function('fs5', function() return 1 end)",
+    "#!python name=p\nredis.register_function('fp', function() return 1 end)",
+    "#!lua name=d\nredis.register_function('fd', function() return 1 end) "
+    "redis.register_function('fd', function() return 2 end)",
+    "#!lua name=inf\nwhile true do end",
+]
+
+FUNCTIONS = [
+    ("w", "function(k, a) error('boom') end"),
+    ("v", "function(k, a) return redis.call('nosuch') end"),
+    ("u", "function(k, a) x = 1 end"),
+    ("t", "function(k, a) return type(redis.setresp)..type(redis.call).."
+          "type(redis.register_function) end"),
+    ("kk", "function(k, a) return KEYS end"),
+    ("n", "function(k, a) return {#k, #a, k[1], a[2]} end"),
+    ("inc", "function(k, a) return redis.call('incrby', k[1], a[1]) end"),
+]
+
+
+class FunctionDifferentialTest(PeerTestCase):
+    def setUp(self):
+        super().setUp()
+        self.both("FUNCTION", "FLUSH")
+
+    def test_load_and_call(self):
+        self.both("FUNCTION", "LOAD", LIB)
+        self.both("FUNCTION", "LOAD", LIB)
+        self.both("FUNCTION", "LOAD", "REPLACE", LIB)
+        self.both("FUNCTION", "LOAD", "BOGUS", LIB)
+        self.both("FCALL", "myfunc", 1, "k", "a")
+        self.both("FCALL", "nofunc", 0)
+        self.both("FCALL", "nofunc", "x")
+        self.both("FCALL_RO", "myfunc", 1, "k", "a")
+        for numkeys in (-1, "x", 3):
+            self.both("FCALL", "myfunc", numkeys, "a")
+        self.both("FCALL")
+        self.both("FUNCTION", "LIST")
+        self.both("FUNCTION", "LIST", "WITHCODE")
+        self.both("FUNCTION", "LIST", "LIBRARYNAME", "my*")
+        self.both("FUNCTION", "LIST", "LIBRARYNAME", "x*")
+        self.both("FUNCTION", "LIST", "WITHCODE", "LIBRARYNAME", "mylib")
+        self.both("FUNCTION", "LIST", "LIBRARYNAME")
+        self.both("FUNCTION", "LIST", "bogus")
+        self.both("FUNCTION", "STATS")
+        self.both("FUNCTION", "DELETE", "nolib")
+        self.both("FUNCTION", "DELETE", "mylib")
+        self.both("FCALL", "myfunc", 0)
+        self.both("FUNCTION", "STATS")
+
+    def test_library_errors(self):
+        self.both("FUNCTION", "LOAD", LIB)
+        for code in LIBRARY_ERRORS:
+            with self.subTest(code=code):
+                self.both("FUNCTION", "LOAD", code)
+        self.both("FUNCTION", "LIST")
+
+    def test_functions_run_like_scripts(self):
+        for name, body in FUNCTIONS:
+            code = ("#!lua name=l%s\nredis.register_function('f%s', %s)"
+                    % (name, name, body))
+            self.both("FUNCTION", "LOAD", code)
+            with self.subTest(function=name):
+                self.both("FCALL", "f" + name, 2, "k1", "k2", "a1", "a2")
+        self.both("FCALL", "finc", 1, "counter", 5)
+        self.both("FCALL_RO", "finc", 1, "counter", 5)
+        self.both("GET", "counter")
+
+    def test_named_arguments_and_flags(self):
+        self.both("FUNCTION", "LOAD",
+                  "#!lua name=x\nredis.register_function{function_name='f2', "
+                  "callback=function() return 2 end, flags={'no-writes'}, "
+                  "description='desc'}")
+        self.both("FUNCTION", "LOAD",
+                  "#!lua name=y\nredis.register_function{function_name='f3', "
+                  "callback=function() return redis.call('set','a','b') end, "
+                  "flags={'no-writes', 'allow-stale'}}")
+        self.both("FCALL", "f3", 0)
+        self.both("FCALL", "f2", 0)
+        self.both("FCALL_RO", "f2", 0)
+        self.both("FUNCTION", "LIST", "LIBRARYNAME", "x")
+        self.both("FUNCTION", "LIST", "LIBRARYNAME", "y")
+        self.both("EXISTS", "a")
+
+    def test_resp3_list(self):
+        self.assertIsInstance(self.c.cmd("HELLO", "3"), dict)
+        self.assertIsInstance(self.ref.cmd("HELLO", "3"), dict)
+        self.both("FUNCTION", "LOAD",
+                  "#!lua name=x\nredis.register_function{function_name='f2', "
+                  "callback=function() return 2 end, flags={'no-writes'}}")
+        self.both("FUNCTION", "LIST")
+        self.both("FUNCTION", "STATS")
+
+    def test_dump_restore_across_servers(self):
+        self.both("FUNCTION", "LOAD", LIB)
+        self.both("FUNCTION", "LOAD",
+                  "#!lua name=other\nredis.register_function('o', "
+                  "function() return 'o' end)")
+        for src, dst in ((self.c, self.ref), (self.ref, self.c)):
+            payload = src.cmd("FUNCTION", "DUMP")
+            dst.cmd("FUNCTION", "FLUSH")
+            self.assertEqual(dst.cmd("FUNCTION", "RESTORE", payload), "OK")
+            self.assertEqual(dst.cmd("FCALL", "o", 0), b"o")
+            self.assertEqual(dst.cmd("FCALL", "myfunc", 1, "k", "v"),
+                             [b"k", b"v"])
+        # One library: which of several collides first is Redis's hash order.
+        self.both("FUNCTION", "DELETE", "other")
+        payload = self.ref.cmd("FUNCTION", "DUMP")
+        self.both("FUNCTION", "RESTORE", payload)
+        self.both("FUNCTION", "RESTORE", payload, "APPEND")
+        self.both("FUNCTION", "RESTORE", payload, "bogus")
+        self.both("FUNCTION", "RESTORE", payload, "REPLACE")
+        self.both("FUNCTION", "RESTORE", payload, "FLUSH")
+        self.both("FUNCTION", "RESTORE", "garbage")
+        self.both("FUNCTION", "RESTORE", payload[:-1] + b"x")
+        self.both("FUNCTION", "FLUSH")
+        self.both("FUNCTION", "LOAD",
+                  "#!lua name=clash\nredis.register_function('myfunc', "
+                  "function() return 1 end)")
+        self.both("FUNCTION", "RESTORE", payload)
+        self.both("FUNCTION", "RESTORE", payload, "REPLACE")
+        self.both("FUNCTION", "LIST", "LIBRARYNAME", "mylib")
+        self.both("FCALL", "myfunc", 0)
+
+    def test_admin_errors(self):
+        for cmd in (("FUNCTION", "HELP"), ("FUNCTION", "nope"),
+                    ("FUNCTION", "FLUSH", "bogus"), ("FUNCTION", "FLUSH", "ASYNC"),
+                    ("FUNCTION", "FLUSH", "SYNC"), ("FUNCTION", "KILL"),
+                    ("FUNCTION", "KILL", "x"), ("FUNCTION", "DUMP", "x"),
+                    ("FUNCTION", "STATS", "x"), ("FUNCTION", "DELETE"),
+                    ("FUNCTION", "LOAD"), ("FUNCTION",)):
+            with self.subTest(cmd=cmd):
+                self.both(*cmd)
+
+    def test_script_flush_keeps_functions(self):
+        self.both("FUNCTION", "LOAD", LIB)
+        self.both("SCRIPT", "FLUSH")
+        self.both("FLUSHALL")
+        self.both("FCALL", "myfunc", 1, "k", "a")
+
+
 class ScriptingClientsTest(ServerTestCase):
     """What client libraries build on EVALSHA."""
 
@@ -358,12 +519,12 @@ class BusyScriptTest(ServerTestCase):
     the script runs is served by another I/O thread (the script's own is
     inside Lua and accepts nothing)."""
 
-    def start_busy_script(self, body):
+    def start_busy_script(self, body, command=None, busy=BUSY):
         self.assertEqual(self.c.cmd("CONFIG", "SET", "busy-reply-threshold",
                                     "100"), "OK")
         runner = self.server.client()
         self.addCleanup(runner.close)
-        runner.send("EVAL", body, 0)
+        runner.send(*(command or ("EVAL", body, 0)))
         # A connection made before the script is busy may wait behind it
         # (on daxkv it may belong to the script's own I/O thread): give up on
         # it after a second and try a new one.
@@ -380,7 +541,7 @@ class BusyScriptTest(ServerTestCase):
             if reply != "PONG":
                 break
         other.sock.settimeout(60)
-        self.assertErr(reply, BUSY)
+        self.assertErr(reply, busy)
         return runner, other
 
     def wait_not_busy(self):
@@ -400,6 +561,7 @@ class BusyScriptTest(ServerTestCase):
         self.assertErr(other.cmd("GET", "x"), BUSY)
         self.assertErr(other.cmd("EVAL", "return 1", 0), BUSY)
         self.assertErr(other.cmd("SHUTDOWN"), BUSY)
+        self.assertErr(other.cmd("FUNCTION", "KILL"), BUSY)
         self.assertEqual(other.cmd("SCRIPT", "KILL"), "OK")
         reply = runner.read()
         self.assertIsInstance(reply, RespError)
@@ -409,6 +571,25 @@ class BusyScriptTest(ServerTestCase):
         self.wait_not_busy()
         self.assertEqual(runner.cmd("PING"), "PONG")
         self.assertEqual(other.cmd("SET", "x", "1"), "OK")
+
+    def test_function_kill(self):
+        self.assertEqual(self.c.cmd("FUNCTION", "FLUSH"), "OK")
+        self.assertEqual(self.c.cmd(
+            "FUNCTION", "LOAD", "#!lua name=spin\n"
+            "redis.register_function('spin', function()\n"
+            "  local i = 0 while true do i = i + 1 end\nend)"), b"spin")
+        runner, other = self.start_busy_script(
+            None, ("FCALL", "spin", 0), busy=BUSY_FUNCTION)
+        self.assertErr(other.cmd("GET", "x"), BUSY_FUNCTION)
+        self.assertErr(other.cmd("SCRIPT", "KILL"), BUSY_FUNCTION)
+        self.assertEqual(other.cmd("FUNCTION", "KILL"), "OK")
+        reply = runner.read()
+        self.assertIsInstance(reply, RespError)
+        self.assertRegex(reply.text,
+                         r"^ERR Script killed by user with \S+ KILL\.\.\. "
+                         r"script: spin, on @user_function:3\.$")
+        self.wait_not_busy()
+        self.assertEqual(self.c.cmd("FUNCTION", "FLUSH"), "OK")
 
     def test_unkillable_script_and_shutdown_nosave(self):
         self.assertEqual(self.c.cmd("SET", "before", "1"), "OK")
