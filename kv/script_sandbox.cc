@@ -2,6 +2,8 @@
 
 #include <lua.hpp>
 
+#include "kv/script_cmsgpack.h"
+
 extern "C" {
 #include <lua-bitop.h>
 #include <lua-cjson.h>
@@ -162,6 +164,7 @@ void OpenLibraries(lua_State* L) {
   OpenLibrary(L, LUA_DBLIBNAME, luaopen_debug);
   OpenLibrary(L, "cjson", luaopen_cjson);
   OpenLibrary(L, "bit", luaopen_bit);
+  OpenLibrary(L, "cmsgpack", OpenCmsgpack);
   for (const char* name :
        {"dofile", "loadfile", "print", "getfenv", "setfenv", "newproxy"}) {
     lua_pushnil(L);
@@ -187,7 +190,7 @@ void ProtectEverything(lua_State* L) {
   lua_setglobal(L, "pairs");
 
   for (const char* lib : {"string", "table", "math", "cjson", "bit",
-                          "coroutine", "redis"}) {
+                          "cmsgpack", "coroutine", "redis"}) {
     lua_getglobal(L, lib);
     if (!lua_istable(L, -1)) {
       lua_pop(L, 1);

@@ -92,6 +92,7 @@ SANDBOX = [
     "local t = {} for k in pairs(redis) do t[#t+1] = k end table.sort(t) "
     "return t",
     "return ('abc'):upper()", "return string.format('%05.1f', 3.14159)",
+    "return type(cmsgpack)",
     "return cjson.encode({1,2})", "return cjson.decode('[1,2,3]')[3]",
     "return cjson.encode({a=1})", "return bit.band(0xff, 0x0f)",
     "return bit.tohex(65535)", "return tostring(1/0)",
@@ -137,6 +138,9 @@ class ScriptingDifferentialTest(PeerTestCase):
 
     def test_sandbox(self):
         self.run_all(SANDBOX)
+
+    def test_cmsgpack(self):
+        self.run_all(CMSGPACK)
 
     def test_errors(self):
         self.run_all(ERRORS)
@@ -270,6 +274,37 @@ def random_lua_value(rng, depth=0):
     if kind == 8:
         return "{double=%r}" % rng.uniform(-100, 100)
     return "{map={k=%s}}" % random_lua_value(rng, depth + 1)
+
+
+CMSGPACK = [
+    "return cmsgpack.pack(1, -1, 1.5, 0.1, 'ab', {1,2}, {a=1}, true, nil, "
+    "300, -300, 70000, 2^40, -2^40, -33, -129, -40000, 2^32, 1/0, -1/0)",
+    "return cmsgpack.pack(string.rep('x', 31), string.rep('y', 32), "
+    "string.rep('z', 300), string.rep('w', 70000))",
+    "local t = {} for i = 1, 20 do t[i] = i end return cmsgpack.pack(t)",
+    "local t = {} for i = 1, 70000 do t[i] = 0 end "
+    "return #cmsgpack.pack(t)",
+    "local t = {} for i = 1, 20 do t['k' .. i] = i end "
+    "return #cmsgpack.pack(t)",
+    "return cmsgpack.pack({}, {[1]=1, [3]=3}, {[0]=1}, {[1.5]=2})",
+    "local t = {} local c = t for i = 1, 20 do c[1] = {} c = c[1] end "
+    "return cmsgpack.pack(t)",
+    "return cmsgpack.pack()",
+    "return cjson.encode({cmsgpack.unpack(cmsgpack.pack(1, 'x', "
+    "{1, {a=2}}, 1.5, -7, 2^40, true, false))})",
+    "return {cmsgpack.unpack_one(cmsgpack.pack(1, 2, 3))}",
+    "return {cmsgpack.unpack_one(cmsgpack.pack(1, 2, 3), 1)}",
+    "return {cmsgpack.unpack_one(cmsgpack.pack(1, 2, 3), 2)}",
+    "return {cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3), 2)}",
+    "return {cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3), 2, 1)}",
+    "return {cmsgpack.unpack_one(cmsgpack.pack(1), 5)}",
+    "return {cmsgpack.unpack_limit('x', -1)}",
+    "return cmsgpack.unpack('\\220')", "return cmsgpack.unpack('\\193')",
+    "return cmsgpack.unpack('\\217\\5ab')",
+    "return {cmsgpack.unpack('\\196\\2ab\\192\\195')}",
+    "return cmsgpack.unpack()", "return type(cmsgpack.pack)",
+    "cmsgpack.x = 1",
+]
 
 
 class ScriptingRandomTest(PeerTestCase):
