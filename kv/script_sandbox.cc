@@ -3,6 +3,7 @@
 #include <lua.hpp>
 
 #include "kv/script_cmsgpack.h"
+#include "kv/script_struct.h"
 
 extern "C" {
 #include <lua-bitop.h>
@@ -165,6 +166,7 @@ void OpenLibraries(lua_State* L) {
   OpenLibrary(L, "cjson", luaopen_cjson);
   OpenLibrary(L, "bit", luaopen_bit);
   OpenLibrary(L, "cmsgpack", OpenCmsgpack);
+  OpenLibrary(L, "struct", OpenStruct);
   for (const char* name :
        {"dofile", "loadfile", "print", "getfenv", "setfenv", "newproxy"}) {
     lua_pushnil(L);
@@ -190,7 +192,7 @@ void ProtectEverything(lua_State* L) {
   lua_setglobal(L, "pairs");
 
   for (const char* lib : {"string", "table", "math", "cjson", "bit",
-                          "cmsgpack", "coroutine", "redis"}) {
+                          "cmsgpack", "struct", "coroutine", "redis"}) {
     lua_getglobal(L, lib);
     if (!lua_istable(L, -1)) {
       lua_pop(L, 1);

@@ -1,8 +1,8 @@
 // The Lua 5.1 state scripts run in, sandboxed as Redis 7.0's:
 // - libraries: base (without dofile, loadfile, print, getfenv, setfenv,
 //   newproxy), coroutine, table, string, math, cjson and bit (Debian's
-//   lua-cjson and lua-bitop), cmsgpack (kv/script_cmsgpack.h); no os, io,
-//   package or debug;
+//   lua-cjson and lua-bitop), cmsgpack and struct (kv/script_cmsgpack.h,
+//   kv/script_struct.h); no os, io, package or debug;
 // - every global and every library table is read-only: assigning a global
 //   fails with "Attempt to modify a readonly table", reading an absent one
 //   with "Script attempted to access nonexistent global variable 'x'".

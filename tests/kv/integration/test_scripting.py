@@ -92,7 +92,7 @@ SANDBOX = [
     "local t = {} for k in pairs(redis) do t[#t+1] = k end table.sort(t) "
     "return t",
     "return ('abc'):upper()", "return string.format('%05.1f', 3.14159)",
-    "return type(cmsgpack)",
+    "return type(cmsgpack)", "return type(struct)",
     "return cjson.encode({1,2})", "return cjson.decode('[1,2,3]')[3]",
     "return cjson.encode({a=1})", "return bit.band(0xff, 0x0f)",
     "return bit.tohex(65535)", "return tostring(1/0)",
@@ -141,6 +141,9 @@ class ScriptingDifferentialTest(PeerTestCase):
 
     def test_cmsgpack(self):
         self.run_all(CMSGPACK)
+
+    def test_struct(self):
+        self.run_all(STRUCT)
 
     def test_errors(self):
         self.run_all(ERRORS)
@@ -304,6 +307,35 @@ CMSGPACK = [
     "return {cmsgpack.unpack('\\196\\2ab\\192\\195')}",
     "return cmsgpack.unpack()", "return type(cmsgpack.pack)",
     "cmsgpack.x = 1",
+]
+
+
+STRUCT = [
+    "return struct.pack('>i', 1)", "return struct.pack('<i', -2)",
+    "return struct.pack('bBhHlLT', -1, 255, -300, 65535, -5, 7, 9)",
+    "return struct.pack('>I3', 70000)", "return struct.pack('<i16', -1)",
+    "return struct.pack('>d<f', 1.5, 0.1)", "return struct.pack('s', 'ab')",
+    "return struct.pack('c0', 'abc')", "return struct.pack('c2', 'abc')",
+    "return struct.pack('c5', 'abc')", "return struct.pack('!4bi', 1, 2)",
+    "return struct.pack('!bd', 1, 2)", "return struct.pack('!3b', 1)",
+    "return struct.pack('xbx', 7)", "return struct.pack('i33', 1)",
+    "return struct.pack('q', 1)", "return struct.pack('i', 'x')",
+    "return struct.pack('i')", "return struct.pack(' > i ', 5)",
+    "return {struct.unpack('>i', struct.pack('>i', -123456))}",
+    "return {struct.unpack('<hB', struct.pack('<hB', -2, 200))}",
+    "return {struct.unpack('>I3', '\\1\\2\\3')}",
+    "return {struct.unpack('bc0', struct.pack('bc0', 3, 'xyz'))}",
+    "return {struct.unpack('s', 'ab\\0cd')}",
+    "return {struct.unpack('s', 'abcd')}", "return {struct.unpack('i', 'ab')}",
+    "return {struct.unpack('c0', 'ab')}",
+    "return {struct.unpack('b', 'abc', 2)}",
+    "return {struct.unpack('b', 'abc', 0)}",
+    "return {struct.unpack('!4bi', struct.pack('!4bi', 1, 2))}",
+    "return {struct.unpack('>d', struct.pack('>d', 2.25))}",
+    "return {struct.unpack('i16', struct.pack('i16', -7))}",
+    "return struct.size('>i!4bd')", "return struct.size('s')",
+    "return struct.size('c0')", "return struct.size('c3')",
+    "return struct.size('z')", "struct.foo = 1",
 ]
 
 
