@@ -236,7 +236,7 @@ bool ScriptEngine::Load(std::string_view body, std::string* sha,
   size_t skip = 0;
   if (!ParseShebang(body, &flags, &skip, error)) return false;
   std::string_view code = body.substr(skip);
-  if (luaL_loadbuffer(L_, code.data(), code.size(), "@user_script") != 0) {
+  if (LoadTextChunk(L_, code.data(), code.size(), "@user_script") != 0) {
     *error = "ERR Error compiling script (new function): " +
              std::string(lua_tostring(L_, -1));
     lua_pop(L_, 1);

@@ -116,7 +116,7 @@ bool FunctionLibraries::Evaluate(std::string_view code, Loading* loading,
   lua_getfield(L_, LUA_REGISTRYINDEX, kErrorHandlerKey);  // base + 1
   PushLibraryEnvironment(L_);                               // base + 2
   std::string_view body = code.substr(skip);
-  if (luaL_loadbuffer(L_, body.data(), body.size(), "@user_function") != 0) {
+  if (LoadTextChunk(L_, body.data(), body.size(), "@user_function") != 0) {
     *error = "ERR Error compiling function: " + StringAt(L_, -1);
     lua_settop(L_, base);
     return false;

@@ -79,6 +79,48 @@ int SeeThroughProxy(lua_State* L) {
   return CallOriginal(L);
 }
 
+// loadstring(s [, chunkname]) in text mode only.
+int LoadString(lua_State* L) {
+  size_t len = 0;
+  const char* s = luaL_checklstring(L, 1, &len);
+  const char* name = luaL_optstring(L, 2, s);
+  if (LoadTextChunk(L, s, len, name) == 0) return 1;
+  lua_pushnil(L);
+  lua_insert(L, -2);
+  return 2;
+}
+
+// load(reader [, chunkname]): the reader's pieces, then as loadstring.
+constexpr char kLoad[] = R"(
+local loadstring, concat, type, error = ...
+return function(reader, name)
+  local parts = {}
+  while true do
+    local piece = reader()
+    if piece == nil or piece == '' then break end
+    if type(piece) ~= 'string' then
+      error('reader function must return a string')
+    end
+    parts[#parts + 1] = piece
+  end
+  return loadstring(concat(parts), name or '=(load)')
+end
+)";
+
+void InstallTextOnlyLoaders(lua_State* L) {
+  lua_pushcfunction(L, LoadString);
+  lua_setglobal(L, "loadstring");
+  luaL_loadbuffer(L, kLoad, sizeof(kLoad) - 1, "=load");
+  lua_getglobal(L, "loadstring");
+  lua_getglobal(L, "table");
+  lua_getfield(L, -1, "concat");
+  lua_remove(L, -2);
+  lua_getglobal(L, "type");
+  lua_getglobal(L, "error");
+  lua_call(L, 4, 1);
+  lua_setglobal(L, "load");
+}
+
 // pairs(t): the wrapped next, t, nil (so proxies iterate their backing).
 int Pairs(lua_State* L) {
   luaL_checktype(L, 1, LUA_TTABLE);
@@ -172,6 +214,7 @@ void OpenLibraries(lua_State* L) {
     lua_pushnil(L);
     lua_setglobal(L, name);
   }
+  InstallTextOnlyLoaders(L);
 }
 
 // Makes the library tables and then the globals read-only.
@@ -248,6 +291,22 @@ lua_State* NewSandboxedState(
   push_library_api(L);
   InstallLibraryApi(L);
   return L;
+}
+
+int LoadTextChunk(lua_State* L, const char* code, size_t len,
+                  const char* chunkname) {
+  if (len == 0 || code[0] != LUA_SIGNATURE[0]) {
+    return luaL_loadbuffer(L, code, len, chunkname);
+  }
+  // A leading space makes the lexer see the same bytes, on the same line.
+  lua_pushlstring(L, " ", 1);
+  lua_pushlstring(L, code, len);
+  lua_concat(L, 2);
+  size_t text_len = 0;
+  const char* text = lua_tolstring(L, -1, &text_len);
+  int rc = luaL_loadbuffer(L, text, text_len, chunkname);
+  lua_remove(L, -2);
+  return rc;
 }
 
 void PushLibraryEnvironment(lua_State* L) {

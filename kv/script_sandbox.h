@@ -42,6 +42,14 @@ lua_State* NewSandboxedState(
     const std::function<void(lua_State*)>& register_api,
     const std::function<void(lua_State*)>& push_library_api);
 
+// luaL_loadbuffer that never loads precompiled bytecode (which Lua 5.1
+// trusts blindly: crafted bytecode reads and writes memory outside the
+// sandbox, CVE-2015-4335). A chunk starting with the bytecode signature
+// is parsed as text instead, so it fails as in Redis, whose Lua is patched
+// the same way: "unexpected symbol near 'char(27)'".
+int LoadTextChunk(lua_State* L, const char* code, size_t len,
+                  const char* chunkname);
+
 // Pushes a new environment for a function library's code while it loads:
 // read-only, only `redis` (the library API) in it, other names an error.
 void PushLibraryEnvironment(lua_State* L);

@@ -86,6 +86,26 @@ TEST_F(ScriptTest, ErrorsCarryTheScriptAndLine) {
             "-ERR value is not an integer or out of range\r\n");
 }
 
+// Lua 5.1 runs precompiled bytecode unchecked (CVE-2015-4335): neither a
+// script body nor loadstring/load may load it.
+TEST_F(ScriptTest, BytecodeIsNeverLoaded) {
+  EXPECT_EQ(RunArgs({"EVAL",
+                     "local f = loadstring(string.dump(function() return 1 "
+                     "end)) return type(f)",
+                     "0"}),
+            Bulk("nil"));
+  EXPECT_EQ(RunArgs({"EVAL",
+                     "local n = 0 local f = load(function() n = n + 1 "
+                     "if n == 1 then return string.dump(function() end) end "
+                     "end) return type(f)",
+                     "0"}),
+            Bulk("nil"));
+  std::string body("\x1bLuaQ\0return 1", 15);
+  EXPECT_EQ(RunArgs({"EVAL", body, "0"}),
+            "-ERR Error compiling script (new function): user_script:1: "
+            "unexpected symbol near 'char(27)'\r\n");
+}
+
 TEST_F(ScriptTest, ScriptCache) {
   const std::string sha = Sha1Hex("return 7");
   EXPECT_EQ(RunArgs({"EVALSHA", sha, "0"}),

@@ -97,6 +97,19 @@ SANDBOX = [
     "return cjson.encode({a=1})", "return bit.band(0xff, 0x0f)",
     "return bit.tohex(65535)", "return tostring(1/0)",
     "local f = loadstring('return 41 + 1') return f()",
+    # Bytecode is parsed as text, never loaded (CVE-2015-4335).
+    "return loadstring(string.dump(function() return 1 end))",
+    "local f, e = loadstring(string.dump(function() return 1 end)) "
+    "return {tostring(f), tostring(e)}",
+    "local f, e = loadstring(string.dump(function() return 1 end), 'n') "
+    "return {tostring(f), tostring(e)}",
+    "local n = 0 local f, e = load(function() n = n + 1 if n == 1 then "
+    "return string.dump(function() return 1 end) end return nil end) "
+    "return {tostring(f), tostring(e)}",
+    "local f = load(function() return nil end) return type(f)",
+    "local parts = {'return ', '7'} local i = 0 "
+    "return load(function() i = i + 1 return parts[i] end)()",
+    "\x1bLuaQ\x00return 1",
     "local f = loadstring('y = 1') return pcall(f)",
     "return loadstring('x x')",
     "return pcall(function() error('inner') end)",
