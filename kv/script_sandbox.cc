@@ -3,6 +3,7 @@
 #include <lua.hpp>
 
 #include "kv/script_cmsgpack.h"
+#include "kv/script_hardening.h"
 #include "kv/script_struct.h"
 
 extern "C" {
@@ -215,6 +216,7 @@ void OpenLibraries(lua_State* L) {
     lua_setglobal(L, name);
   }
   InstallTextOnlyLoaders(L);
+  HardenModules(L);
 }
 
 // Makes the library tables and then the globals read-only.

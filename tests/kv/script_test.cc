@@ -106,6 +106,24 @@ TEST_F(ScriptTest, BytecodeIsNeverLoaded) {
             "unexpected symbol near 'char(27)'\r\n");
 }
 
+// Debian's lua-bitop and lua-cjson lack Redis's patches (the old code
+// crashes on the first, and overflows cjson's int-sized buffer past 2 GiB
+// on the second; here 10 references to one 20 MiB string must be refused
+// before cjson starts).
+TEST_F(ScriptTest, ModulesHardenedAsRedis) {
+  EXPECT_EQ(RunArgs({"EVAL", "return bit.tohex(65535, -2147483648)", "0"}),
+            Bulk("0000FFFF"));
+  std::string reply = RunArgs(
+      {"EVAL",
+       "local s = string.rep('a', 20 * 1024 * 1024) local t = {} "
+       "for i = 1, 10 do t[i] = s end return #cjson.encode(t)",
+       "0"});
+  EXPECT_EQ(reply.substr(0, 50),
+            "-ERR user_script:1: Cannot serialise: the encoding");
+  EXPECT_EQ(RunArgs({"EVAL", "return cjson.encode({1, 'x'})", "0"}),
+            Bulk("[1,\"x\"]"));
+}
+
 TEST_F(ScriptTest, ScriptCache) {
   const std::string sha = Sha1Hex("return 7");
   EXPECT_EQ(RunArgs({"EVALSHA", sha, "0"}),
