@@ -91,7 +91,7 @@ int Log(lua_State* L) {
   if (!lua_isnumber(L, 1)) {
     return RaiseError(L, "First argument must be a number (log level).");
   }
-  int level = static_cast<int>(lua_tonumber(L, 1));
+  int level = LuaNumberToInt(lua_tonumber(L, 1));
   if (level < kLogDebug || level > kLogWarning) {
     return RaiseError(L, "Invalid debug level.");
   }
@@ -103,7 +103,7 @@ int SetResp(lua_State* L) {
   if (lua_gettop(L) != 1) {
     return RaiseError(L, "redis.setresp() requires one argument.");
   }
-  int resp = static_cast<int>(lua_tonumber(L, -1));
+  int resp = LuaNumberToInt(lua_tonumber(L, -1));
   if (resp != 2 && resp != 3) {
     return RaiseError(L, "RESP version must be 2 or 3.");
   }
@@ -117,7 +117,7 @@ int SetRepl(lua_State* L) {
   if (lua_gettop(L) != 1) {
     return RaiseError(L, "redis.set_repl() requires one argument.");
   }
-  int flags = static_cast<int>(lua_tonumber(L, -1));
+  int flags = LuaNumberToInt(lua_tonumber(L, -1));
   if (flags < 0 || flags > 3) {
     return RaiseError(L,
                       "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, "

@@ -108,7 +108,7 @@ bool IsArray(lua_State* L, int t) {
   while (lua_next(L, t) != 0) {
     lua_pop(L, 1);
     lua_Number n = lua_tonumber(L, -1);
-    if (lua_type(L, -1) != LUA_TNUMBER || n <= 0 ||
+    if (lua_type(L, -1) != LUA_TNUMBER || n <= 0 || n > INT_MAX ||
         static_cast<lua_Number>(static_cast<int>(n)) != n) {
       lua_pop(L, 1);
       return false;
@@ -285,6 +285,10 @@ void DecodeFloat(lua_State* L, Cursor* c, int bytes) {
 
 // Pushes one value; on c->err nothing valid is left to use.
 void Decode(lua_State* L, Cursor* c) {
+  // unpack returns every top-level value: grow the stack as they come.
+  luaL_checkstack(L, 1,
+                  "too many return values at once; use unpack_one or "
+                  "unpack_limit instead.");
   if (!Need(c, 1)) return;
   const unsigned char b = c->p[0];
   switch (b) {

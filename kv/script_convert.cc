@@ -176,16 +176,6 @@ std::string_view ToView(lua_State* L, int index) {
   return {s, len};
 }
 
-// (long long)lua_tonumber as Redis does; out-of-range values become what
-// x86's conversion yields (INT64_MIN) instead of undefined behaviour.
-int64_t LuaNumberToInteger(lua_Number n) {
-  constexpr double kLimit = 9223372036854775808.0;
-  if (std::isnan(n) || n >= kLimit || n < -kLimit) {
-    return std::numeric_limits<int64_t>::min();
-  }
-  return static_cast<int64_t>(n);
-}
-
 // Pushes t[field] and returns its type (the caller pops it).
 int RawField(lua_State* L, int table, const char* field) {
   lua_pushstring(L, field);
@@ -306,6 +296,23 @@ void WriteTable(lua_State* L, int t, int script_resp, ReplyWriter& out) {
 }
 
 }  // namespace
+
+int64_t LuaNumberToInteger(double n) {
+  constexpr double kLimit = 9223372036854775808.0;
+  if (std::isnan(n) || n >= kLimit || n < -kLimit) {
+    return std::numeric_limits<int64_t>::min();
+  }
+  return static_cast<int64_t>(n);
+}
+
+int LuaNumberToInt(double n) {
+  int64_t v = LuaNumberToInteger(n);
+  if (v < std::numeric_limits<int>::min() ||
+      v > std::numeric_limits<int>::max()) {
+    return std::numeric_limits<int>::min();
+  }
+  return static_cast<int>(v);
+}
 
 bool PushReplyAsLua(lua_State* L, std::string_view reply) {
   if (reply.empty()) {

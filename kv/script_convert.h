@@ -17,6 +17,7 @@
 #ifndef DAXKV_KV_SCRIPT_CONVERT_H_
 #define DAXKV_KV_SCRIPT_CONVERT_H_
 
+#include <cstdint>
 #include <string_view>
 
 #include "kv/resp_writer.h"
@@ -34,6 +35,12 @@ bool PushReplyAsLua(lua_State* L, std::string_view reply);
 // script's protocol (redis.setresp), as in Redis: under RESP2 true is 1 and
 // false a null; under RESP3 they are booleans (0/1 to a RESP2 caller).
 void WriteLuaValue(lua_State* L, int index, int script_resp, ReplyWriter& out);
+
+// (long long)n as Redis's C code does it, defined for every double: NaN
+// and values out of range become what x86 yields, INT64_MIN.
+int64_t LuaNumberToInteger(double n);
+// (int)n the same way: INT_MIN when out of int's range.
+int LuaNumberToInt(double n);
 
 // Pushes Redis's error table for `text` (luaPushErrorBuff): "-CODE msg"
 // keeps its code, anything else gets "ERR "; CR/LF at the ends are trimmed.

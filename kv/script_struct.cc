@@ -7,8 +7,11 @@
 
 #include <cctype>
 #include <climits>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
+
+#include "kv/script_convert.h"
 
 namespace daxkv::kv {
 namespace {
@@ -91,8 +94,11 @@ void ControlOptions(lua_State* L, int opt, const char** fmt, Header* h) {
 
 void PutInteger(lua_State* L, luaL_Buffer* b, int arg, int endian, int size) {
   lua_Number n = luaL_checknumber(L, arg);
-  uint64_t value = n < 0 ? static_cast<uint64_t>(static_cast<int64_t>(n))
-                         : static_cast<uint64_t>(n);
+  // (unsigned)(long long)n for negatives, (unsigned)n otherwise, as
+  // lua_struct.c (x86's results where C leaves it undefined).
+  uint64_t value = n < 0 || n >= 18446744073709551616.0 || std::isnan(n)
+                       ? static_cast<uint64_t>(LuaNumberToInteger(n))
+                       : static_cast<uint64_t>(n);
   char buff[kMaxIntSize];
   for (int i = 0; i < size; ++i) {
     buff[endian == kLittle ? i : size - 1 - i] =
@@ -224,7 +230,7 @@ int UnpackValue(lua_State* L, int opt, const char* data, size_t ld,
         if (n == 0 || !lua_isnumber(L, -1)) {
           luaL_error(L, "format 'c0' needs a previous size");
         }
-        *size = static_cast<size_t>(lua_tonumber(L, -1));
+        *size = static_cast<size_t>(LuaNumberToInteger(lua_tonumber(L, -1)));
         lua_pop(L, 1);
         added = 0;
         CheckRoom(L, *size, ld, pos);

@@ -324,6 +324,7 @@ CMSGPACK = [
     "return cmsgpack.unpack('\\217\\5ab')",
     "return {cmsgpack.unpack('\\196\\2ab\\192\\195')}",
     "return cmsgpack.unpack()", "return type(cmsgpack.pack)",
+    "return select('#', cmsgpack.unpack(string.rep('\\1', 300)))",
     "cmsgpack.x = 1",
 ]
 
