@@ -87,7 +87,10 @@ void EvalGeneric(CommandContext& ctx, bool by_sha, bool ro_command) {
   std::string sha;
   ScriptFlags flags;
   if (by_sha) {
-    sha = ToLower(ctx.argv[1]);
+    sha = std::string(ctx.argv[1]);
+    for (char& c : sha) {
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    }
     if (!engine.Has(sha, &flags)) {
       ctx.out.Error(kNoScript);
       return;

@@ -30,7 +30,15 @@ int64_t SteadyMs() {
       .count();
 }
 
-std::string LowerSha(std::string_view sha) { return ToLower(sha); }
+// SHA-1s are cached in lower case; most arrive so (EVAL computes them,
+// clients send SCRIPT LOAD's answer back), and lowering costs a libc call
+// per character on every EVALSHA.
+std::string LowerSha(std::string_view sha) {
+  for (char c : sha) {
+    if (c >= 'A' && c <= 'Z') return ToLower(sha);
+  }
+  return std::string(sha);
+}
 
 bool ArityOk(const CommandSpec& spec, size_t argc) {
   int n = static_cast<int>(argc);
@@ -273,7 +281,7 @@ bool ScriptEngine::Run(const ScriptRun& run) {
   lua_settop(L_, 0);
   lua_getfield(L_, LUA_REGISTRYINDEX, kErrorHandlerKey);
   lua_getfield(L_, LUA_REGISTRYINDEX, kScriptsKey);
-  lua_getfield(L_, -1, LowerSha(run.name).c_str());
+  lua_getfield(L_, -1, std::string(run.name).c_str());  // lower case
   lua_remove(L_, -2);
   // KEYS and ARGV are globals for the script's run only: functions (which
   // get them as arguments) never see a script's.

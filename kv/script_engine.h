@@ -98,7 +98,8 @@ class ScriptEngine {
   bool Load(std::string_view body, std::string* sha, std::string* error);
   // Forgets every script (SCRIPT FLUSH); function libraries stay.
   void Flush();
-  // Runs the cached script run.sha and writes its reply to run.ctx.out.
+  // Runs the cached script run.name (its SHA-1 in lower case, as Has()
+  // and Load() take and give it) and writes its reply to run.ctx.out.
   // Returns false when the script was stopped by a shutdown: nothing may
   // be replied, and its writes must be discarded. REQUIRES: Has(run.sha).
   [[nodiscard]] bool Run(const ScriptRun& run);
