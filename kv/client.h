@@ -77,7 +77,7 @@ struct Client {
   // The I/O thread's shared hold on the server's exec lock during a round
   // (null outside the server, e.g. in tests). EXEC trades it for an
   // exclusive hold.
-  std::shared_lock<std::shared_mutex>* round_lock = nullptr;
+  std::shared_lock<std::shared_timed_mutex>* round_lock = nullptr;
 
   // Read by CLIENT LIST / INFO from other threads.
   mutable std::mutex info_mu;

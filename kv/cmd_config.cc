@@ -107,6 +107,9 @@ std::vector<std::pair<std::string, std::string>> Settings(ServerState& s) {
        std::to_string(c.client_query_buffer_limit)},
       {"client-output-buffer-limit", OutputLimits(r)},
       {"hll-sparse-max-bytes", std::to_string(r.hll_sparse_max_bytes.load())},
+      {"busy-reply-threshold",
+       std::to_string(r.busy_reply_threshold_ms.load())},
+      {"lua-time-limit", std::to_string(r.busy_reply_threshold_ms.load())},
       {"io-threads", std::to_string(c.threads)},
       {"databases", "1"},
       {"maxmemory", "0"},
@@ -167,6 +170,12 @@ std::string SetOne(ServerState& s, const std::string& name,
     uint64_t bytes = 0;
     if (!ParseMemory(value, &bytes)) return "argument must be a memory value";
     r.hll_sparse_max_bytes.store(bytes);
+  } else if (name == "busy-reply-threshold" || name == "lua-time-limit") {
+    if (!is_int) return "argument couldn't be parsed into an integer";
+    if (n < 0) {
+      return "argument must be between 0 and 9223372036854775807 inclusive";
+    }
+    r.busy_reply_threshold_ms.store(n);
   } else if (name == "client-output-buffer-limit") {
     return SetOutputLimits(r, value);
   } else if (name == "save" || name == "appendonly" || name == "appendfsync") {

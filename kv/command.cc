@@ -24,6 +24,8 @@ const CommandTable& CommandTable::Default() {
     RegisterHyperLogLogCommands(t);
     RegisterLcsCommands(t);
     RegisterDumpCommands(t);
+    RegisterScriptCommands(t);
+    RegisterFunctionCommands(t);
     return t;
   }();
   return *table;

@@ -44,7 +44,7 @@ class ExclusiveSection {
  public:
   explicit ExclusiveSection(CommandContext& ctx) : ctx_(ctx) {
     if (ctx_.client.round_lock != nullptr) ctx_.client.round_lock->unlock();
-    lock_ = std::unique_lock<std::shared_mutex>(ctx_.server.exec_lock());
+    lock_ = std::unique_lock<std::shared_timed_mutex>(ctx_.server.exec_lock());
   }
   ~ExclusiveSection() {
     lock_.unlock();
@@ -55,7 +55,7 @@ class ExclusiveSection {
 
  private:
   CommandContext& ctx_;
-  std::unique_lock<std::shared_mutex> lock_;
+  std::unique_lock<std::shared_timed_mutex> lock_;
 };
 
 using CommandFn = void (*)(CommandContext&);
@@ -134,6 +134,8 @@ void RegisterHyperLogLogCommands(CommandTable* table);
 // REQUIRES: after RegisterStringEditCommands (SUBSTR reuses GETRANGE).
 void RegisterLcsCommands(CommandTable* table);
 void RegisterDumpCommands(CommandTable* table);
+void RegisterScriptCommands(CommandTable* table);
+void RegisterFunctionCommands(CommandTable* table);
 
 // Shared helpers for handlers.
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
@@ -162,6 +164,12 @@ void DrainMailbox(ServerState& server, Client& client, ReplyWriter& out);
 inline constexpr std::string_view kErrSyntax = "ERR syntax error";
 inline constexpr std::string_view kErrNotInteger =
     "ERR value is not an integer or out of range";
+// Redis's MISCONF, for a pool that cannot be persisted.
+inline constexpr std::string_view kErrMisconf =
+    "MISCONF daxkv is unable to persist to its pool, so it could lose writes "
+    "it acknowledges. Commands that may modify the data set are disabled "
+    "until the server is restarted. Please check the daxkv-server log and "
+    "INFO persistence for details about the error.";
 
 }  // namespace daxkv::kv
 

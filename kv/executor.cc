@@ -1,5 +1,7 @@
 #include "kv/executor.h"
 
+#include "kv/script_engine.h"
+
 namespace daxkv::kv {
 namespace {
 
@@ -68,13 +70,6 @@ bool ProtectedAllowed(const ServerState& server, const Client& client) {
   return mode == "yes" || (mode == "local" && IsLocalClient(client));
 }
 
-// Redis's MISCONF, for a pool that cannot be persisted.
-constexpr std::string_view kMisconf =
-    "MISCONF daxkv is unable to persist to its pool, so it could lose writes "
-    "it acknowledges. Commands that may modify the data set are disabled "
-    "until the server is restarted. Please check the daxkv-server log and "
-    "INFO persistence for details about the error.";
-
 // Refused while the pool cannot be persisted, as Redis refuses on a failed
 // save: write commands, EXEC of a block with writes, and PING.
 bool RefusedOnPersistenceError(const CommandSpec& spec, const Client& client) {
@@ -106,6 +101,25 @@ bool AllowedWhileSubscribed(std::string_view name) {
          name == "unsubscribe" || name == "sunsubscribe" ||
          name == "psubscribe" || name == "punsubscribe" || name == "quit" ||
          name == "reset";
+}
+
+// While a script is busy this thread serves its clients without the round
+// lock (IoThread::LockRound): only what touches no data may run, as
+// Redis's CMD_ALLOW_BUSY commands (SHUTDOWN only with NOSAVE).
+bool ServedWithoutRoundLock(const Client& client) {
+  return client.round_lock != nullptr && !client.round_lock->owns_lock();
+}
+
+bool AllowedWhileBusy(const CommandSpec& spec,
+                      std::span<const std::string_view> argv) {
+  if (spec.name == "script" || spec.name == "function") {
+    return argv.size() == 2 && EqualsIgnoreCase(argv[1], "kill");
+  }
+  if (spec.name != "shutdown") return false;
+  for (size_t i = 1; i < argv.size(); ++i) {
+    if (EqualsIgnoreCase(argv[i], "nosave")) return true;
+  }
+  return false;
 }
 
 std::string FullName(const CommandSpec& spec,
@@ -153,6 +167,11 @@ void ExecuteCommand(ServerState& server, Client& client,
     Reject(server, *spec, client, "NOAUTH Authentication required.", out);
     return;
   }
+  if (ServedWithoutRoundLock(client) && !AllowedWhileBusy(*spec, argv)) {
+    Reject(server, *spec, client, std::string(server.scripts().BusyError()),
+           out);
+    return;
+  }
   if (client.in_multi && (spec->flags & kCmdNoMulti)) {
     Reject(server, *spec, client,
            "ERR Command not allowed inside a transaction", out);
@@ -161,7 +180,7 @@ void ExecuteCommand(ServerState& server, Client& client,
   if (RefusedOnPersistenceError(*spec, client) &&
       !server.PersistenceError().ok()) {
     server.stats().misconf_rejections.fetch_add(1);
-    Reject(server, *spec, client, std::string(kMisconf), out);
+    Reject(server, *spec, client, std::string(kErrMisconf), out);
     return;
   }
   if (client.resp.load(std::memory_order_relaxed) == 2 &&

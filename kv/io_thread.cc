@@ -7,15 +7,19 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 
 #include "kv/executor.h"
+#include "kv/script_engine.h"
 
 namespace daxkv::kv {
 namespace {
 
 constexpr int kHousekeepingMs = 1000;
+// How often a thread waiting for its round looks for a busy script.
+constexpr int kBusyPollMs = 20;
 
 std::string FormatAddr(const sockaddr_storage& ss) {
   char ip[INET6_ADDRSTRLEN] = "?";
@@ -136,8 +140,9 @@ void IoThread::Round(int timeout_ms) {
   int n = loop_->Wait(resume_.empty() ? timeout_ms : 0);
   bool woken = false;
   if (n > 0 || !resume_.empty()) {
-    round_lock_.lock();
-    if (n > 0) woken = loop_->Dispatch();
+    bool undispatched = n > 0;
+    LockRound(&undispatched, &woken);
+    if (undispatched) woken |= loop_->Dispatch();
     if (woken) {
       ServeAdopted();
       ServeMail();
@@ -157,6 +162,30 @@ void IoThread::Round(int timeout_ms) {
       now - last_housekeeping_ms_ >= kHousekeepingMs) {
     last_housekeeping_ms_ = now;
     Housekeeping();
+    FinishRound();
+  }
+}
+
+// Takes the round lock. While a script runs past busy-reply-threshold (it
+// holds the exec lock exclusively), serves this thread's clients without
+// the lock meanwhile, as Redis serves clients from inside a busy script:
+// ExecuteCommand sees the lock is not held and answers BUSY, except SCRIPT
+// KILL and SHUTDOWN NOSAVE, which touch no data. *undispatched says the
+// events of the last Wait() are still to be dispatched (cleared if this
+// dispatches them); *woken collects Dispatch()'s wake-ups.
+void IoThread::LockRound(bool* undispatched, bool* woken) {
+  constexpr auto kPoll = std::chrono::milliseconds(kBusyPollMs);
+  while (!round_lock_.try_lock_for(kPoll)) {
+    if (!server_.scripts().busy()) continue;
+    if (*undispatched) {
+      *undispatched = false;
+    } else if (loop_->Wait(kBusyPollMs) <= 0) {
+      continue;
+    }
+    if (loop_->Dispatch()) {
+      *woken = true;
+      ServeAdopted();
+    }
     FinishRound();
   }
 }
@@ -212,7 +241,10 @@ void IoThread::Accept(int listen_fd) {
     len = sizeof(local);
     getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len);
     IoThread* to = this;
-    if (group_ != nullptr && !group_->threads.empty()) {
+    // While a script is busy its thread is inside Lua: this one (not that
+    // one) serves the newcomer, with BUSY replies.
+    if (group_ != nullptr && !group_->threads.empty() &&
+        !server_.scripts().busy()) {
       to = group_->threads[group_->next.fetch_add(1) % group_->threads.size()];
     }
     if (to == this) {

@@ -75,6 +75,8 @@ class IoThread final : public ConnectionOwner {
 
   void Run();
   void Round(int timeout_ms);
+  // Takes the round lock; see the definition.
+  void LockRound(bool* undispatched, bool* woken);
   void FinishRound();
   void Accept(int listen_fd);
   bool Admit(int fd, const std::string& peer_ip);
@@ -98,7 +100,7 @@ class IoThread final : public ConnectionOwner {
   std::vector<Connection*> pending_;
   std::vector<Connection*> closed_;
   std::vector<Connection*> resume_;  // run paused input next round
-  std::shared_lock<std::shared_mutex> round_lock_;
+  std::shared_lock<std::shared_timed_mutex> round_lock_;
   std::atomic<bool> stop_{false};
   std::thread thread_;
   int64_t last_housekeeping_ms_ = 0;

@@ -89,6 +89,9 @@ class RuntimeSettings {
   // Redis's hll-sparse-max-bytes: a sparse HyperLogLog growing past it
   // becomes dense.
   std::atomic<uint64_t> hll_sparse_max_bytes{3000};
+  // Redis's busy-reply-threshold (lua-time-limit): a script running longer
+  // makes other clients get BUSY replies, and SCRIPT KILL can stop it.
+  std::atomic<int64_t> busy_reply_threshold_ms{5000};
 
  private:
   mutable std::mutex mu_;

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <vector>
 
+#include "kv/script_engine.h"
+
 namespace daxkv::kv {
 
 void ShardedCounter::fetch_add(uint64_t n, std::memory_order order) {
@@ -44,7 +46,10 @@ ServerState::ServerState(engine::DB* db, const ServerConfig& config,
       clock_(clock),
       start_ms_(clock->NowMs()),
       last_save_s_(start_ms_ / 1000),
-      access_clock_(start_ms_) {}
+      access_clock_(start_ms_),
+      scripts_(std::make_unique<ScriptEngine>()) {}
+
+ServerState::~ServerState() = default;
 
 Status ServerState::PersistenceError() {
   if (has_persistence_error_.load(std::memory_order_acquire)) {

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <shared_mutex>
 #include <string>
@@ -24,6 +25,8 @@
 #include "kv/watch_registry.h"
 
 namespace daxkv::kv {
+
+class ScriptEngine;
 
 // A statistics counter bumped on every request by every I/O thread: one
 // cache line per thread slot, so threads do not bounce a shared line.
@@ -62,6 +65,7 @@ class ServerState {
   // REQUIRES: `db` and `clock` outlive the state.
   ServerState(engine::DB* db, const ServerConfig& config,
               const Clock* clock = SystemClock());
+  ~ServerState();
 
   engine::DB& db() { return *db_; }
   const ServerConfig& config() const { return config_; }
@@ -87,14 +91,20 @@ class ServerState {
   // Last access per key (OBJECT IDLETIME).
   AccessClock& access_clock() { return access_clock_; }
 
-  // Shared by every I/O thread round; exclusive while an EXEC block runs.
-  std::shared_mutex& exec_lock() { return exec_lock_; }
+  // Shared by every I/O thread round; exclusive while an EXEC block or a
+  // script runs. Timed, so that a thread waiting for its round can serve
+  // BUSY replies while a script runs long (kv/io_thread.cc).
+  std::shared_timed_mutex& exec_lock() { return exec_lock_; }
 
   // Who WATCHes which keys (every write marks the watchers).
   WatchRegistry& watches() { return watches_; }
 
   // Pub/sub subscriptions of every client.
   PubSubRegistry& pubsub() { return pubsub_; }
+
+  // EVAL's Lua state and script cache (see kv/script_engine.h for which
+  // methods need the exec lock held exclusively).
+  ScriptEngine& scripts() { return *scripts_; }
 
   // Client registry (CLIENT LIST/KILL, INFO clients). Unregister also
   // unwatches the client's keys and unsubscribes it from everything.
@@ -143,10 +153,11 @@ class ServerState {
   const Clock* clock_;
   int64_t start_ms_;
   std::atomic<int64_t> last_save_s_;
-  std::shared_mutex exec_lock_;
+  std::shared_timed_mutex exec_lock_;
   AccessClock access_clock_;
   WatchRegistry watches_;
   PubSubRegistry pubsub_;
+  std::unique_ptr<ScriptEngine> scripts_;
   std::atomic<uint64_t> next_client_id_{0};
   mutable std::mutex clients_mu_;
   std::map<uint64_t, Entry> clients_;

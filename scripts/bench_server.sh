@@ -2,7 +2,8 @@
 # The body of `make bench-server`: redis-benchmark with identical flags
 # against daxkv-server (every write durable before its reply; /dev/shm pool
 # persisted with cache-line flushes) and against Debian's redis-server in
-# its persistence modes, SET and GET, 100-byte values, -c 50, -P 1 and -P 16.
+# its persistence modes, SET and GET, 100-byte values, -c 50, -P 1 and -P 16,
+# and EVALSHA of a small read-modify-write script (GET, add, SET: issue 16).
 # Rounds run alternately (the order of the servers rotates each round) and
 # the table reports the MEDIAN of the rounds and the ratio against
 # redis-server without persistence measured in the same run.
@@ -11,7 +12,8 @@
 # Knobs (environment): BENCH_N (requests per run, 200000), BENCH_ROUNDS (3),
 #   BENCH_CLIENTS (50), BENCH_PIPELINES ("1 16"), BENCH_KEYSPACE (100000),
 #   BENCH_CONFIGS (subset of the names below), BENCH_OUT (JSON path),
-#   BENCH_CLIENT_THREADS (redis-benchmark --threads, 1 = the issue's flags).
+#   BENCH_CLIENT_THREADS (redis-benchmark --threads, 1 = the issue's flags),
+#   BENCH_EVALSHA (1: also the EVALSHA test; 0: SET and GET only).
 #   On a 2-core machine one redis-benchmark thread saturates near 90k
 #   requests/s at -P 1, whatever the server: --threads 2 (the same for every
 #   server) shows what the servers do when the client is not the limit.
@@ -26,6 +28,9 @@ CLIENTS=${BENCH_CLIENTS:-50}
 PIPELINES=${BENCH_PIPELINES:-"1 16"}
 KEYSPACE=${BENCH_KEYSPACE:-100000}
 CLIENT_THREADS=${BENCH_CLIENT_THREADS:-1}
+EVALSHA=${BENCH_EVALSHA:-1}
+# The read-modify-write script: one GET, one SET, the new value returned.
+RMW_SCRIPT="local v = tonumber(redis.call('get', KEYS[1]) or '0') + tonumber(ARGV[1]) redis.call('set', KEYS[1], v) return v"
 OUT=${BENCH_OUT:-$BUILD/bench/server.json}
 CONFIGS=${BENCH_CONFIGS:-"daxkv redis-nopersist redis-aof-everysec-disk redis-aof-always-disk redis-aof-always-tmpfs"}
 DAXKV=$BUILD/bin/daxkv-server
@@ -118,9 +123,20 @@ for ((round = 0; round < ROUNDS; round++)); do
         echo "bench-server: $name -P $p returned errors" >&2
         exit 1
       fi
+      if [ "$EVALSHA" = 1 ]; then
+        sha=$(redis-cli -p "${PORT[$name]}" SCRIPT LOAD "$RMW_SCRIPT")
+        csv+=$'\n'$(redis-benchmark -p "${PORT[$name]}" -n "$N" -c "$CLIENTS" \
+          -P "$p" -r "$KEYSPACE" --threads "$CLIENT_THREADS" --csv \
+          EVALSHA "$sha" 1 "rmw:__rand_int__" 1 2>/dev/null)
+        if grep -q ERR <<<"$csv"; then
+          echo "bench-server: $name EVALSHA -P $p returned errors" >&2
+          exit 1
+        fi
+      fi
       while IFS=, read -r test rps _; do
         test=${test//\"/}; rps=${rps//\"/}
         [ "$test" = "test" ] && continue
+        case $test in EVALSHA*) test=EVALSHA ;; esac
         echo "$name,$p,$test,$round,$rps" >>"$RAW"
         printf '  round %d  %-24s -P %-2s %-3s %12s ops/s\n' "$round" "$name" "$p" "$test" "$rps"
       done <<<"$csv"

@@ -11,6 +11,8 @@ PACKAGES=(
   libpmem2-dev libdaxctl-dev libndctl-dev libgflags-dev libgtest-dev
   libgmock-dev libbenchmark-dev nlohmann-json3-dev liburing-dev libabsl-dev
   liblzf-dev
+  # scripting: Lua 5.1 and the cjson and bit modules scripts expect
+  liblua5.1-0-dev lua-cjson-dev lua-bitop-dev
   # peers for side-by-side numbers
   liblmdb-dev librocksdb-dev redis-server redis-tools python3-redis nutcracker
   # DAX tooling and the QEMU lab

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs the request-parser fuzzer for SECONDS on a scratch copy of the seed
-# corpus. Exits 77 (ctest: skipped) when the fuzzer was not built.
-# Usage: kv/fuzz/run_fuzz.sh FUZZER_BINARY [SECONDS]
+# Runs a kv fuzzer (the request parser's by default) for SECONDS on a
+# scratch copy of its seed corpus (CORPUS_DIR, default kv/fuzz/corpus).
+# Exits 77 (ctest: skipped) when the fuzzer was not built.
+# Usage: kv/fuzz/run_fuzz.sh FUZZER_BINARY [SECONDS [CORPUS_DIR]]
 set -euo pipefail
 BIN=${1:?usage: run_fuzz.sh FUZZER_BINARY [SECONDS]}
 SECS=${2:-30}
@@ -10,10 +11,11 @@ if [ ! -x "$BIN" ]; then
   exit 77
 fi
 HERE=$(cd "$(dirname "$0")" && pwd)
+CORPUS=${3:-$HERE/corpus}
 WORK=$(mktemp -d /tmp/daxkv-fuzz.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 mkdir -p "$WORK/corpus"
-cp "$HERE"/corpus/* "$WORK/corpus"/
+cp "$CORPUS"/* "$WORK/corpus"/
 # -timeout flags any single input taking > 10 s (a hang); -max_len reaches
 # the 64 KiB inline/header limits.
 set +e

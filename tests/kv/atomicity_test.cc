@@ -80,7 +80,7 @@ TEST_F(AtomicityTest, RenameIsNeverSeenHalfDone) {
     Client w;
     w.id = 1001;
     w.authenticated = true;
-    std::shared_lock<std::shared_mutex> round(state_->exec_lock(),
+    std::shared_lock<std::shared_timed_mutex> round(state_->exec_lock(),
                                               std::defer_lock);
     w.round_lock = &round;
     std::string out;
@@ -104,7 +104,7 @@ TEST_F(AtomicityTest, RenameIsNeverSeenHalfDone) {
   std::vector<std::string_view> exists = {"EXISTS", "a", "b"};
   int torn = 0;
   for (int i = 0; i < 200000 && torn == 0; ++i) {
-    std::shared_lock<std::shared_mutex> round(state_->exec_lock());
+    std::shared_lock<std::shared_timed_mutex> round(state_->exec_lock());
     out.clear();
     ExecuteCommand(*state_, r, exists, reader);
     if (out != Int(1)) ++torn;

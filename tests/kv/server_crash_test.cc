@@ -4,10 +4,10 @@
 // background compaction and expiry running. At persist points the power is
 // cut (several crash images per point, every keep probability), each image
 // is recovered, and every reply a client had received must hold:
-// acknowledged SET/APPEND/DEL/MSET and MULTI/EXEC blocks present (a block
-// all or nothing), counters at least their last INCR reply, FLUSHALL and
-// DEL never undone. The one request each client has in flight may or may
-// not be there.
+// acknowledged SET/APPEND/DEL/MSET, MULTI/EXEC blocks and EVAL scripts
+// present (a block or a script all or nothing), counters at least their
+// last INCR reply, FLUSHALL and DEL never undone. The one request each
+// client has in flight may or may not be there.
 //
 // Environment: DAXKV_CRASH_LONG=1 (4x the operations, 4 images per
 // point), DAXKV_CRASH_SCALE=0.2 (fewer operations), DAXKV_CRASH_SEED=N
@@ -171,6 +171,13 @@ std::string CheckImage(const std::vector<char>& image, const Snapshot& snap) {
   return out;
 }
 
+// The EVAL operation: returns STRLEN of its second key (an integer reply).
+constexpr char kScript[] =
+    "redis.call('set', KEYS[1], ARGV[1]) "
+    "redis.call('set', KEYS[2], redis.call('get', KEYS[1]) .. ARGV[2]) "
+    "redis.call('del', KEYS[3]) "
+    "return redis.call('strlen', KEYS[2])";
+
 // Every byte depends on (key, seq): a torn or stale value never matches.
 using engine::crash::MakeValue;
 
@@ -265,8 +272,8 @@ void ServerCrashTest::OnPersistPoint(uint64_t point) {
   }
 }
 
-// The client's keys: k0..k11 (SET/DEL), a0..a2 (APPEND), t<n>a/b and m<n>a/b
-// (MULTI/EXEC and MSET pairs); shared counters ctr0..2.
+// The client's keys: k0..k11 (SET/DEL), a0..a2 (APPEND), t<n>a/b, m<n>a/b
+// and e<n>a/b (MULTI/EXEC, MSET and EVAL pairs); shared counters ctr0..2.
 Op ServerCrashTest::NextOp(int client, std::mt19937_64& rng, uint64_t seq) {
   const std::string p = "c" + std::to_string(client) + ":";
   Op op;
@@ -303,7 +310,7 @@ Op ServerCrashTest::NextOp(int client, std::mt19937_64& rng, uint64_t seq) {
     op.what = "INCR " + ctr;
     op.requests = {{"INCR", ctr}};
     op.counter = ctr;
-  } else if (pick < 88) {
+  } else if (pick < 82) {
     std::string n = std::to_string(rng() % 4);
     std::string a = p + "t" + n + "a", b = p + "t" + n + "b";
     std::string del = p + "k" + std::to_string(rng() % 12);
@@ -314,7 +321,7 @@ Op ServerCrashTest::NextOp(int client, std::mt19937_64& rng, uint64_t seq) {
     op.writes[a] = va;
     op.writes[b] = vb;
     op.writes[del] = std::nullopt;
-  } else {
+  } else if (pick < 91) {
     std::string n = std::to_string(rng() % 4);
     std::string a = p + "m" + n + "a", b = p + "m" + n + "b";
     std::string va = MakeValue(a, seq, 300), vb = MakeValue(b, seq, 40);
@@ -322,6 +329,18 @@ Op ServerCrashTest::NextOp(int client, std::mt19937_64& rng, uint64_t seq) {
     op.requests = {{"MSET", a, va, b, vb}};
     op.writes[a] = va;
     op.writes[b] = vb;
+  } else {
+    // A script: three writes, one reading the script's own first write,
+    // committed as one batch (all or nothing after a crash).
+    std::string n = std::to_string(rng() % 4);
+    std::string a = p + "e" + n + "a", b = p + "e" + n + "b";
+    std::string del = p + "k" + std::to_string(rng() % 12);
+    std::string va = MakeValue(a, seq, 200), vb = MakeValue(b, seq, 700);
+    op.what = "EVAL SET " + a + " SET " + b + " DEL " + del;
+    op.requests = {{"EVAL", kScript, "3", a, b, del, va, vb}};
+    op.writes[a] = va;
+    op.writes[b] = va + vb;
+    op.writes[del] = std::nullopt;
   }
   return op;
 }

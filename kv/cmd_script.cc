@@ -1,0 +1,286 @@
+// Scripting: EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT (LOAD, EXISTS,
+// FLUSH, KILL, DEBUG, HELP), as Redis 7.0.
+//
+// A script runs in isolation under the server's exclusive exec lock (as an
+// EXEC block does) against a TxnStore: every write of redis.call reads its
+// own writes from the overlay, and the whole script commits as ONE engine
+// batch before the reply, which the round's Sync makes durable (the EVAL
+// commands are kCmdKeyspace). A crash leaves all of a script or none of
+// it. As in Redis, an error part way keeps the writes made before it (they
+// commit); inside MULTI the script joins EXEC's batch instead.
+#include <optional>
+#include <string>
+
+#include "kv/command.h"
+#include "kv/executor.h"
+#include "kv/script_engine.h"
+
+namespace daxkv::kv {
+namespace {
+
+constexpr std::string_view kNoScript =
+    "NOSCRIPT No matching script. Please use EVAL.";
+
+}  // namespace
+
+void RunScript(CommandContext& ctx, const ScriptRun& request, bool function) {
+  ScriptEngine& engine = ctx.server.scripts();
+  auto run = [&](const ScriptRun& r) {
+    return function ? engine.RunFunction(r) : engine.Run(r);
+  };
+  if (ctx.in_exec) {
+    // A shutdown stopped it: EXEC's batch is dropped with the server.
+    if (!run(request)) ctx.client.close_asap = true;
+    return;
+  }
+  TxnStore txn(&ctx.server.db(), ctx.server.clock(), &ctx.server.watches());
+  CommandContext inner{ctx.server, ctx.client, txn, ctx.out, ctx.argv, true};
+  std::string* buf = ctx.out.buffer();
+  const size_t mark = buf->size();
+  if (!run({inner, request.name, request.keys, request.args,
+            request.read_only})) {
+    // Stopped by a shutdown: none of it is applied, nothing replied.
+    buf->resize(mark);
+    ctx.client.close_asap = true;
+    return;
+  }
+  Status s = txn.Commit();
+  if (!s.ok()) {
+    // Nothing of the script was applied: its reply must not say otherwise.
+    buf->resize(mark);
+    ReplyEngineError(ctx, s);
+  }
+}
+
+bool RefusedUpFront(CommandContext& ctx, const ScriptFlags& flags,
+                    bool ro_command) {
+  if (!flags.has_shebang || flags.no_writes) return false;
+  if (!ctx.server.PersistenceError().ok()) {
+    ctx.out.Error(kErrMisconf);
+    return true;
+  }
+  if (ro_command) {
+    ctx.out.Error(
+        "ERR Can not execute a script with write flag using *_ro command.");
+    return true;
+  }
+  return false;
+}
+
+namespace {
+
+void EvalGeneric(CommandContext& ctx, bool by_sha, bool ro_command) {
+  int64_t numkeys = 0;
+  if (!ParseIntArg(ctx, ctx.argv[2], &numkeys)) return;
+  const auto extra = static_cast<int64_t>(ctx.argv.size()) - 3;
+  if (numkeys > extra) {
+    ctx.out.Error("ERR Number of keys can't be greater than number of args");
+    return;
+  }
+  if (numkeys < 0) {
+    ctx.out.Error("ERR Number of keys can't be negative");
+    return;
+  }
+  std::optional<ExclusiveSection> isolated;
+  if (!ctx.in_exec) isolated.emplace(ctx);
+  ScriptEngine& engine = ctx.server.scripts();
+  std::string sha;
+  ScriptFlags flags;
+  if (by_sha) {
+    sha = std::string(ctx.argv[1]);
+    for (char& c : sha) {
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    }
+    if (!engine.Has(sha, &flags)) {
+      ctx.out.Error(kNoScript);
+      return;
+    }
+  } else {
+    std::string error;
+    if (!engine.Load(ctx.argv[1], &sha, &error)) {
+      ctx.out.Error(error);
+      return;
+    }
+    (void)engine.Has(sha, &flags);
+  }
+  if (RefusedUpFront(ctx, flags, ro_command)) return;
+  const auto keys = ctx.argv.subspan(3, static_cast<size_t>(numkeys));
+  const auto args = ctx.argv.subspan(3 + static_cast<size_t>(numkeys));
+  RunScript(ctx, {ctx, sha, keys, args, ro_command || flags.no_writes},
+            /*function=*/false);
+}
+
+void EvalCommand(CommandContext& ctx) { EvalGeneric(ctx, false, false); }
+void EvalRoCommand(CommandContext& ctx) { EvalGeneric(ctx, false, true); }
+void EvalShaCommand(CommandContext& ctx) { EvalGeneric(ctx, true, false); }
+void EvalShaRoCommand(CommandContext& ctx) { EvalGeneric(ctx, true, true); }
+
+void ScriptLoad(CommandContext& ctx) {
+  std::optional<ExclusiveSection> isolated;
+  if (!ctx.in_exec) isolated.emplace(ctx);
+  std::string sha, error;
+  if (!ctx.server.scripts().Load(ctx.argv[2], &sha, &error)) {
+    ctx.out.Error(error);
+    return;
+  }
+  ctx.out.Bulk(sha);
+}
+
+void ScriptExists(CommandContext& ctx) {
+  ctx.out.ArrayHeader(ctx.argv.size() - 2);
+  for (size_t i = 2; i < ctx.argv.size(); ++i) {
+    ctx.out.Integer(ctx.server.scripts().Exists(ctx.argv[i]) ? 1 : 0);
+  }
+}
+
+// SYNC and ASYNC both drop the cache at once: it is small, and the Lua
+// state goes with it.
+void ScriptFlush(CommandContext& ctx) {
+  const size_t argc = ctx.argv.size();
+  if (argc > 3 || (argc == 3 && !EqualsIgnoreCase(ctx.argv[2], "sync") &&
+                   !EqualsIgnoreCase(ctx.argv[2], "async"))) {
+    ctx.out.Error("ERR SCRIPT FLUSH only support SYNC|ASYNC option");
+    return;
+  }
+  std::optional<ExclusiveSection> isolated;
+  if (!ctx.in_exec) isolated.emplace(ctx);
+  ctx.server.scripts().Flush();
+  ctx.out.Ok();
+}
+
+// The debugger (LDB) is not implemented: NO is accepted.
+void ScriptDebug(CommandContext& ctx) {
+  std::string_view mode = ctx.argv[2];
+  if (EqualsIgnoreCase(mode, "no")) {
+    ctx.out.Ok();
+  } else if (EqualsIgnoreCase(mode, "yes") || EqualsIgnoreCase(mode, "sync")) {
+    ctx.out.Error("ERR SCRIPT DEBUG (the Lua debugger) is not supported");
+  } else {
+    ctx.out.Error("ERR Use SCRIPT DEBUG YES/SYNC/NO");
+  }
+}
+
+void ScriptHelp(CommandContext& ctx) {
+  static constexpr std::string_view kLines[] = {
+      "SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+      "DEBUG (YES|SYNC|NO)",
+      "    Set the debug mode for subsequent scripts executed.",
+      "EXISTS <sha1> [<sha1> ...]",
+      "    Return information about the existence of the scripts in the "
+      "script cache.",
+      "FLUSH [ASYNC|SYNC]",
+      "    Flush the Lua scripts cache. Very dangerous on replicas.",
+      "    When called without the optional mode argument, the behavior is "
+      "determined by the",
+      "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+      "    * ASYNC: Asynchronously flush the scripts cache.",
+      "    * SYNC: Synchronously flush the scripts cache.",
+      "KILL",
+      "    Kill the currently executing Lua script.",
+      "LOAD <script>",
+      "    Load a script into the scripts cache without executing it.",
+      "HELP",
+      "    Prints this help."};
+  ReplyHelp(ctx, kLines);
+}
+
+struct Subcommand {
+  std::string_view name;
+  int arity;
+  CommandFn fn;
+};
+
+}  // namespace
+
+void ReplyScriptKill(CommandContext& ctx, bool function) {
+  ScriptEngine& engine = ctx.server.scripts();
+  switch (engine.Kill(function)) {
+    case ScriptEngine::KillResult::kNotBusy:
+      ctx.out.Error("NOTBUSY No scripts in execution right now.");
+      break;
+    case ScriptEngine::KillResult::kUnkillable:
+      ctx.out.Error(
+          "UNKILLABLE Sorry the script already executed write commands "
+          "against the dataset. You can either wait the script termination "
+          "or kill the server in a hard way using the SHUTDOWN NOSAVE "
+          "command.");
+      break;
+    case ScriptEngine::KillResult::kOtherKind:
+      ctx.out.Error(engine.BusyError());
+      break;
+    case ScriptEngine::KillResult::kKilled:
+      ctx.out.Ok();
+      break;
+  }
+}
+
+namespace {
+
+void ScriptKill(CommandContext& ctx) { ReplyScriptKill(ctx, false); }
+
+void ScriptCommand(CommandContext& ctx) {
+  static constexpr Subcommand kSubcommands[] = {
+      {"load", 3, ScriptLoad},   {"exists", -3, ScriptExists},
+      {"flush", -2, ScriptFlush}, {"kill", 2, ScriptKill},
+      {"debug", 3, ScriptDebug}, {"help", 2, ScriptHelp}};
+  for (const Subcommand& sub : kSubcommands) {
+    if (!EqualsIgnoreCase(ctx.argv[1], sub.name)) continue;
+    const int argc = static_cast<int>(ctx.argv.size());
+    if (sub.arity >= 0 ? argc != sub.arity : argc < -sub.arity) {
+      ReplyWrongArity(ctx, "script|" + std::string(sub.name));
+      return;
+    }
+    sub.fn(ctx);
+    return;
+  }
+  ReplyUnknownSubcommand(ctx);
+}
+
+}  // namespace
+
+void RegisterScriptCommands(CommandTable* t) {
+  const std::string_view g = "scripting";
+  const uint32_t f = kCmdKeyspace | kCmdStale;
+  t->Add({.name = "eval",
+          .arity = -3,
+          .flags = f,
+          .fn = EvalCommand,
+          .group = g,
+          .summary = "Execute a Lua script server side",
+          .since = "2.6.0",
+          .acl = "@slow @scripting"});
+  t->Add({.name = "evalsha",
+          .arity = -3,
+          .flags = f,
+          .fn = EvalShaCommand,
+          .group = g,
+          .summary = "Execute a Lua script server side",
+          .since = "2.6.0",
+          .acl = "@slow @scripting"});
+  t->Add({.name = "eval_ro",
+          .arity = -3,
+          .flags = f | kCmdReadOnly,
+          .fn = EvalRoCommand,
+          .group = g,
+          .summary = "Execute a read-only Lua script server side",
+          .since = "7.0.0",
+          .acl = "@slow @scripting"});
+  t->Add({.name = "evalsha_ro",
+          .arity = -3,
+          .flags = f | kCmdReadOnly,
+          .fn = EvalShaRoCommand,
+          .group = g,
+          .summary = "Execute a read-only Lua script server side",
+          .since = "7.0.0",
+          .acl = "@slow @scripting"});
+  t->Add({.name = "script",
+          .arity = -2,
+          .flags = kCmdContainer | kCmdStale,
+          .fn = ScriptCommand,
+          .group = g,
+          .summary = "A container for Lua scripts management commands",
+          .since = "2.6.0",
+          .acl = "@slow"});
+}
+
+}  // namespace daxkv::kv

@@ -1,0 +1,429 @@
+#include "kv/script_engine.h"
+
+#include <lua.hpp>
+
+#include <cctype>
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "kv/executor.h"
+#include "kv/script_api.h"
+#include "kv/script_convert.h"
+#include "kv/script_sandbox.h"
+#include "kv/sha1.h"
+
+namespace daxkv::kv {
+namespace {
+
+constexpr char kEngineKey[] = "__daxkv_script_engine";
+constexpr char kScriptsKey[] = "__daxkv_scripts";
+// Redis steps the collector every 50 runs.
+constexpr int kGcPeriod = 50;
+// Redis's hook period: the clock is looked at every 100000 instructions.
+constexpr int kHookInstructions = 100000;
+
+int64_t SteadyMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// SHA-1s are cached in lower case; most arrive so (EVAL computes them,
+// clients send SCRIPT LOAD's answer back), and lowering costs a libc call
+// per character on every EVALSHA.
+std::string LowerSha(std::string_view sha) {
+  for (char c : sha) {
+    if (c >= 'A' && c <= 'Z') return ToLower(sha);
+  }
+  return std::string(sha);
+}
+
+bool ArityOk(const CommandSpec& spec, size_t argc) {
+  int n = static_cast<int>(argc);
+  return spec.arity >= 0 ? n == spec.arity : n >= -spec.arity;
+}
+
+// Redis 7.0's CMD_NOSCRIPT commands (and subcommands: every CLIENT,
+// CONFIG, SCRIPT, FUNCTION, ACL, LATENCY and MODULE one but HELP).
+bool NotAllowedFromScript(const CommandSpec& spec,
+                          std::span<const std::string_view> argv) {
+  static constexpr std::string_view kNoScript[] = {
+      "auth",      "bgrewriteaof", "bgsave",      "blmove",     "blpop",
+      "brpop",     "brpoplpush",   "bzpopmax",    "bzpopmin",   "debug",
+      "discard",   "eval",         "eval_ro",     "evalsha",    "evalsha_ro",
+      "exec",      "failover",     "fcall",       "fcall_ro",   "hello",
+      "monitor",   "multi",        "psubscribe",  "psync",      "punsubscribe",
+      "quit",      "replconf",     "replicaof",   "reset",      "role",
+      "save",      "shutdown",     "slaveof",     "ssubscribe", "subscribe",
+      "sunsubscribe", "sync",      "unsubscribe", "unwatch",    "wait",
+      "watch"};
+  static constexpr std::string_view kNoScriptContainers[] = {
+      "client", "config", "script", "function", "acl", "latency", "module"};
+  for (auto name : kNoScript) {
+    if (spec.name == name) return true;
+  }
+  for (auto name : kNoScriptContainers) {
+    if (spec.name == name) {
+      return argv.size() < 2 || !EqualsIgnoreCase(argv[1], "help");
+    }
+  }
+  return false;
+}
+
+// Lua arguments to command arguments, as Redis's luaArgsToRedisArgv:
+// numbers as "%.17g", strings as they are, anything else refused.
+bool ToArgs(lua_State* L, int argc, std::vector<std::string>* args) {
+  args->reserve(static_cast<size_t>(argc));
+  for (int i = 1; i <= argc; ++i) {
+    int type = lua_type(L, i);
+    if (type == LUA_TNUMBER) {
+      char buf[64];
+      int n = std::snprintf(buf, sizeof(buf), "%.17g",
+                            static_cast<double>(lua_tonumber(L, i)));
+      args->emplace_back(buf, static_cast<size_t>(n));
+    } else if (type == LUA_TSTRING) {
+      size_t len = 0;
+      const char* s = lua_tolstring(L, i, &len);
+      args->emplace_back(s, len);
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+std::vector<std::string_view> SplitWords(std::string_view line) {
+  std::vector<std::string_view> parts;
+  size_t pos = 0;
+  auto space = [&](size_t i) {
+    return std::isspace(static_cast<unsigned char>(line[i])) != 0;
+  };
+  while (pos < line.size()) {
+    while (pos < line.size() && space(pos)) ++pos;
+    size_t start = pos;
+    while (pos < line.size() && !space(pos)) ++pos;
+    if (pos > start) parts.push_back(line.substr(start, pos - start));
+  }
+  return parts;
+}
+
+bool ParseShebang(std::string_view body, ScriptFlags* flags, size_t* skip,
+                  std::string* error) {
+  *flags = ScriptFlags{};
+  *skip = 0;
+  if (body.substr(0, 2) != "#!") return true;
+  size_t end = body.find('\n');
+  if (end == std::string_view::npos) {
+    *error = "ERR Invalid script shebang";
+    return false;
+  }
+  std::string_view line = body.substr(0, end);
+  std::vector<std::string_view> parts = SplitWords(line);
+  if (parts.empty() || parts[0] != "#!lua") {
+    *error = "ERR Unexpected engine in script shebang: " +
+             std::string(parts.empty() ? line : parts[0]);
+    return false;
+  }
+  flags->has_shebang = true;
+  for (size_t i = 1; i < parts.size(); ++i) {
+    if (parts[i].substr(0, 6) != "flags=") {
+      *error = "ERR Unknown lua shebang option: " + std::string(parts[i]);
+      return false;
+    }
+    std::string_view list = parts[i].substr(6);
+    while (!list.empty()) {
+      size_t comma = list.find(',');
+      std::string_view flag = list.substr(0, comma);
+      list = comma == std::string_view::npos ? "" : list.substr(comma + 1);
+      if (flag == "no-writes") {
+        flags->no_writes = true;
+      } else if (flag != "allow-oom" && flag != "allow-stale" &&
+                 flag != "no-cluster" && flag != "allow-cross-slot-keys") {
+        *error = "ERR Unexpected flag in script shebang: " + std::string(flag);
+        return false;
+      }
+    }
+  }
+  *skip = end;
+  return true;
+}
+
+ScriptEngine::ScriptEngine() {
+  script_client_.authenticated = true;
+  script_client_.name = "lua";
+  Open();
+}
+
+ScriptEngine::~ScriptEngine() { Close(); }
+
+void ScriptEngine::Open() {
+  L_ = NewSandboxedState(RegisterRedisApi, PushLibraryApi);
+  functions_ = std::make_unique<FunctionLibraries>(L_);
+  lua_pushlightuserdata(L_, this);
+  lua_setfield(L_, LUA_REGISTRYINDEX, kEngineKey);
+  lua_newtable(L_);
+  lua_setfield(L_, LUA_REGISTRYINDEX, kScriptsKey);
+  lua_sethook(L_, Hook, LUA_MASKCOUNT, kHookInstructions);
+}
+
+// Only C values live here: lua_error longjmps.
+void ScriptEngine::Hook(lua_State* L, lua_Debug*) {
+  ScriptEngine* self = FromLua(L);
+  const ScriptRun* run = self->current_;
+  if (run == nullptr) return;
+  ServerState& server = run->ctx.server;
+  const int64_t elapsed = SteadyMs() - self->started_ms_;
+  if (!self->busy() &&
+      elapsed >= server.settings().busy_reply_threshold_ms.load()) {
+    std::fprintf(stderr,
+                 "daxkv-server: slow script detected: still in execution "
+                 "after %lld milliseconds. You can try killing the script "
+                 "using the SCRIPT KILL command. Script name is: %.*s.\n",
+                 static_cast<long long>(elapsed),
+                 static_cast<int>(run->name.size()), run->name.data());
+    self->busy_.store(true, std::memory_order_release);
+  }
+  if (server.shutting_down()) self->stopped_by_shutdown_ = true;
+  if (self->kill_.load() || self->stopped_by_shutdown_) {
+    PushErrorTable(L, "Script killed by user with SCRIPT KILL...");
+    lua_error(L);
+  }
+}
+
+ScriptEngine::KillResult ScriptEngine::Kill(bool function) {
+  if (!running_.load() || !busy()) return KillResult::kNotBusy;
+  if (wrote_.load()) return KillResult::kUnkillable;
+  if (function != function_.load()) return KillResult::kOtherKind;
+  kill_.store(true);
+  return KillResult::kKilled;
+}
+
+std::string_view ScriptEngine::BusyError() const {
+  return function_.load()
+             ? "BUSY Redis is busy running a script. You can only call "
+               "FUNCTION KILL or SHUTDOWN NOSAVE."
+             : "BUSY Redis is busy running a script. You can only call "
+               "SCRIPT KILL or SHUTDOWN NOSAVE.";
+}
+
+void ScriptEngine::Close() {
+  functions_.reset();
+  if (L_ != nullptr) lua_close(L_);
+  L_ = nullptr;
+}
+
+ScriptEngine* ScriptEngine::FromLua(lua_State* L) {
+  lua_getfield(L, LUA_REGISTRYINDEX, kEngineKey);
+  auto* engine = static_cast<ScriptEngine*>(lua_touserdata(L, -1));
+  lua_pop(L, 1);
+  return engine;
+}
+
+bool ScriptEngine::Exists(std::string_view sha) const {
+  ScriptFlags unused;
+  return Has(sha, &unused);
+}
+
+bool ScriptEngine::Has(std::string_view sha, ScriptFlags* flags) const {
+  MutexLock l(&mu_);
+  auto it = scripts_.find(LowerSha(sha));
+  if (it == scripts_.end()) return false;
+  *flags = it->second.flags;
+  return true;
+}
+
+bool ScriptEngine::Load(std::string_view body, std::string* sha,
+                        std::string* error) {
+  *sha = Sha1Hex(body);
+  if (Exists(*sha)) return true;
+  ScriptFlags flags;
+  size_t skip = 0;
+  if (!ParseShebang(body, &flags, &skip, error)) return false;
+  std::string_view code = body.substr(skip);
+  if (LoadTextChunk(L_, code.data(), code.size(), "@user_script") != 0) {
+    *error = "ERR Error compiling script (new function): " +
+             std::string(lua_tostring(L_, -1));
+    lua_pop(L_, 1);
+    return false;
+  }
+  lua_getfield(L_, LUA_REGISTRYINDEX, kScriptsKey);
+  lua_insert(L_, -2);
+  lua_setfield(L_, -2, sha->c_str());
+  lua_pop(L_, 1);
+  MutexLock l(&mu_);
+  scripts_[*sha] = Script{std::string(body), flags};
+  return true;
+}
+
+void ScriptEngine::Flush() {
+  {
+    MutexLock l(&mu_);
+    scripts_.clear();
+  }
+  lua_newtable(L_);
+  lua_setfield(L_, LUA_REGISTRYINDEX, kScriptsKey);
+  lua_gc(L_, LUA_GCCOLLECT, 0);
+}
+
+void ScriptEngine::PushArray(std::span<const std::string_view> values) {
+  lua_createtable(L_, static_cast<int>(values.size()), 0);
+  for (size_t i = 0; i < values.size(); ++i) {
+    lua_pushlstring(L_, values[i].data(), values[i].size());
+    lua_rawseti(L_, -2, static_cast<int>(i + 1));
+  }
+}
+
+bool ScriptEngine::Run(const ScriptRun& run) {
+  lua_settop(L_, 0);
+  lua_getfield(L_, LUA_REGISTRYINDEX, kErrorHandlerKey);
+  lua_getfield(L_, LUA_REGISTRYINDEX, kScriptsKey);
+  lua_getfield(L_, -1, std::string(run.name).c_str());  // lower case
+  lua_remove(L_, -2);
+  // KEYS and ARGV are globals for the script's run only: functions (which
+  // get them as arguments) never see a script's.
+  lua_getfield(L_, LUA_REGISTRYINDEX, kGlobalsKey);
+  PushArray(run.keys);
+  lua_setfield(L_, -2, "KEYS");
+  PushArray(run.args);
+  lua_setfield(L_, -2, "ARGV");
+  lua_pop(L_, 1);
+  bool done = Execute(run, 0, /*function=*/false);
+  lua_getfield(L_, LUA_REGISTRYINDEX, kGlobalsKey);
+  lua_pushnil(L_);
+  lua_setfield(L_, -2, "KEYS");
+  lua_pushnil(L_);
+  lua_setfield(L_, -2, "ARGV");
+  lua_settop(L_, 0);
+  return done;
+}
+
+bool ScriptEngine::RunFunction(const ScriptRun& run) {
+  lua_settop(L_, 0);
+  lua_getfield(L_, LUA_REGISTRYINDEX, kErrorHandlerKey);
+  functions_->PushCallback(run.name);
+  PushArray(run.keys);
+  PushArray(run.args);
+  return Execute(run, 2, /*function=*/true);
+}
+
+bool ScriptEngine::Execute(const ScriptRun& run, int nargs, bool function) {
+  current_ = &run;
+  function_.store(function);
+  resp_ = 2;
+  started_ms_ = SteadyMs();
+  stopped_by_shutdown_ = false;
+  wrote_.store(false);
+  kill_.store(false);
+  running_.store(true);
+  int rc = lua_pcall(L_, nargs, 1, 1);
+  running_.store(false);
+  busy_.store(false, std::memory_order_release);
+  current_ = nullptr;
+  if (stopped_by_shutdown_) {
+    lua_settop(L_, 0);
+    return false;
+  }
+  if (rc != 0) {
+    WriteError(run);
+  } else {
+    WriteLuaValue(L_, lua_gettop(L_), resp_, run.ctx.out);
+  }
+  lua_settop(L_, 0);
+  if (++runs_since_gc_ >= kGcPeriod) {
+    lua_gc(L_, LUA_GCSTEP, kGcPeriod);
+    runs_since_gc_ = 0;
+  }
+  return true;
+}
+
+// Redis's luaCallFunction error reply: the error table's text, then where
+// the script failed.
+void ScriptEngine::WriteError(const ScriptRun& run) {
+  if (!lua_istable(L_, -1)) {
+    const char* msg = lua_tostring(L_, -1);
+    run.ctx.out.Error("ERR Error running script " + std::string(run.name) +
+                      ", " +
+                      std::string(msg != nullptr ? msg : "execution failure")
+                          .substr(0, 100));
+    return;
+  }
+  lua_getfield(L_, -1, "err");
+  lua_getfield(L_, -2, "source");
+  lua_getfield(L_, -3, "line");
+  const char* err = lua_tostring(L_, -3);
+  const char* source = lua_tostring(L_, -2);
+  const char* line = lua_tostring(L_, -1);
+  std::string text = err != nullptr ? err : "ERR unknown error";
+  if (source != nullptr && line != nullptr) {
+    text += " script: " + std::string(run.name) + ", on " + source + ":" +
+            line + ".";
+  }
+  run.ctx.out.Error(text);
+  lua_pop(L_, 3);
+}
+
+int ScriptEngine::Call(lua_State* L, bool raise) {
+  // C++ objects live only inside CallCommand: lua_error longjmps.
+  bool error = CallCommand(L);
+  if (error && raise) return lua_error(L);
+  return 1;
+}
+
+bool ScriptEngine::CallCommand(lua_State* L) {
+  const int argc = lua_gettop(L);
+  std::vector<std::string> args;
+  std::string error;
+  if (current_ == nullptr) {
+    error = "redis.call is only available while a script runs";
+  } else if (argc == 0) {
+    error = "Please specify at least one argument for this redis lib call";
+  } else if (!ToArgs(L, argc, &args)) {
+    error = "Lua redis lib command arguments must be strings or integers";
+  } else {
+    std::vector<std::string_view> argv(args.begin(), args.end());
+    std::string reply;
+    error = Dispatch(argv, &reply);
+    if (error.empty()) {
+      lua_settop(L, 0);
+      return PushReplyAsLua(L, reply);
+    }
+  }
+  lua_settop(L, 0);
+  PushErrorTable(L, error);
+  return true;
+}
+
+std::string ScriptEngine::Dispatch(std::span<const std::string_view> argv,
+                                   std::string* reply) {
+  const CommandSpec* spec = CommandTable::Default().Find(argv[0]);
+  if (spec == nullptr) return "Unknown Redis command called from script";
+  if (!ArityOk(*spec, argv.size())) {
+    return "Wrong number of args calling Redis command from script";
+  }
+  if (NotAllowedFromScript(*spec, argv)) {
+    return "This Redis command is not allowed from script";
+  }
+  CommandContext& caller = current_->ctx;
+  if (spec->flags & kCmdWrite) {
+    if (current_->read_only) {
+      return "Write commands are not allowed from read-only scripts.";
+    }
+    if (!caller.server.PersistenceError().ok()) {
+      return "-" + std::string(kErrMisconf);
+    }
+  }
+  if (spec->flags & kCmdWrite) wrote_.store(true);
+  script_client_.resp.store(resp_, std::memory_order_relaxed);
+  ReplyWriter out(reply, resp_);
+  CommandContext sub{caller.server, script_client_, caller.store, out, argv,
+                     true};
+  RunCommand(*spec, sub);
+  script_client_.touched_db = false;
+  return "";
+}
+
+}  // namespace daxkv::kv

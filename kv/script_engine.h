@@ -1,0 +1,170 @@
+// ScriptEngine: EVAL's Lua scripts. One sandboxed Lua 5.1 state per server
+// (kv/script_sandbox.h), its script cache (SHA-1 -> compiled function), and
+// redis.call / redis.pcall running the server's real command handlers.
+//
+// One state, not one per I/O thread: a script runs in isolation (Redis's
+// atomicity: no other command runs meanwhile), which daxkv gets from the
+// server's exec lock held exclusively, so a state per thread would win no
+// concurrency and would make SCRIPT LOAD/FLUSH and the cache per-thread
+// problems. A script's commands run against the Store its caller gives
+// (a TxnStore: all of its writes become one engine batch).
+//
+// A script running past busy-reply-threshold is busy(): the I/O threads
+// then serve their clients without the exec lock, with BUSY replies, and
+// SCRIPT KILL stops it (unless it wrote: UNKILLABLE, as Redis) while a
+// shutdown stops it whatever it did, its writes discarded.
+//
+// Thread-safety: Exists(), Has(), busy() and Kill() may be called from any
+// thread. Every other method REQUIRES that the caller runs exclusively
+// (holds the server's exec lock exclusively, e.g. in an ExclusiveSection
+// or EXEC).
+#ifndef DAXKV_KV_SCRIPT_ENGINE_H_
+#define DAXKV_KV_SCRIPT_ENGINE_H_
+
+#include <atomic>
+#include <memory>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "base/mutex.h"
+#include "kv/client.h"
+#include "kv/command.h"
+#include "kv/script_functions.h"
+
+struct lua_State;
+struct lua_Debug;
+
+namespace daxkv::kv {
+
+// The flags of a script's shebang line ("#!lua flags=no-writes,...").
+struct ScriptFlags {
+  bool has_shebang = false;  // flags decide up front (not Redis's compat)
+  bool no_writes = false;
+  // allow-oom, allow-stale, no-cluster, allow-cross-slot-keys are accepted;
+  // daxkv has no maxmemory, replica staleness or cluster to relax.
+};
+
+// The whitespace-separated words of a shebang line.
+std::vector<std::string_view> SplitWords(std::string_view line);
+
+// Parses the shebang of `body`: "" when it has none. On success *flags is
+// set and *skip is the length of the shebang (the body compiles from its
+// newline on, so line numbers stay the script's). On failure returns
+// false with Redis's error text in *error.
+bool ParseShebang(std::string_view body, ScriptFlags* flags, size_t* skip,
+                  std::string* error);
+
+// One run of a cached script (EVAL) or a function (FCALL).
+struct ScriptRun {
+  CommandContext& ctx;  // the caller: server, store to run against, reply
+  std::string_view name;  // the script's SHA-1 or the function's name
+  std::span<const std::string_view> keys;
+  std::span<const std::string_view> args;
+  bool read_only = false;  // EVAL_RO, EVALSHA_RO or the no-writes flag
+};
+
+// Runs a script (or, when `function`, a function) for EVAL/FCALL: its own
+// TxnStore committed as one batch before the reply, or EXEC's inside
+// MULTI. REQUIRES: the caller runs exclusively.
+void RunScript(CommandContext& ctx, const ScriptRun& request, bool function);
+// Redis's scriptPrepareForRun: a script with a shebang (every function)
+// without no-writes is refused up front under a persistence error
+// (MISCONF), or from EVAL_RO/FCALL_RO. Replies and returns true when it is.
+bool RefusedUpFront(CommandContext& ctx, const ScriptFlags& flags,
+                    bool ro_command);
+
+// SCRIPT KILL and FUNCTION KILL: they run while the script is busy, without
+// the exec lock (kv/executor.cc).
+void ReplyScriptKill(CommandContext& ctx, bool function);
+
+class ScriptEngine {
+ public:
+  ScriptEngine();
+  ~ScriptEngine();
+  ScriptEngine(const ScriptEngine&) = delete;
+  ScriptEngine& operator=(const ScriptEngine&) = delete;
+
+  // Whether `sha` (40 hex digits, any case) is cached. Any thread.
+  bool Exists(std::string_view sha) const;
+  // The flags of a cached script; false when not cached. Any thread.
+  bool Has(std::string_view sha, ScriptFlags* flags) const;
+
+  // Compiles `body` unless it is cached; *sha is its SHA-1. On failure
+  // returns false with the Redis error text in *error.
+  bool Load(std::string_view body, std::string* sha, std::string* error);
+  // Forgets every script (SCRIPT FLUSH); function libraries stay.
+  void Flush();
+  // Runs the cached script run.name (its SHA-1 in lower case, as Has()
+  // and Load() take and give it) and writes its reply to run.ctx.out.
+  // Returns false when the script was stopped by a shutdown: nothing may
+  // be replied, and its writes must be discarded. REQUIRES: Has(run.sha).
+  [[nodiscard]] bool Run(const ScriptRun& run);
+  // Runs the function run.name (FCALL), as Run. REQUIRES:
+  // functions().Find(run.name).
+  [[nodiscard]] bool RunFunction(const ScriptRun& run);
+
+  FunctionLibraries& functions() { return *functions_; }
+
+  // A script has run past busy-reply-threshold and is still running.
+  bool busy() const { return busy_.load(std::memory_order_acquire); }
+  // The BUSY error other clients get meanwhile: it names SCRIPT KILL for
+  // a script, FUNCTION KILL for a function.
+  std::string_view BusyError() const;
+  enum class KillResult { kNotBusy, kUnkillable, kOtherKind, kKilled };
+  // SCRIPT KILL (function = false) or FUNCTION KILL: asks the busy script
+  // to stop (it fails with an error). kOtherKind: the wrong KILL for it.
+  KillResult Kill(bool function);
+
+  // The engine that owns `L` (for the redis.* functions).
+  static ScriptEngine* FromLua(lua_State* L);
+  // redis.call (raise = true) and redis.pcall.
+  int Call(lua_State* L, bool raise);
+  // redis.setresp(2|3): the protocol redis.call's commands reply in.
+  void set_resp(int resp) { resp_ = resp; }
+
+ private:
+  struct Script {
+    std::string body;
+    ScriptFlags flags;
+  };
+
+  void Open();
+  void Close();
+  // Runs one redis.call: pushes its reply (true when it is an error table).
+  bool CallCommand(lua_State* L);
+  // The command's reply in *reply, or the error text to raise.
+  std::string Dispatch(std::span<const std::string_view> argv,
+                       std::string* reply);
+  // Pushes a table of `values`.
+  void PushArray(std::span<const std::string_view> values);
+  // Runs the function under the error handler at stack index 1 with
+  // `nargs` arguments above it, and replies.
+  bool Execute(const ScriptRun& run, int nargs, bool function);
+  void WriteError(const ScriptRun& run);
+  // The Lua count hook: marks the script busy, stops it when killed.
+  static void Hook(lua_State* L, lua_Debug* ar);
+
+  lua_State* L_ = nullptr;
+  std::unique_ptr<FunctionLibraries> functions_;
+  mutable Mutex mu_;
+  std::unordered_map<std::string, Script> scripts_ GUARDED_BY(mu_);
+  const ScriptRun* current_ = nullptr;
+  Client script_client_;  // Redis's Lua client: the caller of redis.call
+  int resp_ = 2;
+  int runs_since_gc_ = 0;
+  int64_t started_ms_ = 0;
+  std::atomic<bool> running_{false};
+  std::atomic<bool> busy_{false};
+  std::atomic<bool> wrote_{false};  // a write command ran: unkillable
+  std::atomic<bool> kill_{false};
+  std::atomic<bool> function_{false};  // the running one is a function
+  bool stopped_by_shutdown_ = false;
+};
+
+}  // namespace daxkv::kv
+
+#endif  // DAXKV_KV_SCRIPT_ENGINE_H_
