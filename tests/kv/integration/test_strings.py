@@ -235,6 +235,14 @@ class CounterTest(ServerTestCase):
         self.assertErr(c.cmd("INCRBYFLOAT", "g", "inf"),
                        "ERR increment would produce NaN or Infinity")
         self.assertEqual(c.cmd("GET", "g"), b"0")
+        # Bytes after a NUL are not ignored, in the increment or the value.
+        self.assertErr(c.cmd("INCRBYFLOAT", "g", b"\0\0yz"),
+                       "ERR value is not a valid float")
+        self.assertErr(c.cmd("INCRBYFLOAT", "g", b"1\0"),
+                       "ERR value is not a valid float")
+        c.cmd("SET", "z", b"2\0x")
+        self.assertErr(c.cmd("INCRBYFLOAT", "z", "1"),
+                       "ERR value is not a valid float")
 
 
 if __name__ == "__main__":
