@@ -33,7 +33,7 @@ void RunScript(CommandContext& ctx, const ScriptRun& request, bool function) {
     if (!run(request)) ctx.client.close_asap = true;
     return;
   }
-  TxnStore txn(&ctx.server.db(), ctx.server.clock(), &ctx.server.watches());
+  TxnStore txn(&ctx.server.db(), &ctx.server.clock(), &ctx.server.watches());
   CommandContext inner{ctx.server, ctx.client, txn, ctx.out, ctx.argv, true};
   std::string* buf = ctx.out.buffer();
   const size_t mark = buf->size();
