@@ -346,7 +346,10 @@ TEST_F(CrashCollTest, TransactionsGroupsCompactionAndReopen) {
       ASSERT_NO_FATAL_FAILURE(h.Reopen());
     }
   }
-  EXPECT_GT(freed, 0u) << "compaction never freed a segment";
+  // Scaled-down runs (TSan: 40 steps) make too little garbage to compact.
+  if (config_.full_run()) {
+    EXPECT_GT(freed, 0u) << "compaction never freed a segment";
+  }
   std::printf(
       "[crash] collections: %llu crash points, %llu images recovered; %llu "
       "moves, %llu groups, %llu segments compacted\n",
