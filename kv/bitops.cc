@@ -155,11 +155,19 @@ int CheckSignedOverflow(int64_t value, int64_t incr, int bits,
       bits == 64 ? INT64_MAX
                  : static_cast<int64_t>((uint64_t{1} << (bits - 1)) - 1);
   const int64_t min = -max - 1;
-  const __int128 sum = static_cast<__int128>(value) + incr;
+  // Redis's checks verbatim (checkSignedBitfieldOverflow), wrapping
+  // differences included: SET of INT64_MIN into a narrow field wraps
+  // maxincr negative and saturates to max, and clients see that.
+  const auto maxincr = static_cast<int64_t>(static_cast<uint64_t>(max) -
+                                            static_cast<uint64_t>(value));
+  const auto minincr = static_cast<int64_t>(static_cast<uint64_t>(min) -
+                                            static_cast<uint64_t>(value));
   int dir = 0;
-  if (value > max || sum > max) {
+  if (value > max || (bits != 64 && incr > maxincr) ||
+      (value >= 0 && incr > 0 && incr > maxincr)) {
     dir = 1;
-  } else if (value < min || sum < min) {
+  } else if (value < min || (bits != 64 && incr < minincr) ||
+             (value < 0 && incr < 0 && incr < minincr)) {
     dir = -1;
   }
   if (dir == 0) return 0;
