@@ -15,6 +15,9 @@
 namespace daxkv::kv {
 namespace {
 
+constexpr std::string_view kBusyKey =
+    "BUSYKEY Target key name already exists.";
+
 void DumpCommand(CommandContext& ctx) {
   auto r = ctx.store.Get(ctx.argv[1]);
   if (!r.ok()) {
@@ -90,7 +93,7 @@ void RestoreCommand(CommandContext& ctx) {
   if (!ParseRestoreOptions(ctx, &o)) return;
   const std::string_view key = ctx.argv[1];
   if (!o.replace && ctx.store.Exists(key)) {
-    ctx.out.Error("BUSYKEY Target key name already exists.");
+    ctx.out.Error(kBusyKey);
     return;
   }
   int64_t ttl = 0;
@@ -114,7 +117,7 @@ void RestoreCommand(CommandContext& ctx) {
         o.replace ? engine::PutMode::kUpsert : engine::PutMode::kIfAbsent);
   }
   if (s.code() == StatusCode::kAlreadyExists) {  // created since the check
-    ctx.out.Error("BUSYKEY Target key name already exists.");
+    ctx.out.Error(kBusyKey);
   } else if (!s.ok()) {
     ReplyEngineError(ctx, s);
   } else {

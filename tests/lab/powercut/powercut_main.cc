@@ -12,7 +12,7 @@
 //       The host checks every acknowledged write against these lines.
 //   daxkv-powercut wipe   --path=P [--bytes=N]
 //       Zeroes the first N bytes (default: all) of the region with
-//       non-temporal stores, and the page of every segment header left
+//       non-temporal stores, and every segment header left
 //       beyond them, so the next user finds a blank region: the engine
 //       refuses to format over the segments of an older pool (it offers to
 //       rebuild its superblock instead). devdax cannot be cleared with
@@ -31,6 +31,7 @@
 #include "base/crc32c.h"
 #include "dax/region.h"
 #include "engine/db.h"
+#include "engine/format.h"
 #include "engine/superblock_rebuild.h"
 #include "tests/lab/powercut/workload.h"
 
@@ -114,8 +115,6 @@ int Verify() {
   return bad == 0 ? 0 : 1;
 }
 
-constexpr size_t kHeaderPage = 4096;
-
 int Wipe() {
   dax::OpenOptions options;
   auto region = dax::OpenRegion(FLAGS_path, options);
@@ -130,7 +129,8 @@ int Wipe() {
     const engine::SegmentEvidence ev =
         engine::FindSegmentEvidence(r.data(), r.size());
     for (uint64_t off : ev.offsets) {
-      const size_t len = std::min<size_t>(kHeaderPage, r.size() - off);
+      const size_t len =
+          std::min<size_t>(engine::format::kSegmentHeaderSize, r.size() - off);
       // Durability: as above; a crash between two leaves fewer headers.
       r.Set(r.data() + off, 0, len, dax::kMemNonTemporal);
       ++headers;
