@@ -34,7 +34,12 @@ void ExistsCommand(CommandContext& ctx) {
 }
 
 void TypeCommand(CommandContext& ctx) {
-  ctx.out.Simple(ctx.store.Exists(ctx.argv[1]) ? "string" : "none");
+  auto type = ctx.store.Type(ctx.argv[1]);
+  if (!type.ok()) {
+    ReplyEngineError(ctx, type.status());
+    return;
+  }
+  ctx.out.Simple(engine::KeyTypeName(*type));
 }
 
 void RenameGeneric(CommandContext& ctx, bool nx) {

@@ -3,6 +3,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/txn.h"
+
 namespace daxkv::kv {
 namespace {
 
@@ -11,6 +13,21 @@ constexpr uint64_t kOverlayVersionBase = 1ull << 63;
 const engine::WriteOptions kNoSync{.sync = false};
 
 }  // namespace
+
+StatusOr<engine::KeyType> Store::Type(std::string_view key) {
+  auto r = Get(key);
+  if (r.ok()) return engine::KeyType::kString;
+  if (r.status().code() == StatusCode::kNotFound) return engine::KeyType::kNone;
+  if (!engine::IsWrongType(r.status())) return r.status();
+  engine::KeyType type = engine::KeyType::kNone;
+  DAXKV_RETURN_IF_ERROR(
+      db().RunRead({std::string(key)}, [&](engine::ReadOps& ops) {
+        DAXKV_ASSIGN_OR_RETURN(engine::KeyInfo info, ops.Stat(key));
+        type = info.type;
+        return OkStatus();
+      }));
+  return type;
+}
 
 // Durability (all DirectStore writes): applied with sync=false; the I/O
 // thread's DB::Sync() before the round's replies makes them durable. A crash
@@ -88,7 +105,8 @@ StatusOr<engine::ReadResult> TxnStore::Get(std::string_view key) {
   auto it = overlay_.find(key);
   if (it != overlay_.end()) {
     const Pending& p = it->second;
-    if (!p.value || (p.expire_at_ms != 0 && p.expire_at_ms <= clock_->NowMs())) {
+    if (!p.value ||
+        (p.expire_at_ms != 0 && p.expire_at_ms <= clock_->NowMs())) {
       return NotFoundError(key);
     }
     engine::ReadResult r;
@@ -101,7 +119,11 @@ StatusOr<engine::ReadResult> TxnStore::Get(std::string_view key) {
   return db_->Get(key);
 }
 
-bool TxnStore::Exists(std::string_view key) { return Get(key).ok(); }
+// A collection (WRONGTYPE to Get) exists too.
+bool TxnStore::Exists(std::string_view key) {
+  auto r = Get(key);
+  return r.ok() || engine::IsWrongType(r.status());
+}
 
 void TxnStore::Stage(std::string_view key, std::optional<std::string> value,
                      int64_t expire_at_ms) {

@@ -19,6 +19,7 @@
 #include "base/status.h"
 #include "base/statusor.h"
 #include "engine/db.h"
+#include "engine/key_type.h"
 #include "kv/watch_registry.h"
 
 namespace daxkv::kv {
@@ -28,7 +29,11 @@ class Store {
   virtual ~Store() = default;
   // NotFound when absent or expired.
   virtual StatusOr<engine::ReadResult> Get(std::string_view key) = 0;
+  // Keys of every type.
   virtual bool Exists(std::string_view key) = 0;
+  // TYPE: kNone when absent or expired. The default reads the engine for a
+  // key Get() reports as a collection (WRONGTYPE).
+  virtual StatusOr<engine::KeyType> Type(std::string_view key);
   virtual Status Put(std::string_view key, std::string_view value,
                      int64_t expire_at_ms,
                      engine::PutMode mode = engine::PutMode::kUpsert) = 0;

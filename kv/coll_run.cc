@@ -1,0 +1,102 @@
+#include "kv/coll_run.h"
+
+#include <string>
+#include <vector>
+
+namespace daxkv::kv {
+namespace {
+
+// Marks a command's own error replies apart from engine failures.
+constexpr std::string_view kReplyTag = "kv-reply:";
+
+void ReplyFailure(CommandContext& ctx, const Status& s) {
+  std::string_view msg = s.message();
+  if (s.code() == StatusCode::kFailedPrecondition &&
+      msg.substr(0, kReplyTag.size()) == kReplyTag) {
+    ctx.out.Error(msg.substr(kReplyTag.size()));
+  } else {
+    ReplyEngineError(ctx, s);
+  }
+}
+
+std::vector<std::string> DeclaredKeys(const CommandContext& ctx) {
+  std::vector<std::string> keys;
+  for (std::string_view k : CommandKeys(*ctx.spec, ctx.argv)) {
+    keys.emplace_back(k);
+  }
+  return keys;
+}
+
+// Inside EXEC (or a script) the block runs on a TxnStore, whose overlay
+// holds strings only: a collection command there would not be atomic with
+// the block. The executor refuses them when queued; this is the backstop.
+bool RefusedInBlock(CommandContext& ctx) {
+  if (!ctx.in_exec) return false;
+  ctx.out.Error(
+      "ERR daxkv does not run hash, list, set or sorted set commands inside "
+      "MULTI yet");
+  return true;
+}
+
+}  // namespace
+
+Status CommandError(std::string_view text) {
+  return FailedPreconditionError(std::string(kReplyTag) + std::string(text));
+}
+
+void RunCollWrite(CommandContext& ctx, const CollWriteFn& body) {
+  if (RefusedInBlock(ctx)) return;
+  engine::TxnOptions opts;
+  opts.keys = DeclaredKeys(ctx);
+  std::string scratch;
+  ReplyWriter out(&scratch, ctx.out.resp());
+  std::vector<std::string> modified;
+  // Durability: sync = false; the round's Sync() before the reply (see
+  // the header).
+  Status s = ctx.server.db().RunTxn(opts, engine::WriteOptions{.sync = false},
+                                    [&](engine::Txn& txn) {
+                                      scratch.clear();
+                                      CollCall call(out);
+                                      Status st = body(txn, call);
+                                      modified = call.modified();
+                                      return st;
+                                    });
+  if (!s.ok()) {
+    ReplyFailure(ctx, s);
+    return;
+  }
+  for (const std::string& key : modified) ctx.server.watches().Touch(key);
+  ctx.out.buffer()->append(scratch);
+}
+
+void RunCollRead(CommandContext& ctx, const CollReadFn& body) {
+  if (RefusedInBlock(ctx)) return;
+  std::vector<std::string> keys = DeclaredKeys(ctx);
+  std::string scratch;
+  ReplyWriter out(&scratch, ctx.out.resp());
+  Status s = ctx.server.db().RunRead(keys, [&](engine::ReadOps& view) {
+    scratch.clear();
+    CollCall call(out);
+    return body(view, call);
+  });
+  if (!s.ok()) {
+    ReplyFailure(ctx, s);
+    return;
+  }
+  ctx.out.buffer()->append(scratch);
+}
+
+StatusOr<uint64_t> CollSize(engine::ReadOps& ops, std::string_view key,
+                            engine::KeyType type) {
+  DAXKV_ASSIGN_OR_RETURN(engine::KeyInfo info, ops.Stat(key));
+  if (info.type == engine::KeyType::kNone) return uint64_t{0};
+  if (info.type != type) return engine::WrongTypeError();
+  return info.size;
+}
+
+void ReplyBulkArray(ReplyWriter& out, const std::vector<std::string>& items) {
+  out.ArrayHeader(items.size());
+  for (const std::string& item : items) out.Bulk(item);
+}
+
+}  // namespace daxkv::kv

@@ -1,0 +1,69 @@
+// How a collection command (hash, list, set, sorted set) runs against the
+// engine (docs/collections.md, "The kv layer"): a write command is one
+// DB::RunTxn declaring the keys of its command-table key spec, a read
+// command one DB::RunRead over them. RunTxn and RunRead may run the body
+// more than once (a restart with more keys declared, a read that raced a
+// Txn), so the body writes its reply into a scratch writer that is reset
+// at every run; the reply reaches the client only after the Txn committed.
+//
+// Durability: the Txn commits with sync = false, visible at once; every
+// collection command carries kCmdKeyspace, so the I/O thread's round
+// Sync() makes the commit durable before the reply is sent (the same group
+// commit string writes get).
+//
+// Errors: a body returns CommandError(text) to reply `text` (Redis's
+// wording); a WRONGTYPE status from the engine is replied in Redis's words;
+// in both cases the Txn aborts, so nothing the body wrote is kept. Redis's
+// commands check their arguments before writing, so this matches Redis.
+#ifndef DAXKV_KV_COLL_RUN_H_
+#define DAXKV_KV_COLL_RUN_H_
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "base/statusor.h"
+#include "engine/txn.h"
+#include "kv/command.h"
+#include "kv/resp_writer.h"
+
+namespace daxkv::kv {
+
+// What a body gets besides the engine: its reply writer and the keys whose
+// WATCHers the command's writes must mark (Redis signals a key only when a
+// command changed it).
+class CollCall {
+ public:
+  explicit CollCall(ReplyWriter& out) : out(out) {}
+  ReplyWriter& out;
+  void Modified(std::string_view key) { modified_.emplace_back(key); }
+  const std::vector<std::string>& modified() const { return modified_; }
+
+ private:
+  std::vector<std::string> modified_;
+};
+
+using CollWriteFn = std::function<Status(engine::Txn&, CollCall&)>;
+using CollReadFn = std::function<Status(engine::ReadOps&, CollCall&)>;
+
+// An error reply in Redis's words ("ERR ...", "WRONGTYPE ...").
+Status CommandError(std::string_view text);
+
+// REQUIRES: ctx.spec is set (RunCommand does); the command has
+// kCmdCollection and kCmdKeyspace.
+void RunCollWrite(CommandContext& ctx, const CollWriteFn& body);
+void RunCollRead(CommandContext& ctx, const CollReadFn& body);
+
+// The number of elements of `key` (0 when absent); WRONGTYPE when it holds
+// another type than `type`.
+StatusOr<uint64_t> CollSize(engine::ReadOps& ops, std::string_view key,
+                            engine::KeyType type);
+
+// Redis's "*N\r\n" + bulk strings of a collected list.
+void ReplyBulkArray(ReplyWriter& out, const std::vector<std::string>& items);
+
+}  // namespace daxkv::kv
+
+#endif  // DAXKV_KV_COLL_RUN_H_
