@@ -14,19 +14,24 @@ const engine::WriteOptions kNoSync{.sync = false};
 
 }  // namespace
 
-StatusOr<engine::KeyType> Store::Type(std::string_view key) {
+StatusOr<engine::KeyInfo> Store::Stat(std::string_view key) {
+  engine::KeyInfo info;
   auto r = Get(key);
-  if (r.ok()) return engine::KeyType::kString;
-  if (r.status().code() == StatusCode::kNotFound) return engine::KeyType::kNone;
+  if (r.ok()) {
+    info.type = engine::KeyType::kString;
+    info.expire_at_ms = r->expire_at_ms;
+    info.size = r->value.size();
+    info.version = r->version;
+    return info;
+  }
+  if (r.status().code() == StatusCode::kNotFound) return info;
   if (!engine::IsWrongType(r.status())) return r.status();
-  engine::KeyType type = engine::KeyType::kNone;
   DAXKV_RETURN_IF_ERROR(
       db().RunRead({std::string(key)}, [&](engine::ReadOps& ops) {
-        DAXKV_ASSIGN_OR_RETURN(engine::KeyInfo info, ops.Stat(key));
-        type = info.type;
+        DAXKV_ASSIGN_OR_RETURN(info, ops.Stat(key));
         return OkStatus();
       }));
-  return type;
+  return info;
 }
 
 // Durability (all DirectStore writes): applied with sync=false; the I/O
@@ -83,6 +88,33 @@ Status DirectStore::Rename(std::string_view src, std::string_view dst) {
     Touched(src);
     Touched(dst);
   }
+  return s;
+}
+
+Status DirectStore::ChangeExpiry(std::string_view key, const ExpiryFn& decide) {
+  engine::TxnOptions opts;
+  opts.keys.emplace_back(key);
+  Status s = db_->RunTxn(opts, kNoSync, [&](engine::Txn& txn) -> Status {
+    DAXKV_ASSIGN_OR_RETURN(engine::KeyInfo info, txn.Stat(key));
+    DAXKV_ASSIGN_OR_RETURN(int64_t when, decide(info));
+    if (when != kExpireDeletes) return txn.SetExpiry(key, when);
+    bool existed = false;
+    return txn.Delete(key, &existed);
+  });
+  if (s.ok()) Touched(key);
+  return s;
+}
+
+Status DirectStore::Copy(std::string_view src, std::string_view dst,
+                         bool replace, bool* done) {
+  engine::TxnOptions opts;
+  opts.keys = {std::string(src), std::string(dst)};
+  *done = false;
+  Status s = db_->RunTxn(opts, kNoSync, [&](engine::Txn& txn) {
+    return txn.Copy(src, dst, replace, done);
+  });
+  if (s.code() == StatusCode::kNotFound) return OkStatus();  // no src
+  if (s.ok() && *done) Touched(dst);
   return s;
 }
 
@@ -189,6 +221,40 @@ Status TxnStore::Rename(std::string_view src, std::string_view dst) {
   if (src == dst) return OkStatus();
   Stage(dst, std::move(from->value), from->expire_at_ms);
   Stage(src, std::nullopt, 0);
+  return OkStatus();
+}
+
+Status TxnStore::ChangeExpiry(std::string_view key, const ExpiryFn& decide) {
+  auto r = Get(key);
+  engine::KeyInfo info;
+  if (r.ok()) {
+    info.type = engine::KeyType::kString;
+    info.expire_at_ms = r->expire_at_ms;
+  } else if (r.status().code() != StatusCode::kNotFound) {
+    return engine::IsWrongType(r.status())
+               ? NotSupportedError("expiry of a collection inside MULTI")
+               : r.status();
+  }
+  DAXKV_ASSIGN_OR_RETURN(int64_t when, decide(info));
+  if (when == kExpireDeletes) {
+    Stage(key, std::nullopt, 0);
+  } else {
+    Stage(key, std::move(r->value), when);
+  }
+  return OkStatus();
+}
+
+Status TxnStore::Copy(std::string_view src, std::string_view dst, bool replace,
+                      bool* done) {
+  *done = false;
+  auto from = Get(src);
+  if (engine::IsWrongType(from.status())) {
+    return NotSupportedError("COPY of a collection inside MULTI");
+  }
+  if (!from.ok()) return OkStatus();
+  if (!replace && Exists(dst)) return OkStatus();
+  Stage(dst, std::move(from->value), from->expire_at_ms);
+  *done = true;
   return OkStatus();
 }
 

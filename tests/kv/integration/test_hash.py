@@ -120,6 +120,34 @@ class HashDifferentialTest(PeerTestCase):
         self.both("TYPE", "h")
         self.both("GET", "h")
 
+    def test_keyspace_commands(self):
+        self.both_script([
+            "HSET h a 1 b 2", "EXPIRE h 100", "TTL h", "EXPIRE h 50 GT",
+            "EXPIRE h 500 GT", "TTL h", "EXPIRETIME nokey", "PERSIST h",
+            "PERSIST h", "TTL h", "PEXPIRE h 100000 NX", "PERSIST h",
+            "COPY h h2", "COPY h h2", "COPY h h2 REPLACE", "TYPE h2",
+            "HGET h2 b", "HSET h2 c 3", "HLEN h", "HLEN h2",
+            "COPY nokey h3", "SET s x", "COPY h s", "COPY h s REPLACE",
+            "TYPE s", "RENAME h2 h3", "HLEN h3", "RENAMENX h3 h",
+            "EXPIRE h3 0", "EXISTS h3", "UNLINK h", "EXISTS h", "DEL s",
+            "DBSIZE",
+        ])
+
+    def test_object_encoding(self):
+        self.both_script([
+            "HSET small a 1 b 2", "OBJECT ENCODING small",
+            "HSET long a " + "x" * 65, "OBJECT ENCODING long",
+            # The engine's hint counts field + value (> 64 bytes: long),
+            # Redis each of them: equal answers up to 64 bytes together.
+            "HSET edge a " + "x" * 63, "OBJECT ENCODING edge",
+            "OBJECT ENCODING nokey", "OBJECT REFCOUNT small",
+        ])
+        big = ["HSET", "big"]
+        for i in range(513):  # hash-max-listpack-entries: 512
+            big += ["f%d" % i, "v"]
+        self.both(*big)
+        self.both("OBJECT", "ENCODING", "big")
+
     def test_hrandfield_arguments(self):
         self.both_script([
             "HRANDFIELD nokey", "HRANDFIELD nokey 3", "HRANDFIELD nokey -3",
