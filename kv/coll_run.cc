@@ -32,9 +32,7 @@ std::vector<std::string> DeclaredKeys(const CommandContext& ctx) {
 // the block. The executor refuses them when queued; this is the backstop.
 bool RefusedInBlock(CommandContext& ctx) {
   if (!ctx.in_exec) return false;
-  ctx.out.Error(
-      "ERR daxkv does not run hash, list, set or sorted set commands inside "
-      "MULTI yet");
+  ctx.out.Error(kCollectionInBlock);
   return true;
 }
 

@@ -45,6 +45,13 @@ class CollCall {
   std::vector<std::string> modified_;
 };
 
+// Until EXEC and scripts run on the engine Txn (docs/collections.md §11),
+// a collection command cannot be part of a block: refused when queued in
+// MULTI, and when called from a script.
+inline constexpr std::string_view kCollectionInBlock =
+    "ERR daxkv does not run hash, list, set or sorted set commands inside "
+    "MULTI or scripts yet";
+
 using CollWriteFn = std::function<Status(engine::Txn&, CollCall&)>;
 using CollReadFn = std::function<Status(engine::ReadOps&, CollCall&)>;
 

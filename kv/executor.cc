@@ -1,5 +1,7 @@
 #include "kv/executor.h"
 
+#include "kv/coll_run.h"
+
 namespace daxkv::kv {
 namespace {
 
@@ -54,13 +56,6 @@ void Reject(ServerState& server, const CommandSpec& spec, Client& client,
   if (client.in_multi) client.multi_error = true;
   out.Error(msg);
 }
-
-// Until EXEC runs its block as one engine Txn (docs/collections.md, "The
-// kv layer"), a block cannot hold a collection command: refused when
-// queued, so the block is discarded whole (EXECABORT) rather than half run.
-constexpr std::string_view kCollectionInMulti =
-    "ERR daxkv does not run hash, list, set or sorted set commands inside "
-    "MULTI yet";
 
 // Redis's islocalClient: only these two addresses count as local.
 bool IsLocalClient(const Client& client) {
@@ -159,7 +154,9 @@ void ExecuteCommand(ServerState& server, Client& client,
     return;
   }
   if (client.in_multi && (spec->flags & kCmdCollection)) {
-    Reject(server, *spec, client, std::string(kCollectionInMulti), out);
+    // Refused when queued, so the block is discarded whole (EXECABORT)
+    // rather than half run.
+    Reject(server, *spec, client, std::string(kCollectionInBlock), out);
     return;
   }
   if (client.in_multi && (spec->flags & kCmdNoMulti)) {

@@ -17,7 +17,7 @@ bool ParseLongDouble(std::string_view s, long double* out) {
   char* end = nullptr;
   errno = 0;
   long double v = std::strtold(buf.c_str(), &end);
-  if (*end != '\0' || std::isnan(v)) return false;
+  if (end != buf.c_str() + buf.size() || std::isnan(v)) return false;
   if (errno == ERANGE && (v == HUGE_VALL || v == -HUGE_VALL || v == 0)) {
     return false;
   }

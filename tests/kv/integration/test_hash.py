@@ -296,7 +296,7 @@ class HashContractTest(ServerTestCase):
         # daxkv refuses collection commands in MULTI for now: the block is
         # discarded whole.
         self.assertErr(reply, "ERR daxkv does not run hash, list, set or "
-                       "sorted set commands inside MULTI yet")
+                       "sorted set commands inside MULTI or scripts yet")
         self.assertErr(c.cmd("EXEC"), "EXECABORT Transaction discarded "
                        "because of previous errors.")
         self.assertEqual(c.cmd("EXISTS", "h"), 0)
