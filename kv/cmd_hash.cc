@@ -114,17 +114,9 @@ void HMGetCommand(CommandContext& ctx) {
 }
 
 void HDelCommand(CommandContext& ctx) {
-  RunCollWrite(ctx, [&](Txn& txn, CollCall& call) {
-    int64_t deleted = 0;
-    for (size_t i = 2; i < ctx.argv.size(); ++i) {
-      bool existed = false;
-      DAXKV_RETURN_IF_ERROR(txn.HashDelete(ctx.argv[1], ctx.argv[i], &existed));
-      deleted += existed ? 1 : 0;
-    }
-    if (deleted > 0) call.Modified(ctx.argv[1]);
-    call.out.Integer(deleted);
-    return OkStatus();
-  });
+  RunCountingWrite(
+      ctx, [](Txn& txn, std::string_view key, std::string_view field,
+              bool* existed) { return txn.HashDelete(key, field, existed); });
 }
 
 void HExistsCommand(CommandContext& ctx) {

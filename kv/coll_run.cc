@@ -84,6 +84,20 @@ void RunCollRead(CommandContext& ctx, const CollReadFn& body) {
   ctx.out.buffer()->append(scratch);
 }
 
+void RunCountingWrite(CommandContext& ctx, const ElementOpFn& op) {
+  RunCollWrite(ctx, [&](engine::Txn& txn, CollCall& call) {
+    int64_t changed_count = 0;
+    for (size_t i = 2; i < ctx.argv.size(); ++i) {
+      bool changed = false;
+      DAXKV_RETURN_IF_ERROR(op(txn, ctx.argv[1], ctx.argv[i], &changed));
+      changed_count += changed ? 1 : 0;
+    }
+    if (changed_count > 0) call.Modified(ctx.argv[1]);
+    call.out.Integer(changed_count);
+    return OkStatus();
+  });
+}
+
 StatusOr<uint64_t> CollSize(engine::ReadOps& ops, std::string_view key,
                             engine::KeyType type) {
   DAXKV_ASSIGN_OR_RETURN(engine::KeyInfo info, ops.Stat(key));

@@ -63,6 +63,13 @@ Status CommandError(std::string_view text);
 void RunCollWrite(CommandContext& ctx, const CollWriteFn& body);
 void RunCollRead(CommandContext& ctx, const CollReadFn& body);
 
+// HDEL, SADD, SREM, ...: applies `op` to argv[1] (the key) with each of
+// argv[2..], replying how many calls changed the key (and marking its
+// WATCHers when any did).
+using ElementOpFn = std::function<Status(engine::Txn& txn, std::string_view key,
+                                         std::string_view arg, bool* changed)>;
+void RunCountingWrite(CommandContext& ctx, const ElementOpFn& op);
+
 // The number of elements of `key` (0 when absent); WRONGTYPE when it holds
 // another type than `type`.
 StatusOr<uint64_t> CollSize(engine::ReadOps& ops, std::string_view key,

@@ -27,6 +27,7 @@ const CommandTable& CommandTable::Default() {
     RegisterLcsCommands(t);
     RegisterDumpCommands(t);
     RegisterHashCommands(t);
+    RegisterSetCommands(t);
     return t;
   }();
   return *table;

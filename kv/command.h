@@ -144,6 +144,7 @@ void RegisterHyperLogLogCommands(CommandTable* table);
 void RegisterLcsCommands(CommandTable* table);
 void RegisterDumpCommands(CommandTable* table);
 void RegisterHashCommands(CommandTable* table);
+void RegisterSetCommands(CommandTable* table);
 
 // Shared helpers for handlers.
 // The key arguments named by spec's first_key/last_key/step.

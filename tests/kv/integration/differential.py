@@ -18,6 +18,8 @@ PAIR_REPLIES = {"HGETALL"}
 
 
 def normalize_unordered(reply, cmd):
+    if isinstance(reply, set):
+        return sorted(reply, key=repr)
     if not isinstance(reply, list):
         return reply
     if str(cmd[0]).upper() in PAIR_REPLIES:
