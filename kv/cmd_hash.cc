@@ -321,22 +321,13 @@ void HScanCommand(CommandContext& ctx) {
   });
 }
 
-constexpr uint32_t kW = kCmdWrite | kCmdKeyspace | kCmdCollection;
-constexpr uint32_t kR = kCmdReadOnly | kCmdKeyspace | kCmdCollection;
+constexpr uint32_t kW = kCmdWrite;
+constexpr uint32_t kR = kCmdReadOnly;
 
 }  // namespace
 
 void RegisterHashCommands(CommandTable* t) {
-  struct Entry {
-    std::string_view name;
-    int arity;
-    uint32_t flags;
-    CommandFn fn;
-    std::string_view summary;
-    std::string_view since;
-  };
-  // Every hash command has one key, argv[1].
-  static constexpr Entry kEntries[] = {
+  static constexpr CollCommand kCommands[] = {
       {"hset", -4, kW | kCmdFast, HSetCommand,
        "Set the string value of a hash field", "2.0.0"},
       {"hmset", -4, kW | kCmdFast, HMSetCommand,
@@ -371,18 +362,7 @@ void RegisterHashCommands(CommandTable* t) {
       {"hscan", -3, kR, HScanCommand,
        "Incrementally iterate hash fields and associated values", "2.8.0"},
   };
-  for (const Entry& e : kEntries) {
-    t->Add({.name = e.name,
-            .arity = e.arity,
-            .flags = e.flags,
-            .fn = e.fn,
-            .first_key = 1,
-            .last_key = 1,
-            .step = 1,
-            .group = "hash",
-            .summary = e.summary,
-            .since = e.since});
-  }
+  AddCollCommands(t, "hash", kCommands);
 }
 
 }  // namespace daxkv::kv

@@ -317,69 +317,53 @@ void SScanCommand(CommandContext& ctx) {
   });
 }
 
-constexpr uint32_t kW = kCmdWrite | kCmdKeyspace | kCmdCollection;
-constexpr uint32_t kR = kCmdReadOnly | kCmdKeyspace | kCmdCollection;
+constexpr uint32_t kW = kCmdWrite;
+constexpr uint32_t kR = kCmdReadOnly;
 
 }  // namespace
 
 void RegisterSetCommands(CommandTable* t) {
-  struct Entry {
-    std::string_view name;
-    int arity;
-    uint32_t flags;
-    CommandFn fn;
-    int first_key, last_key;
-    std::string_view summary;
-    std::string_view since;
-  };
-  static constexpr Entry kEntries[] = {
-      {"sadd", -3, kW | kCmdFast, SAddCommand, 1, 1,
-       "Add one or more members to a set", "1.0.0"},
-      {"srem", -3, kW | kCmdFast, SRemCommand, 1, 1,
-       "Remove one or more members from a set", "1.0.0"},
-      {"sismember", 3, kR | kCmdFast, SIsMemberCommand, 1, 1,
-       "Determine if a given value is a member of a set", "1.0.0"},
-      {"smismember", -3, kR | kCmdFast, SMIsMemberCommand, 1, 1,
+  static constexpr CollCommand kCommands[] = {
+      {"sadd", -3, kW | kCmdFast, SAddCommand,
+       "Add one or more members to a set", "1.0.0", 1, 1},
+      {"srem", -3, kW | kCmdFast, SRemCommand,
+       "Remove one or more members from a set", "1.0.0", 1, 1},
+      {"sismember", 3, kR | kCmdFast, SIsMemberCommand,
+       "Determine if a given value is a member of a set", "1.0.0", 1, 1},
+      {"smismember", -3, kR | kCmdFast, SMIsMemberCommand,
        "Returns the membership associated with the given elements for a set",
-       "6.2.0"},
-      {"scard", 2, kR | kCmdFast, SCardCommand, 1, 1,
-       "Get the number of members in a set", "1.0.0"},
-      {"smembers", 2, kR, SMembersCommand, 1, 1, "Get all the members in a set",
-       "1.0.0"},
-      {"srandmember", -2, kR, SRandMemberCommand, 1, 1,
-       "Get one or multiple random members from a set", "1.0.0"},
-      {"spop", -2, kW | kCmdFast, SPopCommand, 1, 1,
-       "Remove and return one or multiple random members from a set", "1.0.0"},
-      {"smove", 4, kW | kCmdFast, SMoveCommand, 1, 2,
-       "Move a member from one set to another", "1.0.0"},
-      {"sinter", -2, kR, SInterCommand, 1, -1, "Intersect multiple sets",
-       "1.0.0"},
-      {"sintercard", -3, kR, SInterCardCommand, 2, -1,
+       "6.2.0", 1, 1},
+      {"scard", 2, kR | kCmdFast, SCardCommand,
+       "Get the number of members in a set", "1.0.0", 1, 1},
+      {"smembers", 2, kR, SMembersCommand, "Get all the members in a set",
+       "1.0.0", 1, 1},
+      {"srandmember", -2, kR, SRandMemberCommand,
+       "Get one or multiple random members from a set", "1.0.0", 1, 1},
+      {"spop", -2, kW | kCmdFast, SPopCommand,
+       "Remove and return one or multiple random members from a set", "1.0.0",
+       1, 1},
+      {"smove", 4, kW | kCmdFast, SMoveCommand,
+       "Move a member from one set to another", "1.0.0", 1, 2},
+      {"sinter", -2, kR, SInterCommand, "Intersect multiple sets", "1.0.0", 1,
+       -1},
+      {"sintercard", -3, kR, SInterCardCommand,
        "Intersect multiple sets and return the cardinality of the result",
-       "7.0.0"},
-      {"sinterstore", -3, kW, SInterStoreCommand, 1, -1,
-       "Intersect multiple sets and store the resulting set in a key", "1.0.0"},
-      {"sunion", -2, kR, SUnionCommand, 1, -1, "Add multiple sets", "1.0.0"},
-      {"sunionstore", -3, kW, SUnionStoreCommand, 1, -1,
-       "Add multiple sets and store the resulting set in a key", "1.0.0"},
-      {"sdiff", -2, kR, SDiffCommand, 1, -1, "Subtract multiple sets", "1.0.0"},
-      {"sdiffstore", -3, kW, SDiffStoreCommand, 1, -1,
-       "Subtract multiple sets and store the resulting set in a key", "1.0.0"},
-      {"sscan", -3, kR, SScanCommand, 1, 1,
-       "Incrementally iterate Set elements", "2.8.0"},
+       "7.0.0", 2, -1},
+      {"sinterstore", -3, kW, SInterStoreCommand,
+       "Intersect multiple sets and store the resulting set in a key", "1.0.0",
+       1, -1},
+      {"sunion", -2, kR, SUnionCommand, "Add multiple sets", "1.0.0", 1, -1},
+      {"sunionstore", -3, kW, SUnionStoreCommand,
+       "Add multiple sets and store the resulting set in a key", "1.0.0", 1,
+       -1},
+      {"sdiff", -2, kR, SDiffCommand, "Subtract multiple sets", "1.0.0", 1, -1},
+      {"sdiffstore", -3, kW, SDiffStoreCommand,
+       "Subtract multiple sets and store the resulting set in a key", "1.0.0",
+       1, -1},
+      {"sscan", -3, kR, SScanCommand, "Incrementally iterate Set elements",
+       "2.8.0", 1, 1},
   };
-  for (const Entry& e : kEntries) {
-    t->Add({.name = e.name,
-            .arity = e.arity,
-            .flags = e.flags,
-            .fn = e.fn,
-            .first_key = e.first_key,
-            .last_key = e.last_key,
-            .step = 1,
-            .group = "set",
-            .summary = e.summary,
-            .since = e.since});
-  }
+  AddCollCommands(t, "set", kCommands);
 }
 
 }  // namespace daxkv::kv

@@ -106,6 +106,22 @@ StatusOr<uint64_t> CollSize(engine::ReadOps& ops, std::string_view key,
   return info.size;
 }
 
+void AddCollCommands(CommandTable* t, std::string_view group,
+                     std::span<const CollCommand> commands) {
+  for (const CollCommand& c : commands) {
+    t->Add({.name = c.name,
+            .arity = c.arity,
+            .flags = c.flags | kCmdKeyspace | kCmdCollection,
+            .fn = c.fn,
+            .first_key = c.first_key,
+            .last_key = c.last_key,
+            .step = c.first_key > 0 ? 1 : 0,
+            .group = group,
+            .summary = c.summary,
+            .since = c.since});
+  }
+}
+
 void ReplyBulkArray(ReplyWriter& out, const std::vector<std::string>& items) {
   out.ArrayHeader(items.size());
   for (const std::string& item : items) out.Bulk(item);

@@ -19,6 +19,7 @@
 #define DAXKV_KV_COLL_RUN_H_
 
 #include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -69,6 +70,22 @@ void RunCollRead(CommandContext& ctx, const CollReadFn& body);
 using ElementOpFn = std::function<Status(engine::Txn& txn, std::string_view key,
                                          std::string_view arg, bool* changed)>;
 void RunCountingWrite(CommandContext& ctx, const ElementOpFn& op);
+
+// A collection command's table entry; the flags get kCmdKeyspace and
+// kCmdCollection. Keys: argv[first_key..last_key] (0: found by the
+// command, e.g. after a numkeys argument).
+struct CollCommand {
+  std::string_view name;
+  int arity;
+  uint32_t flags;  // kCmdWrite or kCmdReadOnly, kCmdFast
+  CommandFn fn;
+  std::string_view summary;
+  std::string_view since;
+  int first_key = 1;
+  int last_key = 1;
+};
+void AddCollCommands(CommandTable* t, std::string_view group,
+                     std::span<const CollCommand> commands);
 
 // The number of elements of `key` (0 when absent); WRONGTYPE when it holds
 // another type than `type`.

@@ -28,6 +28,7 @@ const CommandTable& CommandTable::Default() {
     RegisterDumpCommands(t);
     RegisterHashCommands(t);
     RegisterSetCommands(t);
+    RegisterListCommands(t);
     return t;
   }();
   return *table;

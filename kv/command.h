@@ -145,6 +145,9 @@ void RegisterLcsCommands(CommandTable* table);
 void RegisterDumpCommands(CommandTable* table);
 void RegisterHashCommands(CommandTable* table);
 void RegisterSetCommands(CommandTable* table);
+// Also registers LPOS, LMOVE, RPOPLPUSH, LMPOP (RegisterListMoveCommands).
+void RegisterListCommands(CommandTable* table);
+void RegisterListMoveCommands(CommandTable* table);
 
 // Shared helpers for handlers.
 // The key arguments named by spec's first_key/last_key/step.
