@@ -29,6 +29,7 @@ const CommandTable& CommandTable::Default() {
     RegisterHashCommands(t);
     RegisterSetCommands(t);
     RegisterListCommands(t);
+    RegisterZsetCommands(t);
     return t;
   }();
   return *table;

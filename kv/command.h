@@ -148,6 +148,9 @@ void RegisterSetCommands(CommandTable* table);
 // Also registers LPOS, LMOVE, RPOPLPUSH, LMPOP (RegisterListMoveCommands).
 void RegisterListCommands(CommandTable* table);
 void RegisterListMoveCommands(CommandTable* table);
+// Also registers the ranges (RegisterZsetRangeCommands).
+void RegisterZsetCommands(CommandTable* table);
+void RegisterZsetRangeCommands(CommandTable* table);
 
 // Shared helpers for handlers.
 // The key arguments named by spec's first_key/last_key/step.
