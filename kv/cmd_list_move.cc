@@ -143,52 +143,17 @@ void RPopLPushCommand(CommandContext& ctx) {
   MoveGeneric(ctx, End::kBack, End::kFront);
 }
 
-struct MpopArgs {
-  std::span<const std::string_view> keys;
-  End end = End::kFront;
-  int64_t count = 1;
-};
-
-// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]
-bool ParseMpopArgs(CommandContext& ctx, MpopArgs* a) {
-  int64_t numkeys = 0;
-  if (!ParseInt64(ctx.argv[1], &numkeys) || numkeys <= 0) {
-    ctx.out.Error("ERR numkeys should be greater than 0");
-    return false;
-  }
-  const size_t where = 2 + static_cast<size_t>(numkeys);
-  if (numkeys > static_cast<int64_t>(ctx.argv.size()) - 2 ||
-      where >= ctx.argv.size() || !ParseEnd(ctx.argv[where], &a->end)) {
-    ReplySyntaxError(ctx);
-    return false;
-  }
-  a->keys = ctx.argv.subspan(2, static_cast<size_t>(numkeys));
-  bool counted = false;
-  for (size_t j = where + 1; j < ctx.argv.size(); j += 2) {
-    if (counted || !EqualsIgnoreCase(ctx.argv[j], "count") ||
-        j + 1 >= ctx.argv.size()) {
-      ReplySyntaxError(ctx);
-      return false;
-    }
-    if (!ParseInt64(ctx.argv[j + 1], &a->count) || a->count <= 0) {
-      ctx.out.Error("ERR count should be greater than 0");
-      return false;
-    }
-    counted = true;
-  }
-  return true;
-}
-
 void LMPopCommand(CommandContext& ctx) {
   MpopArgs a;
-  if (!ParseMpopArgs(ctx, &a)) return;
+  if (!ParseMpopArgs(ctx, "left", "right", &a)) return;
+  const End end = a.first_side ? End::kFront : End::kBack;
   RunCollWrite(ctx, [&](Txn& txn, CollCall& call) {
     for (std::string_view key : a.keys) {
       DAXKV_ASSIGN_OR_RETURN(uint64_t n, CollSize(txn, key, KeyType::kList));
       if (n == 0) continue;
       std::vector<std::string> popped;
       for (int64_t i = 0; i < a.count && static_cast<uint64_t>(i) < n; ++i) {
-        DAXKV_RETURN_IF_ERROR(txn.ListPop(key, a.end, &popped.emplace_back()));
+        DAXKV_RETURN_IF_ERROR(txn.ListPop(key, end, &popped.emplace_back()));
       }
       call.Modified(key);
       call.out.ArrayHeader(2);

@@ -306,6 +306,7 @@ void RegisterZsetCommands(CommandTable* t) {
   };
   AddCollCommands(t, "sorted-set", kCommands);
   RegisterZsetRangeCommands(t);
+  RegisterZsetAlgebraCommands(t);
 }
 
 }  // namespace daxkv::kv

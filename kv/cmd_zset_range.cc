@@ -151,15 +151,7 @@ void ZRangeStoreCommand(CommandContext& ctx) {
     DAXKV_RETURN_IF_ERROR(CollSize(txn, src, KeyType::kZset).status());
     Scored items;
     DAXKV_RETURN_IF_ERROR(CollectRange(txn, src, a, &items));
-    bool existed = false;
-    DAXKV_RETURN_IF_ERROR(txn.Delete(dst, &existed));
-    engine::ZAddResult r;
-    for (const auto& [m, score] : items) {
-      DAXKV_RETURN_IF_ERROR(txn.ZAdd(dst, m, score, {}, &r));
-    }
-    if (existed || !items.empty()) call.Modified(dst);
-    call.out.Integer(static_cast<int64_t>(items.size()));
-    return OkStatus();
+    return StoreZset(txn, call, dst, items);
   });
 }
 

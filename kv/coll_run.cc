@@ -122,6 +122,39 @@ void AddCollCommands(CommandTable* t, std::string_view group,
   }
 }
 
+bool ParseMpopArgs(CommandContext& ctx, std::string_view first,
+                   std::string_view second, MpopArgs* a) {
+  int64_t numkeys = 0;
+  if (!ParseInt64(ctx.argv[1], &numkeys) || numkeys <= 0) {
+    ctx.out.Error("ERR numkeys should be greater than 0");
+    return false;
+  }
+  const size_t where = 2 + static_cast<size_t>(numkeys);
+  if (numkeys > static_cast<int64_t>(ctx.argv.size()) - 2 ||
+      where >= ctx.argv.size() ||
+      !(EqualsIgnoreCase(ctx.argv[where], first) ||
+        EqualsIgnoreCase(ctx.argv[where], second))) {
+    ReplySyntaxError(ctx);
+    return false;
+  }
+  a->first_side = EqualsIgnoreCase(ctx.argv[where], first);
+  a->keys = ctx.argv.subspan(2, static_cast<size_t>(numkeys));
+  bool counted = false;
+  for (size_t j = where + 1; j < ctx.argv.size(); j += 2) {
+    if (counted || !EqualsIgnoreCase(ctx.argv[j], "count") ||
+        j + 1 >= ctx.argv.size()) {
+      ReplySyntaxError(ctx);
+      return false;
+    }
+    if (!ParseInt64(ctx.argv[j + 1], &a->count) || a->count <= 0) {
+      ctx.out.Error("ERR count should be greater than 0");
+      return false;
+    }
+    counted = true;
+  }
+  return true;
+}
+
 void ReplyBulkArray(ReplyWriter& out, const std::vector<std::string>& items) {
   out.ArrayHeader(items.size());
   for (const std::string& item : items) out.Bulk(item);

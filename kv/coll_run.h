@@ -87,6 +87,17 @@ struct CollCommand {
 void AddCollCommands(CommandTable* t, std::string_view group,
                      std::span<const CollCommand> commands);
 
+// LMPOP / ZMPOP: numkeys key [key ...] <side> [COUNT count], where <side>
+// is `first` (LEFT, MIN) or `second` (RIGHT, MAX). Replies Redis's error
+// and returns false on bad arguments.
+struct MpopArgs {
+  std::span<const std::string_view> keys;
+  bool first_side = true;
+  int64_t count = 1;
+};
+bool ParseMpopArgs(CommandContext& ctx, std::string_view first,
+                   std::string_view second, MpopArgs* a);
+
 // The number of elements of `key` (0 when absent); WRONGTYPE when it holds
 // another type than `type`.
 StatusOr<uint64_t> CollSize(engine::ReadOps& ops, std::string_view key,

@@ -148,9 +148,10 @@ void RegisterSetCommands(CommandTable* table);
 // Also registers LPOS, LMOVE, RPOPLPUSH, LMPOP (RegisterListMoveCommands).
 void RegisterListCommands(CommandTable* table);
 void RegisterListMoveCommands(CommandTable* table);
-// Also registers the ranges (RegisterZsetRangeCommands).
+// Also registers the ranges and the algebra (ZUNION..., ZMPOP).
 void RegisterZsetCommands(CommandTable* table);
 void RegisterZsetRangeCommands(CommandTable* table);
+void RegisterZsetAlgebraCommands(CommandTable* table);
 
 // Shared helpers for handlers.
 // The key arguments named by spec's first_key/last_key/step.

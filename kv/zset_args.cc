@@ -76,6 +76,19 @@ void ReplyScored(ReplyWriter& out, const Scored& items, bool with_scores) {
   }
 }
 
+Status StoreZset(engine::Txn& txn, CollCall& call, std::string_view dst,
+                 const Scored& items) {
+  bool existed = false;
+  DAXKV_RETURN_IF_ERROR(txn.Delete(dst, &existed));
+  engine::ZAddResult r;
+  for (const auto& [m, score] : items) {
+    DAXKV_RETURN_IF_ERROR(txn.ZAdd(dst, m, score, {}, &r));
+  }
+  if (existed || !items.empty()) call.Modified(dst);
+  call.out.Integer(static_cast<int64_t>(items.size()));
+  return OkStatus();
+}
+
 std::string FormatScore(double score) {
   if (std::isinf(score)) return score > 0 ? "inf" : "-inf";
   // d2string prints an integral value inside long long's range as one.

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/txn.h"
+#include "kv/coll_run.h"
 #include "kv/resp_writer.h"
 
 namespace daxkv::kv {
@@ -31,6 +32,11 @@ using Scored = std::vector<std::pair<std::string, double>>;
 // WITHSCORES replies: RESP2 member, score, member, score...; RESP3 an
 // array of [member, double] pairs. Without scores: the members.
 void ReplyScored(ReplyWriter& out, const Scored& items, bool with_scores);
+// The *STORE forms' end: `dst` replaced by `items` (deleted when empty),
+// its watchers marked when it changed, the count replied.
+Status StoreZset(engine::Txn& txn, CollCall& call, std::string_view dst,
+                 const Scored& items);
+
 // A score as Redis's d2string writes it (ZSCAN's bulk scores).
 std::string FormatScore(double score);
 

@@ -122,6 +122,40 @@ class ZsetDifferentialTest(PeerTestCase):
             "ZSCAN z x", "ZSCAN z 0 COUNT 0", "HSET h f v", "ZADD h 1 a",
         ])
 
+    def test_algebra(self):
+        self.both_script([
+            "ZADD a 1 x 2 y 3 z", "ZADD b 10 y 20 z 30 w", "SADD s y w v",
+            "ZUNION 2 a b", "ZUNION 2 a b WITHSCORES",
+            "ZUNION 2 a b WEIGHTS 2 0.5 WITHSCORES",
+            "ZUNION 2 a b AGGREGATE MIN WITHSCORES",
+            "ZUNION 2 a b AGGREGATE MAX WITHSCORES", "ZUNION 3 a b s WITHSCORES",
+            "ZINTER 2 a b WITHSCORES", "ZINTER 2 a s WITHSCORES",
+            "ZINTER 2 a nokey", "ZINTER 2 a b WEIGHTS 1 -1 AGGREGATE SUM WITHSCORES",
+            "ZDIFF 2 a b WITHSCORES", "ZDIFF 1 a", "ZDIFF 2 nokey a",
+            "ZUNIONSTORE d 2 a b", "ZRANGE d 0 -1 WITHSCORES",
+            "ZINTERSTORE d 2 a b AGGREGATE MAX", "ZRANGE d 0 -1 WITHSCORES",
+            "ZDIFFSTORE d 2 a b", "ZRANGE d 0 -1 WITHSCORES",
+            "ZINTERSTORE d 2 a nokey", "EXISTS d", "ZUNIONSTORE a 2 a b",
+            "ZRANGE a 0 -1 WITHSCORES", "ZINTERCARD 2 a b",
+            "ZINTERCARD 2 a b LIMIT 1", "ZINTERCARD 2 a nokey",
+            "ZINTERCARD 0 a", "ZINTERCARD x a", "ZINTERCARD 1 a LIMIT -1",
+            "ZINTERCARD 3 a b", "ZUNION 0 a", "ZUNION 3 a b", "ZUNION x a",
+            "ZUNION 2 a b WEIGHTS 1", "ZUNION 2 a b WEIGHTS 1 x",
+            "ZUNION 2 a b AGGREGATE AVG", "ZUNION 2 a b FOO",
+            "ZDIFF 2 a b WEIGHTS 1 2", "ZUNIONSTORE d 2 a b WITHSCORES",
+            "ZADD inf inf m", "ZUNION 2 inf inf WEIGHTS 1 -1 WITHSCORES",
+            "ZUNION 1 inf WEIGHTS 0 WITHSCORES", "SET str v", "ZUNION 2 a str",
+            "ZINTERSTORE d 2 str a", "ZUNION 1 str WEIGHTS x",
+        ])
+
+    def test_zmpop(self):
+        self.both_script([
+            "ZADD a 1 x 2 y 3 z", "ZMPOP 1 a MIN", "ZMPOP 2 nokey a MAX COUNT 5",
+            "ZMPOP 1 a MIN", "ZMPOP 1 nokey MIN", "ZMPOP 0 a MIN",
+            "ZMPOP 1 a MIDDLE", "ZMPOP 1 a MIN COUNT 0", "ZMPOP 2 a MIN",
+            "SET s v", "ZADD b 1 q", "ZMPOP 2 s b MIN", "ZMPOP 2 b s MIN",
+        ])
+
     def test_random_stream(self):
         seed = random.randrange(1 << 30)
         rng = random.Random(seed)
@@ -182,6 +216,7 @@ class ZsetResp3Test(PeerTestCase):
             "ZRANGEBYSCORE z -inf +inf WITHSCORES", "ZPOPMIN z",
             "ZPOPMIN z 1", "ZPOPMAX nokey", "ZRANDMEMBER nokey 2 WITHSCORES",
             "ZADD one 7 m", "ZRANDMEMBER one 1 WITHSCORES", "ZSCAN one 0",
+            "ZUNION 1 one WITHSCORES", "ZMPOP 1 one MAX",
         ])
 
 
