@@ -291,6 +291,11 @@ Status TxnStore::Flush() {
 }
 
 void TxnStore::Require(std::string_view key, uint64_t version) {
+  // The batch's precondition compares a string's version; a collection's
+  // WATCH version (KeyInfo::version, which element writes change) is
+  // checked by EXEC itself, under the exclusive section that also covers
+  // this block, so nobody can change the key in between.
+  if (engine::IsWrongType(Get(key).status())) return;
   batch_.RequireVersion(key, version);
 }
 

@@ -124,7 +124,9 @@ class TxnStore final : public Store {
   Status Flush() override;
   engine::DB& db() override { return *db_; }
 
-  // Adds a WATCH-style precondition checked atomically with the commit.
+  // Adds a WATCH-style precondition checked atomically with the commit
+  // (for a string key; a collection key's is the caller's: EXEC compares
+  // its version under the exclusive section).
   void Require(std::string_view key, uint64_t version);
   // Durability: one engine batch with sync=false; the caller's Sync()
   // before replying makes it durable, and a crash before that leaves

@@ -5,6 +5,7 @@ commands on a hash key."""
 
 import random
 import signal
+import time
 import unittest
 
 from differential import PeerTestCase
@@ -284,6 +285,26 @@ class HashContractTest(ServerTestCase):
         # An HDEL of a missing field changes nothing: the watch holds.
         self.assertEqual(self.exec_after_other_writes(
             "h", ("HDEL", "h", "zz")), ["PONG"])
+
+    def test_watched_hash_with_a_writing_block(self):
+        # Regression: the block's batch precondition compared a string
+        # version and aborted every EXEC that watched a hash and wrote.
+        c = self.c
+        c.cmd("HSET", "h", "a", "1")
+        self.assertEqual(self.exec_after_other_writes(
+            "h", ("SET", "other", "x"), queued=("SET", "x", "1")), ["OK"])
+        self.assertIsNone(self.exec_after_other_writes(
+            "h", ("HSET", "h", "a", "2"), queued=("SET", "x", "2")))
+        self.assertEqual(c.cmd("GET", "x"), b"1")
+        # Expiry of a watched hash aborts EXEC, as in Redis.
+        self.assertEqual(c.cmd("WATCH", "h"), "OK")
+        self.assertEqual(c.cmd("PEXPIRE", "h", 1), 1)
+        deadline = time.time() + 5
+        while c.cmd("EXISTS", "h") and time.time() < deadline:
+            time.sleep(0.01)
+        self.assertEqual(c.cmd("MULTI"), "OK")
+        self.assertEqual(c.cmd("SET", "x", "3"), "QUEUED")
+        self.assertIsNone(c.cmd("EXEC"))
 
     def test_hash_inside_multi(self):
         c = self.c
