@@ -2,34 +2,56 @@
 // byte-compatible with Redis 7.0, so values move between redis-server and
 // daxkv with the clients' own DUMP/RESTORE (or MIGRATE from Redis).
 //
-// The store holds strings only until the collections of the data-model
-// issue land: RESTORE of a list, set, hash or sorted set payload is refused
-// with an error that names the type, and nothing is written.
+// A collection is read and written in one engine Txn or view
+// (kv/coll_value.h), so RESTORE of a hash, list, set or sorted set is all
+// or nothing and DUMP sees no half-applied command.
 #include <algorithm>
 #include <optional>
 #include <string>
+#include <utility>
+#include <variant>
 
+#include "engine/txn.h"
+#include "kv/coll_run.h"
+#include "kv/coll_value.h"
 #include "kv/command.h"
 #include "rdb/payload.h"
 
 namespace daxkv::kv {
 namespace {
 
-constexpr std::string_view kBusyKey =
-    "BUSYKEY Target key name already exists.";
+void ReplyPayload(ReplyWriter& out, const rdb::Value& value) {
+  auto payload = rdb::EncodeDumpPayload(value);
+  if (!payload.ok()) {
+    out.Error("ERR " + std::string(payload.status().message()));
+    return;
+  }
+  out.Bulk(*payload);
+}
+
+void DumpCollection(CommandContext& ctx) {
+  RunCollRead(ctx, [&](engine::ReadOps& ops, CollCall& call) {
+    DAXKV_ASSIGN_OR_RETURN(engine::KeyInfo info, ops.Stat(ctx.argv[1]));
+    if (info.type == engine::KeyType::kNone) {
+      call.out.Null();
+      return OkStatus();
+    }
+    DAXKV_ASSIGN_OR_RETURN(rdb::Value value,
+                           ReadCollection(ops, ctx.argv[1], info.type));
+    ReplyPayload(call.out, value);
+    return OkStatus();
+  });
+}
 
 void DumpCommand(CommandContext& ctx) {
   auto r = ctx.store.Get(ctx.argv[1]);
-  if (!r.ok()) {
+  if (engine::IsWrongType(r.status())) {
+    DumpCollection(ctx);
+  } else if (!r.ok()) {
     ctx.out.Null();
-    return;
+  } else {
+    ReplyPayload(ctx.out, rdb::Value(std::move(r->value)));
   }
-  auto payload = rdb::EncodeDumpPayload(rdb::Value(std::string(r->value)));
-  if (!payload.ok()) {
-    ctx.out.Error("ERR " + std::string(payload.status().message()));
-    return;
-  }
-  ctx.out.Bulk(*payload);
 }
 
 struct RestoreOptions {
@@ -71,21 +93,40 @@ bool ParseRestoreOptions(CommandContext& ctx, RestoreOptions* o) {
   return true;
 }
 
-// The payload's string, or a reply and nullopt: a bad payload gets Redis's
-// error texts, a collection daxkv cannot hold yet an error naming its type.
-std::optional<std::string> DecodeStringPayload(CommandContext& ctx) {
+// The payload's value, or a reply (Redis's error texts) and nullopt.
+std::optional<rdb::Value> DecodePayload(CommandContext& ctx) {
   auto value = rdb::DecodeDumpPayload(ctx.argv[3]);
   if (!value.ok()) {
     ctx.out.Error(rdb::RestoreErrorReply(value.status()));
     return std::nullopt;
   }
-  if (rdb::KindOf(*value) != rdb::ValueKind::kString) {
-    ctx.out.Error("ERR Bad data format: daxkv does not store " +
-                  std::string(rdb::KindName(rdb::KindOf(*value))) +
-                  " values yet");
-    return std::nullopt;
-  }
-  return std::get<std::string>(std::move(*value));
+  return std::move(*value);
+}
+
+constexpr std::string_view kBusyKey = "BUSYKEY Target key name already exists.";
+
+// RESTORE of a collection: one Txn (replace, fill, expiry) so that the key
+// appears whole or not at all. `expire_at_ms` <= now: nothing is stored.
+void RestoreCollection(CommandContext& ctx, const RestoreOptions& o,
+                       const rdb::Value& value, int64_t expire_at_ms,
+                       bool expired) {
+  const std::string_view key = ctx.argv[1];
+  RunCollWrite(ctx, [&](engine::Txn& txn, CollCall& call) {
+    DAXKV_ASSIGN_OR_RETURN(engine::KeyInfo info, txn.Stat(key));
+    const bool exists = info.type != engine::KeyType::kNone;
+    if (exists && !o.replace) return CommandError(kBusyKey);
+    bool existed = false;
+    if (exists) DAXKV_RETURN_IF_ERROR(txn.Delete(key, &existed));
+    if (!expired) {
+      DAXKV_RETURN_IF_ERROR(WriteCollection(txn, key, value));
+      if (expire_at_ms != 0) {
+        DAXKV_RETURN_IF_ERROR(txn.SetExpiry(key, expire_at_ms));
+      }
+    }
+    if (exists || !expired) call.Modified(key);
+    call.out.Ok();
+    return OkStatus();
+  });
 }
 
 void RestoreCommand(CommandContext& ctx) {
@@ -102,18 +143,27 @@ void RestoreCommand(CommandContext& ctx) {
     ctx.out.Error("ERR Invalid TTL value, must be >= 0");
     return;
   }
-  std::optional<std::string> value = DecodeStringPayload(ctx);
-  if (!value) return;
+  std::optional<rdb::Value> decoded = DecodePayload(ctx);
+  if (!decoded) return;
   const int64_t now = ctx.server.NowMs();
   if (ttl != 0 && !o.absttl) ttl += now;
+  const bool expired = ttl != 0 && ttl <= now;
+  const int64_t idle_ms = std::max<int64_t>(o.idle_seconds, 0) * 1000;
+  if (rdb::KindOf(*decoded) != rdb::ValueKind::kString) {
+    RestoreCollection(ctx, o, *decoded, ttl, expired);
+    // kCmdNoTouch: the executor's touch would overwrite IDLETIME's.
+    ctx.server.access_clock().Touch(key, now - idle_ms);
+    return;
+  }
+  const std::string& value = std::get<std::string>(*decoded);
   Status s;
-  if (ttl != 0 && ttl <= now) {
+  if (expired) {
     // Already expired: Redis stores nothing (and REPLACE deletes the key).
     bool existed = false;
     if (o.replace) s = ctx.store.Delete(key, &existed);
   } else {
     s = ctx.store.Put(
-        key, *value, ttl,
+        key, value, ttl,
         o.replace ? engine::PutMode::kUpsert : engine::PutMode::kIfAbsent);
   }
   if (s.code() == StatusCode::kAlreadyExists) {  // created since the check
@@ -121,8 +171,6 @@ void RestoreCommand(CommandContext& ctx) {
   } else if (!s.ok()) {
     ReplyEngineError(ctx, s);
   } else {
-    // kCmdNoTouch: the executor's touch would overwrite IDLETIME's.
-    const int64_t idle_ms = std::max<int64_t>(o.idle_seconds, 0) * 1000;
     ctx.server.access_clock().Touch(key, now - idle_ms);
     ctx.out.Ok();
   }

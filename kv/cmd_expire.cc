@@ -12,6 +12,19 @@ namespace {
 
 enum ExpireFlag { kNx = 1, kXx = 2, kGt = 4, kLt = 8 };
 
+// An expiry change that does not happen: the command replies 0.
+StatusOr<int64_t> Refused() { return AbortedError("expiry unchanged"); }
+
+void ReplyExpiryChange(CommandContext& ctx, const Status& s) {
+  if (s.code() == StatusCode::kAborted) {
+    ctx.out.Integer(0);
+  } else if (!s.ok()) {
+    ReplyEngineError(ctx, s);
+  } else {
+    ctx.out.Integer(1);
+  }
+}
+
 bool ParseExpireFlags(CommandContext& ctx, int* flags) {
   for (size_t j = 3; j < ctx.argv.size(); ++j) {
     std::string_view opt = ctx.argv[j];
@@ -71,27 +84,14 @@ void ExpireGeneric(CommandContext& ctx, ExpireUnit unit, bool absolute,
     return;
   }
   when += base;
-  bool found = false, allowed = false;
-  Status s = ctx.store.Update(ctx.argv[1], [&](const engine::UpdateInput& in,
-                                               engine::UpdateOutput* out) {
-    if (in.old == nullptr) return AbortedError("absent");
-    found = true;
-    allowed = FlagsAllow(flags, in.old_expire_at_ms, when);
-    if (!allowed) return AbortedError("flags");
-    // An expiry in the past deletes the key (out->value stays empty).
-    if (when > now) {
-      out->value = *in.old;
-      out->expire_at_ms = when;
-    }
-    return OkStatus();
-  });
-  if (!found || !allowed) {
-    ctx.out.Integer(0);
-  } else if (!s.ok()) {
-    ReplyEngineError(ctx, s);
-  } else {
-    ctx.out.Integer(1);
-  }
+  Status s = ctx.store.ChangeExpiry(
+      ctx.argv[1], [&](const engine::KeyInfo& info) -> StatusOr<int64_t> {
+        if (info.type == engine::KeyType::kNone) return Refused();
+        if (!FlagsAllow(flags, info.expire_at_ms, when)) return Refused();
+        // An expiry in the past deletes the key.
+        return when > now ? when : Store::kExpireDeletes;
+      });
+  ReplyExpiryChange(ctx, s);
 }
 
 void ExpireCommand(CommandContext& ctx) {
@@ -109,8 +109,8 @@ void PExpireAtCommand(CommandContext& ctx) {
 
 // Redis's ttlGenericCommand.
 void TtlGeneric(CommandContext& ctx, bool output_ms, bool output_abs) {
-  auto r = ctx.store.Get(ctx.argv[1]);
-  if (!r.ok()) {
+  auto r = ctx.store.Stat(ctx.argv[1]);
+  if (!r.ok() || r->type == engine::KeyType::kNone) {
     ctx.out.Integer(-2);
     return;
   }
@@ -129,24 +129,16 @@ void PTtlCommand(CommandContext& ctx) { TtlGeneric(ctx, true, false); }
 void ExpireTimeCommand(CommandContext& ctx) { TtlGeneric(ctx, false, true); }
 void PExpireTimeCommand(CommandContext& ctx) { TtlGeneric(ctx, true, true); }
 
-// One atomic Update: the TTL it removes is the one it saw.
+// Atomic: the TTL it removes is the one it saw.
 void PersistCommand(CommandContext& ctx) {
-  Status s = ctx.store.Update(ctx.argv[1], [](const engine::UpdateInput& in,
-                                              engine::UpdateOutput* out) {
-    if (in.old == nullptr || in.old_expire_at_ms == 0) {
-      return AbortedError("no expiry");  // nothing to write
-    }
-    out->value = *in.old;
-    out->expire_at_ms = 0;
-    return OkStatus();
-  });
-  if (s.code() == StatusCode::kAborted) {
-    ctx.out.Integer(0);
-  } else if (!s.ok()) {
-    ReplyEngineError(ctx, s);
-  } else {
-    ctx.out.Integer(1);
-  }
+  Status s = ctx.store.ChangeExpiry(
+      ctx.argv[1], [](const engine::KeyInfo& info) -> StatusOr<int64_t> {
+        if (info.type == engine::KeyType::kNone || info.expire_at_ms == 0) {
+          return Refused();  // nothing to write
+        }
+        return int64_t{0};
+      });
+  ReplyExpiryChange(ctx, s);
 }
 
 constexpr uint32_t kW = kCmdWrite | kCmdKeyspace | kCmdFast;

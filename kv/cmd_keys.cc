@@ -3,6 +3,7 @@
 #include <optional>
 #include <string>
 
+#include "engine/txn.h"
 #include "kv/command.h"
 
 namespace daxkv::kv {
@@ -34,7 +35,12 @@ void ExistsCommand(CommandContext& ctx) {
 }
 
 void TypeCommand(CommandContext& ctx) {
-  ctx.out.Simple(ctx.store.Exists(ctx.argv[1]) ? "string" : "none");
+  auto info = ctx.store.Stat(ctx.argv[1]);
+  if (!info.ok()) {
+    ReplyEngineError(ctx, info.status());
+    return;
+  }
+  ctx.out.Simple(engine::KeyTypeName(info->type));
 }
 
 void RenameGeneric(CommandContext& ctx, bool nx) {
@@ -102,31 +108,78 @@ bool ParseCopyOptions(CommandContext& ctx, bool* replace) {
 void CopyCommand(CommandContext& ctx) {
   bool replace = false;
   if (!ParseCopyOptions(ctx, &replace)) return;
-  for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
-    auto from = ctx.store.Get(ctx.argv[1]);
-    if (!from.ok()) {
-      ctx.out.Integer(0);
-      return;
-    }
-    auto to = ctx.store.Get(ctx.argv[2]);
-    if (to.ok() && !replace) {
-      ctx.out.Integer(0);
-      return;
-    }
-    engine::WriteBatch batch;
-    batch.RequireVersion(ctx.argv[1], from->version);
-    batch.RequireVersion(ctx.argv[2], to.ok() ? to->version : 0);
-    batch.Put(ctx.argv[2], from->value, from->expire_at_ms);
-    Status s = ctx.store.Write(batch);
-    if (s.code() == StatusCode::kAborted) continue;
-    if (!s.ok()) {
-      ReplyEngineError(ctx, s);
-    } else {
-      ctx.out.Integer(1);
-    }
+  bool done = false;
+  Status s = ctx.store.Copy(ctx.argv[1], ctx.argv[2], replace, &done);
+  if (!s.ok()) {
+    ReplyEngineError(ctx, s);
+  } else {
+    ctx.out.Integer(done ? 1 : 0);
+  }
+}
+
+// Redis 7.0's encoding names for a collection, from its size and whether
+// a long element (> 64 bytes, field and value together: the engine's
+// hint) was ever stored. Redis converts one way only (a hash that outgrew
+// its listpack stays a hashtable even after shrinking); this answer
+// follows the current size.
+std::string_view CollectionEncoding(const engine::KeyInfo& info) {
+  // Redis 7.0's defaults as Debian's redis-server reports them.
+  constexpr uint64_t kHashListpackMax = 512;  // hash-max-listpack-entries
+  constexpr uint64_t kZsetListpackMax = 128;  // zset-max-listpack-entries
+  switch (info.type) {
+    case engine::KeyType::kHash:
+      return !info.had_long_element && info.size <= kHashListpackMax
+                 ? "listpack"
+                 : "hashtable";
+    case engine::KeyType::kZset:
+      return !info.had_long_element && info.size <= kZsetListpackMax
+                 ? "listpack"
+                 : "skiplist";
+    case engine::KeyType::kList:
+      return "quicklist";  // Redis 7.0's only list encoding
+    default:
+      return "hashtable";  // sets; intset needs the members (IsIntSet)
+  }
+}
+
+// Redis's intset: at most 512 members, all integers.
+StatusOr<bool> IsIntSet(engine::DB& db, std::string_view key, uint64_t size) {
+  constexpr uint64_t kIntsetMax = 512;  // set-max-intset-entries
+  if (size > kIntsetMax) return false;
+  bool all_ints = true;
+  DAXKV_RETURN_IF_ERROR(
+      db.RunRead({std::string(key)}, [&](engine::ReadOps& ops) {
+        all_ints = true;
+        return ops.SetForEach(key, [&](std::string_view m) {
+          int64_t n = 0;
+          all_ints = ParseInt64(m, &n);
+          return all_ints;
+        });
+      }));
+  return all_ints;
+}
+
+// OBJECT ENCODING / REFCOUNT of a collection key.
+void ObjectOfCollection(CommandContext& ctx, std::string_view sub) {
+  auto info = ctx.store.Stat(ctx.argv[2]);
+  if (!info.ok()) {
+    ReplyEngineError(ctx, info.status());
     return;
   }
-  ctx.out.Error("ERR daxkv: too much contention on the keys");
+  if (info->type == engine::KeyType::kNone) {
+    ctx.out.Null();
+  } else if (sub == "refcount") {
+    ctx.out.Integer(1);
+  } else if (info->type == engine::KeyType::kSet) {
+    auto ints = IsIntSet(ctx.store.db(), ctx.argv[2], info->size);
+    if (!ints.ok()) {
+      ReplyEngineError(ctx, ints.status());
+    } else {
+      ctx.out.Bulk(*ints ? "intset" : "hashtable");
+    }
+  } else {
+    ctx.out.Bulk(CollectionEncoding(*info));
+  }
 }
 
 // Redis's encoding choice for a string value.
@@ -182,7 +235,9 @@ void ObjectCommand(CommandContext& ctx) {
     return;
   }
   auto r = ctx.store.Get(ctx.argv[2]);
-  if (!r.ok()) {
+  if (engine::IsWrongType(r.status()) && sub != "idletime" && sub != "freq") {
+    ObjectOfCollection(ctx, sub);
+  } else if (!r.ok() && !engine::IsWrongType(r.status())) {
     ctx.out.Null();
   } else if (sub == "encoding") {
     ctx.out.Bulk(StringEncoding(r->value));

@@ -2,16 +2,15 @@
 // They read the engine's cursor scan (inside EXEC too: the block's own
 // uncommitted writes are not listed).
 #include <algorithm>
-#include <cctype>
-#include <cerrno>
-#include <cstdlib>
 #include <optional>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "engine/txn.h"
 #include "kv/command.h"
 #include "kv/glob.h"
+#include "kv/scan_args.h"
 
 namespace daxkv::kv {
 namespace {
@@ -38,50 +37,40 @@ void KeysCommand(CommandContext& ctx) {
   for (const auto& k : keys) ctx.out.Bulk(k);
 }
 
-struct ScanOptions {
-  uint64_t cursor = 0;
-  int64_t count = 10;
-  std::string_view pattern;
-  std::string_view type;
-};
-
-bool ParseScanOptions(CommandContext& ctx, ScanOptions* o) {
-  // Redis parses the cursor with strtoul: "-1" wraps, spaces do not pass.
-  std::string c(ctx.argv[1]);
-  char* end = nullptr;
-  errno = 0;
-  o->cursor = std::strtoull(c.c_str(), &end, 10);
-  if (c.empty() || std::isspace(static_cast<unsigned char>(c[0])) ||
-      *end != '\0' || errno == ERANGE) {
-    ctx.out.Error("ERR invalid cursor");
-    return false;
-  }
-  for (size_t j = 2; j < ctx.argv.size(); j += 2) {
-    std::string_view opt = ctx.argv[j];
-    bool has_value = j + 1 < ctx.argv.size();
-    if (EqualsIgnoreCase(opt, "count") && has_value) {
-      if (!ParseIntArg(ctx, ctx.argv[j + 1], &o->count)) return false;
-      if (o->count < 1) {
-        ReplySyntaxError(ctx);
-        return false;
-      }
-    } else if (EqualsIgnoreCase(opt, "match") && has_value) {
-      o->pattern = ctx.argv[j + 1];
-      if (o->pattern == "*") o->pattern = {};
-    } else if (EqualsIgnoreCase(opt, "type") && has_value) {
-      o->type = ctx.argv[j + 1];
-    } else {
-      ReplySyntaxError(ctx);
-      return false;
+// SCAN's TYPE argument; false for a name Redis does not know (Redis 7.0
+// then lists nothing).
+bool ParseKeyType(std::string_view name, engine::KeyType* type) {
+  using engine::KeyType;
+  for (KeyType t : {KeyType::kString, KeyType::kHash, KeyType::kList,
+                    KeyType::kSet, KeyType::kZset}) {
+    if (EqualsIgnoreCase(name, engine::KeyTypeName(t))) {
+      *type = t;
+      return true;
     }
   }
-  return true;
+  return false;
+}
+
+// One page of the keyspace scan, of one type when TYPE is given.
+StatusOr<engine::DB::ScanPage> ScanPageOf(CommandContext& ctx,
+                                          const ScanOptions& o) {
+  const size_t count = static_cast<size_t>(o.count);
+  if (o.type.empty()) return ctx.store.db().Scan(o.cursor, count);
+  engine::KeyType type = engine::KeyType::kNone;
+  const bool known = ParseKeyType(o.type, &type);
+  engine::DB::ScanPage page;
+  DAXKV_RETURN_IF_ERROR(ctx.store.db().RunRead({}, [&](engine::ReadOps& ops) {
+    DAXKV_ASSIGN_OR_RETURN(page, ops.ScanKeys(o.cursor, count, type));
+    return OkStatus();
+  }));
+  if (!known) page.keys.clear();
+  return page;
 }
 
 void ScanCommand(CommandContext& ctx) {
   ScanOptions o;
-  if (!ParseScanOptions(ctx, &o)) return;
-  auto page = ctx.store.db().Scan(o.cursor, static_cast<size_t>(o.count));
+  if (!ParseScanOptions(ctx, 1, /*allow_type=*/true, &o)) return;
+  auto page = ScanPageOf(ctx, o);
   if (page.status().code() == StatusCode::kInvalidArgument) {
     // A cursor the engine never handed out: Redis just ends the scan.
     ctx.out.ArrayHeader(2);
@@ -93,12 +82,9 @@ void ScanCommand(CommandContext& ctx) {
     ReplyEngineError(ctx, page.status());
     return;
   }
-  bool type_ok = o.type.empty() || EqualsIgnoreCase(o.type, "string");
   std::vector<std::string_view> keys;
-  if (type_ok) {
-    for (const auto& k : page->keys) {
-      if (o.pattern.empty() || GlobMatch(o.pattern, k)) keys.push_back(k);
-    }
+  for (const auto& k : page->keys) {
+    if (o.pattern.empty() || GlobMatch(o.pattern, k)) keys.push_back(k);
   }
   ctx.out.ArrayHeader(2);
   ctx.out.Bulk(std::to_string(page->next_cursor));

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/txn.h"
 #include "kv/command.h"
 
 namespace daxkv::kv {
@@ -175,6 +176,9 @@ void LcsCommand(CommandContext& ctx) {
     CountLookup(ctx, r.ok());
     if (r.ok()) {
       (k == 1 ? a : b) = std::move(r->value);
+    } else if (engine::IsWrongType(r.status())) {
+      ctx.out.Error("ERR The specified keys must contain string values");
+      return;
     } else if (r.status().code() != StatusCode::kNotFound) {
       ReplyEngineError(ctx, r.status());
       return;

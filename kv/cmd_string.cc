@@ -322,6 +322,10 @@ void MSetNxCommand(CommandContext& ctx) { MSetGeneric(ctx, true); }
 
 void StrLenCommand(CommandContext& ctx) {
   auto r = ctx.store.Get(ctx.argv[1]);
+  if (!r.ok() && r.status().code() != StatusCode::kNotFound) {
+    ReplyEngineError(ctx, r.status());  // WRONGTYPE
+    return;
+  }
   ctx.out.Integer(r.ok() ? static_cast<int64_t>(r->value.size()) : 0);
 }
 

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "kv/command.h"
+#include "kv/numbers.h"
 
 namespace daxkv::kv {
 namespace {
@@ -64,7 +65,11 @@ void GetRangeCommand(CommandContext& ctx) {
   if (!ParseIntArg(ctx, ctx.argv[3], &end)) return;
   auto r = ctx.store.Get(ctx.argv[1]);
   if (!r.ok()) {
-    ctx.out.Bulk("");
+    if (r.status().code() == StatusCode::kNotFound) {
+      ctx.out.Bulk("");
+    } else {
+      ReplyEngineError(ctx, r.status());  // WRONGTYPE
+    }
     return;
   }
   int64_t len = static_cast<int64_t>(r->value.size());
@@ -167,35 +172,6 @@ void DecrByCommand(CommandContext& ctx) {
     return;
   }
   IncrBy(ctx, -decr);
-}
-
-// Redis's string2ld: the whole string must be a number, no leading space.
-bool ParseLongDouble(std::string_view s, long double* out) {
-  if (s.empty() || s.size() >= 5 * 1024) return false;
-  if (std::isspace(static_cast<unsigned char>(s[0]))) return false;
-  std::string buf(s);
-  char* end = nullptr;
-  errno = 0;
-  long double v = std::strtold(buf.c_str(), &end);
-  if (end != buf.c_str() + buf.size() || std::isnan(v)) return false;
-  if (errno == ERANGE && (v == HUGE_VALL || v == -HUGE_VALL || v == 0)) {
-    return false;
-  }
-  *out = v;
-  return true;
-}
-
-// Redis's ld2string(LD_STR_HUMAN): %.17Lf without trailing zeros.
-std::string FormatLongDouble(long double v) {
-  char buf[5 * 1024];
-  int n = std::snprintf(buf, sizeof(buf), "%.17Lf", v);
-  if (n < 0 || static_cast<size_t>(n) >= sizeof(buf)) return "";
-  if (std::memchr(buf, '.', static_cast<size_t>(n)) != nullptr) {
-    while (buf[n - 1] == '0') --n;
-    if (buf[n - 1] == '.') --n;
-  }
-  if (n == 2 && buf[0] == '-' && buf[1] == '0') return "0";
-  return std::string(buf, static_cast<size_t>(n));
 }
 
 void IncrByFloatCommand(CommandContext& ctx) {

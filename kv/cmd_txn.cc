@@ -39,9 +39,12 @@ void DiscardCommand(CommandContext& ctx) {
   ctx.out.Ok();
 }
 
+// The WATCH version of a key of any type (0 when absent): a collection's
+// changes with each element write and when it expires.
 uint64_t CurrentVersion(ServerState& server, std::string_view key) {
-  auto r = server.db().Get(key);
-  return r.ok() ? r->version : 0;
+  DirectStore store(&server.db());
+  auto info = store.Stat(key);
+  return info.ok() ? info->version : 0;
 }
 
 void WatchCommand(CommandContext& ctx) {

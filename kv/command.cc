@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "engine/txn.h"
+
 namespace daxkv::kv {
 
 const CommandTable& CommandTable::Default() {
@@ -26,6 +28,10 @@ const CommandTable& CommandTable::Default() {
     RegisterDumpCommands(t);
     RegisterScriptCommands(t);
     RegisterFunctionCommands(t);
+    RegisterHashCommands(t);
+    RegisterSetCommands(t);
+    RegisterListCommands(t);
+    RegisterZsetCommands(t);
     return t;
   }();
   return *table;
@@ -76,8 +82,23 @@ void ReplySyntaxError(CommandContext& ctx) { ctx.out.Error(kErrSyntax); }
 
 void ReplyNotInteger(CommandContext& ctx) { ctx.out.Error(kErrNotInteger); }
 
+std::vector<std::string_view> CommandKeys(
+    const CommandSpec& spec, std::span<const std::string_view> argv) {
+  std::vector<std::string_view> keys;
+  if (spec.first_key <= 0) return keys;
+  const int argc = static_cast<int>(argv.size());
+  const int last = spec.last_key < 0 ? argc + spec.last_key : spec.last_key;
+  const int step = spec.step > 0 ? spec.step : 1;
+  for (int i = spec.first_key; i <= last && i < argc; i += step) {
+    keys.push_back(argv[i]);
+  }
+  return keys;
+}
+
 void ReplyEngineError(CommandContext& ctx, const Status& s) {
-  if (s.code() == StatusCode::kNoSpace) {
+  if (engine::IsWrongType(s)) {
+    ctx.out.Error(s.message());
+  } else if (s.code() == StatusCode::kNoSpace) {
     ctx.out.Error("OOM daxkv pool is full: " + std::string(s.message()));
   } else {
     ctx.out.Error("ERR daxkv engine: " + s.ToString());

@@ -26,6 +26,8 @@
 
 namespace daxkv::kv {
 
+struct CommandSpec;
+
 struct CommandContext {
   ServerState& server;
   Client& client;
@@ -33,6 +35,9 @@ struct CommandContext {
   ReplyWriter& out;
   std::span<const std::string_view> argv;
   bool in_exec = false;
+  // The running command's table entry (set by RunCommand): its key spec
+  // names the keys a collection command's Txn declares.
+  const CommandSpec* spec = nullptr;
 };
 
 // Runs a command in isolation, as Redis's single thread does: holds the
@@ -85,6 +90,10 @@ enum CommandFlag : uint32_t {
   // Refused while the pool cannot be persisted though it writes nothing
   // (PING, as Redis refuses it on a failed save).
   kCmdRefusedOnMisconf = 1u << 14,
+  // A collection command: runs as an engine Txn or read view of its own
+  // (kv/coll_run.h), so it is refused inside MULTI until EXEC runs on the
+  // engine Txn (docs/collections.md, "The kv layer").
+  kCmdCollection = 1u << 15,
 };
 
 struct CommandSpec {
@@ -136,14 +145,27 @@ void RegisterLcsCommands(CommandTable* table);
 void RegisterDumpCommands(CommandTable* table);
 void RegisterScriptCommands(CommandTable* table);
 void RegisterFunctionCommands(CommandTable* table);
+void RegisterHashCommands(CommandTable* table);
+void RegisterSetCommands(CommandTable* table);
+// Also registers LPOS, LMOVE, RPOPLPUSH, LMPOP (RegisterListMoveCommands).
+void RegisterListCommands(CommandTable* table);
+void RegisterListMoveCommands(CommandTable* table);
+// Also registers the ranges and the algebra (ZUNION..., ZMPOP).
+void RegisterZsetCommands(CommandTable* table);
+void RegisterZsetRangeCommands(CommandTable* table);
+void RegisterZsetAlgebraCommands(CommandTable* table);
 
 // Shared helpers for handlers.
+// The key arguments named by spec's first_key/last_key/step.
+std::vector<std::string_view> CommandKeys(
+    const CommandSpec& spec, std::span<const std::string_view> argv);
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 std::string ToLower(std::string_view s);
 void ReplyWrongArity(CommandContext& ctx, std::string_view full_name);
 void ReplySyntaxError(CommandContext& ctx);
 void ReplyNotInteger(CommandContext& ctx);
-// An engine failure the command cannot express in Redis terms.
+// An engine failure the command cannot express in Redis terms (WRONGTYPE
+// is replied in Redis's words).
 void ReplyEngineError(CommandContext& ctx, const Status& s);
 // "ERR unknown subcommand 'x'. Try CONFIG HELP."
 void ReplyUnknownSubcommand(CommandContext& ctx);

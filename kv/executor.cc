@@ -1,6 +1,7 @@
 #include "kv/executor.h"
 
 #include "kv/script_engine.h"
+#include "kv/coll_run.h"
 
 namespace daxkv::kv {
 namespace {
@@ -86,12 +87,9 @@ constexpr std::string_view kDebugNotAllowed =
 
 // Records an access to each key argument, as Redis's lookupKey does.
 void TouchKeys(const CommandSpec& spec, const CommandContext& ctx) {
-  const int argc = static_cast<int>(ctx.argv.size());
-  const int last = spec.last_key < 0 ? argc + spec.last_key : spec.last_key;
   const int64_t now = ctx.server.NowMs();
-  const int step = spec.step > 0 ? spec.step : 1;
-  for (int i = spec.first_key; i <= last && i < argc; i += step) {
-    ctx.server.access_clock().Touch(ctx.argv[i], now);
+  for (std::string_view key : CommandKeys(spec, ctx.argv)) {
+    ctx.server.access_clock().Touch(key, now);
   }
 }
 
@@ -136,6 +134,7 @@ std::string FullName(const CommandSpec& spec,
 void RunCommand(const CommandSpec& spec, CommandContext& ctx) {
   if (spec.flags & kCmdKeyspace) ctx.client.touched_db = true;
   ctx.server.stats().commands_processed.fetch_add(1, std::memory_order_relaxed);
+  ctx.spec = &spec;
   spec.fn(ctx);
   if (spec.first_key > 0 && !(spec.flags & kCmdNoTouch)) TouchKeys(spec, ctx);
 }
@@ -170,6 +169,12 @@ void ExecuteCommand(ServerState& server, Client& client,
   if (ServedWithoutRoundLock(client) && !AllowedWhileBusy(*spec, argv)) {
     Reject(server, *spec, client, std::string(server.scripts().BusyError()),
            out);
+    return;
+  }
+  if (client.in_multi && (spec->flags & kCmdCollection)) {
+    // Refused when queued, so the block is discarded whole (EXECABORT)
+    // rather than half run.
+    Reject(server, *spec, client, std::string(kCollectionInBlock), out);
     return;
   }
   if (client.in_multi && (spec->flags & kCmdNoMulti)) {

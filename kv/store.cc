@@ -3,6 +3,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/txn.h"
+
 namespace daxkv::kv {
 namespace {
 
@@ -11,6 +13,26 @@ constexpr uint64_t kOverlayVersionBase = 1ull << 63;
 const engine::WriteOptions kNoSync{.sync = false};
 
 }  // namespace
+
+StatusOr<engine::KeyInfo> Store::Stat(std::string_view key) {
+  engine::KeyInfo info;
+  auto r = Get(key);
+  if (r.ok()) {
+    info.type = engine::KeyType::kString;
+    info.expire_at_ms = r->expire_at_ms;
+    info.size = r->value.size();
+    info.version = r->version;
+    return info;
+  }
+  if (r.status().code() == StatusCode::kNotFound) return info;
+  if (!engine::IsWrongType(r.status())) return r.status();
+  DAXKV_RETURN_IF_ERROR(
+      db().RunRead({std::string(key)}, [&](engine::ReadOps& ops) {
+        DAXKV_ASSIGN_OR_RETURN(info, ops.Stat(key));
+        return OkStatus();
+      }));
+  return info;
+}
 
 // Durability (all DirectStore writes): applied with sync=false; the I/O
 // thread's DB::Sync() before the round's replies makes them durable. A crash
@@ -69,6 +91,33 @@ Status DirectStore::Rename(std::string_view src, std::string_view dst) {
   return s;
 }
 
+Status DirectStore::ChangeExpiry(std::string_view key, const ExpiryFn& decide) {
+  engine::TxnOptions opts;
+  opts.keys.emplace_back(key);
+  Status s = db_->RunTxn(opts, kNoSync, [&](engine::Txn& txn) -> Status {
+    DAXKV_ASSIGN_OR_RETURN(engine::KeyInfo info, txn.Stat(key));
+    DAXKV_ASSIGN_OR_RETURN(int64_t when, decide(info));
+    if (when != kExpireDeletes) return txn.SetExpiry(key, when);
+    bool existed = false;
+    return txn.Delete(key, &existed);
+  });
+  if (s.ok()) Touched(key);
+  return s;
+}
+
+Status DirectStore::Copy(std::string_view src, std::string_view dst,
+                         bool replace, bool* done) {
+  engine::TxnOptions opts;
+  opts.keys = {std::string(src), std::string(dst)};
+  *done = false;
+  Status s = db_->RunTxn(opts, kNoSync, [&](engine::Txn& txn) {
+    return txn.Copy(src, dst, replace, done);
+  });
+  if (s.code() == StatusCode::kNotFound) return OkStatus();  // no src
+  if (s.ok() && *done) Touched(dst);
+  return s;
+}
+
 // FLUSHALL touches the watched keys that existed (Redis 7.0's
 // touchAllWatchedKeysInDb). REQUIRES: no concurrent writer (FLUSHALL runs
 // in an exclusive section), so existence does not change meanwhile.
@@ -88,7 +137,8 @@ StatusOr<engine::ReadResult> TxnStore::Get(std::string_view key) {
   auto it = overlay_.find(key);
   if (it != overlay_.end()) {
     const Pending& p = it->second;
-    if (!p.value || (p.expire_at_ms != 0 && p.expire_at_ms <= clock_->NowMs())) {
+    if (!p.value ||
+        (p.expire_at_ms != 0 && p.expire_at_ms <= clock_->NowMs())) {
       return NotFoundError(key);
     }
     engine::ReadResult r;
@@ -101,7 +151,11 @@ StatusOr<engine::ReadResult> TxnStore::Get(std::string_view key) {
   return db_->Get(key);
 }
 
-bool TxnStore::Exists(std::string_view key) { return Get(key).ok(); }
+// A collection (WRONGTYPE to Get) exists too.
+bool TxnStore::Exists(std::string_view key) {
+  auto r = Get(key);
+  return r.ok() || engine::IsWrongType(r.status());
+}
 
 void TxnStore::Stage(std::string_view key, std::optional<std::string> value,
                      int64_t expire_at_ms) {
@@ -170,6 +224,40 @@ Status TxnStore::Rename(std::string_view src, std::string_view dst) {
   return OkStatus();
 }
 
+Status TxnStore::ChangeExpiry(std::string_view key, const ExpiryFn& decide) {
+  auto r = Get(key);
+  engine::KeyInfo info;
+  if (r.ok()) {
+    info.type = engine::KeyType::kString;
+    info.expire_at_ms = r->expire_at_ms;
+  } else if (r.status().code() != StatusCode::kNotFound) {
+    return engine::IsWrongType(r.status())
+               ? NotSupportedError("expiry of a collection inside MULTI")
+               : r.status();
+  }
+  DAXKV_ASSIGN_OR_RETURN(int64_t when, decide(info));
+  if (when == kExpireDeletes) {
+    Stage(key, std::nullopt, 0);
+  } else {
+    Stage(key, std::move(r->value), when);
+  }
+  return OkStatus();
+}
+
+Status TxnStore::Copy(std::string_view src, std::string_view dst, bool replace,
+                      bool* done) {
+  *done = false;
+  auto from = Get(src);
+  if (engine::IsWrongType(from.status())) {
+    return NotSupportedError("COPY of a collection inside MULTI");
+  }
+  if (!from.ok()) return OkStatus();
+  if (!replace && Exists(dst)) return OkStatus();
+  Stage(dst, std::move(from->value), from->expire_at_ms);
+  *done = true;
+  return OkStatus();
+}
+
 Status TxnStore::Write(const engine::WriteBatch& batch) {
   for (const auto& pre : batch.preconditions()) {
     auto r = Get(pre.key);
@@ -203,6 +291,11 @@ Status TxnStore::Flush() {
 }
 
 void TxnStore::Require(std::string_view key, uint64_t version) {
+  // The batch's precondition compares a string's version; a collection's
+  // WATCH version (KeyInfo::version, which element writes change) is
+  // checked by EXEC itself, under the exclusive section that also covers
+  // this block, so nobody can change the key in between.
+  if (engine::IsWrongType(Get(key).status())) return;
   batch_.RequireVersion(key, version);
 }
 

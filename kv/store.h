@@ -11,6 +11,7 @@
 #ifndef DAXKV_KV_STORE_H_
 #define DAXKV_KV_STORE_H_
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -19,6 +20,8 @@
 #include "base/status.h"
 #include "base/statusor.h"
 #include "engine/db.h"
+#include "engine/key_type.h"
+#include "engine/txn.h"
 #include "kv/watch_registry.h"
 
 namespace daxkv::kv {
@@ -28,7 +31,24 @@ class Store {
   virtual ~Store() = default;
   // NotFound when absent or expired.
   virtual StatusOr<engine::ReadResult> Get(std::string_view key) = 0;
+  // Keys of every type.
   virtual bool Exists(std::string_view key) = 0;
+  // Type, expiry and size of a key of any type (type kNone when absent or
+  // expired). The default reads the engine for a key Get() reports as a
+  // collection (WRONGTYPE).
+  virtual StatusOr<engine::KeyInfo> Stat(std::string_view key);
+  // The EXPIRE family and PERSIST, for keys of every type: `decide` sees
+  // the key's info and returns its new expiry (0: none), kExpireDeletes to
+  // delete it (an expiry in the past), or a non-OK status to change
+  // nothing (returned as is). Atomic with the read.
+  static constexpr int64_t kExpireDeletes = -1;
+  using ExpiryFn =
+      std::function<StatusOr<int64_t>(const engine::KeyInfo& info)>;
+  virtual Status ChangeExpiry(std::string_view key, const ExpiryFn& decide) = 0;
+  // COPY src dst [REPLACE], any type: *done false when src is absent, or
+  // dst exists and !replace.
+  virtual Status Copy(std::string_view src, std::string_view dst, bool replace,
+                      bool* done) = 0;
   virtual Status Put(std::string_view key, std::string_view value,
                      int64_t expire_at_ms,
                      engine::PutMode mode = engine::PutMode::kUpsert) = 0;
@@ -62,6 +82,9 @@ class DirectStore final : public Store {
   Status Update(std::string_view key, const engine::UpdateFn& fn) override;
   Status Write(const engine::WriteBatch& batch) override;
   Status Rename(std::string_view src, std::string_view dst) override;
+  Status ChangeExpiry(std::string_view key, const ExpiryFn& decide) override;
+  Status Copy(std::string_view src, std::string_view dst, bool replace,
+              bool* done) override;
   Status Flush() override;
   engine::DB& db() override { return *db_; }
 
@@ -93,10 +116,17 @@ class TxnStore final : public Store {
   Status Update(std::string_view key, const engine::UpdateFn& fn) override;
   Status Write(const engine::WriteBatch& batch) override;
   Status Rename(std::string_view src, std::string_view dst) override;
+  // A collection key inside the block: NotSupported (collections are not
+  // in the overlay; docs/collections.md §11).
+  Status ChangeExpiry(std::string_view key, const ExpiryFn& decide) override;
+  Status Copy(std::string_view src, std::string_view dst, bool replace,
+              bool* done) override;
   Status Flush() override;
   engine::DB& db() override { return *db_; }
 
-  // Adds a WATCH-style precondition checked atomically with the commit.
+  // Adds a WATCH-style precondition checked atomically with the commit
+  // (for a string key; a collection key's is the caller's: EXEC compares
+  // its version under the exclusive section).
   void Require(std::string_view key, uint64_t version);
   // Durability: one engine batch with sync=false; the caller's Sync()
   // before replying makes it durable, and a crash before that leaves

@@ -8,11 +8,14 @@
 #define DAXKV_TESTS_KV_FORWARDING_DB_H_
 
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/db.h"
+#include "engine/txn.h"
 
 namespace daxkv::kv {
 
@@ -82,6 +85,22 @@ class ForwardingDb final : public engine::DB {
   }
   StatusOr<ScanPage> Scan(uint64_t cursor, size_t count) const override {
     return t_->Scan(cursor, count);
+  }
+  // A Txn holds its keys' stripes, so no other client's write can land
+  // inside one: the hook fires after the Txn (or view), never between its
+  // calls (it would wait for the stripe this thread holds).
+  StatusOr<std::unique_ptr<engine::Txn>> BeginTxn(
+      const engine::TxnOptions& options) override {
+    return t_->BeginTxn(options);
+  }
+  Status RunTxn(const engine::TxnOptions& options,
+                const engine::WriteOptions& wopts,
+                const std::function<Status(engine::Txn&)>& fn) override {
+    return Keyed(t_->RunTxn(options, wopts, fn));
+  }
+  Status RunRead(const std::vector<std::string>& keys,
+                 const std::function<Status(engine::ReadOps&)>& fn) override {
+    return Keyed(t_->RunRead(keys, fn));
   }
   Status Flush() override { return t_->Flush(); }
   Status Sync() override {

@@ -1,0 +1,163 @@
+#include "kv/coll_run.h"
+
+#include <string>
+#include <vector>
+
+namespace daxkv::kv {
+namespace {
+
+// Marks a command's own error replies apart from engine failures.
+constexpr std::string_view kReplyTag = "kv-reply:";
+
+void ReplyFailure(CommandContext& ctx, const Status& s) {
+  std::string_view msg = s.message();
+  if (s.code() == StatusCode::kFailedPrecondition &&
+      msg.substr(0, kReplyTag.size()) == kReplyTag) {
+    ctx.out.Error(msg.substr(kReplyTag.size()));
+  } else {
+    ReplyEngineError(ctx, s);
+  }
+}
+
+std::vector<std::string> DeclaredKeys(const CommandContext& ctx) {
+  std::vector<std::string> keys;
+  for (std::string_view k : CommandKeys(*ctx.spec, ctx.argv)) {
+    keys.emplace_back(k);
+  }
+  return keys;
+}
+
+// Inside EXEC (or a script) the block runs on a TxnStore, whose overlay
+// holds strings only: a collection command there would not be atomic with
+// the block. The executor refuses them when queued; this is the backstop.
+bool RefusedInBlock(CommandContext& ctx) {
+  if (!ctx.in_exec) return false;
+  ctx.out.Error(kCollectionInBlock);
+  return true;
+}
+
+}  // namespace
+
+Status CommandError(std::string_view text) {
+  return FailedPreconditionError(std::string(kReplyTag) + std::string(text));
+}
+
+void RunCollWrite(CommandContext& ctx, const CollWriteFn& body) {
+  if (RefusedInBlock(ctx)) return;
+  engine::TxnOptions opts;
+  opts.keys = DeclaredKeys(ctx);
+  std::string scratch;
+  ReplyWriter out(&scratch, ctx.out.resp());
+  std::vector<std::string> modified;
+  // Durability: sync = false; the round's Sync() before the reply (see
+  // the header).
+  Status s = ctx.server.db().RunTxn(opts, engine::WriteOptions{.sync = false},
+                                    [&](engine::Txn& txn) {
+                                      scratch.clear();
+                                      CollCall call(out);
+                                      Status st = body(txn, call);
+                                      modified = call.modified();
+                                      return st;
+                                    });
+  if (!s.ok()) {
+    ReplyFailure(ctx, s);
+    return;
+  }
+  for (const std::string& key : modified) ctx.server.watches().Touch(key);
+  ctx.out.buffer()->append(scratch);
+}
+
+void RunCollRead(CommandContext& ctx, const CollReadFn& body) {
+  if (RefusedInBlock(ctx)) return;
+  std::vector<std::string> keys = DeclaredKeys(ctx);
+  std::string scratch;
+  ReplyWriter out(&scratch, ctx.out.resp());
+  Status s = ctx.server.db().RunRead(keys, [&](engine::ReadOps& view) {
+    scratch.clear();
+    CollCall call(out);
+    return body(view, call);
+  });
+  if (!s.ok()) {
+    ReplyFailure(ctx, s);
+    return;
+  }
+  ctx.out.buffer()->append(scratch);
+}
+
+void RunCountingWrite(CommandContext& ctx, const ElementOpFn& op) {
+  RunCollWrite(ctx, [&](engine::Txn& txn, CollCall& call) {
+    int64_t changed_count = 0;
+    for (size_t i = 2; i < ctx.argv.size(); ++i) {
+      bool changed = false;
+      DAXKV_RETURN_IF_ERROR(op(txn, ctx.argv[1], ctx.argv[i], &changed));
+      changed_count += changed ? 1 : 0;
+    }
+    if (changed_count > 0) call.Modified(ctx.argv[1]);
+    call.out.Integer(changed_count);
+    return OkStatus();
+  });
+}
+
+StatusOr<uint64_t> CollSize(engine::ReadOps& ops, std::string_view key,
+                            engine::KeyType type) {
+  DAXKV_ASSIGN_OR_RETURN(engine::KeyInfo info, ops.Stat(key));
+  if (info.type == engine::KeyType::kNone) return uint64_t{0};
+  if (info.type != type) return engine::WrongTypeError();
+  return info.size;
+}
+
+void AddCollCommands(CommandTable* t, std::string_view group,
+                     std::span<const CollCommand> commands) {
+  for (const CollCommand& c : commands) {
+    t->Add({.name = c.name,
+            .arity = c.arity,
+            .flags = c.flags | kCmdKeyspace | kCmdCollection,
+            .fn = c.fn,
+            .first_key = c.first_key,
+            .last_key = c.last_key,
+            .step = c.first_key > 0 ? 1 : 0,
+            .group = group,
+            .summary = c.summary,
+            .since = c.since});
+  }
+}
+
+bool ParseMpopArgs(CommandContext& ctx, std::string_view first,
+                   std::string_view second, MpopArgs* a) {
+  int64_t numkeys = 0;
+  if (!ParseInt64(ctx.argv[1], &numkeys) || numkeys <= 0) {
+    ctx.out.Error("ERR numkeys should be greater than 0");
+    return false;
+  }
+  const size_t where = 2 + static_cast<size_t>(numkeys);
+  if (numkeys > static_cast<int64_t>(ctx.argv.size()) - 2 ||
+      where >= ctx.argv.size() ||
+      !(EqualsIgnoreCase(ctx.argv[where], first) ||
+        EqualsIgnoreCase(ctx.argv[where], second))) {
+    ReplySyntaxError(ctx);
+    return false;
+  }
+  a->first_side = EqualsIgnoreCase(ctx.argv[where], first);
+  a->keys = ctx.argv.subspan(2, static_cast<size_t>(numkeys));
+  bool counted = false;
+  for (size_t j = where + 1; j < ctx.argv.size(); j += 2) {
+    if (counted || !EqualsIgnoreCase(ctx.argv[j], "count") ||
+        j + 1 >= ctx.argv.size()) {
+      ReplySyntaxError(ctx);
+      return false;
+    }
+    if (!ParseInt64(ctx.argv[j + 1], &a->count) || a->count <= 0) {
+      ctx.out.Error("ERR count should be greater than 0");
+      return false;
+    }
+    counted = true;
+  }
+  return true;
+}
+
+void ReplyBulkArray(ReplyWriter& out, const std::vector<std::string>& items) {
+  out.ArrayHeader(items.size());
+  for (const std::string& item : items) out.Bulk(item);
+}
+
+}  // namespace daxkv::kv

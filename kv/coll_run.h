@@ -1,0 +1,111 @@
+// How a collection command (hash, list, set, sorted set) runs against the
+// engine (docs/collections.md, "The kv layer"): a write command is one
+// DB::RunTxn declaring the keys of its command-table key spec, a read
+// command one DB::RunRead over them. RunTxn and RunRead may run the body
+// more than once (a restart with more keys declared, a read that raced a
+// Txn), so the body writes its reply into a scratch writer that is reset
+// at every run; the reply reaches the client only after the Txn committed.
+//
+// Durability: the Txn commits with sync = false, visible at once; every
+// collection command carries kCmdKeyspace, so the I/O thread's round
+// Sync() makes the commit durable before the reply is sent (the same group
+// commit string writes get).
+//
+// Errors: a body returns CommandError(text) to reply `text` (Redis's
+// wording); a WRONGTYPE status from the engine is replied in Redis's words;
+// in both cases the Txn aborts, so nothing the body wrote is kept. Redis's
+// commands check their arguments before writing, so this matches Redis.
+#ifndef DAXKV_KV_COLL_RUN_H_
+#define DAXKV_KV_COLL_RUN_H_
+
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "base/statusor.h"
+#include "engine/txn.h"
+#include "kv/command.h"
+#include "kv/resp_writer.h"
+
+namespace daxkv::kv {
+
+// What a body gets besides the engine: its reply writer and the keys whose
+// WATCHers the command's writes must mark (Redis signals a key only when a
+// command changed it).
+class CollCall {
+ public:
+  explicit CollCall(ReplyWriter& out) : out(out) {}
+  ReplyWriter& out;
+  void Modified(std::string_view key) { modified_.emplace_back(key); }
+  const std::vector<std::string>& modified() const { return modified_; }
+
+ private:
+  std::vector<std::string> modified_;
+};
+
+// Until EXEC and scripts run on the engine Txn (docs/collections.md §11),
+// a collection command cannot be part of a block: refused when queued in
+// MULTI, and when called from a script.
+inline constexpr std::string_view kCollectionInBlock =
+    "ERR daxkv does not run hash, list, set or sorted set commands inside "
+    "MULTI or scripts yet";
+
+using CollWriteFn = std::function<Status(engine::Txn&, CollCall&)>;
+using CollReadFn = std::function<Status(engine::ReadOps&, CollCall&)>;
+
+// An error reply in Redis's words ("ERR ...", "WRONGTYPE ...").
+Status CommandError(std::string_view text);
+
+// REQUIRES: ctx.spec is set (RunCommand does); the command has
+// kCmdCollection and kCmdKeyspace.
+void RunCollWrite(CommandContext& ctx, const CollWriteFn& body);
+void RunCollRead(CommandContext& ctx, const CollReadFn& body);
+
+// HDEL, SADD, SREM, ...: applies `op` to argv[1] (the key) with each of
+// argv[2..], replying how many calls changed the key (and marking its
+// WATCHers when any did).
+using ElementOpFn = std::function<Status(engine::Txn& txn, std::string_view key,
+                                         std::string_view arg, bool* changed)>;
+void RunCountingWrite(CommandContext& ctx, const ElementOpFn& op);
+
+// A collection command's table entry; the flags get kCmdKeyspace and
+// kCmdCollection. Keys: argv[first_key..last_key] (0: found by the
+// command, e.g. after a numkeys argument).
+struct CollCommand {
+  std::string_view name;
+  int arity;
+  uint32_t flags;  // kCmdWrite or kCmdReadOnly, kCmdFast
+  CommandFn fn;
+  std::string_view summary;
+  std::string_view since;
+  int first_key = 1;
+  int last_key = 1;
+};
+void AddCollCommands(CommandTable* t, std::string_view group,
+                     std::span<const CollCommand> commands);
+
+// LMPOP / ZMPOP: numkeys key [key ...] <side> [COUNT count], where <side>
+// is `first` (LEFT, MIN) or `second` (RIGHT, MAX). Replies Redis's error
+// and returns false on bad arguments.
+struct MpopArgs {
+  std::span<const std::string_view> keys;
+  bool first_side = true;
+  int64_t count = 1;
+};
+bool ParseMpopArgs(CommandContext& ctx, std::string_view first,
+                   std::string_view second, MpopArgs* a);
+
+// The number of elements of `key` (0 when absent); WRONGTYPE when it holds
+// another type than `type`.
+StatusOr<uint64_t> CollSize(engine::ReadOps& ops, std::string_view key,
+                            engine::KeyType type);
+
+// Redis's "*N\r\n" + bulk strings of a collected list.
+void ReplyBulkArray(ReplyWriter& out, const std::vector<std::string>& items);
+
+}  // namespace daxkv::kv
+
+#endif  // DAXKV_KV_COLL_RUN_H_

@@ -1,0 +1,83 @@
+#include "kv/coll_value.h"
+
+#include <string>
+#include <utility>
+#include <variant>
+
+namespace daxkv::kv {
+
+using engine::KeyType;
+
+StatusOr<rdb::Value> ReadCollection(engine::ReadOps& ops, std::string_view key,
+                                    KeyType type) {
+  switch (type) {
+    case KeyType::kHash: {
+      rdb::Hash h;
+      DAXKV_RETURN_IF_ERROR(
+          ops.HashForEach(key, [&](std::string_view f, std::string_view v) {
+            h.fields.emplace_back(f, v);
+            return true;
+          }));
+      return rdb::Value(std::move(h));
+    }
+    case KeyType::kList: {
+      rdb::List l;
+      DAXKV_RETURN_IF_ERROR(
+          ops.ListRange(key, {0, -1}, [&](std::string_view e) {
+            l.elements.emplace_back(e);
+            return true;
+          }));
+      return rdb::Value(std::move(l));
+    }
+    case KeyType::kSet: {
+      rdb::Set s;
+      DAXKV_RETURN_IF_ERROR(ops.SetForEach(key, [&](std::string_view m) {
+        s.members.emplace_back(m);
+        return true;
+      }));
+      return rdb::Value(std::move(s));
+    }
+    case KeyType::kZset: {
+      rdb::Zset z;
+      DAXKV_RETURN_IF_ERROR(ops.ZRangeByRank(
+          key, {0, -1}, false, [&](std::string_view m, double score) {
+            z.entries.push_back({std::string(m), score});
+            return true;
+          }));
+      return rdb::Value(std::move(z));
+    }
+    default:
+      return InvalidArgumentError("not a collection");
+  }
+}
+
+Status WriteCollection(engine::Txn& txn, std::string_view key,
+                       const rdb::Value& value) {
+  bool fresh = false;
+  if (const auto* h = std::get_if<rdb::Hash>(&value)) {
+    for (const auto& [f, v] : h->fields) {
+      DAXKV_RETURN_IF_ERROR(
+          txn.HashSet(key, f, v, engine::SetMode::kUpsert, &fresh));
+    }
+  } else if (const auto* l = std::get_if<rdb::List>(&value)) {
+    uint64_t length = 0;
+    for (const auto& e : l->elements) {
+      DAXKV_RETURN_IF_ERROR(
+          txn.ListPush(key, engine::End::kBack, e, false, &length));
+    }
+  } else if (const auto* s = std::get_if<rdb::Set>(&value)) {
+    for (const auto& m : s->members) {
+      DAXKV_RETURN_IF_ERROR(txn.SetAdd(key, m, &fresh));
+    }
+  } else if (const auto* z = std::get_if<rdb::Zset>(&value)) {
+    engine::ZAddResult result;
+    for (const auto& e : z->entries) {
+      DAXKV_RETURN_IF_ERROR(txn.ZAdd(key, e.member, e.score, {}, &result));
+    }
+  } else {
+    return InvalidArgumentError("not a collection");
+  }
+  return OkStatus();
+}
+
+}  // namespace daxkv::kv

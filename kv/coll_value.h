@@ -1,0 +1,28 @@
+// A collection key as an rdb::Value and back: DUMP and RESTORE of hashes,
+// lists, sets and sorted sets (kv/cmd_dump.cc).
+#ifndef DAXKV_KV_COLL_VALUE_H_
+#define DAXKV_KV_COLL_VALUE_H_
+
+#include <string_view>
+
+#include "base/status.h"
+#include "base/statusor.h"
+#include "engine/key_type.h"
+#include "engine/txn.h"
+#include "rdb/value.h"
+
+namespace daxkv::kv {
+
+// Reads every element of the collection `key` of type `type` (not
+// kString: a string is read with Get).
+StatusOr<rdb::Value> ReadCollection(engine::ReadOps& ops, std::string_view key,
+                                    engine::KeyType type);
+
+// Creates `key` holding `value` (a collection). REQUIRES: `key` is absent
+// in `txn` (deleted first for REPLACE); rdb's invariants hold for `value`.
+Status WriteCollection(engine::Txn& txn, std::string_view key,
+                       const rdb::Value& value);
+
+}  // namespace daxkv::kv
+
+#endif  // DAXKV_KV_COLL_VALUE_H_

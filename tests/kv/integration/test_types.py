@@ -1,0 +1,68 @@
+"""Every type against every family: WRONGTYPE from each command family on
+a key of each other type, and the keyspace commands (TYPE, OBJECT
+ENCODING, SCAN TYPE, COPY, RENAME, EXPIRE, DUMP) on keys of each type,
+differentially against redis-server."""
+
+from differential import PeerTestCase
+
+MAKERS = {
+    "string": ("SET", "k", "v"),
+    "hash": ("HSET", "k", "f", "v"),
+    "list": ("RPUSH", "k", "a", "b"),
+    # Integers: an intset, whose order (and DUMP bytes) are fixed.
+    "set": ("SADD", "k", "1", "2"),
+    "zset": ("ZADD", "k", "1", "a"),
+}
+
+# One read and one write of each family on key "k".
+PROBES = [
+    ("GET", "k"), ("APPEND", "k", "x"), ("STRLEN", "k"), ("INCR", "k"),
+    ("HGET", "k", "f"), ("HSET", "k", "f", "v"), ("HLEN", "k"),
+    ("LLEN", "k"), ("LPUSH", "k", "x"), ("LRANGE", "k", "0", "-1"),
+    ("SCARD", "k"), ("SADD", "k", "x"), ("SINTER", "k"),
+    ("ZCARD", "k"), ("ZADD", "k", "1", "x"), ("ZRANGE", "k", "0", "-1"),
+    ("ZUNION", "1", "k"), ("SETBIT", "k", "1", "1"), ("PFCOUNT", "k"),
+]
+
+
+class TypesDifferentialTest(PeerTestCase):
+    def test_wrongtype_across_families(self):
+        for kind, maker in MAKERS.items():
+            for probe in PROBES:
+                self.both("DEL", "k")
+                self.both(*maker)
+                self.both_unordered(*probe)
+            self.both("TYPE", "k")
+
+    def test_keyspace_commands_on_every_type(self):
+        for kind, maker in MAKERS.items():
+            self.both("FLUSHALL")
+            self.both(*maker)
+            self.both_script([
+                "TYPE k", "EXISTS k", "OBJECT ENCODING k", "DUMP k",
+                "COPY k c", "TYPE c", "RENAME c r", "TYPE r", "EXPIRE r 100",
+                "TTL r", "PERSIST r", "TTL r", "PEXPIRE r 0", "EXISTS r",
+                "RANDOMKEY", "DBSIZE", "SCAN 0 TYPE " + kind, "SCAN 0 TYPE none",
+                "UNLINK k", "EXISTS k",
+            ])
+
+    def test_set_replaces_every_type(self):
+        for kind, maker in MAKERS.items():
+            self.both("DEL", "k")
+            self.both(*maker)
+            self.both("SET", "k", "plain", "GET")
+            self.both("SET", "k", "plain")
+            self.both("TYPE", "k")
+            self.both("GET", "k")
+
+    def test_encodings(self):
+        self.both_script([
+            "SADD ints 1 2 3", "OBJECT ENCODING ints", "SADD ints x",
+            "OBJECT ENCODING ints", "RPUSH l a", "OBJECT ENCODING l",
+            "ZADD z 1 a", "OBJECT ENCODING z", "ZADD zl 1 " + "m" * 65,
+            "OBJECT ENCODING zl",
+        ])
+        self.both("SADD", "big", *range(513))
+        self.both("OBJECT", "ENCODING", "big")
+        self.both("ZADD", "bz", *[x for i in range(129) for x in (i, i)])
+        self.both("OBJECT", "ENCODING", "bz")
