@@ -15,6 +15,8 @@ PACKAGES=(
   liblua5.1-0-dev lua-cjson-dev lua-bitop-dev
   # peers for side-by-side numbers
   liblmdb-dev librocksdb-dev redis-server redis-tools python3-redis nutcracker
+  # real applications run through daxkv-server in the tests
+  python3-rq python3-celery
   # DAX tooling and the QEMU lab
   ndctl daxctl qemu-system-x86 busybox-static cpio kmod e2fsprogs xz-utils
   debian-archive-keyring
