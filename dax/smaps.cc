@@ -129,4 +129,16 @@ StatusOr<SmapsVma> ReadSmapsVma(uint64_t addr, pid_t pid) {
   return NotFoundError(msg.str());
 }
 
+StatusOr<uint64_t> ReadResidentBytes(pid_t pid) {
+  const std::string path = ProcPath(pid, "statm");
+  DAXKV_ASSIGN_OR_RETURN(std::string text, ReadWholeFile(path));
+  std::istringstream in(text);
+  uint64_t size_pages = 0;
+  uint64_t resident_pages = 0;
+  if (!(in >> size_pages >> resident_pages)) {
+    return IOError(path + ": unexpected contents: " + text);
+  }
+  return resident_pages * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+}
+
 }  // namespace daxkv::dax

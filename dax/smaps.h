@@ -47,6 +47,12 @@ StatusOr<SmapsVma> ReadSmapsVma(uint64_t addr, pid_t pid = 0);
 // Parses smaps-format text (every VMA). Exposed for tests.
 std::vector<SmapsVma> ParseSmaps(const std::string& text);
 
+// Resident bytes of process `pid` (0: this one), from /proc/PID/statm:
+// what INFO's used_memory_rss reports. The pool's own mapping counts as far
+// as its pages are resident (file-backed and shmem pools; device-dax pages
+// are not counted by the kernel).
+StatusOr<uint64_t> ReadResidentBytes(pid_t pid = 0);
+
 // "/proc/self/<leaf>" for pid 0, else "/proc/<pid>/<leaf>".
 std::string ProcPath(pid_t pid, const char* leaf);
 // The whole of a (/proc) file; IOError naming the path on failure.

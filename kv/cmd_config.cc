@@ -250,6 +250,7 @@ void ConfigCommand(CommandContext& ctx) {
       return;
     }
     ctx.server.stats().Reset();
+    ctx.server.command_stats().Reset();
     ctx.out.Ok();
   } else if (sub == "rewrite") {
     ctx.out.Error("ERR The server is running without a config file");

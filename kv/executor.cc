@@ -1,7 +1,9 @@
 #include "kv/executor.h"
 
-#include "kv/script_engine.h"
+#include <chrono>
+
 #include "kv/coll_run.h"
+#include "kv/script_engine.h"
 
 namespace daxkv::kv {
 namespace {
@@ -44,17 +46,30 @@ void Queue(const CommandSpec& spec, Client& client,
 
 // Redis's rejectCommand: a rejected EXEC discards the transaction; any
 // rejection inside MULTI dooms the block (EXECABORT).
+// The spec's position in the default table (CommandStats' index); past the
+// end for a spec from another table (tests).
+size_t SpecIndex(const CommandSpec& spec) {
+  const std::vector<CommandSpec>& all = CommandTable::Default().all();
+  const CommandSpec* first = all.data();
+  if (std::less<>()(&spec, first) ||
+      !std::less<>()(&spec, first + all.size())) {
+    return all.size();
+  }
+  return static_cast<size_t>(&spec - first);
+}
+
 void Reject(ServerState& server, const CommandSpec& spec, Client& client,
             std::string msg, ReplyWriter& out) {
+  server.command_stats().Rejected(SpecIndex(spec));
   if (spec.flags & kCmdRunsQueue) {
     DiscardTransaction(server, client);
     std::string_view text = msg;
     if (text.substr(0, 4) == "ERR ") text.remove_prefix(4);
-    out.Error("EXECABORT Transaction discarded because of: " +
-              std::string(text));
-    return;
+    msg = "EXECABORT Transaction discarded because of: " + std::string(text);
+  } else if (client.in_multi) {
+    client.multi_error = true;
   }
-  if (client.in_multi) client.multi_error = true;
+  server.command_stats().CountError(msg);
   out.Error(msg);
 }
 
@@ -135,7 +150,22 @@ void RunCommand(const CommandSpec& spec, CommandContext& ctx) {
   if (spec.flags & kCmdKeyspace) ctx.client.touched_db = true;
   ctx.server.stats().commands_processed.fetch_add(1, std::memory_order_relaxed);
   ctx.spec = &spec;
+  const std::string& reply = *ctx.out.buffer();
+  const size_t reply_at = reply.size();
+  const auto start = std::chrono::steady_clock::now();
   spec.fn(ctx);
+  const auto usec = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now() - start);
+  // The command's own reply starts at reply_at: an error reply there is a
+  // failed call (Redis's failed_calls), and its code goes to errorstats.
+  const bool failed = reply.size() > reply_at && reply[reply_at] == '-';
+  if (failed) {
+    const size_t eol = reply.find('\r', reply_at);
+    ctx.server.command_stats().CountError(std::string_view(reply).substr(
+        reply_at + 1, eol == std::string::npos ? eol : eol - reply_at - 1));
+  }
+  ctx.server.command_stats().Record(
+      SpecIndex(spec), static_cast<uint64_t>(usec.count()), failed);
   if (spec.first_key > 0 && !(spec.flags & kCmdNoTouch)) TouchKeys(spec, ctx);
 }
 
@@ -147,6 +177,7 @@ void ExecuteCommand(ServerState& server, Client& client,
   const CommandSpec* spec = CommandTable::Default().Find(argv[0]);
   if (spec == nullptr) {
     ReplyUnknownCommand(argv, out);
+    server.command_stats().CountError("ERR unknown command");
     if (client.in_multi) client.multi_error = true;
     return;
   }

@@ -168,6 +168,7 @@ void ScriptEngine::Open() {
   lua_newtable(L_);
   lua_setfield(L_, LUA_REGISTRYINDEX, kScriptsKey);
   lua_sethook(L_, Hook, LUA_MASKCOUNT, kHookInstructions);
+  NoteLuaMemory();
 }
 
 // Only C values live here: lua_error longjmps.
@@ -254,9 +255,22 @@ bool ScriptEngine::Load(std::string_view body, std::string* sha,
   lua_insert(L_, -2);
   lua_setfield(L_, -2, sha->c_str());
   lua_pop(L_, 1);
+  NoteLuaMemory();
   MutexLock l(&mu_);
   scripts_[*sha] = Script{std::string(body), flags};
   return true;
+}
+
+size_t ScriptEngine::CachedScripts() const {
+  MutexLock l(&mu_);
+  return scripts_.size();
+}
+
+void ScriptEngine::NoteLuaMemory() {
+  const uint64_t bytes =
+      static_cast<uint64_t>(lua_gc(L_, LUA_GCCOUNT, 0)) * 1024 +
+      static_cast<uint64_t>(lua_gc(L_, LUA_GCCOUNTB, 0));
+  lua_memory_.store(bytes, std::memory_order_relaxed);
 }
 
 void ScriptEngine::Flush() {
@@ -337,6 +351,7 @@ bool ScriptEngine::Execute(const ScriptRun& run, int nargs, bool function) {
     lua_gc(L_, LUA_GCSTEP, kGcPeriod);
     runs_since_gc_ = 0;
   }
+  NoteLuaMemory();
   return true;
 }
 

@@ -22,8 +22,8 @@
 #define DAXKV_KV_SCRIPT_ENGINE_H_
 
 #include <atomic>
-#include <memory>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -60,7 +60,7 @@ bool ParseShebang(std::string_view body, ScriptFlags* flags, size_t* skip,
 
 // One run of a cached script (EVAL) or a function (FCALL).
 struct ScriptRun {
-  CommandContext& ctx;  // the caller: server, store to run against, reply
+  CommandContext& ctx;    // the caller: server, store to run against, reply
   std::string_view name;  // the script's SHA-1 or the function's name
   std::span<const std::string_view> keys;
   std::span<const std::string_view> args;
@@ -109,6 +109,14 @@ class ScriptEngine {
 
   FunctionLibraries& functions() { return *functions_; }
 
+  // INFO memory: cached EVAL scripts, and the Lua heap as of the last
+  // script run or load (read without touching the Lua state, which a
+  // running script owns). Any thread.
+  size_t CachedScripts() const;
+  uint64_t lua_memory_bytes() const {
+    return lua_memory_.load(std::memory_order_relaxed);
+  }
+
   // A script has run past busy-reply-threshold and is still running.
   bool busy() const { return busy_.load(std::memory_order_acquire); }
   // The BUSY error other clients get meanwhile: it names SCRIPT KILL for
@@ -134,6 +142,7 @@ class ScriptEngine {
 
   void Open();
   void Close();
+  void NoteLuaMemory();
   // Runs one redis.call: pushes its reply (true when it is an error table).
   bool CallCommand(lua_State* L);
   // The command's reply in *reply, or the error text to raise.
@@ -163,6 +172,7 @@ class ScriptEngine {
   std::atomic<bool> kill_{false};
   std::atomic<bool> function_{false};  // the running one is a function
   bool stopped_by_shutdown_ = false;
+  std::atomic<uint64_t> lua_memory_{0};
 };
 
 }  // namespace daxkv::kv

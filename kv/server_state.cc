@@ -3,8 +3,10 @@
 #include <poll.h>
 
 #include <cstdio>
+#include <random>
 #include <vector>
 
+#include "kv/command.h"
 #include "kv/script_engine.h"
 
 namespace daxkv::kv {
@@ -38,11 +40,25 @@ void ServerStats::Reset() {
   misconf_rejections.Reset();
 }
 
+namespace {
+
+std::string RandomHex(size_t digits) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::random_device rd;
+  std::string s(digits, '0');
+  for (char& c : s) c = kHex[rd() & 15];
+  return s;
+}
+
+}  // namespace
+
 ServerState::ServerState(engine::DB* db, const ServerConfig& config,
                          const Clock* clock)
     : db_(db),
       config_(config),
       settings_(config),
+      command_stats_(CommandTable::Default().all().size()),
+      run_id_(RandomHex(40)),
       clock_(clock),
       start_ms_(clock->NowMs()),
       last_save_s_(start_ms_ / 1000),

@@ -20,6 +20,7 @@
 #include "engine/db.h"
 #include "kv/access_clock.h"
 #include "kv/client.h"
+#include "kv/command_stats.h"
 #include "kv/pubsub.h"
 #include "kv/server_config.h"
 #include "kv/watch_registry.h"
@@ -71,6 +72,12 @@ class ServerState {
   const ServerConfig& config() const { return config_; }
   RuntimeSettings& settings() { return settings_; }
   ServerStats& stats() { return stats_; }
+  // INFO commandstats / errorstats, indexed by a spec's position in
+  // CommandTable::Default().all().
+  CommandStats& command_stats() { return command_stats_; }
+  // Redis's run_id: 40 random hex digits, new at each start (INFO server;
+  // Sentinel tells restarted instances apart by it).
+  const std::string& run_id() const { return run_id_; }
 
   // Why the server cannot keep its durability promise, or OK: the engine's
   // sticky DB::BackgroundError(), or the first group commit (Sync) that
@@ -150,6 +157,8 @@ class ServerState {
   ServerConfig config_;
   RuntimeSettings settings_;
   ServerStats stats_;
+  CommandStats command_stats_;
+  std::string run_id_;
   const Clock* clock_;
   int64_t start_ms_;
   std::atomic<int64_t> last_save_s_;
