@@ -296,6 +296,18 @@ void RegisterKeyCommands(CommandTable* t) {
           .group = g,
           .summary = "Determine if a key exists",
           .since = "1.0.0"});
+  // TOUCH is EXISTS that counts as an access (OBJECT IDLETIME restarts).
+  t->Add({.name = "touch",
+          .arity = -2,
+          .flags = kR | kCmdFast,
+          .fn = ExistsCommand,
+          .first_key = 1,
+          .last_key = -1,
+          .step = 1,
+          .group = g,
+          .summary = "Alters the last access time of a key(s). Returns the "
+                     "number of existing keys specified.",
+          .since = "3.2.1"});
   t->Add({.name = "type",
           .arity = 2,
           .flags = kR | kCmdFast | kCmdNoTouch,

@@ -78,6 +78,22 @@ class KeyBasicsTest(ServerTestCase):
         self.assertIn(c.cmd("RANDOMKEY"), (b"a", b"b"))
 
 
+    def test_touch_counts_and_restarts_idle_time(self):
+        c = self.c
+        c.cmd("SET", "s", "v")
+        c.cmd("HSET", "h", "f", "v")
+        payload = c.cmd("DUMP", "s")
+        self.assertEqual(c.cmd("RESTORE", "idle", 0, payload, "IDLETIME",
+                               5000), "OK")
+        self.assertEqual(c.cmd("TOUCH", "s", "h", "nosuch", "s"), 3)
+        self.assertEqual(c.cmd("EXISTS", "idle"), 1)  # not an access
+        self.assertGreaterEqual(c.cmd("OBJECT", "IDLETIME", "idle"), 5000)
+        self.assertEqual(c.cmd("TOUCH", "idle"), 1)
+        self.assertLess(c.cmd("OBJECT", "IDLETIME", "idle"), 5000)
+        self.assertErr(c.cmd("TOUCH"),
+                       "ERR wrong number of arguments for 'touch' command")
+
+
 class ExpireTest(ServerTestCase):
     def test_expire_ttl_persist(self):
         c = self.c
