@@ -152,6 +152,7 @@ void RegisterListCommands(CommandTable* table);
 void RegisterListMoveCommands(CommandTable* table);
 // Also registers the ranges and the algebra (ZUNION..., ZMPOP).
 void RegisterZsetCommands(CommandTable* table);
+void RegisterSortCommands(CommandTable* table);
 void RegisterZsetRangeCommands(CommandTable* table);
 void RegisterZsetAlgebraCommands(CommandTable* table);
 
