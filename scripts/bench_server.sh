@@ -2,8 +2,12 @@
 # The body of `make bench-server`: redis-benchmark with identical flags
 # against daxkv-server (every write durable before its reply; /dev/shm pool
 # persisted with cache-line flushes) and against Debian's redis-server in
-# its persistence modes, SET and GET, 100-byte values, -c 50, -P 1 and -P 16,
-# and EVALSHA of a small read-modify-write script (GET, add, SET: issue 16).
+# its persistence modes: redis-benchmark's tests one at a time (SET, GET,
+# the list, set, hash and sorted-set tests, LRANGE_100/600, MSET), 100-byte
+# values, -c 50, -P 1 and -P 16, and EVALSHA of a small read-modify-write
+# script (GET, add, SET: issue 16). Beside each figure: the server's CPU
+# time per request (user + system of the server process, all its threads,
+# from /proc/PID/stat around that one test).
 # Rounds run alternately (the order of the servers rotates each round) and
 # the table reports the MEDIAN of the rounds and the ratio against
 # redis-server without persistence measured in the same run.
@@ -12,8 +16,9 @@
 # Knobs (environment): BENCH_N (requests per run, 200000), BENCH_ROUNDS (3),
 #   BENCH_CLIENTS (50), BENCH_PIPELINES ("1 16"), BENCH_KEYSPACE (100000),
 #   BENCH_CONFIGS (subset of the names below), BENCH_OUT (JSON path),
-#   BENCH_CLIENT_THREADS (redis-benchmark --threads, 1 = the issue's flags),
-#   BENCH_EVALSHA (1: also the EVALSHA test; 0: SET and GET only).
+#   BENCH_TESTS (comma-separated redis-benchmark -t names; the default is
+#   issue 14's list), BENCH_CLIENT_THREADS (redis-benchmark --threads, 1 =
+#   the issue's flags), BENCH_EVALSHA (1: also the EVALSHA test).
 #   On a 2-core machine one redis-benchmark thread saturates near 90k
 #   requests/s at -P 1, whatever the server: --threads 2 (the same for every
 #   server) shows what the servers do when the client is not the limit.
@@ -29,6 +34,8 @@ PIPELINES=${BENCH_PIPELINES:-"1 16"}
 KEYSPACE=${BENCH_KEYSPACE:-100000}
 CLIENT_THREADS=${BENCH_CLIENT_THREADS:-1}
 EVALSHA=${BENCH_EVALSHA:-1}
+TESTS=${BENCH_TESTS:-"set,get,lpush,rpush,lpop,rpop,sadd,hset,spop,zadd,zpopmin,lrange_100,lrange_600,mset"}
+CLK_TCK=$(getconf CLK_TCK)
 # The read-modify-write script: one GET, one SET, the new value returned.
 RMW_SCRIPT="local v = tonumber(redis.call('get', KEYS[1]) or '0') + tonumber(ARGV[1]) redis.call('set', KEYS[1], v) return v"
 OUT=${BENCH_OUT:-$BUILD/bench/server.json}
@@ -110,69 +117,95 @@ read -r -a configs <<<"$CONFIGS"
 for name in "${configs[@]}"; do start_server "$name"; done
 
 echo "bench-server: $N requests/run, -c $CLIENTS, -d 100, -r $KEYSPACE, client threads $CLIENT_THREADS, pipelines: $PIPELINES, $ROUNDS rounds"
-echo "config,pipeline,test,round,rps" >"$RAW"
+echo "config,pipeline,test,round,rps,cpu_us_per_req" >"$RAW"
+
+# user + system clock ticks of a process, every thread included.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# One redis-benchmark run of `test` (a -t name, or a whole command after
+# "cmd:") against config $1 at pipeline $2; appends "test,rps,cpu" lines.
+run_one() {
+  local name=$1 p=$2 test=$3 label=$4 before after csv rps
+  local bench=(redis-benchmark -p "${PORT[$name]}" -n "$N" -c "$CLIENTS" -P "$p"
+    -d 100 -r "$KEYSPACE" --threads "$CLIENT_THREADS" --csv)
+  before=$(cpu_ticks "${PID[$name]}")
+  case $test in
+    cmd:*) read -r -a words <<<"${test#cmd:}"; csv=$("${bench[@]}" "${words[@]}" 2>/dev/null) ;;
+    *) csv=$("${bench[@]}" -t "$test" 2>/dev/null) ;;
+  esac
+  after=$(cpu_ticks "${PID[$name]}")
+  if grep -q ERR <<<"$csv"; then
+    echo "bench-server: $name $label -P $p returned errors" >&2
+    exit 1
+  fi
+  rps=$(tail -n 1 <<<"$csv" | cut -d, -f2 | tr -d '"')
+  python3 -c "print('%s,%.2f' % ('$label', ($after - $before) * 1e6 / $CLK_TCK / $N))" \
+    | { IFS=, read -r l cpu; echo "$name,$p,$l,$round,$rps,$cpu" >>"$RAW";
+        printf '  round %d  %-24s -P %-2s %-11s %12s ops/s %8s us CPU/req\n' \
+          "$round" "$name" "$p" "$l" "$rps" "$cpu"; }
+}
+
 count=${#configs[@]}
 for ((round = 0; round < ROUNDS; round++)); do
   for ((i = 0; i < count; i++)); do
     name=${configs[$(((i + round) % count))]}
     for p in $PIPELINES; do
-      csv=$(redis-benchmark -p "${PORT[$name]}" -t set,get -n "$N" \
-        -c "$CLIENTS" -P "$p" -d 100 -r "$KEYSPACE" --threads "$CLIENT_THREADS" \
-        --csv 2>/dev/null)
-      if grep -q ERR <<<"$csv"; then
-        echo "bench-server: $name -P $p returned errors" >&2
-        exit 1
-      fi
+      for t in ${TESTS//,/ }; do
+        case $t in
+          lrange_*)
+            # redis-benchmark's own LRANGE tests first push N elements in the
+            # same run; push them untimed so the CPU column is LRANGE's.
+            redis-benchmark -p "${PORT[$name]}" -n 600 -c 1 -q \
+              LPUSH mylist "$(printf 'x%.0s' {1..100})" >/dev/null 2>&1
+            run_one "$name" "$p" "cmd:LRANGE mylist 0 $((${t#lrange_} - 1))" "${t^^}" ;;
+          *) run_one "$name" "$p" "$t" "${t^^}" ;;
+        esac
+      done
       if [ "$EVALSHA" = 1 ]; then
         sha=$(redis-cli -p "${PORT[$name]}" SCRIPT LOAD "$RMW_SCRIPT")
-        csv+=$'\n'$(redis-benchmark -p "${PORT[$name]}" -n "$N" -c "$CLIENTS" \
-          -P "$p" -r "$KEYSPACE" --threads "$CLIENT_THREADS" --csv \
-          EVALSHA "$sha" 1 "rmw:__rand_int__" 1 2>/dev/null)
-        if grep -q ERR <<<"$csv"; then
-          echo "bench-server: $name EVALSHA -P $p returned errors" >&2
-          exit 1
-        fi
+        run_one "$name" "$p" "cmd:EVALSHA $sha 1 rmw:__rand_int__ 1" EVALSHA
       fi
-      while IFS=, read -r test rps _; do
-        test=${test//\"/}; rps=${rps//\"/}
-        [ "$test" = "test" ] && continue
-        case $test in EVALSHA*) test=EVALSHA ;; esac
-        echo "$name,$p,$test,$round,$rps" >>"$RAW"
-        printf '  round %d  %-24s -P %-2s %-3s %12s ops/s\n' "$round" "$name" "$p" "$test" "$rps"
-      done <<<"$csv"
     done
   done
 done
 
 python3 - "$RAW" "$OUT" "$N" "$CLIENTS" "$ROUNDS" "$CLIENT_THREADS" <<'EOF'
-import csv, json, statistics, sys, time
+import csv, json, os, statistics, sys, time
 raw, out, n, clients, rounds, client_threads = sys.argv[1:7]
-runs = {}
+runs, cpus = {}, {}
 for row in csv.DictReader(open(raw)):
     key = (row["config"], int(row["pipeline"]), row["test"])
     runs.setdefault(key, []).append(float(row["rps"]))
+    cpus.setdefault(key, []).append(float(row["cpu_us_per_req"]))
 med = {k: statistics.median(v) for k, v in runs.items()}
+cpu = {k: statistics.median(v) for k, v in cpus.items()}
 configs = list(dict.fromkeys(k[0] for k in runs))
-cols = sorted({(k[1], k[2]) for k in runs}, key=lambda c: (c[1] != "SET", c[0]))
+rows = list(dict.fromkeys((k[2], k[1]) for k in runs))
+rows.sort(key=lambda r: r[1])
 base = "redis-nopersist"
-head = "%-26s" % "config" + "".join("%22s" % ("%s -P %d" % (t, p)) for p, t in cols)
-print("\nmedian ops/s (ratio vs %s, same run)" % base)
+print("\nmedian ops/s (ratio vs %s, same run) and server CPU us per request"
+      % base)
+head = "%-18s" % "test" + "".join("%30s" % c for c in configs)
 print(head)
 print("-" * len(head))
 result = []
-for c in configs:
+for t, p in rows:
     cells = []
-    for p, t in cols:
-        v = med.get((c, p, t))
-        b = med.get((base, p, t))
-        ratio = v / b if v and b else None
-        cells.append("%12.0f (%5.2fx)" % (v, ratio) if ratio else "%12.0f        " % v)
+    for c in configs:
+        v, b = med.get((c, p, t)), med.get((base, p, t))
+        if v is None:
+            cells.append("%30s" % "-")
+            continue
+        ratio = v / b if b else None
+        cells.append("%12.0f (%5.2fx) %6.2fus" % (v, ratio or 0, cpu[(c, p, t)]))
         result.append({"config": c, "pipeline": p, "test": t, "median_rps": v,
-                       "runs_rps": runs[(c, p, t)], "ratio_vs_" + base.replace("-", "_"): ratio})
-    print("%-26s" % c + "".join("%22s" % x for x in cells))
+                       "runs_rps": runs[(c, p, t)],
+                       "median_cpu_us_per_request": cpu[(c, p, t)],
+                       "ratio_vs_" + base.replace("-", "_"): ratio})
+    print("%-18s" % ("%s -P %d" % (t, p)) + "".join("%30s" % x for x in cells))
 spread = max(max(v) / min(v) for v in runs.values() if min(v) > 0)
 print("\nnoise: the widest cell's fastest round is %.2fx its slowest "
-      "(load average %.1f)" % (spread, __import__("os").getloadavg()[0]))
+      "(load average %.1f)" % (spread, os.getloadavg()[0]))
 json.dump({"benchmark": "daxkv-server vs redis-server (redis-benchmark)",
            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
            "requests_per_run": int(n), "clients": int(clients), "value_size": 100,
