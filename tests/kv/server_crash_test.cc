@@ -4,8 +4,9 @@
 // background compaction and expiry running. At persist points the power is
 // cut (several crash images per point, every keep probability), each image
 // is recovered, and every reply a client had received must hold:
-// acknowledged SET/APPEND/DEL/MSET, MULTI/EXEC blocks and EVAL scripts
-// present (a block or a script all or nothing), counters at least their
+// acknowledged SET/APPEND/DEL/MSET, MULTI/EXEC blocks (strings only, and
+// strings mixed with hash, list, set and sorted set writes and a script)
+// and EVAL scripts present (a block or a script all or nothing), counters at least their
 // last INCR reply, FLUSHALL and DEL never undone. The one request each
 // client has in flight may or may not be there.
 //
@@ -18,6 +19,7 @@
 // flight and the client's last operations.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstdlib>
 #include <map>
@@ -31,6 +33,7 @@
 #include "engine/borrowed_region.h"
 #include "tests/engine/crash_harness.h"
 #include "tests/kv/in_process_server.h"
+#include "tests/kv/server_crash_colls.h"
 #include "tests/support/sim_region.h"
 #include "tests/support/status_matchers.h"
 
@@ -129,7 +132,11 @@ std::string CheckImage(const std::vector<char>& image, const Snapshot& snap) {
   auto read = [&](const std::string& key) -> Value {
     auto r = (*db)->Get(key);
     if (r.ok()) return r->value;
-    if (r.status().code() != StatusCode::kNotFound) {
+    if (engine::IsWrongType(r.status())) {  // a collection
+      auto c = crash_colls::Read(**db, key);
+      if (c.ok()) return *c;
+      out += "read(" + key + "): " + c.status().ToString() + "; ";
+    } else if (r.status().code() != StatusCode::kNotFound) {
       out += "Get(" + key + "): " + r.status().ToString() + "; ";
     }
     return std::nullopt;
@@ -180,6 +187,62 @@ constexpr char kScript[] =
 
 // Every byte depends on (key, seq): a torn or stale value never matches.
 using engine::crash::MakeValue;
+
+// MULTI: HSET, RPUSH + LTRIM, ZADD, SADD + SREM, an EVAL doing SADD, and a
+// SET of a string, EXEC; all or nothing. Collection values are modelled by
+// crash_colls' canonical strings.
+Op CollBlockOp(const std::string& p, std::mt19937_64& rng, uint64_t seq,
+               const KeyModel& acked) {
+  using crash_colls::Decode;
+  using crash_colls::Encode;
+  auto model = [&](const std::string& key) {
+    auto it = acked.find(key);
+    return Decode(it == acked.end() ? std::nullopt : it->second);
+  };
+  const std::string n = std::to_string(rng() % 2), s = std::to_string(seq);
+  const std::string h = p + "h" + n, l = p + "l" + n, z = p + "z" + n,
+                    st = p + "s" + n, str = p + "cs" + n;
+  const std::string f = "f" + std::to_string(rng() % 4);
+  const std::string m = "m" + std::to_string(rng() % 3);
+  const std::string add = "m" + std::to_string(seq % 5);
+  const std::string rem = "m" + std::to_string((seq + 2) % 5);
+  const std::string scripted = "e" + std::to_string(seq % 3);
+  const std::string sv = MakeValue(str, seq, 120);
+  Op op;
+  op.what = "MULTI HSET " + h + " RPUSH/LTRIM " + l + " ZADD " + z +
+            " SADD/SREM/EVAL " + st + " SET " + str + " EXEC";
+  op.requests = {{"MULTI"},
+                 {"HSET", h, f, "v" + s},
+                 {"RPUSH", l, "x" + s},
+                 {"LTRIM", l, "-4", "-1"},
+                 {"ZADD", z, s, m},
+                 {"SADD", st, add},
+                 {"SREM", st, rem},
+                 {"EVAL", "return redis.call('sadd', KEYS[1], ARGV[1])", "1",
+                  st, scripted},
+                 {"SET", str, sv},
+                 {"EXEC"}};
+  crash_colls::Items items = model(h);
+  crash_colls::Upsert(&items, f, '=', f + "=v" + s);
+  op.writes[h] = Encode('H', items);
+  items = model(l);
+  items.push_back("x" + s);
+  if (items.size() > 4) items.erase(items.begin(), items.end() - 4);
+  op.writes[l] = Encode('L', items);
+  items = model(z);
+  crash_colls::Upsert(&items, m, ':', m + ":" + s);
+  op.writes[z] = Encode('Z', items);
+  items = model(st);
+  for (const std::string& e : {add, scripted}) {
+    if (std::find(items.begin(), items.end(), e) == items.end()) {
+      items.push_back(e);
+    }
+    if (e == add) std::erase(items, rem);
+  }
+  op.writes[st] = Encode('S', items);
+  op.writes[str] = sv;
+  return op;
+}
 
 class ServerCrashTest : public ::testing::Test {
  protected:
@@ -273,7 +336,8 @@ void ServerCrashTest::OnPersistPoint(uint64_t point) {
 }
 
 // The client's keys: k0..k11 (SET/DEL), a0..a2 (APPEND), t<n>a/b, m<n>a/b
-// and e<n>a/b (MULTI/EXEC, MSET and EVAL pairs); shared counters ctr0..2.
+// and e<n>a/b (MULTI/EXEC, MSET and EVAL pairs), h<n>, l<n>, z<n>, s<n> and
+// cs<n> (CollBlockOp); shared counters ctr0..2.
 Op ServerCrashTest::NextOp(int client, std::mt19937_64& rng, uint64_t seq) {
   const std::string p = "c" + std::to_string(client) + ":";
   Op op;
@@ -310,7 +374,7 @@ Op ServerCrashTest::NextOp(int client, std::mt19937_64& rng, uint64_t seq) {
     op.what = "INCR " + ctr;
     op.requests = {{"INCR", ctr}};
     op.counter = ctr;
-  } else if (pick < 82) {
+  } else if (pick < 80) {
     std::string n = std::to_string(rng() % 4);
     std::string a = p + "t" + n + "a", b = p + "t" + n + "b";
     std::string del = p + "k" + std::to_string(rng() % 12);
@@ -321,7 +385,7 @@ Op ServerCrashTest::NextOp(int client, std::mt19937_64& rng, uint64_t seq) {
     op.writes[a] = va;
     op.writes[b] = vb;
     op.writes[del] = std::nullopt;
-  } else if (pick < 91) {
+  } else if (pick < 87) {
     std::string n = std::to_string(rng() % 4);
     std::string a = p + "m" + n + "a", b = p + "m" + n + "b";
     std::string va = MakeValue(a, seq, 300), vb = MakeValue(b, seq, 40);
@@ -329,6 +393,8 @@ Op ServerCrashTest::NextOp(int client, std::mt19937_64& rng, uint64_t seq) {
     op.requests = {{"MSET", a, va, b, vb}};
     op.writes[a] = va;
     op.writes[b] = vb;
+  } else if (pick < 92) {
+    return CollBlockOp(p, rng, seq, acked);
   } else {
     // A script: three writes, one reading the script's own first write,
     // committed as one batch (all or nothing after a crash).

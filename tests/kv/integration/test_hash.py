@@ -311,7 +311,7 @@ class HashContractTest(ServerTestCase):
         self.assertEqual(c.cmd("MULTI"), "OK")
         self.assertEqual(c.cmd("HSET", "h", "a", "1"), "QUEUED")
         self.assertEqual(c.cmd("EXEC"), [1])
-        self.assertEqual(c.cmd("HGET", "h", "a"), "1")
+        self.assertEqual(c.cmd("HGET", "h", "a"), b"1")
 
 
 class HashRestartTest(unittest.TestCase):
