@@ -9,7 +9,9 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <map>
 #include <optional>
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,6 +20,7 @@
 #include "base/statusor.h"
 #include "engine/db.h"
 #include "engine/txn.h"
+#include "tests/engine/crash_harness.h"
 
 namespace daxkv::kv::crash_colls {
 
@@ -110,6 +113,68 @@ inline StatusOr<std::optional<std::string>> Read(engine::DB& db,
   });
   if (!s.ok()) return s;
   return out;
+}
+
+// MULTI: HSET, RPUSH + LTRIM, ZADD, SADD + SREM, an EVAL doing SADD, and a
+// SET of a string, EXEC; all or nothing. Collection values are modelled by
+// crash_colls' canonical strings.
+// A client's keys and their model values (nullopt: absent).
+using Model = std::map<std::string, std::optional<std::string>>;
+struct Block {
+  std::string what;
+  std::vector<std::vector<std::string>> requests;
+  Model writes;  // the keys after the block
+};
+inline Block MakeBlock(const std::string& p, std::mt19937_64& rng,
+                       uint64_t seq, const Model& acked) {
+  using engine::crash::MakeValue;
+  auto model = [&](const std::string& key) {
+    auto it = acked.find(key);
+    return Decode(it == acked.end() ? std::nullopt : it->second);
+  };
+  const std::string n = std::to_string(rng() % 2), s = std::to_string(seq);
+  const std::string h = p + "h" + n, l = p + "l" + n, z = p + "z" + n,
+                    st = p + "s" + n, str = p + "cs" + n;
+  const std::string f = "f" + std::to_string(rng() % 4);
+  const std::string m = "m" + std::to_string(rng() % 3);
+  const std::string add = "m" + std::to_string(seq % 5);
+  const std::string rem = "m" + std::to_string((seq + 2) % 5);
+  const std::string scripted = "e" + std::to_string(seq % 3);
+  const std::string sv = MakeValue(str, seq, 120);
+  Block op;
+  op.what = "MULTI HSET " + h + " RPUSH/LTRIM " + l + " ZADD " + z +
+            " SADD/SREM/EVAL " + st + " SET " + str + " EXEC";
+  op.requests = {{"MULTI"},
+                 {"HSET", h, f, "v" + s},
+                 {"RPUSH", l, "x" + s},
+                 {"LTRIM", l, "-4", "-1"},
+                 {"ZADD", z, s, m},
+                 {"SADD", st, add},
+                 {"SREM", st, rem},
+                 {"EVAL", "return redis.call('sadd', KEYS[1], ARGV[1])", "1",
+                  st, scripted},
+                 {"SET", str, sv},
+                 {"EXEC"}};
+  Items items = model(h);
+  Upsert(&items, f, '=', f + "=v" + s);
+  op.writes[h] = Encode('H', items);
+  items = model(l);
+  items.push_back("x" + s);
+  if (items.size() > 4) items.erase(items.begin(), items.end() - 4);
+  op.writes[l] = Encode('L', items);
+  items = model(z);
+  Upsert(&items, m, ':', m + ":" + s);
+  op.writes[z] = Encode('Z', items);
+  items = model(st);
+  for (const std::string& e : {add, scripted}) {
+    if (std::find(items.begin(), items.end(), e) == items.end()) {
+      items.push_back(e);
+    }
+    if (e == add) std::erase(items, rem);
+  }
+  op.writes[st] = Encode('S', items);
+  op.writes[str] = sv;
+  return op;
 }
 
 }  // namespace daxkv::kv::crash_colls

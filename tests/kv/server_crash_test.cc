@@ -188,62 +188,6 @@ constexpr char kScript[] =
 // Every byte depends on (key, seq): a torn or stale value never matches.
 using engine::crash::MakeValue;
 
-// MULTI: HSET, RPUSH + LTRIM, ZADD, SADD + SREM, an EVAL doing SADD, and a
-// SET of a string, EXEC; all or nothing. Collection values are modelled by
-// crash_colls' canonical strings.
-Op CollBlockOp(const std::string& p, std::mt19937_64& rng, uint64_t seq,
-               const KeyModel& acked) {
-  using crash_colls::Decode;
-  using crash_colls::Encode;
-  auto model = [&](const std::string& key) {
-    auto it = acked.find(key);
-    return Decode(it == acked.end() ? std::nullopt : it->second);
-  };
-  const std::string n = std::to_string(rng() % 2), s = std::to_string(seq);
-  const std::string h = p + "h" + n, l = p + "l" + n, z = p + "z" + n,
-                    st = p + "s" + n, str = p + "cs" + n;
-  const std::string f = "f" + std::to_string(rng() % 4);
-  const std::string m = "m" + std::to_string(rng() % 3);
-  const std::string add = "m" + std::to_string(seq % 5);
-  const std::string rem = "m" + std::to_string((seq + 2) % 5);
-  const std::string scripted = "e" + std::to_string(seq % 3);
-  const std::string sv = MakeValue(str, seq, 120);
-  Op op;
-  op.what = "MULTI HSET " + h + " RPUSH/LTRIM " + l + " ZADD " + z +
-            " SADD/SREM/EVAL " + st + " SET " + str + " EXEC";
-  op.requests = {{"MULTI"},
-                 {"HSET", h, f, "v" + s},
-                 {"RPUSH", l, "x" + s},
-                 {"LTRIM", l, "-4", "-1"},
-                 {"ZADD", z, s, m},
-                 {"SADD", st, add},
-                 {"SREM", st, rem},
-                 {"EVAL", "return redis.call('sadd', KEYS[1], ARGV[1])", "1",
-                  st, scripted},
-                 {"SET", str, sv},
-                 {"EXEC"}};
-  crash_colls::Items items = model(h);
-  crash_colls::Upsert(&items, f, '=', f + "=v" + s);
-  op.writes[h] = Encode('H', items);
-  items = model(l);
-  items.push_back("x" + s);
-  if (items.size() > 4) items.erase(items.begin(), items.end() - 4);
-  op.writes[l] = Encode('L', items);
-  items = model(z);
-  crash_colls::Upsert(&items, m, ':', m + ":" + s);
-  op.writes[z] = Encode('Z', items);
-  items = model(st);
-  for (const std::string& e : {add, scripted}) {
-    if (std::find(items.begin(), items.end(), e) == items.end()) {
-      items.push_back(e);
-    }
-    if (e == add) std::erase(items, rem);
-  }
-  op.writes[st] = Encode('S', items);
-  op.writes[str] = sv;
-  return op;
-}
-
 class ServerCrashTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -394,7 +338,10 @@ Op ServerCrashTest::NextOp(int client, std::mt19937_64& rng, uint64_t seq) {
     op.writes[a] = va;
     op.writes[b] = vb;
   } else if (pick < 92) {
-    return CollBlockOp(p, rng, seq, acked);
+    crash_colls::Block b = crash_colls::MakeBlock(p, rng, seq, acked);
+    op.what = std::move(b.what);
+    op.requests = std::move(b.requests);
+    op.writes = std::move(b.writes);
   } else {
     // A script: three writes, one reading the script's own first write,
     // committed as one batch (all or nothing after a crash).
