@@ -88,6 +88,14 @@ class CollMultiExecTest(PeerTestCase):
         self.both("DBSIZE")
         self.both("SMEMBERS", "s")
 
+    def test_dump_and_encoding_inside_a_block(self):
+        self.both("HSET", "h", "f", "v")
+        self.both("SADD", "s", "1", "2")
+        self.block(("DUMP", "h"), ("OBJECT", "ENCODING", "h"),
+                   ("OBJECT", "ENCODING", "s"), ("SADD", "s", "x"),
+                   ("OBJECT", "ENCODING", "s"), ("SCAN", "0", "TYPE", "set"),
+                   ("PERSIST", "h"), ("TTL", "s"))
+
     def test_scripts_inside_a_block(self):
         self.block(("EVAL", "redis.call('HSET', KEYS[1], 'f', 'v') "
                     "return redis.call('INCR', KEYS[1])", "1", "h"),
@@ -162,6 +170,24 @@ class CollWatchTest(PeerTestCase):
                 time.sleep(0.05)
             self.assertIsNone(self.watched_block(key, expire))
             self.both("EXISTS", key)
+
+    def test_watched_key_written_by_another_block_or_script(self):
+        self.both("ZADD", "z", "1", "a")
+
+        def other_block():
+            self.other("MULTI")
+            self.other("SET", "x", "1")
+            self.other("ZREM", "z", "a")
+            self.other("EXEC")
+        self.assertIsNone(self.watched_block("z", other_block))
+        self.both("HSET", "h", "f", "v")
+        self.assertIsNone(self.watched_block("h", lambda: self.other(
+            "EVAL", "return redis.call('HDEL', KEYS[1], 'f')", "1", "h")))
+        self.both("RPUSH", "l", "a")
+        # A script that fails before touching the key leaves it unmarked.
+        self.assertEqual(self.watched_block("l", lambda: self.other(
+            "EVAL", "return redis.call('LPUSH', KEYS[1])", "1", "l")),
+            [1, 1])
 
     def test_watched_key_written_by_the_block_itself(self):
         self.both("RPUSH", "l", "a")
