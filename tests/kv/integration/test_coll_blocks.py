@@ -80,6 +80,26 @@ class CollMultiExecTest(PeerTestCase):
         for key in ("h", "l", "s"):
             self.both("EXISTS", key)
 
+    def test_string_commands_on_every_type_inside_a_block(self):
+        # TxnEngineStore's string paths (Update, Write, Rename, Copy,
+        # ChangeExpiry) next to collections, WRONGTYPE included.
+        self.both("HSET", "h", "f", "v")
+        self.both("SET", "k", "5")
+        self.block(("RENAME", "k", "k"), ("RENAMENX", "h", "k"),
+                   ("MSETNX", "h", "1", "n", "2"), ("MSET", "a", "1", "b", "2"),
+                   ("SET", "h", "x", "GET"), ("GETDEL", "a"), ("INCRBYFLOAT",
+                   "b", "1.5"), ("SETRANGE", "b", "5", "zz"), ("APPEND", "h",
+                   "x"), ("GETEX", "k", "PX", "100000"), ("PERSIST", "k"),
+                   ("SETNX", "h", "1"), ("COPY", "h", "h2"), ("RENAME", "h",
+                   "h3"), ("HGET", "h3", "f"), ("SET", "h2", "now a string"),
+                   ("TYPE", "h2"), ("DEL", "h3", "b"), ("EXISTS", "h", "h2",
+                   "h3", "k", "n"), ("RPUSH", "sortme", "3", "1", "2"),
+                   ("PFADD", "hll", "a", "b"), ("PFCOUNT", "hll"),
+                   ("SETBIT", "bits", "7", "1"), ("BITOP", "OR", "dest",
+                   "bits", "sortme"), ("BITCOUNT", "bits"))
+        for key in ("k", "h2", "n", "sortme", "b", "dest"):
+            self.both("DUMP", key)
+
     def test_flushall_inside_a_block(self):
         self.both("HSET", "h", "f", "v")
         self.both("SET", "a", "1")
