@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -268,6 +269,10 @@ class TxnImpl final : public CollReadOps<Txn, TxnImpl> {
   std::string image_;  // the batch image (header, then sub-entries)
   std::vector<Sub> subs_;
   std::vector<Key> keys_;
+  // The undeclared key whose stripe could not be taken in order: declared
+  // by the run RunTxn restarts (UsedKeys), or the restart would fail the
+  // same way again.
+  std::optional<std::string> missed_key_;
   struct StrHash {
     using is_transparent = void;
     size_t operator()(std::string_view s) const {

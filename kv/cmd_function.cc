@@ -1,7 +1,7 @@
 // Functions: FCALL, FCALL_RO and FUNCTION (LOAD, DELETE, FLUSH, LIST, DUMP,
 // RESTORE, STATS, KILL, HELP), as Redis 7.0. A function runs exactly as an
-// EVAL script does (kv/cmd_script.cc): in isolation, its writes one batch
-// committed before the reply. The libraries live in memory
+// EVAL script does (kv/cmd_script.cc): in isolation, its writes one engine
+// Txn committed before the reply. The libraries live in memory
 // (kv/script_functions.h says why they are not in the pool yet).
 #include <optional>
 #include <string>
@@ -221,7 +221,7 @@ void RegisterFunctionCommands(CommandTable* t) {
   const std::string_view g = "scripting";
   t->Add({.name = "fcall",
           .arity = -3,
-          .flags = kCmdKeyspace | kCmdStale,
+          .flags = kCmdKeyspace | kCmdStale | kCmdScript,
           .fn = FcallCommand,
           .group = g,
           .summary = "Invoke a function",
@@ -229,7 +229,7 @@ void RegisterFunctionCommands(CommandTable* t) {
           .acl = "@slow @scripting"});
   t->Add({.name = "fcall_ro",
           .arity = -3,
-          .flags = kCmdKeyspace | kCmdStale | kCmdReadOnly,
+          .flags = kCmdKeyspace | kCmdStale | kCmdReadOnly | kCmdScript,
           .fn = FcallRoCommand,
           .group = g,
           .summary = "Invoke a read-only function",

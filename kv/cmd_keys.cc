@@ -143,12 +143,12 @@ std::string_view CollectionEncoding(const engine::KeyInfo& info) {
 }
 
 // Redis's intset: at most 512 members, all integers.
-StatusOr<bool> IsIntSet(engine::DB& db, std::string_view key, uint64_t size) {
+StatusOr<bool> IsIntSet(Store& store, std::string_view key, uint64_t size) {
   constexpr uint64_t kIntsetMax = 512;  // set-max-intset-entries
   if (size > kIntsetMax) return false;
   bool all_ints = true;
   DAXKV_RETURN_IF_ERROR(
-      db.RunRead({std::string(key)}, [&](engine::ReadOps& ops) {
+      store.Read({std::string(key)}, [&](engine::ReadOps& ops) {
         all_ints = true;
         return ops.SetForEach(key, [&](std::string_view m) {
           int64_t n = 0;
@@ -171,7 +171,7 @@ void ObjectOfCollection(CommandContext& ctx, std::string_view sub) {
   } else if (sub == "refcount") {
     ctx.out.Integer(1);
   } else if (info->type == engine::KeyType::kSet) {
-    auto ints = IsIntSet(ctx.store.db(), ctx.argv[2], info->size);
+    auto ints = IsIntSet(ctx.store, ctx.argv[2], info->size);
     if (!ints.ok()) {
       ReplyEngineError(ctx, ints.status());
     } else {

@@ -23,7 +23,7 @@ void KeysCommand(CommandContext& ctx) {
   std::vector<std::string> keys;
   uint64_t cursor = 0;
   do {
-    auto page = ctx.store.db().Scan(cursor, kScanPage);
+    auto page = ctx.store.Scan(cursor, kScanPage);
     if (!page.ok()) {
       ReplyEngineError(ctx, page.status());
       return;
@@ -55,11 +55,11 @@ bool ParseKeyType(std::string_view name, engine::KeyType* type) {
 StatusOr<engine::DB::ScanPage> ScanPageOf(CommandContext& ctx,
                                           const ScanOptions& o) {
   const size_t count = static_cast<size_t>(o.count);
-  if (o.type.empty()) return ctx.store.db().Scan(o.cursor, count);
+  if (o.type.empty()) return ctx.store.Scan(o.cursor, count);
   engine::KeyType type = engine::KeyType::kNone;
   const bool known = ParseKeyType(o.type, &type);
   engine::DB::ScanPage page;
-  DAXKV_RETURN_IF_ERROR(ctx.store.db().RunRead({}, [&](engine::ReadOps& ops) {
+  DAXKV_RETURN_IF_ERROR(ctx.store.Read({}, [&](engine::ReadOps& ops) {
     DAXKV_ASSIGN_OR_RETURN(page, ops.ScanKeys(o.cursor, count, type));
     return OkStatus();
   }));
@@ -93,7 +93,8 @@ void ScanCommand(CommandContext& ctx) {
 }
 
 void RandomKeyCommand(CommandContext& ctx) {
-  uint64_t n = ctx.store.db().Count();
+  auto count = ctx.store.Count();
+  const uint64_t n = count.ok() ? *count : 0;
   if (n == 0) {
     ctx.out.Null();
     return;
@@ -105,7 +106,7 @@ void RandomKeyCommand(CommandContext& ctx) {
   uint64_t cursor = 0, seen = 0;
   std::string last;
   do {
-    auto page = ctx.store.db().Scan(cursor, kScanPage);
+    auto page = ctx.store.Scan(cursor, kScanPage);
     if (!page.ok()) break;
     for (auto& k : page->keys) {
       last = std::move(k);
@@ -124,7 +125,12 @@ void RandomKeyCommand(CommandContext& ctx) {
 }
 
 void DbSizeCommand(CommandContext& ctx) {
-  ctx.out.Integer(static_cast<int64_t>(ctx.store.db().Count()));
+  auto n = ctx.store.Count();
+  if (!n.ok()) {
+    ReplyEngineError(ctx, n.status());
+    return;
+  }
+  ctx.out.Integer(static_cast<int64_t>(*n));
 }
 
 void FlushCommand(CommandContext& ctx) {

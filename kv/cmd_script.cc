@@ -2,18 +2,23 @@
 // FLUSH, KILL, DEBUG, HELP), as Redis 7.0.
 //
 // A script runs in isolation under the server's exclusive exec lock (as an
-// EXEC block does) against a TxnStore: every write of redis.call reads its
-// own writes from the overlay, and the whole script commits as ONE engine
-// batch before the reply, which the round's Sync makes durable (the EVAL
-// commands are kCmdKeyspace). A crash leaves all of a script or none of
-// it. As in Redis, an error part way keeps the writes made before it (they
-// commit); inside MULTI the script joins EXEC's batch instead.
+// EXEC block does) in ONE engine Txn (RunStoreTxn, kv/txn_engine_store.h)
+// declaring its KEYS; keys it uses undeclared are locked on first use, or
+// the Txn restarts and the script runs again from scratch (only the final
+// run's writes and reply exist). Its redis.call()s, of every type, read
+// their own writes; the Txn commits before the reply, and the round's Sync
+// makes it durable (the EVAL commands are kCmdKeyspace). A crash leaves
+// all of a script or none of it. As in Redis, an error part way keeps the
+// writes made before it (they commit; a failing redis.call itself leaves
+// nothing, RunInBlock); inside MULTI the script joins EXEC's Txn instead.
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "kv/command.h"
 #include "kv/executor.h"
 #include "kv/script_engine.h"
+#include "kv/txn_engine_store.h"
 
 namespace daxkv::kv {
 namespace {
@@ -28,24 +33,31 @@ void RunScript(CommandContext& ctx, const ScriptRun& request, bool function) {
   auto run = [&](const ScriptRun& r) {
     return function ? engine.RunFunction(r) : engine.Run(r);
   };
-  if (ctx.in_exec) {
-    // A shutdown stopped it: EXEC's batch is dropped with the server.
+  if (ctx.store.block() != nullptr) {
+    // Inside EXEC. A shutdown stopped it: EXEC's Txn dies with the server.
     if (!run(request)) ctx.client.close_asap = true;
     return;
   }
-  TxnStore txn(&ctx.server.db(), &ctx.server.clock(), &ctx.server.watches());
-  CommandContext inner{ctx.server, ctx.client, txn, ctx.out, ctx.argv, true};
   std::string* buf = ctx.out.buffer();
   const size_t mark = buf->size();
-  if (!run({inner, request.name, request.keys, request.args,
-            request.read_only})) {
-    // Stopped by a shutdown: none of it is applied, nothing replied.
-    buf->resize(mark);
+  bool stopped = false;
+  std::vector<std::string> keys(request.keys.begin(), request.keys.end());
+  Status s = RunStoreTxn(
+      ctx.server.db(), &ctx.server.watches(), std::move(keys),
+      [&](TxnEngineStore& store) {
+        buf->resize(mark);  // a restart runs the script again
+        CommandContext inner{ctx.server, ctx.client, store,
+                             ctx.out,    ctx.argv,   true};
+        stopped = !run({inner, request.name, request.keys, request.args,
+                        request.read_only});
+        // Stopped by a shutdown: none of it is applied.
+        return stopped ? AbortedError("script stopped by a shutdown")
+                       : OkStatus();
+      });
+  if (stopped) {
+    buf->resize(mark);  // nothing replied
     ctx.client.close_asap = true;
-    return;
-  }
-  Status s = txn.Commit();
-  if (!s.ok()) {
+  } else if (!s.ok()) {
     // Nothing of the script was applied: its reply must not say otherwise.
     buf->resize(mark);
     ReplyEngineError(ctx, s);
@@ -240,7 +252,7 @@ void ScriptCommand(CommandContext& ctx) {
 
 void RegisterScriptCommands(CommandTable* t) {
   const std::string_view g = "scripting";
-  const uint32_t f = kCmdKeyspace | kCmdStale;
+  const uint32_t f = kCmdKeyspace | kCmdStale | kCmdScript;
   t->Add({.name = "eval",
           .arity = -3,
           .flags = f,

@@ -1,9 +1,15 @@
 // Transactions: MULTI, EXEC, DISCARD, WATCH, UNWATCH.
 //
 // EXEC runs its block under the server's exclusive exec lock (no other
-// command runs meanwhile: Redis's isolation) against a TxnStore, and
-// commits all of its writes as one engine batch, so after a crash either the
-// whole block is there or none of it.
+// command runs meanwhile: Redis's isolation) as ONE engine Txn
+// (RunStoreTxn, kv/txn_engine_store.h) declaring every queued command's
+// keys and the watched keys, whatever their types, so after a crash either
+// the whole block is there or none of it. Each queued command runs between
+// a savepoint and a rollback when it fails (RunInBlock): a runtime error
+// (WRONGTYPE) leaves nothing of that command and the rest applied, as in
+// Redis. Keys a key spec cannot name (numkeys forms, scripts' undeclared
+// keys) are locked on first use or restart the Txn; a restart runs the
+// block again from the start with its replies reset.
 //
 // WATCH as in Redis 7.0: EXEC fails (null reply) when a watched key was
 // written (even back to its old state), flushed, or expired since the
@@ -12,10 +18,12 @@
 #include <mutex>
 #include <shared_mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "kv/command.h"
 #include "kv/executor.h"
+#include "kv/txn_engine_store.h"
 
 namespace daxkv::kv {
 namespace {
@@ -39,12 +47,18 @@ void DiscardCommand(CommandContext& ctx) {
   ctx.out.Ok();
 }
 
-// The WATCH version of a key of any type (0 when absent): a collection's
-// changes with each element write and when it expires.
-uint64_t CurrentVersion(ServerState& server, std::string_view key) {
-  DirectStore store(&server.db());
-  auto info = store.Stat(key);
-  return info.ok() ? info->version : 0;
+// The WATCH version of a key of any type as `store` sees it (0 when absent
+// or expired): KeyInfo::version, which every write, element writes
+// included, deletion and expiry reclaim change. The same at WATCH (the
+// engine) and at EXEC (the block's Txn).
+uint64_t CurrentVersion(Store& store, std::string_view key) {
+  uint64_t version = 0;
+  Status s = store.Read({std::string(key)}, [&](engine::ReadOps& ops) {
+    DAXKV_ASSIGN_OR_RETURN(engine::KeyInfo info, ops.Stat(key));
+    version = info.type == engine::KeyType::kNone ? 0 : info.version;
+    return OkStatus();
+  });
+  return s.ok() ? version : 0;
 }
 
 void WatchCommand(CommandContext& ctx) {
@@ -56,7 +70,7 @@ void WatchCommand(CommandContext& ctx) {
     // Registered before the version is read: see kv/watch_registry.h.
     if (ctx.server.watches().Watch(&ctx.client, ctx.argv[i])) {
       ctx.client.watched.emplace_back(std::string(ctx.argv[i]),
-                                      CurrentVersion(ctx.server, ctx.argv[i]));
+                                      CurrentVersion(ctx.store, ctx.argv[i]));
       ctx.client.watched_bytes += ctx.argv[i].size() + 2 * sizeof(void*);
     }
   }
@@ -68,22 +82,42 @@ void UnwatchCommand(CommandContext& ctx) {
   ctx.out.Ok();
 }
 
-// Whether a watched key changed since WATCH: written or flushed (marked by
-// the writer), or expired (its version no longer matches).
-bool WatchedKeyChanged(CommandContext& ctx) {
-  if (ctx.client.watch_dirty.load(std::memory_order_acquire)) return true;
-  for (const auto& [key, version] : ctx.client.watched) {
-    if (CurrentVersion(ctx.server, key) != version) return true;
+using Watched = std::vector<std::pair<std::string, uint64_t>>;
+
+// Whether a watched key changed since WATCH: expired or otherwise changed
+// (its version no longer matches). Checked inside the block's Txn, which
+// holds every watched key's stripe from its start to its commit, so no
+// writer can change one in between (the engine's RequireVersion would
+// compare the raw version, which an expiry does not change).
+bool WatchedKeyChanged(TxnEngineStore& store, const Watched& watched) {
+  for (const auto& [key, version] : watched) {
+    if (CurrentVersion(store, key) != version) return true;
   }
   return false;
 }
 
-// Runs the queued commands against `txn`, replying into ctx.out. Once the
+// The keys EXEC's Txn declares: the queued commands' key specs' and the
+// watched keys.
+std::vector<std::string> BlockKeys(const Client& c) {
+  const CommandTable& table = CommandTable::Default();
+  std::vector<std::string> keys;
+  std::vector<std::string_view> argv;
+  for (const auto& q : c.queued) {
+    argv.assign(q.begin(), q.end());
+    for (std::string_view k : CommandKeys(*table.Find(argv[0]), argv)) {
+      keys.emplace_back(k);
+    }
+  }
+  for (const auto& w : c.watched) keys.push_back(w.first);
+  return keys;
+}
+
+// Runs the queued commands against `store`, replying into ctx.out. Once the
 // block's replies reach the client output limit the client is to be closed
 // (Redis's CLOSE_ASAP): the block still runs to the end and commits, but its
 // replies are dropped as they come, so they never hold more than the limit
 // plus one reply.
-void RunQueued(CommandContext& ctx, TxnStore& txn) {
+void RunQueued(CommandContext& ctx, TxnEngineStore& store) {
   const CommandTable& table = CommandTable::Default();
   const uint64_t limit = ctx.server.settings().client_output_limit.load();
   std::string* buf = ctx.out.buffer();
@@ -93,8 +127,8 @@ void RunQueued(CommandContext& ctx, TxnStore& txn) {
   for (const auto& q : ctx.client.queued) {
     argv.assign(q.begin(), q.end());
     const CommandSpec* spec = table.Find(argv[0]);
-    CommandContext sub{ctx.server, ctx.client, txn, ctx.out, argv, true};
-    RunCommand(*spec, sub);
+    CommandContext sub{ctx.server, ctx.client, store, ctx.out, argv, true};
+    RunInBlock(*spec, sub);
     if (limit != 0 && buf->size() - mark >= limit && !ctx.client.close_asap) {
       ctx.client.close_asap = true;
       ctx.server.stats().client_output_limit_disconnects.fetch_add(1);
@@ -117,19 +151,26 @@ void ExecCommand(CommandContext& ctx) {
   }
   c.touched_db = true;
   ExclusiveSection section(ctx);
-  if (WatchedKeyChanged(ctx)) {
+  if (c.watch_dirty.load(std::memory_order_acquire)) {
     DiscardTransaction(ctx.server, c);
     ctx.out.NullArray();
     return;
   }
-  TxnStore txn(&ctx.server.db(), &ctx.server.clock(), &ctx.server.watches());
-  for (const auto& [key, version] : c.watched) txn.Require(key, version);
+  std::vector<std::string> keys = BlockKeys(c);
+  const Watched watched = c.watched;
   // As Redis: the block's own writes do not count against its watches.
   ctx.server.watches().UnwatchAll(&c);
   std::string* buf = ctx.out.buffer();
-  size_t mark = buf->size();
-  RunQueued(ctx, txn);
-  Status s = txn.Commit();
+  const size_t mark = buf->size();
+  Status s = RunStoreTxn(ctx.server.db(), &ctx.server.watches(),
+                         std::move(keys), [&](TxnEngineStore& store) {
+                           buf->resize(mark);  // a restart runs it again
+                           if (WatchedKeyChanged(store, watched)) {
+                             return AbortedError("a watched key changed");
+                           }
+                           RunQueued(ctx, store);
+                           return OkStatus();
+                         });
   if (!s.ok()) {
     // Nothing of the block was applied: replace its replies.
     buf->resize(mark);

@@ -3,6 +3,8 @@
 #include <string>
 #include <vector>
 
+#include "kv/txn_engine_store.h"
+
 namespace daxkv::kv {
 namespace {
 
@@ -27,13 +29,19 @@ std::vector<std::string> DeclaredKeys(const CommandContext& ctx) {
   return keys;
 }
 
-// Inside EXEC (or a script) the block runs on a TxnStore, whose overlay
-// holds strings only: a collection command there would not be atomic with
-// the block. The executor refuses them when queued; this is the backstop.
-bool RefusedInBlock(CommandContext& ctx) {
-  if (!ctx.in_exec) return false;
-  ctx.out.Error(kCollectionInBlock);
-  return true;
+// Runs body with a scratch reply, appended to ctx.out when body succeeds;
+// replies body's failure otherwise.
+void RunBody(CommandContext& ctx,
+             const std::function<Status(CollCall&)>& body) {
+  std::string scratch;
+  ReplyWriter out(&scratch, ctx.out.resp());
+  CollCall call(out);
+  Status s = body(call);
+  if (!s.ok()) {
+    ReplyFailure(ctx, s);
+  } else {
+    ctx.out.buffer()->append(scratch);
+  }
 }
 
 }  // namespace
@@ -43,32 +51,40 @@ Status CommandError(std::string_view text) {
 }
 
 void RunCollWrite(CommandContext& ctx, const CollWriteFn& body) {
-  if (RefusedInBlock(ctx)) return;
-  engine::TxnOptions opts;
-  opts.keys = DeclaredKeys(ctx);
+  if (TxnEngineStore* block = ctx.store.block()) {
+    // Inside MULTI/EXEC or a script: the block's Txn. A failure leaves
+    // nothing of this command (RunInBlock rolls back to its savepoint).
+    RunBody(ctx, [&](CollCall& call) {
+      DAXKV_RETURN_IF_ERROR(body(block->txn(), call));
+      for (const std::string& key : call.modified()) block->Touched(key);
+      return OkStatus();
+    });
+    return;
+  }
   std::string scratch;
   ReplyWriter out(&scratch, ctx.out.resp());
-  std::vector<std::string> modified;
-  // Durability: sync = false; the round's Sync() before the reply (see
-  // the header).
-  Status s = ctx.server.db().RunTxn(opts, engine::WriteOptions{.sync = false},
-                                    [&](engine::Txn& txn) {
-                                      scratch.clear();
-                                      CollCall call(out);
-                                      Status st = body(txn, call);
-                                      modified = call.modified();
-                                      return st;
-                                    });
+  Status s = RunStoreTxn(ctx.server.db(), &ctx.server.watches(),
+                         DeclaredKeys(ctx), [&](TxnEngineStore& store) {
+                           scratch.clear();
+                           CollCall call(out);
+                           DAXKV_RETURN_IF_ERROR(body(store.txn(), call));
+                           for (const std::string& key : call.modified()) {
+                             store.Touched(key);
+                           }
+                           return OkStatus();
+                         });
   if (!s.ok()) {
     ReplyFailure(ctx, s);
     return;
   }
-  for (const std::string& key : modified) ctx.server.watches().Touch(key);
   ctx.out.buffer()->append(scratch);
 }
 
 void RunCollRead(CommandContext& ctx, const CollReadFn& body) {
-  if (RefusedInBlock(ctx)) return;
+  if (TxnEngineStore* block = ctx.store.block()) {
+    RunBody(ctx, [&](CollCall& call) { return body(block->txn(), call); });
+    return;
+  }
   std::vector<std::string> keys = DeclaredKeys(ctx);
   std::string scratch;
   ReplyWriter out(&scratch, ctx.out.resp());

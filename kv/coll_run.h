@@ -46,19 +46,16 @@ class CollCall {
   std::vector<std::string> modified_;
 };
 
-// Until EXEC and scripts run on the engine Txn (docs/collections.md §11),
-// a collection command cannot be part of a block: refused when queued in
-// MULTI, and when called from a script.
-inline constexpr std::string_view kCollectionInBlock =
-    "ERR daxkv does not run hash, list, set or sorted set commands inside "
-    "MULTI or scripts yet";
-
 using CollWriteFn = std::function<Status(engine::Txn&, CollCall&)>;
 using CollReadFn = std::function<Status(engine::ReadOps&, CollCall&)>;
 
 // An error reply in Redis's words ("ERR ...", "WRONGTYPE ...").
 Status CommandError(std::string_view text);
 
+// Outside a block: one RunStoreTxn (kv/txn_engine_store.h) or one
+// DB::RunRead over the key spec's keys. Inside MULTI/EXEC or a script
+// (ctx.store.block()): the body runs on the block's Txn, and a failing
+// write leaves nothing because RunInBlock rolls the command back.
 // REQUIRES: ctx.spec is set (RunCommand does); the command has
 // kCmdCollection and kCmdKeyspace.
 void RunCollWrite(CommandContext& ctx, const CollWriteFn& body);

@@ -91,9 +91,12 @@ enum CommandFlag : uint32_t {
   // (PING, as Redis refuses it on a failed save).
   kCmdRefusedOnMisconf = 1u << 14,
   // A collection command: runs as an engine Txn or read view of its own
-  // (kv/coll_run.h), so it is refused inside MULTI until EXEC runs on the
-  // engine Txn (docs/collections.md, "The kv layer").
+  // (kv/coll_run.h), or on the block's Txn inside MULTI/EXEC or a script.
   kCmdCollection = 1u << 15,
+  // Runs a script (EVAL, FCALL, ...): inside a block an error reply does
+  // not undo the writes the script made before it (Redis never rolls a
+  // script back), unlike any other command's (kv/executor.h, RunInBlock).
+  kCmdScript = 1u << 16,
 };
 
 struct CommandSpec {

@@ -2,8 +2,8 @@
 
 #include <chrono>
 
-#include "kv/coll_run.h"
 #include "kv/script_engine.h"
+#include "kv/txn_engine_store.h"
 
 namespace daxkv::kv {
 namespace {
@@ -169,6 +169,20 @@ void RunCommand(const CommandSpec& spec, CommandContext& ctx) {
   if (spec.first_key > 0 && !(spec.flags & kCmdNoTouch)) TouchKeys(spec, ctx);
 }
 
+void RunInBlock(const CommandSpec& spec, CommandContext& ctx) {
+  TxnEngineStore& block = *ctx.store.block();
+  const uint64_t savepoint = block.txn().Savepoint();
+  const size_t touched = block.touched_mark();
+  const std::string& buf = *ctx.out.buffer();
+  const size_t mark = buf.size();
+  RunCommand(spec, ctx);
+  if (spec.flags & kCmdScript) return;
+  if (buf.size() > mark && buf[mark] == '-') {
+    block.txn().RollbackTo(savepoint);
+    block.Rewind(touched);
+  }
+}
+
 void ExecuteCommand(ServerState& server, Client& client,
                     std::span<const std::string_view> argv, ReplyWriter& out) {
   if (argv.empty()) return;
@@ -200,12 +214,6 @@ void ExecuteCommand(ServerState& server, Client& client,
   if (ServedWithoutRoundLock(client) && !AllowedWhileBusy(*spec, argv)) {
     Reject(server, *spec, client, std::string(server.scripts().BusyError()),
            out);
-    return;
-  }
-  if (client.in_multi && (spec->flags & kCmdCollection)) {
-    // Refused when queued, so the block is discarded whole (EXECABORT)
-    // rather than half run.
-    Reject(server, *spec, client, std::string(kCollectionInBlock), out);
     return;
   }
   if (client.in_multi && (spec->flags & kCmdNoMulti)) {

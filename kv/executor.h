@@ -22,8 +22,16 @@ namespace daxkv::kv {
 void ExecuteCommand(ServerState& server, Client& client,
                     std::span<const std::string_view> argv, ReplyWriter& out);
 
-// Runs a looked-up command's handler (used by EXEC for queued commands).
+// Runs a looked-up command's handler.
 void RunCommand(const CommandSpec& spec, CommandContext& ctx);
+
+// Runs a command of a block (EXEC's queue, a script's redis.call) on the
+// block's Txn (ctx.store.block()), between a Savepoint() and, when it
+// replies an error, a RollbackTo(): a failing command leaves nothing and
+// the others keep their effects, as in Redis (whose commands fail before
+// writing). A script (kCmdScript) keeps the writes it made before its
+// error, as Redis does. REQUIRES: ctx.store.block() is not null.
+void RunInBlock(const CommandSpec& spec, CommandContext& ctx);
 
 // Durability: makes every write of the round durable (one DB::Sync());
 // call before the round's replies leave. Returns false (and the replies

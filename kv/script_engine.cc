@@ -436,7 +436,7 @@ std::string ScriptEngine::Dispatch(std::span<const std::string_view> argv,
   ReplyWriter out(reply, resp_);
   CommandContext sub{caller.server, script_client_, caller.store, out, argv,
                      true};
-  RunCommand(*spec, sub);
+  RunInBlock(*spec, sub);  // the script's Txn (or EXEC's)
   script_client_.touched_db = false;
   return "";
 }

@@ -7,7 +7,7 @@
 // server's exec lock held exclusively, so a state per thread would win no
 // concurrency and would make SCRIPT LOAD/FLUSH and the cache per-thread
 // problems. A script's commands run against the Store its caller gives
-// (a TxnStore: all of its writes become one engine batch).
+// (a TxnEngineStore: all of its writes are one engine Txn).
 //
 // A script running past busy-reply-threshold is busy(): the I/O threads
 // then serve their clients without the exec lock, with BUSY replies, and
@@ -68,8 +68,7 @@ struct ScriptRun {
 };
 
 // Runs a script (or, when `function`, a function) for EVAL/FCALL: its own
-// TxnStore committed as one batch before the reply, or EXEC's inside
-// MULTI. REQUIRES: the caller runs exclusively.
+// engine Txn committed before the reply, or EXEC's inside MULTI. REQUIRES: the caller runs exclusively.
 void RunScript(CommandContext& ctx, const ScriptRun& request, bool function);
 // Redis's scriptPrepareForRun: a script with a shebang (every function)
 // without no-writes is refused up front under a persistence error

@@ -1,8 +1,9 @@
 // Store: the key-value operations command handlers run against. Two
 // implementations: DirectStore applies each operation to the engine at once
 // (WriteOptions{sync=false}; the I/O thread calls DB::Sync() before it sends
-// the replies of a round), and TxnStore buffers the writes of a MULTI/EXEC
-// block in one engine WriteBatch so the block is durable all-or-nothing.
+// the replies of a round), and TxnEngineStore (kv/txn_engine_store.h) runs
+// them in the engine Txn of a MULTI/EXEC block or a script, so the block is
+// durable all-or-nothing, whatever the types of its keys.
 // Both mark the WATCHers of every key they change (kv/watch_registry.h)
 // once the change is applied; a write that changes nothing (DEL of an
 // absent key, an Update whose callback aborts) marks nobody, as in Redis.
@@ -12,10 +13,9 @@
 #define DAXKV_KV_STORE_H_
 
 #include <functional>
-#include <map>
-#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 #include "base/statusor.h"
@@ -25,6 +25,8 @@
 #include "kv/watch_registry.h"
 
 namespace daxkv::kv {
+
+class TxnEngineStore;
 
 class Store {
  public:
@@ -63,8 +65,21 @@ class Store {
   // (engine::DB::Rename), as Redis's RENAME is.
   virtual Status Rename(std::string_view src, std::string_view dst) = 0;
   virtual Status Flush() = 0;
-  // Keyspace-wide reads (KEYS, SCAN, DBSIZE) go to the engine directly.
+  // A consistent read of keys of any type: DB::RunRead, or the block's
+  // Txn inside a block (reading the engine directly there could wait for
+  // the block's own uncommitted writes forever).
+  using ReadFn = std::function<Status(engine::ReadOps&)>;
+  virtual Status Read(const std::vector<std::string>& keys,
+                      const ReadFn& fn) = 0;
+  // Keyspace-wide reads (KEYS, SCAN, RANDOMKEY, DBSIZE): DB::Scan and
+  // DB::Count, or inside a block the Txn's scan (which sees the block's
+  // own creations and deletions).
+  virtual StatusOr<engine::DB::ScanPage> Scan(uint64_t cursor,
+                                              size_t count) = 0;
+  virtual StatusOr<uint64_t> Count() = 0;
   virtual engine::DB& db() = 0;
+  // The block's store when running inside MULTI/EXEC or a script.
+  virtual TxnEngineStore* block() { return nullptr; }
 };
 
 class DirectStore final : public Store {
@@ -86,6 +101,14 @@ class DirectStore final : public Store {
   Status Copy(std::string_view src, std::string_view dst, bool replace,
               bool* done) override;
   Status Flush() override;
+  Status Read(const std::vector<std::string>& keys,
+              const ReadFn& fn) override {
+    return db_->RunRead(keys, fn);
+  }
+  StatusOr<engine::DB::ScanPage> Scan(uint64_t cursor, size_t count) override {
+    return db_->Scan(cursor, count);
+  }
+  StatusOr<uint64_t> Count() override { return db_->Count(); }
   engine::DB& db() override { return *db_; }
 
  private:
@@ -95,60 +118,6 @@ class DirectStore final : public Store {
 
   engine::DB* db_;
   WatchRegistry* watches_;
-};
-
-// Overlay of uncommitted writes over the engine. Reads see the block's own
-// writes. Commit() writes the whole block as one atomic batch.
-// REQUIRES: no other writer runs while the block executes (EXEC holds the
-// server's exclusive lock), so reads of the engine stay valid until Commit.
-class TxnStore final : public Store {
- public:
-  // REQUIRES: `db`, `clock` and `watches` (may be null) outlive the store.
-  TxnStore(engine::DB* db, const Clock* clock, WatchRegistry* watches = nullptr)
-      : db_(db), clock_(clock), watches_(watches) {}
-
-  StatusOr<engine::ReadResult> Get(std::string_view key) override;
-  bool Exists(std::string_view key) override;
-  Status Put(std::string_view key, std::string_view value, int64_t expire_at_ms,
-             engine::PutMode mode) override;
-  Status Delete(std::string_view key, bool* existed) override;
-  Status SetExpiry(std::string_view key, int64_t expire_at_ms) override;
-  Status Update(std::string_view key, const engine::UpdateFn& fn) override;
-  Status Write(const engine::WriteBatch& batch) override;
-  Status Rename(std::string_view src, std::string_view dst) override;
-  // A collection key inside the block: NotSupported (collections are not
-  // in the overlay; docs/collections.md §11).
-  Status ChangeExpiry(std::string_view key, const ExpiryFn& decide) override;
-  Status Copy(std::string_view src, std::string_view dst, bool replace,
-              bool* done) override;
-  Status Flush() override;
-  engine::DB& db() override { return *db_; }
-
-  // Adds a WATCH-style precondition checked atomically with the commit
-  // (for a string key; a collection key's is the caller's: EXEC compares
-  // its version under the exclusive section).
-  void Require(std::string_view key, uint64_t version);
-  // Durability: one engine batch with sync=false; the caller's Sync()
-  // before replying makes it durable, and a crash before that leaves
-  // either the whole block or none of it.
-  Status Commit();
-
- private:
-  struct Pending {
-    std::optional<std::string> value;  // nullopt = deleted
-    int64_t expire_at_ms = 0;
-    uint64_t version = 0;
-  };
-  void Stage(std::string_view key, std::optional<std::string> value,
-             int64_t expire_at_ms);
-
-  engine::DB* db_;
-  const Clock* clock_;
-  WatchRegistry* watches_;
-  std::map<std::string, Pending, std::less<>> overlay_;
-  bool flushed_ = false;
-  uint64_t next_version_ = 1;
-  engine::WriteBatch batch_;
 };
 
 }  // namespace daxkv::kv

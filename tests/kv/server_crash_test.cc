@@ -4,8 +4,9 @@
 // background compaction and expiry running. At persist points the power is
 // cut (several crash images per point, every keep probability), each image
 // is recovered, and every reply a client had received must hold:
-// acknowledged SET/APPEND/DEL/MSET, MULTI/EXEC blocks and EVAL scripts
-// present (a block or a script all or nothing), counters at least their
+// acknowledged SET/APPEND/DEL/MSET, MULTI/EXEC blocks (strings only, and
+// strings mixed with hash, list, set and sorted set writes and a script)
+// and EVAL scripts present (a block or a script all or nothing), counters at least their
 // last INCR reply, FLUSHALL and DEL never undone. The one request each
 // client has in flight may or may not be there.
 //
@@ -18,6 +19,7 @@
 // flight and the client's last operations.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstdlib>
 #include <map>
@@ -31,6 +33,7 @@
 #include "engine/borrowed_region.h"
 #include "tests/engine/crash_harness.h"
 #include "tests/kv/in_process_server.h"
+#include "tests/kv/server_crash_colls.h"
 #include "tests/support/sim_region.h"
 #include "tests/support/status_matchers.h"
 
@@ -129,7 +132,11 @@ std::string CheckImage(const std::vector<char>& image, const Snapshot& snap) {
   auto read = [&](const std::string& key) -> Value {
     auto r = (*db)->Get(key);
     if (r.ok()) return r->value;
-    if (r.status().code() != StatusCode::kNotFound) {
+    if (engine::IsWrongType(r.status())) {  // a collection
+      auto c = crash_colls::Read(**db, key);
+      if (c.ok()) return *c;
+      out += "read(" + key + "): " + c.status().ToString() + "; ";
+    } else if (r.status().code() != StatusCode::kNotFound) {
       out += "Get(" + key + "): " + r.status().ToString() + "; ";
     }
     return std::nullopt;
@@ -273,7 +280,8 @@ void ServerCrashTest::OnPersistPoint(uint64_t point) {
 }
 
 // The client's keys: k0..k11 (SET/DEL), a0..a2 (APPEND), t<n>a/b, m<n>a/b
-// and e<n>a/b (MULTI/EXEC, MSET and EVAL pairs); shared counters ctr0..2.
+// and e<n>a/b (MULTI/EXEC, MSET and EVAL pairs), h<n>, l<n>, z<n>, s<n> and
+// cs<n> (CollBlockOp); shared counters ctr0..2.
 Op ServerCrashTest::NextOp(int client, std::mt19937_64& rng, uint64_t seq) {
   const std::string p = "c" + std::to_string(client) + ":";
   Op op;
@@ -310,7 +318,7 @@ Op ServerCrashTest::NextOp(int client, std::mt19937_64& rng, uint64_t seq) {
     op.what = "INCR " + ctr;
     op.requests = {{"INCR", ctr}};
     op.counter = ctr;
-  } else if (pick < 82) {
+  } else if (pick < 80) {
     std::string n = std::to_string(rng() % 4);
     std::string a = p + "t" + n + "a", b = p + "t" + n + "b";
     std::string del = p + "k" + std::to_string(rng() % 12);
@@ -321,7 +329,7 @@ Op ServerCrashTest::NextOp(int client, std::mt19937_64& rng, uint64_t seq) {
     op.writes[a] = va;
     op.writes[b] = vb;
     op.writes[del] = std::nullopt;
-  } else if (pick < 91) {
+  } else if (pick < 87) {
     std::string n = std::to_string(rng() % 4);
     std::string a = p + "m" + n + "a", b = p + "m" + n + "b";
     std::string va = MakeValue(a, seq, 300), vb = MakeValue(b, seq, 40);
@@ -329,6 +337,11 @@ Op ServerCrashTest::NextOp(int client, std::mt19937_64& rng, uint64_t seq) {
     op.requests = {{"MSET", a, va, b, vb}};
     op.writes[a] = va;
     op.writes[b] = vb;
+  } else if (pick < 92) {
+    crash_colls::Block b = crash_colls::MakeBlock(p, rng, seq, acked);
+    op.what = std::move(b.what);
+    op.requests = std::move(b.requests);
+    op.writes = std::move(b.writes);
   } else {
     // A script: three writes, one reading the script's own first write,
     // committed as one batch (all or nothing after a crash).

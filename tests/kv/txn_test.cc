@@ -1,7 +1,11 @@
 #include <gtest/gtest.h>
 
+#include <future>
 #include <string>
+#include <thread>
 
+#include "engine/key_hash.h"
+#include "engine/txn.h"
 #include "tests/kv/kv_fixture.h"
 
 namespace daxkv::kv {
@@ -180,6 +184,82 @@ TEST_F(TxnTest, Resp3NullArrayOnAbort) {
   EXPECT_EQ(Run("SET k changed"), kOk);
   EXPECT_EQ(Run("MULTI"), kOk);
   EXPECT_EQ(Run("EXEC"), "_\r\n");
+}
+
+// Collections in a block (docs/collections.md §11): one engine Txn; a
+// runtime error leaves nothing of its command and the rest applied.
+TEST_F(TxnTest, CollectionsInBlockWithRuntimeError) {
+  EXPECT_EQ(Run("SET s str"), kOk);
+  EXPECT_EQ(Run("MULTI"), kOk);
+  EXPECT_EQ(Run("HSET h f v"), "+QUEUED\r\n");
+  EXPECT_EQ(Run("RPUSH s x"), "+QUEUED\r\n");
+  EXPECT_EQ(Run("ZADD z 1 m"), "+QUEUED\r\n");
+  EXPECT_EQ(Run("ZADD z INCR nan m"), "+QUEUED\r\n");
+  EXPECT_EQ(Run("SADD t a b"), "+QUEUED\r\n");
+  EXPECT_EQ(Run("HGET h f"), "+QUEUED\r\n");
+  EXPECT_EQ(Run("EXEC"),
+            "*6\r\n:1\r\n-WRONGTYPE Operation against a key holding the "
+            "wrong kind of value\r\n:1\r\n-ERR value is not a valid "
+            "float\r\n:2\r\n" + Bulk("v"));
+  Reopen();
+  EXPECT_EQ(Run("GET s"), Bulk("str"));
+  EXPECT_EQ(Run("ZSCORE z m"), Bulk("1"));
+  EXPECT_EQ(Run("SCARD t"), Int(2));
+  EXPECT_EQ(Run("HGET h f"), Bulk("v"));
+}
+
+// A script's collection writes before its error stay (Redis never rolls a
+// script back); the failing redis.call itself leaves nothing.
+TEST_F(TxnTest, ScriptErrorKeepsEarlierCollectionWrites) {
+  EXPECT_EQ(Run("SET s str"), kOk);
+  const std::string reply = RunArgs(
+      {"EVAL",
+       "redis.call('LPUSH', KEYS[1], 'a') redis.call('HSET', KEYS[2], 'f', "
+       "'v') return redis.call('SADD', KEYS[3], 'm')",
+       "3", "l", "h", "s"});
+  EXPECT_EQ(reply.substr(0, 10), "-WRONGTYPE") << reply;
+  Reopen();
+  EXPECT_EQ(Run("LRANGE l 0 -1"), "*1\r\n" + Bulk("a"));
+  EXPECT_EQ(Run("HGET h f"), Bulk("v"));
+  EXPECT_EQ(Run("GET s"), Bulk("str"));
+}
+
+// A key the block did not declare (LMPOP's numkeys form) whose stripe is
+// held by another writer, below a stripe the block holds: the Txn
+// restarts with it declared, and the block runs again from scratch, its
+// replies reset (one reply per command, not two).
+TEST_F(TxnTest, RestartRunsTheBlockOnceFromScratch) {
+  auto stripe = [](const std::string& k) {
+    return engine::KeyHash(k).low() & 4095;
+  };
+  std::string low = "l0", high = "h0";
+  for (int i = 1; stripe(low) >= stripe(high); ++i) {
+    high = "h" + std::to_string(i);
+  }
+  EXPECT_EQ(RunArgs({"RPUSH", low, "x"}), Int(1));
+  std::promise<void> held, release;
+  std::thread other([&] {
+    engine::TxnOptions opts;
+    opts.keys = {low};
+    auto txn = db_->BeginTxn(opts);
+    ASSERT_TRUE(txn.ok());
+    held.set_value();
+    release.get_future().wait();
+    (*txn)->Abort();
+  });
+  held.get_future().wait();
+  EXPECT_EQ(Run("MULTI"), kOk);
+  EXPECT_EQ(RunArgs({"SET", high, "1"}), "+QUEUED\r\n");
+  EXPECT_EQ(RunArgs({"LMPOP", "1", low, "LEFT"}), "+QUEUED\r\n");
+  std::thread releaser([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    release.set_value();
+  });
+  EXPECT_EQ(Run("EXEC"),
+            "*2\r\n+OK\r\n*2\r\n" + Bulk(low) + "*1\r\n" + Bulk("x"));
+  releaser.join();
+  other.join();
+  EXPECT_EQ(RunArgs({"EXISTS", low}), Int(0));
 }
 
 }  // namespace

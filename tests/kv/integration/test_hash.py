@@ -309,18 +309,9 @@ class HashContractTest(ServerTestCase):
     def test_hash_inside_multi(self):
         c = self.c
         self.assertEqual(c.cmd("MULTI"), "OK")
-        reply = c.cmd("HSET", "h", "a", "1")
-        if not is_daxkv():
-            self.assertEqual(reply, "QUEUED")
-            self.assertEqual(c.cmd("EXEC"), [1])
-            return
-        # daxkv refuses collection commands in MULTI for now: the block is
-        # discarded whole.
-        self.assertErr(reply, "ERR daxkv does not run hash, list, set or "
-                       "sorted set commands inside MULTI or scripts yet")
-        self.assertErr(c.cmd("EXEC"), "EXECABORT Transaction discarded "
-                       "because of previous errors.")
-        self.assertEqual(c.cmd("EXISTS", "h"), 0)
+        self.assertEqual(c.cmd("HSET", "h", "a", "1"), "QUEUED")
+        self.assertEqual(c.cmd("EXEC"), [1])
+        self.assertEqual(c.cmd("HGET", "h", "a"), b"1")
 
 
 class HashRestartTest(unittest.TestCase):
