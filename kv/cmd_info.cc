@@ -12,16 +12,21 @@
 #include "kv/command.h"
 
 namespace daxkv::kv {
-namespace {
 
-void Field(std::string* s, std::string_view k, std::string_view v) {
+void InfoField(std::string* s, std::string_view k, std::string_view v) {
   s->append(k);
   s->push_back(':');
   s->append(v);
   s->append("\r\n");
 }
+
+namespace {
+
+void Field(std::string* s, std::string_view k, std::string_view v) {
+  InfoField(s, k, v);
+}
 void Field(std::string* s, std::string_view k, uint64_t v) {
-  Field(s, k, std::to_string(v));
+  InfoField(s, k, std::to_string(v));
 }
 
 // Redis's bytesToHuman ("1.50M", "512B"), which INFO's *_human fields
@@ -193,6 +198,9 @@ void InfoCommand(CommandContext& ctx) {
   const Status error = s.PersistenceError();
   if (Wants(ctx, "persistence", true)) sep(), PersistenceSection(s, error, &o);
   if (Wants(ctx, "stats", true)) sep(), StatsSection(s, st, &o);
+  if (Wants(ctx, "replication", true)) {
+    sep(), s.replication().AppendInfo(&o);
+  }
   if (Wants(ctx, "keyspace", true)) sep(), KeyspaceSection(st, &o);
   if (Wants(ctx, "daxkv", true)) sep(), DaxkvSection(s, st, error, &o);
   ctx.out.Verbatim(o);
