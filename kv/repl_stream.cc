@@ -128,6 +128,15 @@ Status ReplicaLink::ApplyInput(bool* getack) {
                EqualsIgnoreCase(argv[1], "getack")) {
       AddProcessed(bytes);
       *getack = true;
+    } else if (argv.size() == 2 && EqualsIgnoreCase(argv[0], "select") &&
+               argv[1] != "0") {
+      // Applying its writes to database 0 would merge two databases.
+      status = NotSupportedError(
+          "the master selected database " + std::string(argv[1]) +
+          ": daxkv holds database 0 only");
+      repl_->NoteStreamError("SELECT " + std::string(argv[1]) + ": " +
+                             status.ToString());
+      break;
     } else if (EqualsIgnoreCase(argv[0], "multi")) {
       in_block_ = true;
       block_.clear();

@@ -64,6 +64,7 @@ void Replication::Shutdown() { StopLink(); }
 
 void Replication::StopLink() {
   MutexLock l(&link_mu_);
+  shut_down_ = true;
   if (link_ != nullptr) {
     link_->Stop();
     link_.reset();
@@ -105,6 +106,7 @@ void Replication::ReplicaOf(const std::string& host, int port) {
     link_down_since_ms_ = server_->NowMs();
     replica_.store(true);
   }
+  if (shut_down_) return;
   link_ = std::make_unique<ReplicaLink>(server_, this, host, port);
   link_->Start();
 }

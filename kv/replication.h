@@ -38,7 +38,8 @@ class Replication {
   // REPLICAOF host port (an empty host: REPLICAOF NO ONE). Starts, repoints
   // or stops the link thread.
   void ReplicaOf(const std::string& host, int port);
-  // Stops the link for good (server shutdown).
+  // Stops the link for good (server shutdown): REPLICAOF host port no
+  // longer starts one.
   void Shutdown();
 
   bool IsReplicaOf(const std::string& host, int port) const;
@@ -103,6 +104,7 @@ class Replication {
   // clients at once).
   Mutex link_mu_;
   std::unique_ptr<ReplicaLink> link_ GUARDED_BY(link_mu_);
+  bool shut_down_ GUARDED_BY(link_mu_) = false;
 };
 
 // 40 random hex characters (Redis's getRandomHexChars for a replid).

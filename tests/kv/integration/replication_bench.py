@@ -26,13 +26,16 @@ sys.path.insert(0, HERE)
 import harness  # noqa: E402
 
 
-def time_sync(replica, master_port, master_offset):
+def time_sync(replica, master):
     r = replica.redis()
     t0 = time.monotonic()
-    r.execute_command("REPLICAOF", "127.0.0.1", master_port)
+    r.execute_command("REPLICAOF", "127.0.0.1", master.port)
+    m = master.redis()
     while True:
         i = r.info("replication")
         off = i.get("daxkv_repl_durable_offset", i.get("slave_repl_offset"))
+        # The master's offset moves (its PINGs every 10 s): read it each time.
+        master_offset = m.info("replication")["master_repl_offset"]
         if i.get("master_link_status") == "up" and off == master_offset:
             return time.monotonic() - t0
         if time.monotonic() - t0 > 1800:
@@ -60,7 +63,6 @@ def main():
     try:
         m = master.redis()
         m.execute_command("DEBUG", "POPULATE", a.keys, "key", a.value_size)
-        offset = m.info("replication")["master_repl_offset"]
         for _ in range(a.repeats):
             for kind, binary in (("redis", a.redis), ("daxkv", a.daxkv)):
                 rep = harness.ServerProcess(target=kind, server=binary,
@@ -68,7 +70,7 @@ def main():
                                             pool_size=a.pool_size)
                 rep.start_or_cleanup()
                 try:
-                    results[kind].append(time_sync(rep, master.port, offset))
+                    results[kind].append(time_sync(rep, master))
                     assert rep.redis().dbsize() == a.keys, "key count"
                 finally:
                     rep.cleanup()

@@ -311,6 +311,29 @@ class ReplicationTest(unittest.TestCase):
         self.assertEqual(mr.execute_command("WAIT", 1, 5000), 1)
         self.assertEqual(r.get("w"), b"1")
 
+    def test_other_database_on_master_stops_the_link(self):
+        m, mr, d, r = self.pair()
+        self.replicate(d, r, m)
+        wait_in_sync(mr, r)
+        import redis
+        db1 = redis.Redis(host="127.0.0.1", port=m.port, db=1)
+        db1.set("in-db1", 1)
+        ri = wait_for(lambda: (lambda i: i if i["daxkv_repl_stream_errors"]
+                               else None)(info(r)), 30, "stream error")
+        self.assertIn("database 1", ri["daxkv_repl_last_stream_error"])
+        self.assertIsNone(r.get("in-db1"))  # never merged into db 0
+
+    def test_replicaof_at_start_up(self):
+        m = self.start("redis", REDIS, requirepass="pw")
+        m.redis().set("boot", "x")
+        d = self.start("daxkv", DAXKV,
+                       extra_args=["--replicaof", "127.0.0.1 %d" % m.port,
+                                   "--masterauth", "pw"])
+        wait_in_sync(m.redis(), d.redis())
+        self.assertEqual(d.redis().get("boot"), b"x")
+        self.assertEqual(d.redis().config_get("masterauth"),
+                         {"masterauth": "pw"})
+
     def test_stream_on_master_fails_loudly(self):
         m, mr, d, r = self.pair()
         mr.set("a", 1)
