@@ -1,8 +1,8 @@
 // RdbLoader: the RDB visitor a replica's full sync feeds (kv/replica_link.h):
 // writes every key of the master's RDB into the engine, with its expiry, as
 // the master holds it (every type daxkv holds: strings, lists, sets, hashes,
-// sorted sets). What daxkv cannot hold (streams, module values, functions)
-// stops the load with the reader's NotSupported error: the sync fails
+// sorted sets) and the master's function libraries (FUNCTION LOAD through
+// `run`). What daxkv cannot hold (streams, module values) stops the load with the reader's NotSupported error: the sync fails
 // loudly, nothing is dropped silently.
 //
 // Durability: keys are written without a per-key sync; the caller makes the
@@ -16,6 +16,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
+#include <span>
 #include <string>
 #include <shared_mutex>
 #include <string_view>
@@ -36,10 +38,15 @@ class RdbLoader final : public rdb::RdbVisitor {
  public:
   // `stop`: the link's stop flag; set, the load ends with Aborted (it never
   // waits for the exec lock while the link is being stopped).
-  RdbLoader(ServerState* server, const std::atomic<bool>* stop)
-      : server_(server), stop_(stop) {}
+  // `run` executes a command as the master client and returns its error
+  // reply as a non-OK status.
+  using RunFn =
+      std::function<Status(std::span<const std::string_view> argv)>;
+  RdbLoader(ServerState* server, const std::atomic<bool>* stop, RunFn run)
+      : server_(server), stop_(stop), run_(std::move(run)) {}
 
   Status OnKey(uint64_t db, std::string key, rdb::Object object) override;
+  Status OnFunction(std::string_view library_code) override;
 
   uint64_t keys_written() const { return written_; }
   uint64_t keys_expired() const { return expired_; }
@@ -47,6 +54,7 @@ class RdbLoader final : public rdb::RdbVisitor {
  private:
   ServerState* server_;
   const std::atomic<bool>* stop_;
+  RunFn run_;
   uint64_t written_ = 0;
   uint64_t expired_ = 0;
 };

@@ -17,9 +17,15 @@
 namespace daxkv::kv {
 Status ReplicaLink::LoadFullSync() {
   repl_->SetLoading(true);
-  // Flush then load, as the normal FLUSHALL (watchers touched, isolated).
-  Apply(std::vector<std::string_view>{"FLUSHALL"});
-  RdbLoader loader(server_, &stop_);
+  // Flush then load, as the normal FLUSHALL (watchers touched, isolated);
+  // the master's functions replace ours, as in Redis.
+  DAXKV_RETURN_IF_ERROR(Apply(std::vector<std::string_view>{"FLUSHALL"}));
+  DAXKV_RETURN_IF_ERROR(
+      Apply(std::vector<std::string_view>{"FUNCTION", "FLUSH"}));
+  RdbLoader loader(server_, &stop_,
+                   [this](std::span<const std::string_view> argv) {
+                     return Apply(argv);
+                   });
   rdb::RdbStreamReader rdb(&loader);  // other databases: refused, loudly
   rdb::SyncPayloadReader payload(&rdb);
   int64_t last_io = SteadyMs();
@@ -149,7 +155,7 @@ Status ReplicaLink::ApplyInput(bool* getack) {
       block_.emplace_back(argv.begin(), argv.end());
       block_bytes_ += bytes;
     } else {
-      Apply(argv);
+      (void)Apply(argv);  // logged and counted; the stream goes on
       AddProcessed(bytes);
     }
   }
@@ -167,25 +173,24 @@ void ReplicaLink::ApplyBlock() {
   // the Sync that follows the whole block).
   for (const auto& cmd : block_) {
     std::vector<std::string_view> argv(cmd.begin(), cmd.end());
-    Apply(argv);
+    (void)Apply(argv);  // logged and counted; the stream goes on
   }
   block_.clear();
   in_block_ = false;
   block_bytes_ = 0;
 }
 
-void ReplicaLink::Apply(std::span<const std::string_view> argv) {
+Status ReplicaLink::Apply(std::span<const std::string_view> argv) {
   std::string out;
   ReplyWriter writer(&out);
   ExecuteCommand(*server_, master_, argv, writer);
-  if (!out.empty() && out[0] == '-') {
-    std::string what(argv[0]);
-    what += ": ";
-    what.append(out, 1, out.find('\r') == std::string::npos
-                            ? std::string::npos
-                            : out.find('\r') - 1);
-    repl_->NoteStreamError(what);
-  }
+  if (out.empty() || out[0] != '-') return OkStatus();
+  std::string what(argv[0]);
+  what += ": ";
+  const size_t end = out.find('\r');
+  what.append(out, 1, end == std::string::npos ? end : end - 1);
+  repl_->NoteStreamError(what);
+  return FailedPreconditionError(what);
 }
 
 }  // namespace daxkv::kv

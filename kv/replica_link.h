@@ -77,7 +77,9 @@ class ReplicaLink {
   // Applies every complete command in in_; *getack when one asked for an
   // ACK.
   Status ApplyInput(bool* getack);
-  void Apply(std::span<const std::string_view> argv);
+  // Runs one master command; its error reply, if any, is returned (and
+  // logged and counted as a stream error).
+  Status Apply(std::span<const std::string_view> argv);
   void ApplyBlock();
   void AddProcessed(size_t bytes);
   Status SendAck();

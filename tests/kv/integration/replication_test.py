@@ -334,6 +334,43 @@ class ReplicationTest(unittest.TestCase):
         self.assertEqual(d.redis().config_get("masterauth"),
                          {"masterauth": "pw"})
 
+    def test_functions_replicate(self):
+        m, mr, d, r = self.pair()
+        lib = ("#!lua name=replib\n"
+               "redis.register_function{function_name='rget', "
+               "callback=function(keys, args) return redis.call('get', "
+               "keys[1]) end, flags={'no-writes'}}")
+        mr.execute_command("FUNCTION", "LOAD", lib)
+        mr.set("fk", "fv")
+        r.execute_command("FUNCTION", "LOAD",
+                          lib.replace("replib", "ours").replace("rget",
+                                                                "oget"))
+        self.replicate(d, r, m)
+        wait_in_sync(mr, r)
+        # The master's libraries replace the replica's (full sync).
+        names = [x[1] for x in r.execute_command("FUNCTION", "LIST")]
+        self.assertEqual(names, [b"replib"])
+        self.assertEqual(r.execute_command("FCALL_RO", "rget", 1, "fk"),
+                         b"fv")
+        mr.execute_command("FUNCTION", "DELETE", "replib")  # propagated
+        wait_in_sync(mr, r)
+        self.assertEqual(r.execute_command("FUNCTION", "LIST"), [])
+
+    def test_restarted_replica_resyncs(self):
+        m = self.start("redis", REDIS)
+        mr = m.redis()
+        load_every_type(mr, "rs", 100, random.Random(3))
+        d = self.start("daxkv", DAXKV,
+                       extra_args=["--replicaof", "127.0.0.1 %d" % m.port])
+        wait_in_sync(mr, d.redis())
+        d.kill9()
+        mr.set("while-down", 1)
+        d.start()
+        wait_in_sync(mr, d.redis())
+        compare(self, mr, d.redis())
+        # No offset is kept in the pool yet: the restart costs a full sync.
+        self.assertEqual(info(mr, "stats")["sync_full"], 2)
+
     def test_stream_on_master_fails_loudly(self):
         m, mr, d, r = self.pair()
         mr.set("a", 1)
