@@ -56,8 +56,7 @@ Status RdbLoader::OnKey(uint64_t /*db*/, std::string key, rdb::Object object) {
 }
 
 Status RdbLoader::OnFunction(std::string_view library_code) {
-  const std::string_view argv[] = {"FUNCTION", "LOAD", "REPLACE",
-                                   library_code};
+  const std::string_view argv[] = {"FUNCTION", "LOAD", "REPLACE", library_code};
   Status s = run_(argv);
   if (!s.ok()) return s.WithContext("loading a function library from the RDB");
   return OkStatus();

@@ -2,8 +2,9 @@
 // writes every key of the master's RDB into the engine, with its expiry, as
 // the master holds it (every type daxkv holds: strings, lists, sets, hashes,
 // sorted sets) and the master's function libraries (FUNCTION LOAD through
-// `run`). What daxkv cannot hold (streams, module values) stops the load with the reader's NotSupported error: the sync fails
-// loudly, nothing is dropped silently.
+// `run`). What daxkv cannot hold (streams, module values) stops the load with
+// the reader's NotSupported error: the sync fails loudly, nothing is dropped
+// silently.
 //
 // Durability: keys are written without a per-key sync; the caller makes the
 // whole load durable with one DB::Sync() before it reports the sync done
@@ -17,9 +18,9 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <shared_mutex>
 #include <span>
 #include <string>
-#include <shared_mutex>
 #include <string_view>
 
 #include "base/status.h"
@@ -40,8 +41,7 @@ class RdbLoader final : public rdb::RdbVisitor {
   // waits for the exec lock while the link is being stopped).
   // `run` executes a command as the master client and returns its error
   // reply as a non-OK status.
-  using RunFn =
-      std::function<Status(std::span<const std::string_view> argv)>;
+  using RunFn = std::function<Status(std::span<const std::string_view> argv)>;
   RdbLoader(ServerState* server, const std::atomic<bool>* stop, RunFn run)
       : server_(server), stop_(stop), run_(std::move(run)) {}
 

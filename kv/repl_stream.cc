@@ -8,8 +8,8 @@
 
 #include "kv/command.h"
 #include "kv/executor.h"
-#include "kv/replica_link.h"
 #include "kv/repl_load.h"
+#include "kv/replica_link.h"
 #include "kv/resp_parser.h"
 #include "kv/server_state.h"
 #include "rdb/sync_payload.h"
@@ -22,18 +22,17 @@ Status ReplicaLink::LoadFullSync() {
   DAXKV_RETURN_IF_ERROR(Apply(std::vector<std::string_view>{"FLUSHALL"}));
   DAXKV_RETURN_IF_ERROR(
       Apply(std::vector<std::string_view>{"FUNCTION", "FLUSH"}));
-  RdbLoader loader(server_, &stop_,
-                   [this](std::span<const std::string_view> argv) {
-                     return Apply(argv);
-                   });
+  RdbLoader loader(
+      server_, &stop_,
+      [this](std::span<const std::string_view> argv) { return Apply(argv); });
   rdb::RdbStreamReader rdb(&loader);  // other databases: refused, loudly
   rdb::SyncPayloadReader payload(&rdb);
   int64_t last_io = SteadyMs();
   while (!payload.done()) {
     if (in_pos_ < in_.size()) {
       size_t used = 0;
-      DAXKV_RETURN_IF_ERROR(payload.Feed(
-          std::string_view(in_).substr(in_pos_), &used));
+      DAXKV_RETURN_IF_ERROR(
+          payload.Feed(std::string_view(in_).substr(in_pos_), &used));
       in_pos_ += used;
       repl_->NoteSyncProgress(payload.announced_size(), rdb.bytes_consumed());
       continue;
@@ -96,8 +95,8 @@ Status ReplicaLink::Stream() {
 }
 
 Status ReplicaLink::SendAck() {
-  return SendAll(EncodeRespCommand(
-      {"REPLCONF", "ACK", std::to_string(durable_)}));
+  return SendAll(
+      EncodeRespCommand({"REPLCONF", "ACK", std::to_string(durable_)}));
 }
 
 Status ReplicaLink::ApplyInput(bool* getack) {
@@ -114,8 +113,7 @@ Status ReplicaLink::ApplyInput(bool* getack) {
     auto r = parser.Parse(in_.data() + in_pos_, in_.size() - in_pos_, true);
     if (r == RequestParser::Result::kIncomplete) break;
     if (r == RequestParser::Result::kError) {
-      status = CorruptionError("protocol error from MASTER: " +
-                               parser.error());
+      status = CorruptionError("protocol error from MASTER: " + parser.error());
       break;
     }
     const size_t bytes = parser.consumed();
@@ -137,9 +135,9 @@ Status ReplicaLink::ApplyInput(bool* getack) {
     } else if (argv.size() == 2 && EqualsIgnoreCase(argv[0], "select") &&
                argv[1] != "0") {
       // Applying its writes to database 0 would merge two databases.
-      status = NotSupportedError(
-          "the master selected database " + std::string(argv[1]) +
-          ": daxkv holds database 0 only");
+      status = NotSupportedError("the master selected database " +
+                                 std::string(argv[1]) +
+                                 ": daxkv holds database 0 only");
       repl_->NoteStreamError("SELECT " + std::string(argv[1]) + ": " +
                              status.ToString());
       break;

@@ -57,7 +57,9 @@ ReplicaLink::ReplicaLink(ServerState* server, Replication* repl,
 
 ReplicaLink::~ReplicaLink() { Stop(); }
 
-void ReplicaLink::Start() { thread_ = std::thread([this] { Run(); }); }
+void ReplicaLink::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
 
 void ReplicaLink::Stop() {
   stop_.store(true);
@@ -142,8 +144,8 @@ Status ReplicaLink::Connect() {
   const std::string port = std::to_string(port_);
   int rc = getaddrinfo(host_.c_str(), port.c_str(), &hints, &res);
   if (rc != 0) return IOError("resolving " + host_ + ": " + gai_strerror(rc));
-  int fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                  0);
+  int fd =
+      socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   int err = 0;
   if (fd < 0) {
     err = errno;
@@ -182,8 +184,7 @@ Status ReplicaLink::SendAll(std::string_view data) {
       if (stopping()) return IOError("stopping");
       WaitFd(fd, POLLOUT, kReplPollMs);
     } else {
-      return IOError(std::string("writing to MASTER: ") +
-                     std::strerror(errno));
+      return IOError(std::string("writing to MASTER: ") + std::strerror(errno));
     }
   }
   return OkStatus();
@@ -209,8 +210,7 @@ Status ReplicaLink::ReadMore(int timeout_ms, size_t* n) {
   if (r == 0) return IOError("MASTER closed the connection");
   if (r < 0) {
     if (errno == EAGAIN || errno == EINTR) return OkStatus();
-    return IOError(std::string("reading from MASTER: ") +
-                   std::strerror(errno));
+    return IOError(std::string("reading from MASTER: ") + std::strerror(errno));
   }
   *n = static_cast<size_t>(r);
   repl_->NoteMasterIo();
@@ -246,8 +246,7 @@ Status ReplicaLink::Handshake() {
   std::string r;
   DAXKV_RETURN_IF_ERROR(Command({"PING"}, &r));
   // As Redis: an authentication error to PING is fine (AUTH follows).
-  if (r[0] == '-' && r.rfind("-NOAUTH", 0) != 0 &&
-      r.rfind("-NOPERM", 0) != 0 &&
+  if (r[0] == '-' && r.rfind("-NOAUTH", 0) != 0 && r.rfind("-NOPERM", 0) != 0 &&
       r.rfind("-ERR operation not permitted", 0) != 0) {
     return FailedPreconditionError("Error reply to PING from master: " + r);
   }
@@ -277,8 +276,7 @@ Status ReplicaLink::Psync(bool* full) {
   int64_t offset = 0;
   repl_->ResumePoint(&replid, &offset);
   std::string r;
-  DAXKV_RETURN_IF_ERROR(
-      Command({"PSYNC", replid, std::to_string(offset)}, &r));
+  DAXKV_RETURN_IF_ERROR(Command({"PSYNC", replid, std::to_string(offset)}, &r));
   if (r.rfind("+FULLRESYNC ", 0) == 0) {
     // +FULLRESYNC <replid> <offset>
     size_t sp = r.find(' ', 12);
@@ -301,8 +299,7 @@ Status ReplicaLink::Psync(bool* full) {
     *full = false;
     return OkStatus();
   }
-  return FailedPreconditionError("unexpected reply to PSYNC from MASTER: " +
-                                 r);
+  return FailedPreconditionError("unexpected reply to PSYNC from MASTER: " + r);
 }
 
 }  // namespace daxkv::kv

@@ -20,9 +20,9 @@
 
 #include <atomic>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
-#include <span>
 #include <thread>
 #include <vector>
 

@@ -216,8 +216,7 @@ void Replication::AppendInfo(std::string* o) const {
     const bool up = state_ == LinkState::kConnected;
     Field(o, "master_link_status", up ? "up" : "down");
     const int64_t io = last_io_ms_.load();
-    Field(o, "master_last_io_seconds_ago",
-          io == 0 ? -1 : (now - io) / 1000);
+    Field(o, "master_last_io_seconds_ago", io == 0 ? -1 : (now - io) / 1000);
     Field(o, "master_sync_in_progress", state_ == LinkState::kSync ? 1 : 0);
     Field(o, "slave_read_repl_offset", processed_.load());
     Field(o, "slave_repl_offset", processed_.load());

@@ -27,8 +27,14 @@ class ServerState;
 class ReplicaLink;
 
 // Redis's repl_state, as ROLE names it for a replica.
-enum class LinkState { kNone, kConnect, kConnecting, kHandshake, kSync,
-                       kConnected };
+enum class LinkState {
+  kNone,
+  kConnect,
+  kConnecting,
+  kHandshake,
+  kSync,
+  kConnected
+};
 
 class Replication {
  public:
