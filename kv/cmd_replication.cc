@@ -4,6 +4,7 @@
 #include <mutex>
 #include <shared_mutex>
 #include <string>
+#include <utility>
 
 #include "kv/command.h"
 #include "kv/replication.h"
@@ -57,6 +58,14 @@ void ReplicaOfCommand(CommandContext& ctx) {
   ctx.out.Ok();
 }
 
+// The master side (serving replicas) is not built yet: a replica that asks
+// gets this instead of "unknown command", so its log says why.
+void ServeReplicaCommand(CommandContext& ctx) {
+  ctx.out.Error(
+      "ERR daxkv cannot serve replicas yet: it replicates only as a replica "
+      "of a Redis master (REPLICAOF)");
+}
+
 void RoleCommand(CommandContext& ctx) {
   ctx.server.replication().ReplyRole(ctx.out);
 }
@@ -74,6 +83,18 @@ void RegisterReplicationCommands(CommandTable* t) {
             .summary = "Make the server a replica of another instance, or "
                        "promote it as master.",
             .since = name == "slaveof" ? "1.0.0" : "5.0.0",
+            .acl = "@admin @slow @dangerous"});
+  }
+  for (auto [name, arity] : {std::pair<std::string_view, int>{"replconf", -1},
+                             {"psync", -3},
+                             {"sync", 1}}) {
+    t->Add({.name = name,
+            .arity = arity,
+            .flags = kCmdAdmin | kCmdLoading | kCmdStale | kCmdNoMulti,
+            .fn = ServeReplicaCommand,
+            .group = g,
+            .summary = "An internal command used in replication",
+            .since = "1.0.0",
             .acl = "@admin @slow @dangerous"});
   }
   t->Add({.name = "role",

@@ -371,6 +371,17 @@ class ReplicationTest(unittest.TestCase):
         # No offset is kept in the pool yet: the restart costs a full sync.
         self.assertEqual(info(mr, "stats")["sync_full"], 2)
 
+    def test_redis_replica_of_daxkv_is_refused_clearly(self):
+        d = self.start("daxkv", DAXKV)
+        rr = self.start("redis", REDIS)
+        rr.redis().execute_command("REPLICAOF", "127.0.0.1", d.port)
+
+        def refused():
+            with open(rr.log_path, "rb") as f:
+                return b"daxkv cannot serve replicas yet" in f.read()
+        wait_for(refused, 30, "the refusal in the redis replica's log")
+        self.assertEqual(info(rr.redis())["master_link_status"], "down")
+
     def test_stream_on_master_fails_loudly(self):
         m, mr, d, r = self.pair()
         mr.set("a", 1)
