@@ -25,6 +25,9 @@ struct Client {
   uint64_t id = 0;
   std::atomic<int> resp{2};
   bool authenticated = false;
+  // The replication link's client applying the master's stream: writes
+  // pass a read-only replica's check and run while loading.
+  bool is_master = false;
   int fd = -1;
   std::string addr = "127.0.0.1:0";   // peer ip:port
   std::string laddr = "127.0.0.1:0";  // local ip:port

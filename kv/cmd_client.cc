@@ -37,6 +37,7 @@ std::string DescribeClient(const Client& c, int64_t now_ms) {
   const int multi = c.multi_queued.load(std::memory_order_relaxed);
   const PubSubClient& ps = c.pubsub;
   std::string flags;
+  if (c.is_master) flags += 'M';
   if (ps.subscribed()) flags += 'P';
   if (multi >= 0) flags += 'x';
   s += " flags=" + (flags.empty() ? std::string("N") : flags);
@@ -53,15 +54,18 @@ std::string DescribeClient(const Client& c, int64_t now_ms) {
   return s;
 }
 
-// The client classes CLIENT LIST TYPE selects (daxkv has no replicas).
-enum class ClientType { kAny, kNormal, kPubSub, kNone };
+// The client classes CLIENT LIST TYPE selects (daxkv serves no replicas
+// yet; its master is the replication link's client).
+enum class ClientType { kAny, kNormal, kPubSub, kMaster, kNone };
 
 bool TypeMatches(ClientType type, const Client& c) {
   switch (type) {
     case ClientType::kAny:
       return true;
     case ClientType::kNormal:
-      return !c.pubsub.subscribed();
+      return !c.pubsub.subscribed() && !c.is_master;
+    case ClientType::kMaster:
+      return c.is_master;
     case ClientType::kPubSub:
       return c.pubsub.subscribed();
     case ClientType::kNone:
@@ -77,8 +81,9 @@ bool ParseClientType(CommandContext& ctx, std::string_view name,
     *type = ClientType::kNormal;
   } else if (EqualsIgnoreCase(name, "pubsub")) {
     *type = ClientType::kPubSub;
-  } else if (EqualsIgnoreCase(name, "master") ||
-             EqualsIgnoreCase(name, "replica") ||
+  } else if (EqualsIgnoreCase(name, "master")) {
+    *type = ClientType::kMaster;
+  } else if (EqualsIgnoreCase(name, "replica") ||
              EqualsIgnoreCase(name, "slave")) {
     *type = ClientType::kNone;
   } else {
@@ -90,7 +95,7 @@ bool ParseClientType(CommandContext& ctx, std::string_view name,
 
 // Parses CLIENT LIST's filters as Redis 7.0 does: TYPE <type> or
 // ID <id> [<id> ...]. Sets *ids (empty = no ID filter) and *type (kNone for
-// the replica/master types, which no daxkv client has).
+// the replica type, which no daxkv client has).
 bool ParseClientListFilter(CommandContext& ctx, std::vector<uint64_t>* ids,
                            ClientType* type) {
   *type = ClientType::kAny;

@@ -119,6 +119,13 @@ std::vector<std::pair<std::string, std::string>> Settings(ServerState& s) {
       {"appendonly", "no"},
       {"appendfsync", "no"},
       {"enable-debug-command", c.enable_debug_command},
+      {"masterauth", s.replication().masterauth()},
+      {"masteruser", s.replication().masteruser()},
+      {"replica-read-only", s.replication().read_only().load() ? "yes" : "no"},
+      {"slave-read-only", s.replication().read_only().load() ? "yes" : "no"},
+      {"repl-timeout", "60"},
+      {"repl-ping-replica-period", "10"},
+      {"replica-serve-stale-data", "yes"},
       {"pool", c.pool},
       {"pool-size", std::to_string(c.pool_size)},
   };
@@ -150,6 +157,14 @@ std::string SetOne(ServerState& s, const std::string& name,
   bool is_int = ParseInt64(value, &n);
   if (name == "requirepass") {
     r.set_requirepass(std::string(value));
+  } else if (name == "masterauth") {
+    s.replication().set_masterauth(std::string(value));
+  } else if (name == "masteruser") {
+    s.replication().set_masteruser(std::string(value));
+  } else if (name == "replica-read-only" || name == "slave-read-only") {
+    if (value != "yes" && value != "no")
+      return "argument must be 'yes' or 'no'";
+    s.replication().read_only().store(value == "yes");
   } else if (name == "maxclients" || name == "timeout") {
     if (!is_int) return "argument couldn't be parsed into an integer";
     int64_t lo = name == "timeout" ? 0 : 1;

@@ -116,7 +116,7 @@ void ReplyHello(CommandContext& ctx) {
   ctx.out.Bulk("mode");
   ctx.out.Bulk("standalone");
   ctx.out.Bulk("role");
-  ctx.out.Bulk("master");
+  ctx.out.Bulk(ctx.server.replication().is_replica() ? "replica" : "master");
   ctx.out.Bulk("modules");
   ctx.out.ArrayHeader(0);
 }

@@ -35,7 +35,9 @@ void InfoCommand(CommandContext& ctx) {
   const Status error = s.PersistenceError();
   if (Wants(ctx, "persistence", true)) sep(), PersistenceSection(s, error, &o);
   if (Wants(ctx, "stats", true)) sep(), StatsSection(s, st, &o);
-  if (Wants(ctx, "replication", true)) sep(), ReplicationSection(s, &o);
+  if (Wants(ctx, "replication", true)) {
+    sep(), s.replication().AppendInfo(&o);
+  }
   if (Wants(ctx, "cpu", true)) sep(), CpuSection(&o);
   if (Wants(ctx, "modules", true)) sep(), ModulesSection(&o);
   if (Wants(ctx, "commandstats", false)) sep(), CommandStatsSection(s, &o);

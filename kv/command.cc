@@ -17,6 +17,7 @@ const CommandTable& CommandTable::Default() {
     RegisterConnectionCommands(t);
     RegisterClientCommands(t);
     RegisterServerCommands(t);
+    RegisterReplicationCommands(t);
     RegisterConfigCommands(t);
     RegisterInfoCommands(t);
     RegisterIntrospectionCommands(t);

@@ -136,6 +136,7 @@ void RegisterKeyspaceCommands(CommandTable* table);
 void RegisterConnectionCommands(CommandTable* table);
 void RegisterClientCommands(CommandTable* table);
 void RegisterServerCommands(CommandTable* table);
+void RegisterReplicationCommands(CommandTable* table);
 void RegisterConfigCommands(CommandTable* table);
 void RegisterInfoCommands(CommandTable* table);
 void RegisterIntrospectionCommands(CommandTable* table);
@@ -178,6 +179,8 @@ bool ParseIntArg(CommandContext& ctx, std::string_view s, int64_t* out);
 bool IsValidClientName(std::string_view name);
 // A HELP subcommand's reply: one simple string per line.
 void ReplyHelp(CommandContext& ctx, std::span<const std::string_view> lines);
+// Appends one INFO line "name:value\r\n".
+void InfoField(std::string* s, std::string_view name, std::string_view value);
 // Counts a keyspace hit or miss for INFO stats.
 void CountLookup(CommandContext& ctx, bool hit);
 // Leaves MULTI and forgets the WATCHed keys (Redis's discardTransaction).

@@ -94,6 +94,12 @@ bool RefusedOnPersistenceError(const CommandSpec& spec, const Client& client) {
   return (spec.flags & kCmdRefusedOnMisconf) != 0;
 }
 
+// Redis's is_write_command: a write, or EXEC of a block holding one.
+bool IsWriteCommand(const CommandSpec& spec, const Client& client) {
+  if (spec.flags & kCmdWrite) return true;
+  return (spec.flags & kCmdRunsQueue) && client.multi_has_write;
+}
+
 constexpr std::string_view kDebugNotAllowed =
     "ERR DEBUG command not allowed. If the enable-debug-command option is "
     "set to \"local\", you can run it from a local connection, otherwise "
@@ -220,6 +226,19 @@ void ExecuteCommand(ServerState& server, Client& client,
     Reject(server, *spec, client,
            "ERR Command not allowed inside a transaction", out);
     return;
+  }
+  if (Replication& repl = server.replication(); !client.is_master) {
+    // Redis's order: -LOADING, then -READONLY (processCommand).
+    if (repl.loading() && !(spec->flags & kCmdLoading)) {
+      Reject(server, *spec, client,
+             "LOADING Redis is loading the dataset in memory", out);
+      return;
+    }
+    if (repl.refuses_writes() && IsWriteCommand(*spec, client)) {
+      Reject(server, *spec, client,
+             "READONLY You can't write against a read only replica.", out);
+      return;
+    }
   }
   if (RefusedOnPersistenceError(*spec, client) &&
       !server.PersistenceError().ok()) {

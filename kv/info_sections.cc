@@ -211,23 +211,6 @@ void StatsSection(ServerState& s, const engine::Stats& st, std::string* o) {
   InfoField(o, "daxkv_group_commits", x.syncs.load());
 }
 
-// A master without replicas: replication (issue 15) is not served yet, so
-// these are the values of a Redis master nobody replicates from.
-void ReplicationSection(ServerState& s, std::string* o) {
-  o->append("# Replication\r\n");
-  InfoField(o, "role", "master");
-  InfoField(o, "connected_slaves", 0);
-  InfoField(o, "master_failover_state", "no-failover");
-  InfoField(o, "master_replid", s.run_id());
-  InfoField(o, "master_replid2", std::string(40, '0'));
-  InfoField(o, "master_repl_offset", 0);
-  InfoField(o, "second_repl_offset", "-1");
-  InfoField(o, "repl_backlog_active", 0);
-  InfoField(o, "repl_backlog_size", 1048576);
-  InfoField(o, "repl_backlog_first_byte_offset", 0);
-  InfoField(o, "repl_backlog_histlen", 0);
-}
-
 void CpuSection(std::string* o) {
   o->append("# CPU\r\n");
   rusage self{};

@@ -13,7 +13,6 @@
 
 namespace daxkv::kv {
 
-void InfoField(std::string* s, std::string_view k, std::string_view v);
 void InfoField(std::string* s, std::string_view k, uint64_t v);
 // Redis's bytesToHuman ("1.50M", "512B").
 std::string RedisBytesToHuman(uint64_t bytes);
@@ -23,7 +22,6 @@ void ClientsSection(ServerState& s, std::string* o);
 void MemorySection(ServerState& s, const engine::Stats& st, std::string* o);
 void PersistenceSection(ServerState& s, const Status& error, std::string* o);
 void StatsSection(ServerState& s, const engine::Stats& st, std::string* o);
-void ReplicationSection(ServerState& s, std::string* o);
 void CpuSection(std::string* o);
 void ModulesSection(std::string* o);
 void CommandStatsSection(ServerState& s, std::string* o);

@@ -46,6 +46,12 @@ DEFINE_string(segment_size, "0",
               "[4M, 64M]); larger values span several segments");
 DEFINE_string(enable_debug_command, kDefaults.enable_debug_command.c_str(),
               "Allow DEBUG: no, local (from 127.0.0.1 / ::1 only) or yes");
+DEFINE_string(replicaof, "",
+              "Start as a replica of \"HOST PORT\" (REPLICAOF at start-up)");
+DEFINE_string(masterauth, "", "Password the replication link AUTHs with");
+DEFINE_string(masteruser, "", "User the replication link AUTHs as");
+DEFINE_bool(replica_read_only, kDefaults.replica_read_only,
+            "Refuse client writes while a replica (-READONLY)");
 DEFINE_bool(require_dax, kDefaults.require_dax,
             "Refuse page-granularity (msync) backings: the pool must be DAX");
 DEFINE_bool(format_over_existing_data, kDefaults.format_over_existing_data,

@@ -143,6 +143,10 @@ StatusOr<std::unique_ptr<Server>> Server::Open(const ServerConfig& config) {
               st.clean_shutdown ? "clean" : "not clean: crash recovery ran");
   s->state_ = std::make_unique<ServerState>(s->db_.get(), s->config_);
   s->state_->recovery_ms = ms;
+  Replication& repl = s->state_->replication();
+  repl.set_masterauth(config.masterauth);
+  repl.set_masteruser(config.masteruser);
+  repl.read_only().store(config.replica_read_only);
   s->state_->set_shutdown_handler([] { kill(getpid(), SIGTERM); });
   DAXKV_RETURN_IF_ERROR(s->CreateThreads());
   return s;
@@ -185,6 +189,14 @@ Server::~Server() {
 
 Status Server::Run() {
   for (auto& t : threads_) t->Start();
+  if (!config_.replicaof.empty()) {
+    std::string host;
+    int port = 0;
+    if (ParseReplicaOf(config_.replicaof, &host, &port)) {
+      state_->replication().ReplicaOf(host, port);
+      std::printf("replica of %s:%d (replicaof)\n", host.c_str(), port);
+    }
+  }
   std::printf("listening on %s port %d with %d I/O thread%s\n",
               config_.bind.c_str(), config_.port, config_.threads,
               config_.threads == 1 ? "" : "s");
@@ -205,6 +217,9 @@ Status Server::Run() {
               sig == SIGINT ? "SIGINT" : "SIGTERM");
   std::fflush(stdout);
   state_->BeginShutdown();
+  // The replication link writes to the engine: it stops before the pool
+  // closes (and no REPLICAOF can start another from here on).
+  state_->replication().Shutdown();
   StopThreads();
   Status s = db_->Sync();
   db_.reset();

@@ -102,6 +102,17 @@ Status ApplySetting(std::string_view key, std::string_view value,
     ok = ParseBool(value, &c->require_dax);
   } else if (k == "format_over_existing_data") {
     ok = ParseBool(value, &c->format_over_existing_data);
+  } else if (k == "replicaof" || k == "slaveof") {
+    std::string host;
+    int port = 0;
+    ok = value.empty() || ParseReplicaOf(value, &host, &port);
+    if (ok) c->replicaof = std::string(value);
+  } else if (k == "masterauth") {
+    c->masterauth = std::string(value);
+  } else if (k == "masteruser") {
+    c->masteruser = std::string(value);
+  } else if (k == "replica_read_only" || k == "slave_read_only") {
+    ok = ParseBool(value, &c->replica_read_only);
   } else if (k == "enable_debug_command") {
     ok = value == "no" || value == "local" || value == "yes";
     if (ok) c->enable_debug_command = std::string(value);
@@ -113,6 +124,13 @@ Status ApplySetting(std::string_view key, std::string_view value,
                                 "' for setting '" + std::string(key) + "'");
   }
   return OkStatus();
+}
+
+bool ParseReplicaOf(std::string_view value, std::string* host, int* port) {
+  const size_t sp = value.find(' ');
+  if (sp == std::string_view::npos || sp == 0) return false;
+  *host = std::string(value.substr(0, sp));
+  return ParseInt(value.substr(sp + 1), 1, 65535, port);
 }
 
 uint64_t EffectiveSegmentSize(const ServerConfig& config) {

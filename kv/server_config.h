@@ -46,7 +46,18 @@ struct ServerConfig {
   // Redis 7's enable-debug-command: "no" (DEBUG refused), "local" (only
   // from 127.0.0.1 / ::1), "yes".
   std::string enable_debug_command = "no";
+  // Replication (docs/replication.md): start as a replica of "host port"
+  // (empty: a master), the password (and user) the link AUTHs with, and
+  // whether clients may write to the replica.
+  std::string replicaof;
+  std::string masterauth;
+  std::string masteruser;
+  bool replica_read_only = true;
 };
+
+// config.replicaof split into host and port; false when it is not
+// "host port".
+bool ParseReplicaOf(std::string_view value, std::string* host, int* port);
 
 // The segment size a new pool of `config` is formatted with.
 uint64_t EffectiveSegmentSize(const ServerConfig& config);

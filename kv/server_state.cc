@@ -63,9 +63,11 @@ ServerState::ServerState(engine::DB* db, const ServerConfig& config,
       start_ms_(clock->NowMs()),
       last_save_s_(start_ms_ / 1000),
       access_clock_(start_ms_),
-      scripts_(std::make_unique<ScriptEngine>()) {}
+      scripts_(std::make_unique<ScriptEngine>()),
+      replication_(std::make_unique<Replication>(this)) {}
 
-ServerState::~ServerState() = default;
+// The link thread runs commands against this state: it stops first.
+ServerState::~ServerState() { replication_->Shutdown(); }
 
 Status ServerState::PersistenceError() {
   if (has_persistence_error_.load(std::memory_order_acquire)) {

@@ -22,6 +22,7 @@
 #include "kv/client.h"
 #include "kv/command_stats.h"
 #include "kv/pubsub.h"
+#include "kv/replication.h"
 #include "kv/server_config.h"
 #include "kv/watch_registry.h"
 
@@ -143,6 +144,9 @@ class ServerState {
   void SampleOps(int64_t now_ms);
   uint64_t InstantaneousOps() const { return ops_per_sec_.load(); }
 
+  // Role in replication (REPLICAOF, INFO replication, ROLE).
+  Replication& replication() { return *replication_; }
+
   // Time Server::Open spent opening the region and recovering the pool
   // (INFO daxkv open_ms).
   int64_t recovery_ms = 0;
@@ -180,6 +184,8 @@ class ServerState {
   int64_t sample_ms_ = 0;
   uint64_t sample_ops_ = 0;
   std::atomic<uint64_t> ops_per_sec_{0};
+  // Last: destroyed first, so the link thread stops before what it uses.
+  std::unique_ptr<Replication> replication_;
 };
 
 }  // namespace daxkv::kv

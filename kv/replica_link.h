@@ -1,0 +1,112 @@
+// ReplicaLink: the thread that keeps this server a replica of one master:
+// connects, performs Redis's handshake (PING, AUTH, REPLCONF
+// listening-port and capa eof/psync2, PSYNC), loads a full sync's RDB
+// (kv/repl_load.h) or continues a partial one, then applies the master's
+// command stream through the normal executor as the master client (no
+// replies, writes allowed on a read-only replica), and sends
+// REPLCONF ACK <offset> every second and on GETACK.
+//
+// Durability: the ACKed offset is always one a DB::Sync() has covered: the
+// link applies what it read, syncs, and only then advances the durable
+// offset it reports.
+//
+// A dropped link is retried every second with PSYNC <replid> <offset+1>
+// (partial resync from the offset kept in memory).
+//
+// Thread-safety: Start/Stop from any one thread at a time (Replication
+// holds its link mutex); everything else runs on the link thread.
+#ifndef DAXKV_KV_REPLICA_LINK_H_
+#define DAXKV_KV_REPLICA_LINK_H_
+
+#include <atomic>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "base/mutex.h"
+#include "base/status.h"
+#include "kv/client.h"
+#include "kv/replication.h"
+
+namespace daxkv::kv {
+
+class ServerState;
+
+// Redis's repl-timeout default: a master silent this long is gone (it
+// PINGs every repl-ping-replica-period, 10 s).
+inline constexpr int64_t kReplTimeoutMs = 60000;
+// How often the link looks at its stop flag and ACK timer.
+inline constexpr int kReplPollMs = 100;
+inline constexpr int64_t kReplAckPeriodMs = 1000;
+
+// A command as a RESP multibulk request.
+std::string EncodeRespCommand(std::initializer_list<std::string_view> argv);
+// Milliseconds of a monotonic clock (timeouts; never stored).
+int64_t SteadyMs();
+
+class ReplicaLink {
+ public:
+  ReplicaLink(ServerState* server, Replication* repl, std::string host,
+              int port);
+  ~ReplicaLink();  // Stop()s
+
+  void Start();
+  // Closes the connection and joins the thread.
+  void Stop();
+
+ private:
+  void Run();
+  // One connection's life: handshake, sync, stream until an error.
+  Status Session();
+  Status Connect();
+  Status Handshake();
+  // Sends a command and reads its one-line reply.
+  Status Command(std::initializer_list<std::string_view> argv,
+                 std::string* reply);
+  Status SendAll(std::string_view data);
+  // Reads more bytes into in_ (waits at most timeout_ms; 0 bytes read on
+  // timeout). IOError when the master closed the link.
+  Status ReadMore(int timeout_ms, size_t* n);
+  Status ReadLine(std::string* line);
+  Status Psync(bool* full);
+  Status LoadFullSync();
+  Status Stream();
+  // Applies every complete command in in_; *getack when one asked for an
+  // ACK.
+  Status ApplyInput(bool* getack);
+  // Runs one master command; its error reply, if any, is returned (and
+  // logged and counted as a stream error).
+  Status Apply(std::span<const std::string_view> argv);
+  void ApplyBlock();
+  void AddProcessed(size_t bytes);
+  Status SendAck();
+  bool stopping() const { return stop_.load(); }
+  void SleepInterruptible(int ms);
+
+  ServerState* server_;
+  Replication* repl_;
+  const std::string host_;
+  const int port_;
+  std::atomic<bool> stop_{false};
+  Mutex fd_mu_;
+  int fd_ GUARDED_BY(fd_mu_) = -1;
+  std::thread thread_;
+  // Link-thread state.
+  std::string in_;
+  size_t in_pos_ = 0;
+  std::string replid_;  // the master's
+  int64_t processed_ = 0;
+  int64_t durable_ = 0;
+  int64_t last_ack_ms_ = 0;
+  Client master_;
+  bool in_block_ = false;  // between the master's MULTI and EXEC
+  std::vector<std::vector<std::string>> block_;
+  size_t block_bytes_ = 0;  // stream bytes of the block so far
+};
+
+}  // namespace daxkv::kv
+
+#endif  // DAXKV_KV_REPLICA_LINK_H_
