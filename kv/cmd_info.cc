@@ -70,7 +70,7 @@ void ClientsSection(ServerState& s, std::string* o) {
   o->append("# Clients\r\n");
   Field(o, "connected_clients", s.ClientCount());
   Field(o, "maxclients", static_cast<uint64_t>(s.settings().maxclients.load()));
-  Field(o, "blocked_clients", 0);
+  Field(o, "blocked_clients", s.blocked().blocked_count());
 }
 
 void MemorySection(ServerState& s, const engine::Stats& st, std::string* o) {

@@ -3,6 +3,8 @@
 #include <string>
 #include <vector>
 
+#include "kv/block_serve.h"
+
 namespace daxkv::kv {
 namespace {
 
@@ -42,29 +44,35 @@ Status CommandError(std::string_view text) {
   return FailedPreconditionError(std::string(kReplyTag) + std::string(text));
 }
 
-void RunCollWrite(CommandContext& ctx, const CollWriteFn& body) {
-  if (RefusedInBlock(ctx)) return;
+bool RunCollWrite(CommandContext& ctx, const CollWriteFn& body) {
+  if (RefusedInBlock(ctx)) return false;
   engine::TxnOptions opts;
   opts.keys = DeclaredKeys(ctx);
   std::string scratch;
   ReplyWriter out(&scratch, ctx.out.resp());
   std::vector<std::string> modified;
+  BlockedServer served(ctx.server);
   // Durability: sync = false; the round's Sync() before the reply (see
-  // the header).
+  // the header), and before the replies of the clients it served.
   Status s = ctx.server.db().RunTxn(opts, engine::WriteOptions{.sync = false},
                                     [&](engine::Txn& txn) {
                                       scratch.clear();
+                                      served.Reset();
                                       CollCall call(out);
                                       Status st = body(txn, call);
                                       modified = call.modified();
-                                      return st;
+                                      if (!st.ok()) return st;
+                                      return served.Serve(txn, &modified);
                                     });
   if (!s.ok()) {
+    served.Reset();
     ReplyFailure(ctx, s);
-    return;
+    return false;
   }
+  served.Committed(ctx.client);
   for (const std::string& key : modified) ctx.server.watches().Touch(key);
   ctx.out.buffer()->append(scratch);
+  return true;
 }
 
 void RunCollRead(CommandContext& ctx, const CollReadFn& body) {
@@ -123,14 +131,14 @@ void AddCollCommands(CommandTable* t, std::string_view group,
 }
 
 bool ParseMpopArgs(CommandContext& ctx, std::string_view first,
-                   std::string_view second, MpopArgs* a) {
+                   std::string_view second, MpopArgs* a, size_t at) {
   int64_t numkeys = 0;
-  if (!ParseInt64(ctx.argv[1], &numkeys) || numkeys <= 0) {
+  if (!ParseInt64(ctx.argv[at], &numkeys) || numkeys <= 0) {
     ctx.out.Error("ERR numkeys should be greater than 0");
     return false;
   }
-  const size_t where = 2 + static_cast<size_t>(numkeys);
-  if (numkeys > static_cast<int64_t>(ctx.argv.size()) - 2 ||
+  const size_t where = at + 1 + static_cast<size_t>(numkeys);
+  if (numkeys > static_cast<int64_t>(ctx.argv.size() - at) - 1 ||
       where >= ctx.argv.size() ||
       !(EqualsIgnoreCase(ctx.argv[where], first) ||
         EqualsIgnoreCase(ctx.argv[where], second))) {
@@ -138,7 +146,7 @@ bool ParseMpopArgs(CommandContext& ctx, std::string_view first,
     return false;
   }
   a->first_side = EqualsIgnoreCase(ctx.argv[where], first);
-  a->keys = ctx.argv.subspan(2, static_cast<size_t>(numkeys));
+  a->keys = ctx.argv.subspan(at + 1, static_cast<size_t>(numkeys));
   bool counted = false;
   for (size_t j = where + 1; j < ctx.argv.size(); j += 2) {
     if (counted || !EqualsIgnoreCase(ctx.argv[j], "count") ||
@@ -151,6 +159,17 @@ bool ParseMpopArgs(CommandContext& ctx, std::string_view first,
       return false;
     }
     counted = true;
+  }
+  return true;
+}
+
+bool ParseEnd(std::string_view s, engine::End* end) {
+  if (EqualsIgnoreCase(s, "left")) {
+    *end = engine::End::kFront;
+  } else if (EqualsIgnoreCase(s, "right")) {
+    *end = engine::End::kBack;
+  } else {
+    return false;
   }
   return true;
 }

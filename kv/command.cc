@@ -32,6 +32,7 @@ const CommandTable& CommandTable::Default() {
     RegisterSetCommands(t);
     RegisterListCommands(t);
     RegisterZsetCommands(t);
+    RegisterBlockingCommands(t);
     return t;
   }();
   return *table;
