@@ -57,7 +57,12 @@ StatusOr<int32_t> TxnImpl::Use(std::string_view key) {
   }
   DAXKV_RETURN_IF_ERROR(db_->CheckSizes(key, {}));
   const KeyHash kh(key);
-  DAXKV_RETURN_IF_ERROR(LockStripe(kh.low() & (DBImpl::kStripes - 1)));
+  Status locked = LockStripe(kh.low() & (DBImpl::kStripes - 1));
+  if (!locked.ok()) {
+    // Declared at the next run: without it the run would fail the same way.
+    missed_key_ = std::string(key);
+    return locked;
+  }
   Key k{std::string(key), kh, db_->Lookup(kh, key), {}};
   k.view = ViewOf(k.orig);
   read_ = true;
@@ -213,6 +218,7 @@ void TxnImpl::Abort() {
 std::vector<std::string> TxnImpl::UsedKeys() const {
   std::vector<std::string> out;
   for (const Key& k : keys_) out.push_back(k.key);
+  if (missed_key_) out.push_back(*missed_key_);
   return out;
 }
 

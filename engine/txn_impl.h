@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -94,7 +95,8 @@ class TxnImpl final : public CollReadOps<Txn, TxnImpl> {
   Status Commit(const WriteOptions& opts) override;
   void Abort() override;
 
-  // The keys this Txn used (RunTxn declares them when it runs fn again).
+  // The keys this Txn used, and the one whose stripe it could not take
+  // (RunTxn declares them all when it runs fn again).
   std::vector<std::string> UsedKeys() const;
   // Commit failed for want of space: compact, then run again.
   bool needs_space() const { return needs_space_; }
@@ -289,6 +291,8 @@ class TxnImpl final : public CollReadOps<Txn, TxnImpl> {
   std::vector<std::string> ready_keys_;
   std::vector<std::pair<std::string, uint64_t>> required_;
   std::vector<size_t> stripes_;  // held, ascending
+  // The undeclared key whose stripe was busy out of order (restart).
+  std::optional<std::string> missed_key_;
   int64_t now_ms_;
   bool read_ = false;  // observed committed state (sync commits persist it)
   bool restart_required_ = false;

@@ -4,10 +4,14 @@
 // command registers on empty keys and is served inside the pusher's Txn.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <future>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "engine/txn.h"
 #include "kv/block_registry.h"
 #include "tests/kv/kv_fixture.h"
 
@@ -103,6 +107,41 @@ TEST_F(BlockingCommandTest, BlockedThenServedInsideThePushersTxn) {
   EXPECT_EQ(Run("LRANGE src 0 -1"), "*1\r\n" + Bulk("b"));
   EXPECT_EQ(Run("LRANGE dst 0 -1"), "*1\r\n" + Bulk("a"));
   waiter.blocked.reset();
+}
+
+// The pusher's Txn declares only src and takes the destination's stripe on
+// first use; while another Txn holds that stripe, a destination whose
+// stripe sorts before src's makes the pusher's Txn restart (its claim is
+// reset, then taken again), one that sorts after makes it wait. Either way
+// the waiter is served once, with the element moved once.
+TEST_F(BlockingCommandTest, ServedMoveSurvivesTheRestartOfThePushersTxn) {
+  for (int i = 0; i < 8; ++i) {
+    const std::string dst = "dst" + std::to_string(i);
+    const std::string v = "v" + std::to_string(i);
+    Client waiter;
+    waiter.id = state_->NextClientId();
+    waiter.authenticated = true;
+    RunAs(waiter, {"BLMOVE", "src", dst, "RIGHT", "LEFT", "0"});
+    ASSERT_NE(waiter.blocked, nullptr);
+    std::promise<void> held;
+    std::thread holder([&] {
+      engine::TxnOptions o;
+      o.keys = {dst};
+      auto txn = db_->BeginTxn(o);
+      ASSERT_TRUE(txn.ok());
+      held.set_value();
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      (*txn)->Abort();
+    });
+    held.get_future().wait();
+    EXPECT_EQ(RunArgs({"LPUSH", "src", v}), Int(1));
+    holder.join();
+    EXPECT_EQ(Taken(*waiter.blocked), Bulk(v));
+    EXPECT_EQ(RunArgs({"LRANGE", dst, "0", "-1"}), "*1\r\n" + Bulk(v));
+    EXPECT_EQ(Run("EXISTS src"), Int(0));
+    waiter.blocked.reset();
+  }
+  EXPECT_EQ(state_->blocked().blocked_count(), 0u);
 }
 
 TEST_F(BlockingCommandTest, DataAtOnceDoesNotBlock) {
