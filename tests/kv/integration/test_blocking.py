@@ -6,6 +6,7 @@ null shape, RESP2 and RESP3), several keys, BLMOVE chains, WRONGTYPE,
 disconnects, CLIENT UNBLOCK, INFO blocked_clients and pipelined input
 behind a blocked command. Only "returned nil after its timeout" is timed."""
 
+import threading
 import time
 import unittest
 
@@ -338,6 +339,56 @@ class BlockingTest(ServerTestCase):
         got = sorted(w.read()[1] for w in ws)
         self.assertEqual(got, sorted(b"job%d" % i for i in range(n)))
         self.assertEqual(self.c.cmd("DBSIZE"), 0)
+
+
+class BlockingStressTest(ServerTestCase):
+    def test_every_element_reaches_exactly_one_consumer(self):
+        """Producers and blocked consumers on several connections (daxkv:
+        both I/O threads), BLMOVE between the queues: nothing lost, nothing
+        twice."""
+        n_per_producer, producers, consumers = 150, 3, 4
+        total = n_per_producer * producers
+        got, errors = [], []
+        lock = threading.Lock()
+
+        deadline = time.monotonic() + 60
+
+        def consume():
+            with self.server.client(timeout=30.0) as c:
+                while time.monotonic() < deadline:
+                    with lock:
+                        if len(got) >= total or errors:
+                            return
+                    r = c.cmd("BLMOVE", "q1", "q2", "LEFT", "RIGHT", "0.2")
+                    if r is None:
+                        continue
+                    r2 = c.cmd("BLPOP", "q2", "q3", "0.2")
+                    with lock:
+                        if not isinstance(r2, list):
+                            errors.append(("BLPOP", r2))
+                        else:
+                            got.append(r2[1])
+
+        def produce(p):
+            with self.server.client(timeout=30.0) as c:
+                for i in range(n_per_producer):
+                    c.cmd("RPUSH", "q1", "p%d-%d" % (p, i))
+
+        threads = [threading.Thread(target=consume)
+                   for _ in range(consumers)]
+        threads += [threading.Thread(target=produce, args=(p,))
+                    for p in range(producers)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        self.assertEqual(errors, [])
+        # A BLMOVE's element may wait in q2 for another consumer's BLPOP.
+        rest = self.c.cmd("LRANGE", "q2", "0", "-1")
+        self.assertEqual(sorted(got + rest),
+                         sorted(b"p%d-%d" % (p, i) for p in range(producers)
+                                for i in range(n_per_producer)))
+        self.assertEqual(self.c.cmd("LLEN", "q1"), 0)
 
 
 class BlockingInMultiTest(ServerTestCase):
