@@ -122,6 +122,9 @@ Status BlockedServer::Serve(Txn& txn, std::vector<std::string>* modified) {
   return OkStatus();
 }
 
+// Durability: the pops are committed but not yet durable (sync = false);
+// the replies wait on the pusher's round, which delivers them after its
+// Sync(). A crash before that keeps neither the pops nor their push.
 void BlockedServer::Committed(Client& pusher) {
   for (Served& s : served_) {
     server_.blocked().Served(s.waiter);

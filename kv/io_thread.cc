@@ -166,6 +166,10 @@ void IoThread::ExpireBlocks(int64_t now_ms) {
   }
 }
 
+// Durability: runs after the round's Sync() (FinishRound): the pops these
+// replies report were committed (sync = false) by this round's commands and
+// are on the medium now; a crash before this point loses pops nobody was
+// told about (and the pushes that made them, in the same batch).
 void IoThread::DeliverWoken(bool durable) {
   std::vector<std::function<void(bool)>> woken;
   woken.swap(woken_);
