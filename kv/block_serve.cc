@@ -100,24 +100,33 @@ Status RunBlockOp(Txn& txn, std::string_view key, const BlockOp& op,
   return s;
 }
 
-// Ready keys may grow while serving (a BLMOVE's destination): by index.
-Status BlockedServer::Serve(Txn& txn, std::vector<std::string>* modified) {
+Status BlockedServer::ServeKey(Txn& txn, const std::string& key,
+                               std::vector<std::string>* modified) {
   BlockRegistry& registry = server_.blocked();
+  if (!registry.HasWaiters(key)) return OkStatus();
+  for (;;) {
+    DAXKV_ASSIGN_OR_RETURN(engine::KeyInfo info, txn.Stat(key));
+    if (info.size == 0 ||
+        (info.type != KeyType::kList && info.type != KeyType::kZset)) {
+      return OkStatus();
+    }
+    std::shared_ptr<Waiter> w = registry.Claim(key, info.type);
+    if (w == nullptr) return OkStatus();
+    served_.push_back({w, {}});
+    ReplyWriter out(&served_.back().reply, w->resp());
+    DAXKV_RETURN_IF_ERROR(RunBlockOp(txn, key, w->op(), out, modified));
+  }
+}
+
+// Ready keys may grow while serving (a BLMOVE's destination): by index.
+Status BlockedServer::Serve(Txn& txn, std::vector<std::string>* modified,
+                            std::span<const std::string> also) {
+  for (const std::string& key : also) {
+    DAXKV_RETURN_IF_ERROR(ServeKey(txn, key, modified));
+  }
   for (size_t i = 0; i < txn.ReadyKeys().size(); ++i) {
     const std::string key = txn.ReadyKeys()[i];
-    if (!registry.HasWaiters(key)) continue;
-    for (;;) {
-      DAXKV_ASSIGN_OR_RETURN(engine::KeyInfo info, txn.Stat(key));
-      if (info.size == 0 ||
-          (info.type != KeyType::kList && info.type != KeyType::kZset)) {
-        break;
-      }
-      std::shared_ptr<Waiter> w = registry.Claim(key, info.type);
-      if (w == nullptr) break;
-      served_.push_back({w, {}});
-      ReplyWriter out(&served_.back().reply, w->resp());
-      DAXKV_RETURN_IF_ERROR(RunBlockOp(txn, key, w->op(), out, modified));
-    }
+    DAXKV_RETURN_IF_ERROR(ServeKey(txn, key, modified));
   }
   return OkStatus();
 }

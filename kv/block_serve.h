@@ -27,6 +27,7 @@
 #define DAXKV_KV_BLOCK_SERVE_H_
 
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -56,9 +57,11 @@ class BlockedServer {
   BlockedServer(const BlockedServer&) = delete;
   BlockedServer& operator=(const BlockedServer&) = delete;
 
-  // Serves the waiters of txn's ready keys; an error (a restart, an engine
-  // failure) fails the Txn.
-  Status Serve(engine::Txn& txn, std::vector<std::string>* modified);
+  // Serves the waiters of `also` (keys a write outside this Txn filled:
+  // RENAME, COPY, RESTORE) and of txn's ready keys; an error (a restart,
+  // an engine failure) fails the Txn.
+  Status Serve(engine::Txn& txn, std::vector<std::string>* modified,
+               std::span<const std::string> also = {});
   // The Txn committed: the served waiters leave the registry and their
   // replies go to `pusher`'s round (or at once without one: tests).
   void Committed(Client& pusher);
@@ -71,6 +74,9 @@ class BlockedServer {
     std::shared_ptr<Waiter> waiter;
     std::string reply;
   };
+  Status ServeKey(engine::Txn& txn, const std::string& key,
+                  std::vector<std::string>* modified);
+
   ServerState& server_;
   std::vector<Served> served_;
 };

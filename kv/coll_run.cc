@@ -75,6 +75,28 @@ bool RunCollWrite(CommandContext& ctx, const CollWriteFn& body) {
   return true;
 }
 
+void WakeWaitersOn(CommandContext& ctx, std::string_view key) {
+  if (ctx.in_exec || !ctx.server.blocked().HasWaiters(key)) return;
+  engine::TxnOptions opts;
+  opts.keys = {std::string(key)};
+  std::vector<std::string> modified;
+  BlockedServer served(ctx.server);
+  // Durability: as RunCollWrite's: the replies after the round's Sync().
+  Status s = ctx.server.db().RunTxn(
+      opts, engine::WriteOptions{.sync = false}, [&](engine::Txn& txn) {
+        served.Reset();
+        modified.clear();
+        return served.Serve(txn, &modified, opts.keys);
+      });
+  if (!s.ok()) {  // the waiters keep waiting; the command itself succeeded
+    served.Reset();
+    return;
+  }
+  ctx.client.touched_db = true;
+  served.Committed(ctx.client);
+  for (const std::string& k : modified) ctx.server.watches().Touch(k);
+}
+
 void RunCollRead(CommandContext& ctx, const CollReadFn& body) {
   if (RefusedInBlock(ctx)) return;
   std::vector<std::string> keys = DeclaredKeys(ctx);

@@ -66,6 +66,14 @@ Status CommandError(std::string_view text);
 bool RunCollWrite(CommandContext& ctx, const CollWriteFn& body);
 void RunCollRead(CommandContext& ctx, const CollReadFn& body);
 
+// After a command that filled `key` outside a collection Txn (RENAME,
+// COPY, RESTORE: Redis's signalKeyAsReady on dbAdd), serves the clients
+// blocked on it in a Txn of their own (not atomic with that command, which
+// is one engine call; a crash between them loses only pops nobody was told
+// about). Nothing inside EXEC or a script (their writes are not yet
+// committed there).
+void WakeWaitersOn(CommandContext& ctx, std::string_view key);
+
 // HDEL, SADD, SREM, ...: applies `op` to argv[1] (the key) with each of
 // argv[2..], replying how many calls changed the key (and marking its
 // WATCHers when any did).

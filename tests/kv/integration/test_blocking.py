@@ -207,6 +207,30 @@ class BlockingTest(ServerTestCase):
         self.assertEqual(w.read(), "PONG")
         self.assertEqual(w.read(), 1)
 
+    def test_rename_copy_and_restore_serve_the_waiters(self):
+        c = self.c
+        w = self.block("BLPOP", "q", "0")
+        c.cmd("RPUSH", "tmp", "r1", "r2")
+        self.assertEqual(c.cmd("RENAME", "tmp", "q"), "OK")
+        self.assertEqual(w.read(), [b"q", b"r1"])
+        self.assertEqual(c.cmd("LRANGE", "q", "0", "-1"), [b"r2"])
+        c.cmd("DEL", "q")
+        w = self.block("BZPOPMAX", "z", "0")
+        c.cmd("ZADD", "src", "1", "a", "2", "b")
+        self.assertEqual(c.cmd("COPY", "src", "z"), 1)
+        self.assertEqual(w.read(), [b"z", b"b", b"2"])
+        self.assertEqual(c.cmd("ZCARD", "src"), 2)
+        payload = c.cmd("DUMP", "src")
+        w = self.block("BZMPOP", "0", "1", "r", "MIN", "COUNT", "5")
+        self.assertEqual(c.cmd("RESTORE", "r", "0", payload), "OK")
+        self.assertEqual(w.read(), [b"r", [[b"a", b"1"], [b"b", b"2"]]])
+        self.assertEqual(c.cmd("EXISTS", "r"), 0)
+        w = self.block("BLMOVE", "n", "d", "LEFT", "LEFT", "0")
+        c.cmd("RPUSH", "tmp", "x")
+        self.assertEqual(c.cmd("RENAMENX", "tmp", "n"), 1)
+        self.assertEqual(w.read(), b"x")
+        self.assertEqual(c.cmd("LRANGE", "d", "0", "-1"), [b"x"])
+
     def test_a_list_waiter_ignores_a_zset_on_its_key(self):
         w = self.block("BLPOP", "k", "0.3")
         self.c.cmd("ZADD", "k", "1", "m")
