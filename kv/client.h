@@ -72,6 +72,8 @@ struct Client {
   // `round_woken`: the owner thread's deliveries to clients this client's
   // commands served, run after the round's Sync (null: run at once).
   std::shared_ptr<Waiter> blocked;
+  // CLIENT LIST's flag b (read from any thread): `blocked` is set.
+  std::atomic<bool> blocked_flag{false};
   std::function<void()> unblock_notify;
   std::vector<std::function<void(bool durable)>>* round_woken = nullptr;
 

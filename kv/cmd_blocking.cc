@@ -85,6 +85,7 @@ void RunBlocking(CommandContext& ctx, std::span<const std::string_view> keys,
     return;
   }
   ctx.client.blocked = std::move(waiter);
+  ctx.client.blocked_flag.store(true, std::memory_order_relaxed);
 }
 
 // BLPOP/BRPOP key [key ...] timeout; BZPOPMIN/BZPOPMAX likewise.

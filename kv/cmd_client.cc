@@ -39,6 +39,7 @@ std::string DescribeClient(const Client& c, int64_t now_ms) {
   std::string flags;
   if (ps.subscribed()) flags += 'P';
   if (multi >= 0) flags += 'x';
+  if (c.blocked_flag.load(std::memory_order_relaxed)) flags += 'b';
   s += " flags=" + (flags.empty() ? std::string("N") : flags);
   s += " db=0 sub=" + std::to_string(ps.count(SubKind::kChannel));
   s += " psub=" + std::to_string(ps.count(SubKind::kPattern));

@@ -56,6 +56,7 @@ void Connection::Close() {
     client_.blocked->Detach();
     server_.blocked().Cancel(client_.blocked);
     client_.blocked.reset();
+    client_.blocked_flag.store(false, std::memory_order_relaxed);
   }
   if (registered_) {
     owner_.loop().Remove(client_.fd);
@@ -133,6 +134,7 @@ bool Connection::ExpireBlock(int64_t now_ms) {
 
 void Connection::EndBlock(const std::string& reply) {
   client_.blocked.reset();
+  client_.blocked_flag.store(false, std::memory_order_relaxed);
   out_.append(reply);
   if (CloseIfOverLimits()) return;
   if (!pending_) {

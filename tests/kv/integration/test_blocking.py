@@ -105,6 +105,9 @@ class BlockingTest(ServerTestCase):
 
     def test_blpop_served_by_a_push_from_another_connection(self):
         w = self.block("BLPOP", "q", "0")
+        listing = self.c.cmd("CLIENT", "LIST").decode()
+        self.assertEqual(sum(" flags=b " in line and " cmd=blpop " in line
+                             for line in listing.splitlines()), 1, listing)
         # Other clients keep being served meanwhile.
         self.assertEqual(self.c.cmd("PING"), "PONG")
         self.assertEqual(self.c.cmd("RPUSH", "q", "job1", "job2"), 2)
