@@ -95,7 +95,8 @@ class TxnImpl final : public CollReadOps<Txn, TxnImpl> {
   Status Commit(const WriteOptions& opts) override;
   void Abort() override;
 
-  // The keys this Txn used (RunTxn declares them when it runs fn again).
+  // The keys this Txn used, and the one whose stripe it could not take
+  // (RunTxn declares them all when it runs fn again).
   std::vector<std::string> UsedKeys() const;
   // Commit failed for want of space: compact, then run again.
   bool needs_space() const { return needs_space_; }

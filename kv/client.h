@@ -9,6 +9,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <mutex>
 #include <shared_mutex>
 #include <string>
@@ -20,6 +22,7 @@
 namespace daxkv::kv {
 
 struct CommandSpec;
+class Waiter;
 
 struct Client {
   uint64_t id = 0;
@@ -64,6 +67,18 @@ struct Client {
   // Channels, patterns and shard channels subscribed to, and the mailbox
   // publishers on other threads deliver to (kv/pubsub.h).
   PubSubClient pubsub;
+
+  // Blocking pops (kv/block_registry.h). `blocked`: the command this
+  // client is blocked in (set by it, owner thread only); its input waits
+  // until the waiter's reply is delivered. `unblock_notify` wakes the
+  // owner thread for that delivery (set by Connection; empty in tests).
+  // `round_woken`: the owner thread's deliveries to clients this client's
+  // commands served, run after the round's Sync (null: run at once).
+  std::shared_ptr<Waiter> blocked;
+  // CLIENT LIST's flag b (read from any thread): `blocked` is set.
+  std::atomic<bool> blocked_flag{false};
+  std::function<void()> unblock_notify;
+  std::vector<std::function<void(bool durable)>>* round_woken = nullptr;
 
   // Set by handlers; the connection acts on them after the reply is queued.
   bool close_after_reply = false;

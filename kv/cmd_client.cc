@@ -1,4 +1,4 @@
-// CLIENT ID, SETNAME, GETNAME, LIST, INFO, KILL, HELP.
+// CLIENT ID, SETNAME, GETNAME, LIST, INFO, KILL, UNBLOCK, HELP.
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -40,6 +40,7 @@ std::string DescribeClient(const Client& c, int64_t now_ms) {
   if (c.is_master) flags += 'M';
   if (ps.subscribed()) flags += 'P';
   if (multi >= 0) flags += 'x';
+  if (c.blocked_flag.load(std::memory_order_relaxed)) flags += 'b';
   s += " flags=" + (flags.empty() ? std::string("N") : flags);
   s += " db=0 sub=" + std::to_string(ps.count(SubKind::kChannel));
   s += " psub=" + std::to_string(ps.count(SubKind::kPattern));
@@ -220,9 +221,30 @@ void ClientHelp(CommandContext& ctx) {
       "    Return information about client connections.",
       "SETNAME <name>",
       "    Assign the name <name> to the current connection.",
+      "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+      "    Unblock the specified blocked client.",
       "HELP",
       "    Prints this help."};
   ReplyHelp(ctx, kLines);
+}
+
+// CLIENT UNBLOCK id [TIMEOUT|ERROR]: the blocked client gets its timeout
+// reply (or an UNBLOCKED error); 1 when it was blocked.
+void ClientUnblock(CommandContext& ctx) {
+  bool error = false;
+  if (ctx.argv.size() == 4) {
+    error = EqualsIgnoreCase(ctx.argv[3], "error");
+    if (!error && !EqualsIgnoreCase(ctx.argv[3], "timeout")) {
+      ctx.out.Error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+      return;
+    }
+  }
+  int64_t id = 0;
+  if (!ParseIntArg(ctx, ctx.argv[2], &id)) return;
+  const bool unblocked = ctx.server.blocked().Unblock(
+      static_cast<uint64_t>(id),
+      error ? "UNBLOCKED client unblocked via CLIENT UNBLOCK" : "");
+  ctx.out.Integer(unblocked ? 1 : 0);
 }
 
 bool ArgcIs(CommandContext& ctx, size_t n, std::string_view sub) {
@@ -267,6 +289,9 @@ void ClientCommand(CommandContext& ctx) {
       return;
     }
     ClientKill(ctx);
+  } else if (sub == "unblock" &&
+             (ctx.argv.size() == 3 || ctx.argv.size() == 4)) {
+    ClientUnblock(ctx);
   } else if (sub == "help" && ctx.argv.size() == 2) {
     ClientHelp(ctx);
   } else {

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "engine/txn.h"
+#include "kv/coll_run.h"
 #include "kv/command.h"
 
 namespace daxkv::kv {
@@ -71,10 +72,9 @@ void RenameGeneric(CommandContext& ctx, bool nx) {
     ctx.out.Error("ERR no such key");
   } else if (!s.ok()) {
     ReplyEngineError(ctx, s);
-  } else if (nx) {
-    ctx.out.Integer(1);
   } else {
-    ctx.out.Ok();
+    nx ? ctx.out.Integer(1) : ctx.out.Ok();
+    WakeWaitersOn(ctx, dst);
   }
 }
 
@@ -114,6 +114,7 @@ void CopyCommand(CommandContext& ctx) {
     ReplyEngineError(ctx, s);
   } else {
     ctx.out.Integer(done ? 1 : 0);
+    if (done) WakeWaitersOn(ctx, ctx.argv[2]);
   }
 }
 

@@ -1,7 +1,7 @@
 // List commands: LPUSH RPUSH LPUSHX RPUSHX LPOP RPOP LLEN LINDEX LRANGE
 // LSET LINSERT LREM LTRIM LPOS LMOVE RPOPLPUSH LMPOP. Each runs as one
 // engine Txn or read view (kv/coll_run.h); LRANGE is O(log n + m) on the
-// engine's counted tree. The blocking forms are not here yet.
+// engine's counted tree. The blocking forms: kv/cmd_blocking.cc.
 #include <algorithm>
 #include <limits>
 #include <string>

@@ -98,17 +98,6 @@ void LPosCommand(CommandContext& ctx) {
   });
 }
 
-bool ParseEnd(std::string_view s, End* end) {
-  if (EqualsIgnoreCase(s, "left")) {
-    *end = End::kFront;
-  } else if (EqualsIgnoreCase(s, "right")) {
-    *end = End::kBack;
-  } else {
-    return false;
-  }
-  return true;
-}
-
 // LMOVE / RPOPLPUSH: src absent answers nil before dst's type is checked;
 // dst's type is checked before anything is popped (Redis 7.0's order).
 void MoveGeneric(CommandContext& ctx, End from, End to) {

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "kv/block_serve.h"
 #include "kv/command.h"
 #include "kv/executor.h"
 #include "kv/script_engine.h"
@@ -42,8 +43,9 @@ void RunScript(CommandContext& ctx, const ScriptRun& request, bool function) {
   const size_t mark = buf->size();
   bool stopped = false;
   std::vector<std::string> keys(request.keys.begin(), request.keys.end());
+  BlockedServer served(ctx.server);
   Status s = RunStoreTxn(
-      ctx.server.db(), &ctx.server.watches(), std::move(keys),
+      ctx.server.db(), &ctx.server.watches(), &served, std::move(keys),
       [&](TxnEngineStore& store) {
         buf->resize(mark);  // a restart runs the script again
         CommandContext inner{ctx.server, ctx.client, store,
@@ -61,6 +63,8 @@ void RunScript(CommandContext& ctx, const ScriptRun& request, bool function) {
     // Nothing of the script was applied: its reply must not say otherwise.
     buf->resize(mark);
     ReplyEngineError(ctx, s);
+  } else {
+    served.Committed(ctx.client);
   }
 }
 

@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "kv/block_serve.h"
 #include "kv/command.h"
 #include "kv/executor.h"
 #include "kv/txn_engine_store.h"
@@ -162,7 +163,8 @@ void ExecCommand(CommandContext& ctx) {
   ctx.server.watches().UnwatchAll(&c);
   std::string* buf = ctx.out.buffer();
   const size_t mark = buf->size();
-  Status s = RunStoreTxn(ctx.server.db(), &ctx.server.watches(),
+  BlockedServer served(ctx.server);
+  Status s = RunStoreTxn(ctx.server.db(), &ctx.server.watches(), &served,
                          std::move(keys), [&](TxnEngineStore& store) {
                            buf->resize(mark);  // a restart runs it again
                            if (WatchedKeyChanged(store, watched)) {
@@ -179,6 +181,8 @@ void ExecCommand(CommandContext& ctx) {
     } else {
       ReplyEngineError(ctx, s);
     }
+  } else {
+    served.Committed(ctx.client);
   }
   DiscardTransaction(ctx.server, c);
 }

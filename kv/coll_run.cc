@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "kv/block_serve.h"
 #include "kv/txn_engine_store.h"
 
 namespace daxkv::kv {
@@ -50,20 +51,24 @@ Status CommandError(std::string_view text) {
   return FailedPreconditionError(std::string(kReplyTag) + std::string(text));
 }
 
-void RunCollWrite(CommandContext& ctx, const CollWriteFn& body) {
+bool RunCollWrite(CommandContext& ctx, const CollWriteFn& body) {
   if (TxnEngineStore* block = ctx.store.block()) {
     // Inside MULTI/EXEC or a script: the block's Txn. A failure leaves
-    // nothing of this command (RunInBlock rolls back to its savepoint).
+    // nothing of this command (RunInBlock rolls back to its savepoint);
+    // EXEC or the script serves blocked clients once, before its commit.
+    bool ok = false;
     RunBody(ctx, [&](CollCall& call) {
       DAXKV_RETURN_IF_ERROR(body(block->txn(), call));
       for (const std::string& key : call.modified()) block->Touched(key);
+      ok = true;
       return OkStatus();
     });
-    return;
+    return ok;
   }
   std::string scratch;
   ReplyWriter out(&scratch, ctx.out.resp());
-  Status s = RunStoreTxn(ctx.server.db(), &ctx.server.watches(),
+  BlockedServer served(ctx.server);
+  Status s = RunStoreTxn(ctx.server.db(), &ctx.server.watches(), &served,
                          DeclaredKeys(ctx), [&](TxnEngineStore& store) {
                            scratch.clear();
                            CollCall call(out);
@@ -75,9 +80,33 @@ void RunCollWrite(CommandContext& ctx, const CollWriteFn& body) {
                          });
   if (!s.ok()) {
     ReplyFailure(ctx, s);
+    return false;
+  }
+  served.Committed(ctx.client);
+  ctx.out.buffer()->append(scratch);
+  return true;
+}
+
+void WakeWaitersOn(CommandContext& ctx, std::string_view key) {
+  if (ctx.in_exec || !ctx.server.blocked().HasWaiters(key)) return;
+  engine::TxnOptions opts;
+  opts.keys = {std::string(key)};
+  std::vector<std::string> modified;
+  BlockedServer served(ctx.server);
+  // Durability: as RunCollWrite's: the replies after the round's Sync().
+  Status s = ctx.server.db().RunTxn(
+      opts, engine::WriteOptions{.sync = false}, [&](engine::Txn& txn) {
+        served.Reset();
+        modified.clear();
+        return served.Serve(txn, &modified, opts.keys);
+      });
+  if (!s.ok()) {  // the waiters keep waiting; the command itself succeeded
+    served.Reset();
     return;
   }
-  ctx.out.buffer()->append(scratch);
+  ctx.client.touched_db = true;
+  served.Committed(ctx.client);
+  for (const std::string& k : modified) ctx.server.watches().Touch(k);
 }
 
 void RunCollRead(CommandContext& ctx, const CollReadFn& body) {
@@ -139,14 +168,14 @@ void AddCollCommands(CommandTable* t, std::string_view group,
 }
 
 bool ParseMpopArgs(CommandContext& ctx, std::string_view first,
-                   std::string_view second, MpopArgs* a) {
+                   std::string_view second, MpopArgs* a, size_t at) {
   int64_t numkeys = 0;
-  if (!ParseInt64(ctx.argv[1], &numkeys) || numkeys <= 0) {
+  if (!ParseInt64(ctx.argv[at], &numkeys) || numkeys <= 0) {
     ctx.out.Error("ERR numkeys should be greater than 0");
     return false;
   }
-  const size_t where = 2 + static_cast<size_t>(numkeys);
-  if (numkeys > static_cast<int64_t>(ctx.argv.size()) - 2 ||
+  const size_t where = at + 1 + static_cast<size_t>(numkeys);
+  if (numkeys > static_cast<int64_t>(ctx.argv.size() - at) - 1 ||
       where >= ctx.argv.size() ||
       !(EqualsIgnoreCase(ctx.argv[where], first) ||
         EqualsIgnoreCase(ctx.argv[where], second))) {
@@ -154,7 +183,7 @@ bool ParseMpopArgs(CommandContext& ctx, std::string_view first,
     return false;
   }
   a->first_side = EqualsIgnoreCase(ctx.argv[where], first);
-  a->keys = ctx.argv.subspan(2, static_cast<size_t>(numkeys));
+  a->keys = ctx.argv.subspan(at + 1, static_cast<size_t>(numkeys));
   bool counted = false;
   for (size_t j = where + 1; j < ctx.argv.size(); j += 2) {
     if (counted || !EqualsIgnoreCase(ctx.argv[j], "count") ||
@@ -167,6 +196,17 @@ bool ParseMpopArgs(CommandContext& ctx, std::string_view first,
       return false;
     }
     counted = true;
+  }
+  return true;
+}
+
+bool ParseEnd(std::string_view s, engine::End* end) {
+  if (EqualsIgnoreCase(s, "left")) {
+    *end = engine::End::kFront;
+  } else if (EqualsIgnoreCase(s, "right")) {
+    *end = engine::End::kBack;
+  } else {
+    return false;
   }
   return true;
 }

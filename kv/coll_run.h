@@ -57,9 +57,19 @@ Status CommandError(std::string_view text);
 // (ctx.store.block()): the body runs on the block's Txn, and a failing
 // write leaves nothing because RunInBlock rolls the command back.
 // REQUIRES: ctx.spec is set (RunCommand does); the command has
-// kCmdCollection and kCmdKeyspace.
-void RunCollWrite(CommandContext& ctx, const CollWriteFn& body);
+// kCmdCollection and kCmdKeyspace. RunCollWrite serves the clients blocked
+// on the keys the Txn made non-empty inside the Txn (kv/block_serve.h) and
+// returns whether it committed.
+bool RunCollWrite(CommandContext& ctx, const CollWriteFn& body);
 void RunCollRead(CommandContext& ctx, const CollReadFn& body);
+
+// After a command that filled `key` outside a collection Txn (RENAME,
+// COPY, RESTORE: Redis's signalKeyAsReady on dbAdd), serves the clients
+// blocked on it in a Txn of their own (not atomic with that command, which
+// is one engine call; a crash between them loses only pops nobody was told
+// about). Nothing inside EXEC or a script (their writes are not yet
+// committed there).
+void WakeWaitersOn(CommandContext& ctx, std::string_view key);
 
 // HDEL, SADD, SREM, ...: applies `op` to argv[1] (the key) with each of
 // argv[2..], replying how many calls changed the key (and marking its
@@ -85,20 +95,24 @@ void AddCollCommands(CommandTable* t, std::string_view group,
                      std::span<const CollCommand> commands);
 
 // LMPOP / ZMPOP: numkeys key [key ...] <side> [COUNT count], where <side>
-// is `first` (LEFT, MIN) or `second` (RIGHT, MAX). Replies Redis's error
-// and returns false on bad arguments.
+// is `first` (LEFT, MIN) or `second` (RIGHT, MAX), numkeys at argv[at]
+// (BLMPOP, BZMPOP: 2). Replies Redis's error and returns false on bad
+// arguments.
 struct MpopArgs {
   std::span<const std::string_view> keys;
   bool first_side = true;
   int64_t count = 1;
 };
 bool ParseMpopArgs(CommandContext& ctx, std::string_view first,
-                   std::string_view second, MpopArgs* a);
+                   std::string_view second, MpopArgs* a, size_t at = 1);
 
 // The number of elements of `key` (0 when absent); WRONGTYPE when it holds
 // another type than `type`.
 StatusOr<uint64_t> CollSize(engine::ReadOps& ops, std::string_view key,
                             engine::KeyType type);
+
+// LEFT / RIGHT (LMOVE, BLMOVE); false for anything else.
+bool ParseEnd(std::string_view s, engine::End* end);
 
 // Redis's "*N\r\n" + bulk strings of a collected list.
 void ReplyBulkArray(ReplyWriter& out, const std::vector<std::string>& items);

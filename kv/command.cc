@@ -34,6 +34,7 @@ const CommandTable& CommandTable::Default() {
     RegisterListCommands(t);
     RegisterZsetCommands(t);
     RegisterSortCommands(t);
+    RegisterBlockingCommands(t);
     return t;
   }();
   return *table;

@@ -159,6 +159,8 @@ void RegisterZsetCommands(CommandTable* table);
 void RegisterSortCommands(CommandTable* table);
 void RegisterZsetRangeCommands(CommandTable* table);
 void RegisterZsetAlgebraCommands(CommandTable* table);
+// BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP, BZPOPMIN, BZPOPMAX, BZMPOP.
+void RegisterBlockingCommands(CommandTable* table);
 
 // Shared helpers for handlers.
 // The key arguments named by spec's first_key/last_key/step.

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "kv/block_registry.h"
 #include "kv/executor.h"
 
 namespace daxkv::kv {
@@ -42,6 +43,7 @@ Status Connection::Start() {
   ConnectionOwner* owner = &owner_;
   client_.pubsub.mailbox.set_notify(
       [owner, this] { owner->MailArrived(this); });
+  client_.unblock_notify = [owner, this] { owner->Unblocked(this); };
   server_.Register(&client_, [owner] { owner->RequestHousekeeping(); });
   return OkStatus();
 }
@@ -49,6 +51,13 @@ Status Connection::Start() {
 void Connection::Close() {
   if (closed_) return;
   closed_ = true;
+  if (client_.blocked != nullptr) {
+    // A disconnect only unregisters; a reply already on its way is dropped.
+    client_.blocked->Detach();
+    server_.blocked().Cancel(client_.blocked);
+    client_.blocked.reset();
+    client_.blocked_flag.store(false, std::memory_order_relaxed);
+  }
   if (registered_) {
     owner_.loop().Remove(client_.fd);
     server_.Unregister(&client_);
@@ -93,6 +102,47 @@ void Connection::DeliverMail() {
     pending_ = true;
     owner_.MarkPending(this);
   }
+}
+
+void Connection::Unblock() {
+  if (closed_ || client_.blocked == nullptr) return;
+  std::string reply;
+  bool close = false;
+  if (!client_.blocked->TakeReply(&reply, &close)) return;
+  if (close) {  // the pop it reports could not be made durable
+    Close();
+    return;
+  }
+  EndBlock(reply);
+}
+
+int64_t Connection::block_deadline_ms() const {
+  return client_.blocked == nullptr ? 0 : client_.blocked->deadline_ms();
+}
+
+bool Connection::ExpireBlock(int64_t now_ms) {
+  const int64_t deadline = block_deadline_ms();
+  if (closed_ || deadline == 0) return false;
+  if (now_ms < deadline) return true;
+  // Not cancelled: a pusher holds it, and its outcome (the served reply,
+  // or this timeout's) comes through Unblock().
+  if (server_.blocked().Cancel(client_.blocked)) {
+    EndBlock(client_.blocked->TimeoutReply());
+  }
+  return false;
+}
+
+void Connection::EndBlock(const std::string& reply) {
+  client_.blocked.reset();
+  client_.blocked_flag.store(false, std::memory_order_relaxed);
+  out_.append(reply);
+  if (CloseIfOverLimits()) return;
+  if (!pending_) {
+    pending_ = true;
+    owner_.MarkPending(this);
+  }
+  ProcessInput();
+  if (!closed_) UpdateInterest();
 }
 
 // Redis's checkClientOutputBufferLimits, with the limits of the client's
@@ -171,7 +221,8 @@ void Connection::ProcessInput() {
   limits_.max_bulk =
       static_cast<int64_t>(server_.settings().proto_max_bulk_len.load());
   size_t before = out_.size();
-  while (in_start_ < in_end_ && !client_.close_after_reply && !OutputFull()) {
+  while (in_start_ < in_end_ && !client_.close_after_reply && !OutputFull() &&
+         client_.blocked == nullptr) {
     bool authed = client_.authenticated || !server_.settings().auth_required();
     auto r = parser_.Parse(in_.get() + in_start_, in_end_ - in_start_, authed);
     if (r == RequestParser::Result::kIncomplete) break;
@@ -184,6 +235,9 @@ void Connection::ProcessInput() {
     if (!argv.empty()) ExecuteCommand(server_, client_, argv, writer_);
     in_start_ += parser_.consumed();
     parser_.Reset();
+    if (client_.blocked != nullptr && client_.blocked->deadline_ms() != 0) {
+      owner_.MarkBlocked(this);
+    }
     if (CloseIfOverLimits()) return;
     if (client_.kill_requested.load(std::memory_order_relaxed)) {
       client_.close_after_reply = true;

@@ -44,6 +44,12 @@ class ConnectionOwner {
   // Thread-safe: a publisher on any thread left mail for c (its mailbox
   // went from empty to non-empty); call DeliverMail() in the next round.
   virtual void MailArrived(Connection* c) = 0;
+  // Thread-safe: the reply of the command c is blocked in was delivered
+  // (kv/block_registry.h): call Unblock() in the next round.
+  virtual void Unblocked(Connection* c) = 0;
+  // c blocked in a command with a timeout: call ExpireBlock() once it is
+  // due (Client::blocked's deadline).
+  virtual void MarkBlocked(Connection* c) = 0;
   // Thread-safe: another thread asked for c to be looked at (CLIENT KILL):
   // run the housekeeping pass in the next round.
   virtual void RequestHousekeeping() = 0;
@@ -69,6 +75,14 @@ class Connection final : public EventLoop::Handler {
   void ResumeInput();
   // Moves the client's pub/sub mail to its output (see MailArrived).
   void DeliverMail();
+  // Blocking pops. Unblock: takes the delivered reply of the command the
+  // client is blocked in and runs the input that waited behind it.
+  // ExpireBlock: at the deadline, cancels the wait and replies the timeout
+  // reply; returns whether the connection still waits for a deadline.
+  // REQUIRES: the owner's round lock is held, as for events.
+  void Unblock();
+  bool ExpireBlock(int64_t now_ms);
+  int64_t block_deadline_ms() const;
 
   bool closed() const { return closed_; }
   Client& client() { return client_; }
@@ -87,6 +101,8 @@ class Connection final : public EventLoop::Handler {
   // command asked for it (close_asap); returns true when closed.
   bool CloseIfOverLimits();
   bool OverOutputLimit();
+  // The reply that ends a block, then the input that waited.
+  void EndBlock(const std::string& reply);
 
   ServerState& server_;
   ConnectionOwner& owner_;

@@ -127,7 +127,7 @@ void ClientsSection(ServerState& s, std::string* o) {
   InfoField(o, "cluster_connections", 0);
   InfoField(o, "maxclients",
             static_cast<uint64_t>(s.settings().maxclients.load()));
-  InfoField(o, "blocked_clients", 0);
+  InfoField(o, "blocked_clients", s.blocked().blocked_count());
   InfoField(o, "tracking_clients", 0);
 }
 

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -117,6 +118,64 @@ void IoThread::MailArrived(Connection* c) {
   if (first) loop_->Wake();  // later ones find the wake-up pending
 }
 
+void IoThread::Unblocked(Connection* c) {
+  bool first;
+  {
+    MutexLock l(&unblocked_mu_);
+    first = unblocked_.empty();
+    unblocked_.push_back(c);
+  }
+  if (first) loop_->Wake();
+}
+
+void IoThread::MarkBlocked(Connection* c) {
+  if (std::find(blocked_.begin(), blocked_.end(), c) == blocked_.end()) {
+    blocked_.push_back(c);
+  }
+}
+
+void IoThread::ServeUnblocked() {
+  std::vector<Connection*> unblocked;
+  {
+    MutexLock l(&unblocked_mu_);
+    unblocked.swap(unblocked_);
+  }
+  for (Connection* c : unblocked) c->Unblock();
+}
+
+int IoThread::BlockWaitMs(int timeout_ms, int64_t now_ms) const {
+  int64_t wait = timeout_ms;
+  for (const Connection* c : blocked_) {
+    const int64_t deadline = c->block_deadline_ms();
+    if (deadline != 0)
+      wait = std::min(wait, std::max<int64_t>(deadline - now_ms, 0));
+  }
+  return static_cast<int>(wait);
+}
+
+void IoThread::ExpireBlocks(int64_t now_ms) {
+  std::vector<Connection*> blocked;
+  blocked.swap(blocked_);
+  for (Connection* c : blocked) {
+    // A client that blocks again while its input runs is queued anew.
+    if (c->ExpireBlock(now_ms) && !c->closed()) {
+      if (std::find(blocked_.begin(), blocked_.end(), c) == blocked_.end()) {
+        blocked_.push_back(c);
+      }
+    }
+  }
+}
+
+// Durability: runs after the round's Sync() (FinishRound): the pops these
+// replies report were committed (sync = false) by this round's commands and
+// are on the medium now; a crash before this point loses pops nobody was
+// told about (and the pushes that made them, in the same batch).
+void IoThread::DeliverWoken(bool durable) {
+  std::vector<std::function<void(bool)>> woken;
+  woken.swap(woken_);
+  for (auto& deliver : woken) deliver(durable);
+}
+
 void IoThread::RequestHousekeeping() {
   housekeeping_requested_.store(true);
   loop_->Wake();
@@ -137,16 +196,21 @@ void IoThread::Run() {
 }
 
 void IoThread::Round(int timeout_ms) {
-  int n = loop_->Wait(resume_.empty() ? timeout_ms : 0);
+  const int wait = BlockWaitMs(timeout_ms, server_.NowMs());
+  int n = loop_->Wait(resume_.empty() ? wait : 0);
   bool woken = false;
-  if (n > 0 || !resume_.empty()) {
+  const bool expiring =
+      !blocked_.empty() && BlockWaitMs(1, server_.NowMs()) == 0;
+  if (n > 0 || !resume_.empty() || expiring) {
     bool undispatched = n > 0;
     LockRound(&undispatched, &woken);
     if (undispatched) woken |= loop_->Dispatch();
     if (woken) {
       ServeAdopted();
       ServeMail();
+      ServeUnblocked();
     }
+    if (expiring) ExpireBlocks(server_.NowMs());
     // Connections closed meanwhile are still allocated: FinishRound frees
     // them only after this.
     std::vector<Connection*> resume;
@@ -194,7 +258,7 @@ void IoThread::LockRound(bool* undispatched, bool* woken) {
 // round by this thread, and any other thread's write a read here observed;
 // a crash before it returns loses only writes nobody was told about.
 void IoThread::FinishRound() {
-  bool touched = false;
+  bool touched = !woken_.empty();
   for (Connection* c : pending_) {
     if (!c->closed() && c->client().touched_db) {
       touched = true;
@@ -206,8 +270,10 @@ void IoThread::FinishRound() {
       // Not durable: no reply may claim otherwise. Drop these clients.
       for (Connection* c : pending_) c->Close();
       pending_.clear();
+      DeliverWoken(false);
     }
   }
+  DeliverWoken(true);
   for (size_t i = 0; i < pending_.size(); ++i) pending_[i]->FlushReplies();
   pending_.clear();
   if (!closed_.empty()) {
@@ -216,9 +282,14 @@ void IoThread::FinishRound() {
     std::lock_guard<std::mutex> l(mail_mu_);
     for (Connection* c : closed_) std::erase(mail_, c);
   }
+  if (!closed_.empty()) {
+    MutexLock l(&unblocked_mu_);
+    for (Connection* c : closed_) std::erase(unblocked_, c);
+  }
   for (Connection* c : closed_) {
     conns_.erase(c);
     std::erase(resume_, c);
+    std::erase(blocked_, c);
     delete c;
   }
   closed_.clear();
@@ -278,6 +349,7 @@ void IoThread::Serve(int fd, std::string addr, std::string laddr) {
   auto* c =
       new Connection(server_, *this, fd, std::move(addr), std::move(laddr));
   c->client().round_lock = &round_lock_;
+  c->client().round_woken = &woken_;
   conns_.insert(c);
   Status s = c->Start();
   if (!s.ok()) {
@@ -316,8 +388,10 @@ void IoThread::Housekeeping() {
   for (Connection* c : conns_) {
     if (c->closed()) continue;
     // As Redis, the idle timeout spares subscribers: they only listen.
+    // Blocked clients wait for their own timeout, as in Redis.
     const bool idle = timeout_ms > 0 && c->idle_ms(now) > timeout_ms &&
-                      !c->client().pubsub.subscribed();
+                      !c->client().pubsub.subscribed() &&
+                      c->client().blocked == nullptr;
     if (c->client().kill_requested.load() || idle) {
       victims.push_back(c);
     }

@@ -15,6 +15,7 @@
 #define DAXKV_KV_IO_THREAD_H_
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -22,6 +23,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "base/mutex.h"
 #include "kv/connection.h"
 #include "kv/event_loop.h"
 #include "kv/server_state.h"
@@ -62,6 +64,8 @@ class IoThread final : public ConnectionOwner {
   void MarkClosed(Connection* c) override;
   void MarkResume(Connection* c) override;
   void MailArrived(Connection* c) override;
+  void Unblocked(Connection* c) override;
+  void MarkBlocked(Connection* c) override;
   void RequestHousekeeping() override;
 
  private:
@@ -83,6 +87,14 @@ class IoThread final : public ConnectionOwner {
   void Serve(int fd, std::string addr, std::string laddr);
   void ServeAdopted();
   void ServeMail();
+  void ServeUnblocked();
+  // Blocked clients' timeouts: the wait until the next one is due (at most
+  // `timeout_ms`), and ending those that are due.
+  int BlockWaitMs(int timeout_ms, int64_t now_ms) const;
+  void ExpireBlocks(int64_t now_ms);
+  // After the round's Sync: replies to the clients this round's commands
+  // served (kv/block_serve.h); `durable` false when the Sync failed.
+  void DeliverWoken(bool durable);
   void Housekeeping();
   void Drain();
 
@@ -94,6 +106,14 @@ class IoThread final : public ConnectionOwner {
   // Connections with pub/sub mail, queued by publishers on any thread.
   std::mutex mail_mu_;
   std::vector<Connection*> mail_;  // guarded by mail_mu_
+  // Blocked connections whose reply was delivered, from any thread.
+  Mutex unblocked_mu_;
+  std::vector<Connection*> unblocked_ GUARDED_BY(unblocked_mu_);
+  // Connections blocked with a timeout (this thread only).
+  std::vector<Connection*> blocked_;
+  // Deliveries to clients served by this round's commands (Client::
+  // round_woken of every connection of this thread).
+  std::vector<std::function<void(bool durable)>> woken_;
   std::atomic<bool> housekeeping_requested_{false};
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::unordered_set<Connection*> conns_;

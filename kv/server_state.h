@@ -19,6 +19,7 @@
 #include "base/clock.h"
 #include "engine/db.h"
 #include "kv/access_clock.h"
+#include "kv/block_registry.h"
 #include "kv/client.h"
 #include "kv/command_stats.h"
 #include "kv/pubsub.h"
@@ -110,6 +111,9 @@ class ServerState {
   // Pub/sub subscriptions of every client.
   PubSubRegistry& pubsub() { return pubsub_; }
 
+  // Clients blocked in BLPOP and friends (kv/block_registry.h).
+  BlockRegistry& blocked() { return blocked_; }
+
   // EVAL's Lua state and script cache (see kv/script_engine.h for which
   // methods need the exec lock held exclusively).
   ScriptEngine& scripts() { return *scripts_; }
@@ -170,6 +174,7 @@ class ServerState {
   AccessClock access_clock_;
   WatchRegistry watches_;
   PubSubRegistry pubsub_;
+  BlockRegistry blocked_;
   std::unique_ptr<ScriptEngine> scripts_;
   std::atomic<uint64_t> next_client_id_{0};
   mutable std::mutex clients_mu_;

@@ -1,5 +1,7 @@
 #include "kv/txn_engine_store.h"
 
+#include "kv/block_serve.h"
+
 #include <string>
 #include <vector>
 
@@ -172,21 +174,32 @@ Status TxnEngineStore::Read(const std::vector<std::string>&,
 }
 
 Status RunStoreTxn(engine::DB& db, WatchRegistry* watches,
-                   std::vector<std::string> keys, const StoreTxnFn& body) {
+                   BlockedServer* served, std::vector<std::string> keys,
+                   const StoreTxnFn& body) {
   engine::TxnOptions opts;
   opts.keys = std::move(keys);
   std::vector<std::string> touched;
   // Durability: sync = false; the round's Sync() before the reply (see the
-  // header). The hook for clients blocked on a key this Txn pushed to
-  // (docs/collections.md §8) belongs inside this body, after `body`.
+  // header), and before the replies of the blocked clients served here.
   Status s = db.RunTxn(opts, engine::WriteOptions{.sync = false},
                        [&](engine::Txn& txn) {
+                         if (served != nullptr) served->Reset();
                          TxnEngineStore store(&txn, &db);
                          Status st = body(store);
+                         if (st.ok() && served != nullptr) {
+                           std::vector<std::string> popped;
+                           st = served->Serve(txn, &popped);
+                           for (const std::string& k : popped) {
+                             store.Touched(k);
+                           }
+                         }
                          touched = store.touched();
                          return st;
                        });
-  if (!s.ok()) return s;
+  if (!s.ok()) {
+    if (served != nullptr) served->Reset();
+    return s;
+  }
   if (watches != nullptr) {
     for (const std::string& key : touched) watches->Touch(key);
   }

@@ -26,6 +26,8 @@
 
 namespace daxkv::kv {
 
+class BlockedServer;
+
 class TxnEngineStore final : public Store {
  public:
   // REQUIRES: `txn` and `db` outlive the store.
@@ -74,14 +76,18 @@ class TxnEngineStore final : public Store {
 using StoreTxnFn = std::function<Status(TxnEngineStore& store)>;
 
 // Runs `body` in one engine Txn (DB::RunTxn) declaring `keys`, commits it
-// and then marks the watchers of the keys it touched. body may run more
+// and then marks the watchers of the keys it touched. Before the commit,
+// `served` (unless null) hands the elements of the lists and sorted sets the
+// Txn filled to the clients blocked on them (kv/block_serve.h); after a
+// successful return the caller calls served->Committed(client). body may run more
 // than once (a restart), so it must reset its side effects (replies) at
 // each run. Returns body's error (nothing applied) or the commit's.
 // Durability: the Txn commits with sync = false: visible at once, durable
 // at the I/O thread's round DB::Sync(), which runs before any reply of the
 // round is sent (every caller's command carries kCmdKeyspace).
 Status RunStoreTxn(engine::DB& db, WatchRegistry* watches,
-                   std::vector<std::string> keys, const StoreTxnFn& body);
+                   BlockedServer* served, std::vector<std::string> keys,
+                   const StoreTxnFn& body);
 
 }  // namespace daxkv::kv
 

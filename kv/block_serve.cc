@@ -1,0 +1,158 @@
+#include "kv/block_serve.h"
+
+#include <utility>
+
+#include "kv/coll_run.h"
+#include "kv/server_state.h"
+
+namespace daxkv::kv {
+namespace {
+
+using engine::KeyType;
+using engine::Txn;
+
+Status PopList(Txn& txn, std::string_view key, const BlockOp& op,
+               ReplyWriter& out) {
+  if (op.cmd == BlockOp::Cmd::kPop) {
+    std::string value;
+    DAXKV_RETURN_IF_ERROR(txn.ListPop(key, op.from, &value));
+    out.ArrayHeader(2);
+    out.Bulk(key);
+    out.Bulk(value);
+    return OkStatus();
+  }
+  std::vector<std::string> popped;  // kMpop
+  for (int64_t i = 0; i < op.count; ++i) {
+    std::string value;
+    Status s = txn.ListPop(key, op.from, &value);
+    if (s.code() == StatusCode::kNotFound) break;
+    DAXKV_RETURN_IF_ERROR(s);
+    popped.push_back(std::move(value));
+  }
+  out.ArrayHeader(2);
+  out.Bulk(key);
+  ReplyBulkArray(out, popped);
+  return OkStatus();
+}
+
+Status MoveList(Txn& txn, std::string_view key, const BlockOp& op,
+                ReplyWriter& out, std::vector<std::string>* modified) {
+  Status dst = CollSize(txn, op.dst, KeyType::kList).status();
+  if (engine::IsWrongType(dst)) {
+    // Redis 7.0: the client gets WRONGTYPE, and nothing is popped.
+    modified->pop_back();
+    out.Error(dst.message());
+    return OkStatus();
+  }
+  DAXKV_RETURN_IF_ERROR(dst);
+  std::string value;
+  DAXKV_RETURN_IF_ERROR(txn.ListPop(key, op.from, &value));
+  uint64_t length = 0;
+  DAXKV_RETURN_IF_ERROR(txn.ListPush(op.dst, op.to, value, false, &length));
+  modified->push_back(op.dst);
+  out.Bulk(value);
+  return OkStatus();
+}
+
+Status PopZset(Txn& txn, std::string_view key, const BlockOp& op,
+               ReplyWriter& out) {
+  std::vector<std::pair<std::string, double>> popped;
+  const uint64_t count =
+      op.cmd == BlockOp::Cmd::kZPop ? 1 : static_cast<uint64_t>(op.count);
+  DAXKV_RETURN_IF_ERROR(
+      txn.ZPop(key, op.max, count, [&](std::string_view m, double score) {
+        popped.emplace_back(m, score);
+        return true;
+      }));
+  if (op.cmd == BlockOp::Cmd::kZPop) {
+    out.ArrayHeader(3);
+    out.Bulk(key);
+    out.Bulk(popped[0].first);
+    out.Double(popped[0].second);
+    return OkStatus();
+  }
+  out.ArrayHeader(2);
+  out.Bulk(key);
+  out.ArrayHeader(popped.size());
+  for (const auto& [m, score] : popped) {
+    out.ArrayHeader(2);
+    out.Bulk(m);
+    out.Double(score);
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+Status RunBlockOp(Txn& txn, std::string_view key, const BlockOp& op,
+                  ReplyWriter& out, std::vector<std::string>* modified) {
+  const size_t before = modified->size();
+  modified->emplace_back(key);
+  Status s;
+  if (op.type == KeyType::kZset) {
+    s = PopZset(txn, key, op, out);
+  } else if (op.cmd == BlockOp::Cmd::kMove) {
+    s = MoveList(txn, key, op, out, modified);
+  } else {
+    s = PopList(txn, key, op, out);
+  }
+  if (!s.ok()) modified->resize(before);
+  return s;
+}
+
+Status BlockedServer::ServeKey(Txn& txn, const std::string& key,
+                               std::vector<std::string>* modified) {
+  BlockRegistry& registry = server_.blocked();
+  if (!registry.HasWaiters(key)) return OkStatus();
+  for (;;) {
+    DAXKV_ASSIGN_OR_RETURN(engine::KeyInfo info, txn.Stat(key));
+    if (info.size == 0 ||
+        (info.type != KeyType::kList && info.type != KeyType::kZset)) {
+      return OkStatus();
+    }
+    std::shared_ptr<Waiter> w = registry.Claim(key, info.type);
+    if (w == nullptr) return OkStatus();
+    served_.push_back({w, {}});
+    ReplyWriter out(&served_.back().reply, w->resp());
+    DAXKV_RETURN_IF_ERROR(RunBlockOp(txn, key, w->op(), out, modified));
+  }
+}
+
+// Ready keys may grow while serving (a BLMOVE's destination): by index.
+Status BlockedServer::Serve(Txn& txn, std::vector<std::string>* modified,
+                            std::span<const std::string> also) {
+  for (const std::string& key : also) {
+    DAXKV_RETURN_IF_ERROR(ServeKey(txn, key, modified));
+  }
+  for (size_t i = 0; i < txn.ReadyKeys().size(); ++i) {
+    const std::string key = txn.ReadyKeys()[i];
+    DAXKV_RETURN_IF_ERROR(ServeKey(txn, key, modified));
+  }
+  return OkStatus();
+}
+
+// Durability: the pops are committed but not yet durable (sync = false);
+// the replies wait on the pusher's round, which delivers them after its
+// Sync(). A crash before that keeps neither the pops nor their push.
+void BlockedServer::Committed(Client& pusher) {
+  for (Served& s : served_) {
+    server_.blocked().Served(s.waiter);
+    auto deliver = [w = s.waiter, reply = std::move(s.reply)](bool durable) {
+      // Not durable (a failed round Sync): no reply may claim the pop.
+      w->Deliver(durable ? reply : std::string(), !durable);
+    };
+    if (pusher.round_woken != nullptr) {
+      pusher.round_woken->push_back(std::move(deliver));
+    } else {
+      deliver(true);  // no round (tests): the caller syncs before reading
+    }
+  }
+  served_.clear();
+}
+
+void BlockedServer::Reset() {
+  for (Served& s : served_) server_.blocked().Unclaim(s.waiter);
+  served_.clear();
+}
+
+}  // namespace daxkv::kv
