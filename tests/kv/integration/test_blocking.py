@@ -26,7 +26,9 @@ def read_raw(c):
     return out
 
 
-class BlockingTest(ServerTestCase):
+class BlockingCase(ServerTestCase):
+    """Helpers: other connections, blocking a command, INFO's count."""
+
     def setUp(self):
         super().setUp()
         self.others = []
@@ -65,6 +67,9 @@ class BlockingTest(ServerTestCase):
         self.wait_blocked(blocked_before + 1)
         return o
 
+
+
+class BlockingTest(BlockingCase):
     # --- data at once ---
 
     def test_lists_with_data_answer_at_once(self):
@@ -418,9 +423,7 @@ class BlockingStressTest(ServerTestCase):
         self.assertEqual(self.c.cmd("LLEN", "q1"), 0)
 
 
-class BlockingInMultiTest(ServerTestCase):
-    @unittest.skipIf(is_daxkv(), "collection commands inside MULTI come "
-                     "with EXEC on engine Txns (branch coll-exec)")
+class BlockingInMultiTest(BlockingCase):
     def test_in_multi_the_plain_form_answers_at_once(self):
         c = self.c
         self.assertEqual(c.cmd("MULTI"), "OK")
@@ -429,6 +432,29 @@ class BlockingInMultiTest(ServerTestCase):
                          "QUEUED")
         self.assertEqual(c.cmd("BZPOPMIN", "z", "0"), "QUEUED")
         self.assertEqual(c.cmd("EXEC"), [None, None, None])
+
+    def test_exec_and_scripts_wake_blocked_clients(self):
+        c = self.c
+        o1 = self.block("BLPOP", "q", "0")
+        o2 = self.block("BZPOPMIN", "z", "0", blocked_before=1)
+        self.assertEqual(c.cmd("MULTI"), "OK")
+        c.cmd("RPUSH", "q", "a", "b")
+        c.cmd("ZADD", "z", "1", "m")
+        c.cmd("SET", "s", "v")
+        # The block's own reads run before the waiters are served (at EXEC's
+        # commit, as Redis serves them after the EXEC).
+        c.cmd("LLEN", "q")
+        self.assertEqual(c.cmd("EXEC"), [2, 1, "OK", 2])
+        self.assertEqual(o1.read(), [b"q", b"a"])
+        self.assertEqual(o2.read(), [b"z", b"m", b"1"])
+        self.assertEqual(c.cmd("LRANGE", "q", "0", "-1"), [b"b"])
+        o3 = self.block("BRPOP", "r", "0")
+        self.assertEqual(c.cmd("EVAL", "redis.call('lpush', KEYS[1], 'x', 'y') "
+                               "return redis.call('llen', KEYS[1])", 1, "r"),
+                         2)
+        self.assertEqual(o3.read(), [b"r", b"x"])
+        self.assertEqual(c.cmd("LRANGE", "r", "0", "-1"), [b"y"])
+        self.assertEqual(self.blocked_clients(), 0)
 
 
 def read_raw_cmd(c, *cmd):
