@@ -54,7 +54,7 @@ void ItemSorter::GrowTable() {
   }
 }
 
-void ItemSorter::Sort(const RecoveryItem* items, size_t n,
+void ItemSorter::Sort(RecoveryItem* items, size_t n,
                       std::vector<RecoveryItem>* out,
                       std::vector<IdGroup>* groups) {
   ids_.clear();
@@ -91,13 +91,16 @@ void ItemSorter::Sort(const RecoveryItem* items, size_t n,
   RecoveryItem* o = out->data();
   for (size_t i = 0; i < n; ++i) o[start_[item_index_[i]]++] = items[i];
   for (const IdGroup& g : *groups) {
-    if (g.end - g.begin > 1) HashRadix(o + g.begin, g.end - g.begin, 56);
+    if (g.end - g.begin > 1) {
+      HashRadix(o + g.begin, g.end - g.begin, 56, items);
+    }
   }
 }
 
 // Most significant byte first. A level whose byte is equal in every item
 // moves nothing; past the last byte every hash is equal.
-void ItemSorter::HashRadix(RecoveryItem* a, size_t n, int shift) {
+void ItemSorter::HashRadix(RecoveryItem* a, size_t n, int shift,
+                           RecoveryItem* scratch) {
   size_t count[256];
   for (;; shift -= 8) {
     if (n <= kInsertionMax) return InsertionByHash(a, n);
@@ -112,13 +115,13 @@ void ItemSorter::HashRadix(RecoveryItem* a, size_t n, int shift) {
     next[b] = pos;
     pos += count[b];
   }
-  if (scratch_.size() < n) scratch_.resize(n);
-  RecoveryItem* s = scratch_.data();
-  for (size_t i = 0; i < n; ++i) s[next[(a[i].hash >> shift) & 0xFF]++] = a[i];
-  std::copy(s, s + n, a);
+  for (size_t i = 0; i < n; ++i) {
+    scratch[next[(a[i].hash >> shift) & 0xFF]++] = a[i];
+  }
+  std::copy(scratch, scratch + n, a);
   pos = 0;
   for (int b = 0; b < 256; ++b) {
-    if (count[b] > 1) HashRadix(a + pos, count[b], shift - 8);
+    if (count[b] > 1) HashRadix(a + pos, count[b], shift - 8, scratch);
     pos += count[b];
   }
 }

@@ -39,26 +39,33 @@ class ItemSorter {
  public:
   // Writes items[0, n) to *out ordered by (id, hash) ascending (items with
   // equal id and hash in unspecified order) and the id groups, ascending
-  // by id, to *groups. `items` may not alias *out.
-  void Sort(const RecoveryItem* items, size_t n, std::vector<RecoveryItem>* out,
+  // by id, to *groups. items[0, n) serve as scratch afterwards: their
+  // contents are unspecified on return (so that a partition costs two
+  // copies of its items, not three). `items` may not alias *out.
+  void Sort(RecoveryItem* items, size_t n, std::vector<RecoveryItem>* out,
             std::vector<IdGroup>* groups);
 
   // Sorts a[0, n) by hash alone (exposed for the tests).
-  void SortByHash(RecoveryItem* a, size_t n) { HashRadix(a, n, 56); }
+  void SortByHash(RecoveryItem* a, size_t n) {
+    if (scratch_.size() < n) scratch_.resize(n);
+    HashRadix(a, n, 56, scratch_.data());
+  }
 
  private:
   // Index of `id` among the distinct ids seen so far (added when new).
   uint32_t DistinctIndex(uint64_t id);
   void GrowTable();
-  void HashRadix(RecoveryItem* a, size_t n, int shift);
+  // REQUIRES: scratch holds n items.
+  static void HashRadix(RecoveryItem* a, size_t n, int shift,
+                        RecoveryItem* scratch);
 
   std::vector<uint64_t> ids_;    // distinct ids, in order of arrival
   std::vector<uint32_t> table_;  // open addressing: index + 1 (0: empty)
   int table_bits_ = 0;
-  std::vector<uint32_t> item_index_;  // per input item: its DistinctIndex
-  std::vector<uint32_t> order_;       // distinct indexes sorted by id
-  std::vector<size_t> start_;         // per distinct index: output cursor
-  std::vector<RecoveryItem> scratch_;
+  std::vector<uint32_t> item_index_;   // per input item: its DistinctIndex
+  std::vector<uint32_t> order_;        // distinct indexes sorted by id
+  std::vector<size_t> start_;          // per distinct index: output cursor
+  std::vector<RecoveryItem> scratch_;  // SortByHash's
 };
 
 }  // namespace daxkv::engine::coll

@@ -35,7 +35,8 @@ std::vector<RecoveryItem> Tagged(
 void ExpectSorted(ItemSorter& sorter, const std::vector<RecoveryItem>& in) {
   std::vector<RecoveryItem> out;
   std::vector<IdGroup> groups;
-  sorter.Sort(in.data(), in.size(), &out, &groups);
+  std::vector<RecoveryItem> work = in;  // Sort clobbers its input
+  sorter.Sort(work.data(), work.size(), &out, &groups);
   ASSERT_EQ(out.size(), in.size());
   // Same keys as std::sort, in order.
   std::vector<RecoveryItem> ref = in;
