@@ -5,6 +5,7 @@
 #include <cstring>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "base/mutex.h"
 #include "engine/coll_source.h"
@@ -54,7 +55,16 @@ CollBuilder::CollBuilder(const char* base, const format::SuperBlock& sb,
       sb_(sb),
       hash_seed_(hash_seed),
       workers_(std::max(workers, 1)) {
-  for (Worker& w : workers_) w.parts.resize(size_t{1} << kPartitionBits);
+  for (Worker& w : workers_)
+    w.parts.assign(size_t{1} << kPartitionBits, nullptr);
+}
+
+CollBuilder::~CollBuilder() {
+  for (Worker& w : workers_) {
+    for (Chunk* c : w.parts) {
+      while (c != nullptr) delete std::exchange(c, c->next);
+    }
+  }
 }
 
 void CollBuilder::AddElem(int worker, uint64_t loc,
@@ -80,7 +90,14 @@ void CollBuilder::AddElem(int worker, uint64_t loc,
                 uint64_t{type} << kTypeShift | (tomb ? kTombBit : 0) |
                 (uint64_t{e.key_len} + e.value_len > 64 ? kLongBit : 0) |
                 ((e.flags & format::kFlagSubEntry) ? kSubBit : 0);
-  workers_[worker].parts[PartitionOf(item.id)].push_back(item);
+  Chunk*& head = workers_[worker].parts[PartitionOf(item.id)];
+  if (head == nullptr || head->n == Chunk::kItems) {
+    Chunk* c = new Chunk;  // items left uninitialised: written before read
+    c->next = head;
+    c->n = 0;
+    head = c;
+  }
+  head->items[head->n++] = item;
 }
 
 void CollBuilder::BuildCollections(const Index& index, CollTable* table,
@@ -123,7 +140,10 @@ class CollBuilder::Partition {
         on_dead_(on_dead),
         src_(b.base_, b.hash_seed_) {}
 
-  void Run(std::vector<Item>* items, std::vector<PoolProblem>* problems,
+  // Takes the partition's items out of `chunks` (freeing them) and
+  // recovers its collections.
+  void Run(const std::vector<Chunk*>& chunks,
+           std::vector<PoolProblem>* problems,
            std::vector<uint64_t>* mismatched);
 
  private:
@@ -145,6 +165,10 @@ class CollBuilder::Partition {
   std::vector<int64_t>* live_;
   const std::function<void(uint64_t)>& on_dead_;
   PoolSource src_;
+  coll::ItemSorter sorter_;
+  std::vector<Item> in_;      // the partition's items as filed
+  std::vector<Item> sorted_;  // ... by (id, hash)
+  std::vector<coll::IdGroup> groups_;
   std::vector<const Item*> winners_;
   std::vector<PoolProblem>* problems_ = nullptr;
   std::vector<uint64_t>* mismatched_ = nullptr;
@@ -160,21 +184,21 @@ uint64_t CollBuilder::Partition::Bytes(const Item& it) const {
   return (it.packed & kSubBit) ? n : n + 8;
 }
 
-void CollBuilder::Partition::Run(std::vector<Item>* items,
+void CollBuilder::Partition::Run(const std::vector<Chunk*>& chunks,
                                  std::vector<PoolProblem>* problems,
                                  std::vector<uint64_t>* mismatched) {
   problems_ = problems;
   mismatched_ = mismatched;
-  std::sort(items->begin(), items->end(), [](const Item& a, const Item& b) {
-    return a.id != b.id ? a.id < b.id : a.hash < b.hash;
-  });
-  const Item* p = items->data();
-  const Item* end = p + items->size();
-  while (p < end) {
-    const Item* q = p;
-    while (q < end && q->id == p->id) ++q;
-    OneCollection(p, q);
-    p = q;
+  in_.clear();  // keeps its capacity: the thread's partitions reuse it
+  for (Chunk* c : chunks) {
+    while (c != nullptr) {
+      in_.insert(in_.end(), c->items, c->items + c->n);
+      delete std::exchange(c, c->next);
+    }
+  }
+  sorter_.Sort(in_.data(), in_.size(), &sorted_, &groups_);
+  for (const coll::IdGroup& g : groups_) {
+    OneCollection(sorted_.data() + g.begin, sorted_.data() + g.end);
   }
 }
 
@@ -287,17 +311,12 @@ void CollBuilder::BuildElements(const CollTable& table, int threads,
     std::vector<PoolProblem> problems;
     std::vector<uint64_t> mismatched;
     Partition part(*this, table, &live, on_dead);
+    std::vector<Chunk*> chunks(workers_.size());
     for (uint32_t p; (p = next.fetch_add(1)) < parts;) {
-      std::vector<Item> items;
-      for (Worker& w : workers_) {
-        if (items.empty()) {
-          items.swap(w.parts[p]);
-        } else {
-          items.insert(items.end(), w.parts[p].begin(), w.parts[p].end());
-          std::vector<Item>().swap(w.parts[p]);
-        }
+      for (size_t w = 0; w < workers_.size(); ++w) {
+        chunks[w] = std::exchange(workers_[w].parts[p], nullptr);
       }
-      part.Run(&items, &problems, &mismatched);
+      part.Run(chunks, &problems, &mismatched);
     }
     MutexLock l(&mu);
     for (uint64_t s = 0; s < live.size(); ++s) {

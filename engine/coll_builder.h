@@ -24,6 +24,7 @@
 #include <functional>
 #include <vector>
 
+#include "engine/coll_item_sort.h"
 #include "engine/coll_table.h"
 #include "engine/format.h"
 #include "engine/index.h"
@@ -37,6 +38,9 @@ class CollBuilder {
 
   CollBuilder(const char* base, const format::SuperBlock& sb,
               uint64_t hash_seed, int workers);
+  CollBuilder(const CollBuilder&) = delete;
+  CollBuilder& operator=(const CollBuilder&) = delete;
+  ~CollBuilder();
 
   // Phase 1: the element entry `e` at pool offset `loc` (its header).
   void AddElem(int worker, uint64_t loc, const format::EntryHeader& e);
@@ -59,14 +63,17 @@ class CollBuilder {
                      PoolScan* out);
 
  private:
-  struct Item {
-    uint64_t id;
-    uint64_t hash;    // ElemHash(seed, subkey)
-    uint64_t aux;     // zset: the score as ordered bits; list: key prefix
-    uint64_t packed;  // see Pack()
+  using Item = coll::RecoveryItem;
+  // A worker's items of one partition: a list of fixed-size chunks, newest
+  // first, so that filing an item never copies the ones before it.
+  struct Chunk {
+    static constexpr uint32_t kItems = 127;  // ~4 KiB a chunk
+    Chunk* next;
+    uint32_t n;
+    Item items[kItems];
   };
   struct alignas(64) Worker {
-    std::vector<std::vector<Item>> parts;
+    std::vector<Chunk*> parts;  // per partition: the newest chunk
     std::vector<uint64_t> metas;
   };
   class Partition;  // phase 2b of one partition (coll_builder.cc)

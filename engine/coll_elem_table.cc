@@ -62,8 +62,8 @@ int64_t ElemTable::Locate(const ElemSource& src, uint32_t pos,
 int64_t ElemTable::LocateLoc(uint32_t pos, uint64_t loc) const {
   const uint64_t want = MakeSlot(pos, loc);
   if (dense()) {
-    for (uint64_t i = DenseLowerBound(pos); i < size_ && SlotPos(slots_[i]) == pos;
-         ++i) {
+    for (uint64_t i = DenseLowerBound(pos);
+         i < size_ && SlotPos(slots_[i]) == pos; ++i) {
       if (slots_[i] == want) return int64_t(i);
     }
     return -1;
@@ -74,8 +74,7 @@ int64_t ElemTable::LocateLoc(uint32_t pos, uint64_t loc) const {
   }
 }
 
-uint64_t ElemTable::Find(const ElemSource& src,
-                         std::string_view subkey) const {
+uint64_t ElemTable::Find(const ElemSource& src, std::string_view subkey) const {
   if (size_ == 0) return 0;
   const int64_t i = Locate(src, Pos(src.Hash(subkey)), subkey);
   return i < 0 ? 0 : SlotLoc(slots_[i]);
@@ -124,9 +123,13 @@ void ElemTable::InsertUnique(uint64_t hash, uint64_t loc) {
   const uint64_t slot = MakeSlot(Pos(hash), loc);
   if (dense() && size_ < kDenseMax) {
     if (size_ == cap_) Reshape(0, cap_ + std::max<uint64_t>(4, cap_ / 8));
-    // After the slots of equal position (none follow the last position).
+    // After the slots of equal position (none follow the last position);
+    // recovery inserts in hash order, hence the test for the end first.
+    const uint32_t pos = Pos(hash);
     const uint64_t i =
-        Pos(hash) + 1 == kCursorEnd ? size_ : DenseLowerBound(Pos(hash) + 1);
+        size_ == 0 || SlotPos(slots_[size_ - 1]) <= pos || pos + 1 == kCursorEnd
+            ? size_
+            : DenseLowerBound(pos + 1);
     std::memmove(slots_ + i + 1, slots_ + i, (size_ - i) * 8);
     slots_[i] = slot;
     ++size_;

@@ -21,6 +21,23 @@ inline uint64_t MixMul(uint64_t a, uint64_t b) {
   return static_cast<uint64_t>(r) ^ static_cast<uint64_t>(r >> 64);
 }
 
+// The n < 8 bytes at p as a little-endian word, zero-extended (what a
+// memcpy into a zeroed word gives), by at most three loads inside [p, p+n):
+// a variable-length memcpy followed by a word load stalls store forwarding,
+// and short subkeys make this tail the whole hash.
+inline uint64_t LoadTail(const char* p, size_t n) {
+  const unsigned char* u = reinterpret_cast<const unsigned char*>(p);
+  if (n >= 4) {
+    uint32_t lo, hi;
+    std::memcpy(&lo, p, 4);
+    std::memcpy(&hi, p + n - 4, 4);  // overlaps lo by 8 - n bytes: same bytes
+    return uint64_t{lo} | uint64_t{hi} << (8 * (n - 4));
+  }
+  if (n == 0) return 0;
+  return uint64_t{u[0]} | uint64_t{u[n / 2]} << (8 * (n / 2)) |
+         uint64_t{u[n - 1]} << (8 * (n - 1));
+}
+
 inline uint64_t HashBytes(const char* p, size_t n) {
   uint64_t h = 0x9E3779B97F4A7C15ull ^ (n * 0xff51afd7ed558ccdull);
   while (n >= 8) {
@@ -30,9 +47,7 @@ inline uint64_t HashBytes(const char* p, size_t n) {
     p += 8;
     n -= 8;
   }
-  uint64_t w = 0;
-  std::memcpy(&w, p, n);
-  h = MixMul(h ^ w ^ (uint64_t{n} << 56), 0x94d049bb133111ebull);
+  h = MixMul(h ^ LoadTail(p, n) ^ (uint64_t{n} << 56), 0x94d049bb133111ebull);
   return MixMul(h, 0x2545F4914F6CDD1Dull);
 }
 
