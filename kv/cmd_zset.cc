@@ -32,7 +32,6 @@ bool ParseZAddArgs(CommandContext& ctx, bool incr_command, ZAddArgs* a) {
   a->options.incr = incr_command;
   for (; j < ctx.argv.size(); ++j) {
     std::string_view o = ctx.argv[j];
-    if (incr_command) break;
     if (EqualsIgnoreCase(o, "nx"))
       nx = true;
     else if (EqualsIgnoreCase(o, "xx"))
@@ -53,10 +52,6 @@ bool ParseZAddArgs(CommandContext& ctx, bool incr_command, ZAddArgs* a) {
     ReplySyntaxError(ctx);
     return false;
   }
-  if (a->options.incr && elements > 2) {
-    ctx.out.Error("ERR INCR option supports a single increment-element pair");
-    return false;
-  }
   if (nx && xx) {
     ctx.out.Error("ERR XX and NX options at the same time are not compatible");
     return false;
@@ -64,6 +59,10 @@ bool ParseZAddArgs(CommandContext& ctx, bool incr_command, ZAddArgs* a) {
   if ((gt && nx) || (lt && nx) || (gt && lt)) {
     ctx.out.Error(
         "ERR GT, LT, and/or NX options at the same time are not compatible");
+    return false;
+  }
+  if (a->options.incr && elements > 2) {
+    ctx.out.Error("ERR INCR option supports a single increment-element pair");
     return false;
   }
   a->options.cond = nx   ? ZAddOptions::Cond::kIfAbsent
@@ -209,22 +208,9 @@ void ZPopMaxCommand(CommandContext& ctx) { PopGeneric(ctx, true); }
 
 void ZRandMemberCommand(CommandContext& ctx) {
   const size_t argc = ctx.argv.size();
-  if (argc > 4 || (argc == 4 && !EqualsIgnoreCase(ctx.argv[3], "withscores"))) {
-    return ReplySyntaxError(ctx);
-  }
   int64_t count = 1;
-  if (argc >= 3 && !ParseIntArg(ctx, ctx.argv[2], &count)) return;
+  if (argc >= 3 && !ParseRandomCount(ctx, "withscores", &count)) return;
   const bool with_scores = argc == 4;
-  if (count == std::numeric_limits<int64_t>::min()) {
-    ctx.out.Error(
-        "ERR value is out of range, value must between -9223372036854775807 "
-        "and 9223372036854775807");
-    return;
-  }
-  if (with_scores && count < -std::numeric_limits<int64_t>::max() / 2) {
-    ctx.out.Error("ERR value is out of range");
-    return;
-  }
   RunCollRead(ctx, [&](ReadOps& ops, CollCall& call) {
     Scored picked;
     DAXKV_RETURN_IF_ERROR(
@@ -243,14 +229,17 @@ void ZRandMemberCommand(CommandContext& ctx) {
 
 void ZScanCommand(CommandContext& ctx) {
   ScanOptions o;
-  if (!ParseScanOptions(ctx, 2, /*allow_type=*/false, &o)) return;
+  if (!KeyScanOptions(ctx, &o)) return;
   RunCollRead(ctx, [&](ReadOps& ops, CollCall& call) {
+    if (!o.error.empty()) {
+      return KeyScanOptionError(ops, ctx.argv[1], engine::KeyType::kZset, o, call);
+    }
     std::vector<std::string> items;
     uint64_t next = 0;
     DAXKV_RETURN_IF_ERROR(ops.ZScan(
         ctx.argv[1], o.cursor, static_cast<size_t>(o.count),
         [&](std::string_view m, double score) {
-          if (o.pattern.empty() || GlobMatch(o.pattern, m)) {
+          if (o.match_all || GlobMatch(o.pattern, m)) {
             items.emplace_back(m);
             items.push_back(FormatScore(score));
           }

@@ -76,6 +76,20 @@ class SortDifferentialTest(PeerTestCase):
             "SORT nums BY w_* ALPHA", "SORT", "SORT_RO",
         ])
 
+    def test_empty_element_by_and_get_star(self):
+        """cmdfuzz.py found (issue 14): an empty element makes BY/GET "*"
+        name the key "", which daxkv's engine refused to look up."""
+        self.both_script([
+            "SET w 5", "SET a 1",
+        ])
+        self.both("RPUSH", "l", "", "a", "b")
+        # Numeric BY: ties (missing weights) are broken by the elements.
+        self.both("SORT", "l", "BY", "*")
+        self.both("SORT", "l", "BY", "*", "STORE", "dst")
+        self.both("LRANGE", "dst", 0, -1)
+        self.both("SORT", "l", "GET", "*", "GET", "#", "ALPHA")
+        self.both("SORT", "l", "BY", "*->f", "GET", "*->f")
+
     def test_random_stream(self):
         seed = int(os.environ.get("DAXKV_IT_SEED", random.randrange(1 << 30)))
         print("test_sort random stream seed %d" % seed)

@@ -55,6 +55,20 @@ class TypesDifferentialTest(PeerTestCase):
             self.both("TYPE", "k")
             self.both("GET", "k")
 
+    def test_fuzzer_findings(self):
+        """Divergences cmdfuzz.py found (issue 14): SCAN's cursor is
+        strtoul's ("" is 0), MATCH "" matches only ""; errors that Redis
+        formats with %s end at a NUL byte."""
+        self.both_script(["SET a 1", "SCAN 0 MATCH", "SCAN x"])
+        self.both("SCAN", "", "", "COUNT", "-1")
+        self.both("SCAN", "", "COUNT", "10")
+        self.both("SCAN", "0", "MATCH", "")
+        self.both("OBJECT", "\x00\xff", "a")
+        self.both("OBJECT", "x" * 200, "a")
+        self.both("EXPIRE", "a", "100", "\x00\xff")
+        self.both("EXPIRE", "a", "100", "ab\x00cd")
+
+
     def test_encodings(self):
         self.both_script([
             "SADD ints 1 2 3", "OBJECT ENCODING ints", "SADD ints x",

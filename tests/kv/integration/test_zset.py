@@ -202,6 +202,33 @@ class ZsetDifferentialTest(PeerTestCase):
             self.both("ZRANGE", k, 0, -1, "WITHSCORES")
 
 
+    def test_fuzzer_findings(self):
+        """Divergences cmdfuzz.py found (issue 14): ZSCAN checks the key
+        before its options; ZADD's flag conflicts come before INCR's
+        single-pair check and ZINCRBY parses ZADD's flags too; score bounds
+        are C strings (a NUL byte ends them); ZRANDMEMBER parses the count
+        first; ZINTER/ZUNION aggregate from the smallest input, which
+        decides where a NaN weighted score (0 * inf) lands."""
+        self.both_script([
+            "ZSCAN nokey 0 COUNT abc", "ZSCAN nokey -1 MATCH",
+            "ZADD z LT GT INCR XX 1 a 2 b", "ZADD z NX XX INCR 1 a 2 b",
+            "ZINCRBY z XX b", "ZINCRBY z NX a", "ZINCRBY z incr a",
+            "ZADD z 1 a 2 b", "ZRANDMEMBER z GT 5", "ZRANDMEMBER z x y",
+            "ZRANDMEMBER z 9223372036854775807 WITHSCORES",
+            "ZADD small 1 a", "ZADD big inf a 1 b 2 c",
+            "ZINTER 2 big small WEIGHTS 0 -2 AGGREGATE MAX WITHSCORES",
+            "ZINTER 2 big small WEIGHTS 0 -2 AGGREGATE MIN WITHSCORES",
+            "ZINTER 2 big small WEIGHTS 0 -2 WITHSCORES",
+            "ZADD u1 inf a", "ZADD u2 -inf a 1 b", "ZADD u3 5 a 1 b 2 c",
+            "ZUNION 3 u3 u2 u1 WITHSCORES", "ZUNION 3 u1 u2 u3 WITHSCORES",
+            "ZUNIONSTORE d 3 u3 u2 u1", "ZRANGE d 0 -1 WITHSCORES",
+        ])
+        for bound in ["\x00\xff", "(\x00x", "1\x00abc"]:
+            self.both("ZCOUNT", "z", bound, "+inf")
+            self.both("ZRANGEBYSCORE", "z", "-inf", bound, "WITHSCORES")
+            self.both("ZRANGE", "z", bound, "10", "BYSCORE")
+
+
 class ZsetResp3Test(PeerTestCase):
     def setUp(self):
         super().setUp()
