@@ -1,5 +1,6 @@
 // Per-key generic commands: DEL, UNLINK, EXISTS, TYPE, RENAME, RENAMENX,
 // COPY, OBJECT.
+#include <limits>
 #include <optional>
 #include <string>
 
@@ -89,6 +90,14 @@ bool ParseCopyOptions(CommandContext& ctx, bool* replace) {
     } else if (EqualsIgnoreCase(ctx.argv[j], "db") && j + 1 < ctx.argv.size()) {
       int64_t db = 0;
       if (!ParseIntArg(ctx, ctx.argv[++j], &db)) return false;
+      if (db < std::numeric_limits<int32_t>::min() ||
+          db > std::numeric_limits<int32_t>::max()) {
+        // Redis's getIntFromObjectOrReply.
+        ctx.out.Error(
+            "ERR value is out of range, value must between -2147483648 and "
+            "2147483647");
+        return false;
+      }
       if (db != 0) {
         ctx.out.Error("ERR DB index is out of range");
         return false;

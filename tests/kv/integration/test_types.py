@@ -67,6 +67,11 @@ class TypesDifferentialTest(PeerTestCase):
         self.both("OBJECT", "x" * 200, "a")
         self.both("EXPIRE", "a", "100", "\x00\xff")
         self.both("EXPIRE", "a", "100", "ab\x00cd")
+        # COPY's DB is an int (Redis's getIntFromObjectOrReply) first.
+        self.both_script([
+            "COPY a b DB 2147483648", "COPY a b DB -9223372036854775808",
+            "COPY a b DB abc", "COPY a b DB 0", "GET b",
+        ])
 
 
     def test_encodings(self):
