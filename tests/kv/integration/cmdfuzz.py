@@ -478,6 +478,10 @@ def normalize(cmd, reply):
     return normalize_more(cmd, reply)
 
 
+ENCODING_RANK = {b"listpack": 0, b"intset": 0, b"skiplist": 1,
+                 b"hashtable": 1}
+
+
 def unsigned_zero(reply):
     """reply with every score "-0" read as "0". Redis keeps a score of -0
     only in a skiplist-encoded sorted set (a listpack stores it as 0, and
@@ -497,6 +501,13 @@ def same(cmd, mine, ref):
         mine, ref = unsigned_zero(mine), unsigned_zero(ref)
     a, b = normalize(cmd, mine), normalize(cmd, ref)
     if a == b:
+        return True
+    if (cmd[0].upper() == "OBJECT" and ENCODING_RANK.get(mine, 9)
+            < ENCODING_RANK.get(ref, -1)):
+        # Redis converts a collection's encoding one way only (a zset
+        # that once outgrew its listpack stays a skiplist); daxkv answers
+        # from the current size and elements (kv/cmd_keys.cc says so), so
+        # it may name the compact encoding where Redis names the big one.
         return True
     if cmd[0].upper() in SCANS and type(a) is tuple and type(b) is tuple:
         # One server may finish a scan in one call where the other needs

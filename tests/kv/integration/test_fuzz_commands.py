@@ -6,9 +6,9 @@ compared reply by reply (errors included), with whole-keyspace comparisons
 along the way.
 
 The seed is printed; DAXKV_IT_SEED=S replays a stream and
-DAXKV_IT_FUZZ_COMMANDS=N runs N commands per test (default 6000; the six
-tests take about 15 s per target on a loaded 2-core machine). For long hunts over many seeds
-run cmdfuzz.py directly."""
+DAXKV_IT_FUZZ_COMMANDS=N runs N commands per test (default 10000; the six
+tests take about 20 s per target on a loaded 2-core machine). For long
+hunts over many seeds run cmdfuzz.py directly."""
 
 import os
 import random
@@ -16,7 +16,7 @@ import random
 from cmdfuzz import Divergence, Fuzzer, GRAMMARS
 from differential import PeerTestCase
 
-COMMANDS = int(os.environ.get("DAXKV_IT_FUZZ_COMMANDS", "6000"))
+COMMANDS = int(os.environ.get("DAXKV_IT_FUZZ_COMMANDS", "10000"))
 
 
 class CommandFuzzTest(PeerTestCase):
