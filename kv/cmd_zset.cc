@@ -1,6 +1,7 @@
 // Sorted-set commands, point operations: ZADD ZINCRBY ZREM ZCARD ZSCORE
 // ZMSCORE ZRANK ZREVRANK ZPOPMIN ZPOPMAX ZRANDMEMBER ZSCAN. Ranges are in
 // kv/cmd_zset_range.cc. Each runs as one engine Txn or read view.
+#include <cmath>
 #include <limits>
 #include <string>
 #include <vector>
@@ -22,6 +23,9 @@ using engine::ZAddOptions;
 struct ZAddArgs {
   ZAddOptions options;
   bool ch = false;
+  // INCR by -0: Redis stores the increment as a new member's score, and
+  // replies it as -0 (the stored score reads back as 0 from a listpack).
+  bool incr_by_negative_zero = false;
   std::vector<std::pair<double, std::string_view>> elements;
 };
 
@@ -78,7 +82,10 @@ bool ParseZAddArgs(CommandContext& ctx, bool incr_command, ZAddArgs* a) {
       return false;
     }
     // Redis replies a stored -0 as 0 (the reference server does).
-    if (score == 0) score = 0;
+    if (score == 0) {
+      a->incr_by_negative_zero = a->options.incr && std::signbit(score);
+      score = 0;
+    }
     a->elements.emplace_back(score, ctx.argv[j + 1]);
   }
   return true;
@@ -104,7 +111,7 @@ void ZAddGeneric(CommandContext& ctx, bool incr_command) {
     if (!a.options.incr) {
       call.out.Integer(counted);
     } else if (r.applied) {
-      call.out.Double(r.score);
+      call.out.Double(a.incr_by_negative_zero && r.added ? -0.0 : r.score);
     } else {
       call.out.Null();
     }

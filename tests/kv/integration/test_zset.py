@@ -222,6 +222,9 @@ class ZsetDifferentialTest(PeerTestCase):
             "ZADD u1 inf a", "ZADD u2 -inf a 1 b", "ZADD u3 5 a 1 b 2 c",
             "ZUNION 3 u3 u2 u1 WITHSCORES", "ZUNION 3 u1 u2 u3 WITHSCORES",
             "ZUNIONSTORE d 3 u3 u2 u1", "ZRANGE d 0 -1 WITHSCORES",
+            # INCR by -0 of a new member replies -0 (the score reads 0).
+            "ZINCRBY nz -0 a", "ZADD nz INCR -0 b", "ZINCRBY nz -0 a",
+            "ZSCORE nz a", "ZADD nz -0 c", "ZRANGE nz 0 -1 WITHSCORES",
         ])
         for bound in ["\x00\xff", "(\x00x", "1\x00abc"]:
             self.both("ZCOUNT", "z", bound, "+inf")
