@@ -1,6 +1,7 @@
 """The differential command fuzzer (cmdfuzz.py) as part of the suite: one
 seeded stream of generated and mutated commands per command family (hash,
-list, set, sorted set, generic keyspace) and one mixing them all, each
+list, set, sorted set, generic keyspace) and one mixing them all (over
+RESP2, and again over RESP3), each
 replayed on the server under test and a reference redis-server 7.0 and
 compared reply by reply (errors included), with whole-keyspace comparisons
 along the way.
@@ -20,10 +21,18 @@ COMMANDS = int(os.environ.get("DAXKV_IT_FUZZ_COMMANDS", "10000"))
 
 
 class CommandFuzzTest(PeerTestCase):
-    def fuzz(self, families):
+    def fuzz(self, families, resp3=False):
         seed = int(os.environ.get("DAXKV_IT_SEED", random.randrange(1 << 30)))
         print("%s seed %d" % (self.id(), seed))
-        f = Fuzzer(self.c, self.ref, random.Random(seed), families)
+        mine, ref, admin = self.c, self.ref, None
+        if resp3:
+            mine, ref = self.server.client(), self.peer.client()
+            self.addCleanup(mine.close)
+            self.addCleanup(ref.close)
+            for c in (mine, ref):
+                self.assertIsInstance(c.cmd("HELLO", "3"), dict)
+            admin = (self.c, self.ref)
+        f = Fuzzer(mine, ref, random.Random(seed), families, admin=admin)
         try:
             f.run(COMMANDS)
         except Divergence as e:
@@ -47,3 +56,7 @@ class CommandFuzzTest(PeerTestCase):
 
     def test_fuzz_mixed(self):
         self.fuzz(sorted(GRAMMARS))
+
+    def test_fuzz_mixed_resp3(self):
+        """The same over RESP3 (maps, sets, doubles, nested pairs)."""
+        self.fuzz(sorted(GRAMMARS), resp3=True)
