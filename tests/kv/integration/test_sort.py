@@ -90,6 +90,24 @@ class SortDifferentialTest(PeerTestCase):
         self.both("SORT", "l", "GET", "*", "GET", "#", "ALPHA")
         self.both("SORT", "l", "BY", "*->f", "GET", "*->f")
 
+    def test_limit_count_near_int64_max(self):
+        """cmdfuzz.py found (issue 14): LIMIT start count computed
+        start + count - 1 in int64, which overflowed to an empty window."""
+        self.both("RPUSH", "l", *range(7))
+        self.both("SET", "w_3", "x")
+        for start, count in [(2, "9223372036854775807"),
+                             (2, "9223372036854775806"),
+                             (1, "9223372036854775807"),
+                             (6, "9223372036854775807"),
+                             (7, "9223372036854775807"),
+                             ("9223372036854775807", "9223372036854775807"),
+                             (-3, "9223372036854775807")]:
+            self.both("SORT", "l", "LIMIT", start, count)
+            self.both("SORT", "l", "BY", "w_*", "LIMIT", start, count)
+            self.both("SORT", "l", "DESC", "LIMIT", start, count,
+                      "STORE", "dst")
+            self.both("LRANGE", "dst", 0, -1)
+
     def test_random_stream(self):
         seed = int(os.environ.get("DAXKV_IT_SEED", random.randrange(1 << 30)))
         print("test_sort random stream seed %d" % seed)
