@@ -399,14 +399,21 @@ GRAMMARS = {"hash": _hash, "list": _list, "set": _set, "zset": _zset,
 
 
 def sanitize(args):
-    """Keeps a mutated command away from what is timing or configuration,
-    not behaviour: a small positive relative TTL expires at a different
-    moment on each server; COPY ... DB 1..15 names a database that Redis
-    has by default and daxkv (one database) does not."""
+    """Keeps a mutated command away from what is timing, configuration or
+    undefined behaviour in Redis rather than behaviour: a small positive
+    relative TTL expires at a different moment on each server; COPY ... DB
+    1..15 names a database that Redis has by default and daxkv (one
+    database) does not."""
     name = args[0].upper()
     if name in ("EXPIRE", "PEXPIRE") and len(args) > 2 and _int(args[2]) \
             and 0 < int(args[2]) < 1000000:
         args = args[:2] + ["1000000"] + args[3:]
+    if name == "LPOS":
+        # LPOS ... RANK -9223372036854775808: Redis 7.0 negates the rank
+        # (signed overflow, undefined) and then ignores COUNT; 7.2 makes
+        # it an error. Not a behaviour to copy.
+        args = [a if a != "-9223372036854775808" else "-9223372036854775807"
+                for a in args]
     if name == "COPY":
         args = [a if not (_int(a) and 0 < int(a) < 16) else "16"
                 for a in args]
