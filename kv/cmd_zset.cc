@@ -241,6 +241,12 @@ void ZScanCommand(CommandContext& ctx) {
     if (!o.error.empty()) {
       return KeyScanOptionError(ops, ctx.argv[1], engine::KeyType::kZset, o, call);
     }
+    // Redis writes a listpack's scores as d2string stored them, and a
+    // skiplist's with %.17g (2^62 is 4.6116860184273879e+18 there); the
+    // encoding is named as OBJECT ENCODING names it (current size).
+    StatusOr<engine::KeyInfo> info = ops.Stat(ctx.argv[1]);
+    const bool skiplist = info.ok() && info->type == KeyType::kZset &&
+                          (info->had_long_element || info->size > 128);
     std::vector<std::string> items;
     uint64_t next = 0;
     DAXKV_RETURN_IF_ERROR(ops.ZScan(
@@ -248,7 +254,8 @@ void ZScanCommand(CommandContext& ctx) {
         [&](std::string_view m, double score) {
           if (o.match_all || GlobMatch(o.pattern, m)) {
             items.emplace_back(m);
-            items.push_back(FormatScore(score));
+            items.push_back(skiplist ? FormatDouble17(score)
+                                     : FormatScore(score));
           }
           return true;
         },

@@ -98,6 +98,11 @@ std::string FormatScore(double score) {
       score != 0) {
     return std::to_string(static_cast<long long>(score));
   }
+  return FormatDouble17(score);
+}
+
+std::string FormatDouble17(double score) {
+  if (std::isinf(score)) return score > 0 ? "inf" : "-inf";
   char buf[64];
   int n = std::snprintf(buf, sizeof(buf), "%.17g", score);
   return std::string(buf, static_cast<size_t>(n));

@@ -226,6 +226,21 @@ class ZsetDifferentialTest(PeerTestCase):
             "ZINCRBY nz -0 a", "ZADD nz INCR -0 b", "ZINCRBY nz -0 a",
             "ZSCORE nz a", "ZADD nz -0 c", "ZRANGE nz 0 -1 WITHSCORES",
         ])
+        # ZSCAN's score text: d2string in a listpack, %.17g in a skiplist.
+        scores = ["4503599627370496", "9007199254740992",
+                  "4611686018427387904", "-4611686018427387904", "1.5",
+                  "inf", "-inf", "3"]
+        for key, extra in [("zl", []), ("zs", ["0", "x" * 70])]:
+            args = []
+            for i, sc in enumerate(scores):
+                args += [sc, "m%d" % i]
+            self.both("ZADD", key, *(args + extra))
+            # A skiplist's ZSCAN order is its dict's: compared as pairs.
+            mine, ref = (c.cmd("ZSCAN", key, "0", "COUNT", "1000")
+                         for c in (self.c, self.ref))
+            self.assertEqual(mine[0], ref[0])
+            self.assertEqual(sorted(zip(mine[1][::2], mine[1][1::2])),
+                             sorted(zip(ref[1][::2], ref[1][1::2])))
         for bound in ["\x00\xff", "(\x00x", "1\x00abc"]:
             self.both("ZCOUNT", "z", bound, "+inf")
             self.both("ZRANGEBYSCORE", "z", "-inf", bound, "WITHSCORES")
