@@ -37,7 +37,9 @@ bool ParseExpireFlags(CommandContext& ctx, int* flags) {
     } else if (EqualsIgnoreCase(opt, "lt")) {
       *flags |= kLt;
     } else {
-      ctx.out.Error("ERR Unsupported option " + std::string(opt));
+      // Redis formats the option with %s: it stops at a NUL byte.
+      ctx.out.Error("ERR Unsupported option " +
+                    std::string(opt.substr(0, opt.find('\0'))));
       return false;
     }
   }

@@ -273,38 +273,24 @@ void HRandFieldCommand(CommandContext& ctx) {
     });
     return;
   }
-  if (ctx.argv.size() > 4 ||
-      (ctx.argv.size() == 4 && !EqualsIgnoreCase(ctx.argv[3], "withvalues"))) {
-    ReplySyntaxError(ctx);
-    return;
-  }
   int64_t count = 0;
-  if (!ParseIntArg(ctx, ctx.argv[2], &count)) return;
-  const bool with_values = ctx.argv.size() == 4;
-  // Redis's bounds: -LONG_MAX..LONG_MAX, and half that negated with values.
-  if (count == std::numeric_limits<int64_t>::min()) {
-    ctx.out.Error(
-        "ERR value is out of range, value must between -9223372036854775807 "
-        "and 9223372036854775807");
-    return;
-  }
-  if (with_values && count < -std::numeric_limits<int64_t>::max() / 2) {
-    ctx.out.Error("ERR value is out of range");
-    return;
-  }
-  RandomFields(ctx, count, with_values);
+  if (!ParseRandomCount(ctx, "withvalues", &count)) return;
+  RandomFields(ctx, count, ctx.argv.size() == 4);
 }
 
 void HScanCommand(CommandContext& ctx) {
   ScanOptions o;
-  if (!ParseScanOptions(ctx, 2, /*allow_type=*/false, &o)) return;
+  if (!KeyScanOptions(ctx, &o)) return;
   RunCollRead(ctx, [&](ReadOps& ops, CollCall& call) {
+    if (!o.error.empty()) {
+      return KeyScanOptionError(ops, ctx.argv[1], engine::KeyType::kHash, o, call);
+    }
     Pairs pairs;
     uint64_t next = 0;
     DAXKV_RETURN_IF_ERROR(ops.HashScan(
         ctx.argv[1], o.cursor, static_cast<size_t>(o.count),
         [&](std::string_view f, std::string_view v) {
-          if (o.pattern.empty() || GlobMatch(o.pattern, f)) {
+          if (o.match_all || GlobMatch(o.pattern, f)) {
             pairs.emplace_back(f, v);
           }
           return true;

@@ -1,5 +1,6 @@
 // Per-key generic commands: DEL, UNLINK, EXISTS, TYPE, RENAME, RENAMENX,
 // COPY, OBJECT.
+#include <limits>
 #include <optional>
 #include <string>
 
@@ -16,6 +17,9 @@ constexpr int kMaxAttempts = 1000;
 void DelCommand(CommandContext& ctx) {
   int64_t n = 0;
   for (size_t i = 1; i < ctx.argv.size(); ++i) {
+    // The engine holds no key of 0 bytes (and refuses to write one): ""
+    // is absent, not an error that would stop DEL half-way.
+    if (ctx.argv[i].empty()) continue;
     bool existed = false;
     Status s = ctx.store.Delete(ctx.argv[i], &existed);
     if (!s.ok()) {
@@ -89,6 +93,14 @@ bool ParseCopyOptions(CommandContext& ctx, bool* replace) {
     } else if (EqualsIgnoreCase(ctx.argv[j], "db") && j + 1 < ctx.argv.size()) {
       int64_t db = 0;
       if (!ParseIntArg(ctx, ctx.argv[++j], &db)) return false;
+      if (db < std::numeric_limits<int32_t>::min() ||
+          db > std::numeric_limits<int32_t>::max()) {
+        // Redis's getIntFromObjectOrReply.
+        ctx.out.Error(
+            "ERR value is out of range, value must between -2147483648 and "
+            "2147483647");
+        return false;
+      }
       if (db != 0) {
         ctx.out.Error("ERR DB index is out of range");
         return false;

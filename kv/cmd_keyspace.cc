@@ -84,7 +84,7 @@ void ScanCommand(CommandContext& ctx) {
   }
   std::vector<std::string_view> keys;
   for (const auto& k : page->keys) {
-    if (o.pattern.empty() || GlobMatch(o.pattern, k)) keys.push_back(k);
+    if (o.match_all || GlobMatch(o.pattern, k)) keys.push_back(k);
   }
   ctx.out.ArrayHeader(2);
   ctx.out.Bulk(std::to_string(page->next_cursor));

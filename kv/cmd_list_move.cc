@@ -110,6 +110,14 @@ void MoveGeneric(CommandContext& ctx, End from, End to) {
     }
     DAXKV_RETURN_IF_ERROR(CollSize(txn, dst, KeyType::kList).status());
     std::string value;
+    if (src == dst && n == 1) {
+      // Rotating a one-element list: popping it would delete the key (and
+      // its TTL), which Redis never does here.
+      DAXKV_RETURN_IF_ERROR(txn.ListGet(src, 0, &value));
+      call.Modified(src);
+      call.out.Bulk(value);
+      return OkStatus();
+    }
     DAXKV_RETURN_IF_ERROR(txn.ListPop(src, from, &value));
     uint64_t length = 0;
     DAXKV_RETURN_IF_ERROR(txn.ListPush(dst, to, value, false, &length));

@@ -166,8 +166,14 @@ void SPopCommand(CommandContext& ctx) {
 void SMoveCommand(CommandContext& ctx) {
   std::string_view src = ctx.argv[1], dst = ctx.argv[2], m = ctx.argv[3];
   RunCollWrite(ctx, [&](Txn& txn, CollCall& call) {
-    // Both types are checked before anything moves, as Redis does.
-    DAXKV_RETURN_IF_ERROR(CollSize(txn, src, KeyType::kSet).status());
+    // Both types are checked before anything moves, as Redis does, but a
+    // missing source is a 0 whatever the destination holds.
+    StatusOr<uint64_t> src_size = CollSize(txn, src, KeyType::kSet);
+    DAXKV_RETURN_IF_ERROR(src_size.status());
+    if (*src_size == 0) {
+      call.out.Integer(0);
+      return OkStatus();
+    }
     DAXKV_RETURN_IF_ERROR(CollSize(txn, dst, KeyType::kSet).status());
     bool moved = false;
     if (src == dst) {
@@ -297,14 +303,17 @@ void SInterCardCommand(CommandContext& ctx) {
 
 void SScanCommand(CommandContext& ctx) {
   ScanOptions o;
-  if (!ParseScanOptions(ctx, 2, /*allow_type=*/false, &o)) return;
+  if (!KeyScanOptions(ctx, &o)) return;
   RunCollRead(ctx, [&](ReadOps& ops, CollCall& call) {
+    if (!o.error.empty()) {
+      return KeyScanOptionError(ops, ctx.argv[1], engine::KeyType::kSet, o, call);
+    }
     Members members;
     uint64_t next = 0;
     DAXKV_RETURN_IF_ERROR(ops.SetScan(
         ctx.argv[1], o.cursor, static_cast<size_t>(o.count),
         [&](std::string_view m) {
-          if (o.pattern.empty() || GlobMatch(o.pattern, m)) {
+          if (o.match_all || GlobMatch(o.pattern, m)) {
             members.emplace_back(m);
           }
           return true;

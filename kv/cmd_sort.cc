@@ -96,6 +96,9 @@ StatusOr<std::optional<std::string>> LookupByPattern(ReadOps& ops,
   std::string key(pattern.substr(0, star));
   key.append(elem.substr(0, elem.find('\0')));  // Redis copies a C string
   key.append(rest);
+  // An empty element under BY/GET "*": no key of 0 bytes can exist here
+  // (the engine refuses them), and Redis finds none either.
+  if (key.empty()) return std::optional<std::string>();
   DAXKV_ASSIGN_OR_RETURN(KeyInfo info, ops.Stat(key));
   std::string value;
   Status s;
@@ -209,7 +212,11 @@ struct Window {
 // Redis's LIMIT sanity checks.
 Window LimitWindow(const SortArgs& a, int64_t n) {
   int64_t start = a.limit_start < 0 ? 0 : a.limit_start;
-  int64_t end = a.limit_count < 0 ? n - 1 : start + a.limit_count - 1;
+  // start + count - 1 without overflowing: a count past the end is
+  // clamped below (Redis's own sum overflows; its build clamps it too).
+  int64_t end = a.limit_count < 0 || a.limit_count > n - start
+                    ? n - 1
+                    : start + a.limit_count - 1;
   if (start >= n) {
     start = n - 1;
     end = n - 2;

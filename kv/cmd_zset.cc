@@ -1,6 +1,7 @@
 // Sorted-set commands, point operations: ZADD ZINCRBY ZREM ZCARD ZSCORE
 // ZMSCORE ZRANK ZREVRANK ZPOPMIN ZPOPMAX ZRANDMEMBER ZSCAN. Ranges are in
 // kv/cmd_zset_range.cc. Each runs as one engine Txn or read view.
+#include <cmath>
 #include <limits>
 #include <string>
 #include <vector>
@@ -22,6 +23,9 @@ using engine::ZAddOptions;
 struct ZAddArgs {
   ZAddOptions options;
   bool ch = false;
+  // INCR by -0: Redis stores the increment as a new member's score, and
+  // replies it as -0 (the stored score reads back as 0 from a listpack).
+  bool incr_by_negative_zero = false;
   std::vector<std::pair<double, std::string_view>> elements;
 };
 
@@ -32,7 +36,6 @@ bool ParseZAddArgs(CommandContext& ctx, bool incr_command, ZAddArgs* a) {
   a->options.incr = incr_command;
   for (; j < ctx.argv.size(); ++j) {
     std::string_view o = ctx.argv[j];
-    if (incr_command) break;
     if (EqualsIgnoreCase(o, "nx"))
       nx = true;
     else if (EqualsIgnoreCase(o, "xx"))
@@ -53,10 +56,6 @@ bool ParseZAddArgs(CommandContext& ctx, bool incr_command, ZAddArgs* a) {
     ReplySyntaxError(ctx);
     return false;
   }
-  if (a->options.incr && elements > 2) {
-    ctx.out.Error("ERR INCR option supports a single increment-element pair");
-    return false;
-  }
   if (nx && xx) {
     ctx.out.Error("ERR XX and NX options at the same time are not compatible");
     return false;
@@ -64,6 +63,10 @@ bool ParseZAddArgs(CommandContext& ctx, bool incr_command, ZAddArgs* a) {
   if ((gt && nx) || (lt && nx) || (gt && lt)) {
     ctx.out.Error(
         "ERR GT, LT, and/or NX options at the same time are not compatible");
+    return false;
+  }
+  if (a->options.incr && elements > 2) {
+    ctx.out.Error("ERR INCR option supports a single increment-element pair");
     return false;
   }
   a->options.cond = nx   ? ZAddOptions::Cond::kIfAbsent
@@ -79,7 +82,10 @@ bool ParseZAddArgs(CommandContext& ctx, bool incr_command, ZAddArgs* a) {
       return false;
     }
     // Redis replies a stored -0 as 0 (the reference server does).
-    if (score == 0) score = 0;
+    if (score == 0) {
+      a->incr_by_negative_zero = a->options.incr && std::signbit(score);
+      score = 0;
+    }
     a->elements.emplace_back(score, ctx.argv[j + 1]);
   }
   return true;
@@ -105,7 +111,7 @@ void ZAddGeneric(CommandContext& ctx, bool incr_command) {
     if (!a.options.incr) {
       call.out.Integer(counted);
     } else if (r.applied) {
-      call.out.Double(r.score);
+      call.out.Double(a.incr_by_negative_zero && r.added ? -0.0 : r.score);
     } else {
       call.out.Null();
     }
@@ -209,22 +215,9 @@ void ZPopMaxCommand(CommandContext& ctx) { PopGeneric(ctx, true); }
 
 void ZRandMemberCommand(CommandContext& ctx) {
   const size_t argc = ctx.argv.size();
-  if (argc > 4 || (argc == 4 && !EqualsIgnoreCase(ctx.argv[3], "withscores"))) {
-    return ReplySyntaxError(ctx);
-  }
   int64_t count = 1;
-  if (argc >= 3 && !ParseIntArg(ctx, ctx.argv[2], &count)) return;
+  if (argc >= 3 && !ParseRandomCount(ctx, "withscores", &count)) return;
   const bool with_scores = argc == 4;
-  if (count == std::numeric_limits<int64_t>::min()) {
-    ctx.out.Error(
-        "ERR value is out of range, value must between -9223372036854775807 "
-        "and 9223372036854775807");
-    return;
-  }
-  if (with_scores && count < -std::numeric_limits<int64_t>::max() / 2) {
-    ctx.out.Error("ERR value is out of range");
-    return;
-  }
   RunCollRead(ctx, [&](ReadOps& ops, CollCall& call) {
     Scored picked;
     DAXKV_RETURN_IF_ERROR(
@@ -243,16 +236,26 @@ void ZRandMemberCommand(CommandContext& ctx) {
 
 void ZScanCommand(CommandContext& ctx) {
   ScanOptions o;
-  if (!ParseScanOptions(ctx, 2, /*allow_type=*/false, &o)) return;
+  if (!KeyScanOptions(ctx, &o)) return;
   RunCollRead(ctx, [&](ReadOps& ops, CollCall& call) {
+    if (!o.error.empty()) {
+      return KeyScanOptionError(ops, ctx.argv[1], engine::KeyType::kZset, o, call);
+    }
+    // Redis writes a listpack's scores as d2string stored them, and a
+    // skiplist's with %.17g (2^62 is 4.6116860184273879e+18 there); the
+    // encoding is named as OBJECT ENCODING names it (current size).
+    StatusOr<engine::KeyInfo> info = ops.Stat(ctx.argv[1]);
+    const bool skiplist = info.ok() && info->type == KeyType::kZset &&
+                          (info->had_long_element || info->size > 128);
     std::vector<std::string> items;
     uint64_t next = 0;
     DAXKV_RETURN_IF_ERROR(ops.ZScan(
         ctx.argv[1], o.cursor, static_cast<size_t>(o.count),
         [&](std::string_view m, double score) {
-          if (o.pattern.empty() || GlobMatch(o.pattern, m)) {
+          if (o.match_all || GlobMatch(o.pattern, m)) {
             items.emplace_back(m);
-            items.push_back(FormatScore(score));
+            items.push_back(skiplist ? FormatDouble17(score)
+                                     : FormatScore(score));
           }
           return true;
         },

@@ -107,14 +107,14 @@ void ParseZOpOptions(CommandContext& ctx, size_t first, bool store, bool card,
 
 using ScoreMap = std::unordered_map<std::string, double>;
 
-// One input as member -> weighted score (a set's members score 1).
+// One input as member -> weighted score (a set's members score 1); a
+// NaN product (0 * inf) is kept: Compute decides, as Redis does.
 StatusOr<ScoreMap> ReadInput(ReadOps& ops, std::string_view key,
                              double weight) {
   DAXKV_ASSIGN_OR_RETURN(engine::KeyInfo info, ops.Stat(key));
   ScoreMap m;
   auto add = [&](std::string_view member, double score) {
-    double v = score * weight;
-    m.emplace(member, std::isnan(v) ? 0.0 : v);
+    m.emplace(member, score * weight);
     return true;
   };
   if (info.type == KeyType::kZset) {
@@ -143,11 +143,25 @@ StatusOr<Scored> Compute(ReadOps& ops, const ZOpArgs& a) {
     inputs.push_back(std::move(m));
   }
   if (!a.option_error.empty()) return CommandError(a.option_error);
+  auto zero_nan = [](double v) { return std::isnan(v) ? 0.0 : v; };
+  if (a.op != ZOp::kDiff) {
+    // Redis 7.0 aggregates the inputs from the smallest to the largest
+    // (a stable qsort), which decides where a NaN weighted score lands: a
+    // union maps each one to 0 before aggregating it; an intersection
+    // only the smallest input's, and MIN/MAX then keep the other side of
+    // a NaN while SUM maps a NaN sum to 0.
+    std::stable_sort(inputs.begin(), inputs.end(),
+                     [](const ScoreMap& x, const ScoreMap& y) {
+                       return x.size() < y.size();
+                     });
+    for (auto& [m, s] : inputs[0]) s = zero_nan(s);
+  }
   ScoreMap result = std::move(inputs[0]);
   for (size_t i = 1; i < inputs.size(); ++i) {
     ScoreMap& in = inputs[i];
     if (a.op == ZOp::kUnion) {
-      for (auto& [m, s] : in) {
+      for (auto& [m, raw] : in) {
+        const double s = zero_nan(raw);
         auto [it, fresh] = result.emplace(m, s);
         if (!fresh) it->second = Combine(a.aggregate, it->second, s);
       }

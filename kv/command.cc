@@ -1,6 +1,8 @@
 #include "kv/command.h"
 
+#include <algorithm>
 #include <cctype>
+#include <limits>
 
 #include "engine/txn.h"
 
@@ -109,7 +111,9 @@ void ReplyEngineError(CommandContext& ctx, const Status& s) {
 }
 
 void ReplyUnknownSubcommand(CommandContext& ctx) {
-  std::string sub(ctx.argv[1].substr(0, 128));
+  // Redis formats it with %.128s: at most 128 bytes, up to a NUL.
+  std::string_view arg = ctx.argv[1];
+  std::string sub(arg.substr(0, std::min<size_t>(128, arg.find('\0'))));
   std::string cmd(ctx.argv[0]);
   for (char& c : cmd)
     c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -125,6 +129,28 @@ bool ParseIntArg(CommandContext& ctx, std::string_view s, int64_t* out) {
   if (ParseInt64(s, out)) return true;
   ReplyNotInteger(ctx);
   return false;
+}
+
+bool ParseRandomCount(CommandContext& ctx, std::string_view with_word,
+                      int64_t* count) {
+  if (!ParseIntArg(ctx, ctx.argv[2], count)) return false;
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  if (*count < -kMax) {
+    ctx.out.Error(
+        "ERR value is out of range, value must between -9223372036854775807 "
+        "and 9223372036854775807");
+    return false;
+  }
+  const size_t argc = ctx.argv.size();
+  if (argc > 4 || (argc == 4 && !EqualsIgnoreCase(ctx.argv[3], with_word))) {
+    ReplySyntaxError(ctx);
+    return false;
+  }
+  if (argc == 4 && (*count < -kMax / 2 || *count > kMax / 2)) {
+    ctx.out.Error("ERR value is out of range");
+    return false;
+  }
+  return true;
 }
 
 void DiscardTransaction(ServerState& server, Client& client) {

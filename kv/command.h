@@ -177,6 +177,11 @@ void ReplyEngineError(CommandContext& ctx, const Status& s);
 // "ERR unknown subcommand 'x'. Try CONFIG HELP."
 void ReplyUnknownSubcommand(CommandContext& ctx);
 bool ParseIntArg(CommandContext& ctx, std::string_view s, int64_t* out);
+// HRANDFIELD / ZRANDMEMBER key count [<with_word>]: argv[2] as Redis
+// checks it (an integer in -LONG_MAX..LONG_MAX, then the syntax, then
+// |count| <= LONG_MAX/2 with values); replies the error and returns false.
+bool ParseRandomCount(CommandContext& ctx, std::string_view with_word,
+                      int64_t* count);
 // CLIENT SETNAME / HELLO SETNAME: printable, no spaces.
 bool IsValidClientName(std::string_view name);
 // A HELP subcommand's reply: one simple string per line.

@@ -31,11 +31,12 @@ namespace {
 bool ParseScoreBound(std::string_view s, double* v, bool* exclusive) {
   *exclusive = !s.empty() && s[0] == '(';
   if (*exclusive) s.remove_prefix(1);
-  // zslParseRange: strtod without ParseScore's checks ("" and "(" are 0).
+  // zslParseRange: strtod without ParseScore's checks ("" and "(" are 0)
+  // on the C string, which ends at a NUL byte ("\0x" is 0 too).
   std::string buf(s);
   char* end = nullptr;
   *v = std::strtod(buf.c_str(), &end);
-  return end == buf.c_str() + buf.size() && !std::isnan(*v);
+  return *end == '\0' && !std::isnan(*v);
 }
 
 bool ParseLexBound(std::string_view s, engine::LexBound* b) {
@@ -97,6 +98,11 @@ std::string FormatScore(double score) {
       score != 0) {
     return std::to_string(static_cast<long long>(score));
   }
+  return FormatDouble17(score);
+}
+
+std::string FormatDouble17(double score) {
+  if (std::isinf(score)) return score > 0 ? "inf" : "-inf";
   char buf[64];
   int n = std::snprintf(buf, sizeof(buf), "%.17g", score);
   return std::string(buf, static_cast<size_t>(n));

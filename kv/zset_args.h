@@ -39,6 +39,9 @@ Status StoreZset(engine::Txn& txn, CollCall& call, std::string_view dst,
 
 // A score as Redis's d2string writes it (ZSCAN's bulk scores).
 std::string FormatScore(double score);
+// A score as "%.17g" writes it ("inf", "-inf"; -0 stays "-0"): ZSCAN's
+// scores of a skiplist-encoded sorted set.
+std::string FormatDouble17(double score);
 
 }  // namespace daxkv::kv
 

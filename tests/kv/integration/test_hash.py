@@ -207,6 +207,25 @@ class HashDifferentialTest(PeerTestCase):
             self.both_unordered("HGETALL", k)
 
 
+    def test_fuzzer_findings(self):
+        """Divergences cmdfuzz.py found (issue 14): HSCAN checks the key
+        (missing: an empty scan) before its options, MATCH "" matches only
+        "", HRANDFIELD parses the count before the syntax, and bounds it
+        both ways WITH VALUES."""
+        self.both_script([
+            "HSCAN nokey 0 COUNT abc", "HSCAN nokey 0 COUNT 0",
+            "HSCAN nokey 0 MATCH", "HSCAN nokey 0 FOO 1", "HSCAN nokey x",
+            "HSET h a 1 b 2", "HSCAN h 0 MATCH", "HSCAN h 0 COUNT abc",
+            "SET s v", "HSCAN s 0 COUNT abc", "HSCAN h 0 MATCH ",
+            "HRANDFIELD h -1e400 3", "HRANDFIELD h a -2", "HRANDFIELD h 1 x",
+            "HRANDFIELD h -9223372036854775808 x",
+            "HRANDFIELD h 9223372036854775807 WITHVALUES",
+            "HRANDFIELD nokey 4611686018427387904 WITHVALUES",
+            "HRANDFIELD nokey 4611686018427387903 WITHVALUES",
+        ])
+        self.both("HSCAN", "h", "", "MATCH", "")
+
+
 class HashResp3Test(PeerTestCase):
     def setUp(self):
         super().setUp()

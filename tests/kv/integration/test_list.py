@@ -160,6 +160,21 @@ class ListDifferentialTest(PeerTestCase):
         self.both("LRANGE", "l", 2390, 2410)
 
 
+    def test_rotating_one_element_keeps_ttl(self):
+        """cmdfuzz.py found (issue 14): RPOPLPUSH l l / LMOVE l l of a
+        one-element list popped it (deleting the key and its TTL) and
+        pushed it back as a new key."""
+        for cmd in (["RPOPLPUSH", "l", "l"], ["LMOVE", "l", "l", "LEFT", "RIGHT"],
+                    ["LMOVE", "l", "l", "RIGHT", "RIGHT"]):
+            self.both("RPUSH", "l", "only")
+            self.both("EXPIRE", "l", 1000)
+            self.both(*cmd)
+            self.both("LRANGE", "l", 0, -1)
+            self.assertEqual(self.c.cmd("TTL", "l") > 0, True)
+            self.assertEqual(self.ref.cmd("TTL", "l") > 0, True)
+            self.both("DEL", "l")
+
+
 class ListResp3Test(PeerTestCase):
     def setUp(self):
         super().setUp()

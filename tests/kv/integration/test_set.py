@@ -125,6 +125,18 @@ class SetDifferentialTest(PeerTestCase):
             self.both_unordered("SMEMBERS", k)
 
 
+    def test_fuzzer_findings(self):
+        """Divergences cmdfuzz.py found (issue 14): SSCAN checks the key
+        before its options and MATCH "" matches only ""; SMOVE from a
+        missing source is 0 whatever the destination holds."""
+        self.both_script([
+            "SSCAN nokey 0 COUNT 0", "SSCAN nokey 0 MATCH", "SADD s 1 2",
+            "SSCAN s 0 COUNT 0", "HSET h f v", "SSCAN h 0 COUNT 0",
+            "SMOVE nokey h 1", "SMOVE nokey s 1", "SMOVE s h 1",
+        ])
+        self.both("SSCAN", "s", "0", "MATCH", "")
+
+
 class SetResp3Test(PeerTestCase):
     def setUp(self):
         super().setUp()

@@ -76,6 +76,38 @@ class SortDifferentialTest(PeerTestCase):
             "SORT nums BY w_* ALPHA", "SORT", "SORT_RO",
         ])
 
+    def test_empty_element_by_and_get_star(self):
+        """cmdfuzz.py found (issue 14): an empty element makes BY/GET "*"
+        name the key "", which daxkv's engine refused to look up."""
+        self.both_script([
+            "SET w 5", "SET a 1",
+        ])
+        self.both("RPUSH", "l", "", "a", "b")
+        # Numeric BY: ties (missing weights) are broken by the elements.
+        self.both("SORT", "l", "BY", "*")
+        self.both("SORT", "l", "BY", "*", "STORE", "dst")
+        self.both("LRANGE", "dst", 0, -1)
+        self.both("SORT", "l", "GET", "*", "GET", "#", "ALPHA")
+        self.both("SORT", "l", "BY", "*->f", "GET", "*->f")
+
+    def test_limit_count_near_int64_max(self):
+        """cmdfuzz.py found (issue 14): LIMIT start count computed
+        start + count - 1 in int64, which overflowed to an empty window."""
+        self.both("RPUSH", "l", *range(7))
+        self.both("SET", "w_3", "x")
+        for start, count in [(2, "9223372036854775807"),
+                             (2, "9223372036854775806"),
+                             (1, "9223372036854775807"),
+                             (6, "9223372036854775807"),
+                             (7, "9223372036854775807"),
+                             ("9223372036854775807", "9223372036854775807"),
+                             (-3, "9223372036854775807")]:
+            self.both("SORT", "l", "LIMIT", start, count)
+            self.both("SORT", "l", "BY", "w_*", "LIMIT", start, count)
+            self.both("SORT", "l", "DESC", "LIMIT", start, count,
+                      "STORE", "dst")
+            self.both("LRANGE", "dst", 0, -1)
+
     def test_random_stream(self):
         seed = int(os.environ.get("DAXKV_IT_SEED", random.randrange(1 << 30)))
         print("test_sort random stream seed %d" % seed)

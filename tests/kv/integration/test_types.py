@@ -55,6 +55,31 @@ class TypesDifferentialTest(PeerTestCase):
             self.both("TYPE", "k")
             self.both("GET", "k")
 
+    def test_fuzzer_findings(self):
+        """Divergences cmdfuzz.py found (issue 14): SCAN's cursor is
+        strtoul's ("" is 0), MATCH "" matches only ""; errors that Redis
+        formats with %s end at a NUL byte."""
+        self.both_script(["SET a 1", "SCAN 0 MATCH", "SCAN x"])
+        self.both("SCAN", "", "", "COUNT", "-1")
+        self.both("SCAN", "", "COUNT", "10")
+        self.both("SCAN", "0", "MATCH", "")
+        self.both("OBJECT", "\x00\xff", "a")
+        self.both("OBJECT", "x" * 200, "a")
+        self.both("EXPIRE", "a", "100", "\x00\xff")
+        self.both("EXPIRE", "a", "100", "ab\x00cd")
+        # DEL/UNLINK of "" (a key daxkv cannot hold) is 0, not an error
+        # after the keys before it were deleted.
+        self.both_script(["SET b 1", "SET c 1"])
+        self.both("DEL", "b", "", "c")
+        self.both("UNLINK", "", "a")
+        self.both_script(["EXISTS a b c", "SET a 1"])
+        # COPY's DB is an int (Redis's getIntFromObjectOrReply) first.
+        self.both_script([
+            "COPY a b DB 2147483648", "COPY a b DB -9223372036854775808",
+            "COPY a b DB abc", "COPY a b DB 0", "GET b",
+        ])
+
+
     def test_encodings(self):
         self.both_script([
             "SADD ints 1 2 3", "OBJECT ENCODING ints", "SADD ints x",
