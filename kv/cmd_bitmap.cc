@@ -20,9 +20,6 @@ constexpr std::string_view kErrBitOffset =
     "ERR bit offset is not an integer or out of range";
 constexpr std::string_view kErrBitValue =
     "ERR bit is not an integer or out of range";
-constexpr std::string_view kErrBitfieldType =
-    "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is "
-    "not supported but i64 is.";
 
 uint64_t MaxBytes(CommandContext& ctx) {
   return ctx.server.settings().proto_max_bulk_len.load();

@@ -11,9 +11,6 @@
 namespace daxkv::kv {
 namespace {
 
-// Bounded retries for optimistic multi-key writes racing other writers.
-constexpr int kMaxAttempts = 1000;
-
 void DelCommand(CommandContext& ctx) {
   int64_t n = 0;
   for (size_t i = 1; i < ctx.argv.size(); ++i) {

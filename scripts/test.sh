@@ -21,21 +21,22 @@ if command -v clang++-14 >/dev/null 2>&1; then
   cmake --build "$BUILD-rdbfuzz" -j "$JOBS"
 fi
 
-# The engine under clang's thread-safety analysis: every mutex, stripe and
-# shard lock carries annotations (GUARDED_BY, REQUIRES, the lock order as
-# ACQUIRED_BEFORE/AFTER, which -Wthread-safety-beta checks); a violation
-# fails the build. Its own build dir and only the libraries with annotated
-# types (daxkv_engine, and daxkv_base under it; nothing else includes
-# base/mutex.h or the engine's internal headers), so it stays fast. ctest's
-# base_thread_safety_check shows the analysis is live (violations fail).
+# The engine and the server under clang's thread-safety analysis: every
+# mutex, stripe and shard lock carries annotations (GUARDED_BY, REQUIRES,
+# the lock order as ACQUIRED_BEFORE/AFTER, which -Wthread-safety-beta
+# checks); a violation fails the build. Its own build dir and only the
+# libraries with annotated types (daxkv_engine and daxkv_kv, and what they
+# build on), so it stays fast. ctest's base_thread_safety_check shows the
+# analysis is live (violations fail).
 if command -v clang++-14 >/dev/null 2>&1; then
-  echo "== clang -Wthread-safety: the engine in $BUILD-tsa =="
+  echo "== clang -Wthread-safety: the engine and the server in $BUILD-tsa =="
   cmake -S "$(dirname "$0")/.." -B "$BUILD-tsa" -G Ninja \
     -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang-14 \
     -DCMAKE_CXX_COMPILER=clang++-14 -DDAXKV_WERROR=ON \
     "-DCMAKE_CXX_FLAGS=-Wthread-safety -Wthread-safety-beta" \
     ${DAXKV_TSA_CMAKE_FLAGS:-} >/dev/null
-  cmake --build "$BUILD-tsa" --target daxkv_base daxkv_engine -j "$JOBS"
+  cmake --build "$BUILD-tsa" --target daxkv_base daxkv_engine daxkv_kv \
+    -j "$JOBS"
 else
   echo "clang++-14 missing (scripts/deps.sh installs it): the thread-safety" \
     "build is required" >&2
