@@ -44,8 +44,6 @@ void Queue(const CommandSpec& spec, Client& client,
   out.Simple("QUEUED");
 }
 
-// Redis's rejectCommand: a rejected EXEC discards the transaction; any
-// rejection inside MULTI dooms the block (EXECABORT).
 // The spec's position in the default table (CommandStats' index); past the
 // end for a spec from another table (tests).
 size_t SpecIndex(const CommandSpec& spec) {
@@ -58,6 +56,8 @@ size_t SpecIndex(const CommandSpec& spec) {
   return static_cast<size_t>(&spec - first);
 }
 
+// Redis's rejectCommand: a rejected EXEC discards the transaction; any
+// rejection inside MULTI dooms the block (EXECABORT).
 void Reject(ServerState& server, const CommandSpec& spec, Client& client,
             std::string msg, ReplyWriter& out) {
   server.command_stats().Rejected(SpecIndex(spec));
@@ -152,7 +152,7 @@ std::string FullName(const CommandSpec& spec,
 
 }  // namespace
 
-void RunCommand(const CommandSpec& spec, CommandContext& ctx) {
+bool RunCommand(const CommandSpec& spec, CommandContext& ctx) {
   if (spec.flags & kCmdKeyspace) ctx.client.touched_db = true;
   ctx.server.stats().commands_processed.fetch_add(1, std::memory_order_relaxed);
   ctx.spec = &spec;
@@ -173,17 +173,15 @@ void RunCommand(const CommandSpec& spec, CommandContext& ctx) {
   ctx.server.command_stats().Record(
       SpecIndex(spec), static_cast<uint64_t>(usec.count()), failed);
   if (spec.first_key > 0 && !(spec.flags & kCmdNoTouch)) TouchKeys(spec, ctx);
+  return failed;
 }
 
 void RunInBlock(const CommandSpec& spec, CommandContext& ctx) {
   TxnEngineStore& block = *ctx.store.block();
   const uint64_t savepoint = block.txn().Savepoint();
   const size_t touched = block.touched_mark();
-  const std::string& buf = *ctx.out.buffer();
-  const size_t mark = buf.size();
-  RunCommand(spec, ctx);
-  if (spec.flags & kCmdScript) return;
-  if (buf.size() > mark && buf[mark] == '-') {
+  const bool failed = RunCommand(spec, ctx);
+  if (failed && !(spec.flags & kCmdScript)) {
     block.txn().RollbackTo(savepoint);
     block.Rewind(touched);
   }

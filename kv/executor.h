@@ -22,8 +22,10 @@ namespace daxkv::kv {
 void ExecuteCommand(ServerState& server, Client& client,
                     std::span<const std::string_view> argv, ReplyWriter& out);
 
-// Runs a looked-up command's handler.
-void RunCommand(const CommandSpec& spec, CommandContext& ctx);
+// Runs a looked-up command's handler and counts it (INFO commandstats,
+// errorstats). Returns whether its reply was an error (Redis's failed
+// call).
+bool RunCommand(const CommandSpec& spec, CommandContext& ctx);
 
 // Runs a command of a block (EXEC's queue, a script's redis.call) on the
 // block's Txn (ctx.store.block()), between a Savepoint() and, when it
