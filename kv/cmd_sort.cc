@@ -13,9 +13,9 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
-#include <cstring>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "kv/coll_run.h"
@@ -120,29 +120,23 @@ struct SortItem {
   std::optional<std::string> cmp;  // ALPHA BY: the BY value
 };
 
-// Redis's compareStringObjects: bytes, then length.
-int CompareBytes(std::string_view a, std::string_view b) {
-  const int c = std::memcmp(a.data(), b.data(), std::min(a.size(), b.size()));
-  if (c != 0) return c;
-  return a.size() < b.size() ? -1 : (a.size() > b.size() ? 1 : 0);
-}
-
-// Redis's sortCompare (ALPHA compares bytes: daxkv has no collation
-// locale, Redis's strcoll in the C locale is the same for strings without
-// NUL bytes).
+// Redis's sortCompare. Strings compare as Redis's compareStringObjects:
+// bytes, then length (string_view::compare). ALPHA does too: daxkv has no
+// collation locale, and Redis's strcoll in the C locale is the same for
+// strings without NUL bytes.
 int Compare(const SortArgs& a, const SortItem& x, const SortItem& y) {
   int cmp = 0;
   if (!a.alpha) {
     cmp = x.score > y.score ? 1 : (x.score < y.score ? -1 : 0);
-    if (cmp == 0) cmp = CompareBytes(x.elem, y.elem);
+    if (cmp == 0) cmp = std::string_view(x.elem).compare(y.elem);
   } else if (a.by.has_value()) {
     if (!x.cmp || !y.cmp) {
       cmp = x.cmp == y.cmp ? 0 : (!x.cmp ? -1 : 1);
     } else {
-      cmp = CompareBytes(*x.cmp, *y.cmp);
+      cmp = std::string_view(*x.cmp).compare(*y.cmp);
     }
   } else {
-    cmp = CompareBytes(x.elem, y.elem);
+    cmp = std::string_view(x.elem).compare(y.elem);
   }
   return a.desc ? -cmp : cmp;
 }
