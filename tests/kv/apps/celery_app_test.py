@@ -15,7 +15,6 @@ daxkv that the results survive a kill -9 of the server. With --target redis
 the same test runs on Debian's redis-server (the reference).
 """
 
-import argparse
 import os
 import signal
 import subprocess
@@ -25,7 +24,9 @@ import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
-SKIP = 77
+
+import app_main  # noqa: E402
+from app_main import SKIP  # noqa: E402
 
 try:
     import celery  # noqa: F401
@@ -136,19 +137,11 @@ class CeleryAppTest(unittest.TestCase):
 
 def main():
     global ARGS
-    p = argparse.ArgumentParser()
-    p.add_argument("--target", choices=["redis", "daxkv"], required=True)
-    p.add_argument("--server", default="")
-    p.add_argument("--pool-kind", choices=["shm", "file"], default="shm")
-    p.add_argument("-v", dest="verbose", action="store_true")
-    ARGS, rest = p.parse_known_args()
-    if not ARGS.server or not os.access(ARGS.server, os.X_OK):
-        print("SKIP: no %s server binary (%r)" % (ARGS.target, ARGS.server))
+    ARGS, rest = app_main.parse_args()
+    if ARGS.server is None:
         return SKIP
     print("celery %s, redis-py %s" % (celery.__version__, redis.__version__))
-    prog = unittest.main(argv=[sys.argv[0]] + rest, exit=False,
-                         verbosity=2 if ARGS.verbose else 1)
-    return 0 if prog.result.wasSuccessful() else 1
+    return app_main.run_tests(ARGS, rest)
 
 
 if __name__ == "__main__":
