@@ -96,7 +96,7 @@ void ServerSection(ServerState& s, std::string* o) {
   InfoField(o, "monotonic_clock", "POSIX clock_gettime");
   InfoField(o, "multiplexing_api", "epoll");
   InfoField(o, "atomicvar_api", "c11-builtin");
-#ifdef __VERSION__
+#ifdef __GNUC__  // as Redis: the compiler's GNU version macros
   InfoField(o, "gcc_version",
             std::to_string(__GNUC__) + "." + std::to_string(__GNUC_MINOR__) +
                 "." + std::to_string(__GNUC_PATCHLEVEL__));
