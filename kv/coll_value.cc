@@ -46,6 +46,11 @@ StatusOr<rdb::Value> ReadCollection(engine::ReadOps& ops, std::string_view key,
           }));
       return rdb::Value(std::move(z));
     }
+    case KeyType::kStream:
+      // The RDB codec (rdb/) has no stream encoding yet: DUMP, and a full
+      // sync's load, refuse a stream clearly instead of losing it.
+      return NotSupportedError(
+          "streams cannot be serialized yet (no RDB stream encoding)");
     default:
       return InvalidArgumentError("not a collection");
   }

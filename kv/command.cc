@@ -35,6 +35,7 @@ const CommandTable& CommandTable::Default() {
     RegisterSetCommands(t);
     RegisterListCommands(t);
     RegisterZsetCommands(t);
+    RegisterStreamCommands(t);
     RegisterSortCommands(t);
     RegisterBlockingCommands(t);
     return t;

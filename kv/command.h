@@ -158,6 +158,8 @@ void RegisterListMoveCommands(CommandTable* table);
 void RegisterZsetCommands(CommandTable* table);
 void RegisterSortCommands(CommandTable* table);
 void RegisterZsetRangeCommands(CommandTable* table);
+// XADD XTRIM XLEN XRANGE XREVRANGE XDEL (kv/cmd_stream.cc).
+void RegisterStreamCommands(CommandTable* table);
 void RegisterZsetAlgebraCommands(CommandTable* table);
 // BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP, BZPOPMIN, BZPOPMAX, BZMPOP.
 void RegisterBlockingCommands(CommandTable* table);

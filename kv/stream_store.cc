@@ -1,0 +1,132 @@
+#include "kv/stream_store.h"
+
+#include <string>
+#include <vector>
+
+#include "kv/coll_run.h"
+
+namespace daxkv::kv {
+
+using engine::KeyType;
+
+Status ReadStreamMeta(engine::ReadOps& ops, std::string_view key,
+                      StreamMeta* m) {
+  bool found = false;
+  bool valid = false;
+  DAXKV_RETURN_IF_ERROR(CollSize(ops, key, KeyType::kStream).status());
+  DAXKV_RETURN_IF_ERROR(ops.StreamRange(
+      key, "", "", false, 1, [&](std::string_view, std::string_view v) {
+        found = true;
+        valid = DecodeStreamMeta(v, m);
+        return false;
+      }));
+  if (!found) return NotFoundError("no such key");
+  if (!valid) return CorruptionError("stream metadata element is malformed");
+  return OkStatus();
+}
+
+Status WriteStreamMeta(engine::Txn& txn, std::string_view key,
+                       const StreamMeta& m, bool create) {
+  bool done;
+  // Durability: in the caller's Txn batch with the entries it describes.
+  return txn.StreamPut(key, "", EncodeStreamMeta(m), create, &done);
+}
+
+Status ForEachStreamEntry(engine::ReadOps& ops, std::string_view key,
+                          StreamId from, StreamId to, bool reverse,
+                          uint64_t count, const StreamEntryFn& fn) {
+  if (to < from) return OkStatus();
+  return ops.StreamRange(key, StreamIdKey(from), StreamIdKey(to), reverse,
+                         count,
+                         [&](std::string_view subkey, std::string_view value) {
+                           return fn(StreamIdFromKey(subkey), value);
+                         });
+}
+
+StatusOr<uint64_t> StreamLength(engine::ReadOps& ops, std::string_view key) {
+  DAXKV_ASSIGN_OR_RETURN(uint64_t n, CollSize(ops, key, KeyType::kStream));
+  return n == 0 ? 0 : n - 1;  // the metadata element
+}
+
+namespace {
+
+// The first node's entries (Redis's first listpack): their count and the
+// last one's ID.
+struct FirstNode {
+  int64_t entries = 0;
+  StreamId last;
+};
+
+Status ReadFirstNode(engine::Txn& txn, std::string_view key, FirstNode* n) {
+  *n = {};
+  bool first = true;
+  uint64_t node = 0;
+  StreamEntryPos pos;
+  std::vector<std::string_view> fields;
+  return ForEachStreamEntry(txn, key, StreamId{0, 0}, kMaxStreamId, false,
+                            kStreamNodeMaxEntries,
+                            [&](StreamId id, std::string_view v) {
+                              if (!DecodeStreamEntry(v, &pos, &fields))
+                                pos = {};
+                              if (!first && pos.node != node) return false;
+                              first = false;
+                              node = pos.node;
+                              ++n->entries;
+                              n->last = id;
+                              return true;
+                            });
+}
+
+// Entries of the first node to remove when it cannot go whole (exact
+// trims only).
+StatusOr<int64_t> PartialCount(engine::Txn& txn, std::string_view key,
+                               const StreamTrimArgs& t, int64_t length) {
+  if (t.kind == StreamTrimArgs::Kind::kMaxLen) return length - t.maxlen;
+  int64_t below = 0;
+  DAXKV_RETURN_IF_ERROR(ForEachStreamEntry(txn, key, StreamId{0, 0},
+                                           kMaxStreamId, false, 0,
+                                           [&](StreamId id, std::string_view) {
+                                             if (!(id < t.minid)) return false;
+                                             ++below;
+                                             return true;
+                                           }));
+  return below;
+}
+
+}  // namespace
+
+StatusOr<int64_t> TrimStream(engine::Txn& txn, std::string_view key,
+                             const StreamTrimArgs& t) {
+  using Kind = StreamTrimArgs::Kind;
+  if (t.kind == Kind::kNone) return 0;
+  DAXKV_ASSIGN_OR_RETURN(uint64_t len, StreamLength(txn, key));
+  int64_t length = static_cast<int64_t>(len);
+  if (length == 0) return 0;
+  if (t.kind == Kind::kMaxLen && length <= t.maxlen) return 0;
+  int64_t deleted = 0;
+  for (;;) {
+    FirstNode node;
+    DAXKV_RETURN_IF_ERROR(ReadFirstNode(txn, key, &node));
+    if (node.entries == 0) break;
+    if (t.limit != 0 && deleted + node.entries > t.limit) break;
+    const bool whole = t.kind == Kind::kMaxLen
+                           ? length - node.entries >= t.maxlen
+                           : node.last < t.minid;
+    int64_t n = node.entries;
+    if (!whole) {
+      if (t.approx) break;
+      DAXKV_ASSIGN_OR_RETURN(n, PartialCount(txn, key, t, length));
+      if (n <= 0) break;
+    }
+    uint64_t removed;
+    // Rank 0 is the metadata element: entries start at rank 1.
+    DAXKV_RETURN_IF_ERROR(
+        txn.StreamEraseRanks(key, 1, 1 + static_cast<uint64_t>(n), &removed));
+    length -= n;
+    deleted += n;
+    if (!whole) break;
+  }
+  return deleted;
+}
+
+}  // namespace daxkv::kv

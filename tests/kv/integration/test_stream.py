@@ -1,0 +1,188 @@
+"""Stream commands against redis-server: XADD (explicit IDs, ms-*,
+NOMKSTREAM, MAXLEN/MINID with = and ~ and LIMIT), XLEN, XRANGE, XREVRANGE
+(COUNT, exclusive and incomplete IDs), XDEL, XTRIM, error texts, TYPE,
+OBJECT ENCODING, WRONGTYPE both ways, DEL/EXPIRE/RENAME/COPY, SCAN TYPE,
+and a random differential stream. IDs are explicit (`*` reads the clock):
+auto IDs are checked on daxkv alone."""
+
+import random
+import unittest
+
+from differential import PeerTestCase
+
+
+class StreamDifferentialTest(PeerTestCase):
+    def test_add_and_ranges(self):
+        self.both_script([
+            "XADD s 1-1 a 1", "XADD s 1-2 b 2 c 3", "XADD s 2-0 d 4",
+            "XADD s 5 e 5", "XADD s 5-* f 6", "XADD s 7-* g 7",
+            "XADD s 7-* h 8", "XLEN s", "XLEN nokey",
+            "XRANGE s - +", "XREVRANGE s + -", "XRANGE s - + COUNT 2",
+            "XREVRANGE s + - COUNT 2", "XRANGE s - + COUNT 0",
+            "XRANGE s - + COUNT -5", "XRANGE s 1 1", "XRANGE s 1-2 5",
+            "XRANGE s (1-1 (5-1", "XREVRANGE s (7-1 (1-2", "XRANGE s 5 5",
+            "XRANGE s (5 +", "XRANGE s 3 2", "XRANGE nokey - +",
+            "XREVRANGE nokey + -", "XRANGE nokey - + COUNT 0",
+            "XRANGE s 0 18446744073709551615",
+            "XRANGE s - + count 1", "XRANGE s - + COUNT 1 COUNT 3",
+        ])
+
+    def test_add_errors(self):
+        self.both_script([
+            "XADD s 0-0 a 1", "XADD s 0 a 1", "XADD s 0-1 a 1",
+            "XADD s 0-1 a 1", "XADD s 0-0 a 1", "XADD s 0-* a 1",
+            "XADD s 0-* a 1", "XLEN s", "XADD s 1-x a 1", "XADD s - a 1",
+            "XADD s + a 1", "XADD s 1-2-3 a 1", "XADD s -1 a 1",
+            "XADD s a 1", "XADD s 5-0 a", "XADD s 5-0 a 1 b",
+            "XADD s", "XADD s 5-0", "XLEN", "XRANGE s -", "XDEL s",
+            "XTRIM s", "XADD s 18446744073709551615-18446744073709551615 a 1",
+            "XADD s 18446744073709551615-* a 1", "XADD s * a 1",
+            "XADD s 18446744073709551616 a 1", "XRANGE s x +",
+            "XRANGE s - x", "XRANGE s (- +", "XRANGE s - (+",
+            "XRANGE s (18446744073709551615-18446744073709551615 +",
+            "XRANGE s - (0-0", "XRANGE s - + COUNT x", "XRANGE s - + LIMIT 1",
+            "XRANGE s - + COUNT", "XADD nokey NOMKSTREAM 1-1 a 1",
+            "EXISTS nokey", "XADD nokey NOMKSTREAM * a 1",
+        ])
+
+    def test_add_trim_options(self):
+        self.both_script([
+            "XADD s MAXLEN 2 1-1 a 1", "XADD s MAXLEN = 2 2-1 a 1",
+            "XADD s MAXLEN 2 3-1 a 1", "XRANGE s - +",
+            "XADD s MINID 3 4-1 a 1", "XRANGE s - +",
+            "XADD s MINID = 4-1 5-1 a 1", "XRANGE s - +",
+            "XADD s MAXLEN ~ 1 6-1 a 1", "XLEN s",
+            "XADD s MAXLEN ~ 1 LIMIT 5 7-1 a 1", "XLEN s",
+            "XADD s MAXLEN -1 8-1 a 1", "XADD s MAXLEN x 8-1 a 1",
+            "XADD s MAXLEN 1 MINID 1 8-1 a 1",
+            "XADD s MINID 1 MAXLEN 1 8-1 a 1", "XADD s LIMIT 5 8-1 a 1",
+            "XADD s MAXLEN 5 LIMIT 5 8-1 a 1",
+            "XADD s MAXLEN ~ 5 LIMIT -1 8-1 a 1",
+            "XADD s MAXLEN ~ 5 LIMIT x 8-1 a 1", "XADD s LIMIT 0 8-1 a 1",
+            "XADD s MINID x 9-1 a 1", "XADD s MINID - 9-1 a 1",
+            "XADD s NOMKSTREAM MAXLEN = 0 10-1 a 1", "XLEN s",
+            "EXISTS s", "XRANGE s - +", "XADD s 9-9 a 1", "XADD s 10-2 a 1",
+            "XADD s MAXLEN 0 nomkstream 11-1 a 1", "XLEN s",
+            "XADD s maxlen", "XADD s MAXLEN 1", "XLEN s",
+        ])
+
+    def test_xdel(self):
+        self.both_script([
+            "XADD s 1-1 a 1", "XADD s 2-1 b 2", "XADD s 3-1 c 3",
+            "XDEL s 2-1", "XDEL s 2-1", "XDEL s 2", "XDEL s 1-1 3-1 9-9",
+            "XLEN s", "EXISTS s", "TYPE s", "XRANGE s - +",
+            "XADD s 3-1 x 1", "XADD s 3-* x 1", "XRANGE s - +",
+            "XDEL s x", "XDEL s 3-2 x", "XLEN s", "XDEL nokey x",
+            "XDEL nokey 1-1", "XDEL s -", "XDEL s +",
+        ])
+
+    def test_xtrim(self):
+        self.both("XADD", "s", "1-1", "a", "1")
+        for i in range(2, 31):
+            self.both("XADD", "s", "%d-1" % i, "a", str(i))
+        self.both_script([
+            "XTRIM s MAXLEN 25", "XLEN s", "XTRIM s MAXLEN = 20",
+            "XRANGE s - + COUNT 2", "XTRIM s MINID 15", "XLEN s",
+            "XTRIM s MINID = 17-1", "XRANGE s - + COUNT 1",
+            "XTRIM s MAXLEN ~ 1", "XLEN s", "XTRIM s MINID ~ 30",
+            "XLEN s", "XTRIM s MAXLEN 100", "XTRIM nokey MAXLEN 1",
+            "XTRIM nokey FOO", "XTRIM s", "XTRIM s FOO", "XTRIM s MAXLEN",
+            "XTRIM s MAXLEN x", "XTRIM s MAXLEN -1", "XTRIM s LIMIT 1",
+            "XTRIM s MAXLEN 1 LIMIT 1", "XTRIM s MAXLEN ~ 1 LIMIT -1",
+            "XTRIM s MAXLEN 1 MINID 1", "XTRIM s MINID x",
+            "XTRIM s MAXLEN 1 FOO", "XTRIM s MAXLEN 0", "XLEN s",
+            "EXISTS s", "XADD s 30-1 a 1", "XADD s 31-1 a 1",
+        ])
+
+    def test_approximate_trims_whole_nodes(self):
+        # Redis trims `~` by listpack nodes of 100 entries (small entries):
+        # MAXLEN ~ 10 keeps everything until a node can go whole.
+        for i in range(1, 251):
+            self.both("XADD", "s", "MAXLEN", "~", "10", "%d-0" % i, "f", "v")
+            if i % 25 == 0:
+                self.both("XLEN", "s")
+        self.both_script([
+            "XLEN s", "XRANGE s - + COUNT 1", "XTRIM s MAXLEN ~ 60",
+            "XTRIM s MAXLEN ~ 40 LIMIT 10", "XTRIM s MAXLEN ~ 40 LIMIT 0",
+            "XLEN s", "XTRIM s MINID ~ 245", "XLEN s",
+            "XTRIM s MINID = 245", "XLEN s",
+        ])
+
+    def test_keyspace(self):
+        self.both_script([
+            "XADD s 1-1 a 1", "TYPE s", "OBJECT ENCODING s", "SET str x",
+            "XADD str 1-1 a 1", "XLEN str", "XRANGE str - +", "XDEL str 1-1",
+            "XTRIM str MAXLEN 1", "GET s", "LPUSH s x", "HSET s f v",
+            "EXPIRE s 100", "TTL s", "PERSIST s", "TTL s", "RENAME s t",
+            "XRANGE t - +", "EXISTS s", "COPY t u", "XRANGE u - +",
+            "XADD u 2-1 b 2", "XLEN t", "XLEN u",
+        ])
+        mine = self.c.cmd("SCAN", "0", "TYPE", "stream", "COUNT", "100")
+        ref = self.ref.cmd("SCAN", "0", "TYPE", "stream", "COUNT", "100")
+        self.assertEqual((mine[0], sorted(mine[1])), (ref[0], sorted(ref[1])))
+        self.assertEqual(sorted(mine[1]), [b"t", b"u"])
+        self.both_script([
+            "DEL t", "EXISTS t", "XADD t 1-1 c 3", "XRANGE t - +",
+            "XADD t 2-2 c 3 EXTRA", "DEL t u", "DBSIZE",
+        ])
+
+    def test_copy_keeps_last_id(self):
+        self.both_script([
+            "XADD s 1-1 a 1", "XADD s 5-1 a 1", "XDEL s 5-1", "COPY s c",
+            "XADD c 4-1 a 1", "XADD c 5-1 a 1", "XADD c 5-* a 1",
+            "RENAME c d", "XADD d 5-2 a 1", "XADD d 6-0 a 1",
+            "XRANGE d - +",
+        ])
+
+    def test_random_stream(self):
+        seed = random.randrange(1 << 30)
+        rng = random.Random(seed)
+        last = {"s0": 0, "s1": 0}
+        for step in range(1200):
+            k = rng.choice(list(last))
+            r = rng.random()
+            if r < 0.5:
+                last[k] += rng.randint(0, 3)
+                cmd = ["XADD", k]
+                if rng.random() < 0.2:
+                    cmd += ["MAXLEN", rng.choice(["=", "~"]),
+                            str(rng.randint(0, 40))]
+                cmd += [rng.choice(["%d-*" % last[k], "%d-%d" % (
+                    last[k], rng.randint(0, 3))]), "f", str(step)]
+            elif r < 0.65:
+                cmd = ["XDEL", k] + ["%d-%d" % (rng.randint(0, last[k] + 1),
+                                                rng.randint(0, 3))
+                                     for _ in range(rng.randint(1, 3))]
+            elif r < 0.72:
+                cmd = ["XTRIM", k, rng.choice(["MAXLEN", "MINID"]),
+                       rng.choice(["=", "~"]), str(rng.randint(0, 60))]
+            elif r < 0.85:
+                a, b = sorted(rng.randint(0, last[k] + 2) for _ in range(2))
+                cmd = [rng.choice(["XRANGE", "XREVRANGE"]), k]
+                ends = [rng.choice(["-", "(%d" % a, str(a)]),
+                        rng.choice(["+", "(%d" % b, str(b)])]
+                cmd += ends if cmd[0] == "XRANGE" else ends[::-1]
+                if rng.random() < 0.5:
+                    cmd += ["COUNT", str(rng.randint(0, 5))]
+            else:
+                cmd = ["XLEN", k]
+            mine, ref = self.c.cmd(*cmd), self.ref.cmd(*cmd)
+            self.assertEqual(mine, ref, "seed %d step %d: %r" %
+                             (seed, step, cmd))
+
+
+class StreamAutoIdTest(PeerTestCase):
+    def test_auto_ids_increase(self):
+        ids = [self.c.cmd("XADD", "s", "*", "f", str(i)) for i in range(50)]
+        parsed = [tuple(int(p) for p in i.split(b"-")) for i in ids]
+        self.assertEqual(parsed, sorted(set(parsed)))
+        self.assertEqual(self.c.cmd("XLEN", "s"), 50)
+        # A future explicit ms makes `*` continue from it, as Redis does.
+        self.assertEqual(self.c.cmd("XADD", "s", "99999999999999-5", "f", "v"),
+                         b"99999999999999-5")
+        self.assertEqual(self.c.cmd("XADD", "s", "*", "f", "v"),
+                         b"99999999999999-6")
+
+
+if __name__ == "__main__":
+    unittest.main()
