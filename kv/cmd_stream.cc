@@ -1,4 +1,5 @@
-// Stream commands (Redis 7.0): XADD XTRIM XLEN XRANGE XREVRANGE XDEL, each
+// Stream commands (Redis 7.0): XADD XTRIM XLEN XRANGE XREVRANGE XDEL XSETID,
+// each
 // one engine Txn or read view over the layout of kv/stream_codec.h.
 // Arguments are checked in Redis's order, errors in its words.
 #include <span>
@@ -248,16 +249,6 @@ bool ParseIntervalId(std::string_view s, uint64_t missing_seq, StreamId* id,
   return ParseStreamId(s, missing_seq, false, id);
 }
 
-void ReplyEntry(ReplyWriter& out, StreamId id, std::string_view value) {
-  StreamEntryPos pos;
-  std::vector<std::string_view> fields;
-  DecodeStreamEntry(value, &pos, &fields);
-  out.ArrayHeader(2);
-  out.Bulk(FormatStreamId(id));
-  out.ArrayHeader(fields.size());
-  for (std::string_view f : fields) out.Bulk(f);
-}
-
 void RangeGeneric(CommandContext& ctx, bool rev) {
   StreamId start, end;
   bool start_ex, end_ex;
@@ -305,7 +296,7 @@ void RangeGeneric(CommandContext& ctx, bool rev) {
           return true;
         }));
     call.out.ArrayHeader(entries.size());
-    for (const auto& [id, v] : entries) ReplyEntry(call.out, id, v);
+    for (const auto& [id, v] : entries) ReplyStreamEntry(call.out, id, v);
     return OkStatus();
   });
 }
@@ -348,6 +339,79 @@ void XDelCommand(CommandContext& ctx) {
   });
 }
 
+// Redis 7.0.15's xsetidCommand, checks in its order.
+void XSetIdCommand(CommandContext& ctx) {
+  StreamId id, max_deleted;
+  int64_t entries_added = -1;
+  if (!ParseStreamId(ctx.argv[2], 0, true, &id)) {
+    ctx.out.Error(kErrInvalidId);
+    return;
+  }
+  for (size_t i = 3; i < ctx.argv.size(); i += 2) {
+    const bool more = i + 1 < ctx.argv.size();
+    if (EqualsIgnoreCase(ctx.argv[i], "entriesadded") && more) {
+      if (!ParseIntArg(ctx, ctx.argv[i + 1], &entries_added)) return;
+      if (entries_added < 0) {
+        ctx.out.Error("ERR entries_added must be positive");
+        return;
+      }
+    } else if (EqualsIgnoreCase(ctx.argv[i], "maxdeletedid") && more) {
+      if (!ParseStreamId(ctx.argv[i + 1], 0, true, &max_deleted)) {
+        ctx.out.Error(kErrInvalidId);
+        return;
+      }
+      if (id < max_deleted) {
+        ctx.out.Error(
+            "ERR The ID specified in XSETID is smaller than the provided "
+            "max_deleted_entry_id");
+        return;
+      }
+    } else {
+      ReplySyntaxError(ctx);
+      return;
+    }
+  }
+  RunCollWrite(ctx, [&](Txn& txn, CollCall& call) {
+    const std::string_view key = ctx.argv[1];
+    StreamMeta m;
+    Status s = ReadStreamMeta(txn, key, &m);
+    if (s.code() == StatusCode::kNotFound) {
+      return CommandError("ERR no such key");
+    }
+    DAXKV_RETURN_IF_ERROR(s);
+    // Redis 7.0.15 does not compare the ID with the current max deleted
+    // entry ID (later versions do).
+    DAXKV_ASSIGN_OR_RETURN(uint64_t length, StreamLength(txn, key));
+    if (length > 0) {
+      StreamId top;
+      DAXKV_RETURN_IF_ERROR(
+          ForEachStreamEntry(txn, key, StreamId{0, 0}, kMaxStreamId, true, 1,
+                             [&](StreamId last, std::string_view) {
+                               top = last;
+                               return false;
+                             }));
+      if (id < top) {
+        return CommandError(
+            "ERR The ID specified in XSETID is smaller than the target stream "
+            "top item");
+      }
+      if (entries_added != -1 &&
+          length > static_cast<uint64_t>(entries_added)) {
+        return CommandError(
+            "ERR The entries_added specified in XSETID is smaller than the "
+            "target stream length");
+      }
+    }
+    m.last_id = id;
+    if (entries_added != -1) m.entries_added = entries_added;
+    if (!(max_deleted == StreamId{0, 0})) m.max_deleted = max_deleted;
+    DAXKV_RETURN_IF_ERROR(WriteStreamMeta(txn, key, m));
+    call.Modified(key);
+    call.out.Ok();
+    return OkStatus();
+  });
+}
+
 }  // namespace
 
 void RegisterStreamCommands(CommandTable* t) {
@@ -365,6 +429,8 @@ void RegisterStreamCommands(CommandTable* t) {
        "Returns the messages from a stream within a range of IDs in reverse "
        "order.",
        "5.0.0"},
+      {"xsetid", -3, kW, XSetIdCommand,
+       "An internal command for replicating stream values.", "5.0.0"},
       {"xdel", -3, kW | kCmdFast, XDelCommand,
        "Returns the number of messages after removing them from a stream.",
        "5.0.0"},

@@ -36,6 +36,7 @@ const CommandTable& CommandTable::Default() {
     RegisterListCommands(t);
     RegisterZsetCommands(t);
     RegisterStreamCommands(t);
+    RegisterStreamReadCommands(t);
     RegisterSortCommands(t);
     RegisterBlockingCommands(t);
     return t;

@@ -48,6 +48,16 @@ StatusOr<uint64_t> StreamLength(engine::ReadOps& ops, std::string_view key) {
   return n == 0 ? 0 : n - 1;  // the metadata element
 }
 
+void ReplyStreamEntry(ReplyWriter& out, StreamId id, std::string_view value) {
+  StreamEntryPos pos;
+  std::vector<std::string_view> fields;
+  DecodeStreamEntry(value, &pos, &fields);
+  out.ArrayHeader(2);
+  out.Bulk(FormatStreamId(id));
+  out.ArrayHeader(fields.size());
+  for (std::string_view f : fields) out.Bulk(f);
+}
+
 namespace {
 
 // The first node's entries (Redis's first listpack): their count and the

@@ -10,6 +10,7 @@
 #include "base/status.h"
 #include "base/statusor.h"
 #include "engine/txn.h"
+#include "kv/resp_writer.h"
 #include "kv/stream_codec.h"
 
 namespace daxkv::kv {
@@ -30,6 +31,9 @@ Status ForEachStreamEntry(engine::ReadOps& ops, std::string_view key,
                           uint64_t count, const StreamEntryFn& fn);
 // The entries' count (XLEN): 0 when absent.
 StatusOr<uint64_t> StreamLength(engine::ReadOps& ops, std::string_view key);
+
+// One entry as Redis replies it: [id, [field, value, ...]].
+void ReplyStreamEntry(ReplyWriter& out, StreamId id, std::string_view value);
 
 // XADD's and XTRIM's trimming (Redis 7.0 streamTrim): MAXLEN or MINID,
 // exact or `~` (whole nodes only, at most `limit` entries; 0: no limit).

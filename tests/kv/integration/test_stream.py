@@ -6,9 +6,11 @@ and a random differential stream. IDs are explicit (`*` reads the clock):
 auto IDs are checked on daxkv alone."""
 
 import random
+import signal
 import unittest
 
 from differential import PeerTestCase
+from harness import RespError, ServerProcess
 
 
 class StreamDifferentialTest(PeerTestCase):
@@ -134,6 +136,49 @@ class StreamDifferentialTest(PeerTestCase):
             "XRANGE d - +",
         ])
 
+    def test_xread(self):
+        self.both_script([
+            "XADD a 1-1 f 1", "XADD a 2-1 f 2", "XADD b 5-5 g 1",
+            "XREAD STREAMS a 0", "XREAD STREAMS a b 0 0",
+            "XREAD COUNT 1 STREAMS a b 0 0", "XREAD STREAMS a b 1-1 5-5",
+            "XREAD STREAMS a b $ $", "XREAD STREAMS nokey 0",
+            "XREAD STREAMS a nokey 1 $", "XREAD COUNT 0 STREAMS a 0",
+            "XREAD COUNT -1 STREAMS a 0", "XREAD count 1 streams a 1",
+            "XREAD STREAMS a 18446744073709551615-18446744073709551615",
+            "XREAD STREAMS a", "XREAD STREAMS a b 0", "XREAD a 0",
+            "XREAD COUNT x STREAMS a 0", "XREAD STREAMS a x",
+            "XREAD STREAMS a >", "XREAD GROUP g c STREAMS a 0",
+            "XREAD NOACK STREAMS a 0", "XREAD BLOCK x STREAMS a 0",
+            "XREAD BLOCK -1 STREAMS a 0", "XREAD BLOCK 0 STREAMS a 0",
+            "XREAD FOO STREAMS a 0", "SET s x", "XREAD STREAMS a s 0 0",
+            "XREAD STREAMS s a $ 0", "XREAD STREAMS s a x 0",
+            "MULTI", "XREAD BLOCK 0 STREAMS a $", "EXEC",
+        ])
+        self.c.cmd("HELLO", "3")
+        self.ref.cmd("HELLO", "3")
+        self.both_script([
+            "XREAD STREAMS a b 0 0", "XREAD STREAMS a 9", "XRANGE a - +",
+            "XRANGE a - + COUNT 0", "XADD a NOMKSTREAM 9-9 f v",
+            "XADD nokey NOMKSTREAM 9-9 f v",
+        ])
+
+    def test_xsetid(self):
+        self.both_script([
+            "XSETID nokey 1-1", "XADD s 5-5 f v", "XSETID s 5-4",
+            "XSETID s 5-5", "XSETID s 10-0", "XADD s 10-0 f v",
+            "XADD s 10-* f v", "XDEL s 10-1", "XSETID s 10-1",
+            "XSETID s x", "XSETID s 10-1 ENTRIESADDED x",
+            "XSETID s 10-1 ENTRIESADDED -1", "XSETID s 10-1 ENTRIESADDED 1",
+            "XSETID s 11-0 ENTRIESADDED 5 MAXDELETEDID 12-0",
+            "XSETID s 11-0 MAXDELETEDID x", "XSETID s 11-0 FOO 1",
+            "XSETID s 11-0 ENTRIESADDED", "XSETID s 20-0 ENTRIESADDED 9 "
+            "MAXDELETEDID 15-0",
+            "XSETID s 14-0", "XADD s 20-0 f v", "XADD s 20-* f v",
+            "XTRIM s MAXLEN 0", "XSETID s 15-0", "XSETID s 14-9",
+            "XADD s 15-0 f v", "XADD s 15-1 f v", "SET str x",
+            "XSETID str 1-1", "XSETID s", "XSETID s 1-1 2",
+        ])
+
     def test_random_stream(self):
         seed = random.randrange(1 << 30)
         rng = random.Random(seed)
@@ -182,6 +227,39 @@ class StreamAutoIdTest(PeerTestCase):
                          b"99999999999999-5")
         self.assertEqual(self.c.cmd("XADD", "s", "*", "f", "v"),
                          b"99999999999999-6")
+
+
+class StreamRestartTest(unittest.TestCase):
+    """Acknowledged stream writes survive kill -9, and so does the last
+    generated ID after the newest entry was deleted."""
+
+    def setUp(self):
+        self.server = ServerProcess(persistent=True).start()
+
+    def tearDown(self):
+        self.server.cleanup()
+
+    def test_kill9_keeps_entries_and_last_id(self):
+        with self.server.client() as c:
+            for i in range(1, 301):
+                c.cmd("XADD", "s", "MAXLEN", "~", "50", "%d-1" % i, "f",
+                      "v%d" % i)
+            c.cmd("XADD", "e", "7-7", "f", "v")
+            self.assertEqual(c.cmd("XDEL", "s", "300-1", "299-1"), 2)
+            self.assertEqual(c.cmd("XDEL", "e", "7-7"), 1)
+            self.assertEqual(c.cmd("XTRIM", "s", "MAXLEN", "=", "60"), 38)
+            before = c.cmd("XRANGE", "s", "-", "+")
+        self.server.restart(signal.SIGKILL)
+        with self.server.client() as c:
+            self.assertEqual(c.cmd("XRANGE", "s", "-", "+"), before)
+            self.assertEqual(c.cmd("XLEN", "s"), 60)
+            self.assertEqual(c.cmd("TYPE", "e"), "stream")
+            self.assertEqual(c.cmd("XLEN", "e"), 0)
+            for key, top in (("s", "300-1"), ("e", "7-7")):
+                reply = c.cmd("XADD", key, top, "f", "v")
+                self.assertIsInstance(reply, RespError)
+                self.assertIn("equal or smaller", str(reply))
+            self.assertEqual(c.cmd("XADD", "e", "7-*", "f", "v"), b"7-8")
 
 
 if __name__ == "__main__":
