@@ -138,22 +138,36 @@ bool NextId(const AddTrimArgs& a, const StreamMeta& m, int64_t now_ms,
   return m.last_id < *id;
 }
 
-// Where the new entry goes among Redis's nodes: after the last entry in
-// its node unless that node is full, else a node of its own.
-Status NextPos(Txn& txn, std::string_view key, const StreamMeta& m,
+// Where the new entry goes among Redis's nodes (streamAppendItem): the
+// newest node unless it holds 100 appended entries, deleted ones included
+// (counted in the metadata while that node exists; when XDEL emptied it,
+// Redis appends to the node before, whose deleted tail daxkv does not
+// count), else a new node. Updates m's node fields.
+Status NextPos(Txn& txn, std::string_view key, StreamMeta* m,
                StreamEntryPos* pos) {
-  *pos = StreamEntryPos{m.entries_added, 0};
+  bool any = false;
+  StreamEntryPos last;
   std::vector<std::string_view> fields;
-  return ForEachStreamEntry(
-      txn, key, StreamId{0, 0}, kMaxStreamId, true, 1,
-      [&](StreamId, std::string_view v) {
-        StreamEntryPos last;
-        if (DecodeStreamEntry(v, &last, &fields) &&
-            last.index + 1 < kStreamNodeMaxEntries) {
-          *pos = StreamEntryPos{last.node, last.index + 1};
-        }
-        return false;
-      });
+  DAXKV_RETURN_IF_ERROR(
+      ForEachStreamEntry(txn, key, StreamId{0, 0}, kMaxStreamId, true, 1,
+                         [&](StreamId, std::string_view v) {
+                           any = DecodeStreamEntry(v, &last, &fields);
+                           return false;
+                         }));
+  uint64_t count = 0;
+  if (any) {
+    count = m->tail_count > 0 && last.node == m->tail_node
+                ? m->tail_count
+                : uint64_t{last.index} + 1;
+  }
+  if (!any || count >= kStreamNodeMaxEntries) {
+    *pos = StreamEntryPos{m->next_node++, 0};
+  } else {
+    *pos = StreamEntryPos{last.node, static_cast<uint32_t>(count)};
+  }
+  m->tail_node = pos->node;
+  m->tail_count = uint64_t{pos->index} + 1;
+  return OkStatus();
 }
 
 void XAddCommand(CommandContext& ctx) {
@@ -198,7 +212,7 @@ void XAddCommand(CommandContext& ctx) {
           "stream top item");
     }
     StreamEntryPos pos;
-    DAXKV_RETURN_IF_ERROR(NextPos(txn, key, m, &pos));
+    DAXKV_RETURN_IF_ERROR(NextPos(txn, key, &m, &pos));
     m.last_id = id;
     m.entries_added++;
     // Durability: the entry and the metadata naming it as the last ID go

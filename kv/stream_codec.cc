@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "kv/resp_parser.h"
+#include "rdb/stream.h"
 
 namespace daxkv::kv {
 namespace {
@@ -97,21 +98,12 @@ bool ParseStreamId(std::string_view s, uint64_t missing_seq, bool strict,
 }
 
 std::string StreamIdKey(StreamId id) {
-  std::string k(16, '\0');
-  for (int i = 0; i < 8; ++i) {
-    k[i] = static_cast<char>(id.ms >> (56 - 8 * i));
-    k[8 + i] = static_cast<char>(id.seq >> (56 - 8 * i));
-  }
-  return k;
+  return rdb::StreamIdBytes({id.ms, id.seq});
 }
 
 StreamId StreamIdFromKey(std::string_view key) {
-  StreamId id;
-  for (int i = 0; i < 8; ++i) {
-    id.ms = id.ms << 8 | static_cast<unsigned char>(key[i]);
-    id.seq = id.seq << 8 | static_cast<unsigned char>(key[8 + i]);
-  }
-  return id;
+  const rdb::StreamId id = rdb::StreamIdFromBytes(key);
+  return StreamId{id.ms, id.seq};
 }
 
 std::string EncodeStreamMeta(const StreamMeta& m) {
@@ -121,14 +113,20 @@ std::string EncodeStreamMeta(const StreamMeta& m) {
   PutU64(&out, m.entries_added);
   PutU64(&out, m.max_deleted.ms);
   PutU64(&out, m.max_deleted.seq);
+  PutU64(&out, m.tail_node);
+  PutU64(&out, m.tail_count);
+  PutU64(&out, m.next_node);
   return out;
 }
 
 bool DecodeStreamMeta(std::string_view v, StreamMeta* m) {
-  if (v.size() != 40) return false;
+  if (v.size() != 64) return false;
   m->last_id = {GetLE(v.data(), 8), GetLE(v.data() + 8, 8)};
   m->entries_added = GetLE(v.data() + 16, 8);
   m->max_deleted = {GetLE(v.data() + 24, 8), GetLE(v.data() + 32, 8)};
+  m->tail_node = GetLE(v.data() + 40, 8);
+  m->tail_count = GetLE(v.data() + 48, 8);
+  m->next_node = GetLE(v.data() + 56, 8);
   return true;
 }
 

@@ -8,8 +8,9 @@
 //     entries), which approximate (`~`) trimming removes whole.
 //   * The metadata element has the empty subkey (it sorts first and keeps
 //     an emptied stream alive): last generated ID, entries added, max
-//     deleted entry ID, as five u64s, written in the same Txn as the
-//     entries, so it never goes backwards after a crash.
+//     deleted entry ID, tail node, tail node count, next node id, as eight
+//     u64s, written in the same Txn as the entries, so it never goes
+//     backwards after a crash.
 #ifndef DAXKV_KV_STREAM_CODEC_H_
 #define DAXKV_KV_STREAM_CODEC_H_
 
@@ -53,6 +54,11 @@ struct StreamMeta {
   StreamId last_id;
   uint64_t entries_added = 0;
   StreamId max_deleted;
+  // Redis's node model: the newest node (its id, and how many entries were
+  // appended to it, deleted ones included; 0: none) and the next node id.
+  uint64_t tail_node = 0;
+  uint64_t tail_count = 0;
+  uint64_t next_node = 0;
 };
 std::string EncodeStreamMeta(const StreamMeta& m);
 bool DecodeStreamMeta(std::string_view v, StreamMeta* m);
@@ -61,7 +67,7 @@ bool DecodeStreamMeta(std::string_view v, StreamMeta* m);
 inline constexpr uint32_t kStreamNodeMaxEntries = 100;
 
 struct StreamEntryPos {
-  uint64_t node = 0;   // the entries_added ordinal of its node's first entry
+  uint64_t node = 0;   // its node's id (StreamMeta::next_node when made)
   uint32_t index = 0;  // its append index in the node (deleted ones count)
 };
 std::string EncodeStreamEntry(StreamEntryPos pos,

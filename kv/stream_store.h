@@ -12,6 +12,7 @@
 #include "engine/txn.h"
 #include "kv/resp_writer.h"
 #include "kv/stream_codec.h"
+#include "rdb/value.h"
 
 namespace daxkv::kv {
 
@@ -34,6 +35,14 @@ StatusOr<uint64_t> StreamLength(engine::ReadOps& ops, std::string_view key);
 
 // One entry as Redis replies it: [id, [field, value, ...]].
 void ReplyStreamEntry(ReplyWriter& out, StreamId id, std::string_view value);
+
+// The stream as the RDB codec models it (DUMP, COPY across the codec),
+// and back: writes the entries and the metadata of `value` into `key`
+// (absent: created, even when it has no entries).
+StatusOr<rdb::Stream> ReadStreamValue(engine::ReadOps& ops,
+                                      std::string_view key);
+Status WriteStreamValue(engine::Txn& txn, std::string_view key,
+                        const rdb::Stream& value);
 
 // XADD's and XTRIM's trimming (Redis 7.0 streamTrim): MAXLEN or MINID,
 // exact or `~` (whole nodes only, at most `limit` entries; 0: no limit).
