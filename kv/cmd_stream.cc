@@ -229,6 +229,13 @@ void XAddCommand(CommandContext& ctx) {
 }
 
 void XTrimCommand(CommandContext& ctx) {
+  // Redis 7.0.15 parses the arguments before it looks the key up.
+  AddTrimArgs a;
+  if (std::string_view err = ParseAddTrimArgs(ctx.argv, false, &a);
+      !err.empty()) {
+    ctx.out.Error(err);
+    return;
+  }
   RunCollWrite(ctx, [&](Txn& txn, CollCall& call) {
     const std::string_view key = ctx.argv[1];
     DAXKV_ASSIGN_OR_RETURN(uint64_t n, CollSize(txn, key, KeyType::kStream));
@@ -236,10 +243,6 @@ void XTrimCommand(CommandContext& ctx) {
       call.out.Integer(0);
       return OkStatus();
     }
-    // Redis looks the key up before it parses the arguments.
-    AddTrimArgs a;
-    std::string_view err = ParseAddTrimArgs(ctx.argv, false, &a);
-    if (!err.empty()) return CommandError(err);
     DAXKV_ASSIGN_OR_RETURN(int64_t deleted, TrimStream(txn, key, a.trim));
     if (deleted > 0) call.Modified(key);
     call.out.Integer(deleted);

@@ -95,6 +95,9 @@ class StreamDifferentialTest(PeerTestCase):
             "XTRIM s MAXLEN 1 MINID 1", "XTRIM s MINID x",
             "XTRIM s MAXLEN 1 FOO", "XTRIM s MAXLEN 0", "XLEN s",
             "EXISTS s", "XADD s 30-1 a 1", "XADD s 31-1 a 1",
+            # Arguments are checked before the key (found by cmdfuzz).
+            "RPUSH l a", "XTRIM l MAXLEN x", "XTRIM l MAXLEN 1",
+            "XTRIM nokey MAXLEN x", "XTRIM nokey MINID -",
         ])
 
     def test_approximate_trims_whole_nodes(self):
