@@ -368,8 +368,8 @@ class Txn : public ReadOps {
   // Redis does, and does not use it).
   virtual uint64_t Savepoint() const = 0;
   virtual void RollbackTo(uint64_t savepoint) = 0;
-  // List and zset keys that gained elements in this Txn, in the order they
-  // first did (Redis serves blocked clients in that order). The server
+  // List, zset and stream keys that gained elements in this Txn, in the
+  // order they first did (Redis serves blocked clients in that order). The server
   // hands elements to the clients blocked on them inside this same Txn,
   // before Commit, so no other client can take them first; it registers a
   // client as blocked while its own Txn still holds the key's stripe.

@@ -44,6 +44,7 @@ Status TxnImpl::StreamPut(std::string_view key, std::string_view subkey,
     ListSetAt(c, pos, loc);
   } else {
     ListInsertAt(c, pos, loc);
+    Ready(k);  // a new element: blocked XREADs may be served
   }
   *done = true;
   return OkStatus();

@@ -1,15 +1,22 @@
-// XREAD (Redis 7.0), without BLOCK's waiting: streams with entries above
-// the given IDs are served at once, as Redis serves them synchronously;
-// BLOCK with nothing to serve is refused (inside MULTI/EXEC and scripts it
-// answers a null array, as Redis's blocking-denied clients get).
+// XREAD (Redis 7.0): streams with entries above the given IDs are served
+// at once. With BLOCK and nothing to serve, the client waits (a Waiter of
+// kv/block_registry.h, registered by this command's Txn while it holds the
+// keys' stripes, so no XADD falls between the check and the registration);
+// the XADD that adds an entry above its ID serves it inside its own Txn
+// (kv/block_serve.cc). Inside MULTI/EXEC and scripts BLOCK answers a null
+// array, as Redis's blocking-denied clients get.
 #include <span>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "kv/block_registry.h"
+#include "kv/block_serve.h"
+#include "kv/client.h"
 #include "kv/coll_run.h"
 #include "kv/command.h"
 #include "kv/resp_parser.h"
+#include "kv/server_state.h"
 #include "kv/stream_codec.h"
 #include "kv/stream_store.h"
 
@@ -22,6 +29,7 @@ using engine::ReadOps;
 struct XReadArgs {
   int64_t count = 0;  // 0: no limit
   bool block = false;
+  int64_t block_ms = 0;  // 0: forever
   size_t streams_arg = 0;
   size_t streams = 0;
 };
@@ -39,6 +47,7 @@ std::string ParseXReadArgs(std::span<const std::string_view> argv,
       }
       if (ms < 0) return "ERR timeout is negative";
       a->block = true;
+      a->block_ms = ms;
     } else if (EqualsIgnoreCase(o, "count") && more) {
       if (!ParseInt64(argv[++i], &a->count)) return std::string(kErrNotInteger);
       if (a->count < 0) a->count = 0;
@@ -105,6 +114,60 @@ void ReplyServed(ReplyWriter& out, std::span<const std::string_view> keys,
   }
 }
 
+// Reads every stream above its ID into *served (IDs resolved into *after).
+Status ReadStreams(ReadOps& ops, const XReadArgs& a,
+                   std::span<const std::string_view> keys,
+                   std::span<const std::string_view> ids,
+                   std::vector<StreamId>* after, Served* served) {
+  after->assign(a.streams, StreamId{});
+  for (size_t i = 0; i < a.streams; ++i) {
+    DAXKV_RETURN_IF_ERROR(ReadAfterId(ops, keys[i], ids[i], &(*after)[i]));
+  }
+  for (size_t i = 0; i < a.streams; ++i) {
+    StreamId from = (*after)[i];
+    if (!IncrStreamId(&from)) continue;
+    std::vector<std::pair<StreamId, std::string>> entries;
+    DAXKV_RETURN_IF_ERROR(ForEachStreamEntry(
+        ops, keys[i], from, kMaxStreamId, false, static_cast<uint64_t>(a.count),
+        [&](StreamId id, std::string_view v) {
+          entries.emplace_back(id, std::string(v));
+          return true;
+        }));
+    if (!entries.empty()) served->emplace_back(i, std::move(entries));
+  }
+  return OkStatus();
+}
+
+// XREAD BLOCK: one Txn that reads, or registers the waiter while it holds
+// the keys' stripes (taken by its reads).
+void BlockingXRead(CommandContext& ctx, const XReadArgs& a,
+                   std::span<const std::string_view> keys,
+                   std::span<const std::string_view> ids) {
+  std::shared_ptr<Waiter> waiter;
+  const int64_t deadline = a.block_ms > 0 ? ctx.server.NowMs() + a.block_ms : 0;
+  const bool ok = RunCollWrite(ctx, [&](engine::Txn& txn, CollCall& call) {
+    if (waiter != nullptr) return OkStatus();  // a restart: still queued
+    std::vector<StreamId> after;
+    Served served;
+    DAXKV_RETURN_IF_ERROR(ReadStreams(txn, a, keys, ids, &after, &served));
+    if (!served.empty()) {
+      ReplyServed(call.out, keys, served);
+      return OkStatus();
+    }
+    BlockOp op;
+    op.cmd = BlockOp::Cmd::kXRead;
+    op.type = KeyType::kStream;
+    op.count = a.count;
+    for (StreamId id : after) op.after.emplace_back(id.ms, id.seq);
+    waiter = std::make_shared<Waiter>(
+        ctx.client.id, std::vector<std::string>(keys.begin(), keys.end()),
+        std::move(op), ctx.out.resp(), deadline, ctx.client.unblock_notify);
+    ctx.server.blocked().Block(waiter);
+    return OkStatus();
+  });
+  SettleBlocking(ctx, ok, std::move(waiter));
+}
+
 void XReadCommand(CommandContext& ctx) {
   XReadArgs a;
   if (std::string err = ParseXReadArgs(ctx.argv, &a); !err.empty()) {
@@ -113,32 +176,18 @@ void XReadCommand(CommandContext& ctx) {
   }
   const auto keys = ctx.argv.subspan(a.streams_arg, a.streams);
   const auto ids = ctx.argv.subspan(a.streams_arg + a.streams);
+  if (a.block && !ctx.in_exec) {
+    BlockingXRead(ctx, a, keys, ids);
+    return;
+  }
   RunCollRead(ctx, [&](ReadOps& ops, CollCall& call) {
-    std::vector<StreamId> after(a.streams);
-    for (size_t i = 0; i < a.streams; ++i) {
-      DAXKV_RETURN_IF_ERROR(ReadAfterId(ops, keys[i], ids[i], &after[i]));
-    }
+    std::vector<StreamId> after;
     Served served;
-    for (size_t i = 0; i < a.streams; ++i) {
-      StreamId from = after[i];
-      if (!IncrStreamId(&from)) continue;
-      std::vector<std::pair<StreamId, std::string>> entries;
-      DAXKV_RETURN_IF_ERROR(ForEachStreamEntry(
-          ops, keys[i], from, kMaxStreamId, false,
-          static_cast<uint64_t>(a.count), [&](StreamId id, std::string_view v) {
-            entries.emplace_back(id, std::string(v));
-            return true;
-          }));
-      if (!entries.empty()) served.emplace_back(i, std::move(entries));
-    }
-    if (!served.empty()) {
-      ReplyServed(call.out, keys, served);
-    } else if (a.block && !ctx.in_exec && ctx.store.block() == nullptr) {
-      return CommandError(
-          "ERR XREAD BLOCK is not supported by daxkv yet (nothing to serve "
-          "now)");
-    } else {
+    DAXKV_RETURN_IF_ERROR(ReadStreams(ops, a, keys, ids, &after, &served));
+    if (served.empty()) {
       call.out.NullArray();
+    } else {
+      ReplyServed(call.out, keys, served);
     }
     return OkStatus();
   });

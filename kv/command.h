@@ -159,7 +159,7 @@ void RegisterZsetCommands(CommandTable* table);
 void RegisterSortCommands(CommandTable* table);
 void RegisterZsetRangeCommands(CommandTable* table);
 // XADD XTRIM XLEN XRANGE XREVRANGE XDEL XSETID (kv/cmd_stream.cc), XREAD
-// (kv/cmd_stream_read.cc).
+// [BLOCK] (kv/cmd_stream_read.cc).
 void RegisterStreamCommands(CommandTable* table);
 void RegisterStreamReadCommands(CommandTable* table);
 void RegisterZsetAlgebraCommands(CommandTable* table);

@@ -11,6 +11,7 @@ import signal
 import unittest
 
 from differential import PeerTestCase
+from test_blocking import BlockingCase, read_raw
 from harness import RespError, ServerProcess, is_daxkv
 
 
@@ -283,6 +284,50 @@ class StreamDifferentialTest(PeerTestCase):
             self.assertEqual(mine, ref, "seed %d step %d: %r" %
                              (seed, step, cmd))
         self.both("XRANGE", "s", "-", "+")
+
+
+class StreamBlockingTest(BlockingCase):
+    """XREAD BLOCK as Redis 7.0 answers it (on either target): served by
+    an XADD from another connection, only above its ID, every waiter (XREAD
+    consumes nothing), COUNT, `$`, timeouts (null, RESP2 and RESP3)."""
+
+    def test_xread_block_served_by_xadd(self):
+        c = self.c
+        c.cmd("XADD", "s", "1-1", "f", "old")
+        w1 = self.block("XREAD", "BLOCK", "0", "STREAMS", "s", "$")
+        w2 = self.block("XREAD", "COUNT", "1", "BLOCK", "0", "STREAMS",
+                        "nokey", "s", "0", "1-1", blocked_before=1)
+        w3 = self.block("XREAD", "BLOCK", "0", "STREAMS", "s", "50-0",
+                        blocked_before=2)
+        self.assertEqual(c.cmd("XADD", "s", "2-1", "f", "new"), b"2-1")
+        want = [[b"s", [[b"2-1", [b"f", b"new"]]]]]
+        self.assertEqual(w1.read(), want)
+        self.assertEqual(w2.read(), want)
+        self.wait_blocked(1)  # w3 waits for an entry above 50-0
+        c.cmd("XADD", "s", "3-1", "f", "x")
+        self.assertEqual(self.blocked_clients(), 1)
+        c.cmd("XADD", "s", "60-1", "f", "y")
+        self.assertEqual(w3.read(), [[b"s", [[b"60-1", [b"f", b"y"]]]]])
+        self.wait_blocked(0)
+        self.assertEqual(c.cmd("XLEN", "s"), 4)
+
+    def test_xread_block_on_a_new_stream_and_resp3(self):
+        w = self.block("XREAD", "BLOCK", "0", "STREAMS", "fresh", "$",
+                       resp3=True)
+        self.c.cmd("XADD", "fresh", "7-7", "a", "b")
+        self.assertEqual(read_raw(w),
+                         b"%1\r\n$5\r\nfresh\r\n*1\r\n*2\r\n$3\r\n7-7\r\n"
+                         b"*2\r\n$1\r\na\r\n$1\r\nb\r\n")
+
+    def test_xread_block_timeout(self):
+        o = self.other()
+        self.assertIsNone(o.cmd("XREAD", "BLOCK", "50", "STREAMS", "s", "$"))
+        o3 = self.other(resp3=True)
+        o3.send("XREAD", "BLOCK", "50", "STREAMS", "s", "$")
+        self.assertEqual(read_raw(o3), b"_\r\n")
+        self.c.cmd("MULTI")
+        self.c.cmd("XREAD", "BLOCK", "0", "STREAMS", "s", "$")
+        self.assertEqual(self.c.cmd("EXEC"), [None])
 
 
 class StreamAutoIdTest(PeerTestCase):
