@@ -369,10 +369,11 @@ class Txn : public ReadOps {
   virtual uint64_t Savepoint() const = 0;
   virtual void RollbackTo(uint64_t savepoint) = 0;
   // List, zset and stream keys that gained elements in this Txn, in the
-  // order they first did (Redis serves blocked clients in that order). The server
-  // hands elements to the clients blocked on them inside this same Txn,
-  // before Commit, so no other client can take them first; it registers a
-  // client as blocked while its own Txn still holds the key's stripe.
+  // order they first did (Redis serves blocked clients in that order). The
+  // server hands elements to the clients blocked on them inside this same
+  // Txn, before Commit, so no other client can take them first; it
+  // registers a client as blocked while its own Txn still holds the key's
+  // stripe (XREAD waiters are served without taking anything).
   virtual const std::vector<std::string>& ReadyKeys() const = 0;
   // Busy status seen: Abort and run again with every key declared.
   virtual bool restart_required() const = 0;

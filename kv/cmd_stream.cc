@@ -356,38 +356,50 @@ void XDelCommand(CommandContext& ctx) {
   });
 }
 
-// Redis 7.0.15's xsetidCommand, checks in its order.
-void XSetIdCommand(CommandContext& ctx) {
+struct SetIdArgs {
   StreamId id, max_deleted;
   int64_t entries_added = -1;
-  if (!ParseStreamId(ctx.argv[2], 0, true, &id)) {
+};
+
+// XSETID's arguments as redis-server 7.0.15 checks them, in its order;
+// replies the error and returns false.
+bool ParseSetIdArgs(CommandContext& ctx, SetIdArgs* a) {
+  if (!ParseStreamId(ctx.argv[2], 0, true, &a->id)) {
     ctx.out.Error(kErrInvalidId);
-    return;
+    return false;
   }
   for (size_t i = 3; i < ctx.argv.size(); i += 2) {
     const bool more = i + 1 < ctx.argv.size();
     if (EqualsIgnoreCase(ctx.argv[i], "entriesadded") && more) {
-      if (!ParseIntArg(ctx, ctx.argv[i + 1], &entries_added)) return;
-      if (entries_added < 0) {
+      if (!ParseIntArg(ctx, ctx.argv[i + 1], &a->entries_added)) return false;
+      if (a->entries_added < 0) {
         ctx.out.Error("ERR entries_added must be positive");
-        return;
+        return false;
       }
     } else if (EqualsIgnoreCase(ctx.argv[i], "maxdeletedid") && more) {
-      if (!ParseStreamId(ctx.argv[i + 1], 0, true, &max_deleted)) {
+      if (!ParseStreamId(ctx.argv[i + 1], 0, true, &a->max_deleted)) {
         ctx.out.Error(kErrInvalidId);
-        return;
+        return false;
       }
-      if (id < max_deleted) {
+      if (a->id < a->max_deleted) {
         ctx.out.Error(
             "ERR The ID specified in XSETID is smaller than the provided "
             "max_deleted_entry_id");
-        return;
+        return false;
       }
     } else {
       ReplySyntaxError(ctx);
-      return;
+      return false;
     }
   }
+  return true;
+}
+
+void XSetIdCommand(CommandContext& ctx) {
+  SetIdArgs a;
+  if (!ParseSetIdArgs(ctx, &a)) return;
+  const StreamId id = a.id, max_deleted = a.max_deleted;
+  const int64_t entries_added = a.entries_added;
   RunCollWrite(ctx, [&](Txn& txn, CollCall& call) {
     const std::string_view key = ctx.argv[1];
     StreamMeta m;
