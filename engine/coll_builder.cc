@@ -81,7 +81,7 @@ void CollBuilder::AddElem(int worker, uint64_t loc,
     double score;
     std::memcpy(&score, p + format::kEntryHeaderSize + e.key_len, 8);
     item.aux = ScoreBits(score);
-  } else if (type == static_cast<uint8_t>(KeyType::kList)) {
+  } else if (UsesListIndex(static_cast<KeyType>(type))) {
     item.aux = KeyPrefix(subkey);
   }
   const uint64_t bytes = format::EntrySize(e.key_len, e.value_len);
@@ -281,15 +281,15 @@ void CollBuilder::Partition::Build(Collection* c) {
     }
     return;
   }
-  // Lists by order key, zsets by (score, member): the prefix or score bits
-  // decide; the medium only on ties.
+  // Lists by order key, streams by entry ID, zsets by (score, member): the
+  // prefix or score bits decide; the medium only on ties.
   std::sort(winners_.begin(), winners_.end(),
             [&](const Item* a, const Item* b) {
               if (a->aux != b->aux) return a->aux < b->aux;
               return src_.Subkey(ItemLoc(a->packed)) <
                      src_.Subkey(ItemLoc(b->packed));
             });
-  if (c->type == KeyType::kList) {
+  if (UsesListIndex(c->type)) {
     c->mutable_list().Assign(n, loc_of);
     return;
   }

@@ -8,7 +8,7 @@ Collection::Collection(KeyType t, uint64_t i, uint64_t loc)
     : type(t), id(i), meta_loc(loc) {
   assert(IsCollectionType(static_cast<uint32_t>(t)) && i != 0);
   WriteLock l(mu);  // uncontended: for the analysis
-  if (t == KeyType::kList) {
+  if (UsesListIndex(t)) {
     index_.emplace<coll::ListIndex>();
   } else if (t == KeyType::kZset) {
     index_.emplace<coll::ZsetIndex>();
@@ -18,6 +18,7 @@ Collection::Collection(KeyType t, uint64_t i, uint64_t loc)
 uint64_t Collection::size() const {
   switch (type) {
     case KeyType::kList:
+    case KeyType::kStream:
       return list().size();
     case KeyType::kZset:
       return zset().size();
@@ -29,6 +30,7 @@ uint64_t Collection::size() const {
 bool Collection::compact() const {
   switch (type) {
     case KeyType::kList:
+    case KeyType::kStream:
       return list().size() <= 128;
     case KeyType::kZset:
       return zset().compact();
@@ -41,6 +43,7 @@ uint64_t Collection::MemoryBytes() const {
   const uint64_t self = sizeof(*this) - sizeof(index_);
   switch (type) {
     case KeyType::kList:
+    case KeyType::kStream:
       return self + list().MemoryBytes() + sizeof(index_) -
              sizeof(coll::ListIndex::Tree);
     case KeyType::kZset:
@@ -55,7 +58,8 @@ uint64_t Collection::MemoryBytes() const {
 uint64_t Collection::Locate(const coll::ElemSource& src,
                             std::string_view subkey) const {
   switch (type) {
-    case KeyType::kList: {
+    case KeyType::kList:
+    case KeyType::kStream: {
       const uint64_t pos = list().Find(src, subkey);
       return pos < list().size() ? list().At(pos) : 0;
     }
@@ -69,7 +73,8 @@ uint64_t Collection::Locate(const coll::ElemSource& src,
 bool Collection::IndexedAt(const coll::ElemSource& src, std::string_view subkey,
                            uint64_t loc) const {
   switch (type) {
-    case KeyType::kList: {
+    case KeyType::kList:
+    case KeyType::kStream: {
       const uint64_t pos = list().Find(src, subkey);
       return pos < list().size() && list().At(pos) == loc;
     }
@@ -84,6 +89,7 @@ bool Collection::Relocate(const coll::ElemSource& src, std::string_view subkey,
                           uint64_t old_loc, uint64_t new_loc, uint64_t hint) {
   switch (type) {
     case KeyType::kList:
+    case KeyType::kStream:
       if (hint < list().size() && list().At(hint) == old_loc) {
         mutable_list().Set(hint, new_loc);
         return true;
@@ -101,6 +107,7 @@ void Collection::AppendLocs(std::vector<uint64_t>* out) const {
   out->reserve(out->size() + size());
   switch (type) {
     case KeyType::kList:
+    case KeyType::kStream:
       list().tree().Forward(0, list().size(), [&](uint64_t, uint64_t loc) {
         out->push_back(loc);
         return true;
@@ -120,6 +127,7 @@ void Collection::AppendLocs(std::vector<uint64_t>* out) const {
 void Collection::Clear() {
   switch (type) {
     case KeyType::kList:
+    case KeyType::kStream:
       mutable_list().Clear();
       return;
     case KeyType::kZset:
@@ -142,6 +150,8 @@ const char* KeyTypeName(KeyType t) {
       return "set";
     case KeyType::kZset:
       return "zset";
+    case KeyType::kStream:
+      return "stream";
     case KeyType::kNone:
       break;
   }

@@ -229,6 +229,18 @@ class CollReadOps : public Base {
         }));
   }
 
+  // --- streams ---
+  Status StreamRange(std::string_view key, std::string_view from,
+                     std::string_view to, bool reverse, uint64_t count,
+                     const PairFn& fn) override {
+    return AbsentIsEmpty(D().ReadColl(
+        key, KeyType::kStream, [&](const Collection& c, const PoolSource& src) {
+          c.mu.AssertReaderHeld();
+          coll_reads::SubkeyRange(c, src, from, to, reverse, count, fn);
+          return OkStatus();
+        }));
+  }
+
  private:
   Derived& D() { return static_cast<Derived&>(*this); }
 

@@ -222,4 +222,24 @@ void ZRandom(const Collection& c, const PoolSource& src, int64_t count,
   }
 }
 
+void SubkeyRange(const Collection& c, const PoolSource& src,
+                 std::string_view from, std::string_view to, bool reverse,
+                 uint64_t count, const PairFn& fn) {
+  const auto& tree = c.list().tree();
+  const uint64_t lo =
+      tree.PartitionPoint([&](uint64_t loc) { return src.Subkey(loc) < from; });
+  const uint64_t hi =
+      tree.PartitionPoint([&](uint64_t loc) { return src.Subkey(loc) <= to; });
+  if (lo >= hi) return;
+  uint64_t left = count == 0 ? hi - lo : count;
+  auto visit = [&](uint64_t, uint64_t loc) {
+    return fn(src.Subkey(loc), src.Value(loc)) && --left > 0;
+  };
+  if (reverse) {
+    tree.Reverse(lo, hi, visit);
+  } else {
+    tree.Forward(lo, hi, visit);
+  }
+}
+
 }  // namespace daxkv::engine::coll_reads

@@ -72,6 +72,13 @@ uint64_t ZScan(const Collection& c, const PoolSource& src, uint64_t cursor,
 void ZRandom(const Collection& c, const PoolSource& src, int64_t count,
              const ScoredFn& fn) REQUIRES_SHARED(c.mu);
 
+// --- streams (a ListIndex ordered by subkey bytes) ---
+// Elements with subkeys in [from, to], ascending (descending when
+// `reverse`), at most `count` (0: all).
+void SubkeyRange(const Collection& c, const PoolSource& src,
+                 std::string_view from, std::string_view to, bool reverse,
+                 uint64_t count, const PairFn& fn) REQUIRES_SHARED(c.mu);
+
 }  // namespace daxkv::engine::coll_reads
 
 #endif  // DAXKV_ENGINE_COLL_READS_H_

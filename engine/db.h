@@ -169,11 +169,12 @@ struct Stats {
   // BackgroundError() as text: "" while the engine can persist.
   std::string background_error;
   // Collections (engine/txn.h), by type: `keys` counts them too (strings
-  // are keys - hashes - lists - sets - zsets).
+  // are keys - hashes - lists - sets - zsets - streams).
   uint64_t hashes = 0;
   uint64_t lists = 0;
   uint64_t sets = 0;
   uint64_t zsets = 0;
+  uint64_t streams = 0;
   uint64_t elements = 0;  // in live collections
   // DRAM held by the collections (their objects, structures and the
   // id table; not the key index): collection_bytes / elements is the

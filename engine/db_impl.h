@@ -595,7 +595,7 @@ class DBImpl final : public DB {
   std::unique_ptr<CollTable> colls_;
   PublishWords words_;
   TouchTable touch_;
-  std::atomic<int64_t> coll_counts_[6] = {};  // by KeyType
+  std::atomic<int64_t> coll_counts_[7] = {};  // by KeyType
   std::atomic<int64_t> elements_{0};
   // Dead collections the freer has not finished: the queue, the one it
   // is working on, and the ids of both (compaction asks FreerPending()).

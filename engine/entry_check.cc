@@ -35,6 +35,10 @@ std::string CheckElem(const char* entry, const EntryHeader& e) {
                  : "list element with a malformed order key";
     case KeyType::kSet:
       return e.value_len == 0 ? "" : "set element with a value";
+    case KeyType::kStream:  // an entry ID, or the metadata element's ""
+      return e.key_len == 16 || e.key_len == 0
+                 ? ""
+                 : "stream element whose subkey is not a 16-byte ID";
     default:
       return "";
   }

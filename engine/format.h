@@ -25,9 +25,10 @@ namespace daxkv::engine::format {
 // Version 2 adds spans (SegmentHeader::span > 1); version 3 codes the state
 // word (error-correcting, below), adds the durable watermark, stamps
 // flush_seq into segment headers and adds link entries; version 4 adds the
-// collection entries (meta, element, element tombstone). Older pools are
-// read as they are and upgraded on open (docs/format.md, Version policy).
-inline constexpr uint32_t kFormatVersion = 4;
+// collection entries (meta, element, element tombstone); version 5 adds
+// the stream collection type (6). Older pools are read as they are and
+// upgraded on open (docs/format.md, Version policy).
+inline constexpr uint32_t kFormatVersion = 5;
 inline constexpr uint32_t kOldestFormatVersion = 1;
 // The first version whose state words are coded (older: legacy values).
 inline constexpr uint32_t kCodedStateVersion = 3;
@@ -209,7 +210,8 @@ struct LinkPayload {
 };
 static_assert(sizeof(LinkPayload) == 16);
 
-// A meta entry's value (version 4): the collection's type (KeyType 2..5)
+// A meta entry's value (version 4): the collection's type (KeyType 2..5;
+// 6, stream, from version 5)
 // and its id, unique forever (reserved from the sequence numbers when the
 // collection is created; kept by expiry changes, renames and relocation).
 struct MetaPayload {

@@ -215,6 +215,9 @@ void CountCollections(CollTable* colls, PoolReport* r) {
       case KeyType::kSet:
         ++r->sets;
         break;
+      case KeyType::kStream:
+        ++r->streams;
+        break;
       default:
         ++r->zsets;
     }

@@ -87,12 +87,14 @@ struct PoolReport {
   uint64_t max_seq = 0;
 
   uint64_t keys = 0;  // indexed keys, expired ones included
-  // Collections among them (format version 4), their elements, and the
+  // Collections among them (format versions 4 and 5), their elements, and
+  // the
   // DRAM their structures would take.
   uint64_t hashes = 0;
   uint64_t lists = 0;
   uint64_t sets = 0;
   uint64_t zsets = 0;
+  uint64_t streams = 0;
   uint64_t elements = 0;
   uint64_t collection_bytes = 0;
   uint64_t expiring_keys = 0;

@@ -413,6 +413,7 @@ Stats DBImpl::GetStats() const {
   st.lists = coll_counts_[static_cast<int>(KeyType::kList)].load();
   st.sets = coll_counts_[static_cast<int>(KeyType::kSet)].load();
   st.zsets = coll_counts_[static_cast<int>(KeyType::kZset)].load();
+  st.streams = coll_counts_[static_cast<int>(KeyType::kStream)].load();
   st.elements = static_cast<uint64_t>(std::max<int64_t>(0, elements_.load()));
   st.collection_bytes = colls_->MemoryBytes();
   colls_->ForEach([&](Collection* c) {

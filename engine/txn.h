@@ -178,8 +178,7 @@ class ReadOps {
   [[nodiscard]] virtual Status ListGet(std::string_view key, int64_t index,
                                        std::string* value) = 0;
   // LRANGE: O(log n + m).
-  [[nodiscard]] virtual Status ListRange(std::string_view key,
-                                         IndexRange range,
+  [[nodiscard]] virtual Status ListRange(std::string_view key, IndexRange range,
                                          const ElemFn& fn) = 0;
   // Walks from index `from` (negative: from the end) towards the back, or
   // the front when `reverse`: LPOS, LINSERT's and LREM's pivot search.
@@ -228,6 +227,17 @@ class ReadOps {
                                      uint64_t* next) = 0;
   [[nodiscard]] virtual Status ZRandom(std::string_view key, int64_t count,
                                        const ScoredFn& fn) = 0;
+
+  // --- streams (docs/collections.md, "Streams") ---
+  // The elements whose subkeys lie in [from, to] (bytes, inclusive), in
+  // subkey order, or descending when `reverse`; at most `count` (0: all).
+  // O(log n + m). The kv layer keys entries by 16-byte big-endian IDs and
+  // keeps the stream's metadata under the empty subkey (kv/stream_codec.h).
+  [[nodiscard]] virtual Status StreamRange(std::string_view key,
+                                           std::string_view from,
+                                           std::string_view to, bool reverse,
+                                           uint64_t count,
+                                           const PairFn& fn) = 0;
 };
 
 struct TxnOptions {
@@ -242,8 +252,7 @@ class Txn : public ReadOps {
   // --- any type ---
   // SET and friends: replaces a key of any type (a collection's elements
   // die with it, O(1)). PutMode conditions look at keys of any type.
-  [[nodiscard]] virtual Status Put(std::string_view key,
-                                   std::string_view value,
+  [[nodiscard]] virtual Status Put(std::string_view key, std::string_view value,
                                    int64_t expire_at_ms = 0,
                                    PutMode mode = PutMode::kUpsert) = 0;
   // DEL / UNLINK: O(1) for collections of any size; their DRAM is freed in
@@ -298,8 +307,7 @@ class Txn : public ReadOps {
 
   // --- sets ---
   [[nodiscard]] virtual Status SetAdd(std::string_view key,
-                                      std::string_view member,
-                                      bool* added) = 0;
+                                      std::string_view member, bool* added) = 0;
   [[nodiscard]] virtual Status SetRemove(std::string_view key,
                                          std::string_view member,
                                          bool* removed) = 0;
@@ -332,6 +340,24 @@ class Txn : public ReadOps {
   [[nodiscard]] virtual Status ZPop(std::string_view key, bool max,
                                     uint64_t count, const ScoredFn& fn) = 0;
 
+  // --- streams ---
+  // Writes the element `subkey` (inserted in subkey order, or replacing
+  // the element of that subkey). Creates the stream when absent if
+  // `create`, else *done is false and nothing is written. A stream is
+  // deleted only by its key (DEL): removing its last element keeps it
+  // only if the caller keeps an element (kv keeps the metadata one).
+  [[nodiscard]] virtual Status StreamPut(std::string_view key,
+                                         std::string_view subkey,
+                                         std::string_view value, bool create,
+                                         bool* done) = 0;
+  [[nodiscard]] virtual Status StreamDelete(std::string_view key,
+                                            std::string_view subkey,
+                                            bool* existed) = 0;
+  // Removes the elements of ranks [from, to) (clamped), with tombstones.
+  [[nodiscard]] virtual Status StreamEraseRanks(std::string_view key,
+                                                uint64_t from, uint64_t to,
+                                                uint64_t* removed) = 0;
+
   // --- WATCH, savepoints, blocking pops ---
   // Commit fails with Aborted unless `key`'s KeyInfo::version is still
   // `version`. REQUIRES: `key` is declared in TxnOptions::keys (its stripe
@@ -342,11 +368,12 @@ class Txn : public ReadOps {
   // Redis does, and does not use it).
   virtual uint64_t Savepoint() const = 0;
   virtual void RollbackTo(uint64_t savepoint) = 0;
-  // List and zset keys that gained elements in this Txn, in the order they
-  // first did (Redis serves blocked clients in that order). The server
-  // hands elements to the clients blocked on them inside this same Txn,
-  // before Commit, so no other client can take them first; it registers a
-  // client as blocked while its own Txn still holds the key's stripe.
+  // List, zset and stream keys that gained elements in this Txn, in the
+  // order they first did (Redis serves blocked clients in that order). The
+  // server hands elements to the clients blocked on them inside this same
+  // Txn, before Commit, so no other client can take them first; it
+  // registers a client as blocked while its own Txn still holds the key's
+  // stripe (XREAD waiters are served without taking anything).
   virtual const std::vector<std::string>& ReadyKeys() const = 0;
   // Busy status seen: Abort and run again with every key declared.
   virtual bool restart_required() const = 0;

@@ -190,7 +190,7 @@ void TxnImpl::RelocateElements(const std::vector<int32_t>& kept,
   }
   for (const auto& [c, subs] : by_coll) {
     WriteLock l(c->mu);
-    if (c->type == KeyType::kList && subs.size() > kBulkListRelocation) {
+    if (UsesListIndex(c->type) && subs.size() > kBulkListRelocation) {
       std::unordered_map<uint64_t, uint64_t> to;
       for (int32_t i : subs) to[coll::kPendingBase + subs_[i].off] = locs[i];
       std::vector<std::pair<uint64_t, uint64_t>> sets;

@@ -160,7 +160,7 @@ void TxnImpl::ZEraseMember(Collection* c, std::string_view member) {
 void TxnImpl::EraseRanks(Collection* c, uint64_t from, uint64_t to) {
   if (from >= to) return;
   const uint64_t first = saved_locs_.size();
-  const bool list = c->type == KeyType::kList;
+  const bool list = UsesListIndex(c->type);
   {
     ReadLock l(c->mu);
     auto save = [&](uint64_t, uint64_t loc) {

@@ -8,7 +8,7 @@
 // Files: txn.cc (begin, keys, views, savepoints, abort), txn_commit.cc,
 // txn_keys.cc (any-type writes, Stat, strings, keyspace scan), txn_elems.cc
 // (element sub-entries and the undo log), txn_hash_set.cc, txn_list.cc,
-// txn_zset.cc.
+// txn_zset.cc, txn_stream.cc.
 //
 // Thread-safety: one thread, the one that began it, from Begin to
 // Commit/Abort (it holds stripe mutexes).
@@ -84,6 +84,13 @@ class TxnImpl final : public CollReadOps<Txn, TxnImpl> {
                            uint64_t* removed) override;
   Status ZPop(std::string_view key, bool max, uint64_t count,
               const ScoredFn& fn) override;
+  // --- streams (txn_stream.cc) ---
+  Status StreamPut(std::string_view key, std::string_view subkey,
+                   std::string_view value, bool create, bool* done) override;
+  Status StreamDelete(std::string_view key, std::string_view subkey,
+                      bool* existed) override;
+  Status StreamEraseRanks(std::string_view key, uint64_t from, uint64_t to,
+                          uint64_t* removed) override;
   // --- WATCH, savepoints, blocking pops, end (txn.cc, txn_commit.cc) ---
   void RequireVersion(std::string_view key, uint64_t version) override;
   uint64_t Savepoint() const override;

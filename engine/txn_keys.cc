@@ -157,7 +157,7 @@ void TxnImpl::CopyCollection(const Collection& from, int64_t expire_at_ms,
   for (uint64_t loc : locs) {  // copied: the image grows meanwhile
     const std::string subkey(src_.Subkey(loc)), value(src_.Value(loc));
     const uint64_t copy = PutElem(c, subkey, value, 0);
-    if (c->type == KeyType::kList) {
+    if (UsesListIndex(c->type)) {
       ListInsertAt(c, i++, copy);
     } else if (c->type == KeyType::kZset) {
       ZInsert(c, subkey, src_.Score(copy), copy);

@@ -1,6 +1,6 @@
 // Blocking pops (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP, BZPOPMIN,
-// BZPOPMAX, BZMPOP): the clients blocked on keys, FIFO per key, across I/O
-// threads (docs/collections.md §8).
+// BZPOPMAX, BZMPOP) and XREAD BLOCK: the clients blocked on keys, FIFO per key,
+// across I/O threads (docs/collections.md §8).
 //
 // A Waiter is one blocked command. It is registered (Block) by the blocking
 // client's own Txn while that Txn still holds the keys' stripes, after it
@@ -32,6 +32,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "base/mutex.h"
@@ -42,18 +43,22 @@ namespace daxkv::kv {
 // What a served waiter does, in Redis's terms.
 struct BlockOp {
   enum class Cmd : uint8_t {
-    kPop,   // BLPOP, BRPOP: [key, element]
-    kMove,  // BLMOVE, BRPOPLPUSH: pop `from`, push `to` of dst: element
-    kMpop,  // BLMPOP, BZMPOP: [key, [up to count elements]]
-    kZPop,  // BZPOPMIN, BZPOPMAX: [key, member, score]
+    kPop,    // BLPOP, BRPOP: [key, element]
+    kMove,   // BLMOVE, BRPOPLPUSH: pop `from`, push `to` of dst: element
+    kMpop,   // BLMPOP, BZMPOP: [key, [up to count elements]]
+    kZPop,   // BZPOPMIN, BZPOPMAX: [key, member, score]
+    kXRead,  // XREAD BLOCK: [[key, entries]] (RESP3: {key: entries})
   };
   Cmd cmd = Cmd::kPop;
-  engine::KeyType type = engine::KeyType::kList;  // kList or kZset
+  engine::KeyType type = engine::KeyType::kList;  // kList, kZset, kStream
   engine::End from = engine::End::kFront;
   engine::End to = engine::End::kFront;
   bool max = false;  // zsets: pop the highest scores
   int64_t count = 1;
   std::string dst;  // kMove
+  // kXRead: per key (the waiter's keys, in order) the ID (ms, seq) above
+  // which entries are served; `count` 0: no limit.
+  std::vector<std::pair<uint64_t, uint64_t>> after;
 };
 
 class Waiter {

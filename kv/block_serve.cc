@@ -4,6 +4,7 @@
 
 #include "kv/coll_run.h"
 #include "kv/server_state.h"
+#include "kv/stream_store.h"
 
 namespace daxkv::kv {
 namespace {
@@ -100,12 +101,77 @@ Status RunBlockOp(Txn& txn, std::string_view key, const BlockOp& op,
   return s;
 }
 
+// XREAD's reply for one ready stream: entries above the waiter's ID for
+// `key`; *any false (nothing written) when there are none.
+Status StreamReply(Txn& txn, const std::string& key, const Waiter& w,
+                   std::string* reply, bool* any) {
+  const BlockOp& op = w.op();
+  size_t i = 0;
+  while (i < w.keys().size() && w.keys()[i] != key) ++i;
+  *any = false;
+  if (i == w.keys().size() || i >= op.after.size()) return OkStatus();
+  StreamId from{op.after[i].first, op.after[i].second};
+  if (!IncrStreamId(&from)) return OkStatus();
+  std::vector<std::pair<StreamId, std::string>> entries;
+  DAXKV_RETURN_IF_ERROR(ForEachStreamEntry(
+      txn, key, from, kMaxStreamId, false, static_cast<uint64_t>(op.count),
+      [&](StreamId id, std::string_view v) {
+        entries.emplace_back(id, std::string(v));
+        return true;
+      }));
+  if (entries.empty()) return OkStatus();
+  *any = true;
+  ReplyWriter out(reply, w.resp());
+  if (w.resp() >= 3) {
+    out.MapHeader(1);
+  } else {
+    out.ArrayHeader(1);
+    out.ArrayHeader(2);
+  }
+  out.Bulk(key);
+  out.ArrayHeader(entries.size());
+  for (const auto& [id, v] : entries) ReplyStreamEntry(out, id, v);
+  return OkStatus();
+}
+
+void SettleBlocking(CommandContext& ctx, bool ok,
+                    std::shared_ptr<Waiter> waiter) {
+  if (waiter == nullptr) return;
+  if (!ok) {  // replied an error: no longer waiting
+    ctx.server.blocked().Cancel(waiter);
+    return;
+  }
+  ctx.client.blocked = std::move(waiter);
+  ctx.client.blocked_flag.store(true, std::memory_order_relaxed);
+}
+
+Status BlockedServer::ServeStreamKey(Txn& txn, const std::string& key) {
+  BlockRegistry& registry = server_.blocked();
+  std::vector<std::shared_ptr<Waiter>> skipped;
+  Status s;
+  while (s.ok()) {
+    std::shared_ptr<Waiter> w = registry.Claim(key, KeyType::kStream);
+    if (w == nullptr) break;
+    std::string reply;
+    bool any = false;
+    s = StreamReply(txn, key, *w, &reply, &any);
+    if (s.ok() && any) {
+      served_.push_back({w, std::move(reply)});
+    } else {
+      skipped.push_back(w);
+    }
+  }
+  for (const auto& w : skipped) registry.Unclaim(w);
+  return s;
+}
+
 Status BlockedServer::ServeKey(Txn& txn, const std::string& key,
                                std::vector<std::string>* modified) {
   BlockRegistry& registry = server_.blocked();
   if (!registry.HasWaiters(key)) return OkStatus();
   for (;;) {
     DAXKV_ASSIGN_OR_RETURN(engine::KeyInfo info, txn.Stat(key));
+    if (info.type == KeyType::kStream) return ServeStreamKey(txn, key);
     if (info.size == 0 ||
         (info.type != KeyType::kList && info.type != KeyType::kZset)) {
       return OkStatus();

@@ -36,6 +36,7 @@
 #include "engine/txn.h"
 #include "kv/block_registry.h"
 #include "kv/client.h"
+#include "kv/command.h"
 #include "kv/resp_writer.h"
 
 namespace daxkv::kv {
@@ -49,6 +50,12 @@ class ServerState;
 // appended to *modified (WATCH).
 Status RunBlockOp(engine::Txn& txn, std::string_view key, const BlockOp& op,
                   ReplyWriter& out, std::vector<std::string>* modified);
+
+// After a blocking command's Txn: nothing when it did not block (waiter
+// null); the waiter leaves the registry when the Txn replied an error
+// (!ok); else the client is marked blocked on it.
+void SettleBlocking(CommandContext& ctx, bool ok,
+                    std::shared_ptr<Waiter> waiter);
 
 class BlockedServer {
  public:
@@ -76,6 +83,9 @@ class BlockedServer {
   };
   Status ServeKey(engine::Txn& txn, const std::string& key,
                   std::vector<std::string>* modified);
+  // XREAD waiters do not consume: every one whose ID is below the newest
+  // entry is served; the others wait on, in their places.
+  Status ServeStreamKey(engine::Txn& txn, const std::string& key);
 
   ServerState& server_;
   std::vector<Served> served_;

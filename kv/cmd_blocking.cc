@@ -79,13 +79,7 @@ void RunBlocking(CommandContext& ctx, std::span<const std::string_view> keys,
     ctx.server.blocked().Block(waiter);
     return OkStatus();
   });
-  if (waiter == nullptr) return;
-  if (!ok) {  // replied an error: no longer waiting
-    ctx.server.blocked().Cancel(waiter);
-    return;
-  }
-  ctx.client.blocked = std::move(waiter);
-  ctx.client.blocked_flag.store(true, std::memory_order_relaxed);
+  SettleBlocking(ctx, ok, std::move(waiter));
 }
 
 // BLPOP/BRPOP key [key ...] timeout; BZPOPMIN/BZPOPMAX likewise.

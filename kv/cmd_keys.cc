@@ -147,6 +147,8 @@ std::string_view CollectionEncoding(const engine::KeyInfo& info) {
                  : "skiplist";
     case engine::KeyType::kList:
       return "quicklist";  // Redis 7.0's only list encoding
+    case engine::KeyType::kStream:
+      return "stream";
     default:
       return "hashtable";  // sets; intset needs the members (IsIntSet)
   }

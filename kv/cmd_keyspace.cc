@@ -42,7 +42,7 @@ void KeysCommand(CommandContext& ctx) {
 bool ParseKeyType(std::string_view name, engine::KeyType* type) {
   using engine::KeyType;
   for (KeyType t : {KeyType::kString, KeyType::kHash, KeyType::kList,
-                    KeyType::kSet, KeyType::kZset}) {
+                    KeyType::kSet, KeyType::kZset, KeyType::kStream}) {
     if (EqualsIgnoreCase(name, engine::KeyTypeName(t))) {
       *type = t;
       return true;

@@ -4,6 +4,8 @@
 #include <utility>
 #include <variant>
 
+#include "kv/stream_store.h"
+
 namespace daxkv::kv {
 
 using engine::KeyType;
@@ -46,6 +48,10 @@ StatusOr<rdb::Value> ReadCollection(engine::ReadOps& ops, std::string_view key,
           }));
       return rdb::Value(std::move(z));
     }
+    case KeyType::kStream: {
+      DAXKV_ASSIGN_OR_RETURN(rdb::Stream s, ReadStreamValue(ops, key));
+      return rdb::Value(std::move(s));
+    }
     default:
       return InvalidArgumentError("not a collection");
   }
@@ -74,6 +80,8 @@ Status WriteCollection(engine::Txn& txn, std::string_view key,
     for (const auto& e : z->entries) {
       DAXKV_RETURN_IF_ERROR(txn.ZAdd(key, e.member, e.score, {}, &result));
     }
+  } else if (const auto* st = std::get_if<rdb::Stream>(&value)) {
+    return WriteStreamValue(txn, key, *st);
   } else {
     return InvalidArgumentError("not a collection");
   }

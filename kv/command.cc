@@ -35,6 +35,8 @@ const CommandTable& CommandTable::Default() {
     RegisterSetCommands(t);
     RegisterListCommands(t);
     RegisterZsetCommands(t);
+    RegisterStreamCommands(t);
+    RegisterStreamReadCommands(t);
     RegisterSortCommands(t);
     RegisterBlockingCommands(t);
     return t;

@@ -158,6 +158,10 @@ void RegisterListMoveCommands(CommandTable* table);
 void RegisterZsetCommands(CommandTable* table);
 void RegisterSortCommands(CommandTable* table);
 void RegisterZsetRangeCommands(CommandTable* table);
+// XADD XTRIM XLEN XRANGE XREVRANGE XDEL XSETID (kv/cmd_stream.cc), XREAD
+// [BLOCK] (kv/cmd_stream_read.cc).
+void RegisterStreamCommands(CommandTable* table);
+void RegisterStreamReadCommands(CommandTable* table);
 void RegisterZsetAlgebraCommands(CommandTable* table);
 // BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP, BZPOPMIN, BZPOPMAX, BZMPOP.
 void RegisterBlockingCommands(CommandTable* table);

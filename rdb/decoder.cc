@@ -10,6 +10,7 @@
 #include "rdb/intset.h"
 #include "rdb/listpack.h"
 #include "rdb/numbers.h"
+#include "rdb/stream.h"
 #include "rdb/ziplist.h"
 #include "rdb/zipmap.h"
 
@@ -57,6 +58,9 @@ Value EmptyValueFor(uint8_t type) {
     case kTypeHashZiplist:
     case kTypeHashListpack:
       return Hash{};
+    case kTypeStreamListpacks:
+    case kTypeStreamListpacks2:
+      return Stream{};
     default:
       return std::string();
   }
@@ -125,9 +129,7 @@ Rd ObjectDecoder::ReadCount(Input* in) {
   } else if (type_ == kTypeModule2) {
     return ReadModule(in);
   } else if (type_ == kTypeStreamListpacks || type_ == kTypeStreamListpacks2) {
-    return in->Unsupported(
-        "a stream value (" + RdbTypeName(type_) +
-        "): daxkv does not support streams, and drops no data silently");
+    DAXKV_RD(in->Len(&remaining_));  // listpack nodes
   } else if (type_ == kTypeModulePreGa) {
     return Fail(in, "pre-release module format not supported");
   } else if (IsPlainCollection(type_)) {
@@ -192,6 +194,10 @@ Rd ObjectDecoder::ReadElement(Input* in) {
       std::get<Hash>(value_).fields.push_back(std::move(f));
       break;
     }
+    case kTypeStreamListpacks:
+    case kTypeStreamListpacks2:
+      DAXKV_RD(ReadStreamNode(in));
+      break;
     default:  // quicklists
       DAXKV_RD(ReadQuicklistNode(in));
       break;
@@ -223,6 +229,55 @@ Rd ObjectDecoder::ReadQuicklistNode(Input* in) {
                 : ParseZiplist(blob, &elements, &error);
   // An empty node is skipped silently, as Redis does.
   return ok ? Rd::kOk : Fail(in, error);
+}
+
+Rd ObjectDecoder::ReadStreamNode(Input* in) {
+  std::string key, blob;
+  DAXKV_RD(in->String(&key));
+  DAXKV_RD(in->String(&blob));
+  std::string error;
+  if (!ParseStreamNode(key, blob, &std::get<Stream>(value_).entries, &error)) {
+    return Fail(in, error);
+  }
+  return Rd::kOk;
+}
+
+// The stream's trailer: length, last ID, (v2) first ID, max deleted ID,
+// entries added; then its consumer groups, which daxkv cannot hold.
+Rd ObjectDecoder::ReadStreamTrailer(Input* in) {
+  Stream& s = std::get<Stream>(value_);
+  uint64_t length, first_ms, first_seq, groups;
+  DAXKV_RD(in->Len(&length));
+  DAXKV_RD(in->Len(&s.last_id.ms));
+  DAXKV_RD(in->Len(&s.last_id.seq));
+  if (type_ == kTypeStreamListpacks2) {
+    DAXKV_RD(in->Len(&first_ms));
+    DAXKV_RD(in->Len(&first_seq));
+    DAXKV_RD(in->Len(&s.max_deleted.ms));
+    DAXKV_RD(in->Len(&s.max_deleted.seq));
+    DAXKV_RD(in->Len(&s.entries_added));
+  } else {
+    s.entries_added = s.entries.size();
+  }
+  DAXKV_RD(in->Len(&groups));
+  if (length != s.entries.size()) return Fail(in, "stream length mismatch");
+  auto less = [](const StreamId& a, const StreamId& b) {
+    return a.ms != b.ms ? a.ms < b.ms : a.seq < b.seq;
+  };
+  for (size_t i = 1; i < s.entries.size(); ++i) {
+    if (!less(s.entries[i - 1].id, s.entries[i].id)) {
+      return Fail(in, "stream entries out of order");
+    }
+  }
+  if (!s.entries.empty() && less(s.last_id, s.entries.back().id)) {
+    return Fail(in, "stream last ID below its last entry");
+  }
+  if (groups != 0) {
+    return in->Unsupported(
+        "a stream with consumer groups: daxkv does not support them yet, "
+        "and drops no data silently");
+  }
+  return Rd::kOk;
 }
 
 Rd ObjectDecoder::ReadBlobValue(Input* in) {
@@ -283,6 +338,11 @@ Rd ObjectDecoder::ReadModule(Input* in) {
 }
 
 Rd ObjectDecoder::Finish(Input* in) {
+  if (std::holds_alternative<Stream>(value_)) {
+    DAXKV_RD(ReadStreamTrailer(in));
+    phase_ = Phase::kDone;
+    return Rd::kOk;
+  }
   bool dup = false;
   if (const Set* s = std::get_if<Set>(&value_)) {
     dup = HasDuplicate(

@@ -1,7 +1,8 @@
 // RDB object body -> Value, for every encoding Redis 7.0 reads (RDB 1..10):
 // plain string/list/set/hash, zset with decimal or binary scores, zipmap,
-// ziplists, intset, listpacks, quicklist 1 and 2. Module and stream values
-// are refused (kUnsupported) with the type named: daxkv cannot hold them.
+// ziplists, intset, listpacks, quicklist 1 and 2, streams (15, 19) without
+// consumer groups. Module values and consumer groups are refused
+// (kUnsupported) with what is missing named: daxkv cannot hold them.
 //
 // Decoding is resumable, so the stream reader can feed a value that arrives
 // in pieces without buffering more than one element (one string, or one
@@ -37,8 +38,11 @@ class ObjectDecoder {
   Rd Continue(Input* in);
 
   // After kOk: true when the value had no elements. Redis skips such keys
-  // when loading an RDB and refuses them in RESTORE.
-  bool empty() const { return ElementCount(value_) == 0; }
+  // when loading an RDB and refuses them in RESTORE (not streams, which
+  // may be empty).
+  bool empty() const {
+    return KindOf(value_) != ValueKind::kStream && ElementCount(value_) == 0;
+  }
 
   // After kOk: the value, moved out.
   Value Take() { return std::move(value_); }
@@ -50,6 +54,8 @@ class ObjectDecoder {
   Rd ReadElement(Input* in);
   Rd ReadBlobValue(Input* in);
   Rd ReadQuicklistNode(Input* in);
+  Rd ReadStreamNode(Input* in);
+  Rd ReadStreamTrailer(Input* in);
   Rd ReadModule(Input* in);
   Rd Finish(Input* in);
   Rd Fail(Input* in, const std::string& why);

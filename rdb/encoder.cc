@@ -9,6 +9,7 @@
 #include "rdb/intset.h"
 #include "rdb/listpack.h"
 #include "rdb/numbers.h"
+#include "rdb/stream.h"
 
 namespace daxkv::rdb {
 namespace {
@@ -204,12 +205,15 @@ uint8_t ChooseRdbType(const Value& value, const EncodeOptions& opts) {
       }
       return kTypeZsetListpack;
     }
+    case ValueKind::kStream:
+      return kTypeStreamListpacks2;
   }
   return kTypeString;
 }
 
 Status CheckEncodable(const Value& value) {
   if (KindOf(value) == ValueKind::kString) return OkStatus();
+  if (KindOf(value) == ValueKind::kStream) return OkStatus();  // may be empty
   if (ElementCount(value) == 0) {
     return InvalidArgumentError(std::string("an empty ") +
                                 std::string(KindName(KindOf(value))) +
@@ -242,6 +246,9 @@ void EncodeValueBody(const Value& value, uint8_t type,
       return;
     case ValueKind::kZset:
       EncodeZset(std::get<Zset>(value), type, opts, out);
+      return;
+    case ValueKind::kStream:
+      EncodeStreamBody(std::get<Stream>(value), opts.rdb_compression, out);
       return;
   }
 }

@@ -16,6 +16,8 @@ std::string_view KindName(ValueKind kind) {
       return "hash";
     case ValueKind::kZset:
       return "zset";
+    case ValueKind::kStream:
+      return "stream";
   }
   return "unknown";
 }
@@ -27,6 +29,7 @@ size_t ElementCount(const Value& v) {
     size_t operator()(const Set& s) const { return s.members.size(); }
     size_t operator()(const Hash& h) const { return h.fields.size(); }
     size_t operator()(const Zset& z) const { return z.entries.size(); }
+    size_t operator()(const Stream& s) const { return s.entries.size(); }
   };
   return std::visit(Counter{}, v);
 }

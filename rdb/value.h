@@ -4,7 +4,8 @@
 //
 // Invariants (Decode guarantees them; Encode REQUIRES them):
 //  - sets, hashes and sorted sets hold no duplicate member / field;
-//  - no collection is empty (Redis deletes a key with its last element);
+//  - no collection is empty (Redis deletes a key with its last element),
+//    except streams, which Redis keeps empty;
 //  - no score is NaN.
 // Element order: a list is in list order; the order of a set, hash or sorted
 // set carries no meaning (Canonicalize() sorts them for comparisons).
@@ -49,8 +50,30 @@ struct Zset {
   bool operator==(const Zset&) const = default;
 };
 
+struct StreamId {
+  uint64_t ms = 0;
+  uint64_t seq = 0;
+  bool operator==(const StreamId&) const = default;
+};
+
+struct StreamEntry {
+  StreamId id;
+  std::vector<std::string> fields;  // field, value, field, value, ...
+  bool operator==(const StreamEntry&) const = default;
+};
+
+// A stream without consumer groups (the codec refuses groups): its entries
+// in ID order and the metadata Redis keeps. May be empty.
+struct Stream {
+  std::vector<StreamEntry> entries;
+  StreamId last_id;
+  StreamId max_deleted;
+  uint64_t entries_added = 0;
+  bool operator==(const Stream&) const = default;
+};
+
 // A string value is its bytes.
-using Value = std::variant<std::string, List, Set, Hash, Zset>;
+using Value = std::variant<std::string, List, Set, Hash, Zset, Stream>;
 
 // A key's value with its expiry: an absolute Unix time in milliseconds, as
 // Redis stores it (EXPIRETIME_MS), or none.
@@ -60,7 +83,7 @@ struct Object {
   bool operator==(const Object&) const = default;
 };
 
-enum class ValueKind { kString, kList, kSet, kHash, kZset };
+enum class ValueKind { kString, kList, kSet, kHash, kZset, kStream };
 
 inline ValueKind KindOf(const Value& v) {
   return static_cast<ValueKind>(v.index());
@@ -69,7 +92,7 @@ inline ValueKind KindOf(const Value& v) {
 // Redis's TYPE reply for the kind: "string", "list", "set", "hash", "zset".
 std::string_view KindName(ValueKind kind);
 
-// Number of elements (1 for a string).
+// Number of elements (1 for a string; a stream's entries).
 size_t ElementCount(const Value& v);
 
 // Sorts the members of a set, the fields of a hash and the entries of a

@@ -94,9 +94,20 @@ inline KeyInfo StatOf(DB* db, const std::string& key) {
   return info;
 }
 
+inline std::string HexOf(std::string_view b) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : b) {
+    out += kDigits[c >> 4];
+    out += kDigits[c & 15];
+  }
+  return out;
+}
+
 // Appends the content of `k` (of type `type`) as text: "'v'",
 // "hash{f=v,...}", "list[a,b,]", "set{a,b,}", "zset{m:1.000000,}",
-// "none"; fields and members sorted, list and zset in their order.
+// "stream{<hex subkey>=v,}", "none"; fields and members sorted, list and zset
+// in their order.
 inline Status DumpValue(ReadOps& r, const std::string& k, KeyType type,
                         std::string* out) {
   switch (type) {
@@ -149,6 +160,17 @@ inline Status DumpValue(ReadOps& r, const std::string& k, KeyType type,
             *out += std::string(m) + ":" + std::to_string(sc) + ",";
             return true;
           }));
+      *out += "}";
+      return OkStatus();
+    case KeyType::kStream:
+      // Subkeys as hex (entry IDs are binary), values as they are.
+      *out += "stream{";
+      DAXKV_RETURN_IF_ERROR(
+          r.StreamRange(k, "", std::string(16, '\xff'), false, 0,
+                        [&](std::string_view sk, std::string_view v) {
+                          *out += HexOf(sk) + "=" + std::string(v) + ",";
+                          return true;
+                        }));
       *out += "}";
       return OkStatus();
   }

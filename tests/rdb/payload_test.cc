@@ -104,7 +104,7 @@ TEST(PayloadTest, LzfStringsCompressAndDecodeBack) {
 TEST(PayloadTest, RandomValuesRoundTrip) {
   std::mt19937_64 rng(20240611);
   for (int i = 0; i < 400; ++i) {
-    auto kind = static_cast<ValueKind>(i % 5);
+    auto kind = static_cast<ValueKind>(i % 6);
     size_t max = i % 3 == 0 ? 700 : 20;
     Value v = testing::RandomValue(rng, kind, max);
     for (bool compress : {true, false}) {
@@ -248,13 +248,18 @@ TEST(PayloadTest, ValuesRedisCannotHoldAreBadDataFormat) {
   for (const auto& [body, why] : cases) ExpectBadDataFormat(body, why);
 }
 
-TEST(PayloadTest, StreamsAndModulesAreNamedAndRefused) {
-  // A stream payload's first bytes (the rest is never read).
-  StatusOr<Value> s =
-      DecodeDumpPayload(FramePayload(std::string("\x13\x01", 2)));
-  EXPECT_THAT(s, StatusIs(StatusCode::kNotSupported, HasSubstr("stream")));
+TEST(PayloadTest, StreamGroupsAndModulesAreNamedAndRefused) {
+  // An empty stream (type 19: no nodes, length 0, IDs 0-0, 0 added) with
+  // one consumer group (the rest is never read).
+  StatusOr<Value> s = DecodeDumpPayload(
+      FramePayload(std::string("\x13\x00\x00\x00\x00\x00\x00\x00\x00"
+                               "\x00\x01",
+                               11)));
+  EXPECT_THAT(
+      s, StatusIs(StatusCode::kNotSupported, HasSubstr("consumer groups")));
   EXPECT_THAT(RestoreErrorReply(s.status()),
-              HasSubstr("ERR Bad data format: DUMP payload holds a stream"));
+              HasSubstr("ERR Bad data format: DUMP payload holds a stream "
+                        "with consumer groups"));
   // Module id of "ReJSON-RL" (encoding version 3), as RedisJSON saves it.
   const std::string name = "ReJSON-RL";
   const std::string charset =

@@ -209,6 +209,26 @@ Value RandomValue(std::mt19937_64& rng, ValueKind kind, size_t max_elements) {
       }
       return z;
     }
+    case ValueKind::kStream: {  // may be empty; field sets vary
+      Stream st;
+      StreamId id{rng() % 1000, rng() % 3};
+      for (size_t i = 0; i < n - 1; ++i) {
+        id = rng() % 4 ? StreamId{id.ms, id.seq + 1 + rng() % 3}
+                       : StreamId{id.ms + 1 + rng() % 100000, 0};
+        StreamEntry e{id, {}};
+        const size_t fields = 1 + rng() % (rng() % 5 ? 2 : 6);
+        for (size_t f = 0; f < fields; ++f) {
+          e.fields.push_back(rng() % 3 ? "f" + std::to_string(f)
+                                       : RandomString(rng));
+          e.fields.push_back(RandomString(rng));
+        }
+        st.entries.push_back(std::move(e));
+      }
+      st.last_id = {id.ms, id.seq + rng() % 2};
+      st.max_deleted = {rng() % 2 ? 0 : id.ms, 0};
+      st.entries_added = st.entries.size() + rng() % 5;
+      return st;
+    }
   }
   return std::string();
 }

@@ -79,6 +79,17 @@ json ToJson(const Value& v) {
       j = {{"type", "zset"}, {"entries", e}};
       break;
     }
+    case ValueKind::kStream: {
+      json e = json::array();
+      for (const auto& x : std::get<Stream>(v).entries) {
+        json f = json::array();
+        for (const auto& s : x.fields) f.push_back(Hex(s));
+        e.push_back(
+            {std::to_string(x.id.ms) + "-" + std::to_string(x.id.seq), f});
+      }
+      j = {{"type", "stream"}, {"entries", e}};
+      break;
+    }
   }
   return j;
 }

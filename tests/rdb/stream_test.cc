@@ -285,8 +285,12 @@ TEST(StreamTest, Refusals) {
         StatusCode::kCorruption, "when_opcode");
   fails(StreamWith(std::string("\xf6", 1)), StatusCode::kCorruption,
         "pre-release function");
-  fails(StreamWith(std::string("\x13\x01s\x01", 4)), StatusCode::kNotSupported,
-        "key 's' holds a stream");
+  // A stream with one consumer group (streams without are loaded).
+  fails(StreamWith(std::string("\x13\x01s\x00\x00\x00\x00\x00\x00\x00\x00"
+                               "\x00\x01",
+                               13)),
+        StatusCode::kNotSupported,
+        "key 's' holds a stream with consumer groups");
   fails(StreamWith(std::string("\x07\x01m\x05", 4)), StatusCode::kNotSupported,
         "module type");
   fails(StreamWith(std::string("\x08\x01k", 3)), StatusCode::kCorruption,

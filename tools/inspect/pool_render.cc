@@ -153,11 +153,11 @@ void RenderContents(const engine::PoolReport& r, std::ostream& out) {
   out << "  keys:        " << r.keys << " (" << r.expiring_keys
       << " with a TTL, " << r.expired_keys << " already expired); " << r.records
       << " records, max seq " << r.max_seq << "\n";
-  if (r.hashes + r.lists + r.sets + r.zsets > 0) {
-    out << "  collections: " << r.hashes << " hashes, " << r.lists
-        << " lists, " << r.sets << " sets, " << r.zsets << " sorted sets; "
-        << r.elements << " elements, " << HumanBytes(r.collection_bytes)
-        << " of DRAM to open\n";
+  if (r.hashes + r.lists + r.sets + r.zsets + r.streams > 0) {
+    out << "  collections: " << r.hashes << " hashes, " << r.lists << " lists, "
+        << r.sets << " sets, " << r.zsets << " sorted sets, " << r.streams
+        << " streams; " << r.elements << " elements, "
+        << HumanBytes(r.collection_bytes) << " of DRAM to open\n";
   }
   out << "  space:       used " << HumanBytes(r.used_bytes) << " = live "
       << HumanBytes(r.live_bytes) << " + dead " << HumanBytes(r.dead_bytes)
@@ -268,6 +268,7 @@ json PoolToJson(const PoolView& v) {
       {"lists", r.lists},
       {"sets", r.sets},
       {"zsets", r.zsets},
+      {"streams", r.streams},
       {"elements", r.elements},
       {"collection_bytes", r.collection_bytes},
       {"records", r.records},

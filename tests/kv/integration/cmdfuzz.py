@@ -1,6 +1,6 @@
 """A grammar-based differential command fuzzer (issue 14).
 
-For every hash, list, set, sorted-set and generic keyspace command daxkv
+For every hash, list, set, sorted-set, stream and generic keyspace command daxkv
 serves, Fuzzer generates argument lists from per-command grammars, then
 mutates some of them (dropped, inserted, replaced and duplicated tokens)
 with tokens chosen to hit parsing edge cases: numbers that are valid and
@@ -63,6 +63,7 @@ FAMILIES = {
     "list": ["l1", "l2", "l3"],
     "set": ["s1", "s2", "s3", "si"],   # si: an intset
     "zset": ["z1", "z2", "z3"],
+    "stream": ["x1", "x2"],
     "string": ["str", "num"],
     "none": ["missing", "gone", "lgone"],  # *gone: expired, maybe not reaped
 }
@@ -383,6 +384,44 @@ def _generic(g):
     }
 
 
+def _stream(g):
+    """Stream commands with explicit IDs (`*` reads each server's clock)
+    and exact trims (`~` follows Redis's node model, which XDEL of a whole
+    newest node can make differ: docs/collections.md §12, S6); no BLOCK."""
+    k = lambda: g.key("stream")
+
+    def sid():
+        r = g.rng.random()
+        if r < 0.6:
+            return "%d-%s" % (g.rng.randint(0, 40), g.pick(["0", "1", "2", "*"]))
+        if r < 0.8:
+            return str(g.rng.randint(0, 40))
+        return g.pick(["0-0", "-", "+", "$", "(5", "abc", "1-x", "18446744073709551615",
+                       "18446744073709551615-18446744073709551615", "5-18446744073709551615",
+                       "-1", "1-2-3", ""])
+
+    def bound():
+        return g.pick(["-", "+", "(" + sid(), sid()]) if g.chance(0.8) else g.token()
+
+    trim = lambda: [g.pick(["MAXLEN", "MINID", "maxlen"])] + (
+        ["="] if g.chance(0.3) else []) + [g.count() if g.chance(0.5) else sid()]
+    fields = lambda: g.times(1, 3, lambda: [g.member(), g.value()])
+    return {
+        "XADD": lambda: ["XADD", k()] + g.opts([("NOMKSTREAM",), trim]) + [sid()] + fields(),
+        "XLEN": lambda: ["XLEN", k()],
+        "XRANGE": lambda: ["XRANGE", k(), bound(), bound()]
+        + (["COUNT", g.count()] if g.chance(0.4) else []),
+        "XREVRANGE": lambda: ["XREVRANGE", k(), bound(), bound()]
+        + (["COUNT", g.count()] if g.chance(0.4) else []),
+        "XDEL": lambda: ["XDEL", k()] + [sid() for _ in range(g.rng.randint(1, 3))],
+        "XTRIM": lambda: ["XTRIM", k()] + trim(),
+        "XREAD": lambda: ["XREAD"] + (["COUNT", g.count()] if g.chance(0.4) else [])
+        + ["STREAMS"] + (lambda ks: ks + [sid() for _ in ks])(g.keys(1, 2, "stream")),
+        "XSETID": lambda: ["XSETID", k(), sid()] + g.opts(
+            [lambda: ["ENTRIESADDED", g.count()], lambda: ["MAXDELETEDID", sid()]]),
+    }
+
+
 def _sort(g, name):
     key = g.key(g.pick(["list", "set", "zset", "any"]))
     opts = [lambda: ["BY", g.pick(["nosort", "w_*", "h_*->f", "nokey", "*"])],
@@ -395,7 +434,7 @@ def _sort(g, name):
 
 
 GRAMMARS = {"hash": _hash, "list": _list, "set": _set, "zset": _zset,
-            "generic": _generic}
+            "stream": _stream, "generic": _generic}
 
 
 def sanitize(args):
@@ -642,6 +681,8 @@ def dump_key(c, key):
         v = _sorted(c.cmd("SMEMBERS", key))
     elif t == "zset":
         v = unsigned_zero(c.cmd("ZRANGE", key, 0, -1, "WITHSCORES"))
+    elif t == "stream":
+        v = c.cmd("XRANGE", key, "-", "+")
     else:
         v = None
     ttl = c.cmd("PTTL", key)
@@ -670,6 +711,12 @@ def restore_key(c, key, state):
         for m, s in zip(v[::2], v[1::2]):
             args += [s, m]
         c.cmd("ZADD", key, *args)
+    elif t == "stream":
+        for entry_id, fields in v or []:
+            c.cmd("XADD", key, entry_id, *fields)
+        if not v:  # an empty stream: created, then emptied
+            c.cmd("XADD", key, "1-1", "f", "v")
+            c.cmd("XDEL", key, "1-1")
     if ttl == "ttl" and t != "none":
         c.cmd("EXPIRE", key, 1000000)
 
@@ -735,6 +782,12 @@ class Fuzzer:
                 args += [s, self._elem(rng, i)]
             if args:
                 self.both("ZADD", key, *args)
+        for key in FAMILIES["stream"]:
+            n = rng.choice([0, 1, 3, 8, 140])
+            for i in range(n):
+                self.both("XADD", key, "%d-%d" % (i // 3 + 1, i % 3),
+                          *[x for _ in range(rng.randint(1, 2))
+                            for x in (rng.choice(MEMBERS), rng.choice(VALUES))])
         self.both("SET", "str", rng.choice(["hello", "", "x" * 50]))
         self.both("SET", "num", rng.choice(["10", "-3", "1.5", "0"]))
         for e in ["a", "b", "c", "1", "2", "10"]:

@@ -12,7 +12,8 @@ the sync, the command stream (MULTI/EXEC, EVAL effects, expiries), partial
 resync after the master drops the link (+CONTINUE: the master's
 sync_partial_ok grows, sync_full does not), masterauth, -READONLY,
 WAIT on the master (counts the replica's ACKs), and a master holding a
-stream (the sync fails loudly: INFO shows the error, link stays down).
+stream with consumer groups (the sync fails loudly: INFO shows the error,
+link stays down); streams without groups replicate.
 """
 
 import argparse
@@ -91,6 +92,8 @@ def snapshot(r, key):
         v = sorted(r.hgetall(key).items())
     elif t == "zset":
         v = r.zrange(key, 0, -1, withscores=True)
+    elif t == "stream":
+        v = r.xrange(key)
     else:
         v = None
     return t, v, r.pttl(key)
@@ -382,14 +385,45 @@ class ReplicationTest(unittest.TestCase):
         wait_for(refused, 30, "the refusal in the redis replica's log")
         self.assertEqual(info(rr.redis())["master_link_status"], "down")
 
-    def test_stream_on_master_fails_loudly(self):
+    def test_streams_replicate(self):
+        m, mr, d, r = self.pair()
+        for i in range(1, 260):  # several listpack nodes, mixed fields
+            mr.xadd("st", {"f": i} if i % 4 else {"g": "x" * i, "h": ""},
+                    id="%d-%d" % (i, i % 3))
+        mr.xdel("st", "259-1", "10-1")
+        mr.xadd("empty", {"f": "v"}, id="5-5")
+        mr.xdel("empty", "5-5")
+        self.replicate(d, r, m)
+        wait_in_sync(mr, r)
+        compare(self, mr, r)
+        self.assertEqual(r.xlen("empty"), 0)
+        # The command stream: Redis propagates XADD with its generated ID
+        # and `~` trims rewritten as exact ones.
+        for i in range(300):
+            mr.xadd("st", {"n": i}, maxlen=120, approximate=True)
+        mr.xdel("st", mr.xrange("st", count=1)[0][0])
+        mr.xtrim("st", minid="200", approximate=False)
+        mr.execute_command("XSETID", "empty", "99-0")
+        mr.xadd("empty", {"f": "v"}, id="99-*")
+        wait_in_sync(mr, r)
+        compare(self, mr, r)
+        self.assertEqual(info(r)["daxkv_repl_stream_errors"], 0)
+        self.assertEqual(r.execute_command("REPLICAOF", "NO", "ONE"), b"OK")
+        import redis
+        with self.assertRaises(redis.ResponseError) as cm:
+            r.xadd("empty", {"f": "v"}, id="99-1")  # the last ID came along
+        self.assertIn("equal or smaller", str(cm.exception))
+
+    def test_stream_consumer_groups_on_master_fail_loudly(self):
         m, mr, d, r = self.pair()
         mr.set("a", 1)
         mr.xadd("st", {"f": "v"})
+        mr.xgroup_create("st", "g", id="0")
         self.replicate(d, r, m)
         ri = wait_for(lambda: (lambda i: i if i["daxkv_repl_sync_failures"]
                                else None)(info(r)), 30, "sync failure")
-        self.assertIn("stream", ri["daxkv_repl_last_sync_error"].lower())
+        self.assertIn("consumer groups",
+                      ri["daxkv_repl_last_sync_error"].lower())
         self.assertEqual(ri["master_link_status"], "down")
         with open(d.log_path, "rb") as f:
             self.assertIn(b"sync failed", f.read())

@@ -147,13 +147,22 @@ class PayloadTest(Base):
         ours = self.tool.call(op="decode_payload", payload=payload.hex())
         self.assertEqual(ours["reply"], "ERR Bad data format")
 
-    def test_streams_are_refused_by_name(self):
-        self.r.xadd(b"stream", {b"f": b"v"})
+    def test_streams_decode_and_groups_are_refused_by_name(self):
+        for i in range(1, 150):  # two listpack nodes
+            self.r.xadd(b"stream", {b"f": i}, id="%d-1" % i)
+        self.r.xdel(b"stream", "3-1")
+        ours = self.tool.call(op="decode_payload",
+                              payload=self.r.dump(b"stream").hex())
+        self.assertTrue(ours["ok"], ours)
+        self.assertEqual(ours["value"]["type"], "stream")
+        self.assertEqual(len(ours["value"]["entries"]), 148)
+        self.assertEqual(ours["value"]["entries"][2][0], "4-1")
+        self.r.xgroup_create(b"stream", b"g", id="0")
         ours = self.tool.call(op="decode_payload",
                               payload=self.r.dump(b"stream").hex())
         self.assertFalse(ours["ok"])
         self.assertEqual(ours["code"], "NotSupported")
-        self.assertIn("stream", ours["message"])
+        self.assertIn("consumer groups", ours["message"])
 
 
 class ByteExactTest(Base):
