@@ -86,10 +86,12 @@ void CollBuilder::AddElem(int worker, uint64_t loc,
   }
   const uint64_t bytes = format::EntrySize(e.key_len, e.value_len);
   const uint64_t size8 = bytes / 8 < (1u << 16) ? bytes / 8 : 0;
-  item.packed = (loc >> 3) | size8 << kSizeShift |
-                uint64_t{type} << kTypeShift | (tomb ? kTombBit : 0) |
-                (uint64_t{e.key_len} + e.value_len > 64 ? kLongBit : 0) |
-                ((e.flags & format::kFlagSubEntry) ? kSubBit : 0);
+  item.packed =
+      (loc >> 3) | size8 << kSizeShift | uint64_t{type} << kTypeShift |
+      (tomb ? kTombBit : 0) |
+      (IsLongElement(static_cast<KeyType>(type), subkey, e.value_len) ? kLongBit
+                                                                      : 0) |
+      ((e.flags & format::kFlagSubEntry) ? kSubBit : 0);
   Chunk*& head = workers_[worker].parts[PartitionOf(item.id)];
   if (head == nullptr || head->n == Chunk::kItems) {
     Chunk* c = new Chunk;  // items left uninitialised: written before read

@@ -2,7 +2,14 @@
 
 #include <cassert>
 
+#include "base/int_text.h"
+
 namespace daxkv::engine {
+
+bool IsCanonicalInt64(std::string_view s) {
+  int64_t unused;
+  return ParseInt64(s, &unused);
+}
 
 Collection::Collection(KeyType t, uint64_t i, uint64_t loc)
     : type(t), id(i), meta_loc(loc) {

@@ -14,6 +14,7 @@
 #ifndef DAXKV_ENGINE_COLL_OBJECT_H_
 #define DAXKV_ENGINE_COLL_OBJECT_H_
 
+#include <atomic>
 #include <cstdint>
 #include <string_view>
 #include <variant>
@@ -29,6 +30,20 @@
 
 namespace daxkv::engine {
 
+// Whether `s` is an int64 in Redis's canonical text ("-12", not "012",
+// "+12" or "-0"): what an intset can hold.
+bool IsCanonicalInt64(std::string_view s);
+
+// Whether Redis 7.0 stores this element outside its compact encoding: a
+// hash field or value, or a sorted-set member, over 64 bytes
+// (hash-max-listpack-value, zset-max-listpack-value; a zset's value here
+// is its 8-byte score), or a set member an intset cannot hold.
+inline bool IsLongElement(KeyType type, std::string_view subkey,
+                          size_t value_len) {
+  if (type == KeyType::kSet) return !IsCanonicalInt64(subkey);
+  return subkey.size() > 64 || (type == KeyType::kHash && value_len > 64);
+}
+
 struct Collection {
   // REQUIRES: IsCollectionType(type), id != 0.
   Collection(KeyType type, uint64_t id, uint64_t meta_loc);
@@ -37,9 +52,15 @@ struct Collection {
 
   mutable RwSpinLock mu;
   const KeyType type;
-  // An element whose subkey + value exceeded 64 bytes was stored (since
-  // the last open): what OBJECT ENCODING needs (Redis converts then).
-  bool had_long GUARDED_BY(mu) = false;
+  // An element longer than Redis's compact encodings take was stored
+  // since the last open (IsLongElement): what OBJECT ENCODING needs
+  // (Redis converts then, and never back until a reload).
+  std::atomic<bool> had_long{false};
+  // The largest size() a committed Txn left since the last open, for the
+  // same reason (a hash that outgrew its listpack stays a hashtable).
+  // Both hints are written by the Txn holding the key's stripe (or by
+  // recovery) and read without `mu`: approximate by nature, never undone.
+  std::atomic<uint64_t> peak_size{0};
   const uint64_t id;
   // Pool offset of the meta entry the key's index slot points at.
   uint64_t meta_loc GUARDED_BY(mu);

@@ -162,7 +162,8 @@ Status ReadViewImpl::StatKey(std::string_view key, KeyInfo* info) {
           c.mu.AssertReaderHeld();
           info->size = c.size();
           info->compact = c.compact();
-          info->had_long_element = c.had_long;
+          info->had_long_element = c.had_long.load();
+          info->peak_size = std::max(info->size, c.peak_size.load());
           return OkStatus();
         });
     if (s.ok()) return s;  // else it changed in between: again

@@ -57,10 +57,13 @@ struct KeyInfo {
   // Elements of a collection; bytes of a string's value.
   uint64_t size = 0;
   // The DRAM form (compact: hash/set dense array, zset one-leaf) and
-  // whether an element longer than 64 bytes was ever stored: what the kv
-  // layer needs to name Redis's encoding in OBJECT ENCODING.
+  // whether an element longer than Redis's compact encodings take was
+  // ever stored (IsLongElement, coll_object.h): what the kv layer needs to
+  // name Redis's encoding in OBJECT ENCODING.
   bool compact = false;
   bool had_long_element = false;
+  // The largest size since the last open (>= size; collections only).
+  uint64_t peak_size = 0;
   // The WATCH version: changes whenever the key is written, created,
   // deleted, expired or flushed, whatever its type (element writes too).
   // Only compared for equality, only within one process lifetime.

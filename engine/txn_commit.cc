@@ -135,8 +135,12 @@ void TxnImpl::Apply(const std::vector<int32_t>& kept,
   for (const auto& [c, t] : colls_) {
     if (t.created && t.dead) continue;
     ReadLock l(c->mu);
-    db_->elements_.fetch_add(static_cast<int64_t>(c->size()) -
+    const uint64_t size = c->size();
+    db_->elements_.fetch_add(static_cast<int64_t>(size) -
                              static_cast<int64_t>(t.orig_size));
+    if (size > c->peak_size.load(std::memory_order_relaxed)) {
+      c->peak_size.store(size, std::memory_order_relaxed);
+    }
   }
   for (const auto& [c, loc] : removed_) db_->ElemGone(c->id, loc);
   // Key entries: puts, links and metas first, so that a renamed

@@ -65,9 +65,9 @@ uint64_t TxnImpl::PutElem(Collection* c, std::string_view subkey,
       AppendSub(format::kElem, subkey, value, static_cast<int64_t>(c->id),
                 static_cast<uint16_t>(c->type), -1, c);
   subs_.back().shadows_medium = shadows;
-  if (subkey.size() + value.size() > 64) {
-    WriteLock l(c->mu);
-    c->had_long = true;  // not undone: a hint for OBJECT ENCODING only
+  if (!c->had_long.load(std::memory_order_relaxed) &&
+      IsLongElement(c->type, subkey, value.size())) {
+    c->had_long.store(true, std::memory_order_relaxed);  // a hint: not undone
   }
   return loc;
 }

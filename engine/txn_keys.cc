@@ -205,7 +205,8 @@ Status TxnImpl::StatKey(std::string_view key, KeyInfo* info) {
   ReadLock l(v.coll->mu);
   info->size = v.coll->size();
   info->compact = v.coll->compact();
-  info->had_long_element = v.coll->had_long;
+  info->had_long_element = v.coll->had_long.load();
+  info->peak_size = std::max(info->size, v.coll->peak_size.load());
   return OkStatus();
 }
 

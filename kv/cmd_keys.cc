@@ -127,48 +127,37 @@ void CopyCommand(CommandContext& ctx) {
   }
 }
 
-// Redis 7.0's encoding names for a collection, from its size and whether
-// a long element (> 64 bytes, field and value together: the engine's
-// hint) was ever stored. Redis converts one way only (a hash that outgrew
-// its listpack stays a hashtable even after shrinking); this answer
-// follows the current size.
+// Redis 7.0's encoding names for a collection, from the largest size it
+// had and whether a long element (a field, value or member over 64 bytes)
+// was ever stored since the server started: Redis converts one way only
+// (a hash that outgrew its listpack stays a hashtable after shrinking)
+// and chooses afresh when it loads its data at start, as daxkv's engine
+// forgets both hints when it opens.
 std::string_view CollectionEncoding(const engine::KeyInfo& info) {
   // Redis 7.0's defaults as Debian's redis-server reports them.
   constexpr uint64_t kHashListpackMax = 512;  // hash-max-listpack-entries
   constexpr uint64_t kZsetListpackMax = 128;  // zset-max-listpack-entries
+  constexpr uint64_t kIntsetMax = 512;        // set-max-intset-entries
   switch (info.type) {
     case engine::KeyType::kHash:
-      return !info.had_long_element && info.size <= kHashListpackMax
+      return !info.had_long_element && info.peak_size <= kHashListpackMax
                  ? "listpack"
                  : "hashtable";
     case engine::KeyType::kZset:
-      return !info.had_long_element && info.size <= kZsetListpackMax
+      return !info.had_long_element && info.peak_size <= kZsetListpackMax
                  ? "listpack"
                  : "skiplist";
     case engine::KeyType::kList:
       return "quicklist";  // Redis 7.0's only list encoding
     case engine::KeyType::kStream:
       return "stream";
+    case engine::KeyType::kSet:  // "long": a member an intset cannot hold
+      return !info.had_long_element && info.peak_size <= kIntsetMax
+                 ? "intset"
+                 : "hashtable";
     default:
-      return "hashtable";  // sets; intset needs the members (IsIntSet)
+      return "hashtable";
   }
-}
-
-// Redis's intset: at most 512 members, all integers.
-StatusOr<bool> IsIntSet(Store& store, std::string_view key, uint64_t size) {
-  constexpr uint64_t kIntsetMax = 512;  // set-max-intset-entries
-  if (size > kIntsetMax) return false;
-  bool all_ints = true;
-  DAXKV_RETURN_IF_ERROR(
-      store.Read({std::string(key)}, [&](engine::ReadOps& ops) {
-        all_ints = true;
-        return ops.SetForEach(key, [&](std::string_view m) {
-          int64_t n = 0;
-          all_ints = ParseInt64(m, &n);
-          return all_ints;
-        });
-      }));
-  return all_ints;
 }
 
 // OBJECT ENCODING / REFCOUNT of a collection key.
@@ -182,13 +171,6 @@ void ObjectOfCollection(CommandContext& ctx, std::string_view sub) {
     ctx.out.Null();
   } else if (sub == "refcount") {
     ctx.out.Integer(1);
-  } else if (info->type == engine::KeyType::kSet) {
-    auto ints = IsIntSet(ctx.store, ctx.argv[2], info->size);
-    if (!ints.ok()) {
-      ReplyEngineError(ctx, ints.status());
-    } else {
-      ctx.out.Bulk(*ints ? "intset" : "hashtable");
-    }
   } else {
     ctx.out.Bulk(CollectionEncoding(*info));
   }

@@ -239,14 +239,16 @@ void ZScanCommand(CommandContext& ctx) {
   if (!KeyScanOptions(ctx, &o)) return;
   RunCollRead(ctx, [&](ReadOps& ops, CollCall& call) {
     if (!o.error.empty()) {
-      return KeyScanOptionError(ops, ctx.argv[1], engine::KeyType::kZset, o, call);
+      return KeyScanOptionError(ops, ctx.argv[1], engine::KeyType::kZset, o,
+                                call);
     }
     // Redis writes a listpack's scores as d2string stored them, and a
     // skiplist's with %.17g (2^62 is 4.6116860184273879e+18 there); the
-    // encoding is named as OBJECT ENCODING names it (current size).
+    // encoding is named as OBJECT ENCODING names it (largest size since
+    // start).
     StatusOr<engine::KeyInfo> info = ops.Stat(ctx.argv[1]);
     const bool skiplist = info.ok() && info->type == KeyType::kZset &&
-                          (info->had_long_element || info->size > 128);
+                          (info->had_long_element || info->peak_size > 128);
     std::vector<std::string> items;
     uint64_t next = 0;
     DAXKV_RETURN_IF_ERROR(ops.ZScan(

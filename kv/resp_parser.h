@@ -18,6 +18,8 @@
 #include <string_view>
 #include <vector>
 
+#include "base/int_text.h"
+
 namespace daxkv::kv {
 
 struct ParserLimits {
@@ -81,10 +83,6 @@ class RequestParser {
 // escapes). Returns false on unbalanced quotes. Reuses `out`'s strings.
 bool SplitInlineArgs(std::string_view line, std::vector<std::string>* out,
                      size_t* count);
-
-// Strict decimal integer parse as Redis's string2ll: no spaces, no '+', no
-// leading zeros, fits in int64.
-bool ParseInt64(std::string_view s, int64_t* out);
 
 }  // namespace daxkv::kv
 

@@ -91,3 +91,26 @@ class TypesDifferentialTest(PeerTestCase):
         self.both("OBJECT", "ENCODING", "big")
         self.both("ZADD", "bz", *[x for i in range(129) for x in (i, i)])
         self.both("OBJECT", "ENCODING", "bz")
+
+    def test_encodings_convert_one_way(self):
+        # Redis converts to the big encoding and never back, whatever
+        # shrinks: by count, by a long element (field, value or member, each
+        # judged alone), or, for a set, by a member an intset cannot hold.
+        self.both("HSET", "h", *[x for i in range(513) for x in ("f%d" % i, i)])
+        self.both("HDEL", "h", *["f%d" % i for i in range(1, 513)])
+        self.both("ZADD", "z", *[x for i in range(129) for x in (i, i)])
+        self.both("ZREMRANGEBYRANK", "z", 1, -1)
+        self.both("SADD", "s", *range(513))
+        self.both("SREM", "s", *range(1, 513))
+        self.both_script([
+            "OBJECT ENCODING h", "OBJECT ENCODING z", "OBJECT ENCODING s",
+            "ZSCAN z 0",
+            "HSET hl f " + "v" * 65, "HSET hl f short", "OBJECT ENCODING hl",
+            "HSET hf " + "f" * 40 + " " + "v" * 40, "OBJECT ENCODING hf",
+            "ZADD zm 1 " + "m" * 60, "OBJECT ENCODING zm",
+            "ZADD zl 1 " + "m" * 65, "ZREM zl " + "m" * 65, "ZADD zl 2 a",
+            "OBJECT ENCODING zl",
+            "SADD si 1 x", "SREM si x", "OBJECT ENCODING si",
+            "SADD sz 0 -5 007", "OBJECT ENCODING sz",
+            "SADD sm -0", "OBJECT ENCODING sm",
+        ])
