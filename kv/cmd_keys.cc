@@ -14,9 +14,6 @@ namespace {
 void DelCommand(CommandContext& ctx) {
   int64_t n = 0;
   for (size_t i = 1; i < ctx.argv.size(); ++i) {
-    // The engine holds no key of 0 bytes (and refuses to write one): ""
-    // is absent, not an error that would stop DEL half-way.
-    if (ctx.argv[i].empty()) continue;
     bool existed = false;
     Status s = ctx.store.Delete(ctx.argv[i], &existed);
     if (!s.ok()) {
