@@ -212,26 +212,6 @@ class EmptyKeyTest(PeerTestCase):
 
     # --- blocking pops ---
 
-    def block_on_both(self, *cmd):
-        """cmd blocks on a new connection to each server; both returned."""
-        pair = []
-        for server in (self.server, self.peer):
-            o = server.client(timeout=20.0)
-            self.addCleanup(o.close)
-            o.send(*cmd)
-            pair.append(o)
-        for server, conn in ((self.server, self.c), (self.peer, self.ref)):
-            deadline = time.monotonic() + 10
-            while b"blocked_clients:1\r" not in conn.cmd("INFO", "clients"):
-                self.assertLess(time.monotonic(), deadline, "never blocked")
-                time.sleep(0.01)
-        return pair
-
-    def served_equal(self, pair):
-        mine, ref = pair[0].read(), pair[1].read()
-        self.assertEqual(mine, ref)
-        return mine
-
     def test_blocking_pops_on_the_empty_key(self):
         cases = [
             (("BLPOP", E, "0"), ("RPUSH", E, "a", "b")),
