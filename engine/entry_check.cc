@@ -48,7 +48,9 @@ std::string CheckElem(const char* entry, const EntryHeader& e) {
 
 std::string CheckEntry(const char* entry, const EntryHeader& e) {
   if (IsElemEntry(e.type)) return CheckElem(entry, e);
-  if (e.key_len == 0 || e.key_len > kMaxKeySize) return "key length";
+  // key_len 0 is the empty key (version 5); a length overrunning the
+  // record was refused before (CheckRecord, ForEachEntry).
+  if (e.key_len > kMaxKeySize) return "key length";
   if (e.type != kMeta) return "";
   if (e.value_len != sizeof(MetaPayload)) return "meta payload length";
   const MetaPayload m = LoadMeta(entry);

@@ -15,10 +15,11 @@ bool Expired(const format::EntryHeader& e, int64_t now) {
 }  // namespace
 
 Status DBImpl::CheckSizes(std::string_view key, std::string_view value) const {
-  if (key.empty() || key.size() > kMaxKeySize) {
+  // The empty key is a key like any other (Redis accepts "" everywhere).
+  if (key.size() > kMaxKeySize) {
     return InvalidArgumentError("key of " + std::to_string(key.size()) +
-                                " bytes (must be 1.." +
-                                std::to_string(kMaxKeySize) + ")");
+                                " bytes exceeds the maximum of " +
+                                std::to_string(kMaxKeySize));
   }
   if (value.size() > kMaxValueSize) {
     return InvalidArgumentError("value of " + std::to_string(value.size()) +

@@ -14,9 +14,6 @@ namespace {
 void DelCommand(CommandContext& ctx) {
   int64_t n = 0;
   for (size_t i = 1; i < ctx.argv.size(); ++i) {
-    // The engine holds no key of 0 bytes (and refuses to write one): ""
-    // is absent, not an error that would stop DEL half-way.
-    if (ctx.argv[i].empty()) continue;
     bool existed = false;
     Status s = ctx.store.Delete(ctx.argv[i], &existed);
     if (!s.ok()) {
@@ -45,38 +42,45 @@ void TypeCommand(CommandContext& ctx) {
   ctx.out.Simple(engine::KeyTypeName(info->type));
 }
 
-void RenameGeneric(CommandContext& ctx, bool nx) {
-  std::string_view src = ctx.argv[1], dst = ctx.argv[2];
-  // The existence checks and the rename must be one step: run isolated, as
-  // MSET does, so that no other I/O thread writes either key in between
-  // (an EXEC block is isolated already).
-  std::optional<ExclusiveSection> isolated;
-  if (!ctx.in_exec) isolated.emplace(ctx);
-  if (!ctx.store.Exists(src)) {
-    ctx.out.Error("ERR no such key");
-    return;
+// RENAME / RENAMENX on `store`: replies into out; an engine failure is
+// returned (nothing written).
+Status RenameOn(Store& store, std::string_view src, std::string_view dst,
+                bool nx, ReplyWriter& out) {
+  if (!store.Exists(src)) {
+    out.Error("ERR no such key");
+    return OkStatus();
   }
   if (src == dst) {  // Redis touches nothing here (WATCH stays clean)
-    if (nx) {
-      ctx.out.Integer(0);
-    } else {
-      ctx.out.Ok();
-    }
-    return;
+    nx ? out.Integer(0) : out.Ok();
+    return OkStatus();
   }
-  if (nx && ctx.store.Exists(dst)) {
-    ctx.out.Integer(0);
-    return;
+  if (nx && store.Exists(dst)) {
+    out.Integer(0);
+    return OkStatus();
   }
-  Status s = ctx.store.Rename(src, dst);
+  Status s = store.Rename(src, dst);
   if (s.code() == StatusCode::kNotFound) {  // expired just now
-    ctx.out.Error("ERR no such key");
-  } else if (!s.ok()) {
-    ReplyEngineError(ctx, s);
-  } else {
-    nx ? ctx.out.Integer(1) : ctx.out.Ok();
-    WakeWaitersOn(ctx, dst);
+    out.Error("ERR no such key");
+    return OkStatus();
   }
+  DAXKV_RETURN_IF_ERROR(s);
+  nx ? out.Integer(1) : out.Ok();
+  return OkStatus();
+}
+
+// One Txn over both keys (the existence checks and the rename are one
+// step), which serves the clients blocked on dst.
+void RenameGeneric(CommandContext& ctx, bool nx) {
+  const std::string_view src = ctx.argv[1], dst = ctx.argv[2];
+  // Isolated, as MSET is: a reader of both keys (EXISTS a b) that takes no
+  // Txn must never see src gone and dst not yet there (an EXEC block is
+  // isolated already).
+  std::optional<ExclusiveSection> isolated;
+  if (!ctx.in_exec) isolated.emplace(ctx);
+  RunStoreWrite(ctx, {std::string(src), std::string(dst)},
+                [&](Store& store, ReplyWriter& out) {
+                  return RenameOn(store, src, dst, nx, out);
+                });
 }
 
 void RenameCommand(CommandContext& ctx) { RenameGeneric(ctx, false); }
@@ -117,14 +121,14 @@ bool ParseCopyOptions(CommandContext& ctx, bool* replace) {
 void CopyCommand(CommandContext& ctx) {
   bool replace = false;
   if (!ParseCopyOptions(ctx, &replace)) return;
-  bool done = false;
-  Status s = ctx.store.Copy(ctx.argv[1], ctx.argv[2], replace, &done);
-  if (!s.ok()) {
-    ReplyEngineError(ctx, s);
-  } else {
-    ctx.out.Integer(done ? 1 : 0);
-    if (done) WakeWaitersOn(ctx, ctx.argv[2]);
-  }
+  const std::string_view src = ctx.argv[1], dst = ctx.argv[2];
+  RunStoreWrite(ctx, {std::string(src), std::string(dst)},
+                [&](Store& store, ReplyWriter& out) {
+                  bool done = false;
+                  DAXKV_RETURN_IF_ERROR(store.Copy(src, dst, replace, &done));
+                  out.Integer(done ? 1 : 0);
+                  return OkStatus();
+                });
 }
 
 // Redis 7.0's encoding names for a collection, from the largest size it

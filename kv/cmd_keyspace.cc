@@ -117,7 +117,7 @@ void RandomKeyCommand(CommandContext& ctx) {
     }
     cursor = page->next_cursor;
   } while (cursor != 0);
-  if (last.empty() && seen == 0) {
+  if (seen == 0) {
     ctx.out.Null();
   } else {
     ctx.out.Bulk(last);

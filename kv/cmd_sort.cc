@@ -96,9 +96,6 @@ StatusOr<std::optional<std::string>> LookupByPattern(ReadOps& ops,
   std::string key(pattern.substr(0, star));
   key.append(elem.substr(0, elem.find('\0')));  // Redis copies a C string
   key.append(rest);
-  // An empty element under BY/GET "*": no key of 0 bytes can exist here
-  // (the engine refuses them), and Redis finds none either.
-  if (key.empty()) return std::optional<std::string>();
   DAXKV_ASSIGN_OR_RETURN(KeyInfo info, ops.Stat(key));
   std::string value;
   Status s;

@@ -45,6 +45,30 @@ void RunBody(CommandContext& ctx,
   }
 }
 
+// One RunStoreTxn declaring `keys` that serves the clients blocked on what
+// it filled before it commits; body's reply (reset at each run) reaches
+// ctx.out only once the Txn committed, its failure is replied instead.
+// Whether it committed.
+bool RunServedTxn(
+    CommandContext& ctx, std::vector<std::string> keys,
+    const std::function<Status(TxnEngineStore&, ReplyWriter&)>& body) {
+  std::string scratch;
+  ReplyWriter out(&scratch, ctx.out.resp());
+  BlockedServer served(ctx.server);
+  Status s = RunStoreTxn(ctx.server.db(), &ctx.server.watches(), &served,
+                         std::move(keys), [&](TxnEngineStore& store) {
+                           scratch.clear();
+                           return body(store, out);
+                         });
+  if (!s.ok()) {
+    ReplyFailure(ctx, s);
+    return false;
+  }
+  served.Committed(ctx.client);
+  ctx.out.buffer()->append(scratch);
+  return true;
+}
+
 }  // namespace
 
 Status CommandError(std::string_view text) {
@@ -65,48 +89,24 @@ bool RunCollWrite(CommandContext& ctx, const CollWriteFn& body) {
     });
     return ok;
   }
-  std::string scratch;
-  ReplyWriter out(&scratch, ctx.out.resp());
-  BlockedServer served(ctx.server);
-  Status s = RunStoreTxn(ctx.server.db(), &ctx.server.watches(), &served,
-                         DeclaredKeys(ctx), [&](TxnEngineStore& store) {
-                           scratch.clear();
-                           CollCall call(out);
-                           DAXKV_RETURN_IF_ERROR(body(store.txn(), call));
-                           for (const std::string& key : call.modified()) {
-                             store.Touched(key);
-                           }
-                           return OkStatus();
-                         });
-  if (!s.ok()) {
-    ReplyFailure(ctx, s);
-    return false;
-  }
-  served.Committed(ctx.client);
-  ctx.out.buffer()->append(scratch);
-  return true;
+  return RunServedTxn(ctx, DeclaredKeys(ctx),
+                      [&](TxnEngineStore& store, ReplyWriter& out) {
+                        CollCall call(out);
+                        DAXKV_RETURN_IF_ERROR(body(store.txn(), call));
+                        for (const std::string& key : call.modified()) {
+                          store.Touched(key);
+                        }
+                        return OkStatus();
+                      });
 }
 
-void WakeWaitersOn(CommandContext& ctx, std::string_view key) {
-  if (ctx.in_exec || !ctx.server.blocked().HasWaiters(key)) return;
-  engine::TxnOptions opts;
-  opts.keys = {std::string(key)};
-  std::vector<std::string> modified;
-  BlockedServer served(ctx.server);
-  // Durability: as RunCollWrite's: the replies after the round's Sync().
-  Status s = ctx.server.db().RunTxn(
-      opts, engine::WriteOptions{.sync = false}, [&](engine::Txn& txn) {
-        served.Reset();
-        modified.clear();
-        return served.Serve(txn, &modified, opts.keys);
-      });
-  if (!s.ok()) {  // the waiters keep waiting; the command itself succeeded
-    served.Reset();
+void RunStoreWrite(CommandContext& ctx, std::vector<std::string> keys,
+                   const StoreWriteFn& body) {
+  if (TxnEngineStore* block = ctx.store.block()) {
+    RunBody(ctx, [&](CollCall& call) { return body(*block, call.out); });
     return;
   }
-  ctx.client.touched_db = true;
-  served.Committed(ctx.client);
-  for (const std::string& k : modified) ctx.server.watches().Touch(k);
+  RunServedTxn(ctx, std::move(keys), body);
 }
 
 void RunCollRead(CommandContext& ctx, const CollReadFn& body) {

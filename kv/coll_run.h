@@ -63,13 +63,18 @@ Status CommandError(std::string_view text);
 bool RunCollWrite(CommandContext& ctx, const CollWriteFn& body);
 void RunCollRead(CommandContext& ctx, const CollReadFn& body);
 
-// After a command that filled `key` outside a collection Txn (RENAME,
-// COPY, RESTORE: Redis's signalKeyAsReady on dbAdd), serves the clients
-// blocked on it in a Txn of their own (not atomic with that command, which
-// is one engine call; a crash between them loses only pops nobody was told
-// about). Nothing inside EXEC or a script (their writes are not yet
-// committed there).
-void WakeWaitersOn(CommandContext& ctx, std::string_view key);
+// RENAME, COPY: a keyspace write that may give a key a list, sorted set or
+// stream without pushing to it (Redis's signalKeyAsReady on dbAdd). body
+// runs on a TxnEngineStore, which notes such keys (filled()); body writes
+// its reply into `out` and returns an engine error or CommandError to
+// fail (nothing written). Outside a block: one RunStoreTxn declaring
+// `keys`, which serves the clients blocked on those keys before it commits
+// (the write and the pops are one durable Txn, and its stripes make a
+// check-then-write body one step). Inside MULTI/EXEC or a script: the
+// block's Txn, whose commit serves them.
+using StoreWriteFn = std::function<Status(Store& store, ReplyWriter& out)>;
+void RunStoreWrite(CommandContext& ctx, std::vector<std::string> keys,
+                   const StoreWriteFn& body);
 
 // HDEL, SADD, SREM, ...: applies `op` to argv[1] (the key) with each of
 // argv[2..], replying how many calls changed the key (and marking its

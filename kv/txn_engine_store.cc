@@ -108,6 +108,7 @@ Status TxnEngineStore::Rename(std::string_view src, std::string_view dst) {
   DAXKV_RETURN_IF_ERROR(txn_->Rename(src, dst, /*if_absent=*/false, &done));
   Touched(src);
   Touched(dst);
+  filled_.emplace_back(dst);
   return OkStatus();
 }
 
@@ -131,7 +132,10 @@ Status TxnEngineStore::Copy(std::string_view src, std::string_view dst,
   Status s = txn_->Copy(src, dst, replace, done);
   if (s.code() == StatusCode::kNotFound) return OkStatus();  // no src
   DAXKV_RETURN_IF_ERROR(s);
-  if (*done) Touched(dst);
+  if (*done) {
+    Touched(dst);
+    filled_.emplace_back(dst);
+  }
   return OkStatus();
 }
 
@@ -188,7 +192,7 @@ Status RunStoreTxn(engine::DB& db, WatchRegistry* watches,
                          Status st = body(store);
                          if (st.ok() && served != nullptr) {
                            std::vector<std::string> popped;
-                           st = served->Serve(txn, &popped);
+                           st = served->Serve(txn, &popped, store.filled());
                            for (const std::string& k : popped) {
                              store.Touched(k);
                            }

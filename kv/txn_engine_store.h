@@ -63,6 +63,11 @@ class TxnEngineStore final : public Store {
   size_t touched_mark() const { return touched_.size(); }
   void Rewind(size_t mark) { touched_.resize(mark); }
   const std::vector<std::string>& touched() const { return touched_; }
+  // Keys a write gave a value without pushing to them (RENAME, COPY: Redis's
+  // signalKeyAsReady on dbAdd): RunStoreTxn serves their blocked clients
+  // with the Txn's ready keys. Serving reads each key's state in the Txn,
+  // so a key whose command was rolled back since is served nothing.
+  const std::vector<std::string>& filled() const { return filled_; }
 
  private:
   // Every key the Txn sees (its own writes included).
@@ -71,6 +76,7 @@ class TxnEngineStore final : public Store {
   engine::Txn* txn_;
   engine::DB* db_;
   std::vector<std::string> touched_;
+  std::vector<std::string> filled_;
 };
 
 using StoreTxnFn = std::function<Status(TxnEngineStore& store)>;
@@ -78,7 +84,8 @@ using StoreTxnFn = std::function<Status(TxnEngineStore& store)>;
 // Runs `body` in one engine Txn (DB::RunTxn) declaring `keys`, commits it
 // and then marks the watchers of the keys it touched. Before the commit,
 // `served` (unless null) hands the elements of the lists and sorted sets the
-// Txn filled to the clients blocked on them (kv/block_serve.h); after a
+// Txn filled (pushed to, or renamed or copied onto: filled()) to the
+// clients blocked on them (kv/block_serve.h); after a
 // successful return the caller calls served->Committed(client). body may run more
 // than once (a restart), so it must reset its side effects (replies) at
 // each run. Returns body's error (nothing applied) or the commit's.

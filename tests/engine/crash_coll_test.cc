@@ -115,9 +115,10 @@ struct Op {
 };
 
 // The keys: three of each collection type; ops turn them into other types
-// (SET over a collection, DEL, then a re-create of another type).
+// (SET over a collection, DEL, then a re-create of another type). The
+// first list key is the empty key "" (its meta has key_len 0).
 constexpr const char* kKeys[4][3] = {{"h0", "h1", "h2"},
-                                     {"l0", "l1", "l2"},
+                                     {"", "l1", "l2"},
                                      {"s0", "s1", "s2"},
                                      {"z0", "z1", "z2"}};
 constexpr KeyType kTypes[4] = {KeyType::kHash, KeyType::kList, KeyType::kSet,

@@ -91,7 +91,10 @@ class ServerCrashModel {
     for (WriterModel& w : writers_) w.ops.resize(max_ops);
   }
 
+  // Writer 0's key 0 is the empty key "" (Redis's; format version 5), so
+  // it takes every kind of op, large values included.
   static std::string KeyName(int writer, int key) {
+    if (writer == 0 && key == 0) return "";
     return "w" + std::to_string(writer) + "-k" + std::to_string(key);
   }
   int writers() const { return static_cast<int>(writers_.size()); }

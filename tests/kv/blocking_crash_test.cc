@@ -1,11 +1,13 @@
 // Crash test of blocking pops on the real serving path (InProcessServer on
 // a SimRegion, two I/O threads): a consumer blocks (BLMOVE q done, BLPOP q
 // or BZPOPMIN z), a producer on another connection pushes the element that
-// serves it. At every persist point crash images are taken and recovered:
-//   * q and z are never found holding an element: the push and the pop
-//     that served the blocked client are one batch (a crash keeps both or
-//     neither; a pop committed after the push would leave images with the
-//     element still in q);
+// serves it, or pushes it to another key and RENAMEs that onto the
+// consumer's (plainly, and inside MULTI/EXEC). At every persist point crash
+// images are taken and recovered:
+//   * q and z are never found holding an element: the push (or rename)
+//     and the pop that served the blocked client are one batch (a crash
+//     keeps both or neither; a pop committed after the push would leave
+//     images with the element still in q);
 //   * `done` holds exactly the elements of the BLMOVEs the consumer was
 //     told about, plus at most the one in flight: the served client's reply
 //     leaves only after the pusher's round Sync().
@@ -135,12 +137,13 @@ class BlockingCrashTest : public ::testing::Test {
     }
   }
 
-  void WaitBlocked() {
+  // Until `n` clients are blocked (1: the consumer blocked; 0: served).
+  void WaitBlocked(uint64_t n = 1) {
     for (int i = 0; i < 20000; ++i) {
-      if (server_->state().blocked().blocked_count() == 1) return;
+      if (server_->state().blocked().blocked_count() == n) return;
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
-    FAIL() << "the consumer never blocked";
+    FAIL() << (n ? "the consumer never blocked" : "the consumer never served");
   }
 
   std::unique_ptr<testing::SimRegion> region_;
@@ -161,22 +164,33 @@ TEST_F(BlockingCrashTest, ServedPopAndItsPushAreOneDurableBatch) {
   ASSERT_TRUE(consumer.Connect(server_->port()));
   ASSERT_TRUE(producer.Connect(server_->port()));
   capturing_.store(true);
+  using Cmd = std::vector<std::string>;
   for (int i = 0; i < rounds; ++i) {
     const std::string e = "e" + std::to_string(i);
-    const int kind = i % 3;
-    const std::vector<std::vector<std::string>> waits = {
+    const int kind = i % 5;
+    const std::vector<Cmd> waits = {
         {"BLMOVE", "q", "done", "LEFT", "RIGHT", "0"},
         {"BLPOP", "q", "0"},
+        {"BZPOPMIN", "z", "0"},
+        {"BLPOP", "q", "0"},
         {"BZPOPMIN", "z", "0"}};
+    // What serves the consumer: a push to its key, or (3, 4) a RENAME onto
+    // it of a key pushed to just before, plainly and inside MULTI/EXEC.
+    const std::vector<std::vector<Cmd>> pushes = {
+        {{"RPUSH", "q", e}},
+        {{"RPUSH", "q", e}},
+        {{"ZADD", "z", "1", e}},
+        {{"RPUSH", "tmp", e}, {"RENAME", "tmp", "q"}},
+        {{"MULTI"}, {"ZADD", "tmpz", "1", e}, {"RENAME", "tmpz", "z"},
+         {"EXEC"}}};
     ASSERT_TRUE(consumer.Send(waits[kind]));
-    WaitBlocked();
+    ASSERT_NO_FATAL_FAILURE(WaitBlocked());
     if (kind == 0) {
       std::lock_guard<std::mutex> l(mu_);
       told_.inflight_move = e;
     }
-    ASSERT_TRUE(
-        producer.Send(kind == 2 ? std::vector<std::string>{"ZADD", "z", "1", e}
-                                : std::vector<std::string>{"RPUSH", "q", e}));
+    for (const Cmd& push : pushes[kind]) ASSERT_TRUE(producer.Send(push));
+    ASSERT_NO_FATAL_FAILURE(WaitBlocked(0));
     // The consumer's reply first: it must already be durable.
     Reply served = consumer.Read();
     {
@@ -187,10 +201,17 @@ TEST_F(BlockingCrashTest, ServedPopAndItsPushAreOneDurableBatch) {
     if (kind == 0) {
       EXPECT_EQ(served.str, e) << served.Describe();
     } else {
-      ASSERT_EQ(served.elems.size(), kind == 1 ? 2u : 3u) << served.Describe();
+      ASSERT_EQ(served.elems.size(), kind % 2 ? 2u : 3u) << served.Describe();
       EXPECT_EQ(served.elems[1].str, e);
     }
-    EXPECT_EQ(producer.Read().integer, 1);
+    std::vector<Reply> replies;
+    for (size_t j = 0; j < pushes[kind].size(); ++j) {
+      replies.push_back(producer.Read());
+    }
+    // The push's 1 (inside EXEC: the first element of EXEC's reply).
+    const Reply& pushed =
+        kind == 4 ? replies.back().elems.at(0) : replies.front();
+    EXPECT_EQ(pushed.integer, 1) << replies.back().Describe();
   }
   capturing_.store(false);
   std::lock_guard<std::mutex> l(mu_);

@@ -13,6 +13,7 @@
 #include "dax/region.h"
 #include "engine/db.h"
 #include "engine/format.h"
+#include "engine/txn.h"
 #include "tests/support/sim_region.h"
 #include "tests/support/status_matchers.h"
 #include "tests/tools/inspect_test_util.h"
@@ -120,6 +121,33 @@ TEST(InspectPoolTest, WrittenPoolCountsKeysAndIsNotModified) {
   EXPECT_EQ(RunTool({"pool", p.str()}, &out, &err), kExitOk) << err;
   EXPECT_NE(out.find("keys:        200"), std::string::npos) << out;
   EXPECT_NE(out.find("shutdown:    clean"), std::string::npos) << out;
+}
+
+// Key entries whose key_len is 0 (the empty key, format version 5): a
+// meta, the tombstone a rename leaves, a put with a TTL. No damage.
+TEST(InspectPoolTest, EmptyKeyEntriesAreNotDamage) {
+  TempPath p;
+  MakePool(p.str(), 3);
+  {
+    dax::OpenOptions o;
+    auto region = dax::OpenRegion(p.str(), o);
+    ASSERT_OK(region);
+    auto db = engine::DB::Open(std::move(*region), TestOptions());
+    ASSERT_OK(db);
+    ASSERT_OK((*db)->RunTxn({}, {}, [](engine::Txn& t) -> Status {
+      bool created;
+      DAXKV_RETURN_IF_ERROR(
+          t.HashSet("", "", "v", engine::SetMode::kUpsert, &created));
+      return t.Rename("", "h", false, &created);
+    }));
+    ASSERT_OK((*db)->Put("", "empty", 4102444800000));
+  }
+  int rc = -1;
+  json j = CheckJson(p.str(), &rc);
+  EXPECT_EQ(rc, kExitOk) << j.dump(2);
+  EXPECT_EQ(j["keys"], 5);
+  EXPECT_EQ(j["expiring_keys"], 4);
+  EXPECT_EQ(j["problems"].size(), 0u) << j.dump(2);
 }
 
 TEST(InspectPoolTest, CrashedPoolFromTheSimulator) {

@@ -9,6 +9,7 @@ with the reason.
 """
 
 import shutil
+import time
 import unittest
 
 from harness import ServerProcess, ServerTestCase
@@ -76,3 +77,25 @@ class PeerTestCase(ServerTestCase):
             line = line.strip()
             if line and not line.startswith("#"):
                 self.both(*line.split(" "))
+
+    def block_on_both(self, *cmd):
+        """cmd blocks on a new connection to each server (nobody else may
+        be blocked); returns the two connections, target's first."""
+        pair = []
+        for server in (self.server, self.peer):
+            o = server.client(timeout=20.0)
+            self.addCleanup(o.close)
+            o.send(*cmd)
+            pair.append(o)
+        for conn in (self.c, self.ref):
+            deadline = time.monotonic() + 10
+            while b"blocked_clients:1\r" not in conn.cmd("INFO", "clients"):
+                self.assertLess(time.monotonic(), deadline, "never blocked")
+                time.sleep(0.01)
+        return pair
+
+    def served_equal(self, pair):
+        """The next reply on both connections of block_on_both: equal."""
+        mine, ref = pair[0].read(), pair[1].read()
+        self.assertEqual(mine, ref)
+        return mine

@@ -302,5 +302,63 @@ class CollScriptTest(PeerTestCase):
             self.both("FUNCTION", "FLUSH")
 
 
+class FillWakesBlockedClientsTest(PeerTestCase):
+    """RENAME, RENAMENX and COPY that give a blocked client's key a list,
+    sorted set or stream serve it as Redis does (signalKeyAsReady), plain,
+    inside MULTI/EXEC (served once EXEC ran) and from a script. daxkv
+    serves in the rename's own Txn (docs/collections.md §8)."""
+
+    exec_block = CollMultiExecTest.block
+
+    def test_rename_onto_a_waited_key(self):
+        pair = self.block_on_both("BLPOP", "q", "0")
+        self.both("RPUSH", "tmp", "r1", "r2")
+        self.both("RENAME", "tmp", "q")
+        self.served_equal(pair)
+        self.both("LRANGE", "q", "0", "-1")
+
+    def test_rename_inside_multi(self):
+        pair = self.block_on_both("BLPOP", "q", "0")
+        self.exec_block(("RPUSH", "tmp", "a", "b"), ("RENAME", "tmp", "q"),
+                        ("LLEN", "q"))
+        self.served_equal(pair)
+        self.both("LRANGE", "q", "0", "-1")
+        self.both("EXISTS", "tmp")
+
+    def test_renamenx_and_copy_inside_multi(self):
+        self.both("RPUSH", "src", "x", "y")
+        pair = self.block_on_both("BLMOVE", "n", "d", "LEFT", "RIGHT", "0")
+        self.exec_block(("RENAMENX", "src", "n"), ("LRANGE", "n", "0", "-1"))
+        self.served_equal(pair)
+        self.both("LRANGE", "d", "0", "-1")
+        self.both("ZADD", "zs", "1", "a", "2", "b")
+        pair = self.block_on_both("BZPOPMAX", "z", "0")
+        self.exec_block(("COPY", "zs", "z"), ("ZCARD", "z"))
+        self.served_equal(pair)
+        for key in ("z", "zs"):
+            self.both("ZRANGE", key, "0", "-1", "WITHSCORES")
+
+    def test_a_rename_rolled_back_by_its_own_error_serves_nothing(self):
+        self.both("SET", "str", "v")
+        pair = self.block_on_both("BLPOP", "q", "0.5")
+        self.exec_block(("RENAME", "nokey", "q"), ("LPUSH", "str", "x"))
+        self.served_equal(pair)  # the timeout's null
+
+    def test_script_renames_onto_a_waited_stream(self):
+        self.both("XADD", "tmp", "1-1", "f", "v")
+        pair = self.block_on_both("XREAD", "BLOCK", "0", "STREAMS", "s", "0")
+        self.both("EVAL", "return redis.call('RENAME', KEYS[1], KEYS[2])",
+                  "2", "tmp", "s")
+        self.served_equal(pair)
+
+    def test_copy_onto_a_waited_key(self):
+        self.both("RPUSH", "src", "c1")
+        pair = self.block_on_both("BRPOP", "q", "0")
+        self.both("COPY", "src", "q")
+        self.served_equal(pair)
+        self.both("EXISTS", "q")
+        self.both("LRANGE", "src", "0", "-1")
+
+
 if __name__ == "__main__":
     unittest.main()
