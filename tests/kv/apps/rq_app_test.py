@@ -173,21 +173,6 @@ class RqAppTest(unittest.TestCase):
         self.fail("timed out waiting until " + what)
 
 
-def missing_commands():
-    """The commands RQ needs that the server under test does not have."""
-    from harness import ServerProcess
-    server = ServerProcess(target=ARGS.target, server=ARGS.server,
-                           pool_kind=ARGS.pool_kind).start()
-    try:
-        needed = ["XADD", "XREVRANGE", "XLEN", "BLPOP", "EVALSHA", "ZADD"]
-        with server.client() as c:
-            infos = c.cmd("COMMAND", "INFO", *needed)
-        return [name for name, info in zip(needed, infos) if info is None]
-    finally:
-        server.stop()
-        server.cleanup()
-
-
 def main():
     global ARGS
     ARGS, rest = app_main.parse_args()
@@ -197,13 +182,6 @@ def main():
         print("SKIP: no %s (install python3-rq)" % RQ_CLI)
         return SKIP
     print("rq %s, redis-py %s" % (rq.VERSION, redis.__version__))
-    missing = missing_commands()
-    if missing:
-        print("SKIP: RQ %s keeps job results in Redis streams on servers "
-              "that report redis_version >= 5.0, and this server lacks %s "
-              "(streams are not implemented yet)" % (rq.VERSION,
-                                                     ", ".join(missing)))
-        return SKIP
     return app_main.run_tests(ARGS, rest)
 
 
