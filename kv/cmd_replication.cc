@@ -134,40 +134,33 @@ void PsyncCommand(CommandContext& ctx) {
                  addr.c_str(), static_cast<long long>(want));
     return;
   }
+  // The pause: the key list as of now (kv/repl_snapshot.h); the values
+  // are serialized by the replica's thread while writers go on.
   const int64_t offset = master.offset();
   const auto start = std::chrono::steady_clock::now();
-  StatusOr<std::string> rdb = SnapshotRdb(ctx.server, replid, offset);
-  if (rdb.ok()) {
-    Status synced = ctx.server.db().Sync();
-    if (!synced.ok()) rdb = synced;
-  }
-  if (!rdb.ok()) {
+  StatusOr<std::unique_ptr<SnapshotJob>> job =
+      SnapshotJob::Begin(ctx.server, replid, offset);
+  if (!job.ok()) {
     ctx.client.is_replica = false;
-    ctx.out.Error("ERR full sync failed: " + std::string(rdb.status().message()));
+    ctx.out.Error("ERR full sync failed: " +
+                  std::string(job.status().message()));
     return;
   }
   std::fprintf(
       stderr,
-      "replication: Full resync requested by replica %s; snapshot of %zu "
-      "bytes at offset %lld taken in %lld ms (writes paused meanwhile)\n",
-      addr.c_str(), rdb->size(), static_cast<long long>(offset),
+      "replication: Full resync requested by replica %s: %zu keys at "
+      "offset %lld, commands paused %lld ms to list them\n",
+      addr.c_str(), (*job)->keys(), static_cast<long long>(offset),
       static_cast<long long>(
           std::chrono::duration_cast<std::chrono::milliseconds>(
               std::chrono::steady_clock::now() - start)
               .count()));
-  master.StartFull(ctx.client.id, ctx.client.fd, ip, std::move(*rdb), offset,
+  master.StartFull(ctx.client.id, ctx.client.fd, ip, std::move(*job), offset,
                    psync ? "+FULLRESYNC " + replid + " " +
                                std::to_string(offset) + "\r\n"
                          : std::string());
 }
 
-// WAIT numreplicas timeout: the replicas whose acknowledged offset covers
-// this client's last write. The client's writes are made durable here
-// first (the stream reaches replicas only once durable), and a daxkv
-// replica ACKs only what it made durable: so the count is of machines
-// holding the write on their medium. The client blocks as in BLPOP (the
-// BlockRegistry's timeout, CLIENT UNBLOCK), with no keys; the master
-// replies once enough ACKs came in (kv/repl_master.h).
 void WaitCommand(CommandContext& ctx) {
   Replication& repl = ctx.server.replication();
   if (repl.is_replica()) {

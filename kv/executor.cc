@@ -269,7 +269,7 @@ void ExecuteCommand(ServerState& server, Client& client,
   } else {
     DirectStore store(&server.db(), &server.watches());
     CommandContext ctx{server, client, store, out, argv};
-    ReplOrderHold hold(server, client, *spec);
+    ReplOrderHold hold(server, client, *spec, argv);
     RunCommand(*spec, ctx);
   }
   // What a client keeps between commands (its MULTI queue and WATCHed

@@ -116,10 +116,30 @@ std::vector<std::string> Effect(CommandContext& ctx, size_t reply_at) {
   return {ctx.argv.begin(), ctx.argv.end()};
 }
 
+// Hands the snapshots the keys `spec argv` may touch (every argument; all
+// keys for a script, whose keys may be undeclared, and FLUSHALL/FLUSHDB).
+void PreserveForSnapshots(ReplMaster& master, const CommandSpec& spec,
+                          std::span<const std::string_view> argv,
+                          const Client& client) {
+  const bool all = (spec.flags & kCmdScript) || spec.name == "flushall" ||
+                   spec.name == "flushdb";
+  if (all || !(spec.flags & kCmdRunsQueue)) {
+    master.Preserve(argv.subspan(1), all);
+    return;
+  }
+  for (const std::vector<std::string>& queued : client.queued) {
+    const CommandSpec* inner = CommandTable::Default().Find(queued.front());
+    if (inner == nullptr) continue;
+    std::vector<std::string_view> args(queued.begin(), queued.end());
+    PreserveForSnapshots(master, *inner, args, client);
+  }
+}
+
 }  // namespace
 
 ReplOrderHold::ReplOrderHold(ServerState& server, Client& client,
-                             const CommandSpec& spec)
+                             const CommandSpec& spec,
+                             std::span<const std::string_view> argv)
     : server_(server), client_(client) {
   ReplMaster& master = server.replication().master();
   if (client.is_master || !master.active()) return;
@@ -130,6 +150,7 @@ ReplOrderHold::ReplOrderHold(ServerState& server, Client& client,
   client.repl_recording = true;
   client.repl_wrap = (spec.flags & (kCmdRunsQueue | kCmdScript)) != 0;
   client.repl_order = &lock_;
+  if (master.snapshotting()) PreserveForSnapshots(master, spec, argv, client);
 }
 
 ReplOrderHold::~ReplOrderHold() {

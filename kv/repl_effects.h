@@ -20,6 +20,8 @@
 #define DAXKV_KV_REPL_EFFECTS_H_
 
 #include <mutex>
+#include <span>
+#include <string_view>
 
 namespace daxkv::kv {
 
@@ -32,7 +34,11 @@ struct CommandContext;
 // has replicas, and appends them at the end.
 class ReplOrderHold {
  public:
-  ReplOrderHold(ServerState& server, Client& client, const CommandSpec& spec);
+  // While a full sync's snapshot is being serialized, the keys the
+  // command may touch (`argv`, EXEC's queue) are preserved first
+  // (kv/repl_snapshot.h).
+  ReplOrderHold(ServerState& server, Client& client, const CommandSpec& spec,
+                std::span<const std::string_view> argv);
   ~ReplOrderHold();
   ReplOrderHold(const ReplOrderHold&) = delete;
   ReplOrderHold& operator=(const ReplOrderHold&) = delete;

@@ -13,6 +13,7 @@
 
 #include "kv/block_registry.h"
 #include "kv/command.h"
+#include "kv/repl_snapshot.h"
 #include "kv/replica_link.h"
 #include "kv/server_state.h"
 
@@ -52,7 +53,7 @@ struct ReplMaster::Feed {
   std::string ip;
   int port = 0;
   std::string greeting;  // +FULLRESYNC / +CONTINUE line
-  std::string rdb;       // a full sync's payload, freed once sent
+  std::unique_ptr<SnapshotJob> job;  // a full sync's, until serialized
   bool full = false;
   int64_t next = 0;  // next stream offset to send; guarded by ReplMaster::mu_
   std::atomic<int64_t> ack{0};
@@ -182,11 +183,16 @@ bool ReplMaster::Continue(uint64_t id, int fd, const std::string& ip,
 }
 
 void ReplMaster::StartFull(uint64_t id, int fd, const std::string& ip,
-                           std::string rdb, int64_t offset,
+                           std::unique_ptr<SnapshotJob> job, int64_t offset,
                            std::string greeting) {
   auto feed = NewFeed(id, fd, ip);
   feed->greeting = std::move(greeting);
-  feed->rdb = std::move(rdb);
+  {
+    std::lock_guard<std::mutex> order(order_mu_);
+    jobs_.push_back(job.get());
+    snapshots_.fetch_add(1);
+  }
+  feed->job = std::move(job);
   feed->full = true;
   feed->next = offset;
   Attach(std::move(feed));
@@ -220,14 +226,58 @@ void ReplMaster::Detach(uint64_t id) {
   close(feed->fd);
 }
 
+void ReplMaster::Preserve(std::span<const std::string_view> argv, bool all) {
+  for (SnapshotJob* job : jobs_) {
+    if (all) {
+      job->PreserveAll();
+    } else {
+      job->Preserve(argv);
+    }
+  }
+}
+
+// Serializes the rest of the feed's snapshot (writers go on) and makes it
+// durable (it may hold writes of the round that asked for the sync).
+StatusOr<std::string> ReplMaster::FinishSnapshot(Feed& feed) {
+  const int64_t start = SteadyMs();
+  StatusOr<std::string> rdb = feed.job->Finish(order_mu_);
+  const size_t keys = feed.job->keys();
+  const size_t ahead = feed.job->preserved_by_writers();
+  ReleaseSnapshot(feed);
+  if (rdb.ok()) {
+    std::fprintf(stderr,
+                 "replication: RDB for replica %s:%d: %zu keys, %zu bytes, "
+                 "built in %lld ms while serving writes (%zu keys "
+                 "serialized ahead of a write)\n",
+                 feed.ip.c_str(), feed.port, keys, rdb->size(),
+                 static_cast<long long>(SteadyMs() - start), ahead);
+    Status synced = server_->db().Sync();
+    if (!synced.ok()) rdb = synced;
+  }
+  return rdb;
+}
+
+void ReplMaster::ReleaseSnapshot(Feed& feed) {
+  if (feed.job == nullptr) return;
+  {
+    std::lock_guard<std::mutex> order(order_mu_);
+    jobs_.erase(std::find(jobs_.begin(), jobs_.end(), feed.job.get()));
+    snapshots_.fetch_sub(1);
+  }
+  feed.job.reset();
+}
+
 void ReplMaster::RunFeed(const std::shared_ptr<Feed>& feed) {
   Status s = SendAll(feed->fd, feed->greeting, feed->stop);
   if (s.ok() && feed->full) {
-    // The disk-based framing ($<len>): the payload is complete already.
-    s = SendAll(feed->fd, "$" + std::to_string(feed->rdb.size()) + "\r\n",
-                feed->stop);
-    if (s.ok()) s = SendAll(feed->fd, feed->rdb, feed->stop);
-    std::string().swap(feed->rdb);
+    // The disk-based framing ($<len>): the payload is complete first.
+    StatusOr<std::string> rdb = FinishSnapshot(*feed);
+    s = rdb.status();
+    if (s.ok()) {
+      s = SendAll(feed->fd, "$" + std::to_string(rdb->size()) + "\r\n",
+                  feed->stop);
+    }
+    if (s.ok()) s = SendAll(feed->fd, *rdb, feed->stop);
     if (s.ok()) {
       std::fprintf(stderr,
                    "replication: Synchronization with replica %s:%d "
@@ -235,6 +285,7 @@ void ReplMaster::RunFeed(const std::shared_ptr<Feed>& feed) {
                    feed->ip.c_str(), feed->port);
     }
   }
+  ReleaseSnapshot(*feed);  // when the replica went away first
   feed->online.store(true);
   if (s.ok()) s = Stream(*feed);
   if (!feed->stop.load()) {

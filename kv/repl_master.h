@@ -24,17 +24,20 @@
 #include <memory>
 #include <map>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
 #include "base/status.h"
+#include "base/statusor.h"
 #include "kv/resp_writer.h"
 
 namespace daxkv::kv {
 
 class ServerState;
+class SnapshotJob;
 class Waiter;
 
 class ReplMaster {
@@ -70,10 +73,18 @@ class ReplMaster {
   // `greeting` (the reply line) is sent first.
   bool Continue(uint64_t id, int fd, const std::string& ip, int64_t next,
                 std::string greeting);
-  // A full sync: `rdb` is the snapshot taken at `offset` (the exec lock
-  // was held exclusively; nothing was appended after it).
-  void StartFull(uint64_t id, int fd, const std::string& ip, std::string rdb,
-                 int64_t offset, std::string greeting);
+  // A full sync from `job`, begun at `offset` (kv/repl_snapshot.h): the
+  // replica's thread sends `greeting`, serializes the rest of the job
+  // while writers go on, then sends the RDB and the stream from `offset`.
+  // REQUIRES: the exec lock held exclusively.
+  void StartFull(uint64_t id, int fd, const std::string& ip,
+                 std::unique_ptr<SnapshotJob> job, int64_t offset,
+                 std::string greeting);
+  // Before a write command runs (order_mu() held): the running snapshots
+  // serialize the keys it may touch (every argument of `argv`, and of
+  // `queued` for EXEC), or everything when `all` (scripts, FLUSHALL).
+  bool snapshotting() const { return snapshots_.load() > 0; }
+  void Preserve(std::span<const std::string_view> argv, bool all);
   // Marks the master active (REQUIRES: the exec lock held exclusively, so
   // no write runs without recording its effects) and starts the cron.
   void Activate();
@@ -106,6 +117,8 @@ class ReplMaster {
   void Attach(std::shared_ptr<Feed> feed);
   void RunFeed(const std::shared_ptr<Feed>& feed);
   Status Stream(Feed& feed);
+  StatusOr<std::string> FinishSnapshot(Feed& feed);
+  void ReleaseSnapshot(Feed& feed);
   void Trim();
   void Cron();
   int CountAckedLocked(int64_t offset) const;
@@ -119,6 +132,8 @@ class ReplMaster {
   std::atomic<int64_t> backlog_size_{1 << 20};
   std::atomic<int64_t> ping_period_s_{10};
   std::mutex order_mu_;
+  std::atomic<int> snapshots_{0};
+  std::vector<SnapshotJob*> jobs_;  // guarded by order_mu_
   mutable std::mutex mu_;
   std::condition_variable cv_;  // durable_ moved, or a feed must stop
   std::string backlog_;         // guarded by mu_

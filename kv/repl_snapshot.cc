@@ -3,15 +3,16 @@
 #include <algorithm>
 #include <optional>
 #include <utility>
-#include <vector>
 
 #include "engine/txn.h"
 #include "kv/coll_value.h"
 #include "kv/server_state.h"
-#include "rdb/writer.h"
 
 namespace daxkv::kv {
 namespace {
+
+// Keys serialized per hold of the order mutex by the sync's thread.
+constexpr size_t kBatch = 128;
 
 // Every key, once (DB::Scan may repeat keys).
 StatusOr<std::vector<std::string>> AllKeys(engine::DB& db) {
@@ -55,29 +56,75 @@ StatusOr<KeyValue> ReadKey(engine::DB& db, const std::string& key) {
 
 }  // namespace
 
-StatusOr<std::string> SnapshotRdb(ServerState& server,
-                                  const std::string& replid, int64_t offset) {
-  std::string out;
-  rdb::RdbWriter w([&](std::string_view piece) {
-    out.append(piece);
-    return OkStatus();
-  });
+SnapshotJob::SnapshotJob(ServerState& server)
+    : server_(server), writer_([this](std::string_view piece) {
+        out_.append(piece);
+        return OkStatus();
+      }) {}
+
+StatusOr<std::unique_ptr<SnapshotJob>> SnapshotJob::Begin(
+    ServerState& server, const std::string& replid, int64_t offset) {
+  std::unique_ptr<SnapshotJob> job(new SnapshotJob(server));
   rdb::RdbAuxInfo aux;
   aux.ctime = server.NowMs() / 1000;
   aux.replication = rdb::RdbAuxInfo::Replication{0, replid, offset};
-  DAXKV_RETURN_IF_ERROR(w.Begin(aux));
-  engine::DB& db = server.db();
-  DAXKV_ASSIGN_OR_RETURN(std::vector<std::string> keys, AllKeys(db));
-  if (!keys.empty()) DAXKV_RETURN_IF_ERROR(w.SelectDb(0, keys.size(), 0));
-  for (const std::string& key : keys) {
-    DAXKV_ASSIGN_OR_RETURN(KeyValue kv, ReadKey(db, key));
-    if (!kv.live) continue;
-    std::optional<int64_t> expire;
-    if (kv.expire_at_ms > 0) expire = kv.expire_at_ms;
-    DAXKV_RETURN_IF_ERROR(w.WriteKey(key, kv.value, expire));
+  DAXKV_RETURN_IF_ERROR(job->writer_.Begin(aux));
+  DAXKV_ASSIGN_OR_RETURN(job->keys_, AllKeys(server.db()));
+  job->pending_.reserve(job->keys_.size());
+  for (const std::string& k : job->keys_) job->pending_.insert(k);
+  if (!job->keys_.empty()) {
+    DAXKV_RETURN_IF_ERROR(job->writer_.SelectDb(0, job->keys_.size(), 0));
   }
-  DAXKV_RETURN_IF_ERROR(w.Finish());
-  return out;
+  return job;
+}
+
+// A key that expired or was reclaimed since the pause is left out: the
+// replica would drop it on load (its expiry has passed).
+void SnapshotJob::Serialize(const std::string& key) {
+  if (!status_.ok()) return;
+  StatusOr<KeyValue> kv = ReadKey(server_.db(), key);
+  if (!kv.ok()) {
+    status_ = kv.status();
+    return;
+  }
+  if (!kv->live) return;
+  std::optional<int64_t> expire;
+  if (kv->expire_at_ms > 0) expire = kv->expire_at_ms;
+  status_ = writer_.WriteKey(key, kv->value, expire);
+}
+
+void SnapshotJob::Preserve(std::span<const std::string_view> args) {
+  for (std::string_view a : args) {
+    auto it = pending_.find(a);
+    if (it == pending_.end()) continue;
+    const std::string key(*it);
+    pending_.erase(it);
+    ++by_writers_;
+    Serialize(key);
+  }
+}
+
+void SnapshotJob::PreserveAll() {
+  for (const std::string& key : keys_) {
+    if (pending_.erase(key) == 0) continue;
+    ++by_writers_;
+    Serialize(key);
+  }
+}
+
+StatusOr<std::string> SnapshotJob::Finish(std::mutex& order_mu) {
+  for (size_t i = 0; i < keys_.size(); i += kBatch) {
+    std::lock_guard<std::mutex> l(order_mu);
+    const size_t end = std::min(keys_.size(), i + kBatch);
+    for (size_t j = i; j < end; ++j) {
+      if (pending_.erase(keys_[j]) != 0) Serialize(keys_[j]);
+    }
+    if (!status_.ok()) return status_;
+  }
+  std::lock_guard<std::mutex> l(order_mu);
+  DAXKV_RETURN_IF_ERROR(status_);
+  DAXKV_RETURN_IF_ERROR(writer_.Finish());
+  return std::move(out_);
 }
 
 }  // namespace daxkv::kv
