@@ -240,7 +240,7 @@ void ReplMaster::Preserve(std::span<const std::string_view> argv, bool all) {
 // durable (it may hold writes of the round that asked for the sync).
 StatusOr<std::string> ReplMaster::FinishSnapshot(Feed& feed) {
   const int64_t start = SteadyMs();
-  StatusOr<std::string> rdb = feed.job->Finish(order_mu_);
+  StatusOr<std::string> rdb = feed.job->Finish(order_mu_, feed.stop);
   const size_t keys = feed.job->keys();
   const size_t ahead = feed.job->preserved_by_writers();
   ReleaseSnapshot(feed);

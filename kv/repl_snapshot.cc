@@ -14,17 +14,18 @@ namespace {
 // Keys serialized per hold of the order mutex by the sync's thread.
 constexpr size_t kBatch = 128;
 
-// Every key, once (DB::Scan may repeat keys).
+// Every key (DB::Scan may repeat one: pending_ holds it once, and only
+// its first occurrence is serialized).
 StatusOr<std::vector<std::string>> AllKeys(engine::DB& db) {
   std::vector<std::string> keys;
+  keys.reserve(db.Count());
   uint64_t cursor = 0;
   do {
-    DAXKV_ASSIGN_OR_RETURN(engine::DB::ScanPage page, db.Scan(cursor, 1024));
+    DAXKV_ASSIGN_OR_RETURN(engine::DB::ScanPage page,
+                           db.Scan(cursor, 16384));
     for (std::string& k : page.keys) keys.push_back(std::move(k));
     cursor = page.next_cursor;
   } while (cursor != 0);
-  std::sort(keys.begin(), keys.end());
-  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
   return keys;
 }
 
@@ -112,8 +113,10 @@ void SnapshotJob::PreserveAll() {
   }
 }
 
-StatusOr<std::string> SnapshotJob::Finish(std::mutex& order_mu) {
+StatusOr<std::string> SnapshotJob::Finish(std::mutex& order_mu,
+                                          const std::atomic<bool>& stop) {
   for (size_t i = 0; i < keys_.size(); i += kBatch) {
+    if (stop.load()) return AbortedError("the replica went away");
     std::lock_guard<std::mutex> l(order_mu);
     const size_t end = std::min(keys_.size(), i + kBatch);
     for (size_t j = i; j < end; ++j) {

@@ -20,6 +20,7 @@
 #ifndef DAXKV_KV_REPL_SNAPSHOT_H_
 #define DAXKV_KV_REPL_SNAPSHOT_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -49,8 +50,10 @@ class SnapshotJob {
   // A write whose keys are not known (a script, FLUSHALL): everything
   // still pending is serialized now. REQUIRES: order mutex held.
   void PreserveAll();
-  // Serializes what is left (batches under `order_mu`) and returns the RDB.
-  StatusOr<std::string> Finish(std::mutex& order_mu);
+  // Serializes what is left (batches under `order_mu`) and returns the RDB;
+  // Aborted once `stop` is set (the replica went away).
+  StatusOr<std::string> Finish(std::mutex& order_mu,
+                               const std::atomic<bool>& stop);
 
   size_t keys() const { return keys_.size(); }
   size_t preserved_by_writers() const { return by_writers_; }
@@ -63,7 +66,7 @@ class SnapshotJob {
   std::string out_;
   rdb::RdbWriter writer_;
   Status status_;
-  std::vector<std::string> keys_;  // as of the pause, sorted
+  std::vector<std::string> keys_;  // as of the pause
   std::unordered_set<std::string_view> pending_;  // views into keys_
   size_t by_writers_ = 0;
 };
