@@ -160,6 +160,8 @@ bool RunCommand(const CommandSpec& spec, CommandContext& ctx) {
   ctx.spec = &spec;
   const std::string& reply = *ctx.out.buffer();
   const size_t reply_at = reply.size();
+  const size_t effects_at = ctx.client.repl_effects.size();
+  const int effect_count = ctx.client.repl_effect_count;
   const auto start = std::chrono::steady_clock::now();
   spec.fn(ctx);
   const auto usec = std::chrono::duration_cast<std::chrono::microseconds>(
@@ -176,7 +178,16 @@ bool RunCommand(const CommandSpec& spec, CommandContext& ctx) {
       SpecIndex(spec), static_cast<uint64_t>(usec.count()), failed);
   if (!failed && (spec.flags & kCmdWrite) &&
       !(spec.flags & (kCmdScript | kCmdRunsQueue))) {
+    // Pops the command served to blocked clients (BlockedServer) follow
+    // its own effect.
+    Client& c = ctx.client;
+    std::string served = c.repl_effects.substr(effects_at);
+    const int served_count = c.repl_effect_count - effect_count;
+    c.repl_effects.resize(effects_at);
+    c.repl_effect_count = effect_count;
     RecordEffects(ctx, reply_at);
+    c.repl_effects += served;
+    c.repl_effect_count += served_count;
   }
   if (spec.first_key > 0 && !(spec.flags & kCmdNoTouch)) TouchKeys(spec, ctx);
   return failed;

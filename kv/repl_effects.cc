@@ -188,7 +188,9 @@ void EffectsMark::Rewind() {
 void PublishEffects(ServerState& server, Client& client) {
   if (client.repl_effect_count == 0) return;
   ReplMaster& master = server.replication().master();
-  if (client.repl_wrap && client.repl_effect_count > 1) {
+  // An EXEC block or a script, or several effects (a push and the pops it
+  // served): applied atomically on the replica.
+  if (client.repl_wrap || client.repl_effect_count > 1) {
     master.Append("*1\r\n$5\r\nMULTI\r\n" + client.repl_effects +
                   "*1\r\n$4\r\nEXEC\r\n");
   } else {

@@ -257,3 +257,34 @@ class ReplMasterTest(rt.ServerTestCase):
                                f.read())
         self.assertEqual(len(ahead), 1)
         self.assertGreater(int(ahead[0]), 0)
+
+    def test_pops_served_to_blocked_clients_replicate(self):
+        """A push that serves a client blocked in BLPOP/BLMOVE/BZPOPMIN:
+        the replica gets the push and the pop (a job queue stays equal)."""
+        m, mr, rep, r = self.master_and("daxkv")
+        r.execute_command("REPLICAOF", "127.0.0.1", m.port)
+        wait_caught_up(mr, r)
+        results = []
+
+        def blocked(*cmd):
+            c = m.redis()
+            results.append(c.execute_command(*cmd))
+        cmds = [("BLPOP", "q", 0), ("BLMOVE", "src", "dst", "LEFT", "RIGHT",
+                                     0), ("BZPOPMIN", "z", 0)]
+        threads = [rt.threading.Thread(target=blocked, args=c) for c in cmds]
+        for t in threads:
+            t.start()
+        rt.wait_for(lambda: mr.info("clients")["blocked_clients"] == 3, 10,
+                    "3 blocked clients")
+        mr.rpush("q", "job1", "job2")
+        mr.rpush("src", "a")
+        mr.zadd("z", {"m1": 1, "m2": 2})
+        for t in threads:
+            t.join()
+        self.assertEqual(len(results), 3)
+        wait_caught_up(mr, r)
+        rt.compare(self, mr, r)
+        self.assertEqual(r.lrange("q", 0, -1), [b"job2"])
+        self.assertEqual(r.lrange("dst", 0, -1), [b"a"])
+        self.assertEqual(r.exists("src"), 0)
+        self.assertEqual(r.zrange("z", 0, -1), [b"m2"])
