@@ -170,8 +170,7 @@ namespace {
 
 // The non-blocking command that pops what `op` popped from `key` (the
 // replica holds the same data), as Redis propagates a served BLPOP.
-std::string PopEffect(const std::string& key, const BlockOp& op,
-                      KeyType type) {
+std::string PopEffect(const std::string& key, const BlockOp& op, KeyType type) {
   const bool front = op.from == engine::End::kFront;
   const std::string count = std::to_string(op.count);
   switch (op.cmd) {

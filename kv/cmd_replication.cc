@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <chrono>
 #include <climits>
-#include <memory>
 #include <cstdio>
+#include <memory>
 #include <mutex>
 #include <shared_mutex>
 #include <string>
@@ -12,11 +12,11 @@
 
 #include "kv/block_registry.h"
 #include "kv/command.h"
+#include "kv/executor.h"
 #include "kv/repl_master.h"
 #include "kv/repl_snapshot.h"
 #include "kv/replica_link.h"
 #include "kv/replication.h"
-#include "kv/executor.h"
 
 namespace daxkv::kv {
 namespace {
@@ -146,19 +146,18 @@ void PsyncCommand(CommandContext& ctx) {
                   std::string(job.status().message()));
     return;
   }
-  std::fprintf(
-      stderr,
-      "replication: Full resync requested by replica %s: %zu keys at "
-      "offset %lld, commands paused %lld ms to list them\n",
-      addr.c_str(), (*job)->keys(), static_cast<long long>(offset),
-      static_cast<long long>(
-          std::chrono::duration_cast<std::chrono::milliseconds>(
-              std::chrono::steady_clock::now() - start)
-              .count()));
-  master.StartFull(ctx.client.id, ctx.client.fd, ip, std::move(*job), offset,
-                   psync ? "+FULLRESYNC " + replid + " " +
-                               std::to_string(offset) + "\r\n"
-                         : std::string());
+  std::fprintf(stderr,
+               "replication: Full resync requested by replica %s: %zu keys at "
+               "offset %lld, commands paused %lld ms to list them\n",
+               addr.c_str(), (*job)->keys(), static_cast<long long>(offset),
+               static_cast<long long>(
+                   std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::steady_clock::now() - start)
+                       .count()));
+  master.StartFull(
+      ctx.client.id, ctx.client.fd, ip, std::move(*job), offset,
+      psync ? "+FULLRESYNC " + replid + " " + std::to_string(offset) + "\r\n"
+            : std::string());
 }
 
 void WaitCommand(CommandContext& ctx) {
@@ -196,10 +195,9 @@ void WaitCommand(CommandContext& ctx) {
   const int64_t now = ctx.server.NowMs();
   const int64_t deadline =
       timeout == 0 || timeout > INT64_MAX - now ? 0 : now + timeout;
-  auto waiter = std::make_shared<Waiter>(ctx.client.id,
-                                         std::vector<std::string>{}, BlockOp{},
-                                         ctx.out.resp(), deadline,
-                                         ctx.client.unblock_notify);
+  auto waiter = std::make_shared<Waiter>(
+      ctx.client.id, std::vector<std::string>{}, BlockOp{}, ctx.out.resp(),
+      deadline, ctx.client.unblock_notify);
   waiter->set_timeout_reply([&master, woff] {
     return ":" + std::to_string(master.CountAcked(woff)) + "\r\n";
   });

@@ -52,7 +52,7 @@ struct ReplMaster::Feed {
   int fd = -1;  // ours (a dup of the client's)
   std::string ip;
   int port = 0;
-  std::string greeting;  // +FULLRESYNC / +CONTINUE line
+  std::string greeting;              // +FULLRESYNC / +CONTINUE line
   std::unique_ptr<SnapshotJob> job;  // a full sync's, until serialized
   bool full = false;
   int64_t next = 0;  // next stream offset to send; guarded by ReplMaster::mu_
@@ -289,7 +289,8 @@ void ReplMaster::RunFeed(const std::shared_ptr<Feed>& feed) {
   feed->online.store(true);
   if (s.ok()) s = Stream(*feed);
   if (!feed->stop.load()) {
-    std::fprintf(stderr, "replication: Connection with replica %s:%d lost: %s\n",
+    std::fprintf(stderr,
+                 "replication: Connection with replica %s:%d lost: %s\n",
                  feed->ip.c_str(), feed->port, s.ToString().c_str());
     // The I/O thread sees the hang-up and detaches the client.
     shutdown(feed->fd, SHUT_RDWR);
@@ -308,8 +309,8 @@ Status ReplMaster::Stream(Feed& feed) {
           "the replica fell behind the backlog and its output limit");
     }
     if (durable_ <= feed.next) continue;
-    const size_t n = static_cast<size_t>(
-        std::min<int64_t>(durable_ - feed.next, kChunk));
+    const size_t n =
+        static_cast<size_t>(std::min<int64_t>(durable_ - feed.next, kChunk));
     chunk.assign(backlog_, static_cast<size_t>(feed.next - start_), n);
     l.unlock();
     Status s = SendAll(feed.fd, chunk, feed.stop);
@@ -329,8 +330,8 @@ void ReplMaster::Cron() {
     cv_.wait_for(l, std::chrono::milliseconds(kPollMs));
     if (stop_cron_) break;
     const int64_t now = SteadyMs();
-    const bool ping = !feeds_.empty() &&
-                      now - last_ping_ms_ >= ping_period_s_.load() * 1000;
+    const bool ping =
+        !feeds_.empty() && now - last_ping_ms_ >= ping_period_s_.load() * 1000;
     const bool lagging = durable_ < offset_ && now - last_append_ms_ >= 20;
     if (!ack_waiters_.empty()) {
       l.unlock();

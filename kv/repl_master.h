@@ -21,8 +21,8 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <memory>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <span>
 #include <string>
@@ -150,7 +150,7 @@ class ReplMaster {
     int n;
   };
   std::vector<AckWaiter> ack_waiters_;  // guarded by mu_
-  bool stop_cron_ = false;         // guarded by mu_
+  bool stop_cron_ = false;              // guarded by mu_
   std::thread cron_;  // started by the first sync; syncs and PINGs
 };
 

@@ -21,8 +21,7 @@ StatusOr<std::vector<std::string>> AllKeys(engine::DB& db) {
   keys.reserve(db.Count());
   uint64_t cursor = 0;
   do {
-    DAXKV_ASSIGN_OR_RETURN(engine::DB::ScanPage page,
-                           db.Scan(cursor, 16384));
+    DAXKV_ASSIGN_OR_RETURN(engine::DB::ScanPage page, db.Scan(cursor, 16384));
     for (std::string& k : page.keys) keys.push_back(std::move(k));
     cursor = page.next_cursor;
   } while (cursor != 0);

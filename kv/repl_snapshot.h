@@ -41,8 +41,9 @@ class ServerState;
 class SnapshotJob {
  public:
   // REQUIRES: the exec lock held exclusively.
-  static StatusOr<std::unique_ptr<SnapshotJob>> Begin(
-      ServerState& server, const std::string& replid, int64_t offset);
+  static StatusOr<std::unique_ptr<SnapshotJob>> Begin(ServerState& server,
+                                                      const std::string& replid,
+                                                      int64_t offset);
 
   // A write command may touch any of `args`: those still pending are
   // serialized now. REQUIRES: order mutex held.
@@ -66,7 +67,7 @@ class SnapshotJob {
   std::string out_;
   rdb::RdbWriter writer_;
   Status status_;
-  std::vector<std::string> keys_;  // as of the pause
+  std::vector<std::string> keys_;                 // as of the pause
   std::unordered_set<std::string_view> pending_;  // views into keys_
   size_t by_writers_ = 0;
 };
