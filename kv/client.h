@@ -100,7 +100,7 @@ struct Client {
   // Master side of replication (kv/repl_effects.h): a replica's own
   // connection (after PSYNC/SYNC); the effects of the running command
   // while replicas are attached, and its hold on the master's order mutex.
-  bool is_replica = false;
+  std::atomic<bool> is_replica{false};  // read by CLIENT LIST/KILL
   bool repl_recording = false;
   bool repl_wrap = false;  // an EXEC block or a script: MULTI/EXEC around
   int repl_effect_count = 0;

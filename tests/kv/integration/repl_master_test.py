@@ -114,6 +114,8 @@ class ReplMasterTest(rt.ServerTestCase):
         self.assertEqual(s0["port"], rep.port)
         self.assertEqual(s0["state"], "online")
         self.assertEqual(mi["repl_backlog_active"], 1)
+        listed = mr.execute_command("CLIENT", "LIST", "TYPE", "replica")
+        self.assertEqual(listed.decode().count("flags=S"), 1)
         role = mr.execute_command("ROLE")
         self.assertEqual(role[0], b"master")
         self.assertEqual(role[1], mi["master_repl_offset"])
@@ -146,7 +148,11 @@ class ReplMasterTest(rt.ServerTestCase):
         r.execute_command("REPLICAOF", "127.0.0.1", m.port)
         wait_caught_up(mr, r)
         for round_ in range(3):
-            r.execute_command("CLIENT", "KILL", "TYPE", "master")
+            if round_ == 1:  # the master drops its replica this time
+                self.assertEqual(mr.execute_command(
+                    "CLIENT", "KILL", "TYPE", "replica"), 1)
+            else:
+                r.execute_command("CLIENT", "KILL", "TYPE", "master")
             for i in range(200):
                 mr.set("after:%d:%d" % (round_, i), i, ex=500)
                 mr.hincrby("hh", "f%d" % (i % 10), 1)
