@@ -28,6 +28,7 @@ bool Waiter::TakeReply(std::string* reply, bool* close) {
 }
 
 std::string Waiter::TimeoutReply() const {
+  if (timeout_reply_) return timeout_reply_();
   std::string out;
   ReplyWriter w(&out, resp_);
   w.NullArray();

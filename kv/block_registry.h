@@ -87,8 +87,12 @@ class Waiter {
   bool TakeReply(std::string* reply, bool* close);
 
   // The reply on timeout or CLIENT UNBLOCK ... TIMEOUT: Redis 7.0 answers
-  // a null array for every blocking list and zset command.
+  // a null array for every blocking list and zset command; a waiter with
+  // no keys (WAIT) gets what `fn` says then. REQUIRES: set before Block.
   std::string TimeoutReply() const;
+  void set_timeout_reply(std::function<std::string()> fn) {
+    timeout_reply_ = std::move(fn);
+  }
 
  private:
   friend class BlockRegistry;
@@ -99,6 +103,7 @@ class Waiter {
   const BlockOp op_;
   const int resp_;
   const int64_t deadline_ms_;
+  std::function<std::string()> timeout_reply_;
   // Guarded by BlockRegistry::mu_.
   State state_ = State::kWaiting;
   bool cancel_pending_ = false;  // cancelled while claimed

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "kv/coll_run.h"
+#include "kv/replica_link.h"
 #include "kv/server_state.h"
 #include "kv/stream_store.h"
 
@@ -156,7 +157,7 @@ Status BlockedServer::ServeStreamKey(Txn& txn, const std::string& key) {
     bool any = false;
     s = StreamReply(txn, key, *w, &reply, &any);
     if (s.ok() && any) {
-      served_.push_back({w, std::move(reply)});
+      served_.push_back({w, std::move(reply), {}});  // XREAD: no effect
     } else {
       skipped.push_back(w);
     }
@@ -164,6 +165,37 @@ Status BlockedServer::ServeStreamKey(Txn& txn, const std::string& key) {
   for (const auto& w : skipped) registry.Unclaim(w);
   return s;
 }
+
+namespace {
+
+// The non-blocking command that pops what `op` popped from `key` (the
+// replica holds the same data), as Redis propagates a served BLPOP.
+std::string PopEffect(const std::string& key, const BlockOp& op, KeyType type) {
+  const bool front = op.from == engine::End::kFront;
+  const std::string count = std::to_string(op.count);
+  switch (op.cmd) {
+    case BlockOp::Cmd::kPop:
+      return EncodeRespCommand({front ? "LPOP" : "RPOP", key});
+    case BlockOp::Cmd::kMove:
+      return EncodeRespCommand(
+          {"LMOVE", key, op.dst, front ? "LEFT" : "RIGHT",
+           op.to == engine::End::kFront ? "LEFT" : "RIGHT"});
+    case BlockOp::Cmd::kMpop:
+      if (type == KeyType::kZset) {
+        return EncodeRespCommand(
+            {"ZMPOP", "1", key, op.max ? "MAX" : "MIN", "COUNT", count});
+      }
+      return EncodeRespCommand(
+          {"LMPOP", "1", key, front ? "LEFT" : "RIGHT", "COUNT", count});
+    case BlockOp::Cmd::kZPop:
+      return EncodeRespCommand({op.max ? "ZPOPMAX" : "ZPOPMIN", key});
+    case BlockOp::Cmd::kXRead:
+      break;
+  }
+  return {};
+}
+
+}  // namespace
 
 Status BlockedServer::ServeKey(Txn& txn, const std::string& key,
                                std::vector<std::string>* modified) {
@@ -178,7 +210,7 @@ Status BlockedServer::ServeKey(Txn& txn, const std::string& key,
     }
     std::shared_ptr<Waiter> w = registry.Claim(key, info.type);
     if (w == nullptr) return OkStatus();
-    served_.push_back({w, {}});
+    served_.push_back({w, {}, PopEffect(key, w->op(), info.type)});
     ReplyWriter out(&served_.back().reply, w->resp());
     DAXKV_RETURN_IF_ERROR(RunBlockOp(txn, key, w->op(), out, modified));
   }
@@ -202,6 +234,10 @@ Status BlockedServer::Serve(Txn& txn, std::vector<std::string>* modified,
 // Sync(). A crash before that keeps neither the pops nor their push.
 void BlockedServer::Committed(Client& pusher) {
   for (Served& s : served_) {
+    if (pusher.repl_recording && !s.effect.empty()) {
+      pusher.repl_effects += s.effect;
+      ++pusher.repl_effect_count;
+    }
     server_.blocked().Served(s.waiter);
     auto deliver = [w = s.waiter, reply = std::move(s.reply)](bool durable) {
       // Not durable (a failed round Sync): no reply may claim the pop.

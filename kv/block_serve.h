@@ -70,7 +70,9 @@ class BlockedServer {
   Status Serve(engine::Txn& txn, std::vector<std::string>* modified,
                std::span<const std::string> also = {});
   // The Txn committed: the served waiters leave the registry and their
-  // replies go to `pusher`'s round (or at once without one: tests).
+  // replies go to `pusher`'s round (or at once without one: tests). While
+  // the master feeds replicas, the pops are recorded as the pusher's
+  // effects (after its own: kv/repl_effects.h).
   void Committed(Client& pusher);
   // The Txn did not commit (or is about to run again): every claimed
   // waiter waits again in its place.
@@ -80,6 +82,7 @@ class BlockedServer {
   struct Served {
     std::shared_ptr<Waiter> waiter;
     std::string reply;
+    std::string effect;  // what replicas apply (RESP; empty for XREAD)
   };
   Status ServeKey(engine::Txn& txn, const std::string& key,
                   std::vector<std::string>* modified);

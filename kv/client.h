@@ -97,6 +97,17 @@ struct Client {
   // exclusive hold.
   std::shared_lock<std::shared_timed_mutex>* round_lock = nullptr;
 
+  // Master side of replication (kv/repl_effects.h): a replica's own
+  // connection (after PSYNC/SYNC); the effects of the running command
+  // while replicas are attached, and its hold on the master's order mutex.
+  std::atomic<bool> is_replica{false};  // read by CLIENT LIST/KILL
+  bool repl_recording = false;
+  bool repl_wrap = false;  // an EXEC block or a script: MULTI/EXEC around
+  int repl_effect_count = 0;
+  int64_t repl_woff = 0;  // stream offset after this client's last write
+  std::string repl_effects;
+  std::unique_lock<std::mutex>* repl_order = nullptr;
+
   // Read by CLIENT LIST / INFO from other threads.
   mutable std::mutex info_mu;
   std::string name;

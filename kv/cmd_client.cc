@@ -38,6 +38,7 @@ std::string DescribeClient(const Client& c, int64_t now_ms) {
   const PubSubClient& ps = c.pubsub;
   std::string flags;
   if (c.is_master) flags += 'M';
+  if (c.is_replica.load()) flags += 'S';
   if (ps.subscribed()) flags += 'P';
   if (multi >= 0) flags += 'x';
   if (c.blocked_flag.load(std::memory_order_relaxed)) flags += 'b';
@@ -55,22 +56,22 @@ std::string DescribeClient(const Client& c, int64_t now_ms) {
   return s;
 }
 
-// The client classes CLIENT LIST TYPE selects (daxkv serves no replicas
-// yet; its master is the replication link's client).
-enum class ClientType { kAny, kNormal, kPubSub, kMaster, kNone };
+// The client classes CLIENT LIST TYPE selects (its master is the
+// replication link's client; its replicas the connections that sent PSYNC).
+enum class ClientType { kAny, kNormal, kPubSub, kMaster, kReplica };
 
 bool TypeMatches(ClientType type, const Client& c) {
   switch (type) {
     case ClientType::kAny:
       return true;
     case ClientType::kNormal:
-      return !c.pubsub.subscribed() && !c.is_master;
+      return !c.pubsub.subscribed() && !c.is_master && !c.is_replica.load();
     case ClientType::kMaster:
       return c.is_master;
     case ClientType::kPubSub:
       return c.pubsub.subscribed();
-    case ClientType::kNone:
-      return false;
+    case ClientType::kReplica:
+      return c.is_replica.load();
   }
   return false;
 }
@@ -86,7 +87,7 @@ bool ParseClientType(CommandContext& ctx, std::string_view name,
     *type = ClientType::kMaster;
   } else if (EqualsIgnoreCase(name, "replica") ||
              EqualsIgnoreCase(name, "slave")) {
-    *type = ClientType::kNone;
+    *type = ClientType::kReplica;
   } else {
     ctx.out.Error("ERR Unknown client type '" + std::string(name) + "'");
     return false;
@@ -95,8 +96,7 @@ bool ParseClientType(CommandContext& ctx, std::string_view name,
 }
 
 // Parses CLIENT LIST's filters as Redis 7.0 does: TYPE <type> or
-// ID <id> [<id> ...]. Sets *ids (empty = no ID filter) and *type (kNone for
-// the replica type, which no daxkv client has).
+// ID <id> [<id> ...]. Sets *ids (empty = no ID filter) and *type.
 bool ParseClientListFilter(CommandContext& ctx, std::vector<uint64_t>* ids,
                            ClientType* type) {
   *type = ClientType::kAny;

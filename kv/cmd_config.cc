@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "kv/command.h"
+#include "kv/repl_master.h"
 #include "kv/glob.h"
 
 namespace daxkv::kv {
@@ -124,7 +125,12 @@ std::vector<std::pair<std::string, std::string>> Settings(ServerState& s) {
       {"replica-read-only", s.replication().read_only().load() ? "yes" : "no"},
       {"slave-read-only", s.replication().read_only().load() ? "yes" : "no"},
       {"repl-timeout", "60"},
-      {"repl-ping-replica-period", "10"},
+      {"repl-ping-replica-period",
+       std::to_string(s.replication().master().ping_period_s())},
+      {"repl-ping-slave-period",
+       std::to_string(s.replication().master().ping_period_s())},
+      {"repl-backlog-size",
+       std::to_string(s.replication().master().backlog_size())},
       {"replica-serve-stale-data", "yes"},
       {"pool", c.pool},
       {"pool-size", std::to_string(c.pool_size)},
@@ -165,6 +171,20 @@ std::string SetOne(ServerState& s, const std::string& name,
     if (value != "yes" && value != "no")
       return "argument must be 'yes' or 'no'";
     s.replication().read_only().store(value == "yes");
+  } else if (name == "repl-backlog-size") {
+    uint64_t bytes = 0;
+    if (!ParseMemory(value, &bytes) || bytes < 1 ||
+        bytes > static_cast<uint64_t>(INT64_MAX)) {
+      return "argument must be a memory value";
+    }
+    s.replication().master().set_backlog_size(static_cast<int64_t>(bytes));
+  } else if (name == "repl-ping-replica-period" ||
+             name == "repl-ping-slave-period") {
+    if (!is_int) return "argument couldn't be parsed into an integer";
+    if (n < 1 || n > 2147483647) {
+      return "argument must be between 1 and 2147483647 inclusive";
+    }
+    s.replication().master().set_ping_period_s(n);
   } else if (name == "maxclients" || name == "timeout") {
     if (!is_int) return "argument couldn't be parsed into an integer";
     int64_t lo = name == "timeout" ? 0 : 1;

@@ -44,10 +44,12 @@ void RunScript(CommandContext& ctx, const ScriptRun& request, bool function) {
   bool stopped = false;
   std::vector<std::string> keys(request.keys.begin(), request.keys.end());
   BlockedServer served(ctx.server);
+  EffectsMark effects(ctx.client);
   Status s = RunStoreTxn(
       ctx.server.db(), &ctx.server.watches(), &served, std::move(keys),
       [&](TxnEngineStore& store) {
         buf->resize(mark);  // a restart runs the script again
+        effects.Rewind();
         CommandContext inner{ctx.server, ctx.client, store,
                              ctx.out,    ctx.argv,   true};
         stopped = !run({inner, request.name, request.keys, request.args,
@@ -56,6 +58,7 @@ void RunScript(CommandContext& ctx, const ScriptRun& request, bool function) {
         return stopped ? AbortedError("script stopped by a shutdown")
                        : OkStatus();
       });
+  if (stopped || !s.ok()) effects.Rewind();  // nothing applied
   if (stopped) {
     buf->resize(mark);  // nothing replied
     ctx.client.close_asap = true;

@@ -164,9 +164,11 @@ void ExecCommand(CommandContext& ctx) {
   std::string* buf = ctx.out.buffer();
   const size_t mark = buf->size();
   BlockedServer served(ctx.server);
+  EffectsMark effects(c);
   Status s = RunStoreTxn(ctx.server.db(), &ctx.server.watches(), &served,
                          std::move(keys), [&](TxnEngineStore& store) {
                            buf->resize(mark);  // a restart runs it again
+                           effects.Rewind();
                            if (WatchedKeyChanged(store, watched)) {
                              return AbortedError("a watched key changed");
                            }
@@ -176,6 +178,7 @@ void ExecCommand(CommandContext& ctx) {
   if (!s.ok()) {
     // Nothing of the block was applied: replace its replies.
     buf->resize(mark);
+    effects.Rewind();
     if (s.code() == StatusCode::kAborted) {
       ctx.out.NullArray();
     } else {

@@ -19,6 +19,7 @@
 
 #include "base/status.h"
 #include "kv/client.h"
+#include "kv/repl_effects.h"
 #include "kv/resp_parser.h"
 #include "kv/resp_writer.h"
 #include "kv/server_state.h"
@@ -47,13 +48,21 @@ struct CommandContext {
 // REQUIRES: not already inside a section (ctx.in_exec is false).
 class ExclusiveSection {
  public:
+  // The replication order mutex (kv/repl_effects.h) is released for the
+  // section: the section's effects are appended at its end, while no other
+  // command runs.
   explicit ExclusiveSection(CommandContext& ctx) : ctx_(ctx) {
+    std::unique_lock<std::mutex>* order = ctx_.client.repl_order;
+    relock_order_ = order != nullptr && order->owns_lock();
+    if (relock_order_) order->unlock();
     if (ctx_.client.round_lock != nullptr) ctx_.client.round_lock->unlock();
     lock_ = std::unique_lock<std::shared_timed_mutex>(ctx_.server.exec_lock());
   }
   ~ExclusiveSection() {
+    PublishEffects(ctx_.server, ctx_.client);
     lock_.unlock();
     if (ctx_.client.round_lock != nullptr) ctx_.client.round_lock->lock();
+    if (relock_order_) ctx_.client.repl_order->lock();
   }
   ExclusiveSection(const ExclusiveSection&) = delete;
   ExclusiveSection& operator=(const ExclusiveSection&) = delete;
@@ -61,6 +70,7 @@ class ExclusiveSection {
  private:
   CommandContext& ctx_;
   std::unique_lock<std::shared_timed_mutex> lock_;
+  bool relock_order_ = false;
 };
 
 using CommandFn = void (*)(CommandContext&);

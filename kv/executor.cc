@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include "kv/repl_effects.h"
+#include "kv/repl_master.h"
 #include "kv/script_engine.h"
 #include "kv/txn_engine_store.h"
 
@@ -158,6 +160,8 @@ bool RunCommand(const CommandSpec& spec, CommandContext& ctx) {
   ctx.spec = &spec;
   const std::string& reply = *ctx.out.buffer();
   const size_t reply_at = reply.size();
+  const size_t effects_at = ctx.client.repl_effects.size();
+  const int effect_count = ctx.client.repl_effect_count;
   const auto start = std::chrono::steady_clock::now();
   spec.fn(ctx);
   const auto usec = std::chrono::duration_cast<std::chrono::microseconds>(
@@ -172,6 +176,19 @@ bool RunCommand(const CommandSpec& spec, CommandContext& ctx) {
   }
   ctx.server.command_stats().Record(
       SpecIndex(spec), static_cast<uint64_t>(usec.count()), failed);
+  if (!failed && (spec.flags & kCmdWrite) &&
+      !(spec.flags & (kCmdScript | kCmdRunsQueue))) {
+    // Pops the command served to blocked clients (BlockedServer) follow
+    // its own effect.
+    Client& c = ctx.client;
+    std::string served = c.repl_effects.substr(effects_at);
+    const int served_count = c.repl_effect_count - effect_count;
+    c.repl_effects.resize(effects_at);
+    c.repl_effect_count = effect_count;
+    RecordEffects(ctx, reply_at);
+    c.repl_effects += served;
+    c.repl_effect_count += served_count;
+  }
   if (spec.first_key > 0 && !(spec.flags & kCmdNoTouch)) TouchKeys(spec, ctx);
   return failed;
 }
@@ -263,6 +280,7 @@ void ExecuteCommand(ServerState& server, Client& client,
   } else {
     DirectStore store(&server.db(), &server.watches());
     CommandContext ctx{server, client, store, out, argv};
+    ReplOrderHold hold(server, client, *spec, argv);
     RunCommand(*spec, ctx);
   }
   // What a client keeps between commands (its MULTI queue and WATCHed
@@ -276,11 +294,17 @@ void ExecuteCommand(ServerState& server, Client& client,
 
 bool SyncRound(ServerState& server) {
   server.stats().syncs.fetch_add(1, std::memory_order_relaxed);
+  // The replication stream appended so far is the effects of writes this
+  // Sync covers: replicas may have it once the Sync succeeded.
+  ReplMaster& master = server.replication().master();
+  const bool feeding = master.active();
+  const int64_t stream_upto = feeding ? master.offset() : 0;
   Status s = server.db().Sync();
   if (!s.ok()) {
     server.NotePersistenceError(s);
     return false;
   }
+  if (feeding) master.MarkDurable(stream_upto);
   return true;
 }
 

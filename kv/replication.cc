@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "kv/command.h"
+#include "kv/repl_master.h"
 #include "kv/replica_link.h"
 #include "kv/server_state.h"
 
@@ -52,7 +53,8 @@ std::string RandomReplid() {
   return s;
 }
 
-Replication::Replication(ServerState* server) : server_(server) {
+Replication::Replication(ServerState* server)
+    : server_(server), master_(std::make_unique<ReplMaster>(server)) {
   MutexLock l(&mu_);
   replid_ = RandomReplid();
   replid2_ = kNoReplid;
@@ -60,7 +62,24 @@ Replication::Replication(ServerState* server) : server_(server) {
 
 Replication::~Replication() { Shutdown(); }
 
-void Replication::Shutdown() { StopLink(); }
+void Replication::Shutdown() {
+  StopLink();
+  master_->DisconnectAll();
+}
+
+std::string Replication::replid() const {
+  MutexLock l(&mu_);
+  return replid_;
+}
+
+bool Replication::CanContinue(const std::string& replid,
+                              int64_t offset) const {
+  MutexLock l(&mu_);
+  if (replica_.load()) return false;
+  if (replid == replid_) return true;
+  // Our previous history (before a promotion) up to where it ended.
+  return replid == replid2_ && offset <= second_offset_;
+}
 
 void Replication::StopLink() {
   MutexLock l(&link_mu_);
@@ -92,6 +111,7 @@ void Replication::ReplicaOf(const std::string& host, int port) {
       }
       replid_ = RandomReplid();
       have_master_replid_ = false;
+      master_->StartHistory(processed_.load());
       state_ = LinkState::kNone;
       replica_.store(false);
       loading_.store(false);
@@ -106,6 +126,8 @@ void Replication::ReplicaOf(const std::string& host, int port) {
     link_down_since_ms_ = server_->NowMs();
     replica_.store(true);
   }
+  // Our replicas resync with us once we have synced with our master.
+  master_->DisconnectAll();
   if (shut_down_) return;
   link_ = std::make_unique<ReplicaLink>(server_, this, host, port);
   link_->Start();
@@ -243,16 +265,14 @@ void Replication::AppendInfo(std::string* o) const {
   } else {
     Field(o, "role", "master");
   }
-  Field(o, "connected_slaves", 0);
+  master_->AppendInfo(o, now);
   Field(o, "master_failover_state", "no-failover");
   Field(o, "master_replid", replid_);
   Field(o, "master_replid2", replid2_);
-  Field(o, "master_repl_offset", processed_.load());
+  Field(o, "master_repl_offset",
+        replica_.load() ? processed_.load() : master_->offset());
   Field(o, "second_repl_offset", second_offset_);
-  Field(o, "repl_backlog_active", 0);
-  Field(o, "repl_backlog_size", 1048576);
-  Field(o, "repl_backlog_first_byte_offset", 0);
-  Field(o, "repl_backlog_histlen", 0);
+  master_->AppendBacklogInfo(o);
   // daxkv's own fields.
   Field(o, "daxkv_repl_durable_offset", durable_.load());
   Field(o, "daxkv_repl_full_syncs", static_cast<int64_t>(full_syncs_.load()));
@@ -273,8 +293,8 @@ void Replication::ReplyRole(ReplyWriter& out) const {
   if (!replica_.load()) {
     out.ArrayHeader(3);
     out.Bulk("master");
-    out.Integer(processed_.load());
-    out.ArrayHeader(0);
+    out.Integer(master_->offset());
+    master_->ReplyRoleReplicas(out);
     return;
   }
   out.ArrayHeader(5);

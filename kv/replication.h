@@ -25,6 +25,7 @@ namespace daxkv::kv {
 
 class ServerState;
 class ReplicaLink;
+class ReplMaster;
 
 // Redis's repl_state, as ROLE names it for a replica.
 enum class LinkState {
@@ -49,6 +50,12 @@ class Replication {
   void Shutdown();
 
   bool IsReplicaOf(const std::string& host, int port) const;
+  // The master side: backlog and attached replicas (kv/repl_master.h).
+  ReplMaster& master() { return *master_; }
+  // Our replication id, and whether PSYNC <replid> <offset> (offset: the
+  // first byte the replica lacks) may continue our history.
+  std::string replid() const;
+  bool CanContinue(const std::string& replid, int64_t offset) const;
   bool is_replica() const { return replica_.load(); }
   // Client writes are refused (-READONLY) while this is true.
   bool refuses_writes() const { return replica_.load() && read_only_.load(); }
@@ -110,6 +117,7 @@ class Replication {
   // clients at once).
   Mutex link_mu_;
   std::unique_ptr<ReplicaLink> link_ GUARDED_BY(link_mu_);
+  std::unique_ptr<ReplMaster> master_;
   bool shut_down_ GUARDED_BY(link_mu_) = false;
 };
 

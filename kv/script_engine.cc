@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "kv/executor.h"
+#include "kv/repl_effects.h"
 #include "kv/script_api.h"
 #include "kv/script_convert.h"
 #include "kv/script_sandbox.h"
@@ -436,7 +437,9 @@ std::string ScriptEngine::Dispatch(std::span<const std::string_view> argv,
   ReplyWriter out(reply, resp_);
   CommandContext sub{caller.server, script_client_, caller.store, out, argv,
                      true};
+  script_client_.repl_recording = caller.client.repl_recording;
   RunInBlock(*spec, sub);  // the script's Txn (or EXEC's)
+  MoveEffects(script_client_, caller.client);  // replicated as the caller's
   script_client_.touched_db = false;
   return "";
 }

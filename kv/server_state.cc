@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "kv/command.h"
+#include "kv/repl_master.h"
 #include "kv/script_engine.h"
 
 namespace daxkv::kv {
@@ -101,6 +102,7 @@ void ServerState::Register(Client* c, std::function<void()> wake) {
 }
 
 void ServerState::Unregister(Client* c) {
+  if (c->is_replica) replication_->master().Detach(c->id);
   watches_.UnwatchAll(c);
   pubsub_.UnsubscribeEverything(c);
   std::lock_guard<std::mutex> l(clients_mu_);

@@ -1,0 +1,204 @@
+#include "kv/repl_effects.h"
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kv/command.h"
+#include "kv/repl_master.h"
+
+namespace daxkv::kv {
+namespace {
+
+void AppendCommand(Client& client, const std::vector<std::string>& argv) {
+  std::string& o = client.repl_effects;
+  o += "*" + std::to_string(argv.size()) + "\r\n";
+  for (const std::string& a : argv) {
+    o += "$" + std::to_string(a.size()) + "\r\n";
+    o += a;
+    o += "\r\n";
+  }
+  ++client.repl_effect_count;
+}
+
+// The key's state after the command, as the one command that recreates
+// its expiry: DEL (gone), PEXPIREAT (expires), PERSIST (does not).
+std::vector<std::string> ExpiryEffect(CommandContext& ctx,
+                                      std::string_view key) {
+  auto info = ctx.store.Stat(key);
+  const std::string k(key);
+  if (!info.ok() || info->type == engine::KeyType::kNone) return {"DEL", k};
+  if (info->expire_at_ms > 0) {
+    return {"PEXPIREAT", k, std::to_string(info->expire_at_ms)};
+  }
+  return {"PERSIST", k};
+}
+
+int64_t ExpiryOf(CommandContext& ctx, std::string_view key) {
+  auto info = ctx.store.Stat(key);
+  return info.ok() ? info->expire_at_ms : 0;
+}
+
+bool IsExpiryOption(std::string_view a) {
+  return EqualsIgnoreCase(a, "ex") || EqualsIgnoreCase(a, "px") ||
+         EqualsIgnoreCase(a, "exat") || EqualsIgnoreCase(a, "pxat");
+}
+
+// SET with a relative expiry: SET key value PXAT <the stored expiry>
+// with its other options (GET dropped: the replica discards replies).
+std::vector<std::string> SetEffect(CommandContext& ctx) {
+  std::vector<std::string> out = {"SET", std::string(ctx.argv[1]),
+                                  std::string(ctx.argv[2])};
+  bool had_expiry = false;
+  for (size_t i = 3; i < ctx.argv.size(); ++i) {
+    if (IsExpiryOption(ctx.argv[i]) && i + 1 < ctx.argv.size()) {
+      had_expiry = true;
+      ++i;
+    } else if (!EqualsIgnoreCase(ctx.argv[i], "get")) {
+      out.emplace_back(ctx.argv[i]);
+    }
+  }
+  if (had_expiry) {
+    const int64_t at = ExpiryOf(ctx, ctx.argv[1]);
+    if (at > 0) {
+      out.push_back("PXAT");
+      out.push_back(std::to_string(at));
+    }
+  }
+  return out;
+}
+
+// The bulk strings of a reply (SPOP's members): "$n" items, in RESP2 or 3.
+std::vector<std::string> ReplyBulks(std::string_view reply) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos < reply.size()) {
+    const size_t eol = reply.find("\r\n", pos);
+    if (eol == std::string_view::npos) break;
+    if (reply[pos] == '$' && reply[pos + 1] != '-') {
+      const size_t n = std::stoul(std::string(reply.substr(pos + 1, eol)));
+      out.emplace_back(reply.substr(eol + 2, n));
+      pos = eol + 2 + n + 2;
+    } else {
+      pos = eol + 2;
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> Effect(CommandContext& ctx, size_t reply_at) {
+  const std::string name = ToLower(ctx.argv[0]);
+  if (name == "expire" || name == "pexpire" || name == "expireat" ||
+      name == "pexpireat" || name == "getex") {
+    if (name == "getex" && ctx.argv.size() == 2) return {};
+    return ExpiryEffect(ctx, ctx.argv[1]);
+  }
+  if (name == "set") return SetEffect(ctx);
+  if (name == "setex" || name == "psetex") {
+    return {"SET", std::string(ctx.argv[1]), std::string(ctx.argv[3]), "PXAT",
+            std::to_string(ExpiryOf(ctx, ctx.argv[1]))};
+  }
+  if (name == "getdel") return {"DEL", std::string(ctx.argv[1])};
+  if (name == "incrbyfloat") {
+    auto r = ctx.store.Get(ctx.argv[1]);
+    if (!r.ok()) return {};
+    return {"SET", std::string(ctx.argv[1]), r->value, "KEEPTTL"};
+  }
+  if (name == "spop") {
+    std::vector<std::string> out = {"SREM", std::string(ctx.argv[1])};
+    for (std::string& m :
+         ReplyBulks(std::string_view(*ctx.out.buffer()).substr(reply_at))) {
+      out.push_back(std::move(m));
+    }
+    if (out.size() == 2) return {};
+    return out;
+  }
+  return {ctx.argv.begin(), ctx.argv.end()};
+}
+
+// Hands the snapshots the keys `spec argv` may touch (every argument; all
+// keys for a script, whose keys may be undeclared, and FLUSHALL/FLUSHDB).
+void PreserveForSnapshots(ReplMaster& master, const CommandSpec& spec,
+                          std::span<const std::string_view> argv,
+                          const Client& client) {
+  const bool all = (spec.flags & kCmdScript) || spec.name == "flushall" ||
+                   spec.name == "flushdb";
+  if (all || !(spec.flags & kCmdRunsQueue)) {
+    master.Preserve(argv.subspan(1), all);
+    return;
+  }
+  for (const std::vector<std::string>& queued : client.queued) {
+    const CommandSpec* inner = CommandTable::Default().Find(queued.front());
+    if (inner == nullptr) continue;
+    std::vector<std::string_view> args(queued.begin(), queued.end());
+    PreserveForSnapshots(master, *inner, args, client);
+  }
+}
+
+}  // namespace
+
+ReplOrderHold::ReplOrderHold(ServerState& server, Client& client,
+                             const CommandSpec& spec,
+                             std::span<const std::string_view> argv)
+    : server_(server), client_(client) {
+  ReplMaster& master = server.replication().master();
+  if (client.is_master || !master.active()) return;
+  if (!(spec.flags & (kCmdWrite | kCmdRunsQueue | kCmdScript))) return;
+  lock_ = std::unique_lock<std::mutex>(master.order_mu());
+  // Activation happens under the exclusive exec lock; this thread holds a
+  // shared one, so it cannot end between the check and the lock.
+  client.repl_recording = true;
+  client.repl_wrap = (spec.flags & (kCmdRunsQueue | kCmdScript)) != 0;
+  client.repl_order = &lock_;
+  if (master.snapshotting()) PreserveForSnapshots(master, spec, argv, client);
+}
+
+ReplOrderHold::~ReplOrderHold() {
+  if (!client_.repl_recording) return;
+  PublishEffects(server_, client_);
+  client_.repl_recording = false;
+  client_.repl_wrap = false;
+  client_.repl_order = nullptr;
+}
+
+void RecordEffects(CommandContext& ctx, size_t reply_at) {
+  if (!ctx.client.repl_recording || ctx.client.blocked != nullptr) return;
+  std::vector<std::string> effect = Effect(ctx, reply_at);
+  if (!effect.empty()) AppendCommand(ctx.client, effect);
+}
+
+void MoveEffects(Client& from, Client& to) {
+  if (from.repl_effect_count == 0) return;
+  to.repl_effects += from.repl_effects;
+  to.repl_effect_count += from.repl_effect_count;
+  from.repl_effects.clear();
+  from.repl_effect_count = 0;
+}
+
+EffectsMark::EffectsMark(Client& client)
+    : client_(client),
+      bytes_(client.repl_effects.size()),
+      count_(client.repl_effect_count) {}
+
+void EffectsMark::Rewind() {
+  client_.repl_effects.resize(bytes_);
+  client_.repl_effect_count = count_;
+}
+
+void PublishEffects(ServerState& server, Client& client) {
+  if (client.repl_effect_count == 0) return;
+  ReplMaster& master = server.replication().master();
+  // An EXEC block or a script, or several effects (a push and the pops it
+  // served): applied atomically on the replica.
+  if (client.repl_wrap || client.repl_effect_count > 1) {
+    master.Append("*1\r\n$5\r\nMULTI\r\n" + client.repl_effects +
+                  "*1\r\n$4\r\nEXEC\r\n");
+  } else {
+    master.Append(client.repl_effects);
+  }
+  client.repl_effects.clear();
+  client.repl_effect_count = 0;
+  client.repl_woff = master.offset();
+}
+
+}  // namespace daxkv::kv
