@@ -103,6 +103,15 @@ class ForwardingDb final : public engine::DB {
     return Keyed(t_->RunRead(keys, fn));
   }
   Status Flush() override { return t_->Flush(); }
+  Status WriteSystem(const engine::WriteBatch& batch) override {
+    return t_->WriteSystem(batch);
+  }
+  StatusOr<std::string> GetSystem(std::string_view key) const override {
+    return t_->GetSystem(key);
+  }
+  StatusOr<SystemEntries> ListSystem(std::string_view prefix) const override {
+    return t_->ListSystem(prefix);
+  }
   Status Sync() override {
     {
       std::lock_guard<std::mutex> l(mu_);
