@@ -1,16 +1,27 @@
 // Functions: FCALL, FCALL_RO and FUNCTION (LOAD, DELETE, FLUSH, LIST, DUMP,
 // RESTORE, STATS, KILL, HELP), as Redis 7.0. A function runs exactly as an
 // EVAL script does (kv/cmd_script.cc): in isolation, its writes one engine
-// Txn committed before the reply. The libraries live in memory
-// (kv/script_functions.h says why they are not in the pool yet).
+// Txn committed before the reply. A change of the libraries is durable in
+// the pool's system namespace before its reply (kv/function_store.h).
 #include <optional>
 #include <string>
 
 #include "kv/command.h"
+#include "kv/function_store.h"
 #include "kv/script_engine.h"
 
 namespace daxkv::kv {
 namespace {
+
+// After a change of `libs` from `before`: makes it durable, or puts the
+// libraries back and replies the error. Returns whether to reply success.
+bool Persisted(CommandContext& ctx, FunctionLibraries& libs,
+               const LibraryCodes& before) {
+  Status s = SaveFunctionChange(ctx.server.db(), before, libs);
+  if (s.ok()) return true;
+  ReplyEngineError(ctx, s);
+  return false;
+}
 
 void FcallGeneric(CommandContext& ctx, bool ro_command) {
   std::optional<ExclusiveSection> isolated;
@@ -56,11 +67,12 @@ void FunctionLoad(CommandContext& ctx, FunctionLibraries& libs) {
     replace = true;
   }
   std::string name, error;
+  const LibraryCodes before = libs.Codes();
   if (!libs.Load(ctx.argv.back(), replace, &name, &error)) {
     ctx.out.Error(error);
     return;
   }
-  ctx.out.Bulk(name);
+  if (Persisted(ctx, libs, before)) ctx.out.Bulk(name);
 }
 
 void FunctionList(CommandContext& ctx, FunctionLibraries& libs) {
@@ -96,11 +108,12 @@ void FunctionRestore(CommandContext& ctx, FunctionLibraries& libs) {
     return;
   }
   std::string error;
+  const LibraryCodes before = libs.Codes();
   if (!libs.Restore(ctx.argv[2], policy, &error)) {
     ctx.out.Error(error);
     return;
   }
-  ctx.out.Ok();
+  if (Persisted(ctx, libs, before)) ctx.out.Ok();
 }
 
 void FunctionFlush(CommandContext& ctx, FunctionLibraries& libs) {
@@ -110,16 +123,18 @@ void FunctionFlush(CommandContext& ctx, FunctionLibraries& libs) {
     ctx.out.Error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
     return;
   }
+  const LibraryCodes before = libs.Codes();
   libs.Flush();
-  ctx.out.Ok();
+  if (Persisted(ctx, libs, before)) ctx.out.Ok();
 }
 
 void FunctionDelete(CommandContext& ctx, FunctionLibraries& libs) {
+  const LibraryCodes before = libs.Codes();
   if (!libs.Delete(ctx.argv[2])) {
     ctx.out.Error("ERR Library not found");
     return;
   }
-  ctx.out.Ok();
+  if (Persisted(ctx, libs, before)) ctx.out.Ok();
 }
 
 void FunctionHelp(CommandContext& ctx) {

@@ -196,6 +196,12 @@ bool FunctionLibraries::Load(std::string_view code, bool replace,
   return true;
 }
 
+std::map<std::string, std::string> FunctionLibraries::Codes() const {
+  std::map<std::string, std::string> codes;
+  for (const auto& [name, lib] : libraries_) codes.emplace(name, lib.code);
+  return codes;
+}
+
 bool FunctionLibraries::Delete(std::string_view name) {
   auto it = libraries_.find(name);
   if (it == libraries_.end()) return false;

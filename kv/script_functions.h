@@ -8,10 +8,9 @@
 // its two parameters. The callbacks live in the Lua registry; the metadata
 // (code, names, flags, descriptions) here.
 //
-// Durability: libraries are kept in memory (as Redis without RDB/AOF): a
-// restart loses them. Persisting them in the pool needs a key namespace the
-// keyspace commands (KEYS, SCAN, DBSIZE, FLUSHALL) do not see; the engine
-// has none yet.
+// Durability: this class is the libraries in memory; kv/function_store.h
+// writes their code to the pool's system namespace before each change is
+// acknowledged and loads them back at server start.
 //
 // Thread-safety: every method REQUIRES the caller to run exclusively (the
 // server's exec lock held exclusively), as ScriptEngine's.
@@ -51,6 +50,8 @@ class FunctionLibraries {
   bool Restore(std::string_view payload, std::string_view policy,
                std::string* error);
   std::string Dump() const;
+  // Every library's code, by library name.
+  std::map<std::string, std::string> Codes() const;
   // FUNCTION LIST [WITHCODE] [LIBRARYNAME pattern].
   void List(bool with_code, const std::string* pattern,
             ReplyWriter& out) const;

@@ -18,6 +18,8 @@
 
 #include "base/byte_size.h"
 #include "dax/region.h"
+#include "kv/function_store.h"
+#include "kv/script_engine.h"
 
 namespace daxkv::kv {
 namespace {
@@ -143,6 +145,17 @@ StatusOr<std::unique_ptr<Server>> Server::Open(const ServerConfig& config) {
               st.clean_shutdown ? "clean" : "not clean: crash recovery ran");
   s->state_ = std::make_unique<ServerState>(s->db_.get(), s->config_);
   s->state_->recovery_ms = ms;
+  std::string warnings;
+  auto functions = LoadStoredFunctions(
+      *s->db_, s->state_->scripts().functions(), &warnings);
+  if (!functions.ok()) {
+    return functions.status().WithContext("loading the function libraries");
+  }
+  if (!warnings.empty()) std::fprintf(stderr, "%s", warnings.c_str());
+  if (*functions > 0) {
+    std::printf("loaded %zu function librar%s from the pool\n", *functions,
+                *functions == 1 ? "y" : "ies");
+  }
   Replication& repl = s->state_->replication();
   repl.set_masterauth(config.masterauth);
   repl.set_masteruser(config.masteruser);
