@@ -201,16 +201,27 @@ void FunctionCommand(CommandContext& ctx) {
       {"flush", -2, FunctionFlush},      {"list", -2, FunctionList},
       {"restore", -3, FunctionRestore},
       {"dump", 2,
-       [](CommandContext& c, FunctionLibraries& l) { c.out.Bulk(l.Dump()); }},
-      {"stats", 2,
-       [](CommandContext& c, FunctionLibraries& l) { l.Stats(c.out); }}};
+       [](CommandContext& c, FunctionLibraries& l) { c.out.Bulk(l.Dump()); }}};
   const int argc = static_cast<int>(ctx.argv.size());
   if (EqualsIgnoreCase(ctx.argv[1], "kill") ||
-      EqualsIgnoreCase(ctx.argv[1], "help")) {
+      EqualsIgnoreCase(ctx.argv[1], "help") ||
+      EqualsIgnoreCase(ctx.argv[1], "stats")) {
     if (argc != 2) {
       ReplyWrongArity(ctx, "function|" + ToLower(ctx.argv[1]));
     } else if (EqualsIgnoreCase(ctx.argv[1], "help")) {
       FunctionHelp(ctx);
+    } else if (EqualsIgnoreCase(ctx.argv[1], "stats")) {
+      // Runs while a script is busy (as Redis's, CMD_ALLOW_BUSY), without
+      // isolation: it reads only the engine's running-script snapshot and
+      // the libraries' counters.
+      ScriptEngine& scripts = ctx.server.scripts();
+      RunningScript running;
+      const bool is_running = scripts.Running(&running);
+      if (is_running && !running.function) {
+        ctx.out.Error(scripts.BusyError());  // Redis 7.0: an EVAL runs
+      } else {
+        scripts.functions().Stats(is_running ? &running : nullptr, ctx.out);
+      }
     } else {
       ReplyScriptKill(ctx, true);  // runs while a function is busy
     }

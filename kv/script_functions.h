@@ -17,6 +17,8 @@
 #ifndef DAXKV_KV_SCRIPT_FUNCTIONS_H_
 #define DAXKV_KV_SCRIPT_FUNCTIONS_H_
 
+#include <atomic>
+#include <cstdint>
 #include <map>
 #include <string>
 #include <string_view>
@@ -27,6 +29,14 @@ struct lua_State;
 namespace daxkv::kv {
 
 class ReplyWriter;
+
+// FUNCTION STATS' running_script: the script or function running now.
+struct RunningScript {
+  std::string name;  // the function's name, or the EVAL script's SHA-1
+  std::vector<std::string> command;  // the caller's command, as sent
+  int64_t duration_ms = 0;
+  bool function = false;  // FCALL (else EVAL: Redis answers BUSY instead)
+};
 
 struct FunctionInfo {
   std::string name;
@@ -55,7 +65,9 @@ class FunctionLibraries {
   // FUNCTION LIST [WITHCODE] [LIBRARYNAME pattern].
   void List(bool with_code, const std::string* pattern,
             ReplyWriter& out) const;
-  void Stats(ReplyWriter& out) const;
+  // FUNCTION STATS; `running` (null: none) is reported as running_script.
+  // Reads only counters, so it may run on any thread while a script runs.
+  void Stats(const RunningScript* running, ReplyWriter& out) const;
 
   // The function `name`, or null.
   const FunctionInfo* Find(std::string_view name) const;
@@ -89,11 +101,15 @@ class FunctionLibraries {
               Loading* loading);
   bool RegisterFrom(lua_State* L, FunctionInfo* info, std::string* error);
   void DropFunctions(const Library& lib);
+  // Publishes the counts Stats() reports (after every change).
+  void Recount();
 
   lua_State* L_;
   std::map<std::string, Library, std::less<>> libraries_;
   std::map<std::string, std::string, std::less<>> owner_;  // fn -> library
   Loading* loading_ = nullptr;
+  std::atomic<int64_t> library_count_{0};
+  std::atomic<int64_t> function_count_{0};
 };
 
 }  // namespace daxkv::kv
