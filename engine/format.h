@@ -26,7 +26,8 @@ namespace daxkv::engine::format {
 // word (error-correcting, below), adds the durable watermark, stamps
 // flush_seq into segment headers and adds link entries; version 4 adds the
 // collection entries (meta, element, element tombstone); version 5 adds
-// the stream collection type (6). Older pools are read as they are and
+// the stream collection type (6) and system entries (kFlagSystem, the
+// hidden system namespace). Older pools are read as they are and
 // upgraded on open (docs/format.md, Version policy).
 inline constexpr uint32_t kFormatVersion = 5;
 inline constexpr uint32_t kOldestFormatVersion = 1;
