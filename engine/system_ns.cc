@@ -22,8 +22,8 @@ void AppendSystemSubEntry(std::string* image, uint8_t type, uint64_t seq,
                           std::string_view key, std::string_view value) {
   const size_t at = image->size();
   format::AppendSubEntry(image, type, seq, key, value, 0);
-  (*image)[at + 1] = static_cast<char>(format::kFlagSubEntry |
-                                       format::kFlagSystem);
+  (*image)[at + 1] =
+      static_cast<char>(format::kFlagSubEntry | format::kFlagSystem);
 }
 
 uint64_t EntryBytesAt(const char* base, uint64_t loc) {
@@ -126,8 +126,7 @@ StatusOr<DB::SystemEntries> DBImpl::ListSystem(std::string_view prefix) const {
 }
 
 Status DBImpl::RelocateSystem(uint64_t loc, const format::EntryHeader& e) {
-  const std::string_view key(base_ + loc + format::kEntryHeaderSize,
-                             e.key_len);
+  const std::string_view key(base_ + loc + format::kEntryHeaderSize, e.key_len);
   if (!sys_.IsCurrent(key, loc)) return OkStatus();  // superseded
   const std::string_view value(key.data() + key.size(), e.value_len);
   std::string image(format::kRecordHeaderSize, '\0');

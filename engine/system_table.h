@@ -35,18 +35,16 @@ class SystemTable {
   // `seq`, kept when newer than the one held (equal seq: a compaction
   // copy of the same entry; the one held stays). Returns the entry it
   // replaced (loc 0: none, or `loc` was not newer and *taken is false).
-  Entry Offer(std::string_view key, const Entry& e, bool* taken)
-      EXCLUDES(mu_);
+  Entry Offer(std::string_view key, const Entry& e, bool* taken) EXCLUDES(mu_);
   // Compaction moved `key`'s entry from `from` to `to`: true when `from`
   // was still the current entry (and now `to` is).
-  bool Relocate(std::string_view key, uint64_t from, uint64_t to)
-      EXCLUDES(mu_);
+  bool Relocate(std::string_view key, uint64_t from, uint64_t to) EXCLUDES(mu_);
   bool IsCurrent(std::string_view key, uint64_t loc) const EXCLUDES(mu_);
   // Visits every current entry, tombstones included, in key order, under
   // the table's lock (fn must not call back into the table).
-  void ForEach(const std::function<void(const std::string& key,
-                                        const Entry& e)>& fn) const
-      EXCLUDES(mu_);
+  void ForEach(
+      const std::function<void(const std::string& key, const Entry& e)>& fn)
+      const EXCLUDES(mu_);
   size_t size() const EXCLUDES(mu_);
   void Clear() EXCLUDES(mu_);
 

@@ -193,8 +193,8 @@ TEST(SystemNamespaceCrashTest, SystemWritesFlushAndCompaction) {
   using crash::MakeValue;
   using crash::Model;
   const crash::CrashConfig config = crash::CrashConfig::FromEnv();
-  CrashHarness h({.workload = "system", .segments = 12, .system_prefix = "sys/"},
-                 config);
+  CrashHarness h(
+      {.workload = "system", .segments = 12, .system_prefix = "sys/"}, config);
   ASSERT_NO_FATAL_FAILURE(h.Open());
   std::mt19937_64 rng(16);
   const int ops = config.Ops(500);
@@ -207,8 +207,11 @@ TEST(SystemNamespaceCrashTest, SystemWritesFlushAndCompaction) {
     if (kind < 11) {
       const std::string k = key("user", 40);
       const std::string v = MakeValue(k, op, 100 + rng() % 700);
-      s = h.Step("put " + k, [&](DB* db) { return db->Put(k, v); },
-                 [&](Model* m) { (*m)[k] = {v, 0}; });
+      s = h.Step(
+          "put " + k, [&](DB* db) { return db->Put(k, v); },
+          [&](Model* m) {
+            (*m)[k] = {v, 0};
+          });
     } else if (kind < 16) {
       // FUNCTION RESTORE-like: several system keys at once, some deleted.
       WriteBatch b;
@@ -224,9 +227,10 @@ TEST(SystemNamespaceCrashTest, SystemWritesFlushAndCompaction) {
           after[k] = {v, 0};
         }
       }
-      s = h.Step("system batch of " + std::to_string(b.Count()),
-                 [&](DB* db) { return db->WriteSystem(b); },
-                 [&](Model* m) { *m = after; });
+      s = h.Step(
+          "system batch of " + std::to_string(b.Count()),
+          [&](DB* db) { return db->WriteSystem(b); },
+          [&](Model* m) { *m = after; });
     } else if (kind < 18) {
       s = h.Step(
           "compact", [&](DB* db) { return TEST_Compact(db, 3).status(); },
@@ -245,10 +249,11 @@ TEST(SystemNamespaceCrashTest, SystemWritesFlushAndCompaction) {
       ASSERT_NO_FATAL_FAILURE(h.Reopen());
     }
   }
-  std::printf("[crash] SystemWritesFlushAndCompaction: %llu crash points, "
-              "%llu images recovered\n",
-              static_cast<unsigned long long>(h.points()),
-              static_cast<unsigned long long>(h.images_checked()));
+  std::printf(
+      "[crash] SystemWritesFlushAndCompaction: %llu crash points, "
+      "%llu images recovered\n",
+      static_cast<unsigned long long>(h.points()),
+      static_cast<unsigned long long>(h.images_checked()));
   EXPECT_GT(h.images_checked(), 100u);
 }
 

@@ -1,11 +1,12 @@
 // Function libraries in the pool's system namespace (kv/function_store.h):
 // every change is durable before its reply, survives a reopen and
 // FLUSHALL, and a change the engine could not persist is undone.
+#include "kv/function_store.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
 
-#include "kv/function_store.h"
 #include "kv/script_engine.h"
 #include "tests/kv/kv_fixture.h"
 #include "tests/support/status_matchers.h"
@@ -15,9 +16,8 @@ namespace {
 
 std::string Library(const std::string& name, const std::string& fn,
                     const std::string& body) {
-  return "#!lua name=" + name +
-         "\nredis.register_function('" + fn + "', function(keys, args) " +
-         body + " end)";
+  return "#!lua name=" + name + "\nredis.register_function('" + fn +
+         "', function(keys, args) " + body + " end)";
 }
 
 class FunctionStoreTest : public ForwardedKvFixture {
@@ -30,8 +30,8 @@ class FunctionStoreTest : public ForwardedKvFixture {
     fwd_ = std::make_unique<ForwardingDb>(db_.get());
     UseDb(fwd_.get());
     std::string warnings;
-    auto n = LoadStoredFunctions(*db_, state_->scripts().functions(),
-                                 &warnings);
+    auto n =
+        LoadStoredFunctions(*db_, state_->scripts().functions(), &warnings);
     EXPECT_OK(n);
     EXPECT_EQ(warnings, "");
     return n.ok() ? *n : 0;
@@ -43,9 +43,9 @@ TEST_F(FunctionStoreTest, LoadsDeletesAndFlushesSurviveARestart) {
             Bulk("a"));
   EXPECT_EQ(RunArgs({"FUNCTION", "LOAD", Library("b", "fb", "return 2")}),
             Bulk("b"));
-  EXPECT_EQ(RunArgs({"FUNCTION", "LOAD", "REPLACE",
-                     Library("b", "fb", "return 3")}),
-            Bulk("b"));
+  EXPECT_EQ(
+      RunArgs({"FUNCTION", "LOAD", "REPLACE", Library("b", "fb", "return 3")}),
+      Bulk("b"));
   EXPECT_EQ(Restart(), 2u);
   EXPECT_EQ(Run("FCALL fa 0"), Int(1));
   EXPECT_EQ(Run("FCALL fb 0"), Int(3));
@@ -77,8 +77,8 @@ TEST_F(FunctionStoreTest, RestoreIsOneAtomicBatch) {
   RunArgs({"FUNCTION", "LOAD", Library("y", "fy", "return 2")});
   const std::string dump = RunArgs({"FUNCTION", "DUMP"});
   ASSERT_EQ(dump[0], '$');
-  const std::string payload = dump.substr(dump.find("\r\n") + 2,
-                                          dump.size() - dump.find("\r\n") - 4);
+  const std::string payload =
+      dump.substr(dump.find("\r\n") + 2, dump.size() - dump.find("\r\n") - 4);
   EXPECT_EQ(Run("FUNCTION FLUSH"), kOk);
   RunArgs({"FUNCTION", "LOAD", Library("z", "fz", "return 3")});
   // FLUSH policy: z deleted, x and y written, in one WriteSystem.
@@ -110,7 +110,8 @@ TEST_F(FunctionStoreTest, AChangeThatCannotBePersistedIsUndone) {
 
 TEST_F(FunctionStoreTest, AStoredLibraryThatNoLongerLoadsIsReportedAndKept) {
   engine::WriteBatch b;
-  b.Put(std::string(kFunctionKeyPrefix) + "bad", "#!lua name=bad\nthis is not lua");
+  b.Put(std::string(kFunctionKeyPrefix) + "bad",
+        "#!lua name=bad\nthis is not lua");
   ASSERT_OK(db_->WriteSystem(b));
   UseDb(db_.get());
   Reopen();
