@@ -92,6 +92,8 @@ void DBImpl::ResumeCompactionLog(int64_t seg) {
 }
 
 void DBImpl::AdoptRelocatedCopy(uint64_t loc, const format::EntryHeader& e) {
+  // System copies are the scan's: SystemTable keeps one of equal seqs.
+  if (format::IsSystemEntry(e)) return;
   if (format::IsElemEntry(e.type)) return AdoptRelocatedElem(loc, e);
   if (e.type == format::kTombstone) {
     if (resume_victim_ >= 0) relocated_tombs_.emplace_back(e.seq, loc);

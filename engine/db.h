@@ -27,6 +27,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/clock.h"
@@ -183,6 +184,8 @@ struct Stats {
   // Deleted collections whose DRAM the background freer has not returned
   // yet (DEL and UNLINK are O(1); the freeing is not).
   uint64_t freeing_collections = 0;
+  // Current entries of the system namespace (not counted in `keys`).
+  uint64_t system_keys = 0;
 };
 
 class DB {
@@ -253,6 +256,27 @@ class DB {
 
   // Drops every key, durably.
   virtual Status Flush() = 0;
+  // --- The system namespace (docs/format.md, "System entries") ---
+  // Durable entries the server keeps for itself (function libraries,
+  // replication state). They are not keys: Get, Scan, Count, transactions
+  // and every other call above never see them, and Flush() keeps them.
+  // WriteSystem is synchronous (durable before OK) and atomic (one record:
+  // after a crash all of the batch or none of it); expiries and
+  // preconditions are refused. Keys are 1..kMaxKeySize bytes. The defaults
+  // answer NotSupported (DBs that forward to another).
+  virtual Status WriteSystem(const WriteBatch& batch) {
+    return NotSupportedError("WriteSystem");
+  }
+  // NotFound when `key` holds no system entry.
+  virtual StatusOr<std::string> GetSystem(std::string_view key) const {
+    return NotSupportedError("GetSystem");
+  }
+  // Every system key starting with `prefix` with its value, in key order.
+  using SystemEntries = std::vector<std::pair<std::string, std::string>>;
+  virtual StatusOr<SystemEntries> ListSystem(std::string_view prefix) const {
+    return NotSupportedError("ListSystem");
+  }
+
   // Makes durable every write, from any thread, that was visible when Sync()
   // was called (in particular every write that had returned).
   virtual Status Sync() = 0;

@@ -227,6 +227,7 @@ Status DBImpl::Recover() {
   so.on_dead_put = [this](uint64_t h) { NoteDead(h); };
   so.collections = colls_.get();
   so.elem_hash_seed = hash_seed_;
+  so.system = &sys_;
   format::SuperBlock sb;
   {
     MutexLock l(&sb_mu_);
@@ -242,6 +243,7 @@ Status DBImpl::Recover() {
     auto index_b = std::make_unique<Index>(base_);
     auto colls_b = std::make_unique<CollTable>();
     so.collections = colls_b.get();
+    sys_.Clear();  // scan_b, the one kept, finds them again
     PoolScan scan_b;
     JudgeAmbiguousSegments(base_, sb, *index_, so, index_b.get(), &scan_b,
                            &verdict);
@@ -275,6 +277,7 @@ Status DBImpl::Recover() {
     MutexLock l(&compaction_mu_);  // uncontended: no other thread yet
     AdoptSegments(scan);
   }
+  AccountSystemLive();
   last_seq_ = std::max(scan.max_seq, sb.flush_seq);
   last_epoch_ = scan.max_epoch;
   recovered_records_ = scan.records;

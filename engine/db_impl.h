@@ -6,7 +6,7 @@
 // the shard lock. Readers take only the shard lock, shared, for the probe
 // and the value copy, so they never wait for a persist.
 //
-// Lock order: compaction_mu_ < stripes (ascending) < log heads (user heads,
+// Lock order: sys_write_mu_ < compaction_mu_ < stripes (ascending) < log heads (user heads,
 // then the compaction head) < alloc_mu_ < sb_mu_ < health_mu_ < freer_mu_.
 // Collections (docs/collections.md, 7.1): a collection-table shard lock <
 // a collection's lock, taken under the owning key's stripe (readers: under
@@ -26,7 +26,8 @@
 // StripeSet, HeadLock, HeadSet) acquires the level too, so taking, say,
 // compaction_mu_ or a stripe while holding a head fails the build. Index
 // shard locks (RwSpinLock, a capability) guard their shard's fields; they are
-// taken last, in scopes that take nothing else.
+// taken last, in scopes that take nothing else. The system table's mutex
+// (sys_) is a leaf too.
 #ifndef DAXKV_ENGINE_DB_IMPL_H_
 #define DAXKV_ENGINE_DB_IMPL_H_
 
@@ -35,6 +36,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <functional>
 #include <memory>
 #include <string>
@@ -55,6 +57,7 @@
 #include "engine/publish_words.h"
 #include "engine/state_ambiguity.h"
 #include "engine/superblock_rebuild.h"
+#include "engine/system_table.h"
 
 namespace daxkv::engine {
 
@@ -90,6 +93,10 @@ class DBImpl final : public DB {
                 const WriteOptions& opts) override;
   StatusOr<ScanPage> Scan(uint64_t cursor, size_t count) const override;
   Status Flush() override;
+  Status WriteSystem(const WriteBatch& batch) override
+      EXCLUDES(sys_write_mu_, compaction_mu_);
+  StatusOr<std::string> GetSystem(std::string_view key) const override;
+  StatusOr<SystemEntries> ListSystem(std::string_view prefix) const override;
   Status Sync() override;
   Status Grow(size_t new_size) override;
   Status BackgroundError() const override;
@@ -471,6 +478,20 @@ class DBImpl final : public DB {
   }
   void DeleteCollections();
 
+  // --- the system namespace (system_ns.cc) ---
+  // `key`'s system entry at `loc` (seq `seq`) is durable: it becomes the
+  // current one (when newer), with the live-byte accounting.
+  void PublishSystem(std::string_view key, uint64_t loc, uint64_t seq,
+                     bool tombstone);
+  // Compaction of a system entry: the current one is copied (same seq).
+  Status RelocateSystem(uint64_t loc, const format::EntryHeader& e)
+      REQUIRES(compaction_mu_);
+  // Recovery: the current system entries' bytes count as live.
+  void AccountSystemLive();
+  // Flush: the segments holding current system entries, with their bytes
+  // (kept, sealed, instead of freed).
+  std::map<uint64_t, uint64_t> SystemSegments() const;
+
   // --- the sticky persistence error (health.cc) ---
   // OK unless an error is latched; the fast path is one atomic load.
   Status CheckWritable() const {
@@ -529,6 +550,9 @@ class DBImpl final : public DB {
   // The user heads, then TombHead() (last). Writers map to the others.
   std::vector<std::unique_ptr<LogHead>> heads_;
   // The lock order (see the top of this file), annotated.
+  // Serializes system writes with each other and with Flush() (which
+  // must see every durable system entry in the table before it frees).
+  Mutex sys_write_mu_ ACQUIRED_BEFORE(compaction_mu_);
   Mutex compaction_mu_ ACQUIRED_BEFORE(stripe_level_);
   LockLevel stripe_level_ ACQUIRED_BEFORE(head_level_);
   LockLevel head_level_;
@@ -593,6 +617,7 @@ class DBImpl final : public DB {
   // Collections (docs/collections.md).
   uint64_t hash_seed_ = 0;  // ElemHash seed, random per open
   std::unique_ptr<CollTable> colls_;
+  SystemTable sys_;
   PublishWords words_;
   TouchTable touch_;
   std::atomic<int64_t> coll_counts_[7] = {};  // by KeyType

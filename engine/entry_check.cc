@@ -47,6 +47,11 @@ std::string CheckElem(const char* entry, const EntryHeader& e) {
 }  // namespace
 
 std::string CheckEntry(const char* entry, const EntryHeader& e) {
+  if (IsSystemEntry(e) && (!(e.flags & kFlagSubEntry) ||
+                           (e.type != kPut && e.type != kTombstone))) {
+    return "system flag on an entry other than a put or tombstone "
+           "sub-entry";
+  }
   if (IsElemEntry(e.type)) return CheckElem(entry, e);
   // key_len 0 is the empty key (version 5); a length overrunning the
   // record was refused before (CheckRecord, ForEachEntry).

@@ -26,7 +26,8 @@ namespace daxkv::engine::format {
 // word (error-correcting, below), adds the durable watermark, stamps
 // flush_seq into segment headers and adds link entries; version 4 adds the
 // collection entries (meta, element, element tombstone); version 5 adds
-// the stream collection type (6). Older pools are read as they are and
+// the stream collection type (6) and system entries (kFlagSystem, the
+// hidden system namespace). Older pools are read as they are and
 // upgraded on open (docs/format.md, Version policy).
 inline constexpr uint32_t kFormatVersion = 5;
 inline constexpr uint32_t kOldestFormatVersion = 1;
@@ -147,6 +148,10 @@ enum EntryFlags : uint8_t {
   // corruption, not a torn write.
   kFlagPrefixDurable = 1,
   kFlagSubEntry = 2,  // a sub-entry inside a batch record
+  // Version 5: a put or tombstone of the hidden system namespace (a batch
+  // sub-entry; docs/format.md, "System entries"). Flush() keeps it (it is
+  // not voided by flush_seq) and it is never in the key index.
+  kFlagSystem = 4,
 };
 
 struct SuperBlock {
@@ -200,6 +205,9 @@ struct EntryHeader {
   uint32_t epoch_lo;     // 20 low 32 bits of the segment epoch (records only)
   int64_t expire_at_ms;  // 24 0 = never
 };
+inline bool IsSystemEntry(const EntryHeader& e) {
+  return (e.flags & kFlagSystem) != 0;
+}
 static_assert(sizeof(EntryHeader) == kEntryHeaderSize);
 
 // A link's value: the pool offset of the put entry (its EntryHeader) whose

@@ -12,6 +12,7 @@
 #include "engine/format.h"
 #include "engine/index.h"
 #include "engine/state_ambiguity.h"
+#include "engine/system_table.h"
 
 namespace daxkv::engine {
 
@@ -249,6 +250,8 @@ StatusOr<PoolReport> InspectPool(const dax::Region& region,
                    : std::max(1u, std::thread::hardware_concurrency());
   so.progress = options.progress;
   so.collections = &colls;
+  SystemTable system;
+  so.system = &system;
   PoolScan scan;
   ScanPool(base, read.sb, &index, so, &scan);
   CountCollections(&colls, &r);
@@ -259,6 +262,7 @@ StatusOr<PoolReport> InspectPool(const dax::Region& region,
     CollTable colls_b;
     so.collections = &colls_b;
     PoolScan scan_b;
+    system.Clear();  // counted as the engine would settle them
     JudgeAmbiguousSegments(base, read.sb, index, so, &in_use, &scan_b,
                            &verdict);
     for (Collection* c : colls_b.TakeAll()) delete c;
@@ -269,6 +273,10 @@ StatusOr<PoolReport> InspectPool(const dax::Region& region,
   }
   r.max_seq = scan.max_seq;
   r.records = scan.records;
+  r.system_entries = scan.system_entries;
+  system.ForEach([&](const std::string&, const SystemTable::Entry& e) {
+    if (!e.tombstone) ++r.system_keys;
+  });
 
   const int64_t now =
       options.now_ms != 0

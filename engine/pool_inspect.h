@@ -87,6 +87,10 @@ struct PoolReport {
   uint64_t max_seq = 0;
 
   uint64_t keys = 0;  // indexed keys, expired ones included
+  // The hidden system namespace (format version 5): current puts (not in
+  // `keys`; Flush keeps them) and valid system entries found (any seq).
+  uint64_t system_keys = 0;
+  uint64_t system_entries = 0;
   // Collections among them (format versions 4 and 5), their elements, and
   // the
   // DRAM their structures would take.

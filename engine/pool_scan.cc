@@ -12,6 +12,7 @@
 #include "engine/coll_builder.h"
 #include "engine/db.h"
 #include "engine/index_builder.h"
+#include "engine/system_table.h"
 
 namespace daxkv::engine {
 
@@ -77,6 +78,7 @@ class Scanner {
   struct alignas(64) WorkerTotals {
     uint64_t max_seq = 0;
     uint64_t entries = 0;
+    uint64_t system_entries = 0;
     std::vector<uint64_t> links;  // link entries found (kLink)
   };
   std::vector<WorkerTotals> totals_;
@@ -258,6 +260,17 @@ std::string Scanner::FeedRecord(uint64_t rec_off, const char* rec) {
   WorkerTotals& t = totals_[w];
   format::ForEachEntry(rec, [&](uint64_t off, const format::EntryHeader& e) {
     ++t.entries;
+    if (format::IsSystemEntry(e)) {  // never voided by a flush
+      ++t.system_entries;
+      t.max_seq = std::max(t.max_seq, e.seq);
+      if (options_.system != nullptr) {
+        bool taken;
+        options_.system->Offer(
+            std::string_view(rec + off + format::kEntryHeaderSize, e.key_len),
+            {rec_off + off, e.seq, e.type == format::kTombstone}, &taken);
+      }
+      return true;
+    }
     if (e.seq <= sb_.flush_seq) return true;
     t.max_seq = std::max(t.max_seq, e.seq);
     const uint64_t loc = rec_off + off;
@@ -455,6 +468,7 @@ void Scanner::Run() {
   for (const WorkerTotals& t : totals_) {
     out_->max_seq = std::max(out_->max_seq, t.max_seq);
     out_->entries += t.entries;
+    out_->system_entries += t.system_entries;
     links.insert(links.end(), t.links.begin(), t.links.end());
   }
   out_->max_epoch = max_epoch_.load();

@@ -22,6 +22,7 @@
 namespace daxkv::engine {
 
 class CollTable;
+class SystemTable;
 
 struct PoolProblem {
   uint64_t offset = 0;  // pool offset of the damage
@@ -96,6 +97,7 @@ struct PoolScan {
   uint64_t max_seq = 0;
   uint64_t records = 0;
   uint64_t entries = 0;
+  uint64_t system_entries = 0;  // valid system entries (any seq)
   uint64_t dropped_records = 0;  // damaged records (each damaged range = 1)
   std::vector<uint64_t> ambiguous;  // segments in state kAmbiguous
   // Indexed links (kLink) whose target is gone (see link_check.cc).
@@ -122,6 +124,8 @@ struct ScanOptions {
   // subkey hashes (coll::ElemHash), as the DB's structures do.
   CollTable* collections = nullptr;
   uint64_t elem_hash_seed = 0;
+  // Where the system entries go (the newest per key); null: counted only.
+  SystemTable* system = nullptr;
 };
 
 // Scans every segment of the pool described by `sb`, feeding each valid

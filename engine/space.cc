@@ -123,6 +123,10 @@ Status DBImpl::CompactSegment(int64_t seg) {
     format::EntryHeader re = format::LoadEntry(rec + 8);
     format::ForEachEntry(rec, [&](uint64_t o, const format::EntryHeader& e) {
       compaction_mu_.AssertHeld();  // held by this function's caller
+      if (format::IsSystemEntry(e)) {  // never voided by a flush
+        status = RelocateSystem(seg_off + off + o, e);
+        return status.ok();
+      }
       if (e.seq <= flush_seq_.load()) return true;
       if (format::IsElemEntry(e.type)) {
         status = RelocateElem(seg_off + off + o, e, &forget);
@@ -296,6 +300,7 @@ Status DBImpl::Flush() {
   // stripe, in ascending order as batches do (lock order in db_impl.h):
   // 4096 uncontended locks, cheap next to the flush itself.
   DAXKV_RETURN_IF_ERROR(CheckWritable());
+  MutexLock sw(&sys_write_mu_);  // every durable system entry is in sys_
   MutexLock cl(&compaction_mu_);
   StripeSet stripes(this);
   stripes.AddAll();
@@ -329,17 +334,33 @@ Status DBImpl::Flush() {
   for (Collection* c : colls_->TakeAll()) EnqueueDead(c, false);
   for (auto& n : coll_counts_) n = 0;
   elements_ = 0;
+  // The system namespace survives: the segments holding its current
+  // entries are kept (sealed; their void records are compacted away like
+  // any dead bytes) and every other one is freed.
+  const std::map<uint64_t, uint64_t> system = SystemSegments();
+  auto keeps = [&](int64_t seg) {
+    return seg >= 0 && system.count(static_cast<uint64_t>(seg)) != 0;
+  };
   for (auto& h : heads_) {
     h->mu.AssertHeld();  // HeadSet holds every head
+    if (keeps(h->seg)) SealHead(*h);
     h->seg = -1;
   }
   compaction_head_.mu.AssertHeld();
+  if (keeps(compaction_head_.seg)) SealHead(compaction_head_);
   compaction_head_.seg = -1;
   FinishResume(resume_victim_);
   const uint64_t n = segment_count_.load();
   for (uint64_t i = 0; i < n; ++i) {
     SegUse use = segs_[i].use.load();
-    if (use == SegUse::kActive || use == SegUse::kSealed) FreeSegment(i);
+    if (use != SegUse::kActive && use != SegUse::kSealed) continue;
+    auto kept = system.find(i);
+    if (kept == system.end()) {
+      FreeSegment(i);
+      continue;
+    }
+    segs_[i].live = kept->second;
+    segs_[i].tomb = 0;  // the tombstones there are void
   }
   for (uint64_t i = 0; i <= dead_mask_; ++i) dead_[i] = 0;
   return OkStatus();
@@ -416,6 +437,9 @@ Stats DBImpl::GetStats() const {
   st.streams = coll_counts_[static_cast<int>(KeyType::kStream)].load();
   st.elements = static_cast<uint64_t>(std::max<int64_t>(0, elements_.load()));
   st.collection_bytes = colls_->MemoryBytes();
+  sys_.ForEach([&](const std::string&, const SystemTable::Entry& e) {
+    if (!e.tombstone) ++st.system_keys;
+  });
   colls_->ForEach([&](Collection* c) {
     ReadLock l(c->mu);
     st.collection_bytes += c->MemoryBytes();

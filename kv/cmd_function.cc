@@ -1,16 +1,27 @@
 // Functions: FCALL, FCALL_RO and FUNCTION (LOAD, DELETE, FLUSH, LIST, DUMP,
 // RESTORE, STATS, KILL, HELP), as Redis 7.0. A function runs exactly as an
 // EVAL script does (kv/cmd_script.cc): in isolation, its writes one engine
-// Txn committed before the reply. The libraries live in memory
-// (kv/script_functions.h says why they are not in the pool yet).
+// Txn committed before the reply. A change of the libraries is durable in
+// the pool's system namespace before its reply (kv/function_store.h).
 #include <optional>
 #include <string>
 
 #include "kv/command.h"
+#include "kv/function_store.h"
 #include "kv/script_engine.h"
 
 namespace daxkv::kv {
 namespace {
+
+// After a change of `libs` from `before`: makes it durable, or puts the
+// libraries back and replies the error. Returns whether to reply success.
+bool Persisted(CommandContext& ctx, FunctionLibraries& libs,
+               const LibraryCodes& before) {
+  Status s = SaveFunctionChange(ctx.server.db(), before, libs);
+  if (s.ok()) return true;
+  ReplyEngineError(ctx, s);
+  return false;
+}
 
 void FcallGeneric(CommandContext& ctx, bool ro_command) {
   std::optional<ExclusiveSection> isolated;
@@ -56,11 +67,12 @@ void FunctionLoad(CommandContext& ctx, FunctionLibraries& libs) {
     replace = true;
   }
   std::string name, error;
+  const LibraryCodes before = libs.Codes();
   if (!libs.Load(ctx.argv.back(), replace, &name, &error)) {
     ctx.out.Error(error);
     return;
   }
-  ctx.out.Bulk(name);
+  if (Persisted(ctx, libs, before)) ctx.out.Bulk(name);
 }
 
 void FunctionList(CommandContext& ctx, FunctionLibraries& libs) {
@@ -96,11 +108,12 @@ void FunctionRestore(CommandContext& ctx, FunctionLibraries& libs) {
     return;
   }
   std::string error;
+  const LibraryCodes before = libs.Codes();
   if (!libs.Restore(ctx.argv[2], policy, &error)) {
     ctx.out.Error(error);
     return;
   }
-  ctx.out.Ok();
+  if (Persisted(ctx, libs, before)) ctx.out.Ok();
 }
 
 void FunctionFlush(CommandContext& ctx, FunctionLibraries& libs) {
@@ -110,16 +123,18 @@ void FunctionFlush(CommandContext& ctx, FunctionLibraries& libs) {
     ctx.out.Error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
     return;
   }
+  const LibraryCodes before = libs.Codes();
   libs.Flush();
-  ctx.out.Ok();
+  if (Persisted(ctx, libs, before)) ctx.out.Ok();
 }
 
 void FunctionDelete(CommandContext& ctx, FunctionLibraries& libs) {
+  const LibraryCodes before = libs.Codes();
   if (!libs.Delete(ctx.argv[2])) {
     ctx.out.Error("ERR Library not found");
     return;
   }
-  ctx.out.Ok();
+  if (Persisted(ctx, libs, before)) ctx.out.Ok();
 }
 
 void FunctionHelp(CommandContext& ctx) {
@@ -186,16 +201,27 @@ void FunctionCommand(CommandContext& ctx) {
       {"flush", -2, FunctionFlush},      {"list", -2, FunctionList},
       {"restore", -3, FunctionRestore},
       {"dump", 2,
-       [](CommandContext& c, FunctionLibraries& l) { c.out.Bulk(l.Dump()); }},
-      {"stats", 2,
-       [](CommandContext& c, FunctionLibraries& l) { l.Stats(c.out); }}};
+       [](CommandContext& c, FunctionLibraries& l) { c.out.Bulk(l.Dump()); }}};
   const int argc = static_cast<int>(ctx.argv.size());
   if (EqualsIgnoreCase(ctx.argv[1], "kill") ||
-      EqualsIgnoreCase(ctx.argv[1], "help")) {
+      EqualsIgnoreCase(ctx.argv[1], "help") ||
+      EqualsIgnoreCase(ctx.argv[1], "stats")) {
     if (argc != 2) {
       ReplyWrongArity(ctx, "function|" + ToLower(ctx.argv[1]));
     } else if (EqualsIgnoreCase(ctx.argv[1], "help")) {
       FunctionHelp(ctx);
+    } else if (EqualsIgnoreCase(ctx.argv[1], "stats")) {
+      // Runs while a script is busy (as Redis's, CMD_ALLOW_BUSY), without
+      // isolation: it reads only the engine's running-script snapshot and
+      // the libraries' counters.
+      ScriptEngine& scripts = ctx.server.scripts();
+      RunningScript running;
+      const bool is_running = scripts.Running(&running);
+      if (is_running && !running.function) {
+        ctx.out.Error(scripts.BusyError());  // Redis 7.0: an EVAL runs
+      } else {
+        scripts.functions().Stats(is_running ? &running : nullptr, ctx.out);
+      }
     } else {
       ReplyScriptKill(ctx, true);  // runs while a function is busy
     }

@@ -134,7 +134,9 @@ bool ServedWithoutRoundLock(const Client& client) {
 bool AllowedWhileBusy(const CommandSpec& spec,
                       std::span<const std::string_view> argv) {
   if (spec.name == "script" || spec.name == "function") {
-    return argv.size() == 2 && EqualsIgnoreCase(argv[1], "kill");
+    return argv.size() == 2 &&
+           (EqualsIgnoreCase(argv[1], "kill") ||
+            (spec.name == "function" && EqualsIgnoreCase(argv[1], "stats")));
   }
   if (spec.name != "shutdown") return false;
   for (size_t i = 1; i < argv.size(); ++i) {

@@ -117,11 +117,12 @@ void Replication::ReplicaOf(const std::string& host, int port) {
       loading_.store(false);
       return;
     }
-    if (!was_replica) {
+    if (!was_replica && !seeded_) {
       // Redis keeps its own history as the cached master's, so a replica
       // of a former replica can continue partially; daxkv starts fresh.
       have_master_replid_ = false;
     }
+    seeded_ = false;
     state_ = LinkState::kConnect;
     link_down_since_ms_ = server_->NowMs();
     replica_.store(true);
@@ -169,6 +170,15 @@ void Replication::SetMasterReplid(std::string replid) {
   MutexLock l(&mu_);
   replid_ = std::move(replid);
   have_master_replid_ = true;
+}
+
+void Replication::SeedResumePoint(std::string master_replid, int64_t offset) {
+  MutexLock l(&mu_);
+  replid_ = std::move(master_replid);
+  have_master_replid_ = true;
+  seeded_ = true;
+  processed_.store(offset);
+  durable_.store(offset);
 }
 
 void Replication::SetOffsets(int64_t processed, int64_t durable) {

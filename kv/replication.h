@@ -56,6 +56,14 @@ class Replication {
   // first byte the replica lacks) may continue our history.
   std::string replid() const;
   bool CanContinue(const std::string& replid, int64_t offset) const;
+  LinkState link_state() const {
+    MutexLock l(&mu_);
+    return state_;
+  }
+  // Server start (kv/replica_resume.h): the master's replid and the offset
+  // of the last command the pool holds, saved at the last clean shutdown.
+  // The next REPLICAOF resumes from it (PSYNC replid offset+1).
+  void SeedResumePoint(std::string master_replid, int64_t offset);
   bool is_replica() const { return replica_.load(); }
   // Client writes are refused (-READONLY) while this is true.
   bool refuses_writes() const { return replica_.load() && read_only_.load(); }
@@ -109,6 +117,7 @@ class Replication {
   std::string replid2_ GUARDED_BY(mu_);  // the previous master's
   int64_t second_offset_ GUARDED_BY(mu_) = -1;
   bool have_master_replid_ GUARDED_BY(mu_) = false;
+  bool seeded_ GUARDED_BY(mu_) = false;  // SeedResumePoint, until REPLICAOF
   std::string masterauth_ GUARDED_BY(mu_);
   std::string masteruser_ GUARDED_BY(mu_);
   std::string last_sync_error_ GUARDED_BY(mu_);

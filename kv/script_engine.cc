@@ -316,6 +316,19 @@ bool ScriptEngine::Run(const ScriptRun& run) {
   return done;
 }
 
+bool ScriptEngine::Running(RunningScript* out) const {
+  MutexLock l(&running_mu_);
+  if (reported_run_ == nullptr) return false;
+  // The caller's argv and the run outlive reported_run_ (Execute clears it
+  // before returning).
+  out->name = std::string(reported_run_->name);
+  const auto argv = reported_run_->ctx.argv;
+  out->command.assign(argv.begin(), argv.end());
+  out->duration_ms = SteadyMs() - reported_start_ms_;
+  out->function = function_.load();
+  return true;
+}
+
 bool ScriptEngine::RunFunction(const ScriptRun& run) {
   lua_settop(L_, 0);
   lua_getfield(L_, LUA_REGISTRYINDEX, kErrorHandlerKey);
@@ -334,7 +347,16 @@ bool ScriptEngine::Execute(const ScriptRun& run, int nargs, bool function) {
   wrote_.store(false);
   kill_.store(false);
   running_.store(true);
+  {
+    MutexLock l(&running_mu_);
+    reported_run_ = &run;
+    reported_start_ms_ = started_ms_;
+  }
   int rc = lua_pcall(L_, nargs, 1, 1);
+  {
+    MutexLock l(&running_mu_);
+    reported_run_ = nullptr;
+  }
   running_.store(false);
   busy_.store(false, std::memory_order_release);
   current_ = nullptr;

@@ -125,6 +125,8 @@ class ScriptEngine {
   // SCRIPT KILL (function = false) or FUNCTION KILL: asks the busy script
   // to stop (it fails with an error). kOtherKind: the wrong KILL for it.
   KillResult Kill(bool function);
+  // FUNCTION STATS: what runs now (false: nothing). Any thread.
+  bool Running(RunningScript* out) const EXCLUDES(running_mu_);
 
   // The engine that owns `L` (for the redis.* functions).
   static ScriptEngine* FromLua(lua_State* L);
@@ -171,6 +173,11 @@ class ScriptEngine {
   std::atomic<bool> kill_{false};
   std::atomic<bool> function_{false};  // the running one is a function
   bool stopped_by_shutdown_ = false;
+  // The run Running() reports: set and cleared by Execute around the Lua
+  // call, read by other threads (FUNCTION STATS while busy).
+  mutable Mutex running_mu_;
+  const ScriptRun* reported_run_ GUARDED_BY(running_mu_) = nullptr;
+  int64_t reported_start_ms_ GUARDED_BY(running_mu_) = 0;
   std::atomic<uint64_t> lua_memory_{0};
 };
 

@@ -172,6 +172,7 @@ void FunctionLibraries::Commit(const std::string& name, std::string_view code,
   luaL_unref(L_, LUA_REGISTRYINDEX, loading->stage_ref);
   loading->stage_ref = LUA_NOREF;
   libraries_[name] = Library{std::string(code), std::move(loading->functions)};
+  Recount();
 }
 
 bool FunctionLibraries::Load(std::string_view code, bool replace,
@@ -196,17 +197,25 @@ bool FunctionLibraries::Load(std::string_view code, bool replace,
   return true;
 }
 
+std::map<std::string, std::string> FunctionLibraries::Codes() const {
+  std::map<std::string, std::string> codes;
+  for (const auto& [name, lib] : libraries_) codes.emplace(name, lib.code);
+  return codes;
+}
+
 bool FunctionLibraries::Delete(std::string_view name) {
   auto it = libraries_.find(name);
   if (it == libraries_.end()) return false;
   DropFunctions(it->second);
   libraries_.erase(it);
+  Recount();
   return true;
 }
 
 void FunctionLibraries::Flush() {
   libraries_.clear();
   owner_.clear();
+  Recount();
   lua_newtable(L_);
   lua_setfield(L_, LUA_REGISTRYINDEX, kFunctionsKey);
   lua_gc(L_, LUA_GCCOLLECT, 0);
@@ -400,18 +409,35 @@ void FunctionLibraries::List(bool with_code, const std::string* pattern,
   }
 }
 
-void FunctionLibraries::Stats(ReplyWriter& out) const {
+void FunctionLibraries::Recount() {
+  library_count_.store(static_cast<int64_t>(libraries_.size()));
+  function_count_.store(static_cast<int64_t>(owner_.size()));
+}
+
+void FunctionLibraries::Stats(const RunningScript* running,
+                              ReplyWriter& out) const {
   out.MapHeader(2);
   out.Bulk("running_script");
-  out.Null();
+  if (running == nullptr) {
+    out.Null();
+  } else {
+    out.MapHeader(3);
+    out.Bulk("name");
+    out.Bulk(running->name);
+    out.Bulk("command");
+    out.ArrayHeader(running->command.size());
+    for (const std::string& arg : running->command) out.Bulk(arg);
+    out.Bulk("duration_ms");
+    out.Integer(running->duration_ms);
+  }
   out.Bulk("engines");
   out.MapHeader(1);
   out.Bulk("LUA");
   out.MapHeader(2);
   out.Bulk("libraries_count");
-  out.Integer(static_cast<int64_t>(libraries_.size()));
+  out.Integer(library_count_.load());
   out.Bulk("functions_count");
-  out.Integer(static_cast<int64_t>(owner_.size()));
+  out.Integer(function_count_.load());
 }
 
 }  // namespace daxkv::kv

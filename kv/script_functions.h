@@ -8,16 +8,17 @@
 // its two parameters. The callbacks live in the Lua registry; the metadata
 // (code, names, flags, descriptions) here.
 //
-// Durability: libraries are kept in memory (as Redis without RDB/AOF): a
-// restart loses them. Persisting them in the pool needs a key namespace the
-// keyspace commands (KEYS, SCAN, DBSIZE, FLUSHALL) do not see; the engine
-// has none yet.
+// Durability: this class is the libraries in memory; kv/function_store.h
+// writes their code to the pool's system namespace before each change is
+// acknowledged and loads them back at server start.
 //
 // Thread-safety: every method REQUIRES the caller to run exclusively (the
 // server's exec lock held exclusively), as ScriptEngine's.
 #ifndef DAXKV_KV_SCRIPT_FUNCTIONS_H_
 #define DAXKV_KV_SCRIPT_FUNCTIONS_H_
 
+#include <atomic>
+#include <cstdint>
 #include <map>
 #include <string>
 #include <string_view>
@@ -28,6 +29,14 @@ struct lua_State;
 namespace daxkv::kv {
 
 class ReplyWriter;
+
+// FUNCTION STATS' running_script: the script or function running now.
+struct RunningScript {
+  std::string name;  // the function's name, or the EVAL script's SHA-1
+  std::vector<std::string> command;  // the caller's command, as sent
+  int64_t duration_ms = 0;
+  bool function = false;  // FCALL (else EVAL: Redis answers BUSY instead)
+};
 
 struct FunctionInfo {
   std::string name;
@@ -51,10 +60,14 @@ class FunctionLibraries {
   bool Restore(std::string_view payload, std::string_view policy,
                std::string* error);
   std::string Dump() const;
+  // Every library's code, by library name.
+  std::map<std::string, std::string> Codes() const;
   // FUNCTION LIST [WITHCODE] [LIBRARYNAME pattern].
   void List(bool with_code, const std::string* pattern,
             ReplyWriter& out) const;
-  void Stats(ReplyWriter& out) const;
+  // FUNCTION STATS; `running` (null: none) is reported as running_script.
+  // Reads only counters, so it may run on any thread while a script runs.
+  void Stats(const RunningScript* running, ReplyWriter& out) const;
 
   // The function `name`, or null.
   const FunctionInfo* Find(std::string_view name) const;
@@ -88,11 +101,15 @@ class FunctionLibraries {
               Loading* loading);
   bool RegisterFrom(lua_State* L, FunctionInfo* info, std::string* error);
   void DropFunctions(const Library& lib);
+  // Publishes the counts Stats() reports (after every change).
+  void Recount();
 
   lua_State* L_;
   std::map<std::string, Library, std::less<>> libraries_;
   std::map<std::string, std::string, std::less<>> owner_;  // fn -> library
   Loading* loading_ = nullptr;
+  std::atomic<int64_t> library_count_{0};
+  std::atomic<int64_t> function_count_{0};
 };
 
 }  // namespace daxkv::kv

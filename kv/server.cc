@@ -18,6 +18,9 @@
 
 #include "base/byte_size.h"
 #include "dax/region.h"
+#include "kv/function_store.h"
+#include "kv/replica_resume.h"
+#include "kv/script_engine.h"
 
 namespace daxkv::kv {
 namespace {
@@ -143,10 +146,29 @@ StatusOr<std::unique_ptr<Server>> Server::Open(const ServerConfig& config) {
               st.clean_shutdown ? "clean" : "not clean: crash recovery ran");
   s->state_ = std::make_unique<ServerState>(s->db_.get(), s->config_);
   s->state_->recovery_ms = ms;
+  std::string warnings;
+  auto functions = LoadStoredFunctions(
+      *s->db_, s->state_->scripts().functions(), &warnings);
+  if (!functions.ok()) {
+    return functions.status().WithContext("loading the function libraries");
+  }
+  if (!warnings.empty()) std::fprintf(stderr, "%s", warnings.c_str());
+  if (*functions > 0) {
+    std::printf("loaded %zu function librar%s from the pool\n", *functions,
+                *functions == 1 ? "y" : "ies");
+  }
   Replication& repl = s->state_->replication();
   repl.set_masterauth(config.masterauth);
   repl.set_masteruser(config.masteruser);
   repl.read_only().store(config.replica_read_only);
+  int64_t resume = -1;
+  DAXKV_RETURN_IF_ERROR(TakeReplicaResumePoint(*s->db_, repl, &resume)
+                            .WithContext("reading the replica resume point"));
+  if (resume >= 0) {
+    std::printf("replica resume point: offset %lld (kept at the last clean "
+                "shutdown)\n",
+                static_cast<long long>(resume));
+  }
   s->state_->set_shutdown_handler([] { kill(getpid(), SIGTERM); });
   DAXKV_RETURN_IF_ERROR(s->CreateThreads());
   return s;
@@ -217,11 +239,17 @@ Status Server::Run() {
               sig == SIGINT ? "SIGINT" : "SIGTERM");
   std::fflush(stdout);
   state_->BeginShutdown();
+  const bool streaming =
+      state_->replication().link_state() == LinkState::kConnected;
   // The replication link writes to the engine: it stops before the pool
   // closes (and no REPLICAOF can start another from here on).
   state_->replication().Shutdown();
   StopThreads();
   Status s = db_->Sync();
+  // A replica's offset, now exact: every applied command is durable.
+  if (s.ok()) {
+    s = SaveReplicaResumePoint(*db_, state_->replication(), streaming);
+  }
   db_.reset();
   std::printf("daxkv-server stopped%s\n", s.ok() ? " cleanly" : "");
   std::fflush(stdout);

@@ -76,6 +76,9 @@ struct HarnessOptions {
   // unset. Collection workloads read a collection as text (ReadAnyType in
   // txn_test_util.h) and keep that text in the model.
   std::function<StatusOr<ReadResult>(DB*, const std::string&)> read = {};
+  // Keys starting with this (when not empty) are system entries: read with
+  // DB::GetSystem and never counted by Count().
+  std::string system_prefix = {};
 };
 
 class CrashHarness {

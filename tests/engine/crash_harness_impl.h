@@ -309,8 +309,17 @@ inline std::string CrashHarness::CompareState(DB* db, const Model& expect,
   std::set<std::string> keys = keys_;
   for (const auto& [key, entry] : expect) keys.insert(key);
   for (const std::string& key : keys) {
-    auto got = options_.read ? options_.read(db, key) : db->Get(key);
-    found += got.ok();
+    const bool system = !options_.system_prefix.empty() &&
+                        key.starts_with(options_.system_prefix);
+    StatusOr<ReadResult> got = NotFoundError("");
+    if (system) {
+      auto v = db->GetSystem(key);
+      got = v.ok() ? StatusOr<ReadResult>(ReadResult{*v, 0, 0})
+                   : StatusOr<ReadResult>(v.status());
+    } else {
+      got = options_.read ? options_.read(db, key) : db->Get(key);
+      found += got.ok();
+    }
     std::string diff =
         internal::KeyMismatch(key, got, internal::Find(expect, key), now);
     if (!diff.empty() && alt != nullptr &&

@@ -38,6 +38,11 @@ class ForwardingDb final : public engine::DB {
     std::lock_guard<std::mutex> l(mu_);
     sync_error_ = std::move(s);
   }
+  // What WriteSystem() fails with, writing nothing (OK = forward).
+  void SetSystemWriteError(Status s) {
+    std::lock_guard<std::mutex> l(mu_);
+    system_write_error_ = std::move(s);
+  }
 
   Status Put(std::string_view key, std::string_view value, int64_t expire_at_ms,
              const engine::WriteOptions& o) override {
@@ -103,6 +108,19 @@ class ForwardingDb final : public engine::DB {
     return Keyed(t_->RunRead(keys, fn));
   }
   Status Flush() override { return t_->Flush(); }
+  Status WriteSystem(const engine::WriteBatch& batch) override {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (!system_write_error_.ok()) return system_write_error_;
+    }
+    return t_->WriteSystem(batch);
+  }
+  StatusOr<std::string> GetSystem(std::string_view key) const override {
+    return t_->GetSystem(key);
+  }
+  StatusOr<SystemEntries> ListSystem(std::string_view prefix) const override {
+    return t_->ListSystem(prefix);
+  }
   Status Sync() override {
     {
       std::lock_guard<std::mutex> l(mu_);
@@ -140,6 +158,7 @@ class ForwardingDb final : public engine::DB {
   mutable std::mutex mu_;
   Status background_error_;
   Status sync_error_;
+  Status system_write_error_;
 };
 
 }  // namespace daxkv::kv

@@ -153,6 +153,11 @@ void RenderContents(const engine::PoolReport& r, std::ostream& out) {
   out << "  keys:        " << r.keys << " (" << r.expiring_keys
       << " with a TTL, " << r.expired_keys << " already expired); " << r.records
       << " records, max seq " << r.max_seq << "\n";
+  if (r.system_entries > 0) {
+    out << "  system:      " << r.system_keys
+        << " entries of the hidden system namespace (function libraries, "
+           "replication state; kept by FLUSHALL)\n";
+  }
   if (r.hashes + r.lists + r.sets + r.zsets + r.streams > 0) {
     out << "  collections: " << r.hashes << " hashes, " << r.lists << " lists, "
         << r.sets << " sets, " << r.zsets << " sorted sets, " << r.streams
@@ -262,6 +267,7 @@ json PoolToJson(const PoolView& v) {
       {"flush_seq", r.flush_seq},
       {"max_seq", r.max_seq},
       {"keys", r.keys},
+      {"system_keys", r.system_keys},
       {"expiring_keys", r.expiring_keys},
       {"expired_keys", r.expired_keys},
       {"hashes", r.hashes},

@@ -789,12 +789,18 @@ class BusyScriptTest(ServerTestCase):
         self.assertEqual(runner.cmd("PING"), "PONG")
         self.assertEqual(other.cmd("SET", "x", "1"), "OK")
 
-    def test_function_kill(self):
+    def load_spinning_function(self, name):
+        """Replaces every library with `name`, whose function `name` spins
+        forever (its loop on line 3)."""
         self.assertEqual(self.c.cmd("FUNCTION", "FLUSH"), "OK")
         self.assertEqual(self.c.cmd(
-            "FUNCTION", "LOAD", "#!lua name=spin\n"
-            "redis.register_function('spin', function()\n"
-            "  local i = 0 while true do i = i + 1 end\nend)"), b"spin")
+            "FUNCTION", "LOAD", "#!lua name=%s\n"
+            "redis.register_function('%s', function()\n"
+            "  local i = 0 while true do i = i + 1 end\nend)" % (name, name)),
+            name.encode())
+
+    def test_function_kill(self):
+        self.load_spinning_function("spin")
         runner, other = self.start_busy_script(
             None, ("FCALL", "spin", 0), busy=BUSY_FUNCTION)
         self.assertErr(other.cmd("GET", "x"), BUSY_FUNCTION)
@@ -805,6 +811,37 @@ class BusyScriptTest(ServerTestCase):
         self.assertRegex(reply.text,
                          r"^ERR Script killed by user with \S+ KILL\.\.\. "
                          r"script: spin, on @user_function:3\.$")
+        self.wait_not_busy()
+        self.assertEqual(self.c.cmd("FUNCTION", "FLUSH"), "OK")
+
+    def test_function_stats_reports_the_running_script(self):
+        self.load_spinning_function("spin2")
+        stats = self.c.cmd("FUNCTION", "STATS")
+        self.assertEqual(stats[:2], [b"running_script", None])
+        self.assertEqual(stats[3], [b"LUA", [b"libraries_count", 1,
+                                             b"functions_count", 1]])
+        runner, other = self.start_busy_script(
+            None, ("FCALL", "spin2", 0, "arg"), busy=BUSY_FUNCTION)
+        stats = other.cmd("FUNCTION", "STATS")
+        self.assertEqual(stats[0], b"running_script")
+        running = stats[1]
+        self.assertEqual(running[:4], [b"name", b"spin2", b"command",
+                                       [b"FCALL", b"spin2", b"0", b"arg"]])
+        self.assertEqual(running[4], b"duration_ms")
+        self.assertGreaterEqual(running[5], 100)  # past the threshold
+        self.assertEqual(stats[2:], [b"engines", [b"LUA", [
+            b"libraries_count", 1, b"functions_count", 1]]])
+        self.assertEqual(other.cmd("FUNCTION", "KILL"), "OK")
+        self.assertIsInstance(runner.read(), RespError)
+        self.wait_not_busy()
+        self.assertIsNone(self.c.cmd("FUNCTION", "STATS")[1])
+        # A busy EVAL script: FUNCTION STATS answers BUSY (Redis 7.0).
+        body = "local i = 0 while true do i = i + 1 end"
+        sha = self.c.cmd("SCRIPT", "LOAD", body)
+        runner, other = self.start_busy_script(None, ("EVALSHA", sha, 0))
+        self.assertErr(other.cmd("FUNCTION", "STATS"), BUSY)
+        self.assertEqual(other.cmd("SCRIPT", "KILL"), "OK")
+        self.assertIsInstance(runner.read(), RespError)
         self.wait_not_busy()
         self.assertEqual(self.c.cmd("FUNCTION", "FLUSH"), "OK")
 

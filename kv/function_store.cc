@@ -1,0 +1,63 @@
+#include "kv/function_store.h"
+
+namespace daxkv::kv {
+
+namespace {
+
+std::string KeyOf(std::string_view library) {
+  return std::string(kFunctionKeyPrefix) + std::string(library);
+}
+
+// Puts `libs` back to exactly `codes` (each of which loaded before).
+void ResetTo(const LibraryCodes& codes, FunctionLibraries& libs) {
+  libs.Flush();
+  for (const auto& [name, code] : codes) {
+    std::string loaded, error;
+    libs.Load(code, /*replace=*/false, &loaded, &error);
+  }
+}
+
+}  // namespace
+
+engine::WriteBatch FunctionChanges(const LibraryCodes& before,
+                                   const LibraryCodes& after) {
+  engine::WriteBatch batch;
+  for (const auto& [name, code] : before) {
+    if (after.count(name) == 0) batch.Delete(KeyOf(name));
+  }
+  for (const auto& [name, code] : after) {
+    auto old = before.find(name);
+    if (old == before.end() || old->second != code) {
+      batch.Put(KeyOf(name), code);
+    }
+  }
+  return batch;
+}
+
+Status SaveFunctionChange(engine::DB& db, const LibraryCodes& before,
+                          FunctionLibraries& libs) {
+  const engine::WriteBatch batch = FunctionChanges(before, libs.Codes());
+  if (batch.empty()) return OkStatus();
+  Status s = db.WriteSystem(batch);
+  if (!s.ok()) ResetTo(before, libs);
+  return s;
+}
+
+StatusOr<size_t> LoadStoredFunctions(engine::DB& db, FunctionLibraries& libs,
+                                     std::string* warnings) {
+  DAXKV_ASSIGN_OR_RETURN(engine::DB::SystemEntries stored,
+                         db.ListSystem(kFunctionKeyPrefix));
+  size_t loaded = 0;
+  for (const auto& [key, code] : stored) {
+    std::string name, error;
+    if (libs.Load(code, /*replace=*/false, &name, &error)) {
+      ++loaded;
+    } else {
+      *warnings += "function library stored as '" + key +
+                   "' was not loaded: " + error + "\n";
+    }
+  }
+  return loaded;
+}
+
+}  // namespace daxkv::kv
