@@ -24,9 +24,8 @@ void ReplyFailure(CommandContext& ctx, const Status& s) {
 
 std::vector<std::string> DeclaredKeys(const CommandContext& ctx) {
   std::vector<std::string> keys;
-  for (std::string_view k : CommandKeys(*ctx.spec, ctx.argv)) {
-    keys.emplace_back(k);
-  }
+  ForEachCommandKey(*ctx.spec, ctx.argv,
+                    [&](std::string_view k) { keys.emplace_back(k); });
   return keys;
 }
 
@@ -65,16 +64,21 @@ bool RunCollWrite(CommandContext& ctx, const CollWriteFn& body) {
     });
     return ok;
   }
-  std::string scratch;
-  ReplyWriter out(&scratch, ctx.out.resp());
+  // One reference captured: the std::function holds it without a heap
+  // allocation.
+  struct Run {
+    std::string scratch;
+    const CollWriteFn& body;
+  } run{{}, body};
   BlockedServer served(ctx.server);
   Status s = RunStoreTxn(ctx.server.db(), &ctx.server.watches(), &served,
-                         DeclaredKeys(ctx), [&](TxnEngineStore& store) {
-                           scratch.clear();
+                         DeclaredKeys(ctx), [&run, &ctx](TxnEngineStore& store) {
+                           run.scratch.clear();
+                           ReplyWriter out(&run.scratch, ctx.out.resp());
                            CollCall call(out);
-                           DAXKV_RETURN_IF_ERROR(body(store.txn(), call));
-                           for (const std::string& key : call.modified()) {
-                             store.Touched(key);
+                           DAXKV_RETURN_IF_ERROR(run.body(store.txn(), call));
+                           for (std::string& key : call.mutable_modified()) {
+                             store.Touched(std::move(key));
                            }
                            return OkStatus();
                          });
@@ -83,7 +87,7 @@ bool RunCollWrite(CommandContext& ctx, const CollWriteFn& body) {
     return false;
   }
   served.Committed(ctx.client);
-  ctx.out.buffer()->append(scratch);
+  ctx.out.buffer()->append(run.scratch);
   return true;
 }
 

@@ -41,6 +41,7 @@ class CollCall {
   ReplyWriter& out;
   void Modified(std::string_view key) { modified_.emplace_back(key); }
   const std::vector<std::string>& modified() const { return modified_; }
+  std::vector<std::string>& mutable_modified() { return modified_; }
 
  private:
   std::vector<std::string> modified_;

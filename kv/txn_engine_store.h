@@ -60,9 +60,11 @@ class TxnEngineStore final : public Store {
   // Keys whose WATCHers are marked once the Txn commits (Redis's
   // signalModifiedKey); Rewind drops those of a rolled back command.
   void Touched(std::string_view key) { touched_.emplace_back(key); }
+  void Touched(std::string&& key) { touched_.push_back(std::move(key)); }
   size_t touched_mark() const { return touched_.size(); }
   void Rewind(size_t mark) { touched_.resize(mark); }
   const std::vector<std::string>& touched() const { return touched_; }
+  std::vector<std::string> TakeTouched() { return std::move(touched_); }
 
  private:
   // Every key the Txn sees (its own writes included).
