@@ -46,6 +46,14 @@ void RunBody(CommandContext& ctx,
 
 }  // namespace
 
+void CollCall::Modified(std::string_view key) {
+  if (store_ != nullptr) {
+    store_->Touched(key);
+  } else {
+    modified_.emplace_back(key);
+  }
+}
+
 Status CommandError(std::string_view text) {
   return FailedPreconditionError(std::string(kReplyTag) + std::string(text));
 }
@@ -75,12 +83,8 @@ bool RunCollWrite(CommandContext& ctx, const CollWriteFn& body) {
                          DeclaredKeys(ctx), [&run, &ctx](TxnEngineStore& store) {
                            run.scratch.clear();
                            ReplyWriter out(&run.scratch, ctx.out.resp());
-                           CollCall call(out);
-                           DAXKV_RETURN_IF_ERROR(run.body(store.txn(), call));
-                           for (std::string& key : call.mutable_modified()) {
-                             store.Touched(std::move(key));
-                           }
-                           return OkStatus();
+                           CollCall call(out, &store);
+                           return run.body(store.txn(), call);
                          });
   if (!s.ok()) {
     ReplyFailure(ctx, s);
