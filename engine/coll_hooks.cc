@@ -92,18 +92,22 @@ StatusOr<std::unique_ptr<Txn>> DBImpl::BeginTxn(const TxnOptions& options) {
 
 Status DBImpl::RunTxn(const TxnOptions& options, const WriteOptions& wopts,
                       const std::function<Status(Txn&)>& fn) {
-  TxnOptions o = options;
+  // A restart declares more keys: copied into `grown` only then.
+  const TxnOptions* o = &options;
+  TxnOptions grown;
   for (int attempt = 0;; ++attempt) {
-    TxnImpl txn(this, o);
-    Status s = fn(txn);
-    if (s.ok() && !txn.restart_required()) s = txn.Commit(wopts);
-    if (!txn.restart_required()) {
-      txn.Abort();  // after a failed fn; a no-op after Commit
+    std::unique_ptr<TxnImpl> txn = TxnImpl::Acquire(this, *o);
+    Status s = fn(*txn);
+    if (s.ok() && !txn->restart_required()) s = txn->Commit(wopts);
+    if (!txn->restart_required()) {
+      TxnImpl::Park(std::move(txn));  // aborts after a failed fn
       return s;
     }
-    const bool space = txn.needs_space();
-    for (std::string& k : txn.UsedKeys()) o.keys.push_back(std::move(k));
-    txn.Abort();
+    const bool space = txn->needs_space();
+    if (o != &grown) grown = options;
+    o = &grown;
+    for (std::string& k : txn->UsedKeys()) grown.keys.push_back(std::move(k));
+    TxnImpl::Park(std::move(txn));
     if (space && (attempt >= 3 || !CompactForSpace())) {
       return NoSpaceError(
           "pool is full (a transaction's record does not "

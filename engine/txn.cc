@@ -5,6 +5,13 @@
 #include "engine/txn_impl.h"
 
 namespace daxkv::engine {
+namespace {
+template <typename... C>
+void ClearIfUsed(C&... containers) {
+  // An empty unordered_map's clear() still zeroes its bucket array.
+  ((containers.empty() ? void() : containers.clear()), ...);
+}
+}  // namespace
 
 Status CheckElemSizes(std::string_view subkey, std::string_view value) {
   if (subkey.size() + value.size() > kMaxValueSize) {
@@ -16,8 +23,24 @@ Status CheckElemSizes(std::string_view subkey, std::string_view value) {
 }
 
 TxnImpl::TxnImpl(DBImpl* db, const TxnOptions& options)
-    : db_(db), src_(db->base_, db->hash_seed_, &image_), now_ms_(db->NowMs()) {
+    : db_(db), src_(db->base_, db->hash_seed_, &image_), now_ms_(0) {
+  Begin(db, options);
+}
+
+TxnImpl::~TxnImpl() { Abort(); }
+
+void TxnImpl::Begin(DBImpl* db, const TxnOptions& options) {
+  db_ = db;
+  src_ = PoolSource(db->base_, db->hash_seed_, &image_);
+  now_ms_ = db->NowMs();
   image_.assign(format::kRecordHeaderSize, '\0');
+  missed_key_.reset();
+  // What an earlier Txn left (Finish keeps the containers' capacity).
+  ClearIfUsed(subs_, keys_, key_index_, colls_, created_, tombs_, removed_,
+              undo_, saved_views_, saved_locs_, saved_bytes_, ready_keys_,
+              required_);
+  read_ = restart_required_ = needs_space_ = finished_ = false;
+  stripes_.clear();
   for (const std::string& k : options.keys) {
     stripes_.push_back(KeyHash(k).low() & (DBImpl::kStripes - 1));
   }
@@ -28,7 +51,47 @@ TxnImpl::TxnImpl(DBImpl* db, const TxnOptions& options)
   for (size_t s : stripes_) db_->stripes_[s].native().lock();
 }
 
-TxnImpl::~TxnImpl() { Abort(); }
+namespace {
+// The calling thread's parked Txn (TxnImpl::Park). A nested Acquire finds
+// none and makes its own.
+thread_local std::unique_ptr<TxnImpl> t_spare_txn;
+// A parked Txn keeps no more than this of any buffer (a huge EXEC or
+// FLUSHALL does not pin its memory for the thread's lifetime).
+constexpr size_t kParkedImageBytes = size_t{1} << 20;
+constexpr size_t kParkedItems = 4096;
+// Clearing a hash map zeroes its buckets: a Txn with many keys or
+// collections is not parked.
+constexpr size_t kParkedBuckets = 64;
+}  // namespace
+
+std::unique_ptr<TxnImpl> TxnImpl::Acquire(DBImpl* db,
+                                          const TxnOptions& options) {
+  if (t_spare_txn == nullptr) return std::make_unique<TxnImpl>(db, options);
+  std::unique_ptr<TxnImpl> txn = std::move(t_spare_txn);
+  txn->Begin(db, options);
+  return txn;
+}
+
+void TxnImpl::Park(std::unique_ptr<TxnImpl> txn) {
+  txn->Abort();  // a no-op once committed or aborted
+  if (txn->Oversized()) return;
+  t_spare_txn = std::move(txn);
+}
+
+bool TxnImpl::Oversized() const {
+  return image_.capacity() > kParkedImageBytes ||
+         rec_.capacity() > kParkedImageBytes || subs_.capacity() > kParkedItems ||
+         keys_.capacity() > kParkedItems || undo_.capacity() > kParkedItems ||
+         key_index_.bucket_count() > kParkedBuckets ||
+         colls_.bucket_count() > kParkedBuckets ||
+         saved_views_.capacity() > kParkedItems ||
+         saved_locs_.capacity() > kParkedItems ||
+         saved_bytes_.capacity() > kParkedItems ||
+         colls_.capacity() > kParkedItems || removed_.capacity() > kParkedItems ||
+         kept_.capacity() > kParkedItems ||
+         offsets_.capacity() > kParkedItems ||
+         relocs_.capacity() > kParkedItems;
+}
 
 Status TxnImpl::LockStripe(size_t stripe) {
   auto it = std::lower_bound(stripes_.begin(), stripes_.end(), stripe);
@@ -52,9 +115,7 @@ StatusOr<int32_t> TxnImpl::Use(std::string_view key) {
   if (restart_required_) {
     return BusyError("transaction must restart (see restart_required())");
   }
-  if (auto it = key_index_.find(key); it != key_index_.end()) {
-    return it->second;
-  }
+  if (const int32_t i = FindKey(key); i >= 0) return i;
   DAXKV_RETURN_IF_ERROR(db_->CheckSizes(key, {}));
   const KeyHash kh(key);
   if (Status s = LockStripe(kh.low() & (DBImpl::kStripes - 1)); !s.ok()) {
@@ -65,9 +126,26 @@ StatusOr<int32_t> TxnImpl::Use(std::string_view key) {
   k.view = ViewOf(k.orig);
   read_ = true;
   const auto i = static_cast<int32_t>(keys_.size());
-  key_index_.emplace(k.key, i);
   keys_.push_back(std::move(k));
+  if (keys_.size() > kLinearKeys) {
+    // Past the linear scan's reach: index every key once, then each new one.
+    if (key_index_.empty()) {
+      for (int32_t j = 0; j < i; ++j) key_index_.emplace(keys_[j].key, j);
+    }
+    key_index_.emplace(keys_[i].key, i);
+  }
   return i;
+}
+
+int32_t TxnImpl::FindKey(std::string_view key) const {
+  if (keys_.size() <= kLinearKeys) {
+    for (size_t i = 0; i < keys_.size(); ++i) {
+      if (keys_[i].key == key) return static_cast<int32_t>(i);
+    }
+    return -1;
+  }
+  auto it = key_index_.find(key);
+  return it == key_index_.end() ? -1 : it->second;
 }
 
 TxnImpl::View TxnImpl::ViewOf(const DBImpl::Current& cur) const {
@@ -128,10 +206,9 @@ void TxnImpl::DeleteKey(int32_t k, bool keep_coll) {
 }
 
 TxnImpl::TouchedColl& TxnImpl::Touch(Collection* c) {
-  auto it = colls_.find(c);
-  if (it != colls_.end()) return it->second;
+  if (TouchedColl* t = colls_.Find(c)) return *t;
   ReadLock l(c->mu);
-  return colls_.emplace(c, TouchedColl{false, false, c->size()}).first->second;
+  return colls_.Insert(c, TouchedColl{false, false, c->size()});
 }
 
 void TxnImpl::MarkDead(Collection* c) {
@@ -160,7 +237,7 @@ Status TxnImpl::CollForWrite(std::string_view key, KeyType type, bool create,
   created_.push_back(std::make_unique<Collection>(type, id, 0));
   Collection* nc = created_.back().get();
   undo_.push_back({Undo::kCreated, 0, nc});
-  colls_[nc] = TouchedColl{true, false, 0};
+  colls_.Insert(nc, TouchedColl{true, false, 0});
   const format::MetaPayload m =
       format::MakeMeta(static_cast<uint8_t>(type), id);
   SetKeyEntry(*k, format::kMeta, format::MetaBytes(m), 0, View{type, 0, nc, 0});

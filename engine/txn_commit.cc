@@ -48,28 +48,30 @@ Status TxnImpl::Commit(const WriteOptions& opts) {
   return OkStatus();
 }
 
-std::vector<int32_t> TxnImpl::KeptSubs(bool* only_tombstones) const {
-  std::vector<int32_t> kept;
+void TxnImpl::KeptSubs(std::vector<int32_t>* kept,
+                       bool* only_tombstones) const {
+  kept->clear();
   *only_tombstones = true;
   for (size_t i = 0; i < subs_.size(); ++i) {
     const Sub& sub = subs_[i];
     if (sub.superseded) continue;
     // Elements of a collection that dies here die with its id.
-    if (sub.coll != nullptr && colls_.at(sub.coll).dead) continue;
+    if (sub.coll != nullptr && colls_.Find(sub.coll)->dead) continue;
     const uint8_t type = static_cast<uint8_t>(image_[sub.off]);
     if (type != format::kTombstone && type != format::kElemTombstone) {
       *only_tombstones = false;
     }
-    kept.push_back(static_cast<int32_t>(i));
+    kept->push_back(static_cast<int32_t>(i));
   }
-  return kept;
 }
 
-std::string TxnImpl::RecordImage(const std::vector<int32_t>& kept, uint64_t seq,
-                                 std::vector<uint64_t>* offsets) const {
+void TxnImpl::RecordImage(const std::vector<int32_t>& kept, uint64_t seq,
+                          std::vector<uint64_t>* offsets,
+                          std::string* out) const {
   // One entry: a record of its own; several: a batch (docs/format.md).
   const bool single = kept.size() == 1;
-  std::string rec(single ? 8 : format::kRecordHeaderSize, '\0');
+  std::string& rec = *out;
+  rec.assign(single ? 8 : format::kRecordHeaderSize, '\0');
   for (int32_t i : kept) {
     const Sub& sub = subs_[i];
     const format::EntryHeader e = format::LoadEntry(image_.data() + sub.off);
@@ -82,12 +84,12 @@ std::string TxnImpl::RecordImage(const std::vector<int32_t>& kept, uint64_t seq,
     std::memcpy(rec.data() + at, &stamped, sizeof(stamped));
   }
   if (!single) format::SetBatchHeader(&rec, seq);
-  return rec;
 }
 
 Status TxnImpl::CommitWrites(const WriteOptions& opts) {
   bool only_tombs;
-  const std::vector<int32_t> kept = KeptSubs(&only_tombs);
+  std::vector<int32_t>& kept = kept_;
+  KeptSubs(&kept, &only_tombs);
   // Durability: what this Txn read may be another writer's unsynced write;
   // a synced commit makes it durable first (PersistUserHeads, every head's
   // unsynced bytes), so a crash can never keep this Txn's record without
@@ -96,8 +98,10 @@ Status TxnImpl::CommitWrites(const WriteOptions& opts) {
   if (kept.empty()) return OkStatus();
   DAXKV_RETURN_IF_ERROR(db_->CheckWritable());
   const uint64_t seq = ++db_->last_seq_;
-  std::vector<uint64_t> offsets(subs_.size(), 0);
-  std::string rec = RecordImage(kept, seq, &offsets);
+  std::vector<uint64_t>& offsets = offsets_;
+  offsets.assign(subs_.size(), 0);
+  std::string& rec = rec_;
+  RecordImage(kept, seq, &offsets, &rec);
   uint64_t rec_off;
   // Durability: one record under one CRC (AppendImage): after a crash the
   // whole Txn is there or none of it; with opts.sync it is durable here,
@@ -166,8 +170,8 @@ void TxnImpl::RegisterCreated(const std::vector<uint64_t>& locs) {
     Collection* c = k.view.coll;
     if (c == nullptr || !Live(k.view)) continue;
     // A key may name a collection this Txn never touched (RENAME's dst).
-    const auto t = colls_.find(c);
-    if (t == colls_.end() || !t->second.created || t->second.dead) continue;
+    const TouchedColl* t = colls_.Find(c);
+    if (t == nullptr || !t->created || t->dead) continue;
     {
       WriteLock l(c->mu);
       c->meta_loc = locs[k.key_sub];
@@ -183,38 +187,56 @@ void TxnImpl::RegisterCreated(const std::vector<uint64_t>& locs) {
 
 void TxnImpl::RelocateElements(const std::vector<int32_t>& kept,
                                const std::vector<uint64_t>& locs) {
-  std::unordered_map<Collection*, std::vector<int32_t>> by_coll;
+  // The element puts by collection, in sub order within each.
+  relocs_.clear();
   for (int32_t i : kept) {
     const Sub& sub = subs_[i];
     if (sub.coll == nullptr || image_[sub.off] != format::kElem) continue;
-    by_coll[sub.coll].push_back(i);
+    relocs_.emplace_back(sub.coll, i);
     db_->segs_[db_->SegOf(locs[i])].live.fetch_add(
         format::IndexedEntryBytes(format::LoadEntry(db_->base_ + locs[i])),
         std::memory_order_relaxed);
   }
-  for (const auto& [c, subs] : by_coll) {
+  const auto by_coll = [](const auto& a, const auto& b) {
+    return std::less<Collection*>()(a.first, b.first);
+  };
+  if (!std::is_sorted(relocs_.begin(), relocs_.end(), by_coll)) {
+    std::stable_sort(relocs_.begin(), relocs_.end(), by_coll);
+  }
+  for (size_t from = 0, to; from < relocs_.size(); from = to) {
+    Collection* c = relocs_[from].first;
+    for (to = from + 1; to < relocs_.size() && relocs_[to].first == c; ++to) {
+    }
     WriteLock l(c->mu);
-    if (UsesListIndex(c->type) && subs.size() > kBulkListRelocation) {
-      std::unordered_map<uint64_t, uint64_t> to;
-      for (int32_t i : subs) to[coll::kPendingBase + subs_[i].off] = locs[i];
-      std::vector<std::pair<uint64_t, uint64_t>> sets;
-      c->list().tree().Forward(0, c->list().size(),
-                               [&](uint64_t p, uint64_t loc) {
-                                 if (coll::IsPending(loc))
-                                   sets.emplace_back(p, to.at(loc));
-                                 return true;
-                               });
-      for (const auto& [p, loc] : sets) c->mutable_list().Set(p, loc);
+    if (UsesListIndex(c->type) && to - from > kBulkListRelocation) {
+      RelocateList(c, from, to, locs);
       continue;
     }
-    for (int32_t i : subs) {
+    for (size_t j = from; j < to; ++j) {
+      const int32_t i = relocs_[j].second;
       const uint64_t pending = coll::kPendingBase + subs_[i].off;
-      const bool moved = c->Relocate(src_, std::string(src_.Subkey(pending)),
-                                     pending, locs[i], subs_[i].hint);
+      // The subkey's bytes stay in image_ throughout.
+      const bool moved = c->Relocate(src_, src_.Subkey(pending), pending,
+                                     locs[i], subs_[i].hint);
       assert(moved && "a live pending element is in its structure");
       (void)moved;
     }
   }
+}
+
+void TxnImpl::RelocateList(Collection* c, size_t from, size_t to,
+                           const std::vector<uint64_t>& locs) {
+  std::unordered_map<uint64_t, uint64_t> real;
+  for (size_t j = from; j < to; ++j) {
+    const int32_t i = relocs_[j].second;
+    real[coll::kPendingBase + subs_[i].off] = locs[i];
+  }
+  std::vector<std::pair<uint64_t, uint64_t>> sets;
+  c->list().tree().Forward(0, c->list().size(), [&](uint64_t p, uint64_t loc) {
+    if (coll::IsPending(loc)) sets.emplace_back(p, real.at(loc));
+    return true;
+  });
+  for (const auto& [p, loc] : sets) c->mutable_list().Set(p, loc);
 }
 
 }  // namespace daxkv::engine

@@ -210,10 +210,10 @@ void TxnImpl::UndoOne(const Undo& u) {
       saved_bytes_.pop_back();
       return;
     case Undo::kDead:
-      colls_[c].dead = false;
+      colls_.Find(c)->dead = false;  // MarkDead touched it
       return;
     case Undo::kCreated:
-      colls_.erase(c);
+      colls_.Erase(c);
       std::erase_if(created_, [c](const auto& p) { return p.get() == c; });
       return;
     case Undo::kReady:

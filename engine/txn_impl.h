@@ -35,11 +35,84 @@ namespace daxkv::engine {
 // InvalidArgument unless subkey + value fit kMaxValueSize.
 Status CheckElemSizes(std::string_view subkey, std::string_view value);
 
+// A map by pointer sized for a command's Txn (one or two entries): a
+// vector scanned linearly, indexed by a hash map only once it outgrows
+// kLinear (EXEC and scripts may touch thousands). Erase moves the last
+// entry into the hole; references are invalidated by Insert and Erase.
+template <typename K, typename V>
+class SmallPtrMap {
+ public:
+  static constexpr size_t kLinear = 8;
+  V* Find(K k) {
+    const size_t i = IndexOf(k);
+    return i == kNone ? nullptr : &entries_[i].second;
+  }
+  const V* Find(K k) const {
+    return const_cast<SmallPtrMap*>(this)->Find(k);
+  }
+  // REQUIRES: k absent.
+  V& Insert(K k, V v) {
+    entries_.emplace_back(k, v);
+    if (indexed_) {
+      index_.emplace(k, entries_.size() - 1);
+    } else if (entries_.size() > kLinear) {
+      for (size_t i = 0; i < entries_.size(); ++i) {
+        index_.emplace(entries_[i].first, i);
+      }
+      indexed_ = true;
+    }
+    return entries_.back().second;
+  }
+  void Erase(K k) {
+    const size_t i = IndexOf(k);
+    if (i == kNone) return;
+    if (indexed_) {
+      index_.erase(k);
+      if (i + 1 != entries_.size()) index_[entries_.back().first] = i;
+    }
+    entries_[i] = entries_.back();
+    entries_.pop_back();
+  }
+  bool empty() const { return entries_.empty(); }
+  void clear() {
+    entries_.clear();
+    if (indexed_) index_.clear();
+    indexed_ = false;
+  }
+  size_t capacity() const { return entries_.capacity(); }
+  size_t bucket_count() const { return index_.bucket_count(); }
+  auto begin() const { return entries_.begin(); }
+  auto end() const { return entries_.end(); }
+
+ private:
+  static constexpr size_t kNone = ~size_t{0};
+  size_t IndexOf(K k) const {
+    if (indexed_) {
+      auto it = index_.find(k);
+      return it == index_.end() ? kNone : it->second;
+    }
+    for (size_t i = 0; i < entries_.size(); ++i) {
+      if (entries_[i].first == k) return i;
+    }
+    return kNone;
+  }
+  std::vector<std::pair<K, V>> entries_;
+  std::unordered_map<K, size_t> index_;
+  bool indexed_ = false;
+};
+
 class TxnImpl final : public CollReadOps<Txn, TxnImpl> {
  public:
   // Locks the stripes of options.keys (ascending).
   TxnImpl(DBImpl* db, const TxnOptions& options);
   ~TxnImpl() override;
+
+  // The calling thread's spare Txn begun on `db` (its buffers keep their
+  // capacity from earlier Txns: a command's Txn allocates little), or a
+  // new one. Park hands a finished Txn back for the thread's next Acquire.
+  static std::unique_ptr<TxnImpl> Acquire(DBImpl* db,
+                                          const TxnOptions& options);
+  static void Park(std::unique_ptr<TxnImpl> txn);
 
   // --- any type (txn_keys.cc) ---
   Status Put(std::string_view key, std::string_view value, int64_t expire_at_ms,
@@ -176,10 +249,19 @@ class TxnImpl final : public CollReadOps<Txn, TxnImpl> {
   };
   friend class TxnCommit;
 
+  // Starts this (finished or new) Txn afresh on `db`, as the constructor.
+  void Begin(DBImpl* db, const TxnOptions& options);
+  // Whether its buffers grew past what a parked Txn may keep.
+  bool Oversized() const;
+
   // --- keys and views (txn.cc) ---
   // The Key of `key`, its stripe locked (Busy + restart when it cannot be
   // taken in order).
   StatusOr<int32_t> Use(std::string_view key);
+  // The Key of `key` if this Txn used it, else -1: a scan of keys_ while
+  // they are few (a command's Txn), key_index_ beyond.
+  int32_t FindKey(std::string_view key) const;
+  static constexpr size_t kLinearKeys = 8;
   Status LockStripe(size_t stripe);
   View ViewOf(const DBImpl::Current& cur) const;
   bool Live(const View& v) const;
@@ -257,24 +339,33 @@ class TxnImpl final : public CollReadOps<Txn, TxnImpl> {
   Status CommitWrites(const WriteOptions& opts);
   // The sub-entries the record keeps (not superseded, not of a collection
   // that dies), and whether they are all tombstones.
-  std::vector<int32_t> KeptSubs(bool* only_tombstones) const;
-  // The record of those sub-entries with `seq`; (*offsets)[sub] = where
-  // each went in it.
-  std::string RecordImage(const std::vector<int32_t>& kept, uint64_t seq,
-                          std::vector<uint64_t>* offsets) const;
+  void KeptSubs(std::vector<int32_t>* kept, bool* only_tombstones) const;
+  // The record of those sub-entries with `seq` into *rec; (*offsets)[sub]
+  // = where each went in it.
+  void RecordImage(const std::vector<int32_t>& kept, uint64_t seq,
+                   std::vector<uint64_t>* offsets, std::string* rec) const;
   // After the record is appended at locs (pool offsets by sub).
   void Apply(const std::vector<int32_t>& kept,
              const std::vector<uint64_t>& locs, uint64_t seq);
   void RegisterCreated(const std::vector<uint64_t>& locs);
   void RelocateElements(const std::vector<int32_t>& kept,
                         const std::vector<uint64_t>& locs);
+  // RelocateElements of the list `c`'s relocs_[from, to) in one walk.
+  // REQUIRES: c->mu held for writing.
+  void RelocateList(Collection* c, size_t from, size_t to,
+                    const std::vector<uint64_t>& locs);
   // Releases words and stripes, frees what this Txn created and no key
   // kept. After it the Txn is finished.
   void Finish(bool committed);
 
-  DBImpl* const db_;
+  DBImpl* db_;
   PoolSource src_;     // the pool, and this Txn's pending locations
   std::string image_;  // the batch image (header, then sub-entries)
+  // Commit's scratch (members so that a parked Txn keeps their capacity).
+  std::vector<int32_t> kept_;
+  std::vector<uint64_t> offsets_;
+  std::string rec_;
+  std::vector<std::pair<Collection*, int32_t>> relocs_;
   std::vector<Sub> subs_;
   std::vector<Key> keys_;
   // The undeclared key whose stripe could not be taken in order: declared
@@ -287,8 +378,9 @@ class TxnImpl final : public CollReadOps<Txn, TxnImpl> {
       return std::hash<std::string_view>()(s);
     }
   };
+  // Filled once keys_ outgrows kLinearKeys.
   std::unordered_map<std::string, int32_t, StrHash, std::equal_to<>> key_index_;
-  std::unordered_map<Collection*, TouchedColl> colls_;
+  SmallPtrMap<Collection*, TouchedColl> colls_;
   std::vector<std::unique_ptr<Collection>> created_;
   // Element tombstones of this Txn by (collection, subkey): a later put of
   // the element supersedes its tombstone.

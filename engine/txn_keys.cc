@@ -143,7 +143,7 @@ void TxnImpl::CopyCollection(const Collection& from, int64_t expire_at_ms,
   created_.push_back(std::make_unique<Collection>(from.type, id, 0));
   Collection* c = created_.back().get();
   undo_.push_back({Undo::kCreated, 0, c});
-  colls_[c] = TouchedColl{true, false, 0};
+  colls_.Insert(c, TouchedColl{true, false, 0});
   const format::MetaPayload m =
       format::MakeMeta(static_cast<uint8_t>(from.type), id);
   SetKeyEntry(d, format::kMeta, format::MetaBytes(m), expire_at_ms,
@@ -220,8 +220,8 @@ StatusOr<DB::ScanPage> TxnImpl::ScanKeysOf(uint64_t cursor, size_t count,
   // Keys this Txn used are as it sees them: dropped, or added when their
   // position falls in the page's range (creations and type changes).
   std::erase_if(page.keys, [&](const std::string& key) {
-    auto it = key_index_.find(key);
-    return it != key_index_.end() && !matches(keys_[it->second].view);
+    const int32_t i = FindKey(key);
+    return i >= 0 && !matches(keys_[i].view);
   });
   const std::set<std::string> listed(page.keys.begin(), page.keys.end());
   for (const Key& k : keys_) {

@@ -24,9 +24,8 @@ void ReplyFailure(CommandContext& ctx, const Status& s) {
 
 std::vector<std::string> DeclaredKeys(const CommandContext& ctx) {
   std::vector<std::string> keys;
-  for (std::string_view k : CommandKeys(*ctx.spec, ctx.argv)) {
-    keys.emplace_back(k);
-  }
+  ForEachCommandKey(*ctx.spec, ctx.argv,
+                    [&](std::string_view k) { keys.emplace_back(k); });
   return keys;
 }
 
@@ -54,11 +53,18 @@ bool RunServedTxn(
     const std::function<Status(TxnEngineStore&, ReplyWriter&)>& body) {
   std::string scratch;
   ReplyWriter out(&scratch, ctx.out.resp());
+  // One reference captured: the std::function holds it without a heap
+  // allocation (this runs once per collection write).
+  struct Run {
+    std::string& scratch;
+    ReplyWriter& out;
+    const std::function<Status(TxnEngineStore&, ReplyWriter&)>& body;
+  } run{scratch, out, body};
   BlockedServer served(ctx.server);
   Status s = RunStoreTxn(ctx.server.db(), &ctx.server.watches(), &served,
-                         std::move(keys), [&](TxnEngineStore& store) {
-                           scratch.clear();
-                           return body(store, out);
+                         std::move(keys), [&run](TxnEngineStore& store) {
+                           run.scratch.clear();
+                           return run.body(store, run.out);
                          });
   if (!s.ok()) {
     ReplyFailure(ctx, s);
@@ -70,6 +76,14 @@ bool RunServedTxn(
 }
 
 }  // namespace
+
+void CollCall::Modified(std::string_view key) {
+  if (store_ != nullptr) {
+    store_->Touched(key);
+  } else {
+    modified_.emplace_back(key);
+  }
+}
 
 Status CommandError(std::string_view text) {
   return FailedPreconditionError(std::string(kReplyTag) + std::string(text));
@@ -90,13 +104,9 @@ bool RunCollWrite(CommandContext& ctx, const CollWriteFn& body) {
     return ok;
   }
   return RunServedTxn(ctx, DeclaredKeys(ctx),
-                      [&](TxnEngineStore& store, ReplyWriter& out) {
-                        CollCall call(out);
-                        DAXKV_RETURN_IF_ERROR(body(store.txn(), call));
-                        for (const std::string& key : call.modified()) {
-                          store.Touched(key);
-                        }
-                        return OkStatus();
+                      [&body](TxnEngineStore& store, ReplyWriter& out) {
+                        CollCall call(out, &store);
+                        return body(store.txn(), call);
                       });
 }
 

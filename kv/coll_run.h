@@ -32,17 +32,24 @@
 
 namespace daxkv::kv {
 
+class TxnEngineStore;
+
 // What a body gets besides the engine: its reply writer and the keys whose
 // WATCHers the command's writes must mark (Redis signals a key only when a
 // command changed it).
 class CollCall {
  public:
   explicit CollCall(ReplyWriter& out) : out(out) {}
+  // Modified keys go straight to `store` (the command's own Txn, dropped
+  // whole when the body fails).
+  CollCall(ReplyWriter& out, TxnEngineStore* store) : out(out), store_(store) {}
   ReplyWriter& out;
-  void Modified(std::string_view key) { modified_.emplace_back(key); }
+  void Modified(std::string_view key);
+  // Without a store: the keys modified so far.
   const std::vector<std::string>& modified() const { return modified_; }
 
  private:
+  TxnEngineStore* store_ = nullptr;
   std::vector<std::string> modified_;
 };
 

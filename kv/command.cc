@@ -92,13 +92,7 @@ void ReplyNotInteger(CommandContext& ctx) { ctx.out.Error(kErrNotInteger); }
 std::vector<std::string_view> CommandKeys(
     const CommandSpec& spec, std::span<const std::string_view> argv) {
   std::vector<std::string_view> keys;
-  if (spec.first_key <= 0) return keys;
-  const int argc = static_cast<int>(argv.size());
-  const int last = spec.last_key < 0 ? argc + spec.last_key : spec.last_key;
-  const int step = spec.step > 0 ? spec.step : 1;
-  for (int i = spec.first_key; i <= last && i < argc; i += step) {
-    keys.push_back(argv[i]);
-  }
+  ForEachCommandKey(spec, argv, [&](std::string_view k) { keys.push_back(k); });
   return keys;
 }
 

@@ -180,6 +180,16 @@ void RegisterBlockingCommands(CommandTable* table);
 // The key arguments named by spec's first_key/last_key/step.
 std::vector<std::string_view> CommandKeys(
     const CommandSpec& spec, std::span<const std::string_view> argv);
+// Calls fn(key) for each of CommandKeys(spec, argv), without the vector.
+template <typename Fn>
+void ForEachCommandKey(const CommandSpec& spec,
+                       std::span<const std::string_view> argv, Fn&& fn) {
+  if (spec.first_key <= 0) return;
+  const int argc = static_cast<int>(argv.size());
+  const int last = spec.last_key < 0 ? argc + spec.last_key : spec.last_key;
+  const int step = spec.step > 0 ? spec.step : 1;
+  for (int i = spec.first_key; i <= last && i < argc; i += step) fn(argv[i]);
+}
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 std::string ToLower(std::string_view s);
 void ReplyWrongArity(CommandContext& ctx, std::string_view full_name);

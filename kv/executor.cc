@@ -111,9 +111,9 @@ constexpr std::string_view kDebugNotAllowed =
 // Records an access to each key argument, as Redis's lookupKey does.
 void TouchKeys(const CommandSpec& spec, const CommandContext& ctx) {
   const int64_t now = ctx.server.NowMs();
-  for (std::string_view key : CommandKeys(spec, ctx.argv)) {
+  ForEachCommandKey(spec, ctx.argv, [&](std::string_view key) {
     ctx.server.access_clock().Touch(key, now);
-  }
+  });
 }
 
 // Redis's check for a RESP2 client in subscribed mode: only these run.

@@ -1,9 +1,9 @@
 #include "kv/txn_engine_store.h"
 
-#include "kv/block_serve.h"
-
 #include <string>
 #include <vector>
+
+#include "kv/block_serve.h"
 
 namespace daxkv::kv {
 namespace {
@@ -172,8 +172,7 @@ Status TxnEngineStore::Flush() {
   return OkStatus();
 }
 
-Status TxnEngineStore::Read(const std::vector<std::string>&,
-                            const ReadFn& fn) {
+Status TxnEngineStore::Read(const std::vector<std::string>&, const ReadFn& fn) {
   return fn(*txn_);
 }
 
@@ -182,22 +181,29 @@ Status RunStoreTxn(engine::DB& db, WatchRegistry* watches,
                    const StoreTxnFn& body) {
   engine::TxnOptions opts;
   opts.keys = std::move(keys);
-  std::vector<std::string> touched;
+  // One reference captured: the std::function holds it without a heap
+  // allocation.
+  struct Run {
+    engine::DB& db;
+    BlockedServer* served;
+    const StoreTxnFn& body;
+    std::vector<std::string> touched;
+  } run{db, served, body, {}};
   // Durability: sync = false; the round's Sync() before the reply (see the
   // header), and before the replies of the blocked clients served here.
   Status s = db.RunTxn(opts, engine::WriteOptions{.sync = false},
-                       [&](engine::Txn& txn) {
-                         if (served != nullptr) served->Reset();
-                         TxnEngineStore store(&txn, &db);
-                         Status st = body(store);
-                         if (st.ok() && served != nullptr) {
+                       [&run](engine::Txn& txn) {
+                         if (run.served != nullptr) run.served->Reset();
+                         TxnEngineStore store(&txn, &run.db);
+                         Status st = run.body(store);
+                         if (st.ok() && run.served != nullptr) {
                            std::vector<std::string> popped;
-                           st = served->Serve(txn, &popped, store.filled());
-                           for (const std::string& k : popped) {
-                             store.Touched(k);
+                           st = run.served->Serve(txn, &popped, store.filled());
+                           for (std::string& k : popped) {
+                             store.Touched(std::move(k));
                            }
                          }
-                         touched = store.touched();
+                         run.touched = store.TakeTouched();
                          return st;
                        });
   if (!s.ok()) {
@@ -205,7 +211,7 @@ Status RunStoreTxn(engine::DB& db, WatchRegistry* watches,
     return s;
   }
   if (watches != nullptr) {
-    for (const std::string& key : touched) watches->Touch(key);
+    for (const std::string& key : run.touched) watches->Touch(key);
   }
   return OkStatus();
 }

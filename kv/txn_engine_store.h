@@ -49,8 +49,7 @@ class TxnEngineStore final : public Store {
   // Deletes every key in the Txn (FLUSHALL inside a block): atomic with the
   // rest of the block, one tombstone per key.
   Status Flush() override;
-  Status Read(const std::vector<std::string>& keys,
-              const ReadFn& fn) override;
+  Status Read(const std::vector<std::string>& keys, const ReadFn& fn) override;
   StatusOr<engine::DB::ScanPage> Scan(uint64_t cursor, size_t count) override;
   StatusOr<uint64_t> Count() override;
   engine::DB& db() override { return *db_; }
@@ -60,6 +59,7 @@ class TxnEngineStore final : public Store {
   // Keys whose WATCHers are marked once the Txn commits (Redis's
   // signalModifiedKey); Rewind drops those of a rolled back command.
   void Touched(std::string_view key) { touched_.emplace_back(key); }
+  void Touched(std::string&& key) { touched_.push_back(std::move(key)); }
   size_t touched_mark() const { return touched_.size(); }
   void Rewind(size_t mark) { touched_.resize(mark); }
   const std::vector<std::string>& touched() const { return touched_; }
@@ -68,6 +68,7 @@ class TxnEngineStore final : public Store {
   // with the Txn's ready keys. Serving reads each key's state in the Txn,
   // so a key whose command was rolled back since is served nothing.
   const std::vector<std::string>& filled() const { return filled_; }
+  std::vector<std::string> TakeTouched() { return std::move(touched_); }
 
  private:
   // Every key the Txn sees (its own writes included).
@@ -86,8 +87,8 @@ using StoreTxnFn = std::function<Status(TxnEngineStore& store)>;
 // `served` (unless null) hands the elements of the lists and sorted sets the
 // Txn filled (pushed to, or renamed or copied onto: filled()) to the
 // clients blocked on them (kv/block_serve.h); after a
-// successful return the caller calls served->Committed(client). body may run more
-// than once (a restart), so it must reset its side effects (replies) at
+// successful return the caller calls served->Committed(client). body may run
+// more than once (a restart), so it must reset its side effects (replies) at
 // each run. Returns body's error (nothing applied) or the commit's.
 // Durability: the Txn commits with sync = false: visible at once, durable
 // at the I/O thread's round DB::Sync(), which runs before any reply of the

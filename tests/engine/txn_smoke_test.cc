@@ -93,5 +93,47 @@ TEST(TxnSmokeTest, RestartDeclaresTheKeyThatCouldNotBeLocked) {
   EXPECT_EQ(db->Get(low)->value, "2");
 }
 
+// RunTxn reuses the thread's Txn object (its buffers keep their capacity):
+// a Txn after an aborted one that touched more keys and collections than
+// the small maps scan linearly must start from nothing, and one after a
+// committed one must not see its bookkeeping either.
+TEST(TxnSmokeTest, AThreadsNextTxnStartsCleanAfterAnAbortedOrCommittedOne) {
+  EngineFixture f(64 << 20, 1 << 20);
+  ASSERT_TRUE(f.Open().ok());
+  DB* db = f.db.get();
+  std::vector<std::string> keys;
+  for (int i = 0; i < 20; ++i) keys.push_back("k" + std::to_string(i));
+  Status failed = Tx(db, [&](Txn& t) -> Status {
+    for (const std::string& k : keys) {
+      bool added;
+      DAXKV_RETURN_IF_ERROR(t.SetAdd(k, "m", &added));
+      DAXKV_RETURN_IF_ERROR(t.SetAdd(k, "n", &added));
+    }
+    return AbortedError("the body gives up");
+  });
+  EXPECT_EQ(failed.code(), StatusCode::kAborted);
+  for (const std::string& k : keys) {
+    Status read = db->RunRead({k}, [&](ReadOps& r) -> Status {
+      DAXKV_ASSIGN_OR_RETURN(KeyInfo info, r.Stat(k));
+      EXPECT_EQ(info.type, KeyType::kNone) << k;
+      return OkStatus();
+    });
+    EXPECT_TRUE(read.ok()) << read.ToString();
+  }
+  ASSERT_TRUE(Tx(db, [&](Txn& t) -> Status {
+                bool added;
+                return t.SetAdd("k3", "x", &added);
+              }).ok());
+  ASSERT_TRUE(Tx(db, [&](Txn& t) -> Status {
+                uint64_t n;
+                return t.ListPush("l", End::kBack, "a", false, &n);
+              }).ok());
+  const std::string want = "k3=set{x,};l=list[a,];";
+  EXPECT_EQ(Dump(db, {"k3", "l"}), want);
+  ASSERT_TRUE(f.Reopen().ok());
+  EXPECT_EQ(Dump(f.db.get(), {"k3", "l"}), want);
+  EXPECT_EQ(f.db->GetStats().elements, 2u);
+}
+
 }  // namespace
 }  // namespace daxkv::engine
