@@ -6,6 +6,7 @@
 
 #include "engine/txn.h"
 #include "kv/coll_value.h"
+#include "kv/script_engine.h"
 #include "kv/server_state.h"
 
 namespace daxkv::kv {
@@ -69,6 +70,12 @@ StatusOr<std::unique_ptr<SnapshotJob>> SnapshotJob::Begin(
   aux.ctime = server.NowMs() / 1000;
   aux.replication = rdb::RdbAuxInfo::Replication{0, replid, offset};
   DAXKV_RETURN_IF_ERROR(job->writer_.Begin(aux));
+  // Function libraries as Redis's rdbSaveFunctions writes them, before the
+  // keys; FUNCTION commands take the exec lock exclusively, as this pause
+  // does, so the libraries agree with the offset.
+  for (const auto& library : server.scripts().functions().Codes()) {
+    DAXKV_RETURN_IF_ERROR(job->writer_.WriteFunction(library.second));
+  }
   DAXKV_ASSIGN_OR_RETURN(job->keys_, AllKeys(server.db()));
   job->pending_.reserve(job->keys_.size());
   for (const std::string& k : job->keys_) job->pending_.insert(k);

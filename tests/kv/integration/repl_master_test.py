@@ -142,6 +142,23 @@ class ReplMasterTest(rt.ServerTestCase):
         m, mr, rep, r = self.full_sync_and_stream("daxkv")
         self.assertEqual(rt.info(r)["daxkv_repl_stream_errors"], 0)
 
+    def test_full_sync_carries_function_libraries(self):
+        lib = ("#!lua name=synclib\n"
+               "redis.register_function{function_name='twice', "
+               "callback=function(keys, args) return args[1] * 2 end, "
+               "flags={'no-writes'}}")
+        for kind in ("redis", "daxkv"):
+            with self.subTest(replica=kind):
+                m, mr, rep, r = self.master_and(kind)
+                self.assertEqual(mr.function_load(lib), b"synclib")
+                mr.set("k", "v")
+                r.execute_command("REPLICAOF", "127.0.0.1", m.port)
+                wait_caught_up(mr, r)
+                self.assertEqual(r.fcall_ro("twice", 0, 21), 42)
+                listed = r.function_list(library="synclib")
+                self.assertEqual(len(listed), 1)
+                self.assertEqual(r.get("k"), b"v")
+
     def partial_resync(self, replica_kind):
         m, mr, rep, r = self.master_and(replica_kind)
         rt.load_every_type(mr, "p", 100, random.Random(7))
