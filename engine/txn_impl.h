@@ -351,9 +351,8 @@ class TxnImpl final : public CollReadOps<Txn, TxnImpl> {
   void RelocateElements(const std::vector<int32_t>& kept,
                         const std::vector<uint64_t>& locs);
   // RelocateElements of the list `c`'s relocs_[from, to) in one walk.
-  // REQUIRES: c->mu held for writing.
   void RelocateList(Collection* c, size_t from, size_t to,
-                    const std::vector<uint64_t>& locs);
+                    const std::vector<uint64_t>& locs) REQUIRES(c->mu);
   // Releases words and stripes, frees what this Txn created and no key
   // kept. After it the Txn is finished.
   void Finish(bool committed);

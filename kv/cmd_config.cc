@@ -78,7 +78,7 @@ std::string SetOutputLimits(RuntimeSettings& r, std::string_view value) {
     int64_t secs = 0;
     ParseMemory(t[i + 1], &hard);
     ParseMemory(t[i + 2], &soft);
-    ParseInt64(t[i + 3], &secs);
+    if (!ParseInt64(t[i + 3], &secs)) secs = 0;  // checked above
     if (cls == "normal") {
       r.client_output_limit.store(hard);
       r.client_output_soft_limit.store(soft);
