@@ -254,7 +254,8 @@ TEST(SystemNamespaceCrashTest, SystemWritesFlushAndCompaction) {
       "%llu images recovered\n",
       static_cast<unsigned long long>(h.points()),
       static_cast<unsigned long long>(h.images_checked()));
-  EXPECT_GT(h.images_checked(), 100u);
+  // A scaled-down run (DAXKV_CRASH_SCALE, the TSan step) checks fewer.
+  EXPECT_GT(h.images_checked(), config.full_run() ? 100u : 0u);
 }
 
 }  // namespace
