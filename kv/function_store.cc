@@ -38,6 +38,9 @@ Status SaveFunctionChange(engine::DB& db, const LibraryCodes& before,
                           FunctionLibraries& libs) {
   const engine::WriteBatch batch = FunctionChanges(before, libs.Codes());
   if (batch.empty()) return OkStatus();
+  // Durability: WriteSystem commits the batch synchronously as one record:
+  // a crash before it returns leaves every library as before or every one
+  // as after (FunctionCrashTest), never a mix; the reply follows it.
   Status s = db.WriteSystem(batch);
   if (!s.ok()) ResetTo(before, libs);
   return s;

@@ -251,6 +251,9 @@ StatusOr<std::string> ReplMaster::FinishSnapshot(Feed& feed) {
                  "serialized ahead of a write)\n",
                  feed.ip.c_str(), feed.port, keys, rdb->size(),
                  static_cast<long long>(SteadyMs() - start), ahead);
+    // Durability: the RDB may hold writes whose round has not synced yet;
+    // it leaves only after this Sync, so a replica never holds a value a
+    // crash of the master could lose.
     Status synced = server_->db().Sync();
     if (!synced.ok()) rdb = synced;
   }
@@ -344,6 +347,9 @@ void ReplMaster::Cron() {
       std::lock_guard<std::mutex> order(order_mu_);
       Append(kPing);
     }
+    // Durability: stream bytes up to `upto` reach replicas only once this
+    // Sync (started after they were appended) covered the writes they
+    // describe; a crash before it leaves them unsent.
     const int64_t upto = offset();
     if (server_->db().Sync().ok()) MarkDurable(upto);
     l.lock();
