@@ -12,21 +12,14 @@ replica syncs in full.
 import os
 import random
 import sys
-import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-import harness  # noqa: E402
 import replication_test as rt  # noqa: E402
 
 
-class ReplicaResumeTest(unittest.TestCase):
-    def start(self, target, binary, **kw):
-        s = harness.ServerProcess(target=target, server=binary,
-                                  pool_kind="file", **kw)
-        s.start_or_cleanup()
-        self.addCleanup(s.cleanup)
-        return s
+class ReplicaResumeTest(rt.ServerTestCase):
+    pool_kind = "file"  # the replica restarts on the same pool
 
     def setUp(self):
         self.m = self.start("redis", rt.REDIS)

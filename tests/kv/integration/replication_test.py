@@ -148,9 +148,11 @@ def wait_in_sync(master, replica, timeout=60.0):
 
 
 class ServerTestCase(unittest.TestCase):
+    pool_kind = "shm"  # a daxkv server's pool
+
     def start(self, target, binary, **kw):
         s = harness.ServerProcess(target=target, server=binary,
-                                  pool_kind="shm", **kw)
+                                  pool_kind=self.pool_kind, **kw)
         s.start_or_cleanup()
         self.addCleanup(s.cleanup)
         return s
