@@ -1,8 +1,10 @@
 #include "engine/coll_object.h"
 
+#include <algorithm>
 #include <cassert>
 
 #include "base/int_text.h"
+#include "engine/txn.h"
 
 namespace daxkv::engine {
 
@@ -44,6 +46,13 @@ bool Collection::compact() const {
     default:
       return table().dense();
   }
+}
+
+void Collection::FillInfo(KeyInfo* info) const {
+  info->size = size();
+  info->compact = compact();
+  info->had_long_element = had_long.load();
+  info->peak_size = std::max(info->size, peak_size.load());
 }
 
 uint64_t Collection::MemoryBytes() const {

@@ -44,6 +44,8 @@ inline bool IsLongElement(KeyType type, std::string_view subkey,
   return subkey.size() > 64 || (type == KeyType::kHash && value_len > 64);
 }
 
+struct KeyInfo;
+
 struct Collection {
   // REQUIRES: IsCollectionType(type), id != 0.
   Collection(KeyType type, uint64_t id, uint64_t meta_loc);
@@ -88,6 +90,9 @@ struct Collection {
   // The DRAM form a Redis encoding name follows: a dense ElemTable, a
   // compact zset, a list of at most 128 elements.
   bool compact() const REQUIRES_SHARED(mu);
+  // The collection's part of a KeyInfo (StatKey): size, compact and the
+  // OBJECT ENCODING hints.
+  void FillInfo(KeyInfo* info) const REQUIRES_SHARED(mu);
   // DRAM bytes: this object and its structure.
   uint64_t MemoryBytes() const REQUIRES_SHARED(mu);
 

@@ -160,10 +160,7 @@ Status ReadViewImpl::StatKey(std::string_view key, KeyInfo* info) {
     Status s =
         ReadColl(key, info->type, [&](const Collection& c, const PoolSource&) {
           c.mu.AssertReaderHeld();
-          info->size = c.size();
-          info->compact = c.compact();
-          info->had_long_element = c.had_long.load();
-          info->peak_size = std::max(info->size, c.peak_size.load());
+          c.FillInfo(info);
           return OkStatus();
         });
     if (s.ok()) return s;  // else it changed in between: again

@@ -203,10 +203,7 @@ Status TxnImpl::StatKey(std::string_view key, KeyInfo* info) {
     return OkStatus();
   }
   ReadLock l(v.coll->mu);
-  info->size = v.coll->size();
-  info->compact = v.coll->compact();
-  info->had_long_element = v.coll->had_long.load();
-  info->peak_size = std::max(info->size, v.coll->peak_size.load());
+  v.coll->FillInfo(info);
   return OkStatus();
 }
 

@@ -45,7 +45,7 @@ std::string_view UnsubscribeVerb(SubKind k) {
 // confirmation [verb, name or null, count].
 void Confirm(CommandContext& ctx, std::string_view verb,
              std::optional<std::string_view> name, int64_t count) {
-  if (!ctx.in_exec) DrainMailbox(ctx.server, ctx.client, ctx.out);
+  DrainMailbox(ctx.server, ctx.client, ctx.out);
   ctx.out.PushHeader(3);
   ctx.out.Bulk(verb);
   if (name) {
@@ -116,12 +116,20 @@ void SUnsubscribeCommand(CommandContext& ctx) {
 }
 
 void PublishGeneric(CommandContext& ctx, bool shard) {
+  if (ctx.in_exec) {
+    // Inside EXEC or a script, whose Txn may run again or apply nothing:
+    // the message waits for the block's commit (DeliverDeferred).
+    ctx.client.pubsub.deferred.push_back(
+        {std::string(ctx.argv[1]), std::string(ctx.argv[2]), shard});
+    ctx.out.Integer(ctx.server.pubsub().CountReceivers(ctx.argv[1], shard));
+    return;
+  }
   int64_t receivers = ctx.server.pubsub().Publish(
       ctx.argv[1], ctx.argv[2], shard,
       ctx.server.settings().pubsub_output_limit.load());
   // A client subscribed to what it publishes (RESP3) gets the message
   // before the count, as from Redis.
-  if (!ctx.in_exec) DrainMailbox(ctx.server, ctx.client, ctx.out);
+  DrainMailbox(ctx.server, ctx.client, ctx.out);
   ctx.out.Integer(receivers);
 }
 

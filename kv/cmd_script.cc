@@ -18,6 +18,7 @@
 #include "kv/block_serve.h"
 #include "kv/command.h"
 #include "kv/executor.h"
+#include "kv/pubsub.h"
 #include "kv/script_engine.h"
 #include "kv/txn_engine_store.h"
 
@@ -50,6 +51,7 @@ void RunScript(CommandContext& ctx, const ScriptRun& request, bool function) {
       [&](TxnEngineStore& store) {
         buf->resize(mark);  // a restart runs the script again
         effects.Rewind();
+        ctx.client.pubsub.deferred.clear();
         CommandContext inner{ctx.server, ctx.client, store,
                              ctx.out,    ctx.argv,   true};
         stopped = !run({inner, request.name, request.keys, request.args,
@@ -58,7 +60,10 @@ void RunScript(CommandContext& ctx, const ScriptRun& request, bool function) {
         return stopped ? AbortedError("script stopped by a shutdown")
                        : OkStatus();
       });
-  if (stopped || !s.ok()) effects.Rewind();  // nothing applied
+  if (stopped || !s.ok()) {  // nothing applied
+    effects.Rewind();
+    ctx.client.pubsub.deferred.clear();
+  }
   if (stopped) {
     buf->resize(mark);  // nothing replied
     ctx.client.close_asap = true;
@@ -68,6 +73,9 @@ void RunScript(CommandContext& ctx, const ScriptRun& request, bool function) {
     ReplyEngineError(ctx, s);
   } else {
     served.Committed(ctx.client);
+    DeliverDeferred(ctx.server.pubsub(),
+                    ctx.server.settings().pubsub_output_limit.load(),
+                    ctx.client);
   }
 }
 

@@ -24,6 +24,7 @@
 #include "kv/block_serve.h"
 #include "kv/command.h"
 #include "kv/executor.h"
+#include "kv/pubsub.h"
 #include "kv/txn_engine_store.h"
 
 namespace daxkv::kv {
@@ -169,6 +170,7 @@ void ExecCommand(CommandContext& ctx) {
                          std::move(keys), [&](TxnEngineStore& store) {
                            buf->resize(mark);  // a restart runs it again
                            effects.Rewind();
+                           c.pubsub.deferred.clear();
                            if (WatchedKeyChanged(store, watched)) {
                              return AbortedError("a watched key changed");
                            }
@@ -179,6 +181,7 @@ void ExecCommand(CommandContext& ctx) {
     // Nothing of the block was applied: replace its replies.
     buf->resize(mark);
     effects.Rewind();
+    c.pubsub.deferred.clear();
     if (s.code() == StatusCode::kAborted) {
       ctx.out.NullArray();
     } else {
@@ -186,6 +189,8 @@ void ExecCommand(CommandContext& ctx) {
     }
   } else {
     served.Committed(ctx.client);
+    DeliverDeferred(ctx.server.pubsub(),
+                    ctx.server.settings().pubsub_output_limit.load(), c);
   }
   DiscardTransaction(ctx.server, c);
 }

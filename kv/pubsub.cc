@@ -124,29 +124,71 @@ void Deliver(Client* c, FrameCache& frame, uint64_t limit) {
 
 }  // namespace
 
-int64_t PubSubRegistry::Publish(std::string_view channel,
-                                std::string_view message, bool shard,
-                                uint64_t limit) {
-  std::shared_lock<std::shared_mutex> l(mu_);
+template <typename Fn>
+int64_t PubSubRegistry::ForEachReceiver(std::string_view channel, bool shard,
+                                        Fn&& fn) const {
   int64_t receivers = 0;
   const Index& direct = index(shard ? SubKind::kShard : SubKind::kChannel);
   if (auto it = direct.find(std::string(channel)); it != direct.end()) {
-    FrameCache frame({shard ? "smessage" : "message", channel, message});
-    for (Client* c : it->second) {
-      Deliver(c, frame, limit);
-      ++receivers;
-    }
+    fn(nullptr, it->second);
+    receivers += static_cast<int64_t>(it->second.size());
   }
   if (shard) return receivers;
   for (const auto& [pattern, clients] : index(SubKind::kPattern)) {
     if (!GlobMatch(pattern, channel)) continue;
-    FrameCache frame({"pmessage", pattern, channel, message});
-    for (Client* c : clients) {
-      Deliver(c, frame, limit);
-      ++receivers;
-    }
+    fn(&pattern, clients);
+    receivers += static_cast<int64_t>(clients.size());
   }
   return receivers;
+}
+
+int64_t PubSubRegistry::Publish(std::string_view channel,
+                                std::string_view message, bool shard,
+                                uint64_t limit) {
+  std::shared_lock<std::shared_mutex> l(mu_);
+  return ForEachReceiver(
+      channel, shard,
+      [&](const std::string* pattern, const std::vector<Client*>& clients) {
+        FrameCache frame =
+            pattern == nullptr
+                ? FrameCache({shard ? "smessage" : "message", channel, message})
+                : FrameCache({"pmessage", *pattern, channel, message});
+        for (Client* c : clients) Deliver(c, frame, limit);
+      });
+}
+
+int64_t PubSubRegistry::CountReceivers(std::string_view channel,
+                                       bool shard) const {
+  std::shared_lock<std::shared_mutex> l(mu_);
+  return ForEachReceiver(channel, shard,
+                         [](const std::string*, const std::vector<Client*>&) {});
+}
+
+void DeliverDeferred(PubSubRegistry& registry, uint64_t limit,
+                     Client& publisher) {
+  auto& pending = publisher.pubsub.deferred;
+  if (pending.empty()) return;
+  auto deliver = [&registry, limit,
+                  messages = std::move(pending)](bool durable) {
+    if (!durable) return;
+    for (const auto& m : messages) {
+      registry.Publish(m.channel, m.message, m.shard, limit);
+    }
+  };
+  pending.clear();
+  if (publisher.round_woken != nullptr) {
+    publisher.round_woken->push_back(std::move(deliver));
+  } else {
+    deliver(true);
+  }
+}
+
+void MoveDeferred(Client& from, Client& to) {
+  auto& src = from.pubsub.deferred;
+  auto& dst = to.pubsub.deferred;
+  dst.insert(dst.end(), std::make_move_iterator(src.begin()),
+             std::make_move_iterator(src.end()));
+  src.clear();
 }
 
 std::vector<std::string> PubSubRegistry::ActiveChannels(

@@ -27,6 +27,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_set>
+#include <vector>
 
 #include "base/mutex.h"
 
@@ -88,6 +89,16 @@ struct PubSubClient {
 
   std::unordered_set<std::string> sets[3];
   std::atomic<int> counts[3] = {0, 0, 0};
+
+  // What a PUBLISH inside a block (EXEC, a script, a function) owes: sent
+  // once the block commits (DeliverDeferred, kv/pubsub.h), dropped when the
+  // block runs again or applies nothing. Owner thread only.
+  struct DeferredMessage {
+    std::string channel;
+    std::string message;
+    bool shard = false;
+  };
+  std::vector<DeferredMessage> deferred;
 };
 
 }  // namespace daxkv::kv

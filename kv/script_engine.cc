@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "kv/executor.h"
+#include "kv/pubsub.h"
 #include "kv/repl_effects.h"
 #include "kv/script_api.h"
 #include "kv/script_convert.h"
@@ -462,6 +463,7 @@ std::string ScriptEngine::Dispatch(std::span<const std::string_view> argv,
   script_client_.repl_recording = caller.client.repl_recording;
   RunInBlock(*spec, sub);  // the script's Txn (or EXEC's)
   MoveEffects(script_client_, caller.client);  // replicated as the caller's
+  MoveDeferred(script_client_, caller.client);  // published as the caller's
   script_client_.touched_db = false;
   return "";
 }

@@ -4,8 +4,6 @@
 // command registers on empty keys and is served inside the pusher's Txn.
 #include <gtest/gtest.h>
 
-#include <chrono>
-#include <future>
 #include <memory>
 #include <string>
 #include <thread>
@@ -123,17 +121,7 @@ TEST_F(BlockingCommandTest, ServedMoveSurvivesTheRestartOfThePushersTxn) {
     waiter.authenticated = true;
     RunAs(waiter, {"BLMOVE", "src", dst, "RIGHT", "LEFT", "0"});
     ASSERT_NE(waiter.blocked, nullptr);
-    std::promise<void> held;
-    std::thread holder([&] {
-      engine::TxnOptions o;
-      o.keys = {dst};
-      auto txn = db_->BeginTxn(o);
-      ASSERT_TRUE(txn.ok());
-      held.set_value();
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      (*txn)->Abort();
-    });
-    held.get_future().wait();
+    std::thread holder = HoldStripe(dst, 20);
     EXPECT_EQ(RunArgs({"LPUSH", "src", v}), Int(1));
     holder.join();
     EXPECT_EQ(Taken(*waiter.blocked), Bulk(v));

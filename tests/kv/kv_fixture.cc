@@ -2,7 +2,9 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
+#include <future>
 #include <sstream>
 
 #include "dax/region.h"
@@ -59,6 +61,22 @@ void KvFixture::TearDown() {
   state_.reset();
   db_.reset();
   std::remove(path_.c_str());
+}
+
+std::thread KvFixture::HoldStripe(const std::string& key, int ms) {
+  std::promise<void> held;
+  std::future<void> is_held = held.get_future();
+  std::thread holder([this, key, ms, held = std::move(held)]() mutable {
+    engine::TxnOptions o;
+    o.keys = {key};
+    auto txn = db_->BeginTxn(o);
+    ASSERT_TRUE(txn.ok());
+    held.set_value();
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    (*txn)->Abort();
+  });
+  is_held.wait();
+  return holder;
 }
 
 void KvFixture::Reopen() {

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "engine/db.h"
@@ -30,6 +31,10 @@ class KvFixture : public ::testing::Test {
   std::string Run(std::string_view line);
   std::string RunArgs(const std::vector<std::string>& argv);
   std::string RunAs(Client& client, const std::vector<std::string>& argv);
+
+  // A contending writer: holds `key`'s stripe in a Txn on another thread
+  // for `ms` of real time, and returns once it is held. Join the thread.
+  std::thread HoldStripe(const std::string& key, int ms);
 
   // Closes and reopens the engine on the same pool (a clean restart).
   void Reopen();

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <string>
+#include <thread>
 
 #include "kv/server_config.h"
 #include "tests/kv/kv_fixture.h"
@@ -146,6 +147,56 @@ TEST_F(PubSubCommandsTest, OverflowClosesTheSubscriber) {
   Run("PING");
   EXPECT_TRUE(client_.close_asap);
   EXPECT_EQ(state_->stats().client_output_limit_disconnects.load(), 1u);
+}
+
+// Counts the "message" frames in the client's mailbox, emptying it.
+int TakeMessages(Client& c) {
+  std::string mail;
+  (void)c.pubsub.mailbox.TakeInto(&mail);
+  int n = 0;
+  for (size_t at = mail.find("message"); at != std::string::npos;
+       at = mail.find("message", at + 1)) {
+    ++n;
+  }
+  return n;
+}
+
+// A script publishes, then writes a key it did not declare. While another
+// Txn holds that key's stripe, a stripe that sorts before the declared
+// key's makes the script's Txn restart (one after it makes it wait): the
+// script runs again, and its message must still go out once.
+TEST_F(PubSubCommandsTest, RestartedScriptPublishesOnce) {
+  EXPECT_EQ(RunAs(other_, {"SUBSCRIBE", "ch"}).substr(0, 2), "*3");
+  const std::string script =
+      "redis.call('PUBLISH', 'ch', 'm') redis.call('SET', ARGV[1], 1)";
+  for (int i = 0; i < 16; ++i) {
+    const std::string undeclared = "u" + std::to_string(i);
+    std::thread holder = HoldStripe(undeclared, 20);
+    EXPECT_EQ(RunArgs({"EVAL", script, "1", "declared", undeclared}), kNil);
+    holder.join();
+    EXPECT_EQ(TakeMessages(other_), 1) << undeclared;
+  }
+}
+
+// The same inside EXEC: a message per PUBLISH of a committed block, none
+// for a block that applied nothing.
+TEST_F(PubSubCommandsTest, ExecPublishesOncePerCommittedBlock) {
+  EXPECT_EQ(RunAs(other_, {"SUBSCRIBE", "ch"}).substr(0, 2), "*3");
+  EXPECT_EQ(Run("MULTI"), "+OK\r\n");
+  EXPECT_EQ(Run("PUBLISH ch a"), "+QUEUED\r\n");
+  EXPECT_EQ(Run("PUBLISH ch b"), "+QUEUED\r\n");
+  EXPECT_EQ(Run("EXEC"), "*2\r\n:1\r\n:1\r\n");
+  EXPECT_EQ(TakeMessages(other_), 2);
+  EXPECT_EQ(Run("WATCH w"), "+OK\r\n");
+  EXPECT_EQ(RunAs(other_, {"PING"}).substr(0, 1), "*");  // still subscribed
+  Client writer;
+  writer.id = state_->NextClientId();
+  writer.authenticated = true;
+  EXPECT_EQ(RunAs(writer, {"SET", "w", "1"}), "+OK\r\n");
+  EXPECT_EQ(Run("MULTI"), "+OK\r\n");
+  EXPECT_EQ(Run("PUBLISH ch c"), "+QUEUED\r\n");
+  EXPECT_EQ(Run("EXEC"), "*-1\r\n");
+  EXPECT_EQ(TakeMessages(other_), 0);
 }
 
 }  // namespace
