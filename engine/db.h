@@ -188,6 +188,25 @@ struct Stats {
   uint64_t system_keys = 0;
 };
 
+// Told of the keys the engine deletes because their expiry passed (the
+// background reclaim), so that a replication master can send a DEL for
+// each, as Redis does. For a batch of expired keys the reclaimer calls
+// Enter() before it takes any key's lock, then per key Expiring(key)
+// before it locks that key (the listener may still read it through the
+// DB) and Expired(key) once its deletion is durable (with the key's lock
+// held: no DB call for that key then), and Exit() when the batch is done
+// (also on error). Enter may take the locks the caller's writers take
+// before the engine's (an order mutex).
+// Thread-safety: called from the engine's background thread.
+class ExpiryListener {
+ public:
+  virtual ~ExpiryListener() = default;
+  virtual void Enter() = 0;
+  virtual void Expiring(std::string_view key) = 0;
+  virtual void Expired(std::string_view key) = 0;
+  virtual void Exit() = 0;
+};
+
 class DB {
  public:
   // Opens the pool on `region`, recovering from any crash. Formats the
@@ -276,6 +295,10 @@ class DB {
   virtual StatusOr<SystemEntries> ListSystem(std::string_view prefix) const {
     return NotSupportedError("ListSystem");
   }
+
+  // Installs (or, with null, removes) the expiry listener. Returns once no
+  // call of the previous listener is running: the caller may destroy it.
+  virtual void SetExpiryListener(ExpiryListener* listener) {}
 
   // Makes durable every write, from any thread, that was visible when Sync()
   // was called (in particular every write that had returned).

@@ -98,6 +98,7 @@ class DBImpl final : public DB {
   StatusOr<std::string> GetSystem(std::string_view key) const override;
   StatusOr<SystemEntries> ListSystem(std::string_view prefix) const override;
   Status Sync() override;
+  void SetExpiryListener(ExpiryListener* listener) override;
   Status Grow(size_t new_size) override;
   Status BackgroundError() const override;
   Stats GetStats() const override;
@@ -123,7 +124,8 @@ class DBImpl final : public DB {
   friend class TxnImpl;
   friend class ReadViewImpl;
 
-  // Durably deletes expired keys (tombstones); returns how many.
+  // Durably deletes expired keys (tombstones), telling the expiry
+  // listener; returns how many.
   StatusOr<uint64_t> ReclaimExpired();
   // kCovered: segments 2..N of a span (value bytes of the record its head
   // segment holds; see span.cc).
@@ -605,6 +607,10 @@ class DBImpl final : public DB {
   std::atomic<uint64_t> compactions_{0};
   std::atomic<uint64_t> relocated_bytes_{0};
   std::atomic<uint64_t> expired_reclaimed_{0};
+  // Held by ReclaimExpired throughout (before any stripe), so that
+  // SetExpiryListener returns only once the old listener is out.
+  Mutex listener_mu_;
+  ExpiryListener* listener_ GUARDED_BY(listener_mu_) = nullptr;
   std::atomic<uint64_t> misc_persists_{0};
   uint64_t recovery_ms_ = 0;
   uint64_t recovered_records_ = 0;

@@ -222,8 +222,40 @@ StatusOr<uint64_t> DBImpl::TEST_Compact(size_t max_segments) {
   return freed;
 }
 
+void DBImpl::SetExpiryListener(ExpiryListener* listener) {
+  MutexLock l(&listener_mu_);
+  listener_ = listener;
+}
+
+namespace {
+
+// Enter() ... Exit() around one batch, Exit() on every way out.
+class ListenerBatch {
+ public:
+  explicit ListenerBatch(ExpiryListener* l) : l_(l) {
+    if (l_ != nullptr) l_->Enter();
+  }
+  ~ListenerBatch() {
+    if (l_ != nullptr) l_->Exit();
+  }
+  ListenerBatch(const ListenerBatch&) = delete;
+  ListenerBatch& operator=(const ListenerBatch&) = delete;
+  void Expiring(std::string_view key) {
+    if (l_ != nullptr) l_->Expiring(key);
+  }
+  void Expired(std::string_view key) {
+    if (l_ != nullptr) l_->Expired(key);
+  }
+
+ private:
+  ExpiryListener* l_;
+};
+
+}  // namespace
+
 StatusOr<uint64_t> DBImpl::ReclaimExpired() {
   DAXKV_RETURN_IF_ERROR(CheckWritable());
+  MutexLock listener_lock(&listener_mu_);
   const int64_t now = NowMs();
   uint64_t n = 0;
   for (uint32_t i = 0; i < kShardCount; ++i) {
@@ -240,13 +272,19 @@ StatusOr<uint64_t> DBImpl::ReclaimExpired() {
             it->second);
       }
     }
+    if (due.empty()) continue;
+    ListenerBatch batch(listener_);
     for (auto& [key, loc] : due) {
+      batch.Expiring(key);
       KeyHash kh(key);
       StripeLock l(this, kh);
       Current cur = Lookup(kh, key);
       if (cur.loc != loc || cur.live) continue;  // rewritten meanwhile
+      // Durability: sync = true; the listener (a master's DEL for its
+      // replicas) hears of the deletion once it is on the medium.
       DAXKV_RETURN_IF_ERROR(
           WriteEntry(kh, format::kTombstone, key, {}, 0, true, cur));
+      batch.Expired(key);
       ++n;
     }
   }

@@ -6,6 +6,7 @@
 
 #include "kv/command.h"
 #include "kv/repl_master.h"
+#include "kv/server_state.h"
 
 namespace daxkv::kv {
 namespace {
@@ -199,6 +200,35 @@ void PublishEffects(ServerState& server, Client& client) {
   client.repl_effects.clear();
   client.repl_effect_count = 0;
   client.repl_woff = master.offset();
+}
+
+void ExpiryEffects::Enter() {
+  exec_ = std::shared_lock<std::shared_timed_mutex>(server_.exec_lock());
+  // Activation happens under the exclusive exec lock: stable from here.
+  ReplMaster& master = server_.replication().master();
+  if (master.active()) order_ = std::unique_lock<std::mutex>(master.order_mu());
+}
+
+void ExpiryEffects::Expiring(std::string_view key) {
+  ReplMaster& master = server_.replication().master();
+  if (order_.owns_lock() && master.snapshotting()) {
+    const std::string_view keys[] = {key};
+    master.Preserve(keys, false);
+  }
+}
+
+void ExpiryEffects::Expired(std::string_view key) {
+  if (!order_.owns_lock()) return;
+  std::string del = "*2\r\n$3\r\nDEL\r\n$" + std::to_string(key.size()) +
+                    "\r\n";
+  del.append(key);
+  del += "\r\n";
+  server_.replication().master().Append(del);
+}
+
+void ExpiryEffects::Exit() {
+  if (order_.owns_lock()) order_.unlock();
+  exec_.unlock();
 }
 
 }  // namespace daxkv::kv

@@ -20,8 +20,11 @@
 #define DAXKV_KV_REPL_EFFECTS_H_
 
 #include <mutex>
+#include <shared_mutex>
 #include <span>
 #include <string_view>
+
+#include "engine/db.h"
 
 namespace daxkv::kv {
 
@@ -73,6 +76,28 @@ class EffectsMark {
 // several of a block or a script). REQUIRES: the client holds the order
 // mutex, or the exec lock is held exclusively.
 void PublishEffects(ServerState& server, Client& client);
+
+// The engine's expiry reclaim as effects: a DEL per key it deletes, as a
+// Redis master sends when a key expires (a redis-server replica never
+// expires keys itself and waits for that DEL). A batch runs like an I/O
+// round's write: the exec lock shared, then (while replicas are attached)
+// the order mutex, then the engine's key locks; so a client's write of
+// the key reaches the stream after the DEL when it came after the
+// deletion, and a full sync's snapshot preserves the key first.
+// Thread-safety: called by the engine's background thread only.
+class ExpiryEffects final : public engine::ExpiryListener {
+ public:
+  explicit ExpiryEffects(ServerState& server) : server_(server) {}
+  void Enter() override;
+  void Expiring(std::string_view key) override;
+  void Expired(std::string_view key) override;
+  void Exit() override;
+
+ private:
+  ServerState& server_;
+  std::shared_lock<std::shared_timed_mutex> exec_;
+  std::unique_lock<std::mutex> order_;
+};
 
 }  // namespace daxkv::kv
 

@@ -250,6 +250,7 @@ Status Server::Run() {
   if (s.ok()) {
     s = SaveReplicaResumePoint(*db_, state_->replication(), streaming);
   }
+  state_->DetachFromEngine();
   db_.reset();
   std::printf("daxkv-server stopped%s\n", s.ok() ? " cleanly" : "");
   std::fflush(stdout);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "kv/command.h"
+#include "kv/repl_effects.h"
 #include "kv/repl_master.h"
 #include "kv/script_engine.h"
 
@@ -65,10 +66,22 @@ ServerState::ServerState(engine::DB* db, const ServerConfig& config,
       last_save_s_(start_ms_ / 1000),
       access_clock_(start_ms_),
       scripts_(std::make_unique<ScriptEngine>()),
-      replication_(std::make_unique<Replication>(this)) {}
+      replication_(std::make_unique<Replication>(this)),
+      expiry_effects_(std::make_unique<ExpiryEffects>(*this)) {
+  db_->SetExpiryListener(expiry_effects_.get());
+}
 
 // The link thread runs commands against this state: it stops first.
-ServerState::~ServerState() { replication_->Shutdown(); }
+ServerState::~ServerState() {
+  DetachFromEngine();
+  replication_->Shutdown();
+}
+
+void ServerState::DetachFromEngine() {
+  if (expiry_effects_ == nullptr) return;
+  db_->SetExpiryListener(nullptr);
+  expiry_effects_.reset();
+}
 
 Status ServerState::PersistenceError() {
   if (has_persistence_error_.load(std::memory_order_acquire)) {

@@ -29,6 +29,8 @@
 
 namespace daxkv::kv {
 
+class ExpiryEffects;
+
 class ScriptEngine;
 
 // A statistics counter bumped on every request by every I/O thread: one
@@ -148,6 +150,11 @@ class ServerState {
   void SampleOps(int64_t now_ms);
   uint64_t InstantaneousOps() const { return ops_per_sec_.load(); }
 
+  // Leaves the engine's hooks (the expiry listener); idempotent. After it
+  // the DB may be closed before this state is destroyed (the destructor
+  // calls it otherwise). REQUIRES: the DB is still open.
+  void DetachFromEngine();
+
   // Role in replication (REPLICAOF, INFO replication, ROLE).
   Replication& replication() { return *replication_; }
 
@@ -191,6 +198,9 @@ class ServerState {
   std::atomic<uint64_t> ops_per_sec_{0};
   // Last: destroyed first, so the link thread stops before what it uses.
   std::unique_ptr<Replication> replication_;
+  // The engine's expiry reclaim as DELs in the master's stream; removed
+  // from the engine first thing in the destructor.
+  std::unique_ptr<ExpiryEffects> expiry_effects_;
 };
 
 }  // namespace daxkv::kv

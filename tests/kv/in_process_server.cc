@@ -50,6 +50,7 @@ void InProcessServer::Stop() {
   group_.threads.clear();
   if (listen_fd_ >= 0) close(listen_fd_);
   listen_fd_ = -1;
+  state_->DetachFromEngine();  // callers close the DB next
 }
 
 std::string Reply::Describe() const {

@@ -30,7 +30,8 @@ class InProcessServer {
 
   // Binds 127.0.0.1:0 and starts config.threads I/O threads.
   Status Start();
-  // Drains and joins the threads (idempotent).
+  // Drains and joins the threads and leaves the engine's hooks, so the
+  // caller may close the DB next (idempotent).
   void Stop();
   int port() const { return port_; }
   ServerState& state() { return *state_; }

@@ -281,6 +281,32 @@ class ReplMasterTest(rt.ServerTestCase):
         self.assertEqual(len(ahead), 1)
         self.assertGreater(int(ahead[0]), 0)
 
+    def test_expired_keys_reach_a_redis_replica_as_del(self):
+        """A redis-server replica never expires keys itself: it hides them
+        and keeps them (DBSIZE counts them) until the master's DEL. The
+        daxkv master sends one per key its engine reclaims."""
+        m, mr, rep, r = self.master_and("redis")
+        r.execute_command("REPLICAOF", "127.0.0.1", m.port)
+        wait_caught_up(mr, r)
+        for i in range(50):
+            mr.set(f"short{i}", "v", px=300)
+        mr.rpush("shortlist", "a", "b")
+        mr.pexpire("shortlist", 300)
+        mr.set("stays", "v")
+        wait_caught_up(mr, r)
+        self.assertEqual(r.dbsize(), 52)
+        rt.wait_for(lambda: r.dbsize() == 1, 10,
+                    "the replica's expired keys deleted by the master's DELs")
+        self.assertEqual(r.get("stays"), b"v")
+        self.assertEqual(mr.dbsize(), 1)
+        # A key written again after its expiry stays on both.
+        mr.set("again", "1", px=200)
+        time.sleep(0.5)
+        mr.set("again", "2")
+        wait_caught_up(mr, r)
+        time.sleep(0.3)
+        self.assertEqual(r.get("again"), b"2")
+
     def test_pops_served_to_blocked_clients_replicate(self):
         """A push that serves a client blocked in BLPOP/BLMOVE/BZPOPMIN:
         the replica gets the push and the pop (a job queue stays equal)."""
