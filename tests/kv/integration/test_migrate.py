@@ -1,0 +1,542 @@
+"""MIGRATE (issue 15, part 5), differential: every scenario runs twice, once
+from the server under test and once from a reference redis-server, each
+migrating to the same kinds of targets (redis-server and daxkv-server,
+with and without requirepass, down, silent); the two reply logs must be
+identical, and the test also asserts what Redis 7.0 answers, what the
+targets hold (key by key, type-wise, with TTLs) and what the source kept.
+
+The daxkv targets need a daxkv-server binary: the suite's with --target
+daxkv, else DAXKV_IT_DAXKV_SERVER or build/bin/daxkv-server (the classes
+are skipped without one)."""
+
+import os
+import shutil
+import socket
+import threading
+import time
+import unittest
+
+from differential import PeerTestCase
+from harness import SERVER, RespError, ServerProcess, is_daxkv
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BUSY = ("ERR Target instance replied with error: BUSYKEY Target key name "
+        "already exists.")
+NOAUTH = "ERR Target instance replied with error: NOAUTH Authentication required."
+WRONGPASS = ("ERR Target instance replied with error: WRONGPASS invalid "
+             "username-password pair or user is disabled.")
+WRITING = "IOERR error or timeout writing to target instance"
+READING = "IOERR error or timeout reading to target instance"
+CONNECTING = "IOERR error or timeout connecting to the client"
+PASS = "s3cret"
+
+
+def daxkv_binary():
+    if is_daxkv():
+        return SERVER
+    path = os.environ.get("DAXKV_IT_DAXKV_SERVER") or os.path.join(
+        HERE, "..", "..", "..", "build", "bin", "daxkv-server")
+    return os.path.abspath(path) if os.access(path, os.X_OK) else None
+
+
+def value_of(c, key, db=None):
+    """(type, contents) of key, read in a fixed order."""
+    t = c.cmd("TYPE", key)
+    read = {"string": ("GET", key), "list": ("LRANGE", key, 0, -1),
+            "set": ("SMEMBERS", key), "hash": ("HGETALL", key),
+            "zset": ("ZRANGE", key, 0, -1, "WITHSCORES"),
+            "stream": ("XRANGE", key, "-", "+")}.get(t)
+    if read is None:
+        return (t, None)
+    v = c.cmd(*read)
+    if t == "set":
+        v = sorted(v)
+    elif t == "hash":
+        v = sorted(zip(v[::2], v[1::2]))
+    return (t, v)
+
+
+# Every type, some with a TTL (ms) and some without.
+POPULATE = [
+    (("SET", "str", "hello"), 100000),
+    (("SET", "num", "12345"), None),
+    (("HSET", "hash", "f1", "v1", "f2", "22"), 200000),
+    (("HSET", "bighash") + tuple(
+        x for i in range(300) for x in ("f%d" % i, "v" * 80)), None),
+    (("RPUSH", "list", "a", "b", "c", "1", "x" * 100), 300000),
+    (("SADD", "set", "a", "b", "c"), None),
+    (("SADD", "iset", 1, 2, 3, -70000), 400000),
+    (("ZADD", "zset", 1, "a", 2.5, "b", "-inf", "c"), 500000),
+    (("XADD", "stream", "1-1", "f", "v"), 600000),
+    (("XADD", "stream", "2-0", "g", "w"), None),
+]
+KEYS = ["str", "num", "hash", "bighash", "list", "set", "iset", "zset",
+        "stream"]
+
+
+def populate(c):
+    for cmd, ttl in POPULATE:
+        c.cmd(*cmd)
+        if ttl:
+            c.cmd("PEXPIRE", cmd[1], ttl)
+
+
+def raw_reply(c, *cmd):
+    """The reply's bytes (RESP3 sets of maps do not parse into Python)."""
+    c.send(*cmd)
+    c.send("PING")
+    while not c.buf.endswith(b"+PONG\r\n"):
+        c._fill()
+    data, c.buf = c.buf[:-len(b"+PONG\r\n")], b""
+    return data
+
+
+class SilentServer:
+    """Accepts connections, reads everything, never answers."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.conns = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.conns.append(conn)
+
+    def close(self):
+        self.sock.close()
+        for c in self.conns:
+            c.close()
+
+
+TARGETS = {}
+
+
+def setUpModule():
+    """The targets, shared by every class: redis-server and daxkv-server,
+    each plain and with requirepass."""
+    binary = daxkv_binary()
+    if not binary:
+        raise unittest.SkipTest("no daxkv-server binary for the targets")
+    redis = shutil.which("redis-server")
+    if not redis:
+        raise unittest.SkipTest("no redis-server for the targets")
+    try:
+        for name, kw in [
+                ("redis", dict(target="redis", server=redis)),
+                ("redis_auth", dict(target="redis", server=redis,
+                                    requirepass=PASS)),
+                ("daxkv", dict(target="daxkv", server=binary)),
+                ("daxkv_auth", dict(target="daxkv", server=binary,
+                                    requirepass=PASS))]:
+            TARGETS[name] = ServerProcess(
+                pool_kind="shm", pool_size="64M", **kw).start_or_cleanup()
+    except Exception:
+        tearDownModule()
+        raise
+
+
+def tearDownModule():
+    for t in TARGETS.values():
+        t.cleanup()
+    TARGETS.clear()
+
+
+class MigrateBase(PeerTestCase):
+    """self.c (the server under test) and self.ref (a reference
+    redis-server) are the two sources; TARGETS are where they migrate."""
+
+    targets = TARGETS
+
+    def target(self, name):
+        t = self.targets[name]
+        c = t.client()
+        self.addCleanup(c.close)
+        if t.requirepass:
+            c.cmd("AUTH", t.requirepass)
+        return c
+
+    def flush_targets(self):
+        for name in self.targets:
+            c = self.target(name)
+            for db in ((0, 1) if name.startswith("redis") else (0,)):
+                c.cmd("SELECT", db)
+                c.cmd("FLUSHDB")
+
+    def sources(self, scenario):
+        """Runs scenario(src) from both sources on fresh targets; their
+        reply logs must be equal. Returns the log."""
+        logs = []
+        for src in (self.c, self.ref):
+            src.cmd("FLUSHALL")
+            self.flush_targets()
+            logs.append(scenario(src))
+        self.assertEqual(logs[0], logs[1], "daxkv vs redis source")
+        return logs[0]
+
+    def migrate(self, src, target, key, *opts, db=0, timeout=5000):
+        port = (self.targets[target].port if target in self.targets
+                else target)
+        return src.cmd("MIGRATE", "127.0.0.1", port, key, db, timeout, *opts)
+
+
+class MigrateMoveTest(MigrateBase):
+    def check_moved(self, name, src, want, ttls, db=0):
+        """The target holds `want` (key -> value_of) with TTLs no longer
+        than the source's; the source has none of them."""
+        t = self.target(name)
+        t.cmd("SELECT", db)
+        for key, value in want.items():
+            self.assertEqual(value_of(t, key), value, "%s on %s" % (key, name))
+            pttl = t.cmd("PTTL", key)
+            if ttls[key] < 0:
+                self.assertEqual(pttl, -1, key)
+            else:
+                self.assertTrue(ttls[key] - 10000 < pttl <= ttls[key],
+                                (key, pttl, ttls[key]))
+            self.assertEqual(src.cmd("EXISTS", key), 0, key)
+
+    def every_type(self, name):
+        def scenario(src):
+            populate(src)
+            want = {k: value_of(src, k) for k in KEYS}
+            ttls = {k: src.cmd("PTTL", k) for k in KEYS}
+            log = [self.migrate(src, name, k) for k in KEYS[:4]]
+            log.append(self.migrate(src, name, "", "KEYS", *KEYS[4:]))
+            self.check_moved(name, src, want, ttls)
+            return log
+        self.assertEqual(self.sources(scenario), ["OK"] * 5)
+
+    def test_every_type_with_ttl_to_redis(self):
+        self.every_type("redis")
+
+    def test_every_type_with_ttl_to_daxkv(self):
+        self.every_type("daxkv")
+
+    def test_payload_dump_equal_on_redis_target(self):
+        """Small values: the target's DUMP is the source's, byte for byte."""
+        def scenario(src):
+            populate(src)
+            # Not "set": a small set is a hash table in Redis 7.0, whose
+            # order a RESTORE does not keep.
+            small = ["str", "num", "hash", "list", "iset", "zset"]
+            dumps = [src.cmd("DUMP", k) for k in small]
+            log = [self.migrate(src, "redis", "", "KEYS", *small)]
+            t = self.target("redis")
+            log.append([t.cmd("DUMP", k) for k in small] == dumps)
+            return log
+        self.assertEqual(self.sources(scenario), ["OK", True])
+
+    def test_copy_keeps_the_source(self):
+        def scenario(src):
+            populate(src)
+            log = []
+            for name in ("redis", "daxkv"):
+                log.append(self.migrate(src, name, "hash", "COPY"))
+                log.append(self.migrate(src, name, "", "COPY", "KEYS",
+                                        "list", "zset"))
+                t = self.target(name)
+                for k in ("hash", "list", "zset"):
+                    log.append(value_of(t, k) == value_of(src, k))
+            log.append(src.cmd("EXISTS", "hash", "list", "zset"))
+            return log
+        self.assertEqual(self.sources(scenario),
+                         ["OK", "OK", True, True, True] * 2 + [3])
+
+    def test_replace_and_busykey(self):
+        def scenario(src):
+            log = []
+            for name in ("redis", "daxkv"):
+                t = self.target(name)
+                t.cmd("SET", "k", "old")
+                src.cmd("SET", "k", "new")
+                log.append(self.migrate(src, name, "k"))
+                log.append((src.cmd("GET", "k"), t.cmd("GET", "k")))
+                log.append(self.migrate(src, name, "k", "REPLACE"))
+                log.append((src.cmd("EXISTS", "k"), t.cmd("GET", "k")))
+                # KEYS a b c with b busy: a and c move, b stays.
+                t.cmd("SET", "b", "theirs")
+                src.cmd("MSET", "a", "1", "b", "2", "c", "3")
+                log.append(self.migrate(src, name, "", "KEYS", "a", "b", "c"))
+                log.append(src.cmd("MGET", "a", "b", "c"))
+                log.append(t.cmd("MGET", "a", "b", "c"))
+            return log
+        log = self.sources(scenario)
+        self.assertEqual(log[:7], [
+            RespError(BUSY), (b"new", b"old"), "OK", (0, b"new"),
+            RespError(BUSY), [None, b"2", None], [b"1", b"theirs", b"3"]])
+        self.assertEqual(log[7:], log[:7])
+
+    def test_keys_with_missing_and_nokey(self):
+        def scenario(src):
+            src.cmd("SET", "a", "1")
+            src.cmd("SET", "gone", "x", "PX", 1)
+            time.sleep(0.01)
+            return [self.migrate(src, "daxkv", "nosuch"),
+                    self.migrate(src, "daxkv", "", "KEYS", "x", "gone"),
+                    self.migrate(src, "daxkv", "", "KEYS", "x", "a", "y"),
+                    src.cmd("EXISTS", "a"),
+                    self.target("daxkv").cmd("GET", "a"),
+                    self.migrate(src, "daxkv", "", "KEYS")]
+        self.assertEqual(self.sources(scenario),
+                         ["NOKEY", "NOKEY", "OK", 0, b"1", "NOKEY"])
+
+    def test_destination_db(self):
+        def scenario(src):
+            src.cmd("SET", "k", "v", "PX", 100000)
+            log = [self.migrate(src, "redis", "k", "COPY", db=1)]
+            t = self.target("redis")
+            log.append(t.cmd("EXISTS", "k"))
+            t.cmd("SELECT", 1)
+            log.append(t.cmd("GET", "k"))
+            log.append(0 < t.cmd("PTTL", "k") <= 100000)
+            # A cached connection keeps its database: db 0 again.
+            log.append(self.migrate(src, "redis", "k", db=0))
+            log.append(self.target("redis").cmd("GET", "k"))
+            src.cmd("SET", "k2", "v")
+            log.append(self.migrate(src, "daxkv", "k2", db=1))
+            log.append(self.migrate(src, "redis", "k2", db=16))
+            log.append(src.cmd("GET", "k2"))
+            return log
+        self.assertEqual(self.sources(scenario), [
+            "OK", 0, b"v", True, "OK", b"v",
+            RespError("ERR Target instance replied with error: ERR DB index "
+                      "is out of range"),
+            RespError("ERR Target instance replied with error: ERR DB index "
+                      "is out of range"), b"v"])
+
+    def test_watch_sees_the_delete(self):
+        def scenario(src):
+            src.cmd("SET", "k", "v")
+            src.cmd("WATCH", "k")
+            other = (self.server if src is self.c else self.peer).client()
+            with other:
+                log = [self.migrate(other, "redis", "k")]
+            src.cmd("MULTI")
+            src.cmd("SET", "k", "mine")
+            log.append(src.cmd("EXEC"))
+            log.append(src.cmd("EXISTS", "k"))
+            return log
+        self.assertEqual(self.sources(scenario), ["OK", None, 0])
+
+
+class MigrateAuthTest(MigrateBase):
+    def test_auth_and_auth2(self):
+        def scenario(src):
+            log = []
+            for name in ("redis_auth", "daxkv_auth"):
+                src.cmd("SET", "k", "v")
+                log.append(self.migrate(src, name, "k"))
+                log.append(self.migrate(src, name, "k", "AUTH", "wrong"))
+                log.append(self.migrate(src, name, "k", "AUTH2", "default",
+                                        "wrong"))
+                log.append(self.migrate(src, name, "k", "AUTH2", "nouser",
+                                        PASS))
+                log.append(src.cmd("EXISTS", "k"))
+                log.append(self.migrate(src, name, "k", "AUTH", PASS))
+                log.append(self.target(name).cmd("GET", "k"))
+                src.cmd("SET", "k2", "v2")
+                log.append(self.migrate(src, name, "k2", "AUTH2", "default",
+                                        PASS))
+                log.append(src.cmd("EXISTS", "k", "k2"))
+            return log
+        log = self.sources(scenario)
+        self.assertEqual(log[:9], [
+            RespError(NOAUTH), RespError(WRONGPASS), RespError(WRONGPASS),
+            RespError(WRONGPASS), 1, "OK", b"v", "OK", 0])
+        self.assertEqual(log[9:], log[:9])
+
+    def test_cached_connection_stays_authenticated(self):
+        """Redis caches the connection (10 s): after an AUTH, a MIGRATE
+        without AUTH goes over the same, authenticated, connection."""
+        def scenario(src):
+            src.cmd("MSET", "a", "1", "b", "2")
+            return [self.migrate(src, "daxkv_auth", "a", "AUTH", PASS),
+                    self.migrate(src, "daxkv_auth", "b")]
+        self.assertEqual(self.sources(scenario), ["OK", "OK"])
+
+
+class MigrateFailureTest(MigrateBase):
+    def down_port(self):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        return port
+
+    def test_target_down(self):
+        port = self.down_port()
+
+        def scenario(src):
+            src.cmd("SET", "k", "v")
+            return [self.migrate(src, port, "k"),
+                    self.migrate(src, "-1", "k"),
+                    src.cmd("GET", "k")]
+        self.assertEqual(self.sources(scenario), [
+            RespError(WRITING), RespError(CONNECTING), b"v"])
+
+    def test_silent_target_times_out(self):
+        silent = SilentServer()
+        self.addCleanup(silent.close)
+
+        def scenario(src):
+            src.cmd("SET", "k", "v")
+            start = time.monotonic()
+            log = [self.migrate(src, silent.port, "k", timeout=300)]
+            elapsed = time.monotonic() - start
+            log.append(0.25 < elapsed < 3.0)
+            log.append(src.cmd("GET", "k"))
+            return log
+        self.assertEqual(self.sources(scenario),
+                         [RespError(READING), True, b"v"])
+
+    def test_target_restarted_is_retried(self):
+        """A cached connection the target closed: one retry on a new one."""
+        def scenario(src):
+            src.cmd("MSET", "a", "1", "b", "2")
+            log = [self.migrate(src, "redis", "a")]
+            t = self.target("redis")
+            t.cmd("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes")
+            log.append(self.migrate(src, "redis", "b"))
+            log.append(self.target("redis").cmd("MGET", "a", "b"))
+            return log
+        self.assertEqual(self.sources(scenario), ["OK", "OK", [b"1", b"2"]])
+
+    SYNTAX = [
+        (["x", 0, 1000, "foo"], "ERR syntax error"),
+        (["x", 0, 1000, "AUTH"], "ERR syntax error"),
+        (["x", 0, 1000, "AUTH2", "u"], "ERR syntax error"),
+        (["x", 0, 1000, "KEYS", "a"],
+         "ERR When using MIGRATE KEYS option, the key argument must be set "
+         "to the empty string"),
+        (["x", 0, "abc"], "ERR value is not an integer or out of range"),
+        (["x", "abc", 1000], "ERR value is not an integer or out of range"),
+        (["x", "99999999999999999999", 1],
+         "ERR value is not an integer or out of range"),
+        (["x", 0, 1, "COPY", "foo"], "ERR syntax error"),
+        (["x", 0], "ERR wrong number of arguments for 'migrate' command"),
+        (["x", 0, 0], "NOKEY"),
+        (["", 0, 0, "COPY", "REPLACE", "KEYS"], "NOKEY"),
+    ]
+
+    def test_argument_errors(self):
+        def scenario(src):
+            src.cmd("SET", "x", "v")
+            return [src.cmd("MIGRATE", "127.0.0.1", self.down_port(), *args)
+                    for args, _ in self.SYNTAX]
+        log = self.sources(scenario)
+        want = [RespError(w) if w != "NOKEY" else w for _, w in self.SYNTAX]
+        want[9] = RespError(WRITING)  # x exists: the target is down
+        self.assertEqual(log, want)
+
+    def test_readonly_on_a_replica(self):
+        def scenario(src):
+            master = self.targets["redis"].port
+            self.assertEqual(src.cmd("REPLICAOF", "127.0.0.1", master), "OK")
+            try:
+                deadline = time.monotonic() + 30
+                while b"master_link_status:up" not in src.cmd(
+                        "INFO", "replication"):
+                    self.assertLess(time.monotonic(), deadline)
+                    time.sleep(0.05)
+                return [self.migrate(src, "daxkv", "k")]
+            finally:
+                src.cmd("REPLICAOF", "NO", "ONE")
+        self.assertEqual(self.sources(scenario), [RespError(
+            "READONLY You can't write against a read only replica.")])
+
+
+class MigrateIntrospectionTest(MigrateBase):
+    GETKEYS = [
+        ["h", "p", "k", 0, 0],
+        ["h", "p", "", 0, 0, "KEYS", "a", "b"],
+        ["h", "p", "", 0, 0, "COPY", "keys", "a", "b"],
+        ["h", "p", "", 0, 0],
+        ["h", "p", "x", 0, 0, "AUTH", "keys", "a"],
+        ["h", "p", "x", 0, 0, "AUTH2", "keys", "a", "b"],
+        ["h", "p", "x", 0, 0, "KEYS"],
+        ["h", "p", "x", 0],
+        ["h", "p", "x", 0, 0, "foo", "bar", "KEYS", "c"],
+        ["h", "p", "", 0, 0, "AUTH", "p", "KEYS", "c", "d"],
+    ]
+
+    def test_command_info_and_getkeys(self):
+        self.both("COMMAND", "INFO", "migrate")
+        for args in self.GETKEYS:
+            self.both("COMMAND", "GETKEYS", "MIGRATE", *args)
+        self.assertEqual(self.c.cmd("COMMAND", "GETKEYS", "MIGRATE",
+                                    *self.GETKEYS[1]), [b"a", b"b"])
+        for c in (self.c, self.ref):
+            c.cmd("HELLO", 3)
+        self.assertEqual(raw_reply(self.c, "COMMAND", "INFO", "migrate"),
+                         raw_reply(self.ref, "COMMAND", "INFO", "migrate"))
+
+
+class MigrateReplicationTest(MigrateBase):
+    def test_delete_reaches_the_sources_replica(self):
+        """The moved keys' DEL reaches a replica of the source."""
+        def scenario(src):
+            server = self.server if src is self.c else self.peer
+            replica = ServerProcess(target="redis", server=self.peer.binary,
+                                    extra_args=["--replicaof", "127.0.0.1",
+                                                str(server.port)])
+            replica.start_or_cleanup()
+            self.addCleanup(replica.cleanup)
+            r = replica.client()
+            self.addCleanup(r.close)
+            src.cmd("MSET", "a", "1", "b", "2", "c", "3")
+            self.wait_for(lambda: r.cmd("DBSIZE") == 3)
+            log = [self.migrate(src, "daxkv", "", "KEYS", "a", "b"),
+                   self.migrate(src, "daxkv", "c", "COPY")]
+            self.wait_for(lambda: r.cmd("DBSIZE") == 1)
+            log.append(r.cmd("MGET", "a", "b", "c"))
+            return log
+        self.assertEqual(self.sources(scenario),
+                         ["OK", "OK", [None, None, b"3"]])
+
+    def wait_for(self, cond, timeout=30.0):
+        deadline = time.monotonic() + timeout
+        while not cond():
+            self.assertLess(time.monotonic(), deadline, "timed out waiting")
+            time.sleep(0.05)
+
+
+@unittest.skipUnless(is_daxkv(), "daxkv's I/O threads (Redis has one)")
+class MigrateThreadsTest(MigrateBase):
+    def test_other_threads_keep_serving(self):
+        """While a MIGRATE waits on a silent target, clients of the other
+        I/O thread are served (the server runs --threads 2)."""
+        silent = SilentServer()
+        self.addCleanup(silent.close)
+        self.c.cmd("SET", "k", "v")
+        others = [self.server.client() for _ in range(3)]
+        for o in others:
+            self.addCleanup(o.close)
+        done = []
+        t = threading.Thread(target=lambda: done.append(
+            self.migrate(self.c, silent.port, "k", timeout=2000)))
+        t.start()
+        time.sleep(0.3)
+        fast = 0
+        for o in others:
+            o.sock.settimeout(1.0)
+            try:
+                start = time.monotonic()
+                if o.cmd("GET", "k") == b"v" and time.monotonic() - start < 1:
+                    fast += 1
+            except OSError:
+                pass
+        t.join()
+        self.assertGreaterEqual(fast, 1)
+        self.assertEqual(done, [RespError(READING)])
+
+
+if __name__ == "__main__":
+    unittest.main()
