@@ -116,6 +116,43 @@ class SilentServer:
             c.close()
 
 
+class SlowOkServer(SilentServer):
+    """Answers +OK to every command of a request, `delay` s after it."""
+
+    def __init__(self, delay):
+        self.delay = delay
+        super().__init__()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.conns.append(conn)
+            threading.Thread(target=self._answer, args=(conn,),
+                             daemon=True).start()
+
+    def _answer(self, conn):
+        while True:
+            try:
+                data = conn.recv(1 << 16)
+                if not data:
+                    return
+                time.sleep(self.delay)
+                conn.setblocking(False)
+                try:
+                    data += conn.recv(1 << 20)
+                except BlockingIOError:
+                    pass
+                conn.setblocking(True)
+                n = sum(data.count(b"\r\n%s\r\n" % w) for w in
+                        (b"$7\r\nRESTORE", b"$6\r\nSELECT", b"$4\r\nAUTH"))
+                conn.sendall(b"+OK\r\n" * n)
+            except OSError:
+                return
+
+
 TARGETS = {}
 
 
@@ -325,6 +362,53 @@ class MigrateMoveTest(MigrateBase):
             log.append(src.cmd("EXISTS", "k"))
             return log
         self.assertEqual(self.sources(scenario), ["OK", None, 0])
+
+
+    def test_key_written_meanwhile_is_kept(self):
+        """A key written by another client while the target is answering
+        keeps the new value (daxkv: the delete checks the key's version; a
+        client of another I/O thread writes meanwhile. Redis: the write
+        waits for the MIGRATE, then recreates the key)."""
+        slow = SlowOkServer(0.6)
+        self.addCleanup(slow.close)
+
+        def scenario(src):
+            src.cmd("SET", "k", "old")
+            server = self.server if src is self.c else self.peer
+            writers = [server.client() for _ in range(3)]
+            done = []
+            t = threading.Thread(target=lambda: done.append(
+                self.migrate(src, slow.port, "k")))
+            t.start()
+            time.sleep(0.2)
+            for w in writers:
+                w.send("SET", "k", "new")
+            replies = [w.read() for w in writers]
+            t.join()
+            for w in writers:
+                w.close()
+            return done + replies + [src.cmd("GET", "k")]
+        self.assertEqual(self.sources(scenario),
+                         ["OK", "OK", "OK", "OK", b"new"])
+
+    def test_connection_cached_then_closed(self):
+        """One cached connection per target, reused, closed after 10 s."""
+        target = ServerProcess(target="redis",
+                               server=self.targets["redis"].binary)
+        target.start_or_cleanup()
+        self.addCleanup(target.cleanup)
+        t = target.client()
+        self.addCleanup(t.close)
+        count = lambda: len(t.cmd("CLIENT", "LIST").splitlines())
+        log = []
+        for key in ("a", "b"):
+            for i, src in enumerate((self.c, self.ref)):
+                src.cmd("SET", key, "v")
+                log.append(self.migrate(src, target.port, key, db=i))
+            log.append(count())
+        time.sleep(12.5)
+        log.append(count())
+        self.assertEqual(log, ["OK", "OK", 3, "OK", "OK", 3, 1])
 
 
 class MigrateAuthTest(MigrateBase):
