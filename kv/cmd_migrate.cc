@@ -363,9 +363,7 @@ void MigrateCommand(CommandContext& ctx) {
     o = Transfer(ctx.server, a, items);
   }
   if (a.copy) o.acked.clear();
-  // Inside MULTI/EXEC or a script an error reply rolls the command's
-  // writes back (kv/executor.h, RunInBlock): nothing is deleted then.
-  if (o.acked.empty() || (ctx.store.block() != nullptr && !o.error.empty())) {
+  if (o.acked.empty()) {
     ReplyOutcome(ctx.out, o);
     return;
   }
@@ -417,7 +415,8 @@ constexpr CommandDoc kMigrateDoc = {.flags = "write movablekeys",
 void RegisterMigrateCommands(CommandTable* t) {
   t->Add({.name = "migrate",
           .arity = -6,
-          .flags = kCmdWrite | kCmdKeyspace | kCmdNoTouch,
+          .flags = kCmdWrite | kCmdKeyspace | kCmdNoTouch |
+                   kCmdKeepsWritesOnError,
           .fn = MigrateCommand,
           .first_key = 3,
           .last_key = 3,

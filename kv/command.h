@@ -107,6 +107,10 @@ enum CommandFlag : uint32_t {
   // not undo the writes the script made before it (Redis never rolls a
   // script back), unlike any other command's (kv/executor.h, RunInBlock).
   kCmdScript = 1u << 16,
+  // Keeps, inside a block, the writes it made before an error reply, as
+  // a script does (MIGRATE: the keys the target took before its error are
+  // deleted, as in Redis).
+  kCmdKeepsWritesOnError = 1u << 17,
 };
 
 // A Redis 7 key specification (COMMAND INFO's key specs): where a

@@ -311,6 +311,26 @@ class MigrateMoveTest(MigrateBase):
             RespError(BUSY), [None, b"2", None], [b"1", b"theirs", b"3"]])
         self.assertEqual(log[7:], log[:7])
 
+    def test_inside_multi_and_scripts(self):
+        """In a block too, the keys the target took before its error are
+        deleted; in a script MIGRATE runs as a command."""
+        def scenario(src):
+            src.cmd("MSET", "a", "1", "c", "3", "d", "4")
+            self.target("daxkv").cmd("SET", "c", "theirs")
+            port = self.targets["daxkv"].port
+            log = [src.cmd("EVAL", "return redis.call('MIGRATE', "
+                           "'127.0.0.1', ARGV[1], 'a', 0, 1000)", 0, port),
+                   src.cmd("MULTI"),
+                   self.migrate(src, "daxkv", "", "KEYS", "d", "c"),
+                   src.cmd("INCR", "n"),
+                   src.cmd("EXEC"),
+                   src.cmd("MGET", "a", "c", "d"),
+                   self.target("daxkv").cmd("MGET", "a", "c", "d")]
+            return log
+        self.assertEqual(self.sources(scenario), [
+            "OK", "OK", "QUEUED", "QUEUED", [RespError(BUSY), 1],
+            [None, b"3", None], [b"1", b"theirs", b"4"]])
+
     def test_keys_with_missing_and_nokey(self):
         def scenario(src):
             src.cmd("SET", "a", "1")
