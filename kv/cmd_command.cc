@@ -35,24 +35,46 @@ std::vector<std::string> AclCategories(const CommandSpec& c) {
   return v;
 }
 
-void ReplyKeySpecs(const CommandSpec& c, ReplyWriter& out) {
-  if (c.first_key == 0) {
-    out.ArrayHeader(0);
-    return;
+std::vector<std::string_view> Words(std::string_view s) {
+  std::vector<std::string_view> v;
+  while (!s.empty()) {
+    const size_t sp = s.find(' ');
+    if (sp != 0) v.push_back(s.substr(0, sp));
+    if (sp == std::string_view::npos) break;
+    s.remove_prefix(sp + 1);
   }
-  out.ArrayHeader(1);
-  out.MapHeader(4);
+  return v;
+}
+
+// Redis's reply shapes: sets of simple strings, or of bulk strings.
+void ReplySimpleSet(const std::vector<std::string_view>& items,
+                    ReplyWriter& out) {
+  out.SetHeader(items.size());
+  for (auto i : items) out.Simple(i);
+}
+
+void ReplyKeySpec(const KeySpecDoc& k, ReplyWriter& out) {
+  out.MapHeader(3);
   out.Bulk("flags");
-  out.SetHeader(1);
-  out.Simple((c.flags & kCmdWrite) ? "RW" : "RO");
+  ReplySimpleSet(Words(k.flags), out);
   out.Bulk("begin_search");
   out.MapHeader(2);
   out.Bulk("type");
-  out.Bulk("index");
-  out.Bulk("spec");
-  out.MapHeader(1);
-  out.Bulk("index");
-  out.Integer(c.first_key);
+  if (k.keyword.empty()) {
+    out.Bulk("index");
+    out.Bulk("spec");
+    out.MapHeader(1);
+    out.Bulk("index");
+    out.Integer(k.index);
+  } else {
+    out.Bulk("keyword");
+    out.Bulk("spec");
+    out.MapHeader(2);
+    out.Bulk("keyword");
+    out.Bulk(k.keyword);
+    out.Bulk("startfrom");
+    out.Integer(k.startfrom);
+  }
   out.Bulk("find_keys");
   out.MapHeader(2);
   out.Bulk("type");
@@ -60,31 +82,51 @@ void ReplyKeySpecs(const CommandSpec& c, ReplyWriter& out) {
   out.Bulk("spec");
   out.MapHeader(3);
   out.Bulk("lastkey");
-  out.Integer(c.last_key < 0 ? -1 : c.last_key - c.first_key);
+  out.Integer(k.lastkey);
   out.Bulk("keystep");
-  out.Integer(c.step);
+  out.Integer(k.keystep);
   out.Bulk("limit");
-  out.Integer(0);
-  out.Bulk("notes");
-  out.Bulk("");
+  out.Integer(k.limit);
+}
+
+void ReplyKeySpecs(const CommandSpec& c, ReplyWriter& out) {
+  if (c.doc != nullptr) {
+    out.SetHeader(c.doc->key_specs.size());
+    for (const KeySpecDoc& k : c.doc->key_specs) ReplyKeySpec(k, out);
+    return;
+  }
+  if (c.first_key == 0) {
+    out.SetHeader(0);
+    return;
+  }
+  out.SetHeader(1);
+  ReplyKeySpec({.flags = (c.flags & kCmdWrite) ? "RW" : "RO",
+                .index = c.first_key,
+                .lastkey = c.last_key < 0 ? -1 : c.last_key - c.first_key,
+                .keystep = c.step},
+               out);
 }
 
 void ReplyInfo(const CommandSpec& c, ReplyWriter& out) {
   out.ArrayHeader(10);
   out.Bulk(c.name);
   out.Integer(c.arity);
-  auto flags = FlagNames(c.flags);
-  out.SetHeader(flags.size());
-  for (auto f : flags) out.Simple(f);
+  ReplySimpleSet(c.doc ? Words(c.doc->flags) : FlagNames(c.flags), out);
   out.Integer(c.first_key);
   out.Integer(c.last_key);
   out.Integer(c.step);
-  auto acl = AclCategories(c);
-  out.SetHeader(acl.size());
-  for (const auto& a : acl) out.Simple(a);
-  out.SetHeader(0);  // tips
+  if (c.doc != nullptr) {
+    ReplySimpleSet(Words(c.doc->acl), out);
+  } else {
+    auto acl = AclCategories(c);
+    out.SetHeader(acl.size());
+    for (const auto& a : acl) out.Simple(a);
+  }
+  const auto tips = Words(c.doc ? c.doc->tips : "");
+  out.SetHeader(tips.size());
+  for (auto t : tips) out.Bulk(t);
   ReplyKeySpecs(c, out);
-  out.ArrayHeader(0);  // subcommands
+  out.SetHeader(0);  // subcommands
 }
 
 void ReplyDocs(const CommandSpec& c, ReplyWriter& out) {
@@ -124,6 +166,16 @@ void CommandGetKeys(CommandContext& ctx, const CommandTable& table) {
   }
   if (c->first_key == 0) {
     ctx.out.Error("ERR The command has no key arguments");
+    return;
+  }
+  if (c->get_keys != nullptr) {
+    auto keys = c->get_keys(ctx.argv.subspan(2));
+    if (keys.empty()) {
+      ctx.out.Error("ERR Invalid arguments specified for command");
+      return;
+    }
+    ctx.out.ArrayHeader(keys.size());
+    for (auto k : keys) ctx.out.Bulk(k);
     return;
   }
   int last = c->last_key < 0 ? argc + c->last_key : c->last_key;

@@ -110,13 +110,18 @@ bool RunCollWrite(CommandContext& ctx, const CollWriteFn& body) {
                       });
 }
 
-void RunStoreWrite(CommandContext& ctx, std::vector<std::string> keys,
+bool RunStoreWrite(CommandContext& ctx, std::vector<std::string> keys,
                    const StoreWriteFn& body) {
   if (TxnEngineStore* block = ctx.store.block()) {
-    RunBody(ctx, [&](CollCall& call) { return body(*block, call.out); });
-    return;
+    bool ok = false;
+    RunBody(ctx, [&](CollCall& call) {
+      DAXKV_RETURN_IF_ERROR(body(*block, call.out));
+      ok = true;
+      return OkStatus();
+    });
+    return ok;
   }
-  RunServedTxn(ctx, std::move(keys), body);
+  return RunServedTxn(ctx, std::move(keys), body);
 }
 
 void RunCollRead(CommandContext& ctx, const CollReadFn& body) {

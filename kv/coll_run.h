@@ -78,9 +78,10 @@ void RunCollRead(CommandContext& ctx, const CollReadFn& body);
 // `keys`, which serves the clients blocked on those keys before it commits
 // (the write and the pops are one durable Txn, and its stripes make a
 // check-then-write body one step). Inside MULTI/EXEC or a script: the
-// block's Txn, whose commit serves them.
+// block's Txn, whose commit serves them. Returns whether body succeeded
+// (and, outside a block, its Txn committed).
 using StoreWriteFn = std::function<Status(Store& store, ReplyWriter& out)>;
-void RunStoreWrite(CommandContext& ctx, std::vector<std::string> keys,
+bool RunStoreWrite(CommandContext& ctx, std::vector<std::string> keys,
                    const StoreWriteFn& body);
 
 // HDEL, SADD, SREM, ...: applies `op` to argv[1] (the key) with each of

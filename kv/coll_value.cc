@@ -57,6 +57,14 @@ StatusOr<rdb::Value> ReadCollection(engine::ReadOps& ops, std::string_view key,
   }
 }
 
+StatusOr<rdb::Value> ReadKeyValue(engine::ReadOps& ops, std::string_view key,
+                                  KeyType type) {
+  if (type != KeyType::kString) return ReadCollection(ops, key, type);
+  std::string value;
+  DAXKV_RETURN_IF_ERROR(ops.Get(key, &value));
+  return rdb::Value(std::move(value));
+}
+
 Status WriteCollection(engine::Txn& txn, std::string_view key,
                        const rdb::Value& value) {
   bool fresh = false;

@@ -18,6 +18,11 @@ namespace daxkv::kv {
 StatusOr<rdb::Value> ReadCollection(engine::ReadOps& ops, std::string_view key,
                                     engine::KeyType type);
 
+// The value of `key` of any type (`type` from Stat, not kNone): a string
+// read with Get, a collection with ReadCollection. MIGRATE's read.
+StatusOr<rdb::Value> ReadKeyValue(engine::ReadOps& ops, std::string_view key,
+                                  engine::KeyType type);
+
 // Creates `key` holding `value` (a collection). REQUIRES: `key` is absent
 // in `txn` (deleted first for REPLACE); rdb's invariants hold for `value`.
 Status WriteCollection(engine::Txn& txn, std::string_view key,

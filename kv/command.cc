@@ -29,6 +29,7 @@ const CommandTable& CommandTable::Default() {
     RegisterHyperLogLogCommands(t);
     RegisterLcsCommands(t);
     RegisterDumpCommands(t);
+    RegisterMigrateCommands(t);
     RegisterScriptCommands(t);
     RegisterFunctionCommands(t);
     RegisterHashCommands(t);

@@ -107,7 +107,38 @@ enum CommandFlag : uint32_t {
   // not undo the writes the script made before it (Redis never rolls a
   // script back), unlike any other command's (kv/executor.h, RunInBlock).
   kCmdScript = 1u << 16,
+  // Keeps, inside a block, the writes it made before an error reply, as
+  // a script does (MIGRATE: the keys the target took before its error are
+  // deleted, as in Redis).
+  kCmdKeepsWritesOnError = 1u << 17,
 };
+
+// A Redis 7 key specification (COMMAND INFO's key specs): where a
+// command's keys begin (argument `index`, or after `keyword` searched from
+// `startfrom`) and the range that follows.
+struct KeySpecDoc {
+  std::string_view flags;  // "RW access delete"
+  int index = 0;
+  std::string_view keyword = "";
+  int startfrom = 0;
+  int lastkey = 0;
+  int keystep = 1;
+  int limit = 0;
+};
+
+// COMMAND INFO's details, for a command whose Redis 7 flags, ACL
+// categories, tips or key specs are more than its CommandFlags derive.
+struct CommandDoc {
+  std::string_view flags;  // space-separated, as COMMAND INFO lists them
+  std::string_view acl;    // "@keyspace @write ..."
+  std::string_view tips;
+  std::span<const KeySpecDoc> key_specs;
+};
+
+// The keys of a command whose keys move with its options (Redis's
+// movablekeys getkeys_proc); empty when the arguments name none.
+using GetKeysFn =
+    std::vector<std::string_view> (*)(std::span<const std::string_view> argv);
 
 struct CommandSpec {
   std::string_view name;  // lower case
@@ -121,6 +152,8 @@ struct CommandSpec {
   std::string_view summary = "";
   std::string_view since = "1.0.0";
   std::string_view acl = "";  // "@string @fast ..." for COMMAND INFO
+  const CommandDoc* doc = nullptr;  // overrides what COMMAND INFO derives
+  GetKeysFn get_keys = nullptr;     // COMMAND GETKEYS of movable keys
 };
 
 class CommandTable {
@@ -157,6 +190,7 @@ void RegisterHyperLogLogCommands(CommandTable* table);
 // REQUIRES: after RegisterStringEditCommands (SUBSTR reuses GETRANGE).
 void RegisterLcsCommands(CommandTable* table);
 void RegisterDumpCommands(CommandTable* table);
+void RegisterMigrateCommands(CommandTable* table);
 void RegisterScriptCommands(CommandTable* table);
 void RegisterFunctionCommands(CommandTable* table);
 void RegisterHashCommands(CommandTable* table);

@@ -200,7 +200,7 @@ void RunInBlock(const CommandSpec& spec, CommandContext& ctx) {
   const uint64_t savepoint = block.txn().Savepoint();
   const size_t touched = block.touched_mark();
   const bool failed = RunCommand(spec, ctx);
-  if (failed && !(spec.flags & kCmdScript)) {
+  if (failed && !(spec.flags & (kCmdScript | kCmdKeepsWritesOnError))) {
     block.txn().RollbackTo(savepoint);
     block.Rewind(touched);
   }

@@ -31,7 +31,8 @@ bool RunCommand(const CommandSpec& spec, CommandContext& ctx);
 // block's Txn (ctx.store.block()), between a Savepoint() and, when it
 // replies an error, a RollbackTo(): a failing command leaves nothing and
 // the others keep their effects, as in Redis (whose commands fail before
-// writing). A script (kCmdScript) keeps the writes it made before its
+// writing). A script (kCmdScript), and MIGRATE (kCmdKeepsWritesOnError),
+// keep the writes they made before their
 // error, as Redis does. REQUIRES: ctx.store.block() is not null.
 void RunInBlock(const CommandSpec& spec, CommandContext& ctx);
 

@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "kv/executor.h"
+#include "kv/net_io.h"
 #include "kv/script_engine.h"
 
 namespace daxkv::kv {
@@ -382,6 +383,7 @@ bool IoThread::Admit(int fd, const std::string& peer_ip) {
 void IoThread::Housekeeping() {
   int64_t now = server_.NowMs();
   server_.SampleOps(now);
+  server_.migrate_cache().CloseIdle(SteadyMs());
   int64_t timeout_ms =
       static_cast<int64_t>(server_.settings().timeout.load()) * 1000;
   std::vector<Connection*> victims;

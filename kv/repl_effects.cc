@@ -100,6 +100,7 @@ std::vector<std::string> Effect(CommandContext& ctx, size_t reply_at) {
             std::to_string(ExpiryOf(ctx, ctx.argv[1]))};
   }
   if (name == "getdel") return {"DEL", std::string(ctx.argv[1])};
+  if (name == "migrate") return {};  // RecordEffect, from the command
   if (name == "incrbyfloat") {
     auto r = ctx.store.Get(ctx.argv[1]);
     if (!r.ok()) return {};
@@ -166,6 +167,10 @@ void RecordEffects(CommandContext& ctx, size_t reply_at) {
   if (!ctx.client.repl_recording || ctx.client.blocked != nullptr) return;
   std::vector<std::string> effect = Effect(ctx, reply_at);
   if (!effect.empty()) AppendCommand(ctx.client, effect);
+}
+
+void RecordEffect(Client& client, const std::vector<std::string>& argv) {
+  if (client.repl_recording) AppendCommand(client, argv);
 }
 
 void MoveEffects(Client& from, Client& to) {

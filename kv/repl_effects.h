@@ -22,7 +22,9 @@
 #include <mutex>
 #include <shared_mutex>
 #include <span>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/db.h"
 
@@ -55,6 +57,11 @@ class ReplOrderHold {
 // After a write command succeeded (RunCommand): records its effects when
 // the client is recording. `reply_at`: where its reply starts in ctx.out.
 void RecordEffects(CommandContext& ctx, size_t reply_at);
+
+// Records an effect a command works out itself when the client is
+// recording: MIGRATE's DEL of the keys the target took, whatever its reply
+// (RecordEffects records nothing for MIGRATE).
+void RecordEffect(Client& client, const std::vector<std::string>& argv);
 
 // Hands the effects `from` recorded (a script's redis.call) to `to`.
 void MoveEffects(Client& from, Client& to);

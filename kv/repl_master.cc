@@ -1,18 +1,16 @@
 #include "kv/repl_master.h"
 
-#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <utility>
 
 #include "kv/block_registry.h"
 #include "kv/command.h"
+#include "kv/net_io.h"
 #include "kv/repl_snapshot.h"
 #include "kv/replica_link.h"
 #include "kv/server_state.h"
@@ -28,21 +26,9 @@ constexpr size_t kChunk = 1 << 20;
 constexpr int kPollMs = 100;
 constexpr std::string_view kPing = "*1\r\n$4\r\nPING\r\n";
 
-Status SendAll(int fd, std::string_view data, const std::atomic<bool>& stop) {
-  while (!data.empty()) {
-    ssize_t n = send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-    if (n > 0) {
-      data.remove_prefix(static_cast<size_t>(n));
-    } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-      if (stop.load()) return IOError("replica detached");
-      pollfd p{fd, POLLOUT, 0};
-      poll(&p, 1, kPollMs);
-    } else {
-      return IOError(std::string("writing to REPLICA: ") +
-                     std::strerror(n == 0 ? EPIPE : errno));
-    }
-  }
-  return OkStatus();
+Status SendToReplica(int fd, std::string_view data,
+                     const std::atomic<bool>& stop) {
+  return SendAll(fd, data, {.stop = &stop}).WithContext("writing to REPLICA");
 }
 
 }  // namespace
@@ -271,16 +257,16 @@ void ReplMaster::ReleaseSnapshot(Feed& feed) {
 }
 
 void ReplMaster::RunFeed(const std::shared_ptr<Feed>& feed) {
-  Status s = SendAll(feed->fd, feed->greeting, feed->stop);
+  Status s = SendToReplica(feed->fd, feed->greeting, feed->stop);
   if (s.ok() && feed->full) {
     // The disk-based framing ($<len>): the payload is complete first.
     StatusOr<std::string> rdb = FinishSnapshot(*feed);
     s = rdb.status();
     if (s.ok()) {
-      s = SendAll(feed->fd, "$" + std::to_string(rdb->size()) + "\r\n",
-                  feed->stop);
+      s = SendToReplica(feed->fd, "$" + std::to_string(rdb->size()) + "\r\n",
+                        feed->stop);
     }
-    if (s.ok()) s = SendAll(feed->fd, *rdb, feed->stop);
+    if (s.ok()) s = SendToReplica(feed->fd, *rdb, feed->stop);
     if (s.ok()) {
       std::fprintf(stderr,
                    "replication: Synchronization with replica %s:%d "
@@ -316,7 +302,7 @@ Status ReplMaster::Stream(Feed& feed) {
         static_cast<size_t>(std::min<int64_t>(durable_ - feed.next, kChunk));
     chunk.assign(backlog_, static_cast<size_t>(feed.next - start_), n);
     l.unlock();
-    Status s = SendAll(feed.fd, chunk, feed.stop);
+    Status s = SendToReplica(feed.fd, chunk, feed.stop);
     l.lock();
     if (!s.ok()) return s;
     feed.next += static_cast<int64_t>(n);

@@ -1,14 +1,10 @@
 #include "kv/replica_link.h"
 
-#include <netdb.h>
-#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <mutex>
 #include <shared_mutex>
 
@@ -20,32 +16,6 @@
 #include "rdb/sync_payload.h"
 
 namespace daxkv::kv {
-namespace {
-
-// Waits for `events` on fd; false on timeout.
-bool WaitFd(int fd, short events, int timeout_ms) {
-  pollfd p{fd, events, 0};
-  int rc = poll(&p, 1, timeout_ms);
-  return rc > 0;
-}
-
-}  // namespace
-
-int64_t SteadyMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
-std::string EncodeRespCommand(std::initializer_list<std::string_view> argv) {
-  std::string s = "*" + std::to_string(argv.size()) + "\r\n";
-  for (std::string_view a : argv) {
-    s += "$" + std::to_string(a.size()) + "\r\n";
-    s.append(a);
-    s += "\r\n";
-  }
-  return s;
-}
 
 ReplicaLink::ReplicaLink(ServerState* server, Replication* repl,
                          std::string host, int port)
@@ -137,32 +107,13 @@ Status ReplicaLink::Session() {
 }
 
 Status ReplicaLink::Connect() {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* res = nullptr;
+  int fd = -1;
   const std::string port = std::to_string(port_);
-  int rc = getaddrinfo(host_.c_str(), port.c_str(), &hints, &res);
-  if (rc != 0) return IOError("resolving " + host_ + ": " + gai_strerror(rc));
-  int fd =
-      socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  int err = 0;
-  if (fd < 0) {
-    err = errno;
-  } else if (connect(fd, res->ai_addr, res->ai_addrlen) != 0) {
-    err = errno;
-    if (err == EINPROGRESS && WaitFd(fd, POLLOUT, 10000)) {
-      socklen_t len = sizeof(err);
-      getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
-    } else if (err == EINPROGRESS) {
-      err = ETIMEDOUT;
-    }
-  }
-  freeaddrinfo(res);
-  if (err != 0) {
+  Status s = ConnectTcp(host_, port, 10000, &fd);
+  if (!s.ok()) {
     if (fd >= 0) close(fd);
     return IOError("connecting to MASTER " + host_ + ":" + port + ": " +
-                   std::strerror(err));
+                   std::string(s.message()));
   }
   MutexLock l(&fd_mu_);
   fd_ = fd;
@@ -176,18 +127,8 @@ Status ReplicaLink::SendAll(std::string_view data) {
     MutexLock l(&fd_mu_);
     fd = fd_;
   }
-  while (!data.empty()) {
-    ssize_t n = send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-    if (n > 0) {
-      data.remove_prefix(static_cast<size_t>(n));
-    } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-      if (stopping()) return IOError("stopping");
-      WaitFd(fd, POLLOUT, kReplPollMs);
-    } else {
-      return IOError(std::string("writing to MASTER: ") + std::strerror(errno));
-    }
-  }
-  return OkStatus();
+  return kv::SendAll(fd, data, {.stop = &stop_})
+      .WithContext("writing to MASTER");
 }
 
 Status ReplicaLink::ReadMore(int timeout_ms, size_t* n) {
@@ -198,39 +139,20 @@ Status ReplicaLink::ReadMore(int timeout_ms, size_t* n) {
     fd = fd_;
   }
   if (stopping()) return IOError("stopping");
-  if (!WaitFd(fd, POLLIN, timeout_ms)) return OkStatus();
-  if (in_pos_ > 0 && in_pos_ * 2 >= in_.size()) {
-    in_.erase(0, in_pos_);
-    in_pos_ = 0;
-  }
-  const size_t old = in_.size();
-  in_.resize(old + (1 << 16));
-  ssize_t r = recv(fd, in_.data() + old, 1 << 16, 0);
-  in_.resize(old + (r > 0 ? static_cast<size_t>(r) : 0));
-  if (r == 0) return IOError("MASTER closed the connection");
-  if (r < 0) {
-    if (errno == EAGAIN || errno == EINTR) return OkStatus();
-    return IOError(std::string("reading from MASTER: ") + std::strerror(errno));
-  }
-  *n = static_cast<size_t>(r);
-  repl_->NoteMasterIo();
+  Status s = RecvSome(fd, timeout_ms, &in_, &in_pos_, n);
+  if (!s.ok()) return s.WithContext("reading from MASTER");
+  if (*n > 0) repl_->NoteMasterIo();
   return OkStatus();
 }
 
 Status ReplicaLink::ReadLine(std::string* line) {
   const int64_t deadline = SteadyMs() + kReplTimeoutMs;
-  for (;;) {
-    size_t nl = in_.find('\n', in_pos_);
-    if (nl != std::string::npos) {
-      line->assign(in_, in_pos_, nl - in_pos_);
-      if (!line->empty() && line->back() == '\r') line->pop_back();
-      in_pos_ = nl + 1;
-      return OkStatus();
-    }
+  while (!TakeLine(in_, &in_pos_, line)) {
     if (SteadyMs() > deadline) return IOError("timeout reading from MASTER");
     size_t n = 0;
     DAXKV_RETURN_IF_ERROR(ReadMore(kReplPollMs, &n));
   }
+  return OkStatus();
 }
 
 Status ReplicaLink::Command(std::initializer_list<std::string_view> argv,

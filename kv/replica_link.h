@@ -29,6 +29,7 @@
 #include "base/mutex.h"
 #include "base/status.h"
 #include "kv/client.h"
+#include "kv/net_io.h"
 #include "kv/replication.h"
 
 namespace daxkv::kv {
@@ -41,11 +42,6 @@ inline constexpr int64_t kReplTimeoutMs = 60000;
 // How often the link looks at its stop flag and ACK timer.
 inline constexpr int kReplPollMs = 100;
 inline constexpr int64_t kReplAckPeriodMs = 1000;
-
-// A command as a RESP multibulk request.
-std::string EncodeRespCommand(std::initializer_list<std::string_view> argv);
-// Milliseconds of a monotonic clock (timeouts; never stored).
-int64_t SteadyMs();
 
 class ReplicaLink {
  public:

@@ -22,6 +22,7 @@
 #include "kv/block_registry.h"
 #include "kv/client.h"
 #include "kv/command_stats.h"
+#include "kv/migrate_cache.h"
 #include "kv/pubsub.h"
 #include "kv/replication.h"
 #include "kv/server_config.h"
@@ -144,6 +145,7 @@ class ServerState {
   // waits inside a command (DEBUG SLEEP) end early.
   void BeginShutdown() { shutting_down_.store(true); }
   bool shutting_down() const { return shutting_down_.load(); }
+  const std::atomic<bool>& shutdown_flag() const { return shutting_down_; }
 
   // Samples total_commands_processed (called about once a second by the
   // I/O threads); InstantaneousOps() is the rate over the last sample.
@@ -157,6 +159,9 @@ class ServerState {
 
   // Role in replication (REPLICAOF, INFO replication, ROLE).
   Replication& replication() { return *replication_; }
+
+  // MIGRATE's cached connections to its targets.
+  MigrateCache& migrate_cache() { return migrate_cache_; }
 
   // Time Server::Open spent opening the region and recovering the pool
   // (INFO daxkv open_ms).
@@ -196,6 +201,7 @@ class ServerState {
   int64_t sample_ms_ = 0;
   uint64_t sample_ops_ = 0;
   std::atomic<uint64_t> ops_per_sec_{0};
+  MigrateCache migrate_cache_;
   // Last: destroyed first, so the link thread stops before what it uses.
   std::unique_ptr<Replication> replication_;
   // The engine's expiry reclaim as DELs in the master's stream; removed

@@ -381,6 +381,14 @@ def _generic(g):
         "SORT": lambda: _sort(g, "SORT"),
         "SORT_RO": lambda: _sort(g, "SORT_RO"),
         "OBJECT": lambda: ["OBJECT", g.pick(["ENCODING", "REFCOUNT", "encoding", "FOO"]), k()],
+        # To port -1, which no connect can even start (sanitize() keeps it
+        # so): the argument checks, NOKEY and the connecting error.
+        "MIGRATE": lambda: ["MIGRATE", "127.0.0.1", "-1", k() if g.chance(0.7) else "",
+                            g.pick(["0", "1", "-1", "abc", "16"]),
+                            g.pick(["0", "100", "-5", "abc", "1000"])] + g.opts(
+            [("COPY",), ("REPLACE",), ("copy",), lambda: ["AUTH", "pw"],
+             lambda: ["AUTH2", "u", "pw"]]) + (
+            ["KEYS"] + g.keys(0, 3, "any") if g.chance(0.4) else []),
     }
 
 
@@ -442,7 +450,7 @@ def sanitize(args):
     undefined behaviour in Redis rather than behaviour: a small positive
     relative TTL expires at a different moment on each server; COPY ... DB
     1..15 names a database that Redis has by default and daxkv (one
-    database) does not."""
+    database) does not; MIGRATE goes nowhere (127.0.0.1, port -1)."""
     name = args[0].upper()
     if name in ("EXPIRE", "PEXPIRE") and len(args) > 2 and _int(args[2]) \
             and 0 < int(args[2]) < 1000000:
@@ -456,6 +464,10 @@ def sanitize(args):
     if name == "COPY":
         args = [a if not (_int(a) and 0 < int(a) < 16) else "16"
                 for a in args]
+    if name == "MIGRATE" and len(args) > 2:
+        # Never a host name (no lookups leave the machine) nor a port that
+        # could answer: port -1 fails before any connect, on both servers.
+        args = ["MIGRATE", "127.0.0.1", "-1"] + args[3:]
     return args
 
 
