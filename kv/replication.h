@@ -25,6 +25,7 @@ namespace daxkv::kv {
 
 class ServerState;
 class ReplicaLink;
+struct CommandContext;
 class ReplMaster;
 
 // Redis's repl_state, as ROLE names it for a replica.
@@ -50,6 +51,8 @@ class Replication {
   void Shutdown();
 
   bool IsReplicaOf(const std::string& host, int port) const;
+  // The master this server replicates; false on a master.
+  bool MasterAddress(std::string* host, int* port) const;
   // The master side: backlog and attached replicas (kv/repl_master.h).
   ReplMaster& master() { return *master_; }
   // Our replication id, and whether PSYNC <replid> <offset> (offset: the
@@ -129,6 +132,10 @@ class Replication {
   std::unique_ptr<ReplMaster> master_;
   bool shut_down_ GUARDED_BY(link_mu_) = false;
 };
+
+// EXEC calls it once its block released the exec lock: applies the
+// block's REPLICAOF, if it ran one (kv/cmd_replication.cc).
+void RunDeferredReplicaOf(CommandContext& ctx);
 
 // 40 random hex characters (Redis's getRandomHexChars for a replid).
 std::string RandomReplid();
