@@ -151,6 +151,15 @@ void PsyncCommand(CommandContext& ctx) {
                  addr.c_str(), static_cast<long long>(want));
     return;
   }
+  if (const int64_t ahead =
+          psync ? repl.AheadOfPromotion(std::string(ctx.argv[1]), want) : 0) {
+    std::fprintf(stderr,
+                 "replication: replica %s holds %lld bytes of the previous "
+                 "master's stream beyond the offset this server was promoted "
+                 "at: writes it acknowledged there (WAIT may have counted "
+                 "them) are not here, and its full sync drops them\n",
+                 addr.c_str(), static_cast<long long>(ahead));
+  }
   // The pause: the key list as of now (kv/repl_snapshot.h); the values
   // are serialized by the replica's thread while writers go on.
   const int64_t offset = master.offset();

@@ -81,6 +81,13 @@ bool Replication::CanContinue(const std::string& replid,
   return replid == replid2_ && offset <= second_offset_;
 }
 
+int64_t Replication::AheadOfPromotion(const std::string& replid,
+                                      int64_t offset) const {
+  MutexLock l(&mu_);
+  if (replica_.load() || second_offset_ < 0 || replid != replid2_) return 0;
+  return offset > second_offset_ ? offset - second_offset_ : 0;
+}
+
 void Replication::StopLink() {
   MutexLock l(&link_mu_);
   shut_down_ = true;

@@ -59,6 +59,11 @@ class Replication {
   // first byte the replica lacks) may continue our history.
   std::string replid() const;
   bool CanContinue(const std::string& replid, int64_t offset) const;
+  // Bytes of our previous master's stream that a replica asking PSYNC
+  // <replid> <offset> holds beyond the offset we were promoted at (0 when
+  // none): a failover promoted us although that replica was ahead, and
+  // its full sync drops them.
+  int64_t AheadOfPromotion(const std::string& replid, int64_t offset) const;
   LinkState link_state() const {
     MutexLock l(&mu_);
     return state_;

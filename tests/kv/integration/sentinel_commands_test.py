@@ -204,3 +204,27 @@ class SentinelCommandsTest(rt.ServerTestCase):
         self.assertEqual(other.get("after-promotion"), b"v")
         self.assertEqual(other.get("before"), b"1")
         self.assertEqual(new.execute_command("WAIT", 1, 5000), 1)
+
+    def test_promoting_the_replica_behind_is_logged(self):
+        """The failover the guarantee excludes: the replica promoted is
+        behind the other one. The other one's writes beyond the promotion
+        point cannot continue (full sync drops them): the new master says
+        so in its log."""
+        m = self.start("daxkv", DAXKV)
+        reps = [self.start("daxkv", DAXKV) for _ in range(2)]
+        mr = m.redis()
+        for rep in reps:
+            rep.redis().execute_command("REPLICAOF", "127.0.0.1", m.port)
+            rt.wait_in_sync(mr, rep.redis())
+        behind, ahead = reps[0].redis(), reps[1].redis()
+        self.assertEqual(behind.execute_command("REPLICAOF", "NO", "ONE"),
+                         b"OK")
+        mr.set("only-on-the-other", 1)
+        rt.wait_in_sync(mr, ahead)
+        m.kill9()
+        ahead.execute_command("REPLICAOF", "127.0.0.1", reps[0].port)
+        rt.wait_in_sync(behind, ahead)
+        with open(reps[0].log_path, "rb") as f:
+            self.assertRegex(f.read(), rb"replica 127\.0\.0\.1:\d+ holds \d+ "
+                             rb"bytes of the previous master's stream")
+        self.assertIsNone(ahead.get("only-on-the-other"))
