@@ -107,6 +107,12 @@ struct Client {
   int64_t repl_woff = 0;  // stream offset after this client's last write
   std::string repl_effects;
   std::unique_lock<std::mutex>* repl_order = nullptr;
+  // REPLICAOF run inside EXEC (Sentinel's failover block): the target
+  // ("" = NO ONE) the block leaves, made effective once EXEC has released
+  // the exec lock (kv/cmd_replication.cc, RunDeferredReplicaOf).
+  bool replicaof_deferred = false;
+  std::string replicaof_host;
+  int replicaof_port = 0;
 
   // Read by CLIENT LIST / INFO from other threads.
   mutable std::mutex info_mu;

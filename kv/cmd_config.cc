@@ -1,10 +1,15 @@
 // CONFIG GET / SET / RESETSTAT / REWRITE / HELP for the settings daxkv has.
+#include <cstdio>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
+#include "dax/file_replace.h"
 #include "kv/command.h"
-#include "kv/repl_master.h"
+#include "kv/config_rewrite.h"
 #include "kv/glob.h"
+#include "kv/repl_master.h"
 
 namespace daxkv::kv {
 namespace {
@@ -124,6 +129,8 @@ std::vector<std::pair<std::string, std::string>> Settings(ServerState& s) {
       {"masteruser", s.replication().masteruser()},
       {"replica-read-only", s.replication().read_only().load() ? "yes" : "no"},
       {"slave-read-only", s.replication().read_only().load() ? "yes" : "no"},
+      {"replica-priority", std::to_string(r.replica_priority.load())},
+      {"slave-priority", std::to_string(r.replica_priority.load())},
       {"repl-timeout", "60"},
       {"repl-ping-replica-period",
        std::to_string(s.replication().master().ping_period_s())},
@@ -171,6 +178,12 @@ std::string SetOne(ServerState& s, const std::string& name,
     if (value != "yes" && value != "no")
       return "argument must be 'yes' or 'no'";
     s.replication().read_only().store(value == "yes");
+  } else if (name == "replica-priority" || name == "slave-priority") {
+    if (!is_int) return "argument couldn't be parsed into an integer";
+    if (n < 0 || n > 2147483647) {
+      return "argument must be between 0 and 2147483647 inclusive";
+    }
+    r.replica_priority.store(static_cast<int>(n));
   } else if (name == "repl-backlog-size") {
     uint64_t bytes = 0;
     if (!ParseMemory(value, &bytes) || bytes < 1 ||
@@ -254,6 +267,70 @@ void ConfigSet(CommandContext& ctx) {
   ctx.out.Ok();
 }
 
+// The settings CONFIG REWRITE writes: those CONFIG SET and REPLICAOF
+// change. replicaof is the target this client's EXEC block leaves, when it
+// ran REPLICAOF (applied after the block: kv/cmd_replication.cc).
+std::vector<RewrittenSetting> RewrittenSettings(CommandContext& ctx) {
+  ServerState& s = ctx.server;
+  RuntimeSettings& r = s.settings();
+  Replication& repl = s.replication();
+  std::string host;
+  int port = 0;
+  bool replica = repl.MasterAddress(&host, &port);
+  if (ctx.client.replicaof_deferred) {
+    host = ctx.client.replicaof_host;
+    port = ctx.client.replicaof_port;
+    replica = !host.empty();
+  }
+  auto set = [](std::string name, std::string value, bool non_default,
+                std::vector<std::string> aliases = {}) {
+    return RewrittenSetting{std::move(name), std::move(aliases),
+                            std::move(value), non_default};
+  };
+  const std::string pass = r.requirepass();
+  const std::string auth = repl.masterauth();
+  const std::string user = repl.masteruser();
+  const bool ro = repl.read_only().load();
+  const int prio = r.replica_priority.load();
+  std::vector<RewrittenSetting> out = {
+      set("requirepass", pass, !pass.empty()),
+      set("maxclients", std::to_string(r.maxclients.load()),
+          r.maxclients.load() != ServerConfig().maxclients),
+      set("timeout", std::to_string(r.timeout.load()), r.timeout.load() != 0),
+      set("protected-mode", r.protected_mode.load() ? "yes" : "no",
+          !r.protected_mode.load()),
+      set("masterauth", auth, !auth.empty()),
+      set("masteruser", user, !user.empty()),
+      set("replica-read-only", ro ? "yes" : "no", !ro, {"slave-read-only"}),
+      set("replica-priority", std::to_string(prio), prio != 100,
+          {"slave-priority"}),
+      set("replicaof", host + " " + std::to_string(port), true, {"slaveof"}),
+  };
+  if (!replica) out.back().value.reset();
+  return out;
+}
+
+void ConfigRewrite(CommandContext& ctx) {
+  const std::string& path = ctx.server.config().config_file;
+  if (path.empty()) {
+    ctx.out.Error("ERR The server is running without a config file");
+    return;
+  }
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream old_text;
+  if (in) old_text << in.rdbuf();
+  const std::vector<RewrittenSetting> settings = RewrittenSettings(ctx);
+  Status s = dax::ReplaceFileDurably(
+      path, RewriteConfigText(old_text.str(), settings));
+  if (!s.ok()) {
+    std::fprintf(stderr, "CONFIG REWRITE failed: %s\n", s.ToString().c_str());
+    ctx.out.Error("ERR Rewriting config file: " + s.ToString());
+    return;
+  }
+  std::fprintf(stderr, "CONFIG REWRITE executed with success.\n");
+  ctx.out.Ok();
+}
+
 void ConfigHelp(CommandContext& ctx) {
   static constexpr std::string_view kLines[] = {
       "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -264,6 +341,8 @@ void ConfigHelp(CommandContext& ctx) {
       "    Set the configuration <directive> to <value>.",
       "RESETSTAT",
       "    Reset statistics reported by the INFO command.",
+      "REWRITE",
+      "    Rewrite the configuration file.",
       "HELP",
       "    Prints this help."};
   ReplyHelp(ctx, kLines);
@@ -288,7 +367,11 @@ void ConfigCommand(CommandContext& ctx) {
     ctx.server.command_stats().Reset();
     ctx.out.Ok();
   } else if (sub == "rewrite") {
-    ctx.out.Error("ERR The server is running without a config file");
+    if (ctx.argv.size() != 2) {
+      ReplyWrongArity(ctx, "config|rewrite");
+      return;
+    }
+    ConfigRewrite(ctx);
   } else if (sub == "help" && ctx.argv.size() == 2) {
     ConfigHelp(ctx);
   } else {

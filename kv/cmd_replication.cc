@@ -22,48 +22,65 @@ namespace daxkv::kv {
 namespace {
 
 // Starting, repointing or stopping the link joins the link thread, which
-// may be waiting for the exec lock: this thread's round hold is released
-// meanwhile (inside EXEC the block's exclusive hold cannot be; see
-// docs/replication.md, Limits).
+// may be waiting for the exec lock, and becoming a replica joins our
+// replicas' threads, which may be waiting for the replication order mutex
+// (held around an EXEC on a master with replicas): this thread's holds of
+// both are released meanwhile. Inside EXEC the block's exclusive hold
+// cannot be, so EXEC makes the change once the block is done
+// (RunDeferredReplicaOf).
 void ChangeMaster(CommandContext& ctx, const std::string& host, int port) {
+  Replication& repl = ctx.server.replication();
+  if (host.empty() && !repl.is_replica()) return;
+  std::unique_lock<std::mutex>* order = ctx.client.repl_order;
+  const bool release_order = order != nullptr && order->owns_lock();
+  if (release_order) order->unlock();
   std::shared_lock<std::shared_timed_mutex>* round = ctx.client.round_lock;
-  const bool release = !ctx.in_exec && round != nullptr && round->owns_lock();
+  const bool release = round != nullptr && round->owns_lock();
   if (release) round->unlock();
-  ctx.server.replication().ReplicaOf(host, port);
+  repl.ReplicaOf(host, port);
   if (release) round->lock();
+  if (release_order) order->lock();
+  if (host.empty()) {
+    std::fprintf(stderr,
+                 "replication: MASTER MODE enabled (user request from "
+                 "'%s')\n",
+                 ctx.client.addr.c_str());
+  } else {
+    std::fprintf(stderr,
+                 "replication: REPLICAOF %s:%d enabled (user request from "
+                 "'%s')\n",
+                 host.c_str(), port, ctx.client.addr.c_str());
+  }
 }
 
+// REPLICAOF host port | NO ONE. Inside EXEC (Sentinel sends it in a MULTI
+// block with CONFIG REWRITE and CLIENT KILL) the block records the target
+// and EXEC applies it after releasing the exec lock, before its reply
+// leaves: a later CONFIG REWRITE of the block writes that target.
 void ReplicaOfCommand(CommandContext& ctx) {
-  Replication& repl = ctx.server.replication();
-  if (EqualsIgnoreCase(ctx.argv[1], "no") &&
-      EqualsIgnoreCase(ctx.argv[2], "one")) {
-    if (repl.is_replica()) {
-      ChangeMaster(ctx, "", 0);
-      std::fprintf(stderr,
-                   "replication: MASTER MODE enabled (user request from "
-                   "'%s')\n",
-                   ctx.client.addr.c_str());
-    }
-    ctx.out.Ok();
-    return;
-  }
+  std::string host;
   int64_t port = 0;
-  if (!ParseIntArg(ctx, ctx.argv[2], &port)) return;
-  if (port < 0 || port > 65535) {
-    ctx.out.Error("ERR Invalid master port");
-    return;
+  if (!EqualsIgnoreCase(ctx.argv[1], "no") ||
+      !EqualsIgnoreCase(ctx.argv[2], "one")) {
+    if (!ParseIntArg(ctx, ctx.argv[2], &port)) return;
+    if (port < 0 || port > 65535) {
+      ctx.out.Error("ERR Invalid master port");
+      return;
+    }
+    host = std::string(ctx.argv[1]);
+    if (ctx.server.replication().IsReplicaOf(host, static_cast<int>(port)) &&
+        !ctx.client.replicaof_deferred) {
+      ctx.out.Simple("OK Already connected to specified master");
+      return;
+    }
   }
-  const std::string host(ctx.argv[1]);
-  if (repl.IsReplicaOf(host, static_cast<int>(port))) {
-    ctx.out.Simple("OK Already connected to specified master");
-    return;
+  if (ctx.in_exec) {
+    ctx.client.replicaof_deferred = true;
+    ctx.client.replicaof_host = host;
+    ctx.client.replicaof_port = static_cast<int>(port);
+  } else {
+    ChangeMaster(ctx, host, static_cast<int>(port));
   }
-  ChangeMaster(ctx, host, static_cast<int>(port));
-  std::fprintf(stderr,
-               "replication: REPLICAOF %s:%lld enabled (user request from "
-               "'%s')\n",
-               host.c_str(), static_cast<long long>(port),
-               ctx.client.addr.c_str());
   ctx.out.Ok();
 }
 
@@ -134,6 +151,15 @@ void PsyncCommand(CommandContext& ctx) {
                  addr.c_str(), static_cast<long long>(want));
     return;
   }
+  if (const int64_t ahead =
+          psync ? repl.AheadOfPromotion(std::string(ctx.argv[1]), want) : 0) {
+    std::fprintf(stderr,
+                 "replication: replica %s holds %lld bytes of the previous "
+                 "master's stream beyond the offset this server was promoted "
+                 "at: writes it acknowledged there (WAIT may have counted "
+                 "them) are not here, and its full sync drops them\n",
+                 addr.c_str(), static_cast<long long>(ahead));
+  }
   // The pause: the key list as of now (kv/repl_snapshot.h); the values
   // are serialized by the replica's thread while writers go on.
   const int64_t offset = master.offset();
@@ -187,11 +213,13 @@ void WaitCommand(CommandContext& ctx) {
     ctx.out.Integer(acked);
     return;
   }
+  // The GETACK goes out once a Sync covered it (as every stream byte): this
+  // Sync, rather than the master's own ~100 ms later.
+  master.RequestAcks();
   if (!SyncRound(ctx.server)) {
     ctx.out.Error(std::string(kErrMisconf));
     return;
   }
-  master.RequestAcks();
   const int64_t now = ctx.server.NowMs();
   const int64_t deadline =
       timeout == 0 || timeout > INT64_MAX - now ? 0 : now + timeout;
@@ -213,6 +241,13 @@ void RoleCommand(CommandContext& ctx) {
 }
 
 }  // namespace
+
+void RunDeferredReplicaOf(CommandContext& ctx) {
+  Client& c = ctx.client;
+  if (!c.replicaof_deferred) return;
+  c.replicaof_deferred = false;
+  ChangeMaster(ctx, c.replicaof_host, c.replicaof_port);
+}
 
 void RegisterReplicationCommands(CommandTable* t) {
   const std::string_view g = "server";

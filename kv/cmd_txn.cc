@@ -25,6 +25,7 @@
 #include "kv/command.h"
 #include "kv/executor.h"
 #include "kv/pubsub.h"
+#include "kv/replication.h"
 #include "kv/txn_engine_store.h"
 
 namespace daxkv::kv {
@@ -139,22 +140,13 @@ void RunQueued(CommandContext& ctx, TxnEngineStore& store) {
   }
 }
 
-void ExecCommand(CommandContext& ctx) {
+// EXEC's block under the exclusive exec lock, as one engine Txn.
+void RunBlockIsolated(CommandContext& ctx) {
   Client& c = ctx.client;
-  if (!c.in_multi) {
-    ctx.out.Error("ERR EXEC without MULTI");
-    return;
-  }
-  if (c.multi_error) {
-    DiscardTransaction(ctx.server, c);
-    ctx.out.Error(
-        "EXECABORT Transaction discarded because of previous errors.");
-    return;
-  }
-  c.touched_db = true;
   ExclusiveSection section(ctx);
   if (c.watch_dirty.load(std::memory_order_acquire)) {
     DiscardTransaction(ctx.server, c);
+    c.replicaof_deferred = false;
     ctx.out.NullArray();
     return;
   }
@@ -182,6 +174,7 @@ void ExecCommand(CommandContext& ctx) {
     buf->resize(mark);
     effects.Rewind();
     c.pubsub.deferred.clear();
+    c.replicaof_deferred = false;
     if (s.code() == StatusCode::kAborted) {
       ctx.out.NullArray();
     } else {
@@ -193,6 +186,25 @@ void ExecCommand(CommandContext& ctx) {
                     ctx.server.settings().pubsub_output_limit.load(), c);
   }
   DiscardTransaction(ctx.server, c);
+}
+
+void ExecCommand(CommandContext& ctx) {
+  Client& c = ctx.client;
+  if (!c.in_multi) {
+    ctx.out.Error("ERR EXEC without MULTI");
+    return;
+  }
+  if (c.multi_error) {
+    DiscardTransaction(ctx.server, c);
+    ctx.out.Error(
+        "EXECABORT Transaction discarded because of previous errors.");
+    return;
+  }
+  c.touched_db = true;
+  RunBlockIsolated(ctx);
+  // REPLICAOF in the block: the link thread it stops may be waiting for
+  // the exec lock, so it is joined only now that the block released it.
+  RunDeferredReplicaOf(ctx);
 }
 
 }  // namespace

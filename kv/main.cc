@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 
 #include "base/version.h"
 #include "kv/server.h"
@@ -52,6 +53,9 @@ DEFINE_string(masterauth, "", "Password the replication link AUTHs with");
 DEFINE_string(masteruser, "", "User the replication link AUTHs as");
 DEFINE_bool(replica_read_only, kDefaults.replica_read_only,
             "Refuse client writes while a replica (-READONLY)");
+DEFINE_int32(replica_priority, kDefaults.replica_priority,
+             "Sentinel promotes the replica with the lowest non-zero value "
+             "(0: never)");
 DEFINE_bool(require_dax, kDefaults.require_dax,
             "Refuse page-granularity (msync) backings: the pool must be DAX");
 DEFINE_bool(format_over_existing_data, kDefaults.format_over_existing_data,
@@ -82,6 +86,11 @@ Status ApplyFlags(daxkv::kv::ServerConfig* c) {
 Status BuildConfig(daxkv::kv::ServerConfig* c) {
   if (!FLAGS_config.empty()) {
     DAXKV_RETURN_IF_ERROR(daxkv::kv::LoadConfigFile(FLAGS_config, c));
+    // CONFIG REWRITE writes it back (absolute: the server may be asked
+    // from anywhere).
+    std::error_code ec;
+    c->config_file = std::filesystem::absolute(FLAGS_config, ec).string();
+    if (ec) c->config_file = FLAGS_config;
   }
   return ApplyFlags(c);
 }

@@ -81,6 +81,13 @@ bool Replication::CanContinue(const std::string& replid,
   return replid == replid2_ && offset <= second_offset_;
 }
 
+int64_t Replication::AheadOfPromotion(const std::string& replid,
+                                      int64_t offset) const {
+  MutexLock l(&mu_);
+  if (replica_.load() || second_offset_ < 0 || replid != replid2_) return 0;
+  return offset > second_offset_ ? offset - second_offset_ : 0;
+}
+
 void Replication::StopLink() {
   MutexLock l(&link_mu_);
   shut_down_ = true;
@@ -112,6 +119,11 @@ void Replication::ReplicaOf(const std::string& host, int port) {
       replid_ = RandomReplid();
       have_master_replid_ = false;
       master_->StartHistory(processed_.load());
+      // The stream is recorded from the promotion on, before any client
+      // may write (replica_ below): a replica of the old master continues
+      // with +CONTINUE from our offset, so a write missing from the
+      // backlog would never reach it, while WAIT counted its ACK.
+      master_->Activate();
       state_ = LinkState::kNone;
       replica_.store(false);
       loading_.store(false);
@@ -137,6 +149,14 @@ void Replication::ReplicaOf(const std::string& host, int port) {
 bool Replication::IsReplicaOf(const std::string& host, int port) const {
   MutexLock l(&mu_);
   return replica_.load() && host_ == host && port_ == port;
+}
+
+bool Replication::MasterAddress(std::string* host, int* port) const {
+  MutexLock l(&mu_);
+  if (!replica_.load()) return false;
+  *host = host_;
+  *port = port_;
+  return true;
 }
 
 std::string Replication::masterauth() const {
@@ -269,7 +289,7 @@ void Replication::AppendInfo(std::string* o) const {
       Field(o, "master_link_down_since_seconds",
             (now - link_down_since_ms_) / 1000);
     }
-    Field(o, "slave_priority", 100);
+    Field(o, "slave_priority", server_->settings().replica_priority.load());
     Field(o, "slave_read_only", read_only_.load() ? 1 : 0);
     Field(o, "replica_announced", 1);
   } else {

@@ -25,6 +25,7 @@ namespace daxkv::kv {
 
 class ServerState;
 class ReplicaLink;
+struct CommandContext;
 class ReplMaster;
 
 // Redis's repl_state, as ROLE names it for a replica.
@@ -50,12 +51,19 @@ class Replication {
   void Shutdown();
 
   bool IsReplicaOf(const std::string& host, int port) const;
+  // The master this server replicates; false on a master.
+  bool MasterAddress(std::string* host, int* port) const;
   // The master side: backlog and attached replicas (kv/repl_master.h).
   ReplMaster& master() { return *master_; }
   // Our replication id, and whether PSYNC <replid> <offset> (offset: the
   // first byte the replica lacks) may continue our history.
   std::string replid() const;
   bool CanContinue(const std::string& replid, int64_t offset) const;
+  // Bytes of our previous master's stream that a replica asking PSYNC
+  // <replid> <offset> holds beyond the offset we were promoted at (0 when
+  // none): a failover promoted us although that replica was ahead, and
+  // its full sync drops them.
+  int64_t AheadOfPromotion(const std::string& replid, int64_t offset) const;
   LinkState link_state() const {
     MutexLock l(&mu_);
     return state_;
@@ -129,6 +137,10 @@ class Replication {
   std::unique_ptr<ReplMaster> master_;
   bool shut_down_ GUARDED_BY(link_mu_) = false;
 };
+
+// EXEC calls it once its block released the exec lock: applies the
+// block's REPLICAOF, if it ran one (kv/cmd_replication.cc).
+void RunDeferredReplicaOf(CommandContext& ctx);
 
 // 40 random hex characters (Redis's getRandomHexChars for a replid).
 std::string RandomReplid();

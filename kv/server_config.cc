@@ -113,6 +113,8 @@ Status ApplySetting(std::string_view key, std::string_view value,
     c->masteruser = std::string(value);
   } else if (k == "replica_read_only" || k == "slave_read_only") {
     ok = ParseBool(value, &c->replica_read_only);
+  } else if (k == "replica_priority" || k == "slave_priority") {
+    ok = ParseInt(value, 0, 2147483647, &c->replica_priority);
   } else if (k == "enable_debug_command") {
     ok = value == "no" || value == "local" || value == "yes";
     if (ok) c->enable_debug_command = std::string(value);
@@ -185,6 +187,7 @@ RuntimeSettings::RuntimeSettings(const ServerConfig& c)
       pubsub_output_limit(c.pubsub_output_limit),
       pubsub_output_soft_limit(c.pubsub_output_soft_limit),
       pubsub_output_soft_seconds(c.pubsub_output_soft_seconds),
+      replica_priority(c.replica_priority),
       requirepass_(c.requirepass),
       auth_required_(!c.requirepass.empty()) {}
 

@@ -53,6 +53,12 @@ struct ServerConfig {
   std::string masterauth;
   std::string masteruser;
   bool replica_read_only = true;
+  // Redis's replica-priority: Sentinel promotes the replica with the
+  // lowest non-zero value (0: never promoted). INFO's slave_priority.
+  int replica_priority = 100;
+  // The --config file, absolute ("" when none): CONFIG REWRITE writes the
+  // settings the server changed at run time back into it.
+  std::string config_file;
 };
 
 // config.replicaof split into host and port; false when it is not
@@ -103,6 +109,7 @@ class RuntimeSettings {
   // Redis's busy-reply-threshold (lua-time-limit): a script running longer
   // makes other clients get BUSY replies, and SCRIPT KILL can stop it.
   std::atomic<int64_t> busy_reply_threshold_ms{5000};
+  std::atomic<int> replica_priority;
 
  private:
   mutable std::mutex mu_;

@@ -14,7 +14,8 @@ PACKAGES=(
   # scripting: Lua 5.1 and the cjson and bit modules scripts expect
   liblua5.1-0-dev lua-cjson-dev lua-bitop-dev
   # peers for side-by-side numbers
-  liblmdb-dev librocksdb-dev redis-server redis-tools python3-redis nutcracker
+  liblmdb-dev librocksdb-dev redis-server redis-tools redis-sentinel python3-redis
+  nutcracker
   # real applications run through daxkv-server in the tests
   python3-rq python3-celery
   # DAX tooling and the QEMU lab

@@ -453,6 +453,10 @@ def main():
     repl_master_test.configure(DAXKV, REDIS)
     suite.addTests(
         loader.loadTestsFromTestCase(repl_master_test.ReplMasterTest))
+    import sentinel_commands_test  # what Sentinel sends (part 4)
+    sentinel_commands_test.configure(DAXKV, REDIS)
+    suite.addTests(loader.loadTestsFromTestCase(
+        sentinel_commands_test.SentinelCommandsTest))
     res = unittest.TextTestRunner(verbosity=2 if a.verbose else 1).run(suite)
     print("replication: %d run, %d failed, %d errors" %
           (res.testsRun, len(res.failures), len(res.errors)))
