@@ -43,6 +43,12 @@ class FakeMaster {
     close(listen_fd_);
   }
   int port() const { return port_; }
+  // Closes the replica's connection (it reconnects: Accept() again).
+  void Drop() {
+    if (fd_ >= 0) close(fd_);
+    fd_ = -1;
+    in_.clear();
+  }
 
   bool Accept() {
     pollfd p{listen_fd_, POLLIN, 0};

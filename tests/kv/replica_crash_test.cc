@@ -300,5 +300,46 @@ TEST(ReplicaCrashTest, RecoveredDataIsThePrefixUpToTheRecordedOffset) {
   state.reset();
 }
 
+// A full sync cut short leaves no resume record (it would claim data the
+// pool no longer holds): the next PSYNC, and the next start, sync fully.
+TEST(ReplicaResumeRecordTest, FullSyncCutShortLeavesNone) {
+  testing::SimRegion region(8192 + kSegments * kSegment);
+  auto db = engine::DB::Open(std::make_unique<engine::BorrowedRegion>(region),
+                             EngineOptions());
+  ASSERT_OK(db);
+  FakeClock clock;
+  ServerState state(db->get(), ServerConfig(), &clock);
+  FakeMaster master;
+  state.replication().ReplicaOf("127.0.0.1", master.port());
+  ASSERT_TRUE(master.Accept());
+  ASSERT_EQ(AnswerHandshake(master),
+            (std::vector<std::string>{"PSYNC", "?", "-1"}));
+  master.Send("+FULLRESYNC " + kReplid + " 100\r\n");
+  const std::string rdb = OneKeyRdb();
+  master.Send("$" + std::to_string(rdb.size()) + "\r\n" + rdb);
+  const std::string set = Command({"SET", "k", "v"});
+  master.Send(set);
+  const int64_t off = 100 + static_cast<int64_t>(set.size());
+  ASSERT_EQ(master.ReadAckReaching(off), off);
+  EXPECT_EQ(*(*db)->GetSystem(kReplicaResumeKey),
+            ReplicaResumeRecord(kReplid, off));
+
+  master.Drop();  // the link resumes; this time the master syncs fully...
+  ASSERT_TRUE(master.Accept());
+  ASSERT_EQ(AnswerHandshake(master),
+            (std::vector<std::string>{"PSYNC", kReplid,
+                                      std::to_string(off + 1)}));
+  master.Send("+FULLRESYNC " + std::string(40, 'b') + " 500\r\n");
+  master.Send("$" + std::to_string(rdb.size()) + "\r\n" +
+              rdb.substr(0, rdb.size() / 2));
+  master.Drop();  // ...and the RDB stops half way
+  ASSERT_TRUE(master.Accept());
+  EXPECT_EQ(AnswerHandshake(master),
+            (std::vector<std::string>{"PSYNC", "?", "-1"}));
+  EXPECT_THAT((*db)->GetSystem(kReplicaResumeKey).status(),
+              StatusIs(StatusCode::kNotFound));
+  state.replication().Shutdown();
+}
+
 }  // namespace
 }  // namespace daxkv::kv
