@@ -61,6 +61,12 @@
 
 namespace daxkv::engine {
 
+// Appends one system sub-entry (format::AppendSubEntry with the system
+// flag) to a batch image: WriteSystem's, compaction's copies, and a Txn's
+// PutSystem (system_ns.cc).
+void AppendSystemSubEntry(std::string* image, uint8_t type, uint64_t seq,
+                          std::string_view key, std::string_view value);
+
 // A phantom capability standing for an array of locks in the lock order
 // (see above); holds nothing.
 class CAPABILITY("lock level") LockLevel {};

@@ -14,10 +14,6 @@
 
 namespace daxkv::engine {
 
-namespace {
-
-// Appends one system sub-entry to a batch image (format::AppendSubEntry
-// with the system flag).
 void AppendSystemSubEntry(std::string* image, uint8_t type, uint64_t seq,
                           std::string_view key, std::string_view value) {
   const size_t at = image->size();
@@ -25,6 +21,8 @@ void AppendSystemSubEntry(std::string* image, uint8_t type, uint64_t seq,
   (*image)[at + 1] =
       static_cast<char>(format::kFlagSubEntry | format::kFlagSystem);
 }
+
+namespace {
 
 uint64_t EntryBytesAt(const char* base, uint64_t loc) {
   return format::IndexedEntryBytes(format::LoadEntry(base + loc));

@@ -38,12 +38,14 @@ void TxnImpl::Begin(DBImpl* db, const TxnOptions& options) {
   // What an earlier Txn left (Finish keeps the containers' capacity).
   ClearIfUsed(subs_, keys_, key_index_, colls_, created_, tombs_, removed_,
               undo_, saved_views_, saved_locs_, saved_bytes_, ready_keys_,
-              required_);
+              required_, system_);
+  system_writes_ = options.system_writes;
   read_ = restart_required_ = needs_space_ = finished_ = false;
   stripes_.clear();
   for (const std::string& k : options.keys) {
     stripes_.push_back(KeyHash(k).low() & (DBImpl::kStripes - 1));
   }
+  if (system_writes_) stripes_.push_back(0);  // TxnOptions::system_writes
   std::sort(stripes_.begin(), stripes_.end());
   stripes_.erase(std::unique(stripes_.begin(), stripes_.end()), stripes_.end());
   // Ascending (db_impl.h's lock order). The analysis cannot follow a set

@@ -248,6 +248,11 @@ struct TxnOptions {
   // locked on first use when that keeps the order, else the Txn must
   // restart (Busy, restart_required()).
   std::vector<std::string> keys;
+  // The Txn may write system entries (PutSystem). It then holds stripe 0
+  // from Begin as well: Flush(), which takes every stripe, never runs
+  // between its record's append and the system entries' publication (it
+  // must see every durable system entry to keep its segment).
+  bool system_writes = false;
 };
 
 class Txn : public ReadOps {
@@ -380,6 +385,18 @@ class Txn : public ReadOps {
   virtual const std::vector<std::string>& ReadyKeys() const = 0;
   // Busy status seen: Abort and run again with every key declared.
   virtual bool restart_required() const = 0;
+  // Writes the system entry `key` (DB::WriteSystem's namespace: no key
+  // sees it) as a sub-entry of this Txn's batch record, so that a crash
+  // keeps it exactly when it keeps the Txn's other writes: a replica's
+  // stream offset committed with the commands it covers. The last call
+  // per key wins; RollbackTo does not undo it (call it last). The record
+  // is written even when the Txn wrote nothing else. FailedPrecondition
+  // unless TxnOptions::system_writes; InvalidArgument for sizes (keys
+  // 1..kMaxKeySize bytes). Forwarding Txns answer NotSupported.
+  [[nodiscard]] virtual Status PutSystem(std::string_view key,
+                                         std::string_view value) {
+    return NotSupportedError("PutSystem");
+  }
 
   // Appends the Txn's batch record (nothing when it wrote nothing), then
   // publishes its writes. With opts.sync the batch, and every write this

@@ -68,8 +68,9 @@ void TxnImpl::KeptSubs(std::vector<int32_t>* kept,
 void TxnImpl::RecordImage(const std::vector<int32_t>& kept, uint64_t seq,
                           std::vector<uint64_t>* offsets,
                           std::string* out) const {
-  // One entry: a record of its own; several: a batch (docs/format.md).
-  const bool single = kept.size() == 1;
+  // One entry: a record of its own; several: a batch (docs/format.md). A
+  // system entry is valid only as a sub-entry: with one, always a batch.
+  const bool single = kept.size() == 1 && system_.empty();
   std::string& rec = *out;
   rec.assign(single ? 8 : format::kRecordHeaderSize, '\0');
   for (int32_t i : kept) {
@@ -83,19 +84,44 @@ void TxnImpl::RecordImage(const std::vector<int32_t>& kept, uint64_t seq,
     if (single) stamped.flags = 0;
     std::memcpy(rec.data() + at, &stamped, sizeof(stamped));
   }
+  for (size_t i = 0; i < system_.size(); ++i) {
+    system_at_[i] = rec.size();
+    AppendSystemSubEntry(&rec, format::kPut, seq, system_[i].first,
+                         system_[i].second);
+  }
   if (!single) format::SetBatchHeader(&rec, seq);
+}
+
+Status TxnImpl::PutSystem(std::string_view key, std::string_view value) {
+  if (finished_) return FailedPreconditionError("transaction is finished");
+  if (!system_writes_) {
+    return FailedPreconditionError(
+        "PutSystem needs TxnOptions::system_writes");
+  }
+  if (key.empty()) return InvalidArgumentError("empty system key");
+  DAXKV_RETURN_IF_ERROR(db_->CheckSizes(key, value));
+  for (auto& [k, v] : system_) {
+    if (k == key) {
+      v.assign(value);
+      return OkStatus();
+    }
+  }
+  system_.emplace_back(key, value);
+  return OkStatus();
 }
 
 Status TxnImpl::CommitWrites(const WriteOptions& opts) {
   bool only_tombs;
   std::vector<int32_t>& kept = kept_;
   KeptSubs(&kept, &only_tombs);
+  only_tombs = only_tombs && system_.empty();
+  system_at_.assign(system_.size(), 0);
   // Durability: what this Txn read may be another writer's unsynced write;
   // a synced commit makes it durable first (PersistUserHeads, every head's
   // unsynced bytes), so a crash can never keep this Txn's record without
   // what it observed. Nothing of this Txn is on the medium yet.
   if (opts.sync && read_) DAXKV_RETURN_IF_ERROR(db_->PersistUserHeads());
-  if (kept.empty()) return OkStatus();
+  if (kept.empty() && system_.empty()) return OkStatus();
   DAXKV_RETURN_IF_ERROR(db_->CheckWritable());
   const uint64_t seq = ++db_->last_seq_;
   std::vector<uint64_t>& offsets = offsets_;
@@ -124,6 +150,10 @@ Status TxnImpl::CommitWrites(const WriteOptions& opts) {
   }
   for (uint64_t& off : offsets) off += rec_off;
   Apply(kept, offsets, seq);
+  // Stripe 0 held (TxnOptions::system_writes): no Flush() in between.
+  for (size_t i = 0; i < system_.size(); ++i) {
+    db_->PublishSystem(system_[i].first, rec_off + system_at_[i], seq, false);
+  }
   if (span) db_->ReleaseSpan(rec_off);
   return OkStatus();
 }

@@ -172,6 +172,7 @@ class TxnImpl final : public CollReadOps<Txn, TxnImpl> {
     return ready_keys_;
   }
   bool restart_required() const override { return restart_required_; }
+  Status PutSystem(std::string_view key, std::string_view value) override;
   Status Commit(const WriteOptions& opts) override;
   void Abort() override;
 
@@ -392,6 +393,11 @@ class TxnImpl final : public CollReadOps<Txn, TxnImpl> {
   std::vector<std::string> saved_bytes_;
   std::vector<std::string> ready_keys_;
   std::vector<std::pair<std::string, uint64_t>> required_;
+  // PutSystem's entries (key, value), appended to the record after the
+  // kept sub-entries; system_at_[i]: where system_[i] went in it.
+  std::vector<std::pair<std::string, std::string>> system_;
+  mutable std::vector<uint64_t> system_at_;  // RecordImage fills it
+  bool system_writes_ = false;
   std::vector<size_t> stripes_;  // held, ascending
   int64_t now_ms_;
   bool read_ = false;  // observed committed state (sync commits persist it)

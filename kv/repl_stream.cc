@@ -7,16 +7,51 @@
 #include <shared_mutex>
 
 #include "kv/command.h"
+#include "kv/block_serve.h"
 #include "kv/executor.h"
 #include "kv/repl_load.h"
 #include "kv/replica_link.h"
+#include "kv/replica_resume.h"
 #include "kv/resp_parser.h"
 #include "kv/server_state.h"
+#include "kv/txn_engine_store.h"
 #include "rdb/sync_payload.h"
 
 namespace daxkv::kv {
+namespace {
+
+// Stream bytes that change nothing: counted in the offset only.
+bool IsNoOp(std::span<const std::string_view> argv) {
+  return EqualsIgnoreCase(argv[0], "ping") ||
+         EqualsIgnoreCase(argv[0], "replconf") ||
+         EqualsIgnoreCase(argv[0], "select");
+}
+
+// Commands applied alone, outside a group's Txn: they persist outside the
+// Txn's record (a Flush, a system batch) or cannot run in one.
+bool RunsAlone(std::span<const std::string_view> argv) {
+  for (std::string_view name :
+       {"flushall", "flushdb", "function", "script", "swapdb", "exec",
+        "discard", "watch", "unwatch"}) {
+    if (EqualsIgnoreCase(argv[0], name)) return true;
+  }
+  return false;
+}
+
+bool ArityMatches(const CommandSpec& spec, size_t argc) {
+  const int n = static_cast<int>(argc);
+  return spec.arity >= 0 ? n == spec.arity : n >= -spec.arity;
+}
+
+}  // namespace
+
 Status ReplicaLink::LoadFullSync() {
   repl_->SetLoading(true);
+  // Durability: the stored resume point goes (durably) before the data set
+  // changes: a crash during the load leaves no point claiming data the
+  // pool does not hold (the next start syncs fully).
+  DAXKV_RETURN_IF_ERROR(ForgetReplicaResumePoint(server_->db()));
+  repl_->ForgetMasterReplid();  // in memory too: a retry syncs fully
   // Flush then load, as the normal FLUSHALL (watchers touched, isolated);
   // the master's functions replace ours, as in Redis.
   DAXKV_RETURN_IF_ERROR(Apply(std::vector<std::string_view>{"FLUSHALL"}));
@@ -50,6 +85,14 @@ Status ReplicaLink::LoadFullSync() {
   if (!SyncRound(*server_)) {
     return server_->PersistenceError().WithContext("syncing the loaded RDB");
   }
+  // Durability: the resume point only after the loaded keys are durable
+  // (unsynced, a crash could keep it and lose keys), then synced itself
+  // before the first ACK.
+  group_end_ = processed_;
+  DAXKV_RETURN_IF_ERROR(CommitRecordOnly());
+  if (!SyncRound(*server_)) {
+    return server_->PersistenceError().WithContext("syncing the resume point");
+  }
   durable_ = processed_;
   repl_->SetMasterReplid(replid_);
   repl_->SetOffsets(processed_, durable_);
@@ -71,12 +114,14 @@ Status ReplicaLink::Stream() {
       return AbortedError("master client killed by CLIENT KILL");
     }
     bool getack = false;
-    DAXKV_RETURN_IF_ERROR(ApplyInput(&getack));
-    if (processed_ != durable_) {
-      // Durability: only offsets a Sync covered are ever ACKed.
-      if (SyncRound(*server_)) durable_ = processed_;
-      repl_->SetOffsets(processed_, durable_);
-    }
+    // Groups committed before an error are synced (and ACKable) all the
+    // same: the error ends the session after that.
+    const Status applied = ApplyInput(&getack);
+    // Durability: only offsets a Sync covered are ever ACKed; clients a
+    // push served hear of their pop only then too. A failed Sync is not
+    // fatal here: the offset stays unACKed (the engine latches the error).
+    (void)SyncCommitted();
+    DAXKV_RETURN_IF_ERROR(applied);
     const int64_t now = SteadyMs();
     if (getack || now - last_ack_ms_ >= kReplAckPeriodMs) {
       DAXKV_RETURN_IF_ERROR(SendAck());
@@ -127,10 +172,10 @@ Status ReplicaLink::ApplyInput(bool* getack) {
                    argv.empty() ? "" : argv[0].data());
     }
     if (argv.empty()) {
-      AddProcessed(bytes);
+      AddToGroup({}, bytes);
     } else if (argv.size() >= 2 && EqualsIgnoreCase(argv[0], "replconf") &&
                EqualsIgnoreCase(argv[1], "getack")) {
-      AddProcessed(bytes);
+      AddToGroup({}, bytes);
       *getack = true;
     } else if (argv.size() == 2 && EqualsIgnoreCase(argv[0], "select") &&
                argv[1] != "0") {
@@ -141,41 +186,127 @@ Status ReplicaLink::ApplyInput(bool* getack) {
       repl_->NoteStreamError("SELECT " + std::string(argv[1]) + ": " +
                              status.ToString());
       break;
+    } else if (IsNoOp(argv)) {
+      AddToGroup({}, bytes);
     } else if (EqualsIgnoreCase(argv[0], "multi")) {
       in_block_ = true;
       block_.clear();
       block_bytes_ = bytes;
     } else if (in_block_ && EqualsIgnoreCase(argv[0], "exec")) {
-      // The block counts as processed only once applied whole.
-      AddProcessed(block_bytes_ + bytes);
-      ApplyBlock();
+      // The block joins the group whole: a group never ends inside it.
+      for (auto& cmd : block_) group_.push_back(std::move(cmd));
+      group_end_ += static_cast<int64_t>(block_bytes_ + bytes);
+      block_.clear();
+      in_block_ = false;
+      block_bytes_ = 0;
     } else if (in_block_) {
       block_.emplace_back(argv.begin(), argv.end());
       block_bytes_ += bytes;
-    } else {
+    } else if (RunsAlone(argv)) {
+      // Durability: the group before it commits and is made durable first
+      // (a Flush() persists at once: unsynced, the group could be lost
+      // behind it); the command then persists itself (FLUSHALL: Flush();
+      // FUNCTION: a system batch), and the resume point after it follows.
+      // A crash in between leaves the point before the command and its
+      // effect applied: the resume applies it again, which leaves the same
+      // data (these commands are idempotent in effect; FUNCTION LOAD
+      // without REPLACE logs an error).
+      status = CommitGroup();
+      if (status.ok()) status = SyncCommitted();
+      if (!status.ok()) break;
       (void)Apply(argv);  // logged and counted; the stream goes on
-      AddProcessed(bytes);
+      group_end_ += static_cast<int64_t>(bytes);
+      status = CommitRecordOnly();
+      if (!status.ok()) break;
+    } else {
+      AddToGroup(argv, bytes);
+    }
+    if (group_.size() >= kMaxGroupCommands) {
+      status = CommitGroup();
+      if (!status.ok()) break;
     }
   }
+  if (status.ok()) status = CommitGroup();
   master_.round_lock = nullptr;
   return status;
 }
 
-void ReplicaLink::AddProcessed(size_t bytes) {
-  processed_ += static_cast<int64_t>(bytes);
+void ReplicaLink::AddToGroup(std::span<const std::string_view> argv,
+                             size_t bytes) {
+  if (!argv.empty()) group_.emplace_back(argv.begin(), argv.end());
+  group_end_ += static_cast<int64_t>(bytes);
 }
 
-void ReplicaLink::ApplyBlock() {
-  // Commands of the block run back to back on this thread; a crash inside
-  // the block is covered by the ACK rule (its offset is ACKed only after
-  // the Sync that follows the whole block).
-  for (const auto& cmd : block_) {
-    std::vector<std::string_view> argv(cmd.begin(), cmd.end());
-    (void)Apply(argv);  // logged and counted; the stream goes on
+Status ReplicaLink::CommitGroup(bool force) {
+  if (!force && group_.empty() && group_end_ == processed_) return OkStatus();
+  const CommandTable& table = CommandTable::Default();
+  std::vector<std::string_view> argv;
+  std::vector<std::string> keys;
+  std::vector<const CommandSpec*> specs;
+  for (const auto& cmd : group_) {
+    argv.assign(cmd.begin(), cmd.end());
+    const CommandSpec* spec = table.Find(argv[0]);
+    if (spec != nullptr && !ArityMatches(*spec, argv.size())) spec = nullptr;
+    specs.push_back(spec);
+    if (spec == nullptr) continue;
+    for (std::string_view k : CommandKeys(*spec, argv)) keys.emplace_back(k);
   }
-  block_.clear();
-  in_block_ = false;
-  block_bytes_ = 0;
+  const std::string record = ReplicaResumeRecord(replid_, group_end_);
+  std::vector<std::string> errors;
+  std::string out;
+  ReplyWriter writer(&out);
+  BlockedServer served(*server_);
+  // Durability: ONE engine Txn: the group's commands and the resume record
+  // of its end offset are one batch record, so a crash keeps all of them
+  // or none (the pool then holds the previous group's offset and data).
+  // Unsynced here; Stream()'s Sync makes it durable before any ACK of it.
+  Status s = RunStoreTxn(
+      server_->db(), &server_->watches(), &served, std::move(keys),
+      [&](TxnEngineStore& store) -> Status {
+        errors.clear();  // a restart runs the group again
+        for (size_t i = 0; i < group_.size(); ++i) {
+          const auto& cmd = group_[i];
+          if (specs[i] == nullptr) {
+            errors.push_back(cmd[0] + ": unknown command or wrong arity");
+            continue;
+          }
+          argv.assign(cmd.begin(), cmd.end());
+          out.clear();
+          CommandContext sub{*server_, master_, store, writer, argv, true};
+          RunInBlock(*specs[i], sub);  // a failed command leaves nothing
+          if (!out.empty() && out[0] == '-') {
+            const size_t eol = out.find('\r');
+            errors.push_back(cmd[0] + ": " +
+                             out.substr(1, eol == std::string::npos
+                                               ? std::string::npos
+                                               : eol - 1));
+          }
+        }
+        return store.txn().PutSystem(kReplicaResumeKey, record);
+      },
+      /*system_writes=*/true);
+  if (!s.ok()) return s.WithContext("applying the master's commands");
+  served.Committed(master_);
+  for (const std::string& e : errors) repl_->NoteStreamError(e);
+  group_.clear();
+  processed_ = group_end_;
+  repl_->SetOffsets(processed_, durable_);
+  return OkStatus();
+}
+
+Status ReplicaLink::SyncCommitted() {
+  if (processed_ == durable_) return OkStatus();
+  const bool synced = SyncRound(*server_);
+  DeliverServed(synced);
+  if (!synced) return server_->PersistenceError().WithContext("replica sync");
+  durable_ = processed_;
+  repl_->SetOffsets(processed_, durable_);
+  return OkStatus();
+}
+
+void ReplicaLink::DeliverServed(bool durable) {
+  for (auto& deliver : woken_) deliver(durable);
+  woken_.clear();
 }
 
 Status ReplicaLink::Apply(std::span<const std::string_view> argv) {

@@ -23,6 +23,7 @@ ReplicaLink::ReplicaLink(ServerState* server, Replication* repl,
   master_.authenticated = true;
   master_.is_master = true;
   master_.addr = host_ + ":" + std::to_string(port_);
+  master_.round_woken = &woken_;  // delivered after the link's Sync
 }
 
 ReplicaLink::~ReplicaLink() { Stop(); }
@@ -69,6 +70,7 @@ Status ReplicaLink::Session() {
   in_pos_ = 0;
   in_block_ = false;
   block_.clear();
+  group_.clear();
   DAXKV_RETURN_IF_ERROR(Connect());
   repl_->SetLinkState(LinkState::kHandshake);
   DAXKV_RETURN_IF_ERROR(Handshake());
@@ -209,6 +211,7 @@ Status ReplicaLink::Psync(bool* full) {
     }
     replid_ = r.substr(12, 40);
     processed_ = off;
+    group_end_ = processed_;
     *full = true;
     return OkStatus();
   }
@@ -218,6 +221,7 @@ Status ReplicaLink::Psync(bool* full) {
     repl_->SetMasterReplid(replid_);
     processed_ = offset - 1;
     durable_ = processed_;
+    group_end_ = processed_;
     *full = false;
     return OkStatus();
   }

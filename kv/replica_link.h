@@ -6,12 +6,17 @@
 // replies, writes allowed on a read-only replica), and sends
 // REPLCONF ACK <offset> every second and on GETACK.
 //
-// Durability: the ACKed offset is always one a DB::Sync() has covered: the
-// link applies what it read, syncs, and only then advances the durable
-// offset it reports.
+// Durability: the master's commands are applied in groups (what one read
+// brought, at most kMaxGroupCommands; a MULTI/EXEC block is never split),
+// each ONE engine Txn that also writes the resume record "<replid>
+// <offset>" (kv/replica_resume.h) as a system entry: after a crash at any
+// point the pool holds exactly the commands up to its recorded offset. The
+// ACKed offset is always one a DB::Sync() has covered: the link commits a
+// group, syncs, and only then advances the durable offset it reports.
 //
 // A dropped link is retried every second with PSYNC <replid> <offset+1>
-// (partial resync from the offset kept in memory).
+// (partial resync from the offset kept in memory, which is the recorded
+// one; a restart reads it from the pool).
 //
 // Thread-safety: Start/Stop from any one thread at a time (Replication
 // holds its link mutex); everything else runs on the link thread.
@@ -20,6 +25,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -42,6 +48,9 @@ inline constexpr int64_t kReplTimeoutMs = 60000;
 // How often the link looks at its stop flag and ACK timer.
 inline constexpr int kReplPollMs = 100;
 inline constexpr int64_t kReplAckPeriodMs = 1000;
+// A group (one engine Txn) ends at this many commands: bounds the Txn's
+// record and how long readers of its keys wait for it.
+inline constexpr size_t kMaxGroupCommands = 512;
 
 class ReplicaLink {
  public:
@@ -73,11 +82,24 @@ class ReplicaLink {
   // Applies every complete command in in_; *getack when one asked for an
   // ACK.
   Status ApplyInput(bool* getack);
-  // Runs one master command; its error reply, if any, is returned (and
-  // logged and counted as a stream error).
+  // Runs one master command alone (outside a group: the full sync's
+  // FLUSHALL, and commands that cannot run in a Txn); its error reply, if
+  // any, is returned (and logged and counted as a stream error).
   Status Apply(std::span<const std::string_view> argv);
-  void ApplyBlock();
-  void AddProcessed(size_t bytes);
+  // Adds a command (or, with argv empty, stream bytes that change nothing:
+  // PING, GETACK) to the group.
+  void AddToGroup(std::span<const std::string_view> argv, size_t bytes);
+  // Applies the group and writes the resume record at its end offset, in
+  // one engine Txn; then processed_ is that offset. With the group empty
+  // and nothing new, does nothing (`force`: writes the record anyway).
+  Status CommitGroup(bool force = false);
+  // Writes the resume record for processed_ alone (after a full sync, or
+  // a command applied alone).
+  Status CommitRecordOnly() { return CommitGroup(true); }
+  // Syncs the committed groups (DB::Sync via SyncRound): then durable_ =
+  // processed_ and served clients get their replies.
+  Status SyncCommitted();
+  void DeliverServed(bool durable);
   Status SendAck();
   bool stopping() const { return stop_.load(); }
   void SleepInterruptible(int ms);
@@ -101,6 +123,12 @@ class ReplicaLink {
   bool in_block_ = false;  // between the master's MULTI and EXEC
   std::vector<std::vector<std::string>> block_;
   size_t block_bytes_ = 0;  // stream bytes of the block so far
+  // The group being gathered: its commands and the offset it ends at.
+  std::vector<std::vector<std::string>> group_;
+  int64_t group_end_ = 0;
+  // Replies to clients blocked on this replica that a group's pushes
+  // served: delivered after the Sync that makes the pops durable.
+  std::vector<std::function<void(bool durable)>> woken_;
 };
 
 }  // namespace daxkv::kv

@@ -6,30 +6,19 @@
 
 namespace daxkv::kv {
 
-Status SaveReplicaResumePoint(engine::DB& db, const Replication& repl,
-                              bool was_streaming) {
-  if (!repl.is_replica() || !was_streaming) return OkStatus();
-  std::string replid;
-  int64_t next = -1;
-  repl.ResumePoint(&replid, &next);
-  if (next <= 0 || replid.size() != 40) return OkStatus();
-  engine::WriteBatch batch;
-  // "<replid> <offset of the last applied command>"
-  batch.Put(kReplicaResumeKey, replid + " " + std::to_string(next - 1));
-  return db.WriteSystem(batch);
+std::string ReplicaResumeRecord(std::string_view replid, int64_t offset) {
+  std::string v(replid);
+  v += ' ';
+  v += std::to_string(offset);
+  return v;
 }
 
-Status TakeReplicaResumePoint(engine::DB& db, Replication& repl,
+Status LoadReplicaResumePoint(engine::DB& db, Replication& repl,
                               int64_t* offset) {
   *offset = -1;
   auto stored = db.GetSystem(kReplicaResumeKey);
   if (stored.status().code() == StatusCode::kNotFound) return OkStatus();
   DAXKV_RETURN_IF_ERROR(stored.status());
-  // Durability: gone from the pool before any command can be applied, so
-  // a crash from here on never resumes from an offset the data has passed.
-  engine::WriteBatch batch;
-  batch.Delete(kReplicaResumeKey);
-  DAXKV_RETURN_IF_ERROR(db.WriteSystem(batch));
   const std::string& v = *stored;
   int64_t off = 0;
   if (v.size() < 42 || v[40] != ' ' ||
@@ -39,6 +28,17 @@ Status TakeReplicaResumePoint(engine::DB& db, Replication& repl,
   repl.SeedResumePoint(v.substr(0, 40), off);
   *offset = off;
   return OkStatus();
+}
+
+Status ForgetReplicaResumePoint(engine::DB& db) {
+  auto stored = db.GetSystem(kReplicaResumeKey);
+  if (stored.status().code() == StatusCode::kNotFound) return OkStatus();
+  DAXKV_RETURN_IF_ERROR(stored.status());
+  engine::WriteBatch batch;
+  batch.Delete(kReplicaResumeKey);
+  // Durability: WriteSystem is synchronous: once it returns no crash can
+  // bring the point back, so the caller may change the data set.
+  return db.WriteSystem(batch);
 }
 
 }  // namespace daxkv::kv

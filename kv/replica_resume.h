@@ -1,22 +1,26 @@
-// A replica's resume point across a restart (issue #15): at a clean
-// shutdown a streaming replica stores its master's replid and the offset of
-// the last command it applied in the pool's system namespace
-// (engine::DB::WriteSystem, key "replication/resume"); the next start takes
-// it, so REPLICAOF (or --replicaof) sends PSYNC <replid> <offset+1> and the
-// master can answer +CONTINUE instead of a full sync.
+// A replica's resume point (issue #15): the master's replid and the
+// offset of the last command the pool holds, kept in the pool's system
+// namespace (key "replication/resume", value "<replid> <offset>"). The
+// replica link writes it in the same engine Txn as the master's commands
+// it covers (kv/replica_link.h, one record per group commit), so after a
+// crash at any point the pool holds exactly the commands up to the stored
+// offset; every start (clean or after kill -9 / power loss) reads it, and
+// REPLICAOF (or --replicaof) sends PSYNC <replid> <offset+1>: the master
+// answers +CONTINUE when its backlog still covers it.
 //
 // Durability: the offset is exact, never ahead of the pool and never
 // behind it (a master's stream is not idempotent: INCR applied twice is
-// wrong). It is written only after the link has stopped and DB::Sync()
-// made every applied command durable, and it is deleted (durably) at start
-// before any command is applied. So a crash (kill -9, power loss) after a
-// start leaves no resume point: the next start does a full sync.
+// wrong). A full sync deletes the record (durably) before its FLUSHALL
+// and writes a new one only once the loaded data set is durable;
+// promotion (REPLICAOF NO ONE) deletes it before any client write.
 //
-// Thread-safety: call from the server's start-up and shutdown, with no
-// replication link running.
+// Thread-safety: Load at start-up with no link running; the rest from the
+// link thread or with the link stopped.
 #ifndef DAXKV_KV_REPLICA_RESUME_H_
 #define DAXKV_KV_REPLICA_RESUME_H_
 
+#include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "base/status.h"
@@ -27,18 +31,17 @@ namespace daxkv::kv {
 
 inline constexpr std::string_view kReplicaResumeKey = "replication/resume";
 
-// Shutdown, after the link stopped and a DB::Sync() returned OK: stores
-// the resume point when the link was streaming as the shutdown began
-// (`was_streaming`: LinkState::kConnected then; its data is the master's
-// at the processed offset, the point the link itself would reconnect
-// from). Stores nothing otherwise (a full sync cut short, no master).
-Status SaveReplicaResumePoint(engine::DB& db, const Replication& repl,
-                              bool was_streaming);
+// The record's value for the master `replid` at `offset` (the offset of
+// the last command applied).
+std::string ReplicaResumeRecord(std::string_view replid, int64_t offset);
 
-// Start: takes the stored point (deleting it durably) and seeds `repl`
-// with it. *offset is the resumed offset, or -1 when none was stored.
-Status TakeReplicaResumePoint(engine::DB& db, Replication& repl,
+// Start: seeds `repl` with the stored point. *offset is the resumed
+// offset, or -1 when none (or an unreadable one) is stored.
+Status LoadReplicaResumePoint(engine::DB& db, Replication& repl,
                               int64_t* offset);
+
+// Deletes the stored point, durably (nothing to do when there is none).
+Status ForgetReplicaResumePoint(engine::DB& db);
 
 }  // namespace daxkv::kv
 

@@ -7,6 +7,7 @@
 #include "kv/command.h"
 #include "kv/repl_master.h"
 #include "kv/replica_link.h"
+#include "kv/replica_resume.h"
 #include "kv/server_state.h"
 
 namespace daxkv::kv {
@@ -103,6 +104,15 @@ void Replication::ReplicaOf(const std::string& host, int port) {
     link_->Stop();
     link_.reset();
   }
+  if (host.empty() && replica_.load()) {
+    // Durability: promoted, we take writes the old master's history never
+    // had: the resume point goes (durably) while writes are still refused.
+    Status s = ForgetReplicaResumePoint(server_->db());
+    if (!s.ok()) {
+      std::fprintf(stderr, "replication: deleting the resume point: %s\n",
+                   s.ToString().c_str());
+    }
+  }
   {
     MutexLock m(&mu_);
     const bool was_replica = replica_.load();
@@ -190,6 +200,11 @@ void Replication::SetMasterReplid(std::string replid) {
   MutexLock l(&mu_);
   replid_ = std::move(replid);
   have_master_replid_ = true;
+}
+
+void Replication::ForgetMasterReplid() {
+  MutexLock l(&mu_);
+  have_master_replid_ = false;
 }
 
 void Replication::SeedResumePoint(std::string master_replid, int64_t offset) {

@@ -93,6 +93,9 @@ class Replication {
   void SetLoading(bool on);
   // The master's replication id and offset after +FULLRESYNC / +CONTINUE.
   void SetMasterReplid(std::string replid);
+  // A full sync began changing the data set: until it completes, no
+  // offset of any history describes it (the next PSYNC is "? -1").
+  void ForgetMasterReplid();
   void SetOffsets(int64_t processed, int64_t durable);
   void NoteMasterIo();
   void NoteSyncProgress(uint64_t total, uint64_t read);

@@ -162,11 +162,11 @@ StatusOr<std::unique_ptr<Server>> Server::Open(const ServerConfig& config) {
   repl.set_masteruser(config.masteruser);
   repl.read_only().store(config.replica_read_only);
   int64_t resume = -1;
-  DAXKV_RETURN_IF_ERROR(TakeReplicaResumePoint(*s->db_, repl, &resume)
+  DAXKV_RETURN_IF_ERROR(LoadReplicaResumePoint(*s->db_, repl, &resume)
                             .WithContext("reading the replica resume point"));
   if (resume >= 0) {
-    std::printf("replica resume point: offset %lld (kept at the last clean "
-                "shutdown)\n",
+    std::printf("replica resume point: offset %lld (the pool's data is the "
+                "master's at that offset)\n",
                 static_cast<long long>(resume));
   }
   s->state_->set_shutdown_handler([] { kill(getpid(), SIGTERM); });
@@ -239,17 +239,13 @@ Status Server::Run() {
               sig == SIGINT ? "SIGINT" : "SIGTERM");
   std::fflush(stdout);
   state_->BeginShutdown();
-  const bool streaming =
-      state_->replication().link_state() == LinkState::kConnected;
   // The replication link writes to the engine: it stops before the pool
   // closes (and no REPLICAOF can start another from here on).
   state_->replication().Shutdown();
   StopThreads();
+  // A replica's resume point needs nothing here: each group commit of the
+  // link wrote it with the commands it covers.
   Status s = db_->Sync();
-  // A replica's offset, now exact: every applied command is durable.
-  if (s.ok()) {
-    s = SaveReplicaResumePoint(*db_, state_->replication(), streaming);
-  }
   state_->DetachFromEngine();
   db_.reset();
   std::printf("daxkv-server stopped%s\n", s.ok() ? " cleanly" : "");

@@ -178,9 +178,10 @@ Status TxnEngineStore::Read(const std::vector<std::string>&, const ReadFn& fn) {
 
 Status RunStoreTxn(engine::DB& db, WatchRegistry* watches,
                    BlockedServer* served, std::vector<std::string> keys,
-                   const StoreTxnFn& body) {
+                   const StoreTxnFn& body, bool system_writes) {
   engine::TxnOptions opts;
   opts.keys = std::move(keys);
+  opts.system_writes = system_writes;
   // One reference captured: the std::function holds it without a heap
   // allocation.
   struct Run {

@@ -93,9 +93,11 @@ using StoreTxnFn = std::function<Status(TxnEngineStore& store)>;
 // Durability: the Txn commits with sync = false: visible at once, durable
 // at the I/O thread's round DB::Sync(), which runs before any reply of the
 // round is sent (every caller's command carries kCmdKeyspace).
+// `system_writes`: body may write system entries (engine
+// TxnOptions::system_writes; a replica's resume record).
 Status RunStoreTxn(engine::DB& db, WatchRegistry* watches,
                    BlockedServer* served, std::vector<std::string> keys,
-                   const StoreTxnFn& body);
+                   const StoreTxnFn& body, bool system_writes = false);
 
 }  // namespace daxkv::kv
 

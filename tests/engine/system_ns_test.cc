@@ -7,6 +7,7 @@
 #include <string>
 
 #include "engine/db.h"
+#include "engine/txn.h"
 #include "tests/engine/crash_harness.h"
 #include "tests/engine/db_test_hooks.h"
 #include "tests/engine/engine_test_util.h"
@@ -184,6 +185,47 @@ TEST(SystemNamespaceTest, InspectCountsThemApartFromKeys) {
   EXPECT_EQ(r.system_entries, 3u);  // a, b and b's tombstone
 }
 
+// A Txn's user writes and system entry (a replica's stream offset with the
+// commands it covers) commit as one record.
+TEST(SystemNamespaceTest, TxnPutSystemCommitsWithTheTxn) {
+  EngineFixture f;
+  ASSERT_OK(f.Open());
+  TxnOptions no_sys;
+  no_sys.keys = {"a"};
+  EXPECT_THAT(f.db->RunTxn(no_sys, {},
+                           [](Txn& t) { return t.PutSystem("s", "1"); }),
+              StatusIs(StatusCode::kFailedPrecondition));
+  TxnOptions opts;
+  opts.keys = {"a"};
+  opts.system_writes = true;
+  ASSERT_OK(f.db->RunTxn(opts, {.sync = false}, [](Txn& t) -> Status {
+    DAXKV_RETURN_IF_ERROR(t.Put("a", "A"));
+    DAXKV_RETURN_IF_ERROR(t.PutSystem("s", "old"));
+    return t.PutSystem("s", "1");  // the last call wins
+  }));
+  ASSERT_OK(f.db->Sync());
+  EXPECT_EQ(System(f.db.get(), "s"), "1");
+  EXPECT_FALSE(f.db->Exists("s"));
+  // Aborted: neither the write nor the system entry.
+  EXPECT_THAT(f.db->RunTxn(opts, {}, [](Txn& t) -> Status {
+    DAXKV_RETURN_IF_ERROR(t.Put("a", "B"));
+    DAXKV_RETURN_IF_ERROR(t.PutSystem("s", "2"));
+    return AbortedError("no");
+  }),
+              StatusIs(StatusCode::kAborted));
+  EXPECT_EQ(System(f.db.get(), "s"), "1");
+  // Only a system entry (no key): still a record, kept across a flush.
+  TxnOptions bare;
+  bare.system_writes = true;
+  ASSERT_OK(f.db->RunTxn(bare, {},
+                         [](Txn& t) { return t.PutSystem("s", "3"); }));
+  ASSERT_OK(f.db->Flush());
+  ASSERT_OK(f.Reopen());
+  EXPECT_EQ(System(f.db.get(), "s"), "3");
+  EXPECT_EQ(f.db->Count(), 0u);
+  EXPECT_EQ(f.db->GetStats().system_keys, 1u);
+}
+
 // Crash test on the simulator: system batches, user writes, flushes and
 // compaction, crashed at every persist point. A system batch is all or
 // nothing, a flush never takes a system entry with it, compaction never
@@ -202,7 +244,7 @@ TEST(SystemNamespaceCrashTest, SystemWritesFlushAndCompaction) {
     return prefix + std::to_string(rng() % static_cast<uint64_t>(n));
   };
   for (int op = 0; op < ops && !::testing::Test::HasFailure(); ++op) {
-    const int kind = static_cast<int>(rng() % 20);
+    const int kind = static_cast<int>(rng() % 22);
     Status s;
     if (kind < 11) {
       const std::string k = key("user", 40);
@@ -231,6 +273,30 @@ TEST(SystemNamespaceCrashTest, SystemWritesFlushAndCompaction) {
           "system batch of " + std::to_string(b.Count()),
           [&](DB* db) { return db->WriteSystem(b); },
           [&](Model* m) { *m = after; });
+    } else if (kind >= 20) {
+      // A replica's group commit: user writes and the offset they reach,
+      // one Txn record (TxnOptions::system_writes).
+      const std::string k1 = key("user", 40), k2 = key("user", 40);
+      const std::string v1 = MakeValue(k1, op, 50 + rng() % 300);
+      const std::string v2 = MakeValue(k2, op + 1, 50 + rng() % 300);
+      const std::string off = MakeValue("sys/offset", op, 20);
+      TxnOptions to;
+      to.keys = {k1, k2};
+      to.system_writes = true;
+      s = h.Step(
+          "txn with a system entry",
+          [&](DB* db) {
+            return db->RunTxn(to, {}, [&](Txn& t) -> Status {
+              DAXKV_RETURN_IF_ERROR(t.Put(k1, v1));
+              DAXKV_RETURN_IF_ERROR(t.Put(k2, v2));
+              return t.PutSystem("sys/offset", off);
+            });
+          },
+          [&](Model* m) {
+            (*m)[k1] = {v1, 0};
+            (*m)[k2] = {v2, 0};
+            (*m)["sys/offset"] = {off, 0};
+          });
     } else if (kind < 18) {
       s = h.Step(
           "compact", [&](DB* db) { return TEST_Compact(db, 3).status(); },

@@ -27,6 +27,7 @@
 #include "engine/borrowed_region.h"
 #include "engine/txn.h"
 #include "tests/kv/in_process_server.h"
+#include "tests/kv/sim_engine_options.h"
 #include "tests/support/sim_region.h"
 #include "tests/support/status_matchers.h"
 
@@ -37,14 +38,7 @@ constexpr size_t kSegment = 64 * 1024;
 constexpr size_t kSegments = 16;
 constexpr double kKeep[] = {0.0, 0.5, 0.9, 0.1};
 
-engine::Options EngineOptions() {
-  engine::Options o;
-  o.segment_size = kSegment;
-  o.recovery_threads = 1;
-  o.background_compaction = false;
-  o.background_expiry = false;
-  return o;
-}
+engine::Options EngineOptions() { return QuietSimEngineOptions(kSegment); }
 
 // What the consumer has been told, and the BLMOVE in flight.
 struct Told {
