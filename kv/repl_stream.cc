@@ -9,6 +9,7 @@
 #include "kv/command.h"
 #include "kv/block_serve.h"
 #include "kv/executor.h"
+#include "kv/pubsub.h"
 #include "kv/repl_load.h"
 #include "kv/replica_link.h"
 #include "kv/replica_resume.h"
@@ -264,6 +265,7 @@ Status ReplicaLink::CommitGroup(bool force) {
       server_->db(), &server_->watches(), &served, std::move(keys),
       [&](TxnEngineStore& store) -> Status {
         errors.clear();  // a restart runs the group again
+        master_.pubsub.deferred.clear();
         for (size_t i = 0; i < group_.size(); ++i) {
           const auto& cmd = group_[i];
           if (specs[i] == nullptr) {
@@ -285,8 +287,15 @@ Status ReplicaLink::CommitGroup(bool force) {
         return store.txn().PutSystem(kReplicaResumeKey, record);
       },
       /*system_writes=*/true);
-  if (!s.ok()) return s.WithContext("applying the master's commands");
+  if (!s.ok()) {
+    master_.pubsub.deferred.clear();
+    return s.WithContext("applying the master's commands");
+  }
   served.Committed(master_);
+  // The master's PUBLISHes reach this replica's subscribers after the
+  // link's Sync, as the served pops' replies do.
+  DeliverDeferred(server_->pubsub(),
+                  server_->settings().pubsub_output_limit.load(), master_);
   for (const std::string& e : errors) repl_->NoteStreamError(e);
   group_.clear();
   processed_ = group_end_;

@@ -253,6 +253,33 @@ class ReplicationTest(ServerTestCase):
         compare(self, mr, r)
         self.assertEqual(info(r)["daxkv_repl_stream_errors"], 0)
 
+    def test_publish_reaches_the_replicas_subscribers(self):
+        """Redis propagates PUBLISH to replicas: a client subscribed on the
+        daxkv replica gets each message of the master's stream once, in
+        order, also from inside MULTI/EXEC and scripts."""
+        m, mr, d, r = self.pair()
+        self.replicate(d, r, m)
+        wait_in_sync(mr, r)
+        sub = d.redis().pubsub()
+        sub.subscribe("ch")
+        self.assertEqual(sub.get_message(timeout=5)["type"], "subscribe")
+        mr.publish("ch", "m1")
+        with mr.pipeline(transaction=True) as p:
+            p.set("k", 1).publish("ch", "m2").publish("ch", "m3")
+            p.execute()
+        mr.eval("redis.call('publish', 'ch', 'm4')", 0)
+        mr.publish("ch", "m5")
+        got = []
+        deadline = time.monotonic() + 10
+        while len(got) < 5 and time.monotonic() < deadline:
+            msg = sub.get_message(timeout=1)
+            if msg is not None:
+                got.append(msg["data"])
+        self.assertEqual(got, [b"m1", b"m2", b"m3", b"m4", b"m5"])
+        time.sleep(0.3)
+        self.assertIsNone(sub.get_message(timeout=0.2))
+        sub.close()
+
     def test_partial_resync_after_link_drop(self):
         m, mr, d, r = self.pair()
         load_every_type(mr, "p", 100, random.Random(7))
