@@ -282,7 +282,7 @@ void RegisterPubSubCommands(CommandTable* t) {
           .acl = "@pubsub @slow"});
   t->Add({.name = "publish",
           .arity = 3,
-          .flags = kPubSub | kCmdFast,
+          .flags = kPubSub | kCmdFast | kCmdMayReplicate,
           .fn = PublishCommand,
           .group = g,
           .summary = "Post a message to a channel",
@@ -290,7 +290,7 @@ void RegisterPubSubCommands(CommandTable* t) {
           .acl = "@pubsub @fast"});
   t->Add({.name = "spublish",
           .arity = 3,
-          .flags = kPubSub | kCmdFast | kCmdNoTouch,
+          .flags = kPubSub | kCmdFast | kCmdNoTouch | kCmdMayReplicate,
           .fn = SPublishCommand,
           .first_key = 1,
           .last_key = 1,

@@ -111,6 +111,9 @@ enum CommandFlag : uint32_t {
   // a script does (MIGRATE: the keys the target took before its error are
   // deleted, as in Redis).
   kCmdKeepsWritesOnError = 1u << 17,
+  // Not a write, yet sent to replicas as it ran (Redis's may_replicate:
+  // PUBLISH, whose subscribers may be on a replica).
+  kCmdMayReplicate = 1u << 18,
 };
 
 // A Redis 7 key specification (COMMAND INFO's key specs): where a

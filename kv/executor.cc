@@ -178,7 +178,7 @@ bool RunCommand(const CommandSpec& spec, CommandContext& ctx) {
   }
   ctx.server.command_stats().Record(
       SpecIndex(spec), static_cast<uint64_t>(usec.count()), failed);
-  if (!failed && (spec.flags & kCmdWrite) &&
+  if (!failed && (spec.flags & (kCmdWrite | kCmdMayReplicate)) &&
       !(spec.flags & (kCmdScript | kCmdRunsQueue))) {
     // Pops the command served to blocked clients (BlockedServer) follow
     // its own effect.

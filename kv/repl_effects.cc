@@ -145,7 +145,10 @@ ReplOrderHold::ReplOrderHold(ServerState& server, Client& client,
     : server_(server), client_(client) {
   ReplMaster& master = server.replication().master();
   if (client.is_master || !master.active()) return;
-  if (!(spec.flags & (kCmdWrite | kCmdRunsQueue | kCmdScript))) return;
+  if (!(spec.flags &
+        (kCmdWrite | kCmdRunsQueue | kCmdScript | kCmdMayReplicate))) {
+    return;
+  }
   lock_ = std::unique_lock<std::mutex>(master.order_mu());
   // Activation happens under the exclusive exec lock; this thread holds a
   // shared one, so it cannot end between the check and the lock.

@@ -307,6 +307,34 @@ class ReplMasterTest(rt.ServerTestCase):
         time.sleep(0.3)
         self.assertEqual(r.get("again"), b"2")
 
+    def test_publish_reaches_the_replicas_subscribers(self):
+        """As a Redis master: PUBLISH (alone, in MULTI/EXEC, in a script)
+        goes down the stream, to subscribers on redis-server and daxkv
+        replicas, once each."""
+        for kind in ("redis", "daxkv"):
+            with self.subTest(replica=kind):
+                m, mr, rep, r = self.master_and(kind)
+                r.execute_command("REPLICAOF", "127.0.0.1", m.port)
+                wait_caught_up(mr, r)
+                sub = rep.redis().pubsub()
+                sub.subscribe("ch")
+                self.assertEqual(sub.get_message(timeout=5)["type"],
+                                 "subscribe")
+                mr.publish("ch", "m1")
+                with mr.pipeline(transaction=True) as p:
+                    p.set("k", 1).publish("ch", "m2").publish("ch", "m3")
+                    p.execute()
+                mr.eval("redis.call('publish', 'ch', 'm4')", 0)
+                got = []
+                deadline = time.monotonic() + 10
+                while len(got) < 4 and time.monotonic() < deadline:
+                    msg = sub.get_message(timeout=1)
+                    if msg is not None:
+                        got.append(msg["data"])
+                self.assertEqual(got, [b"m1", b"m2", b"m3", b"m4"])
+                self.assertIsNone(sub.get_message(timeout=0.3))
+                sub.close()
+
     def test_pops_served_to_blocked_clients_replicate(self):
         """A push that serves a client blocked in BLPOP/BLMOVE/BZPOPMIN:
         the replica gets the push and the pop (a job queue stays equal)."""
