@@ -11,14 +11,18 @@
 namespace daxkv::kv {
 namespace {
 
-void AppendCommand(Client& client, const std::vector<std::string>& argv) {
-  std::string& o = client.repl_effects;
+// One command as the stream carries it: a RESP array of bulk strings.
+void AppendResp(std::string& o, const std::vector<std::string>& argv) {
   o += "*" + std::to_string(argv.size()) + "\r\n";
   for (const std::string& a : argv) {
     o += "$" + std::to_string(a.size()) + "\r\n";
     o += a;
     o += "\r\n";
   }
+}
+
+void AppendCommand(Client& client, const std::vector<std::string>& argv) {
+  AppendResp(client.repl_effects, argv);
   ++client.repl_effect_count;
 }
 
@@ -227,10 +231,8 @@ void ExpiryEffects::Expiring(std::string_view key) {
 
 void ExpiryEffects::Expired(std::string_view key) {
   if (!order_.owns_lock()) return;
-  std::string del = "*2\r\n$3\r\nDEL\r\n$" + std::to_string(key.size()) +
-                    "\r\n";
-  del.append(key);
-  del += "\r\n";
+  std::string del;
+  AppendResp(del, {"DEL", std::string(key)});
   server_.replication().master().Append(del);
 }
 

@@ -103,6 +103,10 @@ class SilentServer:
             except OSError:
                 return
             self.conns.append(conn)
+            self._accepted(conn)
+
+    def _accepted(self, conn):
+        """Called for each accepted connection (here: left unanswered)."""
 
     def close(self):
         self.sock.close()
@@ -117,15 +121,9 @@ class SlowOkServer(SilentServer):
         self.delay = delay
         super().__init__()
 
-    def _serve(self):
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            self.conns.append(conn)
-            threading.Thread(target=self._answer, args=(conn,),
-                             daemon=True).start()
+    def _accepted(self, conn):
+        threading.Thread(target=self._answer, args=(conn,),
+                         daemon=True).start()
 
     def _answer(self, conn):
         while True:

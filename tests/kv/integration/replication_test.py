@@ -38,6 +38,18 @@ def info(r, section="replication"):
     return r.info(section)
 
 
+def messages(sub, n, timeout=10.0):
+    """The data of up to n messages a redis-py PubSub receives within
+    `timeout` seconds, in order."""
+    got = []
+    deadline = time.monotonic() + timeout
+    while len(got) < n and time.monotonic() < deadline:
+        msg = sub.get_message(timeout=1)
+        if msg is not None:
+            got.append(msg["data"])
+    return got
+
+
 def wait_for(pred, timeout=30.0, what="condition"):
     deadline = time.monotonic() + timeout
     last = None
@@ -269,13 +281,7 @@ class ReplicationTest(ServerTestCase):
             p.execute()
         mr.eval("redis.call('publish', 'ch', 'm4')", 0)
         mr.publish("ch", "m5")
-        got = []
-        deadline = time.monotonic() + 10
-        while len(got) < 5 and time.monotonic() < deadline:
-            msg = sub.get_message(timeout=1)
-            if msg is not None:
-                got.append(msg["data"])
-        self.assertEqual(got, [b"m1", b"m2", b"m3", b"m4", b"m5"])
+        self.assertEqual(messages(sub, 5), [b"m1", b"m2", b"m3", b"m4", b"m5"])
         time.sleep(0.3)
         self.assertIsNone(sub.get_message(timeout=0.2))
         sub.close()
