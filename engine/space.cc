@@ -297,8 +297,8 @@ double DBImpl::BackgroundLiveRatio() const {
   if (free <= reserve_ + heads_.size() + 1) return 0.9;  // tight
   // Copying a victim of live ratio r costs r / (1 - r) bytes per byte
   // freed: while at least half the pool is free, wait for emptier victims
-  // (a queue's segments keep dying: RPUSH + LPOP left 50%-live segments
-  // whose elements were popped soon after being copied).
+  // (in a queue's segments the live elements keep being popped: waiting
+  // copies fewer of them).
   return free * 2 >= segment_count_.load() ? 0.25 : 0.5;
 }
 
