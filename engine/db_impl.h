@@ -433,6 +433,8 @@ class DBImpl final : public DB {
 
   // --- space (space.cc) ---
   int64_t PickVictim(double max_live_ratio) const REQUIRES(compaction_mu_);
+  // The background thread's victim threshold (live bytes over used).
+  double BackgroundLiveRatio() const REQUIRES(compaction_mu_);
   Status CompactSegment(int64_t seg) REQUIRES(compaction_mu_);
   Status RelocateEntry(uint64_t loc, const format::EntryHeader& e)
       REQUIRES(compaction_mu_);
