@@ -56,10 +56,13 @@ Status DBImpl::RelocateElem(uint64_t loc, const format::EntryHeader& e,
     Collection* c = colls_->Find(id);
     if (c == nullptr) continue;  // died meanwhile
     bool indexed, present;
+    // A list's position of the element: the stripe held keeps it until
+    // Relocate below, which then needs no second search.
+    uint64_t hint = ~0ull;
     {
       ReadLock r(c->mu);
       if (MetaKey(base_, c->meta_loc) != key) continue;  // renamed
-      indexed = put && c->IndexedAt(src, subkey, loc);
+      indexed = put && c->IndexedAt(src, subkey, loc, &hint);
       present = !put && c->Contains(src, subkey);
     }
     if (put) {
@@ -83,7 +86,7 @@ Status DBImpl::RelocateElem(uint64_t loc, const format::EntryHeader& e,
     if (!put) return OkStatus();
     {
       WriteLock w(c->mu);
-      c->Relocate(src, subkey, loc, placed.loc);
+      c->Relocate(src, subkey, loc, placed.loc, hint);
     }
     segs_[SegOf(loc)].live.fetch_sub(format::IndexedEntryBytes(e),
                                      std::memory_order_relaxed);

@@ -87,11 +87,12 @@ uint64_t Collection::Locate(const coll::ElemSource& src,
 }
 
 bool Collection::IndexedAt(const coll::ElemSource& src, std::string_view subkey,
-                           uint64_t loc) const {
+                           uint64_t loc, uint64_t* hint) const {
   switch (type) {
     case KeyType::kList:
     case KeyType::kStream: {
       const uint64_t pos = list().Find(src, subkey);
+      if (hint != nullptr) *hint = pos;
       return pos < list().size() && list().At(pos) == loc;
     }
     case KeyType::kZset:

@@ -104,9 +104,12 @@ struct Collection {
     return Locate(src, subkey) != 0;
   }
   // Whether the element whose subkey is `subkey` is indexed at `loc`
-  // (compaction's liveness test; hashes and sets read no bytes).
+  // (compaction's liveness test; hashes and sets read no bytes). For a
+  // list, *hint (if given) gets the position found: Relocate's hint while
+  // the list is unchanged (one search instead of two).
   bool IndexedAt(const coll::ElemSource& src, std::string_view subkey,
-                 uint64_t loc) const REQUIRES_SHARED(mu);
+                 uint64_t loc, uint64_t* hint = nullptr) const
+      REQUIRES_SHARED(mu);
   // Points the element at `old_loc` (subkey `subkey`) at `new_loc` if it
   // is there now. `hint`: a list position to try first (or ~0). Returns
   // whether it did.

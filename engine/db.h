@@ -25,6 +25,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -238,6 +239,25 @@ class DB {
     *value = std::move(r.value);
     if (info != nullptr) *info = {r.expire_at_ms, r.version};
     return OkStatus();
+  }
+  // Batched Get: statuses[i] and values[i] (and infos[i] when `infos` is
+  // not empty) are what Get(keys[i], &values[i], &infos[i]) would give, at
+  // one clock reading for the whole batch. Each key is read at a moment no
+  // transaction publishes it, as Get reads it (a batch is no snapshot).
+  // DBImpl hashes every key and prefetches every index slot, then resolves
+  // the slots and prefetches every log entry, then copies the values, so
+  // that the cache misses of the keys overlap. Keys may repeat. The default
+  // is a loop of Get (DBs that forward to another).
+  // REQUIRES: values.size() == statuses.size() == keys.size(), and
+  // infos.size() is 0 or keys.size().
+  virtual void MultiGet(std::span<const std::string_view> keys,
+                        std::span<std::string> values,
+                        std::span<Status> statuses,
+                        std::span<ReadInfo> infos = {}) const {
+    for (size_t i = 0; i < keys.size(); ++i) {
+      statuses[i] = Get(keys[i], &values[i],
+                        infos.empty() ? nullptr : &infos[i]);
+    }
   }
   // Sets *existed (may be null); OK whether or not the key existed.
   virtual Status Delete(std::string_view key, bool* existed = nullptr,

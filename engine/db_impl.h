@@ -39,6 +39,7 @@
 #include <map>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -86,6 +87,9 @@ class DBImpl final : public DB {
   StatusOr<ReadResult> Get(std::string_view key) const override;
   Status Get(std::string_view key, std::string* value,
              ReadInfo* info) const override;
+  void MultiGet(std::span<const std::string_view> keys,
+                std::span<std::string> values, std::span<Status> statuses,
+                std::span<ReadInfo> infos) const override;
   Status Delete(std::string_view key, bool* existed,
                 const WriteOptions& opts) override;
   bool Exists(std::string_view key) const override;
@@ -399,9 +403,21 @@ class DBImpl final : public DB {
   int64_t NowMs() const;
   Status CheckSizes(std::string_view key, std::string_view value) const;
   Current Lookup(const KeyHash& kh, std::string_view key) const;
+  // *now_ms: the clock reading for expiry, taken here if < 0 (only a key
+  // with an expiry needs it).
   Status GetLocked(const Index::Shard& s, const KeyHash& kh,
-                   std::string_view key, std::string* value,
-                   ReadInfo* info) const REQUIRES_SHARED(s.mu);
+                   std::string_view key, std::string* value, ReadInfo* info,
+                   int64_t* now_ms) const REQUIRES_SHARED(s.mu);
+  // Get for a hashed key (Get and MultiGet).
+  Status GetHashed(const KeyHash& kh, std::string_view key, std::string* value,
+                   ReadInfo* info, int64_t* now_ms) const;
+  // MultiGet's steps for up to kMultiGetChunk keys (engine/multi_get.cc).
+  static constexpr size_t kMultiGetChunk = 32;
+  void MultiGetChunk(std::span<const std::string_view> keys,
+                     std::string* values, Status* statuses, ReadInfo* infos,
+                     int64_t* now_ms) const;
+  void PrefetchEntry(const Index::Shard& s, const KeyHash& kh,
+                     std::string_view key) const REQUIRES_SHARED(s.mu);
   Status WriteEntry(const KeyHash& kh, uint8_t type, std::string_view key,
                     std::string_view value, int64_t expire_at_ms, bool sync,
                     const Current& cur) REQUIRES(Stripe(kh), stripe_level_);
@@ -433,6 +449,8 @@ class DBImpl final : public DB {
 
   // --- space (space.cc) ---
   int64_t PickVictim(double max_live_ratio) const REQUIRES(compaction_mu_);
+  // The background thread's victim threshold (live bytes over used).
+  double BackgroundLiveRatio() const REQUIRES(compaction_mu_);
   Status CompactSegment(int64_t seg) REQUIRES(compaction_mu_);
   Status RelocateEntry(uint64_t loc, const format::EntryHeader& e)
       REQUIRES(compaction_mu_);

@@ -54,6 +54,16 @@ IndexHit Index::Find(const Shard& s, const KeyHash& kh,
   return {SlotLoc(s.slots[i]), SlotTomb(s.slots[i])};
 }
 
+uint64_t Index::Candidate(const Shard& s, const KeyHash& kh) const {
+  const size_t mask = s.slots.size() - 1;
+  const uint32_t pos = kh.pos();
+  for (size_t i = Home(s, pos);; i = (i + 1) & mask) {
+    uint64_t slot = s.slots[i];
+    if (slot == 0) return 0;
+    if (SlotPos(slot) == pos) return SlotLoc(slot);
+  }
+}
+
 bool Index::IndexedAt(const Shard& s, const KeyHash& kh, uint64_t loc) const {
   const size_t mask = s.slots.size() - 1;
   const uint32_t pos = kh.pos();

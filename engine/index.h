@@ -69,6 +69,12 @@ class Index {
   bool IndexedAt(const Shard& s, const KeyHash& kh, uint64_t loc) const
       REQUIRES_SHARED(s.mu);
 
+  // The location of the first slot on `kh`'s probe path holding kh's
+  // position (0: none): the entry Find() most likely compares first, found
+  // without reading the log, for a prefetch.
+  uint64_t Candidate(const Shard& s, const KeyHash& kh) const
+      REQUIRES_SHARED(s.mu);
+
   // Starts loading `kh`'s home slot into the cache, so that a probe after
   // other work (a persist) does not wait for DRAM. Needs no lock: it reads
   // only the shard's hint, and a prefetch of a stale address never faults.

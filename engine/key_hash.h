@@ -53,6 +53,7 @@ inline uint64_t HashBytes(const char* p, size_t n) {
 
 struct KeyHash {
   uint64_t h;
+  KeyHash() = default;  // uninitialized (arrays of hashes)
   explicit KeyHash(std::string_view key)
       : h(HashBytes(key.data(), key.size())) {}
   uint32_t shard() const {

@@ -44,6 +44,7 @@ class PublishWords {
   uint64_t Load(size_t slot) const {
     return w_[slot].load(std::memory_order_seq_cst);
   }
+  void Prefetch(size_t slot) const { __builtin_prefetch(&w_[slot]); }
   static bool Publishing(uint64_t word) { return (word & 0xFFFF) != 0; }
   // Waits (holding no lock) until no transaction publishes `slot`.
   void WaitQuiet(size_t slot) const {

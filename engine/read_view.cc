@@ -15,7 +15,7 @@ namespace daxkv::engine {
 class ReadViewImpl final : public CollReadOps<ReadView, ReadViewImpl> {
  public:
   explicit ReadViewImpl(const DBImpl* db)
-      : db_(db), src_(db->base_, db->hash_seed_), now_ms_(db->NowMs()) {}
+      : db_(db), src_(db->base_, db->hash_seed_) {}
 
   Status ReadColl(std::string_view key, KeyType want, const CollFn& fn);
   Status ReadString(std::string_view key, std::string* value, ReadInfo* info);
@@ -47,9 +47,16 @@ class ReadViewImpl final : public CollReadOps<ReadView, ReadViewImpl> {
   uint64_t Find(const KeyHash& kh, std::string_view key, Found* f,
                 const std::function<void(uint64_t loc)>& copy = {});
 
+  // The time expiry is judged at: read on the first key with an expiry,
+  // then fixed for the view.
+  int64_t NowMs() {
+    if (now_ms_ == INT64_MIN) now_ms_ = db_->NowMs();
+    return now_ms_;
+  }
+
   const DBImpl* db_;
   PoolSource src_;
-  int64_t now_ms_;
+  int64_t now_ms_ = INT64_MIN;
   size_t reads_ = 0;
   std::vector<std::pair<size_t, uint64_t>> seen_;
 };
@@ -69,7 +76,7 @@ uint64_t ReadViewImpl::Find(const KeyHash& kh, std::string_view key, Found* f,
         if (loc != 0) {
           f->e = format::LoadEntry(db_->base_ + loc);
           const bool expired =
-              f->e.expire_at_ms != 0 && f->e.expire_at_ms <= now_ms_;
+              f->e.expire_at_ms != 0 && f->e.expire_at_ms <= NowMs();
           if (!expired) {
             f->loc = loc;
             if (f->e.type == format::kMeta) {

@@ -292,6 +292,16 @@ StatusOr<uint64_t> DBImpl::ReclaimExpired() {
   return n;
 }
 
+double DBImpl::BackgroundLiveRatio() const {
+  const uint64_t free = FreeSegments();
+  if (free <= reserve_ + heads_.size() + 1) return 0.9;  // tight
+  // Copying a victim of live ratio r costs r / (1 - r) bytes per byte
+  // freed: while at least half the pool is free, wait for emptier victims
+  // (in a queue's segments the live elements keep being popped: waiting
+  // copies fewer of them).
+  return free * 2 >= segment_count_.load() ? 0.25 : 0.5;
+}
+
 void DBImpl::BackgroundLoop() {
   bg_mu_.Lock();
   auto last_expiry = std::chrono::steady_clock::now();
@@ -310,8 +320,7 @@ void DBImpl::BackgroundLoop() {
     if (options_.background_compaction && healthy) {
       for (int i = 0; i < 8; ++i) {
         MutexLock cl(&compaction_mu_);
-        bool tight = FreeSegments() <= reserve_ + heads_.size() + 1;
-        int64_t victim = PickVictim(tight ? 0.9 : 0.5);
+        int64_t victim = PickVictim(BackgroundLiveRatio());
         if (victim < 0) break;
         Status s = CompactSegment(victim);
         NoteBackgroundFailure(s, "background compaction");

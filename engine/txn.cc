@@ -23,7 +23,7 @@ Status CheckElemSizes(std::string_view subkey, std::string_view value) {
 }
 
 TxnImpl::TxnImpl(DBImpl* db, const TxnOptions& options)
-    : db_(db), src_(db->base_, db->hash_seed_, &image_), now_ms_(0) {
+    : db_(db), src_(db->base_, db->hash_seed_, &image_) {
   Begin(db, options);
 }
 
@@ -32,7 +32,7 @@ TxnImpl::~TxnImpl() { Abort(); }
 void TxnImpl::Begin(DBImpl* db, const TxnOptions& options) {
   db_ = db;
   src_ = PoolSource(db->base_, db->hash_seed_, &image_);
-  now_ms_ = db->NowMs();
+  now_ms_ = kNowUnread;
   image_.assign(format::kRecordHeaderSize, '\0');
   missed_key_.reset();
   // What an earlier Txn left (Finish keeps the containers' capacity).
@@ -169,7 +169,7 @@ TxnImpl::View TxnImpl::ViewOf(const DBImpl::Current& cur) const {
 
 bool TxnImpl::Live(const View& v) const {
   return v.type != KeyType::kNone &&
-         (v.expire_at_ms == 0 || v.expire_at_ms > now_ms_);
+         (v.expire_at_ms == 0 || v.expire_at_ms > NowMs());
 }
 
 void TxnImpl::Writing(Key& k) {

@@ -399,7 +399,14 @@ class TxnImpl final : public CollReadOps<Txn, TxnImpl> {
   mutable std::vector<uint64_t> system_at_;  // RecordImage fills it
   bool system_writes_ = false;
   std::vector<size_t> stripes_;  // held, ascending
-  int64_t now_ms_;
+  // The time expiry is judged at: read on the first key with an expiry
+  // (most Txns meet none and never read the clock), then fixed.
+  static constexpr int64_t kNowUnread = INT64_MIN;
+  mutable int64_t now_ms_ = kNowUnread;
+  int64_t NowMs() const {
+    if (now_ms_ == kNowUnread) now_ms_ = db_->NowMs();
+    return now_ms_;
+  }
   bool read_ = false;  // observed committed state (sync commits persist it)
   bool restart_required_ = false;
   bool needs_space_ = false;

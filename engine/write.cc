@@ -187,6 +187,13 @@ Status DBImpl::Get(std::string_view key, std::string* value,
                    ReadInfo* info) const {
   KeyHash kh(key);
   index_->PrefetchSlot(kh);  // overlaps the shard lock's acquisition
+  int64_t now_ms = -1;
+  return GetHashed(kh, key, value, info, &now_ms);
+}
+
+Status DBImpl::GetHashed(const KeyHash& kh, std::string_view key,
+                         std::string* value, ReadInfo* info,
+                         int64_t* now_ms) const {
   const size_t word = PublishWords::Slot(kh);
   const Index::Shard& s = index_->shard(kh);
   for (;;) {
@@ -197,7 +204,7 @@ Status DBImpl::Get(std::string_view key, std::string* value,
       // one thread see it entirely or not at all (docs/collections.md,
       // "Publish words").
       if (!PublishWords::Publishing(words_.Load(word))) [[likely]] {
-        return GetLocked(s, kh, key, value, info);
+        return GetLocked(s, kh, key, value, info, now_ms);
       }
     }
     words_.WaitQuiet(word);
@@ -206,13 +213,14 @@ Status DBImpl::Get(std::string_view key, std::string* value,
 
 Status DBImpl::GetLocked(const Index::Shard& s, const KeyHash& kh,
                          std::string_view key, std::string* value,
-                         ReadInfo* info) const {
+                         ReadInfo* info, int64_t* now_ms) const {
   IndexHit hit = index_->Find(s, kh, key);
   if (hit.loc == 0) return NotFoundError("key not found");
   const char* p = base_ + hit.loc;
   format::EntryHeader e = format::LoadEntry(p);
-  if (e.expire_at_ms != 0 && e.expire_at_ms <= NowMs()) {
-    return NotFoundError("key expired");
+  if (e.expire_at_ms != 0) {
+    if (*now_ms < 0) *now_ms = NowMs();
+    if (e.expire_at_ms <= *now_ms) return NotFoundError("key expired");
   }
   if (e.type == format::kMeta) [[unlikely]] {
     return WrongTypeError();

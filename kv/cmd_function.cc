@@ -9,6 +9,7 @@
 #include "kv/command.h"
 #include "kv/function_store.h"
 #include "kv/script_engine.h"
+#include "kv/script_section.h"
 
 namespace daxkv::kv {
 namespace {
@@ -24,7 +25,7 @@ bool Persisted(CommandContext& ctx, FunctionLibraries& libs,
 }
 
 void FcallGeneric(CommandContext& ctx, bool ro_command) {
-  std::optional<ExclusiveSection> isolated;
+  std::optional<ScriptSection> isolated;
   if (!ctx.in_exec) isolated.emplace(ctx);
   const FunctionInfo* fn =
       ctx.server.scripts().functions().Find(ctx.argv[1]);

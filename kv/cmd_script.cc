@@ -20,6 +20,7 @@
 #include "kv/executor.h"
 #include "kv/pubsub.h"
 #include "kv/script_engine.h"
+#include "kv/script_section.h"
 #include "kv/txn_engine_store.h"
 
 namespace daxkv::kv {
@@ -96,6 +97,17 @@ bool RefusedUpFront(CommandContext& ctx, const ScriptFlags& flags,
 
 namespace {
 
+// Runs the cached script `sha` (lower case) with the caller's keys and
+// arguments. REQUIRES: the caller runs exclusively.
+void RunEval(CommandContext& ctx, std::string_view sha,
+             const ScriptFlags& flags, int64_t numkeys, bool ro_command) {
+  if (RefusedUpFront(ctx, flags, ro_command)) return;
+  const auto keys = ctx.argv.subspan(3, static_cast<size_t>(numkeys));
+  const auto args = ctx.argv.subspan(3 + static_cast<size_t>(numkeys));
+  RunScript(ctx, {ctx, sha, keys, args, ro_command || flags.no_writes},
+            /*function=*/false);
+}
+
 void EvalGeneric(CommandContext& ctx, bool by_sha, bool ro_command) {
   int64_t numkeys = 0;
   if (!ParseIntArg(ctx, ctx.argv[2], &numkeys)) return;
@@ -108,33 +120,33 @@ void EvalGeneric(CommandContext& ctx, bool by_sha, bool ro_command) {
     ctx.out.Error("ERR Number of keys can't be negative");
     return;
   }
-  std::optional<ExclusiveSection> isolated;
+  std::optional<ScriptSection> isolated;
   if (!ctx.in_exec) isolated.emplace(ctx);
   ScriptEngine& engine = ctx.server.scripts();
-  std::string sha;
   ScriptFlags flags;
   if (by_sha) {
-    sha = std::string(ctx.argv[1]);
-    for (char& c : sha) {
-      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    }
-    if (!engine.Has(sha, &flags)) {
+    // Lowered in place: 40 characters, or no cached script has the name.
+    char lower[40];
+    const std::string_view given = ctx.argv[1];
+    if (given.size() != sizeof(lower) || !engine.Has(given, &flags)) {
       ctx.out.Error(kNoScript);
       return;
     }
-  } else {
-    std::string error;
-    if (!engine.Load(ctx.argv[1], &sha, &error)) {
-      ctx.out.Error(error);
-      return;
+    for (size_t i = 0; i < sizeof(lower); ++i) {
+      const char c = given[i];
+      lower[i] = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
     }
-    (void)engine.Has(sha, &flags);
+    RunEval(ctx, std::string_view(lower, sizeof(lower)), flags, numkeys,
+            ro_command);
+    return;
   }
-  if (RefusedUpFront(ctx, flags, ro_command)) return;
-  const auto keys = ctx.argv.subspan(3, static_cast<size_t>(numkeys));
-  const auto args = ctx.argv.subspan(3 + static_cast<size_t>(numkeys));
-  RunScript(ctx, {ctx, sha, keys, args, ro_command || flags.no_writes},
-            /*function=*/false);
+  std::string sha, error;
+  if (!engine.Load(ctx.argv[1], &sha, &error)) {
+    ctx.out.Error(error);
+    return;
+  }
+  (void)engine.Has(sha, &flags);
+  RunEval(ctx, sha, flags, numkeys, ro_command);
 }
 
 void EvalCommand(CommandContext& ctx) { EvalGeneric(ctx, false, false); }

@@ -1,6 +1,8 @@
 // GET/SET family: GET, SET, SETNX, SETEX, PSETEX, GETSET, GETDEL, GETEX,
 // MGET, MSET, MSETNX, STRLEN.
+#include <algorithm>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "kv/command.h"
@@ -272,15 +274,27 @@ void GetExCommand(CommandContext& ctx) {
   }
 }
 
+// One batched engine lookup for all the keys (Store::MultiGet), in chunks
+// so that the scratch stays bounded; a key that is absent, expired or not
+// a string is a nil, as in Redis.
 void MGetCommand(CommandContext& ctx) {
-  ctx.out.ArrayHeader(ctx.argv.size() - 1);
-  for (size_t i = 1; i < ctx.argv.size(); ++i) {
-    auto r = ctx.store.Get(ctx.argv[i]);
-    CountLookup(ctx, r.ok());
-    if (r.ok()) {
-      ctx.out.Bulk(r->value);
-    } else {
-      ctx.out.Null();
+  constexpr size_t kChunk = 64;
+  // Reused by every MGET of this thread: the values keep their capacity.
+  static thread_local std::string values[kChunk];
+  static thread_local Status statuses[kChunk];
+  const std::span<const std::string_view> keys = ctx.argv.subspan(1);
+  ctx.out.ArrayHeader(keys.size());
+  for (size_t off = 0; off < keys.size(); off += kChunk) {
+    const size_t n = std::min(kChunk, keys.size() - off);
+    ctx.store.MultiGet(keys.subspan(off, n), std::span(values, n),
+                       std::span(statuses, n));
+    for (size_t i = 0; i < n; ++i) {
+      CountLookup(ctx, statuses[i].ok());
+      if (statuses[i].ok()) {
+        ctx.out.Bulk(values[i]);
+      } else {
+        ctx.out.Null();
+      }
     }
   }
 }

@@ -53,9 +53,10 @@ void CommandTable::Add(const CommandSpec& spec) {
 const CommandSpec* CommandTable::Find(std::string_view name) const {
   char buf[32];
   if (name.size() >= sizeof(buf)) return nullptr;
+  // ASCII only (std::tolower is a locale call per byte; names are ASCII).
   for (size_t i = 0; i < name.size(); ++i) {
-    buf[i] =
-        static_cast<char>(std::tolower(static_cast<unsigned char>(name[i])));
+    const char ch = name[i];
+    buf[i] = ch >= 'A' && ch <= 'Z' ? static_cast<char>(ch + ('a' - 'A')) : ch;
   }
   // Lookups are by std::string; short names stay in the SSO buffer, so the
   // hot path does not allocate.

@@ -5,6 +5,7 @@
 #include "kv/repl_effects.h"
 #include "kv/repl_master.h"
 #include "kv/script_engine.h"
+#include "kv/script_section.h"
 #include "kv/txn_engine_store.h"
 
 namespace daxkv::kv {
@@ -128,7 +129,8 @@ bool AllowedWhileSubscribed(std::string_view name) {
 // lock (IoThread::LockRound): only what touches no data may run, as
 // Redis's CMD_ALLOW_BUSY commands (SHUTDOWN only with NOSAVE).
 bool ServedWithoutRoundLock(const Client& client) {
-  return client.round_lock != nullptr && !client.round_lock->owns_lock();
+  return client.round_lock != nullptr && !client.round_lock->owns_lock() &&
+         !HoldsKeptExclusive();
 }
 
 bool AllowedWhileBusy(const CommandSpec& spec,
@@ -212,6 +214,10 @@ void ExecuteCommand(ServerState& server, Client& client,
   // Messages published before this command ran go out before its reply.
   DrainMailbox(server, client, out);
   const CommandSpec* spec = CommandTable::Default().Find(argv[0]);
+  // A script's exclusive hold carries over only to the next script.
+  if (spec == nullptr || !(spec->flags & kCmdScript)) {
+    ReleaseKeptExclusive(client);
+  }
   if (spec == nullptr) {
     ReplyUnknownCommand(argv, out);
     server.command_stats().CountError("ERR unknown command");

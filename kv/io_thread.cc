@@ -15,6 +15,7 @@
 #include "kv/executor.h"
 #include "kv/net_io.h"
 #include "kv/script_engine.h"
+#include "kv/script_section.h"
 
 namespace daxkv::kv {
 namespace {
@@ -83,7 +84,8 @@ IoThread::IoThread(ServerState& server, std::unique_ptr<EventLoop> loop,
     : server_(server),
       loop_(std::move(loop)),
       group_(group),
-      round_lock_(server.exec_lock(), std::defer_lock) {}
+      round_lock_(server.exec_lock(), std::defer_lock),
+      kept_exclusive_(server.exec_lock(), std::defer_lock) {}
 
 IoThread::~IoThread() {
   Stop();
@@ -192,8 +194,10 @@ void IoThread::ServeMail() {
 }
 
 void IoThread::Run() {
+  SetKeptExclusiveHold(&kept_exclusive_);
   while (!stop_.load()) Round(100);
   Drain();
+  SetKeptExclusiveHold(nullptr);
 }
 
 void IoThread::Round(int timeout_ms) {
@@ -217,7 +221,7 @@ void IoThread::Round(int timeout_ms) {
     std::vector<Connection*> resume;
     resume.swap(resume_);
     for (Connection* c : resume) c->ResumeInput();
-    round_lock_.unlock();
+    UnlockRound();
   }
   FinishRound();
   int64_t now = server_.NowMs();
@@ -228,6 +232,16 @@ void IoThread::Round(int timeout_ms) {
     last_housekeeping_ms_ = now;
     Housekeeping();
     FinishRound();
+  }
+}
+
+// Ends the round's hold of the exec lock: the shared one, or the
+// exclusive one a script kept (kv/script_section.h).
+void IoThread::UnlockRound() {
+  if (kept_exclusive_.owns_lock()) {
+    kept_exclusive_.unlock();
+  } else {
+    round_lock_.unlock();
   }
 }
 
@@ -413,7 +427,7 @@ void IoThread::Drain() {
   round_lock_.lock();
   loop_->Wait(0);
   loop_->Dispatch();
-  round_lock_.unlock();
+  UnlockRound();
   FinishRound();
   std::vector<Connection*> all(conns_.begin(), conns_.end());
   for (Connection* c : all) c->Close();

@@ -79,6 +79,8 @@ class IoThread final : public ConnectionOwner {
 
   void Run();
   void Round(int timeout_ms);
+  // Ends the round's hold of the exec lock (shared or kept exclusive).
+  void UnlockRound();
   // Takes the round lock; see the definition.
   void LockRound(bool* undispatched, bool* woken);
   void FinishRound();
@@ -121,6 +123,9 @@ class IoThread final : public ConnectionOwner {
   std::vector<Connection*> closed_;
   std::vector<Connection*> resume_;  // run paused input next round
   std::shared_lock<std::shared_timed_mutex> round_lock_;
+  // The exclusive hold a script kept for the round's next script
+  // (kv/script_section.h); while it owns the lock round_lock_ does not.
+  std::unique_lock<std::shared_timed_mutex> kept_exclusive_;
   std::atomic<bool> stop_{false};
   std::thread thread_;
   int64_t last_housekeeping_ms_ = 0;

@@ -4,6 +4,7 @@
 
 #include <cctype>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -33,13 +34,16 @@ int64_t SteadyMs() {
 }
 
 // SHA-1s are cached in lower case; most arrive so (EVAL computes them,
-// clients send SCRIPT LOAD's answer back), and lowering costs a libc call
-// per character on every EVALSHA.
-std::string LowerSha(std::string_view sha) {
-  for (char c : sha) {
-    if (c >= 'A' && c <= 'Z') return ToLower(sha);
+// clients send SCRIPT LOAD's answer back). A SHA-1 is lowered into `buf`
+// (no allocation on EVALSHA's path); anything longer is no cached SHA-1.
+constexpr size_t kShaHexLen = 40;
+std::string_view LowerSha(std::string_view sha, char (&buf)[kShaHexLen]) {
+  if (sha.size() != kShaHexLen) return sha;
+  for (size_t i = 0; i < kShaHexLen; ++i) {
+    const char c = sha[i];
+    buf[i] = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
   }
-  return std::string(sha);
+  return {buf, kShaHexLen};
 }
 
 bool ArityOk(const CommandSpec& spec, size_t argc) {
@@ -51,46 +55,77 @@ bool ArityOk(const CommandSpec& spec, size_t argc) {
 // CONFIG, SCRIPT, FUNCTION, ACL, LATENCY and MODULE one but HELP).
 bool NotAllowedFromScript(const CommandSpec& spec,
                           std::span<const std::string_view> argv) {
-  static constexpr std::string_view kNoScript[] = {
-      "auth",      "bgrewriteaof", "bgsave",      "blmove",     "blpop",
-      "brpop",     "brpoplpush",   "bzpopmax",    "bzpopmin",   "debug",
-      "discard",   "eval",         "eval_ro",     "evalsha",    "evalsha_ro",
-      "exec",      "failover",     "fcall",       "fcall_ro",   "hello",
-      "monitor",   "multi",        "psubscribe",  "psync",      "punsubscribe",
-      "quit",      "replconf",     "replicaof",   "reset",      "role",
-      "save",      "shutdown",     "slaveof",     "ssubscribe", "subscribe",
-      "sunsubscribe", "sync",      "unsubscribe", "unwatch",    "wait",
-      "watch"};
-  static constexpr std::string_view kNoScriptContainers[] = {
-      "client", "config", "script", "function", "acl", "latency", "module"};
-  for (auto name : kNoScript) {
-    if (spec.name == name) return true;
-  }
-  for (auto name : kNoScriptContainers) {
-    if (spec.name == name) {
-      return argv.size() < 2 || !EqualsIgnoreCase(argv[1], "help");
+  // By table entry, looked up once: every redis.call asks.
+  enum class Rule { kRefused, kContainer };
+  static const auto* const rules = [] {
+    static constexpr std::string_view kNoScript[] = {
+        "auth",      "bgrewriteaof", "bgsave",      "blmove",     "blpop",
+        "brpop",     "brpoplpush",   "bzpopmax",    "bzpopmin",   "debug",
+        "discard",   "eval",         "eval_ro",     "evalsha",    "evalsha_ro",
+        "exec",      "failover",     "fcall",       "fcall_ro",   "hello",
+        "monitor",   "multi",        "psubscribe",  "psync",      "punsubscribe",
+        "quit",      "replconf",     "replicaof",   "reset",      "role",
+        "save",      "shutdown",     "slaveof",     "ssubscribe", "subscribe",
+        "sunsubscribe", "sync",      "unsubscribe", "unwatch",    "wait",
+        "watch"};
+    static constexpr std::string_view kNoScriptContainers[] = {
+        "client", "config", "script", "function", "acl", "latency", "module"};
+    auto* map = new std::unordered_map<const CommandSpec*, Rule>;
+    const CommandTable& table = CommandTable::Default();
+    for (auto name : kNoScript) (*map)[table.Find(name)] = Rule::kRefused;
+    for (auto name : kNoScriptContainers) {
+      (*map)[table.Find(name)] = Rule::kContainer;
     }
+    map->erase(nullptr);  // a name daxkv does not implement
+    return map;
+  }();
+  auto it = rules->find(&spec);
+  if (it == rules->end()) return false;
+  return it->second == Rule::kRefused || argv.size() < 2 ||
+         !EqualsIgnoreCase(argv[1], "help");
+}
+
+// A Lua number as redis.call passes it on: "%.17g", as Redis's
+// luaArgsToRedisArgv. Integral values below 2^53 print their digits, as
+// "%.17g" does for them, without snprintf.
+std::string FormatLuaNumber(double d) {
+  constexpr double kExact = 9007199254740992.0;  // 2^53
+  if (d > -kExact && d < kExact &&
+      d == static_cast<double>(static_cast<int64_t>(d)) &&
+      !(d == 0 && std::signbit(d))) {
+    return std::to_string(static_cast<int64_t>(d));
   }
-  return false;
+  char buf[64];
+  int n = std::snprintf(buf, sizeof(buf), "%.17g", d);
+  return std::string(buf, static_cast<size_t>(n));
 }
 
 // Lua arguments to command arguments, as Redis's luaArgsToRedisArgv:
-// numbers as "%.17g", strings as they are, anything else refused.
-bool ToArgs(lua_State* L, int argc, std::vector<std::string>* args) {
-  args->reserve(static_cast<size_t>(argc));
+// numbers as "%.17g" (kept in *numbers), strings as they are (views of
+// the Lua strings, valid while they stay on the stack), anything else
+// refused.
+bool ToArgs(lua_State* L, int argc, std::vector<std::string_view>* argv,
+            std::vector<std::string>* numbers) {
+  argv->reserve(static_cast<size_t>(argc));
+  int count = 0;
   for (int i = 1; i <= argc; ++i) {
     int type = lua_type(L, i);
     if (type == LUA_TNUMBER) {
-      char buf[64];
-      int n = std::snprintf(buf, sizeof(buf), "%.17g",
-                            static_cast<double>(lua_tonumber(L, i)));
-      args->emplace_back(buf, static_cast<size_t>(n));
-    } else if (type == LUA_TSTRING) {
+      ++count;
+    } else if (type != LUA_TSTRING) {
+      return false;
+    }
+  }
+  numbers->reserve(static_cast<size_t>(count));  // no reallocation below
+  for (int i = 1; i <= argc; ++i) {
+    if (lua_type(L, i) == LUA_TNUMBER) {
+      numbers->push_back(
+          FormatLuaNumber(static_cast<double>(lua_tonumber(L, i))));
+      argv->push_back(numbers->back());
+    } else {
       size_t len = 0;
       const char* s = lua_tolstring(L, i, &len);
-      args->emplace_back(s, len);
-    } else {
-      return false;
+      argv->emplace_back(s, len);
     }
   }
   return true;
@@ -232,8 +267,13 @@ bool ScriptEngine::Exists(std::string_view sha) const {
 }
 
 bool ScriptEngine::Has(std::string_view sha, ScriptFlags* flags) const {
+  char buf[kShaHexLen];
+  // The map's key type: a thread's buffer, reused, so that EVALSHA's
+  // lookup does not allocate.
+  thread_local std::string key;
+  key.assign(LowerSha(sha, buf));
   MutexLock l(&mu_);
-  auto it = scripts_.find(LowerSha(sha));
+  auto it = scripts_.find(key);
   if (it == scripts_.end()) return false;
   *flags = it->second.flags;
   return true;
@@ -297,7 +337,8 @@ bool ScriptEngine::Run(const ScriptRun& run) {
   lua_settop(L_, 0);
   lua_getfield(L_, LUA_REGISTRYINDEX, kErrorHandlerKey);
   lua_getfield(L_, LUA_REGISTRYINDEX, kScriptsKey);
-  lua_getfield(L_, -1, std::string(run.name).c_str());  // lower case
+  lua_pushlstring(L_, run.name.data(), run.name.size());  // lower case
+  lua_rawget(L_, -2);
   lua_remove(L_, -2);
   // KEYS and ARGV are globals for the script's run only: functions (which
   // get them as arguments) never see a script's.
@@ -414,16 +455,16 @@ int ScriptEngine::Call(lua_State* L, bool raise) {
 
 bool ScriptEngine::CallCommand(lua_State* L) {
   const int argc = lua_gettop(L);
-  std::vector<std::string> args;
+  std::vector<std::string_view> argv;
+  std::vector<std::string> numbers;
   std::string error;
   if (current_ == nullptr) {
     error = "redis.call is only available while a script runs";
   } else if (argc == 0) {
     error = "Please specify at least one argument for this redis lib call";
-  } else if (!ToArgs(L, argc, &args)) {
+  } else if (!ToArgs(L, argc, &argv, &numbers)) {
     error = "Lua redis lib command arguments must be strings or integers";
   } else {
-    std::vector<std::string_view> argv(args.begin(), args.end());
     std::string reply;
     error = Dispatch(argv, &reply);
     if (error.empty()) {

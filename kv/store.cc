@@ -32,6 +32,16 @@ StatusOr<engine::KeyInfo> Store::Stat(std::string_view key) {
   return info;
 }
 
+void Store::MultiGet(std::span<const std::string_view> keys,
+                     std::span<std::string> values,
+                     std::span<Status> statuses) {
+  for (size_t i = 0; i < keys.size(); ++i) {
+    auto r = Get(keys[i]);
+    statuses[i] = r.status();
+    if (r.ok()) values[i] = std::move(r->value);
+  }
+}
+
 // Durability (all DirectStore writes): applied with sync=false; the I/O
 // thread's DB::Sync() before the round's replies makes them durable. A crash
 // before that Sync may lose them, but nothing was acknowledged yet.

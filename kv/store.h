@@ -13,6 +13,7 @@
 #define DAXKV_KV_STORE_H_
 
 #include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,6 +34,12 @@ class Store {
   virtual ~Store() = default;
   // NotFound when absent or expired.
   virtual StatusOr<engine::ReadResult> Get(std::string_view key) = 0;
+  // Get of every key (values, statuses: keys.size() each): one batched
+  // engine lookup (DB::MultiGet) for the DirectStore, a loop of Get here
+  // (inside a block).
+  virtual void MultiGet(std::span<const std::string_view> keys,
+                        std::span<std::string> values,
+                        std::span<Status> statuses);
   // Keys of every type.
   virtual bool Exists(std::string_view key) = 0;
   // Type, expiry and size of a key of any type (type kNone when absent or
@@ -89,6 +96,11 @@ class DirectStore final : public Store {
       : db_(db), watches_(watches) {}
 
   StatusOr<engine::ReadResult> Get(std::string_view key) override;
+  void MultiGet(std::span<const std::string_view> keys,
+                std::span<std::string> values,
+                std::span<Status> statuses) override {
+    db_->MultiGet(keys, values, statuses);
+  }
   bool Exists(std::string_view key) override;
   Status Put(std::string_view key, std::string_view value, int64_t expire_at_ms,
              engine::PutMode mode) override;

@@ -18,7 +18,9 @@
 #   BENCH_CONFIGS (subset of the names below), BENCH_OUT (JSON path),
 #   BENCH_TESTS (comma-separated redis-benchmark -t names; the default is
 #   issue 14's list), BENCH_CLIENT_THREADS (redis-benchmark --threads, 1 =
-#   the issue's flags), BENCH_EVALSHA (1: also the EVALSHA test).
+#   the issue's flags), BENCH_EVALSHA (1: also the EVALSHA test),
+#   BENCH_DAXKV_BASE (another daxkv-server binary, e.g. main's: config
+#   `daxkv-base` runs it like `daxkv`, for a before/after in one run).
 #   On a 2-core machine one redis-benchmark thread saturates near 90k
 #   requests/s at -P 1, whatever the server: --threads 2 (the same for every
 #   server) shows what the servers do when the client is not the limit.
@@ -81,10 +83,12 @@ start_server() {
   local redis=(redis-server --port "$port" --bind 127.0.0.1 --save ""
     --daemonize no --protected-mode no --logfile "")
   case $name in
-    daxkv)
-      PMEM2_FORCE_GRANULARITY=CACHE_LINE "$DAXKV" --pool "$SHM_DIR/daxkv.pool" \
+    daxkv | daxkv-base)
+      local bin=$DAXKV
+      [ "$name" = daxkv-base ] && bin=${BENCH_DAXKV_BASE:?daxkv-base needs BENCH_DAXKV_BASE}
+      PMEM2_FORCE_GRANULARITY=CACHE_LINE "$bin" --pool "$SHM_DIR/$name.pool" \
         --pool_size 2G --port "$port" --bind 127.0.0.1 \
-        >"$BUILD/bench/daxkv-server.log" 2>&1 &
+        >"$BUILD/bench/$name-server.log" 2>&1 &
       ;;
     redis-nopersist)
       "${redis[@]}" --appendonly no --dir "$SHM_DIR" >/dev/null &

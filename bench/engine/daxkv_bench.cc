@@ -2,7 +2,11 @@
 // process, same medium, each at its own per-operation durability.
 //
 // Benchmarks (Google Benchmark, JSON with --benchmark_out):
-//   <Op>/<engine>/value:<n>/threads:<t>   Op in Put, Get, Mixed, YCSB-A/B/C
+//   <Op>/<engine>/value:<n>/threads:<t>   Op in Put, Get, Mixed, YCSB-A/B/C,
+//                                         and for daxkv MultiGet16/32: Gets
+//                                         of uniform keys in batches of 16
+//                                         or 32 (DB::MultiGet), counted per
+//                                         key
 //   Recovery/<engine>/keys:<n>            close + open of a loaded store
 // Counters: items_per_second is wall-clock throughput summed over threads
 // (each thread's operations over its own wall time); per_thread is the
@@ -21,6 +25,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <span>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -54,12 +59,32 @@ struct OpSpec {
   const char* name;
   unsigned read_percent;
   bool zipfian;
+  size_t batch = 0;  // > 0: reads in MultiGet batches of this many keys
 };
+constexpr size_t kMaxBatch = 32;
 constexpr OpSpec kOps[] = {
-    {Op::kPut, "Put", 0, false},      {Op::kGet, "Get", 100, false},
-    {Op::kMixed, "Mixed", 50, false}, {Op::kYcsbA, "YCSB-A", 50, true},
-    {Op::kYcsbB, "YCSB-B", 95, true}, {Op::kYcsbC, "YCSB-C", 100, true},
+    {Op::kPut, "Put", 0, false},
+    {Op::kGet, "Get", 100, false},
+    {Op::kGet, "MultiGet16", 100, false, 16},
+    {Op::kGet, "MultiGet32", 100, false, kMaxBatch},
+    {Op::kMixed, "Mixed", 50, false},
+    {Op::kYcsbA, "YCSB-A", 50, true},
+    {Op::kYcsbB, "YCSB-B", 95, true},
+    {Op::kYcsbC, "YCSB-C", 100, true},
 };
+
+// One MultiGet of spec.batch uniform keys.
+Status RunBatch(KvStore* store, int t, size_t batch, KeyChooser* chooser) {
+  static thread_local char keys[kMaxBatch][kKeySize];
+  static thread_local std::string_view views[kMaxBatch];
+  static thread_local std::string values[kMaxBatch];
+  for (size_t i = 0; i < batch; ++i) {
+    FormatKey(chooser->Uniform(), keys[i]);
+    views[i] = std::string_view(keys[i], kKeySize);
+  }
+  return store->MultiGet(t, std::span<const std::string_view>(views, batch),
+                         std::span<std::string>(values, batch));
+}
 
 std::vector<std::string> Split(const std::string& s) {
   std::vector<std::string> out;
@@ -182,6 +207,15 @@ void RunOps(benchmark::State& state, std::string engine, size_t value_size,
                            0x5eed + t * 7919 + state.iterations());
       start = std::chrono::steady_clock::now();
     }
+    if (spec.batch > 0) {
+      Status s = RunBatch(store, t, spec.batch, &chooser);
+      if (!s.ok()) {
+        state.SkipWithError(s.ToString().c_str());
+        break;
+      }
+      ops += spec.batch;
+      continue;
+    }
     uint64_t id = spec.zipfian ? chooser.Zipf() : chooser.Uniform();
     FormatKey(id, key);
     std::string_view k(key, kKeySize);
@@ -239,6 +273,7 @@ void RegisterAll() {
     for (const std::string& v : values) {
       size_t value_size = std::stoul(v);
       for (const OpSpec& spec : kOps) {
+        if (spec.batch > 0 && engine != "daxkv") continue;
         std::string name =
             std::string(spec.name) + "/" + engine + "/value:" + v;
         auto* b = benchmark::RegisterBenchmark(name.c_str(), RunOps, engine,

@@ -1,5 +1,7 @@
 // daxkv: the engine on a dax::Region, durable on return (WriteOptions
 // default). The pool file is created by the dax layer.
+#include <algorithm>
+#include <span>
 #include <string>
 
 #include "bench/engine/kv_store.h"
@@ -36,6 +38,20 @@ class DaxkvStore final : public KvStore {
     return db_->Get(key, value);
   }
 
+  Status MultiGet(int thread, std::span<const std::string_view> keys,
+                  std::span<std::string> values) override {
+    Status statuses[kMaxBatch];
+    for (size_t off = 0; off < keys.size(); off += kMaxBatch) {
+      const size_t n = std::min(kMaxBatch, keys.size() - off);
+      db_->MultiGet(keys.subspan(off, n), values.subspan(off, n),
+                    std::span<Status>(statuses, n));
+      for (size_t i = 0; i < n; ++i) {
+        if (!statuses[i].ok()) return statuses[i];
+      }
+    }
+    return OkStatus();
+  }
+
   Status BulkLoad(uint64_t n, const KeyFn& key_fn,
                   const KeyFn& value_fn) override {
     std::string key, value;
@@ -59,6 +75,7 @@ class DaxkvStore final : public KvStore {
   uint64_t RecoveryMs() const override { return db_->GetStats().recovery_ms; }
 
  private:
+  static constexpr size_t kMaxBatch = 64;
   StoreConfig config_;
   std::unique_ptr<engine::DB> db_;
 };

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -40,6 +41,18 @@ class KvStore {
                      std::string_view value) = 0;
   // NotFound when absent. `value` is overwritten.
   virtual Status Get(int thread, std::string_view key, std::string* value) = 0;
+  // Gets keys.size() keys into `values` (same size) as one batch: OK when
+  // every key is present, else the first other status. The default is a
+  // loop of Get.
+  virtual Status MultiGet(int thread, std::span<const std::string_view> keys,
+                          std::span<std::string> values) {
+    Status first;
+    for (size_t i = 0; i < keys.size(); ++i) {
+      Status s = Get(thread, keys[i], &values[i]);
+      if (first.ok() && !s.ok()) first = s;
+    }
+    return first;
+  }
 
   // Setup only (not measured): writes keys [0, n) with `key_fn`/`value_fn`
   // using the store's fastest safe bulk path, then makes them durable.

@@ -56,6 +56,16 @@ CALLS = [
     "return redis.call('set','k','v','ex','-1')",
     "return redis.call('set','a',1.5)", "return redis.call('get','a')",
     "return redis.call('set','a',0.1) and redis.call('get','a')",
+    # Numbers reach commands as "%.17g" (integral ones without snprintf).
+    "return redis.call('set','a',-7) and redis.call('get','a')",
+    "return redis.call('set','a',123456789012) and redis.call('get','a')",
+    "return redis.call('set','a',1e15) and redis.call('get','a')",
+    "return redis.call('set','a',2^53) and redis.call('get','a')",
+    "return redis.call('set','a',2^53+2) and redis.call('get','a')",
+    "return redis.call('set','a',-2^53) and redis.call('get','a')",
+    "return redis.call('set','a',1e17) and redis.call('get','a')",
+    "local z = 0 return redis.call('set','a',-z) and redis.call('get','a')",
+    "return redis.call('set','a',1/0) and redis.call('get','a')",
     "return redis.call('ping')", "return type(redis.call('ping'))",
     "return redis.call('get','nope')", "return type(redis.call('get','nope'))",
     "return redis.call('publish','c','m')",
@@ -690,18 +700,19 @@ return {head, job}
         self.assertEqual(self.c.cmd("GET", "q:head"), b"300")
         self.assertEqual(self.c.cmd("KEYS", "q:job:*"), [])
 
-    def test_script_is_atomic_under_concurrency(self):
-        """Each script moves one unit from a to b with reads between; no
-        reader on another connection ever sees a+b differ from the total,
-        and no increment is lost."""
+    MOVE = ("local a = tonumber(redis.call('get', KEYS[1])) "
+            "redis.call('set', KEYS[1], a - 1) "
+            "local b = tonumber(redis.call('get', KEYS[2])) "
+            "redis.call('set', KEYS[2], b + 1) return a + b")
+
+    def run_moves_under_readers(self, mover, movers):
+        """a=1000, b=0; runs `movers` threads of mover(n, sha of MOVE)
+        while two readers check on other connections that MGET a b always
+        sums to 1000. Returns the readers' bad sightings."""
         c = self.c
         c.cmd("SET", "a", 1000)
         c.cmd("SET", "b", 0)
-        move = ("local a = tonumber(redis.call('get', KEYS[1])) "
-                "redis.call('set', KEYS[1], a - 1) "
-                "local b = tonumber(redis.call('get', KEYS[2])) "
-                "redis.call('set', KEYS[2], b + 1) return a + b")
-        sha = c.cmd("SCRIPT", "LOAD", move)
+        sha = c.cmd("SCRIPT", "LOAD", self.MOVE)
         stop, bad = [False], []
 
         def reader():
@@ -711,22 +722,59 @@ return {head, job}
                     if int(a) + int(b) != 1000:
                         bad.append((a, b))
 
-        def mover():
-            with self.server.client() as mc:
-                for _ in range(250):
-                    self.assertEqual(mc.cmd("EVALSHA", sha, 2, "a", "b"), 1000)
-
         readers = [threading.Thread(target=reader) for _ in range(2)]
-        movers = [threading.Thread(target=mover) for _ in range(3)]
-        for t in readers + movers:
+        threads = [threading.Thread(target=mover, args=(n, sha))
+                   for n in range(movers)]
+        for t in readers + threads:
             t.start()
-        for t in movers:
+        for t in threads:
             t.join()
         stop[0] = True
         for t in readers:
             t.join()
-        self.assertEqual(bad, [])
-        self.assertEqual(c.cmd("MGET", "a", "b"), [b"250", b"750"])
+        return bad
+
+    def test_script_is_atomic_under_concurrency(self):
+        """Each script moves one unit from a to b with reads between; no
+        reader on another connection ever sees a+b differ from the total,
+        and no increment is lost."""
+        def mover(_, sha):
+            with self.server.client() as mc:
+                for _ in range(250):
+                    self.assertEqual(mc.cmd("EVALSHA", sha, 2, "a", "b"), 1000)
+
+        self.assertEqual(self.run_moves_under_readers(mover, 3), [])
+        self.assertEqual(self.c.cmd("MGET", "a", "b"), [b"250", b"750"])
+
+    def test_pipelined_scripts_between_other_commands_stay_atomic(self):
+        """Pipelines of scripts with other commands between them, on
+        several connections (an I/O thread keeps its exclusive hold from
+        one script to the next of its round, and gives it back before any
+        other command): readers never see a script half done, the other
+        commands run, and nothing is lost."""
+        def mover(n, sha):
+            with self.server.client() as mc:
+                for _ in range(25):
+                    batch = []
+                    for j in range(4):
+                        batch += [("EVALSHA", sha, 2, "a", "b")] * 2
+                        batch.append(("INCR", "other:%d" % n) if j % 2 else
+                                     ("MGET", "a", "b"))
+                    for cmd in batch:
+                        mc.send(*cmd)
+                    for cmd in batch:
+                        reply = mc.read()
+                        if cmd[0] == "EVALSHA":
+                            self.assertEqual(reply, 1000)
+                        elif cmd[0] == "MGET":
+                            self.assertEqual(sum(int(x) for x in reply), 1000)
+
+        self.assertEqual(self.run_moves_under_readers(mover, 4), [])
+        # 4 movers x 25 batches x 8 scripts.
+        c = self.c
+        self.assertEqual(c.cmd("MGET", "a", "b"), [b"200", b"800"])
+        self.assertEqual([c.cmd("GET", "other:%d" % n) for n in range(4)],
+                         [b"50"] * 4)
 
 
 class BusyScriptTest(ServerTestCase):

@@ -140,6 +140,72 @@ class SetGetTest(ServerTestCase):
         self.assertEqual(c.cmd("MSET", "a", "x", "a", "y"), "OK")
         self.assertEqual(c.cmd("GET", "a"), b"y")
 
+    def test_mget_every_key_state(self):
+        # MGET is one batched engine lookup (DB::MultiGet): repeats,
+        # missing, deleted, overwritten, expired and non-string keys, each
+        # answered as GET would (nil for a collection, as Redis).
+        c = self.c
+        self.assertEqual(c.cmd("MSET", "a", "1", "b", "2", "gone", "x"), "OK")
+        self.assertEqual(c.cmd("SET", "b", "22"), "OK")
+        self.assertEqual(c.cmd("DEL", "gone"), 1)
+        self.assertEqual(c.cmd("SET", "exp", "x", "PX", 1), "OK")
+        self.assertEqual(c.cmd("SET", "empty", ""), "OK")
+        c.cmd("RPUSH", "list", "x")
+        c.cmd("HSET", "hash", "f", "v")
+        c.cmd("SADD", "set", "m")
+        c.cmd("ZADD", "zset", 1, "m")
+        c.cmd("XADD", "stream", "1-1", "f", "v")
+        time.sleep(0.02)
+        self.assertEqual(
+            c.cmd("MGET", "a", "a", "nokey", "list", "hash", "set", "zset",
+                  "stream", "gone", "b", "exp", "empty", "a"),
+            [b"1", b"1", None, None, None, None, None, None, None, b"22",
+             None, b"", b"1"])
+        self.assertEqual(c.cmd("MGET", "nokey"), [None])
+        self.assertEqual(c.cmd("MGET", "list"), [None])
+        self.assertErr(c.cmd("GET", "list"),
+                       "WRONGTYPE Operation against a key holding the wrong "
+                       "kind of value")
+
+    def test_mget_many_keys_and_large_values(self):
+        c = self.c
+        keys = ["key:%d" % i for i in range(300)]
+        pairs = []
+        for i, k in enumerate(keys):
+            if i % 3:
+                pairs += [k, "v%d" % i]
+        self.assertEqual(c.cmd("MSET", *pairs), "OK")
+        want = [("v%d" % i).encode() if i % 3 else None for i in range(300)]
+        self.assertEqual(c.cmd("MGET", *keys), want)
+        self.assertEqual(c.cmd("MGET", *(keys + keys[::-1])),
+                         want + want[::-1])
+        big = b"y" * (3 << 20)
+        self.assertEqual(c.cmd("SET", "big", big), "OK")
+        self.assertEqual(c.cmd("MGET", "key:1", "big", "key:0", "big"),
+                         [b"v1", big, None, big])
+        # Inside MULTI/EXEC and a script the same answers.
+        self.assertEqual(c.cmd("MULTI"), "OK")
+        self.assertEqual(c.cmd("SET", "key:0", "new"), "QUEUED")
+        self.assertEqual(c.cmd("MGET", "key:0", "key:1", "nokey"), "QUEUED")
+        self.assertEqual(c.cmd("EXEC"),
+                         ["OK", [b"new", b"v1", None]])
+        self.assertEqual(
+            c.cmd("EVAL", "return redis.call('MGET', KEYS[1], KEYS[2], "
+                  "KEYS[3])", 3, "key:0", "nokey", "key:2"),
+            [b"new", None, b"v2"])
+        # A pipeline of GETs and MGETs keeps its order.
+        cmds = []
+        for i in range(64):
+            cmds.append(("GET", keys[i]) if i % 4 else
+                        ("MGET", keys[i], "nokey", keys[i + 1]))
+        got = c.pipeline(cmds)
+        for i, r in enumerate(got):
+            if i % 4:
+                self.assertEqual(r, want[i], i)
+            else:
+                self.assertEqual(
+                    r, [b"new" if i == 0 else want[i], None, want[i + 1]], i)
+
 
 class StringEditTest(ServerTestCase):
     def test_append_strlen(self):
