@@ -138,7 +138,10 @@ std::vector<std::pair<std::string, std::string>> Settings(ServerState& s) {
        std::to_string(s.replication().master().ping_period_s())},
       {"repl-backlog-size",
        std::to_string(s.replication().master().backlog_size())},
-      {"replica-serve-stale-data", "yes"},
+      {"replica-serve-stale-data",
+       s.replication().serve_stale_data().load() ? "yes" : "no"},
+      {"slave-serve-stale-data",
+       s.replication().serve_stale_data().load() ? "yes" : "no"},
       {"pool", c.pool},
       {"pool-size", std::to_string(c.pool_size)},
   };
@@ -178,6 +181,11 @@ std::string SetOne(ServerState& s, const std::string& name,
     if (value != "yes" && value != "no")
       return "argument must be 'yes' or 'no'";
     s.replication().read_only().store(value == "yes");
+  } else if (name == "replica-serve-stale-data" ||
+             name == "slave-serve-stale-data") {
+    if (value != "yes" && value != "no")
+      return "argument must be 'yes' or 'no'";
+    s.replication().serve_stale_data().store(value == "yes");
   } else if (name == "replica-priority" || name == "slave-priority") {
     if (!is_int) return "argument couldn't be parsed into an integer";
     if (n < 0 || n > 2147483647) {
@@ -291,6 +299,7 @@ std::vector<RewrittenSetting> RewrittenSettings(CommandContext& ctx) {
   const std::string auth = repl.masterauth();
   const std::string user = repl.masteruser();
   const bool ro = repl.read_only().load();
+  const bool stale = repl.serve_stale_data().load();
   const int prio = r.replica_priority.load();
   std::vector<RewrittenSetting> out = {
       set("requirepass", pass, !pass.empty()),
@@ -302,6 +311,8 @@ std::vector<RewrittenSetting> RewrittenSettings(CommandContext& ctx) {
       set("masterauth", auth, !auth.empty()),
       set("masteruser", user, !user.empty()),
       set("replica-read-only", ro ? "yes" : "no", !ro, {"slave-read-only"}),
+      set("replica-serve-stale-data", stale ? "yes" : "no", !stale,
+          {"slave-serve-stale-data"}),
       set("replica-priority", std::to_string(prio), prio != 100,
           {"slave-priority"}),
       set("replicaof", host + " " + std::to_string(port), true, {"slaveof"}),

@@ -42,6 +42,7 @@ void Queue(const CommandSpec& spec, Client& client,
     client.queued_bytes += a.size() + sizeof(std::string);
   }
   if (spec.flags & kCmdWrite) client.multi_has_write = true;
+  if (!(spec.flags & kCmdStale)) client.multi_has_nonstale = true;
   client.multi_queued.store(static_cast<int>(client.queued.size()),
                             std::memory_order_relaxed);
   out.Simple("QUEUED");
@@ -95,6 +96,13 @@ bool RefusedOnPersistenceError(const CommandSpec& spec, const Client& client) {
   if (spec.flags & kCmdWrite) return true;
   if (spec.flags & kCmdRunsQueue) return client.multi_has_write;
   return (spec.flags & kCmdRefusedOnMisconf) != 0;
+}
+
+// Redis's is_denystale_command: a command without kCmdStale, or EXEC of a
+// block holding one.
+bool IsDenyStaleCommand(const CommandSpec& spec, const Client& client) {
+  if (!(spec.flags & kCmdStale)) return true;
+  return (spec.flags & kCmdRunsQueue) && client.multi_has_nonstale;
 }
 
 // Redis's is_write_command: a write, or EXEC of a block holding one.
@@ -258,8 +266,7 @@ void ExecuteCommand(ServerState& server, Client& client,
       return;
     }
     if (repl.refuses_writes() && IsWriteCommand(*spec, client)) {
-      Reject(server, *spec, client,
-             "READONLY You can't write against a read only replica.", out);
+      Reject(server, *spec, client, std::string(kErrReadOnly), out);
       return;
     }
   }
@@ -276,6 +283,11 @@ void ExecuteCommand(ServerState& server, Client& client,
                "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / "
                "RESET are allowed in this context",
            out);
+    return;
+  }
+  if (!client.is_master && IsDenyStaleCommand(*spec, client) &&
+      server.replication().refuses_stale()) {
+    Reject(server, *spec, client, std::string(kErrMasterDown), out);
     return;
   }
   client.last_command.store(spec, std::memory_order_relaxed);

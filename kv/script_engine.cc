@@ -12,6 +12,7 @@
 #include "kv/executor.h"
 #include "kv/pubsub.h"
 #include "kv/repl_effects.h"
+#include "kv/replication.h"
 #include "kv/script_api.h"
 #include "kv/script_convert.h"
 #include "kv/script_sandbox.h"
@@ -178,7 +179,9 @@ bool ParseShebang(std::string_view body, ScriptFlags* flags, size_t* skip,
       list = comma == std::string_view::npos ? "" : list.substr(comma + 1);
       if (flag == "no-writes") {
         flags->no_writes = true;
-      } else if (flag != "allow-oom" && flag != "allow-stale" &&
+      } else if (flag == "allow-stale") {
+        flags->allow_stale = true;
+      } else if (flag != "allow-oom" &&
                  flag != "no-cluster" && flag != "allow-cross-slot-keys") {
         *error = "ERR Unexpected flag in script shebang: " + std::string(flag);
         return false;
@@ -488,6 +491,10 @@ std::string ScriptEngine::Dispatch(std::span<const std::string_view> argv,
     return "This Redis command is not allowed from script";
   }
   CommandContext& caller = current_->ctx;
+  if (!(spec->flags & kCmdStale) && !caller.client.is_master &&
+      caller.server.replication().refuses_stale()) {
+    return "Can not execute the command on a stale replica";
+  }
   if (spec->flags & kCmdWrite) {
     if (current_->read_only) {
       return "Write commands are not allowed from read-only scripts.";

@@ -44,8 +44,9 @@ namespace daxkv::kv {
 struct ScriptFlags {
   bool has_shebang = false;  // flags decide up front (not Redis's compat)
   bool no_writes = false;
-  // allow-oom, allow-stale, no-cluster, allow-cross-slot-keys are accepted;
-  // daxkv has no maxmemory, replica staleness or cluster to relax.
+  bool allow_stale = false;  // runs on a replica refusing stale reads
+  // allow-oom, no-cluster, allow-cross-slot-keys are accepted; daxkv has
+  // no maxmemory or cluster to relax.
 };
 
 // The whitespace-separated words of a shebang line.
