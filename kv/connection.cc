@@ -283,7 +283,7 @@ GetBatch* Connection::BatchGets(std::span<const std::string_view> argv,
   if (!GetBatch::MayStart(client_)) return nullptr;
   // Made anew for each run: a command between two runs may have changed
   // what server_.db() is.
-  gets->emplace(&server_.db(), &server_.watches());
+  gets->emplace(server_);
   const size_t after = in_start_ + parser_.consumed();
   const std::string_view rest(in_.get() + after, in_end_ - after);
   const bool authed =

@@ -6,7 +6,11 @@
 namespace daxkv::kv {
 
 bool GetBatch::IsPlainGet(std::span<const std::string_view> argv) {
-  return argv.size() == 2 && EqualsIgnoreCase(argv[0], "get");
+  if (argv.size() != 2 || argv[0].size() != 3) return false;
+  // ASCII case folding (| 0x20) without a locale call: this runs for
+  // every request.
+  const std::string_view n = argv[0];
+  return (n[0] | 0x20) == 'g' && (n[1] | 0x20) == 'e' && (n[2] | 0x20) == 't';
 }
 
 bool GetBatch::MayStart(const Client& client) {

@@ -29,6 +29,7 @@
 
 #include "kv/client.h"
 #include "kv/resp_parser.h"
+#include "kv/server_state.h"
 #include "kv/store.h"
 
 namespace daxkv::kv {
@@ -38,9 +39,10 @@ class GetBatch final : public DirectStore {
   // At most this many GETs per batch (the scratch is on the stack).
   static constexpr size_t kMaxKeys = 64;
 
-  // REQUIRES: `db` and `watches` outlive the batch.
-  GetBatch(engine::DB* db, WatchRegistry* watches)
-      : DirectStore(db, watches) {}
+  // On the server's engine, as ExecuteCommand's DirectStore.
+  explicit GetBatch(ServerState& server)
+      : DirectStore(&server.db(), &server.watches()),
+        clock_(server.access_clock()) {}
 
   // `argv` is a GET with one key (any case), as the command table runs it.
   static bool IsPlainGet(std::span<const std::string_view> argv);
@@ -50,7 +52,8 @@ class GetBatch final : public DirectStore {
   // Collects the run of GETs that starts with `argv` (the request at
   // `request`, already parsed) and continues with the complete multibulk
   // GETs in `rest` (the input after it), parsed with `scratch`; then looks
-  // them all up with one MultiGet. Returns whether a batch was made (at
+  // them all up with one MultiGet (and prefetches their access-clock
+  // buckets, which each GET touches). Returns whether a batch was made (at
   // least two GETs). REQUIRES: the keys' bytes (the input buffer) stay in
   // place while the batch is used.
   bool Collect(std::span<const std::string_view> argv, const char* request,
@@ -65,8 +68,12 @@ class GetBatch final : public DirectStore {
   StatusOr<engine::ReadResult> Get(std::string_view key) override;
 
  private:
-  void Add(std::string_view key) { keys_[count_++] = key; }
+  void Add(std::string_view key) {
+    clock_.Prefetch(key);
+    keys_[count_++] = key;
+  }
 
+  const AccessClock& clock_;
   std::array<std::string_view, kMaxKeys> keys_;
   std::array<std::string, kMaxKeys> values_;
   std::array<Status, kMaxKeys> statuses_;
