@@ -288,8 +288,8 @@ void ExecuteCommand(ServerState& server, Client& client,
     Queue(*spec, client, argv, out);
   } else {
     DirectStore direct(&server.db(), &server.watches());
-    CommandContext ctx{server, client, store != nullptr ? *store : direct,
-                       out, argv};
+    CommandContext ctx{server, client, store != nullptr ? *store : direct, out,
+                       argv};
     ReplOrderHold hold(server, client, *spec, argv);
     RunCommand(*spec, ctx);
   }

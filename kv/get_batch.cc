@@ -49,10 +49,9 @@ bool GetBatch::Collect(std::span<const std::string_view> argv,
     count_ = 0;
     return false;
   }
-  db().MultiGet(std::span(keys_.data(), count_),
-                std::span(values_.data(), count_),
-                std::span(statuses_.data(), count_),
-                std::span(infos_.data(), count_));
+  db().MultiGet(
+      std::span(keys_.data(), count_), std::span(values_.data(), count_),
+      std::span(statuses_.data(), count_), std::span(infos_.data(), count_));
   return true;
 }
 

@@ -67,9 +67,12 @@ class GetBatchTest : public ForwardedKvFixture {
     const size_t get = static_cast<size_t>(t.Find("get") - t.all().data());
     const CommandStats::Totals g = state_->command_stats().Get(get);
     ServerStats& s = state_->stats();
-    return {s.keyspace_hits.load(),      s.keyspace_misses.load(),
-            s.commands_processed.load(), g.calls,
-            g.failed,                    state_->command_stats().total_error_replies()};
+    return {s.keyspace_hits.load(),
+            s.keyspace_misses.load(),
+            s.commands_processed.load(),
+            g.calls,
+            g.failed,
+            state_->command_stats().total_error_replies()};
   }
 
   // The data every run starts from: strings, a list and a hash (WRONGTYPE
@@ -134,17 +137,20 @@ class GetBatchTest : public ForwardedKvFixture {
   }
 
   static Counts Delta(const Counts& a, const Counts& b) {
-    return {b.hits - a.hits,           b.misses - a.misses,
-            b.processed - a.processed, b.get_calls - a.get_calls,
-            b.get_failed - a.get_failed, b.errors - a.errors};
+    return {b.hits - a.hits,
+            b.misses - a.misses,
+            b.processed - a.processed,
+            b.get_calls - a.get_calls,
+            b.get_failed - a.get_failed,
+            b.errors - a.errors};
   }
 };
 
 // 200 commands: GETs of strings, missing, expired and wrong-type keys,
 // mixed with SETs, DELs and expiries that change what later GETs see.
 std::vector<Cmd> MixedPipeline() {
-  const std::vector<std::string> keys = {"k0", "k1",  "k2",   "k3",
-                                         "k4", "k5",  "list", "hash",
+  const std::vector<std::string> keys = {"k0",  "k1",   "k2",    "k3",
+                                         "k4",  "k5",   "list",  "hash",
                                          "ttl", "gone", "nokey", "k9"};
   std::vector<Cmd> cmds;
   uint32_t x = 12345;
@@ -152,11 +158,21 @@ std::vector<Cmd> MixedPipeline() {
     x = x * 1103515245u + 12345u;
     const std::string& k = keys[(x >> 8) % keys.size()];
     switch ((x >> 20) % 10) {
-      case 0: cmds.push_back({"SET", k, "new-" + std::to_string(i)}); break;
-      case 1: cmds.push_back({"DEL", k}); break;
-      case 2: cmds.push_back({"PEXPIRE", k, "-1"}); break;
-      case 3: cmds.push_back({"gEt", k}); break;
-      default: cmds.push_back({"GET", k}); break;
+      case 0:
+        cmds.push_back({"SET", k, "new-" + std::to_string(i)});
+        break;
+      case 1:
+        cmds.push_back({"DEL", k});
+        break;
+      case 2:
+        cmds.push_back({"PEXPIRE", k, "-1"});
+        break;
+      case 3:
+        cmds.push_back({"gEt", k});
+        break;
+      default:
+        cmds.push_back({"GET", k});
+        break;
     }
   }
   return cmds;
@@ -180,8 +196,8 @@ TEST_F(GetBatchTest, TransactionsAndOtherGetsAreNotBatched) {
   // Queued GETs run in EXEC's block; GET with extra arguments is an arity
   // error; a lone GET has nothing to batch with.
   const std::vector<Cmd> cmds = {
-      {"GET", "k1"},   {"GET", "k2"},  {"MULTI"},        {"GET", "k1"},
-      {"GET", "list"}, {"GET", "k2"},  {"EXEC"},         {"GET", "k1", "x"},
+      {"GET", "k1"},   {"GET", "k2"},      {"MULTI"},     {"GET", "k1"},
+      {"GET", "list"}, {"GET", "k2"},      {"EXEC"},      {"GET", "k1", "x"},
       {"GET", "k3"},   {"SET", "k3", "w"}, {"GET", "k3"}, {"GET", "k4"}};
   EXPECT_EQ(ExpectSameAsUnbatched(cmds), 4u);  // k1 k2, then k3 k4
   EXPECT_EQ(fwd_->multi_gets(), 2);
