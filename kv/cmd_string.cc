@@ -5,7 +5,6 @@
 #include <span>
 #include <string>
 
-#include "engine/txn.h"
 #include "kv/command.h"
 #include "kv/expire_args.h"
 
@@ -16,13 +15,9 @@ using engine::PutMode;
 using engine::UpdateInput;
 using engine::UpdateOutput;
 
-// A key that exists, of any type, is a keyspace hit: Redis's lookupKey
-// counts it before GET's type check replies WRONGTYPE (MGET's nil).
-bool Found(const Status& s) { return s.ok() || engine::IsWrongType(s); }
-
 void GetCommand(CommandContext& ctx) {
   auto r = ctx.store.Get(ctx.argv[1]);
-  CountLookup(ctx, Found(r.status()));
+  CountLookup(ctx, r.ok());
   if (r.ok()) {
     ctx.out.Bulk(r->value);
   } else if (r.status().code() == StatusCode::kNotFound) {
@@ -294,7 +289,7 @@ void MGetCommand(CommandContext& ctx) {
     ctx.store.MultiGet(keys.subspan(off, n), std::span(values, n),
                        std::span(statuses, n));
     for (size_t i = 0; i < n; ++i) {
-      CountLookup(ctx, Found(statuses[i]));
+      CountLookup(ctx, statuses[i].ok());
       if (statuses[i].ok()) {
         ctx.out.Bulk(values[i]);
       } else {

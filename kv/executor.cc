@@ -217,8 +217,7 @@ void RunInBlock(const CommandSpec& spec, CommandContext& ctx) {
 }
 
 void ExecuteCommand(ServerState& server, Client& client,
-                    std::span<const std::string_view> argv, ReplyWriter& out,
-                    Store* store) {
+                    std::span<const std::string_view> argv, ReplyWriter& out) {
   if (argv.empty()) return;
   // Messages published before this command ran go out before its reply.
   DrainMailbox(server, client, out);
@@ -299,9 +298,8 @@ void ExecuteCommand(ServerState& server, Client& client,
   if (client.in_multi && !(spec->flags & kCmdNoQueue)) {
     Queue(*spec, client, argv, out);
   } else {
-    DirectStore direct(&server.db(), &server.watches());
-    CommandContext ctx{server, client, store != nullptr ? *store : direct, out,
-                       argv};
+    DirectStore store(&server.db(), &server.watches());
+    CommandContext ctx{server, client, store, out, argv};
     ReplOrderHold hold(server, client, *spec, argv);
     RunCommand(*spec, ctx);
   }

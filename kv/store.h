@@ -89,8 +89,7 @@ class Store {
   virtual TxnEngineStore* block() { return nullptr; }
 };
 
-// Not final: GetBatch (kv/get_batch.h) serves GETs from a MultiGet.
-class DirectStore : public Store {
+class DirectStore final : public Store {
  public:
   // REQUIRES: `db` (and `watches`, may be null) outlive the store.
   explicit DirectStore(engine::DB* db, WatchRegistry* watches = nullptr)
