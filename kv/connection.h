@@ -17,10 +17,14 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 
 #include "kv/client.h"
 #include "kv/event_loop.h"
+#include "kv/get_batch.h"
 #include "kv/resp_parser.h"
 #include "kv/resp_writer.h"
 #include "kv/server_state.h"
@@ -91,6 +95,11 @@ class Connection final : public EventLoop::Handler {
  private:
   void ReadInput();
   void ProcessInput();
+  // The batch that serves the GET `argv` (the request at in_start_): the
+  // pending one, or one begun here; null for any other request, or a GET
+  // left to run alone.
+  GetBatch* BatchGets(std::span<const std::string_view> argv,
+                      std::optional<GetBatch>* gets);
   bool WriteOutput();
   void UpdateInterest();
   void EnsureReadSpace();
@@ -109,6 +118,7 @@ class Connection final : public EventLoop::Handler {
   Client client_;
   ParserLimits limits_;
   RequestParser parser_;
+  RequestParser lookahead_;  // GetBatch::Collect's, reused
   std::string out_;
   ReplyWriter writer_;
   size_t out_sent_ = 0;

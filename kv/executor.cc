@@ -217,7 +217,8 @@ void RunInBlock(const CommandSpec& spec, CommandContext& ctx) {
 }
 
 void ExecuteCommand(ServerState& server, Client& client,
-                    std::span<const std::string_view> argv, ReplyWriter& out) {
+                    std::span<const std::string_view> argv, ReplyWriter& out,
+                    Store* store) {
   if (argv.empty()) return;
   // Messages published before this command ran go out before its reply.
   DrainMailbox(server, client, out);
@@ -298,8 +299,9 @@ void ExecuteCommand(ServerState& server, Client& client,
   if (client.in_multi && !(spec->flags & kCmdNoQueue)) {
     Queue(*spec, client, argv, out);
   } else {
-    DirectStore store(&server.db(), &server.watches());
-    CommandContext ctx{server, client, store, out, argv};
+    DirectStore direct(&server.db(), &server.watches());
+    CommandContext ctx{server, client, store != nullptr ? *store : direct, out,
+                       argv};
     ReplOrderHold hold(server, client, *spec, argv);
     RunCommand(*spec, ctx);
   }
