@@ -192,6 +192,18 @@ TEST_F(GetBatchTest, LongRunOfGetsSpansBatches) {
   EXPECT_EQ(fwd_->multi_gets(), 3);  // 64 + 64 + 22
 }
 
+TEST_F(GetBatchTest, LongValuesAreReadByTheirOwnGet) {
+  // Values over kMaxValueBytes are left to each GET (the batch's memory
+  // stays bounded); the replies are the same.
+  const std::string big(GetBatch::kMaxValueBytes + 1, 'x');
+  const std::string huge(3 * GetBatch::kMaxValueBytes, 'y');
+  std::vector<Cmd> cmds = {{"SET", "big", big}, {"SET", "huge", huge}};
+  for (int i = 0; i < 40; ++i) {
+    cmds.push_back({"GET", i % 3 == 0 ? "big" : i % 3 == 1 ? "huge" : "k1"});
+  }
+  EXPECT_EQ(ExpectSameAsUnbatched(cmds), 40u);
+}
+
 TEST_F(GetBatchTest, TransactionsAndOtherGetsAreNotBatched) {
   // Queued GETs run in EXEC's block; GET with extra arguments is an arity
   // error; a lone GET has nothing to batch with.
