@@ -166,7 +166,9 @@ TEST_F(MultiGetTest, ValuesOverTheLimitAreLeftUnread) {
     }
     ASSERT_EQ(b.statuses[i].code(), want.code()) << b.keys[i];
     EXPECT_FALSE(DB::IsValueOverBatchLimit(b.statuses[i])) << b.keys[i];
-    if (want.ok()) EXPECT_TRUE(b.values[i] == value) << b.keys[i];
+    if (want.ok()) {
+      EXPECT_TRUE(b.values[i] == value) << b.keys[i];
+    }
   }
   EXPECT_GT(over, 20u);  // the limit did bite
 }
