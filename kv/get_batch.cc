@@ -49,9 +49,10 @@ bool GetBatch::Collect(std::span<const std::string_view> argv,
     count_ = 0;
     return false;
   }
-  db().MultiGet(
-      std::span(keys_.data(), count_), std::span(values_.data(), count_),
-      std::span(statuses_.data(), count_), std::span(infos_.data(), count_));
+  db().MultiGet(std::span(keys_.data(), count_),
+                std::span(values_.data(), count_),
+                std::span(statuses_.data(), count_),
+                std::span(infos_.data(), count_), kMaxValueBytes);
   return true;
 }
 
@@ -64,6 +65,9 @@ StatusOr<engine::ReadResult> GetBatch::Get(std::string_view key) {
     return DirectStore::Get(key);
   }
   next_ = i + 1;
+  if (engine::DB::IsValueOverBatchLimit(statuses_[i])) {
+    return DirectStore::Get(key);  // read now, alone
+  }
   if (!statuses_[i].ok()) return statuses_[i];
   engine::ReadResult r;
   r.value = std::move(values_[i]);

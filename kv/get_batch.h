@@ -38,6 +38,12 @@ class GetBatch final : public DirectStore {
  public:
   // At most this many GETs per batch (the scratch is on the stack).
   static constexpr size_t kMaxKeys = 64;
+  // Values longer than this are not read by the batch but by their own
+  // GET, when it runs: a batch holds at most kMaxKeys * kMaxValueBytes
+  // (1 MiB) of values, whatever the keys hold, so a client that never
+  // reads its replies is closed by its output limit before the server has
+  // copied more than that (the copy, not the miss, dominates such GETs).
+  static constexpr size_t kMaxValueBytes = 16 << 10;
 
   // On the server's engine, as ExecuteCommand's DirectStore.
   explicit GetBatch(ServerState& server)

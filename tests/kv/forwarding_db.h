@@ -68,10 +68,11 @@ class ForwardingDb final : public engine::DB {
   // the hook fires as for single Gets.
   void MultiGet(std::span<const std::string_view> keys,
                 std::span<std::string> values, std::span<Status> statuses,
-                std::span<engine::ReadInfo> infos) const override {
+                std::span<engine::ReadInfo> infos,
+                size_t max_value_bytes) const override {
     multi_gets_.fetch_add(1);
     multi_get_keys_.fetch_add(keys.size());
-    engine::DB::MultiGet(keys, values, statuses, infos);
+    engine::DB::MultiGet(keys, values, statuses, infos, max_value_bytes);
   }
   int multi_gets() const { return multi_gets_.load(); }
   size_t multi_get_keys() const { return multi_get_keys_.load(); }
