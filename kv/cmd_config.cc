@@ -165,6 +165,17 @@ void ConfigGet(CommandContext& ctx) {
   }
 }
 
+// A yes/no setting, any case as Redis takes it; returns the error detail or
+// "" when stored.
+std::string SetYesNo(std::atomic<bool>& setting, std::string_view value) {
+  const bool yes = EqualsIgnoreCase(value, "yes");
+  if (!yes && !EqualsIgnoreCase(value, "no")) {
+    return "argument must be 'yes' or 'no'";
+  }
+  setting.store(yes);
+  return "";
+}
+
 // Applies one CONFIG SET pair; returns the error detail or "" when done.
 std::string SetOne(ServerState& s, const std::string& name,
                    std::string_view value) {
@@ -178,14 +189,10 @@ std::string SetOne(ServerState& s, const std::string& name,
   } else if (name == "masteruser") {
     s.replication().set_masteruser(std::string(value));
   } else if (name == "replica-read-only" || name == "slave-read-only") {
-    if (value != "yes" && value != "no")
-      return "argument must be 'yes' or 'no'";
-    s.replication().read_only().store(value == "yes");
+    return SetYesNo(s.replication().read_only(), value);
   } else if (name == "replica-serve-stale-data" ||
              name == "slave-serve-stale-data") {
-    if (value != "yes" && value != "no")
-      return "argument must be 'yes' or 'no'";
-    s.replication().serve_stale_data().store(value == "yes");
+    return SetYesNo(s.replication().serve_stale_data(), value);
   } else if (name == "replica-priority" || name == "slave-priority") {
     if (!is_int) return "argument couldn't be parsed into an integer";
     if (n < 0 || n > 2147483647) {
@@ -215,9 +222,7 @@ std::string SetOne(ServerState& s, const std::string& name,
     }
     (name == "timeout" ? r.timeout : r.maxclients).store(static_cast<int>(n));
   } else if (name == "protected-mode") {
-    if (value != "yes" && value != "no")
-      return "argument must be 'yes' or 'no'";
-    r.protected_mode.store(value == "yes");
+    return SetYesNo(r.protected_mode, value);
   } else if (name == "proto-max-bulk-len") {
     if (!is_int || n < 1024)
       return "argument couldn't be parsed into an integer";

@@ -140,19 +140,13 @@ void EvalGeneric(CommandContext& ctx, bool by_sha, bool ro_command) {
   ScriptEngine& engine = ctx.server.scripts();
   ScriptFlags flags;
   if (by_sha) {
-    // Lowered in place: 40 characters, or no cached script has the name.
-    char lower[40];
-    const std::string_view given = ctx.argv[1];
-    if (given.size() != sizeof(lower) || !engine.Has(given, &flags)) {
+    char buf[kShaHexLen];
+    const std::string_view sha = LowerSha(ctx.argv[1], buf);
+    if (sha.size() != kShaHexLen || !engine.Has(sha, &flags)) {
       ctx.out.Error(kNoScript);
       return;
     }
-    for (size_t i = 0; i < sizeof(lower); ++i) {
-      const char c = given[i];
-      lower[i] = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-    }
-    RunEval(ctx, std::string_view(lower, sizeof(lower)), flags, numkeys,
-            ro_command);
+    RunEval(ctx, sha, flags, numkeys, ro_command);
     return;
   }
   std::string sha, error;

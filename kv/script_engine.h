@@ -81,6 +81,13 @@ bool RefusedUpFront(CommandContext& ctx, const ScriptFlags& flags,
 // the exec lock (kv/executor.cc).
 void ReplyScriptKill(CommandContext& ctx, bool function);
 
+// SHA-1s are cached in lower case; most arrive so (EVAL computes them,
+// clients send SCRIPT LOAD's answer back). A 40-character name is lowered
+// into `buf` (no allocation on EVALSHA's path); any other length is
+// returned as is (it names no cached script).
+constexpr size_t kShaHexLen = 40;
+std::string_view LowerSha(std::string_view sha, char (&buf)[kShaHexLen]);
+
 class ScriptEngine {
  public:
   ScriptEngine();
