@@ -110,6 +110,37 @@ bool RefusedUpFront(CommandContext& ctx, const ScriptFlags& flags,
   return false;
 }
 
+uint32_t ScriptCommandFlags(ScriptEngine& engine, std::string_view command,
+                            std::span<const std::string_view> argv,
+                            uint32_t spec_flags) {
+  if (argv.size() < 2) return spec_flags;
+  ScriptFlags flags;
+  if (command.starts_with("fcall")) {
+    const FunctionInfo* fn = engine.functions().Find(argv[1]);
+    if (fn == nullptr) return spec_flags;
+    flags = {.has_shebang = true,
+             .no_writes = fn->no_writes,
+             .allow_stale = fn->allow_stale};
+  } else if (command.starts_with("evalsha")) {
+    char buf[kShaHexLen];
+    const std::string_view sha = LowerSha(argv[1], buf);
+    if (sha.size() != kShaHexLen || !engine.Has(sha, &flags)) {
+      return spec_flags;
+    }
+  } else {
+    // EVAL's flags are its body's shebang, cached or not; a bad one is
+    // reported when the script loads.
+    size_t skip = 0;
+    std::string error;
+    if (!ParseShebang(argv[1], &flags, &skip, &error)) return spec_flags;
+  }
+  if (!flags.has_shebang) return spec_flags;
+  uint32_t out = spec_flags & ~(kCmdWrite | kCmdStale);
+  if (!flags.no_writes) out |= kCmdWrite;
+  if (flags.allow_stale) out |= kCmdStale;
+  return out;
+}
+
 namespace {
 
 // Runs the cached script `sha` (lower case) with the caller's keys and
@@ -268,9 +299,9 @@ void ScriptKill(CommandContext& ctx) { ReplyScriptKill(ctx, false); }
 
 void ScriptCommand(CommandContext& ctx) {
   static constexpr Subcommand kSubcommands[] = {
-      {"load", 3, ScriptLoad},   {"exists", -3, ScriptExists},
+      {"load", 3, ScriptLoad},    {"exists", -3, ScriptExists},
       {"flush", -2, ScriptFlush}, {"kill", 2, ScriptKill},
-      {"debug", 3, ScriptDebug}, {"help", 2, ScriptHelp}};
+      {"debug", 3, ScriptDebug},  {"help", 2, ScriptHelp}};
   for (const Subcommand& sub : kSubcommands) {
     if (!EqualsIgnoreCase(ctx.argv[1], sub.name)) continue;
     const int argc = static_cast<int>(ctx.argv.size());

@@ -33,7 +33,7 @@ bool ArityOk(const CommandSpec& spec, size_t argc) {
   return spec.arity >= 0 ? n == spec.arity : n >= -spec.arity;
 }
 
-void Queue(const CommandSpec& spec, Client& client,
+void Queue(uint32_t flags, Client& client,
            std::span<const std::string_view> argv, ReplyWriter& out) {
   auto& q = client.queued.emplace_back();
   q.reserve(argv.size());
@@ -41,8 +41,8 @@ void Queue(const CommandSpec& spec, Client& client,
     q.emplace_back(a);
     client.queued_bytes += a.size() + sizeof(std::string);
   }
-  if (spec.flags & kCmdWrite) client.multi_has_write = true;
-  if (!(spec.flags & kCmdStale)) client.multi_has_nonstale = true;
+  if (flags & kCmdWrite) client.multi_has_write = true;
+  if (!(flags & kCmdStale)) client.multi_has_nonstale = true;
   client.multi_queued.store(static_cast<int>(client.queued.size()),
                             std::memory_order_relaxed);
   out.Simple("QUEUED");
@@ -92,23 +92,23 @@ bool ProtectedAllowed(const ServerState& server, const Client& client) {
 
 // Refused while the pool cannot be persisted, as Redis refuses on a failed
 // save: write commands, EXEC of a block with writes, and PING.
-bool RefusedOnPersistenceError(const CommandSpec& spec, const Client& client) {
-  if (spec.flags & kCmdWrite) return true;
-  if (spec.flags & kCmdRunsQueue) return client.multi_has_write;
-  return (spec.flags & kCmdRefusedOnMisconf) != 0;
+bool RefusedOnPersistenceError(uint32_t flags, const Client& client) {
+  if (flags & kCmdWrite) return true;
+  if (flags & kCmdRunsQueue) return client.multi_has_write;
+  return (flags & kCmdRefusedOnMisconf) != 0;
 }
 
 // Redis's is_denystale_command: a command without kCmdStale, or EXEC of a
 // block holding one.
-bool IsDenyStaleCommand(const CommandSpec& spec, const Client& client) {
-  if (!(spec.flags & kCmdStale)) return true;
-  return (spec.flags & kCmdRunsQueue) && client.multi_has_nonstale;
+bool IsDenyStaleCommand(uint32_t flags, const Client& client) {
+  if (!(flags & kCmdStale)) return true;
+  return (flags & kCmdRunsQueue) && client.multi_has_nonstale;
 }
 
 // Redis's is_write_command: a write, or EXEC of a block holding one.
-bool IsWriteCommand(const CommandSpec& spec, const Client& client) {
-  if (spec.flags & kCmdWrite) return true;
-  return (spec.flags & kCmdRunsQueue) && client.multi_has_write;
+bool IsWriteCommand(uint32_t flags, const Client& client) {
+  if (flags & kCmdWrite) return true;
+  return (flags & kCmdRunsQueue) && client.multi_has_write;
 }
 
 constexpr std::string_view kDebugNotAllowed =
@@ -259,6 +259,11 @@ void ExecuteCommand(ServerState& server, Client& client,
            "ERR Command not allowed inside a transaction", out);
     return;
   }
+  // A script is judged by the flags it declares, as Redis's getCommandFlags.
+  const uint32_t flags =
+      (spec->flags & kCmdScript)
+          ? ScriptCommandFlags(server.scripts(), spec->name, argv, spec->flags)
+          : spec->flags;
   if (Replication& repl = server.replication(); !client.is_master) {
     // Redis's order: -LOADING, then -READONLY (processCommand).
     if (repl.loading() && !(spec->flags & kCmdLoading)) {
@@ -266,12 +271,12 @@ void ExecuteCommand(ServerState& server, Client& client,
              "LOADING Redis is loading the dataset in memory", out);
       return;
     }
-    if (repl.refuses_writes() && IsWriteCommand(*spec, client)) {
+    if (repl.refuses_writes() && IsWriteCommand(flags, client)) {
       Reject(server, *spec, client, std::string(kErrReadOnly), out);
       return;
     }
   }
-  if (RefusedOnPersistenceError(*spec, client) &&
+  if (RefusedOnPersistenceError(flags, client) &&
       !server.PersistenceError().ok()) {
     server.stats().misconf_rejections.fetch_add(1);
     Reject(server, *spec, client, std::string(kErrMisconf), out);
@@ -286,7 +291,7 @@ void ExecuteCommand(ServerState& server, Client& client,
            out);
     return;
   }
-  if (!client.is_master && IsDenyStaleCommand(*spec, client) &&
+  if (!client.is_master && IsDenyStaleCommand(flags, client) &&
       server.replication().refuses_stale()) {
     Reject(server, *spec, client, std::string(kErrMasterDown), out);
     return;
@@ -297,7 +302,7 @@ void ExecuteCommand(ServerState& server, Client& client,
     client.last_subcommand = ToLower(argv[1]);
   }
   if (client.in_multi && !(spec->flags & kCmdNoQueue)) {
-    Queue(*spec, client, argv, out);
+    Queue(flags, client, argv, out);
   } else {
     DirectStore direct(&server.db(), &server.watches());
     CommandContext ctx{server, client, store != nullptr ? *store : direct, out,

@@ -69,13 +69,29 @@ struct ScriptRun {
 };
 
 // Runs a script (or, when `function`, a function) for EVAL/FCALL: its own
-// engine Txn committed before the reply, or EXEC's inside MULTI. REQUIRES: the caller runs exclusively.
+// engine Txn committed before the reply, or EXEC's inside MULTI. REQUIRES: the
+// caller runs exclusively.
 void RunScript(CommandContext& ctx, const ScriptRun& request, bool function);
 // Redis's scriptPrepareForRun: a script with a shebang (every function)
 // without no-writes is refused up front under a persistence error
-// (MISCONF), or from EVAL_RO/FCALL_RO. Replies and returns true when it is.
+// (MISCONF), on a read-only replica (READONLY), or from EVAL_RO/FCALL_RO;
+// one without allow-stale on a stale replica (MASTERDOWN). Replies and
+// returns true when it is. The executor refuses most of these before a
+// script command runs or is queued (ScriptCommandFlags); this check catches
+// a script queued in MULTI when things changed before EXEC.
 bool RefusedUpFront(CommandContext& ctx, const ScriptFlags& flags,
                     bool ro_command);
+
+// Redis's getCommandFlags for EVAL, EVALSHA, FCALL and their _RO forms
+// (`argv` is the whole command): a script that declares flags (a shebang;
+// every function) is judged by them instead of its command's: it writes
+// unless no-writes (kCmdWrite), and serves a stale replica only with
+// allow-stale (kCmdStale). Any other command, or a script without declared
+// flags or not found, keeps `spec_flags`. REQUIRES: the caller holds the
+// exec lock (the function libraries do not change under it).
+uint32_t ScriptCommandFlags(ScriptEngine& engine, std::string_view command,
+                            std::span<const std::string_view> argv,
+                            uint32_t spec_flags);
 
 // SCRIPT KILL and FUNCTION KILL: they run while the script is busy, without
 // the exec lock (kv/executor.cc).

@@ -110,6 +110,34 @@ class StaleReplicaTest(ServerTestCase):
         self.assertEqual(self.c.cmd("REPLICAOF", "NO", "ONE"), "OK")
         self.assertEqual(self.c.cmd("GET", "k"), b"v")
 
+    def test_scripts_in_multi_are_judged_when_queued(self):
+        self.c.cmd("FUNCTION", "LOAD", "REPLACE", LIBRARY)
+        self.addCleanup(lambda: self.server.client().cmd("FUNCTION", "FLUSH"))
+        self.become_replica_of_nothing()
+        # A read-only replica: a script declaring writes is refused when
+        # queued, and the block aborts.
+        for cmd in (("EVAL", "#!lua\nreturn 1", "0"), ("FCALL", "writer", "0")):
+            self.assertEqual(self.c.cmd("MULTI"), "OK")
+            self.assertErrPrefix(self.c.cmd(*cmd), "READONLY")
+            self.assertErrPrefix(self.c.cmd("EXEC"), "EXECABORT")
+        self.assertEqual(self.c.cmd("MULTI"), "OK")
+        self.assertEqual(self.c.cmd("EVAL", NO_WRITES + "return 1", "0"),
+                         "QUEUED")
+        self.assertEqual(self.c.cmd("FCALL", "reader", "0"), "QUEUED")
+        self.assertEqual(self.c.cmd("EXEC"), [1, 3])
+        # Stale: only allow-stale scripts are queued.
+        self.assertEqual(
+            self.c.cmd("CONFIG", "SET", "replica-serve-stale-data", "no"), "OK")
+        self.assertEqual(self.c.cmd("MULTI"), "OK")
+        self.assertErr(self.c.cmd("EVAL", NO_WRITES + "return 1", "0"),
+                       MASTERDOWN)
+        self.assertErrPrefix(self.c.cmd("EXEC"), "EXECABORT")
+        self.assertEqual(self.c.cmd("MULTI"), "OK")
+        self.assertEqual(self.c.cmd("EVAL", STALE_OK + "return 1", "0"),
+                       "QUEUED")
+        self.assertEqual(self.c.cmd("FCALL", "stale_ok", "0"), "QUEUED")
+        self.assertEqual(self.c.cmd("EXEC"), [1, 2])
+
     def test_link_up_serves_then_down_refuses(self):
         master = ServerProcess(
             **type(self).server_kwargs).start_or_cleanup()
