@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/mutex.h"
 #include "kv/pubsub_client.h"
 
 namespace daxkv::kv {
@@ -110,7 +111,7 @@ struct Client {
   int repl_effect_count = 0;
   int64_t repl_woff = 0;  // stream offset after this client's last write
   std::string repl_effects;
-  std::unique_lock<std::mutex>* repl_order = nullptr;
+  std::unique_lock<Mutex>* repl_order = nullptr;
   // REPLICAOF run inside EXEC (Sentinel's failover block): the target
   // ("" = NO ONE) the block leaves, made effective once EXEC has released
   // the exec lock (kv/cmd_replication.cc, RunDeferredReplicaOf).
@@ -119,9 +120,10 @@ struct Client {
   int replicaof_port = 0;
 
   // Read by CLIENT LIST / INFO from other threads.
-  mutable std::mutex info_mu;
-  std::string name;
-  std::string last_subcommand;  // for container commands ("client|list")
+  mutable Mutex info_mu;
+  std::string name GUARDED_BY(info_mu);
+  // For container commands ("client|list").
+  std::string last_subcommand GUARDED_BY(info_mu);
   std::atomic<const CommandSpec*> last_command{nullptr};
   std::atomic<uint64_t> query_buffer_bytes{0};
   // Commands queued since MULTI, -1 outside MULTI (CLIENT LIST multi=).
@@ -129,7 +131,7 @@ struct Client {
   std::atomic<uint64_t> output_buffer_bytes{0};
 
   std::string GetName() const {
-    std::lock_guard<std::mutex> l(info_mu);
+    MutexLock l(&info_mu);
     return name;
   }
 };

@@ -13,7 +13,7 @@ std::string DescribeClient(const Client& c, int64_t now_ms) {
   std::string name, cmd = "NULL";
   if (const CommandSpec* spec = c.last_command.load()) {
     cmd = std::string(spec->name);
-    std::lock_guard<std::mutex> l(c.info_mu);
+    MutexLock l(&c.info_mu);
     name = c.name;
     if ((spec->flags & kCmdContainer) && !c.last_subcommand.empty()) {
       cmd += "|" + c.last_subcommand;
@@ -274,7 +274,7 @@ void ClientCommand(CommandContext& ctx) {
           "characters.");
       return;
     }
-    std::lock_guard<std::mutex> l(c.info_mu);
+    MutexLock l(&c.info_mu);
     c.name = std::string(ctx.argv[2]);
     ctx.out.Ok();
   } else if (sub == "info") {

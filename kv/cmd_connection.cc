@@ -37,7 +37,7 @@ void ResetCommand(CommandContext& ctx) {
   c.resp = 2;
   ctx.out.set_resp(2);
   {
-    std::lock_guard<std::mutex> l(c.info_mu);
+    MutexLock l(&c.info_mu);
     c.name.clear();
   }
   if (ctx.server.settings().auth_required()) c.authenticated = false;
@@ -170,7 +170,7 @@ void HelloCommand(CommandContext& ctx) {
     return;
   }
   if (has_name) {
-    std::lock_guard<std::mutex> l(ctx.client.info_mu);
+    MutexLock l(&ctx.client.info_mu);
     ctx.client.name = std::string(name);
   }
   if (ver != 0) {

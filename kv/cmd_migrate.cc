@@ -299,7 +299,7 @@ class OrderReleased {
   OrderReleased& operator=(const OrderReleased&) = delete;
 
  private:
-  std::unique_lock<std::mutex>* order_;
+  std::unique_lock<Mutex>* order_;
   bool held_ = false;
 };
 

@@ -31,7 +31,7 @@ namespace {
 void ChangeMaster(CommandContext& ctx, const std::string& host, int port) {
   Replication& repl = ctx.server.replication();
   if (host.empty() && !repl.is_replica()) return;
-  std::unique_lock<std::mutex>* order = ctx.client.repl_order;
+  std::unique_lock<Mutex>* order = ctx.client.repl_order;
   const bool release_order = order != nullptr && order->owns_lock();
   if (release_order) order->unlock();
   std::shared_lock<std::shared_timed_mutex>* round = ctx.client.round_lock;

@@ -52,7 +52,7 @@ class ExclusiveSection {
   // section: the section's effects are appended at its end, while no other
   // command runs.
   explicit ExclusiveSection(CommandContext& ctx) : ctx_(ctx) {
-    std::unique_lock<std::mutex>* order = ctx_.client.repl_order;
+    std::unique_lock<Mutex>* order = ctx_.client.repl_order;
     relock_order_ = order != nullptr && order->owns_lock();
     if (relock_order_) order->unlock();
     if (ctx_.client.round_lock != nullptr) ctx_.client.round_lock->unlock();

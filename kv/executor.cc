@@ -298,7 +298,7 @@ void ExecuteCommand(ServerState& server, Client& client,
   }
   client.last_command.store(spec, std::memory_order_relaxed);
   if ((spec->flags & kCmdContainer) && argv.size() > 1) {
-    std::lock_guard<std::mutex> l(client.info_mu);
+    MutexLock l(&client.info_mu);
     client.last_subcommand = ToLower(argv[1]);
   }
   if (client.in_multi && !(spec->flags & kCmdNoQueue)) {

@@ -153,7 +153,7 @@ ReplOrderHold::ReplOrderHold(ServerState& server, Client& client,
         (kCmdWrite | kCmdRunsQueue | kCmdScript | kCmdMayReplicate))) {
     return;
   }
-  lock_ = std::unique_lock<std::mutex>(master.order_mu());
+  lock_ = std::unique_lock<Mutex>(master.order_mu());
   // Activation happens under the exclusive exec lock; this thread holds a
   // shared one, so it cannot end between the check and the lock.
   client.repl_recording = true;
@@ -218,7 +218,7 @@ void ExpiryEffects::Enter() {
   exec_ = std::shared_lock<std::shared_timed_mutex>(server_.exec_lock());
   // Activation happens under the exclusive exec lock: stable from here.
   ReplMaster& master = server_.replication().master();
-  if (master.active()) order_ = std::unique_lock<std::mutex>(master.order_mu());
+  if (master.active()) order_ = std::unique_lock<Mutex>(master.order_mu());
 }
 
 void ExpiryEffects::Expiring(std::string_view key) {

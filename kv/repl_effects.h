@@ -26,6 +26,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/mutex.h"
 #include "engine/db.h"
 
 namespace daxkv::kv {
@@ -51,7 +52,7 @@ class ReplOrderHold {
  private:
   ServerState& server_;
   Client& client_;
-  std::unique_lock<std::mutex> lock_;
+  std::unique_lock<Mutex> lock_;
 };
 
 // After a write command succeeded (RunCommand): records its effects when
@@ -103,7 +104,7 @@ class ExpiryEffects final : public engine::ExpiryListener {
  private:
   ServerState& server_;
   std::shared_lock<std::shared_timed_mutex> exec_;
-  std::unique_lock<std::mutex> order_;
+  std::unique_lock<Mutex> order_;
 };
 
 }  // namespace daxkv::kv

@@ -54,7 +54,7 @@ ReplMaster::ReplMaster(ServerState* server) : server_(server) {}
 ReplMaster::~ReplMaster() {
   DisconnectAll();
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     stop_cron_ = true;
   }
   cv_.notify_all();
@@ -63,12 +63,12 @@ ReplMaster::~ReplMaster() {
 
 void ReplMaster::Activate() {
   active_.store(true, std::memory_order_release);
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   if (!cron_.joinable()) cron_ = std::thread([this] { Cron(); });
 }
 
 void ReplMaster::Append(std::string_view resp) {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   backlog_.append(resp);
   offset_ += static_cast<int64_t>(resp.size());
   last_append_ms_ = SteadyMs();
@@ -76,13 +76,13 @@ void ReplMaster::Append(std::string_view resp) {
 }
 
 int64_t ReplMaster::offset() const {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   return offset_;
 }
 
 void ReplMaster::MarkDurable(int64_t upto) {
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     if (upto <= durable_) return;
     durable_ = upto;
   }
@@ -107,7 +107,7 @@ void ReplMaster::Trim() {
 }
 
 void ReplMaster::StartHistory(int64_t offset) {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   backlog_.clear();
   start_ = offset_ = durable_ = offset;
 }
@@ -115,7 +115,7 @@ void ReplMaster::StartHistory(int64_t offset) {
 void ReplMaster::DisconnectAll() {
   std::vector<uint64_t> ids;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     for (const auto& f : feeds_) ids.push_back(f->id);
   }
   for (uint64_t id : ids) Detach(id);
@@ -123,7 +123,7 @@ void ReplMaster::DisconnectAll() {
 }
 
 void ReplMaster::NoteListeningPort(uint64_t id, int port) {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   ports_[id] = port;
 }
 
@@ -133,7 +133,7 @@ void ReplMaster::NoteAck(uint64_t id, int64_t offset) {
 }
 
 void ReplMaster::RecordAck(uint64_t id, int64_t offset) {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   for (const auto& f : feeds_) {
     if (f->id != id) continue;
     if (offset > f->ack.load()) f->ack.store(offset);
@@ -156,7 +156,7 @@ bool ReplMaster::Continue(uint64_t id, int fd, const std::string& ip,
   auto feed = NewFeed(id, fd, ip);
   feed->greeting = std::move(greeting);
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     if (next < start_ || next > offset_) {
       close(feed->fd);
       return false;
@@ -174,7 +174,7 @@ void ReplMaster::StartFull(uint64_t id, int fd, const std::string& ip,
   auto feed = NewFeed(id, fd, ip);
   feed->greeting = std::move(greeting);
   {
-    std::lock_guard<std::mutex> order(order_mu_);
+    MutexLock order(&order_mu_);
     jobs_.push_back(job.get());
     snapshots_.fetch_add(1);
   }
@@ -185,7 +185,7 @@ void ReplMaster::StartFull(uint64_t id, int fd, const std::string& ip,
 }
 
 void ReplMaster::Attach(std::shared_ptr<Feed> feed) {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   auto port = ports_.find(feed->id);
   if (port != ports_.end()) feed->port = port->second;
   feeds_.push_back(feed);
@@ -195,7 +195,7 @@ void ReplMaster::Attach(std::shared_ptr<Feed> feed) {
 void ReplMaster::Detach(uint64_t id) {
   std::shared_ptr<Feed> feed;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     ports_.erase(id);
     for (auto it = feeds_.begin(); it != feeds_.end(); ++it) {
       if ((*it)->id != id) continue;
@@ -213,6 +213,9 @@ void ReplMaster::Detach(uint64_t id) {
 }
 
 void ReplMaster::Preserve(std::span<const std::string_view> argv, bool all) {
+  // Held through the caller's std::unique_lock (ReplOrderHold,
+  // ExpiryEffects), which the analysis does not follow.
+  order_mu_.AssertHeld();
   for (SnapshotJob* job : jobs_) {
     if (all) {
       job->PreserveAll();
@@ -249,7 +252,7 @@ StatusOr<std::string> ReplMaster::FinishSnapshot(Feed& feed) {
 void ReplMaster::ReleaseSnapshot(Feed& feed) {
   if (feed.job == nullptr) return;
   {
-    std::lock_guard<std::mutex> order(order_mu_);
+    MutexLock order(&order_mu_);
     jobs_.erase(std::find(jobs_.begin(), jobs_.end(), feed.job.get()));
     snapshots_.fetch_sub(1);
   }
@@ -288,49 +291,52 @@ void ReplMaster::RunFeed(const std::shared_ptr<Feed>& feed) {
 
 Status ReplMaster::Stream(Feed& feed) {
   std::string chunk;
-  std::unique_lock<std::mutex> l(mu_);
-  while (!feed.stop.load()) {
-    cv_.wait_for(l, std::chrono::milliseconds(kPollMs),
-                 [&] { return feed.stop.load() || durable_ > feed.next; });
+  Status s;
+  mu_.Lock();
+  while (s.ok() && !feed.stop.load()) {
+    cv_.wait_for(mu_, std::chrono::milliseconds(kPollMs), [&] {
+      mu_.AssertHeld();  // wait_for holds it while it asks
+      return feed.stop.load() || durable_ > feed.next;
+    });
     if (feed.stop.load()) break;
     if (feed.next < start_) {
-      return IOError(
-          "the replica fell behind the backlog and its output limit");
+      s = IOError("the replica fell behind the backlog and its output limit");
+      break;
     }
     if (durable_ <= feed.next) continue;
     const size_t n =
         static_cast<size_t>(std::min<int64_t>(durable_ - feed.next, kChunk));
     chunk.assign(backlog_, static_cast<size_t>(feed.next - start_), n);
-    l.unlock();
-    Status s = SendToReplica(feed.fd, chunk, feed.stop);
-    l.lock();
-    if (!s.ok()) return s;
-    feed.next += static_cast<int64_t>(n);
+    mu_.Unlock();
+    s = SendToReplica(feed.fd, chunk, feed.stop);
+    mu_.Lock();
+    if (s.ok()) feed.next += static_cast<int64_t>(n);
   }
-  return OkStatus();
+  mu_.Unlock();
+  return s;
 }
 
 // Makes the stream durable when no I/O round does (a PING, or a write of
 // a client whose round has not synced yet), and PINGs the replicas every
 // repl-ping-replica-period, as Redis's replicationCron.
 void ReplMaster::Cron() {
-  std::unique_lock<std::mutex> l(mu_);
+  mu_.Lock();
   while (!stop_cron_) {
-    cv_.wait_for(l, std::chrono::milliseconds(kPollMs));
+    cv_.wait_for(mu_, std::chrono::milliseconds(kPollMs));
     if (stop_cron_) break;
     const int64_t now = SteadyMs();
     const bool ping =
         !feeds_.empty() && now - last_ping_ms_ >= ping_period_s_.load() * 1000;
     const bool lagging = durable_ < offset_ && now - last_append_ms_ >= 20;
     if (!ack_waiters_.empty()) {
-      l.unlock();
+      mu_.Unlock();
       ServeAckWaiters();
-      l.lock();
+      mu_.Lock();
     }
     if (!ping && !lagging) continue;
-    l.unlock();
+    mu_.Unlock();
     if (ping) {
-      std::lock_guard<std::mutex> order(order_mu_);
+      MutexLock order(&order_mu_);
       Append(kPing);
     }
     // Durability: stream bytes up to `upto` reach replicas only once this
@@ -338,13 +344,14 @@ void ReplMaster::Cron() {
     // describe; a crash before it leaves them unsent.
     const int64_t upto = offset();
     if (server_->db().Sync().ok()) MarkDurable(upto);
-    l.lock();
+    mu_.Lock();
     if (ping) last_ping_ms_ = now;
   }
+  mu_.Unlock();
 }
 
 int ReplMaster::CountAcked(int64_t offset) const {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   return CountAckedLocked(offset);
 }
 
@@ -359,7 +366,7 @@ int ReplMaster::CountAckedLocked(int64_t offset) const {
 void ReplMaster::AddAckWaiter(std::shared_ptr<Waiter> waiter, int64_t offset,
                               int n) {
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     ack_waiters_.push_back({std::move(waiter), offset, n});
   }
   ServeAckWaiters();  // an ACK may have come in meanwhile
@@ -368,7 +375,7 @@ void ReplMaster::AddAckWaiter(std::shared_ptr<Waiter> waiter, int64_t offset,
 void ReplMaster::ServeAckWaiters() {
   std::vector<std::pair<std::shared_ptr<Waiter>, int>> ready;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     auto it = ack_waiters_.begin();
     while (it != ack_waiters_.end()) {
       const int acked = CountAckedLocked(it->offset);
@@ -392,17 +399,17 @@ void ReplMaster::ServeAckWaiters() {
 
 void ReplMaster::RequestAcks() {
   if (connected() == 0) return;
-  std::lock_guard<std::mutex> order(order_mu_);
+  MutexLock order(&order_mu_);
   Append(EncodeRespCommand({"REPLCONF", "GETACK", "*"}));
 }
 
 int ReplMaster::connected() const {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   return static_cast<int>(feeds_.size());
 }
 
 void ReplMaster::AppendInfo(std::string* o, int64_t now_ms) const {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   InfoField(o, "connected_slaves", std::to_string(feeds_.size()));
   for (size_t i = 0; i < feeds_.size(); ++i) {
     const Feed& f = *feeds_[i];
@@ -416,7 +423,7 @@ void ReplMaster::AppendInfo(std::string* o, int64_t now_ms) const {
 }
 
 void ReplMaster::AppendBacklogInfo(std::string* o) const {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   const bool active = active_.load();
   InfoField(o, "repl_backlog_active", active ? "1" : "0");
   InfoField(o, "repl_backlog_size", std::to_string(backlog_size_.load()));
@@ -427,7 +434,7 @@ void ReplMaster::AppendBacklogInfo(std::string* o) const {
 }
 
 void ReplMaster::ReplyRoleReplicas(ReplyWriter& out) const {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   out.ArrayHeader(static_cast<int64_t>(feeds_.size()));
   for (const auto& f : feeds_) {
     out.ArrayHeader(3);

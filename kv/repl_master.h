@@ -30,6 +30,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/mutex.h"
 #include "base/status.h"
 #include "base/statusor.h"
 #include "kv/resp_writer.h"
@@ -47,7 +48,7 @@ class ReplMaster {
 
   // True once a replica asked for a sync: writes then record effects.
   bool active() const { return active_.load(std::memory_order_acquire); }
-  std::mutex& order_mu() { return order_mu_; }
+  Mutex& order_mu() { return order_mu_; }
 
   // Appends one or more RESP commands to the backlog. REQUIRES: order_mu()
   // held, or the exec lock held exclusively.
@@ -119,38 +120,39 @@ class ReplMaster {
   Status Stream(Feed& feed);
   StatusOr<std::string> FinishSnapshot(Feed& feed);
   void ReleaseSnapshot(Feed& feed);
-  void Trim();
+  void Trim() REQUIRES(mu_);
   void Cron();
-  int CountAckedLocked(int64_t offset) const;
+  int CountAckedLocked(int64_t offset) const REQUIRES(mu_);
   void RecordAck(uint64_t id, int64_t offset);
-  // Replies to the WAITs now satisfied. REQUIRES: mu_ not held.
-  void ServeAckWaiters();
+  // Replies to the WAITs now satisfied.
+  void ServeAckWaiters() EXCLUDES(mu_);
   std::shared_ptr<Feed> NewFeed(uint64_t id, int fd, const std::string& ip);
 
   ServerState* server_;
   std::atomic<bool> active_{false};
   std::atomic<int64_t> backlog_size_{1 << 20};
   std::atomic<int64_t> ping_period_s_{10};
-  std::mutex order_mu_;
+  Mutex order_mu_;
   std::atomic<int> snapshots_{0};
-  std::vector<SnapshotJob*> jobs_;  // guarded by order_mu_
-  mutable std::mutex mu_;
-  std::condition_variable cv_;  // durable_ moved, or a feed must stop
-  std::string backlog_;         // guarded by mu_
-  int64_t start_ = 0;           // offset of backlog_[0]; guarded by mu_
-  int64_t offset_ = 0;          // guarded by mu_
-  int64_t durable_ = 0;         // guarded by mu_
-  int64_t last_append_ms_ = 0;  // guarded by mu_
-  std::vector<std::shared_ptr<Feed>> feeds_;  // guarded by mu_
-  std::map<uint64_t, int> ports_;  // REPLCONF listening-port; guarded by mu_
-  int64_t last_ping_ms_ = 0;       // guarded by mu_
+  std::vector<SnapshotJob*> jobs_ GUARDED_BY(order_mu_);
+  mutable Mutex mu_;
+  std::condition_variable_any cv_;  // durable_ moved, or a feed must stop
+  std::string backlog_ GUARDED_BY(mu_);
+  int64_t start_ GUARDED_BY(mu_) = 0;  // offset of backlog_[0]
+  int64_t offset_ GUARDED_BY(mu_) = 0;
+  int64_t durable_ GUARDED_BY(mu_) = 0;
+  int64_t last_append_ms_ GUARDED_BY(mu_) = 0;
+  std::vector<std::shared_ptr<Feed>> feeds_ GUARDED_BY(mu_);
+  // REPLCONF listening-port.
+  std::map<uint64_t, int> ports_ GUARDED_BY(mu_);
+  int64_t last_ping_ms_ GUARDED_BY(mu_) = 0;
   struct AckWaiter {
     std::shared_ptr<Waiter> waiter;
     int64_t offset;
     int n;
   };
-  std::vector<AckWaiter> ack_waiters_;  // guarded by mu_
-  bool stop_cron_ = false;              // guarded by mu_
+  std::vector<AckWaiter> ack_waiters_ GUARDED_BY(mu_);
+  bool stop_cron_ GUARDED_BY(mu_) = false;
   std::thread cron_;  // started by the first sync; syncs and PINGs
 };
 

@@ -119,18 +119,18 @@ void SnapshotJob::PreserveAll() {
   }
 }
 
-StatusOr<std::string> SnapshotJob::Finish(std::mutex& order_mu,
+StatusOr<std::string> SnapshotJob::Finish(Mutex& order_mu,
                                           const std::atomic<bool>& stop) {
   for (size_t i = 0; i < keys_.size(); i += kBatch) {
     if (stop.load()) return AbortedError("the replica went away");
-    std::lock_guard<std::mutex> l(order_mu);
+    MutexLock l(&order_mu);
     const size_t end = std::min(keys_.size(), i + kBatch);
     for (size_t j = i; j < end; ++j) {
       if (pending_.erase(keys_[j]) != 0) Serialize(keys_[j]);
     }
     if (!status_.ok()) return status_;
   }
-  std::lock_guard<std::mutex> l(order_mu);
+  MutexLock l(&order_mu);
   DAXKV_RETURN_IF_ERROR(status_);
   DAXKV_RETURN_IF_ERROR(writer_.Finish());
   return std::move(out_);

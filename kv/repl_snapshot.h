@@ -30,6 +30,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "base/mutex.h"
 #include "base/status.h"
 #include "base/statusor.h"
 #include "rdb/writer.h"
@@ -53,8 +54,7 @@ class SnapshotJob {
   void PreserveAll();
   // Serializes what is left (batches under `order_mu`) and returns the RDB;
   // Aborted once `stop` is set (the replica went away).
-  StatusOr<std::string> Finish(std::mutex& order_mu,
-                               const std::atomic<bool>& stop);
+  StatusOr<std::string> Finish(Mutex& order_mu, const std::atomic<bool>& stop);
 
   size_t keys() const { return keys_.size(); }
   size_t preserved_by_writers() const { return by_writers_; }

@@ -28,7 +28,7 @@ ScriptSection::ScriptSection(CommandContext& ctx) : ctx_(ctx) {
   }
   // As ExclusiveSection: the replication order mutex is released for the
   // section (its effects are appended at its end, while no command runs).
-  std::unique_lock<std::mutex>* order = ctx.client.repl_order;
+  std::unique_lock<Mutex>* order = ctx.client.repl_order;
   relock_order_ = order != nullptr && order->owns_lock();
   if (relock_order_) order->unlock();
   if (kept_hold->owns_lock()) return;  // kept since the last script

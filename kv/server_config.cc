@@ -195,12 +195,12 @@ RuntimeSettings::RuntimeSettings(const ServerConfig& c)
       auth_required_(!c.requirepass.empty()) {}
 
 std::string RuntimeSettings::requirepass() const {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   return requirepass_;
 }
 
 void RuntimeSettings::set_requirepass(std::string p) {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   auth_required_.store(!p.empty());
   requirepass_ = std::move(p);
 }

@@ -8,10 +8,10 @@
 
 #include <atomic>
 #include <cstdint>
-#include <mutex>
 #include <string>
 #include <string_view>
 
+#include "base/mutex.h"
 #include "base/status.h"
 
 namespace daxkv::kv {
@@ -114,8 +114,8 @@ class RuntimeSettings {
   std::atomic<int> replica_priority;
 
  private:
-  mutable std::mutex mu_;
-  std::string requirepass_;
+  mutable Mutex mu_;
+  std::string requirepass_ GUARDED_BY(mu_);
   std::atomic<bool> auth_required_;
 };
 

@@ -85,7 +85,7 @@ void ServerState::DetachFromEngine() {
 
 Status ServerState::PersistenceError() {
   if (has_persistence_error_.load(std::memory_order_acquire)) {
-    std::lock_guard<std::mutex> l(persistence_mu_);
+    MutexLock l(&persistence_mu_);
     return persistence_error_;
   }
   Status s = db_->BackgroundError();
@@ -99,7 +99,7 @@ Status ServerState::PersistenceError() {
 }
 
 void ServerState::NotePersistenceError(const Status& s) {
-  std::lock_guard<std::mutex> l(persistence_mu_);
+  MutexLock l(&persistence_mu_);
   if (has_persistence_error_.load()) return;
   persistence_error_ = s;
   has_persistence_error_.store(true, std::memory_order_release);
@@ -110,7 +110,7 @@ void ServerState::NotePersistenceError(const Status& s) {
 }
 
 void ServerState::Register(Client* c, std::function<void()> wake) {
-  std::lock_guard<std::mutex> l(clients_mu_);
+  MutexLock l(&clients_mu_);
   clients_[c->id] = Entry{c, std::move(wake)};
 }
 
@@ -118,12 +118,12 @@ void ServerState::Unregister(Client* c) {
   if (c->is_replica) replication_->master().Detach(c->id);
   watches_.UnwatchAll(c);
   pubsub_.UnsubscribeEverything(c);
-  std::lock_guard<std::mutex> l(clients_mu_);
+  MutexLock l(&clients_mu_);
   clients_.erase(c->id);
 }
 
 size_t ServerState::ClientCount() const {
-  std::lock_guard<std::mutex> l(clients_mu_);
+  MutexLock l(&clients_mu_);
   return clients_.size();
 }
 
@@ -131,7 +131,7 @@ size_t ServerState::LiveClientCount() const {
   std::vector<pollfd> fds;
   {
     // A registered client's fd stays open until after Unregister.
-    std::lock_guard<std::mutex> l(clients_mu_);
+    MutexLock l(&clients_mu_);
     fds.reserve(clients_.size());
     for (const auto& [id, e] : clients_) {
       if (e.client->fd >= 0) fds.push_back({e.client->fd, POLLRDHUP, 0});
@@ -146,12 +146,12 @@ size_t ServerState::LiveClientCount() const {
 }
 
 void ServerState::ForEachClient(const std::function<void(Client&)>& fn) const {
-  std::lock_guard<std::mutex> l(clients_mu_);
+  MutexLock l(&clients_mu_);
   for (const auto& [id, e] : clients_) fn(*e.client);
 }
 
 int ServerState::KillClients(const std::function<bool(const Client&)>& select) {
-  std::lock_guard<std::mutex> l(clients_mu_);
+  MutexLock l(&clients_mu_);
   int n = 0;
   for (const auto& [id, e] : clients_) {
     if (!select(*e.client)) continue;
@@ -163,7 +163,7 @@ int ServerState::KillClients(const std::function<bool(const Client&)>& select) {
 }
 
 void ServerState::SampleOps(int64_t now_ms) {
-  std::lock_guard<std::mutex> l(sample_mu_);
+  MutexLock l(&sample_mu_);
   if (now_ms - sample_ms_ < 1000) return;
   uint64_t ops = stats_.commands_processed.load();
   if (sample_ms_ != 0 && ops >= sample_ops_) {

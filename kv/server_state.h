@@ -17,6 +17,7 @@
 #include <string>
 
 #include "base/clock.h"
+#include "base/mutex.h"
 #include "engine/db.h"
 #include "kv/access_clock.h"
 #include "kv/block_registry.h"
@@ -189,17 +190,17 @@ class ServerState {
   BlockRegistry blocked_;
   std::unique_ptr<ScriptEngine> scripts_;
   std::atomic<uint64_t> next_client_id_{0};
-  mutable std::mutex clients_mu_;
-  std::map<uint64_t, Entry> clients_;
+  mutable Mutex clients_mu_;
+  std::map<uint64_t, Entry> clients_ GUARDED_BY(clients_mu_);
   std::function<void()> shutdown_handler_;
   std::atomic<bool> shutting_down_{false};
   std::atomic<bool> has_persistence_error_{false};
   std::atomic<bool> logged_background_error_{false};
-  std::mutex persistence_mu_;
-  Status persistence_error_;  // guarded by persistence_mu_
-  std::mutex sample_mu_;
-  int64_t sample_ms_ = 0;
-  uint64_t sample_ops_ = 0;
+  Mutex persistence_mu_;
+  Status persistence_error_ GUARDED_BY(persistence_mu_);
+  Mutex sample_mu_;
+  int64_t sample_ms_ GUARDED_BY(sample_mu_) = 0;
+  uint64_t sample_ops_ GUARDED_BY(sample_mu_) = 0;
   std::atomic<uint64_t> ops_per_sec_{0};
   MigrateCache migrate_cache_;
   // Last: destroyed first, so the link thread stops before what it uses.

@@ -8,7 +8,7 @@ bool WatchRegistry::Watch(Client* c, std::string_view key) {
   for (const auto& [k, v] : c->watched) {
     if (k == key) return false;
   }
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   auto [it, inserted] = watchers_.try_emplace(std::string(key));
   it->second.push_back(c);
   if (inserted) watched_keys_.fetch_add(1, std::memory_order_seq_cst);
@@ -21,7 +21,7 @@ void WatchRegistry::UnwatchAll(Client* c) {
     return;
   }
   // Under the lock: once c is unwatched no Touch() can mark it again.
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   for (const auto& [key, version] : c->watched) {
     auto it = watchers_.find(key);
     if (it == watchers_.end()) continue;
@@ -39,7 +39,7 @@ void WatchRegistry::UnwatchAll(Client* c) {
 
 void WatchRegistry::Touch(std::string_view key) {
   if (watched_keys() == 0) return;
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   // Heterogeneous lookup needs C++20 transparent hashing; keys are short.
   auto it = watchers_.find(std::string(key));
   if (it == watchers_.end()) return;
@@ -51,7 +51,7 @@ void WatchRegistry::Touch(std::string_view key) {
 std::vector<std::string> WatchRegistry::Keys() const {
   std::vector<std::string> keys;
   if (watched_keys() == 0) return keys;
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   keys.reserve(watchers_.size());
   for (const auto& [key, clients] : watchers_) keys.push_back(key);
   return keys;

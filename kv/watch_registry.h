@@ -24,6 +24,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/mutex.h"
 #include "kv/client.h"
 
 namespace daxkv::kv {
@@ -48,8 +49,9 @@ class WatchRegistry {
   }
 
  private:
-  mutable std::mutex mu_;
-  std::unordered_map<std::string, std::vector<Client*>> watchers_;
+  mutable Mutex mu_;
+  std::unordered_map<std::string, std::vector<Client*>> watchers_
+      GUARDED_BY(mu_);
   std::atomic<size_t> watched_keys_{0};
 };
 
