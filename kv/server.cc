@@ -185,6 +185,10 @@ Status Server::Bind() {
 }
 
 Status Server::CreateThreads() {
+  std::string note;
+  DAXKV_ASSIGN_OR_RETURN(state_->io_engine,
+                         ResolveIoEngine(config_.io_engine, &note));
+  if (!note.empty()) std::fprintf(stderr, "daxkv-server: %s\n", note.c_str());
   for (int t = 0; t < config_.threads; ++t) {
     DAXKV_ASSIGN_OR_RETURN(auto thread,
                            IoThread::Create(*state_, listen_fds_, &group_));
@@ -219,9 +223,10 @@ Status Server::Run() {
       std::printf("replica of %s:%d (replicaof)\n", host.c_str(), port);
     }
   }
-  std::printf("listening on %s port %d with %d I/O thread%s\n",
+  std::printf("listening on %s port %d with %d I/O thread%s (%s)\n",
               config_.bind.c_str(), config_.port, config_.threads,
-              config_.threads == 1 ? "" : "s");
+              config_.threads == 1 ? "" : "s",
+              std::string(IoEngineName(state_->io_engine)).c_str());
   if (config_.protected_mode && config_.requirepass.empty()) {
     std::printf(
         "protected mode: only loopback clients are accepted (no "
