@@ -214,6 +214,7 @@ void UringLoop::ArmSend(Slot* s, bool poll_first) {
   if (poll_first) sqe->ioprio |= IORING_RECVSEND_POLL_FIRST;
   io_uring_sqe_set_data64(sqe, Tag(s, kSend));
   s->send_armed = true;
+  ++sends_armed_;
 }
 
 void UringLoop::ArmAccept(Slot* s) {
@@ -314,22 +315,49 @@ ssize_t UringLoop::Send(int fd, std::string* data) {
   return 0;
 }
 
+namespace {
+// Waits until `n` completions are ready or `ns` passed (timeout < 0:
+// forever); one io_uring_enter that also submits the queued SQEs.
+void WaitFor(io_uring* ring, unsigned n, int64_t ns) {
+  if (ns < 0) {
+    io_uring_submit_and_wait(ring, n);
+    return;
+  }
+  __kernel_timespec ts{};
+  ts.tv_sec = ns / 1000000000;
+  ts.tv_nsec = ns % 1000000000;
+  io_uring_cqe* cqe = nullptr;
+  io_uring_submit_and_wait_timeout(ring, &cqe, n, &ts, nullptr);
+}
+}  // namespace
+
+// The round's sends mostly complete as they are submitted: waiting for one
+// completion would return at once, for a round with nothing to run. So the
+// first wait asks for those sends plus a batch of new input (half what the
+// last round received: the thread is woken once per batch, not per
+// client), for at most batch_window_us; only then, nothing being ready, a
+// plain wait for one completion.
 int UringLoop::Wait(int timeout_ms) {
   std::erase_if(retired_, [](const auto& s) { return !s->busy(); });
   io_uring* ring = &ring_->ring;
   ++counters_.waits;
+  const unsigned sends = sends_armed_;
+  sends_armed_ = 0;
   if (io_uring_cq_ready(ring) > 0) timeout_ms = 0;
   if (timeout_ms == 0) {
     io_uring_submit_and_get_events(ring);
-  } else if (timeout_ms < 0) {
-    io_uring_submit_and_wait(ring, 1);
-  } else {
-    __kernel_timespec ts{};
-    ts.tv_sec = timeout_ms / 1000;
-    ts.tv_nsec = static_cast<long long>(timeout_ms % 1000) * 1000000;
-    io_uring_cqe* cqe = nullptr;
-    io_uring_submit_and_wait_timeout(ring, &cqe, 1, &ts, nullptr);
+    return static_cast<int>(io_uring_cq_ready(ring));
   }
+  const int64_t window = int64_t{options_.batch_window_us} * 1000;
+  const int64_t limit = timeout_ms < 0 ? -1 : int64_t{timeout_ms} * 1000000;
+  if (window > 0 && (limit < 0 || window < limit)) {
+    WaitFor(ring, sends + batch_, window);
+    if (io_uring_cq_ready(ring) > 0) {
+      return static_cast<int>(io_uring_cq_ready(ring));
+    }
+    ++counters_.enters_extra;
+  }
+  WaitFor(ring, 1, limit);
   return static_cast<int>(io_uring_cq_ready(ring));
 }
 
@@ -339,11 +367,14 @@ bool UringLoop::Dispatch() {
   unsigned head;
   unsigned n = 0;
   io_uring_cqe* cqe;
+  const uint64_t inputs = counters_.recv_buffers;
   io_uring_for_each_cqe(ring, head, cqe) {
     ++n;
     woken |= Complete(cqe);
   }
   io_uring_cq_advance(ring, n);
+  batch_ = static_cast<unsigned>(std::clamp<uint64_t>(
+      (counters_.recv_buffers - inputs) / 2, 1, options_.max_batch));
   // Buffers are back in the ring now: receives that ended re-arm.
   for (Slot* s : rearm_) {
     if (s->stream != nullptr && s->want_recv && !s->recv_armed) {

@@ -12,7 +12,10 @@
 //   - sends: Send() queues an SQE (one send in flight per stream, the bytes
 //     passed meanwhile go after it); the round's sends are submitted
 //     together by the next Wait(), which also waits. Short sends are
-//     re-armed for the rest.
+//     re-armed for the rest;
+//   - waits: the first wait of a round asks for the round's sends plus a
+//     batch of input for at most batch_window_us, so a busy thread is woken
+//     per batch of clients rather than per client.
 // The buffers of a send in flight belong to the loop: a stream closed
 // meanwhile keeps its slot until the kernel is done with it.
 //
@@ -40,6 +43,10 @@ struct UringOptions {
   // Provided receive buffers: a power of two, and their size.
   unsigned buffers = 256;
   unsigned buffer_size = 16 * 1024;
+  // Batching of wake-ups (UringLoop::Wait): how long the first wait of a
+  // round may wait for its batch (0: no batching), and the largest batch.
+  unsigned batch_window_us = 50;
+  unsigned max_batch = 16;
 };
 
 class UringLoop final : public IoLoop {
@@ -47,7 +54,8 @@ class UringLoop final : public IoLoop {
   // What the loop did (tests, and the figures in docs/).
   struct Counters {
     uint64_t waits = 0;          // Wait() calls (one io_uring_enter each)
-    uint64_t enters_extra = 0;   // enters outside Wait (closes, full SQ)
+    uint64_t enters_extra = 0;   // beyond one per Wait: closes, full SQ,
+                                 // batch waits that timed out
     uint64_t recv_rearms = 0;    // receives re-armed after they ended
     uint64_t enobufs = 0;        // ... of which ended on an empty ring
     uint64_t recv_buffers = 0;   // completions that carried a buffer
@@ -108,6 +116,8 @@ class UringLoop final : public IoLoop {
   // Closed slots the kernel may still name; freed once idle.
   std::vector<std::unique_ptr<Slot>> retired_;
   std::vector<Slot*> rearm_;  // receives to re-arm after this Dispatch
+  unsigned sends_armed_ = 0;  // send SQEs queued since the last Wait
+  unsigned batch_ = 1;        // new input the next Wait asks for
   Counters counters_;
 };
 

@@ -22,7 +22,8 @@
 #   BENCH_DAXKV_BASE (another daxkv-server binary, e.g. main's: config
 #   `daxkv-base` runs it like `daxkv`, for a before/after in one run).
 #   Config `daxkv` runs daxkv-server with --io_engine epoll, `daxkv-uring`
-#   with --io_engine io_uring (kv/io_loop.h).
+#   with --io_engine io_uring (kv/io_loop.h). BENCH_DAXKV_ARGS: more
+#   daxkv-server flags for every daxkv config (e.g. "--threads 1").
 #   On a 2-core machine one redis-benchmark thread saturates near 90k
 #   requests/s at -P 1, whatever the server: --threads 2 (the same for every
 #   server) shows what the servers do when the client is not the limit.
@@ -93,6 +94,7 @@ start_server() {
       [ "$name" = daxkv-uring ] && engine=(--io_engine io_uring)
       PMEM2_FORCE_GRANULARITY=CACHE_LINE "$bin" --pool "$SHM_DIR/$name.pool" \
         --pool_size 2G --port "$port" --bind 127.0.0.1 "${engine[@]}" \
+        ${BENCH_DAXKV_ARGS:-} \
         >"$BUILD/bench/$name-server.log" 2>&1 &
       ;;
     redis-nopersist)
