@@ -9,9 +9,12 @@ std::string_view IoEngineName(IoEngine engine) {
   return engine == IoEngine::kUring ? "io_uring" : "epoll";
 }
 
-StatusOr<std::unique_ptr<IoLoop>> CreateIoLoop(IoEngine engine) {
+StatusOr<std::unique_ptr<IoLoop>> CreateIoLoop(IoEngine engine,
+                                               bool shared_listeners) {
   if (engine == IoEngine::kUring) {
-    DAXKV_ASSIGN_OR_RETURN(auto loop, UringLoop::Create());
+    UringOptions options;
+    options.multishot_accept = !shared_listeners;
+    DAXKV_ASSIGN_OR_RETURN(auto loop, UringLoop::Create(options));
     return std::unique_ptr<IoLoop>(std::move(loop));
   }
   DAXKV_ASSIGN_OR_RETURN(auto loop, EpollLoop::Create());

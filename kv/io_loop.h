@@ -91,8 +91,10 @@ class IoLoop {
 
 enum class IoEngine { kEpoll, kUring };
 
-// The loop of `engine`.
-StatusOr<std::unique_ptr<IoLoop>> CreateIoLoop(IoEngine engine);
+// The loop of `engine`. `shared_listeners`: other threads' loops listen on
+// the same sockets (io_uring then accepts on readiness, kv/uring_loop.h).
+StatusOr<std::unique_ptr<IoLoop>> CreateIoLoop(IoEngine engine,
+                                               bool shared_listeners);
 
 // The engine for the io-engine setting ("auto", "epoll", "io_uring") on
 // this kernel, probed by setting up an io_uring as the loop does. "auto"

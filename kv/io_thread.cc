@@ -68,7 +68,9 @@ class IoThread::Listener final : public IoLoop::Listener {
 StatusOr<std::unique_ptr<IoThread>> IoThread::Create(
     ServerState& server, const std::vector<int>& listen_fds,
     IoThreadGroup* group) {
-  DAXKV_ASSIGN_OR_RETURN(auto loop, CreateIoLoop(server.io_engine));
+  DAXKV_ASSIGN_OR_RETURN(
+      auto loop,
+      CreateIoLoop(server.io_engine, EffectiveThreads(server.config()) > 1));
   std::unique_ptr<IoThread> t(new IoThread(server, std::move(loop), group));
   for (int fd : listen_fds) {
     t->listeners_.push_back(std::make_unique<Listener>(*t, fd));

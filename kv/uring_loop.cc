@@ -219,8 +219,12 @@ void UringLoop::ArmSend(Slot* s, bool poll_first) {
 
 void UringLoop::ArmAccept(Slot* s) {
   io_uring_sqe* sqe = GetSqe(&ring_->ring, &counters_.enters_extra);
-  io_uring_prep_multishot_accept(sqe, s->fd, nullptr, nullptr,
-                                 SOCK_NONBLOCK | SOCK_CLOEXEC);
+  if (options_.multishot_accept) {
+    io_uring_prep_multishot_accept(sqe, s->fd, nullptr, nullptr,
+                                   SOCK_NONBLOCK | SOCK_CLOEXEC);
+  } else {
+    io_uring_prep_poll_multishot(sqe, s->fd, POLLIN);
+  }
   io_uring_sqe_set_data64(sqe, Tag(s, kAccept));
   s->accept_armed = true;
 }
@@ -478,7 +482,15 @@ void UringLoop::OnSend(Slot* s, int res) {
 
 void UringLoop::OnAccept(Slot* s, const io_uring_cqe* cqe) {
   if ((cqe->flags & IORING_CQE_F_MORE) == 0) s->accept_armed = false;
-  if (cqe->res >= 0) {
+  if (!options_.multishot_accept) {
+    // Readiness of a shared socket: take what is there (EAGAIN: another
+    // thread took it).
+    while (cqe->res > 0 && s->listener != nullptr) {
+      int fd = accept4(s->fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0) break;
+      s->listener->OnAccept(fd);
+    }
+  } else if (cqe->res >= 0) {
     if (s->listener != nullptr) {
       s->listener->OnAccept(cqe->res);
     } else {

@@ -1,8 +1,12 @@
 // UringLoop: the io_uring IoLoop (kv/io_loop.h). One ring per I/O thread,
 // set up single-issuer with deferred task work (completions are reaped
 // only when the thread asks, in Wait), so a round costs one io_uring_enter:
-//   - listeners: one multishot accept each (the listening socket is shared
-//     by every thread; an accept wakes one waiter, as EPOLLEXCLUSIVE);
+//   - listeners: one multishot accept each. A connection it takes belongs
+//     to this ring: where several threads share the listening socket, a
+//     thread stuck in a busy script would hold new clients that another
+//     thread must serve (with BUSY replies), so there (multishot_accept
+//     off) the loop keeps a multishot poll on the socket instead and
+//     accepts with accept4 as the epoll loop does;
 //   - streams: one multishot receive each, into a ring of provided buffers
 //     (IOSQE_BUFFER_SELECT); each completion's buffer is copied into the
 //     stream's input and handed back at once. A receive whose completion
@@ -47,6 +51,9 @@ struct UringOptions {
   // round may wait for its batch (0: no batching), and the largest batch.
   unsigned batch_window_us = 50;
   unsigned max_batch = 16;
+  // Listeners: multishot accept (true) or multishot poll + accept4 (for a
+  // socket other threads share; see above).
+  bool multishot_accept = true;
 };
 
 class UringLoop final : public IoLoop {

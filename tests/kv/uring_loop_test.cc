@@ -1,6 +1,6 @@
-// UringLoop (kv/uring_loop.h) on real loopback sockets: multishot accept,
-// multishot receive across many provided buffers, the buffer ring running
-// dry (ENOBUFS, re-armed), backpressure (receiving off and on), the peer
+// UringLoop (kv/uring_loop.h) on real loopback sockets: multishot accept
+// (and accept on readiness), multishot receive across many provided
+// buffers, the buffer ring running dry (ENOBUFS, re-armed), backpressure (receiving off and on), the peer
 // closing, sends larger than the socket buffer (short sends re-armed, and
 // bytes passed meanwhile kept in order), Wake() from another thread.
 // Skipped, with the reason, where io_uring is unavailable.
@@ -148,6 +148,17 @@ class UringLoopTest : public ::testing::Test {
 
 TEST_F(UringLoopTest, AcceptsEachConnection) {
   Start();
+  for (int i = 0; i < 5; ++i) Connect();
+  EXPECT_EQ(listener_.fds.size(), 5u);
+  for (int fd : listener_.fds) close(fd);
+}
+
+// The mode for a listening socket several threads share: readiness by
+// multishot poll, then accept4.
+TEST_F(UringLoopTest, AcceptsOnReadinessWhenShared) {
+  UringOptions o;
+  o.multishot_accept = false;
+  Start(o);
   for (int i = 0; i < 5; ++i) Connect();
   EXPECT_EQ(listener_.fds.size(), 5u);
   for (int fd : listener_.fds) close(fd);
