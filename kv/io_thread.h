@@ -8,10 +8,10 @@
 //
 // Listening: one socket per bound address, shared by all threads (no
 // SO_REUSEPORT, so a second server on the port fails with "Address already
-// in use", as Redis does). Every thread waits on it, each woken alone
-// (EPOLLEXCLUSIVE, or io_uring's exclusive accept: one stuck thread does not
-// stop accepting); the thread that accepts hands the connections out
-// round-robin across the group (IoThread::Adopt).
+// in use", as Redis does). Every thread waits on it (EPOLLEXCLUSIVE, or an
+// io_uring poll: one stuck thread does not stop accepting); the thread that
+// accepts hands the connections out round-robin across the group
+// (IoThread::Adopt).
 //
 // Thread-safety: Start/Stop/Join from the controlling thread; everything
 // else runs on the I/O thread itself.
