@@ -248,16 +248,30 @@ class DB {
   // the slots and prefetches every log entry, then copies the values, so
   // that the cache misses of the keys overlap. Keys may repeat. The default
   // is a loop of Get (DBs that forward to another).
+  // A value longer than `max_value_bytes` is not copied: its status is
+  // ValueOverBatchLimit() (kAborted) and the caller reads it alone (a batch's
+  // memory is bounded by count * max_value_bytes, not by what the keys hold).
   // REQUIRES: values.size() == statuses.size() == keys.size(), and
   // infos.size() is 0 or keys.size().
   virtual void MultiGet(std::span<const std::string_view> keys,
                         std::span<std::string> values,
                         std::span<Status> statuses,
-                        std::span<ReadInfo> infos = {}) const {
+                        std::span<ReadInfo> infos = {},
+                        size_t max_value_bytes = SIZE_MAX) const {
     for (size_t i = 0; i < keys.size(); ++i) {
       statuses[i] = Get(keys[i], &values[i],
                         infos.empty() ? nullptr : &infos[i]);
+      if (statuses[i].ok() && values[i].size() > max_value_bytes) {
+        values[i].clear();
+        statuses[i] = ValueOverBatchLimit();
+      }
     }
+  }
+  static Status ValueOverBatchLimit() {
+    return AbortedError("value longer than the batch's limit");
+  }
+  static bool IsValueOverBatchLimit(const Status& s) {
+    return s.code() == StatusCode::kAborted;
   }
   // Sets *existed (may be null); OK whether or not the key existed.
   virtual Status Delete(std::string_view key, bool* existed = nullptr,

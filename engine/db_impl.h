@@ -89,7 +89,8 @@ class DBImpl final : public DB {
              ReadInfo* info) const override;
   void MultiGet(std::span<const std::string_view> keys,
                 std::span<std::string> values, std::span<Status> statuses,
-                std::span<ReadInfo> infos) const override;
+                std::span<ReadInfo> infos,
+                size_t max_value_bytes) const override;
   Status Delete(std::string_view key, bool* existed,
                 const WriteOptions& opts) override;
   bool Exists(std::string_view key) const override;
@@ -405,17 +406,20 @@ class DBImpl final : public DB {
   Current Lookup(const KeyHash& kh, std::string_view key) const;
   // *now_ms: the clock reading for expiry, taken here if < 0 (only a key
   // with an expiry needs it).
+  // A value longer than max_value: ValueOverBatchLimit(), nothing copied.
   Status GetLocked(const Index::Shard& s, const KeyHash& kh,
                    std::string_view key, std::string* value, ReadInfo* info,
-                   int64_t* now_ms) const REQUIRES_SHARED(s.mu);
+                   int64_t* now_ms, size_t max_value) const
+      REQUIRES_SHARED(s.mu);
   // Get for a hashed key (Get and MultiGet).
   Status GetHashed(const KeyHash& kh, std::string_view key, std::string* value,
-                   ReadInfo* info, int64_t* now_ms) const;
+                   ReadInfo* info, int64_t* now_ms,
+                   size_t max_value = SIZE_MAX) const;
   // MultiGet's steps for up to kMultiGetChunk keys (engine/multi_get.cc).
   static constexpr size_t kMultiGetChunk = 32;
   void MultiGetChunk(std::span<const std::string_view> keys,
                      std::string* values, Status* statuses, ReadInfo* infos,
-                     int64_t* now_ms) const;
+                     int64_t* now_ms, size_t max_value) const;
   void PrefetchEntry(const Index::Shard& s, const KeyHash& kh,
                      std::string_view key) const REQUIRES_SHARED(s.mu);
   Status WriteEntry(const KeyHash& kh, uint8_t type, std::string_view key,

@@ -21,13 +21,13 @@ namespace daxkv::engine {
 
 void DBImpl::MultiGet(std::span<const std::string_view> keys,
                       std::span<std::string> values, std::span<Status> statuses,
-                      std::span<ReadInfo> infos) const {
+                      std::span<ReadInfo> infos, size_t max_value_bytes) const {
   int64_t now_ms = -1;  // read once, and only if a key has an expiry
   for (size_t off = 0; off < keys.size(); off += kMultiGetChunk) {
     const size_t n = std::min(kMultiGetChunk, keys.size() - off);
-    MultiGetChunk(keys.subspan(off, n), values.data() + off,
-                  statuses.data() + off,
-                  infos.empty() ? nullptr : infos.data() + off, &now_ms);
+    MultiGetChunk(
+        keys.subspan(off, n), values.data() + off, statuses.data() + off,
+        infos.empty() ? nullptr : infos.data() + off, &now_ms, max_value_bytes);
   }
 }
 
@@ -49,7 +49,8 @@ void DBImpl::PrefetchEntry(const Index::Shard& s, const KeyHash& kh,
 
 void DBImpl::MultiGetChunk(std::span<const std::string_view> keys,
                            std::string* values, Status* statuses,
-                           ReadInfo* infos, int64_t* now_ms) const {
+                           ReadInfo* infos, int64_t* now_ms,
+                           size_t max_value) const {
   KeyHash hashes[kMultiGetChunk];
   const size_t n = keys.size();
   for (size_t i = 0; i < n; ++i) {
@@ -64,8 +65,9 @@ void DBImpl::MultiGetChunk(std::span<const std::string_view> keys,
     PrefetchEntry(s, hashes[i], keys[i]);
   }
   for (size_t i = 0; i < n; ++i) {
-    statuses[i] = GetHashed(hashes[i], keys[i], &values[i],
-                            infos == nullptr ? nullptr : &infos[i], now_ms);
+    statuses[i] =
+        GetHashed(hashes[i], keys[i], &values[i],
+                  infos == nullptr ? nullptr : &infos[i], now_ms, max_value);
   }
 }
 

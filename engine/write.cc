@@ -192,8 +192,8 @@ Status DBImpl::Get(std::string_view key, std::string* value,
 }
 
 Status DBImpl::GetHashed(const KeyHash& kh, std::string_view key,
-                         std::string* value, ReadInfo* info,
-                         int64_t* now_ms) const {
+                         std::string* value, ReadInfo* info, int64_t* now_ms,
+                         size_t max_value) const {
   const size_t word = PublishWords::Slot(kh);
   const Index::Shard& s = index_->shard(kh);
   for (;;) {
@@ -204,7 +204,7 @@ Status DBImpl::GetHashed(const KeyHash& kh, std::string_view key,
       // one thread see it entirely or not at all (docs/collections.md,
       // "Publish words").
       if (!PublishWords::Publishing(words_.Load(word))) [[likely]] {
-        return GetLocked(s, kh, key, value, info, now_ms);
+        return GetLocked(s, kh, key, value, info, now_ms, max_value);
       }
     }
     words_.WaitQuiet(word);
@@ -213,7 +213,8 @@ Status DBImpl::GetHashed(const KeyHash& kh, std::string_view key,
 
 Status DBImpl::GetLocked(const Index::Shard& s, const KeyHash& kh,
                          std::string_view key, std::string* value,
-                         ReadInfo* info, int64_t* now_ms) const {
+                         ReadInfo* info, int64_t* now_ms,
+                         size_t max_value) const {
   IndexHit hit = index_->Find(s, kh, key);
   if (hit.loc == 0) return NotFoundError("key not found");
   const char* p = base_ + hit.loc;
@@ -227,8 +228,10 @@ Status DBImpl::GetLocked(const Index::Shard& s, const KeyHash& kh,
   }
   if (e.type == format::kLink) {
     std::string_view v = format::EntryValue(base_, hit.loc);
+    if (v.size() > max_value) return ValueOverBatchLimit();
     value->assign(v.data(), v.size());
   } else {
+    if (e.value_len > max_value) return ValueOverBatchLimit();
     value->assign(p + format::kEntryHeaderSize + e.key_len, e.value_len);
   }
   if (info != nullptr) *info = {e.expire_at_ms, e.seq};

@@ -47,12 +47,16 @@ struct Client {
     queued.clear();
     queued_bytes = 0;
     multi_has_write = false;
+    multi_has_nonstale = false;
     multi_queued.store(-1, std::memory_order_relaxed);
   }
   bool in_multi = false;
   bool multi_error = false;  // a queued command was rejected: EXECABORT
   std::vector<std::vector<std::string>> queued;
   bool multi_has_write = false;  // a write command is queued
+  // A command without kCmdStale is queued: EXEC gets -MASTERDOWN on a
+  // replica refusing stale reads (Redis's cmd_inv_flags & CMD_STALE).
+  bool multi_has_nonstale = false;
   // Argument bytes held by `queued` and key bytes by `watched`: bounded by
   // the query buffer limit (see Connection).
   size_t queued_bytes = 0;

@@ -139,7 +139,10 @@ std::vector<std::pair<std::string, std::string>> Settings(ServerState& s) {
        std::to_string(s.replication().master().ping_period_s())},
       {"repl-backlog-size",
        std::to_string(s.replication().master().backlog_size())},
-      {"replica-serve-stale-data", "yes"},
+      {"replica-serve-stale-data",
+       s.replication().serve_stale_data().load() ? "yes" : "no"},
+      {"slave-serve-stale-data",
+       s.replication().serve_stale_data().load() ? "yes" : "no"},
       {"pool", c.pool},
       {"pool-size", std::to_string(c.pool_size)},
   };
@@ -163,6 +166,17 @@ void ConfigGet(CommandContext& ctx) {
   }
 }
 
+// A yes/no setting, any case as Redis takes it; returns the error detail or
+// "" when stored.
+std::string SetYesNo(std::atomic<bool>& setting, std::string_view value) {
+  const bool yes = EqualsIgnoreCase(value, "yes");
+  if (!yes && !EqualsIgnoreCase(value, "no")) {
+    return "argument must be 'yes' or 'no'";
+  }
+  setting.store(yes);
+  return "";
+}
+
 // Applies one CONFIG SET pair; returns the error detail or "" when done.
 std::string SetOne(ServerState& s, const std::string& name,
                    std::string_view value) {
@@ -176,9 +190,10 @@ std::string SetOne(ServerState& s, const std::string& name,
   } else if (name == "masteruser") {
     s.replication().set_masteruser(std::string(value));
   } else if (name == "replica-read-only" || name == "slave-read-only") {
-    if (value != "yes" && value != "no")
-      return "argument must be 'yes' or 'no'";
-    s.replication().read_only().store(value == "yes");
+    return SetYesNo(s.replication().read_only(), value);
+  } else if (name == "replica-serve-stale-data" ||
+             name == "slave-serve-stale-data") {
+    return SetYesNo(s.replication().serve_stale_data(), value);
   } else if (name == "replica-priority" || name == "slave-priority") {
     if (!is_int) return "argument couldn't be parsed into an integer";
     if (n < 0 || n > 2147483647) {
@@ -208,9 +223,7 @@ std::string SetOne(ServerState& s, const std::string& name,
     }
     (name == "timeout" ? r.timeout : r.maxclients).store(static_cast<int>(n));
   } else if (name == "protected-mode") {
-    if (value != "yes" && value != "no")
-      return "argument must be 'yes' or 'no'";
-    r.protected_mode.store(value == "yes");
+    return SetYesNo(r.protected_mode, value);
   } else if (name == "proto-max-bulk-len") {
     if (!is_int || n < 1024)
       return "argument couldn't be parsed into an integer";
@@ -292,6 +305,7 @@ std::vector<RewrittenSetting> RewrittenSettings(CommandContext& ctx) {
   const std::string auth = repl.masterauth();
   const std::string user = repl.masteruser();
   const bool ro = repl.read_only().load();
+  const bool stale = repl.serve_stale_data().load();
   const int prio = r.replica_priority.load();
   std::vector<RewrittenSetting> out = {
       set("requirepass", pass, !pass.empty()),
@@ -303,6 +317,8 @@ std::vector<RewrittenSetting> RewrittenSettings(CommandContext& ctx) {
       set("masterauth", auth, !auth.empty()),
       set("masteruser", user, !user.empty()),
       set("replica-read-only", ro ? "yes" : "no", !ro, {"slave-read-only"}),
+      set("replica-serve-stale-data", stale ? "yes" : "no", !stale,
+          {"slave-serve-stale-data"}),
       set("replica-priority", std::to_string(prio), prio != 100,
           {"slave-priority"}),
       set("replicaof", host + " " + std::to_string(port), true, {"slaveof"}),

@@ -189,7 +189,8 @@ void RegisterConnectionCommands(CommandTable* t) {
   const uint32_t kConn = kCmdFast | kCmdLoading | kCmdStale;
   t->Add({.name = "ping",
           .arity = -1,
-          .flags = kConn | kCmdRefusedOnMisconf,
+          // Redis's flags: no loading or stale (-LOADING, -MASTERDOWN).
+          .flags = kCmdFast | kCmdRefusedOnMisconf,
           .fn = PingCommand,
           .group = g,
           .summary = "Ping the server",

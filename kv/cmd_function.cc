@@ -46,7 +46,9 @@ void FcallGeneric(CommandContext& ctx, bool ro_command) {
     ctx.out.Error("ERR Number of keys can't be negative");
     return;
   }
-  const ScriptFlags flags{.has_shebang = true, .no_writes = fn->no_writes};
+  const ScriptFlags flags{.has_shebang = true,
+                          .no_writes = fn->no_writes,
+                          .allow_stale = fn->allow_stale};
   if (RefusedUpFront(ctx, flags, ro_command)) return;
   const std::string name = fn->name;  // the run may not outlive a FLUSH
   const auto keys = ctx.argv.subspan(3, static_cast<size_t>(numkeys));

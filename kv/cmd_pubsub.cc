@@ -41,11 +41,9 @@ std::string_view UnsubscribeVerb(SubKind k) {
   return "";
 }
 
-// Mail first (not inside EXEC, whose reply is one array), then the
-// confirmation [verb, name or null, count].
-void Confirm(CommandContext& ctx, std::string_view verb,
-             std::optional<std::string_view> name, int64_t count) {
-  DrainMailbox(ctx.server, ctx.client, ctx.out);
+// The confirmation [verb, name or null, count].
+void WriteConfirmation(CommandContext& ctx, std::string_view verb,
+                       std::optional<std::string_view> name, int64_t count) {
   ctx.out.PushHeader(3);
   ctx.out.Bulk(verb);
   if (name) {
@@ -54,6 +52,14 @@ void Confirm(CommandContext& ctx, std::string_view verb,
     ctx.out.Null();
   }
   ctx.out.Integer(count);
+}
+
+// Mail first, then the confirmation: an unsubscribe takes effect before
+// its confirmation, so what was published before it is seen before it.
+void Confirm(CommandContext& ctx, std::string_view verb,
+             std::optional<std::string_view> name, int64_t count) {
+  DrainMailbox(ctx.server, ctx.client, ctx.out);
+  WriteConfirmation(ctx, verb, name, count);
 }
 
 void SubscribeGeneric(CommandContext& ctx, SubKind kind) {
@@ -66,9 +72,13 @@ void SubscribeGeneric(CommandContext& ctx, SubKind kind) {
   }
   PubSubRegistry& registry = ctx.server.pubsub();
   for (size_t j = 1; j < ctx.argv.size(); ++j) {
+    // The mail is taken before the subscription takes effect: a publisher
+    // on another I/O thread may post to this channel the moment it does,
+    // and that message must follow the confirmation, not precede it.
+    DrainMailbox(ctx.server, ctx.client, ctx.out);
     registry.Subscribe(&ctx.client, kind, ctx.argv[j]);
-    Confirm(ctx, SubscribeVerb(kind), ctx.argv[j],
-            ctx.client.pubsub.ReplyCount(kind));
+    WriteConfirmation(ctx, SubscribeVerb(kind), ctx.argv[j],
+                      ctx.client.pubsub.ReplyCount(kind));
   }
 }
 

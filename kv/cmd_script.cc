@@ -19,6 +19,7 @@
 #include "kv/command.h"
 #include "kv/executor.h"
 #include "kv/pubsub.h"
+#include "kv/replication.h"
 #include "kv/script_engine.h"
 #include "kv/script_section.h"
 #include "kv/txn_engine_store.h"
@@ -82,11 +83,25 @@ void RunScript(CommandContext& ctx, const ScriptRun& request, bool function) {
 
 bool RefusedUpFront(CommandContext& ctx, const ScriptFlags& flags,
                     bool ro_command) {
-  if (!flags.has_shebang || flags.no_writes) return false;
-  if (!ctx.server.PersistenceError().ok()) {
+  // Redis judges a script by its flags as it judges a command: a script
+  // with a shebang writes unless no-writes; only allow-stale ones run on a
+  // stale replica (a script without a shebang never does).
+  const bool writes = flags.has_shebang && !flags.no_writes;
+  if (writes && !ctx.server.PersistenceError().ok()) {
     ctx.out.Error(kErrMisconf);
     return true;
   }
+  if (Replication& repl = ctx.server.replication(); !ctx.client.is_master) {
+    if (writes && repl.refuses_writes()) {
+      ctx.out.Error(kErrReadOnly);
+      return true;
+    }
+    if (!flags.allow_stale && repl.refuses_stale()) {
+      ctx.out.Error(kErrMasterDown);
+      return true;
+    }
+  }
+  if (!writes) return false;
   if (ro_command) {
     ctx.out.Error(
         "ERR Can not execute a script with write flag using *_ro command.");
@@ -125,19 +140,13 @@ void EvalGeneric(CommandContext& ctx, bool by_sha, bool ro_command) {
   ScriptEngine& engine = ctx.server.scripts();
   ScriptFlags flags;
   if (by_sha) {
-    // Lowered in place: 40 characters, or no cached script has the name.
-    char lower[40];
-    const std::string_view given = ctx.argv[1];
-    if (given.size() != sizeof(lower) || !engine.Has(given, &flags)) {
+    char buf[kShaHexLen];
+    const std::string_view sha = LowerSha(ctx.argv[1], buf);
+    if (sha.size() != kShaHexLen || !engine.Has(sha, &flags)) {
       ctx.out.Error(kNoScript);
       return;
     }
-    for (size_t i = 0; i < sizeof(lower); ++i) {
-      const char c = given[i];
-      lower[i] = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-    }
-    RunEval(ctx, std::string_view(lower, sizeof(lower)), flags, numkeys,
-            ro_command);
+    RunEval(ctx, sha, flags, numkeys, ro_command);
     return;
   }
   std::string sha, error;

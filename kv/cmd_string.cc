@@ -5,6 +5,7 @@
 #include <span>
 #include <string>
 
+#include "engine/txn.h"
 #include "kv/command.h"
 #include "kv/expire_args.h"
 
@@ -15,9 +16,13 @@ using engine::PutMode;
 using engine::UpdateInput;
 using engine::UpdateOutput;
 
+// A key that exists, of any type, is a keyspace hit: Redis's lookupKey
+// counts it before GET's type check replies WRONGTYPE (MGET's nil).
+bool Found(const Status& s) { return s.ok() || engine::IsWrongType(s); }
+
 void GetCommand(CommandContext& ctx) {
   auto r = ctx.store.Get(ctx.argv[1]);
-  CountLookup(ctx, r.ok());
+  CountLookup(ctx, Found(r.status()));
   if (r.ok()) {
     ctx.out.Bulk(r->value);
   } else if (r.status().code() == StatusCode::kNotFound) {
@@ -289,7 +294,7 @@ void MGetCommand(CommandContext& ctx) {
     ctx.store.MultiGet(keys.subspan(off, n), std::span(values, n),
                        std::span(statuses, n));
     for (size_t i = 0; i < n; ++i) {
-      CountLookup(ctx, statuses[i].ok());
+      CountLookup(ctx, Found(statuses[i]));
       if (statuses[i].ok()) {
         ctx.out.Bulk(values[i]);
       } else {

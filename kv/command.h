@@ -267,6 +267,13 @@ inline constexpr std::string_view kErrMisconf =
     "it acknowledges. Commands that may modify the data set are disabled "
     "until the server is restarted. Please check the daxkv-server log and "
     "INFO persistence for details about the error.";
+// A write on a replica with replica-read-only yes.
+inline constexpr std::string_view kErrReadOnly =
+    "READONLY You can't write against a read only replica.";
+// A replica with replica-serve-stale-data no, its master link down.
+inline constexpr std::string_view kErrMasterDown =
+    "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set "
+    "to 'no'.";
 
 }  // namespace daxkv::kv
 

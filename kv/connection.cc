@@ -23,7 +23,11 @@ constexpr size_t kKeepCapacity = 1u << 20;
 
 Connection::Connection(ServerState& server, ConnectionOwner& owner, int fd,
                        std::string addr, std::string laddr)
-    : server_(server), owner_(owner), parser_(limits_), writer_(&out_, 2) {
+    : server_(server),
+      owner_(owner),
+      parser_(limits_),
+      lookahead_(limits_),
+      writer_(&out_, 2) {
   client_.id = server.NextClientId();
   client_.fd = fd;
   client_.addr = std::move(addr);
@@ -211,6 +215,8 @@ void Connection::ProcessInput() {
   limits_.max_bulk =
       static_cast<int64_t>(server_.settings().proto_max_bulk_len.load());
   size_t before = out_.size();
+  // A run of GETs read together, looked up together; dropped on return.
+  std::optional<GetBatch> gets;
   while (in_start_ < in_end_ && !client_.close_after_reply && !OutputFull() &&
          client_.blocked == nullptr) {
     bool authed = client_.authenticated || !server_.settings().auth_required();
@@ -222,7 +228,9 @@ void Connection::ProcessInput() {
       break;
     }
     const auto& argv = parser_.args();
-    if (!argv.empty()) ExecuteCommand(server_, client_, argv, writer_);
+    if (!argv.empty()) {
+      ExecuteCommand(server_, client_, argv, writer_, BatchGets(argv, &gets));
+    }
     in_start_ += parser_.consumed();
     parser_.Reset();
     if (client_.blocked != nullptr && client_.blocked->deadline_ms() != 0) {
@@ -256,6 +264,25 @@ void Connection::ProcessInput() {
   }
   paused_ = in_start_ < in_end_ && OutputFull();
   if (paused_) UpdateReceiving();  // stop reading until replies drain
+}
+
+GetBatch* Connection::BatchGets(std::span<const std::string_view> argv,
+                                std::optional<GetBatch>* gets) {
+  if (!GetBatch::IsPlainGet(argv)) return nullptr;
+  if (gets->has_value() && (*gets)->pending()) return &**gets;
+  if (!GetBatch::MayStart(client_)) return nullptr;
+  // Made anew for each run: a command between two runs may have changed
+  // what server_.db() is.
+  gets->emplace(server_);
+  const size_t after = in_start_ + parser_.consumed();
+  const std::string_view rest(in_.get() + after, in_end_ - after);
+  const bool authed =
+      client_.authenticated || !server_.settings().auth_required();
+  if (!(*gets)->Collect(argv, in_.get() + in_start_, rest, authed,
+                        lookahead_)) {
+    return nullptr;
+  }
+  return &**gets;
 }
 
 void Connection::FlushReplies() {

@@ -19,10 +19,13 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "kv/client.h"
+#include "kv/get_batch.h"
 #include "kv/io_loop.h"
 #include "kv/resp_parser.h"
 #include "kv/resp_writer.h"
@@ -102,6 +105,11 @@ class Connection final : public IoLoop::Stream {
   // Bookkeeping after `n` bytes left; false when it closed.
   bool AfterSent(size_t n);
   void UpdateReceiving();
+  // The batch that serves the GET `argv` (the request at in_start_): the
+  // pending one, or one begun here; null for any other request, or a GET
+  // left to run alone.
+  GetBatch* BatchGets(std::span<const std::string_view> argv,
+                      std::optional<GetBatch>* gets);
   void EnsureReadSpace();
   size_t unsent() const { return out_.size() + in_flight_; }
   // Too many unsent replies to run more commands (backpressure).
@@ -118,6 +126,7 @@ class Connection final : public IoLoop::Stream {
   Client client_;
   ParserLimits limits_;
   RequestParser parser_;
+  RequestParser lookahead_;  // GetBatch::Collect's, reused
   std::string out_;
   ReplyWriter writer_;
   size_t out_ready_ = 0;  // bytes of out_ covered by a completed Sync

@@ -42,6 +42,7 @@ void Queue(const CommandSpec& spec, Client& client,
     client.queued_bytes += a.size() + sizeof(std::string);
   }
   if (spec.flags & kCmdWrite) client.multi_has_write = true;
+  if (!(spec.flags & kCmdStale)) client.multi_has_nonstale = true;
   client.multi_queued.store(static_cast<int>(client.queued.size()),
                             std::memory_order_relaxed);
   out.Simple("QUEUED");
@@ -95,6 +96,13 @@ bool RefusedOnPersistenceError(const CommandSpec& spec, const Client& client) {
   if (spec.flags & kCmdWrite) return true;
   if (spec.flags & kCmdRunsQueue) return client.multi_has_write;
   return (spec.flags & kCmdRefusedOnMisconf) != 0;
+}
+
+// Redis's is_denystale_command: a command without kCmdStale, or EXEC of a
+// block holding one.
+bool IsDenyStaleCommand(const CommandSpec& spec, const Client& client) {
+  if (!(spec.flags & kCmdStale)) return true;
+  return (spec.flags & kCmdRunsQueue) && client.multi_has_nonstale;
 }
 
 // Redis's is_write_command: a write, or EXEC of a block holding one.
@@ -209,7 +217,8 @@ void RunInBlock(const CommandSpec& spec, CommandContext& ctx) {
 }
 
 void ExecuteCommand(ServerState& server, Client& client,
-                    std::span<const std::string_view> argv, ReplyWriter& out) {
+                    std::span<const std::string_view> argv, ReplyWriter& out,
+                    Store* store) {
   if (argv.empty()) return;
   // Messages published before this command ran go out before its reply.
   DrainMailbox(server, client, out);
@@ -258,8 +267,7 @@ void ExecuteCommand(ServerState& server, Client& client,
       return;
     }
     if (repl.refuses_writes() && IsWriteCommand(*spec, client)) {
-      Reject(server, *spec, client,
-             "READONLY You can't write against a read only replica.", out);
+      Reject(server, *spec, client, std::string(kErrReadOnly), out);
       return;
     }
   }
@@ -278,6 +286,11 @@ void ExecuteCommand(ServerState& server, Client& client,
            out);
     return;
   }
+  if (!client.is_master && IsDenyStaleCommand(*spec, client) &&
+      server.replication().refuses_stale()) {
+    Reject(server, *spec, client, std::string(kErrMasterDown), out);
+    return;
+  }
   client.last_command.store(spec, std::memory_order_relaxed);
   if ((spec->flags & kCmdContainer) && argv.size() > 1) {
     std::lock_guard<std::mutex> l(client.info_mu);
@@ -286,8 +299,9 @@ void ExecuteCommand(ServerState& server, Client& client,
   if (client.in_multi && !(spec->flags & kCmdNoQueue)) {
     Queue(*spec, client, argv, out);
   } else {
-    DirectStore store(&server.db(), &server.watches());
-    CommandContext ctx{server, client, store, out, argv};
+    DirectStore direct(&server.db(), &server.watches());
+    CommandContext ctx{server, client, store != nullptr ? *store : direct, out,
+                       argv};
     ReplOrderHold hold(server, client, *spec, argv);
     RunCommand(*spec, ctx);
   }

@@ -19,8 +19,11 @@
 
 namespace daxkv::kv {
 
+// `store`: what a command that runs (not queued) reads and writes through;
+// null for a DirectStore on the server's engine (GetBatch passes itself).
 void ExecuteCommand(ServerState& server, Client& client,
-                    std::span<const std::string_view> argv, ReplyWriter& out);
+                    std::span<const std::string_view> argv, ReplyWriter& out,
+                    Store* store = nullptr);
 
 // Runs a looked-up command's handler and counts it (INFO commandstats,
 // errorstats). Returns whether its reply was an error (Redis's failed

@@ -56,6 +56,9 @@ DEFINE_string(masterauth, "", "Password the replication link AUTHs with");
 DEFINE_string(masteruser, "", "User the replication link AUTHs as");
 DEFINE_bool(replica_read_only, kDefaults.replica_read_only,
             "Refuse client writes while a replica (-READONLY)");
+DEFINE_bool(replica_serve_stale_data, kDefaults.replica_serve_stale_data,
+            "While the link to the master is down, serve clients from the "
+            "data set (false: -MASTERDOWN for all but a few commands)");
 DEFINE_int32(replica_priority, kDefaults.replica_priority,
              "Sentinel promotes the replica with the lowest non-zero value "
              "(0: never)");

@@ -83,6 +83,15 @@ class Replication {
   std::string masteruser() const;
   void set_masteruser(std::string s);
   std::atomic<bool>& read_only() { return read_only_; }
+  // replica-serve-stale-data: answer from the data set while the link to
+  // the master is down (yes), or refuse all but kCmdStale commands (no).
+  std::atomic<bool>& serve_stale_data() { return serve_stale_data_; }
+  // A replica whose link is not up, told not to serve stale data: clients
+  // get -MASTERDOWN (Redis's repl_state != REPL_STATE_CONNECTED test).
+  bool refuses_stale() const EXCLUDES(mu_) {
+    return replica_.load() && !serve_stale_data_.load() &&
+           link_state() != LinkState::kConnected;
+  }
 
   // INFO's "# Replication" section and ROLE's reply.
   void AppendInfo(std::string* out) const;
@@ -112,6 +121,7 @@ class Replication {
   ServerState* server_;
   std::atomic<bool> replica_{false};
   std::atomic<bool> read_only_{true};
+  std::atomic<bool> serve_stale_data_{true};
   std::atomic<bool> loading_{false};
   std::atomic<int64_t> processed_{0};
   std::atomic<int64_t> durable_{0};

@@ -1,17 +1,17 @@
 #include "kv/script_engine.h"
 
-#include <lua.hpp>
-
 #include <cctype>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <lua.hpp>
 #include <string>
 #include <vector>
 
 #include "kv/executor.h"
 #include "kv/pubsub.h"
 #include "kv/repl_effects.h"
+#include "kv/replication.h"
 #include "kv/script_api.h"
 #include "kv/script_convert.h"
 #include "kv/script_sandbox.h"
@@ -33,19 +33,6 @@ int64_t SteadyMs() {
       .count();
 }
 
-// SHA-1s are cached in lower case; most arrive so (EVAL computes them,
-// clients send SCRIPT LOAD's answer back). A SHA-1 is lowered into `buf`
-// (no allocation on EVALSHA's path); anything longer is no cached SHA-1.
-constexpr size_t kShaHexLen = 40;
-std::string_view LowerSha(std::string_view sha, char (&buf)[kShaHexLen]) {
-  if (sha.size() != kShaHexLen) return sha;
-  for (size_t i = 0; i < kShaHexLen; ++i) {
-    const char c = sha[i];
-    buf[i] = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-  }
-  return {buf, kShaHexLen};
-}
-
 bool ArityOk(const CommandSpec& spec, size_t argc) {
   int n = static_cast<int>(argc);
   return spec.arity >= 0 ? n == spec.arity : n >= -spec.arity;
@@ -59,14 +46,16 @@ bool NotAllowedFromScript(const CommandSpec& spec,
   enum class Rule { kRefused, kContainer };
   static const auto* const rules = [] {
     static constexpr std::string_view kNoScript[] = {
-        "auth",      "bgrewriteaof", "bgsave",      "blmove",     "blpop",
-        "brpop",     "brpoplpush",   "bzpopmax",    "bzpopmin",   "debug",
-        "discard",   "eval",         "eval_ro",     "evalsha",    "evalsha_ro",
-        "exec",      "failover",     "fcall",       "fcall_ro",   "hello",
-        "monitor",   "multi",        "psubscribe",  "psync",      "punsubscribe",
-        "quit",      "replconf",     "replicaof",   "reset",      "role",
-        "save",      "shutdown",     "slaveof",     "ssubscribe", "subscribe",
-        "sunsubscribe", "sync",      "unsubscribe", "unwatch",    "wait",
+        "auth",         "bgrewriteaof", "bgsave",     "blmove",
+        "blpop",        "brpop",        "brpoplpush", "bzpopmax",
+        "bzpopmin",     "debug",        "discard",    "eval",
+        "eval_ro",      "evalsha",      "evalsha_ro", "exec",
+        "failover",     "fcall",        "fcall_ro",   "hello",
+        "monitor",      "multi",        "psubscribe", "psync",
+        "punsubscribe", "quit",         "replconf",   "replicaof",
+        "reset",        "role",         "save",       "shutdown",
+        "slaveof",      "ssubscribe",   "subscribe",  "sunsubscribe",
+        "sync",         "unsubscribe",  "unwatch",    "wait",
         "watch"};
     static constexpr std::string_view kNoScriptContainers[] = {
         "client", "config", "script", "function", "acl", "latency", "module"};
@@ -133,6 +122,15 @@ bool ToArgs(lua_State* L, int argc, std::vector<std::string_view>* argv,
 
 }  // namespace
 
+std::string_view LowerSha(std::string_view sha, char (&buf)[kShaHexLen]) {
+  if (sha.size() != kShaHexLen) return sha;
+  for (size_t i = 0; i < kShaHexLen; ++i) {
+    const char c = sha[i];
+    buf[i] = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+  }
+  return {buf, kShaHexLen};
+}
+
 std::vector<std::string_view> SplitWords(std::string_view line) {
   std::vector<std::string_view> parts;
   size_t pos = 0;
@@ -178,8 +176,10 @@ bool ParseShebang(std::string_view body, ScriptFlags* flags, size_t* skip,
       list = comma == std::string_view::npos ? "" : list.substr(comma + 1);
       if (flag == "no-writes") {
         flags->no_writes = true;
-      } else if (flag != "allow-oom" && flag != "allow-stale" &&
-                 flag != "no-cluster" && flag != "allow-cross-slot-keys") {
+      } else if (flag == "allow-stale") {
+        flags->allow_stale = true;
+      } else if (flag != "allow-oom" && flag != "no-cluster" &&
+                 flag != "allow-cross-slot-keys") {
         *error = "ERR Unexpected flag in script shebang: " + std::string(flag);
         return false;
       }
@@ -425,10 +425,9 @@ bool ScriptEngine::Execute(const ScriptRun& run, int nargs, bool function) {
 void ScriptEngine::WriteError(const ScriptRun& run) {
   if (!lua_istable(L_, -1)) {
     const char* msg = lua_tostring(L_, -1);
-    run.ctx.out.Error("ERR Error running script " + std::string(run.name) +
-                      ", " +
-                      std::string(msg != nullptr ? msg : "execution failure")
-                          .substr(0, 100));
+    run.ctx.out.Error(
+        "ERR Error running script " + std::string(run.name) + ", " +
+        std::string(msg != nullptr ? msg : "execution failure").substr(0, 100));
     return;
   }
   lua_getfield(L_, -1, "err");
@@ -488,6 +487,10 @@ std::string ScriptEngine::Dispatch(std::span<const std::string_view> argv,
     return "This Redis command is not allowed from script";
   }
   CommandContext& caller = current_->ctx;
+  if (!(spec->flags & kCmdStale) && !caller.client.is_master &&
+      caller.server.replication().refuses_stale()) {
+    return "Can not execute the command on a stale replica";
+  }
   if (spec->flags & kCmdWrite) {
     if (current_->read_only) {
       return "Write commands are not allowed from read-only scripts.";
@@ -499,11 +502,11 @@ std::string ScriptEngine::Dispatch(std::span<const std::string_view> argv,
   if (spec->flags & kCmdWrite) wrote_.store(true);
   script_client_.resp.store(resp_, std::memory_order_relaxed);
   ReplyWriter out(reply, resp_);
-  CommandContext sub{caller.server, script_client_, caller.store, out, argv,
-                     true};
+  CommandContext sub{caller.server, script_client_, caller.store,
+                     out,           argv,           true};
   script_client_.repl_recording = caller.client.repl_recording;
-  RunInBlock(*spec, sub);  // the script's Txn (or EXEC's)
-  MoveEffects(script_client_, caller.client);  // replicated as the caller's
+  RunInBlock(*spec, sub);                       // the script's Txn (or EXEC's)
+  MoveEffects(script_client_, caller.client);   // replicated as the caller's
   MoveDeferred(script_client_, caller.client);  // published as the caller's
   script_client_.touched_db = false;
   return "";

@@ -44,8 +44,9 @@ namespace daxkv::kv {
 struct ScriptFlags {
   bool has_shebang = false;  // flags decide up front (not Redis's compat)
   bool no_writes = false;
-  // allow-oom, allow-stale, no-cluster, allow-cross-slot-keys are accepted;
-  // daxkv has no maxmemory, replica staleness or cluster to relax.
+  bool allow_stale = false;  // runs on a replica refusing stale reads
+  // allow-oom, no-cluster, allow-cross-slot-keys are accepted; daxkv has
+  // no maxmemory or cluster to relax.
 };
 
 // The whitespace-separated words of a shebang line.
@@ -79,6 +80,13 @@ bool RefusedUpFront(CommandContext& ctx, const ScriptFlags& flags,
 // SCRIPT KILL and FUNCTION KILL: they run while the script is busy, without
 // the exec lock (kv/executor.cc).
 void ReplyScriptKill(CommandContext& ctx, bool function);
+
+// SHA-1s are cached in lower case; most arrive so (EVAL computes them,
+// clients send SCRIPT LOAD's answer back). A 40-character name is lowered
+// into `buf` (no allocation on EVALSHA's path); any other length is
+// returned as is (it names no cached script).
+constexpr size_t kShaHexLen = 40;
+std::string_view LowerSha(std::string_view sha, char (&buf)[kShaHexLen]);
 
 class ScriptEngine {
  public:

@@ -276,6 +276,7 @@ bool ReadFlags(lua_State* L, int table, FunctionInfo* info,
     if (seen[i]) info->flags.emplace_back(kFlags[i]);
   }
   info->no_writes = seen[0];
+  info->allow_stale = seen[2];
   return true;
 }
 

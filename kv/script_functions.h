@@ -43,6 +43,7 @@ struct FunctionInfo {
   std::string description;  // "" with has_description false: null
   bool has_description = false;
   bool no_writes = false;
+  bool allow_stale = false;
   std::vector<std::string> flags;  // as given, for FUNCTION LIST
 };
 

@@ -192,6 +192,7 @@ StatusOr<std::unique_ptr<Server>> Server::Open(const ServerConfig& config) {
   repl.set_masterauth(config.masterauth);
   repl.set_masteruser(config.masteruser);
   repl.read_only().store(config.replica_read_only);
+  repl.serve_stale_data().store(config.replica_serve_stale_data);
   int64_t resume = -1;
   DAXKV_RETURN_IF_ERROR(LoadReplicaResumePoint(*s->db_, repl, &resume)
                             .WithContext("reading the replica resume point"));

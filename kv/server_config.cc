@@ -116,6 +116,9 @@ Status ApplySetting(std::string_view key, std::string_view value,
     c->masteruser = std::string(value);
   } else if (k == "replica_read_only" || k == "slave_read_only") {
     ok = ParseBool(value, &c->replica_read_only);
+  } else if (k == "replica_serve_stale_data" ||
+             k == "slave_serve_stale_data") {
+    ok = ParseBool(value, &c->replica_serve_stale_data);
   } else if (k == "replica_priority" || k == "slave_priority") {
     ok = ParseInt(value, 0, 2147483647, &c->replica_priority);
   } else if (k == "enable_debug_command") {

@@ -56,6 +56,8 @@ struct ServerConfig {
   std::string masterauth;
   std::string masteruser;
   bool replica_read_only = true;
+  // Redis's replica-serve-stale-data (see Replication::refuses_stale).
+  bool replica_serve_stale_data = true;
   // Redis's replica-priority: Sentinel promotes the replica with the
   // lowest non-zero value (0: never promoted). INFO's slave_priority.
   int replica_priority = 100;

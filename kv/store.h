@@ -89,7 +89,8 @@ class Store {
   virtual TxnEngineStore* block() { return nullptr; }
 };
 
-class DirectStore final : public Store {
+// Not final: GetBatch (kv/get_batch.h) serves GETs from a MultiGet.
+class DirectStore : public Store {
  public:
   // REQUIRES: `db` (and `watches`, may be null) outlive the store.
   explicit DirectStore(engine::DB* db, WatchRegistry* watches = nullptr)

@@ -147,6 +147,32 @@ TEST_F(MultiGetTest, AgreesWithGetOverEveryKeyState) {
   EXPECT_EQ(b.values[7], "");
 }
 
+TEST_F(MultiGetTest, ValuesOverTheLimitAreLeftUnread) {
+  const std::vector<std::string> keys = Populate(1000);
+  constexpr size_t kLimit = 512;
+  Batch b(keys);
+  DB& db = *f_.db;
+  db.MultiGet(b.keys, b.values, b.statuses, b.infos, kLimit);
+  size_t over = 0;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    std::string value;
+    const Status want = db.Get(b.keys[i], &value, nullptr);
+    if (want.ok() && value.size() > kLimit) {
+      // Long values (spans of 1 MiB among them) are not copied.
+      EXPECT_TRUE(DB::IsValueOverBatchLimit(b.statuses[i])) << b.keys[i];
+      EXPECT_EQ(b.values[i], "stale") << b.keys[i];
+      ++over;
+      continue;
+    }
+    ASSERT_EQ(b.statuses[i].code(), want.code()) << b.keys[i];
+    EXPECT_FALSE(DB::IsValueOverBatchLimit(b.statuses[i])) << b.keys[i];
+    if (want.ok()) {
+      EXPECT_TRUE(b.values[i] == value) << b.keys[i];
+    }
+  }
+  EXPECT_GT(over, 20u);  // the limit did bite
+}
+
 TEST_F(MultiGetTest, BatchesOfEverySizeAndRepeatedKeys) {
   const std::vector<std::string> all = Populate(300);
   for (size_t n : {size_t{0}, size_t{1}, size_t{2}, size_t{31}, size_t{32},

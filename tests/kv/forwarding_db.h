@@ -7,9 +7,11 @@
 #ifndef DAXKV_TESTS_KV_FORWARDING_DB_H_
 #define DAXKV_TESTS_KV_FORWARDING_DB_H_
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -62,6 +64,18 @@ class ForwardingDb final : public engine::DB {
              engine::ReadInfo* info) const override {
     return Keyed(t_->Get(key, value, info));
   }
+  // Counted (multi_gets()), then run as DB's loop of the Get above, so
+  // the hook fires as for single Gets.
+  void MultiGet(std::span<const std::string_view> keys,
+                std::span<std::string> values, std::span<Status> statuses,
+                std::span<engine::ReadInfo> infos,
+                size_t max_value_bytes) const override {
+    multi_gets_.fetch_add(1);
+    multi_get_keys_.fetch_add(keys.size());
+    engine::DB::MultiGet(keys, values, statuses, infos, max_value_bytes);
+  }
+  int multi_gets() const { return multi_gets_.load(); }
+  size_t multi_get_keys() const { return multi_get_keys_.load(); }
   Status Delete(std::string_view key, bool* existed,
                 const engine::WriteOptions& o) override {
     return Keyed(t_->Delete(key, existed, o));
@@ -156,6 +170,8 @@ class ForwardingDb final : public engine::DB {
   engine::DB* t_;
   mutable std::function<void(engine::DB*)> hook_;
   mutable std::mutex mu_;
+  mutable std::atomic<int> multi_gets_{0};
+  mutable std::atomic<size_t> multi_get_keys_{0};
   Status background_error_;
   Status sync_error_;
   Status system_write_error_;

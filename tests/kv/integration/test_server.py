@@ -150,6 +150,20 @@ class IntrospectionTest(ServerTestCase):
         pairs = c.cmd("CONFIG", "GET", "*max*")
         self.assertIn(b"maxclients", pairs[::2])
 
+    def test_config_set_yes_no_in_any_case(self):
+        c = self.c
+        for name in ("replica-read-only", "replica-serve-stale-data"):
+            self.assertEqual(c.cmd("CONFIG", "SET", name, "NO"), "OK")
+            self.assertEqual(c.cmd("CONFIG", "GET", name),
+                             [name.encode(), b"no"])
+            self.assertEqual(c.cmd("CONFIG", "SET", name, "Yes"), "OK")
+            self.assertEqual(c.cmd("CONFIG", "GET", name),
+                             [name.encode(), b"yes"])
+            self.assertErrPrefix(c.cmd("CONFIG", "SET", name, "maybe"),
+                                 "ERR CONFIG SET failed (possibly related to "
+                                 "argument '%s') - argument must be 'yes' "
+                                 "or 'no'" % name)
+
     def test_command_introspection(self):
         c = self.c
         n = c.cmd("COMMAND", "COUNT")

@@ -1,8 +1,10 @@
 """String commands: replies, options, number formats and exact error texts."""
 
+import random
 import time
 import unittest
 
+from differential import PeerTestCase
 from harness import ServerTestCase
 
 NOT_INT = "ERR value is not an integer or out of range"
@@ -309,6 +311,77 @@ class CounterTest(ServerTestCase):
         c.cmd("SET", "z", b"2\0x")
         self.assertErr(c.cmd("INCRBYFLOAT", "z", "1"),
                        "ERR value is not a valid float")
+
+
+class GetPipelineTest(PeerTestCase):
+    """A big pipeline of GETs (daxkv looks each run of them up with one
+    batched engine lookup) mixed with writes, missing, expired and
+    wrong-type keys: the same replies and keyspace hits and misses as
+    the reference redis-server."""
+
+    KEYS = ["k0", "k1", "k2", "k3", "k4", "k5", "list", "hash", "ttl",
+            "gone", "nokey", "k9"]
+
+    @staticmethod
+    def load(conn):
+        for i in range(10):
+            conn.cmd("SET", "k%d" % i, "value-%d" % i)
+        conn.cmd("RPUSH", "list", "a", "b")
+        conn.cmd("HSET", "hash", "f", "v")
+        conn.cmd("SET", "ttl", "v", "EX", 1000)
+        conn.cmd("SET", "gone", "v", "PX", 20)
+
+    @staticmethod
+    def lookups(conn):
+        text = conn.cmd("INFO", "stats").decode()
+        fields = dict(l.split(":", 1) for l in text.split("\r\n") if ":" in l)
+        return int(fields["keyspace_hits"]), int(fields["keyspace_misses"])
+
+    def pipeline_commands(self, n, seed):
+        rng = random.Random(seed)
+        cmds = []
+        for i in range(n):
+            k = rng.choice(self.KEYS)
+            op = rng.randrange(12)
+            if op == 0:
+                cmds.append(("SET", k, "new-%d" % i))
+            elif op == 1:
+                cmds.append(("DEL", k))
+            elif op == 2:
+                cmds.append(("PEXPIRE", k, -1))  # deletes it now
+            elif op == 3:
+                cmds.append(("EXPIRE", k, 1000))
+            elif op == 4:
+                cmds.append(("gEt", k))
+            else:
+                cmds.append(("GET", k))
+        return cmds
+
+    def test_get_pipeline_matches_redis(self):
+        for conn in (self.c, self.ref):
+            self.load(conn)
+        time.sleep(0.1)  # "gone" expired
+        for conn in (self.c, self.ref):
+            self.assertEqual(conn.cmd("CONFIG", "RESETSTAT"), "OK")
+        for seed in range(3):
+            cmds = self.pipeline_commands(200, seed)
+            mine, ref = self.c.pipeline(cmds), self.ref.pipeline(cmds)
+            for i, (m, r) in enumerate(zip(mine, ref)):
+                self.assertEqual(m, r, "reply %d to %r" % (i, cmds[i]))
+        hits, misses = self.lookups(self.c)
+        self.assertEqual((hits, misses), self.lookups(self.ref))
+        self.assertGreater(hits, 50)
+        self.assertGreater(misses, 50)
+
+    def test_long_run_of_gets_matches_redis(self):
+        for conn in (self.c, self.ref):
+            self.load(conn)
+        time.sleep(0.1)
+        for conn in (self.c, self.ref):
+            self.assertEqual(conn.cmd("CONFIG", "RESETSTAT"), "OK")
+        cmds = [("GET", self.KEYS[i % len(self.KEYS)]) for i in range(300)]
+        self.assertEqual(self.c.pipeline(cmds), self.ref.pipeline(cmds))
+        self.assertEqual(self.lookups(self.c), self.lookups(self.ref))
 
 
 if __name__ == "__main__":
