@@ -117,6 +117,7 @@ std::vector<std::pair<std::string, std::string>> Settings(ServerState& s) {
        std::to_string(r.busy_reply_threshold_ms.load())},
       {"lua-time-limit", std::to_string(r.busy_reply_threshold_ms.load())},
       {"io-threads", std::to_string(c.threads)},
+      {"io-engine", c.io_engine},
       {"databases", "1"},
       {"maxmemory", "0"},
       // daxkv persists every acknowledged write on the pool; it has no RDB

@@ -16,7 +16,8 @@ constexpr size_t kReadChunk = 16 * 1024;
 // Stop running commands for (and reading from) a client with this many
 // unsent replies (it is not reading them); resume once they drain.
 constexpr size_t kOutputBackpressure = 64ull << 20;
-constexpr size_t kCompactOutput = 1u << 20;
+// An output buffer grown past this (a large reply) is freed once drained.
+constexpr size_t kKeepCapacity = 1u << 20;
 
 }  // namespace
 
@@ -41,8 +42,7 @@ Connection::~Connection() {
 }
 
 Status Connection::Start() {
-  interest_ = EPOLLIN;
-  DAXKV_RETURN_IF_ERROR(owner_.loop().Add(client_.fd, interest_, this));
+  DAXKV_RETURN_IF_ERROR(owner_.loop().AddStream(client_.fd, this));
   registered_ = true;
   ConnectionOwner* owner = &owner_;
   client_.pubsub.mailbox.set_notify(
@@ -63,10 +63,11 @@ void Connection::Close() {
     client_.blocked_flag.store(false, std::memory_order_relaxed);
   }
   if (registered_) {
-    owner_.loop().Remove(client_.fd);
     server_.Unregister(&client_);
+    owner_.loop().CloseStream(client_.fd);  // closes the fd
+  } else {
+    close(client_.fd);
   }
-  close(client_.fd);
   owner_.MarkClosed(this);
 }
 
@@ -74,25 +75,19 @@ int64_t Connection::idle_ms(int64_t now_ms) const {
   return now_ms - client_.last_interaction_ms.load(std::memory_order_relaxed);
 }
 
-void Connection::OnEvent(uint32_t events) {
-  if (closed_) return;
-  if (events & EPOLLOUT) {
-    if (!WriteOutput()) return;
-    // Replies drained below the backpressure mark: run what was paused.
-    if (paused_ && !OutputFull()) ProcessInput();
-    if (closed_) return;
-  }
-  // Paused: read nothing more (an EPOLLIN from before the pause may still
-  // be reported); errors and hang-ups are still handled.
-  if (paused_ && !(events & (EPOLLERR | EPOLLHUP))) return;
-  if (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) ReadInput();
+// Replies drained below the backpressure mark: run what was paused.
+void Connection::OnSent(size_t n) {
+  if (closed_ || !AfterSent(n)) return;
+  if (paused_ && !OutputFull()) ProcessInput();
 }
+
+void Connection::OnError(int err) { Close(); }
 
 void Connection::ResumeInput() {
   resume_marked_ = false;
   if (closed_ || !paused_ || OutputFull()) return;
   ProcessInput();
-  if (!closed_) UpdateInterest();
+  if (!closed_) UpdateReceiving();
 }
 
 bool Connection::OutputFull() const { return unsent() >= kOutputBackpressure; }
@@ -146,7 +141,7 @@ void Connection::EndBlock(const std::string& reply) {
     owner_.MarkPending(this);
   }
   ProcessInput();
-  if (!closed_) UpdateInterest();
+  if (!closed_) UpdateReceiving();
 }
 
 // Redis's checkClientOutputBufferLimits, with the limits of the client's
@@ -203,20 +198,15 @@ void Connection::EnsureReadSpace() {
   in_cap_ = cap;
 }
 
-void Connection::ReadInput() {
+std::span<char> Connection::InputSpace() {
   EnsureReadSpace();
-  ssize_t n = read(client_.fd, in_.get() + in_end_, in_cap_ - in_end_);
-  if (n == 0) {
-    Close();
-    return;
-  }
-  if (n < 0) {
-    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) Close();
-    return;
-  }
-  in_end_ += static_cast<size_t>(n);
-  server_.stats().net_input_bytes.fetch_add(static_cast<uint64_t>(n),
-                                            std::memory_order_relaxed);
+  return {in_.get() + in_end_, in_cap_ - in_end_};
+}
+
+void Connection::OnInput(size_t n) {
+  if (closed_) return;
+  in_end_ += n;
+  server_.stats().net_input_bytes.fetch_add(n, std::memory_order_relaxed);
   client_.last_interaction_ms.store(server_.NowMs(), std::memory_order_relaxed);
   ProcessInput();
 }
@@ -273,7 +263,7 @@ void Connection::ProcessInput() {
     owner_.MarkPending(this);
   }
   paused_ = in_start_ < in_end_ && OutputFull();
-  if (paused_) UpdateInterest();  // stop reading until replies drain
+  if (paused_) UpdateReceiving();  // stop reading until replies drain
 }
 
 GetBatch* Connection::BatchGets(std::span<const std::string_view> argv,
@@ -299,10 +289,9 @@ void Connection::FlushReplies() {
   pending_ = false;
   if (closed_) return;
   out_ready_ = out_.size();
-  client_.output_buffer_bytes.store(out_.size() - out_sent_,
-                                    std::memory_order_relaxed);
+  client_.output_buffer_bytes.store(unsent(), std::memory_order_relaxed);
   if (CloseIfOverLimits()) return;  // CONFIG SET may have lowered it
-  if (!WriteOutput()) return;
+  if (!SendReady()) return;
   // Drained what backpressure paused on, and no event will come for input
   // already read: have the owner resume it next round.
   if (paused_ && !OutputFull() && !resume_marked_) {
@@ -311,54 +300,48 @@ void Connection::FlushReplies() {
   }
 }
 
-// Writes released replies; returns false when the connection was closed.
-bool Connection::WriteOutput() {
-  while (out_sent_ < out_ready_) {
-    ssize_t n =
-        write(client_.fd, out_.data() + out_sent_, out_ready_ - out_sent_);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-      Close();
-      return false;
-    }
-    out_sent_ += static_cast<size_t>(n);
-    server_.stats().net_output_bytes.fetch_add(static_cast<uint64_t>(n),
-                                               std::memory_order_relaxed);
+bool Connection::SendReady() {
+  const size_t n = out_ready_;
+  out_ready_ = 0;
+  if (n == 0) return AfterSent(0);
+  ssize_t sent;
+  if (n == out_.size()) {
+    sent = owner_.loop().Send(client_.fd, &out_);  // keeps out_'s capacity
+  } else {  // replies of commands after the Sync stay for the next one
+    std::string head(out_, 0, n);
+    out_.erase(0, n);
+    sent = owner_.loop().Send(client_.fd, &head);
   }
-  // A client that always has replies in flight never drains out_ to empty:
-  // drop the sent prefix once it dominates, so out_ holds O(unsent) bytes.
-  if (out_sent_ >= kCompactOutput && out_sent_ * 2 >= out_.size()) {
-    out_.erase(0, out_sent_);
-    out_ready_ -= out_sent_;
-    out_sent_ = 0;
+  if (sent < 0) {
+    Close();
+    return false;
   }
-  if (out_sent_ == out_.size()) {
-    out_sent_ = out_ready_ = 0;
-    if (out_.capacity() > (1u << 20)) {
-      std::string().swap(out_);
-    } else {
-      out_.clear();
-    }
+  in_flight_ += n;
+  return AfterSent(static_cast<size_t>(sent));
+}
+
+bool Connection::AfterSent(size_t n) {
+  in_flight_ -= n;
+  if (n > 0) {
+    server_.stats().net_output_bytes.fetch_add(n, std::memory_order_relaxed);
+  }
+  if (unsent() == 0) {
+    if (out_.capacity() > kKeepCapacity) std::string().swap(out_);
     if (client_.close_after_reply) {
       Close();
       return false;
     }
   }
-  client_.output_buffer_bytes.store(out_.size() - out_sent_,
-                                    std::memory_order_relaxed);
-  UpdateInterest();
+  client_.output_buffer_bytes.store(unsent(), std::memory_order_relaxed);
+  UpdateReceiving();
   return true;
 }
 
-void Connection::UpdateInterest() {
-  uint32_t want = 0;
-  if (!OutputFull() && !client_.close_after_reply) want |= EPOLLIN;
-  if (out_sent_ < out_ready_) want |= EPOLLOUT;
-  if (want == interest_) return;
-  interest_ = want;
-  Status s = owner_.loop().Modify(client_.fd, want, this);
-  if (!s.ok()) Close();
+void Connection::UpdateReceiving() {
+  const bool want = !OutputFull() && !client_.close_after_reply;
+  if (want == receiving_) return;
+  receiving_ = want;
+  owner_.loop().SetReceiving(client_.fd, want);
 }
 
 }  // namespace daxkv::kv

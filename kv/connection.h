@@ -1,6 +1,8 @@
-// Connection: one client socket on an I/O thread: reads requests, runs them
-// through the executor, and holds their replies until the round's DB::Sync()
-// has made the writes durable (FlushReplies).
+// Connection: one client socket on an I/O thread: takes the bytes its loop
+// (kv/io_loop.h: epoll or io_uring, it does not know which) received, runs
+// the requests through the executor, and holds their replies until the
+// round's DB::Sync() has made the writes durable (FlushReplies hands them to
+// the loop).
 //
 // Memory a client can make the server hold is bounded at every command, not
 // only between reads: the query buffer by client_query_buffer_limit, the
@@ -23,8 +25,8 @@
 #include <string_view>
 
 #include "kv/client.h"
-#include "kv/event_loop.h"
 #include "kv/get_batch.h"
+#include "kv/io_loop.h"
 #include "kv/resp_parser.h"
 #include "kv/resp_writer.h"
 #include "kv/server_state.h"
@@ -37,7 +39,7 @@ class Connection;
 class ConnectionOwner {
  public:
   virtual ~ConnectionOwner() = default;
-  virtual EventLoop& loop() = 0;
+  virtual IoLoop& loop() = 0;
   // The connection has replies waiting for the end of the round.
   virtual void MarkPending(Connection* c) = 0;
   // The connection is finished; the owner deletes it after the round.
@@ -59,15 +61,19 @@ class ConnectionOwner {
   virtual void RequestHousekeeping() = 0;
 };
 
-class Connection final : public EventLoop::Handler {
+class Connection final : public IoLoop::Stream {
  public:
   Connection(ServerState& server, ConnectionOwner& owner, int fd,
              std::string addr, std::string laddr);
   ~Connection() override;
 
   // Registers with the owner's loop and the server's client registry.
-  Status Start();
-  void OnEvent(uint32_t events) override;
+  [[nodiscard]] Status Start();
+  // IoLoop::Stream.
+  std::span<char> InputSpace() override;
+  void OnInput(size_t n) override;
+  void OnSent(size_t n) override;
+  void OnError(int err) override;
 
   // Durability: REQUIRES that every write of the round is durable (the
   // owner called DB::Sync()); only then are the round's replies released.
@@ -93,17 +99,19 @@ class Connection final : public EventLoop::Handler {
   int64_t idle_ms(int64_t now_ms) const;
 
  private:
-  void ReadInput();
   void ProcessInput();
+  // Hands the released replies to the loop; false when it closed.
+  bool SendReady();
+  // Bookkeeping after `n` bytes left; false when it closed.
+  bool AfterSent(size_t n);
+  void UpdateReceiving();
   // The batch that serves the GET `argv` (the request at in_start_): the
   // pending one, or one begun here; null for any other request, or a GET
   // left to run alone.
   GetBatch* BatchGets(std::span<const std::string_view> argv,
                       std::optional<GetBatch>* gets);
-  bool WriteOutput();
-  void UpdateInterest();
   void EnsureReadSpace();
-  size_t unsent() const { return out_.size() - out_sent_; }
+  size_t unsent() const { return out_.size() + in_flight_; }
   // Too many unsent replies to run more commands (backpressure).
   bool OutputFull() const;
   // Closes the client if a reply took it over its output limit, or a
@@ -121,11 +129,11 @@ class Connection final : public EventLoop::Handler {
   RequestParser lookahead_;  // GetBatch::Collect's, reused
   std::string out_;
   ReplyWriter writer_;
-  size_t out_sent_ = 0;
   size_t out_ready_ = 0;  // bytes of out_ covered by a completed Sync
+  size_t in_flight_ = 0;  // bytes handed to the loop, not yet sent
   std::unique_ptr<char[]> in_;
   size_t in_cap_ = 0, in_start_ = 0, in_end_ = 0;
-  uint32_t interest_ = 0;
+  bool receiving_ = true;
   bool pending_ = false;
   bool paused_ = false;  // stopped on backpressure with input left
   bool resume_marked_ = false;

@@ -94,7 +94,7 @@ void ServerSection(ServerState& s, std::string* o) {
   }
   InfoField(o, "arch_bits", 64);
   InfoField(o, "monotonic_clock", "POSIX clock_gettime");
-  InfoField(o, "multiplexing_api", "epoll");
+  InfoField(o, "multiplexing_api", IoEngineName(s.io_engine));
   InfoField(o, "atomicvar_api", "c11-builtin");
 #ifdef __GNUC__  // as Redis: the compiler's GNU version macros
   InfoField(o, "gcc_version",
@@ -119,6 +119,7 @@ void ServerSection(ServerState& s, std::string* o) {
   InfoField(o, "io_threads_active", 1);
   InfoField(o, "daxkv_io_threads",
             static_cast<uint64_t>(EffectiveThreads(s.config())));
+  InfoField(o, "io_engine", IoEngineName(s.io_engine));
 }
 
 void ClientsSection(ServerState& s, std::string* o) {

@@ -54,10 +54,10 @@ constexpr std::string_view kDenied =
 
 }  // namespace
 
-class IoThread::Listener final : public EventLoop::Handler {
+class IoThread::Listener final : public IoLoop::Listener {
  public:
   Listener(IoThread& owner, int fd) : owner_(owner), fd_(fd) {}
-  void OnEvent(uint32_t) override { owner_.Accept(fd_); }
+  void OnAccept(int fd) override { owner_.Accept(fd); }
   int fd() const { return fd_; }
 
  private:
@@ -68,18 +68,19 @@ class IoThread::Listener final : public EventLoop::Handler {
 StatusOr<std::unique_ptr<IoThread>> IoThread::Create(
     ServerState& server, const std::vector<int>& listen_fds,
     IoThreadGroup* group) {
-  DAXKV_ASSIGN_OR_RETURN(auto loop, EventLoop::Create());
+  DAXKV_ASSIGN_OR_RETURN(
+      auto loop,
+      CreateIoLoop(server.io_engine, EffectiveThreads(server.config()) > 1));
   std::unique_ptr<IoThread> t(new IoThread(server, std::move(loop), group));
   for (int fd : listen_fds) {
     t->listeners_.push_back(std::make_unique<Listener>(*t, fd));
-    // Exclusive: a new connection wakes one waiting thread, not all.
-    DAXKV_RETURN_IF_ERROR(t->loop_->Add(fd, EPOLLIN | EPOLLEXCLUSIVE,
-                                        t->listeners_.back().get()));
+    DAXKV_RETURN_IF_ERROR(
+        t->loop_->AddListener(fd, t->listeners_.back().get()));
   }
   return t;
 }
 
-IoThread::IoThread(ServerState& server, std::unique_ptr<EventLoop> loop,
+IoThread::IoThread(ServerState& server, std::unique_ptr<IoLoop> loop,
                    IoThreadGroup* group)
     : server_(server),
       loop_(std::move(loop)),
@@ -194,6 +195,12 @@ void IoThread::ServeMail() {
 }
 
 void IoThread::Run() {
+  Status bound = loop_->BindThread();
+  if (!bound.ok()) {  // the probe at start-up set up the same loop
+    std::fprintf(stderr, "daxkv-server: I/O thread: %s\n",
+                 bound.ToString().c_str());
+    return;
+  }
   SetKeptExclusiveHold(&kept_exclusive_);
   while (!stop_.load()) Round(100);
   Drain();
@@ -310,34 +317,30 @@ void IoThread::FinishRound() {
   closed_.clear();
 }
 
-void IoThread::Accept(int listen_fd) {
-  for (int i = 0; i < 64; ++i) {
-    sockaddr_storage peer{};
-    socklen_t len = sizeof(peer);
-    int fd = accept4(listen_fd, reinterpret_cast<sockaddr*>(&peer), &len,
-                     SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) return;  // EAGAIN: another thread took it, or none left
-    server_.stats().connections_received.fetch_add(1);
-    std::string addr = FormatAddr(peer);
-    std::string ip = addr.substr(0, addr.rfind(':'));
-    if (!Admit(fd, ip)) continue;
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    sockaddr_storage local{};
-    len = sizeof(local);
-    getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len);
-    IoThread* to = this;
-    // While a script is busy its thread is inside Lua: this one (not that
-    // one) serves the newcomer, with BUSY replies.
-    if (group_ != nullptr && !group_->threads.empty() &&
-        !server_.scripts().busy()) {
-      to = group_->threads[group_->next.fetch_add(1) % group_->threads.size()];
-    }
-    if (to == this) {
-      Serve(fd, std::move(addr), FormatAddr(local));
-    } else {
-      to->Adopt(fd, std::move(addr), FormatAddr(local));
-    }
+void IoThread::Accept(int fd) {
+  sockaddr_storage peer{};
+  socklen_t len = sizeof(peer);
+  getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len);
+  server_.stats().connections_received.fetch_add(1);
+  std::string addr = FormatAddr(peer);
+  std::string ip = addr.substr(0, addr.rfind(':'));
+  if (!Admit(fd, ip)) return;
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  sockaddr_storage local{};
+  len = sizeof(local);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len);
+  IoThread* to = this;
+  // While a script is busy its thread is inside Lua: this one (not that
+  // one) serves the newcomer, with BUSY replies.
+  if (group_ != nullptr && !group_->threads.empty() &&
+      !server_.scripts().busy()) {
+    to = group_->threads[group_->next.fetch_add(1) % group_->threads.size()];
+  }
+  if (to == this) {
+    Serve(fd, std::move(addr), FormatAddr(local));
+  } else {
+    to->Adopt(fd, std::move(addr), FormatAddr(local));
   }
 }
 
@@ -416,19 +419,22 @@ void IoThread::Housekeeping() {
 }
 
 void IoThread::Drain() {
-  for (auto& l : listeners_) loop_->Remove(l->fd());
+  for (auto& l : listeners_) loop_->RemoveListener(l->fd());
   listeners_.clear();
   {
     std::lock_guard<std::mutex> l(adopt_mu_);
     for (const Accepted& a : adopted_) close(a.fd);
     adopted_.clear();
   }
-  // Requests already read are answered; then every client is closed.
-  round_lock_.lock();
-  loop_->Wait(0);
-  loop_->Dispatch();
-  UnlockRound();
-  FinishRound();
+  // Requests already read are answered; then every client is closed. Two
+  // rounds: io_uring submits the first one's replies with the next wait.
+  for (int round = 0; round < 2; ++round) {
+    round_lock_.lock();
+    loop_->Wait(0);
+    loop_->Dispatch();
+    UnlockRound();
+    FinishRound();
+  }
   std::vector<Connection*> all(conns_.begin(), conns_.end());
   for (Connection* c : all) c->Close();
   FinishRound();

@@ -3,11 +3,15 @@
 // shared hold of the server's exec lock, calls DB::Sync() once if any of them
 // touched the engine (group commit), and only then sends the replies.
 //
+// The loop is epoll or io_uring (kv/io_loop.h, ServerState::io_engine);
+// with io_uring the round's replies are submitted with the next wait.
+//
 // Listening: one socket per bound address, shared by all threads (no
 // SO_REUSEPORT, so a second server on the port fails with "Address already
-// in use", as Redis does). Every thread waits on it with EPOLLEXCLUSIVE (one
-// stuck thread does not stop accepting); the thread that accepts hands the
-// connections out round-robin across the group (IoThread::Adopt).
+// in use", as Redis does). Every thread waits on it (EPOLLEXCLUSIVE, or an
+// io_uring poll: one stuck thread does not stop accepting); the thread that
+// accepts hands the connections out round-robin across the group
+// (IoThread::Adopt).
 //
 // Thread-safety: Start/Stop/Join from the controlling thread; everything
 // else runs on the I/O thread itself.
@@ -25,7 +29,7 @@
 
 #include "base/mutex.h"
 #include "kv/connection.h"
-#include "kv/event_loop.h"
+#include "kv/io_loop.h"
 #include "kv/server_state.h"
 
 namespace daxkv::kv {
@@ -59,7 +63,7 @@ class IoThread final : public ConnectionOwner {
   void Stop();
   void Join();
 
-  EventLoop& loop() override { return *loop_; }
+  IoLoop& loop() override { return *loop_; }
   void MarkPending(Connection* c) override;
   void MarkClosed(Connection* c) override;
   void MarkResume(Connection* c) override;
@@ -70,7 +74,7 @@ class IoThread final : public ConnectionOwner {
 
  private:
   class Listener;
-  IoThread(ServerState& server, std::unique_ptr<EventLoop> loop,
+  IoThread(ServerState& server, std::unique_ptr<IoLoop> loop,
            IoThreadGroup* group);
   struct Accepted {
     int fd;
@@ -84,7 +88,8 @@ class IoThread final : public ConnectionOwner {
   // Takes the round lock; see the definition.
   void LockRound(bool* undispatched, bool* woken);
   void FinishRound();
-  void Accept(int listen_fd);
+  // A connection one of the listeners accepted.
+  void Accept(int fd);
   bool Admit(int fd, const std::string& peer_ip);
   void Serve(int fd, std::string addr, std::string laddr);
   void ServeAdopted();
@@ -101,7 +106,7 @@ class IoThread final : public ConnectionOwner {
   void Drain();
 
   ServerState& server_;
-  std::unique_ptr<EventLoop> loop_;
+  std::unique_ptr<IoLoop> loop_;
   IoThreadGroup* group_;
   std::mutex adopt_mu_;
   std::vector<Accepted> adopted_;  // guarded by adopt_mu_

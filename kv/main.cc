@@ -26,6 +26,9 @@ DEFINE_int32(port, kDefaults.port, "TCP port");
 DEFINE_string(bind, kDefaults.bind.c_str(),
               "Addresses to listen on, space separated");
 DEFINE_int32(threads, kDefaults.threads, "I/O threads (0 = one per core)");
+DEFINE_string(io_engine, kDefaults.io_engine.c_str(),
+              "Network loop of the I/O threads: auto (io_uring when the "
+              "kernel allows it, else epoll), epoll or io_uring");
 DEFINE_string(requirepass, kDefaults.requirepass.c_str(),
               "Password clients must AUTH with (default user)");
 DEFINE_int32(maxclients, kDefaults.maxclients,

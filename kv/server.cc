@@ -15,6 +15,7 @@
 #include <mutex>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include "base/byte_size.h"
 #include "dax/region.h"
@@ -64,7 +65,8 @@ std::function<void(uint64_t, uint64_t)> ProgressPrinter() {
   };
 }
 
-StatusOr<int> ListenSocket(const std::string& host, int port) {
+// *in_use: the bind failed with EADDRINUSE.
+StatusOr<int> ListenSocket(const std::string& host, int port, bool* in_use) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -92,6 +94,8 @@ StatusOr<int> ListenSocket(const std::string& host, int port) {
   }
   int err = errno;
   freeaddrinfo(res);
+  *in_use =
+      step != nullptr && std::strcmp(step, "bind") == 0 && err == EADDRINUSE;
   if (step != nullptr) {
     if (fd >= 0) close(fd);
     // Redis's wording ("... 127.0.0.1:6379: bind: Address already in use").
@@ -99,6 +103,33 @@ StatusOr<int> ListenSocket(const std::string& host, int port) {
                    ":" + port_s + ": " + step + ": " + std::strerror(err));
   }
   return fd;
+}
+
+// A server killed a moment ago may still hold the port: with io_uring the
+// kernel tears the dead process's ring down asynchronously, and requests
+// in it (a poll or accept on the listening socket) keep that socket
+// listening meanwhile. So a port in use is tried again for up to
+// kBindRetry before the start fails (Redis's wording, as at once).
+constexpr auto kBindRetry = std::chrono::seconds(3);
+
+StatusOr<int> ListenSocketRetrying(const std::string& host, int port) {
+  const auto deadline = std::chrono::steady_clock::now() + kBindRetry;
+  bool said = false;
+  for (;;) {
+    bool in_use = false;
+    StatusOr<int> fd = ListenSocket(host, port, &in_use);
+    if (fd.ok() || !in_use || std::chrono::steady_clock::now() >= deadline) {
+      return fd;
+    }
+    if (!said) {
+      std::fprintf(stderr,
+                   "daxkv-server: %s:%d in use; retrying for up to %lld s\n",
+                   host.c_str(), port,
+                   static_cast<long long>(kBindRetry.count()));
+      said = true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
 }
 
 std::vector<std::string> SplitBind(const std::string& bind) {
@@ -115,8 +146,8 @@ StatusOr<std::unique_ptr<Server>> Server::Open(const ServerConfig& config) {
   std::unique_ptr<Server> s(new Server);
   s->config_ = config;
   s->config_.threads = EffectiveThreads(config);
-  // Bind first, as Redis does: a port in use fails at once, before a long
-  // recovery of the pool.
+  // Bind first, as Redis does: a port in use fails (after kBindRetry),
+  // before a long recovery of the pool.
   DAXKV_RETURN_IF_ERROR(s->Bind());
   dax::OpenOptions ro;
   ro.create_if_missing = true;
@@ -179,13 +210,17 @@ Status Server::Bind() {
   std::vector<std::string> hosts = SplitBind(config_.bind);
   if (hosts.empty()) return InvalidArgumentError("--bind names no address");
   for (const auto& h : hosts) {
-    DAXKV_ASSIGN_OR_RETURN(int fd, ListenSocket(h, config_.port));
+    DAXKV_ASSIGN_OR_RETURN(int fd, ListenSocketRetrying(h, config_.port));
     listen_fds_.push_back(fd);
   }
   return OkStatus();
 }
 
 Status Server::CreateThreads() {
+  std::string note;
+  DAXKV_ASSIGN_OR_RETURN(state_->io_engine,
+                         ResolveIoEngine(config_.io_engine, &note));
+  if (!note.empty()) std::fprintf(stderr, "daxkv-server: %s\n", note.c_str());
   for (int t = 0; t < config_.threads; ++t) {
     DAXKV_ASSIGN_OR_RETURN(auto thread,
                            IoThread::Create(*state_, listen_fds_, &group_));
@@ -220,9 +255,10 @@ Status Server::Run() {
       std::printf("replica of %s:%d (replicaof)\n", host.c_str(), port);
     }
   }
-  std::printf("listening on %s port %d with %d I/O thread%s\n",
+  std::printf("listening on %s port %d with %d I/O thread%s (%s)\n",
               config_.bind.c_str(), config_.port, config_.threads,
-              config_.threads == 1 ? "" : "s");
+              config_.threads == 1 ? "" : "s",
+              std::string(IoEngineName(state_->io_engine)).c_str());
   if (config_.protected_mode && config_.requirepass.empty()) {
     std::printf(
         "protected mode: only loopback clients are accepted (no "

@@ -75,6 +75,9 @@ Status ApplySetting(std::string_view key, std::string_view value,
     c->bind = std::string(value);
   } else if (k == "threads" || k == "io_threads") {
     ok = ParseInt(value, 0, 128, &c->threads);
+  } else if (k == "io_engine") {
+    ok = value == "auto" || value == "epoll" || value == "io_uring";
+    if (ok) c->io_engine = std::string(value);
   } else if (k == "requirepass") {
     c->requirepass = std::string(value);
   } else if (k == "maxclients") {

@@ -22,6 +22,9 @@ struct ServerConfig {
   int port = 6379;
   std::string bind = "127.0.0.1";
   int threads = 0;  // I/O threads; 0 = one per core (EffectiveThreads)
+  // The I/O threads' network loop: "auto" (io_uring where the kernel
+  // allows it, else epoll), "epoll" or "io_uring" (kv/io_loop.h).
+  std::string io_engine = "auto";
   std::string requirepass;
   int maxclients = 10000;
   int timeout = 0;  // idle seconds before closing a client; 0 = never

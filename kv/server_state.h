@@ -23,6 +23,7 @@
 #include "kv/block_registry.h"
 #include "kv/client.h"
 #include "kv/command_stats.h"
+#include "kv/io_loop.h"
 #include "kv/migrate_cache.h"
 #include "kv/pubsub.h"
 #include "kv/replication.h"
@@ -167,6 +168,9 @@ class ServerState {
   // Time Server::Open spent opening the region and recovering the pool
   // (INFO daxkv open_ms).
   int64_t recovery_ms = 0;
+  // The I/O threads' loop (the io-engine setting resolved at start-up;
+  // INFO server's io_engine). Set before any I/O thread is created.
+  IoEngine io_engine = IoEngine::kEpoll;
 
  private:
   struct Entry {

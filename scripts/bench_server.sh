@@ -21,6 +21,9 @@
 #   the flags), BENCH_EVALSHA (1: also the EVALSHA test),
 #   BENCH_DAXKV_BASE (another daxkv-server binary, e.g. main's: config
 #   `daxkv-base` runs it like `daxkv`, for a before/after in one run).
+#   Config `daxkv` runs daxkv-server with --io_engine epoll, `daxkv-uring`
+#   with --io_engine io_uring (kv/io_loop.h). BENCH_DAXKV_ARGS: more
+#   daxkv-server flags for every daxkv config (e.g. "--threads 1").
 #   On a 2-core machine one redis-benchmark thread saturates near 90k
 #   requests/s at -P 1, whatever the server: --threads 2 (the same for every
 #   server) shows what the servers do when the client is not the limit.
@@ -51,7 +54,7 @@ fi
 for tool in redis-server redis-benchmark redis-cli python3; do
   command -v "$tool" >/dev/null || { echo "bench-server: $tool missing (make deps)" >&2; exit 2; }
 done
-if [[ " $CONFIGS " == *" daxkv "* ]] && [ ! -x "$DAXKV" ]; then
+if [[ " $CONFIGS " == *" daxkv"* ]] && [ ! -x "$DAXKV" ]; then
   echo "bench-server: $DAXKV not built (make build)" >&2
   exit 2
 fi
@@ -83,11 +86,15 @@ start_server() {
   local redis=(redis-server --port "$port" --bind 127.0.0.1 --save ""
     --daemonize no --protected-mode no --logfile "")
   case $name in
-    daxkv | daxkv-base)
-      local bin=$DAXKV
+    daxkv | daxkv-base | daxkv-uring)
+      local bin=$DAXKV engine=()
       [ "$name" = daxkv-base ] && bin=${BENCH_DAXKV_BASE:?daxkv-base needs BENCH_DAXKV_BASE}
+      # daxkv-base may predate --io_engine: it runs with its own default.
+      [ "$name" = daxkv ] && engine=(--io_engine epoll)
+      [ "$name" = daxkv-uring ] && engine=(--io_engine io_uring)
       PMEM2_FORCE_GRANULARITY=CACHE_LINE "$bin" --pool "$SHM_DIR/$name.pool" \
-        --pool_size 2G --port "$port" --bind 127.0.0.1 \
+        --pool_size 2G --port "$port" --bind 127.0.0.1 "${engine[@]}" \
+        ${BENCH_DAXKV_ARGS:-} \
         >"$BUILD/bench/$name-server.log" 2>&1 &
       ;;
     redis-nopersist)

@@ -32,6 +32,9 @@ Status InProcessServer::Start() {
     return IOError(std::strerror(errno));
   }
   port_ = ntohs(addr.sin_port);
+  std::string note;
+  DAXKV_ASSIGN_OR_RETURN(state_->io_engine,
+                         ResolveIoEngine(state_->config().io_engine, &note));
   for (int t = 0; t < threads_; ++t) {
     DAXKV_ASSIGN_OR_RETURN(auto io,
                            IoThread::Create(*state_, {listen_fd_}, &group_));

@@ -10,6 +10,7 @@
 #include <string>
 #include <thread>
 
+#include "kv/io_loop.h"
 #include "tests/support/status_matchers.h"
 
 namespace daxkv::kv {
@@ -47,6 +48,29 @@ TEST(ServerConfigTest, SettingsAndErrors) {
   EXPECT_FALSE(c.format_over_existing_data);  // refuses unless asked
   EXPECT_OK(ApplySetting("format-over-existing-data", "yes", &c));
   EXPECT_TRUE(c.format_over_existing_data);
+}
+
+TEST(ServerConfigTest, IoEngine) {
+  ServerConfig c;
+  EXPECT_EQ(c.io_engine, "auto");
+  EXPECT_OK(ApplySetting("io-engine", "epoll", &c));
+  EXPECT_EQ(c.io_engine, "epoll");
+  EXPECT_OK(ApplySetting("io_engine", "io_uring", &c));
+  EXPECT_EQ(c.io_engine, "io_uring");
+  EXPECT_THAT(ApplySetting("io_engine", "kqueue", &c),
+              StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_EQ(c.io_engine, "io_uring");
+  std::string note = "stale";
+  auto engine = ResolveIoEngine("epoll", &note);
+  ASSERT_OK(engine);
+  EXPECT_EQ(*engine, IoEngine::kEpoll);
+  EXPECT_EQ(note, "");
+  EXPECT_THAT(ResolveIoEngine("kqueue", &note).status(),
+              StatusIs(StatusCode::kInvalidArgument));
+  // auto never fails: io_uring, or epoll with the reason.
+  engine = ResolveIoEngine("auto", &note);
+  ASSERT_OK(engine);
+  EXPECT_EQ(*engine == IoEngine::kEpoll, !note.empty()) << note;
 }
 
 TEST(ServerConfigTest, ConfigFile) {

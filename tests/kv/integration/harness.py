@@ -9,6 +9,8 @@ environment, set by run_suite.py:
   DAXKV_IT_SERVER     path of the server binary
   DAXKV_IT_POOL_KIND  shm (a /dev/shm pool persisted with cache-line flushes)
                       | file (an ordinary file, msync)
+  DAXKV_IT_DAXKV_ARGS extra daxkv-server flags for every daxkv server the
+                      tests start (e.g. "--io_engine io_uring")
 
 RespClient is a small RESP2/RESP3 client over a raw socket: it returns error
 replies as RespError values (full text, prefix included) instead of raising,
@@ -30,6 +32,7 @@ if os.sep in SERVER:
     SERVER = os.path.abspath(SERVER)  # servers run with cwd = their data dir
 POOL_KIND = os.environ.get("DAXKV_IT_POOL_KIND", "shm")
 POOL_SIZE = os.environ.get("DAXKV_IT_POOL_SIZE", "256M")
+DAXKV_ARGS = os.environ.get("DAXKV_IT_DAXKV_ARGS", "").split()
 START_TIMEOUT_S = 60.0
 
 
@@ -234,7 +237,7 @@ class ServerProcess:
                 args += ["--requirepass", self.requirepass]
             if self.debug_command:
                 args += ["--enable_debug_command", self.debug_command]
-            return args + self.extra_args
+            return args + DAXKV_ARGS + self.extra_args
         args = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1",
                 "--dir", self.dir, "--save", "", "--daemonize", "no",
                 "--logfile", "", "--protected-mode", "no"]

@@ -2,7 +2,7 @@
 """Runs the integration suite (test_*.py here) against one server.
 
   run_suite.py --target redis|daxkv --server PATH [--pool-kind shm|file]
-               [-k PATTERN] [-v]
+               [--daxkv-args "FLAGS"] [-k PATTERN] [-v]
 
 Prints a one-line summary and exits non-zero on any failure. With --target
 redis the expectations are checked against Debian's redis-server 7.0; with
@@ -24,6 +24,8 @@ def main():
     p.add_argument("--target", choices=["redis", "daxkv"], required=True)
     p.add_argument("--server", default="")
     p.add_argument("--pool-kind", choices=["shm", "file"], default="shm")
+    # Extra flags for every daxkv-server started, e.g. "--io_engine epoll".
+    p.add_argument("--daxkv-args", default=None)
     p.add_argument("-k", dest="pattern", action="append", default=[])
     p.add_argument("-p", dest="files", default="test_*.py")
     p.add_argument("-v", dest="verbose", action="store_true")
@@ -36,6 +38,8 @@ def main():
     os.environ["DAXKV_IT_TARGET"] = a.target
     os.environ["DAXKV_IT_SERVER"] = server
     os.environ["DAXKV_IT_POOL_KIND"] = a.pool_kind
+    if a.daxkv_args is not None:
+        os.environ["DAXKV_IT_DAXKV_ARGS"] = a.daxkv_args
     sys.path.insert(0, HERE)
     loader = unittest.TestLoader()
     if a.pattern:
@@ -43,9 +47,11 @@ def main():
     suite = loader.discover(HERE, pattern=a.files, top_level_dir=HERE)
     runner = unittest.TextTestRunner(verbosity=2 if a.verbose else 1)
     result = runner.run(suite)
-    print("SUMMARY target=%s pool=%s run=%d failures=%d errors=%d skipped=%d"
+    extra = os.environ.get("DAXKV_IT_DAXKV_ARGS", "")
+    print("SUMMARY target=%s pool=%s run=%d failures=%d errors=%d skipped=%d%s"
           % (a.target, a.pool_kind, result.testsRun, len(result.failures),
-             len(result.errors), len(result.skipped)))
+             len(result.errors), len(result.skipped),
+             " daxkv-args=%r" % extra if extra else ""))
     return 0 if result.wasSuccessful() else 1
 
 
