@@ -148,6 +148,12 @@ class CountedTree {
   // Moves `l` into a leaf of `cap` slots with `front` free slots first.
   Leaf* Reshape(Leaf* l, uint32_t cap, uint32_t front);
   static uint64_t NodeCount(const void* node, uint32_t h);
+  // The kid of `in` (holding `total` entries) that position *i falls in,
+  // *i made relative to it. A position on the boundary of two kids goes to
+  // the right one's start, or with `insert` to the left one's end. Scans
+  // from the nearer end of `in`: the back costs what the front does.
+  static uint32_t KidAt(const Inner* in, uint64_t total, uint64_t* i,
+                        bool insert);
 
   // Seeks position i (i < size_, or i == size_ for the end) into *p.
   void Seek(uint64_t i, Path* p) const;
@@ -159,12 +165,15 @@ class CountedTree {
   void PlaceIn(Leaf* l, uint32_t pos, const Entry& e);
   Split LeafInsert(void** node, uint32_t pos, const Entry& e);
   Split SplitLeaf(Leaf** lp, uint32_t pos, const Entry& e);
-  Split InsertRec(void** node, uint32_t h, uint64_t pos, const Entry& e);
+  // `total`: the entries under *node.
+  Split InsertRec(void** node, uint32_t h, uint64_t total, uint64_t pos,
+                  const Entry& e);
   static void InsertKid(Inner* in, uint32_t at, void* kid, uint64_t count);
   static void RemoveKid(Inner* in, uint32_t at);
   Split SplitInner(Inner* in, uint32_t at, const Split& s);
   // Erases k entries at pos, all inside one leaf. Returns entry `pos`.
-  Entry EraseRec(void** node, uint32_t h, uint64_t pos, uint32_t k);
+  Entry EraseRec(void** node, uint32_t h, uint64_t total, uint64_t pos,
+                 uint32_t k);
   void RemoveFromLeaf(Leaf** l, uint32_t pos, uint32_t k);
   void FixChild(Inner* in, uint32_t c, uint32_t h);
   bool MergeLeaves(Inner* in, uint32_t left);

@@ -61,12 +61,35 @@ DAXKV_TREE uint64_t DAXKV_TREE_T::NodeCount(const void* node, uint32_t h) {
 
 // --- reading ---------------------------------------------------------------
 
+DAXKV_TREE uint32_t DAXKV_TREE_T::KidAt(const Inner* in, uint64_t total,
+                                        uint64_t* i, bool insert) {
+  uint64_t pos = *i;
+  uint32_t c = 0;
+  if (pos <= total / 2) {
+    // Past kid c while pos lies beyond it (or on its end, unless inserting).
+    while (c + 1 < in->n && pos >= in->counts[c] + (insert ? 1 : 0)) {
+      pos -= in->counts[c++];
+    }
+    *i = pos;
+    return c;
+  }
+  // From the back: `left` entries from pos to the end, `s` the entries of
+  // kids c .. n-1; kid c - 1 holds pos while left > s (left >= s inserting).
+  const uint64_t left = total - pos;
+  c = in->n - 1;
+  uint64_t s = in->counts[c];
+  while (c > 0 && left + (insert ? 1 : 0) > s) s += in->counts[--c];
+  *i = s - left;
+  return c;
+}
+
 DAXKV_TREE void DAXKV_TREE_T::Seek(uint64_t i, Path* p) const {
   const void* node = root_;
+  uint64_t total = size_;
   for (uint32_t d = 0; d < height_; ++d) {
     const auto* in = static_cast<const Inner*>(node);
-    uint32_t c = 0;
-    while (c + 1 < in->n && i >= in->counts[c]) i -= in->counts[c++];
+    const uint32_t c = KidAt(in, total, &i, false);
+    total = in->counts[c];
     p->node[d] = in;
     p->idx[d] = c;
     node = in->kids[c];
@@ -316,12 +339,11 @@ DAXKV_TREE typename DAXKV_TREE_T::Split DAXKV_TREE_T::SplitInner(
 }
 
 DAXKV_TREE typename DAXKV_TREE_T::Split DAXKV_TREE_T::InsertRec(
-    void** node, uint32_t h, uint64_t pos, const Entry& e) {
+    void** node, uint32_t h, uint64_t total, uint64_t pos, const Entry& e) {
   if (h == 0) return LeafInsert(node, static_cast<uint32_t>(pos), e);
   auto* in = static_cast<Inner*>(*node);
-  uint32_t c = 0;
-  while (c + 1 < in->n && pos > in->counts[c]) pos -= in->counts[c++];
-  Split s = InsertRec(&in->kids[c], h - 1, pos, e);
+  const uint32_t c = KidAt(in, total, &pos, true);
+  Split s = InsertRec(&in->kids[c], h - 1, in->counts[c], pos, e);
   in->counts[c] += 1;
   if (s.right == nullptr) return {};
   in->counts[c] -= s.right_count;
@@ -337,7 +359,7 @@ DAXKV_TREE void DAXKV_TREE_T::Insert(uint64_t i, const Entry& e) {
     root_ = NewLeaf(4);
     height_ = 0;
   }
-  Split s = InsertRec(&root_, height_, i, e);
+  Split s = InsertRec(&root_, height_, size_, i, e);
   ++size_;
   if (s.right == nullptr) return;
   Inner* in = NewInner();
@@ -419,10 +441,8 @@ DAXKV_TREE void DAXKV_TREE_T::FixChild(Inner* in, uint32_t c, uint32_t h) {
   if (c > 0) merge(c - 1);
 }
 
-DAXKV_TREE typename DAXKV_TREE_T::Entry DAXKV_TREE_T::EraseRec(void** node,
-                                                               uint32_t h,
-                                                               uint64_t pos,
-                                                               uint32_t k) {
+DAXKV_TREE typename DAXKV_TREE_T::Entry DAXKV_TREE_T::EraseRec(
+    void** node, uint32_t h, uint64_t total, uint64_t pos, uint32_t k) {
   if (h == 0) {
     auto** lp = reinterpret_cast<Leaf**>(node);
     const auto off = static_cast<uint32_t>(pos);
@@ -431,9 +451,8 @@ DAXKV_TREE typename DAXKV_TREE_T::Entry DAXKV_TREE_T::EraseRec(void** node,
     return e;
   }
   auto* in = static_cast<Inner*>(*node);
-  uint32_t c = 0;
-  while (pos >= in->counts[c]) pos -= in->counts[c++];
-  Entry e = EraseRec(&in->kids[c], h - 1, pos, k);
+  const uint32_t c = KidAt(in, total, &pos, false);
+  Entry e = EraseRec(&in->kids[c], h - 1, in->counts[c], pos, k);
   in->counts[c] -= k;
   FixChild(in, c, h - 1);
   return e;
@@ -453,7 +472,7 @@ DAXKV_TREE void DAXKV_TREE_T::CollapseRoot() {
 }
 
 DAXKV_TREE typename DAXKV_TREE_T::Entry DAXKV_TREE_T::Erase(uint64_t i) {
-  Entry e = EraseRec(&root_, height_, i, 1);
+  Entry e = EraseRec(&root_, height_, size_, i, 1);
   --size_;
   CollapseRoot();
   return e;
@@ -465,7 +484,7 @@ DAXKV_TREE void DAXKV_TREE_T::EraseRange(uint64_t from, uint64_t to) {
     Seek(from, &p);
     const auto k = static_cast<uint32_t>(
         std::min<uint64_t>(to - from, p.leaf->n - p.off));
-    EraseRec(&root_, height_, from, k);
+    EraseRec(&root_, height_, size_, from, k);
     size_ -= k;
     to -= k;
     CollapseRoot();
