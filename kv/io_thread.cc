@@ -92,6 +92,7 @@ IoThread::~IoThread() {
   Stop();
   Join();
   for (Connection* c : conns_) delete c;
+  MutexLock l(&adopt_mu_);
   for (const Accepted& a : adopted_) close(a.fd);
 }
 
@@ -115,7 +116,7 @@ void IoThread::MarkResume(Connection* c) { resume_.push_back(c); }
 void IoThread::MailArrived(Connection* c) {
   bool first;
   {
-    std::lock_guard<std::mutex> l(mail_mu_);
+    MutexLock l(&mail_mu_);
     first = mail_.empty();
     mail_.push_back(c);
   }
@@ -188,7 +189,7 @@ void IoThread::RequestHousekeeping() {
 void IoThread::ServeMail() {
   std::vector<Connection*> mail;
   {
-    std::lock_guard<std::mutex> l(mail_mu_);
+    MutexLock l(&mail_mu_);
     mail.swap(mail_);
   }
   for (Connection* c : mail) c->DeliverMail();
@@ -301,7 +302,7 @@ void IoThread::FinishRound() {
   if (!closed_.empty()) {
     // A closed client is unsubscribed (no more mail comes for it), but
     // mail queued before may still name it.
-    std::lock_guard<std::mutex> l(mail_mu_);
+    MutexLock l(&mail_mu_);
     for (Connection* c : closed_) std::erase(mail_, c);
   }
   if (!closed_.empty()) {
@@ -346,7 +347,7 @@ void IoThread::Accept(int fd) {
 
 void IoThread::Adopt(int fd, std::string addr, std::string laddr) {
   {
-    std::lock_guard<std::mutex> l(adopt_mu_);
+    MutexLock l(&adopt_mu_);
     adopted_.push_back({fd, std::move(addr), std::move(laddr)});
   }
   loop_->Wake();
@@ -355,7 +356,7 @@ void IoThread::Adopt(int fd, std::string addr, std::string laddr) {
 void IoThread::ServeAdopted() {
   std::vector<Accepted> adopted;
   {
-    std::lock_guard<std::mutex> l(adopt_mu_);
+    MutexLock l(&adopt_mu_);
     adopted.swap(adopted_);
   }
   for (Accepted& a : adopted) {
@@ -422,7 +423,7 @@ void IoThread::Drain() {
   for (auto& l : listeners_) loop_->RemoveListener(l->fd());
   listeners_.clear();
   {
-    std::lock_guard<std::mutex> l(adopt_mu_);
+    MutexLock l(&adopt_mu_);
     for (const Accepted& a : adopted_) close(a.fd);
     adopted_.clear();
   }

@@ -108,11 +108,11 @@ class IoThread final : public ConnectionOwner {
   ServerState& server_;
   std::unique_ptr<IoLoop> loop_;
   IoThreadGroup* group_;
-  std::mutex adopt_mu_;
-  std::vector<Accepted> adopted_;  // guarded by adopt_mu_
+  Mutex adopt_mu_;
+  std::vector<Accepted> adopted_ GUARDED_BY(adopt_mu_);
   // Connections with pub/sub mail, queued by publishers on any thread.
-  std::mutex mail_mu_;
-  std::vector<Connection*> mail_;  // guarded by mail_mu_
+  Mutex mail_mu_;
+  std::vector<Connection*> mail_ GUARDED_BY(mail_mu_);
   // Blocked connections whose reply was delivered, from any thread.
   Mutex unblocked_mu_;
   std::vector<Connection*> unblocked_ GUARDED_BY(unblocked_mu_);
