@@ -23,16 +23,18 @@ namespace daxkv::engine {
 namespace {
 
 struct Batch {
+  std::vector<std::string> owned;  // what `keys` views: a temporary may go
   std::vector<std::string_view> keys;
   std::vector<std::string> values;
   std::vector<Status> statuses;
   std::vector<ReadInfo> infos;
 
-  explicit Batch(const std::vector<std::string>& ks)
-      : keys(ks.begin(), ks.end()),
-        values(ks.size(), "stale"),
-        statuses(ks.size()),
-        infos(ks.size()) {}
+  explicit Batch(std::vector<std::string> ks)
+      : owned(std::move(ks)),
+        keys(owned.begin(), owned.end()),
+        values(owned.size(), "stale"),
+        statuses(owned.size()),
+        infos(owned.size()) {}
   void Run(const DB& db, bool with_infos) {
     db.MultiGet(
         keys, values, statuses,
