@@ -21,9 +21,16 @@ class Clock {
 
   // NowMicros() in milliseconds.
   int64_t NowMs() const { return NowMicros() / 1000; }
+
+  // NowMs() from a cheaper source that may lag it by a few milliseconds
+  // (one kernel tick), for stamps recorded in whole seconds, such as a
+  // key's last access. Never ahead of NowMs().
+  virtual int64_t CoarseNowMs() const { return NowMs(); }
 };
 
-// The system's wall clock (CLOCK_REALTIME). Never destroyed.
+// The system's wall clock (CLOCK_REALTIME; CoarseNowMs reads
+// CLOCK_REALTIME_COARSE, served from the vDSO without a clock read).
+// Never destroyed.
 Clock* SystemClock();
 
 }  // namespace daxkv

@@ -171,6 +171,9 @@ void EvalGeneric(CommandContext& ctx, bool by_sha, bool ro_command) {
   ScriptEngine& engine = ctx.server.scripts();
   ScriptFlags flags;
   if (by_sha) {
+    // The executor looked the script up already (ScriptCommandFlags), but
+    // outside this section: a SCRIPT FLUSH may have run since. Only a
+    // lookup under the section says what will run.
     char buf[kShaHexLen];
     const std::string_view sha = LowerSha(ctx.argv[1], buf);
     if (sha.size() != kShaHexLen || !engine.Has(sha, &flags)) {

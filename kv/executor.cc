@@ -1,7 +1,6 @@
 #include "kv/executor.h"
 
 #include <chrono>
-#include <ctime>
 
 #include "kv/repl_effects.h"
 #include "kv/repl_master.h"
@@ -118,20 +117,11 @@ constexpr std::string_view kDebugNotAllowed =
     "you need to set this option in the configuration file, and then "
     "restart the server.";
 
-// The time TouchKeys stamps. AccessClock keeps whole seconds (Redis's
-// LRU clock lags up to 1000/hz ms), so on the system clock the coarse
-// reading (a few ms behind, no clock-source read) serves; a test's clock
-// is read as it is.
-int64_t TouchNowMs(const ServerState& server) {
-  if (&server.clock() != SystemClock()) return server.NowMs();
-  timespec ts;
-  clock_gettime(CLOCK_REALTIME_COARSE, &ts);
-  return int64_t{ts.tv_sec} * 1000 + ts.tv_nsec / 1'000'000;
-}
-
 // Records an access to each key argument, as Redis's lookupKey does.
+// AccessClock keeps whole seconds (Redis's LRU clock lags up to 1000/hz
+// ms), so the clock's coarse reading serves.
 void TouchKeys(const CommandSpec& spec, const CommandContext& ctx) {
-  const int64_t now = TouchNowMs(ctx.server);
+  const int64_t now = ctx.server.clock().CoarseNowMs();
   ForEachCommandKey(spec, ctx.argv, [&](std::string_view key) {
     ctx.server.access_clock().Touch(key, now);
   });
