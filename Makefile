@@ -16,6 +16,7 @@ JOBS ?= $(shell nproc)
 all: build
 
 deps:
+	@echo "== [$$(date -u +%T)] dependencies =="
 	@bash scripts/deps.sh
 
 $(BUILD)/CMakeCache.txt:
@@ -24,6 +25,7 @@ $(BUILD)/CMakeCache.txt:
 configure: $(BUILD)/CMakeCache.txt
 
 build: deps configure
+	@echo "== [$$(date -u +%T)] build =="
 	cmake --build $(BUILD) -j $(JOBS)
 
 # Host tests first (fast unit tests, then integration), then the sanitizer

@@ -4,18 +4,22 @@
 set -euo pipefail
 BUILD=${1:-build}
 JOBS=$(nproc)
+# Each stage's header carries the seconds since the start: CI has a time
+# limit, and its log is where a slow stage shows.
+START=$SECONDS
+stage() { echo "== [$(date -u +%T), +$((SECONDS - START)) s] $* =="; }
 
 # The request-parser fuzzer needs clang (libFuzzer); the main build uses gcc,
 # so it gets its own small build dir. ctest's kv_resp_parser_fuzz_short runs
 # it (and skips when clang-14 is absent).
 if command -v clang++-14 >/dev/null 2>&1; then
-  echo "== building the parser fuzzer (clang-14) into $BUILD-fuzz =="
+  stage "building the parser fuzzer (clang-14) into $BUILD-fuzz"
   cmake -S "$(dirname "$0")/../kv/fuzz" -B "$BUILD-fuzz" -G Ninja \
     -DCMAKE_CXX_COMPILER=clang++-14 >/dev/null
   cmake --build "$BUILD-fuzz" -j "$JOBS"
   # The RDB fuzzers (DUMP payloads, the replication stream reader); ctest's
   # rdb_*_fuzz_corpus_replay replay their seed corpora.
-  echo "== building the RDB fuzzers (clang-14) into $BUILD-rdbfuzz =="
+  stage "building the RDB fuzzers (clang-14) into $BUILD-rdbfuzz"
   cmake -S "$(dirname "$0")/../rdb/fuzz" -B "$BUILD-rdbfuzz" -G Ninja \
     -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 >/dev/null
   cmake --build "$BUILD-rdbfuzz" -j "$JOBS"
@@ -29,7 +33,7 @@ fi
 # build on), so it stays fast. ctest's base_thread_safety_check shows the
 # analysis is live (violations fail).
 if command -v clang++-14 >/dev/null 2>&1; then
-  echo "== clang -Wthread-safety: the engine and the server in $BUILD-tsa =="
+  stage "clang -Wthread-safety: the engine and the server in $BUILD-tsa"
   cmake -S "$(dirname "$0")/.." -B "$BUILD-tsa" -G Ninja \
     -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang-14 \
     -DCMAKE_CXX_COMPILER=clang++-14 -DDAXKV_WERROR=ON \
@@ -45,7 +49,7 @@ fi
 
 # Everything but the lab: unit tests, the integration suite against
 # redis-server and daxkv-server, and the abuse suite (label abuse).
-echo "== host tests (ctest -LE lab) =="
+stage "host tests (ctest -LE lab)"
 ctest --test-dir "$BUILD" -LE lab --output-on-failure -j "$JOBS"
 
 # The engine under ThreadSanitizer: its own build dir, only engine_test, with
@@ -54,7 +58,7 @@ ctest --test-dir "$BUILD" -LE lab --output-on-failure -j "$JOBS"
 # (engine/space.cc), and a WriteBatch one per stripe its keys hash to
 # (engine/batch.cc): beyond TSan's deadlock detector (64 held locks: a CHECK
 # failure, not a report). Data races are still reported and fail the run.
-echo "== ThreadSanitizer: engine_test in $BUILD-tsan =="
+stage "ThreadSanitizer: engine_test in $BUILD-tsan"
 cmake -S "$(dirname "$0")/.." -B "$BUILD-tsan" -G Ninja \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDAXKV_SANITIZE=thread >/dev/null
 cmake --build "$BUILD-tsan" --target engine_test -j "$JOBS"
@@ -63,4 +67,6 @@ DAXKV_CRASH_SCALE=0.05 \
   "$BUILD-tsan/bin/engine_test" --gtest_brief=1
 
 # Last: the QEMU DAX lab (tests/lab/), serial, after every host test.
+stage "the QEMU DAX lab"
 bash "$(dirname "$0")/../tests/lab/run.sh" "$BUILD"
+stage "done"
