@@ -32,6 +32,10 @@ struct Client {
   // The replication link's client applying the master's stream: writes
   // pass a read-only replica's check and run while loading.
   bool is_master = false;
+  // The link's resume record (kv/replica_resume.h) for the master's
+  // command it applies alone: a FUNCTION change writes it in its own
+  // system batch. Empty otherwise.
+  std::string resume_record;
   int fd = -1;
   std::string addr = "127.0.0.1:0";   // peer ip:port
   std::string laddr = "127.0.0.1:0";  // local ip:port

@@ -18,7 +18,8 @@ namespace {
 // libraries back and replies the error. Returns whether to reply success.
 bool Persisted(CommandContext& ctx, FunctionLibraries& libs,
                const LibraryCodes& before) {
-  Status s = SaveFunctionChange(ctx.server.db(), before, libs);
+  Status s = SaveFunctionChange(ctx.server.db(), before, libs,
+                                ctx.client.resume_record);
   if (s.ok()) return true;
   ReplyEngineError(ctx, s);
   return false;

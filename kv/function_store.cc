@@ -1,5 +1,7 @@
 #include "kv/function_store.h"
 
+#include "kv/replica_resume.h"
+
 namespace daxkv::kv {
 
 namespace {
@@ -35,9 +37,11 @@ engine::WriteBatch FunctionChanges(const LibraryCodes& before,
 }
 
 Status SaveFunctionChange(engine::DB& db, const LibraryCodes& before,
-                          FunctionLibraries& libs) {
-  const engine::WriteBatch batch = FunctionChanges(before, libs.Codes());
+                          FunctionLibraries& libs,
+                          std::string_view resume_record) {
+  engine::WriteBatch batch = FunctionChanges(before, libs.Codes());
   if (batch.empty()) return OkStatus();
+  if (!resume_record.empty()) batch.Put(kReplicaResumeKey, resume_record);
   // Durability: WriteSystem commits the batch synchronously as one record:
   // a crash before it returns leaves every library as before or every one
   // as after (FunctionCrashTest), never a mix; the reply follows it.

@@ -33,9 +33,13 @@ engine::WriteBatch FunctionChanges(const LibraryCodes& before,
 
 // After `libs` changed from `before`: writes the change durably. On
 // failure `libs` is put back to `before` and the error is returned (the
-// command then fails: nothing was acknowledged).
+// command then fails: nothing was acknowledged). A non-empty
+// `resume_record` (a replica applying its master's FUNCTION command,
+// kv/replica_resume.h) is written in the same batch: the change and the
+// offset past it are durable together or not at all.
 Status SaveFunctionChange(engine::DB& db, const LibraryCodes& before,
-                          FunctionLibraries& libs);
+                          FunctionLibraries& libs,
+                          std::string_view resume_record = {});
 
 // Server start: loads every stored library into `libs`. A library that no
 // longer loads (its code refused) stays stored and is reported in

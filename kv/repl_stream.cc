@@ -206,16 +206,18 @@ Status ReplicaLink::ApplyInput(bool* getack) {
     } else if (RunsAlone(argv)) {
       // Durability: the group before it commits and is made durable first
       // (a Flush() persists at once: unsynced, the group could be lost
-      // behind it); the command then persists itself (FLUSHALL: Flush();
-      // FUNCTION: a system batch), and the resume point after it follows.
-      // A crash in between leaves the point before the command and its
-      // effect applied: the resume applies it again, which leaves the same
-      // data (these commands are idempotent in effect; FUNCTION LOAD
-      // without REPLACE logs an error).
+      // behind it); the command then persists itself. A FUNCTION change
+      // writes the resume point past it in its own system batch: both or
+      // neither after a crash. FLUSHALL (Flush()) cannot carry it: a
+      // crash before the point after it leaves the point before it and
+      // the data flushed, and the resume flushes again (the same data).
       status = CommitGroup();
       if (status.ok()) status = SyncCommitted();
       if (!status.ok()) break;
+      master_.resume_record = ReplicaResumeRecord(
+          replid_, group_end_ + static_cast<int64_t>(bytes));
       (void)Apply(argv);  // logged and counted; the stream goes on
+      master_.resume_record.clear();
       group_end_ += static_cast<int64_t>(bytes);
       status = CommitRecordOnly();
       if (!status.ok()) break;

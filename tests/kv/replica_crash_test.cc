@@ -1,14 +1,15 @@
 // Replica crash test on the simulator (issue 15): a fake master drives the
 // real replica link (full sync, then a stream of SET, DEL, APPEND, INCR,
-// MULTI/EXEC blocks, PINGs, GETACKs and now and then a FLUSHALL, sent in
-// chunks cut at random bytes, so a read may end inside a command or a
-// block) into an engine on a SimRegion. At every persist point the power
-// is cut (several images, every keep probability); each image is
-// recovered and must hold a resume record (kv/replica_resume.h) whose
-// offset is a command or block boundary of the stream, exactly the data of
-// the stream's prefix up to that offset (no more, no less), and an offset
-// no lower than any REPLCONF ACK the master had received. Then a restart
-// on the final durable image resumes with PSYNC <replid> <offset+1>.
+// MULTI/EXEC blocks, PINGs, GETACKs, FUNCTION LOAD and DELETE, and now and
+// then a FLUSHALL, sent in chunks cut at random bytes, so a read may end
+// inside a command or a block) into an engine on a SimRegion. At every
+// persist point the power is cut (several images, every keep
+// probability); each image is recovered and must hold a resume record
+// (kv/replica_resume.h) whose offset is a command or block boundary of the
+// stream, exactly the data and function libraries of the stream's prefix
+// up to that offset (no more, no less), and an offset no lower than any
+// REPLCONF ACK the master had received. Then a restart on the final
+// durable image resumes with PSYNC <replid> <offset+1>.
 //
 // Environment: DAXKV_CRASH_SCALE / DAXKV_CRASH_LONG (crash_harness.h).
 #include <gtest/gtest.h>
@@ -19,11 +20,13 @@
 #include <mutex>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "engine/borrowed_region.h"
+#include "kv/function_store.h"
 #include "kv/replica_resume.h"
 #include "kv/server_state.h"
 #include "tests/engine/crash_harness.h"
@@ -51,6 +54,7 @@ struct Stream {
   std::vector<bool> getack;        // the unit is a REPLCONF GETACK
   std::map<int64_t, KeyModel> states;
   std::map<int64_t, bool> flush_next;  // the unit after it is a FLUSHALL
+  std::map<int64_t, std::set<std::string>> libs;  // function libraries
   std::vector<std::string> keys;       // every key ever written
 };
 
@@ -59,9 +63,21 @@ std::string Set(KeyModel* m, const std::string& k, std::string v) {
   return Command({"SET", k, v});
 }
 
-// One unit from `rng`, applied to *m.
+// A FUNCTION LOAD of library n when it is absent, else its FUNCTION
+// DELETE, applied to *libs. Either fails if applied twice.
+std::string FunctionUnit(std::mt19937_64& rng, std::set<std::string>* libs) {
+  const std::string n = std::to_string(rng() % 3);
+  const std::string lib = "lib" + n;
+  if (libs->erase(lib) == 1) return Command({"FUNCTION", "DELETE", lib});
+  libs->insert(lib);
+  return Command({"FUNCTION", "LOAD",
+                  "#!lua name=" + lib + "\nredis.register_function('f" + n +
+                      "', function(keys, args) return " + n + " end)"});
+}
+
+// One unit from `rng`, applied to *m and *libs.
 std::string NextUnit(std::mt19937_64& rng, uint64_t seq, KeyModel* m,
-                     bool* flush) {
+                     std::set<std::string>* libs, bool* flush) {
   auto key = [&] { return "k" + std::to_string(rng() % 16); };
   const int pick = static_cast<int>(rng() % 100);
   *flush = false;
@@ -98,7 +114,8 @@ std::string NextUnit(std::mt19937_64& rng, uint64_t seq, KeyModel* m,
     }
     return s + Command({"EXEC"});
   }
-  if (pick < 93) return Command({"PING"});
+  if (pick < 89) return Command({"PING"});
+  if (pick < 93) return FunctionUnit(rng, libs);
   if (pick < 98) return Command({"REPLCONF", "GETACK", "*"});
   m->clear();
   *flush = true;
@@ -109,20 +126,23 @@ Stream MakeStream(int units, uint64_t seed) {
   std::mt19937_64 rng(seed);
   Stream st;
   KeyModel m{{"loaded", "1"}};  // OneKeyRdb()
+  std::set<std::string> libs;
   int64_t off = kStart;
   st.states[off] = m;
+  st.libs[off] = libs;
   std::map<std::string, bool> keys{{"loaded", true}};
   for (int u = 0; u < units; ++u) {
     bool flush = false;
     const int64_t before = off;
     st.bytes.push_back(u + 1 == units ? Command({"REPLCONF", "GETACK", "*"})
                                       : NextUnit(rng, static_cast<uint64_t>(u),
-                                                 &m, &flush));
+                                                 &m, &libs, &flush));
     st.getack.push_back(st.bytes.back() ==
                         Command({"REPLCONF", "GETACK", "*"}));
     st.flush_next[before] = flush;
     off += static_cast<int64_t>(st.bytes.back().size());
     st.states[off] = m;
+    st.libs[off] = libs;
     for (const auto& [k, v] : m) keys[k] = true;
   }
   st.flush_next[off] = false;
@@ -131,6 +151,29 @@ Stream MakeStream(int units, uint64_t seed) {
 }
 
 engine::Options EngineOptions() { return QuietSimEngineOptions(kSegment); }
+
+// "" when `db` stores exactly the libraries `want` (the stream's prefix up
+// to offset r): a FUNCTION change applied again after a crash would fail,
+// or one applied without its offset would show here.
+std::string CheckLibraries(engine::DB& db, const std::set<std::string>& want,
+                           int64_t r) {
+  auto stored = db.ListSystem(kFunctionKeyPrefix);
+  if (!stored.ok()) return "ListSystem: " + stored.status().ToString() + "; ";
+  std::set<std::string> got;
+  for (const auto& [key, code] : *stored) {
+    got.insert(key.starts_with(kFunctionKeyPrefix)
+                   ? key.substr(kFunctionKeyPrefix.size())
+                   : key);
+  }
+  if (got == want) return "";
+  auto join = [](const std::set<std::string>& s) {
+    std::string j;
+    for (const auto& x : s) j += x + " ";
+    return j;
+  };
+  return "at offset " + std::to_string(r) + " the pool's libraries are [" +
+         join(got) + "], the prefix has [" + join(want) + "]; ";
+}
 
 // "" when the recovered image is the stream's prefix up to its recorded
 // offset, and that offset covers `acked`.
@@ -152,7 +195,7 @@ std::string CheckImage(const std::vector<char>& image, const Stream& st,
     return "recorded offset " + std::to_string(r) +
            " is not a command or block boundary";
   }
-  std::string out;
+  std::string out = CheckLibraries(**db, st.libs.at(r), r);
   if (acked > r) {
     out += "ACKed offset " + std::to_string(acked) + " > recovered " +
            std::to_string(r) + "; ";
