@@ -66,9 +66,8 @@ struct Counter {
   int64_t acked = 0;  // the highest INCR reply received
 };
 
-// What the clients have been told. Guarded by mu.
-struct Model {
-  std::mutex mu;
+// What the clients have been told, as of one instant.
+struct Snapshot {
   std::string history[kClients];
   KeyModel acked[kClients];
   // The deadline_ms of each key's acknowledged SET ... PX (keys set with a
@@ -79,15 +78,9 @@ struct Model {
   bool flush_inflight = false;
 };
 
-struct Snapshot {
-  std::string history[kClients];
-  KeyModel acked[kClients];
-  // The deadline_ms of each key's acknowledged SET ... PX (keys set with a
-  // TTL only): from then on the key may have expired.
-  std::map<std::string, int64_t> deadline[kClients];
-  std::optional<Op> inflight[kClients];
-  std::map<std::string, Counter> counters;
-  bool flush_inflight = false;
+// The live model the clients update. Its fields are guarded by mu.
+struct Model : Snapshot {
+  std::mutex mu;
 };
 
 inline std::string Show(const Value& v) {
