@@ -70,6 +70,11 @@ struct Options {
   // minus the keys only it holds (which a free segment would not: repair
   // never brings back a deleted key); the refusal names them.
   bool repair = false;
+  // On a clean close, write the DRAM index into free segments (when the
+  // pool holds no collections and enough segments are free), so that the
+  // next open loads it instead of scanning the pool (docs/format.md,
+  // "Index snapshot"). Off: closes write none and opens ignore any.
+  bool index_snapshot = true;
   // Background work; tests switch these off and drive it by hand.
   bool background_compaction = true;
   bool background_expiry = true;
@@ -165,6 +170,9 @@ struct Stats {
   // segment of unknown state held it one).
   uint64_t dropped_records = 0;
   bool clean_shutdown = false;   // the last close was clean
+  // How the last open rebuilt the index: "snapshot" (loaded from the
+  // clean-close index snapshot) or "scan: <why no snapshot was used>".
+  std::string index_recovery;
   uint64_t index_bytes = 0;      // DRAM held by the index
   // Background tasks (compaction, expiry reclaim) that failed, any cause.
   uint64_t background_failures = 0;

@@ -114,7 +114,9 @@ Status DBImpl::Init() {
   uint64_t counters = std::clamp<uint64_t>(NextPow2(region_->size() / 4096),
                                            4096, uint64_t{1} << 22);
   dead_.reset(new std::atomic<uint32_t>[counters]);
-  for (uint64_t i = 0; i < counters; ++i) dead_[i] = 0;
+  for (uint64_t i = 0; i < counters; ++i) {
+    dead_[i].store(0, std::memory_order_relaxed);  // no reader yet
+  }
   dead_mask_ = counters - 1;
   index_ = std::make_unique<Index>(base_);
   colls_ = std::make_unique<CollTable>();
@@ -234,7 +236,13 @@ Status DBImpl::Recover() {
     sb = sb_;
   }
   PoolScan scan;
-  ScanPool(base_, sb, index_.get(), so, &scan);
+  const std::string no_snapshot = LoadIndexSnapshot(sb, so.threads, &scan);
+  if (no_snapshot.empty()) {
+    index_recovery_ = "snapshot";
+  } else {
+    index_recovery_ = "scan: " + no_snapshot;
+    ScanPool(base_, sb, index_.get(), so, &scan);
+  }
   // Segments in an unknown state: scan again with them in use, and see
   // which keys that changes (state_ambiguity.h).
   AmbiguityVerdict verdict;
@@ -292,6 +300,9 @@ Status DBImpl::Recover() {
   clean_shutdown_ = sb_.clean_shutdown != 0;
   if (!clean_shutdown_) sb_.crash_recoveries++;
   sb_.clean_shutdown = 0;
+  // The snapshot describes the pool as it was closed: from the first write
+  // on it is stale, so no later open may load it.
+  sb_.index_snapshot = 0;
   sb_.open_count++;
   sb_.last_open_ms = NowMs();
   sb_.last_recovery_ms = recovery_ms_;
@@ -362,6 +373,11 @@ void DBImpl::Close() {
     MutexLock l(&compaction_mu_);
     freeing_ = DeadColl{};
   }
+  // Collections are rebuilt from their element entries, which only a scan
+  // finds, and a collection still being freed would never finish: the
+  // snapshot covers pools without either.
+  const bool holds_collections =
+      colls_->size() > 0 || freeing_count_.load() > 0;
   DeleteCollections();
   for (auto& h : heads_) {
     HeadLock l(this, *h);
@@ -372,8 +388,19 @@ void DBImpl::Close() {
     SealHead(compaction_head_);
   }
   MutexLock l(&sb_mu_);
+  uint64_t snapshot_seg = 0;
+  // WriteSuperBlockLocked bumps the generation: the snapshot names the one
+  // it will write. A snapshot that cannot be written is no error: the next
+  // open scans, as after any close before snapshots existed.
+  sb_.index_snapshot =
+      !holds_collections &&
+              WriteIndexSnapshot(sb_.generation + 1, &snapshot_seg).ok()
+          ? snapshot_seg + 1
+          : 0;
   sb_.clean_shutdown = 1;
   sb_.last_close_ms = NowMs();
+  // Durability: one superblock write makes the close clean and names the
+  // (durable) snapshot together; a crash before it leaves an open pool.
   WriteSuperBlockLocked().IgnoreError();
   opened_ = false;
 }

@@ -52,6 +52,7 @@
 #include "engine/db.h"
 #include "engine/format.h"
 #include "engine/index.h"
+#include "engine/index_snapshot.h"
 #include "engine/key_hash.h"
 #include "engine/key_type.h"
 #include "engine/pool_scan.h"
@@ -266,6 +267,44 @@ class DBImpl final : public DB {
   }
   Status WriteSuperBlockLocked() REQUIRES(sb_mu_);
   void Close();
+
+  // --- the clean-close index snapshot (index_snapshot*.cc) ---
+  // OK when a snapshot can be written now; fills the free segments.
+  // REQUIRES: no other thread uses the DB (Close, heads sealed).
+  Status SnapshotReady(std::vector<int64_t>* free_segs) const;
+  // Writes the snapshot that a superblock of `generation` will name;
+  // *first = the segment of its header. Nothing names it yet on return.
+  Status WriteIndexSnapshot(uint64_t generation, uint64_t* first);
+  using SystemList = std::vector<std::pair<std::string, SystemTable::Entry>>;
+  // Bytes of the stream; *keys = indexed keys.
+  uint64_t SnapshotStreamBytes(const SystemList& sys, uint64_t* keys) const;
+  // Every field but the counts, CRCs and generation.
+  void FillSnapshotHeader(snapshot::Header* h) const;
+  void WriteSnapshotStream(snapshot::ChunkStream& out, const SystemList& sys);
+  void WriteSnapshotSegments(snapshot::ChunkStream& out,
+                             const snapshot::ChunkStream::CopyFn& copy);
+  void WriteSnapshotShards(snapshot::ChunkStream& out,
+                           const snapshot::ChunkStream::CopyFn& copy);
+  // Loads the snapshot `sb` names into the index, dead counters and system
+  // table, and `scan` as a pool scan would fill it; "" on success, else
+  // why none was used (nothing changed then). REQUIRES: Init, before
+  // adoption.
+  std::string LoadIndexSnapshot(const format::SuperBlock& sb, int threads,
+                                PoolScan* scan);
+  std::string ApplySnapshot(const snapshot::Header& h,
+                            const std::vector<snapshot::Chunk>& table,
+                            snapshot::ChunkStream& in, int threads,
+                            PoolScan* scan);
+  // Restores every shard of `index` on `threads` threads.
+  std::string ReadSnapshotShards(const snapshot::Header& h,
+                                 snapshot::ChunkStream& in, int threads,
+                                 Index* index);
+  // Why segment i's header, state word or seal word contradict its
+  // snapshot record ("" = they agree): the pool changed after the close.
+  std::string SegmentDisagrees(uint64_t i, const snapshot::Segment& rec) const;
+  void FillScanFromSnapshot(const snapshot::Header& h,
+                            const std::vector<snapshot::Segment>& segs,
+                            PoolScan* scan);
 
   // --- log (log.cc) ---
   char* SegBase(int64_t seg) const {
@@ -644,6 +683,7 @@ class DBImpl final : public DB {
   uint64_t recovered_records_ = 0;
   uint64_t dropped_records_ = 0;
   bool clean_shutdown_ = false;
+  std::string index_recovery_;  // Stats::index_recovery
 
   std::condition_variable_any bg_cv_;
   bool stop_ GUARDED_BY(bg_mu_) = false;

@@ -171,7 +171,10 @@ struct SuperBlock {
   int64_t last_close_ms;      // 104
   int64_t created_ms;         // 112
   uint64_t last_recovery_ms;  // 120 (duration of the last recovery)
-  uint8_t reserved[124];      // 128
+  // 128: 1 + the segment holding the clean-close index snapshot's header
+  // (engine/index_snapshot.h); 0 = none. Cleared by every open.
+  uint64_t index_snapshot;
+  uint8_t reserved[116];      // 136
   uint32_t crc;               // 252: CRC32C of bytes [0, 252)
 };
 static_assert(sizeof(SuperBlock) == kSuperBlockSize);

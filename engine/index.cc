@@ -181,6 +181,15 @@ void Index::Presize(Shard& s, uint64_t n) {
   UpdateHint(s);
 }
 
+void Index::Restore(Shard& s, uint32_t bits, uint64_t used,
+                    std::vector<uint64_t> slots) {
+  s.bits = bits;
+  s.slots = std::move(slots);
+  s.used = used;
+  s.tombstones = 0;
+  UpdateHint(s);
+}
+
 void Index::Fit(Shard& s) {
   const uint32_t bits = BitsFor(s.used);
   if (bits < s.bits) Rehash(s, bits);

@@ -110,6 +110,11 @@ class Index {
   // Shrinks `s` to the size incremental growth reaches for s.used keys
   // (after a Presize counted superseded entries and tombstones).
   void Fit(Shard& s) REQUIRES(s.mu);
+  // Index snapshot load: `s` takes the slot table of a shard as it was
+  // dumped (1 << bits slots, `used` of them in use; no tombstones).
+  // REQUIRES s.used == 0.
+  void Restore(Shard& s, uint32_t bits, uint64_t used,
+               std::vector<uint64_t> slots) REQUIRES(s.mu);
   // Recovery: keeps the newer of the indexed entry and a RecoverySlot image;
   // `expire_at_ms` is the entry's expiry (0 = none), so a new key costs no log
   // read.

@@ -475,6 +475,7 @@ Stats DBImpl::GetStats() const {
   st.recovered_records = recovered_records_;
   st.dropped_records = dropped_records_;
   st.clean_shutdown = clean_shutdown_;
+  st.index_recovery = index_recovery_;
   st.index_bytes = index_->MemoryBytes();
   st.background_failures = background_failures_.load();
   st.hashes = coll_counts_[static_cast<int>(KeyType::kHash)].load();

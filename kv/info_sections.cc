@@ -287,6 +287,7 @@ void DaxkvSection(ServerState& s, const engine::Stats& st, const Status& error,
   InfoField(o, "recovery_ms", st.recovery_ms);
   InfoField(o, "open_ms", static_cast<uint64_t>(s.recovery_ms));
   InfoField(o, "recovered_records", st.recovered_records);
+  InfoField(o, "index_recovery", st.index_recovery);
   InfoField(o, "dropped_records", st.dropped_records);
   InfoField(o, "last_shutdown_clean", st.clean_shutdown ? "yes" : "no");
   InfoField(o, "background_error", ErrorField(s.db().BackgroundError()));

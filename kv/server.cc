@@ -170,11 +170,14 @@ StatusOr<std::unique_ptr<Server>> Server::Open(const ServerConfig& config) {
                    std::chrono::steady_clock::now() - start)
                    .count();
   engine::Stats st = s->db_->GetStats();
-  std::printf("recovery: %lld ms, %llu records, %llu keys (last shutdown %s)\n",
-              static_cast<long long>(ms),
-              static_cast<unsigned long long>(st.recovered_records),
-              static_cast<unsigned long long>(st.keys),
-              st.clean_shutdown ? "clean" : "not clean: crash recovery ran");
+  std::printf(
+      "recovery: %lld ms, %llu records, %llu keys (last shutdown %s; index "
+      "from %s)\n",
+      static_cast<long long>(ms),
+      static_cast<unsigned long long>(st.recovered_records),
+      static_cast<unsigned long long>(st.keys),
+      st.clean_shutdown ? "clean" : "not clean: crash recovery ran",
+      st.index_recovery.c_str());
   s->state_ = std::make_unique<ServerState>(s->db_.get(), s->config_);
   s->state_->recovery_ms = ms;
   std::string warnings;

@@ -15,13 +15,14 @@ class DaxkvStore final : public KvStore {
  public:
   explicit DaxkvStore(const StoreConfig& config) : config_(config) {}
 
-  Status Open() {
+  Status Open(bool use_snapshot = true) {
     dax::OpenOptions ro;
     ro.create_if_missing = true;
     ro.create_size = config_.capacity;
     DAXKV_ASSIGN_OR_RETURN(std::unique_ptr<dax::Region> region,
                            dax::OpenRegion(config_.path, ro));
     engine::Options options;
+    options.index_snapshot = use_snapshot;
     DAXKV_ASSIGN_OR_RETURN(db_, engine::DB::Open(std::move(region), options));
     return OkStatus();
   }
@@ -69,6 +70,15 @@ class DaxkvStore final : public KvStore {
   Status Reopen() override {
     db_.reset();
     return Open();
+  }
+
+  Status ReopenScanning() override {
+    db_.reset();
+    return Open(/*use_snapshot=*/false);
+  }
+
+  std::string IndexRecovery() const override {
+    return db_->GetStats().index_recovery;
   }
 
   uint64_t IndexBytes() const override { return db_->GetStats().index_bytes; }

@@ -62,11 +62,19 @@ class KvStore {
 
   // Closes and reopens the store (recovery); the time is what Open takes.
   virtual Status Reopen() = 0;
+  // daxkv: the same, but the open ignores the clean-close index snapshot
+  // and scans the pool (what a crash costs); the close before it still
+  // writes one. Unimplemented for peers.
+  virtual Status ReopenScanning() {
+    return NotSupportedError("ReopenScanning");
+  }
 
   // DRAM the store's index holds (0 when the store cannot say).
   virtual uint64_t IndexBytes() const { return 0; }
   // daxkv's own recovery duration from its stats (0 for peers).
   virtual uint64_t RecoveryMs() const { return 0; }
+  // daxkv: how the last open rebuilt its index (Stats::index_recovery).
+  virtual std::string IndexRecovery() const { return ""; }
 };
 
 StatusOr<std::unique_ptr<KvStore>> OpenDaxkvStore(const StoreConfig& config);

@@ -151,6 +151,7 @@ TEST_F(RenameTest, LinkToADamagedSpanIsRefusedThenDropped) {
   ASSERT_OK(f_.db->Put("other", "kept"));
   ASSERT_OK(f_.db->Rename("src", "dst"));
   f_.db.reset();
+  f_.options.index_snapshot = false;  // the damage is for the scan to find
   uint64_t head = 0;
   for (const SegmentReport& s : Inspect(f_.buffer).segments) {
     if (s.span > 1) head = s.offset;
