@@ -183,6 +183,15 @@ class ScriptEngine {
   static void Hook(lua_State* L, lua_Debug* ar);
 
   lua_State* L_ = nullptr;
+  // Registry references: the script cache (SHA-1 -> function), the table
+  // behind the globals, the error handler.
+  int scripts_ref_ = 0;
+  int globals_ref_ = 0;
+  int handler_ref_ = 0;
+  // redis.call's arguments, number texts and reply, reused call to call.
+  std::vector<std::string_view> call_argv_;
+  std::vector<std::string> call_numbers_;
+  std::string call_reply_;
   std::unique_ptr<FunctionLibraries> functions_;
   mutable Mutex mu_;
   std::unordered_map<std::string, Script> scripts_ GUARDED_BY(mu_);
