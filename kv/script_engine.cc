@@ -348,20 +348,17 @@ bool ScriptEngine::Run(const ScriptRun& run) {
   lua_pushlstring(L_, run.name.data(), run.name.size());  // lower case
   lua_rawget(L_, -2);
   lua_remove(L_, -2);
-  // KEYS and ARGV are globals for the script's run only: functions (which
-  // get them as arguments) never see a script's.
+  // KEYS and ARGV are globals for scripts only: functions (which get them
+  // as arguments) never see a script's (RunFunction clears them; the next
+  // script overwrites them).
   lua_rawgeti(L_, LUA_REGISTRYINDEX, globals_ref_);
   PushArray(run.keys);
   lua_setfield(L_, -2, "KEYS");
   PushArray(run.args);
   lua_setfield(L_, -2, "ARGV");
   lua_pop(L_, 1);
+  script_globals_set_ = true;
   bool done = Execute(run, 0, /*function=*/false);
-  lua_rawgeti(L_, LUA_REGISTRYINDEX, globals_ref_);
-  lua_pushnil(L_);
-  lua_setfield(L_, -2, "KEYS");
-  lua_pushnil(L_);
-  lua_setfield(L_, -2, "ARGV");
   lua_settop(L_, 0);
   return done;
 }
@@ -381,6 +378,15 @@ bool ScriptEngine::Running(RunningScript* out) const {
 
 bool ScriptEngine::RunFunction(const ScriptRun& run) {
   lua_settop(L_, 0);
+  if (script_globals_set_) {
+    lua_rawgeti(L_, LUA_REGISTRYINDEX, globals_ref_);
+    lua_pushnil(L_);
+    lua_setfield(L_, -2, "KEYS");
+    lua_pushnil(L_);
+    lua_setfield(L_, -2, "ARGV");
+    lua_pop(L_, 1);
+    script_globals_set_ = false;
+  }
   lua_rawgeti(L_, LUA_REGISTRYINDEX, handler_ref_);
   functions_->PushCallback(run.name);
   PushArray(run.keys);
@@ -486,9 +492,23 @@ bool ScriptEngine::CallCommand(lua_State* L) {
   return true;
 }
 
+const CommandSpec* ScriptEngine::FindCommand(std::string_view name) {
+  if (name.empty()) return nullptr;
+  CachedSpec& slot =
+      spec_cache_[(name.size() ^ static_cast<unsigned char>(name[0])) %
+                  spec_cache_.size()];
+  if (slot.spec != nullptr && slot.name == name) return slot.spec;
+  const CommandSpec* spec = CommandTable::Default().Find(name);
+  if (spec != nullptr) {
+    slot.name.assign(name);
+    slot.spec = spec;
+  }
+  return spec;
+}
+
 std::string ScriptEngine::Dispatch(std::span<const std::string_view> argv,
                                    std::string* reply) {
-  const CommandSpec* spec = CommandTable::Default().Find(argv[0]);
+  const CommandSpec* spec = FindCommand(argv[0]);
   if (spec == nullptr) return "Unknown Redis command called from script";
   if (!ArityOk(*spec, argv.size())) {
     return "Wrong number of args calling Redis command from script";

@@ -21,6 +21,7 @@
 #ifndef DAXKV_KV_SCRIPT_ENGINE_H_
 #define DAXKV_KV_SCRIPT_ENGINE_H_
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -170,6 +171,10 @@ class ScriptEngine {
   void NoteLuaMemory();
   // Runs one redis.call: pushes its reply (true when it is an error table).
   bool CallCommand(lua_State* L);
+  // The command redis.call names (as CommandTable::Find), from a small
+  // cache by name as the script spells it: scripts call a few commands
+  // many times.
+  const CommandSpec* FindCommand(std::string_view name);
   // The command's reply in *reply, or the error text to raise.
   std::string Dispatch(std::span<const std::string_view> argv,
                        std::string* reply);
@@ -192,6 +197,12 @@ class ScriptEngine {
   std::vector<std::string_view> call_argv_;
   std::vector<std::string> call_numbers_;
   std::string call_reply_;
+  struct CachedSpec {
+    std::string name;
+    const CommandSpec* spec = nullptr;
+  };
+  std::array<CachedSpec, 8> spec_cache_;
+  bool script_globals_set_ = false;  // KEYS and ARGV of the last script
   std::unique_ptr<FunctionLibraries> functions_;
   mutable Mutex mu_;
   std::unordered_map<std::string, Script> scripts_ GUARDED_BY(mu_);
