@@ -20,8 +20,9 @@
 namespace daxkv::kv {
 namespace {
 
-constexpr char kEngineKey[] = "__daxkv_script_engine";
-constexpr char kScriptsKey[] = "__daxkv_scripts";
+// Registry key of the engine: the address of this (a light userdata key
+// costs no string hashing, and every redis.call looks it up).
+constexpr char kEngineKey = 0;
 // Redis steps the collector every 50 runs.
 constexpr int kGcPeriod = 50;
 // Redis's hook period: the clock is looked at every 100000 instructions.
@@ -200,10 +201,16 @@ ScriptEngine::~ScriptEngine() { Close(); }
 void ScriptEngine::Open() {
   L_ = NewSandboxedState(RegisterRedisApi, PushLibraryApi);
   functions_ = std::make_unique<FunctionLibraries>(L_);
+  lua_pushlightuserdata(L_, const_cast<char*>(&kEngineKey));
   lua_pushlightuserdata(L_, this);
-  lua_setfield(L_, LUA_REGISTRYINDEX, kEngineKey);
+  lua_rawset(L_, LUA_REGISTRYINDEX);
+  // What each run looks up, by registry reference (an array slot).
   lua_newtable(L_);
-  lua_setfield(L_, LUA_REGISTRYINDEX, kScriptsKey);
+  scripts_ref_ = luaL_ref(L_, LUA_REGISTRYINDEX);
+  lua_getfield(L_, LUA_REGISTRYINDEX, kGlobalsKey);
+  globals_ref_ = luaL_ref(L_, LUA_REGISTRYINDEX);
+  lua_getfield(L_, LUA_REGISTRYINDEX, kErrorHandlerKey);
+  handler_ref_ = luaL_ref(L_, LUA_REGISTRYINDEX);
   lua_sethook(L_, Hook, LUA_MASKCOUNT, kHookInstructions);
   NoteLuaMemory();
 }
@@ -255,7 +262,8 @@ void ScriptEngine::Close() {
 }
 
 ScriptEngine* ScriptEngine::FromLua(lua_State* L) {
-  lua_getfield(L, LUA_REGISTRYINDEX, kEngineKey);
+  lua_pushlightuserdata(L, const_cast<char*>(&kEngineKey));
+  lua_rawget(L, LUA_REGISTRYINDEX);
   auto* engine = static_cast<ScriptEngine*>(lua_touserdata(L, -1));
   lua_pop(L, 1);
   return engine;
@@ -293,7 +301,7 @@ bool ScriptEngine::Load(std::string_view body, std::string* sha,
     lua_pop(L_, 1);
     return false;
   }
-  lua_getfield(L_, LUA_REGISTRYINDEX, kScriptsKey);
+  lua_rawgeti(L_, LUA_REGISTRYINDEX, scripts_ref_);
   lua_insert(L_, -2);
   lua_setfield(L_, -2, sha->c_str());
   lua_pop(L_, 1);
@@ -321,7 +329,7 @@ void ScriptEngine::Flush() {
     scripts_.clear();
   }
   lua_newtable(L_);
-  lua_setfield(L_, LUA_REGISTRYINDEX, kScriptsKey);
+  lua_rawseti(L_, LUA_REGISTRYINDEX, scripts_ref_);
   lua_gc(L_, LUA_GCCOLLECT, 0);
 }
 
@@ -335,25 +343,22 @@ void ScriptEngine::PushArray(std::span<const std::string_view> values) {
 
 bool ScriptEngine::Run(const ScriptRun& run) {
   lua_settop(L_, 0);
-  lua_getfield(L_, LUA_REGISTRYINDEX, kErrorHandlerKey);
-  lua_getfield(L_, LUA_REGISTRYINDEX, kScriptsKey);
+  lua_rawgeti(L_, LUA_REGISTRYINDEX, handler_ref_);
+  lua_rawgeti(L_, LUA_REGISTRYINDEX, scripts_ref_);
   lua_pushlstring(L_, run.name.data(), run.name.size());  // lower case
   lua_rawget(L_, -2);
   lua_remove(L_, -2);
-  // KEYS and ARGV are globals for the script's run only: functions (which
-  // get them as arguments) never see a script's.
-  lua_getfield(L_, LUA_REGISTRYINDEX, kGlobalsKey);
+  // KEYS and ARGV are globals for scripts only: functions (which get them
+  // as arguments) never see a script's (RunFunction clears them; the next
+  // script overwrites them).
+  lua_rawgeti(L_, LUA_REGISTRYINDEX, globals_ref_);
   PushArray(run.keys);
   lua_setfield(L_, -2, "KEYS");
   PushArray(run.args);
   lua_setfield(L_, -2, "ARGV");
   lua_pop(L_, 1);
+  script_globals_set_ = true;
   bool done = Execute(run, 0, /*function=*/false);
-  lua_getfield(L_, LUA_REGISTRYINDEX, kGlobalsKey);
-  lua_pushnil(L_);
-  lua_setfield(L_, -2, "KEYS");
-  lua_pushnil(L_);
-  lua_setfield(L_, -2, "ARGV");
   lua_settop(L_, 0);
   return done;
 }
@@ -373,7 +378,16 @@ bool ScriptEngine::Running(RunningScript* out) const {
 
 bool ScriptEngine::RunFunction(const ScriptRun& run) {
   lua_settop(L_, 0);
-  lua_getfield(L_, LUA_REGISTRYINDEX, kErrorHandlerKey);
+  if (script_globals_set_) {
+    lua_rawgeti(L_, LUA_REGISTRYINDEX, globals_ref_);
+    lua_pushnil(L_);
+    lua_setfield(L_, -2, "KEYS");
+    lua_pushnil(L_);
+    lua_setfield(L_, -2, "ARGV");
+    lua_pop(L_, 1);
+    script_globals_set_ = false;
+  }
+  lua_rawgeti(L_, LUA_REGISTRYINDEX, handler_ref_);
   functions_->PushCallback(run.name);
   PushArray(run.keys);
   PushArray(run.args);
@@ -454,21 +468,23 @@ int ScriptEngine::Call(lua_State* L, bool raise) {
 
 bool ScriptEngine::CallCommand(lua_State* L) {
   const int argc = lua_gettop(L);
-  std::vector<std::string_view> argv;
-  std::vector<std::string> numbers;
+  // Calls never nest (no script command runs from a script): the buffers
+  // are reused call to call, without allocating.
+  call_argv_.clear();
+  call_numbers_.clear();
   std::string error;
   if (current_ == nullptr) {
     error = "redis.call is only available while a script runs";
   } else if (argc == 0) {
     error = "Please specify at least one argument for this redis lib call";
-  } else if (!ToArgs(L, argc, &argv, &numbers)) {
+  } else if (!ToArgs(L, argc, &call_argv_, &call_numbers_)) {
     error = "Lua redis lib command arguments must be strings or integers";
   } else {
-    std::string reply;
-    error = Dispatch(argv, &reply);
+    call_reply_.clear();
+    error = Dispatch(call_argv_, &call_reply_);
     if (error.empty()) {
       lua_settop(L, 0);
-      return PushReplyAsLua(L, reply);
+      return PushReplyAsLua(L, call_reply_);
     }
   }
   lua_settop(L, 0);
@@ -476,9 +492,23 @@ bool ScriptEngine::CallCommand(lua_State* L) {
   return true;
 }
 
+const CommandSpec* ScriptEngine::FindCommand(std::string_view name) {
+  if (name.empty()) return nullptr;
+  CachedSpec& slot =
+      spec_cache_[(name.size() ^ static_cast<unsigned char>(name[0])) %
+                  spec_cache_.size()];
+  if (slot.spec != nullptr && slot.name == name) return slot.spec;
+  const CommandSpec* spec = CommandTable::Default().Find(name);
+  if (spec != nullptr) {
+    slot.name.assign(name);
+    slot.spec = spec;
+  }
+  return spec;
+}
+
 std::string ScriptEngine::Dispatch(std::span<const std::string_view> argv,
                                    std::string* reply) {
-  const CommandSpec* spec = CommandTable::Default().Find(argv[0]);
+  const CommandSpec* spec = FindCommand(argv[0]);
   if (spec == nullptr) return "Unknown Redis command called from script";
   if (!ArityOk(*spec, argv.size())) {
     return "Wrong number of args calling Redis command from script";

@@ -21,6 +21,7 @@
 #ifndef DAXKV_KV_SCRIPT_ENGINE_H_
 #define DAXKV_KV_SCRIPT_ENGINE_H_
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -170,6 +171,10 @@ class ScriptEngine {
   void NoteLuaMemory();
   // Runs one redis.call: pushes its reply (true when it is an error table).
   bool CallCommand(lua_State* L);
+  // The command redis.call names (as CommandTable::Find), from a small
+  // cache by name as the script spells it: scripts call a few commands
+  // many times.
+  const CommandSpec* FindCommand(std::string_view name);
   // The command's reply in *reply, or the error text to raise.
   std::string Dispatch(std::span<const std::string_view> argv,
                        std::string* reply);
@@ -183,6 +188,21 @@ class ScriptEngine {
   static void Hook(lua_State* L, lua_Debug* ar);
 
   lua_State* L_ = nullptr;
+  // Registry references: the script cache (SHA-1 -> function), the table
+  // behind the globals, the error handler.
+  int scripts_ref_ = 0;
+  int globals_ref_ = 0;
+  int handler_ref_ = 0;
+  // redis.call's arguments, number texts and reply, reused call to call.
+  std::vector<std::string_view> call_argv_;
+  std::vector<std::string> call_numbers_;
+  std::string call_reply_;
+  struct CachedSpec {
+    std::string name;
+    const CommandSpec* spec = nullptr;
+  };
+  std::array<CachedSpec, 8> spec_cache_;
+  bool script_globals_set_ = false;  // KEYS and ARGV of the last script
   std::unique_ptr<FunctionLibraries> functions_;
   mutable Mutex mu_;
   std::unordered_map<std::string, Script> scripts_ GUARDED_BY(mu_);

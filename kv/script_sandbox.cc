@@ -166,6 +166,17 @@ void PushProxy(lua_State* L, int index, bool strict) {
   lua_pop(L, 1);
 }
 
+// Absent names read from the table at the top are an error (StrictIndex
+// as its __index). Only for tables no script can reach but through a
+// proxy: C++ reads of absent names would raise outside a protected call.
+void MakeStrict(lua_State* L) {
+  lua_newtable(L);
+  lua_pushvalue(L, -2);
+  lua_pushcclosure(L, StrictIndex, 1);
+  lua_setfield(L, -2, "__index");
+  lua_setmetatable(L, -2);
+}
+
 void OpenLibrary(lua_State* L, const char* name, lua_CFunction open) {
   lua_pushcfunction(L, open);
   lua_pushstring(L, name);
@@ -259,7 +270,12 @@ void ProtectEverything(lua_State* L) {
   lua_pushvalue(L, LUA_GLOBALSINDEX);
   lua_pushvalue(L, -1);
   lua_setfield(L, LUA_REGISTRYINDEX, kGlobalsKey);
-  PushProxy(L, -1, true);
+  MakeStrict(L);
+  // Not a strict proxy: its __index is the backing table itself, so that
+  // a script's reads of globals that exist (KEYS, redis, tonumber...) stay
+  // in the VM (no C call each); the backing table's own __index refuses
+  // absent ones, with the same message from the same position.
+  PushProxy(L, -1, false);
   lua_pushvalue(L, -1);
   lua_setfield(L, -3, "_G");
   lua_replace(L, LUA_GLOBALSINDEX);

@@ -28,7 +28,8 @@ namespace daxkv::kv {
 // line=...}.
 inline constexpr char kErrorHandlerKey[] = "__redis__err__handler";
 // Registry key of the writable table behind the read-only globals (where
-// KEYS and ARGV are set before each run).
+// KEYS and ARGV are set before each run). Its metatable refuses reads of
+// absent names (raw reads and writes only from C++).
 inline constexpr char kGlobalsKey[] = "__daxkv_globals";
 // Registry key of the backing table of a function library's load-time
 // globals (only a `redis` with register_function, log and the constants).
