@@ -86,7 +86,7 @@ void Index::InsertSlot(Shard& s, uint64_t slot) {
 void Index::Grow(Shard& s) { Rehash(s, s.bits + 1); }
 
 void Index::Rehash(Shard& s, uint32_t bits) {
-  std::vector<uint64_t> old;
+  SlotTable old;
   old.swap(s.slots);
   s.bits = bits;
   s.slots.assign(size_t{1} << bits, 0);
@@ -181,8 +181,7 @@ void Index::Presize(Shard& s, uint64_t n) {
   UpdateHint(s);
 }
 
-void Index::Restore(Shard& s, uint32_t bits, uint64_t used,
-                    std::vector<uint64_t> slots) {
+void Index::Restore(Shard& s, uint32_t bits, uint64_t used, SlotTable slots) {
   s.bits = bits;
   s.slots = std::move(slots);
   s.used = used;

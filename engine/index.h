@@ -38,6 +38,27 @@ struct IndexHit {
   bool tombstone = false;
 };
 
+// An allocator that leaves new elements uninitialised (default-init): slot
+// tables loaded from a snapshot are overwritten whole, so zeroing them
+// first would cost a pass over the whole index. Every other use assigns
+// or value-initialises explicitly.
+template <typename T>
+struct NoInitAllocator : std::allocator<T> {
+  template <typename U>
+  struct rebind {
+    using other = NoInitAllocator<U>;
+  };
+  template <typename U, typename... Args>
+  void construct(U* p, Args&&... args) {
+    if constexpr (sizeof...(Args) == 0) {
+      ::new (static_cast<void*>(p)) U;
+    } else {
+      ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+    }
+  }
+};
+using SlotTable = std::vector<uint64_t, NoInitAllocator<uint64_t>>;
+
 class Index {
  public:
   // `base` is the pool's first byte; locations are offsets from it.
@@ -45,7 +66,7 @@ class Index {
 
   struct alignas(64) Shard {
     mutable RwSpinLock mu;
-    std::vector<uint64_t> slots GUARDED_BY(mu);
+    SlotTable slots GUARDED_BY(mu);
     uint32_t bits GUARDED_BY(mu) = 0;
     uint64_t used GUARDED_BY(mu) = 0;
     uint64_t tombstones GUARDED_BY(mu) = 0;
@@ -113,8 +134,8 @@ class Index {
   // Index snapshot load: `s` takes the slot table of a shard as it was
   // dumped (1 << bits slots, `used` of them in use; no tombstones).
   // REQUIRES s.used == 0.
-  void Restore(Shard& s, uint32_t bits, uint64_t used,
-               std::vector<uint64_t> slots) REQUIRES(s.mu);
+  void Restore(Shard& s, uint32_t bits, uint64_t used, SlotTable slots)
+      REQUIRES(s.mu);
   // Recovery: keeps the newer of the indexed entry and a RecoverySlot image;
   // `expire_at_ms` is the entry's expiry (0 = none), so a new key costs no log
   // read.

@@ -61,8 +61,8 @@ uint64_t DBImpl::SnapshotStreamBytes(const SystemList& sys,
   for (uint32_t i = 0; i < kShardCount; ++i) {
     const Index::Shard& s = index_->shard_at(i);
     ReadLock l(s.mu);
-    bytes += sizeof(sn::ShardHead) + s.slots.size() * 8 +
-             s.expiring.size() * 16;
+    bytes +=
+        sizeof(sn::ShardHead) + s.slots.size() * 8 + s.expiring.size() * 16;
     *keys += s.used;
   }
   return bytes;
@@ -84,9 +84,9 @@ Status DBImpl::WriteIndexSnapshot(uint64_t generation, uint64_t* first) {
     return NoSpaceError("its chunk table exceeds a segment");
   }
   if (chunks + 1 > free_segs.size()) {
-    return NoSpaceError(
-        "it needs " + std::to_string(chunks + 1) + " free segments, " +
-        std::to_string(free_segs.size()) + " are free");
+    return NoSpaceError("it needs " + std::to_string(chunks + 1) +
+                        " free segments, " + std::to_string(free_segs.size()) +
+                        " are free");
   }
   std::vector<char*> payloads;
   std::vector<sn::Chunk> table(chunks);

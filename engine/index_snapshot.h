@@ -30,23 +30,23 @@ inline constexpr char kMagic[8] = {'D', 'A', 'X', 'K', 'V', 'S', 'N', 'P'};
 inline constexpr uint32_t kVersion = 1;
 
 struct Header {
-  char magic[8];           // 0
-  uint32_t version;        // 8
-  uint32_t chunks;         // 12 (data chunks; the table has this many)
-  uint8_t uuid[16];        // 16 (the pool's)
-  uint64_t generation;     // 32 (the superblock generation that names it)
-  uint64_t segment_count;  // 40
-  uint64_t segment_size;   // 48
-  uint64_t last_seq;       // 56
-  uint64_t last_epoch;     // 64
-  uint64_t data_bytes;     // 72 (the stream's length)
-  uint64_t dead_counters;  // 80
-  uint64_t system_entries; // 88
-  uint64_t keys;           // 96
-  uint32_t shards;         // 104
-  uint32_t table_crc;      // 108: CRC32C of the chunk table
-  uint8_t reserved[12];    // 112
-  uint32_t crc;            // 124: CRC32C of bytes [0, 124)
+  char magic[8];            // 0
+  uint32_t version;         // 8
+  uint32_t chunks;          // 12 (data chunks; the table has this many)
+  uint8_t uuid[16];         // 16 (the pool's)
+  uint64_t generation;      // 32 (the superblock generation that names it)
+  uint64_t segment_count;   // 40
+  uint64_t segment_size;    // 48
+  uint64_t last_seq;        // 56
+  uint64_t last_epoch;      // 64
+  uint64_t data_bytes;      // 72 (the stream's length)
+  uint64_t dead_counters;   // 80
+  uint64_t system_entries;  // 88
+  uint64_t keys;            // 96
+  uint32_t shards;          // 104
+  uint32_t table_crc;       // 108: CRC32C of the chunk table
+  uint8_t reserved[12];     // 112
+  uint32_t crc;             // 124: CRC32C of bytes [0, 124)
 };
 static_assert(sizeof(Header) == 128);
 

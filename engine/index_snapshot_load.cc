@@ -64,8 +64,8 @@ std::string ChunkProblem(const std::vector<sn::Chunk>& table,
 
 }  // namespace
 
-std::string DBImpl::LoadIndexSnapshot(const format::SuperBlock& sb,
-                                      int threads, PoolScan* scan) {
+std::string DBImpl::LoadIndexSnapshot(const format::SuperBlock& sb, int threads,
+                                      PoolScan* scan) {
   if (!options_.index_snapshot) return "Options::index_snapshot is off";
   if (sb.index_snapshot == 0) return "no snapshot";
   if (sb.clean_shutdown != 1) return "the last close was not clean";
@@ -109,14 +109,14 @@ std::string DBImpl::ApplySnapshot(const snapshot::Header& h,
   in.Read(segs.data(), segs.size() * sizeof(sn::Segment));
   for (const sn::Segment& rec : segs) {
     if (rec.use > sn::kCovered ||
-        (rec.use == sn::kCovered && (rec.head < 0 ||
-                                     static_cast<uint64_t>(rec.head) >=
-                                         segs.size()))) {
+        (rec.use == sn::kCovered &&
+         (rec.head < 0 || static_cast<uint64_t>(rec.head) >= segs.size()))) {
       return "segment table out of bounds";
     }
   }
   for (const sn::Chunk& c : table) {
-    if (segs[c.segment].use != sn::kFree) return "a chunk sits in a used segment";
+    if (segs[c.segment].use != sn::kFree)
+      return "a chunk sits in a used segment";
   }
   for (uint64_t i = 0; i < segs.size(); ++i) {
     std::string why = SegmentDisagrees(i, segs[i]);
@@ -153,8 +153,8 @@ std::string DBImpl::ApplySnapshot(const snapshot::Header& h,
 }
 
 std::string DBImpl::ReadSnapshotShards(const snapshot::Header& h,
-                                       snapshot::ChunkStream& in,
-                                       int threads, Index* index) {
+                                       snapshot::ChunkStream& in, int threads,
+                                       Index* index) {
   // Where each shard's slots start: the heads are read in one pass, then
   // the shards (each one thread's) are copied in parallel.
   std::vector<std::pair<sn::ShardHead, uint64_t>> shards(kShardCount);
@@ -180,7 +180,7 @@ std::string DBImpl::ReadSnapshotShards(const snapshot::Header& h,
       mine.Seek(shards[i].second);
       Index::Shard& s = index->shard_at(i);
       WriteLock l(s.mu);
-      std::vector<uint64_t> table(uint64_t{1} << head.bits);
+      SlotTable table(uint64_t{1} << head.bits);  // uninitialised
       mine.Read(table.data(), table.size() * 8);
       index->Restore(s, head.bits, head.used, std::move(table));
       pairs.resize(head.expiring * 2);
@@ -204,12 +204,16 @@ std::string DBImpl::SegmentDisagrees(uint64_t i,
   const format::DecodedState d = format::DecodeStateWord(
       format::Load64(sp + format::kStateWordOffset), format::kFormatVersion);
   const bool in_use = d.state == format::SegState::kInUse;
-  if (rec.use == sn::kFree && in_use) {
-    return "segment " + std::to_string(i) + " is in use, the snapshot's free";
-  }
-  if (rec.use != sn::kSealed) return "";
   format::SegmentHeader h;
   std::memcpy(&h, sp, sizeof(h));
+  if (rec.use == sn::kFree &&
+      (in_use || (d.state == format::SegState::kFreed && h.span > 1))) {
+    // A freed span head that still claims its segments: only the scan
+    // finishes releasing them.
+    return "segment " + std::to_string(i) + " is " +
+           format::SegStateName(d.state) + ", the snapshot's free";
+  }
+  if (rec.use != sn::kSealed) return "";
   uint32_t tail = 0;
   if (!in_use || d.corrected_bits != 0 || d.epoch != rec.epoch ||
       std::memcmp(h.magic, format::kSegmentMagic, 8) != 0 ||

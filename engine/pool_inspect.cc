@@ -55,6 +55,9 @@ void FillSuperBlock(const SuperBlockRead& read, PoolReport* r) {
   r->last_close_ms = sb.last_close_ms;
   r->last_recovery_ms = sb.last_recovery_ms;
   r->flush_seq = sb.flush_seq;
+  r->index_snapshot_segment = sb.clean_shutdown != 0 && sb.index_snapshot != 0
+                                  ? static_cast<int64_t>(sb.index_snapshot - 1)
+                                  : -1;
 }
 
 // Reads the superblocks; when both are blank or damaged but segments remain,

@@ -83,6 +83,9 @@ struct PoolReport {
   int64_t last_open_ms = 0;
   int64_t last_close_ms = 0;
   uint64_t last_recovery_ms = 0;
+  // The segment holding the clean-close index snapshot the superblock
+  // names (-1: none); the next open checks it before loading it.
+  int64_t index_snapshot_segment = -1;
   uint64_t flush_seq = 0;
   uint64_t max_seq = 0;
 

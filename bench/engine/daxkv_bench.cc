@@ -15,8 +15,9 @@
 // Counters: items_per_second is wall-clock throughput summed over threads
 // (each thread's operations over its own wall time); per_thread is the
 // average per thread. Recovery adds recovery_ms (close + open, wall) and,
-// for daxkv, engine_recovery_ms (the open's own, Stats::recovery_ms) and
-// dram_bytes_per_key (Stats::index_bytes / keys).
+// for daxkv, close_ms and open_ms (wall, each), engine_recovery_ms (the
+// open's recovery, Stats::recovery_ms) and dram_bytes_per_key
+// (Stats::index_bytes / keys).
 //
 // By default the pool is a file in /dev/shm and libpmem2 is told to persist
 // with cache-line flushes (PMEM2_FORCE_GRANULARITY=CACHE_LINE): DAX-style
@@ -245,12 +246,12 @@ void RunOps(benchmark::State& state, std::string engine, size_t value_size,
 }
 
 // `scan`: the open ignores the index snapshot (the cost of a crash).
-void RunRecovery(benchmark::State& state, std::string engine,
-                 size_t value_size, bool scan) {
+void RunRecovery(benchmark::State& state, std::string engine, size_t value_size,
+                 bool scan) {
   Status s = TheBench().Prepare(engine, value_size);
   if (!s.ok()) state.SkipWithError(s.ToString().c_str());
   KvStore* store = TheBench().store();
-  double total_ms = 0, engine_ms = 0;
+  double total_ms = 0, engine_ms = 0, close_ms = 0, open_ms = 0;
   for (auto _ : state) {
     auto start = std::chrono::steady_clock::now();
     s = scan ? store->ReopenScanning() : store->Reopen();
@@ -262,6 +263,8 @@ void RunRecovery(benchmark::State& state, std::string engine,
       break;
     }
     engine_ms += store->RecoveryMs();
+    close_ms += store->LastCloseMs();
+    open_ms += store->LastOpenMs();
   }
   const double n = static_cast<double>(state.iterations());
   if (n == 0) return;
@@ -269,6 +272,8 @@ void RunRecovery(benchmark::State& state, std::string engine,
   if (engine == "daxkv") {
     state.SetLabel(store->IndexRecovery());
     state.counters["engine_recovery_ms"] = engine_ms / n;
+    state.counters["close_ms"] = close_ms / n;
+    state.counters["open_ms"] = open_ms / n;
     state.counters["dram_bytes_per_key"] =
         static_cast<double>(store->IndexBytes()) / FLAGS_keys;
   }

@@ -1,6 +1,7 @@
 // daxkv: the engine on a dax::Region, durable on return (WriteOptions
 // default). The pool file is created by the dax layer.
 #include <algorithm>
+#include <chrono>
 #include <span>
 #include <string>
 
@@ -67,15 +68,10 @@ class DaxkvStore final : public KvStore {
     return db_->Sync();
   }
 
-  Status Reopen() override {
-    db_.reset();
-    return Open();
-  }
-
-  Status ReopenScanning() override {
-    db_.reset();
-    return Open(/*use_snapshot=*/false);
-  }
+  Status Reopen() override { return TimedReopen(/*use_snapshot=*/true); }
+  Status ReopenScanning() override { return TimedReopen(false); }
+  double LastCloseMs() const override { return close_ms_; }
+  double LastOpenMs() const override { return open_ms_; }
 
   std::string IndexRecovery() const override {
     return db_->GetStats().index_recovery;
@@ -85,7 +81,22 @@ class DaxkvStore final : public KvStore {
   uint64_t RecoveryMs() const override { return db_->GetStats().recovery_ms; }
 
  private:
+  Status TimedReopen(bool use_snapshot) {
+    using Clock = std::chrono::steady_clock;
+    const auto start = Clock::now();
+    db_.reset();
+    const auto closed = Clock::now();
+    Status s = Open(use_snapshot);
+    close_ms_ =
+        std::chrono::duration<double, std::milli>(closed - start).count();
+    open_ms_ = std::chrono::duration<double, std::milli>(Clock::now() - closed)
+                   .count();
+    return s;
+  }
+
   static constexpr size_t kMaxBatch = 64;
+  double close_ms_ = 0;
+  double open_ms_ = 0;
   StoreConfig config_;
   std::unique_ptr<engine::DB> db_;
 };

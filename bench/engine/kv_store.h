@@ -75,6 +75,9 @@ class KvStore {
   virtual uint64_t RecoveryMs() const { return 0; }
   // daxkv: how the last open rebuilt its index (Stats::index_recovery).
   virtual std::string IndexRecovery() const { return ""; }
+  // daxkv: the last Reopen's close and open, wall-clock ms each.
+  virtual double LastCloseMs() const { return 0; }
+  virtual double LastOpenMs() const { return 0; }
 };
 
 StatusOr<std::unique_ptr<KvStore>> OpenDaxkvStore(const StoreConfig& config);

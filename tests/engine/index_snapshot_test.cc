@@ -3,6 +3,8 @@
 // missing, stale or damaged snapshot is ignored (the open scans and says
 // why). Crashes during the close that writes it and the open that loads it
 // are covered by every crash test that reopens (crash_harness.h: Reopen).
+#include "engine/index_snapshot.h"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -13,7 +15,6 @@
 
 #include "engine/db.h"
 #include "engine/format.h"
-#include "engine/index_snapshot.h"
 #include "engine/txn.h"
 #include "tests/engine/db_test_hooks.h"
 #include "tests/engine/engine_test_util.h"

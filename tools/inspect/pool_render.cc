@@ -144,6 +144,13 @@ void RenderHeader(const PoolView& v, std::ostream& out) {
       << "; open count " << r.open_count << ", crash recoveries "
       << r.crash_recoveries << " (last recovery took " << r.last_recovery_ms
       << " ms)\n"
+      << "  index:       "
+      << (r.index_snapshot_segment >= 0
+              ? "snapshot in segment " +
+                    std::to_string(r.index_snapshot_segment) +
+                    " (the next open loads it if it checks out)"
+              : std::string("no snapshot (the next open scans)"))
+      << "\n"
       << "  times:       created " << UtcTime(r.created_ms) << ", last open "
       << UtcTime(r.last_open_ms) << ", last close " << UtcTime(r.last_close_ms)
       << "\n";
@@ -264,6 +271,7 @@ json PoolToJson(const PoolView& v) {
       {"last_open_ms", r.last_open_ms},
       {"last_close_ms", r.last_close_ms},
       {"last_recovery_ms", r.last_recovery_ms},
+      {"index_snapshot_segment", r.index_snapshot_segment},
       {"flush_seq", r.flush_seq},
       {"max_seq", r.max_seq},
       {"keys", r.keys},

@@ -42,6 +42,9 @@ class RestartTest(unittest.TestCase):
             self.assertEqual(c.cmd("GET", "s"), b"aXc")
             self.assertEqual(c.cmd("GET", "renamed"), b"v8")
             self.assertEqual(c.cmd("MGET", "tx1", "tx2"), [b"a", b"b"])
+            if is_daxkv():  # a clean shutdown: the index snapshot is loaded
+                self.assertIn(b"index_recovery:snapshot\r\n",
+                              c.cmd("INFO", "daxkv"))
 
     def test_shutdown_command_then_restart(self):
         with self.server.client() as c:
@@ -100,6 +103,8 @@ class RestartTest(unittest.TestCase):
         with self.server.client() as c:
             self.assertEqual(c.cmd("GET", "last"), b"acked")
             self.assertEqual(c.cmd("GET", "a:999"), b"999")
+            if is_daxkv():  # a crash: the pool is scanned
+                self.assertIn(b"index_recovery:scan: ", c.cmd("INFO", "daxkv"))
 
     def test_kill9_keeps_ttls_and_deletes(self):
         at = int(time.time()) + 1000
