@@ -67,6 +67,8 @@ std::string ChunkProblem(const std::vector<sn::Chunk>& table,
 std::string DBImpl::LoadIndexSnapshot(const format::SuperBlock& sb, int threads,
                                       PoolScan* scan) {
   if (!options_.index_snapshot) return "Options::index_snapshot is off";
+  // A repair drops damaged records, which only a scan finds.
+  if (options_.repair) return "Options::repair verifies every record";
   if (sb.index_snapshot == 0) return "no snapshot";
   if (sb.clean_shutdown != 1) return "the last close was not clean";
   if (sb.format_version != format::kFormatVersion) return "older format";
