@@ -55,7 +55,7 @@ uint64_t DBImpl::SnapshotStreamBytes(const SystemList& sys,
   uint64_t bytes =
       segment_count_.load() * sizeof(sn::Segment) + (dead_mask_ + 1) * 4;
   for (const auto& [key, e] : sys) {
-    bytes += sizeof(sn::SystemEntry) + sn::Pad8(key.size());
+    bytes += sizeof(sn::SystemEntry) + format::Align8(key.size());
   }
   *keys = 0;
   for (uint32_t i = 0; i < kShardCount; ++i) {
@@ -156,7 +156,7 @@ void DBImpl::WriteSnapshotStream(snapshot::ChunkStream& out,
                              e.tombstone ? 1u : 0u};
     out.Write(&se, sizeof(se), copy);
     out.Write(key.data(), key.size(), copy);
-    out.Write(kZeros, snapshot::Pad8(key.size()) - key.size(), copy);
+    out.Write(kZeros, format::Align8(key.size()) - key.size(), copy);
   }
   WriteSnapshotShards(out, copy);
 }

@@ -91,8 +91,6 @@ struct ShardHead {
 };
 static_assert(sizeof(ShardHead) == 24);
 
-inline uint64_t Pad8(uint64_t n) { return (n + 7) & ~uint64_t{7}; }
-
 // A byte stream over the chunks' payloads (pool addresses, `capacity`
 // bytes each): Write copies through `copy` and keeps each chunk's CRC;
 // Read copies out.

@@ -126,7 +126,7 @@ std::string DBImpl::ApplySnapshot(const snapshot::Header& h,
   }
   std::vector<uint32_t> dead(h.dead_counters);
   in.Read(dead.data(), dead.size() * 4);
-  std::vector<std::pair<std::string, SystemTable::Entry>> sys;
+  SystemList sys;
   for (uint64_t i = 0; i < h.system_entries; ++i) {
     sn::SystemEntry se;
     in.Read(&se, sizeof(se));
@@ -134,7 +134,7 @@ std::string DBImpl::ApplySnapshot(const snapshot::Header& h,
     std::string key(se.key_len, '\0');
     in.Read(key.data(), key.size());
     char pad[8];
-    in.Read(pad, sn::Pad8(key.size()) - key.size());
+    in.Read(pad, format::Align8(key.size()) - key.size());
     sys.push_back({std::move(key), {se.loc, se.seq, se.tombstone != 0}});
   }
   auto index = std::make_unique<Index>(base_);
