@@ -298,6 +298,12 @@ uint32_t SegmentSeed(const uint8_t uuid[16], uint64_t epoch);
 
 uint32_t SuperBlockCrc(const SuperBlock& sb);
 uint32_t SegmentHeaderCrc(const SegmentHeader& h);
+// A segment header line that was written whole: magic and CRC match (the
+// uuid, the pool's, is the caller's to compare).
+inline bool ValidSegmentHeader(const SegmentHeader& h) {
+  return std::memcmp(h.magic, kSegmentMagic, 8) == 0 &&
+         h.crc == SegmentHeaderCrc(h);
+}
 // Seal word: [tail bytes:32][CRC32C(seed, tail):32]. 0 = not sealed.
 uint64_t SealWord(uint32_t seed, uint32_t tail);
 bool DecodeSealWord(uint64_t word, uint32_t seed, uint32_t* tail);

@@ -218,8 +218,7 @@ std::string DBImpl::SegmentDisagrees(uint64_t i,
   if (rec.use != sn::kSealed) return "";
   uint32_t tail = 0;
   if (!in_use || d.corrected_bits != 0 || d.epoch != rec.epoch ||
-      std::memcmp(h.magic, format::kSegmentMagic, 8) != 0 ||
-      h.crc != format::SegmentHeaderCrc(h) || h.epoch != rec.epoch ||
+      !format::ValidSegmentHeader(h) || h.epoch != rec.epoch ||
       !format::DecodeSealWord(format::Load64(sp + format::kSealWordOffset),
                               rec.seed, &tail) ||
       tail != rec.tail) {

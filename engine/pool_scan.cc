@@ -120,9 +120,8 @@ bool Scanner::CoveredSegmentsReused(uint64_t i,
   for (uint64_t k = 1; k < h.span; ++k) {
     format::SegmentHeader c;
     std::memcpy(&c, base_ + SegmentOffset(sb_, i + k), sizeof(c));
-    if (std::memcmp(c.magic, format::kSegmentMagic, 8) == 0 &&
-        std::memcmp(c.uuid, sb_.uuid, 16) == 0 &&
-        c.crc == format::SegmentHeaderCrc(c) && c.epoch > h.epoch) {
+    if (format::ValidSegmentHeader(c) &&
+        std::memcmp(c.uuid, sb_.uuid, 16) == 0 && c.epoch > h.epoch) {
       return true;
     }
   }
@@ -389,8 +388,7 @@ void Scanner::ClassifyAll() {
   for (uint64_t i = 0; i < n; ++i) {
     format::SegmentHeader h;
     std::memcpy(&h, base_ + SegmentOffset(sb_, i), sizeof(h));
-    if (std::memcmp(h.magic, format::kSegmentMagic, 8) == 0 &&
-        h.crc == format::SegmentHeaderCrc(h)) {
+    if (format::ValidSegmentHeader(h)) {
       max_header_epoch_ = std::max(max_header_epoch_, h.epoch);
     }
   }

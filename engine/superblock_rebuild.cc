@@ -18,9 +18,8 @@ bool HasMagic(const char* p) {
 }
 
 bool ValidHeader(const char* p, SegmentHeader* h) {
-  if (!HasMagic(p)) return false;
   std::memcpy(h, p, sizeof(*h));
-  return h->crc == format::SegmentHeaderCrc(*h);
+  return format::ValidSegmentHeader(*h);
 }
 
 struct Found {
