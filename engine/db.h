@@ -78,6 +78,11 @@ struct Options {
   // Background work; tests switch these off and drive it by hand.
   bool background_compaction = true;
   bool background_expiry = true;
+  // After a snapshot open (which reads no record), verify every record's
+  // checksums in the background, as a scan open would have, latching
+  // Corruption on damage (engine/scrub.cc). Compaction scrubs each victim
+  // first either way.
+  bool background_scrub = true;
   // Time source for expiry. REQUIRES: outlives the DB.
   const Clock* clock = SystemClock();
 };
@@ -173,6 +178,12 @@ struct Stats {
   // How the last open rebuilt the index: "snapshot" (loaded from the
   // clean-close index snapshot) or "scan: <why no snapshot was used>".
   std::string index_recovery;
+  // The scrub after a snapshot open: segments still to verify, records
+  // verified, and damaged records found (each also latched as
+  // background_error).
+  uint64_t scrub_pending_segments = 0;
+  uint64_t scrub_verified_records = 0;
+  uint64_t scrub_damaged_records = 0;
   uint64_t index_bytes = 0;      // DRAM held by the index
   // Background tasks (compaction, expiry reclaim) that failed, any cause.
   uint64_t background_failures = 0;

@@ -131,7 +131,8 @@ Status DBImpl::Init() {
 
   DAXKV_RETURN_IF_ERROR(Recover());
   opened_ = true;
-  if (options_.background_compaction || options_.background_expiry) {
+  if (options_.background_compaction || options_.background_expiry ||
+      (options_.background_scrub && scrub_pending_.load() != 0)) {
     bg_thread_ = std::thread([this] { BackgroundLoop(); });
   }
   return OkStatus();
@@ -284,6 +285,7 @@ Status DBImpl::Recover() {
   {
     MutexLock l(&compaction_mu_);  // uncontended: no other thread yet
     AdoptSegments(scan);
+    if (no_snapshot.empty()) PlanScrub();
   }
   AccountSystemLive();
   last_seq_ = std::max(scan.max_seq, sb.flush_seq);
@@ -375,9 +377,11 @@ void DBImpl::Close() {
   }
   // Collections are rebuilt from their element entries, which only a scan
   // finds, and a collection still being freed would never finish: the
-  // snapshot covers pools without either.
+  // snapshot covers pools without either. Damage the scrub found must be
+  // named by the next open, which only a scan does.
   const bool holds_collections =
       colls_->size() > 0 || freeing_count_.load() > 0;
+  const bool snapshot = !holds_collections && !damage_found_.load();
   DeleteCollections();
   for (auto& h : heads_) {
     HeadLock l(this, *h);
@@ -393,8 +397,7 @@ void DBImpl::Close() {
   // it will write. A snapshot that cannot be written is no error: the next
   // open scans, as after any close before snapshots existed.
   sb_.index_snapshot =
-      !holds_collections &&
-              WriteIndexSnapshot(sb_.generation + 1, &snapshot_seg).ok()
+      snapshot && WriteIndexSnapshot(sb_.generation + 1, &snapshot_seg).ok()
           ? snapshot_seg + 1
           : 0;
   sb_.clean_shutdown = 1;

@@ -130,6 +130,9 @@ class DBImpl final : public DB {
   // and returns how many it freed; TEST_ReclaimExpired durably deletes
   // expired keys and returns how many.
   StatusOr<uint64_t> TEST_Compact(size_t max_segments);
+  // TEST_Scrub scrubs up to `max_segments` segments a snapshot open left to
+  // verify; returns how many are left.
+  uint64_t TEST_Scrub(size_t max_segments) EXCLUDES(compaction_mu_);
   StatusOr<uint64_t> TEST_ReclaimExpired() { return ReclaimExpired(); }
 
  private:
@@ -582,6 +585,26 @@ class DBImpl final : public DB {
   // A failed background task: counted; latched unless it is NoSpace.
   void NoteBackgroundFailure(const Status& s, std::string_view task);
 
+  // --- the scrub after a snapshot open (scrub.cc) ---
+  struct ScrubTarget {
+    uint64_t epoch = 0;  // the segment's epoch at the open
+    uint32_t tail = 0;   // its records end here
+  };
+  // Recovery, after a snapshot open: every sealed segment is to be scrubbed.
+  void PlanScrub() REQUIRES(compaction_mu_);
+  // Scrubs up to `segments` segments; returns whether any are left.
+  bool ScrubSome(size_t segments) EXCLUDES(compaction_mu_);
+  // Verifies `seg`'s records if it is still to be scrubbed (else OK at
+  // once). Damage is latched (LatchDamage) and returned.
+  Status ScrubSegment(int64_t seg) REQUIRES(compaction_mu_);
+  // Records damaged pool ranges [first, second) and latches Corruption
+  // naming `first_what`; returns that error.
+  Status LatchDamage(std::vector<std::pair<uint64_t, uint64_t>> ranges,
+                     const std::string& first_what) EXCLUDES(health_mu_);
+  // Corruption when `loc` lies in a record the scrub found damaged.
+  Status CheckNotDamaged(uint64_t loc) const EXCLUDES(health_mu_);
+  uint64_t DamagedRecords() const EXCLUDES(health_mu_);
+
   // --- resuming a compaction cut by a crash (compaction_resume.cc) ---
   // Recovery: the newest unsealed compaction log, or -1.
   int64_t FindCompactionLog(const PoolScan& scan) const;
@@ -644,6 +667,9 @@ class DBImpl final : public DB {
   static constexpr size_t kStripes = 4096;
   // Elements the background freer handles per hold of compaction_mu_.
   static constexpr uint64_t kFreerSlice = uint64_t{1} << 16;
+  // Segments the scrub verifies per hold of compaction_mu_ and per round
+  // of the background loop.
+  static constexpr size_t kScrubSlice = 4;
   std::unique_ptr<Mutex[]> stripes_;
   std::unique_ptr<std::atomic<uint32_t>[]> dead_;
   uint64_t dead_mask_ = 0;
@@ -669,6 +695,14 @@ class DBImpl final : public DB {
   std::atomic<bool> bg_failed_{false};
   Status bg_error_ GUARDED_BY(health_mu_);
   std::atomic<uint64_t> background_failures_{0};
+  // Record ranges the scrub found damaged; damage_found_ is set once the
+  // first is added, and never cleared.
+  std::vector<std::pair<uint64_t, uint64_t>> damaged_ GUARDED_BY(health_mu_);
+  std::atomic<bool> damage_found_{false};
+  // Segments still to be scrubbed (scrub.cc), by index.
+  std::map<int64_t, ScrubTarget> scrub_todo_ GUARDED_BY(compaction_mu_);
+  std::atomic<uint64_t> scrub_pending_{0};
+  std::atomic<uint64_t> scrub_records_{0};
 
   // Stats.
   std::atomic<uint64_t> compactions_{0};

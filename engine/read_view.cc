@@ -129,13 +129,20 @@ Status ReadViewImpl::ReadString(std::string_view key, std::string* value,
   ++reads_;
   const KeyHash kh(key);
   Found f;
+  Status damage;
   const uint64_t word = Find(kh, key, &f, [&](uint64_t loc) {
     if (format::LoadEntry(db_->base_ + loc).type == format::kMeta) return;
     const std::string_view v = format::EntryValue(db_->base_, loc);
+    damage = db_->CheckNotDamaged(loc);
+    if (damage.ok()) {
+      damage = db_->CheckNotDamaged(
+          static_cast<uint64_t>(v.data() - db_->base_));
+    }
     value->assign(v.data(), v.size());
   });
   seen_.emplace_back(PublishWords::Slot(kh), word);
   if (f.loc == 0) return NotFoundError("key not found");
+  DAXKV_RETURN_IF_ERROR(damage);
   if (f.e.type == format::kMeta) return WrongTypeError();
   if (info != nullptr) {
     *info = {f.e.expire_at_ms,

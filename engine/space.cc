@@ -110,6 +110,8 @@ Status DBImpl::CompactSegment(int64_t seg) {
     return FailedPreconditionError("segment " + std::to_string(seg) +
                                    " is not sealed");
   }
+  // Never copy an entry the scan would have refused under a new checksum.
+  DAXKV_RETURN_IF_ERROR(ScrubSegment(seg));
   const char* sp = SegBase(seg);
   const uint64_t seg_off = static_cast<uint64_t>(sp - base_);
   const uint32_t tail = m.tail.load();
@@ -205,6 +207,11 @@ bool DBImpl::CompactForSpace(bool for_delete) {
     return MakeContiguousRun(span) || compacted;
   }
   return full ? compacted : true;
+}
+
+uint64_t DBImpl::TEST_Scrub(size_t max_segments) {
+  ScrubSome(max_segments);
+  return scrub_pending_.load();
 }
 
 StatusOr<uint64_t> DBImpl::TEST_Compact(size_t max_segments) {
@@ -306,9 +313,12 @@ void DBImpl::BackgroundLoop() {
   bg_mu_.Lock();
   auto last_expiry = std::chrono::steady_clock::now();
   while (!stop_) {
-    bg_cv_.wait_for(bg_mu_, std::chrono::milliseconds(20));
+    const bool scrub = options_.background_scrub && scrub_pending_.load() != 0;
+    if (!scrub) bg_cv_.wait_for(bg_mu_, std::chrono::milliseconds(20));
     if (stop_) break;
     bg_mu_.Unlock();
+    // The scrub first, a few segments per round so a close is not held up.
+    if (scrub) ScrubSome(kScrubSlice);
     // Nothing more is done once an error is latched (health.cc).
     const bool healthy = CheckWritable().ok();
     // Dead collections first, in bounded slices (under compaction_mu_
@@ -476,6 +486,9 @@ Stats DBImpl::GetStats() const {
   st.dropped_records = dropped_records_;
   st.clean_shutdown = clean_shutdown_;
   st.index_recovery = index_recovery_;
+  st.scrub_pending_segments = scrub_pending_.load();
+  st.scrub_verified_records = scrub_records_.load();
+  st.scrub_damaged_records = DamagedRecords();
   st.index_bytes = index_->MemoryBytes();
   st.background_failures = background_failures_.load();
   st.hashes = coll_counts_[static_cast<int>(KeyType::kHash)].load();

@@ -183,6 +183,11 @@ Status TxnImpl::ReadString(std::string_view key, std::string* value,
   if (!Live(v)) return NotFoundError("key not found");
   if (v.type != KeyType::kString) return WrongTypeError();
   const std::string_view s = StringValue(v);
+  if (!coll::IsPending(v.loc)) {  // committed: the scrub may have refused it
+    DAXKV_RETURN_IF_ERROR(db_->CheckNotDamaged(v.loc));
+    DAXKV_RETURN_IF_ERROR(
+        db_->CheckNotDamaged(static_cast<uint64_t>(s.data() - db_->base_)));
+  }
   value->assign(s.data(), s.size());
   if (info != nullptr) {
     *info = {v.expire_at_ms, db_->VersionOf(keys_[k].kh, keys_[k].key)};

@@ -217,6 +217,7 @@ Status DBImpl::GetLocked(const Index::Shard& s, const KeyHash& kh,
                          size_t max_value) const {
   IndexHit hit = index_->Find(s, kh, key);
   if (hit.loc == 0) return NotFoundError("key not found");
+  DAXKV_RETURN_IF_ERROR(CheckNotDamaged(hit.loc));
   const char* p = base_ + hit.loc;
   format::EntryHeader e = format::LoadEntry(p);
   if (e.expire_at_ms != 0) {
@@ -228,6 +229,8 @@ Status DBImpl::GetLocked(const Index::Shard& s, const KeyHash& kh,
   }
   if (e.type == format::kLink) {
     std::string_view v = format::EntryValue(base_, hit.loc);
+    DAXKV_RETURN_IF_ERROR(CheckNotDamaged(
+        static_cast<uint64_t>(v.data() - base_)));
     if (v.size() > max_value) return ValueOverBatchLimit();
     value->assign(v.data(), v.size());
   } else {

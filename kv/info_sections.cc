@@ -288,6 +288,9 @@ void DaxkvSection(ServerState& s, const engine::Stats& st, const Status& error,
   InfoField(o, "open_ms", static_cast<uint64_t>(s.recovery_ms));
   InfoField(o, "recovered_records", st.recovered_records);
   InfoField(o, "index_recovery", st.index_recovery);
+  InfoField(o, "scrub_pending_segments", st.scrub_pending_segments);
+  InfoField(o, "scrub_verified_records", st.scrub_verified_records);
+  InfoField(o, "scrub_damaged_records", st.scrub_damaged_records);
   InfoField(o, "dropped_records", st.dropped_records);
   InfoField(o, "last_shutdown_clean", st.clean_shutdown ? "yes" : "no");
   InfoField(o, "background_error", ErrorField(s.db().BackgroundError()));

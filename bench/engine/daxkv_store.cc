@@ -4,6 +4,7 @@
 #include <chrono>
 #include <span>
 #include <string>
+#include <thread>
 
 #include "bench/engine/kv_store.h"
 #include "dax/region.h"
@@ -73,6 +74,15 @@ class DaxkvStore final : public KvStore {
   double LastCloseMs() const override { return close_ms_; }
   double LastOpenMs() const override { return open_ms_; }
 
+  double WaitScrubMs() override {
+    while (db_->GetStats().scrub_pending_segments != 0) {
+      std::this_thread::sleep_for(std::chrono::microseconds(500));
+    }
+    return std::chrono::duration<double, std::milli>(
+               std::chrono::steady_clock::now() - opened_)
+        .count();
+  }
+
   std::string IndexRecovery() const override {
     return db_->GetStats().index_recovery;
   }
@@ -89,7 +99,8 @@ class DaxkvStore final : public KvStore {
     Status s = Open(use_snapshot);
     close_ms_ =
         std::chrono::duration<double, std::milli>(closed - start).count();
-    open_ms_ = std::chrono::duration<double, std::milli>(Clock::now() - closed)
+    opened_ = Clock::now();
+    open_ms_ = std::chrono::duration<double, std::milli>(opened_ - closed)
                    .count();
     return s;
   }
@@ -97,6 +108,7 @@ class DaxkvStore final : public KvStore {
   static constexpr size_t kMaxBatch = 64;
   double close_ms_ = 0;
   double open_ms_ = 0;
+  std::chrono::steady_clock::time_point opened_;
   StoreConfig config_;
   std::unique_ptr<engine::DB> db_;
 };

@@ -78,6 +78,9 @@ class KvStore {
   // daxkv: the last Reopen's close and open, wall-clock ms each.
   virtual double LastCloseMs() const { return 0; }
   virtual double LastOpenMs() const { return 0; }
+  // daxkv: waits for the scrub after a snapshot open; ms from the end of
+  // the last Reopen until it finished (0 when there was none).
+  virtual double WaitScrubMs() { return 0; }
 };
 
 StatusOr<std::unique_ptr<KvStore>> OpenDaxkvStore(const StoreConfig& config);

@@ -30,6 +30,14 @@ inline StatusOr<uint64_t> TEST_Compact(const std::unique_ptr<DB>& db,
   return TEST_Compact(db.get(), max_segments);
 }
 
+// Scrubs up to `max_segments` of the segments a snapshot open left to
+// verify (engine/scrub.cc); how many are left.
+inline StatusOr<uint64_t> TEST_Scrub(DB* db, size_t max_segments) {
+  auto* impl = dynamic_cast<DBImpl*>(db);
+  if (impl == nullptr) return FailedPreconditionError("not an engine DB");
+  return impl->TEST_Scrub(max_segments);
+}
+
 // Durably deletes the expired keys; how many.
 inline StatusOr<uint64_t> TEST_ReclaimExpired(DB* db) {
   auto* impl = dynamic_cast<DBImpl*>(db);

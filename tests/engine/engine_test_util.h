@@ -61,6 +61,7 @@ struct EngineFixture {
     options.segment_size = segment;
     options.background_compaction = false;
     options.background_expiry = false;
+    options.background_scrub = false;
     options.recovery_threads = 2;
   }
 

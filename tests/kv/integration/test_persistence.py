@@ -45,6 +45,22 @@ class RestartTest(unittest.TestCase):
             if is_daxkv():  # a clean shutdown: the index snapshot is loaded
                 self.assertIn(b"index_recovery:snapshot\r\n",
                               c.cmd("INFO", "daxkv"))
+                # ... and the records it did not read are scrubbed after it.
+                info = self.wait_for_scrub(c)
+                self.assertEqual(info[b"scrub_pending_segments"], b"0")
+                self.assertEqual(info[b"scrub_damaged_records"], b"0")
+                self.assertGreater(int(info[b"scrub_verified_records"]), 1000)
+
+    def wait_for_scrub(self, c):
+        deadline = time.monotonic() + 30
+        while True:
+            info = dict(line.split(b":", 1) for line in
+                        c.cmd("INFO", "daxkv").split(b"\r\n")
+                        if b":" in line)
+            if info[b"scrub_pending_segments"] == b"0" or \
+                    time.monotonic() > deadline:
+                return info
+            time.sleep(0.05)
 
     def test_shutdown_command_then_restart(self):
         with self.server.client() as c:
