@@ -498,6 +498,11 @@ class DBImpl final : public DB {
   // The background thread's victim threshold (live bytes over used).
   double BackgroundLiveRatio() const REQUIRES(compaction_mu_);
   Status CompactSegment(int64_t seg) REQUIRES(compaction_mu_);
+  // Prefetches the index slots of the key entries in up to `records`
+  // records from `off` (below `tail`) of the segment at `sp`; returns the
+  // offset after the last one.
+  uint32_t PrefetchIndexSlots(const char* sp, uint32_t off, uint32_t tail,
+                              int records) const;
   Status RelocateEntry(uint64_t loc, const format::EntryHeader& e)
       REQUIRES(compaction_mu_);
   // Compacts until a write fits (for a delete: until the tombstone log can
@@ -670,6 +675,9 @@ class DBImpl final : public DB {
   // Segments the scrub verifies per hold of compaction_mu_ and per round
   // of the background loop.
   static constexpr size_t kScrubSlice = 4;
+  // Records whose index slots compaction prefetches ahead of the one it
+  // is deciding on.
+  static constexpr int kCompactionLookahead = 8;
   std::unique_ptr<Mutex[]> stripes_;
   std::unique_ptr<std::atomic<uint32_t>[]> dead_;
   uint64_t dead_mask_ = 0;

@@ -101,6 +101,26 @@ Status DBImpl::RelocateEntry(uint64_t loc, const format::EntryHeader& e) {
   return CheckPersisted("compaction");
 }
 
+uint32_t DBImpl::PrefetchIndexSlots(const char* sp, uint32_t off,
+                                    uint32_t tail, int records) const {
+  // Most of a victim's records are dead, and telling so costs one index
+  // probe each: a DRAM miss that nothing else overlaps. Starting the next
+  // records' probes early lets those misses overlap each other.
+  for (int i = 0; i < records && off < tail; ++i) {
+    const char* rec = sp + off;
+    const format::EntryHeader re = format::LoadEntry(rec + 8);
+    format::ForEachEntry(rec, [&](uint64_t o, const format::EntryHeader& e) {
+      if (format::IsKeyEntry(e.type) && !format::IsSystemEntry(e)) {
+        index_->PrefetchSlot(KeyHash(std::string_view(
+            rec + o + format::kEntryHeaderSize, e.key_len)));
+      }
+      return true;
+    });
+    off += static_cast<uint32_t>(format::RecordSize(re.key_len, re.value_len));
+  }
+  return off;
+}
+
 Status DBImpl::CompactSegment(int64_t seg) {
   // Freeing needs every copy made durable first, which a latched error
   // says the engine can no longer promise.
@@ -120,7 +140,11 @@ Status DBImpl::CompactSegment(int64_t seg) {
   // (keys' and elements').
   std::vector<uint64_t> forget;
   Status status;
+  // The window: records [off, ahead) have their slots on the way.
+  uint32_t ahead = PrefetchIndexSlots(sp, format::kSegmentHeaderSize, tail,
+                                      kCompactionLookahead);
   for (uint32_t off = format::kSegmentHeaderSize; off < tail;) {
+    ahead = PrefetchIndexSlots(sp, ahead, tail, 1);
     const char* rec = sp + off;
     format::EntryHeader re = format::LoadEntry(rec + 8);
     format::ForEachEntry(rec, [&](uint64_t o, const format::EntryHeader& e) {
