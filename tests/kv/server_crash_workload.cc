@@ -150,6 +150,84 @@ Op ExpiringSetOp(const std::string& p, std::mt19937_64& rng, uint64_t seq) {
   return op;
 }
 
+// SET (one in eight of 8-32 KB), DEL, APPEND (the
+// model knows the acknowledged value it extends) or INCR: `pick` in
+// [7, 70).
+Op SingleKeyOp(const std::string& p, int pick, std::mt19937_64& rng,
+               uint64_t seq, const KeyModel& acked) {
+  Op op;
+  if (pick < 35) {
+    std::string key = p + "k" + std::to_string(rng() % 12);
+    size_t len = rng() % 8 == 0 ? 8000 + rng() % 24000 : 20 + rng() % 400;
+    std::string v = MakeValue(key, seq, len);
+    op.what = "SET " + key;
+    op.requests = {{"SET", key, v}};
+    op.writes[key] = v;
+  } else if (pick < 45) {
+    std::string key = p + "k" + std::to_string(rng() % 12);
+    op.what = "DEL " + key;
+    op.requests = {{"DEL", key}};
+    op.writes[key] = std::nullopt;
+  } else if (pick < 55) {
+    std::string key = p + "a" + std::to_string(rng() % 3);
+    auto it = acked.find(key);
+    std::string old = it != acked.end() && it->second ? *it->second : "";
+    if (old.size() > 1500) {
+      op.what = "DEL " + key;
+      op.requests = {{"DEL", key}};
+      op.writes[key] = std::nullopt;
+    } else {
+      std::string add = std::to_string(seq) + ",";
+      op.what = "APPEND " + key;
+      op.requests = {{"APPEND", key, add}};
+      op.writes[key] = old + add;
+    }
+  } else {
+    std::string ctr = "ctr" + std::to_string(rng() % kCounters);
+    op.what = "INCR " + ctr;
+    op.requests = {{"INCR", ctr}};
+    op.counter = ctr;
+  }
+  return op;
+}
+
+// Writes to several keys that must commit together: MULTI/EXEC, MSET, or
+// a script of three writes, one reading the script's own first write
+// (all or nothing after a crash). `pick` in [70, 87) or [92, 100).
+Op MultiKeyOp(const std::string& p, int pick, std::mt19937_64& rng,
+              uint64_t seq) {
+  Op op;
+  const std::string n = std::to_string(rng() % 4);
+  if (pick < 80) {
+    std::string a = p + "t" + n + "a", b = p + "t" + n + "b";
+    std::string del = p + "k" + std::to_string(rng() % 12);
+    std::string va = MakeValue(a, seq, 64), vb = MakeValue(b, seq, 900);
+    op.what = "MULTI SET " + a + " SET " + b + " DEL " + del + " EXEC";
+    op.requests = {
+        {"MULTI"}, {"SET", a, va}, {"SET", b, vb}, {"DEL", del}, {"EXEC"}};
+    op.writes[a] = va;
+    op.writes[b] = vb;
+    op.writes[del] = std::nullopt;
+  } else if (pick < 87) {
+    std::string a = p + "m" + n + "a", b = p + "m" + n + "b";
+    std::string va = MakeValue(a, seq, 300), vb = MakeValue(b, seq, 40);
+    op.what = "MSET " + a + " " + b;
+    op.requests = {{"MSET", a, va, b, vb}};
+    op.writes[a] = va;
+    op.writes[b] = vb;
+  } else {
+    std::string a = p + "e" + n + "a", b = p + "e" + n + "b";
+    std::string del = p + "k" + std::to_string(rng() % 12);
+    std::string va = MakeValue(a, seq, 200), vb = MakeValue(b, seq, 700);
+    op.what = "EVAL SET " + a + " SET " + b + " DEL " + del;
+    op.requests = {{"EVAL", kScript, "3", a, b, del, va, vb}};
+    op.writes[a] = va;
+    op.writes[b] = va + vb;
+    op.writes[del] = std::nullopt;
+  }
+  return op;
+}
+
 }  // namespace
 
 void ServerCrashTest::SetUp() {
@@ -215,78 +293,16 @@ void ServerCrashTest::OnPersistPoint(uint64_t point) {
 // cs<n> (CollBlockOp); shared counters ctr0..2.
 Op ServerCrashTest::NextOp(int client, std::mt19937_64& rng, uint64_t seq) {
   const std::string p = "c" + std::to_string(client) + ":";
-  Op op;
-  int pick = static_cast<int>(rng() % 100);
+  const int pick = static_cast<int>(rng() % 100);
   const KeyModel& acked = model_.acked[client];  // read by this thread only
   if (pick < 7) return ExpiringSetOp(p, rng, seq);
-  if (pick < 35) {
-    std::string key = p + "k" + std::to_string(rng() % 12);
-    size_t len = rng() % 8 == 0 ? 8000 + rng() % 24000 : 20 + rng() % 400;
-    std::string v = MakeValue(key, seq, len);
-    op.what = "SET " + key;
-    op.requests = {{"SET", key, v}};
-    op.writes[key] = v;
-  } else if (pick < 45) {
-    std::string key = p + "k" + std::to_string(rng() % 12);
-    op.what = "DEL " + key;
-    op.requests = {{"DEL", key}};
-    op.writes[key] = std::nullopt;
-  } else if (pick < 55) {
-    std::string key = p + "a" + std::to_string(rng() % 3);
-    auto it = acked.find(key);
-    std::string old = it != acked.end() && it->second ? *it->second : "";
-    if (old.size() > 1500) {
-      op.what = "DEL " + key;
-      op.requests = {{"DEL", key}};
-      op.writes[key] = std::nullopt;
-    } else {
-      std::string add = std::to_string(seq) + ",";
-      op.what = "APPEND " + key;
-      op.requests = {{"APPEND", key, add}};
-      op.writes[key] = old + add;
-    }
-  } else if (pick < 70) {
-    std::string ctr = "ctr" + std::to_string(rng() % kCounters);
-    op.what = "INCR " + ctr;
-    op.requests = {{"INCR", ctr}};
-    op.counter = ctr;
-  } else if (pick < 80) {
-    std::string n = std::to_string(rng() % 4);
-    std::string a = p + "t" + n + "a", b = p + "t" + n + "b";
-    std::string del = p + "k" + std::to_string(rng() % 12);
-    std::string va = MakeValue(a, seq, 64), vb = MakeValue(b, seq, 900);
-    op.what = "MULTI SET " + a + " SET " + b + " DEL " + del + " EXEC";
-    op.requests = {
-        {"MULTI"}, {"SET", a, va}, {"SET", b, vb}, {"DEL", del}, {"EXEC"}};
-    op.writes[a] = va;
-    op.writes[b] = vb;
-    op.writes[del] = std::nullopt;
-  } else if (pick < 87) {
-    std::string n = std::to_string(rng() % 4);
-    std::string a = p + "m" + n + "a", b = p + "m" + n + "b";
-    std::string va = MakeValue(a, seq, 300), vb = MakeValue(b, seq, 40);
-    op.what = "MSET " + a + " " + b;
-    op.requests = {{"MSET", a, va, b, vb}};
-    op.writes[a] = va;
-    op.writes[b] = vb;
-  } else if (pick < 92) {
-    crash_colls::Block b = crash_colls::MakeBlock(p, rng, seq, acked);
-    op.what = std::move(b.what);
-    op.requests = std::move(b.requests);
-    op.writes = std::move(b.writes);
-  } else {
-    // A script: three writes, one reading the script's own first write,
-    // committed as one batch (all or nothing after a crash).
-    std::string n = std::to_string(rng() % 4);
-    std::string a = p + "e" + n + "a", b = p + "e" + n + "b";
-    std::string del = p + "k" + std::to_string(rng() % 12);
-    std::string va = MakeValue(a, seq, 200), vb = MakeValue(b, seq, 700);
-    op.what = "EVAL SET " + a + " SET " + b + " DEL " + del;
-    op.requests = {{"EVAL", kScript, "3", a, b, del, va, vb}};
-    op.writes[a] = va;
-    op.writes[b] = va + vb;
-    op.writes[del] = std::nullopt;
-  }
+  if (pick < 70) return SingleKeyOp(p, pick, rng, seq, acked);
+  if (pick < 87 || pick >= 92) return MultiKeyOp(p, pick, rng, seq);
+  crash_colls::Block b = crash_colls::MakeBlock(p, rng, seq, acked);
+  Op op;
+  op.what = std::move(b.what);
+  op.requests = std::move(b.requests);
+  op.writes = std::move(b.writes);
   return op;
 }
 
