@@ -263,7 +263,7 @@ class SentinelFailoverTest(rt.ServerTestCase):
         results = []
         for cycle in range(CYCLES):
             results.append(self.cycle(cycle, writer, nodes))
-            master = [n for n in nodes if n.port == results[-1]["new"]][0]
+            master = [n for n in nodes if n.port == results[-1]["final"]][0]
         time.sleep(1.0)
         writer.stop()
         acked, _ = writer.snapshot()
@@ -315,19 +315,38 @@ class SentinelFailoverTest(rt.ServerTestCase):
         self.assertEqual(lost, [],
                          "acknowledged writes lost in failover %d" % cycle)
         # The killed master comes back on its pool: Sentinel makes it a
-        # replica of the new master, and it converges.
+        # replica of the master, and it converges. That is the master the
+        # sentinels name now: with down-after at 1 s, a sentinel that gets
+        # no PING reply from the just-promoted master within a second of
+        # its switch takes it for down and fails over once more (seen about
+        # once in six runs); the checks below then hold for that master.
         old.start()
-        poll(lambda: self.follows(old, new), 90,
-             "the restarted old master following the new master")
-        rt.wait_in_sync(new.redis(), old.redis())
+
+        def follows_named_master():
+            cur = self.named_master(nodes)
+            return cur if cur not in (None, old) and \
+                self.follows(old, cur) else None
+        cur = poll(follows_named_master, 90,
+                   "the restarted old master following the named master")
+        rt.wait_in_sync(cur.redis(), old.redis())
         self.assertEqual(missing_acked(old, writer.snapshot()[0]), [])
-        self.assertEqual(self.config_replicaof(old), new.port)
-        poll(lambda: self.sentinels_see(new, [old, other]), 60,
-             "sentinels seeing both replicas of the new master")
-        return {"old": old_port, "new": new_port,
+        self.assertEqual(self.config_replicaof(old), cur.port)
+        poll(lambda: self.sentinels_see(
+            cur, [n for n in nodes if n is not cur]), 60,
+            "sentinels seeing both replicas of the master")
+        return {"old": old_port, "new": new_port, "final": cur.port,
                 "switch_s": t_switch - t_kill, "write_s": t_write - t_kill,
                 "acked_at_kill": acked_at_kill,
                 "acked_now": len(writer.snapshot()[0])}
+
+    def named_master(self, nodes):
+        """The node every sentinel names as the master (None while they
+        disagree)."""
+        ports = {s.master_port() for s in self.sentinels}
+        if len(ports) != 1:
+            return None
+        port = ports.pop()
+        return next((n for n in nodes if n.port == port), None)
 
     def diagnose(self, lost, nodes, writer):
         if not os.environ.get("DAXKV_SENTINEL_DEBUG"):
@@ -348,9 +367,11 @@ class SentinelFailoverTest(rt.ServerTestCase):
             print("failover %d: master :%d -> :%d  kill->+switch-master "
                   "%.2f s  kill->first acknowledged write %.2f s  "
                   "acknowledged writes: %d at the kill, %d after the "
-                  "restarted master converged"
+                  "restarted master converged%s"
                   % (i + 1, r["old"], r["new"], r["switch_s"], r["write_s"],
-                     r["acked_at_kill"], r["acked_now"]))
+                     r["acked_at_kill"], r["acked_now"],
+                     "" if r["final"] == r["new"] else
+                     "  (then failed over again to :%d)" % r["final"]))
         acked, _ = writer.snapshot()
         print("writes: %d attempted, %d acknowledged (WAIT 1 >= 1, all "
               "present on the final master), %d with WAIT 0, %d failed "
