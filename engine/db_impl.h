@@ -602,6 +602,9 @@ class DBImpl final : public DB {
   // Verifies `seg`'s records if it is still to be scrubbed (else OK at
   // once). Damage is latched (LatchDamage) and returned.
   Status ScrubSegment(int64_t seg) REQUIRES(compaction_mu_);
+  // ScrubSegment's check of one segment's records against `target`.
+  Status VerifySegment(int64_t seg, const ScrubTarget& target)
+      REQUIRES(compaction_mu_);
   // Records damaged pool ranges [first, second) and latches Corruption
   // naming `first_what`; returns that error.
   Status LatchDamage(std::vector<std::pair<uint64_t, uint64_t>> ranges,

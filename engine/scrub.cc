@@ -64,7 +64,14 @@ Status DBImpl::ScrubSegment(int64_t seg) {
   if (it == scrub_todo_.end()) return OkStatus();
   const ScrubTarget target = it->second;
   scrub_todo_.erase(it);
-  scrub_pending_.fetch_sub(1, std::memory_order_relaxed);
+  Status s = VerifySegment(seg, target);
+  // Counted done only once its records are counted: whoever sees no
+  // segment pending sees every verified record (Stats).
+  scrub_pending_.fetch_sub(1, std::memory_order_release);
+  return s;
+}
+
+Status DBImpl::VerifySegment(int64_t seg, const ScrubTarget& target) {
   const SegMeta& m = segs_[seg];
   // Not free, so allocated before this thread took compaction_mu_ (the
   // use store publishes epoch and seed) and not freed since.

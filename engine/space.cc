@@ -510,7 +510,7 @@ Stats DBImpl::GetStats() const {
   st.dropped_records = dropped_records_;
   st.clean_shutdown = clean_shutdown_;
   st.index_recovery = index_recovery_;
-  st.scrub_pending_segments = scrub_pending_.load();
+  st.scrub_pending_segments = scrub_pending_.load(std::memory_order_acquire);
   st.scrub_verified_records = scrub_records_.load();
   st.scrub_damaged_records = DamagedRecords();
   st.index_bytes = index_->MemoryBytes();
