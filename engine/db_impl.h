@@ -587,6 +587,8 @@ class DBImpl final : public DB {
   // Latches `cause` unless an error is latched already.
   void LatchError(const Status& cause, std::string_view during)
       EXCLUDES(health_mu_);
+  // Latches `error` as it is, unless an error is latched already.
+  void LatchLocked(Status error) REQUIRES(health_mu_);
   // A failed background task: counted; latched unless it is NoSpace.
   void NoteBackgroundFailure(const Status& s, std::string_view task);
 
@@ -597,8 +599,8 @@ class DBImpl final : public DB {
   };
   // Recovery, after a snapshot open: every sealed segment is to be scrubbed.
   void PlanScrub() REQUIRES(compaction_mu_);
-  // Scrubs up to `segments` segments; returns whether any are left.
-  bool ScrubSome(size_t segments) EXCLUDES(compaction_mu_);
+  // Scrubs up to `segments` of the segments left to scrub.
+  void ScrubSome(size_t segments) EXCLUDES(compaction_mu_);
   // Verifies `seg`'s records if it is still to be scrubbed (else OK at
   // once). Damage is latched (LatchDamage) and returned.
   Status ScrubSegment(int64_t seg) REQUIRES(compaction_mu_);
@@ -611,6 +613,10 @@ class DBImpl final : public DB {
                      const std::string& first_what) EXCLUDES(health_mu_);
   // Corruption when `loc` lies in a record the scrub found damaged.
   Status CheckNotDamaged(uint64_t loc) const EXCLUDES(health_mu_);
+  // The same for an entry at `entry_loc` and its `value` (a link's value
+  // lies in a span record of its own).
+  Status CheckNotDamaged(uint64_t entry_loc, std::string_view value) const
+      EXCLUDES(health_mu_);
   uint64_t DamagedRecords() const EXCLUDES(health_mu_);
 
   // --- resuming a compaction cut by a crash (compaction_resume.cc) ---

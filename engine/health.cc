@@ -6,17 +6,23 @@
 // Sync, Flush, maintenance) fails with it, and Stats reports it. Reads go on.
 // A background task that fails for want of space (NoSpace) costs nothing
 // acknowledged: it is counted, not latched.
+#include <utility>
+
 #include "engine/db_impl.h"
 
 namespace daxkv::engine {
 
 void DBImpl::LatchError(const Status& cause, std::string_view during) {
   MutexLock l(&health_mu_);
-  if (!bg_error_.ok()) return;  // the first error is the one to report
-  bg_error_ = Status(cause.code(),
+  LatchLocked(Status(cause.code(),
                      "persistence failed during " + std::string(during) +
                          " (writes are refused until the pool is reopened): " +
-                         std::string(cause.message()));
+                         std::string(cause.message())));
+}
+
+void DBImpl::LatchLocked(Status error) {
+  if (!bg_error_.ok()) return;  // the first error is the one to report
+  bg_error_ = std::move(error);
   bg_failed_.store(true, std::memory_order_release);
 }
 

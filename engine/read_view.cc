@@ -133,11 +133,7 @@ Status ReadViewImpl::ReadString(std::string_view key, std::string* value,
   const uint64_t word = Find(kh, key, &f, [&](uint64_t loc) {
     if (format::LoadEntry(db_->base_ + loc).type == format::kMeta) return;
     const std::string_view v = format::EntryValue(db_->base_, loc);
-    damage = db_->CheckNotDamaged(loc);
-    if (damage.ok()) {
-      damage = db_->CheckNotDamaged(
-          static_cast<uint64_t>(v.data() - db_->base_));
-    }
+    damage = db_->CheckNotDamaged(loc, v);
     value->assign(v.data(), v.size());
   });
   seen_.emplace_back(PublishWords::Slot(kh), word);

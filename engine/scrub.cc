@@ -49,14 +49,13 @@ void DBImpl::PlanScrub() {
   scrub_pending_.store(scrub_todo_.size());
 }
 
-bool DBImpl::ScrubSome(size_t segments) {
+void DBImpl::ScrubSome(size_t segments) {
   MutexLock l(&compaction_mu_);
   for (size_t i = 0; i < segments && !scrub_todo_.empty(); ++i) {
     // A failure is latched by ScrubSegment; the rest is still verified,
     // so that every damaged record is known before anything reads it.
     ScrubSegment(scrub_todo_.begin()->first).IgnoreError();
   }
-  return !scrub_todo_.empty();
 }
 
 Status DBImpl::ScrubSegment(int64_t seg) {
@@ -123,9 +122,7 @@ Status DBImpl::LatchDamage(std::vector<std::pair<uint64_t, uint64_t>> ranges,
       "first at " + first +
       " (writes are refused; reopen, and repair with Options::repair or "
       "daxkv-inspect pool --repair)");
-  if (!bg_error_.ok()) return damage;  // the first error stays the one named
-  bg_error_ = damage;
-  bg_failed_.store(true, std::memory_order_release);
+  LatchLocked(damage);
   return damage;
 }
 
@@ -143,6 +140,12 @@ Status DBImpl::CheckNotDamaged(uint64_t loc) const {
     }
   }
   return OkStatus();
+}
+
+Status DBImpl::CheckNotDamaged(uint64_t entry_loc,
+                               std::string_view value) const {
+  DAXKV_RETURN_IF_ERROR(CheckNotDamaged(entry_loc));
+  return CheckNotDamaged(static_cast<uint64_t>(value.data() - base_));
 }
 
 uint64_t DBImpl::DamagedRecords() const {

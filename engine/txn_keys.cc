@@ -184,9 +184,7 @@ Status TxnImpl::ReadString(std::string_view key, std::string* value,
   if (v.type != KeyType::kString) return WrongTypeError();
   const std::string_view s = StringValue(v);
   if (!coll::IsPending(v.loc)) {  // committed: the scrub may have refused it
-    DAXKV_RETURN_IF_ERROR(db_->CheckNotDamaged(v.loc));
-    DAXKV_RETURN_IF_ERROR(
-        db_->CheckNotDamaged(static_cast<uint64_t>(s.data() - db_->base_)));
+    DAXKV_RETURN_IF_ERROR(db_->CheckNotDamaged(v.loc, s));
   }
   value->assign(s.data(), s.size());
   if (info != nullptr) {
