@@ -68,8 +68,7 @@ void DBImpl::ElemGone(uint64_t id, uint64_t loc) {
 
 uint64_t DBImpl::VersionOf(const KeyHash& kh, std::string_view key) const {
   const Current cur = Lookup(kh, key);
-  const uint64_t seq = cur.loc != 0 ? cur.entry.seq : 0;
-  return std::max(seq, touch_.Load(TouchTable::Slot(kh)));
+  return VersionOf(kh, cur.loc != 0 ? cur.entry.seq : 0);
 }
 
 KeyType DBImpl::TypeAt(uint64_t loc) const {

@@ -31,13 +31,14 @@
 #ifndef DAXKV_ENGINE_DB_IMPL_H_
 #define DAXKV_ENGINE_DB_IMPL_H_
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
-#include <map>
 #include <functional>
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
@@ -88,6 +89,9 @@ class DBImpl final : public DB {
   StatusOr<ReadResult> Get(std::string_view key) const override;
   Status Get(std::string_view key, std::string* value,
              ReadInfo* info) const override;
+  void PrefetchKey(std::string_view key, bool write) const override;
+  // PrefetchKey() for a key already hashed.
+  void PrefetchHashed(const KeyHash& kh, bool write) const;
   void MultiGet(std::span<const std::string_view> keys,
                 std::span<std::string> values, std::span<Status> statuses,
                 std::span<ReadInfo> infos,
@@ -544,6 +548,11 @@ class DBImpl final : public DB {
   Status DropMismatchedElements(const PoolScan& scan);
   // KeyInfo::version (txn.h): max(the index entry's seq, the touch word).
   uint64_t VersionOf(const KeyHash& kh, std::string_view key) const;
+  // The same, for a key whose index entry the caller read under its stripe
+  // and still holds (`seq`: that entry's seq, 0 when it had none).
+  uint64_t VersionOf(const KeyHash& kh, uint64_t seq) const {
+    return std::max(seq, touch_.Load(TouchTable::Slot(kh)));
+  }
   // Scan's page with each key's type; `type` kNone keeps every type.
   StatusOr<ScanPage> ScanTyped(uint64_t cursor, size_t count,
                                KeyType type) const;

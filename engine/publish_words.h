@@ -81,6 +81,7 @@ class TouchTable {
   uint64_t Load(size_t slot) const {
     return w_[slot].load(std::memory_order_acquire);
   }
+  void Prefetch(size_t slot) const { __builtin_prefetch(&w_[slot]); }
 
  private:
   std::unique_ptr<std::atomic<uint64_t>[]> w_;

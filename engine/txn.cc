@@ -120,6 +120,7 @@ StatusOr<int32_t> TxnImpl::Use(std::string_view key) {
   if (const int32_t i = FindKey(key); i >= 0) return i;
   DAXKV_RETURN_IF_ERROR(db_->CheckSizes(key, {}));
   const KeyHash kh(key);
+  db_->PrefetchHashed(kh, /*write=*/true);  // overlaps the stripe's locking
   if (Status s = LockStripe(kh.low() & (DBImpl::kStripes - 1)); !s.ok()) {
     missed_key_ = std::string(key);
     return s;

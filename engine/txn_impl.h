@@ -265,6 +265,12 @@ class TxnImpl final : public CollReadOps<Txn, TxnImpl> {
   static constexpr size_t kLinearKeys = 8;
   Status LockStripe(size_t stripe);
   View ViewOf(const DBImpl::Current& cur) const;
+  // KeyInfo::version of keys_[k] as committed: its stripe has been held
+  // since Use() read `orig`, so `orig` is still the index's entry.
+  uint64_t CommittedVersion(int32_t k) const {
+    const Key& key = keys_[k];
+    return db_->VersionOf(key.kh, key.orig.loc != 0 ? key.orig.entry.seq : 0);
+  }
   bool Live(const View& v) const;
   // Before the first write of a key: enters its publish word.
   void Writing(Key& k);

@@ -188,7 +188,7 @@ Status TxnImpl::ReadString(std::string_view key, std::string* value,
   }
   value->assign(s.data(), s.size());
   if (info != nullptr) {
-    *info = {v.expire_at_ms, db_->VersionOf(keys_[k].kh, keys_[k].key)};
+    *info = {v.expire_at_ms, CommittedVersion(k)};
   }
   return OkStatus();
 }
@@ -197,7 +197,7 @@ Status TxnImpl::StatKey(std::string_view key, KeyInfo* info) {
   DAXKV_ASSIGN_OR_RETURN(const int32_t k, Use(key));
   const View& v = keys_[k].view;
   *info = KeyInfo{};
-  info->version = db_->VersionOf(keys_[k].kh, keys_[k].key);
+  info->version = CommittedVersion(k);
   if (!Live(v)) return OkStatus();
   info->type = v.type;
   info->expire_at_ms = v.expire_at_ms;

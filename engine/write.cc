@@ -139,11 +139,12 @@ Status DBImpl::KeyedWrite(std::string_view key, bool lookup, Fn&& fn,
   DAXKV_RETURN_IF_ERROR(CheckWritable());
   DAXKV_RETURN_IF_ERROR(CheckSizes(key, {}));
   KeyHash kh(key);
-  // Publish() reads the key's slot after the record's persist: start the
-  // DRAM miss now so that it overlaps the persist. (Prefetching the old
+  // Publish() reads the key's slot and counts the old entry's death after
+  // the record's persist: start those DRAM misses now so that they overlap
+  // the persist. (Prefetching the old
   // entry too, via a shared-locked peek at the slot, measured slower: the
   // peek waits for the slot before the persist starts.)
-  index_->PrefetchSlot(kh);
+  PrefetchHashed(kh, /*write=*/true);
   return RetryOnNoSpace(
       [&]() -> Status {
         StripeLock l(this, kh);
@@ -189,6 +190,19 @@ Status DBImpl::Get(std::string_view key, std::string* value,
   index_->PrefetchSlot(kh);  // overlaps the shard lock's acquisition
   int64_t now_ms = -1;
   return GetHashed(kh, key, value, info, &now_ms);
+}
+
+void DBImpl::PrefetchKey(std::string_view key, bool write) const {
+  PrefetchHashed(KeyHash(key), write);
+}
+
+void DBImpl::PrefetchHashed(const KeyHash& kh, bool write) const {
+  index_->PrefetchSlot(kh);
+  words_.Prefetch(PublishWords::Slot(kh));
+  touch_.Prefetch(TouchTable::Slot(kh));
+  // Publish() counts the old entry's death there: a locked add that would
+  // wait for the line (most of Publish()'s time in an EVALSHA profile).
+  if (write) __builtin_prefetch(&dead_[(kh.low() >> 20) & dead_mask_], 1);
 }
 
 Status DBImpl::GetHashed(const KeyHash& kh, std::string_view key,

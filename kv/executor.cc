@@ -1,7 +1,9 @@
 #include "kv/executor.h"
 
 #include <chrono>
+#include <span>
 
+#include "base/int_text.h"
 #include "kv/repl_effects.h"
 #include "kv/repl_master.h"
 #include "kv/script_engine.h"
@@ -127,6 +129,33 @@ void TouchKeys(const CommandSpec& spec, const CommandContext& ctx) {
   });
 }
 
+// Starts loading, for each key the command names, the lines its first
+// access waits for (engine::DB::PrefetchKey, the access clock), so that the
+// checks before the command, and a script's interpreter set-up, overlap
+// those misses. EVAL, EVALSHA and FCALL name their keys after numkeys. Past
+// kMaxPrefetchedKeys keys the first lines would be evicted before use.
+void PrefetchKeys(ServerState& server, const CommandSpec& spec,
+                  std::span<const std::string_view> argv) {
+  constexpr int64_t kMaxPrefetchedKeys = 16;
+  int64_t budget = kMaxPrefetchedKeys;
+  // A script may write unless it is EVAL_RO's kind.
+  const bool write = (spec.flags & kCmdWrite) || ((spec.flags & kCmdScript) &&
+                                                  !(spec.flags & kCmdReadOnly));
+  auto prefetch = [&](std::string_view key) {
+    if (--budget < 0) return;
+    server.db().PrefetchKey(key, write);
+    server.access_clock().Prefetch(key);
+  };
+  if (spec.flags & kCmdScript) {
+    int64_t numkeys = 0;
+    if (argv.size() < 3 || !ParseInt64(argv[2], &numkeys)) return;
+    const auto argc = static_cast<int64_t>(argv.size());
+    for (int64_t i = 3; i < argc && i < 3 + numkeys; ++i) prefetch(argv[i]);
+    return;
+  }
+  ForEachCommandKey(spec, argv, prefetch);
+}
+
 // Redis's check for a RESP2 client in subscribed mode: only these run.
 bool AllowedWhileSubscribed(std::string_view name) {
   return name == "ping" || name == "subscribe" || name == "ssubscribe" ||
@@ -242,6 +271,8 @@ void ExecuteCommand(ServerState& server, Client& client,
            out);
     return;
   }
+  // A queued command runs at EXEC; a batch of GETs prefetched its own.
+  if (!client.in_multi && store == nullptr) PrefetchKeys(server, *spec, argv);
   if ((spec->flags & kCmdProtected) && !ProtectedAllowed(server, client)) {
     Reject(server, *spec, client, std::string(kDebugNotAllowed), out);
     return;

@@ -135,5 +135,67 @@ TEST(TxnSmokeTest, AThreadsNextTxnStartsCleanAfterAnAbortedOrCommittedOne) {
   EXPECT_EQ(f.db->GetStats().elements, 2u);
 }
 
+// A Txn's reads report the committed version (what WATCH compares), read
+// from the entry its first use found, not from a second index lookup: the
+// same as a read outside the Txn, before and after the Txn's own write, for
+// a key written, deleted (its touch word) and never written.
+TEST(TxnSmokeTest, ReadsInsideATxnReportTheCommittedVersion) {
+  EngineFixture f(64 << 20, 1 << 20);
+  ASSERT_TRUE(f.Open().ok());
+  DB* db = f.db.get();
+  ASSERT_TRUE(db->Put("k", "v1").ok());
+  ASSERT_TRUE(db->Put("gone", "x").ok());
+  ASSERT_TRUE(db->Delete("gone").ok());
+  const uint64_t k_version = db->Get("k")->version;
+  const uint64_t gone_version = StatOf(db, "gone").version;
+  ASSERT_NE(k_version, 0u);
+  ASSERT_GT(gone_version, k_version);  // the delete touched it
+  ASSERT_TRUE(Tx(db, [&](Txn& t) -> Status {
+                std::string value;
+                ReadInfo info;
+                DAXKV_RETURN_IF_ERROR(t.Get("k", &value, &info));
+                EXPECT_EQ(info.version, k_version);
+                DAXKV_RETURN_IF_ERROR(t.Put("k", "v2"));
+                DAXKV_RETURN_IF_ERROR(t.Get("k", &value, &info));
+                EXPECT_EQ(value, "v2");
+                EXPECT_EQ(info.version, k_version);  // not committed yet
+                DAXKV_ASSIGN_OR_RETURN(KeyInfo gone, t.Stat("gone"));
+                EXPECT_EQ(gone.version, gone_version);
+                DAXKV_ASSIGN_OR_RETURN(KeyInfo never, t.Stat("never"));
+                EXPECT_EQ(never.version, StatOf(db, "never").version);
+                return OkStatus();
+              }).ok());
+  EXPECT_GT(db->Get("k")->version, k_version);
+}
+
+// PrefetchKey is a hint: prefetching keys present, absent, deleted and
+// past index growth, for reads and writes, changes no read.
+TEST(TxnSmokeTest, PrefetchKeyChangesNothing) {
+  EngineFixture f(64 << 20, 1 << 20);
+  ASSERT_TRUE(f.Open().ok());
+  DB* db = f.db.get();
+  for (int i = 0; i < 5000; ++i) {  // the index grows several times
+    const std::string key = "key" + std::to_string(i);
+    db->PrefetchKey(key, i % 2 == 0);
+    ASSERT_TRUE(db->Put(key, std::to_string(i)).ok());
+    if (i % 3 == 0) {
+      ASSERT_TRUE(db->Delete(key).ok());
+    }
+    db->PrefetchKey(key, i % 2 != 0);
+  }
+  for (int i = 0; i < 5000; ++i) {
+    const std::string key = "key" + std::to_string(i);
+    db->PrefetchKey(key, false);
+    auto r = db->Get(key);
+    if (i % 3 == 0) {
+      EXPECT_EQ(r.status().code(), StatusCode::kNotFound) << key;
+    } else {
+      ASSERT_TRUE(r.ok()) << key;
+      EXPECT_EQ(r->value, std::to_string(i));
+    }
+  }
+  EXPECT_EQ(db->Count(), 5000u - 1667u);
+}
+
 }  // namespace
 }  // namespace daxkv::engine
