@@ -35,6 +35,10 @@ class CAPABILITY("mutex") Mutex {
 
   std::mutex& native() { return mu_; }
 
+  // Makes a contended Lock() spin briefly before it sleeps (glibc's
+  // adaptive mutex). REQUIRES: the mutex was never locked.
+  void MakeAdaptive();
+
  private:
   std::mutex mu_;
 };

@@ -257,7 +257,7 @@ class DB {
   // for: its index slot, its version words, its dead-put counter. Work done
   // before that access then overlaps the misses. Takes no lock; cheap
   // enough to call for every key of a command.
-  virtual void PrefetchKey(std::string_view key, bool write) const {}
+  virtual void PrefetchKey(std::string_view /*key*/, bool /*write*/) const {}
   virtual Status Get(std::string_view key, std::string* value,
                      ReadInfo* info = nullptr) const {
     DAXKV_ASSIGN_OR_RETURN(ReadResult r, Get(key));

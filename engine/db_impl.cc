@@ -40,6 +40,9 @@ DBImpl::DBImpl(std::unique_ptr<dax::Region> region, const Options& options)
       base_(region_->data()),
       stripes_(new Mutex[kStripes]) {
   compaction_head_.for_compaction = true;
+  // A hot key's stripe passes between I/O threads once per command: a
+  // waiter that sleeps costs a futex wake and wait per hand-off.
+  for (size_t i = 0; i < kStripes; ++i) stripes_[i].MakeAdaptive();
   // Subkey hashes are seeded per open: nothing hashed is on the medium,
   // and nobody can precompute fields that collide.
   std::random_device rd;
