@@ -248,16 +248,16 @@ class DB {
   // NotFound when the key is absent or expired; WrongType (txn.h) when it
   // holds a collection.
   virtual StatusOr<ReadResult> Get(std::string_view key) const = 0;
-  // Get into a caller-owned buffer: on OK *value holds the value, reusing
-  // its capacity (a loop of reads into one string allocates nothing), and
-  // *info (may be null) the expiry and version. On error *value is
-  // unspecified. Same errors as Get(key).
   // A hint with no effect on any result: starts loading the DRAM lines
   // that the first read (and with `write`, the first write) of `key` waits
   // for: its index slot, its version words, its dead-put counter. Work done
   // before that access then overlaps the misses. Takes no lock; cheap
   // enough to call for every key of a command.
   virtual void PrefetchKey(std::string_view /*key*/, bool /*write*/) const {}
+  // Get into a caller-owned buffer: on OK *value holds the value, reusing
+  // its capacity (a loop of reads into one string allocates nothing), and
+  // *info (may be null) the expiry and version. On error *value is
+  // unspecified. Same errors as Get(key).
   virtual Status Get(std::string_view key, std::string* value,
                      ReadInfo* info = nullptr) const {
     DAXKV_ASSIGN_OR_RETURN(ReadResult r, Get(key));

@@ -479,11 +479,14 @@ class DBImpl final : public DB {
       REQUIRES(Stripe(kh), stripe_level_);
   // Dead-put counters by hash: a key's (KeyHash::low()) or an element's
   // (ElemDeadHash).
+  std::atomic<uint32_t>& DeadCounter(uint64_t h) const {
+    return dead_[(h >> 20) & dead_mask_];
+  }
   void NoteDead(uint64_t h) {
-    dead_[(h >> 20) & dead_mask_].fetch_add(1, std::memory_order_relaxed);
+    DeadCounter(h).fetch_add(1, std::memory_order_relaxed);
   }
   uint32_t DeadCount(uint64_t h) const {
-    return dead_[(h >> 20) & dead_mask_].load(std::memory_order_relaxed);
+    return DeadCounter(h).load(std::memory_order_relaxed);
   }
   void ForgetDead(uint64_t h);
   void NoteDeadPut(const KeyHash& kh) { NoteDead(kh.low()); }

@@ -42,7 +42,7 @@ DBImpl::Current DBImpl::Lookup(const KeyHash& kh, std::string_view key) const {
 }
 
 void DBImpl::ForgetDead(uint64_t h) {
-  std::atomic<uint32_t>& c = dead_[(h >> 20) & dead_mask_];
+  std::atomic<uint32_t>& c = DeadCounter(h);
   uint32_t v = c.load(std::memory_order_relaxed);
   while (v > 0 && !c.compare_exchange_weak(v, v - 1)) {
   }
@@ -141,9 +141,9 @@ Status DBImpl::KeyedWrite(std::string_view key, bool lookup, Fn&& fn,
   KeyHash kh(key);
   // Publish() reads the key's slot and counts the old entry's death after
   // the record's persist: start those DRAM misses now so that they overlap
-  // the persist. (Prefetching the old
-  // entry too, via a shared-locked peek at the slot, measured slower: the
-  // peek waits for the slot before the persist starts.)
+  // the persist. (Prefetching the old entry too, via a shared-locked peek
+  // at the slot, measured slower: the peek waits for the slot before the
+  // persist starts.)
   PrefetchHashed(kh, /*write=*/true);
   return RetryOnNoSpace(
       [&]() -> Status {
@@ -202,7 +202,7 @@ void DBImpl::PrefetchHashed(const KeyHash& kh, bool write) const {
   touch_.Prefetch(TouchTable::Slot(kh));
   // Publish() counts the old entry's death there: a locked add that would
   // wait for the line (most of Publish()'s time in an EVALSHA profile).
-  if (write) __builtin_prefetch(&dead_[(kh.low() >> 20) & dead_mask_], 1);
+  if (write) __builtin_prefetch(&DeadCounter(kh.low()), 1);
 }
 
 Status DBImpl::GetHashed(const KeyHash& kh, std::string_view key,
