@@ -254,6 +254,13 @@ class DB {
   // before that access then overlaps the misses. Takes no lock; cheap
   // enough to call for every key of a command.
   virtual void PrefetchKey(std::string_view /*key*/, bool /*write*/) const {}
+  // The second half of that hint, for a caller with other work still to do
+  // before the access (a script's interpreter set-up): starts loading the
+  // first lines of the entry `key`'s slot points at, the header and key
+  // bytes a lookup compares. It reads the slot, so call it a while after
+  // PrefetchKey(). Takes the key's index shard lock shared for a moment;
+  // changes no result.
+  virtual void PrefetchEntry(std::string_view /*key*/) const {}
   // Get into a caller-owned buffer: on OK *value holds the value, reusing
   // its capacity (a loop of reads into one string allocates nothing), and
   // *info (may be null) the expiry and version. On error *value is

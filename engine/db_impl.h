@@ -90,6 +90,7 @@ class DBImpl final : public DB {
   Status Get(std::string_view key, std::string* value,
              ReadInfo* info) const override;
   void PrefetchKey(std::string_view key, bool write) const override;
+  void PrefetchEntry(std::string_view key) const override;
   // PrefetchKey() for a key already hashed.
   void PrefetchHashed(const KeyHash& kh, bool write) const;
   void MultiGet(std::span<const std::string_view> keys,

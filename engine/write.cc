@@ -196,6 +196,13 @@ void DBImpl::PrefetchKey(std::string_view key, bool write) const {
   PrefetchHashed(KeyHash(key), write);
 }
 
+void DBImpl::PrefetchEntry(std::string_view key) const {
+  const KeyHash kh(key);
+  const Index::Shard& s = index_->shard(kh);
+  ReadLock l(s.mu);
+  PrefetchEntry(s, kh, key);
+}
+
 void DBImpl::PrefetchHashed(const KeyHash& kh, bool write) const {
   index_->PrefetchSlot(kh);
   words_.Prefetch(PublishWords::Slot(kh));

@@ -42,6 +42,12 @@ void RunScript(CommandContext& ctx, const ScriptRun& request, bool function) {
     if (!run(request)) ctx.client.close_asap = true;
     return;
   }
+  // The executor started loading the keys' index slots (PrefetchKeys); the
+  // entries those slots point at, which the script's first reads compare,
+  // can start loading now, under the interpreter's set-up.
+  for (size_t i = 0; i < request.keys.size() && i < kMaxPrefetchedKeys; ++i) {
+    ctx.server.db().PrefetchEntry(request.keys[i]);
+  }
   std::string* buf = ctx.out.buffer();
   const size_t mark = buf->size();
   bool stopped = false;

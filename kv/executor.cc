@@ -1,8 +1,8 @@
 #include "kv/executor.h"
 
-#include <chrono>
 #include <span>
 
+#include "base/cycle_clock.h"
 #include "base/int_text.h"
 #include "kv/repl_effects.h"
 #include "kv/repl_master.h"
@@ -132,12 +132,10 @@ void TouchKeys(const CommandSpec& spec, const CommandContext& ctx) {
 // Starts loading, for each key the command names, the lines its first
 // access waits for (engine::DB::PrefetchKey, the access clock), so that the
 // checks before the command, and a script's interpreter set-up, overlap
-// those misses. EVAL, EVALSHA and FCALL name their keys after numkeys. Past
-// kMaxPrefetchedKeys keys the first lines would be evicted before use.
+// those misses. EVAL, EVALSHA and FCALL name their keys after numkeys.
 void PrefetchKeys(ServerState& server, const CommandSpec& spec,
                   std::span<const std::string_view> argv) {
-  constexpr int64_t kMaxPrefetchedKeys = 16;
-  int64_t budget = kMaxPrefetchedKeys;
+  auto budget = static_cast<int64_t>(kMaxPrefetchedKeys);
   // A script may write unless it is EVAL_RO's kind.
   const bool write = (spec.flags & kCmdWrite) || ((spec.flags & kCmdScript) &&
                                                   !(spec.flags & kCmdReadOnly));
@@ -205,10 +203,9 @@ bool RunCommand(const CommandSpec& spec, CommandContext& ctx) {
   const size_t reply_at = reply.size();
   const size_t effects_at = ctx.client.repl_effects.size();
   const int effect_count = ctx.client.repl_effect_count;
-  const auto start = std::chrono::steady_clock::now();
+  const uint64_t start = CycleClock::Now();
   spec.fn(ctx);
-  const auto usec = std::chrono::duration_cast<std::chrono::microseconds>(
-      std::chrono::steady_clock::now() - start);
+  const uint64_t usec = CycleClock::ToMicros(CycleClock::Now() - start);
   // The command's own reply starts at reply_at: an error reply there is a
   // failed call (Redis's failed_calls), and its code goes to errorstats.
   const bool failed = reply.size() > reply_at && reply[reply_at] == '-';
@@ -217,8 +214,7 @@ bool RunCommand(const CommandSpec& spec, CommandContext& ctx) {
     ctx.server.command_stats().CountError(std::string_view(reply).substr(
         reply_at + 1, eol == std::string::npos ? eol : eol - reply_at - 1));
   }
-  ctx.server.command_stats().Record(
-      SpecIndex(spec), static_cast<uint64_t>(usec.count()), failed);
+  ctx.server.command_stats().Record(SpecIndex(spec), usec, failed);
   if (!failed && (spec.flags & (kCmdWrite | kCmdMayReplicate)) &&
       !(spec.flags & (kCmdScript | kCmdRunsQueue))) {
     // Pops the command served to blocked clients (BlockedServer) follow

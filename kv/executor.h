@@ -19,6 +19,11 @@
 
 namespace daxkv::kv {
 
+// How many of a command's keys ExecuteCommand prefetches
+// (engine::DB::PrefetchKey) before the command runs: past this many the
+// first lines would be evicted before use.
+inline constexpr size_t kMaxPrefetchedKeys = 16;
+
 // `store`: what a command that runs (not queued) reads and writes through;
 // null for a DirectStore on the server's engine (GetBatch passes itself).
 void ExecuteCommand(ServerState& server, Client& client,

@@ -65,12 +65,28 @@ class IoThread::Listener final : public IoLoop::Listener {
   int fd_;
 };
 
+Status CreateIoThreads(ServerState& server, const std::vector<int>& listen_fds,
+                       IoThreadGroup* group,
+                       std::vector<std::unique_ptr<IoThread>>* threads) {
+  const auto serving = static_cast<size_t>(EffectiveThreads(server.config()));
+  group->serving = serving;
+  for (size_t t = 0; t < serving + (serving == 1 ? 1 : 0); ++t) {
+    DAXKV_ASSIGN_OR_RETURN(auto thread,
+                           IoThread::Create(server, listen_fds, group));
+    group->threads.push_back(thread.get());
+    threads->push_back(std::move(thread));
+  }
+  return OkStatus();
+}
+
 StatusOr<std::unique_ptr<IoThread>> IoThread::Create(
     ServerState& server, const std::vector<int>& listen_fds,
     IoThreadGroup* group) {
-  DAXKV_ASSIGN_OR_RETURN(
-      auto loop,
-      CreateIoLoop(server.io_engine, EffectiveThreads(server.config()) > 1));
+  // Every group has two threads or more (CreateIoThreads' standby), so the
+  // listening sockets are always shared.
+  const bool shared_listeners = group != nullptr;
+  DAXKV_ASSIGN_OR_RETURN(auto loop,
+                         CreateIoLoop(server.io_engine, shared_listeners));
   std::unique_ptr<IoThread> t(new IoThread(server, std::move(loop), group));
   for (int fd : listen_fds) {
     t->listeners_.push_back(std::make_unique<Listener>(*t, fd));
@@ -334,9 +350,8 @@ void IoThread::Accept(int fd) {
   IoThread* to = this;
   // While a script is busy its thread is inside Lua: this one (not that
   // one) serves the newcomer, with BUSY replies.
-  if (group_ != nullptr && !group_->threads.empty() &&
-      !server_.scripts().busy()) {
-    to = group_->threads[group_->next.fetch_add(1) % group_->threads.size()];
+  if (group_ != nullptr && group_->serving > 0 && !server_.scripts().busy()) {
+    to = group_->threads[group_->next.fetch_add(1) % group_->serving];
   }
   if (to == this) {
     Serve(fd, std::move(addr), FormatAddr(local));

@@ -36,12 +36,24 @@ namespace daxkv::kv {
 
 class IoThread;
 
-// The I/O threads that share the listening sockets; accepted connections
-// go to them in turn. Filled before any thread starts.
+// The I/O threads that share the listening sockets. Accepted connections
+// go to the first `serving` threads in turn; a thread after them is a
+// standby that serves only the clients it accepts while a script is busy
+// (with BUSY replies, SCRIPT KILL, SHUTDOWN NOSAVE), which the busy thread,
+// inside Lua, cannot. Filled before any thread starts.
 struct IoThreadGroup {
   std::vector<IoThread*> threads;
+  size_t serving = 0;
   std::atomic<size_t> next{0};
 };
+
+// Creates the I/O threads of `server`'s config (EffectiveThreads) into
+// *threads and *group, not started. One I/O thread gets a standby beside
+// it (IoThreadGroup), so that a busy script never leaves the server without
+// a thread to answer.
+Status CreateIoThreads(ServerState& server, const std::vector<int>& listen_fds,
+                       IoThreadGroup* group,
+                       std::vector<std::unique_ptr<IoThread>>* threads);
 
 class IoThread final : public ConnectionOwner {
  public:

@@ -25,7 +25,8 @@ DEFINE_string(pool_size, "1G",
 DEFINE_int32(port, kDefaults.port, "TCP port");
 DEFINE_string(bind, kDefaults.bind.c_str(),
               "Addresses to listen on, space separated");
-DEFINE_int32(threads, kDefaults.threads, "I/O threads (0 = one per core)");
+DEFINE_int32(threads, kDefaults.threads,
+             "I/O threads (0 = one per core but one, at least one)");
 DEFINE_string(io_engine, kDefaults.io_engine.c_str(),
               "Network loop of the I/O threads: auto (io_uring when the "
               "kernel allows it, else epoll), epoll or io_uring");

@@ -224,13 +224,7 @@ Status Server::CreateThreads() {
   DAXKV_ASSIGN_OR_RETURN(state_->io_engine,
                          ResolveIoEngine(config_.io_engine, &note));
   if (!note.empty()) std::fprintf(stderr, "daxkv-server: %s\n", note.c_str());
-  for (int t = 0; t < config_.threads; ++t) {
-    DAXKV_ASSIGN_OR_RETURN(auto thread,
-                           IoThread::Create(*state_, listen_fds_, &group_));
-    group_.threads.push_back(thread.get());
-    threads_.push_back(std::move(thread));
-  }
-  return OkStatus();
+  return CreateIoThreads(*state_, listen_fds_, &group_, &threads_);
 }
 
 void Server::StopThreads() {

@@ -21,7 +21,7 @@ struct ServerConfig {
   uint64_t pool_size = 1ull << 30;
   int port = 6379;
   std::string bind = "127.0.0.1";
-  int threads = 0;  // I/O threads; 0 = one per core (EffectiveThreads)
+  int threads = 0;  // I/O threads; 0 = cores - 1, at least 1 (EffectiveThreads)
   // The I/O threads' network loop: "auto" (io_uring where the kernel
   // allows it, else epoll), "epoll" or "io_uring" (kv/io_loop.h).
   std::string io_engine = "auto";
@@ -73,8 +73,8 @@ bool ParseReplicaOf(std::string_view value, std::string* host, int* port);
 // The segment size a new pool of `config` is formatted with.
 uint64_t EffectiveSegmentSize(const ServerConfig& config);
 
-// The number of I/O threads `config` asks for: config.threads, or one per
-// core when it is 0.
+// The number of I/O threads `config` asks for: config.threads, or, when it
+// is 0, one per core but one (at least one).
 int EffectiveThreads(const ServerConfig& config);
 
 // Applies one "key value" setting (the flag names, '-' and '_' alike).

@@ -11,9 +11,19 @@
 
 namespace daxkv::kv {
 
+namespace {
+
+// Tests run two I/O threads unless they ask otherwise, so that the
+// cross-thread paths (blocking pops, pub/sub, WATCH) run on any machine.
+ServerConfig WithTestThreads(ServerConfig config) {
+  if (config.threads == 0) config.threads = 2;
+  return config;
+}
+
+}  // namespace
+
 InProcessServer::InProcessServer(engine::DB* db, const ServerConfig& config)
-    : state_(std::make_unique<ServerState>(db, config)),
-      threads_(EffectiveThreads(config)) {}
+    : state_(std::make_unique<ServerState>(db, WithTestThreads(config))) {}
 
 InProcessServer::~InProcessServer() { Stop(); }
 
@@ -35,12 +45,7 @@ Status InProcessServer::Start() {
   std::string note;
   DAXKV_ASSIGN_OR_RETURN(state_->io_engine,
                          ResolveIoEngine(state_->config().io_engine, &note));
-  for (int t = 0; t < threads_; ++t) {
-    DAXKV_ASSIGN_OR_RETURN(auto io,
-                           IoThread::Create(*state_, {listen_fd_}, &group_));
-    group_.threads.push_back(io.get());
-    io_.push_back(std::move(io));
-  }
+  DAXKV_RETURN_IF_ERROR(CreateIoThreads(*state_, {listen_fd_}, &group_, &io_));
   for (auto& io : io_) io->Start();
   return OkStatus();
 }

@@ -38,7 +38,6 @@ class InProcessServer {
 
  private:
   std::unique_ptr<ServerState> state_;
-  int threads_;
   int listen_fd_ = -1;
   int port_ = 0;
   IoThreadGroup group_;

@@ -98,12 +98,13 @@ TEST(ServerConfigTest, ConfigFile) {
   EXPECT_THAT(LoadConfigFile(path, &c), StatusIs(StatusCode::kIOError));
 }
 
-// One default for the I/O thread count: 0, one thread per core.
-TEST(ServerConfigTest, ThreadsDefaultToOnePerCore) {
+// One default for the I/O thread count: 0, one thread per core but one,
+// which stays for the background thread and the kernel.
+TEST(ServerConfigTest, ThreadsDefaultToOnePerCoreButOne) {
   ServerConfig c;
   EXPECT_EQ(c.threads, 0);
   const int cores = static_cast<int>(std::thread::hardware_concurrency());
-  EXPECT_EQ(EffectiveThreads(c), std::max(1, cores));
+  EXPECT_EQ(EffectiveThreads(c), std::max(1, cores - 1));
   ASSERT_OK(ApplySetting("threads", "3", &c));
   EXPECT_EQ(EffectiveThreads(c), 3);
   ASSERT_OK(ApplySetting("io-threads", "0", &c));

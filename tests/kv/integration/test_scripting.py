@@ -917,5 +917,19 @@ class BusyScriptTest(ServerTestCase):
                 self.assertEqual(c.cmd("GET", "before"), b"1")
 
 
+class OneIoThreadBusyScriptTest(BusyScriptTest):
+    """The same on daxkv with one I/O thread, the default on 2 cores: the
+    only serving thread is inside Lua, and its standby thread answers the
+    connections opened meanwhile."""
+
+    server_kwargs = {"extra_args": ["--threads", "1"]}
+
+    @classmethod
+    def setUpClass(cls):
+        if not is_daxkv():
+            raise unittest.SkipTest("daxkv's I/O threads")
+        super().setUpClass()
+
+
 if __name__ == "__main__":
     unittest.main()
