@@ -7,8 +7,6 @@
 namespace daxkv {
 namespace {
 
-using SteadyNs = std::chrono::nanoseconds;
-
 #if defined(__x86_64__)
 // CPUID 0x80000007 EDX bit 8: the TSC runs at a constant rate in every
 // P-, C- and T-state (Linux's constant_tsc and nonstop_tsc).
@@ -24,7 +22,7 @@ bool InvariantTsc() {
 
 struct Pair {
   uint64_t tsc;
-  int64_t ns;
+  uint64_t ns;
 };
 
 // A (TSC, steady ns) pair read back to back; retried while a preemption
@@ -34,10 +32,7 @@ Pair ReadPair() {
   uint64_t best_gap = UINT64_MAX;
   for (int i = 0; i < 5; ++i) {
     const uint64_t before = __rdtsc();
-    const int64_t ns =
-        std::chrono::duration_cast<SteadyNs>(
-            std::chrono::steady_clock::now().time_since_epoch())
-            .count();
+    const uint64_t ns = CycleClock::SteadyNanos();
     const uint64_t after = __rdtsc();
     if (after - before < best_gap) {
       best_gap = after - before;
@@ -54,7 +49,7 @@ CycleClock::Rate CycleClock::Calibrate() {
   Rate rate;
 #if defined(__x86_64__)
   if (!InvariantTsc()) return rate;
-  constexpr int64_t kWindowNs = 1'000'000;
+  constexpr uint64_t kWindowNs = 1'000'000;
   const Pair start = ReadPair();
   Pair end = ReadPair();
   while (end.ns - start.ns < kWindowNs) end = ReadPair();

@@ -27,6 +27,12 @@ class CycleClock {
 #if defined(__x86_64__)
     if (Calibration().tsc) return __rdtsc();
 #endif
+    return SteadyNanos();
+  }
+
+  // The steady clock in nanoseconds: Now() without a usable TSC, and what
+  // the TSC is calibrated against.
+  static uint64_t SteadyNanos() {
     return static_cast<uint64_t>(
         std::chrono::duration_cast<std::chrono::nanoseconds>(
             std::chrono::steady_clock::now().time_since_epoch())

@@ -84,9 +84,8 @@ StatusOr<std::unique_ptr<IoThread>> IoThread::Create(
     IoThreadGroup* group) {
   // Every group has two threads or more (CreateIoThreads' standby), so the
   // listening sockets are always shared.
-  const bool shared_listeners = group != nullptr;
-  DAXKV_ASSIGN_OR_RETURN(auto loop,
-                         CreateIoLoop(server.io_engine, shared_listeners));
+  DAXKV_ASSIGN_OR_RETURN(
+      auto loop, CreateIoLoop(server.io_engine, /*shared_listeners=*/true));
   std::unique_ptr<IoThread> t(new IoThread(server, std::move(loop), group));
   for (int fd : listen_fds) {
     t->listeners_.push_back(std::make_unique<Listener>(*t, fd));
@@ -350,7 +349,7 @@ void IoThread::Accept(int fd) {
   IoThread* to = this;
   // While a script is busy its thread is inside Lua: this one (not that
   // one) serves the newcomer, with BUSY replies.
-  if (group_ != nullptr && group_->serving > 0 && !server_.scripts().busy()) {
+  if (!server_.scripts().busy()) {
     to = group_->threads[group_->next.fetch_add(1) % group_->serving];
   }
   if (to == this) {

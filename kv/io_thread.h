@@ -57,12 +57,6 @@ Status CreateIoThreads(ServerState& server, const std::vector<int>& listen_fds,
 
 class IoThread final : public ConnectionOwner {
  public:
-  // `listen_fds` are the server's listening sockets, shared with the other
-  // threads of `group` (which must outlive the thread); the caller closes
-  // them after every thread is joined.
-  static StatusOr<std::unique_ptr<IoThread>> Create(
-      ServerState& server, const std::vector<int>& listen_fds,
-      IoThreadGroup* group);
   ~IoThread() override;
 
   // Takes over an accepted connection (from any thread): it is served from
@@ -85,7 +79,16 @@ class IoThread final : public ConnectionOwner {
   void RequestHousekeeping() override;
 
  private:
+  friend Status CreateIoThreads(
+      ServerState& server, const std::vector<int>& listen_fds,
+      IoThreadGroup* group, std::vector<std::unique_ptr<IoThread>>* threads);
   class Listener;
+  // `listen_fds` are the server's listening sockets, shared with the other
+  // threads of `group` (which must outlive the thread; never null); the
+  // caller closes them after every thread is joined.
+  static StatusOr<std::unique_ptr<IoThread>> Create(
+      ServerState& server, const std::vector<int>& listen_fds,
+      IoThreadGroup* group);
   IoThread(ServerState& server, std::unique_ptr<IoLoop> loop,
            IoThreadGroup* group);
   struct Accepted {
