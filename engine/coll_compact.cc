@@ -24,77 +24,187 @@ std::string_view MetaKey(const char* base, uint64_t loc) {
           format::Load32(base + loc + 4)};
 }
 
+// Element entries relocated per stripe hold: bounds how long a writer of
+// the collection waits.
+constexpr size_t kElemRunMax = 32;
+
 }  // namespace
 
-Status DBImpl::RelocateElem(uint64_t loc, const format::EntryHeader& e,
-                            std::vector<uint64_t>* forget) {
+Status DBImpl::QueueElem(uint64_t loc, const format::EntryHeader& e,
+                         std::vector<uint64_t>* forget) {
   const uint64_t id = format::ElemId(e);
+  if (!elem_run_.empty() &&
+      (id != elem_run_id_ || elem_run_.size() >= kElemRunMax)) {
+    DAXKV_RETURN_IF_ERROR(RelocateElems(forget));
+  }
+  elem_run_id_ = id;
   const std::string_view subkey(base_ + loc + format::kEntryHeaderSize,
                                 e.key_len);
-  const uint64_t dead_hash =
-      ElemDeadHash(id, coll::ElemHash(hash_seed_, subkey));
-  const bool put = e.type == format::kElem;
+  elem_run_.push_back(
+      {.loc = loc,
+       .dead_hash = ElemDeadHash(id, coll::ElemHash(hash_seed_, subkey))});
+  return OkStatus();
+}
+
+Status DBImpl::RelocateElems(std::vector<uint64_t>* forget) {
+  if (elem_run_.empty()) return OkStatus();
+  const uint64_t id = elem_run_id_;
+  std::string key;
+  Status status;
+  if (!MarkElemCopies(id, &key)) {
+    // Dead, for good (ids are never reused): counted dead when its id died
+    // (recovery, or the freer), unless the freer has yet to count it: then
+    // it never will (it skips freed segments).
+    for (const ElemMove& m : elem_run_) {
+      if (IsElemPut(m.loc) && !FreerPending(id)) forget->push_back(m.dead_hash);
+    }
+  } else {
+    bool moves = false;
+    for (const ElemMove& m : elem_run_) {
+      if (!IsElemPut(m.loc)) continue;
+      // A put not indexed was counted dead when a writer replaced it; its
+      // count goes once the victim is freed.
+      if (!m.copy) forget->push_back(m.dead_hash);
+      moves |= m.copy;
+    }
+    // A failed append still moves the copies made before it.
+    status = CopyElems();
+    // A copy that failed to persist must not become the indexed one.
+    Status persisted = CheckPersisted("compaction");
+    if (!persisted.ok()) {
+      status = persisted;
+    } else if (moves) {
+      if (before_elem_swap_) before_elem_swap_();
+      SwapElems(id, std::move(key), forget);
+    }
+  }
+  elem_run_.clear();
+  return status;
+}
+
+bool DBImpl::MarkElemCopies(uint64_t id, std::string* key) {
   const PoolSource src(base_, hash_seed_);
   for (;;) {
-    // The owning key's stripe pins the collection (every remover and
-    // every writer holds it); find the key first, then check it still owns
-    // the id (a rename may have moved it meanwhile).
-    std::string key;
-    const bool live = colls_->WithShared(id, [&](Collection* c) {
-      c->mu.AssertReaderHeld();
-      key = MetaKey(base_, c->meta_loc);
-    });
-    if (!live) {
-      // Counted dead when its id died (recovery, or the freer), unless
-      // the freer has yet to count it: then it never will (it skips freed
-      // segments).
-      if (put && !FreerPending(id)) forget->push_back(dead_hash);
-      return OkStatus();
+    // The owning key's stripe pins the collection (every remover and every
+    // writer holds it) and keeps out transactions, whose pending locations
+    // sit in the collection until they commit. Find the key first, then
+    // check it still owns the id (a rename may have moved it meanwhile).
+    if (!colls_->WithShared(id, [&](Collection* c) {
+          c->mu.AssertReaderHeld();
+          *key = MetaKey(base_, c->meta_loc);
+        })) {
+      return false;
     }
-    const KeyHash kh(key);
+    const KeyHash kh(*key);
     StripeLock l(this, kh);
     Collection* c = colls_->Find(id);
     if (c == nullptr) continue;  // died meanwhile
-    bool indexed, present;
-    // A list's position of the element: the stripe held keeps it until
-    // Relocate below, which then needs no second search.
-    uint64_t hint = ~0ull;
-    {
-      ReadLock r(c->mu);
-      if (MetaKey(base_, c->meta_loc) != key) continue;  // renamed
-      indexed = put && c->IndexedAt(src, subkey, loc, &hint);
-      present = !put && c->Contains(src, subkey);
+    ReadLock r(c->mu);
+    if (MetaKey(base_, c->meta_loc) != *key) continue;  // renamed
+    // Which entries to copy holds only while the stripe is held: SwapElems
+    // confirms it for puts (copying an element a writer then replaces
+    // costs a dead copy). A tombstone needs no confirming: a newer entry of
+    // its subkey, indexed now, shadows what it shadowed.
+    for (ElemMove& m : elem_run_) {
+      const format::EntryHeader e = format::LoadEntry(base_ + m.loc);
+      const std::string_view subkey(base_ + m.loc + format::kEntryHeaderSize,
+                                    e.key_len);
+      m.copy = e.type == format::kElem
+                   ? c->IndexedAt(src, subkey, m.loc, &m.hint)
+                   : !c->Contains(src, subkey);
     }
-    if (put) {
-      // Dead (counted when superseded), or its copy stays behind (counted
-      // below): either way one count goes once the victim is freed.
-      forget->push_back(dead_hash);
-      if (!indexed) return OkStatus();
-    } else if (present || DeadCount(dead_hash) == 0 ||
-               TombstoneRelocated(loc, e)) {
-      return OkStatus();
-    }
-    Placed placed;
+    break;
+  }
+  for (ElemMove& m : elem_run_) {
+    if (!m.copy || IsElemPut(m.loc)) continue;
+    const format::EntryHeader e = format::LoadEntry(base_ + m.loc);
+    m.copy = DeadCount(m.dead_hash) != 0 && !TombstoneRelocated(m.loc, e);
+  }
+  return true;
+}
+
+Status DBImpl::CopyElems() {
+  Status status;
+  for (ElemMove& m : elem_run_) {
+    if (!m.copy) continue;
+    const format::EntryHeader e = format::LoadEntry(base_ + m.loc);
+    const std::string_view subkey(base_ + m.loc + format::kEntryHeaderSize,
+                                  e.key_len);
     const std::string_view value(subkey.data() + subkey.size(), e.value_len);
-    DAXKV_RETURN_IF_ERROR(AppendEntry(compaction_head_, e.type, subkey, value,
-                                      e.expire_at_ms, e.seq, true, &placed,
-                                      e.reserved));
-    relocated_bytes_ += format::RecordSize(subkey.size(), value.size());
-    // A copy that failed to persist must not become the indexed one.
-    DAXKV_RETURN_IF_ERROR(CheckPersisted("compaction"));
-    if (placed.span) ReleaseSpan(placed.loc);
-    if (!put) return OkStatus();
-    {
-      WriteLock w(c->mu);
-      c->Relocate(src, subkey, loc, placed.loc, hint);
+    if (status.ok()) {
+      status =
+          AppendEntry(compaction_head_, e.type, subkey, value, e.expire_at_ms,
+                      e.seq, /*sync=*/false, &m.placed, e.reserved);
     }
-    segs_[SegOf(loc)].live.fetch_sub(format::IndexedEntryBytes(e),
-                                     std::memory_order_relaxed);
-    segs_[SegOf(placed.loc)].live.fetch_add(
-        format::IndexedEntryBytes(format::LoadEntry(base_ + placed.loc)),
-        std::memory_order_relaxed);
-    NoteDead(dead_hash);  // the copy left behind until the victim is freed
-    return OkStatus();
+    if (!status.ok()) {
+      m.copy = false;
+      continue;
+    }
+    relocated_bytes_ += format::RecordSize(subkey.size(), value.size());
+  }
+  {
+    HeadLock l(this, compaction_head_);
+    if (compaction_head_.seg >= 0 &&
+        compaction_head_.persisted < compaction_head_.tail) {
+      // Durability: one group commit for the run's copies. A crash before
+      // it leaves the victim's originals indexed (recovery adopts a copy
+      // only when it verifies, and the victim is not freed yet); the
+      // watermark lets recovery tell later damage from a torn tail, as a
+      // sync record's flag would.
+      PersistPending(compaction_head_);
+      PublishWatermark(compaction_head_);
+    }
+  }
+  for (const ElemMove& m : elem_run_) {
+    if (m.copy && m.placed.span) ReleaseSpan(m.placed.loc);
+  }
+  return status;
+}
+
+void DBImpl::SwapElems(uint64_t id, std::string key,
+                       std::vector<uint64_t>* forget) {
+  const PoolSource src(base_, hash_seed_);
+  for (;;) {
+    // The owning key's stripe: every remover and every writer holds it.
+    // The collection object outlives compaction_mu_, held (only the freer
+    // deletes one), so a renamed one can still be read below.
+    const KeyHash kh(key);
+    StripeLock l(this, kh);
+    Collection* c = colls_->Find(id);
+    if (c == nullptr) {
+      // Died since MarkElemCopies: its originals as a dead collection's
+      // (RelocateElems), and each copy is a dead put on the medium.
+      for (const ElemMove& m : elem_run_) {
+        if (!m.copy || !IsElemPut(m.loc)) continue;
+        NoteDead(m.dead_hash);
+        if (!FreerPending(id)) forget->push_back(m.dead_hash);
+      }
+      return;
+    }
+    WriteLock w(c->mu);
+    if (MetaKey(base_, c->meta_loc) != key) {
+      key = MetaKey(base_, c->meta_loc);  // renamed meanwhile
+      continue;
+    }
+    for (const ElemMove& m : elem_run_) {
+      if (!m.copy || !IsElemPut(m.loc)) continue;
+      // The original is left dead on the medium, or the copy if a writer
+      // replaced the element since MarkElemCopies: one more dead put, and
+      // one count to drop once the victim is freed.
+      NoteDead(m.dead_hash);
+      forget->push_back(m.dead_hash);
+      const format::EntryHeader e = format::LoadEntry(base_ + m.loc);
+      const std::string_view subkey(base_ + m.loc + format::kEntryHeaderSize,
+                                    e.key_len);
+      if (c->Relocate(src, subkey, m.loc, m.placed.loc, m.hint)) {
+        segs_[SegOf(m.loc)].live.fetch_sub(format::IndexedEntryBytes(e),
+                                           std::memory_order_relaxed);
+        segs_[SegOf(m.placed.loc)].live.fetch_add(
+            format::IndexedEntryBytes(format::LoadEntry(base_ + m.placed.loc)),
+            std::memory_order_relaxed);
+      }
+    }
+    return;
   }
 }
 

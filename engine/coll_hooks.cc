@@ -59,11 +59,16 @@ bool DBImpl::FreerPending(uint64_t id) const {
 
 void DBImpl::ElemGone(uint64_t id, uint64_t loc) {
   const char* p = base_ + loc;
-  const format::EntryHeader e = format::LoadEntry(p);
-  segs_[SegOf(loc)].live.fetch_sub(format::IndexedEntryBytes(e),
-                                   std::memory_order_relaxed);
-  const std::string_view subkey(p + format::kEntryHeaderSize, e.key_len);
-  NoteDead(ElemDeadHash(id, coll::ElemHash(hash_seed_, subkey)));
+  const std::string_view subkey(p + format::kEntryHeaderSize,
+                                format::Load32(p + 4));
+  ElemGoneHashed(loc, ElemDeadHash(id, coll::ElemHash(hash_seed_, subkey)));
+}
+
+void DBImpl::ElemGoneHashed(uint64_t loc, uint64_t dead_hash) {
+  segs_[SegOf(loc)].live.fetch_sub(
+      format::IndexedEntryBytes(format::LoadEntry(base_ + loc)),
+      std::memory_order_relaxed);
+  NoteDead(dead_hash);
 }
 
 uint64_t DBImpl::VersionOf(const KeyHash& kh, std::string_view key) const {

@@ -3,6 +3,10 @@
 namespace daxkv::engine::coll {
 
 uint64_t ListIndex::Find(const ElemSource& src, std::string_view okey) const {
+  if (tree_.empty() || okey < src.Subkey(tree_.At(0)) ||
+      src.Subkey(tree_.At(tree_.size() - 1)) < okey) {
+    return tree_.size();
+  }
   const uint64_t pos = tree_.PartitionPoint(
       [&](uint64_t loc) { return src.Subkey(loc) < okey; });
   if (pos < tree_.size() && src.Subkey(tree_.At(pos)) == okey) return pos;

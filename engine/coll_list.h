@@ -46,7 +46,9 @@ class ListIndex {
   const Tree& tree() const { return tree_; }
 
   // The position of the element whose order key is `okey`, or size() if
-  // there is none. Reads O(log n) keys.
+  // there is none. Reads O(log n) keys, or two: a key outside the first
+  // and last ones needs no search (most of what compaction asks about in a
+  // queue's segments was popped).
   uint64_t Find(const ElemSource& src, std::string_view okey) const;
   // Points the element whose order key is `okey` at `new_loc` if it is at
   // `old_loc` now (compaction's relocation; a commit replacing a pending

@@ -92,13 +92,6 @@ bool Collection::IndexedAt(const coll::ElemSource& src, std::string_view subkey,
     case KeyType::kList:
     case KeyType::kStream: {
       const coll::ListIndex& l = list();
-      // A key outside the first and last ones is in no position: no search
-      // (most of what compaction meets in a queue's segments was popped).
-      if (l.empty() || subkey < src.Subkey(l.At(0)) ||
-          src.Subkey(l.At(l.size() - 1)) < subkey) {
-        if (hint != nullptr) *hint = l.size();
-        return false;
-      }
       const uint64_t pos = l.Find(src, subkey);
       if (hint != nullptr) *hint = pos;
       return pos < l.size() && l.At(pos) == loc;

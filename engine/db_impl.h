@@ -139,6 +139,18 @@ class DBImpl final : public DB {
   // verify; returns how many are left.
   uint64_t TEST_Scrub(size_t max_segments) EXCLUDES(compaction_mu_);
   StatusOr<uint64_t> TEST_ReclaimExpired() { return ReclaimExpired(); }
+  // TEST_CheckElemDeadCounts: Internal unless every element put on the
+  // medium that its live collection does not index is counted dead
+  // (dead_count_check.cc). REQUIRES: no writer running.
+  Status TEST_CheckElemDeadCounts() EXCLUDES(compaction_mu_);
+  // TEST_SetBeforeElemSwap: fn runs between a run of elements' copies and
+  // their swap (coll_compact.cc), the window in which writers may change
+  // them, with compaction_mu_ held: fn may write, but not fill the pool.
+  void TEST_SetBeforeElemSwap(std::function<void()> fn)
+      EXCLUDES(compaction_mu_) {
+    MutexLock l(&compaction_mu_);
+    before_elem_swap_ = std::move(fn);
+  }
 
  private:
   friend class TxnImpl;
@@ -486,6 +498,10 @@ class DBImpl final : public DB {
   void NoteDead(uint64_t h) {
     DeadCounter(h).fetch_add(1, std::memory_order_relaxed);
   }
+  // Starts loading dead-put counter `h` for a NoteDead soon.
+  void PrefetchDeadCounter(uint64_t h) const {
+    __builtin_prefetch(&DeadCounter(h), 1);
+  }
   uint32_t DeadCount(uint64_t h) const {
     return DeadCounter(h).load(std::memory_order_relaxed);
   }
@@ -540,11 +556,30 @@ class DBImpl final : public DB {
   // A committed element at `loc` of collection `id` left its structure
   // (removed, replaced, or its collection died): its bytes are dead.
   void ElemGone(uint64_t id, uint64_t loc);
-  // Compaction of an element entry (docs/collections.md, "Tombstones and
-  // compaction"). Pushes onto *forget the dead-put hashes to decrement
-  // once the victim is freed.
-  Status RelocateElem(uint64_t loc, const format::EntryHeader& e,
-                      std::vector<uint64_t>* forget) REQUIRES(compaction_mu_);
+  // The same, given the element's ElemDeadHash.
+  void ElemGoneHashed(uint64_t loc, uint64_t dead_hash);
+  // Compaction of element entries (docs/collections.md, "Tombstones and
+  // compaction"), a run of one collection's at a time: a victim holds a
+  // hot collection's elements back to back, and one stripe hold per run
+  // (not per element) keeps its writers from waking on every copy.
+  // QueueElem adds the entry at `loc` to the run, relocating the run first
+  // when it is full or of another collection; RelocateElems empties it.
+  // Both push onto *forget the dead-put hashes to decrement once the
+  // victim is freed.
+  Status QueueElem(uint64_t loc, const format::EntryHeader& e,
+                   std::vector<uint64_t>* forget) REQUIRES(compaction_mu_);
+  Status RelocateElems(std::vector<uint64_t>* forget) REQUIRES(compaction_mu_);
+  // RelocateElems' steps. MarkElemCopies sets each entry's `copy` (false:
+  // all when the collection is dead, then returning false) and *key;
+  // CopyElems appends the copies and persists them; SwapElems points the
+  // collection at them under its key's stripe.
+  bool MarkElemCopies(uint64_t id, std::string* key) REQUIRES(compaction_mu_);
+  Status CopyElems() REQUIRES(compaction_mu_);
+  void SwapElems(uint64_t id, std::string key, std::vector<uint64_t>* forget)
+      REQUIRES(compaction_mu_);
+  bool IsElemPut(uint64_t loc) const {
+    return format::LoadEntry(base_ + loc).type == format::kElem;
+  }
   // Recovery: an element copy in the resumed compaction log.
   void AdoptRelocatedElem(uint64_t loc, const format::EntryHeader& e)
       REQUIRES(compaction_mu_);
@@ -719,6 +754,17 @@ class DBImpl final : public DB {
   int64_t resume_victim_ GUARDED_BY(compaction_mu_) = -1;
   std::vector<std::pair<uint64_t, uint64_t>> relocated_tombs_
       GUARDED_BY(compaction_mu_);
+  // QueueElem's run: element entries of collection elem_run_id_.
+  struct ElemMove {
+    uint64_t loc = 0;        // the entry in the victim
+    uint64_t dead_hash = 0;  // ElemDeadHash of its (id, subkey)
+    uint64_t hint = ~0ull;   // a list's position of it (Relocate's hint)
+    bool copy = false;       // copied to the compaction log
+    Placed placed;           // where, if copied
+  };
+  uint64_t elem_run_id_ GUARDED_BY(compaction_mu_) = 0;
+  std::function<void()> before_elem_swap_ GUARDED_BY(compaction_mu_);
+  std::vector<ElemMove> elem_run_ GUARDED_BY(compaction_mu_);
 
   // The latched error (health.cc): bg_failed_ is set once bg_error_ (guarded
   // by health_mu_) holds it, and never cleared.

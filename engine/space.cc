@@ -136,6 +136,7 @@ Status DBImpl::CompactSegment(int64_t seg) {
   const uint64_t seg_off = static_cast<uint64_t>(sp - base_);
   const uint32_t tail = m.tail.load();
   compacting_epoch_.store(m.epoch);
+  elem_run_.clear();  // a run an error cut short (its victim stays)
   // Dead-put counts to drop once the victim is durably free: its puts
   // (keys' and elements').
   std::vector<uint64_t> forget;
@@ -155,7 +156,7 @@ Status DBImpl::CompactSegment(int64_t seg) {
       }
       if (e.seq <= flush_seq_.load()) return true;
       if (format::IsElemEntry(e.type)) {
-        status = RelocateElem(seg_off + off + o, e, &forget);
+        status = QueueElem(seg_off + off + o, e, &forget);
         return status.ok();
       }
       status = RelocateEntry(seg_off + off + o, e);
@@ -170,6 +171,7 @@ Status DBImpl::CompactSegment(int64_t seg) {
     DAXKV_RETURN_IF_ERROR(status);
     off += static_cast<uint32_t>(format::RecordSize(re.key_len, re.value_len));
   }
+  DAXKV_RETURN_IF_ERROR(RelocateElems(&forget));
   // Durability: every live entry was re-appended and persisted above. The
   // entries left behind are superseded by a newer record of their key (or
   // were void), but that record may be an unsynced append, visible at once

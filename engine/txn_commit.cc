@@ -176,7 +176,7 @@ void TxnImpl::Apply(const std::vector<int32_t>& kept,
       c->peak_size.store(size, std::memory_order_relaxed);
     }
   }
-  for (const auto& [c, loc] : removed_) db_->ElemGone(c->id, loc);
+  for (const Removed& r : removed_) db_->ElemGoneHashed(r.loc, r.dead_hash);
   // Key entries: puts, links and metas first, so that a renamed
   // collection's new key owns it before the old key's tombstone lands.
   for (int pass = 0; pass < 2; ++pass) {

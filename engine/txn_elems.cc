@@ -39,7 +39,12 @@ int32_t TxnImpl::SubAt(uint64_t pending_loc) const {
 
 void TxnImpl::NoteRemoved(Collection* c, uint64_t loc) {
   if (coll::IsPending(loc)) return;
-  removed_.emplace_back(c, loc);
+  // The entry was just read (its subkey compared): hashing it now, and
+  // starting the load of the counter ElemGone bumps at commit, overlaps
+  // that miss with the commit's record work.
+  const uint64_t dead_hash = ElemDeadHash(c->id, src_.Hash(src_.Subkey(loc)));
+  db_->PrefetchDeadCounter(dead_hash);
+  removed_.push_back({c, loc, dead_hash});
   undo_.push_back({Undo::kRemoved});
 }
 

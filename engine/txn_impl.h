@@ -392,7 +392,14 @@ class TxnImpl final : public CollReadOps<Txn, TxnImpl> {
   // the element supersedes its tombstone.
   std::map<std::pair<Collection*, std::string>, int32_t> tombs_;
   // Committed element locations removed from structures (dead at commit).
-  std::vector<std::pair<Collection*, uint64_t>> removed_;
+  // A committed element replaced or removed, and its dead-put hash
+  // (computed, and its counter prefetched, when it left).
+  struct Removed {
+    Collection* c;
+    uint64_t loc;
+    uint64_t dead_hash;
+  };
+  std::vector<Removed> removed_;
   std::vector<Undo> undo_;
   std::vector<SavedView> saved_views_;
   std::vector<uint64_t> saved_locs_;

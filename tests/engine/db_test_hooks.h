@@ -9,6 +9,7 @@
 #define DAXKV_TESTS_ENGINE_DB_TEST_HOOKS_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 
 #include "base/status.h"
@@ -46,6 +47,23 @@ inline StatusOr<uint64_t> TEST_ReclaimExpired(DB* db) {
 }
 inline StatusOr<uint64_t> TEST_ReclaimExpired(const std::unique_ptr<DB>& db) {
   return TEST_ReclaimExpired(db.get());
+}
+
+// Internal unless every unindexed element put on the medium is counted
+// dead (DBImpl::TEST_CheckElemDeadCounts). REQUIRES: no writer running.
+inline Status TEST_CheckElemDeadCounts(DB* db) {
+  auto* impl = dynamic_cast<DBImpl*>(db);
+  if (impl == nullptr) return FailedPreconditionError("not an engine DB");
+  return impl->TEST_CheckElemDeadCounts();
+}
+
+// Runs fn between each run of compacted elements' copies and their swap
+// (DBImpl::TEST_SetBeforeElemSwap); null clears it.
+inline Status TEST_SetBeforeElemSwap(DB* db, std::function<void()> fn) {
+  auto* impl = dynamic_cast<DBImpl*>(db);
+  if (impl == nullptr) return FailedPreconditionError("not an engine DB");
+  impl->TEST_SetBeforeElemSwap(std::move(fn));
+  return OkStatus();
 }
 
 }  // namespace daxkv::engine
