@@ -382,6 +382,24 @@ Status Pmem2Region::DeepFlush(void* addr, size_t len) {
   return OkStatus();
 }
 
+Status Pmem2Region::Prefault(void* addr, size_t len) {
+  // Whole pages: madvise wants a page-aligned start.
+  const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const uintptr_t start = reinterpret_cast<uintptr_t>(addr) & ~(page - 1);
+  const uintptr_t end = reinterpret_cast<uintptr_t>(addr) + len;
+  if (madvise(reinterpret_cast<void*>(start), end - start,
+              MADV_POPULATE_WRITE) == 0) {
+    return OkStatus();
+  }
+  const int err = errno;
+  if (err == EINVAL) {
+    return NotSupportedError(
+        "MADV_POPULATE_WRITE on " + info_.path +
+        " (Linux 5.14 or later, on a mapping that allows it)");
+  }
+  return ErrnoStatus(err, "madvise(MADV_POPULATE_WRITE) " + info_.path);
+}
+
 Status Pmem2Region::Grow(size_t new_size) {
   const std::string& path = info_.path;
   if (info_.kind == BackingKind::kDevDax) {

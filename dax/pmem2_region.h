@@ -84,6 +84,8 @@ class Pmem2Region final : public Region {
   void Set(void* dst, int c, size_t len, unsigned flags) override;
   Status DeepFlush(void* addr, size_t len) override;
   Status Grow(size_t new_size) override;
+  // MADV_POPULATE_WRITE (Linux 5.14).
+  Status Prefault(void* addr, size_t len) override;
   Status PersistError() const override;
 
   // Bytes of address space reserved for growth (0 for devdax).

@@ -110,6 +110,14 @@ class Region {
   // size is the device's. The new bytes read as zero.
   virtual Status Grow(size_t new_size) = 0;
 
+  // Maps [addr, addr + len) writable ahead of its first store, so that the
+  // store takes no page fault (tmpfs and page-cache files zero or read a
+  // page then; fsdax allocates blocks; devdax inserts the PMD). Changes no
+  // byte: safe beside concurrent stores to the range. NotSupported where
+  // the kernel or the mapping cannot (then stores fault as before).
+  // REQUIRES: as Persist().
+  virtual Status Prefault(void* addr, size_t len) { return OkStatus(); }
+
   // OK while every persist so far has succeeded. Once a persist fails (on a
   // page-cache backing, msync(2) reporting EIO or ENOSPC on write-back),
   // the first failure, sticky for the Region's lifetime: the bytes of that

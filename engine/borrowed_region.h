@@ -12,7 +12,7 @@
 
 namespace daxkv::engine {
 
-class BorrowedRegion final : public dax::Region {
+class BorrowedRegion : public dax::Region {
  public:
   explicit BorrowedRegion(dax::Region& r) : r_(r) {}
   const dax::RegionInfo& info() const override { return r_.info(); }
@@ -29,6 +29,7 @@ class BorrowedRegion final : public dax::Region {
   }
   Status DeepFlush(void* a, size_t n) override { return r_.DeepFlush(a, n); }
   Status Grow(size_t n) override { return r_.Grow(n); }
+  Status Prefault(void* a, size_t n) override { return r_.Prefault(a, n); }
   Status PersistError() const override { return r_.PersistError(); }
 
  private:

@@ -40,9 +40,9 @@ Status DBImpl::QueueElem(uint64_t loc, const format::EntryHeader& e,
   elem_run_id_ = id;
   const std::string_view subkey(base_ + loc + format::kEntryHeaderSize,
                                 e.key_len);
-  elem_run_.push_back(
-      {.loc = loc,
-       .dead_hash = ElemDeadHash(id, coll::ElemHash(hash_seed_, subkey))});
+  ElemMove& m = elem_run_.emplace_back();
+  m.loc = loc;
+  m.dead_hash = ElemDeadHash(id, coll::ElemHash(hash_seed_, subkey));
   return OkStatus();
 }
 
@@ -105,13 +105,18 @@ bool DBImpl::MarkElemCopies(uint64_t id, std::string* key) {
     // confirms it for puts (copying an element a writer then replaces
     // costs a dead copy). A tombstone needs no confirming: a newer entry of
     // its subkey, indexed now, shadows what it shadowed.
+    uint64_t last = ~0ull;  // a list's position of the last put found
     for (ElemMove& m : elem_run_) {
       const format::EntryHeader e = format::LoadEntry(base_ + m.loc);
       const std::string_view subkey(base_ + m.loc + format::kEntryHeaderSize,
                                     e.key_len);
-      m.copy = e.type == format::kElem
-                   ? c->IndexedAt(src, subkey, m.loc, &m.hint)
-                   : !c->Contains(src, subkey);
+      if (e.type != format::kElem) {
+        m.copy = !c->Contains(src, subkey);
+        continue;
+      }
+      m.copy = c->ListNeighbourAt(last, m.loc, &m.hint) ||
+               c->IndexedAt(src, subkey, m.loc, &m.hint);
+      if (m.copy) last = m.hint;
     }
     break;
   }

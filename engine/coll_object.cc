@@ -103,6 +103,20 @@ bool Collection::IndexedAt(const coll::ElemSource& src, std::string_view subkey,
   }
 }
 
+bool Collection::ListNeighbourAt(uint64_t near, uint64_t loc,
+                                 uint64_t* pos) const {
+  if (type != KeyType::kList && type != KeyType::kStream) return false;
+  const coll::ListIndex& l = list();
+  // near - 1 wraps past size() at 0.
+  for (const uint64_t p : {near + 1, near - 1}) {
+    if (p < l.size() && l.At(p) == loc) {
+      *pos = p;
+      return true;
+    }
+  }
+  return false;
+}
+
 bool Collection::Relocate(const coll::ElemSource& src, std::string_view subkey,
                           uint64_t old_loc, uint64_t new_loc, uint64_t hint) {
   switch (type) {

@@ -110,6 +110,12 @@ struct Collection {
   bool IndexedAt(const coll::ElemSource& src, std::string_view subkey,
                  uint64_t loc, uint64_t* hint = nullptr) const
       REQUIRES_SHARED(mu);
+  // For a list: whether `loc` is at position near + 1 or near - 1 (*pos
+  // gets which). Pushes log a list's neighbours one after another, so
+  // compaction finds most of a run's elements beside the one before,
+  // without an O(log n) search reading keys from the medium.
+  bool ListNeighbourAt(uint64_t near, uint64_t loc, uint64_t* pos) const
+      REQUIRES_SHARED(mu);
   // Points the element at `old_loc` (subkey `subkey`) at `new_loc` if it
   // is there now. `hint`: a list position to try first (or ~0). Returns
   // whether it did.

@@ -166,6 +166,9 @@ struct Stats {
   uint64_t free_segments = 0;
   uint64_t persists = 0;  // Persist/Drain calls issued since open
   uint64_t compactions = 0;
+  // Free segments the background thread mapped ahead of the log heads
+  // (dax::Region::Prefault), so appends take no page fault.
+  uint64_t prefaulted_segments = 0;
   uint64_t relocated_bytes = 0;  // bytes compaction copied (write amp.)
   uint64_t expired_reclaimed = 0;
   uint64_t recovery_ms = 0;

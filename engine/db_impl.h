@@ -172,6 +172,8 @@ class DBImpl final : public DB {
     uint64_t epoch = 0;
     uint32_t seed = 0;
     std::atomic<uint32_t> span{1};  // a span head: segments it covers
+    // Mapped writable since open (prefaulted, or allocated once).
+    std::atomic<bool> faulted{false};
     int64_t head = -1;              // kCovered: the span's head segment
   };
   struct alignas(64) LogHead {
@@ -534,6 +536,10 @@ class DBImpl final : public DB {
   // the caller should retry.
   bool CompactForSpace(bool for_delete = false) EXCLUDES(compaction_mu_);
   void BackgroundLoop() EXCLUDES(bg_mu_, compaction_mu_);
+  // The background thread's: maps the next free segments the heads will
+  // take (kPrefaultAhead of them) before their first append.
+  void PrefaultAhead() EXCLUDES(alloc_mu_);
+  static constexpr size_t kPrefaultAhead = 1;
   uint64_t FreeSegments() const EXCLUDES(alloc_mu_);
 
   // --- collections (coll_hooks.cc, coll_compact.cc, coll_freer.cc) ---
@@ -782,6 +788,9 @@ class DBImpl final : public DB {
 
   // Stats.
   std::atomic<uint64_t> compactions_{0};
+  std::atomic<uint64_t> prefaulted_{0};
+  // False once the region said it cannot prefault.
+  std::atomic<bool> prefault_works_{true};
   std::atomic<uint64_t> relocated_bytes_{0};
   std::atomic<uint64_t> expired_reclaimed_{0};
   // Held by ReclaimExpired throughout (before any stripe), so that

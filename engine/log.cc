@@ -1,4 +1,5 @@
 // DBImpl: the per-thread logs (heads), segment allocation, sealing, freeing.
+#include <algorithm>
 #include <cstring>
 
 #include "engine/db_impl.h"
@@ -60,7 +61,14 @@ StatusOr<int64_t> DBImpl::AllocSegment(uint64_t keep_free,
     }
     seg = PopFreeSegmentLocked();
     epoch = ++last_epoch_;
+    // The next one to go is not mapped yet: the background thread maps
+    // it, so the append that takes it takes no page faults.
+    if (!free_list_.empty() && !segs_[free_list_.back()].faulted.load() &&
+        prefault_works_.load(std::memory_order_relaxed)) {
+      bg_cv_.notify_all();
+    }
   }
+  segs_[seg].faulted.store(true, std::memory_order_relaxed);
   char* sp = SegBase(seg);
   // Durability: mark the segment "allocating" first (and clear the durable
   // watermark of its previous life). Until the final state store below
@@ -96,6 +104,32 @@ StatusOr<int64_t> DBImpl::AllocSegment(uint64_t keep_free,
   m.tomb = 0;
   m.use = SegUse::kActive;
   return seg;
+}
+
+void DBImpl::PrefaultAhead() {
+  if (!prefault_works_.load(std::memory_order_relaxed)) return;
+  int64_t next[kPrefaultAhead];
+  size_t n = 0;
+  {
+    MutexLock l(&alloc_mu_);
+    // PopFreeSegmentLocked takes from the back.
+    const size_t k = std::min(kPrefaultAhead, free_list_.size());
+    for (auto it = free_list_.rbegin(); it != free_list_.rbegin() + k; ++it) {
+      if (!segs_[*it].faulted.load()) next[n++] = *it;
+    }
+  }
+  // Outside alloc_mu_: a head may take one of these meanwhile, and its
+  // stores and the prefault can overlap (the prefault changes no byte).
+  for (size_t i = 0; i < n; ++i) {
+    Status s = region_->Prefault(SegBase(next[i]), segment_size_);
+    if (s.code() == StatusCode::kNotSupported) {
+      prefault_works_.store(false, std::memory_order_relaxed);
+      return;
+    }
+    if (!s.ok()) return;  // e.g. ENOMEM: the appends fault as before
+    segs_[next[i]].faulted.store(true, std::memory_order_relaxed);
+    prefaulted_++;
+  }
 }
 
 void DBImpl::FreeSegment(int64_t seg) {

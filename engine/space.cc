@@ -329,10 +329,12 @@ double DBImpl::BackgroundLiveRatio() const {
   const uint64_t free = FreeSegments();
   if (free <= reserve_ + heads_.size() + 1) return 0.9;  // tight
   // Copying a victim of live ratio r costs r / (1 - r) bytes per byte
-  // freed: while at least half the pool is free, wait for emptier victims
-  // (in a queue's segments the live elements keep being popped: waiting
-  // copies fewer of them).
-  return free * 2 >= segment_count_.load() ? 0.25 : 0.5;
+  // freed: the more of the pool is free, the emptier the victims waited
+  // for (overwritten keys and fields keep dying, and in a queue's segments
+  // the live elements keep being popped: waiting copies fewer of them).
+  const uint64_t count = segment_count_.load();
+  if (free * 4 >= count * 3) return 0.1;
+  return free * 2 >= count ? 0.25 : 0.5;
 }
 
 void DBImpl::BackgroundLoop() {
@@ -343,6 +345,7 @@ void DBImpl::BackgroundLoop() {
     if (!scrub) bg_cv_.wait_for(bg_mu_, std::chrono::milliseconds(20));
     if (stop_) break;
     bg_mu_.Unlock();
+    PrefaultAhead();
     // The scrub first, a few segments per round so a close is not held up.
     if (scrub) ScrubSome(kScrubSlice);
     // Nothing more is done once an error is latched (health.cc).
@@ -505,6 +508,7 @@ Stats DBImpl::GetStats() const {
   st.persists = misc_persists_.load() + compaction_head_.persists.load();
   for (auto& h : heads_) st.persists += h->persists.load();
   st.compactions = compactions_.load();
+  st.prefaulted_segments = prefaulted_.load();
   st.relocated_bytes = relocated_bytes_.load();
   st.expired_reclaimed = expired_reclaimed_.load();
   st.recovery_ms = recovery_ms_;

@@ -292,6 +292,7 @@ void DaxkvSection(ServerState& s, const engine::Stats& st, const Status& error,
   InfoField(o, "free_segments", st.free_segments);
   InfoField(o, "persists", st.persists);
   InfoField(o, "compactions", st.compactions);
+  InfoField(o, "prefaulted_segments", st.prefaulted_segments);
   InfoField(o, "recovery_ms", st.recovery_ms);
   InfoField(o, "open_ms", static_cast<uint64_t>(s.recovery_ms));
   InfoField(o, "recovered_records", st.recovered_records);

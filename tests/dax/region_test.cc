@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "dax/pmem2_region.h"
+#include "dax/smaps.h"
 #include "tests/dax/region_test_util.h"
 #include "tests/support/status_matchers.h"
 
@@ -191,6 +192,29 @@ TEST_P(RegionFileTest, GrowKeepsDataPointerAndBytes) {
   EXPECT_EQ((*again)->size(), 4 * kSize);
   EXPECT_EQ(std::string((*again)->data() + kSize - 8, 16), "0123456789abcdef");
   EXPECT_EQ((*again)->data()[4 * kSize - 1], '\x33');
+}
+
+TEST_P(RegionFileTest, PrefaultMapsPagesAndChangesNoByte) {
+  const std::string path = paths_.Make(dir());
+  auto region = OpenRegion(path, CreateOptions(4 * kSize));
+  ASSERT_OK(region);
+  Region& r = **region;
+  char* const base = r.data();
+  r.Copy(base + 2 * kSize + 5, "abc", 3);
+  const uint64_t addr = reinterpret_cast<uint64_t>(base);
+  auto before = ReadSmapsVma(addr);
+  ASSERT_OK(before);
+  // An unaligned start, over bytes already written.
+  Status s = r.Prefault(base + 2 * kSize + 1, kSize);
+  if (s.code() == StatusCode::kNotSupported) GTEST_SKIP() << s.ToString();
+  ASSERT_OK(s);
+  auto after = ReadSmapsVma(addr);
+  ASSERT_OK(after);
+  // The range's pages are resident (less the one written before).
+  EXPECT_GE(after->rss_kb, before->rss_kb + kSize / 1024 - 4);
+  EXPECT_EQ(std::string(base + 2 * kSize + 5, 3), "abc");
+  EXPECT_EQ(std::string(base + 2 * kSize + 8, kSize - 8),
+            std::string(kSize - 8, '\0'));
 }
 
 TEST_P(RegionFileTest, GrowRoundsUpToAlignment) {
