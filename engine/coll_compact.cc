@@ -42,6 +42,7 @@ Status DBImpl::QueueElem(uint64_t loc, const format::EntryHeader& e,
                                 e.key_len);
   ElemMove& m = elem_run_.emplace_back();
   m.loc = loc;
+  m.put = e.type == format::kElem;
   m.dead_hash = ElemDeadHash(id, coll::ElemHash(hash_seed_, subkey));
   return OkStatus();
 }
@@ -56,12 +57,12 @@ Status DBImpl::RelocateElems(std::vector<uint64_t>* forget) {
     // (recovery, or the freer), unless the freer has yet to count it: then
     // it never will (it skips freed segments).
     for (const ElemMove& m : elem_run_) {
-      if (IsElemPut(m.loc) && !FreerPending(id)) forget->push_back(m.dead_hash);
+      if (m.put && !FreerPending(id)) forget->push_back(m.dead_hash);
     }
   } else {
     bool moves = false;
     for (const ElemMove& m : elem_run_) {
-      if (!IsElemPut(m.loc)) continue;
+      if (!m.put) continue;
       // A put not indexed was counted dead when a writer replaced it; its
       // count goes once the victim is freed.
       if (!m.copy) forget->push_back(m.dead_hash);
@@ -107,10 +108,8 @@ bool DBImpl::MarkElemCopies(uint64_t id, std::string* key) {
     // its subkey, indexed now, shadows what it shadowed.
     uint64_t last = ~0ull;  // a list's position of the last put found
     for (ElemMove& m : elem_run_) {
-      const format::EntryHeader e = format::LoadEntry(base_ + m.loc);
-      const std::string_view subkey(base_ + m.loc + format::kEntryHeaderSize,
-                                    e.key_len);
-      if (e.type != format::kElem) {
+      const std::string_view subkey = src.Subkey(m.loc);
+      if (!m.put) {
         m.copy = !c->Contains(src, subkey);
         continue;
       }
@@ -121,7 +120,7 @@ bool DBImpl::MarkElemCopies(uint64_t id, std::string* key) {
     break;
   }
   for (ElemMove& m : elem_run_) {
-    if (!m.copy || IsElemPut(m.loc)) continue;
+    if (!m.copy || m.put) continue;
     const format::EntryHeader e = format::LoadEntry(base_ + m.loc);
     m.copy = DeadCount(m.dead_hash) != 0 && !TombstoneRelocated(m.loc, e);
   }
@@ -129,13 +128,13 @@ bool DBImpl::MarkElemCopies(uint64_t id, std::string* key) {
 }
 
 Status DBImpl::CopyElems() {
+  const PoolSource src(base_, hash_seed_);
   Status status;
   for (ElemMove& m : elem_run_) {
     if (!m.copy) continue;
     const format::EntryHeader e = format::LoadEntry(base_ + m.loc);
-    const std::string_view subkey(base_ + m.loc + format::kEntryHeaderSize,
-                                  e.key_len);
-    const std::string_view value(subkey.data() + subkey.size(), e.value_len);
+    const std::string_view subkey = src.Subkey(m.loc);
+    const std::string_view value = src.Value(m.loc);
     if (status.ok()) {
       status =
           AppendEntry(compaction_head_, e.type, subkey, value, e.expire_at_ms,
@@ -180,7 +179,7 @@ void DBImpl::SwapElems(uint64_t id, std::string key,
       // Died since MarkElemCopies: its originals as a dead collection's
       // (RelocateElems), and each copy is a dead put on the medium.
       for (const ElemMove& m : elem_run_) {
-        if (!m.copy || !IsElemPut(m.loc)) continue;
+        if (!m.copy || !m.put) continue;
         NoteDead(m.dead_hash);
         if (!FreerPending(id)) forget->push_back(m.dead_hash);
       }
@@ -192,16 +191,14 @@ void DBImpl::SwapElems(uint64_t id, std::string key,
       continue;
     }
     for (const ElemMove& m : elem_run_) {
-      if (!m.copy || !IsElemPut(m.loc)) continue;
+      if (!m.copy || !m.put) continue;
       // The original is left dead on the medium, or the copy if a writer
       // replaced the element since MarkElemCopies: one more dead put, and
       // one count to drop once the victim is freed.
       NoteDead(m.dead_hash);
       forget->push_back(m.dead_hash);
       const format::EntryHeader e = format::LoadEntry(base_ + m.loc);
-      const std::string_view subkey(base_ + m.loc + format::kEntryHeaderSize,
-                                    e.key_len);
-      if (c->Relocate(src, subkey, m.loc, m.placed.loc, m.hint)) {
+      if (c->Relocate(src, src.Subkey(m.loc), m.loc, m.placed.loc, m.hint)) {
         segs_[SegOf(m.loc)].live.fetch_sub(format::IndexedEntryBytes(e),
                                            std::memory_order_relaxed);
         segs_[SegOf(m.placed.loc)].live.fetch_add(

@@ -78,16 +78,11 @@ void DBImpl::ResumeCompactionLog(int64_t seg) {
     }
   }
   const uint64_t seg_off = static_cast<uint64_t>(sp - base_);
-  for (uint32_t off = format::kSegmentHeaderSize; off < tail;) {
-    const char* rec = sp + off;
-    format::EntryHeader re = format::LoadEntry(rec + 8);
-    format::ForEachEntry(rec, [&](uint64_t o, const format::EntryHeader& e) {
-      compaction_mu_.AssertHeld();  // as by this function
-      if (e.seq > flush_seq_.load()) AdoptRelocatedCopy(seg_off + off + o, e);
-      return true;
-    });
-    off += static_cast<uint32_t>(format::RecordSize(re.key_len, re.value_len));
-  }
+  format::ForEachSegmentEntry(
+      sp, tail, [&](uint64_t o, const format::EntryHeader& e) {
+        compaction_mu_.AssertHeld();  // as by this function
+        if (e.seq > flush_seq_.load()) AdoptRelocatedCopy(seg_off + o, e);
+      });
   std::sort(relocated_tombs_.begin(), relocated_tombs_.end());
 }
 

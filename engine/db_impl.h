@@ -536,10 +536,11 @@ class DBImpl final : public DB {
   // the caller should retry.
   bool CompactForSpace(bool for_delete = false) EXCLUDES(compaction_mu_);
   void BackgroundLoop() EXCLUDES(bg_mu_, compaction_mu_);
-  // The background thread's: maps the next free segments the heads will
-  // take (kPrefaultAhead of them) before their first append.
+  // The background thread's: maps the free segment the heads will take
+  // next before its first append.
   void PrefaultAhead() EXCLUDES(alloc_mu_);
-  static constexpr size_t kPrefaultAhead = 1;
+  // That segment, if not mapped yet; else -1.
+  int64_t NextUnmappedLocked() const REQUIRES(alloc_mu_);
   uint64_t FreeSegments() const EXCLUDES(alloc_mu_);
 
   // --- collections (coll_hooks.cc, coll_compact.cc, coll_freer.cc) ---
@@ -583,9 +584,6 @@ class DBImpl final : public DB {
   Status CopyElems() REQUIRES(compaction_mu_);
   void SwapElems(uint64_t id, std::string key, std::vector<uint64_t>* forget)
       REQUIRES(compaction_mu_);
-  bool IsElemPut(uint64_t loc) const {
-    return format::LoadEntry(base_ + loc).type == format::kElem;
-  }
   // Recovery: an element copy in the resumed compaction log.
   void AdoptRelocatedElem(uint64_t loc, const format::EntryHeader& e)
       REQUIRES(compaction_mu_);
@@ -765,6 +763,7 @@ class DBImpl final : public DB {
     uint64_t loc = 0;        // the entry in the victim
     uint64_t dead_hash = 0;  // ElemDeadHash of its (id, subkey)
     uint64_t hint = ~0ull;   // a list's position of it (Relocate's hint)
+    bool put = false;        // an element put (else a tombstone)
     bool copy = false;       // copied to the compaction log
     Placed placed;           // where, if copied
   };

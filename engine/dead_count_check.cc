@@ -26,32 +26,24 @@ Status DBImpl::TEST_CheckElemDeadCounts() {
     const char* sp = SegBase(static_cast<int64_t>(seg));
     const uint64_t seg_off = static_cast<uint64_t>(sp - base_);
     const uint32_t tail = m.tail.load();
-    for (uint32_t off = format::kSegmentHeaderSize; off < tail;) {
-      const char* rec = sp + off;
-      const format::EntryHeader re = format::LoadEntry(rec + 8);
-      format::ForEachEntry(rec, [&](uint64_t o, const format::EntryHeader& e) {
-        if (e.type != format::kElem || e.seq <= flush_seq_.load()) return true;
-        const uint64_t loc = seg_off + off + o;
-        const uint64_t id = format::ElemId(e);
-        const std::string_view subkey(base_ + loc + format::kEntryHeaderSize,
-                                      e.key_len);
-        bool indexed = false;
-        const bool live = colls_->WithShared(id, [&](Collection* c) {
-          c->mu.AssertReaderHeld();
-          indexed = c->IndexedAt(src, subkey, loc);
+    format::ForEachSegmentEntry(
+        sp, tail, [&](uint64_t o, const format::EntryHeader& e) {
+          if (e.type != format::kElem || e.seq <= flush_seq_.load()) return;
+          const uint64_t loc = seg_off + o;
+          const uint64_t id = format::ElemId(e);
+          const std::string_view subkey = src.Subkey(loc);
+          bool indexed = false;
+          const bool live = colls_->WithShared(id, [&](Collection* c) {
+            c->mu.AssertReaderHeld();
+            indexed = c->IndexedAt(src, subkey, loc);
+          });
+          // A dead collection's puts are counted by the freer, or never
+          // looked at again (its id is never reused).
+          if (live && !indexed) {
+            const uint64_t h = ElemDeadHash(id, src.Hash(subkey));
+            ++dead[static_cast<uint64_t>(&DeadCounter(h) - dead_.get())];
+          }
         });
-        // A dead collection's puts are counted by the freer, or never
-        // looked at again (its id is never reused).
-        if (live && !indexed) {
-          const uint64_t h =
-              ElemDeadHash(id, coll::ElemHash(hash_seed_, subkey));
-          ++dead[static_cast<uint64_t>(&DeadCounter(h) - dead_.get())];
-        }
-        return true;
-      });
-      off +=
-          static_cast<uint32_t>(format::RecordSize(re.key_len, re.value_len));
-    }
   }
   for (const auto& [i, puts] : dead) {
     const uint32_t counted = dead_[i].load();

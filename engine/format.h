@@ -367,6 +367,21 @@ bool ForEachEntry(const char* rec, Fn&& fn) {
   return true;
 }
 
+// Iterates the entries of a segment's valid records, [kSegmentHeaderSize,
+// tail) of the segment at `sp`: fn(offset_in_segment, header) for each.
+template <typename Fn>
+void ForEachSegmentEntry(const char* sp, uint32_t tail, Fn&& fn) {
+  for (uint32_t off = kSegmentHeaderSize; off < tail;) {
+    const char* rec = sp + off;
+    const EntryHeader re = LoadEntry(rec + 8);
+    ForEachEntry(rec, [&](uint64_t o, const EntryHeader& e) {
+      fn(off + o, e);
+      return true;
+    });
+    off += static_cast<uint32_t>(RecordSize(re.key_len, re.value_len));
+  }
+}
+
 inline MetaPayload LoadMeta(const char* entry) {
   const EntryHeader e = LoadEntry(entry);
   MetaPayload m;

@@ -1,5 +1,4 @@
 // DBImpl: the per-thread logs (heads), segment allocation, sealing, freeing.
-#include <algorithm>
 #include <cstring>
 
 #include "engine/db_impl.h"
@@ -63,7 +62,7 @@ StatusOr<int64_t> DBImpl::AllocSegment(uint64_t keep_free,
     epoch = ++last_epoch_;
     // The next one to go is not mapped yet: the background thread maps
     // it, so the append that takes it takes no page faults.
-    if (!free_list_.empty() && !segs_[free_list_.back()].faulted.load() &&
+    if (NextUnmappedLocked() >= 0 &&
         prefault_works_.load(std::memory_order_relaxed)) {
       bg_cv_.notify_all();
     }
@@ -106,30 +105,30 @@ StatusOr<int64_t> DBImpl::AllocSegment(uint64_t keep_free,
   return seg;
 }
 
+int64_t DBImpl::NextUnmappedLocked() const {
+  // PopFreeSegmentLocked takes from the back.
+  if (free_list_.empty() || segs_[free_list_.back()].faulted.load()) return -1;
+  return free_list_.back();
+}
+
 void DBImpl::PrefaultAhead() {
   if (!prefault_works_.load(std::memory_order_relaxed)) return;
-  int64_t next[kPrefaultAhead];
-  size_t n = 0;
+  int64_t next;
   {
     MutexLock l(&alloc_mu_);
-    // PopFreeSegmentLocked takes from the back.
-    const size_t k = std::min(kPrefaultAhead, free_list_.size());
-    for (auto it = free_list_.rbegin(); it != free_list_.rbegin() + k; ++it) {
-      if (!segs_[*it].faulted.load()) next[n++] = *it;
-    }
+    next = NextUnmappedLocked();
   }
-  // Outside alloc_mu_: a head may take one of these meanwhile, and its
-  // stores and the prefault can overlap (the prefault changes no byte).
-  for (size_t i = 0; i < n; ++i) {
-    Status s = region_->Prefault(SegBase(next[i]), segment_size_);
-    if (s.code() == StatusCode::kNotSupported) {
-      prefault_works_.store(false, std::memory_order_relaxed);
-      return;
-    }
-    if (!s.ok()) return;  // e.g. ENOMEM: the appends fault as before
-    segs_[next[i]].faulted.store(true, std::memory_order_relaxed);
-    prefaulted_++;
+  if (next < 0) return;
+  // Outside alloc_mu_: a head may take it meanwhile, and its stores and
+  // the prefault can overlap (the prefault changes no byte).
+  Status s = region_->Prefault(SegBase(next), segment_size_);
+  if (s.code() == StatusCode::kNotSupported) {
+    prefault_works_.store(false, std::memory_order_relaxed);
+    return;
   }
+  if (!s.ok()) return;  // e.g. ENOMEM: the appends fault as before
+  segs_[next].faulted.store(true, std::memory_order_relaxed);
+  prefaulted_++;
 }
 
 void DBImpl::FreeSegment(int64_t seg) {
