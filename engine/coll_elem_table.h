@@ -90,6 +90,26 @@ class ElemTable {
   // likely), appended to *out in no particular order.
   template <typename Rng>
   void SampleDistinct(uint64_t k, Rng& rng, std::vector<uint64_t>* out) const;
+  // The clean-close snapshot's form of an element (index_snapshot.h): one
+  // word holding a position (24 bits of the subkey's hash, or any 24-bit
+  // tag) and a location, as a slot holds them.
+  static uint64_t Pack(uint32_t pos, uint64_t loc) {
+    return MakeSlot(pos, loc);
+  }
+  static uint32_t PackedPos(uint64_t packed) { return SlotPos(packed); }
+  static uint64_t PackedLoc(uint64_t packed) { return SlotLoc(packed); }
+  // Calls fn(packed) for every element, in no particular order.
+  template <typename Fn>
+  void ForEachPacked(Fn&& fn) const {
+    const uint64_t n = dense() ? size_ : cap_;
+    for (uint64_t i = 0; i < n; ++i) {
+      if (slots_[i] != 0) fn(slots_[i]);
+    }
+  }
+  // Restores an element ForEachPacked gave. REQUIRES: as InsertUnique.
+  void InsertPacked(uint64_t packed) {
+    InsertUnique(uint64_t{SlotPos(packed)} << (64 - kPosBits), SlotLoc(packed));
+  }
   template <typename Fn>
   void ForEach(Fn&& fn) const {
     const uint64_t n = dense() ? size_ : cap_;  // dense: past size_ is stale

@@ -161,6 +161,48 @@ void ZsetIndex::Assign(const std::vector<Member>& members) {
   });
 }
 
+void ZsetIndex::Export(const ElemSource& src, std::vector<uint64_t>* packed,
+                       std::vector<ScoredLocCodec::Entry>* order) const {
+  const uint64_t n = size();
+  if (n > kCompactMax) {
+    large_->order.Forward(0, n, [&](uint64_t, const auto& e) {
+      order->push_back(e);
+      return true;
+    });
+    large_->members.ForEachPacked([&](uint64_t w) { packed->push_back(w); });
+    return;
+  }
+  if (large_) {
+    large_->order.Forward(0, n, [&](uint64_t, const auto& e) {
+      packed->push_back(
+          ElemTable::Pack(Tag(src.Hash(src.Subkey(e.loc))), e.loc));
+      return true;
+    });
+    return;
+  }
+  compact_.Forward(0, n, [&](uint64_t, const auto& e) {
+    packed->push_back(ElemTable::Pack(e.tag, e.loc));
+    return true;
+  });
+}
+
+void ZsetIndex::Restore(uint64_t n, const uint64_t* packed,
+                        const ScoredLocCodec::Entry* order) {
+  Clear();
+  if (order == nullptr) {
+    compact_.Assign(n, [&](uint64_t i) {
+      return TaggedLocCodec::Entry{
+          ElemTable::PackedLoc(packed[i]),
+          static_cast<uint8_t>(ElemTable::PackedPos(packed[i]))};
+    });
+    return;
+  }
+  large_ = std::make_unique<Large>();
+  large_->members.Reserve(n);
+  for (uint64_t i = 0; i < n; ++i) large_->members.InsertPacked(packed[i]);
+  large_->order.Assign(n, [&](uint64_t i) { return order[i]; });
+}
+
 void ZsetIndex::Clear() {
   compact_.Clear();
   large_.reset();

@@ -122,6 +122,18 @@ class ZsetIndex {
   uint64_t Scan(uint64_t cursor, size_t count, Fn&& fn) const;
   // Replaces the contents (recovery). REQUIRES: `members` sorted.
   void Assign(const std::vector<Member>& members);
+  // The clean-close snapshot's form (index_snapshot.h), the one a scan
+  // would build: up to kCompactMax members, `packed` gets an
+  // ElemTable::Pack(tag, loc) word per member in rank order (a large zset
+  // that shrank reads its members from `src` for their tags); above it,
+  // `order` gets the (score, loc) entries in rank order and `packed` the
+  // member table's words.
+  void Export(const ElemSource& src, std::vector<uint64_t>* packed,
+              std::vector<ScoredLocCodec::Entry>* order) const;
+  // Replaces the contents with what Export gave for `n` members (`order`
+  // null: compact). REQUIRES: order ? n > kCompactMax : n <= kCompactMax.
+  void Restore(uint64_t n, const uint64_t* packed,
+               const ScoredLocCodec::Entry* order);
   void Clear();
 
  private:

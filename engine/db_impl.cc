@@ -375,17 +375,15 @@ void DBImpl::Close() {
   bg_cv_.notify_all();
   if (bg_thread_.joinable()) bg_thread_.join();
   {
+    // The snapshot stores the live counts and dead-put counters the freer
+    // leaves: dead collections are finished first (DRAM work only).
     MutexLock l(&compaction_mu_);
-    freeing_ = DeadColl{};
+    RunFreer(~uint64_t{0});
   }
-  // Collections are rebuilt from their element entries, which only a scan
-  // finds, and a collection still being freed would never finish: the
-  // snapshot covers pools without either. Damage the scrub found must be
-  // named by the next open, which only a scan does.
-  const bool holds_collections =
-      colls_->size() > 0 || freeing_count_.load() > 0;
-  const bool snapshot = !holds_collections && !damage_found_.load();
-  DeleteCollections();
+  // A collection still being freed would never finish after a snapshot
+  // open (only a scan finds its elements), and damage the scrub found must
+  // be named by the next open, which only a scan does.
+  const bool snapshot = freeing_count_.load() == 0 && !damage_found_.load();
   for (auto& h : heads_) {
     HeadLock l(this, *h);
     SealHead(*h);
@@ -394,20 +392,23 @@ void DBImpl::Close() {
     HeadLock l(this, compaction_head_);
     SealHead(compaction_head_);
   }
-  MutexLock l(&sb_mu_);
-  uint64_t snapshot_seg = 0;
-  // WriteSuperBlockLocked bumps the generation: the snapshot names the one
-  // it will write. A snapshot that cannot be written is no error: the next
-  // open scans, as after any close before snapshots existed.
-  sb_.index_snapshot =
-      snapshot && WriteIndexSnapshot(sb_.generation + 1, &snapshot_seg).ok()
-          ? snapshot_seg + 1
-          : 0;
-  sb_.clean_shutdown = 1;
-  sb_.last_close_ms = NowMs();
-  // Durability: one superblock write makes the close clean and names the
-  // (durable) snapshot together; a crash before it leaves an open pool.
-  WriteSuperBlockLocked().IgnoreError();
+  {
+    MutexLock l(&sb_mu_);
+    uint64_t snapshot_seg = 0;
+    // WriteSuperBlockLocked bumps the generation: the snapshot names the
+    // one it will write. A snapshot that cannot be written is no error: the
+    // next open scans, as after any close before snapshots existed.
+    sb_.index_snapshot =
+        snapshot && WriteIndexSnapshot(sb_.generation + 1, &snapshot_seg).ok()
+            ? snapshot_seg + 1
+            : 0;
+    sb_.clean_shutdown = 1;
+    sb_.last_close_ms = NowMs();
+    // Durability: one superblock write makes the close clean and names the
+    // (durable) snapshot together; a crash before it leaves an open pool.
+    WriteSuperBlockLocked().IgnoreError();
+  }
+  DeleteCollections();
   opened_ = false;
 }
 

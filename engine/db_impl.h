@@ -298,8 +298,9 @@ class DBImpl final : public DB {
   // *first = the segment of its header. Nothing names it yet on return.
   Status WriteIndexSnapshot(uint64_t generation, uint64_t* first);
   using SystemList = std::vector<std::pair<std::string, SystemTable::Entry>>;
-  // Bytes of the stream; *keys = indexed keys.
-  uint64_t SnapshotStreamBytes(const SystemList& sys, uint64_t* keys) const;
+  // Bytes of the stream; *keys = indexed keys, *collections = theirs.
+  uint64_t SnapshotStreamBytes(const SystemList& sys, uint64_t* keys,
+                               uint64_t* collections) const;
   // Every field but the counts, CRCs and generation.
   void FillSnapshotHeader(snapshot::Header* h) const;
   void WriteSnapshotStream(snapshot::ChunkStream& out, const SystemList& sys);
@@ -321,6 +322,18 @@ class DBImpl final : public DB {
   std::string ReadSnapshotShards(const snapshot::Header& h,
                                  snapshot::ChunkStream& in, int threads,
                                  Index* index);
+  // The collections' part (coll_snapshot.cc): its bytes and count; the
+  // writing; the reading into `table` ("" or why not: the caller then
+  // discards what `table` holds).
+  uint64_t SnapshotCollectionBytes(uint64_t* collections) const;
+  void WriteSnapshotCollections(snapshot::ChunkStream& out,
+                                const snapshot::ChunkStream::CopyFn& copy);
+  std::string ReadSnapshotCollections(const snapshot::Header& h,
+                                      snapshot::ChunkStream& in, int threads,
+                                      CollTable* table);
+  static Collection* RestoreCollection(
+      const snapshot::CollHead& ch, const std::vector<uint64_t>& words,
+      const std::vector<coll::ScoredLocCodec::Entry>& order);
   // Why segment i's header, state word or seal word contradict its
   // snapshot record ("" = they agree): the pool changed after the close.
   std::string SegmentDisagrees(uint64_t i, const snapshot::Segment& rec) const;
@@ -807,7 +820,9 @@ class DBImpl final : public DB {
   bool stop_ GUARDED_BY(bg_mu_) = false;
 
   // Collections (docs/collections.md).
-  uint64_t hash_seed_ = 0;  // ElemHash seed, random per open
+  // ElemHash seed: random per pool open, but a snapshot open adopts the
+  // seed of the snapshot it loads (whose positions are made with it).
+  uint64_t hash_seed_ = 0;
   std::unique_ptr<CollTable> colls_;
   SystemTable sys_;
   PublishWords words_;

@@ -49,8 +49,8 @@ Status DBImpl::SnapshotReady(std::vector<int64_t>* free_segs) const {
   return OkStatus();
 }
 
-uint64_t DBImpl::SnapshotStreamBytes(const SystemList& sys,
-                                     uint64_t* keys) const {
+uint64_t DBImpl::SnapshotStreamBytes(const SystemList& sys, uint64_t* keys,
+                                     uint64_t* collections) const {
   namespace sn = snapshot;
   uint64_t bytes =
       segment_count_.load() * sizeof(sn::Segment) + (dead_mask_ + 1) * 4;
@@ -65,7 +65,7 @@ uint64_t DBImpl::SnapshotStreamBytes(const SystemList& sys,
         sizeof(sn::ShardHead) + s.slots.size() * 8 + s.expiring.size() * 16;
     *keys += s.used;
   }
-  return bytes;
+  return bytes + SnapshotCollectionBytes(collections);
 }
 
 Status DBImpl::WriteIndexSnapshot(uint64_t generation, uint64_t* first) {
@@ -77,7 +77,7 @@ Status DBImpl::WriteIndexSnapshot(uint64_t generation, uint64_t* first) {
     sys.emplace_back(key, e);
   });
   sn::Header h{};
-  h.data_bytes = SnapshotStreamBytes(sys, &h.keys);
+  h.data_bytes = SnapshotStreamBytes(sys, &h.keys, &h.collections);
   const uint64_t payload = segment_size_ - format::kSegmentHeaderSize;
   const uint64_t chunks = (h.data_bytes + payload - 1) / payload;
   if (sizeof(sn::Header) + chunks * sizeof(sn::Chunk) > payload) {
@@ -136,6 +136,7 @@ void DBImpl::FillSnapshotHeader(snapshot::Header* h) const {
   h->last_epoch = last_epoch_.load();
   h->dead_counters = dead_mask_ + 1;
   h->shards = kShardCount;
+  h->hash_seed = hash_seed_;
 }
 
 void DBImpl::WriteSnapshotStream(snapshot::ChunkStream& out,
@@ -159,6 +160,7 @@ void DBImpl::WriteSnapshotStream(snapshot::ChunkStream& out,
     out.Write(kZeros, format::Align8(key.size()) - key.size(), copy);
   }
   WriteSnapshotShards(out, copy);
+  WriteSnapshotCollections(out, copy);
 }
 
 void DBImpl::WriteSnapshotSegments(snapshot::ChunkStream& out,

@@ -1,9 +1,10 @@
 // The clean-close index snapshot (docs/format.md, "Index snapshot"): on a
 // clean close the DB writes its DRAM state (the key index's slot tables and
-// expiry sets, the segment table, the dead-put counters and the system
-// namespace directory) into free segments, and the superblock written last
-// by Close points at it. The next open loads it instead of scanning every
-// record: a clean restart costs a copy of the index, not a read of the pool.
+// expiry sets, the segment table, the dead-put counters, the system
+// namespace directory and every collection's element index) into free
+// segments, and the superblock written last by Close points at it. The next
+// open loads it instead of scanning every record: a clean restart costs a
+// copy of the index, not a read of the pool.
 //
 // Layout: chunk 0 (the payload of the first free segment, past its 128-byte
 // header and state lines, which stay untouched) holds a SnapshotHeader and
@@ -27,7 +28,7 @@
 namespace daxkv::engine::snapshot {
 
 inline constexpr char kMagic[8] = {'D', 'A', 'X', 'K', 'V', 'S', 'N', 'P'};
-inline constexpr uint32_t kVersion = 1;
+inline constexpr uint32_t kVersion = 2;  // 2: collections
 
 struct Header {
   char magic[8];            // 0
@@ -45,10 +46,14 @@ struct Header {
   uint64_t keys;            // 96
   uint32_t shards;          // 104
   uint32_t table_crc;       // 108: CRC32C of the chunk table
-  uint8_t reserved[12];     // 112
-  uint32_t crc;             // 124: CRC32C of bytes [0, 124)
+  uint64_t collections;     // 112
+  // The element hash seed (ElemHash) the collections' positions and the
+  // dead-put counters were made with: the open that loads them adopts it.
+  uint64_t hash_seed;    // 120
+  uint8_t reserved[12];  // 128
+  uint32_t crc;          // 140: CRC32C of bytes [0, 140)
 };
-static_assert(sizeof(Header) == 128);
+static_assert(sizeof(Header) == 144);
 
 struct Chunk {
   uint64_t segment;  // pool segment index
@@ -60,7 +65,8 @@ static_assert(sizeof(Chunk) == 16);
 // Stream sections, in order: one Segment per segment, the dead-put counters
 // (u32 each), the system entries (SystemEntry, key, pad to 8), then per
 // index shard a ShardHead, its slots (u64 each) and its expiry pairs
-// (i64 expire_at_ms, u64 loc).
+// (i64 expire_at_ms, u64 loc), then per collection a CollHead and its
+// entries.
 struct Segment {
   uint64_t epoch;
   uint64_t live;  // live bytes, system entries excluded (a scan's count)
@@ -74,6 +80,28 @@ struct Segment {
 };
 static_assert(sizeof(Segment) == 48);
 enum SegmentUse : uint8_t { kFree = 0, kSealed = 1, kCovered = 2 };
+
+// A collection's `count` entries follow its head: hashes and sets one
+// ElemTable::Pack word per element; lists and streams one location per
+// element, in order; zsets (ZsetIndex::Export) one Pack(tag, loc) word per
+// member in rank order, or when `large`, `count` OrderEntry in rank order
+// and then one Pack word per member.
+struct CollHead {
+  uint64_t id;
+  uint64_t meta_loc;
+  uint64_t count;
+  uint8_t type;      // KeyType
+  uint8_t had_long;  // Collection::had_long, as a scan would find it
+  uint8_t large;
+  uint8_t reserved[5];
+};
+static_assert(sizeof(CollHead) == 32);
+
+struct OrderEntry {
+  double score;
+  uint64_t loc;
+};
+static_assert(sizeof(OrderEntry) == 16);
 
 struct SystemEntry {
   uint64_t loc;

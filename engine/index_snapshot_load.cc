@@ -140,9 +140,20 @@ std::string DBImpl::ApplySnapshot(const snapshot::Header& h,
   auto index = std::make_unique<Index>(base_);
   std::string why = ReadSnapshotShards(h, in, threads, index.get());
   if (!why.empty()) return why;
-  if (in.position() != h.data_bytes) return "stream length mismatch";
+  auto colls = std::make_unique<CollTable>();
+  why = ReadSnapshotCollections(h, in, threads, colls.get());
+  if (why.empty() && in.position() != h.data_bytes) {
+    why = "stream length mismatch";
+  }
+  if (!why.empty()) {
+    for (Collection* c : colls->TakeAll()) delete c;
+    return why;
+  }
   // Every check passed: apply.
   index_ = std::move(index);
+  hash_seed_ = h.hash_seed;
+  for (Collection* c : colls_->TakeAll()) delete c;  // none: not opened yet
+  colls_ = std::move(colls);
   for (uint64_t i = 0; i < dead.size(); ++i) {
     dead_[i].store(dead[i], std::memory_order_relaxed);  // no reader yet
   }

@@ -4,7 +4,8 @@
 // flushes (PMEM2_FORCE_GRANULARITY=CACHE_LINE, as daxkv-bench does): the
 // engine's real open path over DRAM. Loading goes through the Txn API, one
 // transaction per collection (group commit, one Sync() per 64). Each
-// iteration closes the DB and opens it again; counters:
+// iteration closes the DB and opens it again (loading the snapshot the
+// close wrote, or scanning: recovery_bench.h); counters:
 //   recovery_ms       the engine's own figure (Stats::recovery_ms: scan,
 //                     key index, collection build)
 //   open_ms           the whole DB::Open, mapping included
@@ -44,7 +45,8 @@ std::string PoolPath() {
   return p != nullptr ? p : "/dev/shm/daxkv-coll-bench.pool";
 }
 
-StatusOr<std::unique_ptr<DB>> OpenPool(size_t size) {
+// `snapshot`: whether closes write, and opens load, the index snapshot.
+StatusOr<std::unique_ptr<DB>> OpenPool(size_t size, bool snapshot) {
   dax::OpenOptions ro;
   ro.create_if_missing = true;
   ro.create_size = size;
@@ -52,6 +54,7 @@ StatusOr<std::unique_ptr<DB>> OpenPool(size_t size) {
                          dax::OpenRegion(PoolPath(), ro));
   Options o;
   o.background_compaction = false;  // nothing to compact: measure the open
+  o.index_snapshot = snapshot;
   return DB::Open(std::move(region), o);
 }
 
@@ -82,7 +85,7 @@ Status Fill(Txn& t, KeyType type, const std::string& key, int per) {
   return OkStatus();
 }
 
-void BM_Recovery(benchmark::State& state, KeyType type) {
+void BM_Recovery(benchmark::State& state, KeyType type, bool snapshot) {
   const int64_t colls = state.range(0);
   const int per = static_cast<int>(state.range(1));
   setenv("PMEM2_FORCE_GRANULARITY", "CACHE_LINE", 1);
@@ -90,7 +93,7 @@ void BM_Recovery(benchmark::State& state, KeyType type) {
   // ~64 bytes a record plus the metas, twice over for the reserve.
   const size_t size = std::max<size_t>(size_t{256} << 20,
                                        static_cast<size_t>(colls * per) * 160);
-  auto db = OpenPool(size);
+  auto db = OpenPool(size, snapshot);
   if (!db.ok()) return state.SkipWithError(db.status().ToString().c_str());
   for (int64_t c = 0; c < colls; ++c) {
     const std::string key = "coll:" + std::to_string(c);
@@ -108,7 +111,7 @@ void BM_Recovery(benchmark::State& state, KeyType type) {
     db->reset();
     const auto start = std::chrono::steady_clock::now();
     const double cpu_start = ProcessCpuMs();
-    db = OpenPool(size);
+    db = OpenPool(size, snapshot);
     cpu_ms += ProcessCpuMs() - cpu_start;
     const double ms = std::chrono::duration<double, std::milli>(
                           std::chrono::steady_clock::now() - start)
@@ -120,6 +123,7 @@ void BM_Recovery(benchmark::State& state, KeyType type) {
       return state.SkipWithError("recovered a different element count");
     }
     recovery_ms += static_cast<double>(st.recovery_ms);
+    state.SetLabel(st.index_recovery);
     open_ms += ms;
     dram = static_cast<double>(st.collection_bytes) /
            static_cast<double>(st.elements);
@@ -146,14 +150,19 @@ void RegisterRecovery() {
                 {KeyType::kSet, "set"},
                 {KeyType::kZset, "zset"}};
   for (const auto& t : kTypes) {
-    benchmark::RegisterBenchmark(
-        (std::string("Recovery/") + t.name).c_str(),
-        [type = t.type](benchmark::State& s) { BM_Recovery(s, type); })
-        ->ArgNames({"collections", "per"})
-        ->Args({100000, 100})  // issue 14's target shape: 10M elements
-        ->UseManualTime()
-        ->Iterations(3)
-        ->Unit(benchmark::kMillisecond);
+    for (bool snapshot : {true, false}) {
+      benchmark::RegisterBenchmark(
+          (std::string(snapshot ? "Recovery/" : "RecoveryScan/") + t.name)
+              .c_str(),
+          [type = t.type, snapshot](benchmark::State& s) {
+            BM_Recovery(s, type, snapshot);
+          })
+          ->ArgNames({"collections", "per"})
+          ->Args({100000, 100})  // issue 14's target shape: 10M elements
+          ->UseManualTime()
+          ->Iterations(3)
+          ->Unit(benchmark::kMillisecond);
+    }
   }
 }
 

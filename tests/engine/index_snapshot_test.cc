@@ -16,6 +16,7 @@
 #include "engine/db.h"
 #include "engine/format.h"
 #include "engine/txn.h"
+#include "tests/engine/clean_close_fixture.h"
 #include "tests/engine/db_test_hooks.h"
 #include "tests/engine/engine_test_util.h"
 #include "tests/engine/txn_test_util.h"
@@ -28,13 +29,6 @@ namespace sn = snapshot;
 
 std::string Key(int i) { return "key" + std::to_string(i); }
 
-int64_t InOneHour() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-             .count() +
-         3600 * 1000;
-}
-
 // What a reopen must reproduce: every key with its value and expiry, the
 // system namespace, and what the scan derives (live and used bytes, free
 // segments, expiring keys).
@@ -45,7 +39,7 @@ struct View {
   bool operator==(const View&) const = default;
 };
 
-View Observe(DB& db) {
+View ObserveKeys(DB& db) {
   View v;
   uint64_t cursor = 0;
   do {
@@ -70,7 +64,7 @@ View Observe(DB& db) {
 
 // Overwrites, deletes, expiries, a rename, system entries and a compaction
 // (freed segments, relocated entries, tombstones kept for dead puts).
-void Populate(DB& db) {
+void PopulateKeys(DB& db) {
   for (int i = 0; i < 3000; ++i) {
     ASSERT_OK(db.Put(Key(i), std::string(50 + i % 200, 'a' + i % 26),
                      i % 7 == 0 ? InOneHour() + i : 0));
@@ -86,56 +80,10 @@ void Populate(DB& db) {
   ASSERT_OK(TEST_Compact(&db, 4));
 }
 
-class IndexSnapshotTest : public ::testing::Test {
+class IndexSnapshotTest : public CleanCloseFixture<View> {
  protected:
-  IndexSnapshotTest() : f_(32 << 20, 256 << 10) {}
-
-  void SetUp() override {
-    ASSERT_OK(f_.Open());
-    ASSERT_NO_FATAL_FAILURE(Populate(*f_.db));
-    closed_ = Observe(*f_.db);
-    f_.db.reset();  // clean close: writes the snapshot
-  }
-
-  // The open's verdict, after checking it holds exactly what was closed.
-  std::string Reopen() {
-    EXPECT_OK(f_.Open());
-    if (f_.db == nullptr) return "(open failed)";
-    EXPECT_TRUE(Observe(*f_.db) == closed_) << "contents differ after reopen";
-    return f_.db->GetStats().index_recovery;
-  }
-
-  format::SuperBlock SuperBlockA() const {
-    format::SuperBlock sb;
-    std::memcpy(&sb, f_.buffer->data() + format::kSuperBlockOffsetA,
-                sizeof(sb));
-    return sb;
-  }
-  void WriteSuperBlocks(format::SuperBlock sb) {
-    sb.crc = format::SuperBlockCrc(sb);
-    for (uint64_t off :
-         {format::kSuperBlockOffsetA, format::kSuperBlockOffsetB}) {
-      std::memcpy(f_.buffer->data() + off, &sb, sizeof(sb));
-    }
-  }
-  // Pool offset of the snapshot's chunk 0 payload (its header).
-  uint64_t HeaderOffset() const {
-    const format::SuperBlock sb = SuperBlockA();
-    EXPECT_NE(sb.index_snapshot, 0u);
-    return sb.data_offset + (sb.index_snapshot - 1) * sb.segment_size +
-           format::kSegmentHeaderSize;
-  }
-  sn::Chunk ChunkAt(int c) const {
-    sn::Chunk chunk;
-    std::memcpy(&chunk,
-                f_.buffer->data() + HeaderOffset() + sizeof(sn::Header) +
-                    c * sizeof(sn::Chunk),
-                sizeof(chunk));
-    return chunk;
-  }
-
-  EngineFixture f_;
-  View closed_;
+  void Populate(DB& db) override { PopulateKeys(db); }
+  View Observe(DB& db) override { return ObserveKeys(db); }
 };
 
 TEST_F(IndexSnapshotTest, CleanReopenLoadsItAndMatchesAScanOfTheSameBytes) {
@@ -145,12 +93,7 @@ TEST_F(IndexSnapshotTest, CleanReopenLoadsItAndMatchesAScanOfTheSameBytes) {
   f_.db.reset();
 
   EngineFixture scanned;
-  scanned.buffer = image;
-  scanned.options = f_.options;
-  scanned.options.index_snapshot = false;
-  ASSERT_OK(scanned.Open());
-  EXPECT_EQ(scanned.db->GetStats().index_recovery,
-            "scan: Options::index_snapshot is off");
+  ASSERT_NO_FATAL_FAILURE(OpenScanning(image, &scanned));
   EXPECT_TRUE(Observe(*scanned.db) == loaded);
 }
 
@@ -230,20 +173,6 @@ TEST_F(IndexSnapshotTest, UncleanSuperblockNeverLoadsIt) {
   sb.clean_shutdown = 0;
   WriteSuperBlocks(sb);
   EXPECT_EQ(Reopen(), "scan: the last close was not clean");
-}
-
-TEST(IndexSnapshotPoolTest, CollectionsMeanNoSnapshot) {
-  EngineFixture f;
-  ASSERT_OK(f.Open());
-  ASSERT_OK(f.db->Put("plain", "v"));
-  ASSERT_OK(Tx(f.db.get(), [](Txn& t) {
-    bool created = false;
-    return t.HashSet("h", "field", "value", SetMode::kUpsert, &created);
-  }));
-  f.db.reset();
-  ASSERT_OK(f.Open());
-  EXPECT_EQ(f.db->GetStats().index_recovery, "scan: no snapshot");
-  EXPECT_EQ(HashAll(f.db.get(), "h").at("field"), "value");
 }
 
 TEST(IndexSnapshotPoolTest, TooFewFreeSegmentsMeansNoSnapshotAndNoLoss) {
