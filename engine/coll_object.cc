@@ -129,7 +129,7 @@ bool Collection::Relocate(const coll::ElemSource& src, std::string_view subkey,
       return mutable_list().Relocate(src, subkey, old_loc, new_loc);
     case KeyType::kZset:
       return mutable_zset().Relocate(src, subkey, src.Score(old_loc), old_loc,
-                                     new_loc);
+                                     new_loc, hint);
     default:
       return mutable_table().Relocate(src, subkey, old_loc, new_loc);
   }

@@ -117,8 +117,8 @@ struct Collection {
   bool ListNeighbourAt(uint64_t near, uint64_t loc, uint64_t* pos) const
       REQUIRES_SHARED(mu);
   // Points the element at `old_loc` (subkey `subkey`) at `new_loc` if it
-  // is there now. `hint`: a list position to try first (or ~0). Returns
-  // whether it did.
+  // is there now. `hint`: a list position or zset rank to try first (or
+  // ~0). Returns whether it did.
   bool Relocate(const coll::ElemSource& src, std::string_view subkey,
                 uint64_t old_loc, uint64_t new_loc, uint64_t hint = ~0ull)
       REQUIRES(mu);

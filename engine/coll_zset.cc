@@ -63,8 +63,8 @@ void ZsetIndex::ToLarge(const ElemSource& src) {
   large_ = std::move(large);
 }
 
-void ZsetIndex::Insert(const ElemSource& src, std::string_view member,
-                       double score, uint64_t loc) {
+uint64_t ZsetIndex::Insert(const ElemSource& src, std::string_view member,
+                           double score, uint64_t loc) {
   if (!large_ && compact_.size() >= kCompactMax) ToLarge(src);
   const uint64_t rank = OrderBound(src, score, member);
   if (large_) {
@@ -73,6 +73,7 @@ void ZsetIndex::Insert(const ElemSource& src, std::string_view member,
   } else {
     compact_.Insert(rank, {loc, Tag(src.Hash(member))});
   }
+  return rank;
 }
 
 uint64_t ZsetIndex::Erase(const ElemSource& src, std::string_view member) {
@@ -82,7 +83,7 @@ uint64_t ZsetIndex::Erase(const ElemSource& src, std::string_view member) {
   }
   const uint64_t loc = large_->members.Erase(src, member);
   if (loc != 0) {
-    large_->order.Erase(OrderBound(src, src.Score(loc), member));
+    large_->order.Erase(LargeRankOf(src, member, src.Score(loc), loc));
   }
   return loc;
 }
@@ -132,16 +133,39 @@ void ZsetIndex::EraseRanks(const ElemSource& src, uint64_t from, uint64_t to) {
 }
 
 bool ZsetIndex::Relocate(const ElemSource& src, std::string_view member,
-                         double score, uint64_t old_loc, uint64_t new_loc) {
+                         double score, uint64_t old_loc, uint64_t new_loc,
+                         uint64_t hint) {
   if (!large_) {
-    const uint64_t r = CompactRank(src, member);
+    const uint64_t r =
+        hint < compact_.size() && compact_.At(hint).loc == old_loc
+            ? hint
+            : CompactRank(src, member);
     if (r == compact_.size() || compact_.At(r).loc != old_loc) return false;
     compact_.Set(r, {new_loc, Tag(src.Hash(member))});
     return true;
   }
   if (!large_->members.Relocate(src, member, old_loc, new_loc)) return false;
-  large_->order.Set(OrderBound(src, score, member), {score, new_loc});
+  Order& order = large_->order;
+  const uint64_t r = hint < order.size() && order.At(hint).loc == old_loc
+                         ? hint
+                         : LargeRankOf(src, member, score, old_loc);
+  order.Set(r, {score, new_loc});
   return true;
+}
+
+uint64_t ZsetIndex::LargeRankOf(const ElemSource& src, std::string_view member,
+                                double score, uint64_t loc) const {
+  const Order& order = large_->order;
+  const uint64_t first = order.PartitionPoint(
+      [&](const ScoredLocCodec::Entry& e) { return e.score < score; });
+  uint64_t rank = order.size();
+  order.Forward(first, first + kLocScan, [&](uint64_t r, const auto& e) {
+    if (e.score != score) return false;
+    if (e.loc != loc) return true;
+    rank = r;
+    return false;
+  });
+  return rank < order.size() ? rank : OrderBound(src, score, member);
 }
 
 void ZsetIndex::Assign(const std::vector<Member>& members) {

@@ -83,9 +83,10 @@ class ZsetIndex {
 
   // The member's location, or 0.
   uint64_t Find(const ElemSource& src, std::string_view member) const;
-  // Adds an absent member whose element (at `loc`) has `score`.
-  void Insert(const ElemSource& src, std::string_view member, double score,
-              uint64_t loc);
+  // Adds an absent member whose element (at `loc`) has `score`; returns
+  // its rank.
+  uint64_t Insert(const ElemSource& src, std::string_view member, double score,
+                  uint64_t loc);
   // Removes the member; returns its location (0: absent).
   uint64_t Erase(const ElemSource& src, std::string_view member);
   // The rank (0-based, ascending) of a present member with `score`.
@@ -113,9 +114,10 @@ class ZsetIndex {
   // Removes ranks [from, to) (ZREMRANGEBY*, ZPOPMIN/MAX): one member read
   // per removed member of a large zset.
   void EraseRanks(const ElemSource& src, uint64_t from, uint64_t to);
-  // Moves a member from `old_loc` to `new_loc` if it is there now.
+  // Moves a member from `old_loc` to `new_loc` if it is there now. `hint`:
+  // a rank to try first (the one Insert returned), or ~0.
   bool Relocate(const ElemSource& src, std::string_view member, double score,
-                uint64_t old_loc, uint64_t new_loc);
+                uint64_t old_loc, uint64_t new_loc, uint64_t hint = ~0ull);
   // ZSCAN: compact zsets return everything at once (cursor 0, as Redis
   // does for listpacks); large ones scan their member table.
   template <typename Fn>
@@ -147,6 +149,12 @@ class ZsetIndex {
   static uint8_t Tag(uint64_t hash) { return static_cast<uint8_t>(hash); }
   // The compact member's rank, or size() when absent.
   uint64_t CompactRank(const ElemSource& src, std::string_view member) const;
+  // A large zset's rank of the member at `loc` with `score`: among the
+  // first kLocScan entries of that score, found by location, which reads
+  // no member; past them, by OrderBound.
+  static constexpr uint64_t kLocScan = 16;
+  uint64_t LargeRankOf(const ElemSource& src, std::string_view member,
+                       double score, uint64_t loc) const;
   // The first rank not ordered before (score, member); members are read
   // only on score ties (large) or for every probe's score (compact).
   uint64_t OrderBound(const ElemSource& src, double score,

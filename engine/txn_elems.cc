@@ -145,10 +145,13 @@ void TxnImpl::ListSetAt(Collection* c, uint64_t pos, uint64_t loc) {
 
 void TxnImpl::ZInsert(Collection* c, std::string_view member, double score,
                       uint64_t loc) {
+  uint64_t rank;
   {
     WriteLock l(c->mu);
-    c->mutable_zset().Insert(src_, member, score, loc);
+    rank = c->mutable_zset().Insert(src_, member, score, loc);
   }
+  // Relocate's first guess at commit: right unless this Txn moved ranks.
+  if (coll::IsPending(loc)) subs_[SubAt(loc)].hint = rank;
   undo_.push_back({Undo::kZInsert, 0, c, loc});
 }
 

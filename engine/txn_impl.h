@@ -212,7 +212,7 @@ class TxnImpl final : public CollReadOps<Txn, TxnImpl> {
     bool shadows_medium = false;  // an element put over a committed one
     int32_t key = -1;             // key entries: the Key
     Collection* coll = nullptr;   // element entries: the collection
-    uint64_t hint = ~0ull;        // list elements: position at insert
+    uint64_t hint = ~0ull;        // list/zset elements: position at insert
   };
   // A collection this Txn touched.
   struct TouchedColl {

@@ -167,6 +167,45 @@ TEST_F(CollZsetTest, RelocateMovesOnlyTheCurrentLocation) {
   }
 }
 
+TEST_F(CollZsetTest, RelocateTriesTheHintedRankFirst) {
+  for (int n : {50, 500}) {
+    z_.Clear();
+    model_ = {};
+    for (int i = 0; i < n; ++i) Add("h" + std::to_string(i), i % 7);
+    const uint64_t rank = model_.Rank(3, "h10");
+    const uint64_t old_loc = z_.Find(m_, "h10");
+    const uint64_t reads = m_.reads();
+    const uint64_t hinted = m_.Copy(old_loc);
+    EXPECT_TRUE(z_.Relocate(m_, "h10", 3, old_loc, hinted, rank));
+    EXPECT_EQ(m_.reads() - reads, 0u) << "the hint needs no search";
+    // A stale hint (another entry there now) falls back to the search.
+    const uint64_t moved = m_.Copy(hinted);
+    EXPECT_TRUE(z_.Relocate(m_, "h10", 3, hinted, moved, rank + 1));
+    EXPECT_EQ(z_.At(rank), moved);
+    EXPECT_EQ(z_.Find(m_, "h10"), moved);
+    EXPECT_FALSE(z_.Relocate(m_, "h10", 3, hinted, old_loc, rank));
+  }
+}
+
+TEST_F(CollZsetTest, LargeEraseFindsTheEntryByLocationThenByMember) {
+  // 200 members of score 1 (a run longer than the location scan) among
+  // 400 of distinct scores: erasing inside the run's first entries, past
+  // them, and outside it, and the order stays the model's.
+  for (int i = 0; i < 400; ++i) Add("d" + std::to_string(i), 2 + i);
+  for (int i = 0; i < 200; ++i) Add("t" + std::to_string(i), 1);
+  const uint64_t reads = m_.reads();
+  ASSERT_NO_FATAL_FAILURE(Remove("d17"));
+  // The member table's check of the subkey and the score: the order's
+  // search compares no member.
+  EXPECT_EQ(m_.reads() - reads, 2u);
+  for (const char* m : {"t0", "t105", "t199", "t1", "t50"}) {
+    ASSERT_NO_FATAL_FAILURE(Remove(m));
+  }
+  ASSERT_NO_FATAL_FAILURE(ExpectSame());
+  std::mt19937_64 rng(7);
+  ASSERT_NO_FATAL_FAILURE(ExpectLookups(rng));
+}
+
 TEST_F(CollZsetTest, AssignBuildsEitherForm) {
   for (int n : {0, 1, 128, 129, 5000}) {
     std::vector<ZsetIndex::Member> members;
