@@ -119,6 +119,20 @@ void ElemTable::Reserve(uint64_t n) {
   if (bits > bits_) Reshape(bits);
 }
 
+void ElemTable::AssignPacked(const uint64_t* packed, uint64_t n) {
+  Clear();
+  if (n > kDenseMax) {
+    Reserve(n);
+    for (uint64_t i = 0; i < n; ++i) InsertPacked(packed[i]);
+    return;
+  }
+  Reshape(0, n);
+  std::copy(packed, packed + n, slots_);
+  // The dense form is in position order; a table's slots nearly are.
+  if (!std::is_sorted(slots_, slots_ + n)) std::sort(slots_, slots_ + n);
+  size_ = n;
+}
+
 void ElemTable::InsertUnique(uint64_t hash, uint64_t loc) {
   const uint64_t slot = MakeSlot(Pos(hash), loc);
   if (dense() && size_ < kDenseMax) {

@@ -110,6 +110,9 @@ class ElemTable {
   void InsertPacked(uint64_t packed) {
     InsertUnique(uint64_t{SlotPos(packed)} << (64 - kPosBits), SlotLoc(packed));
   }
+  // Replaces the contents with the n elements ForEachPacked gave: up to
+  // kDenseMax, one copy and (if they are out of order) a sort.
+  void AssignPacked(const uint64_t* packed, uint64_t n);
   template <typename Fn>
   void ForEach(Fn&& fn) const {
     const uint64_t n = dense() ? size_ : cap_;  // dense: past size_ is stale

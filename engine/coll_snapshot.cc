@@ -181,8 +181,7 @@ Collection* DBImpl::RestoreCollection(
   WriteLock l(c->mu);  // nobody else sees it yet
   const uint64_t n = ch.count;
   if (type == KeyType::kHash || type == KeyType::kSet) {
-    c->mutable_table().Reserve(n);
-    for (uint64_t w : words) c->mutable_table().InsertPacked(w);
+    c->mutable_table().AssignPacked(words.data(), n);
   } else if (UsesListIndex(type)) {
     c->mutable_list().Assign(n, [&](uint64_t i) { return words[i]; });
   } else {

@@ -222,8 +222,7 @@ void ZsetIndex::Restore(uint64_t n, const uint64_t* packed,
     return;
   }
   large_ = std::make_unique<Large>();
-  large_->members.Reserve(n);
-  for (uint64_t i = 0; i < n; ++i) large_->members.InsertPacked(packed[i]);
+  large_->members.AssignPacked(packed, n);
   large_->order.Assign(n, [&](uint64_t i) { return order[i]; });
 }
 

@@ -123,6 +123,40 @@ TEST(CollElemTableTest, BulkInsertMatchesUpserts) {
   EXPECT_EQ(bulk.size(), 5000u);
 }
 
+// The snapshot's round trip: ForEachPacked, then AssignPacked (or
+// InsertPacked), rebuilds a table that finds every element, from the dense
+// form, a table form, and a table shrunk under the dense limit (its words
+// out of position order).
+TEST(CollElemTableTest, PackedWordsRebuildEveryForm) {
+  FakeMedium m;
+  for (auto [n, keep] :
+       {std::pair{100, 1}, std::pair{3000, 1}, std::pair{3000, 40}}) {
+    ElemTable t;
+    Fill(m, t, "p" + std::to_string(n) + "-", n);
+    std::vector<std::string> kept;
+    for (int i = 0; i < n; ++i) {
+      const std::string k = "p" + std::to_string(n) + "-" + std::to_string(i);
+      if (i % keep == 0) {
+        kept.push_back(k);
+      } else {
+        ASSERT_NE(t.Erase(m, k), 0u);
+      }
+    }
+    std::vector<uint64_t> words;
+    t.ForEachPacked([&](uint64_t w) { words.push_back(w); });
+    ElemTable copy, inserted;
+    copy.AssignPacked(words.data(), words.size());
+    for (uint64_t w : words) inserted.InsertPacked(w);
+    ASSERT_EQ(copy.size(), kept.size());
+    EXPECT_EQ(copy.dense(), kept.size() <= ElemTable::kDenseMax);
+    for (const std::string& k : kept) {
+      ASSERT_EQ(copy.Find(m, k), t.Find(m, k)) << k;
+      ASSERT_EQ(inserted.Find(m, k), t.Find(m, k)) << k;
+    }
+    EXPECT_EQ(copy.Find(m, "absent"), 0u);
+  }
+}
+
 // Scans interleaved with inserts, deletes, growth and shrinking: every
 // element present for the whole scan comes back exactly once, and nothing
 // that was never present comes back.
