@@ -14,6 +14,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -217,7 +218,8 @@ void RegisterBlockingCommands(CommandTable* table);
 // The key arguments named by spec's first_key/last_key/step.
 std::vector<std::string_view> CommandKeys(
     const CommandSpec& spec, std::span<const std::string_view> argv);
-// Calls fn(key) for each of CommandKeys(spec, argv), without the vector.
+// Calls fn(key) for each of CommandKeys(spec, argv), without the vector;
+// an fn returning bool stops the walk by returning false.
 template <typename Fn>
 void ForEachCommandKey(const CommandSpec& spec,
                        std::span<const std::string_view> argv, Fn&& fn) {
@@ -225,7 +227,14 @@ void ForEachCommandKey(const CommandSpec& spec,
   const int argc = static_cast<int>(argv.size());
   const int last = spec.last_key < 0 ? argc + spec.last_key : spec.last_key;
   const int step = spec.step > 0 ? spec.step : 1;
-  for (int i = spec.first_key; i <= last && i < argc; i += step) fn(argv[i]);
+  for (int i = spec.first_key; i <= last && i < argc; i += step) {
+    if constexpr (std::is_same_v<std::invoke_result_t<Fn&, std::string_view>,
+                                 bool>) {
+      if (!fn(argv[i])) return;
+    } else {
+      fn(argv[i]);
+    }
+  }
 }
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 std::string ToLower(std::string_view s);

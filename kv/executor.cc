@@ -139,16 +139,19 @@ void PrefetchKeys(ServerState& server, const CommandSpec& spec,
   // A script may write unless it is EVAL_RO's kind.
   const bool write = (spec.flags & kCmdWrite) || ((spec.flags & kCmdScript) &&
                                                   !(spec.flags & kCmdReadOnly));
+  // False once the budget is spent: a long key list is not walked past it.
   auto prefetch = [&](std::string_view key) {
-    if (--budget < 0) return;
+    if (--budget < 0) return false;
     server.db().PrefetchKey(key, write);
     server.access_clock().Prefetch(key);
+    return true;
   };
   if (spec.flags & kCmdScript) {
     int64_t numkeys = 0;
     if (argv.size() < 3 || !ParseInt64(argv[2], &numkeys)) return;
     const auto argc = static_cast<int64_t>(argv.size());
-    for (int64_t i = 3; i < argc && i < 3 + numkeys; ++i) prefetch(argv[i]);
+    for (int64_t i = 3; i < argc && i < 3 + numkeys && prefetch(argv[i]); ++i) {
+    }
     return;
   }
   ForEachCommandKey(spec, argv, prefetch);

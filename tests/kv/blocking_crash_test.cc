@@ -85,21 +85,11 @@ class BlockingCrashTest : public ::testing::Test {
  protected:
   void SetUp() override {
     region_ = std::make_unique<testing::SimRegion>(8192 + kSegments * kSegment);
-    auto db = engine::DB::Open(
-        std::make_unique<engine::BorrowedRegion>(*region_), EngineOptions());
-    ASSERT_OK(db);
-    db_ = std::move(*db);
-    ServerConfig config;
-    config.threads = 2;
-    server_ = std::make_unique<InProcessServer>(db_.get(), config);
-    region_->SetPersistHook([this](uint64_t point) { OnPersistPoint(point); });
-    ASSERT_OK(server_->Start());
+    ASSERT_NO_FATAL_FAILURE(StartSimServer(
+        *region_, EngineOptions(),
+        [this](uint64_t point) { OnPersistPoint(point); }, &db_, &server_));
   }
-  void TearDown() override {
-    region_->SetPersistHook(nullptr);
-    server_.reset();
-    db_.reset();
-  }
+  void TearDown() override { StopSimServer(*region_, &db_, &server_); }
 
   // Images first, then what the consumer had been told (no Sync can finish
   // meanwhile: the hook holds the region's lock).

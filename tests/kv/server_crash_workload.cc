@@ -22,6 +22,7 @@
 #include "tests/kv/in_process_server.h"
 #include "tests/kv/server_crash_colls.h"
 #include "tests/kv/server_crash_model.h"
+#include "tests/kv/sim_engine_options.h"
 #include "tests/support/sim_region.h"
 #include "tests/support/status_matchers.h"
 
@@ -233,22 +234,11 @@ Op MultiKeyOp(const std::string& p, int pick, std::mt19937_64& rng,
 void ServerCrashTest::SetUp() {
   env_ = CrashEnv::Get();
   region_ = std::make_unique<testing::SimRegion>(8192 + kSegments * kSegment);
-  auto db =
-      engine::DB::Open(std::make_unique<engine::BorrowedRegion>(*region_),
-                       EngineOptions(true, env_.compaction));
-  ASSERT_OK(db);
-  db_ = std::move(*db);
-  ServerConfig config;
-  config.threads = 2;
-  server_ = std::make_unique<InProcessServer>(db_.get(), config);
-  region_->SetPersistHook([this](uint64_t point) { OnPersistPoint(point); });
-  ASSERT_OK(server_->Start());
+  ASSERT_NO_FATAL_FAILURE(StartSimServer(
+      *region_, EngineOptions(true, env_.compaction),
+      [this](uint64_t point) { OnPersistPoint(point); }, &db_, &server_));
 }
-void ServerCrashTest::TearDown() {
-  region_->SetPersistHook(nullptr);
-  server_.reset();
-  db_.reset();
-}
+void ServerCrashTest::TearDown() { StopSimServer(*region_, &db_, &server_); }
 
 // The images first, then what the clients had been told: no group commit
 // can finish meanwhile (this hook holds the region's lock, which every
