@@ -100,6 +100,12 @@ class CountedTree {
   template <typename EntryAt>
   void Assign(uint64_t n, EntryAt&& entry_at);
 
+  // Whether every inner node's copy of each kid's first entry matches
+  // that entry (tests: the invariant PartitionPoint relies on).
+  bool TEST_FirstsAgree() const {
+    return root_ == nullptr || FirstsAgree(root_, height_);
+  }
+
  private:
   // 8-byte header: kLeafMax fits 16 bits.
   struct Leaf {
@@ -118,6 +124,13 @@ class CountedTree {
     uint32_t n;  // children
     uint64_t counts[kFanout];
     void* kids[kFanout];
+    // Each kid's first entry, packed: PartitionPoint compares these
+    // instead of walking down to every probed kid's first leaf.
+    char firsts[kFanout * kEntryBytes];
+    char* first(uint32_t c) { return firsts + size_t{c} * kEntryBytes; }
+    const char* first(uint32_t c) const {
+      return firsts + size_t{c} * kEntryBytes;
+    }
   };
   struct Split {
     void* right = nullptr;  // new right sibling, if the node split
@@ -160,7 +173,16 @@ class CountedTree {
   // Moves *p to the first entry of the next (prev) leaf; false at the end.
   bool NextLeaf(Path* p) const;
   bool PrevLeaf(Path* p) const;
-  const Leaf* FirstLeaf(const void* node, uint32_t h) const;
+  // The first entry's bytes of a non-empty node of height h.
+  static const char* FirstOf(const void* node, uint32_t h) {
+    return h == 0 ? static_cast<const Leaf*>(node)->slot(0)
+                  : static_cast<const Inner*>(node)->first(0);
+  }
+  // Copies kid c's first entry (the kid of height h) into in->first(c).
+  static void CopyFirst(Inner* in, uint32_t c, uint32_t h) {
+    std::memcpy(in->first(c), FirstOf(in->kids[c], h), kEntryBytes);
+  }
+  bool FirstsAgree(const void* node, uint32_t h) const;
 
   void PlaceIn(Leaf* l, uint32_t pos, const Entry& e);
   Split LeafInsert(void** node, uint32_t pos, const Entry& e);
@@ -168,9 +190,11 @@ class CountedTree {
   // `total`: the entries under *node.
   Split InsertRec(void** node, uint32_t h, uint64_t total, uint64_t pos,
                   const Entry& e);
-  static void InsertKid(Inner* in, uint32_t at, void* kid, uint64_t count);
+  // `h`: the kid's height.
+  static void InsertKid(Inner* in, uint32_t at, void* kid, uint64_t count,
+                        uint32_t h);
   static void RemoveKid(Inner* in, uint32_t at);
-  Split SplitInner(Inner* in, uint32_t at, const Split& s);
+  Split SplitInner(Inner* in, uint32_t at, const Split& s, uint32_t h);
   // Erases k entries at pos, all inside one leaf. Returns entry `pos`.
   Entry EraseRec(void** node, uint32_t h, uint64_t total, uint64_t pos,
                  uint32_t k);

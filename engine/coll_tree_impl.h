@@ -98,10 +98,18 @@ DAXKV_TREE void DAXKV_TREE_T::Seek(uint64_t i, Path* p) const {
   p->off = static_cast<uint32_t>(i);
 }
 
-DAXKV_TREE const typename DAXKV_TREE_T::Leaf* DAXKV_TREE_T::FirstLeaf(
-    const void* node, uint32_t h) const {
-  for (; h > 0; --h) node = static_cast<const Inner*>(node)->kids[0];
-  return static_cast<const Leaf*>(node);
+DAXKV_TREE bool DAXKV_TREE_T::FirstsAgree(const void* node, uint32_t h) const {
+  if (h == 0) return true;
+  const auto* in = static_cast<const Inner*>(node);
+  for (uint32_t c = 0; c < in->n; ++c) {
+    const void* kid = in->kids[c];
+    if (in->counts[c] == 0 || NodeCount(kid, h - 1) != in->counts[c] ||
+        std::memcmp(in->first(c), FirstOf(kid, h - 1), kEntryBytes) != 0 ||
+        !FirstsAgree(kid, h - 1)) {
+      return false;
+    }
+  }
+  return true;
 }
 
 DAXKV_TREE bool DAXKV_TREE_T::NextLeaf(Path* p) const {
@@ -146,6 +154,12 @@ DAXKV_TREE void DAXKV_TREE_T::Set(uint64_t i, const Entry& e) {
   Path p;
   Seek(i, &p);
   C::Store(const_cast<Leaf*>(p.leaf)->slot(p.off), e);
+  if (p.off != 0) return;
+  // A leaf's first entry: the copy in each ancestor whose kid it starts.
+  for (int d = static_cast<int>(height_) - 1; d >= 0; --d) {
+    C::Store(const_cast<Inner*>(p.node[d])->first(p.idx[d]), e);
+    if (p.idx[d] != 0) break;
+  }
 }
 
 DAXKV_TREE template <typename Less>
@@ -160,7 +174,7 @@ uint64_t DAXKV_TREE_T::PartitionPoint(const Less& less) const {
     uint32_t lo = 1, hi = in->n;
     while (lo < hi) {
       const uint32_t mid = (lo + hi) / 2;
-      if (less(C::Load(FirstLeaf(in->kids[mid], h - 1)->slot(0)))) {
+      if (less(C::Load(in->first(mid)))) {
         lo = mid + 1;
       } else {
         hi = mid;
@@ -302,14 +316,17 @@ DAXKV_TREE typename DAXKV_TREE_T::Split DAXKV_TREE_T::SplitLeaf(
 }
 
 DAXKV_TREE void DAXKV_TREE_T::InsertKid(Inner* in, uint32_t at, void* kid,
-                                        uint64_t count) {
+                                        uint64_t count, uint32_t h) {
   for (uint32_t c = in->n; c > at; --c) {
     in->kids[c] = in->kids[c - 1];
     in->counts[c] = in->counts[c - 1];
   }
+  std::memmove(in->first(at + 1), in->first(at),
+               size_t{in->n - at} * kEntryBytes);
   in->kids[at] = kid;
   in->counts[at] = count;
   ++in->n;
+  CopyFirst(in, at, h);
 }
 
 DAXKV_TREE void DAXKV_TREE_T::RemoveKid(Inner* in, uint32_t at) {
@@ -317,11 +334,15 @@ DAXKV_TREE void DAXKV_TREE_T::RemoveKid(Inner* in, uint32_t at) {
     in->kids[c] = in->kids[c + 1];
     in->counts[c] = in->counts[c + 1];
   }
+  std::memmove(in->first(at), in->first(at + 1),
+               size_t{in->n - at - 1} * kEntryBytes);
   --in->n;
 }
 
-DAXKV_TREE typename DAXKV_TREE_T::Split DAXKV_TREE_T::SplitInner(
-    Inner* in, uint32_t at, const Split& s) {
+DAXKV_TREE typename DAXKV_TREE_T::Split DAXKV_TREE_T::SplitInner(Inner* in,
+                                                                 uint32_t at,
+                                                                 const Split& s,
+                                                                 uint32_t h) {
   Inner* r = NewInner();
   const uint32_t keep = kFanout / 2;
   r->n = in->n - keep;
@@ -329,11 +350,12 @@ DAXKV_TREE typename DAXKV_TREE_T::Split DAXKV_TREE_T::SplitInner(
     r->kids[c] = in->kids[keep + c];
     r->counts[c] = in->counts[keep + c];
   }
+  std::memcpy(r->first(0), in->first(keep), size_t{r->n} * kEntryBytes);
   in->n = keep;
   if (at <= keep) {
-    InsertKid(in, at, s.right, s.right_count);
+    InsertKid(in, at, s.right, s.right_count, h);
   } else {
-    InsertKid(r, at - keep, s.right, s.right_count);
+    InsertKid(r, at - keep, s.right, s.right_count, h);
   }
   return {r, NodeCount(r, 1)};
 }
@@ -345,13 +367,16 @@ DAXKV_TREE typename DAXKV_TREE_T::Split DAXKV_TREE_T::InsertRec(
   const uint32_t c = KidAt(in, total, &pos, true);
   Split s = InsertRec(&in->kids[c], h - 1, in->counts[c], pos, e);
   in->counts[c] += 1;
+  if (pos == 0) CopyFirst(in, c, h - 1);  // e went first in kid c
   if (s.right == nullptr) return {};
   in->counts[c] -= s.right_count;
+  // A split can move kid c's first entry too (SplitLeaf's prepend).
+  CopyFirst(in, c, h - 1);
   if (in->n < kFanout) {
-    InsertKid(in, c + 1, s.right, s.right_count);
+    InsertKid(in, c + 1, s.right, s.right_count, h - 1);
     return {};
   }
-  return SplitInner(in, c + 1, s);
+  return SplitInner(in, c + 1, s, h - 1);
 }
 
 DAXKV_TREE void DAXKV_TREE_T::Insert(uint64_t i, const Entry& e) {
@@ -363,11 +388,8 @@ DAXKV_TREE void DAXKV_TREE_T::Insert(uint64_t i, const Entry& e) {
   ++size_;
   if (s.right == nullptr) return;
   Inner* in = NewInner();
-  in->n = 2;
-  in->kids[0] = root_;
-  in->counts[0] = size_ - s.right_count;
-  in->kids[1] = s.right;
-  in->counts[1] = s.right_count;
+  InsertKid(in, 0, root_, size_ - s.right_count, height_);
+  InsertKid(in, 1, s.right, s.right_count, height_);
   root_ = in;
   ++height_;
 }
@@ -417,6 +439,7 @@ DAXKV_TREE bool DAXKV_TREE_T::MergeInners(Inner* in, uint32_t left) {
     a->kids[a->n + c] = b->kids[c];
     a->counts[a->n + c] = b->counts[c];
   }
+  std::memcpy(a->first(a->n), b->first(0), size_t{b->n} * kEntryBytes);
   a->n += b->n;
   FreeInner(b);
   in->counts[left] += in->counts[left + 1];
@@ -454,6 +477,8 @@ DAXKV_TREE typename DAXKV_TREE_T::Entry DAXKV_TREE_T::EraseRec(
   const uint32_t c = KidAt(in, total, &pos, false);
   Entry e = EraseRec(&in->kids[c], h - 1, in->counts[c], pos, k);
   in->counts[c] -= k;
+  // Kid c's first entry went (and merges below keep each kid's first).
+  if (pos == 0 && in->counts[c] > 0) CopyFirst(in, c, h - 1);
   FixChild(in, c, h - 1);
   return e;
 }
@@ -518,7 +543,7 @@ void DAXKV_TREE_T::Assign(uint64_t n, EntryAt&& entry_at) {
           level.size() / groups + (g < level.size() % groups ? 1 : 0);
       Inner* in = NewInner();
       for (uint64_t j = 0; j < m; ++j, ++at) {
-        InsertKid(in, in->n, level[at], counts[at]);
+        InsertKid(in, in->n, level[at], counts[at], h);
       }
       up.push_back(in);
       up_counts.push_back(NodeCount(in, 1));

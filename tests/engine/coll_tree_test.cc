@@ -73,6 +73,7 @@ TEST(CollTreeTest, RandomOperationsMatchAVectorModel) {
       }
     }
     ASSERT_NO_FATAL_FAILURE(ExpectSame(t, model)) << "round " << round;
+    ASSERT_TRUE(t.TEST_FirstsAgree()) << "round " << round;
     max_height = std::max(max_height, t.height());
     max_size = std::max<uint64_t>(max_size, model.size());
     for (int k = 0; k < 20 && !model.empty(); ++k) {
@@ -113,9 +114,11 @@ TEST(CollTreeTest, EndPushesAndPopsBehaveAsADequeAndStayShallow) {
     model.push_front(8 * (1000000 + i));
     if (i % 100000 == 0) {
       ASSERT_NO_FATAL_FAILURE(ExpectSame(t, model));
+      ASSERT_TRUE(t.TEST_FirstsAgree());
     }
   }
   ASSERT_NO_FATAL_FAILURE(ExpectSame(t, model));
+  EXPECT_TRUE(t.TEST_FirstsAgree());
 }
 
 TEST(CollTreeTest, MemoryPerElementIsNearTheFiveBytesOfALocation) {
@@ -146,9 +149,11 @@ TEST(CollTreeTest, AssignBuildsBalancedTreesThatStayMutable) {
     ASSERT_NO_FATAL_FAILURE(ExpectSame(t, model));
     t.Insert(n / 2, 8);
     model.insert(model.begin() + n / 2, 8);
+    EXPECT_TRUE(t.TEST_FirstsAgree());
     t.Erase(0);
     model.erase(model.begin());
     ASSERT_NO_FATAL_FAILURE(ExpectSame(t, model));
+    EXPECT_TRUE(t.TEST_FirstsAgree());
   }
 }
 
