@@ -6,7 +6,9 @@
 // Every positional operation (At, Set, Insert, Erase) is O(log n) plus a
 // memmove inside one leaf; a range of m entries costs O(log n + m);
 // PartitionPoint (a search with a caller's predicate, e.g. comparing
-// members read from the medium) calls the predicate O(log n) times. Pushes
+// members read from the medium) calls the predicate O(log n) times, on
+// the copies of each kid's first entry that inner nodes keep above the
+// leaves, then inside one leaf. Pushes
 // and pops at either end are amortized O(1) leaf work: leaves keep their
 // free room on the side that is growing, and a full end leaf starts a new
 // one instead of splitting.
@@ -14,7 +16,8 @@
 // Memory: entries are packed (Codec::kBytes each); a leaf's capacity grows
 // by a quarter at a time up to kLeafBytes, and shrinks when it empties, so a
 // collection of 100 entries holds one small leaf. Inner nodes add about
-// 16 bytes per leaf. MemoryBytes() counts every allocation.
+// 16 bytes per leaf plus a copy of its first entry. MemoryBytes() counts
+// every allocation.
 //
 // Codec: `using Entry`, `static constexpr size_t kBytes`,
 // `static Entry Load(const char*)`, `static void Store(char*, const Entry&)`.
