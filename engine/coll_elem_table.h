@@ -101,7 +101,7 @@ class ElemTable {
   // Calls fn(packed) for every element, in no particular order.
   template <typename Fn>
   void ForEachPacked(Fn&& fn) const {
-    const uint64_t n = dense() ? size_ : cap_;
+    const uint64_t n = dense() ? size_ : cap_;  // dense: past size_ is stale
     for (uint64_t i = 0; i < n; ++i) {
       if (slots_[i] != 0) fn(slots_[i]);
     }
@@ -115,10 +115,7 @@ class ElemTable {
   void AssignPacked(const uint64_t* packed, uint64_t n);
   template <typename Fn>
   void ForEach(Fn&& fn) const {
-    const uint64_t n = dense() ? size_ : cap_;  // dense: past size_ is stale
-    for (uint64_t i = 0; i < n; ++i) {
-      if (slots_[i] != 0) fn(SlotLoc(slots_[i]));
-    }
+    ForEachPacked([&](uint64_t slot) { fn(SlotLoc(slot)); });
   }
   void Clear();
 

@@ -66,6 +66,26 @@ void ExportCollection(const Collection& c, const PoolSource& src,
   }
 }
 
+// A collection rebuilt from its head and entries (checked by the caller).
+Collection* RestoreCollection(const sn::CollHead& ch,
+                              const std::vector<uint64_t>& words,
+                              const std::vector<ScoredLocCodec::Entry>& order) {
+  const auto type = static_cast<KeyType>(ch.type);
+  auto* c = new Collection(type, ch.id, ch.meta_loc);
+  c->had_long = ch.had_long != 0;
+  WriteLock l(c->mu);  // nobody else sees it yet
+  const uint64_t n = ch.count;
+  if (type == KeyType::kHash || type == KeyType::kSet) {
+    c->mutable_table().AssignPacked(words.data(), n);
+  } else if (UsesListIndex(type)) {
+    c->mutable_list().Assign(n, [&](uint64_t i) { return words[i]; });
+  } else {
+    c->mutable_zset().Restore(n, words.data(),
+                              ch.large ? order.data() : nullptr);
+  }
+  return c;
+}
+
 }  // namespace
 
 uint64_t DBImpl::SnapshotCollectionBytes(uint64_t* collections) const {
@@ -170,25 +190,6 @@ std::string DBImpl::ReadSnapshotCollections(const sn::Header& h,
            ": an element location out of bounds";
   }
   return "";
-}
-
-Collection* DBImpl::RestoreCollection(
-    const sn::CollHead& ch, const std::vector<uint64_t>& words,
-    const std::vector<ScoredLocCodec::Entry>& order) {
-  const auto type = static_cast<KeyType>(ch.type);
-  auto* c = new Collection(type, ch.id, ch.meta_loc);
-  c->had_long = ch.had_long != 0;
-  WriteLock l(c->mu);  // nobody else sees it yet
-  const uint64_t n = ch.count;
-  if (type == KeyType::kHash || type == KeyType::kSet) {
-    c->mutable_table().AssignPacked(words.data(), n);
-  } else if (UsesListIndex(type)) {
-    c->mutable_list().Assign(n, [&](uint64_t i) { return words[i]; });
-  } else {
-    c->mutable_zset().Restore(n, words.data(),
-                              ch.large ? order.data() : nullptr);
-  }
-  return c;
 }
 
 }  // namespace daxkv::engine

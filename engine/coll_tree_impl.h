@@ -369,9 +369,9 @@ DAXKV_TREE typename DAXKV_TREE_T::Split DAXKV_TREE_T::InsertRec(
   in->counts[c] += 1;
   if (pos == 0) CopyFirst(in, c, h - 1);  // e went first in kid c
   if (s.right == nullptr) return {};
+  // Kid c kept the entries before the split point: its first moved only if
+  // e went first (above).
   in->counts[c] -= s.right_count;
-  // A split can move kid c's first entry too (SplitLeaf's prepend).
-  CopyFirst(in, c, h - 1);
   if (in->n < kFanout) {
     InsertKid(in, c + 1, s.right, s.right_count, h - 1);
     return {};

@@ -331,9 +331,6 @@ class DBImpl final : public DB {
   std::string ReadSnapshotCollections(const snapshot::Header& h,
                                       snapshot::ChunkStream& in, int threads,
                                       CollTable* table);
-  static Collection* RestoreCollection(
-      const snapshot::CollHead& ch, const std::vector<uint64_t>& words,
-      const std::vector<coll::ScoredLocCodec::Entry>& order);
   // Why segment i's header, state word or seal word contradict its
   // snapshot record ("" = they agree): the pool changed after the close.
   std::string SegmentDisagrees(uint64_t i, const snapshot::Segment& rec) const;

@@ -150,7 +150,8 @@ void PrefetchKeys(ServerState& server, const CommandSpec& spec,
     int64_t numkeys = 0;
     if (argv.size() < 3 || !ParseInt64(argv[2], &numkeys)) return;
     const auto argc = static_cast<int64_t>(argv.size());
-    for (int64_t i = 3; i < argc && i < 3 + numkeys && prefetch(argv[i]); ++i) {
+    for (int64_t i = 3; i < argc && i < 3 + numkeys; ++i) {
+      if (!prefetch(argv[i])) break;
     }
     return;
   }
