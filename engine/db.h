@@ -70,11 +70,15 @@ struct Options {
   // minus the keys only it holds (which a free segment would not: repair
   // never brings back a deleted key); the refusal names them.
   bool repair = false;
-  // On a clean close, write the DRAM index into free segments (when the
-  // pool holds no collections and enough segments are free), so that the
+  // On a clean close, write the DRAM index, collections included, into
+  // free segments (when enough of them are free), so that the
   // next open loads it instead of scanning the pool (docs/format.md,
   // "Index snapshot"). Off: closes write none and opens ignore any.
   bool index_snapshot = true;
+  // User log heads: writing threads append to a head each, so this many
+  // can persist at once. 0 = one per core. At most 16, and at most half
+  // the pool's spare segments.
+  int write_heads = 0;
   // Background work; tests switch these off and drive it by hand.
   bool background_compaction = true;
   bool background_expiry = true;
@@ -165,6 +169,9 @@ struct Stats {
   uint64_t segments = 0;
   uint64_t free_segments = 0;
   uint64_t persists = 0;  // Persist/Drain calls issued since open
+  // Times a writing thread found its log head taken by another thread and
+  // moved to the next one (DB's Options::write_heads).
+  uint64_t head_moves = 0;
   uint64_t compactions = 0;
   // Free segments the background thread mapped ahead of the log heads
   // (dax::Region::Prefault), so appends take no page fault.

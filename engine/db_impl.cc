@@ -124,7 +124,9 @@ Status DBImpl::Init() {
   index_ = std::make_unique<Index>(base_);
   colls_ = std::make_unique<CollTable>();
 
-  int heads = static_cast<int>(std::thread::hardware_concurrency());
+  int heads = options_.write_heads > 0
+                  ? options_.write_heads
+                  : static_cast<int>(std::thread::hardware_concurrency());
   heads = std::clamp(heads, 1, 16);
   int64_t spare = static_cast<int64_t>(sb.segment_count - reserve_ - 1);
   heads = static_cast<int>(std::clamp<int64_t>(spare / 2, 1, heads));

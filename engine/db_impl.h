@@ -143,6 +143,13 @@ class DBImpl final : public DB {
   // medium that its live collection does not index is counted dead
   // (dead_count_check.cc). REQUIRES: no writer running.
   Status TEST_CheckElemDeadCounts() EXCLUDES(compaction_mu_);
+  // TEST_WriteHead: the index of the calling thread's user head (MyHead());
+  // TEST_SetWriteHead puts the thread on user head `i` (mod their count);
+  // TEST_RequestHeadMove makes its next write move on, as a contended
+  // append would (NoteAppender).
+  size_t TEST_WriteHead();
+  void TEST_SetWriteHead(size_t i);
+  void TEST_RequestHeadMove();
   // TEST_SetBeforeElemSwap: fn runs between a run of elements' copies and
   // their swap (coll_compact.cc), the window in which writers may change
   // them, with compaction_mu_ held: fn may write, but not fill the pool.
@@ -176,11 +183,14 @@ class DBImpl final : public DB {
     std::atomic<bool> faulted{false};
     int64_t head = -1;              // kCovered: the span's head segment
   };
+  static constexpr unsigned kNoWriter = ~0u;
   struct alignas(64) LogHead {
     Mutex mu;
     int64_t seg GUARDED_BY(mu) = -1;
     uint32_t tail GUARDED_BY(mu) = 0;       // next append offset in the segment
     uint32_t persisted GUARDED_BY(mu) = 0;  // [header, persisted) is durable
+    // The last holder's ThreadId() if it appended, else kNoWriter.
+    unsigned last_writer GUARDED_BY(mu) = kNoWriter;
     bool for_compaction = false;
     bool for_tombstones = false;  // the shared tombstone log (TombHead())
     std::atomic<uint64_t> persists{0};
@@ -247,12 +257,20 @@ class DBImpl final : public DB {
    public:
     HeadLock(DBImpl* db, LogHead& head) ACQUIRE(head.mu, db->head_level_)
         : mu_(head.mu) {
-      mu_.Lock();
+      if (!head.mu.TryLock()) {
+        head.mu.Lock();
+        waited_for_ = head.last_writer;
+      }
+      head.last_writer = kNoWriter;  // an append sets its ThreadId()
     }
+    // The holder this lock waited for if it appended (its ThreadId()), else
+    // kNoWriter.
+    unsigned waited_for() const { return waited_for_; }
     ~HeadLock() RELEASE() { mu_.Unlock(); }
 
    private:
     Mutex& mu_;
+    unsigned waited_for_ = kNoWriter;
   };
   // Every head (user heads in order, then the compaction head): Flush()
   // and Grow(). Code touching a head's guarded fields under it asserts
@@ -351,7 +369,29 @@ class DBImpl final : public DB {
                ? static_cast<uint64_t>(m.head)
                : s;
   }
+  // The user head this thread appends to. Threads start spread over the
+  // heads, and of two writing threads that meet on one, the younger moves
+  // on (HeadContended): two threads sharing a head serialize on its mutex,
+  // which is held across the persist. So up to as many writing threads as
+  // heads settle on heads of their own. Any head will do for any write: a
+  // record's order is its sequence number, and Sync() persists every head.
+  // REQUIRES: the caller holds no head lock (a pending move takes one).
   LogHead& MyHead();
+  // Every append to `head` under `l` calls this first: it records the
+  // appending thread in head.last_writer, and if `l` waited for an older
+  // thread (a lower ThreadId()) that appended to this thread's head, the
+  // thread's next MyHead() moves it to the next head (FinishHeadMove).
+  // Only the younger moves, so two threads never chase each other from
+  // head to head; and a Sync() or a compaction that persists every head,
+  // holding it for a moment, appends nothing: no reason to move.
+  void NoteAppender(LogHead& head, const HeadLock& l) REQUIRES(head.mu);
+  // This thread's head without finishing a pending move: callable under a
+  // head lock, which MyHead() is not.
+  LogHead& HintedHead();
+  // Persists this thread's current head's pending records, then moves the
+  // thread to the next head: its writes stay durable in order.
+  // REQUIRES: the caller holds no head lock.
+  void FinishHeadMove();
   // Each user head's mutex, then the compaction head's, acquired in order
   // (HeadSet) or released in reverse.
   void LockAllHeads();
@@ -539,8 +579,12 @@ class DBImpl final : public DB {
   // offset after the last one.
   uint32_t PrefetchIndexSlots(const char* sp, uint32_t off, uint32_t tail,
                               int records) const;
-  Status RelocateEntry(uint64_t loc, const format::EntryHeader& e)
-      REQUIRES(compaction_mu_);
+  // Copies the key entry at `loc` (hashed `kh`) to the compaction head if
+  // it is live; drops it if not.
+  Status RelocateEntry(uint64_t loc, const format::EntryHeader& e,
+                       const KeyHash& kh) REQUIRES(compaction_mu_);
+  // Drops one count from each of `hashes`' dead-put counters.
+  void ForgetDeadAll(const std::vector<uint64_t>& hashes);
   // Compacts until a write fits (for a delete: until the tombstone log can
   // take a segment, accepting any victim with dead bytes). Returns whether
   // the caller should retry.
@@ -807,6 +851,7 @@ class DBImpl final : public DB {
   Mutex listener_mu_;
   ExpiryListener* listener_ GUARDED_BY(listener_mu_) = nullptr;
   std::atomic<uint64_t> misc_persists_{0};
+  std::atomic<uint64_t> head_moves_{0};  // Stats::head_moves
   uint64_t recovery_ms_ = 0;
   uint64_t recovered_records_ = 0;
   uint64_t dropped_records_ = 0;

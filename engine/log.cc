@@ -10,7 +10,11 @@ namespace {
 // on /dev/shm (cache-line granularity), NT copies win from ~1 KiB up.
 constexpr size_t kNonTemporalThreshold = 1024;
 std::atomic<unsigned> g_thread_counter{0};
-thread_local unsigned t_thread_id = g_thread_counter.fetch_add(1);
+thread_local const unsigned t_thread_id = g_thread_counter.fetch_add(1);
+// This thread's user head: MyHead() takes it modulo the head count.
+thread_local unsigned t_head_hint = t_thread_id;
+// The DB whose next MyHead() moves this thread to the next head.
+thread_local const void* t_moving_from = nullptr;
 
 format::EntryHeader MakeEntry(uint8_t type, uint8_t flags, std::string_view key,
                               std::string_view value, int64_t expire_at_ms,
@@ -28,8 +32,51 @@ format::EntryHeader MakeEntry(uint8_t type, uint8_t flags, std::string_view key,
 }
 }  // namespace
 
+DBImpl::LogHead& DBImpl::HintedHead() {
+  return *heads_[t_head_hint % (heads_.size() - 1)];  // never TombHead()
+}
+
 DBImpl::LogHead& DBImpl::MyHead() {
-  return *heads_[t_thread_id % (heads_.size() - 1)];  // never TombHead()
+  if (t_moving_from == this) [[unlikely]] {
+    FinishHeadMove();
+  }
+  return HintedHead();
+}
+
+size_t DBImpl::TEST_WriteHead() {
+  MyHead();  // finishes a pending move
+  return t_head_hint % (heads_.size() - 1);
+}
+
+void DBImpl::TEST_RequestHeadMove() { t_moving_from = this; }
+
+void DBImpl::TEST_SetWriteHead(size_t i) {
+  t_head_hint = static_cast<unsigned>(i % (heads_.size() - 1));
+}
+
+void DBImpl::NoteAppender(LogHead& head, const HeadLock& l) {
+  head.last_writer = t_thread_id;
+  // kNoWriter, the largest, when the lock did not wait or the holder it
+  // waited for appended nothing.
+  if (l.waited_for() >= t_thread_id) return;
+  if (&head != &HintedHead() || heads_.size() <= 2) return;
+  t_moving_from = this;  // the move itself needs this head's lock
+}
+
+void DBImpl::FinishHeadMove() {
+  t_moving_from = nullptr;
+  LogHead& from = HintedHead();
+  {
+    // Durability: this thread's records on `from`, unsynced ones included,
+    // become durable before any of its later records (on the next head)
+    // can: a thread's writes stay durable in the order it made them, as
+    // on one head, where a sync write persists the unsynced bytes before
+    // it (PersistPending).
+    HeadLock l(this, from);
+    PersistPending(from);
+  }
+  ++t_head_hint;
+  head_moves_.fetch_add(1, std::memory_order_relaxed);
 }
 
 uint64_t DBImpl::KeepFree(const LogHead& head, bool tombstone) const {
@@ -200,6 +247,7 @@ Status DBImpl::AppendEntry(LogHead& head, uint8_t type, std::string_view key,
                            uint16_t reserved) {
   const uint64_t size = format::RecordSize(key.size(), value.size());
   HeadLock l(this, head);
+  NoteAppender(head, l);
   out->seq = seq;
   if (size > segment_size_ - format::kSegmentHeaderSize) {
     uint64_t rec_off = 0;
@@ -261,6 +309,7 @@ Status DBImpl::AppendImage(LogHead& head, std::string* image, bool sync,
                            bool tombstones, uint64_t* rec_off) {
   const uint64_t size = image->size();
   HeadLock l(this, head);
+  NoteAppender(head, l);
   if (size > segment_size_ - format::kSegmentHeaderSize) {
     return AppendSpan(
         head, size, tombstones,

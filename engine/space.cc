@@ -49,9 +49,11 @@ int64_t DBImpl::PickVictim(double max_live_ratio) const {
   return best;
 }
 
-Status DBImpl::RelocateEntry(uint64_t loc, const format::EntryHeader& e) {
+Status DBImpl::RelocateEntry(uint64_t loc, const format::EntryHeader& e,
+                             const KeyHash& kh) {
   std::string_view key(base_ + loc + format::kEntryHeaderSize, e.key_len);
-  KeyHash kh(key);
+  // Under the stripe even to tell a dead put: a record not indexed yet may
+  // be one a writer holding the stripe has appended and not published.
   StripeLock l(this, kh);
   Index::Shard& s = index_->shard(kh);
   IndexHit hit;
@@ -159,13 +161,10 @@ Status DBImpl::CompactSegment(int64_t seg) {
         status = QueueElem(seg_off + off + o, e, &forget);
         return status.ok();
       }
-      status = RelocateEntry(seg_off + off + o, e);
-      if (format::HoldsValue(e.type)) {
-        forget.push_back(
-            KeyHash(std::string_view(rec + o + format::kEntryHeaderSize,
-                                     e.key_len))
-                .low());
-      }
+      const KeyHash kh(
+          std::string_view(rec + o + format::kEntryHeaderSize, e.key_len));
+      status = RelocateEntry(seg_off + off + o, e, kh);
+      if (format::HoldsValue(e.type)) forget.push_back(kh.low());
       return status.ok();
     });
     DAXKV_RETURN_IF_ERROR(status);
@@ -183,7 +182,7 @@ Status DBImpl::CompactSegment(int64_t seg) {
   DAXKV_RETURN_IF_ERROR(PersistUserHeads());
   FreeSegment(seg);
   FinishResume(seg);
-  for (uint64_t h : forget) ForgetDead(h);
+  ForgetDeadAll(forget);
   compactions_++;
   return OkStatus();
 }
@@ -507,6 +506,7 @@ Stats DBImpl::GetStats() const {
   }
   st.persists = misc_persists_.load() + compaction_head_.persists.load();
   for (auto& h : heads_) st.persists += h->persists.load();
+  st.head_moves = head_moves_.load();
   st.compactions = compactions_.load();
   st.prefaulted_segments = prefaulted_.load();
   st.relocated_bytes = relocated_bytes_.load();

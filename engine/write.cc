@@ -1,4 +1,5 @@
 // DBImpl: reads and single-key writes.
+#include <algorithm>
 #include <cstring>
 
 #include "engine/db_impl.h"
@@ -45,6 +46,20 @@ void DBImpl::ForgetDead(uint64_t h) {
   std::atomic<uint32_t>& c = DeadCounter(h);
   uint32_t v = c.load(std::memory_order_relaxed);
   while (v > 0 && !c.compare_exchange_weak(v, v - 1)) {
+  }
+}
+
+void DBImpl::ForgetDeadAll(const std::vector<uint64_t>& hashes) {
+  // Random counters, each a locked update: loading them ahead overlaps
+  // their misses, which the locked updates alone would take one by one.
+  constexpr size_t kAhead = 8;
+  const size_t n = hashes.size();
+  for (size_t i = 0; i < std::min(n, kAhead); ++i) {
+    PrefetchDeadCounter(hashes[i]);
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (i + kAhead < n) PrefetchDeadCounter(hashes[i + kAhead]);
+    ForgetDead(hashes[i]);
   }
 }
 
