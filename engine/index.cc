@@ -10,7 +10,10 @@ namespace {
 constexpr uint32_t kInitialBits = 4;
 }  // namespace
 
-Index::Index(const char* base) : base_(base), shards_(new Shard[kShardCount]) {
+Index::Index(const char* base)
+    : base_(base),
+      shards_(new Shard[kShardCount]),
+      hints_(new Hint[kShardCount]) {
   for (uint32_t i = 0; i < kShardCount; ++i) {
     WriteLock l(shards_[i].mu);  // uncontended: nobody sees the index yet
     Clear(shards_[i]);
