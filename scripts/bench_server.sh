@@ -89,8 +89,14 @@ start_server() {
     daxkv | daxkv-base | daxkv-uring)
       local bin=$DAXKV engine=()
       [ "$name" = daxkv-base ] && bin=${BENCH_DAXKV_BASE:?daxkv-base needs BENCH_DAXKV_BASE}
-      # daxkv-base may predate --io_engine: it runs with its own default.
       [ "$name" = daxkv ] && engine=(--io_engine epoll)
+      # daxkv-base runs on daxkv's loop (epoll) too, or a before/after
+      # compares io_uring with epoll; only a binary that predates
+      # --io_engine runs with its own default.
+      if [ "$name" = daxkv-base ] &&
+        [[ $("$bin" --help 2>&1 || true) == *-io_engine* ]]; then
+        engine=(--io_engine epoll)
+      fi
       [ "$name" = daxkv-uring ] && engine=(--io_engine io_uring)
       PMEM2_FORCE_GRANULARITY=CACHE_LINE "$bin" --pool "$SHM_DIR/$name.pool" \
         --pool_size 2G --port "$port" --bind 127.0.0.1 "${engine[@]}" \
