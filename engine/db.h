@@ -169,8 +169,8 @@ struct Stats {
   uint64_t segments = 0;
   uint64_t free_segments = 0;
   uint64_t persists = 0;  // Persist/Drain calls issued since open
-  // Times a writing thread found its log head taken by another thread and
-  // moved to the next one (DB's Options::write_heads).
+  // Times a writing thread waited for its log head behind an older thread's
+  // append and moved to the next head (Options::write_heads).
   uint64_t head_moves = 0;
   uint64_t compactions = 0;
   // Free segments the background thread mapped ahead of the log heads

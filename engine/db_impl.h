@@ -371,7 +371,7 @@ class DBImpl final : public DB {
   }
   // The user head this thread appends to. Threads start spread over the
   // heads, and of two writing threads that meet on one, the younger moves
-  // on (HeadContended): two threads sharing a head serialize on its mutex,
+  // on (NoteAppender): two threads sharing a head serialize on its mutex,
   // which is held across the persist. So up to as many writing threads as
   // heads settle on heads of their own. Any head will do for any write: a
   // record's order is its sequence number, and Sync() persists every head.
@@ -388,6 +388,8 @@ class DBImpl final : public DB {
   // This thread's head without finishing a pending move: callable under a
   // head lock, which MyHead() is not.
   LogHead& HintedHead();
+  // The user heads: all of heads_ but TombHead().
+  size_t UserHeads() const { return heads_.size() - 1; }
   // Persists this thread's current head's pending records, then moves the
   // thread to the next head: its writes stay durable in order.
   // REQUIRES: the caller holds no head lock.

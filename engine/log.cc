@@ -33,7 +33,7 @@ format::EntryHeader MakeEntry(uint8_t type, uint8_t flags, std::string_view key,
 }  // namespace
 
 DBImpl::LogHead& DBImpl::HintedHead() {
-  return *heads_[t_head_hint % (heads_.size() - 1)];  // never TombHead()
+  return *heads_[t_head_hint % UserHeads()];
 }
 
 DBImpl::LogHead& DBImpl::MyHead() {
@@ -45,13 +45,13 @@ DBImpl::LogHead& DBImpl::MyHead() {
 
 size_t DBImpl::TEST_WriteHead() {
   MyHead();  // finishes a pending move
-  return t_head_hint % (heads_.size() - 1);
+  return t_head_hint % UserHeads();
 }
 
 void DBImpl::TEST_RequestHeadMove() { t_moving_from = this; }
 
 void DBImpl::TEST_SetWriteHead(size_t i) {
-  t_head_hint = static_cast<unsigned>(i % (heads_.size() - 1));
+  t_head_hint = static_cast<unsigned>(i % UserHeads());
 }
 
 void DBImpl::NoteAppender(LogHead& head, const HeadLock& l) {
@@ -59,7 +59,7 @@ void DBImpl::NoteAppender(LogHead& head, const HeadLock& l) {
   // kNoWriter, the largest, when the lock did not wait or the holder it
   // waited for appended nothing.
   if (l.waited_for() >= t_thread_id) return;
-  if (&head != &HintedHead() || heads_.size() <= 2) return;
+  if (&head != &HintedHead() || UserHeads() == 1) return;
   t_moving_from = this;  // the move itself needs this head's lock
 }
 

@@ -144,13 +144,13 @@ TEST(WriteHeadsTest, AMoveKeepsTheThreadsWritesDurableInOrder) {
   {
     auto db = DB::Open(std::make_unique<BorrowedRegion>(region), o);
     ASSERT_OK(db);
-    DBImpl* impl = dynamic_cast<DBImpl*>(db->get());
+    DBImpl* impl = Impl(*db);
     impl->TEST_SetWriteHead(0);
     ASSERT_OK((*db)->Put("first", "unsynced", 0, WriteOptions{.sync = false}));
     impl->TEST_RequestHeadMove();
     ASSERT_OK((*db)->Put("second", "synced"));
     EXPECT_EQ(impl->TEST_WriteHead(), 1u);
-    EXPECT_EQ((*db)->GetStats().head_moves, 1u);
+    EXPECT_EQ(HeadMoves(*db), 1u);
     // A power failure now, keeping only what was made durable.
     image = region.DurableImage();
   }
