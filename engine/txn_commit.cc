@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <cassert>
 #include <cstring>
-#include <unordered_map>
 
 #include "engine/txn_impl.h"
 
@@ -15,7 +14,8 @@ namespace daxkv::engine {
 
 namespace {
 
-// Lists with more pending elements than this are relocated in one walk.
+// Lists with more pending elements than this are relocated in one walk of
+// the whole list when their positions are spread too widely for a window.
 constexpr size_t kBulkListRelocation = 32;
 
 }  // namespace
@@ -238,35 +238,71 @@ void TxnImpl::RelocateElements(const std::vector<int32_t>& kept,
     for (to = from + 1; to < relocs_.size() && relocs_[to].first == c; ++to) {
     }
     WriteLock l(c->mu);
-    if (UsesListIndex(c->type) && to - from > kBulkListRelocation) {
-      RelocateList(c, from, to, locs);
+    if (UsesListIndex(c->type) && to - from > 1 &&
+        RelocateList(c, from, to, locs)) {
       continue;
     }
-    for (size_t j = from; j < to; ++j) {
-      const int32_t i = relocs_[j].second;
-      const uint64_t pending = coll::kPendingBase + subs_[i].off;
-      // The subkey's bytes stay in image_ throughout.
-      const bool moved = c->Relocate(src_, src_.Subkey(pending), pending,
-                                     locs[i], subs_[i].hint);
-      assert(moved && "a live pending element is in its structure");
-      (void)moved;
-    }
+    for (size_t j = from; j < to; ++j) RelocateOne(c, relocs_[j].second, locs);
   }
 }
 
-void TxnImpl::RelocateList(Collection* c, size_t from, size_t to,
+void TxnImpl::RelocateOne(Collection* c, int32_t i,
+                          const std::vector<uint64_t>& locs) {
+  const uint64_t pending = coll::kPendingBase + subs_[i].off;
+  // The subkey's bytes stay in image_ throughout.
+  const bool moved =
+      c->Relocate(src_, src_.Subkey(pending), pending, locs[i], subs_[i].hint);
+  assert(moved && "a live pending element is in its structure");
+  (void)moved;
+}
+
+// A list's position hint goes stale when a later write of the Txn moved the
+// element (every LPUSH after the first moves the earlier ones), and the
+// search by subkey it falls back to reads elements from the pool. Every
+// write of the Txn moved an element by at most one place, so each pending
+// element lies within subs_.size() places of its hint: one walk of that
+// window finds them all. An element it missed (a bound that did not hold)
+// is relocated alone, as before.
+bool TxnImpl::RelocateList(Collection* c, size_t from, size_t to,
                            const std::vector<uint64_t>& locs) {
-  std::unordered_map<uint64_t, uint64_t> real;
+  const uint64_t size = c->list().size();
+  const uint64_t reach = subs_.size();
+  uint64_t lo = size, hi = 0;
+  list_relocs_.clear();
   for (size_t j = from; j < to; ++j) {
     const int32_t i = relocs_[j].second;
-    real[coll::kPendingBase + subs_[i].off] = locs[i];
+    list_relocs_.push_back({coll::kPendingBase + subs_[i].off, locs[i], i});
+    lo = std::min(lo, subs_[i].hint);
+    hi = std::max(hi, subs_[i].hint == ~0ull ? size : subs_[i].hint);
   }
-  std::vector<std::pair<uint64_t, uint64_t>> sets;
-  c->list().tree().Forward(0, c->list().size(), [&](uint64_t p, uint64_t loc) {
-    if (coll::IsPending(loc)) sets.emplace_back(p, real.at(loc));
+  uint64_t begin = 0, end = size;
+  if (hi < size && hi - lo + 2 * reach + 1 < size) {
+    begin = lo > reach ? lo - reach : 0;
+    end = std::min(size, hi + reach + 1);
+  }
+  const uint64_t n = to - from;
+  if (end - begin > 4 * (n + reach) + 64 && n <= kBulkListRelocation) {
+    return false;  // spread out: one search each costs less than the walk
+  }
+  std::sort(list_relocs_.begin(), list_relocs_.end());
+  list_sets_.clear();
+  c->list().tree().Forward(begin, end, [&](uint64_t p, uint64_t loc) {
+    if (!coll::IsPending(loc)) return true;
+    auto it = std::lower_bound(list_relocs_.begin(), list_relocs_.end(),
+                               ListReloc{loc, 0, 0});
+    if (it != list_relocs_.end() && it->pending == loc) {
+      list_sets_.emplace_back(p, it->real);
+      it->real = 0;  // found
+    }
     return true;
   });
-  for (const auto& [p, loc] : sets) c->mutable_list().Set(p, loc);
+  for (const auto& [p, loc] : list_sets_) c->mutable_list().Set(p, loc);
+  if (list_sets_.size() < n) {
+    for (const ListReloc& r : list_relocs_) {
+      if (r.real != 0) RelocateOne(c, r.sub, locs);
+    }
+  }
+  return true;
 }
 
 }  // namespace daxkv::engine

@@ -357,9 +357,14 @@ class TxnImpl final : public CollReadOps<Txn, TxnImpl> {
   void RegisterCreated(const std::vector<uint64_t>& locs);
   void RelocateElements(const std::vector<int32_t>& kept,
                         const std::vector<uint64_t>& locs);
-  // RelocateElements of the list `c`'s relocs_[from, to) in one walk.
-  void RelocateList(Collection* c, size_t from, size_t to,
+  // RelocateElements of the list `c`'s relocs_[from, to) in one walk of
+  // the positions they can be at; false (nothing done) when one search
+  // each costs less.
+  bool RelocateList(Collection* c, size_t from, size_t to,
                     const std::vector<uint64_t>& locs) REQUIRES(c->mu);
+  // Subs_[i]'s pending element of `c` to its real location locs[i].
+  void RelocateOne(Collection* c, int32_t i, const std::vector<uint64_t>& locs)
+      REQUIRES(c->mu);
   // Releases words and stripes, frees what this Txn created and no key
   // kept. After it the Txn is finished.
   void Finish(bool committed);
@@ -372,6 +377,14 @@ class TxnImpl final : public CollReadOps<Txn, TxnImpl> {
   std::vector<uint64_t> offsets_;
   std::string rec_;
   std::vector<std::pair<Collection*, int32_t>> relocs_;
+  struct ListReloc {
+    uint64_t pending;
+    uint64_t real;  // 0 once relocated
+    int32_t sub;
+    bool operator<(const ListReloc& o) const { return pending < o.pending; }
+  };
+  std::vector<ListReloc> list_relocs_;
+  std::vector<std::pair<uint64_t, uint64_t>> list_sets_;
   std::vector<Sub> subs_;
   std::vector<Key> keys_;
   // The undeclared key whose stripe could not be taken in order: declared

@@ -235,5 +235,76 @@ TEST_F(TxnListTest, ManyElementsInOneTransactionAndLpos) {
   EXPECT_EQ(ListAll(db(), "l"), all);
 }
 
+// A Txn's commit finds its pending elements by where they were put, in one
+// walk of the places later writes of the Txn can have moved them to (a run
+// of pipelined pushes, kv/write_run.h), or one search each when they are
+// spread out: Txns of 2 to 40 writes of every kind, at both ends and in
+// the middle, must leave what the model holds, before and after recovery.
+TEST_F(TxnListTest, ManyWritesPerTransactionMatchAModel) {
+  std::deque<std::string> model;
+  for (int i = 0; i < 2000; ++i) {
+    model.push_back("s" + std::to_string(i));
+    ASSERT_TRUE(Push("l", End::kBack, model.back()).ok());
+  }
+  std::mt19937_64 rng(11);
+  for (int txn = 0; txn < 120; ++txn) {
+    std::deque<std::string> after = model;
+    const int writes = 2 + static_cast<int>(rng() % 39);
+    const uint64_t spot = rng() % model.size();
+    ASSERT_TRUE(Tx(db(), [&](Txn& t) -> Status {
+                  after = model;
+                  std::mt19937_64 r(txn);
+                  uint64_t n;
+                  std::string v;
+                  for (int w = 0; w < writes; ++w) {
+                    const std::string e =
+                        "t" + std::to_string(txn) + "." + std::to_string(w);
+                    const uint64_t pos = r() % 4 ? spot % (after.size() + 1)
+                                                 : r() % (after.size() + 1);
+                    switch (r() % 6) {
+                      case 0:
+                        DAXKV_RETURN_IF_ERROR(
+                            t.ListPush("l", End::kFront, e, false, &n));
+                        after.push_front(e);
+                        break;
+                      case 1:
+                        DAXKV_RETURN_IF_ERROR(
+                            t.ListPush("l", End::kBack, e, false, &n));
+                        after.push_back(e);
+                        break;
+                      case 2:
+                        DAXKV_RETURN_IF_ERROR(t.ListInsert("l", pos, e));
+                        after.insert(after.begin() + pos, e);
+                        break;
+                      case 3:
+                        DAXKV_RETURN_IF_ERROR(t.ListPop("l", End::kFront, &v));
+                        after.pop_front();
+                        break;
+                      case 4: {
+                        const uint64_t at = pos % after.size();
+                        DAXKV_RETURN_IF_ERROR(
+                            t.ListSet("l", static_cast<int64_t>(at), e));
+                        after[at] = e;
+                        break;
+                      }
+                      default:
+                        DAXKV_RETURN_IF_ERROR(t.ListPop("l", End::kBack, &v));
+                        after.pop_back();
+                        break;
+                    }
+                  }
+                  return OkStatus();
+                }).ok());
+    model = after;
+    if (txn % 40 == 39) {
+      ASSERT_EQ(ListAll(db(), "l"), Strings(model.begin(), model.end()));
+    }
+  }
+  const Strings want(model.begin(), model.end());
+  EXPECT_EQ(ListAll(db(), "l"), want);
+  ASSERT_TRUE(f_.Reopen().ok());
+  EXPECT_EQ(ListAll(db(), "l"), want);
+}
+
 }  // namespace
 }  // namespace daxkv::engine
