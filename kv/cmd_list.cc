@@ -252,17 +252,17 @@ void RegisterListCommands(CommandTable* t) {
   constexpr uint32_t kW = kCmdWrite;
   constexpr uint32_t kR = kCmdReadOnly;
   static constexpr CollCommand kCommands[] = {
-      {"lpush", -3, kW | kCmdFast, LPushCommand,
+      {"lpush", -3, kW | kCmdPipelined | kCmdFast, LPushCommand,
        "Prepend one or multiple elements to a list", "1.0.0"},
-      {"rpush", -3, kW | kCmdFast, RPushCommand,
+      {"rpush", -3, kW | kCmdPipelined | kCmdFast, RPushCommand,
        "Append one or multiple elements to a list", "1.0.0"},
-      {"lpushx", -3, kW | kCmdFast, LPushXCommand,
+      {"lpushx", -3, kW | kCmdPipelined | kCmdFast, LPushXCommand,
        "Prepend an element to a list, only if the list exists", "2.2.0"},
-      {"rpushx", -3, kW | kCmdFast, RPushXCommand,
+      {"rpushx", -3, kW | kCmdPipelined | kCmdFast, RPushXCommand,
        "Append an element to a list, only if the list exists", "2.2.0"},
-      {"lpop", -2, kW | kCmdFast, LPopCommand,
+      {"lpop", -2, kW | kCmdPipelined | kCmdFast, LPopCommand,
        "Remove and get the first elements in a list", "1.0.0"},
-      {"rpop", -2, kW | kCmdFast, RPopCommand,
+      {"rpop", -2, kW | kCmdPipelined | kCmdFast, RPopCommand,
        "Remove and get the last elements in a list", "1.0.0"},
       {"llen", 2, kR | kCmdFast, LLenCommand, "Get the length of a list",
        "1.0.0"},
@@ -270,15 +270,15 @@ void RegisterListCommands(CommandTable* t) {
        "Get an element from a list by its index", "1.0.0"},
       {"lrange", 4, kR, LRangeCommand, "Get a range of elements from a list",
        "1.0.0"},
-      {"lset", 4, kW, LSetCommand,
+      {"lset", 4, kW | kCmdPipelined, LSetCommand,
        "Set the value of an element in a list by "
        "its index",
        "1.0.0"},
       {"linsert", 5, kW, LInsertCommand,
        "Insert an element before or after another element in a list", "2.2.0"},
       {"lrem", 4, kW, LRemCommand, "Remove elements from a list", "1.0.0"},
-      {"ltrim", 4, kW, LTrimCommand, "Trim a list to the specified range",
-       "1.0.0"},
+      {"ltrim", 4, kW | kCmdPipelined, LTrimCommand,
+       "Trim a list to the specified range", "1.0.0"},
   };
   AddCollCommands(t, "list", kCommands);
   RegisterListMoveCommands(t);

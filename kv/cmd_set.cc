@@ -333,9 +333,9 @@ constexpr uint32_t kR = kCmdReadOnly;
 
 void RegisterSetCommands(CommandTable* t) {
   static constexpr CollCommand kCommands[] = {
-      {"sadd", -3, kW | kCmdFast, SAddCommand,
+      {"sadd", -3, kW | kCmdPipelined | kCmdFast, SAddCommand,
        "Add one or more members to a set", "1.0.0", 1, 1},
-      {"srem", -3, kW | kCmdFast, SRemCommand,
+      {"srem", -3, kW | kCmdPipelined | kCmdFast, SRemCommand,
        "Remove one or more members from a set", "1.0.0", 1, 1},
       {"sismember", 3, kR | kCmdFast, SIsMemberCommand,
        "Determine if a given value is a member of a set", "1.0.0", 1, 1},
@@ -348,7 +348,7 @@ void RegisterSetCommands(CommandTable* t) {
        "1.0.0", 1, 1},
       {"srandmember", -2, kR, SRandMemberCommand,
        "Get one or multiple random members from a set", "1.0.0", 1, 1},
-      {"spop", -2, kW | kCmdFast, SPopCommand,
+      {"spop", -2, kW | kCmdPipelined | kCmdFast, SPopCommand,
        "Remove and return one or multiple random members from a set", "1.0.0",
        1, 1},
       {"smove", 4, kW | kCmdFast, SMoveCommand,

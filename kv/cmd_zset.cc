@@ -275,13 +275,13 @@ void RegisterZsetCommands(CommandTable* t) {
   constexpr uint32_t kW = kCmdWrite;
   constexpr uint32_t kR = kCmdReadOnly;
   static constexpr CollCommand kCommands[] = {
-      {"zadd", -4, kW | kCmdFast, ZAddCommand,
+      {"zadd", -4, kW | kCmdPipelined | kCmdFast, ZAddCommand,
        "Add one or more members to a sorted set, or update its score if it "
        "already exists",
        "1.2.0"},
-      {"zincrby", 4, kW | kCmdFast, ZIncrByCommand,
+      {"zincrby", 4, kW | kCmdPipelined | kCmdFast, ZIncrByCommand,
        "Increment the score of a member in a sorted set", "1.2.0"},
-      {"zrem", -3, kW | kCmdFast, ZRemCommand,
+      {"zrem", -3, kW | kCmdPipelined | kCmdFast, ZRemCommand,
        "Remove one or more members from a sorted set", "1.2.0"},
       {"zcard", 2, kR | kCmdFast, ZCardCommand,
        "Get the number of members in a sorted set", "1.2.0"},
@@ -297,10 +297,10 @@ void RegisterZsetCommands(CommandTable* t) {
        "Determine the index of a member in a sorted set, with scores ordered "
        "from high to low",
        "2.0.0"},
-      {"zpopmin", -2, kW | kCmdFast, ZPopMinCommand,
+      {"zpopmin", -2, kW | kCmdPipelined | kCmdFast, ZPopMinCommand,
        "Remove and return members with the lowest scores in a sorted set",
        "5.0.0"},
-      {"zpopmax", -2, kW | kCmdFast, ZPopMaxCommand,
+      {"zpopmax", -2, kW | kCmdPipelined | kCmdFast, ZPopMaxCommand,
        "Remove and return members with the highest scores in a sorted set",
        "5.0.0"},
       {"zrandmember", -2, kR, ZRandMemberCommand,

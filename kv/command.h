@@ -115,6 +115,10 @@ enum CommandFlag : uint32_t {
   // Not a write, yet sent to replicas as it ran (Redis's may_replicate:
   // PUBLISH, whose subscribers may be on a replica).
   kCmdMayReplicate = 1u << 18,
+  // A collection write of fixed keys that touches no client state and
+  // never blocks: pipelined, it may share one engine Txn with the
+  // pipelined writes next to it (kv/write_run.h).
+  kCmdPipelined = 1u << 19,
 };
 
 // A Redis 7 key specification (COMMAND INFO's key specs): where a

@@ -217,6 +217,7 @@ void Connection::ProcessInput() {
   size_t before = out_.size();
   // A run of GETs read together, looked up together; dropped on return.
   std::optional<GetBatch> gets;
+  bool runs_off = false;
   while (in_start_ < in_end_ && !client_.close_after_reply && !OutputFull() &&
          client_.blocked == nullptr) {
     bool authed = client_.authenticated || !server_.settings().auth_required();
@@ -228,10 +229,16 @@ void Connection::ProcessInput() {
       break;
     }
     const auto& argv = parser_.args();
+    size_t consumed = parser_.consumed();
     if (!argv.empty()) {
-      ExecuteCommand(server_, client_, argv, writer_, BatchGets(argv, &gets));
+      const size_t ran = RunWrites(argv, &runs_off);
+      if (ran > 0) {
+        consumed = ran;
+      } else {
+        ExecuteCommand(server_, client_, argv, writer_, BatchGets(argv, &gets));
+      }
     }
-    in_start_ += parser_.consumed();
+    in_start_ += consumed;
     parser_.Reset();
     if (client_.blocked != nullptr && client_.blocked->deadline_ms() != 0) {
       owner_.MarkBlocked(this);
@@ -283,6 +290,23 @@ GetBatch* Connection::BatchGets(std::span<const std::string_view> argv,
     return nullptr;
   }
   return &**gets;
+}
+
+size_t Connection::RunWrites(std::span<const std::string_view> argv,
+                             bool* runs_off) {
+  if (*runs_off || !WriteRun::Joins(argv) ||
+      !WriteRun::MayStart(server_, client_)) {
+    return 0;
+  }
+  const size_t size = parser_.consumed();
+  const size_t after = in_start_ + size;
+  const std::string_view rest(in_.get() + after, in_end_ - after);
+  if (!writes_.Collect(argv, in_.get() + in_start_, size, rest, lookahead_)) {
+    return 0;
+  }
+  const size_t ran = writes_.Run(server_, client_, writer_);
+  *runs_off = ran == 0;
+  return ran;
 }
 
 void Connection::FlushReplies() {

@@ -30,6 +30,7 @@
 #include "kv/resp_parser.h"
 #include "kv/resp_writer.h"
 #include "kv/server_state.h"
+#include "kv/write_run.h"
 
 namespace daxkv::kv {
 
@@ -110,6 +111,11 @@ class Connection final : public IoLoop::Stream {
   // left to run alone.
   GetBatch* BatchGets(std::span<const std::string_view> argv,
                       std::optional<GetBatch>* gets);
+  // Runs the run of pipelined collection writes that starts with the
+  // write `argv` (the request at in_start_) as one Txn (kv/write_run.h);
+  // returns the input bytes of the requests it ran (0: `argv` runs alone).
+  // *runs_off: a run gave way, so none is tried again in this read.
+  size_t RunWrites(std::span<const std::string_view> argv, bool* runs_off);
   void EnsureReadSpace();
   size_t unsent() const { return out_.size() + in_flight_; }
   // Too many unsent replies to run more commands (backpressure).
@@ -126,7 +132,8 @@ class Connection final : public IoLoop::Stream {
   Client client_;
   ParserLimits limits_;
   RequestParser parser_;
-  RequestParser lookahead_;  // GetBatch::Collect's, reused
+  RequestParser lookahead_;  // GetBatch's and WriteRun's Collect, reused
+  WriteRun writes_;          // reused for its vectors' capacity
   std::string out_;
   ReplyWriter writer_;
   size_t out_ready_ = 0;  // bytes of out_ covered by a completed Sync

@@ -341,7 +341,11 @@ void ExecuteCommand(ServerState& server, Client& client,
     CommandContext ctx{server, client, store != nullptr ? *store : direct, out,
                        argv};
     ReplOrderHold hold(server, client, *spec, argv);
-    RunCommand(*spec, ctx);
+    if (store != nullptr && store->block() != nullptr) {
+      RunInBlock(*spec, ctx);  // a WriteRun's command: rolled back alone
+    } else {
+      RunCommand(*spec, ctx);
+    }
   }
   // What a client keeps between commands (its MULTI queue and WATCHed
   // keys) is bounded like its query buffer: over the limit it is closed,

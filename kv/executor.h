@@ -26,6 +26,7 @@ inline constexpr size_t kMaxPrefetchedKeys = 16;
 
 // `store`: what a command that runs (not queued) reads and writes through;
 // null for a DirectStore on the server's engine (GetBatch passes itself).
+// A block's store (WriteRun's Txn) runs the command as RunInBlock does.
 void ExecuteCommand(ServerState& server, Client& client,
                     std::span<const std::string_view> argv, ReplyWriter& out,
                     Store* store = nullptr);

@@ -218,6 +218,8 @@ void StatsSection(ServerState& s, const engine::Stats& st, std::string* o) {
             x.client_output_limit_disconnects.load());
   InfoField(o, "total_error_replies", s.command_stats().total_error_replies());
   InfoField(o, "daxkv_group_commits", x.syncs.load());
+  InfoField(o, "daxkv_write_runs", x.write_runs.load());
+  InfoField(o, "daxkv_write_run_commands", x.write_run_commands.load());
 }
 
 void CpuSection(std::string* o) {

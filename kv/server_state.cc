@@ -40,6 +40,8 @@ void ServerStats::Reset() {
   syncs.Reset();
   client_output_limit_disconnects.Reset();
   misconf_rejections.Reset();
+  write_runs.Reset();
+  write_run_commands.Reset();
 }
 
 namespace {

@@ -64,6 +64,10 @@ struct ServerStats {
   ShardedCounter syncs;
   ShardedCounter client_output_limit_disconnects;
   ShardedCounter misconf_rejections;  // commands refused with -MISCONF
+  // Pipelined collection writes run as one Txn (kv/write_run.h): the runs
+  // committed, and the commands they ran.
+  ShardedCounter write_runs;
+  ShardedCounter write_run_commands;
 
   void Reset();
 };

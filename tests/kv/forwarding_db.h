@@ -8,6 +8,7 @@
 #define DAXKV_TESTS_KV_FORWARDING_DB_H_
 
 #include <atomic>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -112,10 +113,30 @@ class ForwardingDb final : public engine::DB {
       const engine::TxnOptions& options) override {
     return t_->BeginTxn(options);
   }
+  // Counted (run_txns()). A Txn declaring at least the keys set by
+  // FailTxnsDeclaring runs its body, then fails with that status instead
+  // of committing (nothing applied), as a commit on a full pool does.
   Status RunTxn(const engine::TxnOptions& options,
                 const engine::WriteOptions& wopts,
                 const std::function<Status(engine::Txn&)>& fn) override {
-    return Keyed(t_->RunTxn(options, wopts, fn));
+    run_txns_.fetch_add(1);
+    Status fail;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (options.keys.size() >= fail_txn_keys_) fail = fail_txn_error_;
+    }
+    if (fail.ok()) return Keyed(t_->RunTxn(options, wopts, fn));
+    Status s = t_->RunTxn(options, wopts, [&](engine::Txn& txn) {
+      Status st = fn(txn);
+      return st.ok() ? fail : st;
+    });
+    return Keyed(s);
+  }
+  int run_txns() const { return run_txns_.load(); }
+  void FailTxnsDeclaring(size_t min_keys, Status s) {
+    std::lock_guard<std::mutex> l(mu_);
+    fail_txn_keys_ = min_keys;
+    fail_txn_error_ = std::move(s);
   }
   Status RunRead(const std::vector<std::string>& keys,
                  const std::function<Status(engine::ReadOps&)>& fn) override {
@@ -172,6 +193,9 @@ class ForwardingDb final : public engine::DB {
   mutable std::mutex mu_;
   mutable std::atomic<int> multi_gets_{0};
   mutable std::atomic<size_t> multi_get_keys_{0};
+  std::atomic<int> run_txns_{0};
+  size_t fail_txn_keys_ = SIZE_MAX;
+  Status fail_txn_error_;
   Status background_error_;
   Status sync_error_;
   Status system_write_error_;

@@ -5,56 +5,19 @@
 #include "kv/get_batch.h"
 
 #include <gtest/gtest.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <vector>
 
 #include "kv/command.h"
-#include "kv/connection.h"
-#include "kv/event_loop.h"
 #include "kv/executor.h"
 #include "tests/kv/kv_fixture.h"
+#include "tests/kv/pipelined_connection.h"
 #include "tests/support/status_matchers.h"
 
 namespace daxkv::kv {
 namespace {
-
-using Cmd = std::vector<std::string>;
-
-// A connection owner without a thread: the test runs the round's steps.
-class TestOwner final : public ConnectionOwner {
- public:
-  TestOwner() {
-    auto loop = EpollLoop::Create();
-    EXPECT_OK(loop.status());
-    if (loop.ok()) loop_ = std::move(*loop);
-  }
-  IoLoop& loop() override { return *loop_; }
-  void MarkPending(Connection*) override {}
-  void MarkClosed(Connection*) override {}
-  void MarkResume(Connection*) override {}
-  void MailArrived(Connection*) override {}
-  void Unblocked(Connection*) override {}
-  void MarkBlocked(Connection*) override {}
-  void RequestHousekeeping() override {}
-
- private:
-  std::unique_ptr<EpollLoop> loop_;
-};
-
-std::string Encode(const Cmd& argv) {
-  std::string s = "*" + std::to_string(argv.size()) + "\r\n";
-  for (const std::string& a : argv) {
-    s += "$" + std::to_string(a.size()) + "\r\n" + a + "\r\n";
-  }
-  return s;
-}
 
 struct Counts {
   uint64_t hits, misses, processed, get_calls, get_failed, errors;
@@ -91,35 +54,8 @@ class GetBatchTest : public ForwardedKvFixture {
     clock_.AdvanceMs(200);
   }
 
-  // `bytes` as one read of a connection, then the round's Sync and flush:
-  // the replies the client receives.
   std::string RunPipelined(const std::string& bytes) {
-    int sv[2];
-    EXPECT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
-    TestOwner owner;
-    auto conn = std::make_unique<Connection>(*state_, owner, sv[0],
-                                             "127.0.0.1:1", "127.0.0.1:2");
-    EXPECT_OK(conn->Start());
-    EXPECT_EQ(write(sv[1], bytes.data(), bytes.size()),
-              static_cast<ssize_t>(bytes.size()));
-    // One read per event: run rounds until the connection has taken it all.
-    int unread = 0;
-    do {
-      if (owner.loop().Wait(1000) > 0) owner.loop().Dispatch();
-      EXPECT_EQ(ioctl(sv[0], FIONREAD, &unread), 0);
-    } while (unread > 0);
-    EXPECT_TRUE(SyncRound(*state_));
-    conn->FlushReplies();
-    std::string replies;
-    char buf[4096];
-    for (;;) {
-      const ssize_t n = read(sv[1], buf, sizeof(buf));
-      if (n <= 0) break;
-      replies.append(buf, static_cast<size_t>(n));
-    }
-    conn.reset();  // closes sv[0]
-    close(sv[1]);
-    return replies;
+    return kv::RunPipelined(*state_, bytes);
   }
 
   // Runs `cmds` one by one (no batch), then as one pipelined read, each

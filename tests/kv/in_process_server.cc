@@ -98,9 +98,17 @@ bool TestClient::Connect(int port) {
 }
 
 bool TestClient::Send(const std::vector<std::string>& argv) {
-  std::string out = "*" + std::to_string(argv.size()) + "\r\n";
-  for (const auto& a : argv) {
-    out += "$" + std::to_string(a.size()) + "\r\n" + a + "\r\n";
+  return SendAll({argv});
+}
+
+bool TestClient::SendAll(
+    const std::vector<std::vector<std::string>>& requests) {
+  std::string out;
+  for (const auto& argv : requests) {
+    out += "*" + std::to_string(argv.size()) + "\r\n";
+    for (const auto& a : argv) {
+      out += "$" + std::to_string(a.size()) + "\r\n" + a + "\r\n";
+    }
   }
   size_t sent = 0;
   while (sent < out.size()) {

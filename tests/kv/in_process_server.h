@@ -65,6 +65,8 @@ class TestClient {
   bool Connect(int port);
   // False when the connection failed.
   bool Send(const std::vector<std::string>& argv);
+  // The requests in one write, as a client pipelines them.
+  bool SendAll(const std::vector<std::vector<std::string>>& requests);
   // type 0 when the connection failed or closed.
   Reply Read();
   Reply Call(const std::vector<std::string>& argv) {

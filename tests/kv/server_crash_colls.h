@@ -177,6 +177,53 @@ inline Block MakeBlock(const std::string& p, std::mt19937_64& rng,
   return op;
 }
 
+// Without MULTI: HSET, ZADD, RPUSH (or LPOP of a list of four) and SADD
+// sent together, one command per key. The server runs them as one Txn
+// when they arrive in one read (kv/write_run.h), else one by one, so a
+// crash may keep any of them (not atomic); each reply, the last one's
+// included, must hold.
+inline Block MakePipeline(const std::string& p, std::mt19937_64& rng,
+                          uint64_t seq, const Model& acked) {
+  auto model = [&](const std::string& key) {
+    auto it = acked.find(key);
+    return Decode(it == acked.end() ? std::nullopt : it->second);
+  };
+  const std::string n = std::to_string(rng() % 2), s = std::to_string(seq);
+  const std::string h = p + "h" + n, l = p + "l" + n, z = p + "z" + n,
+                    st = p + "s" + n;
+  const std::string f = "f" + std::to_string(rng() % 4);
+  const std::string m = "m" + std::to_string(rng() % 3);
+  const std::string add = "m" + std::to_string(seq % 5);
+  Block op;
+  Items list = model(l);
+  const bool pop = list.size() >= 4;
+  op.what = "pipelined HSET " + h + " ZADD " + z +
+            (pop ? " LPOP " : " RPUSH ") + l + " SADD " + st;
+  op.requests = {{"HSET", h, f, "v" + s},
+                 {"ZADD", z, s, m},
+                 pop ? std::vector<std::string>{"LPOP", l}
+                     : std::vector<std::string>{"RPUSH", l, "x" + s},
+                 {"SADD", st, add}};
+  Items items = model(h);
+  Upsert(&items, f, '=', f + "=v" + s);
+  op.writes[h] = Encode('H', items);
+  items = model(z);
+  Upsert(&items, m, ':', m + ":" + s);
+  op.writes[z] = Encode('Z', items);
+  if (pop) {
+    list.erase(list.begin());
+  } else {
+    list.push_back("x" + s);
+  }
+  op.writes[l] = Encode('L', list);
+  items = model(st);
+  if (std::find(items.begin(), items.end(), add) == items.end()) {
+    items.push_back(add);
+  }
+  op.writes[st] = Encode('S', items);
+  return op;
+}
+
 }  // namespace daxkv::kv::crash_colls
 
 #endif  // DAXKV_TESTS_KV_SERVER_CRASH_COLLS_H_

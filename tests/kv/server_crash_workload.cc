@@ -287,12 +287,15 @@ Op ServerCrashTest::NextOp(int client, std::mt19937_64& rng, uint64_t seq) {
   const KeyModel& acked = model_.acked[client];  // read by this thread only
   if (pick < 7) return ExpiringSetOp(p, rng, seq);
   if (pick < 70) return SingleKeyOp(p, pick, rng, seq, acked);
-  if (pick < 87 || pick >= 92) return MultiKeyOp(p, pick, rng, seq);
-  crash_colls::Block b = crash_colls::MakeBlock(p, rng, seq, acked);
+  if (pick < 87 || pick >= 95) return MultiKeyOp(p, pick, rng, seq);
+  const bool block = pick < 91;
+  crash_colls::Block b = block ? crash_colls::MakeBlock(p, rng, seq, acked)
+                               : crash_colls::MakePipeline(p, rng, seq, acked);
   Op op;
   op.what = std::move(b.what);
   op.requests = std::move(b.requests);
   op.writes = std::move(b.writes);
+  op.atomic = block;
   return op;
 }
 
@@ -306,9 +309,7 @@ bool ServerCrashTest::Execute(int client, TestClient& conn, Op op) {
     model_.inflight[client] = op;
     if (!op.counter.empty()) ++model_.counters[op.counter].sent;
   }
-  for (const auto& r : op.requests) {
-    if (!conn.Send(r)) return false;
-  }
+  if (!conn.SendAll(op.requests)) return false;
   std::vector<Reply> replies;
   for (size_t i = 0; i < op.requests.size(); ++i)
     replies.push_back(conn.Read());

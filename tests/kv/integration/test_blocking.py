@@ -215,6 +215,20 @@ class BlockingTest(BlockingCase):
         self.assertEqual(w.read(), "PONG")
         self.assertEqual(w.read(), 1)
 
+    def test_a_waiter_is_served_after_each_pipelined_write(self):
+        # Redis serves a blocked client after each command: of a pipelined
+        # RPUSH q a, LPOP q, the waiter gets a and LPOP nothing (daxkv runs
+        # such pipelines as one Txn only on keys nobody waits on).
+        w = self.block("BLPOP", "q", "0")
+        c = self.c
+        c.send_raw(b"*3\r\n$5\r\nRPUSH\r\n$1\r\nq\r\n$1\r\na\r\n"
+                   b"*2\r\n$4\r\nLPOP\r\n$1\r\nq\r\n"
+                   b"*4\r\n$5\r\nRPUSH\r\n$1\r\nq\r\n$1\r\nb\r\n$1\r\nc\r\n"
+                   b"*2\r\n$4\r\nLPOP\r\n$1\r\nq\r\n")
+        self.assertEqual([c.read() for _ in range(4)], [1, None, 2, b"b"])
+        self.assertEqual(w.read(), [b"q", b"a"])
+        self.assertEqual(c.cmd("LRANGE", "q", "0", "-1"), [b"c"])
+
     def test_rename_copy_and_restore_serve_the_waiters(self):
         c = self.c
         w = self.block("BLPOP", "q", "0")

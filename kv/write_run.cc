@@ -1,0 +1,110 @@
+#include "kv/write_run.h"
+
+#include <string>
+#include <utility>
+
+#include "kv/block_serve.h"
+#include "kv/executor.h"
+#include "kv/repl_master.h"
+#include "kv/replication.h"
+#include "kv/script_section.h"
+#include "kv/txn_engine_store.h"
+
+namespace daxkv::kv {
+
+bool WriteRun::Joins(std::span<const std::string_view> argv) {
+  if (argv.empty()) return false;
+  const CommandSpec* spec = CommandTable::Default().Find(argv[0]);
+  if (spec == nullptr || !(spec->flags & kCmdPipelined)) return false;
+  const int argc = static_cast<int>(argv.size());
+  return spec->arity >= 0 ? argc == spec->arity : argc >= -spec->arity;
+}
+
+bool WriteRun::MayStart(ServerState& server, const Client& client) {
+  const bool round_held =
+      client.round_lock == nullptr || client.round_lock->owns_lock();
+  return !client.in_multi && client.blocked == nullptr && !client.is_master &&
+         (client.authenticated || !server.settings().auth_required()) &&
+         !client.pubsub.subscribed() && !client.pubsub.mailbox.has_mail() &&
+         round_held && !HoldsKeptExclusive() &&
+         !server.replication().master().active();
+}
+
+void WriteRun::Add(std::span<const std::string_view> argv, size_t bytes) {
+  requests_.push_back({args_.size(), argv.size(), bytes});
+  args_.insert(args_.end(), argv.begin(), argv.end());
+  bytes_ += bytes;
+}
+
+bool WriteRun::Collect(std::span<const std::string_view> argv,
+                       const char* request, size_t size, std::string_view rest,
+                       RequestParser& scratch) {
+  args_.clear();
+  requests_.clear();
+  bytes_ = 0;
+  // An inline request's arguments live in its parser, not in the input:
+  // only multibulk requests, whose arguments stay put in the buffer, run.
+  if (request[0] != '*' || size > kMaxRequestBytes) return false;
+  Add(argv, size);
+  while (requests_.size() < kMaxCommands && !rest.empty() && rest[0] == '*') {
+    scratch.Reset();
+    // Only complete requests that fit the run; the parser's tighter
+    // pre-AUTH caps do not apply (MayStart: authenticated).
+    if (scratch.Parse(rest.data(), rest.size(), true) !=
+            RequestParser::Result::kComplete ||
+        bytes_ + scratch.consumed() > kMaxRequestBytes ||
+        !Joins(scratch.args())) {
+      break;
+    }
+    Add(scratch.args(), scratch.consumed());
+    rest.remove_prefix(scratch.consumed());
+  }
+  scratch.Reset();
+  return requests_.size() >= 2;
+}
+
+size_t WriteRun::Run(ServerState& server, Client& client, ReplyWriter& out) {
+  const CommandTable& table = CommandTable::Default();
+  std::vector<std::string> keys;
+  for (const Request& r : requests_) {
+    ForEachCommandKey(*table.Find(Argv(r)[0]), Argv(r),
+                      [&](std::string_view k) { keys.emplace_back(k); });
+  }
+  for (size_t i = 0; i < keys.size() && i < kMaxPrefetchedKeys; ++i) {
+    server.db().PrefetchKey(keys[i], true);
+    server.access_clock().Prefetch(keys[i]);
+  }
+  std::string* buf = out.buffer();
+  const size_t mark = buf->size();
+  size_t ran = 0;
+  BlockedServer served(server);
+  Status s = RunStoreTxn(
+      server.db(), &server.watches(), &served, keys,
+      [&](TxnEngineStore& store) {
+        buf->resize(mark);  // a restart runs the commands again
+        ran = 0;
+        for (const std::string& key : keys) {
+          if (server.blocked().HasWaiters(key)) {
+            return AbortedError("a client waits on a key of the run");
+          }
+        }
+        for (const Request& r : requests_) {
+          if (ran > 0 && buf->size() - mark >= kMaxReplyBytes) break;
+          ExecuteCommand(server, client, Argv(r), out, &store);
+          ++ran;
+        }
+        return OkStatus();
+      });
+  if (!s.ok()) {
+    buf->resize(mark);
+    return 0;
+  }
+  served.Committed(client);
+  server.stats().write_runs.fetch_add(1);
+  server.stats().write_run_commands.fetch_add(ran);
+  size_t bytes = 0;
+  for (size_t i = 0; i < ran; ++i) bytes += requests_[i].bytes;
+  return bytes;
+}
+
+}  // namespace daxkv::kv
