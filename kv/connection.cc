@@ -294,7 +294,7 @@ GetBatch* Connection::BatchGets(std::span<const std::string_view> argv,
 
 size_t Connection::RunWrites(std::span<const std::string_view> argv,
                              bool* runs_off) {
-  if (*runs_off || !WriteRun::Joins(argv) ||
+  if (*runs_off || !writes_.Joins(argv) ||
       !WriteRun::MayStart(server_, client_)) {
     return 0;
   }

@@ -14,7 +14,14 @@ namespace daxkv::kv {
 
 bool WriteRun::Joins(std::span<const std::string_view> argv) {
   if (argv.empty()) return false;
-  const CommandSpec* spec = CommandTable::Default().Find(argv[0]);
+  // No command's name is longer: a longer one is not kept.
+  constexpr size_t kLongestName = 32;
+  if (argv[0].size() > kLongestName) return false;
+  if (argv[0] != last_name_) {
+    last_name_.assign(argv[0]);
+    last_spec_ = CommandTable::Default().Find(argv[0]);
+  }
+  const CommandSpec* spec = last_spec_;
   if (spec == nullptr || !(spec->flags & kCmdPipelined)) return false;
   const int argc = static_cast<int>(argv.size());
   return spec->arity >= 0 ? argc == spec->arity : argc >= -spec->arity;

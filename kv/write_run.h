@@ -41,6 +41,7 @@
 
 #include <cstddef>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -64,8 +65,10 @@ class WriteRun {
   static constexpr size_t kMaxReplyBytes = 64 << 10;
 
   // Whether the request `argv` may be part of a run: a kCmdPipelined
-  // command with the right number of arguments.
-  static bool Joins(std::span<const std::string_view> argv);
+  // command with the right number of arguments. The last command name's
+  // answer is kept: a pipeline mostly repeats one command, and this runs
+  // for every request a connection reads.
+  bool Joins(std::span<const std::string_view> argv);
   // Whether a run may start for `client` now (see above).
   static bool MayStart(ServerState& server, const Client& client);
 
@@ -94,6 +97,8 @@ class WriteRun {
   }
   void Add(std::span<const std::string_view> argv, size_t bytes);
 
+  std::string last_name_;  // Joins' memo: a name's bytes, as sent
+  const CommandSpec* last_spec_ = nullptr;
   std::vector<std::string_view> args_;
   std::vector<Request> requests_;
   size_t bytes_ = 0;
