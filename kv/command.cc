@@ -51,7 +51,7 @@ void CommandTable::Add(const CommandSpec& spec) {
 }
 
 const CommandSpec* CommandTable::Find(std::string_view name) const {
-  char buf[32];
+  char buf[kMaxNameSize];
   if (name.size() >= sizeof(buf)) return nullptr;
   // ASCII only (std::tolower is a locale call per byte; names are ASCII).
   for (size_t i = 0; i < name.size(); ++i) {

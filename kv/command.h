@@ -170,6 +170,8 @@ class CommandTable {
   static const CommandTable& Default();
 
   void Add(const CommandSpec& spec);
+  // No command's name is this long.
+  static constexpr size_t kMaxNameSize = 32;
   // Case-insensitive; null when unknown.
   const CommandSpec* Find(std::string_view name) const;
   const std::vector<CommandSpec>& all() const { return specs_; }
@@ -177,6 +179,25 @@ class CommandTable {
  private:
   std::vector<CommandSpec> specs_;
   std::unordered_map<std::string, size_t> index_;
+};
+
+// CommandTable::Default().Find that keeps the last name's answer: a
+// connection's pipeline mostly repeats one command, and each request it
+// reads is looked up. Thread-safety: one connection's thread.
+class LastCommand {
+ public:
+  const CommandSpec* Find(std::string_view name) {
+    if (name.size() >= CommandTable::kMaxNameSize) return nullptr;
+    if (name != name_) {
+      name_.assign(name);
+      spec_ = CommandTable::Default().Find(name);
+    }
+    return spec_;
+  }
+
+ private:
+  std::string name_;
+  const CommandSpec* spec_ = nullptr;
 };
 
 void RegisterStringCommands(CommandTable* table);

@@ -231,11 +231,13 @@ void Connection::ProcessInput() {
     const auto& argv = parser_.args();
     size_t consumed = parser_.consumed();
     if (!argv.empty()) {
-      const size_t ran = RunWrites(argv, &runs_off);
+      const CommandSpec* spec = last_command_.Find(argv[0]);
+      const size_t ran = RunWrites(spec, argv, &runs_off);
       if (ran > 0) {
         consumed = ran;
       } else {
-        ExecuteCommand(server_, client_, argv, writer_, BatchGets(argv, &gets));
+        ExecuteLookedUp(server_, client_, spec, argv, writer_,
+                        BatchGets(argv, &gets));
       }
     }
     in_start_ += consumed;
@@ -292,16 +294,18 @@ GetBatch* Connection::BatchGets(std::span<const std::string_view> argv,
   return &**gets;
 }
 
-size_t Connection::RunWrites(std::span<const std::string_view> argv,
+size_t Connection::RunWrites(const CommandSpec* spec,
+                             std::span<const std::string_view> argv,
                              bool* runs_off) {
-  if (*runs_off || !writes_.Joins(argv) ||
+  if (*runs_off || !WriteRun::Joins(spec, argv.size()) ||
       !WriteRun::MayStart(server_, client_)) {
     return 0;
   }
   const size_t size = parser_.consumed();
   const size_t after = in_start_ + size;
   const std::string_view rest(in_.get() + after, in_end_ - after);
-  if (!writes_.Collect(argv, in_.get() + in_start_, size, rest, lookahead_)) {
+  if (!writes_.Collect(spec, argv, in_.get() + in_start_, size, rest,
+                       lookahead_, last_command_)) {
     return 0;
   }
   const size_t ran = writes_.Run(server_, client_, writer_);

@@ -112,10 +112,12 @@ class Connection final : public IoLoop::Stream {
   GetBatch* BatchGets(std::span<const std::string_view> argv,
                       std::optional<GetBatch>* gets);
   // Runs the run of pipelined collection writes that starts with the
-  // write `argv` (the request at in_start_) as one Txn (kv/write_run.h);
-  // returns the input bytes of the requests it ran (0: `argv` runs alone).
-  // *runs_off: a run gave way, so none is tried again in this read.
-  size_t RunWrites(std::span<const std::string_view> argv, bool* runs_off);
+  // write `argv` (command `spec`; the request at in_start_) as one Txn
+  // (kv/write_run.h); returns the input bytes of the requests it ran (0: `argv`
+  // runs alone). *runs_off: a run gave way, so none is tried again in this
+  // read.
+  size_t RunWrites(const CommandSpec* spec,
+                   std::span<const std::string_view> argv, bool* runs_off);
   void EnsureReadSpace();
   size_t unsent() const { return out_.size() + in_flight_; }
   // Too many unsent replies to run more commands (backpressure).
@@ -134,6 +136,7 @@ class Connection final : public IoLoop::Stream {
   RequestParser parser_;
   RequestParser lookahead_;  // GetBatch's and WriteRun's Collect, reused
   WriteRun writes_;          // reused for its vectors' capacity
+  LastCommand last_command_;
   std::string out_;
   ReplyWriter writer_;
   size_t out_ready_ = 0;  // bytes of out_ covered by a completed Sync

@@ -251,9 +251,17 @@ void ExecuteCommand(ServerState& server, Client& client,
                     std::span<const std::string_view> argv, ReplyWriter& out,
                     Store* store) {
   if (argv.empty()) return;
+  ExecuteLookedUp(server, client, CommandTable::Default().Find(argv[0]), argv,
+                  out, store);
+}
+
+void ExecuteLookedUp(ServerState& server, Client& client,
+                     const CommandSpec* spec,
+                     std::span<const std::string_view> argv, ReplyWriter& out,
+                     Store* store) {
+  if (argv.empty()) return;
   // Messages published before this command ran go out before its reply.
   DrainMailbox(server, client, out);
-  const CommandSpec* spec = CommandTable::Default().Find(argv[0]);
   // A script's exclusive hold carries over only to the next script.
   if (spec == nullptr || !(spec->flags & kCmdScript)) {
     ReleaseKeptExclusive(client);

@@ -30,6 +30,12 @@ inline constexpr size_t kMaxPrefetchedKeys = 16;
 void ExecuteCommand(ServerState& server, Client& client,
                     std::span<const std::string_view> argv, ReplyWriter& out,
                     Store* store = nullptr);
+// ExecuteCommand of a request whose command the caller looked up already:
+// `spec` is CommandTable::Default().Find(argv[0]) (null: unknown).
+void ExecuteLookedUp(ServerState& server, Client& client,
+                     const CommandSpec* spec,
+                     std::span<const std::string_view> argv, ReplyWriter& out,
+                     Store* store = nullptr);
 
 // Runs a looked-up command's handler and counts it (INFO commandstats,
 // errorstats). Returns whether its reply was an error (Redis's failed

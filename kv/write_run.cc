@@ -12,19 +12,10 @@
 
 namespace daxkv::kv {
 
-bool WriteRun::Joins(std::span<const std::string_view> argv) {
-  if (argv.empty()) return false;
-  // No command's name is longer: a longer one is not kept.
-  constexpr size_t kLongestName = 32;
-  if (argv[0].size() > kLongestName) return false;
-  if (argv[0] != last_name_) {
-    last_name_.assign(argv[0]);
-    last_spec_ = CommandTable::Default().Find(argv[0]);
-  }
-  const CommandSpec* spec = last_spec_;
+bool WriteRun::Joins(const CommandSpec* spec, size_t argc) {
   if (spec == nullptr || !(spec->flags & kCmdPipelined)) return false;
-  const int argc = static_cast<int>(argv.size());
-  return spec->arity >= 0 ? argc == spec->arity : argc >= -spec->arity;
+  const int n = static_cast<int>(argc);
+  return spec->arity >= 0 ? n == spec->arity : n >= -spec->arity;
 }
 
 bool WriteRun::MayStart(ServerState& server, const Client& client) {
@@ -37,22 +28,24 @@ bool WriteRun::MayStart(ServerState& server, const Client& client) {
          !server.replication().master().active();
 }
 
-void WriteRun::Add(std::span<const std::string_view> argv, size_t bytes) {
-  requests_.push_back({args_.size(), argv.size(), bytes});
+void WriteRun::Add(const CommandSpec* spec,
+                   std::span<const std::string_view> argv, size_t bytes) {
+  requests_.push_back({spec, args_.size(), argv.size(), bytes});
   args_.insert(args_.end(), argv.begin(), argv.end());
   bytes_ += bytes;
 }
 
-bool WriteRun::Collect(std::span<const std::string_view> argv,
+bool WriteRun::Collect(const CommandSpec* spec,
+                       std::span<const std::string_view> argv,
                        const char* request, size_t size, std::string_view rest,
-                       RequestParser& scratch) {
+                       RequestParser& scratch, LastCommand& lookup) {
   args_.clear();
   requests_.clear();
   bytes_ = 0;
   // An inline request's arguments live in its parser, not in the input:
   // only multibulk requests, whose arguments stay put in the buffer, run.
   if (request[0] != '*' || size > kMaxRequestBytes) return false;
-  Add(argv, size);
+  Add(spec, argv, size);
   while (requests_.size() < kMaxCommands && !rest.empty() && rest[0] == '*') {
     scratch.Reset();
     // Only complete requests that fit the run; the parser's tighter
@@ -60,10 +53,12 @@ bool WriteRun::Collect(std::span<const std::string_view> argv,
     if (scratch.Parse(rest.data(), rest.size(), true) !=
             RequestParser::Result::kComplete ||
         bytes_ + scratch.consumed() > kMaxRequestBytes ||
-        !Joins(scratch.args())) {
+        scratch.args().empty()) {
       break;
     }
-    Add(scratch.args(), scratch.consumed());
+    const CommandSpec* next = lookup.Find(scratch.args()[0]);
+    if (!Joins(next, scratch.args().size())) break;
+    Add(next, scratch.args(), scratch.consumed());
     rest.remove_prefix(scratch.consumed());
   }
   scratch.Reset();
@@ -71,10 +66,9 @@ bool WriteRun::Collect(std::span<const std::string_view> argv,
 }
 
 size_t WriteRun::Run(ServerState& server, Client& client, ReplyWriter& out) {
-  const CommandTable& table = CommandTable::Default();
   std::vector<std::string> keys;
   for (const Request& r : requests_) {
-    ForEachCommandKey(*table.Find(Argv(r)[0]), Argv(r),
+    ForEachCommandKey(*r.spec, Argv(r),
                       [&](std::string_view k) { keys.emplace_back(k); });
   }
   for (size_t i = 0; i < keys.size() && i < kMaxPrefetchedKeys; ++i) {
@@ -97,7 +91,7 @@ size_t WriteRun::Run(ServerState& server, Client& client, ReplyWriter& out) {
         }
         for (const Request& r : requests_) {
           if (ran > 0 && buf->size() - mark >= kMaxReplyBytes) break;
-          ExecuteCommand(server, client, Argv(r), out, &store);
+          ExecuteLookedUp(server, client, r.spec, Argv(r), out, &store);
           ++ran;
         }
         return OkStatus();

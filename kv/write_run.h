@@ -41,7 +41,6 @@
 
 #include <cstddef>
 #include <span>
-#include <string>
 #include <string_view>
 #include <vector>
 
@@ -64,21 +63,22 @@ class WriteRun {
   // limit was checked, as one by one.
   static constexpr size_t kMaxReplyBytes = 64 << 10;
 
-  // Whether the request `argv` may be part of a run: a kCmdPipelined
-  // command with the right number of arguments. The last command name's
-  // answer is kept: a pipeline mostly repeats one command, and this runs
-  // for every request a connection reads.
-  bool Joins(std::span<const std::string_view> argv);
+  // Whether a request of `argc` arguments whose command is `spec` (null:
+  // unknown) may be part of a run: a kCmdPipelined command with the right
+  // number of arguments.
+  static bool Joins(const CommandSpec* spec, size_t argc);
   // Whether a run may start for `client` now (see above).
   static bool MayStart(ServerState& server, const Client& client);
 
-  // Collects the run that starts with `argv`, the multibulk request of
-  // `size` bytes at `request` (already parsed), and continues with the
-  // complete multibulk requests in `rest` (the input after it) that Join,
-  // parsed with `scratch`. Returns whether a run was made (at least two
-  // commands). REQUIRES: Joins(argv).
-  bool Collect(std::span<const std::string_view> argv, const char* request,
-               size_t size, std::string_view rest, RequestParser& scratch);
+  // Collects the run that starts with `argv` (command `spec`), the
+  // multibulk request of `size` bytes at `request` (already parsed), and
+  // continues with the complete multibulk requests in `rest` (the input
+  // after it) that Join, parsed with `scratch` and looked up with
+  // `lookup`. Returns whether a run was made (at least two commands).
+  // REQUIRES: Joins(spec, argv.size()).
+  bool Collect(const CommandSpec* spec, std::span<const std::string_view> argv,
+               const char* request, size_t size, std::string_view rest,
+               RequestParser& scratch, LastCommand& lookup);
 
   // Runs the collected commands as one Txn, replying into `out`. Returns
   // the input bytes of the requests it ran, from the first on: 0 when the
@@ -88,6 +88,7 @@ class WriteRun {
 
  private:
   struct Request {
+    const CommandSpec* spec;
     size_t first_arg;  // into args_
     size_t argc;
     size_t bytes;  // of input
@@ -95,10 +96,9 @@ class WriteRun {
   std::span<const std::string_view> Argv(const Request& r) const {
     return std::span(args_).subspan(r.first_arg, r.argc);
   }
-  void Add(std::span<const std::string_view> argv, size_t bytes);
+  void Add(const CommandSpec* spec, std::span<const std::string_view> argv,
+           size_t bytes);
 
-  std::string last_name_;  // Joins' memo: a name's bytes, as sent
-  const CommandSpec* last_spec_ = nullptr;
   std::vector<std::string_view> args_;
   std::vector<Request> requests_;
   size_t bytes_ = 0;
