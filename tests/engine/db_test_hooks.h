@@ -66,6 +66,27 @@ inline Status TEST_SetBeforeElemSwap(DB* db, std::function<void()> fn) {
   return OkStatus();
 }
 
+// The calling thread's user log head (DBImpl::TEST_WriteHead); put it on
+// head `i` (TEST_SetWriteHead); make its next write move on, as waiting
+// behind an older thread's append does (TEST_RequestHeadMove).
+inline StatusOr<size_t> TEST_WriteHead(DB* db) {
+  auto* impl = dynamic_cast<DBImpl*>(db);
+  if (impl == nullptr) return FailedPreconditionError("not an engine DB");
+  return impl->TEST_WriteHead();
+}
+inline Status TEST_SetWriteHead(DB* db, size_t i) {
+  auto* impl = dynamic_cast<DBImpl*>(db);
+  if (impl == nullptr) return FailedPreconditionError("not an engine DB");
+  impl->TEST_SetWriteHead(i);
+  return OkStatus();
+}
+inline Status TEST_RequestHeadMove(DB* db) {
+  auto* impl = dynamic_cast<DBImpl*>(db);
+  if (impl == nullptr) return FailedPreconditionError("not an engine DB");
+  impl->TEST_RequestHeadMove();
+  return OkStatus();
+}
+
 }  // namespace daxkv::engine
 
 #endif  // DAXKV_TESTS_ENGINE_DB_TEST_HOOKS_H_

@@ -36,8 +36,11 @@ std::unique_ptr<DB> OpenTwoHeads() {
   return db.ok() ? std::move(db).value() : nullptr;
 }
 
-DBImpl* Impl(const std::unique_ptr<DB>& db) {
-  return dynamic_cast<DBImpl*>(db.get());
+// The calling thread's user head; 9 (no head) when the hook failed.
+size_t HeadOf(DB* db) {
+  StatusOr<size_t> head = TEST_WriteHead(db);
+  EXPECT_OK(head);
+  return head.ok() ? head.value() : 9;
 }
 
 uint64_t HeadMoves(const std::unique_ptr<DB>& db) {
@@ -58,25 +61,24 @@ void Write(DB* db, char tag, const std::atomic<bool>& stop, uint64_t* puts) {
 TEST(WriteHeadsTest, YoungerOfTwoWritersOnOneHeadMovesOn) {
   std::unique_ptr<DB> db = OpenTwoHeads();
   ASSERT_NE(db, nullptr);
-  DBImpl* impl = Impl(db);
   std::atomic<bool> older_ready{false}, go{false}, stop{false};
   size_t head_after[2] = {9, 9};
   uint64_t puts[2] = {0, 0};
   // The older thread takes its id (its first append, or here the hook)
   // before the younger one starts.
   std::thread older([&] {
-    impl->TEST_SetWriteHead(0);
+    ASSERT_OK(TEST_SetWriteHead(db.get(), 0));
     older_ready = true;
     while (!go.load()) std::this_thread::yield();
     Write(db.get(), 'a', stop, &puts[0]);
-    head_after[0] = impl->TEST_WriteHead();
+    head_after[0] = HeadOf(db.get());
   });
   while (!older_ready.load()) std::this_thread::yield();
   std::thread younger([&] {
-    impl->TEST_SetWriteHead(0);
+    ASSERT_OK(TEST_SetWriteHead(db.get(), 0));
     go = true;
     Write(db.get(), 'b', stop, &puts[1]);
-    head_after[1] = impl->TEST_WriteHead();
+    head_after[1] = HeadOf(db.get());
   });
   // Until they have met on head 0 (one contended lock), for at most 30 s.
   const auto deadline = Clock::now() + std::chrono::seconds(30);
@@ -103,20 +105,19 @@ TEST(WriteHeadsTest, YoungerOfTwoWritersOnOneHeadMovesOn) {
 TEST(WriteHeadsTest, AWriterMeetingOnlySyncsStays) {
   std::unique_ptr<DB> db = OpenTwoHeads();
   ASSERT_NE(db, nullptr);
-  DBImpl* impl = Impl(db);
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> syncs{0};
   uint64_t puts = 0;
   size_t head_after = 9;
   std::thread writer([&] {
-    impl->TEST_SetWriteHead(1);
+    ASSERT_OK(TEST_SetWriteHead(db.get(), 1));
     std::string key = "w";
     for (uint64_t i = 0; !stop.load(std::memory_order_relaxed); ++i) {
       ASSERT_OK(db->Put(key + std::to_string(i % 256), "v",
                         /*expire_at_ms=*/0, WriteOptions{.sync = false}));
       ++puts;
     }
-    head_after = impl->TEST_WriteHead();
+    head_after = HeadOf(db.get());
   });
   // Each Sync() takes every head's mutex, the writer's among them.
   const auto end = Clock::now() + std::chrono::milliseconds(300);
@@ -144,12 +145,11 @@ TEST(WriteHeadsTest, AMoveKeepsTheThreadsWritesDurableInOrder) {
   {
     auto db = DB::Open(std::make_unique<BorrowedRegion>(region), o);
     ASSERT_OK(db);
-    DBImpl* impl = Impl(*db);
-    impl->TEST_SetWriteHead(0);
+    ASSERT_OK(TEST_SetWriteHead(db->get(), 0));
     ASSERT_OK((*db)->Put("first", "unsynced", 0, WriteOptions{.sync = false}));
-    impl->TEST_RequestHeadMove();
+    ASSERT_OK(TEST_RequestHeadMove(db->get()));
     ASSERT_OK((*db)->Put("second", "synced"));
-    EXPECT_EQ(impl->TEST_WriteHead(), 1u);
+    EXPECT_EQ(HeadOf(db->get()), 1u);
     EXPECT_EQ(HeadMoves(*db), 1u);
     // A power failure now, keeping only what was made durable.
     image = region.DurableImage();
