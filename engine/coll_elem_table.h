@@ -55,6 +55,23 @@ class ElemTable {
 
   // The location of `subkey`, or 0.
   uint64_t Find(const ElemSource& src, std::string_view subkey) const;
+  // Hints for the Find of a subkey of hash `hash` (ElemSource::Hash):
+  // PrefetchSlot starts loading the line its search starts at;
+  // ForCandidates, once that line has arrived, calls fn(loc) for the first
+  // slots of the search whose position matches, the entries Find will
+  // read. Nothing for the dense form (small, and searched by bisection).
+  void PrefetchSlot(uint64_t hash) const {
+    if (!dense()) __builtin_prefetch(&slots_[Home(Pos(hash))]);
+  }
+  template <typename Fn>
+  void ForCandidates(uint64_t hash, Fn&& fn) const {
+    if (dense()) return;
+    const uint32_t pos = Pos(hash);
+    uint64_t i = Home(pos);
+    for (int n = 0; n < 4 && slots_[i] != 0; ++n, i = (i + 1) & mask()) {
+      if (SlotPos(slots_[i]) == pos) fn(SlotLoc(slots_[i]));
+    }
+  }
   // Points `subkey` at `loc`; returns the location it replaced (0: new).
   uint64_t Upsert(const ElemSource& src, std::string_view subkey,
                   uint64_t loc);

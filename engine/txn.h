@@ -40,6 +40,7 @@
 #include <functional>
 #include <limits>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -385,6 +386,12 @@ class Txn : public ReadOps {
   virtual const std::vector<std::string>& ReadyKeys() const = 0;
   // Busy status seen: Abort and run again with every key declared.
   virtual bool restart_required() const = 0;
+  // A hint, changing no result: starts loading what finding each of
+  // `subkeys` in the hash or set `key` will read (its element-table slot,
+  // then the entries there), so that a batch of element writes overlaps
+  // those misses. Only for a key this Txn has used already.
+  virtual void PrefetchElements(std::string_view key,
+                                std::span<const std::string_view> subkeys) {}
   // Writes the system entry `key` (DB::WriteSystem's namespace: no key
   // sees it) as a sub-entry of this Txn's batch record, so that a crash
   // keeps it exactly when it keeps the Txn's other writes: a replica's

@@ -9,6 +9,34 @@
 
 namespace daxkv::engine {
 
+void TxnImpl::PrefetchElements(std::string_view key,
+                               std::span<const std::string_view> subkeys) {
+  const int32_t k = FindKey(key);
+  if (k < 0 || finished_) return;
+  const View& v = keys_[k].view;
+  if (!Live(v) || (v.type != KeyType::kHash && v.type != KeyType::kSet)) {
+    return;
+  }
+  constexpr size_t kMax = 64;
+  uint64_t hashes[kMax];
+  const size_t n = std::min(subkeys.size(), kMax);
+  for (size_t i = 0; i < n; ++i) hashes[i] = src_.Hash(subkeys[i]);
+  ReadLock l(v.coll->mu);
+  const coll::ElemTable& table = v.coll->table();
+  // All the slots first, then the entries: the misses overlap. The
+  // entries are loaded, not prefetched: on a pool of 4 KiB pages each one
+  // also misses the TLB, and a software prefetch that does may be dropped,
+  // where independent loads overlap their page walks.
+  for (size_t i = 0; i < n; ++i) table.PrefetchSlot(hashes[i]);
+  char sink = 0;
+  for (size_t i = 0; i < n; ++i) {
+    table.ForCandidates(hashes[i], [&](uint64_t loc) {
+      sink ^= *static_cast<const volatile char*>(src_.Entry(loc) + 4);
+    });
+  }
+  asm volatile("" : : "r"(sink));
+}
+
 Status TxnImpl::HashSet(std::string_view key, std::string_view field,
                         std::string_view value, SetMode mode, bool* created) {
   *created = false;

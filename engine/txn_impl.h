@@ -123,6 +123,8 @@ class TxnImpl final : public CollReadOps<Txn, TxnImpl> {
                 bool* done) override;
   Status Copy(std::string_view src, std::string_view dst, bool replace,
               bool* done) override;
+  void PrefetchElements(std::string_view key,
+                        std::span<const std::string_view> subkeys) override;
   // --- hashes and sets (txn_hash_set.cc) ---
   Status HashSet(std::string_view key, std::string_view field,
                  std::string_view value, SetMode mode, bool* created) override;

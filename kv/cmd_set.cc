@@ -334,9 +334,9 @@ constexpr uint32_t kR = kCmdReadOnly;
 void RegisterSetCommands(CommandTable* t) {
   static constexpr CollCommand kCommands[] = {
       {"sadd", -3, kW | kCmdPipelined | kCmdFast, SAddCommand,
-       "Add one or more members to a set", "1.0.0", 1, 1},
+       "Add one or more members to a set", "1.0.0", 1, 1, 2, 1},
       {"srem", -3, kW | kCmdPipelined | kCmdFast, SRemCommand,
-       "Remove one or more members from a set", "1.0.0", 1, 1},
+       "Remove one or more members from a set", "1.0.0", 1, 1, 2, 1},
       {"sismember", 3, kR | kCmdFast, SIsMemberCommand,
        "Determine if a given value is a member of a set", "1.0.0", 1, 1},
       {"smismember", -3, kR | kCmdFast, SMIsMemberCommand,

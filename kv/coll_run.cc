@@ -176,6 +176,8 @@ void AddCollCommands(CommandTable* t, std::string_view group,
             .first_key = c.first_key,
             .last_key = c.last_key,
             .step = c.first_key > 0 ? 1 : 0,
+            .first_elem = c.first_elem,
+            .elem_step = c.elem_step,
             .group = group,
             .summary = c.summary,
             .since = c.since});

@@ -103,6 +103,8 @@ struct CollCommand {
   std::string_view since;
   int first_key = 1;
   int last_key = 1;
+  int first_elem = 0;  // CommandSpec's
+  int elem_step = 1;
 };
 void AddCollCommands(CommandTable* t, std::string_view group,
                      std::span<const CollCommand> commands);

@@ -156,6 +156,11 @@ struct CommandSpec {
   int first_key = 0;
   int last_key = 0;
   int step = 0;
+  // Arguments naming elements of the first key's hash or set (fields,
+  // members): from first_elem (0: none) to the end, every elem_step. A
+  // pipelined run of writes prefetches what finding them reads.
+  int first_elem = 0;
+  int elem_step = 1;
   std::string_view group = "generic";
   std::string_view summary = "";
   std::string_view since = "1.0.0";

@@ -65,6 +65,27 @@ bool WriteRun::Collect(const CommandSpec* spec,
   return requests_.size() >= 2;
 }
 
+void WriteRun::PrefetchElements(engine::Txn& txn) {
+  std::string_view key;
+  elems_.clear();
+  for (size_t i = 1; i < requests_.size(); ++i) {
+    const CommandSpec& spec = *requests_[i].spec;
+    if (spec.first_elem <= 0) continue;
+    const std::span<const std::string_view> argv = Argv(requests_[i]);
+    const std::string_view k = argv[static_cast<size_t>(spec.first_key)];
+    if (k != key && !elems_.empty()) {
+      txn.PrefetchElements(key, elems_);
+      elems_.clear();
+    }
+    key = k;
+    for (auto j = static_cast<size_t>(spec.first_elem); j < argv.size();
+         j += static_cast<size_t>(spec.elem_step)) {
+      elems_.push_back(argv[j]);
+    }
+  }
+  if (!elems_.empty()) txn.PrefetchElements(key, elems_);
+}
+
 size_t WriteRun::Run(ServerState& server, Client& client, ReplyWriter& out) {
   std::vector<std::string> keys;
   for (const Request& r : requests_) {
@@ -91,6 +112,7 @@ size_t WriteRun::Run(ServerState& server, Client& client, ReplyWriter& out) {
         }
         for (const Request& r : requests_) {
           if (ran > 0 && buf->size() - mark >= kMaxReplyBytes) break;
+          if (ran == 1) PrefetchElements(store.txn());
           ExecuteLookedUp(server, client, r.spec, Argv(r), out, &store);
           ++ran;
         }

@@ -44,6 +44,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/txn.h"
 #include "kv/client.h"
 #include "kv/command.h"
 #include "kv/resp_parser.h"
@@ -98,8 +99,13 @@ class WriteRun {
   }
   void Add(const CommandSpec* spec, std::span<const std::string_view> argv,
            size_t bytes);
+  // Txn::PrefetchElements of the elements the run's commands after the
+  // first name (CommandSpec::first_elem), key by key: the first command
+  // has looked its key up, which a pipeline mostly repeats.
+  void PrefetchElements(engine::Txn& txn);
 
   std::vector<std::string_view> args_;
+  std::vector<std::string_view> elems_;  // PrefetchElements' scratch
   std::vector<Request> requests_;
   size_t bytes_ = 0;
 };

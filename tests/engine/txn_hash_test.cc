@@ -6,6 +6,8 @@
 #include <map>
 #include <set>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "tests/engine/db_test_hooks.h"
 #include "tests/engine/engine_test_util.h"
@@ -219,6 +221,46 @@ TEST_F(TxnHashTest, SetOperations) {
   ASSERT_TRUE(f_.Reopen().ok());
   EXPECT_EQ(StatOf(db(), "s").type, KeyType::kNone);
   EXPECT_EQ(SetAll(db(), "t"), (std::vector<std::string>{"c"}));
+}
+
+// PrefetchElements is a hint: on a large hash (an open-addressing table),
+// a small one (dense), a set, a string, a key the Txn has not used and
+// subkeys present and absent, what the Txn then reads and writes is the
+// same.
+TEST_F(TxnHashTest, PrefetchElementsChangesNoResult) {
+  for (int i = 0; i < 3000; ++i) {
+    ASSERT_TRUE(HSet("big", "f" + std::to_string(i), "v").ok());
+  }
+  ASSERT_TRUE(HSet("small", "a", "1").ok());
+  bool added;
+  ASSERT_TRUE(
+      Tx(db(), [&](Txn& t) { return t.SetAdd("set", "m", &added); }).ok());
+  ASSERT_TRUE(db()->Put("str", "v").ok());
+  const std::vector<std::string_view> subkeys = {"f1", "f2999", "nope",
+                                                 "a",  "m",     ""};
+  ASSERT_TRUE(Tx(db(), [&](Txn& t) -> Status {
+                t.PrefetchElements("big", subkeys);  // not used yet: nothing
+                for (const char* k : {"big", "small", "set", "str"}) {
+                  DAXKV_RETURN_IF_ERROR(t.Stat(k).status());
+                  t.PrefetchElements(k, subkeys);
+                }
+                t.PrefetchElements("absent", subkeys);
+                bool created;
+                DAXKV_RETURN_IF_ERROR(
+                    t.HashSet("big", "f1", "w", SetMode::kUpsert, &created));
+                EXPECT_FALSE(created);
+                std::string v;
+                DAXKV_RETURN_IF_ERROR(t.HashGet("big", "f2999", &v));
+                EXPECT_EQ(v, "v");
+                EXPECT_EQ(t.HashGet("big", "nope", &v).code(),
+                          StatusCode::kNotFound);
+                return t.SetAdd("set", "m", &added);
+              }).ok());
+  EXPECT_FALSE(added);
+  const auto big = HashAll(db(), "big");
+  EXPECT_EQ(big.size(), 3000u);
+  EXPECT_EQ(big.at("f1"), "w");
+  EXPECT_EQ(HashAll(db(), "small").at("a"), "1");
 }
 
 }  // namespace
