@@ -245,7 +245,10 @@ class ReplMasterTest(rt.ServerTestCase):
         serialization (the blocking snapshot paused them all)."""
         m, mr, rep, r = self.master_and("redis")
         p = mr.pipeline(transaction=False)
-        for i in range(40000):
+        # Enough keys that the serialization outlasts a writer thread
+        # descheduled for a while on a loaded 2-core machine (with 40000,
+        # CI once saw no write land during it).
+        for i in range(100000):
             p.set("k:%d" % i, "x" * 200)
             if i % 1000 == 999:
                 p.execute()
@@ -264,8 +267,8 @@ class ReplMasterTest(rt.ServerTestCase):
                 w.incr("c:%d" % j)
                 w.rpush("l:%d" % j, i)
                 w.hincrby("h:%d" % j, "f", 1)
-                w.set("k:%d" % (i * 7919 % 40000), i)
-                w.expire("k:%d" % (i * 104729 % 40000), 3600)
+                w.set("k:%d" % (i * 7919 % 100000), i)
+                w.expire("k:%d" % (i * 104729 % 100000), 3600)
                 i += 1
         t = rt.threading.Thread(target=writer, daemon=True)
         t.start()
