@@ -64,6 +64,11 @@ const CommandSpec* CommandTable::Find(std::string_view name) const {
   return it == index_.end() ? nullptr : &specs_[it->second];
 }
 
+bool ArityOk(const CommandSpec& spec, size_t argc) {
+  int n = static_cast<int>(argc);
+  return spec.arity >= 0 ? n == spec.arity : n >= -spec.arity;
+}
+
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {

@@ -267,6 +267,9 @@ void ForEachCommandKey(const CommandSpec& spec,
   }
 }
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+// Whether `argc` arguments (the name included) fit spec's arity (Redis's
+// convention: -N means at least N).
+bool ArityOk(const CommandSpec& spec, size_t argc);
 std::string ToLower(std::string_view s);
 void ReplyWrongArity(CommandContext& ctx, std::string_view full_name);
 void ReplySyntaxError(CommandContext& ctx);

@@ -30,11 +30,6 @@ void ReplyUnknownCommand(std::span<const std::string_view> argv,
   out.Error(msg);
 }
 
-bool ArityOk(const CommandSpec& spec, size_t argc) {
-  int n = static_cast<int>(argc);
-  return spec.arity >= 0 ? n == spec.arity : n >= -spec.arity;
-}
-
 void Queue(uint32_t flags, Client& client,
            std::span<const std::string_view> argv, ReplyWriter& out) {
   auto& q = client.queued.emplace_back();

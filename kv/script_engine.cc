@@ -34,11 +34,6 @@ int64_t SteadyMs() {
       .count();
 }
 
-bool ArityOk(const CommandSpec& spec, size_t argc) {
-  int n = static_cast<int>(argc);
-  return spec.arity >= 0 ? n == spec.arity : n >= -spec.arity;
-}
-
 // Redis 7.0's CMD_NOSCRIPT commands (and subcommands: every CLIENT,
 // CONFIG, SCRIPT, FUNCTION, ACL, LATENCY and MODULE one but HELP).
 bool NotAllowedFromScript(const CommandSpec& spec,

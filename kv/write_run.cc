@@ -13,9 +13,8 @@
 namespace daxkv::kv {
 
 bool WriteRun::Joins(const CommandSpec* spec, size_t argc) {
-  if (spec == nullptr || !(spec->flags & kCmdPipelined)) return false;
-  const int n = static_cast<int>(argc);
-  return spec->arity >= 0 ? n == spec->arity : n >= -spec->arity;
+  return spec != nullptr && (spec->flags & kCmdPipelined) &&
+         ArityOk(*spec, argc);
 }
 
 bool WriteRun::MayStart(ServerState& server, const Client& client) {
@@ -87,10 +86,13 @@ void WriteRun::PrefetchElements(engine::Txn& txn) {
 }
 
 size_t WriteRun::Run(ServerState& server, Client& client, ReplyWriter& out) {
+  // A pipeline mostly repeats its key: a repeat of the key before is
+  // declared (prefetched, checked for waiters) once.
   std::vector<std::string> keys;
   for (const Request& r : requests_) {
-    ForEachCommandKey(*r.spec, Argv(r),
-                      [&](std::string_view k) { keys.emplace_back(k); });
+    ForEachCommandKey(*r.spec, Argv(r), [&](std::string_view k) {
+      if (keys.empty() || keys.back() != k) keys.emplace_back(k);
+    });
   }
   for (size_t i = 0; i < keys.size() && i < kMaxPrefetchedKeys; ++i) {
     server.db().PrefetchKey(keys[i], true);
