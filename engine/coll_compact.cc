@@ -68,6 +68,9 @@ Status DBImpl::RelocateElems(std::vector<uint64_t>* forget) {
       if (!m.copy) forget->push_back(m.dead_hash);
       moves |= m.copy;
     }
+    // After the run's dead puts are in `forget`: a queue's pop often shares
+    // a victim, and a run, with the push it deletes.
+    KeepShadowingTombstones(*forget);
     // A failed append still moves the copies made before it.
     status = CopyElems();
     // A copy that failed to persist must not become the indexed one.
@@ -119,12 +122,16 @@ bool DBImpl::MarkElemCopies(uint64_t id, std::string* key) {
     }
     break;
   }
+  return true;
+}
+
+void DBImpl::KeepShadowingTombstones(const std::vector<uint64_t>& forget) {
   for (ElemMove& m : elem_run_) {
     if (!m.copy || m.put) continue;
     const format::EntryHeader e = format::LoadEntry(base_ + m.loc);
-    m.copy = DeadCount(m.dead_hash) != 0 && !TombstoneRelocated(m.loc, e);
+    m.copy = DeadPutsOutsideVictim(m.dead_hash, forget) &&
+             !TombstoneRelocated(m.loc, e);
   }
-  return true;
 }
 
 Status DBImpl::CopyElems() {

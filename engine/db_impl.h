@@ -50,6 +50,7 @@
 #include "base/mutex.h"
 #include "base/thread_annotations.h"
 #include "engine/coll_table.h"
+#include "engine/counter_tally.h"
 #include "engine/db.h"
 #include "engine/format.h"
 #include "engine/index.h"
@@ -546,8 +547,11 @@ class DBImpl final : public DB {
       REQUIRES(Stripe(kh), stripe_level_);
   // Dead-put counters by hash: a key's (KeyHash::low()) or an element's
   // (ElemDeadHash).
+  uint32_t DeadCounterIndex(uint64_t h) const {
+    return static_cast<uint32_t>((h >> 20) & dead_mask_);
+  }
   std::atomic<uint32_t>& DeadCounter(uint64_t h) const {
-    return dead_[(h >> 20) & dead_mask_];
+    return dead_[DeadCounterIndex(h)];
   }
   void NoteDead(uint64_t h) {
     DeadCounter(h).fetch_add(1, std::memory_order_relaxed);
@@ -582,9 +586,20 @@ class DBImpl final : public DB {
   uint32_t PrefetchIndexSlots(const char* sp, uint32_t off, uint32_t tail,
                               int records) const;
   // Copies the key entry at `loc` (hashed `kh`) to the compaction head if
-  // it is live; drops it if not.
+  // it is live; drops it if not. `forget`: CompactSegment's, so far.
   Status RelocateEntry(uint64_t loc, const format::EntryHeader& e,
-                       const KeyHash& kh) REQUIRES(compaction_mu_);
+                       const KeyHash& kh, const std::vector<uint64_t>& forget)
+      REQUIRES(compaction_mu_);
+  // Whether dead-put counter `h` counts a put outside the victim: one a
+  // tombstone of its bucket may shadow, so the tombstone must be copied.
+  // `forget` names the victim's counted puts found so far (one entry per
+  // count, as CompactSegment drops them once the victim is freed). When
+  // false, every put such a tombstone could shadow is in the victim and
+  // goes with it, in the same free. Writers only add to counters meanwhile
+  // (answering true more often); only compaction, holding compaction_mu_,
+  // drops counts.
+  bool DeadPutsOutsideVictim(uint64_t h, const std::vector<uint64_t>& forget)
+      REQUIRES(compaction_mu_);
   // Drops one count from each of `hashes`' dead-put counters.
   void ForgetDeadAll(const std::vector<uint64_t>& hashes);
   // Compacts until a write fits (for a delete: until the tombstone log can
@@ -637,6 +652,10 @@ class DBImpl final : public DB {
   // CopyElems appends the copies and persists them; SwapElems points the
   // collection at them under its key's stripe.
   bool MarkElemCopies(uint64_t id, std::string* key) REQUIRES(compaction_mu_);
+  // Of the tombstones MarkElemCopies marked, keeps those that still shadow
+  // a put outside the victim (DeadPutsOutsideVictim).
+  void KeepShadowingTombstones(const std::vector<uint64_t>& forget)
+      REQUIRES(compaction_mu_);
   Status CopyElems() REQUIRES(compaction_mu_);
   void SwapElems(uint64_t id, std::string key, std::vector<uint64_t>* forget)
       REQUIRES(compaction_mu_);
@@ -826,6 +845,10 @@ class DBImpl final : public DB {
   uint64_t elem_run_id_ GUARDED_BY(compaction_mu_) = 0;
   std::function<void()> before_elem_swap_ GUARDED_BY(compaction_mu_);
   std::vector<ElemMove> elem_run_ GUARDED_BY(compaction_mu_);
+  // The victim's `forget` entries tallied by counter, the first
+  // victim_dead_tallied_ of them (DeadPutsOutsideVictim).
+  CounterTally victim_dead_ GUARDED_BY(compaction_mu_);
+  size_t victim_dead_tallied_ GUARDED_BY(compaction_mu_) = 0;
 
   // The latched error (health.cc): bg_failed_ is set once bg_error_ (guarded
   // by health_mu_) holds it, and never cleared.

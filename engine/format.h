@@ -367,6 +367,25 @@ bool ForEachEntry(const char* rec, Fn&& fn) {
   return true;
 }
 
+inline bool IsTombstone(uint8_t type) {
+  return type == kTombstone || type == kElemTombstone;
+}
+// Bytes of the valid record at `rec` that are tombstones, key or element:
+// the whole record when it is one, else its tombstone sub-entries. What a
+// segment's `tomb` counts, at append and at recovery alike.
+inline uint64_t TombstoneBytes(const char* rec) {
+  const EntryHeader re = LoadEntry(rec + 8);
+  if (IsTombstone(re.type)) return RecordSize(re.key_len, re.value_len);
+  uint64_t n = 0;
+  if (re.type == kBatch) {
+    ForEachEntry(rec, [&](uint64_t, const EntryHeader& e) {
+      if (IsTombstone(e.type)) n += EntrySize(e.key_len, e.value_len);
+      return true;
+    });
+  }
+  return n;
+}
+
 // Iterates the entries of a segment's valid records, [kSegmentHeaderSize,
 // tail) of the segment at `sp`: fn(offset_in_segment, header) for each.
 template <typename Fn>

@@ -345,6 +345,12 @@ Status DBImpl::AppendImage(LogHead& head, std::string* image, bool sync,
   head.tail += static_cast<uint32_t>(size);
   if (sync) head.persisted = head.tail;
   segs_[head.seg].tail.store(head.tail, std::memory_order_relaxed);
+  // A batch's tombstones weigh on victim choice as single ones do: left
+  // out, a segment of pops' tombstones looked empty, was compacted first,
+  // and had every tombstone copied while its puts' segments stood.
+  if (const uint64_t tomb = format::TombstoneBytes(image->data())) {
+    segs_[head.seg].tomb.fetch_add(tomb, std::memory_order_relaxed);
+  }
   *rec_off = static_cast<uint64_t>(rec - base_);
   return OkStatus();
 }

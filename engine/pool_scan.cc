@@ -339,9 +339,9 @@ void Scanner::ScanRecords(uint64_t i, SegmentScan* seg) {
         AddProblem({seg_off + off, n, true, std::move(bad)});
       }
       ++seg->records;
-      if (sp[off + 8] == format::kTombstone) {
+      if (const uint64_t tomb = format::TombstoneBytes(sp + off)) {
         ++seg->tombstones;
-        seg->tombstone_bytes += n;
+        seg->tombstone_bytes += tomb;
       }
       off += static_cast<uint32_t>(n);
       continue;

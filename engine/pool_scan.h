@@ -71,8 +71,8 @@ struct SegmentScan {
   // `span` segments (free too), whose header lines must be released.
   bool release_span = false;
   uint64_t records = 0;
-  uint64_t tombstones = 0;
-  uint64_t tombstone_bytes = 0;  // record bytes of those tombstones
+  uint64_t tombstones = 0;       // records holding tombstones
+  uint64_t tombstone_bytes = 0;  // their format::TombstoneBytes
   // Segment-relative [offset, end) ranges of damaged bytes.
   std::vector<std::pair<uint32_t, uint32_t>> damaged;
   bool seal_damaged = false;

@@ -49,8 +49,17 @@ int64_t DBImpl::PickVictim(double max_live_ratio) const {
   return best;
 }
 
+bool DBImpl::DeadPutsOutsideVictim(uint64_t h,
+                                   const std::vector<uint64_t>& forget) {
+  for (; victim_dead_tallied_ < forget.size(); ++victim_dead_tallied_) {
+    victim_dead_.Add(DeadCounterIndex(forget[victim_dead_tallied_]));
+  }
+  return DeadCount(h) > victim_dead_.Count(DeadCounterIndex(h));
+}
+
 Status DBImpl::RelocateEntry(uint64_t loc, const format::EntryHeader& e,
-                             const KeyHash& kh) {
+                             const KeyHash& kh,
+                             const std::vector<uint64_t>& forget) {
   std::string_view key(base_ + loc + format::kEntryHeaderSize, e.key_len);
   // Under the stripe even to tell a dead put: a record not indexed yet may
   // be one a writer holding the stripe has appended and not published.
@@ -93,8 +102,11 @@ Status DBImpl::RelocateEntry(uint64_t loc, const format::EntryHeader& e,
     return OkStatus();
   }
   // A newer put shadows every older record; without dead puts in the
-  // bucket there is nothing older left for the tombstone to shadow.
-  if (hit.loc != 0 || DeadPuts(kh) == 0) return OkStatus();
+  // bucket, or with only the victim's own, nothing older outlives the
+  // tombstone for it to shadow.
+  if (hit.loc != 0 || !DeadPutsOutsideVictim(kh.low(), forget)) {
+    return OkStatus();
+  }
   if (TombstoneRelocated(loc, e)) return OkStatus();
   DAXKV_RETURN_IF_ERROR(AppendEntry(compaction_head_, format::kTombstone, key,
                                     {}, 0, e.seq, true, &placed));
@@ -142,6 +154,8 @@ Status DBImpl::CompactSegment(int64_t seg) {
   // Dead-put counts to drop once the victim is durably free: its puts
   // (keys' and elements').
   std::vector<uint64_t> forget;
+  victim_dead_.Clear();
+  victim_dead_tallied_ = 0;
   Status status;
   // The window: records [off, ahead) have their slots on the way.
   uint32_t ahead = PrefetchIndexSlots(sp, format::kSegmentHeaderSize, tail,
@@ -163,7 +177,7 @@ Status DBImpl::CompactSegment(int64_t seg) {
       }
       const KeyHash kh(
           std::string_view(rec + o + format::kEntryHeaderSize, e.key_len));
-      status = RelocateEntry(seg_off + off + o, e, kh);
+      status = RelocateEntry(seg_off + off + o, e, kh, forget);
       if (format::HoldsValue(e.type)) forget.push_back(kh.low());
       return status.ok();
     });
