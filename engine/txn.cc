@@ -82,14 +82,17 @@ void TxnImpl::Park(std::unique_ptr<TxnImpl> txn) {
 
 bool TxnImpl::Oversized() const {
   return image_.capacity() > kParkedImageBytes ||
-         rec_.capacity() > kParkedImageBytes || subs_.capacity() > kParkedItems ||
-         keys_.capacity() > kParkedItems || undo_.capacity() > kParkedItems ||
+         rec_.capacity() > kParkedImageBytes ||
+         subs_.capacity() > kParkedItems || keys_.capacity() > kParkedItems ||
+         undo_.capacity() > kParkedItems ||
          key_index_.bucket_count() > kParkedBuckets ||
+         tombs_.capacity() > kParkedBuckets ||
          colls_.bucket_count() > kParkedBuckets ||
          saved_views_.capacity() > kParkedItems ||
          saved_locs_.capacity() > kParkedItems ||
          saved_bytes_.capacity() > kParkedItems ||
-         colls_.capacity() > kParkedItems || removed_.capacity() > kParkedItems ||
+         colls_.capacity() > kParkedItems ||
+         removed_.capacity() > kParkedItems ||
          kept_.capacity() > kParkedItems ||
          offsets_.capacity() > kParkedItems ||
          relocs_.capacity() > kParkedItems;

@@ -56,14 +56,11 @@ uint64_t TxnImpl::PutElem(Collection* c, std::string_view subkey,
     shadows = subs_[s].shadows_medium;
     Supersede(s);
   } else if (cur == 0 && !tombs_.empty()) {
-    auto it = tombs_.find({c, std::string(subkey)});
-    if (it != tombs_.end()) {  // this Txn deleted a committed element
+    const int32_t tomb = tombs_.Take(image_, c, subkey);
+    if (tomb >= 0) {  // this Txn deleted a committed element
       shadows = true;
-      Supersede(it->second);
-      saved_bytes_.emplace_back(subkey);
-      undo_.push_back(
-          {Undo::kTombGone, it->second, c, 0, saved_bytes_.size() - 1});
-      tombs_.erase(it);
+      Supersede(tomb);
+      undo_.push_back({Undo::kTombGone, tomb, c});
     }
   }
   const uint64_t loc =
@@ -87,9 +84,9 @@ void TxnImpl::DelElem(Collection* c, std::string_view subkey, uint64_t cur) {
   if (!shadows) return;  // nothing committed to delete
   AppendSub(format::kElemTombstone, subkey, {}, static_cast<int64_t>(c->id),
             static_cast<uint16_t>(c->type), -1, c);
-  tombs_[{c, std::string(subkey)}] = static_cast<int32_t>(subs_.size()) - 1;
-  saved_bytes_.emplace_back(subkey);
-  undo_.push_back({Undo::kTomb, 0, c, 0, saved_bytes_.size() - 1});
+  const int32_t sub = static_cast<int32_t>(subs_.size()) - 1;
+  tombs_.Add(image_, c, subs_[sub].off, sub);
+  undo_.push_back({Undo::kTomb, sub, c});
 }
 
 void TxnImpl::TableSet(Collection* c, std::string_view subkey, uint64_t loc) {
@@ -210,12 +207,11 @@ void TxnImpl::UndoOne(const Undo& u) {
       subs_[u.i].superseded = false;
       return;
     case Undo::kTomb:
-      tombs_.erase({c, saved_bytes_[u.b]});
-      saved_bytes_.pop_back();
+      // The image still holds the sub-entry: RollbackTo undoes first.
+      tombs_.Take(image_, c, src_.Subkey(coll::kPendingBase + subs_[u.i].off));
       return;
     case Undo::kTombGone:
-      tombs_[{c, saved_bytes_[u.b]}] = u.i;
-      saved_bytes_.pop_back();
+      tombs_.Add(image_, c, subs_[u.i].off, u.i);
       return;
     case Undo::kDead:
       colls_.Find(c)->dead = false;  // MarkDead touched it

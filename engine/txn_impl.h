@@ -16,7 +16,6 @@
 #define DAXKV_ENGINE_TXN_IMPL_H_
 
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -29,6 +28,7 @@
 #include "engine/coll_source.h"
 #include "engine/db_impl.h"
 #include "engine/txn.h"
+#include "engine/txn_tombs.h"
 
 namespace daxkv::engine {
 
@@ -235,8 +235,8 @@ class TxnImpl final : public CollReadOps<Txn, TxnImpl> {
       kZErased,     // b: first saved loc, i: count
       kView,        // i: key, b: saved view index
       kSuperseded,  // i: sub
-      kTomb,        // (coll, saved subkey b): tombs_ entry added
-      kTombGone,    // (coll, saved subkey b, i: sub): tombs_ entry removed
+      kTomb,        // (coll, i: sub): tombs_ entry added
+      kTombGone,    // (coll, i: sub): tombs_ entry removed
       kDead,        // coll marked dead
       kCreated,     // coll created
       kReady,       // a ready key appended
@@ -405,7 +405,7 @@ class TxnImpl final : public CollReadOps<Txn, TxnImpl> {
   std::vector<std::unique_ptr<Collection>> created_;
   // Element tombstones of this Txn by (collection, subkey): a later put of
   // the element supersedes its tombstone.
-  std::map<std::pair<Collection*, std::string>, int32_t> tombs_;
+  TxnTombs tombs_;
   // Committed element locations removed from structures (dead at commit).
   // A committed element replaced or removed, and its dead-put hash
   // (computed, and its counter prefetched, when it left).

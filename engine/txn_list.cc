@@ -74,7 +74,12 @@ Status TxnImpl::ListPop(std::string_view key, End end, std::string* value) {
   }
   const std::string_view v = src_.Value(loc);
   value->assign(v.data(), v.size());
-  DelElem(c, std::string(src_.Subkey(loc)), loc);
+  if (coll::IsPending(loc)) {
+    // Its subkey lies in the image, which DelElem's append may move.
+    DelElem(c, std::string(src_.Subkey(loc)), loc);
+  } else {
+    DelElem(c, src_.Subkey(loc), loc);
+  }
   ListEraseAt(c, pos);
   AfterRemove(k, c);
   return OkStatus();
