@@ -565,7 +565,6 @@ class DBImpl final : public DB {
   }
   void ForgetDead(uint64_t h);
   void NoteDeadPut(const KeyHash& kh) { NoteDead(kh.low()); }
-  uint32_t DeadPuts(const KeyHash& kh) const { return DeadCount(kh.low()); }
   // Retries fn after compaction while the pool is full: a few times, or,
   // for a delete (which must always be possible), as long as compaction
   // makes room.

@@ -136,6 +136,10 @@ inline bool IsKeyEntry(uint8_t type) {
 inline bool IsElemEntry(uint8_t type) {
   return type == kElem || type == kElemTombstone;
 }
+// Deletes: a key's or an element's.
+inline bool IsTombstone(uint8_t type) {
+  return type == kTombstone || type == kElemTombstone;
+}
 // Entries a record carries (ForEachEntry yields them): not batch headers
 // nor padding.
 inline bool Indexable(uint8_t type) {
@@ -367,9 +371,6 @@ bool ForEachEntry(const char* rec, Fn&& fn) {
   return true;
 }
 
-inline bool IsTombstone(uint8_t type) {
-  return type == kTombstone || type == kElemTombstone;
-}
 // Bytes of the valid record at `rec` that are tombstones, key or element:
 // the whole record when it is one, else its tombstone sub-entries. What a
 // segment's `tomb` counts, at append and at recovery alike.

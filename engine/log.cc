@@ -298,7 +298,7 @@ Status DBImpl::AppendEntry(LogHead& head, uint8_t type, std::string_view key,
   head.tail += static_cast<uint32_t>(size);
   if (sync) head.persisted = head.tail;
   segs_[head.seg].tail.store(head.tail, std::memory_order_relaxed);
-  if (type == format::kTombstone || type == format::kElemTombstone) {
+  if (format::IsTombstone(type)) {
     segs_[head.seg].tomb.fetch_add(size, std::memory_order_relaxed);
   }
   out->loc = static_cast<uint64_t>(rec - base_) + 8;

@@ -208,7 +208,7 @@ void TxnImpl::UndoOne(const Undo& u) {
       return;
     case Undo::kTomb:
       // The image still holds the sub-entry: RollbackTo undoes first.
-      tombs_.Take(image_, c, src_.Subkey(coll::kPendingBase + subs_[u.i].off));
+      tombs_.Remove(image_, c, subs_[u.i].off);
       return;
     case Undo::kTombGone:
       tombs_.Add(image_, c, subs_[u.i].off, u.i);

@@ -46,9 +46,10 @@ class TxnTombs {
   void Add(const std::string& image, Collection* coll, uint64_t sub_off,
            int32_t sub) {
     if ((size_ + 1) * 2 > slots_.size()) Grow();
+    const std::string_view key = SubKey(image, sub_off);
     const uint64_t key_off = sub_off + format::kEntryHeaderSize;
-    const uint32_t key_len = format::LoadEntry(image.data() + sub_off).key_len;
-    const uint64_t h = Hash(coll, Key(image, key_off, key_len));
+    const uint32_t key_len = static_cast<uint32_t>(key.size());
+    const uint64_t h = Hash(coll, key);
     const size_t mask = slots_.size() - 1;
     size_t i = h & mask;
     while (slots_[i].sub >= 0) i = (i + 1) & mask;
@@ -65,6 +66,10 @@ class TxnTombs {
     EraseSlot(i);
     return sub;
   }
+  // Removes the tombstone sub-entry at `sub_off` in `image` (Add's undo).
+  void Remove(const std::string& image, Collection* coll, uint64_t sub_off) {
+    Take(image, coll, SubKey(image, sub_off));
+  }
 
  private:
   static constexpr size_t kNone = ~size_t{0};
@@ -72,6 +77,10 @@ class TxnTombs {
   static std::string_view Key(const std::string& image, uint64_t off,
                               uint32_t len) {
     return std::string_view(image).substr(off, len);
+  }
+  static std::string_view SubKey(const std::string& image, uint64_t sub_off) {
+    return Key(image, sub_off + format::kEntryHeaderSize,
+               format::LoadEntry(image.data() + sub_off).key_len);
   }
   static uint64_t Hash(Collection* coll, std::string_view subkey) {
     const uint64_t h = std::hash<std::string_view>()(subkey) ^
