@@ -209,81 +209,13 @@ class DBImpl final : public DB {
     format::EntryHeader entry{};
   };
 
-  // --- how stripes and heads are taken (the lock order above) ---
-  // One key's stripe.
-  class SCOPED_CAPABILITY StripeLock {
-   public:
-    StripeLock(DBImpl* db, const KeyHash& kh)
-        ACQUIRE(db->Stripe(kh), db->stripe_level_)
-        : mu_(db->Stripe(kh)) {
-      mu_.Lock();
-    }
-    ~StripeLock() RELEASE() { mu_.Unlock(); }
-
-   private:
-    Mutex& mu_;
-  };
-  // Two keys' stripes (ascending; once when they are one stripe).
-  class SCOPED_CAPABILITY StripePairLock {
-   public:
-    StripePairLock(DBImpl* db, const KeyHash& a, const KeyHash& b)
-        ACQUIRE(db->Stripe(a), db->Stripe(b), db->stripe_level_);
-    ~StripePairLock() RELEASE();
-
-   private:
-    Mutex* first_;
-    Mutex* second_;  // null when both keys share one stripe
-  };
-  // Any number of stripes, taken in ascending order (Add() them ascending,
-  // or AddAll()). The analysis cannot follow a set of held locks: a
-  // function that REQUIRES one key's stripe is called after
-  // AssertStripeIn(set, kh), which checks (debug builds) that the set holds
-  // it and asserts it to the analysis.
-  class SCOPED_CAPABILITY StripeSet {
-   public:
-    explicit StripeSet(DBImpl* db) ACQUIRE(db->stripe_level_) : db_(db) {}
-    ~StripeSet() RELEASE();
-    // REQUIRES: `stripe` above every stripe held.
-    void Add(size_t stripe);
-    void AddAll();
-    // Debug builds: asserts that the set holds `kh`'s stripe.
-    void Check(const KeyHash& kh) const;
-
-   private:
-    DBImpl* const db_;
-    std::vector<size_t> held_;
-  };
-  // One log head.
-  class SCOPED_CAPABILITY HeadLock {
-   public:
-    HeadLock(DBImpl* db, LogHead& head) ACQUIRE(head.mu, db->head_level_)
-        : mu_(head.mu) {
-      if (!head.mu.TryLock()) {
-        head.mu.Lock();
-        waited_for_ = head.last_writer;
-      }
-      head.last_writer = kNoWriter;  // an append sets its ThreadId()
-    }
-    // The holder this lock waited for if it appended (its ThreadId()), else
-    // kNoWriter.
-    unsigned waited_for() const { return waited_for_; }
-    ~HeadLock() RELEASE() { mu_.Unlock(); }
-
-   private:
-    Mutex& mu_;
-    unsigned waited_for_ = kNoWriter;
-  };
-  // Every head (user heads in order, then the compaction head): Flush()
-  // and Grow(). Code touching a head's guarded fields under it asserts
-  // head.mu (Mutex::AssertHeld) per head.
-  class SCOPED_CAPABILITY HeadSet {
-   public:
-    explicit HeadSet(DBImpl* db) ACQUIRE(db->head_level_);
-    ~HeadSet() RELEASE();
-
-   private:
-    DBImpl* const db_;
-  };
+  // --- how stripes and heads are taken (the lock order above; defined in
+  // engine/db_impl_locks.h) ---
+  class StripeLock;      // one key's stripe
+  class StripePairLock;  // two keys' stripes
+  class StripeSet;       // any number of stripes, ascending
+  class HeadLock;        // one log head
+  class HeadSet;         // every head
 
   // --- open / close (db_impl.cc) ---
   // Reads the superblocks; formats a blank region (refusing one whose
@@ -512,9 +444,7 @@ class DBImpl final : public DB {
   // The same for a stripe held in a StripeSet, checked (debug builds).
   void AssertStripeIn(const StripeSet& set, const KeyHash& kh) const
       ASSERT_CAPABILITY(stripes_[kh.low() & (kStripes - 1)])
-          ASSERT_CAPABILITY(stripe_level_) {
-    set.Check(kh);
-  }
+          ASSERT_CAPABILITY(stripe_level_);
   int64_t NowMs() const;
   Status CheckSizes(std::string_view key, std::string_view value) const;
   Current Lookup(const KeyHash& kh, std::string_view key) const;
@@ -925,5 +855,7 @@ inline Status DBImpl::RetryOnNoSpace(Fn&& fn, bool for_delete) {
 }
 
 }  // namespace daxkv::engine
+
+#include "engine/db_impl_locks.h"  // IWYU pragma: export
 
 #endif  // DAXKV_ENGINE_DB_IMPL_H_
