@@ -109,16 +109,20 @@ bool DBImpl::MarkElemCopies(uint64_t id, std::string* key) {
     // confirms it for puts (copying an element a writer then replaces
     // costs a dead copy). A tombstone needs no confirming: a newer entry of
     // its subkey, indexed now, shadows what it shadowed.
+    const bool list = c->is_list();
+    const coll::ListIndex::Ends ends =
+        list ? c->list().GetEnds(src) : coll::ListIndex::Ends{};
     uint64_t last = ~0ull;  // a list's position of the last put found
     for (ElemMove& m : elem_run_) {
       const std::string_view subkey = src.Subkey(m.loc);
       if (!m.put) {
-        m.copy = !c->Contains(src, subkey);
+        m.copy = list ? c->list().Find(src, subkey, ends) == c->list().size()
+                      : !c->Contains(src, subkey);
         continue;
       }
-      m.copy = c->ListNeighbourAt(last, m.loc, &m.hint) ||
-               c->IndexedAt(src, subkey, m.loc, &m.hint);
-      if (m.copy) last = m.hint;
+      m.copy = list ? c->ListIndexedAt(src, ends, subkey, m.loc, last, &m.hint)
+                    : c->IndexedAt(src, subkey, m.loc, &m.hint);
+      if (m.copy && list) last = m.hint;
     }
     break;
   }

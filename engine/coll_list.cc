@@ -2,9 +2,14 @@
 
 namespace daxkv::engine::coll {
 
-uint64_t ListIndex::Find(const ElemSource& src, std::string_view okey) const {
-  if (tree_.empty() || okey < src.Subkey(tree_.At(0)) ||
-      src.Subkey(tree_.At(tree_.size() - 1)) < okey) {
+ListIndex::Ends ListIndex::GetEnds(const ElemSource& src) const {
+  if (tree_.empty()) return {};
+  return {src.Subkey(tree_.At(0)), src.Subkey(tree_.At(tree_.size() - 1))};
+}
+
+uint64_t ListIndex::Find(const ElemSource& src, std::string_view okey,
+                         const Ends& ends) const {
+  if (tree_.empty() || okey < ends.front || ends.back < okey) {
     return tree_.size();
   }
   const uint64_t pos = tree_.PartitionPoint(

@@ -45,11 +45,24 @@ class ListIndex {
   // fn(position, loc) -> bool (false stops); see CountedTree.
   const Tree& tree() const { return tree_; }
 
+  // The order keys of the first and last elements (empty views for an
+  // empty list). They point into `src`'s bytes: valid while those are and
+  // the list is unchanged.
+  struct Ends {
+    std::string_view front;
+    std::string_view back;
+  };
+  Ends GetEnds(const ElemSource& src) const;
   // The position of the element whose order key is `okey`, or size() if
-  // there is none. Reads O(log n) keys, or two: a key outside the first
-  // and last ones needs no search (most of what compaction asks about in a
-  // queue's segments was popped).
-  uint64_t Find(const ElemSource& src, std::string_view okey) const;
+  // there is none. Reads O(log n) keys, or none beyond the ends: a key
+  // outside them needs no search (most of what compaction asks about in a
+  // queue's segments was popped). The second form takes the ends from a
+  // GetEnds of the unchanged list, for a run of lookups.
+  uint64_t Find(const ElemSource& src, std::string_view okey) const {
+    return Find(src, okey, GetEnds(src));
+  }
+  uint64_t Find(const ElemSource& src, std::string_view okey,
+                const Ends& ends) const;
   // Points the element whose order key is `okey` at `new_loc` if it is at
   // `old_loc` now (compaction's relocation; a commit replacing a pending
   // location). Returns whether it did.

@@ -103,18 +103,22 @@ bool Collection::IndexedAt(const coll::ElemSource& src, std::string_view subkey,
   }
 }
 
-bool Collection::ListNeighbourAt(uint64_t near, uint64_t loc,
-                                 uint64_t* pos) const {
-  if (type != KeyType::kList && type != KeyType::kStream) return false;
+bool Collection::ListIndexedAt(const coll::ElemSource& src,
+                               const coll::ListIndex::Ends& ends,
+                               std::string_view okey, uint64_t loc,
+                               uint64_t near, uint64_t* pos) const {
   const coll::ListIndex& l = list();
-  // near - 1 wraps past size() at 0.
-  for (const uint64_t p : {near + 1, near - 1}) {
-    if (p < l.size() && l.At(p) == loc) {
-      *pos = p;
-      return true;
+  if (near != ~0ull) {
+    // near - 1 wraps past size() at 0.
+    for (const uint64_t p : {near + 1, near - 1}) {
+      if (p < l.size() && l.At(p) == loc) {
+        *pos = p;
+        return true;
+      }
     }
   }
-  return false;
+  *pos = l.Find(src, okey, ends);
+  return *pos < l.size() && l.At(*pos) == loc;
 }
 
 bool Collection::Relocate(const coll::ElemSource& src, std::string_view subkey,

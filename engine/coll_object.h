@@ -110,11 +110,18 @@ struct Collection {
   bool IndexedAt(const coll::ElemSource& src, std::string_view subkey,
                  uint64_t loc, uint64_t* hint = nullptr) const
       REQUIRES_SHARED(mu);
-  // For a list: whether `loc` is at position near + 1 or near - 1 (*pos
-  // gets which). Pushes log a list's neighbours one after another, so
-  // compaction finds most of a run's elements beside the one before,
-  // without an O(log n) search reading keys from the medium.
-  bool ListNeighbourAt(uint64_t near, uint64_t loc, uint64_t* pos) const
+  bool is_list() const {
+    return type == KeyType::kList || type == KeyType::kStream;
+  }
+  // IndexedAt for a list (REQUIRES: is_list()) and a run of compaction's
+  // lookups. `near`: the position of the run's last put found, or ~0.
+  // Pushes log a list's neighbours one after another, so most of a run's
+  // elements are found beside the one before, without an O(log n) search
+  // reading keys from the medium. `ends`: the list's, from one GetEnds
+  // per run, so that a popped element's put costs no index read.
+  bool ListIndexedAt(const coll::ElemSource& src,
+                     const coll::ListIndex::Ends& ends, std::string_view okey,
+                     uint64_t loc, uint64_t near, uint64_t* pos) const
       REQUIRES_SHARED(mu);
   // Points the element at `old_loc` (subkey `subkey`) at `new_loc` if it
   // is there now. `hint`: a list position or zset rank to try first (or

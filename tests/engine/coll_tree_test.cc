@@ -227,5 +227,35 @@ TEST(CollListTest, FindsAndRelocatesElementsByOrderKey) {
   EXPECT_EQ(list.At(1234), new_loc);
 }
 
+TEST(CollListTest, FindWithEndsFetchedOnceReadsNothingForPoppedKeys) {
+  FakeMedium m;
+  ListIndex list;
+  std::vector<std::string> okeys;  // every element's, pushed or popped
+  std::string key = FirstOrderKey();
+  for (int i = 0; i < 3000; ++i) {
+    okeys.push_back(key);
+    list.PushBack(m.Add(key));
+    key = OrderKeyAfter(key);
+  }
+  list.EraseRange(0, 1000);  // LPOP's and RPOP's leftovers in a queue
+  list.EraseRange(1000, 2000);
+  const ListIndex::Ends ends = list.GetEnds(m);
+  EXPECT_EQ(ends.front, okeys[1000]);
+  EXPECT_EQ(ends.back, okeys[1999]);
+  const uint64_t before = m.reads();
+  for (int i : {0, 999, 2000, 2999}) {
+    EXPECT_EQ(list.Find(m, okeys[i], ends), list.size()) << i;
+  }
+  EXPECT_EQ(m.reads(), before);  // popped: no search, no read
+  for (int i = 1000; i < 2000; i += 37) {
+    EXPECT_EQ(list.Find(m, okeys[i], ends), uint64_t(i - 1000));
+    EXPECT_EQ(list.Find(m, okeys[i]), uint64_t(i - 1000));
+  }
+  ListIndex empty;
+  const ListIndex::Ends none = empty.GetEnds(m);
+  EXPECT_TRUE(none.front.empty() && none.back.empty());
+  EXPECT_EQ(empty.Find(m, okeys[0], none), 0u);
+}
+
 }  // namespace
 }  // namespace daxkv::engine::coll
