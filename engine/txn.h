@@ -45,6 +45,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/function_ref.h"
 #include "base/status.h"
 #include "base/statusor.h"
 #include "engine/db.h"
@@ -129,12 +130,14 @@ struct ZAddResult {
   double score = 0;      // the member's score afterwards (INCR's reply)
 };
 
-// Element callbacks return false to stop early.
-using ElemFn = std::function<bool(std::string_view elem)>;
+// Element callbacks return false to stop early. They are called before the
+// read returns and never kept (base/function_ref.h: no heap block for a
+// callback capturing several references).
+using ElemFn = FunctionRef<bool(std::string_view elem)>;
 using PairFn =
-    std::function<bool(std::string_view subkey, std::string_view value)>;
-using ScoredFn = std::function<bool(std::string_view member, double score)>;
-using IndexFn = std::function<bool(uint64_t index, std::string_view elem)>;
+    FunctionRef<bool(std::string_view subkey, std::string_view value)>;
+using ScoredFn = FunctionRef<bool(std::string_view member, double score)>;
+using IndexFn = FunctionRef<bool(uint64_t index, std::string_view elem)>;
 
 // Reads, shared by Txn (which also sees its own writes) and ReadView.
 // Point reads of an absent key or element return NotFound; iterations over

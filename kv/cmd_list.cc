@@ -73,15 +73,18 @@ void PopGeneric(CommandContext& ctx, End end) {
       has_count ? call.out.NullArray() : call.out.Null();
       return OkStatus();
     }
+    if (!has_count) {  // the common form: no vector of one
+      std::string value;
+      DAXKV_RETURN_IF_ERROR(txn.ListPop(ctx.argv[1], end, &value));
+      call.Modified(ctx.argv[1]);
+      call.out.Bulk(value);
+      return OkStatus();
+    }
     Elements popped;
     DAXKV_RETURN_IF_ERROR(
         PopSome(txn, ctx.argv[1], end, static_cast<uint64_t>(count), &popped));
     if (!popped.empty()) call.Modified(ctx.argv[1]);
-    if (has_count) {
-      ReplyBulkArray(call.out, popped);
-    } else {
-      call.out.Bulk(popped[0]);
-    }
+    ReplyBulkArray(call.out, popped);
     return OkStatus();
   });
 }

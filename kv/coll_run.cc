@@ -29,49 +29,41 @@ std::vector<std::string> DeclaredKeys(const CommandContext& ctx) {
   return keys;
 }
 
-// Runs body with a scratch reply, appended to ctx.out when body succeeds;
-// replies body's failure otherwise.
-void RunBody(CommandContext& ctx,
-             const std::function<Status(CollCall&)>& body) {
-  std::string scratch;
-  ReplyWriter out(&scratch, ctx.out.resp());
-  CollCall call(out);
+// Runs body with its reply written straight into ctx.out's buffer, which
+// is cut back to where it was when body fails (whose failure is replied
+// instead): no scratch string per command.
+void RunBody(CommandContext& ctx, FunctionRef<Status(CollCall&)> body) {
+  std::string* buffer = ctx.out.buffer();
+  const size_t mark = buffer->size();
+  CollCall call(ctx.out);
   Status s = body(call);
   if (!s.ok()) {
+    buffer->resize(mark);
     ReplyFailure(ctx, s);
-  } else {
-    ctx.out.buffer()->append(scratch);
   }
 }
 
 // One RunStoreTxn declaring `keys` that serves the clients blocked on what
-// it filled before it commits; body's reply (reset at each run) reaches
-// ctx.out only once the Txn committed, its failure is replied instead.
-// Whether it committed.
-bool RunServedTxn(
-    CommandContext& ctx, std::vector<std::string> keys,
-    const std::function<Status(TxnEngineStore&, ReplyWriter&)>& body) {
-  std::string scratch;
-  ReplyWriter out(&scratch, ctx.out.resp());
-  // One reference captured: the std::function holds it without a heap
-  // allocation (this runs once per collection write).
-  struct Run {
-    std::string& scratch;
-    ReplyWriter& out;
-    const std::function<Status(TxnEngineStore&, ReplyWriter&)>& body;
-  } run{scratch, out, body};
+// it filled before it commits. body writes its reply into ctx.out, cut back
+// at each run (a restart) and when the Txn fails, whose failure is replied
+// instead; nothing leaves before the round's Sync() anyway. Whether it
+// committed.
+bool RunServedTxn(CommandContext& ctx, std::vector<std::string> keys,
+                  FunctionRef<Status(TxnEngineStore&, ReplyWriter&)> body) {
+  std::string* buffer = ctx.out.buffer();
+  const size_t mark = buffer->size();
   BlockedServer served(ctx.server);
   Status s = RunStoreTxn(ctx.server.db(), &ctx.server.watches(), &served,
-                         std::move(keys), [&run](TxnEngineStore& store) {
-                           run.scratch.clear();
-                           return run.body(store, run.out);
+                         std::move(keys), [&](TxnEngineStore& store) {
+                           buffer->resize(mark);
+                           return body(store, ctx.out);
                          });
   if (!s.ok()) {
+    buffer->resize(mark);
     ReplyFailure(ctx, s);
     return false;
   }
   served.Committed(ctx.client);
-  ctx.out.buffer()->append(scratch);
   return true;
 }
 
@@ -130,18 +122,17 @@ void RunCollRead(CommandContext& ctx, const CollReadFn& body) {
     return;
   }
   std::vector<std::string> keys = DeclaredKeys(ctx);
-  std::string scratch;
-  ReplyWriter out(&scratch, ctx.out.resp());
+  std::string* buffer = ctx.out.buffer();
+  const size_t mark = buffer->size();
   Status s = ctx.server.db().RunRead(keys, [&](engine::ReadOps& view) {
-    scratch.clear();
-    CollCall call(out);
+    buffer->resize(mark);
+    CollCall call(ctx.out);
     return body(view, call);
   });
   if (!s.ok()) {
+    buffer->resize(mark);
     ReplyFailure(ctx, s);
-    return;
   }
-  ctx.out.buffer()->append(scratch);
 }
 
 void RunCountingWrite(CommandContext& ctx, const ElementOpFn& op) {

@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/function_ref.h"
 #include "base/status.h"
 #include "base/statusor.h"
 #include "engine/db.h"
@@ -80,7 +81,8 @@ class TxnEngineStore final : public Store {
   std::vector<std::string> filled_;
 };
 
-using StoreTxnFn = std::function<Status(TxnEngineStore& store)>;
+// Called before RunStoreTxn returns, never kept (base/function_ref.h).
+using StoreTxnFn = FunctionRef<Status(TxnEngineStore& store)>;
 
 // Runs `body` in one engine Txn (DB::RunTxn) declaring `keys`, commits it
 // and then marks the watchers of the keys it touched. Before the commit,
