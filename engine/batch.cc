@@ -28,7 +28,7 @@ void WriteBatch::Clear() {
 }
 
 Status DBImpl::Write(const WriteBatch& batch, const WriteOptions& opts) {
-  DAXKV_RETURN_IF_ERROR(CheckWritable());
+  DAXKV_RETURN_IF_ERROR(health_.CheckWritable());
   const auto& ops = batch.ops();
   // The last op on a key wins; all sub-entries share one sequence number,
   // so the record must hold at most one entry per key.

@@ -6,17 +6,17 @@
 // the shard lock. Readers take only the shard lock, shared, for the probe
 // and the value copy, so they never wait for a persist.
 //
-// Lock order: sys_write_mu_ < compaction_mu_ < stripes (ascending) < log heads (user heads,
-// then the compaction head) < alloc_mu_ < sb_mu_ < health_mu_ < freer_mu_.
+// Lock order: sys_write_mu_ < compaction_mu_ < stripes (ascending) < log heads
+// (user heads, then the compaction head) < alloc_mu_ < sb_mu_ < freer_mu_.
 // Collections (docs/collections.md, 7.1): a collection-table shard lock <
 // a collection's lock, taken under the owning key's stripe (readers: under
 // nothing; the freer: dead collections, under compaction_mu_) and never
 // held while taking a stripe or a head.
 // An index shard lock is a leaf (taken under any of them, nothing taken
-// under it); bg_mu_ is taken alone. Batches hold several stripes
-// (ascending); Flush() holds compaction_mu_, every stripe, then every head,
-// so no writer is between its read and its Publish() while a flush runs. A
-// thread holds at most one head at a time, except Flush() and Grow(), which
+// under it), and so is health_'s; bg_mu_ is taken alone. Batches hold several
+// stripes (ascending); Flush() holds compaction_mu_, every stripe, then every
+// head, so no writer is between its read and its Publish() while a flush runs.
+// A thread holds at most one head at a time, except Flush() and Grow(), which
 // take them all in order.
 //
 // The order is annotated (ACQUIRED_BEFORE / ACQUIRED_AFTER below) and checked
@@ -53,6 +53,7 @@
 #include "engine/counter_tally.h"
 #include "engine/db.h"
 #include "engine/format.h"
+#include "engine/health.h"
 #include "engine/index.h"
 #include "engine/index_snapshot.h"
 #include "engine/key_hash.h"
@@ -118,7 +119,7 @@ class DBImpl final : public DB {
   Status Sync() override;
   void SetExpiryListener(ExpiryListener* listener) override;
   Status Grow(size_t new_size) override;
-  Status BackgroundError() const override;
+  Status BackgroundError() const override { return health_.Error(); }
   Stats GetStats() const override;
   const dax::RegionInfo& region_info() const override {
     return region_->info();
@@ -625,28 +626,15 @@ class DBImpl final : public DB {
   // (kept, sealed, instead of freed).
   std::map<uint64_t, uint64_t> SystemSegments() const;
 
-  // --- the sticky persistence error (health.cc) ---
-  // OK unless an error is latched; the fast path is one atomic load.
-  Status CheckWritable() const {
-    return bg_failed_.load(std::memory_order_acquire) ? BackgroundError()
-                                                      : OkStatus();
-  }
+  // --- the sticky persistence error (engine/health.h: health_) ---
   // After a persist that acknowledges something: latches and returns the
   // region's persist failure, if any.
   Status CheckPersisted(std::string_view during) {
     Status s = region_->PersistError();
     if (s.ok()) [[likely]]
       return s;
-    LatchError(s, during);
-    return BackgroundError();
+    return health_.Latch(s, during);
   }
-  // Latches `cause` unless an error is latched already.
-  void LatchError(const Status& cause, std::string_view during)
-      EXCLUDES(health_mu_);
-  // Latches `error` as it is, unless an error is latched already.
-  void LatchLocked(Status error) REQUIRES(health_mu_);
-  // A failed background task: counted; latched unless it is NoSpace.
-  void NoteBackgroundFailure(const Status& s, std::string_view task);
 
   // --- the scrub after a snapshot open (scrub.cc) ---
   struct ScrubTarget {
@@ -663,17 +651,12 @@ class DBImpl final : public DB {
   // ScrubSegment's check of one segment's records against `target`.
   Status VerifySegment(int64_t seg, const ScrubTarget& target)
       REQUIRES(compaction_mu_);
-  // Records damaged pool ranges [first, second) and latches Corruption
-  // naming `first_what`; returns that error.
-  Status LatchDamage(std::vector<std::pair<uint64_t, uint64_t>> ranges,
-                     const std::string& first_what) EXCLUDES(health_mu_);
-  // Corruption when `loc` lies in a record the scrub found damaged.
-  Status CheckNotDamaged(uint64_t loc) const EXCLUDES(health_mu_);
-  // The same for an entry at `entry_loc` and its `value` (a link's value
-  // lies in a span record of its own).
-  Status CheckNotDamaged(uint64_t entry_loc, std::string_view value) const
-      EXCLUDES(health_mu_);
-  uint64_t DamagedRecords() const EXCLUDES(health_mu_);
+  // Corruption when the entry at `entry_loc` or its `value` (a link's
+  // value lies in a span record of its own) lies in a damaged record.
+  Status CheckNotDamaged(uint64_t entry_loc, std::string_view value) const {
+    DAXKV_RETURN_IF_ERROR(health_.CheckNotDamaged(entry_loc));
+    return health_.CheckNotDamaged(static_cast<uint64_t>(value.data() - base_));
+  }
 
   // --- resuming a compaction cut by a crash (compaction_resume.cc) ---
   // Recovery: the newest unsealed compaction log, or -1.
@@ -721,9 +704,8 @@ class DBImpl final : public DB {
   LogHead compaction_head_;
   mutable Mutex alloc_mu_ ACQUIRED_AFTER(head_level_, compaction_head_.mu);
   Mutex sb_mu_ ACQUIRED_AFTER(alloc_mu_);
-  mutable Mutex health_mu_ ACQUIRED_AFTER(sb_mu_);
   Mutex bg_mu_;  // taken alone
-  mutable Mutex freer_mu_ ACQUIRED_AFTER(health_mu_);
+  mutable Mutex freer_mu_ ACQUIRED_AFTER(sb_mu_);
 
   format::SuperBlock sb_ GUARDED_BY(sb_mu_){};
   std::vector<int64_t> free_list_ GUARDED_BY(alloc_mu_);
@@ -779,15 +761,7 @@ class DBImpl final : public DB {
   CounterTally victim_dead_ GUARDED_BY(compaction_mu_);
   size_t victim_dead_tallied_ GUARDED_BY(compaction_mu_) = 0;
 
-  // The latched error (health.cc): bg_failed_ is set once bg_error_ (guarded
-  // by health_mu_) holds it, and never cleared.
-  std::atomic<bool> bg_failed_{false};
-  Status bg_error_ GUARDED_BY(health_mu_);
-  std::atomic<uint64_t> background_failures_{0};
-  // Record ranges the scrub found damaged; damage_found_ is set once the
-  // first is added, and never cleared.
-  std::vector<std::pair<uint64_t, uint64_t>> damaged_ GUARDED_BY(health_mu_);
-  std::atomic<bool> damage_found_{false};
+  Health health_;
   // Segments still to be scrubbed (scrub.cc), by index.
   std::map<int64_t, ScrubTarget> scrub_todo_ GUARDED_BY(compaction_mu_);
   std::atomic<uint64_t> scrub_pending_{0};

@@ -370,7 +370,7 @@ void DBImpl::PublishWatermark(LogHead& head) {
 
 Status DBImpl::Sync() {
   // With an error latched the engine cannot promise what Sync() promises.
-  DAXKV_RETURN_IF_ERROR(CheckWritable());
+  DAXKV_RETURN_IF_ERROR(health_.CheckWritable());
   return PersistUserHeads();
 }
 

@@ -50,7 +50,7 @@ bool DBImpl::LinkTarget(const Current& cur, format::LinkPayload* link) const {
 
 Status DBImpl::Rename(std::string_view src, std::string_view dst,
                       const WriteOptions& opts) {
-  DAXKV_RETURN_IF_ERROR(CheckWritable());
+  DAXKV_RETURN_IF_ERROR(health_.CheckWritable());
   DAXKV_RETURN_IF_ERROR(CheckSizes(src, {}));
   DAXKV_RETURN_IF_ERROR(CheckSizes(dst, {}));
   const KeyHash ks(src), kd(dst);

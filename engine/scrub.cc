@@ -108,50 +108,7 @@ Status DBImpl::VerifySegment(int64_t seg, const ScrubTarget& target) {
   }
   scrub_records_.fetch_add(records, std::memory_order_relaxed);
   if (damaged.empty()) return OkStatus();
-  return LatchDamage(std::move(damaged), first);
-}
-
-Status DBImpl::LatchDamage(std::vector<std::pair<uint64_t, uint64_t>> ranges,
-                           const std::string& first) {
-  MutexLock l(&health_mu_);
-  damaged_.insert(damaged_.end(), ranges.begin(), ranges.end());
-  damage_found_.store(true, std::memory_order_release);
-  Status damage = CorruptionError(
-      std::to_string(damaged_.size()) + " damaged record(s) in " +
-      region_->info().path + " found by the scrub after a snapshot open, " +
-      "first at " + first +
-      " (writes are refused; reopen, and repair with Options::repair or "
-      "daxkv-inspect pool --repair)");
-  LatchLocked(damage);
-  return damage;
-}
-
-Status DBImpl::CheckNotDamaged(uint64_t loc) const {
-  if (!damage_found_.load(std::memory_order_acquire)) [[likely]] {
-    return OkStatus();
-  }
-  MutexLock l(&health_mu_);
-  for (const auto& [begin, end] : damaged_) {
-    if (loc >= begin && loc < end) {
-      return CorruptionError("the record holding this key at " +
-                             format::HexOffset(loc) +
-                             " is damaged (found by the scrub); repair drops "
-                             "it");
-    }
-  }
-  return OkStatus();
-}
-
-Status DBImpl::CheckNotDamaged(uint64_t entry_loc,
-                               std::string_view value) const {
-  DAXKV_RETURN_IF_ERROR(CheckNotDamaged(entry_loc));
-  return CheckNotDamaged(static_cast<uint64_t>(value.data() - base_));
-}
-
-uint64_t DBImpl::DamagedRecords() const {
-  if (!damage_found_.load(std::memory_order_acquire)) return 0;
-  MutexLock l(&health_mu_);
-  return damaged_.size();
+  return health_.LatchDamage(std::move(damaged), region_->info().path, first);
 }
 
 }  // namespace daxkv::engine

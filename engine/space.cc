@@ -138,7 +138,7 @@ uint32_t DBImpl::PrefetchIndexSlots(const char* sp, uint32_t off,
 Status DBImpl::CompactSegment(int64_t seg) {
   // Freeing needs every copy made durable first, which a latched error
   // says the engine can no longer promise.
-  DAXKV_RETURN_IF_ERROR(CheckWritable());
+  DAXKV_RETURN_IF_ERROR(health_.CheckWritable());
   SegMeta& m = segs_[seg];
   if (m.use.load() != SegUse::kSealed) {
     return FailedPreconditionError("segment " + std::to_string(seg) +
@@ -235,7 +235,7 @@ bool DBImpl::CompactForSpace(bool for_delete) {
       break;
     }
     Status s = CompactSegment(victim);
-    NoteBackgroundFailure(s, "compaction");
+    health_.NoteBackgroundFailure(s, "compaction");
     if (!s.ok()) {
       full = true;
       break;
@@ -261,7 +261,7 @@ StatusOr<uint64_t> DBImpl::TEST_Compact(size_t max_segments) {
     int64_t victim = PickVictim(0.97);
     if (victim < 0) break;
     Status s = CompactSegment(victim);
-    NoteBackgroundFailure(s, "compaction");
+    health_.NoteBackgroundFailure(s, "compaction");
     DAXKV_RETURN_IF_ERROR(s);
     ++freed;
   }
@@ -300,7 +300,7 @@ class ListenerBatch {
 }  // namespace
 
 StatusOr<uint64_t> DBImpl::ReclaimExpired() {
-  DAXKV_RETURN_IF_ERROR(CheckWritable());
+  DAXKV_RETURN_IF_ERROR(health_.CheckWritable());
   MutexLock listener_lock(&listener_mu_);
   const int64_t now = NowMs();
   uint64_t n = 0;
@@ -362,7 +362,7 @@ void DBImpl::BackgroundLoop() {
     // The scrub first, a few segments per round so a close is not held up.
     if (scrub) ScrubSome(kScrubSlice);
     // Nothing more is done once an error is latched (health.cc).
-    const bool healthy = CheckWritable().ok();
+    const bool healthy = health_.CheckWritable().ok();
     // Dead collections first, in bounded slices (under compaction_mu_
     // only, never a lock a client takes).
     for (uint64_t n = kFreerSlice; n == kFreerSlice;) {
@@ -375,7 +375,7 @@ void DBImpl::BackgroundLoop() {
         int64_t victim = PickVictim(BackgroundLiveRatio());
         if (victim < 0) break;
         Status s = CompactSegment(victim);
-        NoteBackgroundFailure(s, "background compaction");
+        health_.NoteBackgroundFailure(s, "background compaction");
         if (!s.ok()) break;
       }
     }
@@ -383,7 +383,8 @@ void DBImpl::BackgroundLoop() {
     if (options_.background_expiry && healthy &&
         now - last_expiry > std::chrono::milliseconds(100)) {
       last_expiry = now;
-      NoteBackgroundFailure(ReclaimExpired().status(), "expiry reclaim");
+      health_.NoteBackgroundFailure(ReclaimExpired().status(),
+                                    "expiry reclaim");
     }
     bg_mu_.Lock();
   }
@@ -398,7 +399,7 @@ Status DBImpl::Flush() {
   // bytes out of a segment the flush had freed. So the flush takes every
   // stripe, in ascending order as batches do (lock order in db_impl.h):
   // 4096 uncontended locks, cheap next to the flush itself.
-  DAXKV_RETURN_IF_ERROR(CheckWritable());
+  DAXKV_RETURN_IF_ERROR(health_.CheckWritable());
   MutexLock sw(&sys_write_mu_);  // every durable system entry is in sys_
   MutexLock cl(&compaction_mu_);
   StripeSet stripes(this);
@@ -466,7 +467,7 @@ Status DBImpl::Flush() {
 }
 
 Status DBImpl::Grow(size_t new_size) {
-  DAXKV_RETURN_IF_ERROR(CheckWritable());
+  DAXKV_RETURN_IF_ERROR(health_.CheckWritable());
   MutexLock cl(&compaction_mu_);
   HeadSet heads(this);
   if (new_size <= region_->size()) {
@@ -532,9 +533,9 @@ Stats DBImpl::GetStats() const {
   st.index_recovery = index_recovery_;
   st.scrub_pending_segments = scrub_pending_.load(std::memory_order_acquire);
   st.scrub_verified_records = scrub_records_.load();
-  st.scrub_damaged_records = DamagedRecords();
+  st.scrub_damaged_records = health_.DamagedRecords();
   st.index_bytes = index_->MemoryBytes();
-  st.background_failures = background_failures_.load();
+  st.background_failures = health_.background_failures();
   st.hashes = coll_counts_[static_cast<int>(KeyType::kHash)].load();
   st.lists = coll_counts_[static_cast<int>(KeyType::kList)].load();
   st.sets = coll_counts_[static_cast<int>(KeyType::kSet)].load();

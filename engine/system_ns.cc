@@ -31,7 +31,7 @@ uint64_t EntryBytesAt(const char* base, uint64_t loc) {
 }  // namespace
 
 Status DBImpl::WriteSystem(const WriteBatch& batch) {
-  DAXKV_RETURN_IF_ERROR(CheckWritable());
+  DAXKV_RETURN_IF_ERROR(health_.CheckWritable());
   if (!batch.preconditions().empty()) {
     return InvalidArgumentError("system writes take no preconditions");
   }

@@ -227,7 +227,7 @@ void TxnImpl::MarkDead(Collection* c) {
 Status TxnImpl::CollForWrite(std::string_view key, KeyType type, bool create,
                              Collection** c, int32_t* k) {
   DAXKV_ASSIGN_OR_RETURN(*k, Use(key));
-  DAXKV_RETURN_IF_ERROR(db_->CheckWritable());
+  DAXKV_RETURN_IF_ERROR(db_->health_.CheckWritable());
   const View& v = keys_[*k].view;
   if (Live(v)) {
     if (v.type != type) return WrongTypeError();

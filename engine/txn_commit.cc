@@ -122,7 +122,7 @@ Status TxnImpl::CommitWrites(const WriteOptions& opts) {
   // what it observed. Nothing of this Txn is on the medium yet.
   if (opts.sync && read_) DAXKV_RETURN_IF_ERROR(db_->PersistUserHeads());
   if (kept.empty() && system_.empty()) return OkStatus();
-  DAXKV_RETURN_IF_ERROR(db_->CheckWritable());
+  DAXKV_RETURN_IF_ERROR(db_->health_.CheckWritable());
   const uint64_t seq = ++db_->last_seq_;
   std::vector<uint64_t>& offsets = offsets_;
   offsets.assign(subs_.size(), 0);

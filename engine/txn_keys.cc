@@ -37,7 +37,7 @@ Status TxnImpl::Put(std::string_view key, std::string_view value,
                     int64_t expire_at_ms, PutMode mode) {
   DAXKV_RETURN_IF_ERROR(db_->CheckSizes(key, value));
   DAXKV_ASSIGN_OR_RETURN(const int32_t k, Use(key));
-  DAXKV_RETURN_IF_ERROR(db_->CheckWritable());
+  DAXKV_RETURN_IF_ERROR(db_->health_.CheckWritable());
   const bool live = Live(keys_[k].view);
   if (mode == PutMode::kIfAbsent && live) {
     return AlreadyExistsError("key exists");
@@ -52,7 +52,7 @@ Status TxnImpl::Put(std::string_view key, std::string_view value,
 Status TxnImpl::Delete(std::string_view key, bool* existed) {
   if (existed != nullptr) *existed = false;
   DAXKV_ASSIGN_OR_RETURN(const int32_t k, Use(key));
-  DAXKV_RETURN_IF_ERROR(db_->CheckWritable());
+  DAXKV_RETURN_IF_ERROR(db_->health_.CheckWritable());
   if (existed != nullptr) *existed = Live(keys_[k].view);
   if (keys_[k].orig.loc != 0 || keys_[k].key_sub >= 0) DeleteKey(k);
   return OkStatus();
@@ -60,7 +60,7 @@ Status TxnImpl::Delete(std::string_view key, bool* existed) {
 
 Status TxnImpl::SetExpiry(std::string_view key, int64_t expire_at_ms) {
   DAXKV_ASSIGN_OR_RETURN(const int32_t k, Use(key));
-  DAXKV_RETURN_IF_ERROR(db_->CheckWritable());
+  DAXKV_RETURN_IF_ERROR(db_->health_.CheckWritable());
   View v = keys_[k].view;
   if (!Live(v)) return NotFoundError("key not found");
   v.expire_at_ms = expire_at_ms;
@@ -85,7 +85,7 @@ Status TxnImpl::Rename(std::string_view src, std::string_view dst,
   *done = false;
   DAXKV_ASSIGN_OR_RETURN(const int32_t s, Use(src));
   DAXKV_ASSIGN_OR_RETURN(const int32_t d, Use(dst));
-  DAXKV_RETURN_IF_ERROR(db_->CheckWritable());
+  DAXKV_RETURN_IF_ERROR(db_->health_.CheckWritable());
   const View v = keys_[s].view;
   if (!Live(v)) return NotFoundError("no such key");
   if (s == d) {
@@ -121,7 +121,7 @@ Status TxnImpl::Copy(std::string_view src, std::string_view dst, bool replace,
   *done = false;
   DAXKV_ASSIGN_OR_RETURN(const int32_t s, Use(src));
   DAXKV_ASSIGN_OR_RETURN(const int32_t d, Use(dst));
-  DAXKV_RETURN_IF_ERROR(db_->CheckWritable());
+  DAXKV_RETURN_IF_ERROR(db_->health_.CheckWritable());
   if (s == d) {
     return InvalidArgumentError("source and destination objects are the same");
   }

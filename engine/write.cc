@@ -151,7 +151,7 @@ Status DBImpl::WriteEntry(const KeyHash& kh, uint8_t type, std::string_view key,
 template <typename Fn>
 Status DBImpl::KeyedWrite(std::string_view key, bool lookup, Fn&& fn,
                           bool is_delete) {
-  DAXKV_RETURN_IF_ERROR(CheckWritable());
+  DAXKV_RETURN_IF_ERROR(health_.CheckWritable());
   DAXKV_RETURN_IF_ERROR(CheckSizes(key, {}));
   KeyHash kh(key);
   // Publish() reads the key's slot and counts the old entry's death after
@@ -253,7 +253,7 @@ Status DBImpl::GetLocked(const Index::Shard& s, const KeyHash& kh,
                          size_t max_value) const {
   IndexHit hit = index_->Find(s, kh, key);
   if (hit.loc == 0) return NotFoundError("key not found");
-  DAXKV_RETURN_IF_ERROR(CheckNotDamaged(hit.loc));
+  DAXKV_RETURN_IF_ERROR(health_.CheckNotDamaged(hit.loc));
   const char* p = base_ + hit.loc;
   format::EntryHeader e = format::LoadEntry(p);
   if (e.expire_at_ms != 0) {
@@ -265,8 +265,8 @@ Status DBImpl::GetLocked(const Index::Shard& s, const KeyHash& kh,
   }
   if (e.type == format::kLink) {
     std::string_view v = format::EntryValue(base_, hit.loc);
-    DAXKV_RETURN_IF_ERROR(CheckNotDamaged(
-        static_cast<uint64_t>(v.data() - base_)));
+    DAXKV_RETURN_IF_ERROR(
+        health_.CheckNotDamaged(static_cast<uint64_t>(v.data() - base_)));
     if (v.size() > max_value) return ValueOverBatchLimit();
     value->assign(v.data(), v.size());
   } else {
