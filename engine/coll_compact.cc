@@ -121,7 +121,7 @@ bool DBImpl::MarkElemCopies(uint64_t id, std::string* key) {
         continue;
       }
       m.copy = list ? c->ListIndexedAt(src, ends, subkey, m.loc, last, &m.hint)
-                    : c->IndexedAt(src, subkey, m.loc, &m.hint);
+                    : c->IndexedAt(src, subkey, m.loc);
       if (m.copy && list) last = m.hint;
     }
     break;

@@ -87,14 +87,12 @@ uint64_t Collection::Locate(const coll::ElemSource& src,
 }
 
 bool Collection::IndexedAt(const coll::ElemSource& src, std::string_view subkey,
-                           uint64_t loc, uint64_t* hint) const {
+                           uint64_t loc) const {
   switch (type) {
     case KeyType::kList:
     case KeyType::kStream: {
-      const coll::ListIndex& l = list();
-      const uint64_t pos = l.Find(src, subkey);
-      if (hint != nullptr) *hint = pos;
-      return pos < l.size() && l.At(pos) == loc;
+      uint64_t pos;
+      return ListIndexedAt(src, list().GetEnds(src), subkey, loc, ~0ull, &pos);
     }
     case KeyType::kZset:
       return zset().Find(src, subkey) == loc;

@@ -104,17 +104,15 @@ struct Collection {
     return Locate(src, subkey) != 0;
   }
   // Whether the element whose subkey is `subkey` is indexed at `loc`
-  // (compaction's liveness test; hashes and sets read no bytes). For a
-  // list, *hint (if given) gets the position found: Relocate's hint while
-  // the list is unchanged (one search instead of two).
+  // (compaction's liveness test; hashes and sets read no bytes).
   bool IndexedAt(const coll::ElemSource& src, std::string_view subkey,
-                 uint64_t loc, uint64_t* hint = nullptr) const
-      REQUIRES_SHARED(mu);
+                 uint64_t loc) const REQUIRES_SHARED(mu);
   bool is_list() const {
     return type == KeyType::kList || type == KeyType::kStream;
   }
   // IndexedAt for a list (REQUIRES: is_list()) and a run of compaction's
-  // lookups. `near`: the position of the run's last put found, or ~0.
+  // lookups; *pos gets the position found, Relocate's hint while the list
+  // is unchanged. `near`: the position of the run's last put found, or ~0.
   // Pushes log a list's neighbours one after another, so most of a run's
   // elements are found beside the one before, without an O(log n) search
   // reading keys from the medium. `ends`: the list's, from one GetEnds
