@@ -8,6 +8,7 @@
 
 #include "kv/block_registry.h"
 #include "kv/executor.h"
+#include "kv/key_prefetch.h"
 
 namespace daxkv::kv {
 namespace {
@@ -218,6 +219,7 @@ void Connection::ProcessInput() {
   // A run of GETs read together, looked up together; dropped on return.
   std::optional<GetBatch> gets;
   bool runs_off = false;
+  size_t prefetched_to = 0;  // input offset the last key window reached
   while (in_start_ < in_end_ && !client_.close_after_reply && !OutputFull() &&
          client_.blocked == nullptr) {
     bool authed = client_.authenticated || !server_.settings().auth_required();
@@ -236,8 +238,11 @@ void Connection::ProcessInput() {
       if (ran > 0) {
         consumed = ran;
       } else {
-        ExecuteLookedUp(server_, client_, spec, argv, writer_,
-                        BatchGets(argv, &gets));
+        GetBatch* batch = BatchGets(argv, &gets);
+        if (batch == nullptr && authed) {
+          PrefetchKeyWindow(spec, argv, &prefetched_to);
+        }
+        ExecuteLookedUp(server_, client_, spec, argv, writer_, batch);
       }
     }
     in_start_ += consumed;
@@ -292,6 +297,21 @@ GetBatch* Connection::BatchGets(std::span<const std::string_view> argv,
     return nullptr;
   }
   return &**gets;
+}
+
+void Connection::PrefetchKeyWindow(const CommandSpec* spec,
+                                   std::span<const std::string_view> argv,
+                                   size_t* prefetched_to) {
+  if (in_start_ < *prefetched_to || client_.in_multi ||
+      !StartsKeyPrefetch(spec)) {
+    return;
+  }
+  const size_t after = in_start_ + parser_.consumed();
+  *prefetched_to =
+      after + PrefetchPipelineKeys(
+                  server_, *spec, argv,
+                  std::string_view(in_.get() + after, in_end_ - after),
+                  lookahead_, last_command_);
 }
 
 size_t Connection::RunWrites(const CommandSpec* spec,

@@ -118,6 +118,13 @@ class Connection final : public IoLoop::Stream {
   // read.
   size_t RunWrites(const CommandSpec* spec,
                    std::span<const std::string_view> argv, bool* runs_off);
+  // Before the write `argv` (the request at in_start_, authenticated) runs
+  // alone, prefetches its keys' window (kv/key_prefetch.h) unless an
+  // earlier window covers it; *prefetched_to: the input offset the last
+  // window reached.
+  void PrefetchKeyWindow(const CommandSpec* spec,
+                         std::span<const std::string_view> argv,
+                         size_t* prefetched_to);
   void EnsureReadSpace();
   size_t unsent() const { return out_.size() + in_flight_; }
   // Too many unsent replies to run more commands (backpressure).

@@ -47,13 +47,34 @@ class ForwardingDb final : public engine::DB {
     system_write_error_ = std::move(s);
   }
 
+  // With logging on, events() lists, in order, "entry <key>" for each
+  // PrefetchEntry and "write <key>" for each Put, PutIf, Update and Delete.
+  void LogEvents(bool on) {
+    std::lock_guard<std::mutex> l(mu_);
+    log_events_ = on;
+    events_.clear();
+  }
+  std::vector<std::string> events() const {
+    std::lock_guard<std::mutex> l(mu_);
+    return events_;
+  }
+  void PrefetchKey(std::string_view key, bool write) const override {
+    t_->PrefetchKey(key, write);
+  }
+  void PrefetchEntry(std::string_view key) const override {
+    Log("entry", key);
+    t_->PrefetchEntry(key);
+  }
+
   Status Put(std::string_view key, std::string_view value, int64_t expire_at_ms,
              const engine::WriteOptions& o) override {
+    Log("write", key);
     return Keyed(t_->Put(key, value, expire_at_ms, o));
   }
   Status PutIf(engine::PutMode mode, std::string_view key,
                std::string_view value, int64_t expire_at_ms,
                const engine::WriteOptions& o) override {
+    Log("write", key);
     return Keyed(t_->PutIf(mode, key, value, expire_at_ms, o));
   }
   StatusOr<engine::ReadResult> Get(std::string_view key) const override {
@@ -79,6 +100,7 @@ class ForwardingDb final : public engine::DB {
   size_t multi_get_keys() const { return multi_get_keys_.load(); }
   Status Delete(std::string_view key, bool* existed,
                 const engine::WriteOptions& o) override {
+    Log("write", key);
     return Keyed(t_->Delete(key, existed, o));
   }
   bool Exists(std::string_view key) const override {
@@ -97,6 +119,7 @@ class ForwardingDb final : public engine::DB {
   }
   Status Update(std::string_view key, const engine::UpdateFn& fn,
                 const engine::WriteOptions& o) override {
+    Log("write", key);
     return Keyed(t_->Update(key, fn, o));
   }
   Status SetExpiry(std::string_view key, int64_t expire_at_ms,
@@ -177,6 +200,11 @@ class ForwardingDb final : public engine::DB {
   }
 
  private:
+  void Log(std::string_view what, std::string_view key) const {
+    std::lock_guard<std::mutex> l(mu_);
+    if (log_events_)
+      events_.push_back(std::string(what) + " " + std::string(key));
+  }
   void Fire() const {
     if (!hook_) return;
     auto hook = std::move(hook_);
@@ -199,6 +227,8 @@ class ForwardingDb final : public engine::DB {
   Status background_error_;
   Status sync_error_;
   Status system_write_error_;
+  bool log_events_ = false;
+  mutable std::vector<std::string> events_;
 };
 
 }  // namespace daxkv::kv
