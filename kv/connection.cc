@@ -308,10 +308,10 @@ void Connection::PrefetchKeyWindow(const CommandSpec* spec,
   }
   const size_t after = in_start_ + parser_.consumed();
   *prefetched_to =
-      after + PrefetchPipelineKeys(
-                  server_, *spec, argv,
-                  std::string_view(in_.get() + after, in_end_ - after),
-                  lookahead_, last_command_);
+      after +
+      PrefetchPipelineKeys(server_, *spec, argv,
+                           std::string_view(in_.get() + after, in_end_ - after),
+                           lookahead_, last_command_);
 }
 
 size_t Connection::RunWrites(const CommandSpec* spec,

@@ -58,9 +58,18 @@ class TxnEngineStore final : public Store {
 
   engine::Txn& txn() { return *txn_; }
   // Keys whose WATCHers are marked once the Txn commits (Redis's
-  // signalModifiedKey); Rewind drops those of a rolled back command.
-  void Touched(std::string_view key) { touched_.emplace_back(key); }
-  void Touched(std::string&& key) { touched_.push_back(std::move(key)); }
+  // signalModifiedKey); Rewind drops those of a rolled back command. A key
+  // the command before touched is not listed again: a pipelined run of
+  // LPUSHes to one list lists it once (a rolled back command's Rewind then
+  // drops none of the earlier command's entry, which stands).
+  void Touched(std::string_view key) {
+    if (touched_.empty() || touched_.back() != key) touched_.emplace_back(key);
+  }
+  void Touched(std::string&& key) {
+    if (touched_.empty() || touched_.back() != key) {
+      touched_.push_back(std::move(key));
+    }
+  }
   size_t touched_mark() const { return touched_.size(); }
   void Rewind(size_t mark) { touched_.resize(mark); }
   const std::vector<std::string>& touched() const { return touched_; }
