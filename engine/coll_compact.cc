@@ -57,7 +57,7 @@ Status DBImpl::RelocateElems(std::vector<uint64_t>* forget) {
     // (recovery, or the freer), unless the freer has yet to count it: then
     // it never will (it skips freed segments).
     for (const ElemMove& m : elem_run_) {
-      if (m.put && !FreerPending(id)) forget->push_back(m.dead_hash);
+      if (m.put && !dead_colls_.Pending(id)) forget->push_back(m.dead_hash);
     }
   } else {
     bool moves = false;
@@ -192,7 +192,7 @@ void DBImpl::SwapElems(uint64_t id, std::string key,
       for (const ElemMove& m : elem_run_) {
         if (!m.copy || !m.put) continue;
         NoteDead(m.dead_hash);
-        if (!FreerPending(id)) forget->push_back(m.dead_hash);
+        if (!dead_colls_.Pending(id)) forget->push_back(m.dead_hash);
       }
       return;
     }

@@ -14,11 +14,9 @@ namespace daxkv::engine {
 uint64_t DBImpl::RunFreer(uint64_t budget) {
   uint64_t done = 0;
   while (done < budget) {
-    if (freeing_.c == nullptr && freeing_.next >= freeing_.locs.size()) {
-      MutexLock l(&freer_mu_);
-      if (freer_q_.empty()) break;
-      freeing_ = std::move(freer_q_.front());
-      freer_q_.pop_front();
+    if (freeing_.c == nullptr && freeing_.next >= freeing_.locs.size() &&
+        !dead_colls_.Pop(&freeing_)) {
+      break;
     }
     if (freeing_.c != nullptr) {
       {
@@ -45,10 +43,8 @@ uint64_t DBImpl::RunFreer(uint64_t budget) {
       ElemGone(freeing_.id, loc);
     }
     if (freeing_.next >= freeing_.locs.size()) {
-      MutexLock l(&freer_mu_);
-      freer_ids_.erase(freeing_.id);
+      dead_colls_.Done(freeing_.id);
       freeing_ = DeadColl{};
-      freeing_count_.fetch_sub(1, std::memory_order_relaxed);
     }
   }
   return done;

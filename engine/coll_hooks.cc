@@ -43,18 +43,8 @@ void DBImpl::EnqueueDead(Collection* c, bool account) {
   d.c.reset(c);
   d.epoch = last_epoch_.load();
   d.account = account;
-  {
-    MutexLock l(&freer_mu_);
-    if (account) freer_ids_.insert(d.id);
-    freer_q_.push_back(std::move(d));
-  }
-  freeing_count_.fetch_add(1, std::memory_order_relaxed);
+  dead_colls_.Push(std::move(d));
   bg_cv_.notify_all();
-}
-
-bool DBImpl::FreerPending(uint64_t id) const {
-  MutexLock l(&freer_mu_);
-  return freer_ids_.count(id) != 0;
 }
 
 void DBImpl::ElemGone(uint64_t id, uint64_t loc) {
@@ -84,10 +74,7 @@ KeyType DBImpl::TypeAt(uint64_t loc) const {
 
 void DBImpl::DeleteCollections() {
   for (Collection* c : colls_->TakeAll()) delete c;
-  MutexLock l(&freer_mu_);
-  freer_q_.clear();
-  freer_ids_.clear();
-  freeing_count_ = 0;
+  dead_colls_.Clear();
 }
 
 StatusOr<std::unique_ptr<Txn>> DBImpl::BeginTxn(const TxnOptions& options) {

@@ -385,7 +385,7 @@ void DBImpl::Close() {
   // A collection still being freed would never finish after a snapshot
   // open (only a scan finds its elements), and damage the scrub found must
   // be named by the next open, which only a scan does.
-  const bool snapshot = freeing_count_.load() == 0 && !health_.damage_found();
+  const bool snapshot = dead_colls_.count() == 0 && !health_.damage_found();
   for (auto& h : heads_) {
     HeadLock l(this, *h);
     SealHead(*h);

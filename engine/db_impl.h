@@ -7,7 +7,7 @@
 // and the value copy, so they never wait for a persist.
 //
 // Lock order: sys_write_mu_ < compaction_mu_ < stripes (ascending) < log heads
-// (user heads, then the compaction head) < alloc_mu_ < sb_mu_ < freer_mu_.
+// (user heads, then the compaction head) < alloc_mu_ < sb_mu_.
 // Collections (docs/collections.md, 7.1): a collection-table shard lock <
 // a collection's lock, taken under the owning key's stripe (readers: under
 // nothing; the freer: dead collections, under compaction_mu_) and never
@@ -36,7 +36,6 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -44,7 +43,6 @@
 #include <string>
 #include <string_view>
 #include <thread>
-#include <unordered_set>
 #include <vector>
 
 #include "base/mutex.h"
@@ -52,6 +50,7 @@
 #include "engine/coll_table.h"
 #include "engine/counter_tally.h"
 #include "engine/db.h"
+#include "engine/dead_colls.h"
 #include "engine/format.h"
 #include "engine/health.h"
 #include "engine/index.h"
@@ -553,14 +552,12 @@ class DBImpl final : public DB {
   // `id`) now points elsewhere: the collection dies, O(1), unless another
   // key owns it now (a rename). Its DRAM goes to the background freer.
   // REQUIRES the stripe of the key whose slot it was.
-  void KillCollection(uint64_t id, uint64_t loc) EXCLUDES(freer_mu_);
+  void KillCollection(uint64_t id, uint64_t loc);
   // Hands a dead collection (unreachable: no table entry, lock taken and
   // released) to the freer; `account`: subtract its elements' live bytes.
-  void EnqueueDead(Collection* c, bool account) EXCLUDES(freer_mu_);
+  void EnqueueDead(Collection* c, bool account);
   // Frees up to `budget` elements of dead collections; returns how many.
-  uint64_t RunFreer(uint64_t budget) REQUIRES(compaction_mu_)
-      EXCLUDES(freer_mu_);
-  bool FreerPending(uint64_t id) const EXCLUDES(freer_mu_);
+  uint64_t RunFreer(uint64_t budget) REQUIRES(compaction_mu_);
   // A committed element at `loc` of collection `id` left its structure
   // (removed, replaced, or its collection died): its bytes are dead.
   void ElemGone(uint64_t id, uint64_t loc);
@@ -705,7 +702,6 @@ class DBImpl final : public DB {
   mutable Mutex alloc_mu_ ACQUIRED_AFTER(head_level_, compaction_head_.mu);
   Mutex sb_mu_ ACQUIRED_AFTER(alloc_mu_);
   Mutex bg_mu_;  // taken alone
-  mutable Mutex freer_mu_ ACQUIRED_AFTER(sb_mu_);
 
   format::SuperBlock sb_ GUARDED_BY(sb_mu_){};
   std::vector<int64_t> free_list_ GUARDED_BY(alloc_mu_);
@@ -799,20 +795,10 @@ class DBImpl final : public DB {
   TouchTable touch_;
   std::atomic<int64_t> coll_counts_[7] = {};  // by KeyType
   std::atomic<int64_t> elements_{0};
-  // Dead collections the freer has not finished: the queue, the one it
-  // is working on, and the ids of both (compaction asks FreerPending()).
-  struct DeadColl {
-    std::unique_ptr<Collection> c;  // null once its locations are taken
-    uint64_t id = 0;
-    uint64_t epoch = 0;  // last_epoch_ at its death
-    bool account = true;
-    std::vector<uint64_t> locs;
-    size_t next = 0;
-  };
-  std::deque<DeadColl> freer_q_ GUARDED_BY(freer_mu_);
-  std::unordered_set<uint64_t> freer_ids_ GUARDED_BY(freer_mu_);
+  // Dead collections the freer has not finished: the queue, and the one
+  // it is working on.
+  DeadCollQueue dead_colls_;
   DeadColl freeing_ GUARDED_BY(compaction_mu_);
-  std::atomic<uint64_t> freeing_count_{0};  // queued + being freed
   std::thread bg_thread_;
   bool opened_ = false;
 };

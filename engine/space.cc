@@ -550,7 +550,7 @@ Stats DBImpl::GetStats() const {
     ReadLock l(c->mu);
     st.collection_bytes += c->MemoryBytes();
   });
-  st.freeing_collections = freeing_count_.load();
+  st.freeing_collections = dead_colls_.count();
   if (Status e = BackgroundError(); !e.ok()) st.background_error = e.ToString();
   return st;
 }
