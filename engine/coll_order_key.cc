@@ -265,10 +265,12 @@ std::vector<std::string> WindowLabels(std::string_view a, size_t p,
 
 }  // namespace
 
-InsertPlan PlanInsert(size_t n, size_t pos,
-                      const std::function<std::string_view(size_t)>& key_at,
-                      size_t max_len) {
-  InsertPlan plan{pos, pos, {}};
+void PlanInsert(size_t n, size_t pos,
+                FunctionRef<std::string_view(size_t)> key_at, InsertPlan* out,
+                size_t max_len) {
+  InsertPlan& plan = *out;
+  plan.first = plan.last = pos;
+  plan.keys.clear();
   {
     std::optional<std::string_view> lo, hi;
     std::string lo_copy;  // key_at's view lasts only until its next call
@@ -277,7 +279,7 @@ InsertPlan PlanInsert(size_t n, size_t pos,
     std::optional<std::string> key = Mid(lo, hi);
     if (key && key->size() <= max_len) {
       plan.keys.push_back(std::move(*key));
-      return plan;
+      return;
     }
   }
   // The anchor: the element the new one follows (or precedes, at the front).
@@ -301,7 +303,7 @@ InsertPlan PlanInsert(size_t n, size_t pos,
       const uint64_t count = plan.last - plan.first + 1;
       if (count <= Capacity(max_len * 8 - p)) {
         plan.keys = WindowLabels(a, p, count);
-        return plan;
+        return;
       }
     }
   }
@@ -310,7 +312,6 @@ InsertPlan PlanInsert(size_t n, size_t pos,
   plan.first = 0;
   plan.last = n;
   plan.keys = SpreadOrderKeys(std::nullopt, std::nullopt, n + 1);
-  return plan;
 }
 
 }  // namespace daxkv::engine::coll

@@ -24,11 +24,12 @@
 #define DAXKV_ENGINE_COLL_ORDER_KEY_H_
 
 #include <cstddef>
-#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "base/function_ref.h"
 
 namespace daxkv::engine::coll {
 
@@ -76,9 +77,19 @@ struct InsertPlan {
 // elements whose i-th key is key_at(i). Reads O(1) keys when no relabelling
 // is needed, else O(window) keys. REQUIRES: key_at yields the list's keys in
 // ascending order; each returned view stays valid until the next call.
-InsertPlan PlanInsert(size_t n, size_t pos,
-                      const std::function<std::string_view(size_t)>& key_at,
-                      size_t max_len = kMaxOrderKeyLen);
+// *plan's earlier contents are replaced.
+void PlanInsert(size_t n, size_t pos,
+                FunctionRef<std::string_view(size_t)> key_at, InsertPlan* plan,
+                size_t max_len = kMaxOrderKeyLen);
+// The same, as a value. The form above refills a plan the caller keeps:
+// its key vector keeps its capacity, so that a push allocates nothing.
+inline InsertPlan PlanInsert(size_t n, size_t pos,
+                             FunctionRef<std::string_view(size_t)> key_at,
+                             size_t max_len = kMaxOrderKeyLen) {
+  InsertPlan plan;
+  PlanInsert(n, pos, key_at, &plan, max_len);
+  return plan;
+}
 
 }  // namespace daxkv::engine::coll
 

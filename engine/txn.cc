@@ -85,6 +85,7 @@ bool TxnImpl::Oversized() const {
          rec_.capacity() > kParkedImageBytes ||
          subs_.capacity() > kParkedItems || keys_.capacity() > kParkedItems ||
          undo_.capacity() > kParkedItems ||
+         insert_plan_.keys.capacity() > kParkedItems ||
          key_index_.bucket_count() > kParkedBuckets ||
          tombs_.capacity() > kParkedBuckets ||
          colls_.bucket_count() > kParkedBuckets ||

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "engine/coll_object.h"
+#include "engine/coll_order_key.h"
 #include "engine/coll_read_ops.h"
 #include "engine/coll_source.h"
 #include "engine/db_impl.h"
@@ -415,6 +416,9 @@ class TxnImpl final : public CollReadOps<Txn, TxnImpl> {
     uint64_t dead_hash;
   };
   std::vector<Removed> removed_;
+  // ListInsertValue's plan, refilled for every list insert (its key vector
+  // keeps its capacity across them and across the parked Txn's reuse).
+  coll::InsertPlan insert_plan_;
   std::vector<Undo> undo_;
   std::vector<SavedView> saved_views_;
   std::vector<uint64_t> saved_locs_;

@@ -14,13 +14,16 @@ namespace daxkv::engine {
 
 void TxnImpl::ListInsertValue(Collection* c, uint64_t pos,
                               std::string_view value) {
-  coll::InsertPlan plan;
+  coll::InsertPlan& plan = insert_plan_;
   {
     ReadLock l(c->mu);
-    plan = coll::PlanInsert(c->list().size(), pos, [&](size_t i) {
-      c->mu.AssertReaderHeld();
-      return src_.Subkey(c->list().At(i));
-    });
+    coll::PlanInsert(
+        c->list().size(), pos,
+        [&](size_t i) {
+          c->mu.AssertReaderHeld();
+          return src_.Subkey(c->list().At(i));
+        },
+        &plan);
   }
   // Relabelled elements: every old key goes first, so that a new key equal
   // to another element's old one supersedes its tombstone (one entry per

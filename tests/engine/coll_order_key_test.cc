@@ -161,8 +161,14 @@ class KeyList {
     }
   }
   void Insert(size_t pos) {
-    InsertPlan plan = PlanInsert(
-        keys_.size(), pos, [&](size_t i) -> std::string_view { return keys_[i]; });
+    auto key_at = [&](size_t i) -> std::string_view { return keys_[i]; };
+    InsertPlan plan = PlanInsert(keys_.size(), pos, key_at);
+    // The refilled plan a Txn keeps says the same, whatever it held before
+    // (a relabelling's window, or one key).
+    PlanInsert(keys_.size(), pos, key_at, &refilled_);
+    ASSERT_EQ(refilled_.first, plan.first);
+    ASSERT_EQ(refilled_.last, plan.last);
+    ASSERT_EQ(refilled_.keys, plan.keys);
     ASSERT_EQ(plan.keys.size(), plan.last - plan.first + 1);
     ASSERT_LE(plan.first, pos);
     ASSERT_GE(plan.last, pos);
@@ -191,6 +197,7 @@ class KeyList {
 
  private:
   std::deque<std::string> keys_;
+  InsertPlan refilled_;
   size_t longest_ = 0;
   size_t relabelled_ = 0;
 };
