@@ -137,8 +137,7 @@ void PrefetchKeys(ServerState& server, const CommandSpec& spec,
   // False once the budget is spent: a long key list is not walked past it.
   auto prefetch = [&](std::string_view key) {
     if (--budget < 0) return false;
-    server.db().PrefetchKey(key, write);
-    server.access_clock().Prefetch(key);
+    PrefetchCommandKey(server, key, write);
     return true;
   };
   if (spec.flags & kCmdScript) {

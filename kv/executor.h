@@ -24,6 +24,15 @@ namespace daxkv::kv {
 // first lines would be evicted before use.
 inline constexpr size_t kMaxPrefetchedKeys = 16;
 
+// Starts loading the lines a command's first access of `key` waits for:
+// its index slot, version words and (with `write`) dead-put counter
+// (engine::DB::PrefetchKey), and its access-clock bucket.
+inline void PrefetchCommandKey(ServerState& server, std::string_view key,
+                               bool write) {
+  server.db().PrefetchKey(key, write);
+  server.access_clock().Prefetch(key);
+}
+
 // `store`: what a command that runs (not queued) reads and writes through;
 // null for a DirectStore on the server's engine (GetBatch passes itself).
 // A block's store (WriteRun's Txn) runs the command as RunInBlock does.

@@ -41,12 +41,10 @@ size_t PrefetchPipelineKeys(ServerState& server, const CommandSpec& spec,
   }
   scratch.Reset();
   if (n < 2) return covered;  // the command's own PrefetchKeys does as much
-  engine::DB& db = server.db();
   for (size_t i = 0; i < n; ++i) {
-    db.PrefetchKey(keys[i], /*write=*/true);
-    server.access_clock().Prefetch(keys[i]);
+    PrefetchCommandKey(server, keys[i], /*write=*/true);
   }
-  for (size_t i = 0; i < n; ++i) db.PrefetchEntry(keys[i]);
+  for (size_t i = 0; i < n; ++i) server.db().PrefetchEntry(keys[i]);
   return covered;
 }
 

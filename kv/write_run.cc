@@ -95,8 +95,7 @@ size_t WriteRun::Run(ServerState& server, Client& client, ReplyWriter& out) {
     });
   }
   for (size_t i = 0; i < keys.size() && i < kMaxPrefetchedKeys; ++i) {
-    server.db().PrefetchKey(keys[i], true);
-    server.access_clock().Prefetch(keys[i]);
+    PrefetchCommandKey(server, keys[i], /*write=*/true);
   }
   std::string* buf = out.buffer();
   const size_t mark = buf->size();
