@@ -17,7 +17,12 @@
 #   BENCH_CLIENTS (50), BENCH_PIPELINES ("1 16"), BENCH_KEYSPACE (100000),
 #   BENCH_CONFIGS (subset of the names below), BENCH_OUT (JSON path),
 #   BENCH_TESTS (comma-separated redis-benchmark -t names; the default is
-#   issue 14's list), BENCH_CLIENT_THREADS (redis-benchmark --threads, 1 =
+#   issue 14's list, plus spop_full and zpopmin_full: SPOP / ZPOPMIN of a
+#   key filled, untimed, with exactly BENCH_N members first, so that every
+#   pop removes one. redis-benchmark's own spop and zpopmin tests pop a key
+#   its sadd / zadd filled with at most BENCH_KEYSPACE members: past those,
+#   the pops find the key empty and no server writes anything, durable or
+#   not), BENCH_CLIENT_THREADS (redis-benchmark --threads, 1 =
 #   the issue's flags), BENCH_EVALSHA (1: also the EVALSHA test),
 #   BENCH_DAXKV_BASE (another daxkv-server binary, e.g. main's: config
 #   `daxkv-base` runs it like `daxkv`, for a before/after in one run).
@@ -39,7 +44,7 @@ PIPELINES=${BENCH_PIPELINES:-"1 16"}
 KEYSPACE=${BENCH_KEYSPACE:-100000}
 CLIENT_THREADS=${BENCH_CLIENT_THREADS:-1}
 EVALSHA=${BENCH_EVALSHA:-1}
-TESTS=${BENCH_TESTS:-"set,get,lpush,rpush,lpop,rpop,sadd,hset,spop,zadd,zpopmin,lrange_100,lrange_600,mset"}
+TESTS=${BENCH_TESTS:-"set,get,lpush,rpush,lpop,rpop,sadd,hset,spop,zadd,zpopmin,spop_full,zpopmin_full,lrange_100,lrange_600,mset"}
 CLK_TCK=$(getconf CLK_TCK)
 # The read-modify-write script: one GET, one SET, the new value returned.
 RMW_SCRIPT="local v = tonumber(redis.call('get', KEYS[1]) or '0') + tonumber(ARGV[1]) redis.call('set', KEYS[1], v) return v"
@@ -162,6 +167,43 @@ run_one() {
           "$round" "$name" "$p" "$l" "$rps" "$cpu"; }
 }
 
+# Fills `key` of config $1 with exactly $N members, untimed, through
+# redis-cli --pipe: SADD (set) or ZADD with score i (zset), 1000 per command.
+fill_key() {
+  local name=$1 type=$2 key=$3
+  redis-cli -p "${PORT[$name]}" DEL "$key" >/dev/null
+  python3 - "$type" "$key" "$N" <<'PY' | redis-cli -p "${PORT[$name]}" --pipe >/dev/null
+import sys
+kind, key, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+out = sys.stdout.buffer
+for first in range(0, n, 1000):
+    members = [b"element:%012d" % i for i in range(first, min(n, first + 1000))]
+    if kind == "set":
+        args = [b"SADD", key.encode()] + members
+    else:
+        args = [b"ZADD", key.encode()]
+        for i, m in enumerate(members, first):
+            args += [str(i).encode(), m]
+    out.write(b"*%d\r\n" % len(args))
+    for a in args:
+        out.write(b"$%d\r\n%s\r\n" % (len(a), a))
+PY
+  local have
+  have=$(redis-cli -p "${PORT[$name]}" "$([ "$type" = set ] && echo SCARD || echo ZCARD)" "$key")
+  if [ "$have" != "$N" ]; then
+    echo "bench-server: $name: $key holds $have members after the fill, not $N" >&2
+    exit 1
+  fi
+}
+
+# After a *_full run: each of its $N pops removed one member.
+expect_popped() {
+  if [ "$(redis-cli -p "${PORT[$1]}" EXISTS "$2")" != 0 ]; then
+    echo "bench-server: $1: $2 is not empty after $N pops" >&2
+    exit 1
+  fi
+}
+
 count=${#configs[@]}
 for ((round = 0; round < ROUNDS; round++)); do
   for ((i = 0; i < count; i++)); do
@@ -175,6 +217,14 @@ for ((round = 0; round < ROUNDS; round++)); do
             redis-benchmark -p "${PORT[$name]}" -n 600 -c 1 -q \
               LPUSH mylist "$(printf 'x%.0s' {1..100})" >/dev/null 2>&1
             run_one "$name" "$p" "cmd:LRANGE mylist 0 $((${t#lrange_} - 1))" "${t^^}" ;;
+          spop_full)
+            fill_key "$name" set fullset
+            run_one "$name" "$p" "cmd:SPOP fullset" SPOP_FULL
+            expect_popped "$name" fullset ;;
+          zpopmin_full)
+            fill_key "$name" zset fullzset
+            run_one "$name" "$p" "cmd:ZPOPMIN fullzset" ZPOPMIN_FULL
+            expect_popped "$name" fullzset ;;
           *) run_one "$name" "$p" "$t" "${t^^}" ;;
         esac
       done
