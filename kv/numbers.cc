@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -36,6 +37,12 @@ std::string FormatLongDouble(long double v) {
   }
   if (n == 2 && buf[0] == '-' && buf[1] == '0') return "0";
   return std::string(buf, static_cast<size_t>(n));
+}
+
+size_t FormatG17(double v, char* buf) {
+  const std::to_chars_result r =
+      std::to_chars(buf, buf + kG17Max, v, std::chars_format::general, 17);
+  return static_cast<size_t>(r.ptr - buf);
 }
 
 }  // namespace daxkv::kv

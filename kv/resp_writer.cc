@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "kv/numbers.h"
+
 namespace daxkv::kv {
 
 void ReplyWriter::Header(char type, uint64_t n) {
@@ -78,19 +80,14 @@ void ReplyWriter::SetHeader(size_t n) { Header(resp_ >= 3 ? '~' : '*', n); }
 void ReplyWriter::PushHeader(size_t n) { Header(resp_ >= 3 ? '>' : '*', n); }
 
 void ReplyWriter::Double(double v) {
-  char buf[64];
-  int n;
-  if (std::isinf(v)) {
-    n = std::snprintf(buf, sizeof(buf), "%s", v > 0 ? "inf" : "-inf");
-  } else {
-    n = std::snprintf(buf, sizeof(buf), "%.17g", v);
-  }
+  char buf[kG17Max];
+  const size_t n = FormatG17(v, buf);  // infinities: "inf", "-inf"
   if (resp_ >= 3) {
     out_->push_back(',');
-    out_->append(buf, static_cast<size_t>(n));
+    out_->append(buf, n);
     out_->append("\r\n", 2);
   } else {
-    Bulk(std::string_view(buf, static_cast<size_t>(n)));
+    Bulk(std::string_view(buf, n));
   }
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "kv/executor.h"
+#include "kv/numbers.h"
 #include "kv/pubsub.h"
 #include "kv/repl_effects.h"
 #include "kv/replication.h"
@@ -80,9 +81,8 @@ std::string FormatLuaNumber(double d) {
       !(d == 0 && std::signbit(d))) {
     return std::to_string(static_cast<int64_t>(d));
   }
-  char buf[64];
-  int n = std::snprintf(buf, sizeof(buf), "%.17g", d);
-  return std::string(buf, static_cast<size_t>(n));
+  char buf[kG17Max];
+  return std::string(buf, FormatG17(d, buf));
 }
 
 // Lua arguments to command arguments, as Redis's luaArgsToRedisArgv:

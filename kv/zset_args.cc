@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <string>
 
+#include "kv/numbers.h"
+
 namespace daxkv::kv {
 
 bool ParseScore(std::string_view s, double* out) {
@@ -103,9 +105,8 @@ std::string FormatScore(double score) {
 
 std::string FormatDouble17(double score) {
   if (std::isinf(score)) return score > 0 ? "inf" : "-inf";
-  char buf[64];
-  int n = std::snprintf(buf, sizeof(buf), "%.17g", score);
-  return std::string(buf, static_cast<size_t>(n));
+  char buf[kG17Max];
+  return std::string(buf, FormatG17(score, buf));
 }
 
 }  // namespace daxkv::kv
