@@ -137,7 +137,7 @@ Status DBImpl::Init() {
   DAXKV_RETURN_IF_ERROR(Recover());
   opened_ = true;
   if (options_.background_compaction || options_.background_expiry ||
-      (options_.background_scrub && scrub_pending_.load() != 0)) {
+      (options_.background_scrub && scrub_.pending() != 0)) {
     bg_thread_ = std::thread([this] { BackgroundLoop(); });
   }
   return OkStatus();

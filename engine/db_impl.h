@@ -27,7 +27,7 @@
 // compaction_mu_ or a stripe while holding a head fails the build. Index
 // shard locks (RwSpinLock, a capability) guard their shard's fields; they are
 // taken last, in scopes that take nothing else. The system table's mutex
-// (sys_) is a leaf too.
+// (sys_) is a leaf too, as are the mutexes of dead_colls_ and scrub_.
 #ifndef DAXKV_ENGINE_DB_IMPL_H_
 #define DAXKV_ENGINE_DB_IMPL_H_
 
@@ -59,6 +59,7 @@
 #include "engine/key_type.h"
 #include "engine/pool_scan.h"
 #include "engine/publish_words.h"
+#include "engine/segment_scrub.h"
 #include "engine/state_ambiguity.h"
 #include "engine/superblock_rebuild.h"
 #include "engine/system_table.h"
@@ -633,21 +634,15 @@ class DBImpl final : public DB {
     return health_.Latch(s, during);
   }
 
-  // --- the scrub after a snapshot open (scrub.cc) ---
-  struct ScrubTarget {
-    uint64_t epoch = 0;  // the segment's epoch at the open
-    uint32_t tail = 0;   // its records end here
-  };
+  // --- the scrub after a snapshot open (scrub.cc, segment_scrub.h) ---
   // Recovery, after a snapshot open: every sealed segment is to be scrubbed.
   void PlanScrub() REQUIRES(compaction_mu_);
   // Scrubs up to `segments` of the segments left to scrub.
   void ScrubSome(size_t segments) EXCLUDES(compaction_mu_);
   // Verifies `seg`'s records if it is still to be scrubbed (else OK at
-  // once). Damage is latched (LatchDamage) and returned.
+  // once). Damage is latched (LatchDamage) and returned. compaction_mu_
+  // keeps the segment from being freed and reused meanwhile.
   Status ScrubSegment(int64_t seg) REQUIRES(compaction_mu_);
-  // ScrubSegment's check of one segment's records against `target`.
-  Status VerifySegment(int64_t seg, const ScrubTarget& target)
-      REQUIRES(compaction_mu_);
   // Corruption when the entry at `entry_loc` or its `value` (a link's
   // value lies in a span record of its own) lies in a damaged record.
   Status CheckNotDamaged(uint64_t entry_loc, std::string_view value) const {
@@ -758,10 +753,8 @@ class DBImpl final : public DB {
   size_t victim_dead_tallied_ GUARDED_BY(compaction_mu_) = 0;
 
   Health health_;
-  // Segments still to be scrubbed (scrub.cc), by index.
-  std::map<int64_t, ScrubTarget> scrub_todo_ GUARDED_BY(compaction_mu_);
-  std::atomic<uint64_t> scrub_pending_{0};
-  std::atomic<uint64_t> scrub_records_{0};
+  // Segments still to be scrubbed (scrub.cc) and the records verified.
+  SegmentScrub scrub_;
 
   // Stats.
   std::atomic<uint64_t> compactions_{0};

@@ -250,7 +250,7 @@ bool DBImpl::CompactForSpace(bool for_delete) {
 
 uint64_t DBImpl::TEST_Scrub(size_t max_segments) {
   ScrubSome(max_segments);
-  return scrub_pending_.load();
+  return scrub_.pending();
 }
 
 StatusOr<uint64_t> DBImpl::TEST_Compact(size_t max_segments) {
@@ -354,7 +354,7 @@ void DBImpl::BackgroundLoop() {
   bg_mu_.Lock();
   auto last_expiry = std::chrono::steady_clock::now();
   while (!stop_) {
-    const bool scrub = options_.background_scrub && scrub_pending_.load() != 0;
+    const bool scrub = options_.background_scrub && scrub_.pending() != 0;
     if (!scrub) bg_cv_.wait_for(bg_mu_, std::chrono::milliseconds(20));
     if (stop_) break;
     bg_mu_.Unlock();
@@ -531,8 +531,8 @@ Stats DBImpl::GetStats() const {
   st.dropped_records = dropped_records_;
   st.clean_shutdown = clean_shutdown_;
   st.index_recovery = index_recovery_;
-  st.scrub_pending_segments = scrub_pending_.load(std::memory_order_acquire);
-  st.scrub_verified_records = scrub_records_.load();
+  st.scrub_pending_segments = scrub_.pending();
+  st.scrub_verified_records = scrub_.records();
   st.scrub_damaged_records = health_.DamagedRecords();
   st.index_bytes = index_->MemoryBytes();
   st.background_failures = health_.background_failures();
