@@ -9,6 +9,7 @@
 #include "kv/coll_run.h"
 #include "kv/command.h"
 #include "kv/glob.h"
+#include "kv/numbers.h"
 #include "kv/scan_args.h"
 #include "kv/zset_args.h"
 
@@ -256,8 +257,7 @@ void ZScanCommand(CommandContext& ctx) {
         [&](std::string_view m, double score) {
           if (o.match_all || GlobMatch(o.pattern, m)) {
             items.emplace_back(m);
-            items.push_back(skiplist ? FormatDouble17(score)
-                                     : FormatScore(score));
+            items.push_back(skiplist ? FormatG17(score) : FormatScore(score));
           }
           return true;
         },

@@ -45,4 +45,9 @@ size_t FormatG17(double v, char* buf) {
   return static_cast<size_t>(r.ptr - buf);
 }
 
+std::string FormatG17(double v) {
+  char buf[kG17Max];
+  return std::string(buf, FormatG17(v, buf));
+}
+
 }  // namespace daxkv::kv

@@ -24,6 +24,8 @@ inline constexpr size_t kG17Max = 32;
 // printf's format parsing and multi-precision arithmetic, which were a
 // tenth of a ZPOPMIN's server time.
 size_t FormatG17(double v, char* buf);
+// The same text as a string.
+std::string FormatG17(double v);
 
 }  // namespace daxkv::kv
 

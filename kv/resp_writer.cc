@@ -1,8 +1,6 @@
 #include "kv/resp_writer.h"
 
 #include <charconv>
-#include <cmath>
-#include <cstdio>
 
 #include "kv/numbers.h"
 

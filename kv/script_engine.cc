@@ -81,8 +81,7 @@ std::string FormatLuaNumber(double d) {
       !(d == 0 && std::signbit(d))) {
     return std::to_string(static_cast<int64_t>(d));
   }
-  char buf[kG17Max];
-  return std::string(buf, FormatG17(d, buf));
+  return FormatG17(d);
 }
 
 // Lua arguments to command arguments, as Redis's luaArgsToRedisArgv:

@@ -3,7 +3,6 @@
 #include <cctype>
 #include <cerrno>
 #include <cmath>
-#include <cstdio>
 #include <cstdlib>
 #include <string>
 
@@ -100,13 +99,7 @@ std::string FormatScore(double score) {
       score != 0) {
     return std::to_string(static_cast<long long>(score));
   }
-  return FormatDouble17(score);
-}
-
-std::string FormatDouble17(double score) {
-  if (std::isinf(score)) return score > 0 ? "inf" : "-inf";
-  char buf[kG17Max];
-  return std::string(buf, FormatG17(score, buf));
+  return FormatG17(score);
 }
 
 }  // namespace daxkv::kv

@@ -37,11 +37,9 @@ void ReplyScored(ReplyWriter& out, const Scored& items, bool with_scores);
 Status StoreZset(engine::Txn& txn, CollCall& call, std::string_view dst,
                  const Scored& items);
 
-// A score as Redis's d2string writes it (ZSCAN's bulk scores).
+// A score as Redis's d2string writes it (ZSCAN's bulk scores of a
+// listpack-encoded sorted set; a skiplist's are FormatG17's, numbers.h).
 std::string FormatScore(double score);
-// A score as "%.17g" writes it ("inf", "-inf"; -0 stays "-0"): ZSCAN's
-// scores of a skiplist-encoded sorted set.
-std::string FormatDouble17(double score);
 
 }  // namespace daxkv::kv
 

@@ -50,7 +50,10 @@ TEST(FormatG17Test, SpecialValuesPrintAsPrintfDoes) {
                            -std::numeric_limits<double>::infinity(),
                            std::numeric_limits<double>::quiet_NaN(),
                            -std::numeric_limits<double>::quiet_NaN()};
-  for (double v : values) EXPECT_EQ(G17(v), Printf17(v)) << Printf17(v);
+  for (double v : values) {
+    EXPECT_EQ(G17(v), Printf17(v)) << Printf17(v);
+    EXPECT_EQ(FormatG17(v), Printf17(v)) << "the string form";
+  }
   EXPECT_EQ(G17(std::numeric_limits<double>::infinity()), "inf");
   EXPECT_EQ(G17(-0.0), "-0");
   EXPECT_EQ(G17(3.0), "3");
