@@ -11,7 +11,7 @@ ifeq ($(CI),true)
 endif
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps configure build test unit-test tsan-test lab serve bench bench-server clean format
+.PHONY: all deps configure build test unit-test tsan-test lab serve bench bench-server bench-leaderboard clean format
 
 all: build
 
@@ -41,6 +41,12 @@ serve: build
 # script's header. Table on stdout, JSON in $(BUILD)/bench/server.json.
 bench-server: build
 	bash scripts/bench_server.sh $(BUILD)
+
+# A leaderboard (ZINCRBY by 1, thousands of members per score), which
+# redis-benchmark's zero-padded members cannot send: daxkv-server against
+# redis-server without persistence; knobs in the script's header.
+bench-leaderboard: build
+	bash scripts/bench_leaderboard.sh $(BUILD)
 
 # The whole QEMU DAX lab (both kernels, every flavour, power cuts, and the
 # multi-boot legacy-vs-refcounted comparison); results and the summary

@@ -25,7 +25,9 @@ static_assert(sizeof(ScoredLocCodec::Entry) == sizeof(sn::OrderEntry) &&
                   offsetof(ScoredLocCodec::Entry, score) ==
                       offsetof(sn::OrderEntry, score) &&
                   offsetof(ScoredLocCodec::Entry, loc) ==
-                      offsetof(sn::OrderEntry, loc),
+                      offsetof(sn::OrderEntry, loc) &&
+                  offsetof(ScoredLocCodec::Entry, prefix) ==
+                      offsetof(sn::OrderEntry, prefix),
               "the snapshot stores zset order entries as they are");
 
 bool LargeZset(KeyType type, uint64_t n) {

@@ -1,5 +1,8 @@
 #include "engine/coll_zset.h"
 
+#include <algorithm>
+#include <cassert>
+
 namespace daxkv::engine::coll {
 
 uint64_t ZsetIndex::size() const {
@@ -36,9 +39,11 @@ uint64_t ZsetIndex::Find(const ElemSource& src, std::string_view member) const {
 uint64_t ZsetIndex::OrderBound(const ElemSource& src, double score,
                                std::string_view member) const {
   if (large_) {
+    const uint64_t prefix = MemberPrefix(member);
     return large_->order.PartitionPoint([&](const ScoredLocCodec::Entry& e) {
-      return e.score < score ||
-             (e.score == score && src.Subkey(e.loc) < member);
+      if (e.score != score) return e.score < score;
+      if (e.prefix != prefix) return e.prefix < prefix;
+      return src.Subkey(e.loc) < member;
     });
   }
   return compact_.PartitionPoint([&](const TaggedLocCodec::Entry& e) {
@@ -54,8 +59,9 @@ void ZsetIndex::ToLarge(const ElemSource& src) {
   std::vector<ScoredLocCodec::Entry> entries;
   entries.reserve(n);
   compact_.Forward(0, n, [&](uint64_t, const auto& e) {
-    entries.push_back({src.Score(e.loc), e.loc});
-    large->members.InsertUnique(src.Hash(src.Subkey(e.loc)), e.loc);
+    const std::string_view member = src.Subkey(e.loc);
+    entries.push_back({src.Score(e.loc), e.loc, MemberPrefix(member)});
+    large->members.InsertUnique(src.Hash(member), e.loc);
     return true;
   });
   large->order.Assign(n, [&](uint64_t i) { return entries[i]; });
@@ -68,7 +74,7 @@ uint64_t ZsetIndex::Insert(const ElemSource& src, std::string_view member,
   if (!large_ && compact_.size() >= kCompactMax) ToLarge(src);
   const uint64_t rank = OrderBound(src, score, member);
   if (large_) {
-    large_->order.Insert(rank, {score, loc});
+    large_->order.Insert(rank, {score, loc, MemberPrefix(member)});
     large_->members.InsertUnique(src.Hash(member), loc);
   } else {
     compact_.Insert(rank, {loc, Tag(src.Hash(member))});
@@ -86,6 +92,35 @@ uint64_t ZsetIndex::Erase(const ElemSource& src, std::string_view member) {
     large_->order.Erase(LargeRankOf(src, member, src.Score(loc), loc));
   }
   return loc;
+}
+
+uint64_t ZsetIndex::Rescore(const ElemSource& src, std::string_view member,
+                            double old_score, uint64_t old_loc, double score,
+                            uint64_t new_loc) {
+  if (!large_) {
+    compact_.Erase(CompactRank(src, member));
+    const uint64_t rank = OrderBound(src, score, member);
+    compact_.Insert(rank, {new_loc, Tag(src.Hash(member))});
+    return rank;
+  }
+  const bool moved = large_->members.Relocate(src, member, old_loc, new_loc);
+  assert(moved);
+  (void)moved;
+  Order& order = large_->order;
+  const uint64_t from = LargeRankOf(src, member, old_score, old_loc);
+  // The bound is taken with the old entry still in place: it orders before
+  // (score, member) exactly when the member moves up, so the ranks `from`
+  // and `from + 1` both mean "where it is now".
+  const uint64_t to = OrderBound(src, score, member);
+  const ScoredLocCodec::Entry entry{score, new_loc, MemberPrefix(member)};
+  if (to == from || to == from + 1) {
+    order.Set(from, entry);
+    return from;
+  }
+  order.Erase(from);
+  const uint64_t rank = to > from ? to - 1 : to;
+  order.Insert(rank, entry);
+  return rank;
 }
 
 uint64_t ZsetIndex::RankOf(const ElemSource& src, std::string_view member,
@@ -116,8 +151,10 @@ uint64_t ZsetIndex::LexBound(const ElemSource& src, std::string_view member,
     return after ? m <= member : m < member;
   };
   if (large_) {
-    return large_->order.PartitionPoint(
-        [&](const ScoredLocCodec::Entry& e) { return before(e.loc); });
+    const uint64_t prefix = MemberPrefix(member);
+    return large_->order.PartitionPoint([&](const ScoredLocCodec::Entry& e) {
+      return e.prefix != prefix ? e.prefix < prefix : before(e.loc);
+    });
   }
   return compact_.PartitionPoint(
       [&](const TaggedLocCodec::Entry& e) { return before(e.loc); });
@@ -149,18 +186,22 @@ bool ZsetIndex::Relocate(const ElemSource& src, std::string_view member,
   const uint64_t r = hint < order.size() && order.At(hint).loc == old_loc
                          ? hint
                          : LargeRankOf(src, member, score, old_loc);
-  order.Set(r, {score, new_loc});
+  order.Set(r, {score, new_loc, MemberPrefix(member)});
   return true;
 }
 
 uint64_t ZsetIndex::LargeRankOf(const ElemSource& src, std::string_view member,
                                 double score, uint64_t loc) const {
   const Order& order = large_->order;
-  const uint64_t first = order.PartitionPoint(
-      [&](const ScoredLocCodec::Entry& e) { return e.score < score; });
+  const uint64_t prefix = MemberPrefix(member);
+  const uint64_t first =
+      order.PartitionPoint([&](const ScoredLocCodec::Entry& e) {
+        return e.score != score ? e.score < score : e.prefix < prefix;
+      });
   uint64_t rank = order.size();
-  order.Forward(first, first + kLocScan, [&](uint64_t r, const auto& e) {
-    if (e.score != score) return false;
+  const uint64_t end = std::min(order.size(), first + kLocScan);
+  order.Forward(first, end, [&](uint64_t r, const auto& e) {
+    if (e.score != score || e.prefix != prefix) return false;
     if (e.loc != loc) return true;
     rank = r;
     return false;
@@ -181,7 +222,8 @@ void ZsetIndex::Assign(const std::vector<Member>& members) {
   large_->members.Reserve(n);
   for (const Member& m : members) large_->members.InsertUnique(m.hash, m.loc);
   large_->order.Assign(n, [&](uint64_t i) {
-    return ScoredLocCodec::Entry{members[i].score, members[i].loc};
+    return ScoredLocCodec::Entry{members[i].score, members[i].loc,
+                                 members[i].prefix};
   });
 }
 

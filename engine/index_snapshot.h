@@ -28,7 +28,8 @@
 namespace daxkv::engine::snapshot {
 
 inline constexpr char kMagic[8] = {'D', 'A', 'X', 'K', 'V', 'S', 'N', 'P'};
-inline constexpr uint32_t kVersion = 2;  // 2: collections
+// 2: collections; 3: a large zset's OrderEntry has its member prefix.
+inline constexpr uint32_t kVersion = 3;
 
 struct Header {
   char magic[8];            // 0
@@ -100,8 +101,9 @@ static_assert(sizeof(CollHead) == 32);
 struct OrderEntry {
   double score;
   uint64_t loc;
+  uint64_t prefix;  // coll::MemberPrefix(member)
 };
-static_assert(sizeof(OrderEntry) == 16);
+static_assert(sizeof(OrderEntry) == 24);
 
 struct SystemEntry {
   uint64_t loc;

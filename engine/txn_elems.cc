@@ -162,6 +162,21 @@ void TxnImpl::ZEraseMember(Collection* c, std::string_view member) {
   NoteRemoved(c, old);
 }
 
+void TxnImpl::ZRescore(Collection* c, std::string_view member, double old,
+                       uint64_t cur, double score, uint64_t loc) {
+  uint64_t rank;
+  {
+    WriteLock l(c->mu);
+    rank = c->mutable_zset().Rescore(src_, member, old, cur, score, loc);
+  }
+  if (coll::IsPending(loc)) subs_[SubAt(loc)].hint = rank;
+  // The records ZEraseMember then ZInsert leave, in their order: undone
+  // last to first, the member leaves `loc`, then returns to `cur`.
+  undo_.push_back({Undo::kZErase, 0, c, cur});
+  NoteRemoved(c, cur);
+  undo_.push_back({Undo::kZInsert, 0, c, loc});
+}
+
 void TxnImpl::EraseRanks(Collection* c, uint64_t from, uint64_t to) {
   if (from >= to) return;
   const uint64_t first = saved_locs_.size();

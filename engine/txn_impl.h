@@ -314,6 +314,11 @@ class TxnImpl final : public CollReadOps<Txn, TxnImpl> {
   void ZInsert(Collection* c, std::string_view member, double score,
                uint64_t loc);
   void ZEraseMember(Collection* c, std::string_view member);
+  // A present member moves from (old, cur) to (score, loc): ZEraseMember
+  // then ZInsert in one index operation (ZsetIndex::Rescore), with their
+  // two undo records.
+  void ZRescore(Collection* c, std::string_view member, double old,
+                uint64_t cur, double score, uint64_t loc);
   // Removes every element of ranks [from, to) (lists or zsets), with their
   // tombstones.
   void EraseRanks(Collection* c, uint64_t from, uint64_t to);

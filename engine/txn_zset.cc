@@ -61,9 +61,8 @@ Status TxnImpl::ZAdd(std::string_view key, std::string_view member,
   result->applied = true;
   result->score = next;
   if (next == old) return OkStatus();  // Redis writes nothing (-0 == 0)
-  const uint64_t loc = PutElem(c, member, ScoreBytes(next), cur);
-  ZEraseMember(c, member);
-  ZInsert(c, member, next, loc);
+  ZRescore(c, member, old, cur, next,
+           PutElem(c, member, ScoreBytes(next), cur));
   result->changed = true;
   return OkStatus();
 }

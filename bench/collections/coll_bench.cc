@@ -280,7 +280,9 @@ void BM_Build(benchmark::State& state, Type type) {
   const uint64_t c = 100000, p = 100;
   std::mt19937_64 rng(11);
   std::vector<ZsetIndex::Member> items(p);
-  for (uint64_t i = 0; i < p; ++i) items[i] = {8 * (i + 1), double(i), rng()};
+  for (uint64_t i = 0; i < p; ++i) {
+    items[i] = {8 * (i + 1), double(i), rng(), /*prefix=*/0};  // compact
+  }
   for (auto _ : state) {
     std::vector<ElemTable> tables(type == Type::kHash ? c : 0);
     std::vector<ListIndex> lists(type == Type::kList ? c : 0);

@@ -39,11 +39,20 @@ class CollZsetTest : public ::testing::Test {
  protected:
   void Add(const std::string& member, double score) {
     const uint64_t loc = m_.Add(member, score);
-    if (auto it = model_.members.find(member); it != model_.members.end()) {
+    auto it = model_.members.find(member);
+    if (it == model_.members.end()) {
+      z_.Insert(m_, member, score, loc);
+    } else if (rescore_) {
+      const auto [old, old_loc] = it->second;
+      model_.order.erase({old, member});
+      const uint64_t rank = z_.Rescore(m_, member, old, old_loc, score, loc);
+      model_.order.insert({score, member});
+      ASSERT_EQ(rank, model_.Rank(score, member));
+    } else {
       ASSERT_EQ(z_.Erase(m_, member), it->second.second);
       model_.order.erase({it->second.first, member});
+      z_.Insert(m_, member, score, loc);
     }
-    z_.Insert(m_, member, score, loc);
     model_.members[member] = {score, loc};
     model_.order.insert({score, member});
   }
@@ -90,6 +99,7 @@ class CollZsetTest : public ::testing::Test {
   FakeMedium m_;
   ZsetIndex z_;
   Model model_;
+  bool rescore_ = false;  // Add of a present member: Rescore, not Erase
 };
 
 TEST_F(CollZsetTest, RandomOperationsMatchASetModelInBothForms) {
@@ -114,6 +124,35 @@ TEST_F(CollZsetTest, RandomOperationsMatchASetModelInBothForms) {
     was_compact &= z_.compact();
   }
   EXPECT_FALSE(was_compact);  // it went large
+}
+
+// ZADD's update path: the same random operations with every re-add of a
+// present member through Rescore, which must leave what Erase then Insert
+// leaves (order, ranks, lookups) in both forms, ties and signed zeros
+// included, and return the new rank.
+TEST_F(CollZsetTest, RescoreMatchesEraseThenInsertInBothForms) {
+  rescore_ = true;
+  std::mt19937_64 rng(29);
+  for (int round = 0; round < 40; ++round) {
+    for (int op = 0; op < 100; ++op) {
+      std::string member = "m" + std::to_string(rng() % (round < 5 ? 60 : 900));
+      // Few distinct scores, so many moves keep their rank or step by one.
+      const double scores[] = {-kInf, kInf, -0.0, 0.0, 1.5, 2.0};
+      double score = rng() % 3 == 0 ? scores[rng() % 6]
+                                    : double(int64_t(rng() % 40) - 20) / 2;
+      if (rng() % 100 < 85) {
+        ASSERT_NO_FATAL_FAILURE(Add(member, score));
+      } else {
+        ASSERT_NO_FATAL_FAILURE(Remove(member));
+      }
+    }
+    ASSERT_NO_FATAL_FAILURE(ExpectSame());
+    ASSERT_NO_FATAL_FAILURE(ExpectLookups(rng));
+    if (round == 4) {
+      ASSERT_TRUE(z_.compact());
+    }
+  }
+  EXPECT_FALSE(z_.compact());
 }
 
 TEST_F(CollZsetTest, EqualScoresOrderByMemberBytesAndSupportLexBounds) {
@@ -218,7 +257,8 @@ TEST_F(CollZsetTest, AssignBuildsEitherForm) {
       model_.order.insert({score, member});
     }
     for (auto& [score, member] : model_.order) {
-      members.push_back({model_.members[member].second, score, m_.Hash(member)});
+      members.push_back({model_.members[member].second, score, m_.Hash(member),
+                         MemberPrefix(member)});
     }
     z_.Assign(members);
     EXPECT_EQ(z_.compact(), n <= 128);
@@ -254,6 +294,68 @@ TEST_F(CollZsetTest, LargeFormKeepsScoresInDram) {
   EXPECT_EQ(m_.reads(), reads);  // distinct scores: no member read at all
   EXPECT_EQ(z_.RankOf(m_, "d4000", 5000), 4000u);
   EXPECT_LE(m_.reads() - reads, 2u);  // one tie-break read at most
+}
+
+TEST(MemberPrefixTest, OrdersAsMemberBytesWhereItDecides) {
+  std::mt19937_64 rng(41);
+  const std::string alphabet("\0\x01a\x7f\x80\xff", 6);
+  auto random_member = [&] {
+    std::string m(rng() % 11, '\0');
+    for (char& c : m) c = alphabet[rng() % alphabet.size()];
+    return m;
+  };
+  for (int i = 0; i < 200000; ++i) {
+    const std::string a = random_member(), b = random_member();
+    const uint64_t pa = MemberPrefix(a), pb = MemberPrefix(b);
+    // A prefix that differs decides as the bytes do; a < b never has a
+    // larger prefix.
+    if (pa != pb) {
+      ASSERT_EQ(pa < pb, a < b) << i;
+    }
+    if (a < b) {
+      ASSERT_LE(pa, pb) << i;
+    }
+  }
+  EXPECT_EQ(MemberPrefix(""), 0u);
+  EXPECT_EQ(MemberPrefix("ab"), 0x6162000000000000u);
+  EXPECT_EQ(MemberPrefix("abcdefghij"), MemberPrefix("abcdefgh"));
+}
+
+// A leaderboard: thousands of members per score. Members that differ in
+// their first 8 bytes tie-break in DRAM (reads bounded by the member
+// table's own check); a shared 8-byte prefix ("element:") still orders
+// right, by reading members.
+TEST_F(CollZsetTest, ScoreTiesBreakOnThePrefixBeforeTheMedium) {
+  for (int i = 0; i < 4000; ++i) Add("u" + std::to_string(i), i % 4);
+  uint64_t reads = m_.reads();
+  EXPECT_EQ(z_.RankOf(m_, "u2001", 1), model_.Rank(1, "u2001"));
+  EXPECT_LE(m_.reads() - reads, 1u);  // its own entry: the one equal prefix
+  const uint64_t old_loc = z_.Find(m_, "u2001");
+  const uint64_t loc = m_.Add("u2001", 2);
+  reads = m_.reads();
+  const uint64_t rank = z_.Rescore(m_, "u2001", 1, old_loc, 2, loc);
+  EXPECT_EQ(m_.reads() - reads, 0u) << "the move reads no member";
+  model_.order.erase({1, "u2001"});
+  model_.order.insert({2, "u2001"});
+  model_.members["u2001"] = {2, loc};
+  EXPECT_EQ(rank, model_.Rank(2, "u2001"));
+  reads = m_.reads();
+  ASSERT_NO_FATAL_FAILURE(Remove("u3999"));
+  EXPECT_LE(m_.reads() - reads, 2u);  // the member table's check and score
+  ASSERT_NO_FATAL_FAILURE(ExpectSame());
+
+  z_.Clear();
+  model_ = {};
+  std::mt19937_64 rng(43);
+  for (int i = 0; i < 3000; ++i) {
+    Add("element:" + std::to_string(rng() % 1500), double(rng() % 3));
+    if (i % 5 == 0) {
+      ASSERT_NO_FATAL_FAILURE(
+          Remove("element:" + std::to_string(rng() % 1500)));
+    }
+  }
+  ASSERT_NO_FATAL_FAILURE(ExpectSame());
+  ASSERT_NO_FATAL_FAILURE(ExpectLookups(rng));
 }
 
 TEST_F(CollZsetTest, MemoryPerMember) {
