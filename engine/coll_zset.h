@@ -99,6 +99,11 @@ class ZsetIndex {
   uint64_t size() const;
   bool empty() const { return size() == 0; }
   bool compact() const { return large_ == nullptr; }
+  // The large form's member table (Find's first step), for prefetching;
+  // null when compact (one small leaf).
+  const ElemTable* member_table() const {
+    return large_ ? &large_->members : nullptr;
+  }
   uint64_t MemoryBytes() const;
 
   // The member's location, or 0.

@@ -390,9 +390,10 @@ class Txn : public ReadOps {
   // Busy status seen: Abort and run again with every key declared.
   virtual bool restart_required() const = 0;
   // A hint, changing no result: starts loading what finding each of
-  // `subkeys` in the hash or set `key` will read (its element-table slot,
-  // then the entries there), so that a batch of element writes overlaps
-  // those misses. Only for a key this Txn has used already.
+  // `subkeys` in the hash, set or large sorted set `key` will read (its
+  // element-table slot, then the entries there), so that a batch of
+  // element writes overlaps those misses. Only for a key this Txn has used
+  // already.
   virtual void PrefetchElements(std::string_view key,
                                 std::span<const std::string_view> subkeys) {}
   // Writes the system entry `key` (DB::WriteSystem's namespace: no key

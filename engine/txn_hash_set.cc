@@ -14,7 +14,8 @@ void TxnImpl::PrefetchElements(std::string_view key,
   const int32_t k = FindKey(key);
   if (k < 0 || finished_) return;
   const View& v = keys_[k].view;
-  if (!Live(v) || (v.type != KeyType::kHash && v.type != KeyType::kSet)) {
+  if (!Live(v) || (v.type != KeyType::kHash && v.type != KeyType::kSet &&
+                   v.type != KeyType::kZset)) {
     return;
   }
   constexpr size_t kMax = 64;
@@ -22,7 +23,11 @@ void TxnImpl::PrefetchElements(std::string_view key,
   const size_t n = std::min(subkeys.size(), kMax);
   for (size_t i = 0; i < n; ++i) hashes[i] = src_.Hash(subkeys[i]);
   ReadLock l(v.coll->mu);
-  const coll::ElemTable& table = v.coll->table();
+  const coll::ElemTable* members = v.type == KeyType::kZset
+                                       ? v.coll->zset().member_table()
+                                       : &v.coll->table();
+  if (members == nullptr) return;
+  const coll::ElemTable& table = *members;
   // All the slots first, then the entries: the misses overlap. The
   // entries are loaded, not prefetched: on a pool of 4 KiB pages each one
   // also misses the TLB, and a software prefetch that does may be dropped,

@@ -278,11 +278,14 @@ void RegisterZsetCommands(CommandTable* t) {
       {"zadd", -4, kW | kCmdPipelined | kCmdFast, ZAddCommand,
        "Add one or more members to a sorted set, or update its score if it "
        "already exists",
-       "1.2.0"},
+       // Elements: the members of the form without options (with NX, XX,
+       // GT, LT, CH or INCR the prefetch names wrong arguments: a hint
+       // wasted, never a different result).
+       "1.2.0", 1, 1, 3, 2},
       {"zincrby", 4, kW | kCmdPipelined | kCmdFast, ZIncrByCommand,
-       "Increment the score of a member in a sorted set", "1.2.0"},
+       "Increment the score of a member in a sorted set", "1.2.0", 1, 1, 3},
       {"zrem", -3, kW | kCmdPipelined | kCmdFast, ZRemCommand,
-       "Remove one or more members from a sorted set", "1.2.0"},
+       "Remove one or more members from a sorted set", "1.2.0", 1, 1, 2},
       {"zcard", 2, kR | kCmdFast, ZCardCommand,
        "Get the number of members in a sorted set", "1.2.0"},
       {"zscore", 3, kR | kCmdFast, ZScoreCommand,

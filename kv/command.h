@@ -156,9 +156,10 @@ struct CommandSpec {
   int first_key = 0;
   int last_key = 0;
   int step = 0;
-  // Arguments naming elements of the first key's hash or set (fields,
-  // members): from first_elem (0: none) to the end, every elem_step. A
-  // pipelined run of writes prefetches what finding them reads.
+  // Arguments naming elements of the first key's hash, set or sorted set
+  // (fields, members): from first_elem (0: none) to the end, every
+  // elem_step. A pipelined run of writes prefetches what finding them
+  // reads.
   int first_elem = 0;
   int elem_step = 1;
   std::string_view group = "generic";

@@ -263,5 +263,45 @@ TEST_F(TxnZsetTest, SavepointRollbackWatchAndAbortLeaveNoTrace) {
   EXPECT_EQ(SetAll(db(), "s").size(), 4u);
 }
 
+// PrefetchElements is a hint for sorted sets too: on a large zset (its
+// member table), a compact one (nothing to prefetch) and members present
+// and absent, what the Txn then reads and writes is the same.
+TEST_F(TxnZsetTest, PrefetchElementsChangesNoResult) {
+  std::map<std::string, double> big, small;
+  ASSERT_TRUE(Tx(db(), [&](Txn& t) -> Status {
+                ZAddResult r;
+                for (int i = 0; i < 2000; ++i) {
+                  const std::string m = "m" + std::to_string(i);
+                  big[m] = i % 10;
+                  DAXKV_RETURN_IF_ERROR(t.ZAdd("big", m, i % 10, {}, &r));
+                }
+                small["a"] = 1;
+                return t.ZAdd("small", "a", 1, {}, &r);
+              }).ok());
+  const std::vector<std::string_view> members = {"m1", "m1999", "nope", "a",
+                                                 ""};
+  ASSERT_TRUE(Tx(db(), [&](Txn& t) -> Status {
+                t.PrefetchElements("big", members);  // not used yet: nothing
+                for (const char* k : {"big", "small"}) {
+                  DAXKV_RETURN_IF_ERROR(t.Stat(k).status());
+                  t.PrefetchElements(k, members);
+                }
+                ZAddResult r;
+                ZAddOptions incr;
+                incr.incr = true;
+                DAXKV_RETURN_IF_ERROR(t.ZAdd("big", "m1", 5, incr, &r));
+                EXPECT_EQ(r.score, 6);
+                DAXKV_RETURN_IF_ERROR(t.ZAdd("big", "nope", -1, {}, &r));
+                EXPECT_TRUE(r.added);
+                return t.ZAdd("small", "a", 2, {}, &r);
+              }).ok());
+  big["m1"] = 6;
+  big["nope"] = -1;
+  small["a"] = 2;
+  std::mt19937_64 rng(3);
+  ASSERT_NO_FATAL_FAILURE(Check("big", big, rng));
+  ASSERT_NO_FATAL_FAILURE(Check("small", small, rng));
+}
+
 }  // namespace
 }  // namespace daxkv::engine
