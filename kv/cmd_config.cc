@@ -1,4 +1,6 @@
 // CONFIG GET / SET / RESETSTAT / REWRITE / HELP for the settings daxkv has.
+#include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -148,21 +150,49 @@ std::vector<std::pair<std::string, std::string>> Settings(ServerState& s) {
   };
 }
 
+// Settings Redis hides (its testing knobs): CONFIG GET names them exactly,
+// a pattern never lists them.
+std::vector<std::pair<std::string, std::string>> HiddenSettings(
+    ServerState& s) {
+  return {{"rdb-key-save-delay",
+           std::to_string(s.settings().rdb_key_save_delay_us.load())}};
+}
+
+// As Redis: an argument with no glob character names one setting (any
+// case) and the reply repeats it as given; a pattern lists every matching
+// setting that is not hidden. A setting is reported once.
 void ConfigGet(CommandContext& ctx) {
   auto all = Settings(ctx.server);
-  std::vector<const std::pair<std::string, std::string>*> hits;
-  for (const auto& kv : all) {
-    for (size_t j = 2; j < ctx.argv.size(); ++j) {
-      if (GlobMatch(ctx.argv[j], kv.first, true)) {
-        hits.push_back(&kv);
-        break;
+  auto hidden = HiddenSettings(ctx.server);
+  std::vector<std::pair<std::string, std::string>> hits;
+  auto reported = [&hits](std::string_view name) {
+    return std::any_of(hits.begin(), hits.end(), [name](const auto& hit) {
+      return EqualsIgnoreCase(hit.first, name);
+    });
+  };
+  for (size_t j = 2; j < ctx.argv.size(); ++j) {
+    std::string_view arg = ctx.argv[j];
+    if (arg.find_first_of("[*?") == std::string_view::npos) {
+      if (reported(arg)) continue;
+      for (const auto* list : {&all, &hidden}) {
+        for (const auto& kv : *list) {
+          if (EqualsIgnoreCase(arg, kv.first)) {
+            hits.emplace_back(std::string(arg), kv.second);
+          }
+        }
+      }
+      continue;
+    }
+    for (const auto& kv : all) {
+      if (!reported(kv.first) && GlobMatch(arg, kv.first, true)) {
+        hits.push_back(kv);
       }
     }
   }
   ctx.out.MapHeader(hits.size());
-  for (const auto* kv : hits) {
-    ctx.out.Bulk(kv->first);
-    ctx.out.Bulk(kv->second);
+  for (const auto& [name, value] : hits) {
+    ctx.out.Bulk(name);
+    ctx.out.Bulk(value);
   }
 }
 
@@ -238,6 +268,12 @@ std::string SetOne(ServerState& s, const std::string& name,
       return "argument must be between 0 and 9223372036854775807 inclusive";
     }
     r.busy_reply_threshold_ms.store(n);
+  } else if (name == "rdb-key-save-delay") {
+    if (!is_int) return "argument couldn't be parsed into an integer";
+    if (n < INT32_MIN || n > INT32_MAX) {
+      return "argument must be between -2147483648 and 2147483647 inclusive";
+    }
+    r.rdb_key_save_delay_us.store(static_cast<int>(n));
   } else if (name == "client-output-buffer-limit") {
     return SetOutputLimits(r, value);
   } else if (name == "save" || name == "appendonly" || name == "appendfsync") {
@@ -250,6 +286,9 @@ std::string SetOne(ServerState& s, const std::string& name,
 
 bool IsKnown(ServerState& s, const std::string& name) {
   for (const auto& kv : Settings(s)) {
+    if (kv.first == name) return true;
+  }
+  for (const auto& kv : HiddenSettings(s)) {
     if (kv.first == name) return true;
   }
   return false;

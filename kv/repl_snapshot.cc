@@ -1,7 +1,10 @@
 #include "kv/repl_snapshot.h"
 
 #include <algorithm>
+#include <chrono>
 #include <optional>
+#include <random>
+#include <thread>
 #include <utility>
 
 #include "engine/txn.h"
@@ -27,6 +30,22 @@ StatusOr<std::vector<std::string>> AllKeys(engine::DB& db) {
     cursor = page.next_cursor;
   } while (cursor != 0);
   return keys;
+}
+
+// Redis's debugDelay for rdb-key-save-delay, for `keys` keys: `us` per key,
+// or for a negative -n one microsecond per key with probability 1/n.
+void KeySaveDelay(int us, size_t keys) {
+  if (us == 0 || keys == 0) return;
+  int64_t total = 0;
+  if (us > 0) {
+    total = static_cast<int64_t>(us) * static_cast<int64_t>(keys);
+  } else {
+    thread_local std::minstd_rand rng{std::random_device{}()};
+    std::uniform_int_distribution<int64_t> pick(0,
+                                                -static_cast<int64_t>(us) - 1);
+    for (size_t k = 0; k < keys; ++k) total += pick(rng) == 0 ? 1 : 0;
+  }
+  if (total > 0) std::this_thread::sleep_for(std::chrono::microseconds(total));
 }
 
 struct KeyValue {
@@ -123,12 +142,19 @@ StatusOr<std::string> SnapshotJob::Finish(Mutex& order_mu,
                                           const std::atomic<bool>& stop) {
   for (size_t i = 0; i < keys_.size(); i += kBatch) {
     if (stop.load()) return AbortedError("the replica went away");
-    MutexLock l(&order_mu);
-    const size_t end = std::min(keys_.size(), i + kBatch);
-    for (size_t j = i; j < end; ++j) {
-      if (pending_.erase(keys_[j]) != 0) Serialize(keys_[j]);
+    size_t serialized = 0;
+    {
+      MutexLock l(&order_mu);
+      const size_t end = std::min(keys_.size(), i + kBatch);
+      for (size_t j = i; j < end; ++j) {
+        if (pending_.erase(keys_[j]) == 0) continue;
+        Serialize(keys_[j]);
+        ++serialized;
+      }
+      if (!status_.ok()) return status_;
     }
-    if (!status_.ok()) return status_;
+    // Outside the mutex: the delay holds the sync open, not the writers.
+    KeySaveDelay(server_.settings().rdb_key_save_delay_us.load(), serialized);
   }
   MutexLock l(&order_mu);
   DAXKV_RETURN_IF_ERROR(status_);

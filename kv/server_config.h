@@ -115,6 +115,11 @@ class RuntimeSettings {
   // makes other clients get BUSY replies, and SCRIPT KILL can stop it.
   std::atomic<int64_t> busy_reply_threshold_ms{5000};
   std::atomic<int> replica_priority;
+  // Redis's rdb-key-save-delay (a hidden setting its own tests use): the
+  // full sync's thread sleeps this many microseconds per key it serializes
+  // (a negative -n: one microsecond with probability 1/n), so a test can
+  // hold the serialization open while writers run.
+  std::atomic<int> rdb_key_save_delay_us{0};
 
  private:
   mutable Mutex mu_;

@@ -244,11 +244,9 @@ class ReplMasterTest(rt.ServerTestCase):
         serialized ahead of their write: > 0 shows writes ran during the
         serialization (the blocking snapshot paused them all)."""
         m, mr, rep, r = self.master_and("redis")
+        keys = 20000
         p = mr.pipeline(transaction=False)
-        # Enough keys that the serialization outlasts a writer thread
-        # descheduled for a while on a loaded 2-core machine (with 40000,
-        # CI once saw no write land during it).
-        for i in range(100000):
+        for i in range(keys):
             p.set("k:%d" % i, "x" * 200)
             if i % 1000 == 999:
                 p.execute()
@@ -257,6 +255,11 @@ class ReplMasterTest(rt.ServerTestCase):
             p.rpush("l:%d" % i, "first")
             p.hset("h:%d" % i, "f", 0)
         p.execute()
+        # Redis's own knob for this test: 200 us per key holds the
+        # serialization open for 4 s, so a writer descheduled for a while
+        # on a loaded 2-core machine still lands writes during it (with
+        # the serialization's natural length, CI twice saw none).
+        mr.config_set("rdb-key-save-delay", 200)
         stop = rt.threading.Event()
 
         def writer():
@@ -267,8 +270,8 @@ class ReplMasterTest(rt.ServerTestCase):
                 w.incr("c:%d" % j)
                 w.rpush("l:%d" % j, i)
                 w.hincrby("h:%d" % j, "f", 1)
-                w.set("k:%d" % (i * 7919 % 100000), i)
-                w.expire("k:%d" % (i * 104729 % 100000), 3600)
+                w.set("k:%d" % (i * 7919 % keys), i)
+                w.expire("k:%d" % (i * 104729 % keys), 3600)
                 i += 1
         t = rt.threading.Thread(target=writer, daemon=True)
         t.start()
@@ -279,10 +282,14 @@ class ReplMasterTest(rt.ServerTestCase):
         wait_caught_up(mr, r)
         rt.compare(self, mr, r)
         with open(m.log_path) as f:
-            ahead = re.findall(r"(\d+) keys serialized ahead of a write",
-                               f.read())
+            log = f.read()
+        ahead = re.findall(r"(\d+) keys serialized ahead of a write", log)
         self.assertEqual(len(ahead), 1)
         self.assertGreater(int(ahead[0]), 0)
+        built = re.findall(r"built in (\d+) ms while serving writes", log)
+        # The delay applied: at most the keys writers serialized skip it.
+        self.assertGreaterEqual(int(built[0]),
+                                (keys + 600 - int(ahead[0])) * 200 // 1000)
 
     def test_expired_keys_reach_a_redis_replica_as_del(self):
         """A redis-server replica never expires keys itself: it hides them

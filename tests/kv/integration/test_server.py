@@ -164,6 +164,31 @@ class IntrospectionTest(ServerTestCase):
                                  "argument '%s') - argument must be 'yes' "
                                  "or 'no'" % name)
 
+    def test_hidden_rdb_key_save_delay(self):
+        """Redis's testing knob: an exact CONFIG GET names it, a pattern
+        never lists it; it takes any 32-bit integer."""
+        c = self.c
+        name = b"rdb-key-save-delay"
+        # An exact name comes back as the client spelled it.
+        self.assertEqual(c.cmd("CONFIG", "GET", "RDB-key-save-delay"),
+                         [b"RDB-key-save-delay", b"0"])
+        self.assertEqual(c.cmd("CONFIG", "GET", "MAXclients", "maxclients",
+                               "maxclient?")[::2], [b"MAXclients"])
+        self.assertNotIn(name, c.cmd("CONFIG", "GET", "*")[::2])
+        self.assertEqual(c.cmd("CONFIG", "GET", "rdb-key-save-*"), [])
+        self.assertEqual(c.cmd("CONFIG", "SET", name, "-5"), "OK")
+        self.assertEqual(c.cmd("CONFIG", "GET", name), [name, b"-5"])
+        self.assertErrPrefix(c.cmd("CONFIG", "SET", name, "abc"),
+                             "ERR CONFIG SET failed (possibly related to "
+                             "argument 'rdb-key-save-delay') - argument "
+                             "couldn't be parsed into an integer")
+        self.assertErrPrefix(c.cmd("CONFIG", "SET", name, "3000000000"),
+                             "ERR CONFIG SET failed (possibly related to "
+                             "argument 'rdb-key-save-delay') - argument "
+                             "must be between -2147483648 and 2147483647 "
+                             "inclusive")
+        self.assertEqual(c.cmd("CONFIG", "SET", name, "0"), "OK")
+
     def test_command_introspection(self):
         c = self.c
         n = c.cmd("COMMAND", "COUNT")
