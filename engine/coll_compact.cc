@@ -191,7 +191,7 @@ void DBImpl::SwapElems(uint64_t id, std::string key,
       // (RelocateElems), and each copy is a dead put on the medium.
       for (const ElemMove& m : elem_run_) {
         if (!m.copy || !m.put) continue;
-        NoteDead(m.dead_hash);
+        dead_.Note(m.dead_hash);
         if (!dead_colls_.Pending(id)) forget->push_back(m.dead_hash);
       }
       return;
@@ -206,7 +206,7 @@ void DBImpl::SwapElems(uint64_t id, std::string key,
       // The original is left dead on the medium, or the copy if a writer
       // replaced the element since MarkElemCopies: one more dead put, and
       // one count to drop once the victim is freed.
-      NoteDead(m.dead_hash);
+      dead_.Note(m.dead_hash);
       forget->push_back(m.dead_hash);
       const format::EntryHeader e = format::LoadEntry(base_ + m.loc);
       if (c->Relocate(src, src.Subkey(m.loc), m.loc, m.placed.loc, m.hint)) {

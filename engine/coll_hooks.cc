@@ -58,7 +58,7 @@ void DBImpl::ElemGoneHashed(uint64_t loc, uint64_t dead_hash) {
   segs_[SegOf(loc)].live.fetch_sub(
       format::IndexedEntryBytes(format::LoadEntry(base_ + loc)),
       std::memory_order_relaxed);
-  NoteDead(dead_hash);
+  dead_.Note(dead_hash);
 }
 
 uint64_t DBImpl::VersionOf(const KeyHash& kh, std::string_view key) const {

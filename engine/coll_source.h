@@ -19,7 +19,7 @@
 
 namespace daxkv::engine {
 
-// The dead-put counter bucket hash (db_impl.h's dead_) of element (id,
+// The dead-put counter bucket hash (engine/dead_counters.h) of element (id,
 // subkey), from the subkey's ElemHash: superseded element puts count there
 // so that compaction keeps an element tombstone while an older put of its
 // element may remain on the medium.

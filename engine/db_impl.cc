@@ -116,11 +116,7 @@ Status DBImpl::Init() {
   // tombstones longer than needed.
   uint64_t counters = std::clamp<uint64_t>(NextPow2(region_->size() / 4096),
                                            4096, uint64_t{1} << 22);
-  dead_.reset(new std::atomic<uint32_t>[counters]);
-  for (uint64_t i = 0; i < counters; ++i) {
-    dead_[i].store(0, std::memory_order_relaxed);  // no reader yet
-  }
-  dead_mask_ = counters - 1;
+  dead_.Reset(counters);
   index_ = std::make_unique<Index>(base_);
   colls_ = std::make_unique<CollTable>();
 
@@ -232,7 +228,7 @@ Status DBImpl::Recover() {
                    ? options_.recovery_threads
                    : std::max(1u, std::thread::hardware_concurrency());
   so.progress = options_.recovery_progress;
-  so.on_dead_put = [this](uint64_t h) { NoteDead(h); };
+  so.on_dead_put = [this](uint64_t h) { dead_.Note(h); };
   so.collections = colls_.get();
   so.elem_hash_seed = hash_seed_;
   so.system = &sys_;
@@ -253,7 +249,7 @@ Status DBImpl::Recover() {
   // which keys that changes (state_ambiguity.h).
   AmbiguityVerdict verdict;
   if (!scan.ambiguous.empty()) {
-    for (uint64_t i = 0; i <= dead_mask_; ++i) dead_[i] = 0;
+    dead_.Clear();
     auto index_b = std::make_unique<Index>(base_);
     auto colls_b = std::make_unique<CollTable>();
     so.collections = colls_b.get();

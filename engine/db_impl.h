@@ -51,6 +51,7 @@
 #include "engine/counter_tally.h"
 #include "engine/db.h"
 #include "engine/dead_colls.h"
+#include "engine/dead_counters.h"
 #include "engine/format.h"
 #include "engine/health.h"
 #include "engine/index.h"
@@ -476,26 +477,7 @@ class DBImpl final : public DB {
   void Publish(const KeyHash& kh, std::string_view key, uint64_t loc,
                uint64_t seq, bool tombstone)
       REQUIRES(Stripe(kh), stripe_level_);
-  // Dead-put counters by hash: a key's (KeyHash::low()) or an element's
-  // (ElemDeadHash).
-  uint32_t DeadCounterIndex(uint64_t h) const {
-    return static_cast<uint32_t>((h >> 20) & dead_mask_);
-  }
-  std::atomic<uint32_t>& DeadCounter(uint64_t h) const {
-    return dead_[DeadCounterIndex(h)];
-  }
-  void NoteDead(uint64_t h) {
-    DeadCounter(h).fetch_add(1, std::memory_order_relaxed);
-  }
-  // Starts loading dead-put counter `h` for a NoteDead soon.
-  void PrefetchDeadCounter(uint64_t h) const {
-    __builtin_prefetch(&DeadCounter(h), 1);
-  }
-  uint32_t DeadCount(uint64_t h) const {
-    return DeadCounter(h).load(std::memory_order_relaxed);
-  }
-  void ForgetDead(uint64_t h);
-  void NoteDeadPut(const KeyHash& kh) { NoteDead(kh.low()); }
+  void NoteDeadPut(const KeyHash& kh) { dead_.Note(kh.low()); }
   // Retries fn after compaction while the pool is full: a few times, or,
   // for a delete (which must always be possible), as long as compaction
   // makes room.
@@ -530,8 +512,6 @@ class DBImpl final : public DB {
   // drops counts.
   bool DeadPutsOutsideVictim(uint64_t h, const std::vector<uint64_t>& forget)
       REQUIRES(compaction_mu_);
-  // Drops one count from each of `hashes`' dead-put counters.
-  void ForgetDeadAll(const std::vector<uint64_t>& hashes);
   // Compacts until a write fits (for a delete: until the tombstone log can
   // take a segment, accepting any victim with dead bytes). Returns whether
   // the caller should retry.
@@ -717,8 +697,7 @@ class DBImpl final : public DB {
   // is deciding on.
   static constexpr int kCompactionLookahead = 8;
   std::unique_ptr<Mutex[]> stripes_;
-  std::unique_ptr<std::atomic<uint32_t>[]> dead_;
-  uint64_t dead_mask_ = 0;
+  DeadCounters dead_;  // the tombstone rule's (space.cc)
 
   // Own cache lines: every write bumps last_seq_, and every Publish() reads
   // flush_seq_, which must not miss because another writer bumped the former.

@@ -41,12 +41,12 @@ Status DBImpl::TEST_CheckElemDeadCounts() {
           // looked at again (its id is never reused).
           if (live && !indexed) {
             const uint64_t h = ElemDeadHash(id, src.Hash(subkey));
-            ++dead[static_cast<uint64_t>(&DeadCounter(h) - dead_.get())];
+            ++dead[dead_.IndexOf(h)];
           }
         });
   }
   for (const auto& [i, puts] : dead) {
-    const uint32_t counted = dead_[i].load();
+    const uint32_t counted = dead_.At(i);
     if (counted < puts) {
       return InternalError("dead-put counter " + std::to_string(i) +
                            " counts " + std::to_string(counted) + ", but " +

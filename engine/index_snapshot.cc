@@ -53,7 +53,7 @@ uint64_t DBImpl::SnapshotStreamBytes(const SystemList& sys, uint64_t* keys,
                                      uint64_t* collections) const {
   namespace sn = snapshot;
   uint64_t bytes =
-      segment_count_.load() * sizeof(sn::Segment) + (dead_mask_ + 1) * 4;
+      segment_count_.load() * sizeof(sn::Segment) + dead_.size() * 4;
   for (const auto& [key, e] : sys) {
     bytes += sizeof(sn::SystemEntry) + format::Align8(key.size());
   }
@@ -134,7 +134,7 @@ void DBImpl::FillSnapshotHeader(snapshot::Header* h) const {
   h->segment_size = segment_size_;
   h->last_seq = last_seq_.load();
   h->last_epoch = last_epoch_.load();
-  h->dead_counters = dead_mask_ + 1;
+  h->dead_counters = dead_.size();
   h->shards = kShardCount;
   h->hash_seed = hash_seed_;
 }
@@ -146,9 +146,9 @@ void DBImpl::WriteSnapshotStream(snapshot::ChunkStream& out,
     region_->Copy(d, s, n, dax::kMemNoDrain | dax::kMemNonTemporal);
   };
   WriteSnapshotSegments(out, copy);
-  std::vector<uint32_t> dead(dead_mask_ + 1);
-  for (uint64_t i = 0; i <= dead_mask_; ++i) {
-    dead[i] = dead_[i].load(std::memory_order_relaxed);
+  std::vector<uint32_t> dead(dead_.size());
+  for (uint64_t i = 0; i < dead.size(); ++i) {
+    dead[i] = dead_.At(i);
   }
   out.Write(dead.data(), dead.size() * 4, copy);
   static const char kZeros[8] = {};

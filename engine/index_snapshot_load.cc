@@ -78,7 +78,7 @@ std::string DBImpl::LoadIndexSnapshot(const format::SuperBlock& sb, int threads,
                    format::kSegmentHeaderSize;
   sn::Header h;
   std::memcpy(&h, c0, sizeof(h));
-  std::string why = HeaderProblem(h, sb, payload, dead_mask_ + 1);
+  std::string why = HeaderProblem(h, sb, payload, dead_.size());
   if (!why.empty()) return why;
   std::vector<sn::Chunk> table(h.chunks);
   std::memcpy(table.data(), c0 + sizeof(h), h.chunks * sizeof(sn::Chunk));
@@ -155,7 +155,7 @@ std::string DBImpl::ApplySnapshot(const snapshot::Header& h,
   for (Collection* c : colls_->TakeAll()) delete c;  // none: not opened yet
   colls_ = std::move(colls);
   for (uint64_t i = 0; i < dead.size(); ++i) {
-    dead_[i].store(dead[i], std::memory_order_relaxed);  // no reader yet
+    dead_.Store(i, dead[i]);  // no reader yet
   }
   for (const auto& [key, e] : sys) {
     bool taken = false;

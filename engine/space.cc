@@ -52,9 +52,9 @@ int64_t DBImpl::PickVictim(double max_live_ratio) const {
 bool DBImpl::DeadPutsOutsideVictim(uint64_t h,
                                    const std::vector<uint64_t>& forget) {
   for (; victim_dead_tallied_ < forget.size(); ++victim_dead_tallied_) {
-    victim_dead_.Add(DeadCounterIndex(forget[victim_dead_tallied_]));
+    victim_dead_.Add(dead_.IndexOf(forget[victim_dead_tallied_]));
   }
-  return DeadCount(h) > victim_dead_.Count(DeadCounterIndex(h));
+  return dead_.Count(h) > victim_dead_.Count(dead_.IndexOf(h));
 }
 
 Status DBImpl::RelocateEntry(uint64_t loc, const format::EntryHeader& e,
@@ -196,7 +196,7 @@ Status DBImpl::CompactSegment(int64_t seg) {
   DAXKV_RETURN_IF_ERROR(PersistUserHeads());
   FreeSegment(seg);
   FinishResume(seg);
-  ForgetDeadAll(forget);
+  dead_.ForgetAll(forget);
   compactions_++;
   return OkStatus();
 }
@@ -462,7 +462,7 @@ Status DBImpl::Flush() {
     segs_[i].live = kept->second;
     segs_[i].tomb = 0;  // the tombstones there are void
   }
-  for (uint64_t i = 0; i <= dead_mask_; ++i) dead_[i] = 0;
+  dead_.Clear();
   return OkStatus();
 }
 

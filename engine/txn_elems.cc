@@ -43,7 +43,7 @@ void TxnImpl::NoteRemoved(Collection* c, uint64_t loc) {
   // starting the load of the counter ElemGone bumps at commit, overlaps
   // that miss with the commit's record work.
   const uint64_t dead_hash = ElemDeadHash(c->id, src_.Hash(src_.Subkey(loc)));
-  db_->PrefetchDeadCounter(dead_hash);
+  db_->dead_.Prefetch(dead_hash);
   removed_.push_back({c, loc, dead_hash});
   undo_.push_back({Undo::kRemoved});
 }

@@ -42,27 +42,6 @@ DBImpl::Current DBImpl::Lookup(const KeyHash& kh, std::string_view key) const {
   return cur;
 }
 
-void DBImpl::ForgetDead(uint64_t h) {
-  std::atomic<uint32_t>& c = DeadCounter(h);
-  uint32_t v = c.load(std::memory_order_relaxed);
-  while (v > 0 && !c.compare_exchange_weak(v, v - 1)) {
-  }
-}
-
-void DBImpl::ForgetDeadAll(const std::vector<uint64_t>& hashes) {
-  // Random counters, each a locked update: loading them ahead overlaps
-  // their misses, which the locked updates alone would take one by one.
-  constexpr size_t kAhead = 8;
-  const size_t n = hashes.size();
-  for (size_t i = 0; i < std::min(n, kAhead); ++i) {
-    PrefetchDeadCounter(hashes[i]);
-  }
-  for (size_t i = 0; i < n; ++i) {
-    if (i + kAhead < n) PrefetchDeadCounter(hashes[i + kAhead]);
-    ForgetDead(hashes[i]);
-  }
-}
-
 void DBImpl::Publish(const KeyHash& kh, std::string_view key, uint64_t loc,
                      uint64_t seq, bool tombstone) {
   Index::Shard& s = index_->shard(kh);
@@ -224,7 +203,7 @@ void DBImpl::PrefetchHashed(const KeyHash& kh, bool write) const {
   touch_.Prefetch(TouchTable::Slot(kh));
   // Publish() counts the old entry's death there: a locked add that would
   // wait for the line (most of Publish()'s time in an EVALSHA profile).
-  if (write) __builtin_prefetch(&DeadCounter(kh.low()), 1);
+  if (write) dead_.Prefetch(kh.low());
 }
 
 Status DBImpl::GetHashed(const KeyHash& kh, std::string_view key,
