@@ -1,5 +1,7 @@
 #include "kv/command_stats.h"
 
+#include "base/cycle_clock.h"
+
 namespace daxkv::kv {
 
 CommandStats::CommandStats(size_t commands) : commands_(commands) {
@@ -12,11 +14,11 @@ CommandStats::Counters& CommandStats::Mine(size_t index) {
   return slots_[slot].commands[index];
 }
 
-void CommandStats::Record(size_t index, uint64_t usec, bool failed) {
+void CommandStats::Record(size_t index, uint64_t ticks, bool failed) {
   if (index >= commands_) return;
   Counters& c = Mine(index);
   c.calls.fetch_add(1, std::memory_order_relaxed);
-  c.usec.fetch_add(usec, std::memory_order_relaxed);
+  c.ticks.fetch_add(ticks, std::memory_order_relaxed);
   if (failed) c.failed.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -44,13 +46,15 @@ void CommandStats::CountError(std::string_view text) {
 CommandStats::Totals CommandStats::Get(size_t index) const {
   Totals t;
   if (index >= commands_) return t;
+  uint64_t ticks = 0;
   for (const Slot& s : slots_) {
     const Counters& c = s.commands[index];
     t.calls += c.calls.load(std::memory_order_relaxed);
-    t.usec += c.usec.load(std::memory_order_relaxed);
+    ticks += c.ticks.load(std::memory_order_relaxed);
     t.rejected += c.rejected.load(std::memory_order_relaxed);
     t.failed += c.failed.load(std::memory_order_relaxed);
   }
+  t.usec = CycleClock::ToMicros(ticks);
   return t;
 }
 
@@ -68,7 +72,7 @@ void CommandStats::Reset() {
     for (size_t i = 0; i < commands_; ++i) {
       Counters& c = s.commands[i];
       c.calls.store(0, std::memory_order_relaxed);
-      c.usec.store(0, std::memory_order_relaxed);
+      c.ticks.store(0, std::memory_order_relaxed);
       c.rejected.store(0, std::memory_order_relaxed);
       c.failed.store(0, std::memory_order_relaxed);
     }

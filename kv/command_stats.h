@@ -35,8 +35,11 @@ class CommandStats {
   // `commands`: the size of the command table; indexes are below it.
   explicit CommandStats(size_t commands);
 
-  // A command that ran: `failed` when its reply was an error.
-  void Record(size_t index, uint64_t usec, bool failed);
+  // A command that ran for `ticks` of CycleClock (converted to
+  // microseconds when read: per call, a conversion would cost a division
+  // and round every sub-microsecond call down to 0): `failed` when its
+  // reply was an error.
+  void Record(size_t index, uint64_t ticks, bool failed);
   // A command refused before it ran.
   void Rejected(size_t index);
   // One error reply; `text` is the error line without '-' ("ERR syntax").
@@ -59,7 +62,7 @@ class CommandStats {
   static constexpr int kSlots = 8;
   struct Counters {
     std::atomic<uint64_t> calls{0};
-    std::atomic<uint64_t> usec{0};
+    std::atomic<uint64_t> ticks{0};
     std::atomic<uint64_t> rejected{0};
     std::atomic<uint64_t> failed{0};
   };

@@ -203,7 +203,9 @@ bool RunCommand(const CommandSpec& spec, CommandContext& ctx) {
   const int effect_count = ctx.client.repl_effect_count;
   const uint64_t start = CycleClock::Now();
   spec.fn(ctx);
-  const uint64_t usec = CycleClock::ToMicros(CycleClock::Now() - start);
+  // Two CPUs' counters may be a few ticks apart: a negative time is 0.
+  const uint64_t end = CycleClock::Now();
+  const uint64_t ticks = end > start ? end - start : 0;
   // The command's own reply starts at reply_at: an error reply there is a
   // failed call (Redis's failed_calls), and its code goes to errorstats.
   const bool failed = reply.size() > reply_at && reply[reply_at] == '-';
@@ -212,7 +214,7 @@ bool RunCommand(const CommandSpec& spec, CommandContext& ctx) {
     ctx.server.command_stats().CountError(std::string_view(reply).substr(
         reply_at + 1, eol == std::string::npos ? eol : eol - reply_at - 1));
   }
-  ctx.server.command_stats().Record(SpecIndex(spec), usec, failed);
+  ctx.server.command_stats().Record(SpecIndex(spec), ticks, failed);
   if (!failed && (spec.flags & (kCmdWrite | kCmdMayReplicate)) &&
       !(spec.flags & (kCmdScript | kCmdRunsQueue))) {
     // Pops the command served to blocked clients (BlockedServer) follow

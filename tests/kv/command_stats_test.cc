@@ -6,6 +6,8 @@
 #include <thread>
 #include <vector>
 
+#include "base/cycle_clock.h"
+
 namespace daxkv::kv {
 namespace {
 
@@ -35,24 +37,38 @@ TEST(CommandStatsTest, DistinctCodesAreCappedButAllCounted) {
 TEST(CommandStatsTest, SumsAcrossThreadsAndResets) {
   CommandStats stats(3);
   std::vector<std::thread> threads;
-  for (int t = 0; t < 4; ++t) {
+  // More threads than slots: some share one.
+  for (int t = 0; t < 20; ++t) {
     threads.emplace_back([&stats] {
-      for (int i = 0; i < 1000; ++i) stats.Record(1, 2, i % 10 == 0);
+      for (int i = 0; i < 1000; ++i) stats.Record(1, 5000, i % 10 == 0);
       stats.Rejected(2);
     });
   }
   for (std::thread& t : threads) t.join();
   const CommandStats::Totals one = stats.Get(1);
-  EXPECT_EQ(one.calls, 4000u);
-  EXPECT_EQ(one.usec, 8000u);
-  EXPECT_EQ(one.failed, 400u);
-  EXPECT_EQ(stats.Get(2).rejected, 4u);
+  EXPECT_EQ(one.calls, 20000u);
+  // Ticks are summed, then converted once.
+  EXPECT_EQ(one.usec, CycleClock::ToMicros(uint64_t{20000} * 5000));
+  EXPECT_EQ(one.failed, 2000u);
+  EXPECT_EQ(stats.Get(2).rejected, 20u);
   EXPECT_EQ(stats.Get(0).calls, 0u);
   stats.Record(7, 1, false);  // out of range: ignored, not a crash
   EXPECT_EQ(stats.Get(7).calls, 0u);
   stats.Reset();
   EXPECT_EQ(stats.Get(1).calls, 0u);
   EXPECT_EQ(stats.Get(2).rejected, 0u);
+  stats.Record(1, 0, true);
+  EXPECT_EQ(stats.Get(1).calls, 1u);
+  EXPECT_EQ(stats.Get(1).failed, 1u);
+}
+
+TEST(CommandStatsTest, SubMicrosecondCallsAddUp) {
+  CommandStats stats(1);
+  const auto third = static_cast<uint64_t>(CycleClock::TicksPerMicro() / 3);
+  for (int i = 0; i < 3000; ++i) stats.Record(0, third, false);
+  // ~1000 us; converted per call, each would have counted 0.
+  EXPECT_GE(stats.Get(0).usec, 990u);
+  EXPECT_LE(stats.Get(0).usec, 1000u);
 }
 
 }  // namespace
