@@ -63,6 +63,12 @@ class ElemTable {
   void PrefetchSlot(uint64_t hash) const {
     if (!dense()) __builtin_prefetch(&slots_[Home(Pos(hash))]);
   }
+  // PrefetchSlot as a load, whose value the caller sinks: a large table's
+  // slots also miss the TLB, and a software prefetch that does may be
+  // dropped, where independent loads overlap their page walks.
+  uint64_t LoadSlot(uint64_t hash) const {
+    return dense() ? 0 : slots_[Home(Pos(hash))];
+  }
   template <typename Fn>
   void ForCandidates(uint64_t hash, Fn&& fn) const {
     if (dense()) return;

@@ -396,6 +396,11 @@ class Txn : public ReadOps {
   // already.
   virtual void PrefetchElements(std::string_view key,
                                 std::span<const std::string_view> subkeys) {}
+  // The same for the next `count` members pops from one end of the large
+  // sorted set `key` remove (`max`: the highest ranks): removing each
+  // finds its member-table slot by the member's hash. A hint, changing no
+  // result; only for a key this Txn has used already.
+  virtual void PrefetchPops(std::string_view key, bool max, uint64_t count) {}
   // Writes the system entry `key` (DB::WriteSystem's namespace: no key
   // sees it) as a sub-entry of this Txn's batch record, so that a crash
   // keeps it exactly when it keeps the Txn's other writes: a replica's

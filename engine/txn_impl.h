@@ -126,6 +126,7 @@ class TxnImpl final : public CollReadOps<Txn, TxnImpl> {
               bool* done) override;
   void PrefetchElements(std::string_view key,
                         std::span<const std::string_view> subkeys) override;
+  void PrefetchPops(std::string_view key, bool max, uint64_t count) override;
   // --- hashes and sets (txn_hash_set.cc) ---
   Status HashSet(std::string_view key, std::string_view field,
                  std::string_view value, SetMode mode, bool* created) override;

@@ -169,6 +169,7 @@ void AddCollCommands(CommandTable* t, std::string_view group,
             .step = c.first_key > 0 ? 1 : 0,
             .first_elem = c.first_elem,
             .elem_step = c.elem_step,
+            .pops = c.pops,
             .group = group,
             .summary = c.summary,
             .since = c.since});

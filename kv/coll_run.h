@@ -108,6 +108,7 @@ struct CollCommand {
   int last_key = 1;
   int first_elem = 0;  // CommandSpec's
   int elem_step = 1;
+  PopEnd pops = PopEnd::kNone;
 };
 void AddCollCommands(CommandTable* t, std::string_view group,
                      std::span<const CollCommand> commands);

@@ -148,6 +148,8 @@ struct CommandDoc {
 using GetKeysFn =
     std::vector<std::string_view> (*)(std::span<const std::string_view> argv);
 
+enum class PopEnd : uint8_t { kNone, kMin, kMax };
+
 struct CommandSpec {
   std::string_view name;  // lower case
   int arity;              // Redis convention: -N means at least N
@@ -162,6 +164,9 @@ struct CommandSpec {
   // reads.
   int first_elem = 0;
   int elem_step = 1;
+  // Pops from one end of the first key's sorted set (ZPOPMIN: kMin): a
+  // pipelined run prefetches what removing the next members reads.
+  PopEnd pops = PopEnd::kNone;
   std::string_view group = "generic";
   std::string_view summary = "";
   std::string_view since = "1.0.0";

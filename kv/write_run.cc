@@ -1,8 +1,10 @@
 #include "kv/write_run.h"
 
+#include <algorithm>
 #include <string>
 #include <utility>
 
+#include "base/int_text.h"
 #include "kv/block_serve.h"
 #include "kv/executor.h"
 #include "kv/repl_master.h"
@@ -85,6 +87,34 @@ void WriteRun::PrefetchElements(engine::Txn& txn) {
   if (!elems_.empty()) txn.PrefetchElements(key, elems_);
 }
 
+void WriteRun::PrefetchPops(engine::Txn& txn) {
+  std::string_view key;
+  PopEnd end = PopEnd::kNone;
+  uint64_t pops = 0;
+  for (size_t i = 1; i <= requests_.size(); ++i) {
+    const CommandSpec* spec =
+        i < requests_.size() ? requests_[i].spec : nullptr;
+    std::string_view k;
+    if (spec != nullptr && spec->pops != PopEnd::kNone) {
+      k = Argv(requests_[i])[static_cast<size_t>(spec->first_key)];
+    }
+    if (pops > 0 && (k != key || spec == nullptr || spec->pops != end)) {
+      txn.PrefetchPops(key, end == PopEnd::kMax, pops);
+      pops = 0;
+    }
+    if (spec == nullptr || spec->pops == PopEnd::kNone) continue;
+    key = k;
+    end = spec->pops;
+    // ZPOPMIN key [count]: a bad count pops nothing, but 1 is a fine guess.
+    const std::span<const std::string_view> argv = Argv(requests_[i]);
+    int64_t count = 1;
+    if (argv.size() > 2 && (!ParseInt64(argv[2], &count) || count < 1)) {
+      count = 1;
+    }
+    pops = std::min<uint64_t>(pops + static_cast<uint64_t>(count), 1 << 20);
+  }
+}
+
 size_t WriteRun::Run(ServerState& server, Client& client, ReplyWriter& out) {
   // A pipeline mostly repeats its key: a repeat of the key before is
   // declared (prefetched, checked for waiters) once.
@@ -113,7 +143,10 @@ size_t WriteRun::Run(ServerState& server, Client& client, ReplyWriter& out) {
         }
         for (const Request& r : requests_) {
           if (ran > 0 && buf->size() - mark >= kMaxReplyBytes) break;
-          if (ran == 1) PrefetchElements(store.txn());
+          if (ran == 1) {
+            PrefetchElements(store.txn());
+            PrefetchPops(store.txn());
+          }
           ExecuteLookedUp(server, client, r.spec, Argv(r), out, &store);
           ++ran;
         }

@@ -103,6 +103,9 @@ class WriteRun {
   // first name (CommandSpec::first_elem), key by key: the first command
   // has looked its key up, which a pipeline mostly repeats.
   void PrefetchElements(engine::Txn& txn);
+  // Txn::PrefetchPops of the members the run's pops after the first take
+  // (ZPOPMIN, ZPOPMAX), per stretch of one key and end.
+  void PrefetchPops(engine::Txn& txn);
 
   std::vector<std::string_view> args_;
   std::vector<std::string_view> elems_;  // PrefetchElements' scratch

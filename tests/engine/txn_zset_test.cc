@@ -303,5 +303,52 @@ TEST_F(TxnZsetTest, PrefetchElementsChangesNoResult) {
   ASSERT_NO_FATAL_FAILURE(Check("small", small, rng));
 }
 
+TEST_F(TxnZsetTest, PrefetchPopsChangesNoResult) {
+  std::map<std::string, double> big, small;
+  ASSERT_TRUE(Tx(db(), [&](Txn& t) -> Status {
+                ZAddResult r;
+                for (int i = 0; i < 2000; ++i) {
+                  const std::string m = "m" + std::to_string(i);
+                  big[m] = i % 50;
+                  DAXKV_RETURN_IF_ERROR(t.ZAdd("big", m, i % 50, {}, &r));
+                }
+                small["a"] = 1;
+                DAXKV_RETURN_IF_ERROR(t.ZAdd("small", "a", 1, {}, &r));
+                return t.Put("str", "v", {});
+              }).ok());
+  // Pops from both ends between hints of every size, on the large form,
+  // the compact one, a string and a missing key: the popped members are
+  // the model's.
+  ASSERT_TRUE(Tx(db(), [&](Txn& t) -> Status {
+                t.PrefetchPops("big", false, 5);  // not used yet: nothing
+                for (const char* k : {"big", "small", "str", "none"}) {
+                  (void)t.Stat(k);
+                }
+                for (uint64_t hint : {0, 1, 7, 64, 65, 100000}) {
+                  for (bool max : {false, true}) {
+                    for (const char* k : {"big", "small", "str", "none"}) {
+                      t.PrefetchPops(k, max, hint);
+                    }
+                    DAXKV_RETURN_IF_ERROR(t.ZPop(
+                        "big", max, 3, [&](std::string_view m, double sc) {
+                          std::set<std::pair<double, std::string>> order;
+                          for (const auto& [mm, ss] : big)
+                            order.emplace(ss, mm);
+                          const auto& want =
+                              max ? *order.rbegin() : *order.begin();
+                          EXPECT_EQ(m, want.second);
+                          EXPECT_EQ(sc, want.first);
+                          big.erase(std::string(m));
+                          return true;
+                        }));
+                  }
+                }
+                return OkStatus();
+              }).ok());
+  std::mt19937_64 rng(4);
+  ASSERT_NO_FATAL_FAILURE(Check("big", big, rng));
+  ASSERT_NO_FATAL_FAILURE(Check("small", small, rng));
+}
+
 }  // namespace
 }  // namespace daxkv::engine

@@ -210,6 +210,28 @@ TEST_F(WriteRunTest, LongRunsOfPushesKeepEveryElement) {
             static_cast<int>(cmds.size() / WriteRun::kMaxCommands + 1));
 }
 
+TEST_F(WriteRunTest, PopsOfLargeSortedSetsReplyAsOneByOne) {
+  // Runs of ZPOPMIN and ZPOPMAX (each prefetching the members the later
+  // pops of its run take) over two large sorted sets, with counts good and
+  // bad, between writes that change which members come next.
+  std::vector<Cmd> cmds;
+  for (int i = 0; i < 600; ++i) {
+    cmds.push_back({"ZADD", i % 2 ? "za" : "zb", std::to_string(i % 40),
+                    "m" + std::to_string(i)});
+  }
+  const char* counts[] = {"", "1", "3", "0", "-1", "abc", "100", "2"};
+  for (int i = 0; i < 300; ++i) {
+    Cmd pop = {i % 5 == 4 ? "ZPOPMAX" : "ZPOPMIN", i % 7 == 6 ? "za" : "zb"};
+    if (counts[i % 8][0] != 0) pop.push_back(counts[i % 8]);
+    cmds.push_back(pop);
+    if (i % 11 == 10)
+      cmds.push_back({"ZADD", "zb", "-1", "n" + std::to_string(i)});
+  }
+  const auto [pipelined, one_by_one] = ExpectSameAsOneByOne(cmds);
+  EXPECT_GT(one_by_one, 800);            // bad counts fail before their Txn
+  EXPECT_LT(pipelined, one_by_one / 4);  // runs did share Txns
+}
+
 TEST_F(WriteRunTest, LargeRepliesEndARun) {
   Load();
   const std::string big(1024, 'b');
