@@ -266,18 +266,27 @@ TEST_F(TxnZsetTest, SavepointRollbackWatchAndAbortLeaveNoTrace) {
 // PrefetchElements is a hint for sorted sets too: on a large zset (its
 // member table), a compact one (nothing to prefetch) and members present
 // and absent, what the Txn then reads and writes is the same.
-TEST_F(TxnZsetTest, PrefetchElementsChangesNoResult) {
-  std::map<std::string, double> big, small;
-  ASSERT_TRUE(Tx(db(), [&](Txn& t) -> Status {
+// A large zset "big" (2000 members "m<i>" on `scores` scores), a compact
+// one "small" ({a: 1}) and a string "str", with their models.
+void FillBigSmallAndString(DB* db, int scores,
+                           std::map<std::string, double>* big,
+                           std::map<std::string, double>* small) {
+  ASSERT_TRUE(Tx(db, [&](Txn& t) -> Status {
                 ZAddResult r;
                 for (int i = 0; i < 2000; ++i) {
                   const std::string m = "m" + std::to_string(i);
-                  big[m] = i % 10;
-                  DAXKV_RETURN_IF_ERROR(t.ZAdd("big", m, i % 10, {}, &r));
+                  (*big)[m] = i % scores;
+                  DAXKV_RETURN_IF_ERROR(t.ZAdd("big", m, i % scores, {}, &r));
                 }
-                small["a"] = 1;
-                return t.ZAdd("small", "a", 1, {}, &r);
+                (*small)["a"] = 1;
+                DAXKV_RETURN_IF_ERROR(t.ZAdd("small", "a", 1, {}, &r));
+                return t.Put("str", "v", {});
               }).ok());
+}
+
+TEST_F(TxnZsetTest, PrefetchElementsChangesNoResult) {
+  std::map<std::string, double> big, small;
+  ASSERT_NO_FATAL_FAILURE(FillBigSmallAndString(db(), 10, &big, &small));
   const std::vector<std::string_view> members = {"m1", "m1999", "nope", "a",
                                                  ""};
   ASSERT_TRUE(Tx(db(), [&](Txn& t) -> Status {
@@ -305,17 +314,7 @@ TEST_F(TxnZsetTest, PrefetchElementsChangesNoResult) {
 
 TEST_F(TxnZsetTest, PrefetchPopsChangesNoResult) {
   std::map<std::string, double> big, small;
-  ASSERT_TRUE(Tx(db(), [&](Txn& t) -> Status {
-                ZAddResult r;
-                for (int i = 0; i < 2000; ++i) {
-                  const std::string m = "m" + std::to_string(i);
-                  big[m] = i % 50;
-                  DAXKV_RETURN_IF_ERROR(t.ZAdd("big", m, i % 50, {}, &r));
-                }
-                small["a"] = 1;
-                DAXKV_RETURN_IF_ERROR(t.ZAdd("small", "a", 1, {}, &r));
-                return t.Put("str", "v", {});
-              }).ok());
+  ASSERT_NO_FATAL_FAILURE(FillBigSmallAndString(db(), 50, &big, &small));
   // Pops from both ends between hints of every size, on the large form,
   // the compact one, a string and a missing key: the popped members are
   // the model's.
