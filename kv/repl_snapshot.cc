@@ -33,8 +33,10 @@ StatusOr<std::vector<std::string>> AllKeys(engine::DB& db) {
 }
 
 // Redis's debugDelay for rdb-key-save-delay, for `keys` keys: `us` per key,
-// or for a negative -n one microsecond per key with probability 1/n.
-void KeySaveDelay(int us, size_t keys) {
+// or for a negative -n one microsecond per key with probability 1/n. Slept
+// in slices that watch `stop`: a replica going away (Detach joins this
+// thread) waits for one slice, not for whatever the setting adds up to.
+void KeySaveDelay(int us, size_t keys, const std::atomic<bool>& stop) {
   if (us == 0 || keys == 0) return;
   int64_t total = 0;
   if (us > 0) {
@@ -45,7 +47,14 @@ void KeySaveDelay(int us, size_t keys) {
                                                 -static_cast<int64_t>(us) - 1);
     for (size_t k = 0; k < keys; ++k) total += pick(rng) == 0 ? 1 : 0;
   }
-  if (total > 0) std::this_thread::sleep_for(std::chrono::microseconds(total));
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point until =
+      Clock::now() + std::chrono::microseconds(total);
+  constexpr auto kSlice = std::chrono::milliseconds(10);
+  for (Clock::time_point now = Clock::now(); now < until && !stop.load();
+       now = Clock::now()) {
+    std::this_thread::sleep_for(std::min<Clock::duration>(until - now, kSlice));
+  }
 }
 
 struct KeyValue {
@@ -154,7 +163,8 @@ StatusOr<std::string> SnapshotJob::Finish(Mutex& order_mu,
       if (!status_.ok()) return status_;
     }
     // Outside the mutex: the delay holds the sync open, not the writers.
-    KeySaveDelay(server_.settings().rdb_key_save_delay_us.load(), serialized);
+    KeySaveDelay(server_.settings().rdb_key_save_delay_us.load(), serialized,
+                 stop);
   }
   MutexLock l(&order_mu);
   DAXKV_RETURN_IF_ERROR(status_);

@@ -291,6 +291,39 @@ class ReplMasterTest(rt.ServerTestCase):
         self.assertGreaterEqual(int(built[0]),
                                 (keys + 600 - int(ahead[0])) * 200 // 1000)
 
+    def test_a_replica_leaving_ends_a_held_snapshot(self):
+        """rdb-key-save-delay of 1 s per key would hold a 300-key sync for
+        5 minutes: a replica that goes away ends it within a slice of the
+        delay, the master goes on serving, and the next sync (delay off)
+        completes."""
+        m, mr, rep, r = self.master_and("redis")
+        for i in range(300):
+            mr.set("k:%d" % i, i)
+        mr.config_set("rdb-key-save-delay", 1000000)
+        r.execute_command("REPLICAOF", "127.0.0.1", m.port)
+
+        def serializing():
+            with open(m.log_path) as f:
+                return "commands paused" in f.read()
+        rt.wait_for(serializing, 30, "the full sync's pause")
+        rep.stop()
+        start = time.monotonic()
+        rt.wait_for(lambda: rt.info(mr)["connected_slaves"] == 0, 10,
+                    "the replica detached")
+        # Fresh connections land on every I/O thread, the one that detached
+        # the replica (and joined its thread) included: each answers soon.
+        for _ in range(8):
+            self.assertTrue(m.redis(socket_timeout=5).ping())
+        self.assertLess(time.monotonic() - start, 10)
+        self.assertTrue(mr.set("after", 1))
+        mr.config_set("rdb-key-save-delay", 0)
+        rep.start()
+        r = rep.redis()
+        r.execute_command("REPLICAOF", "127.0.0.1", m.port)
+        wait_caught_up(mr, r)
+        self.assertEqual(r.get("after"), b"1")
+        self.assertEqual(r.dbsize(), 301)
+
     def test_expired_keys_reach_a_redis_replica_as_del(self):
         """A redis-server replica never expires keys itself: it hides them
         and keeps them (DBSIZE counts them) until the master's DEL. The
