@@ -88,30 +88,29 @@ void WriteRun::PrefetchElements(engine::Txn& txn) {
 }
 
 void WriteRun::PrefetchPops(engine::Txn& txn) {
-  std::string_view key;
-  PopEnd end = PopEnd::kNone;
-  uint64_t pops = 0;
-  for (size_t i = 1; i <= requests_.size(); ++i) {
-    const CommandSpec* spec =
-        i < requests_.size() ? requests_[i].spec : nullptr;
-    std::string_view k;
-    if (spec != nullptr && spec->pops != PopEnd::kNone) {
-      k = Argv(requests_[i])[static_cast<size_t>(spec->first_key)];
-    }
-    if (pops > 0 && (k != key || spec == nullptr || spec->pops != end)) {
-      txn.PrefetchPops(key, end == PopEnd::kMax, pops);
-      pops = 0;
-    }
-    if (spec == nullptr || spec->pops == PopEnd::kNone) continue;
-    key = k;
-    end = spec->pops;
-    // ZPOPMIN key [count]: a bad count pops nothing, but 1 is a fine guess.
+  // Every hint is given now, before the second command runs, so the pops
+  // of one key and end add up across the run (a hint per stretch would
+  // load the same first members again for each).
+  pops_.clear();
+  for (size_t i = 1; i < requests_.size(); ++i) {
+    const CommandSpec& spec = *requests_[i].spec;
+    if (spec.pops == PopEnd::kNone) continue;
     const std::span<const std::string_view> argv = Argv(requests_[i]);
+    const std::string_view key = argv[static_cast<size_t>(spec.first_key)];
+    // ZPOPMIN key [count]: a bad count pops nothing, but 1 is a fine guess.
     int64_t count = 1;
     if (argv.size() > 2 && (!ParseInt64(argv[2], &count) || count < 1)) {
       count = 1;
     }
-    pops = std::min<uint64_t>(pops + static_cast<uint64_t>(count), 1 << 20);
+    auto it = std::find_if(pops_.begin(), pops_.end(), [&](const Pops& p) {
+      return p.key == key && p.end == spec.pops;
+    });
+    if (it == pops_.end()) it = pops_.insert(it, {key, spec.pops, 0});
+    it->count = std::min<uint64_t>(it->count + static_cast<uint64_t>(count),
+                                   uint64_t{1} << 20);
+  }
+  for (const Pops& p : pops_) {
+    txn.PrefetchPops(p.key, p.end == PopEnd::kMax, p.count);
   }
 }
 

@@ -104,11 +104,17 @@ class WriteRun {
   // has looked its key up, which a pipeline mostly repeats.
   void PrefetchElements(engine::Txn& txn);
   // Txn::PrefetchPops of the members the run's pops after the first take
-  // (ZPOPMIN, ZPOPMAX), per stretch of one key and end.
+  // (ZPOPMIN, ZPOPMAX), once per key and end.
   void PrefetchPops(engine::Txn& txn);
 
   std::vector<std::string_view> args_;
   std::vector<std::string_view> elems_;  // PrefetchElements' scratch
+  struct Pops {
+    std::string_view key;
+    PopEnd end;
+    uint64_t count;
+  };
+  std::vector<Pops> pops_;  // PrefetchPops' scratch
   std::vector<Request> requests_;
   size_t bytes_ = 0;
 };
