@@ -42,41 +42,6 @@ void TxnImpl::PrefetchElements(std::string_view key,
   asm volatile("" : : "r"(sink));
 }
 
-void TxnImpl::PrefetchPops(std::string_view key, bool max, uint64_t count) {
-  const int32_t k = FindKey(key);
-  if (k < 0 || finished_) return;
-  const View& v = keys_[k].view;
-  if (!Live(v) || v.type != KeyType::kZset) return;
-  ReadLock l(v.coll->mu);
-  const coll::ZsetIndex& zset = v.coll->zset();
-  const coll::ElemTable* table = zset.member_table();
-  if (table == nullptr) return;
-  constexpr uint64_t kMax = 64;
-  const uint64_t n = zset.size();
-  const uint64_t m = std::min({count, n, kMax});
-  uint64_t locs[kMax];
-  size_t got = 0;
-  auto take = [&](uint64_t, uint64_t loc) {
-    locs[got++] = loc;
-    return true;
-  };
-  if (max) {
-    zset.Reverse(n - m, n, take);
-  } else {
-    zset.Forward(0, m, take);
-  }
-  // The members first, then their hashes' slots: loads, not prefetches
-  // (ElemTable::LoadSlot), independent, so that their misses overlap.
-  uint64_t sink = 0;
-  for (size_t i = 0; i < got; ++i) {
-    sink ^= *static_cast<const volatile char*>(src_.Entry(locs[i]) + 4);
-  }
-  for (size_t i = 0; i < got; ++i) {
-    sink ^= table->LoadSlot(src_.Hash(src_.Subkey(locs[i])));
-  }
-  asm volatile("" : : "r"(sink));
-}
-
 Status TxnImpl::HashSet(std::string_view key, std::string_view field,
                         std::string_view value, SetMode mode, bool* created) {
   *created = false;

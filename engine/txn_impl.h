@@ -126,7 +126,6 @@ class TxnImpl final : public CollReadOps<Txn, TxnImpl> {
               bool* done) override;
   void PrefetchElements(std::string_view key,
                         std::span<const std::string_view> subkeys) override;
-  void PrefetchPops(std::string_view key, bool max, uint64_t count) override;
   // --- hashes and sets (txn_hash_set.cc) ---
   Status HashSet(std::string_view key, std::string_view field,
                  std::string_view value, SetMode mode, bool* created) override;
@@ -161,6 +160,7 @@ class TxnImpl final : public CollReadOps<Txn, TxnImpl> {
                            uint64_t* removed) override;
   Status ZPop(std::string_view key, bool max, uint64_t count,
               const ScoredFn& fn) override;
+  void PrefetchPops(std::string_view key, bool max, uint64_t count) override;
   // --- streams (txn_stream.cc) ---
   Status StreamPut(std::string_view key, std::string_view subkey,
                    std::string_view value, bool create, bool* done) override;

@@ -1,5 +1,6 @@
 // TxnImpl (txn_impl.h): sorted-set writes. An element's subkey is the
 // member, its value the score (8 bytes, IEEE-754 binary64).
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -166,6 +167,41 @@ Status TxnImpl::ZPop(std::string_view key, bool max, uint64_t count,
     if (!fn(member, score)) break;
   }
   return OkStatus();
+}
+
+void TxnImpl::PrefetchPops(std::string_view key, bool max, uint64_t count) {
+  const int32_t k = FindKey(key);
+  if (k < 0 || finished_) return;
+  const View& v = keys_[k].view;
+  if (!Live(v) || v.type != KeyType::kZset) return;
+  ReadLock l(v.coll->mu);
+  const coll::ZsetIndex& zset = v.coll->zset();
+  const coll::ElemTable* table = zset.member_table();
+  if (table == nullptr) return;
+  constexpr uint64_t kMax = 64;
+  const uint64_t n = zset.size();
+  const uint64_t m = std::min({count, n, kMax});
+  uint64_t locs[kMax];
+  size_t got = 0;
+  auto take = [&](uint64_t, uint64_t loc) {
+    locs[got++] = loc;
+    return true;
+  };
+  if (max) {
+    zset.Reverse(n - m, n, take);
+  } else {
+    zset.Forward(0, m, take);
+  }
+  // The members first, then their hashes' slots: loads, not prefetches
+  // (ElemTable::LoadSlot), independent, so that their misses overlap.
+  uint64_t sink = 0;
+  for (size_t i = 0; i < got; ++i) {
+    sink ^= *static_cast<const volatile char*>(src_.Entry(locs[i]) + 4);
+  }
+  for (size_t i = 0; i < got; ++i) {
+    sink ^= table->LoadSlot(src_.Hash(src_.Subkey(locs[i])));
+  }
+  asm volatile("" : : "r"(sink));
 }
 
 }  // namespace daxkv::engine
