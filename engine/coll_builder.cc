@@ -296,13 +296,10 @@ void CollBuilder::Partition::Build(Collection* c) {
     return;
   }
   std::vector<coll::ZsetIndex::Member> members(n);
-  const bool large = n > coll::ZsetIndex::kCompactMax;
   for (size_t i = 0; i < n; ++i) {
-    const uint64_t loc = loc_of(i);
-    members[i] = {loc, BitsScore(winners_[i]->aux), winners_[i]->hash,
-                  large ? coll::MemberPrefix(src_.Subkey(loc)) : 0};
+    members[i] = {loc_of(i), BitsScore(winners_[i]->aux), winners_[i]->hash};
   }
-  c->mutable_zset().Assign(members);
+  c->mutable_zset().Assign(src_, members);
 }
 
 void CollBuilder::BuildElements(const CollTable& table, int threads,

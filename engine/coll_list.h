@@ -36,6 +36,12 @@ class ListIndex {
   // Positional access; REQUIREs as CountedTree.
   uint64_t At(uint64_t i) const { return tree_.At(i); }
   void Set(uint64_t i, uint64_t loc) { tree_.Set(i, loc); }
+  // fn(position, uint64_t* loc) -> whether it changed *loc, over [from, to):
+  // CountedTree::Update.
+  template <typename Fn>
+  void Update(uint64_t from, uint64_t to, Fn&& fn) {
+    tree_.Update(from, to, fn);
+  }
   void Insert(uint64_t i, uint64_t loc) { tree_.Insert(i, loc); }
   uint64_t Erase(uint64_t i) { return tree_.Erase(i); }
   void EraseRange(uint64_t from, uint64_t to) { tree_.EraseRange(from, to); }

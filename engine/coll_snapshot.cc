@@ -5,6 +5,7 @@
 // that replaces the open's only once every collection checked out.
 #include <atomic>
 #include <cstddef>
+#include <cstring>
 #include <string>
 #include <thread>
 #include <unordered_set>
@@ -26,8 +27,8 @@ static_assert(sizeof(ScoredLocCodec::Entry) == sizeof(sn::OrderEntry) &&
                       offsetof(sn::OrderEntry, score) &&
                   offsetof(ScoredLocCodec::Entry, loc) ==
                       offsetof(sn::OrderEntry, loc) &&
-                  offsetof(ScoredLocCodec::Entry, prefix) ==
-                      offsetof(sn::OrderEntry, prefix),
+                  offsetof(ScoredLocCodec::Entry, member_key) ==
+                      offsetof(sn::OrderEntry, member_key),
               "the snapshot stores zset order entries as they are");
 
 bool LargeZset(KeyType type, uint64_t n) {
@@ -35,7 +36,8 @@ bool LargeZset(KeyType type, uint64_t n) {
 }
 
 uint64_t EntryBytes(bool large, uint64_t n) {
-  return n * (large ? sizeof(sn::OrderEntry) + 8 : 8);
+  return large ? sizeof(sn::ZsetCommon) + n * (sizeof(sn::OrderEntry) + 8)
+               : n * 8;
 }
 
 // What a scan would set had_long to: whether an element now indexed is
@@ -53,25 +55,30 @@ bool HoldsLongElement(const Collection& c, const PoolSource& src)
   return false;
 }
 
-// The collection's entries as CollHead describes them (order: a large
-// zset's; empty otherwise).
+// The collection's entries as CollHead describes them (order and common:
+// a large zset's; empty otherwise).
 void ExportCollection(const Collection& c, const PoolSource& src,
                       std::vector<uint64_t>* words,
-                      std::vector<ScoredLocCodec::Entry>* order)
-    REQUIRES_SHARED(c.mu) {
+                      std::vector<ScoredLocCodec::Entry>* order,
+                      sn::ZsetCommon* common) REQUIRES_SHARED(c.mu) {
+  *common = {};
   if (c.type == KeyType::kHash || c.type == KeyType::kSet) {
     c.table().ForEachPacked([&](uint64_t w) { words->push_back(w); });
   } else if (UsesListIndex(c.type)) {
     c.AppendLocs(words);  // in list order
   } else {
-    c.zset().Export(src, words, order);
+    std::string_view part;
+    c.zset().Export(src, words, order, &part);
+    common->len = static_cast<uint8_t>(part.size());
+    std::memcpy(common->bytes, part.data(), part.size());
   }
 }
 
 // A collection rebuilt from its head and entries (checked by the caller).
 Collection* RestoreCollection(const sn::CollHead& ch,
                               const std::vector<uint64_t>& words,
-                              const std::vector<ScoredLocCodec::Entry>& order) {
+                              const std::vector<ScoredLocCodec::Entry>& order,
+                              const sn::ZsetCommon& common) {
   const auto type = static_cast<KeyType>(ch.type);
   auto* c = new Collection(type, ch.id, ch.meta_loc);
   c->had_long = ch.had_long != 0;
@@ -83,7 +90,8 @@ Collection* RestoreCollection(const sn::CollHead& ch,
     c->mutable_list().Assign(n, [&](uint64_t i) { return words[i]; });
   } else {
     c->mutable_zset().Restore(n, words.data(),
-                              ch.large ? order.data() : nullptr);
+                              ch.large ? order.data() : nullptr,
+                              {common.bytes, common.len});
   }
   return c;
 }
@@ -107,11 +115,12 @@ void DBImpl::WriteSnapshotCollections(sn::ChunkStream& out,
   const PoolSource src(base_, hash_seed_);
   std::vector<uint64_t> words;
   std::vector<ScoredLocCodec::Entry> order;
+  sn::ZsetCommon common;
   colls_->ForEach([&](Collection* c) {
     ReadLock l(c->mu);
     words.clear();
     order.clear();
-    ExportCollection(*c, src, &words, &order);
+    ExportCollection(*c, src, &words, &order, &common);
     sn::CollHead h{};
     h.id = c->id;
     h.meta_loc = c->meta_loc;
@@ -120,6 +129,7 @@ void DBImpl::WriteSnapshotCollections(sn::ChunkStream& out,
     h.had_long = HoldsLongElement(*c, src) ? 1 : 0;
     h.large = order.empty() ? 0 : 1;
     out.Write(&h, sizeof(h), copy);
+    if (h.large) out.Write(&common, sizeof(common), copy);
     out.Write(order.data(), order.size() * sizeof(order[0]), copy);
     out.Write(words.data(), words.size() * 8, copy);
   });
@@ -164,11 +174,13 @@ std::string DBImpl::ReadSnapshotCollections(const sn::Header& h,
     for (size_t i = from; i < heads.size(); i += threads) {
       const auto& [ch, pos] = heads[i];
       mine.Seek(pos);
+      sn::ZsetCommon common{};
+      if (ch.large) mine.Read(&common, sizeof(common));
       order.resize(ch.large ? ch.count : 0);
       words.resize(ch.count);
       mine.Read(order.data(), order.size() * sizeof(order[0]));
       mine.Read(words.data(), words.size() * 8);
-      bool ok = true;
+      bool ok = common.len <= sizeof(common.bytes);
       for (const auto& e : order) ok &= in_pool(e.loc);
       for (uint64_t w : words) {
         const uint64_t loc = UsesListIndex(static_cast<KeyType>(ch.type))
@@ -180,7 +192,7 @@ std::string DBImpl::ReadSnapshotCollections(const sn::Header& h,
         bad.store(static_cast<int64_t>(i));
         return;
       }
-      table->Insert(RestoreCollection(ch, words, order));
+      table->Insert(RestoreCollection(ch, words, order, common));
     }
   };
   std::vector<std::thread> pool;
@@ -189,7 +201,7 @@ std::string DBImpl::ReadSnapshotCollections(const sn::Header& h,
   for (auto& t : pool) t.join();
   if (bad.load() >= 0) {
     return "collection " + std::to_string(bad.load()) +
-           ": an element location out of bounds";
+           ": an element location or a zset's common part out of bounds";
   }
   return "";
 }

@@ -74,6 +74,10 @@ class CountedTree {
   // REQUIRES: i < size().
   Entry At(uint64_t i) const;
   void Set(uint64_t i, const Entry& e);
+  // Set(i, e) if `expect(At(i))` holds, with one descent; returns whether
+  // it did.
+  template <typename Expect>
+  bool SetIf(uint64_t i, const Expect& expect, const Entry& e);
   // REQUIRES: i <= size().
   void Insert(uint64_t i, const Entry& e);
   void PushBack(const Entry& e) { Insert(size_, e); }
@@ -89,6 +93,10 @@ class CountedTree {
   // entries are partitioned by `less` (all true, then all false).
   template <typename Less>
   uint64_t PartitionPoint(const Less& less) const;
+  // PartitionPoint(less), then Forward(point, to, fn) from the leaf the
+  // search ended in, without descending again. Returns the point.
+  template <typename Less, typename Fn>
+  uint64_t SearchForward(const Less& less, uint64_t to, Fn&& fn) const;
 
   // Calls fn(position, entry) for positions [from, to) in ascending order
   // (Forward) or descending order (Reverse, from to - 1 down to from) until
@@ -97,6 +105,12 @@ class CountedTree {
   bool Forward(uint64_t from, uint64_t to, Fn&& fn) const;
   template <typename Fn>
   bool Reverse(uint64_t from, uint64_t to, Fn&& fn) const;
+  // Forward over [from, to) that may change entries in place: fn(position,
+  // Entry* e) edits *e or not and returns whether it did; each change is
+  // stored as Set would store it, without a descent per change. Stops at
+  // `to` only.
+  template <typename Fn>
+  void Update(uint64_t from, uint64_t to, Fn&& fn);
 
   // Replaces the contents with n entries, entry_at(0 .. n-1), in O(n):
   // recovery's bulk build from sorted entries.
@@ -173,6 +187,16 @@ class CountedTree {
 
   // Seeks position i (i < size_, or i == size_ for the end) into *p.
   void Seek(uint64_t i, Path* p) const;
+  // PartitionPoint's search, leaving in *p the leaf and offset it ends at
+  // (the offset may equal the leaf's size). REQUIRES: root_ != nullptr.
+  template <typename Less>
+  uint64_t Search(const Less& less, Path* p) const;
+  // Forward's walk from *p, at position pos, up to to.
+  template <typename Fn>
+  bool WalkForward(Path* p, uint64_t pos, uint64_t to, Fn&& fn) const;
+  // The leaf *p is in now starts with e: the copy in each ancestor whose
+  // kid it starts.
+  void StoreFirst(const Path& p, const Entry& e);
   // Moves *p to the first entry of the next (prev) leaf; false at the end.
   bool NextLeaf(Path* p) const;
   bool PrevLeaf(Path* p) const;
@@ -217,6 +241,7 @@ class CountedTree {
 
 }  // namespace daxkv::engine::coll
 
-#include "engine/coll_tree_impl.h"  // IWYU pragma: export
+#include "engine/coll_tree_impl.h"       // IWYU pragma: export
+#include "engine/coll_tree_read_impl.h"  // IWYU pragma: export
 
 #endif  // DAXKV_ENGINE_COLL_TREE_H_

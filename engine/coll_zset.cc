@@ -39,10 +39,10 @@ uint64_t ZsetIndex::Find(const ElemSource& src, std::string_view member) const {
 uint64_t ZsetIndex::OrderBound(const ElemSource& src, double score,
                                std::string_view member) const {
   if (large_) {
-    const uint64_t prefix = MemberPrefix(member);
+    const uint64_t key = large_->keys.KeyOf(member);
     return large_->order.PartitionPoint([&](const ScoredLocCodec::Entry& e) {
       if (e.score != score) return e.score < score;
-      if (e.prefix != prefix) return e.prefix < prefix;
+      if (e.member_key != key) return e.member_key < key;
       return src.Subkey(e.loc) < member;
     });
   }
@@ -56,14 +56,20 @@ void ZsetIndex::ToLarge(const ElemSource& src) {
   auto large = std::make_unique<Large>();
   const uint64_t n = compact_.size();
   large->members.Reserve(n);
+  std::vector<std::string_view> members;
   std::vector<ScoredLocCodec::Entry> entries;
+  members.reserve(n);
   entries.reserve(n);
   compact_.Forward(0, n, [&](uint64_t, const auto& e) {
-    const std::string_view member = src.Subkey(e.loc);
-    entries.push_back({src.Score(e.loc), e.loc, MemberPrefix(member)});
-    large->members.InsertUnique(src.Hash(member), e.loc);
+    members.push_back(src.Subkey(e.loc));
+    entries.push_back({src.Score(e.loc), e.loc, 0});
+    large->members.InsertUnique(src.Hash(members.back()), e.loc);
     return true;
   });
+  large->keys = KeysFor(n, [&](uint64_t i) { return members[i]; });
+  for (uint64_t i = 0; i < n; ++i) {
+    entries[i].member_key = large->keys.KeyOf(members[i]);
+  }
   large->order.Assign(n, [&](uint64_t i) { return entries[i]; });
   compact_.Clear();
   large_ = std::move(large);
@@ -74,7 +80,7 @@ uint64_t ZsetIndex::Insert(const ElemSource& src, std::string_view member,
   if (!large_ && compact_.size() >= kCompactMax) ToLarge(src);
   const uint64_t rank = OrderBound(src, score, member);
   if (large_) {
-    large_->order.Insert(rank, {score, loc, MemberPrefix(member)});
+    large_->order.Insert(rank, {score, loc, large_->keys.KeyOf(member)});
     large_->members.InsertUnique(src.Hash(member), loc);
   } else {
     compact_.Insert(rank, {loc, Tag(src.Hash(member))});
@@ -112,7 +118,7 @@ uint64_t ZsetIndex::Rescore(const ElemSource& src, std::string_view member,
   // (score, member) exactly when the member moves up, so the ranks `from`
   // and `from + 1` both mean "where it is now".
   const uint64_t to = OrderBound(src, score, member);
-  const ScoredLocCodec::Entry entry{score, new_loc, MemberPrefix(member)};
+  const ScoredLocCodec::Entry entry{score, new_loc, large_->keys.KeyOf(member)};
   if (to == from || to == from + 1) {
     order.Set(from, entry);
     return from;
@@ -151,9 +157,9 @@ uint64_t ZsetIndex::LexBound(const ElemSource& src, std::string_view member,
     return after ? m <= member : m < member;
   };
   if (large_) {
-    const uint64_t prefix = MemberPrefix(member);
+    const uint64_t key = large_->keys.KeyOf(member);
     return large_->order.PartitionPoint([&](const ScoredLocCodec::Entry& e) {
-      return e.prefix != prefix ? e.prefix < prefix : before(e.loc);
+      return e.member_key != key ? e.member_key < key : before(e.loc);
     });
   }
   return compact_.PartitionPoint(
@@ -183,33 +189,37 @@ bool ZsetIndex::Relocate(const ElemSource& src, std::string_view member,
   }
   if (!large_->members.Relocate(src, member, old_loc, new_loc)) return false;
   Order& order = large_->order;
-  const uint64_t r = hint < order.size() && order.At(hint).loc == old_loc
-                         ? hint
-                         : LargeRankOf(src, member, score, old_loc);
-  order.Set(r, {score, new_loc, MemberPrefix(member)});
+  const ScoredLocCodec::Entry entry{score, new_loc, large_->keys.KeyOf(member)};
+  auto at_old = [&](const ScoredLocCodec::Entry& e) {
+    return e.loc == old_loc;
+  };
+  if (hint < order.size() && order.SetIf(hint, at_old, entry)) return true;
+  order.Set(LargeRankOf(src, member, score, old_loc), entry);
   return true;
 }
 
 uint64_t ZsetIndex::LargeRankOf(const ElemSource& src, std::string_view member,
                                 double score, uint64_t loc) const {
   const Order& order = large_->order;
-  const uint64_t prefix = MemberPrefix(member);
-  const uint64_t first =
-      order.PartitionPoint([&](const ScoredLocCodec::Entry& e) {
-        return e.score != score ? e.score < score : e.prefix < prefix;
-      });
+  const uint64_t key = large_->keys.KeyOf(member);
   uint64_t rank = order.size();
-  const uint64_t end = std::min(order.size(), first + kLocScan);
-  order.Forward(first, end, [&](uint64_t r, const auto& e) {
-    if (e.score != score || e.prefix != prefix) return false;
-    if (e.loc != loc) return true;
-    rank = r;
-    return false;
-  });
+  uint64_t scanned = 0;
+  order.SearchForward(
+      [&](const ScoredLocCodec::Entry& e) {
+        return e.score != score ? e.score < score : e.member_key < key;
+      },
+      order.size(),
+      [&](uint64_t r, const auto& e) {
+        if (e.score != score || e.member_key != key) return false;
+        if (e.loc != loc) return ++scanned < kLocScan;
+        rank = r;
+        return false;
+      });
   return rank < order.size() ? rank : OrderBound(src, score, member);
 }
 
-void ZsetIndex::Assign(const std::vector<Member>& members) {
+void ZsetIndex::Assign(const ElemSource& src,
+                       const std::vector<Member>& members) {
   Clear();
   const uint64_t n = members.size();
   if (n <= kCompactMax) {
@@ -221,16 +231,23 @@ void ZsetIndex::Assign(const std::vector<Member>& members) {
   large_ = std::make_unique<Large>();
   large_->members.Reserve(n);
   for (const Member& m : members) large_->members.InsertUnique(m.hash, m.loc);
+  // The common part of the lowest kCompactMax: what ToLarge would see.
+  large_->keys = KeysFor(
+      kCompactMax, [&](uint64_t i) { return src.Subkey(members[i].loc); });
   large_->order.Assign(n, [&](uint64_t i) {
-    return ScoredLocCodec::Entry{members[i].score, members[i].loc,
-                                 members[i].prefix};
+    return ScoredLocCodec::Entry{
+        members[i].score, members[i].loc,
+        large_->keys.KeyOf(src.Subkey(members[i].loc))};
   });
 }
 
 void ZsetIndex::Export(const ElemSource& src, std::vector<uint64_t>* packed,
-                       std::vector<ScoredLocCodec::Entry>* order) const {
+                       std::vector<ScoredLocCodec::Entry>* order,
+                       std::string_view* common) const {
   const uint64_t n = size();
+  *common = {};
   if (n > kCompactMax) {
+    *common = large_->keys.common();
     large_->order.Forward(0, n, [&](uint64_t, const auto& e) {
       order->push_back(e);
       return true;
@@ -253,7 +270,8 @@ void ZsetIndex::Export(const ElemSource& src, std::vector<uint64_t>* packed,
 }
 
 void ZsetIndex::Restore(uint64_t n, const uint64_t* packed,
-                        const ScoredLocCodec::Entry* order) {
+                        const ScoredLocCodec::Entry* order,
+                        std::string_view common) {
   Clear();
   if (order == nullptr) {
     compact_.Assign(n, [&](uint64_t i) {
@@ -265,6 +283,7 @@ void ZsetIndex::Restore(uint64_t n, const uint64_t* packed,
   }
   large_ = std::make_unique<Large>();
   large_->members.AssignPacked(packed, n);
+  large_->keys = MemberKeys(common);
   large_->order.Assign(n, [&](uint64_t i) { return order[i]; });
 }
 

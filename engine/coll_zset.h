@@ -9,12 +9,13 @@
 //     Scores are read from the medium (binary search: ~7 reads); a member
 //     is found by scanning the tags in DRAM and reading only tag matches.
 //   * large: an ElemTable (member -> location) plus a CountedTree of
-//     (score, location, member prefix), 21 bytes per member: score
-//     comparisons stay in DRAM, and so do score ties between members that
-//     differ in their first 8 bytes; members are read only when score and
-//     prefix tie. Leaderboards (ZINCRBY by small steps) hold thousands of
-//     members per score: without the prefix each update read ~2 log2 of
-//     them from the medium.
+//     (score, location, member key), 21 bytes per member: score
+//     comparisons stay in DRAM, and so do score ties between members whose
+//     keys differ (MemberKeys: 8 bytes of the member past the part the
+//     zset's members share); members are read only when score and key
+//     tie. Leaderboards (ZINCRBY by small steps) hold thousands of members
+//     per score: without the key each update read ~2 log2 of them from the
+//     medium.
 // A large zset never returns to compact (Redis's skiplist does not either),
 // which keeps ZSCAN cursors valid across shrinking.
 //
@@ -34,6 +35,7 @@
 
 #include "engine/coll_elem_table.h"
 #include "engine/coll_loc.h"
+#include "engine/coll_member_keys.h"
 #include "engine/coll_tree.h"
 
 namespace daxkv::engine::coll {
@@ -53,35 +55,24 @@ struct TaggedLocCodec {
   }
 };
 
-// A member's first 8 bytes as a big-endian integer, zero-padded: members
-// whose prefixes differ order as their prefixes do (Redis's memcmp order,
-// a proper prefix first); equal prefixes decide nothing.
-inline uint64_t MemberPrefix(std::string_view member) {
-  unsigned char b[8] = {};
-  std::memcpy(b, member.data(), member.size() < 8 ? member.size() : 8);
-  uint64_t p = 0;
-  for (unsigned char c : b) p = p << 8 | c;
-  return p;
-}
-
 struct ScoredLocCodec {
   struct Entry {
     double score;
     uint64_t loc;
-    uint64_t prefix;  // MemberPrefix(member)
+    uint64_t member_key;  // the zset's MemberKeys::KeyOf(member)
   };
   static constexpr size_t kBytes = 8 + kPackedLocBytes + 8;
   static Entry Load(const char* p) {
     Entry e;
     std::memcpy(&e.score, p, 8);
     e.loc = LoadLoc(p + 8);
-    std::memcpy(&e.prefix, p + 8 + kPackedLocBytes, 8);
+    std::memcpy(&e.member_key, p + 8 + kPackedLocBytes, 8);
     return e;
   }
   static void Store(char* p, const Entry& e) {
     std::memcpy(p, &e.score, 8);
     StoreLoc(p + 8, e.loc);
-    std::memcpy(p + 8 + kPackedLocBytes, &e.prefix, 8);
+    std::memcpy(p + 8 + kPackedLocBytes, &e.member_key, 8);
   }
 };
 
@@ -92,8 +83,7 @@ class ZsetIndex {
   struct Member {
     uint64_t loc;
     double score;
-    uint64_t hash;    // ElemSource::Hash(member)
-    uint64_t prefix;  // MemberPrefix(member); read only above kCompactMax
+    uint64_t hash;  // ElemSource::Hash(member)
   };
 
   uint64_t size() const;
@@ -156,20 +146,24 @@ class ZsetIndex {
   // does for listpacks); large ones scan their member table.
   template <typename Fn>
   uint64_t Scan(uint64_t cursor, size_t count, Fn&& fn) const;
-  // Replaces the contents (recovery). REQUIRES: `members` sorted.
-  void Assign(const std::vector<Member>& members);
+  // Replaces the contents (recovery). REQUIRES: `members` sorted. A large
+  // result reads every member from `src` for its key.
+  void Assign(const ElemSource& src, const std::vector<Member>& members);
   // The clean-close snapshot's form (index_snapshot.h), the one a scan
   // would build: up to kCompactMax members, `packed` gets an
   // ElemTable::Pack(tag, loc) word per member in rank order (a large zset
   // that shrank reads its members from `src` for their tags); above it,
-  // `order` gets the (score, loc) entries in rank order and `packed` the
-  // member table's words.
+  // `order` gets the entries in rank order, `packed` the member table's
+  // words and `common` the part the entries' member keys skip
+  // (MemberKeys::common(); empty for a compact export).
   void Export(const ElemSource& src, std::vector<uint64_t>* packed,
-              std::vector<ScoredLocCodec::Entry>* order) const;
+              std::vector<ScoredLocCodec::Entry>* order,
+              std::string_view* common) const;
   // Replaces the contents with what Export gave for `n` members (`order`
-  // null: compact). REQUIRES: order ? n > kCompactMax : n <= kCompactMax.
+  // null: compact). REQUIRES: order ? n > kCompactMax : n <= kCompactMax;
+  // common.size() <= MemberKeys::kMaxCommon.
   void Restore(uint64_t n, const uint64_t* packed,
-               const ScoredLocCodec::Entry* order);
+               const ScoredLocCodec::Entry* order, std::string_view common);
   void Clear();
 
  private:
@@ -178,29 +172,45 @@ class ZsetIndex {
   struct Large {
     ElemTable members;
     Order order;
+    MemberKeys keys;  // the order entries' member keys
   };
 
   static uint8_t Tag(uint64_t hash) { return static_cast<uint8_t>(hash); }
   // The compact member's rank, or size() when absent.
   uint64_t CompactRank(const ElemSource& src, std::string_view member) const;
   // A large zset's rank of the member at `loc` with `score`: among the
-  // first kLocScan entries of that score and prefix, found by location,
+  // first kLocScan entries of that score and member key, found by location,
   // which reads no member; past them, by OrderBound.
   static constexpr uint64_t kLocScan = 16;
   uint64_t LargeRankOf(const ElemSource& src, std::string_view member,
                        double score, uint64_t loc) const;
   // The first rank not ordered before (score, member); members are read
-  // only on score and prefix ties (large) or for every probe's score
+  // only on score and member key ties (large) or for every probe's score
   // (compact).
   uint64_t OrderBound(const ElemSource& src, double score,
                       std::string_view member) const;
   void ToLarge(const ElemSource& src);
+  // The keys for a zset going large with `members` (a sample will do:
+  // any common part orders right), read through `member_at(i)`, i < n.
+  template <typename MemberAt>
+  static MemberKeys KeysFor(uint64_t n, MemberAt&& member_at);
   template <bool kReverse, typename Fn>
   bool Walk(uint64_t from, uint64_t to, Fn&& fn) const;
 
   Compact compact_;
   std::unique_ptr<Large> large_;
 };
+
+template <typename MemberAt>
+MemberKeys ZsetIndex::KeysFor(uint64_t n, MemberAt&& member_at) {
+  if (n == 0) return MemberKeys();
+  const std::string_view first = member_at(0);
+  size_t shared = std::min(first.size(), MemberKeys::kMaxCommon);
+  for (uint64_t i = 1; i < n && shared > 0; ++i) {
+    shared = MemberKeys::SharedLength(first.substr(0, shared), member_at(i));
+  }
+  return MemberKeys(first.substr(0, shared));
+}
 
 template <bool kReverse, typename Fn>
 bool ZsetIndex::Walk(uint64_t from, uint64_t to, Fn&& fn) const {

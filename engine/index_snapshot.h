@@ -28,8 +28,9 @@
 namespace daxkv::engine::snapshot {
 
 inline constexpr char kMagic[8] = {'D', 'A', 'X', 'K', 'V', 'S', 'N', 'P'};
-// 2: collections; 3: a large zset's OrderEntry has its member prefix.
-inline constexpr uint32_t kVersion = 3;
+// 2: collections; 3: a large zset's OrderEntry has its member prefix;
+// 4: a large zset's member keys skip its members' common part (ZsetCommon).
+inline constexpr uint32_t kVersion = 4;
 
 struct Header {
   char magic[8];            // 0
@@ -101,9 +102,17 @@ static_assert(sizeof(CollHead) == 32);
 struct OrderEntry {
   double score;
   uint64_t loc;
-  uint64_t prefix;  // coll::MemberPrefix(member)
+  uint64_t member_key;  // coll::MemberKeys::KeyOf(member), ZsetCommon's keys
 };
 static_assert(sizeof(OrderEntry) == 24);
+
+// Before a large zset's order entries: the part its member keys skip
+// (coll::MemberKeys::common()).
+struct ZsetCommon {
+  uint8_t len;  // <= 23
+  char bytes[23];
+};
+static_assert(sizeof(ZsetCommon) == 24);
 
 struct SystemEntry {
   uint64_t loc;

@@ -285,19 +285,18 @@ bool TxnImpl::RelocateList(Collection* c, size_t from, size_t to,
     return false;  // spread out: one search each costs less than the walk
   }
   std::sort(list_relocs_.begin(), list_relocs_.end());
-  list_sets_.clear();
-  c->list().tree().Forward(begin, end, [&](uint64_t p, uint64_t loc) {
-    if (!coll::IsPending(loc)) return true;
+  size_t found = 0;
+  c->mutable_list().Update(begin, end, [&](uint64_t, uint64_t* loc) {
+    if (!coll::IsPending(*loc)) return false;
     auto it = std::lower_bound(list_relocs_.begin(), list_relocs_.end(),
-                               ListReloc{loc, 0, 0});
-    if (it != list_relocs_.end() && it->pending == loc) {
-      list_sets_.emplace_back(p, it->real);
-      it->real = 0;  // found
-    }
+                               ListReloc{*loc, 0, 0});
+    if (it == list_relocs_.end() || it->pending != *loc) return false;
+    *loc = it->real;
+    it->real = 0;  // found
+    ++found;
     return true;
   });
-  for (const auto& [p, loc] : list_sets_) c->mutable_list().Set(p, loc);
-  if (list_sets_.size() < n) {
+  if (found < n) {
     for (const ListReloc& r : list_relocs_) {
       if (r.real != 0) RelocateOne(c, r.sub, locs);
     }

@@ -393,7 +393,6 @@ class TxnImpl final : public CollReadOps<Txn, TxnImpl> {
     bool operator<(const ListReloc& o) const { return pending < o.pending; }
   };
   std::vector<ListReloc> list_relocs_;
-  std::vector<std::pair<uint64_t, uint64_t>> list_sets_;
   std::vector<Sub> subs_;
   std::vector<Key> keys_;
   // The undeclared key whose stripe could not be taken in order: declared

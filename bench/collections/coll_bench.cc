@@ -46,30 +46,33 @@ namespace {
 // (8 bytes at mean load 0.56: 14) and the collection table slot (14).
 constexpr double kCollectionOverhead = 40 + 14 + 14;
 
-// Element bytes in fixed 16-byte slots ([len][up to 15 bytes]), scores
-// beside them; location of element i = 8 * (i + 1).
+// Element bytes in fixed slots ([len][up to slot - 1 bytes], 16 bytes
+// unless told), scores beside them; location of element i = 8 * (i + 1).
 class ArenaMedium final : public ElemSource {
  public:
-  ArenaMedium() : ElemSource(0x9e3779b97f4a7c15ull) {}
+  explicit ArenaMedium(size_t slot = 16)
+      : ElemSource(0x9e3779b97f4a7c15ull), slot_(slot) {}
   uint64_t Add(std::string_view s, double score) {
     const size_t at = bytes_.size();
-    bytes_.resize(at + 16);
+    bytes_.resize(at + slot_);
     bytes_[at] = static_cast<char>(s.size());
     std::memcpy(&bytes_[at + 1], s.data(), s.size());
     scores_.push_back(score);
     return 8 * scores_.size();
   }
   std::string_view Subkey(uint64_t loc) const override {
-    const char* p = &bytes_[(loc / 8 - 1) * 16];
+    const char* p = &bytes_[(loc / 8 - 1) * slot_];
     return {p + 1, static_cast<size_t>(p[0])};
   }
   double Score(uint64_t loc) const override { return scores_[loc / 8 - 1]; }
+  void SetScore(uint64_t loc, double score) { scores_[loc / 8 - 1] = score; }
   void Clear() {
     std::vector<char>().swap(bytes_);
     std::vector<double>().swap(scores_);
   }
 
  private:
+  const size_t slot_;
   std::vector<char> bytes_;
   std::vector<double> scores_;
 };
@@ -250,6 +253,49 @@ void BM_ZsetInsertErase(benchmark::State& state) {
   }
 }
 
+// redis-benchmark's zadd test once its members are in: ZADD myzset
+// <score> element:<12 digits>, scores and members both drawn from
+// [0, 100000), so every call moves a present member to a new score among
+// ties of about one member per score, all members sharing 15 bytes.
+struct RescoreFixture {
+  static constexpr uint64_t kMembers = 100000;
+  ArenaMedium m{32};
+  // Member i's two elements, 8 bytes apart in location: the current one
+  // and the one its next update writes (an arena that grew per update
+  // would time its own reallocations).
+  std::vector<uint64_t> locs;
+  ZsetIndex zset;
+  RescoreFixture() {
+    std::mt19937_64 rng(11);
+    for (uint64_t i = 0; i < kMembers; ++i) {
+      locs.push_back(m.Add(Member(i), double(rng() % kMembers)));
+      m.Add(Member(i), 0);
+      zset.Insert(m, Member(i), m.Score(locs[i]), locs[i]);
+    }
+  }
+  static std::string Member(uint64_t i) {
+    char b[24];
+    std::snprintf(b, sizeof(b), "element:%012llu",
+                  static_cast<unsigned long long>(i));
+    return b;
+  }
+};
+
+void BM_ZsetRescore(benchmark::State& state) {
+  static RescoreFixture* f = new RescoreFixture();
+  std::mt19937_64 rng(12);
+  for (auto _ : state) {
+    const uint64_t i = rng() % RescoreFixture::kMembers;
+    const uint64_t old_loc = f->locs[i];
+    const uint64_t loc = old_loc ^ (16 * (i + 1)) ^ (16 * (i + 1) - 8);
+    f->m.SetScore(loc, double(rng() % RescoreFixture::kMembers));
+    benchmark::DoNotOptimize(f->zset.Rescore(f->m, f->m.Subkey(loc),
+                                             f->m.Score(old_loc), old_loc,
+                                             f->m.Score(loc), loc));
+    f->locs[i] = loc;
+  }
+}
+
 void BM_ZsetRank(benchmark::State& state) {
   BigFixture& f = Big();
   std::mt19937_64 rng(9);
@@ -281,8 +327,9 @@ void BM_Build(benchmark::State& state, Type type) {
   std::mt19937_64 rng(11);
   std::vector<ZsetIndex::Member> items(p);
   for (uint64_t i = 0; i < p; ++i) {
-    items[i] = {8 * (i + 1), double(i), rng(), /*prefix=*/0};  // compact
+    items[i] = {8 * (i + 1), double(i), rng()};  // compact: reads nothing
   }
+  const ArenaMedium none;
   for (auto _ : state) {
     std::vector<ElemTable> tables(type == Type::kHash ? c : 0);
     std::vector<ListIndex> lists(type == Type::kList ? c : 0);
@@ -295,7 +342,7 @@ void BM_Build(benchmark::State& state, Type type) {
       } else if (type == Type::kList) {
         lists[k].Assign(p, [&](uint64_t i) { return items[i].loc; });
       } else {
-        zsets[k].Assign(items);
+        zsets[k].Assign(none, items);
       }
     }
     const double secs = std::chrono::duration<double>(
@@ -339,6 +386,7 @@ void Register() {
   BENCHMARK(BM_HashUpsertErase)->Name("Ops/hash_hset_hdel_new_field");
   BENCHMARK(BM_SetSample)->Name("Ops/set_srandmember");
   BENCHMARK(BM_ZsetInsertErase)->Name("Ops/zset_zadd_zrem_new_member");
+  BENCHMARK(BM_ZsetRescore)->Name("Ops/zset_zadd_rescore");
   BENCHMARK(BM_ZsetRank)->Name("Ops/zset_zrank");
   BENCHMARK(BM_ZsetRangeByScore100)->Name("Ops/zset_zrangebyscore_100");
 }

@@ -173,6 +173,89 @@ TEST(CollTreeTest, PartitionPointIsLowerBound) {
   EXPECT_EQ(Tree().PartitionPoint([](uint64_t) { return true; }), 0u);
 }
 
+// SearchForward walks on from where its search ended, which may be past
+// a leaf's last entry: the same entries as PartitionPoint then Forward.
+TEST(CollTreeTest, SearchForwardWalksOnFromThePoint) {
+  Tree t;
+  std::vector<uint64_t> sorted;
+  std::mt19937_64 rng(4);
+  for (int i = 0; i < 20000; ++i) sorted.push_back(8 * (rng() % 100000 + 1));
+  std::sort(sorted.begin(), sorted.end());
+  t.Assign(sorted.size(), [&](uint64_t i) { return sorted[i]; });
+  // Inserts split leaves, so that points fall on leaf ends of every kind.
+  for (int i = 0; i < 5000; ++i) {
+    const uint64_t v = 8 * (rng() % 100000 + 1);
+    const auto at = std::lower_bound(sorted.begin(), sorted.end(), v);
+    t.Insert(at - sorted.begin(), v);
+    sorted.insert(at, v);
+  }
+  for (int i = 0; i < 3000; ++i) {
+    const uint64_t target = 8 * (rng() % 100002);
+    const uint64_t want =
+        std::lower_bound(sorted.begin(), sorted.end(), target) - sorted.begin();
+    const uint64_t to = want + rng() % 300;
+    std::vector<std::pair<uint64_t, uint64_t>> walked;
+    const uint64_t point =
+        t.SearchForward([&](uint64_t e) { return e < target; }, to,
+                        [&](uint64_t pos, uint64_t e) {
+                          walked.emplace_back(pos, e);
+                          return walked.size() < 200;
+                        });
+    ASSERT_EQ(point, want);
+    const uint64_t end = std::min<uint64_t>({to, sorted.size(), want + 200});
+    ASSERT_EQ(walked.size(), end - want) << i;
+    for (size_t k = 0; k < walked.size(); ++k) {
+      ASSERT_EQ(walked[k].first, want + k);
+      ASSERT_EQ(walked[k].second, sorted[want + k]);
+    }
+  }
+  EXPECT_EQ(Tree().SearchForward([](uint64_t) { return true; }, 5,
+                                 [](uint64_t, uint64_t) { return true; }),
+            0u);
+}
+
+// Update changes entries in place, leaf firsts included (the copies inner
+// nodes keep of them, which searches compare), and SetIf only where its
+// expectation holds.
+TEST(CollTreeTest, UpdateAndSetIfChangeEntriesInPlace) {
+  Tree t;
+  std::vector<uint64_t> model;
+  std::mt19937_64 rng(5);
+  for (int i = 0; i < 30000; ++i) {
+    const uint64_t at = rng() % (model.size() + 1);
+    t.Insert(at, 8 * (i + 1));
+    model.insert(model.begin() + at, 8 * (i + 1));
+  }
+  for (int round = 0; round < 300; ++round) {
+    const uint64_t from = rng() % (model.size() + 10);
+    const uint64_t to = from + rng() % 2000;
+    uint64_t visited = 0;
+    t.Update(from, to, [&](uint64_t pos, uint64_t* loc) {
+      EXPECT_EQ(*loc, model[pos]);
+      ++visited;
+      if (pos % 3 != 0) return false;
+      *loc += 8 * 100000;
+      model[pos] = *loc;
+      return true;
+    });
+    ASSERT_EQ(visited, from >= model.size()
+                           ? 0
+                           : std::min<uint64_t>(to, model.size()) - from);
+    const uint64_t i = rng() % model.size();
+    const uint64_t next = model[i] + 8;
+    ASSERT_FALSE(t.SetIf(
+        i, [&](uint64_t e) { return e == next; }, 16));
+    ASSERT_TRUE(t.SetIf(
+        i, [&](uint64_t e) { return e + 8 == next; }, next));
+    model[i] = next;
+  }
+  ASSERT_TRUE(t.TEST_FirstsAgree());
+  t.Forward(0, t.size(), [&](uint64_t pos, uint64_t loc) {
+    EXPECT_EQ(loc, model[pos]) << pos;
+    return true;
+  });
+}
+
 TEST(CollTreeTest, RangesStopEarlyAndClampToTheEnd) {
   Tree t;
   t.Assign(1000, [](uint64_t i) { return 8 * (i + 1); });

@@ -1,0 +1,86 @@
+// MemberKeys: the 8-byte key a large sorted set's order entries carry for
+// their members (coll_zset.h), so that score ties are decided in DRAM
+// instead of by reading members from the medium. Keys that differ order as
+// their members do (Redis's memcmp order, a proper prefix first); equal
+// keys decide nothing, and the caller reads the members.
+//
+// Members mostly share a leading part ("user:", redis-benchmark's
+// "element:0000000"), on which a plain 8-byte prefix (MemberPrefix) spends
+// bytes that never differ: every tie on the score then reads members. So a
+// zset going large picks the part its members share ("common", fixed for
+// the zset's life, up to kMaxCommon bytes), and a key is a 2-bit class:
+//   0  the member orders before `common` and does not start with it,
+//   1  it starts with `common`,
+//   2  it orders after `common` and does not start with it,
+// above 62 bits of member bytes: those after `common` for class 1, those
+// from its start otherwise. The classes order as their members do, so a
+// member that does not share the part still has a correct key; its key
+// only compares bytes the class does not already decide. With no common
+// part the key is MemberPrefix.
+//
+// Thread-safety: immutable after construction.
+#ifndef DAXKV_ENGINE_COLL_MEMBER_KEYS_H_
+#define DAXKV_ENGINE_COLL_MEMBER_KEYS_H_
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+namespace daxkv::engine::coll {
+
+// A member's first 8 bytes as a big-endian integer, zero-padded: members
+// whose prefixes differ order as their prefixes do (Redis's memcmp order,
+// a proper prefix first); equal prefixes decide nothing.
+inline uint64_t MemberPrefix(std::string_view member) {
+  unsigned char b[8] = {};
+  std::memcpy(b, member.data(), member.size() < 8 ? member.size() : 8);
+  uint64_t p = 0;
+  for (unsigned char c : b) p = p << 8 | c;
+  return p;
+}
+
+class MemberKeys {
+ public:
+  static constexpr size_t kMaxCommon = 23;
+
+  MemberKeys() = default;
+  // REQUIRES: common.size() <= kMaxCommon.
+  explicit MemberKeys(std::string_view common)
+      : len_(static_cast<uint8_t>(common.size())) {
+    std::memcpy(common_, common.data(), common.size());
+  }
+
+  std::string_view common() const { return {common_, len_}; }
+
+  uint64_t KeyOf(std::string_view member) const {
+    if (len_ == 0) return MemberPrefix(member);
+    const size_t n = std::min<size_t>(member.size(), len_);
+    const int c = n == 0 ? 0 : std::memcmp(member.data(), common_, n);
+    if (c == 0 && member.size() >= len_) {
+      return kStarts | MemberPrefix(member.substr(len_)) >> 2;
+    }
+    // c == 0 here: the member is a proper prefix of `common`, so before it.
+    return (c > 0 ? kAfter : 0) | MemberPrefix(member) >> 2;
+  }
+
+  // The length of the part a and b both start with, at most kMaxCommon:
+  // folded over members, it gives the part they all share.
+  static size_t SharedLength(std::string_view a, std::string_view b) {
+    const size_t n = std::min({a.size(), b.size(), kMaxCommon});
+    size_t i = 0;
+    while (i < n && a[i] == b[i]) ++i;
+    return i;
+  }
+
+ private:
+  static constexpr uint64_t kStarts = uint64_t{1} << 62;
+  static constexpr uint64_t kAfter = uint64_t{2} << 62;
+
+  uint8_t len_ = 0;
+  char common_[kMaxCommon] = {};
+};
+
+}  // namespace daxkv::engine::coll
+
+#endif  // DAXKV_ENGINE_COLL_MEMBER_KEYS_H_
