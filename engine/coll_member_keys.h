@@ -7,16 +7,18 @@
 // Members mostly share a leading part ("user:", redis-benchmark's
 // "element:0000000"), on which a plain 8-byte prefix (MemberPrefix) spends
 // bytes that never differ: every tie on the score then reads members. So a
-// zset going large picks the part its members share ("common", fixed for
-// the zset's life, up to kMaxCommon bytes), and a key is a 2-bit class:
-//   0  the member orders before `common` and does not start with it,
+// large zset keys its members past the part they all share ("common", up
+// to kMaxCommon bytes), and a key is a 2-bit class:
+//   0  the string orders before `common` and does not start with it,
 //   1  it starts with `common`,
 //   2  it orders after `common` and does not start with it,
-// above 62 bits of member bytes: those after `common` for class 1, those
-// from its start otherwise. The classes order as their members do, so a
-// member that does not share the part still has a correct key; its key
-// only compares bytes the class does not already decide. With no common
-// part the key is MemberPrefix.
+// above 62 bits of its bytes: those after `common` for class 1, those from
+// its start otherwise. Members are all class 1: the zset shrinks the part
+// before a member that leaves it goes in, remaking the old keys with
+// KeyFromWider (ZsetIndex::Narrow). Classes 0 and 2 key the strings that
+// are not members, a ZRANGEBYLEX bound; the classes order as their strings
+// do, so those compare right too. With no common part the key is
+// MemberPrefix.
 //
 // Thread-safety: immutable after construction.
 #ifndef DAXKV_ENGINE_COLL_MEMBER_KEYS_H_
@@ -62,6 +64,28 @@ class MemberKeys {
     }
     // c == 0 here: the member is a proper prefix of `common`, so before it.
     return (c > 0 ? kAfter : 0) | MemberPrefix(member) >> 2;
+  }
+
+  // This part's key of a member whose key under `wider` (whose part this
+  // one starts and is shorter than) is `key`, without the member: the
+  // bytes this key adds sit in `wider`'s part, and the member's bytes it
+  // keeps are the first ones `key` holds. REQUIRES: the member starts
+  // with wider's part.
+  uint64_t KeyFromWider(uint64_t key, const MemberKeys& wider) const {
+    const size_t extra = wider.len_ - len_;  // >= 1
+    const uint64_t past = key << 2;          // member bytes past wider's part
+    uint64_t v = 0;
+    for (size_t i = 0; i < 8; ++i) {
+      const uint64_t byte =
+          i < extra ? static_cast<unsigned char>(wider.common_[len_ + i])
+                    : past >> (56 - 8 * (i - extra)) & 0xff;
+      v = v << 8 | byte;
+    }
+    return len_ == 0 ? v : kStarts | v >> 2;
+  }
+  bool Covers(std::string_view member) const {
+    return member.size() >= len_ &&
+           (len_ == 0 || std::memcmp(member.data(), common_, len_) == 0);
   }
 
   // The length of the part a and b both start with, at most kMaxCommon:

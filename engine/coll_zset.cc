@@ -75,9 +75,23 @@ void ZsetIndex::ToLarge(const ElemSource& src) {
   large_ = std::move(large);
 }
 
+void ZsetIndex::Narrow(std::string_view member) {
+  const MemberKeys wider = large_->keys;
+  if (wider.Covers(member)) return;
+  const std::string_view part = wider.common();
+  large_->keys =
+      MemberKeys(part.substr(0, MemberKeys::SharedLength(part, member)));
+  large_->order.Update(
+      0, large_->order.size(), [&](uint64_t, ScoredLocCodec::Entry* e) {
+        e->member_key = large_->keys.KeyFromWider(e->member_key, wider);
+        return true;
+      });
+}
+
 uint64_t ZsetIndex::Insert(const ElemSource& src, std::string_view member,
                            double score, uint64_t loc) {
   if (!large_ && compact_.size() >= kCompactMax) ToLarge(src);
+  if (large_) Narrow(member);
   const uint64_t rank = OrderBound(src, score, member);
   if (large_) {
     large_->order.Insert(rank, {score, loc, large_->keys.KeyOf(member)});
@@ -231,14 +245,25 @@ void ZsetIndex::Assign(const ElemSource& src,
   large_ = std::make_unique<Large>();
   large_->members.Reserve(n);
   for (const Member& m : members) large_->members.InsertUnique(m.hash, m.loc);
-  // The common part of the lowest kCompactMax: what ToLarge would see.
-  large_->keys = KeysFor(
-      kCompactMax, [&](uint64_t i) { return src.Subkey(members[i].loc); });
-  large_->order.Assign(n, [&](uint64_t i) {
-    return ScoredLocCodec::Entry{
-        members[i].score, members[i].loc,
-        large_->keys.KeyOf(src.Subkey(members[i].loc))};
-  });
+  // One read per member: the keys made before the part shrinks are
+  // remade from themselves (Narrow's rule).
+  std::vector<ScoredLocCodec::Entry> entries(n);
+  MemberKeys keys =
+      KeysFor(1, [&](uint64_t) { return src.Subkey(members[0].loc); });
+  for (uint64_t i = 0; i < n; ++i) {
+    const std::string_view member = src.Subkey(members[i].loc);
+    if (!keys.Covers(member)) {
+      const MemberKeys wider = keys;
+      const std::string_view part = wider.common();
+      keys = MemberKeys(part.substr(0, MemberKeys::SharedLength(part, member)));
+      for (uint64_t j = 0; j < i; ++j) {
+        entries[j].member_key = keys.KeyFromWider(entries[j].member_key, wider);
+      }
+    }
+    entries[i] = {members[i].score, members[i].loc, keys.KeyOf(member)};
+  }
+  large_->keys = keys;
+  large_->order.Assign(n, [&](uint64_t i) { return entries[i]; });
 }
 
 void ZsetIndex::Export(const ElemSource& src, std::vector<uint64_t>* packed,

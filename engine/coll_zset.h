@@ -190,6 +190,11 @@ class ZsetIndex {
   uint64_t OrderBound(const ElemSource& src, double score,
                       std::string_view member) const;
   void ToLarge(const ElemSource& src);
+  // Keeps every member inside its keys' common part: before a member that
+  // does not start with it goes in, shrinks the part to what they share
+  // and remakes every order entry's key from the old one (no member read;
+  // at most kMaxCommon times in a zset's life).
+  void Narrow(std::string_view member);
   // The keys for a zset going large with `members` (a sample will do:
   // any common part orders right), read through `member_at(i)`, i < n.
   template <typename MemberAt>
