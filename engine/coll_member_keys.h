@@ -83,6 +83,16 @@ class MemberKeys {
     }
     return len_ == 0 ? v : kStarts | v >> 2;
   }
+  // The keys for a first member: as much of it as a part holds.
+  static MemberKeys Of(std::string_view member) {
+    return MemberKeys(member.substr(0, std::min(member.size(), kMaxCommon)));
+  }
+  // These keys if `member` starts with their part, else the keys of the
+  // piece of the part it shares.
+  MemberKeys NarrowedFor(std::string_view member) const {
+    if (Covers(member)) return *this;
+    return MemberKeys(common().substr(0, SharedLength(common(), member)));
+  }
   bool Covers(std::string_view member) const {
     return member.size() >= len_ &&
            (len_ == 0 || std::memcmp(member.data(), common_, len_) == 0);

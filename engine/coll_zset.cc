@@ -66,7 +66,8 @@ void ZsetIndex::ToLarge(const ElemSource& src) {
     large->members.InsertUnique(src.Hash(members.back()), e.loc);
     return true;
   });
-  large->keys = KeysFor(n, [&](uint64_t i) { return members[i]; });
+  large->keys = MemberKeys::Of(members[0]);  // n: kCompactMax or more
+  for (std::string_view m : members) large->keys = large->keys.NarrowedFor(m);
   for (uint64_t i = 0; i < n; ++i) {
     entries[i].member_key = large->keys.KeyOf(members[i]);
   }
@@ -78,9 +79,7 @@ void ZsetIndex::ToLarge(const ElemSource& src) {
 void ZsetIndex::Narrow(std::string_view member) {
   const MemberKeys wider = large_->keys;
   if (wider.Covers(member)) return;
-  const std::string_view part = wider.common();
-  large_->keys =
-      MemberKeys(part.substr(0, MemberKeys::SharedLength(part, member)));
+  large_->keys = wider.NarrowedFor(member);
   large_->order.Update(
       0, large_->order.size(), [&](uint64_t, ScoredLocCodec::Entry* e) {
         e->member_key = large_->keys.KeyFromWider(e->member_key, wider);
@@ -248,14 +247,12 @@ void ZsetIndex::Assign(const ElemSource& src,
   // One read per member: the keys made before the part shrinks are
   // remade from themselves (Narrow's rule).
   std::vector<ScoredLocCodec::Entry> entries(n);
-  MemberKeys keys =
-      KeysFor(1, [&](uint64_t) { return src.Subkey(members[0].loc); });
+  MemberKeys keys = MemberKeys::Of(src.Subkey(members[0].loc));
   for (uint64_t i = 0; i < n; ++i) {
     const std::string_view member = src.Subkey(members[i].loc);
     if (!keys.Covers(member)) {
       const MemberKeys wider = keys;
-      const std::string_view part = wider.common();
-      keys = MemberKeys(part.substr(0, MemberKeys::SharedLength(part, member)));
+      keys = wider.NarrowedFor(member);
       for (uint64_t j = 0; j < i; ++j) {
         entries[j].member_key = keys.KeyFromWider(entries[j].member_key, wider);
       }

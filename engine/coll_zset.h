@@ -195,27 +195,12 @@ class ZsetIndex {
   // and remakes every order entry's key from the old one (no member read;
   // at most kMaxCommon times in a zset's life).
   void Narrow(std::string_view member);
-  // The keys for a zset going large with `members` (a sample will do:
-  // any common part orders right), read through `member_at(i)`, i < n.
-  template <typename MemberAt>
-  static MemberKeys KeysFor(uint64_t n, MemberAt&& member_at);
   template <bool kReverse, typename Fn>
   bool Walk(uint64_t from, uint64_t to, Fn&& fn) const;
 
   Compact compact_;
   std::unique_ptr<Large> large_;
 };
-
-template <typename MemberAt>
-MemberKeys ZsetIndex::KeysFor(uint64_t n, MemberAt&& member_at) {
-  if (n == 0) return MemberKeys();
-  const std::string_view first = member_at(0);
-  size_t shared = std::min(first.size(), MemberKeys::kMaxCommon);
-  for (uint64_t i = 1; i < n && shared > 0; ++i) {
-    shared = MemberKeys::SharedLength(first.substr(0, shared), member_at(i));
-  }
-  return MemberKeys(first.substr(0, shared));
-}
 
 template <bool kReverse, typename Fn>
 bool ZsetIndex::Walk(uint64_t from, uint64_t to, Fn&& fn) const {
