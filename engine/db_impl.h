@@ -34,6 +34,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <bitset>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -218,6 +219,12 @@ class DBImpl final : public DB {
   class StripeSet;       // any number of stripes, ascending
   class HeadLock;        // one log head
   class HeadSet;         // every head
+  // Compaction, once its victim is sealed: takes and lets go each stripe
+  // that no writer holds, and marks the others in busy_stripes_. A writer
+  // takes its key's stripe before it appends and lets it go once the
+  // record is published (or abandoned), so every victim record of an idle
+  // stripe is published by now. Never waits.
+  void PassIdleStripes() REQUIRES(compaction_mu_);
 
   // --- open / close (db_impl.cc) ---
   // Reads the superblocks; formats a blank region (refusing one whose
@@ -499,6 +506,7 @@ class DBImpl final : public DB {
                               int records) const;
   // Copies the key entry at `loc` (hashed `kh`) to the compaction head if
   // it is live; drops it if not. `forget`: CompactSegment's, so far.
+  // REQUIRES: PassIdleStripes() ran after the victim was sealed.
   Status RelocateEntry(uint64_t loc, const format::EntryHeader& e,
                        const KeyHash& kh, const std::vector<uint64_t>& forget)
       REQUIRES(compaction_mu_);
@@ -723,6 +731,8 @@ class DBImpl final : public DB {
     bool copy = false;       // copied to the compaction log
     Placed placed;           // where, if copied
   };
+  // The stripes a writer held when PassIdleStripes() last ran.
+  std::bitset<kStripes> busy_stripes_ GUARDED_BY(compaction_mu_);
   uint64_t elem_run_id_ GUARDED_BY(compaction_mu_) = 0;
   std::function<void()> before_elem_swap_ GUARDED_BY(compaction_mu_);
   std::vector<ElemMove> elem_run_ GUARDED_BY(compaction_mu_);

@@ -53,6 +53,15 @@ DBImpl::StripeSet::~StripeSet() {
   }
 }
 
+void DBImpl::PassIdleStripes() {
+  for (size_t i = 0; i < kStripes; ++i) {
+    std::mutex& mu = stripes_[i].native();
+    const bool idle = mu.try_lock();
+    if (idle) mu.unlock();
+    busy_stripes_[i] = !idle;
+  }
+}
+
 DBImpl::HeadSet::HeadSet(DBImpl* db) : db_(db) { db_->LockAllHeads(); }
 DBImpl::HeadSet::~HeadSet() { db_->UnlockAllHeads(); }
 

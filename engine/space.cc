@@ -61,10 +61,19 @@ Status DBImpl::RelocateEntry(uint64_t loc, const format::EntryHeader& e,
                              const KeyHash& kh,
                              const std::vector<uint64_t>& forget) {
   std::string_view key(base_ + loc + format::kEntryHeaderSize, e.key_len);
-  // Under the stripe even to tell a dead put: a record not indexed yet may
-  // be one a writer holding the stripe has appended and not published.
-  StripeLock l(this, kh);
   Index::Shard& s = index_->shard(kh);
+  if (format::HoldsValue(e.type) && !busy_stripes_[kh.low() & (kStripes - 1)]) {
+    // A put no slot points at is dead: its stripe was idle after the seal,
+    // so its writer had published it, and only compaction, this thread,
+    // moves a slot to an older record. Most of a victim's puts are dead:
+    // telling so without the stripe spares the key's writers a lock line
+    // taken from under them.
+    ReadLock rl(s.mu);
+    if (!index_->IndexedAt(s, kh, loc)) return OkStatus();
+  }
+  // A live put is copied, and a tombstone judged, under the stripe: a
+  // writer of the key may replace the put meanwhile.
+  StripeLock l(this, kh);
   IndexHit hit;
   {
     ReadLock rl(s.mu);
@@ -146,6 +155,10 @@ Status DBImpl::CompactSegment(int64_t seg) {
   }
   // Never copy an entry the scan would have refused under a new checksum.
   DAXKV_RETURN_IF_ERROR(ScrubSegment(seg));
+  // Every record in the victim was appended before it was sealed: those of
+  // the stripes idle now are published (RelocateEntry then tells a dead
+  // put of one without its stripe).
+  PassIdleStripes();
   const char* sp = SegBase(seg);
   const uint64_t seg_off = static_cast<uint64_t>(sp - base_);
   const uint32_t tail = m.tail.load();
@@ -340,14 +353,17 @@ StatusOr<uint64_t> DBImpl::ReclaimExpired() {
 
 double DBImpl::BackgroundLiveRatio() const {
   const uint64_t free = FreeSegments();
-  if (free <= reserve_ + heads_.size() + 1) return 0.9;  // tight
+  const uint64_t tight = reserve_ + heads_.size() + 1;
+  if (free <= tight) return 0.9;
   // Copying a victim of live ratio r costs r / (1 - r) bytes per byte
   // freed: the more of the pool is free, the emptier the victims waited
   // for (overwritten keys and fields keep dying, and in a queue's segments
   // the live elements keep being popped: waiting copies fewer of them).
+  // Waiting is free until the writers come near `tight`: while a quarter
+  // of the pool is free beyond it, only victims of ratio <= 0.1 go.
   const uint64_t count = segment_count_.load();
-  if (free * 4 >= count * 3) return 0.1;
-  return free * 2 >= count ? 0.25 : 0.5;
+  if (free >= tight + count / 4) return 0.1;
+  return free >= tight + count / 8 ? 0.25 : 0.5;
 }
 
 void DBImpl::BackgroundLoop() {

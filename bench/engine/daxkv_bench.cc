@@ -28,14 +28,17 @@
 #include <benchmark/benchmark.h>
 #include <gflags/gflags.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <memory>
 #include <span>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "bench/engine/kv_store.h"
@@ -104,6 +107,50 @@ std::vector<std::string> Split(const std::string& s) {
 }
 
 uint64_t Align8(uint64_t n) { return (n + 7) & ~uint64_t{7}; }
+
+// What one run of an op costs the whole process, background threads
+// included (compaction, a peer's flushes): the CPU time of every thread
+// and the bytes daxkv's compaction copied, per op of every thread. Thread
+// 0 opens it before the start barrier and closes it once every thread
+// has added its ops, so a run's figures never mix with another's.
+class RunTally {
+ public:
+  // REQUIRES: thread 0, before its first iteration (the barrier).
+  void Open(const KvStore* store) {
+    ops_ = 0;
+    done_ = 0;
+    cpu_start_ = std::clock();
+    relocated_start_ = store->RelocatedBytes();
+  }
+  void Add(uint64_t ops) {
+    ops_.fetch_add(ops);
+    done_.fetch_add(1);
+  }
+  // REQUIRES: thread 0, after its own Add(). Waits for the others'.
+  void Close(const KvStore* store, benchmark::State& state) {
+    while (done_.load() < state.threads()) {
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+    }
+    const uint64_t ops = ops_.load();
+    if (ops == 0) return;
+    const double cpu_s =
+        static_cast<double>(std::clock() - cpu_start_) / CLOCKS_PER_SEC;
+    state.counters["cpu_ns_per_op"] = cpu_s * 1e9 / ops;
+    state.counters["relocated_bytes_per_op"] =
+        static_cast<double>(store->RelocatedBytes() - relocated_start_) / ops;
+  }
+
+ private:
+  std::atomic<uint64_t> ops_{0};
+  std::atomic<int> done_{0};
+  std::clock_t cpu_start_ = 0;
+  uint64_t relocated_start_ = 0;
+};
+
+RunTally& TheTally() {
+  static RunTally* tally = new RunTally();
+  return *tally;
+}
 
 // The store under test: one (engine, value size) at a time, loaded with
 // FLAGS_keys keys. Switching closes the previous store and deletes its files.
@@ -200,6 +247,7 @@ void RunOps(benchmark::State& state, std::string engine, size_t value_size,
   if (t == 0) {
     Status s = TheBench().Prepare(engine, value_size);
     if (!s.ok()) state.SkipWithError(s.ToString().c_str());
+    if (s.ok()) TheTally().Open(TheBench().store());
   }
   KvStore* store = nullptr;  // read after the start barrier
   KeyChooser chooser(FLAGS_keys, nullptr, 0);
@@ -245,6 +293,8 @@ void RunOps(benchmark::State& state, std::string engine, size_t value_size,
     state.counters["per_thread"] =
         benchmark::Counter(ops / seconds, benchmark::Counter::kAvgThreads);
   }
+  TheTally().Add(ops);
+  if (t == 0 && store != nullptr) TheTally().Close(store, state);
 }
 
 // `scan`: the open ignores the index snapshot (the cost of a crash).

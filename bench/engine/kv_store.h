@@ -81,6 +81,8 @@ class KvStore {
   // daxkv: waits for the scrub after a snapshot open; ms from the end of
   // the last Reopen until it finished (0 when there was none).
   virtual double WaitScrubMs() { return 0; }
+  // daxkv: bytes its compaction has copied since the open (0 for peers).
+  virtual uint64_t RelocatedBytes() const { return 0; }
 };
 
 StatusOr<std::unique_ptr<KvStore>> OpenDaxkvStore(const StoreConfig& config);
