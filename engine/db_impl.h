@@ -59,6 +59,7 @@
 #include "engine/index_snapshot.h"
 #include "engine/key_hash.h"
 #include "engine/key_type.h"
+#include "engine/log_head.h"
 #include "engine/pool_scan.h"
 #include "engine/publish_words.h"
 #include "engine/segment_scrub.h"
@@ -170,41 +171,6 @@ class DBImpl final : public DB {
   // Durably deletes expired keys (tombstones), telling the expiry
   // listener; returns how many.
   StatusOr<uint64_t> ReclaimExpired();
-  // kCovered: segments 2..N of a span (value bytes of the record its head
-  // segment holds; see span.cc).
-  enum class SegUse : uint8_t { kFree, kActive, kSealed, kCovered };
-  struct SegMeta {
-    std::atomic<uint64_t> live{0};  // bytes of indexed entries
-    // Bytes of tombstone records: not live, yet compaction re-appends each
-    // one while older puts of its key remain (see space.cc).
-    std::atomic<uint64_t> tomb{0};
-    std::atomic<uint32_t> tail{0};  // end of records (segment offset)
-    std::atomic<SegUse> use{SegUse::kFree};
-    uint64_t epoch = 0;
-    uint32_t seed = 0;
-    std::atomic<uint32_t> span{1};  // a span head: segments it covers
-    // Mapped writable since open (prefaulted, or allocated once).
-    std::atomic<bool> faulted{false};
-    int64_t head = -1;              // kCovered: the span's head segment
-  };
-  static constexpr unsigned kNoWriter = ~0u;
-  struct alignas(64) LogHead {
-    Mutex mu;
-    int64_t seg GUARDED_BY(mu) = -1;
-    uint32_t tail GUARDED_BY(mu) = 0;       // next append offset in the segment
-    uint32_t persisted GUARDED_BY(mu) = 0;  // [header, persisted) is durable
-    // The last holder's ThreadId() if it appended, else kNoWriter.
-    unsigned last_writer GUARDED_BY(mu) = kNoWriter;
-    bool for_compaction = false;
-    bool for_tombstones = false;  // the shared tombstone log (TombHead())
-    std::atomic<uint64_t> persists{0};
-  };
-  // What one appended entry looks like to the index.
-  struct Placed {
-    uint64_t loc = 0;  // pool offset of the entry header
-    uint64_t seq = 0;
-    bool span = false;  // in a span of its own: ReleaseSpan() it
-  };
   // The visible state of a key, read under its stripe.
   struct Current {
     uint64_t loc = 0;  // 0 = absent (or expired, when live == false)

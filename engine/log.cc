@@ -32,11 +32,9 @@ format::EntryHeader MakeEntry(uint8_t type, uint8_t flags, std::string_view key,
 }
 }  // namespace
 
-DBImpl::LogHead& DBImpl::HintedHead() {
-  return *heads_[t_head_hint % UserHeads()];
-}
+LogHead& DBImpl::HintedHead() { return *heads_[t_head_hint % UserHeads()]; }
 
-DBImpl::LogHead& DBImpl::MyHead() {
+LogHead& DBImpl::MyHead() {
   if (t_moving_from == this) [[unlikely]] {
     FinishHeadMove();
   }
