@@ -185,12 +185,14 @@ class DBImpl final : public DB {
   class StripeSet;       // any number of stripes, ascending
   class HeadLock;        // one log head
   class HeadSet;         // every head
+  static constexpr size_t kStripes = 4096;
+  using StripeBits = std::bitset<kStripes>;  // one bit per stripe
   // Compaction, once its victim is sealed: takes and lets go each stripe
-  // that no writer holds, and marks the others in busy_stripes_. A writer
-  // takes its key's stripe before it appends and lets it go once the
-  // record is published (or abandoned), so every victim record of an idle
-  // stripe is published by now. Never waits.
-  void PassIdleStripes() REQUIRES(compaction_mu_);
+  // that no writer holds, and returns the others set. A writer takes its
+  // key's stripe before it appends and lets it go once the record is
+  // published (or abandoned), so every victim record of an idle stripe is
+  // published by now. Never waits.
+  StripeBits PassIdleStripes();
 
   // --- open / close (db_impl.cc) ---
   // Reads the superblocks; formats a blank region (refusing one whose
@@ -471,11 +473,11 @@ class DBImpl final : public DB {
   uint32_t PrefetchIndexSlots(const char* sp, uint32_t off, uint32_t tail,
                               int records) const;
   // Copies the key entry at `loc` (hashed `kh`) to the compaction head if
-  // it is live; drops it if not. `forget`: CompactSegment's, so far.
-  // REQUIRES: PassIdleStripes() ran after the victim was sealed.
+  // it is live; drops it if not. `forget`: CompactSegment's, so far;
+  // `busy`: what PassIdleStripes() returned once the victim was sealed.
   Status RelocateEntry(uint64_t loc, const format::EntryHeader& e,
-                       const KeyHash& kh, const std::vector<uint64_t>& forget)
-      REQUIRES(compaction_mu_);
+                       const KeyHash& kh, const std::vector<uint64_t>& forget,
+                       const StripeBits& busy) REQUIRES(compaction_mu_);
   // Whether dead-put counter `h` counts a put outside the victim: one a
   // tombstone of its bucket may shadow, so the tombstone must be copied.
   // `forget` names the victim's counted puts found so far (one entry per
@@ -661,7 +663,6 @@ class DBImpl final : public DB {
   // allocations avoid them until a span is taken.
   std::pair<int64_t, int64_t> run_window_ GUARDED_BY(alloc_mu_){0, 0};
 
-  static constexpr size_t kStripes = 4096;
   // Elements the background freer handles per hold of compaction_mu_.
   static constexpr uint64_t kFreerSlice = uint64_t{1} << 16;
   // Segments the scrub verifies per hold of compaction_mu_ and per round
@@ -697,8 +698,6 @@ class DBImpl final : public DB {
     bool copy = false;       // copied to the compaction log
     Placed placed;           // where, if copied
   };
-  // The stripes a writer held when PassIdleStripes() last ran.
-  std::bitset<kStripes> busy_stripes_ GUARDED_BY(compaction_mu_);
   uint64_t elem_run_id_ GUARDED_BY(compaction_mu_) = 0;
   std::function<void()> before_elem_swap_ GUARDED_BY(compaction_mu_);
   std::vector<ElemMove> elem_run_ GUARDED_BY(compaction_mu_);

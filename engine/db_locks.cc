@@ -53,13 +53,15 @@ DBImpl::StripeSet::~StripeSet() {
   }
 }
 
-void DBImpl::PassIdleStripes() {
+DBImpl::StripeBits DBImpl::PassIdleStripes() {
+  StripeBits busy;
   for (size_t i = 0; i < kStripes; ++i) {
     std::mutex& mu = stripes_[i].native();
     const bool idle = mu.try_lock();
     if (idle) mu.unlock();
-    busy_stripes_[i] = !idle;
+    busy[i] = !idle;
   }
+  return busy;
 }
 
 DBImpl::HeadSet::HeadSet(DBImpl* db) : db_(db) { db_->LockAllHeads(); }

@@ -59,10 +59,11 @@ bool DBImpl::DeadPutsOutsideVictim(uint64_t h,
 
 Status DBImpl::RelocateEntry(uint64_t loc, const format::EntryHeader& e,
                              const KeyHash& kh,
-                             const std::vector<uint64_t>& forget) {
+                             const std::vector<uint64_t>& forget,
+                             const StripeBits& busy) {
   std::string_view key(base_ + loc + format::kEntryHeaderSize, e.key_len);
   Index::Shard& s = index_->shard(kh);
-  if (format::HoldsValue(e.type) && !busy_stripes_[kh.low() & (kStripes - 1)]) {
+  if (format::HoldsValue(e.type) && !busy[kh.low() & (kStripes - 1)]) {
     // A put no slot points at is dead: its stripe was idle after the seal,
     // so its writer had published it, and only compaction, this thread,
     // moves a slot to an older record. Most of a victim's puts are dead:
@@ -158,7 +159,7 @@ Status DBImpl::CompactSegment(int64_t seg) {
   // Every record in the victim was appended before it was sealed: those of
   // the stripes idle now are published (RelocateEntry then tells a dead
   // put of one without its stripe).
-  PassIdleStripes();
+  const StripeBits busy = PassIdleStripes();
   const char* sp = SegBase(seg);
   const uint64_t seg_off = static_cast<uint64_t>(sp - base_);
   const uint32_t tail = m.tail.load();
@@ -190,7 +191,7 @@ Status DBImpl::CompactSegment(int64_t seg) {
       }
       const KeyHash kh(
           std::string_view(rec + o + format::kEntryHeaderSize, e.key_len));
-      status = RelocateEntry(seg_off + off + o, e, kh, forget);
+      status = RelocateEntry(seg_off + off + o, e, kh, forget, busy);
       if (format::HoldsValue(e.type)) forget.push_back(kh.low());
       return status.ok();
     });

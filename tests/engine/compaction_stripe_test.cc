@@ -23,11 +23,6 @@ namespace {
 
 std::string Key(int i) { return "key" + std::to_string(i); }
 
-// The live bytes of `key` holding `value` (a single put record).
-uint64_t EntryBytes(const std::string& key, const std::string& value) {
-  return (32 + key.size() + value.size() + 7) / 8 * 8 + 8;
-}
-
 TEST(CompactionStripeTest, ADeadPutOfAHeldStripeIsToldUnderIt) {
   EngineFixture f(8 << 20, 128 << 10);
   ASSERT_OK(f.Open());
@@ -100,7 +95,7 @@ TEST(CompactionStripeTest, WritersRacingCompactionLoseNothing) {
       auto r = f.db->Get(key);
       ASSERT_OK(r.status()) << key;
       EXPECT_EQ(r->value, value) << key;
-      expected += EntryBytes(key, value);
+      expected += PutRecordBytes(key, value.size());
     }
   }
   EXPECT_EQ(f.db->GetStats().live_bytes, expected);

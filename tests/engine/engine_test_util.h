@@ -7,6 +7,7 @@
 
 #include <cstring>
 #include <memory>
+#include <string_view>
 #include <vector>
 
 #include "engine/db.h"
@@ -29,6 +30,13 @@ inline Options ManualOptions(size_t segment_size, bool create = true,
   o.background_compaction = false;
   o.background_expiry = false;
   return o;
+}
+
+// The live bytes Stats counts for a key written by a single put of a
+// `value_len`-byte value: its record, header and CRCs included, spelt out
+// here from docs/format.md rather than taken from the engine.
+inline uint64_t PutRecordBytes(std::string_view key, size_t value_len) {
+  return (32 + key.size() + value_len + 7) / 8 * 8 + 8;
 }
 
 // InspectPool (verifying) of a pool's bytes; an empty report on error.

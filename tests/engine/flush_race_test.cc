@@ -128,7 +128,7 @@ TEST(FlushRaceTest, LiveByteAccountingStaysExactUnderConcurrentFlushes) {
   for (int k = 0; k < kKeys; ++k) {
     std::string key = "k" + std::to_string(k);
     auto r = f.db->Get(key);
-    if (r.ok()) expected += (32 + key.size() + r->value.size() + 7) / 8 * 8 + 8;
+    if (r.ok()) expected += PutRecordBytes(key, r->value.size());
   }
   Stats st = f.db->GetStats();
   EXPECT_EQ(st.live_bytes, expected);
@@ -179,11 +179,8 @@ TEST(FlushRaceTest, CompactionNeverCopiesASpanItsWriterIsPublishing) {
   reader.join();
   Stats st = f.db->GetStats();
   EXPECT_EQ(st.relocated_bytes, 0u) << "compaction copied a live span";
-  auto entry_bytes = [](const std::string& k, size_t v) {
-    return (32 + k.size() + v + 7) / 8 * 8 + 8;
-  };
-  EXPECT_EQ(st.live_bytes, entry_bytes("big", value.size()) +
-                               entry_bytes(neighbour, 8 * kSeg));
+  EXPECT_EQ(st.live_bytes, PutRecordBytes("big", value.size()) +
+                               PutRecordBytes(neighbour, 8 * kSeg));
   EXPECT_EQ(f.db->Get("big")->value, value);
 }
 
