@@ -35,6 +35,7 @@
 #include <ctime>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <span>
 #include <sstream>
 #include <string>
@@ -136,15 +137,18 @@ class RunTally {
     const double cpu_s =
         static_cast<double>(std::clock() - cpu_start_) / CLOCKS_PER_SEC;
     state.counters["cpu_ns_per_op"] = cpu_s * 1e9 / ops;
-    state.counters["relocated_bytes_per_op"] =
-        static_cast<double>(store->RelocatedBytes() - relocated_start_) / ops;
+    const std::optional<uint64_t> relocated = store->RelocatedBytes();
+    if (relocated && relocated_start_) {
+      state.counters["relocated_bytes_per_op"] =
+          static_cast<double>(*relocated - *relocated_start_) / ops;
+    }
   }
 
  private:
   std::atomic<uint64_t> ops_{0};
   std::atomic<int> done_{0};
   std::clock_t cpu_start_ = 0;
-  uint64_t relocated_start_ = 0;
+  std::optional<uint64_t> relocated_start_;
 };
 
 RunTally& TheTally() {

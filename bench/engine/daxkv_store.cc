@@ -89,7 +89,7 @@ class DaxkvStore final : public KvStore {
 
   uint64_t IndexBytes() const override { return db_->GetStats().index_bytes; }
   uint64_t RecoveryMs() const override { return db_->GetStats().recovery_ms; }
-  uint64_t RelocatedBytes() const override {
+  std::optional<uint64_t> RelocatedBytes() const override {
     return db_->GetStats().relocated_bytes;
   }
 

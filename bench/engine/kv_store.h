@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -81,8 +82,11 @@ class KvStore {
   // daxkv: waits for the scrub after a snapshot open; ms from the end of
   // the last Reopen until it finished (0 when there was none).
   virtual double WaitScrubMs() { return 0; }
-  // daxkv: bytes its compaction has copied since the open (0 for peers).
-  virtual uint64_t RelocatedBytes() const { return 0; }
+  // daxkv: bytes its compaction has copied since the open; nullopt for
+  // peers, which do not say.
+  virtual std::optional<uint64_t> RelocatedBytes() const {
+    return std::nullopt;
+  }
 };
 
 StatusOr<std::unique_ptr<KvStore>> OpenDaxkvStore(const StoreConfig& config);
