@@ -1,4 +1,4 @@
-// DBImpl: the collections' part of the clean-close index snapshot
+// SnapshotIo: the collections' part of the clean-close index snapshot
 // (index_snapshot.h, CollHead). A clean close writes every collection's
 // element index after the key index's shards; the next open rebuilds the
 // collections from it without reading an element, into a fresh CollTable
@@ -14,6 +14,7 @@
 #include "engine/coll_source.h"
 #include "engine/db_impl.h"
 #include "engine/index_snapshot.h"
+#include "engine/snapshot_io.h"
 
 namespace daxkv::engine {
 
@@ -98,10 +99,10 @@ Collection* RestoreCollection(const sn::CollHead& ch,
 
 }  // namespace
 
-uint64_t DBImpl::SnapshotCollectionBytes(uint64_t* collections) const {
+uint64_t SnapshotIo::CollectionBytes(uint64_t* collections) const {
   uint64_t bytes = 0;
   *collections = 0;
-  colls_->ForEach([&](Collection* c) {
+  db_.colls_->ForEach([&](Collection* c) {
     ReadLock l(c->mu);
     const uint64_t n = c->size();
     bytes += sizeof(sn::CollHead) + EntryBytes(LargeZset(c->type, n), n);
@@ -110,13 +111,13 @@ uint64_t DBImpl::SnapshotCollectionBytes(uint64_t* collections) const {
   return bytes;
 }
 
-void DBImpl::WriteSnapshotCollections(sn::ChunkStream& out,
-                                      const sn::ChunkStream::CopyFn& copy) {
-  const PoolSource src(base_, hash_seed_);
+void SnapshotIo::WriteCollections(sn::ChunkStream& out,
+                                  const sn::ChunkStream::CopyFn& copy) {
+  const PoolSource src(db_.base_, db_.hash_seed_);
   std::vector<uint64_t> words;
   std::vector<ScoredLocCodec::Entry> order;
   sn::ZsetCommon common;
-  colls_->ForEach([&](Collection* c) {
+  db_.colls_->ForEach([&](Collection* c) {
     ReadLock l(c->mu);
     words.clear();
     order.clear();
@@ -135,9 +136,9 @@ void DBImpl::WriteSnapshotCollections(sn::ChunkStream& out,
   });
 }
 
-std::string DBImpl::ReadSnapshotCollections(const sn::Header& h,
-                                            sn::ChunkStream& in, int threads,
-                                            CollTable* table) {
+std::string SnapshotIo::ReadCollections(const sn::Header& h,
+                                        sn::ChunkStream& in, int threads,
+                                        CollTable* table) {
   const uint64_t lo = format::kDataOffset;
   const uint64_t hi = lo + h.segment_count * h.segment_size;
   auto in_pool = [&](uint64_t loc) { return loc >= lo && loc < hi; };

@@ -7,6 +7,7 @@
 #include <random>
 #include <string>
 
+#include "engine/snapshot_io.h"
 #include "engine/state_ambiguity.h"
 #include "engine/superblock_rebuild.h"
 
@@ -238,7 +239,7 @@ Status DBImpl::Recover() {
     sb = sb_;
   }
   PoolScan scan;
-  const std::string no_snapshot = LoadIndexSnapshot(sb, so.threads, &scan);
+  const std::string no_snapshot = SnapshotIo(*this).Load(sb, so.threads, &scan);
   if (no_snapshot.empty()) {
     index_recovery_ = "snapshot";
   } else {
@@ -397,7 +398,8 @@ void DBImpl::Close() {
     // one it will write. A snapshot that cannot be written is no error: the
     // next open scans, as after any close before snapshots existed.
     sb_.index_snapshot =
-        snapshot && WriteIndexSnapshot(sb_.generation + 1, &snapshot_seg).ok()
+        snapshot &&
+                SnapshotIo(*this).Write(sb_.generation + 1, &snapshot_seg).ok()
             ? snapshot_seg + 1
             : 0;
     sb_.clean_shutdown = 1;

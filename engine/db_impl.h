@@ -53,10 +53,10 @@
 #include "engine/db.h"
 #include "engine/dead_colls.h"
 #include "engine/dead_counters.h"
+#include "engine/elem_compactor.h"
 #include "engine/format.h"
 #include "engine/health.h"
 #include "engine/index.h"
-#include "engine/index_snapshot.h"
 #include "engine/key_hash.h"
 #include "engine/key_type.h"
 #include "engine/log_head.h"
@@ -156,17 +156,19 @@ class DBImpl final : public DB {
   void TEST_SetWriteHead(size_t i);
   void TEST_RequestHeadMove();
   // TEST_SetBeforeElemSwap: fn runs between a run of elements' copies and
-  // their swap (coll_compact.cc), the window in which writers may change
+  // their swap (elem_compactor.cc), the window in which writers may change
   // them, with compaction_mu_ held: fn may write, but not fill the pool.
   void TEST_SetBeforeElemSwap(std::function<void()> fn)
       EXCLUDES(compaction_mu_) {
     MutexLock l(&compaction_mu_);
-    before_elem_swap_ = std::move(fn);
+    elems_.SetBeforeSwap(std::move(fn));
   }
 
  private:
   friend class TxnImpl;
   friend class ReadViewImpl;
+  friend class ElemCompactor;  // a victim's element entries
+  friend class SnapshotIo;     // the clean-close index snapshot
 
   // Durably deletes expired keys (tombstones), telling the expiry
   // listener; returns how many.
@@ -217,54 +219,6 @@ class DBImpl final : public DB {
   }
   Status WriteSuperBlockLocked() REQUIRES(sb_mu_);
   void Close();
-
-  // --- the clean-close index snapshot (index_snapshot*.cc) ---
-  // OK when a snapshot can be written now; fills the free segments.
-  // REQUIRES: no other thread uses the DB (Close, heads sealed).
-  Status SnapshotReady(std::vector<int64_t>* free_segs) const;
-  // Writes the snapshot that a superblock of `generation` will name;
-  // *first = the segment of its header. Nothing names it yet on return.
-  Status WriteIndexSnapshot(uint64_t generation, uint64_t* first);
-  using SystemList = std::vector<std::pair<std::string, SystemTable::Entry>>;
-  // Bytes of the stream; *keys = indexed keys, *collections = theirs.
-  uint64_t SnapshotStreamBytes(const SystemList& sys, uint64_t* keys,
-                               uint64_t* collections) const;
-  // Every field but the counts, CRCs and generation.
-  void FillSnapshotHeader(snapshot::Header* h) const;
-  void WriteSnapshotStream(snapshot::ChunkStream& out, const SystemList& sys);
-  void WriteSnapshotSegments(snapshot::ChunkStream& out,
-                             const snapshot::ChunkStream::CopyFn& copy);
-  void WriteSnapshotShards(snapshot::ChunkStream& out,
-                           const snapshot::ChunkStream::CopyFn& copy);
-  // Loads the snapshot `sb` names into the index, dead counters and system
-  // table, and `scan` as a pool scan would fill it; "" on success, else
-  // why none was used (nothing changed then). REQUIRES: Init, before
-  // adoption.
-  std::string LoadIndexSnapshot(const format::SuperBlock& sb, int threads,
-                                PoolScan* scan);
-  std::string ApplySnapshot(const snapshot::Header& h,
-                            const std::vector<snapshot::Chunk>& table,
-                            snapshot::ChunkStream& in, int threads,
-                            PoolScan* scan);
-  // Restores every shard of `index` on `threads` threads.
-  std::string ReadSnapshotShards(const snapshot::Header& h,
-                                 snapshot::ChunkStream& in, int threads,
-                                 Index* index);
-  // The collections' part (coll_snapshot.cc): its bytes and count; the
-  // writing; the reading into `table` ("" or why not: the caller then
-  // discards what `table` holds).
-  uint64_t SnapshotCollectionBytes(uint64_t* collections) const;
-  void WriteSnapshotCollections(snapshot::ChunkStream& out,
-                                const snapshot::ChunkStream::CopyFn& copy);
-  std::string ReadSnapshotCollections(const snapshot::Header& h,
-                                      snapshot::ChunkStream& in, int threads,
-                                      CollTable* table);
-  // Why segment i's header, state word or seal word contradict its
-  // snapshot record ("" = they agree): the pool changed after the close.
-  std::string SegmentDisagrees(uint64_t i, const snapshot::Segment& rec) const;
-  void FillScanFromSnapshot(const snapshot::Header& h,
-                            const std::vector<snapshot::Segment>& segs,
-                            PoolScan* scan);
 
   // --- log (log.cc) ---
   char* SegBase(int64_t seg) const {
@@ -500,7 +454,8 @@ class DBImpl final : public DB {
   int64_t NextUnmappedLocked() const REQUIRES(alloc_mu_);
   uint64_t FreeSegments() const EXCLUDES(alloc_mu_);
 
-  // --- collections (coll_hooks.cc, coll_compact.cc, coll_freer.cc) ---
+  // --- collections (coll_hooks.cc, coll_compact.cc, coll_freer.cc;
+  // a victim's element entries: ElemCompactor) ---
   // The key entry at `loc` that Publish() just indexed is a meta: its
   // collection's meta_loc follows it (expiry rewrite, rename, a Txn's
   // commit), if the id is live.
@@ -520,29 +475,6 @@ class DBImpl final : public DB {
   void ElemGone(uint64_t id, uint64_t loc);
   // The same, given the element's ElemDeadHash.
   void ElemGoneHashed(uint64_t loc, uint64_t dead_hash);
-  // Compaction of element entries (docs/collections.md, "Tombstones and
-  // compaction"), a run of one collection's at a time: a victim holds a
-  // hot collection's elements back to back, and one stripe hold per run
-  // (not per element) keeps its writers from waking on every copy.
-  // QueueElem adds the entry at `loc` to the run, relocating the run first
-  // when it is full or of another collection; RelocateElems empties it.
-  // Both push onto *forget the dead-put hashes to decrement once the
-  // victim is freed.
-  Status QueueElem(uint64_t loc, const format::EntryHeader& e,
-                   std::vector<uint64_t>* forget) REQUIRES(compaction_mu_);
-  Status RelocateElems(std::vector<uint64_t>* forget) REQUIRES(compaction_mu_);
-  // RelocateElems' steps. MarkElemCopies sets each entry's `copy` (false:
-  // all when the collection is dead, then returning false) and *key;
-  // CopyElems appends the copies and persists them; SwapElems points the
-  // collection at them under its key's stripe.
-  bool MarkElemCopies(uint64_t id, std::string* key) REQUIRES(compaction_mu_);
-  // Of the tombstones MarkElemCopies marked, keeps those that still shadow
-  // a put outside the victim (DeadPutsOutsideVictim).
-  void KeepShadowingTombstones(const std::vector<uint64_t>& forget)
-      REQUIRES(compaction_mu_);
-  Status CopyElems() REQUIRES(compaction_mu_);
-  void SwapElems(uint64_t id, std::string key, std::vector<uint64_t>* forget)
-      REQUIRES(compaction_mu_);
   // Recovery: an element copy in the resumed compaction log.
   void AdoptRelocatedElem(uint64_t loc, const format::EntryHeader& e)
       REQUIRES(compaction_mu_);
@@ -689,18 +621,8 @@ class DBImpl final : public DB {
   int64_t resume_victim_ GUARDED_BY(compaction_mu_) = -1;
   std::vector<std::pair<uint64_t, uint64_t>> relocated_tombs_
       GUARDED_BY(compaction_mu_);
-  // QueueElem's run: element entries of collection elem_run_id_.
-  struct ElemMove {
-    uint64_t loc = 0;        // the entry in the victim
-    uint64_t dead_hash = 0;  // ElemDeadHash of its (id, subkey)
-    uint64_t hint = ~0ull;   // a list's position of it (Relocate's hint)
-    bool put = false;        // an element put (else a tombstone)
-    bool copy = false;       // copied to the compaction log
-    Placed placed;           // where, if copied
-  };
-  uint64_t elem_run_id_ GUARDED_BY(compaction_mu_) = 0;
-  std::function<void()> before_elem_swap_ GUARDED_BY(compaction_mu_);
-  std::vector<ElemMove> elem_run_ GUARDED_BY(compaction_mu_);
+  // The victim's element entries, a run of one collection's at a time.
+  ElemCompactor elems_ GUARDED_BY(compaction_mu_){*this};
   // The victim's `forget` entries tallied by counter, the first
   // victim_dead_tallied_ of them (DeadPutsOutsideVictim).
   CounterTally victim_dead_ GUARDED_BY(compaction_mu_);

@@ -1,4 +1,4 @@
-// DBImpl: writing the clean-close index snapshot (index_snapshot.h).
+// SnapshotIo: writing the clean-close index snapshot (index_snapshot.h).
 #include "engine/index_snapshot.h"
 
 #include <cstring>
@@ -7,6 +7,7 @@
 
 #include "base/crc32c.h"
 #include "engine/db_impl.h"
+#include "engine/snapshot_io.h"
 
 namespace daxkv::engine {
 
@@ -33,13 +34,13 @@ uint32_t HeaderCrc(const Header& h) {
 
 }  // namespace snapshot
 
-Status DBImpl::SnapshotReady(std::vector<int64_t>* free_segs) const {
-  if (!options_.index_snapshot) {
+Status SnapshotIo::Ready(std::vector<int64_t>* free_segs) const {
+  if (!db_.options_.index_snapshot) {
     return FailedPreconditionError("Options::index_snapshot is off");
   }
-  const uint64_t n = segment_count_.load();
+  const uint64_t n = db_.segment_count_.load();
   for (uint64_t i = 0; i < n; ++i) {
-    const SegUse use = segs_[i].use.load();
+    const SegUse use = db_.segs_[i].use.load();
     if (use == SegUse::kFree) free_segs->push_back(static_cast<int64_t>(i));
     if (use == SegUse::kActive) {
       return FailedPreconditionError("segment " + std::to_string(i) +
@@ -49,36 +50,36 @@ Status DBImpl::SnapshotReady(std::vector<int64_t>* free_segs) const {
   return OkStatus();
 }
 
-uint64_t DBImpl::SnapshotStreamBytes(const SystemList& sys, uint64_t* keys,
-                                     uint64_t* collections) const {
+uint64_t SnapshotIo::StreamBytes(const SystemList& sys, uint64_t* keys,
+                                 uint64_t* collections) const {
   namespace sn = snapshot;
   uint64_t bytes =
-      segment_count_.load() * sizeof(sn::Segment) + dead_.size() * 4;
+      db_.segment_count_.load() * sizeof(sn::Segment) + db_.dead_.size() * 4;
   for (const auto& [key, e] : sys) {
     bytes += sizeof(sn::SystemEntry) + format::Align8(key.size());
   }
   *keys = 0;
   for (uint32_t i = 0; i < kShardCount; ++i) {
-    const Index::Shard& s = index_->shard_at(i);
+    const Index::Shard& s = db_.index_->shard_at(i);
     ReadLock l(s.mu);
     bytes +=
         sizeof(sn::ShardHead) + s.slots.size() * 8 + s.expiring.size() * 16;
     *keys += s.used;
   }
-  return bytes + SnapshotCollectionBytes(collections);
+  return bytes + CollectionBytes(collections);
 }
 
-Status DBImpl::WriteIndexSnapshot(uint64_t generation, uint64_t* first) {
+Status SnapshotIo::Write(uint64_t generation, uint64_t* first) {
   namespace sn = snapshot;
   std::vector<int64_t> free_segs;
-  DAXKV_RETURN_IF_ERROR(SnapshotReady(&free_segs));
+  DAXKV_RETURN_IF_ERROR(Ready(&free_segs));
   SystemList sys;
-  sys_.ForEach([&](const std::string& key, const SystemTable::Entry& e) {
+  db_.sys_.ForEach([&](const std::string& key, const SystemTable::Entry& e) {
     sys.emplace_back(key, e);
   });
   sn::Header h{};
-  h.data_bytes = SnapshotStreamBytes(sys, &h.keys, &h.collections);
-  const uint64_t payload = segment_size_ - format::kSegmentHeaderSize;
+  h.data_bytes = StreamBytes(sys, &h.keys, &h.collections);
+  const uint64_t payload = db_.segment_size_ - format::kSegmentHeaderSize;
   const uint64_t chunks = (h.data_bytes + payload - 1) / payload;
   if (sizeof(sn::Header) + chunks * sizeof(sn::Chunk) > payload) {
     return NoSpaceError("its chunk table exceeds a segment");
@@ -91,13 +92,14 @@ Status DBImpl::WriteIndexSnapshot(uint64_t generation, uint64_t* first) {
   std::vector<char*> payloads;
   std::vector<sn::Chunk> table(chunks);
   for (uint64_t c = 0; c < chunks; ++c) {
-    payloads.push_back(SegBase(free_segs[c + 1]) + format::kSegmentHeaderSize);
+    payloads.push_back(db_.SegBase(free_segs[c + 1]) +
+                       format::kSegmentHeaderSize);
     table[c].segment = static_cast<uint64_t>(free_segs[c + 1]);
     table[c].bytes = static_cast<uint32_t>(
         c + 1 < chunks ? payload : h.data_bytes - c * payload);
   }
   sn::ChunkStream out(std::move(payloads), payload);
-  WriteSnapshotStream(out, sys);
+  WriteStream(out, sys);
   if (out.position() != h.data_bytes) {
     return InternalError("index snapshot: wrote " +
                          std::to_string(out.position()) + " of " +
@@ -106,49 +108,49 @@ Status DBImpl::WriteIndexSnapshot(uint64_t generation, uint64_t* first) {
   // Durability: the stream is durable before chunk 0 (below) describes it.
   // A crash anywhere in here leaves free segments holding bytes nobody
   // reads: the superblock still says open, so the next open scans.
-  region_->Drain();
+  db_.region_->Drain();
   for (uint64_t c = 0; c < chunks; ++c) table[c].crc = out.crc(c);
   h.chunks = static_cast<uint32_t>(chunks);
   h.generation = generation;
   h.system_entries = sys.size();
-  FillSnapshotHeader(&h);
+  FillHeader(&h);
   h.table_crc = crc32c::Value(table.data(), chunks * sizeof(sn::Chunk));
   h.crc = sn::HeaderCrc(h);
-  char* c0 = SegBase(free_segs[0]) + format::kSegmentHeaderSize;
-  region_->Copy(c0 + sizeof(h), table.data(), chunks * sizeof(sn::Chunk),
-                dax::kMemNoDrain);
+  char* c0 = db_.SegBase(free_segs[0]) + format::kSegmentHeaderSize;
+  db_.region_->Copy(c0 + sizeof(h), table.data(), chunks * sizeof(sn::Chunk),
+                    dax::kMemNoDrain);
   // Durability: header and table are durable before the superblock (the
   // caller's next write) names them; until then nothing points here.
-  region_->Copy(c0, &h, sizeof(h));
-  misc_persists_ += 2;
-  DAXKV_RETURN_IF_ERROR(region_->PersistError());
+  db_.region_->Copy(c0, &h, sizeof(h));
+  db_.misc_persists_ += 2;
+  DAXKV_RETURN_IF_ERROR(db_.region_->PersistError());
   *first = static_cast<uint64_t>(free_segs[0]);
   return OkStatus();
 }
 
-void DBImpl::FillSnapshotHeader(snapshot::Header* h) const {
+void SnapshotIo::FillHeader(snapshot::Header* h) const {
   std::memcpy(h->magic, snapshot::kMagic, 8);
   h->version = snapshot::kVersion;
-  std::memcpy(h->uuid, uuid_.data(), 16);
-  h->segment_count = segment_count_.load();
-  h->segment_size = segment_size_;
-  h->last_seq = last_seq_.load();
-  h->last_epoch = last_epoch_.load();
-  h->dead_counters = dead_.size();
+  std::memcpy(h->uuid, db_.uuid_.data(), 16);
+  h->segment_count = db_.segment_count_.load();
+  h->segment_size = db_.segment_size_;
+  h->last_seq = db_.last_seq_.load();
+  h->last_epoch = db_.last_epoch_.load();
+  h->dead_counters = db_.dead_.size();
   h->shards = kShardCount;
-  h->hash_seed = hash_seed_;
+  h->hash_seed = db_.hash_seed_;
 }
 
-void DBImpl::WriteSnapshotStream(snapshot::ChunkStream& out,
-                                 const SystemList& sys) {
+void SnapshotIo::WriteStream(snapshot::ChunkStream& out,
+                             const SystemList& sys) {
   const snapshot::ChunkStream::CopyFn copy = [this](char* d, const char* s,
                                                     size_t n) {
-    region_->Copy(d, s, n, dax::kMemNoDrain | dax::kMemNonTemporal);
+    db_.region_->Copy(d, s, n, dax::kMemNoDrain | dax::kMemNonTemporal);
   };
-  WriteSnapshotSegments(out, copy);
-  std::vector<uint32_t> dead(dead_.size());
+  WriteSegments(out, copy);
+  std::vector<uint32_t> dead(db_.dead_.size());
   for (uint64_t i = 0; i < dead.size(); ++i) {
-    dead[i] = dead_.At(i);
+    dead[i] = db_.dead_.At(i);
   }
   out.Write(dead.data(), dead.size() * 4, copy);
   static const char kZeros[8] = {};
@@ -159,19 +161,19 @@ void DBImpl::WriteSnapshotStream(snapshot::ChunkStream& out,
     out.Write(key.data(), key.size(), copy);
     out.Write(kZeros, format::Align8(key.size()) - key.size(), copy);
   }
-  WriteSnapshotShards(out, copy);
-  WriteSnapshotCollections(out, copy);
+  WriteShards(out, copy);
+  WriteCollections(out, copy);
 }
 
-void DBImpl::WriteSnapshotSegments(snapshot::ChunkStream& out,
-                                   const snapshot::ChunkStream::CopyFn& copy) {
+void SnapshotIo::WriteSegments(snapshot::ChunkStream& out,
+                               const snapshot::ChunkStream::CopyFn& copy) {
   namespace sn = snapshot;
   // The scan counts system entries' bytes nowhere; AccountSystemLive adds
   // them after adoption, so the snapshot stores the scan's view.
-  const std::map<uint64_t, uint64_t> system = SystemSegments();
-  std::vector<sn::Segment> recs(segment_count_.load());
+  const std::map<uint64_t, uint64_t> system = db_.SystemSegments();
+  std::vector<sn::Segment> recs(db_.segment_count_.load());
   for (uint64_t i = 0; i < recs.size(); ++i) {
-    const SegMeta& m = segs_[i];
+    const SegMeta& m = db_.segs_[i];
     sn::Segment& rec = recs[i];
     rec.epoch = m.epoch;
     rec.live = m.live.load();
@@ -189,11 +191,11 @@ void DBImpl::WriteSnapshotSegments(snapshot::ChunkStream& out,
   out.Write(recs.data(), recs.size() * sizeof(sn::Segment), copy);
 }
 
-void DBImpl::WriteSnapshotShards(snapshot::ChunkStream& out,
-                                 const snapshot::ChunkStream::CopyFn& copy) {
+void SnapshotIo::WriteShards(snapshot::ChunkStream& out,
+                             const snapshot::ChunkStream::CopyFn& copy) {
   std::vector<uint64_t> pairs;
   for (uint32_t i = 0; i < kShardCount; ++i) {
-    const Index::Shard& s = index_->shard_at(i);
+    const Index::Shard& s = db_.index_->shard_at(i);
     ReadLock l(s.mu);
     snapshot::ShardHead head{s.bits, 0, s.used, s.expiring.size()};
     out.Write(&head, sizeof(head), copy);

@@ -1,5 +1,5 @@
-// DBImpl: loading the clean-close index snapshot (index_snapshot.h) in place
-// of a pool scan. Everything is checked before anything is applied: a
+// SnapshotIo: loading the clean-close index snapshot (index_snapshot.h) in
+// place of a pool scan. Everything is checked before anything is applied: a
 // snapshot that fails a check leaves the DB as it was, and Recover scans.
 #include <algorithm>
 #include <atomic>
@@ -10,6 +10,7 @@
 #include "base/crc32c.h"
 #include "engine/db_impl.h"
 #include "engine/index_snapshot.h"
+#include "engine/snapshot_io.h"
 
 namespace daxkv::engine {
 
@@ -64,21 +65,21 @@ std::string ChunkProblem(const std::vector<sn::Chunk>& table,
 
 }  // namespace
 
-std::string DBImpl::LoadIndexSnapshot(const format::SuperBlock& sb, int threads,
-                                      PoolScan* scan) {
-  if (!options_.index_snapshot) return "Options::index_snapshot is off";
+std::string SnapshotIo::Load(const format::SuperBlock& sb, int threads,
+                             PoolScan* scan) {
+  if (!db_.options_.index_snapshot) return "Options::index_snapshot is off";
   // A repair drops damaged records, which only a scan finds.
-  if (options_.repair) return "Options::repair verifies every record";
+  if (db_.options_.repair) return "Options::repair verifies every record";
   if (sb.index_snapshot == 0) return "no snapshot";
   if (sb.clean_shutdown != 1) return "the last close was not clean";
   if (sb.format_version != format::kFormatVersion) return "older format";
   if (sb.index_snapshot > sb.segment_count) return "snapshot out of bounds";
-  const uint64_t payload = segment_size_ - format::kSegmentHeaderSize;
-  const char* c0 = SegBase(static_cast<int64_t>(sb.index_snapshot - 1)) +
+  const uint64_t payload = db_.segment_size_ - format::kSegmentHeaderSize;
+  const char* c0 = db_.SegBase(static_cast<int64_t>(sb.index_snapshot - 1)) +
                    format::kSegmentHeaderSize;
   sn::Header h;
   std::memcpy(&h, c0, sizeof(h));
-  std::string why = HeaderProblem(h, sb, payload, dead_.size());
+  std::string why = HeaderProblem(h, sb, payload, db_.dead_.size());
   if (!why.empty()) return why;
   std::vector<sn::Chunk> table(h.chunks);
   std::memcpy(table.data(), c0 + sizeof(h), h.chunks * sizeof(sn::Chunk));
@@ -92,7 +93,7 @@ std::string DBImpl::LoadIndexSnapshot(const format::SuperBlock& sb, int threads,
     if (c.segment >= sb.segment_count || c.bytes > payload) {
       return "chunk table out of bounds";
     }
-    payloads.push_back(SegBase(static_cast<int64_t>(c.segment)) +
+    payloads.push_back(db_.SegBase(static_cast<int64_t>(c.segment)) +
                        format::kSegmentHeaderSize);
     total += c.bytes;
   }
@@ -100,13 +101,13 @@ std::string DBImpl::LoadIndexSnapshot(const format::SuperBlock& sb, int threads,
   why = ChunkProblem(table, payloads, std::max(threads, 1));
   if (!why.empty()) return why;
   sn::ChunkStream in(std::move(payloads), payload);
-  return ApplySnapshot(h, table, in, std::max(threads, 1), scan);
+  return Apply(h, table, in, std::max(threads, 1), scan);
 }
 
-std::string DBImpl::ApplySnapshot(const snapshot::Header& h,
-                                  const std::vector<snapshot::Chunk>& table,
-                                  snapshot::ChunkStream& in, int threads,
-                                  PoolScan* scan) {
+std::string SnapshotIo::Apply(const snapshot::Header& h,
+                              const std::vector<snapshot::Chunk>& table,
+                              snapshot::ChunkStream& in, int threads,
+                              PoolScan* scan) {
   std::vector<sn::Segment> segs(h.segment_count);
   in.Read(segs.data(), segs.size() * sizeof(sn::Segment));
   for (const sn::Segment& rec : segs) {
@@ -137,11 +138,11 @@ std::string DBImpl::ApplySnapshot(const snapshot::Header& h,
     in.Read(pad, format::Align8(key.size()) - key.size());
     sys.push_back({std::move(key), {se.loc, se.seq, se.tombstone != 0}});
   }
-  auto index = std::make_unique<Index>(base_);
-  std::string why = ReadSnapshotShards(h, in, threads, index.get());
+  auto index = std::make_unique<Index>(db_.base_);
+  std::string why = ReadShards(h, in, threads, index.get());
   if (!why.empty()) return why;
   auto colls = std::make_unique<CollTable>();
-  why = ReadSnapshotCollections(h, in, threads, colls.get());
+  why = ReadCollections(h, in, threads, colls.get());
   if (why.empty() && in.position() != h.data_bytes) {
     why = "stream length mismatch";
   }
@@ -150,24 +151,24 @@ std::string DBImpl::ApplySnapshot(const snapshot::Header& h,
     return why;
   }
   // Every check passed: apply.
-  index_ = std::move(index);
-  hash_seed_ = h.hash_seed;
-  for (Collection* c : colls_->TakeAll()) delete c;  // none: not opened yet
-  colls_ = std::move(colls);
+  db_.index_ = std::move(index);
+  db_.hash_seed_ = h.hash_seed;
+  for (Collection* c : db_.colls_->TakeAll()) delete c;  // none: not opened yet
+  db_.colls_ = std::move(colls);
   for (uint64_t i = 0; i < dead.size(); ++i) {
-    dead_.Store(i, dead[i]);  // no reader yet
+    db_.dead_.Store(i, dead[i]);  // no reader yet
   }
   for (const auto& [key, e] : sys) {
     bool taken = false;
-    sys_.Offer(key, e, &taken);
+    db_.sys_.Offer(key, e, &taken);
   }
-  FillScanFromSnapshot(h, segs, scan);
+  FillScan(h, segs, scan);
   return "";
 }
 
-std::string DBImpl::ReadSnapshotShards(const snapshot::Header& h,
-                                       snapshot::ChunkStream& in, int threads,
-                                       Index* index) {
+std::string SnapshotIo::ReadShards(const snapshot::Header& h,
+                                   snapshot::ChunkStream& in, int threads,
+                                   Index* index) {
   // Where each shard's slots start: the heads are read in one pass, then
   // the shards (each one thread's) are copied in parallel.
   std::vector<std::pair<sn::ShardHead, uint64_t>> shards(kShardCount);
@@ -211,9 +212,9 @@ std::string DBImpl::ReadSnapshotShards(const snapshot::Header& h,
   return "";
 }
 
-std::string DBImpl::SegmentDisagrees(uint64_t i,
-                                     const snapshot::Segment& rec) const {
-  const char* sp = SegBase(static_cast<int64_t>(i));
+std::string SnapshotIo::SegmentDisagrees(uint64_t i,
+                                         const snapshot::Segment& rec) const {
+  const char* sp = db_.SegBase(static_cast<int64_t>(i));
   const format::DecodedState d = format::DecodeStateWord(
       format::Load64(sp + format::kStateWordOffset), format::kFormatVersion);
   const bool in_use = d.state == format::SegState::kInUse;
@@ -239,9 +240,9 @@ std::string DBImpl::SegmentDisagrees(uint64_t i,
   return "";
 }
 
-void DBImpl::FillScanFromSnapshot(const snapshot::Header& h,
-                                  const std::vector<snapshot::Segment>& segs,
-                                  PoolScan* scan) {
+void SnapshotIo::FillScan(const snapshot::Header& h,
+                          const std::vector<snapshot::Segment>& segs,
+                          PoolScan* scan) {
   scan->segments.assign(segs.size(), SegmentScan{});
   scan->live_bytes.reset(new std::atomic<uint64_t>[segs.size()]);
   for (uint64_t i = 0; i < segs.size(); ++i) {

@@ -164,7 +164,7 @@ Status DBImpl::CompactSegment(int64_t seg) {
   const uint64_t seg_off = static_cast<uint64_t>(sp - base_);
   const uint32_t tail = m.tail.load();
   compacting_epoch_.store(m.epoch);
-  elem_run_.clear();  // a run an error cut short (its victim stays)
+  elems_.Reset();  // a run an error cut short (its victim stays)
   // Dead-put counts to drop once the victim is durably free: its puts
   // (keys' and elements').
   std::vector<uint64_t> forget;
@@ -186,7 +186,7 @@ Status DBImpl::CompactSegment(int64_t seg) {
       }
       if (e.seq <= flush_seq_.load()) return true;
       if (format::IsElemEntry(e.type)) {
-        status = QueueElem(seg_off + off + o, e, &forget);
+        status = elems_.Queue(seg_off + off + o, e, &forget);
         return status.ok();
       }
       const KeyHash kh(
@@ -198,7 +198,7 @@ Status DBImpl::CompactSegment(int64_t seg) {
     DAXKV_RETURN_IF_ERROR(status);
     off += static_cast<uint32_t>(format::RecordSize(re.key_len, re.value_len));
   }
-  DAXKV_RETURN_IF_ERROR(RelocateElems(&forget));
+  DAXKV_RETURN_IF_ERROR(elems_.Relocate(&forget));
   // Durability: every live entry was re-appended and persisted above. The
   // entries left behind are superseded by a newer record of their key (or
   // were void), but that record may be an unsynced append, visible at once

@@ -1,6 +1,6 @@
 // Compaction of collections while their writers run: element runs are
 // marked under the collection's shared lock only, copied, then swapped in
-// under the key's stripe (engine/coll_compact.cc), so a writer may replace,
+// under the key's stripe (engine/elem_compactor.cc), so a writer may replace,
 // pop, delete or rename between those steps. Writer threads own their keys
 // (a hash, a list and a sorted set each) and keep a model of them; a
 // compactor thread compacts all the while. The DB must then equal the
