@@ -1,4 +1,5 @@
-// DBImpl: resuming, after a crash, a compaction that the crash interrupted.
+// CompactionResume: resuming, after a crash, a compaction that the crash
+// interrupted.
 //
 // Why this exists: compaction may allocate the last free segment D for its
 // log while it relocates victim V (it alone may use the whole reserve); V is
@@ -23,24 +24,27 @@
 // So V's remaining relocation fits in D's remaining room however many crashes
 // interrupt it, no crash consumes a segment, and once V is freed a segment is
 // free again (the state every other compaction needs).
+#include "engine/compaction_resume.h"
+
 #include <algorithm>
 #include <cstring>
 
+#include "engine/coll_source.h"
 #include "engine/db_impl.h"
 
 namespace daxkv::engine {
 
-int64_t DBImpl::FindCompactionLog(const PoolScan& scan) const {
+int64_t CompactionResume::FindLog(const PoolScan& scan) const {
   int64_t found = -1;
   uint64_t found_epoch = 0;
   for (uint64_t i = 0; i < scan.segments.size(); ++i) {
     const SegmentScan& seg = scan.segments[i];
     if (seg.state != SegmentState::kInUse || seg.sealed ||
-        seg.tail >= segment_size_) {
+        seg.tail >= db_.segment_size_) {
       continue;
     }
     format::SegmentHeader h;
-    std::memcpy(&h, SegBase(static_cast<int64_t>(i)), sizeof(h));
+    std::memcpy(&h, db_.SegBase(static_cast<int64_t>(i)), sizeof(h));
     if (h.victim_epoch != 0 && h.epoch >= found_epoch) {
       found = static_cast<int64_t>(i);
       found_epoch = h.epoch;
@@ -49,9 +53,9 @@ int64_t DBImpl::FindCompactionLog(const PoolScan& scan) const {
   return found;
 }
 
-void DBImpl::ResumeCompactionLog(int64_t seg) {
-  SegMeta& m = segs_[seg];
-  char* sp = SegBase(seg);
+void CompactionResume::Resume(int64_t seg) {
+  SegMeta& m = db_.segs_[seg];
+  char* sp = db_.SegBase(seg);
   const uint32_t tail = m.tail.load();
   // Durability: the zeroes are durable before anything is appended at
   // `tail`, so no byte past the last valid record (a torn record, or with
@@ -59,74 +63,75 @@ void DBImpl::ResumeCompactionLog(int64_t seg) {
   // verify after a later crash and come back. A crash midway leaves the
   // segment unsealed with the same last valid record; the next recovery
   // zeroes again.
-  region_->Set(sp + tail, 0, segment_size_ - tail);
-  misc_persists_++;
+  db_.region_->Set(sp + tail, 0, db_.segment_size_ - tail);
+  db_.misc_persists_++;
   m.use = SegUse::kActive;
   {
-    HeadLock l(this, compaction_head_);
-    compaction_head_.seg = seg;
-    compaction_head_.tail = compaction_head_.persisted = tail;
+    DBImpl::HeadLock l(&db_, db_.compaction_head_);
+    db_.compaction_head_.seg = seg;
+    db_.compaction_head_.tail = db_.compaction_head_.persisted = tail;
   }
 
   format::SegmentHeader h;
   std::memcpy(&h, sp, sizeof(h));
-  const uint64_t n = segment_count_.load();
+  const uint64_t n = db_.segment_count_.load();
   for (uint64_t i = 0; i < n; ++i) {
-    if (segs_[i].use.load() == SegUse::kSealed &&
-        segs_[i].epoch == h.victim_epoch) {
-      resume_victim_ = static_cast<int64_t>(i);
+    if (db_.segs_[i].use.load() == SegUse::kSealed &&
+        db_.segs_[i].epoch == h.victim_epoch) {
+      victim_ = static_cast<int64_t>(i);
     }
   }
-  const uint64_t seg_off = static_cast<uint64_t>(sp - base_);
+  const uint64_t seg_off = static_cast<uint64_t>(sp - db_.base_);
   format::ForEachSegmentEntry(
       sp, tail, [&](uint64_t o, const format::EntryHeader& e) {
-        compaction_mu_.AssertHeld();  // as by this function
-        if (e.seq > flush_seq_.load()) AdoptRelocatedCopy(seg_off + o, e);
+        if (e.seq > db_.flush_seq_.load()) AdoptCopy(seg_off + o, e);
       });
   std::sort(relocated_tombs_.begin(), relocated_tombs_.end());
 }
 
-void DBImpl::AdoptRelocatedCopy(uint64_t loc, const format::EntryHeader& e) {
+void CompactionResume::AdoptCopy(uint64_t loc, const format::EntryHeader& e) {
   // System copies are the scan's: SystemTable keeps one of equal seqs.
   if (format::IsSystemEntry(e)) return;
-  if (format::IsElemEntry(e.type)) return AdoptRelocatedElem(loc, e);
+  if (format::IsElemEntry(e.type)) return AdoptElemCopy(loc, e);
   if (e.type == format::kTombstone) {
-    if (resume_victim_ >= 0) relocated_tombs_.emplace_back(e.seq, loc);
+    if (victim_ >= 0) relocated_tombs_.emplace_back(e.seq, loc);
     return;
   }
-  std::string_view key(base_ + loc + format::kEntryHeaderSize, e.key_len);
+  std::string_view key(db_.base_ + loc + format::kEntryHeaderSize, e.key_len);
   KeyHash kh(key);
-  Index::Shard& s = index_->shard(kh);
+  Index::Shard& s = db_.index_->shard(kh);
   uint64_t old_bytes;
   uint64_t old_loc;
   {
     WriteLock l(s.mu);
-    IndexHit hit = index_->Find(s, kh, key);
+    IndexHit hit = db_.index_->Find(s, kh, key);
     if (hit.loc == 0 || hit.loc == loc) return;
-    format::EntryHeader cur = format::LoadEntry(base_ + hit.loc);
+    format::EntryHeader cur = format::LoadEntry(db_.base_ + hit.loc);
     if (cur.seq != e.seq) return;  // a newer write shadows both copies
-    index_->Relocate(s, kh, key, hit.loc, loc);
+    db_.index_->Relocate(s, kh, key, hit.loc, loc);
     old_loc = hit.loc;
     old_bytes = format::IndexedEntryBytes(cur);
   }
-  if (e.type == format::kMeta) AdoptMeta(format::LoadMeta(base_ + loc), loc);
+  if (e.type == format::kMeta)
+    db_.AdoptMeta(format::LoadMeta(db_.base_ + loc), loc);
   // Recovery counted one of the two copies as a dead put; it now is the
   // original, so the dead-put count stands.
-  segs_[SegOf(old_loc)].live.fetch_sub(old_bytes, std::memory_order_relaxed);
-  segs_[SegOf(loc)].live.fetch_add(format::IndexedEntryBytes(e),
-                                   std::memory_order_relaxed);
+  db_.segs_[db_.SegOf(old_loc)].live.fetch_sub(old_bytes,
+                                               std::memory_order_relaxed);
+  db_.segs_[db_.SegOf(loc)].live.fetch_add(format::IndexedEntryBytes(e),
+                                           std::memory_order_relaxed);
 }
 
-bool DBImpl::TombstoneRelocated(uint64_t loc, const format::EntryHeader& e) {
-  if (resume_victim_ < 0 ||
-      SegOf(loc) != static_cast<uint64_t>(resume_victim_)) {
+bool CompactionResume::TombstoneRelocated(uint64_t loc,
+                                          const format::EntryHeader& e) const {
+  if (victim_ < 0 || db_.SegOf(loc) != static_cast<uint64_t>(victim_)) {
     return false;
   }
-  std::string_view key(base_ + loc + format::kEntryHeaderSize, e.key_len);
+  std::string_view key(db_.base_ + loc + format::kEntryHeaderSize, e.key_len);
   auto it = std::lower_bound(relocated_tombs_.begin(), relocated_tombs_.end(),
                              std::pair<uint64_t, uint64_t>(e.seq, 0));
   for (; it != relocated_tombs_.end() && it->first == e.seq; ++it) {
-    const char* copy = base_ + it->second;
+    const char* copy = db_.base_ + it->second;
     // An element tombstone's copy also names the same collection.
     const format::EntryHeader ce = format::LoadEntry(copy);
     if (ce.type == e.type && ce.expire_at_ms == e.expire_at_ms &&
@@ -139,11 +144,37 @@ bool DBImpl::TombstoneRelocated(uint64_t loc, const format::EntryHeader& e) {
   return false;
 }
 
-void DBImpl::FinishResume(int64_t freed) {
-  if (freed != resume_victim_) return;
-  resume_victim_ = -1;
+void CompactionResume::Finish(int64_t freed) {
+  if (freed != victim_) return;
+  victim_ = -1;
   relocated_tombs_.clear();
   relocated_tombs_.shrink_to_fit();
+}
+
+void CompactionResume::AdoptElemCopy(uint64_t loc,
+                                     const format::EntryHeader& e) {
+  if (e.type == format::kElemTombstone) {
+    if (victim_ >= 0) relocated_tombs_.emplace_back(e.seq, loc);
+    return;
+  }
+  Collection* c = db_.colls_->Find(format::ElemId(e));
+  if (c == nullptr) return;
+  const PoolSource src(db_.base_, db_.hash_seed_);
+  const std::string_view subkey(db_.base_ + loc + format::kEntryHeaderSize,
+                                e.key_len);
+  uint64_t cur;
+  {
+    WriteLock l(c->mu);
+    cur = c->Locate(src, subkey);
+    // Indexed elsewhere with the same seq: the original of this copy.
+    if (cur == 0 || cur == loc || src.Seq(cur) != e.seq) return;
+    c->Relocate(src, subkey, cur, loc);
+  }
+  db_.segs_[db_.SegOf(cur)].live.fetch_sub(
+      format::IndexedEntryBytes(format::LoadEntry(db_.base_ + cur)),
+      std::memory_order_relaxed);
+  db_.segs_[db_.SegOf(loc)].live.fetch_add(format::IndexedEntryBytes(e),
+                                           std::memory_order_relaxed);
 }
 
 }  // namespace daxkv::engine

@@ -323,7 +323,7 @@ Status DBImpl::Recover() {
 void DBImpl::AdoptSegments(const PoolScan& scan) {
   // The compaction log a crash interrupted stays unsealed: it is appended
   // to again (see compaction_resume.cc).
-  const int64_t resume = FindCompactionLog(scan);
+  const int64_t resume = resume_.FindLog(scan);
   for (uint64_t i = 0; i < scan.segments.size(); ++i) {
     const SegmentScan& seg = scan.segments[i];
     SegMeta& m = segs_[i];
@@ -362,7 +362,7 @@ void DBImpl::AdoptSegments(const PoolScan& scan) {
     MutexLock l(&alloc_mu_);
     std::reverse(free_list_.begin(), free_list_.end());
   }
-  if (resume >= 0) ResumeCompactionLog(resume);
+  if (resume >= 0) resume_.Resume(resume);
 }
 
 void DBImpl::Close() {

@@ -49,6 +49,7 @@
 #include "base/mutex.h"
 #include "base/thread_annotations.h"
 #include "engine/coll_table.h"
+#include "engine/compaction_resume.h"
 #include "engine/counter_tally.h"
 #include "engine/db.h"
 #include "engine/dead_colls.h"
@@ -167,7 +168,8 @@ class DBImpl final : public DB {
  private:
   friend class TxnImpl;
   friend class ReadViewImpl;
-  friend class ElemCompactor;  // a victim's element entries
+  friend class CompactionResume;  // the compaction a crash cut short
+  friend class ElemCompactor;     // a victim's element entries
   friend class SnapshotIo;     // the clean-close index snapshot
 
   // Durably deletes expired keys (tombstones), telling the expiry
@@ -475,9 +477,6 @@ class DBImpl final : public DB {
   void ElemGone(uint64_t id, uint64_t loc);
   // The same, given the element's ElemDeadHash.
   void ElemGoneHashed(uint64_t loc, uint64_t dead_hash);
-  // Recovery: an element copy in the resumed compaction log.
-  void AdoptRelocatedElem(uint64_t loc, const format::EntryHeader& e)
-      REQUIRES(compaction_mu_);
   // Repair: shadows each element whose type was not its collection's.
   Status DropMismatchedElements(const PoolScan& scan);
   // KeyInfo::version (txn.h): max(the index entry's seq, the touch word).
@@ -537,22 +536,6 @@ class DBImpl final : public DB {
     DAXKV_RETURN_IF_ERROR(health_.CheckNotDamaged(entry_loc));
     return health_.CheckNotDamaged(static_cast<uint64_t>(value.data() - base_));
   }
-
-  // --- resuming a compaction cut by a crash (compaction_resume.cc) ---
-  // Recovery: the newest unsealed compaction log, or -1.
-  int64_t FindCompactionLog(const PoolScan& scan) const;
-  // Recovery: makes `seg` the compaction log again (zeroing past its last
-  // record), names the victim to compact first and adopts the copies it
-  // holds. REQUIRES: the index is rebuilt and segs_ adopted.
-  void ResumeCompactionLog(int64_t seg) REQUIRES(compaction_mu_);
-  void AdoptRelocatedCopy(uint64_t loc, const format::EntryHeader& e)
-      REQUIRES(compaction_mu_);
-  // Whether the tombstone at `loc` (in the resumed victim) already has its
-  // copy in the compaction log. REQUIRES compaction_mu_.
-  bool TombstoneRelocated(uint64_t loc, const format::EntryHeader& e)
-      REQUIRES(compaction_mu_);
-  // Called when compaction frees `freed`.
-  void FinishResume(int64_t freed) REQUIRES(compaction_mu_);
 
   std::unique_ptr<dax::Region> region_;
   Options options_;
@@ -615,12 +598,8 @@ class DBImpl final : public DB {
   // written under compaction_mu_, read when the compaction head takes a
   // segment).
   std::atomic<uint64_t> compacting_epoch_{0};
-  // The victim a crash interrupted (compacted before any other; -1 = none)
-  // and the (seq, loc) of tombstone copies the compaction log held at
-  // recovery, sorted.
-  int64_t resume_victim_ GUARDED_BY(compaction_mu_) = -1;
-  std::vector<std::pair<uint64_t, uint64_t>> relocated_tombs_
-      GUARDED_BY(compaction_mu_);
+  // The compaction a crash interrupted, resumed (compaction_resume.h).
+  CompactionResume resume_ GUARDED_BY(compaction_mu_){*this};
   // The victim's element entries, a run of one collection's at a time.
   ElemCompactor elems_ GUARDED_BY(compaction_mu_){*this};
   // The victim's `forget` entries tallied by counter, the first

@@ -69,7 +69,7 @@ int64_t DBImpl::PickRunWindow(uint64_t n) const {
         continue;
       }
       movable = m.use.load() == SegUse::kSealed && m.span.load() == 1 &&
-                static_cast<int64_t>(k) != resume_victim_;
+                static_cast<int64_t>(k) != resume_.victim();
       cost += m.live.load() + m.tomb.load();
     }
     if (!movable || free_inside == n) continue;

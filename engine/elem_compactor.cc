@@ -131,7 +131,7 @@ void ElemCompactor::KeepShadowingTombstones(
     if (!m.copy || m.put) continue;
     const format::EntryHeader e = format::LoadEntry(db_.base_ + m.loc);
     m.copy = db_.DeadPutsOutsideVictim(m.dead_hash, forget) &&
-             !db_.TombstoneRelocated(m.loc, e);
+             !db_.resume_.TombstoneRelocated(m.loc, e);
   }
 }
 

@@ -23,7 +23,7 @@ uint64_t DBImpl::FreeSegments() const {
 int64_t DBImpl::PickVictim(double max_live_ratio) const {
   // A victim a crash interrupted goes first, whatever its ratio: until it
   // is freed the compaction log may hold the only room (compaction_resume.cc).
-  if (resume_victim_ >= 0) return resume_victim_;
+  if (resume_.victim() >= 0) return resume_.victim();
   int64_t best = -1;
   double best_ratio = max_live_ratio;
   const uint64_t n = segment_count_.load();
@@ -117,7 +117,7 @@ Status DBImpl::RelocateEntry(uint64_t loc, const format::EntryHeader& e,
   if (hit.loc != 0 || !DeadPutsOutsideVictim(kh.low(), forget)) {
     return OkStatus();
   }
-  if (TombstoneRelocated(loc, e)) return OkStatus();
+  if (resume_.TombstoneRelocated(loc, e)) return OkStatus();
   DAXKV_RETURN_IF_ERROR(AppendEntry(compaction_head_, format::kTombstone, key,
                                     {}, 0, e.seq, true, &placed));
   relocated_bytes_ += format::RecordSize(key.size(), 0);
@@ -209,7 +209,7 @@ Status DBImpl::CompactSegment(int64_t seg) {
   // above, is made durable before the free. One group commit per victim.
   DAXKV_RETURN_IF_ERROR(PersistUserHeads());
   FreeSegment(seg);
-  FinishResume(seg);
+  resume_.Finish(seg);
   dead_.ForgetAll(forget);
   compactions_++;
   return OkStatus();
@@ -340,7 +340,7 @@ Status DBImpl::Flush() {
   compaction_head_.mu.AssertHeld();
   if (keeps(compaction_head_.seg)) SealHead(compaction_head_);
   compaction_head_.seg = -1;
-  FinishResume(resume_victim_);
+  resume_.Finish(resume_.victim());
   const uint64_t n = segment_count_.load();
   for (uint64_t i = 0; i < n; ++i) {
     SegUse use = segs_[i].use.load();
