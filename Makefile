@@ -73,6 +73,17 @@ bench-engine: build
 	  --benchmark_out_format=json $(BENCH_ENGINE_FLAGS)
 	python3 bench/engine/summary.py $(BUILD)/bench/engine.json
 
+# Compaction alone (daxkv-bench-compaction): CPU per victim record at 10%
+# and 50% live, the work the background thread takes from writers. JSON in
+# $(BUILD)/bench/compaction.json.
+.PHONY: bench-compaction
+bench: bench-compaction
+bench-compaction: build
+	mkdir -p $(BUILD)/bench
+	$(BUILD)/bin/daxkv-bench-compaction \
+	  --benchmark_out=$(BUILD)/bench/compaction.json \
+	  --benchmark_out_format=json
+
 # Collection structures (issue 14): DRAM bytes per element next to
 # redis-server's used_memory per element for the same shapes, then the
 # structures' speed and recovery bulk-build cost. JSON in

@@ -428,12 +428,25 @@ class DBImpl final : public DB {
   // offset after the last one.
   uint32_t PrefetchIndexSlots(const char* sp, uint32_t off, uint32_t tail,
                               int records) const;
+  // A live put copied to the compaction log, not yet indexed there
+  // (space.cc).
+  struct KeyCopy;
+  // Live puts copied per persist: one drain for the run, not one per copy.
+  static constexpr size_t kKeyCopyRun = 64;
   // Copies the key entry at `loc` (hashed `kh`) to the compaction head if
-  // it is live; drops it if not. `forget`: CompactSegment's, so far;
-  // `busy`: what PassIdleStripes() returned once the victim was sealed.
+  // it is live, adding a put's copy to *copies; drops it if not. Copies
+  // are not persisted here (IndexKeyCopies). `forget`: CompactSegment's,
+  // so far; `busy`: what PassIdleStripes() returned once the victim was
+  // sealed.
   Status RelocateEntry(uint64_t loc, const format::EntryHeader& e,
                        const KeyHash& kh, const std::vector<uint64_t>& forget,
-                       const StripeBits& busy) REQUIRES(compaction_mu_);
+                       const StripeBits& busy, std::vector<KeyCopy>* copies)
+      REQUIRES(compaction_mu_);
+  // Persists the compaction head's pending records, then points the index
+  // at each copy whose original it still points at; empties *copies. Not
+  // one is indexed when the persist failed (the error is returned).
+  Status IndexKeyCopies(std::vector<KeyCopy>* copies) REQUIRES(compaction_mu_);
+  void IndexKeyCopy(const KeyCopy& c) REQUIRES(compaction_mu_);
   // Whether dead-put counter `h` counts a put outside the victim: one a
   // tombstone of its bucket may shadow, so the tombstone must be copied.
   // `forget` names the victim's counted puts found so far (one entry per

@@ -354,6 +354,10 @@ Status DBImpl::AppendImage(LogHead& head, std::string* image, bool sync,
 }
 
 void DBImpl::PublishWatermark(LogHead& head) {
+  // A failed persist (latched by the caller's CheckPersisted) left the
+  // records below head.persisted as they were: the watermark must not
+  // claim them, or the next open reads them as damage, not a torn tail.
+  if (!region_->PersistError().ok()) return;
   char* sp = SegBase(head.seg);
   uint64_t w = format::WatermarkWord(segs_[head.seg].seed, head.persisted);
   std::memcpy(sp + format::kWatermarkOffset, &w, 8);

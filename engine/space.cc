@@ -57,10 +57,18 @@ bool DBImpl::DeadPutsOutsideVictim(uint64_t h,
   return dead_.Count(h) > victim_dead_.Count(dead_.IndexOf(h));
 }
 
+// A live put copied to the compaction log, not yet indexed there.
+struct DBImpl::KeyCopy {
+  uint64_t loc;  // the original, in the victim
+  KeyHash kh;
+  Placed placed;  // the copy
+};
+
 Status DBImpl::RelocateEntry(uint64_t loc, const format::EntryHeader& e,
                              const KeyHash& kh,
                              const std::vector<uint64_t>& forget,
-                             const StripeBits& busy) {
+                             const StripeBits& busy,
+                             std::vector<KeyCopy>* copies) {
   std::string_view key(base_ + loc + format::kEntryHeaderSize, e.key_len);
   Index::Shard& s = index_->shard(kh);
   if (format::HoldsValue(e.type) && !busy[kh.low() & (kStripes - 1)]) {
@@ -90,25 +98,14 @@ Status DBImpl::RelocateEntry(uint64_t loc, const format::EntryHeader& e,
     // A link is copied as a link: the span it names never moves.
     std::string_view value(key.data() + key.size(), e.value_len);
     DAXKV_RETURN_IF_ERROR(AppendEntry(compaction_head_, e.type, key, value,
-                                      e.expire_at_ms, e.seq, true, &placed));
+                                      e.expire_at_ms, e.seq, false, &placed));
     relocated_bytes_ += format::RecordSize(key.size(), value.size());
-    // A copy that failed to persist must not become the indexed entry, nor
-    // be followed by more copies (which would make it read as damage).
-    DAXKV_RETURN_IF_ERROR(CheckPersisted("compaction"));
-    {
-      WriteLock wl(s.mu);
-      index_->Relocate(s, kh, key, loc, placed.loc);
-    }
-    if (e.type == format::kMeta) {  // its collection follows it
-      AdoptMeta(format::LoadMeta(base_ + placed.loc), placed.loc);
-    }
-    if (placed.span) ReleaseSpan(placed.loc);
-    uint64_t bytes = format::IndexedEntryBytes(e);
-    segs_[SegOf(loc)].live.fetch_sub(bytes, std::memory_order_relaxed);
-    segs_[SegOf(placed.loc)].live.fetch_add(
-        format::IndexedEntryBytes(format::LoadEntry(base_ + placed.loc)),
-        std::memory_order_relaxed);
-    NoteDeadPut(kh);  // the copy left behind until the segment is freed
+    // One of the two is left dead on the medium: the original once the copy
+    // is indexed, else the copy (a writer replaced the key meanwhile, and
+    // counted the original). Counted now, before any tombstone of the
+    // victim is judged against the count.
+    NoteDeadPut(kh);
+    copies->push_back({loc, kh, placed});
     return OkStatus();
   }
   // A newer put shadows every older record; without dead puts in the
@@ -118,11 +115,64 @@ Status DBImpl::RelocateEntry(uint64_t loc, const format::EntryHeader& e,
     return OkStatus();
   }
   if (resume_.TombstoneRelocated(loc, e)) return OkStatus();
+  // A tombstone's copy is persisted at once (with the run's copies before
+  // it), as before runs: left pending like a put's copy, a double crash
+  // (tests/engine/compaction_crash_test.cc) wedged the pool full.
   DAXKV_RETURN_IF_ERROR(AppendEntry(compaction_head_, format::kTombstone, key,
                                     {}, 0, e.seq, true, &placed));
   relocated_bytes_ += format::RecordSize(key.size(), 0);
   if (placed.span) ReleaseSpan(placed.loc);
   return CheckPersisted("compaction");
+}
+
+Status DBImpl::IndexKeyCopies(std::vector<KeyCopy>* copies) {
+  {
+    HeadLock l(this, compaction_head_);
+    if (compaction_head_.seg >= 0 &&
+        compaction_head_.persisted < compaction_head_.tail) {
+      // Durability: one persist for the run's copies and tombstones. A
+      // crash before it leaves the originals indexed and the victim in use
+      // (it is freed only after the last run); recovery adopts a copy only
+      // when it verifies. The watermark lets recovery tell later damage
+      // from a torn tail, as a sync record's flag would.
+      PersistPending(compaction_head_);
+      PublishWatermark(compaction_head_);
+    }
+  }
+  // A copy that failed to persist must not become the indexed entry, nor be
+  // followed by more copies (which would make it read as damage).
+  Status s = CheckPersisted("compaction");
+  for (const KeyCopy& c : *copies) {
+    if (s.ok()) IndexKeyCopy(c);
+    if (c.placed.span) ReleaseSpan(c.placed.loc);
+  }
+  copies->clear();
+  return s;
+}
+
+void DBImpl::IndexKeyCopy(const KeyCopy& c) {
+  const char* copy = base_ + c.placed.loc;
+  const std::string_view key(copy + format::kEntryHeaderSize,
+                             format::Load32(copy + 4));
+  Index::Shard& s = index_->shard(c.kh);
+  // Under the stripe, as a writer publishes: a collection's writers hold it
+  // while they use its meta_loc.
+  StripeLock l(this, c.kh);
+  bool moved;
+  {
+    WriteLock wl(s.mu);
+    moved = index_->Relocate(s, c.kh, key, c.loc, c.placed.loc);
+  }
+  if (!moved) return;  // replaced since the copy: the copy is the dead one
+  const format::EntryHeader e = format::LoadEntry(copy);
+  if (e.type == format::kMeta) {  // its collection follows it
+    AdoptMeta(format::LoadMeta(copy), c.placed.loc);
+  }
+  segs_[SegOf(c.loc)].live.fetch_sub(
+      format::IndexedEntryBytes(format::LoadEntry(base_ + c.loc)),
+      std::memory_order_relaxed);
+  segs_[SegOf(c.placed.loc)].live.fetch_add(format::IndexedEntryBytes(e),
+                                            std::memory_order_relaxed);
 }
 
 uint32_t DBImpl::PrefetchIndexSlots(const char* sp, uint32_t off,
@@ -170,6 +220,8 @@ Status DBImpl::CompactSegment(int64_t seg) {
   std::vector<uint64_t> forget;
   victim_dead_.Clear();
   victim_dead_tallied_ = 0;
+  // Live puts copied, to be indexed at their copies in runs.
+  std::vector<KeyCopy> copies;
   Status status;
   // The window: records [off, ahead) have their slots on the way.
   uint32_t ahead = PrefetchIndexSlots(sp, format::kSegmentHeaderSize, tail,
@@ -191,14 +243,24 @@ Status DBImpl::CompactSegment(int64_t seg) {
       }
       const KeyHash kh(
           std::string_view(rec + o + format::kEntryHeaderSize, e.key_len));
-      status = RelocateEntry(seg_off + off + o, e, kh, forget, busy);
+      status = RelocateEntry(seg_off + off + o, e, kh, forget, busy, &copies);
       if (format::HoldsValue(e.type)) forget.push_back(kh.low());
+      if (status.ok() && copies.size() >= kKeyCopyRun) {
+        status = IndexKeyCopies(&copies);
+      }
       return status.ok();
     });
-    DAXKV_RETURN_IF_ERROR(status);
+    if (!status.ok()) break;
     off += static_cast<uint32_t>(format::RecordSize(re.key_len, re.value_len));
   }
+  // Also after an error: the copies made are persisted, and indexed unless
+  // their persist failed.
+  const Status indexed = IndexKeyCopies(&copies);
+  DAXKV_RETURN_IF_ERROR(status);
+  DAXKV_RETURN_IF_ERROR(indexed);
   DAXKV_RETURN_IF_ERROR(elems_.Relocate(&forget));
+  // Element runs persist their copies themselves; what IndexKeyCopies found
+  // pending was persisted above.
   // Durability: every live entry was re-appended and persisted above. The
   // entries left behind are superseded by a newer record of their key (or
   // were void), but that record may be an unsynced append, visible at once

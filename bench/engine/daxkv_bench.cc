@@ -42,6 +42,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/engine/bench_main.h"
 #include "bench/engine/kv_store.h"
 #include "bench/engine/workload.h"
 
@@ -374,21 +375,8 @@ void RegisterAll() {
 }  // namespace daxkv::bench
 
 int main(int argc, char** argv) {
-  // Defaults first so the command line overrides them: medians of 3.
-  std::vector<char*> args = {argv[0]};
-  std::string reps = "--benchmark_repetitions=3";
-  std::string aggregates = "--benchmark_report_aggregates_only=true";
-  args.push_back(reps.data());
-  args.push_back(aggregates.data());
-  for (int i = 1; i < argc; ++i) args.push_back(argv[i]);
-  int n = static_cast<int>(args.size());
-  char** av = args.data();
-  benchmark::Initialize(&n, av);
-  gflags::ParseCommandLineFlags(&n, &av, true);
-  if (!FLAGS_granularity.empty()) {
-    // Must be set before libpmem2 maps the pool.
-    setenv("PMEM2_FORCE_GRANULARITY", FLAGS_granularity.c_str(), 1);
-  }
+  // Medians of 3 unless the command line says otherwise.
+  daxkv::bench::InitBenchmarks(argc, argv, 3, FLAGS_granularity);
   benchmark::AddCustomContext("daxkv_pool", FLAGS_pool);
   benchmark::AddCustomContext("peer_dir", daxkv::bench::Bench::PeerDir());
   benchmark::AddCustomContext("pmem2_force_granularity", FLAGS_granularity);

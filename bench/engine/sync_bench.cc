@@ -22,6 +22,7 @@
 #include <memory>
 #include <string>
 
+#include "bench/engine/bench_main.h"
 #include "bench/engine/workload.h"
 #include "dax/region.h"
 #include "engine/db.h"
@@ -103,21 +104,6 @@ BENCHMARK(GroupCommit)
 
 int main(int argc, char** argv) {
   // Medians of 5 unless the command line says otherwise.
-  std::vector<char*> args = {argv[0]};
-  std::string reps = "--benchmark_repetitions=5";
-  std::string aggregates = "--benchmark_report_aggregates_only=true";
-  args.push_back(reps.data());
-  args.push_back(aggregates.data());
-  for (int i = 1; i < argc; ++i) args.push_back(argv[i]);
-  int n = static_cast<int>(args.size());
-  char** av = args.data();
-  benchmark::Initialize(&n, av);
-  gflags::ParseCommandLineFlags(&n, &av, true);
-  if (!FLAGS_granularity.empty()) {
-    setenv("PMEM2_FORCE_GRANULARITY", FLAGS_granularity.c_str(), 1);
-  }
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  std::filesystem::remove_all(std::filesystem::path(FLAGS_pool).parent_path());
-  return 0;
+  daxkv::bench::InitBenchmarks(argc, argv, 5, FLAGS_granularity);
+  return daxkv::bench::RunBenchmarksAndRemovePool(FLAGS_pool);
 }

@@ -110,6 +110,22 @@ TEST_F(HealthTest, FailedGroupCommitFailsSync) {
   ExpectWritesRefused(db.get(), db->BackgroundError());
 }
 
+// A group commit whose persist failed claims nothing: the segment's durable
+// watermark stays where it was, so the next open reads the records the
+// failed persist left behind as a torn tail (unacknowledged writes, lost)
+// and not as damage below the watermark, which would refuse the open.
+TEST_F(HealthTest, FailedGroupCommitLeavesThePoolOpenable) {
+  auto db = OpenOn(region_);
+  ASSERT_OK(db->Put("a", "1"));
+  ASSERT_OK(db->Put("b", std::string(300, 'b'), 0, {.sync = false}));
+  FailFromNextPersist(1);
+  EXPECT_THAT(db->Sync(), StatusIs(StatusCode::kIOError));
+  testing::SimRegion crashed(region_.DurableImage());
+  auto after = OpenOn(crashed);
+  ASSERT_NE(after, nullptr);
+  EXPECT_EQ(after->Get("a")->value, "1");
+}
+
 // Compaction copied a victim's live entry, the copy's persist failed once,
 // later persists succeeded: freeing the victim would lose the entry. The
 // error must stop the compaction before the free (and be latched).
