@@ -116,8 +116,8 @@ Status DBImpl::RelocateEntry(uint64_t loc, const format::EntryHeader& e,
   }
   if (resume_.TombstoneRelocated(loc, e)) return OkStatus();
   // A tombstone's copy is persisted at once (with the run's copies before
-  // it), as before runs: left pending like a put's copy, a double crash
-  // (tests/engine/compaction_crash_test.cc) wedged the pool full.
+  // it), as before runs: left pending like a put's copy, one double-crash
+  // state (tests/engine/compaction_crash_test.cc) ended a segment short.
   DAXKV_RETURN_IF_ERROR(AppendEntry(compaction_head_, format::kTombstone, key,
                                     {}, 0, e.seq, true, &placed));
   relocated_bytes_ += format::RecordSize(key.size(), 0);
@@ -130,11 +130,11 @@ Status DBImpl::IndexKeyCopies(std::vector<KeyCopy>* copies) {
     HeadLock l(this, compaction_head_);
     if (compaction_head_.seg >= 0 &&
         compaction_head_.persisted < compaction_head_.tail) {
-      // Durability: one persist for the run's copies and tombstones. A
-      // crash before it leaves the originals indexed and the victim in use
-      // (it is freed only after the last run); recovery adopts a copy only
-      // when it verifies. The watermark lets recovery tell later damage
-      // from a torn tail, as a sync record's flag would.
+      // Durability: one persist for the run's copies. A crash before it
+      // leaves the originals indexed and the victim in use (it is freed
+      // only after the last run); recovery adopts a copy only when it
+      // verifies. The watermark lets recovery tell later damage from a torn
+      // tail, as a sync record's flag would.
       PersistPending(compaction_head_);
       PublishWatermark(compaction_head_);
     }
@@ -259,16 +259,15 @@ Status DBImpl::CompactSegment(int64_t seg) {
   DAXKV_RETURN_IF_ERROR(status);
   DAXKV_RETURN_IF_ERROR(indexed);
   DAXKV_RETURN_IF_ERROR(elems_.Relocate(&forget));
-  // Element runs persist their copies themselves; what IndexKeyCopies found
-  // pending was persisted above.
-  // Durability: every live entry was re-appended and persisted above. The
-  // entries left behind are superseded by a newer record of their key (or
-  // were void), but that record may be an unsynced append, visible at once
-  // and durable only at the next Sync(): freeing this segment first would
-  // let a crash lose the acknowledged entry here together with its
-  // unsynced successor (or undo a durable delete). So every record visible
-  // now, which includes every record that superseded an entry dropped
-  // above, is made durable before the free. One group commit per victim.
+  // Durability: every live entry was re-appended and persisted above (an
+  // element run persists its own copies). The entries left behind are
+  // superseded by a newer record of their key (or were void), but that
+  // record may be an unsynced append, visible at once and durable only at
+  // the next Sync(): freeing this segment first would let a crash lose the
+  // acknowledged entry here together with its unsynced successor (or undo
+  // a durable delete). So every record visible now, which includes every
+  // record that superseded an entry dropped above, is made durable before
+  // the free. One group commit per victim.
   DAXKV_RETURN_IF_ERROR(PersistUserHeads());
   FreeSegment(seg);
   resume_.Finish(seg);
