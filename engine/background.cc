@@ -56,10 +56,8 @@ StatusOr<uint64_t> DBImpl::ReclaimExpired() {
       for (auto it = s.expiring.begin();
            it != s.expiring.end() && it->first <= now && due.size() < 1024;
            ++it) {
-        const char* p = base_ + it->second;
-        due.emplace_back(
-            std::string(p + format::kEntryHeaderSize, format::Load32(p + 4)),
-            it->second);
+        due.emplace_back(std::string(format::EntryKey(base_ + it->second)),
+                         it->second);
       }
     }
     if (due.empty()) continue;

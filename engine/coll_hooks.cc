@@ -48,9 +48,7 @@ void DBImpl::EnqueueDead(Collection* c, bool account) {
 }
 
 void DBImpl::ElemGone(uint64_t id, uint64_t loc) {
-  const char* p = base_ + loc;
-  const std::string_view subkey(p + format::kEntryHeaderSize,
-                                format::Load32(p + 4));
+  const std::string_view subkey = format::EntryKey(base_ + loc);
   ElemGoneHashed(loc, ElemDeadHash(id, coll::ElemHash(hash_seed_, subkey)));
 }
 

@@ -40,8 +40,7 @@ class PoolSource final : public coll::ElemSource {
                                 : base_ + loc;
   }
   std::string_view Subkey(uint64_t loc) const override {
-    const char* p = Entry(loc);
-    return {p + format::kEntryHeaderSize, format::Load32(p + 4)};
+    return format::EntryKey(Entry(loc));
   }
   std::string_view Value(uint64_t loc) const {
     const char* p = Entry(loc);

@@ -397,11 +397,10 @@ void DBImpl::Close() {
     // WriteSuperBlockLocked bumps the generation: the snapshot names the
     // one it will write. A snapshot that cannot be written is no error: the
     // next open scans, as after any close before snapshots existed.
-    sb_.index_snapshot =
+    const bool written =
         snapshot &&
-                SnapshotIo(*this).Write(sb_.generation + 1, &snapshot_seg).ok()
-            ? snapshot_seg + 1
-            : 0;
+        SnapshotIo(*this).Write(sb_.generation + 1, &snapshot_seg).ok();
+    sb_.index_snapshot = written ? snapshot_seg + 1 : 0;
     sb_.clean_shutdown = 1;
     sb_.last_close_ms = NowMs();
     // Durability: one superblock write makes the close clean and names the

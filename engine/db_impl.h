@@ -288,6 +288,9 @@ class DBImpl final : public DB {
   // segment's watermark word, so recovery can tell damage inside it from
   // a torn tail (Sync() only: a sync record carries kFlagPrefixDurable).
   void PublishWatermark(LogHead& head) REQUIRES(head.mu, head_level_);
+  // Group commit of one head: takes its mutex, persists its pending records
+  // (if any), then publishes its watermark.
+  void CommitHead(LogHead& head) EXCLUDES(head.mu);
   // Persists every user head's unsynced records (what Sync() does): every
   // write visible when called is durable on return. Takes each head's
   // mutex in turn: REQUIRES none of them (nor a later lock) held.

@@ -11,13 +11,6 @@ namespace daxkv::engine {
 
 namespace {
 
-// The key of the meta entry at `loc` (its bytes stay put while the caller
-// holds compaction_mu_: only compaction and Flush free segments).
-std::string_view MetaKey(const char* base, uint64_t loc) {
-  return {base + loc + format::kEntryHeaderSize,
-          format::Load32(base + loc + 4)};
-}
-
 // Element entries relocated per stripe hold: bounds how long a writer of
 // the collection waits.
 constexpr size_t kElemRunMax = 32;
@@ -86,9 +79,11 @@ bool ElemCompactor::MarkCopies(uint64_t id, std::string* key) {
     // writer holds it) and keeps out transactions, whose pending locations
     // sit in the collection until they commit. Find the key first, then
     // check it still owns the id (a rename may have moved it meanwhile).
+    // The meta entry's bytes stay put while compaction_mu_ is held: only
+    // compaction and Flush free segments.
     if (!db_.colls_->WithShared(id, [&](Collection* c) {
           c->mu.AssertReaderHeld();
-          *key = MetaKey(db_.base_, c->meta_loc);
+          *key = format::EntryKey(db_.base_ + c->meta_loc);
         })) {
       return false;
     }
@@ -97,7 +92,7 @@ bool ElemCompactor::MarkCopies(uint64_t id, std::string* key) {
     Collection* c = db_.colls_->Find(id);
     if (c == nullptr) continue;  // died meanwhile
     ReadLock r(c->mu);
-    if (MetaKey(db_.base_, c->meta_loc) != *key) continue;  // renamed
+    if (format::EntryKey(db_.base_ + c->meta_loc) != *key) continue;  // renamed
     // Which entries to copy holds only while the stripe is held: SwapElems
     // confirms it for puts (copying an element a writer then replaces
     // costs a dead copy). A tombstone needs no confirming: a newer entry of
@@ -154,19 +149,10 @@ Status ElemCompactor::CopyRun() {
     }
     db_.relocated_bytes_ += format::RecordSize(subkey.size(), value.size());
   }
-  {
-    DBImpl::HeadLock l(&db_, db_.compaction_head_);
-    if (db_.compaction_head_.seg >= 0 &&
-        db_.compaction_head_.persisted < db_.compaction_head_.tail) {
-      // Durability: one group commit for the run's copies. A crash before
-      // it leaves the victim's originals indexed (recovery adopts a copy
-      // only when it verifies, and the victim is not freed yet); the
-      // watermark lets recovery tell later damage from a torn tail, as a
-      // sync record's flag would.
-      db_.PersistPending(db_.compaction_head_);
-      db_.PublishWatermark(db_.compaction_head_);
-    }
-  }
+  // Durability: one group commit for the run's copies. A crash before it
+  // leaves the victim's originals indexed (recovery adopts a copy only when
+  // it verifies, and the victim is not freed yet).
+  db_.CommitHead(db_.compaction_head_);
   for (const ElemMove& m : run_) {
     if (m.copy && m.placed.span) db_.ReleaseSpan(m.placed.loc);
   }
@@ -194,8 +180,8 @@ void ElemCompactor::Swap(uint64_t id, std::string key,
       return;
     }
     WriteLock w(c->mu);
-    if (MetaKey(db_.base_, c->meta_loc) != key) {
-      key = MetaKey(db_.base_, c->meta_loc);  // renamed meanwhile
+    if (format::EntryKey(db_.base_ + c->meta_loc) != key) {
+      key = format::EntryKey(db_.base_ + c->meta_loc);  // renamed meanwhile
       continue;
     }
     for (const ElemMove& m : run_) {

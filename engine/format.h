@@ -289,6 +289,10 @@ inline uint32_t Load32(const char* p) {
   std::memcpy(&v, p, 4);
   return v;
 }
+// The key (an element's subkey) of the entry whose header is at `p`.
+inline std::string_view EntryKey(const char* p) {
+  return {p + kEntryHeaderSize, Load32(p + 4)};
+}
 
 // Bytes an indexed entry at `p` accounts for (its record for single entries).
 inline uint64_t IndexedEntryBytes(const EntryHeader& e) {

@@ -381,13 +381,17 @@ Status DBImpl::PersistUserHeads() {
   // crash midway keeps some heads' records and not others', per key as the
   // group-commit contract allows (nothing here was acknowledged yet). The
   // tombstone log is the last of heads_, so it is included.
-  for (auto& h : heads_) {
-    HeadLock l(this, *h);
-    if (h->seg < 0 || h->persisted >= h->tail) continue;
-    PersistPending(*h);
-    PublishWatermark(*h);
-  }
+  for (auto& h : heads_) CommitHead(*h);
   return CheckPersisted("a group commit");
+}
+
+void DBImpl::CommitHead(LogHead& head) {
+  HeadLock l(this, head);
+  if (head.seg < 0 || head.persisted >= head.tail) return;
+  PersistPending(head);
+  // The watermark lets recovery tell later damage from a torn tail, as a
+  // sync record's flag would.
+  PublishWatermark(head);
 }
 
 }  // namespace daxkv::engine

@@ -126,19 +126,10 @@ Status DBImpl::RelocateEntry(uint64_t loc, const format::EntryHeader& e,
 }
 
 Status DBImpl::IndexKeyCopies(std::vector<KeyCopy>* copies) {
-  {
-    HeadLock l(this, compaction_head_);
-    if (compaction_head_.seg >= 0 &&
-        compaction_head_.persisted < compaction_head_.tail) {
-      // Durability: one persist for the run's copies. A crash before it
-      // leaves the originals indexed and the victim in use (it is freed
-      // only after the last run); recovery adopts a copy only when it
-      // verifies. The watermark lets recovery tell later damage from a torn
-      // tail, as a sync record's flag would.
-      PersistPending(compaction_head_);
-      PublishWatermark(compaction_head_);
-    }
-  }
+  // Durability: one group commit for the run's copies. A crash before it
+  // leaves the originals indexed and the victim in use (it is freed only
+  // after the last run); recovery adopts a copy only when it verifies.
+  CommitHead(compaction_head_);
   // A copy that failed to persist must not become the indexed entry, nor be
   // followed by more copies (which would make it read as damage).
   Status s = CheckPersisted("compaction");
@@ -152,8 +143,7 @@ Status DBImpl::IndexKeyCopies(std::vector<KeyCopy>* copies) {
 
 void DBImpl::IndexKeyCopy(const KeyCopy& c) {
   const char* copy = base_ + c.placed.loc;
-  const std::string_view key(copy + format::kEntryHeaderSize,
-                             format::Load32(copy + 4));
+  const std::string_view key = format::EntryKey(copy);
   Index::Shard& s = index_->shard(c.kh);
   // Under the stripe, as a writer publishes: a collection's writers hold it
   // while they use its meta_loc.
@@ -375,9 +365,8 @@ Status DBImpl::Flush() {
     WriteLock l(s.mu);
     // Every key the flush deletes gets a new WATCH version.
     index_->ForEach(s, [&](uint64_t loc, bool) {
-      const std::string_view key(base_ + loc + format::kEntryHeaderSize,
-                                 format::Load32(base_ + loc + 4));
-      touch_.Touch(TouchTable::Slot(KeyHash(key)), flush_seq_.load());
+      touch_.Touch(TouchTable::Slot(KeyHash(format::EntryKey(base_ + loc))),
+                   flush_seq_.load());
     });
     index_->Clear(s);
   }

@@ -9,11 +9,6 @@
 namespace daxkv::engine {
 namespace {
 
-std::string_view KeyOf(const char* base, uint64_t loc) {
-  return {base + loc + format::kEntryHeaderSize,
-          format::Load32(base + loc + 4)};
-}
-
 // The index's entry for `key`, or 0.
 uint64_t FindLoc(const Index& index, std::string_view key) {
   KeyHash kh(key);
@@ -63,9 +58,9 @@ void JudgeAmbiguousSegments(const char* base, const format::SuperBlock& sb,
     ReadLock l(s.mu);
     b->ForEach(s, [&](uint64_t loc, bool tomb) {
       if (tomb || !scan_b->segments[Owner(sb, *scan_b, loc)].ambiguous) return;
-      const uint64_t in_a = FindLoc(a, KeyOf(base, loc));
+      const uint64_t in_a = FindLoc(a, format::EntryKey(base + loc));
       if (in_a == 0) {
-        out->revived.emplace_back(KeyOf(base, loc));
+        out->revived.emplace_back(format::EntryKey(base + loc));
       } else if (format::LoadEntry(base + in_a).seq <
                  format::LoadEntry(base + loc).seq) {
         ++out->newer;
@@ -76,7 +71,8 @@ void JudgeAmbiguousSegments(const char* base, const format::SuperBlock& sb,
     const Index::Shard& s = a.shard_at(i);
     ReadLock l(s.mu);
     a.ForEach(s, [&](uint64_t loc, bool tomb) {
-      if (!tomb && FindLoc(*b, KeyOf(base, loc)) == 0) ++out->deleted;
+      if (!tomb && FindLoc(*b, format::EntryKey(base + loc)) == 0)
+        ++out->deleted;
     });
   }
 }
