@@ -73,7 +73,7 @@ bench-engine: build
 	  --benchmark_out_format=json $(BENCH_ENGINE_FLAGS)
 	python3 bench/engine/summary.py $(BUILD)/bench/engine.json
 
-# Compaction alone (daxkv-bench-compaction): CPU per victim record at 10%
+# Compaction alone (daxkv-bench-compaction): CPU per key compacted at 10%
 # and 50% live, the work the background thread takes from writers. JSON in
 # $(BUILD)/bench/compaction.json.
 .PHONY: bench-compaction

@@ -1,5 +1,5 @@
-// daxkv-bench-compaction: what compaction costs per record of its victims,
-// the CPU the background thread takes from writers (issue #17: a put's
+// daxkv-bench-compaction: what compaction costs per key it goes over, the
+// CPU the background thread takes from writers (issue #17: a put's
 // second core). daxkv-bench's Put runs show it only mixed with the writers'
 // own work and the machine's noise; here compaction runs alone.
 //
@@ -10,9 +10,11 @@
 //     generation is about p% live. Timed: compaction of every segment with
 //     dead bytes (the engine's TEST_Compact, which runs the background
 //     thread's CompactSegment), with background compaction off.
-//     items_per_second: victim records scanned per second; ns_per_record
-//     its inverse; copied_bytes_per_record: bytes compaction re-appended
-//     per victim record (p% of them are live).
+//     The victims hold the previous generation, about one record per key
+//     (records counted by key, not by the engine): items_per_second is
+//     keys compacted per second, ns_per_key its inverse, and
+//     copied_bytes_per_key the bytes compaction re-appended per key (about
+//     p% of the records are live).
 //
 // The pool is a file in /dev/shm persisted with cache-line flushes
 // (PMEM2_FORCE_GRANULARITY=CACHE_LINE), as for daxkv-bench.
@@ -102,7 +104,7 @@ void Compact(benchmark::State& state) {
     state.SkipWithError(s.ToString().c_str());
     return;
   }
-  uint64_t records = 0, copied = 0;
+  uint64_t keys = 0, copied = 0;
   double compact_ns = 0;
   uint64_t generation = 1;
   for (auto _ : state) {
@@ -119,16 +121,14 @@ void Compact(benchmark::State& state) {
     }
     state.PauseTiming();
     compact_ns += std::chrono::duration<double, std::nano>(end - start).count();
-    // Every segment the previous generation's records were in, one record
-    // per key, was a victim.
-    records += FLAGS_keys;
+    keys += FLAGS_keys;
     copied += db->GetStats().relocated_bytes - before.relocated_bytes;
     state.ResumeTiming();
   }
-  state.SetItemsProcessed(static_cast<int64_t>(records));
-  state.counters["ns_per_record"] = compact_ns / static_cast<double>(records);
-  state.counters["copied_bytes_per_record"] =
-      static_cast<double>(copied) / static_cast<double>(records);
+  state.SetItemsProcessed(static_cast<int64_t>(keys));
+  state.counters["ns_per_key"] = compact_ns / static_cast<double>(keys);
+  state.counters["copied_bytes_per_key"] =
+      static_cast<double>(copied) / static_cast<double>(keys);
 }
 
 BENCHMARK(Compact)
