@@ -34,7 +34,6 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <bitset>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -50,7 +49,6 @@
 #include "base/thread_annotations.h"
 #include "engine/coll_table.h"
 #include "engine/compaction_resume.h"
-#include "engine/counter_tally.h"
 #include "engine/db.h"
 #include "engine/dead_colls.h"
 #include "engine/dead_counters.h"
@@ -58,6 +56,7 @@
 #include "engine/format.h"
 #include "engine/health.h"
 #include "engine/index.h"
+#include "engine/key_compactor.h"
 #include "engine/key_hash.h"
 #include "engine/key_type.h"
 #include "engine/log_head.h"
@@ -134,31 +133,16 @@ class DBImpl final : public DB {
   Status RunRead(const std::vector<std::string>& keys,
                  const std::function<Status(ReadOps&)>& fn) override;
 
-  // Test hooks, as LevelDB's TEST_CompactRange (tests reach them through
-  // tests/engine/db_test_hooks.h): the maintenance the background threads
-  // do, for tests that switch those off with Options::background_*.
-  // TEST_Compact compacts up to `max_segments` segments holding dead bytes
-  // and returns how many it freed; TEST_ReclaimExpired durably deletes
-  // expired keys and returns how many.
+  // Test hooks, as LevelDB's TEST_CompactRange: the maintenance the
+  // background threads do, and seams for tests. Tests reach them through
+  // tests/engine/db_test_hooks.h, which states each one's contract.
   StatusOr<uint64_t> TEST_Compact(size_t max_segments);
-  // TEST_Scrub scrubs up to `max_segments` segments a snapshot open left to
-  // verify; returns how many are left.
   uint64_t TEST_Scrub(size_t max_segments) EXCLUDES(compaction_mu_);
   StatusOr<uint64_t> TEST_ReclaimExpired() { return ReclaimExpired(); }
-  // TEST_CheckElemDeadCounts: Internal unless every element put on the
-  // medium that its live collection does not index is counted dead
-  // (dead_count_check.cc). REQUIRES: no writer running.
   Status TEST_CheckElemDeadCounts() EXCLUDES(compaction_mu_);
-  // TEST_WriteHead: the index of the calling thread's user head (MyHead());
-  // TEST_SetWriteHead puts the thread on user head `i` (mod their count);
-  // TEST_RequestHeadMove makes its next write move on, as a contended
-  // append would (NoteAppender).
   size_t TEST_WriteHead();
   void TEST_SetWriteHead(size_t i);
   void TEST_RequestHeadMove();
-  // TEST_SetBeforeElemSwap: fn runs between a run of elements' copies and
-  // their swap (elem_compactor.cc), the window in which writers may change
-  // them, with compaction_mu_ held: fn may write, but not fill the pool.
   void TEST_SetBeforeElemSwap(std::function<void()> fn)
       EXCLUDES(compaction_mu_) {
     MutexLock l(&compaction_mu_);
@@ -170,6 +154,7 @@ class DBImpl final : public DB {
   friend class ReadViewImpl;
   friend class CompactionResume;  // the compaction a crash cut short
   friend class ElemCompactor;     // a victim's element entries
+  friend class KeyCompactor;      // a victim's key entries
   friend class SnapshotIo;     // the clean-close index snapshot
 
   // Durably deletes expired keys (tombstones), telling the expiry
@@ -189,8 +174,7 @@ class DBImpl final : public DB {
   class StripeSet;       // any number of stripes, ascending
   class HeadLock;        // one log head
   class HeadSet;         // every head
-  static constexpr size_t kStripes = 4096;
-  using StripeBits = std::bitset<kStripes>;  // one bit per stripe
+  static constexpr size_t kStripes = kStripeCount;
   // Compaction, once its victim is sealed: takes and lets go each stripe
   // that no writer holds, and returns the others set. A writer takes its
   // key's stripe before it appends and lets it go once the record is
@@ -426,40 +410,6 @@ class DBImpl final : public DB {
   // The background thread's victim threshold (live bytes over used).
   double BackgroundLiveRatio() const REQUIRES(compaction_mu_);
   Status CompactSegment(int64_t seg) REQUIRES(compaction_mu_);
-  // Prefetches the index slots of the key entries in up to `records`
-  // records from `off` (below `tail`) of the segment at `sp`; returns the
-  // offset after the last one.
-  uint32_t PrefetchIndexSlots(const char* sp, uint32_t off, uint32_t tail,
-                              int records) const;
-  // A live put copied to the compaction log, not yet indexed there
-  // (space.cc).
-  struct KeyCopy;
-  // Live puts copied per persist: one drain for the run, not one per copy.
-  static constexpr size_t kKeyCopyRun = 64;
-  // Copies the key entry at `loc` (hashed `kh`) to the compaction head if
-  // it is live, adding a put's copy to *copies; drops it if not. Copies
-  // are not persisted here (IndexKeyCopies). `forget`: CompactSegment's,
-  // so far; `busy`: what PassIdleStripes() returned once the victim was
-  // sealed.
-  Status RelocateEntry(uint64_t loc, const format::EntryHeader& e,
-                       const KeyHash& kh, const std::vector<uint64_t>& forget,
-                       const StripeBits& busy, std::vector<KeyCopy>* copies)
-      REQUIRES(compaction_mu_);
-  // Persists the compaction head's pending records, then points the index
-  // at each copy whose original it still points at; empties *copies. Not
-  // one is indexed when the persist failed (the error is returned).
-  Status IndexKeyCopies(std::vector<KeyCopy>* copies) REQUIRES(compaction_mu_);
-  void IndexKeyCopy(const KeyCopy& c) REQUIRES(compaction_mu_);
-  // Whether dead-put counter `h` counts a put outside the victim: one a
-  // tombstone of its bucket may shadow, so the tombstone must be copied.
-  // `forget` names the victim's counted puts found so far (one entry per
-  // count, as CompactSegment drops them once the victim is freed). When
-  // false, every put such a tombstone could shadow is in the victim and
-  // goes with it, in the same free. Writers only add to counters meanwhile
-  // (answering true more often); only compaction, holding compaction_mu_,
-  // drops counts.
-  bool DeadPutsOutsideVictim(uint64_t h, const std::vector<uint64_t>& forget)
-      REQUIRES(compaction_mu_);
   // Compacts until a write fits (for a delete: until the tombstone log can
   // take a segment, accepting any victim with dead bytes). Returns whether
   // the caller should retry.
@@ -599,9 +549,6 @@ class DBImpl final : public DB {
   // Segments the scrub verifies per hold of compaction_mu_ and per round
   // of the background loop.
   static constexpr size_t kScrubSlice = 4;
-  // Records whose index slots compaction prefetches ahead of the one it
-  // is deciding on.
-  static constexpr int kCompactionLookahead = 8;
   std::unique_ptr<Mutex[]> stripes_;
   DeadCounters dead_;  // the tombstone rule's (space.cc)
 
@@ -618,10 +565,7 @@ class DBImpl final : public DB {
   CompactionResume resume_ GUARDED_BY(compaction_mu_){*this};
   // The victim's element entries, a run of one collection's at a time.
   ElemCompactor elems_ GUARDED_BY(compaction_mu_){*this};
-  // The victim's `forget` entries tallied by counter, the first
-  // victim_dead_tallied_ of them (DeadPutsOutsideVictim).
-  CounterTally victim_dead_ GUARDED_BY(compaction_mu_);
-  size_t victim_dead_tallied_ GUARDED_BY(compaction_mu_) = 0;
+  KeyCompactor keys_ GUARDED_BY(compaction_mu_){*this};  // and its keys'
 
   Health health_;
   // Segments still to be scrubbed (scrub.cc) and the records verified.

@@ -53,7 +53,7 @@ DBImpl::StripeSet::~StripeSet() {
   }
 }
 
-DBImpl::StripeBits DBImpl::PassIdleStripes() {
+StripeBits DBImpl::PassIdleStripes() {
   StripeBits busy;
   for (size_t i = 0; i < kStripes; ++i) {
     std::mutex& mu = stripes_[i].native();

@@ -125,7 +125,7 @@ void ElemCompactor::KeepShadowingTombstones(
   for (ElemMove& m : run_) {
     if (!m.copy || m.put) continue;
     const format::EntryHeader e = format::LoadEntry(db_.base_ + m.loc);
-    m.copy = db_.DeadPutsOutsideVictim(m.dead_hash, forget) &&
+    m.copy = db_.keys_.DeadPutsOutsideVictim(m.dead_hash, forget) &&
              !db_.resume_.TombstoneRelocated(m.loc, e);
   }
 }

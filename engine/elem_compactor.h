@@ -60,7 +60,7 @@ class ElemCompactor {
   // them under its key's stripe.
   bool MarkCopies(uint64_t id, std::string* key);
   // Of the tombstones MarkCopies marked, keeps those that still shadow a
-  // put outside the victim (DBImpl::DeadPutsOutsideVictim).
+  // put outside the victim (KeyCompactor::DeadPutsOutsideVictim).
   void KeepShadowingTombstones(const std::vector<uint64_t>& forget);
   Status CopyRun();
   void Swap(uint64_t id, std::string key, std::vector<uint64_t>* forget);

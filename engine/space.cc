@@ -49,142 +49,6 @@ int64_t DBImpl::PickVictim(double max_live_ratio) const {
   return best;
 }
 
-bool DBImpl::DeadPutsOutsideVictim(uint64_t h,
-                                   const std::vector<uint64_t>& forget) {
-  for (; victim_dead_tallied_ < forget.size(); ++victim_dead_tallied_) {
-    victim_dead_.Add(dead_.IndexOf(forget[victim_dead_tallied_]));
-  }
-  return dead_.Count(h) > victim_dead_.Count(dead_.IndexOf(h));
-}
-
-// A live put copied to the compaction log, not yet indexed there.
-struct DBImpl::KeyCopy {
-  uint64_t loc;  // the original, in the victim
-  KeyHash kh;
-  Placed placed;  // the copy
-};
-
-Status DBImpl::RelocateEntry(uint64_t loc, const format::EntryHeader& e,
-                             const KeyHash& kh,
-                             const std::vector<uint64_t>& forget,
-                             const StripeBits& busy,
-                             std::vector<KeyCopy>* copies) {
-  std::string_view key(base_ + loc + format::kEntryHeaderSize, e.key_len);
-  Index::Shard& s = index_->shard(kh);
-  if (format::HoldsValue(e.type) && !busy[kh.low() & (kStripes - 1)]) {
-    // A put no slot points at is dead: its stripe was idle after the seal,
-    // so its writer had published it, and only compaction, this thread,
-    // moves a slot to an older record. Most of a victim's puts are dead:
-    // telling so without the stripe spares the key's writers a lock line
-    // taken from under them.
-    ReadLock rl(s.mu);
-    if (!index_->IndexedAt(s, kh, loc)) return OkStatus();
-  }
-  // A live put is copied, and a tombstone judged, under the stripe: a
-  // writer of the key may replace the put meanwhile.
-  StripeLock l(this, kh);
-  IndexHit hit;
-  {
-    ReadLock rl(s.mu);
-    // A put is live iff a slot points at it; asking that, rather than
-    // Find(), spares a DRAM miss on the newest entry of each dead put.
-    hit = format::HoldsValue(e.type)
-              ? IndexHit{index_->IndexedAt(s, kh, loc) ? loc : 0, false}
-              : index_->Find(s, kh, key);
-  }
-  Placed placed;
-  if (format::HoldsValue(e.type)) {
-    if (hit.loc != loc) return OkStatus();  // dead: already counted
-    // A link is copied as a link: the span it names never moves.
-    std::string_view value(key.data() + key.size(), e.value_len);
-    DAXKV_RETURN_IF_ERROR(AppendEntry(compaction_head_, e.type, key, value,
-                                      e.expire_at_ms, e.seq, false, &placed));
-    relocated_bytes_ += format::RecordSize(key.size(), value.size());
-    // One of the two is left dead on the medium: the original once the copy
-    // is indexed, else the copy (a writer replaced the key meanwhile, and
-    // counted the original). Counted now, before any tombstone of the
-    // victim is judged against the count.
-    NoteDeadPut(kh);
-    copies->push_back({loc, kh, placed});
-    return OkStatus();
-  }
-  // A newer put shadows every older record; without dead puts in the
-  // bucket, or with only the victim's own, nothing older outlives the
-  // tombstone for it to shadow.
-  if (hit.loc != 0 || !DeadPutsOutsideVictim(kh.low(), forget)) {
-    return OkStatus();
-  }
-  if (resume_.TombstoneRelocated(loc, e)) return OkStatus();
-  // A tombstone's copy is persisted at once (with the run's copies before
-  // it), as before runs: left pending like a put's copy, one double-crash
-  // state (tests/engine/compaction_crash_test.cc) ended a segment short.
-  DAXKV_RETURN_IF_ERROR(AppendEntry(compaction_head_, format::kTombstone, key,
-                                    {}, 0, e.seq, true, &placed));
-  relocated_bytes_ += format::RecordSize(key.size(), 0);
-  if (placed.span) ReleaseSpan(placed.loc);
-  return CheckPersisted("compaction");
-}
-
-Status DBImpl::IndexKeyCopies(std::vector<KeyCopy>* copies) {
-  // Durability: one group commit for the run's copies. A crash before it
-  // leaves the originals indexed and the victim in use (it is freed only
-  // after the last run); recovery adopts a copy only when it verifies.
-  CommitHead(compaction_head_);
-  // A copy that failed to persist must not become the indexed entry, nor be
-  // followed by more copies (which would make it read as damage).
-  Status s = CheckPersisted("compaction");
-  for (const KeyCopy& c : *copies) {
-    if (s.ok()) IndexKeyCopy(c);
-    if (c.placed.span) ReleaseSpan(c.placed.loc);
-  }
-  copies->clear();
-  return s;
-}
-
-void DBImpl::IndexKeyCopy(const KeyCopy& c) {
-  const char* copy = base_ + c.placed.loc;
-  const std::string_view key = format::EntryKey(copy);
-  Index::Shard& s = index_->shard(c.kh);
-  // Under the stripe, as a writer publishes: a collection's writers hold it
-  // while they use its meta_loc.
-  StripeLock l(this, c.kh);
-  bool moved;
-  {
-    WriteLock wl(s.mu);
-    moved = index_->Relocate(s, c.kh, key, c.loc, c.placed.loc);
-  }
-  if (!moved) return;  // replaced since the copy: the copy is the dead one
-  const format::EntryHeader e = format::LoadEntry(copy);
-  if (e.type == format::kMeta) {  // its collection follows it
-    AdoptMeta(format::LoadMeta(copy), c.placed.loc);
-  }
-  segs_[SegOf(c.loc)].live.fetch_sub(
-      format::IndexedEntryBytes(format::LoadEntry(base_ + c.loc)),
-      std::memory_order_relaxed);
-  segs_[SegOf(c.placed.loc)].live.fetch_add(format::IndexedEntryBytes(e),
-                                            std::memory_order_relaxed);
-}
-
-uint32_t DBImpl::PrefetchIndexSlots(const char* sp, uint32_t off,
-                                    uint32_t tail, int records) const {
-  // Most of a victim's records are dead, and telling so costs one index
-  // probe each: a DRAM miss that nothing else overlaps. Starting the next
-  // records' probes early lets those misses overlap each other.
-  for (int i = 0; i < records && off < tail; ++i) {
-    const char* rec = sp + off;
-    const format::EntryHeader re = format::LoadEntry(rec + 8);
-    format::ForEachEntry(rec, [&](uint64_t o, const format::EntryHeader& e) {
-      if (format::IsKeyEntry(e.type) && !format::IsSystemEntry(e)) {
-        index_->PrefetchSlot(KeyHash(std::string_view(
-            rec + o + format::kEntryHeaderSize, e.key_len)));
-      }
-      return true;
-    });
-    off += static_cast<uint32_t>(format::RecordSize(re.key_len, re.value_len));
-  }
-  return off;
-}
-
 Status DBImpl::CompactSegment(int64_t seg) {
   // Freeing needs every copy made durable first, which a latched error
   // says the engine can no longer promise.
@@ -197,7 +61,7 @@ Status DBImpl::CompactSegment(int64_t seg) {
   // Never copy an entry the scan would have refused under a new checksum.
   DAXKV_RETURN_IF_ERROR(ScrubSegment(seg));
   // Every record in the victim was appended before it was sealed: those of
-  // the stripes idle now are published (RelocateEntry then tells a dead
+  // the stripes idle now are published (KeyCompactor then tells a dead
   // put of one without its stripe).
   const StripeBits busy = PassIdleStripes();
   const char* sp = SegBase(seg);
@@ -205,19 +69,13 @@ Status DBImpl::CompactSegment(int64_t seg) {
   const uint32_t tail = m.tail.load();
   compacting_epoch_.store(m.epoch);
   elems_.Reset();  // a run an error cut short (its victim stays)
+  keys_.Begin(sp, tail, busy);
   // Dead-put counts to drop once the victim is durably free: its puts
   // (keys' and elements').
   std::vector<uint64_t> forget;
-  victim_dead_.Clear();
-  victim_dead_tallied_ = 0;
-  // Live puts copied, to be indexed at their copies in runs.
-  std::vector<KeyCopy> copies;
   Status status;
-  // The window: records [off, ahead) have their slots on the way.
-  uint32_t ahead = PrefetchIndexSlots(sp, format::kSegmentHeaderSize, tail,
-                                      kCompactionLookahead);
   for (uint32_t off = format::kSegmentHeaderSize; off < tail;) {
-    ahead = PrefetchIndexSlots(sp, ahead, tail, 1);
+    keys_.Advance();
     const char* rec = sp + off;
     format::EntryHeader re = format::LoadEntry(rec + 8);
     format::ForEachEntry(rec, [&](uint64_t o, const format::EntryHeader& e) {
@@ -233,11 +91,8 @@ Status DBImpl::CompactSegment(int64_t seg) {
       }
       const KeyHash kh(
           std::string_view(rec + o + format::kEntryHeaderSize, e.key_len));
-      status = RelocateEntry(seg_off + off + o, e, kh, forget, busy, &copies);
+      status = keys_.Relocate(seg_off + off + o, e, kh, forget);
       if (format::HoldsValue(e.type)) forget.push_back(kh.low());
-      if (status.ok() && copies.size() >= kKeyCopyRun) {
-        status = IndexKeyCopies(&copies);
-      }
       return status.ok();
     });
     if (!status.ok()) break;
@@ -245,7 +100,7 @@ Status DBImpl::CompactSegment(int64_t seg) {
   }
   // Also after an error: the copies made are persisted, and indexed unless
   // their persist failed.
-  const Status indexed = IndexKeyCopies(&copies);
+  const Status indexed = keys_.Finish();
   DAXKV_RETURN_IF_ERROR(status);
   DAXKV_RETURN_IF_ERROR(indexed);
   DAXKV_RETURN_IF_ERROR(elems_.Relocate(&forget));

@@ -88,7 +88,7 @@ TEST(DbSpaceTest, CrashesWhileCompactionHoldsTheLastSegmentNeverWedge) {
 
   // First crash: every persist point of a compaction that takes the last
   // free segment for its log. A persist covers a run of copies (up to
-  // DBImpl::kKeyCopyRun), so each point is cut three ways: each
+  // KeyCompactor::kCopyRun), so each point is cut three ways: each
   // unpersisted line survives or not at random.
   std::vector<std::vector<char>> first;
   region.SetPersistHook([&](uint64_t point) {

@@ -50,7 +50,7 @@ inline StatusOr<uint64_t> TEST_ReclaimExpired(const std::unique_ptr<DB>& db) {
 }
 
 // Internal unless every unindexed element put on the medium is counted
-// dead (DBImpl::TEST_CheckElemDeadCounts). REQUIRES: no writer running.
+// dead (engine/dead_count_check.cc). REQUIRES: no writer running.
 inline Status TEST_CheckElemDeadCounts(DB* db) {
   auto* impl = dynamic_cast<DBImpl*>(db);
   if (impl == nullptr) return FailedPreconditionError("not an engine DB");
@@ -58,7 +58,9 @@ inline Status TEST_CheckElemDeadCounts(DB* db) {
 }
 
 // Runs fn between each run of compacted elements' copies and their swap
-// (DBImpl::TEST_SetBeforeElemSwap); null clears it.
+// (engine/elem_compactor.cc), the window in which writers may change them;
+// null clears it. fn runs with compaction_mu_ held: it may write, but not
+// fill the pool.
 inline Status TEST_SetBeforeElemSwap(DB* db, std::function<void()> fn) {
   auto* impl = dynamic_cast<DBImpl*>(db);
   if (impl == nullptr) return FailedPreconditionError("not an engine DB");
