@@ -24,6 +24,14 @@
 // So V's remaining relocation fits in D's remaining room however many crashes
 // interrupt it, no crash consumes a segment, and once V is freed a segment is
 // free again (the state every other compaction needs).
+//
+// D outlives its first victim: it takes the copies of the next victims
+// until it is full, and its header still names the first, long freed. The
+// victim a crash interrupted is then the segment holding the original of
+// D's last copy (VictimOfLastCopy): found, its tombstones already copied
+// are skipped as above. Not found, they were copied again, and each later
+// crash there left one more copy of each kept tombstone, until a pool
+// near full had no room left for a put.
 #include "engine/compaction_resume.h"
 
 #include <algorithm>
@@ -81,12 +89,44 @@ void CompactionResume::Resume(int64_t seg) {
       victim_ = static_cast<int64_t>(i);
     }
   }
+  if (victim_ < 0) victim_ = VictimOfLastCopy(seg);
   const uint64_t seg_off = static_cast<uint64_t>(sp - db_.base_);
   format::ForEachSegmentEntry(
       sp, tail, [&](uint64_t o, const format::EntryHeader& e) {
         if (e.seq > db_.flush_seq_.load()) AdoptCopy(seg_off + o, e);
       });
   std::sort(relocated_tombs_.begin(), relocated_tombs_.end());
+}
+
+int64_t CompactionResume::VictimOfLastCopy(int64_t log) const {
+  const char* sp = db_.SegBase(log);
+  uint64_t last = 0;
+  format::ForEachSegmentEntry(
+      sp, db_.segs_[log].tail.load(),
+      [&](uint64_t o, const format::EntryHeader&) { last = o; });
+  if (last == 0) return -1;
+  const char* copy = sp + last;
+  const format::EntryHeader ce = format::LoadEntry(copy);
+  const std::string_view key = format::EntryKey(copy);
+  // A copy keeps its original's seq, type and key: the sealed segment
+  // holding an entry equal in all three holds its original (or an older
+  // copy of it, whose victim then goes first: equally a segment whose
+  // tombstones the log may already hold).
+  const uint64_t n = db_.segment_count_.load();
+  for (uint64_t i = 0; i < n; ++i) {
+    const int64_t seg = static_cast<int64_t>(i);
+    if (seg == log || db_.segs_[i].use.load() != SegUse::kSealed) continue;
+    const char* vp = db_.SegBase(seg);
+    bool found = false;
+    format::ForEachSegmentEntry(
+        vp, db_.segs_[i].tail.load(),
+        [&](uint64_t o, const format::EntryHeader& e) {
+          found = found || (e.seq == ce.seq && e.type == ce.type &&
+                            format::EntryKey(vp + o) == key);
+        });
+    if (found) return seg;
+  }
+  return -1;
 }
 
 void CompactionResume::AdoptCopy(uint64_t loc, const format::EntryHeader& e) {

@@ -46,6 +46,10 @@ class CompactionResume {
   // in place of its original, or a tombstone copy is remembered.
   void AdoptCopy(uint64_t loc, const format::EntryHeader& e);
   void AdoptElemCopy(uint64_t loc, const format::EntryHeader& e);
+  // The victim of a resumed log `log` whose header names a victim already
+  // freed: the sealed segment holding the original of the log's last copy,
+  // or -1 (that victim was freed too).
+  int64_t VictimOfLastCopy(int64_t log) const;
 
   DBImpl& db_;
   int64_t victim_ = -1;

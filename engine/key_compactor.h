@@ -7,7 +7,7 @@
 // victim's end) the run is persisted once, and only then does the index
 // move to each copy whose original it still points at. A tombstone is
 // kept while an older put of its key may outlive it on the medium (the
-// dead-put rule of space.cc), and its copy is persisted at once.
+// dead-put rule of space.cc); its copy is persisted with the run.
 //
 // Most of a victim's records are dead, and telling so costs an index probe
 // each: the compactor keeps the probes of the next kLookahead records on
@@ -79,8 +79,8 @@ class KeyCompactor {
   // Records whose index slots are prefetched ahead of the one decided on.
   static constexpr int kLookahead = 8;
 
-  // Relocate's first step, under the key's stripe: the copy (a put's
-  // pending, a tombstone's persisted) or nothing.
+  // Relocate's first step, under the key's stripe: the copy (pending) or
+  // nothing.
   Status CopyIfLive(uint64_t loc, const format::EntryHeader& e,
                     const KeyHash& kh, const std::vector<uint64_t>& forget);
   // Prefetches the index slots of the key entries of up to `records`

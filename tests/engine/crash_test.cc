@@ -199,7 +199,7 @@ TEST_F(CrashTest, BatchWorkload) {
   CrashHarness h({.workload = "batch"}, config_);
   ASSERT_NO_FATAL_FAILURE(h.Open());
   std::mt19937_64 rng(3);
-  const int ops = config_.Ops(2000);
+  const int ops = config_.Ops(2200);
   for (int op = 0; op < ops && !HasFailure(); ++op) {
     WriteBatch batch;
     Model delta_model = h.model();
