@@ -111,15 +111,25 @@ int64_t CompactionResume::VictimOfLastCopy(int64_t log) const {
   // A copy keeps its original's seq, type and key: the sealed segment
   // holding an entry equal in all three holds its original (or an older
   // copy of it, whose victim then goes first: equally a segment whose
-  // tombstones the log may already hold).
+  // tombstones the log may already hold). Victims are the emptiest
+  // segments: asked first, the search reads about one segment, not the
+  // pool (it runs in crash recovery, after the full scan).
+  std::vector<std::pair<double, int64_t>> sealed;
   const uint64_t n = db_.segment_count_.load();
   for (uint64_t i = 0; i < n; ++i) {
-    const int64_t seg = static_cast<int64_t>(i);
-    if (seg == log || db_.segs_[i].use.load() != SegUse::kSealed) continue;
+    const SegMeta& m = db_.segs_[i];
+    if (static_cast<int64_t>(i) == log || m.use.load() != SegUse::kSealed) {
+      continue;
+    }
+    sealed.emplace_back(m.KeptRatio(format::kSegmentHeaderSize),
+                        static_cast<int64_t>(i));
+  }
+  std::sort(sealed.begin(), sealed.end());
+  for (const auto& [ratio, seg] : sealed) {
     const char* vp = db_.SegBase(seg);
     bool found = false;
     format::ForEachSegmentEntry(
-        vp, db_.segs_[i].tail.load(),
+        vp, db_.segs_[seg].tail.load(),
         [&](uint64_t o, const format::EntryHeader& e) {
           found = found || (e.seq == ce.seq && e.type == ce.type &&
                             format::EntryKey(vp + o) == key);

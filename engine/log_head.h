@@ -34,6 +34,19 @@ struct SegMeta {
   // Mapped writable since open (prefaulted, or allocated once).
   std::atomic<bool> faulted{false};
   int64_t head = -1;  // kCovered: the span's head segment
+
+  // What compaction would keep of the segment, over its bytes in use:
+  // compaction takes the victim of the lowest. Tombstones count half:
+  // compaction keeps each one while its bucket has dead puts, so a
+  // tombstone-only segment must not look empty. Were it ranked as empty it
+  // would win every tie and be rewritten into the segment it just vacated,
+  // forever, while the dead puts that pin its tombstones (and hold the
+  // space) are never compacted.
+  double KeptRatio(uint32_t header_size) const {
+    const uint64_t used = tail.load() - header_size;
+    const double kept = double(live.load()) + double(tomb.load()) / 2;
+    return used == 0 ? 0.0 : kept / double(used);
+  }
 };
 
 // LogHead::last_writer when the last holder did not append.

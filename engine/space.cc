@@ -33,14 +33,7 @@ int64_t DBImpl::PickVictim(double max_live_ratio) const {
     // A span is never copied (its record is larger than a segment): it is
     // a victim only once its record is dead, and is then freed whole.
     if (m.span.load() > 1 && m.live.load() != 0) continue;
-    uint64_t used = m.tail.load() - format::kSegmentHeaderSize;
-    // Tombstones count half: compaction keeps each one while its bucket
-    // has dead puts, so a tombstone-only segment must not look empty. Were
-    // it ranked as empty it would win every tie and be rewritten into the
-    // segment it just vacated, forever, while the dead puts that pin its
-    // tombstones (and hold the space) are never compacted.
-    double kept = double(m.live.load()) + double(m.tomb.load()) / 2;
-    double ratio = used == 0 ? 0.0 : kept / double(used);
+    const double ratio = m.KeptRatio(format::kSegmentHeaderSize);
     if (ratio <= best_ratio) {
       best_ratio = ratio;
       best = static_cast<int64_t>(i);
