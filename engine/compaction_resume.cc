@@ -121,8 +121,7 @@ int64_t CompactionResume::VictimOfLastCopy(int64_t log) const {
     if (static_cast<int64_t>(i) == log || m.use.load() != SegUse::kSealed) {
       continue;
     }
-    sealed.emplace_back(m.KeptRatio(format::kSegmentHeaderSize),
-                        static_cast<int64_t>(i));
+    sealed.emplace_back(m.KeptRatio(), static_cast<int64_t>(i));
   }
   std::sort(sealed.begin(), sealed.end());
   for (const auto& [ratio, seg] : sealed) {

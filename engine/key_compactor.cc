@@ -145,8 +145,7 @@ void KeyCompactor::PrefetchSlots(int records) {
     const format::EntryHeader re = format::LoadEntry(rec + 8);
     format::ForEachEntry(rec, [&](uint64_t o, const format::EntryHeader& e) {
       if (format::IsKeyEntry(e.type) && !format::IsSystemEntry(e)) {
-        db_.index_->PrefetchSlot(KeyHash(
-            std::string_view(rec + o + format::kEntryHeaderSize, e.key_len)));
+        db_.index_->PrefetchSlot(KeyHash(format::EntryKey(rec + o)));
       }
       return true;
     });

@@ -14,6 +14,7 @@
 
 #include "base/mutex.h"
 #include "base/thread_annotations.h"
+#include "engine/format.h"
 
 namespace daxkv::engine {
 
@@ -42,8 +43,8 @@ struct SegMeta {
   // would win every tie and be rewritten into the segment it just vacated,
   // forever, while the dead puts that pin its tombstones (and hold the
   // space) are never compacted.
-  double KeptRatio(uint32_t header_size) const {
-    const uint64_t used = tail.load() - header_size;
+  double KeptRatio() const {
+    const uint64_t used = tail.load() - format::kSegmentHeaderSize;
     const double kept = double(live.load()) + double(tomb.load()) / 2;
     return used == 0 ? 0.0 : kept / double(used);
   }

@@ -33,7 +33,7 @@ int64_t DBImpl::PickVictim(double max_live_ratio) const {
     // A span is never copied (its record is larger than a segment): it is
     // a victim only once its record is dead, and is then freed whole.
     if (m.span.load() > 1 && m.live.load() != 0) continue;
-    const double ratio = m.KeptRatio(format::kSegmentHeaderSize);
+    const double ratio = m.KeptRatio();
     if (ratio <= best_ratio) {
       best_ratio = ratio;
       best = static_cast<int64_t>(i);
@@ -82,8 +82,7 @@ Status DBImpl::CompactSegment(int64_t seg) {
         status = elems_.Queue(seg_off + off + o, e, &forget);
         return status.ok();
       }
-      const KeyHash kh(
-          std::string_view(rec + o + format::kEntryHeaderSize, e.key_len));
+      const KeyHash kh(format::EntryKey(rec + o));
       status = keys_.Relocate(seg_off + off + o, e, kh, forget);
       if (format::HoldsValue(e.type)) forget.push_back(kh.low());
       return status.ok();
