@@ -22,6 +22,7 @@
 #include "kv/replication.h"
 #include "kv/script_engine.h"
 #include "kv/script_section.h"
+#include "kv/script_text.h"
 #include "kv/txn_engine_store.h"
 
 namespace daxkv::kv {

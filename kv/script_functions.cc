@@ -1,9 +1,8 @@
 #include "kv/script_functions.h"
 
-#include <lua.hpp>
-
 #include <cctype>
 #include <chrono>
+#include <lua.hpp>
 #include <string>
 
 #include "kv/command.h"
@@ -12,6 +11,7 @@
 #include "kv/script_convert.h"
 #include "kv/script_engine.h"
 #include "kv/script_sandbox.h"
+#include "kv/script_text.h"
 
 namespace daxkv::kv {
 namespace {

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "kv/script_engine.h"
+#include "kv/script_text.h"
 #include "kv/sha1.h"
 #include "tests/kv/kv_fixture.h"
 
