@@ -14,16 +14,25 @@ void Waiter::Deliver(std::string reply, bool close) {
   if (notify_) notify_();
 }
 
+void Waiter::DeliverUnserved(std::string reply) {
+  {
+    MutexLock l(&mu_);
+    served_ = false;
+  }
+  Deliver(std::move(reply));
+}
+
 void Waiter::Detach() {
   MutexLock l(&mu_);
   notify_ = nullptr;
 }
 
-bool Waiter::TakeReply(std::string* reply, bool* close) {
+bool Waiter::TakeReply(std::string* reply, bool* close, bool* served) {
   MutexLock l(&mu_);
   if (!delivered_) return false;
   *reply = std::move(reply_);
   *close = close_;
+  *served = served_;
   return true;
 }
 
@@ -84,7 +93,7 @@ void BlockRegistry::Unclaim(const std::shared_ptr<Waiter>& w) {
   }
   // Timed out while claimed: the timeout reply (a detached waiter, whose
   // client is gone, drops it).
-  w->Deliver(w->TimeoutReply());
+  w->DeliverUnserved(w->TimeoutReply());
 }
 
 void BlockRegistry::Served(const std::shared_ptr<Waiter>& w) {
@@ -126,7 +135,7 @@ bool BlockRegistry::Unblock(uint64_t client_id, std::string_view error) {
     ReplyWriter out(&reply, w->resp());
     out.Error(error);
   }
-  w->Deliver(std::move(reply));
+  w->DeliverUnserved(std::move(reply));
   return true;
 }
 

@@ -81,10 +81,14 @@ class Waiter {
   // Hands the reply over (any thread) and wakes the client's thread.
   // `close`: the reply could not be made durable; close the client.
   void Deliver(std::string reply, bool close = false);
+  // Deliver() of a reply that ends the wait unserved (a timeout, CLIENT
+  // UNBLOCK): the command did not complete, and the slow log skips it.
+  void DeliverUnserved(std::string reply);
   // The client is gone: nothing is woken any more.
   void Detach();
-  // The delivered reply, if any (the client's thread).
-  bool TakeReply(std::string* reply, bool* close);
+  // The delivered reply, if any (the client's thread); *served is false
+  // after DeliverUnserved().
+  bool TakeReply(std::string* reply, bool* close, bool* served);
 
   // The reply on timeout or CLIENT UNBLOCK ... TIMEOUT: Redis 7.0 answers
   // a null array for every blocking list and zset command; a waiter with
@@ -112,6 +116,7 @@ class Waiter {
   std::function<void()> notify_ GUARDED_BY(mu_);
   bool delivered_ GUARDED_BY(mu_) = false;
   bool close_ GUARDED_BY(mu_) = false;
+  bool served_ GUARDED_BY(mu_) = true;
   std::string reply_ GUARDED_BY(mu_);
 };
 

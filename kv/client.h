@@ -87,6 +87,10 @@ struct Client {
   // CLIENT LIST's flag b (read from any thread): `blocked` is set.
   std::atomic<bool> blocked_flag{false};
   std::function<void()> unblock_notify;
+  // The slow log's view of the command `blocked` is in: its arguments
+  // (redacted) and the time of its first run, logged once it is served.
+  std::vector<std::string> blocked_slowlog_args;
+  uint64_t blocked_micros = 0;
   std::vector<std::function<void(bool durable)>>* round_woken = nullptr;
 
   // Set by handlers; the connection acts on them after the reply is queued.

@@ -18,6 +18,7 @@ std::vector<std::string_view> FlagNames(uint32_t f) {
   if (f & kCmdFast) v.push_back("fast");
   if (f & kCmdLoading) v.push_back("loading");
   if (f & kCmdStale) v.push_back("stale");
+  if (f & kCmdSkipSlowlog) v.push_back("skip_slowlog");
   return v;
 }
 

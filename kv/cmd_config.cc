@@ -118,6 +118,8 @@ std::vector<std::pair<std::string, std::string>> Settings(ServerState& s) {
       {"busy-reply-threshold",
        std::to_string(r.busy_reply_threshold_ms.load())},
       {"lua-time-limit", std::to_string(r.busy_reply_threshold_ms.load())},
+      {"slowlog-log-slower-than", std::to_string(s.slowlog().slower_than_us())},
+      {"slowlog-max-len", std::to_string(s.slowlog().max_len())},
       {"io-threads", std::to_string(c.threads)},
       {"io-engine", c.io_engine},
       {"databases", "1"},
@@ -268,6 +270,18 @@ std::string SetOne(ServerState& s, const std::string& name,
       return "argument must be between 0 and 9223372036854775807 inclusive";
     }
     r.busy_reply_threshold_ms.store(n);
+  } else if (name == "slowlog-log-slower-than" || name == "slowlog-max-len") {
+    if (!is_int) return "argument couldn't be parsed into an integer";
+    const bool len = name == "slowlog-max-len";
+    if (n < (len ? 0 : -1)) {
+      return std::string("argument must be between ") + (len ? "0" : "-1") +
+             " and 9223372036854775807 inclusive";
+    }
+    if (len) {
+      s.slowlog().set_max_len(static_cast<uint64_t>(n));
+    } else {
+      s.slowlog().set_slower_than_us(n);
+    }
   } else if (name == "rdb-key-save-delay") {
     if (!is_int) return "argument couldn't be parsed into an integer";
     if (n < INT32_MIN || n > INT32_MAX) {

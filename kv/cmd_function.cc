@@ -101,8 +101,7 @@ void FunctionList(CommandContext& ctx, FunctionLibraries& libs) {
 
 void FunctionRestore(CommandContext& ctx, FunctionLibraries& libs) {
   if (ctx.argv.size() > 4) {
-    ctx.out.Error("ERR unknown subcommand or wrong number of arguments for "
-                  "'restore'. Try FUNCTION HELP.");
+    ReplySubcommandSyntaxError(ctx);
     return;
   }
   std::string policy = ctx.argv.size() == 4 ? ToLower(ctx.argv[3]) : "append";

@@ -153,9 +153,7 @@ void ReplyNames(CommandContext& ctx, const std::vector<std::string>& names) {
 
 void PubSubChannels(CommandContext& ctx, SubKind kind) {
   if (ctx.argv.size() > 3) {
-    ctx.out.Error("ERR unknown subcommand or wrong number of arguments for '" +
-                  std::string(ctx.argv[1].substr(0, 128)) +
-                  "'. Try PUBSUB HELP.");
+    ReplySubcommandSyntaxError(ctx);
     return;
   }
   std::optional<std::string_view> pattern;

@@ -134,10 +134,7 @@ void DebugCommand(CommandContext& ctx) {
     ctx.server.settings().active_expire.store(ctx.argv[2] != "0");
     ctx.out.Ok();
   } else {
-    std::string cmd = "DEBUG";
-    ctx.out.Error("ERR unknown subcommand or wrong number of arguments for '" +
-                  std::string(ctx.argv[1].substr(0, 128)) + "'. Try " + cmd +
-                  " HELP.");
+    ReplySubcommandSyntaxError(ctx);
   }
 }
 

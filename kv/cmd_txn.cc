@@ -221,7 +221,8 @@ void RegisterTxnCommands(CommandTable* t) {
           .since = "1.2.0"});
   t->Add({.name = "exec",
           .arity = 1,
-          .flags = kCmdNoQueue | kCmdLoading | kCmdStale | kCmdRunsQueue,
+          .flags = kCmdNoQueue | kCmdLoading | kCmdStale | kCmdRunsQueue |
+                   kCmdSkipSlowlog,
           .fn = ExecCommand,
           .group = g,
           .summary = "Execute all commands issued after MULTI",

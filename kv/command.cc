@@ -40,6 +40,7 @@ const CommandTable& CommandTable::Default() {
     RegisterStreamReadCommands(t);
     RegisterSortCommands(t);
     RegisterBlockingCommands(t);
+    RegisterSlowLogCommands(t);
     return t;
   }();
   return *table;
@@ -113,14 +114,29 @@ void ReplyEngineError(CommandContext& ctx, const Status& s) {
   }
 }
 
-void ReplyUnknownSubcommand(CommandContext& ctx) {
-  // Redis formats it with %.128s: at most 128 bytes, up to a NUL.
+namespace {
+
+// "ERR <what> '<subcommand>'. Try <COMMAND> HELP.", the subcommand as typed
+// (Redis formats it with %.128s: at most 128 bytes, up to a NUL).
+void ReplySubcommandError(CommandContext& ctx, std::string_view what) {
   std::string_view arg = ctx.argv[1];
   std::string sub(arg.substr(0, std::min<size_t>(128, arg.find('\0'))));
   std::string cmd(ctx.argv[0]);
   for (char& c : cmd)
     c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  ctx.out.Error("ERR unknown subcommand '" + sub + "'. Try " + cmd + " HELP.");
+  ctx.out.Error("ERR " + std::string(what) + " '" + sub + "'. Try " + cmd +
+                " HELP.");
+}
+
+}  // namespace
+
+void ReplyUnknownSubcommand(CommandContext& ctx) {
+  ReplySubcommandError(ctx, "unknown subcommand");
+}
+
+void ReplySubcommandSyntaxError(CommandContext& ctx) {
+  ReplySubcommandError(ctx,
+                       "unknown subcommand or wrong number of arguments for");
 }
 
 void ReplyHelp(CommandContext& ctx, std::span<const std::string_view> lines) {

@@ -119,6 +119,9 @@ enum CommandFlag : uint32_t {
   // never blocks: pipelined, it may share one engine Txn with the
   // pipelined writes next to it (kv/write_run.h).
   kCmdPipelined = 1u << 19,
+  // Never in the slow log (Redis's skip_slowlog: EXEC, whose commands are
+  // logged one by one).
+  kCmdSkipSlowlog = 1u << 20,
 };
 
 // A Redis 7 key specification (COMMAND INFO's key specs): where a
@@ -249,6 +252,7 @@ void RegisterStreamReadCommands(CommandTable* table);
 void RegisterZsetAlgebraCommands(CommandTable* table);
 // BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP, BZPOPMIN, BZPOPMAX, BZMPOP.
 void RegisterBlockingCommands(CommandTable* table);
+void RegisterSlowLogCommands(CommandTable* table);
 
 // Shared helpers for handlers.
 // The key arguments named by spec's first_key/last_key/step.
@@ -278,6 +282,17 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 bool ArityOk(const CommandSpec& spec, size_t argc);
 std::string ToLower(std::string_view s);
 void ReplyWrongArity(CommandContext& ctx, std::string_view full_name);
+// Adds the command ctx ran, which took `micros`, to the slow log
+// (kv/slowlog.h), its secrets redacted (kv/cmd_slowlog.cc).
+void RecordSlowCommand(const CommandSpec& spec, CommandContext& ctx,
+                       uint64_t micros);
+// The same for a command that blocked its client: kept in the client
+// until the wait ends, then logged by EndBlockForSlowLog() if it was
+// served (as Redis logs a blocked command once unblocked, never one that
+// timed out).
+void NoteBlockedCommand(const CommandSpec& spec, CommandContext& ctx,
+                        uint64_t micros);
+void EndBlockForSlowLog(ServerState& server, Client& client, bool served);
 void ReplySyntaxError(CommandContext& ctx);
 void ReplyNotInteger(CommandContext& ctx);
 // An engine failure the command cannot express in Redis terms (WRONGTYPE
@@ -285,6 +300,9 @@ void ReplyNotInteger(CommandContext& ctx);
 void ReplyEngineError(CommandContext& ctx, const Status& s);
 // "ERR unknown subcommand 'x'. Try CONFIG HELP."
 void ReplyUnknownSubcommand(CommandContext& ctx);
+// A known subcommand with arguments it cannot take (Redis's
+// addReplySubcommandSyntaxError).
+void ReplySubcommandSyntaxError(CommandContext& ctx);
 bool ParseIntArg(CommandContext& ctx, std::string_view s, int64_t* out);
 // HRANDFIELD / ZRANDMEMBER key count [<with_word>]: argv[2] as Redis
 // checks it (an integer in -LONG_MAX..LONG_MAX, then the syntax, then

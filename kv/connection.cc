@@ -108,11 +108,13 @@ void Connection::Unblock() {
   if (closed_ || client_.blocked == nullptr) return;
   std::string reply;
   bool close = false;
-  if (!client_.blocked->TakeReply(&reply, &close)) return;
+  bool served = false;
+  if (!client_.blocked->TakeReply(&reply, &close, &served)) return;
   if (close) {  // the pop it reports could not be made durable
     Close();
     return;
   }
+  EndBlockForSlowLog(server_, client_, served);
   EndBlock(reply);
 }
 
@@ -127,6 +129,7 @@ bool Connection::ExpireBlock(int64_t now_ms) {
   // Not cancelled: a pusher holds it, and its outcome (the served reply,
   // or this timeout's) comes through Unblock().
   if (server_.blocked().Cancel(client_.blocked)) {
+    EndBlockForSlowLog(server_, client_, false);
     EndBlock(client_.blocked->TimeoutReply());
   }
   return false;

@@ -215,6 +215,14 @@ bool RunCommand(const CommandSpec& spec, CommandContext& ctx) {
         reply_at + 1, eol == std::string::npos ? eol : eol - reply_at - 1));
   }
   ctx.server.command_stats().Record(SpecIndex(spec), ticks, failed);
+  if (!(spec.flags & kCmdSkipSlowlog)) {
+    const uint64_t micros = CycleClock::ToMicros(ticks);
+    if (ctx.client.blocked != nullptr) {  // not done: logged once served
+      NoteBlockedCommand(spec, ctx, micros);
+    } else if (ctx.server.slowlog().Qualifies(micros)) {
+      RecordSlowCommand(spec, ctx, micros);
+    }
+  }
   if (!failed && (spec.flags & (kCmdWrite | kCmdMayReplicate)) &&
       !(spec.flags & (kCmdScript | kCmdRunsQueue))) {
     // Pops the command served to blocked clients (BlockedServer) follow

@@ -28,6 +28,7 @@
 #include "kv/pubsub.h"
 #include "kv/replication.h"
 #include "kv/server_config.h"
+#include "kv/slowlog.h"
 #include "kv/watch_registry.h"
 
 namespace daxkv::kv {
@@ -86,6 +87,7 @@ class ServerState {
   // INFO commandstats / errorstats, indexed by a spec's position in
   // CommandTable::Default().all().
   CommandStats& command_stats() { return command_stats_; }
+  SlowLog& slowlog() { return slowlog_; }
   // Redis's run_id: 40 random hex digits, new at each start (INFO server;
   // Sentinel tells restarted instances apart by it).
   const std::string& run_id() const { return run_id_; }
@@ -187,6 +189,7 @@ class ServerState {
   RuntimeSettings settings_;
   ServerStats stats_;
   CommandStats command_stats_;
+  SlowLog slowlog_;
   std::string run_id_;
   const Clock* clock_;
   int64_t start_ms_;

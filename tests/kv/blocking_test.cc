@@ -29,7 +29,17 @@ std::shared_ptr<Waiter> MakeWaiter(uint64_t id, std::vector<std::string> keys,
 std::string Taken(Waiter& w) {
   std::string reply;
   bool close = false;
-  return w.TakeReply(&reply, &close) ? reply : "(nothing)";
+  bool served = false;
+  return w.TakeReply(&reply, &close, &served) ? reply : "(nothing)";
+}
+
+// Whether the reply delivered to `w` ended its wait served (the slow log
+// records only those).
+bool WasServed(Waiter& w) {
+  std::string reply;
+  bool close = false;
+  bool served = false;
+  return w.TakeReply(&reply, &close, &served) && served;
 }
 
 TEST(BlockRegistryTest, ClaimsInBlockingOrderAndKeepsPlaceOnUnclaim) {
@@ -68,6 +78,7 @@ TEST(BlockRegistryTest, CancelOfAClaimedWaiterWaitsForTheClaimer) {
   EXPECT_EQ(Taken(*a), "(nothing)");
   r.Unclaim(a);  // the pusher did not commit: the timeout reply
   EXPECT_EQ(Taken(*a), "*-1\r\n");
+  EXPECT_FALSE(WasServed(*a));
   EXPECT_EQ(r.blocked_count(), 0u);
   EXPECT_EQ(r.Claim("k", KeyType::kList), nullptr);
 
@@ -85,6 +96,7 @@ TEST(BlockRegistryTest, UnblockByClientId) {
   EXPECT_FALSE(r.Unblock(8, ""));
   EXPECT_TRUE(r.Unblock(7, "UNBLOCKED client unblocked via CLIENT UNBLOCK"));
   EXPECT_EQ(Taken(*a), "-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n");
+  EXPECT_FALSE(WasServed(*a));
   EXPECT_FALSE(r.Unblock(7, ""));
   EXPECT_EQ(r.blocked_count(), 0u);
 }

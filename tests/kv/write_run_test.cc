@@ -271,7 +271,9 @@ TEST_F(WriteRunTest, AWaitingClientIsServedAsAfterEachCommand) {
   EXPECT_EQ(replies, Int(1) + kNil + Int(1) + Int(2));
   std::string got;
   bool close = false;
-  ASSERT_TRUE(waiter.blocked->TakeReply(&got, &close));
+  bool served = false;
+  ASSERT_TRUE(waiter.blocked->TakeReply(&got, &close, &served));
+  EXPECT_TRUE(served);
   EXPECT_EQ(got, "*2\r\n" + Bulk("q") + Bulk("a"));
   waiter.blocked.reset();
   EXPECT_EQ(Run("LRANGE q 0 -1"), "*2\r\n" + Bulk("b") + Bulk("c"));
