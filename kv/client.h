@@ -37,6 +37,12 @@ struct Client {
   // system batch. Empty otherwise.
   std::string resume_record;
   int fd = -1;
+  // Redis's Lua client: redis.call's commands run as it (shown as "lua"
+  // by MONITOR).
+  bool script_client = false;
+  // In MONITOR mode (kv/monitor.h): CLIENT LIST's flag O, read from any
+  // thread; set and cleared by the client's own thread.
+  std::atomic<bool> monitor{false};
   std::string addr = "127.0.0.1:0";   // peer ip:port
   std::string laddr = "127.0.0.1:0";  // local ip:port
   int64_t created_ms = 0;

@@ -39,6 +39,7 @@ std::string DescribeClient(const Client& c, int64_t now_ms) {
   std::string flags;
   if (c.is_master) flags += 'M';
   if (c.is_replica.load()) flags += 'S';
+  if (c.monitor.load()) flags += 'O';
   if (ps.subscribed()) flags += 'P';
   if (multi >= 0) flags += 'x';
   if (c.blocked_flag.load(std::memory_order_relaxed)) flags += 'b';

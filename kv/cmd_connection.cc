@@ -32,7 +32,9 @@ void ResetCommand(CommandContext& ctx) {
   Client& c = ctx.client;
   DiscardTransaction(ctx.server, c);
   ctx.server.pubsub().UnsubscribeEverything(&c);
-  // What was published before the unsubscribe goes out before +RESET.
+  ctx.server.monitors().Remove(&c);
+  c.monitor.store(false);
+  // What was published (or fed) before goes out before +RESET.
   DrainMailbox(ctx.server, c, ctx.out);
   c.resp = 2;
   ctx.out.set_resp(2);

@@ -1,6 +1,5 @@
-// SLOWLOG GET / LEN / RESET / HELP (kv/slowlog.h), and what the log records
-// of a command: its arguments with secrets redacted, as Redis 7.0 redacts
-// them.
+// SLOWLOG GET / LEN / RESET / HELP (kv/slowlog.h), and the slow log's
+// record of a command (its arguments redacted: kv/redacted_args.cc).
 #include <ctime>
 #include <string>
 #include <string_view>
@@ -13,21 +12,6 @@
 
 namespace daxkv::kv {
 namespace {
-
-constexpr std::string_view kRedacted = "(redacted)";
-
-// The config values CONFIG SET hides (Redis's sensitive configs).
-bool IsSecretConfig(std::string_view name) {
-  return EqualsIgnoreCase(name, "requirepass") ||
-         EqualsIgnoreCase(name, "masterauth");
-}
-
-// Redacts args[i + 1 .. i + n] (those that exist).
-void RedactAfter(std::vector<std::string_view>& args, size_t i, size_t n) {
-  for (size_t k = i + 1; k <= i + n && k < args.size(); ++k) {
-    args[k] = kRedacted;
-  }
-}
 
 void SlowLogGet(CommandContext& ctx) {
   int64_t count = 10;
@@ -92,42 +76,6 @@ void SlowLogCommand(CommandContext& ctx) {
   ctx.out.Ok();
 }
 
-// The arguments the log keeps of a command: passwords redacted wherever
-// Redis redacts them, and also where Redis keeps one by mistake (HELLO
-// with a bad protocol version fails before Redis redacts its AUTH).
-std::vector<std::string_view> SlowLogArgs(
-    const CommandSpec& spec, std::span<const std::string_view> argv) {
-  std::vector<std::string_view> args(argv.begin(), argv.end());
-  if (spec.name == "auth") {
-    RedactAfter(args, 0, args.size());
-  } else if (spec.name == "hello") {
-    for (size_t i = 2; i < args.size(); ++i) {
-      if (EqualsIgnoreCase(args[i], "auth")) {
-        RedactAfter(args, i, 2);
-        i += 2;
-      } else if (EqualsIgnoreCase(args[i], "setname")) {
-        ++i;
-      }
-    }
-  } else if (spec.name == "config" && args.size() > 1 &&
-             EqualsIgnoreCase(args[1], "set")) {
-    for (size_t i = 2; i + 1 < args.size(); i += 2) {
-      if (IsSecretConfig(args[i])) RedactAfter(args, i, 1);
-    }
-  } else if (spec.name == "migrate") {
-    for (size_t i = 6; i < args.size(); ++i) {
-      if (EqualsIgnoreCase(args[i], "auth")) {
-        RedactAfter(args, i, 1);
-        ++i;
-      } else if (EqualsIgnoreCase(args[i], "auth2")) {
-        RedactAfter(args, i, 2);
-        i += 2;
-      }
-    }
-  }
-  return args;
-}
-
 void AddEntry(ServerState& server, Client& c,
               std::span<const std::string_view> args, uint64_t micros) {
   std::string name;
@@ -143,7 +91,7 @@ void AddEntry(ServerState& server, Client& c,
 
 void RecordSlowCommand(const CommandSpec& spec, CommandContext& ctx,
                        uint64_t micros) {
-  AddEntry(ctx.server, ctx.client, SlowLogArgs(spec, ctx.argv), micros);
+  AddEntry(ctx.server, ctx.client, RedactedArgs(spec, ctx.argv), micros);
 }
 
 void NoteBlockedCommand(const CommandSpec& spec, CommandContext& ctx,
@@ -151,7 +99,7 @@ void NoteBlockedCommand(const CommandSpec& spec, CommandContext& ctx,
   Client& c = ctx.client;
   c.blocked_slowlog_args.clear();
   if (ctx.server.slowlog().slower_than_us() < 0) return;
-  for (std::string_view a : SlowLogArgs(spec, ctx.argv)) {
+  for (std::string_view a : RedactedArgs(spec, ctx.argv)) {
     c.blocked_slowlog_args.emplace_back(a);
   }
   c.blocked_micros = micros;

@@ -41,6 +41,7 @@ const CommandTable& CommandTable::Default() {
     RegisterSortCommands(t);
     RegisterBlockingCommands(t);
     RegisterSlowLogCommands(t);
+    RegisterMonitorCommands(t);
     return t;
   }();
   return *table;

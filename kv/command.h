@@ -253,6 +253,7 @@ void RegisterZsetAlgebraCommands(CommandTable* table);
 // BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP, BZPOPMIN, BZPOPMAX, BZMPOP.
 void RegisterBlockingCommands(CommandTable* table);
 void RegisterSlowLogCommands(CommandTable* table);
+void RegisterMonitorCommands(CommandTable* table);
 
 // Shared helpers for handlers.
 // The key arguments named by spec's first_key/last_key/step.
@@ -290,6 +291,13 @@ void RecordSlowCommand(const CommandSpec& spec, CommandContext& ctx,
 // until the wait ends, then logged by EndBlockForSlowLog() if it was
 // served (as Redis logs a blocked command once unblocked, never one that
 // timed out).
+// MONITOR's feed (kv/monitor.h) of the command ctx runs, unless it is one
+// Redis never shows (an admin command or subcommand).
+void FeedMonitors(const CommandSpec& spec, CommandContext& ctx);
+// A command's arguments with its passwords redacted, as the slow log and
+// MONITOR show them (kv/cmd_slowlog.cc).
+std::vector<std::string_view> RedactedArgs(
+    const CommandSpec& spec, std::span<const std::string_view> argv);
 void NoteBlockedCommand(const CommandSpec& spec, CommandContext& ctx,
                         uint64_t micros);
 void EndBlockForSlowLog(ServerState& server, Client& client, bool served);

@@ -201,6 +201,10 @@ bool RunCommand(const CommandSpec& spec, CommandContext& ctx) {
   const size_t reply_at = reply.size();
   const size_t effects_at = ctx.client.repl_effects.size();
   const int effect_count = ctx.client.repl_effect_count;
+  // A script shows in MONITOR before the commands it runs, as in Redis.
+  if ((spec.flags & kCmdScript) && ctx.server.monitors().active()) {
+    FeedMonitors(spec, ctx);
+  }
   const uint64_t start = CycleClock::Now();
   spec.fn(ctx);
   // Two CPUs' counters may be a few ticks apart: a negative time is 0.
@@ -215,6 +219,9 @@ bool RunCommand(const CommandSpec& spec, CommandContext& ctx) {
         reply_at + 1, eol == std::string::npos ? eol : eol - reply_at - 1));
   }
   ctx.server.command_stats().Record(SpecIndex(spec), ticks, failed);
+  if (!(spec.flags & kCmdScript) && ctx.server.monitors().active()) {
+    FeedMonitors(spec, ctx);
+  }
   if (!(spec.flags & kCmdSkipSlowlog)) {
     const uint64_t micros = CycleClock::ToMicros(ticks);
     if (ctx.client.blocked != nullptr) {  // not done: logged once served
@@ -325,6 +332,12 @@ void ExecuteLookedUp(ServerState& server, Client& client,
       !server.PersistenceError().ok()) {
     server.stats().misconf_rejections.fetch_add(1);
     Reject(server, *spec, client, std::string(kErrMisconf), out);
+    return;
+  }
+  if (client.monitor.load(std::memory_order_relaxed) &&
+      (flags & (kCmdWrite | kCmdReadOnly | kCmdMayReplicate))) {
+    Reject(server, *spec, client,
+           "ERR Replica can't interact with the keyspace", out);
     return;
   }
   if (client.resp.load(std::memory_order_relaxed) == 2 &&

@@ -118,6 +118,7 @@ bool ToArgs(lua_State* L, int argc, std::vector<std::string_view>* argv,
 
 ScriptEngine::ScriptEngine() {
   script_client_.authenticated = true;
+  script_client_.script_client = true;
   // As Redis's Lua client shows in the slow log: no address, no name.
   script_client_.addr = "?:0";
   Open();

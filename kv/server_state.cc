@@ -120,6 +120,7 @@ void ServerState::Unregister(Client* c) {
   if (c->is_replica) replication_->master().Detach(c->id);
   watches_.UnwatchAll(c);
   pubsub_.UnsubscribeEverything(c);
+  monitors_.Remove(c);
   MutexLock l(&clients_mu_);
   clients_.erase(c->id);
 }

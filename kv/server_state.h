@@ -25,6 +25,7 @@
 #include "kv/command_stats.h"
 #include "kv/io_loop.h"
 #include "kv/migrate_cache.h"
+#include "kv/monitor.h"
 #include "kv/pubsub.h"
 #include "kv/replication.h"
 #include "kv/server_config.h"
@@ -88,6 +89,7 @@ class ServerState {
   // CommandTable::Default().all().
   CommandStats& command_stats() { return command_stats_; }
   SlowLog& slowlog() { return slowlog_; }
+  MonitorFeed& monitors() { return monitors_; }
   // Redis's run_id: 40 random hex digits, new at each start (INFO server;
   // Sentinel tells restarted instances apart by it).
   const std::string& run_id() const { return run_id_; }
@@ -190,6 +192,7 @@ class ServerState {
   ServerStats stats_;
   CommandStats command_stats_;
   SlowLog slowlog_;
+  MonitorFeed monitors_;
   std::string run_id_;
   const Clock* clock_;
   int64_t start_ms_;

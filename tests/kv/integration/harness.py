@@ -41,6 +41,12 @@ def is_daxkv():
     return TARGET == "daxkv"
 
 
+def client_addr(client):
+    """The ip:port the server sees `client` at (CLIENT INFO's addr)."""
+    info = client.cmd("CLIENT", "INFO").decode()
+    return next(f[5:] for f in info.split() if f.startswith("addr="))
+
+
 def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))

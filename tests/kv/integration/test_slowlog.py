@@ -3,15 +3,9 @@ what is logged (every command, the Lua client's too, never EXEC or a
 rejected one), in what shape (arguments cut as Redis cuts them, secrets
 redacted), and every error reply."""
 
-import re
 import time
 
-from harness import ServerTestCase, is_daxkv
-
-
-def client_addr(c):
-    info = c.cmd("CLIENT", "INFO").decode()
-    return re.search(r"\baddr=(\S+)", info).group(1)
+from harness import ServerTestCase, client_addr, is_daxkv
 
 
 class SlowLogTest(ServerTestCase):
