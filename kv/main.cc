@@ -105,6 +105,10 @@ Status BuildConfig(daxkv::kv::ServerConfig* c) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The log is stdout, one line per event: line-buffered even into a file,
+  // so every start-up line is out before the listener answers its first
+  // client (a test or an operator that waits for PONG then reads the log).
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
   gflags::SetUsageMessage(
       "daxkv-server --pool PATH [--pool_size SIZE] [--port 6379] "
       "[--bind 127.0.0.1] [--threads N] [--requirepass PASS] [--config FILE]");
