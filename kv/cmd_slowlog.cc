@@ -106,8 +106,8 @@ void NoteBlockedCommand(const CommandSpec& spec, CommandContext& ctx,
 }
 
 void EndBlockForSlowLog(ServerState& server, Client& client, bool served) {
-  std::vector<std::string> args = std::move(client.blocked_slowlog_args);
-  client.blocked_slowlog_args.clear();
+  std::vector<std::string> args;
+  args.swap(client.blocked_slowlog_args);  // taken, whatever the outcome
   if (!served || args.empty() ||
       !server.slowlog().Qualifies(client.blocked_micros)) {
     return;

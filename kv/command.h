@@ -283,6 +283,10 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 bool ArityOk(const CommandSpec& spec, size_t argc);
 std::string ToLower(std::string_view s);
 void ReplyWrongArity(CommandContext& ctx, std::string_view full_name);
+// A command's arguments with its passwords redacted, as the slow log and
+// MONITOR show them (kv/redacted_args.cc).
+std::vector<std::string_view> RedactedArgs(
+    const CommandSpec& spec, std::span<const std::string_view> argv);
 // Adds the command ctx ran, which took `micros`, to the slow log
 // (kv/slowlog.h), its secrets redacted (kv/cmd_slowlog.cc).
 void RecordSlowCommand(const CommandSpec& spec, CommandContext& ctx,
@@ -291,16 +295,12 @@ void RecordSlowCommand(const CommandSpec& spec, CommandContext& ctx,
 // until the wait ends, then logged by EndBlockForSlowLog() if it was
 // served (as Redis logs a blocked command once unblocked, never one that
 // timed out).
-// MONITOR's feed (kv/monitor.h) of the command ctx runs, unless it is one
-// Redis never shows (an admin command or subcommand).
-void FeedMonitors(const CommandSpec& spec, CommandContext& ctx);
-// A command's arguments with its passwords redacted, as the slow log and
-// MONITOR show them (kv/cmd_slowlog.cc).
-std::vector<std::string_view> RedactedArgs(
-    const CommandSpec& spec, std::span<const std::string_view> argv);
 void NoteBlockedCommand(const CommandSpec& spec, CommandContext& ctx,
                         uint64_t micros);
 void EndBlockForSlowLog(ServerState& server, Client& client, bool served);
+// MONITOR's feed (kv/monitor.h) of the command ctx runs, unless it is one
+// Redis never shows (an admin command or subcommand).
+void FeedMonitors(const CommandSpec& spec, CommandContext& ctx);
 void ReplySyntaxError(CommandContext& ctx);
 void ReplyNotInteger(CommandContext& ctx);
 // An engine failure the command cannot express in Redis terms (WRONGTYPE
