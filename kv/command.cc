@@ -39,6 +39,7 @@ const CommandTable& CommandTable::Default() {
     RegisterStreamCommands(t);
     RegisterStreamReadCommands(t);
     RegisterSortCommands(t);
+    RegisterGeoCommands(t);
     RegisterBlockingCommands(t);
     RegisterSlowLogCommands(t);
     RegisterMonitorCommands(t);

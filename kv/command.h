@@ -252,6 +252,9 @@ void RegisterStreamReadCommands(CommandTable* table);
 void RegisterZsetAlgebraCommands(CommandTable* table);
 // BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP, BZPOPMIN, BZPOPMAX, BZMPOP.
 void RegisterBlockingCommands(CommandTable* table);
+// GEOADD GEOPOS GEOHASH GEODIST (kv/cmd_geo.cc) and the searches
+// (kv/cmd_geo_search.cc).
+void RegisterGeoCommands(CommandTable* table);
 void RegisterSlowLogCommands(CommandTable* table);
 void RegisterMonitorCommands(CommandTable* table);
 

@@ -104,6 +104,12 @@ std::vector<std::string> Effect(CommandContext& ctx, size_t reply_at) {
             std::to_string(ExpiryOf(ctx, ctx.argv[1]))};
   }
   if (name == "getdel") return {"DEL", std::string(ctx.argv[1])};
+  // GEORADIUS[BYMEMBER] write only with STORE, whose reply is a count: a
+  // search that replied its points changed nothing (Redis's dirty == 0).
+  if (name == "georadius" || name == "georadiusbymember") {
+    const std::string& reply = *ctx.out.buffer();
+    if (reply.size() <= reply_at || reply[reply_at] != ':') return {};
+  }
   if (name == "migrate") return {};  // RecordEffect, from the command
   if (name == "incrbyfloat") {
     auto r = ctx.store.Get(ctx.argv[1]);

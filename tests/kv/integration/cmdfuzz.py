@@ -64,6 +64,7 @@ FAMILIES = {
     "set": ["s1", "s2", "s3", "si"],   # si: an intset
     "zset": ["z1", "z2", "z3"],
     "stream": ["x1", "x2"],
+    "geo": ["g1", "g2"],  # sorted sets of geohash scores
     "string": ["str", "num"],
     "none": ["missing", "gone", "lgone"],  # *gone: expired, maybe not reaped
 }
@@ -430,6 +431,99 @@ def _stream(g):
     }
 
 
+# Points cluster around these (irregular, so that two points rarely lie
+# at exactly the same distance from a centre); the last is beside the
+# antimeridian.
+GEO_CENTRES = [(13.361389, 38.115556), (-73.985130, 40.758896),
+               (151.209296, -33.868820), (179.95, 0.5)]
+GEO_LONS = ["180", "-180", "180.0001", "0", "-0", "inf", "nan", "abc",
+            "1e400", "13.361389", ""]
+GEO_LATS = ["85.05112878", "-85.05112878", "85.06", "90", "0", "-inf",
+            "38.115556", "1e-400", "x"]
+GEO_UNITS = ["m", "km", "mi", "ft", "KM", "Mi", "parsec", ""]
+GEO_SIZES = ["0", "1", "50", "200", "1000", "5000", "20000", "-1", "abc",
+             "inf", "1e400", "0.5"]
+
+
+def geo_point(g):
+    """A longitude and latitude, mostly near a centre."""
+    if g.chance(0.85):
+        lon, lat = g.pick(GEO_CENTRES)
+        return ["%.5f" % max(-180, min(180, lon + g.rng.uniform(-3, 3))),
+                "%.5f" % (lat + g.rng.uniform(-3, 3))]
+    return [g.pick(GEO_LONS), g.pick(GEO_LATS)]
+
+
+def geo_member(g):
+    return "p%d" % g.rng.randrange(12) if g.chance(0.8) else g.member()
+
+
+def _geo(g):
+    k = g.key
+    size = lambda: [g.pick(GEO_SIZES), g.pick(GEO_UNITS[:4])
+                    if g.chance(0.9) else g.pick(GEO_UNITS)]
+    count = lambda: ["COUNT", g.pick(["1", "2", "3", "5", "50", "0", "-1",
+                                      "abc"])] + (["ANY"] if g.chance(0.5) else [])
+    out = [("WITHDIST",), ("WITHCOORD",), ("WITHHASH",), ("ASC",), ("DESC",),
+           count]
+    store = lambda: [g.pick(["STORE", "STOREDIST"]), g.pick(["dst", "dst2"])]
+    frm = lambda: (["FROMMEMBER", geo_member(g)] if g.chance(0.5)
+                   else ["FROMLONLAT"] + geo_point(g))
+    by = lambda: (["BYRADIUS"] + size() if g.chance(0.5)
+                  else ["BYBOX", g.pick(GEO_SIZES)] + size())
+
+    def search(name, head, options):
+        if g.chance(0.1):  # FROM... or BY... missing or repeated
+            return [name] + head + g.opts([frm, by, frm]) + g.opts(options)
+        return [name] + head + _shuffled(g, [frm(), by()]) + g.opts(options)
+
+    return {
+        "GEOADD": lambda: ["GEOADD", k()] + g.opts([("NX",), ("XX",), ("CH",)])
+        + g.times(1, 3, lambda: geo_point(g) + [geo_member(g)]),
+        "GEOPOS": lambda: ["GEOPOS", k()] + [geo_member(g) for _ in range(g.rng.randint(1, 3))],
+        "GEOHASH": lambda: ["GEOHASH", k()] + [geo_member(g) for _ in range(g.rng.randint(1, 3))],
+        "GEODIST": lambda: ["GEODIST", k(), geo_member(g), geo_member(g)]
+        + ([g.pick(GEO_UNITS)] if g.chance(0.6) else []),
+        "GEORADIUS": lambda: ["GEORADIUS", k()] + geo_point(g) + size()
+        + g.opts(out + [store]),
+        "GEORADIUS_RO": lambda: ["GEORADIUS_RO", k()] + geo_point(g) + size()
+        + g.opts(out),
+        "GEORADIUSBYMEMBER": lambda: ["GEORADIUSBYMEMBER", k(), geo_member(g)]
+        + size() + g.opts(out + [store]),
+        "GEORADIUSBYMEMBER_RO": lambda: ["GEORADIUSBYMEMBER_RO", k(),
+                                         geo_member(g)] + size() + g.opts(out),
+        "GEOSEARCH": lambda: search("GEOSEARCH", [k()], out),
+        "GEOSEARCHSTORE": lambda: search(
+            "GEOSEARCHSTORE", [g.pick(["dst", "dst2"]), k()],
+            [("ASC",), ("DESC",), count, ("STOREDIST",)]),
+    }
+
+
+def _shuffled(g, parts):
+    g.rng.shuffle(parts)
+    return [x for p in parts for x in p]
+
+
+GEO_SEARCHES = {"GEORADIUS", "GEORADIUS_RO", "GEORADIUSBYMEMBER",
+                "GEORADIUSBYMEMBER_RO", "GEOSEARCH", "GEOSEARCHSTORE"}
+
+
+def geo_partial_sort(cmd):
+    """A GEO search with COUNT and no ANY: Redis then sorts by distance
+    with pqsort, which is not stable, so points at equal distances (the
+    same point under two members, or mirror images about the centre) may
+    come in another order, or another of them at the cut."""
+    return (cmd[0].upper() in GEO_SEARCHES and _has(cmd, "COUNT")
+            and not _has(cmd, "ANY"))
+
+
+def geo_store_target(cmd):
+    if cmd[0].upper() == "GEOSEARCHSTORE" and len(cmd) > 1:
+        return [cmd[1]]
+    return [cmd[i + 1] for i, a in enumerate(cmd[:-1])
+            if a.upper() in ("STORE", "STOREDIST")]
+
+
 def _sort(g, name):
     key = g.key(g.pick(["list", "set", "zset", "any"]))
     opts = [lambda: ["BY", g.pick(["nosort", "w_*", "h_*->f", "nokey", "*"])],
@@ -442,7 +536,7 @@ def _sort(g, name):
 
 
 GRAMMARS = {"hash": _hash, "list": _list, "set": _set, "zset": _zset,
-            "stream": _stream, "generic": _generic}
+            "stream": _stream, "generic": _generic, "geo": _geo}
 
 
 def sanitize(args):
@@ -600,6 +694,8 @@ def normalize_more(cmd, reply):
     if name in CLOCK and isinstance(reply, int) and reply >= 0:
         # Relative TTLs were set a few ms apart on the two servers.
         return "positive"
+    if geo_partial_sort(cmd):
+        return _shape(reply)
     if name in ("SORT", "SORT_RO") and _sort_unordered(cmd):
         return _shape(reply) if _has(cmd, "LIMIT") else (
             _sorted(reply) if isinstance(reply, list) else reply)
@@ -697,6 +793,8 @@ def needs_resync(cmd):
     name = cmd[0].upper()
     if name == "SPOP" and len(cmd) > 1:
         return [cmd[1]]
+    if geo_partial_sort(cmd):
+        return geo_store_target(cmd)
     if name == "SORT" and _sort_unordered(cmd):
         # A SORT ... STORE whose order Redis leaves unspecified.
         return [cmd[i + 1] for i, a in enumerate(cmd[:-1])
@@ -830,6 +928,15 @@ class Fuzzer:
                 args += [s, self._elem(rng, i)]
             if args:
                 self.both("ZADD", key, *args)
+        for key in FAMILIES["geo"]:
+            n = rng.choice([0, 1, 3, 12, 140])
+            args = []
+            for i in range(n):
+                lon, lat = rng.choice(GEO_CENTRES)
+                args += ["%.6f" % max(-180, min(180, lon + rng.uniform(-2, 2))),
+                         "%.6f" % (lat + rng.uniform(-2, 2)), "p%d" % i]
+            if args:
+                self.both("GEOADD", key, *args)
         for key in FAMILIES["stream"]:
             n = rng.choice([0, 1, 3, 8, 140])
             for i in range(n):

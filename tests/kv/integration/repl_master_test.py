@@ -104,6 +104,12 @@ class ReplMasterTest(rt.ServerTestCase):
                 "redis.call('spop', KEYS[3])", 3, "ev", "evh", "sp", "val")
         mr.delete("h2")
         mr.rename("l", "l2")
+        mr.geoadd("geo", (13.361389, 38.115556, "Palermo",
+                          15.087269, 37.502669, "Catania"))
+        mr.georadius("geo", 15, 37, 200, unit="km")  # no effect
+        mr.georadius("geo", 15, 37, 200, unit="km", store_dist="geo_near")
+        mr.geosearchstore("geo_box", "geo", member="Palermo", width=400,
+                          height=400, unit="km")
 
     def check_master_info(self, mr, rep):
         mi = rt.info(mr)

@@ -259,6 +259,12 @@ class ReplicationTest(ServerTestCase):
         mr.set("gone", 1, px=50)
         mr.delete("h2")
         mr.rename("s", "s2")
+        # Redis propagates GEOADD as ZADD, the searches' STORE as sent.
+        mr.geoadd("geo", (13.361389, 38.115556, "Palermo",
+                          15.087269, 37.502669, "Catania"))
+        mr.georadius("geo", 15, 37, 200, unit="km", store_dist="geo_near")
+        mr.geosearchstore("geo_box", "geo", member="Palermo", width=400,
+                          height=400, unit="km")
         time.sleep(0.2)
         mr.get("gone")  # the master expires it and propagates DEL
         wait_in_sync(mr, r)

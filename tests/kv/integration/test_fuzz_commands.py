@@ -1,12 +1,12 @@
 """The differential command fuzzer (cmdfuzz.py) as part of the suite: one
 seeded stream of generated and mutated commands per command family (hash,
-list, set, sorted set, stream, generic keyspace) and one mixing them all (over
-RESP2, and again over RESP3), each replayed on the server under test and a
+list, set, sorted set, stream, geo, generic keyspace) and one mixing them
+all (over RESP2, and again over RESP3), each replayed on the server under test and a
 reference redis-server 7.0 and compared reply by reply (errors included),
 with whole-keyspace comparisons along the way.
 
 The seed is printed; DAXKV_IT_SEED=S replays a stream and
-DAXKV_IT_FUZZ_COMMANDS=N runs N commands per test (default 8000: the nine
+DAXKV_IT_FUZZ_COMMANDS=N runs N commands per test (default 8000: the ten
 tests take about 25 s on a /dev/shm pool and 50 s on a file pool of a
 loaded 2-core machine). For long hunts over many seeds run cmdfuzz.py
 directly."""
@@ -55,6 +55,9 @@ class CommandFuzzTest(PeerTestCase):
 
     def test_fuzz_stream(self):
         self.fuzz(["stream"])
+
+    def test_fuzz_geo(self):
+        self.fuzz(["geo"])
 
     def test_fuzz_generic(self):
         self.fuzz(["generic"])
