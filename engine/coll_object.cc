@@ -158,6 +158,35 @@ void Collection::AppendLocs(std::vector<uint64_t>* out) const {
   }
 }
 
+void Collection::AppendFirstLocs(uint64_t n, std::vector<uint64_t>* out) const {
+  if (n == 0 || n >= size()) {
+    AppendLocs(out);
+    return;
+  }
+  auto take = [&](uint64_t, uint64_t loc) {
+    out->push_back(loc);
+    return true;
+  };
+  switch (type) {
+    case KeyType::kList:
+    case KeyType::kStream:
+      list().tree().Forward(0, n, take);
+      return;
+    case KeyType::kZset:
+      zset().Forward(0, n, take);
+      return;
+    default: {
+      const size_t end = out->size() + n;
+      uint64_t cursor = 0;
+      do {
+        cursor = table().Scan(cursor, n, [&](uint64_t loc) {
+          if (out->size() < end) out->push_back(loc);
+        });
+      } while (cursor != 0 && out->size() < end);
+    }
+  }
+}
+
 void Collection::Clear() {
   switch (type) {
     case KeyType::kList:

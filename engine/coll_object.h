@@ -129,6 +129,10 @@ struct Collection {
       REQUIRES(mu);
   // Every indexed location, in no particular order (lists: in order).
   void AppendLocs(std::vector<uint64_t>* out) const REQUIRES_SHARED(mu);
+  // The first min(n, size()) of them in the structure's own order (list
+  // order, score order, a table's position order); all when n == 0.
+  void AppendFirstLocs(uint64_t n, std::vector<uint64_t>* out) const
+      REQUIRES_SHARED(mu);
   void Clear() REQUIRES(mu);
 
  private:

@@ -18,8 +18,10 @@
 #define DAXKV_ENGINE_COLL_READ_OPS_H_
 
 #include <functional>
+#include <vector>
 
 #include "engine/coll_reads.h"
+#include "engine/index.h"
 #include "engine/txn.h"
 
 namespace daxkv::engine {
@@ -47,6 +49,40 @@ class CollReadOps : public Base {
   Status Get(std::string_view key, std::string* value,
              ReadInfo* info) override {
     return D().ReadString(key, value, info);
+  }
+  StatusOr<KeyFootprint> Footprint(std::string_view key,
+                                   uint64_t samples) override {
+    DAXKV_ASSIGN_OR_RETURN(KeyInfo info, Stat(key));
+    if (info.type == KeyType::kNone) return NotFoundError("no such key");
+    KeyFootprint f;
+    f.dram_bytes =
+        kIndexBytesPerKey + (info.expire_at_ms != 0 ? kIndexBytesPerExpiry : 0);
+    if (info.type == KeyType::kString) {  // one put record (or a span's)
+      f.log_bytes = format::EntrySize(key.size(), info.size) + 8;
+      return f;
+    }
+    DAXKV_RETURN_IF_ERROR(D().ReadColl(
+        key, info.type, [&](const Collection& c, const PoolSource& src) {
+          c.mu.AssertReaderHeld();
+          f.dram_bytes += c.MemoryBytes();
+          std::vector<uint64_t> locs;
+          c.AppendFirstLocs(samples, &locs);
+          uint64_t bytes = 0;
+          for (uint64_t loc : locs) {
+            bytes += format::EntrySize(src.Subkey(loc).size(),
+                                       src.Value(loc).size());
+          }
+          f.sampled = locs.size();
+          f.log_bytes =
+              format::EntrySize(key.size(), sizeof(format::MetaPayload)) + 8;
+          if (!locs.empty()) {
+            f.log_bytes += static_cast<uint64_t>(
+                static_cast<double>(bytes) / static_cast<double>(locs.size()) *
+                static_cast<double>(c.size()));
+          }
+          return OkStatus();
+        }));
+    return f;
   }
 
   // --- hashes ---

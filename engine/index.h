@@ -33,6 +33,11 @@
 
 namespace daxkv::engine {
 
+// What one key costs the index, for MEMORY USAGE: its 8-byte slot at the
+// tables' mean load (0.5), and an expiry-set node when it has an expiry.
+inline constexpr uint64_t kIndexBytesPerKey = 16;
+inline constexpr uint64_t kIndexBytesPerExpiry = 64;
+
 struct IndexHit {
   uint64_t loc = 0;  // 0 = absent
   bool tombstone = false;

@@ -72,6 +72,16 @@ struct KeyInfo {
   uint64_t version = 0;
 };
 
+// What a key takes (MEMORY USAGE): DRAM (its key-index slot and expiry
+// node, engine/index.h's figures; a collection's structures) and bytes of
+// its entries in the log (a string's as one put record).
+struct KeyFootprint {
+  uint64_t dram_bytes = 0;
+  uint64_t log_bytes = 0;
+  // Elements whose entries were read (log_bytes extrapolates from them).
+  uint64_t sampled = 0;
+};
+
 inline constexpr std::string_view kWrongTypeMessage =
     "WRONGTYPE Operation against a key holding the wrong kind of value";
 inline Status WrongTypeError() {
@@ -154,6 +164,13 @@ class ReadOps {
   [[nodiscard]] virtual StatusOr<DB::ScanPage> ScanKeys(uint64_t cursor,
                                                         size_t count,
                                                         KeyType type) = 0;
+
+  // NotFound when absent. A collection's log bytes are its meta entry's
+  // plus its size times the mean entry bytes of its first `samples`
+  // elements in its own order (every element when 0), as Redis's MEMORY
+  // USAGE samples.
+  [[nodiscard]] virtual StatusOr<KeyFootprint> Footprint(std::string_view key,
+                                                         uint64_t samples) = 0;
 
   // --- strings ---
   [[nodiscard]] virtual Status Get(std::string_view key, std::string* value,

@@ -40,6 +40,7 @@ const CommandTable& CommandTable::Default() {
     RegisterStreamReadCommands(t);
     RegisterSortCommands(t);
     RegisterGeoCommands(t);
+    RegisterMemoryCommands(t);
     RegisterBlockingCommands(t);
     RegisterSlowLogCommands(t);
     RegisterMonitorCommands(t);

@@ -255,6 +255,8 @@ void RegisterBlockingCommands(CommandTable* table);
 // GEOADD GEOPOS GEOHASH GEODIST (kv/cmd_geo.cc) and the searches
 // (kv/cmd_geo_search.cc).
 void RegisterGeoCommands(CommandTable* table);
+// MEMORY USAGE STATS DOCTOR MALLOC-STATS PURGE HELP (kv/cmd_memory.cc).
+void RegisterMemoryCommands(CommandTable* table);
 void RegisterSlowLogCommands(CommandTable* table);
 void RegisterMonitorCommands(CommandTable* table);
 
