@@ -120,6 +120,10 @@ std::vector<std::pair<std::string, std::string>> Settings(ServerState& s) {
       {"lua-time-limit", std::to_string(r.busy_reply_threshold_ms.load())},
       {"slowlog-log-slower-than", std::to_string(s.slowlog().slower_than_us())},
       {"slowlog-max-len", std::to_string(s.slowlog().max_len())},
+      {"latency-monitor-threshold", std::to_string(s.latency().threshold_ms())},
+      {"latency-tracking", s.command_stats().tracking() ? "yes" : "no"},
+      {"latency-tracking-info-percentiles",
+       s.command_stats().PercentilesText()},
       {"io-threads", std::to_string(c.threads)},
       {"io-engine", c.io_engine},
       {"databases", "1"},
@@ -282,6 +286,19 @@ std::string SetOne(ServerState& s, const std::string& name,
     } else {
       s.slowlog().set_slower_than_us(n);
     }
+  } else if (name == "latency-monitor-threshold") {
+    if (!is_int) return "argument couldn't be parsed into an integer";
+    if (n < 0) {
+      return "argument must be between 0 and 9223372036854775807 inclusive";
+    }
+    s.latency().set_threshold_ms(n);
+  } else if (name == "latency-tracking") {
+    std::atomic<bool> on{s.command_stats().tracking()};
+    std::string error = SetYesNo(on, value);
+    if (error.empty()) s.command_stats().set_tracking(on.load());
+    return error;
+  } else if (name == "latency-tracking-info-percentiles") {
+    return s.command_stats().SetPercentiles(value);
   } else if (name == "rdb-key-save-delay") {
     if (!is_int) return "argument couldn't be parsed into an integer";
     if (n < INT32_MIN || n > INT32_MAX) {

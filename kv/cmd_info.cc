@@ -1,6 +1,7 @@
 // INFO: Redis 7.0's sections (kv/info_sections.h) plus "# daxkv", which
 // describes the pool and its durability. "default" (or no argument) is
-// Redis's default set; "all" adds commandstats; "everything" is all.
+// Redis's default set; "all" adds commandstats and latencystats;
+// "everything" is all.
 #include <string>
 
 #include "kv/command.h"
@@ -42,6 +43,7 @@ void InfoCommand(CommandContext& ctx) {
   if (Wants(ctx, "modules", true)) sep(), ModulesSection(&o);
   if (Wants(ctx, "commandstats", false)) sep(), CommandStatsSection(s, &o);
   if (Wants(ctx, "errorstats", true)) sep(), ErrorStatsSection(s, &o);
+  if (Wants(ctx, "latencystats", false)) sep(), LatencyStatsSection(s, &o);
   if (Wants(ctx, "cluster", true)) sep(), ClusterSection(&o);
   if (Wants(ctx, "keyspace", true)) sep(), KeyspaceSection(st, &o);
   if (Wants(ctx, "daxkv", true)) sep(), DaxkvSection(s, st, error, &o);

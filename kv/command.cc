@@ -41,6 +41,7 @@ const CommandTable& CommandTable::Default() {
     RegisterSortCommands(t);
     RegisterGeoCommands(t);
     RegisterMemoryCommands(t);
+    RegisterLatencyCommands(t);
     RegisterBlockingCommands(t);
     RegisterSlowLogCommands(t);
     RegisterMonitorCommands(t);

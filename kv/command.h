@@ -257,6 +257,9 @@ void RegisterBlockingCommands(CommandTable* table);
 void RegisterGeoCommands(CommandTable* table);
 // MEMORY USAGE STATS DOCTOR MALLOC-STATS PURGE HELP (kv/cmd_memory.cc).
 void RegisterMemoryCommands(CommandTable* table);
+// LATENCY LATEST HISTORY RESET GRAPH DOCTOR HISTOGRAM HELP
+// (kv/cmd_latency.cc).
+void RegisterLatencyCommands(CommandTable* table);
 void RegisterSlowLogCommands(CommandTable* table);
 void RegisterMonitorCommands(CommandTable* table);
 

@@ -1,11 +1,30 @@
 #include "kv/command_stats.h"
 
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <utility>
+
 #include "base/cycle_clock.h"
+#include "kv/duration_histogram.h"
 
 namespace daxkv::kv {
 
-CommandStats::CommandStats(size_t commands) : commands_(commands) {
+CommandStats::CommandStats(size_t commands)
+    : commands_(commands), ns_per_tick_(1000.0 / CycleClock::TicksPerMicro()) {
   for (Slot& s : slots_) s.commands = std::make_unique<Counters[]>(commands);
+}
+
+std::atomic<uint64_t>* CommandStats::Buckets(Counters& c) {
+  std::atomic<uint64_t>* b = c.hist.load(std::memory_order_acquire);
+  if (b != nullptr) return b;
+  auto* fresh = new std::atomic<uint64_t>[duration_histogram::kBuckets]();
+  if (c.hist.compare_exchange_strong(b, fresh, std::memory_order_acq_rel)) {
+    return fresh;
+  }
+  delete[] fresh;  // another thread of this slot's won (slots are shared)
+  return b;
 }
 
 CommandStats::Counters& CommandStats::Mine(size_t index) {
@@ -20,6 +39,12 @@ void CommandStats::Record(size_t index, uint64_t ticks, bool failed) {
   c.calls.fetch_add(1, std::memory_order_relaxed);
   c.ticks.fetch_add(ticks, std::memory_order_relaxed);
   if (failed) c.failed.fetch_add(1, std::memory_order_relaxed);
+  if (tracking()) {
+    const auto ns =
+        static_cast<uint64_t>(static_cast<double>(ticks) * ns_per_tick_);
+    Buckets(c)[duration_histogram::BucketOf(ns)].fetch_add(
+        1, std::memory_order_relaxed);
+  }
 }
 
 void CommandStats::Rejected(size_t index) {
@@ -67,6 +92,69 @@ std::map<std::string, uint64_t> CommandStats::ErrorCounts() const {
   return errors_;
 }
 
+std::vector<uint64_t> CommandStats::Histogram(size_t index) const {
+  std::vector<uint64_t> out;
+  if (index >= commands_) return out;
+  for (const Slot& s : slots_) {
+    const std::atomic<uint64_t>* b =
+        s.commands[index].hist.load(std::memory_order_acquire);
+    if (b == nullptr) continue;
+    out.resize(duration_histogram::kBuckets);
+    for (size_t i = 0; i < out.size(); ++i) {
+      out[i] += b[i].load(std::memory_order_relaxed);
+    }
+  }
+  return out;
+}
+
+std::vector<double> CommandStats::percentiles() const {
+  MutexLock l(&percentiles_mu_);
+  return percentiles_;
+}
+
+std::string CommandStats::PercentileText(double p) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%f", p);
+  std::string text = buf;
+  if (text.find('.') != std::string::npos) {
+    text.erase(text.find_last_not_of('0') + 1);
+    if (text.back() == '.') text.pop_back();
+  }
+  return text;
+}
+
+std::string CommandStats::PercentilesText() const {
+  std::string out;
+  for (double p : percentiles()) {
+    if (!out.empty()) out += ' ';
+    out += PercentileText(p);
+  }
+  return out;
+}
+
+std::string CommandStats::SetPercentiles(std::string_view text) {
+  std::vector<double> parsed;
+  size_t pos = 0;
+  while (!text.empty() && pos <= text.size()) {
+    const size_t sp = std::min(text.find(' ', pos), text.size());
+    const std::string word(text.substr(pos, sp - pos));
+    char* end = nullptr;
+    const double p = std::strtod(word.c_str(), &end);
+    if (word.empty() || end != word.c_str() + word.size() || std::isnan(p)) {
+      return "Invalid latency-tracking-info-percentiles parameters";
+    }
+    if (p < 0 || p > 100) {
+      return "latency-tracking-info-percentiles parameters should sit "
+             "between [0.0,100.0]";
+    }
+    parsed.push_back(p);
+    pos = sp + 1;
+  }
+  MutexLock l(&percentiles_mu_);
+  percentiles_ = std::move(parsed);
+  return "";
+}
+
 void CommandStats::Reset() {
   for (Slot& s : slots_) {
     for (size_t i = 0; i < commands_; ++i) {
@@ -75,6 +163,11 @@ void CommandStats::Reset() {
       c.ticks.store(0, std::memory_order_relaxed);
       c.rejected.store(0, std::memory_order_relaxed);
       c.failed.store(0, std::memory_order_relaxed);
+      if (std::atomic<uint64_t>* b = c.hist.load(std::memory_order_acquire)) {
+        for (size_t j = 0; j < duration_histogram::kBuckets; ++j) {
+          b[j].store(0, std::memory_order_relaxed);
+        }
+      }
     }
   }
   error_replies_.store(0, std::memory_order_relaxed);

@@ -1,8 +1,10 @@
-// What INFO commandstats and INFO errorstats report, kept as Redis keeps
-// them: per command, its calls, the microseconds they took, and the calls
-// refused before running (rejected: arity, NOAUTH, MISCONF, ...) or that
-// replied with an error (failed); per error code (the reply's first word,
-// "ERR", "WRONGTYPE"), how many error replies carried it.
+// What INFO commandstats, INFO errorstats, INFO latencystats and LATENCY
+// HISTOGRAM report, kept as Redis keeps them: per command, its calls, the
+// microseconds they took, and the calls refused before running (rejected:
+// arity, NOAUTH, MISCONF, ...) or that replied with an error (failed); its
+// durations' histogram (kv/duration_histogram.h) while latency-tracking is
+// on; per error code (the reply's first word, "ERR", "WRONGTYPE"), how many
+// error replies carried it.
 //
 // Thread-safety: every method may be called from any thread. Counting is
 // lock-free and spread over per-thread slots so that the I/O threads do not
@@ -17,6 +19,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/mutex.h"
 #include "base/thread_annotations.h"
@@ -46,6 +49,23 @@ class CommandStats {
   void CountError(std::string_view text);
 
   Totals Get(size_t index) const;
+  // The command's histogram buckets, summed over threads (empty when it
+  // never ran with tracking on).
+  std::vector<uint64_t> Histogram(size_t index) const;
+
+  // latency-tracking-info-percentiles: the percentiles INFO latencystats
+  // prints (Redis's default: 50 99 99.9), and their text ("50 99 99.9").
+  std::vector<double> percentiles() const;
+  std::string PercentilesText() const;
+  // Space-separated numbers in [0, 100] (none: ""); returns CONFIG SET's
+  // error detail, or "" when stored.
+  std::string SetPercentiles(std::string_view text);
+  // A percentile as Redis prints it: %f without trailing zeros ("99.9").
+  static std::string PercentileText(double p);
+
+  // latency-tracking (Redis's default: on).
+  bool tracking() const { return tracking_.load(std::memory_order_relaxed); }
+  void set_tracking(bool on) { tracking_.store(on, std::memory_order_relaxed); }
   uint64_t total_error_replies() const;
   // Error code -> count, sorted by code (INFO errorstats prints them so).
   std::map<std::string, uint64_t> ErrorCounts() const;
@@ -61,11 +81,16 @@ class CommandStats {
  private:
   static constexpr int kSlots = 8;
   struct Counters {
+    ~Counters() { delete[] hist.load(); }
     std::atomic<uint64_t> calls{0};
     std::atomic<uint64_t> ticks{0};
     std::atomic<uint64_t> rejected{0};
     std::atomic<uint64_t> failed{0};
+    // duration_histogram::kBuckets counters, allocated at the first call
+    // (most commands never run) and kept until destruction.
+    std::atomic<std::atomic<uint64_t>*> hist{nullptr};
   };
+  static std::atomic<uint64_t>* Buckets(Counters& c);
   struct alignas(64) Slot {
     std::unique_ptr<Counters[]> commands;
   };
@@ -73,8 +98,12 @@ class CommandStats {
   Counters& Mine(size_t index);
 
   size_t commands_;
+  const double ns_per_tick_;
+  std::atomic<bool> tracking_{true};
   std::array<Slot, kSlots> slots_;
   std::atomic<uint64_t> error_replies_{0};
+  mutable Mutex percentiles_mu_;
+  std::vector<double> percentiles_ GUARDED_BY(percentiles_mu_) = {50, 99, 99.9};
   mutable Mutex errors_mu_;
   std::map<std::string, uint64_t> errors_ GUARDED_BY(errors_mu_);
 };

@@ -191,6 +191,24 @@ std::string FullName(const CommandSpec& spec,
   return name;
 }
 
+// The latency monitor's sample and the slow log's entry for a command
+// that ran for `ticks`.
+void NoteDuration(const CommandSpec& spec, CommandContext& ctx,
+                  uint64_t ticks) {
+  const uint64_t micros = CycleClock::ToMicros(ticks);
+  if (ctx.server.latency().threshold_ms() > 0) {
+    ctx.server.latency().MaybeAdd(
+        (spec.flags & kCmdFast) ? "fast-command" : "command", micros / 1000,
+        ctx.server.NowMs() / 1000);
+  }
+  if (spec.flags & kCmdSkipSlowlog) return;
+  if (ctx.client.blocked != nullptr) {  // not done: logged once served
+    NoteBlockedCommand(spec, ctx, micros);
+  } else if (ctx.server.slowlog().Qualifies(micros)) {
+    RecordSlowCommand(spec, ctx, micros);
+  }
+}
+
 }  // namespace
 
 bool RunCommand(const CommandSpec& spec, CommandContext& ctx) {
@@ -222,14 +240,7 @@ bool RunCommand(const CommandSpec& spec, CommandContext& ctx) {
   if (!(spec.flags & kCmdScript) && ctx.server.monitors().active()) {
     FeedMonitors(spec, ctx);
   }
-  if (!(spec.flags & kCmdSkipSlowlog)) {
-    const uint64_t micros = CycleClock::ToMicros(ticks);
-    if (ctx.client.blocked != nullptr) {  // not done: logged once served
-      NoteBlockedCommand(spec, ctx, micros);
-    } else if (ctx.server.slowlog().Qualifies(micros)) {
-      RecordSlowCommand(spec, ctx, micros);
-    }
-  }
+  NoteDuration(spec, ctx, ticks);
   if (!failed && (spec.flags & (kCmdWrite | kCmdMayReplicate)) &&
       !(spec.flags & (kCmdScript | kCmdRunsQueue))) {
     // Pops the command served to blocked clients (BlockedServer) follow

@@ -13,6 +13,7 @@
 #include "base/version.h"
 #include "dax/smaps.h"
 #include "kv/command.h"
+#include "kv/duration_histogram.h"
 #include "kv/script_engine.h"
 
 namespace daxkv::kv {
@@ -256,6 +257,27 @@ void CommandStatsSection(ServerState& s, std::string* o) {
                   ",usec_per_call=" + Fixed(per_call, 2) +
                   ",rejected_calls=" + std::to_string(t.rejected) +
                   ",failed_calls=" + std::to_string(t.failed));
+  }
+}
+
+void LatencyStatsSection(ServerState& s, std::string* o) {
+  o->append("# Latencystats\r\n");
+  const std::vector<CommandSpec>& all = CommandTable::Default().all();
+  const std::vector<double> percentiles = s.command_stats().percentiles();
+  for (size_t i = 0; i < all.size(); ++i) {
+    const std::vector<uint64_t> h = s.command_stats().Histogram(i);
+    if (std::all_of(h.begin(), h.end(), [](uint64_t c) { return c == 0; })) {
+      continue;
+    }
+    std::string value;
+    for (double p : percentiles) {
+      char v[32];
+      std::snprintf(v, sizeof(v), "%.3f",
+                    duration_histogram::PercentileMicros(h, p));
+      if (!value.empty()) value += ',';
+      value += "p" + CommandStats::PercentileText(p) + "=" + v;
+    }
+    InfoField(o, "latency_percentiles_usec_" + std::string(all[i].name), value);
   }
 }
 

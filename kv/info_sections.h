@@ -25,6 +25,9 @@ void StatsSection(ServerState& s, const engine::Stats& st, std::string* o);
 void CpuSection(std::string* o);
 void ModulesSection(std::string* o);
 void CommandStatsSection(ServerState& s, std::string* o);
+// INFO latencystats: per command, the configured percentiles of its
+// durations in µs (latency-tracking-info-percentiles).
+void LatencyStatsSection(ServerState& s, std::string* o);
 void ErrorStatsSection(ServerState& s, std::string* o);
 void ClusterSection(std::string* o);
 void KeyspaceSection(const engine::Stats& st, std::string* o);

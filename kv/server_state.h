@@ -24,6 +24,7 @@
 #include "kv/client.h"
 #include "kv/command_stats.h"
 #include "kv/io_loop.h"
+#include "kv/latency_monitor.h"
 #include "kv/migrate_cache.h"
 #include "kv/monitor.h"
 #include "kv/pubsub.h"
@@ -89,6 +90,7 @@ class ServerState {
   // CommandTable::Default().all().
   CommandStats& command_stats() { return command_stats_; }
   SlowLog& slowlog() { return slowlog_; }
+  LatencyMonitor& latency() { return latency_; }
   MonitorFeed& monitors() { return monitors_; }
   // Redis's run_id: 40 random hex digits, new at each start (INFO server;
   // Sentinel tells restarted instances apart by it).
@@ -192,6 +194,7 @@ class ServerState {
   ServerStats stats_;
   CommandStats command_stats_;
   SlowLog slowlog_;
+  LatencyMonitor latency_;
   MonitorFeed monitors_;
   std::string run_id_;
   const Clock* clock_;
