@@ -394,6 +394,16 @@ std::vector<RewrittenSetting> RewrittenSettings(CommandContext& ctx) {
       set("replicaof", host + " " + std::to_string(port), true, {"slaveof"}),
   };
   if (!replica) out.back().value.reset();
+  const auto now = Settings(s);
+  for (const RuntimeSettingName& r : kRuntimeSettingNames) {
+    auto it = std::find_if(now.begin(), now.end(),
+                           [&](const auto& kv) { return kv.first == r.name; });
+    if (it == now.end()) continue;
+    std::vector<std::string> aliases;
+    if (!r.alias.empty()) aliases.emplace_back(r.alias);
+    out.push_back(set(std::string(r.name), it->second,
+                      it->second != r.default_value, std::move(aliases)));
+  }
   return out;
 }
 
@@ -467,6 +477,11 @@ void ConfigCommand(CommandContext& ctx) {
 }
 
 }  // namespace
+
+std::string ApplyRuntimeSetting(ServerState& server, const std::string& name,
+                                std::string_view value) {
+  return SetOne(server, name, value);
+}
 
 void RegisterConfigCommands(CommandTable* t) {
   t->Add({.name = "config",

@@ -263,6 +263,11 @@ void RegisterLatencyCommands(CommandTable* table);
 void RegisterSlowLogCommands(CommandTable* table);
 void RegisterMonitorCommands(CommandTable* table);
 
+// CONFIG SET of one runtime setting (kRuntimeSettingNames, by Redis name)
+// at start-up: "" when applied, else CONFIG SET's error detail.
+std::string ApplyRuntimeSetting(ServerState& server, const std::string& name,
+                                std::string_view value);
+
 // Shared helpers for handlers.
 // The key arguments named by spec's first_key/last_key/step.
 std::vector<std::string_view> CommandKeys(

@@ -180,6 +180,13 @@ StatusOr<std::unique_ptr<Server>> Server::Open(const ServerConfig& config) {
       st.index_recovery.c_str());
   s->state_ = std::make_unique<ServerState>(s->db_.get(), s->config_);
   s->state_->recovery_ms = ms;
+  for (const auto& [name, value] : config.runtime_settings) {
+    const std::string error = ApplyRuntimeSetting(*s->state_, name, value);
+    if (!error.empty()) {
+      return InvalidArgumentError("invalid value '" + value +
+                                  "' for setting '" + name + "': " + error);
+    }
+  }
   std::string warnings;
   auto functions = LoadStoredFunctions(
       *s->db_, s->state_->scripts().functions(), &warnings);

@@ -124,6 +124,8 @@ Status ApplySetting(std::string_view key, std::string_view value,
   } else if (k == "enable_debug_command") {
     ok = value == "no" || value == "local" || value == "yes";
     if (ok) c->enable_debug_command = std::string(value);
+  } else if (std::string_view name = RuntimeSettingOf(key); !name.empty()) {
+    c->runtime_settings.emplace_back(std::string(name), std::string(value));
   } else {
     return InvalidArgumentError("unknown setting '" + std::string(key) + "'");
   }
@@ -132,6 +134,16 @@ Status ApplySetting(std::string_view key, std::string_view value,
                                 "' for setting '" + std::string(key) + "'");
   }
   return OkStatus();
+}
+
+std::string_view RuntimeSettingOf(std::string_view key) {
+  const std::string k = Normalize(key);
+  for (const RuntimeSettingName& r : kRuntimeSettingNames) {
+    for (std::string_view n : {r.name, r.alias}) {
+      if (!n.empty() && Normalize(n) == k) return r.name;
+    }
+  }
+  return {};
 }
 
 bool ParseReplicaOf(std::string_view value, std::string* host, int* port) {

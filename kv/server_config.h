@@ -10,11 +10,34 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "base/mutex.h"
 #include "base/status.h"
 
 namespace daxkv::kv {
+
+// Settings that only CONFIG SET (kv/cmd_config.cc) applies, which a
+// config file or a flag may also give: their Redis names and defaults
+// (CONFIG REWRITE writes those that differ), and another name for one.
+struct RuntimeSettingName {
+  std::string_view name;
+  std::string_view default_value;
+  std::string_view alias;
+};
+inline constexpr RuntimeSettingName kRuntimeSettingNames[] = {
+    {"slowlog-log-slower-than", "10000", ""},
+    {"slowlog-max-len", "128", ""},
+    {"latency-monitor-threshold", "0", ""},
+    {"latency-tracking", "yes", ""},
+    {"latency-tracking-info-percentiles", "50 99 99.9", ""},
+    {"hll-sparse-max-bytes", "3000", ""},
+    {"busy-reply-threshold", "5000", "lua-time-limit"},
+};
+// The Redis name ("slowlog-max-len") of a runtime setting spelt any case,
+// with '-' or '_'; empty when `key` names none.
+std::string_view RuntimeSettingOf(std::string_view key);
 
 struct ServerConfig {
   std::string pool = "./data/daxkv.pool";
@@ -56,6 +79,10 @@ struct ServerConfig {
   std::string masterauth;
   std::string masteruser;
   bool replica_read_only = true;
+  // Runtime settings (kRuntimeSettingNames) the config file gave, in
+  // order, by Redis name: applied through CONFIG SET's own checks once the
+  // server state exists (ApplyRuntimeSetting, kv/command.h).
+  std::vector<std::pair<std::string, std::string>> runtime_settings;
   // Redis's replica-serve-stale-data (see Replication::refuses_stale).
   bool replica_serve_stale_data = true;
   // Redis's replica-priority: Sentinel promotes the replica with the

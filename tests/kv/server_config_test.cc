@@ -98,6 +98,27 @@ TEST(ServerConfigTest, ConfigFile) {
   EXPECT_THAT(LoadConfigFile(path, &c), StatusIs(StatusCode::kIOError));
 }
 
+// Redis settings only CONFIG SET applies are taken from a file by their
+// Redis names (any case, '-' or '_', an alias), kept in order for start-up.
+TEST(ServerConfigTest, RuntimeSettingsAreKeptForStartUp) {
+  ServerConfig c;
+  ASSERT_OK(ApplySetting("slowlog-log-slower-than", "0", &c));
+  ASSERT_OK(ApplySetting("LATENCY_MONITOR_THRESHOLD", "5", &c));
+  ASSERT_OK(ApplySetting("lua-time-limit", "100", &c));
+  ASSERT_OK(ApplySetting("latency-tracking-info-percentiles", "50 99", &c));
+  using Pair = std::pair<std::string, std::string>;
+  EXPECT_EQ(
+      c.runtime_settings,
+      (std::vector<Pair>{{"slowlog-log-slower-than", "0"},
+                         {"latency-monitor-threshold", "5"},
+                         {"busy-reply-threshold", "100"},
+                         {"latency-tracking-info-percentiles", "50 99"}}));
+  EXPECT_EQ(RuntimeSettingOf("Slowlog_Max_Len"), "slowlog-max-len");
+  EXPECT_EQ(RuntimeSettingOf("slowlog"), "");
+  EXPECT_THAT(ApplySetting("latency-monitor", "5", &c),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("unknown")));
+}
+
 // One default for the I/O thread count: 0, one thread per core but one,
 // which stays for the background thread and the kernel.
 TEST(ServerConfigTest, ThreadsDefaultToOnePerCoreButOne) {

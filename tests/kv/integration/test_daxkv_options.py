@@ -34,6 +34,56 @@ class DaxkvOptionsTest(unittest.TestCase):
             self.assertEqual(c.cmd("SET", "k", "v"), "OK")
         self.assertTrue(os.path.exists(pool))
 
+    def test_config_file_runtime_settings(self):
+        """Redis settings CONFIG SET owns may come from the file; CONFIG
+        REWRITE writes back the ones changed since; a bad value stops the
+        start-up with the setting named."""
+        conf = os.path.join(self.server.dir, "daxkv.conf")
+        pool = os.path.join(self.server.dir, "conf.pool")
+        with open(conf, "w") as f:
+            f.write("pool %s\npool_size 64M\nport %d\n"
+                    "slowlog-log-slower-than 0\nslowlog_max_len 7\n"
+                    "latency-monitor-threshold 5\nlua-time-limit 250\n"
+                    "latency-tracking-info-percentiles \"50 99.5\"\n"
+                    % (pool, self.server.port))
+        self.server.command_line = lambda: [SERVER, "--config", conf]
+        self.server.start()
+        with self.server.client() as c:
+            got = c.cmd("CONFIG", "GET", "*")
+            got = dict(zip(got[0::2], got[1::2]))
+            self.assertEqual(got[b"slowlog-log-slower-than"], b"0")
+            self.assertEqual(got[b"slowlog-max-len"], b"7")
+            self.assertEqual(got[b"latency-monitor-threshold"], b"5")
+            self.assertEqual(got[b"busy-reply-threshold"], b"250")
+            self.assertEqual(got[b"latency-tracking-info-percentiles"],
+                             b"50 99.5")
+            newest = c.cmd("SLOWLOG", "GET", 1)[0]  # threshold 0: logged
+            self.assertEqual(newest[3], [b"CONFIG", b"GET", b"*"])
+            self.assertEqual(
+                c.cmd("CONFIG", "SET", "slowlog-max-len", "9"), "OK")
+            self.assertEqual(c.cmd("CONFIG", "REWRITE"), "OK")
+        with open(conf) as f:
+            text = f.read()
+        self.assertIn("slowlog-max-len 9\n", text)
+        self.assertIn("busy-reply-threshold 250\n", text)  # for its alias
+        self.assertNotIn("lua-time-limit", text)
+        self.assertNotIn("slowlog_max_len", text)
+        self.server.stop()
+        self.server.start()  # the rewritten file reads back
+        with self.server.client() as c:
+            self.assertEqual(c.cmd("CONFIG", "GET", "slowlog-max-len"),
+                             [b"slowlog-max-len", b"9"])
+            self.assertEqual(
+                c.cmd("CONFIG", "GET", "latency-tracking-info-percentiles"),
+                [b"latency-tracking-info-percentiles", b"50 99.5"])
+        self.server.stop()
+        with open(conf, "a") as f:
+            f.write("slowlog-max-len -5\n")
+        out = subprocess.run(self.server.command_line(), capture_output=True,
+                             timeout=60)
+        self.assertNotEqual(out.returncode, 0)
+        self.assertIn(b"slowlog-max-len", out.stderr + out.stdout)
+
     def test_startup_report(self):
         self.server.start()
         self.server.stop()
