@@ -61,6 +61,14 @@ struct Client {
     multi_has_nonstale = false;
     multi_queued.store(-1, std::memory_order_relaxed);
   }
+  // CLIENT REPLY (Redis's CLIENT_REPLY_OFF / _SKIP_NEXT / _SKIP): OFF drops
+  // every command's reply, SKIP the next command's; published messages
+  // still go out. A dropped command that blocked drops its served reply
+  // too (drop_blocked_reply). The client's I/O thread only.
+  bool reply_off = false;
+  bool reply_skip_next = false;
+  bool reply_skip = false;
+  bool drop_blocked_reply = false;
   bool in_multi = false;
   bool multi_error = false;  // a queued command was rejected: EXECABORT
   std::vector<std::vector<std::string>> queued;

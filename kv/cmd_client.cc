@@ -220,6 +220,10 @@ void ClientHelp(CommandContext& ctx) {
       "    Kill connections. Options are: ID, ADDR, LADDR, SKIPME (yes|no).",
       "LIST",
       "    Return information about client connections.",
+      "NO-EVICT (ON|OFF)",
+      "    Protect current client connection from eviction.",
+      "REPLY (ON|OFF|SKIP)",
+      "    Control the replies sent to the current connection.",
       "SETNAME <name>",
       "    Assign the name <name> to the current connection.",
       "UNBLOCK <clientid> [TIMEOUT|ERROR]",
@@ -252,6 +256,25 @@ bool ArgcIs(CommandContext& ctx, size_t n, std::string_view sub) {
   if (ctx.argv.size() == n) return true;
   ReplyWrongArity(ctx, "client|" + std::string(sub));
   return false;
+}
+
+// CLIENT REPLY ON|OFF|SKIP (kv/client.h; OFF and SKIP reply nothing, and
+// SKIP is refused while OFF), CLIENT NO-EVICT ON|OFF (accepted: daxkv
+// evicts nothing; its data lives on the pool).
+void ClientReplyOrNoEvict(CommandContext& ctx, bool reply) {
+  Client& c = ctx.client;
+  const std::string_view mode = ctx.argv[2];
+  const bool on = EqualsIgnoreCase(mode, "on");
+  if (on || EqualsIgnoreCase(mode, "off")) {
+    if (!reply) return ctx.out.Ok();
+    c.reply_off = !on;
+    c.reply_skip = c.reply_skip_next = false;
+    if (on) ctx.out.Ok();
+  } else if (reply && EqualsIgnoreCase(mode, "skip") && !c.reply_off) {
+    c.reply_skip_next = true;
+  } else {
+    ReplySyntaxError(ctx);
+  }
 }
 
 void ClientCommand(CommandContext& ctx) {
@@ -293,6 +316,8 @@ void ClientCommand(CommandContext& ctx) {
   } else if (sub == "unblock" &&
              (ctx.argv.size() == 3 || ctx.argv.size() == 4)) {
     ClientUnblock(ctx);
+  } else if (sub == "reply" || sub == "no-evict") {
+    if (ArgcIs(ctx, 3, sub)) ClientReplyOrNoEvict(ctx, sub == "reply");
   } else if (sub == "help" && ctx.argv.size() == 2) {
     ClientHelp(ctx);
   } else {

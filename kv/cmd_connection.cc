@@ -38,12 +38,19 @@ void ResetCommand(CommandContext& ctx) {
   DrainMailbox(ctx.server, c, ctx.out);
   c.resp = 2;
   ctx.out.set_resp(2);
+  c.reply_off = c.reply_skip = c.reply_skip_next = false;  // CLIENT REPLY ON
   {
     MutexLock l(&c.info_mu);
     c.name.clear();
   }
   if (ctx.server.settings().auth_required()) c.authenticated = false;
   ctx.out.Simple("RESET");
+}
+
+// READONLY / READWRITE: Redis Cluster's replica reads, refused as a
+// non-cluster Redis refuses them (cluster-aware clients probe with them).
+void ClusterOnlyCommand(CommandContext& ctx) {
+  ctx.out.Error("ERR This instance has cluster support disabled");
 }
 
 void SelectCommand(CommandContext& ctx) {
@@ -218,6 +225,22 @@ void RegisterConnectionCommands(CommandTable* t) {
           .group = g,
           .summary = "Reset the connection",
           .since = "6.2.0"});
+  t->Add({.name = "readonly",
+          .arity = 1,
+          .flags = kConn,
+          .fn = ClusterOnlyCommand,
+          .group = "cluster",
+          .summary = "Enables read queries for a connection to a cluster "
+                     "replica node",
+          .since = "3.0.0"});
+  t->Add({.name = "readwrite",
+          .arity = 1,
+          .flags = kConn,
+          .fn = ClusterOnlyCommand,
+          .group = "cluster",
+          .summary = "Disables read queries for a connection to a cluster "
+                     "replica node",
+          .since = "3.0.0"});
   t->Add({.name = "select",
           .arity = 2,
           .flags = kConn,

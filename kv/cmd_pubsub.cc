@@ -231,7 +231,7 @@ void RegisterPubSubCommands(CommandTable* t) {
   const std::string_view g = "pubsub";
   t->Add({.name = "subscribe",
           .arity = -2,
-          .flags = kPubSub,
+          .flags = kPubSub | kCmdRepliesPushes,
           .fn = SubscribeCommand,
           .group = g,
           .summary = "Listen for messages published to the given channels",
@@ -239,7 +239,7 @@ void RegisterPubSubCommands(CommandTable* t) {
           .acl = "@pubsub @slow"});
   t->Add({.name = "psubscribe",
           .arity = -2,
-          .flags = kPubSub,
+          .flags = kPubSub | kCmdRepliesPushes,
           .fn = PSubscribeCommand,
           .group = g,
           .summary = "Listen for messages published to channels matching the "
@@ -248,7 +248,7 @@ void RegisterPubSubCommands(CommandTable* t) {
           .acl = "@pubsub @slow"});
   t->Add({.name = "ssubscribe",
           .arity = -2,
-          .flags = kPubSub | kCmdNoTouch,
+          .flags = kPubSub | kCmdRepliesPushes | kCmdNoTouch,
           .fn = SSubscribeCommand,
           .first_key = 1,
           .last_key = -1,
@@ -260,7 +260,7 @@ void RegisterPubSubCommands(CommandTable* t) {
           .acl = "@pubsub @slow"});
   t->Add({.name = "unsubscribe",
           .arity = -1,
-          .flags = kPubSub,
+          .flags = kPubSub | kCmdRepliesPushes,
           .fn = UnsubscribeCommand,
           .group = g,
           .summary = "Stop listening for messages posted to the given "
@@ -269,7 +269,7 @@ void RegisterPubSubCommands(CommandTable* t) {
           .acl = "@pubsub @slow"});
   t->Add({.name = "punsubscribe",
           .arity = -1,
-          .flags = kPubSub,
+          .flags = kPubSub | kCmdRepliesPushes,
           .fn = PUnsubscribeCommand,
           .group = g,
           .summary = "Stop listening for messages posted to channels "
@@ -278,7 +278,7 @@ void RegisterPubSubCommands(CommandTable* t) {
           .acl = "@pubsub @slow"});
   t->Add({.name = "sunsubscribe",
           .arity = -1,
-          .flags = kPubSub | kCmdNoTouch,
+          .flags = kPubSub | kCmdRepliesPushes | kCmdNoTouch,
           .fn = SUnsubscribeCommand,
           .first_key = 1,
           .last_key = -1,

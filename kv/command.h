@@ -122,6 +122,10 @@ enum CommandFlag : uint32_t {
   // Never in the slow log (Redis's skip_slowlog: EXEC, whose commands are
   // logged one by one).
   kCmdSkipSlowlog = 1u << 20,
+  // Replies only pub/sub confirmations when it succeeds, which Redis sends
+  // even to a client whose replies are off (CLIENT REPLY OFF; Redis's
+  // CLIENT_PUSHING): SUBSCRIBE, UNSUBSCRIBE and their P and S forms.
+  kCmdRepliesPushes = 1u << 21,
 };
 
 // A Redis 7 key specification (COMMAND INFO's key specs): where a

@@ -138,7 +138,8 @@ bool Connection::ExpireBlock(int64_t now_ms) {
 void Connection::EndBlock(const std::string& reply) {
   client_.blocked.reset();
   client_.blocked_flag.store(false, std::memory_order_relaxed);
-  out_.append(reply);
+  if (!client_.drop_blocked_reply) out_.append(reply);  // CLIENT REPLY
+  client_.drop_blocked_reply = false;
   if (CloseIfOverLimits()) return;
   if (!pending_) {
     pending_ = true;

@@ -277,13 +277,13 @@ void ExecuteCommand(ServerState& server, Client& client,
                   out, store);
 }
 
-void ExecuteLookedUp(ServerState& server, Client& client,
-                     const CommandSpec* spec,
-                     std::span<const std::string_view> argv, ReplyWriter& out,
-                     Store* store) {
-  if (argv.empty()) return;
-  // Messages published before this command ran go out before its reply.
-  DrainMailbox(server, client, out);
+namespace {
+
+// ExecuteLookedUp's checks, then the command.
+void ExecuteChecked(ServerState& server, Client& client,
+                    const CommandSpec* spec,
+                    std::span<const std::string_view> argv, ReplyWriter& out,
+                    Store* store) {
   // A script's exclusive hold carries over only to the next script.
   if (spec == nullptr || !(spec->flags & kCmdScript)) {
     ReleaseKeptExclusive(client);
@@ -390,6 +390,29 @@ void ExecuteLookedUp(ServerState& server, Client& client,
       server.config().client_query_buffer_limit) {
     client.close_asap = true;
   }
+}
+
+}  // namespace
+
+void ExecuteLookedUp(ServerState& server, Client& client,
+                     const CommandSpec* spec,
+                     std::span<const std::string_view> argv, ReplyWriter& out,
+                     Store* store) {
+  if (argv.empty()) return;
+  // Messages published before this command ran go out before its reply.
+  DrainMailbox(server, client, out);
+  client.reply_skip = client.reply_skip_next;  // CLIENT REPLY SKIP's target
+  client.reply_skip_next = false;
+  const size_t reply_at = out.buffer()->size();
+  ExecuteChecked(server, client, spec, argv, out, store);
+  std::string& reply = *out.buffer();
+  const bool pushes = spec != nullptr && (spec->flags & kCmdRepliesPushes) &&
+                      reply.size() > reply_at && reply[reply_at] != '-';
+  if ((client.reply_off || client.reply_skip) && !pushes) {
+    reply.resize(reply_at);
+    if (client.blocked != nullptr) client.drop_blocked_reply = true;
+  }
+  client.reply_skip = false;
 }
 
 bool SyncRound(ServerState& server) {
