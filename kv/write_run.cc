@@ -26,7 +26,8 @@ bool WriteRun::MayStart(ServerState& server, const Client& client) {
          (client.authenticated || !server.settings().auth_required()) &&
          !client.pubsub.subscribed() && !client.pubsub.mailbox.has_mail() &&
          round_held && !HoldsKeptExclusive() &&
-         !server.replication().master().active();
+         !server.replication().master().active() &&
+         !client.reply_skip_next;  // CLIENT REPLY SKIP: consumed once
 }
 
 void WriteRun::Add(const CommandSpec* spec,

@@ -22,15 +22,16 @@
 // A run starts only where nothing can come between its commands that they
 // would change (WriteRun::MayStart): the client is not in MULTI, not
 // blocked, authenticated, not its master's link, not subscribed (no
-// messages are delivered between the replies), holds no script's exclusive
-// section and runs under its round lock; the master feeds no replicas
-// (each command's effects go out under the replication order lock, at the
-// command's end, which must not precede the run's commit). A run whose
-// keys have blocked clients waiting gives way to the commands one by one
-// (checked inside the Txn, whose stripes keep new waiters off those keys),
-// since Redis serves waiters after each command, not after a run. A run
-// whose Txn fails as a whole (a full pool at commit) also gives way, and
-// the connection runs no more runs until its next read; its commands
+// messages are delivered between the replies), has no CLIENT REPLY SKIP
+// pending (a run that gives way would consume it twice), holds no script's
+// exclusive section and runs under its round lock; the master feeds no
+// replicas (each command's effects go out under the replication order
+// lock, at the command's end, which must not precede the run's commit).
+// A run whose keys have blocked clients waiting gives way to the commands
+// one by one (checked inside the Txn, whose stripes keep new waiters off
+// those keys), since Redis serves waiters after each command, not after a
+// run. A run whose Txn fails as a whole (a full pool at commit) also gives way,
+// and the connection runs no more runs until its next read; its commands
 // counted in commandstats then count again when they run one by one, as a
 // restarted EXEC's do.
 //

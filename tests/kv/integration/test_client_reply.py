@@ -55,6 +55,10 @@ class ClientReplyDifferentialTest(PeerTestCase):
             ("CLIENT", "NO-EVICT", "OFF"), ("CLIENT", "NO-EVICT", "maybe"),
             ("CLIENT", "NO-EVICT"), ("READONLY",), ("READWRITE",),
             ("READONLY", "x"), ("MULTI",), ("INCR", "a"), ("EXEC",),
+            # Pipelined collection writes (one engine Txn in daxkv).
+            ("CLIENT", "REPLY", "SKIP"), ("SADD", "s", "a"), ("SADD", "s", "b"),
+            ("SADD", "s", "c"), ("CLIENT", "REPLY", "OFF"), ("SADD", "s", "d"),
+            ("SADD", "s", "e"), ("CLIENT", "REPLY", "ON"), ("SCARD", "s"),
             ("CLIENT", "REPLY", "OFF"), ("RESET",), ("PING",),
         ])
         self.assertIn(b"+PONG\r\n", got)
