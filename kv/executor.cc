@@ -280,6 +280,89 @@ void ExecuteCommand(ServerState& server, Client& client,
 namespace {
 
 // ExecuteLookedUp's checks, then the command.
+// Why `spec` must not run for `client` now (Redis's processCommand checks
+// after the arity, in its order), or "" when it may; counts a MISCONF
+// refusal. `flags`: the command's, or a script's declared ones.
+std::string Refusal(ServerState& server, Client& client,
+                    const CommandSpec& spec,
+                    std::span<const std::string_view> argv, uint32_t flags) {
+  if ((spec.flags & kCmdProtected) && !ProtectedAllowed(server, client)) {
+    return std::string(kDebugNotAllowed);
+  }
+  if (!client.authenticated && !(spec.flags & kCmdNoAuth) &&
+      server.settings().auth_required()) {
+    return "NOAUTH Authentication required.";
+  }
+  if (ServedWithoutRoundLock(client) && !AllowedWhileBusy(spec, argv)) {
+    return std::string(server.scripts().BusyError());
+  }
+  if (client.in_multi && (spec.flags & kCmdNoMulti)) {
+    return "ERR Command not allowed inside a transaction";
+  }
+  if (Replication& repl = server.replication(); !client.is_master) {
+    // Redis's order: -LOADING, then -READONLY (processCommand).
+    if (repl.loading() && !(spec.flags & kCmdLoading)) {
+      return "LOADING Redis is loading the dataset in memory";
+    }
+    if (repl.refuses_writes() && IsWriteCommand(flags, client)) {
+      return std::string(kErrReadOnly);
+    }
+  }
+  if (RefusedOnPersistenceError(flags, client) &&
+      !server.PersistenceError().ok()) {
+    server.stats().misconf_rejections.fetch_add(1);
+    return std::string(kErrMisconf);
+  }
+  if (client.monitor.load(std::memory_order_relaxed) &&
+      (flags & (kCmdWrite | kCmdReadOnly | kCmdMayReplicate))) {
+    return "ERR Replica can't interact with the keyspace";
+  }
+  if (client.resp.load(std::memory_order_relaxed) == 2 &&
+      client.pubsub.subscribed() && !AllowedWhileSubscribed(spec.name)) {
+    return "ERR Can't execute '" + FullName(spec, argv) +
+           "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET "
+           "are allowed in this context";
+  }
+  if (!client.is_master && IsDenyStaleCommand(flags, client) &&
+      server.replication().refuses_stale()) {
+    return std::string(kErrMasterDown);
+  }
+  return "";
+}
+
+// Queues the command (MULTI) or runs it, on `store` when a pipelined run
+// gives one.
+void Dispatch(ServerState& server, Client& client, const CommandSpec& spec,
+              std::span<const std::string_view> argv, ReplyWriter& out,
+              Store* store, uint32_t flags) {
+  client.last_command.store(&spec, std::memory_order_relaxed);
+  if ((spec.flags & kCmdContainer) && argv.size() > 1) {
+    MutexLock l(&client.info_mu);
+    client.last_subcommand = ToLower(argv[1]);
+  }
+  if (client.in_multi && !(spec.flags & kCmdNoQueue)) {
+    Queue(flags, client, argv, out);
+  } else {
+    DirectStore direct(&server.db(), &server.watches());
+    CommandContext ctx{server, client, store != nullptr ? *store : direct, out,
+                       argv};
+    ReplOrderHold hold(server, client, spec, argv);
+    if (store != nullptr && store->block() != nullptr) {
+      RunInBlock(spec, ctx);  // a WriteRun's command: rolled back alone
+    } else {
+      RunCommand(spec, ctx);
+    }
+  }
+  // What a client keeps between commands (its MULTI queue and WATCHed
+  // keys) is bounded like its query buffer: over the limit it is closed,
+  // as Redis closes a client whose query buffer overflows.
+  if (client.queued_bytes + client.watched_bytes >
+      server.config().client_query_buffer_limit) {
+    client.close_asap = true;
+  }
+}
+
+// ExecuteLookedUp's checks, then the command.
 void ExecuteChecked(ServerState& server, Client& client,
                     const CommandSpec* spec,
                     std::span<const std::string_view> argv, ReplyWriter& out,
@@ -303,93 +386,17 @@ void ExecuteChecked(ServerState& server, Client& client,
   }
   // A queued command runs at EXEC; a batch of GETs prefetched its own.
   if (!client.in_multi && store == nullptr) PrefetchKeys(server, *spec, argv);
-  if ((spec->flags & kCmdProtected) && !ProtectedAllowed(server, client)) {
-    Reject(server, *spec, client, std::string(kDebugNotAllowed), out);
-    return;
-  }
-  if (!client.authenticated && !(spec->flags & kCmdNoAuth) &&
-      server.settings().auth_required()) {
-    Reject(server, *spec, client, "NOAUTH Authentication required.", out);
-    return;
-  }
-  if (ServedWithoutRoundLock(client) && !AllowedWhileBusy(*spec, argv)) {
-    Reject(server, *spec, client, std::string(server.scripts().BusyError()),
-           out);
-    return;
-  }
-  if (client.in_multi && (spec->flags & kCmdNoMulti)) {
-    Reject(server, *spec, client,
-           "ERR Command not allowed inside a transaction", out);
-    return;
-  }
   // A script is judged by the flags it declares, as Redis's getCommandFlags.
   const uint32_t flags =
       (spec->flags & kCmdScript)
           ? ScriptCommandFlags(server.scripts(), spec->name, argv, spec->flags)
           : spec->flags;
-  if (Replication& repl = server.replication(); !client.is_master) {
-    // Redis's order: -LOADING, then -READONLY (processCommand).
-    if (repl.loading() && !(spec->flags & kCmdLoading)) {
-      Reject(server, *spec, client,
-             "LOADING Redis is loading the dataset in memory", out);
-      return;
-    }
-    if (repl.refuses_writes() && IsWriteCommand(flags, client)) {
-      Reject(server, *spec, client, std::string(kErrReadOnly), out);
-      return;
-    }
-  }
-  if (RefusedOnPersistenceError(flags, client) &&
-      !server.PersistenceError().ok()) {
-    server.stats().misconf_rejections.fetch_add(1);
-    Reject(server, *spec, client, std::string(kErrMisconf), out);
+  if (std::string why = Refusal(server, client, *spec, argv, flags);
+      !why.empty()) {
+    Reject(server, *spec, client, why, out);
     return;
   }
-  if (client.monitor.load(std::memory_order_relaxed) &&
-      (flags & (kCmdWrite | kCmdReadOnly | kCmdMayReplicate))) {
-    Reject(server, *spec, client,
-           "ERR Replica can't interact with the keyspace", out);
-    return;
-  }
-  if (client.resp.load(std::memory_order_relaxed) == 2 &&
-      client.pubsub.subscribed() && !AllowedWhileSubscribed(spec->name)) {
-    Reject(server, *spec, client,
-           "ERR Can't execute '" + FullName(*spec, argv) +
-               "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / "
-               "RESET are allowed in this context",
-           out);
-    return;
-  }
-  if (!client.is_master && IsDenyStaleCommand(flags, client) &&
-      server.replication().refuses_stale()) {
-    Reject(server, *spec, client, std::string(kErrMasterDown), out);
-    return;
-  }
-  client.last_command.store(spec, std::memory_order_relaxed);
-  if ((spec->flags & kCmdContainer) && argv.size() > 1) {
-    MutexLock l(&client.info_mu);
-    client.last_subcommand = ToLower(argv[1]);
-  }
-  if (client.in_multi && !(spec->flags & kCmdNoQueue)) {
-    Queue(flags, client, argv, out);
-  } else {
-    DirectStore direct(&server.db(), &server.watches());
-    CommandContext ctx{server, client, store != nullptr ? *store : direct, out,
-                       argv};
-    ReplOrderHold hold(server, client, *spec, argv);
-    if (store != nullptr && store->block() != nullptr) {
-      RunInBlock(*spec, ctx);  // a WriteRun's command: rolled back alone
-    } else {
-      RunCommand(*spec, ctx);
-    }
-  }
-  // What a client keeps between commands (its MULTI queue and WATCHed
-  // keys) is bounded like its query buffer: over the limit it is closed,
-  // as Redis closes a client whose query buffer overflows.
-  if (client.queued_bytes + client.watched_bytes >
-      server.config().client_query_buffer_limit) {
-    client.close_asap = true;
-  }
+  Dispatch(server, client, *spec, argv, out, store, flags);
 }
 
 }  // namespace
