@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -202,14 +203,20 @@ void ConfigGet(CommandContext& ctx) {
   }
 }
 
-// A yes/no setting, any case as Redis takes it; returns the error detail or
-// "" when stored.
+constexpr std::string_view kErrYesNo = "argument must be 'yes' or 'no'";
+
+// "yes" or "no", any case as Redis takes it; nullopt for anything else.
+std::optional<bool> YesNo(std::string_view value) {
+  if (EqualsIgnoreCase(value, "yes")) return true;
+  if (EqualsIgnoreCase(value, "no")) return false;
+  return std::nullopt;
+}
+
+// A yes/no setting; returns the error detail or "" when stored.
 std::string SetYesNo(std::atomic<bool>& setting, std::string_view value) {
-  const bool yes = EqualsIgnoreCase(value, "yes");
-  if (!yes && !EqualsIgnoreCase(value, "no")) {
-    return "argument must be 'yes' or 'no'";
-  }
-  setting.store(yes);
+  const std::optional<bool> yes = YesNo(value);
+  if (!yes) return std::string(kErrYesNo);
+  setting.store(*yes);
   return "";
 }
 
@@ -293,10 +300,9 @@ std::string SetOne(ServerState& s, const std::string& name,
     }
     s.latency().set_threshold_ms(n);
   } else if (name == "latency-tracking") {
-    std::atomic<bool> on{s.command_stats().tracking()};
-    std::string error = SetYesNo(on, value);
-    if (error.empty()) s.command_stats().set_tracking(on.load());
-    return error;
+    const std::optional<bool> on = YesNo(value);
+    if (!on) return std::string(kErrYesNo);
+    s.command_stats().set_tracking(*on);
   } else if (name == "latency-tracking-info-percentiles") {
     return s.command_stats().SetPercentiles(value);
   } else if (name == "rdb-key-save-delay") {

@@ -51,15 +51,7 @@ bool ParseGeoUnit(std::string_view unit, double* to_meters,
 }
 
 void ReplyGeoCoordinate(ReplyWriter& out, double v) {
-  if (out.resp() == 2) {
-    out.Bulk(FormatLongDouble(v));
-  } else {
-    const std::string text = FormatLongDouble(v);
-    std::string* buf = out.buffer();
-    buf->push_back(',');
-    buf->append(text);
-    buf->append("\r\n");
-  }
+  out.DoubleText(FormatLongDouble(v));
 }
 
 void ReplyGeoDistance(ReplyWriter& out, double d) {

@@ -62,16 +62,14 @@ struct Found {
   double score, lon, lat, dist;
 };
 
-// A parse step: Redis's reply on failure, carried by CommandError.
-Status Fail(std::string_view text) { return CommandError(text); }
-
 Status ParseRadius(std::string_view value, std::string_view unit,
                    geo::Shape* s) {
   double radius = 0;
-  if (!ParseScore(value, &radius)) return Fail("ERR need numeric radius");
-  if (radius < 0) return Fail("ERR radius cannot be negative");
+  if (!ParseScore(value, &radius))
+    return CommandError("ERR need numeric radius");
+  if (radius < 0) return CommandError("ERR radius cannot be negative");
   std::string error;
-  if (!ParseGeoUnit(unit, &s->to_meters, &error)) return Fail(error);
+  if (!ParseGeoUnit(unit, &s->to_meters, &error)) return CommandError(error);
   s->box = false;
   s->radius = radius;
   return OkStatus();
@@ -80,13 +78,13 @@ Status ParseRadius(std::string_view value, std::string_view unit,
 Status ParseBox(std::string_view w, std::string_view h, std::string_view unit,
                 geo::Shape* s) {
   double width = 0, height = 0;
-  if (!ParseScore(w, &width)) return Fail("ERR need numeric width");
-  if (!ParseScore(h, &height)) return Fail("ERR need numeric height");
+  if (!ParseScore(w, &width)) return CommandError("ERR need numeric width");
+  if (!ParseScore(h, &height)) return CommandError("ERR need numeric height");
   if (width < 0 || height < 0) {
-    return Fail("ERR height or width cannot be negative");
+    return CommandError("ERR height or width cannot be negative");
   }
   std::string error;
-  if (!ParseGeoUnit(unit, &s->to_meters, &error)) return Fail(error);
+  if (!ParseGeoUnit(unit, &s->to_meters, &error)) return CommandError(error);
   s->box = true;
   s->width = width;
   s->height = height;
@@ -95,7 +93,8 @@ Status ParseBox(std::string_view w, std::string_view h, std::string_view unit,
 
 Status ParsePoint(std::string_view lon, std::string_view lat, geo::Shape* s) {
   std::string error;
-  if (!ParseGeoPoint(lon, lat, &s->lon, &s->lat, &error)) return Fail(error);
+  if (!ParseGeoPoint(lon, lat, &s->lon, &s->lat, &error))
+    return CommandError(error);
   return OkStatus();
 }
 
@@ -106,7 +105,7 @@ Status MemberCentre(ReadOps& ops, std::string_view key, std::string_view member,
   Status st = ops.ZScore(key, member, &score);
   if (st.code() != StatusCode::kNotFound) DAXKV_RETURN_IF_ERROR(st);
   if (!st.ok() || !geo::PointOf(score, &s->lon, &s->lat)) {
-    return Fail("ERR could not decode requested zset member");
+    return CommandError("ERR could not decode requested zset member");
   }
   return OkStatus();
 }
@@ -193,9 +192,9 @@ StatusOr<size_t> ParseOutputOption(CommandContext& ctx, int flags, size_t i,
   }
   if (EqualsIgnoreCase(o, "count") && left >= 1) {
     if (!ParseInt64(ctx.argv[i + 1], &a->count)) {
-      return Fail("ERR value is not an integer or out of range");
+      return CommandError("ERR value is not an integer or out of range");
     }
-    if (a->count <= 0) return Fail("ERR COUNT must be > 0");
+    if (a->count <= 0) return CommandError("ERR COUNT must be > 0");
     return 2;
   }
   const bool dist = EqualsIgnoreCase(o, "storedist");
@@ -222,29 +221,30 @@ Status ParseSearch(CommandContext& ctx, int flags, ReadOps& ops,
       DAXKV_ASSIGN_OR_RETURN(took,
                              ParseSearchOption(ctx, ops, key, exists, i, a));
     }
-    if (took == 0) return Fail("ERR syntax error");
+    if (took == 0) return CommandError("ERR syntax error");
     i += took;
   }
   if (a->store && (a->with_dist || a->with_hash || a->with_coord)) {
-    return Fail((flags & kSearchStore)
-                    ? "ERR GEOSEARCHSTORE is not compatible with WITHDIST, "
-                      "WITHHASH and WITHCOORD options"
-                    : "ERR STORE option in GEORADIUS is not compatible with "
-                      "WITHDIST, WITHHASH and WITHCOORD options");
+    return CommandError(
+        (flags & kSearchStore)
+            ? "ERR GEOSEARCHSTORE is not compatible with WITHDIST, "
+              "WITHHASH and WITHCOORD options"
+            : "ERR STORE option in GEORADIUS is not compatible with "
+              "WITHDIST, WITHHASH and WITHCOORD options");
   }
   const std::string name(ctx.argv[0]);  // as the client spelt it
   if ((flags & kSearch) && !a->from_member && !a->from_point) {
-    return Fail(
+    return CommandError(
         "ERR exactly one of FROMMEMBER or FROMLONLAT can be specified "
         "for " +
         name);
   }
   if ((flags & kSearch) && !a->by_radius && !a->by_box) {
-    return Fail("ERR exactly one of BYRADIUS and BYBOX can be specified for " +
-                name);
+    return CommandError(
+        "ERR exactly one of BYRADIUS and BYBOX can be specified for " + name);
   }
   if (a->any && a->count == 0) {
-    return Fail("ERR the ANY argument requires COUNT argument");
+    return CommandError("ERR the ANY argument requires COUNT argument");
   }
   return OkStatus();
 }
@@ -267,17 +267,16 @@ Status Collect(ReadOps& ops, std::string_view key, const SearchArgs& a,
     geo::CellScores(c, &min, &max);
     const engine::ScoreRange range{static_cast<double>(min),
                                    static_cast<double>(max), false, true};
-    uint64_t n = 0;
     DAXKV_RETURN_IF_ERROR(ops.ZRangeByScore(
         key, range, false, {},
         [&](std::string_view member, double score) {
-          Found f{std::string(member), score, 0, 0, 0};
-          if (geo::InShape(a.shape, score, &f.lon, &f.lat, &f.dist)) {
-            out->push_back(std::move(f));
+          double lon = 0, lat = 0, dist = 0;
+          if (geo::InShape(a.shape, score, &lon, &lat, &dist)) {
+            out->push_back({std::string(member), score, lon, lat, dist});
           }
           return limit == 0 || out->size() < limit;
         },
-        &n));
+        /*count=*/nullptr));
     last = i;
   }
   return OkStatus();

@@ -169,17 +169,19 @@ void LatencyHistogram(CommandContext& ctx) {
       }
     }
   }
-  std::vector<std::pair<size_t, std::vector<uint64_t>>> found;
+  struct Found {
+    size_t index;
+    std::vector<uint64_t> h;
+    uint64_t calls;
+  };
+  std::vector<Found> found;
   for (size_t i : wanted) {
     std::vector<uint64_t> h = ctx.server.command_stats().Histogram(i);
-    uint64_t calls = 0;
-    for (uint64_t c : h) calls += c;
-    if (calls > 0) found.emplace_back(i, std::move(h));
+    const uint64_t calls = duration_histogram::Total(h);
+    if (calls > 0) found.push_back({i, std::move(h), calls});
   }
   ctx.out.MapHeader(found.size());
-  for (const auto& [i, h] : found) {
-    uint64_t calls = 0;
-    for (uint64_t c : h) calls += c;
+  for (const auto& [i, h, calls] : found) {
     ctx.out.Bulk(all[i].name);
     ctx.out.MapHeader(2);
     ctx.out.Bulk("calls");

@@ -19,6 +19,7 @@
 #include "dax/smaps.h"
 #include "kv/coll_run.h"
 #include "kv/command.h"
+#include "kv/info_sections.h"
 #include "kv/script_engine.h"
 #include "kv/server_state.h"
 
@@ -26,11 +27,6 @@ namespace daxkv::kv {
 namespace {
 
 constexpr int64_t kDefaultSamples = 5;  // Redis's OBJ_COMPUTE_SIZE_DEF_SAMPLES
-
-uint64_t HeapBytes() {
-  struct mallinfo2 mi = mallinfo2();
-  return mi.uordblks + mi.hblkhd;
-}
 
 // MEMORY USAGE key [SAMPLES count]
 void MemoryUsage(CommandContext& ctx) {

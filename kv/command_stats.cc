@@ -2,12 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <cstdlib>
 #include <utility>
 
 #include "base/cycle_clock.h"
 #include "kv/duration_histogram.h"
+#include "kv/numbers.h"
 
 namespace daxkv::kv {
 
@@ -112,22 +112,11 @@ std::vector<double> CommandStats::percentiles() const {
   return percentiles_;
 }
 
-std::string CommandStats::PercentileText(double p) {
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%f", p);
-  std::string text = buf;
-  if (text.find('.') != std::string::npos) {
-    text.erase(text.find_last_not_of('0') + 1);
-    if (text.back() == '.') text.pop_back();
-  }
-  return text;
-}
-
 std::string CommandStats::PercentilesText() const {
   std::string out;
   for (double p : percentiles()) {
     if (!out.empty()) out += ' ';
-    out += PercentileText(p);
+    out += FormatFixedTrimmed(p);
   }
   return out;
 }

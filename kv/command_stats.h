@@ -60,8 +60,6 @@ class CommandStats {
   // Space-separated numbers in [0, 100] (none: ""); returns CONFIG SET's
   // error detail, or "" when stored.
   std::string SetPercentiles(std::string_view text);
-  // A percentile as Redis prints it: %f without trailing zeros ("99.9").
-  static std::string PercentileText(double p);
 
   // latency-tracking (Redis's default: on).
   bool tracking() const { return tracking_.load(std::memory_order_relaxed); }

@@ -22,9 +22,14 @@ uint64_t BucketHigh(size_t bucket) {
   return (uint64_t{1} << exp) + (sub + 1) * width - 1;
 }
 
-double PercentileMicros(std::span<const uint64_t> counts, double percentile) {
+uint64_t Total(std::span<const uint64_t> counts) {
   uint64_t total = 0;
   for (uint64_t c : counts) total += c;
+  return total;
+}
+
+double PercentileMicros(std::span<const uint64_t> counts, double percentile) {
+  const uint64_t total = Total(counts);
   if (total == 0) return 0;
   // hdr_histogram: the smallest value whose cumulative count reaches
   // ceil(percentile * total), at least the first recorded one.

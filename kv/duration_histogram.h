@@ -25,6 +25,8 @@ inline constexpr size_t kBuckets = (kMaxExp - kMinExp + 1) * kSub + 1;
 size_t BucketOf(uint64_t ns);
 // The largest duration a bucket holds, in ns.
 uint64_t BucketHigh(size_t bucket);
+// The durations counted.
+uint64_t Total(std::span<const uint64_t> counts);
 // The value below which `percentile` (0..100) of `counts` lie, as Redis's
 // hdr_value_at_percentile: the high end of the bucket holding it, in µs.
 double PercentileMicros(std::span<const uint64_t> counts, double percentile);

@@ -279,7 +279,6 @@ void ExecuteCommand(ServerState& server, Client& client,
 
 namespace {
 
-// ExecuteLookedUp's checks, then the command.
 // Why `spec` must not run for `client` now (Redis's processCommand checks
 // after the arity, in its order), or "" when it may; counts a MISCONF
 // refusal. `flags`: the command's, or a script's declared ones.

@@ -182,8 +182,9 @@ double Distance(double lon1, double lat1, double lon2, double lat2) {
   const double v = std::sin((lon2r - lon1r) / 2);
   // On one meridian the haversine reduces to the latitude difference;
   // Redis computes it so (and its last bit differs from the full formula).
-  if (v == 0.0)
+  if (v == 0.0) {
     return kEarthRadiusMeters * std::fabs(ToRad(lat2) - ToRad(lat1));
+  }
   const double lat1r = ToRad(lat1);
   const double lat2r = ToRad(lat2);
   const double u = std::sin((lat2r - lat1r) / 2);

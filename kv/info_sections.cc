@@ -14,6 +14,7 @@
 #include "dax/smaps.h"
 #include "kv/command.h"
 #include "kv/duration_histogram.h"
+#include "kv/numbers.h"
 #include "kv/script_engine.h"
 
 namespace daxkv::kv {
@@ -141,9 +142,13 @@ void ClientsSection(ServerState& s, std::string* o) {
   InfoField(o, "tracking_clients", 0);
 }
 
-void MemorySection(ServerState& s, const engine::Stats& st, std::string* o) {
+uint64_t HeapBytes() {
   struct mallinfo2 mi = mallinfo2();
-  const uint64_t used = mi.uordblks + mi.hblkhd;
+  return mi.uordblks + mi.hblkhd;
+}
+
+void MemorySection(ServerState& s, const engine::Stats& st, std::string* o) {
+  const uint64_t used = HeapBytes();
   o->append("# Memory\r\n");
   InfoField(o, "used_memory", used);
   InfoField(o, "used_memory_human", RedisBytesToHuman(used));
@@ -266,16 +271,14 @@ void LatencyStatsSection(ServerState& s, std::string* o) {
   const std::vector<double> percentiles = s.command_stats().percentiles();
   for (size_t i = 0; i < all.size(); ++i) {
     const std::vector<uint64_t> h = s.command_stats().Histogram(i);
-    if (std::all_of(h.begin(), h.end(), [](uint64_t c) { return c == 0; })) {
-      continue;
-    }
+    if (duration_histogram::Total(h) == 0) continue;
     std::string value;
     for (double p : percentiles) {
       char v[32];
       std::snprintf(v, sizeof(v), "%.3f",
                     duration_histogram::PercentileMicros(h, p));
       if (!value.empty()) value += ',';
-      value += "p" + CommandStats::PercentileText(p) + "=" + v;
+      value += "p" + FormatFixedTrimmed(p) + "=" + v;
     }
     InfoField(o, "latency_percentiles_usec_" + std::string(all[i].name), value);
   }

@@ -14,6 +14,9 @@
 namespace daxkv::kv {
 
 void InfoField(std::string* s, std::string_view k, uint64_t v);
+// The heap bytes the process holds (mallinfo2): INFO's used_memory, MEMORY
+// STATS' total.allocated.
+uint64_t HeapBytes();
 // Redis's bytesToHuman ("1.50M", "512B").
 std::string RedisBytesToHuman(uint64_t bytes);
 

@@ -26,17 +26,35 @@ bool ParseLongDouble(std::string_view s, long double* out) {
   return true;
 }
 
+namespace {
+
+// The length of buf[0, n) without the trailing zeros of its fraction (and
+// the point when nothing is left after it).
+int TrimFraction(const char* buf, int n) {
+  if (std::memchr(buf, '.', static_cast<size_t>(n)) != nullptr) {
+    while (buf[n - 1] == '0') --n;
+    if (buf[n - 1] == '.') --n;
+  }
+  return n;
+}
+
+}  // namespace
+
 // Redis's ld2string(LD_STR_HUMAN): %.17Lf without trailing zeros.
 std::string FormatLongDouble(long double v) {
   char buf[5 * 1024];
   int n = std::snprintf(buf, sizeof(buf), "%.17Lf", v);
   if (n < 0 || static_cast<size_t>(n) >= sizeof(buf)) return "";
-  if (std::memchr(buf, '.', static_cast<size_t>(n)) != nullptr) {
-    while (buf[n - 1] == '0') --n;
-    if (buf[n - 1] == '.') --n;
-  }
+  n = TrimFraction(buf, n);
   if (n == 2 && buf[0] == '-' && buf[1] == '0') return "0";
   return std::string(buf, static_cast<size_t>(n));
+}
+
+std::string FormatFixedTrimmed(double v) {
+  char buf[512];
+  const int n = std::snprintf(buf, sizeof(buf), "%f", v);
+  if (n < 0 || static_cast<size_t>(n) >= sizeof(buf)) return "";
+  return std::string(buf, static_cast<size_t>(TrimFraction(buf, n)));
 }
 
 size_t FormatG17(double v, char* buf) {

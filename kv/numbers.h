@@ -14,6 +14,9 @@ namespace daxkv::kv {
 bool ParseLongDouble(std::string_view s, long double* out);
 // Redis's ld2string(LD_STR_HUMAN): %.17Lf without trailing zeros.
 std::string FormatLongDouble(long double v);
+// "%f" without trailing zeros ("99.9", "50"): how Redis prints the
+// latency-tracking-info-percentiles.
+std::string FormatFixedTrimmed(double v);
 
 // Bytes FormatG17 may write: sign, 17 digits, point, "e-308", with room.
 inline constexpr size_t kG17Max = 32;

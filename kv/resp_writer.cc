@@ -79,13 +79,16 @@ void ReplyWriter::PushHeader(size_t n) { Header(resp_ >= 3 ? '>' : '*', n); }
 
 void ReplyWriter::Double(double v) {
   char buf[kG17Max];
-  const size_t n = FormatG17(v, buf);  // infinities: "inf", "-inf"
+  DoubleText(std::string_view(buf, FormatG17(v, buf)));  // "inf", "-inf"
+}
+
+void ReplyWriter::DoubleText(std::string_view text) {
   if (resp_ >= 3) {
     out_->push_back(',');
-    out_->append(buf, n);
+    out_->append(text);
     out_->append("\r\n", 2);
   } else {
-    Bulk(std::string_view(buf, n));
+    Bulk(text);
   }
 }
 

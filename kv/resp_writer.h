@@ -37,6 +37,8 @@ class ReplyWriter {
   // RESP3 push ('>'): pub/sub messages and confirmations; RESP2: an array.
   void PushHeader(size_t n);
   void Double(double v);  // RESP3 ',', RESP2 bulk string
+  // A double already written as text (GEOPOS's %.17Lf): as Double().
+  void DoubleText(std::string_view text);
   void Bool(bool v);      // RESP3 '#', RESP2 integer 0/1
   // RESP3 verbatim string ("=len\r\ntxt:...") or a RESP2 bulk string.
   void Verbatim(std::string_view s);
