@@ -17,13 +17,15 @@ namespace {
 
 // Item::packed: loc / 8 (bits 0-39), entry bytes / 8 (40-55; 0: larger,
 // read the header), element type (56-58), tombstone (59), an element
-// longer than 64 bytes (60), a batch sub-entry (61).
+// longer than 64 bytes (60), a batch sub-entry (61), a packed set's entry
+// (62).
 constexpr uint64_t kLocMask = (uint64_t{1} << 40) - 1;
 constexpr int kSizeShift = 40;
 constexpr int kTypeShift = 56;
 constexpr uint64_t kTombBit = uint64_t{1} << 59;
 constexpr uint64_t kLongBit = uint64_t{1} << 60;
 constexpr uint64_t kSubBit = uint64_t{1} << 61;
+constexpr uint64_t kPackedBit = uint64_t{1} << 62;
 
 uint64_t ItemLoc(uint64_t packed) { return (packed & kLocMask) << 3; }
 uint8_t ItemType(uint64_t packed) { return (packed >> kTypeShift) & 7; }
@@ -91,7 +93,10 @@ void CollBuilder::AddElem(int worker, uint64_t loc,
       (tomb ? kTombBit : 0) |
       (IsLongElement(static_cast<KeyType>(type), subkey, e.value_len) ? kLongBit
                                                                       : 0) |
-      ((e.flags & format::kFlagSubEntry) ? kSubBit : 0);
+      ((e.flags & format::kFlagSubEntry) ? kSubBit : 0) |
+      (!tomb && type == static_cast<uint8_t>(KeyType::kSet) && e.value_len != 0
+           ? kPackedBit
+           : 0);
   Chunk*& head = workers_[worker].parts[PartitionOf(item.id)];
   if (head == nullptr || head->n == Chunk::kItems) {
     Chunk* c = new Chunk;  // items left uninitialised: written before read
@@ -161,6 +166,9 @@ class CollBuilder::Partition {
   }
   uint64_t Bytes(const Item& it) const;
   void Build(Collection* c) REQUIRES(c->mu);
+  // A set whose one winner is its packed entry takes the packed form
+  // (true); a packed entry beside members is reported and dropped.
+  bool BuildPacked(Collection* c) REQUIRES(c->mu);
 
   const CollBuilder& b_;
   const CollTable& table_;
@@ -267,13 +275,36 @@ void CollBuilder::Partition::OneCollection(const Item* first,
   Build(c);
 }
 
+bool CollBuilder::Partition::BuildPacked(Collection* c) {
+  const auto packed = std::find_if(
+      winners_.begin(), winners_.end(),
+      [](const Item* it) { return (it->packed & kPackedBit) != 0; });
+  if (packed == winners_.end()) return false;
+  const uint64_t loc = ItemLoc((*packed)->packed);
+  if (winners_.size() == 1) {
+    c->SetPacked({loc, coll::PackedInts(src_.Value(loc)).size()});
+    return true;
+  }
+  // A Txn unpacks a set in one record, deleting the packed entry: both
+  // forms live means damage. The members win; repair deletes the entry.
+  mismatched_->push_back(loc);
+  problems_->push_back({loc, format::kEntryHeaderSize, true,
+                        "packed set entry at " + format::HexOffset(loc) +
+                            " beside " + std::to_string(winners_.size() - 1) +
+                            " members of its set (repair deletes the entry)"});
+  winners_.erase(packed);
+  return false;
+}
+
 void CollBuilder::Partition::Build(Collection* c) {
+  const bool packed = c->type == KeyType::kSet && BuildPacked(c);
   const uint64_t seg0 = b_.sb_.data_offset, seg_size = b_.sb_.segment_size;
   for (const Item* it : winners_) {
     const uint64_t loc = ItemLoc(it->packed);
     (*live_)[(loc - seg0) / seg_size] += static_cast<int64_t>(Bytes(*it));
     if (it->packed & kLongBit) c->had_long = true;
   }
+  if (packed) return;
   const size_t n = winners_.size();
   auto loc_of = [&](size_t i) { return ItemLoc(winners_[i]->packed); };
   if (c->type == KeyType::kHash || c->type == KeyType::kSet) {

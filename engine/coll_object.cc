@@ -32,7 +32,7 @@ uint64_t Collection::size() const {
     case KeyType::kZset:
       return zset().size();
     default:
-      return table().size();
+      return packed() ? packed_set().count : table().size();
   }
 }
 
@@ -44,13 +44,14 @@ bool Collection::compact() const {
     case KeyType::kZset:
       return zset().compact();
     default:
-      return table().dense();
+      return packed() || table().dense();
   }
 }
 
 void Collection::FillInfo(KeyInfo* info) const {
   info->size = size();
   info->compact = compact();
+  info->packed = packed();
   info->had_long_element = had_long.load();
   info->peak_size = std::max(info->size, peak_size.load());
 }
@@ -66,6 +67,7 @@ uint64_t Collection::MemoryBytes() const {
       return self + zset().MemoryBytes() + sizeof(index_) -
              sizeof(coll::ZsetIndex);
     default:
+      if (packed()) return self + sizeof(index_);
       return self + table().MemoryBytes() + sizeof(index_) -
              sizeof(coll::ElemTable);
   }
@@ -82,6 +84,9 @@ uint64_t Collection::Locate(const coll::ElemSource& src,
     case KeyType::kZset:
       return zset().Find(src, subkey);
     default:
+      if (packed()) {
+        return subkey == coll::kPackedSubkey ? packed_set().loc : 0;
+      }
       return table().Find(src, subkey);
   }
 }
@@ -97,6 +102,9 @@ bool Collection::IndexedAt(const coll::ElemSource& src, std::string_view subkey,
     case KeyType::kZset:
       return zset().Find(src, subkey) == loc;
     default:
+      if (packed()) {
+        return subkey == coll::kPackedSubkey && packed_set().loc == loc;
+      }
       return table().IndexedAt(src, subkey, loc);
   }
 }
@@ -133,11 +141,21 @@ bool Collection::Relocate(const coll::ElemSource& src, std::string_view subkey,
       return mutable_zset().Relocate(src, subkey, src.Score(old_loc), old_loc,
                                      new_loc, hint);
     default:
+      if (packed()) {
+        coll::PackedSet& p = std::get<coll::PackedSet>(index_);
+        if (subkey != coll::kPackedSubkey || p.loc != old_loc) return false;
+        p.loc = new_loc;
+        return true;
+      }
       return mutable_table().Relocate(src, subkey, old_loc, new_loc);
   }
 }
 
 void Collection::AppendLocs(std::vector<uint64_t>* out) const {
+  if (packed()) {
+    if (packed_set().loc != 0) out->push_back(packed_set().loc);
+    return;
+  }
   out->reserve(out->size() + size());
   switch (type) {
     case KeyType::kList:
@@ -159,7 +177,7 @@ void Collection::AppendLocs(std::vector<uint64_t>* out) const {
 }
 
 void Collection::AppendFirstLocs(uint64_t n, std::vector<uint64_t>* out) const {
-  if (n == 0 || n >= size()) {
+  if (n == 0 || n >= size() || packed()) {
     AppendLocs(out);
     return;
   }
@@ -197,7 +215,11 @@ void Collection::Clear() {
       mutable_zset().Clear();
       return;
     default:
-      mutable_table().Clear();
+      if (packed()) {
+        index_ = coll::PackedSet{};
+      } else {
+        mutable_table().Clear();
+      }
   }
 }
 

@@ -24,6 +24,7 @@
 #include "engine/coll_elem_table.h"
 #include "engine/coll_list.h"
 #include "engine/coll_loc.h"
+#include "engine/coll_packed_ints.h"
 #include "engine/coll_zset.h"
 #include "engine/key_type.h"
 #include "engine/rw_spin_lock.h"
@@ -37,14 +38,24 @@ bool IsCanonicalInt64(std::string_view s);
 // Whether Redis 7.0 stores this element outside its compact encoding: a
 // hash field or value, or a sorted-set member, over 64 bytes
 // (hash-max-listpack-value, zset-max-listpack-value; a zset's value here
-// is its 8-byte score), or a set member an intset cannot hold.
+// is its 8-byte score), or a set member an intset cannot hold. A set
+// element with a value is a packed set's entry, which holds integers only.
 inline bool IsLongElement(KeyType type, std::string_view subkey,
                           size_t value_len) {
-  if (type == KeyType::kSet) return !IsCanonicalInt64(subkey);
+  if (type == KeyType::kSet) return value_len == 0 && !IsCanonicalInt64(subkey);
   return subkey.size() > 64 || (type == KeyType::kHash && value_len > 64);
 }
 
 struct KeyInfo;
+
+namespace coll {
+// A packed set's DRAM form (coll_packed_ints.h): where its one entry is
+// (0 only inside a Txn that emptied it) and how many members it holds.
+struct PackedSet {
+  uint64_t loc = 0;
+  uint64_t count = 0;
+};
+}  // namespace coll
 
 struct Collection {
   // REQUIRES: IsCollectionType(type), id != 0.
@@ -79,6 +90,18 @@ struct Collection {
   const coll::ListIndex& list() const REQUIRES_SHARED(mu) {
     return std::get<coll::ListIndex>(index_);
   }
+  // A set is packed (its members one entry, coll_packed_ints.h) from its
+  // creation until it takes a member that is not an integer or outgrows
+  // Options::packed_set_max; then it holds an ElemTable for good.
+  bool packed() const REQUIRES_SHARED(mu) {
+    return std::holds_alternative<coll::PackedSet>(index_);
+  }
+  const coll::PackedSet& packed_set() const REQUIRES_SHARED(mu) {
+    return std::get<coll::PackedSet>(index_);
+  }
+  void SetPacked(coll::PackedSet p) REQUIRES(mu) { index_ = p; }
+  // REQUIRES: packed(). The empty ElemTable a set unpacks into.
+  void UseTable() REQUIRES(mu) { index_.emplace<coll::ElemTable>(); }
   coll::ZsetIndex& mutable_zset() REQUIRES(mu) {
     return std::get<coll::ZsetIndex>(index_);
   }
@@ -136,8 +159,9 @@ struct Collection {
   void Clear() REQUIRES(mu);
 
  private:
-  std::variant<coll::ElemTable, coll::ListIndex, coll::ZsetIndex> index_
-      GUARDED_BY(mu);
+  std::variant<coll::ElemTable, coll::ListIndex, coll::ZsetIndex,
+               coll::PackedSet>
+      index_ GUARDED_BY(mu);
 };
 
 }  // namespace daxkv::engine

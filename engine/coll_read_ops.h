@@ -75,7 +75,10 @@ class CollReadOps : public Base {
           f.sampled = locs.size();
           f.log_bytes =
               format::EntrySize(key.size(), sizeof(format::MetaPayload)) + 8;
-          if (!locs.empty()) {
+          if (c.packed()) {  // one entry holds every member
+            f.sampled = c.size();
+            f.log_bytes += bytes;
+          } else if (!locs.empty()) {
             f.log_bytes += static_cast<uint64_t>(
                 static_cast<double>(bytes) / static_cast<double>(locs.size()) *
                 static_cast<double>(c.size()));

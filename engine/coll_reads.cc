@@ -31,13 +31,61 @@ std::mt19937_64& Rng() {
   return rng;
 }
 
+namespace {
+
+// RandomPairs over a packed set's members `ints`.
+void RandomPacked(std::vector<int64_t> ints, int64_t count, const PairFn& fn) {
+  if (count == 0 || ints.empty()) return;
+  if (count < 0) {
+    std::uniform_int_distribution<size_t> pick(0, ints.size() - 1);
+    for (int64_t i = 0; i < -count; ++i) {
+      if (!fn(coll::IntText(ints[pick(Rng())]), {})) return;
+    }
+    return;
+  }
+  const size_t n =
+      std::min<uint64_t>(static_cast<uint64_t>(count), ints.size());
+  for (size_t i = 0; i < n; ++i) {  // a partial Fisher-Yates shuffle
+    std::uniform_int_distribution<size_t> pick(i, ints.size() - 1);
+    std::swap(ints[i], ints[pick(Rng())]);
+    if (!fn(coll::IntText(ints[i]), {})) return;
+  }
+}
+
+// A packed set's members. REQUIRES: c.packed(); c's lock held.
+std::vector<int64_t> PackedMembers(const Collection& c, const PoolSource& src)
+    REQUIRES_SHARED(c.mu) {
+  std::vector<int64_t> ints;
+  if (c.packed_set().loc != 0) {
+    coll::PackedInts(src.Value(c.packed_set().loc)).Decode(&ints);
+  }
+  return ints;
+}
+
+bool IsPackedSet(const Collection& c) REQUIRES_SHARED(c.mu) {
+  return c.type == KeyType::kSet && c.packed();
+}
+
+}  // namespace
+
 uint64_t FindElem(const Collection& c, const PoolSource& src,
                   std::string_view subkey) {
+  if (IsPackedSet(c)) {
+    const uint64_t loc = c.packed_set().loc;
+    return loc != 0 && coll::PackedInts(src.Value(loc)).Contains(subkey) ? loc
+                                                                         : 0;
+  }
   return c.type == KeyType::kZset ? c.zset().Find(src, subkey)
                                   : c.table().Find(src, subkey);
 }
 
 bool ForEachPair(const Collection& c, const PoolSource& src, const PairFn& fn) {
+  if (IsPackedSet(c)) {
+    for (const int64_t v : PackedMembers(c, src)) {
+      if (!fn(coll::IntText(v), {})) return false;
+    }
+    return true;
+  }
   bool go = true;
   c.table().ForEach([&](uint64_t loc) {
     if (go) go = fn(src.Subkey(loc), src.Value(loc));
@@ -47,6 +95,13 @@ bool ForEachPair(const Collection& c, const PoolSource& src, const PairFn& fn) {
 
 uint64_t ScanPairs(const Collection& c, const PoolSource& src, uint64_t cursor,
                    size_t count, const PairFn& fn) {
+  if (IsPackedSet(c)) {  // all at once, as Redis scans an intset
+    ForEachPair(c, src, [&](std::string_view m, std::string_view v) {
+      fn(m, v);
+      return true;
+    });
+    return 0;
+  }
   return c.table().Scan(cursor, count, [&](uint64_t loc) {
     fn(src.Subkey(loc), src.Value(loc));
   });
@@ -54,6 +109,10 @@ uint64_t ScanPairs(const Collection& c, const PoolSource& src, uint64_t cursor,
 
 void RandomPairs(const Collection& c, const PoolSource& src, int64_t count,
                  const PairFn& fn) {
+  if (IsPackedSet(c)) {
+    RandomPacked(PackedMembers(c, src), count, fn);
+    return;
+  }
   const coll::ElemTable& t = c.table();
   if (count == 0 || t.empty()) return;
   if (count > 0) {

@@ -63,7 +63,9 @@ void ExportCollection(const Collection& c, const PoolSource& src,
                       std::vector<ScoredLocCodec::Entry>* order,
                       sn::ZsetCommon* common) REQUIRES_SHARED(c.mu) {
   *common = {};
-  if (c.type == KeyType::kHash || c.type == KeyType::kSet) {
+  if (c.packed()) {
+    words->push_back(coll::ElemTable::Pack(0, c.packed_set().loc));
+  } else if (c.type == KeyType::kHash || c.type == KeyType::kSet) {
     c.table().ForEachPacked([&](uint64_t w) { words->push_back(w); });
   } else if (UsesListIndex(c.type)) {
     c.AppendLocs(words);  // in list order
@@ -85,7 +87,9 @@ Collection* RestoreCollection(const sn::CollHead& ch,
   c->had_long = ch.had_long != 0;
   WriteLock l(c->mu);  // nobody else sees it yet
   const uint64_t n = ch.count;
-  if (type == KeyType::kHash || type == KeyType::kSet) {
+  if (ch.packed) {
+    c->SetPacked({coll::ElemTable::PackedLoc(words[0]), ch.members});
+  } else if (type == KeyType::kHash || type == KeyType::kSet) {
     c->mutable_table().AssignPacked(words.data(), n);
   } else if (UsesListIndex(type)) {
     c->mutable_list().Assign(n, [&](uint64_t i) { return words[i]; });
@@ -104,7 +108,7 @@ uint64_t SnapshotIo::CollectionBytes(uint64_t* collections) const {
   *collections = 0;
   db_.colls_->ForEach([&](Collection* c) {
     ReadLock l(c->mu);
-    const uint64_t n = c->size();
+    const uint64_t n = c->packed() ? 1 : c->size();
     bytes += sizeof(sn::CollHead) + EntryBytes(LargeZset(c->type, n), n);
     ++*collections;
   });
@@ -129,6 +133,8 @@ void SnapshotIo::WriteCollections(sn::ChunkStream& out,
     h.type = static_cast<uint8_t>(c->type);
     h.had_long = HoldsLongElement(*c, src) ? 1 : 0;
     h.large = order.empty() ? 0 : 1;
+    h.packed = c->packed() ? 1 : 0;
+    h.members = c->packed() ? static_cast<uint32_t>(c->size()) : 0;
     out.Write(&h, sizeof(h), copy);
     if (h.large) out.Write(&common, sizeof(common), copy);
     out.Write(order.data(), order.size() * sizeof(order[0]), copy);
@@ -157,6 +163,8 @@ std::string SnapshotIo::ReadCollections(const sn::Header& h,
     const uint64_t room = (h.data_bytes - in.position()) / 8;
     if (!IsCollectionType(ch.type) || ch.id == 0 || !in_pool(ch.meta_loc) ||
         ch.had_long > 1 || ch.count > room ||
+        (ch.packed != 0 && (ch.packed > 1 || type != KeyType::kSet ||
+                            ch.count != 1 || ch.members == 0)) ||
         ch.large != (LargeZset(type, ch.count) ? 1 : 0) ||
         in.position() + EntryBytes(ch.large != 0, ch.count) > h.data_bytes) {
       return "collection " + std::to_string(i) + " out of bounds";

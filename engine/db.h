@@ -87,6 +87,12 @@ struct Options {
   // Corruption on damage (engine/scrub.cc). Compaction scrubs each victim
   // first either way.
   bool background_scrub = true;
+  // A set created with an integer member keeps its members packed in one
+  // entry (coll_packed_ints.h) while they are all integers and at most this
+  // many (Redis's set-max-intset-entries); 0: every set keeps a location
+  // per member. Each change rewrites the packed entry, so large values
+  // trade write bytes for DRAM.
+  uint32_t packed_set_max = 512;
   // Time source for expiry. REQUIRES: outlives the DB.
   const Clock* clock = SystemClock();
 };

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "engine/coll_order_key.h"
+#include "engine/coll_packed_ints.h"
 #include "engine/db.h"
 #include "engine/format.h"
 #include "engine/key_type.h"
@@ -33,8 +34,11 @@ std::string CheckElem(const char* entry, const EntryHeader& e) {
       return coll::ValidOrderKey(std::string_view(subkey, e.key_len))
                  ? ""
                  : "list element with a malformed order key";
-    case KeyType::kSet:
-      return e.value_len == 0 ? "" : "set element with a value";
+    case KeyType::kSet:  // a member, or (version 6) a packed set's entry
+      if (e.value_len == 0) return "";
+      if (e.key_len != 0) return "set element with a value";
+      return coll::PackedInts::Check(
+          std::string_view(subkey + e.key_len, e.value_len));
     case KeyType::kStream:  // an entry ID, or the metadata element's ""
       return e.key_len == 16 || e.key_len == 0
                  ? ""

@@ -27,9 +27,11 @@ namespace daxkv::engine::format {
 // flush_seq into segment headers and adds link entries; version 4 adds the
 // collection entries (meta, element, element tombstone); version 5 adds
 // the stream collection type (6) and system entries (kFlagSystem, the
-// hidden system namespace). Older pools are read as they are and
-// upgraded on open (docs/format.md, Version policy).
-inline constexpr uint32_t kFormatVersion = 5;
+// hidden system namespace); version 6 adds packed sets (a set element
+// with subkey "" whose value is its set's integers, coll_packed_ints.h).
+// Older pools are read as they are and upgraded on open (docs/format.md,
+// Version policy).
+inline constexpr uint32_t kFormatVersion = 6;
 inline constexpr uint32_t kOldestFormatVersion = 1;
 // The first version whose state words are coded (older: legacy values).
 inline constexpr uint32_t kCodedStateVersion = 3;

@@ -87,7 +87,8 @@ enum SegmentUse : uint8_t { kFree = 0, kSealed = 1, kCovered = 2 };
 // ElemTable::Pack word per element; lists and streams one location per
 // element, in order; zsets (ZsetIndex::Export) one Pack(tag, loc) word per
 // member in rank order, or when `large`, `count` OrderEntry in rank order
-// and then one Pack word per member.
+// and then one Pack word per member. A packed set (`packed`, format
+// version 6) has one word, its entry's, and `members` members.
 struct CollHead {
   uint64_t id;
   uint64_t meta_loc;
@@ -95,7 +96,8 @@ struct CollHead {
   uint8_t type;      // KeyType
   uint8_t had_long;  // Collection::had_long, as a scan would find it
   uint8_t large;
-  uint8_t reserved[5];
+  uint8_t packed;
+  uint32_t members;  // a packed set's; 0 otherwise
 };
 static_assert(sizeof(CollHead) == 32);
 

@@ -64,6 +64,8 @@ struct KeyInfo {
   // name Redis's encoding in OBJECT ENCODING.
   bool compact = false;
   bool had_long_element = false;
+  // A set whose members are one packed entry (Options::packed_set_max).
+  bool packed = false;
   // The largest size since the last open (>= size; collections only).
   uint64_t peak_size = 0;
   // The WATCH version: changes whenever the key is written, created,

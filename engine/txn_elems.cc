@@ -284,6 +284,15 @@ void TxnImpl::UndoOne(const Undo& u) {
       }
       saved_locs_.resize(u.b);
       return;
+    case Undo::kPackedSet:
+      c->SetPacked({u.b, static_cast<uint64_t>(u.i)});
+      return;
+    case Undo::kPackedForm:
+      c->UseTable();
+      return;
+    case Undo::kUnpacked:  // the members' TableSets were undone first
+      c->SetPacked({u.a, static_cast<uint64_t>(u.i)});
+      return;
     default:
       return;
   }

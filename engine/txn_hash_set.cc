@@ -1,5 +1,5 @@
 // TxnImpl (txn_impl.h): hash and set writes. A set is a hash whose
-// elements have empty values.
+// elements have empty values, unless packed (txn_packed_set.cc).
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -18,6 +18,7 @@ void TxnImpl::PrefetchElements(std::string_view key,
                    v.type != KeyType::kZset)) {
     return;
   }
+  if (v.type == KeyType::kSet && IsPacked(*v.coll)) return;  // one entry
   constexpr size_t kMax = 64;
   uint64_t hashes[kMax];
   const size_t n = std::min(subkeys.size(), kMax);
@@ -87,6 +88,8 @@ Status TxnImpl::SetAdd(std::string_view key, std::string_view member,
   Collection* c;
   int32_t k;
   DAXKV_RETURN_IF_ERROR(CollForWrite(key, KeyType::kSet, true, &c, &k));
+  MaybePack(c, member);
+  if (IsPacked(*c) && PackedAdd(c, member, added)) return OkStatus();
   {
     ReadLock l(c->mu);
     if (c->table().Find(src_, member) != 0) return OkStatus();
@@ -103,6 +106,10 @@ Status TxnImpl::SetRemove(std::string_view key, std::string_view member,
   int32_t k;
   DAXKV_RETURN_IF_ERROR(CollForWrite(key, KeyType::kSet, false, &c, &k));
   if (c == nullptr) return OkStatus();
+  if (IsPacked(*c)) {
+    PackedRemove(k, c, member, removed);
+    return OkStatus();
+  }
   uint64_t cur;
   {
     ReadLock l(c->mu);
@@ -121,6 +128,10 @@ Status TxnImpl::SetPop(std::string_view key, uint64_t count, const ElemFn& fn) {
   int32_t k;
   DAXKV_RETURN_IF_ERROR(CollForWrite(key, KeyType::kSet, false, &c, &k));
   if (c == nullptr || count == 0) return OkStatus();
+  if (IsPacked(*c)) {
+    PackedPop(k, c, count, fn);
+    return OkStatus();
+  }
   std::vector<std::string> members;
   {
     ReadLock l(c->mu);

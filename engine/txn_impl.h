@@ -243,6 +243,9 @@ class TxnImpl final : public CollReadOps<Txn, TxnImpl> {
       kCreated,     // coll created
       kReady,       // a ready key appended
       kRemoved,     // a committed element removed (removed_ appended)
+      kPackedSet,   // a: new packed loc, b: old loc, i: old count
+      kPackedForm,  // a new set took the packed form
+      kUnpacked,    // a: the packed loc, i: its count (table form since)
     } kind;
     int32_t i = 0;
     Collection* c = nullptr;
@@ -327,6 +330,28 @@ class TxnImpl final : public CollReadOps<Txn, TxnImpl> {
   void UndoTo(size_t n);
   void NoteRemoved(Collection* c, uint64_t loc);
   std::string SavedBytes(uint64_t i) const { return saved_bytes_[i]; }
+
+  // --- packed sets (txn_packed_set.cc) ---
+  // A set this Txn just created, still empty, takes the packed form when
+  // `member` is an integer (Options::packed_set_max > 0).
+  void MaybePack(Collection* c, std::string_view member);
+  // SetAdd/SetRemove/SetPop of a packed set. PackedAdd returns false when
+  // the member does not fit the packed form: the set is unpacked then,
+  // and the caller adds it to the table.
+  bool PackedAdd(Collection* c, std::string_view member, bool* added);
+  void PackedRemove(int32_t k, Collection* c, std::string_view member,
+                    bool* removed);
+  void PackedPop(int32_t k, Collection* c, uint64_t count, const ElemFn& fn);
+  void ReadPacked(const Collection& c, std::vector<int64_t>* ints);
+  // The packed set now holds `ints` (none: its entry goes).
+  void WritePacked(Collection* c, const std::vector<int64_t>& ints);
+  // The set leaves the packed form: a put per member of `ints` (its
+  // members) and the packed entry's tombstone, in this Txn's record.
+  void Unpack(Collection* c, const std::vector<int64_t>& ints);
+  bool IsPacked(const Collection& c) const {
+    ReadLock l(c.mu);
+    return c.packed();
+  }
 
   // --- lists (txn_list.cc) ---
   void ListInsertValue(Collection* c, uint64_t pos, std::string_view value);
@@ -424,6 +449,7 @@ class TxnImpl final : public CollReadOps<Txn, TxnImpl> {
   // ListInsertValue's plan, refilled for every list insert (its key vector
   // keeps its capacity across them and across the parked Txn's reuse).
   coll::InsertPlan insert_plan_;
+  std::vector<int64_t> packed_ints_;  // the packed-set paths' scratch
   std::vector<Undo> undo_;
   std::vector<SavedView> saved_views_;
   std::vector<uint64_t> saved_locs_;

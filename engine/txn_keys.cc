@@ -148,6 +148,17 @@ void TxnImpl::CopyCollection(const Collection& from, int64_t expire_at_ms,
       format::MakeMeta(static_cast<uint8_t>(from.type), id);
   SetKeyEntry(d, format::kMeta, format::MetaBytes(m), expire_at_ms,
               View{from.type, expire_at_ms, c, 0});
+  if (IsPacked(from)) {
+    std::vector<int64_t> ints;
+    ReadPacked(from, &ints);
+    {
+      WriteLock l(c->mu);
+      c->SetPacked({});
+    }
+    undo_.push_back({Undo::kPackedForm, 0, c});
+    WritePacked(c, ints);
+    return;
+  }
   std::vector<uint64_t> locs;
   {
     ReadLock l(from.mu);

@@ -14,10 +14,21 @@
 //                     shared with other work, where open_ms is not it
 //   ns_per_element    recovery_ms per element
 //   dram_per_element  Stats::collection_bytes / elements after the open
+//
+// EngineMemory/<type> fills the same pool the same way (members "e<i>", or
+// for intset the integers 0..P-1: Redis's intset, daxkv's packed sets) and
+// counts what the whole engine holds in DRAM for it: glibc mallinfo2()
+// growth from the end of DB::Open to after the last Sync (the pool is a
+// file mapping, outside the heap): key index, collection table, Collection
+// objects, element indexes, allocator overhead. heap_bytes_per_element is
+// that per element; open_heap_mib what the open of the empty pool took
+// (tables sized by the pool, not the data); dram_per_element the engine's
+// own Stats::collection_bytes per element.
 // Environment: DAXKV_COLL_BENCH_POOL (default /dev/shm/daxkv-coll-bench.pool).
 #include "bench/collections/recovery_bench.h"
 
 #include <benchmark/benchmark.h>
+#include <malloc.h>
 #include <sys/resource.h>
 
 #include <chrono>
@@ -58,14 +69,16 @@ StatusOr<std::unique_ptr<DB>> OpenPool(size_t size, bool snapshot) {
   return DB::Open(std::move(region), o);
 }
 
-// One collection of `per` elements: fields/members "e<i>", 8-byte values
-// (hash), scores i (zset), list elements pushed at the back.
-Status Fill(Txn& t, KeyType type, const std::string& key, int per) {
+// One collection of `per` elements: fields/members "e<i>" (or, `ints`,
+// "<i>"), 8-byte values (hash), scores i (zset), list elements pushed at
+// the back.
+Status Fill(Txn& t, KeyType type, const std::string& key, int per,
+            bool ints = false) {
   bool b;
   uint64_t n;
   ZAddResult z;
   for (int i = 0; i < per; ++i) {
-    const std::string e = "e" + std::to_string(i);
+    const std::string e = (ints ? "" : "e") + std::to_string(i);
     switch (type) {
       case KeyType::kHash:
         DAXKV_RETURN_IF_ERROR(t.HashSet(
@@ -139,9 +152,62 @@ void BM_Recovery(benchmark::State& state, KeyType type, bool snapshot) {
   std::remove(PoolPath().c_str());
 }
 
+uint64_t HeapInUse() {
+  struct mallinfo2 mi = mallinfo2();
+  return mi.uordblks + mi.hblkhd;
+}
+
+void BM_EngineMemory(benchmark::State& state, KeyType type, bool ints) {
+  const int64_t colls = state.range(0);
+  const int per = static_cast<int>(state.range(1));
+  setenv("PMEM2_FORCE_GRANULARITY", "CACHE_LINE", 1);
+  const size_t size = std::max<size_t>(size_t{256} << 20,
+                                       static_cast<size_t>(colls * per) * 160);
+  for (auto _ : state) {
+    std::remove(PoolPath().c_str());
+    const uint64_t before = HeapInUse();
+    auto db = OpenPool(size, false);
+    if (!db.ok()) return state.SkipWithError(db.status().ToString().c_str());
+    const uint64_t opened = HeapInUse();
+    for (int64_t c = 0; c < colls; ++c) {
+      const std::string key = "coll:" + std::to_string(c);
+      Status s =
+          (*db)->RunTxn(TxnOptions{.keys = {key}}, WriteOptions{.sync = false},
+                        [&](Txn& t) { return Fill(t, type, key, per, ints); });
+      if (s.ok() && c % 64 == 63) s = (*db)->Sync();
+      if (!s.ok()) return state.SkipWithError(s.ToString().c_str());
+    }
+    if (Status s = (*db)->Sync(); !s.ok()) {
+      return state.SkipWithError(s.ToString().c_str());
+    }
+    const double heap = static_cast<double>(HeapInUse() - opened);
+    const Stats st = (*db)->GetStats();
+    const auto n = static_cast<double>(st.elements);
+    state.counters["heap_bytes_per_element"] = heap / n;
+    state.counters["open_heap_mib"] =
+        static_cast<double>(opened - before) / (1 << 20);
+    state.counters["dram_per_element"] =
+        static_cast<double>(st.collection_bytes) / n;
+    state.counters["elements"] = n;
+    db->reset();
+  }
+  std::remove(PoolPath().c_str());
+}
+
 }  // namespace
 
 void RegisterRecovery() {
+  for (const bool ints : {false, true}) {
+    benchmark::RegisterBenchmark(
+        ints ? "EngineMemory/intset" : "EngineMemory/set",
+        [ints](benchmark::State& s) {
+          BM_EngineMemory(s, KeyType::kSet, ints);
+        })
+        ->ArgNames({"collections", "per"})
+        ->Args({100000, 100})
+        ->Iterations(1)
+        ->Unit(benchmark::kMillisecond);
+  }
   constexpr struct {
     KeyType type;
     const char* name;

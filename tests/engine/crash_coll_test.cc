@@ -124,14 +124,27 @@ constexpr const char* kKeys[4][3] = {{"h0", "h1", "h2"},
 constexpr KeyType kTypes[4] = {KeyType::kHash, KeyType::kList, KeyType::kSet,
                                KeyType::kZset};
 
-Op MakeElemOp(std::mt19937_64& rng, uint64_t n) {
+// What a workload's element ops look like.
+struct Mix {
+  // Two ops in three on sets, whose members are small integers and now and
+  // then "x": packed sets (Options::packed_set_max = packed_set_max) grow
+  // past the form, take a member that is not an integer, move, copy.
+  bool packed_sets = false;
+  uint32_t packed_set_max = 512;
+};
+
+Op MakeElemOp(std::mt19937_64& rng, uint64_t n, const Mix& mix) {
   Op o;
-  const int t = static_cast<int>(rng() % 4);
+  const int t =
+      mix.packed_sets && rng() % 3 != 0 ? 2 : static_cast<int>(rng() % 4);
   o.type = kTypes[t];
   o.key = kKeys[t][rng() % 3];
   o.remove = rng() % 4 == 0;
   o.end = rng() % 2 ? End::kFront : End::kBack;
   o.member = "m" + std::to_string(rng() % 24);
+  if (mix.packed_sets) {
+    o.member = rng() % 24 == 0 ? "x" : std::to_string(int(rng() % 12) - 3);
+  }
   o.value = Elem(o.key, n, 4 + rng() % 60);
   o.score = static_cast<double>(rng() % 40) / 4 - 5;
   return o;
@@ -232,18 +245,31 @@ Status RunOp(Txn* t, State& st, const Op& o) {
 class CrashCollTest : public ::testing::Test {
  protected:
   void SetUp() override { config_ = CrashConfig::FromEnv(); }
+  void Run(const char* workload, uint64_t seed, const Mix& mix);
   CrashConfig config_;
 };
 
 TEST_F(CrashCollTest, TransactionsGroupsCompactionAndReopen) {
+  Run("collections", 14, Mix{});
+}
+
+// Packed sets of at most 6 integers: every persist point of their
+// rewrites, of the Txns that unpack them (a seventh member, or "x") and of
+// the compaction that moves their entries.
+TEST_F(CrashCollTest, PackedSetsAcrossTheirFormChanges) {
+  Run("packed sets", 15, Mix{.packed_sets = true, .packed_set_max = 6});
+}
+
+void CrashCollTest::Run(const char* workload, uint64_t seed, const Mix& mix) {
   CrashHarness h(
-      {.workload = "collections",
+      {.workload = workload,
        .segments = 12,
        .read = [](DB* db,
-                  const std::string& key) { return ReadAnyType(db, key); }},
+                  const std::string& key) { return ReadAnyType(db, key); },
+       .packed_set_max = mix.packed_set_max},
       config_);
   ASSERT_NO_FATAL_FAILURE(h.Open());
-  std::mt19937_64 rng(14);
+  std::mt19937_64 rng(seed);
   State st;
   const int steps = config_.Ops(800);
   uint64_t freed = 0, moves = 0, groups = 0;
@@ -254,14 +280,14 @@ TEST_F(CrashCollTest, TransactionsGroupsCompactionAndReopen) {
     bool group = false;
     std::string what;
     if (kind < 9) {  // one element
-      ops.push_back(MakeElemOp(rng, n));
+      ops.push_back(MakeElemOp(rng, n, mix));
       what = "element op on " + ops[0].key;
     } else if (kind < 12) {  // several collections, one transaction
-      for (int i = 0; i < 3; ++i) ops.push_back(MakeElemOp(rng, n + i));
+      for (int i = 0; i < 3; ++i) ops.push_back(MakeElemOp(rng, n + i, mix));
       what = "three element ops (" + ops[0].key + ", " + ops[1].key + ", " +
              ops[2].key + ")";
     } else if (kind < 14) {  // LMOVE / SMOVE
-      Op o = MakeElemOp(rng, n);
+      Op o = MakeElemOp(rng, n, mix);
       o.kind = Op::kMove;
       o.type = rng() % 2 ? KeyType::kList : KeyType::kSet;
       const int t = o.type == KeyType::kList ? 1 : 2;
@@ -272,7 +298,7 @@ TEST_F(CrashCollTest, TransactionsGroupsCompactionAndReopen) {
       what = "move " + o.key + " -> " + o.key2;
       ++moves;
     } else if (kind == 14 && rng() % 2) {  // RENAME or COPY over any key
-      Op o = MakeElemOp(rng, n);
+      Op o = MakeElemOp(rng, n, mix);
       o.kind = rng() % 3 ? Op::kRename : Op::kCopy;
       do {  // COPY of a key onto itself is an error (as in Redis)
         o.key2 = kKeys[rng() % 4][rng() % 3];
@@ -281,12 +307,12 @@ TEST_F(CrashCollTest, TransactionsGroupsCompactionAndReopen) {
       what = std::string(o.kind == Op::kRename ? "rename " : "copy ") + o.key +
              " -> " + o.key2;
     } else if (kind == 14) {  // DEL of a collection
-      Op o = MakeElemOp(rng, n);
+      Op o = MakeElemOp(rng, n, mix);
       o.kind = Op::kDelete;
       ops.push_back(o);
       what = "delete " + o.key;
     } else if (kind == 15) {  // SET over a collection
-      Op o = MakeElemOp(rng, n);
+      Op o = MakeElemOp(rng, n, mix);
       o.kind = Op::kSetString;
       ops.push_back(o);
       what = "set string over " + o.key;
@@ -294,7 +320,7 @@ TEST_F(CrashCollTest, TransactionsGroupsCompactionAndReopen) {
       // Distinct keys: each may be before or after its op after a crash.
       std::set<std::string> used;
       while (ops.size() < 4) {
-        Op o = MakeElemOp(rng, n + ops.size());
+        Op o = MakeElemOp(rng, n + ops.size(), mix);
         if (used.insert(o.key).second) ops.push_back(o);
       }
       group = true;
@@ -339,9 +365,9 @@ TEST_F(CrashCollTest, TransactionsGroupsCompactionAndReopen) {
     EXPECT_GT(freed, 0u) << "compaction never freed a segment";
   }
   std::printf(
-      "[crash] collections: %llu crash points, %llu images recovered; %llu "
+      "[crash] %s: %llu crash points, %llu images recovered; %llu "
       "moves, %llu groups, %llu segments compacted\n",
-      static_cast<unsigned long long>(h.points()),
+      workload, static_cast<unsigned long long>(h.points()),
       static_cast<unsigned long long>(h.images_checked()),
       static_cast<unsigned long long>(moves),
       static_cast<unsigned long long>(groups),

@@ -79,6 +79,7 @@ struct HarnessOptions {
   // Keys starting with this (when not empty) are system entries: read with
   // DB::GetSystem and never counted by Count().
   std::string system_prefix = {};
+  uint32_t packed_set_max = 512;  // Options::packed_set_max
 };
 
 class CrashHarness {

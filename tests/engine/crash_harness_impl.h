@@ -101,6 +101,7 @@ inline Options CrashHarness::DbOptions() const {
   o.background_compaction = false;
   o.background_expiry = false;
   o.clock = &clock_;
+  o.packed_set_max = options_.packed_set_max;
   return o;
 }
 

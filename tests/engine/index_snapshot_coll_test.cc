@@ -54,6 +54,7 @@ std::string ObserveColls(DB& db, bool hints = true) {
            (hints ? " compact=" + std::to_string(i.compact) +
                         " long=" + std::to_string(i.had_long_element)
                   : "") +
+           " packed=" + std::to_string(i.packed) +
            " expires=" + std::to_string(i.expire_at_ms != 0);
   }
   const Stats st = db.GetStats();
@@ -80,7 +81,8 @@ Status ZAdd(Txn& t, std::string_view key, std::string_view m, double score) {
   return t.ZAdd(key, m, score, {}, &r);
 }
 
-// Every DRAM form: dense and table hashes and sets, an intset-shaped set,
+// Every DRAM form: dense and table hashes and sets, a packed set and one
+// that left the form,
 // short and long lists pushed at both ends and popped, compact and large
 // zsets, a large zset shrunk back under the compact limit, a hash whose
 // only long field was deleted (a scan finds none) and one that keeps it,
@@ -95,6 +97,7 @@ void PopulateCollections(DB& db) {
       DAXKV_RETURN_IF_ERROR(
           t.HashSet("h:small", Elem(i), "v", SetMode::kUpsert, &b));
       DAXKV_RETURN_IF_ERROR(t.SetAdd("s:ints", std::to_string(i * 7), &b));
+      DAXKV_RETURN_IF_ERROR(t.SetAdd("s:unpacked", std::to_string(i), &b));
       DAXKV_RETURN_IF_ERROR(ZAdd(t, "z:small", Elem(i), i % 5));
       DAXKV_RETURN_IF_ERROR(
           t.ListPush("l:small", End::kBack, Elem(i), false, &n));
@@ -122,6 +125,9 @@ void PopulateCollections(DB& db) {
   }));
   ASSERT_OK(Tx(&db, [&](Txn& t) -> Status {
     DAXKV_RETURN_IF_ERROR(t.HashDelete("h:was-long", std::string(80, 'f'), &b));
+    // Unpacked by "x", and not packed again once it is gone (as Redis).
+    DAXKV_RETURN_IF_ERROR(t.SetAdd("s:unpacked", "x", &b));
+    DAXKV_RETURN_IF_ERROR(t.SetRemove("s:unpacked", "x", &b));
     for (int i = 0; i < 700; i += 2) {
       DAXKV_RETURN_IF_ERROR(t.HashDelete("h:big", Elem(i), &b));
       DAXKV_RETURN_IF_ERROR(t.SetRemove("s:big", Elem(i + 1), &b));
@@ -155,6 +161,8 @@ TEST_F(IndexSnapshotCollTest, CleanReopenLoadsCollectionsAsAScanWould) {
   EXPECT_FALSE(StatOf(f_.db.get(), "h:was-long").had_long_element);
   EXPECT_TRUE(StatOf(f_.db.get(), "h:long").had_long_element);
   EXPECT_TRUE(StatOf(f_.db.get(), "z:shrunk").compact);
+  EXPECT_TRUE(StatOf(f_.db.get(), "s:ints").packed);
+  EXPECT_FALSE(StatOf(f_.db.get(), "s:unpacked").packed);
   EXPECT_FALSE(StatOf(f_.db.get(), "z:big").compact);
   const std::string loaded = ObserveColls(*f_.db);
   f_.db.reset();
@@ -178,6 +186,7 @@ TEST_F(IndexSnapshotCollTest, RestoredCollectionsTakeWritesCompactionAndCrash) {
       DAXKV_RETURN_IF_ERROR(ZAdd(t, "z:big", Elem(i), -i));
     }
     DAXKV_RETURN_IF_ERROR(ZAdd(t, "z:shrunk", "added", 0.5));
+    DAXKV_RETURN_IF_ERROR(t.SetAdd("s:ints", "-1", &b));
     DAXKV_RETURN_IF_ERROR(t.ListPush("l:big", End::kFront, "head", false, &n));
     DAXKV_RETURN_IF_ERROR(t.ListPop("l:big", End::kBack, &v));
     return t.HashDelete("h:small", Elem(3), &b);

@@ -45,6 +45,29 @@ class SetDifferentialTest(PeerTestCase):
         self.both_unordered("SMEMBERS", "i")
         self.both_unordered("SMEMBERS", "nokey")
 
+    def test_integer_sets(self):
+        """A set of at most 512 integers is Redis's intset and daxkv's
+        packed set: both list it in ascending order and scan it in one
+        page; a member that is not an integer in canonical form, or a
+        513th, converts it for good."""
+        self.both_script([
+            "SADD i 7 -3 100000 0 9223372036854775807 -9223372036854775808",
+            "SADD i 7", "SMEMBERS i", "SSCAN i 0 COUNT 1",
+            "SMISMEMBER i 0 00 -0 007 7 x", "OBJECT ENCODING i",
+            "SREM i 0 nope 00", "SMEMBERS i", "SINTERSTORE j i i",
+            "SMEMBERS j", "OBJECT ENCODING j", "DUMP j", "COPY j k",
+            "SMEMBERS k", "RENAME k m", "SMEMBERS m", "SMOVE m j 7",
+            "SMOVE i m 7", "SMEMBERS m", "SUNIONSTORE u i j m", "SMEMBERS u",
+            "SADD n 5", "SPOP n", "EXISTS n", "SADD n 5", "SREM n 5",
+            "EXISTS n", "SADD i -0 007 +1", "OBJECT ENCODING i",
+        ])
+        self.both_unordered("SMEMBERS", "i")
+        self.both("SADD", "b", *[str(v) for v in range(-255, 257)])
+        self.both_script(["OBJECT ENCODING b", "SMEMBERS b",
+                          "SADD b 257", "OBJECT ENCODING b", "SREM b 257",
+                          "OBJECT ENCODING b", "SCARD b"])
+        self.both_unordered("SMEMBERS", "b")
+
     def test_algebra(self):
         self.both_script([
             "SADD a 1 2 3 4 x", "SADD b 3 4 5 y x", "SADD c 4 x z",

@@ -1,0 +1,134 @@
+// TxnImpl (txn_impl.h): writes of packed sets (coll_packed_ints.h,
+// docs/collections.md "Packed integer sets"). Every change puts a new
+// packed entry over the old one in the Txn's image (superseding it when
+// this Txn wrote it), so the record holds one packed entry per set however
+// many members a command changed; leaving the form puts each member and
+// deletes the packed entry in the same record.
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "base/int_text.h"
+#include "engine/coll_reads.h"
+#include "engine/txn_impl.h"
+
+namespace daxkv::engine {
+
+void TxnImpl::MaybePack(Collection* c, std::string_view member) {
+  if (db_->options_.packed_set_max == 0) return;
+  const TouchedColl* t = colls_.Find(c);
+  if (t == nullptr || !t->created || !IsCanonicalInt64(member)) return;
+  {
+    WriteLock l(c->mu);
+    if (c->packed() || c->size() != 0) return;
+    c->SetPacked({});
+  }
+  undo_.push_back({Undo::kPackedForm, 0, c});
+}
+
+void TxnImpl::ReadPacked(const Collection& c, std::vector<int64_t>* ints) {
+  ReadLock l(c.mu);
+  const uint64_t loc = c.packed_set().loc;
+  if (loc == 0) {
+    ints->clear();
+    return;
+  }
+  coll::PackedInts(src_.Value(loc)).Decode(ints);
+}
+
+void TxnImpl::WritePacked(Collection* c, const std::vector<int64_t>& ints) {
+  coll::PackedSet old;
+  {
+    ReadLock l(c->mu);
+    old = c->packed_set();
+  }
+  coll::PackedSet now{0, ints.size()};
+  if (!ints.empty()) {
+    now.loc = PutElem(c, coll::kPackedSubkey, coll::PackedInts::Encode(ints),
+                      old.loc);
+  } else if (old.loc != 0) {
+    DelElem(c, coll::kPackedSubkey, old.loc);
+  }
+  {
+    WriteLock l(c->mu);
+    c->SetPacked(now);
+  }
+  undo_.push_back(
+      {Undo::kPackedSet, static_cast<int32_t>(old.count), c, now.loc, old.loc});
+  if (old.loc != 0) NoteRemoved(c, old.loc);
+}
+
+void TxnImpl::Unpack(Collection* c, const std::vector<int64_t>& ints) {
+  coll::PackedSet old;
+  {
+    WriteLock l(c->mu);
+    old = c->packed_set();
+    c->UseTable();
+  }
+  undo_.push_back(
+      {Undo::kUnpacked, static_cast<int32_t>(old.count), c, old.loc});
+  if (old.loc != 0) {
+    DelElem(c, coll::kPackedSubkey, old.loc);
+    NoteRemoved(c, old.loc);
+  }
+  for (const int64_t v : ints) {
+    const std::string member = coll::IntText(v);
+    TableSet(c, member, PutElem(c, member, {}, 0));
+  }
+}
+
+bool TxnImpl::PackedAdd(Collection* c, std::string_view member, bool* added) {
+  std::vector<int64_t>& ints = packed_ints_;
+  ReadPacked(*c, &ints);
+  int64_t v;
+  if (ParseInt64(member, &v)) {
+    const auto it = std::lower_bound(ints.begin(), ints.end(), v);
+    if (it != ints.end() && *it == v) return true;
+    if (ints.size() < db_->options_.packed_set_max) {
+      ints.insert(it, v);
+      WritePacked(c, ints);
+      *added = true;
+      return true;
+    }
+  }
+  Unpack(c, ints);
+  return false;
+}
+
+void TxnImpl::PackedRemove(int32_t k, Collection* c, std::string_view member,
+                           bool* removed) {
+  int64_t v;
+  if (!ParseInt64(member, &v)) return;  // never a packed set's member
+  std::vector<int64_t>& ints = packed_ints_;
+  ReadPacked(*c, &ints);
+  const auto it = std::lower_bound(ints.begin(), ints.end(), v);
+  if (it == ints.end() || *it != v) return;
+  ints.erase(it);
+  WritePacked(c, ints);
+  *removed = true;
+  AfterRemove(k, c);
+}
+
+void TxnImpl::PackedPop(int32_t k, Collection* c, uint64_t count,
+                        const ElemFn& fn) {
+  std::vector<int64_t>& ints = packed_ints_;
+  ReadPacked(*c, &ints);
+  const uint64_t n = std::min<uint64_t>(count, ints.size());
+  // A partial Fisher-Yates shuffle: ints[0, n) become a uniformly chosen
+  // n-subset, in random order (SPOP's replies come in no set order).
+  auto& rng = coll_reads::Rng();
+  for (uint64_t i = 0; i < n; ++i) {
+    std::uniform_int_distribution<uint64_t> pick(i, ints.size() - 1);
+    std::swap(ints[i], ints[pick(rng)]);
+  }
+  std::vector<int64_t> popped(ints.begin(), ints.begin() + n);
+  ints.erase(ints.begin(), ints.begin() + n);
+  std::sort(ints.begin(), ints.end());
+  WritePacked(c, ints);
+  AfterRemove(k, c);
+  for (const int64_t v : popped) {
+    if (!fn(coll::IntText(v))) break;
+  }
+}
+
+}  // namespace daxkv::engine
