@@ -91,11 +91,15 @@ struct Options {
   // entry (coll_packed_ints.h) while they are all integers and at most this
   // many (Redis's set-max-intset-entries); 0: every set keeps a location
   // per member. Each change rewrites the packed entry, so large values
-  // trade write bytes for DRAM.
+  // trade write bytes for DRAM. At most kPackedSetLimit.
   uint32_t packed_set_max = 512;
   // Time source for expiry. REQUIRES: outlives the DB.
   const Clock* clock = SystemClock();
 };
+
+// The largest Options::packed_set_max: a change of a packed set of 64-bit
+// integers rewrites at most 512 KiB.
+inline constexpr uint32_t kPackedSetLimit = 1 << 16;
 
 struct WriteOptions {
   bool sync = true;
@@ -381,6 +385,12 @@ class DB {
   // Installs (or, with null, removes) the expiry listener. Returns once no
   // call of the previous listener is running: the caller may destroy it.
   virtual void SetExpiryListener(ExpiryListener* listener) {}
+
+  // Options::packed_set_max from now on (Redis's CONFIG SET
+  // set-max-intset-entries): it decides which new sets pack and when a
+  // packed one unpacks; sets already unpacked stay so. REQUIRES: n <=
+  // kPackedSetLimit. Thread-safe.
+  virtual void SetPackedSetMax(uint32_t n) {}
 
   // Makes durable every write, from any thread, that was visible when Sync()
   // was called (in particular every write that had returned).

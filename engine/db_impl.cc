@@ -41,6 +41,8 @@ DBImpl::DBImpl(std::unique_ptr<dax::Region> region, const Options& options)
       base_(region_->data()),
       stripes_(new Mutex[kStripes]) {
   compaction_head_.for_compaction = true;
+  packed_set_max_.store(std::min(options.packed_set_max, kPackedSetLimit),
+                        std::memory_order_relaxed);
   // A hot key's stripe passes between I/O threads once per command: a
   // waiter that sleeps costs a futex wake and wait per hand-off.
   for (size_t i = 0; i < kStripes; ++i) stripes_[i].MakeAdaptive();

@@ -121,6 +121,9 @@ class DBImpl final : public DB {
   StatusOr<SystemEntries> ListSystem(std::string_view prefix) const override;
   Status Sync() override;
   void SetExpiryListener(ExpiryListener* listener) override;
+  void SetPackedSetMax(uint32_t n) override {
+    packed_set_max_.store(n, std::memory_order_relaxed);
+  }
   Status Grow(size_t new_size) override;
   Status BackgroundError() const override { return health_.Error(); }
   Stats GetStats() const override;
@@ -505,6 +508,7 @@ class DBImpl final : public DB {
 
   std::unique_ptr<dax::Region> region_;
   Options options_;
+  std::atomic<uint32_t> packed_set_max_{0};  // options_'s, as SetPackedSetMax
   char* base_;
   uint64_t segment_size_ = 0;
   std::atomic<uint64_t> segment_count_{0};

@@ -15,7 +15,7 @@
 namespace daxkv::engine {
 
 void TxnImpl::MaybePack(Collection* c, std::string_view member) {
-  if (db_->options_.packed_set_max == 0) return;
+  if (db_->packed_set_max_.load(std::memory_order_relaxed) == 0) return;
   const TouchedColl* t = colls_.Find(c);
   if (t == nullptr || !t->created || !IsCanonicalInt64(member)) return;
   {
@@ -84,7 +84,7 @@ bool TxnImpl::PackedAdd(Collection* c, std::string_view member, bool* added) {
   if (ParseInt64(member, &v)) {
     const auto it = std::lower_bound(ints.begin(), ints.end(), v);
     if (it != ints.end() && *it == v) return true;
-    if (ints.size() < db_->options_.packed_set_max) {
+    if (ints.size() < db_->packed_set_max_.load(std::memory_order_relaxed)) {
       ints.insert(it, v);
       WritePacked(c, ints);
       *added = true;

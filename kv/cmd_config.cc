@@ -116,6 +116,8 @@ std::vector<std::pair<std::string, std::string>> Settings(ServerState& s) {
        std::to_string(c.client_query_buffer_limit)},
       {"client-output-buffer-limit", OutputLimits(r)},
       {"hll-sparse-max-bytes", std::to_string(r.hll_sparse_max_bytes.load())},
+      {"set-max-intset-entries",
+       std::to_string(r.set_max_intset_entries.load())},
       {"busy-reply-threshold",
        std::to_string(r.busy_reply_threshold_ms.load())},
       {"lua-time-limit", std::to_string(r.busy_reply_threshold_ms.load())},
@@ -275,6 +277,14 @@ std::string SetOne(ServerState& s, const std::string& name,
     uint64_t bytes = 0;
     if (!ParseMemory(value, &bytes)) return "argument must be a memory value";
     r.hll_sparse_max_bytes.store(bytes);
+  } else if (name == "set-max-intset-entries") {
+    if (!is_int) return "argument couldn't be parsed into an integer";
+    if (n < 0) {
+      return "argument must be between 0 and 9223372036854775807 inclusive";
+    }
+    r.set_max_intset_entries.store(n);
+    s.db().SetPackedSetMax(
+        static_cast<uint32_t>(std::min<int64_t>(n, engine::kPackedSetLimit)));
   } else if (name == "busy-reply-threshold" || name == "lua-time-limit") {
     if (!is_int) return "argument couldn't be parsed into an integer";
     if (n < 0) {

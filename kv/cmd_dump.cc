@@ -20,8 +20,9 @@
 namespace daxkv::kv {
 namespace {
 
-void ReplyPayload(ReplyWriter& out, const rdb::Value& value) {
-  auto payload = rdb::EncodeDumpPayload(value);
+void ReplyPayload(ReplyWriter& out, const rdb::Value& value,
+                  const rdb::EncodeOptions& opts = {}) {
+  auto payload = rdb::EncodeDumpPayload(value, opts);
   if (!payload.ok()) {
     out.Error("ERR " + std::string(payload.status().message()));
     return;
@@ -38,7 +39,9 @@ void DumpCollection(CommandContext& ctx) {
     }
     DAXKV_ASSIGN_OR_RETURN(rdb::Value value,
                            ReadCollection(ops, ctx.argv[1], info.type));
-    ReplyPayload(call.out, value);
+    ReplyPayload(
+        call.out, value,
+        DumpOptions(info, ctx.server.settings().set_max_intset_entries.load()));
     return OkStatus();
   });
 }

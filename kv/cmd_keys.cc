@@ -6,6 +6,7 @@
 
 #include "engine/txn.h"
 #include "kv/coll_run.h"
+#include "kv/coll_value.h"
 #include "kv/command.h"
 
 namespace daxkv::kv {
@@ -131,39 +132,6 @@ void CopyCommand(CommandContext& ctx) {
                 });
 }
 
-// Redis 7.0's encoding names for a collection, from the largest size it
-// had and whether a long element (a field, value or member over 64 bytes)
-// was ever stored since the server started: Redis converts one way only
-// (a hash that outgrew its listpack stays a hashtable after shrinking)
-// and chooses afresh when it loads its data at start, as daxkv's engine
-// forgets both hints when it opens.
-std::string_view CollectionEncoding(const engine::KeyInfo& info) {
-  // Redis 7.0's defaults as Debian's redis-server reports them.
-  constexpr uint64_t kHashListpackMax = 512;  // hash-max-listpack-entries
-  constexpr uint64_t kZsetListpackMax = 128;  // zset-max-listpack-entries
-  constexpr uint64_t kIntsetMax = 512;        // set-max-intset-entries
-  switch (info.type) {
-    case engine::KeyType::kHash:
-      return !info.had_long_element && info.peak_size <= kHashListpackMax
-                 ? "listpack"
-                 : "hashtable";
-    case engine::KeyType::kZset:
-      return !info.had_long_element && info.peak_size <= kZsetListpackMax
-                 ? "listpack"
-                 : "skiplist";
-    case engine::KeyType::kList:
-      return "quicklist";  // Redis 7.0's only list encoding
-    case engine::KeyType::kStream:
-      return "stream";
-    case engine::KeyType::kSet:  // "long": a member an intset cannot hold
-      return !info.had_long_element && info.peak_size <= kIntsetMax
-                 ? "intset"
-                 : "hashtable";
-    default:
-      return "hashtable";
-  }
-}
-
 // OBJECT ENCODING / REFCOUNT of a collection key.
 void ObjectOfCollection(CommandContext& ctx, std::string_view sub) {
   auto info = ctx.store.Stat(ctx.argv[2]);
@@ -176,7 +144,9 @@ void ObjectOfCollection(CommandContext& ctx, std::string_view sub) {
   } else if (sub == "refcount") {
     ctx.out.Integer(1);
   } else {
-    ctx.out.Bulk(CollectionEncoding(*info));
+    ctx.out.Bulk(CollectionEncoding(
+        *info, static_cast<uint64_t>(
+                   ctx.server.settings().set_max_intset_entries.load())));
   }
 }
 

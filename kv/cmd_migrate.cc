@@ -129,8 +129,12 @@ bool SerializeKeys(CommandContext& ctx, const MigrateArgs& a,
       if (info.type == engine::KeyType::kNone) continue;
       DAXKV_ASSIGN_OR_RETURN(rdb::Value value,
                              ReadKeyValue(ops, key, info.type));
-      DAXKV_ASSIGN_OR_RETURN(std::string payload,
-                             rdb::EncodeDumpPayload(value));
+      DAXKV_ASSIGN_OR_RETURN(
+          std::string payload,
+          rdb::EncodeDumpPayload(
+              value,
+              DumpOptions(
+                  info, ctx.server.settings().set_max_intset_entries.load())));
       items->push_back(
           {key, std::move(payload), info.expire_at_ms, info.version});
     }

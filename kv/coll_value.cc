@@ -96,4 +96,53 @@ Status WriteCollection(engine::Txn& txn, std::string_view key,
   return OkStatus();
 }
 
+// Redis 7.0's encoding names for a collection, from the largest size it
+// had and whether a long element (a field, value or member over 64 bytes)
+// was ever stored since the server started: Redis converts one way only
+// (a hash that outgrew its listpack stays a hashtable after shrinking)
+// and chooses afresh when it loads its data at start, as daxkv's engine
+// forgets both hints when it opens. A packed set is an intset whatever the
+// hints say: it packs and stays packed exactly as Redis's intset does
+// (set-max-intset-entries is both limits), across a CONFIG SET that lowers
+// the limit too.
+std::string_view CollectionEncoding(const engine::KeyInfo& info,
+                                    uint64_t intset_max) {
+  // Redis 7.0's defaults as Debian's redis-server reports them.
+  constexpr uint64_t kHashListpackMax = 512;  // hash-max-listpack-entries
+  constexpr uint64_t kZsetListpackMax = 128;  // zset-max-listpack-entries
+  if (info.packed) return "intset";
+  switch (info.type) {
+    case engine::KeyType::kHash:
+      return !info.had_long_element && info.peak_size <= kHashListpackMax
+                 ? "listpack"
+                 : "hashtable";
+    case engine::KeyType::kZset:
+      return !info.had_long_element && info.peak_size <= kZsetListpackMax
+                 ? "listpack"
+                 : "skiplist";
+    case engine::KeyType::kList:
+      return "quicklist";  // Redis 7.0's only list encoding
+    case engine::KeyType::kStream:
+      return "stream";
+    case engine::KeyType::kSet:  // "long": a member an intset cannot hold
+      return !info.had_long_element && info.peak_size <= intset_max
+                 ? "intset"
+                 : "hashtable";
+    default:
+      return "hashtable";
+  }
+}
+
+rdb::EncodeOptions DumpOptions(const engine::KeyInfo& info,
+                               int64_t set_max_intset_entries) {
+  rdb::EncodeOptions o;
+  if (info.type == engine::KeyType::kSet) {
+    const bool intset =
+        CollectionEncoding(
+            info, static_cast<uint64_t>(set_max_intset_entries)) == "intset";
+    o.set_max_intset_entries = intset ? INT64_MAX : 0;
+  }
+  return o;
+}
+
 }  // namespace daxkv::kv

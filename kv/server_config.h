@@ -33,6 +33,7 @@ inline constexpr RuntimeSettingName kRuntimeSettingNames[] = {
     {"latency-tracking", "yes", ""},
     {"latency-tracking-info-percentiles", "50 99 99.9", ""},
     {"hll-sparse-max-bytes", "3000", ""},
+    {"set-max-intset-entries", "512", ""},
     {"busy-reply-threshold", "5000", "lua-time-limit"},
 };
 // The Redis name ("slowlog-max-len") of a runtime setting spelt any case,
@@ -138,6 +139,10 @@ class RuntimeSettings {
   // Redis's hll-sparse-max-bytes: a sparse HyperLogLog growing past it
   // becomes dense.
   std::atomic<uint64_t> hll_sparse_max_bytes{3000};
+  // Redis's set-max-intset-entries: the engine packs a set of integers up
+  // to this many (engine::DB::SetPackedSetMax), and OBJECT ENCODING and
+  // DUMP name the intset encoding by it.
+  std::atomic<int64_t> set_max_intset_entries{512};
   // Redis's busy-reply-threshold (lua-time-limit): a script running longer
   // makes other clients get BUSY replies, and SCRIPT KILL can stop it.
   std::atomic<int64_t> busy_reply_threshold_ms{5000};

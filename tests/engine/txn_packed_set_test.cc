@@ -2,8 +2,9 @@
 // integers is one entry while it fits Options::packed_set_max; it leaves
 // the form for good on a member that is not an integer or one too many;
 // every set operation, rollback, COPY and RENAME, compaction, a crash scan
-// and the clean-close snapshot see the same members either way; and the
-// DRAM a packed set costs does not grow with its members.
+// and the clean-close snapshot see the same members either way; the limit
+// changes at run time; and the DRAM a packed set costs does not grow with
+// its members.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -266,6 +267,25 @@ TEST_F(TxnPackedSetTest, CopyRenameCompactionAndCrash) {
   EXPECT_TRUE(Packed("r"));
   EXPECT_EQ(SetAll(db(), "c"), Texts({10, 20, 30, 40}));
   EXPECT_OK(TEST_CheckElemDeadCounts(db()));
+}
+
+// CONFIG SET set-max-intset-entries: a lowered limit unpacks a packed set
+// at its next add (as Redis converts an intset), 0 packs no new set.
+TEST_F(TxnPackedSetTest, SetPackedSetMaxAppliesFromTheNextAdd) {
+  ASSERT_OK(Add("s", {"1", "2", "3"}));
+  db()->SetPackedSetMax(2);
+  EXPECT_TRUE(Packed("s"));
+  bool removed;
+  ASSERT_OK(Rem("s", "3", &removed));
+  EXPECT_TRUE(Packed("s"));  // removals keep the form
+  ASSERT_OK(Add("s", {"3"}));
+  EXPECT_FALSE(Packed("s"));
+  ASSERT_OK(Add("t", {"1", "2"}));
+  EXPECT_TRUE(Packed("t"));
+  db()->SetPackedSetMax(0);
+  ASSERT_OK(Add("u", {"1"}));
+  EXPECT_FALSE(Packed("u"));
+  EXPECT_EQ(SetAll(db(), "s"), Texts({1, 2, 3}));
 }
 
 // The DRAM side of a packed set is its Collection alone, whatever its

@@ -45,6 +45,7 @@ class DaxkvOptionsTest(unittest.TestCase):
                     "slowlog-log-slower-than 0\nslowlog_max_len 7\n"
                     "latency-monitor-threshold 5\nlua-time-limit 250\n"
                     "latency-tracking-info-percentiles \"50 99.5\"\n"
+                    "set-max-intset-entries 2\n"
                     % (pool, self.server.port))
         self.server.command_line = lambda: [SERVER, "--config", conf]
         self.server.start()
@@ -59,6 +60,15 @@ class DaxkvOptionsTest(unittest.TestCase):
                              b"50 99.5")
             newest = c.cmd("SLOWLOG", "GET", 1)[0]  # threshold 0: logged
             self.assertEqual(newest[3], [b"CONFIG", b"GET", b"*"])
+            # The engine packs sets of at most 2 integers from the start.
+            self.assertEqual(got[b"set-max-intset-entries"], b"2")
+            c.cmd("SADD", "two", "1", "2")
+            c.cmd("SADD", "three", "1", "2", "3")
+            self.assertEqual(c.cmd("OBJECT", "ENCODING", "two"), b"intset")
+            self.assertEqual(c.cmd("OBJECT", "ENCODING", "three"),
+                             b"hashtable")
+            self.assertLess(c.cmd("MEMORY", "USAGE", "two"),
+                            c.cmd("MEMORY", "USAGE", "three"))
             self.assertEqual(
                 c.cmd("CONFIG", "SET", "slowlog-max-len", "9"), "OK")
             self.assertEqual(c.cmd("CONFIG", "REWRITE"), "OK")
@@ -66,6 +76,7 @@ class DaxkvOptionsTest(unittest.TestCase):
             text = f.read()
         self.assertIn("slowlog-max-len 9\n", text)
         self.assertIn("busy-reply-threshold 250\n", text)  # for its alias
+        self.assertIn("set-max-intset-entries 2\n", text)
         self.assertNotIn("lua-time-limit", text)
         self.assertNotIn("slowlog_max_len", text)
         self.server.stop()

@@ -68,6 +68,29 @@ class SetDifferentialTest(PeerTestCase):
                           "OBJECT ENCODING b", "SCARD b"])
         self.both_unordered("SMEMBERS", "b")
 
+    def test_set_max_intset_entries(self):
+        """CONFIG SET set-max-intset-entries decides, as in Redis, which
+        sets are intsets (daxkv's packed sets), when one converts (at the
+        next add past the limit, a lowered limit included) and what DUMP
+        saves; its errors are Redis's."""
+        try:
+            self.both_script([
+                "CONFIG SET set-max-intset-entries -1",
+                "CONFIG SET set-max-intset-entries abc",
+                "CONFIG SET set-max-intset-entries 1k",
+                "CONFIG SET set-max-intset-entries 4",
+                "CONFIG GET set-max-intset-entries",
+                "SADD s 1 2 3 4", "OBJECT ENCODING s", "SMEMBERS s", "DUMP s",
+                "SADD s 5", "OBJECT ENCODING s", "SADD t 1 2 3 4 5 6",
+                "OBJECT ENCODING t", "SADD v 1 2 3",
+                "CONFIG SET set-max-intset-entries 0", "OBJECT ENCODING v",
+                "SMEMBERS v", "DUMP v", "SADD w 1", "OBJECT ENCODING w",
+                "DUMP w", "SADD v 4", "OBJECT ENCODING v",
+            ])
+            self.both_unordered("SMEMBERS", "v")
+        finally:
+            self.both("CONFIG", "SET", "set-max-intset-entries", "512")
+
     def test_algebra(self):
         self.both_script([
             "SADD a 1 2 3 4 x", "SADD b 3 4 5 y x", "SADD c 4 x z",
