@@ -24,6 +24,7 @@ namespace daxkv::kv {
 
 struct CommandSpec;
 class Waiter;
+class CommandNotes;
 
 struct Client {
   uint64_t id = 0;
@@ -138,6 +139,9 @@ struct Client {
   // ("" = NO ONE) the block leaves, made effective once EXEC has released
   // the exec lock (kv/cmd_replication.cc, RunDeferredReplicaOf).
   bool replicaof_deferred = false;
+  // While a RunStoreTxn body runs: RunCommand's counting, held back until
+  // the Txn commits (kv/command_notes.h); null otherwise.
+  CommandNotes* notes = nullptr;
   std::string replicaof_host;
   int replicaof_port = 0;
 

@@ -17,6 +17,7 @@
 
 #include "kv/block_serve.h"
 #include "kv/command.h"
+#include "kv/command_notes.h"
 #include "kv/executor.h"
 #include "kv/pubsub.h"
 #include "kv/replication.h"
@@ -55,10 +56,12 @@ void RunScript(CommandContext& ctx, const ScriptRun& request, bool function) {
   std::vector<std::string> keys(request.keys.begin(), request.keys.end());
   BlockedServer served(ctx.server);
   EffectsMark effects(ctx.client);
+  CommandNotes notes(ctx.server, ctx.client, ctx.out);
   Status s = RunStoreTxn(
       ctx.server.db(), &ctx.server.watches(), &served, std::move(keys),
       [&](TxnEngineStore& store) {
         buf->resize(mark);  // a restart runs the script again
+        notes.Restart();
         effects.Rewind();
         ctx.client.pubsub.deferred.clear();
         CommandContext inner{ctx.server, ctx.client, store,
@@ -81,6 +84,7 @@ void RunScript(CommandContext& ctx, const ScriptRun& request, bool function) {
     buf->resize(mark);
     ReplyEngineError(ctx, s);
   } else {
+    notes.Flush();
     served.Committed(ctx.client);
     DeliverDeferred(ctx.server.pubsub(),
                     ctx.server.settings().pubsub_output_limit.load(),

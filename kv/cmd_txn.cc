@@ -23,6 +23,7 @@
 
 #include "kv/block_serve.h"
 #include "kv/command.h"
+#include "kv/command_notes.h"
 #include "kv/executor.h"
 #include "kv/pubsub.h"
 #include "kv/replication.h"
@@ -158,9 +159,11 @@ void RunBlockIsolated(CommandContext& ctx) {
   const size_t mark = buf->size();
   BlockedServer served(ctx.server);
   EffectsMark effects(c);
+  CommandNotes notes(ctx.server, c, ctx.out);
   Status s = RunStoreTxn(ctx.server.db(), &ctx.server.watches(), &served,
                          std::move(keys), [&](TxnEngineStore& store) {
                            buf->resize(mark);  // a restart runs it again
+                           notes.Restart();
                            effects.Rewind();
                            c.pubsub.deferred.clear();
                            if (WatchedKeyChanged(store, watched)) {
@@ -181,6 +184,7 @@ void RunBlockIsolated(CommandContext& ctx) {
       ReplyEngineError(ctx, s);
     }
   } else {
+    notes.Flush();
     served.Committed(ctx.client);
     DeliverDeferred(ctx.server.pubsub(),
                     ctx.server.settings().pubsub_output_limit.load(), c);

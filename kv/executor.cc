@@ -4,6 +4,7 @@
 
 #include "base/cycle_clock.h"
 #include "base/int_text.h"
+#include "kv/command_notes.h"
 #include "kv/repl_effects.h"
 #include "kv/repl_master.h"
 #include "kv/script_engine.h"
@@ -193,15 +194,15 @@ std::string FullName(const CommandSpec& spec,
 
 // The latency monitor's sample and the slow log's entry for a command
 // that ran for `ticks`.
-void NoteDuration(const CommandSpec& spec, CommandContext& ctx,
-                  uint64_t ticks) {
+void NoteDuration(const CommandSpec& spec, CommandContext& ctx, uint64_t ticks,
+                  bool with_args) {
   const uint64_t micros = CycleClock::ToMicros(ticks);
   if (ctx.server.latency().threshold_ms() > 0) {
     ctx.server.latency().MaybeAdd(
         (spec.flags & kCmdFast) ? "fast-command" : "command", micros / 1000,
         ctx.server.NowMs() / 1000);
   }
-  if (spec.flags & kCmdSkipSlowlog) return;
+  if ((spec.flags & kCmdSkipSlowlog) || !with_args) return;
   if (ctx.client.blocked != nullptr) {  // not done: logged once served
     NoteBlockedCommand(spec, ctx, micros);
   } else if (ctx.server.slowlog().Qualifies(micros)) {
@@ -211,9 +212,30 @@ void NoteDuration(const CommandSpec& spec, CommandContext& ctx,
 
 }  // namespace
 
+void NoteCommand(const CommandSpec& spec, CommandContext& ctx, uint64_t ticks,
+                 bool failed, std::string_view error, bool with_args) {
+  if (failed) ctx.server.command_stats().CountError(error);
+  ctx.server.command_stats().Record(SpecIndex(spec), ticks, failed);
+  if (with_args && !(spec.flags & kCmdScript) &&
+      ctx.server.monitors().active()) {
+    FeedMonitors(spec, ctx);
+  }
+  NoteDuration(spec, ctx, ticks, with_args);
+}
+
+bool SlowLogTakes(const CommandSpec& spec, ServerState& server,
+                  uint64_t ticks) {
+  return !(spec.flags & kCmdSkipSlowlog) &&
+         server.slowlog().Qualifies(CycleClock::ToMicros(ticks));
+}
+
 bool RunCommand(const CommandSpec& spec, CommandContext& ctx) {
   if (spec.flags & kCmdKeyspace) ctx.client.touched_db = true;
-  ctx.server.stats().commands_processed.fetch_add(1, std::memory_order_relaxed);
+  CommandNotes* const notes = ctx.client.notes;
+  if (notes == nullptr) {
+    ctx.server.stats().commands_processed.fetch_add(1,
+                                                    std::memory_order_relaxed);
+  }
   ctx.spec = &spec;
   const std::string& reply = *ctx.out.buffer();
   const size_t reply_at = reply.size();
@@ -221,7 +243,11 @@ bool RunCommand(const CommandSpec& spec, CommandContext& ctx) {
   const int effect_count = ctx.client.repl_effect_count;
   // A script shows in MONITOR before the commands it runs, as in Redis.
   if ((spec.flags & kCmdScript) && ctx.server.monitors().active()) {
-    FeedMonitors(spec, ctx);
+    if (notes != nullptr) {
+      notes->Add(spec, ctx, 0, false, {}, /*monitor_only=*/true);
+    } else {
+      FeedMonitors(spec, ctx);
+    }
   }
   const uint64_t start = CycleClock::Now();
   spec.fn(ctx);
@@ -231,16 +257,17 @@ bool RunCommand(const CommandSpec& spec, CommandContext& ctx) {
   // The command's own reply starts at reply_at: an error reply there is a
   // failed call (Redis's failed_calls), and its code goes to errorstats.
   const bool failed = reply.size() > reply_at && reply[reply_at] == '-';
+  std::string_view error;
   if (failed) {
     const size_t eol = reply.find('\r', reply_at);
-    ctx.server.command_stats().CountError(std::string_view(reply).substr(
-        reply_at + 1, eol == std::string::npos ? eol : eol - reply_at - 1));
+    error = std::string_view(reply).substr(
+        reply_at + 1, eol == std::string::npos ? eol : eol - reply_at - 1);
   }
-  ctx.server.command_stats().Record(SpecIndex(spec), ticks, failed);
-  if (!(spec.flags & kCmdScript) && ctx.server.monitors().active()) {
-    FeedMonitors(spec, ctx);
+  if (notes != nullptr) {
+    notes->Add(spec, ctx, ticks, failed, error, false);
+  } else {
+    NoteCommand(spec, ctx, ticks, failed, error);
   }
-  NoteDuration(spec, ctx, ticks);
   if (!failed && (spec.flags & (kCmdWrite | kCmdMayReplicate)) &&
       !(spec.flags & (kCmdScript | kCmdRunsQueue))) {
     // Pops the command served to blocked clients (BlockedServer) follow

@@ -48,8 +48,17 @@ void ExecuteLookedUp(ServerState& server, Client& client,
 
 // Runs a looked-up command's handler and counts it (INFO commandstats,
 // errorstats). Returns whether its reply was an error (Redis's failed
-// call).
+// call). Inside a Txn body that may run again, the counting waits in the
+// client's CommandNotes (kv/command_notes.h).
 bool RunCommand(const CommandSpec& spec, CommandContext& ctx);
+// RunCommand's counting of a command that ran for `ticks` (`error`: its
+// error reply's first line, when `failed`): commandstats, errorstats, the
+// latency monitor and, `with_args` (ctx.argv holds them), MONITOR and the
+// slow log.
+void NoteCommand(const CommandSpec& spec, CommandContext& ctx, uint64_t ticks,
+                 bool failed, std::string_view error, bool with_args = true);
+// Whether the slow log takes `spec` after `ticks`.
+bool SlowLogTakes(const CommandSpec& spec, ServerState& server, uint64_t ticks);
 
 // Runs a command of a block (EXEC's queue, a script's redis.call) on the
 // block's Txn (ctx.store.block()), between a Savepoint() and, when it

@@ -6,6 +6,7 @@
 
 #include "base/int_text.h"
 #include "kv/block_serve.h"
+#include "kv/command_notes.h"
 #include "kv/executor.h"
 #include "kv/repl_master.h"
 #include "kv/replication.h"
@@ -131,10 +132,12 @@ size_t WriteRun::Run(ServerState& server, Client& client, ReplyWriter& out) {
   const size_t mark = buf->size();
   size_t ran = 0;
   BlockedServer served(server);
+  CommandNotes notes(server, client, out);
   Status s = RunStoreTxn(
       server.db(), &server.watches(), &served, keys,
       [&](TxnEngineStore& store) {
         buf->resize(mark);  // a restart runs the commands again
+        notes.Restart();
         ran = 0;
         for (const std::string& key : keys) {
           if (server.blocked().HasWaiters(key)) {
@@ -154,8 +157,9 @@ size_t WriteRun::Run(ServerState& server, Client& client, ReplyWriter& out) {
       });
   if (!s.ok()) {
     buf->resize(mark);
-    return 0;
+    return 0;  // the commands run one by one, and count then
   }
+  notes.Flush();
   served.Committed(client);
   server.stats().write_runs.fetch_add(1);
   server.stats().write_run_commands.fetch_add(ran);
