@@ -25,7 +25,7 @@ def main():
         redis = json.load(f)
     theirs = {(r["type"], r["collections"], r["elements_per"]): r
               for r in redis["results"]}
-    print("%-6s %9s %8s | %-10s %9s | %9s %9s %7s  %s" % (
+    print("%-7s %9s %8s | %-10s %9s | %9s %9s %7s  %s" % (
         "type", "colls", "per", "redis enc", "redis B", "daxkv B",
         "(+coll)", "ratio", "goal <= 0.5"))
     failed = 0
@@ -40,12 +40,12 @@ def main():
                   "total_bytes_per_element"]
         label = key[0] + ("*" if engine else "")
         if r is None:
-            print("%-6s %9s %8s | (no Redis figure)" % (label,) + key[1:])
+            print("%-7s %9s %8s | (no Redis figure)" % (label,) + key[1:])
             continue
         ratio = total / r["bytes_per_element"]
         ok = ratio <= 0.5
         failed += not ok
-        print("%-6s %9d %8d | %-10s %9.1f | %9.2f %9.2f %7.2f  %s" % (
+        print("%-7s %9d %8d | %-10s %9.1f | %9.2f %9.2f %7.2f  %s" % (
             label, key[1], key[2], r["encoding"], r["bytes_per_element"],
             b["heap_bytes_per_element"], total, ratio, "yes" if ok else "NO"))
     print("redis %s; daxkv B = heap per element of the structures, "
