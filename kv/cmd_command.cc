@@ -4,11 +4,13 @@
 #include <vector>
 
 #include "kv/command.h"
+#include "kv/key_specs.h"
 
 namespace daxkv::kv {
 namespace {
 
-std::vector<std::string_view> FlagNames(uint32_t f) {
+std::vector<std::string_view> FlagNames(const CommandSpec& c) {
+  const uint32_t f = c.flags;
   std::vector<std::string_view> v;
   if (f & kCmdWrite) v.push_back("write");
   if (f & kCmdReadOnly) v.push_back("readonly");
@@ -19,6 +21,10 @@ std::vector<std::string_view> FlagNames(uint32_t f) {
   if (f & kCmdLoading) v.push_back("loading");
   if (f & kCmdStale) v.push_back("stale");
   if (f & kCmdSkipSlowlog) v.push_back("skip_slowlog");
+  if (const MovableKeys* m = FindMovableKeys(c.name)) {
+    if (m->optional) v.push_back("no_mandatory_keys");
+    v.push_back("movablekeys");
+  }
   return v;
 }
 
@@ -54,20 +60,42 @@ void ReplySimpleSet(const std::vector<std::string_view>& items,
   for (auto i : items) out.Simple(i);
 }
 
-void ReplyKeySpec(const KeySpecDoc& k, ReplyWriter& out) {
-  out.MapHeader(3);
-  out.Bulk("flags");
-  ReplySimpleSet(Words(k.flags), out);
-  out.Bulk("begin_search");
+// {type: `type`, spec: {name: integer, ...}}, a key spec's part.
+void ReplyTypedSpec(
+    ReplyWriter& out, std::string_view type,
+    std::initializer_list<std::pair<std::string_view, int64_t>> fields) {
   out.MapHeader(2);
   out.Bulk("type");
+  out.Bulk(type);
+  out.Bulk("spec");
+  out.MapHeader(fields.size());
+  for (const auto& [name, value] : fields) {
+    out.Bulk(name);
+    out.Integer(value);
+  }
+}
+
+void ReplyKeySpec(const KeySpecDoc& k, ReplyWriter& out) {
+  out.MapHeader(k.notes.empty() ? 3 : 4);
+  if (!k.notes.empty()) {
+    out.Bulk("notes");
+    out.Bulk(k.notes);
+  }
+  out.Bulk("flags");
+  ReplySimpleSet(Words(k.flags), out);
+  if (k.unknown) {
+    for (std::string_view part : {"begin_search", "find_keys"}) {
+      out.Bulk(part);
+      ReplyTypedSpec(out, "unknown", {});
+    }
+    return;
+  }
+  out.Bulk("begin_search");
   if (k.keyword.empty()) {
-    out.Bulk("index");
-    out.Bulk("spec");
-    out.MapHeader(1);
-    out.Bulk("index");
-    out.Integer(k.index);
+    ReplyTypedSpec(out, "index", {{"index", k.index}});
   } else {
+    out.MapHeader(2);
+    out.Bulk("type");
     out.Bulk("keyword");
     out.Bulk("spec");
     out.MapHeader(2);
@@ -77,23 +105,28 @@ void ReplyKeySpec(const KeySpecDoc& k, ReplyWriter& out) {
     out.Integer(k.startfrom);
   }
   out.Bulk("find_keys");
-  out.MapHeader(2);
-  out.Bulk("type");
-  out.Bulk("range");
-  out.Bulk("spec");
-  out.MapHeader(3);
-  out.Bulk("lastkey");
-  out.Integer(k.lastkey);
-  out.Bulk("keystep");
-  out.Integer(k.keystep);
-  out.Bulk("limit");
-  out.Integer(k.limit);
+  if (k.keynum) {
+    ReplyTypedSpec(out, "keynum",
+                   {{"keynumidx", k.keynumidx},
+                    {"firstkey", k.firstkey},
+                    {"keystep", k.keystep}});
+  } else {
+    ReplyTypedSpec(
+        out, "range",
+        {{"lastkey", k.lastkey}, {"keystep", k.keystep}, {"limit", k.limit}});
+  }
 }
 
 void ReplyKeySpecs(const CommandSpec& c, ReplyWriter& out) {
+  std::span<const KeySpecDoc> specs;
   if (c.doc != nullptr) {
-    out.SetHeader(c.doc->key_specs.size());
-    for (const KeySpecDoc& k : c.doc->key_specs) ReplyKeySpec(k, out);
+    specs = c.doc->key_specs;
+  } else if (const MovableKeys* m = FindMovableKeys(c.name)) {
+    specs = m->specs;
+  }
+  if (!specs.empty() || c.doc != nullptr) {
+    out.SetHeader(specs.size());
+    for (const KeySpecDoc& k : specs) ReplyKeySpec(k, out);
     return;
   }
   if (c.first_key == 0) {
@@ -112,10 +145,19 @@ void ReplyInfo(const CommandSpec& c, ReplyWriter& out) {
   out.ArrayHeader(10);
   out.Bulk(c.name);
   out.Integer(c.arity);
-  ReplySimpleSet(c.doc ? Words(c.doc->flags) : FlagNames(c.flags), out);
-  out.Integer(c.first_key);
-  out.Integer(c.last_key);
-  out.Integer(c.step);
+  ReplySimpleSet(c.doc ? Words(c.doc->flags) : FlagNames(c), out);
+  if (const MovableKeys* m = FindMovableKeys(c.name)) {
+    // Redis's legacy range: what a leading fixed-position spec covers.
+    const KeySpecDoc& k = m->specs.front();
+    const bool fixed = k.keyword.empty() && !k.keynum && !k.unknown;
+    out.Integer(fixed ? k.index : 0);
+    out.Integer(fixed ? k.index + k.lastkey : 0);
+    out.Integer(fixed ? k.keystep : 0);
+  } else {
+    out.Integer(c.first_key);
+    out.Integer(c.last_key);
+    out.Integer(c.step);
+  }
   if (c.doc != nullptr) {
     ReplySimpleSet(Words(c.doc->acl), out);
   } else {
@@ -163,6 +205,22 @@ void CommandGetKeys(CommandContext& ctx, const CommandTable& table) {
   int argc = static_cast<int>(ctx.argv.size()) - 2;
   if ((c->arity >= 0 && argc != c->arity) || argc < -c->arity) {
     ctx.out.Error("ERR Invalid number of arguments specified for command");
+    return;
+  }
+  if (const MovableKeys* m = FindMovableKeys(c->name)) {
+    const auto args = ctx.argv.subspan(2);
+    auto keys = KeysBySpecs(m->specs, args);
+    if (!keys.has_value() && m->fallback != nullptr) keys = m->fallback(args);
+    if (!keys.has_value() || keys->empty()) {
+      if (m->optional) {
+        ctx.out.ArrayHeader(0);
+      } else {
+        ctx.out.Error("ERR Invalid arguments specified for command");
+      }
+      return;
+    }
+    ctx.out.ArrayHeader(keys->size());
+    for (auto k : *keys) ctx.out.Bulk(k);
     return;
   }
   if (c->first_key == 0) {

@@ -130,7 +130,10 @@ enum CommandFlag : uint32_t {
 
 // A Redis 7 key specification (COMMAND INFO's key specs): where a
 // command's keys begin (argument `index`, or after `keyword` searched from
-// `startfrom`) and the range that follows.
+// `startfrom`) and the keys that follow: a range (`lastkey`, `keystep`,
+// `limit`), or `keynum` (the count at keynumidx past the beginning, the
+// first key at `firstkey` past it, every `keystep`). `unknown`: Redis
+// cannot say (SORT's STORE): both parts are of type "unknown".
 struct KeySpecDoc {
   std::string_view flags;  // "RW access delete"
   int index = 0;
@@ -139,6 +142,11 @@ struct KeySpecDoc {
   int lastkey = 0;
   int keystep = 1;
   int limit = 0;
+  bool keynum = false;
+  int keynumidx = 0;
+  int firstkey = 1;
+  bool unknown = false;
+  std::string_view notes = "";
 };
 
 // COMMAND INFO's details, for a command whose Redis 7 flags, ACL

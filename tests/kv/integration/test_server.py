@@ -6,6 +6,7 @@ import subprocess
 import time
 import unittest
 
+from differential import PeerTestCase
 from harness import RespError, ServerProcess, ServerTestCase, is_daxkv
 
 
@@ -244,6 +245,57 @@ class IntrospectionTest(ServerTestCase):
         t0 = time.monotonic()
         self.assertEqual(self.c.cmd("DEBUG", "SLEEP", "0.2"), "OK")
         self.assertGreaterEqual(time.monotonic() - t0, 0.19)
+
+
+class MovableKeysTest(PeerTestCase):
+    """COMMAND GETKEYS and COMMAND INFO's key specs of the commands whose
+    keys move with their arguments (numkeys forms, XREAD's STREAMS,
+    GEORADIUS's STORE, SORT's STORE), against redis-server: the keys, and
+    the empty reply or error when there are none."""
+
+    GETKEYS = [
+        "EVAL s 2 a b c", "EVAL s 0", "EVAL s 5 a", "EVAL s abc a",
+        "EVAL s -1 a", "EVALSHA s 1 a", "EVAL_RO s 1 a", "EVALSHA_RO s 1 a",
+        "FCALL f 1 a b", "FCALL_RO f 2 a b", "ZUNIONSTORE d 2 a b",
+        "ZUNIONSTORE d 0 a", "ZUNIONSTORE d 3 a b",
+        "ZINTERSTORE d 1 a WEIGHTS 1", "ZDIFFSTORE d 2 a b",
+        "ZUNION 2 a b WITHSCORES", "ZINTER 1 a", "ZDIFF 2 a b",
+        "ZINTERCARD 2 a b LIMIT 1", "SINTERCARD 2 a b", "SINTERCARD 3 a b",
+        "LMPOP 2 a b LEFT", "LMPOP 0 a LEFT", "BLMPOP 0 2 a b LEFT",
+        "ZMPOP 1 a MIN", "BZMPOP 0 1 a MIN", "XREAD STREAMS a b 0 0",
+        "XREAD COUNT 1 BLOCK 0 STREAMS a 0", "XREAD STREAMS a b 0",
+        "XREAD COUNT 1 a 0", "XREAD STREAMS streams 0",
+        "XREAD COUNT streams STREAMS a 0", "SORT k", "SORT k STORE d",
+        "SORT k BY x GET y STORE d", "SORT k STORE d STORE e",
+        "SORT k LIMIT 0 1 STORE d", "SORT k store", "SORT k GET store",
+        "SORT_RO k BY x", "GEORADIUS k 0 0 1 km STORE d",
+        "GEORADIUS k 0 0 1 km STOREDIST d",
+        "GEORADIUS k 0 0 1 km STORE d STOREDIST e",
+        "GEORADIUS k 0 0 1 km STORE d STORE e", "GEORADIUS k 0 0 1 km",
+        "GEORADIUS k 0 0 1 km STORE", "GEORADIUS_RO k 0 0 1 km",
+        "GEORADIUSBYMEMBER k m 1 km STORE d",
+        "GEORADIUSBYMEMBER k m 1 km WITHDIST STOREDIST d",
+        "GET k", "MSET a 1 b 2", "PING",
+    ]
+    MOVABLE = ("eval", "evalsha", "eval_ro", "evalsha_ro", "fcall",
+               "fcall_ro", "zunionstore", "zinterstore", "zdiffstore",
+               "zunion", "zinter", "zdiff", "zintercard", "sintercard",
+               "lmpop", "zmpop", "blmpop", "bzmpop", "xread", "georadius",
+               "georadiusbymember", "sort", "sort_ro")
+
+    def test_getkeys(self):
+        for line in self.GETKEYS:
+            self.both("COMMAND", "GETKEYS", *line.split(" "))
+
+    def test_key_specs_and_flags(self):
+        for name in self.MOVABLE:
+            mine = self.c.cmd("COMMAND", "INFO", name)[0]
+            ref = self.ref.cmd("COMMAND", "INFO", name)[0]
+            self.assertEqual(mine[8], ref[8], "key specs of " + name)
+            self.assertEqual(mine[3:6], ref[3:6], "first/last/step of " + name)
+            flags = [f.decode() if isinstance(f, bytes) else f
+                     for f in mine[2]]
+            self.assertIn("movablekeys", flags, name)
 
 
 class LimitsTest(ServerTestCase):
