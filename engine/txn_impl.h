@@ -343,6 +343,7 @@ class TxnImpl final : public CollReadOps<Txn, TxnImpl> {
                     bool* removed);
   void PackedPop(int32_t k, Collection* c, uint64_t count, const ElemFn& fn);
   void ReadPacked(const Collection& c, std::vector<int64_t>* ints);
+  bool PackedHas(const Collection& c, int64_t v);
   // The packed set now holds `ints` (none: its entry goes).
   void WritePacked(Collection* c, const std::vector<int64_t>& ints);
   // The set leaves the packed form: a put per member of `ints` (its

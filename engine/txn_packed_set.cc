@@ -77,11 +77,21 @@ void TxnImpl::Unpack(Collection* c, const std::vector<int64_t>& ints) {
   }
 }
 
+bool TxnImpl::PackedHas(const Collection& c, int64_t v) {
+  ReadLock l(c.mu);
+  const uint64_t loc = c.packed_set().loc;
+  uint32_t pos;
+  return loc != 0 && coll::PackedInts(src_.Value(loc)).Find(v, &pos);
+}
+
 bool TxnImpl::PackedAdd(Collection* c, std::string_view member, bool* added) {
+  int64_t v;
+  const bool is_int = ParseInt64(member, &v);
+  // A member already there (most of a re-add workload) costs a bisection.
+  if (is_int && PackedHas(*c, v)) return true;
   std::vector<int64_t>& ints = packed_ints_;
   ReadPacked(*c, &ints);
-  int64_t v;
-  if (ParseInt64(member, &v)) {
+  if (is_int) {
     const auto it = std::lower_bound(ints.begin(), ints.end(), v);
     if (it != ints.end() && *it == v) return true;
     if (ints.size() < db_->packed_set_max_.load(std::memory_order_relaxed)) {
@@ -98,7 +108,8 @@ bool TxnImpl::PackedAdd(Collection* c, std::string_view member, bool* added) {
 void TxnImpl::PackedRemove(int32_t k, Collection* c, std::string_view member,
                            bool* removed) {
   int64_t v;
-  if (!ParseInt64(member, &v)) return;  // never a packed set's member
+  // Not an integer: never a packed set's member.
+  if (!ParseInt64(member, &v) || !PackedHas(*c, v)) return;
   std::vector<int64_t>& ints = packed_ints_;
   ReadPacked(*c, &ints);
   const auto it = std::lower_bound(ints.begin(), ints.end(), v);
