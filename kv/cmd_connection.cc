@@ -47,12 +47,6 @@ void ResetCommand(CommandContext& ctx) {
   ctx.out.Simple("RESET");
 }
 
-// READONLY / READWRITE: Redis Cluster's replica reads, refused as a
-// non-cluster Redis refuses them (cluster-aware clients probe with them).
-void ClusterOnlyCommand(CommandContext& ctx) {
-  ctx.out.Error("ERR This instance has cluster support disabled");
-}
-
 void SelectCommand(CommandContext& ctx) {
   int64_t db = 0;
   if (!ParseIntArg(ctx, ctx.argv[1], &db)) return;
@@ -225,22 +219,6 @@ void RegisterConnectionCommands(CommandTable* t) {
           .group = g,
           .summary = "Reset the connection",
           .since = "6.2.0"});
-  t->Add({.name = "readonly",
-          .arity = 1,
-          .flags = kConn,
-          .fn = ClusterOnlyCommand,
-          .group = "cluster",
-          .summary = "Enables read queries for a connection to a cluster "
-                     "replica node",
-          .since = "3.0.0"});
-  t->Add({.name = "readwrite",
-          .arity = 1,
-          .flags = kConn,
-          .fn = ClusterOnlyCommand,
-          .group = "cluster",
-          .summary = "Disables read queries for a connection to a cluster "
-                     "replica node",
-          .since = "3.0.0"});
   t->Add({.name = "select",
           .arity = 2,
           .flags = kConn,

@@ -42,6 +42,7 @@ const CommandTable& CommandTable::Default() {
     RegisterGeoCommands(t);
     RegisterMemoryCommands(t);
     RegisterLatencyCommands(t);
+    RegisterClusterCommands(t);
     RegisterBlockingCommands(t);
     RegisterSlowLogCommands(t);
     RegisterMonitorCommands(t);

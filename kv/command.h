@@ -272,6 +272,7 @@ void RegisterMemoryCommands(CommandTable* table);
 // LATENCY LATEST HISTORY RESET GRAPH DOCTOR HISTOGRAM HELP
 // (kv/cmd_latency.cc).
 void RegisterLatencyCommands(CommandTable* table);
+void RegisterClusterCommands(CommandTable* table);
 void RegisterSlowLogCommands(CommandTable* table);
 void RegisterMonitorCommands(CommandTable* table);
 

@@ -298,6 +298,39 @@ class MovableKeysTest(PeerTestCase):
             self.assertIn("movablekeys", flags, name)
 
 
+class ClusterAndModuleProbeTest(PeerTestCase):
+    """What cluster-aware clients and tools probe a server with, answered
+    as a non-cluster redis-server without modules answers: CLUSTER's
+    subcommands (arity first), ASKING, READONLY, MODULE LIST and HELP."""
+
+    def test_replies_as_redis(self):
+        lines = ["CLUSTER NOSUCH", "ASKING", "ASKING x", "READONLY",
+                 "READWRITE", "MODULE LIST", "MODULE HELP", "MODULE NOSUCH",
+                 "MODULE LIST x", "MODULE LOAD", "MODULE UNLOAD",
+                 "module list"]
+        for sub, arity in (
+                ("addslots", -3), ("addslotsrange", -4), ("bumpepoch", 2),
+                ("count-failure-reports", 3), ("countkeysinslot", 3),
+                ("delslots", -3), ("delslotsrange", -4), ("failover", -2),
+                ("flushslots", 2), ("forget", 3), ("getkeysinslot", 4),
+                ("help", 2), ("info", 2), ("keyslot", 3), ("links", 2),
+                ("meet", -4), ("myid", 2), ("nodes", 2), ("replicas", 3),
+                ("replicate", 3), ("reset", -2), ("saveconfig", 2),
+                ("set-config-epoch", 3), ("setslot", -4), ("shards", 2),
+                ("slaves", 3), ("slots", 2)):
+            n = abs(arity) - 2
+            lines.append(" ".join(["CLUSTER", sub.upper()] + ["1"] * n))
+            lines.append(" ".join(["CLUSTER", sub] + ["1"] * (n + 1)))
+            if n > 0:
+                lines.append(" ".join(["CLUSTER", sub] + ["1"] * (n - 1)))
+        for line in lines:
+            self.both(*line.split(" "))
+        self.assertIsInstance(self.c.cmd("CLUSTER"), RespError)
+        refused = self.c.cmd("MODULE", "LOAD", "/nonexistent.so")
+        self.assertIsInstance(refused, RespError)
+        self.assertIn("not allowed", str(refused))
+
+
 class LimitsTest(ServerTestCase):
     def test_maxclients(self):
         c = self.c
