@@ -47,16 +47,6 @@ void ResetCommand(CommandContext& ctx) {
   ctx.out.Simple("RESET");
 }
 
-void SelectCommand(CommandContext& ctx) {
-  int64_t db = 0;
-  if (!ParseIntArg(ctx, ctx.argv[1], &db)) return;
-  if (db != 0) {
-    ctx.out.Error("ERR DB index is out of range");
-    return;
-  }
-  ctx.out.Ok();
-}
-
 // Checks a user/password pair against the default user (the only user).
 bool Authenticate(CommandContext& ctx, std::string_view user,
                   std::string_view password) {
@@ -219,13 +209,6 @@ void RegisterConnectionCommands(CommandTable* t) {
           .group = g,
           .summary = "Reset the connection",
           .since = "6.2.0"});
-  t->Add({.name = "select",
-          .arity = 2,
-          .flags = kConn,
-          .fn = SelectCommand,
-          .group = g,
-          .summary = "Change the selected database for the current connection",
-          .since = "1.0.0"});
   t->Add({.name = "auth",
           .arity = -2,
           .flags = kConn | kCmdNoAuth,

@@ -43,6 +43,7 @@ const CommandTable& CommandTable::Default() {
     RegisterMemoryCommands(t);
     RegisterLatencyCommands(t);
     RegisterClusterCommands(t);
+    RegisterDatabaseCommands(t);
     RegisterBlockingCommands(t);
     RegisterSlowLogCommands(t);
     RegisterMonitorCommands(t);

@@ -273,6 +273,7 @@ void RegisterMemoryCommands(CommandTable* table);
 // (kv/cmd_latency.cc).
 void RegisterLatencyCommands(CommandTable* table);
 void RegisterClusterCommands(CommandTable* table);
+void RegisterDatabaseCommands(CommandTable* table);
 void RegisterSlowLogCommands(CommandTable* table);
 void RegisterMonitorCommands(CommandTable* table);
 

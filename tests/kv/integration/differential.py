@@ -30,6 +30,8 @@ def normalize_unordered(reply, cmd):
 
 class PeerTestCase(ServerTestCase):
     peer = None
+    # More redis-server flags for the reference (a subclass's setting).
+    peer_args = []
 
     @classmethod
     def setUpClass(cls):
@@ -39,7 +41,9 @@ class PeerTestCase(ServerTestCase):
         super().setUpClass()
         try:
             cls.peer = ServerProcess(target="redis", server=binary,
-                                     pool_kind="file").start_or_cleanup()
+                                     pool_kind="file",
+                                     extra_args=cls.peer_args
+                                     ).start_or_cleanup()
         except Exception:
             cls.server.cleanup()
             raise

@@ -331,6 +331,25 @@ class ClusterAndModuleProbeTest(PeerTestCase):
         self.assertIn("not allowed", str(refused))
 
 
+class OneDatabaseTest(PeerTestCase):
+    """SELECT, MOVE and SWAPDB against a redis-server started with
+    `databases 1`, daxkv's one database: their errors, in Redis's order."""
+
+    peer_args = ["--databases", "1"]
+    server_kwargs = {} if is_daxkv() else {"extra_args": peer_args}
+
+    def test_as_redis_with_one_database(self):
+        self.both("SET", "k", "v")
+        for line in ("MOVE k 0", "MOVE nokey 0", "MOVE k 1", "MOVE k -1",
+                     "MOVE k abc", "MOVE k 4294967296", "MOVE k",
+                     "SWAPDB 0 0", "SWAPDB 0 1", "SWAPDB 1 0", "SWAPDB a 0",
+                     "SWAPDB 0 b", "SWAPDB -1 0", "SWAPDB 0",
+                     "SWAPDB 4294967296 0", "SELECT 0", "SELECT 1",
+                     "SELECT -1", "SELECT a", "SELECT 4294967296",
+                     "GET k", "CONFIG GET databases"):
+            self.both(*line.split(" "))
+
+
 class LimitsTest(ServerTestCase):
     def test_maxclients(self):
         c = self.c
