@@ -150,7 +150,8 @@ struct Collection {
   bool Relocate(const coll::ElemSource& src, std::string_view subkey,
                 uint64_t old_loc, uint64_t new_loc, uint64_t hint = ~0ull)
       REQUIRES(mu);
-  // Every indexed location, in no particular order (lists: in order).
+  // Every indexed location, in no particular order (lists: in order; a
+  // packed set: its one entry's).
   void AppendLocs(std::vector<uint64_t>* out) const REQUIRES_SHARED(mu);
   // The first min(n, size()) of them in the structure's own order (list
   // order, score order, a table's position order); all when n == 0.
