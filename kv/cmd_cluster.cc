@@ -16,13 +16,8 @@ namespace {
 constexpr std::string_view kClusterDisabled =
     "ERR This instance has cluster support disabled";
 
-// Redis 7.0's CLUSTER subcommands and their arities (every argument
-// counted, CLUSTER's name too: Redis's convention).
-struct Subcommand {
-  std::string_view name;
-  int arity;
-};
-constexpr Subcommand kClusterSubcommands[] = {
+// Redis 7.0's CLUSTER and MODULE subcommands and their arities.
+constexpr SubcommandArity kClusterSubcommands[] = {
     {"addslots", -3},
     {"addslotsrange", -4},
     {"bumpepoch", 2},
@@ -51,27 +46,8 @@ constexpr Subcommand kClusterSubcommands[] = {
     {"slaves", 3},
     {"slots", 2},
 };
-constexpr Subcommand kModuleSubcommands[] = {
+constexpr SubcommandArity kModuleSubcommands[] = {
     {"help", 2}, {"list", 2}, {"load", -3}, {"loadex", -3}, {"unload", 3}};
-
-// The subcommand of argv[1] in `table` with its arity checked: null (and
-// the error replied) when unknown or given the wrong number of arguments.
-template <size_t N>
-const Subcommand* FindSubcommand(CommandContext& ctx,
-                                 const Subcommand (&table)[N]) {
-  const std::string sub = ToLower(ctx.argv[1]);
-  for (const Subcommand& s : table) {
-    if (s.name != sub) continue;
-    const auto argc = static_cast<int>(ctx.argv.size());
-    if (s.arity >= 0 ? argc != s.arity : argc < -s.arity) {
-      ReplyWrongArity(ctx, std::string(ctx.spec->name) + "|" + sub);
-      return nullptr;
-    }
-    return &s;
-  }
-  ReplyUnknownSubcommand(ctx);
-  return nullptr;
-}
 
 void ClusterCommand(CommandContext& ctx) {
   if (FindSubcommand(ctx, kClusterSubcommands) != nullptr) {
@@ -102,7 +78,7 @@ void ModuleHelp(CommandContext& ctx) {
 }
 
 void ModuleCommand(CommandContext& ctx) {
-  const Subcommand* s = FindSubcommand(ctx, kModuleSubcommands);
+  const SubcommandArity* s = FindSubcommand(ctx, kModuleSubcommands);
   if (s == nullptr) return;
   if (s->name == "help") return ModuleHelp(ctx);
   if (s->name == "list") return ctx.out.ArrayHeader(0);

@@ -44,6 +44,7 @@ const CommandTable& CommandTable::Default() {
     RegisterLatencyCommands(t);
     RegisterClusterCommands(t);
     RegisterDatabaseCommands(t);
+    RegisterStreamInfoCommands(t);
     RegisterBlockingCommands(t);
     RegisterSlowLogCommands(t);
     RegisterMonitorCommands(t);
@@ -138,6 +139,22 @@ void ReplySubcommandError(CommandContext& ctx, std::string_view what) {
 
 void ReplyUnknownSubcommand(CommandContext& ctx) {
   ReplySubcommandError(ctx, "unknown subcommand");
+}
+
+const SubcommandArity* FindSubcommand(CommandContext& ctx,
+                                      std::span<const SubcommandArity> table) {
+  const std::string sub = ToLower(ctx.argv[1]);
+  const auto argc = static_cast<int>(ctx.argv.size());
+  for (const SubcommandArity& s : table) {
+    if (s.name != sub) continue;
+    if (s.arity >= 0 ? argc != s.arity : argc < -s.arity) {
+      ReplyWrongArity(ctx, ToLower(ctx.argv[0]) + "|" + sub);
+      return nullptr;
+    }
+    return &s;
+  }
+  ReplyUnknownSubcommand(ctx);
+  return nullptr;
 }
 
 void ReplySubcommandSyntaxError(CommandContext& ctx) {

@@ -274,6 +274,7 @@ void RegisterMemoryCommands(CommandTable* table);
 void RegisterLatencyCommands(CommandTable* table);
 void RegisterClusterCommands(CommandTable* table);
 void RegisterDatabaseCommands(CommandTable* table);
+void RegisterStreamInfoCommands(CommandTable* table);
 void RegisterSlowLogCommands(CommandTable* table);
 void RegisterMonitorCommands(CommandTable* table);
 
@@ -335,6 +336,16 @@ void ReplyNotInteger(CommandContext& ctx);
 void ReplyEngineError(CommandContext& ctx, const Status& s);
 // "ERR unknown subcommand 'x'. Try CONFIG HELP."
 void ReplyUnknownSubcommand(CommandContext& ctx);
+// A container's subcommand and its arity (Redis's convention: every
+// argument counted, the container's name too).
+struct SubcommandArity {
+  std::string_view name;  // lower case
+  int arity;
+};
+// The entry of argv[1] in `table`, its arity checked: null (and the
+// error replied) when unknown or given the wrong number of arguments.
+const SubcommandArity* FindSubcommand(CommandContext& ctx,
+                                      std::span<const SubcommandArity> table);
 // A known subcommand with arguments it cannot take (Redis's
 // addReplySubcommandSyntaxError).
 void ReplySubcommandSyntaxError(CommandContext& ctx);
