@@ -84,6 +84,51 @@ std::string PackedInts::Encode(const std::vector<int64_t>& sorted) {
   return out;
 }
 
+std::string PackedInts::Inserted(std::string_view bytes, int64_t v,
+                                 uint32_t pos) {
+  const PackedInts p(bytes);
+  if (WidthOf(v) > p.width_) {
+    std::vector<int64_t> all;
+    p.Decode(&all);
+    all.insert(all.begin() + pos, v);
+    return Encode(all);
+  }
+  const uint32_t w = p.width_, count = p.count_ + 1;
+  std::string out(bytes.size() + w, '\0');
+  std::memcpy(out.data(), &w, 4);
+  std::memcpy(out.data() + 4, &count, 4);
+  char* d = out.data() + kHeaderBytes;
+  const uint64_t before = uint64_t{pos} * w;
+  std::memcpy(d, p.data_, before);
+  std::memcpy(d + before, &v, w);  // little-endian: the low `w` bytes
+  std::memcpy(d + before + w, p.data_ + before, uint64_t{p.count_ - pos} * w);
+  return out;
+}
+
+std::string PackedInts::Erased(std::string_view bytes, uint32_t pos) {
+  const PackedInts p(bytes);
+  const uint32_t n = p.count_;
+  // Sorted: the extremes left are at the ends.
+  const int64_t lo = p.At(pos == 0 ? 1 : 0);
+  const int64_t hi = p.At(pos == n - 1 ? n - 2 : n - 1);
+  const uint32_t w = std::max(WidthOf(lo), WidthOf(hi));
+  if (w != p.width_) {
+    std::vector<int64_t> all;
+    p.Decode(&all);
+    all.erase(all.begin() + pos);
+    return Encode(all);
+  }
+  const uint32_t count = n - 1;
+  std::string out(bytes.size() - w, '\0');
+  std::memcpy(out.data(), &w, 4);
+  std::memcpy(out.data() + 4, &count, 4);
+  char* d = out.data() + kHeaderBytes;
+  const uint64_t before = uint64_t{pos} * w;
+  std::memcpy(d, p.data_, before);
+  std::memcpy(d + before, p.data_ + before + w, uint64_t{n - pos - 1} * w);
+  return out;
+}
+
 PackedInts::PackedInts(std::string_view bytes)
     : data_(bytes.data() + kHeaderBytes),
       width_(Load32(bytes.data())),

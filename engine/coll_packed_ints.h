@@ -34,6 +34,12 @@ class PackedInts {
   static std::string Check(std::string_view bytes);
   // The value holding `sorted` (REQUIRES: strictly ascending, non-empty).
   static std::string Encode(const std::vector<int64_t>& sorted);
+  // The value `bytes` (Check()ed) with `v` inserted at `pos` (REQUIRES: v
+  // absent, pos where Find() put it), or without its member at `pos`
+  // (REQUIRES: pos < size(), size() > 1): copies around the change,
+  // re-encoding only when the width changes.
+  static std::string Inserted(std::string_view bytes, int64_t v, uint32_t pos);
+  static std::string Erased(std::string_view bytes, uint32_t pos);
 
   // REQUIRES: Check(bytes) is "" (the bytes come from a checked entry or
   // from Encode); the view must outlive this object.

@@ -343,9 +343,12 @@ class TxnImpl final : public CollReadOps<Txn, TxnImpl> {
                     bool* removed);
   void PackedPop(int32_t k, Collection* c, uint64_t count, const ElemFn& fn);
   void ReadPacked(const Collection& c, std::vector<int64_t>* ints);
-  bool PackedHas(const Collection& c, int64_t v);
-  // The packed set now holds `ints` (none: its entry goes).
+
+  // The packed set now holds `ints` (none: its entry goes), or the
+  // encoded `value` of `count` members (0: the entry goes).
   void WritePacked(Collection* c, const std::vector<int64_t>& ints);
+  void WritePackedValue(Collection* c, const std::string& value,
+                        uint64_t count);
   // The set leaves the packed form: a put per member of `ints` (its
   // members) and the packed entry's tombstone, in this Txn's record.
   void Unpack(Collection* c, const std::vector<int64_t>& ints);

@@ -37,15 +37,21 @@ void TxnImpl::ReadPacked(const Collection& c, std::vector<int64_t>* ints) {
 }
 
 void TxnImpl::WritePacked(Collection* c, const std::vector<int64_t>& ints) {
+  WritePackedValue(
+      c, ints.empty() ? std::string() : coll::PackedInts::Encode(ints),
+      ints.size());
+}
+
+void TxnImpl::WritePackedValue(Collection* c, const std::string& value,
+                               uint64_t count) {
   coll::PackedSet old;
   {
     ReadLock l(c->mu);
     old = c->packed_set();
   }
-  coll::PackedSet now{0, ints.size()};
-  if (!ints.empty()) {
-    now.loc = PutElem(c, coll::kPackedSubkey, coll::PackedInts::Encode(ints),
-                      old.loc);
+  coll::PackedSet now{0, count};
+  if (count != 0) {
+    now.loc = PutElem(c, coll::kPackedSubkey, value, old.loc);
   } else if (old.loc != 0) {
     DelElem(c, coll::kPackedSubkey, old.loc);
   }
@@ -77,30 +83,34 @@ void TxnImpl::Unpack(Collection* c, const std::vector<int64_t>& ints) {
   }
 }
 
-bool TxnImpl::PackedHas(const Collection& c, int64_t v) {
-  ReadLock l(c.mu);
-  const uint64_t loc = c.packed_set().loc;
-  uint32_t pos;
-  return loc != 0 && coll::PackedInts(src_.Value(loc)).Find(v, &pos);
-}
-
 bool TxnImpl::PackedAdd(Collection* c, std::string_view member, bool* added) {
   int64_t v;
-  const bool is_int = ParseInt64(member, &v);
-  // A member already there (most of a re-add workload) costs a bisection.
-  if (is_int && PackedHas(*c, v)) return true;
-  std::vector<int64_t>& ints = packed_ints_;
-  ReadPacked(*c, &ints);
-  if (is_int) {
-    const auto it = std::lower_bound(ints.begin(), ints.end(), v);
-    if (it != ints.end() && *it == v) return true;
-    if (ints.size() < db_->packed_set_max_.load(std::memory_order_relaxed)) {
-      ints.insert(it, v);
-      WritePacked(c, ints);
+  if (ParseInt64(member, &v)) {
+    std::string value;
+    uint64_t count;
+    {
+      ReadLock l(c->mu);
+      const coll::PackedSet p = c->packed_set();
+      count = p.count;
+      if (p.loc == 0) {
+        value = coll::PackedInts::Encode({v});
+      } else {
+        const std::string_view bytes = src_.Value(p.loc);
+        uint32_t pos;
+        if (coll::PackedInts(bytes).Find(v, &pos)) return true;  // there
+        if (count < db_->packed_set_max_.load(std::memory_order_relaxed)) {
+          value = coll::PackedInts::Inserted(bytes, v, pos);
+        }
+      }
+    }
+    if (!value.empty()) {
+      WritePackedValue(c, value, count + 1);
       *added = true;
       return true;
     }
   }
+  std::vector<int64_t>& ints = packed_ints_;
+  ReadPacked(*c, &ints);
   Unpack(c, ints);
   return false;
 }
@@ -108,14 +118,20 @@ bool TxnImpl::PackedAdd(Collection* c, std::string_view member, bool* added) {
 void TxnImpl::PackedRemove(int32_t k, Collection* c, std::string_view member,
                            bool* removed) {
   int64_t v;
-  // Not an integer: never a packed set's member.
-  if (!ParseInt64(member, &v) || !PackedHas(*c, v)) return;
-  std::vector<int64_t>& ints = packed_ints_;
-  ReadPacked(*c, &ints);
-  const auto it = std::lower_bound(ints.begin(), ints.end(), v);
-  if (it == ints.end() || *it != v) return;
-  ints.erase(it);
-  WritePacked(c, ints);
+  if (!ParseInt64(member, &v)) return;  // never a packed set's member
+  std::string value;
+  uint64_t count;
+  {
+    ReadLock l(c->mu);
+    const coll::PackedSet p = c->packed_set();
+    if (p.loc == 0) return;
+    const std::string_view bytes = src_.Value(p.loc);
+    uint32_t pos;
+    if (!coll::PackedInts(bytes).Find(v, &pos)) return;
+    count = p.count;
+    if (count > 1) value = coll::PackedInts::Erased(bytes, pos);
+  }
+  WritePackedValue(c, value, count - 1);  // the last member: the entry goes
   *removed = true;
   AfterRemove(k, c);
 }

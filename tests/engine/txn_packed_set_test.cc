@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <random>
 #include <set>
 #include <string>
 #include <vector>
@@ -63,6 +64,38 @@ TEST(PackedIntsTest, CheckRefusesWhatRecoveryMustNotTrust) {
   std::string empty = b.substr(0, 8);
   empty[4] = 0;
   EXPECT_NE(PackedInts::Check(empty), "");
+}
+
+// The byte-level edits give exactly what encoding the edited members
+// gives, across widening and narrowing.
+TEST(PackedIntsTest, InsertedAndErasedMatchEncode) {
+  std::mt19937_64 rng(7);
+  const int64_t kScales[] = {100, 40000, int64_t{1} << 40, INT64_MAX};
+  for (int round = 0; round < 2000; ++round) {
+    std::set<int64_t> members;
+    const int64_t scale = kScales[rng() % 4];
+    const size_t n = 2 + rng() % 20;
+    while (members.size() < n) {
+      members.insert(
+          static_cast<int64_t>(rng() % static_cast<uint64_t>(scale)) *
+          (rng() % 2 ? 1 : -1));
+    }
+    std::vector<int64_t> sorted(members.begin(), members.end());
+    const std::string bytes = PackedInts::Encode(sorted);
+    // Erase one.
+    const auto at = static_cast<uint32_t>(rng() % sorted.size());
+    std::vector<int64_t> fewer = sorted;
+    fewer.erase(fewer.begin() + at);
+    ASSERT_EQ(PackedInts::Erased(bytes, at), PackedInts::Encode(fewer));
+    // Insert one that is absent, at a scale that may widen.
+    const int64_t v =
+        static_cast<int64_t>(rng() % static_cast<uint64_t>(kScales[rng() % 4]));
+    uint32_t pos;
+    if (PackedInts(bytes).Find(v, &pos)) continue;
+    std::vector<int64_t> more = sorted;
+    more.insert(more.begin() + pos, v);
+    ASSERT_EQ(PackedInts::Inserted(bytes, v, pos), PackedInts::Encode(more));
+  }
 }
 
 class TxnPackedSetTest : public ::testing::Test {
