@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 namespace daxkv::engine::coll_reads {
@@ -31,6 +32,22 @@ std::mt19937_64& Rng() {
   return rng;
 }
 
+void ShuffleFirst(std::vector<int64_t>* v, uint64_t n) {
+  n = std::min<uint64_t>(n, v->size());
+  for (uint64_t i = 0; i < n; ++i) {
+    std::uniform_int_distribution<uint64_t> pick(i, v->size() - 1);
+    std::swap((*v)[i], (*v)[pick(Rng())]);
+  }
+}
+
+void PackedMembers(const Collection& c, const PoolSource& src,
+                   std::vector<int64_t>* out) {
+  out->clear();
+  if (c.packed_set().loc != 0) {
+    coll::PackedInts(src.Value(c.packed_set().loc)).Decode(out);
+  }
+}
+
 namespace {
 
 // RandomPairs over a packed set's members `ints`.
@@ -43,34 +60,19 @@ void RandomPacked(std::vector<int64_t> ints, int64_t count, const PairFn& fn) {
     }
     return;
   }
-  const size_t n =
+  const uint64_t n =
       std::min<uint64_t>(static_cast<uint64_t>(count), ints.size());
-  for (size_t i = 0; i < n; ++i) {  // a partial Fisher-Yates shuffle
-    std::uniform_int_distribution<size_t> pick(i, ints.size() - 1);
-    std::swap(ints[i], ints[pick(Rng())]);
+  ShuffleFirst(&ints, n);
+  for (uint64_t i = 0; i < n; ++i) {
     if (!fn(coll::IntText(ints[i]), {})) return;
   }
-}
-
-// A packed set's members. REQUIRES: c.packed(); c's lock held.
-std::vector<int64_t> PackedMembers(const Collection& c, const PoolSource& src)
-    REQUIRES_SHARED(c.mu) {
-  std::vector<int64_t> ints;
-  if (c.packed_set().loc != 0) {
-    coll::PackedInts(src.Value(c.packed_set().loc)).Decode(&ints);
-  }
-  return ints;
-}
-
-bool IsPackedSet(const Collection& c) REQUIRES_SHARED(c.mu) {
-  return c.type == KeyType::kSet && c.packed();
 }
 
 }  // namespace
 
 uint64_t FindElem(const Collection& c, const PoolSource& src,
                   std::string_view subkey) {
-  if (IsPackedSet(c)) {
+  if (c.packed()) {
     const uint64_t loc = c.packed_set().loc;
     return loc != 0 && coll::PackedInts(src.Value(loc)).Contains(subkey) ? loc
                                                                          : 0;
@@ -80,8 +82,10 @@ uint64_t FindElem(const Collection& c, const PoolSource& src,
 }
 
 bool ForEachPair(const Collection& c, const PoolSource& src, const PairFn& fn) {
-  if (IsPackedSet(c)) {
-    for (const int64_t v : PackedMembers(c, src)) {
+  if (c.packed()) {
+    std::vector<int64_t> ints;
+    PackedMembers(c, src, &ints);
+    for (const int64_t v : ints) {
       if (!fn(coll::IntText(v), {})) return false;
     }
     return true;
@@ -95,7 +99,7 @@ bool ForEachPair(const Collection& c, const PoolSource& src, const PairFn& fn) {
 
 uint64_t ScanPairs(const Collection& c, const PoolSource& src, uint64_t cursor,
                    size_t count, const PairFn& fn) {
-  if (IsPackedSet(c)) {  // all at once, as Redis scans an intset
+  if (c.packed()) {  // all at once, as Redis scans an intset
     ForEachPair(c, src, [&](std::string_view m, std::string_view v) {
       fn(m, v);
       return true;
@@ -109,8 +113,10 @@ uint64_t ScanPairs(const Collection& c, const PoolSource& src, uint64_t cursor,
 
 void RandomPairs(const Collection& c, const PoolSource& src, int64_t count,
                  const PairFn& fn) {
-  if (IsPackedSet(c)) {
-    RandomPacked(PackedMembers(c, src), count, fn);
+  if (c.packed()) {
+    std::vector<int64_t> ints;
+    PackedMembers(c, src, &ints);
+    RandomPacked(std::move(ints), count, fn);
     return;
   }
   const coll::ElemTable& t = c.table();

@@ -14,6 +14,7 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 #include "engine/coll_object.h"
@@ -29,6 +30,14 @@ bool ClampRange(IndexRange r, uint64_t n, uint64_t* from, uint64_t* to);
 bool ClampIndex(int64_t index, uint64_t n, uint64_t* pos);
 
 std::mt19937_64& Rng();
+// Moves a uniformly chosen min(n, size) of v's items to v[0, n), in random
+// order (a partial Fisher-Yates shuffle): SPOP's and SRANDMEMBER's picks.
+void ShuffleFirst(std::vector<int64_t>* v, uint64_t n);
+
+// A packed set's members, ascending (none inside a Txn that emptied it).
+// REQUIRES: c.packed().
+void PackedMembers(const Collection& c, const PoolSource& src,
+                   std::vector<int64_t>* out) REQUIRES_SHARED(c.mu);
 
 // --- hashes and sets (the value is empty for sets) ---
 uint64_t FindElem(const Collection& c, const PoolSource& src,

@@ -28,12 +28,7 @@ void TxnImpl::MaybePack(Collection* c, std::string_view member) {
 
 void TxnImpl::ReadPacked(const Collection& c, std::vector<int64_t>* ints) {
   ReadLock l(c.mu);
-  const uint64_t loc = c.packed_set().loc;
-  if (loc == 0) {
-    ints->clear();
-    return;
-  }
-  coll::PackedInts(src_.Value(loc)).Decode(ints);
+  coll_reads::PackedMembers(c, src_, ints);
 }
 
 void TxnImpl::WritePacked(Collection* c, const std::vector<int64_t>& ints) {
@@ -141,13 +136,7 @@ void TxnImpl::PackedPop(int32_t k, Collection* c, uint64_t count,
   std::vector<int64_t>& ints = packed_ints_;
   ReadPacked(*c, &ints);
   const uint64_t n = std::min<uint64_t>(count, ints.size());
-  // A partial Fisher-Yates shuffle: ints[0, n) become a uniformly chosen
-  // n-subset, in random order (SPOP's replies come in no set order).
-  auto& rng = coll_reads::Rng();
-  for (uint64_t i = 0; i < n; ++i) {
-    std::uniform_int_distribution<uint64_t> pick(i, ints.size() - 1);
-    std::swap(ints[i], ints[pick(rng)]);
-  }
+  coll_reads::ShuffleFirst(&ints, n);  // SPOP replies in no set order
   std::vector<int64_t> popped(ints.begin(), ints.begin() + n);
   ints.erase(ints.begin(), ints.begin() + n);
   std::sort(ints.begin(), ints.end());

@@ -27,19 +27,25 @@ Status ExistingStream(ReadOps& ops, std::string_view key, StreamMeta* m) {
   return s;
 }
 
-// One entry (the first or last; count 1) or null when the stream is empty.
-Status ReplyEdgeEntry(ReadOps& ops, std::string_view key, bool last,
-                      ReplyWriter& out, StreamId* id) {
+// The stream's first or last entry, when it has one.
+struct Edge {
   bool found = false;
-  DAXKV_RETURN_IF_ERROR(ForEachStreamEntry(ops, key, kMinId, kMaxId, last, 1,
-                                           [&](StreamId i, std::string_view v) {
-                                             found = true;
-                                             *id = i;
-                                             ReplyStreamEntry(out, i, v);
-                                             return false;
-                                           }));
-  if (!found) out.Null();
-  return OkStatus();
+  StreamId id;
+  std::string value;
+};
+Status ReadEdge(ReadOps& ops, std::string_view key, bool last, Edge* e) {
+  return ForEachStreamEntry(ops, key, kMinId, kMaxId, last, 1,
+                            [&](StreamId i, std::string_view v) {
+                              *e = {true, i, std::string(v)};
+                              return false;
+                            });
+}
+void ReplyEdge(const Edge& e, ReplyWriter& out) {
+  if (e.found) {
+    ReplyStreamEntry(out, e.id, e.value);
+  } else {
+    out.Null();
+  }
 }
 
 // XINFO STREAM's reply; `full`: with up to `count` entries (0: all).
@@ -48,14 +54,8 @@ Status ReplyStreamInfo(ReadOps& ops, std::string_view key, bool full,
   StreamMeta m;
   DAXKV_RETURN_IF_ERROR(ExistingStream(ops, key, &m));
   DAXKV_ASSIGN_OR_RETURN(const uint64_t length, StreamLength(ops, key));
-  StreamId first = kMinId;
-  if (length > 0) {  // recorded-first-entry-id: 0-0 for an empty stream
-    DAXKV_RETURN_IF_ERROR(ForEachStreamEntry(ops, key, kMinId, kMaxId, false, 1,
-                                             [&](StreamId i, std::string_view) {
-                                               first = i;
-                                               return false;
-                                             }));
-  }
+  Edge first;
+  DAXKV_RETURN_IF_ERROR(ReadEdge(ops, key, false, &first));
   out.MapHeader(full ? 7 : 8);
   out.Bulk("length");
   out.Integer(static_cast<int64_t>(length));
@@ -66,7 +66,7 @@ Status ReplyStreamInfo(ReadOps& ops, std::string_view key, bool full,
   out.Bulk("entries-added");
   out.Integer(static_cast<int64_t>(m.entries_added));
   out.Bulk("recorded-first-entry-id");
-  out.Bulk(FormatStreamId(first));
+  out.Bulk(FormatStreamId(first.found ? first.id : kMinId));  // 0-0: empty
   if (full) {
     out.Bulk("entries");
     const uint64_t n = count == 0 ? length : std::min(count, length);
@@ -83,11 +83,13 @@ Status ReplyStreamInfo(ReadOps& ops, std::string_view key, bool full,
   }
   out.Bulk("groups");
   out.Integer(0);
-  StreamId unused;
   out.Bulk("first-entry");
-  DAXKV_RETURN_IF_ERROR(ReplyEdgeEntry(ops, key, false, out, &unused));
+  ReplyEdge(first, out);
+  Edge last;
+  DAXKV_RETURN_IF_ERROR(ReadEdge(ops, key, true, &last));
   out.Bulk("last-entry");
-  return ReplyEdgeEntry(ops, key, true, out, &unused);
+  ReplyEdge(last, out);
+  return OkStatus();
 }
 
 void XInfoStream(CommandContext& ctx) {

@@ -11,12 +11,19 @@ CommandNotes::CommandNotes(ServerState& server, Client& client,
       client_(client),
       out_(out),
       owner_(client.notes == nullptr) {
-  if (owner_) client_.notes = this;
+  if (!owner_) return;
+  client_.notes = this;
+  notes_.swap(spare_);  // empty, with the capacity earlier bodies grew
 }
 
 CommandNotes::~CommandNotes() {
-  if (owner_) client_.notes = nullptr;
+  if (!owner_) return;
+  client_.notes = nullptr;
+  notes_.clear();
+  spare_.swap(notes_);
 }
+
+thread_local std::vector<CommandNotes::Note> CommandNotes::spare_;
 
 void CommandNotes::Restart() {
   if (owner_) notes_.clear();

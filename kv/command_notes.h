@@ -59,6 +59,10 @@ class CommandNotes {
   ReplyWriter& out_;
   bool owner_;  // installed these notes (not nested in another body's)
   std::vector<Note> notes_;
+  // The thread's buffer between bodies: a pipelined run of writes holds
+  // notes on every command, and should not grow a vector from empty each
+  // time.
+  static thread_local std::vector<Note> spare_;
 };
 
 }  // namespace daxkv::kv

@@ -23,7 +23,6 @@
 // elements, from the sorted items phase 1 leaves): ns_per_element.
 // Recovery/<type> opens a real pool of collections (recovery_bench.cc).
 #include <benchmark/benchmark.h>
-#include <malloc.h>
 
 #include <chrono>
 #include <cstdio>
@@ -33,6 +32,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/collections/heap_in_use.h"
 #include "bench/collections/recovery_bench.h"
 #include "engine/coll_elem_table.h"
 #include "engine/coll_list.h"
@@ -78,11 +78,6 @@ class ArenaMedium final : public ElemSource {
   std::vector<char> bytes_;
   std::vector<double> scores_;
 };
-
-uint64_t HeapInUse() {
-  struct mallinfo2 mi = mallinfo2();
-  return mi.uordblks + mi.hblkhd;
-}
 
 // "f:0000042": redis_memory.py's element strings.
 std::string Elem(const char* prefix, uint64_t i) {

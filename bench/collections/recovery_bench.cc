@@ -28,7 +28,6 @@
 #include "bench/collections/recovery_bench.h"
 
 #include <benchmark/benchmark.h>
-#include <malloc.h>
 #include <sys/resource.h>
 
 #include <chrono>
@@ -37,6 +36,7 @@
 #include <memory>
 #include <string>
 
+#include "bench/collections/heap_in_use.h"
 #include "dax/region.h"
 #include "engine/db.h"
 #include "engine/txn.h"
@@ -150,11 +150,6 @@ void BM_Recovery(benchmark::State& state, KeyType type, bool snapshot) {
   state.counters["dram_per_element"] = dram;
   db->reset();
   std::remove(PoolPath().c_str());
-}
-
-uint64_t HeapInUse() {
-  struct mallinfo2 mi = mallinfo2();
-  return mi.uordblks + mi.hblkhd;
 }
 
 void BM_EngineMemory(benchmark::State& state, KeyType type, bool ints) {
