@@ -112,6 +112,33 @@ void ReplMaster::StartHistory(int64_t offset) {
   start_ = offset_ = durable_ = offset;
 }
 
+void ReplMaster::FollowFrom(int64_t offset, bool full_sync) {
+  following_.store(true);
+  if (full_sync) {
+    StartHistory(offset);
+  } else {
+    Promote(offset);
+  }
+}
+
+void ReplMaster::Promote(int64_t offset) {
+  MutexLock l(&mu_);
+  if (offset_ == offset) return;
+  backlog_.clear();
+  start_ = offset_ = durable_ = offset;
+}
+
+void ReplMaster::AppendApplied(std::string_view resp) {
+  MutexLock l(&mu_);
+  backlog_.append(resp);
+  offset_ += static_cast<int64_t>(resp.size());
+  // Durability: no replica reads these bytes while we are one; the link
+  // has synced them before a promotion can serve them (it stops, and
+  // syncs what it committed, before REPLICAOF NO ONE goes on).
+  durable_ = offset_;
+  Trim();
+}
+
 void ReplMaster::DisconnectAll() {
   std::vector<uint64_t> ids;
   {
@@ -424,7 +451,7 @@ void ReplMaster::AppendInfo(std::string* o, int64_t now_ms) const {
 
 void ReplMaster::AppendBacklogInfo(std::string* o) const {
   MutexLock l(&mu_);
-  const bool active = active_.load();
+  const bool active = active_.load() || following_.load();
   InfoField(o, "repl_backlog_active", active ? "1" : "0");
   InfoField(o, "repl_backlog_size", std::to_string(backlog_size_.load()));
   InfoField(o, "repl_backlog_first_byte_offset",

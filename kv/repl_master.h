@@ -58,8 +58,18 @@ class ReplMaster {
   // A DB::Sync() that started when offset() was `upto` succeeded.
   void MarkDurable(int64_t upto);
 
-  // A new history (start, promotion): empty backlog at `offset`.
+  // A new history at `offset`: empty backlog.
   void StartHistory(int64_t offset);
+  // While this server is a replica, the backlog holds the master's stream
+  // as the link applied it (Redis's PSYNC2 backlog): once promoted, a
+  // replica that was behind us continues partially instead of syncing
+  // fully. FollowFrom: the link's session starts at `offset`, after a full
+  // sync (a new history) or a partial one (the backlog goes on when it
+  // ends there). REQUIRES: no replica attached (a replica serves none).
+  void FollowFrom(int64_t offset, bool full_sync);
+  void AppendApplied(std::string_view resp);
+  // REPLICAOF NO ONE at `offset`: the backlog goes on when it ends there.
+  void Promote(int64_t offset);
   // This server becomes a replica: every replica is disconnected.
   void DisconnectAll();
 
@@ -130,6 +140,7 @@ class ReplMaster {
 
   ServerState* server_;
   std::atomic<bool> active_{false};
+  std::atomic<bool> following_{false};  // the backlog holds our master's
   std::atomic<int64_t> backlog_size_{1 << 20};
   std::atomic<int64_t> ping_period_s_{10};
   Mutex order_mu_;

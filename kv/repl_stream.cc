@@ -6,11 +6,12 @@
 #include <mutex>
 #include <shared_mutex>
 
-#include "kv/command.h"
 #include "kv/block_serve.h"
+#include "kv/command.h"
 #include "kv/executor.h"
 #include "kv/pubsub.h"
 #include "kv/repl_load.h"
+#include "kv/repl_master.h"
 #include "kv/replica_link.h"
 #include "kv/replica_resume.h"
 #include "kv/resp_parser.h"
@@ -163,6 +164,7 @@ Status ReplicaLink::ApplyInput(bool* getack) {
       break;
     }
     const size_t bytes = parser.consumed();
+    unapplied_.append(in_, in_pos_, bytes);
     in_pos_ += bytes;
     const auto& argv = parser.args();
     static const bool trace = std::getenv("DAXKV_REPL_TRACE") != nullptr;
@@ -300,9 +302,16 @@ Status ReplicaLink::CommitGroup(bool force) {
                   server_->settings().pubsub_output_limit.load(), master_);
   for (const std::string& e : errors) repl_->NoteStreamError(e);
   group_.clear();
-  processed_ = group_end_;
+  MarkApplied(group_end_);
   repl_->SetOffsets(processed_, durable_);
   return OkStatus();
+}
+
+void ReplicaLink::MarkApplied(int64_t end) {
+  const size_t n = static_cast<size_t>(end - processed_);
+  repl_->master().AppendApplied(std::string_view(unapplied_).substr(0, n));
+  unapplied_.erase(0, n);
+  processed_ = end;
 }
 
 Status ReplicaLink::SyncCommitted() {

@@ -11,6 +11,7 @@
 #include "kv/command.h"
 #include "kv/executor.h"
 #include "kv/repl_load.h"
+#include "kv/repl_master.h"
 #include "kv/resp_parser.h"
 #include "kv/server_state.h"
 #include "rdb/sync_payload.h"
@@ -68,6 +69,7 @@ void ReplicaLink::Run() {
 Status ReplicaLink::Session() {
   in_.clear();
   in_pos_ = 0;
+  unapplied_.clear();
   in_block_ = false;
   block_.clear();
   group_.clear();
@@ -212,6 +214,7 @@ Status ReplicaLink::Psync(bool* full) {
     replid_ = r.substr(12, 40);
     processed_ = off;
     group_end_ = processed_;
+    repl_->master().FollowFrom(processed_, /*full_sync=*/true);
     *full = true;
     return OkStatus();
   }
@@ -222,6 +225,7 @@ Status ReplicaLink::Psync(bool* full) {
     processed_ = offset - 1;
     durable_ = processed_;
     group_end_ = processed_;
+    repl_->master().FollowFrom(processed_, /*full_sync=*/false);
     *full = false;
     return OkStatus();
   }

@@ -96,6 +96,9 @@ class ReplicaLink {
   // Writes the resume record for processed_ alone (after a full sync, or
   // a command applied alone).
   Status CommitRecordOnly() { return CommitGroup(true); }
+  // The stream up to `end` is applied: processed_ = end, and its bytes
+  // join the backlog.
+  void MarkApplied(int64_t end);
   // Syncs the committed groups (DB::Sync via SyncRound): then durable_ =
   // processed_ and served clients get their replies.
   Status SyncCommitted();
@@ -117,6 +120,9 @@ class ReplicaLink {
   size_t in_pos_ = 0;
   std::string replid_;  // the master's
   int64_t processed_ = 0;
+  // Stream bytes past processed_ (parsed, not yet applied): each goes to
+  // the backlog (ReplMaster::AppendApplied) once applied.
+  std::string unapplied_;
   int64_t durable_ = 0;
   int64_t last_ack_ms_ = 0;
   Client master_;

@@ -122,13 +122,17 @@ void Replication::ReplicaOf(const std::string& host, int port) {
       // Promoted (REPLICAOF NO ONE): a new history starts at our offset;
       // the old master's id stays valid up to it (Redis's
       // shiftReplicationId), for replicas that follow us.
+      // The backlog goes on with the stream the link applied: a replica
+      // that was behind us continues from its offset.
       if (was_replica && have_master_replid_) {
         replid2_ = replid_;
         second_offset_ = processed_.load() + 1;
+        master_->Promote(processed_.load());
+      } else {
+        master_->StartHistory(processed_.load());
       }
       replid_ = RandomReplid();
       have_master_replid_ = false;
-      master_->StartHistory(processed_.load());
       // The stream is recorded from the promotion on, before any client
       // may write (replica_ below): a replica of the old master continues
       // with +CONTINUE from our offset, so a write missing from the

@@ -122,7 +122,6 @@ class ReplicaResumeTest(rt.ServerTestCase):
 
 
 if __name__ == "__main__":
-    # replication_test's runner (arguments, skip without binaries) runs the
-    # test case its module names: this one.
-    rt.ReplicationTest = ReplicaResumeTest
-    sys.exit(rt.main())
+    # replication_test's runner (arguments, skip without binaries); the
+    # other modules run in kv_replication.
+    sys.exit(rt.main(ReplicaResumeTest, with_other_modules=False))

@@ -472,7 +472,9 @@ class ReplicationTest(ServerTestCase):
             self.assertIn(b"sync failed", f.read())
 
 
-def main():
+def main(case=None, with_other_modules=True):
+    """Runs `case` (ReplicationTest by default) and, unless told not to,
+    the master-side and Sentinel-command cases."""
     global DAXKV, REDIS
     p = argparse.ArgumentParser()
     p.add_argument("--daxkv", default="")
@@ -488,7 +490,9 @@ def main():
     loader = unittest.TestLoader()
     if a.pattern:
         loader.testNamePatterns = ["*%s*" % x for x in a.pattern]
-    suite = loader.loadTestsFromTestCase(ReplicationTest)
+    suite = loader.loadTestsFromTestCase(case or ReplicationTest)
+    if not with_other_modules:
+        return run(suite, a.verbose)
     import repl_master_test  # daxkv as the master (issue 15, part 2)
     repl_master_test.configure(DAXKV, REDIS)
     suite.addTests(
@@ -497,7 +501,11 @@ def main():
     sentinel_commands_test.configure(DAXKV, REDIS)
     suite.addTests(loader.loadTestsFromTestCase(
         sentinel_commands_test.SentinelCommandsTest))
-    res = unittest.TextTestRunner(verbosity=2 if a.verbose else 1).run(suite)
+    return run(suite, a.verbose)
+
+
+def run(suite, verbose):
+    res = unittest.TextTestRunner(verbosity=2 if verbose else 1).run(suite)
     print("replication: %d run, %d failed, %d errors" %
           (res.testsRun, len(res.failures), len(res.errors)))
     return 0 if res.wasSuccessful() else 1

@@ -8,6 +8,7 @@ the replies: Sentinel's block MULTI; REPLICAOF; CONFIG REWRITE; CLIENT KILL
 TYPE normal; CLIENT KILL TYPE pubsub; EXEC (the config file names the new
 master, or none after REPLICAOF NO ONE, and a restart keeps it),
 replica-priority (CONFIG SET/GET, INFO slave_priority). On daxkv alone:
+failovers whose replicas were ahead of or behind the one promoted, and
 REPLICAOF inside EXEC while the link applies MSETs from the master (which
 take the exec lock exclusively) must not deadlock.
 """
@@ -20,6 +21,7 @@ import threading
 
 import harness
 import replication_test as rt
+from stall_proxy import StallProxy
 
 DAXKV = ""
 REDIS = ""
@@ -179,20 +181,30 @@ class SentinelCommandsTest(rt.ServerTestCase):
         rt.wait_in_sync(m.redis(), r)
         rt.compare(self, m.redis(), r)
 
-    def test_promoted_replica_streams_writes_made_before_replicas_attach(self):
-        """A failover: the master dies, one replica is promoted and takes a
-        write before the other replica is repointed to it. The other one
-        continues partially (+CONTINUE from the promotion offset) and must
-        get that write: the promoted replica's backlog records from the
-        promotion on, not from its first PSYNC."""
+    def master_and_two_replicas(self, proxy=None):
+        """A daxkv master holding "before" and two daxkv replicas at its
+        offset; the second one through `proxy` if given."""
         m = self.start("daxkv", DAXKV)
         reps = [self.start("daxkv", DAXKV) for _ in range(2)]
         mr = m.redis()
         mr.set("before", 1)
-        for rep in reps:
-            rep.redis().execute_command("REPLICAOF", "127.0.0.1", m.port)
+        ports = (m.port, m.port)
+        if proxy is not None:
+            proxy.target_port = m.port
+            ports = (m.port, proxy.port)
+        for rep, port in zip(reps, ports):
+            rep.redis().execute_command("REPLICAOF", "127.0.0.1", port)
             rt.wait_in_sync(mr, rep.redis())
-        m.kill9()
+        # Both at the master's offset (its first PING went out while they
+        # attached), so the one promoted is not the one behind unless the
+        # test makes it so.
+        for rep in reps:
+            rt.wait_in_sync(mr, rep.redis())
+        return m, reps
+
+    def fail_over(self, reps):
+        """The master is dead: reps[0] is promoted and takes a write, then
+        reps[1] follows it, continuing partially, and gets that write."""
         new, other = reps[0].redis(), reps[1].redis()
         self.assertEqual(new.execute_command("REPLICAOF", "NO", "ONE"), b"OK")
         new.set("after-promotion", "v")
@@ -204,6 +216,37 @@ class SentinelCommandsTest(rt.ServerTestCase):
         self.assertEqual(other.get("after-promotion"), b"v")
         self.assertEqual(other.get("before"), b"1")
         self.assertEqual(new.execute_command("WAIT", 1, 5000), 1)
+
+    def test_promoted_replica_streams_writes_made_before_replicas_attach(self):
+        """A failover: the master dies, one replica is promoted and takes a
+        write before the other replica is repointed to it. The other one
+        continues partially (+CONTINUE from the promotion offset) and must
+        get that write: the promoted replica's backlog records from the
+        promotion on, not from its first PSYNC."""
+        m, reps = self.master_and_two_replicas()
+        m.kill9()
+        self.fail_over(reps)
+
+    def test_promoted_replica_continues_a_replica_that_was_behind(self):
+        """The replicas of a dead master rarely hold the same offset: one
+        missed the last bytes (here a write, held back by a proxy and
+        dropped with the master). The one promoted keeps the master's
+        stream it applied as its backlog (Redis's PSYNC2), so the one
+        behind continues partially and gets the write it missed."""
+        proxy = StallProxy()
+        self.addCleanup(proxy.close)
+        m, reps = self.master_and_two_replicas(proxy)
+        new, other = reps[0].redis(), reps[1].redis()
+        proxy.hold()
+        m.redis().set("missed-by-the-other", "x")
+        rt.wait_in_sync(m.redis(), new)
+        m.kill9()
+        proxy.close()
+        self.assertLess(rt.info(other)["slave_repl_offset"],
+                        rt.info(new)["slave_repl_offset"])
+        self.assertIsNone(other.get("missed-by-the-other"))
+        self.fail_over(reps)
+        self.assertEqual(other.get("missed-by-the-other"), b"x")
 
     def test_promoting_the_replica_behind_is_logged(self):
         """The failover the guarantee excludes: the replica promoted is
