@@ -1,6 +1,8 @@
 // Crash points of a workload shaped like daxkv-server's: several writer
 // threads writing unsynced (and now and then synced) puts, deletes,
-// batches, read-modify-writes, expiries and large values (spans); a
+// batches, read-modify-writes, expiries and large values (spans), and
+// SADD, SREM, SMOVE and DEL on sets of integers that cross the packed
+// form (packed_set_max 8, a member "x" unpacks) in Txns; a
 // committer calling Sync() once per "round" (group commit) and now and then
 // Flush() (FLUSHALL); the engine's own background compaction and expiry
 // reclaim running. Every persist point of every thread is a power failure:
@@ -21,10 +23,13 @@
 #include <functional>
 #include <mutex>
 #include <random>
+#include <set>
+#include <shared_mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "engine/txn.h"
 #include "tests/engine/crash_harness.h"
 #include "tests/engine/db_test_hooks.h"
 #include "tests/engine/server_crash_model.h"
@@ -36,13 +41,30 @@ namespace {
 constexpr size_t kSeg = 64 << 10;
 constexpr int kWriters = 3;
 constexpr int kKeys = 8;  // per writer; key 0 takes the large values
+constexpr int kSetKeys = 3;  // per writer, after its string keys
+constexpr uint32_t kPackedSetMax = 8;
 constexpr size_t kMaxOps = 150000;
+
+// A writer's sets as it wrote them (writers own their keys): their members
+// and the stamp member of the op that wrote each last. The stamp (20 + the
+// op's index, an integer, so a set stays packed) makes every state of a
+// set unique, as the string values' uids do, so that a batch found
+// applied was applied.
+struct SetView {
+  std::vector<std::set<std::string>> members =
+      std::vector<std::set<std::string>>(kSetKeys);
+  std::vector<std::string> stamps = std::vector<std::string>(kSetKeys);
+  // Whether the engine keeps the set packed: created with an integer, and
+  // it never held "x" or more than kPackedSetMax members since.
+  std::vector<bool> packed = std::vector<bool>(kSetKeys, true);
+  uint64_t flushes_seen = 0;
+};
 
 class ServerCrashTest : public ::testing::Test {
  protected:
   ServerCrashTest()
       : config_(CrashConfig::FromEnv()),
-        model_(kWriters, kKeys, kMaxOps),
+        model_(kWriters, kKeys, kSetKeys, kMaxOps),
         region_(8192 + 40 * kSeg) {}
 
   Options DbOptions(bool background, const Clock* clock) const {
@@ -52,6 +74,7 @@ class ServerCrashTest : public ::testing::Test {
     o.background_compaction = background;
     o.background_expiry = background;
     o.clock = clock;
+    o.packed_set_max = kPackedSetMax;
     return o;
   }
 
@@ -60,6 +83,10 @@ class ServerCrashTest : public ::testing::Test {
   using Call = std::function<Status(DB*)>;
   Call PrepareOp(int w, uint64_t i, std::mt19937_64& rng,
                  const std::vector<KeyState>& view, ModelOp& op);
+  // SADD, SREM or SMOVE (a Txn, with the stamp moved), or DEL of a set.
+  // REQUIRES: flush_mu_ held shared, `sets` current.
+  Call PrepareSetOp(int w, uint64_t i, std::mt19937_64& rng, SetView& sets,
+                    ModelOp& op);
   void Writer(DB* db, int w);
   void Committer(DB* db);
   void OnPersistPoint(uint64_t point);
@@ -74,6 +101,10 @@ class ServerCrashTest : public ::testing::Test {
   FakeClock clock_;
   std::atomic<bool> capturing_{false};
   std::atomic<bool> stop_{false};
+  // The server runs FLUSHALL with the exec lock held exclusively: no
+  // command overlaps it. Set ops (whose effects are computed from the
+  // writer's view of the set) hold this shared, Flush() exclusively.
+  std::shared_mutex flush_mu_;
   uint64_t target_points_ = 0;
   // One persist point in this many is checked (picked by a hash of the
   // point, so that the seeds still reach every crash model).
@@ -86,7 +117,8 @@ class ServerCrashTest : public ::testing::Test {
   uint64_t keeps_[4] = {};
   // Counts of what the workload did.
   std::atomic<uint64_t> spans_{0}, batches_{0}, large_deletes_{0};
-  std::atomic<uint64_t> syncs_{0}, flushes_{0};
+  std::atomic<uint64_t> syncs_{0}, flushes_{0}, set_ops_{0};
+  std::atomic<uint64_t> packed_set_writes_{0}, unpacks_{0};
 };
 
 // Half the expiries come due within the next few committer rounds (the
@@ -170,13 +202,114 @@ ServerCrashTest::Call ServerCrashTest::PrepareOp(
   return [=](DB* db) { return db->SetExpiry(key, expire, wo); };
 }
 
+// A member: mostly small integers (16-bit packed entries), some wider
+// ones, and now and then one that is not an integer (the set unpacks).
+std::string SetMember(std::mt19937_64& rng) {
+  const int r = static_cast<int>(rng() % 40);
+  if (r == 0) return "x";
+  if (r < 3) return std::to_string(-100000 - static_cast<int>(rng() % 3));
+  return std::to_string(rng() % 12);
+}
+
+ServerCrashTest::Call ServerCrashTest::PrepareSetOp(int w, uint64_t i,
+                                                    std::mt19937_64& rng,
+                                                    SetView& sets,
+                                                    ModelOp& op) {
+  const WriteOptions wo{.sync = rng() % 8 == 0};
+  op.sync = wo.sync;
+  const int s = static_cast<int>(rng() % kSetKeys);
+  const std::string key = ServerCrashModel::KeyName(w, kKeys + s);
+  const int kind = static_cast<int>(rng() % 100);
+  if (kind < 6) {  // DEL
+    sets.members[s].clear();
+    sets.stamps[s].clear();
+    sets.packed[s] = true;
+    op.effects = {{kKeys + s, {}}};
+    return [=](DB* db) {
+      return db->RunTxn(TxnOptions{}, wo, [&](Txn& t) {
+        bool existed;
+        return t.Delete(key, &existed);
+      });
+    };
+  }
+  // Each op: (set, member, add?) edits, then the stamps moved.
+  struct Edit {
+    int set;
+    std::string member;
+    bool add;
+  };
+  std::vector<Edit> edits;
+  if (kind < 25) {  // SMOVE: one batch over two sets
+    const int d = (s + 1 + static_cast<int>(rng() % (kSetKeys - 1))) % kSetKeys;
+    std::string m = SetMember(rng);
+    if (sets.members[s].erase(m) > 0) {
+      sets.members[d].insert(m);
+      edits = {{s, m, false}, {d, m, true}};
+    }
+    op.batch = true;
+    op.effects = {{kKeys + s, {}}, {kKeys + d, {}}};
+  } else {  // SADD or SREM of 1 to 4 members
+    const bool add = kind < 70;
+    for (int n = 1 + static_cast<int>(rng() % 4); n > 0; --n) {
+      std::string m = SetMember(rng);
+      add ? (void)sets.members[s].insert(m) : (void)sets.members[s].erase(m);
+      edits.push_back({s, m, add});
+    }
+    op.effects = {{kKeys + s, {}}};
+  }
+  const std::string stamp = std::to_string(20 + i);
+  for (Effect& e : op.effects) {
+    const int set = e.key - kKeys;
+    if (!sets.stamps[set].empty()) {
+      edits.push_back({set, sets.stamps[set], false});
+      sets.members[set].erase(sets.stamps[set]);
+    }
+    edits.push_back({set, stamp, true});
+    sets.members[set].insert(stamp);
+    sets.stamps[set] = stamp;
+    e.after = KeyState::OfSet(sets.members[set]);
+    if (sets.packed[set]) {
+      ++packed_set_writes_;
+      if (sets.members[set].size() > kPackedSetMax ||
+          sets.members[set].contains("x")) {
+        sets.packed[set] = false;
+        ++unpacks_;
+      }
+    }
+  }
+  return [=](DB* db) {
+    return db->RunTxn(TxnOptions{}, wo, [&](Txn& t) {
+      for (const Edit& e : edits) {
+        const std::string k = ServerCrashModel::KeyName(w, kKeys + e.set);
+        bool changed;
+        DAXKV_RETURN_IF_ERROR(e.add ? t.SetAdd(k, e.member, &changed)
+                                    : t.SetRemove(k, e.member, &changed));
+      }
+      return OkStatus();
+    });
+  };
+}
+
 void ServerCrashTest::Writer(DB* db, int w) {
   WriterModel& wm = model_.writer(w);
   std::mt19937_64 rng(1000 + w);
   std::vector<KeyState> view(kKeys);
+  SetView sets;
   for (uint64_t i = 0; i < kMaxOps && !stop_.load(); ++i) {
     ModelOp& op = wm.ops[i];
-    Call call = PrepareOp(w, i, rng, view, op);
+    std::shared_lock<std::shared_mutex> flush_guard(flush_mu_, std::defer_lock);
+    SetView sets_after;
+    Call call;
+    if (rng() % 4 == 0) {
+      flush_guard.lock();
+      if (model_.flushes_completed().load() != sets.flushes_seen) {
+        sets = SetView{.flushes_seen = model_.flushes_completed().load()};
+      }
+      sets_after = sets;
+      call = PrepareSetOp(w, i, rng, sets_after, op);
+    } else {
+      call = PrepareOp(w, i, rng, view, op);
+    }
     op.flushes_completed_at_start = model_.flushes_completed().load();
     wm.started.store(i + 1);
     Status s = call(db);
@@ -190,7 +323,12 @@ void ServerCrashTest::Writer(DB* db, int w) {
       continue;
     }
     ASSERT_OK(s) << "writer " << w << " op " << i;
-    for (const Effect& e : op.effects) view[e.key] = e.after;
+    if (flush_guard.owns_lock()) {
+      sets = std::move(sets_after);
+      ++set_ops_;
+    } else {
+      for (const Effect& e : op.effects) view[e.key] = e.after;
+    }
   }
 }
 
@@ -207,6 +345,7 @@ void ServerCrashTest::Committer(DB* db) {
       model_.writer(w).acked.store(covered[w]);
     }
     if (round % 60 == 10) {  // FLUSHALL
+      std::unique_lock<std::shared_mutex> exclusive(flush_mu_);
       model_.flushes_started().fetch_add(1);
       Status f = db->Flush();
       ASSERT_OK(f);
@@ -312,7 +451,8 @@ TEST_F(ServerCrashTest, GroupCommitWithBackgroundWorkAndFlushes) {
       "%llu/%llu/%llu/%llu; whole lines %llu, torn words %llu, "
       "intermediate states %llu, both %llu), %llu persist points, %llu ops, "
       "%llu syncs, %llu flushes, %llu batches, %llu span writes, %llu "
-      "large deletes, %llu compactions, %llu expired reclaimed\n",
+      "large deletes, %llu set ops (%llu writes of packed sets, %llu "
+      "unpacked), %llu compactions, %llu expired reclaimed\n",
       (unsigned long long)checked_, (unsigned long long)keeps_[0],
       (unsigned long long)keeps_[1], (unsigned long long)keeps_[2],
       (unsigned long long)keeps_[3], (unsigned long long)modes_[0],
@@ -322,13 +462,17 @@ TEST_F(ServerCrashTest, GroupCommitWithBackgroundWorkAndFlushes) {
       (unsigned long long)syncs_.load(), (unsigned long long)flushes_.load(),
       (unsigned long long)batches_.load(), (unsigned long long)spans_.load(),
       (unsigned long long)large_deletes_.load(),
-      (unsigned long long)st.compactions,
+      (unsigned long long)set_ops_.load(),
+      (unsigned long long)packed_set_writes_.load(),
+      (unsigned long long)unpacks_.load(), (unsigned long long)st.compactions,
       (unsigned long long)st.expired_reclaimed);
   RecordProperty("crash_points", static_cast<int>(checked_));
   EXPECT_GE(checked_, target_points_);
   EXPECT_GT(st.compactions, 0u);
   EXPECT_GT(flushes_.load(), 0u);
   EXPECT_GT(spans_.load(), 0u);
+  EXPECT_GT(packed_set_writes_.load(), 0u);
+  EXPECT_GT(unpacks_.load(), 0u);
   if (config_.full_run()) {
     EXPECT_GT(st.expired_reclaimed, 0u);
     for (uint64_t n : keeps_) EXPECT_GT(n, 0u);

@@ -17,7 +17,8 @@
 // of an older one, nor nothing), except that an op an acknowledged flush
 // came after is void, and "absent" is allowed when a flush may have come
 // after j. A batch found applied (one of its puts is visible) must show,
-// on each of its keys, itself or something later.
+// on each of its keys, itself or something later. A set key's state is
+// its members (read through ReadOps::SetForEach), absent when it has none.
 //
 // Thread-safety: writers and the committer write their own fields with
 // release stores of the counters; the checker (on any thread) reads with
@@ -29,11 +30,13 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "engine/db.h"
+#include "engine/txn.h"
 
 namespace daxkv::engine::crash {
 
@@ -47,6 +50,14 @@ struct KeyState {
   static KeyState Of(std::string_view value, int64_t expire_at_ms) {
     return {true, std::hash<std::string_view>()(value), value.size(),
             expire_at_ms};
+  }
+  // A set (absent when empty, as Redis drops an empty set), by its
+  // members in order.
+  static KeyState OfSet(const std::set<std::string>& members) {
+    if (members.empty()) return {};
+    std::string all;
+    for (const std::string& m : members) all += m + '\0';
+    return {true, std::hash<std::string>()(all), members.size(), 0};
   }
   bool operator==(const KeyState&) const = default;
   // As a read at `now` sees it.
@@ -86,8 +97,9 @@ struct Instant {
 
 class ServerCrashModel {
  public:
-  ServerCrashModel(int writers, int keys, size_t max_ops)
-      : keys_(keys), writers_(writers) {
+  // Each writer has `keys` string keys, then `set_keys` set keys.
+  ServerCrashModel(int writers, int keys, int set_keys, size_t max_ops)
+      : keys_(keys + set_keys), first_set_key_(keys), writers_(writers) {
     for (WriterModel& w : writers_) w.ops.resize(max_ops);
   }
 
@@ -127,12 +139,10 @@ class ServerCrashModel {
     std::vector<std::vector<KeyState>> seen(writers_.size());
     for (int w = 0; w < writers(); ++w) {
       for (int k = 0; k < keys_; ++k) {
-        auto got = db->Get(KeyName(w, k));
-        if (!got.ok() && got.status().code() != StatusCode::kNotFound) {
-          return "Get: " + got.status().ToString();
-        }
         KeyState s;
-        if (got.ok()) s = KeyState::Of(got->value, got->expire_at_ms);
+        Status read = Read(db, KeyName(w, k), k >= first_set_key_, &s);
+        if (!read.ok())
+          return "reading " + KeyName(w, k) + ": " + read.ToString();
         std::string why = CheckKey(w, k, s, in);
         if (!why.empty()) return why;
         seen[w].push_back(std::move(s));
@@ -146,6 +156,28 @@ class ServerCrashModel {
   }
 
  private:
+  static Status Read(DB* db, const std::string& key, bool set,
+                     KeyState* state) {
+    if (!set) {
+      auto got = db->Get(key);
+      if (got.ok()) *state = KeyState::Of(got->value, got->expire_at_ms);
+      return got.ok() || got.status().code() == StatusCode::kNotFound
+                 ? OkStatus()
+                 : got.status();
+    }
+    std::set<std::string> members;
+    Status s = db->RunRead({key}, [&](ReadOps& r) {
+      members.clear();
+      return r.SetForEach(key, [&](std::string_view m) {
+        members.emplace(m);
+        return true;
+      });
+    });
+    if (!s.ok() && s.code() != StatusCode::kNotFound) return s;
+    *state = KeyState::OfSet(members);
+    return OkStatus();
+  }
+
   bool Acked(int w, uint64_t i, const Instant& in) const {
     const ModelOp& op = writers_[w].ops[i];
     return i < in.completed[w] && !op.failed && (op.sync || i < in.acked[w]);
@@ -194,11 +226,13 @@ class ServerCrashModel {
     const bool absent_ok =
         !j || in.flushes_started > wm.ops[*j].flushes_completed_at_start;
     if (Allowed(w, k, s, j.value_or(0), absent_ok, in)) return "";
-    std::string got =
-        s.present ? "a value of " + std::to_string(s.size) + " bytes (hash " +
-                        std::to_string(s.hash % 100000) + ", expiry " +
-                        std::to_string(s.expire_at_ms) + ")"
-                  : "nothing";
+    const std::string what =
+        k >= first_set_key_ ? " members (hash " : " bytes (hash ";
+    std::string got = s.present
+                          ? "a value of " + std::to_string(s.size) + what +
+                                std::to_string(s.hash % 100000) + ", expiry " +
+                                std::to_string(s.expire_at_ms) + ")"
+                          : "nothing";
     return KeyName(w, k) + " holds " + got +
            ", not the effect of its newest acknowledged op (" +
            (j ? "#" + std::to_string(*j) : std::string("none")) +
@@ -240,6 +274,7 @@ class ServerCrashModel {
   }
 
   const int keys_;
+  const int first_set_key_;
   std::vector<WriterModel> writers_;
   std::atomic<uint64_t> flushes_started_{0};
   std::atomic<uint64_t> flushes_completed_{0};
