@@ -227,8 +227,7 @@ void RegisterBitfieldCommands(CommandTable* t) {
           .group = "bitmap",
           .summary = "Perform arbitrary bitfield integer operations on "
                      "strings",
-          .since = "3.2.0",
-          .acl = "@write @bitmap @slow"});
+          .since = "3.2.0"});
   t->Add({.name = "bitfield_ro",
           .arity = -2,
           .flags = kCmdReadOnly | kCmdKeyspace | kCmdFast,
@@ -239,8 +238,7 @@ void RegisterBitfieldCommands(CommandTable* t) {
           .group = "bitmap",
           .summary = "Perform arbitrary bitfield integer operations on "
                      "strings. Read-only variant of BITFIELD",
-          .since = "6.0.0",
-          .acl = "@read @bitmap @fast"});
+          .since = "6.0.0"});
 }
 
 }  // namespace daxkv::kv

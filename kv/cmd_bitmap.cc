@@ -264,8 +264,7 @@ void RegisterBitmapCommands(CommandTable* t) {
           .group = g,
           .summary = "Sets or clears the bit at offset in the string value "
                      "stored at key",
-          .since = "2.2.0",
-          .acl = "@write @bitmap @slow"});
+          .since = "2.2.0"});
   t->Add({.name = "getbit",
           .arity = 3,
           .flags = kR | kCmdFast,
@@ -276,8 +275,7 @@ void RegisterBitmapCommands(CommandTable* t) {
           .group = g,
           .summary = "Returns the bit value at offset in the string value "
                      "stored at key",
-          .since = "2.2.0",
-          .acl = "@read @bitmap @fast"});
+          .since = "2.2.0"});
   t->Add({.name = "bitcount",
           .arity = -2,
           .flags = kR,
@@ -287,8 +285,7 @@ void RegisterBitmapCommands(CommandTable* t) {
           .step = 1,
           .group = g,
           .summary = "Count set bits in a string",
-          .since = "2.6.0",
-          .acl = "@read @bitmap @slow"});
+          .since = "2.6.0"});
   t->Add({.name = "bitpos",
           .arity = -3,
           .flags = kR,
@@ -298,8 +295,7 @@ void RegisterBitmapCommands(CommandTable* t) {
           .step = 1,
           .group = g,
           .summary = "Find first bit set or clear in a string",
-          .since = "2.8.7",
-          .acl = "@read @bitmap @slow"});
+          .since = "2.8.7"});
   t->Add({.name = "bitop",
           .arity = -4,
           .flags = kW,
@@ -309,8 +305,7 @@ void RegisterBitmapCommands(CommandTable* t) {
           .step = 1,
           .group = g,
           .summary = "Perform bitwise operations between strings",
-          .since = "2.6.0",
-          .acl = "@write @bitmap @slow"});
+          .since = "2.6.0"});
   RegisterBitfieldCommands(t);
 }
 

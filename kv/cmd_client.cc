@@ -6,9 +6,7 @@
 #include "kv/command.h"
 
 namespace daxkv::kv {
-namespace {
 
-// One CLIENT LIST line, in Redis 7.0's field order.
 std::string DescribeClient(const Client& c, int64_t now_ms) {
   std::string name, cmd = "NULL";
   if (const CommandSpec* spec = c.last_command.load()) {
@@ -56,6 +54,8 @@ std::string DescribeClient(const Client& c, int64_t now_ms) {
   s += " resp=" + std::to_string(c.resp.load());
   return s;
 }
+
+namespace {
 
 // The client classes CLIENT LIST TYPE selects (its master is the
 // replication link's client; its replicas the connections that sent PSYNC).

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "kv/acl_categories.h"
 #include "kv/command.h"
 #include "kv/key_specs.h"
 
@@ -158,12 +159,12 @@ void ReplyInfo(const CommandSpec& c, ReplyWriter& out) {
     out.Integer(c.last_key);
     out.Integer(c.step);
   }
-  if (c.doc != nullptr) {
-    ReplySimpleSet(Words(c.doc->acl), out);
-  } else {
-    auto acl = AclCategories(c);
-    out.SetHeader(acl.size());
-    for (const auto& a : acl) out.Simple(a);
+  if (const std::string_view acl = RedisAclCategories(c.name); !acl.empty()) {
+    ReplySimpleSet(Words(acl), out);
+  } else {  // a command of daxkv's own
+    auto derived = AclCategories(c);
+    out.SetHeader(derived.size());
+    for (const auto& a : derived) out.Simple(a);
   }
   const auto tips = Words(c.doc ? c.doc->tips : "");
   out.SetHeader(tips.size());

@@ -123,6 +123,7 @@ std::vector<std::pair<std::string, std::string>> Settings(ServerState& s) {
       {"lua-time-limit", std::to_string(r.busy_reply_threshold_ms.load())},
       {"slowlog-log-slower-than", std::to_string(s.slowlog().slower_than_us())},
       {"slowlog-max-len", std::to_string(s.slowlog().max_len())},
+      {"acllog-max-len", std::to_string(s.acl_log().max_len())},
       {"latency-monitor-threshold", std::to_string(s.latency().threshold_ms())},
       {"latency-tracking", s.command_stats().tracking() ? "yes" : "no"},
       {"latency-tracking-info-percentiles",
@@ -291,14 +292,17 @@ std::string SetOne(ServerState& s, const std::string& name,
       return "argument must be between 0 and 9223372036854775807 inclusive";
     }
     r.busy_reply_threshold_ms.store(n);
-  } else if (name == "slowlog-log-slower-than" || name == "slowlog-max-len") {
+  } else if (name == "slowlog-log-slower-than" || name == "slowlog-max-len" ||
+             name == "acllog-max-len") {
     if (!is_int) return "argument couldn't be parsed into an integer";
-    const bool len = name == "slowlog-max-len";
+    const bool len = name != "slowlog-log-slower-than";
     if (n < (len ? 0 : -1)) {
       return std::string("argument must be between ") + (len ? "0" : "-1") +
              " and 9223372036854775807 inclusive";
     }
-    if (len) {
+    if (name == "acllog-max-len") {
+      s.acl_log().set_max_len(static_cast<uint64_t>(n));
+    } else if (len) {
       s.slowlog().set_max_len(static_cast<uint64_t>(n));
     } else {
       s.slowlog().set_slower_than_us(n);

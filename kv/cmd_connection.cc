@@ -50,10 +50,14 @@ void ResetCommand(CommandContext& ctx) {
 // Checks a user/password pair against the default user (the only user).
 bool Authenticate(CommandContext& ctx, std::string_view user,
                   std::string_view password) {
-  if (user != "default") return false;
   std::string required = ctx.server.settings().requirepass();
   // A default user without a password ("nopass") accepts any password.
-  if (!required.empty() && required != password) return false;
+  if (user != "default" || (!required.empty() && required != password)) {
+    ctx.server.acl_log().AddAuthFailure(
+        ctx.argv[0], user, ctx.in_exec,
+        DescribeClient(ctx.client, ctx.server.NowMs()), ctx.server.NowMs());
+    return false;
+  }
   ctx.client.authenticated = true;
   return true;
 }

@@ -254,24 +254,21 @@ void RegisterFunctionCommands(CommandTable* t) {
           .fn = FcallCommand,
           .group = g,
           .summary = "Invoke a function",
-          .since = "7.0.0",
-          .acl = "@slow @scripting"});
+          .since = "7.0.0"});
   t->Add({.name = "fcall_ro",
           .arity = -3,
           .flags = kCmdKeyspace | kCmdStale | kCmdReadOnly | kCmdScript,
           .fn = FcallRoCommand,
           .group = g,
           .summary = "Invoke a read-only function",
-          .since = "7.0.0",
-          .acl = "@slow @scripting"});
+          .since = "7.0.0"});
   t->Add({.name = "function",
           .arity = -2,
           .flags = kCmdContainer | kCmdStale,
           .fn = FunctionCommand,
           .group = g,
           .summary = "A container for function commands",
-          .since = "7.0.0",
-          .acl = "@slow"});
+          .since = "7.0.0"});
 }
 
 }  // namespace daxkv::kv

@@ -245,8 +245,7 @@ void RegisterHyperLogLogCommands(CommandTable* t) {
           .group = g,
           .summary = "Adds the specified elements to the specified "
                      "HyperLogLog.",
-          .since = "2.8.9",
-          .acl = "@write @hyperloglog @fast"});
+          .since = "2.8.9"});
   t->Add({.name = "pfcount",
           .arity = -2,
           .flags = kCmdReadOnly | kCmdKeyspace,
@@ -257,8 +256,7 @@ void RegisterHyperLogLogCommands(CommandTable* t) {
           .group = g,
           .summary = "Return the approximated cardinality of the set(s) "
                      "observed by the HyperLogLog at key(s).",
-          .since = "2.8.9",
-          .acl = "@read @hyperloglog @slow"});
+          .since = "2.8.9"});
   t->Add({.name = "pfmerge",
           .arity = -2,
           .flags = kCmdWrite | kCmdKeyspace,
@@ -268,8 +266,7 @@ void RegisterHyperLogLogCommands(CommandTable* t) {
           .step = 1,
           .group = g,
           .summary = "Merge N different HyperLogLogs into a single one.",
-          .since = "2.8.9",
-          .acl = "@write @hyperloglog @slow"});
+          .since = "2.8.9"});
   t->Add({.name = "pfdebug",
           .arity = 3,
           .flags = kCmdWrite | kCmdKeyspace | kCmdAdmin,
@@ -279,8 +276,7 @@ void RegisterHyperLogLogCommands(CommandTable* t) {
           .step = 1,
           .group = g,
           .summary = "Internal commands for debugging HyperLogLog values",
-          .since = "2.8.9",
-          .acl = "@write @hyperloglog @admin @slow @dangerous"});
+          .since = "2.8.9"});
 }
 
 }  // namespace daxkv::kv

@@ -222,8 +222,7 @@ void RegisterLcsCommands(CommandTable* t) {
           .step = 1,
           .group = "string",
           .summary = "Find longest common substring",
-          .since = "7.0.0",
-          .acl = "@read @string @slow"});
+          .since = "7.0.0"});
   // SUBSTR is GETRANGE under its pre-2.0 name (Redis runs the same code).
   const CommandSpec* getrange = t->Find("getrange");
   t->Add({.name = "substr",
@@ -235,8 +234,7 @@ void RegisterLcsCommands(CommandTable* t) {
           .step = 1,
           .group = "string",
           .summary = "Get a substring of the string stored at a key",
-          .since = "1.0.0",
-          .acl = "@read @string @slow"});
+          .since = "1.0.0"});
 }
 
 }  // namespace daxkv::kv

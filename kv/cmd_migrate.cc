@@ -410,7 +410,6 @@ constexpr KeySpecDoc kMigrateKeySpecs[] = {
      .lastkey = -1},
 };
 constexpr CommandDoc kMigrateDoc = {.flags = "write movablekeys",
-                                    .acl = "@keyspace @write @slow @dangerous",
                                     .tips = "nondeterministic_output",
                                     .key_specs = kMigrateKeySpecs};
 

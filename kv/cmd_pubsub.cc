@@ -235,8 +235,7 @@ void RegisterPubSubCommands(CommandTable* t) {
           .fn = SubscribeCommand,
           .group = g,
           .summary = "Listen for messages published to the given channels",
-          .since = "2.0.0",
-          .acl = "@pubsub @slow"});
+          .since = "2.0.0"});
   t->Add({.name = "psubscribe",
           .arity = -2,
           .flags = kPubSub | kCmdRepliesPushes,
@@ -244,8 +243,7 @@ void RegisterPubSubCommands(CommandTable* t) {
           .group = g,
           .summary = "Listen for messages published to channels matching the "
                      "given patterns",
-          .since = "2.0.0",
-          .acl = "@pubsub @slow"});
+          .since = "2.0.0"});
   t->Add({.name = "ssubscribe",
           .arity = -2,
           .flags = kPubSub | kCmdRepliesPushes | kCmdNoTouch,
@@ -256,8 +254,7 @@ void RegisterPubSubCommands(CommandTable* t) {
           .group = g,
           .summary = "Listen for messages published to the given shard "
                      "channels",
-          .since = "7.0.0",
-          .acl = "@pubsub @slow"});
+          .since = "7.0.0"});
   t->Add({.name = "unsubscribe",
           .arity = -1,
           .flags = kPubSub | kCmdRepliesPushes,
@@ -265,8 +262,7 @@ void RegisterPubSubCommands(CommandTable* t) {
           .group = g,
           .summary = "Stop listening for messages posted to the given "
                      "channels",
-          .since = "2.0.0",
-          .acl = "@pubsub @slow"});
+          .since = "2.0.0"});
   t->Add({.name = "punsubscribe",
           .arity = -1,
           .flags = kPubSub | kCmdRepliesPushes,
@@ -274,8 +270,7 @@ void RegisterPubSubCommands(CommandTable* t) {
           .group = g,
           .summary = "Stop listening for messages posted to channels "
                      "matching the given patterns",
-          .since = "2.0.0",
-          .acl = "@pubsub @slow"});
+          .since = "2.0.0"});
   t->Add({.name = "sunsubscribe",
           .arity = -1,
           .flags = kPubSub | kCmdRepliesPushes | kCmdNoTouch,
@@ -286,16 +281,14 @@ void RegisterPubSubCommands(CommandTable* t) {
           .group = g,
           .summary = "Stop listening for messages posted to the given shard "
                      "channels",
-          .since = "7.0.0",
-          .acl = "@pubsub @slow"});
+          .since = "7.0.0"});
   t->Add({.name = "publish",
           .arity = 3,
           .flags = kPubSub | kCmdFast | kCmdMayReplicate,
           .fn = PublishCommand,
           .group = g,
           .summary = "Post a message to a channel",
-          .since = "2.0.0",
-          .acl = "@pubsub @fast"});
+          .since = "2.0.0"});
   t->Add({.name = "spublish",
           .arity = 3,
           .flags = kPubSub | kCmdFast | kCmdNoTouch | kCmdMayReplicate,
@@ -305,16 +298,14 @@ void RegisterPubSubCommands(CommandTable* t) {
           .step = 1,
           .group = g,
           .summary = "Post a message to a shard channel",
-          .since = "7.0.0",
-          .acl = "@pubsub @fast"});
+          .since = "7.0.0"});
   t->Add({.name = "pubsub",
           .arity = -2,
           .flags = kPubSub | kCmdContainer,
           .fn = PubSubCommand,
           .group = g,
           .summary = "A container for Pub/Sub commands",
-          .since = "2.8.0",
-          .acl = "@slow"});
+          .since = "2.8.0"});
 }
 
 }  // namespace daxkv::kv

@@ -259,8 +259,7 @@ void RegisterReplicationCommands(CommandTable* t) {
             .group = g,
             .summary = "Make the server a replica of another instance, or "
                        "promote it as master.",
-            .since = name == "slaveof" ? "1.0.0" : "5.0.0",
-            .acl = "@admin @slow @dangerous"});
+            .since = name == "slaveof" ? "1.0.0" : "5.0.0"});
   }
   for (auto [name, arity] : {std::pair<std::string_view, int>{"replconf", -1},
                              {"psync", -3},
@@ -271,8 +270,7 @@ void RegisterReplicationCommands(CommandTable* t) {
             .fn = name == "replconf" ? ReplconfCommand : PsyncCommand,
             .group = g,
             .summary = "An internal command used in replication",
-            .since = "1.0.0",
-            .acl = "@admin @slow @dangerous"});
+            .since = "1.0.0"});
   }
   t->Add({.name = "wait",
           .arity = 3,
@@ -281,8 +279,7 @@ void RegisterReplicationCommands(CommandTable* t) {
           .group = "generic",
           .summary = "Wait for the synchronous replication of all the write "
                      "commands sent in the context of the current connection",
-          .since = "3.0.0",
-          .acl = "@slow @connection"});
+          .since = "3.0.0"});
   t->Add({.name = "role",
           .arity = 1,
           .flags = kCmdLoading | kCmdStale | kCmdFast,
@@ -290,8 +287,7 @@ void RegisterReplicationCommands(CommandTable* t) {
           .group = "server",
           .summary = "Return the role of the instance in the context of "
                      "replication",
-          .since = "2.8.12",
-          .acl = "@admin @fast @dangerous"});
+          .since = "2.8.12"});
 }
 
 }  // namespace daxkv::kv

@@ -340,40 +340,35 @@ void RegisterScriptCommands(CommandTable* t) {
           .fn = EvalCommand,
           .group = g,
           .summary = "Execute a Lua script server side",
-          .since = "2.6.0",
-          .acl = "@slow @scripting"});
+          .since = "2.6.0"});
   t->Add({.name = "evalsha",
           .arity = -3,
           .flags = f,
           .fn = EvalShaCommand,
           .group = g,
           .summary = "Execute a Lua script server side",
-          .since = "2.6.0",
-          .acl = "@slow @scripting"});
+          .since = "2.6.0"});
   t->Add({.name = "eval_ro",
           .arity = -3,
           .flags = f | kCmdReadOnly,
           .fn = EvalRoCommand,
           .group = g,
           .summary = "Execute a read-only Lua script server side",
-          .since = "7.0.0",
-          .acl = "@slow @scripting"});
+          .since = "7.0.0"});
   t->Add({.name = "evalsha_ro",
           .arity = -3,
           .flags = f | kCmdReadOnly,
           .fn = EvalShaRoCommand,
           .group = g,
           .summary = "Execute a read-only Lua script server side",
-          .since = "7.0.0",
-          .acl = "@slow @scripting"});
+          .since = "7.0.0"});
   t->Add({.name = "script",
           .arity = -2,
           .flags = kCmdContainer | kCmdStale,
           .fn = ScriptCommand,
           .group = g,
           .summary = "A container for Lua scripts management commands",
-          .since = "2.6.0",
-          .acl = "@slow"});
+          .since = "2.6.0"});
 }
 
 }  // namespace daxkv::kv

@@ -48,6 +48,7 @@ const CommandTable& CommandTable::Default() {
     RegisterBlockingCommands(t);
     RegisterSlowLogCommands(t);
     RegisterMonitorCommands(t);
+    RegisterAclCommands(t);
     return t;
   }();
   return *table;

@@ -149,11 +149,11 @@ struct KeySpecDoc {
   std::string_view notes = "";
 };
 
-// COMMAND INFO's details, for a command whose Redis 7 flags, ACL
-// categories, tips or key specs are more than its CommandFlags derive.
+// COMMAND INFO's details, for a command whose Redis 7 flags, tips or key
+// specs are more than its CommandFlags derive (its ACL categories are
+// Redis's, kv/acl_categories.h).
 struct CommandDoc {
   std::string_view flags;  // space-separated, as COMMAND INFO lists them
-  std::string_view acl;    // "@keyspace @write ..."
   std::string_view tips;
   std::span<const KeySpecDoc> key_specs;
 };
@@ -185,7 +185,6 @@ struct CommandSpec {
   std::string_view group = "generic";
   std::string_view summary = "";
   std::string_view since = "1.0.0";
-  std::string_view acl = "";  // "@string @fast ..." for COMMAND INFO
   const CommandDoc* doc = nullptr;  // overrides what COMMAND INFO derives
   GetKeysFn get_keys = nullptr;     // COMMAND GETKEYS of movable keys
 };
@@ -227,6 +226,7 @@ class LastCommand {
 };
 
 void RegisterStringCommands(CommandTable* table);
+void RegisterAclCommands(CommandTable* table);
 void RegisterStringEditCommands(CommandTable* table);
 void RegisterKeyCommands(CommandTable* table);
 void RegisterExpireCommands(CommandTable* table);
@@ -357,6 +357,8 @@ bool ParseRandomCount(CommandContext& ctx, std::string_view with_word,
                       int64_t* count);
 // CLIENT SETNAME / HELLO SETNAME: printable, no spaces.
 bool IsValidClientName(std::string_view name);
+// One CLIENT LIST line of `c`, in Redis 7.0's field order.
+std::string DescribeClient(const Client& c, int64_t now_ms);
 // A HELP subcommand's reply: one simple string per line.
 void ReplyHelp(CommandContext& ctx, std::span<const std::string_view> lines);
 // Appends one INFO line "name:value\r\n".

@@ -29,6 +29,7 @@ struct RuntimeSettingName {
 inline constexpr RuntimeSettingName kRuntimeSettingNames[] = {
     {"slowlog-log-slower-than", "10000", ""},
     {"slowlog-max-len", "128", ""},
+    {"acllog-max-len", "128", ""},
     {"latency-monitor-threshold", "0", ""},
     {"latency-tracking", "yes", ""},
     {"latency-tracking-info-percentiles", "50 99 99.9", ""},

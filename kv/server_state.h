@@ -20,6 +20,7 @@
 #include "base/mutex.h"
 #include "engine/db.h"
 #include "kv/access_clock.h"
+#include "kv/acl_log.h"
 #include "kv/block_registry.h"
 #include "kv/client.h"
 #include "kv/command_stats.h"
@@ -90,6 +91,7 @@ class ServerState {
   // CommandTable::Default().all().
   CommandStats& command_stats() { return command_stats_; }
   SlowLog& slowlog() { return slowlog_; }
+  AclLog& acl_log() { return acl_log_; }
   LatencyMonitor& latency() { return latency_; }
   MonitorFeed& monitors() { return monitors_; }
   // Redis's run_id: 40 random hex digits, new at each start (INFO server;
@@ -194,6 +196,7 @@ class ServerState {
   ServerStats stats_;
   CommandStats command_stats_;
   SlowLog slowlog_;
+  AclLog acl_log_;
   LatencyMonitor latency_;
   MonitorFeed monitors_;
   std::string run_id_;

@@ -10,7 +10,7 @@ PACKAGES=(
   # libraries
   libpmem2-dev libdaxctl-dev libndctl-dev libgflags-dev libgtest-dev
   libgmock-dev libbenchmark-dev nlohmann-json3-dev liburing-dev libabsl-dev
-  liblzf-dev
+  liblzf-dev libssl-dev
   # scripting: Lua 5.1 and the cjson and bit modules scripts expect
   liblua5.1-0-dev lua-cjson-dev lua-bitop-dev
   # peers for side-by-side numbers

@@ -1,0 +1,30 @@
+// Redis 7.0's ACL categories ("@write @list @fast") of every command and
+// subcommand ("config|get"), as data: COMMAND INFO reports them and ACL CAT
+// lists a category's commands. daxkv has no ACL users beyond the default
+// one (kv/cmd_acl.cc), but clients and tools read the categories.
+#ifndef DAXKV_KV_ACL_CATEGORIES_H_
+#define DAXKV_KV_ACL_CATEGORIES_H_
+
+#include <span>
+#include <string_view>
+
+namespace daxkv::kv {
+
+struct AclCategoryEntry {
+  std::string_view command;     // lower case; "parent|sub" for a subcommand
+  std::string_view categories;  // "@write @list @fast"
+};
+
+// Every entry, sorted by command.
+std::span<const AclCategoryEntry> RedisAclTable();
+// The 21 categories, without '@', in Redis's ACL CAT order.
+std::span<const std::string_view> AclCategoryNames();
+// The categories of `command` (lower case), or empty when Redis 7.0 has no
+// such command.
+std::string_view RedisAclCategories(std::string_view command);
+// Whether Redis 7.0 has "command|..." subcommands.
+bool RedisHasSubcommands(std::string_view command);
+
+}  // namespace daxkv::kv
+
+#endif  // DAXKV_KV_ACL_CATEGORIES_H_
