@@ -7,18 +7,6 @@
 
 namespace daxkv::engine::coll_reads {
 
-bool ClampRange(IndexRange r, uint64_t n, uint64_t* from, uint64_t* to) {
-  const int64_t size = static_cast<int64_t>(n);
-  int64_t start = r.start < 0 ? r.start + size : r.start;
-  int64_t stop = r.stop < 0 ? r.stop + size : r.stop;
-  if (start < 0) start = 0;
-  if (start > stop || start >= size) return false;
-  if (stop >= size) stop = size - 1;
-  *from = static_cast<uint64_t>(start);
-  *to = static_cast<uint64_t>(stop) + 1;
-  return true;
-}
-
 bool ClampIndex(int64_t index, uint64_t n, uint64_t* pos) {
   const int64_t size = static_cast<int64_t>(n);
   const int64_t i = index < 0 ? index + size : index;
@@ -150,7 +138,7 @@ Status ListGet(const Collection& c, const PoolSource& src, int64_t index,
 void ListRange(const Collection& c, const PoolSource& src, IndexRange range,
                const ElemFn& fn) {
   uint64_t from, to;
-  if (!ClampRange(range, c.list().size(), &from, &to)) return;
+  if (!range.Clamp(c.list().size(), &from, &to)) return;
   c.list().tree().Forward(
       from, to, [&](uint64_t, uint64_t loc) { return fn(src.Value(loc)); });
 }
@@ -218,7 +206,7 @@ Status ZRank(const Collection& c, const PoolSource& src,
 void ZRangeByRank(const Collection& c, const PoolSource& src, IndexRange range,
                   bool reverse, const ScoredFn& fn) {
   uint64_t from, to;
-  if (!ClampRange(range, c.zset().size(), &from, &to)) return;
+  if (!range.Clamp(c.zset().size(), &from, &to)) return;
   const uint64_t n = c.zset().size();
   if (reverse) {
     ZWalkRanks(c, src, n - to, n - from, true, Limit{}, fn, nullptr);

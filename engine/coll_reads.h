@@ -23,9 +23,6 @@
 
 namespace daxkv::engine::coll_reads {
 
-// Redis's index range over n elements as ranks [*from, *to); false when
-// empty.
-bool ClampRange(IndexRange r, uint64_t n, uint64_t* from, uint64_t* to);
 // A (possibly negative) index as a position < n; false out of range.
 bool ClampIndex(int64_t index, uint64_t n, uint64_t* pos);
 

@@ -99,6 +99,20 @@ inline bool IsWrongType(const Status& s) {
 struct IndexRange {
   int64_t start = 0;
   int64_t stop = -1;
+
+  // The ranks [*from, *to) the range covers of n elements, clamped as
+  // Redis clamps LRANGE's and ZRANGE's indexes; false when none.
+  bool Clamp(uint64_t n, uint64_t* from, uint64_t* to) const {
+    const int64_t size = static_cast<int64_t>(n);
+    int64_t first = start < 0 ? start + size : start;
+    int64_t last = stop < 0 ? stop + size : stop;
+    if (first < 0) first = 0;
+    if (first > last || first >= size) return false;
+    if (last >= size) last = size - 1;
+    *from = static_cast<uint64_t>(first);
+    *to = static_cast<uint64_t>(last) + 1;
+    return true;
+  }
 };
 
 struct ScoreRange {  // ZRANGEBYSCORE min max: "(" makes a bound exclusive

@@ -158,7 +158,7 @@ Status TxnImpl::ListTrim(std::string_view key, IndexRange keep) {
   {
     ReadLock l(c->mu);
     n = c->list().size();
-    any = coll_reads::ClampRange(keep, n, &from, &to);
+    any = keep.Clamp(n, &from, &to);
   }
   if (!any) from = to = n;
   EraseRanks(c, to, n);

@@ -112,7 +112,7 @@ Status TxnImpl::ZRemoveRangeByRank(std::string_view key, IndexRange range,
   return ZRemoveRanks(
       key, removed, [&](const Collection& c, uint64_t* from, uint64_t* to) {
         c.mu.AssertReaderHeld();
-        if (!coll_reads::ClampRange(range, c.zset().size(), from, to)) {
+        if (!range.Clamp(c.zset().size(), from, to)) {
           *from = *to = 0;
         }
       });

@@ -24,16 +24,6 @@ using engine::Txn;
 
 using Pairs = std::vector<std::pair<std::string, std::string>>;
 
-StatusOr<Pairs> AllPairs(ReadOps& ops, std::string_view key) {
-  Pairs pairs;
-  DAXKV_RETURN_IF_ERROR(
-      ops.HashForEach(key, [&](std::string_view f, std::string_view v) {
-        pairs.emplace_back(f, v);
-        return true;
-      }));
-  return pairs;
-}
-
 // HSET and HMSET: field value pairs after the key.
 void HashSetPairs(CommandContext& ctx, bool hmset) {
   if (ctx.argv.size() % 2 != 0) {
@@ -150,23 +140,25 @@ void HStrLenCommand(CommandContext& ctx) {
 
 enum class PairPart { kFields, kValues, kBoth };
 
-void ReplyPairs(CollCall& call, const Pairs& pairs, PairPart part) {
-  if (part == PairPart::kBoth) {
-    call.out.MapHeader(pairs.size());
-  } else {
-    call.out.ArrayHeader(pairs.size());
-  }
-  for (const auto& [f, v] : pairs) {
-    if (part != PairPart::kValues) call.out.Bulk(f);
-    if (part != PairPart::kFields) call.out.Bulk(v);
-  }
-}
-
+// HKEYS, HVALS, HGETALL: straight into the reply.
 void HashDump(CommandContext& ctx, PairPart part) {
   RunCollRead(ctx, [&](ReadOps& ops, CollCall& call) {
-    DAXKV_ASSIGN_OR_RETURN(Pairs pairs, AllPairs(ops, ctx.argv[1]));
-    ReplyPairs(call, pairs, part);
-    return OkStatus();
+    DAXKV_ASSIGN_OR_RETURN(uint64_t n,
+                           CollSize(ops, ctx.argv[1], KeyType::kHash));
+    StreamedItems items(n);
+    if (part == PairPart::kBoth) {
+      call.out.MapHeader(n);
+    } else {
+      call.out.ArrayHeader(n);
+    }
+    DAXKV_RETURN_IF_ERROR(ops.HashForEach(
+        ctx.argv[1], [&](std::string_view f, std::string_view v) {
+          if (part != PairPart::kValues) call.out.Bulk(f);
+          if (part != PairPart::kFields) call.out.Bulk(v);
+          items.Count();
+          return true;
+        }));
+    return items.Done();
   });
 }
 

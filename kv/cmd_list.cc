@@ -139,15 +139,20 @@ void LRangeCommand(CommandContext& ctx) {
   engine::IndexRange range;
   if (!ParseRange(ctx, &range)) return;
   RunCollRead(ctx, [&](ReadOps& ops, CollCall& call) {
-    DAXKV_RETURN_IF_ERROR(CollSize(ops, ctx.argv[1], KeyType::kList).status());
-    Elements elements;
-    DAXKV_RETURN_IF_ERROR(
-        ops.ListRange(ctx.argv[1], range, [&](std::string_view e) {
-          elements.emplace_back(e);
-          return true;
-        }));
-    ReplyBulkArray(call.out, elements);
-    return OkStatus();
+    DAXKV_ASSIGN_OR_RETURN(uint64_t n,
+                           CollSize(ops, ctx.argv[1], KeyType::kList));
+    uint64_t from = 0, to = 0;
+    if (!range.Clamp(n, &from, &to)) {
+      call.out.ArrayHeader(0);
+      return OkStatus();
+    }
+    // Straight into the reply (a failure cuts it back): no copy of each
+    // element on the heap first.
+    call.out.ArrayHeader(to - from);
+    return ops.ListRange(ctx.argv[1], range, [&](std::string_view e) {
+      call.out.Bulk(e);
+      return true;
+    });
   });
 }
 

@@ -77,9 +77,16 @@ void SCardCommand(CommandContext& ctx) {
 
 void SMembersCommand(CommandContext& ctx) {
   RunCollRead(ctx, [&](ReadOps& ops, CollCall& call) {
-    DAXKV_ASSIGN_OR_RETURN(Members members, ReadMembers(ops, ctx.argv[1]));
-    ReplyMemberSet(call.out, members);
-    return OkStatus();
+    DAXKV_ASSIGN_OR_RETURN(uint64_t n,
+                           CollSize(ops, ctx.argv[1], KeyType::kSet));
+    StreamedItems items(n);
+    call.out.SetHeader(n);
+    DAXKV_RETURN_IF_ERROR(ops.SetForEach(ctx.argv[1], [&](std::string_view m) {
+      call.out.Bulk(m);
+      items.Count();
+      return true;
+    }));
+    return items.Done();
   });
 }
 

@@ -114,10 +114,35 @@ Status CollectRange(ReadOps& ops, std::string_view key, const RangeArgs& a,
   return ops.ZRangeByLex(key, a.lex, a.rev, limit, add, &count);
 }
 
+// ZRANGE by rank: the count is known before the walk, so the members go
+// straight into the reply.
+Status StreamRankRange(ReadOps& ops, CollCall& call, std::string_view key,
+                       const RangeArgs& a, uint64_t n) {
+  uint64_t from = 0, to = 0;
+  if (!a.rank.Clamp(n, &from, &to)) from = to = 0;
+  StreamedItems items(to - from);
+  const bool pairs = a.with_scores && call.out.resp() >= 3;
+  call.out.ArrayHeader(a.with_scores && !pairs ? 2 * (to - from) : to - from);
+  DAXKV_RETURN_IF_ERROR(ops.ZRangeByRank(key, a.rank, a.rev,
+                                         [&](std::string_view m, double score) {
+                                           if (pairs) call.out.ArrayHeader(2);
+                                           call.out.Bulk(m);
+                                           if (a.with_scores)
+                                             call.out.Double(score);
+                                           items.Count();
+                                           return true;
+                                         }));
+  return items.Done();
+}
+
 void RangeGeneric(CommandContext& ctx, RangeArgs a) {
   if (!ParseRangeArgs(ctx, 1, &a)) return;
   RunCollRead(ctx, [&](ReadOps& ops, CollCall& call) {
-    DAXKV_RETURN_IF_ERROR(CollSize(ops, ctx.argv[1], KeyType::kZset).status());
+    DAXKV_ASSIGN_OR_RETURN(uint64_t n,
+                           CollSize(ops, ctx.argv[1], KeyType::kZset));
+    if (a.by == RangeBy::kRank) {
+      return StreamRankRange(ops, call, ctx.argv[1], a, n);
+    }
     Scored items;
     DAXKV_RETURN_IF_ERROR(CollectRange(ops, ctx.argv[1], a, &items));
     ReplyScored(call.out, items, a.with_scores);

@@ -136,6 +136,26 @@ bool ParseEnd(std::string_view s, engine::End* end);
 // Redis's "*N\r\n" + bulk strings of a collected list.
 void ReplyBulkArray(ReplyWriter& out, const std::vector<std::string>& items);
 
+// A reply of a whole collection written straight into the client's buffer
+// (no copy of each element on the heap first), its header saying `n`
+// items: Done() checks that the walk wrote that many, else the command
+// fails (RunCollRead then cuts the reply back) rather than send a
+// malformed reply.
+class StreamedItems {
+ public:
+  explicit StreamedItems(uint64_t n) : expected_(n) {}
+  void Count() { ++written_; }
+  Status Done() const {
+    return written_ == expected_
+               ? OkStatus()
+               : InternalError("a collection changed while it was listed");
+  }
+
+ private:
+  const uint64_t expected_;
+  uint64_t written_ = 0;
+};
+
 }  // namespace daxkv::kv
 
 #endif  // DAXKV_KV_COLL_RUN_H_
