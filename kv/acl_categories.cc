@@ -411,4 +411,14 @@ bool RedisHasSubcommands(std::string_view command) {
   return it != std::end(kEntries) && it->command.starts_with(prefix);
 }
 
+bool AclCategoriesInclude(std::string_view categories,
+                          std::string_view category) {
+  while (true) {
+    const size_t sp = categories.find(' ');
+    if (categories.substr(0, sp) == category) return true;
+    if (sp == std::string_view::npos) return false;
+    categories.remove_prefix(sp + 1);
+  }
+}
+
 }  // namespace daxkv::kv

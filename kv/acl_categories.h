@@ -24,6 +24,9 @@ std::span<const std::string_view> AclCategoryNames();
 std::string_view RedisAclCategories(std::string_view command);
 // Whether Redis 7.0 has "command|..." subcommands.
 bool RedisHasSubcommands(std::string_view command);
+// Whether `categories` ("@write @list @fast") include `category` ("@list").
+bool AclCategoriesInclude(std::string_view categories,
+                          std::string_view category);
 
 }  // namespace daxkv::kv
 

@@ -80,16 +80,6 @@ void AclGetUser(CommandContext& ctx) {
   ctx.out.ArrayHeader(0);
 }
 
-// Whether the space-separated `words` include `word`.
-bool HasWord(std::string_view words, std::string_view word) {
-  while (true) {
-    const size_t sp = words.find(' ');
-    if (words.substr(0, sp) == word) return true;
-    if (sp == std::string_view::npos) return false;
-    words.remove_prefix(sp + 1);
-  }
-}
-
 // ACL CAT [category]: the categories, or the commands of daxkv's that
 // Redis puts in `category` (top-level commands: daxkv keeps no table of
 // its containers' subcommands).
@@ -109,7 +99,7 @@ void AclCat(CommandContext& ctx) {
   const std::string wanted = "@" + category;
   std::vector<std::string_view> commands;
   for (const CommandSpec& spec : CommandTable::Default().all()) {
-    if (HasWord(RedisAclCategories(spec.name), wanted)) {
+    if (AclCategoriesInclude(RedisAclCategories(spec.name), wanted)) {
       commands.push_back(spec.name);
     }
   }

@@ -1,30 +1,29 @@
 // MONITOR (kv/monitor.h): a client that streams every command the server
 // runs, and what the feed leaves out (Redis's admin commands).
 #include <span>
+#include <string>
 #include <string_view>
 #include <utility>
 
+#include "kv/acl_categories.h"
 #include "kv/command.h"
 #include "kv/server_state.h"
 
 namespace daxkv::kv {
 namespace {
 
-// Redis's CMD_ADMIN, which MONITOR never shows. daxkv's CLIENT and SLOWLOG
-// are admin as a whole; in Redis only these subcommands are.
+// Redis's CMD_ADMIN commands and subcommands (its @admin category), which
+// MONITOR never shows; a command of daxkv's own by its kCmdAdmin flag.
 bool IsAdminCall(const CommandSpec& spec,
                  std::span<const std::string_view> argv) {
-  if (!(spec.flags & kCmdAdmin)) return false;
-  static constexpr std::pair<std::string_view, std::string_view> kAdminSubs[] =
-      {{"client", "kill"},  {"client", "list"},    {"client", "no-evict"},
-       {"client", "pause"}, {"client", "unblock"}, {"client", "unpause"},
-       {"slowlog", "get"},  {"slowlog", "len"},    {"slowlog", "reset"}};
-  if (spec.name != "client" && spec.name != "slowlog") return true;
-  if (argv.size() < 2) return true;
-  for (const auto& [cmd, sub] : kAdminSubs) {
-    if (spec.name == cmd && EqualsIgnoreCase(argv[1], sub)) return true;
+  std::string_view categories = RedisAclCategories(spec.name);
+  if ((spec.flags & kCmdContainer) && argv.size() >= 2) {
+    const std::string_view sub =
+        RedisAclCategories(std::string(spec.name) + "|" + ToLower(argv[1]));
+    if (!sub.empty()) categories = sub;
   }
-  return false;
+  if (categories.empty()) return (spec.flags & kCmdAdmin) != 0;
+  return AclCategoriesInclude(categories, "@admin");
 }
 
 void MonitorCommand(CommandContext& ctx) {

@@ -59,9 +59,13 @@ class MonitorTest(ServerTestCase):
         c.cmd("NOSUCHCOMMAND")
         c.cmd("CLIENT", "ID")
         c.cmd("SLOWLOG", "HELP")
+        c.cmd("ACL", "LIST")  # admin: left out
+        c.cmd("ACL", "WHOAMI")
+        c.cmd("CONFIG", "HELP")
         c.cmd("PING")
         self.assertEqual([a for _, a in self.feed_until('"PING"')], [
-            '"CLIENT" "ID"', '"SLOWLOG" "HELP"', '"PING"'])
+            '"CLIENT" "ID"', '"SLOWLOG" "HELP"', '"ACL" "WHOAMI"',
+            '"CONFIG" "HELP"', '"PING"'])
 
     def test_a_script_shows_before_its_commands(self):
         c = self.c
