@@ -9,6 +9,11 @@
 namespace daxkv::kv {
 namespace {
 
+struct AclCategoryEntry {
+  std::string_view command;     // lower case; "parent|sub" for a subcommand
+  std::string_view categories;  // "@write @list @fast"
+};
+
 constexpr AclCategoryEntry kEntries[] = {
     {"acl", "@slow"},
     {"acl|cat", "@slow"},
@@ -386,8 +391,6 @@ constexpr std::string_view kCategories[] = {
     "scripting"};
 
 }  // namespace
-
-std::span<const AclCategoryEntry> RedisAclTable() { return kEntries; }
 
 std::span<const std::string_view> AclCategoryNames() { return kCategories; }
 

@@ -10,13 +10,6 @@
 
 namespace daxkv::kv {
 
-struct AclCategoryEntry {
-  std::string_view command;     // lower case; "parent|sub" for a subcommand
-  std::string_view categories;  // "@write @list @fast"
-};
-
-// Every entry, sorted by command.
-std::span<const AclCategoryEntry> RedisAclTable();
 // The 21 categories, without '@', in Redis's ACL CAT order.
 std::span<const std::string_view> AclCategoryNames();
 // The categories of `command` (lower case), or empty when Redis 7.0 has no

@@ -29,20 +29,6 @@ std::vector<std::string_view> FlagNames(const CommandSpec& c) {
   return v;
 }
 
-std::vector<std::string> AclCategories(const CommandSpec& c) {
-  std::vector<std::string> v;
-  if (c.flags & kCmdKeyspace) v.push_back("@keyspace");
-  if (c.flags & kCmdWrite) v.push_back("@write");
-  if (c.flags & kCmdReadOnly) v.push_back("@read");
-  if (c.flags & kCmdAdmin) v.push_back("@admin");
-  if (c.flags & kCmdFast) v.push_back("@fast");
-  if (!(c.flags & kCmdFast)) v.push_back("@slow");
-  if (c.group == "string") v.push_back("@string");
-  if (c.group == "connection") v.push_back("@connection");
-  if (c.group == "transactions") v.push_back("@transaction");
-  return v;
-}
-
 std::vector<std::string_view> Words(std::string_view s) {
   std::vector<std::string_view> v;
   while (!s.empty()) {
@@ -159,13 +145,8 @@ void ReplyInfo(const CommandSpec& c, ReplyWriter& out) {
     out.Integer(c.last_key);
     out.Integer(c.step);
   }
-  if (const std::string_view acl = RedisAclCategories(c.name); !acl.empty()) {
-    ReplySimpleSet(Words(acl), out);
-  } else {  // a command of daxkv's own
-    auto derived = AclCategories(c);
-    out.SetHeader(derived.size());
-    for (const auto& a : derived) out.Simple(a);
-  }
+  // Every command has Redis's (AclCategoriesTest checks it).
+  ReplySimpleSet(Words(RedisAclCategories(c.name)), out);
   const auto tips = Words(c.doc ? c.doc->tips : "");
   out.SetHeader(tips.size());
   for (auto t : tips) out.Bulk(t);

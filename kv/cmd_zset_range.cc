@@ -121,17 +121,13 @@ Status StreamRankRange(ReadOps& ops, CollCall& call, std::string_view key,
   uint64_t from = 0, to = 0;
   if (!a.rank.Clamp(n, &from, &to)) from = to = 0;
   StreamedItems items(to - from);
-  const bool pairs = a.with_scores && call.out.resp() >= 3;
-  call.out.ArrayHeader(a.with_scores && !pairs ? 2 * (to - from) : to - from);
-  DAXKV_RETURN_IF_ERROR(ops.ZRangeByRank(key, a.rank, a.rev,
-                                         [&](std::string_view m, double score) {
-                                           if (pairs) call.out.ArrayHeader(2);
-                                           call.out.Bulk(m);
-                                           if (a.with_scores)
-                                             call.out.Double(score);
-                                           items.Count();
-                                           return true;
-                                         }));
+  ReplyScoredHeader(call.out, to - from, a.with_scores);
+  DAXKV_RETURN_IF_ERROR(ops.ZRangeByRank(
+      key, a.rank, a.rev, [&](std::string_view m, double score) {
+        ReplyScoredItem(call.out, m, score, a.with_scores);
+        items.Count();
+        return true;
+      }));
   return items.Done();
 }
 

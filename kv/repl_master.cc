@@ -106,10 +106,19 @@ void ReplMaster::Trim() {
   start_ = keep_from;
 }
 
-void ReplMaster::StartHistory(int64_t offset) {
-  MutexLock l(&mu_);
+void ReplMaster::ResetLocked(int64_t offset) {
   backlog_.clear();
   start_ = offset_ = durable_ = offset;
+}
+
+void ReplMaster::StartHistory(int64_t offset) {
+  MutexLock l(&mu_);
+  ResetLocked(offset);
+}
+
+void ReplMaster::ContinueHistory(int64_t offset) {
+  MutexLock l(&mu_);
+  if (offset_ != offset) ResetLocked(offset);
 }
 
 void ReplMaster::FollowFrom(int64_t offset, bool full_sync) {
@@ -117,15 +126,8 @@ void ReplMaster::FollowFrom(int64_t offset, bool full_sync) {
   if (full_sync) {
     StartHistory(offset);
   } else {
-    Promote(offset);
+    ContinueHistory(offset);
   }
-}
-
-void ReplMaster::Promote(int64_t offset) {
-  MutexLock l(&mu_);
-  if (offset_ == offset) return;
-  backlog_.clear();
-  start_ = offset_ = durable_ = offset;
 }
 
 void ReplMaster::AppendApplied(std::string_view resp) {

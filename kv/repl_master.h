@@ -60,16 +60,18 @@ class ReplMaster {
 
   // A new history at `offset`: empty backlog.
   void StartHistory(int64_t offset);
+  // The history goes on at `offset` (a promotion, a partial resync with
+  // our master): the backlog is kept when it ends there, else a new
+  // history starts there.
+  void ContinueHistory(int64_t offset);
   // While this server is a replica, the backlog holds the master's stream
   // as the link applied it (Redis's PSYNC2 backlog): once promoted, a
   // replica that was behind us continues partially instead of syncing
   // fully. FollowFrom: the link's session starts at `offset`, after a full
-  // sync (a new history) or a partial one (the backlog goes on when it
-  // ends there). REQUIRES: no replica attached (a replica serves none).
+  // sync (StartHistory) or a partial one (ContinueHistory). REQUIRES: no
+  // replica attached (a replica serves none).
   void FollowFrom(int64_t offset, bool full_sync);
   void AppendApplied(std::string_view resp);
-  // REPLICAOF NO ONE at `offset`: the backlog goes on when it ends there.
-  void Promote(int64_t offset);
   // This server becomes a replica: every replica is disconnected.
   void DisconnectAll();
 
@@ -131,6 +133,7 @@ class ReplMaster {
   StatusOr<std::string> FinishSnapshot(Feed& feed);
   void ReleaseSnapshot(Feed& feed);
   void Trim() REQUIRES(mu_);
+  void ResetLocked(int64_t offset) REQUIRES(mu_);
   void Cron();
   int CountAckedLocked(int64_t offset) const REQUIRES(mu_);
   void RecordAck(uint64_t id, int64_t offset);

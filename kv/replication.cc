@@ -127,7 +127,7 @@ void Replication::ReplicaOf(const std::string& host, int port) {
       if (was_replica && have_master_replid_) {
         replid2_ = replid_;
         second_offset_ = processed_.load() + 1;
-        master_->Promote(processed_.load());
+        master_->ContinueHistory(processed_.load());
       } else {
         master_->StartHistory(processed_.load());
       }

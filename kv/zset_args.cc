@@ -68,13 +68,23 @@ bool ParseLexRange(std::string_view min, std::string_view max,
   return ParseLexBound(min, &range->min) && ParseLexBound(max, &range->max);
 }
 
-void ReplyScored(ReplyWriter& out, const Scored& items, bool with_scores) {
+void ReplyScoredHeader(ReplyWriter& out, uint64_t n, bool with_scores) {
+  // RESP3 pairs each member with its score; RESP2 flattens them.
   const bool pairs = with_scores && out.resp() >= 3;
-  out.ArrayHeader(with_scores && !pairs ? 2 * items.size() : items.size());
+  out.ArrayHeader(with_scores && !pairs ? 2 * n : n);
+}
+
+void ReplyScoredItem(ReplyWriter& out, std::string_view member, double score,
+                     bool with_scores) {
+  if (with_scores && out.resp() >= 3) out.ArrayHeader(2);
+  out.Bulk(member);
+  if (with_scores) out.Double(score);
+}
+
+void ReplyScored(ReplyWriter& out, const Scored& items, bool with_scores) {
+  ReplyScoredHeader(out, items.size(), with_scores);
   for (const auto& [member, score] : items) {
-    if (pairs) out.ArrayHeader(2);
-    out.Bulk(member);
-    if (with_scores) out.Double(score);
+    ReplyScoredItem(out, member, score, with_scores);
   }
 }
 

@@ -32,6 +32,11 @@ using Scored = std::vector<std::pair<std::string, double>>;
 // WITHSCORES replies: RESP2 member, score, member, score...; RESP3 an
 // array of [member, double] pairs. Without scores: the members.
 void ReplyScored(ReplyWriter& out, const Scored& items, bool with_scores);
+// ReplyScored's parts, for a reply written while the members are walked:
+// the header of `n` members, then each member.
+void ReplyScoredHeader(ReplyWriter& out, uint64_t n, bool with_scores);
+void ReplyScoredItem(ReplyWriter& out, std::string_view member, double score,
+                     bool with_scores);
 // The *STORE forms' end: `dst` replaced by `items` (deleted when empty),
 // its watchers marked when it changed, the count replied.
 Status StoreZset(engine::Txn& txn, CollCall& call, std::string_view dst,

@@ -1,6 +1,6 @@
 """A TCP proxy whose server-to-client direction can be held back: a
-replica behind its master, deterministically (the bytes it holds never
-arrive once the proxy closes)."""
+replica behind its master, deterministically (the bytes held back never
+arrive)."""
 
 import socket
 import threading
@@ -9,8 +9,8 @@ import threading
 class StallProxy:
     """Forwards each connection to 127.0.0.1:<port> to
     127.0.0.1:<target_port> (set before the first one). hold(): bytes from
-    the target are kept, not forwarded; close() drops them and every
-    connection."""
+    the target are no longer forwarded (dropped, as a dead master's unsent
+    ones are); close() drops every connection."""
 
     def __init__(self, target_port=None):
         self.target_port = target_port
@@ -54,7 +54,6 @@ class StallProxy:
                              daemon=True).start()
 
     def _pump(self, src, dst, holdable):
-        held = []
         while not self._closed.is_set():
             try:
                 data = src.recv(65536)
@@ -63,8 +62,7 @@ class StallProxy:
             if not data:
                 return
             if holdable and self._held.is_set():
-                held.append(data)  # never sent: close() drops it
-                continue
+                continue  # held back for good: never sent
             try:
                 dst.sendall(data)
             except OSError:

@@ -4,7 +4,6 @@ GETUSER, CAT, GENPASS, DRYRUN, LOG of failed authentications, HELP,
 DELUSER, SETUSER of no change, SAVE and LOAD, and the errors of each; and
 every command's ACL categories in COMMAND INFO."""
 
-import re
 import unittest
 
 from differential import PeerTestCase
