@@ -127,6 +127,13 @@ DAXKV_TREE void DAXKV_TREE_T::StoreFirst(const Path& p, const Entry& e) {
 
 namespace tree_internal {
 
+// Asks for every cache line of [p, p + n) at once: a bisection's probes
+// then wait for one memory round trip instead of one per probe.
+inline void PrefetchBytes(const char* p, size_t n) {
+  for (size_t o = 0; o < n; o += 64) __builtin_prefetch(p + o);
+  if (n != 0) __builtin_prefetch(p + n - 1);
+}
+
 // The first i in [lo, hi) with before(i) false (hi if none), where before
 // is true then false over the range.
 template <typename Before>
@@ -150,6 +157,9 @@ uint64_t DAXKV_TREE_T::Search(const Less& less, Path* p) const {
   uint64_t base = 0;
   for (uint32_t d = 0; d < height_; ++d) {
     const auto* in = static_cast<const Inner*>(node);
+    tree_internal::PrefetchBytes(in->first(0), size_t{in->n} * kEntryBytes);
+    tree_internal::PrefetchBytes(reinterpret_cast<const char*>(in->counts),
+                                 in->n * sizeof(uint64_t));
     // The first child whose first entry is not `less`; the point lies in
     // the child before it.
     const uint32_t lo = tree_internal::Bisect(
@@ -160,6 +170,7 @@ uint64_t DAXKV_TREE_T::Search(const Less& less, Path* p) const {
     node = in->kids[lo - 1];
   }
   const auto* l = static_cast<const Leaf*>(node);
+  tree_internal::PrefetchBytes(l->slot(0), size_t{l->n} * kEntryBytes);
   const uint32_t lo = tree_internal::Bisect(
       0, l->n, [&](uint32_t i) { return less(C::Load(l->slot(i))); });
   p->leaf = l;
