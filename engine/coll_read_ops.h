@@ -279,6 +279,16 @@ class CollReadOps : public Base {
           return OkStatus();
         }));
   }
+  Status StreamRank(std::string_view key, std::string_view subkey,
+                    uint64_t* rank) override {
+    *rank = 0;
+    return AbsentIsEmpty(D().ReadColl(
+        key, KeyType::kStream, [&](const Collection& c, const PoolSource& src) {
+          c.mu.AssertReaderHeld();
+          *rank = coll_reads::SubkeyRank(c, src, subkey);
+          return OkStatus();
+        }));
+  }
 
  private:
   Derived& D() { return static_cast<Derived&>(*this); }

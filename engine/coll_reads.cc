@@ -275,6 +275,12 @@ void ZRandom(const Collection& c, const PoolSource& src, int64_t count,
   }
 }
 
+uint64_t SubkeyRank(const Collection& c, const PoolSource& src,
+                    std::string_view subkey) {
+  return c.list().tree().PartitionPoint(
+      [&](uint64_t loc) { return src.Subkey(loc) < subkey; });
+}
+
 void SubkeyRange(const Collection& c, const PoolSource& src,
                  std::string_view from, std::string_view to, bool reverse,
                  uint64_t count, const PairFn& fn) {

@@ -39,10 +39,17 @@ std::string CheckElem(const char* entry, const EntryHeader& e) {
       if (e.key_len != 0) return "set element with a value";
       return coll::PackedInts::Check(
           std::string_view(subkey + e.key_len, e.value_len));
-    case KeyType::kStream:  // an entry ID, or the metadata element's ""
-      return e.key_len == 16 || e.key_len == 0
+    case KeyType::kStream:  // an entry ID, the metadata element's "", or
+                            // (version 7) consumer-group state
+      if (e.key_len == 16 || e.key_len == 0) return "";
+      return e.key_len > 16 &&
+                     std::string_view(subkey, 16) == std::string_view(
+                                                         "\0\0\0\0\0\0\0\0"
+                                                         "\0\0\0\0\0\0\0\0",
+                                                         16)
                  ? ""
-                 : "stream element whose subkey is not a 16-byte ID";
+                 : "stream element whose subkey is neither a 16-byte ID nor "
+                   "group state";
     default:
       return "";
   }

@@ -28,10 +28,12 @@ namespace daxkv::engine::format {
 // collection entries (meta, element, element tombstone); version 5 adds
 // the stream collection type (6) and system entries (kFlagSystem, the
 // hidden system namespace); version 6 adds packed sets (a set element
-// with subkey "" whose value is its set's integers, coll_packed_ints.h).
+// with subkey "" whose value is its set's integers, coll_packed_ints.h);
+// version 7 adds stream consumer-group elements (subkeys of 16 zero bytes
+// and more, kv/stream_group_codec.h).
 // Older pools are read as they are and upgraded on open (docs/format.md,
 // Version policy).
-inline constexpr uint32_t kFormatVersion = 6;
+inline constexpr uint32_t kFormatVersion = 7;
 inline constexpr uint32_t kOldestFormatVersion = 1;
 // The first version whose state words are coded (older: legacy values).
 inline constexpr uint32_t kCodedStateVersion = 3;

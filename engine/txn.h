@@ -278,6 +278,11 @@ class ReadOps {
                                            std::string_view to, bool reverse,
                                            uint64_t count,
                                            const PairFn& fn) = 0;
+  // The number of elements whose subkey is below `subkey` (0: absent).
+  // O(log n).
+  [[nodiscard]] virtual Status StreamRank(std::string_view key,
+                                          std::string_view subkey,
+                                          uint64_t* rank) = 0;
 };
 
 struct TxnOptions {

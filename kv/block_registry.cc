@@ -53,6 +53,21 @@ void BlockRegistry::Block(const std::shared_ptr<Waiter>& w) {
   }
   by_client_[w->client_id()] = w;
   blocked_.fetch_add(1, std::memory_order_relaxed);
+  if (w->op().cmd == BlockOp::Cmd::kXReadGroup) {
+    group_readers_.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+std::vector<std::shared_ptr<Waiter>> BlockRegistry::GroupReaders() {
+  std::vector<std::shared_ptr<Waiter>> out;
+  MutexLock l(&mu_);
+  for (const auto& [id, w] : by_client_) {
+    if (w->op().cmd == BlockOp::Cmd::kXReadGroup &&
+        w->state_ == Waiter::State::kWaiting) {
+      out.push_back(w);
+    }
+  }
+  return out;
 }
 
 std::shared_ptr<Waiter> BlockRegistry::Claim(std::string_view key,
@@ -79,6 +94,9 @@ void BlockRegistry::RemoveLocked(const std::shared_ptr<Waiter>& w) {
   if (c != by_client_.end() && c->second == w) by_client_.erase(c);
   w->state_ = Waiter::State::kDone;
   blocked_.fetch_sub(1, std::memory_order_relaxed);
+  if (w->op().cmd == BlockOp::Cmd::kXReadGroup) {
+    group_readers_.fetch_sub(1, std::memory_order_relaxed);
+  }
 }
 
 void BlockRegistry::Unclaim(const std::shared_ptr<Waiter>& w) {

@@ -43,11 +43,13 @@ namespace daxkv::kv {
 // What a served waiter does, in Redis's terms.
 struct BlockOp {
   enum class Cmd : uint8_t {
-    kPop,    // BLPOP, BRPOP: [key, element]
-    kMove,   // BLMOVE, BRPOPLPUSH: pop `from`, push `to` of dst: element
-    kMpop,   // BLMPOP, BZMPOP: [key, [up to count elements]]
-    kZPop,   // BZPOPMIN, BZPOPMAX: [key, member, score]
-    kXRead,  // XREAD BLOCK: [[key, entries]] (RESP3: {key: entries})
+    kPop,         // BLPOP, BRPOP: [key, element]
+    kMove,        // BLMOVE, BRPOPLPUSH: pop `from`, push `to` of dst: element
+    kMpop,        // BLMPOP, BZMPOP: [key, [up to count elements]]
+    kZPop,        // BZPOPMIN, BZPOPMAX: [key, member, score]
+    kXRead,       // XREAD BLOCK: [[key, entries]] (RESP3: {key: entries})
+    kXReadGroup,  // XREADGROUP BLOCK ... STREAMS keys > ...: as XREAD,
+                  // entries taken for the consumer (kv/stream_group_read.h)
   };
   Cmd cmd = Cmd::kPop;
   engine::KeyType type = engine::KeyType::kList;  // kList, kZset, kStream
@@ -59,6 +61,10 @@ struct BlockOp {
   // kXRead: per key (the waiter's keys, in order) the ID (ms, seq) above
   // which entries are served; `count` 0: no limit.
   std::vector<std::pair<uint64_t, uint64_t>> after;
+  // kXReadGroup: the group, the consumer and NOACK.
+  std::string group;
+  std::string consumer;
+  bool noack = false;
 };
 
 class Waiter {
@@ -141,6 +147,13 @@ class BlockRegistry {
   bool Unblock(uint64_t client_id, std::string_view error);
   // Whether anyone waits on `key` (cheap check before a Txn serves).
   bool HasWaiters(std::string_view key);
+  // XREADGROUP waiters: how many, and those waiting (not claimed). Redis
+  // wakes them with an error once a key of theirs stops holding a stream
+  // (kv/block_serve.h, UnblockGoneStreamReaders).
+  uint64_t group_readers() const {
+    return group_readers_.load(std::memory_order_relaxed);
+  }
+  std::vector<std::shared_ptr<Waiter>> GroupReaders();
   // INFO clients: blocked_clients.
   uint64_t blocked_count() const {
     return blocked_.load(std::memory_order_relaxed);
@@ -155,6 +168,7 @@ class BlockRegistry {
   std::unordered_map<uint64_t, std::shared_ptr<Waiter>> by_client_
       GUARDED_BY(mu_);
   std::atomic<uint64_t> blocked_{0};
+  std::atomic<uint64_t> group_readers_{0};
 };
 
 }  // namespace daxkv::kv

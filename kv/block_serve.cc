@@ -3,8 +3,12 @@
 #include <utility>
 
 #include "kv/coll_run.h"
+#include "kv/net_io.h"
 #include "kv/replica_link.h"
 #include "kv/server_state.h"
+#include "kv/store.h"
+#include "kv/stream_group_read.h"
+#include "kv/stream_group_store.h"
 #include "kv/stream_store.h"
 
 namespace daxkv::kv {
@@ -102,6 +106,18 @@ Status RunBlockOp(Txn& txn, std::string_view key, const BlockOp& op,
   return s;
 }
 
+// The head of XREAD's and XREADGROUP's reply for one stream: [[key, ...]]
+// (RESP3: {key: ...}).
+void OneStreamHeader(ReplyWriter& out, std::string_view key) {
+  if (out.resp() >= 3) {
+    out.MapHeader(1);
+  } else {
+    out.ArrayHeader(1);
+    out.ArrayHeader(2);
+  }
+  out.Bulk(key);
+}
+
 // XREAD's reply for one ready stream: entries above the waiter's ID for
 // `key`; *any false (nothing written) when there are none.
 Status StreamReply(Txn& txn, const std::string& key, const Waiter& w,
@@ -123,16 +139,60 @@ Status StreamReply(Txn& txn, const std::string& key, const Waiter& w,
   if (entries.empty()) return OkStatus();
   *any = true;
   ReplyWriter out(reply, w.resp());
-  if (w.resp() >= 3) {
-    out.MapHeader(1);
-  } else {
-    out.ArrayHeader(1);
-    out.ArrayHeader(2);
-  }
-  out.Bulk(key);
+  OneStreamHeader(out, key);
   out.ArrayHeader(entries.size());
   for (const auto& [id, v] : entries) ReplyStreamEntry(out, id, v);
   return OkStatus();
+}
+
+// XREADGROUP's reply for one ready stream, and the effects replicas apply.
+// *any false when the group has nothing new for it.
+Status GroupStreamReply(Txn& txn, const std::string& key, const Waiter& w,
+                        int64_t now, std::string* reply, GroupEffects* effects,
+                        bool* any) {
+  const BlockOp& op = w.op();
+  *any = false;
+  GroupState g;
+  bool found;
+  DAXKV_RETURN_IF_ERROR(ReadGroup(txn, key, op.group, &g, &found));
+  ReplyWriter out(reply, w.resp());
+  if (!found) {
+    out.Error(
+        "NOGROUP the consumer group this client was blocked on no longer "
+        "exists");
+    *any = true;
+    return OkStatus();
+  }
+  bool has_new;
+  DAXKV_RETURN_IF_ERROR(GroupHasNew(txn, key, g, &has_new));
+  if (!has_new) return OkStatus();
+  *any = true;
+  OneStreamHeader(out, key);
+  // Redis serves at most 1000 entries to a waiter that gave no COUNT.
+  const GroupReadArgs r{
+      key,      op.group, op.consumer,
+      false,    {},       static_cast<uint64_t>(op.count ? op.count : 1000),
+      op.noack, now};
+  return ServeGroupRead(txn, r, out, effects);
+}
+
+void UnblockGoneStreamReaders(ServerState& server) {
+  BlockRegistry& registry = server.blocked();
+  if (registry.group_readers() == 0) return;
+  DirectStore store(&server.db(), &server.watches());
+  for (const std::shared_ptr<Waiter>& w : registry.GroupReaders()) {
+    bool gone = false;
+    for (const std::string& key : w->keys()) {
+      auto info = store.Stat(key);
+      gone = !info.ok() || info->type != KeyType::kStream;
+      if (gone) break;
+    }
+    if (!gone || !registry.Cancel(w)) continue;
+    std::string reply;
+    ReplyWriter out(&reply, w->resp());
+    out.Error("UNBLOCKED the stream key no longer exists");
+    w->Deliver(std::move(reply));
+  }
 }
 
 void SettleBlocking(CommandContext& ctx, bool ok,
@@ -155,9 +215,21 @@ Status BlockedServer::ServeStreamKey(Txn& txn, const std::string& key) {
     if (w == nullptr) break;
     std::string reply;
     bool any = false;
-    s = StreamReply(txn, key, *w, &reply, &any);
+    GroupEffects effects;
+    if (w->op().cmd == BlockOp::Cmd::kXReadGroup) {
+      s = GroupStreamReply(txn, key, *w, server_.NowMs(), &reply, &effects,
+                           &any);
+    } else {
+      s = StreamReply(txn, key, *w, &reply, &any);  // XREAD: no effect
+    }
     if (s.ok() && any) {
-      served_.push_back({w, std::move(reply), {}});  // XREAD: no effect
+      std::string effect;
+      for (const auto& e : effects) {
+        const std::vector<std::string_view> argv(e.begin(), e.end());
+        AppendRespCommand(argv, &effect);
+      }
+      served_.push_back({w, std::move(reply), std::move(effect),
+                         static_cast<int>(effects.size())});
     } else {
       skipped.push_back(w);
     }
@@ -190,6 +262,7 @@ std::string PopEffect(const std::string& key, const BlockOp& op, KeyType type) {
     case BlockOp::Cmd::kZPop:
       return EncodeRespCommand({op.max ? "ZPOPMAX" : "ZPOPMIN", key});
     case BlockOp::Cmd::kXRead:
+    case BlockOp::Cmd::kXReadGroup:
       break;
   }
   return {};
@@ -236,7 +309,7 @@ void BlockedServer::Committed(Client& pusher) {
   for (Served& s : served_) {
     if (pusher.repl_recording && !s.effect.empty()) {
       pusher.repl_effects += s.effect;
-      ++pusher.repl_effect_count;
+      pusher.repl_effect_count += s.effect_count;
     }
     server_.blocked().Served(s.waiter);
     auto deliver = [w = s.waiter, reply = std::move(s.reply)](bool durable) {

@@ -57,6 +57,12 @@ Status RunBlockOp(engine::Txn& txn, std::string_view key, const BlockOp& op,
 void SettleBlocking(CommandContext& ctx, bool ok,
                     std::shared_ptr<Waiter> waiter);
 
+// After a write committed, while XREADGROUPs wait: each one with a key
+// that no longer holds a stream (deleted, expired by the write, renamed
+// away, overwritten, flushed) is woken with Redis's "UNBLOCKED the stream
+// key no longer exists" (unblockDeletedStreamReadgroupClients).
+void UnblockGoneStreamReaders(ServerState& server);
+
 class BlockedServer {
  public:
   explicit BlockedServer(ServerState& server) : server_(server) {}
@@ -83,11 +89,15 @@ class BlockedServer {
     std::shared_ptr<Waiter> waiter;
     std::string reply;
     std::string effect;  // what replicas apply (RESP; empty for XREAD)
+    int effect_count = 1;  // commands in `effect`
   };
   Status ServeKey(engine::Txn& txn, const std::string& key,
                   std::vector<std::string>* modified);
   // XREAD waiters do not consume: every one whose ID is below the newest
-  // entry is served; the others wait on, in their places.
+  // entry is served; the others wait on, in their places. XREADGROUP
+  // waiters take the entries above their group's last delivered ID, FIFO,
+  // so one group's next waiter finds them gone; one whose group is gone
+  // gets Redis's NOGROUP error.
   Status ServeStreamKey(engine::Txn& txn, const std::string& key);
 
   ServerState& server_;

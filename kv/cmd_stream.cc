@@ -20,8 +20,6 @@ using engine::KeyType;
 using engine::ReadOps;
 using engine::Txn;
 
-constexpr std::string_view kErrInvalidId =
-    "ERR Invalid stream ID specified as stream command argument";
 constexpr std::string_view kErrBothStrategies =
     "ERR syntax error, MAXLEN and MINID options at the same time are not "
     "compatible";
@@ -256,14 +254,6 @@ void XLenCommand(CommandContext& ctx) {
     call.out.Integer(static_cast<int64_t>(n));
     return OkStatus();
   });
-}
-
-// Redis's streamParseIntervalIDOrReply: "(" makes the bound exclusive.
-bool ParseIntervalId(std::string_view s, uint64_t missing_seq, StreamId* id,
-                     bool* exclusive) {
-  *exclusive = s.size() > 1 && s[0] == '(';
-  if (*exclusive) return ParseStreamId(s.substr(1), missing_seq, true, id);
-  return ParseStreamId(s, missing_seq, false, id);
 }
 
 void RangeGeneric(CommandContext& ctx, bool rev) {

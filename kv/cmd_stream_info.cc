@@ -1,15 +1,21 @@
 // XINFO STREAM [FULL [COUNT n]], GROUPS, CONSUMERS and HELP, with Redis
-// 7.0's syntax, errors and field order. daxkv has no consumer groups yet:
-// GROUPS lists none, CONSUMERS finds no group, STREAM counts 0 groups.
-// STREAM leaves out Redis's radix-tree-keys and radix-tree-nodes: they
-// count the nodes of Redis's in-memory radix tree, which daxkv does not
-// have, and a made-up count would mislead (clients read fields by name).
+// 7.0's syntax, errors and field order. STREAM leaves out Redis's
+// radix-tree-keys and radix-tree-nodes: they count the nodes of Redis's
+// in-memory radix tree, which daxkv does not have, and a made-up count would
+// mislead (clients read fields by name).
 #include <algorithm>
+#include <map>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "kv/coll_run.h"
 #include "kv/command.h"
+#include "kv/server_state.h"
+#include "kv/stream_group_read.h"
+#include "kv/stream_group_store.h"
 #include "kv/stream_store.h"
 
 namespace daxkv::kv {
@@ -48,6 +54,129 @@ void ReplyEdge(const Edge& e, ReplyWriter& out) {
   }
 }
 
+// A group's pending entries in ID order, and how many each consumer holds.
+struct PendingView {
+  struct Item {
+    StreamId id;
+    PendingState p;
+  };
+  std::vector<Item> items;
+  std::map<std::string, int64_t> per_consumer;
+};
+Status ReadPendingView(ReadOps& ops, std::string_view key,
+                       std::string_view group, PendingView* v) {
+  return ForEachPending(ops, key, group, kMinId, kMaxId,
+                        [&](StreamId id, const PendingState& p) {
+                          v->items.push_back({id, p});
+                          ++v->per_consumer[p.consumer];
+                          return true;
+                        });
+}
+
+struct GroupInfo {
+  std::string name;
+  GroupState state;
+};
+Status ReadGroupInfos(ReadOps& ops, std::string_view key,
+                      std::vector<GroupInfo>* groups) {
+  return ForEachGroup(ops, key, [&](std::string_view n, const GroupState& g) {
+    groups->push_back({std::string(n), g});
+    return true;
+  });
+}
+
+void ReplyEntriesRead(const GroupState& g, ReplyWriter& out) {
+  if (g.entries_read == kUnknownEntriesRead) {
+    out.Null();
+  } else {
+    out.Integer(g.entries_read);
+  }
+}
+
+void ReplyLag(const StreamFacts& f, const GroupState& g, ReplyWriter& out) {
+  const std::optional<int64_t> lag = GroupLag(f, g);
+  if (lag) {
+    out.Integer(*lag);
+  } else {
+    out.Null();
+  }
+}
+
+// One consumer of XINFO STREAM FULL: up to `count` (0: all) of its
+// pending entries.
+void ReplyFullConsumer(std::string_view name, const ConsumerState& c,
+                       const PendingView& v, uint64_t count, ReplyWriter& out) {
+  std::vector<const PendingView::Item*> mine;
+  for (const auto& it : v.items) {
+    if (it.p.consumer == name) mine.push_back(&it);
+  }
+  out.MapHeader(4);
+  out.Bulk("name");
+  out.Bulk(name);
+  out.Bulk("seen-time");
+  out.Integer(c.seen_time_ms);
+  out.Bulk("pel-count");
+  out.Integer(static_cast<int64_t>(mine.size()));
+  out.Bulk("pending");
+  const size_t n =
+      count == 0 ? mine.size() : std::min<size_t>(count, mine.size());
+  out.ArrayHeader(n);
+  for (size_t i = 0; i < n; ++i) {
+    out.ArrayHeader(3);
+    out.Bulk(FormatStreamId(mine[i]->id));
+    out.Integer(mine[i]->p.delivery_time_ms);
+    out.Integer(static_cast<int64_t>(mine[i]->p.delivery_count));
+  }
+}
+
+// XINFO STREAM FULL's "groups".
+Status ReplyFullGroups(ReadOps& ops, std::string_view key, uint64_t count,
+                       ReplyWriter& out) {
+  StreamFacts f;
+  DAXKV_RETURN_IF_ERROR(ReadStreamFacts(ops, key, &f));
+  std::vector<GroupInfo> groups;
+  DAXKV_RETURN_IF_ERROR(ReadGroupInfos(ops, key, &groups));
+  out.ArrayHeader(groups.size());
+  for (const GroupInfo& g : groups) {
+    PendingView v;
+    DAXKV_RETURN_IF_ERROR(ReadPendingView(ops, key, g.name, &v));
+    out.MapHeader(7);
+    out.Bulk("name");
+    out.Bulk(g.name);
+    out.Bulk("last-delivered-id");
+    out.Bulk(FormatStreamId(g.state.last_id));
+    out.Bulk("entries-read");
+    ReplyEntriesRead(g.state, out);
+    out.Bulk("lag");
+    ReplyLag(f, g.state, out);
+    out.Bulk("pel-count");
+    out.Integer(static_cast<int64_t>(v.items.size()));
+    out.Bulk("pending");
+    const size_t n =
+        count == 0 ? v.items.size() : std::min<size_t>(count, v.items.size());
+    out.ArrayHeader(n);
+    for (size_t i = 0; i < n; ++i) {
+      out.ArrayHeader(4);
+      out.Bulk(FormatStreamId(v.items[i].id));
+      out.Bulk(v.items[i].p.consumer);
+      out.Integer(v.items[i].p.delivery_time_ms);
+      out.Integer(static_cast<int64_t>(v.items[i].p.delivery_count));
+    }
+    std::vector<std::pair<std::string, ConsumerState>> consumers;
+    DAXKV_RETURN_IF_ERROR(ForEachConsumer(
+        ops, key, g.name, [&](std::string_view name, const ConsumerState& c) {
+          consumers.emplace_back(std::string(name), c);
+          return true;
+        }));
+    out.Bulk("consumers");
+    out.ArrayHeader(consumers.size());
+    for (const auto& [name, c] : consumers) {
+      ReplyFullConsumer(name, c, v, count, out);
+    }
+  }
+  return OkStatus();
+}
+
 // XINFO STREAM's reply; `full`: with up to `count` entries (0: all).
 Status ReplyStreamInfo(ReadOps& ops, std::string_view key, bool full,
                        uint64_t count, ReplyWriter& out) {
@@ -78,11 +207,12 @@ Status ReplyStreamInfo(ReadOps& ops, std::string_view key, bool full,
                              return true;
                            }));
     out.Bulk("groups");
-    out.ArrayHeader(0);
-    return OkStatus();
+    return ReplyFullGroups(ops, key, count, out);
   }
+  std::vector<GroupInfo> groups;
+  DAXKV_RETURN_IF_ERROR(ReadGroupInfos(ops, key, &groups));
   out.Bulk("groups");
-  out.Integer(0);
+  out.Integer(static_cast<int64_t>(groups.size()));
   out.Bulk("first-entry");
   ReplyEdge(first, out);
   Edge last;
@@ -116,20 +246,75 @@ void XInfoStream(CommandContext& ctx) {
 
 void XInfoGroups(CommandContext& ctx) {
   RunCollRead(ctx, [&](ReadOps& ops, CollCall& call) {
+    const std::string_view key = ctx.argv[2];
     StreamMeta m;
-    DAXKV_RETURN_IF_ERROR(ExistingStream(ops, ctx.argv[2], &m));
-    call.out.ArrayHeader(0);
+    DAXKV_RETURN_IF_ERROR(ExistingStream(ops, key, &m));
+    StreamFacts f;
+    DAXKV_RETURN_IF_ERROR(ReadStreamFacts(ops, key, &f));
+    std::vector<GroupInfo> groups;
+    DAXKV_RETURN_IF_ERROR(ReadGroupInfos(ops, key, &groups));
+    ReplyWriter& out = call.out;
+    out.ArrayHeader(groups.size());
+    for (const GroupInfo& g : groups) {
+      int64_t consumers = 0;
+      DAXKV_RETURN_IF_ERROR(ForEachConsumer(
+          ops, key, g.name, [&](std::string_view, const ConsumerState&) {
+            ++consumers;
+            return true;
+          }));
+      PendingView v;
+      DAXKV_RETURN_IF_ERROR(ReadPendingView(ops, key, g.name, &v));
+      out.MapHeader(6);
+      out.Bulk("name");
+      out.Bulk(g.name);
+      out.Bulk("consumers");
+      out.Integer(consumers);
+      out.Bulk("pending");
+      out.Integer(static_cast<int64_t>(v.items.size()));
+      out.Bulk("last-delivered-id");
+      out.Bulk(FormatStreamId(g.state.last_id));
+      out.Bulk("entries-read");
+      ReplyEntriesRead(g.state, out);
+      out.Bulk("lag");
+      ReplyLag(f, g.state, out);
+    }
     return OkStatus();
   });
 }
 
 void XInfoConsumers(CommandContext& ctx) {
-  RunCollRead(ctx, [&](ReadOps& ops, CollCall&) {
+  const int64_t now = ctx.server.NowMs();
+  RunCollRead(ctx, [&](ReadOps& ops, CollCall& call) {
+    const std::string_view key = ctx.argv[2], group = ctx.argv[3];
     StreamMeta m;
-    DAXKV_RETURN_IF_ERROR(ExistingStream(ops, ctx.argv[2], &m));
-    return CommandError("NOGROUP No such consumer group '" +
-                        std::string(ctx.argv[3]) + "' for key name '" +
-                        std::string(ctx.argv[2]) + "'");
+    DAXKV_RETURN_IF_ERROR(ExistingStream(ops, key, &m));
+    GroupState g;
+    bool found;
+    DAXKV_RETURN_IF_ERROR(ReadGroup(ops, key, group, &g, &found));
+    if (!found) {
+      return CommandError("NOGROUP No such consumer group '" + CString(group) +
+                          "' for key name '" + CString(key) + "'");
+    }
+    PendingView v;
+    DAXKV_RETURN_IF_ERROR(ReadPendingView(ops, key, group, &v));
+    std::vector<std::pair<std::string, ConsumerState>> consumers;
+    DAXKV_RETURN_IF_ERROR(ForEachConsumer(
+        ops, key, group, [&](std::string_view name, const ConsumerState& c) {
+          consumers.emplace_back(std::string(name), c);
+          return true;
+        }));
+    call.out.ArrayHeader(consumers.size());
+    for (const auto& [name, c] : consumers) {
+      const auto it = v.per_consumer.find(name);
+      call.out.MapHeader(3);
+      call.out.Bulk("name");
+      call.out.Bulk(name);
+      call.out.Bulk("pending");
+      call.out.Integer(it == v.per_consumer.end() ? 0 : it->second);
+      call.out.Bulk("idle");
+      call.out.Integer(std::max<int64_t>(0, now - c.seen_time_ms));
+    }
+    return OkStatus();
   });
 }
 

@@ -77,6 +77,14 @@ void CollCall::Modified(std::string_view key) {
   }
 }
 
+void CollCall::Filled(std::string_view key) {
+  if (store_ != nullptr) {
+    store_->Filled(key);
+  } else {
+    filled_.emplace_back(key);
+  }
+}
+
 Status CommandError(std::string_view text) {
   return FailedPreconditionError(std::string(kReplyTag) + std::string(text));
 }
@@ -90,6 +98,7 @@ bool RunCollWrite(CommandContext& ctx, const CollWriteFn& body) {
     RunBody(ctx, [&](CollCall& call) {
       DAXKV_RETURN_IF_ERROR(body(block->txn(), call));
       for (const std::string& key : call.modified()) block->Touched(key);
+      for (const std::string& key : call.filled()) block->Filled(key);
       ok = true;
       return OkStatus();
     });

@@ -48,10 +48,16 @@ class CollCall {
   void Modified(std::string_view key);
   // Without a store: the keys modified so far.
   const std::vector<std::string>& modified() const { return modified_; }
+  // The clients blocked on `key` are to be looked at before the commit
+  // though nothing was pushed to it (XGROUP DESTROY: its XREADGROUP
+  // waiters get an error).
+  void Filled(std::string_view key);
+  const std::vector<std::string>& filled() const { return filled_; }
 
  private:
   TxnEngineStore* store_ = nullptr;
   std::vector<std::string> modified_;
+  std::vector<std::string> filled_;
 };
 
 // Bodies are called before the function taking them returns, and never

@@ -45,6 +45,8 @@ const CommandTable& CommandTable::Default() {
     RegisterClusterCommands(t);
     RegisterDatabaseCommands(t);
     RegisterStreamInfoCommands(t);
+    RegisterStreamGroupCommands(t);
+    RegisterStreamClaimCommands(t);
     RegisterBlockingCommands(t);
     RegisterSlowLogCommands(t);
     RegisterMonitorCommands(t);
@@ -126,14 +128,18 @@ namespace {
 
 // "ERR <what> '<subcommand>'. Try <COMMAND> HELP.", the subcommand as typed
 // (Redis formats it with %.128s: at most 128 bytes, up to a NUL).
-void ReplySubcommandError(CommandContext& ctx, std::string_view what) {
+std::string SubcommandErrorText(const CommandContext& ctx,
+                                std::string_view what) {
   std::string_view arg = ctx.argv[1];
   std::string sub(arg.substr(0, std::min<size_t>(128, arg.find('\0'))));
   std::string cmd(ctx.argv[0]);
   for (char& c : cmd)
     c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  ctx.out.Error("ERR " + std::string(what) + " '" + sub + "'. Try " + cmd +
-                " HELP.");
+  return "ERR " + std::string(what) + " '" + sub + "'. Try " + cmd + " HELP.";
+}
+
+void ReplySubcommandError(CommandContext& ctx, std::string_view what) {
+  ctx.out.Error(SubcommandErrorText(ctx, what));
 }
 
 }  // namespace
@@ -158,9 +164,15 @@ const SubcommandArity* FindSubcommand(CommandContext& ctx,
   return nullptr;
 }
 
+constexpr std::string_view kSubcommandSyntax =
+    "unknown subcommand or wrong number of arguments for";
+
 void ReplySubcommandSyntaxError(CommandContext& ctx) {
-  ReplySubcommandError(ctx,
-                       "unknown subcommand or wrong number of arguments for");
+  ReplySubcommandError(ctx, kSubcommandSyntax);
+}
+
+std::string SubcommandSyntaxError(const CommandContext& ctx) {
+  return SubcommandErrorText(ctx, kSubcommandSyntax);
 }
 
 void ReplyHelp(CommandContext& ctx, std::span<const std::string_view> lines) {

@@ -275,6 +275,8 @@ void RegisterLatencyCommands(CommandTable* table);
 void RegisterClusterCommands(CommandTable* table);
 void RegisterDatabaseCommands(CommandTable* table);
 void RegisterStreamInfoCommands(CommandTable* table);
+void RegisterStreamGroupCommands(CommandTable* table);
+void RegisterStreamClaimCommands(CommandTable* table);
 void RegisterSlowLogCommands(CommandTable* table);
 void RegisterMonitorCommands(CommandTable* table);
 
@@ -349,6 +351,8 @@ const SubcommandArity* FindSubcommand(CommandContext& ctx,
 // A known subcommand with arguments it cannot take (Redis's
 // addReplySubcommandSyntaxError).
 void ReplySubcommandSyntaxError(CommandContext& ctx);
+// Its text, for a body that fails with CommandError.
+std::string SubcommandSyntaxError(const CommandContext& ctx);
 bool ParseIntArg(CommandContext& ctx, std::string_view s, int64_t* out);
 // HRANDFIELD / ZRANDMEMBER key count [<with_word>]: argv[2] as Redis
 // checks it (an integer in -LONG_MAX..LONG_MAX, then the syntax, then

@@ -4,6 +4,7 @@
 
 #include "base/cycle_clock.h"
 #include "base/int_text.h"
+#include "kv/block_serve.h"
 #include "kv/command_notes.h"
 #include "kv/repl_effects.h"
 #include "kv/repl_master.h"
@@ -282,6 +283,11 @@ bool RunCommand(const CommandSpec& spec, CommandContext& ctx) {
     c.repl_effect_count += served_count;
   }
   if (spec.first_key > 0 && !(spec.flags & kCmdNoTouch)) TouchKeys(spec, ctx);
+  // Not inside a block: its Txn still holds the stripes a read needs.
+  if ((spec.flags & (kCmdWrite | kCmdRunsQueue | kCmdScript)) &&
+      ctx.store.block() == nullptr) {
+    UnblockGoneStreamReaders(ctx.server);
+  }
   return failed;
 }
 

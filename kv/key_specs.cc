@@ -41,6 +41,11 @@ constexpr KeySpecDoc kXRead[] = {{.flags = "RO access",
                                   .startfrom = 1,
                                   .lastkey = -1,
                                   .limit = 2}};
+constexpr KeySpecDoc kXReadGroup[] = {{.flags = "RO access",
+                                       .keyword = "STREAMS",
+                                       .startfrom = 4,
+                                       .lastkey = -1,
+                                       .limit = 2}};
 constexpr KeySpecDoc kGeoRadius[] = {KeyAt("RO access", 1),
                                      KeyAfter("OW update", "STORE", 6),
                                      KeyAfter("OW update", "STOREDIST", 6)};
@@ -102,6 +107,7 @@ constexpr MovableKeys kMovable[] = {
     {"blmpop", kBlockingPopNumkeys},
     {"bzmpop", kBlockingPopNumkeys},
     {"xread", kXRead},
+    {"xreadgroup", kXReadGroup},
     {"georadius", kGeoRadius},
     {"georadiusbymember", kGeoRadiusByMember},
     {"sort", kSort, false, SortGetKeys},

@@ -110,7 +110,12 @@ std::vector<std::string> Effect(CommandContext& ctx, size_t reply_at) {
     const std::string& reply = *ctx.out.buffer();
     if (reply.size() <= reply_at || reply[reply_at] != ':') return {};
   }
-  if (name == "migrate") return {};  // RecordEffect, from the command
+  // RecordEffect, from the command: MIGRATE's DEL; the deliveries and
+  // claims of the group commands, as Redis propagates them.
+  if (name == "migrate" || name == "xreadgroup" || name == "xclaim" ||
+      name == "xautoclaim") {
+    return {};
+  }
   if (name == "incrbyfloat") {
     auto r = ctx.store.Get(ctx.argv[1]);
     if (!r.ok()) return {};

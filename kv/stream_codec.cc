@@ -40,6 +40,13 @@ bool String2ull(const std::string& s, uint64_t* v) {
 
 }  // namespace
 
+bool ParseIntervalId(std::string_view s, uint64_t missing_seq, StreamId* id,
+                     bool* exclusive) {
+  *exclusive = s.size() > 1 && s[0] == '(';
+  if (*exclusive) return ParseStreamId(s.substr(1), missing_seq, true, id);
+  return ParseStreamId(s, missing_seq, false, id);
+}
+
 std::string FormatStreamId(StreamId id) {
   return std::to_string(id.ms) + "-" + std::to_string(id.seq);
 }

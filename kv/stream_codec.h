@@ -47,6 +47,17 @@ bool DecrStreamId(StreamId* id);
 bool ParseStreamId(std::string_view s, uint64_t missing_seq, bool strict,
                    StreamId* id, bool* seq_given = nullptr);
 
+// Redis's streamParseIntervalIDOrReply: "(" makes the bound exclusive.
+bool ParseIntervalId(std::string_view s, uint64_t missing_seq, StreamId* id,
+                     bool* exclusive);
+// What Redis's "%s" prints of an argument in an error: up to its first NUL.
+inline std::string CString(std::string_view s) {
+  return std::string(s.substr(0, s.find('\0')));
+}
+
+inline constexpr std::string_view kErrInvalidId =
+    "ERR Invalid stream ID specified as stream command argument";
+
 std::string StreamIdKey(StreamId id);
 StreamId StreamIdFromKey(std::string_view key);  // REQUIRES: 16 bytes
 

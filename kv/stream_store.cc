@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "kv/coll_run.h"
+#include "kv/stream_group_store.h"
 
 namespace daxkv::kv {
 
@@ -35,6 +36,8 @@ Status WriteStreamMeta(engine::Txn& txn, std::string_view key,
 Status ForEachStreamEntry(engine::ReadOps& ops, std::string_view key,
                           StreamId from, StreamId to, bool reverse,
                           uint64_t count, const StreamEntryFn& fn) {
+  // Entries are at least 0-1; the group-state elements sort below it.
+  if (from < StreamId{0, 1}) from = {0, 1};
   if (to < from) return OkStatus();
   return ops.StreamRange(key, StreamIdKey(from), StreamIdKey(to), reverse,
                          count,
@@ -45,7 +48,10 @@ Status ForEachStreamEntry(engine::ReadOps& ops, std::string_view key,
 
 StatusOr<uint64_t> StreamLength(engine::ReadOps& ops, std::string_view key) {
   DAXKV_ASSIGN_OR_RETURN(uint64_t n, CollSize(ops, key, KeyType::kStream));
-  return n == 0 ? 0 : n - 1;  // the metadata element
+  if (n == 0) return 0;
+  // The metadata and group-state elements come before the entries.
+  DAXKV_ASSIGN_OR_RETURN(uint64_t first, FirstEntryRank(ops, key));
+  return n - first;
 }
 
 void ReplyStreamEntry(ReplyWriter& out, StreamId id, std::string_view value) {
@@ -79,6 +85,7 @@ StatusOr<rdb::Stream> ReadStreamValue(engine::ReadOps& ops,
         return true;
       }));
   if (!valid) return CorruptionError("stream entry is malformed");
+  DAXKV_RETURN_IF_ERROR(ReadGroupsValue(ops, key, &out.groups));
   return out;
 }
 
@@ -106,7 +113,7 @@ Status WriteStreamValue(engine::Txn& txn, std::string_view key,
                                         EncodeStreamEntry(pos, fields), false,
                                         &done));
   }
-  return OkStatus();
+  return WriteGroupsValue(txn, key, value.groups);
 }
 
 namespace {
@@ -188,9 +195,9 @@ StatusOr<int64_t> TrimStream(engine::Txn& txn, std::string_view key,
       if (n <= 0) break;
     }
     uint64_t removed;
-    // Rank 0 is the metadata element: entries start at rank 1.
-    DAXKV_RETURN_IF_ERROR(
-        txn.StreamEraseRanks(key, 1, 1 + static_cast<uint64_t>(n), &removed));
+    DAXKV_ASSIGN_OR_RETURN(const uint64_t first, FirstEntryRank(txn, key));
+    DAXKV_RETURN_IF_ERROR(txn.StreamEraseRanks(
+        key, first, first + static_cast<uint64_t>(n), &removed));
     length -= n;
     deleted += n;
     if (!whole) break;

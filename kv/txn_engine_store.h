@@ -78,6 +78,7 @@ class TxnEngineStore final : public Store {
   // with the Txn's ready keys. Serving reads each key's state in the Txn,
   // so a key whose command was rolled back since is served nothing.
   const std::vector<std::string>& filled() const { return filled_; }
+  void Filled(std::string_view key) { filled_.emplace_back(key); }
   std::vector<std::string> TakeTouched() { return std::move(touched_); }
 
  private:

@@ -11,6 +11,7 @@
 #include "rdb/listpack.h"
 #include "rdb/numbers.h"
 #include "rdb/stream.h"
+#include "rdb/stream_groups.h"
 #include "rdb/ziplist.h"
 #include "rdb/zipmap.h"
 
@@ -98,6 +99,7 @@ void ObjectDecoder::Start(uint8_t type) {
   remaining_ = 0;
   value_ = EmptyValueFor(type);
   scratch_.clear();
+  stream_trailer_read_ = false;
 }
 
 Rd ObjectDecoder::Fail(Input* in, const std::string& why) {
@@ -243,7 +245,8 @@ Rd ObjectDecoder::ReadStreamNode(Input* in) {
 }
 
 // The stream's trailer: length, last ID, (v2) first ID, max deleted ID,
-// entries added; then its consumer groups, which daxkv cannot hold.
+// entries added and the number of consumer groups, which groups_ reads
+// next. One unit: a few lengths.
 Rd ObjectDecoder::ReadStreamTrailer(Input* in) {
   Stream& s = std::get<Stream>(value_);
   uint64_t length, first_ms, first_seq, groups;
@@ -272,12 +275,18 @@ Rd ObjectDecoder::ReadStreamTrailer(Input* in) {
   if (!s.entries.empty() && less(s.last_id, s.entries.back().id)) {
     return Fail(in, "stream last ID below its last entry");
   }
-  if (groups != 0) {
-    return in->Unsupported(
-        "a stream with consumer groups: daxkv does not support them yet, "
-        "and drops no data silently");
-  }
+  groups_.Start(groups, type_ == kTypeStreamListpacks2);
+  stream_trailer_read_ = true;
   return Rd::kOk;
+}
+
+// One unit of the stream after its entries: the trailer, or a piece of its
+// consumer groups.
+Rd ObjectDecoder::ReadStreamTail(Input* in) {
+  if (!stream_trailer_read_) return ReadStreamTrailer(in);
+  std::string why;
+  Rd r = groups_.Step(in, &std::get<Stream>(value_), &why);
+  return r == Rd::kBad && !why.empty() ? Fail(in, why) : r;
 }
 
 Rd ObjectDecoder::ReadBlobValue(Input* in) {
@@ -339,8 +348,9 @@ Rd ObjectDecoder::ReadModule(Input* in) {
 
 Rd ObjectDecoder::Finish(Input* in) {
   if (std::holds_alternative<Stream>(value_)) {
-    DAXKV_RD(ReadStreamTrailer(in));
-    phase_ = Phase::kDone;
+    // A unit per call: Continue rewinds to the unfinished one.
+    DAXKV_RD(ReadStreamTail(in));
+    if (stream_trailer_read_ && groups_.done()) phase_ = Phase::kDone;
     return Rd::kOk;
   }
   bool dup = false;

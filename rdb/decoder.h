@@ -1,16 +1,18 @@
 // RDB object body -> Value, for every encoding Redis 7.0 reads (RDB 1..10):
 // plain string/list/set/hash, zset with decimal or binary scores, zipmap,
-// ziplists, intset, listpacks, quicklist 1 and 2, streams (15, 19) without
-// consumer groups. Module values and consumer groups are refused
-// (kUnsupported) with what is missing named: daxkv cannot hold them.
+// ziplists, intset, listpacks, quicklist 1 and 2, streams (15, 19) with
+// their consumer groups. Module values are refused (kUnsupported) with the
+// module named: daxkv cannot hold them.
 //
 // Decoding is resumable, so the stream reader can feed a value that arrives
-// in pieces without buffering more than one element (one string, or one
-// encoded blob) beyond what it has decoded.
+// in pieces without buffering more than one element (one string, one
+// encoded blob, or one small piece of a stream's groups: a group's header,
+// a pending entry, a consumer) beyond what it has decoded.
 //
 // Everything is validated as Redis's deep sanitisation would (blob
-// integrity, duplicate members or fields, NaN scores), plus trailing bytes
-// inside blobs; hostile input yields kBad, never a crash.
+// integrity, duplicate members or fields, NaN scores, consumer groups as
+// rdb/stream_groups.h says), plus trailing bytes inside blobs; hostile
+// input yields kBad, never a crash.
 //
 // Thread-safety: one thread at a time.
 #ifndef DAXKV_RDB_DECODER_H_
@@ -21,6 +23,7 @@
 #include <vector>
 
 #include "rdb/input.h"
+#include "rdb/stream_groups.h"
 #include "rdb/value.h"
 
 namespace daxkv::rdb {
@@ -56,6 +59,7 @@ class ObjectDecoder {
   Rd ReadQuicklistNode(Input* in);
   Rd ReadStreamNode(Input* in);
   Rd ReadStreamTrailer(Input* in);
+  Rd ReadStreamTail(Input* in);
   Rd ReadModule(Input* in);
   Rd Finish(Input* in);
   Rd Fail(Input* in, const std::string& why);
@@ -65,6 +69,8 @@ class ObjectDecoder {
   uint64_t remaining_ = 0;
   Value value_;
   std::vector<std::string> scratch_;
+  bool stream_trailer_read_ = false;
+  StreamGroupReader groups_;
 };
 
 }  // namespace daxkv::rdb

@@ -10,6 +10,7 @@
 #include "rdb/listpack.h"
 #include "rdb/numbers.h"
 #include "rdb/stream.h"
+#include "rdb/stream_groups.h"
 
 namespace daxkv::rdb {
 namespace {
@@ -213,7 +214,9 @@ uint8_t ChooseRdbType(const Value& value, const EncodeOptions& opts) {
 
 Status CheckEncodable(const Value& value) {
   if (KindOf(value) == ValueKind::kString) return OkStatus();
-  if (KindOf(value) == ValueKind::kStream) return OkStatus();  // may be empty
+  if (const Stream* s = std::get_if<Stream>(&value)) {
+    return CheckStreamGroups(*s);  // may be empty
+  }
   if (ElementCount(value) == 0) {
     return InvalidArgumentError(std::string("an empty ") +
                                 std::string(KindName(KindOf(value))) +

@@ -34,8 +34,10 @@ struct EncodeOptions {
 uint8_t ChooseRdbType(const Value& value, const EncodeOptions& opts);
 
 // InvalidArgument when `value` breaks an invariant Encode can check cheaply
-// (an empty collection, a NaN score). Duplicates are not looked for: the
-// caller guarantees there are none (value.h).
+// (an empty collection, a NaN score, a stream's consumer groups out of
+// order or a pending entry without its consumer: CheckStreamGroups).
+// Duplicate members and fields are not looked for: the caller guarantees
+// there are none (value.h).
 Status CheckEncodable(const Value& value);
 
 // Writes the object body (no type byte) in the encoding `type` names.

@@ -51,7 +51,7 @@ enum RdbOpcode : uint8_t {
 };
 
 // True for every object type Redis 7.0 knows (rdbIsObjectType), including
-// the ones daxkv refuses (modules, streams).
+// the ones daxkv refuses (modules).
 inline bool IsObjectType(int t) {
   return (t >= 0 && t <= 7) || (t >= 9 && t <= 19);
 }

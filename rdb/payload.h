@@ -28,8 +28,8 @@ StatusOr<std::string> EncodeDumpPayload(const Value& value,
 //    checksum are wrong".
 //  - InvalidArgument: the body is malformed, truncated, followed by extra
 //    bytes, or an empty collection; Redis replies "ERR Bad data format".
-//  - NotSupported: a stream or module value, which daxkv cannot hold; the
-//    message names the type.
+//  - NotSupported: a module value, which daxkv cannot hold; the message
+//    names the module type.
 StatusOr<Value> DecodeDumpPayload(std::string_view payload);
 
 // The RESTORE error reply (without the leading '-') for a status returned

@@ -19,7 +19,7 @@
 //
 // Errors (the reader stops at the first and returns it from then on):
 //   Corruption     malformed bytes, a bad signature or CRC;
-//   NotSupported   what daxkv cannot hold: streams, module values, module
+//   NotSupported   what daxkv cannot hold: module values, module
 //                  AUX data, another database under kRefuse, functions when
 //                  the visitor does not take them, RDB versions above 10;
 //   IOError        (Finish) the input ended before the RDB did;

@@ -4,6 +4,7 @@
 
 #include "rdb/listpack.h"
 #include "rdb/numbers.h"
+#include "rdb/stream_groups.h"
 
 namespace daxkv::rdb {
 namespace {
@@ -110,7 +111,7 @@ void EncodeStreamBody(const Stream& s, bool compress, ByteSink* out) {
   WriteId(out, s.entries.empty() ? StreamId{} : s.entries.front().id);
   WriteId(out, s.max_deleted);
   WriteLen(out, s.entries_added);
-  WriteLen(out, 0);  // consumer groups
+  EncodeStreamGroups(s, compress, out);
 }
 
 bool ParseStreamNode(std::string_view key, std::string_view listpack,

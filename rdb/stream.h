@@ -2,7 +2,7 @@
 // _2 (19, what Redis 7.0 saves). The body is a count of nodes, each a
 // 16-byte big-endian master ID and a listpack, then the stream's length,
 // last ID, (v2: first ID, max deleted ID, entries added), and its consumer
-// groups, which daxkv cannot hold yet (the decoder refuses them).
+// groups (rdb/stream_groups.h).
 //
 // A node's listpack: the master entry (valid count, deleted count, master
 // field count, the master fields, 0), then per entry its flags (1 deleted,
@@ -32,7 +32,8 @@ inline constexpr size_t kStreamNodeMaxBytes = 4096;
 std::string StreamIdBytes(StreamId id);
 StreamId StreamIdFromBytes(std::string_view b);
 
-// The body of `s` as type 19, nodes cut as streamAppendItem cuts them.
+// The body of `s` as type 19, nodes cut as streamAppendItem cuts them,
+// then its groups. REQUIRES: CheckStreamGroups(s) is OK.
 void EncodeStreamBody(const Stream& s, bool compress, ByteSink* out);
 
 // Appends the live entries of one node (master key, listpack) to *out;

@@ -1,12 +1,16 @@
 // The engine-independent model of a Redis value, as the RDB codec reads and
 // writes it: a string, a list of strings, a set of strings, a hash (field ->
-// value) or a sorted set (member -> score), plus an optional expiry.
+// value), a sorted set (member -> score) or a stream with its consumer
+// groups, plus an optional expiry.
 //
 // Invariants (Decode guarantees them; Encode REQUIRES them):
 //  - sets, hashes and sorted sets hold no duplicate member / field;
 //  - no collection is empty (Redis deletes a key with its last element),
 //    except streams, which Redis keeps empty;
-//  - no score is NaN.
+//  - no score is NaN;
+//  - a stream's groups, each group's consumers (by name bytes) and pending
+//    entries (by ID) are strictly ascending, and every pending entry names
+//    a consumer of its group (Encode checks this: CheckStreamGroups).
 // Element order: a list is in list order; the order of a set, hash or sorted
 // set carries no meaning (Canonicalize() sorts them for comparisons).
 //
@@ -62,13 +66,44 @@ struct StreamEntry {
   bool operator==(const StreamEntry&) const = default;
 };
 
-// A stream without consumer groups (the codec refuses groups): its entries
-// in ID order and the metadata Redis keeps. May be empty.
+// One pending (delivered, not acknowledged) entry of a consumer group:
+// Redis's streamNACK, with the consumer that holds it.
+struct StreamPending {
+  StreamId id;
+  int64_t delivery_time_ms = 0;  // Unix ms of the last delivery
+  uint64_t delivery_count = 0;
+  std::string consumer;
+  bool operator==(const StreamPending&) const = default;
+};
+
+// A consumer of a group; the entries it holds are the group's pending
+// entries that name it.
+struct StreamConsumer {
+  std::string name;
+  int64_t seen_time_ms = 0;
+  bool operator==(const StreamConsumer&) const = default;
+};
+
+// A consumer group (Redis 7.0's streamCG). entries_read -1: unknown
+// (Redis's SCG_INVALID_ENTRIES_READ); a group read from type 15, which has
+// no such field, gets Redis 7.0's estimate (rdb/stream_groups.h).
+struct StreamGroup {
+  std::string name;
+  StreamId last_id;
+  int64_t entries_read = -1;
+  std::vector<StreamPending> pending;     // ascending ID
+  std::vector<StreamConsumer> consumers;  // ascending name (bytes)
+  bool operator==(const StreamGroup&) const = default;
+};
+
+// A stream: its entries in ID order, the metadata Redis keeps and its
+// consumer groups (ascending name). May be empty.
 struct Stream {
   std::vector<StreamEntry> entries;
   StreamId last_id;
   StreamId max_deleted;
   uint64_t entries_added = 0;
+  std::vector<StreamGroup> groups;
   bool operator==(const Stream&) const = default;
 };
 

@@ -12,12 +12,10 @@
 
 #include "engine/borrowed_region.h"
 #include "engine/db.h"
-#include "kv/executor.h"
 #include "kv/function_store.h"
-#include "kv/resp_writer.h"
 #include "kv/script_engine.h"
-#include "kv/server_state.h"
-#include "tests/support/fake_clock.h"
+#include "tests/kv/direct_server.h"
+#include "tests/kv/sim_engine_options.h"
 #include "tests/support/sim_region.h"
 #include "tests/support/status_matchers.h"
 
@@ -27,42 +25,13 @@ namespace {
 constexpr size_t kSegment = 64 << 10;
 constexpr size_t kSegments = 16;
 
-engine::Options Options() {
-  engine::Options o;
-  o.segment_size = kSegment;
-  o.background_compaction = false;
-  o.background_expiry = false;
-  o.recovery_threads = 1;
-  return o;
-}
+engine::Options Options() { return QuietSimEngineOptions(kSegment); }
 
 std::string Library(const std::string& name) {
   // Long enough that the batch spans many cache lines.
   return "#!lua name=" + name + "\nredis.register_function('f_" + name +
          "', function() return '" + std::string(700, name[0]) + "' end)";
 }
-
-class Server {
- public:
-  explicit Server(engine::DB* db) : state_(db, config_, &clock_) {
-    state_.Register(&client_, nullptr);
-  }
-  ~Server() { state_.Unregister(&client_); }
-  std::string Run(const std::vector<std::string>& argv) {
-    std::vector<std::string_view> views(argv.begin(), argv.end());
-    std::string out;
-    ReplyWriter writer(&out, client_.resp);
-    ExecuteCommand(state_, client_, views, writer);
-    return out;
-  }
-  FunctionLibraries& functions() { return state_.scripts().functions(); }
-
- private:
-  FakeClock clock_;
-  ServerConfig config_;
-  ServerState state_;
-  Client client_;
-};
 
 LibraryCodes Recovered(const std::vector<char>& image) {
   testing::SimRegion region(image);
@@ -82,7 +51,7 @@ TEST(FunctionCrashTest, ARestoreIsAllOrNothingAfterACrash) {
   auto db = engine::DB::Open(std::make_unique<engine::BorrowedRegion>(region),
                              Options());
   ASSERT_OK(db);
-  Server server(db->get());
+  DirectServer server(db->get());
   for (const char* name : {"alpha", "beta", "gamma"}) {
     ASSERT_EQ(server.Run({"FUNCTION", "LOAD", Library(name)})[0], '$');
   }
@@ -93,7 +62,7 @@ TEST(FunctionCrashTest, ARestoreIsAllOrNothingAfterACrash) {
   for (const char* name : {"delta", "epsilon"}) {
     ASSERT_EQ(server.Run({"FUNCTION", "LOAD", Library(name)})[0], '$');
   }
-  const LibraryCodes before = server.functions().Codes();
+  const LibraryCodes before = server.state().scripts().functions().Codes();
   std::vector<std::vector<char>> images;
   uint64_t seed = 0;
   region.SetPersistHook([&](uint64_t) {
@@ -107,7 +76,7 @@ TEST(FunctionCrashTest, ARestoreIsAllOrNothingAfterACrash) {
   // FLUSH policy: delta and epsilon deleted, three libraries written.
   ASSERT_EQ(server.Run({"FUNCTION", "RESTORE", payload, "FLUSH"}), "+OK\r\n");
   region.SetPersistHook(nullptr);
-  const LibraryCodes after = server.functions().Codes();
+  const LibraryCodes after = server.state().scripts().functions().Codes();
   ASSERT_EQ(after.size(), 3u);
   images.push_back(region.CrashImage(++seed, 0.5));  // after the reply
   ASSERT_GE(images.size(), 4u);

@@ -248,18 +248,19 @@ TEST(PayloadTest, ValuesRedisCannotHoldAreBadDataFormat) {
   for (const auto& [body, why] : cases) ExpectBadDataFormat(body, why);
 }
 
-TEST(PayloadTest, StreamGroupsAndModulesAreNamedAndRefused) {
+TEST(PayloadTest, StreamGroupsAreReadAndModulesNamedAndRefused) {
   // An empty stream (type 19: no nodes, length 0, IDs 0-0, 0 added) with
-  // one consumer group (the rest is never read).
-  StatusOr<Value> s = DecodeDumpPayload(
-      FramePayload(std::string("\x13\x00\x00\x00\x00\x00\x00\x00\x00"
-                               "\x00\x01",
-                               11)));
-  EXPECT_THAT(
-      s, StatusIs(StatusCode::kNotSupported, HasSubstr("consumer groups")));
-  EXPECT_THAT(RestoreErrorReply(s.status()),
-              HasSubstr("ERR Bad data format: DUMP payload holds a stream "
-                        "with consumer groups"));
+  // one consumer group "g" at 0-0, entries_read -1, nothing pending, no
+  // consumers (tests/rdb/stream_groups_test.cc has the rest).
+  ASSERT_OK_AND_ASSIGN(
+      Value s, DecodeDumpPayload(FramePayload(
+                   std::string("\x13\x00\x00\x00\x00\x00\x00\x00\x00"
+                               "\x00\x01\x01g\x00\x00\x81",
+                               16) +
+                   std::string(8, '\xff') + std::string("\x00\x00", 2))));
+  Stream want;
+  want.groups.push_back({"g", {0, 0}, -1, {}, {}});
+  EXPECT_EQ(s, Value(want));
   // Module id of "ReJSON-RL" (encoding version 3), as RedisJSON saves it.
   const std::string name = "ReJSON-RL";
   const std::string charset =

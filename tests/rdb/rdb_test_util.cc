@@ -151,6 +151,45 @@ std::string RandomString(std::mt19937_64& rng) {
   }
 }
 
+// Up to 4 groups of up to 4 consumers (some with nothing pending), pending
+// entries on the stream's IDs and others (Redis keeps a NACK whose entry
+// was deleted), entries_read unknown or counted, times anywhere in int64.
+void AddRandomGroups(std::mt19937_64& rng, Stream* s) {
+  std::set<std::string> names;
+  for (size_t n = rng() % 5; names.size() < n;) names.insert(RandomString(rng));
+  for (const std::string& name : names) {
+    StreamGroup g;
+    g.name = name;
+    g.last_id = {rng() % 2 ? s->last_id.ms : rng() % 1000, rng() % 4};
+    g.entries_read = rng() % 3 == 0   ? -1
+                     : rng() % 2 == 0 ? static_cast<int64_t>(rng() % 100)
+                                      : static_cast<int64_t>(rng() >> 1);
+    std::set<std::string> consumers;
+    for (size_t n = rng() % 5; consumers.size() < n;) {
+      consumers.insert(RandomString(rng));
+    }
+    for (const std::string& c : consumers) {
+      g.consumers.push_back({c, static_cast<int64_t>(rng())});
+    }
+    std::set<std::pair<uint64_t, uint64_t>> ids;
+    for (size_t n = consumers.empty() ? 0 : rng() % 40; ids.size() < n;) {
+      if (!s->entries.empty() && rng() % 2) {
+        const StreamId id = s->entries[rng() % s->entries.size()].id;
+        ids.insert({id.ms, id.seq});
+      } else {
+        ids.insert({rng() % 200000, rng() % 5});
+      }
+    }
+    for (const auto& [ms, seq] : ids) {
+      g.pending.push_back({{ms, seq},
+                           static_cast<int64_t>(rng()),
+                           rng() % 4 ? 1 + rng() % 10 : rng(),
+                           g.consumers[rng() % g.consumers.size()].name});
+    }
+    s->groups.push_back(std::move(g));
+  }
+}
+
 Value RandomValue(std::mt19937_64& rng, ValueKind kind, size_t max_elements) {
   size_t n = 1 + rng() % max_elements;
   switch (kind) {
@@ -227,6 +266,7 @@ Value RandomValue(std::mt19937_64& rng, ValueKind kind, size_t max_elements) {
       st.last_id = {id.ms, id.seq + rng() % 2};
       st.max_deleted = {rng() % 2 ? 0 : id.ms, 0};
       st.entries_added = st.entries.size() + rng() % 5;
+      if (rng() % 2) AddRandomGroups(rng, &st);
       return st;
     }
   }

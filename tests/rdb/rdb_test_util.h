@@ -34,6 +34,9 @@ std::string FramePayload(std::string_view body, int version = 10);
 // integer-like, binary and long strings.
 Value RandomValue(std::mt19937_64& rng, ValueKind kind, size_t max_elements);
 std::string RandomString(std::mt19937_64& rng);
+// Random consumer groups for `s` (value.h's invariants hold); RandomValue
+// adds them to half of its streams.
+void AddRandomGroups(std::mt19937_64& rng, Stream* s);
 
 // A visitor recording everything, keyed by (db, key).
 class RecordingVisitor : public RdbVisitor {

@@ -305,12 +305,16 @@ TEST(StreamTest, Refusals) {
         StatusCode::kCorruption, "when_opcode");
   fails(StreamWith(std::string("\xf6", 1)), StatusCode::kCorruption,
         "pre-release function");
-  // A stream with one consumer group (streams without are loaded).
+  // A stream whose one consumer group has a pending entry (1-1) that no
+  // consumer holds (groups are loaded; inconsistent ones are corrupt).
   fails(StreamWith(std::string("\x13\x01s\x00\x00\x00\x00\x00\x00\x00\x00"
-                               "\x00\x01",
-                               13)),
-        StatusCode::kNotSupported,
-        "key 's' holds a stream with consumer groups");
+                               "\x00\x01\x01g\x00\x00\x00\x01",
+                               19) +
+                   std::string("\0\0\0\0\0\0\0\x01\0\0\0\0\0\0\0\x01", 16) +
+                   std::string(8, '\0') + std::string("\x01\x00", 2)),
+        StatusCode::kCorruption,
+        "key 's': stream 2 (type 19): a consumer group PEL entry held by no "
+        "consumer");
   fails(StreamWith(std::string("\x07\x01m\x05", 4)), StatusCode::kNotSupported,
         "module type");
   fails(StreamWith(std::string("\x08\x01k", 3)), StatusCode::kCorruption,

@@ -428,6 +428,40 @@ def _stream(g):
         + ["STREAMS"] + (lambda ks: ks + [sid() for _ in ks])(g.keys(1, 2, "stream")),
         "XSETID": lambda: ["XSETID", k(), sid()] + g.opts(
             [lambda: ["ENTRIESADDED", g.count()], lambda: ["MAXDELETEDID", sid()]]),
+        **_stream_groups(g, k, sid),
+    }
+
+
+def _stream_groups(g, k, sid):
+    """Consumer-group commands whose replies hold no times: min-idle 0,
+    XPENDING's summary form only, no XINFO (idle and seen times)."""
+    group = lambda: g.pick(["g1", "g2", "G1"])
+    consumer = lambda: g.pick(["c1", "c2", "c3"])
+    read_id = lambda: g.pick([">", ">", ">", "0", sid()])
+    entries_read = lambda: ["ENTRIESREAD", g.pick(["-1", "0", "3", "-2", "x"])]
+    return {
+        "XGROUP": lambda: g.pick([
+            lambda: ["XGROUP", "CREATE", k(), group(), g.pick(["$", "0", sid()])]
+            + g.opts([("MKSTREAM",), entries_read]),
+            lambda: ["XGROUP", "SETID", k(), group(), g.pick(["$", "0", sid()])]
+            + g.opts([entries_read]),
+            lambda: ["XGROUP", "DESTROY", k(), group()],
+            lambda: ["XGROUP", "CREATECONSUMER", k(), group(), consumer()],
+            lambda: ["XGROUP", "DELCONSUMER", k(), group(), consumer()],
+        ])(),
+        "XREADGROUP": lambda: ["XREADGROUP", "GROUP", group(), consumer()]
+        + g.opts([lambda: ["COUNT", g.count()], ("NOACK",)])
+        + ["STREAMS"] + (lambda ks: ks + [read_id() for _ in ks])(g.keys(1, 2, "stream")),
+        "XACK": lambda: ["XACK", k(), group()] + [sid() for _ in range(g.rng.randint(1, 3))],
+        "XPENDING": lambda: ["XPENDING", k(), group()],
+        "XCLAIM": lambda: ["XCLAIM", k(), group(), consumer(), "0"]
+        + [sid() for _ in range(g.rng.randint(1, 3))]
+        + g.opts([("FORCE",), ("JUSTID",), lambda: ["RETRYCOUNT", g.count()],
+                  lambda: ["LASTID", sid()], lambda: ["IDLE", g.count()]]),
+        "XAUTOCLAIM": lambda: ["XAUTOCLAIM", k(), group(), consumer(), "0", sid()]
+        # Small counts: Redis allocates COUNT * 16 bytes first, and fails
+        # a large one with an out-of-memory error daxkv has no cause for.
+        + g.opts([lambda: ["COUNT", str(g.rng.randint(-2, 8))], ("JUSTID",)]),
     }
 
 

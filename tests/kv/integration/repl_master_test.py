@@ -110,6 +110,17 @@ class ReplMasterTest(rt.ServerTestCase):
         mr.georadius("geo", 15, 37, 200, unit="km", store_dist="geo_near")
         mr.geosearchstore("geo_box", "geo", member="Palermo", width=400,
                           height=400, unit="km")
+        # Consumer groups: deliveries go out as XCLAIM ... LASTID (NOACK:
+        # XGROUP SETID / CREATECONSUMER), claims as XCLAIM.
+        for i in range(1, 7):
+            mr.xadd("xs", {"f": i}, id="%d-0" % i)
+        mr.xgroup_create("xs", "g", id="0")
+        mr.xreadgroup("g", "a", {"xs": ">"}, count=3)
+        mr.xreadgroup("g", "b", {"xs": ">"}, count=1, noack=True)
+        mr.xack("xs", "g", "2-0")
+        mr.xclaim("xs", "g", "b", 0, ["1-0"])
+        mr.xdel("xs", "3-0")
+        mr.xautoclaim("xs", "g", "c", 0, "0-0")
 
     def check_master_info(self, mr, rep):
         mi = rt.info(mr)
@@ -133,6 +144,7 @@ class ReplMasterTest(rt.ServerTestCase):
         self.effects(mr)
         wait_caught_up(mr, r)
         rt.compare(self, mr, r)
+        rt.compare_groups(self, mr, r, "xs")
         self.assertEqual(r.scard("sp"), mr.scard("sp"))
         # The replica ACKs what it applied (a daxkv replica: once durable).
         rt.wait_for(lambda: rt.info(mr)["slave0"]["offset"] ==
@@ -390,22 +402,30 @@ class ReplMasterTest(rt.ServerTestCase):
         def blocked(*cmd):
             c = m.redis()
             results.append(c.execute_command(*cmd))
+        mr.xgroup_create("xq", "workers", id="$", mkstream=True)
         cmds = [("BLPOP", "q", 0), ("BLMOVE", "src", "dst", "LEFT", "RIGHT",
-                                     0), ("BZPOPMIN", "z", 0)]
+                                     0), ("BZPOPMIN", "z", 0),
+                ("XREADGROUP", "GROUP", "workers", "w1", "BLOCK", 0,
+                 "STREAMS", "xq", ">")]
         threads = [rt.threading.Thread(target=blocked, args=c) for c in cmds]
         for t in threads:
             t.start()
-        rt.wait_for(lambda: mr.info("clients")["blocked_clients"] == 3, 10,
-                    "3 blocked clients")
+        rt.wait_for(lambda: mr.info("clients")["blocked_clients"] == 4, 10,
+                    "4 blocked clients")
         mr.rpush("q", "job1", "job2")
         mr.rpush("src", "a")
         mr.zadd("z", {"m1": 1, "m2": 2})
+        mr.xadd("xq", {"job": "x"}, id="1-1")
         for t in threads:
             t.join()
-        self.assertEqual(len(results), 3)
+        self.assertEqual(len(results), 4)
         wait_caught_up(mr, r)
         rt.compare(self, mr, r)
         self.assertEqual(r.lrange("q", 0, -1), [b"job2"])
         self.assertEqual(r.lrange("dst", 0, -1), [b"a"])
         self.assertEqual(r.exists("src"), 0)
         self.assertEqual(r.zrange("z", 0, -1), [b"m2"])
+        # The served XREADGROUP's delivery reached the replica's group.
+        rt.compare_groups(self, mr, r, "xq")
+        self.assertEqual(r.xpending("xq", "workers")["consumers"],
+                         [{"name": b"w1", "pending": 1}])

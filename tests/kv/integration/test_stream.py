@@ -12,7 +12,7 @@ import unittest
 
 from differential import PeerTestCase
 from test_blocking import BlockingCase, read_raw
-from harness import RespError, ServerProcess, is_daxkv
+from harness import RespError, ServerProcess
 
 
 class StreamDifferentialTest(PeerTestCase):
@@ -207,12 +207,14 @@ class StreamDifferentialTest(PeerTestCase):
             self.assertEqual(self.ref.cmd("XINFO", "STREAM", "back")[:12:2],
                              self.ref.cmd("XINFO", "STREAM", key)[:12:2])
             self.ref.cmd("DEL", "back")
-        if is_daxkv():  # daxkv has no consumer groups yet: refused, loudly
-            self.ref.cmd("XGROUP", "CREATE", "s", "g", "0")
-            reply = self.c.cmd("RESTORE", "grp", "0",
-                               self.ref.cmd("DUMP", "s"))
-            self.assertIn("consumer groups", str(reply))
-            self.assertEqual(self.c.cmd("EXISTS", "grp"), 0)
+        # With a consumer group (test_stream_groups.py has the rest).
+        self.ref.cmd("XGROUP", "CREATE", "s", "g", "0")
+        self.ref.cmd("XREADGROUP", "GROUP", "g", "c", "COUNT", "3",
+                     "STREAMS", "s", ">")
+        self.assertEqual(self.c.cmd("RESTORE", "grp", "0",
+                                    self.ref.cmd("DUMP", "s")), "OK")
+        self.assertEqual(self.c.cmd("XPENDING", "grp", "g")[:3],
+                         self.ref.cmd("XPENDING", "s", "g")[:3])
 
     def test_random_stream(self):
         seed = int(os.environ.get("STREAM_SEED", random.randrange(1 << 30)))
