@@ -91,6 +91,12 @@ StatusOr<rdb::Stream> ReadStreamValue(engine::ReadOps& ops,
 
 Status WriteStreamValue(engine::Txn& txn, std::string_view key,
                         const rdb::Stream& value) {
+  // Redis never makes an entry 0-0 (XADD refuses it); a payload holding one
+  // would put it among the group state's subkeys (kv/stream_group_codec.h).
+  if (!value.entries.empty() &&
+      value.entries.front().id == rdb::StreamId{0, 0}) {
+    return CommandError("ERR Bad data format");
+  }
   StreamMeta m;
   m.last_id = {value.last_id.ms, value.last_id.seq};
   m.max_deleted = {value.max_deleted.ms, value.max_deleted.seq};
