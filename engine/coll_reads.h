@@ -83,7 +83,7 @@ void ZRandom(const Collection& c, const PoolSource& src, int64_t count,
 // `reverse`), at most `count` (0: all).
 // The number of elements whose subkey is below `subkey` (a stream's).
 uint64_t SubkeyRank(const Collection& c, const PoolSource& src,
-                    std::string_view subkey);
+                    std::string_view subkey) REQUIRES_SHARED(c.mu);
 void SubkeyRange(const Collection& c, const PoolSource& src,
                  std::string_view from, std::string_view to, bool reverse,
                  uint64_t count, const PairFn& fn) REQUIRES_SHARED(c.mu);
